@@ -1,0 +1,124 @@
+"""Kasama demo: the council tenant and one demo account per role.
+
+Idempotent: re-running keeps existing accounts and their passwords. Passwords are generated on
+first run (never written in the repo), printed, and kept in the credentials file (mode 600) so a
+second `make run` prints the same ones. Names are synthetic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.accounts.models import LoginDirectory, User
+from server.accounts.passwords import hash_password, verify_password
+from server.core import context
+from server.tenancy.models import Tenant
+
+KASAMA = {"name": "笠間市社会福祉協議会", "municipality_code": "08216", "time_zone": "Asia/Tokyo"}
+
+# (login, role, display name) — synthetic people, clearly marked as demo accounts.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("admin", "admin", "デモ 管理者"),
+    ("staff", "staff", "デモ 社協職員"),
+    ("coordinator", "coordinator", "デモ コーディネーター"),
+    ("commissioner", "commissioner", "デモ 民生委員"),
+    ("watcher", "watcher", "デモ 見守り協力員"),
+    ("volunteer", "vc_volunteer", "デモ 災害VCボランティア"),
+)
+
+
+@dataclass
+class Credential:
+    login: str
+    password: str
+    role: str
+
+
+def _read_credentials(path: Path | None) -> dict[str, Credential]:
+    if path is None or not path.exists():
+        return {}
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return {r["login"]: Credential(r["login"], r["password"], r["role"]) for r in rows}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def _write_credentials(path: Path, creds: list[Credential]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump([c.__dict__ for c in creds], fh, ensure_ascii=False, indent=2)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def new_password() -> str:
+    """Readable but strong enough for a demo: 3 groups of 4 from an unambiguous alphabet."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+
+
+async def ensure_tenant(db: AsyncSession, name: str, municipality_code: str, time_zone: str = "Asia/Tokyo") -> Tenant:
+    tenant = (await db.execute(select(Tenant).where(Tenant.municipality_code == municipality_code))).scalar_one_or_none()
+    if tenant is None:
+        tenant = Tenant(name=name, municipality_code=municipality_code, time_zone=time_zone)
+        db.add(tenant)
+        await db.flush()
+    return tenant
+
+
+async def ensure_user(
+    db: AsyncSession, tenant: Tenant, login: str, role: str, display_name: str, password: str
+) -> tuple[User, bool]:
+    """Create or re-key one account; returns (user, password_changed)."""
+    existing = (
+        await db.execute(select(User).where(User.tenant_id == tenant.id, User.login == login))
+    ).scalar_one_or_none()
+    if existing is not None:
+        if verify_password(existing.password_hash, password):
+            return existing, False
+        existing.password_hash = hash_password(password)
+        return existing, True
+    user = User(
+        tenant_id=tenant.id,
+        id=uuid.uuid4(),
+        login=login,
+        role=role,
+        display_name=display_name,
+        password_hash=hash_password(password),
+    )
+    db.add(user)
+    db.add(LoginDirectory(login=login, tenant_id=tenant.id, user_id=user.id))
+    await db.flush()
+    return user, True
+
+
+async def seed_demo(sessionmaker: async_sessionmaker[AsyncSession], credentials_path: Path | None) -> list[Credential]:
+    known = _read_credentials(credentials_path)
+    async with sessionmaker() as db:
+        async with db.begin():
+            tenant = await ensure_tenant(db, **KASAMA)
+            tenant_id = tenant.id
+        context.update(tenant_id=tenant_id)
+        creds: list[Credential] = []
+        async with db.begin():
+            tenant = await db.get(Tenant, tenant_id)
+            assert tenant is not None
+            for login, role, display in DEMO_ACCOUNTS:
+                password = known[login].password if login in known else new_password()
+                await ensure_user(db, tenant, login, role, display, password)
+                creds.append(Credential(login, password, role))
+        context.update(tenant_id=None)
+    if credentials_path is not None:
+        _write_credentials(credentials_path, creds)
+    return creds

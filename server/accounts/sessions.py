@@ -1,0 +1,121 @@
+"""Server-side sessions in PostgreSQL.
+
+The cookie value is `<tenant_id>.<token>`: the tenant part routes the lookup (RLS now, a Citus
+shard later), the token is 256 random bits of which only the sha256 is stored, so a copy of the
+table cannot be replayed. Expiry is sliding (idle timeout) under an absolute cap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import User, UserSession
+
+COOKIE_NAME = "tonari_session"
+# Avoid a write per request: the idle deadline is pushed forward at most this often.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ParsedCookie:
+    tenant_id: uuid.UUID
+    token_hash: str
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_cookie(value: str | None) -> ParsedCookie | None:
+    if not value or "." not in value:
+        return None
+    tenant_part, token = value.split(".", 1)
+    try:
+        tenant_id = uuid.UUID(tenant_part)
+    except ValueError:
+        return None
+    if not 20 <= len(token) <= 100:
+        return None
+    return ParsedCookie(tenant_id=tenant_id, token_hash=_hash(token))
+
+
+async def create_session(
+    db: AsyncSession,
+    user: User,
+    *,
+    idle: timedelta,
+    absolute: timedelta,
+    client_addr: str | None,
+    user_agent: str | None,
+) -> str:
+    """Start a session; returns the cookie value. A fresh token every time (no fixation)."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    db.add(
+        UserSession(
+            tenant_id=user.tenant_id,
+            id=_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=min(now + idle, now + absolute),
+            absolute_expires_at=now + absolute,
+            client_addr=client_addr,
+            user_agent=(user_agent or "")[:400] or None,
+        )
+    )
+    await db.flush()
+    return f"{user.tenant_id}.{token}"
+
+
+async def load_session(db: AsyncSession, cookie: ParsedCookie, idle: timedelta) -> tuple[UserSession, User] | None:
+    """The live session and its active user, sliding the idle deadline; None if ended or expired."""
+    now = datetime.now(UTC)
+    row = (
+        await db.execute(
+            select(UserSession, User)
+            .join(User, (User.tenant_id == UserSession.tenant_id) & (User.id == UserSession.user_id))
+            .where(
+                UserSession.tenant_id == cookie.tenant_id,
+                UserSession.id == cookie.token_hash,
+                UserSession.expires_at > now,
+                User.is_active.is_(True),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    session, user = row
+    if now - session.last_seen_at >= TOUCH_INTERVAL:
+        new_expiry = min(now + idle, session.absolute_expires_at)
+        await db.execute(
+            update(UserSession)
+            .where(UserSession.tenant_id == session.tenant_id, UserSession.id == session.id)
+            .values(last_seen_at=now, expires_at=new_expiry)
+        )
+        session.last_seen_at, session.expires_at = now, new_expiry
+    return session, user
+
+
+async def end_session(db: AsyncSession, tenant_id: uuid.UUID, session_id: str) -> None:
+    await db.execute(delete(UserSession).where(UserSession.tenant_id == tenant_id, UserSession.id == session_id))
+
+
+async def end_all_sessions(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Used when a password changes or an account is disabled."""
+    await db.execute(
+        delete(UserSession).where(UserSession.tenant_id == tenant_id, UserSession.user_id == user_id)
+    )
+
+
+async def prune_expired(db: AsyncSession, tenant_id: uuid.UUID) -> None:
+    await db.execute(
+        delete(UserSession).where(UserSession.tenant_id == tenant_id, UserSession.expires_at <= datetime.now(UTC))
+    )

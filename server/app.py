@@ -1,0 +1,98 @@
+"""`create_app()`: the one place the Litestar application is assembled."""
+
+from __future__ import annotations
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from server.accounts.controller import AuthController
+from server.accounts.middleware import SessionCookieAuthMiddleware
+from server.accounts.sessions import COOKIE_NAME
+from server.audit.controller import AuditController
+from server.core.errors import EXCEPTION_HANDLERS
+from server.core.guards import public
+from server.core.logging import configure as configure_logging
+from server.core.request_context import request_context_middleware
+from server.db import models as _models  # noqa: F401  (registers every table)
+from server.db.engine import make_engine, make_sessionmaker
+from server.health.controller import HealthController
+from server.settings import Settings, get_settings
+from server.web.spa import spa
+
+CSRF_COOKIE = "tonari_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+API_DESCRIPTION = f"""
+Tonari (隣) API for social welfare councils.
+
+**Sessions.** `POST /api/auth/login` sets the HttpOnly cookie `{COOKIE_NAME}`.
+
+**CSRF.** Every safe request sets the cookie `{CSRF_COOKIE}`; every POST, PUT, PATCH and DELETE
+must echo its value in the `{CSRF_HEADER}` header, or it is refused with 403 `csrf_failed`.
+`GET /api/auth/csrf` exists to obtain the cookie.
+
+**Errors** are `application/problem+json` (RFC 9457) with a stable `code`, a `message` in
+Japanese and English, and `errors[]` for field problems.
+"""
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = make_engine(settings.database_url, settings.db_pool_size)
+    sessionmaker = make_sessionmaker(engine)
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        create_all=False,
+        set_default_exception_handler=False,
+    )
+
+    async def dispose_engine() -> None:
+        await engine.dispose()
+
+    openapi = OpenAPIConfig(
+        title="Tonari API",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin()],
+        openapi_router=Router(path="/schema", route_handlers=[], guards=[public]),
+        components=Components(
+            security_schemes={
+                "session": SecurityScheme(type="apiKey", name=COOKIE_NAME, security_scheme_in="cookie"),
+                "csrf": SecurityScheme(type="apiKey", name=CSRF_HEADER, security_scheme_in="header"),
+            }
+        ),
+    )
+
+    return Litestar(
+        route_handlers=[HealthController, AuthController, AuditController, spa],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        middleware=[
+            request_context_middleware,
+            DefineMiddleware(SessionCookieAuthMiddleware),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=CSRF_COOKIE,
+            header_name=CSRF_HEADER,
+            cookie_secure=settings.cookie_secure,
+            cookie_samesite="strict",
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=openapi,
+        request_max_body_size=settings.max_body_bytes,
+        state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker}),
+        on_shutdown=[dispose_engine],
+    )

@@ -1,0 +1,43 @@
+"""Per-request context: who is asking, for which tenant, under which request id.
+
+It lives in a contextvar so that the database layer can stamp every transaction with the tenant
+(row-level security) and the audit helper can fill in who/where without each caller passing it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str = ""
+    client_addr: str | None = None
+    tenant_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+    user_login: str | None = None
+
+
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "tonari_request_context", default=RequestContext()
+)
+
+
+def current() -> RequestContext:
+    return _current.get()
+
+
+def update(**changes: object) -> RequestContext:
+    ctx = replace(_current.get(), **changes)  # type: ignore[arg-type]
+    _current.set(ctx)
+    return ctx
+
+
+def set_context(ctx: RequestContext) -> contextvars.Token[RequestContext]:
+    return _current.set(ctx)
+
+
+def reset(token: contextvars.Token[RequestContext]) -> None:
+    _current.reset(token)

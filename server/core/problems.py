@@ -1,0 +1,93 @@
+"""Errors as RFC 9457 problem documents with a stable `code` and a message in Japanese and English.
+
+Raise `Problem(code)` anywhere; the exception handlers in `server.core.errors` render it. The
+catalogue below is the one place codes and their words live, so clients can rely on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# code: (HTTP status, Japanese message, English message)
+CATALOGUE: dict[str, tuple[int, str, str]] = {
+    "validation_failed": (400, "入力内容に誤りがあります。各項目を確認してください。", "Some fields are not valid. Check each field."),
+    "bad_request": (400, "リクエストの形式が正しくありません。", "The request is malformed."),
+    "invalid_json": (400, "送信されたデータをJSONとして読み取れません。", "The request body is not valid JSON."),
+    "not_authenticated": (401, "ログインしてください。", "Please sign in."),
+    "session_expired": (401, "ログインの有効期限が切れました。もう一度ログインしてください。", "Your session has ended. Please sign in again."),
+    "invalid_credentials": (401, "ログインIDまたはパスワードが正しくありません。", "The login ID or password is incorrect."),
+    "forbidden": (403, "この操作を行う権限がありません。", "You do not have permission to do this."),
+    "csrf_failed": (403, "セキュリティ確認に失敗しました。画面を再読み込みしてからもう一度お試しください。", "The security check failed. Reload the page and try again."),
+    "not_found": (404, "指定されたものが見つかりません。", "Not found."),
+    "method_not_allowed": (405, "この操作はこのURLでは使えません。", "This method is not allowed here."),
+    "conflict": (409, "他の変更と競合しました。最新の状態を確認してください。", "This conflicts with another change. Check the latest state."),
+    "payload_too_large": (413, "送信データが大きすぎます。", "The request body is too large."),
+    "unsupported_media_type": (415, "この形式のデータは受け付けられません。", "This content type is not supported."),
+    "too_many_attempts": (429, "ログインの失敗が続いたため、しばらく待ってからお試しください。", "Too many failed sign-ins. Wait a while and try again."),
+    "too_many_requests": (429, "リクエストが多すぎます。しばらく待ってからお試しください。", "Too many requests. Wait a while and try again."),
+    "internal_error": (500, "サーバーで問題が発生しました。時間をおいてもう一度お試しください。", "Something went wrong on the server. Try again later."),
+    "service_unavailable": (503, "現在サービスを利用できません。", "The service is unavailable right now."),
+}
+
+# Field-level codes used in `errors[]`.
+FIELD_MESSAGES: dict[str, tuple[str, str]] = {
+    "required": ("必須項目です。", "This field is required."),
+    "invalid": ("値が正しくありません。", "This value is not valid."),
+    "invalid_type": ("値の型が正しくありません。", "This value has the wrong type."),
+    "too_long": ("長すぎます。", "This value is too long."),
+    "too_short": ("短すぎます。", "This value is too short."),
+    "unknown_field": ("不明な項目です。", "Unknown field."),
+}
+
+
+@dataclass
+class FieldError:
+    field: str
+    code: str
+    ja: str | None = None
+    en: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        ja, en = FIELD_MESSAGES.get(self.code, FIELD_MESSAGES["invalid"])
+        return {"field": self.field, "code": self.code, "message": {"ja": self.ja or ja, "en": self.en or en}}
+
+
+@dataclass
+class Problem(Exception):
+    """An error a client can act on. `detail_*` override the catalogue's words when more precise."""
+
+    code: str
+    detail_ja: str | None = None
+    detail_en: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in CATALOGUE:
+            raise ValueError(f"unknown problem code {self.code!r}: add it to CATALOGUE")
+        super().__init__(self.code)
+
+    @property
+    def http_status(self) -> int:
+        return self.status or CATALOGUE[self.code][0]
+
+    def body(self, request_id: str | None) -> dict[str, Any]:
+        status, ja, en = CATALOGUE[self.code]
+        message = {"ja": self.detail_ja or ja, "en": self.detail_en or en}
+        doc: dict[str, Any] = {
+            "type": f"urn:tonari:problem:{self.code}",
+            "title": en,
+            "status": self.http_status,
+            "detail": message["en"],
+            "code": self.code,
+            "message": message,
+        }
+        if self.errors:
+            doc["errors"] = [e.as_dict() for e in self.errors]
+        if request_id:
+            doc["request_id"] = request_id
+        doc.update(self.extra)
+        return doc

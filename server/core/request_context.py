@@ -1,0 +1,74 @@
+"""ASGI middleware: request id, client address, access log line.
+
+Runs outermost so every log line and problem document of a request carries the same id. A
+client-supplied `X-Request-ID` is kept when it looks sane, so a PWA retry can be traced.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.core import context
+
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+log = structlog.get_logger("tonari.access")
+
+
+def client_address(scope: Scope) -> str | None:
+    """The peer address. Behind a proxy, uvicorn's --proxy-headers rewrites scope['client']."""
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+def request_context_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        incoming = ""
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        # Not reset at the end on purpose: an error raised in here is rendered by Litestar's
+        # outermost exception middleware, which needs the request id. Each request runs in its
+        # own task, so nothing leaks into the next one.
+        context.set_context(context.RequestContext(request_id=request_id, client_addr=client_address(scope)))
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status_holder: dict[str, int] = {}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = MutableScopeHeaders.from_message(message)
+                headers["X-Request-ID"] = request_id
+            await send(message)
+
+        failure_status: int | None = None
+        try:
+            await app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # Litestar's outer exception middleware renders it; note the status for the log line.
+            failure_status = getattr(exc, "http_status", None) or getattr(exc, "status_code", None) or 500
+            raise
+        finally:
+            ctx = context.current()
+            log.info(
+                "request",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=status_holder.get("status", failure_status),
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                user=str(ctx.user_id) if ctx.user_id else None,
+                tenant=str(ctx.tenant_id) if ctx.tenant_id else None,
+            )
+
+    return middleware

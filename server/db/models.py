@@ -1,0 +1,8 @@
+"""Imports every model module so `Base.metadata` is complete (Alembic, drift test, RLS list)."""
+
+from server.accounts import models as accounts_models  # noqa: F401
+from server.audit import models as audit_models  # noqa: F401
+from server.db.base import Base
+from server.tenancy import models as tenancy_models  # noqa: F401
+
+metadata = Base.metadata

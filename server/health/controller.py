@@ -1,0 +1,39 @@
+"""Liveness (the process answers) and readiness (the database answers and is migrated)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get
+from sqlalchemy import text
+
+from server.core.guards import public
+from server.core.problems import Problem
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str | None = None
+    schema_revision: str | None = None
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]
+    guards = [public]
+
+    @get("/live", summary="Liveness")
+    async def live(self) -> Health:
+        return Health(status="ok")
+
+    @get("/ready", summary="Readiness: database reachable and migrated")
+    async def ready(self, request: Request[Any, Any, Any]) -> Health:
+        engine = request.app.state["tonari_engine"]
+        try:
+            async with engine.connect() as conn:
+                revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        except Exception as exc:  # any failure means "not ready"; the reason goes to the log only
+            raise Problem("service_unavailable", detail_ja="データベースに接続できません。",
+                          detail_en="The database is not reachable or not migrated.") from exc
+        return Health(status="ok", database="ok", schema_revision=revision)

@@ -1,0 +1,95 @@
+"""Settings read once from environment variables.
+
+Every knob has a documented default so `make run` needs no configuration; the README lists them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the libpq-style URLs people paste (postgres://, postgresql://) and use asyncpg."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key(var_dir: Path) -> str:
+    """A stable secret across restarts and app servers: env first, else a file under var/."""
+    env = os.environ.get("TONARI_SECRET_KEY")
+    if env:
+        return env
+    path = var_dir / "secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    var_dir: Path
+    pwa_dist: Path
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = field(default="", repr=False)
+    session_idle_minutes: int = 7 * 24 * 60
+    session_max_hours: int = 30 * 24
+    login_max_failures: int = 10
+    login_window_minutes: int = 15
+    max_body_bytes: int = 10 * 1024 * 1024
+    log_level: str = "INFO"
+    log_format: str = "json"
+    db_pool_size: int = 10
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Secure cookies everywhere except plain-http localhost, where browsers would drop them."""
+        override = os.environ.get("TONARI_COOKIE_SECURE")
+        if override:
+            return override.lower() in {"1", "true", "yes"}
+        parts = urlsplit(self.public_url)
+        return not (parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"})
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    var_dir = Path(os.environ.get("TONARI_VAR_DIR", REPO_ROOT / "var")).resolve()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        raise RuntimeError(
+            "DATABASE_URL is not set. Use `make run` (it starts an embedded PostGIS) or export DATABASE_URL."
+        )
+    return Settings(
+        database_url=normalise_database_url(url),
+        var_dir=var_dir,
+        pwa_dist=Path(os.environ.get("TONARI_PWA_DIST", REPO_ROOT / "pwa" / "dist")).resolve(),
+        public_url=os.environ.get("TONARI_PUBLIC_URL", "http://127.0.0.1:8000"),
+        secret_key=_secret_key(var_dir),
+        session_idle_minutes=_int("TONARI_SESSION_IDLE_MINUTES", 7 * 24 * 60),
+        session_max_hours=_int("TONARI_SESSION_MAX_HOURS", 30 * 24),
+        login_max_failures=_int("TONARI_LOGIN_MAX_FAILURES", 10),
+        login_window_minutes=_int("TONARI_LOGIN_WINDOW_MINUTES", 15),
+        max_body_bytes=_int("TONARI_MAX_BODY_BYTES", 10 * 1024 * 1024),
+        log_level=os.environ.get("TONARI_LOG_LEVEL", "INFO").upper(),
+        log_format=os.environ.get("TONARI_LOG_FORMAT", "json"),
+        db_pool_size=_int("TONARI_DB_POOL_SIZE", 10),
+    )

@@ -1,0 +1,253 @@
+"""Test fixtures: a throwaway PostGIS database per run, migrated with the real migrations.
+
+`TONARI_TEST_ADMIN_URL` (set by `make test`) names a role that may CREATE DATABASE; the run's
+database is cloned from `tonari_template` (which has PostGIS) when it exists, and dropped at the
+end. Never SQLite, never a mocked session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import random
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.core import context
+from server.settings import Settings, normalise_database_url
+
+
+def _admin_url() -> str:
+    url = os.environ.get("TONARI_TEST_ADMIN_URL") or os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.exit(
+            "Set TONARI_TEST_ADMIN_URL (make test does) to a PostgreSQL role that may create databases.",
+            returncode=2,
+        )
+    return normalise_database_url(url)
+
+
+def _dsn(url: str) -> str:
+    """SQLAlchemy URL → libpq DSN for asyncpg."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(_dsn(admin_url))
+    try:
+        has_template = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'tonari_template'")
+        template = "TEMPLATE tonari_template" if has_template else ""
+        await conn.execute(f'CREATE DATABASE "{name}" {template}')
+    finally:
+        await conn.close()
+    if not has_template:
+        conn = await asyncpg.connect(_dsn(make_url(admin_url).set(database=name).render_as_string(False)))
+        try:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        finally:
+            await conn.close()
+
+
+async def _drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(_dsn(admin_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class ThrowawayDatabases:
+    """Makes databases that are dropped when the run ends (also used by the migration tests)."""
+
+    admin_url: str
+    created: list[str]
+
+    def make(self, suffix: str) -> str:
+        name = f"tonari_test_{os.getpid()}_{secrets.token_hex(3)}_{suffix}"
+        asyncio.run(_create_database(self.admin_url, name))
+        self.created.append(name)
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def databases() -> Iterator[ThrowawayDatabases]:
+    dbs = ThrowawayDatabases(admin_url=_admin_url(), created=[])
+    yield dbs
+    for name in dbs.created:
+        asyncio.run(_drop_database(dbs.admin_url, name))
+
+
+@pytest.fixture(scope="session")
+def database_url(databases: ThrowawayDatabases) -> str:
+    """The run's main database, migrated to head by the real Alembic migrations."""
+    from server.db.migrate import upgrade
+
+    url = databases.make("main")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    var_dir = tmp_path_factory.mktemp("var")
+    dist = tmp_path_factory.mktemp("dist")
+    (dist / "index.html").write_text("<!doctype html><html lang=ja><title>Tonari</title><div id=app></div>")
+    (dist / "sw.js").write_text("self.addEventListener('install', () => {});")
+    (dist / "assets").mkdir()
+    (dist / "assets" / "app-abc123.js").write_text("console.log('app')")
+    return Settings(
+        database_url=database_url,
+        var_dir=var_dir,
+        pwa_dist=dist,
+        secret_key=secrets.token_urlsafe(32),
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings):  # type: ignore[no-untyped-def]
+    from server.app import create_app
+
+    application = create_app(settings)
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        # Lifespan must be entered and left in one task (anyio cancel scopes), so it gets its own.
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.get_running_loop().create_task(hold())
+    await started.wait()
+    yield application
+    stop.set()
+    await task
+
+
+@pytest.fixture(scope="session")
+def engine(app) -> AsyncEngine:  # type: ignore[no-untyped-def]
+    return app.state["tonari_engine"]
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(app) -> async_sessionmaker[AsyncSession]:  # type: ignore[no-untyped-def]
+    return app.state["tonari_sessionmaker"]
+
+
+@contextlib.contextmanager
+def as_tenant(tenant_id: uuid.UUID | None, user_id: uuid.UUID | None = None) -> Iterator[None]:
+    """Run database work in a test as if inside a request of that tenant (drives RLS)."""
+    token = context.set_context(context.RequestContext(request_id="test", tenant_id=tenant_id, user_id=user_id))
+    try:
+        yield
+    finally:
+        context.reset(token)
+
+
+_client_ips = (f"10.{a}.{b}.{c}" for a, b, c in itertools.product(range(1, 250), range(256), range(1, 255)))
+
+
+class _Isolated:
+    """Runs each ASGI call in its own task so request contextvars never leak into the test."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        await asyncio.get_running_loop().create_task(self.app(scope, receive, send))
+
+
+class ApiClient(httpx.AsyncClient):
+    """httpx client that does what the PWA does: fetch the CSRF cookie and echo it on writes."""
+
+    async def ensure_csrf(self) -> str:
+        token = self.cookies.get("tonari_csrf")
+        if not token:
+            await self.get("/api/auth/csrf")
+            token = self.cookies.get("tonari_csrf")
+        assert token, "the CSRF cookie was not set"
+        return token
+
+    async def send_json(self, method: str, url: str, json: object = None, **kw: object) -> httpx.Response:
+        headers = dict(kw.pop("headers", {}) or {})  # type: ignore[arg-type]
+        headers.setdefault("X-CSRF-Token", await self.ensure_csrf())
+        return await self.request(method, url, json=json, headers=headers, **kw)  # type: ignore[arg-type]
+
+    async def login(self, login: str, password: str) -> httpx.Response:
+        return await self.send_json("POST", "/api/auth/login", {"login": login, "password": password})
+
+
+@pytest.fixture
+async def client_factory(app):  # type: ignore[no-untyped-def]
+    """New API clients, each from its own client address (throttling is keyed by client)."""
+    clients: list[ApiClient] = []
+
+    def make(ip: str | None = None) -> ApiClient:
+        transport = httpx.ASGITransport(app=_Isolated(app), client=(ip or next(_client_ips), 40000))
+        c = ApiClient(transport=transport, base_url="http://127.0.0.1:8000")
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        await c.aclose()
+
+
+@pytest.fixture
+def client(client_factory) -> ApiClient:  # type: ignore[no-untyped-def]
+    return client_factory()
+
+
+_codes = itertools.count(random.randint(10000, 60000))
+
+
+@dataclass
+class Account:
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    login: str
+    password: str
+    role: str
+
+
+@dataclass
+class TenantFixture:
+    id: uuid.UUID
+    code: str
+    accounts: dict[str, Account]
+
+
+@pytest.fixture
+def make_tenant(sessionmaker):  # type: ignore[no-untyped-def]
+    """A new tenant with one account per role; logins are unique across the run."""
+    from seed.demo import ensure_tenant, ensure_user
+
+    async def make(roles: tuple[str, ...] = ("admin", "staff", "coordinator", "commissioner", "watcher", "vc_volunteer")) -> TenantFixture:
+        code = f"{next(_codes):05d}"
+        tag = secrets.token_hex(4)
+        async with sessionmaker() as db:
+            async with db.begin():
+                tenant = await ensure_tenant(db, f"テスト社協 {tag}", code)
+            accounts: dict[str, Account] = {}
+            with as_tenant(tenant.id):
+                async with db.begin():
+                    for role in roles:
+                        login = f"{role}-{tag}"
+                        password = secrets.token_urlsafe(12)
+                        user, _ = await ensure_user(db, tenant, login, role, f"テスト {role}", password)
+                        accounts[role] = Account(tenant.id, user.id, login, password, role)
+        return TenantFixture(id=tenant.id, code=code, accounts=accounts)
+
+    return make
