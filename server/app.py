@@ -26,6 +26,10 @@ from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.engine import make_engine, make_sessionmaker
 from server.health.controller import HealthController
+from server.registry.api_declarations import DeclarationController
+from server.registry.api_exports import RegistryExportController
+from server.registry.api_households import HouseholdController, PersonController
+from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
 from server.settings import Settings, get_settings
 from server.web.spa import spa
 
@@ -77,7 +81,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     return Litestar(
-        route_handlers=[HealthController, AuthController, AuditController, spa],
+        route_handlers=[
+            HealthController,
+            AuthController,
+            AuditController,
+            DistrictController,
+            HouseholdController,
+            PersonController,
+            ShelterController,
+            HazardZoneController,
+            DeclarationController,
+            RegistryExportController,
+            spa,
+        ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[
             request_context_middleware,

@@ -147,9 +147,16 @@ def sessionmaker(app) -> async_sessionmaker[AsyncSession]:  # type: ignore[no-un
 
 
 @contextlib.contextmanager
-def as_tenant(tenant_id: uuid.UUID | None, user_id: uuid.UUID | None = None) -> Iterator[None]:
-    """Run database work in a test as if inside a request of that tenant (drives RLS)."""
-    token = context.set_context(context.RequestContext(request_id="test", tenant_id=tenant_id, user_id=user_id))
+def as_tenant(
+    tenant_id: uuid.UUID | None,
+    user_id: uuid.UUID | None = None,
+    role: str | None = "system",
+    scope: frozenset[uuid.UUID] | None = None,
+) -> Iterator[None]:
+    """Run database work in a test as if inside a request of that tenant and role (drives RLS)."""
+    token = context.set_context(
+        context.RequestContext(request_id="test", tenant_id=tenant_id, user_id=user_id, role=role, scope=scope)
+    )
     try:
         yield
     finally:

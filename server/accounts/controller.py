@@ -89,7 +89,7 @@ class AuthController(Controller):
             context.update(tenant_id=None)
             raise Problem("invalid_credentials")
 
-        context.update(tenant_id=user.tenant_id, user_id=user.id, user_login=user.login)
+        context.update(tenant_id=user.tenant_id, user_id=user.id, user_login=user.login, role=user.role)
         await throttle.clear_account(db, key)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(data.password)

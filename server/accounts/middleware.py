@@ -15,6 +15,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.accounts.models import User, UserSession
+from server.accounts.scope import expanded_scope
 from server.accounts.sessions import COOKIE_NAME, load_session, parse_cookie
 from server.core import context
 
@@ -37,13 +38,18 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         context.update(tenant_id=cookie.tenant_id)
         async with _sessionmaker(connection)() as db, db.begin():
             found = await load_session(db, cookie, timedelta(minutes=settings.session_idle_minutes))
+            if found is not None:
+                user = found[1]
+                scope = await expanded_scope(db, user.tenant_id, user.id, bool(user.district_scopes))
         if found is None:
             context.update(tenant_id=None)
             # Remember that a cookie was presented, so the 401 can say "session ended".
             connection.scope.setdefault("state", {})["tonari_stale_session"] = True
             return AuthenticationResult(user=None, auth=None)
         session, user = found
-        context.update(tenant_id=user.tenant_id, user_id=user.id, user_login=user.login)
+        context.update(
+            tenant_id=user.tenant_id, user_id=user.id, user_login=user.login, role=user.role, scope=scope
+        )
         return AuthenticationResult(user=user, auth=AuthState(session=session))
 
 

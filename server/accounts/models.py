@@ -65,15 +65,15 @@ class User(TenantOwned, Timestamps, Base):
 
 
 class UserDistrictScope(TenantOwned, Base):
-    """Districts a user's role is limited to; none means the whole tenant.
-
-    The foreign key to `district` is added by the registry migration, which creates that table.
-    """
+    """Districts a user's role is limited to (with their sub-districts); none means the whole tenant."""
 
     __tablename__ = "user_district_scope"
     __table_args__ = (
         ForeignKeyConstraint(
             ["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "district_id"], ["district.tenant_id", "district.id"], ondelete="CASCADE"
         ),
     )
 

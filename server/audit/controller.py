@@ -68,7 +68,7 @@ class AuditController(Controller):
         if object_type:
             q = q.where(AuditEntry.object_type == object_type)
         if object_id:
-            q = q.where(AuditEntry.object_ids.any(object_id))
+            q = q.where(AuditEntry.object_ids.contains([object_id]))
         if mode:
             q = q.where(AuditEntry.mode == mode)
         if operation_id:

@@ -18,6 +18,9 @@ class RequestContext:
     tenant_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
     user_login: str | None = None
+    role: str | None = None
+    # District ids (with descendants) the user is limited to; None = the whole tenant.
+    scope: frozenset[uuid.UUID] | None = None
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(

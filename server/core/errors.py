@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import structlog
@@ -38,7 +39,10 @@ _STATUS_CODES = {
 
 
 def render(problem: Problem) -> Response[dict[str, Any]]:
-    request_id = context.current().request_id or None
+    request_id = context.current().request_id
+    if not request_id:
+        # Raised before any route matched (router 404/405): our middleware never ran.
+        request_id = context.update(request_id=uuid.uuid4().hex).request_id
     headers = dict(problem.headers)
     if request_id:
         headers["X-Request-ID"] = request_id

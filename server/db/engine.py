@@ -1,6 +1,7 @@
 """Engine, session factory, and the hook that stamps each transaction with the tenant.
 
-Row-level security policies read `tonari.tenant_id` / `tonari.user_id`; `SET LOCAL` semantics
+Row-level security policies read `tonari.tenant_id`, `tonari.user_id`, `tonari.role` and
+`tonari.scope` (see server/registry/disclosure_sql.py); `SET LOCAL` semantics
 (set_config(..., true)) scope them to one transaction, so a pooled connection never carries
 one request's tenant into the next.
 """
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session
 from server.core import context
 
 _STAMP = text(
-    "SELECT set_config('tonari.tenant_id', :tenant, true), set_config('tonari.user_id', :user, true)"
+    "SELECT set_config('tonari.tenant_id', :tenant, true), set_config('tonari.user_id', :user, true),"
+    " set_config('tonari.role', :role, true), set_config('tonari.scope', :scope, true)"
 )
 
 
@@ -26,6 +28,9 @@ def _stamp_tenant(session: Session, transaction: object, connection: object) -> 
         {
             "tenant": str(ctx.tenant_id) if ctx.tenant_id else "",
             "user": str(ctx.user_id) if ctx.user_id else "",
+            "role": ctx.role or "",
+            # An empty scope set means "no district at all" (sees nothing), not "everything".
+            "scope": "" if ctx.scope is None else (",".join(sorted(map(str, ctx.scope))) or "00000000-0000-0000-0000-000000000000"),
         },
     )
 

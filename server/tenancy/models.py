@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
+
+from geoalchemy2 import Geometry
 
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.dialects.postgresql import UUID
@@ -24,3 +27,5 @@ class Tenant(Timestamps, Base):
     # 全国地方公共団体コード without the check digit, e.g. 08216 for 笠間市.
     municipality_code: Mapped[str] = mapped_column(String(5), nullable=False, unique=True)
     time_zone: Mapped[str] = mapped_column(String(64), nullable=False, server_default="Asia/Tokyo")
+    # The municipality's outline: registry points must fall inside it (with a small tolerance).
+    boundary: Mapped[Any | None] = mapped_column(Geometry("MULTIPOLYGON", 4326, spatial_index=False))

@@ -1,0 +1,115 @@
+"""`/api/disaster-declarations`: disaster mode for an area, declared and lifted by staff, audited.
+
+Only a `real` declaration widens disclosure (everyone in the area becomes visible to responders
+regardless of consent); a `drill` declaration is recorded and marks reads as drill, nothing more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from geoalchemy2.shape import to_shape
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+from shapely.geometry import mapping
+from shapely.ops import unary_union
+from shapely.geometry import MultiPolygon
+from sqlalchemy import select
+
+from server.audit.record import record as audit
+from server.core import context
+from server.core.guards import STAFF, signed_in
+from server.core.problems import FieldError, Problem
+from server.db.deps import DbSession
+from server.registry import validation as v
+from server.registry.models import DisasterDeclaration, District
+
+
+class DeclarationIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=4, max_length=2000)]
+    mode: Literal["real", "drill"] = "real"
+    geometry: dict[str, Any] | None = None
+    district_ids: list[uuid.UUID] = []
+    confirm: bool = False  # an explicit "yes, disclose without consent" from the person declaring
+
+
+class LiftIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=2000)]
+
+
+class DeclarationOut(msgspec.Struct):
+    id: uuid.UUID
+    mode: str
+    reason: str
+    district_ids: list[uuid.UUID]
+    geometry: dict[str, Any]
+    declared_by: uuid.UUID
+    declared_at: datetime
+    lifted_at: datetime | None
+    lift_reason: str | None
+
+
+def _out(d: DisasterDeclaration) -> DeclarationOut:
+    return DeclarationOut(d.id, d.mode, d.reason, list(d.district_ids), mapping(to_shape(d.area)), d.declared_by,
+                          d.declared_at, d.lifted_at, d.lift_reason)
+
+
+class DeclarationController(Controller):
+    path = "/api/disaster-declarations"
+    tags = ["registry"]
+
+    @get("/", guards=[signed_in], summary="Declarations, active first")
+    async def list_declarations(self, db_session: DbSession, active: FromQuery[bool] = False) -> list[DeclarationOut]:
+        q = select(DisasterDeclaration).where(DisasterDeclaration.tenant_id == context.current().tenant_id)
+        if active:
+            q = q.where(DisasterDeclaration.lifted_at.is_(None))
+        rows = (await db_session.execute(q.order_by(DisasterDeclaration.lifted_at.is_not(None), DisasterDeclaration.declared_at.desc()))).scalars()
+        return [_out(d) for d in rows]
+
+    @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Declare disaster mode for an area")
+    async def declare(self, db_session: DbSession, data: JSONBody[DeclarationIn]) -> DeclarationOut:
+        tenant = context.current().tenant_id
+        if data.mode == "real" and not data.confirm:
+            raise Problem("validation_failed", errors=[FieldError(
+                "confirm", "required",
+                "同意のない方の情報も開示されます。確認のうえ confirm を true にしてください。",
+                "People who did not consent will be disclosed: set confirm to true to proceed.")])
+        parts = []
+        if data.geometry:
+            parts.append(v.parse_area("geometry", data.geometry))
+        if data.district_ids:
+            rows = (await db_session.execute(select(District).where(District.tenant_id == tenant, District.id.in_(data.district_ids)))).scalars().all()
+            if len(rows) != len(set(data.district_ids)):
+                raise Problem("validation_failed", errors=[FieldError("district_ids", "invalid", "存在しない地区が含まれています。", "Unknown district id.")])
+            parts.extend(to_shape(d.geom) for d in rows)
+        if not parts:
+            raise Problem("validation_failed", errors=[FieldError("geometry", "required", "対象区域（ポリゴンまたは地区）を指定してください。", "Give an area (a polygon or districts).")])
+        area = unary_union(parts)
+        if not isinstance(area, MultiPolygon):
+            area = MultiPolygon([area])
+        d = DisasterDeclaration(tenant_id=tenant, id=uuid.uuid4(), mode=data.mode, reason=data.reason,
+                                area=v.to_db(area), district_ids=data.district_ids,
+                                declared_by=context.current().user_id, declared_at=datetime.now(UTC))
+        db_session.add(d)
+        await db_session.flush()
+        await audit(db_session, "disaster.declare", object_type="disaster_declaration", object_ids=[d.id],
+                    mode="disaster" if data.mode == "real" else "drill", details={"reason": data.reason})
+        await db_session.commit()
+        return _out(d)
+
+    @post("/{declaration_id:uuid}/lift", guards=[STAFF], status_code=200, summary="Lift a declaration: wider disclosure ends at once")
+    async def lift(self, db_session: DbSession, declaration_id: FromPath[uuid.UUID], data: JSONBody[LiftIn]) -> DeclarationOut:
+        d = await db_session.get(DisasterDeclaration, (context.current().tenant_id, declaration_id))
+        if d is None:
+            raise Problem("not_found")
+        if d.lifted_at is not None:
+            raise Problem("conflict", detail_ja="この宣言はすでに解除されています。", detail_en="Already lifted.")
+        d.lifted_at, d.lifted_by, d.lift_reason = datetime.now(UTC), context.current().user_id, data.reason
+        await audit(db_session, "disaster.lift", object_type="disaster_declaration", object_ids=[d.id],
+                    mode="disaster" if d.mode == "real" else "drill", details={"reason": data.reason})
+        await db_session.commit()
+        return _out(d)

@@ -1,0 +1,305 @@
+"""`/api/districts`, `/api/shelters`, `/api/hazard-zones`: the map's public-sector layers.
+
+These hold no personal data, so every signed-in registry role may read them; only staff write.
+District changes re-assign households to the district that contains them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+from geoalchemy2.shape import to_shape
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from shapely.geometry import mapping
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.audit.record import record as audit
+from server.core import context
+from server.core.guards import STAFF, signed_in
+from server.core.problems import FieldError, Problem
+from server.db.deps import DbSession
+from server.registry import validation as v
+from server.registry.models import District, HazardZone, Shelter
+from server.registry.vocab import HAZARD_ZONE_KINDS, SHELTER_HAZARDS, SHELTER_KINDS
+
+
+def _tenant() -> uuid.UUID:
+    tid = context.current().tenant_id
+    assert tid is not None
+    return tid
+
+
+def _geojson(geom: Any) -> dict[str, Any]:
+    return mapping(to_shape(geom)) if geom is not None else None  # type: ignore[return-value]
+
+
+def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+# ---- districts -------------------------------------------------------------------------------
+
+class DistrictIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    level: Literal["area", "branch", "unit"]
+    geometry: dict[str, Any]
+    kana: str | None = None
+    parent_id: uuid.UUID | None = None
+    walking_radius_m: Annotated[int, msgspec.Meta(ge=50, le=5000)] = 300
+
+
+class DistrictOut(msgspec.Struct):
+    id: uuid.UUID
+    code: str
+    name: str
+    kana: str | None
+    level: str
+    parent_id: uuid.UUID | None
+    walking_radius_m: int
+    geometry: dict[str, Any] | None = None
+
+
+def _district_out(d: District, with_geometry: bool) -> DistrictOut:
+    return DistrictOut(d.id, d.code, d.name, d.kana, d.level, d.parent_id, d.walking_radius_m,
+                       _geojson(d.geom) if with_geometry else None)
+
+
+class DistrictController(Controller):
+    path = "/api/districts"
+    tags = ["registry"]
+
+    @get("/", guards=[signed_in], summary="The district tree (geometry on request)")
+    async def list_districts(self, db_session: DbSession, geometry: FromQuery[bool] = False) -> list[DistrictOut]:
+        rows = (await db_session.execute(select(District).where(District.tenant_id == _tenant()).order_by(District.code))).scalars()
+        return [_district_out(d, geometry) for d in rows]
+
+    @get("/geojson", guards=[signed_in], summary="Districts as a GeoJSON FeatureCollection")
+    async def districts_geojson(self, db_session: DbSession) -> dict[str, Any]:
+        rows = (await db_session.execute(select(District).where(District.tenant_id == _tenant()).order_by(District.code))).scalars()
+        return feature_collection([
+            {"type": "Feature", "id": str(d.id), "geometry": _geojson(d.geom),
+             "properties": {"code": d.code, "name": d.name, "kana": d.kana, "level": d.level,
+                            "parent_id": str(d.parent_id) if d.parent_id else None}}
+            for d in rows
+        ])
+
+    @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Create a district")
+    async def create_district(self, db_session: DbSession, data: JSONBody[DistrictIn]) -> DistrictOut:
+        geom = v.parse_area("geometry", data.geometry)
+        if data.kana:
+            v.raise_if([v.check_kana("kana", v.normalise_kana(data.kana))])
+        d = District(tenant_id=_tenant(), id=uuid.uuid4(), code=data.code, name=data.name, level=data.level,
+                     kana=v.normalise_kana(data.kana) if data.kana else None, parent_id=data.parent_id,
+                     walking_radius_m=data.walking_radius_m, geom=v.to_db(geom))
+        db_session.add(d)
+        try:
+            await db_session.flush()
+        except IntegrityError as exc:
+            raise Problem("conflict", detail_ja="同じコードの地区か、存在しない親地区です。",
+                          detail_en="A district with this code exists, or the parent does not.") from exc
+        await v.reassign_households(db_session, _tenant())
+        await audit(db_session, "district.create", object_type="district", object_ids=[d.id])
+        await db_session.commit()
+        return _district_out(d, True)
+
+    @patch("/{district_id:uuid}", guards=[STAFF], summary="Edit a district")
+    async def update_district(self, db_session: DbSession, district_id: FromPath[uuid.UUID], data: JSONBody[dict[str, Any]]) -> DistrictOut:
+        d = await db_session.get(District, (_tenant(), district_id))
+        if d is None:
+            raise Problem("not_found")
+        allowed = {"code", "name", "kana", "walking_radius_m", "geometry", "parent_id"}
+        unknown = set(data) - allowed
+        if unknown:
+            raise Problem("validation_failed", errors=[FieldError(k, "unknown_field") for k in sorted(unknown)])
+        if "geometry" in data:
+            d.geom = v.to_db(v.parse_area('geometry', data['geometry']))
+        for key in ("code", "name", "walking_radius_m"):
+            if key in data:
+                setattr(d, key, data[key])
+        if "kana" in data:
+            kana = v.normalise_kana(data["kana"] or "")
+            v.raise_if([v.check_kana("kana", kana)])
+            d.kana = kana or None
+        if "parent_id" in data:
+            d.parent_id = uuid.UUID(data["parent_id"]) if data["parent_id"] else None
+        try:
+            await db_session.flush()
+        except IntegrityError as exc:
+            raise Problem("conflict") from exc
+        await v.reassign_households(db_session, _tenant())
+        await audit(db_session, "district.update", object_type="district", object_ids=[d.id])
+        await db_session.commit()
+        await db_session.refresh(d)
+        return _district_out(d, True)
+
+    @delete("/{district_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Delete a district")
+    async def delete_district(self, db_session: DbSession, district_id: FromPath[uuid.UUID]) -> None:
+        try:
+            result = await db_session.execute(sql_delete(District).where(District.tenant_id == _tenant(), District.id == district_id))
+        except IntegrityError as exc:
+            raise Problem("conflict", detail_ja="下位の地区があるため削除できません。", detail_en="The district has sub-districts.") from exc
+        if result.rowcount == 0:
+            raise Problem("not_found")
+        await v.reassign_households(db_session, _tenant())
+        await audit(db_session, "district.delete", object_type="district", object_ids=[district_id])
+        await db_session.commit()
+
+
+# ---- shelters --------------------------------------------------------------------------------
+
+class ShelterIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: str
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    address: str | None = None
+    source_id: str | None = None
+    hazards: list[str] = []
+    capacity: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    is_open: bool = False
+    occupancy: Annotated[int, msgspec.Meta(ge=0)] = 0
+    note: str | None = None
+
+
+class ShelterStatusIn(msgspec.Struct, forbid_unknown_fields=True):
+    is_open: bool | None = None
+    occupancy: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    capacity: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+class ShelterOut(msgspec.Struct):
+    id: uuid.UUID
+    source_id: str | None
+    kind: str
+    name: str
+    address: str | None
+    lon: float
+    lat: float
+    hazards: list[str]
+    capacity: int | None
+    is_open: bool
+    occupancy: int
+    note: str | None
+
+
+def _shelter_out(s: Shelter) -> ShelterOut:
+    pt = to_shape(s.location)
+    return ShelterOut(s.id, s.source_id, s.kind, s.name, s.address, pt.x, pt.y, list(s.hazards), s.capacity,
+                      s.is_open, s.occupancy, s.note)
+
+
+class ShelterController(Controller):
+    path = "/api/shelters"
+    tags = ["registry"]
+
+    @get("/", guards=[signed_in], summary="Shelters")
+    async def list_shelters(self, db_session: DbSession, kind: FromQuery[str | None] = None) -> list[ShelterOut]:
+        q = select(Shelter).where(Shelter.tenant_id == _tenant())
+        if kind:
+            q = q.where(Shelter.kind == kind)
+        return [_shelter_out(s) for s in (await db_session.execute(q.order_by(Shelter.kind, Shelter.name))).scalars()]
+
+    @get("/geojson", guards=[signed_in], summary="Shelters as GeoJSON")
+    async def shelters_geojson(self, db_session: DbSession) -> dict[str, Any]:
+        rows = (await db_session.execute(select(Shelter).where(Shelter.tenant_id == _tenant()))).scalars()
+        features = []
+        for s in rows:
+            out = msgspec.to_builtins(_shelter_out(s))
+            lon, lat = out.pop("lon"), out.pop("lat")
+            features.append({"type": "Feature", "id": out["id"], "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": out})
+        return feature_collection(features)
+
+    @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Add a shelter")
+    async def create_shelter(self, db_session: DbSession, data: JSONBody[ShelterIn]) -> ShelterOut:
+        pt = v.point(data.lon, data.lat)
+        v.raise_if([
+            v.check_codes("kind", [data.kind], SHELTER_KINDS),
+            v.check_codes("hazards", data.hazards, SHELTER_HAZARDS),
+            await v.check_inside_tenant(db_session, _tenant(), "lon", pt),
+        ])
+        s = Shelter(tenant_id=_tenant(), id=uuid.uuid4(), kind=data.kind, name=data.name, address=data.address,
+                    source_id=data.source_id, location=v.to_db(pt), hazards=data.hazards,
+                    capacity=data.capacity, is_open=data.is_open, occupancy=data.occupancy, note=data.note)
+        db_session.add(s)
+        try:
+            await db_session.flush()
+        except IntegrityError as exc:
+            raise Problem("conflict") from exc
+        await audit(db_session, "shelter.create", object_type="shelter", object_ids=[s.id])
+        await db_session.commit()
+        await db_session.refresh(s)
+        return _shelter_out(s)
+
+    @patch("/{shelter_id:uuid}/status", guards=[STAFF], summary="Open/close a shelter, report occupancy")
+    async def shelter_status(self, db_session: DbSession, shelter_id: FromPath[uuid.UUID], data: JSONBody[ShelterStatusIn]) -> ShelterOut:
+        s = await db_session.get(Shelter, (_tenant(), shelter_id))
+        if s is None:
+            raise Problem("not_found")
+        for key in ("is_open", "occupancy", "capacity"):
+            if getattr(data, key) is not None:
+                setattr(s, key, getattr(data, key))
+        await audit(db_session, "shelter.status", object_type="shelter", object_ids=[s.id], details=msgspec.to_builtins(data))
+        await db_session.commit()
+        await db_session.refresh(s)
+        return _shelter_out(s)
+
+    @delete("/{shelter_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a shelter")
+    async def delete_shelter(self, db_session: DbSession, shelter_id: FromPath[uuid.UUID]) -> None:
+        result = await db_session.execute(sql_delete(Shelter).where(Shelter.tenant_id == _tenant(), Shelter.id == shelter_id))
+        if result.rowcount == 0:
+            raise Problem("not_found")
+        await audit(db_session, "shelter.delete", object_type="shelter", object_ids=[shelter_id])
+        await db_session.commit()
+
+
+# ---- hazard zones ----------------------------------------------------------------------------
+
+class HazardZoneIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: str
+    geometry: dict[str, Any]
+    level: str | None = None
+    name: str | None = None
+    source: str | None = None
+
+
+class HazardZoneController(Controller):
+    path = "/api/hazard-zones"
+    tags = ["registry"]
+
+    @get("/geojson", guards=[signed_in], summary="Hazard zones as GeoJSON")
+    async def hazard_geojson(self, db_session: DbSession, kind: FromQuery[str | None] = None) -> dict[str, Any]:
+        q = select(HazardZone).where(HazardZone.tenant_id == _tenant())
+        if kind:
+            q = q.where(HazardZone.kind == kind)
+        return feature_collection([
+            {"type": "Feature", "id": str(z.id), "geometry": _geojson(z.geom),
+             "properties": {"kind": z.kind, "level": z.level, "name": z.name, "source": z.source}}
+            for z in (await db_session.execute(q)).scalars()
+        ])
+
+    @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Add a hazard zone")
+    async def create_hazard_zone(self, db_session: DbSession, data: JSONBody[HazardZoneIn]) -> dict[str, Any]:
+        v.raise_if([v.check_codes("kind", [data.kind], HAZARD_ZONE_KINDS)])
+        geom = v.parse_area("geometry", data.geometry)
+        z = HazardZone(tenant_id=_tenant(), id=uuid.uuid4(), kind=data.kind, level=data.level, name=data.name,
+                       source=data.source, geom=v.to_db(geom))
+        db_session.add(z)
+        await db_session.flush()
+        await audit(db_session, "hazard_zone.create", object_type="hazard_zone", object_ids=[z.id])
+        await db_session.commit()
+        return {"id": str(z.id), "kind": z.kind, "level": z.level, "name": z.name}
+
+    @delete("/{zone_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a hazard zone")
+    async def delete_hazard_zone(self, db_session: DbSession, zone_id: FromPath[uuid.UUID]) -> None:
+        result = await db_session.execute(sql_delete(HazardZone).where(HazardZone.tenant_id == _tenant(), HazardZone.id == zone_id))
+        if result.rowcount == 0:
+            raise Problem("not_found")
+        await audit(db_session, "hazard_zone.delete", object_type="hazard_zone", object_ids=[zone_id])
+        await db_session.commit()

@@ -1,0 +1,129 @@
+"""The disclosure rule as SQL functions: the single definition that both RLS and Python use.
+
+Row visibility lives here (and only here) so the REST, GeoJSON, tile, search, export and count
+paths cannot disagree: they all filter with `tonari_household_visible(...)` /
+`tonari_person_visible(...)`, and the RLS policies on `household` and `person` call the same
+functions, so a query that forgets the filter still leaks nothing.
+
+The transaction carries the viewer in GUCs stamped by `server.db.engine`: tonari.tenant_id,
+tonari.user_id, tonari.role and tonari.scope (comma-separated district ids incl. descendants,
+empty = the whole tenant). Rules (PRODUCT.md §3, docs/decisions/0005-disclosure.md):
+
+- admin, staff (registry keepers) and internal jobs ('system'): everything in the tenant;
+- coordinator, commissioner, watcher: households in their district scope, and then
+  - under an active *real* disaster declaration covering the household: everyone there;
+  - otherwise only people who consented (roster data set) for the viewer's recipient class
+    (coordinator → 社協, commissioner → 民生委員, watcher → 見守り協力員), and for watchers only
+    the households they are assigned to;
+- vc_volunteer and anyone without a role: nothing. A drill declaration never widens anything.
+"""
+
+from __future__ import annotations
+
+FUNCTIONS: list[str] = [
+    """CREATE OR REPLACE FUNCTION tonari_role() RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT coalesce(current_setting('tonari.role', true), '') $$""",
+    """CREATE OR REPLACE FUNCTION tonari_scope() RETURNS uuid[]
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT CASE WHEN coalesce(current_setting('tonari.scope', true), '') = '' THEN NULL
+                   ELSE string_to_array(current_setting('tonari.scope', true), ',')::uuid[] END $$""",
+    """CREATE OR REPLACE FUNCTION tonari_recipient_class() RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT CASE tonari_role() WHEN 'commissioner' THEN 'commissioner'
+                                 WHEN 'watcher' THEN 'watcher'
+                                 WHEN 'coordinator' THEN 'council' END $$""",
+    # Union of the active real declarations: evaluated once per statement (InitPlan).
+    """CREATE OR REPLACE FUNCTION tonari_disaster_area() RETURNS geometry
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT ST_Union(area) FROM disaster_declaration
+       WHERE tenant_id = tonari_current_tenant() AND mode = 'real' AND lifted_at IS NULL $$""",
+    """CREATE OR REPLACE FUNCTION tonari_sees_all() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT tonari_role() IN ('admin', 'staff', 'system') $$""",
+    """CREATE OR REPLACE FUNCTION tonari_household_assigned(h_tenant uuid, h_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT EXISTS (
+         SELECT 1 FROM watch_link w JOIN watcher v ON v.tenant_id = w.tenant_id AND v.id = w.watcher_id
+         WHERE w.tenant_id = h_tenant AND w.household_id = h_id AND w.ended_at IS NULL
+           AND v.user_id = tonari_current_user()) $$""",
+    """CREATE OR REPLACE FUNCTION tonari_household_consented(h_tenant uuid, h_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT EXISTS (
+         SELECT 1 FROM consent c
+         WHERE c.tenant_id = h_tenant AND c.household_id = h_id
+           AND c.recipient_class = tonari_recipient_class() AND c.dataset = 'roster'
+           AND c.consented_on <= current_date
+           AND (c.withdrawn_on IS NULL OR c.withdrawn_on > current_date)) $$""",
+    """CREATE OR REPLACE FUNCTION tonari_person_consented(p_tenant uuid, p_id uuid, p_dataset text) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT EXISTS (
+         SELECT 1 FROM consent c
+         WHERE c.tenant_id = p_tenant AND c.person_id = p_id
+           AND c.recipient_class = tonari_recipient_class() AND c.dataset = p_dataset
+           AND c.consented_on <= current_date
+           AND (c.withdrawn_on IS NULL OR c.withdrawn_on > current_date)) $$""",
+    """CREATE OR REPLACE FUNCTION tonari_household_visible(
+        h_tenant uuid, h_id uuid, h_district uuid, h_location geometry) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT h_tenant = tonari_current_tenant() AND (
+         tonari_sees_all()
+         OR (tonari_role() IN ('coordinator', 'commissioner', 'watcher')
+             AND (tonari_scope() IS NULL OR h_district = ANY (tonari_scope()))
+             AND (coalesce(ST_Covers((SELECT tonari_disaster_area()), h_location), false)
+                  OR ((tonari_role() <> 'watcher' OR tonari_household_assigned(h_tenant, h_id))
+                      AND tonari_household_consented(h_tenant, h_id))))) $$""",
+    """CREATE OR REPLACE FUNCTION tonari_household_under_disaster(h_location geometry) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT coalesce(ST_Covers((SELECT tonari_disaster_area()), h_location), false) $$""",
+    # A person: their household is visible (RLS on household applies inside), and they consented
+    # or a real disaster covers their household.
+    """CREATE OR REPLACE FUNCTION tonari_person_visible(p_tenant uuid, p_id uuid, p_household uuid) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT p_tenant = tonari_current_tenant() AND (
+         tonari_sees_all()
+         OR EXISTS (
+             SELECT 1 FROM household h
+             WHERE h.tenant_id = p_tenant AND h.id = p_household
+               AND (tonari_household_under_disaster(h.location)
+                    OR tonari_person_consented(p_tenant, p_id, 'roster')))) $$""",
+]
+
+DROP_FUNCTIONS: list[str] = [
+    "DROP FUNCTION IF EXISTS tonari_person_visible(uuid, uuid, uuid)",
+    "DROP FUNCTION IF EXISTS tonari_household_under_disaster(geometry)",
+    "DROP FUNCTION IF EXISTS tonari_household_visible(uuid, uuid, uuid, geometry)",
+    "DROP FUNCTION IF EXISTS tonari_person_consented(uuid, uuid, text)",
+    "DROP FUNCTION IF EXISTS tonari_household_consented(uuid, uuid)",
+    "DROP FUNCTION IF EXISTS tonari_household_assigned(uuid, uuid)",
+    "DROP FUNCTION IF EXISTS tonari_sees_all()",
+    "DROP FUNCTION IF EXISTS tonari_disaster_area()",
+    "DROP FUNCTION IF EXISTS tonari_recipient_class()",
+    "DROP FUNCTION IF EXISTS tonari_scope()",
+    "DROP FUNCTION IF EXISTS tonari_role()",
+]
+
+# Writes to the registry's personal tables: registry keepers and internal jobs only.
+_WRITE_CHECK = "tenant_id = tonari_current_tenant() AND tonari_sees_all()"
+
+POLICIES: list[str] = [
+    "ALTER TABLE household ENABLE ROW LEVEL SECURITY",
+    "ALTER TABLE household FORCE ROW LEVEL SECURITY",
+    f"""CREATE POLICY disclosure ON household
+        USING (tonari_household_visible(tenant_id, id, district_id, location))
+        WITH CHECK ({_WRITE_CHECK})""",
+    "ALTER TABLE person ENABLE ROW LEVEL SECURITY",
+    "ALTER TABLE person FORCE ROW LEVEL SECURITY",
+    f"""CREATE POLICY disclosure ON person
+        USING (tonari_person_visible(tenant_id, id, household_id))
+        WITH CHECK ({_WRITE_CHECK})""",
+]
+
+DROP_POLICIES: list[str] = [
+    "DROP POLICY IF EXISTS disclosure ON person",
+    "ALTER TABLE person NO FORCE ROW LEVEL SECURITY",
+    "ALTER TABLE person DISABLE ROW LEVEL SECURITY",
+    "DROP POLICY IF EXISTS disclosure ON household",
+    "ALTER TABLE household NO FORCE ROW LEVEL SECURITY",
+    "ALTER TABLE household DISABLE ROW LEVEL SECURITY",
+]

@@ -1,0 +1,228 @@
+"""The disclosure matrix: each role × consent state × normal/disaster/drill × each path out.
+
+World (tests/registry_world.py): district D1 holds H1 (P1, consented), H2 (P2, no consent),
+H4 (P4, no consent); D2 holds H3 (P3, consented). The commissioner is scoped to D1; the watcher
+is assigned to H1 and H2. The declaration in "disaster"/"drill" covers D1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import random
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import as_tenant
+from tests.registry_world import World, build_world
+
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    **{(r, m): {"P1", "P2", "P3", "P4"} for r in ("admin", "staff") for m in ("normal", "disaster", "drill")},
+    ("coordinator", "normal"): {"P1", "P3"},
+    ("coordinator", "drill"): {"P1", "P3"},
+    ("coordinator", "disaster"): {"P1", "P2", "P3", "P4"},
+    ("commissioner", "normal"): {"P1"},
+    ("commissioner", "drill"): {"P1"},
+    ("commissioner", "disaster"): {"P1", "P2", "P4"},
+    ("watcher", "normal"): {"P1"},
+    ("watcher", "drill"): {"P1"},
+    ("watcher", "disaster"): {"P1", "P2", "P4"},
+}
+# Who may see health data (support reasons, medical devices) of which visible person.
+SENSITIVE: dict[tuple[str, str], set[str]] = {
+    **{k: v for k, v in EXPECTED.items() if k[0] in ("admin", "staff", "commissioner")},
+    ("coordinator", "normal"): set(),
+    ("coordinator", "drill"): set(),
+    ("coordinator", "disaster"): {"P1", "P2", "P4"},  # inside the declared area only
+    ("watcher", "normal"): {"P1"},
+    ("watcher", "drill"): {"P1"},
+    ("watcher", "disaster"): {"P1", "P2", "P4"},
+}
+ROLES = ("admin", "staff", "coordinator", "commissioner", "watcher")
+MODES = ("normal", "disaster", "drill")
+
+_codes = itertools.count(random.randint(60001, 90000))
+
+
+@pytest.fixture(scope="module")
+async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+    return await build_world(sessionmaker, f"{next(_codes):05d}")
+
+
+async def _signed_in(client_factory, world: World, role: str):  # type: ignore[no-untyped-def]
+    c = client_factory()
+    acct = world.accounts[role]
+    resp = await c.login(acct.login, acct.password)
+    assert resp.status_code == 200, resp.text
+    return c
+
+
+async def _declare(world: World, client_factory, mode: str) -> str | None:  # type: ignore[no-untyped-def]
+    if mode == "normal":
+        return None
+    staff = await _signed_in(client_factory, world, "staff")
+    resp = await staff.send_json("POST", "/api/disaster-declarations", {
+        "reason": "テスト用の宣言（地震）", "mode": "real" if mode == "disaster" else "drill",
+        "district_ids": [str(world.districts["D1"])], "confirm": True,
+    })
+    assert resp.status_code == 201, resp.text
+    return resp.json()["id"]
+
+
+async def _lift(world: World, client_factory, declaration_id: str | None) -> None:  # type: ignore[no-untyped-def]
+    if declaration_id is None:
+        return
+    staff = await _signed_in(client_factory, world, "staff")
+    resp = await staff.send_json("POST", f"/api/disaster-declarations/{declaration_id}/lift", {"reason": "テスト終了"})
+    assert resp.status_code == 200, resp.text
+
+
+def _names(world: World, ids: set[str]) -> set[str]:
+    by_id = {str(v): k for k, v in world.persons.items()}
+    return {by_id[i] for i in ids if i in by_id}
+
+
+async def _seen_through_each_path(c, world: World, role: str) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+    seen: dict[str, set[str]] = {}
+    resp = await c.get("/api/households", params={"limit": 500})
+    assert resp.status_code == 200, resp.text
+    seen["rest_list"] = _names(world, {p["id"] for h in resp.json()["items"] for p in h["people"]})
+    detail: set[str] = set()
+    for hid in world.households.values():
+        r = await c.get(f"/api/households/{hid}")
+        assert r.status_code in (200, 404)
+        if r.status_code == 200:
+            detail |= {p["id"] for p in r.json()["people"]}
+    seen["rest_detail"] = _names(world, detail)
+    person_detail: set[str] = set()
+    for pid in world.persons.values():
+        r = await c.get(f"/api/persons/{pid}")
+        assert r.status_code in (200, 404)
+        if r.status_code == 200:
+            person_detail.add(r.json()["id"])
+    seen["person_detail"] = _names(world, person_detail)
+    r = await c.get("/api/persons", params={"q": "試験", "limit": 500})
+    seen["search"] = _names(world, {p["id"] for p in r.json()["items"]})
+    r = await c.get("/api/households/geojson")
+    assert r.headers["content-type"].startswith("application/geo+json")
+    seen["geojson"] = _names(world, {p["id"] for f in r.json()["features"] for p in f["properties"]["people"]})
+    r = await c.get("/api/exports/households.csv")
+    if role != "watcher":
+        assert r.status_code == 200, r.text
+        rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+        seen["export_csv"] = _names(world, {row["個人ID"] for row in rows if row["個人ID"]})
+        r = await c.get("/api/exports/households.geojson")
+        seen["export_geojson"] = _names(world, {p["id"] for f in r.json()["features"] for p in f["properties"]["people"]})
+    else:
+        assert r.status_code == 403
+    r = await c.get("/api/registry/counts")
+    counts = {row["district_id"]: row["people"] for row in r.json()}
+    seen["count_total"] = {f"n={sum(counts.values())}"}
+    return seen
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("role", ROLES)
+async def test_disclosure_matrix(role: str, mode: str, world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    declaration = await _declare(world, client_factory, mode)
+    try:
+        c = await _signed_in(client_factory, world, role)
+        seen = await _seen_through_each_path(c, world, role)
+        expected = EXPECTED[(role, mode)]
+        for path, got in seen.items():
+            if path == "count_total":
+                assert got == {f"n={len(expected)}"}, (role, mode, path, got)
+            else:
+                assert got == expected, (role, mode, path, got)
+        # field-level: health data only where need-to-know
+        resp = await c.get("/api/households", params={"limit": 500})
+        with_health = {p["id"] for h in resp.json()["items"] for p in h["people"] if p.get("medical_devices")}
+        assert _names(world, with_health) == SENSITIVE[(role, mode)], (role, mode)
+        without = [p for h in resp.json()["items"] for p in h["people"] if str(p["id"]) not in with_health]
+        assert all("support_reasons" not in p and "notes" not in p for p in without)
+    finally:
+        await _lift(world, client_factory, declaration)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_vc_volunteers_see_no_registry(mode: str, world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    declaration = await _declare(world, client_factory, mode)
+    try:
+        c = await _signed_in(client_factory, world, "vc_volunteer")
+        for path in ("/api/households", "/api/persons", "/api/households/geojson", "/api/exports/households.csv",
+                     "/api/registry/counts", f"/api/households/{world.households['H1']}"):
+            r = await c.get(path)
+            assert r.status_code == 403, (path, r.status_code)
+    finally:
+        await _lift(world, client_factory, declaration)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("role", ROLES)
+async def test_rls_alone_enforces_the_same_matrix(role: str, mode: str, world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """A query with no Python filter at all sees exactly what the policy allows."""
+    declaration = await _declare(world, client_factory, mode)
+    try:
+        acct = world.accounts[role]
+        scope = frozenset({world.districts["D1"]}) if role == "commissioner" else None
+        with as_tenant(world.tenant_id, user_id=acct.user_id, role=role, scope=scope):
+            async with sessionmaker() as db:
+                person_ids = {str(r[0]) for r in await db.execute(text("SELECT id FROM person"))}
+                household_ids = {str(r[0]) for r in await db.execute(text("SELECT id FROM household"))}
+        expected = EXPECTED[(role, mode)]
+        assert _names(world, person_ids) == expected
+        assert len(household_ids) == len(expected)
+    finally:
+        await _lift(world, client_factory, declaration)
+
+
+async def test_reads_are_audited_with_ids_and_mode(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    declaration = await _declare(world, client_factory, "disaster")
+    try:
+        c = await _signed_in(client_factory, world, "coordinator")
+        assert (await c.get("/api/households")).status_code == 200
+    finally:
+        await _lift(world, client_factory, declaration)
+    staff = await _signed_in(client_factory, world, "staff")
+    entries = (await staff.get("/api/audit", params={"actor_user_id": str(world.accounts["coordinator"].user_id),
+                                                     "action": "household.read"})).json()["items"]
+    assert entries, "the read was not audited"
+    latest = entries[0]
+    assert latest["mode"] == "disaster"
+    assert set(latest["object_ids"]) == {str(world.households[k]) for k in ("H1", "H2", "H3", "H4")}
+    assert {str(world.persons["P2"]), str(world.persons["P4"])} <= set(latest["details"]["person_ids"])
+    actions = [e["action"] for e in (await staff.get("/api/audit", params={"object_type": "disaster_declaration"})).json()["items"]]
+    assert "disaster.declare" in actions and "disaster.lift" in actions
+
+
+async def test_lifting_ends_wider_disclosure_at_once(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    declaration = await _declare(world, client_factory, "disaster")
+    c = await _signed_in(client_factory, world, "commissioner")
+    r = await c.get(f"/api/persons/{world.persons['P2']}")
+    assert r.status_code == 200 and r.json()["disclosed_under"] == "disaster"
+    await _lift(world, client_factory, declaration)
+    assert (await c.get(f"/api/persons/{world.persons['P2']}")).status_code == 404
+
+
+async def test_real_declaration_needs_explicit_confirmation_and_a_reason(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    staff = await _signed_in(client_factory, world, "staff")
+    r = await staff.send_json("POST", "/api/disaster-declarations", {"reason": "地震発生", "district_ids": [str(world.districts["D1"])]})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "confirm"
+    r = await staff.send_json("POST", "/api/disaster-declarations", {"reason": "", "confirm": True, "district_ids": [str(world.districts["D1"])]})
+    assert r.status_code == 400
+    coordinator = await _signed_in(client_factory, world, "coordinator")
+    r = await coordinator.send_json("POST", "/api/disaster-declarations", {"reason": "地震発生", "confirm": True, "district_ids": [str(world.districts["D1"])]})
+    assert r.status_code == 403
+
+
+async def test_support_reason_filter_is_need_to_know(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await _signed_in(client_factory, world, "coordinator")
+    r = await coordinator.get("/api/households", params={"support_reason": "care_level_3_5"})
+    assert r.status_code == 403
+    staff = await _signed_in(client_factory, world, "staff")
+    r = await staff.get("/api/households", params={"support_reason": "care_level_3_5", "limit": 500})
+    assert r.status_code == 200 and r.json()["total"] >= 4
+    r = await staff.get("/api/households", params={"support_reason": "elderly_alone", "district_id": str(world.districts["D1"])})
+    assert r.json()["total"] == 0
