@@ -30,6 +30,7 @@ from server.registry.api_declarations import DeclarationController
 from server.registry.api_exports import RegistryExportController
 from server.registry.api_households import HouseholdController, PersonController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
+from server.registry.api_tiles import TileController
 from server.settings import Settings, get_settings
 from server.web.spa import spa
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HazardZoneController,
             DeclarationController,
             RegistryExportController,
+            TileController,
             spa,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],

@@ -17,6 +17,7 @@ from tests.conftest import Account, as_tenant
 D1_BOX = box(140.20, 36.35, 140.25, 36.40)
 D2_BOX = box(140.25, 36.35, 140.30, 36.40)
 ALL_CLASSES = ("commissioner", "council", "watcher")
+HOUSEHOLD_SPOTS = {"H1": (140.21, 36.36), "H2": (140.22, 36.37), "H4": (140.23, 36.38), "H3": (140.27, 36.37)}
 
 
 @dataclass
@@ -56,7 +57,7 @@ async def build_world(sessionmaker, code: str) -> World:  # type: ignore[no-unty
                 ])
                 await db.flush()
                 db.add(UserDistrictScope(tenant_id=t, user_id=accounts["commissioner"].user_id, district_id=d1))
-                spots = {"H1": (140.21, 36.36), "H2": (140.22, 36.37), "H4": (140.23, 36.38), "H3": (140.27, 36.37)}
+                spots = HOUSEHOLD_SPOTS
                 households = {k: uuid.uuid4() for k in spots}
                 for key, (lon, lat) in spots.items():
                     db.add(Household(tenant_id=t, id=households[key], address=f"茨城県笠間市テスト町{key}",

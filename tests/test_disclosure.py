@@ -12,11 +12,14 @@ import io
 import itertools
 import random
 
+import math
+
+import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
 
 from tests.conftest import as_tenant
-from tests.registry_world import World, build_world
+from tests.registry_world import HOUSEHOLD_SPOTS, World, build_world
 
 EXPECTED: dict[tuple[str, str], set[str]] = {
     **{(r, m): {"P1", "P2", "P3", "P4"} for r in ("admin", "staff") for m in ("normal", "disaster", "drill")},
@@ -84,6 +87,30 @@ def _names(world: World, ids: set[str]) -> set[str]:
     return {by_id[i] for i in ids if i in by_id}
 
 
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+async def _seen_in_tiles(c, world: World) -> set[str]:  # type: ignore[no-untyped-def]
+    """Household ids in the z14 tiles covering the world, mapped to their (single) person."""
+    tiles = {tile_of(lon, lat, 14) for lon, lat in HOUSEHOLD_SPOTS.values()}
+    ids: set[str] = set()
+    for x, y in tiles:
+        r = await c.get(f"/api/tiles/households/14/{x}/{y}.mvt")
+        assert r.status_code in (200, 204), r.text
+        assert "private" in r.headers["cache-control"]
+        if r.status_code == 200:
+            layer = mapbox_vector_tile.decode(r.content)["households"]
+            for f in layer["features"]:
+                assert set(f["properties"]) == {"id", "district_id", "approximate", "disaster", "status"}
+                ids.add(f["properties"]["id"])
+    by_household = {str(v): f"P{k[1]}" for k, v in world.households.items()}
+    return {by_household[i] for i in ids}
+
+
 async def _seen_through_each_path(c, world: World, role: str) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
     seen: dict[str, set[str]] = {}
     resp = await c.get("/api/households", params={"limit": 500})
@@ -117,6 +144,7 @@ async def _seen_through_each_path(c, world: World, role: str) -> dict[str, set[s
         seen["export_geojson"] = _names(world, {p["id"] for f in r.json()["features"] for p in f["properties"]["people"]})
     else:
         assert r.status_code == 403
+    seen["tiles"] = await _seen_in_tiles(c, world)
     r = await c.get("/api/registry/counts")
     counts = {row["district_id"]: row["people"] for row in r.json()}
     seen["count_total"] = {f"n={sum(counts.values())}"}
@@ -226,3 +254,30 @@ async def test_support_reason_filter_is_need_to_know(world: World, client_factor
     assert r.status_code == 200 and r.json()["total"] >= 4
     r = await staff.get("/api/households", params={"support_reason": "elderly_alone", "district_id": str(world.districts["D1"])})
     assert r.json()["total"] == 0
+
+
+async def test_tiles_cache_per_user_and_cluster_at_low_zoom(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    staff = await _signed_in(client_factory, world, "staff")
+    x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    first = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt")
+    assert first.status_code == 200 and first.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    etag = first.headers["etag"]
+    again = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    other = await _signed_in(client_factory, world, "admin")  # sees the same points, but is another user
+    r = await other.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"If-None-Match": etag})
+    assert r.status_code == 200 and r.headers["etag"] != etag
+    zx, zy = tile_of(*HOUSEHOLD_SPOTS["H1"], 10)
+    low = await staff.get(f"/api/tiles/households/10/{zx}/{zy}.mvt")
+    features = mapbox_vector_tile.decode(low.content)["households"]["features"]
+    assert features and all(set(f["properties"]) == {"count"} for f in features)
+    assert sum(f["properties"]["count"] for f in features) >= 4
+    for layer in ("districts", "shelters", "hazard-zones"):
+        r = await staff.get(f"/api/tiles/{layer}/14/{x}/{y}.mvt")
+        assert r.status_code in (200, 204)
+    districts = mapbox_vector_tile.decode((await staff.get(f"/api/tiles/districts/14/{x}/{y}.mvt")).content)
+    assert {f["properties"]["name"] for f in districts["districts"]["features"]} >= {"第一支部"}
+    assert (await staff.get("/api/tiles/nope/14/1/1.mvt")).status_code == 404
+    assert (await staff.get("/api/tiles/households/3/99/1.mvt")).status_code == 404
+    vc = await _signed_in(client_factory, world, "vc_volunteer")
+    assert (await vc.get(f"/api/tiles/households/14/{x}/{y}.mvt")).status_code == 403

@@ -1,0 +1,1 @@
+"""Spatial logic that is not HTTP: vector tile SQL, import parsers, geometry helpers."""

@@ -1,0 +1,125 @@
+"""Mapbox Vector Tile SQL (ST_AsMVT) for the map layers.
+
+Households are filtered by the same disclosure function as every other path out and carry no
+names: only an id, district and status-ready attributes. Below zoom 13 they are aggregated into
+grid clusters (counts only), which keeps a z10 tile small and holds no individual location.
+Geometries come from the stored EPSG:3857 columns, so no per-request transform is needed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import TextClause, text
+
+EXTENT = 4096
+BUFFER = 64
+CLUSTER_BELOW_ZOOM = 13
+# Cluster cell in tile pixels (of 4096): 256 → 16×16 cells per tile.
+CLUSTER_CELL_PX = 256
+
+_HOUSEHOLDS = text(
+    f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
+    rows AS (
+        SELECT h.id, h.district_id, h.location_approximate, h.location_3857,
+               tonari_household_under_disaster(h.location) AS disaster
+        FROM household h, bounds
+        WHERE h.tenant_id = :tenant
+          AND h.location_3857 && bounds.geom
+          AND tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location)
+    ),
+    mvt AS (
+        SELECT ST_AsMVTGeom(rows.location_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
+               rows.id::text AS id, rows.district_id::text AS district_id,
+               rows.location_approximate AS approximate, rows.disaster AS disaster,
+               'unknown'::text AS status
+        FROM rows, bounds
+    )
+    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt),
+           (SELECT array_agg(id) FROM rows)
+    """
+)
+
+_HOUSEHOLD_CLUSTERS = text(
+    f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
+    cell AS (SELECT (ST_XMax(geom) - ST_XMin(geom)) * {CLUSTER_CELL_PX} / {EXTENT} AS size FROM bounds),
+    rows AS (
+        SELECT ST_SnapToGrid(h.location_3857, cell.size) AS key, h.location_3857
+        FROM household h, bounds, cell
+        WHERE h.tenant_id = :tenant
+          AND h.location_3857 && bounds.geom
+          AND tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location)
+    ),
+    mvt AS (
+        SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(location_3857)), bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
+               count(*)::int AS count
+        FROM rows, bounds GROUP BY key, bounds.geom
+    )
+    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt), NULL::text[]
+    """
+)
+
+_DISTRICTS = text(
+    f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
+    mvt AS (
+        SELECT ST_AsMVTGeom(d.geom_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
+               d.id::text AS id, d.code, d.name, d.level, d.parent_id::text AS parent_id
+        FROM district d, bounds
+        WHERE d.tenant_id = :tenant AND d.geom_3857 && bounds.geom
+    )
+    SELECT ST_AsMVT(mvt, 'districts', {EXTENT}, 'geom'), NULL::text[] FROM mvt
+    """
+)
+
+_SHELTERS = text(
+    f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
+    mvt AS (
+        SELECT ST_AsMVTGeom(s.location_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
+               s.id::text AS id, s.name, s.kind, s.is_open, s.occupancy, s.capacity,
+               array_to_string(s.hazards, ',') AS hazards
+        FROM shelter s, bounds
+        WHERE s.tenant_id = :tenant AND s.location_3857 && bounds.geom
+    )
+    SELECT ST_AsMVT(mvt, 'shelters', {EXTENT}, 'geom'), NULL::text[] FROM mvt
+    """
+)
+
+_HAZARDS = text(
+    f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
+    mvt AS (
+        SELECT ST_AsMVTGeom(z.geom_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
+               z.id::text AS id, z.kind, z.level, z.name
+        FROM hazard_zone z, bounds
+        WHERE z.tenant_id = :tenant AND z.geom_3857 && bounds.geom
+    )
+    SELECT ST_AsMVT(mvt, 'hazard_zones', {EXTENT}, 'geom'), NULL::text[] FROM mvt
+    """
+)
+
+LAYERS = ("households", "districts", "shelters", "hazard-zones")
+PERSONAL_LAYERS = frozenset({"households"})
+
+
+def tile_sql(layer: str, z: int) -> TextClause:
+    """The statement for a layer; parameters :tenant, :z, :x, :y. Returns (mvt bytes, ids)."""
+    if layer == "households":
+        return _HOUSEHOLD_CLUSTERS if z < CLUSTER_BELOW_ZOOM else _HOUSEHOLDS
+    return {"districts": _DISTRICTS, "shelters": _SHELTERS, "hazard-zones": _HAZARDS}[layer]
+
+
+def unfiltered_households_sql() -> TextClause:
+    """The same tile with no disclosure filter: only for bench/ (the filter's cost), never served."""
+    return text(
+        f"""
+        WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
+        mvt AS (
+            SELECT ST_AsMVTGeom(h.location_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
+                   h.id::text AS id, h.district_id::text AS district_id, h.location_approximate AS approximate
+            FROM household h, bounds WHERE h.tenant_id = :tenant AND h.location_3857 && bounds.geom
+        )
+        SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt
+        """
+    )

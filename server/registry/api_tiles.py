@@ -1,0 +1,57 @@
+"""`/api/tiles/{layer}/{z}/{x}/{y}.mvt`: vector tiles for the map, behind the disclosure policy.
+
+Tiles differ per viewer, so they are `private` (no shared cache may keep them), revalidated on
+every use (`no-cache`), and their ETag mixes in the user and the declaration state: one user's
+tile can never satisfy another user's If-None-Match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
+
+from geo.tiles import LAYERS, PERSONAL_LAYERS, tile_sql
+from server.core import context
+from server.core.guards import signed_in
+from server.core.problems import Problem
+from server.db.deps import DbSession
+from server.registry import disclosure
+
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+class TileController(Controller):
+    path = "/api/tiles"
+    tags = ["maps"]
+
+    @get("/{layer:str}/{z:int}/{x:int}/{y:str}", guards=[signed_in], summary="A Mapbox Vector Tile (y ends in .mvt)")
+    async def tile(
+        self, request: Request[Any, Any, Any], db_session: DbSession,
+        layer: FromPath[str], z: FromPath[int], x: FromPath[int], y: FromPath[str],
+    ) -> Response[bytes]:
+        if layer not in LAYERS or not y.endswith(".mvt") or not y[:-4].isdigit():
+            raise Problem("not_found")
+        yi = int(y[:-4])
+        if not (0 <= z <= 22 and 0 <= x < 2**z and 0 <= yi < 2**z):
+            raise Problem("not_found", detail_ja="タイル座標が範囲外です。", detail_en="Tile coordinates out of range.")
+        ctx = context.current()
+        if layer in PERSONAL_LAYERS and (ctx.role or "") not in disclosure.REGISTRY_READERS:
+            raise Problem("forbidden")
+        row = (await db_session.execute(tile_sql(layer, z), {"tenant": ctx.tenant_id, "z": z, "x": x, "y": yi})).one()
+        data: bytes = bytes(row[0] or b"")
+        ids = row[1] or []
+        if ids:
+            real, _ = await disclosure.active_modes(db_session)
+            await disclosure.audit_read(db_session, "household", ids, via="tile", disaster=real,
+                                        details={"tile": f"{z}/{x}/{yi}"})
+            await db_session.commit()
+        etag = hashlib.sha256(f"{ctx.user_id}:{ctx.role}:".encode() + data).hexdigest()[:32]
+        headers = {"Cache-Control": "private, no-cache", "Vary": "Cookie", "ETag": f'"{etag}"'}
+        if request.headers.get("if-none-match") == f'"{etag}"':
+            return Response(b"", status_code=304, headers=headers)
+        if not data:
+            return Response(b"", status_code=204, headers=headers)
+        return Response(data, media_type=MVT, headers=headers)
