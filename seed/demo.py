@@ -1,4 +1,4 @@
-"""Kasama demo: the council tenant and one demo account per role.
+"""Kasama demo: the council tenant, one demo account per role, and the demo registry.
 
 Idempotent: re-running keeps existing accounts and their passwords. Passwords are generated on
 first run (never written in the repo), printed, and kept in the credentials file (mode 600) so a
@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from seed.registry import load_kasama_registry
 from server.accounts.models import LoginDirectory, User
 from server.accounts.passwords import hash_password, verify_password
 from server.core import context
@@ -103,13 +104,15 @@ async def ensure_user(
     return user, True
 
 
-async def seed_demo(sessionmaker: async_sessionmaker[AsyncSession], credentials_path: Path | None) -> list[Credential]:
+async def seed_demo(
+    sessionmaker: async_sessionmaker[AsyncSession], credentials_path: Path | None, *, with_registry: bool = True
+) -> list[Credential]:
     known = _read_credentials(credentials_path)
     async with sessionmaker() as db:
         async with db.begin():
             tenant = await ensure_tenant(db, **KASAMA)
             tenant_id = tenant.id
-        context.update(tenant_id=tenant_id)
+        context.update(tenant_id=tenant_id, role="system")
         creds: list[Credential] = []
         async with db.begin():
             tenant = await db.get(Tenant, tenant_id)
@@ -118,7 +121,12 @@ async def seed_demo(sessionmaker: async_sessionmaker[AsyncSession], credentials_
                 password = known[login].password if login in known else new_password()
                 await ensure_user(db, tenant, login, role, display, password)
                 creds.append(Credential(login, password, role))
-        context.update(tenant_id=None)
+        if with_registry:
+            async with db.begin():
+                counts = await load_kasama_registry(db, tenant_id)
+            if counts:
+                print("Loaded the Kasama demo registry: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        context.update(tenant_id=None, role=None)
     if credentials_path is not None:
         _write_credentials(credentials_path, creds)
     return creds

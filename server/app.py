@@ -31,6 +31,7 @@ from server.registry.api_exports import RegistryExportController
 from server.registry.api_households import HouseholdController, PersonController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
 from server.registry.api_tiles import TileController
+from server.registry.api_watchers import WatcherController
 from server.settings import Settings, get_settings
 from server.web.spa import spa
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DeclarationController,
             RegistryExportController,
             TileController,
+            WatcherController,
             spa,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],

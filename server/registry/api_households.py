@@ -114,10 +114,11 @@ class HouseholdController(Controller):
             db.add(p)
         await v.reassign_households(db, tenant, [h.id])
         await db.flush()
-        await audit(db, "household.create", object_type="household", object_ids=[h.id, *[p.id for p in people]])
+        hid = h.id
+        await audit(db, "household.create", object_type="household", object_ids=[hid, *[p.id for p in people]])
         await db.commit()
-        db.expire_all()
-        return await _one_household(db, h.id)
+        db.expire_all()  # reassignment ran in SQL: reload what the client sees
+        return await _one_household(db, hid)
 
     @patch("/{household_id:uuid}", guards=[STAFF], summary="Edit a household (send the version you edited)")
     async def update_household(self, db_session: DbSession, household_id: FromPath[uuid.UUID], data: JSONBody[HouseholdPatch]) -> HouseholdOut:
@@ -145,11 +146,12 @@ class HouseholdController(Controller):
             await db.flush()
         except StaleDataError as exc:
             raise Problem("conflict") from exc
-        await v.reassign_households(db, tenant, [h.id])
-        await audit(db, "household.update", object_type="household", object_ids=[h.id])
+        hid = h.id
+        await v.reassign_households(db, tenant, [hid])
+        await audit(db, "household.update", object_type="household", object_ids=[hid])
         await db.commit()
         db.expire_all()
-        return await _one_household(db, h.id)
+        return await _one_household(db, hid)
 
     @delete("/{household_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a household")
     async def delete_household(self, db_session: DbSession, household_id: FromPath[uuid.UUID]) -> None:
@@ -169,9 +171,10 @@ class HouseholdController(Controller):
         p.household_id = household_id
         db_session.add(p)
         await db_session.flush()
-        await audit(db_session, "person.create", object_type="person", object_ids=[p.id])
+        pid = p.id
+        await audit(db_session, "person.create", object_type="person", object_ids=[pid])
         await db_session.commit()
-        return await _person(db_session, p.id)
+        return await _person(db_session, pid)
 
 
 async def _person(db: DbSession, person_id: FromPath[uuid.UUID]) -> PersonOut:
@@ -250,9 +253,10 @@ class PersonController(Controller):
             await db_session.flush()
         except StaleDataError as exc:
             raise Problem("conflict") from exc
-        await audit(db_session, "person.update", object_type="person", object_ids=[p.id])
+        pid = p.id
+        await audit(db_session, "person.update", object_type="person", object_ids=[pid])
         await db_session.commit()
-        return await _person(db_session, p.id)
+        return await _person(db_session, pid)
 
     @delete("/{person_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a person")
     async def delete_person(self, db_session: DbSession, person_id: FromPath[uuid.UUID]) -> None:

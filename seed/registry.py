@@ -1,0 +1,163 @@
+"""Loads the Kasama demo registry (seed/data + the synthetic generator) into one tenant.
+
+Runs once per tenant: if the tenant already has districts it does nothing, so a second
+`make run` is fast and keeps whatever staff changed. Bulk inserts (no ORM objects) keep the
+~3,000 people, their consents and plans to a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import msgspec
+from typing import Any
+
+from shapely.geometry import MultiPolygon, shape
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from seed.kasama import facts
+from seed.kasama.people import DemoData, generate_demo
+from server.accounts.models import User, UserDistrictScope
+from server.registry.models import (
+    Consent,
+    District,
+    EvacuationPlan,
+    Household,
+    Person,
+    Shelter,
+    Town,
+    WatchLink,
+    Watcher,
+)
+from server.registry.validation import REASSIGN_HOUSEHOLDS
+from server.tenancy.models import Tenant
+
+
+def _ewkt(geom: Any) -> str:
+    return f"SRID=4326;{geom.wkt}"
+
+
+def _point(lon: float, lat: float) -> str:
+    return f"SRID=4326;POINT({lon} {lat})"
+
+
+def _multi(geometry: dict[str, Any]) -> str:
+    g = shape(geometry)
+    return _ewkt(g if isinstance(g, MultiPolygon) else MultiPolygon([g]))
+
+
+async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int = 8216) -> dict[str, int]:
+    """Fill an empty tenant with the demo; returns counts (empty dict if it was already loaded)."""
+    if (await db.execute(select(func.count()).select_from(District).where(District.tenant_id == tenant_id))).scalar():
+        return {}
+    await db.execute(update(Tenant).where(Tenant.id == tenant_id).values(boundary=_multi(facts.outline_feature()["geometry"])))
+
+    towns = [msgspec.to_builtins(t) for t in facts.load_towns()]
+    await db.execute(insert(Town), [
+        {"tenant_id": tenant_id, "id": uuid.uuid4(), "name": t["town"], "koaza": t.get("koaza") or "",
+         "location": _point(t["lon"], t["lat"])} for t in towns
+    ])
+
+    district_ids: dict[str, uuid.UUID] = {}
+    rows = [msgspec.to_builtins(d) for d in facts.load_districts()]
+    for d in rows:
+        district_ids[d["code"]] = uuid.uuid4()
+    for level in ("area", "branch", "unit"):  # parents first
+        batch = [d for d in rows if d["level"] == level]
+        if batch:
+            await db.execute(insert(District), [
+                {"tenant_id": tenant_id, "id": district_ids[d["code"]], "code": d["code"], "name": d["name"],
+                 "kana": d.get("kana"), "level": d["level"],
+                 "parent_id": district_ids.get(d["parent_code"]) if d.get("parent_code") else None,
+                 "geom": _multi(d["geometry"])} for d in batch
+            ])
+
+    shelter_ids: dict[str, uuid.UUID] = {}
+    shelter_rows = []
+    for s in map(msgspec.to_builtins, facts.load_shelters()):
+        sid = uuid.uuid4()
+        if s["kind"] == "designated":
+            shelter_ids[s["source_id"]] = sid
+        shelter_rows.append({"tenant_id": tenant_id, "id": sid, "source_id": s["source_id"], "kind": s["kind"],
+                             "name": s["name"], "address": s["address"], "location": _point(s["lon"], s["lat"]),
+                             "hazards": s["hazards"], "capacity": s.get("capacity")})
+    await db.execute(insert(Shelter), shelter_rows)
+
+    demo: DemoData = generate_demo(seed=seed)
+    watcher_ids = {w.key: uuid.uuid4() for w in demo.watchers}
+    await db.execute(insert(Watcher), [
+        {"tenant_id": tenant_id, "id": watcher_ids[w.key], "name": w.name, "kana": w.kana, "role": w.role,
+         "phone": w.phone, "home": _point(w.lon, w.lat), "capacity": w.capacity,
+         "district_id": district_ids.get(w.district_code)} for w in demo.watchers
+    ])
+
+    households, people, consents, plans = [], [], [], []
+    for h in demo.households:
+        hid = uuid.uuid4()
+        households.append({"tenant_id": tenant_id, "id": hid, "address": h.address, "town": h.town,
+                           "location": _point(h.lon, h.lat), "district_id": district_ids.get(h.district_code)})
+        for p in h.people:
+            pid = uuid.uuid4()
+            people.append({
+                "tenant_id": tenant_id, "id": pid, "household_id": hid, "name": p.name, "kana": p.kana,
+                "birth_date": p.birth_date, "sex": p.sex, "phone": p.phone, "support_reasons": list(p.support_reasons),
+                "care_level": p.care_level, "mobility": p.mobility, "medical_devices": list(p.medical_devices),
+                "communication_needs": p.communication_needs,
+                "emergency_contacts": [{"name": c.name, "phone": c.phone, "relationship": c.relationship} for c in p.emergency_contacts],
+                "notes": p.notes,
+            })
+            for c in p.consents:
+                consents.append({"tenant_id": tenant_id, "id": uuid.uuid4(), "person_id": pid, "household_id": hid,
+                                 "recipient_class": c.recipient_class, "dataset": c.dataset,
+                                 "consented_on": c.consented_on, "source": c.source, "withdrawn_on": c.withdrawn_on})
+            if p.plan is not None:
+                plans.append({
+                    "tenant_id": tenant_id, "id": uuid.uuid4(), "person_id": pid,
+                    "destination_shelter_id": shelter_ids.get(p.plan.shelter_source_id),
+                    "route_notes": p.plan.route_notes,
+                    "supporters": [
+                        {"name": s.name, "phone": s.phone, "relationship": s.relationship, "role": s.role,
+                         "watcher_id": str(watcher_ids[s.watcher_key]) if s.watcher_key in watcher_ids else None,
+                         "consented_on": s.consented_on.isoformat() if s.consented_on else None,
+                         "withdrawn_on": s.withdrawn_on.isoformat() if s.withdrawn_on else None}
+                        for s in p.plan.supporters
+                    ],
+                })
+    for table, batch in ((Household, households), (Person, people), (Consent, consents), (EvacuationPlan, plans)):
+        for i in range(0, len(batch), 2000):
+            await db.execute(insert(table), batch[i : i + 2000])
+    await db.execute(REASSIGN_HOUSEHOLDS, {"tenant": tenant_id, "only": None})
+    await _link_demo_accounts(db, tenant_id, district_ids)
+    return {"households": len(households), "people": len(people), "consents": len(consents),
+            "plans": len(plans), "watchers": len(demo.watchers), "districts": len(district_ids), "shelters": len(shelter_rows)}
+
+
+async def _link_demo_accounts(db: AsyncSession, tenant_id: uuid.UUID, district_ids: dict[str, uuid.UUID]) -> None:
+    """Give the demo commissioner a branch and the demo watcher a profile with nearby households,
+    so signing in shows something real. The watch network issue replaces these with suggestions."""
+    users = {u.login: u for u in (await db.execute(select(User).where(User.tenant_id == tenant_id))).scalars()}
+    branch = district_ids.get("08216-A1-B01")
+    commissioner, watcher = users.get("commissioner"), users.get("watcher")
+    if commissioner is not None and branch is not None:
+        await db.execute(insert(UserDistrictScope).values(tenant_id=tenant_id, user_id=commissioner.id, district_id=branch))
+        await db.execute(text(
+            "UPDATE watcher SET user_id = :u WHERE tenant_id = :t AND id = ("
+            " SELECT id FROM watcher WHERE tenant_id = :t AND role = 'commissioner' AND district_id = :d AND user_id IS NULL"
+            " ORDER BY id LIMIT 1)"), {"u": commissioner.id, "t": tenant_id, "d": branch})
+    if watcher is not None and branch is not None:
+        wid = (await db.execute(text(
+            "UPDATE watcher SET user_id = :u WHERE tenant_id = :t AND id = ("
+            " SELECT id FROM watcher WHERE tenant_id = :t AND role = 'watcher' AND district_id = :d AND user_id IS NULL"
+            " ORDER BY id LIMIT 1) RETURNING id"), {"u": watcher.id, "t": tenant_id, "d": branch})).scalar_one_or_none()
+        if wid is not None:
+            nearest = (await db.execute(text(
+                "SELECT h.id, ST_Distance(h.location::geography, w.home::geography)::int"
+                " FROM household h, watcher w WHERE w.tenant_id = :t AND w.id = :w AND h.tenant_id = :t"
+                " ORDER BY h.location <-> w.home LIMIT 5"), {"t": tenant_id, "w": wid})).all()
+            if nearest:
+                await db.execute(insert(WatchLink), [
+                    {"tenant_id": tenant_id, "id": uuid.uuid4(), "household_id": hid, "watcher_id": wid,
+                     "kind": "primary", "since": date(2026, 4, 1), "distance_m": dist} for hid, dist in nearest
+                ])
