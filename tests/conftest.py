@@ -116,24 +116,32 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
-@pytest.fixture(scope="session")
-async def app(settings: Settings):  # type: ignore[no-untyped-def]
-    from server.app import create_app
-
-    application = create_app(settings)
+@contextlib.asynccontextmanager
+async def running(application):  # type: ignore[no-untyped-def]
+    """Start and stop an app's lifespan in a task of its own (anyio cancel scopes must be entered
+    and left in one task, and pytest-asyncio may tear down in another)."""
     started, stop = asyncio.Event(), asyncio.Event()
 
     async def hold() -> None:
-        # Lifespan must be entered and left in one task (anyio cancel scopes), so it gets its own.
         async with application.lifespan():
             started.set()
             await stop.wait()
 
     task = asyncio.get_running_loop().create_task(hold())
     await started.wait()
-    yield application
-    stop.set()
-    await task
+    try:
+        yield application
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings):  # type: ignore[no-untyped-def]
+    from server.app import create_app
+
+    async with running(create_app(settings)) as application:
+        yield application
 
 
 @pytest.fixture(scope="session")

@@ -58,11 +58,10 @@ async def test_health_live_and_ready(client) -> None:
 
 async def test_ready_fails_cleanly_without_leaking_internals(settings: Settings) -> None:
     """A database that is not there: 503 problem, and no SQL, host or stack trace in the body."""
-    import asyncio
-
     import httpx
 
     from server.app import create_app
+    from tests.conftest import running
 
     broken = Settings(
         database_url="postgresql+asyncpg://nobody:secret@127.0.0.1:1/nowhere",
@@ -71,22 +70,10 @@ async def test_ready_fails_cleanly_without_leaking_internals(settings: Settings)
         secret_key=secrets.token_urlsafe(16),
         log_level="CRITICAL",
     )
-    app = create_app(broken)
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.get_running_loop().create_task(hold())
-    await started.wait()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
-            resp = await c.get("/health/ready")
-    finally:
-        stop.set()
-        await task
+    async with running(create_app(broken)) as app, httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+    ) as c:
+        resp = await c.get("/health/ready")
     body = _is_problem(resp, 503, "service_unavailable")
     text = resp.text.lower()
     for leak in ("traceback", "select", "asyncpg", "127.0.0.1:1", "secret", "nowhere"):

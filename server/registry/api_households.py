@@ -10,7 +10,6 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,6 +18,7 @@ from server.core import context
 from server.core.guards import STAFF, roles
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
+from server.registry.crud import delete_audited
 from server.registry import validation as v
 from server.registry.disclosure import REGISTRY_READERS
 from server.registry.households import (
@@ -157,11 +157,7 @@ class HouseholdController(Controller):
     async def delete_household(self, db_session: DbSession, household_id: FromPath[uuid.UUID]) -> None:
         tenant = _tenant()
         person_ids = (await db_session.execute(select(Person.id).where(Person.tenant_id == tenant, Person.household_id == household_id))).scalars().all()
-        result = await db_session.execute(sql_delete(Household).where(Household.tenant_id == tenant, Household.id == household_id))
-        if result.rowcount == 0:
-            raise Problem("not_found")
-        await audit(db_session, "household.delete", object_type="household", object_ids=[household_id, *person_ids])
-        await db_session.commit()
+        await delete_audited(db_session, Household, household_id, "household", list(person_ids))
 
     @post("/{household_id:uuid}/people", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Add a person")
     async def add_person(self, db_session: DbSession, household_id: FromPath[uuid.UUID], data: JSONBody[PersonIn]) -> PersonOut:
@@ -260,11 +256,7 @@ class PersonController(Controller):
 
     @delete("/{person_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a person")
     async def delete_person(self, db_session: DbSession, person_id: FromPath[uuid.UUID]) -> None:
-        result = await db_session.execute(sql_delete(Person).where(Person.tenant_id == _tenant(), Person.id == person_id))
-        if result.rowcount == 0:
-            raise Problem("not_found")
-        await audit(db_session, "person.delete", object_type="person", object_ids=[person_id])
-        await db_session.commit()
+        await delete_audited(db_session, Person, person_id, "person")
 
     @put("/{person_id:uuid}/consents", guards=[STAFF], summary="Record or withdraw consent (one entry per class × data set)")
     async def put_consents(self, db_session: DbSession, person_id: FromPath[uuid.UUID], data: JSONBody[list[ConsentIn]]) -> PersonOut:

@@ -24,6 +24,7 @@ from server.core import context
 from server.core.guards import STAFF, signed_in
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
+from server.registry.crud import delete_audited
 from server.registry import validation as v
 from server.registry.models import District, HazardZone, Shelter
 from server.registry.vocab import HAZARD_ZONE_KINDS, SHELTER_HAZARDS, SHELTER_KINDS
@@ -252,11 +253,7 @@ class ShelterController(Controller):
 
     @delete("/{shelter_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a shelter")
     async def delete_shelter(self, db_session: DbSession, shelter_id: FromPath[uuid.UUID]) -> None:
-        result = await db_session.execute(sql_delete(Shelter).where(Shelter.tenant_id == _tenant(), Shelter.id == shelter_id))
-        if result.rowcount == 0:
-            raise Problem("not_found")
-        await audit(db_session, "shelter.delete", object_type="shelter", object_ids=[shelter_id])
-        await db_session.commit()
+        await delete_audited(db_session, Shelter, shelter_id, "shelter")
 
 
 # ---- hazard zones ----------------------------------------------------------------------------
@@ -298,8 +295,4 @@ class HazardZoneController(Controller):
 
     @delete("/{zone_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a hazard zone")
     async def delete_hazard_zone(self, db_session: DbSession, zone_id: FromPath[uuid.UUID]) -> None:
-        result = await db_session.execute(sql_delete(HazardZone).where(HazardZone.tenant_id == _tenant(), HazardZone.id == zone_id))
-        if result.rowcount == 0:
-            raise Problem("not_found")
-        await audit(db_session, "hazard_zone.delete", object_type="hazard_zone", object_ids=[zone_id])
-        await db_session.commit()
+        await delete_audited(db_session, HazardZone, zone_id, "hazard_zone")

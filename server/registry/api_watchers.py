@@ -14,7 +14,6 @@ from geoalchemy2.shape import to_shape
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +22,7 @@ from server.core import context
 from server.core.guards import STAFF, roles
 from server.core.problems import Problem
 from server.db.deps import DbSession
+from server.registry.crud import delete_audited
 from server.registry import validation as v
 from server.registry.models import WatchLink, Watcher
 
@@ -156,8 +156,4 @@ class WatcherController(Controller):
 
     @delete("/{watcher_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a watcher")
     async def delete_watcher(self, db_session: DbSession, watcher_id: FromPath[uuid.UUID]) -> None:
-        result = await db_session.execute(sql_delete(Watcher).where(Watcher.tenant_id == context.current().tenant_id, Watcher.id == watcher_id))
-        if result.rowcount == 0:
-            raise Problem("not_found")
-        await audit(db_session, "watcher.delete", object_type="watcher", object_ids=[watcher_id])
-        await db_session.commit()
+        await delete_audited(db_session, Watcher, watcher_id, "watcher")

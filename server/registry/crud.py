@@ -1,0 +1,30 @@
+"""Small helpers shared by the registry controllers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.audit.record import record as audit
+from server.core import context
+from server.core.problems import Problem
+
+
+def current_tenant() -> uuid.UUID:
+    tenant_id = context.current().tenant_id
+    if tenant_id is None:  # guards make this unreachable; fail closed all the same
+        raise Problem("not_authenticated")
+    return tenant_id
+
+
+async def delete_audited(db: AsyncSession, model: Any, object_id: uuid.UUID, object_type: str,
+                         extra_ids: list[uuid.UUID] | None = None) -> None:
+    """Delete one tenant row by id (404 if absent), audit it, commit."""
+    result = await db.execute(delete(model).where(model.tenant_id == current_tenant(), model.id == object_id))
+    if result.rowcount == 0:
+        raise Problem("not_found")
+    await audit(db, f"{object_type}.delete", object_type=object_type, object_ids=[object_id, *(extra_ids or [])])
+    await db.commit()
