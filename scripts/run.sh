@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# `make run`: set up, start the embedded PostGIS (unless DATABASE_URL is set), migrate, seed the
+# demo, and serve on http://127.0.0.1:8000 in the foreground. Ctrl-C stops the server and the
+# database cluster this script started.
+#
+# Environment: DATABASE_URL (use that server, start no cluster), TONARI_PG_PORT (cluster port,
+# default 54329), TONARI_HOST / TONARI_PORT (bind address, default 127.0.0.1:8000).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TONARI_ROOT"
+
+t_start=$SECONDS
+HOST=${TONARI_HOST:-127.0.0.1}
+PORT=${TONARI_PORT:-8000}
+BASE_URL="http://$HOST:$PORT"
+[ "$HOST" = 0.0.0.0 ] && BASE_URL="http://127.0.0.1:$PORT"
+export TONARI_VAR_DIR=$VAR_DIR
+export TONARI_PUBLIC_URL=${TONARI_PUBLIC_URL:-$BASE_URL}
+CREDENTIALS=${VAR_DIR#"$TONARI_ROOT"/}/demo-credentials.json  # relative when under the checkout (cwd)
+
+server_pid=
+pg_started=0
+seed_out=
+
+cleanup() {
+  local rc=$?
+  trap - EXIT
+  trap '' INT TERM HUP # a second Ctrl-C must not leave the cluster half-stopped
+  if [ -n "$server_pid" ]; then
+    stop_detached "$server_pid" 20
+    server_pid=
+  fi
+  if [ "$pg_started" = 1 ]; then
+    bash scripts/pg.sh stop || rc=1
+  fi
+  [ -n "$seed_out" ] && rm -f "$seed_out"
+  exit "$rc"
+}
+# Ctrl-C / SIGTERM: a clean stop is a normal end (exit 0, so make prints no "Error 130").
+on_signal() {
+  printf '\n' >&2
+  info "Stopping…"
+  exit 0
+}
+trap cleanup EXIT
+trap on_signal INT TERM HUP
+
+bash scripts/setup.sh
+
+if [ -n "${DATABASE_URL:-}" ]; then
+  info "Using DATABASE_URL from the environment (no embedded cluster)."
+else
+  # Stop it on the way out only if it was not already running (someone else's, e.g. make test).
+  bash scripts/pg.sh status >/dev/null 2>&1 || pg_started=1
+  pg_env=$(bash scripts/pg.sh start)
+  eval "$pg_env"
+  pg_started=$TONARI_PG_STARTED
+  export DATABASE_URL
+fi
+
+if port_in_use "$PORT"; then
+  die "port $PORT is already in use: stop the other program, or run e.g. TONARI_PORT=8001 make run"
+fi
+
+info "Migrating the database"
+"$PY" -m server.cli migrate
+
+info "Seeding demo data (idempotent)"
+seed_out=$(mktemp)
+if ! "$PY" -m server.cli seed --credentials "$CREDENTIALS" >"$seed_out" 2>&1; then
+  cat "$seed_out" >&2
+  die "seeding failed"
+fi
+
+info "Starting the server"
+start_detached - "$PY" -m server.cli serve --host "$HOST" --port "$PORT"
+server_pid=$DETACHED_PID
+
+if wait_ready "$BASE_URL/health/ready" "$server_pid" 90; then
+  :
+else
+  rc=$?
+  if [ "$rc" = 2 ]; then
+    wait "$server_pid" && srv_rc=0 || srv_rc=$?
+    server_pid=
+    die "the server exited (status $srv_rc) before it was ready"
+  fi
+  die "the server did not answer $BASE_URL/health/ready within 90 s"
+fi
+
+{
+  echo
+  echo "--------------------------------------------------------------"
+  cat "$seed_out"
+  echo
+  echo "  Tonari is ready: $BASE_URL   (started in $((SECONDS - t_start)) s)"
+  echo "  Ctrl-C stops the server and the database."
+  echo "--------------------------------------------------------------"
+  echo
+} >&2
+rm -f "$seed_out"
+seed_out=
+
+# Wait for the server; a trapped signal interrupts `wait`, the trap then cleans up.
+set +e
+wait "$server_pid"
+rc=$?
+set -e
+server_pid=
+if [ "$rc" -ne 0 ]; then
+  die "the server stopped unexpectedly (status $rc)"
+fi

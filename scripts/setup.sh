@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Shared setup for `make run` and `make test`; every step is skipped when already done.
+#
+#   scripts/setup.sh [--test]
+#
+# 1. system packages (apt-get, only when missing and only as root): PostGIS 15 when no
+#    DATABASE_URL is given, python3-venv if needed, and with --test Chromium
+# 2. .venv + `pip install -e '.[dev]'` (again only when pyproject.toml changed)
+# 3. pwa: `npm ci` (again only when package-lock.json changed), `npm run build` (again only
+#    when a file under pwa/ other than tests, e2e/ and coverage is newer than the last build)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+want_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    *) die "usage: scripts/setup.sh [--test]" ;;
+  esac
+done
+
+cd "$TONARI_ROOT"
+mkdir -p "$VAR_DIR"
+# One setup at a time (make run and make test may start together).
+exec 8>>"$VAR_DIR/.setup.lock"
+flock 8
+
+# --- 1. system packages --------------------------------------------------------------------
+pkgs=(venv)
+[ -z "${DATABASE_URL:-}" ] && pkgs+=(postgis)
+[ "$want_test" = 1 ] && pkgs+=(chromium)
+ensure_system_packages "${pkgs[@]}"
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  die "Node.js (>= 20.19) and npm are missing: install Node.js 20 LTS from https://nodejs.org and try again."
+fi
+node_version=$(node -p 'process.versions.node')
+IFS=. read -r node_major node_minor _ <<<"$node_version"
+if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 19 ]; }; then
+  die "Node.js $node_version is too old: the PWA build (Vite 8) needs Node.js >= 20.19."
+fi
+
+sha() { sha256sum "$1" | cut -c1-64; }
+
+# --- 2. Python -----------------------------------------------------------------------------
+if [ ! -x "$PY" ] || ! "$PY" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+  info "Creating the Python virtualenv in .venv"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" >&2
+fi
+py_stamp=$VENV/.tonari-pyproject.sha256
+if [ "$(cat "$py_stamp" 2>/dev/null)" != "$(sha pyproject.toml)" ]; then
+  info "Installing Python dependencies: pip install -e '.[dev]' (first time takes a minute)"
+  rm -f "$py_stamp"
+  "$VENV/bin/pip" install --disable-pip-version-check -q -e '.[dev]' >&2
+  sha pyproject.toml >"$py_stamp"
+fi
+
+# --- 3. PWA --------------------------------------------------------------------------------
+if [ ! -f pwa/package.json ]; then
+  warn "pwa/package.json not found: skipping the PWA."
+  exit 0
+fi
+npm_stamp=pwa/node_modules/.tonari-lock.sha256
+if [ ! -d pwa/node_modules ] || [ "$(cat "$npm_stamp" 2>/dev/null)" != "$(sha pwa/package-lock.json)" ]; then
+  info "Installing PWA dependencies: npm ci"
+  (cd pwa && npm ci --no-audit --no-fund --loglevel=error) >&2
+  mkdir -p pwa/node_modules
+  sha pwa/package-lock.json >"$npm_stamp"
+fi
+
+build_stamp=pwa/node_modules/.tonari-build.stamp
+need_build=0
+if [ ! -f pwa/dist/index.html ] || [ ! -f "$build_stamp" ]; then
+  need_build=1
+elif [ -n "$(find pwa \( -path pwa/node_modules -o -path pwa/dist -o -path pwa/e2e -o -path pwa/dev-dist -o -name coverage \) -prune \
+    -o -type f ! -name '*.test.*' ! -name '*.tsbuildinfo' -newer "$build_stamp" -print -quit)" ]; then
+  need_build=1
+fi
+if [ "$need_build" = 1 ]; then
+  info "Building the PWA: npm run build"
+  # Stamp the start time: a file edited during the build triggers the next rebuild.
+  touch "$build_stamp.new"
+  (cd pwa && npm run build --silent) >&2
+  mv "$build_stamp.new" "$build_stamp"
+fi
