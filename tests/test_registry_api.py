@@ -146,3 +146,26 @@ async def test_shelters_and_watchers(staff) -> None:  # type: ignore[no-untyped-
     twice = await staff.send_json("POST", "/api/watchers", {"name": "重複", "lon": 140.261, "lat": 36.381,
                                                             "user_id": str(staff.tenant.accounts["watcher"].user_id)})
     assert twice.status_code == 409
+
+
+async def test_exports_in_utf8_bom_and_cp932_are_audited(staff) -> None:  # type: ignore[no-untyped-def]
+    body = _household()
+    body["people"][0]["name"] = "髙橋 はしご"  # 髙 (はしご高) is not in JIS X 0208 but is in CP932
+    body["people"][0]["kana"] = "タカハシ ハシゴ"
+    assert (await staff.send_json("POST", "/api/households", body)).status_code == 201
+    utf8 = await staff.get("/api/exports/households.csv")
+    assert utf8.status_code == 200 and utf8.content.startswith(b"\xef\xbb\xbf")
+    assert "髙橋 はしご" in utf8.content.decode("utf-8-sig")
+    assert utf8.headers["cache-control"] == "private, no-store"
+    sjis = await staff.get("/api/exports/households.csv", params={"encoding": "cp932"})
+    text = sjis.content.decode("cp932")
+    header = text.splitlines()[0].split(",")
+    assert header[:3] == ["世帯ID", "住所", "町字"] and "要支援事由" in header
+    assert "髙橋 はしご" in text and "独居高齢" in text
+    assert sjis.headers["x-encoding-replacements"] == "0"
+    geo = await staff.get("/api/exports/households.geojson")
+    assert geo.json()["features"][0]["geometry"]["coordinates"] == [140.26, 36.38]
+    bad = await staff.get("/api/exports/households.csv", params={"encoding": "latin-1"})
+    assert bad.status_code == 400
+    vias = {a["details"].get("via") for a in (await staff.get("/api/audit", params={"action": "household.read"})).json()["items"]}
+    assert {"export.csv", "export.geojson"} <= vias
