@@ -25,7 +25,7 @@ _HOUSEHOLDS = text(
         FROM household h, bounds
         WHERE h.tenant_id = :tenant
           AND h.location_3857 && bounds.geom
-          AND tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location)
+          AND (tonari_sees_all() OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))
     ),
     mvt AS (
         SELECT ST_AsMVTGeom(rows.location_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
@@ -48,7 +48,7 @@ _HOUSEHOLD_CLUSTERS = text(
         FROM household h, bounds, cell
         WHERE h.tenant_id = :tenant
           AND h.location_3857 && bounds.geom
-          AND tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location)
+          AND (tonari_sees_all() OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))
     ),
     mvt AS (
         SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(location_3857)), bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,

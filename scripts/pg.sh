@@ -196,12 +196,16 @@ SELECT 'CREATE DATABASE $TEMPLATE_DB OWNER $APP_ROLE' WHERE NOT EXISTS (SELECT 1
 \\c $TEMPLATE_DB
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgis;
+-- Lets the bounding-box operator && use the GiST index under row-level security (docs/decisions/0005).
+ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF;
 \\c postgres
 ALTER DATABASE $TEMPLATE_DB IS_TEMPLATE true;
 SELECT 'CREATE DATABASE $APP_DB OWNER $APP_ROLE TEMPLATE $TEMPLATE_DB' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$APP_DB') \\gexec
 \\c $APP_DB
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgis;
+-- Lets the bounding-box operator && use the GiST index under row-level security (docs/decisions/0005).
+ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF;
 SQL
   touch "$BOOT_MARK"
 }

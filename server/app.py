@@ -25,14 +25,20 @@ from server.core.logging import configure as configure_logging
 from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.engine import make_engine, make_sessionmaker
+from server.events.api import EventController
+from server.events.hub import EventHub
 from server.health.controller import HealthController
+from server.operations.api import EscalationController, OperationController, SyncController, VisitExportController
+from server.push.plugin import PushPlugin
 from server.registry.api_declarations import DeclarationController
 from server.registry.api_exports import RegistryExportController
 from server.registry.api_households import HouseholdController, PersonController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
 from server.registry.api_tiles import TileController
+from server.registry.imports_api import ImportController
 from server.registry.api_watchers import WatcherController
 from server.settings import Settings, get_settings
+from server.watch.api import WatchController
 from server.web.spa import spa
 
 CSRF_COOKIE = "tonari_csrf"
@@ -64,7 +70,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         set_default_exception_handler=False,
     )
 
+    hub = EventHub(settings.database_url)
+
     async def dispose_engine() -> None:
+        await hub.stop()
         await engine.dispose()
 
     openapi = OpenAPIConfig(
@@ -95,10 +104,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DeclarationController,
             RegistryExportController,
             TileController,
+            ImportController,
             WatcherController,
+            WatchController,
+            OperationController,
+            EscalationController,
+            SyncController,
+            VisitExportController,
+            EventController,
             spa,
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config)],
+        plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin()],  # Web Push: /api/push + sending queue
         middleware=[
             request_context_middleware,
             DefineMiddleware(SessionCookieAuthMiddleware),
@@ -113,6 +129,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
-        state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker}),
+        state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker,
+                     "tonari_event_hub": hub}),
+        on_startup=[hub.start],
         on_shutdown=[dispose_engine],
     )

@@ -266,3 +266,40 @@ def make_tenant(sessionmaker):  # type: ignore[no-untyped-def]
         return TenantFixture(id=tenant.id, code=code, accounts=accounts)
 
     return make
+
+
+@pytest.fixture(scope="session")
+async def live_server(settings: Settings):  # type: ignore[no-untyped-def]
+    """The app on a real socket (uvicorn in this event loop), for streaming responses such as SSE
+    that an in-process transport would buffer."""
+    import socket
+
+    import uvicorn
+
+    from server.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    task = asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def live_client_factory(live_server):  # type: ignore[no-untyped-def]
+    clients: list[ApiClient] = []
+
+    def make() -> ApiClient:
+        c = ApiClient(base_url=live_server, timeout=10)
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        await c.aclose()

@@ -13,8 +13,12 @@ ALTER DATABASE :"appdb" OWNER TO tonari;
 SELECT 'CREATE DATABASE tonari_template OWNER tonari' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'tonari_template') \gexec
 \c tonari_template
 CREATE EXTENSION IF NOT EXISTS postgis;
+-- Lets the bounding-box operator && use the GiST index under row-level security (docs/decisions/0005).
+ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF;
 \c postgres
 ALTER DATABASE tonari_template IS_TEMPLATE true;
 \c :appdb
 CREATE EXTENSION IF NOT EXISTS postgis;
+-- Lets the bounding-box operator && use the GiST index under row-level security (docs/decisions/0005).
+ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF;
 SQL

@@ -67,3 +67,13 @@ SHELTER_HAZARDS: dict[str, str] = {
 HAZARD_ZONE_KINDS: dict[str, str] = {"flood": "浸水想定区域", "landslide": "土砂災害警戒区域", "other": "その他"}
 
 DISTRICT_LEVELS: dict[str, str] = {"area": "地域", "branch": "支部", "unit": "行政区"}
+
+OPERATION_KINDS: dict[str, str] = {"watch_round": "定期見守り", "safety_check": "安否確認"}
+
+# Visit outcomes per operation kind (PRODUCT.md §3 "Visits and safety checks").
+OUTCOMES: dict[str, dict[str, str]] = {
+    "watch_round": {"ok": "異常なし", "away": "不在", "contact": "要連絡", "emergency": "緊急"},
+    "safety_check": {"safe": "無事", "injured": "負傷", "rescue": "要救助", "evacuated": "避難済", "unknown": "不明"},
+}
+# Outcomes that raise an escalation, and how urgent it is.
+ESCALATE: dict[str, str] = {"emergency": "urgent", "rescue": "urgent", "injured": "urgent", "contact": "contact"}

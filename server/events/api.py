@@ -1,0 +1,87 @@
+"""`GET /api/events`: Server-Sent Events from the durable event table, with Last-Event-ID resume.
+
+Each event is filtered to what the viewer may see: household events by the disclosure rule,
+addressed events (escalations) by their audience; drill events say so. A client that reconnects
+with Last-Event-ID (or ?last_event_id=) receives every later event exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.params import FromQuery
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from sqlalchemy import text
+
+from server.core import context
+from server.core.guards import roles
+from server.registry.disclosure import REGISTRY_READERS
+
+POLL_SECONDS = 15.0
+BATCH = 500
+
+_VISIBLE_EVENTS = text(
+    """
+    SELECT e.id, e.kind, e.mode, e.operation_id, e.household_id, e.payload, e.created_at
+    FROM event e
+    LEFT JOIN household h ON h.tenant_id = e.tenant_id AND h.id = e.household_id
+    WHERE e.tenant_id = :t AND e.id > :after
+      AND (CAST(:op AS uuid) IS NULL OR e.operation_id = :op)
+      AND (e.household_id IS NULL OR tonari_sees_all()
+           OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))
+      AND (e.audience IS NULL OR tonari_sees_all() OR e.audience ? CAST(:user AS text))
+    ORDER BY e.id LIMIT :limit
+    """
+)
+
+
+_LATEST = text("SELECT coalesce(max(id), 0) FROM event WHERE tenant_id = :t")
+_SESSION_ALIVE = text("SELECT 1 FROM user_session WHERE tenant_id = :t AND id = :s AND expires_at > now()")
+
+
+class EventController(Controller):
+    path = "/api/events"
+    tags = ["events"]
+
+    @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)")
+    async def stream(self, request: Request[Any, Any, Any], operation_id: FromQuery[uuid.UUID | None] = None,
+                     last_event_id: FromQuery[int | None] = None) -> ServerSentEvent:
+        header = request.headers.get("last-event-id")
+        ctx = context.current()
+        resume = int(header) if header and header.isdigit() else last_event_id
+        sessionmaker = request.app.state["tonari_sessionmaker"]
+        hub = request.app.state["tonari_event_hub"]
+        session_id = request.auth.session.id
+
+        if resume is None:  # a fresh client loads the current state elsewhere: start from now
+            async with sessionmaker() as db:
+                resume = (await db.execute(_LATEST, {"t": ctx.tenant_id})).scalar_one()
+
+        async def events() -> AsyncGenerator[ServerSentEventMessage, None]:
+            context.set_context(ctx)  # the stream may run outside the request's context
+            after = resume
+            yield ServerSentEventMessage(data=None, comment="connected", retry=3000)
+            while True:
+                async with sessionmaker() as db:
+                    rows = (await db.execute(_VISIBLE_EVENTS, {"t": ctx.tenant_id, "after": after, "op": operation_id,
+                                                               "user": str(ctx.user_id), "limit": BATCH})).all()
+                for r in rows:
+                    after = r.id
+                    data = {**r.payload, "kind": r.kind, "mode": r.mode,
+                            "operation_id": str(r.operation_id) if r.operation_id else None,
+                            "household_id": str(r.household_id) if r.household_id else None,
+                            "at": r.created_at.isoformat(), "drill": r.mode == "drill"}
+                    yield ServerSentEventMessage(data=msgspec.json.encode(data).decode(), event=r.kind, id=str(r.id))
+                if len(rows) < BATCH:
+                    await hub.wait(ctx.tenant_id, POLL_SECONDS)
+                    async with sessionmaker() as db:  # signing out (or expiry) ends the stream too
+                        alive = (await db.execute(_SESSION_ALIVE, {"t": ctx.tenant_id, "s": session_id})).scalar()
+                    if not alive:
+                        return
+                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+
+        return ServerSentEvent(events(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,351 @@
+"""`/api/operations`, `/api/escalations`, `/api/sync`: the field's writes and the coordinators' reads."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from geoalchemy2.shape import to_shape
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import select, text
+
+from server.audit.record import record as audit
+from server.core import context
+from server.core.guards import STAFF, roles, signed_in
+from server.core.problems import Problem
+from server.db.deps import DbSession
+from server.operations import service
+from server.operations.models import Escalation, Operation, OperationTarget
+from server.operations.schemas import (
+    EscalationAction,
+    EscalationOut,
+    ItemResult,
+    OperationIn,
+    OperationOut,
+    SyncPushIn,
+    VisitIn,
+)
+from server.operations.visits import ingest, my_watcher_id
+from server.registry.disclosure import REGISTRY_READERS
+from server.registry.disclosure import household_visible
+from server.registry.households import render_households
+from server.registry.models import Household, Watcher
+
+FIELD = roles(*REGISTRY_READERS)
+COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
+MAX_BATCH = 1000
+
+
+class OperationController(Controller):
+    path = "/api/operations"
+    tags = ["operations"]
+
+    @get("/", guards=[signed_in], summary="Operations, newest first")
+    async def list_operations(self, db_session: DbSession, status: FromQuery[str | None] = None,
+                              mode: FromQuery[str | None] = None) -> list[OperationOut]:
+        if (context.current().role or "") == "vc_volunteer":
+            raise Problem("forbidden")
+        q = select(Operation).where(Operation.tenant_id == context.current().tenant_id)
+        if status:
+            q = q.where(Operation.status == status)
+        if mode:
+            q = q.where(Operation.mode == mode)
+        ops = (await db_session.execute(q.order_by(Operation.created_at.desc()).limit(200))).scalars().all()
+        return [await service.operation_out(db_session, o) for o in ops]
+
+    @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Create (and optionally start) an operation")
+    async def create_operation(self, request: Request[Any, Any, Any], db_session: DbSession,
+                               data: JSONBody[OperationIn]) -> OperationOut:
+        op = await service.create(db_session, data)
+        if data.start:
+            await service.start(db_session, op)
+        await db_session.commit()
+        if data.start:
+            await _push_operation_started(request, db_session, op)
+        return await service.operation_out(db_session, op)
+
+    @get("/{operation_id:uuid}", guards=[signed_in], summary="One operation")
+    async def get_operation(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> OperationOut:
+        return await service.operation_out(db_session, await service.get(db_session, operation_id))
+
+    @post("/{operation_id:uuid}/start", guards=[STAFF], status_code=200, summary="Start: fix the target households")
+    async def start_operation(self, request: Request[Any, Any, Any], db_session: DbSession,
+                              operation_id: FromPath[uuid.UUID]) -> OperationOut:
+        op = await service.get(db_session, operation_id)
+        await service.start(db_session, op)
+        await db_session.commit()
+        await _push_operation_started(request, db_session, op)
+        return await service.operation_out(db_session, op)
+
+    @post("/{operation_id:uuid}/close", guards=[STAFF], status_code=200, summary="Close")
+    async def close_operation(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> OperationOut:
+        op = await service.get(db_session, operation_id)
+        await service.close(db_session, op)
+        await db_session.commit()
+        return await service.operation_out(db_session, op)
+
+    @get("/{operation_id:uuid}/progress", guards=[COORDINATION], summary="Per-district progress (what the viewer may see)")
+    async def operation_progress(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+        op = await service.get(db_session, operation_id)
+        return {"operation_id": str(op.id), "mode": op.mode, "label": service.label(op),
+                "districts": await service.progress(db_session, op)}
+
+    @get("/{operation_id:uuid}/my-households", guards=[FIELD], summary="My households in walking order")
+    async def my_households(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+        op = await service.get(db_session, operation_id)
+        watcher_id = await my_watcher_id(db_session)
+        home = None
+        if watcher_id is not None:
+            home = to_shape((await db_session.execute(select(Watcher.home).where(
+                Watcher.tenant_id == op.tenant_id, Watcher.id == watcher_id))).scalar_one())
+        q = (select(Household, OperationTarget.status)
+             .join(OperationTarget, (OperationTarget.tenant_id == Household.tenant_id) & (OperationTarget.household_id == Household.id))
+             .where(OperationTarget.tenant_id == op.tenant_id, OperationTarget.operation_id == op.id,
+                    OperationTarget.watcher_ids.contains([watcher_id]) if watcher_id else text("false")))
+        rows = (await db_session.execute(q)).all()
+        rendered = {h.id: h for h in await render_households(db_session, [r[0] for r in rows])}
+        statuses = {r[0].id: r[1] for r in rows}
+        ordered = _walking_order([h for h in rendered.values()], home.x if home else None, home.y if home else None)
+        from server.registry.households import audit_households_read
+
+        await audit_households_read(db_session, ordered, via="operation.my_households")
+        await db_session.commit()
+        return {"operation": msgspec.to_builtins(await service.operation_out(db_session, op)),
+                "households": [dict(msgspec.to_builtins(h), status=statuses[h.id], order=i + 1) for i, h in enumerate(ordered)]}
+
+    @post("/{operation_id:uuid}/visits", guards=[FIELD], summary="Record a visit (idempotent on client_id)")
+    async def record_visit(self, request: Request[Any, Any, Any], db_session: DbSession,
+                           operation_id: FromPath[uuid.UUID], data: JSONBody[VisitIn]) -> Response[Any]:
+        outcome = await ingest(db_session, [(operation_id, data)])
+        result = outcome.results[0]
+        _schedule_push(request, outcome)
+        if result.status == "accepted":
+            return Response(result.visit, status_code=201)
+        if result.status == "duplicate":
+            return Response(result.visit, status_code=200)
+        code = result.code or "invalid"
+        status = {"conflict": 409, "forbidden": 403}.get(result.status, 404 if code == "not_in_operation" else 409 if code == "operation_not_active" else 400)
+        raise Problem("visit_problem" if code not in ("visit_conflict",) else "visit_conflict", status=status,
+                      detail_ja=result.message["ja"] if result.message else None,
+                      detail_en=result.message["en"] if result.message else None, extra={"reason": code})
+
+
+def _walking_order(households: list[Any], lon: float | None, lat: float | None) -> list[Any]:
+    """Greedy nearest-neighbour chain from the watcher's home (a handful of points per watcher)."""
+    if lon is None or lat is None:
+        return sorted(households, key=lambda h: h.address)
+    left, route, cur = list(households), [], (lon, lat)
+    k = math.cos(math.radians(lat))
+    while left:
+        nxt = min(left, key=lambda h: ((h.lon - cur[0]) * k) ** 2 + (h.lat - cur[1]) ** 2)
+        route.append(nxt)
+        left.remove(nxt)
+        cur = (nxt.lon, nxt.lat)
+    return route
+
+
+def _schedule_push(request: Request[Any, Any, Any], outcome: Any) -> None:
+    """Called after the commit; sending happens off the request path. No personal data: the
+    recipients open the app (where the disclosure policy applies) to see who and where."""
+    from server.push import PushMessage, schedule
+
+    for e in outcome.escalations:
+        title = "至急の報告があります" if e.level == "urgent" else "連絡が必要な報告があります"
+        schedule(request.app.state, tenant_id=e.tenant_id, user_ids=list(e.recipient_ids),
+                 message=PushMessage(title=title, body="活動の報告を確認してください。",
+                                     url=f"/operations/{e.operation_id}/escalations/{e.id}", tag=f"esc-{e.id}",
+                                     kind="escalation", urgency="high" if e.level == "urgent" else "normal"),
+                 drill=e.mode == "drill")
+
+
+async def _push_operation_started(request: Request[Any, Any, Any], db: DbSession, op: Operation) -> None:
+    """Tell the assigned watchers that an operation started (after commit, no personal data)."""
+    from server.push import PushMessage, schedule
+
+    users = [r[0] for r in await db.execute(text(
+        "SELECT DISTINCT w.user_id FROM operation_target t JOIN watcher w ON w.tenant_id = t.tenant_id"
+        " AND w.id = ANY(t.watcher_ids) WHERE t.tenant_id = :t AND t.operation_id = :o AND w.user_id IS NOT NULL"),
+        {"t": op.tenant_id, "o": op.id})]
+    if users:
+        kind = "安否確認" if op.kind == "safety_check" else "見守り"
+        schedule(request.app.state, tenant_id=op.tenant_id, user_ids=users,
+                 message=PushMessage(title=f"{kind}が始まりました", body=op.name[:200], url=f"/operations/{op.id}",
+                                     tag=f"op-{op.id}", kind="operation.started"),
+                 drill=op.mode == "drill")
+
+
+def _esc_out(e: Escalation) -> EscalationOut:
+    return EscalationOut(e.id, e.operation_id, e.household_id, e.visit_id, e.mode, e.level, e.outcome, e.status,
+                         e.created_at, e.acknowledged_at, e.resolved_at, e.notes)
+
+
+class EscalationController(Controller):
+    path = "/api/escalations"
+    tags = ["operations"]
+    guards = [COORDINATION]
+
+    @get("/", summary="Escalations routed to me (staff and admins see all)")
+    async def list_escalations(self, db_session: DbSession, operation_id: FromQuery[uuid.UUID | None] = None,
+                               status: FromQuery[str | None] = None) -> list[EscalationOut]:
+        ctx = context.current()
+        q = select(Escalation).where(Escalation.tenant_id == ctx.tenant_id)
+        if ctx.role not in ("admin", "staff"):
+            q = q.where(Escalation.recipient_ids.contains([ctx.user_id]))
+        if operation_id:
+            q = q.where(Escalation.operation_id == operation_id)
+        if status:
+            q = q.where(Escalation.status == status)
+        return [_esc_out(e) for e in (await db_session.execute(q.order_by(Escalation.created_at.desc()).limit(500))).scalars()]
+
+    @post("/{escalation_id:uuid}/acknowledge", status_code=200, summary="Acknowledge")
+    async def acknowledge(self, db_session: DbSession, escalation_id: FromPath[uuid.UUID], data: JSONBody[EscalationAction]) -> EscalationOut:
+        return await _act(db_session, escalation_id, data, "acknowledged")
+
+    @post("/{escalation_id:uuid}/resolve", status_code=200, summary="Resolve, with a note")
+    async def resolve(self, db_session: DbSession, escalation_id: FromPath[uuid.UUID], data: JSONBody[EscalationAction]) -> EscalationOut:
+        return await _act(db_session, escalation_id, data, "resolved")
+
+
+async def _act(db: DbSession, escalation_id: uuid.UUID, data: EscalationAction, new_status: str) -> EscalationOut:
+    from server.events.emit import emit
+
+    ctx = context.current()
+    e = await db.get(Escalation, (ctx.tenant_id, escalation_id))
+    if e is None or (ctx.role not in ("admin", "staff") and ctx.user_id not in e.recipient_ids):
+        raise Problem("not_found")
+    if e.status == "resolved" or (e.status == new_status):
+        raise Problem("conflict", detail_ja="この対応はすでに記録されています。", detail_en="Already recorded.")
+    now = datetime.now(UTC)
+    if new_status == "acknowledged":
+        e.acknowledged_by, e.acknowledged_at = ctx.user_id, now
+    else:
+        e.resolved_by, e.resolved_at = ctx.user_id, now
+        e.acknowledged_at = e.acknowledged_at or now
+    e.status = new_status
+    if data.note:
+        e.notes = (e.notes + "\n" if e.notes else "") + data.note
+    await audit(db, f"escalation.{new_status}", object_type="escalation", object_ids=[e.id],
+                mode="drill" if e.mode == "drill" else "normal", operation_id=e.operation_id)
+    await emit(db, f"escalation.{new_status}", {"escalation_id": str(e.id), "household_id": str(e.household_id)},
+               operation_id=e.operation_id, household_id=e.household_id, mode=e.mode, audience=list(e.recipient_ids))
+    await db.commit()
+    return _esc_out(e)
+
+
+class SyncController(Controller):
+    path = "/api/sync"
+    tags = ["sync"]
+    guards = [FIELD]
+
+    @post("/push", status_code=200, summary="Up to 1,000 queued mutations; one result per item")
+    async def push(self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[SyncPushIn]) -> dict[str, Any]:
+        if len(data.mutations) > MAX_BATCH:
+            raise Problem("payload_too_large", status=413, detail_ja=f"一度に送れるのは{MAX_BATCH}件までです。",
+                          detail_en=f"At most {MAX_BATCH} mutations per push.")
+        raw: list[tuple[uuid.UUID, Any]] = []
+        bad: dict[int, ItemResult] = {}
+        for i, m in enumerate(data.mutations):
+            try:
+                if m.get("type") != "visit":
+                    raise ValueError
+                op_id = uuid.UUID(str(m["operation_id"]))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                bad[i] = ItemResult(client_id=str(m.get("client_id")) if isinstance(m, dict) else None, status="invalid",
+                                    code="invalid", message={"ja": "記録の形式が正しくありません。", "en": "The mutation is malformed."})
+                continue
+            body = {k: v for k, v in m.items() if k not in ("type", "operation_id")}
+            raw.append((op_id, body))
+        outcome = await ingest(db_session, raw)
+        _schedule_push(request, outcome)
+        it = iter(outcome.results)
+        results = [bad[i] if i in bad else next(it) for i in range(len(data.mutations))]
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        return {"results": [msgspec.to_builtins(r) for r in results], "counts": counts}
+
+    @get("/pull", summary="What changed since the cursor, scoped to what I may see")
+    async def pull(self, db_session: DbSession,
+                   cursor: Annotated[str | None, QueryParameter(description="From the previous pull")] = None) -> dict[str, Any]:
+        ctx = context.current()
+        since = datetime(1970, 1, 1, tzinfo=UTC)
+        if cursor:
+            try:
+                since = datetime.fromisoformat(cursor)
+            except ValueError as exc:
+                raise Problem("bad_request", detail_ja="カーソルが正しくありません。", detail_en="Bad cursor.") from exc
+        # Transactions commit out of order: re-send a short overlap; clients upsert by id.
+        overlap = since - timedelta(seconds=10)
+        now = (await db_session.execute(text("SELECT clock_timestamp()"))).scalar_one()
+        ops = (await db_session.execute(select(Operation).where(
+            Operation.tenant_id == ctx.tenant_id, Operation.updated_at > overlap))).scalars().all()
+        watcher_id = await my_watcher_id(db_session)
+        q = select(OperationTarget, Household).join(
+            Household, (Household.tenant_id == OperationTarget.tenant_id) & (Household.id == OperationTarget.household_id)
+        ).join(Operation, (Operation.tenant_id == OperationTarget.tenant_id) & (Operation.id == OperationTarget.operation_id)).where(
+            OperationTarget.tenant_id == ctx.tenant_id, Operation.status == "active",
+            (OperationTarget.updated_at > overlap) | (Household.updated_at > overlap) | (Operation.updated_at > overlap),
+            household_visible(),
+        )
+        if ctx.role == "watcher":
+            q = q.where(OperationTarget.watcher_ids.contains([watcher_id]) if watcher_id else text("false"))
+        rows = (await db_session.execute(q.limit(5000))).all()
+        households = await render_households(db_session, list({r[1].id: r[1] for r in rows}.values()))
+        from server.registry.households import audit_households_read
+
+        await audit_households_read(db_session, households, via="sync.pull")
+        await db_session.commit()
+        return {
+            "cursor": now.isoformat(),
+            "operations": [msgspec.to_builtins(await service.operation_out(db_session, o)) for o in ops],
+            "assignments": [{"operation_id": str(t.operation_id), "household_id": str(t.household_id), "status": t.status,
+                             "updated_at": t.updated_at.isoformat()} for t, _ in rows],
+            "households": [msgspec.to_builtins(h) for h in households],
+        }
+
+
+class VisitExportController(Controller):
+    path = "/api/exports"
+    tags = ["operations"]
+
+    @get("/visits.csv", guards=[roles("admin", "staff", "coordinator", "commissioner")],
+         summary="Visits as CSV (UTF-8 with BOM). Real operations only unless mode=drill")
+    async def export_visits(self, db_session: DbSession, mode: FromQuery[str] = "real",
+                            operation_id: FromQuery[uuid.UUID | None] = None) -> Response[bytes]:
+        """Drill and real figures never mix: one mode per export, drill rows marked 【訓練】."""
+        import csv
+        import io
+
+        from server.registry.vocab import OUTCOMES
+
+        if mode not in ("real", "drill"):
+            raise Problem("validation_failed", detail_ja="mode は real か drill です。", detail_en="mode is real or drill.")
+        ctx = context.current()
+        rows = (await db_session.execute(text(
+            """
+            SELECT o.name, o.mode, o.kind, v.household_id, h.address, v.outcome, v.device_time, v.server_time, v.note, v.id
+            FROM visit v
+            JOIN operation o ON o.tenant_id = v.tenant_id AND o.id = v.operation_id
+            JOIN household h ON h.tenant_id = v.tenant_id AND h.id = v.household_id
+            WHERE v.tenant_id = :t AND v.mode = :mode AND (CAST(:op AS uuid) IS NULL OR v.operation_id = :op)
+              AND (tonari_sees_all() OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))
+            ORDER BY v.server_time
+            """), {"t": ctx.tenant_id, "mode": mode, "op": operation_id})).all()
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(["活動", "世帯ID", "住所", "結果", "端末時刻", "受信時刻", "メモ"])
+        for r in rows:
+            prefix = "【訓練】" if r.mode == "drill" else ""
+            w.writerow([prefix + r.name, r.household_id, r.address, OUTCOMES[r.kind].get(r.outcome, r.outcome),
+                        r.device_time.isoformat(), r.server_time.isoformat(), r.note or ""])
+        await audit(db_session, "visit.export", object_type="visit", object_ids=[r.id for r in rows],
+                    mode="drill" if mode == "drill" else "normal")
+        await db_session.commit()
+        return Response(b"\xef\xbb\xbf" + buf.getvalue().encode(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="visits-{mode}.csv"',
+                                 "Cache-Control": "private, no-store"})

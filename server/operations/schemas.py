@@ -1,0 +1,108 @@
+"""Wire shapes of operations, visits, escalations and sync."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+
+class OperationIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Literal["watch_round", "safety_check"]
+    mode: Literal["real", "drill"]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    district_ids: list[uuid.UUID] = []
+    geometry: dict[str, Any] | None = None
+    support_reasons: list[str] = []
+    hazard_kinds: list[str] = []
+    first_report_minutes: Annotated[int, msgspec.Meta(ge=1, le=10080)] | None = None
+    completion_minutes: Annotated[int, msgspec.Meta(ge=1, le=43200)] | None = None
+    coordinator_ids: list[uuid.UUID] = []
+    start: bool = False
+
+
+class OperationOut(msgspec.Struct):
+    id: uuid.UUID
+    kind: str
+    mode: str
+    name: str
+    status: str
+    district_ids: list[uuid.UUID]
+    support_reasons: list[str]
+    hazard_kinds: list[str]
+    first_report_minutes: int
+    completion_minutes: int
+    started_at: datetime | None
+    closed_at: datetime | None
+    targets: int = 0
+    label: str = ""  # "【訓練】" for drills: every screen shows it
+
+
+class VisitIn(msgspec.Struct, forbid_unknown_fields=True):
+    client_id: uuid.UUID
+    household_id: uuid.UUID
+    outcome: str
+    device_time: datetime
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    shelter_id: uuid.UUID | None = None
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+
+
+class VisitOut(msgspec.Struct):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    operation_id: uuid.UUID
+    household_id: uuid.UUID
+    outcome: str
+    note: str | None
+    shelter_id: uuid.UUID | None
+    device_time: datetime
+    server_time: datetime
+    mode: str
+
+
+class SyncMutation(msgspec.Struct, forbid_unknown_fields=True):
+    type: Literal["visit"]
+    client_id: uuid.UUID
+    operation_id: uuid.UUID
+    household_id: uuid.UUID
+    outcome: str
+    device_time: datetime
+    note: str | None = None
+    shelter_id: uuid.UUID | None = None
+    lon: float | None = None
+    lat: float | None = None
+
+
+class SyncPushIn(msgspec.Struct, forbid_unknown_fields=True):
+    mutations: list[dict[str, Any]]
+
+
+class ItemResult(msgspec.Struct, omit_defaults=True):
+    client_id: str | None
+    status: Literal["accepted", "duplicate", "conflict", "invalid", "forbidden"]
+    code: str | None = None
+    message: dict[str, str] | None = None
+    visit: VisitOut | None = None
+
+
+class EscalationOut(msgspec.Struct):
+    id: uuid.UUID
+    operation_id: uuid.UUID
+    household_id: uuid.UUID
+    visit_id: uuid.UUID
+    mode: str
+    level: str
+    outcome: str
+    status: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    notes: str | None
+
+
+class EscalationAction(msgspec.Struct, forbid_unknown_fields=True):
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None

@@ -1,0 +1,157 @@
+"""Creating, starting and closing operations; choosing their households; progress figures."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from shapely.geometry import MultiPolygon
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.audit.record import record as audit
+from server.core import context
+from server.core.problems import FieldError, Problem
+from server.events.emit import emit
+from server.operations.models import Operation
+from server.operations.schemas import OperationIn, OperationOut
+from server.registry import validation as v
+from server.registry.vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
+
+DEFAULT_TARGETS = {"safety_check": (180, 1440), "watch_round": (1440, 10080)}
+
+_SELECT_TARGETS = text(
+    """
+    WITH RECURSIVE scope AS (
+        SELECT id FROM district WHERE tenant_id = :t AND id = ANY(CAST(:districts AS uuid[]))
+        UNION SELECT d.id FROM district d JOIN scope s ON d.parent_id = s.id WHERE d.tenant_id = :t
+    )
+    INSERT INTO operation_target (tenant_id, operation_id, household_id, watcher_ids)
+    SELECT h.tenant_id, :op, h.id,
+           coalesce((SELECT array_agg(l.watcher_id ORDER BY l.kind DESC, l.distance_m)
+                     FROM watch_link l WHERE l.tenant_id = h.tenant_id AND l.household_id = h.id
+                       AND l.ended_at IS NULL), '{}')
+    FROM household h, operation o
+    WHERE h.tenant_id = :t AND o.tenant_id = :t AND o.id = :op
+      AND (h.district_id IN (SELECT id FROM scope) OR (o.area IS NOT NULL AND ST_Covers(o.area, h.location)))
+      AND (cardinality(o.support_reasons) = 0 OR EXISTS (
+            SELECT 1 FROM person p WHERE p.tenant_id = h.tenant_id AND p.household_id = h.id
+              AND p.support_reasons && o.support_reasons))
+      AND (cardinality(o.hazard_kinds) = 0 OR EXISTS (
+            SELECT 1 FROM hazard_zone z WHERE z.tenant_id = h.tenant_id AND z.kind = ANY(o.hazard_kinds)
+              AND ST_Intersects(z.geom, h.location)))
+    ON CONFLICT DO NOTHING
+    """
+)
+
+
+def label(op: Operation) -> str:
+    return "【訓練】" if op.mode == "drill" else ""
+
+
+async def operation_out(db: AsyncSession, op: Operation) -> OperationOut:
+    count = (await db.execute(text("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :o"),
+                              {"t": op.tenant_id, "o": op.id})).scalar_one()
+    return OperationOut(id=op.id, kind=op.kind, mode=op.mode, name=op.name, status=op.status,
+                        district_ids=list(op.district_ids), support_reasons=list(op.support_reasons),
+                        hazard_kinds=list(op.hazard_kinds), first_report_minutes=op.first_report_minutes,
+                        completion_minutes=op.completion_minutes, started_at=op.started_at, closed_at=op.closed_at,
+                        targets=count, label=label(op))
+
+
+async def create(db: AsyncSession, data: OperationIn, *, area: MultiPolygon | None = None,
+                 declaration_id: uuid.UUID | None = None) -> Operation:
+    ctx = context.current()
+    errors = [
+        v.check_codes("support_reasons", data.support_reasons, SUPPORT_REASONS),
+        v.check_codes("hazard_kinds", data.hazard_kinds, HAZARD_ZONE_KINDS),
+    ]
+    v.raise_if(errors)
+    if data.geometry is not None:
+        area = v.parse_area("geometry", data.geometry)
+    if not data.district_ids and area is None:
+        raise Problem("validation_failed", errors=[FieldError("district_ids", "required",
+                      "対象の地区または区域を指定してください。", "Give districts or an area.")])
+    if data.district_ids:
+        found = (await db.execute(text("SELECT count(*) FROM district WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),
+                                  {"t": ctx.tenant_id, "ids": data.district_ids})).scalar_one()
+        if found != len(set(data.district_ids)):
+            raise Problem("validation_failed", errors=[FieldError("district_ids", "invalid", "存在しない地区が含まれています。", "Unknown district id.")])
+    first, done = DEFAULT_TARGETS[data.kind]
+    first = data.first_report_minutes or first
+    done = data.completion_minutes or max(done, first)
+    if done < first:
+        raise Problem("validation_failed", errors=[FieldError("completion_minutes", "invalid",
+                      "完了目標は初回報告目標より後にしてください。", "Completion must not be before the first report target.")])
+    op = Operation(tenant_id=ctx.tenant_id, id=uuid.uuid4(), kind=data.kind, mode=data.mode, name=data.name,
+                   district_ids=list(data.district_ids), area=v.to_db(area) if area is not None else None,
+                   support_reasons=data.support_reasons, hazard_kinds=data.hazard_kinds, first_report_minutes=first,
+                   completion_minutes=done, coordinator_ids=data.coordinator_ids, declaration_id=declaration_id,
+                   created_by=ctx.user_id)
+    db.add(op)
+    await db.flush()
+    await audit(db, "operation.create", object_type="operation", object_ids=[op.id], mode=_audit_mode(op), operation_id=op.id)
+    return op
+
+
+def _audit_mode(op: Operation) -> str:
+    return "drill" if op.mode == "drill" else ("disaster" if op.declaration_id else "normal")
+
+
+async def start(db: AsyncSession, op: Operation) -> int:
+    if op.status != "draft":
+        raise Problem("conflict", detail_ja="下書きの活動だけを開始できます。", detail_en="Only a draft operation can be started.")
+    await db.execute(_SELECT_TARGETS, {"t": op.tenant_id, "op": op.id, "districts": list(op.district_ids)})
+    op.status, op.started_at = "active", datetime.now(UTC)
+    await db.flush()
+    count = (await db.execute(text("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :o"),
+                              {"t": op.tenant_id, "o": op.id})).scalar_one()
+    await audit(db, "operation.start", object_type="operation", object_ids=[op.id], mode=_audit_mode(op),
+                operation_id=op.id, details={"targets": count})
+    await emit(db, "operation.started", {"operation_id": str(op.id), "name": label(op) + op.name, "operation_kind": op.kind,
+                                         "targets": count}, operation_id=op.id, mode=op.mode)
+    return count
+
+
+async def close(db: AsyncSession, op: Operation) -> None:
+    if op.status != "active":
+        raise Problem("conflict", detail_ja="実施中の活動だけを終了できます。", detail_en="Only an active operation can be closed.")
+    op.status, op.closed_at = "closed", datetime.now(UTC)
+    await audit(db, "operation.close", object_type="operation", object_ids=[op.id], mode=_audit_mode(op), operation_id=op.id)
+    await emit(db, "operation.closed", {"operation_id": str(op.id)}, operation_id=op.id, mode=op.mode)
+
+
+async def get(db: AsyncSession, operation_id: uuid.UUID) -> Operation:
+    op = (await db.execute(select(Operation).where(Operation.tenant_id == context.current().tenant_id,
+                                                    Operation.id == operation_id))).scalar_one_or_none()
+    if op is None:
+        raise Problem("not_found")
+    return op
+
+
+_PROGRESS = text(
+    """
+    SELECT h.district_id, count(*) AS total,
+           count(*) FILTER (WHERE t.status NOT IN ('unreached', 'away', 'unknown')) AS confirmed,
+           count(*) FILTER (WHERE t.status IN ('emergency', 'rescue', 'injured', 'contact')) AS need_help,
+           count(*) FILTER (WHERE t.status = 'unreached'
+                            AND now() > o.started_at + make_interval(mins => o.completion_minutes)) AS overdue,
+           min(t.first_visit_at) - min(o.started_at) AS time_to_first_report
+    FROM operation_target t
+    JOIN operation o ON o.tenant_id = t.tenant_id AND o.id = t.operation_id
+    JOIN household h ON h.tenant_id = t.tenant_id AND h.id = t.household_id
+    WHERE t.tenant_id = :t AND t.operation_id = :o
+      AND (tonari_sees_all() OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))
+    GROUP BY h.district_id ORDER BY h.district_id
+    """
+)
+
+
+async def progress(db: AsyncSession, op: Operation) -> list[dict[str, Any]]:
+    rows = (await db.execute(_PROGRESS, {"t": op.tenant_id, "o": op.id})).all()
+    return [{
+        "district_id": str(r.district_id) if r.district_id else None, "total": r.total, "confirmed": r.confirmed,
+        "need_help": r.need_help, "overdue": r.overdue,
+        "time_to_first_report_s": int(r.time_to_first_report.total_seconds()) if r.time_to_first_report else None,
+    } for r in rows]

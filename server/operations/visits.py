@@ -1,0 +1,263 @@
+"""Visit ingest: idempotent, never a duplicate, never a silent overwrite, acknowledged after commit.
+
+Used by `POST /api/operations/{id}/visits` (one item) and `POST /api/sync/push` (up to 1,000).
+The batch path is set-based: one INSERT … ON CONFLICT DO NOTHING for all valid items, one read
+of the ones that already existed (same content hash → duplicate, else conflict), one status
+recompute for the touched households, so 1,000 queued visits cost a handful of round trips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.core import context
+from server.events.emit import emit, emit_many, event_row
+from server.operations.models import Escalation, Operation, Visit
+from server.operations.schemas import ItemResult, VisitIn, VisitOut
+from server.registry.vocab import ESCALATE, OUTCOMES
+
+MAX_FUTURE = timedelta(hours=1)  # device clocks drift; a day-ahead timestamp is a broken clock
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "visit_conflict": ("同じIDで内容の異なる記録がすでにあります。", "A different visit with this id already exists."),
+    "invalid_outcome": ("この活動では使えない結果です。", "This outcome is not valid for this operation."),
+    "not_in_operation": ("この世帯はこの活動の対象ではありません。", "This household is not part of this operation."),
+    "operation_not_active": ("この活動は実施中ではありません。", "This operation is not running."),
+    "not_assigned": ("担当していない世帯の記録はできません。", "You are not assigned to this household."),
+    "bad_device_time": ("端末の日時が正しくありません（未来の日時です）。", "The device time is in the future."),
+    "invalid": ("記録の形式が正しくありません。", "The record is malformed."),
+}
+
+
+def content_hash(operation_id: uuid.UUID, v: VisitIn) -> str:
+    """Canonical content of a visit: what a retry must repeat exactly."""
+    canonical = {
+        "operation_id": str(operation_id),
+        "household_id": str(v.household_id),
+        "outcome": v.outcome,
+        "note": v.note or "",
+        "device_time": v.device_time.astimezone(UTC).isoformat(timespec="microseconds"),
+        "shelter_id": str(v.shelter_id) if v.shelter_id else "",
+        "lon": round(v.lon, 7) if v.lon is not None else None,
+        "lat": round(v.lat, 7) if v.lat is not None else None,
+    }
+    return hashlib.sha256(msgspec.json.encode(canonical, order="sorted")).hexdigest()
+
+
+def _result(client_id: uuid.UUID | None, status: str, code: str | None = None, visit: VisitOut | None = None) -> ItemResult:
+    msg = None
+    if code:
+        ja, en = MESSAGES.get(code, MESSAGES["invalid"])
+        msg = {"ja": ja, "en": en}
+    return ItemResult(client_id=str(client_id) if client_id else None, status=status, code=code, message=msg, visit=visit)  # type: ignore[arg-type]
+
+
+def _visit_out(row: Any) -> VisitOut:
+    return VisitOut(id=row.id, client_id=row.client_id, operation_id=row.operation_id, household_id=row.household_id,
+                    outcome=row.outcome, note=row.note, shelter_id=row.shelter_id, device_time=row.device_time,
+                    server_time=row.server_time, mode=row.mode)
+
+
+@dataclass
+class Item:
+    index: int
+    operation_id: uuid.UUID
+    visit: VisitIn
+    hash: str = ""
+
+
+@dataclass
+class IngestOutcome:
+    results: list[ItemResult]
+    escalations: list[Escalation] = field(default_factory=list)
+    new_visits: list[VisitOut] = field(default_factory=list)
+
+
+_ACCESS = text(
+    """
+    SELECT t.operation_id, t.household_id,
+           coalesce(CAST(:watcher_id AS uuid) = ANY(t.watcher_ids), false) AS assigned,
+           tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location) AS visible,
+           tonari_household_under_disaster(h.location) AS disaster,
+           h.district_id
+    FROM operation_target t
+    JOIN household h ON h.tenant_id = t.tenant_id AND h.id = t.household_id
+    WHERE t.tenant_id = :tenant AND (t.operation_id, t.household_id) IN (
+        SELECT * FROM unnest(CAST(:ops AS uuid[]), CAST(:hhs AS uuid[])))
+    """
+)
+
+_RECOMPUTE = text(
+    """
+    UPDATE operation_target t
+    SET status = v.outcome, status_visit_id = v.id, status_device_time = v.device_time,
+        status_server_time = v.server_time, first_visit_at = coalesce(t.first_visit_at, v.server_time),
+        updated_at = clock_timestamp()
+    FROM (
+        SELECT DISTINCT ON (operation_id, household_id) operation_id, household_id, outcome, id, device_time, server_time
+        FROM visit
+        WHERE tenant_id = :tenant AND (operation_id, household_id) IN (
+            SELECT * FROM unnest(CAST(:ops AS uuid[]), CAST(:hhs AS uuid[])))
+        ORDER BY operation_id, household_id, device_time DESC, server_time DESC
+    ) v
+    WHERE t.tenant_id = :tenant AND t.operation_id = v.operation_id AND t.household_id = v.household_id
+      -- re-checked on the locked row: a concurrent, later visit that committed first is never regressed
+      AND (t.status_device_time IS NULL
+           OR (t.status_device_time, t.status_server_time) < (v.device_time, v.server_time))
+    RETURNING t.operation_id, t.household_id, t.status
+    """
+)
+
+_RECIPIENTS = text(
+    """
+    SELECT DISTINCT u.id FROM app_user u
+    WHERE u.tenant_id = :tenant AND u.is_active AND (
+        (u.role = 'commissioner' AND (
+            EXISTS (SELECT 1 FROM watcher w WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id
+                    AND w.role = 'commissioner' AND w.district_id = :district)
+            OR EXISTS (SELECT 1 FROM user_district_scope s WHERE s.tenant_id = u.tenant_id AND s.user_id = u.id
+                       AND s.district_id IN (WITH RECURSIVE up AS (
+                           SELECT id, parent_id FROM district WHERE tenant_id = :tenant AND id = :district
+                           UNION SELECT d.id, d.parent_id FROM district d JOIN up ON d.id = up.parent_id
+                           WHERE d.tenant_id = :tenant) SELECT id FROM up))))
+        OR u.id = ANY(CAST(:coordinators AS uuid[]))
+        OR (cardinality(CAST(:coordinators AS uuid[])) = 0 AND u.role = 'coordinator'))
+    """
+)
+
+
+async def my_watcher_id(db: AsyncSession) -> uuid.UUID | None:
+    ctx = context.current()
+    row = await db.execute(text("SELECT id FROM watcher WHERE tenant_id = :t AND user_id = :u"),
+                           {"t": ctx.tenant_id, "u": ctx.user_id})
+    return row.scalar_one_or_none()
+
+
+async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOutcome:
+    """`raw` is [(operation_id, VisitIn | dict)]. Returns one result per item, in order. Commits."""
+    ctx = context.current()
+    tenant, role = ctx.tenant_id, ctx.role or ""
+    results: list[ItemResult | None] = [None] * len(raw)
+    items: list[Item] = []
+    for i, (op_id, body) in enumerate(raw):
+        try:
+            v = body if isinstance(body, VisitIn) else msgspec.convert(body, VisitIn)
+        except (msgspec.ValidationError, TypeError):
+            cid = body.get("client_id") if isinstance(body, dict) else None
+            results[i] = _result(cid, "invalid", "invalid")  # type: ignore[arg-type]
+            continue
+        if v.device_time.tzinfo is None or v.device_time > datetime.now(UTC) + MAX_FUTURE:
+            results[i] = _result(v.client_id, "invalid", "bad_device_time")
+            continue
+        items.append(Item(i, op_id, v, content_hash(op_id, v)))
+
+    op_ids = list({it.operation_id for it in items})
+    ops = {o.id: o for o in (await db.execute(select(Operation).where(Operation.tenant_id == tenant, Operation.id.in_(op_ids)))).scalars()}
+    watcher_id = await my_watcher_id(db) if role == "watcher" else None
+    access_rows = (await db.execute(_ACCESS, {
+        "tenant": tenant, "watcher_id": watcher_id,
+        "ops": [it.operation_id for it in items], "hhs": [it.visit.household_id for it in items],
+    })).all()
+    access = {(r.operation_id, r.household_id): r for r in access_rows}
+
+    valid: list[Item] = []
+    for it in items:
+        op = ops.get(it.operation_id)
+        a = access.get((it.operation_id, it.visit.household_id))
+        if op is None or a is None or not a.visible:  # never reveal a household the user may not see
+            results[it.index] = _result(it.visit.client_id, "invalid", "not_in_operation")
+        elif op.status != "active":
+            results[it.index] = _result(it.visit.client_id, "invalid", "operation_not_active")
+        elif it.visit.outcome not in OUTCOMES[op.kind]:
+            results[it.index] = _result(it.visit.client_id, "invalid", "invalid_outcome")
+        elif role == "vc_volunteer" or (role == "watcher" and not (a.assigned or a.disaster)):
+            results[it.index] = _result(it.visit.client_id, "forbidden", "not_assigned")
+        else:
+            valid.append(it)
+
+    inserted: dict[uuid.UUID, Any] = {}
+    if valid:
+        rows = [{
+            "tenant_id": tenant, "id": uuid.uuid4(), "client_id": it.visit.client_id, "operation_id": it.operation_id,
+            "household_id": it.visit.household_id, "user_id": ctx.user_id, "mode": ops[it.operation_id].mode,
+            "outcome": it.visit.outcome, "shelter_id": it.visit.shelter_id, "note": it.visit.note,
+            "device_time": it.visit.device_time, "content_hash": it.hash,
+            "location": f"SRID=4326;POINT({it.visit.lon} {it.visit.lat})" if it.visit.lon is not None and it.visit.lat is not None else None,
+        } for it in valid]
+        stmt = insert(Visit).on_conflict_do_nothing(index_elements=["tenant_id", "client_id"]).returning(
+            Visit.id, Visit.client_id, Visit.operation_id, Visit.household_id, Visit.outcome, Visit.note,
+            Visit.shelter_id, Visit.device_time, Visit.server_time, Visit.mode)
+        for chunk in range(0, len(rows), 500):
+            for r in (await db.execute(stmt, rows[chunk:chunk + 500])).all():
+                inserted[r.client_id] = r
+        # Items of this batch that reuse one client id: the first one won; the rest compare below.
+        missing = [it.visit.client_id for it in valid if it.visit.client_id not in inserted]
+        existing = {}
+        if missing:
+            existing = {r.client_id: r for r in (await db.execute(
+                select(Visit).where(Visit.tenant_id == tenant, Visit.client_id.in_(missing)))).scalars()}
+        # The stored truth per client id: an earlier visit, or the first item of this batch.
+        stored: dict[uuid.UUID, tuple[str, Any]] = {c: (r.content_hash, r) for c, r in existing.items()}
+        for it in valid:
+            cid = it.visit.client_id
+            if cid in inserted and cid not in stored:
+                stored[cid] = (it.hash, inserted[cid])
+                results[it.index] = _result(cid, "accepted", visit=_visit_out(inserted[cid]))
+                continue
+            digest, original = stored.get(cid, ("", None))
+            if original is not None and digest == it.hash:
+                results[it.index] = _result(cid, "duplicate", visit=_visit_out(original))
+            else:
+                results[it.index] = _result(cid, "conflict", "visit_conflict")
+
+    outcome = IngestOutcome(results=[r for r in results if r is not None])
+    new = [inserted[c] for c in inserted]
+    if new:
+        await _after_insert(db, new, ops, outcome)
+    await db.commit()  # acknowledged only after this
+    return outcome
+
+
+async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, Operation], out: IngestOutcome) -> None:
+    ctx = context.current()
+    tenant = ctx.tenant_id
+    pairs = list({(v.operation_id, v.household_id) for v in new})
+    changed = (await db.execute(_RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs]})).all()
+    events = []
+    for v in new:
+        out.new_visits.append(_visit_out(v))
+        events.append(event_row("visit.recorded", {"visit_id": str(v.id), "outcome": v.outcome,
+                                                   "device_time": v.device_time.isoformat()},
+                                operation_id=v.operation_id, household_id=v.household_id, mode=v.mode))
+    for c in changed:
+        events.append(event_row("target.status", {"status": c.status}, operation_id=c.operation_id,
+                                household_id=c.household_id, mode=ops[c.operation_id].mode))
+    await emit_many(db, events)
+    urgent = [v for v in new if v.outcome in ESCALATE]
+    if not urgent:
+        return
+    districts = dict((await db.execute(text(
+        "SELECT id, district_id FROM household WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),
+        {"t": tenant, "ids": [v.household_id for v in urgent]})).all())
+    for v in urgent:
+        op = ops[v.operation_id]
+        recipients = [r[0] for r in await db.execute(_RECIPIENTS, {
+            "tenant": tenant, "district": districts.get(v.household_id), "coordinators": list(op.coordinator_ids)})]
+        esc = Escalation(tenant_id=tenant, id=uuid.uuid4(), operation_id=v.operation_id, household_id=v.household_id,
+                         visit_id=v.id, mode=v.mode, level=ESCALATE[v.outcome], outcome=v.outcome,
+                         recipient_ids=recipients, raised_by=ctx.user_id)
+        db.add(esc)
+        out.escalations.append(esc)
+        await db.flush()
+        await emit(db, "escalation.created", {"escalation_id": str(esc.id), "household_id": str(v.household_id),
+                                              "level": esc.level, "outcome": v.outcome},
+                   operation_id=v.operation_id, household_id=v.household_id, mode=v.mode, audience=recipients)

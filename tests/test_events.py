@@ -1,0 +1,106 @@
+"""The live feed: SSE from the durable event table, resumable with Last-Event-ID, filtered per viewer."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from server.db.base import uuid7
+from tests.registry_world import World, build_world
+
+_codes = itertools.count(random.randint(40001, 49000))
+
+
+@pytest.fixture
+async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+    return await build_world(sessionmaker, f"{next(_codes):05d}")
+
+
+async def _signed_in(factory, world: World, role: str):  # type: ignore[no-untyped-def]
+    c = factory()
+    acct = world.accounts[role]
+    assert (await c.login(acct.login, acct.password)).status_code == 200
+    return c
+
+
+async def _read_events(response, want: int, timeout: float = 10.0) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Parse SSE frames until `want` events (not comments) arrived."""
+    events: list[dict] = []
+    current: dict = {}
+    lines = response.aiter_lines()
+
+    async def collect() -> None:
+        nonlocal current
+        async for line in lines:
+            if line == "":
+                if "data" in current:
+                    events.append(current)
+                    if len(events) >= want:
+                        return
+                current = {}
+            elif line.startswith(":"):
+                continue
+            else:
+                key, _, value = line.partition(":")
+                current[key] = value.lstrip(" ")
+
+    await asyncio.wait_for(collect(), timeout)
+    return events
+
+
+def _visit(world: World, household: str, outcome: str) -> dict:
+    return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
+            "device_time": datetime.now(UTC).isoformat()}
+
+
+async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world: World, live_client_factory) -> None:  # type: ignore[no-untyped-def]
+    staff = await _signed_in(live_client_factory, world, "staff")
+    op = (await staff.send_json("POST", "/api/operations", {
+        "kind": "safety_check", "mode": "real", "name": "SSEテスト", "start": True,
+        "district_ids": [str(world.districts["D1"])]})).json()
+    coordinator = await _signed_in(live_client_factory, world, "coordinator")
+    url = f"/api/events?operation_id={op['id']}"
+    async with coordinator.stream("GET", url) as resp:
+        assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/event-stream")
+        await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))
+        first = await _read_events(resp, 2)  # visit.recorded + target.status
+    kinds = [e["event"] for e in first]
+    assert kinds == ["visit.recorded", "target.status"]
+    last_id = first[-1]["id"]
+    # While the coordinator is away: two more visits (one urgent, which also escalates).
+    await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "injured"))
+    await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H2", "safe"))  # hidden from them
+    await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))
+    async with coordinator.stream("GET", url, headers={"Last-Event-ID": last_id}) as resp:
+        missed = await _read_events(resp, 5)
+    ids = [int(e["id"]) for e in missed]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) and min(ids) > int(last_id)
+    assert [e["event"] for e in missed] == ["visit.recorded", "target.status", "escalation.created",
+                                            "visit.recorded", "target.status"]
+    payloads = [json.loads(e["data"]) for e in missed]
+    assert [p.get("outcome") for p in payloads if p["kind"] == "visit.recorded"] == ["injured", "safe"]
+    assert {p["household_id"] for p in payloads} == {str(world.households["H1"])}  # H2 gave no consent
+
+
+async def test_events_are_filtered_to_what_the_viewer_may_see(world: World, live_client_factory) -> None:  # type: ignore[no-untyped-def]
+    staff = await _signed_in(live_client_factory, world, "staff")
+    op = (await staff.send_json("POST", "/api/operations", {
+        "kind": "safety_check", "mode": "drill", "name": "訓練", "start": True,
+        "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])]})).json()
+    # H3 (D2) is outside the commissioner's scope; H1 is inside and consented.
+    await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H3", "rescue"))
+    await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))
+    commissioner = await _signed_in(live_client_factory, world, "commissioner")
+    async with commissioner.stream("GET", f"/api/events?operation_id={op['id']}&last_event_id=0") as resp:
+        seen = await _read_events(resp, 3)  # operation.started, then H1's visit.recorded and target.status
+    payloads = [json.loads(e["data"]) for e in seen]
+    assert payloads[0]["kind"] == "operation.started" and payloads[0]["name"].startswith("【訓練】")
+    assert {p["household_id"] for p in payloads[1:]} == {str(world.households["H1"])}
+    assert all(p["drill"] is True for p in payloads)
+    vc = await _signed_in(live_client_factory, world, "vc_volunteer")
+    assert (await vc.get("/api/events")).status_code == 403

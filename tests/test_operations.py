@@ -1,0 +1,207 @@
+"""Operations and visits: idempotent ingest, out-of-order arrivals, batches, authorisation,
+escalation routing, drill separation. World: tests/registry_world.py (watcher assigned to H1, H2)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from server.db.base import uuid7
+from tests.conftest import as_tenant
+from tests.registry_world import World, build_world
+
+_codes = itertools.count(random.randint(90001, 99000))
+
+
+@pytest.fixture
+async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+    return await build_world(sessionmaker, f"{next(_codes):05d}")
+
+
+async def _signed_in(client_factory, world: World, role: str):  # type: ignore[no-untyped-def]
+    c = client_factory()
+    acct = world.accounts[role]
+    assert (await c.login(acct.login, acct.password)).status_code == 200
+    return c
+
+
+async def _operation(client_factory, world: World, kind: str = "safety_check", mode: str = "real", districts=("D1", "D2")) -> dict:  # type: ignore[no-untyped-def]
+    staff = await _signed_in(client_factory, world, "staff")
+    r = await staff.send_json("POST", "/api/operations", {
+        "kind": kind, "mode": mode, "name": "地震後の安否確認", "start": True,
+        "district_ids": [str(world.districts[d]) for d in districts],
+    })
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _visit(world: World, household: str, outcome: str, at: datetime | None = None, **extra) -> dict:  # type: ignore[no-untyped-def]
+    return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
+            "device_time": (at or datetime.now(UTC)).isoformat(), **extra}
+
+
+async def _rows(sessionmaker, world: World, sql: str, **params) -> list:  # type: ignore[no-untyped-def]
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            return (await db.execute(text(sql), params)).all()
+
+
+async def test_operation_targets_and_labels(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world, mode="drill")
+    assert op["status"] == "active" and op["targets"] == 4 and op["label"] == "【訓練】"
+    assert op["first_report_minutes"] == 180 and op["completion_minutes"] == 1440
+    watcher = await _signed_in(client_factory, world, "watcher")
+    mine = (await watcher.get(f"/api/operations/{op['id']}/my-households")).json()
+    # Assigned to H1 and H2, but H2's person gave no consent and a drill never widens disclosure.
+    assert [h["id"] for h in mine["households"]] == [str(world.households["H1"])]
+    assert mine["households"][0]["status"] == "unreached" and mine["operation"]["label"] == "【訓練】"
+
+
+async def test_same_visit_twice_is_one_record_and_a_changed_retry_is_a_conflict(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    watcher = await _signed_in(client_factory, world, "watcher")
+    body = _visit(world, "H1", "safe", note="玄関で確認")
+    first = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", body)
+    assert first.status_code == 201, first.text
+    again = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", body)
+    assert again.status_code == 200 and again.json() == first.json()
+    changed = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", dict(body, outcome="injured"))
+    assert changed.status_code == 409 and changed.json()["code"] == "visit_conflict"
+    rows = await _rows(sessionmaker, world, "SELECT outcome FROM visit WHERE client_id = :c", c=body["client_id"])
+    assert [r[0] for r in rows] == ["safe"]
+
+
+async def test_parallel_retries_of_one_visit_make_exactly_one_row(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    watcher = await _signed_in(client_factory, world, "watcher")
+    body = _visit(world, "H1", "safe")
+    responses = await asyncio.gather(*[watcher.send_json("POST", f"/api/operations/{op['id']}/visits", body) for _ in range(20)])
+    assert sorted({r.status_code for r in responses}) in ([200, 201], [201])
+    assert sum(r.status_code == 201 for r in responses) == 1
+    assert len({r.json()["id"] for r in responses}) == 1
+    rows = await _rows(sessionmaker, world, "SELECT count(*) FROM visit WHERE client_id = :c", c=body["client_id"])
+    assert rows[0][0] == 1
+
+
+async def test_out_of_order_visits_do_not_regress_the_status(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    watcher = await _signed_in(client_factory, world, "watcher")
+    now = datetime.now(UTC)
+    later = _visit(world, "H1", "evacuated", at=now - timedelta(minutes=5))
+    earlier = _visit(world, "H1", "unknown", at=now - timedelta(minutes=30))
+    assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", later)).status_code == 201
+    assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", earlier)).status_code == 201
+    status = await _rows(sessionmaker, world, "SELECT status FROM operation_target WHERE operation_id = :o AND household_id = :h",
+                         o=op["id"], h=world.households["H1"])
+    assert status[0][0] == "evacuated"
+    newest = _visit(world, "H1", "injured", at=now)
+    assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", newest)).status_code == 201
+    status = await _rows(sessionmaker, world, "SELECT status FROM operation_target WHERE operation_id = :o AND household_id = :h",
+                         o=op["id"], h=world.households["H1"])
+    assert status[0][0] == "injured"
+
+
+async def test_watchers_only_record_their_households_unless_a_disaster_covers_them(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    watcher = await _signed_in(client_factory, world, "watcher")
+    r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H4", "safe"))
+    assert r.status_code == 404  # not assigned and not consented: the household is not even revealed
+    assert r.json()["reason"] == "not_in_operation"
+    staff = await _signed_in(client_factory, world, "staff")
+    decl = await staff.send_json("POST", "/api/disaster-declarations", {
+        "reason": "震度6弱", "district_ids": [str(world.districts["D1"])], "confirm": True})
+    assert decl.status_code == 201
+    r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H4", "safe"))
+    assert r.status_code == 201, r.text
+    r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H3", "safe"))
+    assert r.status_code == 404  # D2 is outside the declared area and not assigned
+    vc = await _signed_in(client_factory, world, "vc_volunteer")
+    assert (await vc.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))).status_code == 403
+    await staff.send_json("POST", f"/api/disaster-declarations/{decl.json()['id']}/lift", {"reason": "解除"})
+
+
+async def test_a_batch_answers_each_item_on_its_own(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    watcher = await _signed_in(client_factory, world, "watcher")
+    done = _visit(world, "H1", "safe")
+    assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", done)).status_code == 201
+    def m(v: dict) -> dict:  # noqa: E306
+        return {"type": "visit", "operation_id": op["id"], **v}
+    batch = [
+        m(_visit(world, "H1", "injured", at=datetime.now(UTC) + timedelta(seconds=1))),  # good
+        m(done),  # duplicate
+        m(dict(done, note="別の内容")),  # conflict
+        m(_visit(world, "H1", "fine-ish")),  # invalid outcome
+        {"type": "visit", "operation_id": "not-a-uuid", "client_id": str(uuid7())},  # malformed
+        m(_visit(world, "H3", "safe")),  # not visible to this watcher
+        m(_visit(world, "H1", "safe", at=datetime.now(UTC) + timedelta(days=2))),  # broken clock
+    ]
+    r = await watcher.send_json("POST", "/api/sync/push", {"mutations": batch})
+    assert r.status_code == 200, r.text
+    statuses = [(x["status"], x.get("code")) for x in r.json()["results"]]
+    assert statuses == [("accepted", None), ("duplicate", None), ("conflict", "visit_conflict"),
+                        ("invalid", "invalid_outcome"), ("invalid", "invalid"), ("invalid", "not_in_operation"),
+                        ("invalid", "bad_device_time")]
+    count = await _rows(sessionmaker, world, "SELECT count(*) FROM visit WHERE operation_id = :o", o=op["id"])
+    assert count[0][0] == 2
+    too_many = await watcher.send_json("POST", "/api/sync/push", {"mutations": [m(_visit(world, "H1", "safe"))] * 1001})
+    assert too_many.status_code == 413
+
+
+async def test_urgent_outcomes_escalate_to_the_commissioner_and_coordinators(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    watcher = await _signed_in(client_factory, world, "watcher")
+    r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "rescue", note="倒れた家具"))
+    assert r.status_code == 201
+    commissioner = await _signed_in(client_factory, world, "commissioner")
+    mine = (await commissioner.get("/api/escalations", params={"operation_id": op["id"]})).json()
+    assert len(mine) == 1 and mine[0]["level"] == "urgent" and mine[0]["status"] == "open"
+    coordinator = await _signed_in(client_factory, world, "coordinator")
+    assert len((await coordinator.get("/api/escalations", params={"operation_id": op["id"]})).json()) == 1
+    ack = await commissioner.send_json("POST", f"/api/escalations/{mine[0]['id']}/acknowledge", {"note": "向かいます"})
+    assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
+    done = await coordinator.send_json("POST", f"/api/escalations/{mine[0]['id']}/resolve", {"note": "救助完了"})
+    assert done.json()["status"] == "resolved" and "救助完了" in done.json()["notes"]
+    assert (await coordinator.send_json("POST", f"/api/escalations/{mine[0]['id']}/resolve", {})).status_code == 409
+    # a watcher sees no escalation queue; a safe outcome raises none
+    assert (await watcher.get("/api/escalations")).status_code == 403
+    await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H2", "safe"))
+    assert len((await commissioner.get("/api/escalations", params={"operation_id": op["id"]})).json()) == 1
+
+
+async def test_drill_operations_stay_out_of_real_figures(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    real = await _operation(client_factory, world, mode="real")
+    drill = await _operation(client_factory, world, mode="drill")
+    watcher = await _signed_in(client_factory, world, "watcher")
+    await watcher.send_json("POST", f"/api/operations/{drill['id']}/visits", _visit(world, "H1", "rescue"))
+    staff = await _signed_in(client_factory, world, "staff")
+    real_ops = (await staff.get("/api/operations", params={"mode": "real"})).json()
+    assert {o["id"] for o in real_ops} == {real["id"]}
+    progress = (await staff.get(f"/api/operations/{real['id']}/progress")).json()
+    assert sum(d["confirmed"] for d in progress["districts"]) == 0 and progress["label"] == ""
+    drill_progress = (await staff.get(f"/api/operations/{drill['id']}/progress")).json()
+    assert sum(d["need_help"] for d in drill_progress["districts"]) == 1 and drill_progress["label"] == "【訓練】"
+    export = (await staff.get("/api/exports/visits.csv")).content.decode("utf-8-sig")
+    assert "rescue" not in export and "要救助" not in export
+    drill_export = (await staff.get("/api/exports/visits.csv", params={"mode": "drill"})).content.decode("utf-8-sig")
+    assert "【訓練】" in drill_export and "要救助" in drill_export
+
+
+async def test_pull_returns_what_changed_for_me(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    watcher = await _signed_in(client_factory, world, "watcher")
+    first = (await watcher.get("/api/sync/pull")).json()
+    assert {a["household_id"] for a in first["assignments"]} == {str(world.households["H1"])}
+    assert first["households"][0]["people"][0]["name"].startswith("試験")
+    assert any(o["id"] == op["id"] for o in first["operations"])
+    await asyncio.sleep(0.05)
+    await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))
+    later = (await watcher.get("/api/sync/pull", params={"cursor": first["cursor"]})).json()
+    assert [a["status"] for a in later["assignments"]] == ["safe"]
+    assert (await watcher.get("/api/sync/pull", params={"cursor": "yesterday"})).status_code == 400
