@@ -39,6 +39,35 @@ _HOUSEHOLDS = text(
     """
 )
 
+# The live map of one operation: its target households with their derived status, and
+# 'overdue' for the unreached ones past the completion target (PRODUCT.md: they turn red).
+_OPERATION_HOUSEHOLDS = text(
+    f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
+    rows AS (
+        SELECT h.id, h.district_id, h.location_approximate, h.location_3857,
+               tonari_household_under_disaster(h.location) AS disaster,
+               CASE WHEN t.status = 'unreached'
+                         AND now() > o.started_at + make_interval(mins => o.completion_minutes)
+                    THEN 'overdue' ELSE t.status END AS status
+        FROM household h
+        JOIN operation_target t ON t.tenant_id = h.tenant_id AND t.household_id = h.id AND t.operation_id = :op
+        JOIN operation o ON o.tenant_id = t.tenant_id AND o.id = t.operation_id, bounds
+        WHERE h.tenant_id = :tenant
+          AND h.location_3857 && bounds.geom
+          AND (tonari_sees_all() OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))
+    ),
+    mvt AS (
+        SELECT ST_AsMVTGeom(rows.location_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
+               rows.id::text AS id, rows.district_id::text AS district_id,
+               rows.location_approximate AS approximate, rows.disaster AS disaster, rows.status AS status
+        FROM rows, bounds
+    )
+    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt),
+           (SELECT array_agg(id) FROM rows)
+    """
+)
+
 _HOUSEHOLD_CLUSTERS = text(
     f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
@@ -103,8 +132,11 @@ LAYERS = ("households", "districts", "shelters", "hazard-zones")
 PERSONAL_LAYERS = frozenset({"households"})
 
 
-def tile_sql(layer: str, z: int) -> TextClause:
-    """The statement for a layer; parameters :tenant, :z, :x, :y. Returns (mvt bytes, ids)."""
+def tile_sql(layer: str, z: int, operation: bool = False) -> TextClause:
+    """The statement for a layer; parameters :tenant, :z, :x, :y (and :op for an operation's
+    live map, which is never clustered: it is drawn at district zooms). Returns (mvt bytes, ids)."""
+    if layer == "households" and operation:
+        return _OPERATION_HOUSEHOLDS
     if layer == "households":
         return _HOUSEHOLD_CLUSTERS if z < CLUSTER_BELOW_ZOOM else _HOUSEHOLDS
     return {"districts": _DISTRICTS, "shelters": _SHELTERS, "hazard-zones": _HAZARDS}[layer]

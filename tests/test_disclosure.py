@@ -281,3 +281,18 @@ async def test_tiles_cache_per_user_and_cluster_at_low_zoom(world: World, client
     assert (await staff.get("/api/tiles/households/3/99/1.mvt")).status_code == 404
     vc = await _signed_in(client_factory, world, "vc_volunteer")
     assert (await vc.get(f"/api/tiles/households/14/{x}/{y}.mvt")).status_code == 403
+
+
+async def test_tiles_use_the_spatial_index_under_row_level_security(world: World, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """RLS evaluates its policy before non-leakproof quals, which would make every tile scan every
+    household. The cluster set-up marks PostGIS's && LEAKPROOF (scripts/pg.sh); this checks it."""
+    acct = world.accounts["commissioner"]
+    with as_tenant(world.tenant_id, user_id=acct.user_id, role="commissioner", scope=frozenset({world.districts["D1"]})):
+        async with sessionmaker() as db:
+            leakproof = (await db.execute(text(
+                "SELECT proleakproof FROM pg_proc WHERE proname = 'geometry_overlaps' AND pronargs = 2"))).scalar()
+            await db.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(r[0] for r in await db.execute(text(
+                "EXPLAIN SELECT id FROM household WHERE location_3857 && ST_TileEnvelope(14, 14571, 6388)")))
+    assert leakproof, "run: ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF (as a superuser)"
+    assert "Index Cond" in plan and "location_3857 &&" in plan, plan

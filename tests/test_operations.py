@@ -205,3 +205,26 @@ async def test_pull_returns_what_changed_for_me(world: World, client_factory) ->
     later = (await watcher.get("/api/sync/pull", params={"cursor": first["cursor"]})).json()
     assert [a["status"] for a in later["assignments"]] == ["safe"]
     assert (await watcher.get("/api/sync/pull", params={"cursor": "yesterday"})).status_code == 400
+
+
+async def test_declaration_starts_a_safety_check_and_the_live_tile_shows_statuses(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    import mapbox_vector_tile
+
+    from tests.test_disclosure import tile_of
+    from tests.registry_world import HOUSEHOLD_SPOTS
+
+    staff = await _signed_in(client_factory, world, "staff")
+    decl = (await staff.send_json("POST", "/api/disaster-declarations", {
+        "reason": "震度6強の地震", "district_ids": [str(world.districts["D1"])], "confirm": True})).json()
+    r = await staff.send_json("POST", f"/api/disaster-declarations/{decl['id']}/safety-check", {})
+    assert r.status_code == 201, r.text
+    op = r.json()
+    assert op["kind"] == "safety_check" and op["mode"] == "real" and op["status"] == "active" and op["targets"] == 3
+    await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "rescue"))
+    x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    tile = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": op["id"]})
+    features = mapbox_vector_tile.decode(tile.content)["households"]["features"]
+    statuses = {f["properties"]["id"]: f["properties"]["status"] for f in features}
+    assert statuses[str(world.households["H1"])] == "rescue"
+    assert "試験" not in tile.content.decode("latin-1")
+    await staff.send_json("POST", f"/api/disaster-declarations/{decl['id']}/lift", {"reason": "解除"})

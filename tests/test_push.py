@@ -447,6 +447,7 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
         c = client_factory()
         assert (await c.login(w.accounts[role].login, w.accounts[role].password)).status_code == 200
         clients[role] = c
+    push_service.expected_key = (await clients["staff"].get("/api/push/vapid-public-key")).json()["public_key"]
     commissioner_phone = await subscribe(clients["commissioner"], push_service)
     watcher_phone = await subscribe(clients["watcher"], push_service)
     op = (await clients["staff"].send_json("POST", "/api/operations", {
@@ -458,6 +459,7 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
     assert r.status_code == 201
     await asyncio.wait_for(app.state["tonari_push"].drain(), 10)
     [started] = push_service.for_browser(watcher_phone)
+    assert started.error is None, started.error
     assert started.payload["title"].startswith("【訓練】") and started.payload["kind"] == "operation.started"
     [escalated] = push_service.for_browser(commissioner_phone)
     payload = escalated.payload
@@ -465,3 +467,17 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
     text_of_payload = json.dumps(payload, ensure_ascii=False)
     for secret in ("試験", "テスト町", "家具", "0296"):
         assert secret not in text_of_payload, secret
+    # A new household to watch is announced too.
+    from sqlalchemy import select as sa_select
+
+    from server.registry.models import Watcher
+
+    with as_tenant(w.tenant_id):
+        async with sessionmaker() as db:
+            watcher_id = (await db.execute(sa_select(Watcher.id).where(Watcher.user_id == w.accounts["watcher"].user_id))).scalar_one()
+    link = await clients["staff"].send_json("POST", "/api/watch/links", {
+        "household_id": str(w.households["H4"]), "watcher_id": str(watcher_id), "kind": "backup"})
+    assert link.status_code == 201, link.text
+    await asyncio.wait_for(app.state["tonari_push"].drain(), 10)
+    kinds = [r.payload["kind"] for r in push_service.for_browser(watcher_phone)]
+    assert kinds == ["operation.started", "assignment"]

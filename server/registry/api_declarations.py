@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from geoalchemy2.shape import to_shape
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from shapely.geometry import mapping
@@ -35,6 +35,12 @@ class DeclarationIn(msgspec.Struct, forbid_unknown_fields=True):
     geometry: dict[str, Any] | None = None
     district_ids: list[uuid.UUID] = []
     confirm: bool = False  # an explicit "yes, disclose without consent" from the person declaring
+
+
+class SafetyCheckIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str | None = None
+    support_reasons: list[str] = []
+    hazard_kinds: list[str] = []
 
 
 class LiftIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -100,6 +106,30 @@ class DeclarationController(Controller):
                     mode="disaster" if data.mode == "real" else "drill", details={"reason": data.reason})
         await db_session.commit()
         return _out(d)
+
+    @post("/{declaration_id:uuid}/safety-check", guards=[STAFF], status_code=HTTP_201_CREATED,
+          summary="Start a safety check (安否確認) of the declared area in one step")
+    async def start_safety_check(self, request: Request[Any, Any, Any], db_session: DbSession,
+                                 declaration_id: FromPath[uuid.UUID], data: JSONBody[SafetyCheckIn]) -> dict[str, Any]:
+        from server.operations import service as operations
+        from server.operations.api import _push_operation_started
+        from server.operations.schemas import OperationIn
+
+        d = await db_session.get(DisasterDeclaration, (context.current().tenant_id, declaration_id))
+        if d is None:
+            raise Problem("not_found")
+        if d.lifted_at is not None:
+            raise Problem("conflict", detail_ja="解除済みの宣言です。", detail_en="The declaration was lifted.")
+        name = data.name or f"安否確認（{d.reason[:40]}）"
+        op = await operations.create(
+            db_session,
+            OperationIn(kind="safety_check", mode=d.mode, name=name, district_ids=list(d.district_ids),
+                        support_reasons=data.support_reasons, hazard_kinds=data.hazard_kinds),
+            area=to_shape(d.area), declaration_id=d.id)
+        await operations.start(db_session, op)
+        await db_session.commit()
+        await _push_operation_started(request, db_session, op)
+        return msgspec.to_builtins(await operations.operation_out(db_session, op))
 
     @post("/{declaration_id:uuid}/lift", guards=[STAFF], status_code=200, summary="Lift a declaration: wider disclosure ends at once")
     async def lift(self, db_session: DbSession, declaration_id: FromPath[uuid.UUID], data: JSONBody[LiftIn]) -> DeclarationOut:

@@ -8,10 +8,11 @@ tile can never satisfy another user's If-None-Match.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from geo.tiles import LAYERS, PERSONAL_LAYERS, tile_sql
 from server.core import context
@@ -31,6 +32,8 @@ class TileController(Controller):
     async def tile(
         self, request: Request[Any, Any, Any], db_session: DbSession,
         layer: FromPath[str], z: FromPath[int], x: FromPath[int], y: FromPath[str],
+        operation_id: Annotated[uuid.UUID | None, QueryParameter(
+            description="households only: that operation's targets with their status (unreached, safe, …, overdue)")] = None,
     ) -> Response[bytes]:
         if layer not in LAYERS or not y.endswith(".mvt") or not y[:-4].isdigit():
             raise Problem("not_found")
@@ -40,7 +43,8 @@ class TileController(Controller):
         ctx = context.current()
         if layer in PERSONAL_LAYERS and (ctx.role or "") not in disclosure.REGISTRY_READERS:
             raise Problem("forbidden")
-        row = (await db_session.execute(tile_sql(layer, z), {"tenant": ctx.tenant_id, "z": z, "x": x, "y": yi})).one()
+        params = {"tenant": ctx.tenant_id, "z": z, "x": x, "y": yi, "op": operation_id}
+        row = (await db_session.execute(tile_sql(layer, z, operation=operation_id is not None), params)).one()
         data: bytes = bytes(row[0] or b"")
         ids = row[1] or []
         if ids:
@@ -48,7 +52,7 @@ class TileController(Controller):
             await disclosure.audit_read(db_session, "household", ids, via="tile", disaster=real,
                                         details={"tile": f"{z}/{x}/{yi}"})
             await db_session.commit()
-        etag = hashlib.sha256(f"{ctx.user_id}:{ctx.role}:".encode() + data).hexdigest()[:32]
+        etag = hashlib.sha256(f"{ctx.user_id}:{ctx.role}:{operation_id}:".encode() + data).hexdigest()[:32]
         headers = {"Cache-Control": "private, no-cache", "Vary": "Cookie", "ETag": f'"{etag}"'}
         if request.headers.get("if-none-match") == f'"{etag}"':
             return Response(b"", status_code=304, headers=headers)

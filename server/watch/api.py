@@ -21,12 +21,13 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from server.audit.record import record as audit
+from server.core import context
 from server.core.guards import STAFF, roles
 from server.core.problems import Problem
 from server.db.deps import DbSession
@@ -66,6 +67,19 @@ class LinkPatch(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["primary", "backup"] | None = None
     watcher_id: uuid.UUID | None = None
     override: bool = False
+
+
+async def _tell_watcher_of_new_assignment(request: Request[Any, Any, Any], db: DbSession, watcher_id: uuid.UUID) -> None:
+    """Web Push after commit: 'you have a new household to watch' (who it is shows in the app)."""
+    from server.push import PushMessage, schedule
+    from server.registry.models import Watcher
+
+    user_id = (await db.execute(select(Watcher.user_id).where(
+        Watcher.tenant_id == context.current().tenant_id, Watcher.id == watcher_id))).scalar_one_or_none()
+    if user_id is not None:
+        schedule(request.app.state, tenant_id=context.current().tenant_id, user_ids=[user_id],
+                 message=PushMessage(title="見守り先が追加されました", body="アプリで見守り先を確認してください。",
+                                     url="/", tag=f"assign-{watcher_id}", kind="assignment"), drill=False)
 
 
 class LinkOut(msgspec.Struct):
@@ -151,11 +165,13 @@ class WatchController(Controller):
         return Response([_link_out(r) for r in rows], headers=PRIVATE)
 
     @post("/links", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Link a watcher to a household")
-    async def create_link(self, db_session: DbSession, data: JSONBody[LinkIn]) -> LinkOut:
+    async def create_link(self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[LinkIn]) -> LinkOut:
         link = await svc.create_link(db_session, data.household_id, data.watcher_id, data.kind,
                                      override=data.override, via=data.via)
+        out = _link_out(link)
         await db_session.commit()
-        return _link_out(link)
+        await _tell_watcher_of_new_assignment(request, db_session, out.watcher_id)
+        return out
 
     @patch("/links/{link_id:uuid}", guards=[STAFF],
            summary="Change a link's kind, or its watcher (ends it and returns the new link)")
