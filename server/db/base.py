@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, func
+from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -60,6 +60,21 @@ class Timestamps:
     )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+def tenant_fk(
+    cols: list[str], table: str, refcols: list[str] | None = None, ondelete: str = "RESTRICT"
+) -> ForeignKeyConstraint:
+    """A foreign key to another tenant-owned table: always carries tenant_id.
+
+    SET NULL names its columns (PostgreSQL 15), or it would null tenant_id as well.
+    """
+    if ondelete == "SET NULL":
+        ondelete = f"SET NULL ({', '.join(cols)})"
+    refcols = refcols or ["id"]
+    return ForeignKeyConstraint(
+        ["tenant_id", *cols], [f"{table}.tenant_id", *[f"{table}.{c}" for c in refcols]], ondelete=ondelete
     )
 
 

@@ -24,12 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import Base, TenantOwned, Timestamps, uuid7
+from server.db.base import Base, TenantOwned, Timestamps, tenant_fk, uuid7
 
 
 def _fk(cols: list[str], table: str, refcols: list[str] | None = None, ondelete: str = "CASCADE") -> ForeignKeyConstraint:
-    refcols = refcols or ["id"]
-    return ForeignKeyConstraint(["tenant_id", *cols], [f"{table}.tenant_id", *[f"{table}.{c}" for c in refcols]], ondelete=ondelete)
+    return tenant_fk(cols, table, refcols, ondelete)
 
 
 class Operation(TenantOwned, Timestamps, Base):

@@ -93,6 +93,14 @@ class ImportReport:
             self.households_created = 0
         self.skipped = self.total_rows
 
+    def stop_before_writing(self, dry_run: bool) -> bool:
+        """True when nothing may be written: a dry run, or any error (all-or-nothing)."""
+        if not self.ok:
+            if not dry_run:
+                self.nothing_written()
+            return True
+        return dry_run
+
     def as_dict(self) -> dict[str, Any]:
         issues = sorted(self.issues, key=lambda i: (i.row is not None, i.row or 0))
         out: dict[str, Any] = {
@@ -510,11 +518,7 @@ async def import_roster(
     report.created = len(good)
     report.households_created = len(groups)
     report.skipped = report.total_rows - len(good)
-    if not report.ok:
-        if not dry_run:
-            report.nothing_written()
-        return report
-    if dry_run:
+    if report.stop_before_writing(dry_run):
         return report
 
     source = (options.consent_source or f"名簿取込 {options.filename or ''} {today.isoformat()}").strip()[:200]
@@ -721,11 +725,7 @@ async def import_districts(
     report.updated = sum(1 for c, _, _ in planned if c in existing)
     report.created = len(planned) - report.updated
     report.skipped = report.total_rows - len(planned)
-    if not report.ok:
-        if not dry_run:
-            report.nothing_written()
-        return report
-    if dry_run:
+    if report.stop_before_writing(dry_run):
         return report
     ids: list[uuid.UUID] = []
     for code, name, geom in planned:
@@ -784,11 +784,7 @@ async def import_hazard_zones(
         )
     report.created = len(planned)
     report.skipped = report.total_rows - len(planned)
-    if not report.ok:
-        if not dry_run:
-            report.nothing_written()
-        return report
-    if dry_run:
+    if report.stop_before_writing(dry_run):
         return report
     ids = []
     for level, name, geom in planned:
@@ -853,11 +849,7 @@ async def import_shelters(
     report.updated = sum(1 for r in planned if (r.source_id, r.kind) in existing)
     report.created = len(planned) - report.updated
     report.skipped = report.total_rows - len(planned)
-    if not report.ok:
-        if not dry_run:
-            report.nothing_written()
-        return report
-    if dry_run:
+    if report.stop_before_writing(dry_run):
         return report
     ids = []
     for rec in planned:

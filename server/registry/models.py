@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import Base, TenantOwned, Timestamps, uuid7
+from server.db.base import Base, TenantOwned, Timestamps, tenant_fk, uuid7
 from server.registry.vocab import (
     CONSENT_DATASETS,
     DISTRICT_LEVELS,
@@ -44,16 +44,7 @@ def _in(column: str, values: dict[str, str]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-def _fk(cols: list[str], table: str, ondelete: str = "RESTRICT") -> ForeignKeyConstraint:
-    """A foreign key to another tenant-owned table always carries tenant_id.
-
-    SET NULL names its column (PostgreSQL 15), or it would null tenant_id as well.
-    """
-    if ondelete == "SET NULL":
-        ondelete = f"SET NULL ({', '.join(cols)})"
-    return ForeignKeyConstraint(
-        ["tenant_id", *cols], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
-    )
+_fk = tenant_fk
 
 
 class District(TenantOwned, Timestamps, Base):
