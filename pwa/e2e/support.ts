@@ -74,3 +74,64 @@ export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
 }
+
+/**
+ * A signed-in API session from Node (no browser): a tiny cookie jar, and the CSRF
+ * cookie echoed in X-CSRF-Token on POST — exactly what the PWA's client does.
+ */
+export interface ApiSession {
+  get<T>(path: string): Promise<T>;
+  getText(path: string): Promise<string>;
+  post<T>(path: string, body: unknown): Promise<T>;
+}
+
+export async function apiSession(baseUrl: string, cred: Credential): Promise<ApiSession> {
+  const jar = new Map<string, string>();
+  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  async function send(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json', Cookie: cookieHeader() };
+    if (method !== 'GET') {
+      headers['Content-Type'] = 'application/json';
+      headers['X-CSRF-Token'] = decodeURIComponent(jar.get('tonari_csrf') ?? '');
+    }
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const eq = pair!.indexOf('=');
+      if (eq > 0) jar.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+    }
+    return res;
+  }
+  async function ok(res: Response, what: string): Promise<Response> {
+    if (!res.ok) throw new Error(`e2e: ${what} → HTTP ${res.status}: ${await res.text()}`);
+    return res;
+  }
+  await ok(await send('GET', '/api/auth/csrf'), 'GET /api/auth/csrf');
+  await ok(await send('POST', '/api/auth/login', { login: cred.login, password: cred.password }), `sign in as ${cred.role}`);
+  return {
+    get: async <T>(path: string) => (await (await ok(await send('GET', path), `GET ${path}`)).json()) as T,
+    getText: async (path: string) => (await ok(await send('GET', path), `GET ${path}`)).text(),
+    post: async <T>(path: string, body: unknown) => (await (await ok(await send('POST', path, body), `POST ${path}`)).json()) as T,
+  };
+}
+
+/** Waits until a service worker is active AND controls this page (reloading once if needed). */
+export async function waitForServiceWorker(page: Page): Promise<void> {
+  const controlled = () =>
+    page.evaluate(async () => {
+      const ready = await Promise.race([
+        navigator.serviceWorker.ready.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 30_000)),
+      ]);
+      if (!ready) return false;
+      if (navigator.serviceWorker.controller) return true;
+      return new Promise<boolean>((r) => {
+        navigator.serviceWorker.addEventListener('controllerchange', () => r(true), { once: true });
+        setTimeout(() => r(!!navigator.serviceWorker.controller), 5_000);
+      });
+    });
+  if (!(await controlled())) {
+    await page.reload();
+    if (!(await controlled())) throw new Error('e2e: the service worker does not control the page');
+  }
+}

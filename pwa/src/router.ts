@@ -1,8 +1,11 @@
 import type { ApiClient } from './api/client';
+import type { Outbox } from './outbox/outbox';
 
 export interface AppContext {
   api: ApiClient;
   navigate: (path: string, opts?: { replace?: boolean }) => void;
+  /** The offline queue (absent in tests of pages that do not record anything). */
+  outbox?: Outbox;
 }
 
 /** A mounted page. `render` is called again when the language changes. */
@@ -11,7 +14,35 @@ export interface Page {
   dispose?(): void;
 }
 
-export type PageFactory = (root: HTMLElement, ctx: AppContext) => Page;
+/** `params` holds the `:name` segments of a pattern route such as `/op/:id`. */
+export type PageFactory = (root: HTMLElement, ctx: AppContext, params?: Record<string, string>) => Page;
+
+/** Matches `/op/:id` against `/op/abc`; exact routes are tried first. */
+export function matchRoute(
+  routes: Record<string, PageFactory>,
+  path: string,
+): { factory: PageFactory; params: Record<string, string> } | null {
+  const exact = routes[path];
+  if (exact) return { factory: exact, params: {} };
+  const parts = path.split('/');
+  for (const [pattern, factory] of Object.entries(routes)) {
+    if (!pattern.includes(':')) continue;
+    const pp = pattern.split('/');
+    if (pp.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const ok = pp.every((seg, i) => {
+      const value = parts[i]!;
+      if (seg.startsWith(':')) {
+        if (!value) return false;
+        params[seg.slice(1)] = decodeURIComponent(value);
+        return true;
+      }
+      return seg === value;
+    });
+    if (ok) return { factory, params };
+  }
+  return null;
+}
 
 export interface Router {
   navigate: AppContext['navigate'];
@@ -25,12 +56,13 @@ export function createRouter(
   routes: Record<string, PageFactory>,
   fallbackPath: string,
   api: ApiClient,
+  outbox?: Outbox,
 ): Router {
   let current: Page | null = null;
 
   function show(path: string): void {
-    const factory = routes[path];
-    if (!factory) {
+    const match = matchRoute(routes, path);
+    if (!match) {
       // Unknown deep links (the SW serves index.html for any navigation) land on
       // the fallback instead of a blank page.
       navigate(fallbackPath, { replace: true });
@@ -38,7 +70,7 @@ export function createRouter(
     }
     current?.dispose?.();
     root.replaceChildren();
-    current = factory(root, ctx);
+    current = match.factory(root, ctx, match.params);
     current.render();
     // Move focus to the new page's heading so screen readers announce the change.
     root.querySelector<HTMLElement>('h1')?.focus();
@@ -52,7 +84,7 @@ export function createRouter(
     show(path);
   }
 
-  const ctx: AppContext = { api, navigate };
+  const ctx: AppContext = { api, navigate, outbox };
 
   return {
     navigate,

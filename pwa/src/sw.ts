@@ -33,6 +33,27 @@ registerRoute(
 void self.skipWaiting();
 clientsClaim();
 
+// Background Sync (Chromium): the page registers the tag when it queues a visit; when
+// connectivity returns the browser wakes us and we ask any open page to flush its
+// outbox (the page owns the queue: it can read the CSRF cookie, the worker cannot).
+// Browsers without it rely on the page's own triggers (start, `online`, a timer).
+const SYNC_TAG = 'tonari-outbox';
+const FLUSH_MESSAGE = 'tonari-outbox-flush';
+
+interface SyncEvent extends ExtendableEvent {
+  readonly tag: string;
+}
+
+self.addEventListener('sync', (event) => {
+  const ev = event as SyncEvent;
+  if (ev.tag !== SYNC_TAG) return;
+  ev.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((clients) => {
+      for (const c of clients) c.postMessage(FLUSH_MESSAGE);
+    }),
+  );
+});
+
 // ---------------------------------------------------------------------------
 // PUSH (later issue): `push` and `notificationclick` handlers go here.
 // Payloads must carry no personal data beyond what the recipient may see, and

@@ -1,6 +1,7 @@
 import type { User } from '../api/types';
 import type { LastKnownUser } from '../auth/last-known';
 import { loadSession, signOut } from '../auth/session';
+import { isDrill, KIND_LABELS, loadActiveOps, saveActiveOps, type Operation } from '../field/model';
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { h } from '../ui/dom';
@@ -16,6 +17,28 @@ export const homePage: PageFactory = (root, ctx) => {
   let state: State = { kind: 'loading' };
   let actionError: unknown = null;
   let disposed = false;
+  let ops: Operation[] | null = null;
+  let opsFromCache = false;
+
+  /** Running operations: from the server when signed in, else the last list this device saw. */
+  async function loadOps(online: boolean): Promise<void> {
+    const db = ctx.outbox?.db;
+    try {
+      if (online) {
+        const list = await ctx.api.get<Operation[]>('/api/operations?status=active');
+        ops = Array.isArray(list) ? list : [];
+        opsFromCache = false;
+        if (db) await saveActiveOps(db, ops);
+      } else if (db) {
+        ops = await loadActiveOps(db);
+        opsFromCache = ops !== null;
+      }
+    } catch {
+      ops = db ? await loadActiveOps(db).catch(() => null) : null;
+      opsFromCache = ops !== null;
+    }
+    if (!disposed) render();
+  }
 
   async function load(): Promise<void> {
     try {
@@ -27,6 +50,8 @@ export const homePage: PageFactory = (root, ctx) => {
         return;
       }
       state = session.kind === 'signed-in' ? { kind: 'online', user: session.user } : { kind: 'offline', user: session.user! };
+      if (session.kind === 'signed-in') void ctx.outbox?.resume().catch(() => undefined);
+      void loadOps(session.kind === 'signed-in');
     } catch (err) {
       if (disposed) return;
       state = { kind: 'error', error: err };
@@ -37,6 +62,9 @@ export const homePage: PageFactory = (root, ctx) => {
   async function onSignOut(): Promise<void> {
     try {
       await signOut({ api: ctx.api });
+      // Cached households hold personal data: they go with the session. The outbox stays
+      // (unsent records must never be lost; they carry ids and outcomes, no names).
+      await ctx.outbox?.db.cache.clear().catch(() => undefined);
       ctx.navigate('/login', { replace: true });
     } catch (err) {
       actionError = err;
@@ -80,6 +108,7 @@ export const homePage: PageFactory = (root, ctx) => {
             ...row('home.tenant', u.tenant.name, 'tenant'),
             ...row('home.municipality', u.tenant.municipality_code, 'municipality_code'),
           ),
+          opsSection(),
           signOutButton(),
         ];
       }
@@ -99,11 +128,36 @@ export const homePage: PageFactory = (root, ctx) => {
             ...row('home.role', t(`role.${u.role}`), 'role'),
             ...row('home.tenant', u.tenant_name, 'tenant'),
           ),
+          opsSection(),
           retryButton(),
           signOutButton(),
         ];
       }
     }
+  }
+
+  function opsSection(): HTMLElement | null {
+    if (ops === null) return null;
+    const items = ops.map((op) => {
+      const a = h(
+        'a',
+        { href: `/op/${encodeURIComponent(op.id)}`, class: `op-link${isDrill(op) ? ' drill' : ''}`, 'data-op': op.id },
+        h('span', { class: 'op-name' }, `${isDrill(op) ? (op.label || '【訓練】') : ''}${op.name}`),
+        h('span', { class: 'op-kind' }, t(KIND_LABELS[op.kind] ?? 'ops.title')),
+      );
+      a.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        ctx.navigate(`/op/${encodeURIComponent(op.id)}`);
+      });
+      return h('li', {}, a);
+    });
+    return h(
+      'section',
+      { class: 'ops', 'aria-labelledby': 'ops-title', 'data-ops': 'true' },
+      h('h2', { id: 'ops-title' }, t('ops.title')),
+      opsFromCache ? h('p', { class: 'hint' }, t('ops.cached')) : null,
+      items.length ? h('ul', { class: 'op-list' }, ...items) : h('p', {}, t('ops.none')),
+    );
   }
 
   function retryButton(): HTMLElement {

@@ -28,6 +28,12 @@ const TEXT_PAIRS: Array<[string, string]> = [
   ['secondary-fg', 'secondary-bg'],
   ['error-fg', 'error-bg'],
   ['offline-fg', 'offline-bg'],
+  // Outcome buttons and badges, the 110/119 buttons, the 【訓練】 banner.
+  ['on-outcome', 'good'],
+  ['on-outcome', 'neutral'],
+  ['on-outcome', 'warn'],
+  ['on-outcome', 'danger'],
+  ['drill-fg', 'drill-bg'],
 ];
 
 describe('colour contrast', () => {

@@ -1,0 +1,326 @@
+// The offline queue (modelled on Enketo's records queue). Rules (PRODUCT.md §3):
+// one row per mutation; "sending" before each request; removed ONLY after a 2xx
+// result for that very item (accepted/duplicate); conflicts and dead items are kept
+// and visible; network/5xx → pending with exponential backoff and jitter; 401 stops
+// the whole queue until sign-in; an HTML 200 (captive portal) is a network failure;
+// rows left in "sending" by a crash go back to pending on start.
+import { ApiError, NetworkError } from '../api/errors';
+import type { OutboxRow, OutboxState, TonariDB, VisitMutation } from './db';
+import { isoWithOffset, uuidv7 } from './uuid';
+
+export const MAX_BATCH = 1000;
+export const BACKOFF_BASE_MS = 2_000;
+export const BACKOFF_CAP_MS = 5 * 60_000;
+/** Whole-batch 4xx we do not understand: keep, show, retry rarely. */
+export const FAILED_RETRY_MS = BACKOFF_CAP_MS;
+
+export interface OutboxStatus {
+  /** pending + sending + failed: not yet stored on the server. */
+  waiting: number;
+  conflict: number;
+  dead: number;
+  sending: boolean;
+  needsSignIn: boolean;
+  lastError: string | null;
+}
+
+export type PushFn = (body: { mutations: VisitMutation[] }) => Promise<unknown>;
+
+export interface OutboxDeps {
+  db: TonariDB;
+  /** `api.post('/api/sync/push', body)`: throws ApiError / NetworkError like the client. */
+  push: PushFn;
+  now?: () => number;
+  random?: () => number;
+  isOnline?: () => boolean;
+}
+
+export interface ItemResult {
+  client_id: string;
+  status: 'accepted' | 'duplicate' | 'conflict' | 'invalid' | 'forbidden';
+  code?: string;
+  message?: { ja?: string; en?: string };
+}
+
+const ITEM_STATUSES = new Set(['accepted', 'duplicate', 'conflict', 'invalid', 'forbidden']);
+
+export function backoffMs(attempts: number, random: number): number {
+  const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  // "Equal jitter": between half and the full delay, so devices don't retry in lockstep.
+  return Math.round(exp / 2 + (exp / 2) * random);
+}
+
+function parseResults(body: unknown): Map<string, ItemResult> | null {
+  if (!body || typeof body !== 'object' || !Array.isArray((body as { results?: unknown }).results)) return null;
+  const out = new Map<string, ItemResult>();
+  for (const r of (body as { results: unknown[] }).results) {
+    if (!r || typeof r !== 'object') continue;
+    const v = r as Record<string, unknown>;
+    if (typeof v.client_id === 'string' && typeof v.status === 'string' && ITEM_STATUSES.has(v.status)) {
+      out.set(v.client_id, v as unknown as ItemResult);
+    }
+  }
+  return out;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ApiError) return `HTTP ${err.status}${err.code ? ` ${err.code}` : ''}`;
+  if (err instanceof NetworkError) return `network: ${err.reason}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class Outbox {
+  readonly db: TonariDB;
+  private readonly push: PushFn;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly isOnline: () => boolean;
+  private listeners = new Set<(s: OutboxStatus) => void>();
+  private running: Promise<void> | null = null;
+  private again = false;
+  private paused = false;
+  private lastError: string | null = null;
+  private batchSize = MAX_BATCH;
+
+  constructor(deps: OutboxDeps) {
+    this.db = deps.db;
+    this.push = deps.push;
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    this.isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
+  }
+
+  /** App start: a crash mid-request left rows in "sending"; they were never confirmed. */
+  async recover(): Promise<number> {
+    const n = await this.db.outbox.where('state').equals('sending').modify({ state: 'pending', next_attempt_at: 0 });
+    if (n) await this.notify();
+    return n;
+  }
+
+  /** Queues a visit; returns the stored row. Works offline. */
+  async enqueueVisit(v: { operation_id: string; household_id: string; outcome: string; note?: string }, at: Date = new Date(this.now())): Promise<OutboxRow> {
+    const client_id = uuidv7(at.getTime());
+    const payload: VisitMutation = {
+      type: 'visit',
+      operation_id: v.operation_id,
+      client_id,
+      household_id: v.household_id,
+      outcome: v.outcome,
+      device_time: isoWithOffset(at),
+    };
+    if (v.note && v.note.trim()) payload.note = v.note.trim();
+    const row: OutboxRow = { client_id, payload, state: 'pending', attempts: 0, next_attempt_at: 0, last_error: null, created_at: at.getTime() };
+    await this.db.outbox.add(row);
+    await this.notify();
+    return row;
+  }
+
+  get needsSignIn(): boolean {
+    return this.paused;
+  }
+
+  /** After a successful sign-in: lift the 401 stop and send. */
+  async resume(): Promise<void> {
+    if (this.paused) {
+      this.paused = false;
+      this.lastError = null;
+      await this.notify();
+    }
+    await this.flush();
+  }
+
+  /** Sends every due row; concurrent calls coalesce into one run (plus one re-run). */
+  flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.runOnce();
+        } while (this.again && !this.paused);
+      } finally {
+        this.running = null;
+        await this.notify();
+      }
+    })();
+    return this.running;
+  }
+
+  private async due(limit: number): Promise<OutboxRow[]> {
+    const t = this.now();
+    return this.db.outbox
+      .orderBy('created_at')
+      .filter((r) => (r.state === 'pending' || r.state === 'failed') && r.next_attempt_at <= t)
+      .limit(limit)
+      .toArray();
+  }
+
+  private async runOnce(): Promise<void> {
+    while (!this.paused && this.isOnline()) {
+      // Read and mark "sending" in ONE transaction: another tab flushing at the same moment
+      // cannot claim the same rows. A crash from here on leaves "sending", which recover() resets.
+      const rows = await this.db.transaction('rw', this.db.outbox, async () => {
+        const due = await this.due(this.batchSize);
+        for (const r of due) await this.db.outbox.update(r.client_id, { state: 'sending', attempts: r.attempts + 1 });
+        return due;
+      });
+      if (rows.length === 0) return;
+      const ids = rows.map((r) => r.client_id);
+      await this.notify();
+      let body: unknown;
+      try {
+        body = await this.push({ mutations: rows.map((r) => r.payload) });
+      } catch (err) {
+        const stop = await this.onBatchError(rows, err);
+        if (stop) return;
+        continue;
+      }
+      const results = parseResults(body);
+      if (!results) {
+        // 2xx but not our answer: nothing is known to be stored.
+        await this.retryLater(rows, 'unexpected response');
+        return;
+      }
+      this.lastError = null;
+      await this.db.transaction('rw', this.db.outbox, async () => {
+        for (const r of rows) {
+          const res = results.get(r.client_id);
+          const attempts = r.attempts + 1;
+          if (!res) {
+            await this.db.outbox.update(r.client_id, { state: 'pending', next_attempt_at: this.now() + backoffMs(attempts, this.random()), last_error: 'no result for item' });
+          } else if (res.status === 'accepted' || res.status === 'duplicate') {
+            await this.db.outbox.delete(r.client_id);
+          } else {
+            const msg = res.message?.ja ?? res.message?.en ?? res.code ?? res.status;
+            await this.db.outbox.update(r.client_id, { state: res.status === 'conflict' ? 'conflict' : 'dead', last_error: `${res.status}${res.code ? ` ${res.code}` : ''}: ${msg}` });
+          }
+        }
+      });
+      await this.notify();
+      if (ids.some((id) => !results.has(id))) return; // items without a result wait for their backoff
+    }
+  }
+
+  /** Returns true when this run should stop. */
+  private async onBatchError(rows: OutboxRow[], err: unknown): Promise<boolean> {
+    if (err instanceof ApiError && err.status === 401) {
+      this.paused = true;
+      this.lastError = describe(err);
+      await this.setRows(rows, { state: 'pending', next_attempt_at: 0, last_error: this.lastError });
+      return true;
+    }
+    if (err instanceof ApiError && err.status === 413) {
+      if (rows.length > 1) {
+        this.batchSize = Math.max(1, Math.floor(rows.length / 2));
+        await this.setRows(rows, { state: 'pending', next_attempt_at: 0, last_error: describe(err) });
+        return false;
+      }
+      await this.setRows(rows, { state: 'dead', last_error: describe(err) });
+      return false;
+    }
+    const transient =
+      err instanceof NetworkError || (err instanceof ApiError && (err.status >= 500 || err.status === 429 || err.status === 408));
+    if (transient) {
+      const retryAfter = err instanceof ApiError && err.retryAfter !== null ? err.retryAfter * 1000 : 0;
+      await this.retryLater(rows, describe(err), retryAfter);
+      return true;
+    }
+    // Other whole-batch 4xx: not stored, not obviously fixable by retrying soon.
+    this.lastError = describe(err);
+    await this.setRows(rows, { state: 'failed', next_attempt_at: this.now() + FAILED_RETRY_MS, last_error: this.lastError });
+    return true;
+  }
+
+  private async retryLater(rows: OutboxRow[], error: string, minDelay = 0): Promise<void> {
+    this.lastError = error;
+    const t = this.now();
+    await this.db.transaction('rw', this.db.outbox, async () => {
+      for (const r of rows) {
+        const delay = Math.max(minDelay, backoffMs(r.attempts + 1, this.random()));
+        await this.db.outbox.update(r.client_id, { state: 'pending', next_attempt_at: t + delay, last_error: error });
+      }
+    });
+    await this.notify();
+  }
+
+  private async setRows(rows: OutboxRow[], changes: Partial<OutboxRow>): Promise<void> {
+    await this.db.transaction('rw', this.db.outbox, async () => {
+      for (const r of rows) await this.db.outbox.update(r.client_id, changes);
+    });
+    await this.notify();
+  }
+
+  /** Makes every waiting row due now (the user pressed "send now", or the network came back). */
+  async retryNow(): Promise<void> {
+    await this.db.outbox.where('state').anyOf('pending', 'failed').modify({ next_attempt_at: 0 });
+    await this.flush();
+  }
+
+  async list(states: OutboxState[]): Promise<OutboxRow[]> {
+    return this.db.outbox.where('state').anyOf(states).sortBy('created_at');
+  }
+
+  async status(): Promise<OutboxStatus> {
+    const rows = await this.db.outbox.toArray();
+    const count = (s: OutboxState[]) => rows.filter((r) => s.includes(r.state)).length;
+    return {
+      waiting: count(['pending', 'sending', 'failed']),
+      conflict: count(['conflict']),
+      dead: count(['dead']),
+      sending: this.running !== null,
+      needsSignIn: this.paused,
+      lastError: this.lastError,
+    };
+  }
+
+  subscribe(fn: (s: OutboxStatus) => void): () => void {
+    this.listeners.add(fn);
+    void this.status().then(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private async notify(): Promise<void> {
+    if (this.listeners.size === 0) return;
+    const s = await this.status();
+    for (const fn of this.listeners) fn(s);
+  }
+}
+
+// --- export --------------------------------------------------------------------------
+
+const CSV_COLUMNS = ['client_id', 'state', 'attempts', 'last_error', 'created_at', 'operation_id', 'household_id', 'outcome', 'device_time', 'note'] as const;
+
+function csvCell(value: unknown): string {
+  const s = value === null || value === undefined ? '' : String(value);
+  // Formula injection guard for spreadsheets, then RFC 4180 quoting.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function rowsToCsv(rows: OutboxRow[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    const flat: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+      client_id: r.client_id,
+      state: r.state,
+      attempts: r.attempts,
+      last_error: r.last_error,
+      created_at: new Date(r.created_at).toISOString(),
+      operation_id: r.payload.operation_id,
+      household_id: r.payload.household_id,
+      outcome: r.payload.outcome,
+      device_time: r.payload.device_time,
+      note: r.payload.note,
+    };
+    lines.push(CSV_COLUMNS.map((c) => csvCell(flat[c])).join(','));
+  }
+  // BOM so Excel opens Japanese text as UTF-8.
+  return '\uFEFF' + lines.join('\r\n') + '\r\n';
+}
+
+export function rowsToJson(rows: OutboxRow[]): string {
+  return JSON.stringify({ exported_at: new Date().toISOString(), items: rows }, null, 2);
+}
