@@ -48,8 +48,8 @@ class TileController(Controller):
         data: bytes = bytes(row[0] or b"")
         ids = row[1] or []
         if ids:
-            real, _ = await disclosure.active_modes(db_session)
-            await disclosure.audit_read(db_session, "household", ids, via="tile", disaster=real,
+            modes = await disclosure.active_modes(db_session)  # once: audit_read would query it again
+            await disclosure.audit_read(db_session, "household", ids, via="tile", disaster=modes[0], modes=modes,
                                         details={"tile": f"{z}/{x}/{yi}"})
             await db_session.commit()
         etag = hashlib.sha256(f"{ctx.user_id}:{ctx.role}:{operation_id}:".encode() + data).hexdigest()[:32]

@@ -111,14 +111,16 @@ async def audit_read(
     via: str,
     disaster: bool = False,
     details: dict[str, object] | None = None,
+    modes: tuple[bool, bool] | None = None,
 ) -> None:
-    """One audit row per request that returned personal data, listing every id it returned."""
+    """One audit row per request that returned personal data, listing every id it returned.
+    `modes`: the caller's active_modes() result, if it has one (saves a query)."""
     id_list = [str(i) for i in ids]
     if not id_list:
         return
     mode = "disaster" if disaster else "normal"
     if mode == "normal":
-        _, drill = await active_modes(db)
+        _, drill = modes if modes is not None else await active_modes(db)
         mode = "drill" if drill else "normal"
     await audit(
         db,

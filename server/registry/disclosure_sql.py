@@ -20,6 +20,68 @@ empty = the whole tenant). Rules (PRODUCT.md §3, docs/decisions/0005-disclosure
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
+
+def _per_row(expr: str) -> str:
+    return expr
+
+
+def _per_statement(expr: str) -> str:
+    """An uncorrelated sub-select: PostgreSQL evaluates it once per statement (an InitPlan)."""
+    return f"(SELECT {expr})"
+
+
+# The row checks, written once; {once(...)} marks values that do not depend on the row.
+_ASSIGNED = """EXISTS (
+         SELECT 1 FROM watch_link w JOIN watcher v ON v.tenant_id = w.tenant_id AND v.id = w.watcher_id
+         WHERE w.tenant_id = {tenant} AND w.household_id = {id} AND w.ended_at IS NULL
+           AND v.user_id = {once(tonari_current_user())})"""
+_CONSENTED = """EXISTS (
+         SELECT 1 FROM consent c
+         WHERE c.tenant_id = {tenant} AND c.household_id = {id}
+           AND c.recipient_class = {once(tonari_recipient_class())} AND c.dataset = 'roster'
+           AND c.consented_on <= current_date
+           AND (c.withdrawn_on IS NULL OR c.withdrawn_on > current_date))"""
+
+
+def _render(snippet: str, tenant: str, id: str, once: Callable[[str], str]) -> str:
+    out = snippet.replace("{tenant}", tenant).replace("{id}", id)
+    return re.sub(r"\{once\(([^{}]*\(\))\)\}", lambda m: once(m.group(1)), out)
+
+
+def household_rule(tenant: str, id: str, district: str, location: str, *, per_statement: bool) -> str:
+    """The household visibility rule over the given columns (or function parameters): one text,
+    two renderings.
+
+    per_statement=False is the body of tonari_household_visible(). It holds no sub-query, so
+    PostgreSQL inlines the function into the caller's WHERE clause; the row checks that need one
+    (consent, assignment, disaster area) stay behind helper functions, reached only for responders
+    in scope.
+    per_statement=True is for the RLS policy and explicit filters in heavy queries (tiles): the
+    viewer's settings and the disaster area become InitPlans, evaluated once per statement, and
+    the consent/assignment checks are inline EXISTS (one index probe each). Columns must be
+    table-qualified (household.id, h.id): inside the EXISTS an unqualified tenant_id would bind to
+    consent or watch_link.
+    """
+    once = _per_statement if per_statement else _per_row
+    if per_statement:
+        assigned = _render(_ASSIGNED, tenant, id, once)
+        consented = _render(_CONSENTED, tenant, id, once)
+        disaster = f"coalesce(ST_Covers({once('tonari_disaster_area()')}, {location}), false)"
+    else:
+        assigned = f"tonari_household_assigned({tenant}, {id})"
+        consented = f"tonari_household_consented({tenant}, {id})"
+        disaster = f"tonari_household_under_disaster({location})"
+    return f"""{tenant} = {once('tonari_current_tenant()')} AND (
+         {once('tonari_sees_all()')}
+         OR ({once('tonari_role()')} IN ('coordinator', 'commissioner', 'watcher')
+             AND ({once('tonari_scope()')} IS NULL OR {district} = ANY ({once('tonari_scope()')}::uuid[]))
+             AND ((({once('tonari_role()')} <> 'watcher' OR {assigned}) AND {consented})
+                  OR {disaster})))"""
+
+
 FUNCTIONS: list[str] = [
     """CREATE OR REPLACE FUNCTION tonari_role() RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE AS
@@ -41,20 +103,15 @@ FUNCTIONS: list[str] = [
     """CREATE OR REPLACE FUNCTION tonari_sees_all() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT tonari_role() IN ('admin', 'staff', 'system') $$""",
-    """CREATE OR REPLACE FUNCTION tonari_household_assigned(h_tenant uuid, h_id uuid) RETURNS boolean
+    f"""CREATE OR REPLACE FUNCTION tonari_household_assigned(h_tenant uuid, h_id uuid) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
-    $$ SELECT EXISTS (
-         SELECT 1 FROM watch_link w JOIN watcher v ON v.tenant_id = w.tenant_id AND v.id = w.watcher_id
-         WHERE w.tenant_id = h_tenant AND w.household_id = h_id AND w.ended_at IS NULL
-           AND v.user_id = tonari_current_user()) $$""",
-    """CREATE OR REPLACE FUNCTION tonari_household_consented(h_tenant uuid, h_id uuid) RETURNS boolean
+    $$ SELECT {_render(_ASSIGNED, 'h_tenant', 'h_id', _per_row)} $$""",
+    f"""CREATE OR REPLACE FUNCTION tonari_household_consented(h_tenant uuid, h_id uuid) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
-    $$ SELECT EXISTS (
-         SELECT 1 FROM consent c
-         WHERE c.tenant_id = h_tenant AND c.household_id = h_id
-           AND c.recipient_class = tonari_recipient_class() AND c.dataset = 'roster'
-           AND c.consented_on <= current_date
-           AND (c.withdrawn_on IS NULL OR c.withdrawn_on > current_date)) $$""",
+    $$ SELECT {_render(_CONSENTED, 'h_tenant', 'h_id', _per_row)} $$""",
+    """CREATE OR REPLACE FUNCTION tonari_household_under_disaster(h_location geometry) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT coalesce(ST_Covers((SELECT tonari_disaster_area()), h_location), false) $$""",
     """CREATE OR REPLACE FUNCTION tonari_person_consented(p_tenant uuid, p_id uuid, p_dataset text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT EXISTS (
@@ -63,19 +120,11 @@ FUNCTIONS: list[str] = [
            AND c.recipient_class = tonari_recipient_class() AND c.dataset = p_dataset
            AND c.consented_on <= current_date
            AND (c.withdrawn_on IS NULL OR c.withdrawn_on > current_date)) $$""",
-    """CREATE OR REPLACE FUNCTION tonari_household_visible(
+    # No sub-query in the body: PostgreSQL inlines it into the caller's WHERE clause.
+    f"""CREATE OR REPLACE FUNCTION tonari_household_visible(
         h_tenant uuid, h_id uuid, h_district uuid, h_location geometry) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
-    $$ SELECT h_tenant = tonari_current_tenant() AND (
-         tonari_sees_all()
-         OR (tonari_role() IN ('coordinator', 'commissioner', 'watcher')
-             AND (tonari_scope() IS NULL OR h_district = ANY (tonari_scope()))
-             AND (coalesce(ST_Covers((SELECT tonari_disaster_area()), h_location), false)
-                  OR ((tonari_role() <> 'watcher' OR tonari_household_assigned(h_tenant, h_id))
-                      AND tonari_household_consented(h_tenant, h_id))))) $$""",
-    """CREATE OR REPLACE FUNCTION tonari_household_under_disaster(h_location geometry) RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE AS
-    $$ SELECT coalesce(ST_Covers((SELECT tonari_disaster_area()), h_location), false) $$""",
+    $$ SELECT {household_rule('h_tenant', 'h_id', 'h_district', 'h_location', per_statement=False)} $$""",
     # A person: their household is visible (RLS on household applies inside), and they consented
     # or a real disaster covers their household.
     """CREATE OR REPLACE FUNCTION tonari_person_visible(p_tenant uuid, p_id uuid, p_household uuid) RETURNS boolean
@@ -102,6 +151,10 @@ DROP_FUNCTIONS: list[str] = [
     "DROP FUNCTION IF EXISTS tonari_scope()",
     "DROP FUNCTION IF EXISTS tonari_role()",
 ]
+
+# The rule in its per-statement form over `household` (the RLS policy since migration 0006).
+HOUSEHOLD_POLICY = household_rule(
+    "household.tenant_id", "household.id", "household.district_id", "household.location", per_statement=True)
 
 # Writes to the registry's personal tables: registry keepers and internal jobs only.
 _WRITE_CHECK = "tenant_id = tonari_current_tenant() AND tonari_sees_all()"

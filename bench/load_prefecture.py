@@ -1,0 +1,280 @@
+"""Load a synthetic prefecture (100,000 households by default) into a bench database.
+
+    DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench \\
+        .venv/bin/python bench/load_prefecture.py [--households 100000] [--watchers 30000]
+
+Migrates the database, creates the bench tenant 「ベンチ県」 (municipality code 99999) with a staff,
+a commissioner (scoped to the branches of the area with the most households) and a watcher
+account (linked to a watcher profile with its 5 nearest households), and bulk-loads
+`seed.kasama.people.generate_prefecture()`: districts, shelters, watchers, households, people and
+consents (evacuation plans are not loaded: no benchmark reads them yet). Logins go to
+bench/results/credentials.json (mode 600, gitignored).
+
+Idempotent: if the tenant already has households it loads nothing (drop the database to reload
+with another size). The registry load is one transaction, so an interrupted load leaves nothing.
+
+How it stays fast while respecting the schema: rows are streamed chunk by chunk with COPY into
+temporary staging tables (COPY FROM cannot target tables with row-level security), then moved
+with one INSERT … SELECT per table as the `system` role, so RLS WITH CHECK, constraints,
+foreign keys and the generated EPSG:3857 columns all apply as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import msgspec
+
+import common  # noqa: F401  (puts the repo root on sys.path)
+from common import (
+    BENCH_ACCOUNTS,
+    BENCH_MUNICIPALITY_CODE,
+    BENCH_SEED,
+    BENCH_TENANT_NAME,
+    STAMP_SQL,
+    asyncpg_dsn,
+    database_url,
+    read_credentials,
+    redact,
+    write_credentials,
+)
+
+_json = msgspec.json.Encoder()
+
+STAGING = [
+    """CREATE TEMP TABLE s_household (id uuid, district_code text, address text, town text,
+        lon float8, lat float8) ON COMMIT DROP""",
+    """CREATE TEMP TABLE s_person (id uuid, household_id uuid, name text, kana text, birth_date date,
+        sex text, phone text, support_reasons text[], care_level text, mobility text, medical_devices text[],
+        communication_needs text, emergency_contacts text, notes text) ON COMMIT DROP""",
+    """CREATE TEMP TABLE s_consent (id uuid, person_id uuid, household_id uuid, recipient_class text,
+        dataset text, consented_on date, source text, withdrawn_on date) ON COMMIT DROP""",
+]
+
+MOVE_HOUSEHOLDS = """
+    INSERT INTO household (tenant_id, id, district_id, address, town, location)
+    SELECT $1, s.id, d.id, s.address, s.town, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)
+    FROM s_household s LEFT JOIN district d ON d.tenant_id = $1 AND d.code = s.district_code
+"""
+MOVE_PEOPLE = """
+    INSERT INTO person (tenant_id, id, household_id, name, kana, birth_date, sex, phone, support_reasons,
+                        care_level, mobility, medical_devices, communication_needs, emergency_contacts, notes)
+    SELECT $1, id, household_id, name, kana, birth_date, sex, phone, support_reasons, care_level, mobility,
+           medical_devices, communication_needs, emergency_contacts::jsonb, notes
+    FROM s_person
+"""
+MOVE_CONSENTS = """
+    INSERT INTO consent (tenant_id, id, person_id, household_id, recipient_class, dataset, consented_on,
+                         source, withdrawn_on)
+    SELECT $1, id, person_id, household_id, recipient_class, dataset, consented_on, source, withdrawn_on
+    FROM s_consent
+"""
+
+
+def _multi_wkt(geometry: dict[str, Any]) -> str:
+    from shapely.geometry import MultiPolygon, shape
+
+    g = shape(geometry)
+    return (g if isinstance(g, MultiPolygon) else MultiPolygon([g])).wkt
+
+
+async def _ensure_accounts(url: str) -> tuple[uuid.UUID, dict[str, dict[str, str]], dict[str, uuid.UUID]]:
+    """Tenant and the three accounts (ORM, like seed/demo.py); returns (tenant id, credentials, user ids)."""
+    from seed.demo import ensure_tenant, ensure_user, new_password
+    from server.core import context
+    from server.db.engine import make_engine, make_sessionmaker
+    from server.tenancy.models import Tenant
+
+    engine = make_engine(url, pool_size=1)
+    sessionmaker = make_sessionmaker(engine)
+    known = read_credentials()
+    creds: dict[str, dict[str, str]] = {}
+    user_ids: dict[str, uuid.UUID] = {}
+    try:
+        async with sessionmaker() as db:
+            async with db.begin():
+                tenant_id = (await ensure_tenant(db, BENCH_TENANT_NAME, BENCH_MUNICIPALITY_CODE)).id
+            context.update(tenant_id=tenant_id, role="system")
+            async with db.begin():
+                tenant = await db.get(Tenant, tenant_id)
+                assert tenant is not None
+                for key, login, role, display in BENCH_ACCOUNTS:
+                    old = known.get(key)
+                    password = old["password"] if old and old.get("login") == login else new_password()
+                    user, _ = await ensure_user(db, tenant, login, role, display, password)
+                    creds[key] = {"login": login, "password": password, "role": role}
+                    user_ids[key] = user.id
+            context.update(tenant_id=None, role=None)
+    finally:
+        await engine.dispose()
+    return tenant_id, creds, user_ids
+
+
+async def _load_registry(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uuid.UUID],
+                         households: int, watchers: int, seed: int, log: Any) -> dict[str, int]:
+    from seed.kasama.people import generate_prefecture
+
+    t = time.perf_counter()
+    pref = generate_prefecture(seed, households=households, watchers=watchers)
+    log(f"  generated districts/shelters/watchers in {time.perf_counter() - t:.1f} s")
+
+    # Districts, parents first.
+    t = time.perf_counter()
+    district_ids = {d.code: uuid.uuid4() for d in pref.districts}
+    for level in ("area", "branch", "unit"):
+        rows = [(tenant_id, district_ids[d.code], district_ids.get(d.parent_code) if d.parent_code else None,
+                 d.level, d.code, d.name, d.kana, _multi_wkt(d.geometry)) for d in pref.districts if d.level == level]
+        if rows:
+            await conn.executemany(
+                "INSERT INTO district (tenant_id, id, parent_id, level, code, name, kana, geom)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, ST_GeomFromText($8, 4326))", rows)
+    await conn.execute(
+        "UPDATE tenant SET boundary = (SELECT ST_Multi(ST_Union(geom)) FROM district"
+        " WHERE tenant_id = $1 AND level = 'area') WHERE id = $1", tenant_id)
+    await conn.executemany(
+        "INSERT INTO shelter (tenant_id, id, source_id, kind, name, address, location, hazards, capacity)"
+        " VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, $10)",
+        [(tenant_id, uuid.uuid4(), s.source_id, s.kind, s.name, s.address, s.lon, s.lat, list(s.hazards), s.capacity)
+         for s in pref.shelters])
+    await conn.copy_records_to_table(
+        "s_watcher", columns=["id", "name", "kana", "role", "phone", "lon", "lat", "capacity", "district_code"],
+        records=[(uuid.uuid4(), w.name, w.kana, w.role, w.phone, w.lon, w.lat, w.capacity, w.district_code)
+                 for w in pref.watchers])
+    await conn.execute(
+        "INSERT INTO watcher (tenant_id, id, name, kana, role, phone, home, capacity, district_id)"
+        " SELECT $1, s.id, s.name, s.kana, s.role, s.phone, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326),"
+        " s.capacity, d.id FROM s_watcher s LEFT JOIN district d ON d.tenant_id = $1 AND d.code = s.district_code",
+        tenant_id)
+    log(f"  districts {len(district_ids)}, shelters {len(pref.shelters)}, watchers {len(pref.watchers)}"
+        f" in {time.perf_counter() - t:.1f} s")
+
+    # Households, people, consents: generate chunk by chunk into staging, then move.
+    t = time.perf_counter()
+    n_h = n_p = n_c = 0
+    for chunk in pref.household_chunks():
+        hh, pp, cc = [], [], []
+        for h in chunk:
+            hid = uuid.uuid4()
+            hh.append((hid, h.district_code, h.address, h.town, h.lon, h.lat))
+            for p in h.people:
+                pid = uuid.uuid4()
+                pp.append((pid, hid, p.name, p.kana, p.birth_date, p.sex, p.phone, list(p.support_reasons),
+                           p.care_level, p.mobility, list(p.medical_devices), p.communication_needs,
+                           _json.encode(p.emergency_contacts).decode(), p.notes))
+                for c in p.consents:
+                    cc.append((uuid.uuid4(), pid, hid, c.recipient_class, c.dataset, c.consented_on, c.source,
+                               c.withdrawn_on))
+        await conn.copy_records_to_table("s_household", records=hh)
+        await conn.copy_records_to_table("s_person", records=pp)
+        await conn.copy_records_to_table("s_consent", records=cc)
+        n_h, n_p, n_c = n_h + len(hh), n_p + len(pp), n_c + len(cc)
+    log(f"  generated and staged {n_h} households, {n_p} people, {n_c} consents in {time.perf_counter() - t:.1f} s")
+    for name, sql in (("households", MOVE_HOUSEHOLDS), ("people", MOVE_PEOPLE), ("consents", MOVE_CONSENTS)):
+        t = time.perf_counter()
+        await conn.execute(sql, tenant_id)
+        log(f"  inserted {name} in {time.perf_counter() - t:.1f} s")
+
+    t = time.perf_counter()
+    await _link_accounts(conn, tenant_id, user_ids)
+    log(f"  linked the bench accounts in {time.perf_counter() - t:.1f} s")
+    return {"districts": len(district_ids), "shelters": len(pref.shelters), "watchers": len(pref.watchers),
+            "households": n_h, "people": n_p, "consents": n_c}
+
+
+async def _link_accounts(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uuid.UUID]) -> None:
+    """Commissioner: the branches of the area with the most households (the filter's worst case).
+    Watcher: a watcher profile living in that area, assigned its 5 nearest households."""
+    area = await conn.fetchval(
+        """SELECT a.id FROM household h
+           JOIN district b ON b.tenant_id = h.tenant_id AND b.id = h.district_id
+           JOIN district a ON a.tenant_id = b.tenant_id AND a.id = b.parent_id
+           WHERE h.tenant_id = $1 GROUP BY a.id, a.code ORDER BY count(*) DESC, a.code LIMIT 1""", tenant_id)
+    await conn.execute(
+        "INSERT INTO user_district_scope (tenant_id, user_id, district_id)"
+        " SELECT $1, $2, id FROM district WHERE tenant_id = $1 AND parent_id = $3 ON CONFLICT DO NOTHING",
+        tenant_id, user_ids["commissioner"], area)
+    for key, role in (("commissioner", "commissioner"), ("watcher", "watcher")):
+        await conn.execute(
+            """UPDATE watcher SET user_id = $2 WHERE tenant_id = $1 AND id = (
+                 SELECT w.id FROM watcher w JOIN district b ON b.tenant_id = w.tenant_id AND b.id = w.district_id
+                 WHERE w.tenant_id = $1 AND w.role = $3 AND b.parent_id = $4 AND w.user_id IS NULL
+                 ORDER BY w.name, w.id LIMIT 1)
+               AND NOT EXISTS (SELECT 1 FROM watcher WHERE tenant_id = $1 AND user_id = $2)""",
+            tenant_id, user_ids[key], role, area)
+    await conn.execute(
+        """INSERT INTO watch_link (tenant_id, id, household_id, watcher_id, kind, since, distance_m)
+           SELECT $1, gen_random_uuid(), h.id, w.id, 'primary', DATE '2025-04-01',
+                  ST_Distance(h.location::geography, w.home::geography)::int
+           FROM watcher w CROSS JOIN LATERAL (
+               SELECT id, location FROM household WHERE tenant_id = $1 ORDER BY location <-> w.home LIMIT 5) h
+           WHERE w.tenant_id = $1 AND w.user_id = $2
+           ON CONFLICT DO NOTHING""", tenant_id, user_ids["watcher"])
+
+
+async def load_async(url: str, households: int, watchers: int, seed: int, quiet: bool = False) -> dict[str, Any]:
+    import asyncpg
+
+    def log(msg: str) -> None:
+        if not quiet:
+            print(msg, flush=True)
+
+    started = time.perf_counter()
+    tenant_id, creds, user_ids = await _ensure_accounts(url)
+    write_credentials(creds, url)
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        async with conn.transaction():
+            await conn.execute(STAMP_SQL, str(tenant_id), "", "system", "")
+            existing = await conn.fetchval("SELECT count(*) FROM household WHERE tenant_id = $1", tenant_id)
+            if existing:
+                log(f"Bench tenant already loaded ({existing} households); nothing to do."
+                    + (f" (asked for {households}: drop the database to reload)" if existing != households else ""))
+                return {"loaded": False, "tenant_id": str(tenant_id), "households": existing,
+                        "seconds": round(time.perf_counter() - started, 1)}
+            log(f"Loading {households} households into {redact(url)} …")
+            for sql in STAGING:
+                await conn.execute(sql)
+            await conn.execute(
+                """CREATE TEMP TABLE s_watcher (id uuid, name text, kana text, role text, phone text,
+                   lon float8, lat float8, capacity int, district_code text) ON COMMIT DROP""")
+            counts = await _load_registry(conn, tenant_id, user_ids, households, watchers, seed, log)
+        t = time.perf_counter()
+        for table in ("district", "household", "person", "consent", "watcher", "watch_link", "shelter", "user_district_scope"):
+            await conn.execute(f"ANALYZE {table}")
+        log(f"  analyzed in {time.perf_counter() - t:.1f} s")
+    finally:
+        await conn.close()
+    seconds = time.perf_counter() - started
+    log("Loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" in {seconds:.1f} s")
+    return {"loaded": True, "tenant_id": str(tenant_id), **counts, "seconds": round(seconds, 1)}
+
+
+def run(url: str, households: int = 100_000, watchers: int | None = None, seed: int = BENCH_SEED,
+        quiet: bool = False) -> dict[str, Any]:
+    """Migrate, then load (synchronous: Alembic runs its own event loop)."""
+    from server.db.migrate import upgrade
+
+    watchers = households * 3 // 10 if watchers is None else watchers
+    t = time.perf_counter()
+    upgrade(url)
+    if not quiet:
+        print(f"Migrated in {time.perf_counter() - t:.1f} s", flush=True)
+    return asyncio.run(load_async(url, households, watchers, seed, quiet))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: $DATABASE_URL")
+    parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--watchers", type=int, help="default: 30%% of --households (30,000 for 100,000)")
+    parser.add_argument("--seed", type=int, default=BENCH_SEED)
+    args = parser.parse_args()
+    run(database_url(args.database_url), args.households, args.watchers, args.seed)
+
+
+if __name__ == "__main__":
+    main()

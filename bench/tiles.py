@@ -1,0 +1,499 @@
+"""Household map tiles: the endpoint, its own SQL, and the unfiltered SQL, at zooms 10/12/14/16.
+
+    DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench \\
+        .venv/bin/python bench/tiles.py --households 100000
+
+Loads the bench prefecture if the database has none (bench/load_prefecture.py), starts its own
+server on 127.0.0.1:8795 unless `--base-url` is given, signs in as the bench staff and the bench
+commissioner, and measures per zoom, for N tiles that contain households:
+
+  (a) endpoint     GET /api/tiles/households/{z}/{x}/{y}.mvt through HTTP (httpx, one client,
+                   sequential), wall time seen by the client;
+  (b) own SQL      the served statement (`geo.tiles.tile_sql`) run directly with asyncpg, in a
+                   transaction stamped with the same GUCs the server sets for that viewer
+                   (tenant, user, role, expanded district scope); statement time only;
+  (c) unfiltered   the same tile without the disclosure filter: `unfiltered_households_sql()`
+                   at z ≥ 13; below z13, where the served tile is grid clusters, the same
+                   cluster statement minus the filter (the point tile of all households is
+                   reported beside it as "points"). Run on `--raw-url` (a superuser or
+                   BYPASSRLS role: no RLS at all) when given, else as the app role stamped
+                   'system' (RLS still evaluated, on its cheapest path).
+
+Prints one table (p50/p95 in ms, tile sizes, ratios) and the targets, PASS/FAIL, and writes
+bench/results/tiles-<timestamp>.json. Localhost only; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import common  # noqa: F401  (puts the repo root on sys.path)
+from common import (
+    BENCH_MUNICIPALITY_CODE,
+    REPO_ROOT,
+    RESULTS_DIR,
+    STAMP_SQL,
+    Viewer,
+    asyncpg_dsn,
+    database_url,
+    read_credentials,
+    redact,
+    summary,
+    tile_of,
+    to_asyncpg,
+)
+from sqlalchemy import text
+
+from geo.tiles import BUFFER, CLUSTER_BELOW_ZOOM, CLUSTER_CELL_PX, EXTENT, tile_sql, unfiltered_households_sql
+
+DEFAULT_PORT = 8795
+ZOOMS = (10, 12, 14, 16)
+
+# Targets (the tile benchmark issue).
+ENDPOINT_OVER_SQL_MAX = 1.5  # endpoint p50 ≤ 1.5 × its own SQL p50
+Z14_P95_MAX_MS = 30.0  # z14 endpoint p95
+FILTERED_OVER_UNFILTERED_MAX = 2.0  # filtered SQL p50 ≤ 2 × unfiltered p50
+
+# The served cluster statement (geo.tiles._HOUSEHOLD_CLUSTERS) without the disclosure filter.
+UNFILTERED_CLUSTERS = text(
+    f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
+    cell AS (SELECT (ST_XMax(geom) - ST_XMin(geom)) * {CLUSTER_CELL_PX} / {EXTENT} AS size FROM bounds),
+    rows AS (
+        SELECT ST_SnapToGrid(h.location_3857, cell.size) AS key, h.location_3857
+        FROM household h, bounds, cell
+        WHERE h.tenant_id = :tenant AND h.location_3857 && bounds.geom
+    ),
+    mvt AS (
+        SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(location_3857)), bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
+               count(*)::int AS count
+        FROM rows, bounds GROUP BY key, bounds.geom
+    )
+    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt)
+    """
+)
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+# --- setup ------------------------------------------------------------------------------------
+
+
+async def load_viewers(url: str) -> tuple[uuid.UUID, dict[str, Viewer]]:
+    """The bench tenant and the staff/commissioner viewers, with the scope the server would expand."""
+    from server.accounts.scope import expanded_scope
+    from server.core import context
+    from server.db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            async with db.begin():
+                tenant_id = (await db.execute(text("SELECT id FROM tenant WHERE municipality_code = :c"),
+                                              {"c": BENCH_MUNICIPALITY_CODE})).scalar_one()
+            context.update(tenant_id=tenant_id, role="system")
+            viewers: dict[str, Viewer] = {}
+            async with db.begin():
+                for key, login in (("staff", "bench-staff"), ("commissioner", "bench-commissioner")):
+                    uid, role = (await db.execute(text("SELECT id, role FROM app_user WHERE tenant_id = :t AND login = :l"),
+                                                  {"t": tenant_id, "l": login})).one()
+                    scoped = bool((await db.execute(text("SELECT count(*) FROM user_district_scope WHERE tenant_id = :t AND user_id = :u"),
+                                                    {"t": tenant_id, "u": uid})).scalar())
+                    scope = await expanded_scope(db, tenant_id, uid, scoped)
+                    viewers[key] = Viewer(key, tenant_id, uid, role, scope)
+            context.update(tenant_id=None, role=None)
+    finally:
+        await engine.dispose()
+    return tenant_id, viewers
+
+
+async def pick_tiles(conn: Any, tenant_id: uuid.UUID, zooms: tuple[int, ...], n: int,
+                     districts: frozenset[uuid.UUID] | None) -> dict[int, list[tuple[int, int, int]]]:
+    """N distinct tiles per zoom, each containing households: households in a fixed pseudo-random
+    order (hash of their coordinates, so the same data gives the same tiles), density-weighted like
+    a real map session. Returns {z: [(x, y, households in tile)]}."""
+    rows = await conn.fetch(
+        "SELECT ST_X(location) AS lon, ST_Y(location) AS lat, district_id FROM household WHERE tenant_id = $1", tenant_id)
+    points = [(r["lon"], r["lat"]) for r in rows]
+    mine = [(r["lon"], r["lat"]) for r in rows if districts is None or r["district_id"] in districts]
+    mine.sort(key=lambda p: hashlib.sha1(f"{p[0]:.7f},{p[1]:.7f}".encode()).digest())
+    out: dict[int, list[tuple[int, int, int]]] = {}
+    for z in zooms:
+        counts: dict[tuple[int, int], int] = {}
+        for lon, lat in points:
+            k = tile_of(lon, lat, z)
+            counts[k] = counts.get(k, 0) + 1
+        chosen: list[tuple[int, int]] = []
+        seen: set[tuple[int, int]] = set()
+        for lon, lat in mine:
+            k = tile_of(lon, lat, z)
+            if k not in seen:
+                seen.add(k)
+                chosen.append(k)
+                if len(chosen) >= n:
+                    break
+        out[z] = [(x, y, counts[(x, y)]) for x, y in chosen]
+    return out
+
+
+class Server:
+    """`python -m server.cli serve` on 127.0.0.1:<port>, in its own process group, killed at the end."""
+
+    def __init__(self, url: str, port: int, log_path: Path) -> None:
+        self.url, self.port, self.log_path = url, port, log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": self.url,
+            "TONARI_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+            "TONARI_VAR_DIR": str(RESULTS_DIR / "var"),
+            "TONARI_LOG_LEVEL": "WARNING",
+        })
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "wb")  # noqa: SIM115  (closed with the process)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return f"http://127.0.0.1:{self.port}"
+
+    async def wait_ready(self, base: str, timeout: float = 60.0) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(base_url=base, timeout=2.0) as c:
+            while time.monotonic() < deadline:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log_path}")
+                try:
+                    if (await c.get("/health/ready")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"the server was not ready after {timeout:.0f} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)  # the group we created (start_new_session)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+
+async def sign_in(base: str, login: str, password: str) -> Any:
+    import httpx
+
+    client = httpx.AsyncClient(base_url=base, timeout=30.0)
+    await client.get("/api/auth/csrf")
+    csrf = client.cookies.get("tonari_csrf")
+    r = await client.post("/api/auth/login", json={"login": login, "password": password},
+                          headers={"X-CSRF-Token": csrf or ""})
+    if r.status_code != 200:
+        await client.aclose()
+        raise RuntimeError(f"sign-in as {login} failed: {r.status_code} {r.text[:200]}")
+    return client
+
+
+# --- measurement ------------------------------------------------------------------------------
+
+
+class Budget:
+    """Bounds one measurement: the warm-up pass stops after `warm` seconds, the timed rounds after
+    `timed` seconds (once at least MIN_SAMPLES were taken). A slow implementation then yields fewer
+    samples (recorded as `truncated`) instead of an endless run."""
+
+    MIN_SAMPLES = 5
+
+    def __init__(self, warm: float, timed: float) -> None:
+        self.warm, self.timed = warm, timed
+
+    def passes(self, tiles: list[tuple[int, int, int]], rounds: int) -> Any:
+        """Yields (timed?, tile); stops early when over budget."""
+        start = time.monotonic()
+        for tile in tiles:
+            if time.monotonic() - start > self.warm:
+                break
+            yield False, tile
+        start, n = time.monotonic(), 0
+        for _ in range(rounds):
+            for tile in tiles:
+                if n >= self.MIN_SAMPLES and time.monotonic() - start > self.timed:
+                    return
+                n += 1
+                yield True, tile
+
+
+async def time_endpoint(client: Any, z: int, tiles: list[tuple[int, int, int]], rounds: int,
+                        budget: Budget) -> dict[str, Any]:
+    times: list[float] = []
+    sizes: dict[tuple[int, int], int] = {}
+    statuses: dict[int, int] = {}
+    for timed, (x, y, _) in budget.passes(tiles, rounds):
+        t0 = time.perf_counter()
+        r = await client.get(f"/api/tiles/households/{z}/{x}/{y}.mvt")
+        dt = _ms(t0)
+        if r.status_code not in (200, 204):
+            raise RuntimeError(f"tile {z}/{x}/{y}: {r.status_code} {r.text[:200]}")
+        if timed:
+            times.append(dt)
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+            sizes.setdefault((x, y), len(r.content))
+    return {"ms": times, "sizes": list(sizes.values()), "statuses": statuses,
+            "truncated": len(times) < len(tiles) * rounds}
+
+
+async def time_sql(conn: Any, sql: tuple[str, tuple[str, ...]], viewer: Viewer | None, tenant_id: uuid.UUID, z: int,
+                   tiles: list[tuple[int, int, int]], rounds: int, budget: Budget) -> dict[str, Any]:
+    """Statement time of `sql` (from to_asyncpg) per tile; stamped as `viewer` (None: no stamp,
+    for a raw connection)."""
+    text_, names = sql
+    stmt = await conn.prepare(text_)
+    times: list[float] = []
+    sizes: dict[tuple[int, int], int] = {}
+    ids: dict[tuple[int, int], int] = {}
+    for timed, (x, y, _) in budget.passes(tiles, rounds):
+        params = {"tenant": tenant_id, "z": z, "x": x, "y": y}  # as api_tiles passes them
+        args = [params[n] for n in names]
+        async with conn.transaction():
+            if viewer is not None:
+                await conn.execute(STAMP_SQL, *viewer.stamp_args())
+            t0 = time.perf_counter()
+            # fetch(), not fetchrow(): a row limit on the portal disables parallel plans, and the
+            # server (SQLAlchemy) fetches everything.
+            row = (await stmt.fetch(*args))[0]
+            dt = _ms(t0)
+        if timed:
+            times.append(dt)
+            sizes.setdefault((x, y), len(row[0] or b""))
+            ids.setdefault((x, y), len(row[1] or []) if len(row) > 1 else 0)
+    return {"ms": times, "sizes": list(sizes.values()), "ids": list(ids.values()),
+            "truncated": len(times) < len(tiles) * rounds}
+
+
+def _size_summary(sizes: list[int]) -> dict[str, float]:
+    s = summary([float(v) for v in sizes])
+    return {"p50": s["p50"], "max": s["max"], "mean": s["mean"]}
+
+
+async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, Any]:
+    import asyncpg
+
+    tenant_id, viewers = await load_viewers(url)
+    creds = read_credentials()
+    app = await asyncpg.connect(asyncpg_dsn(url))
+    raw = await asyncpg.connect(asyncpg_dsn(args.raw_url)) if args.raw_url else None
+    clients: dict[str, Any] = {}
+    try:
+        system = Viewer("system", tenant_id, None, "system", None)
+        async with app.transaction():
+            await app.execute(STAMP_SQL, *system.stamp_args())
+            households = await app.fetchval("SELECT count(*) FROM household WHERE tenant_id = $1", tenant_id)
+            tiles = {
+                "staff": await pick_tiles(app, tenant_id, args.zooms, args.tiles, None),
+                "commissioner": await pick_tiles(app, tenant_id, args.zooms, args.tiles, viewers["commissioner"].scope),
+            }
+        server_info = {
+            "jit": await app.fetchval("SHOW jit"),
+            "server_version": await app.fetchval("SHOW server_version"),
+            "postgis": await app.fetchval("SELECT postgis_lib_version()"),
+            "shared_buffers": await app.fetchval("SHOW shared_buffers"),
+            "work_mem": await app.fetchval("SHOW work_mem"),
+        }
+        unfiltered_conn, unfiltered_as = (raw, None) if raw is not None else (app, system)
+        if raw is not None:
+            bypass = await raw.fetchval("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            if not bypass:
+                print("warning: --raw-url's role neither is a superuser nor has BYPASSRLS; RLS still applies", flush=True)
+        for key in ("staff", "commissioner"):
+            c = creds[key]
+            clients[key] = await sign_in(base, c["login"], c["password"])
+
+        budget = Budget(args.warmup_seconds, args.budget_seconds)
+        results: list[dict[str, Any]] = []
+        for z in args.zooms:
+            served = to_asyncpg(tile_sql("households", z))
+            unfiltered = to_asyncpg(UNFILTERED_CLUSTERS if z < CLUSTER_BELOW_ZOOM else unfiltered_households_sql())
+            points = to_asyncpg(unfiltered_households_sql())
+            for key in ("staff", "commissioner"):
+                ts = tiles[key][z]
+                t0 = time.perf_counter()
+                a = await time_endpoint(clients[key], z, ts, args.rounds, budget)
+                b = await time_sql(app, served, viewers[key], tenant_id, z, ts, args.rounds, budget)
+                c_ = await time_sql(unfiltered_conn, unfiltered, unfiltered_as, tenant_id, z, ts, args.rounds, budget)
+                p = (await time_sql(unfiltered_conn, points, unfiltered_as, tenant_id, z, ts, args.rounds, budget)
+                     if z < CLUSTER_BELOW_ZOOM else None)
+                row = {
+                    "z": z, "viewer": key, "tiles": len(ts),
+                    "samples": {"endpoint": len(a["ms"]), "sql": len(b["ms"]), "unfiltered": len(c_["ms"])},
+                    "truncated": any(m["truncated"] for m in (a, b, c_)),
+                    "households_per_tile": summary([float(t[2]) for t in ts]),
+                    "ids_per_tile": summary([float(v) for v in b["ids"]]) if z >= CLUSTER_BELOW_ZOOM else None,
+                    "endpoint": summary(a["ms"]), "endpoint_statuses": a["statuses"],
+                    "sql": summary(b["ms"]), "unfiltered": summary(c_["ms"]),
+                    "unfiltered_points": summary(p["ms"]) if p else None,
+                    "size_served": _size_summary(a["sizes"]), "size_sql": _size_summary(b["sizes"]),
+                    "size_unfiltered": _size_summary(c_["sizes"]),
+                    "size_unfiltered_points": _size_summary(p["sizes"]) if p else None,
+                    "raw_ms": {"endpoint": a["ms"], "sql": b["ms"], "unfiltered": c_["ms"],
+                               **({"unfiltered_points": p["ms"]} if p else {})},
+                    "tile_list": [[z, x, y] for x, y, _ in ts],
+                }
+                row["endpoint_over_sql"] = row["endpoint"]["p50"] / row["sql"]["p50"]
+                row["filtered_over_unfiltered"] = row["sql"]["p50"] / row["unfiltered"]["p50"]
+                results.append(row)
+                print(f"  z{z:<2} {key:<12} {len(ts):>3} tiles: endpoint p50 {row['endpoint']['p50']:.1f} ms,"
+                      f" SQL {row['sql']['p50']:.1f} ms, unfiltered {row['unfiltered']['p50']:.1f} ms"
+                      f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+        return {"households": households, "tenant_id": str(tenant_id), "server": server_info,
+                "unfiltered_connection": "raw (no RLS)" if raw is not None else "app role as 'system' (RLS on its sees-all path)",
+                "commissioner_scope_districts": len(viewers["commissioner"].scope or ()), "results": results}
+    finally:
+        for c in clients.values():
+            await c.aclose()
+        await app.close()
+        if raw is not None:
+            await raw.close()
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def checks(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for r in results:
+        where = f"z{r['z']} {r['viewer']}"
+        out.append({"target": f"endpoint p50 ≤ {ENDPOINT_OVER_SQL_MAX}× own SQL p50", "where": where,
+                    "value": f"{r['endpoint_over_sql']:.2f}×", "pass": r["endpoint_over_sql"] <= ENDPOINT_OVER_SQL_MAX})
+    for r in results:
+        if r["z"] == 14:
+            out.append({"target": f"z14 endpoint p95 < {Z14_P95_MAX_MS:.0f} ms", "where": f"z14 {r['viewer']}",
+                        "value": f"{r['endpoint']['p95']:.1f} ms", "pass": r["endpoint"]["p95"] < Z14_P95_MAX_MS})
+    for r in results:
+        out.append({"target": f"filtered SQL p50 ≤ {FILTERED_OVER_UNFILTERED_MAX}× unfiltered p50", "where": f"z{r['z']} {r['viewer']}",
+                    "value": f"{r['filtered_over_unfiltered']:.2f}×", "pass": r["filtered_over_unfiltered"] <= FILTERED_OVER_UNFILTERED_MAX})
+    return out
+
+
+def render(report: dict[str, Any]) -> str:
+    def kb(v: float) -> str:
+        return f"{v / 1024:.1f}"
+
+    lines = [
+        f"Code {report['revision']}. Households: {report['households']:,}; {report['tiles_per_zoom']} tiles per zoom and viewer, {report['rounds']} timed rounds"
+        f" after one warm-up round; PostgreSQL {report['server']['server_version']}, PostGIS {report['server']['postgis']},"
+        f" jit={report['server']['jit']}; {report['machine']['cpus']} CPUs, load average {report['machine']['load_average'][0]:.1f}"
+        f" at the end. Unfiltered SQL: {report['unfiltered_connection']}.",
+        "",
+        "| z | viewer | tiles | samples a/b/c | households/tile p50 | ids/tile p50 | endpoint p50 / p95 ms | own SQL p50 / p95 ms"
+        " | unfiltered p50 / p95 ms | endpoint ÷ SQL | filtered ÷ unfiltered | tile KB p50 / max (served) | unfiltered KB p50 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        ids = f"{r['ids_per_tile']['p50']:.0f}" if r["ids_per_tile"] else "– (clusters)"
+        sm = r["samples"]
+        unf = f"{r['unfiltered']['p50']:.2f} / {r['unfiltered']['p95']:.2f}"
+        unf_kb = kb(r["size_unfiltered"]["p50"])
+        if r["unfiltered_points"]:
+            unf_kb += f" (points {kb(r['size_unfiltered_points']['p50'])}, {r['unfiltered_points']['p50']:.1f} ms)"
+        lines.append(
+            f"| {r['z']} | {r['viewer']} | {r['tiles']} | {sm['endpoint']}/{sm['sql']}/{sm['unfiltered']}{'*' if r['truncated'] else ''}"
+            f" | {r['households_per_tile']['p50']:.0f} | {ids}"
+            f" | {r['endpoint']['p50']:.2f} / {r['endpoint']['p95']:.2f} | {r['sql']['p50']:.2f} / {r['sql']['p95']:.2f}"
+            f" | {unf} | {r['endpoint_over_sql']:.2f}× | {r['filtered_over_unfiltered']:.2f}×"
+            f" | {kb(r['size_served']['p50'])} / {kb(r['size_served']['max'])} | {unf_kb} |")
+    if any(r["truncated"] for r in report["results"]):
+        lines += ["", f"\\* over the time budget ({report['budget_seconds']:.0f} s per measurement): fewer samples than"
+                      " tiles × rounds."]
+    lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
+    for c in report["checks"]:
+        lines.append(f"| {c['target']} | {c['where']} | {c['value']} | {'PASS' if c['pass'] else 'FAIL'} |")
+    return "\n".join(lines)
+
+
+def git_revision() -> str:
+    """Commit of the code under test (+ "-dirty" when tracked files differ), or "unknown"."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        return rev + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: $DATABASE_URL")
+    parser.add_argument("--base-url", help="a running server (default: start one on 127.0.0.1:%d)" % DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
+    parser.add_argument("--tiles", type=int, default=50, help="tiles per zoom and viewer")
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes over the tiles (after one warm-up)")
+    parser.add_argument("--budget-seconds", type=float, default=60.0,
+                        help="cap on the timed rounds of one measurement (zoom × viewer × a/b/c)")
+    parser.add_argument("--warmup-seconds", type=float, default=20.0, help="cap on one warm-up pass")
+    parser.add_argument("--zooms", type=lambda s: tuple(int(v) for v in s.split(",")), default=ZOOMS)
+    parser.add_argument("--raw-url", default=os.environ.get("BENCH_RAW_DATABASE_URL"),
+                        help="superuser/BYPASSRLS URL of the same database for the unfiltered SQL"
+                             " (default: $BENCH_RAW_DATABASE_URL; else the app role stamped 'system')")
+    args = parser.parse_args()
+    args.tiles = max(1, min(args.tiles, 1000))
+    args.rounds = max(1, min(args.rounds, 20))
+    url = database_url(args.database_url)
+    if args.base_url and not args.base_url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+        sys.exit("--base-url must be a localhost URL")
+
+    import load_prefecture
+
+    load = load_prefecture.run(url, args.households)
+    started = datetime.now(UTC)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    server = None if args.base_url else Server(url, args.port, RESULTS_DIR / f"server-{stamp}.log")
+    try:
+        base = args.base_url or server.start()  # type: ignore[union-attr]
+        if server is not None:
+            asyncio.run(server.wait_ready(base))
+        print(f"Benchmarking {base} against {redact(url)} …", flush=True)
+        report = asyncio.run(run_bench(args, url, base))
+    finally:
+        if server is not None:
+            server.stop()
+    report.update({"started": started.isoformat(), "base_url": base, "database": redact(url),
+                   "tiles_per_zoom": args.tiles, "rounds": args.rounds, "load": load,
+                   "budget_seconds": args.budget_seconds, "warmup_seconds": args.warmup_seconds,
+                   "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                               "load_average": os.getloadavg()},
+                   "revision": git_revision(),
+                   "server_spawned": server is not None})
+    report["checks"] = checks(report["results"])
+    table = render(report)
+    print()
+    print(table)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"tiles-{stamp}.json"
+    out.write_text(json.dumps({**report, "table": table}, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"\nWrote {out.relative_to(REPO_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
