@@ -41,7 +41,8 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "tonari", "timezone": "UTC"}},
+        # JIT compiles whole-tenant policy queries for 0.3–1 s and never pays that back here.
+        connect_args={"server_settings": {"application_name": "tonari", "timezone": "UTC", "jit": "off"}},
     )
 
 
