@@ -1,0 +1,932 @@
+"""Field check-in ingest: 200 devices posting visits over HTTP, beside raw asyncpg doing the same writes.
+
+    DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench_field \\
+        .venv/bin/python bench/ingest.py [--devices 200] [--seconds 20] [--workers 1,2]
+
+Loads the bench prefecture if the database has none (bench/load_prefecture.py), then for each
+server configuration in `--workers` (1 = `python -m server.cli serve`, n > 1 = uvicorn
+`--workers n --factory`) starts its own server on 127.0.0.1:8797 (unless `--base-url`), creates
+and starts a drill safety check over every household of the bench tenant (100,000 targets), and:
+
+  saturate  `--devices` simulated devices (asyncio tasks, one httpx client and one signed-in
+            session each; `--sessions` < devices shares sessions round-robin) post visits
+            back to back (closed loop) for `--seconds` after `--warmup-seconds`: the maximum
+            rate. Latency = send → response.
+  paced     the same devices, each on a fixed schedule so that together they offer `--rate`
+            visits/s (open loop; 1,000/s by default = one visit per device every 200 ms).
+            Latency is measured from the *scheduled* send time, so a server that falls behind
+            is charged for the queue it builds (no coordinated omission); visits still due when
+            the phase ends are reported as "not sent". A device sends one visit at a time.
+  half      (informative) paced again at half the saturate rate: the latency of a server that
+            is not overloaded, to tell a slow request from a queue.
+  raw       the database's own limit for the same writes: as many visits as the saturate run
+            measured, by `--raw-connections` asyncpg connections, one transaction each: the
+            transaction stamp (the GUCs RLS reads), the server's INSERT … ON CONFLICT DO
+            NOTHING RETURNING into `visit`, and the server's status recompute (`visits._RECOMPUTE`).
+            Run twice: `raw` (just that) and `raw+events` (plus the two `event` rows and the
+            `pg_notify` the server's ingest also writes: the same rows the server commits).
+
+Every visit goes to a household of the operation not visited before in this run (households
+are reused only when all 100,000 are used up). Outcomes follow a field mix (mostly 無事; 3 %
+負傷 and 2 % 要救助, which raise escalations, as in the field). A visit counts as an error
+unless the answer is 201.
+
+Prints one table per configuration (visits/s, p50/p95/p99 ms, errors, the raw rates and the
+ratio, load average and CPU use) and the targets with PASS/FAIL; writes
+bench/results/ingest-<timestamp>.json. Localhost only; every loop is bounded by time and count.
+
+This module also holds the pieces bench/sync.py and bench/coverage.py share (server launcher,
+sign-in, the bench operation, CPU/load sampling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import common  # noqa: F401  (puts the repo root on sys.path)
+from common import (
+    BENCH_MUNICIPALITY_CODE,
+    REPO_ROOT,
+    RESULTS_DIR,
+    STAMP_SQL,
+    asyncpg_dsn,
+    database_url,
+    percentile,
+    redact,
+    to_asyncpg,
+)
+
+DEFAULT_PORT = 8797
+FIELD_CREDENTIALS = RESULTS_DIR / "field-credentials.json"
+
+# Targets (the field ingest issue).
+TARGET_RATE = 1000.0  # visits/s
+TARGET_P99_MS = 150.0
+TARGET_RAW_SHARE = 0.25  # HTTP rate ≥ 25 % of the raw rate
+
+# Outcome mix of a safety check (weights). 'injured' and 'rescue' raise escalations.
+OUTCOME_MIX: tuple[tuple[str, float], ...] = (("safe", 0.80), ("evacuated", 0.10), ("unknown", 0.05),
+                                              ("injured", 0.03), ("rescue", 0.02))
+
+
+# ============================================================================================
+# Shared by bench/sync.py and bench/coverage.py
+# ============================================================================================
+
+
+def ms_since(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def pct(values: list[float]) -> dict[str, float]:
+    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
+            "p99": percentile(values, 99), "max": max(values) if values else float("nan"),
+            "mean": sum(values) / len(values) if values else float("nan")}
+
+
+def check_localhost(base_url: str | None) -> None:
+    if base_url and not base_url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+        sys.exit("--base-url must be a localhost URL")
+
+
+def code_version(url: str | None = None) -> dict[str, Any]:
+    """The commit measured, files changed outside bench/ (the tree moves while people work), and
+    the database's migration."""
+    def git(*a: str) -> str:
+        try:
+            return subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain").splitlines() if not line[3:].startswith("bench/")]
+    out: dict[str, Any] = {"commit": git("rev-parse", "--short", "HEAD") or "?", "dirty": dirty}
+    if url:
+        async def migration() -> str:
+            import asyncpg
+
+            conn = await asyncpg.connect(asyncpg_dsn(url))
+            try:
+                return str(await conn.fetchval("SELECT version_num FROM alembic_version"))
+            finally:
+                await conn.close()
+
+        try:
+            out["migration"] = asyncio.run(migration())
+        except Exception:  # noqa: BLE001  (informative only)
+            out["migration"] = "?"
+    return out
+
+
+def code_line(v: dict[str, Any]) -> str:
+    dirty = f" + uncommitted changes in {', '.join(v['dirty'][:5])}{' …' if len(v['dirty']) > 5 else ''}" if v["dirty"] else ""
+    return f"Code {v['commit']}{dirty}, database at migration {v.get('migration', '?')}."
+
+
+def use_field_credentials() -> None:
+    """Keep the bench logins in bench/results/field-credentials.json instead of the shared
+    credentials.json (owned by the tiles benchmark), seeded from it (read only) so both files
+    hold the same passwords: loading or re-using a database never re-keys its bench accounts."""
+    if common.CREDENTIALS_PATH == FIELD_CREDENTIALS:
+        return
+    shared = common.read_credentials()  # still the shared path here
+    common.CREDENTIALS_PATH = FIELD_CREDENTIALS
+    mine = common.read_credentials()
+    if shared and any(mine.get(k) != v for k, v in shared.items()):
+        mine.update(shared)
+        FIELD_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(FIELD_CREDENTIALS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"database": "(copied from credentials.json)", "accounts": mine}, fh, ensure_ascii=False, indent=2)
+
+
+def prepare_database(url: str, households: int) -> dict[str, Any]:
+    """Migrate and load the bench prefecture if the database has none (idempotent)."""
+    import load_prefecture
+
+    use_field_credentials()
+    return load_prefecture.run(url, households)
+
+
+def field_credentials() -> dict[str, dict[str, str]]:
+    use_field_credentials()
+    return common.read_credentials()
+
+
+def sample_cpu() -> dict[str, float]:
+    """Machine-wide busy/total jiffies, this process's CPU seconds, the 1-min load average."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        parts = [int(v) for v in fh.readline().split()[1:]]
+    idle = parts[3] + (parts[4] if len(parts) > 4 else 0)
+    return {"total": float(sum(parts)), "busy": float(sum(parts) - idle), "self": time.process_time(),
+            "load1": os.getloadavg()[0], "wall": time.perf_counter()}
+
+
+def group_cpu_seconds(pgid: int | None) -> float:
+    """CPU seconds (user+system) of the live processes in process group `pgid` (our server)."""
+    if pgid is None:
+        return float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 (pgrp) is fields[2] after the comm
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def cpu_report(before: dict[str, float], after: dict[str, float], server_before: float, server_after: float) -> dict[str, Any]:
+    ncpu = os.cpu_count() or 1
+    wall = after["wall"] - before["wall"]
+    total = after["total"] - before["total"]
+    return {
+        "load1_before": round(before["load1"], 2), "load1_after": round(after["load1"], 2),
+        "machine_busy_pct": round(100.0 * (after["busy"] - before["busy"]) / total, 1) if total else float("nan"),
+        "client_cpu_pct": round(100.0 * (after["self"] - before["self"]) / wall / ncpu, 1),
+        "server_cpu_pct": round(100.0 * (server_after - server_before) / wall / ncpu, 1),
+        "cpus": ncpu,
+    }
+
+
+class FieldServer:
+    """Our own server on 127.0.0.1:<port>, in its own process group, stopped at the end.
+
+    workers == 1: `python -m server.cli serve` (what `make run` starts). workers > 1: uvicorn
+    directly with `--workers n --factory` (same options as the CLI). All workers get one
+    TONARI_SECRET_KEY from the environment: sessions and CSRF cookies stay valid across workers
+    and across restarts within one benchmark run."""
+
+    def __init__(self, url: str, port: int, workers: int, log_path: Path, secret: str,
+                 pool_size: int | None = None) -> None:
+        self.url, self.port, self.workers, self.log_path, self.secret = url, port, workers, log_path, secret
+        self.pool_size = pool_size
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": self.url,
+            "TONARI_PUBLIC_URL": self.base,
+            "TONARI_VAR_DIR": str(RESULTS_DIR / "field-var"),
+            "TONARI_SECRET_KEY": self.secret,
+            "TONARI_LOG_LEVEL": "WARNING",
+        })
+        if self.pool_size:
+            env["TONARI_DB_POOL_SIZE"] = str(self.pool_size)
+        if self.workers <= 1:
+            cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory",
+                   "--workers", str(self.workers), "--host", "127.0.0.1", "--port", str(self.port),
+                   "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--log-level", "warning",
+                   "--no-access-log", "--timeout-graceful-shutdown", "5"]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115  (closed with the process)
+        self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        return self.base
+
+    @property
+    def pgid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    async def wait_ready(self, timeout: float = 90.0) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(base_url=self.base, timeout=2.0) as c:
+            while time.monotonic() < deadline:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log_path}")
+                try:
+                    if (await c.get("/health/ready")).status_code == 200:
+                        if self.workers > 1:
+                            await asyncio.sleep(1.0)  # let every worker finish its startup
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"the server was not ready after {timeout:.0f} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)  # the group we created (start_new_session)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+
+class Session:
+    """A signed-in httpx client and its CSRF token.
+
+    uvicorn closes keep-alive connections idle for 5 s; a request racing that close fails with
+    "Server disconnected without sending a response" before the server read it. Such a request
+    is sent again once on a fresh connection (as a device would: visits are idempotent by
+    client_id, so even a request the server did process would come back as a duplicate) and
+    counted in `Session.retries`."""
+
+    retries = 0
+
+    def __init__(self, client: Any, csrf: str) -> None:
+        self.client, self.csrf = client, csrf
+
+    async def _send(self, method: str, path: str, **kw: Any) -> Any:
+        import httpx
+
+        try:
+            return await self.client.request(method, path, **kw)
+        except httpx.RemoteProtocolError:
+            Session.retries += 1
+            return await self.client.request(method, path, **kw)
+
+    async def post(self, path: str, **kw: Any) -> Any:
+        headers = dict(kw.pop("headers", {}) or {})
+        headers["X-CSRF-Token"] = self.csrf
+        return await self._send("POST", path, headers=headers, **kw)
+
+    async def get(self, path: str, **kw: Any) -> Any:
+        return await self._send("GET", path, **kw)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+async def sign_in(base: str, login: str, password: str, timeout: float = 30.0) -> Session:
+    import httpx
+
+    client = httpx.AsyncClient(base_url=base, timeout=timeout,
+                               limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
+    try:
+        await client.get("/api/auth/csrf")
+        csrf = client.cookies.get("tonari_csrf") or ""
+        r = await client.post("/api/auth/login", json={"login": login, "password": password},
+                              headers={"X-CSRF-Token": csrf})
+        if r.status_code != 200:
+            raise RuntimeError(f"sign-in as {login} failed: {r.status_code} {r.text[:200]}")
+    except BaseException:
+        await client.aclose()
+        raise
+    return Session(client, csrf)
+
+
+async def sign_in_many(base: str, login: str, password: str, n: int, concurrency: int = 4) -> list[Session]:
+    """n sessions of one account (each login verifies the Argon2 hash: ~0.1 s of server CPU)."""
+    sem = asyncio.Semaphore(concurrency)
+    out: list[Session] = []
+
+    async def one() -> None:
+        async with sem:
+            out.append(await sign_in(base, login, password))
+
+    try:
+        await asyncio.gather(*[one() for _ in range(n)])
+    except BaseException:
+        for s in out:
+            await s.aclose()
+        raise
+    return out
+
+
+@dataclass
+class BenchTenant:
+    tenant_id: uuid.UUID
+    staff_id: uuid.UUID
+    areas: list[uuid.UUID]
+
+
+async def stamp(conn: Any, tenant_id: uuid.UUID, role: str = "system", user_id: uuid.UUID | None = None,
+                scope: str = "") -> None:
+    """Inside a transaction: the GUCs `server.db.engine` stamps (scope '' = the whole tenant)."""
+    await conn.execute(STAMP_SQL, str(tenant_id), str(user_id) if user_id else "", role, scope)
+
+
+async def bench_tenant(url: str) -> BenchTenant:
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        tenant_id = await conn.fetchval("SELECT id FROM tenant WHERE municipality_code = $1", BENCH_MUNICIPALITY_CODE)
+        if tenant_id is None:
+            raise RuntimeError("no bench tenant in this database (bench/load_prefecture.py loads one)")
+        async with conn.transaction():
+            await stamp(conn, tenant_id)
+            staff_id = await conn.fetchval("SELECT id FROM app_user WHERE tenant_id = $1 AND login = 'bench-staff'", tenant_id)
+            areas = [r[0] for r in await conn.fetch(
+                "SELECT id FROM district WHERE tenant_id = $1 AND parent_id IS NULL ORDER BY code", tenant_id)]
+    finally:
+        await conn.close()
+    return BenchTenant(tenant_id, staff_id, areas)
+
+
+async def start_operation(staff: Session, tenant: BenchTenant, name: str) -> dict[str, Any]:
+    """A drill safety check over every household of the tenant, started (targets fixed)."""
+    t0 = time.perf_counter()
+    r = await staff.post("/api/operations", json={"kind": "safety_check", "mode": "drill", "name": name,
+                                                  "district_ids": [str(a) for a in tenant.areas], "start": True},
+                         timeout=300.0)
+    if r.status_code != 201:
+        raise RuntimeError(f"creating the bench operation failed: {r.status_code} {r.text[:300]}")
+    op = r.json()
+    op["_create_ms"] = ms_since(t0)
+    return op
+
+
+async def close_operation(staff: Session, op_id: str) -> None:
+    r = await staff.post(f"/api/operations/{op_id}/close", timeout=60.0)
+    if r.status_code != 200:
+        print(f"warning: closing operation {op_id}: {r.status_code} {r.text[:200]}", flush=True)
+
+
+async def operation_households(url: str, tenant_id: uuid.UUID, op_id: str, seed: int) -> list[uuid.UUID]:
+    """The operation's target households in a fixed pseudo-random order."""
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        async with conn.transaction():
+            await stamp(conn, tenant_id)
+            rows = await conn.fetch("SELECT household_id FROM operation_target WHERE tenant_id = $1 AND operation_id = $2"
+                                    " ORDER BY household_id", tenant_id, uuid.UUID(op_id))
+    finally:
+        await conn.close()
+    ids = [r[0] for r in rows]
+    random.Random(seed).shuffle(ids)
+    return ids
+
+
+class Households:
+    """Hands out the operation's households one by one; wraps around when all were used."""
+
+    def __init__(self, ids: list[uuid.UUID]) -> None:
+        if not ids:
+            raise RuntimeError("the operation has no target households")
+        self.ids, self.i, self.wrapped = ids, 0, 0
+
+    def next(self) -> uuid.UUID:
+        if self.i >= len(self.ids):
+            self.i, self.wrapped = 0, self.wrapped + 1
+        h = self.ids[self.i]
+        self.i += 1
+        return h
+
+    def take(self, n: int) -> list[uuid.UUID]:
+        return [self.next() for _ in range(n)]
+
+
+class Outcomes:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.names = [o for o, _ in OUTCOME_MIX]
+        self.weights = [w for _, w in OUTCOME_MIX]
+
+    def next(self) -> str:
+        return self.rng.choices(self.names, self.weights)[0]
+
+
+def uuid7() -> uuid.UUID:
+    from server.db.base import uuid7 as _uuid7
+
+    return _uuid7()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+# --- raw SQL: the server's own statements, for asyncpg ------------------------------------------
+
+RAW_INSERT = """
+    INSERT INTO visit (tenant_id, id, client_id, operation_id, household_id, user_id, mode, outcome,
+                       shelter_id, note, device_time, content_hash, location)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, NULL)
+    ON CONFLICT (tenant_id, client_id) DO NOTHING
+    RETURNING id, client_id, operation_id, household_id, outcome, note, shelter_id, device_time, server_time, mode
+"""
+
+RAW_EVENTS = """
+    INSERT INTO event (tenant_id, kind, payload, operation_id, household_id, mode, audience)
+    VALUES ($1, 'visit.recorded', $2::jsonb, $3, $4, $5, NULL), ($1, 'target.status', $6::jsonb, $3, $4, $5, NULL)
+"""
+
+
+def recompute_sql() -> tuple[str, tuple[str, ...]]:
+    from server.operations.visits import _RECOMPUTE
+
+    return to_asyncpg(_RECOMPUTE, ("tenant", "ops", "hhs"))
+
+
+def visit_hash(op_id: uuid.UUID, client_id: uuid.UUID, household_id: uuid.UUID, outcome: str, device_time: datetime) -> str:
+    from server.operations.schemas import VisitIn
+    from server.operations.visits import content_hash
+
+    return content_hash(op_id, VisitIn(client_id=client_id, household_id=household_id, outcome=outcome,
+                                       device_time=device_time))
+
+
+# ============================================================================================
+# The ingest benchmark
+# ============================================================================================
+
+
+@dataclass
+class Phase:
+    name: str
+    offered_rate: float | None  # None = closed loop
+    latencies: list[float] = field(default_factory=list)  # ms, requests started in the window
+    statuses: dict[str, int] = field(default_factory=dict)
+    ok: int = 0
+    window_s: float = 0.0
+    started: int = 0
+    unsent: int = 0  # paced: visits still due when the phase ended (the server fell behind)
+    retries: int = 0  # requests sent again after a keep-alive race (see Session)
+    cpu: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.window_s if self.window_s > 0 else 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(v for k, v in self.statuses.items() if k != "201")
+
+
+async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id: str, households: Households,
+                         outcomes: Outcomes, seconds: float, warmup: float, max_visits: int | None,
+                         rate: float | None, server_pgid: int | None, batch: int = 1) -> Phase:
+    """batch == 1: one visit per `POST /api/operations/{id}/visits` (201 = success). batch > 1:
+    `batch` visits per `POST /api/sync/push` (success = every item accepted); `rate` is in visits/s."""
+    phase = Phase(name, rate)
+    path = f"/api/operations/{op_id}/visits" if batch == 1 else "/api/sync/push"
+    t0 = time.perf_counter()
+    warm_end = t0 + warmup
+    end = warm_end + seconds
+    last_finish = warm_end
+    cpu_before: dict[str, float] = {}
+    server_before = 0.0
+
+    async def device(i: int) -> None:
+        nonlocal last_finish
+        session = sessions[i % len(sessions)]
+        period = devices * batch / rate if rate else 0.0
+        k = 0
+        while True:
+            if rate:
+                scheduled = t0 + (i / devices) * period + k * period
+                k += 1
+                if scheduled >= end:
+                    return
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                start = time.perf_counter()
+                if start >= end:  # behind schedule at the end: the rest is never sent (bounded run)
+                    phase.unsent += int((end - scheduled) / period) + 1
+                    return
+            else:
+                start = scheduled = time.perf_counter()
+                if start >= end:
+                    return
+            # Measured: requests *sent* in the window. Paced latency still counts from the scheduled
+            # time, so a server that fell behind during the warm-up is charged for it.
+            measured = start >= warm_end
+            if measured:
+                if max_visits is not None and phase.started >= max_visits:
+                    return
+                phase.started += batch
+            visits = [{"client_id": str(uuid7()), "household_id": str(households.next()), "outcome": outcomes.next(),
+                       "device_time": now_iso()} for _ in range(batch)]
+            body: dict[str, Any] = (visits[0] if batch == 1 else
+                                    {"mutations": [{"type": "visit", "operation_id": op_id, **v} for v in visits]})
+            try:
+                r = await session.post(path, json=body)  # the client's timeout (30 s) bounds it
+                status = str(r.status_code)
+                if batch > 1 and status == "200":
+                    counts = r.json().get("counts", {})
+                    status = "201" if counts.get("accepted") == batch else f"200 {json.dumps(counts)}"
+            except Exception as exc:  # noqa: BLE001  (counted as an error, by kind)
+                status = type(exc).__name__
+            finish = time.perf_counter()
+            if measured:
+                phase.latencies.append((finish - scheduled) * 1000.0)
+                phase.statuses[status] = phase.statuses.get(status, 0) + 1
+                if status == "201":
+                    phase.ok += batch
+                last_finish = max(last_finish, finish)
+
+    async def sampler() -> None:
+        nonlocal cpu_before, server_before
+        await asyncio.sleep(max(0.0, warm_end - time.perf_counter()))
+        cpu_before, server_before = sample_cpu(), group_cpu_seconds(server_pgid)
+
+    s = asyncio.create_task(sampler())
+    retries = Session.retries
+    await asyncio.gather(*[device(i) for i in range(devices)])
+    await s
+    phase.retries = Session.retries - retries
+    cpu_after, server_after = sample_cpu(), group_cpu_seconds(server_pgid)
+    phase.window_s = max(1e-9, last_finish - warm_end)
+    phase.cpu = cpu_report(cpu_before, cpu_after, server_before, server_after)
+    return phase
+
+
+@dataclass
+class RawResult:
+    name: str
+    n: int
+    connections: int
+    seconds: float
+    latencies: list[float]
+    cpu: dict[str, Any]
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.seconds if self.seconds > 0 else 0.0
+
+
+async def run_raw(url: str, tenant: BenchTenant, op_id: str, mode: str, households: Households, outcomes: Outcomes,
+                  n: int, connections: int, with_events: bool, time_cap: float, notify: bool = True) -> RawResult:
+    """n visits, one transaction each, over `connections` asyncpg connections (stamped as the
+    bench staff, like the server's request transaction)."""
+    import asyncpg
+
+    recompute, names = recompute_sql()
+    op = uuid.UUID(op_id)
+    conns = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(connections)]
+    # Everything the transactions need is made up front: the timed loop is the database's work.
+    jobs = []
+    for _ in range(n):
+        cid, hid, outcome, dt = uuid7(), households.next(), outcomes.next(), datetime.now(UTC)
+        jobs.append((cid, hid, outcome, dt, visit_hash(op, cid, hid, outcome, dt)))
+    it = iter(jobs)
+    latencies: list[float] = []
+    done = 0
+    deadline = time.perf_counter() + time_cap
+
+    async def worker(conn: Any) -> None:
+        nonlocal done
+        for cid, hid, outcome, dt, digest in it:
+            if time.perf_counter() > deadline:
+                return
+            t = time.perf_counter()
+            async with conn.transaction():
+                await stamp(conn, tenant.tenant_id, "staff", tenant.staff_id)
+                row = await conn.fetchrow(RAW_INSERT, tenant.tenant_id, uuid.uuid4(), cid, op, hid, tenant.staff_id,
+                                          mode, outcome, dt, digest)
+                args = {"tenant": tenant.tenant_id, "ops": [op], "hhs": [hid]}
+                changed = await conn.fetch(recompute, *[args[k] for k in names])
+                if with_events and row is not None:
+                    await conn.execute(RAW_EVENTS, tenant.tenant_id,
+                                       json.dumps({"visit_id": str(row["id"]), "outcome": outcome,
+                                                   "device_time": dt.isoformat()}),
+                                       op, hid, mode,
+                                       json.dumps({"status": changed[0]["status"] if changed else outcome}))
+                    if notify:
+                        await conn.execute("SELECT pg_notify('tonari_events', $1)", str(tenant.tenant_id))
+            latencies.append(ms_since(t))
+            done += 1
+
+    try:
+        before = sample_cpu()
+        t0 = time.perf_counter()
+        await asyncio.gather(*[worker(c) for c in conns])
+        seconds = time.perf_counter() - t0
+        cpu = cpu_report(before, sample_cpu(), 0.0, 0.0)
+        cpu.pop("server_cpu_pct", None)
+    finally:
+        for c in conns:
+            await c.close()
+    name = ("raw+events" if notify else "raw+events-notify") if with_events else "raw"
+    return RawResult(name, done, connections, seconds, latencies, cpu)
+
+
+def phase_row(config: str, p: Phase) -> dict[str, Any]:
+    s = pct(p.latencies)
+    return {"config": config, "phase": p.name, "offered": p.offered_rate, "visits": p.ok, "window_s": round(p.window_s, 2),
+            "rate": p.rate, "latency": s, "errors": p.errors, "statuses": p.statuses, "unsent": p.unsent,
+            "retries": p.retries, "cpu": p.cpu}
+
+
+def raw_row(r: RawResult) -> dict[str, Any]:
+    return {"name": r.name, "visits": r.n, "connections": r.connections, "seconds": round(r.seconds, 2), "rate": r.rate,
+            "latency": pct(r.latencies), "cpu": r.cpu}
+
+
+async def bench_config(args: argparse.Namespace, url: str, workers: int, secret: str, stamp_: str,
+                       tenant: BenchTenant, creds: dict[str, dict[str, str]], sessions: list[Session] | None,
+                       households: Households | None, op: dict[str, Any] | None,
+                       outcomes: Outcomes) -> tuple[list[dict[str, Any]], list[Session], Households, dict[str, Any], dict[str, Any]]:
+    server = None if args.base_url else FieldServer(url, args.port, workers, RESULTS_DIR / f"field-server-{stamp_}.log",
+                                                    secret, args.pool_size)
+    rows: list[dict[str, Any]] = []
+    info: dict[str, Any] = {"workers": workers if server else "external"}
+    try:
+        base = args.base_url or server.start()  # type: ignore[union-attr]
+        if server is not None:
+            await server.wait_ready()
+        staff = creds["staff"]
+        if sessions is None:
+            t = time.perf_counter()
+            sessions = await sign_in_many(base, staff["login"], staff["password"], min(args.sessions, args.devices))
+            info["sign_in_s"] = round(time.perf_counter() - t, 1)
+            print(f"  signed in {len(sessions)} sessions of {staff['login']} in {info['sign_in_s']} s", flush=True)
+        else:
+            for s in sessions:  # same cookies, new server process (sessions live in the database)
+                s.client.base_url = base
+        if op is None:
+            op = await start_operation(sessions[0], tenant, f"ベンチ 取込 {stamp_}")
+            print(f"  operation {op['id']}: {op['targets']} targets, created and started in {op['_create_ms'] / 1000:.1f} s",
+                  flush=True)
+            households = Households(await operation_households(url, tenant.tenant_id, op["id"], args.seed))
+        assert households is not None
+        # Open every keep-alive connection before timing.
+        await asyncio.gather(*[s.get("/api/auth/me") for s in sessions])
+        pgid = server.pgid if server else None
+        for batch in args.batch:
+            label = f"{workers} worker{'s' if workers != 1 else ''}" if server else "external"
+            if batch > 1:
+                label += f", push ×{batch}"
+            saturated: float | None = None
+            for phase in ("saturate", "paced", "half"):
+                if phase not in args.phases:
+                    continue
+                rate: float | None = {"saturate": None, "paced": args.rate}.get(phase)
+                if phase == "half":
+                    if not saturated:
+                        continue
+                    rate = max(1.0, round(saturated / 2))
+                await asyncio.sleep(2.0)  # let the previous phase's tail drain
+                p = await run_http_phase(phase, sessions, args.devices, op["id"], households, outcomes, args.seconds,
+                                         args.warmup_seconds, args.visits, rate, pgid, batch)
+                if phase == "saturate":
+                    saturated = p.rate
+                row = phase_row(label, p)
+                row["batch"] = batch
+                rows.append(row)
+                print(f"  {label} {phase}{f' at {rate:.0f}/s' if rate else ''}: {p.rate:.0f} visits/s,"
+                      f" p99 {percentile(p.latencies, 99):.0f} ms, errors {p.errors}"
+                      f"{f', {p.unsent} not sent' if p.unsent else ''} (load {p.cpu['load1_after']})", flush=True)
+    finally:
+        if server is not None:
+            server.stop()
+    return rows, sessions, households, op, info  # type: ignore[return-value]
+
+
+async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str, Any]:
+    import httpx
+
+    tenant = await bench_tenant(url)
+    creds = field_credentials()
+    secret = secrets.token_urlsafe(48)
+    outcomes = Outcomes(args.seed)
+    sessions: list[Session] | None = None
+    households: Households | None = None
+    op: dict[str, Any] | None = None
+    rows: list[dict[str, Any]] = []
+    configs: list[dict[str, Any]] = []
+    try:
+        for workers in (args.workers if not args.base_url else [0]):
+            print(f"Configuration: {workers} worker(s)" if workers else f"Server: {args.base_url}", flush=True)
+            r, sessions, households, op, info = await bench_config(args, url, workers, secret, stamp_, tenant, creds,
+                                                                   sessions, households, op, outcomes)
+            rows += r
+            configs.append(info)
+        assert households is not None and op is not None
+        raw: list[dict[str, Any]] = []
+        saturated = [r["visits"] for r in rows if r["phase"] == "saturate" and r.get("batch", 1) == 1]
+        n_raw = args.raw_visits or (max(saturated) if saturated else 5000)
+        n_raw = max(100, min(n_raw, 200_000))
+        if args.raw_connections > 0:
+            for with_events, notify in ((False, False), (True, True), (True, False)):
+                await asyncio.sleep(2.0)
+                res = await run_raw(url, tenant, op["id"], op["mode"], households, outcomes, n_raw, args.raw_connections,
+                                    with_events, time_cap=max(60.0, args.seconds * 6), notify=notify)
+                raw.append(raw_row(res))
+                print(f"  {res.name}: {res.n} visits in {res.seconds:.1f} s = {res.rate:.0f}/s over {res.connections}"
+                      f" connections, p99 {percentile(res.latencies, 99):.1f} ms", flush=True)
+        # Close the operation (through a short-lived server when we started our own).
+        if not args.no_close:
+            server = None if args.base_url else FieldServer(url, args.port, 1, RESULTS_DIR / f"field-server-{stamp_}.log", secret)
+            try:
+                if server is not None:
+                    server.start()
+                    await server.wait_ready()
+                base = args.base_url or server.base  # type: ignore[union-attr]
+                sessions[0].client.base_url = httpx.URL(base)  # type: ignore[index]
+                await close_operation(sessions[0], op["id"])  # type: ignore[index]
+            finally:
+                if server is not None:
+                    server.stop()
+    finally:
+        for s in sessions or []:
+            await s.aclose()
+    return {"tenant_id": str(tenant.tenant_id), "operation_id": op["id"] if op else None,
+            "targets": op["targets"] if op else None, "operation_create_ms": op.get("_create_ms") if op else None,
+            "households_wrapped": households.wrapped if households else 0,
+            "rows": rows, "raw": raw, "configs": configs}
+
+
+def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    raw = next((r for r in report["raw"] if r["name"] == "raw"), None)
+    for r in report["rows"]:
+        where = f"{r['config']}, {r['phase']}"
+        if r.get("batch", 1) > 1:  # informative: what batching would give, not the target's shape
+            continue
+        if r["phase"] == "saturate":
+            out.append({"target": f"≥ {TARGET_RATE:,.0f} visits/s", "where": where, "value": f"{r['rate']:,.0f}/s",
+                        "pass": r["rate"] >= TARGET_RATE})
+            if raw:
+                share = r["rate"] / raw["rate"]
+                out.append({"target": f"≥ {TARGET_RAW_SHARE:.0%} of raw", "where": where,
+                            "value": f"{share:.0%} ({r['rate']:,.0f} / {raw['rate']:,.0f})", "pass": share >= TARGET_RAW_SHARE})
+        if r["phase"] == "paced":
+            achieved = r["rate"] >= 0.95 * (r["offered"] or 0)
+            p99 = r["latency"]["p99"]
+            out.append({"target": f"p99 < {TARGET_P99_MS:.0f} ms at {r['offered']:,.0f}/s offered", "where": where,
+                        "value": f"{p99:,.0f} ms (achieved {r['rate']:,.0f}/s)", "pass": p99 < TARGET_P99_MS and achieved})
+        out.append({"target": "no errors", "where": where, "value": str(r["errors"]), "pass": r["errors"] == 0})
+    return out
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = [
+        code_line(report["code"]) + " " +
+        f"{report['devices']} devices ({report['sessions']} signed-in sessions of bench-staff), {report['seconds']:.0f} s"
+        f" per phase after {report['warmup_seconds']:.0f} s warm-up; operation with {report['targets']:,} targets;"
+        f" {report['machine']['cpus']} CPUs; PostgreSQL synchronous_commit={report['db']['synchronous_commit']}.",
+        "",
+        "| server | phase | offered/s | visits | visits/s | p50 ms | p95 ms | p99 ms | max ms | errors | load1 before→after"
+        " | machine busy | server CPU | client CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["rows"]:
+        lat, c = r["latency"], r["cpu"]
+        unsent = f" (+{r['unsent']:,} due but not sent: behind schedule)" if r.get("unsent") else ""
+        if r.get("retries"):
+            unsent += f" ({r['retries']} sent twice: keep-alive race)"
+        offered = f"{r['offered']:,.0f}" if r["offered"] else "closed loop"
+        lines.append(
+            f"| {r['config']} | {r['phase']} | {offered} | {r['visits']:,} | {r['rate']:,.0f}"
+            f" | {lat['p50']:.1f} | {lat['p95']:.1f} | {lat['p99']:.1f} | {lat['max']:.0f} | {r['errors']}"
+            f"{' ' + json.dumps(r['statuses']) if r['errors'] else ''}{unsent}"
+            f" | {c['load1_before']} → {c['load1_after']} | {c['machine_busy_pct']} % | {c['server_cpu_pct']} % | {c['client_cpu_pct']} % |")
+    if report["raw"]:
+        lines += ["", "| raw asyncpg (one transaction per visit) | visits | connections | visits/s | p50 ms | p95 ms | p99 ms"
+                      " | load1 before→after | machine busy |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in report["raw"]:
+            lat, c = r["latency"], r["cpu"]
+            what = {"raw": "stamp + INSERT visit + status UPDATE",
+                    "raw+events": "… + 2 event rows + pg_notify (what the server commits)",
+                    "raw+events-notify": "… + 2 event rows, no pg_notify (informative)"}[r["name"]]
+            lines.append(f"| {r['name']}: {what} | {r['visits']:,} | {r['connections']} | {r['rate']:,.0f} | {lat['p50']:.1f}"
+                         f" | {lat['p95']:.1f} | {lat['p99']:.1f} | {c['load1_before']} → {c['load1_after']} | {c['machine_busy_pct']} % |")
+        raw = {r["name"]: r["rate"] for r in report["raw"]}
+        lines += ["", "| server, saturate | HTTP ÷ raw | HTTP ÷ raw+events |", "|---|---|---|"]
+        for r in report["rows"]:
+            if r["phase"] == "saturate":
+                lines.append(f"| {r['config']} | {r['rate'] / raw['raw']:.0%} | {r['rate'] / raw['raw+events']:.0%} |"
+                             if "raw" in raw and "raw+events" in raw else f"| {r['config']} | – | – |")
+    lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
+    for c in report["checks"]:
+        lines.append(f"| {c['target']} | {c['where']} | {c['value']} | {'PASS' if c['pass'] else 'FAIL'} |")
+    return "\n".join(lines)
+
+
+async def db_settings(url: str) -> dict[str, str]:
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return {k: await conn.fetchval(f"SHOW {k}") for k in ("server_version", "synchronous_commit", "fsync", "shared_buffers",
+                                                              "max_connections", "commit_delay")}
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: $DATABASE_URL")
+    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
+    parser.add_argument("--workers", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2],
+                        help="server configurations to run, e.g. 1,2 (1 = server.cli serve; n = uvicorn --workers n)")
+    parser.add_argument("--pool-size", type=int, help="TONARI_DB_POOL_SIZE for our server (default: the app's, 10)")
+    parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--sessions", type=int, default=200, help="signed-in sessions (≤ devices; shared round-robin)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
+    parser.add_argument("--warmup-seconds", type=float, default=3.0)
+    parser.add_argument("--visits", type=int, help="stop a phase after this many measured visits")
+    parser.add_argument("--rate", type=float, default=TARGET_RATE, help="offered visits/s of the paced phase")
+    parser.add_argument("--phases", type=lambda s: s.split(","), default=["saturate", "paced", "half"],
+                        help="saturate = closed loop; paced = open loop at --rate; half = open loop at half the"
+                             " saturate rate (latency when not overloaded; informative)")
+    parser.add_argument("--batch", type=lambda s: [int(v) for v in s.split(",")], default=[1],
+                        help="visits per request, e.g. 1,10: 1 = POST …/visits (the target); k > 1 = k visits per"
+                             " POST /api/sync/push (informative: what batching on the device would give)")
+    parser.add_argument("--raw-connections", type=int, default=20,
+                        help="asyncpg connections of the raw run (default 20 = one server worker's pool + overflow; 0 skips)")
+    parser.add_argument("--raw-visits", type=int, help="default: as many as the best saturate run measured")
+    parser.add_argument("--seed", type=int, default=8216)
+    parser.add_argument("--no-close", action="store_true", help="leave the bench operation active")
+    args = parser.parse_args()
+    args.devices = max(1, min(args.devices, 2000))
+    args.sessions = max(1, min(args.sessions, args.devices))
+    args.seconds = max(1.0, min(args.seconds, 600.0))
+    args.warmup_seconds = max(0.0, min(args.warmup_seconds, 60.0))
+    args.rate = max(1.0, min(args.rate, 100_000.0))
+    args.workers = [max(1, min(w, 8)) for w in args.workers][:4]
+    args.batch = [max(1, min(b, 1000)) for b in args.batch][:4]
+    check_localhost(args.base_url)
+    url = database_url(args.database_url)
+
+    load = prepare_database(url, args.households)
+    version = code_version(url)
+    started = datetime.now(UTC)
+    stamp_ = started.strftime("%Y%m%dT%H%M%SZ")
+    print(f"Benchmarking ingest against {redact(url)} … ({code_line(version)})", flush=True)
+    report = asyncio.run(run_bench(args, url, stamp_))
+    report.update({"started": started.isoformat(), "database": redact(url), "load": load, "code": version,
+                   "devices": args.devices,
+                   "sessions": args.sessions, "seconds": args.seconds, "warmup_seconds": args.warmup_seconds,
+                   "rate": args.rate, "raw_connections": args.raw_connections,
+                   "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "loadavg_end": os.getloadavg()},
+                   "db": asyncio.run(db_settings(url))})
+    report["checks"] = checks(report)
+    table = render(report)
+    print()
+    print(table)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"ingest-{stamp_}.json"
+    out.write_text(json.dumps({**report, "table": table}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    print(f"\nWrote {out.relative_to(REPO_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
