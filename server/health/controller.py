@@ -16,6 +16,9 @@ class Health(msgspec.Struct):
     status: str
     database: str | None = None
     schema_revision: str | None = None
+    # "degraded": PostGIS's && is not LEAKPROOF here, so map tiles cannot use the spatial index
+    # under row-level security (see README, docs/decisions/0005-disclosure.md). Still ready.
+    spatial_index: str | None = None
 
 
 class HealthController(Controller):
@@ -33,7 +36,10 @@ class HealthController(Controller):
         try:
             async with engine.connect() as conn:
                 revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+                leakproof = (await conn.execute(text(
+                    "SELECT proleakproof FROM pg_proc WHERE proname = 'geometry_overlaps' AND pronargs = 2"))).scalar()
         except Exception as exc:  # any failure means "not ready"; the reason goes to the log only
             raise Problem("service_unavailable", detail_ja="データベースに接続できません。",
                           detail_en="The database is not reachable or not migrated.") from exc
-        return Health(status="ok", database="ok", schema_revision=revision)
+        return Health(status="ok", database="ok", schema_revision=revision,
+                      spatial_index="ok" if leakproof else "degraded")
