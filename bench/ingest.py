@@ -23,13 +23,19 @@ and starts a drill safety check over every household of the bench tenant (100,00
             measured, by `--raw-connections` asyncpg connections, one transaction each: the
             transaction stamp (the GUCs RLS reads), the server's INSERT … ON CONFLICT DO
             NOTHING RETURNING into `visit`, and the server's status recompute (`visits._RECOMPUTE`).
-            Run twice: `raw` (just that) and `raw+events` (plus the two `event` rows and the
-            `pg_notify` the server's ingest also writes: the same rows the server commits).
+            Run three times: `raw` (just that; the ratio target uses it), `raw+events` (plus the
+            two `event` rows and the `pg_notify` the server's ingest also writes: the same rows
+            the server commits) and `raw+events-notify` (the events without the NOTIFY).
+
+`--batch 1,10` adds informative rows where each request carries k visits through
+`POST /api/sync/push` (what the PWA's outbox sends) instead of one `POST …/visits`: what
+batching is worth. The targets are checked on the single-visit rows only.
 
 Every visit goes to a household of the operation not visited before in this run (households
 are reused only when all 100,000 are used up). Outcomes follow a field mix (mostly 無事; 3 %
 負傷 and 2 % 要救助, which raise escalations, as in the field). A visit counts as an error
-unless the answer is 201.
+unless the answer is 201. Signing 200 sessions in takes ~25–55 s (Argon2 on the server) before
+anything is timed; the sessions are reused for every configuration (they live in the database).
 
 Prints one table per configuration (visits/s, p50/p95/p99 ms, errors, the raw rates and the
 ratio, load average and CPU use) and the targets with PASS/FAIL; writes

@@ -29,18 +29,30 @@ def normalise_database_url(url: str) -> str:
 
 
 def _secret_key(var_dir: Path) -> str:
-    """A stable secret across restarts and app servers: env first, else a file under var/."""
+    """A stable secret across restarts and app servers: env first, else a file under var/.
+
+    Several workers may start at once on an empty var/: each writes a private temp file and
+    hard-links it into place, so the first link wins and nobody reads a half-written key.
+    """
     env = os.environ.get("TONARI_SECRET_KEY")
     if env:
         return env
     path = var_dir / "secret-key"
-    if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        tmp = var_dir / f".secret-key.{os.getpid()}.{secrets.token_hex(8)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it or set TONARI_SECRET_KEY")
     return key
 
 

@@ -27,8 +27,8 @@ Measured end to end (HTTP, as staff) on a copy of the bench prefecture — 100,0
 30,000 watchers, 100,000 active links, 41 hazard zones (13,700 vertices), 632 districts, 2 cores:
 coverage 0.8 s, pockets 1.6 s (6,346 pocket households in 1,875 pockets). About half of each is
 the row-level-security check on `household` itself (≈9 µs a row for staff). For coordinators and
-commissioners that check costs ≈150 µs a row (`tonari_household_visible` is not inlinable), so a
-whole-tenant view for a responder takes 20 s+; their views are normally one district.
+commissioners it cost ≈150 µs a row until migration 0006 made the rule plannable; since then a
+responder's whole-prefecture view takes 0.3–0.4 s (bench/FIELD.md).
 """
 
 from __future__ import annotations
