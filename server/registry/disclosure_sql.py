@@ -42,8 +42,8 @@ _CONSENTED = """EXISTS (
          SELECT 1 FROM consent c
          WHERE c.tenant_id = {tenant} AND c.household_id = {id}
            AND c.recipient_class = {once(tonari_recipient_class())} AND c.dataset = 'roster'
-           AND c.consented_on <= current_date
-           AND (c.withdrawn_on IS NULL OR c.withdrawn_on > current_date))"""
+           AND c.consented_on <= {once(tonari_today())}
+           AND (c.withdrawn_on IS NULL OR c.withdrawn_on > {once(tonari_today())}))"""
 
 
 def _render(snippet: str, tenant: str, id: str, once: Callable[[str], str]) -> str:
@@ -83,6 +83,12 @@ def household_rule(tenant: str, id: str, district: str, location: str, *, per_st
 
 
 FUNCTIONS: list[str] = [
+    # Consent dates are the council's calendar days: the database session runs in UTC, and at
+    # 00:10 in Kasama current_date would still be yesterday.
+    """CREATE OR REPLACE FUNCTION tonari_today() RETURNS date
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT (now() AT TIME ZONE coalesce(
+           (SELECT time_zone FROM tenant WHERE id = tonari_current_tenant()), 'Asia/Tokyo'))::date $$""",
     """CREATE OR REPLACE FUNCTION tonari_role() RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT coalesce(current_setting('tonari.role', true), '') $$""",
@@ -118,8 +124,8 @@ FUNCTIONS: list[str] = [
          SELECT 1 FROM consent c
          WHERE c.tenant_id = p_tenant AND c.person_id = p_id
            AND c.recipient_class = tonari_recipient_class() AND c.dataset = p_dataset
-           AND c.consented_on <= current_date
-           AND (c.withdrawn_on IS NULL OR c.withdrawn_on > current_date)) $$""",
+           AND c.consented_on <= tonari_today()
+           AND (c.withdrawn_on IS NULL OR c.withdrawn_on > tonari_today())) $$""",
     # No sub-query in the body: PostgreSQL inlines it into the caller's WHERE clause.
     f"""CREATE OR REPLACE FUNCTION tonari_household_visible(
         h_tenant uuid, h_id uuid, h_district uuid, h_location geometry) RETURNS boolean
@@ -150,6 +156,7 @@ DROP_FUNCTIONS: list[str] = [
     "DROP FUNCTION IF EXISTS tonari_recipient_class()",
     "DROP FUNCTION IF EXISTS tonari_scope()",
     "DROP FUNCTION IF EXISTS tonari_role()",
+    "DROP FUNCTION IF EXISTS tonari_today()",
 ]
 
 # The rule in its per-statement form over `household` (the RLS policy since migration 0006).
