@@ -1,12 +1,11 @@
 import './styles.css';
 import { createApiClient } from './api/client';
+import { consoleRoutes } from './console/routes';
+import { fieldRoutes } from './field/routes';
 import { initLang, onLangChange } from './i18n';
 import { createOutbox, startOutbox } from './outbox/runtime';
-import { homePage } from './pages/home';
-import { loginPage } from './pages/login';
-import { operationPage } from './pages/operation';
-import { outboxPage } from './pages/outbox';
 import { createRouter } from './router';
+import { staffRoutes } from './staff/routes';
 import { mountHeader } from './ui/header';
 import { mountOutboxStatus } from './ui/outbox-status';
 
@@ -22,7 +21,7 @@ mountHeader(header);
 
 const router = createRouter(
   main,
-  { '/': homePage, '/login': loginPage, '/op/:id': operationPage, '/outbox': outboxPage },
+  { ...fieldRoutes, ...consoleRoutes, ...staffRoutes },
   '/',
   api,
   outbox,

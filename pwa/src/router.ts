@@ -1,3 +1,4 @@
+import { t } from './i18n';
 import type { ApiClient } from './api/client';
 import type { Outbox } from './outbox/outbox';
 
@@ -93,5 +94,47 @@ export function createRouter(
       window.addEventListener('popstate', () => show(location.pathname));
       show(location.pathname);
     },
+  };
+}
+
+/**
+ * A route whose page module is loaded on first use (its own chunk), so screens a watcher never
+ * opens (console, staff) and heavy libraries (MapLibre) stay out of the initial bundle.
+ * Shows a polite loading line meanwhile; if the chunk cannot load (offline, never cached) it
+ * says so instead of leaving a blank page.
+ */
+export function lazyPage(load: () => Promise<PageFactory>): PageFactory {
+  return (root, ctx, params) => {
+    let inner: Page | null = null;
+    let disposed = false;
+    const status = document.createElement('p');
+    status.setAttribute('role', 'status');
+    status.textContent = t('home.loading');
+    const promise = load().then(
+      (factory) => {
+        if (disposed) return;
+        root.replaceChildren();
+        inner = factory(root, ctx, params);
+        inner.render();
+        root.querySelector<HTMLElement>('h1')?.focus();
+      },
+      (err: unknown) => {
+        if (disposed) return;
+        console.warn('Could not load page', err);
+        status.textContent = navigator.onLine ? t('error.generic') : t('error.network');
+        status.dataset['error'] = 'load';
+      },
+    );
+    void promise;
+    return {
+      render() {
+        if (inner) inner.render();
+        else root.replaceChildren(status);
+      },
+      dispose() {
+        disposed = true;
+        inner?.dispose?.();
+      },
+    };
   };
 }

@@ -1,8 +1,15 @@
+import { consoleEn } from './console.en';
+import { fieldEn } from './field.en';
 import type { MessageKey } from './index';
+import { staffEn } from './staff.en';
 
 // Typed as Record<MessageKey, string>: adding a key to ja.ts without adding it here
 // is a compile error.
 export const en: Record<MessageKey, string> = {
+  ...fieldEn,
+  ...consoleEn,
+  ...staffEn,
+
   'app.name': 'Tonari 隣',
 
   'lang.switchTo': '日本語',

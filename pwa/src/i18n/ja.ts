@@ -1,7 +1,12 @@
 // Japanese is the source of truth: every key the UI uses is defined here first.
 // en.ts is typed against this object, so a missing English key fails `tsc`,
 // and i18n.test.ts fails at test time as well (Vitest does not type-check).
-export const ja = {
+import { consoleJa } from './console.ja';
+import { fieldJa } from './field.ja';
+import { staffJa } from './staff.ja';
+
+// Each area keeps its messages in its own file (<area>.ja.ts / <area>.en.ts) and is merged here.
+const coreJa = {
   'app.name': 'Tonari 隣',
 
   'lang.switchTo': 'English',
@@ -86,3 +91,5 @@ export const ja = {
   'error.network': 'サーバーに接続できませんでした。通信状況を確認して、もう一度お試しください。',
   'error.generic': '問題が発生しました。しばらくしてから、もう一度お試しください。',
 } as const satisfies Record<string, string>;
+
+export const ja = { ...coreJa, ...fieldJa, ...consoleJa, ...staffJa } as const;
