@@ -28,6 +28,7 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
+from server.maps.config import MapConfigController
 from server.operations.api import EscalationController, OperationController, SyncController, VisitExportController
 from server.push.plugin import PushPlugin
 from server.registry.api_declarations import DeclarationController
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SyncController,
             VisitExportController,
             EventController,
+            MapConfigController,
             spa,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin()],  # Web Push: /api/push + sending queue

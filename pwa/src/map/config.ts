@@ -1,0 +1,58 @@
+import type { ApiClient } from '../api/client';
+
+/** `GET /api/map/config` (server/maps/config.py): the council's base map and our MVT layers. */
+export interface MapConfig {
+  basemap: { url: string; attribution: string; max_zoom: number } | null;
+  layers: Record<'households' | 'districts' | 'shelters' | 'hazard-zones', { tiles: string; source_layer: string }>;
+  household_point_min_zoom: number;
+}
+
+const STORAGE_KEY = 'tonari.mapConfig';
+
+/**
+ * The server's answer, remembered for offline starts (it holds no personal data). Without
+ * either, no base map: an honest blank background rather than a broken one.
+ */
+export async function loadMapConfig(api: ApiClient, storage: Storage | undefined = safeStorage()): Promise<MapConfig> {
+  try {
+    const config = await api.get<MapConfig>('/api/map/config');
+    try {
+      storage?.setItem(STORAGE_KEY, JSON.stringify(config));
+    } catch {
+      // Full or private storage: the next offline start just has no base map.
+    }
+    return config;
+  } catch {
+    const stored = storage?.getItem(STORAGE_KEY);
+    if (stored) {
+      try {
+        return JSON.parse(stored) as MapConfig;
+      } catch {
+        // fall through
+      }
+    }
+    return {
+      basemap: null,
+      layers: {
+        households: { tiles: '/api/tiles/households/{z}/{x}/{y}.mvt', source_layer: 'households' },
+        districts: { tiles: '/api/tiles/districts/{z}/{x}/{y}.mvt', source_layer: 'districts' },
+        shelters: { tiles: '/api/tiles/shelters/{z}/{x}/{y}.mvt', source_layer: 'shelters' },
+        'hazard-zones': { tiles: '/api/tiles/hazard-zones/{z}/{x}/{y}.mvt', source_layer: 'hazard_zones' },
+      },
+      household_point_min_zoom: 13,
+    };
+  }
+}
+
+/** MapLibre wants absolute tile URLs. */
+export function absoluteTiles(template: string, query = ''): string {
+  return new URL(template, location.origin).href.replace(/%7B/g, '{').replace(/%7D/g, '}') + query;
+}
+
+function safeStorage(): Storage | undefined {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,1 @@
+"""Map configuration for the PWA (base map, our vector tile layers)."""
