@@ -26,4 +26,6 @@ def test_public_routes_are_the_expected_few(app) -> None:
             ):
                 public_routes.add(route.path)
     api_public = {p for p in public_routes if p.startswith("/api")}
-    assert api_public == {"/api/auth/login", "/api/auth/csrf"}
+    # /api/map/config: the base-map URL and tile templates, no personal data (server/maps/config.py);
+    # public so a phone that is signed out or offline-started can still draw its cached background.
+    assert api_public == {"/api/auth/login", "/api/auth/csrf", "/api/map/config"}
