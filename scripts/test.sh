@@ -128,7 +128,11 @@ part_e2e() {
   fi
   info "e2e: npm run test:e2e"
   rc=0
-  (cd pwa && E2E_BASE_URL=$base E2E_CREDENTIALS=$tmp/credentials.json npm run test:e2e --silent </dev/null) || rc=$?
+  # The resilience tests start (and kill) a server of their own on the same database: they need
+  # what this one was started with. Their second port is E2E_AUX_PORT (default: this port + 10).
+  (cd pwa && E2E_BASE_URL=$base E2E_CREDENTIALS=$tmp/credentials.json E2E_DATABASE_URL=$url E2E_PYTHON=$PY \
+    E2E_PWA_DIST=${TONARI_PWA_DIST:-$TONARI_ROOT/pwa/dist} E2E_VAR_DIR=$TONARI_VAR_DIR \
+    npm run test:e2e --silent </dev/null) || rc=$?
   if [ "$rc" != 0 ]; then
     echo "--- last lines of the e2e server log ($log) ---" >&2
     tail -n 40 "$log" >&2

@@ -30,10 +30,13 @@ from server.events.hub import EventHub
 from server.health.controller import HealthController
 from server.maps.config import MapConfigController
 from server.operations.api import EscalationController, OperationController, SyncController, VisitExportController
+from server.operations.api_field import FieldController
+from server.operations.api_console import ConsoleController
 from server.push.plugin import PushPlugin
 from server.registry.api_declarations import DeclarationController
 from server.registry.api_exports import RegistryExportController
 from server.registry.api_households import HouseholdController, PersonController
+from server.registry.api_staff import StaffController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
 from server.registry.api_tiles import TileController
 from server.registry.imports_api import ImportController
@@ -104,14 +107,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HazardZoneController,
             DeclarationController,
             RegistryExportController,
+            StaffController,
             TileController,
             ImportController,
             WatcherController,
             WatchController,
             OperationController,
             EscalationController,
+            FieldController,
             SyncController,
             VisitExportController,
+            ConsoleController,
             EventController,
             MapConfigController,
             spa,

@@ -169,3 +169,29 @@ async def test_exports_in_utf8_bom_and_cp932_are_audited(staff) -> None:  # type
     assert bad.status_code == 400
     vias = {a["details"].get("via") for a in (await staff.get("/api/audit", params={"action": "household.read"})).json()["items"]}
     assert {"export.csv", "export.geojson"} <= vias
+
+
+async def test_today_in_japan_is_not_a_future_date(staff) -> None:  # type: ignore[no-untyped-def]
+    """00:00-09:00 JST is still yesterday in UTC: a consent given (or a child born) today in
+    Kasama must be accepted whatever the server's clock; a date after today everywhere is not."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today_jst = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    h = (await staff.send_json("POST", "/api/households", _household())).json()
+    pid = h["people"][0]["id"]
+    r = await staff.send_json("PUT", f"/api/persons/{pid}/consents", [
+        {"recipient_class": "commissioner", "dataset": "roster", "consented_on": today_jst.isoformat(), "source": "同意書"}])
+    assert r.status_code == 200, r.text
+    newborn = _household()
+    newborn["people"][0]["birth_date"] = today_jst.isoformat()
+    r = await staff.send_json("POST", "/api/households", newborn)
+    assert r.status_code == 201, r.text
+    future = ((datetime.now(UTC) + timedelta(hours=14)).date() + timedelta(days=1)).isoformat()
+    r = await staff.send_json("PUT", f"/api/persons/{pid}/consents", [
+        {"recipient_class": "commissioner", "dataset": "roster", "consented_on": future, "source": "同意書"}])
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "[0].consented_on"
+    unborn = _household()
+    unborn["people"][0]["birth_date"] = future
+    r = await staff.send_json("POST", "/api/households", unborn)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"].endswith("birth_date"), r.text

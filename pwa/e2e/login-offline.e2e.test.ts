@@ -3,7 +3,7 @@
 //   E2E_BASE_URL=http://127.0.0.1:8765 E2E_CREDENTIALS=creds.json npm run test:e2e
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentialFor, launchBrowser, newPhoneContext, readEnv, shot, type E2EEnv } from './support';
+import { answerPin, credentialFor, launchBrowser, newPhoneContext, readEnv, shot, unlockWithPin, type E2EEnv } from './support';
 
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9fff]/;
 const TENANT = '笠間市社会福祉協議会';
@@ -131,8 +131,12 @@ describe('login and offline home', () => {
       await expectTapTargets(page);
       await shot(page, '10-login-ja');
 
-      // 2. Sign in as the watcher.
+      // 2. Sign in as the watcher; the first sign-in on a device sets a PIN (entered twice).
       await submitLogin(page, watcher.login, watcher.password);
+      await page.locator('[data-pin-mode="setup"]').waitFor();
+      await expectTapTargets(page);
+      await shot(page, '15-pin-setup');
+      expect(await answerPin(page)).toBe(true);
       await page.waitForURL((url) => url.pathname === '/');
       const name = page.locator('[data-field=display_name]');
       await name.waitFor();
@@ -152,12 +156,15 @@ describe('login and offline home', () => {
       // /api navigations are not answered by the app shell (navigation denylist).
       const api = await page.goto('/api/auth/me');
       expect(api?.headers()['content-type'] ?? '').toMatch(/json/);
+      // A new page load: the key is only in memory, so the PIN opens the data again.
       await page.goto('/');
+      await unlockWithPin(page);
       await name.waitFor();
 
-      // 4. Offline → reload: the shell comes from the SW, the user from localStorage.
+      // 4. Offline → reload: the shell comes from the SW, the PIN unlocks offline, the user from localStorage.
       await context.setOffline(true);
       await page.reload();
+      await unlockWithPin(page);
       const offline = page.locator('[data-offline]');
       await offline.waitFor();
       expect(await offline.textContent()).toContain('オフライン');
@@ -169,6 +176,7 @@ describe('login and offline home', () => {
 
       // 5. A deep link offline falls back to the app shell too…
       await page.goto('/households/some/deep/link');
+      await unlockWithPin(page);
       await page.waitForURL((url) => url.pathname === '/');
       await offline.waitFor();
       await shot(page, '14-deep-link-offline');

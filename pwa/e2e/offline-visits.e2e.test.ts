@@ -3,7 +3,7 @@
 // drains to 0. Staff then finds exactly those 50 visits on the server — no duplicates.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSession, credentialFor, type ApiSession, launchBrowser, newPhoneContext, readEnv, shot, waitForServiceWorker, type E2EEnv } from './support';
+import { apiSession, credentialFor, type ApiSession, launchBrowser, newPhoneContext, readEnv, shot, signInUi, unlockWithPin, waitForServiceWorker, type E2EEnv } from './support';
 
 const TOTAL = 50;
 const OUTCOMES = ['safe', 'injured', 'rescue', 'evacuated', 'unknown'] as const;
@@ -51,12 +51,9 @@ async function startDrill(): Promise<{ staff: ApiSession; op: { id: string; mode
   return { staff, op };
 }
 
+/** Password, then the PIN (set on the first sign-in, entered when the device already has one). */
 async function signIn(page: Page): Promise<void> {
-  const watcher = credentialFor(env, 'watcher');
-  await page.getByLabel('ログインID').fill(watcher.login);
-  await page.getByLabel('パスワード').fill(watcher.password);
-  await page.getByRole('button', { name: 'ログイン', exact: true }).click();
-  await page.waitForURL((url) => url.pathname === '/');
+  await signInUi(page, credentialFor(env, 'watcher'), { goto: false });
 }
 
 async function visitRows(staff: ApiSession, opId: string): Promise<string[][]> {
@@ -104,6 +101,12 @@ describe('offline visits', () => {
         for (let k = 0; k < taps; k++) {
           const outcome = OUTCOMES[(j + k) % OUTCOMES.length]!;
           await panel.locator(`[data-outcome="${outcome}"]`).click();
+          if (outcome === 'evacuated') {
+            // 避難済 asks where to: the nearest open shelter (or "unknown" if the list is empty).
+            const picker = panel.locator('[data-shelter-picker]');
+            await picker.waitFor();
+            await picker.locator('[data-shelter]').first().click();
+          }
           recorded++;
           await waitForCount(page, recorded);
           const key = `${hh}|${LABEL[outcome]}`;
@@ -129,8 +132,11 @@ describe('offline visits', () => {
       );
       expect(small).toEqual([]);
 
-      // Reload while offline: shell from the service worker, list from IndexedDB, queue intact.
+      // Reload while offline: shell from the service worker, the PIN unlocks the sealed list, queue intact.
       await page.reload();
+      await waitForCount(page, TOTAL);
+      await unlockWithPin(page);
+      await page.waitForURL((url) => url.pathname === `/op/${op.id}`);
       await page.locator('[data-offline]').waitFor();
       await page.locator('[data-drill]').waitFor();
       await waitForCount(page, TOTAL);
@@ -152,6 +158,17 @@ describe('offline visits', () => {
         got.set(key, (got.get(key) ?? 0) + 1);
       }
       expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...expected].sort()));
+
+      // The watcher's own history (GET /api/field/visits) has the same 50, and every 避難済
+      // carries the shelter picked on the phone (sealed and unsealed on the way, never lost).
+      const mine = await (await apiSession(env.baseUrl, credentialFor(env, 'watcher'))).get<Array<{ outcome: string; shelter_id: string | null }>>(
+        `/api/field/visits?operation_id=${op.id}&limit=500`,
+      );
+      expect(mine).toHaveLength(TOTAL);
+      const shelters = await staff.get<unknown[]>('/api/shelters');
+      const evacuated = mine.filter((v) => v.outcome === 'evacuated');
+      expect(evacuated.length).toBeGreaterThan(0);
+      if (shelters.length > 0) expect(evacuated.every((v) => typeof v.shelter_id === 'string')).toBe(true);
     } finally {
       await context.close();
     }
@@ -166,6 +183,7 @@ describe('offline visits', () => {
       await page.goto('/login');
       await signIn(page);
       await page.goto(`/op/${op.id}`);
+      await unlockWithPin(page); // a new page load: the key is not in memory
       const first = page.locator('[data-household]').first();
       await first.waitFor();
       const hh = (await first.getAttribute('data-household'))!;

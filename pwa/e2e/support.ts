@@ -135,3 +135,67 @@ export async function waitForServiceWorker(page: Page): Promise<void> {
     if (!(await controlled())) throw new Error('e2e: the service worker does not control the page');
   }
 }
+
+// ---- staff screens (issue #6) ------------------------------------------------------------
+
+/** A desktop-sized context (staff work at a desk or on a tablet), English browser locale. */
+export async function newDesktopContext(browser: Browser, baseUrl: string): Promise<BrowserContext> {
+  return browser.newContext({ baseURL: baseUrl, locale: 'en-US', viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+}
+
+/** The PIN every e2e sign-in sets (and unlocks with). */
+export const E2E_PIN = '246813';
+
+/**
+ * Signs in through the login page as `cred`, then lands on `/`. After the password the app asks
+ * for a PIN (set it twice on the first sign-in, enter it when the device already has one): this
+ * answers with `pin` (default E2E_PIN). Pass `{ goto: false }` when the page is already on /login.
+ */
+export async function signInUi(page: Page, cred: Credential, opts: { pin?: string; goto?: boolean } = {}): Promise<void> {
+  if (opts.goto !== false) await page.goto('/login');
+  await page.getByLabel('ログインID').fill(cred.login);
+  await page.getByLabel('パスワード').fill(cred.password);
+  await page.getByRole('button', { name: 'ログイン', exact: true }).click();
+  await page.waitForURL((url) => url.pathname !== '/login');
+  // Either the PIN screen (set up / unlock) or, with the key still in memory, the home page.
+  await page.locator('[data-pin-mode="setup"], [data-pin-mode="unlock"], [data-field="display_name"]').first().waitFor({ timeout: 30_000 });
+  await answerPin(page, opts.pin ?? E2E_PIN);
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
+/** Answers the PIN screen if it is showing (set-up: twice; unlock: once). Returns whether it was. */
+export async function answerPin(page: Page, pin: string = E2E_PIN): Promise<boolean> {
+  const screen = page.locator('[data-pin-mode]');
+  if ((await screen.count()) === 0) return false;
+  const mode = await screen.getAttribute('data-pin-mode');
+  if (mode === 'setup') {
+    await page.getByLabel('PIN（4〜6桁の数字）').fill(pin);
+    await page.getByLabel('PIN（確認のためもう一度）').fill(pin);
+    await page.getByRole('button', { name: 'PINを設定する' }).click();
+  } else if (mode === 'unlock') {
+    await page.getByLabel('PIN（暗証番号）').fill(pin);
+    await page.getByRole('button', { name: '開く', exact: true }).click();
+  } else {
+    return false;
+  }
+  await screen.waitFor({ state: 'detached', timeout: 30_000 });
+  return true;
+}
+
+/** After a reload (the key lives only in memory): waits for the PIN screen and unlocks. */
+export async function unlockWithPin(page: Page, pin: string = E2E_PIN): Promise<void> {
+  await page.locator('[data-pin-mode="unlock"]').waitFor({ timeout: 30_000 });
+  await answerPin(page, pin);
+}
+
+const AXE = fileURLToPath(new URL('../node_modules/axe-core/axe.min.js', import.meta.url));
+
+/** axe-core's WCAG 2.x A/AA violations on the current page (empty means clean). */
+export async function axeViolations(page: Page): Promise<Array<{ id: string; help: string; nodes: string[] }>> {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: Array<{ id: string; help: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+    return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
+  });
+}

@@ -4,6 +4,9 @@
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { CacheableResponsePlugin } from 'workbox-cacheable-response';
+import { ExpirationPlugin } from 'workbox-expiration';
+import { CacheFirst, NetworkFirst } from 'workbox-strategies';
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<{ url: string; revision: string | null } | string>;
@@ -24,12 +27,106 @@ registerRoute(
   }),
 );
 
-// Deliberately NO runtime caching of /api: personal data must not sit unencrypted
-// in Cache Storage (PRODUCT.md §3), and a cached /api/auth/me would claim a
+// Deliberately NO runtime caching of /api (except the map tiles below): personal data must
+// not sit unencrypted in Cache Storage (PRODUCT.md §3), and a cached /api/auth/me would claim a
 // session that may have ended. Offline data goes through the encrypted store later.
 
-// Take over immediately: the shell has no lazily loaded chunks yet, so an old page
-// under a new worker cannot request an asset that no longer exists.
+// ---------------------------------------------------------------------------
+// MAP TILES (issue #5): tiles already viewed or pre-fetched by "download my area" show offline.
+// Names and messages are shared with src/map/offline.ts — keep them identical.
+// ---------------------------------------------------------------------------
+const TILE_CACHE_PREFIX = 'tonari-tiles-';
+const BASEMAP_CACHE = 'tonari-basemap';
+const META_CACHE = 'tonari-meta';
+const TILE_USER_KEY = '/__tonari/tile-user';
+const MSG_TILE_USER = 'tonari-tiles-user';
+const MSG_TILE_CLEAR = 'tonari-tiles-clear';
+const DAY = 24 * 60 * 60;
+
+// Our vector tiles follow the disclosure rule (household points, no names, but still personal):
+// they are cached per signed-in user (a hashed key the page sends, `setTileCacheUser`), other
+// users' caches are dropped when the user changes, and sign-out deletes them all
+// (`clearPrivateTileCaches`). With no known user nothing is cached. Network first (statuses
+// change during an operation), the cache only when the network fails or is too slow.
+let tileUser: string | null | undefined; // undefined: not read from META_CACHE yet
+const tileStrategies = new Map<string, NetworkFirst>();
+
+async function currentTileUser(): Promise<string | null> {
+  if (tileUser === undefined) {
+    const stored = await (await caches.open(META_CACHE)).match(TILE_USER_KEY);
+    tileUser = stored ? (await stored.text()) || null : null;
+  }
+  return tileUser;
+}
+
+async function setTileUser(key: string | null): Promise<void> {
+  tileUser = key;
+  const meta = await caches.open(META_CACHE);
+  if (key) await meta.put(TILE_USER_KEY, new Response(key));
+  else await meta.delete(TILE_USER_KEY);
+  for (const name of await caches.keys()) {
+    if (name.startsWith(TILE_CACHE_PREFIX) && name !== `${TILE_CACHE_PREFIX}${key ?? ''}`) await caches.delete(name);
+  }
+}
+
+function tileStrategy(user: string): NetworkFirst {
+  let s = tileStrategies.get(user);
+  if (!s) {
+    s = new NetworkFirst({
+      cacheName: `${TILE_CACHE_PREFIX}${user}`,
+      networkTimeoutSeconds: 6,
+      // Each cache belongs to one user already; `Vary: Cookie` must not hide its entries.
+      matchOptions: { ignoreVary: true },
+      plugins: [
+        // 204 = an empty tile: worth remembering too (offline it is "nothing here", not an error).
+        new CacheableResponsePlugin({ statuses: [200, 204] }),
+        new ExpirationPlugin({ maxEntries: 20_000, maxAgeSeconds: 60 * DAY, purgeOnQuotaError: true }),
+      ],
+    });
+    tileStrategies.set(user, s);
+  }
+  return s;
+}
+
+registerRoute(
+  ({ url, request }) => url.origin === self.location.origin && url.pathname.startsWith('/api/tiles/') && request.method === 'GET',
+  async (options) => {
+    const user = await currentTileUser();
+    return user ? tileStrategy(user).handle(options) : fetch(options.request);
+  },
+);
+
+// The base map (GSI 地理院タイル by default, or the council's own server): public raster tiles
+// with a `/{z}/{x}/{y}.png|jpg|webp` path on any origin. Cache first: they rarely change, and a
+// phone in the field should not re-download them. Only CORS-readable 200s (opaque responses
+// would each count megabytes against the quota).
+const basemapStrategy = new CacheFirst({
+  cacheName: BASEMAP_CACHE,
+  plugins: [
+    new CacheableResponsePlugin({ statuses: [200] }),
+    new ExpirationPlugin({ maxEntries: 30_000, maxAgeSeconds: 90 * DAY, purgeOnQuotaError: true }),
+  ],
+});
+registerRoute(
+  ({ url, request }) =>
+    request.method === 'GET' && !url.pathname.startsWith('/api/') && /\/\d+\/\d+\/\d+\.(?:png|jpe?g|webp)$/i.test(url.pathname),
+  basemapStrategy,
+);
+
+self.addEventListener('message', (event) => {
+  const data = event.data as { type?: string; key?: unknown } | null;
+  if (!data || typeof data !== 'object') return;
+  let work: Promise<void> | null = null;
+  if (data.type === MSG_TILE_USER && typeof data.key === 'string' && /^[0-9a-f]{8,64}$/.test(data.key)) work = setTileUser(data.key);
+  else if (data.type === MSG_TILE_CLEAR) work = setTileUser(null);
+  if (!work) return;
+  const reply = () => event.ports[0]?.postMessage({ ok: true });
+  event.waitUntil(work.then(reply, reply));
+});
+
+// Take over immediately. Lazily loaded chunks exist now (MapLibre, staff screens): a page left
+// open across an update may fail to load one; it then shows its "could not load" note (op-map:
+// "map.failed") and a reload fixes it — better than field phones running an old worker for days.
 void self.skipWaiting();
 clientsClaim();
 

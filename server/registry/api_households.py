@@ -269,7 +269,7 @@ class PersonController(Controller):
         for i, c in enumerate(data):
             errors.append(v.check_codes(f"[{i}].recipient_class", [c.recipient_class], RECIPIENT_CLASSES))
             errors.append(v.check_codes(f"[{i}].dataset", [c.dataset], CONSENT_DATASETS))
-            if c.consented_on > date.today():
+            if c.consented_on > v.latest_today():
                 errors.append(FieldError(f"[{i}].consented_on", "invalid", "同意日が未来の日付です。", "The consent date is in the future."))
             if c.withdrawn_on and c.withdrawn_on < c.consented_on:
                 errors.append(FieldError(f"[{i}].withdrawn_on", "invalid", "撤回日が同意日より前です。", "Withdrawal precedes consent."))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
@@ -57,8 +57,15 @@ def check_phone(field: str, value: str | None) -> FieldError | None:
     return None
 
 
+def latest_today() -> date:
+    """The latest calendar date anywhere (UTC+14). "Not in the future" checks use it so that a
+    date that is today for the council (Asia/Tokyo) is never refused because the server's clock
+    or the database session runs in UTC (00:00-09:00 JST is still "yesterday" in UTC)."""
+    return (datetime.now(UTC) + timedelta(hours=14)).date()
+
+
 def check_birth_date(field: str, value: date | None) -> FieldError | None:
-    if value is not None and value > date.today():
+    if value is not None and value > latest_today():
         return FieldError(field, "invalid", "生年月日が未来の日付です。", "The birth date is in the future.")
     if value is not None and value.year < 1890:
         return FieldError(field, "invalid", "生年月日が古すぎます。", "The birth date is implausibly early.")

@@ -1,6 +1,7 @@
 import type { ApiClient } from '../api/client';
 import { ApiError, NetworkError } from '../api/errors';
 import type { User } from '../api/types';
+import { clearPasswordSignInRequired } from '../vault/vault';
 import { clearLastKnownUser, loadLastKnownUser, saveLastKnownUser, type LastKnownUser } from './last-known';
 
 export type SessionState =
@@ -42,6 +43,8 @@ export async function loadSession({ api, isOnline = () => navigator.onLine, stor
 export async function signIn(deps: SessionDeps, login: string, password: string): Promise<User> {
   const user = await deps.api.login(login, password);
   saveLastKnownUser(user, deps.storage);
+  // The password was given: a wipe for wrong PINs no longer blocks setting a new PIN.
+  clearPasswordSignInRequired();
   return user;
 }
 

@@ -1,5 +1,6 @@
 import type { MessageKey } from '../i18n';
 import type { TonariDB } from '../outbox/db';
+import { getSealed, putSealed } from '../vault/store';
 
 export type OperationKind = 'watch_round' | 'safety_check';
 
@@ -26,6 +27,10 @@ export interface Household {
   status: string;
   order: number;
   people: Person[];
+  /** WGS84; the server sends them (used to put the nearest shelters first). */
+  lon?: number;
+  lat?: number;
+  updated_at?: string;
 }
 
 export interface MyHouseholds {
@@ -75,9 +80,8 @@ export function isDrill(op: Pick<Operation, 'mode'>): boolean {
   return op.mode === 'drill';
 }
 
-// --- offline cache (IndexedDB `cache` table) ----------------------------------------
-// OPEN: these answers hold personal data (names, addresses) and are NOT yet encrypted at
-// rest; the PIN-unlocked WebCrypto key (PRODUCT.md §3) and wipe-on-logout come next.
+// --- offline cache (IndexedDB `cache` table, every value sealed by src/vault/) ----------
+// Nothing is written or read while the vault is locked: the pages ask for the PIN first.
 
 const opsKey = 'ops:active';
 const hhKey = (opId: string) => `my-households:${opId}`;
@@ -89,35 +93,39 @@ export interface LocalStatus {
 }
 
 export async function saveActiveOps(db: TonariDB, ops: Operation[]): Promise<void> {
-  await db.cache.put({ key: opsKey, value: ops, saved_at: Date.now() });
+  await putSealed(db, opsKey, ops);
 }
 
 export async function loadActiveOps(db: TonariDB): Promise<Operation[] | null> {
-  const row = await db.cache.get(opsKey);
+  const row = await getSealed<unknown>(db, opsKey);
   return Array.isArray(row?.value) ? (row.value as Operation[]) : null;
 }
 
-export async function saveMyHouseholds(db: TonariDB, opId: string, data: MyHouseholds): Promise<void> {
-  await db.cache.put({ key: hhKey(opId), value: data, saved_at: Date.now() });
+export async function saveMyHouseholds(db: TonariDB, opId: string, data: MyHouseholds, savedAt: number = Date.now()): Promise<void> {
+  await putSealed(db, hhKey(opId), data, savedAt);
 }
 
 export async function loadMyHouseholds(db: TonariDB, opId: string): Promise<{ data: MyHouseholds; saved_at: number } | null> {
-  const row = await db.cache.get(hhKey(opId));
-  const v = row?.value as MyHouseholds | undefined;
+  const row = await getSealed<MyHouseholds>(db, hhKey(opId));
+  const v = row?.value;
   if (!row || !v || !v.operation || !Array.isArray(v.households)) return null;
   return { data: v, saved_at: row.saved_at };
 }
 
+/** Operation ids with a cached my-households list (for the pull refresh). */
+export async function cachedOperationIds(db: TonariDB): Promise<string[]> {
+  const keys = (await db.cache.toCollection().primaryKeys()) as string[];
+  return keys.filter((k) => k.startsWith('my-households:')).map((k) => k.slice('my-households:'.length));
+}
+
 /** What this device recorded last per household (shown until the server's status catches up). */
 export async function loadLocalStatus(db: TonariDB, opId: string): Promise<Record<string, LocalStatus>> {
-  const row = await db.cache.get(localKey(opId));
-  return (row?.value as Record<string, LocalStatus> | undefined) ?? {};
+  return (await getSealed<Record<string, LocalStatus>>(db, localKey(opId)))?.value ?? {};
 }
 
 export async function saveLocalStatus(db: TonariDB, opId: string, householdId: string, status: LocalStatus): Promise<void> {
-  await db.transaction('rw', db.cache, async () => {
-    const current = await loadLocalStatus(db, opId);
-    current[householdId] = status;
-    await db.cache.put({ key: localKey(opId), value: current, saved_at: Date.now() });
-  });
+  // No Dexie transaction around it: WebCrypto calls would end it. One page writes at a time.
+  const current = await loadLocalStatus(db, opId);
+  current[householdId] = status;
+  await putSealed(db, localKey(opId), current);
 }

@@ -1,7 +1,10 @@
+import { escalationsPage } from '../pages/escalations';
+import { historyPage } from '../pages/history';
 import { homePage } from '../pages/home';
 import { loginPage } from '../pages/login';
 import { operationPage } from '../pages/operation';
 import { outboxPage } from '../pages/outbox';
+import { pinPage } from '../pages/pin';
 import type { PageFactory } from '../router';
 
 /** The phone side: watchers and commissioners in the field. Loaded eagerly (offline first). */
@@ -10,4 +13,7 @@ export const fieldRoutes: Record<string, PageFactory> = {
   '/login': loginPage,
   '/op/:id': operationPage,
   '/outbox': outboxPage,
+  '/pin': pinPage,
+  '/op/:id/h/:hid': historyPage,
+  '/escalations': escalationsPage,
 };

@@ -1,6 +1,7 @@
 import { consoleEn } from './console.en';
 import { fieldEn } from './field.en';
 import type { MessageKey } from './index';
+import { mapEn } from './map.en';
 import { staffEn } from './staff.en';
 
 // Typed as Record<MessageKey, string>: adding a key to ja.ts without adding it here
@@ -9,6 +10,7 @@ export const en: Record<MessageKey, string> = {
   ...fieldEn,
   ...consoleEn,
   ...staffEn,
+  ...mapEn,
 
   'app.name': 'Tonari 隣',
 

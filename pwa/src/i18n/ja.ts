@@ -3,6 +3,7 @@
 // and i18n.test.ts fails at test time as well (Vitest does not type-check).
 import { consoleJa } from './console.ja';
 import { fieldJa } from './field.ja';
+import { mapJa } from './map.ja';
 import { staffJa } from './staff.ja';
 
 // Each area keeps its messages in its own file (<area>.ja.ts / <area>.en.ts) and is merged here.
@@ -92,4 +93,4 @@ const coreJa = {
   'error.generic': '問題が発生しました。しばらくしてから、もう一度お試しください。',
 } as const satisfies Record<string, string>;
 
-export const ja = { ...coreJa, ...fieldJa, ...consoleJa, ...staffJa } as const;
+export const ja = { ...coreJa, ...fieldJa, ...consoleJa, ...staffJa, ...mapJa } as const;

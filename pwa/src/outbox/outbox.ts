@@ -5,7 +5,7 @@
 // the whole queue until sign-in; an HTML 200 (captive portal) is a network failure;
 // rows left in "sending" by a crash go back to pending on start.
 import { ApiError, NetworkError } from '../api/errors';
-import type { OutboxRow, OutboxState, TonariDB, VisitMutation } from './db';
+import type { OutboxRow, OutboxState, Sealed, SealedVisitPart, TonariDB, VisitMutation } from './db';
 import { isoWithOffset, uuidv7 } from './uuid';
 
 export const MAX_BATCH = 1000;
@@ -24,10 +24,35 @@ export interface OutboxStatus {
   lastError: string | null;
 }
 
+export type OpenedRow = Omit<OutboxRow, 'sealed'> & { still_sealed?: boolean };
+
 export type PushFn = (body: { mutations: VisitMutation[] }) => Promise<unknown>;
+
+/**
+ * Encryption of the personal part of a visit (note, position), provided by src/vault/.
+ * Rows with a sealed part are sent only while it can be opened (the app is unlocked);
+ * rows without one are sent any time, locked or not.
+ */
+export interface VisitSealer {
+  readonly unlocked: boolean;
+  sealVisitPart(part: SealedVisitPart, clientId: string): Promise<Sealed>;
+  openVisitPart(row: Pick<OutboxRow, 'client_id' | 'sealed'>): Promise<SealedVisitPart>;
+}
+
+export interface NewVisit {
+  operation_id: string;
+  household_id: string;
+  outcome: string;
+  note?: string;
+  shelter_id?: string;
+  lon?: number;
+  lat?: number;
+}
 
 export interface OutboxDeps {
   db: TonariDB;
+  /** Absent (tests of the queue alone): the note is kept in the payload as is. */
+  sealer?: VisitSealer;
   /** `api.post('/api/sync/push', body)`: throws ApiError / NetworkError like the client. */
   push: PushFn;
   now?: () => number;
@@ -75,6 +100,7 @@ export class Outbox {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly isOnline: () => boolean;
+  private readonly sealer: VisitSealer | undefined;
   private listeners = new Set<(s: OutboxStatus) => void>();
   private running: Promise<void> | null = null;
   private again = false;
@@ -88,6 +114,7 @@ export class Outbox {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
+    this.sealer = deps.sealer;
   }
 
   /** App start: a crash mid-request left rows in "sending"; they were never confirmed. */
@@ -98,7 +125,7 @@ export class Outbox {
   }
 
   /** Queues a visit; returns the stored row. Works offline. */
-  async enqueueVisit(v: { operation_id: string; household_id: string; outcome: string; note?: string }, at: Date = new Date(this.now())): Promise<OutboxRow> {
+  async enqueueVisit(v: NewVisit, at: Date = new Date(this.now())): Promise<OutboxRow> {
     const client_id = uuidv7(at.getTime());
     const payload: VisitMutation = {
       type: 'visit',
@@ -108,8 +135,20 @@ export class Outbox {
       outcome: v.outcome,
       device_time: isoWithOffset(at),
     };
-    if (v.note && v.note.trim()) payload.note = v.note.trim();
+    if (v.shelter_id) payload.shelter_id = v.shelter_id;
+    const part: SealedVisitPart = {};
+    if (v.note && v.note.trim()) part.note = v.note.trim();
+    if (typeof v.lon === 'number' && typeof v.lat === 'number') {
+      part.lon = v.lon;
+      part.lat = v.lat;
+    }
     const row: OutboxRow = { client_id, payload, state: 'pending', attempts: 0, next_attempt_at: 0, last_error: null, created_at: at.getTime() };
+    if (Object.keys(part).length > 0) {
+      // With a vault the note and position are stored only as ciphertext (throws while locked:
+      // the recording screens are reachable only unlocked).
+      if (this.sealer) row.sealed = await this.sealer.sealVisitPart(part, client_id);
+      else Object.assign(payload, part);
+    }
     await this.db.outbox.add(row);
     await this.notify();
     return row;
@@ -149,11 +188,23 @@ export class Outbox {
     return this.running;
   }
 
+  /** Rows with a sealed part can be sent only while the sealer can open them. */
+  private openable(r: OutboxRow): boolean {
+    return !r.sealed || !!this.sealer?.unlocked;
+  }
+
+  /** The payload as sent: the sealed note/position opened and merged back in. */
+  async openPayload(r: OutboxRow): Promise<VisitMutation> {
+    if (!r.sealed) return r.payload;
+    if (!this.sealer) throw new Error('sealed row without a sealer');
+    return { ...r.payload, ...(await this.sealer.openVisitPart(r)) };
+  }
+
   private async due(limit: number): Promise<OutboxRow[]> {
     const t = this.now();
     return this.db.outbox
       .orderBy('created_at')
-      .filter((r) => (r.state === 'pending' || r.state === 'failed') && r.next_attempt_at <= t)
+      .filter((r) => (r.state === 'pending' || r.state === 'failed') && r.next_attempt_at <= t && this.openable(r))
       .limit(limit)
       .toArray();
   }
@@ -162,17 +213,33 @@ export class Outbox {
     while (!this.paused && this.isOnline()) {
       // Read and mark "sending" in ONE transaction: another tab flushing at the same moment
       // cannot claim the same rows. A crash from here on leaves "sending", which recover() resets.
-      const rows = await this.db.transaction('rw', this.db.outbox, async () => {
+      const claimed = await this.db.transaction('rw', this.db.outbox, async () => {
         const due = await this.due(this.batchSize);
         for (const r of due) await this.db.outbox.update(r.client_id, { state: 'sending', attempts: r.attempts + 1 });
         return due;
       });
-      if (rows.length === 0) return;
-      const ids = rows.map((r) => r.client_id);
+      if (claimed.length === 0) return;
       await this.notify();
+      // Open sealed parts outside any IndexedDB transaction (WebCrypto would end it).
+      const rows: OutboxRow[] = [];
+      const payloads: VisitMutation[] = [];
+      for (const r of claimed) {
+        try {
+          payloads.push(await this.openPayload(r));
+          rows.push(r);
+        } catch (err) {
+          // Locked meanwhile: wait for the unlock. Unreadable with this key: keep it, visible.
+          const locked = !this.sealer?.unlocked;
+          await this.db.outbox.update(r.client_id, locked
+            ? { state: 'pending', next_attempt_at: 0 }
+            : { state: 'dead', last_error: `note_unreadable: ${err instanceof Error ? err.name : String(err)}` });
+        }
+      }
+      if (rows.length === 0) continue;
+      const ids = rows.map((r) => r.client_id);
       let body: unknown;
       try {
-        body = await this.push({ mutations: rows.map((r) => r.payload) });
+        body = await this.push({ mutations: payloads });
       } catch (err) {
         const stop = await this.onBatchError(rows, err);
         if (stop) return;
@@ -263,6 +330,27 @@ export class Outbox {
     return this.db.outbox.where('state').anyOf(states).sortBy('created_at');
   }
 
+  /**
+   * Rows for export and the history screen: the sealed note/position opened where possible
+   * (and the ciphertext dropped); `still_sealed` marks rows that could not be opened (locked).
+   */
+  async listOpened(states: OutboxState[]): Promise<OpenedRow[]> {
+    const out: OpenedRow[] = [];
+    for (const r of await this.list(states)) {
+      const { sealed, ...rest } = r;
+      if (!sealed) {
+        out.push(rest);
+        continue;
+      }
+      try {
+        out.push({ ...rest, payload: await this.openPayload(r) });
+      } catch {
+        out.push({ ...rest, still_sealed: true });
+      }
+    }
+    return out;
+  }
+
   async status(): Promise<OutboxStatus> {
     const rows = await this.db.outbox.toArray();
     const count = (s: OutboxState[]) => rows.filter((r) => s.includes(r.state)).length;
@@ -291,7 +379,7 @@ export class Outbox {
 
 // --- export --------------------------------------------------------------------------
 
-const CSV_COLUMNS = ['client_id', 'state', 'attempts', 'last_error', 'created_at', 'operation_id', 'household_id', 'outcome', 'device_time', 'note'] as const;
+const CSV_COLUMNS = ['client_id', 'state', 'attempts', 'last_error', 'created_at', 'operation_id', 'household_id', 'outcome', 'device_time', 'note', 'shelter_id', 'lon', 'lat', 'still_sealed'] as const;
 
 function csvCell(value: unknown): string {
   const s = value === null || value === undefined ? '' : String(value);
@@ -300,7 +388,7 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function rowsToCsv(rows: OutboxRow[]): string {
+export function rowsToCsv(rows: Array<OutboxRow | OpenedRow>): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const r of rows) {
     const flat: Record<(typeof CSV_COLUMNS)[number], unknown> = {
@@ -314,6 +402,10 @@ export function rowsToCsv(rows: OutboxRow[]): string {
       outcome: r.payload.outcome,
       device_time: r.payload.device_time,
       note: r.payload.note,
+      shelter_id: r.payload.shelter_id,
+      lon: r.payload.lon,
+      lat: r.payload.lat,
+      still_sealed: 'still_sealed' in r && r.still_sealed ? 'true' : '',
     };
     lines.push(CSV_COLUMNS.map((c) => csvCell(flat[c])).join(','));
   }
@@ -321,6 +413,11 @@ export function rowsToCsv(rows: OutboxRow[]): string {
   return '\uFEFF' + lines.join('\r\n') + '\r\n';
 }
 
-export function rowsToJson(rows: OutboxRow[]): string {
-  return JSON.stringify({ exported_at: new Date().toISOString(), items: rows }, null, 2);
+export function rowsToJson(rows: Array<OutboxRow | OpenedRow>): string {
+  // Never the ciphertext: it is useless outside this device and only bloats the file.
+  const items = rows.map((r) => {
+    const { sealed: _sealed, ...rest } = r as OutboxRow;
+    return rest;
+  });
+  return JSON.stringify({ exported_at: new Date().toISOString(), items }, null, 2);
 }

@@ -2,6 +2,7 @@
 // Sync via the service worker), persistent storage, and file export.
 import type { ApiClient } from '../api/client';
 import { TonariDB } from './db';
+import { vaultFor } from '../vault/vault';
 import { Outbox, rowsToCsv, rowsToJson } from './outbox';
 
 export const SYNC_TAG = 'tonari-outbox';
@@ -9,7 +10,23 @@ export const FLUSH_MESSAGE = 'tonari-outbox-flush';
 const TIMER_MS = 15_000;
 
 export function createOutbox(api: Pick<ApiClient, 'post'>, db: TonariDB = new TonariDB()): Outbox {
-  return new Outbox({ db, push: (body) => api.post('/api/sync/push', body) });
+  const vault = vaultFor(db);
+  let outbox: Outbox | null = null;
+  // Unlocking makes the rows with a sealed note sendable: send them now.
+  vault.onChange(() => {
+    if (vault.unlocked) void outbox?.flush().catch(() => undefined);
+  });
+  outbox = new Outbox({
+    db,
+    sealer: vault,
+    push: async (body) => {
+      const res = await api.post('/api/sync/push', body);
+      // A 2xx from our server: contact, so the no-contact wipe clock restarts.
+      await vault.touchContact().catch(() => undefined);
+      return res;
+    },
+  });
+  return outbox;
 }
 
 /** Starts the triggers; returns a stop function (tests, hot reload). */
@@ -19,8 +36,11 @@ export function startOutbox(outbox: Outbox): () => void {
   const onMessage = (ev: MessageEvent) => {
     if (ev.data === FLUSH_MESSAGE) flush();
   };
-  void outbox
-    .recover()
+  // N days without contact: cached personal data goes before anything is shown.
+  void vaultFor(outbox.db)
+    .wipeIfNoContact()
+    .catch(() => false)
+    .then(() => outbox.recover())
     .then(flush)
     .catch((err: unknown) => console.warn('outbox unavailable (IndexedDB?)', err));
   window.addEventListener('online', onOnline);
@@ -76,7 +96,8 @@ export async function storageEstimate(): Promise<{ usage: number; quota: number;
 }
 
 export async function downloadUnsent(outbox: Outbox, format: 'json' | 'csv'): Promise<number> {
-  const rows = await outbox.list(['pending', 'sending', 'failed', 'dead', 'conflict']);
+  // Notes are opened while unlocked (the outbox page is reachable only then); otherwise marked still_sealed.
+  const rows = await outbox.listOpened(['pending', 'sending', 'failed', 'dead', 'conflict']);
   const text = format === 'json' ? rowsToJson(rows) : rowsToCsv(rows);
   const blob = new Blob([text], { type: format === 'json' ? 'application/json' : 'text/csv;charset=utf-8' });
   const url = URL.createObjectURL(blob);

@@ -1,7 +1,11 @@
 import type { User } from '../api/types';
 import type { LastKnownUser } from '../auth/last-known';
 import { loadSession, signOut } from '../auth/session';
+import { clearPrivateTileCaches } from '../map/offline';
 import { isDrill, KIND_LABELS, loadActiveOps, saveActiveOps, type Operation } from '../field/model';
+import { pullChanges } from '../field/sync';
+import { downloadUnsent } from '../outbox/runtime';
+import { passwordSignInRequired, rememberAfterUnlock, takePinReset, vaultFor } from '../vault/vault';
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { h } from '../ui/dom';
@@ -19,6 +23,9 @@ export const homePage: PageFactory = (root, ctx) => {
   let disposed = false;
   let ops: Operation[] | null = null;
   let opsFromCache = false;
+  /** Set while the sign-out warning about unsent records is on screen. */
+  let unsentWarning: number | null = null;
+  const vault = ctx.outbox ? vaultFor(ctx.outbox.db) : null;
 
   /** Running operations: from the server when signed in, else the last list this device saw. */
   async function loadOps(online: boolean): Promise<void> {
@@ -49,8 +56,36 @@ export const homePage: PageFactory = (root, ctx) => {
         ctx.navigate('/login', { replace: true });
         return;
       }
+      if (vault && passwordSignInRequired()) {
+        // Wiped for wrong PINs while the session cookie lived on: end it, ask for the password.
+        await signOut({ api: ctx.api }).catch(() => undefined);
+        if (!disposed) ctx.navigate('/login', { replace: true });
+        return;
+      }
+      if (vault) {
+        if (session.kind === 'signed-in') {
+          // "Forgot PIN": the password sign-in just succeeded, so now the old data goes.
+          if (takePinReset()) {
+            await vault.wipeAll();
+            void ctx.outbox?.flush().catch(() => undefined); // recount the (now empty) queue
+          }
+          await vault.touchContact();
+        }
+        const vs = await vault.state();
+        if (disposed) return;
+        // Signed in without a PIN yet: set one. A PIN exists but the key is not in memory: ask for it.
+        if (vs === 'locked' || (vs === 'none' && session.kind === 'signed-in')) {
+          rememberAfterUnlock('/');
+          ctx.navigate('/pin', { replace: true });
+          return;
+        }
+      }
       state = session.kind === 'signed-in' ? { kind: 'online', user: session.user } : { kind: 'offline', user: session.user! };
       if (session.kind === 'signed-in') void ctx.outbox?.resume().catch(() => undefined);
+      if (session.kind === 'signed-in' && ctx.outbox && vault?.unlocked) {
+        // Start-up refresh of the cached lists (statuses, new assignments) via the sync cursor.
+        void pullChanges(ctx.api, ctx.outbox.db).catch(() => undefined);
+      }
       void loadOps(session.kind === 'signed-in');
     } catch (err) {
       if (disposed) return;
@@ -59,17 +94,72 @@ export const homePage: PageFactory = (root, ctx) => {
     render();
   }
 
-  async function onSignOut(): Promise<void> {
+  /** Everything in the outbox that the server has not stored (waiting, conflicts, rejected). */
+  async function unsentCount(): Promise<number> {
+    return ctx.outbox ? ctx.outbox.db.outbox.count() : 0;
+  }
+
+  async function onSignOut(confirmed = false): Promise<void> {
     try {
+      if (ctx.outbox && !confirmed) {
+        // An unlocked app sends first; what is still unsent is shown before anything goes.
+        if (navigator.onLine) await ctx.outbox.retryNow().catch(() => undefined);
+        const n = await unsentCount();
+        if (n > 0) {
+          unsentWarning = n;
+          render();
+          root.querySelector<HTMLElement>('[data-signout-warning]')?.focus();
+          return;
+        }
+      }
       await signOut({ api: ctx.api });
-      // Cached households hold personal data: they go with the session. The outbox stays
-      // (unsent records must never be lost; they carry ids and outcomes, no names).
-      await ctx.outbox?.db.cache.clear().catch(() => undefined);
+      // Cached personal data and the key go with the session. Unsent records stay, sealed,
+      // with the wrapped key: the next sign-in with the same PIN sends them (docs/decisions/0008).
+      if (vault) await vault.signOutWipe().catch(() => undefined);
+      else {
+        await ctx.outbox?.db.cache.clear().catch(() => undefined);
+        await clearPrivateTileCaches();
+      }
       ctx.navigate('/login', { replace: true });
     } catch (err) {
       actionError = err;
       render();
     }
+  }
+
+  function signOutWarning(): HTMLElement | null {
+    if (unsentWarning === null) return null;
+    const send = h('button', { type: 'button', class: 'secondary' }, t('outbox.sendNow'));
+    send.addEventListener('click', () => void onSignOut());
+    const json = h('button', { type: 'button', class: 'secondary' }, t('outbox.exportJson'));
+    json.addEventListener('click', () => void (ctx.outbox && downloadUnsent(ctx.outbox, 'json')));
+    const confirm = h('button', { type: 'button', class: 'primary', 'data-signout-confirm': 'true' }, t('signOut.confirm'));
+    confirm.addEventListener('click', () => void onSignOut(true));
+    const cancel = h('button', { type: 'button', class: 'secondary' }, t('signOut.cancel'));
+    cancel.addEventListener('click', () => {
+      unsentWarning = null;
+      render();
+    });
+    return h(
+      'div',
+      { class: 'error', role: 'alertdialog', 'aria-labelledby': 'signout-title', 'data-signout-warning': 'true', tabindex: '-1' },
+      h('h2', { id: 'signout-title' }, t('signOut.unsentTitle')),
+      h('p', {}, t('signOut.unsent', { count: unsentWarning })),
+      send,
+      json,
+      confirm,
+      cancel,
+    );
+  }
+
+  function escalationsLink(): HTMLElement | null {
+    if (!ctx.outbox) return null;
+    const a = h('a', { href: '/escalations', class: 'button secondary', 'data-escalations-link': 'true' }, t('home.escalations'));
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      ctx.navigate('/escalations');
+    });
+    return a;
   }
 
   // Coming back online: refresh from the server so stale offline data goes away.
@@ -109,6 +199,11 @@ export const homePage: PageFactory = (root, ctx) => {
             ...row('home.municipality', u.tenant.municipality_code, 'municipality_code'),
           ),
           opsSection(),
+          ['admin', 'staff', 'coordinator'].includes(u.role)
+            ? h('a', { href: '/staff', class: 'button secondary', 'data-staff-link': 'true' }, t('staff.homeLink'))
+            : null,
+          escalationsLink(),
+          signOutWarning(),
           signOutButton(),
         ];
       }
@@ -129,7 +224,9 @@ export const homePage: PageFactory = (root, ctx) => {
             ...row('home.tenant', u.tenant_name, 'tenant'),
           ),
           opsSection(),
+          escalationsLink(),
           retryButton(),
+          signOutWarning(),
           signOutButton(),
         ];
       }

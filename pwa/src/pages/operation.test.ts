@@ -2,12 +2,13 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../api/client';
 import { ApiError, NetworkError } from '../api/errors';
-import type { MyHouseholds } from '../field/model';
+import { loadMyHouseholds, saveMyHouseholds, type MyHouseholds } from '../field/model';
 import { setLang } from '../i18n';
 import { TonariDB } from '../outbox/db';
 import { Outbox } from '../outbox/outbox';
 import type { AppContext, Page } from '../router';
 import { matchRoute } from '../router';
+import { installVault, Vault } from '../vault/vault';
 import { operationPage } from './operation';
 import { outboxPage } from './outbox';
 
@@ -30,7 +31,7 @@ const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
 };
 const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
 };
 
@@ -42,13 +43,18 @@ function ctx(get: ReturnType<typeof vi.fn>) {
   return { api: { get } as unknown as ApiClient, navigate: vi.fn<AppContext['navigate']>(), outbox } satisfies AppContext;
 }
 
-beforeEach(() => {
+let vault: Vault;
+
+beforeEach(async () => {
   setLang('ja');
   root = document.createElement('main');
   document.body.replaceChildren(root);
   db = new TonariDB(`page-${++seq}`);
+  // An unlocked vault, as after the PIN screen (the real PBKDF2 cost: these pages use the real key path).
+  vault = installVault(new Vault(db));
+  await vault.setup('2580');
   // Never actually sends: these tests are about the page; the queue has its own tests.
-  outbox = new Outbox({ db, push: () => Promise.reject(new NetworkError('offline', 'unreachable')), isOnline: () => false });
+  outbox = new Outbox({ db, sealer: vault, push: () => Promise.reject(new NetworkError('offline', 'unreachable')), isOnline: () => false });
 });
 
 afterEach(async () => {
@@ -87,12 +93,16 @@ describe('my households page', () => {
     expect(items[1]!.textContent).toContain('笠間 二郎・笠間 三子');
     expect(items[1]!.querySelector('[data-status]')?.textContent).toBe('無事');
     expect(root.querySelector('[data-offline]')).toBeNull();
-    expect((await db.cache.get(`my-households:${OP_ID}`))?.value).toEqual(DATA);
+    expect((await loadMyHouseholds(db, OP_ID))?.data).toEqual(DATA);
+    // At rest it is ciphertext: no name or address in the stored row.
+    const raw = await db.cache.get(`my-households:${OP_ID}`);
+    expect(JSON.stringify(raw)).not.toContain('笠間');
+    expect(new TextDecoder().decode((raw!.value as { ct: ArrayBuffer }).ct)).not.toContain('笠間');
   });
 
   it('records an outcome in two taps, offline, into the outbox', async () => {
     setOnline(false);
-    await db.cache.put({ key: `my-households:${OP_ID}`, value: DATA, saved_at: 1 });
+    await saveMyHouseholds(db, OP_ID, DATA, 1);
     const get = vi.fn();
     page = operationPage(root, ctx(get), { id: OP_ID });
     page.render();
@@ -112,14 +122,18 @@ describe('my households page', () => {
     const rows = await db.outbox.toArray();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.state).toBe('pending');
-    expect(rows[0]!.payload).toMatchObject({ type: 'visit', operation_id: OP_ID, household_id: 'h1', outcome: 'injured', note: '2階にいる' });
+    expect(rows[0]!.payload).toMatchObject({ type: 'visit', operation_id: OP_ID, household_id: 'h1', outcome: 'injured' });
+    // The note is sealed: not in the stored payload, opened again only with the key.
+    expect(rows[0]!.payload.note).toBeUndefined();
+    expect(JSON.stringify(rows[0])).not.toContain('2階');
+    expect(await outbox.openPayload(rows[0]!)).toMatchObject({ outcome: 'injured', note: '2階にいる' });
     expect(root.querySelector('[role=status].recorded')?.textContent).toContain('負傷 を記録しました');
     expect(root.querySelector('[data-call-now]')).toBeNull(); // 負傷 is not 要救助
   });
 
   it('要救助 shows the 110 and 119 call buttons at once', async () => {
     setOnline(false);
-    await db.cache.put({ key: `my-households:${OP_ID}`, value: DATA, saved_at: 1 });
+    await saveMyHouseholds(db, OP_ID, DATA, 1);
     page = operationPage(root, ctx(vi.fn()), { id: OP_ID });
     page.render();
     await until(() => !!root.querySelector('[data-household="h2"]'));
@@ -134,7 +148,7 @@ describe('my households page', () => {
   it('watch rounds offer 異常なし / 不在 / 要連絡 / 緊急, and 緊急 shows the call buttons', async () => {
     setOnline(false);
     const watch: MyHouseholds = { ...DATA, operation: { ...DATA.operation, kind: 'watch_round', mode: 'real', label: '', name: '見守り' } };
-    await db.cache.put({ key: `my-households:${OP_ID}`, value: watch, saved_at: 1 });
+    await saveMyHouseholds(db, OP_ID, watch, 1);
     page = operationPage(root, ctx(vi.fn()), { id: OP_ID });
     page.render();
     await until(() => !!root.querySelector('[data-household="h1"]'));
@@ -155,7 +169,7 @@ describe('my households page', () => {
     expect(root.textContent).toContain('まだ端末に保存されていません');
 
     page.dispose?.();
-    await db.cache.put({ key: `my-households:${OP_ID}`, value: DATA, saved_at: 1 });
+    await saveMyHouseholds(db, OP_ID, DATA, 1);
     page = operationPage(root, ctx(vi.fn().mockRejectedValue(new ApiError({ status: 503 }))), { id: OP_ID });
     page.render();
     await until(() => !!root.querySelector('[data-household]'));
@@ -221,10 +235,10 @@ describe('app bar counter', () => {
 });
 
 describe('sign-out', () => {
-  it('wipes cached households (personal data) but keeps the unsent outbox', async () => {
+  it('warns about unsent records, then wipes cached households (personal data) and the key, but keeps the unsent outbox', async () => {
     const { homePage } = await import('./home');
     setOnline(true);
-    await db.cache.put({ key: `my-households:${OP_ID}`, value: DATA, saved_at: 1 });
+    await saveMyHouseholds(db, OP_ID, DATA, 1);
     await outbox.enqueueVisit({ operation_id: OP_ID, household_id: 'h1', outcome: 'safe' });
     const user = { id: 'u', login: 'w', display_name: '笠間 花子', role: 'watcher', district_ids: [], tenant: { id: 't', name: '社協', municipality_code: '08216', time_zone: 'Asia/Tokyo' } };
     const api = {
@@ -238,8 +252,18 @@ describe('sign-out', () => {
     await until(() => !!root.querySelector(`[data-op="${OP_ID}"]`));
     expect(root.querySelector(`[data-op="${OP_ID}"]`)?.textContent).toContain('【訓練】安否確認訓練');
     [...root.querySelectorAll('button')].find((b) => b.textContent === 'ログアウト')!.click();
+    // One record is still unsent (the push fails): a warning with the count, nothing wiped yet.
+    await until(() => !!root.querySelector('[data-signout-warning]'));
+    expect(root.querySelector('[data-signout-warning]')?.textContent).toContain('1件');
+    expect(navigate).not.toHaveBeenCalled();
+    expect(await db.cache.count()).toBeGreaterThan(0);
+    root.querySelector<HTMLButtonElement>('[data-signout-confirm]')!.click();
     await until(() => navigate.mock.calls.length > 0);
+    expect(navigate).toHaveBeenCalledWith('/login', { replace: true });
     expect(await db.cache.count()).toBe(0);
     expect(await db.outbox.count()).toBe(1);
+    // The key is gone from memory; the wrapped key stays so the same PIN can send the record later.
+    expect(vault.unlocked).toBe(false);
+    expect(await vault.state()).toBe('locked');
   });
 });

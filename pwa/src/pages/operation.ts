@@ -14,15 +14,19 @@ import {
   type LocalStatus,
   type MyHouseholds,
 } from '../field/model';
+import { loadShelters, sortShelters, type Shelter } from '../field/shelters';
+import { ageText, pullChanges } from '../field/sync';
 import { t } from '../i18n';
 import { ensurePersistentStorage, requestBackgroundSync } from '../outbox/runtime';
+import { rememberAfterUnlock, vaultFor } from '../vault/vault';
 import type { Page, PageFactory } from '../router';
 import { h } from '../ui/dom';
+import { createMapSwitch } from './op-map';
 import { problemText } from '../ui/problem-text';
 
 type State =
   | { kind: 'loading' }
-  | { kind: 'ready'; data: MyHouseholds; fromCache: boolean }
+  | { kind: 'ready'; data: MyHouseholds; fromCache: boolean; savedAt: number }
   | { kind: 'not-cached' }
   | { kind: 'error'; error: unknown };
 
@@ -43,15 +47,43 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
   let last: { householdId: string; outcome: string; at: number } | null = null;
   let recordError: unknown = null;
   let disposed = false;
+  let refreshing = false;
+  let refreshNote: 'offline' | null = null;
+  let refreshError: unknown = null;
+  let shelters: Shelter[] | null = null;
+  /** The household whose 避難済 shelter picker is open. */
+  let pickingFor: string | null = null;
+  let attachPosition = false;
+  let gpsFailed = false;
+  const vault = db ? vaultFor(db) : null;
+  // List / map toggle (op-map.ts); a tap on the map opens that household's row here.
+  const mapSwitch = createMapSwitch({
+    api: ctx.api,
+    opId,
+    onChange: () => render(),
+    onSelect: (id) => {
+      openId = id;
+      render();
+      const row = root.querySelector<HTMLElement>(`[data-household="${id}"]`);
+      row?.scrollIntoView({ block: 'center' });
+      row?.focus();
+    },
+  });
 
   async function fromCache(): Promise<boolean> {
     const cached = db ? await loadMyHouseholds(db, opId) : null;
     if (disposed) return true;
-    state = cached ? { kind: 'ready', data: cached.data, fromCache: true } : { kind: 'not-cached' };
+    state = cached ? { kind: 'ready', data: cached.data, fromCache: true, savedAt: cached.saved_at } : { kind: 'not-cached' };
     return !!cached;
   }
 
   async function load(): Promise<void> {
+    if (vault && !vault.unlocked) {
+      // The list is sealed: ask for the PIN, then come back here.
+      rememberAfterUnlock(`/op/${encodeURIComponent(opId)}`);
+      ctx.navigate('/pin', { replace: true });
+      return;
+    }
     if (db) local = await loadLocalStatus(db, opId);
     if (!navigator.onLine) {
       await fromCache();
@@ -59,8 +91,10 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
       try {
         const data = await ctx.api.get<MyHouseholds>(`/api/operations/${encodeURIComponent(opId)}/my-households`);
         if (disposed) return;
-        state = { kind: 'ready', data, fromCache: false };
-        if (db) await saveMyHouseholds(db, opId, data);
+        const savedAt = Date.now();
+        state = { kind: 'ready', data, fromCache: false, savedAt };
+        if (db) await saveMyHouseholds(db, opId, data, savedAt);
+        void vault?.touchContact().catch(() => undefined); // contact: the no-contact clock restarts
       } catch (err) {
         if (disposed) return;
         if (err instanceof ApiError && err.status === 401) {
@@ -72,14 +106,77 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
       }
     }
     if (!disposed) render();
+    if (state.kind === 'ready' && state.data.operation.kind === 'safety_check' && shelters === null) {
+      shelters = await loadShelters(ctx.api, db, navigator.onLine);
+      if (!disposed && pickingFor) render();
+    }
   }
 
-  async function record(hh: Household, outcome: string): Promise<void> {
+  /** Pull refresh (button, `online`): what changed since the last pull, merged into the cache. */
+  async function refresh(): Promise<void> {
+    if (!db || refreshing) return;
+    refreshError = null;
+    if (!navigator.onLine) {
+      refreshNote = 'offline';
+      render();
+      return;
+    }
+    refreshNote = null;
+    refreshing = true;
+    render();
+    try {
+      const res = await pullChanges(ctx.api, db);
+      if (disposed) return;
+      if (res.refetch.has(opId) || state.kind !== 'ready') {
+        refreshing = false;
+        await load();
+        return;
+      }
+      const cached = await loadMyHouseholds(db, opId);
+      if (cached) state = { kind: 'ready', data: cached.data, fromCache: false, savedAt: cached.saved_at };
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        ctx.navigate('/login', { replace: true });
+        return;
+      }
+      refreshError = err;
+    }
+    refreshing = false;
+    if (!disposed) render();
+  }
+
+  /** Device position for 避難済, only when the user ticked the box; never required. */
+  function position(): Promise<{ lon: number; lat: number } | null> {
+    if (!attachPosition || !navigator.geolocation) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      navigator.geolocation.getCurrentPosition(
+        (p) => resolve({ lon: p.coords.longitude, lat: p.coords.latitude }),
+        () => resolve(null),
+        { enableHighAccuracy: true, timeout: 10_000, maximumAge: 60_000 },
+      );
+    });
+  }
+
+  async function record(hh: Household, outcome: string, shelterId?: string): Promise<void> {
     if (!ctx.outbox || !db || state.kind !== 'ready') return;
     recordError = null;
+    gpsFailed = false;
     const note = notes.get(hh.id) ?? '';
     try {
-      const row = await ctx.outbox.enqueueVisit({ operation_id: state.data.operation.id, household_id: hh.id, outcome, note });
+      let where: { lon: number; lat: number } | null = null;
+      if (outcome === 'evacuated' && attachPosition) {
+        where = await position();
+        gpsFailed = where === null;
+      }
+      pickingFor = null;
+      const row = await ctx.outbox.enqueueVisit({
+        operation_id: state.data.operation.id,
+        household_id: hh.id,
+        outcome,
+        note,
+        ...(shelterId ? { shelter_id: shelterId } : {}),
+        ...(where ?? {}),
+      });
       notes.delete(hh.id);
       const status = { outcome, at: row.created_at };
       local[hh.id] = status;
@@ -99,8 +196,17 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
 
   const onOnline = () => {
     if (state.kind === 'not-cached' || (state.kind === 'ready' && state.fromCache)) void load();
+    else void refresh();
   };
   window.addEventListener('online', onOnline);
+  // The age text ("3時間前の情報") keeps counting while the page is open.
+  const ageTimer = setInterval(() => {
+    const el = root.querySelector<HTMLElement>('[data-age]');
+    if (el && state.kind === 'ready') {
+      const a = ageText(state.savedAt);
+      el.textContent = t(a.key, { n: a.n });
+    }
+  }, 60_000);
 
   function statusBadge(hh: Household): HTMLElement {
     const mine = local[hh.id];
@@ -126,12 +232,25 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
     note.value = notes.get(hh.id) ?? '';
     note.addEventListener('input', () => notes.set(hh.id, note.value));
     const buttons = OUTCOMES[kind].map((outcome) => {
+      const picking = outcome === 'evacuated' && pickingFor === hh.id;
       const b = h(
         'button',
-        { type: 'button', class: `outcome outcome-${OUTCOME_TONE[outcome] ?? 'neutral'}`, 'data-outcome': outcome },
+        {
+          type: 'button',
+          class: `outcome outcome-${OUTCOME_TONE[outcome] ?? 'neutral'}`,
+          'data-outcome': outcome,
+          'aria-expanded': outcome === 'evacuated' ? (picking ? 'true' : 'false') : null,
+        },
         t(OUTCOME_LABELS[outcome]!),
       );
-      b.addEventListener('click', () => void record(hh, outcome));
+      b.addEventListener('click', () => {
+        if (outcome === 'evacuated') {
+          // 避難済 asks where to (one more tap); everything else records at once.
+          pickingFor = picking ? null : hh.id;
+          render();
+          root.querySelector<HTMLElement>('[data-shelter-picker] button')?.focus();
+        } else void record(hh, outcome);
+      });
       return b;
     });
     const mine = last && last.householdId === hh.id ? last : null;
@@ -143,9 +262,78 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
         ? h('p', { role: 'status', class: 'recorded' }, t('op.recorded', { outcome: t(OUTCOME_LABELS[mine.outcome]!), time: timeText(mine.at) }))
         : null,
       recordError && openId === hh.id ? h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(recordError))) : null,
+      mine && gpsFailed ? h('p', { role: 'status', class: 'hint' }, t('shelter.gpsFailed')) : null,
       h('p', { class: 'hint' }, t('op.recordHint')),
       h('div', { class: 'outcomes' }, ...buttons),
+      pickingFor === hh.id ? shelterPicker(hh) : null,
       h('div', { class: 'field' }, h('label', { for: noteId }, t('op.note')), note),
+      historyLink(hh),
+    );
+  }
+
+  function shelterPicker(hh: Household): HTMLElement {
+    const sorted = shelters ? sortShelters(shelters, hh).slice(0, 8) : [];
+    const choice = (label: string, sub: string | null, shelterId: string | undefined, attrs: Record<string, string>) => {
+      const b = h('button', { type: 'button', class: 'shelter-choice', ...attrs }, h('span', {}, label), sub ? h('span', { class: 'hint' }, sub) : null);
+      b.addEventListener('click', () => void record(hh, 'evacuated', shelterId));
+      return h('li', {}, b);
+    };
+    const gpsId = `gps-${hh.id}`;
+    const gps = h('input', { type: 'checkbox', id: gpsId, 'data-attach-position': 'true' });
+    gps.checked = attachPosition;
+    gps.addEventListener('change', () => {
+      attachPosition = gps.checked;
+    });
+    const cancel = h('button', { type: 'button', class: 'secondary' }, t('shelter.cancel'));
+    cancel.addEventListener('click', () => {
+      pickingFor = null;
+      render();
+      root.querySelector<HTMLElement>(`[data-household-panel="${hh.id}"] [data-outcome="evacuated"]`)?.focus();
+    });
+    return h(
+      'fieldset',
+      { class: 'shelter-picker', 'data-shelter-picker': 'true' },
+      h('legend', {}, t('shelter.title')),
+      h('p', { class: 'hint' }, shelters && shelters.length ? t('shelter.hint') : t('shelter.noList')),
+      h(
+        'ul',
+        { class: 'shelters' },
+        ...sorted.map((s) =>
+          choice(
+            s.name,
+            [s.km !== null ? t('shelter.distance', { km: s.km.toFixed(1) }) : null, s.is_open ? null : t('shelter.closed')].filter(Boolean).join('・') || null,
+            s.id,
+            { 'data-shelter': s.id },
+          ),
+        ),
+        choice(t('shelter.none'), null, undefined, { 'data-shelter': '' }),
+      ),
+      h('div', { class: 'check' }, gps, h('label', { for: gpsId }, t('shelter.gps'))),
+      cancel,
+    );
+  }
+
+  function historyLink(hh: Household): HTMLElement {
+    const href = `/op/${encodeURIComponent(opId)}/h/${encodeURIComponent(hh.id)}`;
+    const a = h('a', { href, class: 'button secondary', 'data-history-link': hh.id }, t('field.history'));
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      ctx.navigate(href);
+    });
+    return a;
+  }
+
+  function freshness(savedAt: number): HTMLElement {
+    const a = ageText(savedAt);
+    const b = h('button', { type: 'button', class: 'secondary', 'data-refresh': 'true', disabled: refreshing }, refreshing ? t('field.refreshing') : t('field.refresh'));
+    b.addEventListener('click', () => void refresh());
+    return h(
+      'div',
+      { class: 'freshness' },
+      h('p', { class: 'age', 'data-age': String(savedAt), role: 'status' }, t(a.key, { n: a.n })),
+      refreshNote === 'offline' ? h('p', { class: 'hint', role: 'status' }, t('field.refreshOffline')) : null,
+      refreshError ? h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(refreshError))) : null,
+      b,
     );
   }
 
@@ -191,10 +379,14 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
           h('h1', { id: 'op-title', tabindex: '-1' }, `${drill ? (op.label || '【訓練】') : ''}${op.name}`),
           h('p', { class: 'op-kind' }, t(KIND_LABELS[op.kind] ?? 'op.households')),
           state.fromCache ? h('div', { class: 'offline', role: 'status', 'data-offline': 'true' }, h('p', {}, t('op.offlineCached'))) : null,
+          freshness(state.savedAt),
           h('h2', {}, t('op.households')),
+          households.length > 0 ? mapSwitch.toggle() : null,
           households.length === 0
             ? h('p', {}, t('op.noHouseholds'))
-            : h('ol', { class: 'households' }, ...households.map((hh) => householdItem(hh, op.kind))),
+            : mapSwitch.view === 'map'
+              ? mapSwitch.mapView(state.data, (hh) => local[hh.id]?.outcome ?? hh.status)
+              : h('ol', { class: 'households' }, ...households.map((hh) => householdItem(hh, op.kind))),
           backLink(),
         ];
       }
@@ -220,7 +412,9 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
     render,
     dispose() {
       disposed = true;
+      clearInterval(ageTimer);
       window.removeEventListener('online', onOnline);
+      mapSwitch.dispose();
     },
   } satisfies Page;
 };

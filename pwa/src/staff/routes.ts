@@ -1,4 +1,17 @@
-import type { PageFactory } from '../router';
+import { lazyPage, type PageFactory } from '../router';
 
 /** Staff screens (registry, imports, watch network, operations, audit). Lazy-loaded. */
-export const staffRoutes: Record<string, PageFactory> = {};
+export const staffRoutes: Record<string, PageFactory> = {
+  '/staff': lazyPage(async () => (await import('./home-page')).staffHomePage),
+  '/staff/imports': lazyPage(async () => (await import('./imports-page')).importsPage),
+  '/staff/operations': lazyPage(async () => (await import('./operations-page')).operationsPage),
+  '/staff/audit': lazyPage(async () => (await import('./audit-page')).auditPage),
+  '/staff/registry': lazyPage(async () => (await import('./registry-page')).districtsPage),
+  '/staff/registry/households': lazyPage(async () => (await import('./registry-page')).householdsPage),
+  '/staff/registry/households/:id': lazyPage(async () => (await import('./registry-page')).householdDetailPage),
+  '/staff/registry/watchers': lazyPage(async () => (await import('./registry-page')).watchersPage),
+  '/staff/registry/shelters': lazyPage(async () => (await import('./registry-page')).sheltersPage),
+  '/staff/registry/hazard-zones': lazyPage(async () => (await import('./registry-page')).hazardZonesPage),
+  '/staff/watch': lazyPage(async () => (await import('./watch-page')).watchPage),
+  '/staff/print/district/:id': lazyPage(async () => (await import('./print-page')).printDistrictPage),
+};

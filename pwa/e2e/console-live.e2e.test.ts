@@ -1,0 +1,285 @@
+// The coordinator's live map (issue #6): a coordinator opens the live map of a running safety
+// check; a watcher in a second browser context records a visit on the field screen; the
+// household's rendered state and the district counter change within 2 s without a reload. Then
+// the coordinator's connection is cut (「再接続中」), two more visits are recorded, and after the
+// connection returns both appear (resumed from Last-Event-ID). axe-core on each console screen;
+// screenshots at 1280×800 in e2e/artifacts/ (asserted on content, so a blank map fails).
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  apiSession,
+  axeViolations,
+  credentialFor,
+  launchBrowser,
+  newDesktopContext,
+  newPhoneContext,
+  readEnv,
+  shot,
+  signInUi,
+  type ApiSession,
+  type E2EEnv,
+} from './support';
+
+let env: E2EEnv;
+let browser: Browser;
+let setupError: unknown = null;
+
+beforeAll(async () => {
+  try {
+    env = readEnv();
+    browser = await launchBrowser();
+  } catch (err) {
+    setupError = err;
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Hh {
+  id: string;
+  district_id: string;
+  lon: number;
+  lat: number;
+}
+
+/** The household's live state as MapLibre sees it: feature-state and whether it is drawn. */
+async function mapState(page: Page, id: string): Promise<{ state: string | null; rendered: string | null }> {
+  return page.evaluate((hid) => {
+    const el = document.querySelector('[data-map]') as (HTMLElement & { maplibre?: any }) | null;
+    const map = el?.maplibre;
+    if (!map) return { state: null, rendered: null };
+    const st = map.getFeatureState({ source: 'households', sourceLayer: 'households', id: hid })?.status ?? null;
+    const f = map.queryRenderedFeatures({ layers: ['households'] }).find((x: any) => x.properties?.id === hid);
+    return { state: st, rendered: f ? String(f.state?.status ?? f.properties?.status) : null };
+  }, id);
+}
+
+/** The colour MapLibre evaluated for the drawn household (paint, with feature-state applied). */
+async function colourOf(page: Page, id: string): Promise<string | null> {
+  return page.evaluate((hid) => {
+    const map = (document.querySelector('[data-map]') as any).maplibre;
+    const f = map.queryRenderedFeatures({ layers: ['households'] }).find((x: any) => x.properties?.id === hid);
+    const c = f?.layer?.paint?.['circle-color'];
+    if (!c) return null;
+    const hex = (v: number) => Math.round(v * 255).toString(16).padStart(2, '0');
+    return `#${hex(c.r)}${hex(c.g)}${hex(c.b)}`;
+  }, id);
+}
+
+async function confirmedIn(page: Page, district: string): Promise<number> {
+  const v = await page.locator(`[data-progress] tr[data-district="${district}"] [data-confirmed]`).getAttribute('data-confirmed');
+  return Number(v);
+}
+
+/** On the field screen: open the household and tap an outcome; done when the server has it. */
+async function recordOnPhone(page: Page, watcher: ApiSession, opId: string, household: string, outcome: string): Promise<void> {
+  await page.locator(`[data-household="${household}"]`).first().click();
+  const panel = page.locator(`[data-household-panel="${household}"]`);
+  await panel.waitFor();
+  await panel.locator(`[data-outcome="${outcome}"]`).click();
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const mine = await watcher.get<{ households: Array<{ id: string; status: string }> }>(`/api/operations/${opId}/my-households`);
+    if (mine.households.find((h) => h.id === household)?.status === outcome) return;
+    if (Date.now() > deadline) throw new Error(`e2e: the ${outcome} visit for ${household} never reached the server`);
+    await page.waitForTimeout(200);
+  }
+}
+
+async function expectAxeClean(page: Page, what: string): Promise<void> {
+  const violations = await axeViolations(page);
+  expect(violations, `${what}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
+}
+
+describe('console live map', () => {
+  it('shows a phone visit within 2 s, survives a dropped connection, and passes axe', async () => {
+    if (setupError) throw setupError;
+    // A running (real) safety check over every district, with the demo coordinator on it.
+    const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
+    const coordApi = await apiSession(env.baseUrl, credentialFor(env, 'coordinator'));
+    const coordinatorId = (await coordApi.get<{ id: string }>('/api/auth/me')).id;
+    const districts = await staff.get<Array<{ id: string }>>('/api/districts');
+    const op = await staff.post<{ id: string; status: string }>('/api/operations', {
+      kind: 'safety_check', mode: 'real', name: 'E2E安否確認（ライブマップ）', start: true,
+      district_ids: districts.map((d) => d.id), coordinator_ids: [coordinatorId],
+    });
+    expect(op.status).toBe('active');
+    const watcherApi = await apiSession(env.baseUrl, credentialFor(env, 'watcher'));
+    const mine = await watcherApi.get<{ households: Hh[] }>(`/api/operations/${op.id}/my-households`);
+    expect(mine.households.length).toBeGreaterThanOrEqual(3);
+    const [h0, h1, h2] = mine.households as [Hh, Hh, Hh];
+
+    let coordCtx: BrowserContext | null = null;
+    let phoneCtx: BrowserContext | null = null;
+    try {
+      // ---- the coordinator opens the console and the live map ----
+      coordCtx = await newDesktopContext(browser, env.baseUrl);
+      const coord = await coordCtx.newPage();
+      await signInUi(coord, credentialFor(env, 'coordinator'));
+      await coord.goto('/console');
+      const link = coord.locator(`[data-op="${op.id}"]`);
+      await link.waitFor();
+      expect(await link.textContent()).toContain('E2E安否確認（ライブマップ）');
+      await expectAxeClean(coord, '/console');
+      await link.click();
+      await coord.waitForURL((u) => u.pathname === `/console/op/${op.id}`);
+      await coord.locator('[data-map][data-ready="true"]').waitFor({ timeout: 60_000 });
+      await coord.locator('[data-conn="live"]').waitFor({ timeout: 15_000 });
+      expect(await coord.locator('[data-conn]').textContent()).toContain('リアルタイム更新中');
+
+      // Zoom to the watcher's households and wait until their tiles are drawn.
+      await coord.evaluate(([lon, lat]) => {
+        (document.querySelector('[data-map]') as any).maplibre.jumpTo({ center: [lon, lat], zoom: 16 });
+      }, [h0.lon, h0.lat]);
+      await coord.waitForFunction((id) => {
+        const map = (document.querySelector('[data-map]') as any).maplibre;
+        return map.loaded() && map.queryRenderedFeatures({ layers: ['households'] }).some((f: any) => f.properties?.id === id);
+      }, h0.id, { timeout: 30_000 });
+      expect((await mapState(coord, h0.id)).rendered).toBe('unreached');
+
+      // Click the household on the map: its detail panel (through the audited household API).
+      const point = await coord.evaluate(([lon, lat]) => {
+        const map = (document.querySelector('[data-map]') as any).maplibre;
+        const p = map.project([lon, lat]);
+        const r = map.getCanvas().getBoundingClientRect();
+        return { x: r.left + p.x, y: r.top + p.y };
+      }, [h0.lon, h0.lat]);
+      await coord.mouse.click(point.x, point.y);
+      const detail = coord.locator(`[data-detail][data-household="${h0.id}"]`);
+      await detail.waitFor();
+      await detail.locator('h2').filter({ hasText: '笠間市' }).waitFor();
+      expect(await detail.locator('[data-status]').getAttribute('data-status')).toBe('unreached');
+      await expectAxeClean(coord, 'live map');
+
+      expect(await colourOf(coord, h0.id)).toBe('#ffffff'); // unreached: white with a grey ring
+      const before = await confirmedIn(coord, h0.district_id);
+      const legendSafeBefore = await coord.locator('[data-legend-count="safe"]').textContent();
+
+      // ---- a watcher records a visit on a phone (second browser context) ----
+      phoneCtx = await newPhoneContext(browser, env.baseUrl);
+      const phone = await phoneCtx.newPage();
+      await signInUi(phone, credentialFor(env, 'watcher')); // sets the device PIN for field users
+      await phone.locator(`[data-op="${op.id}"]`).click();
+      await phone.waitForURL((u) => u.pathname === `/op/${op.id}`);
+      await phone.locator(`[data-household="${h0.id}"]`).first().waitFor({ timeout: 30_000 });
+
+      const t0 = Date.now();
+      await phone.locator(`[data-household="${h0.id}"]`).first().click();
+      const panel = phone.locator(`[data-household-panel="${h0.id}"]`);
+      await panel.waitFor();
+      const clicked = Date.now();
+      await panel.locator('[data-outcome="safe"]').click();
+      // The map (feature-state and the drawn feature), the detail panel and the district counter.
+      await coord.waitForFunction(
+        ([id, district, want]) => {
+          const map = (document.querySelector('[data-map]') as any).maplibre;
+          const st = map.getFeatureState({ source: 'households', sourceLayer: 'households', id })?.status;
+          const drawn = map.queryRenderedFeatures({ layers: ['households'] }).find((f: any) => f.properties?.id === id);
+          const cell = document.querySelector(`[data-progress] tr[data-district="${district}"] [data-confirmed]`);
+          const detailStatus = document.querySelector('[data-detail] [data-status]')?.getAttribute('data-status');
+          return st === 'safe' && drawn?.state?.status === 'safe' && detailStatus === 'safe' && Number(cell?.getAttribute('data-confirmed')) === want;
+        },
+        [h0.id, h0.district_id, before + 1] as const,
+        { timeout: 2000, polling: 50 },
+      );
+      const elapsed = Date.now() - clicked;
+      expect(elapsed, `map + counter updated ${elapsed} ms after the tap (panel opened ${clicked - t0} ms)`).toBeLessThanOrEqual(2000);
+      expect(await coord.locator('[data-legend-count="safe"]').textContent()).not.toBe(legendSafeBefore);
+      expect(await colourOf(coord, h0.id)).toBe('#1d6b2f'); // safe: solid green
+
+      // The screenshot must show a real map: households drawn, districts shaded, legend counted.
+      const drawn = await coord.evaluate(() => {
+        const map = (document.querySelector('[data-map]') as any).maplibre;
+        return {
+          households: map.queryRenderedFeatures({ layers: ['households'] }).length,
+          districts: map.queryRenderedFeatures({ layers: ['districts-line'] }).length,
+        };
+      });
+      expect(drawn.households).toBeGreaterThan(0);
+      expect(drawn.districts).toBeGreaterThan(0);
+      await coord.setViewportSize({ width: 1280, height: 800 });
+      await shot(coord, '30-console-live-map');
+
+      // ---- cut the coordinator's connection: 再接続中, and nothing arrives meanwhile ----
+      await coordCtx.setOffline(true);
+      await coord.locator('[data-conn="reconnecting"]').waitFor({ timeout: 10_000 });
+      expect(await coord.locator('[data-conn]').textContent()).toContain('再接続中');
+      await recordOnPhone(phone, watcherApi, op.id, h1.id, 'injured');
+      await recordOnPhone(phone, watcherApi, op.id, h2.id, 'rescue');
+      await coord.waitForTimeout(1000);
+      expect((await mapState(coord, h1.id)).state).toBeNull();
+      await shot(coord, '31-console-reconnecting');
+
+      // ---- restore: both missed visits appear, resumed from the last event id ----
+      await coordCtx.setOffline(false);
+      await coord.locator('[data-conn="live"]').waitFor({ timeout: 15_000 });
+      await coord.waitForFunction(
+        ([a, b]) => {
+          const map = (document.querySelector('[data-map]') as any).maplibre;
+          const s = (id: string) => map.getFeatureState({ source: 'households', sourceLayer: 'households', id })?.status;
+          return s(a) === 'injured' && s(b) === 'rescue';
+        },
+        [h1.id, h2.id] as const,
+        { timeout: 10_000, polling: 100 },
+      );
+      const expectedConfirmed = before + 1 + [h1, h2].filter((h) => h.district_id === h0.district_id).length;
+      await coord.waitForFunction(
+        ([district, want]) => Number(document.querySelector(`[data-progress] tr[data-district="${district}"] [data-confirmed]`)?.getAttribute('data-confirmed')) === want,
+        [h0.district_id, expectedConfirmed] as const,
+        { timeout: 5000, polling: 100 },
+      );
+      // Each missed event was applied exactly once: one timeline entry per visit.
+      await coord.locator('[data-tab="timeline"]').click();
+      await coord.locator('[data-timeline]').waitFor();
+      for (const h of [h1, h2]) {
+        expect(await coord.locator(`[data-timeline] li[data-kind="visit.recorded"]:has([data-show-household="${h.id}"])`).count()).toBe(1);
+      }
+      await expectAxeClean(coord, 'timeline');
+
+      // ---- the escalation queue: the injured household, assign, acknowledge, resolve ----
+      await coord.locator('[data-tab="escalations"]').click();
+      const esc = coord.locator('[data-escalations] li[data-escalation]').filter({ has: coord.locator(`[data-show-household="${h1.id}"]`) });
+      await esc.waitFor({ timeout: 10_000 });
+      expect(await esc.getAttribute('data-status')).toBe('open');
+      await expectAxeClean(coord, 'escalations');
+      const escId = (await esc.getAttribute('data-escalation'))!;
+      await coord.selectOption(`#esc-assign-${escId}`, { label: 'デモ 社協職員' });
+      await esc.locator('[data-assign]').click();
+      await coord.locator(`li[data-escalation="${escId}"]`).filter({ hasText: '担当：デモ 社協職員' }).waitFor();
+      await coord.locator(`li[data-escalation="${escId}"] [data-ack]`).click();
+      await coord.locator(`li[data-escalation="${escId}"][data-status="acknowledged"]`).waitFor();
+      await coord.fill(`#esc-note-${escId}`, '救急搬送を確認');
+      await coord.locator(`li[data-escalation="${escId}"] [data-resolve]`).click();
+      await coord.locator(`li[data-escalation="${escId}"][data-status="resolved"]`).waitFor();
+      expect(await coord.locator(`li[data-escalation="${escId}"]`).textContent()).toContain('救急搬送を確認');
+
+      // Filters: status (in paint, since it follows feature-state) and support reason (server ids;
+      // a coordinator outside a declared disaster may not see support reasons, so nothing matches).
+      await coord.selectOption('#console-filter-status', 'safe');
+      await coord.waitForFunction(() => document.querySelector('[data-map]')?.getAttribute('data-filter') === 'safe');
+      const hidden = await coord.evaluate((ids) => {
+        const map = (document.querySelector('[data-map]') as any).maplibre;
+        const fs = map.queryRenderedFeatures({ layers: ['households'] });
+        // Evaluated paint per feature: the injured household is hidden, the safe one is not.
+        const op = (id: string) => fs.find((f: any) => f.properties?.id === id)?.layer?.paint?.['circle-stroke-opacity'];
+        return { safe: op(ids[0]), injured: op(ids[1]) };
+      }, [h0.id, h1.id]);
+      expect(hidden).toEqual({ safe: 1, injured: 0 });
+      await coord.selectOption('#console-filter-status', '');
+      await coord.selectOption('#console-filter-reason', 'elderly_alone');
+      await coord.locator('[data-match-count="0"]').waitFor();
+      await coord.selectOption('#console-filter-reason', '');
+
+      // Progress tab with the chart drawn from history.
+      await coord.locator('[data-tab="progress"]').click();
+      await coord.locator('[data-chart] polyline').waitFor({ timeout: 10_000 });
+      await expectAxeClean(coord, 'progress');
+      await shot(coord, '32-console-after-reconnect');
+    } finally {
+      await phoneCtx?.close();
+      await coordCtx?.close();
+    }
+  });
+});

@@ -1,0 +1,233 @@
+// The watcher's map (issue #5): my households on MapLibre from our vector tiles, status as
+// colour + shape + number, tap → the household's record panel; "download my area" stores the
+// tiles (ours per user, and the base map) so the map works offline; offline with nothing cached
+// the page says so and shows a plain background instead of breaking.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbRows, readServerEnv, startDrill, unlockIfAsked, waitForCount } from './field-kit';
+import { axeViolations, credentialFor, launchBrowser, newPhoneContext, readEnv, shot, signInUi, waitForServiceWorker, type E2EEnv } from './support';
+
+let env: E2EEnv;
+let browser: Browser;
+let setupError: unknown = null;
+
+// Any PNG is a valid raster tile: the base map (GSI by default) is served by the test, so the
+// browser makes no outside connection and the download can be counted.
+const TILE_PNG = readFileSync(fileURLToPath(new URL('../public/icons/icon-192.png', import.meta.url)));
+let basemapHits = 0;
+
+beforeAll(async () => {
+  try {
+    env = readEnv();
+    browser = await launchBrowser();
+  } catch (err) {
+    setupError = err;
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function phone(): Promise<BrowserContext> {
+  const context = await newPhoneContext(browser, env.baseUrl);
+  await context.route(/^https?:\/\/(?!127\.0\.0\.1)[^/]+\/.*\/\d+\/\d+\/\d+\.png$/, (route) => {
+    basemapHits++;
+    return route.fulfill({ status: 200, contentType: 'image/png', body: TILE_PNG, headers: { 'Access-Control-Allow-Origin': '*' } });
+  });
+  return context;
+}
+
+type Rendered = Array<{ id: string; status: string; x: number; y: number }>;
+
+async function openMap(page: Page): Promise<void> {
+  await page.locator('[data-view="map"]').click();
+  await page.locator('.map-canvas[data-map-state="ready"]').waitFor({ timeout: 60_000 });
+  expect(await page.locator('[data-view="map"]').getAttribute('aria-pressed')).toBe('true');
+}
+
+async function rendered(page: Page, atLeast: number, timeout = 30_000): Promise<Rendered> {
+  await page.waitForFunction(
+    (n) => {
+      const raw = document.querySelector<HTMLElement>('.map-canvas')?.dataset['rendered'];
+      return !!raw && (JSON.parse(raw) as unknown[]).length >= n;
+    },
+    atLeast,
+    { timeout, polling: 200 },
+  );
+  return JSON.parse((await page.locator('.map-canvas').getAttribute('data-rendered'))!) as Rendered;
+}
+
+async function signInAndOpen(page: Page, opId: string): Promise<string[]> {
+  await signInUi(page, credentialFor(env, 'watcher'));
+  await unlockIfAsked(page);
+  await page.goto(`/op/${opId}`);
+  await unlockIfAsked(page, 1500);
+  const toggles = page.locator('[data-household]');
+  await toggles.first().waitFor();
+  return toggles.evaluateAll((els) => els.map((el) => el.getAttribute('data-household')!));
+}
+
+async function cacheSizes(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(async () => {
+    const out: Record<string, number> = {};
+    for (const name of await caches.keys()) {
+      if (name.startsWith('tonari-tiles-') || name === 'tonari-basemap') out[name] = (await (await caches.open(name)).keys()).length;
+    }
+    return out;
+  });
+}
+
+describe('field map', () => {
+  it('shows my households by status, opens one on tap, downloads the area and works offline', async () => {
+    if (setupError) throw setupError;
+    const { op } = await startDrill(env, 'E2E地図');
+    const context = await phone();
+    const page = await context.newPage();
+    try {
+      const mine = await signInAndOpen(page, op.id);
+      expect(mine.length).toBeGreaterThan(0);
+      await waitForServiceWorker(page);
+      await openMap(page);
+
+      // Our household tiles drew every one of my households, all still unreached.
+      let drawn = await rendered(page, mine.length);
+      for (const id of mine) expect(drawn.find((r) => r.id === id)?.status, id).toBe('unreached');
+      // Colour is never alone: the legend names each status next to its symbol.
+      await expect(page.locator('[data-legend="unreached"]').textContent()).resolves.toContain('未確認');
+      await expect(page.locator('[data-legend="shelter"]').textContent()).resolves.toContain('避難所');
+      expect(await page.locator('.map-canvas').getAttribute('aria-label')).toBe('担当世帯の地図');
+      expect(basemapHits).toBeGreaterThan(0);
+      expect(await axeViolations(page)).toEqual([]);
+      await shot(page, '40-map-online');
+
+      // Tap the first household on the map: back to the list with its record panel open.
+      const first = drawn.find((r) => r.id === mine[0])!;
+      await page.locator('.map-canvas').scrollIntoViewIfNeeded();
+      const box = (await page.locator('.map-canvas').boundingBox())!;
+      await page.mouse.click(box.x + first.x, box.y + first.y);
+      const panel = page.locator(`[data-household-panel="${first.id}"]`);
+      await panel.waitFor();
+      expect(await page.locator('[data-view="list"]').getAttribute('aria-pressed')).toBe('true');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-household'))).toBe(first.id);
+      await panel.locator('[data-outcome="safe"]').click();
+      await waitForCount(page, 0, 30_000);
+
+      // The map shows what I just recorded: that household is now "safe".
+      await openMap(page);
+      await page.waitForFunction(
+        (id) => (JSON.parse(document.querySelector<HTMLElement>('.map-canvas')!.dataset['rendered'] ?? '[]') as Rendered).some((r) => r.id === id && r.status === 'safe'),
+        first.id,
+        { timeout: 30_000 },
+      );
+      await expect(page.locator('[data-legend="safe"]').textContent()).resolves.toContain('無事');
+
+      // Download my area: progress n / total, then done with every tile stored.
+      const estimate = Number(await page.locator('[data-download-estimate]').getAttribute('data-download-estimate'));
+      expect(estimate).toBeGreaterThan(10);
+      await page.locator('[data-download-start]').click();
+      await page.locator('[data-download-result]').waitFor({ timeout: 120_000 });
+      expect(await page.locator('[data-download-result]').getAttribute('data-download-result')).toBe('done');
+      expect(Number(await page.locator('[data-download-result]').getAttribute('data-download-done'))).toBe(estimate);
+      await expect(page.locator('[data-download-result]').textContent()).resolves.toMatch(/ダウンロードが完了しました：\d+ 枚、\d/);
+      await page.locator('[data-storage]').waitFor();
+      const sizes = await cacheSizes(page);
+      const tileCaches = Object.keys(sizes).filter((n) => n.startsWith('tonari-tiles-'));
+      expect(tileCaches).toHaveLength(1); // one cache, for this user
+      expect(sizes[tileCaches[0]!]!).toBeGreaterThan(estimate / 2);
+      expect(sizes['tonari-basemap'] ?? 0).toBeGreaterThan(0);
+      await shot(page, '41-map-downloaded');
+
+      // Offline, reloaded: the map still draws my households from the stored tiles.
+      await context.setOffline(true);
+      await page.reload();
+      await unlockIfAsked(page, 1500);
+      await page.locator('[data-household]').first().waitFor();
+      await openMap(page);
+      await page.locator('[data-map-note="offline"]').waitFor();
+      drawn = await rendered(page, mine.length);
+      expect(drawn.map((r) => r.id).sort()).toEqual(expect.arrayContaining([...mine].sort()));
+      expect(await axeViolations(page)).toEqual([]);
+      await shot(page, '42-map-offline-cached');
+
+      // The sign-out flow's hook: every user's private tiles go, the public base map stays.
+      await context.setOffline(false);
+      await page.evaluate(
+        () =>
+          new Promise<void>((resolve) => {
+            const ch = new MessageChannel();
+            ch.port1.onmessage = () => resolve();
+            navigator.serviceWorker.controller!.postMessage({ type: 'tonari-tiles-clear' }, [ch.port2]);
+          }),
+      );
+      const after = await cacheSizes(page);
+      expect(Object.keys(after).filter((n) => n.startsWith('tonari-tiles-'))).toEqual([]);
+      expect(after['tonari-basemap'] ?? 0).toBeGreaterThan(0);
+    } catch (err) {
+      await shot(page, 'zz-failed-map').catch(() => undefined);
+      throw err;
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('unreached households past the target time turn to the "overdue" mark (still with their number)', async () => {
+    if (setupError) throw setupError;
+    const { op } = await startDrill(env, 'E2E地図期限');
+    // Started long ago: every unreached target is past its completion time (the tile says 'overdue').
+    dbRows(readServerEnv(), "UPDATE operation SET started_at = now() - interval '30 days' WHERE id = $1::uuid RETURNING id", [op.id]);
+    const context = await phone();
+    const page = await context.newPage();
+    try {
+      const mine = await signInAndOpen(page, op.id);
+      await openMap(page);
+      const drawn = await rendered(page, mine.length);
+      for (const id of mine) expect(drawn.find((r) => r.id === id)?.status, id).toBe('overdue');
+      await page.locator('[data-legend="overdue"]').waitFor();
+      await expect(page.locator('[data-legend="overdue"]').textContent()).resolves.toContain('目標時間を過ぎています');
+      await shot(page, '44-map-overdue');
+    } catch (err) {
+      await shot(page, 'zz-failed-map').catch(() => undefined);
+      throw err;
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('offline with no stored tiles: a plain background and a clear note, never a broken page', async () => {
+    if (setupError) throw setupError;
+    const { op } = await startDrill(env, 'E2E地図オフライン');
+    const context = await phone();
+    const page = await context.newPage();
+    try {
+      const mine = await signInAndOpen(page, op.id);
+      await waitForServiceWorker(page);
+      // The list was seen online (so it is on the device); the map never was.
+      await context.setOffline(true);
+      await page.reload();
+      await unlockIfAsked(page, 1500);
+      await page.locator('[data-household]').first().waitFor();
+      await openMap(page);
+      await page.locator('[data-map-note="offline"]').waitFor();
+      await expect(page.locator('[data-map-note="offline"]').textContent()).resolves.toContain('オフラインです');
+      expect(await page.locator('.map-canvas canvas').count()).toBe(1);
+      expect(await page.locator('[data-map-note="failed"]').count()).toBe(0);
+      const drawn = JSON.parse((await page.locator('.map-canvas').getAttribute('data-rendered')) ?? '[]') as Rendered;
+      expect(drawn).toEqual([]);
+      // Download needs a connection and says so; the list is one tap away.
+      expect(await page.locator('[data-download-status="offline"]').count()).toBe(1);
+      expect(await page.locator('[data-download-start]').isDisabled()).toBe(true);
+      expect(await axeViolations(page)).toEqual([]);
+      await shot(page, '43-map-offline-empty');
+      await page.locator('[data-view="list"]').click();
+      expect(await page.locator('[data-household]').count()).toBe(mine.length);
+    } catch (err) {
+      await shot(page, 'zz-failed-map').catch(() => undefined);
+      throw err;
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,34 @@
+import { getLang, t } from '../i18n';
+import type { AppContext } from '../router';
+import { h } from '../ui/dom';
+
+/** Roles that may open the console; the server still decides every request. */
+export const CONSOLE_ROLES = new Set(['admin', 'staff', 'coordinator', 'commissioner']);
+
+/** A link that routes inside the app (no reload), still a real link for new tabs. */
+export function appLink(ctx: AppContext, path: string, text: string, attrs: Record<string, string> = {}): HTMLAnchorElement {
+  const a = h('a', { href: path, ...attrs }, text);
+  a.addEventListener('click', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+    ev.preventDefault();
+    ctx.navigate(path);
+  });
+  return a;
+}
+
+export function consoleNav(ctx: AppContext): HTMLElement {
+  return h('nav', { class: 'console-nav', 'aria-label': t('console.nav.label') },
+    appLink(ctx, '/console', t('console.nav.operations')),
+    appLink(ctx, '/staff', t('console.nav.staff')),
+    appLink(ctx, '/', t('console.nav.home')));
+}
+
+/** Local clock time (the council's time zone is the browser's on their own machines). */
+export function timeOf(iso: string, withDate = false): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const locale = getLang() === 'ja' ? 'ja-JP' : 'en-GB';
+  return withDate
+    ? d.toLocaleString(locale, { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}

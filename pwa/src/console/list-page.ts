@@ -1,0 +1,76 @@
+import { loadSession } from '../auth/session';
+import { t } from '../i18n';
+import type { Page, PageFactory } from '../router';
+import { h } from '../ui/dom';
+import { problemText } from '../ui/problem-text';
+import { appLink, CONSOLE_ROLES, consoleNav, timeOf } from './common';
+
+interface OperationRow {
+  id: string;
+  kind: 'watch_round' | 'safety_check';
+  mode: 'real' | 'drill';
+  name: string;
+  status: 'draft' | 'active' | 'closed';
+  label: string;
+  targets: number;
+  started_at: string | null;
+}
+
+/** `/console`: the operations a coordinator can open on the live map (running ones first). */
+export const consoleListPage: PageFactory = (root, ctx) => {
+  let ops: OperationRow[] | null = null;
+  let error: unknown = null;
+  let forbidden = false;
+  let disposed = false;
+
+  async function load(): Promise<void> {
+    try {
+      const session = await loadSession({ api: ctx.api });
+      if (disposed) return;
+      if (session.kind === 'signed-out') {
+        ctx.navigate('/login', { replace: true });
+        return;
+      }
+      if (session.kind === 'signed-in' && !CONSOLE_ROLES.has(session.user.role)) {
+        forbidden = true;
+      } else {
+        ops = await ctx.api.get<OperationRow[]>('/api/operations');
+      }
+    } catch (err) {
+      error = err;
+    }
+    if (!disposed) render();
+  }
+
+  function row(op: OperationRow): HTMLElement {
+    const kind = op.kind === 'safety_check' ? t('ops.kind.safety_check') : t('ops.kind.watch_round');
+    const status = op.status === 'active' ? t('console.list.active') : op.status === 'closed' ? t('console.list.closed') : t('console.list.draft');
+    return h('li', { class: `console-op console-op-${op.status}` },
+      op.status === 'draft'
+        ? h('span', { class: 'console-op-name' }, `${op.label}${op.name}`)
+        : appLink(ctx, `/console/op/${op.id}`, `${op.label}${op.name}`, { 'data-op': op.id, class: 'console-op-name' }),
+      h('span', {}, ` ${kind} · ${status} · ${t('console.list.targets', { count: op.targets })}`),
+      op.started_at ? h('span', {}, ` · ${t('console.list.started', { time: timeOf(op.started_at, true) })}`) : null);
+  }
+
+  function render(): void {
+    const body: Node[] = [];
+    if (forbidden) body.push(h('p', { role: 'alert', class: 'error' }, t('console.forbidden')));
+    else if (error) body.push(h('p', { role: 'alert', class: 'error' }, problemText(error)));
+    else if (!ops) body.push(h('p', { role: 'status' }, t('home.loading')));
+    else if (ops.length === 0) body.push(h('p', {}, t('console.list.none')));
+    else {
+      const order = { active: 0, draft: 1, closed: 2 } as const;
+      const sorted = [...ops].sort((a, b) => order[a.status] - order[b.status]);
+      body.push(h('ul', { class: 'console-ops', 'data-ops': '' }, ...sorted.map(row)));
+    }
+    root.replaceChildren(h('div', { class: 'console console-list' },
+      h('div', { class: 'console-head' }, h('h1', { tabindex: '-1' }, t('console.list.title')), consoleNav(ctx)),
+      h('p', {}, t('console.list.lead')),
+      ...body));
+  }
+
+  const page: Page = { render, dispose: () => void (disposed = true) };
+  void load();
+  return page;
+};

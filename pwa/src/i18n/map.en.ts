@@ -1,0 +1,36 @@
+import type { mapJa } from './map.ja';
+
+// English messages of the field map (merged into en.ts); keys must match map.ja.ts.
+export const mapEn: Record<keyof typeof mapJa, string> = {
+  'map.views': 'Choose a view',
+  'map.viewList': 'List',
+  'map.viewMap': 'Map',
+  'map.label': 'Map of my households',
+  'map.loading': 'Loading the map…',
+  'map.tapHint': 'Tap a numbered mark on the map to open that household and record a visit. The list view does the same.',
+  'map.offline': 'You are offline. Only map areas saved on this device are shown; elsewhere the background is plain.',
+  'map.noBasemap': 'The background map is not available (never downloaded). Households and shelters are still shown.',
+  'map.tileErrors': 'Some map areas could not be loaded. They will appear when the connection returns.',
+  'map.failed': 'This device cannot show the map. Please use the list view.',
+  'map.noLocation': '{count} households have no location. Check them in the list view.',
+  'map.legend': 'Legend',
+  'map.status.overdue': 'Not checked (past the target time)',
+  'map.shelter': 'Shelter',
+  'map.hazard': 'Hazard zone',
+  'map.attribution': 'Background map: {attribution}',
+
+  'map.download.title': 'Save this area’s map on the device',
+  'map.download.lead': 'Saves the map around my households (zoom 13–17) so it shows without a signal.',
+  'map.download.start': 'Download this area',
+  'map.download.cancel': 'Stop the download',
+  'map.download.estimate': 'Map tiles to save: {total}',
+  'map.download.progress': '{done} / {total} tiles ({size})',
+  'map.download.done': 'Download finished: {done} tiles, {size}.',
+  'map.download.cancelled': 'Download stopped ({done} / {total} tiles saved).',
+  'map.download.failed': '{failed} tiles could not be saved. Check the connection and try again.',
+  'map.download.offline': 'Downloading needs an internet connection.',
+  'map.download.noArea': 'None of my households has a location, so there is no area to save.',
+  'map.download.tooMany': 'The area is too large ({total} tiles). Only the area around my households can be saved.',
+  'map.download.noWorker': 'This browser cannot save maps (offline support is off).',
+  'map.download.storage': 'Storage on this device: {used} of {quota} used',
+};

@@ -1,0 +1,124 @@
+import type { MessageKey } from '../i18n';
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor_user_id: string | null;
+  actor_login: string | null;
+  action: string;
+  object_type: string | null;
+  object_ids: string[];
+  mode: 'normal' | 'disaster' | 'drill' | string;
+  operation_id: string | null;
+  request_id: string | null;
+  client_addr: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  next_before_id: number | null;
+}
+
+export interface AuditActor {
+  user_id: string;
+  login: string | null;
+  display_name: string | null;
+  role: string | null;
+  entries: number;
+}
+
+/** The viewer's filters as typed; dates are calendar days (YYYY-MM-DD) in Japan time. */
+export interface AuditFilters {
+  actorUserId: string;
+  action: string;
+  objectType: string;
+  objectId: string;
+  mode: string;
+  since: string;
+  until: string;
+}
+
+export const EMPTY_FILTERS: AuditFilters = { actorUserId: '', action: '', objectType: '', objectId: '', mode: '', since: '', until: '' };
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The day after `day` (YYYY-MM-DD), so "until 3 May" includes all of 3 May. */
+export function nextDay(day: string): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const next = new Date(Date.UTC(y, m - 1, d + 1));
+  return next.toISOString().slice(0, 10);
+}
+
+/**
+ * `GET /api/audit` query string for the filters and cursor. Days are taken in the council's
+ * time zone (JST, +09:00): `since` from the start of that day, `until` to the end of it.
+ */
+export function auditQuery(filters: AuditFilters, beforeId: number | null = null, limit = 50): string {
+  const q = new URLSearchParams();
+  if (filters.actorUserId.trim()) q.set('actor_user_id', filters.actorUserId.trim());
+  if (filters.action.trim()) q.set('action', filters.action.trim());
+  if (filters.objectType.trim()) q.set('object_type', filters.objectType.trim());
+  if (filters.objectId.trim()) q.set('object_id', filters.objectId.trim());
+  if (filters.mode) q.set('mode', filters.mode);
+  if (DAY.test(filters.since)) q.set('since', `${filters.since}T00:00:00+09:00`);
+  if (DAY.test(filters.until)) q.set('until', `${nextDay(filters.until)}T00:00:00+09:00`);
+  if (beforeId !== null) q.set('before_id', String(beforeId));
+  q.set('limit', String(limit));
+  return `/api/audit?${q.toString()}`;
+}
+
+/** Readable names for the actions the server writes; unknown ones show their code. */
+export const ACTION_LABEL: Record<string, MessageKey> = {
+  'auth.login': 'staff.audit.action.auth.login',
+  'auth.login_failed': 'staff.audit.action.auth.login_failed',
+  'auth.logout': 'staff.audit.action.auth.logout',
+  'household.read': 'staff.audit.action.household.read',
+  'person.read': 'staff.audit.action.person.read',
+  'household.create': 'staff.audit.action.household.create',
+  'household.update': 'staff.audit.action.household.update',
+  'person.create': 'staff.audit.action.person.create',
+  'person.update': 'staff.audit.action.person.update',
+  'consent.update': 'staff.audit.action.consent.update',
+  'plan.update': 'staff.audit.action.plan.update',
+  'disaster.declare': 'staff.audit.action.disaster.declare',
+  'disaster.lift': 'staff.audit.action.disaster.lift',
+  'operation.create': 'staff.audit.action.operation.create',
+  'operation.start': 'staff.audit.action.operation.start',
+  'operation.close': 'staff.audit.action.operation.close',
+  'visit.recorded': 'staff.audit.action.visit.recorded',
+  'visit.export': 'staff.audit.action.visit.export',
+  'import.roster': 'staff.audit.action.import.roster',
+  'import.districts': 'staff.audit.action.import.districts',
+  'import.hazard_zones': 'staff.audit.action.import.hazard_zones',
+  'import.shelters': 'staff.audit.action.import.shelters',
+  'import.dry_run': 'staff.audit.action.import.dry_run',
+  'import.rejected': 'staff.audit.action.import.rejected',
+  'watch_link.create': 'staff.audit.action.watch_link.create',
+  'watch_link.update': 'staff.audit.action.watch_link.update',
+  'watch_link.end': 'staff.audit.action.watch_link.end',
+  'watch_suggestion.reject': 'staff.audit.action.watch_suggestion.reject',
+  'watcher.read': 'staff.audit.action.watcher.read',
+  'shelter.status': 'staff.audit.action.shelter.status',
+  'user.read': 'staff.audit.action.user.read',
+};
+
+export const OBJECT_LABEL: Record<string, MessageKey> = {
+  person: 'staff.audit.object.person',
+  household: 'staff.audit.object.household',
+  user: 'staff.audit.object.user',
+  operation: 'staff.audit.object.operation',
+  disaster_declaration: 'staff.audit.object.disaster_declaration',
+  district: 'staff.audit.object.district',
+  shelter: 'staff.audit.object.shelter',
+  hazard_zone: 'staff.audit.object.hazard_zone',
+  watcher: 'staff.audit.object.watcher',
+  watch_link: 'staff.audit.object.watch_link',
+  visit: 'staff.audit.object.visit',
+};
+
+export const MODE_LABEL: Record<string, MessageKey> = {
+  normal: 'staff.audit.mode.normal',
+  disaster: 'staff.audit.mode.disaster',
+  drill: 'staff.audit.mode.drill',
+};

@@ -1,0 +1,31 @@
+import { t, type MessageKey } from '../i18n';
+import type { Page, PageFactory } from '../router';
+import { h } from '../ui/dom';
+import { appLink, staffGate } from './shell';
+
+const LINKS: [string, MessageKey, MessageKey][] = [
+  ['/staff/imports', 'staff.nav.imports', 'staff.home.imports'],
+  ['/staff/operations', 'staff.nav.operations', 'staff.home.operations'],
+  ['/staff/registry', 'staff.nav.registry', 'staff.home.registry'],
+  ['/staff/watch', 'staff.nav.watch', 'staff.home.watch'],
+  ['/staff/audit', 'staff.nav.audit', 'staff.home.audit'],
+  ['/console', 'staff.nav.console', 'staff.home.console'],
+  ['/', 'staff.nav.field', 'staff.home.field'],
+];
+
+/** `/staff`: the council staff's menu (desktop / tablet). */
+export const staffHomePage: PageFactory = (root, ctx) => {
+  const gate = staffGate(root, ctx, '/staff', 'staff.home.title', () => render());
+  function render(): void {
+    gate.render(() => [
+      h('p', {}, t('staff.home.lead')),
+      h(
+        'ul',
+        { class: 'staff-menu' },
+        ...LINKS.map(([path, title, desc]) => h('li', {}, appLink(ctx, path, t(title), { class: 'menu-link' }), h('p', { class: 'hint' }, t(desc)))),
+      ),
+    ]);
+  }
+  render();
+  return { render, dispose: () => gate.dispose() } satisfies Page;
+};

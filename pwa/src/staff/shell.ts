@@ -1,0 +1,134 @@
+import type { User } from '../api/types';
+import { loadSession } from '../auth/session';
+import { t, type MessageKey } from '../i18n';
+import type { AppContext } from '../router';
+import { h } from '../ui/dom';
+import { problemText } from '../ui/problem-text';
+
+/** Roles that may open the staff screens; the server still decides each request. */
+export const STAFF_ROLES = new Set(['admin', 'staff', 'coordinator']);
+
+export interface NavItem {
+  path: string;
+  key: MessageKey;
+}
+
+export const STAFF_NAV: NavItem[] = [
+  { path: '/staff', key: 'staff.nav.home' },
+  { path: '/staff/imports', key: 'staff.nav.imports' },
+  { path: '/staff/operations', key: 'staff.nav.operations' },
+  { path: '/staff/registry', key: 'staff.nav.registry' },
+  { path: '/staff/watch', key: 'staff.nav.watch' },
+  { path: '/staff/audit', key: 'staff.nav.audit' },
+];
+
+/** A link that routes inside the app (no reload), still a real link for new tabs. */
+export function appLink(ctx: AppContext, path: string, text: string, attrs: Record<string, string> = {}): HTMLAnchorElement {
+  const a = h('a', { href: path, ...attrs }, text);
+  a.addEventListener('click', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+    ev.preventDefault();
+    ctx.navigate(path);
+  });
+  return a;
+}
+
+/**
+ * Signs-in check shared by every staff screen: resolves to the user, or sends a signed-out
+ * visitor to the login page (null). Other roles get the page's "not for you" text.
+ */
+export async function requireStaffUser(ctx: AppContext): Promise<User | null | 'forbidden'> {
+  const session = await loadSession({ api: ctx.api });
+  if (session.kind === 'signed-out') {
+    ctx.navigate('/login', { replace: true });
+    return null;
+  }
+  if (session.kind !== 'signed-in') throw new Error('offline');
+  return STAFF_ROLES.has(session.user.role) ? session.user : 'forbidden';
+}
+
+/** The frame around every staff screen: navigation, the page heading, then the content. */
+export function staffFrame(ctx: AppContext, current: string, titleKey: MessageKey, ...content: (Node | null | false | undefined)[]): HTMLElement {
+  const nav = h(
+    'nav',
+    { class: 'staff-nav', 'aria-label': t('staff.nav.label') },
+    h(
+      'ul',
+      {},
+      ...STAFF_NAV.map((item) =>
+        h('li', {}, appLink(ctx, item.path, t(item.key), item.path === current ? { 'aria-current': 'page' } : {})),
+      ),
+      h('li', {}, appLink(ctx, '/console', t('staff.nav.console'))),
+      h('li', {}, appLink(ctx, '/', t('staff.nav.field'))),
+    ),
+  );
+  return h(
+    'div',
+    { class: 'staff' },
+    nav,
+    h('section', { class: 'staff-body', 'aria-labelledby': 'staff-title' }, h('h1', { id: 'staff-title', tabindex: '-1' }, t(titleKey)), ...content),
+  );
+}
+
+export function errorBox(err: unknown): HTMLElement {
+  return h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(err)));
+}
+
+export function statusLine(text: string): HTMLElement {
+  return h('p', { role: 'status' }, text);
+}
+
+/**
+ * The common life cycle of a staff page: check the session, then `ready(user)`; while
+ * loading or on failure, a status line or an error box inside the frame.
+ */
+export function staffGate(
+  root: HTMLElement,
+  ctx: AppContext,
+  current: string,
+  titleKey: MessageKey,
+  ready: (user: User) => void,
+): { render(body: () => (Node | null | false | undefined)[]): void; disposed(): boolean; dispose(): void } {
+  let disposed = false;
+  let failure: unknown = null;
+  let forbidden = false;
+  let userReady = false;
+  let lastBody: (() => (Node | null | false | undefined)[]) | null = null;
+
+  function render(body: () => (Node | null | false | undefined)[]): void {
+    lastBody = body;
+    if (disposed) return;
+    const focused = document.activeElement?.id === 'staff-title';
+    let content: (Node | null | false | undefined)[];
+    if (failure) content = [errorBox(failure)];
+    else if (forbidden) content = [h('p', { class: 'error', role: 'alert' }, t('staff.forbidden'))];
+    else if (!userReady) content = [statusLine(t('home.loading'))];
+    else content = body();
+    root.replaceChildren(staffFrame(ctx, current, titleKey, ...content));
+    if (focused) root.querySelector<HTMLElement>('#staff-title')?.focus();
+  }
+
+  requireStaffUser(ctx).then(
+    (user) => {
+      if (disposed || user === null) return;
+      if (user === 'forbidden') forbidden = true;
+      else {
+        userReady = true;
+        ready(user);
+      }
+      if (lastBody) render(lastBody);
+    },
+    (err: unknown) => {
+      failure = err;
+      if (lastBody) render(lastBody);
+    },
+  );
+
+  return {
+    render,
+    disposed: () => disposed,
+    dispose: () => {
+      disposed = true;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './vault';
+export { getSealed, putSealed } from './store';

@@ -1,0 +1,381 @@
+"""`/api/console`: what the coordinators' live map needs beyond the operations API.
+
+- `summary`: per-district counts by derived status (incl. overdue) and the latest event id, so the
+  console loads its state and then follows `GET /api/events?last_event_id=` without a gap.
+- `history`: cumulative confirmations per district over time (the progress chart).
+- `timeline`: the operation's events, newest first, filtered exactly like the SSE stream.
+- `escalations` with their current assignee, and `assign` (escalations had acknowledge/resolve only).
+- `households`: ids of the operation's households matching a support reason / hazard kind, for the
+  map filter (support reasons are need-to-know: only viewers who may see them get matches).
+
+Everything goes through the disclosure rule (`tonari_sees_all()` / `tonari_household_visible`).
+Counts are not audited (like coverage numbers); anything that returns household ids is, as
+`household.read` with `via`.
+
+Assignment is event-sourced: an `escalation.assigned` event (durable, append-only, also the live
+feed's message) records who assigned whom; the latest one per escalation is the current assignee.
+The assignee joins the escalation's recipients so that they can see, acknowledge and resolve it.
+No schema change was needed for that.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy import text
+
+from server.audit.record import record as audit
+from server.core import context
+from server.core.guards import roles
+from server.core.problems import FieldError, Problem
+from server.db.deps import DbSession
+from server.events.emit import emit
+from server.operations import service
+from server.operations.models import Escalation
+from server.registry import disclosure
+from server.registry.vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
+
+COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
+ASSIGNABLE_ROLES = ("admin", "staff", "coordinator", "commissioner")
+# Outcomes that count as "confirmed" (someone reached the household); the rest are not yet.
+NOT_CONFIRMED = ("unreached", "away", "unknown")
+STATUSES = ("unreached", "overdue", "safe", "injured", "rescue", "evacuated", "unknown",
+            "ok", "away", "contact", "emergency")
+MAX_BUCKETS = 96
+
+_VISIBLE = "(tonari_sees_all() OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))"
+
+
+class DistrictSummary(msgspec.Struct):
+    district_id: uuid.UUID | None
+    name: str
+    total: int
+    confirmed: int
+    overdue: int
+    need_help: int
+    time_to_first_report_s: int | None
+    statuses: dict[str, int]
+
+
+class Summary(msgspec.Struct):
+    operation: Any
+    latest_event_id: int
+    overdue_at: datetime | None
+    districts: list[DistrictSummary]
+    statuses: dict[str, int]
+
+
+class ConsoleEscalation(msgspec.Struct):
+    id: uuid.UUID
+    operation_id: uuid.UUID
+    household_id: uuid.UUID
+    level: str
+    outcome: str
+    status: str
+    mode: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    notes: str | None
+    assigned_to: uuid.UUID | None
+    assigned_to_name: str | None
+
+
+class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
+    user_id: uuid.UUID
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class Assignee(msgspec.Struct):
+    id: uuid.UUID
+    display_name: str
+    role: str
+
+
+_SUMMARY = text(
+    f"""
+    SELECT h.district_id, d.name AS district_name,
+           CASE WHEN t.status = 'unreached'
+                     AND now() > o.started_at + make_interval(mins => o.completion_minutes)
+                THEN 'overdue' ELSE t.status END AS status,
+           count(*) AS n,
+           min(t.first_visit_at) - min(o.started_at) AS first_report
+    FROM operation_target t
+    JOIN operation o ON o.tenant_id = t.tenant_id AND o.id = t.operation_id
+    JOIN household h ON h.tenant_id = t.tenant_id AND h.id = t.household_id
+    LEFT JOIN district d ON d.tenant_id = h.tenant_id AND d.id = h.district_id
+    WHERE t.tenant_id = :t AND t.operation_id = :o AND {_VISIBLE}
+    GROUP BY 1, 2, 3
+    """
+)
+
+
+async def _operation(db: DbSession, operation_id: uuid.UUID) -> Any:
+    ctx = context.current()
+    if ctx.role == "vc_volunteer":
+        raise Problem("forbidden")
+    return await service.get(db, operation_id)
+
+
+def summarise(rows: list[Any]) -> tuple[list[DistrictSummary], dict[str, int]]:
+    """Folds (district, status, count) rows into per-district figures; pure, so it is unit-tested."""
+    by: dict[Any, dict[str, Any]] = {}
+    totals: dict[str, int] = {}
+    for r in rows:
+        d = by.setdefault(r.district_id, {"name": r.district_name or "", "statuses": {}, "first": None})
+        d["statuses"][r.status] = d["statuses"].get(r.status, 0) + r.n
+        totals[r.status] = totals.get(r.status, 0) + r.n
+        if r.first_report is not None and (d["first"] is None or r.first_report < d["first"]):
+            d["first"] = r.first_report
+    out = []
+    for district_id, d in by.items():
+        s = d["statuses"]
+        total = sum(s.values())
+        out.append(DistrictSummary(
+            district_id=district_id, name=d["name"], total=total,
+            confirmed=sum(n for k, n in s.items() if k not in NOT_CONFIRMED and k != "overdue"),
+            overdue=s.get("overdue", 0),
+            need_help=sum(s.get(k, 0) for k in ("injured", "rescue", "emergency", "contact")),
+            time_to_first_report_s=int(d["first"].total_seconds()) if d["first"] is not None else None,
+            statuses=s))
+    out.sort(key=lambda x: (x.name, str(x.district_id)))
+    return out, totals
+
+
+_HISTORY = text(
+    f"""
+    SELECT h.district_id, min(v.server_time) AS confirmed_at
+    FROM visit v
+    JOIN household h ON h.tenant_id = v.tenant_id AND h.id = v.household_id
+    WHERE v.tenant_id = :t AND v.operation_id = :o
+      AND v.outcome <> ALL(CAST(:not_confirmed AS text[])) AND {_VISIBLE}
+    GROUP BY v.household_id, h.district_id
+    """
+)
+
+_TIMELINE = text(
+    """
+    SELECT e.id, e.kind, e.mode, e.household_id, e.payload, e.created_at
+    FROM event e
+    LEFT JOIN household h ON h.tenant_id = e.tenant_id AND h.id = e.household_id
+    WHERE e.tenant_id = :t AND e.operation_id = :o
+      AND (CAST(:before AS bigint) IS NULL OR e.id < :before)
+      AND (CAST(:kinds AS text[]) IS NULL OR e.kind = ANY(CAST(:kinds AS text[])))
+      AND (e.household_id IS NULL OR tonari_sees_all()
+           OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))
+      AND (e.audience IS NULL OR tonari_sees_all() OR e.audience ? CAST(:user AS text))
+    ORDER BY e.id DESC LIMIT :limit
+    """
+)
+
+_ESCALATIONS = text(
+    f"""
+    WITH assigned AS (  -- the latest assignment per escalation, in one pass over the operation's events
+        SELECT DISTINCT ON (ev.payload->>'escalation_id')
+               CAST(ev.payload->>'escalation_id' AS uuid) AS escalation_id,
+               CAST(ev.payload->>'assigned_to' AS uuid) AS assigned_to
+        FROM event ev
+        WHERE ev.tenant_id = :t AND ev.operation_id = :o AND ev.kind = 'escalation.assigned'
+        ORDER BY ev.payload->>'escalation_id', ev.id DESC
+    )
+    SELECT e.*, a.assigned_to, u.display_name AS assigned_to_name
+    FROM escalation e
+    JOIN household h ON h.tenant_id = e.tenant_id AND h.id = e.household_id
+    LEFT JOIN assigned a ON a.escalation_id = e.id
+    LEFT JOIN app_user u ON u.tenant_id = e.tenant_id AND u.id = a.assigned_to
+    WHERE e.tenant_id = :t AND e.operation_id = :o
+      AND (CAST(:status AS text) IS NULL OR e.status = :status)
+      AND (tonari_sees_all() OR CAST(:user AS uuid) = ANY(e.recipient_ids))
+      AND {_VISIBLE}
+    ORDER BY (e.status = 'resolved'), (e.level = 'urgent') DESC, e.created_at
+    LIMIT 500
+    """
+)
+
+_FILTER_HOUSEHOLDS = text(
+    f"""
+    SELECT t.household_id
+    FROM operation_target t
+    JOIN household h ON h.tenant_id = t.tenant_id AND h.id = t.household_id
+    WHERE t.tenant_id = :t AND t.operation_id = :o AND {_VISIBLE}
+      AND (CAST(:reason AS text) IS NULL OR (
+            (tonari_sees_all() OR :commissioner OR tonari_household_under_disaster(h.location))
+            AND EXISTS (SELECT 1 FROM person p WHERE p.tenant_id = h.tenant_id AND p.household_id = h.id
+                          AND CAST(:reason AS text) = ANY(p.support_reasons))))
+      AND (CAST(:hazard AS text) IS NULL OR EXISTS (
+            SELECT 1 FROM hazard_zone z WHERE z.tenant_id = h.tenant_id AND z.kind = :hazard
+              AND ST_Intersects(z.geom, h.location)))
+    """
+)
+
+
+def buckets(start: datetime, end: datetime, count: int) -> list[datetime]:
+    """`count` + 1 evenly spaced instants from start to end (the chart's x axis)."""
+    count = max(1, min(count, MAX_BUCKETS))
+    span = max((end - start).total_seconds(), 60.0)
+    return [start + timedelta(seconds=span * i / count) for i in range(count + 1)]
+
+
+def cumulative(times: list[datetime], confirmed_at: list[datetime]) -> list[int]:
+    """How many of `confirmed_at` lie at or before each instant of `times` (both ascending)."""
+    ordered = sorted(confirmed_at)
+    out, i = [], 0
+    for t in times:
+        while i < len(ordered) and ordered[i] <= t:
+            i += 1
+        out.append(i)
+    return out
+
+
+class ConsoleController(Controller):
+    path = "/api/console"
+    tags = ["console"]
+    guards = [COORDINATION]
+
+    @get("/operations/{operation_id:uuid}/summary", summary="Per-district counts by status and the latest event id")
+    async def summary(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> Summary:
+        op = await _operation(db_session, operation_id)
+        # The event id first: anything committed after it arrives on the stream, never lost in between.
+        latest = (await db_session.execute(text("SELECT coalesce(max(id), 0) FROM event WHERE tenant_id = :t"),
+                                           {"t": op.tenant_id})).scalar_one()
+        rows = (await db_session.execute(_SUMMARY, {"t": op.tenant_id, "o": op.id})).all()
+        districts, totals = summarise(list(rows))
+        overdue_at = op.started_at + timedelta(minutes=op.completion_minutes) if op.started_at else None
+        return Summary(operation=msgspec.to_builtins(await service.operation_out(db_session, op)),
+                       latest_event_id=int(latest), overdue_at=overdue_at, districts=districts, statuses=totals)
+
+    @get("/operations/{operation_id:uuid}/history", summary="Cumulative confirmations per district over time")
+    async def history(
+        self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
+        points: Annotated[int, QueryParameter(ge=2, le=MAX_BUCKETS, description="Points on the time axis")] = 48,
+    ) -> dict[str, Any]:
+        op = await _operation(db_session, operation_id)
+        if op.started_at is None:
+            return {"times": [], "districts": {}, "total": []}
+        end = op.closed_at or datetime.now(UTC)
+        times = buckets(op.started_at, end, points - 1)
+        rows = (await db_session.execute(_HISTORY, {"t": op.tenant_id, "o": op.id,
+                                                    "not_confirmed": list(NOT_CONFIRMED)})).all()
+        per: dict[str, list[datetime]] = {}
+        for r in rows:
+            per.setdefault(str(r.district_id), []).append(r.confirmed_at)
+        return {"times": [t.isoformat() for t in times],
+                "districts": {d: cumulative(times, ts) for d, ts in per.items()},
+                "total": cumulative(times, [t for ts in per.values() for t in ts])}
+
+    @get("/operations/{operation_id:uuid}/timeline", summary="The operation's events, newest first")
+    async def timeline(
+        self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
+        before: Annotated[int | None, QueryParameter(ge=1, description="Event id to page back from")] = None,
+        kinds: Annotated[list[str] | None, QueryParameter(description="Only these event kinds (repeatable)")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        op = await _operation(db_session, operation_id)
+        ctx = context.current()
+        rows = (await db_session.execute(_TIMELINE, {"t": op.tenant_id, "o": op.id, "before": before, "kinds": kinds,
+                                                     "user": str(ctx.user_id), "limit": limit})).all()
+        items = [{**r.payload, "id": r.id, "kind": r.kind, "drill": r.mode == "drill",
+                  "household_id": str(r.household_id) if r.household_id else None, "at": r.created_at.isoformat()}
+                 for r in rows]
+        hids = sorted({r.household_id for r in rows if r.household_id})
+        if hids:
+            real, _ = await disclosure.active_modes(db_session)
+            await disclosure.audit_read(db_session, "household", hids, via="console.timeline", disaster=real,
+                                        details={"operation_id": str(op.id)})
+            await db_session.commit()
+        return {"items": items, "next_before": rows[-1].id if len(rows) == limit else None}
+
+    @get("/operations/{operation_id:uuid}/escalations", summary="The escalation queue with assignees")
+    async def escalations(
+        self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
+        status: Annotated[str | None, QueryParameter(description="open, acknowledged or resolved")] = None,
+    ) -> list[ConsoleEscalation]:
+        op = await _operation(db_session, operation_id)
+        if status is not None and status not in ("open", "acknowledged", "resolved"):
+            raise Problem("validation_failed", errors=[FieldError("status", "invalid",
+                          "状態は open / acknowledged / resolved のいずれかです。", "status is open, acknowledged or resolved.")])
+        ctx = context.current()
+        rows = (await db_session.execute(_ESCALATIONS, {"t": op.tenant_id, "o": op.id, "status": status,
+                                                        "user": ctx.user_id})).all()
+        out = [ConsoleEscalation(r.id, r.operation_id, r.household_id, r.level, r.outcome, r.status, r.mode,
+                                 r.created_at, r.acknowledged_at, r.resolved_at, r.notes, r.assigned_to,
+                                 r.assigned_to_name) for r in rows]
+        if out:
+            real, _ = await disclosure.active_modes(db_session)
+            await disclosure.audit_read(db_session, "household", sorted({e.household_id for e in out}),
+                                        via="console.escalations", disaster=real, details={"operation_id": str(op.id)})
+            await db_session.commit()
+        return out
+
+    @post("/escalations/{escalation_id:uuid}/assign", status_code=200, summary="Assign an escalation to a person")
+    async def assign(self, db_session: DbSession, escalation_id: FromPath[uuid.UUID],
+                     data: JSONBody[AssignIn]) -> ConsoleEscalation:
+        ctx = context.current()
+        e = await db_session.get(Escalation, (ctx.tenant_id, escalation_id))
+        if e is None or (ctx.role not in disclosure.SEES_ALL and ctx.user_id not in e.recipient_ids):
+            raise Problem("not_found")
+        if e.status == "resolved":
+            raise Problem("conflict", detail_ja="対応済みの通報は割り当てできません。",
+                          detail_en="A resolved escalation cannot be assigned.")
+        user = (await db_session.execute(text(
+            "SELECT id, display_name FROM app_user WHERE tenant_id = :t AND id = :u AND is_active"
+            " AND role = ANY(CAST(:roles AS text[]))"),
+            {"t": ctx.tenant_id, "u": data.user_id, "roles": list(ASSIGNABLE_ROLES)})).one_or_none()
+        if user is None:
+            raise Problem("validation_failed", errors=[FieldError("user_id", "invalid",
+                          "割り当てられる担当者ではありません。", "This person cannot be assigned escalations.")])
+        if user.id not in e.recipient_ids:
+            e.recipient_ids = [*e.recipient_ids, user.id]
+        if data.note:
+            e.notes = (e.notes + "\n" if e.notes else "") + data.note
+        await audit(db_session, "escalation.assigned", object_type="escalation", object_ids=[e.id],
+                    mode="drill" if e.mode == "drill" else "normal", operation_id=e.operation_id,
+                    details={"assigned_to": str(user.id)})
+        await emit(db_session, "escalation.assigned",
+                   {"escalation_id": str(e.id), "household_id": str(e.household_id), "assigned_to": str(user.id),
+                    "assigned_to_name": user.display_name},
+                   operation_id=e.operation_id, household_id=e.household_id, mode=e.mode,
+                   audience=list(e.recipient_ids))
+        await db_session.commit()
+        return ConsoleEscalation(e.id, e.operation_id, e.household_id, e.level, e.outcome, e.status, e.mode,
+                                 e.created_at, e.acknowledged_at, e.resolved_at, e.notes, user.id, user.display_name)
+
+    @get("/assignees", summary="People escalations can be assigned to (staff, coordinators, 民生委員)")
+    async def assignees(self, db_session: DbSession) -> list[Assignee]:
+        ctx = context.current()
+        rows = (await db_session.execute(text(
+            "SELECT id, display_name, role FROM app_user WHERE tenant_id = :t AND is_active"
+            " AND role = ANY(CAST(:roles AS text[])) ORDER BY role, display_name LIMIT 1000"),
+            {"t": ctx.tenant_id, "roles": list(ASSIGNABLE_ROLES)})).all()
+        return [Assignee(r.id, r.display_name, r.role) for r in rows]
+
+    @get("/operations/{operation_id:uuid}/households", summary="Ids of the operation's households matching a filter")
+    async def households(
+        self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
+        support_reason: Annotated[str | None, QueryParameter(description="A support reason code")] = None,
+        hazard_kind: Annotated[str | None, QueryParameter(description="flood, landslide or other")] = None,
+    ) -> dict[str, Any]:
+        op = await _operation(db_session, operation_id)
+        errors = []
+        if support_reason is not None and support_reason not in SUPPORT_REASONS:
+            errors.append(FieldError("support_reason", "invalid", "支援の理由が正しくありません。", "Unknown support reason."))
+        if hazard_kind is not None and hazard_kind not in HAZARD_ZONE_KINDS:
+            errors.append(FieldError("hazard_kind", "invalid", "災害区域の種類が正しくありません。", "Unknown hazard kind."))
+        if errors:
+            raise Problem("validation_failed", errors=errors)
+        ctx = context.current()
+        ids = [r[0] for r in (await db_session.execute(_FILTER_HOUSEHOLDS, {
+            "t": op.tenant_id, "o": op.id, "reason": support_reason, "hazard": hazard_kind,
+            "commissioner": ctx.role == "commissioner"})).all()]
+        if ids:
+            real, _ = await disclosure.active_modes(db_session)
+            await disclosure.audit_read(db_session, "household", ids, via="console.filter", disaster=real,
+                                        details={"operation_id": str(op.id), "support_reason": support_reason,
+                                                 "hazard_kind": hazard_kind})
+            await db_session.commit()
+        return {"household_ids": [str(i) for i in ids]}
