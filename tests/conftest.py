@@ -225,7 +225,13 @@ def client(client_factory) -> ApiClient:  # type: ignore[no-untyped-def]
     return client_factory()
 
 
-_codes = itertools.count(random.randint(10000, 60000))
+_codes = itertools.count(10000)
+
+
+def tenant_code() -> str:
+    """A tenant code unique in this run: every test shares one throwaway database, so codes
+    drawn from separate random ranges per file could collide and fail a test at random."""
+    return f"{next(_codes):05d}"
 
 
 @dataclass
@@ -250,7 +256,7 @@ def make_tenant(sessionmaker):  # type: ignore[no-untyped-def]
     from seed.demo import ensure_tenant, ensure_user
 
     async def make(roles: tuple[str, ...] = ("admin", "staff", "coordinator", "commissioner", "watcher", "vc_volunteer")) -> TenantFixture:
-        code = f"{next(_codes):05d}"
+        code = tenant_code()
         tag = secrets.token_hex(4)
         async with sessionmaker() as db:
             async with db.begin():

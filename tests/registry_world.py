@@ -12,7 +12,7 @@ from shapely.geometry import MultiPolygon, box
 from seed.demo import ensure_tenant, ensure_user
 from server.accounts.models import UserDistrictScope
 from server.registry.models import Consent, District, Household, Person, WatchLink, Watcher
-from tests.conftest import Account, as_tenant
+from tests.conftest import Account, as_tenant, tenant_code
 
 D1_BOX = box(140.20, 36.35, 140.25, 36.40)
 D2_BOX = box(140.25, 36.35, 140.30, 36.40)
@@ -84,3 +84,17 @@ async def build_world(sessionmaker, code: str) -> World:  # type: ignore[no-unty
                 for key in ("H1", "H2"):
                     db.add(WatchLink(tenant_id=t, id=uuid.uuid4(), household_id=households[key], watcher_id=wid))
     return World(tenant.id, accounts, {"D1": d1, "D2": d2}, households, persons)
+
+
+async def new_world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+    """A world under a tenant code unique in this run."""
+    return await build_world(sessionmaker, tenant_code())
+
+
+async def signed_in(client_factory, world: World, role: str):  # type: ignore[no-untyped-def]
+    """An API client signed in as the world's account for `role`."""
+    c = client_factory()
+    acct = world.accounts[role]
+    resp = await c.login(acct.login, acct.password)
+    assert resp.status_code == 200, resp.text
+    return c

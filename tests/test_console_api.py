@@ -5,8 +5,6 @@ scoped to D1)."""
 
 from __future__ import annotations
 
-import itertools
-import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,25 +14,16 @@ from sqlalchemy import text
 from server.db.base import uuid7
 from server.operations.api_console import buckets, cumulative
 from tests.conftest import as_tenant
-from tests.registry_world import World, build_world
-
-_codes = itertools.count(random.randint(60001, 69000))
-
+from tests.registry_world import World, new_world, signed_in
 
 @pytest.fixture
 async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
-    return await build_world(sessionmaker, f"{next(_codes):05d}")
+    return await new_world(sessionmaker)
 
-
-async def _signed_in(client_factory, world: World, role: str):  # type: ignore[no-untyped-def]
-    c = client_factory()
-    acct = world.accounts[role]
-    assert (await c.login(acct.login, acct.password)).status_code == 200
-    return c
 
 
 async def _operation(client_factory, world: World, mode: str = "real") -> dict:  # type: ignore[no-untyped-def]
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": mode, "name": "地震後の安否確認", "start": True,
         "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
@@ -72,9 +61,9 @@ def test_cumulative_counts_and_buckets() -> None:
 
 async def test_summary_counts_statuses_per_district_within_disclosure(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     await _visit(watcher, op, world, "H1", "safe")
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     await _visit(staff, op, world, "H2", "rescue")  # P2 gave no consent: the watcher cannot see H2, staff can
     s = (await staff.get(f"/api/console/operations/{op['id']}/summary")).json()
     d1 = next(d for d in s["districts"] if d["district_id"] == str(world.districts["D1"]))
@@ -85,7 +74,7 @@ async def test_summary_counts_statuses_per_district_within_disclosure(world: Wor
     assert s["latest_event_id"] > 0 and s["operation"]["id"] == op["id"]
 
     # The coordinator sees only consented households (H1 and H3), so H2's rescue is not counted.
-    coord = await _signed_in(client_factory, world, "coordinator")
+    coord = await signed_in(client_factory, world, "coordinator")
     c = (await coord.get(f"/api/console/operations/{op['id']}/summary")).json()
     assert c["statuses"] == {"safe": 1, "unreached": 1}
     assert sum(d["total"] for d in c["districts"]) == 2
@@ -99,7 +88,7 @@ async def test_overdue_households_are_counted_as_overdue(world: World, client_fa
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
             await db.execute(text("UPDATE operation SET started_at = now() - interval '2 days' WHERE id = :o"), {"o": op["id"]})
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     s = (await staff.get(f"/api/console/operations/{op['id']}/summary")).json()
     assert s["statuses"] == {"overdue": 4}
     assert sum(d["overdue"] for d in s["districts"]) == 4 and all(d["confirmed"] == 0 for d in s["districts"])
@@ -107,10 +96,10 @@ async def test_overdue_households_are_counted_as_overdue(world: World, client_fa
 
 async def test_history_is_cumulative_per_district(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     await _visit(watcher, op, world, "H1", "unknown")  # 不明 is not a confirmation
     await _visit(watcher, op, world, "H1", "safe")
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     await _visit(staff, op, world, "H2", "evacuated")
     h = (await staff.get(f"/api/console/operations/{op['id']}/history?points=6")).json()
     assert len(h["times"]) == 6
@@ -121,10 +110,10 @@ async def test_history_is_cumulative_per_district(world: World, client_factory) 
 
 async def test_timeline_newest_first_filtered_and_audited(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     await _visit(watcher, op, world, "H1", "safe")
-    await _visit(await _signed_in(client_factory, world, "staff"), op, world, "H2", "injured")
-    coord = await _signed_in(client_factory, world, "coordinator")
+    await _visit(await signed_in(client_factory, world, "staff"), op, world, "H2", "injured")
+    coord = await signed_in(client_factory, world, "coordinator")
     items = (await coord.get(f"/api/console/operations/{op['id']}/timeline")).json()["items"]
     ids = [i["id"] for i in items]
     assert ids == sorted(ids, reverse=True)
@@ -141,9 +130,9 @@ async def test_timeline_newest_first_filtered_and_audited(world: World, client_f
 
 async def test_escalation_queue_assign_then_act(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     await _visit(watcher, op, world, "H1", "rescue")
-    coord = await _signed_in(client_factory, world, "coordinator")
+    coord = await signed_in(client_factory, world, "coordinator")
     queue = (await coord.get(f"/api/console/operations/{op['id']}/escalations")).json()
     assert len(queue) == 1 and queue[0]["status"] == "open" and queue[0]["assigned_to"] is None
     esc = queue[0]
@@ -172,7 +161,7 @@ async def test_escalation_queue_assign_then_act(world: World, client_factory, se
     assert queue[0]["assigned_to"] == comm_id and queue[0]["assigned_to_name"] == "テスト commissioner"
 
     # The assignee can act on it; the assignment is on the timeline and in the audit log.
-    comm = await _signed_in(client_factory, world, "commissioner")
+    comm = await signed_in(client_factory, world, "commissioner")
     ack = await comm.send_json("POST", f"/api/escalations/{esc['id']}/acknowledge", {})
     assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
     res = await coord.send_json("POST", f"/api/escalations/{esc['id']}/resolve", {"note": "救助済み"})
@@ -195,9 +184,9 @@ async def test_escalation_queue_assign_then_act(world: World, client_factory, se
 
 async def test_escalations_of_hidden_households_stay_hidden(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     await _visit(staff, op, world, "H2", "rescue")  # P2 gave no consent
-    coord = await _signed_in(client_factory, world, "coordinator")
+    coord = await signed_in(client_factory, world, "coordinator")
     assert (await coord.get(f"/api/console/operations/{op['id']}/escalations")).json() == []
     assert len((await staff.get(f"/api/console/operations/{op['id']}/escalations")).json()) == 1
 
@@ -205,15 +194,15 @@ async def test_escalations_of_hidden_households_stay_hidden(world: World, client
 async def test_filter_ids_respect_need_to_know(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
     url = f"/api/console/operations/{op['id']}/households"
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     everyone = {str(world.households[k]) for k in ("H1", "H2", "H3", "H4")}
     assert set((await staff.get(url + "?support_reason=care_level_3_5")).json()["household_ids"]) == everyone
     assert (await staff.get(url + "?support_reason=elderly_alone")).json()["household_ids"] == []
     # Support reasons are need-to-know: a coordinator outside a disaster gets no matches …
-    coord = await _signed_in(client_factory, world, "coordinator")
+    coord = await signed_in(client_factory, world, "coordinator")
     assert (await coord.get(url + "?support_reason=care_level_3_5")).json()["household_ids"] == []
     # … the district's 民生委員 does, within what they may see.
-    comm = await _signed_in(client_factory, world, "commissioner")
+    comm = await signed_in(client_factory, world, "commissioner")
     got = set((await comm.get(url + "?support_reason=care_level_3_5")).json()["household_ids"])
     visible = {h["id"] for h in (await comm.get("/api/households?limit=500")).json()["items"]}
     assert got == visible and str(world.households["H1"]) in got and str(world.households["H3"]) not in got

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
-import random
 
 import math
 
@@ -19,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import as_tenant
-from tests.registry_world import HOUSEHOLD_SPOTS, World, build_world
+from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 
 EXPECTED: dict[tuple[str, str], set[str]] = {
     **{(r, m): {"P1", "P2", "P3", "P4"} for r in ("admin", "staff") for m in ("normal", "disaster", "drill")},
@@ -46,26 +44,16 @@ SENSITIVE: dict[tuple[str, str], set[str]] = {
 ROLES = ("admin", "staff", "coordinator", "commissioner", "watcher")
 MODES = ("normal", "disaster", "drill")
 
-_codes = itertools.count(random.randint(60001, 90000))
-
-
 @pytest.fixture(scope="module")
 async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
-    return await build_world(sessionmaker, f"{next(_codes):05d}")
+    return await new_world(sessionmaker)
 
-
-async def _signed_in(client_factory, world: World, role: str):  # type: ignore[no-untyped-def]
-    c = client_factory()
-    acct = world.accounts[role]
-    resp = await c.login(acct.login, acct.password)
-    assert resp.status_code == 200, resp.text
-    return c
 
 
 async def _declare(world: World, client_factory, mode: str) -> str | None:  # type: ignore[no-untyped-def]
     if mode == "normal":
         return None
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     resp = await staff.send_json("POST", "/api/disaster-declarations", {
         "reason": "テスト用の宣言（地震）", "mode": "real" if mode == "disaster" else "drill",
         "district_ids": [str(world.districts["D1"])], "confirm": True,
@@ -77,7 +65,7 @@ async def _declare(world: World, client_factory, mode: str) -> str | None:  # ty
 async def _lift(world: World, client_factory, declaration_id: str | None) -> None:  # type: ignore[no-untyped-def]
     if declaration_id is None:
         return
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     resp = await staff.send_json("POST", f"/api/disaster-declarations/{declaration_id}/lift", {"reason": "テスト終了"})
     assert resp.status_code == 200, resp.text
 
@@ -156,7 +144,7 @@ async def _seen_through_each_path(c, world: World, role: str) -> dict[str, set[s
 async def test_disclosure_matrix(role: str, mode: str, world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     declaration = await _declare(world, client_factory, mode)
     try:
-        c = await _signed_in(client_factory, world, role)
+        c = await signed_in(client_factory, world, role)
         seen = await _seen_through_each_path(c, world, role)
         expected = EXPECTED[(role, mode)]
         for path, got in seen.items():
@@ -178,7 +166,7 @@ async def test_disclosure_matrix(role: str, mode: str, world: World, client_fact
 async def test_vc_volunteers_see_no_registry(mode: str, world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     declaration = await _declare(world, client_factory, mode)
     try:
-        c = await _signed_in(client_factory, world, "vc_volunteer")
+        c = await signed_in(client_factory, world, "vc_volunteer")
         for path in ("/api/households", "/api/persons", "/api/households/geojson", "/api/exports/households.csv",
                      "/api/registry/counts", f"/api/households/{world.households['H1']}"):
             r = await c.get(path)
@@ -209,11 +197,11 @@ async def test_rls_alone_enforces_the_same_matrix(role: str, mode: str, world: W
 async def test_reads_are_audited_with_ids_and_mode(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     declaration = await _declare(world, client_factory, "disaster")
     try:
-        c = await _signed_in(client_factory, world, "coordinator")
+        c = await signed_in(client_factory, world, "coordinator")
         assert (await c.get("/api/households")).status_code == 200
     finally:
         await _lift(world, client_factory, declaration)
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     entries = (await staff.get("/api/audit", params={"actor_user_id": str(world.accounts["coordinator"].user_id),
                                                      "action": "household.read"})).json()["items"]
     assert entries, "the read was not audited"
@@ -227,7 +215,7 @@ async def test_reads_are_audited_with_ids_and_mode(world: World, client_factory)
 
 async def test_lifting_ends_wider_disclosure_at_once(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     declaration = await _declare(world, client_factory, "disaster")
-    c = await _signed_in(client_factory, world, "commissioner")
+    c = await signed_in(client_factory, world, "commissioner")
     r = await c.get(f"/api/persons/{world.persons['P2']}")
     assert r.status_code == 200 and r.json()["disclosed_under"] == "disaster"
     await _lift(world, client_factory, declaration)
@@ -235,21 +223,21 @@ async def test_lifting_ends_wider_disclosure_at_once(world: World, client_factor
 
 
 async def test_real_declaration_needs_explicit_confirmation_and_a_reason(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/disaster-declarations", {"reason": "地震発生", "district_ids": [str(world.districts["D1"])]})
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "confirm"
     r = await staff.send_json("POST", "/api/disaster-declarations", {"reason": "", "confirm": True, "district_ids": [str(world.districts["D1"])]})
     assert r.status_code == 400
-    coordinator = await _signed_in(client_factory, world, "coordinator")
+    coordinator = await signed_in(client_factory, world, "coordinator")
     r = await coordinator.send_json("POST", "/api/disaster-declarations", {"reason": "地震発生", "confirm": True, "district_ids": [str(world.districts["D1"])]})
     assert r.status_code == 403
 
 
 async def test_support_reason_filter_is_need_to_know(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
-    coordinator = await _signed_in(client_factory, world, "coordinator")
+    coordinator = await signed_in(client_factory, world, "coordinator")
     r = await coordinator.get("/api/households", params={"support_reason": "care_level_3_5"})
     assert r.status_code == 403
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     r = await staff.get("/api/households", params={"support_reason": "care_level_3_5", "limit": 500})
     assert r.status_code == 200 and r.json()["total"] >= 4
     r = await staff.get("/api/households", params={"support_reason": "elderly_alone", "district_id": str(world.districts["D1"])})
@@ -257,14 +245,14 @@ async def test_support_reason_filter_is_need_to_know(world: World, client_factor
 
 
 async def test_tiles_cache_per_user_and_cluster_at_low_zoom(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     first = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt")
     assert first.status_code == 200 and first.headers["content-type"] == "application/vnd.mapbox-vector-tile"
     etag = first.headers["etag"]
     again = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"If-None-Match": etag})
     assert again.status_code == 304
-    other = await _signed_in(client_factory, world, "admin")  # sees the same points, but is another user
+    other = await signed_in(client_factory, world, "admin")  # sees the same points, but is another user
     r = await other.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"If-None-Match": etag})
     assert r.status_code == 200 and r.headers["etag"] != etag
     zx, zy = tile_of(*HOUSEHOLD_SPOTS["H1"], 10)
@@ -279,7 +267,7 @@ async def test_tiles_cache_per_user_and_cluster_at_low_zoom(world: World, client
     assert {f["properties"]["name"] for f in districts["districts"]["features"]} >= {"第一支部"}
     assert (await staff.get("/api/tiles/nope/14/1/1.mvt")).status_code == 404
     assert (await staff.get("/api/tiles/households/3/99/1.mvt")).status_code == 404
-    vc = await _signed_in(client_factory, world, "vc_volunteer")
+    vc = await signed_in(client_factory, world, "vc_volunteer")
     assert (await vc.get(f"/api/tiles/households/14/{x}/{y}.mvt")).status_code == 403
 
 

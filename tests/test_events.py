@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import random
 from datetime import UTC, datetime
 
 import pytest
 
 from server.db.base import uuid7
-from tests.registry_world import World, build_world
-
-_codes = itertools.count(random.randint(40001, 49000))
-
+from tests.registry_world import World, new_world, signed_in
 
 @pytest.fixture
 async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
-    return await build_world(sessionmaker, f"{next(_codes):05d}")
+    return await new_world(sessionmaker)
 
-
-async def _signed_in(factory, world: World, role: str):  # type: ignore[no-untyped-def]
-    c = factory()
-    acct = world.accounts[role]
-    assert (await c.login(acct.login, acct.password)).status_code == 200
-    return c
 
 
 async def _read_events(response, want: int, timeout: float = 10.0) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -59,11 +48,11 @@ def _visit(world: World, household: str, outcome: str) -> dict:
 
 
 async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world: World, live_client_factory) -> None:  # type: ignore[no-untyped-def]
-    staff = await _signed_in(live_client_factory, world, "staff")
+    staff = await signed_in(live_client_factory, world, "staff")
     op = (await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "real", "name": "SSEテスト", "start": True,
         "district_ids": [str(world.districts["D1"])]})).json()
-    coordinator = await _signed_in(live_client_factory, world, "coordinator")
+    coordinator = await signed_in(live_client_factory, world, "coordinator")
     url = f"/api/events?operation_id={op['id']}"
     async with coordinator.stream("GET", url) as resp:
         assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/event-stream")
@@ -88,19 +77,19 @@ async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world:
 
 
 async def test_events_are_filtered_to_what_the_viewer_may_see(world: World, live_client_factory) -> None:  # type: ignore[no-untyped-def]
-    staff = await _signed_in(live_client_factory, world, "staff")
+    staff = await signed_in(live_client_factory, world, "staff")
     op = (await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "drill", "name": "訓練", "start": True,
         "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])]})).json()
     # H3 (D2) is outside the commissioner's scope; H1 is inside and consented.
     await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H3", "rescue"))
     await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))
-    commissioner = await _signed_in(live_client_factory, world, "commissioner")
+    commissioner = await signed_in(live_client_factory, world, "commissioner")
     async with commissioner.stream("GET", f"/api/events?operation_id={op['id']}&last_event_id=0") as resp:
         seen = await _read_events(resp, 3)  # operation.started, then H1's visit.recorded and target.status
     payloads = [json.loads(e["data"]) for e in seen]
     assert payloads[0]["kind"] == "operation.started" and payloads[0]["name"].startswith("【訓練】")
     assert {p["household_id"] for p in payloads[1:]} == {str(world.households["H1"])}
     assert all(p["drill"] is True for p in payloads)
-    vc = await _signed_in(live_client_factory, world, "vc_volunteer")
+    vc = await signed_in(live_client_factory, world, "vc_volunteer")
     assert (await vc.get("/api/events")).status_code == 403

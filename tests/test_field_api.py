@@ -4,34 +4,29 @@ World: tests/registry_world.py (watcher assigned to H1 and H2; H2's person gave 
 
 from __future__ import annotations
 
-import itertools
-import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from server.db.base import uuid7
-from tests.registry_world import World, build_world
-from tests.test_operations import _operation, _rows, _signed_in, _visit
-
-_codes = itertools.count(random.randint(80001, 89000))
-
+from tests.registry_world import World, new_world, signed_in
+from tests.test_operations import _operation, _rows, _visit
 
 @pytest.fixture
 async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
-    return await build_world(sessionmaker, f"{next(_codes):05d}")
+    return await new_world(sessionmaker)
 
 
 async def test_my_visits_are_mine_newest_first_and_audited(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world, mode="drill")
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     now = datetime.now(UTC)
     older = _visit(world, "H1", "unknown", at=now - timedelta(hours=2), note="留守でした")
     newer = _visit(world, "H1", "safe", at=now - timedelta(minutes=5), note="玄関で確認")
     for body in (older, newer):
         assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", body)).status_code == 201
     # Staff records a visit to the same household: not the watcher's, so not in their history.
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     assert (await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "injured"))).status_code == 201
 
     r = await watcher.get("/api/field/visits", params={"household_id": str(world.households["H1"])})
@@ -56,8 +51,8 @@ async def test_my_visits_are_mine_newest_first_and_audited(world: World, client_
 
 async def test_visits_to_a_household_that_left_my_view_are_hidden(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
-    staff = await _signed_in(client_factory, world, "staff")
+    watcher = await signed_in(client_factory, world, "watcher")
+    staff = await signed_in(client_factory, world, "staff")
     decl = await staff.send_json("POST", "/api/disaster-declarations", {
         "reason": "震度6弱", "district_ids": [str(world.districts["D1"])], "confirm": True})
     assert decl.status_code == 201, decl.text
@@ -72,7 +67,7 @@ async def test_visits_to_a_household_that_left_my_view_are_hidden(world: World, 
 
 async def test_my_escalations_show_their_state_and_the_coordinators_note(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     assert (await watcher.get("/api/field/escalations")).json() == []
     r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "rescue", note="倒れた家具"))
     assert r.status_code == 201
@@ -84,7 +79,7 @@ async def test_my_escalations_show_their_state_and_the_coordinators_note(world: 
     assert mine[0]["address"] == "茨城県笠間市テスト町H1" and mine[0]["visit_id"] == r.json()["id"]
     assert mine[0]["label"] == "" and mine[0]["operation_name"] == "地震後の安否確認"
 
-    commissioner = await _signed_in(client_factory, world, "commissioner")
+    commissioner = await signed_in(client_factory, world, "commissioner")
     assert (await commissioner.send_json("POST", f"/api/escalations/{mine[0]['id']}/acknowledge", {"note": "向かいます"})).status_code == 200
     assert (await watcher.get("/api/field/escalations")).json()[0]["status"] == "acknowledged"
     assert (await commissioner.send_json("POST", f"/api/escalations/{mine[0]['id']}/resolve", {"note": "救助完了"})).status_code == 200
@@ -99,7 +94,7 @@ async def test_my_escalations_show_their_state_and_the_coordinators_note(world: 
 
 
 async def test_field_lists_need_a_field_role(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
-    volunteer = await _signed_in(client_factory, world, "vc_volunteer")
+    volunteer = await signed_in(client_factory, world, "vc_volunteer")
     assert (await volunteer.get("/api/field/visits")).status_code == 403
     assert (await volunteer.get("/api/field/escalations")).status_code == 403
     anonymous = client_factory()

@@ -4,8 +4,6 @@ escalation routing, drill separation. World: tests/registry_world.py (watcher as
 from __future__ import annotations
 
 import asyncio
-import itertools
-import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,25 +12,16 @@ from sqlalchemy import text
 
 from server.db.base import uuid7
 from tests.conftest import as_tenant
-from tests.registry_world import World, build_world
-
-_codes = itertools.count(random.randint(90001, 99000))
-
+from tests.registry_world import World, new_world, signed_in
 
 @pytest.fixture
 async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
-    return await build_world(sessionmaker, f"{next(_codes):05d}")
+    return await new_world(sessionmaker)
 
-
-async def _signed_in(client_factory, world: World, role: str):  # type: ignore[no-untyped-def]
-    c = client_factory()
-    acct = world.accounts[role]
-    assert (await c.login(acct.login, acct.password)).status_code == 200
-    return c
 
 
 async def _operation(client_factory, world: World, kind: str = "safety_check", mode: str = "real", districts=("D1", "D2")) -> dict:  # type: ignore[no-untyped-def]
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": kind, "mode": mode, "name": "地震後の安否確認", "start": True,
         "district_ids": [str(world.districts[d]) for d in districts],
@@ -56,7 +45,7 @@ async def test_operation_targets_and_labels(world: World, client_factory) -> Non
     op = await _operation(client_factory, world, mode="drill")
     assert op["status"] == "active" and op["targets"] == 4 and op["label"] == "【訓練】"
     assert op["first_report_minutes"] == 180 and op["completion_minutes"] == 1440
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     mine = (await watcher.get(f"/api/operations/{op['id']}/my-households")).json()
     # Assigned to H1 and H2, but H2's person gave no consent and a drill never widens disclosure.
     assert [h["id"] for h in mine["households"]] == [str(world.households["H1"])]
@@ -65,7 +54,7 @@ async def test_operation_targets_and_labels(world: World, client_factory) -> Non
 
 async def test_same_visit_twice_is_one_record_and_a_changed_retry_is_a_conflict(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     body = _visit(world, "H1", "safe", note="玄関で確認")
     first = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", body)
     assert first.status_code == 201, first.text
@@ -79,7 +68,7 @@ async def test_same_visit_twice_is_one_record_and_a_changed_retry_is_a_conflict(
 
 async def test_parallel_retries_of_one_visit_make_exactly_one_row(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     body = _visit(world, "H1", "safe")
     responses = await asyncio.gather(*[watcher.send_json("POST", f"/api/operations/{op['id']}/visits", body) for _ in range(20)])
     assert sorted({r.status_code for r in responses}) in ([200, 201], [201])
@@ -91,7 +80,7 @@ async def test_parallel_retries_of_one_visit_make_exactly_one_row(world: World, 
 
 async def test_out_of_order_visits_do_not_regress_the_status(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     now = datetime.now(UTC)
     later = _visit(world, "H1", "evacuated", at=now - timedelta(minutes=5))
     earlier = _visit(world, "H1", "unknown", at=now - timedelta(minutes=30))
@@ -109,11 +98,11 @@ async def test_out_of_order_visits_do_not_regress_the_status(world: World, clien
 
 async def test_watchers_only_record_their_households_unless_a_disaster_covers_them(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H4", "safe"))
     assert r.status_code == 404  # not assigned and not consented: the household is not even revealed
     assert r.json()["reason"] == "not_in_operation"
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     decl = await staff.send_json("POST", "/api/disaster-declarations", {
         "reason": "震度6弱", "district_ids": [str(world.districts["D1"])], "confirm": True})
     assert decl.status_code == 201
@@ -121,14 +110,14 @@ async def test_watchers_only_record_their_households_unless_a_disaster_covers_th
     assert r.status_code == 201, r.text
     r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H3", "safe"))
     assert r.status_code == 404  # D2 is outside the declared area and not assigned
-    vc = await _signed_in(client_factory, world, "vc_volunteer")
+    vc = await signed_in(client_factory, world, "vc_volunteer")
     assert (await vc.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))).status_code == 403
     await staff.send_json("POST", f"/api/disaster-declarations/{decl.json()['id']}/lift", {"reason": "解除"})
 
 
 async def test_a_batch_answers_each_item_on_its_own(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     done = _visit(world, "H1", "safe")
     assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", done)).status_code == 201
     def m(v: dict) -> dict:  # noqa: E306
@@ -156,13 +145,13 @@ async def test_a_batch_answers_each_item_on_its_own(world: World, client_factory
 
 async def test_urgent_outcomes_escalate_to_the_commissioner_and_coordinators(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "rescue", note="倒れた家具"))
     assert r.status_code == 201
-    commissioner = await _signed_in(client_factory, world, "commissioner")
+    commissioner = await signed_in(client_factory, world, "commissioner")
     mine = (await commissioner.get("/api/escalations", params={"operation_id": op["id"]})).json()
     assert len(mine) == 1 and mine[0]["level"] == "urgent" and mine[0]["status"] == "open"
-    coordinator = await _signed_in(client_factory, world, "coordinator")
+    coordinator = await signed_in(client_factory, world, "coordinator")
     assert len((await coordinator.get("/api/escalations", params={"operation_id": op["id"]})).json()) == 1
     ack = await commissioner.send_json("POST", f"/api/escalations/{mine[0]['id']}/acknowledge", {"note": "向かいます"})
     assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
@@ -178,9 +167,9 @@ async def test_urgent_outcomes_escalate_to_the_commissioner_and_coordinators(wor
 async def test_drill_operations_stay_out_of_real_figures(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     real = await _operation(client_factory, world, mode="real")
     drill = await _operation(client_factory, world, mode="drill")
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     await watcher.send_json("POST", f"/api/operations/{drill['id']}/visits", _visit(world, "H1", "rescue"))
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     real_ops = (await staff.get("/api/operations", params={"mode": "real"})).json()
     assert {o["id"] for o in real_ops} == {real["id"]}
     progress = (await staff.get(f"/api/operations/{real['id']}/progress")).json()
@@ -195,7 +184,7 @@ async def test_drill_operations_stay_out_of_real_figures(world: World, client_fa
 
 async def test_pull_returns_what_changed_for_me(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    watcher = await _signed_in(client_factory, world, "watcher")
+    watcher = await signed_in(client_factory, world, "watcher")
     first = (await watcher.get("/api/sync/pull")).json()
     assert {a["household_id"] for a in first["assignments"]} == {str(world.households["H1"])}
     assert first["households"][0]["people"][0]["name"].startswith("試験")
@@ -213,7 +202,7 @@ async def test_declaration_starts_a_safety_check_and_the_live_tile_shows_statuse
     from tests.test_disclosure import tile_of
     from tests.registry_world import HOUSEHOLD_SPOTS
 
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     decl = (await staff.send_json("POST", "/api/disaster-declarations", {
         "reason": "震度6強の地震", "district_ids": [str(world.districts["D1"])], "confirm": True})).json()
     r = await staff.send_json("POST", f"/api/disaster-declarations/{decl['id']}/safety-check", {})

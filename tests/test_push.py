@@ -435,13 +435,12 @@ def test_messages_are_in_app_links_of_bounded_size() -> None:
 async def test_escalations_and_operation_start_push_without_personal_data(push_service, client_factory, sessionmaker, app) -> None:  # type: ignore[no-untyped-def]
     """A drill 要救助 report reaches the district commissioner's phone, marked 【訓練】, with no name
     or address in it; the assigned watcher is told the drill started."""
-    import random
     from datetime import UTC, datetime
 
     from server.db.base import uuid7
-    from tests.registry_world import build_world
+    from tests.registry_world import new_world
 
-    w = await build_world(sessionmaker, f"{random.randint(30001, 39000):05d}")
+    w = await new_world(sessionmaker)
     clients = {}
     for role in ("staff", "commissioner", "watcher"):
         c = client_factory()
