@@ -1,5 +1,5 @@
 """Shared helpers for the benchmarks in bench/: database URLs, the bench tenant, the viewer stamp,
-tile maths and percentiles (no numpy).
+tile maths, percentiles (no numpy), our own server's start/stop and the result files.
 
 The bench tenant lives in its own database (never the demo one): `ベンチ県`, municipality code
 99999, loaded by `bench/load_prefecture.py`. Logins are prefixed `bench-` because logins are
@@ -8,14 +8,17 @@ global (`login_directory`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # `python bench/x.py` puts bench/ first, not the repo
@@ -147,3 +150,125 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
             "min": min(values) if values else float("nan"), "max": max(values) if values else float("nan"),
             "mean": sum(values) / len(values) if values else float("nan")}
+
+
+# --- our own server and the result files (shared by tiles, ingest, sync and coverage) ----------
+
+
+def check_localhost(base_url: str | None) -> None:
+    if base_url and not base_url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+        sys.exit("--base-url must be a localhost URL")
+
+
+class BenchServer:
+    """Our own server on 127.0.0.1:<port>, in its own process group, stopped at the end.
+
+    workers == 1: `python -m server.cli serve` (what `make run` starts). workers > 1: uvicorn
+    directly with `--workers n --factory` (same options as the CLI). `secret` (if given) is the
+    TONARI_SECRET_KEY of every worker: sessions and CSRF cookies stay valid across workers and
+    across restarts within one benchmark run."""
+
+    def __init__(self, url: str, port: int, log_path: Path, *, workers: int = 1, secret: str | None = None,
+                 pool_size: int | None = None, var_dir: Path | None = None) -> None:
+        self.url, self.port, self.workers, self.log_path, self.secret = url, port, workers, log_path, secret
+        self.pool_size = pool_size
+        self.var_dir = var_dir or RESULTS_DIR / "var"
+        self.proc: Any = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pgid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def start(self) -> str:
+        import subprocess
+
+        env = dict(os.environ)
+        env.update({"DATABASE_URL": self.url, "TONARI_PUBLIC_URL": self.base, "TONARI_VAR_DIR": str(self.var_dir),
+                    "TONARI_LOG_LEVEL": "WARNING"})
+        if self.secret:
+            env["TONARI_SECRET_KEY"] = self.secret
+        if self.pool_size:
+            env["TONARI_DB_POOL_SIZE"] = str(self.pool_size)
+        if self.workers <= 1:
+            cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory",
+                   "--workers", str(self.workers), "--host", "127.0.0.1", "--port", str(self.port),
+                   "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--log-level", "warning",
+                   "--no-access-log", "--timeout-graceful-shutdown", "5"]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115  (closed with the process)
+        self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        return self.base
+
+    async def wait_ready(self, timeout: float = 90.0) -> None:
+        import asyncio
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(base_url=self.base, timeout=2.0) as c:
+            while time.monotonic() < deadline:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log_path}")
+                try:
+                    if (await c.get("/health/ready")).status_code == 200:
+                        if self.workers > 1:
+                            await asyncio.sleep(1.0)  # let every worker finish its startup
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"the server was not ready after {timeout:.0f} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        import signal
+        import subprocess
+
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)  # the group we created (start_new_session)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+
+@contextlib.asynccontextmanager
+async def serving(base_url: str | None, server: BenchServer | None) -> AsyncIterator[str]:
+    """The base URL to measure: `base_url` (a server someone else runs) or `server`, started,
+    ready, and stopped on the way out whatever happens."""
+    if server is None:
+        assert base_url is not None
+        yield base_url
+        return
+    try:
+        base = server.start()
+        await server.wait_ready()
+        yield base
+    finally:
+        server.stop()
+
+
+def write_result(kind: str, stamp: str, report: dict[str, Any], table: str,
+                 extra: dict[str, str] | None = None) -> Path:
+    """Print the table and write bench/results/<kind>-<stamp>.json (and any extra text files,
+    {suffix: text} → <kind>-<suffix>-<stamp>.txt)."""
+    print()
+    print(table)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    for suffix, text_ in (extra or {}).items():
+        path = RESULTS_DIR / f"{kind}-{suffix}-{stamp}.txt"
+        path.write_text(text_, encoding="utf-8")
+        print(f"\nWrote {path.relative_to(REPO_ROOT)}")
+    out = RESULTS_DIR / f"{kind}-{stamp}.json"
+    out.write_text(json.dumps({**report, "table": table}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    print(f"\nWrote {out.relative_to(REPO_ROOT)}")
+    return out

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import random
@@ -53,16 +52,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ingest  # noqa: F401  (also puts the repo root on sys.path)
-from common import RESULTS_DIR, REPO_ROOT, asyncpg_dsn, database_url, percentile, redact, to_asyncpg
+from common import (
+    asyncpg_dsn,
+    check_localhost,
+    database_url,
+    percentile,
+    redact,
+    serving,
+    to_asyncpg,
+    write_result,
+)
 from ingest import (
     DEFAULT_PORT,
-    FieldServer,
     Session,
     bench_tenant,
-    check_localhost,
     code_line,
     code_version,
     field_credentials,
+    field_server,
     prepare_database,
     sign_in,
     stamp,
@@ -354,8 +361,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     if args.commissioner_whole:  # ~100,000 disclosure checks per statement: one cold-ish call of each
         views.append(("commissioner-whole", viewers["commissioner"], None, 1, False))
 
-    server = None if args.base_url else FieldServer(url, args.port, 1, RESULTS_DIR / f"field-server-{stamp_}.log",
-                                                    secrets.token_urlsafe(48))
+    server = None if args.base_url else field_server(url, args.port, 1, stamp_, secrets.token_urlsafe(48))
     sessions: dict[str, Session] = {}
     app = await asyncpg.connect(asyncpg_dsn(url))
     raw = await asyncpg.connect(asyncpg_dsn(args.raw_url)) if args.raw_url else None
@@ -365,72 +371,68 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
         if raw is not None and not await raw.fetchval(
                 "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"):
             print("warning: --raw-url's role neither is a superuser nor has BYPASSRLS; RLS still applies", flush=True)
-        base = args.base_url or server.start()  # type: ignore[union-attr]
-        if server is not None:
-            await server.wait_ready()
-        for key in ("staff", "commissioner"):
-            sessions[key] = await sign_in(base, creds[key]["login"], creds[key]["password"], timeout=300.0)
-        for name, viewer, district, rounds, warm in views:
-            q = {"district_id": str(district)} if district else {}
-            params = {"tenant": tenant.tenant_id, "district": district, "eps": 300.0}
-            sqls = statements(viewer.role, district is not None)
-            cov_sqls = {k: v for k, v in sqls.items() if k != "pockets"}
-            load_before = os.getloadavg()[0]
-            t = time.perf_counter()
-            http_cov, size_cov, body_cov = await time_http(sessions[viewer.key], "/api/watch/coverage", q, rounds, warm)
-            http_poc, size_poc, body_poc = await time_http(sessions[viewer.key], "/api/watch/coverage/pockets.geojson", q,
-                                                           rounds, warm)
-            if warm:
-                await run_sql(app, tenant.tenant_id, viewer, cov_sqls, SQL_NAMES, params, None)
-                await run_sql(app, tenant.tenant_id, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES, params, 32)
-            sql_cov, sql_poc, per_cov = [], [], []
-            pocket_rows: list[Any] = []
-            for _ in range(rounds):
-                ms, per, _ = await run_sql(app, tenant.tenant_id, viewer, cov_sqls, SQL_NAMES, params, None)
-                sql_cov.append(ms)
-                per_cov.append(per)
-                ms, _, pocket_rows = await run_sql(app, tenant.tenant_id, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES,
-                                                   params, 32)
-                sql_poc.append(ms)
-            raw_cov: list[float] = []
-            raw_poc: list[float] = []
-            if raw is not None and viewer.key == "staff":
-                staff_sqls = statements("staff", district is not None)
-                raw_cov_sqls = {k: v for k, v in staff_sqls.items() if k != "pockets"}
-                await run_sql(raw, tenant.tenant_id, None, raw_cov_sqls, SQL_NAMES, params, None)
-                await run_sql(raw, tenant.tenant_id, None, {"pockets": staff_sqls["pockets"]}, SQL_NAMES, params, 32)
+        async with serving(args.base_url, server) as base:
+            for key in ("staff", "commissioner"):
+                sessions[key] = await sign_in(base, creds[key]["login"], creds[key]["password"], timeout=300.0)
+            for name, viewer, district, rounds, warm in views:
+                q = {"district_id": str(district)} if district else {}
+                params = {"tenant": tenant.tenant_id, "district": district, "eps": 300.0}
+                sqls = statements(viewer.role, district is not None)
+                cov_sqls = {k: v for k, v in sqls.items() if k != "pockets"}
+                load_before = os.getloadavg()[0]
+                t = time.perf_counter()
+                http_cov, size_cov, body_cov = await time_http(sessions[viewer.key], "/api/watch/coverage", q, rounds, warm)
+                http_poc, size_poc, body_poc = await time_http(sessions[viewer.key], "/api/watch/coverage/pockets.geojson", q,
+                                                               rounds, warm)
+                if warm:
+                    await run_sql(app, tenant.tenant_id, viewer, cov_sqls, SQL_NAMES, params, None)
+                    await run_sql(app, tenant.tenant_id, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES, params, 32)
+                sql_cov, sql_poc, per_cov = [], [], []
+                pocket_rows: list[Any] = []
                 for _ in range(rounds):
-                    raw_cov.append((await run_sql(raw, tenant.tenant_id, None, raw_cov_sqls, SQL_NAMES, params, None))[0])
-                    raw_poc.append((await run_sql(raw, tenant.tenant_id, None, {"pockets": staff_sqls["pockets"]},
-                                                  SQL_NAMES, params, 32))[0])
-            if args.explain and warm:
-                explain_text.append(await explain(app, tenant.tenant_id, viewer, sqls, params))
-            agree = {
-                "coverage_households": body_cov["totals"]["households"],
-                "pockets_http": len(body_poc["features"]), "pockets_sql": len(pocket_rows),
-                "pocket_households": sum(f["properties"]["households"] for f in body_poc["features"]),
-            }
-            row = {
-                "view": name, "rounds": rounds, "district_id": str(district) if district else None,
-                "coverage": {"http": http_cov, "sql": sql_cov, "raw": raw_cov, "size": size_cov,
-                             "sql_per_statement_p50": {k: percentile([p[k] for p in per_cov], 50) for k in per_cov[0]}},
-                "pockets": {"http": http_poc, "sql": sql_poc, "raw": raw_poc, "size": size_poc},
-                "agree": agree, "load1_before": round(load_before, 2), "load1_after": round(os.getloadavg()[0], 2),
-                "seconds": round(time.perf_counter() - t, 1),
-            }
-            results.append(row)
-            print(f"  {name}: coverage HTTP p50 {percentile(http_cov, 50):.0f} ms / SQL {percentile(sql_cov, 50):.0f} ms;"
-                  f" pockets HTTP p50 {percentile(http_poc, 50):.0f} ms / SQL {percentile(sql_poc, 50):.0f} ms"
-                  f" ({agree['pockets_http']} pockets, {agree['pocket_households']} households; load {row['load1_after']})",
-                  flush=True)
+                    ms, per, _ = await run_sql(app, tenant.tenant_id, viewer, cov_sqls, SQL_NAMES, params, None)
+                    sql_cov.append(ms)
+                    per_cov.append(per)
+                    ms, _, pocket_rows = await run_sql(app, tenant.tenant_id, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES,
+                                                       params, 32)
+                    sql_poc.append(ms)
+                raw_cov: list[float] = []
+                raw_poc: list[float] = []
+                if raw is not None and viewer.key == "staff":
+                    staff_sqls = statements("staff", district is not None)
+                    raw_cov_sqls = {k: v for k, v in staff_sqls.items() if k != "pockets"}
+                    await run_sql(raw, tenant.tenant_id, None, raw_cov_sqls, SQL_NAMES, params, None)
+                    await run_sql(raw, tenant.tenant_id, None, {"pockets": staff_sqls["pockets"]}, SQL_NAMES, params, 32)
+                    for _ in range(rounds):
+                        raw_cov.append((await run_sql(raw, tenant.tenant_id, None, raw_cov_sqls, SQL_NAMES, params, None))[0])
+                        raw_poc.append((await run_sql(raw, tenant.tenant_id, None, {"pockets": staff_sqls["pockets"]},
+                                                      SQL_NAMES, params, 32))[0])
+                if args.explain and warm:
+                    explain_text.append(await explain(app, tenant.tenant_id, viewer, sqls, params))
+                agree = {
+                    "coverage_households": body_cov["totals"]["households"],
+                    "pockets_http": len(body_poc["features"]), "pockets_sql": len(pocket_rows),
+                    "pocket_households": sum(f["properties"]["households"] for f in body_poc["features"]),
+                }
+                row = {
+                    "view": name, "rounds": rounds, "district_id": str(district) if district else None,
+                    "coverage": {"http": http_cov, "sql": sql_cov, "raw": raw_cov, "size": size_cov,
+                                 "sql_per_statement_p50": {k: percentile([p[k] for p in per_cov], 50) for k in per_cov[0]}},
+                    "pockets": {"http": http_poc, "sql": sql_poc, "raw": raw_poc, "size": size_poc},
+                    "agree": agree, "load1_before": round(load_before, 2), "load1_after": round(os.getloadavg()[0], 2),
+                    "seconds": round(time.perf_counter() - t, 1),
+                }
+                results.append(row)
+                print(f"  {name}: coverage HTTP p50 {percentile(http_cov, 50):.0f} ms / SQL {percentile(sql_cov, 50):.0f} ms;"
+                      f" pockets HTTP p50 {percentile(http_poc, 50):.0f} ms / SQL {percentile(sql_poc, 50):.0f} ms"
+                      f" ({agree['pockets_http']} pockets, {agree['pocket_households']} households; load {row['load1_after']})",
+                      flush=True)
     finally:
         for s in sessions.values():
             await s.aclose()
         await app.close()
         if raw is not None:
             await raw.close()
-        if server is not None:
-            server.stop()
     return {"tenant_id": str(tenant.tenant_id), "network": network, "results": results,
             "raw_connection": "superuser/BYPASSRLS (no RLS)" if raw is not None else None,
             "explain": "\n\n".join(explain_text) if explain_text else None}
@@ -514,18 +516,8 @@ def main() -> None:
     report.update({"started": started.isoformat(), "database": redact(url), "load": load, "code": version, "rounds": args.rounds,
                    "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}})
     report["checks"] = checks(report)
-    table = render(report)
-    print()
-    print(table)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     explained = report.pop("explain")
-    if explained:
-        path = RESULTS_DIR / f"coverage-explain-{stamp_}.txt"
-        path.write_text(explained, encoding="utf-8")
-        print(f"\nWrote {path.relative_to(REPO_ROOT)}")
-    out = RESULTS_DIR / f"coverage-{stamp_}.json"
-    out.write_text(json.dumps({**report, "table": table}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    print(f"Wrote {out.relative_to(REPO_ROOT)}")
+    write_result("coverage", stamp_, report, render(report), {"explain": explained} if explained else None)
 
 
 if __name__ == "__main__":

@@ -53,14 +53,12 @@ import json
 import os
 import random
 import secrets
-import signal
 import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import common  # noqa: F401  (puts the repo root on sys.path)
@@ -69,11 +67,15 @@ from common import (
     REPO_ROOT,
     RESULTS_DIR,
     STAMP_SQL,
+    BenchServer,
     asyncpg_dsn,
+    check_localhost,
     database_url,
     percentile,
     redact,
+    serving,
     to_asyncpg,
+    write_result,
 )
 
 DEFAULT_PORT = 8797
@@ -104,11 +106,6 @@ def pct(values: list[float]) -> dict[str, float]:
             "mean": sum(values) / len(values) if values else float("nan")}
 
 
-def check_localhost(base_url: str | None) -> None:
-    if base_url and not base_url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
-        sys.exit("--base-url must be a localhost URL")
-
-
 def code_version(url: str | None = None) -> dict[str, Any]:
     """The commit measured, files changed outside bench/ (the tree moves while people work), and
     the database's migration."""
@@ -118,7 +115,12 @@ def code_version(url: str | None = None) -> dict[str, Any]:
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    dirty = [line[3:] for line in git("status", "--porcelain").splitlines() if not line[3:].startswith("bench/")]
+    try:  # not through git(): its strip() would eat the first line's leading status column
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True,
+                                timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        status = ""
+    dirty = [line[3:] for line in status.splitlines() if line[3:] and not line[3:].startswith("bench/")]
     out: dict[str, Any] = {"commit": git("rev-parse", "--short", "HEAD") or "?", "dirty": dirty}
     if url:
         async def migration() -> str:
@@ -213,79 +215,10 @@ def cpu_report(before: dict[str, float], after: dict[str, float], server_before:
     }
 
 
-class FieldServer:
-    """Our own server on 127.0.0.1:<port>, in its own process group, stopped at the end.
-
-    workers == 1: `python -m server.cli serve` (what `make run` starts). workers > 1: uvicorn
-    directly with `--workers n --factory` (same options as the CLI). All workers get one
-    TONARI_SECRET_KEY from the environment: sessions and CSRF cookies stay valid across workers
-    and across restarts within one benchmark run."""
-
-    def __init__(self, url: str, port: int, workers: int, log_path: Path, secret: str,
-                 pool_size: int | None = None) -> None:
-        self.url, self.port, self.workers, self.log_path, self.secret = url, port, workers, log_path, secret
-        self.pool_size = pool_size
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> str:
-        env = dict(os.environ)
-        env.update({
-            "DATABASE_URL": self.url,
-            "TONARI_PUBLIC_URL": self.base,
-            "TONARI_VAR_DIR": str(RESULTS_DIR / "field-var"),
-            "TONARI_SECRET_KEY": self.secret,
-            "TONARI_LOG_LEVEL": "WARNING",
-        })
-        if self.pool_size:
-            env["TONARI_DB_POOL_SIZE"] = str(self.pool_size)
-        if self.workers <= 1:
-            cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        else:
-            cmd = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory",
-                   "--workers", str(self.workers), "--host", "127.0.0.1", "--port", str(self.port),
-                   "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--log-level", "warning",
-                   "--no-access-log", "--timeout-graceful-shutdown", "5"]
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115  (closed with the process)
-        self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        return self.base
-
-    @property
-    def pgid(self) -> int | None:
-        return self.proc.pid if self.proc is not None else None
-
-    async def wait_ready(self, timeout: float = 90.0) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(base_url=self.base, timeout=2.0) as c:
-            while time.monotonic() < deadline:
-                if self.proc is not None and self.proc.poll() is not None:
-                    raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log_path}")
-                try:
-                    if (await c.get("/health/ready")).status_code == 200:
-                        if self.workers > 1:
-                            await asyncio.sleep(1.0)  # let every worker finish its startup
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise RuntimeError(f"the server was not ready after {timeout:.0f} s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)  # the group we created (start_new_session)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
+def field_server(url: str, port: int, workers: int, stamp_: str, secret: str, pool_size: int | None = None) -> BenchServer:
+    """Our server for the field benchmarks (common.BenchServer; its own var dir and log)."""
+    return BenchServer(url, port, RESULTS_DIR / f"field-server-{stamp_}.log", workers=workers, secret=secret,
+                       pool_size=pool_size, var_dir=RESULTS_DIR / "field-var")
 
 
 class Session:
@@ -687,14 +620,10 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
                        tenant: BenchTenant, creds: dict[str, dict[str, str]], sessions: list[Session] | None,
                        households: Households | None, op: dict[str, Any] | None,
                        outcomes: Outcomes) -> tuple[list[dict[str, Any]], list[Session], Households, dict[str, Any], dict[str, Any]]:
-    server = None if args.base_url else FieldServer(url, args.port, workers, RESULTS_DIR / f"field-server-{stamp_}.log",
-                                                    secret, args.pool_size)
+    server = None if args.base_url else field_server(url, args.port, workers, stamp_, secret, args.pool_size)
     rows: list[dict[str, Any]] = []
     info: dict[str, Any] = {"workers": workers if server else "external"}
-    try:
-        base = args.base_url or server.start()  # type: ignore[union-attr]
-        if server is not None:
-            await server.wait_ready()
+    async with serving(args.base_url, server) as base:
         staff = creds["staff"]
         if sessions is None:
             t = time.perf_counter()
@@ -737,9 +666,6 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
                 print(f"  {label} {phase}{f' at {rate:.0f}/s' if rate else ''}: {p.rate:.0f} visits/s,"
                       f" p99 {percentile(p.latencies, 99):.0f} ms, errors {p.errors}"
                       f"{f', {p.unsent} not sent' if p.unsent else ''} (load {p.cpu['load1_after']})", flush=True)
-    finally:
-        if server is not None:
-            server.stop()
     return rows, sessions, households, op, info  # type: ignore[return-value]
 
 
@@ -777,17 +703,10 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                       f" connections, p99 {percentile(res.latencies, 99):.1f} ms", flush=True)
         # Close the operation (through a short-lived server when we started our own).
         if not args.no_close:
-            server = None if args.base_url else FieldServer(url, args.port, 1, RESULTS_DIR / f"field-server-{stamp_}.log", secret)
-            try:
-                if server is not None:
-                    server.start()
-                    await server.wait_ready()
-                base = args.base_url or server.base  # type: ignore[union-attr]
+            server = None if args.base_url else field_server(url, args.port, 1, stamp_, secret)
+            async with serving(args.base_url, server) as base:
                 sessions[0].client.base_url = httpx.URL(base)  # type: ignore[index]
                 await close_operation(sessions[0], op["id"])  # type: ignore[index]
-            finally:
-                if server is not None:
-                    server.stop()
     finally:
         for s in sessions or []:
             await s.aclose()
@@ -925,13 +844,7 @@ def main() -> None:
                    "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "loadavg_end": os.getloadavg()},
                    "db": asyncio.run(db_settings(url))})
     report["checks"] = checks(report)
-    table = render(report)
-    print()
-    print(table)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"ingest-{stamp_}.json"
-    out.write_text(json.dumps({**report, "table": table}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    print(f"\nWrote {out.relative_to(REPO_ROOT)}")
+    write_result("ingest", stamp_, report, render(report))
 
 
 if __name__ == "__main__":

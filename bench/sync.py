@@ -43,20 +43,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import ingest  # noqa: F401  (also puts the repo root on sys.path)
-from common import RESULTS_DIR, REPO_ROOT, asyncpg_dsn, database_url, percentile, redact
+from common import asyncpg_dsn, check_localhost, database_url, percentile, redact, serving, write_result
 from ingest import (
     DEFAULT_PORT,
     BenchTenant,
-    FieldServer,
     Households,
     Outcomes,
     bench_tenant,
-    check_localhost,
     code_line,
     code_version,
     close_operation,
     cpu_report,
     field_credentials,
+    field_server,
     group_cpu_seconds,
     operation_households,
     prepare_database,
@@ -190,8 +189,8 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
 
     tenant = await bench_tenant(url)
     creds = field_credentials()
-    server = None if args.base_url else FieldServer(url, args.port, args.workers, RESULTS_DIR / f"field-server-{stamp_}.log",
-                                                    secrets.token_urlsafe(48), args.pool_size)
+    server = None if args.base_url else field_server(url, args.port, args.workers, stamp_, secrets.token_urlsafe(48),
+                                                     args.pool_size)
     samples: dict[str, dict[str, list[float]]] = {k: {"http": [], "raw": [], "raw+events": []} for k in KINDS}
     checks_failed: list[str] = []
     cpu: dict[str, Any] = {}
@@ -199,61 +198,57 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     staff = None
     op: dict[str, Any] | None = None
     try:
-        base = args.base_url or server.start()  # type: ignore[union-attr]
-        if server is not None:
-            await server.wait_ready()
-        staff = await sign_in(base, creds["staff"]["login"], creds["staff"]["password"], timeout=120.0)
-        op = await start_operation(staff, tenant, f"ベンチ 同期 {stamp_}")
-        print(f"  operation {op['id']}: {op['targets']} targets, created and started in {op['_create_ms'] / 1000:.1f} s",
-              flush=True)
-        households = Households(await operation_households(url, tenant.tenant_id, op["id"], args.seed))
-        outcomes = Outcomes(args.seed)
-        rng = random.Random(args.seed)
-        conn = await asyncpg.connect(asyncpg_dsn(url))
-        # Warm-up: one small push through each path (connections, prepared statements, caches).
-        warm = make_batches(op["id"], households, outcomes, 50, rng)
-        await staff.post("/api/sync/push", json={"mutations": warm["fresh"][0]})
-        await raw_push(conn, tenant, op["id"], op["mode"], make_batches(op["id"], households, outcomes, 50, rng)["fresh"][0], True)
-        before, s_before = sample_cpu(), group_cpu_seconds(server.pgid if server else None)
-        for rnd in range(args.rounds):
-            batches = make_batches(op["id"], households, outcomes, args.batch, rng)
-            line = []
-            for kind in KINDS:
-                items, want = batches[kind]
-                body = json.dumps({"mutations": items}).encode()
-                t0 = time.perf_counter()
-                r = await staff.post("/api/sync/push", content=body, headers={"Content-Type": "application/json"})
-                ms = (time.perf_counter() - t0) * 1000.0
-                if r.status_code != 200:
-                    raise RuntimeError(f"{kind}: {r.status_code} {r.text[:300]}")
-                got = [x["status"] for x in r.json()["results"]]
-                if got != want:
-                    diff = sum(1 for a, b in zip(got, want, strict=True) if a != b)
-                    checks_failed.append(f"round {rnd + 1} {kind}: {diff} item statuses differ"
-                                         f" (got {expected_counts(got)}, want {expected_counts(want)})")
-                samples[kind]["http"].append(ms)
-                line.append(f"{kind} {ms:.0f}")
-            # The raw database on other fresh households, same shapes.
-            raw_batches = {e: make_batches(op["id"], households, outcomes, args.batch, rng) for e in ("raw", "raw+events")}
-            for name, b in raw_batches.items():
-                for kind in ("fresh", "fresh-safe", "duplicate", "mixed"):
-                    items, want = b[kind]
-                    ms, counts = await raw_push(conn, tenant, op["id"], op["mode"], items, name == "raw+events")
-                    if counts.get("accepted", 0) != want.count("accepted"):
-                        checks_failed.append(f"round {rnd + 1} {name} {kind}: {counts} vs {expected_counts(want)}")
-                    samples[kind][name].append(ms)
-            print(f"  round {rnd + 1}: HTTP " + ", ".join(line) + " ms;  raw " +
-                  ", ".join(f"{k} {samples[k]['raw'][-1]:.0f}" for k in KINDS) + f" ms (load {os.getloadavg()[0]:.1f})",
+        async with serving(args.base_url, server) as base:
+            staff = await sign_in(base, creds["staff"]["login"], creds["staff"]["password"], timeout=120.0)
+            op = await start_operation(staff, tenant, f"ベンチ 同期 {stamp_}")
+            print(f"  operation {op['id']}: {op['targets']} targets, created and started in {op['_create_ms'] / 1000:.1f} s",
                   flush=True)
-        cpu = cpu_report(before, sample_cpu(), s_before, group_cpu_seconds(server.pgid if server else None))
-        await close_operation(staff, op["id"])
+            households = Households(await operation_households(url, tenant.tenant_id, op["id"], args.seed))
+            outcomes = Outcomes(args.seed)
+            rng = random.Random(args.seed)
+            conn = await asyncpg.connect(asyncpg_dsn(url))
+            # Warm-up: one small push through each path (connections, prepared statements, caches).
+            warm = make_batches(op["id"], households, outcomes, 50, rng)
+            await staff.post("/api/sync/push", json={"mutations": warm["fresh"][0]})
+            await raw_push(conn, tenant, op["id"], op["mode"], make_batches(op["id"], households, outcomes, 50, rng)["fresh"][0], True)
+            before, s_before = sample_cpu(), group_cpu_seconds(server.pgid if server else None)
+            for rnd in range(args.rounds):
+                batches = make_batches(op["id"], households, outcomes, args.batch, rng)
+                line = []
+                for kind in KINDS:
+                    items, want = batches[kind]
+                    body = json.dumps({"mutations": items}).encode()
+                    t0 = time.perf_counter()
+                    r = await staff.post("/api/sync/push", content=body, headers={"Content-Type": "application/json"})
+                    ms = (time.perf_counter() - t0) * 1000.0
+                    if r.status_code != 200:
+                        raise RuntimeError(f"{kind}: {r.status_code} {r.text[:300]}")
+                    got = [x["status"] for x in r.json()["results"]]
+                    if got != want:
+                        diff = sum(1 for a, b in zip(got, want, strict=True) if a != b)
+                        checks_failed.append(f"round {rnd + 1} {kind}: {diff} item statuses differ"
+                                             f" (got {expected_counts(got)}, want {expected_counts(want)})")
+                    samples[kind]["http"].append(ms)
+                    line.append(f"{kind} {ms:.0f}")
+                # The raw database on other fresh households, same shapes.
+                raw_batches = {e: make_batches(op["id"], households, outcomes, args.batch, rng) for e in ("raw", "raw+events")}
+                for name, b in raw_batches.items():
+                    for kind in ("fresh", "fresh-safe", "duplicate", "mixed"):
+                        items, want = b[kind]
+                        ms, counts = await raw_push(conn, tenant, op["id"], op["mode"], items, name == "raw+events")
+                        if counts.get("accepted", 0) != want.count("accepted"):
+                            checks_failed.append(f"round {rnd + 1} {name} {kind}: {counts} vs {expected_counts(want)}")
+                        samples[kind][name].append(ms)
+                print(f"  round {rnd + 1}: HTTP " + ", ".join(line) + " ms;  raw " +
+                      ", ".join(f"{k} {samples[k]['raw'][-1]:.0f}" for k in KINDS) + f" ms (load {os.getloadavg()[0]:.1f})",
+                      flush=True)
+            cpu = cpu_report(before, sample_cpu(), s_before, group_cpu_seconds(server.pgid if server else None))
+            await close_operation(staff, op["id"])
     finally:
         if conn is not None:
             await conn.close()
         if staff is not None:
             await staff.aclose()
-        if server is not None:
-            server.stop()
     rows = []
     for kind in KINDS:
         s = samples[kind]
@@ -332,13 +327,7 @@ def main() -> None:
                    "server": args.base_url or (f"{args.workers} worker(s) on 127.0.0.1:{args.port}"),
                    "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}})
     report["checks"] = checks(report)
-    table = render(report)
-    print()
-    print(table)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"sync-{stamp_}.json"
-    out.write_text(json.dumps({**report, "table": table}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    print(f"\nWrote {out.relative_to(REPO_ROOT)}")
+    write_result("sync", stamp_, report, render(report))
 
 
 if __name__ == "__main__":

@@ -28,15 +28,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import json
 import os
-import signal
 import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import common  # noqa: F401  (puts the repo root on sys.path)
@@ -45,14 +42,18 @@ from common import (
     REPO_ROOT,
     RESULTS_DIR,
     STAMP_SQL,
+    BenchServer,
     Viewer,
     asyncpg_dsn,
+    check_localhost,
     database_url,
     read_credentials,
     redact,
+    serving,
     summary,
     tile_of,
     to_asyncpg,
+    write_result,
 )
 from sqlalchemy import text
 
@@ -148,55 +149,6 @@ async def pick_tiles(conn: Any, tenant_id: uuid.UUID, zooms: tuple[int, ...], n:
                     break
         out[z] = [(x, y, counts[(x, y)]) for x, y in chosen]
     return out
-
-
-class Server:
-    """`python -m server.cli serve` on 127.0.0.1:<port>, in its own process group, killed at the end."""
-
-    def __init__(self, url: str, port: int, log_path: Path) -> None:
-        self.url, self.port, self.log_path = url, port, log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> str:
-        env = dict(os.environ)
-        env.update({
-            "DATABASE_URL": self.url,
-            "TONARI_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
-            "TONARI_VAR_DIR": str(RESULTS_DIR / "var"),
-            "TONARI_LOG_LEVEL": "WARNING",
-        })
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "wb")  # noqa: SIM115  (closed with the process)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        return f"http://127.0.0.1:{self.port}"
-
-    async def wait_ready(self, base: str, timeout: float = 60.0) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(base_url=base, timeout=2.0) as c:
-            while time.monotonic() < deadline:
-                if self.proc is not None and self.proc.poll() is not None:
-                    raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log_path}")
-                try:
-                    if (await c.get("/health/ready")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise RuntimeError(f"the server was not ready after {timeout:.0f} s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)  # the group we created (start_new_session)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
 
 
 async def sign_in(base: str, login: str, password: str) -> Any:
@@ -460,24 +412,22 @@ def main() -> None:
     args.tiles = max(1, min(args.tiles, 1000))
     args.rounds = max(1, min(args.rounds, 20))
     url = database_url(args.database_url)
-    if args.base_url and not args.base_url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
-        sys.exit("--base-url must be a localhost URL")
+    check_localhost(args.base_url)
 
     import load_prefecture
 
     load = load_prefecture.run(url, args.households)
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    server = None if args.base_url else Server(url, args.port, RESULTS_DIR / f"server-{stamp}.log")
-    try:
-        base = args.base_url or server.start()  # type: ignore[union-attr]
-        if server is not None:
-            asyncio.run(server.wait_ready(base))
-        print(f"Benchmarking {base} against {redact(url)} …", flush=True)
-        report = asyncio.run(run_bench(args, url, base))
-    finally:
-        if server is not None:
-            server.stop()
+    server = None if args.base_url else BenchServer(url, args.port, RESULTS_DIR / f"server-{stamp}.log")
+    base = args.base_url or server.base  # type: ignore[union-attr]
+
+    async def measure() -> dict[str, Any]:
+        async with serving(args.base_url, server):
+            print(f"Benchmarking {base} against {redact(url)} …", flush=True)
+            return await run_bench(args, url, base)
+
+    report = asyncio.run(measure())
     report.update({"started": started.isoformat(), "base_url": base, "database": redact(url),
                    "tiles_per_zoom": args.tiles, "rounds": args.rounds, "load": load,
                    "budget_seconds": args.budget_seconds, "warmup_seconds": args.warmup_seconds,
@@ -486,13 +436,7 @@ def main() -> None:
                    "revision": git_revision(),
                    "server_spawned": server is not None})
     report["checks"] = checks(report["results"])
-    table = render(report)
-    print()
-    print(table)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"tiles-{stamp}.json"
-    out.write_text(json.dumps({**report, "table": table}, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(f"\nWrote {out.relative_to(REPO_ROOT)}")
+    write_result("tiles", stamp, report, render(report))
 
 
 if __name__ == "__main__":

@@ -22,8 +22,36 @@ CLUSTER_BELOW_ZOOM = 13
 # Cluster cell in tile pixels (of 4096): 256 → 16×16 cells per tile.
 CLUSTER_CELL_PX = 256
 
-_HOUSEHOLDS = text(
-    f"""
+_TAIL = f"""
+    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt),
+           (SELECT array_agg(id) FROM rows)
+    """
+
+# The personal-data read audit (one row per tile that returned ids, as `audit_read` writes it)
+# inside the tile statement itself: no extra round trips for the mode lookup and the insert.
+# Extra parameters: :actor, :login, :request_id, :client, :tile.
+_AUDIT_TAIL = """,
+    ids AS (SELECT array_agg(id) AS ids FROM rows),
+    modes AS (
+        SELECT coalesce(bool_or(mode = 'real'), false) AS real, coalesce(bool_or(mode = 'drill'), false) AS drill
+        FROM disaster_declaration WHERE tenant_id = :tenant AND lifted_at IS NULL
+    ),
+    audit AS (
+        INSERT INTO audit_log (tenant_id, actor_user_id, actor_login, action, object_type, object_ids, mode,
+                               request_id, client_addr, details)
+        SELECT :tenant, CAST(:actor AS uuid), CAST(:login AS text), 'household.read', 'household',
+               CAST(ids.ids AS text[]),
+               CASE WHEN modes.real THEN 'disaster' WHEN modes.drill THEN 'drill' ELSE 'normal' END,
+               CAST(:request_id AS text), CAST(:client AS inet),
+               jsonb_build_object('via', 'tile', 'count', cardinality(ids.ids), 'tile', CAST(:tile AS text))
+        FROM ids, modes WHERE ids.ids IS NOT NULL
+        RETURNING id
+    )
+    SELECT (SELECT ST_AsMVT(mvt, 'households', %d, 'geom') FROM mvt), (SELECT ids FROM ids),
+           (SELECT count(*) FROM audit)
+    """ % EXTENT
+
+_HOUSEHOLDS_CTES = f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
     area AS MATERIALIZED (SELECT tonari_disaster_area() AS geom),  -- once, not once per household
     rows AS (
@@ -41,15 +69,12 @@ _HOUSEHOLDS = text(
                'unknown'::text AS status
         FROM rows, bounds
     )
-    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt),
-           (SELECT array_agg(id) FROM rows)
-    """
-)
+"""
+_HOUSEHOLDS = text(_HOUSEHOLDS_CTES + _TAIL)
 
 # The live map of one operation: its target households with their derived status, and
 # 'overdue' for the unreached ones past the completion target (PRODUCT.md: they turn red).
-_OPERATION_HOUSEHOLDS = text(
-    f"""
+_OPERATION_HOUSEHOLDS_CTES = f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
     area AS MATERIALIZED (SELECT tonari_disaster_area() AS geom),  -- once, not once per household
     rows AS (
@@ -71,10 +96,11 @@ _OPERATION_HOUSEHOLDS = text(
                rows.location_approximate AS approximate, rows.disaster AS disaster, rows.status AS status
         FROM rows, bounds
     )
-    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt),
-           (SELECT array_agg(id) FROM rows)
-    """
-)
+"""
+_OPERATION_HOUSEHOLDS = text(_OPERATION_HOUSEHOLDS_CTES + _TAIL)
+
+_HOUSEHOLDS_AUDITED = text(_HOUSEHOLDS_CTES + _AUDIT_TAIL)
+_OPERATION_HOUSEHOLDS_AUDITED = text(_OPERATION_HOUSEHOLDS_CTES + _AUDIT_TAIL)
 
 _HOUSEHOLD_CLUSTERS = text(
     f"""
@@ -148,6 +174,16 @@ def tile_sql(layer: str, z: int, operation: bool = False) -> TextClause:
     if layer == "households":
         return _HOUSEHOLD_CLUSTERS if z < CLUSTER_BELOW_ZOOM else _HOUSEHOLDS
     return {"districts": _DISTRICTS, "shelters": _SHELTERS, "hazard-zones": _HAZARDS}[layer]
+
+
+def audited_tile_sql(layer: str, z: int, operation: bool = False) -> TextClause | None:
+    """`tile_sql` for the tiles that carry household ids, with their read audit row written by the
+    same statement (third column: rows written). None for layers and zooms without ids."""
+    if layer != "households":
+        return None
+    if operation:
+        return _OPERATION_HOUSEHOLDS_AUDITED
+    return None if z < CLUSTER_BELOW_ZOOM else _HOUSEHOLDS_AUDITED
 
 
 def unfiltered_households_sql() -> TextClause:

@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         set_default_exception_handler=False,
     )
 
-    hub = EventHub(settings.database_url)
+    hub = EventHub(settings.database_url, engine)  # also sends the coalesced wake-ups after commit
 
     async def dispose_engine() -> None:
         await hub.stop()
@@ -138,7 +138,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker,
-                     "tonari_event_hub": hub}),
+                     "tonari_event_hub": hub,
+                     # the auth middleware opens the request's db session through the plugin's config
+                     "tonari_db_config": db_config}),
         on_startup=[hub.start],
         on_shutdown=[dispose_engine],
     )

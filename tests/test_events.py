@@ -93,3 +93,60 @@ async def test_events_are_filtered_to_what_the_viewer_may_see(world: World, live
     assert all(p["drill"] is True for p in payloads)
     vc = await signed_in(live_client_factory, world, "vc_volunteer")
     assert (await vc.get("/api/events")).status_code == 403
+
+
+async def test_event_ids_commit_in_order_within_a_tenant(world: World, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """Streams resume from `id > last_event_id`, so a transaction that commits later must never
+    hold a lower id than one already visible: the earlier-started but later-committed event gets
+    the higher id, and a second writer waits for the first one's commit."""
+    from sqlalchemy import text
+
+    from server.events.emit import emit
+    from tests.conftest import as_tenant
+
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as slow, sessionmaker() as fast:
+            await slow.begin()
+            await emit(slow, "test.order", {"who": "slow"})  # queued first ...
+            await fast.begin()
+            await emit(fast, "test.order", {"who": "fast"})
+            await fast.commit()  # ... but committed second
+            await slow.commit()
+        async with sessionmaker() as db:
+            rows = (await db.execute(text(
+                "SELECT payload->>'who' FROM event WHERE tenant_id = :t AND kind = 'test.order' ORDER BY id"),
+                {"t": world.tenant_id})).scalars().all()
+    assert rows == ["fast", "slow"]
+
+    # While one writer is committing its events, another writer of the same tenant waits for it.
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as holder, sessionmaker() as other:
+            await holder.begin()
+            await holder.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('tonari_events:' || :t, 0))"),
+                                 {"t": str(world.tenant_id)})
+            await other.begin()
+            await emit(other, "test.order", {"who": "blocked"})
+            commit = asyncio.create_task(other.commit())
+            await asyncio.sleep(0.3)
+            assert not commit.done()  # waiting for the lock, so it cannot overtake
+            await holder.commit()
+            await asyncio.wait_for(commit, 5)
+
+
+async def test_a_rolled_back_transaction_writes_no_events(world: World, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from server.events.emit import emit
+    from tests.conftest import as_tenant
+
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            await db.begin()
+            await emit(db, "test.rollback", {})
+            await db.rollback()
+            await db.begin()
+            await db.commit()  # a later commit of the same session must not resurrect them
+        async with sessionmaker() as db:
+            n = (await db.execute(text("SELECT count(*) FROM event WHERE tenant_id = :t AND kind = 'test.rollback'"),
+                                  {"t": world.tenant_id})).scalar()
+    assert n == 0

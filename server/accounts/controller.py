@@ -13,7 +13,7 @@ from sqlalchemy import select
 from server.db.deps import DbSession
 
 from server.accounts import passwords, sessions, throttle
-from server.accounts.middleware import AuthState
+from server.accounts.middleware import AuthState, SignedInUser
 from server.accounts.models import LoginDirectory, User
 from server.accounts.schemas import LoginRequest, UserOut
 from server.audit.record import record as audit
@@ -125,6 +125,6 @@ class AuthController(Controller):
 
     @get("/me", guards=[signed_in], summary="The signed-in user")
     async def me(self, request: Request[Any, Any, Any], db_session: DbSession) -> UserOut:
-        user: User = request.user
+        user: SignedInUser = request.user
         tenant = (await db_session.execute(select(Tenant).where(Tenant.id == user.tenant_id))).scalar_one()
         return UserOut.of(user, tenant)

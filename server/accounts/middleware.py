@@ -3,30 +3,85 @@
 It never rejects by itself: it resolves the session cookie to a user (or None) and puts the
 tenant into the request context; the guards on each route decide. That keeps public routes
 (login, health, the PWA shell) and protected ones on one path.
+
+The lookup is one call (`tonari_authenticate()`, migration 0008) made as the FIRST statement of
+the request's own database session — the one handlers get as `db_session` — so a signed-in
+request costs BEGIN + that call instead of a separate transaction of four statements plus a
+pool pre-ping. Nothing is cached between requests: every request reads the session row, so
+signing out, an expiry or a disabled account takes effect on the very next request in every
+worker.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import User, UserSession
-from server.accounts.scope import expanded_scope
-from server.accounts.sessions import COOKIE_NAME, load_session, parse_cookie
+from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, ParsedCookie, parse_cookie
 from server.core import context
+from server.db.engine import AUTH_PENDING
+
+_AUTHENTICATE = text(
+    "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
+    " district_ids, scope, touched FROM tonari_authenticate(:tenant, :session, :idle, :touch)"
+)
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    """What handlers and guards read of the signed-in user (`request.user`). Not an ORM object:
+    it is built from the one authentication row and never lazy-loads anything."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    login: str
+    display_name: str
+    role: str
+    district_ids: list[uuid.UUID]  # the user's own district scope rows (not expanded); [] = whole tenant
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    tenant_id: uuid.UUID
+    id: str  # sha256 hex of the cookie token
+    user_id: uuid.UUID
+    expires_at: datetime
+    absolute_expires_at: datetime
 
 
 @dataclass(frozen=True)
 class AuthState:
-    session: UserSession
+    session: SessionRef
 
 
-def _sessionmaker(connection: ASGIConnection) -> async_sessionmaker[AsyncSession]:
-    return connection.app.state["tonari_sessionmaker"]
+def _request_session(connection: ASGIConnection) -> AsyncSession:
+    """The request's db session (created here, or reused by the `db_session` dependency)."""
+    config = connection.app.state["tonari_db_config"]
+    return config.provide_session(connection.app.state, connection.scope)
+
+
+async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # type: ignore[no-untyped-def]
+    db.info[AUTH_PENDING] = True  # the call stamps the transaction itself: skip the generic stamp
+    try:
+        params = {"tenant": cookie.tenant_id, "session": cookie.token_hash, "idle": idle, "touch": TOUCH_INTERVAL}
+        try:
+            return (await db.execute(_AUTHENTICATE, params)).first()
+        except DBAPIError as exc:
+            # No pool pre-ping: a connection the server dropped fails here, before anything was
+            # done in this transaction, so retrying once on a fresh connection is safe.
+            if not exc.connection_invalidated:
+                raise
+            await db.rollback()
+            return (await db.execute(_AUTHENTICATE, params)).first()
+    finally:
+        db.info.pop(AUTH_PENDING, None)
 
 
 class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -36,22 +91,28 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=None, auth=None)
         settings = connection.app.state["tonari_settings"]
         context.update(tenant_id=cookie.tenant_id)
-        async with _sessionmaker(connection)() as db, db.begin():
-            found = await load_session(db, cookie, timedelta(minutes=settings.session_idle_minutes))
-            if found is not None:
-                user = found[1]
-                scope = await expanded_scope(db, user.tenant_id, user.id, bool(user.district_scopes))
-        if found is None:
+        db = _request_session(connection)
+        row = await _lookup(db, cookie, timedelta(minutes=settings.session_idle_minutes))
+        if row is None:
+            # Nothing of this transaction is wanted (it was stamped for the cookie's tenant).
+            await db.close()
             context.update(tenant_id=None)
             # Remember that a cookie was presented, so the 401 can say "session ended".
             connection.scope.setdefault("state", {})["tonari_stale_session"] = True
             return AuthenticationResult(user=None, auth=None)
-        session, user = found
-        context.update(
-            tenant_id=user.tenant_id, user_id=user.id, user_login=user.login, role=user.role, scope=scope
-        )
+        scope = frozenset(row.scope) if row.district_ids is not None else None
+        context.update(tenant_id=cookie.tenant_id, user_id=row.user_id, user_login=row.login, role=row.role,
+                       scope=scope)
+        if row.touched:
+            # The sliding deadline must stick even if the handler only reads (its transaction is
+            # rolled back): commit now. At most once a minute per session (TOUCH_INTERVAL).
+            await db.commit()
+        user = SignedInUser(id=row.user_id, tenant_id=cookie.tenant_id, login=row.login,
+                            display_name=row.display_name, role=row.role, district_ids=list(row.district_ids or []))
+        session = SessionRef(tenant_id=cookie.tenant_id, id=row.session_id, user_id=row.user_id,
+                             expires_at=row.expires_at, absolute_expires_at=row.absolute_expires_at)
         return AuthenticationResult(user=user, auth=AuthState(session=session))
 
 
-def current_user(connection: ASGIConnection) -> User | None:
+def current_user(connection: ASGIConnection) -> SignedInUser | None:
     return connection.scope.get("user")  # type: ignore[return-value]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 
 from server.accounts.models import User
 from server.tenancy.models import Tenant
+
+if TYPE_CHECKING:
+    from server.accounts.middleware import SignedInUser
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,7 +39,7 @@ class UserOut(msgspec.Struct):
     tenant: TenantOut
 
     @classmethod
-    def of(cls, user: User, tenant: Tenant) -> UserOut:
+    def of(cls, user: User | SignedInUser, tenant: Tenant) -> UserOut:
         return cls(
             id=user.id,
             login=user.login,

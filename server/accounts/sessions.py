@@ -2,7 +2,8 @@
 
 The cookie value is `<tenant_id>.<token>`: the tenant part routes the lookup (RLS now, a Citus
 shard later), the token is 256 random bits of which only the sha256 is stored, so a copy of the
-table cannot be replayed. Expiry is sliding (idle timeout) under an absolute cap.
+table cannot be replayed. Expiry is sliding (idle timeout) under an absolute cap; the lookup and
+the slide are `tonari_authenticate()` (migration 0008), called by the auth middleware.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User, UserSession
@@ -73,35 +74,6 @@ async def create_session(
     )
     await db.flush()
     return f"{user.tenant_id}.{token}"
-
-
-async def load_session(db: AsyncSession, cookie: ParsedCookie, idle: timedelta) -> tuple[UserSession, User] | None:
-    """The live session and its active user, sliding the idle deadline; None if ended or expired."""
-    now = datetime.now(UTC)
-    row = (
-        await db.execute(
-            select(UserSession, User)
-            .join(User, (User.tenant_id == UserSession.tenant_id) & (User.id == UserSession.user_id))
-            .where(
-                UserSession.tenant_id == cookie.tenant_id,
-                UserSession.id == cookie.token_hash,
-                UserSession.expires_at > now,
-                User.is_active.is_(True),
-            )
-        )
-    ).first()
-    if row is None:
-        return None
-    session, user = row
-    if now - session.last_seen_at >= TOUCH_INTERVAL:
-        new_expiry = min(now + idle, session.absolute_expires_at)
-        await db.execute(
-            update(UserSession)
-            .where(UserSession.tenant_id == session.tenant_id, UserSession.id == session.id)
-            .values(last_seen_at=now, expires_at=new_expiry)
-        )
-        session.last_seen_at, session.expires_at = now, new_expiry
-    return session, user
 
 
 async def end_session(db: AsyncSession, tenant_id: uuid.UUID, session_id: str) -> None:

@@ -14,25 +14,38 @@ from sqlalchemy.orm import Session
 
 from server.core import context
 
+# Set in `Session.info` while the auth middleware's `tonari_authenticate()` call opens the
+# transaction: that call stamps all four GUCs itself, so the generic stamp would be a wasted
+# round trip.
+AUTH_PENDING = "tonari_auth_pending"
+
 _STAMP = text(
     "SELECT set_config('tonari.tenant_id', :tenant, true), set_config('tonari.user_id', :user, true),"
     " set_config('tonari.role', :role, true), set_config('tonari.scope', :scope, true)"
 )
 
 
+def stamp_params(ctx: context.RequestContext) -> dict[str, str]:
+    return {
+        "tenant": str(ctx.tenant_id) if ctx.tenant_id else "",
+        "user": str(ctx.user_id) if ctx.user_id else "",
+        "role": ctx.role or "",
+        # An empty scope set means "no district at all" (sees nothing), not "everything".
+        "scope": "" if ctx.scope is None else (",".join(sorted(map(str, ctx.scope))) or "00000000-0000-0000-0000-000000000000"),
+    }
+
+
 @event.listens_for(Session, "after_begin")
 def _stamp_tenant(session: Session, transaction: object, connection: object) -> None:
-    ctx = context.current()
-    connection.execute(  # type: ignore[attr-defined]
-        _STAMP,
-        {
-            "tenant": str(ctx.tenant_id) if ctx.tenant_id else "",
-            "user": str(ctx.user_id) if ctx.user_id else "",
-            "role": ctx.role or "",
-            # An empty scope set means "no district at all" (sees nothing), not "everything".
-            "scope": "" if ctx.scope is None else (",".join(sorted(map(str, ctx.scope))) or "00000000-0000-0000-0000-000000000000"),
-        },
-    )
+    if session.info.get(AUTH_PENDING):
+        return
+    connection.execute(_STAMP, stamp_params(context.current()))  # type: ignore[attr-defined]
+
+
+async def restamp(db: AsyncSession) -> None:
+    """Re-stamp the open transaction with the current context (group commit: several users'
+    checks in one transaction, each under its own user, role and scope)."""
+    await db.execute(_STAMP, stamp_params(context.current()))
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
@@ -40,7 +53,9 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping (a round trip per checkout): the auth middleware's first statement retries
+        # once on a connection the server dropped, and SQLAlchemy invalidates the dead one.
+        pool_pre_ping=False,
         # JIT compiles whole-tenant policy queries for 0.3–1 s and never pays that back here.
         connect_args={"server_settings": {"application_name": "tonari", "timezone": "UTC", "jit": "off"}},
     )

@@ -3,6 +3,11 @@
 NOTIFY carries only the tenant id and is only a hint: streams read the durable `event` table
 (from their Last-Event-ID), and also poll on a timer, so a lost notification or a reconnect of
 the listener never loses an event.
+
+The hub also sends the wake-ups (`notify_after_commit`, called by server.events.emit after a
+transaction with events commits): streams of this process are woken at once; other processes
+get at most one NOTIFY per tenant per COALESCE_SECONDS, from the hub's own connection, outside
+the writers' transactions (an in-transaction NOTIFY serialises every writer's commit).
 """
 
 from __future__ import annotations
@@ -15,22 +20,38 @@ from collections import defaultdict
 import asyncpg
 import structlog
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.events.emit import CHANNEL
+from server.events.emit import CHANNEL, register_notifier
 
 log = structlog.get_logger("tonari.events")
 
+COALESCE_SECONDS = 0.05
+
 
 class EventHub:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, engine: AsyncEngine | None = None) -> None:
         self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
+        self._pending: set[str] = set()
+        self._flush: asyncio.Task[None] | None = None
+        self._sender: asyncpg.Connection | None = None
+        self._sender_pid: int | None = None
+        if engine is not None:
+            register_notifier(engine, self)
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._listen_forever())
 
     async def stop(self) -> None:
+        if self._flush is not None:  # send what is pending rather than drop it
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._flush
+        if self._sender is not None:
+            with contextlib.suppress(Exception):
+                await self._sender.close()
+            self._sender = None
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -40,13 +61,40 @@ class EventHub:
         for event in list(self._waiters.get(tenant, ())):
             event.set()
 
+    def notify_after_commit(self, tenant: str) -> None:
+        """A transaction with events of `tenant` committed: wake local streams now, others soon."""
+        self._wake(tenant)
+        self._pending.add(tenant)
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().create_task(self._send_pending())
+
+    async def _send_pending(self) -> None:
+        await asyncio.sleep(COALESCE_SECONDS)
+        tenants, self._pending = sorted(self._pending), set()
+        self._flush = None  # commits from now on schedule the next NOTIFY
+        try:
+            if self._sender is None or self._sender.is_closed():
+                self._sender = await asyncpg.connect(self._dsn, server_settings={"application_name": "tonari-notify"})
+                self._sender_pid = self._sender.get_server_pid()
+            await self._sender.execute("SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t", CHANNEL, tenants)
+        except Exception as exc:  # noqa: BLE001 (streams still poll: a lost wake-up only delays)
+            log.warning("event_notify_failed", error=type(exc).__name__)
+            if self._sender is not None:
+                with contextlib.suppress(Exception):
+                    await self._sender.close()
+            self._sender = None
+
+    def _on_notify(self, _conn: object, pid: int, _channel: str, payload: str) -> None:
+        if pid != self._sender_pid:  # our own NOTIFY: these streams were woken at commit already
+            self._wake(payload)
+
     async def _listen_forever(self) -> None:
         delay = 1.0
         while True:
             conn = None
             try:
                 conn = await asyncpg.connect(self._dsn)
-                await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: self._wake(payload))
+                await conn.add_listener(CHANNEL, self._on_notify)
                 delay = 1.0
                 # Everyone polls once after a (re)connect, in case a wake-up was missed meanwhile.
                 for tenant in list(self._waiters):

@@ -30,7 +30,7 @@ from server.operations.schemas import (
     SyncPushIn,
     VisitIn,
 )
-from server.operations.visits import ingest, my_watcher_id
+from server.operations.visits import ingest, my_watcher_id, record_single_visit
 from server.registry.disclosure import REGISTRY_READERS
 from server.registry.disclosure import household_visible
 from server.registry.households import render_households
@@ -121,7 +121,8 @@ class OperationController(Controller):
     @post("/{operation_id:uuid}/visits", guards=[FIELD], summary="Record a visit (idempotent on client_id)")
     async def record_visit(self, request: Request[Any, Any, Any], db_session: DbSession,
                            operation_id: FromPath[uuid.UUID], data: JSONBody[VisitIn]) -> Response[Any]:
-        outcome = await ingest(db_session, [(operation_id, data)])
+        # Group commit: committed together with concurrent single visits, answered after that commit.
+        outcome = await record_single_visit(request.app.state, db_session, operation_id, data)
         result = outcome.results[0]
         _schedule_push(request, outcome)
         if result.status == "accepted":

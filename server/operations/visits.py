@@ -8,6 +8,8 @@ recompute for the touched households, so 1,000 queued visits cost a handful of r
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -15,15 +17,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+import structlog
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.core import context
+from server.db.engine import restamp
 from server.events.emit import emit, emit_many, event_row
 from server.operations.models import Escalation, Operation, Visit
 from server.operations.schemas import ItemResult, VisitIn, VisitOut
 from server.registry.vocab import ESCALATE, OUTCOMES
+
+log = structlog.get_logger("tonari.visits")
 
 MAX_FUTURE = timedelta(hours=1)  # device clocks drift; a day-ahead timestamp is a broken clock
 
@@ -142,11 +148,7 @@ async def my_watcher_id(db: AsyncSession) -> uuid.UUID | None:
     return row.scalar_one_or_none()
 
 
-async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOutcome:
-    """`raw` is [(operation_id, VisitIn | dict)]. Returns one result per item, in order. Commits."""
-    ctx = context.current()
-    tenant, role = ctx.tenant_id, ctx.role or ""
-    results: list[ItemResult | None] = [None] * len(raw)
+def _parse(raw: list[tuple[uuid.UUID, Any]], results: list[ItemResult | None]) -> list[Item]:
     items: list[Item] = []
     for i, (op_id, body) in enumerate(raw):
         try:
@@ -159,16 +161,30 @@ async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOu
             results[i] = _result(v.client_id, "invalid", "bad_device_time")
             continue
         items.append(Item(i, op_id, v, content_hash(op_id, v)))
+    return items
 
+
+async def _load_ops(db: AsyncSession, tenant: uuid.UUID | None, items: list[Item]) -> dict[uuid.UUID, Operation]:
     op_ids = list({it.operation_id for it in items})
-    ops = {o.id: o for o in (await db.execute(select(Operation).where(Operation.tenant_id == tenant, Operation.id.in_(op_ids)))).scalars()}
+    if not op_ids:
+        return {}
+    return {o.id: o for o in (await db.execute(
+        select(Operation).where(Operation.tenant_id == tenant, Operation.id.in_(op_ids)))).scalars()}
+
+
+async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, Operation],
+                 results: list[ItemResult | None], districts: dict[uuid.UUID, Any]) -> list[Item]:
+    """The items the current context's user may record (the transaction is stamped for them)."""
+    if not items:
+        return []
+    ctx = context.current()
+    role = ctx.role or ""
     watcher_id = await my_watcher_id(db) if role == "watcher" else None
     access_rows = (await db.execute(_ACCESS, {
-        "tenant": tenant, "watcher_id": watcher_id,
+        "tenant": ctx.tenant_id, "watcher_id": watcher_id,
         "ops": [it.operation_id for it in items], "hhs": [it.visit.household_id for it in items],
     })).all()
     access = {(r.operation_id, r.household_id): r for r in access_rows}
-
     valid: list[Item] = []
     for it in items:
         op = ops.get(it.operation_id)
@@ -182,54 +198,117 @@ async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOu
         elif role == "vc_volunteer" or (role == "watcher" and not (a.assigned or a.disaster)):
             results[it.index] = _result(it.visit.client_id, "forbidden", "not_assigned")
         else:
+            districts[it.visit.household_id] = a.district_id  # for escalation routing (seen by this user)
             valid.append(it)
+    return valid
 
+
+async def _store(db: AsyncSession, valid: list[tuple[context.RequestContext, Item]], ops: dict[uuid.UUID, Operation],
+                 results: list[ItemResult | None]) -> dict[uuid.UUID, Any]:
+    """One INSERT … ON CONFLICT DO NOTHING for all valid items; fills their results. Returns the new rows."""
     inserted: dict[uuid.UUID, Any] = {}
-    if valid:
-        rows = [{
-            "tenant_id": tenant, "id": uuid.uuid4(), "client_id": it.visit.client_id, "operation_id": it.operation_id,
-            "household_id": it.visit.household_id, "user_id": ctx.user_id, "mode": ops[it.operation_id].mode,
-            "outcome": it.visit.outcome, "shelter_id": it.visit.shelter_id, "note": it.visit.note,
-            "device_time": it.visit.device_time, "content_hash": it.hash,
-            "location": f"SRID=4326;POINT({it.visit.lon} {it.visit.lat})" if it.visit.lon is not None and it.visit.lat is not None else None,
-        } for it in valid]
-        stmt = insert(Visit).on_conflict_do_nothing(index_elements=["tenant_id", "client_id"]).returning(
-            Visit.id, Visit.client_id, Visit.operation_id, Visit.household_id, Visit.outcome, Visit.note,
-            Visit.shelter_id, Visit.device_time, Visit.server_time, Visit.mode)
-        for chunk in range(0, len(rows), 500):
-            for r in (await db.execute(stmt, rows[chunk:chunk + 500])).all():
-                inserted[r.client_id] = r
-        # Items of this batch that reuse one client id: the first one won; the rest compare below.
-        missing = [it.visit.client_id for it in valid if it.visit.client_id not in inserted]
-        existing = {}
-        if missing:
-            existing = {r.client_id: r for r in (await db.execute(
-                select(Visit).where(Visit.tenant_id == tenant, Visit.client_id.in_(missing)))).scalars()}
-        # The stored truth per client id: an earlier visit, or the first item of this batch.
-        stored: dict[uuid.UUID, tuple[str, Any]] = {c: (r.content_hash, r) for c, r in existing.items()}
-        for it in valid:
-            cid = it.visit.client_id
-            if cid in inserted and cid not in stored:
-                stored[cid] = (it.hash, inserted[cid])
-                results[it.index] = _result(cid, "accepted", visit=_visit_out(inserted[cid]))
-                continue
-            digest, original = stored.get(cid, ("", None))
-            if original is not None and digest == it.hash:
-                results[it.index] = _result(cid, "duplicate", visit=_visit_out(original))
-            else:
-                results[it.index] = _result(cid, "conflict", "visit_conflict")
+    if not valid:
+        return inserted
+    tenant = valid[0][0].tenant_id
+    rows = [{
+        "tenant_id": tenant, "id": uuid.uuid4(), "client_id": it.visit.client_id, "operation_id": it.operation_id,
+        "household_id": it.visit.household_id, "user_id": ctx.user_id, "mode": ops[it.operation_id].mode,
+        "outcome": it.visit.outcome, "shelter_id": it.visit.shelter_id, "note": it.visit.note,
+        "device_time": it.visit.device_time, "content_hash": it.hash,
+        "location": f"SRID=4326;POINT({it.visit.lon} {it.visit.lat})" if it.visit.lon is not None and it.visit.lat is not None else None,
+    } for ctx, it in valid]
+    stmt = insert(Visit).on_conflict_do_nothing(index_elements=["tenant_id", "client_id"]).returning(
+        Visit.id, Visit.client_id, Visit.operation_id, Visit.household_id, Visit.outcome, Visit.note,
+        Visit.shelter_id, Visit.device_time, Visit.server_time, Visit.mode, Visit.user_id)
+    for chunk in range(0, len(rows), 500):
+        for r in (await db.execute(stmt, rows[chunk:chunk + 500])).all():
+            inserted[r.client_id] = r
+    # Items of this batch that reuse one client id: the first one won; the rest compare below.
+    missing = [it.visit.client_id for _, it in valid if it.visit.client_id not in inserted]
+    existing = {}
+    if missing:
+        existing = {r.client_id: r for r in (await db.execute(
+            select(Visit).where(Visit.tenant_id == tenant, Visit.client_id.in_(missing)))).scalars()}
+    # The stored truth per client id: an earlier visit, or the first item of this batch.
+    stored: dict[uuid.UUID, tuple[str, Any]] = {c: (r.content_hash, r) for c, r in existing.items()}
+    for _, it in valid:
+        cid = it.visit.client_id
+        if cid in inserted and cid not in stored:
+            stored[cid] = (it.hash, inserted[cid])
+            results[it.index] = _result(cid, "accepted", visit=_visit_out(inserted[cid]))
+            continue
+        digest, original = stored.get(cid, ("", None))
+        if original is not None and digest == it.hash:
+            results[it.index] = _result(cid, "duplicate", visit=_visit_out(original))
+        else:
+            results[it.index] = _result(cid, "conflict", "visit_conflict")
+    return inserted
 
+
+async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOutcome:
+    """`raw` is [(operation_id, VisitIn | dict)] of the current user. Returns one result per item,
+    in order. Commits."""
+    ctx = context.current()
+    results: list[ItemResult | None] = [None] * len(raw)
+    items = _parse(raw, results)
+    ops = await _load_ops(db, ctx.tenant_id, items)
+    districts: dict[uuid.UUID, Any] = {}
+    valid = await _check(db, items, ops, results, districts)
+    inserted = await _store(db, [(ctx, it) for it in valid], ops, results)
     outcome = IngestOutcome(results=[r for r in results if r is not None])
-    new = [inserted[c] for c in inserted]
+    new = list(inserted.values())
     if new:
-        await _after_insert(db, new, ops, outcome)
+        await _after_insert(db, new, ops, outcome, districts)
     await db.commit()  # acknowledged only after this
     return outcome
 
 
-async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, Operation], out: IngestOutcome) -> None:
-    ctx = context.current()
-    tenant = ctx.tenant_id
+async def ingest_group(db: AsyncSession, entries: list[tuple[context.RequestContext, uuid.UUID, VisitIn]]) -> list[IngestOutcome]:
+    """Group commit: single visits of several requests (one tenant; any users) in ONE transaction.
+
+    Each user's items are checked under that user's own stamp (visibility, assignment); then one
+    INSERT, one status recompute, one event insert and one COMMIT for all of them. Returns one
+    outcome per entry, exactly as `ingest(db, [entry])` would have answered it alone — except that
+    a client id repeated within the group answers like a concurrent retry (first 201, the rest
+    200 or 409). The caller sets the context to the first entry's before the first statement.
+    """
+    results: list[ItemResult | None] = [None] * len(entries)
+    items = _parse([(op, v) for _, op, v in entries], results)
+    tenant = entries[0][0].tenant_id
+    ops = await _load_ops(db, tenant, items)
+    by_user: dict[tuple[Any, ...], list[Item]] = {}
+    for it in items:
+        c = entries[it.index][0]
+        by_user.setdefault((c.user_id, c.role, c.scope), []).append(it)
+    districts: dict[uuid.UUID, Any] = {}
+    valid: list[tuple[context.RequestContext, Item]] = []
+    stamped = context.current()  # what the transaction was stamped with when it began
+    for user_items in by_user.values():
+        c = entries[user_items[0].index][0]
+        context.set_context(c)
+        if (c.tenant_id, c.user_id, c.role, c.scope) != (stamped.tenant_id, stamped.user_id, stamped.role, stamped.scope):
+            await restamp(db)
+            stamped = c
+        valid.extend((c, it) for it in await _check(db, user_items, ops, results, districts))
+    inserted = await _store(db, valid, ops, results)
+    outcomes = [IngestOutcome(results=[r]) for r in results]  # type: ignore[list-item]
+    new = list(inserted.values())
+    if new:
+        merged = IngestOutcome(results=[])
+        await _after_insert(db, new, ops, merged, districts)
+        index_of = {it.visit.client_id: it.index for _, it in valid if it.visit.client_id in inserted}
+        by_visit = {v.id: index_of[v.client_id] for v in new}
+        for v in merged.new_visits:
+            outcomes[by_visit[v.id]].new_visits.append(v)
+        for e in merged.escalations:
+            outcomes[by_visit[e.visit_id]].escalations.append(e)
+    await db.commit()  # every request of the group is acknowledged only after this
+    return outcomes
+
+
+async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, Operation], out: IngestOutcome,
+                        districts: dict[uuid.UUID, Any]) -> None:
+    tenant = context.current().tenant_id
     pairs = list({(v.operation_id, v.household_id) for v in new})
     changed = (await db.execute(_RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs]})).all()
     events = []
@@ -242,22 +321,92 @@ async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, O
         events.append(event_row("target.status", {"status": c.status}, operation_id=c.operation_id,
                                 household_id=c.household_id, mode=ops[c.operation_id].mode))
     await emit_many(db, events)
-    urgent = [v for v in new if v.outcome in ESCALATE]
-    if not urgent:
-        return
-    districts = dict((await db.execute(text(
-        "SELECT id, district_id FROM household WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),
-        {"t": tenant, "ids": [v.household_id for v in urgent]})).all())
-    for v in urgent:
+    for v in (v for v in new if v.outcome in ESCALATE):
         op = ops[v.operation_id]
         recipients = [r[0] for r in await db.execute(_RECIPIENTS, {
             "tenant": tenant, "district": districts.get(v.household_id), "coordinators": list(op.coordinator_ids)})]
         esc = Escalation(tenant_id=tenant, id=uuid.uuid4(), operation_id=v.operation_id, household_id=v.household_id,
                          visit_id=v.id, mode=v.mode, level=ESCALATE[v.outcome], outcome=v.outcome,
-                         recipient_ids=recipients, raised_by=ctx.user_id)
+                         recipient_ids=recipients, raised_by=v.user_id)
         db.add(esc)
         out.escalations.append(esc)
         await db.flush()
         await emit(db, "escalation.created", {"escalation_id": str(esc.id), "household_id": str(v.household_id),
                                               "level": esc.level, "outcome": v.outcome},
                    operation_id=v.operation_id, household_id=v.household_id, mode=v.mode, audience=recipients)
+
+
+class VisitBatcher:
+    """Per-process group commit of single visits (`POST /api/operations/{id}/visits`).
+
+    A request enqueues its visit and awaits a future. While no flush runs, the first visit is
+    flushed at once (no added latency when idle); visits arriving during a flush wait for the next
+    one, so under load each transaction carries many visits (up to MAX_BATCH). Every request still
+    gets its own result, only after the COMMIT that holds its visit. If a group's transaction
+    fails, its visits are retried one by one, so one bad visit never fails the others.
+    """
+
+    MAX_BATCH = 200
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._queue: list[tuple[context.RequestContext, uuid.UUID, VisitIn, asyncio.Future[IngestOutcome]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, operation_id: uuid.UUID, visit: VisitIn) -> IngestOutcome:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[IngestOutcome] = loop.create_future()
+        self._queue.append((context.current(), operation_id, visit, future))
+        if self._task is None:
+            # A context of its own: the flusher must not inherit the first request's.
+            self._task = loop.create_task(self._run(), context=contextvars.Context())
+        return await asyncio.shield(future)  # a client that hangs up does not cancel the others' commit
+
+    async def _run(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:self.MAX_BATCH], self._queue[self.MAX_BATCH:]
+                by_tenant: dict[Any, list[Any]] = {}
+                for entry in batch:
+                    by_tenant.setdefault(entry[0].tenant_id, []).append(entry)
+                for group in by_tenant.values():
+                    await self._flush(group)
+        finally:
+            self._task = None
+
+    async def _flush(self, group: list[Any]) -> None:
+        context.set_context(group[0][0])
+        try:
+            async with self._sessionmaker() as db:
+                outcomes = await ingest_group(db, [(c, op, v) for c, op, v, _ in group])
+        except Exception:  # noqa: BLE001 (each visit alone below: its own error goes to its own request)
+            log.warning("visit_group_failed_retrying_singly", size=len(group), exc_info=True)
+            for c, op, v, future in group:
+                context.set_context(c)
+                try:
+                    async with self._sessionmaker() as db:
+                        one = await ingest(db, [(op, v)])
+                except Exception as exc:  # noqa: BLE001
+                    if not future.done():
+                        future.set_exception(exc)
+                    continue
+                if not future.done():
+                    future.set_result(one)
+            return
+        for (_, _, _, future), outcome in zip(group, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)
+
+
+_BATCHER_KEY = "tonari_visit_batcher"
+
+
+async def record_single_visit(state: Any, db: AsyncSession, operation_id: uuid.UUID, visit: VisitIn) -> IngestOutcome:
+    """The single-visit endpoint's path: release the request's connection (it only authenticated)
+    and let the process's batcher commit the visit together with concurrent ones."""
+    await db.close()
+    batcher: VisitBatcher | None = state.get(_BATCHER_KEY)
+    if batcher is None:
+        batcher = VisitBatcher(state["tonari_sessionmaker"])
+        state[_BATCHER_KEY] = batcher
+    return await batcher.submit(operation_id, visit)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
-from geo.tiles import LAYERS, PERSONAL_LAYERS, tile_sql
+from geo.tiles import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
 from server.core import context
 from server.core.guards import signed_in
 from server.core.problems import Problem
@@ -43,15 +43,18 @@ class TileController(Controller):
         ctx = context.current()
         if layer in PERSONAL_LAYERS and (ctx.role or "") not in disclosure.REGISTRY_READERS:
             raise Problem("forbidden")
-        params = {"tenant": ctx.tenant_id, "z": z, "x": x, "y": yi, "op": operation_id}
-        row = (await db_session.execute(tile_sql(layer, z, operation=operation_id is not None), params)).one()
+        params: dict[str, Any] = {"tenant": ctx.tenant_id, "z": z, "x": x, "y": yi, "op": operation_id}
+        audited = audited_tile_sql(layer, z, operation=operation_id is not None)
+        if audited is not None:
+            # The read audit is written by the tile statement itself (one round trip, not three).
+            params.update(actor=ctx.user_id, login=ctx.user_login, request_id=ctx.request_id or None,
+                          client=ctx.client_addr, tile=f"{z}/{x}/{yi}")
+            row = (await db_session.execute(audited, params)).one()
+        else:
+            row = (await db_session.execute(tile_sql(layer, z, operation=operation_id is not None), params)).one()
         data: bytes = bytes(row[0] or b"")
-        ids = row[1] or []
-        if ids:
-            modes = await disclosure.active_modes(db_session)  # once: audit_read would query it again
-            await disclosure.audit_read(db_session, "household", ids, via="tile", disaster=modes[0], modes=modes,
-                                        details={"tile": f"{z}/{x}/{yi}"})
-            await db_session.commit()
+        if audited is not None and row[2]:
+            await db_session.commit()  # the audit row is part of serving the tile
         etag = hashlib.sha256(f"{ctx.user_id}:{ctx.role}:{operation_id}:".encode() + data).hexdigest()[:32]
         headers = {"Cache-Control": "private, no-cache", "Vary": "Cookie", "ETag": f'"{etag}"'}
         if request.headers.get("if-none-match") == f'"{etag}"':
