@@ -92,13 +92,18 @@ export interface LocalStatus {
   at: number;
 }
 
-export async function saveActiveOps(db: TonariDB, ops: Operation[]): Promise<void> {
-  await putSealed(db, opsKey, ops);
+export async function saveActiveOps(db: TonariDB, ops: Operation[], savedAt: number = Date.now()): Promise<void> {
+  await putSealed(db, opsKey, ops, savedAt);
 }
 
 export async function loadActiveOps(db: TonariDB): Promise<Operation[] | null> {
+  return (await loadActiveOpsWithAge(db))?.ops ?? null;
+}
+
+/** The cached list with when it was saved, so the screen can say how old it is. */
+export async function loadActiveOpsWithAge(db: TonariDB): Promise<{ ops: Operation[]; savedAt: number } | null> {
   const row = await getSealed<unknown>(db, opsKey);
-  return Array.isArray(row?.value) ? (row.value as Operation[]) : null;
+  return row && Array.isArray(row.value) ? { ops: row.value as Operation[], savedAt: row.saved_at } : null;
 }
 
 export async function saveMyHouseholds(db: TonariDB, opId: string, data: MyHouseholds, savedAt: number = Date.now()): Promise<void> {

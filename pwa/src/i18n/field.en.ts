@@ -36,6 +36,7 @@ export const fieldEn: Record<keyof typeof fieldJa, string> = {
   'field.age.minutes': 'Information from {n} min ago',
   'field.age.hours': 'Information from {n} h ago',
   'field.age.days': 'Information from {n} days ago',
+  'field.ops.cachedAge': 'Showing the list from the last connection ({age}).',
   'field.refresh': 'Refresh',
   'field.refreshing': 'Refreshing…',
   'field.refreshOffline': 'Offline: cannot refresh now. It refreshes by itself when the connection is back.',

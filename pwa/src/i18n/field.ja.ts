@@ -34,6 +34,7 @@ export const fieldJa = {
   'field.age.minutes': '{n}分前の情報',
   'field.age.hours': '{n}時間前の情報',
   'field.age.days': '{n}日前の情報',
+  'field.ops.cachedAge': '前回取得した一覧を表示しています（{age}）。',
   'field.refresh': '最新の情報に更新',
   'field.refreshing': '更新しています…',
   'field.refreshOffline': 'オフラインのため更新できません。接続が戻ると自動で更新します。',

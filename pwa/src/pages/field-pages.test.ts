@@ -3,7 +3,9 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../api/client';
 import { NetworkError } from '../api/errors';
-import { loadMyHouseholds, saveMyHouseholds, type MyHouseholds } from '../field/model';
+import { loadMyHouseholds, saveActiveOps, saveMyHouseholds, type MyHouseholds } from '../field/model';
+import { LAST_USER_KEY } from '../auth/last-known';
+import { homePage } from './home';
 import { sortShelters, type Shelter } from '../field/shelters';
 import { ageText, pullChanges } from '../field/sync';
 import { setLang } from '../i18n';
@@ -244,6 +246,20 @@ describe('stale data and pull refresh', () => {
     // The refresh button offline explains instead of failing.
     root.querySelector<HTMLButtonElement>('[data-refresh]')!.click();
     await until(() => text().includes('オフラインのため更新できません'));
+  });
+
+  it('the home page shows the cached operations offline with their age', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-27T12:00:00Z'));
+    await vault.setup(PIN);
+    await saveActiveOps(db, [DATA.operation], Date.now() - 2 * 3_600_000);
+    localStorage.setItem(LAST_USER_KEY, JSON.stringify({ display_name: '笠間 花子', role: 'watcher', tenant_name: '笠間市社会福祉協議会' }));
+    setOnline(false);
+    page = homePage(root, ctx({ me: vi.fn(), get: vi.fn() }));
+    page.render();
+    await until(() => root.querySelector('[data-ops-age]') !== null, 'the cached list');
+    expect(root.querySelector('[data-ops-age]')?.textContent).toBe('前回取得した一覧を表示しています（2時間前の情報）。');
+    expect(text()).toContain('地震後の安否確認');
   });
 
   it('a locked vault sends the households page to the PIN screen first', async () => {

@@ -2,8 +2,8 @@ import type { User } from '../api/types';
 import type { LastKnownUser } from '../auth/last-known';
 import { loadSession, signOut } from '../auth/session';
 import { clearPrivateTileCaches } from '../map/offline';
-import { isDrill, KIND_LABELS, loadActiveOps, saveActiveOps, type Operation } from '../field/model';
-import { pullChanges } from '../field/sync';
+import { isDrill, KIND_LABELS, loadActiveOpsWithAge, saveActiveOps, type Operation } from '../field/model';
+import { ageText, pullChanges } from '../field/sync';
 import { downloadUnsent } from '../outbox/runtime';
 import { passwordSignInRequired, rememberAfterUnlock, takePinReset, vaultFor } from '../vault/vault';
 import { t, type MessageKey } from '../i18n';
@@ -23,6 +23,7 @@ export const homePage: PageFactory = (root, ctx) => {
   let disposed = false;
   let ops: Operation[] | null = null;
   let opsFromCache = false;
+  let opsSavedAt: number | null = null;
   /** Set while the sign-out warning about unsent records is on screen. */
   let unsentWarning: number | null = null;
   const vault = ctx.outbox ? vaultFor(ctx.outbox.db) : null;
@@ -37,14 +38,20 @@ export const homePage: PageFactory = (root, ctx) => {
         opsFromCache = false;
         if (db) await saveActiveOps(db, ops);
       } else if (db) {
-        ops = await loadActiveOps(db);
-        opsFromCache = ops !== null;
+        await fromCache(db);
       }
     } catch {
-      ops = db ? await loadActiveOps(db).catch(() => null) : null;
-      opsFromCache = ops !== null;
+      if (db) await fromCache(db).catch(() => undefined);
+      else ops = null;
     }
     if (!disposed) render();
+  }
+
+  async function fromCache(db: NonNullable<typeof ctx.outbox>['db']): Promise<void> {
+    const cached = await loadActiveOpsWithAge(db);
+    ops = cached?.ops ?? null;
+    opsSavedAt = cached?.savedAt ?? null;
+    opsFromCache = cached !== null;
   }
 
   async function load(): Promise<void> {
@@ -252,7 +259,12 @@ export const homePage: PageFactory = (root, ctx) => {
       'section',
       { class: 'ops', 'aria-labelledby': 'ops-title', 'data-ops': 'true' },
       h('h2', { id: 'ops-title' }, t('ops.title')),
-      opsFromCache ? h('p', { class: 'hint' }, t('ops.cached')) : null,
+      opsFromCache
+        ? h('p', { class: 'hint', 'data-ops-age': 'true' },
+            opsSavedAt !== null
+              ? t('field.ops.cachedAge', { age: t(ageText(opsSavedAt).key, { n: ageText(opsSavedAt).n }) })
+              : t('ops.cached'))
+        : null,
       items.length ? h('ul', { class: 'op-list' }, ...items) : h('p', {}, t('ops.none')),
     );
   }
