@@ -5,8 +5,6 @@ own answer), the tile read audit written by the tile statement, and coalesced NO
 from __future__ import annotations
 
 import asyncio
-import itertools
-import random
 import time
 import uuid
 from datetime import UTC, datetime
@@ -23,22 +21,13 @@ from server.events.hub import EventHub
 from server.operations.schemas import VisitIn
 from server.operations.visits import VisitBatcher
 from tests.conftest import as_tenant
-from tests.registry_world import HOUSEHOLD_SPOTS, World, build_world
+from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.test_disclosure import tile_of
-
-_codes = itertools.count(random.randint(30001, 39000))
-
 
 @pytest.fixture
 async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
-    return await build_world(sessionmaker, f"{next(_codes):05d}")
+    return await new_world(sessionmaker)
 
-
-async def _signed_in(client_factory, world: World, role: str):  # type: ignore[no-untyped-def]
-    c = client_factory()
-    acct = world.accounts[role]
-    assert (await c.login(acct.login, acct.password)).status_code == 200
-    return c
 
 
 def _visit(world: World, household: str, outcome: str, **extra) -> dict:  # type: ignore[no-untyped-def]
@@ -53,7 +42,7 @@ async def _rows(sessionmaker, world: World, sql: str, **params) -> list:  # type
 
 
 async def _operation(client_factory, world: World) -> dict:  # type: ignore[no-untyped-def]
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "real", "name": "一括コミット", "start": True,
         "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])]})
@@ -73,8 +62,8 @@ def _ctx(world: World, role: str) -> context.RequestContext:
 # --- authentication ------------------------------------------------------------------------------
 
 async def test_a_revoked_session_is_refused_on_the_very_next_request(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
-    first = await _signed_in(client_factory, world, "staff")
-    second = await _signed_in(client_factory, world, "staff")
+    first = await signed_in(client_factory, world, "staff")
+    second = await signed_in(client_factory, world, "staff")
     assert (await first.get("/api/auth/me")).status_code == 200
     assert (await second.get("/api/auth/me")).status_code == 200
     # Revoked elsewhere (another worker, an admin, a password change): no cache may let it in.
@@ -89,7 +78,7 @@ async def test_a_revoked_session_is_refused_on_the_very_next_request(world: Worl
 
 
 async def test_signed_in_requests_see_their_own_stamp_and_scope(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
-    commissioner = await _signed_in(client_factory, world, "commissioner")
+    commissioner = await signed_in(client_factory, world, "commissioner")
     me = (await commissioner.get("/api/auth/me")).json()
     assert me["role"] == "commissioner" and me["district_ids"] == [str(world.districts["D1"])]
     # The scope stamped by the one-call authentication limits what the commissioner sees (D1 only).
@@ -103,7 +92,7 @@ async def test_signed_in_requests_see_their_own_stamp_and_scope(world: World, cl
 async def test_one_flush_answers_each_request_on_its_own(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
     op_id = uuid.UUID(op["id"])
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     earlier = _visit(world, "H2", "safe")
     assert (await staff.send_json("POST", f"/api/operations/{op['id']}/visits", earlier)).status_code == 201
 
@@ -155,8 +144,8 @@ async def test_one_flush_answers_each_request_on_its_own(world: World, client_fa
 
 async def test_concurrent_http_posts_of_distinct_visits_are_all_stored(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
-    staff = await _signed_in(client_factory, world, "staff")
-    watcher = await _signed_in(client_factory, world, "watcher")
+    staff = await signed_in(client_factory, world, "staff")
+    watcher = await signed_in(client_factory, world, "watcher")
     committed = _visit(world, "H2", "safe")
     assert (await staff.send_json("POST", f"/api/operations/{op['id']}/visits", committed)).status_code == 201
     url = f"/api/operations/{op['id']}/visits"
@@ -173,10 +162,38 @@ async def test_concurrent_http_posts_of_distinct_visits_are_all_stored(world: Wo
     assert {r.json()["client_id"] for r in responses[:12]} == set(ids)
 
 
+async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding_deadline(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """The single-visit route authenticates in autocommit mode (one round trip; the batcher writes
+    the visit). The session touch made by that call must still be stored."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    op = await _operation(client_factory, world)
+    staff = await signed_in(client_factory, world, "staff")
+    acct = world.accounts["staff"]
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db, db.begin():
+            await db.execute(update(UserSession).where(UserSession.tenant_id == world.tenant_id,
+                                                       UserSession.user_id == acct.user_id).values(last_seen_at=long_ago))
+    r = await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))
+    assert r.status_code == 201, r.text
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            seen = (await db.execute(select(func.max(UserSession.last_seen_at)).where(
+                UserSession.tenant_id == world.tenant_id, UserSession.user_id == acct.user_id))).scalar_one()
+    assert seen > long_ago + timedelta(minutes=30)
+    # A signed-out cookie is still refused on that route (the autocommit path finds no session).
+    await staff.send_json("POST", "/api/auth/logout")
+    r = await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H2", "safe"))
+    assert r.status_code == 401
+
+
 # --- tiles -------------------------------------------------------------------------------------
 
 async def test_a_tile_with_households_is_audited_by_its_own_statement(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
-    staff = await _signed_in(client_factory, world, "staff")
+    staff = await signed_in(client_factory, world, "staff")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     r = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"X-Request-ID": "tile-audit-0001"})
     assert r.status_code == 200

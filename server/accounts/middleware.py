@@ -67,9 +67,14 @@ def _request_session(connection: ASGIConnection) -> AsyncSession:
     return config.provide_session(connection.app.state, connection.scope)
 
 
-async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # type: ignore[no-untyped-def]
+async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta,  # type: ignore[no-untyped-def]
+                  autocommit: bool = False):
     db.info[AUTH_PENDING] = True  # the call stamps the transaction itself: skip the generic stamp
     try:
+        if autocommit:
+            # The route does no database work of its own on this session (see AUTH_AUTOCOMMIT):
+            # one round trip (the call, committed by itself) instead of BEGIN + call + ROLLBACK.
+            await db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         params = {"tenant": cookie.tenant_id, "session": cookie.token_hash, "idle": idle, "touch": TOUCH_INTERVAL}
         try:
             return (await db.execute(_AUTHENTICATE, params)).first()
@@ -84,6 +89,13 @@ async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # t
         db.info.pop(AUTH_PENDING, None)
 
 
+# Route option (`opt={AUTH_AUTOCOMMIT: True}`) for handlers that use the request's db session for
+# nothing but authentication — the single-visit endpoint hands its visit to the group-commit
+# batcher, which writes under its own transaction and stamp. The auth call then runs in
+# autocommit mode: its session touch commits with the statement, and nothing is left to roll back.
+AUTH_AUTOCOMMIT = "tonari_auth_autocommit"
+
+
 class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         cookie = parse_cookie(connection.cookies.get(COOKIE_NAME))
@@ -92,7 +104,9 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         settings = connection.app.state["tonari_settings"]
         context.update(tenant_id=cookie.tenant_id)
         db = _request_session(connection)
-        row = await _lookup(db, cookie, timedelta(minutes=settings.session_idle_minutes))
+        handler = connection.scope.get("route_handler")
+        autocommit = bool(handler is not None and handler.opt.get(AUTH_AUTOCOMMIT))
+        row = await _lookup(db, cookie, timedelta(minutes=settings.session_idle_minutes), autocommit)
         if row is None:
             # Nothing of this transaction is wanted (it was stamped for the cookie's tenant).
             await db.close()

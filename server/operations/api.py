@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select, text
 
+from server.accounts.middleware import AUTH_AUTOCOMMIT
 from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, roles, signed_in
@@ -118,7 +119,8 @@ class OperationController(Controller):
         return {"operation": msgspec.to_builtins(await service.operation_out(db_session, op)),
                 "households": [dict(msgspec.to_builtins(h), status=statuses[h.id], order=i + 1) for i, h in enumerate(ordered)]}
 
-    @post("/{operation_id:uuid}/visits", guards=[FIELD], summary="Record a visit (idempotent on client_id)")
+    @post("/{operation_id:uuid}/visits", guards=[FIELD], summary="Record a visit (idempotent on client_id)",
+          opt={AUTH_AUTOCOMMIT: True})
     async def record_visit(self, request: Request[Any, Any, Any], db_session: DbSession,
                            operation_id: FromPath[uuid.UUID], data: JSONBody[VisitIn]) -> Response[Any]:
         # Group commit: committed together with concurrent single visits, answered after that commit.
