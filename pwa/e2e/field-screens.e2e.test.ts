@@ -36,6 +36,20 @@ async function check(page: Page, name: string, heading: string | RegExp): Promis
   const violations = await axeViolations(page);
   expect(violations, `${name}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
   await shot(page, name);
+  // At double text size (our base is 112.5 %) the screen reflows instead of scrolling sideways
+  // (WCAG 1.4.4 / 1.4.10): many of our volunteers read with large text.
+  const { overflow, narrowest } = await page.evaluate(() => {
+    document.documentElement.style.fontSize = '225%';
+    // Text columns must stay readable, not squeezed to a character per line by badges beside them.
+    const widths = [...document.querySelectorAll('.hh-text')].map((el) => el.getBoundingClientRect().width);
+    return { overflow: document.documentElement.scrollWidth - window.innerWidth, narrowest: Math.min(Infinity, ...widths) };
+  });
+  await shot(page, `${name}-200pct`);
+  await page.evaluate(() => {
+    document.documentElement.style.fontSize = '';
+  });
+  expect(overflow, `${name} scrolls sideways at 200 % text`).toBeLessThanOrEqual(0);
+  expect(narrowest, `${name}: a household's name column at 200 % text`).toBeGreaterThanOrEqual(150);
 }
 
 describe('field screens', () => {
