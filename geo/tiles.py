@@ -14,7 +14,12 @@ from server.registry.disclosure_sql import household_rule
 
 # The disclosure rule, explicitly (RLS applies it too; a connection that bypasses RLS must still
 # leak nothing), in its per-statement form: a few comparisons per row instead of SQL-function calls.
-_VISIBLE = household_rule("h.tenant_id", "h.id", "h.district_id", "h.location", per_statement=True)
+# Gated on row_security_active (an InitPlan, once per statement): where the household policy is in
+# force it already applied this very rule as a security qual, and PostgreSQL does not merge equal
+# quals, so the second copy only doubled the consent probes. Where RLS does not apply (superuser,
+# BYPASSRLS, owner without FORCE) the gate is false and the explicit rule filters every row.
+_VISIBLE = (f"((SELECT row_security_active('household'::regclass)) OR "
+            f"{household_rule('h.tenant_id', 'h.id', 'h.district_id', 'h.location', per_statement=True)})")
 
 EXTENT = 4096
 BUFFER = 64
