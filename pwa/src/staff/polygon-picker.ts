@@ -1,5 +1,5 @@
 import type { ApiClient } from '../api/client';
-import { t } from '../i18n';
+import { t, type MessageKey } from '../i18n';
 import { loadMapConfig } from '../map/config';
 import { h } from '../ui/dom';
 
@@ -28,13 +28,22 @@ export interface PolygonPicker {
  * the district checkboxes (which stay the keyboard and screen-reader way to choose an area).
  * MapLibre loads only when the panel is opened.
  */
-export function polygonPicker(api: ApiClient, idPrefix: string): PolygonPicker {
+/** The texts that depend on what the drawn area is for (an operation's scope by default). */
+export interface PolygonPickerLabels {
+  open: MessageKey;
+  hint: MessageKey;
+  failed: MessageKey;
+}
+
+const OPERATION_LABELS: PolygonPickerLabels = { open: 'staff.poly.open', hint: 'staff.poly.hint', failed: 'staff.poly.failed' };
+
+export function polygonPicker(api: ApiClient, idPrefix: string, labels: PolygonPickerLabels = OPERATION_LABELS): PolygonPicker {
   const points: [number, number][] = [];
   const status = h('p', { role: 'status', id: `${idPrefix}-status` }, t('staff.poly.empty'));
   const box = h('div', { class: 'staff-map', role: 'region', 'aria-label': t('staff.poly.mapLabel'), 'aria-describedby': `${idPrefix}-status` });
   const undo = h('button', { type: 'button', class: 'secondary' }, t('staff.poly.undo'));
   const clearBtn = h('button', { type: 'button', class: 'secondary' }, t('staff.poly.clear'));
-  const details = h('details', { class: 'poly-picker' }, h('summary', {}, t('staff.poly.open')), h('p', { class: 'hint' }, t('staff.poly.hint')), box, status, h('div', { class: 'actions' }, undo, clearBtn));
+  const details = h('details', { class: 'poly-picker' }, h('summary', {}, t(labels.open)), h('p', { class: 'hint' }, t(labels.hint)), box, status, h('div', { class: 'actions' }, undo, clearBtn));
   let map: { remove(): void; getSource(id: string): unknown } | null = null;
 
   function update(): void {
@@ -82,7 +91,7 @@ export function polygonPicker(api: ApiClient, idPrefix: string): PolygonPicker {
       });
     })().catch((err: unknown) => {
       console.warn('polygon map', err);
-      status.textContent = t('staff.poly.failed');
+      status.textContent = t(labels.failed);
     });
   });
 

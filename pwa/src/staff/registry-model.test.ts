@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consentChanges, coordinate, EMPTY_PERSON, fieldsFor, householdPayload, personFormFrom, personPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
+import { areaFrom, consentChanges, contactsPayload, coordinate, districtPayload, emptyDistrictForm, emptyHazardZoneForm, emptyShelterForm, EMPTY_PERSON, fieldsFor, hazardZonePayload, householdPayload, parseRing, personFormFrom, personPayload, shelterPayload, supportersFrom, supportersHidden, supportersPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
 import { coveredPercent, groupSuggestions, linkPayload, type Suggestion } from './watch-model';
 
 describe('person and household forms → API payload', () => {
@@ -23,14 +23,18 @@ describe('person and household forms → API payload', () => {
     const p: PersonOut = {
       id: 'p1', household_id: 'h1', name: '北山 清', kana: 'キタヤマ キヨシ', birth_date: '1934-08-15', sex: 'male', phone: null, version: 3,
       support_reasons: ['elderly_only_household'], care_level: null, mobility: 'cane', medical_devices: [], communication_needs: null, notes: '耳が遠い',
+      emergency_contacts: [{ name: '北山 一郎', phone: '090-1234-5678', relationship: '長男' }],
     };
     const form = personFormFrom(p)!;
     expect(form).toMatchObject({ birthDate: '1934-08-15', phone: '', mobility: 'cane', notes: '耳が遠い' });
     expect(personPayload(form)).toEqual({
       name: '北山 清', kana: 'キタヤマ キヨシ', sex: 'male', birth_date: '1934-08-15', support_reasons: ['elderly_only_household'],
       medical_devices: [], mobility: 'cane', notes: '耳が遠い',
+      emergency_contacts: [{ name: '北山 一郎', phone: '090-1234-5678', relationship: '長男' }],
     });
     expect(personFormFrom({ ...p, support_reasons: undefined })).toBeNull();
+    // The API leaves an empty contact list out: it is an empty list, sent back as one.
+    expect(personPayload(personFormFrom({ ...p, emergency_contacts: undefined })!).emergency_contacts).toEqual([]);
   });
 
   it('routes server field messages to the right form', () => {
@@ -107,5 +111,70 @@ describe('area drawn on the map', async () => {
     expect(operationPayload({ ...form, geometry: poly }).geometry).toEqual(poly);
     expect('geometry' in operationPayload(form)).toBe(false);
     expect(declarationPayload({ mode: 'drill', reason: 'test', districtIds: [], geometry: poly }, false).geometry).toEqual(poly);
+  });
+});
+
+describe('shelter, district and hazard-zone forms → API payload', () => {
+  it('shelter: numbers for position and capacity, blanks left out, bad text left for the server', () => {
+    expect(shelterPayload({ ...emptyShelterForm(), kind: 'welfare', name: ' 笠間市福祉センター ', lon: '140.3301', lat: '３６．３２６２', capacity: '１２０', hazards: ['flood', 'earthquake', 'flood'] })).toEqual({
+      kind: 'welfare', name: '笠間市福祉センター', lon: 140.3301, lat: 36.3262, capacity: 120, hazards: ['flood', 'earthquake'],
+    });
+    const bad = shelterPayload({ ...emptyShelterForm(), name: 'x', lon: '東経140', lat: '36', capacity: '百', address: ' 笠間市中央1-1 ' });
+    expect(bad).toMatchObject({ kind: 'designated', lon: '東経140', capacity: '百', address: '笠間市中央1-1', hazards: [] });
+    expect('capacity' in shelterPayload({ ...emptyShelterForm(), capacity: ' ' })).toBe(false);
+  });
+
+  it('typed corner points: one pair per line (full-width too); anything else is unreadable', () => {
+    expect(parseRing('140.30,36.38\n140.34 36.38\n１４０．３４，３６．４０\n')).toEqual([[140.3, 36.38], [140.34, 36.38], [140.34, 36.4]]);
+    expect(parseRing('')).toEqual([]);
+    expect(parseRing('140.30,36.38\n北の角')).toBeNull();
+  });
+
+  it('area: the drawn polygon first, else the typed ring closed, else an empty polygon for the server to refuse', () => {
+    const drawn = { type: 'Polygon' as const, coordinates: [[[1, 1], [2, 1], [2, 2], [1, 1]]] as [number, number][][] };
+    expect(areaFrom(drawn, [[9, 9], [8, 8], [7, 9]])).toBe(drawn);
+    expect(areaFrom(null, [[1, 1], [2, 1], [2, 2]])).toEqual({ type: 'Polygon', coordinates: [[[1, 1], [2, 1], [2, 2], [1, 1]]] });
+    expect(areaFrom(null, [[1, 1], [2, 1], [2, 2], [1, 1]]).coordinates[0]).toHaveLength(4);
+    expect(areaFrom(null, [[1, 1], [2, 1]])).toEqual({ type: 'Polygon', coordinates: [] });
+  });
+
+  it('district and hazard zone: trimmed, optional fields only when given', () => {
+    const geometry = areaFrom(null, [[1, 1], [2, 1], [2, 2]]);
+    expect(districtPayload({ ...emptyDistrictForm(), code: ' 08216-99 ', name: '試験区', kana: '', radius: '４００' }, geometry)).toEqual({
+      code: '08216-99', name: '試験区', level: 'unit', geometry, walking_radius_m: 400,
+    });
+    expect(districtPayload({ ...emptyDistrictForm(), code: 'a', name: 'b', kana: 'シケン', parentId: 'p1', level: 'branch', radius: '' }, geometry)).toEqual({
+      code: 'a', name: 'b', level: 'branch', geometry, kana: 'シケン', parent_id: 'p1',
+    });
+    expect(hazardZonePayload({ ...emptyHazardZoneForm(), level: ' 3m以上 ', name: '' }, geometry)).toEqual({ kind: 'flood', geometry, level: '3m以上' });
+  });
+});
+
+describe('emergency contacts and plan supporters', () => {
+  it('contacts: trimmed, fully blank rows dropped', () => {
+    expect(contactsPayload([{ name: ' 北山 一郎 ', phone: '090-1234-5678', relationship: '' }, { name: ' ', phone: '', relationship: '' }])).toEqual([
+      { name: '北山 一郎', phone: '090-1234-5678', relationship: '' },
+    ]);
+  });
+
+  it('supporters: edited rows keep the keys the form does not show; new blank rows dropped; removed rows gone', () => {
+    const stored = [
+      { name: '見守 太郎', phone: '0296-11-2222', relationship: '見守り協力員', role: 'primary', watcher_key: 'w1', consented_on: '2026-04-01', withdrawn_on: null },
+      { name: '見守 花子', phone: '0296-33-4444', relationship: '見守り協力員', role: 'backup', consented_on: '2026-04-02', withdrawn_on: null },
+    ];
+    const rows = supportersFrom(stored);
+    rows[0]!.phone = '090-9999-0000';
+    rows.splice(1, 1);
+    rows.push({ original: null, name: '近所 次郎', phone: '', relationship: '隣人', consentedOn: '2026-11-20' }, { original: null, name: '', phone: '', relationship: '', consentedOn: '' });
+    expect(supportersPayload(rows)).toEqual([
+      { ...stored[0], phone: '090-9999-0000' },
+      { name: '近所 次郎', phone: '', relationship: '隣人', consented_on: '2026-11-20' },
+    ]);
+    expect(supportersPayload(supportersFrom(stored))).toEqual(stored);
+  });
+
+  it('a withheld supporter locks the plan editor', () => {
+    expect(supportersHidden([{ name: '見守 太郎', consented_on: '2026-04-01' }])).toBe(false);
+    expect(supportersHidden([{ name: '見守 太郎', consented_on: '2026-04-01' }, { name: null, consent: 'not_given' }])).toBe(true);
   });
 });

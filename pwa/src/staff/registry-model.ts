@@ -55,6 +55,8 @@ export interface PersonFormValues {
   medicalDevices: string[];
   communicationNeeds: string;
   notes: string;
+  /** Only on the edit form (a new person has none yet). */
+  emergencyContacts?: ContactFormValues[];
 }
 
 export const EMPTY_PERSON: PersonFormValues = {
@@ -97,6 +99,7 @@ export function personPayload(f: PersonFormValues): Record<string, unknown> {
     const v = blankToNull(value);
     if (v !== null) out[key] = v;
   }
+  if (f.emergencyContacts) out.emergency_contacts = contactsPayload(f.emergencyContacts);
   return out;
 }
 
@@ -118,6 +121,8 @@ export function personFormFrom(p: PersonOut): PersonFormValues | null {
     medicalDevices: [...p.medical_devices],
     communicationNeeds: p.communication_needs ?? '',
     notes: p.notes ?? '',
+    // Contacts are sent to every reader of the person; the API leaves an empty list out.
+    emergencyContacts: contactsFrom(p.emergency_contacts ?? []),
   };
 }
 
@@ -220,3 +225,169 @@ export const SHELTER_KINDS: Record<string, MessageKey> = {
   welfare: 'staff.shelter.kind.welfare',
   emergency_site: 'staff.shelter.kind.emergency_site',
 };
+
+// ---- shelters, districts, hazard zones (create forms) -----------------------------------------
+
+export const SHELTER_HAZARDS: [string, MessageKey][] = [
+  ['flood', 'staff.shelterHazard.flood'],
+  ['landslide', 'staff.shelterHazard.landslide'],
+  ['storm_surge', 'staff.shelterHazard.storm_surge'],
+  ['earthquake', 'staff.shelterHazard.earthquake'],
+  ['tsunami', 'staff.shelterHazard.tsunami'],
+  ['large_fire', 'staff.shelterHazard.large_fire'],
+  ['inland_flood', 'staff.shelterHazard.inland_flood'],
+  ['volcano', 'staff.shelterHazard.volcano'],
+];
+
+export interface ShelterFormValues {
+  kind: string;
+  name: string;
+  address: string;
+  lon: string;
+  lat: string;
+  capacity: string;
+  hazards: string[];
+}
+
+export const emptyShelterForm = (): ShelterFormValues => ({ kind: 'designated', name: '', address: '', lon: '', lat: '', capacity: '', hazards: [] });
+
+/** A whole number as typed (full-width digits too), else the text so the server's message explains it. */
+export function wholeNumber(v: string): number | string {
+  const s = v.trim().replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  return /^\d+$/.test(s) ? Number(s) : s;
+}
+
+/** `ShelterIn`: the server checks the kind, the hazard codes and that the point lies in the city. */
+export function shelterPayload(f: ShelterFormValues): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: f.kind, name: f.name.trim(), lon: coordinate(f.lon), lat: coordinate(f.lat), hazards: [...new Set(f.hazards)] };
+  if (f.address.trim()) out.address = f.address.trim();
+  if (f.capacity.trim()) out.capacity = wholeNumber(f.capacity);
+  return out;
+}
+
+/**
+ * Typed corner points, one `経度,緯度` (or `経度 緯度`) per line: the keyboard way to give an
+ * area. Null when a line is not a pair of numbers.
+ */
+export function parseRing(text: string): [number, number][] | null {
+  const out: [number, number][] = [];
+  for (const raw of text.split(/[\n;]+/)) {
+    const line = raw.trim().replace(/[０-９．－，]/g, (c) => (c === '，' ? ',' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+    if (!line) continue;
+    const m = /^(-?\d+(?:\.\d+)?)\s*[,、\s]\s*(-?\d+(?:\.\d+)?)$/.exec(line);
+    if (!m) return null;
+    out.push([Number(m[1]), Number(m[2])]);
+  }
+  return out;
+}
+
+export interface Polygonish {
+  type: 'Polygon';
+  coordinates: [number, number][][];
+}
+
+/**
+ * The area to send: the drawn polygon, else the typed points closed into a ring. With neither,
+ * an empty polygon, so the server's own "draw a polygon" message is shown (it is required).
+ */
+export function areaFrom(drawn: Polygonish | null, typed: [number, number][]): Polygonish {
+  if (drawn) return drawn;
+  if (typed.length >= 3) {
+    const first = typed[0]!;
+    const last = typed[typed.length - 1]!;
+    const ring = first[0] === last[0] && first[1] === last[1] ? typed : [...typed, first];
+    return { type: 'Polygon', coordinates: [ring] };
+  }
+  return { type: 'Polygon', coordinates: [] };
+}
+
+export interface DistrictFormValues {
+  code: string;
+  name: string;
+  kana: string;
+  level: string;
+  parentId: string;
+  radius: string;
+}
+
+export const emptyDistrictForm = (): DistrictFormValues => ({ code: '', name: '', kana: '', level: 'unit', parentId: '', radius: '300' });
+
+/** `DistrictIn` with its area. */
+export function districtPayload(f: DistrictFormValues, geometry: Polygonish): Record<string, unknown> {
+  const out: Record<string, unknown> = { code: f.code.trim(), name: f.name.trim(), level: f.level, geometry };
+  if (f.kana.trim()) out.kana = f.kana.trim();
+  if (f.parentId) out.parent_id = f.parentId;
+  if (f.radius.trim()) out.walking_radius_m = wholeNumber(f.radius);
+  return out;
+}
+
+export interface HazardZoneFormValues {
+  kind: string;
+  level: string;
+  name: string;
+  source: string;
+}
+
+export const emptyHazardZoneForm = (): HazardZoneFormValues => ({ kind: 'flood', level: '', name: '', source: '' });
+
+/** `HazardZoneIn` with its area; blank texts are left out. */
+export function hazardZonePayload(f: HazardZoneFormValues, geometry: Polygonish): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: f.kind, geometry };
+  for (const key of ['level', 'name', 'source'] as const) if (f[key].trim()) out[key] = f[key].trim();
+  return out;
+}
+
+// ---- emergency contacts and plan supporters --------------------------------------------------
+
+export interface ContactFormValues {
+  name: string;
+  phone: string;
+  relationship: string;
+}
+
+/** Rows as the API takes them (`EmergencyContact`): fully blank rows are dropped. */
+export function contactsPayload(rows: readonly ContactFormValues[]): Record<string, string>[] {
+  return rows
+    .map((r) => ({ name: r.name.trim(), phone: r.phone.trim(), relationship: r.relationship.trim() }))
+    .filter((r) => r.name || r.phone || r.relationship);
+}
+
+export function contactsFrom(list: readonly Record<string, unknown>[]): ContactFormValues[] {
+  const s = (v: unknown) => (typeof v === 'string' ? v : '');
+  return list.map((c) => ({ name: s(c['name']), phone: s(c['phone']), relationship: s(c['relationship']) }));
+}
+
+export interface SupporterFormValues {
+  /** The stored supporter as disclosed: keys the form does not show (role, watcher, withdrawal) are kept. */
+  original: Record<string, unknown> | null;
+  name: string;
+  phone: string;
+  relationship: string;
+  consentedOn: string;
+}
+
+/** True when some supporter's details are withheld: the plan must then not be replaced from this view. */
+export function supportersHidden(supporters: readonly Record<string, unknown>[]): boolean {
+  return supporters.some((s) => s['consent'] === 'not_given' || s['name'] === null || s['name'] === undefined);
+}
+
+export function supportersFrom(list: readonly Record<string, unknown>[]): SupporterFormValues[] {
+  const s = (v: unknown) => (typeof v === 'string' ? v : '');
+  return list.map((x) => ({ original: { ...x }, name: s(x['name']), phone: s(x['phone']), relationship: s(x['relationship']), consentedOn: s(x['consented_on']) }));
+}
+
+/**
+ * The supporters list for `PUT /plan` (which replaces the plan as a whole): each edited row keeps
+ * the stored keys it does not show; fully blank new rows are dropped.
+ */
+export function supportersPayload(rows: readonly SupporterFormValues[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const r of rows) {
+    const name = r.name.trim();
+    const phone = r.phone.trim();
+    const relationship = r.relationship.trim();
+    if (!r.original && !name && !phone && !relationship) continue;
+    out.push({ ...(r.original ?? {}), name, phone, relationship, consented_on: r.consentedOn.trim() || null });
+  }
+  return out;
+}

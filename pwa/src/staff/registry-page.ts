@@ -18,14 +18,36 @@ import {
   personPayload,
   RECIPIENT_CLASSES,
   SEXES,
+  SHELTER_HAZARDS,
+  areaFrom,
+  districtPayload,
+  emptyHazardZoneForm,
+  hazardZonePayload,
+  type HazardZoneFormValues,
+  emptyDistrictForm,
+  parseRing,
+  type DistrictFormValues,
   SHELTER_KINDS,
+  emptyShelterForm,
+  shelterPayload,
+  supportersFrom,
+  supportersHidden,
+  supportersPayload,
   todayJst,
+  type ContactFormValues,
+  type SupporterFormValues,
+  type ShelterFormValues,
   type HouseholdFormValues,
   type HouseholdOut,
   type PersonFormValues,
   type PersonOut,
 } from './registry-model';
+import { pointPicker } from './point-picker';
+import { polygonPicker, type PolygonPickerLabels } from './polygon-picker';
 import { appLink, errorBox, staffGate } from './shell';
+
+/** The area of a district or hazard zone (not an operation's scope): the picker's wording for it. */
+const AREA_LABELS: PolygonPickerLabels = { open: 'staff.reg.drawArea', hint: 'staff.reg.drawAreaHint', failed: 'staff.reg.drawAreaFailed' };
 
 const TABS: [string, MessageKey][] = [
   ['/staff/registry', 'staff.reg.tab.districts'],
@@ -99,7 +121,12 @@ export const districtsPage: PageFactory = (root, ctx) => {
   let editing: string | null = null;
   const values = { name: '', kana: '', radius: '' };
   let editError: unknown = null;
-  return simplePage(
+  const nd: DistrictFormValues = emptyDistrictForm();
+  const ndArea = { points: '', unreadable: false };
+  let ndError: unknown = null;
+  let ndCreated = '';
+  const picker = polygonPicker(ctx.api, 'nd-poly', AREA_LABELS);
+  const page = simplePage(
     '/staff/registry',
     async (c) => {
       const [districts, counts] = await Promise.all([c.api.get<District[]>('/api/districts'), c.api.get<Count[]>('/api/registry/counts')]);
@@ -170,9 +197,64 @@ export const districtsPage: PageFactory = (root, ctx) => {
           rows,
           { 'data-districts': 'true' },
         ),
+        districtCreateForm(c, districts, reload, rerender),
       ];
     },
   )(root, ctx);
+
+  function districtCreateForm(c: AppContext, districts: District[], reload: () => Promise<void>, rerender: () => void): HTMLElement {
+    const errs = fieldsFor(fieldProblemTexts(ndError));
+    const areaError = ndArea.unreadable ? t('staff.reg.areaUnreadable') : errs.get('geometry');
+    const f = h(
+      'form',
+      { class: 'staff-form', novalidate: true, 'aria-labelledby': 'nd-title', 'data-form': 'new-district' },
+      h('h2', { id: 'nd-title' }, t('staff.reg.createDistrict')),
+      h('div', { class: 'staff-row' },
+        textField('nd-code', 'staff.reg.districtCode', nd.code, (v) => (nd.code = v), { error: errs.get('code'), required: true }),
+        textField('nd-name', 'staff.reg.districtName', nd.name, (v) => (nd.name = v), { error: errs.get('name'), required: true }),
+        textField('nd-kana', 'staff.reg.kana', nd.kana, (v) => (nd.kana = v), { error: errs.get('kana'), hintKey: 'staff.reg.kanaHint' })),
+      h('div', { class: 'staff-row' },
+        selectField('nd-level', 'staff.reg.level', ['area', 'branch', 'unit'].map((l) => [l, levelLabel(l)]), nd.level, (v) => (nd.level = v), errs.get('level')),
+        selectField('nd-parent', 'staff.reg.parent', [['', t('staff.reg.parentNone')], ...districtTree(districts).map(({ district: d, depth }) => [d.id, `${'　'.repeat(depth)}${d.name}`] as [string, string])], nd.parentId, (v) => (nd.parentId = v), errs.get('parent_id')),
+        textField('nd-radius', 'staff.reg.radius', nd.radius, (v) => (nd.radius = v), { error: errs.get('walking_radius_m'), inputmode: 'numeric' })),
+      h('fieldset', {}, h('legend', {}, t('staff.reg.area')),
+        picker.element,
+        textField('nd-points', 'staff.reg.areaPoints', ndArea.points, (v) => (ndArea.points = v), { type: 'textarea', error: areaError, hintKey: 'staff.reg.areaPointsHint' })),
+      ndError && errs.size === 0 ? errorBox(ndError) : null,
+      (ndError && errs.size > 0) || ndArea.unreadable ? h('p', { class: 'error', role: 'alert' }, t('staff.reg.fixFields')) : null,
+      ndCreated ? h('p', { class: 'ok-note', role: 'status' }, t('staff.reg.districtCreated', { name: ndCreated })) : null,
+      h('button', { type: 'submit', class: 'primary' }, t('staff.reg.register')),
+    );
+    f.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const typed = parseRing(ndArea.points);
+      ndArea.unreadable = typed === null;
+      if (typed === null) {
+        ndError = null;
+        ndCreated = '';
+        rerender();
+        return;
+      }
+      c.api.post<District>('/api/districts', districtPayload(nd, areaFrom(picker.geometry(), typed))).then(
+        (d) => {
+          ndError = null;
+          ndCreated = d.name;
+          Object.assign(nd, emptyDistrictForm());
+          ndArea.points = '';
+          picker.clear();
+          void reload();
+        },
+        (err: unknown) => {
+          ndError = err;
+          ndCreated = '';
+          rerender();
+        },
+      );
+    });
+    return f;
+  }
+
+  return { render: page.render, dispose: () => { picker.dispose(); page.dispose?.(); } } satisfies Page;
 };
 
 // ---- households ---------------------------------------------------------------------------
@@ -338,6 +420,16 @@ export const householdsPage: PageFactory = (root, ctx) => {
   return { render, dispose: () => gate.dispose() } satisfies Page;
 };
 
+/** Messages for one nested row: `emergency_contacts[1].phone` → `phone` for prefix `emergency_contacts[1].`. */
+function nestedFields(all: Map<string, string>, prefix: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [field, text] of all) {
+    const name = field.replace(/^\$\./, '');
+    if (name.startsWith(prefix)) out.set(name.slice(prefix.length), text);
+  }
+  return out;
+}
+
 /** The person fields, shared by "new household" and "add a person"; `errors` keyed by API field. */
 function personFields(prefix: string, p: PersonFormValues, errors: Map<string, string>): HTMLElement {
   return h(
@@ -391,6 +483,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
   let planFor: string | null = null;
   const planEdit = { shelter: '', notes: '' };
   let planError: unknown = null;
+  const supporterRows = new Map<string, SupporterFormValues[]>();
 
   // Staff and admins see every consent (none recorded = an empty list, not "not disclosed").
   let seesConsent = false;
@@ -408,6 +501,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
       edit.address = hh.address;
       edit.notes = hh.notes ?? '';
       consentWanted.clear();
+      supporterRows.clear();
       error = null;
     } catch (err) {
       error = err;
@@ -513,8 +607,8 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
     if (!personEdit) return;
     personError = null;
     try {
-      // Emergency contacts are not edited here: send them back unchanged.
-      await ctx.api.request('PATCH', `/api/persons/${p.id}`, { ...personPayload(personEdit), emergency_contacts: p.emergency_contacts ?? [], version: p.version });
+      // The edit form only exists when the contacts were in view (personFormFrom), so they are sent as edited.
+      await ctx.api.request('PATCH', `/api/persons/${p.id}`, { ...personPayload(personEdit), version: p.version });
       notice = t('staff.reg.personSaved', { name: personEdit.name.trim() });
       editingPerson = null;
       personEdit = null;
@@ -531,7 +625,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
       await ctx.api.request('PUT', `/api/persons/${p.id}/plan`, {
         destination_shelter_id: planEdit.shelter || null,
         route_notes: planEdit.notes.trim() || null,
-        supporters: p.plan?.supporters ?? [],
+        supporters: supportersPayload(supporterRows.get(p.id) ?? supportersFrom(p.plan?.supporters ?? [])),
         version: p.plan?.version ?? 0,
       });
       notice = t('staff.reg.planSaved', { name: p.name });
@@ -548,7 +642,9 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
    */
   function planEditor(p: PersonOut): HTMLElement | null {
     if (!seesConsent) return null;
-    if ((p.plan?.supporters ?? []).some((s) => s['consent'] === 'not_given')) return h('p', { class: 'hint' }, t('staff.reg.planLocked'));
+    if (supportersHidden(p.plan?.supporters ?? [])) return h('p', { class: 'hint' }, t('staff.reg.planLocked'));
+    const rows = supporterRows.get(p.id) ?? supportersFrom(p.plan?.supporters ?? []);
+    supporterRows.set(p.id, rows);
     const id = `plan-${p.id}`;
     const sel = h('select', { id: `${id}-shelter` }, h('option', { value: '' }, '—'), ...shelters.map((s) => h('option', { value: s.id, selected: s.id === (planFor === p.id ? planEdit.shelter : p.plan?.destination_shelter_id) }, s.name)));
     const notes = h('textarea', { id: `${id}-notes`, rows: 2 });
@@ -567,6 +663,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
       h('div', { class: 'staff-row' },
         h('div', { class: 'field' }, h('label', { for: `${id}-shelter` }, t('staff.reg.planShelter')), sel, errs.get('destination_shelter_id') ? h('p', { class: 'error field-error' }, errs.get('destination_shelter_id')!) : null),
         h('div', { class: 'field' }, h('label', { for: `${id}-notes` }, t('staff.reg.planRoute')), notes, errs.get('route_notes') ? h('p', { class: 'error field-error' }, errs.get('route_notes')!) : null)),
+      supportersEditor(`${id}-sup`, rows),
       planError && planFor === p.id && errs.size === 0 ? errorBox(planError) : null,
       h('button', { type: 'submit', class: 'secondary' }, t('staff.reg.savePlan')),
     );
@@ -576,6 +673,74 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
       void savePlan(p);
     });
     return form;
+  }
+
+  /** The plan's supporters, each with the date of their own consent to be named (PRODUCT.md §3). */
+  function supportersEditor(prefix: string, rows: SupporterFormValues[]): HTMLElement {
+    const add = h('button', { type: 'button', class: 'secondary', 'data-action': 'add-supporter' }, t('staff.reg.addSupporter'));
+    add.addEventListener('click', () => {
+      rows.push({ original: null, name: '', phone: '', relationship: '', consentedOn: '' });
+      render();
+    });
+    return h(
+      'fieldset',
+      { class: 'supporters', 'data-supporters': 'true' },
+      h('legend', {}, t('staff.reg.supporters')),
+      h('p', { class: 'hint', id: `${prefix}-hint` }, t('staff.reg.supporterConsentHint')),
+      rows.length === 0 ? h('p', {}, t('staff.reg.noSupporters')) : null,
+      ...rows.map((r, i) => {
+        const remove = h('button', { type: 'button', class: 'secondary', 'data-action': 'remove-supporter' }, t('staff.reg.removeSupporterN', { n: i + 1 }));
+        remove.addEventListener('click', () => {
+          rows.splice(i, 1);
+          render();
+        });
+        return h(
+          'fieldset',
+          { 'data-supporter': String(i) },
+          h('legend', {}, t('staff.reg.supporterN', { n: i + 1 })),
+          h('div', { class: 'staff-row' },
+            textField(`${prefix}-${i}-name`, 'staff.reg.name', r.name, (v) => (r.name = v)),
+            textField(`${prefix}-${i}-phone`, 'staff.reg.phone', r.phone, (v) => (r.phone = v), { type: 'tel' }),
+            textField(`${prefix}-${i}-rel`, 'staff.reg.relationship', r.relationship, (v) => (r.relationship = v)),
+            textField(`${prefix}-${i}-consent`, 'staff.reg.supporterConsent', r.consentedOn, (v) => (r.consentedOn = v), { type: 'date' })),
+          remove,
+        );
+      }),
+      add,
+    );
+  }
+
+  /** The person's emergency contacts (sent with the person edit, which replaces them as a whole). */
+  function contactsEditor(prefix: string, rows: ContactFormValues[], all: Map<string, string>): HTMLElement {
+    const add = h('button', { type: 'button', class: 'secondary', 'data-action': 'add-contact' }, t('staff.reg.addContact'));
+    add.addEventListener('click', () => {
+      rows.push({ name: '', phone: '', relationship: '' });
+      render();
+    });
+    return h(
+      'fieldset',
+      { class: 'contacts', 'data-contacts': 'true' },
+      h('legend', {}, t('staff.reg.contacts')),
+      ...rows.map((r, i) => {
+        const e = nestedFields(all, `emergency_contacts[${i}].`);
+        const remove = h('button', { type: 'button', class: 'secondary', 'data-action': 'remove-contact' }, t('staff.reg.removeContactN', { n: i + 1 }));
+        remove.addEventListener('click', () => {
+          rows.splice(i, 1);
+          render();
+        });
+        return h(
+          'fieldset',
+          { 'data-contact': String(i) },
+          h('legend', {}, t('staff.reg.contactN', { n: i + 1 })),
+          h('div', { class: 'staff-row' },
+            textField(`${prefix}-${i}-name`, 'staff.reg.name', r.name, (v) => (r.name = v), { error: e.get('name') }),
+            textField(`${prefix}-${i}-phone`, 'staff.reg.phone', r.phone, (v) => (r.phone = v), { type: 'tel', error: e.get('phone') }),
+            textField(`${prefix}-${i}-rel`, 'staff.reg.relationship', r.relationship, (v) => (r.relationship = v), { error: e.get('relationship') })),
+          remove,
+        );
+      }),
+      add,
+    );
   }
 
   function personEditor(p: PersonOut): HTMLElement | null {
@@ -590,12 +755,16 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
       render();
     });
     if (!open || !personEdit) return toggle;
-    const errs = fieldsFor(fieldProblemTexts(personError));
+    const all = fieldProblemTexts(personError);
+    const errs = fieldsFor(all);
+    personEdit.emergencyContacts ??= [];
     const form = h(
       'form',
       { class: 'staff-form', novalidate: true, 'aria-label': t('staff.reg.editPersonOf', { name: p.name }), 'data-form': 'edit-person' },
       personFields(`pe-${p.id}`, personEdit, errs),
-      personError && errs.size === 0 ? errorBox(personError) : null,
+      contactsEditor(`pe-${p.id}-contact`, personEdit.emergencyContacts, all),
+      personError && all.size === 0 ? errorBox(personError) : null,
+      personError && all.size > 0 ? h('p', { class: 'error', role: 'alert' }, t('staff.reg.fixFields')) : null,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('staff.reg.save')), toggle),
     );
     form.addEventListener('submit', (ev) => {
@@ -775,7 +944,16 @@ interface ShelterOut { id: string; kind: string; name: string; address: string |
 export const sheltersPage: PageFactory = (root, ctx) => {
   let actionError: unknown = null;
   const occupancy = new Map<string, string>();
-  return simplePage(
+  const form: ShelterFormValues = emptyShelterForm();
+  let createError: unknown = null;
+  let created = '';
+  let rerenderNow: () => void = () => undefined;
+  const picker = pointPicker(ctx.api, 'sh-pick', (lon, lat) => {
+    form.lon = String(lon);
+    form.lat = String(lat);
+    rerenderNow();
+  });
+  const page = simplePage(
     '/staff/registry/shelters',
     (c) => c.api.get<ShelterOut[]>('/api/shelters'),
     (c, shelters, reload, rerender) => {
@@ -791,6 +969,43 @@ export const sheltersPage: PageFactory = (root, ctx) => {
             rerender();
           },
         );
+      rerenderNow = rerender;
+      const errs = fieldsFor(fieldProblemTexts(createError));
+      const f = h(
+        'form',
+        { class: 'staff-form', novalidate: true, 'aria-labelledby': 'sh-create-title', 'data-form': 'shelter' },
+        h('h2', { id: 'sh-create-title' }, t('staff.reg.createShelter')),
+        h('div', { class: 'staff-row' },
+          selectField('sh-kind', 'staff.reg.colKind', Object.entries(SHELTER_KINDS).map(([k, key]) => [k, t(key)]), form.kind, (v) => (form.kind = v), errs.get('kind')),
+          textField('sh-name', 'staff.reg.shelterName', form.name, (v) => (form.name = v), { error: errs.get('name'), required: true }),
+          textField('sh-address', 'staff.reg.address', form.address, (v) => (form.address = v), { error: errs.get('address') })),
+        picker.element,
+        h('div', { class: 'staff-row' },
+          textField('sh-lat', 'staff.reg.lat', form.lat, (v) => (form.lat = v), { error: errs.get('lat'), inputmode: 'decimal', required: true }),
+          textField('sh-lon', 'staff.reg.lon', form.lon, (v) => (form.lon = v), { error: errs.get('lon'), inputmode: 'decimal', required: true, hintKey: 'staff.reg.lonHint' }),
+          textField('sh-capacity', 'staff.reg.shelterCapacity', form.capacity, (v) => (form.capacity = v), { error: errs.get('capacity'), inputmode: 'numeric' })),
+        checkboxes('sh-hazards', 'staff.reg.shelterHazards', SHELTER_HAZARDS.map(([c, k]) => [c, t(k)]), form.hazards, errs.get('hazards')),
+        createError && errs.size === 0 ? errorBox(createError) : null,
+        createError && errs.size > 0 ? h('p', { class: 'error', role: 'alert' }, t('staff.reg.fixFields')) : null,
+        created ? h('p', { class: 'ok-note', role: 'status' }, t('staff.reg.shelterCreated', { name: created })) : null,
+        h('button', { type: 'submit', class: 'primary' }, t('staff.reg.register')),
+      );
+      f.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        c.api.post<ShelterOut>('/api/shelters', shelterPayload(form)).then(
+          (s) => {
+            createError = null;
+            created = s.name;
+            Object.assign(form, emptyShelterForm());
+            void reload();
+          },
+          (err: unknown) => {
+            createError = err;
+            created = '';
+            rerender();
+          },
+        );
+      });
       return [
         actionError ? errorBox(actionError) : null,
         table(
@@ -817,19 +1032,76 @@ export const sheltersPage: PageFactory = (root, ctx) => {
           }),
           { 'data-shelters': 'true' },
         ),
+        f,
       ];
     },
   )(root, ctx);
+  return { render: page.render, dispose: () => { picker.dispose(); page.dispose?.(); } } satisfies Page;
 };
 
 // ---- hazard zones -------------------------------------------------------------------------
 
 interface ZoneFeature { id: string; properties: { kind: string; level: string | null; name: string | null; source: string | null } }
 
-export const hazardZonesPage = simplePage(
+export const hazardZonesPage: PageFactory = (root, ctx) => {
+  const zf: HazardZoneFormValues = emptyHazardZoneForm();
+  const zArea = { points: '', unreadable: false };
+  let zError: unknown = null;
+  let zCreated = false;
+  const picker = polygonPicker(ctx.api, 'hz-poly', AREA_LABELS);
+
+  function zoneForm(c: AppContext, reload: () => Promise<void>, rerender: () => void): HTMLElement {
+    const errs = fieldsFor(fieldProblemTexts(zError));
+    const areaError = zArea.unreadable ? t('staff.reg.areaUnreadable') : errs.get('geometry');
+    const f = h(
+      'form',
+      { class: 'staff-form', novalidate: true, 'aria-labelledby': 'hz-title', 'data-form': 'hazard-zone' },
+      h('h2', { id: 'hz-title' }, t('staff.reg.createZone')),
+      h('div', { class: 'staff-row' },
+        selectField('hz-kind', 'staff.reg.colKind', [['flood', t('staff.hazard.flood')], ['landslide', t('staff.hazard.landslide')], ['other', t('staff.hazard.other')]], zf.kind, (v) => (zf.kind = v), errs.get('kind')),
+        textField('hz-level', 'staff.reg.colZoneLevel', zf.level, (v) => (zf.level = v), { error: errs.get('level') }),
+        textField('hz-name', 'staff.reg.zoneName', zf.name, (v) => (zf.name = v), { error: errs.get('name') }),
+        textField('hz-source', 'staff.reg.colSource', zf.source, (v) => (zf.source = v), { error: errs.get('source') })),
+      h('fieldset', {}, h('legend', {}, t('staff.reg.area')),
+        picker.element,
+        textField('hz-points', 'staff.reg.areaPoints', zArea.points, (v) => (zArea.points = v), { type: 'textarea', error: areaError, hintKey: 'staff.reg.areaPointsHint' })),
+      zError && errs.size === 0 ? errorBox(zError) : null,
+      (zError && errs.size > 0) || zArea.unreadable ? h('p', { class: 'error', role: 'alert' }, t('staff.reg.fixFields')) : null,
+      zCreated ? h('p', { class: 'ok-note', role: 'status' }, t('staff.reg.zoneCreated')) : null,
+      h('button', { type: 'submit', class: 'primary' }, t('staff.reg.register')),
+    );
+    f.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const typed = parseRing(zArea.points);
+      zArea.unreadable = typed === null;
+      zCreated = false;
+      if (typed === null) {
+        zError = null;
+        rerender();
+        return;
+      }
+      c.api.post('/api/hazard-zones', hazardZonePayload(zf, areaFrom(picker.geometry(), typed))).then(
+        () => {
+          zError = null;
+          zCreated = true;
+          Object.assign(zf, emptyHazardZoneForm());
+          zArea.points = '';
+          picker.clear();
+          void reload();
+        },
+        (err: unknown) => {
+          zError = err;
+          rerender();
+        },
+      );
+    });
+    return f;
+  }
+
+  const page = simplePage(
   '/staff/registry/hazard-zones',
   (c) => c.api.get<{ features: ZoneFeature[] }>('/api/hazard-zones/geojson'),
-  (c, fc) => [
+  (c, fc, reload, rerender) => [
     fc.features.length === 0
       ? h('p', {}, t('staff.reg.noZones'))
       : table(
@@ -847,7 +1119,10 @@ export const hazardZonesPage = simplePage(
           ),
         ),
     h('p', {}, appLink(c, '/staff/imports', t('staff.reg.importZones'))),
+    zoneForm(c, reload, rerender),
   ],
-);
+  )(root, ctx);
+  return { render: page.render, dispose: () => { picker.dispose(); page.dispose?.(); } } satisfies Page;
+};
 
 
