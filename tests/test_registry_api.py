@@ -195,3 +195,26 @@ async def test_today_in_japan_is_not_a_future_date(staff) -> None:  # type: igno
     unborn["people"][0]["birth_date"] = future
     r = await staff.send_json("POST", "/api/households", unborn)
     assert r.status_code == 400 and r.json()["errors"][0]["field"].endswith("birth_date"), r.text
+
+
+async def test_plan_supporters_are_validated_and_nothing_is_half_written(staff) -> None:  # type: ignore[no-untyped-def]
+    h = (await staff.send_json("POST", "/api/households", _household())).json()
+    pid = h["people"][0]["id"]
+    good = {"supporters": [{"name": "支援 太郎", "phone": "０９０－１２３４－５６７８", "relationship": "近所",
+                            "role": "primary", "consented_on": "2026-04-01"}]}
+    r = await staff.send_json("PUT", f"/api/persons/{pid}/plan", good)
+    assert r.status_code == 200, r.text
+    plan = r.json()["plan"]
+    assert plan["supporters"][0]["phone"] == "090-1234-5678" and plan["supporters"][0]["role"] == "primary"
+    bad = {"version": plan["version"], "supporters": [
+        {"name": "　", "consented_on": "2026-04-01"},
+        {"name": "支援 花子", "phone": "12", "consented_on": "2026-05-01", "withdrawn_on": "2026-04-01"}]}
+    r = await staff.send_json("PUT", f"/api/persons/{pid}/plan", bad)
+    assert r.status_code == 400, r.text
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert fields == {"supporters[0].name", "supporters[1].phone", "supporters[1].withdrawn_on"}
+    assert all(e["message"]["ja"] for e in r.json()["errors"])
+    r = await staff.send_json("PUT", f"/api/persons/{pid}/plan", {"supporters": [{"name": "x", "nickname": "y"}]})
+    assert r.status_code == 400  # unknown fields are refused, not silently dropped
+    after = (await staff.get(f"/api/persons/{pid}")).json()["plan"]
+    assert after == plan  # nothing of the refused edits was stored

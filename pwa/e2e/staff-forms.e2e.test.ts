@@ -200,7 +200,8 @@ describe('emergency contacts and plan supporters', () => {
     expect(saved).toEqual([
       { ...supportersBefore[0], phone: '0296-00-1234' },
       ...supportersBefore.slice(1),
-      { name: 'E2E 近所 次郎', phone: '', relationship: '隣人', consented_on: '2026-11-20' },
+      // Stored in the server's canonical shape (server/registry/api_households.py SupporterIn).
+      { name: 'E2E 近所 次郎', phone: null, relationship: '隣人', role: null, watcher_id: null, consented_on: '2026-11-20', withdrawn_on: null },
     ]);
 
     // A supporter without consent: saved, then withheld from view, and the editor is no longer offered.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
@@ -197,10 +198,23 @@ class ConsentIn(msgspec.Struct, forbid_unknown_fields=True):
     withdrawn_on: date | None = None
 
 
+class SupporterIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A designated supporter of an individual plan (stored as JSON on the plan). The supporter's
+    own consent date decides whether their details are shown (households._disclosed_supporters)."""
+
+    name: Annotated[str, msgspec.Meta(max_length=100)]
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    relationship: Annotated[str, msgspec.Meta(max_length=50)] | None = None
+    role: Literal["primary", "backup"] | None = None
+    watcher_id: uuid.UUID | None = None
+    consented_on: date | None = None
+    withdrawn_on: date | None = None
+
+
 class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     destination_shelter_id: uuid.UUID | None = None
     route_notes: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-    supporters: list[dict[str, Any]] = []
+    supporters: Annotated[list[SupporterIn], msgspec.Meta(max_length=20)] = []
     version: int = 0
 
 
@@ -302,9 +316,29 @@ class PersonController(Controller):
             db.add(plan)
         elif plan.version != data.version:
             raise Problem("conflict", extra={"current_version": plan.version})
+        errors: list[FieldError | None] = []
+        supporters: list[dict[str, Any]] = []
+        for i, sup in enumerate(data.supporters):
+            name = unicodedata.normalize("NFKC", sup.name).strip()
+            if not name:
+                errors.append(FieldError(f"supporters[{i}].name", "required", "支援者の氏名を入力してください。",
+                                         "Enter the supporter's name."))
+            phone = v.normalise_phone(sup.phone)
+            errors.append(v.check_phone(f"supporters[{i}].phone", phone))
+            if sup.consented_on and sup.consented_on > v.latest_today():
+                errors.append(FieldError(f"supporters[{i}].consented_on", "invalid", "同意日が未来の日付です。",
+                                         "The consent date is in the future."))
+            if sup.withdrawn_on and sup.consented_on and sup.withdrawn_on < sup.consented_on:
+                errors.append(FieldError(f"supporters[{i}].withdrawn_on", "invalid", "撤回日が同意日より前です。",
+                                         "Withdrawal precedes consent."))
+            supporters.append({"name": sup.name.strip(), "phone": phone, "relationship": sup.relationship,
+                               "role": sup.role, "watcher_id": str(sup.watcher_id) if sup.watcher_id else None,
+                               "consented_on": sup.consented_on.isoformat() if sup.consented_on else None,
+                               "withdrawn_on": sup.withdrawn_on.isoformat() if sup.withdrawn_on else None})
+        v.raise_if(errors)
         plan.destination_shelter_id = data.destination_shelter_id
         plan.route_notes = data.route_notes
-        plan.supporters = data.supporters
+        plan.supporters = supporters
         await db.flush()
         await audit(db, "plan.update", object_type="person", object_ids=[person_id])
         await db.commit()
