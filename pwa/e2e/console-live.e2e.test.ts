@@ -259,13 +259,21 @@ describe('console live map', () => {
       // a coordinator outside a declared disaster may not see support reasons, so nothing matches).
       await coord.selectOption('#console-filter-status', 'safe');
       await coord.waitForFunction(() => document.querySelector('[data-map]')?.getAttribute('data-filter') === 'safe');
-      const hidden = await coord.evaluate((ids) => {
+      // Evaluated paint per feature: the injured household is hidden, the safe one is not.
+      const paintOf = (ids: string[]) => {
         const map = (document.querySelector('[data-map]') as any).maplibre;
         const fs = map.queryRenderedFeatures({ layers: ['households'] });
-        // Evaluated paint per feature: the injured household is hidden, the safe one is not.
         const op = (id: string) => fs.find((f: any) => f.properties?.id === id)?.layer?.paint?.['circle-stroke-opacity'];
         return { safe: op(ids[0]), injured: op(ids[1]) };
-      }, [h0.id, h1.id]);
+      };
+      // The filter shows at the map's next repaint (a frame or two later on a loaded machine):
+      // wait up to 5 s for it, then assert on what is drawn.
+      for (let i = 0; i < 50; i++) {
+        const r = await coord.evaluate(paintOf, [h0.id, h1.id]);
+        if (r.safe === 1 && r.injured === 0) break;
+        await coord.waitForTimeout(100);
+      }
+      const hidden = await coord.evaluate(paintOf, [h0.id, h1.id]);
       expect(hidden).toEqual({ safe: 1, injured: 0 });
       await coord.selectOption('#console-filter-status', '');
       await coord.selectOption('#console-filter-reason', 'elderly_alone');
