@@ -44,33 +44,27 @@ import math
 import os
 import random
 import secrets
-import sys
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import ingest  # noqa: F401  (also puts the repo root on sys.path)
 from common import (
     asyncpg_dsn,
-    check_localhost,
-    database_url,
     percentile,
-    redact,
     serving,
     to_asyncpg,
     write_result,
 )
 from ingest import (
+    start_run,
     DEFAULT_PORT,
     Session,
     bench_tenant,
     code_line,
-    code_version,
     field_credentials,
     field_server,
-    prepare_database,
     sign_in,
     stamp,
 )
@@ -504,17 +498,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=8216)
     args = parser.parse_args()
     args.rounds = max(1, min(args.rounds, 20))
-    check_localhost(args.base_url)
-    url = database_url(args.database_url)
-
-    load = prepare_database(url, args.households)
-    version = code_version(url)
-    started = datetime.now(UTC)
-    stamp_ = started.strftime("%Y%m%dT%H%M%SZ")
-    print(f"Benchmarking coverage against {redact(url)} … ({code_line(version)})", flush=True)
+    url, stamp_, header = start_run(args, "coverage")
     report = asyncio.run(run_bench(args, url, stamp_))
-    report.update({"started": started.isoformat(), "database": redact(url), "load": load, "code": version, "rounds": args.rounds,
-                   "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}})
+    report.update({**header, "rounds": args.rounds})
     report["checks"] = checks(report)
     explained = report.pop("explain")
     write_result("coverage", stamp_, report, render(report), {"explain": explained} if explained else None)

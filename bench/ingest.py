@@ -169,6 +169,20 @@ def prepare_database(url: str, households: int) -> dict[str, Any]:
     return load_prefecture.run(url, households)
 
 
+def start_run(args: argparse.Namespace, what: str) -> tuple[str, str, dict[str, Any]]:
+    """The common start of a field benchmark: localhost only, the bench prefecture loaded, the
+    code version; prints the header line. Returns the URL, the run's stamp and the report header."""
+    check_localhost(args.base_url)
+    url = database_url(args.database_url)
+    load = prepare_database(url, args.households)
+    version = code_version(url)
+    started = datetime.now(UTC)
+    print(f"Benchmarking {what} against {redact(url)} … ({code_line(version)})", flush=True)
+    header = {"started": started.isoformat(), "database": redact(url), "load": load, "code": version,
+              "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+    return url, started.strftime("%Y%m%dT%H%M%SZ"), header
+
+
 def field_credentials() -> dict[str, dict[str, str]]:
     use_field_credentials()
     return common.read_credentials()
@@ -828,20 +842,13 @@ def main() -> None:
     args.rate = max(1.0, min(args.rate, 100_000.0))
     args.workers = [max(1, min(w, 8)) for w in args.workers][:4]
     args.batch = [max(1, min(b, 1000)) for b in args.batch][:4]
-    check_localhost(args.base_url)
-    url = database_url(args.database_url)
-
-    load = prepare_database(url, args.households)
-    version = code_version(url)
-    started = datetime.now(UTC)
-    stamp_ = started.strftime("%Y%m%dT%H%M%SZ")
-    print(f"Benchmarking ingest against {redact(url)} … ({code_line(version)})", flush=True)
+    url, stamp_, header = start_run(args, "ingest")
     report = asyncio.run(run_bench(args, url, stamp_))
-    report.update({"started": started.isoformat(), "database": redact(url), "load": load, "code": version,
+    report.update({**header,
                    "devices": args.devices,
                    "sessions": args.sessions, "seconds": args.seconds, "warmup_seconds": args.warmup_seconds,
                    "rate": args.rate, "raw_connections": args.raw_connections,
-                   "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "loadavg_end": os.getloadavg()},
+                   "machine": {**header["machine"], "loadavg_end": os.getloadavg()},
                    "db": asyncio.run(db_settings(url))})
     report["checks"] = checks(report)
     write_result("ingest", stamp_, report, render(report))

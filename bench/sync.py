@@ -36,29 +36,27 @@ import json
 import os
 import random
 import secrets
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import ingest  # noqa: F401  (also puts the repo root on sys.path)
-from common import asyncpg_dsn, check_localhost, database_url, percentile, redact, serving, write_result
+from common import asyncpg_dsn, percentile, serving, write_result
 from ingest import (
+    start_run,
     DEFAULT_PORT,
     BenchTenant,
     Households,
     Outcomes,
     bench_tenant,
     code_line,
-    code_version,
     close_operation,
     cpu_report,
     field_credentials,
     field_server,
     group_cpu_seconds,
     operation_households,
-    prepare_database,
     recompute_sql,
     sample_cpu,
     sign_in,
@@ -313,19 +311,11 @@ def main() -> None:
     args.batch = max(10, min(args.batch, 1000))
     args.rounds = max(1, min(args.rounds, 20))
     args.workers = max(1, min(args.workers, 8))
-    check_localhost(args.base_url)
-    url = database_url(args.database_url)
-
-    load = prepare_database(url, args.households)
-    version = code_version(url)
-    started = datetime.now(UTC)
-    stamp_ = started.strftime("%Y%m%dT%H%M%SZ")
-    print(f"Benchmarking sync push against {redact(url)} … ({code_line(version)})", flush=True)
+    url, stamp_, header = start_run(args, "sync push")
     report = asyncio.run(run_bench(args, url, stamp_))
-    report.update({"started": started.isoformat(), "database": redact(url), "load": load, "code": version, "batch": args.batch,
+    report.update({**header, "batch": args.batch,
                    "rounds": args.rounds,
-                   "server": args.base_url or (f"{args.workers} worker(s) on 127.0.0.1:{args.port}"),
-                   "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}})
+                   "server": args.base_url or (f"{args.workers} worker(s) on 127.0.0.1:{args.port}")})
     report["checks"] = checks(report)
     write_result("sync", stamp_, report, render(report))
 

@@ -5,37 +5,24 @@
 // connection returns both appear (resumed from Last-Event-ID). axe-core on each console screen;
 // screenshots at 1280×800 in e2e/artifacts/ (asserted on content, so a blank map fails).
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   apiSession,
-  axeViolations,
+  type ApiSession,
   credentialFor,
-  launchBrowser,
+  type E2EEnv,
+  expectAxeClean,
   newDesktopContext,
   newPhoneContext,
-  readEnv,
   shot,
   signInUi,
-  type ApiSession,
-  type E2EEnv,
+  useBrowser,
 } from './support';
 
+const suite = useBrowser();
 let env: E2EEnv;
 let browser: Browser;
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    env = readEnv();
-    browser = await launchBrowser();
-  } catch (err) {
-    setupError = err;
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+beforeAll(() => ({ env, browser } = suite));
 
 interface Hh {
   id: string;
@@ -88,14 +75,9 @@ async function recordOnPhone(page: Page, watcher: ApiSession, opId: string, hous
   }
 }
 
-async function expectAxeClean(page: Page, what: string): Promise<void> {
-  const violations = await axeViolations(page);
-  expect(violations, `${what}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
-}
-
 describe('console live map', () => {
   it('shows a phone visit within 2 s, survives a dropped connection, and passes axe', async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     // A running (real) safety check over every district, with the demo coordinator on it.
     const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
     const coordApi = await apiSession(env.baseUrl, credentialFor(env, 'coordinator'));

@@ -5,31 +5,29 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dbRows, readServerEnv, startDrill, unlockIfAsked, waitForCount } from './field-kit';
-import { axeViolations, credentialFor, launchBrowser, newPhoneContext, readEnv, shot, signInUi, waitForServiceWorker, type E2EEnv } from './support';
+import {
+  axeViolations,
+  credentialFor,
+  type E2EEnv,
+  newPhoneContext,
+  shot,
+  signInUi,
+  useBrowser,
+  waitForServiceWorker,
+} from './support';
 
+const suite = useBrowser();
 let env: E2EEnv;
 let browser: Browser;
-let setupError: unknown = null;
+beforeAll(() => ({ env, browser } = suite));
 
 // Any PNG is a valid raster tile: the base map (GSI by default) is served by the test, so the
 // browser makes no outside connection and the download can be counted.
 const TILE_PNG = readFileSync(fileURLToPath(new URL('../public/icons/icon-192.png', import.meta.url)));
 let basemapHits = 0;
 
-beforeAll(async () => {
-  try {
-    env = readEnv();
-    browser = await launchBrowser();
-  } catch (err) {
-    setupError = err;
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
 
 async function phone(): Promise<BrowserContext> {
   const context = await newPhoneContext(browser, env.baseUrl);
@@ -82,7 +80,7 @@ async function cacheSizes(page: Page): Promise<Record<string, number>> {
 
 describe('field map', () => {
   it('shows my households by status, opens one on tap, downloads the area and works offline', async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const { op } = await startDrill(env, 'E2E地図');
     const context = await phone();
     const page = await context.newPage();
@@ -174,7 +172,7 @@ describe('field map', () => {
   });
 
   it('unreached households past the target time turn to the "overdue" mark (still with their number)', async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const { op } = await startDrill(env, 'E2E地図期限');
     // Started long ago: every unreached target is past its completion time (the tile says 'overdue').
     dbRows(readServerEnv(), "UPDATE operation SET started_at = now() - interval '30 days' WHERE id = $1::uuid RETURNING id", [op.id]);
@@ -197,7 +195,7 @@ describe('field map', () => {
   });
 
   it('offline with no stored tiles: a plain background and a clear note, never a broken page', async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const { op } = await startDrill(env, 'E2E地図オフライン');
     const context = await phone();
     const page = await context.newPage();

@@ -3,26 +3,22 @@
 // (git-ignored) for people to look at: login, PIN (when the app asks), home, my households
 // (list, record panel, map), outbox. The conflict list is covered by sync-resilience (c).
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startDrill, waitForCount } from './field-kit';
-import { answerPin, axeViolations, credentialFor, launchBrowser, newPhoneContext, readEnv, shot, type E2EEnv } from './support';
+import {
+  answerPin,
+  axeViolations,
+  credentialFor,
+  type E2EEnv,
+  newPhoneContext,
+  shot,
+  useBrowser,
+} from './support';
 
+const suite = useBrowser();
 let env: E2EEnv;
 let browser: Browser;
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    env = readEnv();
-    browser = await launchBrowser();
-  } catch (err) {
-    setupError = err;
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+beforeAll(() => ({ env, browser } = suite));
 
 /** The screen rendered (its heading says `heading`), axe finds nothing, and it is saved. */
 async function check(page: Page, name: string, heading: string | RegExp): Promise<void> {
@@ -54,7 +50,7 @@ async function check(page: Page, name: string, heading: string | RegExp): Promis
 
 describe('field screens', () => {
   it('login, PIN, home, households, record panel, map and outbox are accessible and rendered', async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const { op } = await startDrill(env, 'E2E画面');
     const context = await newPhoneContext(browser, env.baseUrl);
     const page = await context.newPage();

@@ -2,33 +2,25 @@
 // by the service worker. Needs a running server (see README in the report):
 //   E2E_BASE_URL=http://127.0.0.1:8765 E2E_CREDENTIALS=creds.json npm run test:e2e
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerPin, credentialFor, launchBrowser, newPhoneContext, readEnv, shot, unlockWithPin, type E2EEnv } from './support';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  answerPin,
+  credentialFor,
+  type E2EEnv,
+  newPhoneContext,
+  shot,
+  unlockWithPin,
+  useBrowser,
+  waitForServiceWorker,
+} from './support';
 
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9fff]/;
 const TENANT = '笠間市社会福祉協議会';
 
+const suite = useBrowser();
 let env: E2EEnv;
 let browser: Browser;
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    env = readEnv();
-    browser = await launchBrowser();
-  } catch (err) {
-    setupError = err;
-  }
-});
-
-/** Each test calls this first, so a missing env counts as FAILED tests (not skipped). */
-function requireSetup(): void {
-  if (setupError) throw setupError;
-}
-
-afterAll(async () => {
-  await browser?.close();
-});
+beforeAll(() => ({ env, browser } = suite));
 
 async function openLogin(page: Page): Promise<void> {
   await page.goto('/');
@@ -68,31 +60,9 @@ async function expectReflowAtDoubleText(page: Page, name: string): Promise<void>
   expect(overflow).toBeLessThanOrEqual(0);
 }
 
-/** Waits until a service worker is active AND controls this page (reloading once if needed). */
-async function waitForServiceWorker(page: Page): Promise<void> {
-  const controlled = () =>
-    page.evaluate(async () => {
-      const ready = await Promise.race([
-        navigator.serviceWorker.ready.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 30_000)),
-      ]);
-      if (!ready) return false;
-      if (navigator.serviceWorker.controller) return true;
-      // clientsClaim() in sw.ts should take over shortly after activation.
-      return new Promise<boolean>((r) => {
-        navigator.serviceWorker.addEventListener('controllerchange', () => r(true), { once: true });
-        setTimeout(() => r(!!navigator.serviceWorker.controller), 5_000);
-      });
-    });
-  if (!(await controlled())) {
-    await page.reload();
-    expect(await controlled(), 'service worker controls the page').toBe(true);
-  }
-}
-
 describe('login and offline home', () => {
   it('a wrong password shows the server message in Japanese', async () => {
-    requireSetup();
+    suite.ready();
     const watcher = credentialFor(env, 'watcher');
     const context = await newPhoneContext(browser, env.baseUrl);
     const page = await context.newPage();
@@ -120,7 +90,7 @@ describe('login and offline home', () => {
   });
 
   it('a watcher signs in, sees their home, and it still opens offline', async () => {
-    requireSetup();
+    suite.ready();
     const watcher = credentialFor(env, 'watcher');
     const context = await newPhoneContext(browser, env.baseUrl);
     const page = await context.newPage();

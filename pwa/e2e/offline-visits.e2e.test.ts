@@ -2,29 +2,28 @@
 // reloads while offline (the list and the counter survive), goes online, and the outbox
 // drains to 0. Staff then finds exactly those 50 visits on the server — no duplicates.
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSession, credentialFor, type ApiSession, launchBrowser, newPhoneContext, readEnv, shot, signInUi, unlockWithPin, waitForServiceWorker, type E2EEnv } from './support';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  apiSession,
+  type ApiSession,
+  credentialFor,
+  type E2EEnv,
+  newPhoneContext,
+  shot,
+  signInUi,
+  unlockWithPin,
+  useBrowser,
+  waitForServiceWorker,
+} from './support';
 
 const TOTAL = 50;
 const OUTCOMES = ['safe', 'injured', 'rescue', 'evacuated', 'unknown'] as const;
 const LABEL: Record<(typeof OUTCOMES)[number], string> = { safe: '無事', injured: '負傷', rescue: '要救助', evacuated: '避難済', unknown: '不明' };
 
+const suite = useBrowser();
 let env: E2EEnv;
 let browser: Browser;
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    env = readEnv();
-    browser = await launchBrowser();
-  } catch (err) {
-    setupError = err;
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+beforeAll(() => ({ env, browser } = suite));
 
 async function waitForCount(page: Page, n: number, timeout = 15_000): Promise<void> {
   await page.waitForFunction(
@@ -63,7 +62,7 @@ async function visitRows(staff: ApiSession, opId: string): Promise<string[][]> {
 
 describe('offline visits', () => {
   it(`${TOTAL} visits recorded offline survive a reload and reach the server exactly once`, async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const { staff, op } = await startDrill();
     const context = await newPhoneContext(browser, env.baseUrl);
     const page = await context.newPage();
@@ -175,7 +174,7 @@ describe('offline visits', () => {
   });
 
   it('a session that ended stops the queue; after signing in again it is sent', async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const { staff, op } = await startDrill();
     const context = await newPhoneContext(browser, env.baseUrl);
     const page = await context.newPage();

@@ -1,41 +1,28 @@
 // The PIN guards the data at rest: after a reload offline the app asks for the PIN before it
 // shows anything personal; a wrong PIN says how many tries are left; the right one shows the list.
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   apiSession,
   axeViolations,
   credentialFor,
   E2E_PIN,
-  launchBrowser,
+  type E2EEnv,
   newPhoneContext,
-  readEnv,
   shot,
   signInUi,
+  useBrowser,
   waitForServiceWorker,
-  type E2EEnv,
 } from './support';
 
+const suite = useBrowser();
 let env: E2EEnv;
 let browser: Browser;
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    env = readEnv();
-    browser = await launchBrowser();
-  } catch (err) {
-    setupError = err;
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+beforeAll(() => ({ env, browser } = suite));
 
 describe('PIN at rest', () => {
   it('offline after a reload: asks for the PIN, counts a wrong one, and the right one shows my households', async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
     const districts = await staff.get<Array<{ id: string }>>('/api/districts');
     const op = await staff.post<{ id: string }>('/api/operations', {
@@ -115,7 +102,7 @@ describe('PIN at rest', () => {
   });
 
   it('history of a household and my escalations: note, shelter, sent / unsent, and the coordinator\'s handling', async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
     const districts = await staff.get<Array<{ id: string }>>('/api/districts');
     const op = await staff.post<{ id: string }>('/api/operations', {

@@ -3,34 +3,15 @@
 // and nothing is stored until the input is right. A person's emergency contacts and the plan's
 // supporters are edited; what the form does not show is kept, and a plan with a supporter whose
 // details are withheld is no longer offered for editing. axe-core is clean on each form.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSession, axeViolations, credentialFor, launchBrowser, newDesktopContext, readEnv, shot, type ApiSession, type E2EEnv, signInUi } from './support';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ApiSession, expectAxeClean, shot, useSignedInDesktop } from './support';
 
-let env: E2EEnv;
-let browser: Browser;
-let context: BrowserContext;
+
+const desk = useSignedInDesktop('staff');
 let page: Page;
 let api: ApiSession;
-
-beforeAll(async () => {
-  env = readEnv();
-  browser = await launchBrowser();
-  context = await newDesktopContext(browser, env.baseUrl);
-  page = await context.newPage();
-  await signInUi(page, credentialFor(env, 'staff'));
-  api = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-});
-
-async function expectAxeClean(): Promise<void> {
-  const violations = await axeViolations(page);
-  expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
-}
+beforeAll(() => ({ page, api } = desk));
 
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9fff]/;
 // A bow tie: its edges cross, which the server refuses. Far from the demo homes (nothing re-assigned).
@@ -61,7 +42,7 @@ describe('create forms', () => {
     await lonError.waitFor();
     expect(await lonError.textContent()).toMatch(/市の区域外/);
     expect(await form.getByLabel('経度').getAttribute('aria-invalid')).toBe('true');
-    await expectAxeClean();
+    await expectAxeClean(page);
     expect((await api.get<Shelter[]>('/api/shelters')).filter((s) => s.name === name)).toEqual([]);
 
     // Click the middle of the small map: the position fields fill in with a point in the city.
@@ -79,7 +60,7 @@ describe('create forms', () => {
     await form.getByLabel('収容人数').fill('80');
     await form.getByLabel('洪水', { exact: true }).check();
     await form.getByLabel('地震', { exact: true }).check();
-    await expectAxeClean();
+    await expectAxeClean(page);
     await form.getByRole('button', { name: '登録する' }).click();
     await page.getByText(`避難所「${name}」を登録しました。`).waitFor();
     const stored = (await api.get<Shelter[]>('/api/shelters')).filter((s) => s.name === name);
@@ -104,7 +85,7 @@ describe('create forms', () => {
     const geomError = form.locator('[data-field="nd-points"] .field-error');
     await geomError.waitFor();
     expect(await geomError.textContent()).toMatch(/自己交差/);
-    await expectAxeClean();
+    await expectAxeClean(page);
     const codes = async () => (await api.get<Array<{ code: string; level: string; walking_radius_m: number }>>('/api/districts')).filter((d) => d.code === 'E2E-901');
     expect(await codes()).toEqual([]);
 
@@ -130,7 +111,7 @@ describe('create forms', () => {
     await form.getByLabel(/^範囲の角の座標/).fill(BOWTIE);
     await form.getByRole('button', { name: '登録する' }).click();
     await form.locator('[data-field="hz-points"] .field-error', { hasText: '自己交差' }).waitFor();
-    await expectAxeClean();
+    await expectAxeClean(page);
     const named = async () => (await api.get<{ features: Array<{ properties: { name: string | null; kind: string; level: string | null } }> }>('/api/hazard-zones/geojson')).features.filter((f) => f.properties.name === 'E2E 涸沼川沿い');
     expect(await named()).toEqual([]);
     await form.getByLabel(/^範囲の角の座標/).fill(SQUARE);
@@ -177,7 +158,7 @@ describe('emergency contacts and plan supporters', () => {
     await edit.getByRole('button', { name: '保存する' }).click();
     await row.locator('.field-error').waitFor();
     expect(await row.locator('.field-error').textContent()).toMatch(JAPANESE);
-    await expectAxeClean();
+    await expectAxeClean(page);
     expect((await personNow()).emergency_contacts).toEqual(before);
     await row.getByLabel('電話番号').fill('090-1111-2222');
     await edit.getByRole('button', { name: '保存する' }).click();
@@ -193,7 +174,7 @@ describe('emergency contacts and plan supporters', () => {
     await added.getByLabel('氏名').fill('E2E 近所 次郎');
     await added.getByLabel('続柄・関係').fill('隣人');
     await added.getByLabel('支援者本人の同意日').fill('2026-11-20');
-    await expectAxeClean();
+    await expectAxeClean(page);
     await plan.getByRole('button', { name: '計画を保存する' }).click();
     await page.getByText('の個別避難計画を保存しました。', { exact: false }).waitFor();
     const saved = (await personNow()).plan!.supporters;
@@ -213,7 +194,7 @@ describe('emergency contacts and plan supporters', () => {
     const locked = (await personNow()).plan!.supporters;
     expect(locked.slice(0, saved.length)).toEqual(saved);
     expect(locked[saved.length]).toEqual({ name: null, consent: 'not_given' });
-    await expectAxeClean();
+    await expectAxeClean(page);
     await shot(page, 'staff-plan-supporters');
   });
 });

@@ -5,9 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSession, axeViolations, credentialFor, launchBrowser, newDesktopContext, readEnv, shot, signInUi, type E2EEnv } from './support';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiSession, axeViolations, credentialFor, type E2EEnv, shot, useSignedInDesktop } from './support';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SHELTERS = fileURLToPath(new URL('../../../shared/data/gsi_designated_shelters_kasama_08216.csv', import.meta.url));
@@ -27,10 +27,6 @@ const BAD = [
   '水戸 外子,ミト ソトコ,昭和20年1月1日,女,茨城県水戸市中央1-4-1,,要介護3,36.3659,140.4710',
 ].join('\n') + '\n';
 
-let env: E2EEnv;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
 
 /** Rows in the e2e database, as the superuser (row-level security does not hide them). */
 function countPeople(names: string[]): number {
@@ -48,18 +44,10 @@ function countPeople(names: string[]): number {
   }).trim());
 }
 
-beforeAll(async () => {
-  env = readEnv();
-  browser = await launchBrowser();
-  context = await newDesktopContext(browser, env.baseUrl);
-  page = await context.newPage();
-  await signInUi(page, credentialFor(env, 'staff'));
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-});
+const desk = useSignedInDesktop('staff');
+let env: E2EEnv;
+let page: Page;
+beforeAll(() => ({ env, page } = desk));
 
 async function chooseKind(label: string): Promise<void> {
   await page.getByLabel(label).check();

@@ -3,34 +3,15 @@
 // form registers the household; consent is recorded per recipient class × data set; a shelter
 // opens and closes; coverage and suggestions show and a suggestion can be accepted. axe-core is
 // clean on each screen.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSession, axeViolations, credentialFor, launchBrowser, newDesktopContext, readEnv, shot, signInUi, type ApiSession, type E2EEnv } from './support';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ApiSession, expectAxeClean, shot, useSignedInDesktop } from './support';
 
-let env: E2EEnv;
-let browser: Browser;
-let context: BrowserContext;
+
+const desk = useSignedInDesktop('staff');
 let page: Page;
 let api: ApiSession;
-
-beforeAll(async () => {
-  env = readEnv();
-  browser = await launchBrowser();
-  context = await newDesktopContext(browser, env.baseUrl);
-  page = await context.newPage();
-  await signInUi(page, credentialFor(env, 'staff'));
-  api = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-});
-
-async function expectAxeClean(): Promise<void> {
-  const violations = await axeViolations(page);
-  expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
-}
+beforeAll(() => ({ page, api } = desk));
 
 interface Hh { id: string; address: string; people: Array<{ id: string; name: string; consents?: Array<{ recipient_class: string; dataset: string; withdrawn_on: string | null }> }> }
 
@@ -41,14 +22,14 @@ describe('registry screens', () => {
     const links = await page.locator('table[data-districts] a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     expect(links.length).toBeGreaterThan(0);
     expect(links.every((href) => href?.startsWith('/staff/print/district/'))).toBe(true);
-    await expectAxeClean();
+    await expectAxeClean(page);
     // Edit a district's walking radius inline.
     const row = page.locator('table[data-districts] tbody tr[data-district]').nth(1);
     const districtId = (await row.getAttribute('data-district'))!;
     await row.locator('[data-action="edit-district"]').click();
     const form = page.locator('form[data-form="district"]');
     await form.getByLabel('徒歩圏（メートル）').fill('350');
-    await expectAxeClean();
+    await expectAxeClean(page);
     await form.getByRole('button', { name: '保存する' }).click();
     await form.waitFor({ state: 'detached' });
     const edited = (await api.get<Array<{ id: string; walking_radius_m: number }>>('/api/districts')).find((d) => d.id === districtId)!;
@@ -58,7 +39,7 @@ describe('registry screens', () => {
   it('a household form shows the server messages per field, stores nothing, then registers when corrected', async () => {
     await page.goto('/staff/registry/households');
     await page.locator('table[data-households]').waitFor({ timeout: 30_000 });
-    await expectAxeClean();
+    await expectAxeClean(page);
     const form = page.locator('form[data-form="household"]');
     await form.getByLabel('住所', { exact: true }).fill('茨城県笠間市旭町520-3');
     await form.getByLabel('緯度').fill('36.3659');
@@ -71,7 +52,7 @@ describe('registry screens', () => {
     expect(lonError).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
     expect(await form.getByLabel('経度').getAttribute('aria-invalid')).toBe('true');
     await shot(page, 'staff-household-errors');
-    await expectAxeClean();
+    await expectAxeClean(page);
     expect((await api.get<{ total: number }>(`/api/households?q=${encodeURIComponent('東郷')}`)).total).toBe(0);
 
     await form.getByLabel('緯度').fill('36.3262');
@@ -95,7 +76,7 @@ describe('registry screens', () => {
     await page.waitForFunction(() => document.querySelectorAll('table[data-households] tbody tr').length === 1);
     await page.locator('table[data-households] tbody a').click();
     await page.locator('[data-person]').first().waitFor({ timeout: 30_000 });
-    await expectAxeClean();
+    await expectAxeClean(page);
     const person = page.locator('[data-person]').first();
     await person.getByLabel(/^名簿情報: /).first().check(); // first row: 民生委員
     await person.getByLabel('新しい同意の取得方法').fill('同意書（窓口）');
@@ -114,7 +95,7 @@ describe('registry screens', () => {
     await edit.getByLabel('電話番号').fill('電話なし');
     await edit.getByRole('button', { name: '保存する' }).click();
     await edit.locator('.field-error').first().waitFor();
-    await expectAxeClean();
+    await expectAxeClean(page);
     await edit.getByLabel('電話番号').fill('0296-77-4321');
     await edit.getByRole('button', { name: '保存する' }).click();
     await page.getByText('の情報を保存しました。', { exact: false }).waitFor();
@@ -136,7 +117,7 @@ describe('registry screens', () => {
   it('watchers, shelters (open and close) and hazard zones', async () => {
     await page.goto('/staff/registry/watchers');
     await page.locator('table[data-watchers] tbody tr').first().waitFor({ timeout: 30_000 });
-    await expectAxeClean();
+    await expectAxeClean(page);
     const wrow = page.locator('table[data-watchers] tbody tr').first();
     const wid = (await wrow.getAttribute('data-watcher'))!;
     const wasAvailable = (await wrow.locator('[data-action="toggle-available"]').getAttribute('aria-pressed')) === 'true';
@@ -149,7 +130,7 @@ describe('registry screens', () => {
 
     await page.goto('/staff/registry/shelters');
     await page.locator('table[data-shelters] tbody tr').first().waitFor();
-    await expectAxeClean();
+    await expectAxeClean(page);
     const row = page.locator('table[data-shelters] tbody tr[data-open="false"]').first();
     const id = await row.getAttribute('data-shelter');
     await row.locator('[data-action="open-shelter"]').click();
@@ -162,7 +143,7 @@ describe('registry screens', () => {
     await page.goto('/staff/registry/hazard-zones');
     await page.getByRole('heading', { level: 1, name: '名簿・地図データ' }).waitFor();
     await page.locator('.reg-tabs').waitFor();
-    await expectAxeClean();
+    await expectAxeClean(page);
   });
 });
 
@@ -170,7 +151,7 @@ describe('watch network', () => {
   it('coverage per district, suggestions, accepting one creates the link', async () => {
     await page.goto('/staff/watch');
     await page.locator('table[data-coverage]').waitFor({ timeout: 60_000 });
-    await expectAxeClean();
+    await expectAxeClean(page);
     const districts = await api.get<Array<{ id: string; level: string }>>('/api/districts');
     // A branch with suggestions, if the demo has one.
     let chosen: string | null = null;
@@ -184,7 +165,7 @@ describe('watch network', () => {
     expect(chosen, 'the demo seed has households with fewer than two watchers').not.toBeNull();
     await page.getByLabel('地区', { exact: true }).selectOption(chosen!);
     await page.locator('[data-suggestions] tbody tr').first().waitFor({ timeout: 60_000 });
-    await expectAxeClean();
+    await expectAxeClean(page);
     const first = page.locator('[data-suggestions] tbody tr').first();
     const [householdId] = (await first.getAttribute('data-suggestion'))!.split(':');
     const before = await api.get<unknown[]>(`/api/watch/links?household_id=${householdId}`);

@@ -4,36 +4,25 @@
 // those actions by filter, in Japanese; the printable district list is audited; axe-core is clean
 // on every screen.
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSession, axeViolations, credentialFor, launchBrowser, newDesktopContext, readEnv, shot, signInUi, type ApiSession, type E2EEnv } from './support';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ApiSession,
+  credentialFor,
+  type E2EEnv,
+  expectAxeClean,
+  shot,
+  useSignedInDesktop,
+} from './support';
 
-let env: E2EEnv;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let staffApi: ApiSession;
 
 interface District { id: string; name: string; level: string; parent_id: string | null }
 
-beforeAll(async () => {
-  env = readEnv();
-  browser = await launchBrowser();
-  context = await newDesktopContext(browser, env.baseUrl);
-  page = await context.newPage();
-  await signInUi(page, credentialFor(env, 'staff'));
-  staffApi = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-});
-
-async function expectAxeClean(): Promise<void> {
-  const violations = await axeViolations(page);
-  expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
-}
+const desk = useSignedInDesktop('staff');
+let env: E2EEnv;
+let page: Page;
+let staffApi: ApiSession;
+beforeAll(() => ({ env, page, api: staffApi } = desk));
 
 /** Clicks `button` and waits for the audit table of the next answer (not the one on screen). */
 async function auditSearch(click: () => Promise<void>): Promise<void> {
@@ -45,7 +34,7 @@ async function auditSearch(click: () => Promise<void>): Promise<void> {
 async function confirmDialog(ack = true): Promise<void> {
   const dialog = page.locator('dialog[data-dialog="confirm"]');
   await dialog.waitFor();
-  await expectAxeClean();
+  await expectAxeClean(page);
   if (ack) await dialog.locator('#confirm-ack').check();
   await dialog.locator('[data-action="confirm"]').click();
   await dialog.waitFor({ state: 'detached' });
@@ -58,7 +47,7 @@ describe('staff screens', () => {
     await page.goto('/staff/operations');
     await page.getByRole('heading', { level: 1, name: '活動と災害モード' }).waitFor();
     await page.locator('form[data-form="operation"]').waitFor();
-    await expectAxeClean();
+    await expectAxeClean(page);
 
     // A drill: no confirmation, marked 【訓練】 everywhere.
     const form = page.locator('form[data-form="operation"]');
@@ -113,7 +102,7 @@ describe('staff screens', () => {
     // A triangle around the city centre (zoom 10.5): wide enough to hold demo households.
     for (const [dx, dy] of [[-150, -120], [150, -120], [0, 150]] as const) await page.mouse.click(cx + dx, cy + dy);
     await form.getByText('3点の範囲を描きました。').waitFor();
-    await expectAxeClean();
+    await expectAxeClean(page);
     await form.getByLabel('活動名').fill('E2E 範囲指定の訓練');
     await form.getByLabel('作成と同時に開始する').check();
     await form.getByRole('button', { name: '作成する' }).click();
@@ -159,7 +148,7 @@ describe('staff screens', () => {
     await page.goto('/staff/audit');
     await page.getByRole('heading', { level: 1, name: '監査ログ' }).waitFor();
     await page.locator('table[data-audit-table]').waitFor();
-    await expectAxeClean();
+    await expectAxeClean(page);
     await page.getByLabel('操作', { exact: true }).selectOption('disaster.declare');
     await auditSearch(() => page.getByRole('button', { name: '絞り込む' }).click());
     const actions = await page.locator('table[data-audit-table] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
@@ -210,7 +199,7 @@ describe('staff screens', () => {
     const rows = await page.locator('table[data-print-table] tbody tr').count();
     expect(rows).toBeGreaterThan(0);
     expect(await page.locator('svg.print-map circle').count()).toBe(rows);
-    await expectAxeClean();
+    await expectAxeClean(page);
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('.staff-nav').isVisible()).toBe(false);
     // The first A4 page as it prints (the full list is hundreds of rows long).

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export interface Credential {
   login: string;
@@ -198,4 +199,70 @@ export async function axeViolations(page: Page): Promise<Array<{ id: string; hel
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
     return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
   });
+}
+
+/** axe-core finds nothing on the page (`what` names the screen in the failure message). */
+export async function expectAxeClean(page: Page, what = ''): Promise<void> {
+  const violations = await axeViolations(page);
+  expect(violations, `${what} ${JSON.stringify(violations, null, 1)}`.trim()).toEqual([]);
+}
+
+export interface BrowserSuite {
+  env: E2EEnv;
+  browser: Browser;
+  /** Call first in each test: a missing environment FAILS the test (never skips it). */
+  ready(): void;
+}
+
+/**
+ * One browser for the test file: reads the environment and launches Chromium before the tests
+ * (`extra` reads more set-up, e.g. a server to control), closes it after. Set-up errors are kept
+ * and thrown by `ready()` so that each test fails with the reason.
+ */
+export function useBrowser(extra?: () => void): BrowserSuite {
+  let setupError: unknown = null;
+  const suite = {
+    ready(): void {
+      if (setupError) throw setupError;
+    },
+  } as BrowserSuite;
+  beforeAll(async () => {
+    try {
+      suite.env = readEnv();
+      extra?.();
+      suite.browser = await launchBrowser();
+    } catch (err) {
+      setupError = err;
+    }
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+  });
+  return suite;
+}
+
+export interface DesktopSuite {
+  env: E2EEnv;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  api: ApiSession;
+}
+
+/** A desktop page signed in (UI and API) as `role` for the whole test file. */
+export function useSignedInDesktop(role: string): DesktopSuite {
+  const suite = {} as DesktopSuite;
+  beforeAll(async () => {
+    suite.env = readEnv();
+    suite.browser = await launchBrowser();
+    suite.context = await newDesktopContext(suite.browser, suite.env.baseUrl);
+    suite.page = await suite.context.newPage();
+    await signInUi(suite.page, credentialFor(suite.env, role));
+    suite.api = await apiSession(suite.env.baseUrl, credentialFor(suite.env, role));
+  });
+  afterAll(async () => {
+    await suite.context?.close();
+    await suite.browser?.close();
+  });
+  return suite;
 }

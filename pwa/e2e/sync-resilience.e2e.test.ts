@@ -4,7 +4,7 @@
 // is replaced by a 500) — and (c) a 409 conflict lands in the visible conflict list.
 // Exactly once is checked in the database: one visit row per client id the device queued.
 import type { Browser, Page, Request } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   auxPort,
   dbRows,
@@ -18,28 +18,27 @@ import {
   waitForCount,
   type ServerEnv,
 } from './field-kit';
-import { apiSession, axeViolations, credentialFor, launchBrowser, newPhoneContext, readEnv, shot, signInUi, waitForServiceWorker, type E2EEnv } from './support';
+import {
+  apiSession,
+  axeViolations,
+  credentialFor,
+  type E2EEnv,
+  newPhoneContext,
+  shot,
+  signInUi,
+  useBrowser,
+  waitForServiceWorker,
+} from './support';
 
 const TOTAL = 50;
 
-let env: E2EEnv;
 let serverEnv: ServerEnv;
+const suite = useBrowser(() => {
+  serverEnv = readServerEnv();
+});
+let env: E2EEnv;
 let browser: Browser;
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    env = readEnv();
-    serverEnv = readServerEnv();
-    browser = await launchBrowser();
-  } catch (err) {
-    setupError = err;
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+beforeAll(() => ({ env, browser } = suite));
 
 /** Visits on the server for an operation: client id → rows with it. */
 function serverVisits(opId: string): Map<string, number> {
@@ -73,7 +72,7 @@ async function queueOffline(page: Page, opId: string): Promise<string[]> {
 
 describe('sync resilience', () => {
   it(`(a) ${TOTAL} visits reach the server exactly once when it is killed and restarted mid-sync`, async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const server = new ServerProcess(serverEnv, auxPort(env.baseUrl));
     await server.start();
     const { op } = await startDrill(env, 'E2E再起動', server.url);
@@ -119,7 +118,7 @@ describe('sync resilience', () => {
   }, 300_000); // a restart and the app's own backoff (no tap, no reload) take a while
 
   it(`(b) ${TOTAL} visits reach the server exactly once through a proxy that answers 500 for a while`, async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     // The first push is forwarded (the server commits it) but the phone gets a 500 instead;
     // the next three pushes get a 500 without reaching the server; then everything passes.
     let pushNo = 0;
@@ -150,7 +149,7 @@ describe('sync resilience', () => {
   }, 300_000); // four failed pushes put the queue into exponential backoff (2 s, 4 s, 8 s, 16 s …)
 
   it('(c) a 409 conflict shows in the conflict list', async () => {
-    if (setupError) throw setupError;
+    suite.ready();
     const { op } = await startDrill(env, 'E2E競合');
     const context = await newPhoneContext(browser, env.baseUrl);
     const page = await context.newPage();

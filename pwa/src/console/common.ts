@@ -1,20 +1,9 @@
 import { getLang, t } from '../i18n';
 import type { AppContext } from '../router';
-import { h } from '../ui/dom';
+import { appLink, h } from '../ui/dom';
 
 /** Roles that may open the console; the server still decides every request. */
 export const CONSOLE_ROLES = new Set(['admin', 'staff', 'coordinator', 'commissioner']);
-
-/** A link that routes inside the app (no reload), still a real link for new tabs. */
-export function appLink(ctx: AppContext, path: string, text: string, attrs: Record<string, string> = {}): HTMLAnchorElement {
-  const a = h('a', { href: path, ...attrs }, text);
-  a.addEventListener('click', (ev) => {
-    if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
-    ev.preventDefault();
-    ctx.navigate(path);
-  });
-  return a;
-}
 
 export function consoleNav(ctx: AppContext): HTMLElement {
   return h('nav', { class: 'console-nav', 'aria-label': t('console.nav.label') },

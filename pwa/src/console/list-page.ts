@@ -1,9 +1,9 @@
 import { loadSession } from '../auth/session';
 import { t } from '../i18n';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
+import { appLink, h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
-import { appLink, CONSOLE_ROLES, consoleNav, timeOf } from './common';
+import { CONSOLE_ROLES, consoleNav, timeOf } from './common';
 
 interface OperationRow {
   id: string;

@@ -1,5 +1,6 @@
 import { ApiError } from '../api/errors';
 import { loadSession } from '../auth/session';
+import { OUTCOME_LABELS } from '../field/model';
 import { t, type MessageKey } from '../i18n';
 import type { AppContext, Page, PageFactory } from '../router';
 import { h } from '../ui/dom';
@@ -56,15 +57,7 @@ interface Shelter {
 }
 
 const OUTCOME_KEYS: Record<string, MessageKey> = {
-  ok: 'outcome.ok',
-  away: 'outcome.away',
-  contact: 'outcome.contact',
-  emergency: 'outcome.emergency',
-  safe: 'outcome.safe',
-  injured: 'outcome.injured',
-  rescue: 'outcome.rescue',
-  evacuated: 'outcome.evacuated',
-  unknown: 'outcome.unknown',
+  ...OUTCOME_LABELS,
   unreached: 'op.status.unreached',
   overdue: 'console.status.overdue',
 };

@@ -1,13 +1,10 @@
 // The escalations a watcher's visits raised (要連絡 / 緊急 / 要救助) and what coordinators did
 // with them: open → acknowledged → resolved, with their note. Cached sealed for offline.
-import { ApiError, NetworkError } from '../api/errors';
+import { cachedListNotices, fetchOrCached } from '../field/fetch-or-cached';
 import { OUTCOME_LABELS, OUTCOME_TONE } from '../field/model';
-import { ageText } from '../field/sync';
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
-import { problemText } from '../ui/problem-text';
-import { getSealed, putSealed } from '../vault/store';
+import { appLink, h } from '../ui/dom';
 import { rememberAfterUnlock, vaultFor } from '../vault/vault';
 
 /** `GET /api/field/escalations` item. */
@@ -55,27 +52,13 @@ export const escalationsPage: PageFactory = (root, ctx) => {
       ctx.navigate('/pin', { replace: true });
       return;
     }
-    offline = !navigator.onLine;
-    if (!offline) {
-      try {
-        list = await ctx.api.get<MyEscalation[]>('/api/field/escalations');
-        savedAt = Date.now();
-        if (db) await putSealed(db, CACHE_KEY, list, savedAt);
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 401) {
-          ctx.navigate('/login', { replace: true });
-          return;
-        }
-        offline = err instanceof NetworkError || (err instanceof ApiError && err.status >= 500);
-        if (!offline) error = err;
-      }
+    const got = await fetchOrCached<MyEscalation[]>(ctx.api, db, '/api/field/escalations', CACHE_KEY);
+    if (got.signedOut) {
+      ctx.navigate('/login', { replace: true });
+      return;
     }
-    if (list === null && db) {
-      const cached = await getSealed<MyEscalation[]>(db, CACHE_KEY);
-      list = cached?.value ?? [];
-      savedAt = cached?.saved_at ?? null;
-    }
-    list ??= [];
+    ({ savedAt, offline, error } = got);
+    list = got.value ?? [];
     if (!disposed) render();
   }
 
@@ -97,32 +80,20 @@ export const escalationsPage: PageFactory = (root, ctx) => {
     );
   }
 
-  function back(): HTMLElement {
-    const a = h('a', { href: '/', class: 'button secondary' }, t('op.back'));
-    a.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      ctx.navigate('/');
-    });
-    return a;
-  }
-
   function render(): void {
-    const age = savedAt !== null ? ageText(savedAt) : null;
     root.replaceChildren(
       h(
         'section',
         { class: 'card escalations', 'aria-labelledby': 'esc-title', 'aria-busy': list === null ? 'true' : null },
         h('h1', { id: 'esc-title', tabindex: '-1' }, t('esc.title')),
         h('p', { class: 'hint' }, t('esc.lead')),
-        offline ? h('div', { class: 'offline', role: 'status', 'data-offline': 'true' }, h('p', {}, t('esc.offline'))) : null,
-        offline && age ? h('p', { class: 'age', 'data-age': String(savedAt) }, t(age.key, { n: age.n })) : null,
-        error ? h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(error))) : null,
+        ...cachedListNotices({ offline, savedAt, error }, 'esc.offline'),
         list === null
           ? h('p', { role: 'status' }, t('home.loading'))
           : list.length === 0
             ? h('p', {}, t('esc.none'))
             : h('ol', { class: 'esc-list' }, ...list.map(item)),
-        back(),
+        appLink(ctx, '/', t('op.back'), { class: 'button secondary' }),
       ),
     );
   }

@@ -1,15 +1,13 @@
 // A watcher's own records for one household: what the server has (GET /api/field/visits) plus
 // what is still on this device (the outbox), newest first, each marked sent / unsent.
-import { ApiError, NetworkError } from '../api/errors';
+import { cachedListNotices, fetchOrCached } from '../field/fetch-or-cached';
 import { loadMyHouseholds, OUTCOME_LABELS, OUTCOME_TONE, type Household } from '../field/model';
 import type { Shelter } from '../field/shelters';
-import { ageText } from '../field/sync';
 import { t } from '../i18n';
 import type { OutboxState } from '../outbox/db';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
-import { problemText } from '../ui/problem-text';
-import { getSealed, putSealed } from '../vault/store';
+import { appLink, h } from '../ui/dom';
+import { getSealed } from '../vault/store';
 import { rememberAfterUnlock, vaultFor } from '../vault/vault';
 
 /** `GET /api/field/visits` item. */
@@ -102,28 +100,13 @@ export const historyPage: PageFactory = (root, ctx, params = {}) => {
       const s = await getSealed<Shelter[]>(db, 'shelters');
       shelterNames = new Map((s?.value ?? []).map((x) => [x.id, x.name]));
     }
-    let server: MyVisit[] = [];
-    offline = !navigator.onLine;
-    if (!offline) {
-      try {
-        server = await ctx.api.get<MyVisit[]>(`/api/field/visits?household_id=${encodeURIComponent(hhId)}`);
-        savedAt = Date.now();
-        if (db) await putSealed(db, cacheKey, server, savedAt);
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 401) {
-          ctx.navigate('/login', { replace: true });
-          return;
-        }
-        offline = err instanceof NetworkError || (err instanceof ApiError && err.status >= 500);
-        if (!offline) error = err;
-      }
+    const got = await fetchOrCached<MyVisit[]>(ctx.api, db, `/api/field/visits?household_id=${encodeURIComponent(hhId)}`, cacheKey);
+    if (got.signedOut) {
+      ctx.navigate('/login', { replace: true });
+      return;
     }
-    if ((offline || error) && db) {
-      const cached = await getSealed<MyVisit[]>(db, cacheKey);
-      server = cached?.value ?? [];
-      savedAt = cached?.saved_at ?? null;
-    }
-    items = mergeHistory(server, await localRows());
+    ({ savedAt, offline, error } = got);
+    items = mergeHistory(got.value ?? [], await localRows());
     if (!disposed) render();
   }
 
@@ -146,19 +129,8 @@ export const historyPage: PageFactory = (root, ctx, params = {}) => {
     );
   }
 
-  function back(): HTMLElement {
-    const href = `/op/${encodeURIComponent(opId)}`;
-    const a = h('a', { href, class: 'button secondary' }, t('history.back'));
-    a.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      ctx.navigate(href);
-    });
-    return a;
-  }
-
   function render(): void {
     const names = household?.people.map((p) => p.name).filter(Boolean).join('・');
-    const age = savedAt !== null ? ageText(savedAt) : null;
     root.replaceChildren(
       h(
         'section',
@@ -167,15 +139,13 @@ export const historyPage: PageFactory = (root, ctx, params = {}) => {
         household ? h('p', { class: 'hh-name' }, names || household.address) : null,
         household && names ? h('p', { class: 'hh-address' }, household.address) : null,
         h('p', { class: 'hint' }, t('history.lead')),
-        offline ? h('div', { class: 'offline', role: 'status', 'data-offline': 'true' }, h('p', {}, t('history.offline'))) : null,
-        offline && age ? h('p', { class: 'age', 'data-age': String(savedAt) }, t(age.key, { n: age.n })) : null,
-        error ? h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(error))) : null,
+        ...cachedListNotices({ offline, savedAt, error }, 'history.offline'),
         items === null
           ? h('p', { role: 'status' }, t('home.loading'))
           : items.length === 0
             ? h('p', {}, t('history.none'))
             : h('ol', { class: 'history-list' }, ...items.map(item)),
-        back(),
+        appLink(ctx, `/op/${encodeURIComponent(opId)}`, t('history.back'), { class: 'button secondary' }),
       ),
     );
   }

@@ -8,7 +8,7 @@ import { downloadUnsent } from '../outbox/runtime';
 import { passwordSignInRequired, rememberAfterUnlock, takePinReset, vaultFor } from '../vault/vault';
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
+import { appLink, h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
 
 type State =
@@ -161,12 +161,7 @@ export const homePage: PageFactory = (root, ctx) => {
 
   function escalationsLink(): HTMLElement | null {
     if (!ctx.outbox) return null;
-    const a = h('a', { href: '/escalations', class: 'button secondary', 'data-escalations-link': 'true' }, t('home.escalations'));
-    a.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      ctx.navigate('/escalations');
-    });
-    return a;
+    return appLink(ctx, '/escalations', t('home.escalations'), { class: 'button secondary', 'data-escalations-link': 'true' });
   }
 
   // Coming back online: refresh from the server so stale offline data goes away.

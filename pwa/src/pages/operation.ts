@@ -20,7 +20,7 @@ import { t } from '../i18n';
 import { ensurePersistentStorage, requestBackgroundSync } from '../outbox/runtime';
 import { rememberAfterUnlock, vaultFor } from '../vault/vault';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
+import { appLink, h } from '../ui/dom';
 import { createMapSwitch } from './op-map';
 import { problemText } from '../ui/problem-text';
 
@@ -315,12 +315,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
 
   function historyLink(hh: Household): HTMLElement {
     const href = `/op/${encodeURIComponent(opId)}/h/${encodeURIComponent(hh.id)}`;
-    const a = h('a', { href, class: 'button secondary', 'data-history-link': hh.id }, t('field.history'));
-    a.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      ctx.navigate(href);
-    });
-    return a;
+    return appLink(ctx, href, t('field.history'), { class: 'button secondary', 'data-history-link': hh.id });
   }
 
   function freshness(savedAt: number): HTMLElement {
@@ -363,13 +358,13 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
         return [
           h('h1', { id: 'op-title', tabindex: '-1' }, t('op.households')),
           h('div', { class: 'offline', role: 'status', 'data-offline': 'true' }, h('p', {}, t('op.notCached'))),
-          backLink(),
+          appLink(ctx, '/', t('op.back'), { class: 'button secondary' }),
         ];
       case 'error':
         return [
           h('h1', { id: 'op-title', tabindex: '-1' }, t('op.households')),
           h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(state.error))),
-          backLink(),
+          appLink(ctx, '/', t('op.back'), { class: 'button secondary' }),
         ];
       case 'ready': {
         const { operation: op, households } = state.data;
@@ -387,19 +382,10 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
             : mapSwitch.view === 'map'
               ? mapSwitch.mapView(state.data, (hh) => local[hh.id]?.outcome ?? hh.status)
               : h('ol', { class: 'households' }, ...households.map((hh) => householdItem(hh, op.kind))),
-          backLink(),
+          appLink(ctx, '/', t('op.back'), { class: 'button secondary' }),
         ];
       }
     }
-  }
-
-  function backLink(): HTMLElement {
-    const a = h('a', { href: '/', class: 'button secondary' }, t('op.back'));
-    a.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      ctx.navigate('/');
-    });
-    return a;
   }
 
   function render(): void {

@@ -1,7 +1,7 @@
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
-import { appLink, staffGate } from './shell';
+import { appLink, h } from '../ui/dom';
+import { staffGate } from './shell';
 
 const LINKS: [string, MessageKey, MessageKey][] = [
   ['/staff/imports', 'staff.nav.imports', 'staff.home.imports'],

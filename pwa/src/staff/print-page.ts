@@ -1,10 +1,10 @@
 import { t } from '../i18n';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
+import { appLink, h } from '../ui/dom';
 import { getAllPages } from './api';
 import { reasonLabelKey, type District } from './operations-model';
 import { fitProjection, rings, ringsPath, subtreeIds } from './print-model';
-import { appLink, errorBox, staffGate } from './shell';
+import { errorBox, staffGate } from './shell';
 
 interface PrintPerson {
   id: string;

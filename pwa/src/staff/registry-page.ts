@@ -1,7 +1,7 @@
 
 import { t, type MessageKey } from '../i18n';
 import type { AppContext, Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
+import { appLink, h } from '../ui/dom';
 import { fieldProblemTexts } from '../ui/problem-text';
 import { checkboxes, selectField, textField } from './forms';
 import { districtTree, reasonLabelKey, SUPPORT_REASONS, type District } from './operations-model';
@@ -44,7 +44,7 @@ import {
 } from './registry-model';
 import { pointPicker } from './point-picker';
 import { polygonPicker, type PolygonPickerLabels } from './polygon-picker';
-import { appLink, errorBox, staffGate } from './shell';
+import { errorBox, staffGate } from './shell';
 
 /** The area of a district or hazard zone (not an operation's scope): the picker's wording for it. */
 const AREA_LABELS: PolygonPickerLabels = { open: 'staff.reg.drawArea', hint: 'staff.reg.drawAreaHint', failed: 'staff.reg.drawAreaFailed' };

@@ -2,7 +2,7 @@ import type { User } from '../api/types';
 import { loadSession } from '../auth/session';
 import { t, type MessageKey } from '../i18n';
 import type { AppContext } from '../router';
-import { h } from '../ui/dom';
+import { appLink, h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
 
 /** Roles that may open the staff screens; the server still decides each request. */
@@ -21,17 +21,6 @@ export const STAFF_NAV: NavItem[] = [
   { path: '/staff/watch', key: 'staff.nav.watch' },
   { path: '/staff/audit', key: 'staff.nav.audit' },
 ];
-
-/** A link that routes inside the app (no reload), still a real link for new tabs. */
-export function appLink(ctx: AppContext, path: string, text: string, attrs: Record<string, string> = {}): HTMLAnchorElement {
-  const a = h('a', { href: path, ...attrs }, text);
-  a.addEventListener('click', (ev) => {
-    if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
-    ev.preventDefault();
-    ctx.navigate(path);
-  });
-  return a;
-}
 
 /**
  * Signs-in check shared by every staff screen: resolves to the user, or sends a signed-out

@@ -21,3 +21,22 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   }
   return el;
 }
+
+/**
+ * A link that routes inside the app (no reload), still a real link: a modified click (new tab,
+ * new window) is left to the browser.
+ */
+export function appLink(
+  ctx: { navigate: (path: string) => void },
+  path: string,
+  text: string,
+  attrs: Attrs = {},
+): HTMLAnchorElement {
+  const a = h('a', { href: path, ...attrs }, text);
+  a.addEventListener('click', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+    ev.preventDefault();
+    ctx.navigate(path);
+  });
+  return a;
+}
