@@ -62,6 +62,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import common  # noqa: F401  (puts the repo root on sys.path)
+from lite_http import LiteClient
 from common import (
     BENCH_MUNICIPALITY_CODE,
     REPO_ROOT,
@@ -270,6 +271,12 @@ class Session:
         await self.client.aclose()
 
 
+def lite_client(base: str, session: Session) -> LiteClient:
+    """A lean connection carrying `session`'s cookies and CSRF token (the same signed-in session)."""
+    cookies = "; ".join(f"{c.name}={c.value}" for c in session.client.cookies.jar)
+    return LiteClient(str(base), headers={"Cookie": cookies, "X-CSRF-Token": session.csrf})
+
+
 async def sign_in(base: str, login: str, password: str, timeout: float = 30.0) -> Session:
     import httpx
 
@@ -471,9 +478,12 @@ class Phase:
 
 async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id: str, households: Households,
                          outcomes: Outcomes, seconds: float, warmup: float, max_visits: int | None,
-                         rate: float | None, server_pgid: int | None, batch: int = 1) -> Phase:
+                         rate: float | None, server_pgid: int | None, batch: int = 1,
+                         clients: list[LiteClient] | None = None) -> Phase:
     """batch == 1: one visit per `POST /api/operations/{id}/visits` (201 = success). batch > 1:
-    `batch` visits per `POST /api/sync/push` (success = every item accepted); `rate` is in visits/s."""
+    `batch` visits per `POST /api/sync/push` (success = every item accepted); `rate` is in visits/s.
+    With `clients` (one lean keep-alive connection per device, see lite_http.py) the requests go
+    through those instead of the sessions' httpx clients."""
     phase = Phase(name, rate)
     path = f"/api/operations/{op_id}/visits" if batch == 1 else "/api/sync/push"
     t0 = time.perf_counter()
@@ -517,10 +527,13 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
             body: dict[str, Any] = (visits[0] if batch == 1 else
                                     {"mutations": [{"type": "visit", "operation_id": op_id, **v} for v in visits]})
             try:
-                r = await session.post(path, json=body)  # the client's timeout (30 s) bounds it
+                if clients is not None:  # the client's timeout (30 s) bounds it
+                    r = await clients[i].request("POST", path, json.dumps(body).encode())
+                else:
+                    r = await session.post(path, json=body)
                 status = str(r.status_code)
                 if batch > 1 and status == "200":
-                    counts = r.json().get("counts", {})
+                    counts = json.loads(r.content).get("counts", {})
                     status = "201" if counts.get("accepted") == batch else f"200 {json.dumps(counts)}"
             except Exception as exc:  # noqa: BLE001  (counted as an error, by kind)
                 status = type(exc).__name__
@@ -538,10 +551,10 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
         cpu_before, server_before = sample_cpu(), group_cpu_seconds(server_pgid)
 
     s = asyncio.create_task(sampler())
-    retries = Session.retries
+    retries = Session.retries + sum(c.reconnects for c in clients or [])
     await asyncio.gather(*[device(i) for i in range(devices)])
     await s
-    phase.retries = Session.retries - retries
+    phase.retries = Session.retries + sum(c.reconnects for c in clients or []) - retries
     cpu_after, server_after = sample_cpu(), group_cpu_seconds(server_pgid)
     phase.window_s = max(1e-9, last_finish - warm_end)
     phase.cpu = cpu_report(cpu_before, cpu_after, server_before, server_after)
@@ -655,6 +668,12 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
         assert households is not None
         # Open every keep-alive connection before timing.
         await asyncio.gather(*[s.get("/api/auth/me") for s in sessions])
+        clients = None
+        if args.client == "lite":
+            clients = [lite_client(base, sessions[i % len(sessions)]) for i in range(args.devices)]
+            answers = await asyncio.gather(*[c.request("GET", "/api/auth/me") for c in clients])
+            if any(a.status_code != 200 for a in answers):
+                raise RuntimeError(f"lean clients not signed in: {sorted({a.status_code for a in answers})}")
         pgid = server.pgid if server else None
         for batch in args.batch:
             label = f"{workers} worker{'s' if workers != 1 else ''}" if server else "external"
@@ -671,7 +690,7 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
                     rate = max(1.0, round(saturated / 2))
                 await asyncio.sleep(2.0)  # let the previous phase's tail drain
                 p = await run_http_phase(phase, sessions, args.devices, op["id"], households, outcomes, args.seconds,
-                                         args.warmup_seconds, args.visits, rate, pgid, batch)
+                                         args.warmup_seconds, args.visits, rate, pgid, batch, clients)
                 if phase == "saturate":
                     saturated = p.rate
                 row = phase_row(label, p)
@@ -680,6 +699,8 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
                 print(f"  {label} {phase}{f' at {rate:.0f}/s' if rate else ''}: {p.rate:.0f} visits/s,"
                       f" p99 {percentile(p.latencies, 99):.0f} ms, errors {p.errors}"
                       f"{f', {p.unsent} not sent' if p.unsent else ''} (load {p.cpu['load1_after']})", flush=True)
+        for c in clients or []:
+            await c.aclose()
     return rows, sessions, households, op, info  # type: ignore[return-value]
 
 
@@ -818,6 +839,9 @@ def main() -> None:
                         help="server configurations to run, e.g. 1,2 (1 = server.cli serve; n = uvicorn --workers n)")
     parser.add_argument("--pool-size", type=int, help="TONARI_DB_POOL_SIZE for our server (default: the app's, 10)")
     parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--client", choices=["lite", "httpx"], default="lite",
+                        help="the devices' HTTP client: lite = one lean keep-alive connection each (lite_http.py);"
+                             " httpx = the signed-in httpx sessions (~1.8 ms of client CPU per request)")
     parser.add_argument("--sessions", type=int, default=200, help="signed-in sessions (≤ devices; shared round-robin)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument("--warmup-seconds", type=float, default=3.0)

@@ -25,6 +25,7 @@ from server.core.logging import configure as configure_logging
 from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.engine import make_engine, make_sessionmaker
+from server.operations.visits import VISIT_BATCHER_KEY, VisitBatcher
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
@@ -75,10 +76,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     hub = EventHub(settings.database_url, engine)  # also sends the coalesced wake-ups after commit
+    # The group-commit flushes of single visits get connections of their own, so a flush never
+    # queues for a connection behind the requests it is about to answer. Pre-ping: one round trip
+    # per flush (shared by its visits) so a connection the database dropped is replaced, not failed.
+    batch_engine = make_engine(settings.database_url, pool_size=VisitBatcher.MAX_INFLIGHT,
+                               application_name="tonari-batch", pre_ping=True)
+    visit_batcher = VisitBatcher(make_sessionmaker(batch_engine))
 
     async def dispose_engine() -> None:
         await hub.stop()
         await engine.dispose()
+        await batch_engine.dispose()
 
     openapi = OpenAPIConfig(
         title="Tonari API",
@@ -138,7 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker,
-                     "tonari_event_hub": hub,
+                     "tonari_event_hub": hub, VISIT_BATCHER_KEY: visit_batcher,
                      # the auth middleware opens the request's db session through the plugin's config
                      "tonari_db_config": db_config}),
         on_startup=[hub.start],

@@ -70,7 +70,7 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
     log_format: str = "json"
-    db_pool_size: int = 10
+    db_pool_size: int = 20
     # Base map under our vector layers (raster XYZ). Empty = no base map (an honest blank
     # background). Default: the GSI standard map (地理院タイル 標準地図), free with attribution.
     basemap_url: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
@@ -108,7 +108,7 @@ def get_settings() -> Settings:
         max_body_bytes=_int("TONARI_MAX_BODY_BYTES", 10 * 1024 * 1024),
         log_level=os.environ.get("TONARI_LOG_LEVEL", "INFO").upper(),
         log_format=os.environ.get("TONARI_LOG_FORMAT", "json"),
-        db_pool_size=_int("TONARI_DB_POOL_SIZE", 10),
+        db_pool_size=_int("TONARI_DB_POOL_SIZE", 20),
         basemap_url=os.environ.get("TONARI_BASEMAP_URL", Settings.basemap_url),
         basemap_attribution=os.environ.get("TONARI_BASEMAP_ATTRIBUTION", Settings.basemap_attribution),
         basemap_max_zoom=_int("TONARI_BASEMAP_MAX_ZOOM", 18),

@@ -142,6 +142,46 @@ async def test_one_flush_answers_each_request_on_its_own(world: World, client_fa
     assert status[0][0] in ("safe", "injured")
 
 
+async def test_two_flushes_in_flight_store_every_visit_once_and_never_regress_a_status(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """With two flushes in flight, visits of one household land in different, overlapping
+    transactions in any order: each is stored once, and every household ends on its visit with the
+    latest device time."""
+    import random
+    from datetime import timedelta
+
+    op = await _operation(client_factory, world)
+    op_id = uuid.UUID(op["id"])
+    base = datetime.now(UTC) - timedelta(minutes=30)
+    outcomes = ["safe", "injured", "unknown", "rescue"]
+    entries = []
+    for h in ("H1", "H2", "H3", "H4"):
+        for k in range(12):
+            body = _visit(world, h, outcomes[(k + len(h)) % len(outcomes)])
+            body["device_time"] = (base + timedelta(seconds=k)).isoformat()
+            entries.append((h, k, msgspec.convert(body, VisitIn, strict=False)))
+    random.Random(8216).shuffle(entries)
+    batcher = VisitBatcher(sessionmaker, max_inflight=2)
+    batcher.MAX_BATCH = 5  # many small flushes, two at a time
+
+    async def submit(visit: VisitIn):  # type: ignore[no-untyped-def]
+        context.set_context(_ctx(world, "staff"))
+        await asyncio.sleep(0)
+        return await batcher.submit(op_id, visit)
+
+    results = await asyncio.gather(*[submit(v) for _, _, v in entries])
+    assert [r.results[0].status for r in results] == ["accepted"] * len(entries)
+    assert batcher.flushes >= 10 and batcher.largest_batch <= 5
+    ids = [str(v.client_id) for _, _, v in entries]
+    rows = await _rows(sessionmaker, world, "SELECT count(*), count(DISTINCT client_id), count(DISTINCT xmin::text) FROM visit"
+                       " WHERE client_id = ANY(CAST(:c AS uuid[]))", c=ids)
+    assert rows[0][0] == rows[0][1] == len(entries) and rows[0][2] >= 10
+    latest = {h: v.outcome for h, k, v in entries if k == 11}
+    for h, outcome in latest.items():
+        status = await _rows(sessionmaker, world, "SELECT status FROM operation_target WHERE operation_id = :o AND household_id = :h",
+                             o=op["id"], h=world.households[h])
+        assert status[0][0] == outcome, (h, status, outcome)
+
+
 async def test_concurrent_http_posts_of_distinct_visits_are_all_stored(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     op = await _operation(client_factory, world)
     staff = await signed_in(client_factory, world, "staff")
@@ -188,6 +228,45 @@ async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding
     await staff.send_json("POST", "/api/auth/logout")
     r = await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H2", "safe"))
     assert r.status_code == 401
+
+
+async def test_requests_survive_pooled_connections_the_database_dropped(world: World, client_factory, sessionmaker, app, database_url) -> None:  # type: ignore[no-untyped-def]
+    """No pre-ping on the request pool: the authentication call retries once on a fresh connection
+    (both the request-session path and the autocommit path of the visit route), and the visit
+    batcher's own pool pre-pings. A database restart or an idle timeout must cost no request."""
+    import asyncpg
+
+    from tests.conftest import _admin_url
+
+    op = await _operation(client_factory, world)
+    staff = await signed_in(client_factory, world, "staff")
+    url = f"/api/operations/{op['id']}/visits"
+    assert (await staff.send_json("POST", url, _visit(world, "H1", "safe"))).status_code == 201
+    assert (await staff.get("/api/auth/me")).status_code == 200
+    dbname = database_url.rsplit("/", 1)[1].split("?")[0]
+    admin = await asyncpg.connect(_admin_url().replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1"
+            " AND application_name IN ('tonari', 'tonari-batch') AND pid <> pg_backend_pid()", dbname)
+        assert killed >= 2
+        await asyncio.sleep(0.2)
+        try:
+            r = await staff.send_json("POST", url, _visit(world, "H2", "safe"))  # the autocommit path first
+            assert r.status_code == 201, r.text
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1"
+                " AND application_name = 'tonari' AND pid <> pg_backend_pid()", dbname)
+            assert killed >= 1
+            await asyncio.sleep(0.2)
+            assert (await staff.get("/api/auth/me")).status_code == 200  # then the request-session path
+            r = await staff.send_json("POST", url, _visit(world, "H3", "safe"))
+            assert r.status_code == 201, r.text
+        finally:
+            # Whatever is still dead in the pool must not reach the next test's direct sessions.
+            await app.state["tonari_engine"].dispose()
+    finally:
+        await admin.close()
 
 
 # --- tiles -------------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, ParsedCookie, parse_cookie
 from server.core import context
@@ -67,14 +68,9 @@ def _request_session(connection: ASGIConnection) -> AsyncSession:
     return config.provide_session(connection.app.state, connection.scope)
 
 
-async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta,  # type: ignore[no-untyped-def]
-                  autocommit: bool = False):
+async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # type: ignore[no-untyped-def]
     db.info[AUTH_PENDING] = True  # the call stamps the transaction itself: skip the generic stamp
     try:
-        if autocommit:
-            # The route does no database work of its own on this session (see AUTH_AUTOCOMMIT):
-            # one round trip (the call, committed by itself) instead of BEGIN + call + ROLLBACK.
-            await db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         params = {"tenant": cookie.tenant_id, "session": cookie.token_hash, "idle": idle, "touch": TOUCH_INTERVAL}
         try:
             return (await db.execute(_AUTHENTICATE, params)).first()
@@ -89,10 +85,57 @@ async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta,  # ty
         db.info.pop(AUTH_PENDING, None)
 
 
-# Route option (`opt={AUTH_AUTOCOMMIT: True}`) for handlers that use the request's db session for
-# nothing but authentication — the single-visit endpoint hands its visit to the group-commit
-# batcher, which writes under its own transaction and stamp. The auth call then runs in
-# autocommit mode: its session touch commits with the statement, and nothing is left to roll back.
+_AUTHENTICATE_RAW = (
+    "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
+    " district_ids, scope, touched FROM tonari_authenticate($1, $2, $3, $4)"
+)
+# What a dropped pooled connection raises on its first use: safe to retry once on another one,
+# since nothing was done yet.
+_DEAD_CONNECTION = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                    ConnectionError, OSError)
+
+
+class _AuthRow:
+    """Attribute access over an asyncpg record (the shape `_lookup` returns)."""
+
+    __slots__ = ("session_id", "user_id", "login", "display_name", "role", "expires_at", "absolute_expires_at",
+                 "district_ids", "scope", "touched")
+
+    def __init__(self, record: asyncpg.Record) -> None:
+        for name in self.__slots__:
+            setattr(self, name, record[name])
+
+
+async def _lookup_autocommit(engine: AsyncEngine, cookie: ParsedCookie, idle: timedelta) -> _AuthRow | None:
+    """The same call on a pooled connection's driver directly, committed by itself.
+
+    For routes that do no database work on the request's session (AUTH_AUTOCOMMIT): no ORM
+    session, no transaction object, no statement compilation — a pool checkout and one prepared
+    statement. In the ingest benchmark the ORM path was ~40 % of the server's CPU per visit.
+    """
+    for attempt in (0, 1):
+        async with engine.connect() as conn:  # back to the pool on exit (no transaction was begun)
+            driver = (await conn.get_raw_connection()).driver_connection
+            try:
+                record = await driver.fetchrow(_AUTHENTICATE_RAW, cookie.tenant_id, cookie.token_hash, idle,
+                                               TOUCH_INTERVAL)
+            except _DEAD_CONNECTION:
+                await conn.invalidate()
+                if attempt:
+                    raise
+                # Like SQLAlchemy's own disconnect handling: a dropped connection usually means a
+                # database restart, and then every idle connection of the pool is dead too.
+                await engine.dispose()
+                continue
+        return _AuthRow(record) if record is not None else None
+    return None
+
+
+# Route option (`opt={AUTH_AUTOCOMMIT: True}`) for handlers that do no database work of their own
+# on the request's session (they must not take `db_session`) — the single-visit endpoint hands
+# its visit to the group-commit batcher, which writes under its own transaction and stamp. The
+# auth call then runs in autocommit mode on a pooled connection's driver (`_lookup_autocommit`):
+# its session touch commits with the statement, and nothing is left to roll back.
 AUTH_AUTOCOMMIT = "tonari_auth_autocommit"
 
 
@@ -103,13 +146,18 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=None, auth=None)
         settings = connection.app.state["tonari_settings"]
         context.update(tenant_id=cookie.tenant_id)
-        db = _request_session(connection)
         handler = connection.scope.get("route_handler")
-        autocommit = bool(handler is not None and handler.opt.get(AUTH_AUTOCOMMIT))
-        row = await _lookup(db, cookie, timedelta(minutes=settings.session_idle_minutes), autocommit)
+        idle = timedelta(minutes=settings.session_idle_minutes)
+        db: AsyncSession | None = None
+        if handler is not None and handler.opt.get(AUTH_AUTOCOMMIT):
+            row = await _lookup_autocommit(connection.app.state["tonari_engine"], cookie, idle)
+        else:
+            db = _request_session(connection)
+            row = await _lookup(db, cookie, idle)
         if row is None:
             # Nothing of this transaction is wanted (it was stamped for the cookie's tenant).
-            await db.close()
+            if db is not None:
+                await db.close()
             context.update(tenant_id=None)
             # Remember that a cookie was presented, so the 401 can say "session ended".
             connection.scope.setdefault("state", {})["tonari_stale_session"] = True
@@ -117,7 +165,7 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         scope = frozenset(row.scope) if row.district_ids is not None else None
         context.update(tenant_id=cookie.tenant_id, user_id=row.user_id, user_login=row.login, role=row.role,
                        scope=scope)
-        if row.touched:
+        if row.touched and db is not None:
             # The sliding deadline must stick even if the handler only reads (its transaction is
             # rolled back): commit now. At most once a minute per session (TOUCH_INTERVAL).
             await db.commit()

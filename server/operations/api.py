@@ -121,10 +121,11 @@ class OperationController(Controller):
 
     @post("/{operation_id:uuid}/visits", guards=[FIELD], summary="Record a visit (idempotent on client_id)",
           opt={AUTH_AUTOCOMMIT: True})
-    async def record_visit(self, request: Request[Any, Any, Any], db_session: DbSession,
-                           operation_id: FromPath[uuid.UUID], data: JSONBody[VisitIn]) -> Response[Any]:
+    async def record_visit(self, request: Request[Any, Any, Any], operation_id: FromPath[uuid.UUID],
+                           data: JSONBody[VisitIn]) -> Response[Any]:
         # Group commit: committed together with concurrent single visits, answered after that commit.
-        outcome = await record_single_visit(request.app.state, db_session, operation_id, data)
+        # No `db_session` here: the route authenticates in autocommit (AUTH_AUTOCOMMIT).
+        outcome = await record_single_visit(request.app.state, operation_id, data)
         result = outcome.results[0]
         _schedule_push(request, outcome)
         if result.status == "accepted":
