@@ -867,7 +867,9 @@ def main() -> None:
     args.workers = [max(1, min(w, 8)) for w in args.workers][:4]
     args.batch = [max(1, min(b, 1000)) for b in args.batch][:4]
     url, stamp_, header = start_run(args, "ingest")
-    report = asyncio.run(run_bench(args, url, stamp_))
+    import uvloop  # the load generator's own loop: ~2× less client CPU for 200 devices' timers and sockets
+
+    report = uvloop.run(run_bench(args, url, stamp_))
     report.update({**header,
                    "devices": args.devices,
                    "sessions": args.sessions, "seconds": args.seconds, "warmup_seconds": args.warmup_seconds,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
@@ -63,6 +65,17 @@ Japanese and English, and `errors[]` for field problems.
 """
 
 
+def settle_garbage_collector() -> None:
+    """Move everything alive at start-up (modules, routes, the ORM's registries) out of the
+    collector's sight and collect the young generations less often. A full collection walks every
+    tracked object; with the app's ~10^6 start-up objects that is a pause of tens of ms in the
+    middle of whatever requests are in flight (visible as the ingest benchmark's p99)."""
+    gc.collect()
+    gc.freeze()
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, 20_000), gen1, gen2)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -77,10 +90,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     hub = EventHub(settings.database_url, engine)  # also sends the coalesced wake-ups after commit
     # The group-commit flushes of single visits get connections of their own, so a flush never
-    # queues for a connection behind the requests it is about to answer. Pre-ping: one round trip
-    # per flush (shared by its visits) so a connection the database dropped is replaced, not failed.
+    # queues for a connection behind the requests it is about to answer. No pre-ping (a round trip
+    # per flush, and every round trip waits behind the busy event loop): a flush that meets a
+    # connection the database dropped fails, SQLAlchemy invalidates the pool, and the batcher
+    # retries its visits one by one on fresh connections.
     batch_engine = make_engine(settings.database_url, pool_size=VisitBatcher.MAX_INFLIGHT,
-                               application_name="tonari-batch", pre_ping=True)
+                               application_name="tonari-batch")
     visit_batcher = VisitBatcher(make_sessionmaker(batch_engine))
 
     async def dispose_engine() -> None:
@@ -149,6 +164,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                      "tonari_event_hub": hub, VISIT_BATCHER_KEY: visit_batcher,
                      # the auth middleware opens the request's db session through the plugin's config
                      "tonari_db_config": db_config}),
-        on_startup=[hub.start],
+        on_startup=[hub.start, settle_garbage_collector],
         on_shutdown=[dispose_engine],
     )

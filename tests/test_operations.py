@@ -164,6 +164,24 @@ async def test_urgent_outcomes_escalate_to_the_commissioner_and_coordinators(wor
     assert len((await commissioner.get("/api/escalations", params={"operation_id": op["id"]})).json()) == 1
 
 
+async def test_escalations_of_one_batch_each_reach_their_own_district(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """Escalations raised together (one sync push, one flush) are routed per household: the D1
+    commissioner hears of H1 but not of H3 (D2); the coordinator hears of both."""
+    op = await _operation(client_factory, world)
+    staff = await signed_in(client_factory, world, "staff")
+    m = lambda v: {"type": "visit", "operation_id": op["id"], **v}  # noqa: E731
+    pushed = await staff.send_json("POST", "/api/sync/push", {"mutations": [
+        m(_visit(world, "H1", "injured")), m(_visit(world, "H3", "rescue")), m(_visit(world, "H2", "safe"))]})
+    assert pushed.status_code == 200 and pushed.json()["counts"]["accepted"] == 3
+    rows = await _rows(sessionmaker, world, "SELECT household_id, recipient_ids FROM escalation WHERE operation_id = :o", o=op["id"])
+    audience = {h: {str(u) for u in r} for h, r in rows}
+    commissioner = str(world.accounts["commissioner"].user_id)
+    coordinator = str(world.accounts["coordinator"].user_id)
+    assert set(audience) == {world.households["H1"], world.households["H3"]}
+    assert commissioner in audience[world.households["H1"]] and commissioner not in audience[world.households["H3"]]
+    assert all(coordinator in a for a in audience.values())
+
+
 async def test_drill_operations_stay_out_of_real_figures(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
     real = await _operation(client_factory, world, mode="real")
     drill = await _operation(client_factory, world, mode="drill")

@@ -10,6 +10,7 @@ the seed) the old in-transaction pg_notify is used.
 
 from __future__ import annotations
 
+import json
 import uuid
 import weakref
 from typing import Any, Protocol
@@ -47,6 +48,24 @@ def _notifier_for(session: Session) -> Notifier | None:
     return _notifiers.get(bind) if isinstance(bind, Engine) else None
 
 
+_LOCKED_INSERT = text(
+    """
+    WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended('tonari_events:' || :t, 0)))
+    INSERT INTO event (tenant_id, kind, payload, operation_id, household_id, mode, audience)
+    SELECT CAST(:t AS uuid), r.kind, coalesce(r.payload, '{}'), r.operation_id, r.household_id, r.mode,
+           CASE WHEN jsonb_typeof(r.audience) = 'array' THEN r.audience END
+    FROM lock, ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb))
+         AS (kind text, payload jsonb, operation_id uuid, household_id uuid, mode text, audience jsonb))
+         WITH ORDINALITY AS r(kind, payload, operation_id, household_id, mode, audience, n)
+    ORDER BY r.n
+    """
+)
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 @event.listens_for(Session, "before_commit")
 def _write_events_in_commit_order(session: Session) -> None:
     """Insert the transaction's events as its last statement, under a per-tenant lock held to COMMIT.
@@ -62,9 +81,17 @@ def _write_events_in_commit_order(session: Session) -> None:
     if not rows:
         return
     tenants = sorted({str(r["tenant_id"]) for r in rows})
-    for tenant in tenants:  # sorted: two multi-tenant transactions cannot deadlock on these
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('tonari_events:' || :t, 0))"), {"t": tenant})
-    session.execute(insert(Event), rows)
+    if len(tenants) == 1:
+        # One round trip: every row of the INSERT is joined to the lock's row, so the lock is
+        # taken before the first id is drawn.
+        session.execute(_LOCKED_INSERT, {"t": tenants[0], "rows": json.dumps([
+            {"kind": r["kind"], "payload": r["payload"], "operation_id": _str(r["operation_id"]),
+             "household_id": _str(r["household_id"]), "mode": r["mode"], "audience": r["audience"]} for r in rows],
+            ensure_ascii=False, default=str)})
+    else:
+        for tenant in tenants:  # sorted: two multi-tenant transactions cannot deadlock on these
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('tonari_events:' || :t, 0))"), {"t": tenant})
+        session.execute(insert(Event), rows)
     if _notifier_for(session) is not None:
         session.info.setdefault(_PENDING, set()).update(tenants)
         return

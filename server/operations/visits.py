@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.core import context
 from server.db.engine import restamp
-from server.events.emit import emit, emit_many, event_row
-from server.operations.models import Escalation, Operation, Visit
+from server.events.emit import emit_many, event_row
+from server.operations.models import Escalation, Visit
 from server.operations.schemas import ItemResult, VisitIn, VisitOut
 from server.registry.vocab import ESCALATE, OUTCOMES
 
@@ -88,15 +88,29 @@ class IngestOutcome:
     new_visits: list[VisitOut] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class OpInfo:
+    """What ingest needs of an operation (read with the access check, in the same statement)."""
+
+    id: uuid.UUID
+    status: str
+    kind: str
+    mode: str
+    coordinator_ids: list[uuid.UUID]
+
+
 _ACCESS = text(
     """
     SELECT t.operation_id, t.household_id,
-           coalesce(CAST(:watcher_id AS uuid) = ANY(t.watcher_ids), false) AS assigned,
+           coalesce((SELECT w.id FROM watcher w WHERE w.tenant_id = :tenant AND w.user_id = :user)
+                    = ANY(t.watcher_ids), false) AS assigned,
            tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location) AS visible,
            tonari_household_under_disaster(h.location) AS disaster,
-           h.district_id
+           h.district_id,
+           o.status AS op_status, o.kind AS op_kind, o.mode AS op_mode, o.coordinator_ids AS op_coordinators
     FROM operation_target t
     JOIN household h ON h.tenant_id = t.tenant_id AND h.id = t.household_id
+    JOIN operation o ON o.tenant_id = t.tenant_id AND o.id = t.operation_id
     WHERE t.tenant_id = :tenant AND (t.operation_id, t.household_id) IN (
         SELECT * FROM unnest(CAST(:ops AS uuid[]), CAST(:hhs AS uuid[])))
     """
@@ -123,20 +137,25 @@ _RECOMPUTE = text(
     """
 )
 
+# Who hears of an escalation, for every district of a flush at once: the district's commissioners
+# (their own watcher district, or a scope on it or on an ancestor) and the operation's
+# coordinators (or every coordinator when the operation names none). One row per (district, user).
 _RECIPIENTS = text(
     """
-    SELECT DISTINCT u.id FROM app_user u
-    WHERE u.tenant_id = :tenant AND u.is_active AND (
+    SELECT dd.district_id, u.id
+    FROM unnest(CAST(:districts AS uuid[])) AS dd(district_id)
+    JOIN app_user u ON u.tenant_id = :tenant AND u.is_active AND (
         (u.role = 'commissioner' AND (
             EXISTS (SELECT 1 FROM watcher w WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id
-                    AND w.role = 'commissioner' AND w.district_id = :district)
+                    AND w.role = 'commissioner' AND w.district_id = dd.district_id)
             OR EXISTS (SELECT 1 FROM user_district_scope s WHERE s.tenant_id = u.tenant_id AND s.user_id = u.id
                        AND s.district_id IN (WITH RECURSIVE up AS (
-                           SELECT id, parent_id FROM district WHERE tenant_id = :tenant AND id = :district
+                           SELECT id, parent_id FROM district WHERE tenant_id = :tenant AND id = dd.district_id
                            UNION SELECT d.id, d.parent_id FROM district d JOIN up ON d.id = up.parent_id
                            WHERE d.tenant_id = :tenant) SELECT id FROM up))))
         OR u.id = ANY(CAST(:coordinators AS uuid[]))
         OR (cardinality(CAST(:coordinators AS uuid[])) = 0 AND u.role = 'coordinator'))
+    ORDER BY 1, 2
     """
 )
 
@@ -164,27 +183,22 @@ def _parse(raw: list[tuple[uuid.UUID, Any]], results: list[ItemResult | None]) -
     return items
 
 
-async def _load_ops(db: AsyncSession, tenant: uuid.UUID | None, items: list[Item]) -> dict[uuid.UUID, Operation]:
-    op_ids = list({it.operation_id for it in items})
-    if not op_ids:
-        return {}
-    return {o.id: o for o in (await db.execute(
-        select(Operation).where(Operation.tenant_id == tenant, Operation.id.in_(op_ids)))).scalars()}
-
-
-async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, Operation],
+async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, OpInfo],
                  results: list[ItemResult | None], districts: dict[uuid.UUID, Any]) -> list[Item]:
-    """The items the current context's user may record (the transaction is stamped for them)."""
+    """The items the current context's user may record (the transaction is stamped for them).
+    Fills `ops` with the operations of the targets this user may see."""
     if not items:
         return []
     ctx = context.current()
     role = ctx.role or ""
-    watcher_id = await my_watcher_id(db) if role == "watcher" else None
     access_rows = (await db.execute(_ACCESS, {
-        "tenant": ctx.tenant_id, "watcher_id": watcher_id,
+        "tenant": ctx.tenant_id, "user": ctx.user_id,
         "ops": [it.operation_id for it in items], "hhs": [it.visit.household_id for it in items],
     })).all()
     access = {(r.operation_id, r.household_id): r for r in access_rows}
+    for r in access_rows:
+        if r.operation_id not in ops:
+            ops[r.operation_id] = OpInfo(r.operation_id, r.op_status, r.op_kind, r.op_mode, list(r.op_coordinators or []))
     valid: list[Item] = []
     for it in items:
         op = ops.get(it.operation_id)
@@ -203,7 +217,7 @@ async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, Opera
     return valid
 
 
-async def _store(db: AsyncSession, valid: list[tuple[context.RequestContext, Item]], ops: dict[uuid.UUID, Operation],
+async def _store(db: AsyncSession, valid: list[tuple[context.RequestContext, Item]], ops: dict[uuid.UUID, OpInfo],
                  results: list[ItemResult | None]) -> dict[uuid.UUID, Any]:
     """One INSERT … ON CONFLICT DO NOTHING for all valid items; fills their results. Returns the new rows."""
     inserted: dict[uuid.UUID, Any] = {}
@@ -251,7 +265,7 @@ async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOu
     ctx = context.current()
     results: list[ItemResult | None] = [None] * len(raw)
     items = _parse(raw, results)
-    ops = await _load_ops(db, ctx.tenant_id, items)
+    ops: dict[uuid.UUID, OpInfo] = {}
     districts: dict[uuid.UUID, Any] = {}
     valid = await _check(db, items, ops, results, districts)
     inserted = await _store(db, [(ctx, it) for it in valid], ops, results)
@@ -274,8 +288,7 @@ async def ingest_group(db: AsyncSession, entries: list[tuple[context.RequestCont
     """
     results: list[ItemResult | None] = [None] * len(entries)
     items = _parse([(op, v) for _, op, v in entries], results)
-    tenant = entries[0][0].tenant_id
-    ops = await _load_ops(db, tenant, items)
+    ops: dict[uuid.UUID, OpInfo] = {}
     by_user: dict[tuple[Any, ...], list[Item]] = {}
     for it in items:
         c = entries[it.index][0]
@@ -306,7 +319,7 @@ async def ingest_group(db: AsyncSession, entries: list[tuple[context.RequestCont
     return outcomes
 
 
-async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, Operation], out: IngestOutcome,
+async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, OpInfo], out: IngestOutcome,
                         districts: dict[uuid.UUID, Any]) -> None:
     tenant = context.current().tenant_id
     pairs = list({(v.operation_id, v.household_id) for v in new})
@@ -321,19 +334,32 @@ async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, O
         events.append(event_row("target.status", {"status": c.status}, operation_id=c.operation_id,
                                 household_id=c.household_id, mode=ops[c.operation_id].mode))
     await emit_many(db, events)
-    for v in (v for v in new if v.outcome in ESCALATE):
-        op = ops[v.operation_id]
-        recipients = [r[0] for r in await db.execute(_RECIPIENTS, {
-            "tenant": tenant, "district": districts.get(v.household_id), "coordinators": list(op.coordinator_ids)})]
+    urgent = [v for v in new if v.outcome in ESCALATE]
+    if not urgent:
+        return
+    # All escalations of the batch: one recipients query per operation (usually one), one INSERT.
+    recipients: dict[tuple[uuid.UUID, Any], list[uuid.UUID]] = {}
+    for op_id in {v.operation_id for v in urgent}:
+        wanted = sorted({districts.get(v.household_id) for v in urgent if v.operation_id == op_id}, key=str)
+        for op_district in wanted:
+            recipients[(op_id, op_district)] = []
+        for district_id, user_id in await db.execute(_RECIPIENTS, {
+                "tenant": tenant, "districts": wanted, "coordinators": list(ops[op_id].coordinator_ids)}):
+            recipients[(op_id, district_id)].append(user_id)
+    escalations = []
+    for v in urgent:
+        audience = recipients[(v.operation_id, districts.get(v.household_id))]
         esc = Escalation(tenant_id=tenant, id=uuid.uuid4(), operation_id=v.operation_id, household_id=v.household_id,
                          visit_id=v.id, mode=v.mode, level=ESCALATE[v.outcome], outcome=v.outcome,
-                         recipient_ids=recipients, raised_by=v.user_id)
-        db.add(esc)
+                         recipient_ids=list(audience), raised_by=v.user_id)
+        escalations.append(esc)
         out.escalations.append(esc)
-        await db.flush()
-        await emit(db, "escalation.created", {"escalation_id": str(esc.id), "household_id": str(v.household_id),
-                                              "level": esc.level, "outcome": v.outcome},
-                   operation_id=v.operation_id, household_id=v.household_id, mode=v.mode, audience=recipients)
+    db.add_all(escalations)
+    await db.flush()
+    await emit_many(db, [event_row("escalation.created", {"escalation_id": str(e.id), "household_id": str(e.household_id),
+                                                          "level": e.level, "outcome": e.outcome},
+                                   operation_id=e.operation_id, household_id=e.household_id, mode=e.mode,
+                                   audience=e.recipient_ids) for e in escalations])
 
 
 class VisitBatcher:
