@@ -271,6 +271,45 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
 
 # --- tiles -------------------------------------------------------------------------------------
 
+async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(world: World, client_factory, sessionmaker, app) -> None:  # type: ignore[no-untyped-def]
+    """Tiles run on a driver transaction (server/db/driver.py) that the auth middleware ends after
+    the response: 200, 204, 304, 404 and 403 all return the connection to the pool with no
+    transaction left open, and a moved sliding deadline is still stored."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    engine = app.state["tonari_engine"]
+    staff = await signed_in(client_factory, world, "staff")
+    volunteer = await signed_in(client_factory, world, "vc_volunteer")
+    acct = world.accounts["staff"]
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db, db.begin():
+            await db.execute(update(UserSession).where(UserSession.tenant_id == world.tenant_id,
+                                                       UserSession.user_id == acct.user_id).values(last_seen_at=long_ago))
+    x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    first = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt")
+    assert first.status_code == 200 and first.content
+    answers = [
+        (await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"If-None-Match": first.headers["etag"]})).status_code,
+        (await staff.get("/api/tiles/households/14/0/0.mvt")).status_code,
+        (await staff.get(f"/api/tiles/households/14/{2**14}/0.mvt")).status_code,
+        (await staff.get(f"/api/tiles/districts/12/{x // 4}/{y // 4}.mvt")).status_code,
+        (await volunteer.get(f"/api/tiles/households/14/{x}/{y}.mvt")).status_code,
+    ]
+    assert answers == [304, 204, 404, 200, 403]
+    assert engine.sync_engine.pool.checkedout() == 0
+    idle = await _rows(sessionmaker, world, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'")
+    assert idle[0][0] == 0
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            seen = (await db.execute(select(func.max(UserSession.last_seen_at)).where(
+                UserSession.tenant_id == world.tenant_id, UserSession.user_id == acct.user_id))).scalar_one()
+    assert seen > long_ago + timedelta(minutes=30)
+
+
 async def test_a_tile_with_households_is_audited_by_its_own_statement(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     staff = await signed_in(client_factory, world, "staff")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)

@@ -21,12 +21,15 @@ from datetime import datetime, timedelta
 import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Receive, Scope, Send
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, ParsedCookie, parse_cookie
 from server.core import context
+from server.db.driver import AUTH_ON_DRIVER, DriverTransaction
+from server.db.driver import SCOPE_KEY as DRIVER_SCOPE_KEY
 from server.db.engine import AUTH_PENDING
 
 _AUTHENTICATE = text(
@@ -131,6 +134,35 @@ async def _lookup_autocommit(engine: AsyncEngine, cookie: ParsedCookie, idle: ti
     return None
 
 
+async def _lookup_on_driver(engine: AsyncEngine, cookie: ParsedCookie,
+                            idle: timedelta) -> tuple[_AuthRow | None, DriverTransaction | None]:
+    """BEGIN and the authentication call on a pooled connection's driver (AUTH_ON_DRIVER routes):
+    the call stamps the transaction, which the handler then uses (server/db/driver.py)."""
+    for attempt in (0, 1):
+        conn = await engine.connect()
+        driver = (await conn.get_raw_connection()).driver_connection
+        tx = driver.transaction()
+        try:
+            await tx.start()
+            record = await driver.fetchrow(_AUTHENTICATE_RAW, cookie.tenant_id, cookie.token_hash, idle, TOUCH_INTERVAL)
+        except _DEAD_CONNECTION:
+            await conn.invalidate()
+            await conn.close()
+            if attempt:
+                raise
+            await engine.dispose()  # see _lookup_autocommit
+            continue
+        except BaseException:
+            await DriverTransaction(conn, driver, tx).release()
+            raise
+        held = DriverTransaction(conn, driver, tx)
+        if record is None:
+            await held.release()
+            return None, None
+        return _AuthRow(record), held
+    return None, None
+
+
 # Route option (`opt={AUTH_AUTOCOMMIT: True}`) for handlers that do no database work of their own
 # on the request's session (they must not take `db_session`) — the single-visit endpoint hands
 # its visit to the group-commit batcher, which writes under its own transaction and stamp. The
@@ -140,6 +172,16 @@ AUTH_AUTOCOMMIT = "tonari_auth_autocommit"
 
 
 class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # An AUTH_ON_DRIVER route's transaction ends here, after the response was sent
+            # (or the guard refused, or the handler failed): rollback unless committed.
+            held = scope.get("state", {}).pop(DRIVER_SCOPE_KEY, None)
+            if held is not None:
+                await held.release()
+
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         cookie = parse_cookie(connection.cookies.get(COOKIE_NAME))
         if cookie is None:
@@ -149,8 +191,13 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         handler = connection.scope.get("route_handler")
         idle = timedelta(minutes=settings.session_idle_minutes)
         db: AsyncSession | None = None
+        held: DriverTransaction | None = None
         if handler is not None and handler.opt.get(AUTH_AUTOCOMMIT):
             row = await _lookup_autocommit(connection.app.state["tonari_engine"], cookie, idle)
+        elif handler is not None and handler.opt.get(AUTH_ON_DRIVER):
+            row, held = await _lookup_on_driver(connection.app.state["tonari_engine"], cookie, idle)
+            if held is not None:
+                connection.scope.setdefault("state", {})[DRIVER_SCOPE_KEY] = held
         else:
             db = _request_session(connection)
             row = await _lookup(db, cookie, idle)
@@ -169,6 +216,8 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
             # The sliding deadline must stick even if the handler only reads (its transaction is
             # rolled back): commit now. At most once a minute per session (TOUCH_INTERVAL).
             await db.commit()
+        if row.touched and held is not None:
+            held.commit_on_release = True  # committing now would drop the stamp the handler needs
         user = SignedInUser(id=row.user_id, tenant_id=cookie.tenant_id, login=row.login,
                             display_name=row.display_name, role=row.role, district_ids=list(row.district_ids or []))
         session = SessionRef(tenant_id=cookie.tenant_id, id=row.session_id, user_id=row.user_id,
