@@ -11,12 +11,10 @@ import asyncio
 import contextlib
 import itertools
 import os
-import random
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import httpx

@@ -4,7 +4,6 @@ escalation routing, drill separation. World: tests/registry_world.py (watcher as
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 

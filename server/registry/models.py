@@ -18,7 +18,6 @@ from sqlalchemy import (
     Computed,
     Date,
     DateTime,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
