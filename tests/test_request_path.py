@@ -50,6 +50,31 @@ async def _operation(client_factory, world: World) -> dict:  # type: ignore[no-u
     return r.json()
 
 
+async def _age_sessions(sessionmaker, world: World, role: str) -> datetime:  # type: ignore[no-untyped-def]
+    """Set the role's sessions as last seen an hour ago (a touch is due); returns that time."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    acct = world.accounts[role]
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db, db.begin():
+            await db.execute(update(UserSession).where(UserSession.tenant_id == world.tenant_id,
+                                                       UserSession.user_id == acct.user_id).values(last_seen_at=long_ago))
+    return long_ago
+
+
+async def _last_seen(sessionmaker, world: World, role: str) -> datetime:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    acct = world.accounts[role]
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            return (await db.execute(select(func.max(UserSession.last_seen_at)).where(
+                UserSession.tenant_id == world.tenant_id, UserSession.user_id == acct.user_id))).scalar_one()
+
+
 def _ctx(world: World, role: str) -> context.RequestContext:
     acct = world.accounts[role]
     scope = None
@@ -207,23 +232,12 @@ async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding
     the visit). The session touch made by that call must still be stored."""
     from datetime import timedelta
 
-    from sqlalchemy import func, select, update
-
     op = await _operation(client_factory, world)
     staff = await signed_in(client_factory, world, "staff")
-    acct = world.accounts["staff"]
-    long_ago = datetime.now(UTC) - timedelta(hours=1)
-    with as_tenant(world.tenant_id):
-        async with sessionmaker() as db, db.begin():
-            await db.execute(update(UserSession).where(UserSession.tenant_id == world.tenant_id,
-                                                       UserSession.user_id == acct.user_id).values(last_seen_at=long_ago))
+    long_ago = await _age_sessions(sessionmaker, world, "staff")
     r = await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))
     assert r.status_code == 201, r.text
-    with as_tenant(world.tenant_id):
-        async with sessionmaker() as db:
-            seen = (await db.execute(select(func.max(UserSession.last_seen_at)).where(
-                UserSession.tenant_id == world.tenant_id, UserSession.user_id == acct.user_id))).scalar_one()
-    assert seen > long_ago + timedelta(minutes=30)
+    assert await _last_seen(sessionmaker, world, "staff") > long_ago + timedelta(minutes=30)
     # A signed-out cookie is still refused on that route (the autocommit path finds no session).
     await staff.send_json("POST", "/api/auth/logout")
     r = await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H2", "safe"))
@@ -277,17 +291,10 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
     transaction left open, and a moved sliding deadline is still stored."""
     from datetime import timedelta
 
-    from sqlalchemy import func, select, update
-
     engine = app.state["tonari_engine"]
     staff = await signed_in(client_factory, world, "staff")
     volunteer = await signed_in(client_factory, world, "vc_volunteer")
-    acct = world.accounts["staff"]
-    long_ago = datetime.now(UTC) - timedelta(hours=1)
-    with as_tenant(world.tenant_id):
-        async with sessionmaker() as db, db.begin():
-            await db.execute(update(UserSession).where(UserSession.tenant_id == world.tenant_id,
-                                                       UserSession.user_id == acct.user_id).values(last_seen_at=long_ago))
+    long_ago = await _age_sessions(sessionmaker, world, "staff")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     first = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt")
     assert first.status_code == 200 and first.content
@@ -303,11 +310,7 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
     idle = await _rows(sessionmaker, world, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                        " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'")
     assert idle[0][0] == 0
-    with as_tenant(world.tenant_id):
-        async with sessionmaker() as db:
-            seen = (await db.execute(select(func.max(UserSession.last_seen_at)).where(
-                UserSession.tenant_id == world.tenant_id, UserSession.user_id == acct.user_id))).scalar_one()
-    assert seen > long_ago + timedelta(minutes=30)
+    assert await _last_seen(sessionmaker, world, "staff") > long_ago + timedelta(minutes=30)
 
 
 async def test_a_tile_with_households_is_audited_by_its_own_statement(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
