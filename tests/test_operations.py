@@ -234,3 +234,20 @@ async def test_declaration_starts_a_safety_check_and_the_live_tile_shows_statuse
     assert statuses[str(world.households["H1"])] == "rescue"
     assert "試験" not in tile.content.decode("latin-1")
     await staff.send_json("POST", f"/api/disaster-declarations/{decl['id']}/lift", {"reason": "解除"})
+
+
+async def test_starting_a_large_operation_refreshes_the_planner_statistics(world: World, client_factory, sessionmaker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A start that adds many targets ANALYZEs operation_target: the first flushes of visits were
+    otherwise planned against a table the planner believed empty (bench/FIELD.md). Small starts
+    leave it to autovacuum (not asserted: autovacuum may run at any moment)."""
+    from server.operations import service
+
+    async def last_analyzed():  # type: ignore[no-untyped-def]
+        rows = await _rows(sessionmaker, world, "SELECT pg_stat_get_last_analyze_time('operation_target'::regclass)")
+        return rows[0][0]
+
+    before = await last_analyzed()
+    monkeypatch.setattr(service, "ANALYZE_MIN_TARGETS", 1)
+    await _operation(client_factory, world)
+    after = await last_analyzed()
+    assert after is not None and (before is None or after > before)
