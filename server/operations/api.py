@@ -63,10 +63,10 @@ class OperationController(Controller):
     async def create_operation(self, request: Request[Any, Any, Any], db_session: DbSession,
                                data: JSONBody[OperationIn]) -> OperationOut:
         op = await service.create(db_session, data)
-        if data.start:
-            await service.start(db_session, op)
+        targets = await service.start(db_session, op) if data.start else 0
         await db_session.commit()
         if data.start:
+            service.vacuum_new_targets_soon(request.app.state["tonari_engine"], targets)
             await _push_operation_started(request, db_session, op)
         return await service.operation_out(db_session, op)
 
@@ -78,8 +78,9 @@ class OperationController(Controller):
     async def start_operation(self, request: Request[Any, Any, Any], db_session: DbSession,
                               operation_id: FromPath[uuid.UUID]) -> OperationOut:
         op = await service.get(db_session, operation_id)
-        await service.start(db_session, op)
+        targets = await service.start(db_session, op)
         await db_session.commit()
+        service.vacuum_new_targets_soon(request.app.state["tonari_engine"], targets)
         await _push_operation_started(request, db_session, op)
         return await service.operation_out(db_session, op)
 

@@ -126,8 +126,9 @@ class DeclarationController(Controller):
             OperationIn(kind="safety_check", mode=d.mode, name=name, district_ids=list(d.district_ids),
                         support_reasons=data.support_reasons, hazard_kinds=data.hazard_kinds),
             area=to_shape(d.area), declaration_id=d.id)
-        await operations.start(db_session, op)
+        targets = await operations.start(db_session, op)
         await db_session.commit()
+        operations.vacuum_new_targets_soon(request.app.state["tonari_engine"], targets)
         await _push_operation_started(request, db_session, op)
         return msgspec.to_builtins(await operations.operation_out(db_session, op))
 
