@@ -261,3 +261,22 @@ async def test_starting_a_large_operation_refreshes_the_planner_statistics_and_v
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("operation_target was not vacuumed after a large start")
+
+
+async def test_a_visit_keeps_its_reported_position_and_a_retry_matches_it(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    staff = await signed_in(client_factory, world, "staff")
+    url = f"/api/operations/{op['id']}/visits"
+    with_gps = _visit(world, "H1", "safe", note="玄関先で確認", lon=140.2601234, lat=36.3851234)
+    without = _visit(world, "H2", "unknown")
+    assert (await staff.send_json("POST", url, with_gps)).status_code == 201
+    assert (await staff.send_json("POST", url, without)).status_code == 201
+    assert (await staff.send_json("POST", url, with_gps)).status_code == 200  # the same content again
+    moved = dict(with_gps, lon=140.27)
+    assert (await staff.send_json("POST", url, moved)).status_code == 409  # same id, another position
+    rows = await _rows(sessionmaker, world, "SELECT client_id::text, note, ST_X(location), ST_Y(location), ST_SRID(location)"
+                       " FROM visit WHERE client_id = ANY(CAST(:c AS uuid[])) ORDER BY note NULLS LAST",
+                       c=[with_gps["client_id"], without["client_id"]])
+    assert rows[0][0] == with_gps["client_id"] and rows[0][1] == "玄関先で確認"
+    assert abs(rows[0][2] - 140.2601234) < 1e-9 and abs(rows[0][3] - 36.3851234) < 1e-9 and rows[0][4] == 4326
+    assert rows[1][0] == without["client_id"] and rows[1][2] is None
