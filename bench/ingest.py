@@ -271,12 +271,6 @@ class Session:
         await self.client.aclose()
 
 
-def lite_client(base: str, session: Session) -> LiteClient:
-    """A lean connection carrying `session`'s cookies and CSRF token (the same signed-in session)."""
-    cookies = "; ".join(f"{c.name}={c.value}" for c in session.client.cookies.jar)
-    return LiteClient(str(base), headers={"Cookie": cookies, "X-CSRF-Token": session.csrf})
-
-
 async def sign_in(base: str, login: str, password: str, timeout: float = 30.0) -> Session:
     import httpx
 
@@ -670,7 +664,8 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
         await asyncio.gather(*[s.get("/api/auth/me") for s in sessions])
         clients = None
         if args.client == "lite":
-            clients = [lite_client(base, sessions[i % len(sessions)]) for i in range(args.devices)]
+            clients = [LiteClient.signed_in_as(base, sessions[i % len(sessions)].client, sessions[i % len(sessions)].csrf)
+                       for i in range(args.devices)]
             answers = await asyncio.gather(*[c.request("GET", "/api/auth/me") for c in clients])
             if any(a.status_code != 200 for a in answers):
                 raise RuntimeError(f"lean clients not signed in: {sorted({a.status_code for a in answers})}")

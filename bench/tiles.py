@@ -198,12 +198,6 @@ class Budget:
                 yield True, tile
 
 
-def lean_client(base: str, client: Any) -> LiteClient:
-    """A lean keep-alive connection carrying the signed-in httpx client's cookies."""
-    cookies = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
-    return LiteClient(str(base), headers={"Cookie": cookies})
-
-
 async def time_sql(conn: Any, sql: tuple[str, tuple[str, ...]], viewer: Viewer | None, tenant_id: uuid.UUID, z: int,
                    tiles: list[tuple[int, int, int]], rounds: int, budget: Budget) -> dict[str, Any]:
     """Statement time of `sql` (from to_asyncpg) per tile; stamped as `viewer` (None: no stamp,
@@ -232,7 +226,6 @@ async def time_sql(conn: Any, sql: tuple[str, tuple[str, ...]], viewer: Viewer |
             "truncated": len(times) < len(tiles) * rounds}
 
 
-_AUTHENTICATE = ("SELECT session_id, user_id, login, role FROM tonari_authenticate($1, $2, $3, $4)")
 
 
 class OwnSql:
@@ -254,11 +247,12 @@ class OwnSql:
     @classmethod
     async def prepare(cls, conn: Any, z: int, tenant_id: uuid.UUID, session_hash: str) -> OwnSql:
         from geo.tiles import audited_tile_sql
+        from server.accounts.middleware import AUTHENTICATE_ON_DRIVER  # the very statement the endpoint sends
         from server.db.driver import positional
 
         audited = audited_tile_sql("households", z)
         text_, names = positional(audited if audited is not None else tile_sql("households", z))
-        return cls(conn, z, tenant_id, session_hash, await conn.prepare(text_), await conn.prepare(_AUTHENTICATE), names)
+        return cls(conn, z, tenant_id, session_hash, await conn.prepare(text_), await conn.prepare(AUTHENTICATE_ON_DRIVER), names)
 
     async def run(self, x: int, y: int) -> float:
         t0 = time.perf_counter()
@@ -345,7 +339,7 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
             parsed = parse_cookie(clients[key].cookies.get(COOKIE_NAME))
             assert parsed is not None
             session_hashes[key] = parsed.token_hash
-            lean[key] = lean_client(base, clients[key])
+            lean[key] = LiteClient.signed_in_as(base, clients[key])
         endpoint_clients = lean if args.client == "lite" else clients
 
         budget = Budget(args.warmup_seconds, args.budget_seconds)

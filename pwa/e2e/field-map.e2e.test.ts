@@ -28,7 +28,6 @@ beforeAll(() => ({ env, browser } = suite));
 const TILE_PNG = readFileSync(fileURLToPath(new URL('../public/icons/icon-192.png', import.meta.url)));
 let basemapHits = 0;
 
-
 async function phone(): Promise<BrowserContext> {
   const context = await newPhoneContext(browser, env.baseUrl);
   await context.route(/^https?:\/\/(?!127\.0\.0\.1)[^/]+\/.*\/\d+\/\d+\/\d+\.png$/, (route) => {
@@ -36,6 +35,20 @@ async function phone(): Promise<BrowserContext> {
     return route.fulfill({ status: 200, contentType: 'image/png', body: TILE_PNG, headers: { 'Access-Control-Allow-Origin': '*' } });
   });
   return context;
+}
+
+/** Runs a test body on a fresh phone context; a failure leaves a screenshot, and the context is always closed. */
+async function onPhone(body: (context: BrowserContext, page: Page) => Promise<void>): Promise<void> {
+  const context = await phone();
+  const page = await context.newPage();
+  try {
+    await body(context, page);
+  } catch (err) {
+    await shot(page, 'zz-failed-map').catch(() => undefined);
+    throw err;
+  } finally {
+    await context.close();
+  }
 }
 
 type Rendered = Array<{ id: string; status: string; x: number; y: number }>;
@@ -82,9 +95,7 @@ describe('field map', () => {
   it('shows my households by status, opens one on tap, downloads the area and works offline', async () => {
     suite.ready();
     const { op } = await startDrill(env, 'E2E地図');
-    const context = await phone();
-    const page = await context.newPage();
-    try {
+    await onPhone(async (context, page) => {
       const mine = await signInAndOpen(page, op.id);
       expect(mine.length).toBeGreaterThan(0);
       await waitForServiceWorker(page);
@@ -163,12 +174,7 @@ describe('field map', () => {
       const after = await cacheSizes(page);
       expect(Object.keys(after).filter((n) => n.startsWith('tonari-tiles-'))).toEqual([]);
       expect(after['tonari-basemap'] ?? 0).toBeGreaterThan(0);
-    } catch (err) {
-      await shot(page, 'zz-failed-map').catch(() => undefined);
-      throw err;
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('unreached households past the target time turn to the "overdue" mark (still with their number)', async () => {
@@ -176,9 +182,7 @@ describe('field map', () => {
     const { op } = await startDrill(env, 'E2E地図期限');
     // Started long ago: every unreached target is past its completion time (the tile says 'overdue').
     dbRows(readServerEnv(), "UPDATE operation SET started_at = now() - interval '30 days' WHERE id = $1::uuid RETURNING id", [op.id]);
-    const context = await phone();
-    const page = await context.newPage();
-    try {
+    await onPhone(async (_context, page) => {
       const mine = await signInAndOpen(page, op.id);
       await openMap(page);
       const drawn = await rendered(page, mine.length);
@@ -186,20 +190,13 @@ describe('field map', () => {
       await page.locator('[data-legend="overdue"]').waitFor();
       await expect(page.locator('[data-legend="overdue"]').textContent()).resolves.toContain('目標時間を過ぎています');
       await shot(page, '44-map-overdue');
-    } catch (err) {
-      await shot(page, 'zz-failed-map').catch(() => undefined);
-      throw err;
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('offline with no stored tiles: a plain background and a clear note, never a broken page', async () => {
     suite.ready();
     const { op } = await startDrill(env, 'E2E地図オフライン');
-    const context = await phone();
-    const page = await context.newPage();
-    try {
+    await onPhone(async (context, page) => {
       const mine = await signInAndOpen(page, op.id);
       await waitForServiceWorker(page);
       // The list was seen online (so it is on the device); the map never was.
@@ -221,11 +218,6 @@ describe('field map', () => {
       await shot(page, '43-map-offline-empty');
       await page.locator('[data-view="list"]').click();
       expect(await page.locator('[data-household]').count()).toBe(mine.length);
-    } catch (err) {
-      await shot(page, 'zz-failed-map').catch(() => undefined);
-      throw err;
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

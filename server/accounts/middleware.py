@@ -88,7 +88,9 @@ async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # t
         db.info.pop(AUTH_PENDING, None)
 
 
-_AUTHENTICATE_RAW = (
+# The same call in asyncpg's positional form, for the driver-level paths (also what bench/tiles.py
+# runs as the endpoint's own SQL).
+AUTHENTICATE_ON_DRIVER = (
     "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
     " district_ids, scope, touched FROM tonari_authenticate($1, $2, $3, $4)"
 )
@@ -109,64 +111,51 @@ class _AuthRow:
             setattr(self, name, record[name])
 
 
-async def _lookup_autocommit(engine: AsyncEngine, cookie: ParsedCookie, idle: timedelta) -> _AuthRow | None:
-    """The same call on a pooled connection's driver directly, committed by itself.
+async def _lookup_on_driver(engine: AsyncEngine, cookie: ParsedCookie, idle: timedelta,
+                            *, hold: bool) -> tuple[_AuthRow | None, DriverTransaction | None]:
+    """The authentication call on a pooled connection's driver directly: no ORM session, no
+    statement compilation (in the ingest benchmark the ORM path was ~40 % of the CPU per visit).
 
-    For routes that do no database work on the request's session (AUTH_AUTOCOMMIT): no ORM
-    session, no transaction object, no statement compilation — a pool checkout and one prepared
-    statement. In the ingest benchmark the ORM path was ~40 % of the server's CPU per visit.
+    hold=False (AUTH_AUTOCOMMIT routes): the call commits by itself and the connection goes back
+    to the pool at once. hold=True (AUTH_ON_DRIVER routes): BEGIN first; the call stamps that
+    transaction, which is handed to the handler (server/db/driver.py) and ended by `__call__`.
     """
-    for attempt in (0, 1):
-        async with engine.connect() as conn:  # back to the pool on exit (no transaction was begun)
-            driver = (await conn.get_raw_connection()).driver_connection
-            try:
-                record = await driver.fetchrow(_AUTHENTICATE_RAW, cookie.tenant_id, cookie.token_hash, idle,
-                                               TOUCH_INTERVAL)
-            except _DEAD_CONNECTION:
-                await conn.invalidate()
-                if attempt:
-                    raise
-                # Like SQLAlchemy's own disconnect handling: a dropped connection usually means a
-                # database restart, and then every idle connection of the pool is dead too.
-                await engine.dispose()
-                continue
-        return _AuthRow(record) if record is not None else None
-    return None
-
-
-async def _lookup_on_driver(engine: AsyncEngine, cookie: ParsedCookie,
-                            idle: timedelta) -> tuple[_AuthRow | None, DriverTransaction | None]:
-    """BEGIN and the authentication call on a pooled connection's driver (AUTH_ON_DRIVER routes):
-    the call stamps the transaction, which the handler then uses (server/db/driver.py)."""
     for attempt in (0, 1):
         conn = await engine.connect()
         driver = (await conn.get_raw_connection()).driver_connection
-        tx = driver.transaction()
+        tx = driver.transaction() if hold else None
         try:
-            await tx.start()
-            record = await driver.fetchrow(_AUTHENTICATE_RAW, cookie.tenant_id, cookie.token_hash, idle, TOUCH_INTERVAL)
+            if tx is not None:
+                await tx.start()
+            record = await driver.fetchrow(AUTHENTICATE_ON_DRIVER, cookie.tenant_id, cookie.token_hash, idle, TOUCH_INTERVAL)
         except _DEAD_CONNECTION:
             await conn.invalidate()
             await conn.close()
             if attempt:
                 raise
-            await engine.dispose()  # see _lookup_autocommit
+            # Like SQLAlchemy's own disconnect handling: a dropped connection usually means a
+            # database restart, and then every idle connection of the pool is dead too.
+            await engine.dispose()
             continue
         except BaseException:
-            await DriverTransaction(conn, driver, tx).release()
+            await (DriverTransaction(conn, driver, tx).release() if tx is not None else conn.close())
             raise
+        row = _AuthRow(record) if record is not None else None
+        if tx is None:
+            await conn.close()
+            return row, None
         held = DriverTransaction(conn, driver, tx)
-        if record is None:
+        if row is None:
             await held.release()
             return None, None
-        return _AuthRow(record), held
+        return row, held
     return None, None
 
 
 # Route option (`opt={AUTH_AUTOCOMMIT: True}`) for handlers that do no database work of their own
 # on the request's session (they must not take `db_session`) — the single-visit endpoint hands
 # its visit to the group-commit batcher, which writes under its own transaction and stamp. The
-# auth call then runs in autocommit mode on a pooled connection's driver (`_lookup_autocommit`):
+# auth call then runs in autocommit mode on a pooled connection's driver (`_lookup_on_driver`):
 # its session touch commits with the statement, and nothing is left to roll back.
 AUTH_AUTOCOMMIT = "tonari_auth_autocommit"
 
@@ -192,10 +181,10 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         idle = timedelta(minutes=settings.session_idle_minutes)
         db: AsyncSession | None = None
         held: DriverTransaction | None = None
-        if handler is not None and handler.opt.get(AUTH_AUTOCOMMIT):
-            row = await _lookup_autocommit(connection.app.state["tonari_engine"], cookie, idle)
-        elif handler is not None and handler.opt.get(AUTH_ON_DRIVER):
-            row, held = await _lookup_on_driver(connection.app.state["tonari_engine"], cookie, idle)
+        opt = handler.opt if handler is not None else {}
+        if opt.get(AUTH_AUTOCOMMIT) or opt.get(AUTH_ON_DRIVER):
+            row, held = await _lookup_on_driver(connection.app.state["tonari_engine"], cookie, idle,
+                                                hold=bool(opt.get(AUTH_ON_DRIVER)))
             if held is not None:
                 connection.scope.setdefault("state", {})[DRIVER_SCOPE_KEY] = held
         else:

@@ -66,8 +66,7 @@ class OperationController(Controller):
         targets = await service.start(db_session, op) if data.start else 0
         await db_session.commit()
         if data.start:
-            service.vacuum_new_targets_soon(request.app.state["tonari_engine"], targets)
-            await _push_operation_started(request, db_session, op)
+            await after_start(request, db_session, op, targets)
         return await service.operation_out(db_session, op)
 
     @get("/{operation_id:uuid}", guards=[signed_in], summary="One operation")
@@ -80,8 +79,7 @@ class OperationController(Controller):
         op = await service.get(db_session, operation_id)
         targets = await service.start(db_session, op)
         await db_session.commit()
-        service.vacuum_new_targets_soon(request.app.state["tonari_engine"], targets)
-        await _push_operation_started(request, db_session, op)
+        await after_start(request, db_session, op, targets)
         return await service.operation_out(db_session, op)
 
     @post("/{operation_id:uuid}/close", guards=[STAFF], status_code=200, summary="Close")
@@ -166,6 +164,13 @@ def _schedule_push(request: Request[Any, Any, Any], outcome: Any) -> None:
                                      url=f"/operations/{e.operation_id}/escalations/{e.id}", tag=f"esc-{e.id}",
                                      kind="escalation", urgency="high" if e.level == "urgent" else "normal"),
                  drill=e.mode == "drill")
+
+
+async def after_start(request: Request[Any, Any, Any], db: DbSession, op: Operation, targets: int) -> None:
+    """What follows the commit of any start (here or from a disaster declaration): the table's
+    vacuum when many targets were added, and the push to the assigned watchers."""
+    service.vacuum_new_targets_soon(request.app.state["tonari_engine"], targets)
+    await _push_operation_started(request, db, op)
 
 
 async def _push_operation_started(request: Request[Any, Any, Any], db: DbSession, op: Operation) -> None:

@@ -112,7 +112,7 @@ class DeclarationController(Controller):
     async def start_safety_check(self, request: Request[Any, Any, Any], db_session: DbSession,
                                  declaration_id: FromPath[uuid.UUID], data: JSONBody[SafetyCheckIn]) -> dict[str, Any]:
         from server.operations import service as operations
-        from server.operations.api import _push_operation_started
+        from server.operations.api import after_start
         from server.operations.schemas import OperationIn
 
         d = await db_session.get(DisasterDeclaration, (context.current().tenant_id, declaration_id))
@@ -128,8 +128,7 @@ class DeclarationController(Controller):
             area=to_shape(d.area), declaration_id=d.id)
         targets = await operations.start(db_session, op)
         await db_session.commit()
-        operations.vacuum_new_targets_soon(request.app.state["tonari_engine"], targets)
-        await _push_operation_started(request, db_session, op)
+        await after_start(request, db_session, op, targets)
         return msgspec.to_builtins(await operations.operation_out(db_session, op))
 
     @post("/{declaration_id:uuid}/lift", guards=[STAFF], status_code=200, summary="Lift a declaration: wider disclosure ends at once")

@@ -1,9 +1,21 @@
+import { loadSession } from '../auth/session';
 import { getLang, t } from '../i18n';
 import type { AppContext } from '../router';
 import { appLink, h } from '../ui/dom';
 
 /** Roles that may open the console; the server still decides every request. */
 export const CONSOLE_ROLES = new Set(['admin', 'staff', 'coordinator', 'commissioner']);
+
+/**
+ * The console's entry check, shared by its pages: 'signed-out' (the caller sends the visitor to
+ * sign in), 'forbidden' (another role), or 'ok' — also when offline, where the page's own
+ * requests will tell.
+ */
+export async function consoleAccess(ctx: AppContext): Promise<'signed-out' | 'forbidden' | 'ok'> {
+  const session = await loadSession({ api: ctx.api });
+  if (session.kind === 'signed-out') return 'signed-out';
+  return session.kind === 'signed-in' && !CONSOLE_ROLES.has(session.user.role) ? 'forbidden' : 'ok';
+}
 
 export function consoleNav(ctx: AppContext): HTMLElement {
   return h('nav', { class: 'console-nav', 'aria-label': t('console.nav.label') },

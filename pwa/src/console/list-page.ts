@@ -1,9 +1,8 @@
-import { loadSession } from '../auth/session';
 import { t } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { appLink, h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
-import { CONSOLE_ROLES, consoleNav, timeOf } from './common';
+import { consoleAccess, consoleNav, timeOf } from './common';
 
 interface OperationRow {
   id: string;
@@ -25,13 +24,13 @@ export const consoleListPage: PageFactory = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
-      const session = await loadSession({ api: ctx.api });
+      const access = await consoleAccess(ctx);
       if (disposed) return;
-      if (session.kind === 'signed-out') {
+      if (access === 'signed-out') {
         ctx.navigate('/login', { replace: true });
         return;
       }
-      if (session.kind === 'signed-in' && !CONSOLE_ROLES.has(session.user.role)) {
+      if (access === 'forbidden') {
         forbidden = true;
       } else {
         ops = await ctx.api.get<OperationRow[]>('/api/operations');

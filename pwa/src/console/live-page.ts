@@ -6,7 +6,7 @@ import type { AppContext, Page, PageFactory } from '../router';
 import { h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
 import { createBatcher, createThrottle } from './batcher';
-import { CONSOLE_ROLES, consoleNav, timeOf } from './common';
+import { consoleAccess, consoleNav, timeOf } from './common';
 import { openLiveStream, type ConnState, type LiveEvent, type LiveStream } from './live';
 import type { LiveMap } from './map-view';
 import { chartGeometry, formatDuration, overall, percent, rate, type History, type Summary } from './progress';
@@ -327,13 +327,13 @@ export const livePage: PageFactory = (root, ctx, params) => {
 
   async function start(): Promise<void> {
     try {
-      const session = await loadSession({ api: ctx.api });
+      const access = await consoleAccess(ctx);
       if (disposed) return;
-      if (session.kind === 'signed-out') {
+      if (access === 'signed-out') {
         ctx.navigate('/login', { replace: true });
         return;
       }
-      if (session.kind === 'signed-in' && !CONSOLE_ROLES.has(session.user.role)) {
+      if (access === 'forbidden') {
         forbidden = true;
         render();
         return;

@@ -1,6 +1,6 @@
 import type { ApiClient } from '../api/client';
 import { absoluteTiles, loadMapConfig, type MapConfig } from '../map/config';
-import { districtFillPaint, householdPaint, LIVE_STATUS } from './status';
+import { districtFillPaint, householdPaint, LIVE_STATUS, type MapStatus, STATUS_ALIASES } from './status';
 
 /**
  * The live map of one operation: our vector tiles (districts shaded by confirmation rate,
@@ -32,20 +32,11 @@ export interface LiveMap {
   destroy(): void;
 }
 
-const STATUS_ALIASES: Record<string, string[]> = {
-  overdue: ['overdue'],
-  rescue: ['rescue', 'emergency'],
-  injured: ['injured', 'contact'],
-  unreached: ['unreached', 'away', 'unknown'],
-  evacuated: ['evacuated'],
-  safe: ['safe', 'ok'],
-};
-
 /** Paint-level visibility (filters cannot read feature-state; paint can). */
 export function visibilityExpr(filters: Pick<MapFilters, 'statuses' | 'matchIds'>): unknown {
   const conds: unknown[] = [];
   if (filters.statuses.length > 0) {
-    const raw = filters.statuses.flatMap((s) => STATUS_ALIASES[s] ?? [s]);
+    const raw = filters.statuses.flatMap((s) => STATUS_ALIASES[s as MapStatus] ?? [s]);
     conds.push(['in', LIVE_STATUS, ['literal', raw]]);
   }
   if (filters.matchIds !== null) conds.push(['boolean', ['feature-state', 'match'], false]);

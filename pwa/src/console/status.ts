@@ -27,27 +27,25 @@ export const STATUS_STYLES: Record<MapStatus, StatusStyle> = {
 };
 
 /**
- * Server statuses → the six the map shows. Watch-round outcomes fold into the nearest meaning
- * (緊急 → needs rescue, 要連絡 → injured/needs care, 不在・不明 → still unreached).
+ * Server statuses → the six the map shows, written once (mapStatus, the map's paint and its
+ * status filter all read it). Watch-round outcomes fold into the nearest meaning (緊急 → needs
+ * rescue, 要連絡 → injured/needs care, 不在・不明 → still unreached).
  */
+export const STATUS_ALIASES: Record<MapStatus, string[]> = {
+  overdue: ['overdue'],
+  rescue: ['rescue', 'emergency'],
+  injured: ['injured', 'contact'],
+  unreached: ['unreached', 'away', 'unknown'],
+  evacuated: ['evacuated'],
+  safe: ['safe', 'ok'],
+};
+
+const MAP_STATUS_OF = new Map<string, MapStatus>(
+  MAP_STATUSES.flatMap((m) => STATUS_ALIASES[m].map((s) => [s, m] as [string, MapStatus])),
+);
+
 export function mapStatus(status: string | null | undefined): MapStatus {
-  switch (status) {
-    case 'overdue':
-      return 'overdue';
-    case 'rescue':
-    case 'emergency':
-      return 'rescue';
-    case 'injured':
-    case 'contact':
-      return 'injured';
-    case 'evacuated':
-      return 'evacuated';
-    case 'safe':
-    case 'ok':
-      return 'safe';
-    default:
-      return 'unreached';
-  }
+  return (status && MAP_STATUS_OF.get(status)) || 'unreached';
 }
 
 /** Counts per map status from the server's per-status counts. */
@@ -67,15 +65,7 @@ export const LIVE_STATUS: Expr = ['coalesce', ['feature-state', 'status'], ['get
 
 function byStatus<T>(pick: (s: StatusStyle) => T, fallback: T): Expr {
   const pairs: unknown[] = [];
-  const aliases: Record<MapStatus, string[]> = {
-    overdue: ['overdue'],
-    rescue: ['rescue', 'emergency'],
-    injured: ['injured', 'contact'],
-    unreached: ['unreached', 'away', 'unknown'],
-    evacuated: ['evacuated'],
-    safe: ['safe', 'ok'],
-  };
-  for (const s of MAP_STATUSES) pairs.push(aliases[s], pick(STATUS_STYLES[s]));
+  for (const s of MAP_STATUSES) pairs.push(STATUS_ALIASES[s], pick(STATUS_STYLES[s]));
   return ['match', LIVE_STATUS, ...pairs, fallback];
 }
 

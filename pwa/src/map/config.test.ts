@@ -1,15 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createApiClient } from '../api/client';
-import { absoluteTiles, loadMapConfig, type MapConfig } from './config';
+import { absoluteTiles, loadMapConfig, type MapConfig, OWN_LAYERS } from './config';
 
 const served: MapConfig = {
   basemap: { url: 'https://tiles.example/{z}/{x}/{y}.png', attribution: 'x', max_zoom: 18 },
-  layers: {
-    households: { tiles: '/api/tiles/households/{z}/{x}/{y}.mvt', source_layer: 'households' },
-    districts: { tiles: '/api/tiles/districts/{z}/{x}/{y}.mvt', source_layer: 'districts' },
-    shelters: { tiles: '/api/tiles/shelters/{z}/{x}/{y}.mvt', source_layer: 'shelters' },
-    'hazard-zones': { tiles: '/api/tiles/hazard-zones/{z}/{x}/{y}.mvt', source_layer: 'hazard_zones' },
-  },
+  layers: OWN_LAYERS,
   household_point_min_zoom: 13,
 };
 

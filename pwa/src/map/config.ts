@@ -9,6 +9,14 @@ export interface MapConfig {
 
 const STORAGE_KEY = 'tonari.mapConfig';
 
+/** Our own vector layers as the server names them (the fallback when no config was ever served). */
+export const OWN_LAYERS: MapConfig['layers'] = {
+  households: { tiles: '/api/tiles/households/{z}/{x}/{y}.mvt', source_layer: 'households' },
+  districts: { tiles: '/api/tiles/districts/{z}/{x}/{y}.mvt', source_layer: 'districts' },
+  shelters: { tiles: '/api/tiles/shelters/{z}/{x}/{y}.mvt', source_layer: 'shelters' },
+  'hazard-zones': { tiles: '/api/tiles/hazard-zones/{z}/{x}/{y}.mvt', source_layer: 'hazard_zones' },
+};
+
 /**
  * The server's answer, remembered for offline starts (it holds no personal data). Without
  * either, no base map: an honest blank background rather than a broken one.
@@ -33,12 +41,7 @@ export async function loadMapConfig(api: ApiClient, storage: Storage | undefined
     }
     return {
       basemap: null,
-      layers: {
-        households: { tiles: '/api/tiles/households/{z}/{x}/{y}.mvt', source_layer: 'households' },
-        districts: { tiles: '/api/tiles/districts/{z}/{x}/{y}.mvt', source_layer: 'districts' },
-        shelters: { tiles: '/api/tiles/shelters/{z}/{x}/{y}.mvt', source_layer: 'shelters' },
-        'hazard-zones': { tiles: '/api/tiles/hazard-zones/{z}/{x}/{y}.mvt', source_layer: 'hazard_zones' },
-      },
+      layers: OWN_LAYERS,
       household_point_min_zoom: 13,
     };
   }

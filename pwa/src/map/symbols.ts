@@ -48,17 +48,24 @@ export const householdImage = (id: string): string => `hh-${id}`;
 
 export const ICON_CSS_PX = 40;
 
-/**
- * Draws one icon into a canvas (device pixel ratio `ratio`). Returns null where canvas 2D is
- * unavailable (tests, very old browsers): the caller then falls back to plain circles.
- */
-export function drawIcon(look: StatusLook, label: string, ratio = 2): HTMLCanvasElement | null {
+/** A square canvas of one map icon (ICON_CSS_PX at `ratio`), or null without canvas 2D. */
+export function iconCanvas(ratio: number): { canvas: HTMLCanvasElement; g: CanvasRenderingContext2D; size: number } | null {
   const size = ICON_CSS_PX * ratio;
   const canvas = document.createElement('canvas');
   canvas.width = size;
   canvas.height = size;
   const g = canvas.getContext('2d');
-  if (!g) return null;
+  return g ? { canvas, g, size } : null;
+}
+
+/**
+ * Draws one icon into a canvas (device pixel ratio `ratio`). Returns null where canvas 2D is
+ * unavailable (tests, very old browsers): the caller then falls back to plain circles.
+ */
+export function drawIcon(look: StatusLook, label: string, ratio = 2): HTMLCanvasElement | null {
+  const surface = iconCanvas(ratio);
+  if (!surface) return null;
+  const { canvas, g, size } = surface;
   const c = size / 2;
   const r = size / 2 - 3 * ratio;
   g.lineWidth = 3 * ratio;

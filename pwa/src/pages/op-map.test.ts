@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../api/client';
 import type { MyHouseholds } from '../field/model';
 import { setLang } from '../i18n';
+import { OWN_LAYERS } from '../map/config';
 import { createMapSwitch } from './op-map';
 
 const DATA: MyHouseholds = {
@@ -21,12 +22,7 @@ const until = async (cond: () => boolean) => {
 function api(): ApiClient {
   const config = {
     basemap: { url: 'https://tiles.example/{z}/{x}/{y}.png', attribution: '地理院タイル', max_zoom: 18 },
-    layers: {
-      households: { tiles: '/api/tiles/households/{z}/{x}/{y}.mvt', source_layer: 'households' },
-      districts: { tiles: '/api/tiles/districts/{z}/{x}/{y}.mvt', source_layer: 'districts' },
-      shelters: { tiles: '/api/tiles/shelters/{z}/{x}/{y}.mvt', source_layer: 'shelters' },
-      'hazard-zones': { tiles: '/api/tiles/hazard-zones/{z}/{x}/{y}.mvt', source_layer: 'hazard_zones' },
-    },
+    layers: OWN_LAYERS,
     household_point_min_zoom: 13,
   };
   return {

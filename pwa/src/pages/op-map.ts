@@ -23,7 +23,7 @@ import {
   type AreaSource,
   type DownloadProgress,
 } from '../map/offline';
-import { drawIcon, householdImage, ICON_CSS_PX, LEGEND_STATUSES, statusImage, statusLabelKey, statusLook } from '../map/symbols';
+import { drawIcon, householdImage, iconCanvas, LEGEND_STATUSES, statusImage, statusLabelKey, statusLook } from '../map/symbols';
 import { boundsOf, type LngLatBounds } from '../map/tiles';
 import { h } from '../ui/dom';
 
@@ -490,12 +490,9 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
 
 /** The shelter mark: a teal square with a white roof shape (legend text says 避難所). */
 function drawShelterIcon(ratio: number): HTMLCanvasElement | null {
-  const size = ICON_CSS_PX * ratio;
-  const canvas = document.createElement('canvas');
-  canvas.width = size;
-  canvas.height = size;
-  const g = canvas.getContext('2d');
-  if (!g) return null;
+  const surface = iconCanvas(ratio);
+  if (!surface) return null;
+  const { canvas, g, size } = surface;
   const pad = 5 * ratio;
   g.fillStyle = '#0b5d56';
   g.strokeStyle = '#ffffff';
