@@ -19,7 +19,7 @@ from server.registry.disclosure_sql import household_rule
 # quals, so the second copy only doubled the consent probes. Where RLS does not apply (superuser,
 # BYPASSRLS, owner without FORCE) the gate is false and the explicit rule filters every row.
 _VISIBLE = (f"((SELECT row_security_active('household'::regclass)) OR "
-            f"{household_rule('h.tenant_id', 'h.id', 'h.district_id', 'h.location', per_statement=True)})")
+            f"{household_rule('h.tenant_id', 'h.id', 'h.district_id', 'h.location', per_statement=True, consent_columns='h.')})")
 
 EXTENT = 4096
 BUFFER = 64

@@ -54,7 +54,7 @@ MAX_BUCKETS = 96
 # inline EXISTS, so a coordinator's summary over 100,000 targets makes no SQL-function call per
 # household. Same rule as tonari_household_visible() (one text, two renderings, disclosure_sql.py);
 # RLS on household applies it too.
-_VISIBLE = "(" + household_rule("h.tenant_id", "h.id", "h.district_id", "h.location", per_statement=True) + ")"
+_VISIBLE = "(" + household_rule("h.tenant_id", "h.id", "h.district_id", "h.location", per_statement=True, consent_columns="h.") + ")"
 
 
 class DistrictSummary(msgspec.Struct):

@@ -51,7 +51,21 @@ def _render(snippet: str, tenant: str, id: str, once: Callable[[str], str]) -> s
     return re.sub(r"\{once\(([^{}]*\(\))\)\}", lambda m: once(m.group(1)), out)
 
 
-def household_rule(tenant: str, id: str, district: str, location: str, *, per_statement: bool) -> str:
+# The consent summary on `household` (migration 0010): one date multirange per recipient class a
+# role reads with, the days on which someone in the household has a roster consent for that class.
+# Kept by the triggers below from `consent`, the record of what was given and withdrawn.
+SUMMARISED_CLASSES: tuple[str, ...] = ("council", "commissioner", "watcher")
+
+
+def _summarised(columns: str) -> str:
+    """The viewer's class's summary column, tested against today: one comparison, no probe."""
+    cases = " ".join(f"WHEN '{cls}' THEN {columns}roster_consent_{cls}" for cls in SUMMARISED_CLASSES)
+    return (f"coalesce((CASE {_per_statement('tonari_recipient_class()')} {cases} END)"
+            f" @> {_per_statement('tonari_today()')}, false)")
+
+
+def household_rule(tenant: str, id: str, district: str, location: str, *, per_statement: bool,
+                   consent_columns: str | None = None) -> str:
     """The household visibility rule over the given columns (or function parameters): one text,
     two renderings.
 
@@ -64,11 +78,15 @@ def household_rule(tenant: str, id: str, district: str, location: str, *, per_st
     the consent/assignment checks are inline EXISTS (one index probe each). Columns must be
     table-qualified (household.id, h.id): inside the EXISTS an unqualified tenant_id would bind to
     consent or watch_link.
+    consent_columns (per-statement only, e.g. "h."): read consent from the household's summary
+    columns instead of probing `consent` once per row (the probe was most of a responder's tile,
+    bench/README.md); None renders the probe, as migrations 0006–0009 created the policy.
     """
     once = _per_statement if per_statement else _per_row
     if per_statement:
         assigned = _render(_ASSIGNED, tenant, id, once)
-        consented = _render(_CONSENTED, tenant, id, once)
+        consented = (_render(_CONSENTED, tenant, id, once) if consent_columns is None
+                     else _summarised(consent_columns))
         disaster = f"coalesce(ST_Covers({once('tonari_disaster_area()')}, {location}), false)"
     else:
         assigned = f"tonari_household_assigned({tenant}, {id})"
@@ -168,9 +186,85 @@ DROP_FUNCTIONS: list[str] = [
     "DROP FUNCTION IF EXISTS tonari_today()",
 ]
 
-# The rule in its per-statement form over `household` (the RLS policy since migration 0006).
+# The rule in its per-statement form over `household`: the RLS policy since migration 0010,
+# consent read from the summary columns.
 HOUSEHOLD_POLICY = household_rule(
+    "household.tenant_id", "household.id", "household.district_id", "household.location", per_statement=True,
+    consent_columns="household.")
+# The policy of migrations 0006–0009 (consent probed per row); they and 0010's downgrade create it.
+HOUSEHOLD_POLICY_PROBING = household_rule(
     "household.tenant_id", "household.id", "household.district_id", "household.location", per_statement=True)
+
+# The summary's upkeep. Statement-level triggers with transition tables, so a bulk load (the
+# benchmark's 750,000 consents) recomputes each household once, not once per row. A transition
+# table cannot serve a trigger with more than one event, hence three triggers on one function.
+# The UPDATE runs as the writer, under household's FORCE RLS: only a registry keeper (or a session
+# RLS does not apply to) sees every household of the tenant, so anyone else is refused loudly rather
+# than leaving a summary silently stale. Writing consent is a registry keeper's job anyway.
+_SUMMARY_SETS = ",\n               ".join(
+    f"roster_consent_{cls} = s.roster_consent_{cls}" for cls in SUMMARISED_CLASSES)
+_SUMMARY_AGGREGATES = ",\n                   ".join(
+    f"coalesce(range_agg(daterange(c.consented_on, c.withdrawn_on)) FILTER (WHERE c.recipient_class = '{cls}'),"
+    f" '{{}}') AS roster_consent_{cls}" for cls in SUMMARISED_CLASSES)
+_SUMMARY_CHANGED = " OR ".join(
+    f"h.roster_consent_{cls} IS DISTINCT FROM s.roster_consent_{cls}" for cls in SUMMARISED_CLASSES)
+
+CONSENT_SUMMARY: list[str] = [
+    f"""CREATE OR REPLACE FUNCTION tonari_summarise_consent(p_tenants uuid[], p_households uuid[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $$
+    BEGIN
+        IF row_security_active('household'::regclass) AND NOT tonari_sees_all() THEN
+            RAISE EXCEPTION 'consent is recorded by registry keepers only'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        UPDATE household h SET
+               {_SUMMARY_SETS}
+        FROM (
+            SELECT k.tenant_id, k.household_id,
+                   {_SUMMARY_AGGREGATES}
+            FROM (SELECT DISTINCT * FROM unnest(p_tenants, p_households) AS u(tenant_id, household_id)) k
+            LEFT JOIN consent c ON c.tenant_id = k.tenant_id AND c.household_id = k.household_id
+                               AND c.dataset = 'roster'
+            GROUP BY k.tenant_id, k.household_id
+        ) s
+        WHERE h.tenant_id = s.tenant_id AND h.id = s.household_id AND ({_SUMMARY_CHANGED});
+    END $$""",
+    """CREATE OR REPLACE FUNCTION tonari_consent_summary_trigger() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $$
+    DECLARE
+        v_tenants uuid[];
+        v_households uuid[];
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            SELECT array_agg(tenant_id), array_agg(household_id) INTO v_tenants, v_households FROM new_consent;
+        ELSIF TG_OP = 'DELETE' THEN
+            SELECT array_agg(tenant_id), array_agg(household_id) INTO v_tenants, v_households FROM old_consent;
+        ELSE
+            SELECT array_agg(tenant_id), array_agg(household_id) INTO v_tenants, v_households
+            FROM (SELECT tenant_id, household_id FROM new_consent
+                  UNION ALL SELECT tenant_id, household_id FROM old_consent) changed;
+        END IF;
+        IF v_households IS NOT NULL THEN
+            PERFORM tonari_summarise_consent(v_tenants, v_households);
+        END IF;
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER consent_summary_insert AFTER INSERT ON consent
+        REFERENCING NEW TABLE AS new_consent FOR EACH STATEMENT EXECUTE FUNCTION tonari_consent_summary_trigger()""",
+    """CREATE TRIGGER consent_summary_update AFTER UPDATE ON consent
+        REFERENCING OLD TABLE AS old_consent NEW TABLE AS new_consent
+        FOR EACH STATEMENT EXECUTE FUNCTION tonari_consent_summary_trigger()""",
+    """CREATE TRIGGER consent_summary_delete AFTER DELETE ON consent
+        REFERENCING OLD TABLE AS old_consent FOR EACH STATEMENT EXECUTE FUNCTION tonari_consent_summary_trigger()""",
+]
+
+DROP_CONSENT_SUMMARY: list[str] = [
+    "DROP TRIGGER IF EXISTS consent_summary_delete ON consent",
+    "DROP TRIGGER IF EXISTS consent_summary_update ON consent",
+    "DROP TRIGGER IF EXISTS consent_summary_insert ON consent",
+    "DROP FUNCTION IF EXISTS tonari_consent_summary_trigger()",
+    "DROP FUNCTION IF EXISTS tonari_summarise_consent(uuid[], uuid[])",
+]
 
 # Writes to the registry's personal tables: registry keepers and internal jobs only.
 _WRITE_CHECK = "tenant_id = tonari_current_tenant() AND tonari_sees_all()"

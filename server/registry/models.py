@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TenantOwned, Timestamps, tenant_fk, uuid7
@@ -104,6 +104,14 @@ class Household(TenantOwned, Timestamps, Base):
     location_approximate: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     notes: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    # The days someone here has a roster consent for the class (migration 0010; kept by triggers on
+    # `consent`, read by the household RLS policy). Never written by the app, so not loaded by it.
+    roster_consent_council: Mapped[Any] = mapped_column(
+        DATEMULTIRANGE, nullable=False, server_default="{}", deferred=True)
+    roster_consent_commissioner: Mapped[Any] = mapped_column(
+        DATEMULTIRANGE, nullable=False, server_default="{}", deferred=True)
+    roster_consent_watcher: Mapped[Any] = mapped_column(
+        DATEMULTIRANGE, nullable=False, server_default="{}", deferred=True)
 
     __mapper_args__ = {"version_id_col": version}
 

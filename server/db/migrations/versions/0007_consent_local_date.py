@@ -23,7 +23,7 @@ _CHECK = "tenant_id = tonari_current_tenant() AND tonari_sees_all()"
 def upgrade() -> None:
     execute_all(op, disclosure_sql.FUNCTIONS)  # CREATE OR REPLACE, now comparing with tonari_today()
     op.execute("DROP POLICY disclosure ON household")
-    op.execute(f"CREATE POLICY disclosure ON household USING ({disclosure_sql.HOUSEHOLD_POLICY}) WITH CHECK ({_CHECK})")
+    op.execute(f"CREATE POLICY disclosure ON household USING ({disclosure_sql.HOUSEHOLD_POLICY_PROBING}) WITH CHECK ({_CHECK})")
 
 
 def downgrade() -> None:
