@@ -26,6 +26,8 @@ from server.core.guards import public
 from server.core.logging import configure as configure_logging
 from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
+from server.db.driver import POOL_KEY as DRIVER_POOL_KEY
+from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
 from server.operations.visits import VISIT_BATCHER_KEY, VisitBatcher
 from server.events.api import EventController
@@ -97,9 +99,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     batch_engine = make_engine(settings.database_url, pool_size=VisitBatcher.MAX_INFLIGHT,
                                application_name="tonari-batch")
     visit_batcher = VisitBatcher(make_sessionmaker(batch_engine))
+    # Tiles and the visit route's auth call work on the driver directly (server/db/driver.py).
+    driver_pool = DriverPool(settings.database_url, settings.db_pool_size)
 
     async def dispose_engine() -> None:
         await hub.stop()
+        await driver_pool.close()
         await engine.dispose()
         await batch_engine.dispose()
 
@@ -161,9 +166,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker,
-                     "tonari_event_hub": hub, VISIT_BATCHER_KEY: visit_batcher,
+                     "tonari_event_hub": hub, VISIT_BATCHER_KEY: visit_batcher, DRIVER_POOL_KEY: driver_pool,
                      # the auth middleware opens the request's db session through the plugin's config
                      "tonari_db_config": db_config}),
-        on_startup=[hub.start, settle_garbage_collector],
+        on_startup=[hub.start, driver_pool.start, settle_garbage_collector],
         on_shutdown=[dispose_engine],
     )

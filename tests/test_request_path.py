@@ -250,6 +250,7 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
     batcher's own pool pre-pings. A database restart or an idle timeout must cost no request."""
     import asyncpg
 
+    from server.db.driver import POOL_KEY
     from tests.conftest import _admin_url
 
     op = await _operation(client_factory, world)
@@ -277,8 +278,9 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
             r = await staff.send_json("POST", url, _visit(world, "H3", "safe"))
             assert r.status_code == 201, r.text
         finally:
-            # Whatever is still dead in the pool must not reach the next test's direct sessions.
+            # Whatever is still dead in the pools must not reach the next test's direct sessions.
             await app.state["tonari_engine"].dispose()
+            await app.state[POOL_KEY].expire()
     finally:
         await admin.close()
 
@@ -291,7 +293,9 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
     transaction left open, and a moved sliding deadline is still stored."""
     from datetime import timedelta
 
-    engine = app.state["tonari_engine"]
+    from server.db.driver import POOL_KEY
+
+    engine, pool = app.state["tonari_engine"], app.state[POOL_KEY]
     staff = await signed_in(client_factory, world, "staff")
     volunteer = await signed_in(client_factory, world, "vc_volunteer")
     long_ago = await _age_sessions(sessionmaker, world, "staff")
@@ -306,6 +310,7 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
         (await volunteer.get(f"/api/tiles/households/14/{x}/{y}.mvt")).status_code,
     ]
     assert answers == [304, 204, 404, 200, 403]
+    assert pool.in_use() == 0 and pool.pool.get_size() >= 1  # the tiles did use the driver pool
     assert engine.sync_engine.pool.checkedout() == 0
     idle = await _rows(sessionmaker, world, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                        " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'")

@@ -24,11 +24,12 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import Receive, Scope, Send
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, ParsedCookie, parse_cookie
 from server.core import context
-from server.db.driver import AUTH_ON_DRIVER, DriverTransaction
+from server.db.driver import AUTH_ON_DRIVER, DriverPool, DriverTransaction
+from server.db.driver import POOL_KEY as DRIVER_POOL_KEY
 from server.db.driver import SCOPE_KEY as DRIVER_SCOPE_KEY
 from server.db.engine import AUTH_PENDING
 
@@ -111,7 +112,7 @@ class _AuthRow:
             setattr(self, name, record[name])
 
 
-async def _lookup_on_driver(engine: AsyncEngine, cookie: ParsedCookie, idle: timedelta,
+async def _lookup_on_driver(pool: DriverPool, cookie: ParsedCookie, idle: timedelta,
                             *, hold: bool) -> tuple[_AuthRow | None, DriverTransaction | None]:
     """The authentication call on a pooled connection's driver directly: no ORM session, no
     statement compilation (in the ingest benchmark the ORM path was ~40 % of the CPU per visit).
@@ -121,30 +122,28 @@ async def _lookup_on_driver(engine: AsyncEngine, cookie: ParsedCookie, idle: tim
     transaction, which is handed to the handler (server/db/driver.py) and ended by `__call__`.
     """
     for attempt in (0, 1):
-        conn = await engine.connect()
-        driver = (await conn.get_raw_connection()).driver_connection
+        driver = await pool.acquire()
         tx = driver.transaction() if hold else None
         try:
             if tx is not None:
                 await tx.start()
             record = await driver.fetchrow(AUTHENTICATE_ON_DRIVER, cookie.tenant_id, cookie.token_hash, idle, TOUCH_INTERVAL)
         except _DEAD_CONNECTION:
-            await conn.invalidate()
-            await conn.close()
+            await pool.discard(driver)
             if attempt:
                 raise
             # Like SQLAlchemy's own disconnect handling: a dropped connection usually means a
             # database restart, and then every idle connection of the pool is dead too.
-            await engine.dispose()
+            await pool.expire()
             continue
         except BaseException:
-            await (DriverTransaction(conn, driver, tx).release() if tx is not None else conn.close())
+            await (DriverTransaction(pool, driver, tx).release() if tx is not None else pool.discard(driver))
             raise
         row = _AuthRow(record) if record is not None else None
         if tx is None:
-            await conn.close()
+            await pool.release(driver)
             return row, None
-        held = DriverTransaction(conn, driver, tx)
+        held = DriverTransaction(pool, driver, tx)
         if row is None:
             await held.release()
             return None, None
@@ -183,7 +182,7 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         held: DriverTransaction | None = None
         opt = handler.opt if handler is not None else {}
         if opt.get(AUTH_AUTOCOMMIT) or opt.get(AUTH_ON_DRIVER):
-            row, held = await _lookup_on_driver(connection.app.state["tonari_engine"], cookie, idle,
+            row, held = await _lookup_on_driver(connection.app.state[DRIVER_POOL_KEY], cookie, idle,
                                                 hold=bool(opt.get(AUTH_ON_DRIVER)))
             if held is not None:
                 connection.scope.setdefault("state", {})[DRIVER_SCOPE_KEY] = held

@@ -11,8 +11,9 @@ import hashlib
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
+from litestar.response.base import ASGIResponse
 
 from geo.tiles import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
 from server.core import context
@@ -31,14 +32,18 @@ class TileController(Controller):
     # The request's transaction is held on the driver (server/db/driver.py): a map pans through
     # dozens of these, each a single sub-millisecond statement, so the ORM's per-request cost
     # would be most of the time.
+    # A GET changes nothing, so the CSRF middleware has nothing to check; it is left out of this
+    # route's stack, and the answer is built as the ASGI response directly (no Response object to
+    # convert): together ≈ 0.1 ms of a 1–2 ms tile (decision 0010).
     @get("/{layer:str}/{z:int}/{x:int}/{y:str}", guards=[signed_in], summary="A Mapbox Vector Tile (y ends in .mvt)",
-         opt={AUTH_ON_DRIVER: True})
+         opt={AUTH_ON_DRIVER: True, "exclude_from_csrf": True}, media_type=MVT,
+         response_description="The tile (application/vnd.mapbox-vector-tile); 204 when it is empty, 304 when unchanged")
     async def tile(
         self, request: Request[Any, Any, Any],
         layer: FromPath[str], z: FromPath[int], x: FromPath[int], y: FromPath[str],
         operation_id: Annotated[uuid.UUID | None, QueryParameter(
             description="households only: that operation's targets with their status (unreached, safe, …, overdue)")] = None,
-    ) -> Response[bytes]:
+    ) -> ASGIResponse:
         if layer not in LAYERS or not y.endswith(".mvt") or not y[:-4].isdigit():
             raise Problem("not_found")
         yi = int(y[:-4])
@@ -64,7 +69,7 @@ class TileController(Controller):
         etag = hashlib.sha256(f"{ctx.user_id}:{ctx.role}:{operation_id}:".encode() + data).hexdigest()[:32]
         headers = {"Cache-Control": "private, no-cache", "Vary": "Cookie", "ETag": f'"{etag}"'}
         if request.headers.get("if-none-match") == f'"{etag}"':
-            return Response(b"", status_code=304, headers=headers)
+            return ASGIResponse(status_code=304, headers=headers)
         if not data:
-            return Response(b"", status_code=204, headers=headers)
-        return Response(data, media_type=MVT, headers=headers)
+            return ASGIResponse(status_code=204, headers=headers)
+        return ASGIResponse(body=data, media_type=MVT, headers=headers)
