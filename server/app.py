@@ -29,6 +29,7 @@ from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.driver import POOL_KEY as DRIVER_POOL_KEY
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
+from server.registry.tile_lane import tile_lane_middleware
 from server.operations.visits import VISIT_BATCHER_KEY, VisitBatcher
 from server.events.api import EventController
 from server.events.hub import EventHub
@@ -152,6 +153,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin()],  # Web Push: /api/push + sending queue
         middleware=[
+            # First, and on the tile route only: a readable tile for a live session is answered there.
+            *([tile_lane_middleware] if settings.tile_fast_lane else []),
             request_context_middleware,
             DefineMiddleware(SessionCookieAuthMiddleware),
         ],

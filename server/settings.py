@@ -71,6 +71,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     db_pool_size: int = 20
+    # The tile fast lane (server/registry/tile_lane.py); off = every tile through the full route.
+    tile_fast_lane: bool = True
     # Base map under our vector layers (raster XYZ). Empty = no base map (an honest blank
     # background). Default: the GSI standard map (地理院タイル 標準地図), free with attribution.
     basemap_url: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
@@ -109,6 +111,7 @@ def get_settings() -> Settings:
         log_level=os.environ.get("TONARI_LOG_LEVEL", "INFO").upper(),
         log_format=os.environ.get("TONARI_LOG_FORMAT", "json"),
         db_pool_size=_int("TONARI_DB_POOL_SIZE", 20),
+        tile_fast_lane=os.environ.get("TONARI_TILE_FAST_LANE", "1") not in ("0", "false", "no", "off"),
         basemap_url=os.environ.get("TONARI_BASEMAP_URL", Settings.basemap_url),
         basemap_attribution=os.environ.get("TONARI_BASEMAP_ATTRIBUTION", Settings.basemap_attribution),
         basemap_max_zoom=_int("TONARI_BASEMAP_MAX_ZOOM", 18),

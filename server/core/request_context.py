@@ -26,17 +26,36 @@ def client_address(scope: Scope) -> str | None:
     return client[0] if client else None
 
 
+def request_id_for(scope: Scope) -> str:
+    """The client's X-Request-ID when it looks sane, else a new one."""
+    incoming = ""
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            break
+    return incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+
+
+def log_request(scope: Scope, status: int | None, started: float) -> None:
+    """The access log line (one per request)."""
+    ctx = context.current()
+    log.info(
+        "request",
+        method=scope.get("method"),
+        path=scope.get("path"),
+        status=status,
+        ms=round((time.perf_counter() - started) * 1000, 1),
+        user=str(ctx.user_id) if ctx.user_id else None,
+        tenant=str(ctx.tenant_id) if ctx.tenant_id else None,
+    )
+
+
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        incoming = ""
-        for name, value in scope.get("headers", []):
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_for(scope)
         # Not reset at the end on purpose: an error raised in here is rendered by Litestar's
         # outermost exception middleware, which needs the request id. Each request runs in its
         # own task, so nothing leaks into the next one.
@@ -60,15 +79,6 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             failure_status = getattr(exc, "http_status", None) or getattr(exc, "status_code", None) or 500
             raise
         finally:
-            ctx = context.current()
-            log.info(
-                "request",
-                method=scope.get("method"),
-                path=scope.get("path"),
-                status=status_holder.get("status", failure_status),
-                ms=round((time.perf_counter() - started) * 1000, 1),
-                user=str(ctx.user_id) if ctx.user_id else None,
-                tenant=str(ctx.tenant_id) if ctx.tenant_id else None,
-            )
+            log_request(scope, status_holder.get("status", failure_status), started)
 
     return middleware

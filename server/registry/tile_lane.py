@@ -1,0 +1,109 @@
+"""The tile fast lane: a signed-in viewer's tile, answered without the framework's per-request work.
+
+A map pans through dozens of tiles at a time, and each tile's database work is about a
+millisecond. Through the full request pipeline (request context, authentication middleware,
+route guards, parameter parsing, response conversion, the send wrappers) the framework added
+0.4–0.6 ms to each, as much as half of the tile (bench/README.md, decision 0010). This middleware
+runs first on the tile route only. It answers the one common case itself: a GET with a live
+session for a tile the viewer may read. It uses the same pieces as the route:
+- the authentication call on the driver (`_lookup_on_driver`, which stamps RLS);
+- the same reading rule (`may_read`);
+- the same renderer (`render_tile`: statement, read audit, ETag, headers).
+
+Anything else goes on to the route unchanged: no cookie or a dead session (401), a layer the role
+may not read (403), a bad address (404), other query parameters. The route stays the one
+documented in OpenAPI, and it is the one that writes the errors (problem+json). The lane can be
+switched off with TONARI_TILE_FAST_LANE=0.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from litestar._parsers import parse_cookie_string
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.accounts.middleware import _lookup_on_driver
+from server.accounts.sessions import COOKIE_NAME, parse_cookie
+from server.core import context
+from server.core.request_context import client_address, log_request, request_id_for
+from server.db.driver import POOL_KEY
+from server.registry.api_tiles import TILE_LANE, TileAddress, may_read, render_tile
+
+LANE_STATS_KEY = "tonari_tile_lane_served"  # app state: tiles the lane answered (tests, ops)
+
+
+def _operation_id(query: bytes) -> tuple[bool, uuid.UUID | None]:
+    """(understood, operation id): only an empty query or a single operation_id=<uuid>."""
+    if not query:
+        return True, None
+    name, _, value = query.partition(b"=")
+    if name != b"operation_id":
+        return False, None
+    try:
+        return True, uuid.UUID(value.decode("ascii"))
+    except ValueError:
+        return False, None
+
+
+def tile_lane_middleware(app: ASGIApp) -> ASGIApp:
+    async def lane(scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        if (scope["type"] != "http" or handler is None or not handler.opt.get(TILE_LANE)
+                or scope.get("method") != "GET" or not await _answer(scope, receive, send)):
+            await app(scope, receive, send)
+
+    return lane
+
+
+async def _answer(scope: Scope, receive: Receive, send: Send) -> bool:
+    """True when the tile was answered here; False (having done nothing) to hand it to the route."""
+    started = time.perf_counter()
+    params = scope["path_params"]
+    tile = TileAddress.parse(params["layer"], params["z"], params["x"], params["y"])
+    understood, operation_id = _operation_id(scope.get("query_string", b""))
+    if tile is None or not understood:
+        return False
+    raw_cookie, if_none_match = None, None
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            raw_cookie = parse_cookie_string(value.decode("latin-1")).get(COOKIE_NAME)
+        elif name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+    cookie = parse_cookie(raw_cookie)
+    if cookie is None:
+        return False
+    state: Any = scope["app"].state
+    idle = timedelta(minutes=state["tonari_settings"].session_idle_minutes)
+    row, held = await _lookup_on_driver(state[POOL_KEY], cookie, idle, hold=True)
+    if row is None or held is None:
+        return False  # the route answers: session_expired / not_authenticated
+    status: int | None = None
+    try:
+        held.commit_on_release = bool(row.touched)  # the moved sliding deadline is kept either way
+        if not may_read(tile.layer, row.role):
+            return False  # the route answers 403 (after its own authentication)
+        request_id = request_id_for(scope)
+        ctx = context.RequestContext(
+            request_id=request_id, client_addr=client_address(scope), tenant_id=cookie.tenant_id,
+            user_id=row.user_id, user_login=row.login, role=row.role,
+            scope=frozenset(row.scope) if row.district_ids is not None else None)
+        context.set_context(ctx)
+        response = await render_tile(held, ctx, tile, operation_id, if_none_match)
+        response.headers["X-Request-ID"] = request_id  # as the request-context middleware adds it
+
+        async def sent(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await response(scope, receive, sent)
+    finally:
+        await held.release()  # after the response: rollback unless committed (or a touch to keep)
+    state[LANE_STATS_KEY] = state.get(LANE_STATS_KEY, 0) + 1
+    log_request(scope, status, started)
+    return True

@@ -1,0 +1,145 @@
+"""The tile fast lane (server/registry/tile_lane.py) against the full route it short-cuts.
+
+The same signed-in requests go to this app (lane on) and to a second app over the same database
+with TONARI_TILE_FAST_LANE off: bodies, status codes, ETags, caching headers and the read audit
+must be the same, and the lane must really have answered them. What the lane does not answer
+(no or dead session, a layer the role may not read, a bad address, an unknown query) must reach
+the route and get its problem document.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from server.db.driver import POOL_KEY
+from server.registry.tile_lane import LANE_STATS_KEY
+from tests.conftest import ApiClient, _Isolated, running
+from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
+from tests.test_disclosure import tile_of
+from tests.test_request_path import _age_sessions, _last_seen, _operation, _rows
+
+_COMPARED = ("etag", "cache-control", "vary", "content-type", "content-length")
+
+
+@pytest.fixture(scope="module")
+async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+    return await new_world(sessionmaker)
+
+
+@pytest.fixture(scope="module")
+async def framework_app(settings):  # type: ignore[no-untyped-def]
+    """The same server with the lane switched off: every tile through the full route."""
+    from server.app import create_app
+
+    async with running(create_app(dataclasses.replace(settings, tile_fast_lane=False))) as application:
+        yield application
+
+
+def _twin(app, signed: ApiClient) -> ApiClient:  # type: ignore[no-untyped-def]
+    """A client of `app` carrying `signed`'s session."""
+    c = ApiClient(transport=httpx.ASGITransport(app=_Isolated(app), client=("10.250.0.1", 40000)),
+                  base_url="http://127.0.0.1:8000")
+    c.cookies = signed.cookies
+    return c
+
+
+def _paths(world: World, operation_id: str) -> list[str]:
+    x14, y14 = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    x3, y3 = tile_of(*HOUSEHOLD_SPOTS["H3"], 14)
+    return [
+        f"/api/tiles/households/14/{x14}/{y14}.mvt",   # points, audited
+        f"/api/tiles/households/14/{x3}/{y3}.mvt",
+        f"/api/tiles/households/10/{x14 // 16}/{y14 // 16}.mvt",  # clusters, not audited
+        "/api/tiles/households/14/0/0.mvt",  # empty: 204
+        f"/api/tiles/districts/12/{x14 // 4}/{y14 // 4}.mvt",
+        f"/api/tiles/households/14/{x14}/{y14}.mvt?operation_id={operation_id}",  # the live map
+    ]
+
+
+@pytest.mark.parametrize("role", ["staff", "commissioner", "watcher"])
+async def test_the_lane_answers_as_the_route_would(role: str, world: World, app, framework_app, client_factory,
+                                                   sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    lane = await signed_in(client_factory, world, role)
+    route = _twin(framework_app, lane)
+    try:
+        before = app.state.get(LANE_STATS_KEY, 0)
+        for n, path in enumerate(_paths(world, op["id"])):
+            a = await lane.get(path, headers={"X-Request-ID": f"lane-{role}-{n:04d}"})
+            b = await route.get(path, headers={"X-Request-ID": f"route-{role}-{n:04d}"})
+            assert (a.status_code, a.content) == (b.status_code, b.content), path
+            assert a.status_code in (200, 204), a.text
+            assert {h: a.headers.get(h) for h in _COMPARED} == {h: b.headers.get(h) for h in _COMPARED}, path
+            assert a.headers["x-request-id"] == f"lane-{role}-{n:04d}"
+            # Revalidation: the ETag of one is honoured by the other.
+            again = await lane.get(path, headers={"If-None-Match": b.headers["etag"]})
+            assert again.status_code == 304 and again.headers["etag"] == b.headers["etag"]
+            # The read audit: one row per tile with households, the same in both ways.
+            audit = await _rows(sessionmaker, world, "SELECT request_id, object_ids, details->>'via' FROM audit_log"
+                                " WHERE request_id IN (:a, :b) ORDER BY request_id",
+                                a=f"lane-{role}-{n:04d}", b=f"route-{role}-{n:04d}")
+            assert len(audit) in (0, 2) and (len(audit) == 0 or sorted(audit[0][1]) == sorted(audit[1][1])), path
+            assert len(audit) == 2 or "/10/" in path or "districts" in path or a.status_code == 204, path
+        assert app.state[LANE_STATS_KEY] - before == 2 * len(_paths(world, op["id"]))  # each tile and its 304
+        assert framework_app.state.get(LANE_STATS_KEY, 0) == 0
+    finally:
+        await route.aclose()
+    assert app.state[POOL_KEY].in_use() == 0
+    idle = await _rows(sessionmaker, world, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'")
+    assert idle[0][0] == 0
+
+
+async def test_what_the_lane_does_not_answer_reaches_the_route(world: World, app, client_factory,
+                                                               sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    tile = f"/api/tiles/households/14/{x}/{y}.mvt"
+    anonymous = client_factory()
+    volunteer = await signed_in(client_factory, world, "vc_volunteer")
+    staff = await signed_in(client_factory, world, "staff")
+    before = app.state.get(LANE_STATS_KEY, 0)
+    answers = {
+        "no cookie": await anonymous.get(tile),
+        "forbidden layer": await volunteer.get(tile),
+        "out of range": await staff.get(f"/api/tiles/households/14/{2**14}/0.mvt"),
+        "not a tile": await staff.get("/api/tiles/rivers/14/0/0.mvt"),
+        "bad operation id": await staff.get(tile + "?operation_id=nope"),
+    }
+    assert {k: (r.status_code, r.json()["code"]) for k, r in answers.items()} == {
+        "no cookie": (401, "not_authenticated"),
+        "forbidden layer": (403, "forbidden"),
+        "out of range": (404, "not_found"),
+        "not a tile": (404, "not_found"),
+        "bad operation id": (400, "validation_failed"),
+    }
+    assert all(r.headers["content-type"].startswith("application/problem+json") for r in answers.values())
+    # A volunteer may read the districts layer: that one the lane answers.
+    districts = await volunteer.get(f"/api/tiles/districts/12/{x // 4}/{y // 4}.mvt")
+    assert districts.status_code == 200
+    assert app.state[LANE_STATS_KEY] - before == 1
+    assert app.state[POOL_KEY].in_use() == 0
+
+
+async def test_a_dead_session_reaches_the_route_and_a_due_touch_is_kept(world: World, app, client_factory,
+                                                                          sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    tile = f"/api/tiles/households/14/{x}/{y}.mvt"
+    staff = await signed_in(client_factory, world, "staff")
+    long_ago = await _age_sessions(sessionmaker, world, "staff")
+    r = await staff.get(tile)
+    assert r.status_code == 200
+    assert await _last_seen(sessionmaker, world, "staff") > long_ago + timedelta(minutes=30)  # the lane kept the touch
+    cookies = dict(staff.cookies)
+    await staff.send_json("POST", "/api/auth/logout")
+    stale = client_factory()
+    for name, value in cookies.items():
+        stale.cookies.set(name, value)
+    before = app.state.get(LANE_STATS_KEY, 0)
+    r = await stale.get(tile)
+    assert (r.status_code, r.json()["code"]) == (401, "session_expired")
+    assert app.state.get(LANE_STATS_KEY, 0) == before
+    assert app.state[POOL_KEY].in_use() == 0
