@@ -112,7 +112,7 @@ class _AuthRow:
             setattr(self, name, record[name])
 
 
-async def _lookup_on_driver(pool: DriverPool, cookie: ParsedCookie, idle: timedelta,
+async def authenticate_on_driver(pool: DriverPool, cookie: ParsedCookie, idle: timedelta,
                             *, hold: bool) -> tuple[_AuthRow | None, DriverTransaction | None]:
     """The authentication call on a pooled connection's driver directly: no ORM session, no
     statement compilation (in the ingest benchmark the ORM path was ~40 % of the CPU per visit).
@@ -154,7 +154,7 @@ async def _lookup_on_driver(pool: DriverPool, cookie: ParsedCookie, idle: timede
 # Route option (`opt={AUTH_AUTOCOMMIT: True}`) for handlers that do no database work of their own
 # on the request's session (they must not take `db_session`) — the single-visit endpoint hands
 # its visit to the group-commit batcher, which writes under its own transaction and stamp. The
-# auth call then runs in autocommit mode on a pooled connection's driver (`_lookup_on_driver`):
+# auth call then runs in autocommit mode on a pooled connection's driver (`authenticate_on_driver`):
 # its session touch commits with the statement, and nothing is left to roll back.
 AUTH_AUTOCOMMIT = "tonari_auth_autocommit"
 
@@ -182,7 +182,7 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         held: DriverTransaction | None = None
         opt = handler.opt if handler is not None else {}
         if opt.get(AUTH_AUTOCOMMIT) or opt.get(AUTH_ON_DRIVER):
-            row, held = await _lookup_on_driver(connection.app.state[DRIVER_POOL_KEY], cookie, idle,
+            row, held = await authenticate_on_driver(connection.app.state[DRIVER_POOL_KEY], cookie, idle,
                                                 hold=bool(opt.get(AUTH_ON_DRIVER)))
             if held is not None:
                 connection.scope.setdefault("state", {})[DRIVER_SCOPE_KEY] = held

@@ -6,7 +6,7 @@ route guards, parameter parsing, response conversion, the send wrappers) the fra
 0.4–0.6 ms to each, as much as half of the tile (bench/README.md, decision 0010). This middleware
 runs first on the tile route only. It answers the one common case itself: a GET with a live
 session for a tile the viewer may read. It uses the same pieces as the route:
-- the authentication call on the driver (`_lookup_on_driver`, which stamps RLS);
+- the authentication call on the driver (`authenticate_on_driver`, which stamps RLS);
 - the same reading rule (`may_read`);
 - the same renderer (`render_tile`: statement, read audit, ETag, headers).
 
@@ -23,10 +23,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from litestar._parsers import parse_cookie_string
+from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.accounts.middleware import _lookup_on_driver
+from server.accounts.middleware import authenticate_on_driver
 from server.accounts.sessions import COOKIE_NAME, parse_cookie
 from server.core import context
 from server.core.request_context import client_address, log_request, request_id_for
@@ -67,18 +67,13 @@ async def _answer(scope: Scope, receive: Receive, send: Send) -> bool:
     understood, operation_id = _operation_id(scope.get("query_string", b""))
     if tile is None or not understood:
         return False
-    raw_cookie, if_none_match = None, None
-    for name, value in scope["headers"]:
-        if name == b"cookie":
-            raw_cookie = parse_cookie_string(value.decode("latin-1")).get(COOKIE_NAME)
-        elif name == b"if-none-match":
-            if_none_match = value.decode("latin-1")
-    cookie = parse_cookie(raw_cookie)
+    # The cookie exactly as the route's authentication middleware reads it.
+    cookie = parse_cookie(ASGIConnection(scope).cookies.get(COOKIE_NAME))
     if cookie is None:
         return False
     state: Any = scope["app"].state
     idle = timedelta(minutes=state["tonari_settings"].session_idle_minutes)
-    row, held = await _lookup_on_driver(state[POOL_KEY], cookie, idle, hold=True)
+    row, held = await authenticate_on_driver(state[POOL_KEY], cookie, idle, hold=True)
     if row is None or held is None:
         return False  # the route answers: session_expired / not_authenticated
     status: int | None = None
@@ -92,6 +87,7 @@ async def _answer(scope: Scope, receive: Receive, send: Send) -> bool:
             user_id=row.user_id, user_login=row.login, role=row.role,
             scope=frozenset(row.scope) if row.district_ids is not None else None)
         context.set_context(ctx)
+        if_none_match = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"), None)
         response = await render_tile(held, ctx, tile, operation_id, if_none_match)
         response.headers["X-Request-ID"] = request_id  # as the request-context middleware adds it
 
