@@ -249,6 +249,9 @@ async def test_starting_a_large_operation_refreshes_the_planner_statistics_and_v
     before = await last_analyzed()
     vacuumed_before = (await _rows(sessionmaker, world, "SELECT pg_stat_get_last_vacuum_time('operation_target'::regclass)"))[0][0]
     monkeypatch.setattr(service, "ANALYZE_MIN_TARGETS", 1)
+    # The shared test database holds every earlier test's targets: 4 new ones may be under 10 %
+    # of what the planner knows (it failed that way once, after autovacuum had counted them).
+    monkeypatch.setattr(service, "ANALYZE_MIN_SHARE", 0.0)
     await _operation(client_factory, world)
     after = await last_analyzed()
     assert after is not None and (before is None or after > before)

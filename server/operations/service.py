@@ -121,6 +121,8 @@ async def start(db: AsyncSession, op: Operation) -> int:
 
 # A start that adds this many targets, and at least a tenth of the table, re-analyzes it.
 ANALYZE_MIN_TARGETS = 1000
+# … and when they are more than this share of the rows the planner knows of.
+ANALYZE_MIN_SHARE = 0.1
 
 
 async def _refresh_target_statistics(db: AsyncSession, added: int) -> None:
@@ -135,7 +137,7 @@ async def _refresh_target_statistics(db: AsyncSession, added: int) -> None:
     if added < ANALYZE_MIN_TARGETS:
         return
     known = (await db.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'operation_target'::regclass"))).scalar_one()
-    if known < 0 or added > 0.1 * known:
+    if known < 0 or added > ANALYZE_MIN_SHARE * known:
         await db.execute(text("ANALYZE operation_target"))
 
 
