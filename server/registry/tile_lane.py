@@ -14,6 +14,11 @@ Anything else goes on to the route unchanged: no cookie or a dead session (401),
 may not read (403), a bad address (404), other query parameters. The route stays the one
 documented in OpenAPI, and it is the one that writes the errors (problem+json). The lane can be
 switched off with TONARI_TILE_FAST_LANE=0.
+
+What the route gains later does not reach the lane by itself: a hook, a middleware after this
+one, a rate limit or another guard on the tile route must be added here too (or the lane must
+hand such requests on). tests/test_tile_lane.py compares the two ways and fails if they drift
+apart.
 """
 
 from __future__ import annotations
