@@ -50,9 +50,9 @@ def database_url(explicit: str | None = None) -> str:
 
 def asyncpg_dsn(url: str) -> str:
     """SQLAlchemy URL → libpq DSN for asyncpg.connect()."""
-    from sqlalchemy.engine import make_url
+    from server.db.engine import driver_dsn
 
-    return make_url(normalise_database_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+    return driver_dsn(normalise_database_url(url))
 
 
 def redact(url: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 from litestar.connection import ASGIConnection
@@ -112,6 +113,12 @@ class _AuthRow:
             setattr(self, name, record[name])
 
 
+def enter_signed_in(tenant_id: uuid.UUID, row: Any) -> context.RequestContext:
+    """The request context of a signed-in request, from the authentication row (either path)."""
+    return context.update(tenant_id=tenant_id, user_id=row.user_id, user_login=row.login, role=row.role,
+                          scope=frozenset(row.scope) if row.district_ids is not None else None)
+
+
 async def authenticate_on_driver(pool: DriverPool, cookie: ParsedCookie, idle: timedelta,
                             *, hold: bool) -> tuple[_AuthRow | None, DriverTransaction | None]:
     """The authentication call on a pooled connection's driver directly: no ORM session, no
@@ -147,6 +154,9 @@ async def authenticate_on_driver(pool: DriverPool, cookie: ParsedCookie, idle: t
         if row is None:
             await held.release()
             return None, None
+        # A moved sliding deadline is kept whatever the handler does (committing now would drop
+        # the stamp the handler needs).
+        held.commit_on_release = bool(row.touched)
         return row, held
     return None, None
 
@@ -197,15 +207,11 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
             # Remember that a cookie was presented, so the 401 can say "session ended".
             connection.scope.setdefault("state", {})["tonari_stale_session"] = True
             return AuthenticationResult(user=None, auth=None)
-        scope = frozenset(row.scope) if row.district_ids is not None else None
-        context.update(tenant_id=cookie.tenant_id, user_id=row.user_id, user_login=row.login, role=row.role,
-                       scope=scope)
+        enter_signed_in(cookie.tenant_id, row)
         if row.touched and db is not None:
             # The sliding deadline must stick even if the handler only reads (its transaction is
             # rolled back): commit now. At most once a minute per session (TOUCH_INTERVAL).
             await db.commit()
-        if row.touched and held is not None:
-            held.commit_on_release = True  # committing now would drop the stamp the handler needs
         user = SignedInUser(id=row.user_id, tenant_id=cookie.tenant_id, login=row.login,
                             display_name=row.display_name, role=row.role, district_ids=list(row.district_ids or []))
         session = SessionRef(tenant_id=cookie.tenant_id, id=row.session_id, user_id=row.user_id,

@@ -26,14 +26,21 @@ def client_address(scope: Scope) -> str | None:
     return client[0] if client else None
 
 
-def request_id_for(scope: Scope) -> str:
-    """The client's X-Request-ID when it looks sane, else a new one."""
+def start_request(scope: Scope) -> str:
+    """The request id (the client's X-Request-ID when it looks sane, else a new one), put into the
+    request context and onto every log line of the request. Returns it."""
     incoming = ""
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
             incoming = value.decode("latin-1")
             break
-    return incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+    # Not reset at the end on purpose: an error raised in the request is rendered by Litestar's
+    # outermost exception middleware, which needs the request id. Each request runs in its own
+    # task, so nothing leaks into the next one.
+    context.set_context(context.RequestContext(request_id=request_id, client_addr=client_address(scope)))
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    return request_id
 
 
 def log_request(scope: Scope, status: int | None, started: float) -> None:
@@ -55,12 +62,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        request_id = request_id_for(scope)
-        # Not reset at the end on purpose: an error raised in here is rendered by Litestar's
-        # outermost exception middleware, which needs the request id. Each request runs in its
-        # own task, so nothing leaks into the next one.
-        context.set_context(context.RequestContext(request_id=request_id, client_addr=client_address(scope)))
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id = start_request(scope)
         started = time.perf_counter()
         status_holder: dict[str, int] = {}
 

@@ -11,7 +11,7 @@ to the pool either way.
 
 Those paths take their connections from `DriverPool` (asyncpg's own pool), not from SQLAlchemy's:
 a checkout there went through AsyncConnection, a greenlet hop and the pool's bookkeeping, ≈ 0.1 ms
-of a 1–2 ms tile (decision 0010).
+of a 1–2 ms tile (decision 0011).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy import TextClause
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+
+from server.db.engine import driver_dsn
 
 # Route option: the route's handler works on `driver_transaction(request)`, not `db_session`.
 AUTH_ON_DRIVER = "tonari_auth_on_driver"
@@ -54,7 +56,7 @@ class DriverPool:
     SQLAlchemy's pool does on a disconnect."""
 
     def __init__(self, url: str, size: int, application_name: str = "tonari") -> None:
-        self.dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self.dsn = driver_dsn(url)
         self.size, self.application_name = size, application_name
         self.pool: asyncpg.Pool | None = None
 
@@ -122,7 +124,10 @@ class DriverTransaction:
                 else:
                     await self.tx.rollback()
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-            await self.pool.discard(self.driver)
+            await self.pool.discard(self.driver)  # never hand an unknown state to the next request
+        except BaseException:
+            await self.pool.discard(self.driver)  # cancelled half-way: the same, and the pool slot comes back
+            raise
         else:
             await self.pool.release(self.driver)
 

@@ -9,6 +9,7 @@ one request's tenant into the next.
 from __future__ import annotations
 
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,11 @@ async def restamp(db: AsyncSession) -> None:
     """Re-stamp the open transaction with the current context (group commit: several users'
     checks in one transaction, each under its own user, role and scope)."""
     await db.execute(_STAMP, stamp_params(context.current()))
+
+
+def driver_dsn(database_url: str) -> str:
+    """The app's SQLAlchemy URL as a DSN for asyncpg itself (LISTEN/NOTIFY, the driver pool)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def make_engine(url: str, pool_size: int = 20, application_name: str = "tonari", pre_ping: bool = False) -> AsyncEngine:

@@ -19,9 +19,9 @@ from collections import defaultdict
 
 import asyncpg
 import structlog
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.db.engine import driver_dsn
 from server.events.emit import CHANNEL, register_notifier
 
 log = structlog.get_logger("tonari.events")
@@ -31,7 +31,7 @@ COALESCE_SECONDS = 0.05
 
 class EventHub:
     def __init__(self, database_url: str, engine: AsyncEngine | None = None) -> None:
-        self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._dsn = driver_dsn(database_url)
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._pending: set[str] = set()

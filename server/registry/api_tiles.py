@@ -85,7 +85,7 @@ class TileController(Controller):
     # The request's transaction is held on the driver (server/db/driver.py): a map pans through
     # dozens of these, each a single sub-millisecond statement, so the ORM's per-request cost
     # would be most of the time. A signed-in request for a tile it may read is normally answered
-    # by the fast lane before it gets here (TILE_LANE, decision 0010); this handler answers the
+    # by the fast lane before it gets here (TILE_LANE, decision 0011); this handler answers the
     # rest (refusals, errors) and is the documented route. A GET changes nothing, so the CSRF
     # middleware is left out of its stack.
     @get("/{layer:str}/{z:int}/{x:int}/{y:str}", guards=[signed_in], summary="A Mapbox Vector Tile (y ends in .mvt)",

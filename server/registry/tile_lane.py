@@ -3,7 +3,7 @@
 A map pans through dozens of tiles at a time, and each tile's database work is about a
 millisecond. Through the full request pipeline (request context, authentication middleware,
 route guards, parameter parsing, response conversion, the send wrappers) the framework added
-0.4–0.6 ms to each, as much as half of the tile (bench/README.md, decision 0010). This middleware
+0.4–0.6 ms to each, as much as half of the tile (bench/README.md, decision 0011). This middleware
 runs first on the tile route only. It answers the one common case itself: a GET with a live
 session for a tile the viewer may read. It uses the same pieces as the route:
 - the authentication call on the driver (`authenticate_on_driver`, which stamps RLS);
@@ -31,10 +31,9 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.accounts.middleware import authenticate_on_driver
+from server.accounts.middleware import authenticate_on_driver, enter_signed_in
 from server.accounts.sessions import COOKIE_NAME, parse_cookie
-from server.core import context
-from server.core.request_context import client_address, log_request, request_id_for
+from server.core.request_context import log_request, start_request
 from server.db.driver import POOL_KEY
 from server.registry.api_tiles import TILE_LANE, TileAddress, may_read, render_tile
 
@@ -83,15 +82,10 @@ async def _answer(scope: Scope, receive: Receive, send: Send) -> bool:
         return False  # the route answers: session_expired / not_authenticated
     status: int | None = None
     try:
-        held.commit_on_release = bool(row.touched)  # the moved sliding deadline is kept either way
         if not may_read(tile.layer, row.role):
             return False  # the route answers 403 (after its own authentication)
-        request_id = request_id_for(scope)
-        ctx = context.RequestContext(
-            request_id=request_id, client_addr=client_address(scope), tenant_id=cookie.tenant_id,
-            user_id=row.user_id, user_login=row.login, role=row.role,
-            scope=frozenset(row.scope) if row.district_ids is not None else None)
-        context.set_context(ctx)
+        request_id = start_request(scope)
+        ctx = enter_signed_in(cookie.tenant_id, row)
         if_none_match = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"), None)
         response = await render_tile(held, ctx, tile, operation_id, if_none_match)
         response.headers["X-Request-ID"] = request_id  # as the request-context middleware adds it
