@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
@@ -16,6 +17,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Receive, Scope, Send
 
 from server.accounts.controller import AuthController
 from server.accounts.middleware import SessionCookieAuthMiddleware
@@ -29,7 +31,6 @@ from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.driver import POOL_KEY as DRIVER_POOL_KEY
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
-from server.registry.tile_lane import tile_lane_middleware
 from server.operations.visits import VISIT_BATCHER_KEY, VisitBatcher
 from server.events.api import EventController
 from server.events.hub import EventHub
@@ -45,6 +46,7 @@ from server.registry.api_households import HouseholdController, PersonController
 from server.registry.api_staff import StaffController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
 from server.registry.api_tiles import TileController
+from server.registry import tile_lane
 from server.registry.imports_api import ImportController
 from server.registry.api_watchers import WatcherController
 from server.settings import Settings, get_settings
@@ -79,7 +81,21 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(max(gen0, 20_000), gen1, gen2)
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+class TonariApp(Litestar):
+    """The Litestar application, asking the tile fast lane first (before routing) when it is on:
+    a map's tiles are the hottest request there is (server/registry/tile_lane.py, decision 0011)."""
+
+    def __init__(self, *args: Any, tile_fast_lane: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tile_fast_lane = tile_fast_lane
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.tile_fast_lane and await tile_lane.answer(self, scope, receive, send):
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> TonariApp:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
     engine = make_engine(settings.database_url, settings.db_pool_size)
@@ -124,7 +140,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
     )
 
-    return Litestar(
+    return TonariApp(
+        tile_fast_lane=settings.tile_fast_lane,
         route_handlers=[
             HealthController,
             AuthController,
@@ -153,8 +170,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin()],  # Web Push: /api/push + sending queue
         middleware=[
-            # First, and on the tile route only: a readable tile for a live session is answered there.
-            *([tile_lane_middleware] if settings.tile_fast_lane else []),
             request_context_middleware,
             DefineMiddleware(SessionCookieAuthMiddleware),
         ],

@@ -6,7 +6,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from server.accounts.models import UserSession
 from tests.conftest import as_tenant
@@ -36,6 +36,22 @@ async def test_login_ok_sets_a_safe_session_cookie(client, make_tenant) -> None:
     assert "HttpOnly" in set_cookie and "SameSite=lax" in set_cookie.replace("Lax", "lax")
     me = await client.get("/api/auth/me")
     assert me.status_code == 200 and me.json()["id"] == str(acct.user_id)
+
+
+async def test_a_peer_address_that_is_not_an_ip_is_recorded_as_unknown(client_factory, make_tenant, sessionmaker) -> None:
+    """A test client's name or a malformed forwarded address must not turn a sign-in into a 500
+    (it goes into inet columns); it is recorded as NULL."""
+    tenant = await make_tenant(("watcher",))
+    acct = tenant.accounts["watcher"]
+    c = client_factory(ip="testclient")
+    resp = await c.login(acct.login, acct.password)
+    assert resp.status_code == 200, resp.text
+    with as_tenant(tenant.id):
+        async with sessionmaker() as db, db.begin():
+            sessions = (await db.execute(select(UserSession.client_addr).where(UserSession.user_id == acct.user_id))).all()
+            audit = (await db.execute(text("SELECT client_addr FROM audit_log WHERE action = 'auth.login'"
+                                           " AND actor_user_id = :u"), {"u": acct.user_id})).all()
+    assert sessions == [(None,)] and audit == [(None,)]
 
 
 async def test_login_accepts_full_width_and_upper_case_ids(client, make_tenant) -> None:

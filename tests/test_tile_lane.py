@@ -143,3 +143,36 @@ async def test_a_dead_session_reaches_the_route_and_a_due_touch_is_kept(world: W
     assert (r.status_code, r.json()["code"]) == (401, "session_expired")
     assert app.state.get(LANE_STATS_KEY, 0) == before
     assert app.state[POOL_KEY].in_use() == 0
+
+
+def test_the_lane_reads_the_session_cookie_only_where_the_framework_could_not_read_it_otherwise() -> None:
+    from litestar._parsers import parse_cookie_string
+
+    from server.accounts.sessions import plain_session_cookie
+
+    value = "0190a2b4-0000-7000-8000-000000000001.Ab_c-9" + "x" * 30
+    plain = [f"tonari_session={value}", f"tonari_csrf=abc; tonari_session={value}",
+             f" tonari_session = {value} ;tonari_csrf=z", f"a=1;tonari_session={value};b=2"]
+    for header in plain:
+        assert plain_session_cookie(header.encode()) == value == parse_cookie_string(header)["tonari_session"], header
+    # Left to the route: the name twice, a quoted or escaped value, only a longer name, none.
+    for header in (f"tonari_session={value}; tonari_session=other{value}", f'tonari_session="{value}"',
+                   f"tonari_session={value}%41", f"xtonari_session={value}", "tonari_csrf=abc", ""):
+        assert plain_session_cookie(header.encode()) is None, header
+
+
+async def test_cookies_the_lane_cannot_read_plainly_go_to_the_route(world: World, app, client_factory) -> None:  # type: ignore[no-untyped-def]
+    x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    tile = f"/api/tiles/households/14/{x}/{y}.mvt"
+    staff = await signed_in(client_factory, world, "staff")
+    session = staff.cookies.get("tonari_session")
+    expected = await staff.get(tile)
+    assert expected.status_code == 200
+    before = app.state[LANE_STATS_KEY]
+    for cookie in (f'tonari_session="{session}"', f"tonari_session=nope; tonari_session={session}"):
+        bare = client_factory()
+        r = await bare.get(tile, headers={"Cookie": cookie})
+        # The framework's parser unquotes, and keeps the last of a repeated name: the route signs in.
+        assert (r.status_code, r.content, r.headers["etag"]) == (200, expected.content, expected.headers["etag"]), cookie
+    assert app.state[LANE_STATS_KEY] == before
+    assert app.state[POOL_KEY].in_use() == 0

@@ -115,8 +115,13 @@ class _AuthRow:
 
 def enter_signed_in(tenant_id: uuid.UUID, row: Any) -> context.RequestContext:
     """The request context of a signed-in request, from the authentication row (either path)."""
-    return context.update(tenant_id=tenant_id, user_id=row.user_id, user_login=row.login, role=row.role,
-                          scope=frozenset(row.scope) if row.district_ids is not None else None)
+    now = context.current()
+    # Built directly, not with dataclasses.replace: this runs for every tile of a panning map.
+    ctx = context.RequestContext(request_id=now.request_id, client_addr=now.client_addr, tenant_id=tenant_id,
+                                 user_id=row.user_id, user_login=row.login, role=row.role,
+                                 scope=frozenset(row.scope) if row.district_ids is not None else None)
+    context.set_context(ctx)
+    return ctx
 
 
 async def authenticate_on_driver(pool: DriverPool, cookie: ParsedCookie, idle: timedelta,

@@ -9,6 +9,7 @@ the slide are `tonari_authenticate()` (migration 0008), called by the auth middl
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import User, UserSession
 
 COOKIE_NAME = "tonari_session"
+_COOKIE_NAME_BYTES = COOKIE_NAME.encode("ascii")
 # Avoid a write per request: the idle deadline is pushed forward at most this often.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -32,6 +34,26 @@ class ParsedCookie:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_PLAIN_COOKIE = re.compile(rb"[A-Za-z0-9._-]+")
+
+
+def plain_session_cookie(cookie_header: bytes) -> str | None:
+    """The session cookie's value from a raw Cookie header, when that is unambiguous without the
+    framework's parser: the name appears once and the value holds only the characters our cookies
+    are made of (so unquoting could not change it). None otherwise, or when there is none: the
+    caller then leaves the request to the route, which reads cookies the framework's way."""
+    found: bytes | None = None
+    for part in cookie_header.split(b";"):
+        name, _, value = part.partition(b"=")
+        if name.strip() == _COOKIE_NAME_BYTES:
+            if found is not None:
+                return None
+            found = value.strip()
+    if found is None or not _PLAIN_COOKIE.fullmatch(found):
+        return None
+    return found.decode("ascii")
 
 
 def parse_cookie(value: str | None) -> ParsedCookie | None:

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
+import msgspec
 import structlog
+
+# Every request writes an access line, so the renderer is on the hot path: msgspec encodes the
+# event dict to UTF-8 bytes in one call (about a third of json.dumps + a text write). Anything it
+# cannot encode natively is written as its str().
+_ENCODER = msgspec.json.Encoder(enc_hook=str)
+
+
+def _dumps(event: Any, **_: Any) -> bytes:
+    return _ENCODER.encode(event)
+
+
+def _dumps_text(event: Any, **_: Any) -> str:
+    return _ENCODER.encode(event).decode()
 
 
 def configure(level: str = "INFO", fmt: str = "json") -> None:
+    binary = getattr(sys.stderr, "buffer", None)  # absent when stderr was replaced by a text-only stream
+    json = fmt == "json"
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer(ensure_ascii=False)
-        if fmt == "json"
+        structlog.processors.JSONRenderer(serializer=_dumps if binary is not None else _dumps_text) if json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
@@ -24,6 +40,7 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=(structlog.BytesLoggerFactory(file=binary) if json and binary is not None
+                        else structlog.PrintLoggerFactory(file=sys.stderr)),
         cache_logger_on_first_use=True,
     )

@@ -6,6 +6,8 @@ client-supplied `X-Request-ID` is kept when it looks sane, so a PWA retry can be
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import re
 import time
 import uuid
@@ -21,20 +23,30 @@ log = structlog.get_logger("tonari.access")
 
 
 def client_address(scope: Scope) -> str | None:
-    """The peer address. Behind a proxy, uvicorn's --proxy-headers rewrites scope['client']."""
+    """The peer address. Behind a proxy, uvicorn's --proxy-headers rewrites scope['client'] from
+    X-Forwarded-For; anything that is not an IP address (a test client's name, a malformed
+    forwarded value) is None: it goes into inet columns of the audit and the sessions."""
     client = scope.get("client")
-    return client[0] if client else None
+    return _ip_or_none(client[0]) if client and client[0] else None
 
 
-def start_request(scope: Scope) -> str:
+@functools.lru_cache(maxsize=4096)  # a handful of addresses per process; checked once each
+def _ip_or_none(host: str) -> str | None:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return host
+
+
+def start_request(scope: Scope, incoming: bytes | None = None) -> str:
     """The request id (the client's X-Request-ID when it looks sane, else a new one), put into the
-    request context and onto every log line of the request. Returns it."""
-    incoming = ""
-    for name, value in scope.get("headers", []):
-        if name == b"x-request-id":
-            incoming = value.decode("latin-1")
-            break
-    request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+    request context and onto every log line of the request. Returns it. `incoming`: the header's
+    value when the caller has already read the headers (the tile lane), else it is looked up."""
+    if incoming is None:
+        incoming = next((value for name, value in scope.get("headers", []) if name == b"x-request-id"), b"")
+    text = incoming.decode("latin-1") if incoming else ""
+    request_id = text if text and _SANE_ID.match(text) else uuid.uuid4().hex
     # Not reset at the end on purpose: an error raised in the request is rendered by Litestar's
     # outermost exception middleware, which needs the request id. Each request runs in its own
     # task, so nothing leaks into the next one.

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
 from litestar.response.base import ASGIResponse
+from litestar.types import Send
 
 from geo.tiles import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
 from server.core import context
@@ -25,8 +26,8 @@ from server.db.driver import AUTH_ON_DRIVER, DriverTransaction, driver_transacti
 from server.registry import disclosure
 
 MVT = "application/vnd.mapbox-vector-tile"
-# Route option: the tile fast lane (server/registry/tile_lane.py) may answer this route.
-TILE_LANE = "tonari_tile_lane"
+# The tile route's path: the fast lane (server/registry/tile_lane.py) answers what it can under it.
+TILES_PATH = "/api/tiles"
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,41 @@ def may_read(layer: str, role: str | None) -> bool:
     return layer not in PERSONAL_LAYERS or (role or "") in disclosure.REGISTRY_READERS
 
 
+@dataclass(frozen=True, slots=True)
+class TileReply:
+    """A rendered tile: 200 with the tile, 204 when empty, 304 when the client's copy is current.
+    The route answers it as an ASGIResponse, the fast lane as two raw ASGI messages; both carry
+    the same headers in the same order (tests/test_tile_lane.py compares them)."""
+
+    status: int
+    body: bytes
+    etag: str
+
+    def _headers(self) -> list[tuple[bytes, bytes]]:
+        headers = [(b"cache-control", _CACHE_CONTROL), (b"vary", b"Cookie"), (b"etag", self.etag.encode("ascii"))]
+        if self.status == 200:
+            headers += [(b"content-type", _MVT_BYTES), (b"content-length", str(len(self.body)).encode("ascii"))]
+        return headers
+
+    def response(self) -> ASGIResponse:
+        headers = {"Cache-Control": _CACHE_CONTROL.decode(), "Vary": "Cookie", "ETag": self.etag}
+        if self.status == 200:
+            return ASGIResponse(body=self.body, media_type=MVT, headers=headers)
+        return ASGIResponse(status_code=self.status, headers=headers)
+
+    async def send(self, send: Send, request_id: str) -> None:
+        headers = self._headers()
+        headers.append((b"x-request-id", request_id.encode("latin-1")))
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body if self.status == 200 else b""})
+
+
+_CACHE_CONTROL = b"private, no-cache"
+_MVT_BYTES = MVT.encode("ascii")
+
+
 async def render_tile(db: DriverTransaction, ctx: RequestContext, tile: TileAddress,
-                      operation_id: uuid.UUID | None, if_none_match: str | None) -> ASGIResponse:
+                      operation_id: uuid.UUID | None, if_none_match: str | None) -> TileReply:
     """The tile for the signed-in viewer in `ctx`, on the request's driver transaction (stamped by
     the authentication call, so RLS applies). Both ways in use it: the route below and the fast lane."""
     params: dict[str, Any] = {"tenant": ctx.tenant_id, "z": tile.z, "x": tile.x, "y": tile.y, "op": operation_id}
@@ -69,27 +103,24 @@ async def render_tile(db: DriverTransaction, ctx: RequestContext, tile: TileAddr
     data: bytes = bytes(row[0] or b"")
     if audited is not None and row[2]:
         await db.commit()  # the audit row is part of serving the tile: committed before it is sent
-    etag = hashlib.sha256(f"{ctx.user_id}:{ctx.role}:{operation_id}:".encode() + data).hexdigest()[:32]
-    headers = {"Cache-Control": "private, no-cache", "Vary": "Cookie", "ETag": f'"{etag}"'}
-    if if_none_match == f'"{etag}"':
-        return ASGIResponse(status_code=304, headers=headers)
-    if not data:
-        return ASGIResponse(status_code=204, headers=headers)
-    return ASGIResponse(body=data, media_type=MVT, headers=headers)
+    etag = '"' + hashlib.sha256(f"{ctx.user_id}:{ctx.role}:{operation_id}:".encode() + data).hexdigest()[:32] + '"'
+    if if_none_match == etag:
+        return TileReply(304, b"", etag)
+    return TileReply(200 if data else 204, data, etag)
 
 
 class TileController(Controller):
-    path = "/api/tiles"
+    path = TILES_PATH
     tags = ["maps"]
 
     # The request's transaction is held on the driver (server/db/driver.py): a map pans through
     # dozens of these, each a single sub-millisecond statement, so the ORM's per-request cost
     # would be most of the time. A signed-in request for a tile it may read is normally answered
-    # by the fast lane before it gets here (TILE_LANE, decision 0011); this handler answers the
+    # by the fast lane before routing (server/registry/tile_lane.py, decision 0011); this handler answers the
     # rest (refusals, errors) and is the documented route. A GET changes nothing, so the CSRF
     # middleware is left out of its stack.
     @get("/{layer:str}/{z:int}/{x:int}/{y:str}", guards=[signed_in], summary="A Mapbox Vector Tile (y ends in .mvt)",
-         opt={AUTH_ON_DRIVER: True, TILE_LANE: True, "exclude_from_csrf": True}, media_type=MVT,
+         opt={AUTH_ON_DRIVER: True, "exclude_from_csrf": True}, media_type=MVT,
          response_description="The tile (application/vnd.mapbox-vector-tile); 204 when it is empty, 304 when unchanged")
     async def tile(
         self, request: Request[Any, Any, Any],
@@ -105,5 +136,6 @@ class TileController(Controller):
         ctx = context.current()
         if not may_read(layer, ctx.role):
             raise Problem("forbidden")
-        return await render_tile(driver_transaction(request), ctx, tile, operation_id,
-                                 request.headers.get("if-none-match"))
+        reply = await render_tile(driver_transaction(request), ctx, tile, operation_id,
+                                  request.headers.get("if-none-match"))
+        return reply.response()
