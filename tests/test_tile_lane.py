@@ -176,3 +176,26 @@ async def test_cookies_the_lane_cannot_read_plainly_go_to_the_route(world: World
         assert (r.status_code, r.content, r.headers["etag"]) == (200, expected.content, expected.headers["etag"]), cookie
     assert app.state[LANE_STATS_KEY] == before
     assert app.state[POOL_KEY].in_use() == 0
+
+
+async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, client_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The lane runs before the framework's error handling: when it fails before sending anything,
+    the route gets the request (and answers it, or reports the failure as a problem document)."""
+    import server.registry.tile_lane as lane_module
+
+    x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    tile = f"/api/tiles/households/14/{x}/{y}.mvt"
+    staff = await signed_in(client_factory, world, "staff")
+    expected = await staff.get(tile)
+    before = app.state[LANE_STATS_KEY]
+
+    async def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionResetError("the database went away mid-tile")
+
+    for name in ("render_tile", "authenticate_on_driver"):
+        with monkeypatch.context() as m:
+            m.setattr(lane_module, name, broken)
+            r = await staff.get(tile)
+        assert (r.status_code, r.content, r.headers["etag"]) == (200, expected.content, expected.headers["etag"]), name
+        assert app.state[LANE_STATS_KEY] == before, name
+        assert app.state[POOL_KEY].in_use() == 0, name

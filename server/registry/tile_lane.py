@@ -29,16 +29,18 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from litestar.types import Receive, Scope, Send
 
 from server.accounts.middleware import authenticate_on_driver, enter_signed_in
 from server.accounts.sessions import parse_cookie, plain_session_cookie
 from server.core.request_context import log_request, start_request
 from server.db.driver import POOL_KEY
-from server.registry.api_tiles import TILES_PATH, TileAddress, may_read, render_tile
+from server.registry.api_tiles import TILES_PATH, TileAddress, TileReply, may_read, render_tile
 
 LANE_STATS_KEY = "tonari_tile_lane_served"  # app state: tiles the lane answered (tests, ops)
 TILES_PREFIX = TILES_PATH + "/"
+log = structlog.get_logger("tonari.tiles")
 
 
 def _operation_id(query: bytes) -> tuple[bool, uuid.UUID | None]:
@@ -105,20 +107,34 @@ async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, 
     if cookie is None:
         return False
     idle = timedelta(minutes=state["tonari_settings"].session_idle_minutes)
-    row, held = await authenticate_on_driver(state[POOL_KEY], cookie, idle, hold=True)
+    try:
+        row, held = await authenticate_on_driver(state[POOL_KEY], cookie, idle, hold=True)
+    except Exception:
+        log.warning("tile_lane_handed_on_after_error", exc_info=True)
+        return False  # see below: the route answers or reports it
     if row is None or held is None:
         return False  # the route answers: session_expired / not_authenticated
-    status: int | None = None
+    reply: TileReply | None = None
     try:
         if not may_read(tile.layer, row.role):
             return False  # the route answers 403 (after its own authentication)
         request_id = start_request(scope, request_id_header or b"")
         ctx = enter_signed_in(cookie.tenant_id, row)
         reply = await render_tile(held, ctx, tile, operation_id, if_none_match)
-        status = reply.status
+    except Exception:
+        # The lane runs outside the framework's error handling. Nothing has been sent, so the
+        # route gets the request: it answers, or reports the failure as a problem document and
+        # logs it like any other. (At worst the read audit was committed and the route writes a
+        # second row: a duplicate, never a missing one.)
+        log.warning("tile_lane_handed_on_after_error", exc_info=True)
+        return False
+    finally:
+        if reply is None:
+            await held.release()
+    try:
         await reply.send(send, request_id)  # X-Request-ID as the request-context middleware adds it
     finally:
         await held.release()  # after the response: rollback unless committed (or a touch to keep)
     state[LANE_STATS_KEY] = state.get(LANE_STATS_KEY, 0) + 1
-    log_request(scope, status, started)
+    log_request(scope, reply.status, started)
     return True
