@@ -199,7 +199,7 @@ class BenchServer:
             cmd = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory",
                    "--workers", str(self.workers), "--host", "127.0.0.1", "--port", str(self.port),
                    "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--log-level", "warning",
-                   "--no-access-log", "--timeout-graceful-shutdown", "5"]
+                   "--no-access-log", "--no-server-header", "--timeout-graceful-shutdown", "5"]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115  (closed with the process)
         self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

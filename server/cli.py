@@ -54,7 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("TONARI_TRUSTED_PROXIES", "127.0.0.1"),
         log_level="warning",
-        access_log=False,
+        access_log=False,  # ours is the structured line per request (server/core/request_context.py)
+        server_header=False,  # no "server: uvicorn" on every response: names the software, costs bytes
         timeout_graceful_shutdown=5,
     )
 
