@@ -128,7 +128,7 @@ export async function waitForServiceWorker(page: Page): Promise<void> {
       if (navigator.serviceWorker.controller) return true;
       return new Promise<boolean>((r) => {
         navigator.serviceWorker.addEventListener('controllerchange', () => r(true), { once: true });
-        setTimeout(() => r(!!navigator.serviceWorker.controller), 5_000);
+        setTimeout(() => r(!!navigator.serviceWorker.controller), 15_000); // a loaded 2-core machine is slow to claim
       });
     });
   if (!(await controlled())) {
