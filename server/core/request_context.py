@@ -30,7 +30,7 @@ def client_address(scope: Scope) -> str | None:
     return _ip_or_none(client[0]) if client and client[0] else None
 
 
-@functools.lru_cache(maxsize=4096)  # a handful of addresses per process; checked once each
+@functools.lru_cache(maxsize=4096)  # a phone sends many requests: its address is checked once while cached
 def _ip_or_none(host: str) -> str | None:
     try:
         ipaddress.ip_address(host)
