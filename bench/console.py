@@ -68,11 +68,13 @@ from ingest import (
 )
 from tiles import load_viewers, pick_tiles
 
+from server.db.engine import session_settings
+
 DEFAULT_PORT = 8798
 PUSH_BATCH = 1000
 TILE_ZOOMS = (10, 14)
 SUMMARY_TARGET_MS = 300.0  # the console refreshes the summary: p50 at 100,000 targets
-SERVER_SETTINGS = {"application_name": "tonari-bench-console", "timezone": "UTC", "jit": "off"}
+SERVER_SETTINGS = session_settings("tonari-bench-console")  # as the server's own connections
 SQL_NAMES = ("t", "o", "not_confirmed", "before", "kinds", "user", "limit", "scope", "tenant", "z", "x", "y", "op")
 
 

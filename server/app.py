@@ -90,7 +90,7 @@ class TonariApp(Litestar):
         self.tile_fast_lane = tile_fast_lane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.tile_fast_lane and await tile_lane.answer(self, scope, receive, send):
+        if self.tile_fast_lane and await tile_lane.answer(self, scope, send):
             return
         await super().__call__(scope, receive, send)
 

@@ -24,7 +24,7 @@ import asyncpg
 from sqlalchemy import TextClause
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
-from server.db.engine import driver_dsn
+from server.db.engine import driver_dsn, session_settings
 
 # Route option: the route's handler works on `driver_transaction(request)`, not `db_session`.
 AUTH_ON_DRIVER = "tonari_auth_on_driver"
@@ -63,7 +63,7 @@ class DriverPool:
     async def start(self) -> None:
         self.pool = await asyncpg.create_pool(
             self.dsn, min_size=0, max_size=self.size, reset=_keep_session, max_queries=10_000_000,
-            server_settings={"application_name": self.application_name, "timezone": "UTC", "jit": "off"})
+            server_settings=session_settings(self.application_name))
 
     async def acquire(self) -> asyncpg.Connection:
         if self.pool is None:

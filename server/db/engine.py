@@ -54,6 +54,12 @@ def driver_dsn(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def session_settings(application_name: str) -> dict[str, str]:
+    """Every request connection's session settings (the ORM engines and the driver pool alike).
+    JIT compiles whole-tenant policy queries for 0.3–1 s and never pays that back here."""
+    return {"application_name": application_name, "timezone": "UTC", "jit": "off"}
+
+
 def make_engine(url: str, pool_size: int = 20, application_name: str = "tonari", pre_ping: bool = False) -> AsyncEngine:
     return create_async_engine(
         url,
@@ -67,8 +73,7 @@ def make_engine(url: str, pool_size: int = 20, application_name: str = "tonari",
         # once on a connection the server dropped, and SQLAlchemy invalidates the dead one.
         # (`pre_ping` is for pools whose users have no such retry, e.g. the visit batcher's.)
         pool_pre_ping=pre_ping,
-        # JIT compiles whole-tenant policy queries for 0.3–1 s and never pays that back here.
-        connect_args={"server_settings": {"application_name": application_name, "timezone": "UTC", "jit": "off"}},
+        connect_args={"server_settings": session_settings(application_name)},
     )
 
 

@@ -63,26 +63,26 @@ class TileReply:
     body: bytes
     etag: str
 
-    def _headers(self) -> list[tuple[bytes, bytes]]:
-        headers = [(b"cache-control", _CACHE_CONTROL), (b"vary", b"Cookie"), (b"etag", self.etag.encode("ascii"))]
-        if self.status == 200:
-            headers += [(b"content-type", _MVT_BYTES), (b"content-length", str(len(self.body)).encode("ascii"))]
-        return headers
+    def _cache_headers(self) -> list[tuple[bytes, bytes]]:
+        """Every reply's headers (one user's tile never serves another: private, varies by cookie)."""
+        return [(b"cache-control", b"private, no-cache"), (b"vary", b"Cookie"), (b"etag", self.etag.encode("ascii"))]
 
     def response(self) -> ASGIResponse:
-        headers = {"Cache-Control": _CACHE_CONTROL.decode(), "Vary": "Cookie", "ETag": self.etag}
+        headers = [(k.decode("ascii"), v.decode("ascii")) for k, v in self._cache_headers()]
         if self.status == 200:
             return ASGIResponse(body=self.body, media_type=MVT, headers=headers)
         return ASGIResponse(status_code=self.status, headers=headers)
 
     async def send(self, send: Send, request_id: str) -> None:
-        headers = self._headers()
+        """As `response()` with the request id the request-context middleware adds, as raw messages."""
+        headers = self._cache_headers()
+        if self.status == 200:
+            headers += [(b"content-type", _MVT_BYTES), (b"content-length", str(len(self.body)).encode("ascii"))]
         headers.append((b"x-request-id", request_id.encode("latin-1")))
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": self.body if self.status == 200 else b""})
 
 
-_CACHE_CONTROL = b"private, no-cache"
 _MVT_BYTES = MVT.encode("ascii")
 
 

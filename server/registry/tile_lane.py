@@ -30,7 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from litestar.types import Receive, Scope, Send
+from litestar.types import Scope, Send
 
 from server.accounts.middleware import authenticate_on_driver, enter_signed_in
 from server.accounts.sessions import parse_cookie, plain_session_cookie
@@ -68,7 +68,7 @@ def _tile_path(path: str) -> tuple[str, int, int, str] | None:
     return layer, int(z), int(x), y
 
 
-async def answer(app: Any, scope: Scope, receive: Receive, send: Send) -> bool:
+async def answer(app: Any, scope: Scope, send: Send) -> bool:
     """Called by the application for every request before routing: True when the lane answered
     it; False (having done nothing) when the framework should."""
     if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("root_path"):
