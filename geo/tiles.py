@@ -1,8 +1,10 @@
 """Mapbox Vector Tile SQL (ST_AsMVT) for the map layers.
 
 Households are filtered by the same disclosure function as every other path out and carry no
-names: only an id, district and status-ready attributes. Below zoom 13 they are aggregated into
-grid clusters (counts only), which keeps a z10 tile small and holds no individual location.
+names: an id (which the live maps key their statuses on), the district, and flags that are
+present only where they hold (`disaster`, `approximate`); an operation's live map adds `status`.
+Below zoom 13 they are aggregated into grid clusters (counts only), which keeps a z10 tile small
+and holds no individual location.
 Geometries come from the stored EPSG:3857 columns, so no per-request transform is needed.
 """
 
@@ -56,25 +58,38 @@ _AUDIT_TAIL = """,
            (SELECT count(*) FROM audit)
     """ % EXTENT
 
-_HOUSEHOLDS_CTES = f"""
+# The household features' flags are present only where they hold (ST_AsMVT leaves out NULL
+# attributes): `disaster` inside an area under a real disaster declaration, `approximate` for a
+# location placed at its town's representative point. Absent means false. Most households carry
+# neither, so a tile is smaller and cheaper to encode than with a false on every feature. The
+# plain households layer carries no `status` either: outside an operation there is none (the
+# operation's live map, below, carries it on every feature).
+_DISASTER = "CASE WHEN ST_Covers(area.geom, h.location) THEN true END"
+_APPROXIMATE = "CASE WHEN rows.location_approximate THEN true END"
+
+
+def _households_ctes(visible: str) -> str:
+    return f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
     area AS MATERIALIZED (SELECT tonari_disaster_area() AS geom),  -- once, not once per household
     rows AS (
         SELECT h.id, h.district_id, h.location_approximate, h.location_3857,
-               coalesce(ST_Covers(area.geom, h.location), false) AS disaster
+               {_DISASTER} AS disaster
         FROM household h, bounds, area
         WHERE h.tenant_id = :tenant
           AND h.location_3857 && bounds.geom
-          AND {_VISIBLE}
+          AND {visible}
     ),
     mvt AS (
         SELECT ST_AsMVTGeom(rows.location_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
                rows.id::text AS id, rows.district_id::text AS district_id,
-               rows.location_approximate AS approximate, rows.disaster AS disaster,
-               'unknown'::text AS status
+               {_APPROXIMATE} AS approximate, rows.disaster AS disaster
         FROM rows, bounds
     )
 """
+
+
+_HOUSEHOLDS_CTES = _households_ctes(_VISIBLE)
 _HOUSEHOLDS = text(_HOUSEHOLDS_CTES + _TAIL)
 
 # The live map of one operation: its target households with their derived status, and
@@ -84,7 +99,7 @@ _OPERATION_HOUSEHOLDS_CTES = f"""
     area AS MATERIALIZED (SELECT tonari_disaster_area() AS geom),  -- once, not once per household
     rows AS (
         SELECT h.id, h.district_id, h.location_approximate, h.location_3857,
-               coalesce(ST_Covers(area.geom, h.location), false) AS disaster,
+               {_DISASTER} AS disaster,
                CASE WHEN t.status = 'unreached'
                          AND now() > o.started_at + make_interval(mins => o.completion_minutes)
                     THEN 'overdue' ELSE t.status END AS status
@@ -98,7 +113,7 @@ _OPERATION_HOUSEHOLDS_CTES = f"""
     mvt AS (
         SELECT ST_AsMVTGeom(rows.location_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
                rows.id::text AS id, rows.district_id::text AS district_id,
-               rows.location_approximate AS approximate, rows.disaster AS disaster, rows.status AS status
+               {_APPROXIMATE} AS approximate, rows.disaster AS disaster, rows.status AS status
         FROM rows, bounds
     )
 """
@@ -192,13 +207,21 @@ def audited_tile_sql(layer: str, z: int, operation: bool = False) -> TextClause 
 
 
 def unfiltered_households_sql() -> TextClause:
-    """The same tile with no disclosure filter: only for bench/ (the filter's cost), never served."""
+    """The served households tile (z ≥ 13: same attributes, same ids column) with the disclosure
+    filter taken out. Only for bench/ (what the filter costs), never served."""
+    return text(_households_ctes("true") + _TAIL)
+
+
+def bare_households_sql() -> TextClause:
+    """A bare ST_AsMVT of the same points (no filter, no disaster flag, no ids column). Only for
+    bench/, as a reference beside the unfiltered tile; never served."""
     return text(
         f"""
         WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
         mvt AS (
             SELECT ST_AsMVTGeom(h.location_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
-                   h.id::text AS id, h.district_id::text AS district_id, h.location_approximate AS approximate
+                   h.id::text AS id, h.district_id::text AS district_id,
+                   CASE WHEN h.location_approximate THEN true END AS approximate
             FROM household h, bounds WHERE h.tenant_id = :tenant AND h.location_3857 && bounds.geom
         )
         SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt

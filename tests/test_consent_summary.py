@@ -117,7 +117,7 @@ async def test_a_withdrawal_hides_the_household_from_a_responder_at_once(session
 
     async def sees_h1() -> tuple[bool, bool]:
         listed = {h["id"] for h in (await commissioner.get("/api/households", params={"limit": 500})).json()["items"]}
-        return h1 in listed, "P1" in await _seen_in_tiles(commissioner, world)
+        return h1 in listed, "P1" in await _seen_in_tiles(commissioner, world, "normal")
 
     assert await sees_h1() == (True, True)
     consent = {"recipient_class": "commissioner", "dataset": "roster", "consented_on": "2026-04-01", "source": "同意書"}

@@ -82,9 +82,13 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
-async def _seen_in_tiles(c, world: World) -> set[str]:  # type: ignore[no-untyped-def]
-    """Household ids in the z14 tiles covering the world, mapped to their (single) person."""
+async def _seen_in_tiles(c, world: World, mode: str) -> set[str]:  # type: ignore[no-untyped-def]
+    """Household ids in the z14 tiles covering the world, mapped to their (single) person. Checks
+    each feature's attributes on the way: no names; the flags only where they hold (`disaster`
+    for a household in D1 under the real declaration, never under a drill; none of the world's
+    locations is approximate)."""
     tiles = {tile_of(lon, lat, 14) for lon, lat in HOUSEHOLD_SPOTS.values()}
+    in_d1 = {str(world.households[k]) for k in ("H1", "H2", "H4")}
     ids: set[str] = set()
     for x, y in tiles:
         r = await c.get(f"/api/tiles/households/14/{x}/{y}.mvt")
@@ -93,13 +97,16 @@ async def _seen_in_tiles(c, world: World) -> set[str]:  # type: ignore[no-untype
         if r.status_code == 200:
             layer = mapbox_vector_tile.decode(r.content)["households"]
             for f in layer["features"]:
-                assert set(f["properties"]) == {"id", "district_id", "approximate", "disaster", "status"}
-                ids.add(f["properties"]["id"])
+                props = f["properties"]
+                expected = {"id", "district_id"} | ({"disaster"} if mode == "disaster" and props["id"] in in_d1 else set())
+                assert set(props) == expected, (mode, props)
+                assert props.get("disaster", True) is True
+                ids.add(props["id"])
     by_household = {str(v): f"P{k[1]}" for k, v in world.households.items()}
     return {by_household[i] for i in ids}
 
 
-async def _seen_through_each_path(c, world: World, role: str) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+async def _seen_through_each_path(c, world: World, role: str, mode: str) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
     seen: dict[str, set[str]] = {}
     resp = await c.get("/api/households", params={"limit": 500})
     assert resp.status_code == 200, resp.text
@@ -132,7 +139,7 @@ async def _seen_through_each_path(c, world: World, role: str) -> dict[str, set[s
         seen["export_geojson"] = _names(world, {p["id"] for f in r.json()["features"] for p in f["properties"]["people"]})
     else:
         assert r.status_code == 403
-    seen["tiles"] = await _seen_in_tiles(c, world)
+    seen["tiles"] = await _seen_in_tiles(c, world, mode)
     r = await c.get("/api/registry/counts")
     counts = {row["district_id"]: row["people"] for row in r.json()}
     seen["count_total"] = {f"n={sum(counts.values())}"}
@@ -145,7 +152,7 @@ async def test_disclosure_matrix(role: str, mode: str, world: World, client_fact
     declaration = await _declare(world, client_factory, mode)
     try:
         c = await signed_in(client_factory, world, role)
-        seen = await _seen_through_each_path(c, world, role)
+        seen = await _seen_through_each_path(c, world, role, mode)
         expected = EXPECTED[(role, mode)]
         for path, got in seen.items():
             if path == "count_total":

@@ -208,6 +208,19 @@ async def test_roster_utf8_commit_groups_households_assigns_districts_and_lists_
     assert (mitsuko["lon"], mitsuko["lat"]) == pytest.approx((float(ishii["lng"]), float(ishii["lat"])))
     assert mitsuko["notes"] == "玄関にスロープ"
     assert not ichiro["location_approximate"]
+    # On the map the approximate location is flagged, so it can be drawn as such; an exact one
+    # carries no flag (absent means false).
+    import mapbox_vector_tile
+
+    from tests.test_disclosure import tile_of
+
+    for person, flag in ((mitsuko, True), (ichiro, None)):
+        x, y = tile_of(person["lon"], person["lat"], 16)
+        r = await staff.get(f"/api/tiles/households/16/{x}/{y}.mvt")
+        assert r.status_code == 200, r.text
+        [feature] = [f for f in mapbox_vector_tile.decode(r.content)["households"]["features"]
+                     if f["properties"]["id"] == str(person["household_id"])]
+        assert feature["properties"].get("approximate") is flag, feature["properties"]
 
     [entry] = await audit_entries(sessionmaker, city.id, "import.roster")
     written = {str(p["id"]) for p in people} | {str(p["household_id"]) for p in people}

@@ -120,6 +120,12 @@ class TileController(Controller):
     # rest (refusals, errors) and is the documented route. A GET changes nothing, so the CSRF
     # middleware is left out of its stack.
     @get("/{layer:str}/{z:int}/{x:int}/{y:str}", guards=[signed_in], summary="A Mapbox Vector Tile (y ends in .mvt)",
+         description=(
+             "Layers: households (registry readers only), districts, shelters, hazard-zones. A household feature"
+             " carries `id` and `district_id`, never a name, and two flags present only where they hold (absent"
+             " means false): `disaster` (inside the area of a real disaster declaration) and `approximate`"
+             " (placed at its town's representative point). With `operation_id`, every feature also carries"
+             " `status`. Below zoom 13 households are grid clusters with a `count` only."),
          opt={AUTH_ON_DRIVER: True, "exclude_from_csrf": True}, media_type=MVT,
          response_description="The tile (application/vnd.mapbox-vector-tile); 204 when it is empty, 304 when unchanged")
     async def tile(
