@@ -310,7 +310,7 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
         (await volunteer.get(f"/api/tiles/households/14/{x}/{y}.mvt")).status_code,
     ]
     assert answers == [304, 204, 404, 200, 403]
-    assert pool.in_use() == 0 and pool.pool.get_size() >= 1  # the tiles did use the driver pool
+    assert pool.in_use() == 0 and pool.opened() >= 1  # the tiles did use the driver pool
     assert engine.sync_engine.pool.checkedout() == 0
     idle = await _rows(sessionmaker, world, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                        " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'")

@@ -199,3 +199,32 @@ async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, cl
         assert (r.status_code, r.content, r.headers["etag"]) == (200, expected.content, expected.headers["etag"]), name
         assert app.state[LANE_STATS_KEY] == before, name
         assert app.state[POOL_KEY].in_use() == 0, name
+
+
+async def test_the_lanes_access_log_line_names_the_request_and_the_reader(world: World, app, client_factory,
+                                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The lane binds nothing to the log context (one request context, built once): its one line
+    must still carry the request id, who read and the status, like the route's."""
+    from server.core import request_context
+
+    lines: list[tuple[str, dict]] = []
+
+    class Recorder:
+        def info(self, event: str, **kw: object) -> None:
+            lines.append((event, kw))
+
+    x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    staff = await signed_in(client_factory, world, "staff")
+    monkeypatch.setattr(request_context, "log", Recorder())
+    before = app.state.get(LANE_STATS_KEY, 0)
+    given = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"X-Request-ID": "lane-log-0001"})
+    fresh = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt")
+    assert app.state[LANE_STATS_KEY] - before == 2  # both answered by the lane
+    assert given.status_code == fresh.status_code == 200
+    account = world.accounts["staff"]
+    assert [(e, kw["request_id"], kw["status"], kw["user"], kw["tenant"], kw["path"]) for e, kw in lines] == [
+        ("request", "lane-log-0001", 200, str(account.user_id), str(world.tenant_id), f"/api/tiles/households/14/{x}/{y}.mvt"),
+        ("request", fresh.headers["x-request-id"], 200, str(account.user_id), str(world.tenant_id),
+         f"/api/tiles/households/14/{x}/{y}.mvt"),
+    ]
+    assert len(fresh.headers["x-request-id"]) == 32  # a new id where the client sent none

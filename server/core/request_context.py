@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import os
 import time
-import uuid
 
 import structlog
 from litestar.datastructures import MutableScopeHeaders
@@ -39,14 +39,17 @@ def _ip_or_none(host: str) -> str | None:
     return host
 
 
-def start_request(scope: Scope, incoming: bytes | None = None) -> str:
-    """The request id (the client's X-Request-ID when it looks sane, else a new one), put into the
-    request context and onto every log line of the request. Returns it. `incoming`: the header's
-    value when the caller has already read the headers (the tile lane), else it is looked up."""
-    if incoming is None:
-        incoming = next((value for name, value in scope.get("headers", []) if name == b"x-request-id"), b"")
+def request_id_for(incoming: bytes) -> str:
+    """The client's X-Request-ID when it looks sane (so a PWA retry can be traced), else a new one."""
     text = incoming.decode("latin-1") if incoming else ""
-    request_id = text if text and _SANE_ID.match(text) else uuid.uuid4().hex
+    return text if text and _SANE_ID.match(text) else os.urandom(16).hex()
+
+
+def start_request(scope: Scope) -> str:
+    """The request id, put into the request context and onto every log line of the request.
+    Returns it."""
+    incoming = next((value for name, value in scope.get("headers", []) if name == b"x-request-id"), b"")
+    request_id = request_id_for(incoming)
     # Not reset at the end on purpose: an error raised in the request is rendered by Litestar's
     # outermost exception middleware, which needs the request id. Each request runs in its own
     # task, so nothing leaks into the next one.
@@ -55,9 +58,11 @@ def start_request(scope: Scope, incoming: bytes | None = None) -> str:
     return request_id
 
 
-def log_request(scope: Scope, status: int | None, started: float) -> None:
-    """The access log line (one per request)."""
+def log_request(scope: Scope, status: int | None, started: float, request_id: str | None = None) -> None:
+    """The access log line (one per request). `request_id`: for a caller that did not bind it
+    to the log context (the tile lane, which logs nothing else in between)."""
     ctx = context.current()
+    extra = {"request_id": request_id} if request_id is not None else {}
     log.info(
         "request",
         method=scope.get("method"),
@@ -66,6 +71,7 @@ def log_request(scope: Scope, status: int | None, started: float) -> None:
         ms=round((time.perf_counter() - started) * 1000, 1),
         user=str(ctx.user_id) if ctx.user_id else None,
         tenant=str(ctx.tenant_id) if ctx.tenant_id else None,
+        **extra,
     )
 
 

@@ -9,13 +9,16 @@ handler's statements on the same driver connection. The auth middleware releases
 response has been sent: a rollback unless the handler committed, and the connection goes back
 to the pool either way.
 
-Those paths take their connections from `DriverPool` (asyncpg's own pool), not from SQLAlchemy's:
-a checkout there went through AsyncConnection, a greenlet hop and the pool's bookkeeping, ≈ 0.1 ms
-of a 1–2 ms tile (decision 0011).
+Those paths take their connections from `DriverPool`, not from SQLAlchemy's pool: a checkout
+there went through AsyncConnection, a greenlet hop and the pool's bookkeeping, ≈ 0.1 ms of a
+1–2 ms tile (decision 0011).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -42,55 +45,110 @@ def positional(stmt: TextClause) -> tuple[str, tuple[str, ...]]:
     return compiled.string, tuple(compiled.positiontup or ())
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """Release hook: asyncpg has already rolled back an open transaction; nothing else to reset.
-    (The default reset is a round trip per release: RESET ALL, UNLISTEN, CLOSE ALL. Our driver
-    paths set only transaction-local settings and never LISTEN.)"""
-
-
 class DriverPool:
     """Connections for the driver-level request paths (tiles, the visit route's auth call).
 
     Same database, role and session settings as the request engine (server/db/engine.py), opened
-    on demand up to `size`; a connection found dead is dropped and the idle ones expired, as
-    SQLAlchemy's pool does on a disconnect."""
+    on demand up to `size`, handed out last-in first-out (the warmest connection first), waiters
+    served in turn. A connection found dead is dropped and the idle ones closed, as SQLAlchemy's
+    pool does on a disconnect.
+
+    Why not asyncpg's own pool: its checkout and return (holder, proxy object, inactivity timer,
+    a reset call, a shielded release task) cost 15–20 µs per tile on a path whose whole Python
+    share is ~0.1 ms (decision 0011, second addendum). These paths need none of that: they end
+    their transaction themselves, set only transaction-local settings and never LISTEN.
+    """
 
     def __init__(self, url: str, size: int, application_name: str = "tonari") -> None:
         self.dsn = driver_dsn(url)
         self.size, self.application_name = size, application_name
-        self.pool: asyncpg.Pool | None = None
+        self._idle: list[asyncpg.Connection] = []
+        self._opened = 0  # open or being opened, idle or in use
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._started = False
 
     async def start(self) -> None:
-        self.pool = await asyncpg.create_pool(
-            self.dsn, min_size=0, max_size=self.size, reset=_keep_session, max_queries=10_000_000,
-            server_settings=session_settings(self.application_name))
+        self._started = True  # connections are opened on demand
 
     async def acquire(self) -> asyncpg.Connection:
-        if self.pool is None:
+        if not self._started:
             raise RuntimeError("the driver pool is not started (app start-up)")
-        return await self.pool.acquire()  # type: ignore[no-any-return]
+        while True:
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.is_closed():
+                    return conn
+                self._opened -= 1  # died while idle
+            if self._opened < self.size:
+                self._opened += 1
+                try:
+                    return await asyncpg.connect(self.dsn, server_settings=session_settings(self.application_name))
+                except BaseException:
+                    self._opened -= 1
+                    self._wake_one()
+                    raise
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_one()  # woken and cancelled at once: pass the turn on
+                else:
+                    with contextlib.suppress(ValueError):  # already skipped by a wake-up
+                        self._waiters.remove(waiter)
+                raise
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     async def release(self, conn: asyncpg.Connection) -> None:
-        assert self.pool is not None
-        await self.pool.release(conn)
+        """Back to the pool. A connection still in a transaction is not handed on (the paths end
+        their own; one that did not is in an unknown state) and a closed one is dropped."""
+        if conn.is_closed() or not self._started:
+            self._drop(conn)
+        elif conn.is_in_transaction():
+            self._drop(conn)
+        else:
+            self._idle.append(conn)
+        self._wake_one()
 
     async def discard(self, conn: asyncpg.Connection) -> None:
         """Never hand a connection in an unknown state to the next request."""
+        self._drop(conn)
+        self._wake_one()
+
+    def _drop(self, conn: asyncpg.Connection) -> None:
         conn.terminate()
-        await self.release(conn)
+        self._opened -= 1
 
     async def expire(self) -> None:
         """After a dropped connection: the idle ones are probably dead too (a database restart)."""
-        assert self.pool is not None
-        await self.pool.expire_connections()
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            self._drop(conn)
+        self._wake_one()
 
     def in_use(self) -> int:
-        return 0 if self.pool is None else self.pool.get_size() - self.pool.get_idle_size()
+        return self._opened - len(self._idle)
+
+    def opened(self) -> int:
+        return self._opened
 
     async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+        """At shutdown: close the idle connections; one still in use is closed when it comes back."""
+        self._started = False
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            try:
+                await asyncio.wait_for(conn.close(), 5)
+            except (asyncio.TimeoutError, OSError, asyncpg.InterfaceError):
+                conn.terminate()
+            self._opened -= 1
 
 
 @dataclass

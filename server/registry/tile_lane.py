@@ -34,7 +34,7 @@ from litestar.types import Scope, Send
 
 from server.accounts.middleware import authenticate_on_driver, enter_signed_in
 from server.accounts.sessions import parse_cookie, plain_session_cookie
-from server.core.request_context import log_request, start_request
+from server.core.request_context import client_address, log_request, request_id_for
 from server.db.driver import POOL_KEY
 from server.registry.api_tiles import TILES_PATH, TileAddress, TileReply, may_read, render_tile
 
@@ -118,8 +118,10 @@ async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, 
     try:
         if not may_read(tile.layer, row.role):
             return False  # the route answers 403 (after its own authentication)
-        request_id = start_request(scope, request_id_header or b"")
-        ctx = enter_signed_in(cookie.tenant_id, row)
+        # One request context, built once: the lane binds nothing to the log context, and
+        # passes the request id to the one line it logs.
+        request_id = request_id_for(request_id_header or b"")
+        ctx = enter_signed_in(cookie.tenant_id, row, request_id=request_id, client_addr=client_address(scope))
         reply = await render_tile(held, ctx, tile, operation_id, if_none_match)
     except Exception:
         # The lane runs outside the framework's error handling. Nothing has been sent, so the
@@ -136,5 +138,5 @@ async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, 
     finally:
         await held.release()  # after the response: rollback unless committed (or a touch to keep)
     state[LANE_STATS_KEY] = state.get(LANE_STATS_KEY, 0) + 1
-    log_request(scope, reply.status, started)
+    log_request(scope, reply.status, started, request_id)
     return True
