@@ -71,6 +71,22 @@ async function rendered(page: Page, atLeast: number, timeout = 30_000): Promise<
   return JSON.parse((await page.locator('.map-canvas').getAttribute('data-rendered'))!) as Rendered;
 }
 
+/**
+ * Where the map drew my households once it has stopped moving: the same positions published
+ * twice in a row, 400 ms apart. A late layout change (the legend growing, a resize) moves the
+ * map after its first idle, and a tap at the first positions would then miss.
+ */
+async function settled(page: Page, atLeast: number): Promise<Rendered> {
+  let last = JSON.stringify(await rendered(page, atLeast));
+  for (let i = 0; i < 25; i++) {
+    await page.waitForTimeout(400);
+    const now = JSON.stringify(await rendered(page, atLeast));
+    if (now === last) return JSON.parse(now) as Rendered;
+    last = now;
+  }
+  throw new Error(`the map did not settle: ${last}`);
+}
+
 async function signInAndOpen(page: Page, opId: string): Promise<string[]> {
   await signInUi(page, credentialFor(env, 'watcher'));
   await unlockIfAsked(page);
@@ -113,8 +129,9 @@ describe('field map', () => {
       await shot(page, '40-map-online');
 
       // Tap the first household on the map: back to the list with its record panel open.
-      const first = drawn.find((r) => r.id === mine[0])!;
       await page.locator('.map-canvas').scrollIntoViewIfNeeded();
+      drawn = await settled(page, mine.length);
+      const first = drawn.find((r) => r.id === mine[0])!;
       const box = (await page.locator('.map-canvas').boundingBox())!;
       await page.mouse.click(box.x + first.x, box.y + first.y);
       const panel = page.locator(`[data-household-panel="${first.id}"]`);
