@@ -96,3 +96,17 @@ async def test_expire_and_close(pool: DriverPool) -> None:
     assert b.is_closed() and pool.opened() == 0
     with pytest.raises(RuntimeError):
         await pool.acquire()
+
+
+async def test_a_connection_returned_twice_is_refused_and_lent_once(pool: DriverPool) -> None:
+    a = await pool.acquire()
+    await pool.release(a)
+    with pytest.raises(RuntimeError, match="returned twice"):
+        await pool.release(a)  # a second release of one checkout (asyncpg's pool raised too)
+    with pytest.raises(RuntimeError, match="returned twice"):
+        await pool.discard(a)
+    first, second = await pool.acquire(), await pool.acquire()
+    assert first is a and second is not a  # never the same connection for two requests
+    assert pool.in_use() == 2 and pool.opened() == 2
+    await pool.release(first)
+    await pool.release(second)

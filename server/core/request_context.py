@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import re
 import os
+import re
 import time
 
 import structlog

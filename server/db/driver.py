@@ -63,6 +63,7 @@ class DriverPool:
         self.dsn = driver_dsn(url)
         self.size, self.application_name = size, application_name
         self._idle: list[asyncpg.Connection] = []
+        self._lent: set[asyncpg.Connection] = set()
         self._opened = 0  # open or being opened, idle or in use
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._started = False
@@ -77,16 +78,19 @@ class DriverPool:
             while self._idle:
                 conn = self._idle.pop()
                 if not conn.is_closed():
+                    self._lent.add(conn)
                     return conn
                 self._opened -= 1  # died while idle
             if self._opened < self.size:
                 self._opened += 1
                 try:
-                    return await asyncpg.connect(self.dsn, server_settings=session_settings(self.application_name))
+                    conn = await asyncpg.connect(self.dsn, server_settings=session_settings(self.application_name))
                 except BaseException:
                     self._opened -= 1
                     self._wake_one()
                     raise
+                self._lent.add(conn)
+                return conn
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
@@ -108,10 +112,11 @@ class DriverPool:
 
     async def release(self, conn: asyncpg.Connection) -> None:
         """Back to the pool. A connection still in a transaction is not handed on (the paths end
-        their own; one that did not is in an unknown state) and a closed one is dropped."""
-        if conn.is_closed() or not self._started:
-            self._drop(conn)
-        elif conn.is_in_transaction():
+        their own; one that did not is in an unknown state) and a closed one is dropped. A second
+        release of the same checkout is refused (asyncpg's pool raised too): two requests must
+        never share a connection."""
+        self._take_back(conn)
+        if conn.is_closed() or not self._started or conn.is_in_transaction():
             self._drop(conn)
         else:
             self._idle.append(conn)
@@ -119,8 +124,15 @@ class DriverPool:
 
     async def discard(self, conn: asyncpg.Connection) -> None:
         """Never hand a connection in an unknown state to the next request."""
+        self._take_back(conn)
         self._drop(conn)
         self._wake_one()
+
+    def _take_back(self, conn: asyncpg.Connection) -> None:
+        try:
+            self._lent.remove(conn)
+        except KeyError:
+            raise RuntimeError("a driver connection was returned that is not lent out (returned twice?)") from None
 
     def _drop(self, conn: asyncpg.Connection) -> None:
         conn.terminate()
@@ -134,7 +146,7 @@ class DriverPool:
         self._wake_one()
 
     def in_use(self) -> int:
-        return self._opened - len(self._idle)
+        return len(self._lent)
 
     def opened(self) -> int:
         return self._opened
@@ -146,7 +158,7 @@ class DriverPool:
         for conn in idle:
             try:
                 await asyncio.wait_for(conn.close(), 5)
-            except (asyncio.TimeoutError, OSError, asyncpg.InterfaceError):
+            except (TimeoutError, OSError, asyncpg.InterfaceError):
                 conn.terminate()
             self._opened -= 1
 
