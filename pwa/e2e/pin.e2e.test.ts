@@ -36,14 +36,19 @@ describe('PIN at rest', () => {
       await page.locator('[data-pin-mode="unlock"]').waitFor();
       // The service worker must control the page before it goes offline. Waited for here, before
       // unlocking: when it is slow to take control the helper reloads the page, and a reload
-      // locks the vault again (that is what this test is about), so later the list would be gone.
+      // locks the vault again (that is what this test is about).
       await waitForServiceWorker(page);
+      // A reload of the PIN screen itself (the worker taking over, a phone restoring a killed
+      // tab) must not lose where the user was going: the deep link to the operation survives.
+      expect(new URL(page.url()).pathname).toBe('/pin');
+      await page.reload();
       await page.locator('[data-pin-mode="unlock"]').waitFor();
       expect(await axeViolations(page)).toEqual([]);
       await page.getByLabel('PIN（暗証番号）').fill(E2E_PIN);
       await page.getByRole('button', { name: '開く', exact: true }).click();
       const households = page.locator('[data-household]');
       await households.first().waitFor();
+      expect(new URL(page.url()).pathname).toBe(`/op/${op.id}`);
       const names = await households.allTextContents();
       expect(names.length).toBeGreaterThan(0);
       const firstName = (await page.locator('[data-household] .hh-name').first().textContent())!.trim();

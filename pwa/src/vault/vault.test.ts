@@ -6,7 +6,17 @@ import { TonariDB } from '../outbox/db';
 import { Outbox, type PushFn } from '../outbox/outbox';
 import { createOutbox } from '../outbox/runtime';
 import { getSealed, putSealed } from './store';
-import { installVault, MAX_PIN_FAILURES, NO_CONTACT_WIPE_DAYS, PBKDF2_ITERATIONS, Vault, VaultLockedError, vaultFor } from './vault';
+import {
+  installVault,
+  MAX_PIN_FAILURES,
+  NO_CONTACT_WIPE_DAYS,
+  PBKDF2_ITERATIONS,
+  rememberAfterUnlock,
+  takeAfterUnlock,
+  Vault,
+  VaultLockedError,
+  vaultFor,
+} from './vault';
 
 const OP = '0190c6a4-0000-7000-8000-0000000000a1';
 const NAME = '笠間 一郎';
@@ -333,5 +343,44 @@ describe('other stores of personal data (the map tiles the service worker cached
     await vault.wipeAll();
     expect(await db.cache.count()).toBe(0);
     expect(await vault.state()).toBe('none');
+  });
+});
+
+describe('where the PIN screen goes after unlocking', () => {
+  it('keeps a deep link across a reload of the PIN screen, once, and never to the PIN or login screen', async () => {
+    sessionStorage.clear();
+    const first = await import('./vault');
+    first.rememberAfterUnlock(`/op/${OP}`);
+    // A reload (the service worker taking over, a restored tab): the module starts afresh.
+    vi.resetModules();
+    const reloaded = await import('./vault');
+    expect(reloaded).not.toBe(first);
+    expect(reloaded.takeAfterUnlock()).toBe(`/op/${OP}`);
+    expect(reloaded.takeAfterUnlock()).toBe('/'); // taken once
+    for (const bad of ['/pin', '/login?next=/op/1', '//evil.example/op', 'https://evil.example/', '']) {
+      reloaded.rememberAfterUnlock(bad);
+      expect(reloaded.takeAfterUnlock(), bad).toBe('/');
+    }
+  });
+
+  it('is forgotten by a wipe (sign-out, no contact, five wrong PINs)', async () => {
+    const vault = new Vault(db, { iterations: 1000 });
+    await vault.setup(PIN);
+    rememberAfterUnlock(`/op/${OP}`);
+    await vault.wipeAll();
+    expect(takeAfterUnlock()).toBe('/');
+  });
+
+  it('still works for the page’s life where sessionStorage is refused', async () => {
+    const set = vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => {
+      throw new DOMException('refused', 'SecurityError');
+    });
+    const get = vi.spyOn(Storage.prototype, 'getItem').mockImplementation(() => {
+      throw new DOMException('refused', 'SecurityError');
+    });
+    rememberAfterUnlock('/escalations');
+    expect(takeAfterUnlock()).toBe('/escalations');
+    set.mockRestore();
+    get.mockRestore();
   });
 });

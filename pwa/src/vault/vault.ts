@@ -68,6 +68,7 @@ export class Vault {
   }
 
   private async wipeOthers(): Promise<void> {
+    forgetAfterUnlock(); // the next user of this tab must not land on this one's deep link
     await this.onWipe().catch(() => undefined);
   }
 
@@ -309,15 +310,42 @@ export function clearPasswordSignInRequired(): void {
   }
 }
 
-// Where to go after the PIN screen (a deep link such as /op/123 survives the unlock).
+// Where to go after the PIN screen: a deep link such as /op/123 survives the unlock, and a reload
+// of the PIN screen too (the service worker taking over, the phone restoring a killed tab). Kept
+// in sessionStorage (this tab only; a path, no personal data), in memory where that is refused.
+const AFTER_UNLOCK_KEY = 'tonari.afterUnlock';
 let afterUnlock = '/';
 
+function deepLink(path: string | null): string {
+  return path && path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/pin') && !path.startsWith('/login') ? path : '/';
+}
+
 export function rememberAfterUnlock(path: string): void {
-  afterUnlock = path.startsWith('/') && !path.startsWith('/pin') && !path.startsWith('/login') ? path : '/';
+  afterUnlock = deepLink(path);
+  try {
+    sessionStorage.setItem(AFTER_UNLOCK_KEY, afterUnlock);
+  } catch {
+    // Storage refused (private mode): the in-memory one still serves this page's life.
+  }
+}
+
+function forgetAfterUnlock(): void {
+  afterUnlock = '/';
+  try {
+    sessionStorage.removeItem(AFTER_UNLOCK_KEY);
+  } catch {
+    // Storage refused: nothing was kept there.
+  }
 }
 
 export function takeAfterUnlock(): string {
-  const p = afterUnlock;
+  let p = afterUnlock;
+  try {
+    p = deepLink(sessionStorage.getItem(AFTER_UNLOCK_KEY) ?? p);
+    sessionStorage.removeItem(AFTER_UNLOCK_KEY);
+  } catch {
+    // As above.
+  }
   afterUnlock = '/';
   return p;
 }
