@@ -106,11 +106,14 @@ async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, 
     cookie = parse_cookie(plain_session_cookie(cookie_header))  # type: ignore[arg-type]
     if cookie is None:
         return False
+    # One request context, built once: the lane binds nothing to the log context; its lines name
+    # the request id themselves.
+    request_id = request_id_for(request_id_header or b"")
     idle = timedelta(minutes=state["tonari_settings"].session_idle_minutes)
     try:
         row, held = await authenticate_on_driver(state[POOL_KEY], cookie, idle, hold=True)
     except Exception:
-        log.warning("tile_lane_handed_on_after_error", exc_info=True)
+        log.warning("tile_lane_handed_on_after_error", request_id=request_id, exc_info=True)
         return False  # see below: the route answers or reports it
     if row is None or held is None:
         return False  # the route answers: session_expired / not_authenticated
@@ -118,9 +121,6 @@ async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, 
     try:
         if not may_read(tile.layer, row.role):
             return False  # the route answers 403 (after its own authentication)
-        # One request context, built once: the lane binds nothing to the log context, and
-        # passes the request id to the one line it logs.
-        request_id = request_id_for(request_id_header or b"")
         ctx = enter_signed_in(cookie.tenant_id, row, request_id=request_id, client_addr=client_address(scope))
         reply = await render_tile(held, ctx, tile, operation_id, if_none_match)
     except Exception:
@@ -128,7 +128,7 @@ async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, 
         # route gets the request: it answers, or reports the failure as a problem document and
         # logs it like any other. (At worst the read audit was committed and the route writes a
         # second row: a duplicate, never a missing one.)
-        log.warning("tile_lane_handed_on_after_error", exc_info=True)
+        log.warning("tile_lane_handed_on_after_error", request_id=request_id, exc_info=True)
         return False
     finally:
         if reply is None:

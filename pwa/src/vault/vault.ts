@@ -342,10 +342,9 @@ export function takeAfterUnlock(): string {
   let p = afterUnlock;
   try {
     p = deepLink(sessionStorage.getItem(AFTER_UNLOCK_KEY) ?? p);
-    sessionStorage.removeItem(AFTER_UNLOCK_KEY);
   } catch {
     // As above.
   }
-  afterUnlock = '/';
+  forgetAfterUnlock();
   return p;
 }
