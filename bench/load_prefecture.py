@@ -84,7 +84,7 @@ def _multi_wkt(geometry: dict[str, Any]) -> str:
 
 async def _ensure_accounts(url: str) -> tuple[uuid.UUID, dict[str, dict[str, str]], dict[str, uuid.UUID]]:
     """Tenant and the three accounts (ORM, like seed/demo.py); returns (tenant id, credentials, user ids)."""
-    from seed.demo import ensure_tenant, ensure_user, new_password
+    from server.accounts.provision import ensure_tenant, ensure_user, new_password
     from server.core import context
     from server.db.engine import make_engine, make_sessionmaker
     from server.tenancy.models import Tenant
@@ -105,7 +105,8 @@ async def _ensure_accounts(url: str) -> tuple[uuid.UUID, dict[str, dict[str, str
                 for key, login, role, display in BENCH_ACCOUNTS:
                     old = known.get(key)
                     password = old["password"] if old and old.get("login") == login else new_password()
-                    user, _ = await ensure_user(db, tenant, login, role, display, password)
+                    user, _ = await ensure_user(db, tenant, login, role, display, password,
+                                                all_districts=key != "commissioner")
                     creds[key] = {"login": login, "password": password, "role": role}
                     user_ids[key] = user.id
             context.update(tenant_id=None, role=None)

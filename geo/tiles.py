@@ -4,7 +4,7 @@ Households are filtered by the same disclosure function as every other path out 
 names: an id (which the live maps key their statuses on), the district, and flags that are
 present only where they hold (`disaster`, `approximate`); an operation's live map adds `status`.
 Below zoom 13 they are aggregated into grid clusters (counts only), which keeps a z10 tile small
-and holds no individual location.
+and holds no individual location (a cluster of fewer than five sits at its grid point).
 Geometries come from the stored EPSG:3857 columns, so no per-request transform is needed.
 """
 
@@ -34,24 +34,26 @@ _TAIL = f"""
            (SELECT array_agg(id) FROM rows)
     """
 
-# The personal-data read audit (one row per tile that returned ids, as `audit_read` writes it)
-# inside the tile statement itself: no extra round trips for the mode lookup and the insert.
+# The personal-data read audit inside the tile statement itself (no extra round trips): one row per
+# (mode, operation) of the tile's households, as `disclosure.audit_reads` writes them. A row's mode
+# is what decided its disclosure: 'disaster' where the disaster rule applies to this viewer for the
+# household (never for registry keepers), else 'drill' in a drill operation's map, else 'normal'.
 # Extra parameters: :actor, :login, :request_id, :client, :tile.
 _AUDIT_TAIL = """,
     ids AS (SELECT array_agg(id) AS ids FROM rows),
-    modes AS (
-        SELECT coalesce(bool_or(mode = 'real'), false) AS real, coalesce(bool_or(mode = 'drill'), false) AS drill
-        FROM disaster_declaration WHERE tenant_id = :tenant AND lifted_at IS NULL
-    ),
     audit AS (
         INSERT INTO audit_log (tenant_id, actor_user_id, actor_login, action, object_type, object_ids, mode,
-                               request_id, client_addr, details)
+                               operation_id, request_id, client_addr, details)
         SELECT :tenant, CAST(:actor AS uuid), CAST(:login AS text), 'household.read', 'household',
-               CAST(ids.ids AS text[]),
-               CASE WHEN modes.real THEN 'disaster' WHEN modes.drill THEN 'drill' ELSE 'normal' END,
+               array_agg(r.id::text ORDER BY r.id), r.mode, r.op_id,
                CAST(:request_id AS text), CAST(:client AS inet),
-               jsonb_build_object('via', 'tile', 'count', cardinality(ids.ids), 'tile', CAST(:tile AS text))
-        FROM ids, modes WHERE ids.ids IS NOT NULL
+               jsonb_build_object('via', 'tile', 'count', count(*), 'tile', CAST(:tile AS text))
+        FROM (SELECT rows.id, rows.op_id,
+                     CASE WHEN rows.disaster AND NOT (SELECT tonari_sees_all())
+                               AND tonari_household_disaster_applies(:tenant, rows.id, rows.location) THEN 'disaster'
+                          WHEN rows.op_mode = 'drill' THEN 'drill' ELSE 'normal' END AS mode
+              FROM rows) r
+        GROUP BY r.mode, r.op_id
         RETURNING id
     )
     SELECT (SELECT ST_AsMVT(mvt, 'households', %d, 'geom') FROM mvt), (SELECT ids FROM ids),
@@ -73,8 +75,8 @@ def _households_ctes(visible: str) -> str:
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
     area AS MATERIALIZED (SELECT tonari_disaster_area() AS geom),  -- once, not once per household
     rows AS (
-        SELECT h.id, h.district_id, h.location_approximate, h.location_3857,
-               {_DISASTER} AS disaster
+        SELECT h.id, h.district_id, h.location_approximate, h.location_3857, h.location,
+               {_DISASTER} AS disaster, NULL::uuid AS op_id, NULL::text AS op_mode
         FROM household h, bounds, area
         WHERE h.tenant_id = :tenant
           AND h.location_3857 && bounds.geom
@@ -98,8 +100,8 @@ _OPERATION_HOUSEHOLDS_CTES = f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
     area AS MATERIALIZED (SELECT tonari_disaster_area() AS geom),  -- once, not once per household
     rows AS (
-        SELECT h.id, h.district_id, h.location_approximate, h.location_3857,
-               {_DISASTER} AS disaster,
+        SELECT h.id, h.district_id, h.location_approximate, h.location_3857, h.location,
+               {_DISASTER} AS disaster, o.id AS op_id, o.mode AS op_mode,
                CASE WHEN t.status = 'unreached'
                          AND now() > o.started_at + make_interval(mins => o.completion_minutes)
                     THEN 'overdue' ELSE t.status END AS status
@@ -122,6 +124,10 @@ _OPERATION_HOUSEHOLDS = text(_OPERATION_HOUSEHOLDS_CTES + _TAIL)
 _HOUSEHOLDS_AUDITED = text(_HOUSEHOLDS_CTES + _AUDIT_TAIL)
 _OPERATION_HOUSEHOLDS_AUDITED = text(_OPERATION_HOUSEHOLDS_CTES + _AUDIT_TAIL)
 
+# A cluster of fewer than CLUSTER_MIN_SIZE households is drawn at its grid point (the cell's
+# centre), never at its households' centroid: a cluster of one would otherwise sit on the home.
+CLUSTER_MIN_SIZE = 5
+
 _HOUSEHOLD_CLUSTERS = text(
     f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
@@ -134,7 +140,9 @@ _HOUSEHOLD_CLUSTERS = text(
           AND {_VISIBLE}
     ),
     mvt AS (
-        SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(location_3857)), bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
+        SELECT ST_AsMVTGeom(CASE WHEN count(*) < {CLUSTER_MIN_SIZE} THEN key
+                                 ELSE ST_Centroid(ST_Collect(location_3857)) END,
+                            bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
                count(*)::int AS count
         FROM rows, bounds GROUP BY key, bounds.geom
     )

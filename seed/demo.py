@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from seed.registry import load_kasama_registry
-from server.accounts.models import LoginDirectory, User
-from server.accounts.passwords import hash_password, verify_password
+from server.accounts.provision import ensure_tenant, ensure_user, new_password
 from server.core import context
 from server.tenancy.models import Tenant
 
 KASAMA = {"name": "笠間市社会福祉協議会", "municipality_code": "08216", "time_zone": "Asia/Tokyo"}
 
 # (login, role, display name) — synthetic people, clearly marked as demo accounts.
+# The commissioner is scoped to one council branch (seed/registry.py); the others see the whole
+# tenant, as their roles allow.
 DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("admin", "admin", "デモ 管理者"),
     ("staff", "staff", "デモ 社協職員"),
@@ -63,47 +61,6 @@ def _write_credentials(path: Path, creds: list[Credential]) -> None:
     tmp.replace(path)
 
 
-def new_password() -> str:
-    """Readable but strong enough for a demo: 3 groups of 4 from an unambiguous alphabet."""
-    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
-
-
-async def ensure_tenant(db: AsyncSession, name: str, municipality_code: str, time_zone: str = "Asia/Tokyo") -> Tenant:
-    tenant = (await db.execute(select(Tenant).where(Tenant.municipality_code == municipality_code))).scalar_one_or_none()
-    if tenant is None:
-        tenant = Tenant(name=name, municipality_code=municipality_code, time_zone=time_zone)
-        db.add(tenant)
-        await db.flush()
-    return tenant
-
-
-async def ensure_user(
-    db: AsyncSession, tenant: Tenant, login: str, role: str, display_name: str, password: str
-) -> tuple[User, bool]:
-    """Create or re-key one account; returns (user, password_changed)."""
-    existing = (
-        await db.execute(select(User).where(User.tenant_id == tenant.id, User.login == login))
-    ).scalar_one_or_none()
-    if existing is not None:
-        if verify_password(existing.password_hash, password):
-            return existing, False
-        existing.password_hash = hash_password(password)
-        return existing, True
-    user = User(
-        tenant_id=tenant.id,
-        id=uuid.uuid4(),
-        login=login,
-        role=role,
-        display_name=display_name,
-        password_hash=hash_password(password),
-    )
-    db.add(user)
-    db.add(LoginDirectory(login=login, tenant_id=tenant.id, user_id=user.id))
-    await db.flush()
-    return user, True
-
-
 async def seed_demo(
     sessionmaker: async_sessionmaker[AsyncSession], credentials_path: Path | None, *, with_registry: bool = True
 ) -> list[Credential]:
@@ -119,7 +76,8 @@ async def seed_demo(
             assert tenant is not None
             for login, role, display in DEMO_ACCOUNTS:
                 password = known[login].password if login in known else new_password()
-                await ensure_user(db, tenant, login, role, display, password)
+                await ensure_user(db, tenant, login, role, display, password,
+                                  all_districts=role not in ("commissioner", "vc_volunteer"))
                 creds.append(Credential(login, password, role))
         if with_registry:
             async with db.begin():

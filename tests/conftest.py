@@ -251,7 +251,7 @@ class TenantFixture:
 @pytest.fixture
 def make_tenant(sessionmaker):  # type: ignore[no-untyped-def]
     """A new tenant with one account per role; logins are unique across the run."""
-    from seed.demo import ensure_tenant, ensure_user
+    from server.accounts.provision import ensure_tenant, ensure_user
 
     async def make(roles: tuple[str, ...] = ("admin", "staff", "coordinator", "commissioner", "watcher", "vc_volunteer")) -> TenantFixture:
         code = tenant_code()
@@ -265,11 +265,26 @@ def make_tenant(sessionmaker):  # type: ignore[no-untyped-def]
                     for role in roles:
                         login = f"{role}-{tag}"
                         password = secrets.token_urlsafe(12)
-                        user, _ = await ensure_user(db, tenant, login, role, f"テスト {role}", password)
+                        user, _ = await ensure_user(db, tenant, login, role, f"テスト {role}", password, all_districts=True)
                         accounts[role] = Account(tenant.id, user.id, login, password, role)
         return TenantFixture(id=tenant.id, code=code, accounts=accounts)
 
     return make
+
+
+# The apps the session's live servers run: a test that kills the database's connections must also
+# clear their pools (see drop_dead_connections).
+LIVE_APPS: list = []  # type: ignore[type-arg]
+
+
+async def drop_dead_connections(*apps) -> None:  # type: ignore[no-untyped-def]
+    """Forget every pooled connection of these apps and of the live servers' (after a test killed
+    the database's backends), so no later test meets a dead one."""
+    from server.db.driver import POOL_KEY
+
+    for application in (*apps, *LIVE_APPS):
+        await application.state["tonari_engine"].dispose()
+        await application.state[POOL_KEY].expire()
 
 
 @pytest.fixture(scope="session")
@@ -285,7 +300,9 @@ async def live_server(settings: Settings):  # type: ignore[no-untyped-def]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+    application = create_app(settings)
+    LIVE_APPS.append(application)
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started:

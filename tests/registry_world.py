@@ -9,7 +9,7 @@ from datetime import date
 
 from shapely.geometry import MultiPolygon, box
 
-from seed.demo import ensure_tenant, ensure_user
+from server.accounts.provision import ensure_tenant, ensure_user
 from server.accounts.models import UserDistrictScope
 from server.registry.models import Consent, District, Household, Person, WatchLink, Watcher
 from tests.conftest import Account, as_tenant, tenant_code
@@ -45,7 +45,8 @@ async def build_world(sessionmaker, code: str) -> World:  # type: ignore[no-unty
                 for role in ("admin", "staff", "coordinator", "commissioner", "watcher", "vc_volunteer"):
                     login = f"w-{role}-{tag}"
                     pw = secrets.token_urlsafe(10)
-                    user, _ = await ensure_user(db, tenant, login, role, f"テスト {role}", pw)
+                    user, _ = await ensure_user(db, tenant, login, role, f"テスト {role}", pw,
+                                                all_districts=role != "commissioner")
                     accounts[role] = Account(tenant.id, user.id, login, pw, role)
                 t = tenant.id
                 d1, d2 = uuid.uuid4(), uuid.uuid4()

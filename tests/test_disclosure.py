@@ -1,8 +1,14 @@
-"""The disclosure matrix: each role × consent state × normal/disaster/drill × each path out.
+"""The disclosure matrix: each role × assignment × consent state × mode × each path out.
 
 World (tests/registry_world.py): district D1 holds H1 (P1, consented), H2 (P2, no consent),
 H4 (P4, no consent); D2 holds H3 (P3, consented). The commissioner is scoped to D1; the watcher
-is assigned to H1 and H2. The declaration in "disaster"/"drill" covers D1.
+is linked to H1 and H2 (so H4 is nobody's). The declaration in the disaster/drill modes covers D1;
+in "disaster_op"/"drill_op" a safety check of that declaration is also running, which assigns the
+watcher to H1 and H2 (their watch links).
+
+Under a real declaration (49条の11③, PRODUCT.md §3) the area's 民生委員 and the coordinators see the
+unconsented there; a watcher sees no more than in normal times unless they are assigned to the
+household in a real operation of that declaration. A drill never widens anything.
 """
 
 from __future__ import annotations
@@ -19,53 +25,58 @@ from sqlalchemy import text
 from tests.conftest import as_tenant
 from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 
+MODES = ("normal", "disaster", "disaster_op", "drill", "drill_op")
 EXPECTED: dict[tuple[str, str], set[str]] = {
-    **{(r, m): {"P1", "P2", "P3", "P4"} for r in ("admin", "staff") for m in ("normal", "disaster", "drill")},
-    ("coordinator", "normal"): {"P1", "P3"},
-    ("coordinator", "drill"): {"P1", "P3"},
-    ("coordinator", "disaster"): {"P1", "P2", "P3", "P4"},
-    ("commissioner", "normal"): {"P1"},
-    ("commissioner", "drill"): {"P1"},
-    ("commissioner", "disaster"): {"P1", "P2", "P4"},
-    ("watcher", "normal"): {"P1"},
-    ("watcher", "drill"): {"P1"},
-    ("watcher", "disaster"): {"P1", "P2", "P4"},
+    **{(r, m): {"P1", "P2", "P3", "P4"} for r in ("admin", "staff") for m in MODES},
+    **{("coordinator", m): {"P1", "P3"} for m in ("normal", "drill", "drill_op")},
+    **{("coordinator", m): {"P1", "P2", "P3", "P4"} for m in ("disaster", "disaster_op")},
+    **{("commissioner", m): {"P1"} for m in ("normal", "drill", "drill_op")},
+    **{("commissioner", m): {"P1", "P2", "P4"} for m in ("disaster", "disaster_op")},
+    # A watcher: the consented household they are linked to; under a real declaration only the
+    # households they are assigned to in its operation (H2 unconsented, yes; H4 nobody's, never).
+    **{("watcher", m): {"P1"} for m in ("normal", "disaster", "drill", "drill_op")},
+    ("watcher", "disaster_op"): {"P1", "P2"},
 }
 # Who may see health data (support reasons, medical devices) of which visible person.
 SENSITIVE: dict[tuple[str, str], set[str]] = {
-    **{k: v for k, v in EXPECTED.items() if k[0] in ("admin", "staff", "commissioner")},
-    ("coordinator", "normal"): set(),
-    ("coordinator", "drill"): set(),
-    ("coordinator", "disaster"): {"P1", "P2", "P4"},  # inside the declared area only
-    ("watcher", "normal"): {"P1"},
-    ("watcher", "drill"): {"P1"},
-    ("watcher", "disaster"): {"P1", "P2", "P4"},
+    **{k: v for k, v in EXPECTED.items() if k[0] in ("admin", "staff", "commissioner", "watcher")},
+    **{("coordinator", m): set() for m in ("normal", "drill", "drill_op")},
+    **{("coordinator", m): {"P1", "P2", "P4"} for m in ("disaster", "disaster_op")},  # the declared area only
 }
 ROLES = ("admin", "staff", "coordinator", "commissioner", "watcher")
-MODES = ("normal", "disaster", "drill")
+
 
 @pytest.fixture(scope="module")
 async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
     return await new_world(sessionmaker)
 
 
-
-async def _declare(world: World, client_factory, mode: str) -> str | None:  # type: ignore[no-untyped-def]
+async def _declare(world: World, client_factory, mode: str) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+    """The declaration (and the safety check of it) a mode needs: (declaration id, operation id)."""
     if mode == "normal":
-        return None
+        return None, None
     staff = await signed_in(client_factory, world, "staff")
     resp = await staff.send_json("POST", "/api/disaster-declarations", {
-        "reason": "テスト用の宣言（地震）", "mode": "real" if mode == "disaster" else "drill",
+        "reason": "テスト用の宣言（地震）", "mode": "real" if mode.startswith("disaster") else "drill",
         "district_ids": [str(world.districts["D1"])], "confirm": True,
     })
     assert resp.status_code == 201, resp.text
-    return resp.json()["id"]
+    declaration = resp.json()["id"]
+    if not mode.endswith("_op"):
+        return declaration, None
+    resp = await staff.send_json("POST", f"/api/disaster-declarations/{declaration}/safety-check", {})
+    assert resp.status_code == 201, resp.text
+    return declaration, resp.json()["id"]
 
 
-async def _lift(world: World, client_factory, declaration_id: str | None) -> None:  # type: ignore[no-untyped-def]
+async def _lift(world: World, client_factory, declared: tuple[str | None, str | None]) -> None:  # type: ignore[no-untyped-def]
+    declaration_id, operation_id = declared
+    staff = await signed_in(client_factory, world, "staff")
+    if operation_id is not None:
+        resp = await staff.send_json("POST", f"/api/operations/{operation_id}/close", {})
+        assert resp.status_code == 200, resp.text
     if declaration_id is None:
         return
-    staff = await signed_in(client_factory, world, "staff")
     resp = await staff.send_json("POST", f"/api/disaster-declarations/{declaration_id}/lift", {"reason": "テスト終了"})
     assert resp.status_code == 200, resp.text
 
@@ -98,7 +109,7 @@ async def _seen_in_tiles(c, world: World, mode: str) -> set[str]:  # type: ignor
             layer = mapbox_vector_tile.decode(r.content)["households"]
             for f in layer["features"]:
                 props = f["properties"]
-                expected = {"id", "district_id"} | ({"disaster"} if mode == "disaster" and props["id"] in in_d1 else set())
+                expected = {"id", "district_id"} | ({"disaster"} if mode.startswith("disaster") and props["id"] in in_d1 else set())
                 assert set(props) == expected, (mode, props)
                 assert props.get("disaster", True) is True
                 ids.add(props["id"])
@@ -201,7 +212,9 @@ async def test_rls_alone_enforces_the_same_matrix(role: str, mode: str, world: W
         await _lift(world, client_factory, declaration)
 
 
-async def test_reads_are_audited_with_ids_and_mode(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_reads_are_audited_with_ids_and_the_mode_that_decided_each(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    """One request, two audit rows: the households the declaration disclosed ('disaster', with their
+    unconsented people) apart from the one the coordinator's consent reading decided ('normal')."""
     declaration = await _declare(world, client_factory, "disaster")
     try:
         c = await signed_in(client_factory, world, "coordinator")
@@ -211,13 +224,31 @@ async def test_reads_are_audited_with_ids_and_mode(world: World, client_factory)
     staff = await signed_in(client_factory, world, "staff")
     entries = (await staff.get("/api/audit", params={"actor_user_id": str(world.accounts["coordinator"].user_id),
                                                      "action": "household.read"})).json()["items"]
-    assert entries, "the read was not audited"
-    latest = entries[0]
-    assert latest["mode"] == "disaster"
-    assert set(latest["object_ids"]) == {str(world.households[k]) for k in ("H1", "H2", "H3", "H4")}
-    assert {str(world.persons["P2"]), str(world.persons["P4"])} <= set(latest["details"]["person_ids"])
+    assert len(entries) >= 2, "the read was not audited"
+    latest = {e["mode"]: e for e in entries[:2]}
+    assert entries[0]["request_id"] == entries[1]["request_id"]
+    assert set(latest) == {"disaster", "normal"}
+    assert set(latest["disaster"]["object_ids"]) == {str(world.households[k]) for k in ("H1", "H2", "H4")}
+    assert {str(world.persons["P2"]), str(world.persons["P4"])} <= set(latest["disaster"]["details"]["person_ids"])
+    assert set(latest["normal"]["object_ids"]) == {str(world.households["H3"])}
     actions = [e["action"] for e in (await staff.get("/api/audit", params={"object_type": "disaster_declaration"})).json()["items"]]
     assert "disaster.declare" in actions and "disaster.lift" in actions
+
+
+async def test_a_drill_declaration_does_not_mark_other_reads_as_drill(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    declaration = await _declare(world, client_factory, "drill")
+    try:
+        c = await signed_in(client_factory, world, "commissioner")
+        assert (await c.get("/api/households")).status_code == 200
+        x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+        assert (await c.get(f"/api/tiles/households/14/{x}/{y}.mvt")).status_code == 200
+    finally:
+        await _lift(world, client_factory, declaration)
+    staff = await signed_in(client_factory, world, "staff")
+    entries = (await staff.get("/api/audit", params={"actor_user_id": str(world.accounts["commissioner"].user_id),
+                                                     "action": "household.read"})).json()["items"]
+    assert {e["details"]["via"] for e in entries[:2]} == {"rest", "tile"}
+    assert all(e["mode"] == "normal" and e["operation_id"] is None for e in entries[:2])
 
 
 async def test_lifting_ends_wider_disclosure_at_once(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]

@@ -50,19 +50,20 @@ async def test_my_visits_are_mine_newest_first_and_audited(world: World, client_
 
 
 async def test_visits_to_a_household_that_left_my_view_are_hidden(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
-    op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     staff = await signed_in(client_factory, world, "staff")
     decl = await staff.send_json("POST", "/api/disaster-declarations", {
         "reason": "震度6弱", "district_ids": [str(world.districts["D1"])], "confirm": True})
     assert decl.status_code == 201, decl.text
-    # Under the declaration the watcher may record H4 (not assigned, not consented).
-    assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H4", "safe"))).status_code == 201
-    assert len((await watcher.get("/api/field/visits", params={"household_id": str(world.households["H4"])})).json()) == 1
+    op = (await staff.send_json("POST", f"/api/disaster-declarations/{decl.json()['id']}/safety-check", {})).json()
+    # In the declaration's safety check the watcher may record H2 (assigned to them, not consented).
+    assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H2", "safe"))).status_code == 201
+    assert len((await watcher.get("/api/field/visits", params={"household_id": str(world.households["H2"])})).json()) == 1
     lifted = await staff.send_json("POST", f"/api/disaster-declarations/{decl.json()['id']}/lift", {"reason": "解除"})
     assert lifted.status_code == 200, lifted.text
     # Lifted: the household is out of the watcher's view again, and so is the visit (its note, its time).
-    assert (await watcher.get("/api/field/visits", params={"household_id": str(world.households["H4"])})).json() == []
+    assert (await watcher.get("/api/field/visits", params={"household_id": str(world.households["H2"])})).json() == []
+    await staff.send_json("POST", f"/api/operations/{op['id']}/close", {})
 
 
 async def test_my_escalations_show_their_state_and_the_coordinators_note(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]

@@ -60,3 +60,28 @@ def test_migrations_downgrade_to_base_and_back(databases) -> None:
     assert _tables(url) - {"alembic_version", "spatial_ref_sys"} == set()
     upgrade(url)
     assert _diff(url) == []
+
+
+def test_the_live_disclosure_rule_is_what_the_newest_migration_installed() -> None:
+    """Migrations carry their SQL frozen; the live rule must equal the newest frozen text, so a
+    change to the rule cannot reach the code without a migration that installs it."""
+    from server.db.migrations.frozen import disclosure_0011 as newest
+    from server.registry import disclosure_sql
+
+    assert disclosure_sql.FUNCTIONS == newest.FUNCTIONS
+    assert disclosure_sql.DROP_FUNCTIONS == newest.DROP_FUNCTIONS
+    assert disclosure_sql.HOUSEHOLD_POLICY == newest.HOUSEHOLD_POLICY
+
+
+def test_no_migration_imports_live_application_sql() -> None:
+    """Replaying history must build what history built: a migration may import only frozen SQL
+    and the stable migration helpers, never a module whose SQL changes with the code."""
+    import ast
+    from pathlib import Path
+
+    allowed = {"server.db.rls", "server.db.migrations.frozen"}
+    versions = Path(__file__).resolve().parents[1] / "server" / "db" / "migrations" / "versions"
+    for path in sorted(versions.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("server", "geo", "seed"):
+                assert node.module in allowed, f"{path.name} imports {node.module}"

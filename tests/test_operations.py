@@ -95,7 +95,9 @@ async def test_out_of_order_visits_do_not_regress_the_status(world: World, clien
     assert status[0][0] == "injured"
 
 
-async def test_watchers_only_record_their_households_unless_a_disaster_covers_them(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_watchers_only_record_their_own_households_disaster_or_not(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+    """A declaration widens nothing for a watcher outside an operation of that declaration
+    (PRODUCT.md §3; the declaration's own safety check: tests/test_scope_and_audit_modes.py)."""
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H4", "safe"))
@@ -105,10 +107,11 @@ async def test_watchers_only_record_their_households_unless_a_disaster_covers_th
     decl = await staff.send_json("POST", "/api/disaster-declarations", {
         "reason": "震度6弱", "district_ids": [str(world.districts["D1"])], "confirm": True})
     assert decl.status_code == 201
-    r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H4", "safe"))
-    assert r.status_code == 201, r.text
-    r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H3", "safe"))
-    assert r.status_code == 404  # D2 is outside the declared area and not assigned
+    for household in ("H4", "H3"):  # in the declared area or not: still not theirs, still not revealed
+        r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, household, "safe"))
+        assert r.status_code == 404, r.text
+        assert r.json()["reason"] == "not_in_operation"
+    assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))).status_code == 201
     vc = await signed_in(client_factory, world, "vc_volunteer")
     assert (await vc.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))).status_code == 403
     await staff.send_json("POST", f"/api/disaster-declarations/{decl.json()['id']}/lift", {"reason": "解除"})

@@ -250,8 +250,7 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
     batcher's own pool pre-pings. A database restart or an idle timeout must cost no request."""
     import asyncpg
 
-    from server.db.driver import POOL_KEY
-    from tests.conftest import _admin_url
+    from tests.conftest import _admin_url, drop_dead_connections
 
     op = await _operation(client_factory, world)
     staff = await signed_in(client_factory, world, "staff")
@@ -279,8 +278,7 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
             assert r.status_code == 201, r.text
         finally:
             # Whatever is still dead in the pools must not reach the next test's direct sessions.
-            await app.state["tonari_engine"].dispose()
-            await app.state[POOL_KEY].expire()
+            await drop_dead_connections(app)
     finally:
         await admin.close()
 

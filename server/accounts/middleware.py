@@ -50,7 +50,8 @@ class SignedInUser:
     login: str
     display_name: str
     role: str
-    district_ids: list[uuid.UUID]  # the user's own district scope rows (not expanded); [] = whole tenant
+    district_ids: list[uuid.UUID]  # the user's own district scope rows (not expanded)
+    all_districts: bool  # whole tenant (then district_ids is empty); else no rows means no district
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,8 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
             # rolled back): commit now. At most once a minute per session (TOUCH_INTERVAL).
             await db.commit()
         user = SignedInUser(id=row.user_id, tenant_id=cookie.tenant_id, login=row.login,
-                            display_name=row.display_name, role=row.role, district_ids=list(row.district_ids or []))
+                            display_name=row.display_name, role=row.role, district_ids=list(row.district_ids or []),
+                            all_districts=row.district_ids is None)
         session = SessionRef(tenant_id=cookie.tenant_id, id=row.session_id, user_id=row.user_id,
                              expires_at=row.expires_at, absolute_expires_at=row.absolute_expires_at)
         return AuthenticationResult(user=user, auth=AuthState(session=session))

@@ -51,6 +51,9 @@ class User(TenantOwned, Timestamps, Base):
     role: Mapped[str] = mapped_column(String(32), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    # Whole-tenant access, stated explicitly: without it a user sees only their scope's districts,
+    # and no scope rows means no district (never "everything" by absence; migration 0011).
+    all_districts: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     password_changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
@@ -65,7 +68,8 @@ class User(TenantOwned, Timestamps, Base):
 
 
 class UserDistrictScope(TenantOwned, Base):
-    """Districts a user's role is limited to (with their sub-districts); none means the whole tenant."""
+    """Districts a user's role is limited to (with their sub-districts). A district that scopes a
+    user cannot be deleted (RESTRICT): the user would silently lose, or under the old rule gain, access."""
 
     __tablename__ = "user_district_scope"
     __table_args__ = (
@@ -73,7 +77,7 @@ class UserDistrictScope(TenantOwned, Base):
             ["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"
         ),
         ForeignKeyConstraint(
-            ["tenant_id", "district_id"], ["district.tenant_id", "district.id"], ondelete="CASCADE"
+            ["tenant_id", "district_id"], ["district.tenant_id", "district.id"], ondelete="RESTRICT"
         ),
     )
 

@@ -36,6 +36,7 @@ class UserOut(msgspec.Struct):
     display_name: str
     role: str
     district_ids: list[uuid.UUID]
+    all_districts: bool
     tenant: TenantOut
 
     @classmethod
@@ -46,5 +47,6 @@ class UserOut(msgspec.Struct):
             display_name=user.display_name,
             role=user.role,
             district_ids=user.district_ids,
+            all_districts=user.all_districts,
             tenant=TenantOut.of(tenant),
         )

@@ -22,6 +22,8 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "not_found": (404, "指定されたものが見つかりません。", "Not found."),
     "method_not_allowed": (405, "この操作はこのURLでは使えません。", "This method is not allowed here."),
     "conflict": (409, "他の変更と競合しました。最新の状態を確認してください。", "This conflicts with another change. Check the latest state."),
+    "district_in_use": (409, "この地区には結び付いているデータがあるため削除できません。", "This district cannot be deleted while other records depend on it."),
+    "district_cycle": (409, "地区を自分自身の下位の地区の下に置くことはできません。親地区を選び直してください。", "A district cannot be placed under itself or one of its own sub-districts. Choose another parent."),
     "visit_conflict": (409, "同じIDで内容の異なる記録がすでにあります。端末の未送信データを確認してください。", "A different visit with this id already exists. Check the device's outbox."),
     "visit_problem": (400, "この記録は受け付けられません。", "This visit cannot be accepted."),
     "payload_too_large": (413, "送信データが大きすぎます。", "The request body is too large."),

@@ -19,14 +19,16 @@ from sqlalchemy import text
 
 from server.core import context
 from server.core.guards import roles
-from server.registry.disclosure import REGISTRY_READERS
+from server.registry.disclosure import REGISTRY_READERS, Read, audit_reads
 
 POLL_SECONDS = 15.0
 BATCH = 500
 
 _VISIBLE_EVENTS = text(
     """
-    SELECT e.id, e.kind, e.mode, e.operation_id, e.household_id, e.payload, e.created_at
+    SELECT e.id, e.kind, e.mode, e.operation_id, e.household_id, e.payload, e.created_at,
+           CASE WHEN e.household_id IS NOT NULL AND NOT tonari_sees_all()
+                THEN tonari_household_disaster_applies(h.tenant_id, h.id, h.location) ELSE false END AS by_disaster
     FROM event e
     LEFT JOIN household h ON h.tenant_id = e.tenant_id AND h.id = e.household_id
     WHERE e.tenant_id = :t AND e.id > :after
@@ -69,6 +71,14 @@ class EventController(Controller):
                 async with sessionmaker() as db:
                     rows = (await db.execute(_VISIBLE_EVENTS, {"t": ctx.tenant_id, "after": after, "op": operation_id,
                                                                "user": str(ctx.user_id), "limit": BATCH})).all()
+                    # What the stream tells of households (ids with outcomes) is a personal-data read:
+                    # audited before it is sent, one row per (mode, operation) of the batch.
+                    reads = [Read(r.household_id, r.by_disaster, r.operation_id, r.mode == "drill")
+                             for r in rows if r.household_id is not None]
+                    if reads:
+                        await audit_reads(db, "household", reads, via="events",
+                                          details={"event_ids": [rows[0].id, rows[-1].id]})
+                        await db.commit()
                 for r in rows:
                     after = r.id
                     data = {**r.payload, "kind": r.kind, "mode": r.mode,

@@ -32,8 +32,8 @@ from server.operations.schemas import (
     VisitIn,
 )
 from server.operations.visits import ingest, my_watcher_id, record_single_visit
-from server.registry.disclosure import REGISTRY_READERS
-from server.registry.disclosure import household_visible
+from server.registry import disclosure
+from server.registry.disclosure import REGISTRY_READERS, household_visible
 from server.registry.households import render_households
 from server.registry.models import Household, Watcher
 
@@ -113,7 +113,8 @@ class OperationController(Controller):
         ordered = _walking_order([h for h in rendered.values()], home.x if home else None, home.y if home else None)
         from server.registry.households import audit_households_read
 
-        await audit_households_read(db_session, ordered, via="operation.my_households")
+        await audit_households_read(db_session, ordered, via="operation.my_households", operation_id=op.id,
+                                    drill=op.mode == "drill")
         await db_session.commit()
         return {"operation": msgspec.to_builtins(await service.operation_out(db_session, op)),
                 "households": [dict(msgspec.to_builtins(h), status=statuses[h.id], order=i + 1) for i, h in enumerate(ordered)]}
@@ -199,18 +200,29 @@ class EscalationController(Controller):
     tags = ["operations"]
     guards = [COORDINATION]
 
-    @get("/", summary="Escalations routed to me (staff and admins see all)")
+    @get("/", summary="Escalations routed to me (staff and admins see all), of households I may see")
     async def list_escalations(self, db_session: DbSession, operation_id: FromQuery[uuid.UUID | None] = None,
                                status: FromQuery[str | None] = None) -> list[EscalationOut]:
         ctx = context.current()
-        q = select(Escalation).where(Escalation.tenant_id == ctx.tenant_id)
+        # The household must still be visible: a withdrawn consent or a lifted declaration hides
+        # its escalations as it hides the household everywhere else.
+        q = (select(Escalation)
+             .join(Household, (Household.tenant_id == Escalation.tenant_id) & (Household.id == Escalation.household_id))
+             .where(Escalation.tenant_id == ctx.tenant_id, household_visible()))
         if ctx.role not in ("admin", "staff"):
             q = q.where(Escalation.recipient_ids.contains([ctx.user_id]))
         if operation_id:
             q = q.where(Escalation.operation_id == operation_id)
         if status:
             q = q.where(Escalation.status == status)
-        return [_esc_out(e) for e in (await db_session.execute(q.order_by(Escalation.created_at.desc()).limit(500))).scalars()]
+        rows = (await db_session.execute(q.order_by(Escalation.created_at.desc()).limit(500))).scalars().all()
+        decided = await disclosure.disaster_decided(db_session, {e.household_id for e in rows})
+        await disclosure.audit_reads(
+            db_session, "escalation",
+            [disclosure.Read(e.id, e.household_id in decided, e.operation_id, e.mode == "drill") for e in rows],
+            via="escalations", details={"household_ids": sorted({str(e.household_id) for e in rows})})
+        await db_session.commit()
+        return [_esc_out(e) for e in rows]
 
     @post("/{escalation_id:uuid}/acknowledge", status_code=200, summary="Acknowledge")
     async def acknowledge(self, db_session: DbSession, escalation_id: FromPath[uuid.UUID], data: JSONBody[EscalationAction]) -> EscalationOut:
@@ -228,6 +240,10 @@ async def _act(db: DbSession, escalation_id: uuid.UUID, data: EscalationAction, 
     e = await db.get(Escalation, (ctx.tenant_id, escalation_id))
     if e is None or (ctx.role not in ("admin", "staff") and ctx.user_id not in e.recipient_ids):
         raise Problem("not_found")
+    visible = (await db.execute(select(Household.id).where(
+        Household.tenant_id == ctx.tenant_id, Household.id == e.household_id, household_visible()))).scalar()
+    if visible is None:  # as in the list: a household the viewer may no longer see
+        raise Problem("not_found")
     if e.status == "resolved" or (e.status == new_status):
         raise Problem("conflict", detail_ja="この対応はすでに記録されています。", detail_en="Already recorded.")
     now = datetime.now(UTC)
@@ -239,8 +255,10 @@ async def _act(db: DbSession, escalation_id: uuid.UUID, data: EscalationAction, 
     e.status = new_status
     if data.note:
         e.notes = (e.notes + "\n" if e.notes else "") + data.note
+    decided = await disclosure.disaster_decided(db, [e.household_id])
     await audit(db, f"escalation.{new_status}", object_type="escalation", object_ids=[e.id],
-                mode="drill" if e.mode == "drill" else "normal", operation_id=e.operation_id)
+                mode=disclosure.Read(e.id, e.household_id in decided, e.operation_id, e.mode == "drill").mode,
+                operation_id=e.operation_id)
     await emit(db, f"escalation.{new_status}", {"escalation_id": str(e.id), "household_id": str(e.household_id)},
                operation_id=e.operation_id, household_id=e.household_id, mode=e.mode, audience=list(e.recipient_ids))
     await db.commit()
@@ -295,7 +313,7 @@ class SyncController(Controller):
         ops = (await db_session.execute(select(Operation).where(
             Operation.tenant_id == ctx.tenant_id, Operation.updated_at > overlap))).scalars().all()
         watcher_id = await my_watcher_id(db_session)
-        q = select(OperationTarget, Household).join(
+        q = select(OperationTarget, Household, Operation.mode).join(
             Household, (Household.tenant_id == OperationTarget.tenant_id) & (Household.id == OperationTarget.household_id)
         ).join(Operation, (Operation.tenant_id == OperationTarget.tenant_id) & (Operation.id == OperationTarget.operation_id)).where(
             OperationTarget.tenant_id == ctx.tenant_id, Operation.status == "active",
@@ -308,13 +326,19 @@ class SyncController(Controller):
         households = await render_households(db_session, list({r[1].id: r[1] for r in rows}.values()))
         from server.registry.households import audit_households_read
 
-        await audit_households_read(db_session, households, via="sync.pull")
+        rendered = {h.id: h for h in households}
+        by_operation: dict[tuple[uuid.UUID, str], list[Any]] = {}
+        for t, h, op_mode in rows:
+            if h.id in rendered:
+                by_operation.setdefault((t.operation_id, op_mode), []).append(rendered[h.id])
+        for (op_id, op_mode), group in by_operation.items():
+            await audit_households_read(db_session, group, via="sync.pull", operation_id=op_id, drill=op_mode == "drill")
         await db_session.commit()
         return {
             "cursor": now.isoformat(),
             "operations": [msgspec.to_builtins(await service.operation_out(db_session, o)) for o in ops],
             "assignments": [{"operation_id": str(t.operation_id), "household_id": str(t.household_id), "status": t.status,
-                             "updated_at": t.updated_at.isoformat()} for t, _ in rows],
+                             "updated_at": t.updated_at.isoformat()} for t, _, _ in rows],
             "households": [msgspec.to_builtins(h) for h in households],
         }
 
@@ -353,8 +377,10 @@ class VisitExportController(Controller):
             prefix = "【訓練】" if r.mode == "drill" else ""
             w.writerow([prefix + r.name, r.household_id, r.address, OUTCOMES[r.kind].get(r.outcome, r.outcome),
                         r.device_time.isoformat(), r.server_time.isoformat(), r.note or ""])
-        await audit(db_session, "visit.export", object_type="visit", object_ids=[r.id for r in rows],
-                    mode="drill" if mode == "drill" else "normal")
+        decided = await disclosure.disaster_decided(db_session, {r.household_id for r in rows})
+        await disclosure.audit_read(db_session, "visit", [r.id for r in rows], via="export.visits_csv",
+                                    disaster_ids=[r.id for r in rows if r.household_id in decided],
+                                    operation_id=operation_id, drill=mode == "drill", action="visit.export")
         await db_session.commit()
         return Response(b"\xef\xbb\xbf" + buf.getvalue().encode(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="visits-{mode}.csv"',

@@ -152,6 +152,14 @@ async def _operation(db: DbSession, operation_id: uuid.UUID) -> Any:
     return await service.get(db, operation_id)
 
 
+async def _audit_households(db: DbSession, op: Any, ids: list[uuid.UUID], *, via: str,
+                            details: dict[str, object] | None = None) -> None:
+    """A console read of an operation's households: audited with the operation and, per household,
+    the mode that decided its disclosure."""
+    await disclosure.audit_read(db, "household", ids, via=via, operation_id=op.id, drill=op.mode == "drill",
+                                disaster_ids=await disclosure.disaster_decided(db, ids), details=details)
+
+
 def summarise(rows: list[Any]) -> tuple[list[DistrictSummary], dict[str, int]]:
     """Folds (district, status, count) rows into per-district figures; pure, so it is unit-tested."""
     by: dict[Any, dict[str, Any]] = {}
@@ -235,7 +243,7 @@ _FILTER_HOUSEHOLDS = text(
     JOIN household h ON h.tenant_id = t.tenant_id AND h.id = t.household_id
     WHERE t.tenant_id = :t AND t.operation_id = :o AND {_VISIBLE}
       AND (CAST(:reason AS text) IS NULL OR (
-            (tonari_sees_all() OR :commissioner OR tonari_household_under_disaster(h.location))
+            (tonari_sees_all() OR :commissioner OR tonari_household_disaster_applies(h.tenant_id, h.id, h.location))
             AND EXISTS (SELECT 1 FROM person p WHERE p.tenant_id = h.tenant_id AND p.household_id = h.id
                           AND CAST(:reason AS text) = ANY(p.support_reasons))))
       AND (CAST(:hazard AS text) IS NULL OR EXISTS (
@@ -317,9 +325,7 @@ class ConsoleController(Controller):
                  for r in rows]
         hids = sorted({r.household_id for r in rows if r.household_id})
         if hids:
-            real, _ = await disclosure.active_modes(db_session)
-            await disclosure.audit_read(db_session, "household", hids, via="console.timeline", disaster=real,
-                                        details={"operation_id": str(op.id)})
+            await _audit_households(db_session, op, hids, via="console.timeline")
             await db_session.commit()
         return {"items": items, "next_before": rows[-1].id if len(rows) == limit else None}
 
@@ -339,9 +345,7 @@ class ConsoleController(Controller):
                                  r.created_at, r.acknowledged_at, r.resolved_at, r.notes, r.assigned_to,
                                  r.assigned_to_name) for r in rows]
         if out:
-            real, _ = await disclosure.active_modes(db_session)
-            await disclosure.audit_read(db_session, "household", sorted({e.household_id for e in out}),
-                                        via="console.escalations", disaster=real, details={"operation_id": str(op.id)})
+            await _audit_households(db_session, op, sorted({e.household_id for e in out}), via="console.escalations")
             await db_session.commit()
         return out
 
@@ -406,9 +410,7 @@ class ConsoleController(Controller):
             "t": op.tenant_id, "o": op.id, "reason": support_reason, "hazard": hazard_kind,
             "commissioner": ctx.role == "commissioner"})).all()]
         if ids:
-            real, _ = await disclosure.active_modes(db_session)
-            await disclosure.audit_read(db_session, "household", ids, via="console.filter", disaster=real,
-                                        details={"operation_id": str(op.id), "support_reason": support_reason,
-                                                 "hazard_kind": hazard_kind})
+            await _audit_households(db_session, op, ids, via="console.filter",
+                                    details={"support_reason": support_reason, "hazard_kind": hazard_kind})
             await db_session.commit()
         return {"household_ids": [str(i) for i in ids]}

@@ -23,7 +23,7 @@ from server.db.deps import DbSession
 from server.operations.api import FIELD
 from server.operations.models import Escalation, Operation, Visit
 from server.operations.service import label
-from server.registry.disclosure import audit_read, household_visible
+from server.registry.disclosure import Read, audit_reads, disaster_decided, household_visible
 from server.registry.models import Household
 
 MAX_ROWS = 500
@@ -92,8 +92,10 @@ class FieldController(Controller):
                        v.note, v.shelter_id, v.device_time, v.server_time)
             for v, o in (await db_session.execute(q)).all()
         ]
-        await audit_read(db_session, "visit", [v.id for v in out], via="field.my_visits",
-                         details={"household_ids": sorted({str(v.household_id) for v in out})})
+        decided = await disaster_decided(db_session, {v.household_id for v in out})
+        await audit_reads(db_session, "visit", [Read(v.id, v.household_id in decided, v.operation_id, v.mode == "drill")
+                                                for v in out],
+                          via="field.my_visits", details={"household_ids": sorted({str(v.household_id) for v in out})})
         await db_session.commit()
         return out
 
@@ -118,8 +120,10 @@ class FieldController(Controller):
                             e.resolved_at, e.notes)
             for e, o, address in rows
         ]
-        await audit_read(db_session, "escalation", [e.id for e in out], via="field.my_escalations",
-                         details={"household_ids": sorted({str(e.household_id) for e in out})})
+        decided = await disaster_decided(db_session, {e.household_id for e in out})
+        await audit_reads(db_session, "escalation",
+                          [Read(e.id, e.household_id in decided, e.operation_id, e.mode == "drill") for e in out],
+                          via="field.my_escalations", details={"household_ids": sorted({str(e.household_id) for e in out})})
         await db_session.commit()
         return out
 

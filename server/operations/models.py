@@ -68,6 +68,7 @@ class OperationTarget(TenantOwned, Base):
         _fk(["household_id"], "household"),
         Index("ix_operation_target_updated", "tenant_id", "updated_at"),
         Index("ix_operation_target_watchers", "watcher_ids", postgresql_using="gin"),
+        Index("ix_operation_target_household", "tenant_id", "household_id"),
     )
 
     operation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

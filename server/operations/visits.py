@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.audit.record import AuditRow, record_many
 from server.core import context
 from server.db.base import uuid7
 from server.db.engine import restamp
@@ -79,6 +80,7 @@ class Item:
     operation_id: uuid.UUID
     visit: VisitIn
     hash: str = ""
+    disaster: bool = False  # the disaster rule decided this household for its recorder (audit mode)
 
 
 @dataclass
@@ -105,8 +107,8 @@ _ACCESS = text(
            coalesce((SELECT w.id FROM watcher w WHERE w.tenant_id = :tenant AND w.user_id = :user)
                     = ANY(t.watcher_ids), false) AS assigned,
            tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location) AS visible,
-           -- the disaster area once per statement (an InitPlan), not a function call per visit
-           coalesce(ST_Covers((SELECT tonari_disaster_area()), h.location), false) AS disaster,
+           -- whether the disaster rule decides this household for this user (the audit's mode)
+           tonari_household_disaster_applies(h.tenant_id, h.id, h.location) AS disaster,
            h.district_id,
            o.status AS op_status, o.kind AS op_kind, o.mode AS op_mode, o.coordinator_ids AS op_coordinators
     FROM operation_target t
@@ -233,10 +235,13 @@ async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, OpInf
             results[it.index] = _result(it.visit.client_id, "invalid", "operation_not_active")
         elif it.visit.outcome not in OUTCOMES[op.kind]:
             results[it.index] = _result(it.visit.client_id, "invalid", "invalid_outcome")
-        elif role == "vc_volunteer" or (role == "watcher" and not (a.assigned or a.disaster)):
+        elif role == "vc_volunteer" or (role == "watcher" and not a.assigned):
+            # A watcher records only their own households of the operation, disaster or not: a
+            # declaration widens nothing for a watcher outside the operation (PRODUCT.md §3).
             results[it.index] = _result(it.visit.client_id, "forbidden", "not_assigned")
         else:
             districts[it.visit.household_id] = a.district_id  # for escalation routing (seen by this user)
+            it.disaster = bool(a.disaster) and role in ("coordinator", "commissioner", "watcher")
             valid.append(it)
     return valid
 
@@ -268,6 +273,7 @@ async def _store(db: AsyncSession, valid: list[tuple[context.RequestContext, Ite
     }
     for r in (await db.execute(_INSERT_VISITS, params)).all():
         inserted[r.client_id] = r
+    await _audit_writes(db, valid, inserted, ops)
     # Items of this batch that reuse one client id: the first one won; the rest compare below.
     missing = [it.visit.client_id for _, it in valid if it.visit.client_id not in inserted]
     existing = {}
@@ -288,6 +294,26 @@ async def _store(db: AsyncSession, valid: list[tuple[context.RequestContext, Ite
         else:
             results[it.index] = _result(cid, "conflict", "visit_conflict")
     return inserted
+
+
+async def _audit_writes(db: AsyncSession, valid: list[tuple[context.RequestContext, Item]], inserted: dict[uuid.UUID, Any],
+                        ops: dict[uuid.UUID, OpInfo]) -> None:
+    """The new visits' write audit: one row per (request, operation, mode), all in one INSERT in the
+    visits' own transaction (a visit and its audit row commit together)."""
+    groups: dict[tuple[context.RequestContext, uuid.UUID, str], list[Any]] = {}
+    written: set[uuid.UUID] = set()
+    for c, it in valid:  # in insert order: a client id repeated in the batch was written by its first item
+        row = inserted.get(it.visit.client_id)
+        if row is None or row.id in written:  # a repeat of a stored visit writes nothing
+            continue
+        written.add(row.id)
+        mode = "disaster" if it.disaster else "drill" if ops[it.operation_id].mode == "drill" else "normal"
+        groups.setdefault((c, it.operation_id, mode), []).append(row)
+    await record_many(db, [
+        AuditRow(action="visit.create", object_type="visit", object_ids=[r.id for r in rows], mode=mode,
+                 operation_id=op_id, details={"household_ids": sorted({str(r.household_id) for r in rows}),
+                                              "count": len(rows)}, context=c)
+        for (c, op_id, mode), rows in groups.items()])
 
 
 async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOutcome:

@@ -244,7 +244,8 @@ class PersonController(Controller):
         out = await _person(db_session, person_id)
         from server.registry.disclosure import audit_read
 
-        await audit_read(db_session, "person", [person_id], via="rest", disaster=out.disclosed_under == "disaster")
+        await audit_read(db_session, "person", [person_id], via="rest",
+                         disaster_ids=[person_id] if out.disclosed_under == "disaster" else ())
         await db_session.commit()
         return out
 

@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from shapely.geometry import mapping
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from server.audit.record import record as audit
@@ -133,6 +133,8 @@ class DistrictController(Controller):
         try:
             await db_session.flush()
         except IntegrityError as exc:
+            if "own ancestor" in str(exc.orig):  # the district_no_cycle trigger (migration 0011)
+                raise Problem("district_cycle", errors=[FieldError("parent_id", "invalid")]) from exc
             raise Problem("conflict") from exc
         await v.reassign_households(db_session, _tenant())
         await audit(db_session, "district.update", object_type="district", object_ids=[d.id])
@@ -140,17 +142,44 @@ class DistrictController(Controller):
         await db_session.refresh(d)
         return _district_out(d, True)
 
-    @delete("/{district_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Delete a district")
+    @delete("/{district_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Delete a district",
+            description="Refused with 409 `district_in_use` while anything depends on the district: users whose"
+                        " scope it is, sub-districts, households, watchers, operations or active declarations.")
     async def delete_district(self, db_session: DbSession, district_id: FromPath[uuid.UUID]) -> None:
-        try:
-            result = await db_session.execute(sql_delete(District).where(District.tenant_id == _tenant(), District.id == district_id))
-        except IntegrityError as exc:
-            raise Problem("conflict", detail_ja="下位の地区があるため削除できません。", detail_en="The district has sub-districts.") from exc
-        if result.rowcount == 0:
+        tenant = _tenant()
+        if await db_session.get(District, (tenant, district_id)) is None:
             raise Problem("not_found")
-        await v.reassign_households(db_session, _tenant())
+        dependents = {k: n for k, n in (await db_session.execute(_DEPENDENTS, {"t": tenant, "d": district_id})).one()._asdict().items() if n}
+        if dependents:
+            ja = "、".join(f"{_DEPENDENT_WORDS[k][0]} {n}" for k, n in dependents.items())
+            en = ", ".join(f"{n} {_DEPENDENT_WORDS[k][1]}" for k, n in dependents.items())
+            raise Problem("district_in_use", detail_ja=f"この地区には {ja} が結び付いているため削除できません。先に付け替えてください。",
+                          detail_en=f"This district cannot be deleted: {en} depend on it. Move them first.",
+                          extra={"dependents": dependents})
+        await db_session.execute(sql_delete(District).where(District.tenant_id == tenant, District.id == district_id))
         await audit(db_session, "district.delete", object_type="district", object_ids=[district_id])
         await db_session.commit()
+
+
+# What keeps a district from being deleted. Registry keepers run it (RLS lets them count every
+# household); a household or scope row pointing at a vanished district would silently change who
+# sees whom (a scoped user became tenant-wide this way before migration 0011).
+_DEPENDENTS = text(
+    """
+    SELECT (SELECT count(*) FROM user_district_scope WHERE tenant_id = :t AND district_id = :d) AS users,
+           (SELECT count(*) FROM district WHERE tenant_id = :t AND parent_id = :d) AS districts,
+           (SELECT count(*) FROM household WHERE tenant_id = :t AND district_id = :d) AS households,
+           (SELECT count(*) FROM watcher WHERE tenant_id = :t AND district_id = :d) AS watchers,
+           (SELECT count(*) FROM operation WHERE tenant_id = :t AND :d = ANY (district_ids)) AS operations,
+           (SELECT count(*) FROM disaster_declaration
+             WHERE tenant_id = :t AND lifted_at IS NULL AND :d = ANY (district_ids)) AS declarations
+    """
+)
+_DEPENDENT_WORDS = {
+    "users": ("担当範囲とする利用者", "users scoped to it"), "districts": ("下位の地区", "sub-districts"),
+    "households": ("世帯", "households"), "watchers": ("見守り協力員", "watchers"),
+    "operations": ("活動", "operations"), "declarations": ("発令中の災害モード", "active declarations"),
+}
 
 
 # ---- shelters --------------------------------------------------------------------------------

@@ -48,8 +48,8 @@ class Access:
 
 
 async def household_access(db: AsyncSession, household_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Access]:
-    """Need-to-know: staff; the district's 民生委員 (their scope); assigned watchers; any responder
-    in an area under a real disaster declaration. Coordinators see health data only in disaster."""
+    """Need-to-know: staff; the district's 民生委員 (their scope); assigned watchers; and where the
+    disaster rule applies to the viewer (`disaster_decided`). Coordinators see health data only there."""
     if not household_ids:
         return {}
     role = context.current().role or ""
@@ -57,7 +57,7 @@ async def household_access(db: AsyncSession, household_ids: Sequence[uuid.UUID])
     rows = await db.execute(
         select(
             Household.id,
-            func.tonari_household_under_disaster(Household.location),
+            func.tonari_household_disaster_applies(Household.tenant_id, Household.id, Household.location),
             func.tonari_household_assigned(Household.tenant_id, Household.id),
         ).where(Household.tenant_id == tenant, Household.id.in_(household_ids), household_visible())
     )
@@ -72,6 +72,21 @@ async def household_access(db: AsyncSession, household_ids: Sequence[uuid.UUID])
         elif role == "coordinator":
             result[hid] = Access(sensitive=bool(disaster), plan=bool(disaster), disaster=bool(disaster))
     return result
+
+
+async def disaster_decided(db: AsyncSession, household_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """The households whose disclosure to the current viewer the disaster rule decides: inside a
+    real declaration's area, for a commissioner or coordinator, or for a watcher assigned there in
+    a real operation of that declaration. Never for registry keepers (the rule widens nothing for
+    them). What the audit records as mode 'disaster'."""
+    ids = list(household_ids)
+    if not ids or (context.current().role or "") not in RESPONDERS:
+        return set()
+    rows = await db.execute(
+        select(Household.id).where(
+            Household.tenant_id == context.current().tenant_id, Household.id.in_(ids),
+            func.tonari_household_disaster_applies(Household.tenant_id, Household.id, Household.location)))
+    return {r[0] for r in rows}
 
 
 async def plan_consented(db: AsyncSession, person_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
@@ -89,18 +104,32 @@ async def plan_consented(db: AsyncSession, person_ids: Iterable[uuid.UUID]) -> s
     return {r[0] for r in rows}
 
 
-async def active_modes(db: AsyncSession) -> tuple[bool, bool]:
-    """(real disaster active, drill declaration active) anywhere in the tenant."""
-    from server.registry.models import DisasterDeclaration
+@dataclass(frozen=True)
+class Read:
+    """One record a read returned, with what decided its disclosure (the audit mode of its row)."""
 
-    tenant = context.current().tenant_id
-    rows = await db.execute(
-        select(DisasterDeclaration.mode).where(
-            DisasterDeclaration.tenant_id == tenant, DisasterDeclaration.lifted_at.is_(None)
-        )
-    )
-    modes = {r[0] for r in rows}
-    return "real" in modes, "drill" in modes
+    id: object
+    disaster: bool = False  # the disaster rule decided it (see disaster_decided)
+    operation_id: uuid.UUID | None = None  # read through this operation
+    drill: bool = False  # …which is a drill
+
+    @property
+    def mode(self) -> str:
+        # A drill never widens disclosure, so where the disaster rule decided, it is what decided.
+        return "disaster" if self.disaster else "drill" if self.drill else "normal"
+
+
+async def audit_reads(db: AsyncSession, object_type: str, reads: Iterable[Read], *, via: str,
+                      details: dict[str, object] | None = None, action: str | None = None) -> None:
+    """One audit row per (mode, operation) of a request that returned personal data, listing every
+    id it returned under that mode: a row's mode is what actually decided its disclosure, and a
+    read through an operation carries the operation's id."""
+    groups: dict[tuple[str, uuid.UUID | None], list[str]] = {}
+    for r in reads:
+        groups.setdefault((r.mode, r.operation_id), []).append(str(r.id))
+    for (mode, operation_id), ids in groups.items():
+        await audit(db, action or f"{object_type}.read", object_type=object_type, object_ids=ids, mode=mode,
+                    operation_id=operation_id, details={"via": via, "count": len(ids), **(details or {})})
 
 
 async def audit_read(
@@ -109,24 +138,14 @@ async def audit_read(
     ids: Iterable[object],
     *,
     via: str,
-    disaster: bool = False,
+    disaster_ids: Iterable[object] = (),
+    operation_id: uuid.UUID | None = None,
+    drill: bool = False,
     details: dict[str, object] | None = None,
-    modes: tuple[bool, bool] | None = None,
+    action: str | None = None,
 ) -> None:
-    """One audit row per request that returned personal data, listing every id it returned.
-    `modes`: the caller's active_modes() result, if it has one (saves a query)."""
-    id_list = [str(i) for i in ids]
-    if not id_list:
-        return
-    mode = "disaster" if disaster else "normal"
-    if mode == "normal":
-        _, drill = modes if modes is not None else await active_modes(db)
-        mode = "drill" if drill else "normal"
-    await audit(
-        db,
-        f"{object_type}.read",
-        object_type=object_type,
-        object_ids=id_list,
-        mode=mode,
-        details={"via": via, "count": len(id_list), **(details or {})},
-    )
+    """`audit_reads` for ids read together: `disaster_ids` are those the disaster rule decided,
+    `operation_id`/`drill` the operation they were read through, if any."""
+    disaster = {str(i) for i in disaster_ids}
+    await audit_reads(db, object_type, [Read(i, str(i) in disaster, operation_id, drill) for i in ids],
+                      via=via, details=details, action=action)

@@ -10,11 +10,14 @@ tonari.user_id, tonari.role and tonari.scope (comma-separated district ids incl.
 empty = the whole tenant). Rules (PRODUCT.md §3, docs/decisions/0005-disclosure.md):
 
 - admin, staff (registry keepers) and internal jobs ('system'): everything in the tenant;
-- coordinator, commissioner, watcher: households in their district scope, and then
-  - under an active *real* disaster declaration covering the household: everyone there;
-  - otherwise only people who consented (roster data set) for the viewer's recipient class
-    (coordinator → 社協, commissioner → 民生委員, watcher → 見守り協力員), and for watchers only
-    the households they are assigned to;
+- coordinator, commissioner, watcher: households in their district scope (whole-tenant only when
+  the user is marked so: `app_user.all_districts`; no scope rows means no district), and then
+  - people who consented (roster data set) for the viewer's recipient class (coordinator → 社協,
+    commissioner → 民生委員, watcher → 見守り協力員), and for watchers only the households they
+    are assigned to (watch links);
+  - under an active *real* disaster declaration covering the household, to the extent evacuation
+    support needs (49条の11③): everyone there for commissioners and coordinators; for watchers only
+    the households assigned to them in an active real operation of that declaration;
 - vc_volunteer and anyone without a role: nothing. A drill declaration never widens anything.
 """
 
@@ -38,6 +41,16 @@ _ASSIGNED = """EXISTS (
          SELECT 1 FROM watch_link w JOIN watcher v ON v.tenant_id = w.tenant_id AND v.id = w.watcher_id
          WHERE w.tenant_id = {tenant} AND w.household_id = {id} AND w.ended_at IS NULL
            AND v.user_id = {once(tonari_current_user())})"""
+# The watcher's households in an active real operation of an active real declaration that covers
+# the household: the only way a disaster widens what a watcher sees (PRODUCT.md §3).
+_OP_ASSIGNED = """EXISTS (
+         SELECT 1 FROM operation_target t
+         JOIN operation o ON o.tenant_id = t.tenant_id AND o.id = t.operation_id
+         JOIN disaster_declaration d ON d.tenant_id = o.tenant_id AND d.id = o.declaration_id
+         WHERE t.tenant_id = {tenant} AND t.household_id = {id}
+           AND t.watcher_ids && {once(tonari_my_watcher_ids())}
+           AND o.mode = 'real' AND o.status = 'active'
+           AND d.mode = 'real' AND d.lifted_at IS NULL AND ST_Covers(d.area, {location}))"""
 _CONSENTED = """EXISTS (
          SELECT 1 FROM consent c
          WHERE c.tenant_id = {tenant} AND c.household_id = {id}
@@ -46,8 +59,8 @@ _CONSENTED = """EXISTS (
            AND (c.withdrawn_on IS NULL OR c.withdrawn_on > {once(tonari_today())}))"""
 
 
-def _render(snippet: str, tenant: str, id: str, once: Callable[[str], str]) -> str:
-    out = snippet.replace("{tenant}", tenant).replace("{id}", id)
+def _render(snippet: str, tenant: str, id: str, once: Callable[[str], str], location: str = "") -> str:
+    out = snippet.replace("{tenant}", tenant).replace("{id}", id).replace("{location}", location)
     return re.sub(r"\{once\(([^{}]*\(\))\)\}", lambda m: once(m.group(1)), out)
 
 
@@ -87,11 +100,12 @@ def household_rule(tenant: str, id: str, district: str, location: str, *, per_st
         assigned = _render(_ASSIGNED, tenant, id, once)
         consented = (_render(_CONSENTED, tenant, id, once) if consent_columns is None
                      else _summarised(consent_columns))
-        disaster = f"coalesce(ST_Covers({once('tonari_disaster_area()')}, {location}), false)"
+        disaster = (f"(coalesce(ST_Covers({once('tonari_disaster_area()')}, {location}), false)"
+                    f" AND ({once('tonari_role()')} <> 'watcher' OR {_render(_OP_ASSIGNED, tenant, id, once, location)}))")
     else:
         assigned = f"tonari_household_assigned({tenant}, {id})"
         consented = f"tonari_household_consented({tenant}, {id})"
-        disaster = f"tonari_household_under_disaster({location})"
+        disaster = f"tonari_household_disaster_applies({tenant}, {id}, {location})"
     return f"""{tenant} = {once('tonari_current_tenant()')} AND (
          {once('tonari_sees_all()')}
          OR ({once('tonari_role()')} IN ('coordinator', 'commissioner', 'watcher')
@@ -139,12 +153,30 @@ FUNCTIONS: list[str] = [
     f"""CREATE OR REPLACE FUNCTION tonari_household_assigned(h_tenant uuid, h_id uuid) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT {_render(_ASSIGNED, 'h_tenant', 'h_id', _per_row)} $$""",
+    # The viewer's watcher profiles: once per statement where the rule is per-statement. PL/pgSQL
+    # for the same reason as tonari_today().
+    """CREATE OR REPLACE FUNCTION tonari_my_watcher_ids() RETURNS uuid[]
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS
+    $$ BEGIN
+         RETURN (SELECT coalesce(array_agg(id), '{}') FROM watcher
+                 WHERE tenant_id = tonari_current_tenant() AND user_id = tonari_current_user());
+       END $$""",
+    f"""CREATE OR REPLACE FUNCTION tonari_household_op_assigned(h_tenant uuid, h_id uuid, h_location geometry) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT {_render(_OP_ASSIGNED, 'h_tenant', 'h_id', _per_row, 'h_location')} $$""",
     f"""CREATE OR REPLACE FUNCTION tonari_household_consented(h_tenant uuid, h_id uuid) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT {_render(_CONSENTED, 'h_tenant', 'h_id', _per_row)} $$""",
     """CREATE OR REPLACE FUNCTION tonari_household_under_disaster(h_location geometry) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT coalesce(ST_Covers((SELECT tonari_disaster_area()), h_location), false) $$""",
+    # Whether the disaster rule applies to this household for this viewer (it is what widened, or
+    # could widen, what they see): commissioners and coordinators anywhere in a real declaration's
+    # area, watchers only on their households in a real operation of that declaration.
+    """CREATE OR REPLACE FUNCTION tonari_household_disaster_applies(h_tenant uuid, h_id uuid, h_location geometry)
+    RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT tonari_household_under_disaster(h_location)
+              AND (tonari_role() <> 'watcher' OR tonari_household_op_assigned(h_tenant, h_id, h_location)) $$""",
     """CREATE OR REPLACE FUNCTION tonari_person_consented(p_tenant uuid, p_id uuid, p_dataset text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT EXISTS (
@@ -159,7 +191,7 @@ FUNCTIONS: list[str] = [
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT {household_rule('h_tenant', 'h_id', 'h_district', 'h_location', per_statement=False)} $$""",
     # A person: their household is visible (RLS on household applies inside), and they consented
-    # or a real disaster covers their household.
+    # or the disaster rule applies to their household for this viewer.
     """CREATE OR REPLACE FUNCTION tonari_person_visible(p_tenant uuid, p_id uuid, p_household uuid) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT p_tenant = tonari_current_tenant() AND (
@@ -167,12 +199,15 @@ FUNCTIONS: list[str] = [
          OR EXISTS (
              SELECT 1 FROM household h
              WHERE h.tenant_id = p_tenant AND h.id = p_household
-               AND (tonari_household_under_disaster(h.location)
+               AND (tonari_household_disaster_applies(p_tenant, h.id, h.location)
                     OR tonari_person_consented(p_tenant, p_id, 'roster')))) $$""",
 ]
 
 DROP_FUNCTIONS: list[str] = [
     "DROP FUNCTION IF EXISTS tonari_person_visible(uuid, uuid, uuid)",
+    "DROP FUNCTION IF EXISTS tonari_household_disaster_applies(uuid, uuid, geometry)",
+    "DROP FUNCTION IF EXISTS tonari_household_op_assigned(uuid, uuid, geometry)",
+    "DROP FUNCTION IF EXISTS tonari_my_watcher_ids()",
     "DROP FUNCTION IF EXISTS tonari_household_under_disaster(geometry)",
     "DROP FUNCTION IF EXISTS tonari_household_visible(uuid, uuid, uuid, geometry)",
     "DROP FUNCTION IF EXISTS tonari_person_consented(uuid, uuid, text)",

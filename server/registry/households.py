@@ -168,8 +168,14 @@ async def render_households(db: AsyncSession, households: Sequence[Household]) -
     return out
 
 
-async def audit_households_read(db: AsyncSession, rendered: Sequence[HouseholdOut], via: str) -> None:
-    person_ids = [p.id for h in rendered for p in h.people]
-    disaster = any(h.disclosed_under == "disaster" for h in rendered)
-    await disclosure.audit_read(db, "household", [h.id for h in rendered], via=via, disaster=disaster,
-                                details={"person_ids": [str(i) for i in person_ids]})
+async def audit_households_read(db: AsyncSession, rendered: Sequence[HouseholdOut], via: str, *,
+                                operation_id: uuid.UUID | None = None, drill: bool = False) -> None:
+    """One audit row per mode that decided the households' disclosure (disclosed_under), each
+    listing its households and their people; `operation_id`/`drill`: read through that operation."""
+    for under in ("normal", "disaster"):
+        group = [h for h in rendered if h.disclosed_under == under]
+        if group:
+            await disclosure.audit_read(
+                db, "household", [h.id for h in group], via=via, operation_id=operation_id, drill=drill,
+                disaster_ids=[h.id for h in group] if under == "disaster" else (),
+                details={"person_ids": [str(p.id) for h in group for p in h.people]})

@@ -116,8 +116,8 @@ class WatchController(Controller):
         if district_id:
             await ensure_district(db_session, district_id)
         batch = await sug.suggest(db_session, household_id=household_id, district_id=district_id, limit=limit, k=k)
-        real, _ = await disclosure.active_modes(db_session)
-        await disclosure.audit_read(db_session, "household", batch.household_ids, via="watch.suggestions", disaster=real)
+        await disclosure.audit_read(db_session, "household", batch.household_ids, via="watch.suggestions",
+                                    disaster_ids=await disclosure.disaster_decided(db_session, batch.household_ids))
         await db_session.commit()
         headers = {
             **PRIVATE,
@@ -159,8 +159,9 @@ class WatchController(Controller):
             q = q.where(WatchLink.ended_at.is_(None))
         q = q.order_by(WatchLink.household_id, WatchLink.ended_at.desc().nulls_first(), WatchLink.kind.desc(), WatchLink.id)
         rows = (await db_session.execute(q.offset(offset).limit(limit))).scalars().all()
-        real, _ = await disclosure.active_modes(db_session)
-        await disclosure.audit_read(db_session, "watch_link", [r.id for r in rows], via="watch.links", disaster=real)
+        decided = await disclosure.disaster_decided(db_session, {r.household_id for r in rows})
+        await disclosure.audit_read(db_session, "watch_link", [r.id for r in rows], via="watch.links",
+                                    disaster_ids=[r.id for r in rows if r.household_id in decided])
         await db_session.commit()
         return Response([_link_out(r) for r in rows], headers=PRIVATE)
 
@@ -208,8 +209,8 @@ class WatchController(Controller):
         if district_id:
             await ensure_district(db_session, district_id)
         result = await cov.pockets(db_session, district_id, eps_m)
-        real, _ = await disclosure.active_modes(db_session)
-        await disclosure.audit_read(db_session, "household", result.household_ids, via="watch.pockets", disaster=real,
+        await disclosure.audit_read(db_session, "household", result.household_ids, via="watch.pockets",
+                                    disaster_ids=await disclosure.disaster_decided(db_session, result.household_ids),
                                     details={"pockets": len(result.features)})
         await db_session.commit()
         return Response({"type": "FeatureCollection", "features": result.features},

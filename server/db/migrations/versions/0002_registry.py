@@ -17,7 +17,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 from server.db.rls import disable_tenant_rls, enable_tenant_rls, execute_all
-from server.registry import disclosure_sql
+from server.db.migrations.frozen import disclosure_0010 as disclosure_sql
 
 # Plain tenant isolation; household and person get the disclosure policy instead.
 TENANT_TABLES = (

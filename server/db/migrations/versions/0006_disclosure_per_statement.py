@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 from server.db.rls import execute_all
-from server.registry import disclosure_sql
+from server.db.migrations.frozen import disclosure_0010 as disclosure_sql
 
 revision: str = "0006"
 down_revision: str | None = "0005"
