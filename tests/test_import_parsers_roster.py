@@ -1,14 +1,13 @@
 """Roster CSV parser: encodings, headers, 和暦 dates, kana, phones, reasons, locations, duplicates.
 
 No database: the parser turns bytes into records plus a per-row report. The town list is the real
-Geolonia list for 笠間市 from ../shared/data (never copied into the repo).
+Geolonia list for 笠間市 (tests/data, credited in tests/data/README.md).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 from shapely.geometry import box
@@ -18,7 +17,8 @@ from geo.imports.roster_csv import RosterRecord, parse_roster_csv
 from geo.imports.towns import Gazetteer, Town, towns_from_geolonia
 from server.registry.vocab import MEDICAL_DEVICES, SUPPORT_REASONS
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from tests.public_data import DATA
+
 TODAY = date(2025, 6, 1)
 HEADER = "氏名,フリガナ,生年月日,性別,住所,電話番号,避難支援等を必要とする事由,緯度,経度"
 
@@ -26,7 +26,6 @@ HEADER = "氏名,フリガナ,生年月日,性別,住所,電話番号,避難支�
 @pytest.fixture(scope="module")
 def towns() -> list[Town]:
     path = DATA / "geolonia_kasama_towns.json"
-    assert path.exists(), f"shared data missing: {path}"
     return towns_from_geolonia(json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -1,8 +1,7 @@
-"""GSI shelter CSV parser, against the real Kasama extracts in ../shared/data (never copied here)."""
+"""GSI shelter CSV parser, against the real Kasama extracts (tests/data, credited in tests/data/README.md)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -10,14 +9,11 @@ from geo.imports.geojson_areas import parse_geojson_areas
 from geo.imports.gsi_shelters import ShelterRecord, pair_with_designated, parse_flag, parse_gsi_shelters_csv
 from server.registry.vocab import SHELTER_HAZARDS, SHELTER_KINDS
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-EMERGENCY = DATA / "gsi_emergency_evacuation_sites_kasama_08216.csv"
-DESIGNATED = DATA / "gsi_designated_shelters_kasama_08216.csv"
+from tests.public_data import DATA, GSI_DESIGNATED as DESIGNATED, GSI_EMERGENCY as EMERGENCY
 
 
 @pytest.fixture(scope="module")
 def emergency() -> list[ShelterRecord]:
-    assert EMERGENCY.exists(), f"shared data missing: {EMERGENCY}"
     res = parse_gsi_shelters_csv(EMERGENCY.read_bytes())
     assert res.ok and res.issues == [], res.issues
     return res.records
@@ -25,7 +21,6 @@ def emergency() -> list[ShelterRecord]:
 
 @pytest.fixture(scope="module")
 def designated() -> list[ShelterRecord]:
-    assert DESIGNATED.exists(), f"shared data missing: {DESIGNATED}"
     res = parse_gsi_shelters_csv(DESIGNATED.read_bytes())
     assert res.ok and res.issues == [], res.issues
     return res.records

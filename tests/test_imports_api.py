@@ -1,7 +1,7 @@
 """`POST /api/imports/{kind}` end to end: upload, per-row report, all-or-nothing commit, audit.
 
 Every test runs against its own tenant whose boundary is the real Kasama outline and whose town
-list is the real Geolonia list (both read from ../shared/data, never copied into the repo), and
+list is the real Geolonia list (both from tests/data, credited in tests/data/README.md), and
 checks what actually reached the database, not only the response.
 """
 
@@ -11,7 +11,6 @@ import functools
 import json
 import uuid
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,11 +21,10 @@ from geo.imports import parse_geojson_areas
 from server.registry.importers import address_prefixes
 from tests.conftest import ApiClient, TenantFixture, as_tenant
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-KASAMA = DATA / "kasama_08216.geojson"
-TOWNS = DATA / "geolonia_kasama_towns.json"
-DESIGNATED = DATA / "gsi_designated_shelters_kasama_08216.csv"
-EMERGENCY = DATA / "gsi_emergency_evacuation_sites_kasama_08216.csv"
+from tests.public_data import GSI_DESIGNATED as DESIGNATED
+from tests.public_data import GSI_EMERGENCY as EMERGENCY
+from tests.public_data import KASAMA_OUTLINE as KASAMA
+from tests.public_data import KASAMA_TOWNS as TOWNS
 
 TABLES = ("household", "person", "consent", "district", "shelter", "hazard_zone")
 

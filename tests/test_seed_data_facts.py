@@ -12,7 +12,7 @@ from seed.kasama import facts
 from seed.kasama.build_facts import read_outline
 from server.registry.vocab import SHELTER_HAZARDS
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from tests.public_data import DATA as SHARED
 
 
 def test_outline_is_valid_coarse_and_close_to_the_original() -> None:
@@ -29,7 +29,6 @@ def test_outline_is_valid_coarse_and_close_to_the_original() -> None:
     assert km2 == pytest.approx(240.4, rel=0.03)  # official area of Kasama ~240.4 km²
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data not present")
 def test_outline_area_within_3_percent_of_the_source_polygon() -> None:
     original = read_outline(SHARED)
     simple = facts.outline_shape()
@@ -84,7 +83,6 @@ def test_seed_readme_credits_every_source_and_says_people_are_synthetic() -> Non
     assert "synthetic" in text.lower() or "架空" in text
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data not present")
 def test_build_facts_reproduces_the_committed_files(tmp_path: Path) -> None:
     from seed.kasama.build_facts import main
 

@@ -1,7 +1,7 @@
 // Import wizard round trip (issue #6): as staff, a good roster CSV is checked (dry run), then
 // committed, and its people are in the database; a bad file shows its errors per row with the
 // server's Japanese messages, the commit stays disabled, and nothing of it is stored. The real
-// GSI shelter file (read from ../shared/data, never copied) goes through the same wizard.
+// GSI shelter file (tests/data, credited in tests/data/README.md) goes through the same wizard.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { apiSession, axeViolations, credentialFor, type E2EEnv, shot, useSignedInDesktop } from './support';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const SHELTERS = fileURLToPath(new URL('../../../shared/data/gsi_designated_shelters_kasama_08216.csv', import.meta.url));
+const SHELTERS = fileURLToPath(new URL('../../tests/data/gsi_designated_shelters_kasama_08216.csv', import.meta.url));
 
 const HEADER = '氏名,フリガナ,生年月日,性別,住所,電話番号,避難支援等を必要とする事由,緯度,経度';
 // Synthetic people (nobody real) at real Kasama places.

@@ -1,8 +1,8 @@
-"""Derive the demo's public facts about Kasama (08216) from the public files in ../shared/data.
+"""Derive the demo's public facts about Kasama (08216) from the public files in tests/data.
 
-    .venv/bin/python -m seed.kasama.build_facts [--shared ../shared/data]
+    .venv/bin/python -m seed.kasama.build_facts [--shared tests/data]
 
-Reads (never copies) the third-party files described in ../shared/data/SOURCES.md and writes our
+Reads the third-party files credited in tests/data/README.md and writes our
 own compact records to seed/data/:
 
 - kasama_outline.json   city outline, simplified to <= 100 vertices (GeoJSON Feature, lon/lat)
@@ -28,7 +28,7 @@ from seed.kasama.facts import LocalMetric
 from server.registry.vocab import SHELTER_HAZARDS
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_SHARED = REPO.parent / "shared" / "data"
+DEFAULT_SHARED = REPO / "tests" / "data"
 OUT = REPO / "seed" / "data"
 
 MAX_VERTICES = 100
