@@ -35,7 +35,8 @@ _TAIL = f"""
     """
 
 # The personal-data read audit (one row per tile that returned ids, as `audit_read` writes it)
-# inside the tile statement itself: no extra round trips for the mode lookup and the insert.
+# inside the tile statement itself: no extra round trips for the mode lookup and the append
+# (through tonari_audit_append(), the only way the app's role writes the audit log).
 # Extra parameters: :actor, :login, :request_id, :client, :tile.
 _AUDIT_TAIL = """,
     ids AS (SELECT array_agg(id) AS ids FROM rows),
@@ -43,16 +44,17 @@ _AUDIT_TAIL = """,
         SELECT coalesce(bool_or(mode = 'real'), false) AS real, coalesce(bool_or(mode = 'drill'), false) AS drill
         FROM disaster_declaration WHERE tenant_id = :tenant AND lifted_at IS NULL
     ),
-    audit AS (
-        INSERT INTO audit_log (tenant_id, actor_user_id, actor_login, action, object_type, object_ids, mode,
-                               request_id, client_addr, details)
-        SELECT :tenant, CAST(:actor AS uuid), CAST(:login AS text), 'household.read', 'household',
-               CAST(ids.ids AS text[]),
-               CASE WHEN modes.real THEN 'disaster' WHEN modes.drill THEN 'drill' ELSE 'normal' END,
-               CAST(:request_id AS text), CAST(:client AS inet),
-               jsonb_build_object('via', 'tile', 'count', cardinality(ids.ids), 'tile', CAST(:tile AS text))
+    audit AS MATERIALIZED (
+        SELECT tonari_audit_append(
+                   p_action => 'household.read', p_object_type => 'household',
+                   p_object_ids => CAST(ids.ids AS text[]),
+                   p_mode => CASE WHEN modes.real THEN 'disaster' WHEN modes.drill THEN 'drill' ELSE 'normal' END,
+                   p_request_id => CAST(:request_id AS text), p_client_addr => CAST(:client AS inet),
+                   p_details => jsonb_build_object('via', 'tile', 'count', cardinality(ids.ids),
+                                                   'tile', CAST(:tile AS text)),
+                   p_tenant_id => :tenant, p_actor_user_id => CAST(:actor AS uuid),
+                   p_actor_login => CAST(:login AS text)) AS id
         FROM ids, modes WHERE ids.ids IS NOT NULL
-        RETURNING id
     )
     SELECT (SELECT ST_AsMVT(mvt, 'households', %d, 'geom') FROM mvt), (SELECT ids FROM ids),
            (SELECT count(*) FROM audit)

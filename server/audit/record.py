@@ -1,7 +1,10 @@
 """The one helper every audited action goes through (logins, personal-data reads and writes…).
 
-It adds the row to the caller's transaction, so an audited write and its audit row commit or
-roll back together; callers that must keep the row even on failure commit it themselves.
+It appends the row in the caller's transaction, so an audited write and its audit row commit or
+roll back together; callers that must keep the row even on failure commit it themselves. The
+app's database role cannot write `audit_log` itself: the row goes through
+`tonari_audit_append()`, which takes the tenant and actor from the transaction's stamp
+(migration 0013, decision 0004).
 """
 
 from __future__ import annotations
@@ -10,10 +13,24 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import Text, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.audit.models import AuditEntry
 from server.core import context
+
+_APPEND = text(
+    "SELECT tonari_audit_append(p_action => :action, p_object_type => :object_type, p_object_ids => :object_ids,"
+    " p_mode => :mode, p_operation_id => :operation_id, p_details => :details, p_request_id => :request_id,"
+    " p_client_addr => CAST(:client_addr AS inet), p_tenant_id => :tenant_id, p_actor_user_id => :actor_user_id,"
+    " p_actor_login => :actor_login)"
+).bindparams(
+    bindparam("object_ids", type_=ARRAY(Text)),
+    bindparam("details", type_=JSONB),
+    bindparam("operation_id", type_=UUID(as_uuid=True)),
+    bindparam("tenant_id", type_=UUID(as_uuid=True)),
+    bindparam("actor_user_id", type_=UUID(as_uuid=True)),
+)
 
 
 async def record(
@@ -28,24 +45,24 @@ async def record(
     tenant_id: uuid.UUID | None = None,
     actor_user_id: uuid.UUID | None = None,
     actor_login: str | None = None,
-) -> AuditEntry:
+) -> int:
+    """Append one audit row; returns its id. `tenant_id` and `actor_user_id` may only repeat (or,
+    before anyone is signed in, supply) what the transaction is stamped with."""
     ctx = context.current()
     tenant = tenant_id or ctx.tenant_id
     if tenant is None:
         raise RuntimeError("audit.record needs a tenant: set the request context or pass tenant_id")
-    entry = AuditEntry(
-        tenant_id=tenant,
-        action=action,
-        object_type=object_type,
-        object_ids=[str(i) for i in object_ids],
-        mode=mode,
-        operation_id=operation_id,
-        details=details or {},
-        actor_user_id=actor_user_id or ctx.user_id,
-        actor_login=actor_login or ctx.user_login,
-        request_id=ctx.request_id or None,
-        client_addr=ctx.client_addr,
-    )
-    db.add(entry)
-    await db.flush()
-    return entry
+    result = await db.execute(_APPEND, {
+        "action": action,
+        "object_type": object_type,
+        "object_ids": [str(i) for i in object_ids],
+        "mode": mode,
+        "operation_id": operation_id,
+        "details": details or {},
+        "request_id": ctx.request_id or None,
+        "client_addr": ctx.client_addr,
+        "tenant_id": tenant,
+        "actor_user_id": actor_user_id or ctx.user_id,
+        "actor_login": actor_login or ctx.user_login,
+    })
+    return int(result.scalar_one())
