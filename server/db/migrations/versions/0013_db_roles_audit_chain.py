@@ -223,7 +223,19 @@ _SEAL = """CREATE FUNCTION tonari_audit_seal(p_max_rows integer DEFAULT 50000) R
         RETURN cardinality(v_ids);
     END $$"""
 
+# The one piece of maintenance the app does itself (decision 0009: the statistics of a large
+# operation's targets, in the start's own transaction). Only an owner may ANALYZE; VACUUM cannot
+# run inside a function at all, so the app no longer vacuums after a start (0002 addendum).
+_ANALYZE_TARGETS = """CREATE FUNCTION tonari_analyze_operation_targets() RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    BEGIN
+        ANALYZE public.operation_target;
+    END $$"""
+
 _FUNCTION_GRANTS = [
+    "REVOKE ALL ON FUNCTION tonari_analyze_operation_targets() FROM PUBLIC",
+    f"GRANT EXECUTE ON FUNCTION tonari_analyze_operation_targets() TO {APP_GROUP}",
     "REVOKE ALL ON FUNCTION tonari_audit_append(text, text, text[], text, uuid, jsonb, text, inet, uuid, uuid, text) FROM PUBLIC",
     "REVOKE ALL ON FUNCTION tonari_audit_seal(integer) FROM PUBLIC",
     f"GRANT EXECUTE ON FUNCTION tonari_audit_append(text, text, text[], text, uuid, jsonb, text, inet, uuid, uuid, text) TO {APP_GROUP}",
@@ -266,6 +278,7 @@ def upgrade() -> None:
     op.execute(_DIGEST)
     op.execute(_APPEND)
     op.execute(_SEAL)
+    op.execute(_ANALYZE_TARGETS)
     for statement in _FUNCTION_GRANTS:
         op.execute(statement)
     for statement in _GRANTS:
@@ -281,6 +294,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in _UNGRANTS:
         op.execute(statement)
+    op.execute("DROP FUNCTION tonari_analyze_operation_targets()")
     op.execute("DROP FUNCTION tonari_audit_seal(integer)")
     op.execute("DROP FUNCTION tonari_audit_append(text, text, text[], text, uuid, jsonb, text, inet, uuid, uuid, text)")
     op.execute("DROP FUNCTION tonari_audit_digest(audit_log)")
