@@ -20,7 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from server.audit import chain
-from server.audit.record import record
+from server.audit.record import AuditRow, record, record_many
+from server.core import context
 from server.settings import REPO_ROOT
 from tests.conftest import TenantFixture, as_tenant
 
@@ -77,12 +78,14 @@ async def test_an_audit_row_takes_tenant_and_actor_from_the_transaction(make_ten
             row = (await db.execute(text("SELECT tenant_id, actor_user_id, txid FROM audit_log WHERE id = :i"),
                                     {"i": audit_id})).one()
         assert (row.tenant_id, row.actor_user_id) == (tenant.id, staff) and row.txid is not None
-        with pytest.raises(DBAPIError, match="an audit row for actor"):
-            async with sessionmaker() as db, db.begin():
-                await record(db, "test.forged", actor_user_id=watcher)
         with pytest.raises(DBAPIError, match="an audit row for tenant"):
             async with sessionmaker() as db, db.begin():
                 await record(db, "test.forged", tenant_id=other.id)
+        # Another actor than the stamped one must at least be a user of the transaction's tenant.
+        for stranger in (other.accounts["staff"].user_id, uuid.uuid4()):
+            with pytest.raises(DBAPIError, match="who is no user of tenant"):
+                async with sessionmaker() as db, db.begin():
+                    await record(db, "test.forged", actor_user_id=stranger)
     # Before anyone is signed in (a sign-in attempt) the actor comes from the argument.
     with as_tenant(tenant.id, user_id=None, role=None):
         async with sessionmaker() as db, db.begin():
@@ -93,6 +96,36 @@ async def test_an_audit_row_takes_tenant_and_actor_from_the_transaction(make_ten
     with as_tenant(None), pytest.raises(DBAPIError, match="needs the transaction's tenant"):
         async with sessionmaker() as db, db.begin():
             await db.execute(text("SELECT tonari_audit_append('test.no_tenant')"))
+
+
+async def test_a_group_commit_writes_each_request_s_row_under_its_own_actor(make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """record_many: one statement, several users' requests of one tenant (the visit group commit)."""
+    tenant = await make_tenant(("staff", "watcher"))
+    other = await make_tenant(("staff",))
+    staff, watcher = tenant.accounts["staff"], tenant.accounts["watcher"]
+
+    def ctx(user_id: uuid.UUID, login: str, request_id: str) -> context.RequestContext:
+        return context.RequestContext(request_id=request_id, tenant_id=tenant.id, user_id=user_id, user_login=login,
+                                      role="watcher", client_addr="10.1.2.3")
+
+    rows = [AuditRow("visit.create", ctx(staff.user_id, staff.login, "gc-1"), "visit", ["v1"], operation_id=None),
+            AuditRow("visit.create", ctx(watcher.user_id, watcher.login, "gc-2"), "visit", ["v2", "v3"], mode="drill",
+                     details={"count": 2})]
+    with as_tenant(tenant.id, user_id=staff.user_id, role="staff"):  # stamped as the last request's user
+        async with sessionmaker() as db, db.begin():
+            await record_many(db, rows)
+            written = (await db.execute(text(
+                "SELECT actor_user_id, actor_login, object_ids, mode, request_id, host(client_addr), details"
+                " FROM audit_log WHERE request_id IN ('gc-1', 'gc-2') ORDER BY request_id"))).all()
+        assert [tuple(r) for r in written] == [
+            (staff.user_id, staff.login, ["v1"], "normal", "gc-1", "10.1.2.3", {}),
+            (watcher.user_id, watcher.login, ["v2", "v3"], "drill", "gc-2", "10.1.2.3", {"count": 2})]
+        stranger = AuditRow("visit.create", ctx(other.accounts["staff"].user_id, "x", "gc-3"), "visit", ["v4"])
+        with pytest.raises(DBAPIError, match="who is no user of tenant"):
+            async with sessionmaker() as db, db.begin():
+                await record_many(db, [rows[0], stranger])
+        async with sessionmaker() as db:
+            assert (await db.execute(text("SELECT count(*) FROM audit_log WHERE request_id = 'gc-3'"))).scalar() == 0
 
 
 # --- verifying ----------------------------------------------------------------------------------

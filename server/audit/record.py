@@ -10,7 +10,8 @@ app's database role cannot write `audit_log` itself: the row goes through
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Text, bindparam, text
@@ -66,3 +67,41 @@ async def record(
         "actor_login": actor_login or ctx.user_login,
     })
     return int(result.scalar_one())
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One row for `record_many`; `context` is the request it is written for (actor, request id)."""
+
+    action: str
+    context: context.RequestContext
+    object_type: str | None = None
+    object_ids: Sequence[object] = ()
+    mode: str = "normal"
+    operation_id: uuid.UUID | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# One statement for any number of rows: each through tonari_audit_append(), its actor the row's
+# own (a group commit's rows belong to several users of the transaction's tenant).
+_APPEND_MANY = text(
+    "SELECT count(tonari_audit_append(p_action => r.action, p_object_type => r.object_type,"
+    " p_object_ids => ARRAY(SELECT jsonb_array_elements_text(r.object_ids)), p_mode => r.mode,"
+    " p_operation_id => r.operation_id, p_details => r.details, p_request_id => r.request_id,"
+    " p_client_addr => r.client_addr, p_actor_user_id => r.actor_user_id, p_actor_login => r.actor_login))"
+    " FROM jsonb_to_recordset(:rows) AS r(action text, object_type text, object_ids jsonb, mode text,"
+    " operation_id uuid, details jsonb, request_id text, client_addr inet, actor_user_id uuid, actor_login text)"
+).bindparams(bindparam("rows", type_=JSONB))
+
+
+async def record_many(db: AsyncSession, rows: Sequence[AuditRow]) -> None:
+    """Several rows, of several requests of the transaction's tenant, in one statement in the
+    caller's transaction (the visit group commit writes one per request it commits)."""
+    if not rows:
+        return
+    await db.execute(_APPEND_MANY, {"rows": [
+        {"action": r.action, "object_type": r.object_type, "object_ids": [str(i) for i in r.object_ids],
+         "mode": r.mode, "operation_id": str(r.operation_id) if r.operation_id else None, "details": r.details,
+         "request_id": r.context.request_id or None, "client_addr": r.context.client_addr,
+         "actor_user_id": str(r.context.user_id) if r.context.user_id else None, "actor_login": r.context.user_login}
+        for r in rows]})

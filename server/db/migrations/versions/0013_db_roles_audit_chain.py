@@ -118,9 +118,11 @@ _DIGEST = """CREATE FUNCTION tonari_audit_digest(a public.audit_log) RETURNS byt
     )::text, 'UTF8'))
     $$"""
 
-# The only way the app writes the audit log. Tenant and actor come from the GUCs that stamp the
-# transaction (server/db/engine.py, tonari_authenticate()); an argument may only fill in what the
-# transaction does not say (a sign-in, before anyone is signed in) and never contradict it.
+# The only way the app writes the audit log. The tenant is the one stamped on the transaction
+# (server/db/engine.py, tonari_authenticate()); an argument may only repeat it. The actor is the
+# stamped user unless the caller names another: before anyone is signed in (a sign-in attempt) or
+# in a group commit (several users' requests of one tenant in one transaction); then it must be a
+# user of that tenant. The common case (no actor argument, or the stamped one) costs no lookup.
 _APPEND = """CREATE FUNCTION tonari_audit_append(
         p_action text,
         p_object_type text DEFAULT NULL,
@@ -149,11 +151,12 @@ _APPEND = """CREATE FUNCTION tonari_audit_append(
             RAISE EXCEPTION 'an audit row for tenant % in a transaction of tenant %', p_tenant_id, v_tenant
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
-        IF v_actor IS NULL THEN
+        IF p_actor_user_id IS NOT NULL AND p_actor_user_id IS DISTINCT FROM v_actor THEN
+            IF NOT EXISTS (SELECT 1 FROM public.app_user u WHERE u.tenant_id = v_tenant AND u.id = p_actor_user_id) THEN
+                RAISE EXCEPTION 'an audit row for actor %, who is no user of tenant %', p_actor_user_id, v_tenant
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
             v_actor := p_actor_user_id;
-        ELSIF p_actor_user_id IS NOT NULL AND p_actor_user_id <> v_actor THEN
-            RAISE EXCEPTION 'an audit row for actor % in a transaction of user %', p_actor_user_id, v_actor
-                USING ERRCODE = 'insufficient_privilege';
         END IF;
         INSERT INTO public.audit_log (tenant_id, actor_user_id, actor_login, action, object_type, object_ids,
                                       mode, operation_id, request_id, client_addr, details, txid)
