@@ -26,14 +26,14 @@ from server.settings import REPO_ROOT
 from tests.conftest import TenantFixture, as_tenant
 
 
-async def _append(sessionmaker, tenant: TenantFixture, n: int = 1, **kw) -> list[int]:  # type: ignore[no-untyped-def]
+async def _append(sessionmaker, tenant: TenantFixture, n: int = 1) -> list[int]:  # type: ignore[no-untyped-def]
     user = tenant.accounts["staff"].user_id
     ids = []
     with as_tenant(tenant.id, user_id=user, role="staff"):
         async with sessionmaker() as db, db.begin():
             for i in range(n):
                 ids.append(await record(db, "test.event", object_type="thing", object_ids=[f"t{i}"],
-                                        details={"i": i, "note": "ｶﾅ・漢字"}, **kw))
+                                        details={"i": i, "note": "ｶﾅ・漢字"}))
     return ids
 
 
@@ -51,7 +51,7 @@ async def _as_owner_tampering(owner_engine: AsyncEngine, tenant_id: uuid.UUID) -
 
 @pytest.fixture
 async def sealed(make_tenant, sessionmaker, engine) -> tuple[TenantFixture, list[int]]:  # type: ignore[no-untyped-def]
-    """A tenant with a sign-up's rows and five more, all sealed, and a chain that verifies."""
+    """A tenant with five audit rows, sealed, and a chain that verifies."""
     tenant = await make_tenant(("staff",))
     ids = await _append(sessionmaker, tenant, 5)
     assert await chain.seal_tenant(engine, tenant.id) >= 5
