@@ -9,7 +9,8 @@ help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo
 	@echo "Without DATABASE_URL an embedded PostGIS cluster runs from var/pg (port TONARI_PG_PORT, default 54329)."
-	@echo "With DATABASE_URL=postgresql+asyncpg://user:pw@host:port/db that server is used instead."
+	@echo "With DATABASE_URL=postgresql+asyncpg://user:pw@host:port/db (the app's DML-only role) that server is used"
+	@echo "instead; TONARI_MIGRATE_DATABASE_URL names its owner role for migrations (README, Production notes)."
 
 run: ## set up, start PostGIS, migrate, seed the demo, serve http://127.0.0.1:8000 (Ctrl-C stops all)
 	@exec bash scripts/run.sh
@@ -44,5 +45,5 @@ db-status: ## show whether the embedded cluster is running
 db-psql: ## psql into the embedded cluster as superuser
 	@exec bash scripts/pg.sh psql
 
-db-url: ## print the app's DATABASE_URL for the embedded cluster
+db-url: ## print the app's DATABASE_URL for the embedded cluster (the owner's: scripts/pg.sh migrate-url)
 	@exec bash scripts/pg.sh url

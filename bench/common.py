@@ -44,8 +44,22 @@ BENCH_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
 def database_url(explicit: str | None = None) -> str:
     url = explicit or os.environ.get("DATABASE_URL")
     if not url:
-        sys.exit("Set DATABASE_URL (e.g. postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench) or pass --database-url.")
+        sys.exit("Set DATABASE_URL (e.g. postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench) or pass --database-url"
+                 " (and TONARI_MIGRATE_DATABASE_URL to the owner role: bench/README.md).")
     return normalise_database_url(url)
+
+
+def owner_url(app_url: str) -> str:
+    """The same database as its owner role, for what the app's DML-only role may not do
+    (migrations, VACUUM/ANALYZE after a bulk load): `TONARI_MIGRATE_DATABASE_URL` pointed at the
+    bench database, else the app's URL itself (a one-role database)."""
+    from sqlalchemy.engine import make_url
+
+    owner = os.environ.get("TONARI_MIGRATE_DATABASE_URL")
+    if not owner:
+        return normalise_database_url(app_url)
+    database = make_url(normalise_database_url(app_url)).database
+    return make_url(normalise_database_url(owner)).set(database=database).render_as_string(hide_password=False)
 
 
 def asyncpg_dsn(url: str) -> str:

@@ -52,6 +52,7 @@ from typing import Any
 import ingest  # noqa: F401  (also puts the repo root on sys.path)
 from common import (
     asyncpg_dsn,
+    owner_url,
     percentile,
     serving,
     to_asyncpg,
@@ -195,9 +196,13 @@ async def ensure_network(url: str, tenant_id: uuid.UUID, seed: int) -> dict[str,
                     [(tenant_id, *z) for z in rows])
                 out["hazard_zones_added"] = len(rows)
                 print(f"  added {len(rows)} hazard zones in {time.perf_counter() - t:.1f} s", flush=True)
-        if out:
-            for table in ("watch_link", "hazard_zone"):
-                await conn.execute(f"ANALYZE {table}")
+        if out:  # as the owner: the app's role may not ANALYZE
+            owner = await asyncpg.connect(asyncpg_dsn(owner_url(url)))
+            try:
+                for table in ("watch_link", "hazard_zone"):
+                    await owner.execute(f"ANALYZE {table}")
+            finally:
+                await owner.close()
         async with conn.transaction():
             await stamp(conn, tenant_id)
             await conn.execute("SET LOCAL jit = off")

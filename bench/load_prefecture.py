@@ -1,9 +1,10 @@
 """Load a synthetic prefecture (100,000 households by default) into a bench database.
 
     DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench \\
+    TONARI_MIGRATE_DATABASE_URL=postgresql+asyncpg://tonari_owner:dev@127.0.0.1:55500/tonari_bench \\
         .venv/bin/python bench/load_prefecture.py [--households 100000] [--watchers 30000]
 
-Migrates the database, creates the bench tenant 「ベンチ県」 (municipality code 99999) with a staff,
+Migrates the database (as the owner role), creates the bench tenant 「ベンチ県」 (municipality code 99999) with a staff,
 a commissioner (scoped to the branches of the area with the most households) and a watcher
 account (linked to a watcher profile with its 5 nearest households), and bulk-loads
 `seed.kasama.people.generate_prefecture()`: districts, shelters, watchers, households, people and
@@ -16,7 +17,8 @@ with another size). The registry load is one transaction, so an interrupted load
 How it stays fast while respecting the schema: rows are streamed chunk by chunk with COPY into
 temporary staging tables (COPY FROM cannot target tables with row-level security), then moved
 with one INSERT … SELECT per table as the `system` role, so RLS WITH CHECK, constraints,
-foreign keys and the generated EPSG:3857 columns all apply as in production.
+foreign keys and the generated EPSG:3857 columns all apply as in production. The rows are loaded
+by the app's role; the VACUUM (ANALYZE) after the load runs as the owner (only an owner may).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from common import (
     STAMP_SQL,
     asyncpg_dsn,
     database_url,
+    owner_url,
     read_credentials,
     redact,
     write_credentials,
@@ -243,14 +246,18 @@ async def load_async(url: str, households: int, watchers: int, seed: int, quiet:
                 """CREATE TEMP TABLE s_watcher (id uuid, name text, kana text, role text, phone text,
                    lon float8, lat float8, capacity int, district_code text) ON COMMIT DROP""")
             counts = await _load_registry(conn, tenant_id, user_ids, households, watchers, seed, log)
-        t = time.perf_counter()
-        # VACUUM as well as ANALYZE, as after any bulk load: otherwise the insert-triggered
-        # autovacuum of ~1M fresh rows runs in the middle of the first benchmark after a load.
-        for table in ("district", "household", "person", "consent", "watcher", "watch_link", "shelter", "user_district_scope"):
-            await conn.execute(f"VACUUM (ANALYZE) {table}")
-        log(f"  vacuumed and analyzed in {time.perf_counter() - t:.1f} s")
     finally:
         await conn.close()
+    t = time.perf_counter()
+    # VACUUM as well as ANALYZE, as after any bulk load: otherwise the insert-triggered
+    # autovacuum of ~1M fresh rows runs in the middle of the first benchmark after a load.
+    owner = await asyncpg.connect(asyncpg_dsn(owner_url(url)))
+    try:
+        for table in ("district", "household", "person", "consent", "watcher", "watch_link", "shelter", "user_district_scope"):
+            await owner.execute(f"VACUUM (ANALYZE) {table}")
+    finally:
+        await owner.close()
+    log(f"  vacuumed and analyzed in {time.perf_counter() - t:.1f} s")
     seconds = time.perf_counter() - started
     log("Loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" in {seconds:.1f} s")
     return {"loaded": True, "tenant_id": str(tenant_id), **counts, "seconds": round(seconds, 1)}
@@ -258,12 +265,12 @@ async def load_async(url: str, households: int, watchers: int, seed: int, quiet:
 
 def run(url: str, households: int = 100_000, watchers: int | None = None, seed: int = BENCH_SEED,
         quiet: bool = False) -> dict[str, Any]:
-    """Migrate, then load (synchronous: Alembic runs its own event loop)."""
+    """Migrate (as the owner), then load (synchronous: Alembic runs its own event loop)."""
     from server.db.migrate import upgrade
 
     watchers = households * 3 // 10 if watchers is None else watchers
     t = time.perf_counter()
-    upgrade(url)
+    upgrade(owner_url(url))
     if not quiet:
         print(f"Migrated in {time.perf_counter() - t:.1f} s", flush=True)
     return asyncio.run(load_async(url, households, watchers, seed, quiet))

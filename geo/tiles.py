@@ -35,26 +35,28 @@ _TAIL = f"""
     """
 
 # The personal-data read audit inside the tile statement itself (no extra round trips): one row per
-# (mode, operation) of the tile's households, as `disclosure.audit_reads` writes them. A row's mode
-# is what decided its disclosure: 'disaster' where the disaster rule applies to this viewer for the
+# (mode, operation) of the tile's households, as `disclosure.audit_reads` writes them, appended
+# through tonari_audit_append() (the only way the app's role writes the audit log). A row's mode is
+# what decided its disclosure: 'disaster' where the disaster rule applies to this viewer for the
 # household (never for registry keepers), else 'drill' in a drill operation's map, else 'normal'.
 # Extra parameters: :actor, :login, :request_id, :client, :tile.
 _AUDIT_TAIL = """,
     ids AS (SELECT array_agg(id) AS ids FROM rows),
-    audit AS (
-        INSERT INTO audit_log (tenant_id, actor_user_id, actor_login, action, object_type, object_ids, mode,
-                               operation_id, request_id, client_addr, details)
-        SELECT :tenant, CAST(:actor AS uuid), CAST(:login AS text), 'household.read', 'household',
-               array_agg(r.id::text ORDER BY r.id), r.mode, r.op_id,
-               CAST(:request_id AS text), CAST(:client AS inet),
-               jsonb_build_object('via', 'tile', 'count', count(*), 'tile', CAST(:tile AS text))
+    audit AS MATERIALIZED (
+        SELECT tonari_audit_append(
+                   p_action => 'household.read', p_object_type => 'household',
+                   p_object_ids => array_agg(r.id::text ORDER BY r.id), p_mode => r.mode,
+                   p_operation_id => r.op_id,
+                   p_request_id => CAST(:request_id AS text), p_client_addr => CAST(:client AS inet),
+                   p_details => jsonb_build_object('via', 'tile', 'count', count(*), 'tile', CAST(:tile AS text)),
+                   p_tenant_id => :tenant, p_actor_user_id => CAST(:actor AS uuid),
+                   p_actor_login => CAST(:login AS text)) AS id
         FROM (SELECT rows.id, rows.op_id,
                      CASE WHEN rows.disaster AND NOT (SELECT tonari_sees_all())
                                AND tonari_household_disaster_applies(:tenant, rows.id, rows.location) THEN 'disaster'
                           WHEN rows.op_mode = 'drill' THEN 'drill' ELSE 'normal' END AS mode
               FROM rows) r
         GROUP BY r.mode, r.op_id
-        RETURNING id
     )
     SELECT (SELECT ST_AsMVT(mvt, 'households', %d, 'geom') FROM mvt), (SELECT ids FROM ids),
            (SELECT count(*) FROM audit)

@@ -2,17 +2,23 @@
 # The embedded PostGIS cluster used by `make run` and `make test` when DATABASE_URL is unset.
 #
 #   scripts/pg.sh start      init if needed, start if not running, wait until ready; prints
-#                            `export DATABASE_URL=…` and `export TONARI_PG_STARTED=0|1` on stdout
-#                            (eval it) and writes the same to var/pg/env
+#                            `export DATABASE_URL=…`, `export TONARI_MIGRATE_DATABASE_URL=…` and
+#                            `export TONARI_PG_STARTED=0|1` on stdout (eval it) and writes the
+#                            URLs to var/pg/env
 #   scripts/pg.sh stop       fast shutdown (pg_ctl stop -m fast)
 #   scripts/pg.sh status     running / stopped / not initialised (exit 0 / 3 / 4)
-#   scripts/pg.sh url        the app's DATABASE_URL (role `tonari`, database `tonari`)
-#   scripts/pg.sh admin-url  URL for the test suite (same role: it has CREATEDB)
+#   scripts/pg.sh url [DB]          the app's DATABASE_URL (role `tonari`, DML only; database `tonari`)
+#   scripts/pg.sh migrate-url [DB]  the owner's URL for migrations (role `tonari_owner`)
+#   scripts/pg.sh admin-url         URL for the test suite's throwaway databases (the owner: CREATEDB)
 #   scripts/pg.sh psql [..]  psql as the cluster superuser over the private socket
 #   scripts/pg.sh reset      stop and delete the cluster
 #
-# Layout: var/pg/{data,run,log/postgresql.log,app-password,env}. As root the server runs as
-# the `postgres` system user (initdb refuses root). Port: TONARI_PG_PORT (default 54329).
+# Roles (docs/decisions/0002, README "Production notes"): `tonari_owner` owns the databases and
+# every table and runs the migrations; `tonari` is what the app signs in as: a member of the
+# NOLOGIN group `tonari_app`, to which the migrations grant DML and nothing else.
+#
+# Layout: var/pg/{data,run,log/postgresql.log,app-password,owner-password,env}. As root the server
+# runs as the `postgres` system user (initdb refuses root). Port: TONARI_PG_PORT (default 54329).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,12 +32,17 @@ set_paths() {
   LOGDIR=$PGREAL/log
   LOG=$LOGDIR/postgresql.log
   PW_FILE=$PGREAL/app-password
+  OWNER_PW_FILE=$PGREAL/owner-password
   ENV_FILE=$PGREAL/env
-  BOOT_MARK=$PGREAL/.bootstrapped
+  # Bumped when bootstrap() learns something new (v2: the owner/app role split), so an existing
+  # cluster is brought up to date on its next start.
+  BOOT_MARK=$PGREAL/.bootstrapped-v2
 }
 set_paths
 PORT=${TONARI_PG_PORT:-54329}
 APP_ROLE=tonari
+APP_GROUP=tonari_app
+OWNER_ROLE=tonari_owner
 APP_DB=tonari
 TEMPLATE_DB=tonari_template
 
@@ -177,22 +188,36 @@ superuser_psql() { # psql as the superuser over the private socket; extra args p
   as_pg "$PG_BIN/psql" -X -q -h "$RUN" -p "$(running_port)" -U "$SUPERUSER" "$@"
 }
 
-# Idempotent: app role (not a superuser: superusers bypass row-level security), its database,
-# and a PostGIS template database it may clone.
-bootstrap() {
-  local pw
-  if [ -s "$PW_FILE" ]; then
-    pw=$(cat "$PW_FILE")
-  else
+# A password file's content, created (32 random alphanumerics, mode 600) if missing.
+password_in() {
+  local file=$1 pw
+  if [ ! -s "$file" ]; then
     pw=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | cut -c1-32)
-    (umask 077 && printf '%s\n' "$pw" >"$PW_FILE.tmp" && mv "$PW_FILE.tmp" "$PW_FILE")
+    (umask 077 && printf '%s\n' "$pw" >"$file.tmp" && mv "$file.tmp" "$file")
   fi
-  info "Creating role '$APP_ROLE', databases '$APP_DB' and '$TEMPLATE_DB' (with PostGIS)"
+  cat "$file"
+}
+
+# Idempotent: the owner role (owns the databases and tables, runs migrations), the app's group
+# role and the app's login role (DML only; not a superuser: superusers bypass row-level
+# security), the app database and a PostGIS template database the owner may clone. A cluster
+# made before the split (where `tonari` owned everything) has its objects handed to the owner.
+bootstrap() {
+  local pw owner_pw db
+  pw=$(password_in "$PW_FILE")
+  owner_pw=$(password_in "$OWNER_PW_FILE")
+  info "Creating roles '$OWNER_ROLE' and '$APP_ROLE', databases '$APP_DB' and '$TEMPLATE_DB' (with PostGIS)"
   superuser_psql -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL
 \\set pw '$pw'
-SELECT format('CREATE ROLE $APP_ROLE LOGIN') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE') \\gexec
-ALTER ROLE $APP_ROLE WITH LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'pw';
-SELECT 'CREATE DATABASE $TEMPLATE_DB OWNER $APP_ROLE' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$TEMPLATE_DB') \\gexec
+\\set owner_pw '$owner_pw'
+SELECT 'CREATE ROLE $APP_GROUP NOLOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$APP_GROUP') \\gexec
+ALTER ROLE $APP_GROUP WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+SELECT 'CREATE ROLE $OWNER_ROLE LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$OWNER_ROLE') \\gexec
+ALTER ROLE $OWNER_ROLE WITH LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'owner_pw';
+SELECT 'CREATE ROLE $APP_ROLE LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE') \\gexec
+ALTER ROLE $APP_ROLE WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'pw';
+GRANT $APP_GROUP TO $APP_ROLE;
+SELECT 'CREATE DATABASE $TEMPLATE_DB OWNER $OWNER_ROLE' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$TEMPLATE_DB') \\gexec
 \\c $TEMPLATE_DB
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgis;
@@ -200,22 +225,32 @@ CREATE EXTENSION IF NOT EXISTS postgis;
 ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF;
 \\c postgres
 ALTER DATABASE $TEMPLATE_DB IS_TEMPLATE true;
-SELECT 'CREATE DATABASE $APP_DB OWNER $APP_ROLE TEMPLATE $TEMPLATE_DB' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$APP_DB') \\gexec
+SELECT 'CREATE DATABASE $APP_DB OWNER $OWNER_ROLE TEMPLATE $TEMPLATE_DB' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$APP_DB') \\gexec
 \\c $APP_DB
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgis;
 -- Lets the bounding-box operator && use the GiST index under row-level security (docs/decisions/0005).
 ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF;
 SQL
+  # Before the split the app role owned the databases and every table in them (the demo's, the
+  # benches', leftovers of interrupted test runs): hand them all to the owner.
+  for db in $(superuser_psql -d postgres -At -c "SELECT datname FROM pg_database WHERE datallowconn AND datname <> 'template1'"); do
+    superuser_psql -d "$db" -v ON_ERROR_STOP=1 -c "REASSIGN OWNED BY $APP_ROLE TO $OWNER_ROLE" >/dev/null
+  done
+  rm -f "$PGREAL/.bootstrapped"  # the mark before v2
   touch "$BOOT_MARK"
 }
 
-app_url() {
-  [ -s "$PW_FILE" ] || die "the cluster has no app password yet: run 'scripts/pg.sh start' first."
+# role_url ROLE PASSWORD_FILE [DB]: a SQLAlchemy URL for ROLE on the running cluster.
+role_url() {
+  [ -s "$2" ] || die "the cluster has no password for '$1' yet: run 'scripts/pg.sh start' first."
   local port=$PORT
   running && port=$(running_port)
-  printf 'postgresql+asyncpg://%s:%s@127.0.0.1:%s/%s\n' "$APP_ROLE" "$(cat "$PW_FILE")" "$port" "$APP_DB"
+  printf 'postgresql+asyncpg://%s:%s@127.0.0.1:%s/%s\n' "$1" "$(cat "$2")" "$port" "${3:-$APP_DB}"
 }
+
+app_url() { role_url "$APP_ROLE" "$PW_FILE" "${1:-}"; }
+owner_url() { role_url "$OWNER_ROLE" "$OWNER_PW_FILE" "${1:-}"; }
 
 cmd_start() {
   ensure_system_packages postgis
@@ -254,13 +289,15 @@ cmd_start() {
     started=1
     note "up in $((SECONDS - t0)) s"
   fi
-  if [ ! -f "$BOOT_MARK" ] || [ ! -s "$PW_FILE" ]; then
+  if [ ! -f "$BOOT_MARK" ] || [ ! -s "$PW_FILE" ] || [ ! -s "$OWNER_PW_FILE" ]; then
     bootstrap
   fi
-  local url
+  local url murl
   url=$(app_url)
-  (umask 077 && printf 'export DATABASE_URL=%q\n' "$url" >"$ENV_FILE")
-  printf 'export DATABASE_URL=%q\nexport TONARI_PG_STARTED=%s\n' "$url" "$started"
+  murl=$(owner_url)
+  (umask 077 && printf 'export DATABASE_URL=%q\nexport TONARI_MIGRATE_DATABASE_URL=%q\n' "$url" "$murl" >"$ENV_FILE")
+  printf 'export DATABASE_URL=%q\nexport TONARI_MIGRATE_DATABASE_URL=%q\nexport TONARI_PG_STARTED=%s\n' \
+    "$url" "$murl" "$started"
 }
 
 cmd_stop() {
@@ -316,10 +353,12 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  url | admin-url) app_url ;;
+  url) app_url "${2:-}" ;;
+  migrate-url) owner_url "${2:-}" ;;
+  admin-url) owner_url ;;
   psql) shift; cmd_psql "$@" ;;
   reset) cmd_reset ;;
   *)
-    echo "usage: scripts/pg.sh start|stop|status|url|admin-url|psql [args]|reset" >&2
+    echo "usage: scripts/pg.sh start|stop|status|url [db]|migrate-url [db]|admin-url|psql [args]|reset" >&2
     exit 2 ;;
 esac

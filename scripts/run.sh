@@ -3,8 +3,10 @@
 # demo, and serve on http://127.0.0.1:8000 in the foreground. Ctrl-C stops the server and the
 # database cluster this script started.
 #
-# Environment: DATABASE_URL (use that server, start no cluster), TONARI_PG_PORT (cluster port,
-# default 54329), TONARI_HOST / TONARI_PORT (bind address, default 127.0.0.1:8000).
+# Environment: DATABASE_URL (use that server, start no cluster; the app's DML-only role) and
+# TONARI_MIGRATE_DATABASE_URL (the owner role that runs the migrations; README, "Production
+# notes"), TONARI_PG_PORT (cluster port, default 54329), TONARI_HOST / TONARI_PORT (bind address,
+# default 127.0.0.1:8000).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -50,6 +52,8 @@ bash scripts/setup.sh
 
 if [ -n "${DATABASE_URL:-}" ]; then
   info "Using DATABASE_URL from the environment (no embedded cluster)."
+  [ -n "${TONARI_MIGRATE_DATABASE_URL:-}" ] \
+    || warn "TONARI_MIGRATE_DATABASE_URL is not set: migrating as the app's role, which then owns its tables (README, Production notes)."
 else
   # Stop it on the way out only if it was not already running (someone else's, e.g. make test).
   bash scripts/pg.sh status >/dev/null 2>&1 || pg_started=1
@@ -63,8 +67,9 @@ if port_in_use "$PORT"; then
   die "port $PORT is already in use: stop the other program, or run e.g. TONARI_PORT=8001 make run"
 fi
 
-info "Migrating the database"
+info "Migrating the database (as the owner role)"
 "$PY" -m server.cli migrate
+unset TONARI_MIGRATE_DATABASE_URL  # from here on only the app's role: seeding and serving
 
 info "Seeding demo data (idempotent)"
 seed_out=$(mktemp)

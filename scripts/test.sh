@@ -5,8 +5,11 @@
 #   scripts/test.sh [pytest] [vitest] [e2e]      (default: all three, in this order)
 #
 # Without DATABASE_URL the embedded cluster is started (and stopped at the end if this script
-# started it); with DATABASE_URL that server is used: its role needs CREATEDB and the template
-# database `tonari_template` (with PostGIS), since the suites make throwaway databases on it.
+# started it); with DATABASE_URL that server is used, with two roles as in production (README,
+# "Production notes"): DATABASE_URL is the app's DML-only role (a member of tonari_app) and
+# TONARI_MIGRATE_DATABASE_URL the owner role, which needs CREATEDB and the template database
+# `tonari_template` (with PostGIS), since the suites make throwaway databases on it and migrate
+# them as the owner.
 #
 # Environment: PYTEST_ARGS (extra pytest arguments), TONARI_E2E_PORT (default 8765).
 set -euo pipefail
@@ -45,13 +48,17 @@ mkdir -p "$TEST_VAR"
 
 if [ -n "${DATABASE_URL:-}" ]; then
   info "Testing against DATABASE_URL from the environment."
-  admin_url=$DATABASE_URL
+  [ -n "${TONARI_MIGRATE_DATABASE_URL:-}" ] \
+    || die "with DATABASE_URL (the app's role) set, set TONARI_MIGRATE_DATABASE_URL too: the owner role, which may create databases (README, Production notes)."
+  admin_url=$TONARI_MIGRATE_DATABASE_URL
+  app_url=$DATABASE_URL
 else
   bash scripts/pg.sh status >/dev/null 2>&1 || pg_started=1
   pg_env=$(bash scripts/pg.sh start)
   eval "$pg_env"
   pg_started=$TONARI_PG_STARTED
   admin_url=$(bash scripts/pg.sh admin-url)
+  app_url=$(bash scripts/pg.sh url)
 fi
 
 # db_exec URL SQL: run one statement with asyncpg (from the venv).
@@ -76,7 +83,7 @@ EOF
 part_pytest() {
   local rc=0
   # shellcheck disable=SC2086
-  TONARI_TEST_ADMIN_URL=$admin_url "$VENV/bin/pytest" ${PYTEST_ARGS:-} </dev/null || rc=$?
+  TONARI_TEST_ADMIN_URL=$admin_url TONARI_TEST_APP_URL=$app_url "$VENV/bin/pytest" ${PYTEST_ARGS:-} </dev/null || rc=$?
   if [ "$rc" = 5 ]; then
     echo "pytest collected no tests: that is a failure." >&2
   fi
@@ -87,14 +94,16 @@ part_vitest() {
   (cd pwa && npm test --silent </dev/null)
 }
 
-# Throwaway database from the template, migrated and seeded; the server on 127.0.0.1:8765;
-# then the browser tests. The EXIT trap stops the server and drops the database even on failure.
+# Throwaway database from the template, migrated (as the owner) and seeded; the server (as the
+# app's role) on 127.0.0.1:8765; then the browser tests. The EXIT trap stops the server and drops
+# the database even on failure.
 part_e2e() {
   # Not `local`: e2e_cleanup runs from the subshell's EXIT trap, after this function returned.
   db=tonari_e2e_$$ base=http://127.0.0.1:$E2E_PORT server_pid='' created=0
   log=$TEST_VAR/e2e-server.log
   tmp=$(mktemp -d)
-  url=$(url_with_db "$admin_url" "$db")
+  url=$(url_with_db "$app_url" "$db")
+  owner_url=$(url_with_db "$admin_url" "$db")
   e2e_cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
@@ -114,8 +123,9 @@ part_e2e() {
   created=1
   db_exec "$admin_url" "CREATE DATABASE \"$db\" TEMPLATE tonari_template"
   export DATABASE_URL=$url TONARI_VAR_DIR=$tmp/var TONARI_PUBLIC_URL=$base
-  info "e2e: migrate + seed"
-  "$PY" -m server.cli migrate
+  info "e2e: migrate (as the owner) + seed"
+  TONARI_MIGRATE_DATABASE_URL=$owner_url "$PY" -m server.cli migrate
+  unset TONARI_MIGRATE_DATABASE_URL  # the server and the tests' own servers get the app's role only
   "$PY" -m server.cli seed --credentials "$tmp/credentials.json" >"$tmp/seed.log" 2>&1 \
     || { cat "$tmp/seed.log" >&2; die "e2e: seeding failed"; }
   info "e2e: starting the server on $base (log: ${log#"$TONARI_ROOT"/})"

@@ -22,6 +22,7 @@ from litestar.types import Receive, Scope, Send
 from server.accounts.controller import AuthController
 from server.accounts.middleware import SessionCookieAuthMiddleware
 from server.accounts.sessions import COOKIE_NAME
+from server.audit.chain import AuditSealer, warn_if_app_role_owns_tables
 from server.audit.controller import AuditController
 from server.core.errors import EXCEPTION_HANDLERS
 from server.core.guards import public
@@ -118,8 +119,14 @@ def create_app(settings: Settings | None = None) -> TonariApp:
     visit_batcher = VisitBatcher(make_sessionmaker(batch_engine))
     # Tiles and the visit route's auth call work on the driver directly (server/db/driver.py).
     driver_pool = DriverPool(settings.database_url, settings.db_pool_size)
+    # Chains new audit rows off the request path (server/audit/chain.py, decision 0004).
+    sealer = AuditSealer(engine, settings.audit_seal_seconds)
+
+    async def check_database_role() -> None:
+        await warn_if_app_role_owns_tables(engine)
 
     async def dispose_engine() -> None:
+        await sealer.stop()
         await hub.stop()
         await driver_pool.close()
         await engine.dispose()
@@ -184,9 +191,10 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker,
+                     "tonari_audit_sealer": sealer,
                      "tonari_event_hub": hub, VISIT_BATCHER_KEY: visit_batcher, DRIVER_POOL_KEY: driver_pool,
                      # the auth middleware opens the request's db session through the plugin's config
                      "tonari_db_config": db_config}),
-        on_startup=[hub.start, driver_pool.start, settle_garbage_collector],
+        on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, settle_garbage_collector],
         on_shutdown=[dispose_engine],
     )

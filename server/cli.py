@@ -1,4 +1,7 @@
-"""Command line: `python -m server.cli migrate | seed | serve`. Used by the Makefile and CI."""
+"""Command line: `python -m server.cli migrate | seed | serve | audit-seal | audit-verify`.
+
+`migrate` signs in as the owner role (`TONARI_MIGRATE_DATABASE_URL`, else `DATABASE_URL`); every
+other command as the app's role (`DATABASE_URL`). Used by the Makefile and CI."""
 
 from __future__ import annotations
 
@@ -20,8 +23,57 @@ def _database_url() -> str:
 
 def cmd_migrate(_: argparse.Namespace) -> None:
     from server.db.migrate import upgrade
+    from server.settings import migrate_database_url
 
-    upgrade(_database_url())
+    try:
+        url = migrate_database_url()
+    except RuntimeError as exc:
+        sys.exit(str(exc))
+    upgrade(url)
+
+
+def cmd_audit_seal(args: argparse.Namespace) -> None:
+    from server.audit import chain
+    from server.db.engine import make_engine
+
+    async def run() -> int:
+        engine = make_engine(_database_url(), pool_size=1)
+        try:
+            tenants = await chain.tenant_ids(engine, args.tenant)
+            if args.tenant and not tenants:
+                sys.exit(f"no tenant with id or municipality code {args.tenant!r}")
+            return sum([await chain.seal_tenant(engine, t) for t in tenants])
+        finally:
+            await engine.dispose()
+
+    print(f"chained {asyncio.run(run())} audit rows")
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> None:
+    """Exit 0 when every tenant's chain holds, 1 at the first broken link (named per tenant)."""
+    from server.audit import chain
+    from server.db.engine import make_engine
+
+    async def run() -> list[chain.Verdict]:
+        engine = make_engine(_database_url(), pool_size=1)
+        try:
+            tenants = await chain.tenant_ids(engine, args.tenant)
+            if args.tenant and not tenants:
+                sys.exit(f"no tenant with id or municipality code {args.tenant!r}")
+            return [await chain.verify(engine, t) for t in tenants]
+        finally:
+            await engine.dispose()
+
+    verdicts = asyncio.run(run())
+    for v in verdicts:
+        head = f"head #{v.head_seq} {v.head_hash}" if v.head_seq else "no links yet"
+        if v.ok:
+            print(f"tenant {v.tenant_id}: OK, {v.links} links, {head}, {v.pending} rows waiting to be sealed")
+        else:
+            assert v.broken is not None
+            print(f"tenant {v.tenant_id}: BROKEN: {v.broken.describe()}")
+    if not all(v.ok for v in verdicts):
+        sys.exit(1)
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
@@ -71,6 +123,12 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default=os.environ.get("TONARI_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("TONARI_PORT", "8000")))
     serve.set_defaults(func=cmd_serve)
+    seal = sub.add_parser("audit-seal", help="chain the audit rows written since the last seal (the app does it too)")
+    seal.add_argument("--tenant", help="only this tenant (id or municipality code)")
+    seal.set_defaults(func=cmd_audit_seal)
+    verify = sub.add_parser("audit-verify", help="check the audit log's hash chain; exit 1 at the first broken link")
+    verify.add_argument("--tenant", help="only this tenant (id or municipality code)")
+    verify.set_defaults(func=cmd_audit_verify)
     args = parser.parse_args(argv)
     args.func(args)
 

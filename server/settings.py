@@ -28,6 +28,19 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def migrate_database_url() -> str:
+    """Migrations run as the role that owns the tables (`TONARI_MIGRATE_DATABASE_URL`); the app
+    runs as `DATABASE_URL`, a role with DML grants only (README, "Production notes"). Without the
+    first, migrations use `DATABASE_URL` too: a one-role database, as before the split."""
+    url = os.environ.get("TONARI_MIGRATE_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+    if not url:
+        raise RuntimeError(
+            "Neither TONARI_MIGRATE_DATABASE_URL nor DATABASE_URL is set. Use `make run` (it starts an embedded"
+            " PostGIS) or export them."
+        )
+    return normalise_database_url(url)
+
+
 def _secret_key(var_dir: Path) -> str:
     """A stable secret across restarts and app servers: env first, else a file under var/.
 
@@ -73,6 +86,9 @@ class Settings:
     db_pool_size: int = 20
     # The tile fast lane (server/registry/tile_lane.py); off = every tile through the full route.
     tile_fast_lane: bool = True
+    # How often the app chains new audit rows (server/audit/chain.py); 0 = never (then run
+    # `python -m server.cli audit-seal` from a timer instead).
+    audit_seal_seconds: float = 10.0
     # Base map under our vector layers (raster XYZ). Empty = no base map (an honest blank
     # background). Default: the GSI standard map (地理院タイル 標準地図), free with attribution.
     basemap_url: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
@@ -112,6 +128,7 @@ def get_settings() -> Settings:
         log_format=os.environ.get("TONARI_LOG_FORMAT", "json"),
         db_pool_size=_int("TONARI_DB_POOL_SIZE", 20),
         tile_fast_lane=os.environ.get("TONARI_TILE_FAST_LANE", "1") not in ("0", "false", "no", "off"),
+        audit_seal_seconds=float(os.environ.get("TONARI_AUDIT_SEAL_SECONDS") or Settings.audit_seal_seconds),
         basemap_url=os.environ.get("TONARI_BASEMAP_URL", Settings.basemap_url),
         basemap_attribution=os.environ.get("TONARI_BASEMAP_ATTRIBUTION", Settings.basemap_attribution),
         basemap_max_zoom=_int("TONARI_BASEMAP_MAX_ZOOM", 18),

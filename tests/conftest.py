@@ -1,8 +1,11 @@
 """Test fixtures: a throwaway PostGIS database per run, migrated with the real migrations.
 
-`TONARI_TEST_ADMIN_URL` (set by `make test`) names a role that may CREATE DATABASE; the run's
-database is cloned from `tonari_template` (which has PostGIS) when it exists, and dropped at the
-end. Never SQLite, never a mocked session.
+Two roles, as in production (README, "Production notes"): `TONARI_TEST_ADMIN_URL` (set by
+`make test`) is the owner role, which may CREATE DATABASE and runs the migrations;
+`TONARI_TEST_APP_URL` is the app's DML-only role, which the app and the tests use. A test that
+needs the owner's powers asks for `owner_database_url`. The run's database is cloned from
+`tonari_template` (which has PostGIS) when it exists, and dropped at the end. Never SQLite,
+never a mocked session.
 """
 
 from __future__ import annotations
@@ -27,13 +30,33 @@ from server.settings import Settings, normalise_database_url
 
 
 def _admin_url() -> str:
-    url = os.environ.get("TONARI_TEST_ADMIN_URL") or os.environ.get("DATABASE_URL")
+    """The owner role: creates the throwaway databases and migrates them."""
+    url = (os.environ.get("TONARI_TEST_ADMIN_URL") or os.environ.get("TONARI_MIGRATE_DATABASE_URL")
+           or os.environ.get("DATABASE_URL"))
     if not url:
         pytest.exit(
-            "Set TONARI_TEST_ADMIN_URL (make test does) to a PostgreSQL role that may create databases.",
+            "Set TONARI_TEST_ADMIN_URL (make test does) to the owner role, which may create databases.",
             returncode=2,
         )
     return normalise_database_url(url)
+
+
+def _app_url() -> str:
+    """The app's role (DML grants only, through the group role tonari_app)."""
+    url = os.environ.get("TONARI_TEST_APP_URL") or os.environ.get("DATABASE_URL")
+    if not url or make_url(normalise_database_url(url)).username == make_url(_admin_url()).username:
+        pytest.exit(
+            "Set TONARI_TEST_APP_URL (make test does) to the app's role, a member of tonari_app that is not the"
+            " owner role of TONARI_TEST_ADMIN_URL: the tests run the app as it runs in production.",
+            returncode=2,
+        )
+    return normalise_database_url(url)
+
+
+def as_app(url: str) -> str:
+    """The same database, signed in as the app's role."""
+    app = make_url(_app_url())
+    return make_url(url).set(username=app.username, password=app.password).render_as_string(hide_password=False)
 
 
 def _dsn(url: str) -> str:
@@ -88,13 +111,20 @@ def databases() -> Iterator[ThrowawayDatabases]:
 
 
 @pytest.fixture(scope="session")
-def database_url(databases: ThrowawayDatabases) -> str:
-    """The run's main database, migrated to head by the real Alembic migrations."""
+def owner_database_url(databases: ThrowawayDatabases) -> str:
+    """The run's main database as its owner, migrated to head by the real Alembic migrations.
+    Only for tests that need the owner's powers (tampering with the audit log, switching RLS off)."""
     from server.db.migrate import upgrade
 
     url = databases.make("main")
     upgrade(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def database_url(owner_database_url: str) -> str:
+    """The run's main database as the app's role: what the app and the tests use."""
+    return as_app(owner_database_url)
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +141,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         pwa_dist=dist,
         secret_key=secrets.token_urlsafe(32),
         log_level="WARNING",
+        # Tests seal when they mean to (server.audit.chain.seal_tenant), not on a timer.
+        audit_seal_seconds=0,
     )
 
 
@@ -150,6 +182,23 @@ def engine(app) -> AsyncEngine:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def sessionmaker(app) -> async_sessionmaker[AsyncSession]:  # type: ignore[no-untyped-def]
     return app.state["tonari_sessionmaker"]
+
+
+@pytest.fixture(scope="session")
+async def owner_engine(owner_database_url: str):  # type: ignore[no-untyped-def]
+    """An engine signed in as the tables' owner (sessions are stamped like the app's)."""
+    from server.db.engine import make_engine
+
+    engine = make_engine(owner_database_url, pool_size=2, application_name="tonari-test-owner")
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_sessionmaker(owner_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    from server.db.engine import make_sessionmaker
+
+    return make_sessionmaker(owner_engine)
 
 
 @contextlib.contextmanager

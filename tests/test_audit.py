@@ -68,13 +68,16 @@ async def test_only_staff_and_admins_read_the_audit_log(role, client, make_tenan
         "TRUNCATE audit_log",
     ],
 )
-async def test_the_database_refuses_to_change_audit_rows(statement, client, make_tenant, sessionmaker) -> None:
+@pytest.mark.parametrize(("who", "refusal"), [("app", "permission denied"), ("owner", "append-only")])
+async def test_the_database_refuses_to_change_audit_rows(  # type: ignore[no-untyped-def]
+        statement, who, refusal, client, make_tenant, sessionmaker, owner_sessionmaker) -> None:
+    """The app's role has no write grant on the log; even its owner meets the append-only trigger."""
     tenant = await make_tenant(("watcher",))
     w = tenant.accounts["watcher"]
     assert (await client.login(w.login, w.password)).status_code == 200
     with as_tenant(tenant.id):
-        with pytest.raises(DBAPIError, match="append-only"):
-            async with sessionmaker() as db, db.begin():
+        with pytest.raises(DBAPIError, match=refusal):
+            async with (sessionmaker if who == "app" else owner_sessionmaker)() as db, db.begin():
                 await db.execute(text(statement))
         async with sessionmaker() as db:
             actions = (await db.execute(text("SELECT action FROM audit_log"))).scalars().all()

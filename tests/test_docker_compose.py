@@ -39,7 +39,7 @@ def _stages(dockerfile: str) -> list[tuple[str, str]]:
 
 
 def test_services(compose: dict) -> None:
-    assert set(compose["services"]) == {"db", "app"}
+    assert set(compose["services"]) == {"db", "migrate", "app"}
 
 
 def test_db_is_postgis_15_3_3(compose: dict) -> None:
@@ -49,7 +49,7 @@ def test_db_is_postgis_15_3_3(compose: dict) -> None:
 
 def test_db_environment(compose: dict) -> None:
     env = _env(compose["services"]["db"])
-    for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "TONARI_DB_PASSWORD"):
+    for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "TONARI_DB_PASSWORD", "TONARI_OWNER_PASSWORD"):
         assert env.get(key), key
     assert env["POSTGRES_DB"] == "tonari"
 
@@ -86,6 +86,13 @@ def test_db_init_script_creates_non_superuser_app_role(compose: dict) -> None:
     assert "NOSUPERUSER" in text and "CREATEDB" in text
     assert "tonari_template" in text and "IS_TEMPLATE true" in text
     assert "CREATE EXTENSION IF NOT EXISTS postgis" in text
+    # Two roles: the owner (owns the database, runs migrations) and the app's DML-only login,
+    # a member of the group the migrations grant to (README, "Production notes").
+    assert re.search(r"ALTER ROLE tonari_owner WITH LOGIN NOSUPERUSER CREATEDB NOCREATEROLE\b", text)
+    assert re.search(r"ALTER ROLE tonari WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE\b.*NOBYPASSRLS", text)
+    assert "CREATE ROLE tonari_app NOLOGIN" in text and "GRANT tonari_app TO tonari;" in text
+    assert 'ALTER DATABASE :"appdb" OWNER TO tonari_owner' in text
+    assert "CREATE DATABASE tonari_template OWNER tonari_owner" in text
 
 
 def test_app_build_depends_and_port(compose: dict) -> None:
@@ -101,15 +108,27 @@ def test_app_build_depends_and_port(compose: dict) -> None:
 
 
 def test_app_database_url_points_at_db_as_app_role(compose: dict) -> None:
-    url = _env(compose["services"]["app"])["DATABASE_URL"]
+    env = _env(compose["services"]["app"])
+    url = env["DATABASE_URL"]
     assert url.startswith("postgresql+asyncpg://tonari:")
     assert "@db:5432/tonari" in url
+    # The app never holds the owner's password.
+    assert "TONARI_MIGRATE_DATABASE_URL" not in env and "tonari_owner" not in " ".join(env.values())
 
 
-def test_app_command_migrates_then_serves_on_all_interfaces(compose: dict) -> None:
-    command = compose["services"]["app"]["command"]
+def test_migrations_run_as_the_owner_before_the_app_serves_on_all_interfaces(compose: dict) -> None:
+    migrate = compose["services"]["migrate"]
+    url = _env(migrate)["TONARI_MIGRATE_DATABASE_URL"]
+    assert url.startswith("postgresql+asyncpg://tonari_owner:") and "@db:5432/tonari" in url
+    command = migrate["command"]
     command = command if isinstance(command, str) else " ".join(command)
-    assert command.index("server.cli migrate") < command.index("server.cli serve")
+    assert "server.cli migrate" in command
+    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    app = compose["services"]["app"]
+    assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    command = app["command"]
+    command = command if isinstance(command, str) else " ".join(command)
+    assert "server.cli serve" in command and "migrate" not in command
     assert "--host 0.0.0.0" in command and "--port 8000" in command
 
 

@@ -52,10 +52,11 @@ async def test_request_id_is_echoed_when_sane_and_replaced_when_not(client) -> N
 
 async def test_health_live_and_ready(client) -> None:
     assert (await client.get("/health/live")).json() == {
-        "status": "ok", "database": None, "schema_revision": None, "spatial_index": None}
+        "status": "ok", "database": None, "schema_revision": None, "spatial_index": None, "database_role": None}
     ready = (await client.get("/health/ready")).json()
     assert ready["status"] == "ok" and ready["database"] == "ok" and ready["schema_revision"]
     assert ready["spatial_index"] == "ok"  # the cluster set-up marked && LEAKPROOF
+    assert ready["database_role"] == "dml"  # the app does not own its tables
 
 
 async def test_ready_fails_cleanly_without_leaking_internals(settings: Settings) -> None:

@@ -250,7 +250,7 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
     batcher's own pool pre-pings. A database restart or an idle timeout must cost no request."""
     import asyncpg
 
-    from tests.conftest import _admin_url, drop_dead_connections
+    from tests.conftest import drop_dead_connections
 
     op = await _operation(client_factory, world)
     staff = await signed_in(client_factory, world, "staff")
@@ -258,7 +258,8 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
     assert (await staff.send_json("POST", url, _visit(world, "H1", "safe"))).status_code == 201
     assert (await staff.get("/api/auth/me")).status_code == 200
     dbname = database_url.rsplit("/", 1)[1].split("?")[0]
-    admin = await asyncpg.connect(_admin_url().replace("postgresql+asyncpg://", "postgresql://"))
+    # As the app's own role: a role may end its own backends (the owner may not end the app's).
+    admin = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         killed = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1"

@@ -2,7 +2,8 @@
 
 The policy reads the tenant stamped on the transaction by `server.db.engine`; with no tenant set
 a query sees nothing, so a forgotten filter fails closed. FORCE makes it apply to the table owner
-too (the app role owns its tables; superusers bypass RLS, which is why the app never is one).
+too (the owner role's own sessions: migrations, the audit functions; the app's role owns nothing,
+decision 0002 addendum). Superusers bypass RLS, which is why the app never is one.
 """
 
 from __future__ import annotations

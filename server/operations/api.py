@@ -168,9 +168,8 @@ def _schedule_push(request: Request[Any, Any, Any], outcome: Any) -> None:
 
 
 async def after_start(request: Request[Any, Any, Any], db: DbSession, op: Operation, targets: int) -> None:
-    """What follows the commit of any start (here or from a disaster declaration): the table's
-    vacuum when many targets were added, and the push to the assigned watchers."""
-    service.vacuum_new_targets_soon(request.app.state["tonari_engine"], targets)
+    """What follows the commit of any start (here or from a disaster declaration): the push to the
+    assigned watchers. (It also vacuumed the targets; the app's role may not: 0002 addendum.)"""
     await _push_operation_started(request, db, op)
 
 

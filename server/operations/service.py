@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import structlog
 from shapely.geometry import MultiPolygon
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.record import record as audit
 from server.core import context
@@ -133,39 +132,14 @@ async def _refresh_target_statistics(db: AsyncSession, added: int) -> None:
     (565 visits/s instead of ~1,500) until autovacuum's ANALYZE came round, up to a minute later:
     the first minute of a real safety check is the worst moment for that. ANALYZE samples a
     fixed number of rows (~0.1–0.3 s) and, run here, counts this transaction's own new rows.
+    Only the table's owner may ANALYZE: the app's role asks `tonari_analyze_operation_targets()`
+    (SECURITY DEFINER, migration 0013).
     """
     if added < ANALYZE_MIN_TARGETS:
         return
     known = (await db.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'operation_target'::regclass"))).scalar_one()
     if known < 0 or added > ANALYZE_MIN_SHARE * known:
-        await db.execute(text("ANALYZE operation_target"))
-
-
-_vacuums: set[asyncio.Task[None]] = set()
-
-
-def vacuum_new_targets_soon(engine: AsyncEngine, added: int) -> None:
-    """After a large start has committed, VACUUM operation_target in the background right away.
-
-    The insert-triggered autovacuum of the new rows would otherwise come a minute later, in the
-    middle of the first reports of a safety check (measured: a p99 spike of seconds in
-    bench/ingest.py); now it runs while watchers are still reading their lists. VACUUM cannot
-    run in a transaction, so it gets a connection of its own in autocommit. One at a time.
-    """
-    if added < ANALYZE_MIN_TARGETS or any(not t.done() for t in _vacuums):
-        return
-
-    async def run() -> None:
-        try:
-            async with engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.exec_driver_sql("VACUUM operation_target")
-        except Exception:  # noqa: BLE001 (autovacuum will do it later; never fail the start for this)
-            log.warning("operation_target_vacuum_failed", exc_info=True)
-
-    task = asyncio.get_running_loop().create_task(run())
-    _vacuums.add(task)
-    task.add_done_callback(_vacuums.discard)
+        await db.execute(text("SELECT tonari_analyze_operation_targets()"))
 
 
 async def close(db: AsyncSession, op: Operation) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from alembic import context
 from geoalchemy2 import alembic_helpers
@@ -12,16 +11,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.db.models import metadata
-from server.settings import normalise_database_url
+from server.settings import migrate_database_url, normalise_database_url
 
 config = context.config
 
 
 def _url() -> str:
-    url = config.attributes.get("database_url") or os.environ.get("DATABASE_URL")
-    if not url:
-        raise RuntimeError("DATABASE_URL is not set")
-    return normalise_database_url(url)
+    """The URL passed in by server.db.migrate, else the owner's (TONARI_MIGRATE_DATABASE_URL)."""
+    url = config.attributes.get("database_url")
+    return normalise_database_url(url) if url else migrate_database_url()
 
 
 def _configure(connection: Connection | None = None, **kw: object) -> None:
