@@ -16,6 +16,7 @@ from server.audit.record import record as audit
 from server.core import context
 from server.core.problems import FieldError, Problem
 from server.events.emit import emit
+from server.operations.access import operation_readable
 from server.operations.models import Operation
 from server.operations.schemas import OperationIn, OperationOut
 from server.registry import validation as v
@@ -177,8 +178,10 @@ async def close(db: AsyncSession, op: Operation) -> None:
 
 
 async def get(db: AsyncSession, operation_id: uuid.UUID) -> Operation:
+    """One operation the viewer may read (`access.operation_readable`), else 404."""
     op = (await db.execute(select(Operation).where(Operation.tenant_id == context.current().tenant_id,
-                                                    Operation.id == operation_id))).scalar_one_or_none()
+                                                    Operation.id == operation_id,
+                                                    await operation_readable(db)))).scalar_one_or_none()
     if op is None:
         raise Problem("not_found")
     return op

@@ -42,6 +42,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.registry.disclosure_watchers import watcher_scope_sql
 from server.watch.common import (
     DEFAULT_RADIUS_M,
     SUBTREE_CTE,
@@ -131,7 +132,7 @@ def household_numbers_sql(district: bool) -> str:
     """
 
 
-def _watcher_load_sql(district: bool) -> str:
+def _watcher_load_sql(district: bool, watcher_scope: str = "") -> str:
     return f"""
     {_with(district)},
     load AS (
@@ -141,12 +142,12 @@ def _watcher_load_sql(district: bool) -> str:
     ww AS (
         SELECT w.id, w.district_id, w.role, w.available, w.capacity, coalesce(l.n, 0) AS n
         FROM watcher w LEFT JOIN load l ON l.watcher_id = w.id
-        WHERE w.tenant_id = :tenant{_scope(district, "w.district_id")}
+        WHERE w.tenant_id = :tenant{_scope(district, "w.district_id")}{watcher_scope}
     )"""
 
 
-def watcher_numbers_sql(district: bool) -> str:
-    return f"""{_watcher_load_sql(district)}
+def watcher_numbers_sql(district: bool, watcher_scope: str = "") -> str:
+    return f"""{_watcher_load_sql(district, watcher_scope)}
     SELECT district_id,
            count(*) FILTER (WHERE role = 'watcher')::int,
            count(*) FILTER (WHERE role = 'watcher' AND available)::int,
@@ -156,8 +157,8 @@ def watcher_numbers_sql(district: bool) -> str:
     """
 
 
-def over_capacity_sql(district: bool) -> str:
-    return f"""{_watcher_load_sql(district)}
+def over_capacity_sql(district: bool, watcher_scope: str = "") -> str:
+    return f"""{_watcher_load_sql(district, watcher_scope)}
     SELECT id, district_id, role, n, capacity FROM ww WHERE n > capacity
     ORDER BY n - capacity DESC, id LIMIT {OVER_CAPACITY_LIST_MAX}
     """
@@ -197,10 +198,13 @@ async def coverage(db: AsyncSession, district_id: uuid.UUID | None = None) -> Co
     for did, *vals in await db.execute(text(household_numbers_sql(district)), params):
         n = own.setdefault(did, Numbers())
         n.households, n.with_0, n.with_1, n.with_2_plus, n.in_hazard, n.in_hazard_weak = vals
-    for did, *vals in await db.execute(text(watcher_numbers_sql(district)), params):
+    # Watchers are counted and listed within the viewer's scope (disclosure_watchers), like households.
+    watcher_scope, scope_params = watcher_scope_sql("w")
+    for did, *vals in await db.execute(text(watcher_numbers_sql(district, watcher_scope)), {**params, **scope_params}):
         n = own.setdefault(did, Numbers())
         n.watchers, n.watchers_available, n.watchers_over_capacity, n.spare_capacity = vals
-    over = [OverCapacity(*r) for r in await db.execute(text(over_capacity_sql(district)), params)]
+    over = [OverCapacity(*r) for r in await db.execute(text(over_capacity_sql(district, watcher_scope)),
+                                                       {**params, **scope_params})]
     tree_sql = (f"{_with(True)} SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
                 f" FROM district d WHERE d.tenant_id = :tenant AND d.id IN (SELECT id FROM subtree) ORDER BY d.code"
                 if district else
