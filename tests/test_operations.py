@@ -283,3 +283,30 @@ async def test_a_visit_keeps_its_reported_position_and_a_retry_matches_it(world:
     assert rows[0][0] == with_gps["client_id"] and rows[0][1] == "玄関先で確認"
     assert abs(rows[0][2] - 140.2601234) < 1e-9 and abs(rows[0][3] - 36.3851234) < 1e-9 and rows[0][4] == 4326
     assert rows[1][0] == without["client_id"] and rows[1][2] is None
+
+
+async def test_an_operation_names_only_this_tenants_districts_and_coordinators(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    other = await new_world(sessionmaker)
+    staff = await signed_in(client_factory, world, "staff")
+    body = {"kind": "safety_check", "mode": "real", "name": "地震後の安否確認", "start": True,
+            "district_ids": [str(world.districts["D1"]), str(other.districts["D1"])],
+            "coordinator_ids": [str(world.accounts["coordinator"].user_id), str(other.accounts["coordinator"].user_id),
+                                str(world.accounts["watcher"].user_id), str(world.accounts["vc_volunteer"].user_id),
+                                str(uuid7())]}
+    r = await staff.send_json("POST", "/api/operations", body)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "invalid_reference"
+    assert {(e["field"], e["code"]) for e in r.json()["errors"]} == {
+        ("district_ids[1]", "unknown_reference"),  # another council's district
+        ("coordinator_ids[1]", "unknown_reference"),  # another council's coordinator
+        ("coordinator_ids[2]", "role_not_allowed"),  # a watcher cannot coordinate
+        ("coordinator_ids[3]", "role_not_allowed"),
+        ("coordinator_ids[4]", "unknown_reference"),
+    }
+    assert all(e["message"]["ja"] and e["message"]["en"] for e in r.json()["errors"])
+    assert await _rows(sessionmaker, world, "SELECT id FROM operation") == []  # nothing half-written
+
+    ok = await staff.send_json("POST", "/api/operations", {
+        **body, "district_ids": [str(world.districts["D1"])],
+        "coordinator_ids": [str(world.accounts["coordinator"].user_id), str(world.accounts["staff"].user_id)]})
+    assert ok.status_code == 201, ok.text

@@ -25,6 +25,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "visit_conflict": (409, "同じIDで内容の異なる記録がすでにあります。端末の未送信データを確認してください。", "A different visit with this id already exists. Check the device's outbox."),
     "visit_problem": (400, "この記録は受け付けられません。", "This visit cannot be accepted."),
     "payload_too_large": (413, "送信データが大きすぎます。", "The request body is too large."),
+    "invalid_reference": (422, "指定された項目の中に、存在しないもの・使えないものがあります。各項目を確認してください。", "Some of the given ids do not exist here or cannot be used. Check each field."),
     "import_failed": (422, "取り込みできない行があります。エラー一覧を確認して修正してください。", "Some rows cannot be imported. Check the list of errors and fix them."),
     "unsupported_media_type": (415, "この形式のデータは受け付けられません。", "This content type is not supported."),
     "too_many_attempts": (429, "ログインの失敗が続いたため、しばらく待ってからお試しください。", "Too many failed sign-ins. Wait a while and try again."),
@@ -41,6 +42,8 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "too_long": ("長すぎます。", "This value is too long."),
     "too_short": ("短すぎます。", "This value is too short."),
     "unknown_field": ("不明な項目です。", "Unknown field."),
+    "unknown_reference": ("この社協には見つかりません。", "No such item in this council."),
+    "role_not_allowed": ("この役割の利用者は指定できません。", "A user with this role cannot be given here."),
 }
 
 

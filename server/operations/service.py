@@ -78,11 +78,9 @@ async def create(db: AsyncSession, data: OperationIn, *, area: MultiPolygon | No
     if not data.district_ids and area is None:
         raise Problem("validation_failed", errors=[FieldError("district_ids", "required",
                       "対象の地区または区域を指定してください。", "Give districts or an area.")])
-    if data.district_ids:
-        found = (await db.execute(text("SELECT count(*) FROM district WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),
-                                  {"t": ctx.tenant_id, "ids": data.district_ids})).scalar_one()
-        if found != len(set(data.district_ids)):
-            raise Problem("validation_failed", errors=[FieldError("district_ids", "invalid", "存在しない地区が含まれています。", "Unknown district id.")])
+    reference_errors = await check_references(db, data)
+    if reference_errors:
+        raise Problem("invalid_reference", errors=reference_errors)
     first, done = DEFAULT_TARGETS[data.kind]
     first = data.first_report_minutes or first
     done = data.completion_minutes or max(done, first)
@@ -92,12 +90,47 @@ async def create(db: AsyncSession, data: OperationIn, *, area: MultiPolygon | No
     op = Operation(tenant_id=ctx.tenant_id, id=uuid.uuid4(), kind=data.kind, mode=data.mode, name=data.name,
                    district_ids=list(data.district_ids), area=v.to_db(area) if area is not None else None,
                    support_reasons=data.support_reasons, hazard_kinds=data.hazard_kinds, first_report_minutes=first,
-                   completion_minutes=done, coordinator_ids=data.coordinator_ids, declaration_id=declaration_id,
+                   completion_minutes=done, coordinator_ids=list(dict.fromkeys(data.coordinator_ids)),
+                   declaration_id=declaration_id,
                    created_by=ctx.user_id)
     db.add(op)
     await db.flush()
     await audit(db, "operation.create", object_type="operation", object_ids=[op.id], mode=_audit_mode(op), operation_id=op.id)
     return op
+
+
+# Who may be named an operation's coordinator: they receive its escalations and read its console.
+COORDINATOR_ROLES = ("admin", "staff", "coordinator")
+
+_REFERENCES = text(
+    """
+    SELECT 'district_ids' AS field, i.ord, (d.id IS NOT NULL) AS found, true AS allowed
+    FROM unnest(CAST(:districts AS uuid[])) WITH ORDINALITY AS i(id, ord)
+    LEFT JOIN district d ON d.tenant_id = :t AND d.id = i.id
+    UNION ALL
+    SELECT 'coordinator_ids', i.ord, (u.id IS NOT NULL),
+           coalesce(u.is_active AND u.role = ANY(CAST(:roles AS text[])), false)
+    FROM unnest(CAST(:users AS uuid[])) WITH ORDINALITY AS i(id, ord)
+    LEFT JOIN app_user u ON u.tenant_id = :t AND u.id = i.id
+    ORDER BY 1 DESC, 2
+    """
+)
+
+
+async def check_references(db: AsyncSession, data: OperationIn) -> list[FieldError]:
+    """Every district and user id of the body must be this tenant's (another tenant's id reads
+    as missing), and every coordinator an active user of a coordinating role; errors name the item."""
+    rows = (await db.execute(_REFERENCES, {"t": context.current().tenant_id, "districts": data.district_ids,
+                                           "users": data.coordinator_ids, "roles": list(COORDINATOR_ROLES)})).all()
+    errors = []
+    for r in rows:
+        name = f"{r.field}[{r.ord - 1}]"
+        if not r.found:
+            errors.append(FieldError(name, "unknown_reference"))
+        elif not r.allowed:
+            errors.append(FieldError(name, "role_not_allowed", "調整役に指定できるのは、有効な職員・コーディネーターだけです。",
+                                     "Only active staff, admins and coordinators can coordinate an operation."))
+    return errors
 
 
 def _audit_mode(op: Operation) -> str:
