@@ -310,3 +310,22 @@ async def test_an_operation_names_only_this_tenants_districts_and_coordinators(w
         **body, "district_ids": [str(world.districts["D1"])],
         "coordinator_ids": [str(world.accounts["coordinator"].user_id), str(world.accounts["staff"].user_id)]})
     assert ok.status_code == 201, ok.text
+
+
+async def test_a_household_with_operation_records_is_not_deleted(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world, districts=("D1",))  # H1, H2, H4
+    watcher = await signed_in(client_factory, world, "watcher")
+    assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))).status_code == 201
+    staff = await signed_in(client_factory, world, "staff")
+
+    r = await staff.send_json("DELETE", f"/api/households/{world.households['H1']}")
+    assert r.status_code == 409 and r.json()["code"] == "household_has_records", r.text
+    assert r.json()["dependents"] == {"visits": 1, "operation_targets": 1}
+    assert "1件" in r.json()["message"]["ja"] and "1 visit" in r.json()["message"]["en"]
+    r = await staff.send_json("DELETE", f"/api/households/{world.households['H2']}")  # a target, not yet visited
+    assert r.status_code == 409 and r.json()["dependents"] == {"visits": 0, "operation_targets": 1}
+    assert (await staff.get(f"/api/households/{world.households['H1']}")).status_code == 200
+    assert len(await _rows(sessionmaker, world, "SELECT id FROM visit WHERE household_id = :h", h=world.households["H1"])) == 1
+
+    assert (await staff.send_json("DELETE", f"/api/households/{world.households['H3']}")).status_code == 204  # in no operation
+    assert (await staff.send_json("DELETE", f"/api/households/{world.households['H3']}")).status_code == 404
