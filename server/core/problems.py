@@ -23,6 +23,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "method_not_allowed": (405, "この操作はこのURLでは使えません。", "This method is not allowed here."),
     "conflict": (409, "他の変更と競合しました。最新の状態を確認してください。", "This conflicts with another change. Check the latest state."),
     "household_has_records": (409, "この世帯には活動の記録があるため削除できません。記録は残す必要があります。", "This household has operation records, which must be kept, so it cannot be deleted."),
+    "watch_link_beyond_radius": (409, "この見守り協力員は世帯から徒歩圏の外に住んでいます。確認のうえで割り当ててください。", "This watcher lives beyond the walking radius of the household. Confirm to link anyway."),
     "visit_conflict": (409, "同じIDで内容の異なる記録がすでにあります。端末の未送信データを確認してください。", "A different visit with this id already exists. Check the device's outbox."),
     "visit_problem": (400, "この記録は受け付けられません。", "This visit cannot be accepted."),
     "payload_too_large": (413, "送信データが大きすぎます。", "The request body is too large."),
