@@ -36,7 +36,7 @@ async def _operation(client_factory, world: World, mode: str = "real") -> dict: 
 async def _visit(client, op: dict, world: World, household: str, outcome: str):  # type: ignore[no-untyped-def]
     r = await client.send_json("POST", f"/api/operations/{op['id']}/visits", {
         "client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
-        "device_time": datetime.now(UTC).isoformat()})
+        "device_time": datetime.now(UTC).isoformat(), **({"shelter_unknown": True} if outcome == "evacuated" else {})})
     assert r.status_code == 201, r.text
     return r.json()
 
