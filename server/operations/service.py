@@ -227,6 +227,9 @@ _PROGRESS = text(
            count(*) FILTER (WHERE t.status IN ('emergency', 'rescue', 'injured', 'contact')) AS need_help,
            count(*) FILTER (WHERE t.status = 'unreached'
                             AND now() > o.started_at + make_interval(mins => o.completion_minutes)) AS overdue,
+           count(*) FILTER (WHERE t.status = 'unreached'
+                            AND now() > o.started_at + make_interval(mins => o.first_report_minutes)
+                            AND now() <= o.started_at + make_interval(mins => o.completion_minutes)) AS late,
            min(t.first_visit_at) - min(o.started_at) AS time_to_first_report
     FROM operation_target t
     JOIN operation o ON o.tenant_id = t.tenant_id AND o.id = t.operation_id
@@ -242,6 +245,6 @@ async def progress(db: AsyncSession, op: Operation) -> list[dict[str, Any]]:
     rows = (await db.execute(_PROGRESS, {"t": op.tenant_id, "o": op.id})).all()
     return [{
         "district_id": str(r.district_id) if r.district_id else None, "total": r.total, "confirmed": r.confirmed,
-        "need_help": r.need_help, "overdue": r.overdue,
+        "need_help": r.need_help, "overdue": r.overdue, "late": r.late,
         "time_to_first_report_s": int(r.time_to_first_report.total_seconds()) if r.time_to_first_report else None,
     } for r in rows]
