@@ -527,8 +527,8 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
     with as_tenant(w.tenant_id):
         async with sessionmaker() as db:
             watcher_id = (await db.execute(sa_select(Watcher.id).where(Watcher.user_id == w.accounts["watcher"].user_id))).scalar_one()
-    link = await clients["staff"].send_json("POST", "/api/watch/links", {
-        "household_id": str(w.households["H4"]), "watcher_id": str(watcher_id), "kind": "backup"})
+    link = await clients["staff"].send_json("POST", "/api/watch/links", {  # 2 km away in this world: confirmed
+        "household_id": str(w.households["H4"]), "watcher_id": str(watcher_id), "kind": "backup", "confirm_far": True})
     assert link.status_code == 201, link.text
     await asyncio.wait_for(app.state["tonari_push"].drain(), 10)
     kinds = [r.payload["kind"] for r in push_service.for_browser(watcher_phone)]
