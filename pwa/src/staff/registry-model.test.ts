@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { areaFrom, consentChanges, contactsPayload, coordinate, districtPayload, emptyDistrictForm, emptyHazardZoneForm, emptyShelterForm, EMPTY_PERSON, fieldsFor, hazardZonePayload, householdPayload, parseRing, personFormFrom, personPayload, shelterPayload, supportersFrom, supportersHidden, supportersPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
 import { ApiError } from '../api/errors';
+import { toProblem } from '../api/problem';
 import { coveredPercent, farLinkWarning, groupSuggestions, linkPayload, type Suggestion } from './watch-model';
 
 describe('person and household forms → API payload', () => {
@@ -89,9 +90,10 @@ describe('watch network', () => {
   });
 
   it('recognises the server\'s "beyond walking distance" answer, and only that one', () => {
-    const far = new ApiError({ status: 409, code: 'watch_link_beyond_radius', distance_m: 14012, walking_radius_m: 300 } as never);
+    // The body as the server sends it: the extension members survive the parsing.
+    const far = new ApiError(toProblem({ code: 'watch_link_beyond_radius', status: 409, message: { ja: '…' }, distance_m: 14012, walking_radius_m: 300 }, 409));
     expect(farLinkWarning(far)).toEqual({ distance: 14012, radius: 300 });
-    expect(farLinkWarning(new ApiError({ status: 409, code: 'conflict', reason: 'over_capacity' } as never))).toBeNull();
+    expect(farLinkWarning(new ApiError(toProblem({ code: 'conflict', reason: 'over_capacity' }, 409)))).toBeNull();
     expect(farLinkWarning(new Error('offline'))).toBeNull();
     expect(farLinkWarning(null)).toBeNull();
   });

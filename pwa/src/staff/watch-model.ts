@@ -1,3 +1,5 @@
+import { ApiError } from '../api/errors';
+
 export interface Numbers {
   households: number;
   with_0: number;
@@ -61,9 +63,8 @@ export function linkPayload(s: Suggestion, watcherId: string = s.watcher_id, con
 
 /** The server's "this watcher lives beyond walking distance" answer (409), or null for any other. */
 export function farLinkWarning(err: unknown): { distance: number; radius: number } | null {
-  const problem = (err as { problem?: Record<string, unknown> } | null)?.problem;
-  if (!problem || problem['code'] !== 'watch_link_beyond_radius') return null;
-  const distance = Number(problem['distance_m']);
-  const radius = Number(problem['walking_radius_m']);
+  if (!(err instanceof ApiError) || err.code !== 'watch_link_beyond_radius') return null;
+  const distance = Number(err.problem.extensions?.['distance_m']);
+  const radius = Number(err.problem.extensions?.['walking_radius_m']);
   return Number.isFinite(distance) && Number.isFinite(radius) ? { distance, radius } : null;
 }
