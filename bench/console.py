@@ -52,6 +52,7 @@ from common import (
     write_result,
 )
 from ingest import (
+    destination,
     Households,
     Outcomes,
     Session,
@@ -95,8 +96,8 @@ async def record_visits(staff: Session, op_id: str, households: Households, outc
     while done < n:
         size = min(PUSH_BATCH, n - done)
         items = [{"type": "visit", "operation_id": op_id, "client_id": str(uuid7()), "household_id": str(households.next()),
-                  "outcome": outcomes.next(), "device_time": (base + timedelta(milliseconds=done + i)).isoformat()}
-                 for i in range(size)]
+                  "outcome": o, "device_time": (base + timedelta(milliseconds=done + i)).isoformat(), **destination(o)}
+                 for i, o in ((i, outcomes.next()) for i in range(size))]
         t0 = time.perf_counter()
         r = await staff.post("/api/sync/push", json={"mutations": items}, timeout=300.0)
         times.append(_ms(t0))

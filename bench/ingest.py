@@ -417,8 +417,8 @@ def now_iso() -> str:
 
 RAW_INSERT = """
     INSERT INTO visit (tenant_id, id, client_id, operation_id, household_id, user_id, mode, outcome,
-                       shelter_id, note, device_time, content_hash, location)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, NULL)
+                       shelter_id, shelter_unknown, note, device_time, content_hash, location)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $8 = 'evacuated', NULL, $9, $10, NULL)
     ON CONFLICT (tenant_id, client_id) DO NOTHING
     RETURNING id, client_id, operation_id, household_id, outcome, note, shelter_id, device_time, server_time, mode
 """
@@ -435,12 +435,17 @@ def recompute_sql() -> tuple[str, tuple[str, ...]]:
     return to_asyncpg(_RECOMPUTE, ("tenant", "ops", "hhs"))
 
 
+def destination(outcome: str) -> dict[str, Any]:
+    """避難済 must name a shelter or say it is unknown: the bench's evacuated visits say unknown."""
+    return {"shelter_unknown": True} if outcome == "evacuated" else {}
+
+
 def visit_hash(op_id: uuid.UUID, client_id: uuid.UUID, household_id: uuid.UUID, outcome: str, device_time: datetime) -> str:
     from server.operations.schemas import VisitIn
     from server.operations.visits import content_hash
 
     return content_hash(op_id, VisitIn(client_id=client_id, household_id=household_id, outcome=outcome,
-                                       device_time=device_time))
+                                       device_time=device_time, **destination(outcome)))
 
 
 # ============================================================================================
@@ -516,8 +521,8 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
                 if max_visits is not None and phase.started >= max_visits:
                     return
                 phase.started += batch
-            visits = [{"client_id": str(uuid7()), "household_id": str(households.next()), "outcome": outcomes.next(),
-                       "device_time": now_iso()} for _ in range(batch)]
+            visits = [{"client_id": str(uuid7()), "household_id": str(households.next()), "outcome": o,
+                       "device_time": now_iso(), **destination(o)} for o in (outcomes.next() for _ in range(batch))]
             body: dict[str, Any] = (visits[0] if batch == 1 else
                                     {"mutations": [{"type": "visit", "operation_id": op_id, **v} for v in visits]})
             try:

@@ -44,6 +44,7 @@ from typing import Any
 import ingest  # noqa: F401  (also puts the repo root on sys.path)
 from common import asyncpg_dsn, percentile, serving, write_result
 from ingest import (
+    destination,
     start_run,
     DEFAULT_PORT,
     BenchTenant,
@@ -72,7 +73,7 @@ KINDS = ("fresh", "fresh-safe", "duplicate", "mixed")
 
 def _item(op_id: str, cid: uuid.UUID, hid: uuid.UUID, outcome: str, dt: datetime) -> dict[str, Any]:
     return {"type": "visit", "operation_id": op_id, "client_id": str(cid), "household_id": str(hid),
-            "outcome": outcome, "device_time": dt.isoformat()}
+            "outcome": outcome, "device_time": dt.isoformat(), **destination(outcome)}
 
 
 def make_batches(op_id: str, households: Households, outcomes: Outcomes, n: int, rng: random.Random) -> dict[str, Any]:
@@ -90,8 +91,9 @@ def make_batches(op_id: str, households: Households, outcomes: Outcomes, n: int,
     mixed: list[tuple[dict[str, Any], str]] = []
     mixed += [(m, "accepted") for m in fresh_items(n_new, safe=False)]
     mixed += [(dict(m), "duplicate") for m in fresh[:n_dup]]
-    mixed += [(dict(m, outcome="evacuated" if m["outcome"] != "evacuated" else "safe"), "conflict")
-              for m in fresh[n_dup:n_dup + n_conf]]
+    mixed += [({**{k: v for k, v in m.items() if k != "shelter_unknown"},
+                **({"outcome": "evacuated", **destination("evacuated")} if m["outcome"] != "evacuated" else {"outcome": "safe"})},
+               "conflict") for m in fresh[n_dup:n_dup + n_conf]]
     mixed += [(dict(m, outcome="ok"), "invalid") for m in fresh_items(n_bad, safe=True)]  # 'ok' is a watch-round outcome
     mixed += [(_item(op_id, uuid7(), uuid.uuid4(), "safe", base), "invalid") for _ in range(n_out)]
     rng.shuffle(mixed)
@@ -111,9 +113,9 @@ RAW_TARGETS = """
 """
 
 RAW_INSERT_MANY = """
-    INSERT INTO visit (tenant_id, id, client_id, operation_id, household_id, user_id, mode, outcome, device_time,
-                       content_hash)
-    SELECT $1, u.id, u.cid, $2, u.hid, $3, $4, u.outcome, u.dt, u.h
+    INSERT INTO visit (tenant_id, id, client_id, operation_id, household_id, user_id, mode, outcome, shelter_unknown,
+                       device_time, content_hash)
+    SELECT $1, u.id, u.cid, $2, u.hid, $3, $4, u.outcome, u.outcome = 'evacuated', u.dt, u.h
     FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::timestamptz[], $10::text[])
          AS u(id, cid, hid, outcome, dt, h)
     ON CONFLICT (tenant_id, client_id) DO NOTHING

@@ -96,17 +96,19 @@ def _households_ctes(visible: str) -> str:
 _HOUSEHOLDS_CTES = _households_ctes(_VISIBLE)
 _HOUSEHOLDS = text(_HOUSEHOLDS_CTES + _TAIL)
 
-# The live map of one operation: its target households with their derived status, and
-# 'overdue' for the unreached ones past the completion target (PRODUCT.md: they turn red).
+# The live map of one operation: its target households with their derived status, and for the
+# unreached ones 'late' past the first-report target and 'overdue' past the completion target
+# (PRODUCT.md: they turn red).
 _OPERATION_HOUSEHOLDS_CTES = f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
     area AS MATERIALIZED (SELECT tonari_disaster_area() AS geom),  -- once, not once per household
     rows AS (
         SELECT h.id, h.district_id, h.location_approximate, h.location_3857, h.location,
                {_DISASTER} AS disaster, o.id AS op_id, o.mode AS op_mode,
-               CASE WHEN t.status = 'unreached'
-                         AND now() > o.started_at + make_interval(mins => o.completion_minutes)
-                    THEN 'overdue' ELSE t.status END AS status
+               CASE WHEN t.status <> 'unreached' THEN t.status
+                    WHEN now() > o.started_at + make_interval(mins => o.completion_minutes) THEN 'overdue'
+                    WHEN now() > o.started_at + make_interval(mins => o.first_report_minutes) THEN 'late'
+                    ELSE t.status END AS status
         FROM household h
         JOIN operation_target t ON t.tenant_id = h.tenant_id AND t.household_id = h.id AND t.operation_id = :op
         JOIN operation o ON o.tenant_id = t.tenant_id AND o.id = t.operation_id, bounds, area

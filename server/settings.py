@@ -69,6 +69,25 @@ def _secret_key(var_dir: Path) -> str:
     return key
 
 
+# Web Push services a browser may hand us an endpoint of: Google FCM (Chrome, Android, Opera,
+# Samsung), Mozilla autopush (Firefox), Apple (Safari), Microsoft WNS (Edge on Windows). A leading
+# dot means "any subdomain of". Nothing else is contacted, so an endpoint cannot point the server
+# at our own network, whatever its name resolves to (server/push/controller.py).
+DEFAULT_PUSH_SERVICE_HOSTS: tuple[str, ...] = (
+    "fcm.googleapis.com",
+    ".push.services.mozilla.com",
+    ".push.apple.com",
+    ".notify.windows.com",
+)
+
+
+def _hosts(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -94,6 +113,7 @@ class Settings:
     basemap_url: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
     basemap_attribution: str = "地理院タイル (国土地理院)"
     basemap_max_zoom: int = 18
+    push_service_hosts: tuple[str, ...] = DEFAULT_PUSH_SERVICE_HOSTS
 
     @property
     def cookie_secure(self) -> bool:
@@ -132,4 +152,5 @@ def get_settings() -> Settings:
         basemap_url=os.environ.get("TONARI_BASEMAP_URL", Settings.basemap_url),
         basemap_attribution=os.environ.get("TONARI_BASEMAP_ATTRIBUTION", Settings.basemap_attribution),
         basemap_max_zoom=_int("TONARI_BASEMAP_MAX_ZOOM", 18),
+        push_service_hosts=_hosts("TONARI_PUSH_SERVICE_HOSTS", DEFAULT_PUSH_SERVICE_HOSTS),
     )

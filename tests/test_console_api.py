@@ -36,7 +36,7 @@ async def _operation(client_factory, world: World, mode: str = "real") -> dict: 
 async def _visit(client, op: dict, world: World, household: str, outcome: str):  # type: ignore[no-untyped-def]
     r = await client.send_json("POST", f"/api/operations/{op['id']}/visits", {
         "client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
-        "device_time": datetime.now(UTC).isoformat()})
+        "device_time": datetime.now(UTC).isoformat(), **({"shelter_unknown": True} if outcome == "evacuated" else {})})
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -92,6 +92,45 @@ async def test_overdue_households_are_counted_as_overdue(world: World, client_fa
     s = (await staff.get(f"/api/console/operations/{op['id']}/summary")).json()
     assert s["statuses"] == {"overdue": 4}
     assert sum(d["overdue"] for d in s["districts"]) == 4 and all(d["confirmed"] == 0 for d in s["districts"])
+
+
+async def test_households_without_a_report_past_the_first_report_target_are_late(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    import mapbox_vector_tile
+
+    from tests.registry_world import HOUSEHOLD_SPOTS
+    from tests.test_disclosure import tile_of
+
+    op = await _operation(client_factory, world)  # a safety check: first report within 3 h, all within 24 h
+    watcher = await signed_in(client_factory, world, "watcher")
+    await _visit(watcher, op, world, "H1", "safe")
+    with as_tenant(world.tenant_id, role="system"):
+        async with sessionmaker() as db, db.begin():
+            await db.execute(text("UPDATE operation SET started_at = now() - interval '4 hours' WHERE id = :o"), {"o": op["id"]})
+    staff = await signed_in(client_factory, world, "staff")
+    s = (await staff.get(f"/api/console/operations/{op['id']}/summary")).json()
+    assert s["statuses"] == {"safe": 1, "late": 3}
+    d1 = next(d for d in s["districts"] if d["district_id"] == str(world.districts["D1"]))
+    assert (d1["late"], d1["overdue"], d1["confirmed"], d1["total"]) == (2, 0, 1, 3)
+    assert datetime.fromisoformat(s["late_at"]) == datetime.fromisoformat(s["operation"]["started_at"]) + timedelta(minutes=180)
+    assert datetime.fromisoformat(s["overdue_at"]) > datetime.now(UTC)  # the completion target is still ahead
+    progress = (await staff.get(f"/api/operations/{op['id']}/progress")).json()["districts"]
+    assert sum(d["late"] for d in progress) == 3 and sum(d["overdue"] for d in progress) == 0
+
+    # On the live map too: the unreached households carry 'late', the reported one its outcome.
+    statuses = {}
+    for key in ("H1", "H2"):
+        x, y = tile_of(*HOUSEHOLD_SPOTS[key], 14)
+        tile = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": op["id"]})
+        statuses.update({f["properties"]["id"]: f["properties"]["status"]
+                         for f in mapbox_vector_tile.decode(tile.content)["households"]["features"]})
+    assert statuses[str(world.households["H2"])] == "late" and statuses[str(world.households["H1"])] == "safe"
+
+    # Past the completion target, 'overdue' takes over.
+    with as_tenant(world.tenant_id, role="system"):
+        async with sessionmaker() as db, db.begin():
+            await db.execute(text("UPDATE operation SET started_at = now() - interval '25 hours' WHERE id = :o"), {"o": op["id"]})
+    s = (await staff.get(f"/api/console/operations/{op['id']}/summary")).json()
+    assert s["statuses"] == {"safe": 1, "overdue": 3}
 
 
 async def test_history_is_cumulative_per_district(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ escalation routing, drill separation. World: tests/registry_world.py (watcher as
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -81,7 +82,7 @@ async def test_out_of_order_visits_do_not_regress_the_status(world: World, clien
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     now = datetime.now(UTC)
-    later = _visit(world, "H1", "evacuated", at=now - timedelta(minutes=5))
+    later = _visit(world, "H1", "evacuated", at=now - timedelta(minutes=5), shelter_unknown=True)
     earlier = _visit(world, "H1", "unknown", at=now - timedelta(minutes=30))
     assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", later)).status_code == 201
     assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", earlier)).status_code == 201
@@ -282,3 +283,117 @@ async def test_a_visit_keeps_its_reported_position_and_a_retry_matches_it(world:
     assert rows[0][0] == with_gps["client_id"] and rows[0][1] == "玄関先で確認"
     assert abs(rows[0][2] - 140.2601234) < 1e-9 and abs(rows[0][3] - 36.3851234) < 1e-9 and rows[0][4] == 4326
     assert rows[1][0] == without["client_id"] and rows[1][2] is None
+
+
+async def test_an_operation_names_only_this_tenants_districts_and_coordinators(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    other = await new_world(sessionmaker)
+    staff = await signed_in(client_factory, world, "staff")
+    body = {"kind": "safety_check", "mode": "real", "name": "地震後の安否確認", "start": True,
+            "district_ids": [str(world.districts["D1"]), str(other.districts["D1"])],
+            "coordinator_ids": [str(world.accounts["coordinator"].user_id), str(other.accounts["coordinator"].user_id),
+                                str(world.accounts["watcher"].user_id), str(world.accounts["vc_volunteer"].user_id),
+                                str(uuid7())]}
+    r = await staff.send_json("POST", "/api/operations", body)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "invalid_reference"
+    assert {(e["field"], e["code"]) for e in r.json()["errors"]} == {
+        ("district_ids[1]", "unknown_reference"),  # another council's district
+        ("coordinator_ids[1]", "unknown_reference"),  # another council's coordinator
+        ("coordinator_ids[2]", "role_not_allowed"),  # a watcher cannot coordinate
+        ("coordinator_ids[3]", "role_not_allowed"),
+        ("coordinator_ids[4]", "unknown_reference"),
+    }
+    assert all(e["message"]["ja"] and e["message"]["en"] for e in r.json()["errors"])
+    assert await _rows(sessionmaker, world, "SELECT id FROM operation") == []  # nothing half-written
+
+    ok = await staff.send_json("POST", "/api/operations", {
+        **body, "district_ids": [str(world.districts["D1"])],
+        "coordinator_ids": [str(world.accounts["coordinator"].user_id), str(world.accounts["staff"].user_id)]})
+    assert ok.status_code == 201, ok.text
+
+
+async def test_a_household_with_operation_records_is_not_deleted(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world, districts=("D1",))  # H1, H2, H4
+    watcher = await signed_in(client_factory, world, "watcher")
+    assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))).status_code == 201
+    staff = await signed_in(client_factory, world, "staff")
+
+    r = await staff.send_json("DELETE", f"/api/households/{world.households['H1']}")
+    assert r.status_code == 409 and r.json()["code"] == "household_has_records", r.text
+    assert r.json()["dependents"] == {"visits": 1, "operation_targets": 1}
+    assert "1件" in r.json()["message"]["ja"] and "1 visit" in r.json()["message"]["en"]
+    r = await staff.send_json("DELETE", f"/api/households/{world.households['H2']}")  # a target, not yet visited
+    assert r.status_code == 409 and r.json()["dependents"] == {"visits": 0, "operation_targets": 1}
+    assert (await staff.get(f"/api/households/{world.households['H1']}")).status_code == 200
+    assert len(await _rows(sessionmaker, world, "SELECT id FROM visit WHERE household_id = :h", h=world.households["H1"])) == 1
+
+    assert (await staff.send_json("DELETE", f"/api/households/{world.households['H3']}")).status_code == 204  # in no operation
+    assert (await staff.send_json("DELETE", f"/api/households/{world.households['H3']}")).status_code == 404
+
+
+async def _shelter(sessionmaker, world: World) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    from server.registry.models import Shelter
+
+    sid = uuid.uuid4()
+    with as_tenant(world.tenant_id, role="system"):
+        async with sessionmaker() as db, db.begin():
+            db.add(Shelter(tenant_id=world.tenant_id, id=sid, kind="designated", name="笠間小学校",
+                           location="SRID=4326;POINT(140.215 36.362)"))
+    return sid
+
+
+async def test_evacuated_names_a_shelter_or_says_it_is_unknown_on_every_path(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    other = await new_world(sessionmaker)
+    mine, theirs = await _shelter(sessionmaker, world), await _shelter(sessionmaker, other)
+    op = await _operation(client_factory, world)
+    watcher = await signed_in(client_factory, world, "watcher")
+    url = f"/api/operations/{op['id']}/visits"
+
+    refused = {
+        "shelter_required": _visit(world, "H1", "evacuated"),
+        "unknown_shelter": _visit(world, "H1", "evacuated", shelter_id=str(theirs)),  # another council's
+        "shelter_ambiguous": _visit(world, "H1", "evacuated", shelter_id=str(mine), shelter_unknown=True),
+    }
+    for code, body in refused.items():
+        r = await watcher.send_json("POST", url, body)
+        assert r.status_code == 400 and r.json()["reason"] == code, r.text
+        assert r.json()["message"]["ja"] and r.json()["message"]["en"]
+    r = await watcher.send_json("POST", url, _visit(world, "H1", "safe", shelter_unknown=True))
+    assert r.status_code == 400 and r.json()["reason"] == "shelter_ambiguous"
+
+    unknown = _visit(world, "H1", "evacuated", shelter_unknown=True)
+    r = await watcher.send_json("POST", url, unknown)
+    assert r.status_code == 201 and r.json()["shelter_unknown"] is True and r.json()["shelter_id"] is None
+    assert (await watcher.send_json("POST", url, unknown)).status_code == 200  # a retry: the same record
+    changed = dict(unknown, shelter_unknown=False, shelter_id=str(mine))
+    assert (await watcher.send_json("POST", url, changed)).status_code == 409  # same id, other content
+    r = await watcher.send_json("POST", url, _visit(world, "H1", "evacuated", shelter_id=str(mine)))
+    assert r.status_code == 201 and r.json()["shelter_id"] == str(mine) and r.json()["shelter_unknown"] is False
+
+    # The sync push answers per item, with the same codes; the valid items of the batch are stored.
+    def item(body: dict) -> dict:  # type: ignore[type-arg]
+        return {"type": "visit", "operation_id": op["id"], **body}
+
+    batch = [item(_visit(world, "H1", "evacuated")), item(_visit(world, "H1", "evacuated", shelter_id=str(theirs))),
+             item(_visit(world, "H1", "evacuated", shelter_unknown=True)), item(_visit(world, "H1", "evacuated", shelter_id=str(mine)))]
+    results = (await watcher.send_json("POST", "/api/sync/push", {"mutations": batch})).json()["results"]
+    assert [(x["status"], x.get("code")) for x in results] == [
+        ("invalid", "shelter_required"), ("invalid", "unknown_shelter"), ("accepted", None), ("accepted", None)]
+
+    stored = await _rows(sessionmaker, world, "SELECT outcome, shelter_id, shelter_unknown FROM visit WHERE outcome = 'evacuated'")
+    assert len(stored) == 4 and all(r.shelter_id == mine or r.shelter_unknown for r in stored)
+    mine_listed = (await watcher.get("/api/field/visits", params={"household_id": str(world.households["H1"])})).json()
+    assert {(v["shelter_id"], v["shelter_unknown"]) for v in mine_listed if v["outcome"] == "evacuated"} == {
+        (None, True), (str(mine), False)}
+
+    # The database holds every new visit to it too, whoever writes it.
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError, match="ck_visit_evacuated_destination"):
+        with as_tenant(world.tenant_id, role="system"):
+            async with sessionmaker() as db, db.begin():
+                await db.execute(text(
+                    "INSERT INTO visit (tenant_id, id, client_id, operation_id, household_id, user_id, mode, outcome,"
+                    " device_time, content_hash) VALUES (:t, :id, :c, :o, :h, :u, 'real', 'evacuated', now(), 'x')"),
+                    {"t": world.tenant_id, "id": uuid7(), "c": uuid7(), "o": op["id"], "h": world.households["H4"],
+                     "u": world.accounts["staff"].user_id})

@@ -251,6 +251,59 @@ async def test_subscribing_validates_the_endpoint_and_the_key_lengths(world, pus
     assert r.status_code == 201, r.text
 
 
+async def test_only_known_push_services_are_accepted_whatever_a_name_resolves_to(world, push_service) -> None:  # type: ignore[no-untyped-def]
+    """Endpoints are matched by name against settings.push_service_hosts, never resolved: a name
+    that points at our own network (here: this machine's own host name) is refused like any other
+    unknown host, and so are look-alikes of the real services."""
+    import ipaddress
+    import socket
+
+    _, clients = world
+    good = push_service.new_browser().subscription_json()
+    own_name = socket.gethostname()
+    assert not ipaddress.ip_address(socket.getaddrinfo(own_name, 443)[0][4][0]).is_global  # the premise
+    refused = (
+        f"https://{own_name}/push/x",
+        f"https://{own_name}.:443/push/x",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://10.0.0.5.nip.io/push/x",
+        "https://fcm.googleapis.com.attacker.example/fcm/send/x",
+        "https://evil-fcm.googleapis.com/fcm/send/x",
+        "https://notify.windows.com/w/?token=x",  # the bare suffix is not a WNS host
+        "https://[::ffff:10.0.0.5]/push/x",
+        "http://fcm.googleapis.com/fcm/send/x",
+    )
+    for endpoint in refused:
+        r = await clients["watcher"].send_json("POST", "/api/push/subscriptions", {**good, "endpoint": endpoint})
+        assert r.status_code == 400 and [e["field"] for e in r.json()["errors"]] == ["endpoint"], endpoint
+    accepted = (
+        f"https://fcm.googleapis.com/fcm/send/{secrets.token_urlsafe(12)}",
+        f"https://updates.push.services.mozilla.com/wpush/v2/{secrets.token_urlsafe(12)}",
+        f"https://web.push.apple.com/{secrets.token_urlsafe(12)}",
+        f"https://wns2-by3p.notify.windows.com/w/?token={secrets.token_urlsafe(12)}",
+    )
+    for endpoint in accepted:
+        r = await clients["watcher"].send_json("POST", "/api/push/subscriptions", {**good, "endpoint": endpoint})
+        assert r.status_code == 201, (endpoint, r.text)
+
+
+def test_the_push_service_list_is_a_setting(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from server.push.controller import check_endpoint
+    from server.settings import DEFAULT_PUSH_SERVICE_HOSTS, _hosts
+
+    monkeypatch.setenv("TONARI_PUSH_SERVICE_HOSTS", " push.example.org, .autopush.example.net ")
+    hosts = _hosts("TONARI_PUSH_SERVICE_HOSTS", DEFAULT_PUSH_SERVICE_HOSTS)
+    assert hosts == ("push.example.org", ".autopush.example.net")
+    assert check_endpoint("https://push.example.org/x", allow_loopback=False, allowed_hosts=hosts) is None
+    assert check_endpoint("https://eu.autopush.example.net/x", allow_loopback=False, allowed_hosts=hosts) is None
+    assert check_endpoint("https://fcm.googleapis.com/x", allow_loopback=False, allowed_hosts=hosts) is not None
+    # The local test push service: only when the app itself runs on http loopback (dev, tests).
+    assert check_endpoint("http://127.0.0.1:8123/push/x", allow_loopback=True, allowed_hosts=hosts) is None
+    assert check_endpoint("http://127.0.0.1:8123/push/x", allow_loopback=False, allowed_hosts=hosts) is not None
+    monkeypatch.delenv("TONARI_PUSH_SERVICE_HOSTS")
+    assert _hosts("TONARI_PUSH_SERVICE_HOSTS", DEFAULT_PUSH_SERVICE_HOSTS) == DEFAULT_PUSH_SERVICE_HOSTS
+
+
 async def test_subscribing_again_updates_the_same_row(world, push_service, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     tenant, clients = world
     browser = await subscribe(clients["watcher"], push_service)
@@ -474,8 +527,8 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
     with as_tenant(w.tenant_id):
         async with sessionmaker() as db:
             watcher_id = (await db.execute(sa_select(Watcher.id).where(Watcher.user_id == w.accounts["watcher"].user_id))).scalar_one()
-    link = await clients["staff"].send_json("POST", "/api/watch/links", {
-        "household_id": str(w.households["H4"]), "watcher_id": str(watcher_id), "kind": "backup"})
+    link = await clients["staff"].send_json("POST", "/api/watch/links", {  # 2 km away in this world: confirmed
+        "household_id": str(w.households["H4"]), "watcher_id": str(watcher_id), "kind": "backup", "confirm_far": True})
     assert link.status_code == 201, link.text
     await asyncio.wait_for(app.state["tonari_push"].drain(), 10)
     kinds = [r.payload["kind"] for r in push_service.for_browser(watcher_phone)]

@@ -377,6 +377,45 @@ async def test_links_create_refuse_change_and_end(world, login, sessionmaker) ->
     assert (await actions("watch_link.read"))
 
 
+async def test_a_watcher_beyond_walking_distance_is_linked_only_when_confirmed_and_is_weak_cover(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    w = world
+    w.household("H", pt(0))
+    w.watcher("W_near", pt(0, 100))
+    w.watcher("W_far", pt(0, 14_000))  # 14 km north: the district walks 300 m
+    w.watcher("W_far2", pt(0, 5_000))
+    await w.save(sessionmaker)
+    staff = await login(w, "staff")
+    ids = {k: str(v) for k, v in w.ids.items()}
+
+    r = await staff.send_json("POST", "/api/watch/links", {"household_id": ids["H"], "watcher_id": ids["W_far"]})
+    assert r.status_code == 409 and r.json()["code"] == "watch_link_beyond_radius", r.text
+    assert r.json()["distance_m"] == pytest.approx(14_000, abs=20) and r.json()["walking_radius_m"] == 300
+    assert "14," in r.json()["message"]["ja"] and "300 m" in r.json()["message"]["en"]
+    assert (await staff.get("/api/watch/links", params={"household_id": ids["H"]})).json() == []  # nothing written
+
+    r = await staff.send_json("POST", "/api/watch/links", {"household_id": ids["H"], "watcher_id": ids["W_far"], "confirm_far": True})
+    assert r.status_code == 201, r.text
+    assert r.json()["beyond_walking_radius"] is True and r.json()["walking_radius_m"] == 300
+    near = await staff.send_json("POST", "/api/watch/links", {"household_id": ids["H"], "watcher_id": ids["W_near"], "kind": "backup"})
+    assert near.status_code == 201 and near.json()["beyond_walking_radius"] is False
+    listed = {x["watcher_id"]: x["beyond_walking_radius"] for x in (await staff.get("/api/watch/links", params={"household_id": ids["H"]})).json()}
+    assert listed == {ids["W_far"]: True, ids["W_near"]: False}
+
+    # Two watchers, one of them 14 km away: weak cover, not the two the brief asks for.
+    totals = (await staff.get("/api/watch/coverage")).json()["totals"]
+    assert (totals["with_0"], totals["with_1"], totals["with_2_plus"], totals["with_far_watcher"]) == (0, 1, 0, 1)
+    pockets = (await staff.get("/api/watch/coverage/pockets.geojson")).json()["features"]
+    assert pockets == []  # W_near lives within reach: not a pocket
+
+    # Moving a link to a far watcher needs the same confirmation.
+    r = await staff.send_json("PATCH", f"/api/watch/links/{near.json()['id']}", {"watcher_id": ids["W_far2"]})
+    assert r.status_code == 409 and r.json()["code"] == "watch_link_beyond_radius"
+    r = await staff.send_json("PATCH", f"/api/watch/links/{near.json()['id']}", {"watcher_id": ids["W_far2"], "confirm_far": True})
+    assert r.status_code == 200 and r.json()["beyond_walking_radius"] is True
+    creates = (await staff.get("/api/audit", params={"action": "watch_link.create"})).json()["items"]
+    assert any(c["details"]["beyond_walking_radius"] and c["details"]["confirm_far"] for c in creates)
+
+
 async def test_only_staff_write_links(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     w = world
     w.household("H1", pt(0))
@@ -409,8 +448,10 @@ async def test_only_staff_write_links(world, login, sessionmaker) -> None:  # ty
 async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     w = world
     w.district("A", box_wkt(140.19, 36.29, 140.29, 36.35), level="area")
-    w.district("A1", box_wkt(140.19, 36.29, 140.22, 36.35), parent="A")
-    w.district("B", box_wkt(140.29, 36.29, 140.39, 36.35))
+    # A1 and B walk 1 km, so the links within each group are within reach; the two from group 0
+    # into B (h5–w1, h6–w2, ≈9 km) are not: such a watcher counts as weak cover only.
+    w.district("A1", box_wkt(140.19, 36.29, 140.22, 36.35), parent="A", radius=1000)
+    w.district("B", box_wkt(140.29, 36.29, 140.39, 36.35), radius=1000)
     w.household("h1", pt(0), district="A1")  # 0 links
     w.household("h2", pt(0, 500), district="A1")  # 1
     w.household("h3", pt(0, 1000), district="A1")  # 2
@@ -438,17 +479,18 @@ async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker)
     body = r.json()
     rows = {d["code"]: d["numbers"] for d in body["districts"]}
 
-    def nums(households, c0, c1, c2, hz, hz_weak, watchers, available, over, spare):  # type: ignore[no-untyped-def]
+    def nums(households, c0, c1, c2, hz, hz_weak, watchers, available, over, spare, far=0):  # type: ignore[no-untyped-def]
         return {"households": households, "with_0": c0, "with_1": c1, "with_2_plus": c2, "in_hazard": hz,
                 "in_hazard_weak": hz_weak, "watchers": watchers, "watchers_available": available,
-                "watchers_over_capacity": over, "spare_capacity": spare}
+                "watchers_over_capacity": over, "spare_capacity": spare, "with_far_watcher": far}
 
     assert rows["A1"] == nums(3, 1, 1, 1, 0, 0, 2, 2, 1, 3)  # w1 carries 3 of 1
     assert rows["A"] == nums(4, 2, 1, 1, 1, 1, 2, 2, 1, 3)  # A itself + A1
-    assert rows["B"] == nums(2, 0, 1, 1, 2, 1, 1, 1, 0, 1)  # w4 is a commissioner, capacity 0, no links
+    # h6 has two watchers, but w2 lives 9 km away: weak cover, like h5 whose only watcher is w1.
+    assert rows["B"] == nums(2, 0, 2, 0, 2, 2, 1, 1, 0, 1, far=2)  # w4 is a commissioner, capacity 0, no links
     assert rows["D"] == nums(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     assert body["unassigned"] == nums(1, 1, 0, 0, 0, 0, 1, 0, 0, 0)
-    assert body["totals"] == nums(7, 3, 2, 2, 3, 2, 4, 3, 1, 4)
+    assert body["totals"] == nums(7, 3, 3, 1, 3, 3, 4, 3, 1, 4, far=2)
     assert body["over_capacity"] == [{"watcher_id": str(w.ids["w1"]), "district_id": str(w.ids["A1"]),
                                       "role": "watcher", "load": 3, "capacity": 1}]
 

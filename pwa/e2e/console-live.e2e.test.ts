@@ -216,7 +216,10 @@ describe('console live map', () => {
       await coord.locator('[data-tab="timeline"]').click();
       await coord.locator('[data-timeline]').waitFor();
       for (const h of [h1, h2]) {
-        expect(await coord.locator(`[data-timeline] li[data-kind="visit.recorded"]:has([data-show-household="${h.id}"])`).count()).toBe(1);
+        // Live events reach the timeline through a 500 ms batch: wait for the entry, then count it.
+        const entries = coord.locator(`[data-timeline] li[data-kind="visit.recorded"]:has([data-show-household="${h.id}"])`);
+        await entries.first().waitFor({ timeout: 5000 });
+        expect(await entries.count()).toBe(1);
       }
       await expectAxeClean(coord, 'timeline');
 

@@ -189,4 +189,43 @@ describe('watch network', () => {
     expect(audit.items[0]!.details['reason']).toBe('E2E 本人の希望で別の方に依頼済み');
     await shot(page, 'staff-watch');
   });
+
+  it('a watcher beyond walking distance is linked only after the warning is confirmed', async () => {
+    // The district chosen above still lists suggestions: pick one and change it to a far watcher.
+    await page.goto('/staff/watch');
+    await page.locator('table[data-coverage]').waitFor({ timeout: 60_000 });
+    const districts = await api.get<Array<{ id: string; level: string }>>('/api/districts');
+    let chosen: string | null = null;
+    for (const d of districts.filter((x) => x.level === 'branch')) {
+      if ((await api.get<unknown[]>(`/api/watch/suggestions?district_id=${d.id}&limit=5`)).length > 0) {
+        chosen = d.id;
+        break;
+      }
+    }
+    expect(chosen).not.toBeNull();
+    await page.getByLabel('地区', { exact: true }).selectOption(chosen!);
+    const row = page.locator('[data-suggestions] tbody tr').first();
+    await row.waitFor({ timeout: 60_000 });
+    const [householdId] = (await row.getAttribute('data-suggestion'))!.split(':');
+    const hh = await api.get<{ lon: number; lat: number }>(`/api/households/${householdId}`);
+    const watchers = await api.get<Array<{ id: string; lon: number; lat: number; available: boolean; load: number; capacity: number }>>('/api/watchers?limit=1000');
+    const km = (w: { lon: number; lat: number }) => Math.hypot((w.lon - hh.lon) * 90, (w.lat - hh.lat) * 111);
+    const far = watchers.filter((w) => w.available && w.load < w.capacity && km(w) > 3).sort((a, b) => km(a) - km(b))[0];
+    expect(far, 'the demo has an available watcher a few km away').toBeDefined();
+    await row.locator('select').selectOption(far!.id);
+    await row.locator('[data-action="change"]').click();
+    const dialog = page.locator('dialog[data-dialog="confirm"]');
+    await dialog.getByRole('heading', { name: '徒歩圏の外の協力員です' }).waitFor();
+    await expect(dialog.textContent()).resolves.toContain('見守りが手薄な世帯');
+    await expectAxeClean(page);
+    // Cancelled: nothing is linked.
+    await dialog.locator('[data-action="cancel"]').click();
+    const links = () => api.get<Array<{ watcher_id: string; beyond_walking_radius: boolean }>>(`/api/watch/links?household_id=${householdId}`);
+    expect((await links()).some((l) => l.watcher_id === far!.id)).toBe(false);
+    // Confirmed: linked, and reported as beyond walking distance.
+    await row.locator('[data-action="change"]').click();
+    await dialog.locator('[data-action="confirm"]').click();
+    await page.getByText('徒歩圏外のため', { exact: false }).waitFor({ timeout: 60_000 });
+    expect((await links()).find((l) => l.watcher_id === far!.id)?.beyond_walking_radius).toBe(true);
+  });
 });

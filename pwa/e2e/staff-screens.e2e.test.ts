@@ -128,11 +128,16 @@ describe('staff screens', () => {
     const decl = active.find((d) => d.reason === 'E2E 震度6弱の地震発生')!;
     expect(decl.mode).toBe('real');
 
+    type Op = { id: string; name: string; kind: string; status: string; mode: string };
+    const before = new Set((await staffApi.get<Op[]>('/api/operations?status=active')).map((o) => o.id));
     await item.locator('[data-action="safety-check"]').click();
     await confirmDialog(false);
     await page.locator('[data-notice]', { hasText: '安否確認' }).waitFor();
-    const ops = await staffApi.get<Array<{ name: string; kind: string; status: string; mode: string }>>('/api/operations?status=active');
-    expect(ops.some((o) => o.kind === 'safety_check' && o.mode === 'real' && o.name.includes('E2E 震度6弱'))).toBe(true);
+    const started = (await staffApi.get<Op[]>('/api/operations?status=active')).filter((o) => !before.has(o.id));
+    expect(started.map((o) => [o.kind, o.mode])).toEqual([['safety_check', 'real']]);
+    // Its watchers read its name: it says when it was declared, not why (the reason is for staff).
+    expect(started[0]!.name).toMatch(/^安否確認（.*宣言）$/);
+    expect(started[0]!.name).not.toContain('E2E 震度6弱');
 
     await page.locator('[data-declarations] li', { hasText: 'E2E 震度6弱の地震発生' }).locator('[data-action="lift"]').click();
     const dialog = page.locator('dialog[data-dialog="confirm"]');

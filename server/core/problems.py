@@ -24,9 +24,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "conflict": (409, "他の変更と競合しました。最新の状態を確認してください。", "This conflicts with another change. Check the latest state."),
     "district_in_use": (409, "この地区には結び付いているデータがあるため削除できません。", "This district cannot be deleted while other records depend on it."),
     "district_cycle": (409, "地区を自分自身の下位の地区の下に置くことはできません。親地区を選び直してください。", "A district cannot be placed under itself or one of its own sub-districts. Choose another parent."),
+    "household_has_records": (409, "この世帯には活動の記録があるため削除できません。記録は残す必要があります。", "This household has operation records, which must be kept, so it cannot be deleted."),
+    "watch_link_beyond_radius": (409, "この見守り協力員は世帯から徒歩圏の外に住んでいます。確認のうえで割り当ててください。", "This watcher lives beyond the walking radius of the household. Confirm to link anyway."),
     "visit_conflict": (409, "同じIDで内容の異なる記録がすでにあります。端末の未送信データを確認してください。", "A different visit with this id already exists. Check the device's outbox."),
     "visit_problem": (400, "この記録は受け付けられません。", "This visit cannot be accepted."),
     "payload_too_large": (413, "送信データが大きすぎます。", "The request body is too large."),
+    "invalid_reference": (422, "指定された項目の中に、存在しないもの・使えないものがあります。各項目を確認してください。", "Some of the given ids do not exist here or cannot be used. Check each field."),
     "import_failed": (422, "取り込みできない行があります。エラー一覧を確認して修正してください。", "Some rows cannot be imported. Check the list of errors and fix them."),
     "unsupported_media_type": (415, "この形式のデータは受け付けられません。", "This content type is not supported."),
     "too_many_attempts": (429, "ログインの失敗が続いたため、しばらく待ってからお試しください。", "Too many failed sign-ins. Wait a while and try again."),
@@ -43,6 +46,8 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "too_long": ("長すぎます。", "This value is too long."),
     "too_short": ("短すぎます。", "This value is too short."),
     "unknown_field": ("不明な項目です。", "Unknown field."),
+    "unknown_reference": ("この社協には見つかりません。", "No such item in this council."),
+    "role_not_allowed": ("この役割の利用者は指定できません。", "A user with this role cannot be given here."),
 }
 
 

@@ -21,6 +21,7 @@ from server.core.guards import STAFF, roles, signed_in
 from server.core.problems import Problem
 from server.db.deps import DbSession
 from server.operations import service
+from server.operations.access import operation_readable
 from server.operations.models import Escalation, Operation, OperationTarget
 from server.operations.schemas import (
     EscalationAction,
@@ -46,12 +47,13 @@ class OperationController(Controller):
     path = "/api/operations"
     tags = ["operations"]
 
-    @get("/", guards=[signed_in], summary="Operations, newest first")
+    @get("/", guards=[signed_in], summary="Operations I take part in (staff: all), newest first")
     async def list_operations(self, db_session: DbSession, status: FromQuery[str | None] = None,
                               mode: FromQuery[str | None] = None) -> list[OperationOut]:
         if (context.current().role or "") == "vc_volunteer":
             raise Problem("forbidden")
-        q = select(Operation).where(Operation.tenant_id == context.current().tenant_id)
+        q = select(Operation).where(Operation.tenant_id == context.current().tenant_id,
+                                    await operation_readable(db_session))
         if status:
             q = q.where(Operation.status == status)
         if mode:
@@ -310,7 +312,8 @@ class SyncController(Controller):
         overlap = since - timedelta(seconds=10)
         now = (await db_session.execute(text("SELECT clock_timestamp()"))).scalar_one()
         ops = (await db_session.execute(select(Operation).where(
-            Operation.tenant_id == ctx.tenant_id, Operation.updated_at > overlap))).scalars().all()
+            Operation.tenant_id == ctx.tenant_id, Operation.updated_at > overlap,
+            await operation_readable(db_session)))).scalars().all()
         watcher_id = await my_watcher_id(db_session)
         q = select(OperationTarget, Household, Operation.mode).join(
             Household, (Household.tenant_id == OperationTarget.tenant_id) & (Household.id == OperationTarget.household_id)

@@ -1,6 +1,6 @@
 """`/api/console`: what the coordinators' live map needs beyond the operations API.
 
-- `summary`: per-district counts by derived status (incl. overdue) and the latest event id, so the
+- `summary`: per-district counts by derived status and the latest event id, so the
   console loads its state and then follows `GET /api/events?last_event_id=` without a gap.
 - `history`: cumulative confirmations per district over time (the progress chart).
 - `timeline`: the operation's events, newest first, filtered exactly like the SSE stream.
@@ -45,8 +45,11 @@ COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
 ASSIGNABLE_ROLES = ("admin", "staff", "coordinator", "commissioner")
 # Outcomes that count as "confirmed" (someone reached the household); the rest are not yet.
 NOT_CONFIRMED = ("unreached", "away", "unknown")
-STATUSES = ("unreached", "overdue", "safe", "injured", "rescue", "evacuated", "unknown",
+STATUSES = ("unreached", "late", "overdue", "safe", "injured", "rescue", "evacuated", "unknown",
             "ok", "away", "contact", "emergency")
+# Derived from the clock, not from visits: a target nobody has reported on ('unreached') is 'late'
+# once the operation's first-report target has passed and 'overdue' once its completion target has.
+NOT_REPORTED = ("late", "overdue")
 MAX_BUCKETS = 96
 
 # The disclosure rule in its per-statement form (as geo/tiles.py uses it): the viewer's settings
@@ -66,6 +69,7 @@ class DistrictSummary(msgspec.Struct):
     need_help: int
     time_to_first_report_s: int | None
     statuses: dict[str, int]
+    late: int = 0  # no report yet, past the first-report target (and not yet overdue)
 
 
 class Summary(msgspec.Struct):
@@ -74,6 +78,7 @@ class Summary(msgspec.Struct):
     overdue_at: datetime | None
     districts: list[DistrictSummary]
     statuses: dict[str, int]
+    late_at: datetime | None = None  # started + first_report_minutes: unreached targets turn 'late' then
 
 
 class ConsoleEscalation(msgspec.Struct):
@@ -121,9 +126,10 @@ _SUMMARY_SQL = (
         GROUP BY 1, 2
     )
     SELECT c.district_id, d.name AS district_name,
-           CASE WHEN c.status = 'unreached'
-                     AND now() > o.started_at + make_interval(mins => o.completion_minutes)
-                THEN 'overdue' ELSE c.status END AS status,
+           CASE WHEN c.status <> 'unreached' THEN c.status
+                WHEN now() > o.started_at + make_interval(mins => o.completion_minutes) THEN 'overdue'
+                WHEN now() > o.started_at + make_interval(mins => o.first_report_minutes) THEN 'late'
+                ELSE c.status END AS status,
            c.n, c.first_visit_at - o.started_at AS first_report
     FROM c
     JOIN operation o ON o.tenant_id = :t AND o.id = :o
@@ -176,8 +182,8 @@ def summarise(rows: list[Any]) -> tuple[list[DistrictSummary], dict[str, int]]:
         total = sum(s.values())
         out.append(DistrictSummary(
             district_id=district_id, name=d["name"], total=total,
-            confirmed=sum(n for k, n in s.items() if k not in NOT_CONFIRMED and k != "overdue"),
-            overdue=s.get("overdue", 0),
+            confirmed=sum(n for k, n in s.items() if k not in NOT_CONFIRMED and k not in NOT_REPORTED),
+            overdue=s.get("overdue", 0), late=s.get("late", 0),
             need_help=sum(s.get(k, 0) for k in ("injured", "rescue", "emergency", "contact")),
             time_to_first_report_s=int(d["first"].total_seconds()) if d["first"] is not None else None,
             statuses=s))
@@ -287,8 +293,10 @@ class ConsoleController(Controller):
         rows = (await db_session.execute(statement, {"t": op.tenant_id, "o": op.id, **extra})).all()
         districts, totals = summarise(list(rows))
         overdue_at = op.started_at + timedelta(minutes=op.completion_minutes) if op.started_at else None
+        late_at = op.started_at + timedelta(minutes=op.first_report_minutes) if op.started_at else None
         return Summary(operation=msgspec.to_builtins(await service.operation_out(db_session, op)),
-                       latest_event_id=int(latest), overdue_at=overdue_at, districts=districts, statuses=totals)
+                       latest_event_id=int(latest), overdue_at=overdue_at, districts=districts, statuses=totals,
+                       late_at=late_at)
 
     @get("/operations/{operation_id:uuid}/history", summary="Cumulative confirmations per district over time")
     async def history(

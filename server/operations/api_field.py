@@ -42,6 +42,7 @@ class MyVisitOut(msgspec.Struct):
     shelter_id: uuid.UUID | None
     device_time: datetime
     server_time: datetime
+    shelter_unknown: bool = False  # 避難済 with 「避難先がわからない」
 
 
 class MyEscalationOut(msgspec.Struct):
@@ -89,7 +90,7 @@ class FieldController(Controller):
         q = q.order_by(Visit.device_time.desc(), Visit.id.desc()).limit(limit)
         out = [
             MyVisitOut(v.id, v.client_id, v.operation_id, o.name, v.mode, label(o), v.household_id, v.outcome,
-                       v.note, v.shelter_id, v.device_time, v.server_time)
+                       v.note, v.shelter_id, v.device_time, v.server_time, v.shelter_unknown)
             for v, o in (await db_session.execute(q)).all()
         ]
         decided = await disaster_decided(db_session, {v.household_id for v in out})

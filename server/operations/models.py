@@ -11,6 +11,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKeyConstraint,
@@ -92,6 +93,9 @@ class Visit(TenantOwned, Base):
     __tablename__ = "visit"
     __table_args__ = (
         UniqueConstraint("tenant_id", "client_id"),
+        # 避難済 names its shelter or says 避難先不明; NOT VALID in the database (migration 0015).
+        CheckConstraint("outcome <> 'evacuated' OR shelter_id IS NOT NULL OR shelter_unknown", name="evacuated_destination"),
+        CheckConstraint("NOT (shelter_unknown AND shelter_id IS NOT NULL)", name="shelter_or_unknown"),
         _fk(["operation_id", "household_id"], "operation_target", ["operation_id", "household_id"], ondelete="RESTRICT"),
         Index("ix_visit_target_time", "tenant_id", "operation_id", "household_id", "device_time"),
     )
@@ -104,6 +108,7 @@ class Visit(TenantOwned, Base):
     mode: Mapped[str] = mapped_column(String(8), nullable=False)
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
     shelter_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    shelter_unknown: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     note: Mapped[str | None] = mapped_column(Text)
     device_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     server_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp())

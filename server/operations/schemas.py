@@ -46,7 +46,9 @@ class VisitIn(msgspec.Struct, forbid_unknown_fields=True):
     outcome: str
     device_time: datetime
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    # 避難済 needs one of these two: the shelter, or an explicit 「避難先がわからない」.
     shelter_id: uuid.UUID | None = None
+    shelter_unknown: bool = False
     lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
     lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
 
@@ -62,6 +64,7 @@ class VisitOut(msgspec.Struct):
     device_time: datetime
     server_time: datetime
     mode: str
+    shelter_unknown: bool = False
 
 
 class SyncMutation(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,6 +76,7 @@ class SyncMutation(msgspec.Struct, forbid_unknown_fields=True):
     device_time: datetime
     note: str | None = None
     shelter_id: uuid.UUID | None = None
+    shelter_unknown: bool = False
     lon: float | None = None
     lat: float | None = None
 

@@ -15,6 +15,7 @@ from server.audit.record import record as audit
 from server.core import context
 from server.core.problems import FieldError, Problem
 from server.events.emit import emit
+from server.operations.access import operation_readable
 from server.operations.models import Operation
 from server.operations.schemas import OperationIn, OperationOut
 from server.registry import validation as v
@@ -76,11 +77,9 @@ async def create(db: AsyncSession, data: OperationIn, *, area: MultiPolygon | No
     if not data.district_ids and area is None:
         raise Problem("validation_failed", errors=[FieldError("district_ids", "required",
                       "対象の地区または区域を指定してください。", "Give districts or an area.")])
-    if data.district_ids:
-        found = (await db.execute(text("SELECT count(*) FROM district WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),
-                                  {"t": ctx.tenant_id, "ids": data.district_ids})).scalar_one()
-        if found != len(set(data.district_ids)):
-            raise Problem("validation_failed", errors=[FieldError("district_ids", "invalid", "存在しない地区が含まれています。", "Unknown district id.")])
+    reference_errors = await check_references(db, data)
+    if reference_errors:
+        raise Problem("invalid_reference", errors=reference_errors)
     first, done = DEFAULT_TARGETS[data.kind]
     first = data.first_report_minutes or first
     done = data.completion_minutes or max(done, first)
@@ -90,12 +89,47 @@ async def create(db: AsyncSession, data: OperationIn, *, area: MultiPolygon | No
     op = Operation(tenant_id=ctx.tenant_id, id=uuid.uuid4(), kind=data.kind, mode=data.mode, name=data.name,
                    district_ids=list(data.district_ids), area=v.to_db(area) if area is not None else None,
                    support_reasons=data.support_reasons, hazard_kinds=data.hazard_kinds, first_report_minutes=first,
-                   completion_minutes=done, coordinator_ids=data.coordinator_ids, declaration_id=declaration_id,
+                   completion_minutes=done, coordinator_ids=list(dict.fromkeys(data.coordinator_ids)),
+                   declaration_id=declaration_id,
                    created_by=ctx.user_id)
     db.add(op)
     await db.flush()
     await audit(db, "operation.create", object_type="operation", object_ids=[op.id], mode=_audit_mode(op), operation_id=op.id)
     return op
+
+
+# Who may be named an operation's coordinator: they receive its escalations and read its console.
+COORDINATOR_ROLES = ("admin", "staff", "coordinator")
+
+_REFERENCES = text(
+    """
+    SELECT 'district_ids' AS field, i.ord, (d.id IS NOT NULL) AS found, true AS allowed
+    FROM unnest(CAST(:districts AS uuid[])) WITH ORDINALITY AS i(id, ord)
+    LEFT JOIN district d ON d.tenant_id = :t AND d.id = i.id
+    UNION ALL
+    SELECT 'coordinator_ids', i.ord, (u.id IS NOT NULL),
+           coalesce(u.is_active AND u.role = ANY(CAST(:roles AS text[])), false)
+    FROM unnest(CAST(:users AS uuid[])) WITH ORDINALITY AS i(id, ord)
+    LEFT JOIN app_user u ON u.tenant_id = :t AND u.id = i.id
+    ORDER BY 1 DESC, 2
+    """
+)
+
+
+async def check_references(db: AsyncSession, data: OperationIn) -> list[FieldError]:
+    """Every district and user id of the body must be this tenant's (another tenant's id reads
+    as missing), and every coordinator an active user of a coordinating role; errors name the item."""
+    rows = (await db.execute(_REFERENCES, {"t": context.current().tenant_id, "districts": data.district_ids,
+                                           "users": data.coordinator_ids, "roles": list(COORDINATOR_ROLES)})).all()
+    errors = []
+    for r in rows:
+        name = f"{r.field}[{r.ord - 1}]"
+        if not r.found:
+            errors.append(FieldError(name, "unknown_reference"))
+        elif not r.allowed:
+            errors.append(FieldError(name, "role_not_allowed", "調整役に指定できるのは、有効な職員・コーディネーターだけです。",
+                                     "Only active staff, admins and coordinators can coordinate an operation."))
+    return errors
 
 
 def _audit_mode(op: Operation) -> str:
@@ -151,8 +185,10 @@ async def close(db: AsyncSession, op: Operation) -> None:
 
 
 async def get(db: AsyncSession, operation_id: uuid.UUID) -> Operation:
+    """One operation the viewer may read (`access.operation_readable`), else 404."""
     op = (await db.execute(select(Operation).where(Operation.tenant_id == context.current().tenant_id,
-                                                    Operation.id == operation_id))).scalar_one_or_none()
+                                                    Operation.id == operation_id,
+                                                    await operation_readable(db)))).scalar_one_or_none()
     if op is None:
         raise Problem("not_found")
     return op
@@ -165,6 +201,9 @@ _PROGRESS = text(
            count(*) FILTER (WHERE t.status IN ('emergency', 'rescue', 'injured', 'contact')) AS need_help,
            count(*) FILTER (WHERE t.status = 'unreached'
                             AND now() > o.started_at + make_interval(mins => o.completion_minutes)) AS overdue,
+           count(*) FILTER (WHERE t.status = 'unreached'
+                            AND now() > o.started_at + make_interval(mins => o.first_report_minutes)
+                            AND now() <= o.started_at + make_interval(mins => o.completion_minutes)) AS late,
            min(t.first_visit_at) - min(o.started_at) AS time_to_first_report
     FROM operation_target t
     JOIN operation o ON o.tenant_id = t.tenant_id AND o.id = t.operation_id
@@ -180,6 +219,6 @@ async def progress(db: AsyncSession, op: Operation) -> list[dict[str, Any]]:
     rows = (await db.execute(_PROGRESS, {"t": op.tenant_id, "o": op.id})).all()
     return [{
         "district_id": str(r.district_id) if r.district_id else None, "total": r.total, "confirmed": r.confirmed,
-        "need_help": r.need_help, "overdue": r.overdue,
+        "need_help": r.need_help, "overdue": r.overdue, "late": r.late,
         "time_to_first_report_s": int(r.time_to_first_report.total_seconds()) if r.time_to_first_report else None,
     } for r in rows]

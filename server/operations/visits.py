@@ -41,6 +41,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "operation_not_active": ("この活動は実施中ではありません。", "This operation is not running."),
     "not_assigned": ("担当していない世帯の記録はできません。", "You are not assigned to this household."),
     "bad_device_time": ("端末の日時が正しくありません（未来の日時です）。", "The device time is in the future."),
+    "shelter_required": ("避難済の記録には避難先を選んでください（わからないときは「避難先がわからない」を選びます）。",
+                         "An evacuated record needs its shelter, or shelter_unknown: true when nobody knows where they went."),
+    "unknown_shelter": ("指定された避難所が見つかりません。", "No such shelter."),
+    "shelter_ambiguous": ("避難先と「避難先がわからない」は同時に指定できません（避難済の記録だけに使えます）。",
+                          "Give a shelter or shelter_unknown, not both (and only for an evacuated record)."),
     "invalid": ("記録の形式が正しくありません。", "The record is malformed."),
 }
 
@@ -57,6 +62,8 @@ def content_hash(operation_id: uuid.UUID, v: VisitIn) -> str:
         "lon": round(v.lon, 7) if v.lon is not None else None,
         "lat": round(v.lat, 7) if v.lat is not None else None,
     }
+    if v.shelter_unknown:  # only when set: the hashes of visits stored before it existed stay the same
+        canonical["shelter_unknown"] = True
     return hashlib.sha256(msgspec.json.encode(canonical, order="sorted")).hexdigest()
 
 
@@ -71,7 +78,7 @@ def _result(client_id: uuid.UUID | None, status: str, code: str | None = None, v
 def _visit_out(row: Any) -> VisitOut:
     return VisitOut(id=row.id, client_id=row.client_id, operation_id=row.operation_id, household_id=row.household_id,
                     outcome=row.outcome, note=row.note, shelter_id=row.shelter_id, device_time=row.device_time,
-                    server_time=row.server_time, mode=row.mode)
+                    server_time=row.server_time, mode=row.mode, shelter_unknown=row.shelter_unknown)
 
 
 @dataclass
@@ -169,19 +176,19 @@ _RECIPIENTS = text(
 _INSERT_VISITS = text(
     """
     INSERT INTO visit (tenant_id, id, client_id, operation_id, household_id, user_id, mode, outcome, shelter_id,
-                       note, device_time, content_hash, location)
+                       shelter_unknown, note, device_time, content_hash, location)
     SELECT CAST(:tenant AS uuid), v.id, v.client_id, v.operation_id, v.household_id, v.user_id, v.mode, v.outcome,
-           v.shelter_id, v.note, v.device_time, v.content_hash,
+           v.shelter_id, v.shelter_unknown, v.note, v.device_time, v.content_hash,
            CASE WHEN v.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326) END
     FROM unnest(CAST(:ids AS uuid[]), CAST(:client_ids AS uuid[]), CAST(:ops AS uuid[]), CAST(:hhs AS uuid[]),
                 CAST(:users AS uuid[]), CAST(:modes AS text[]), CAST(:outcomes AS text[]), CAST(:shelters AS uuid[]),
-                CAST(:notes AS text[]), CAST(:device_times AS timestamptz[]), CAST(:hashes AS text[]),
-                CAST(:lons AS float8[]), CAST(:lats AS float8[]))
-         AS v(id, client_id, operation_id, household_id, user_id, mode, outcome, shelter_id, note, device_time,
-              content_hash, lon, lat)
+                CAST(:shelter_unknowns AS boolean[]), CAST(:notes AS text[]), CAST(:device_times AS timestamptz[]),
+                CAST(:hashes AS text[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]))
+         AS v(id, client_id, operation_id, household_id, user_id, mode, outcome, shelter_id, shelter_unknown, note,
+              device_time, content_hash, lon, lat)
     ON CONFLICT (tenant_id, client_id) DO NOTHING
-    RETURNING id, client_id, operation_id, household_id, outcome, note, shelter_id, device_time, server_time, mode,
-              user_id
+    RETURNING id, client_id, operation_id, household_id, outcome, note, shelter_id, shelter_unknown, device_time,
+              server_time, mode, user_id
     """
 )
 
@@ -209,6 +216,20 @@ def _parse(raw: list[tuple[uuid.UUID, Any]], results: list[ItemResult | None]) -
     return items
 
 
+_SHELTERS = text("SELECT id FROM shelter WHERE tenant_id = :tenant AND id = ANY(CAST(:ids AS uuid[]))")
+
+
+def _destination_problem(v: VisitIn, shelters: set[uuid.UUID]) -> str | None:
+    """避難済 names this tenant's shelter, or says explicitly that nobody knows where they went."""
+    if v.shelter_unknown and (v.shelter_id is not None or v.outcome != "evacuated"):
+        return "shelter_ambiguous"
+    if v.shelter_id is not None and v.shelter_id not in shelters:
+        return "unknown_shelter"
+    if v.outcome == "evacuated" and v.shelter_id is None and not v.shelter_unknown:
+        return "shelter_required"
+    return None
+
+
 async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, OpInfo],
                  results: list[ItemResult | None], districts: dict[uuid.UUID, Any]) -> list[Item]:
     """The items the current context's user may record (the transaction is stamped for them).
@@ -222,6 +243,10 @@ async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, OpInf
         "ops": [it.operation_id for it in items], "hhs": [it.visit.household_id for it in items],
     })).all()
     access = {(r.operation_id, r.household_id): r for r in access_rows}
+    shelter_ids = sorted({it.visit.shelter_id for it in items if it.visit.shelter_id}, key=str)
+    shelters: set[uuid.UUID] = set()
+    if shelter_ids:  # one read for the batch: a shelter id must be this tenant's
+        shelters = set((await db.execute(_SHELTERS, {"tenant": ctx.tenant_id, "ids": shelter_ids})).scalars())
     for r in access_rows:
         if r.operation_id not in ops:
             ops[r.operation_id] = OpInfo(r.operation_id, r.op_status, r.op_kind, r.op_mode, list(r.op_coordinators or []))
@@ -235,6 +260,8 @@ async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, OpInf
             results[it.index] = _result(it.visit.client_id, "invalid", "operation_not_active")
         elif it.visit.outcome not in OUTCOMES[op.kind]:
             results[it.index] = _result(it.visit.client_id, "invalid", "invalid_outcome")
+        elif (problem := _destination_problem(it.visit, shelters)) is not None:
+            results[it.index] = _result(it.visit.client_id, "invalid", problem)
         elif role == "vc_volunteer" or (role == "watcher" and not a.assigned):
             # A watcher records only their own households of the operation, disaster or not: a
             # declaration widens nothing for a watcher outside the operation (PRODUCT.md §3).
@@ -265,6 +292,7 @@ async def _store(db: AsyncSession, valid: list[tuple[context.RequestContext, Ite
         "modes": [ops[it.operation_id].mode for _, _, it in visits],
         "outcomes": [v.outcome for _, v, _ in visits],
         "shelters": [v.shelter_id for _, v, _ in visits],
+        "shelter_unknowns": [v.shelter_unknown for _, v, _ in visits],
         "notes": [v.note for _, v, _ in visits],
         "device_times": [v.device_time for _, v, _ in visits],
         "hashes": [it.hash for _, _, it in visits],

@@ -37,6 +37,7 @@ from server.push.schemas import (
 )
 from server.push.send import PushMessage
 from server.push.vapid import b64url, b64url_decode
+from server.settings import DEFAULT_PUSH_SERVICE_HOSTS
 
 MAX_PER_USER = 20
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -57,22 +58,28 @@ def _loopback_allowed(request: Request[Any, Any, Any]) -> bool:
     return parts.scheme == "http" and parts.hostname in _LOOPBACK_NAMES
 
 
-def _is_internal_host(host: str) -> bool:
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
+def _known_push_service(host: str, allowed: tuple[str, ...]) -> bool:
+    """`host` is one of the configured push services (".example.com" = any subdomain of it).
+
+    A name is matched, never resolved: checking where a name points at subscribe time proves
+    nothing about where it points when we send (DNS rebinding), so only names we trust are used.
+    Literal IPs never match: push services are reached by name."""
     try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
+        ipaddress.ip_address(host)
         return False
-    return not ip.is_global
+    except ValueError:
+        pass
+    return any(host.endswith(a) and len(host) > len(a) if a.startswith(".") else host == a for a in allowed)
 
 
-def check_endpoint(endpoint: str, *, allow_loopback: bool) -> FieldError | None:
-    """https to a public host; http://127.0.0.1|localhost only in dev/tests. Never our own network."""
+def check_endpoint(endpoint: str, *, allow_loopback: bool,
+                   allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_SERVICE_HOSTS) -> FieldError | None:
+    """https to a known push service (settings.push_service_hosts); http(s)://127.0.0.1|localhost
+    only in dev/tests. Never our own network, nor any other host."""
     bad = FieldError(
         "endpoint", "invalid",
-        "通知の送信先URLが正しくありません（https のみ）。",
-        "The push endpoint must be an https URL of a push service.",
+        "通知の送信先URLが正しくありません（ブラウザの通知サービスの https URL のみ）。",
+        "The push endpoint must be an https URL of a known push service.",
     )
     try:
         parts = urlsplit(endpoint)
@@ -84,7 +91,7 @@ def check_endpoint(endpoint: str, *, allow_loopback: bool) -> FieldError | None:
         return bad
     if allow_loopback and host in _LOOPBACK_NAMES and parts.scheme in ("http", "https"):
         return None
-    if parts.scheme != "https" or _is_internal_host(host):
+    if parts.scheme != "https" or not _known_push_service(host.rstrip("."), allowed_hosts):
         return bad
     return None
 
@@ -140,7 +147,8 @@ class PushController(Controller):
         """Body: the browser's `PushSubscription.toJSON()`. Registering the same endpoint again
         updates it (201 when new, 200 when updated)."""
         errors, p256dh, auth = check_keys(data.keys.p256dh, data.keys.auth)
-        endpoint_error = check_endpoint(data.endpoint, allow_loopback=_loopback_allowed(request))
+        endpoint_error = check_endpoint(data.endpoint, allow_loopback=_loopback_allowed(request),
+                                        allowed_hosts=request.app.state["tonari_settings"].push_service_hosts)
         if endpoint_error is not None:
             errors.insert(0, endpoint_error)
         if errors:

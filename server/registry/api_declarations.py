@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 from geoalchemy2.shape import to_shape
@@ -22,11 +23,17 @@ from sqlalchemy import select
 
 from server.audit.record import record as audit
 from server.core import context
-from server.core.guards import STAFF, signed_in
+from server.core.guards import STAFF, roles
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
 from server.registry import validation as v
 from server.registry.models import DisasterDeclaration, District
+from server.tenancy.models import Tenant
+
+
+# Who may read declarations, reasons included (decision 0005, addendum #14). Everyone else learns
+# of disaster mode where it matters to them: a household shown under it says so.
+READERS = roles("admin", "staff", "coordinator")
 
 
 class DeclarationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -68,7 +75,7 @@ class DeclarationController(Controller):
     path = "/api/disaster-declarations"
     tags = ["registry"]
 
-    @get("/", guards=[signed_in], summary="Declarations, active first")
+    @get("/", guards=[READERS], summary="Declarations, active first (staff and coordinators: the reasons are theirs)")
     async def list_declarations(self, db_session: DbSession, active: FromQuery[bool] = False) -> list[DeclarationOut]:
         q = select(DisasterDeclaration).where(DisasterDeclaration.tenant_id == context.current().tenant_id)
         if active:
@@ -120,7 +127,10 @@ class DeclarationController(Controller):
             raise Problem("not_found")
         if d.lifted_at is not None:
             raise Problem("conflict", detail_ja="解除済みの宣言です。", detail_en="The declaration was lifted.")
-        name = data.name or f"安否確認（{d.reason[:40]}）"
+        # The default name tells the watchers when, not why: a declaration's reason is for staff
+        # and coordinators, while every watcher taking part reads the operation's name.
+        tz = (await db_session.execute(select(Tenant.time_zone).where(Tenant.id == d.tenant_id))).scalar_one_or_none()
+        name = data.name or f"安否確認（{d.declared_at.astimezone(ZoneInfo(tz or 'Asia/Tokyo')):%Y-%m-%d %H:%M} 宣言）"
         op = await operations.create(
             db_session,
             OperationIn(kind="safety_check", mode=d.mode, name=name, district_ids=list(d.district_ids),

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit.record import record as audit
@@ -154,9 +154,11 @@ class HouseholdController(Controller):
         db.expire_all()
         return await _one_household(db, hid)
 
-    @delete("/{household_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a household")
+    @delete("/{household_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT,
+            summary="Remove a household (refused while an operation holds it or its visits: 409)")
     async def delete_household(self, db_session: DbSession, household_id: FromPath[uuid.UUID]) -> None:
         tenant = _tenant()
+        await _refuse_if_recorded(db_session, tenant, household_id)
         person_ids = (await db_session.execute(select(Person.id).where(Person.tenant_id == tenant, Person.household_id == household_id))).scalars().all()
         await delete_audited(db_session, Household, household_id, "household", list(person_ids))
 
@@ -172,6 +174,32 @@ class HouseholdController(Controller):
         await audit(db_session, "person.create", object_type="person", object_ids=[pid])
         await db_session.commit()
         return await _person(db_session, pid)
+
+
+_RECORDS = text(
+    """
+    SELECT (SELECT count(*) FROM visit WHERE tenant_id = :t AND household_id = :h) AS visits,
+           (SELECT count(*) FROM operation_target WHERE tenant_id = :t AND household_id = :h) AS targets
+    """
+)
+
+
+async def _refuse_if_recorded(db: DbSession, tenant: uuid.UUID, household_id: uuid.UUID) -> None:
+    """Visits are append-only records and an operation's targets are its figures: a household that
+    has either is kept (its people can be removed), so deleting it is a 409 naming both counts.
+    The row is locked first, so an operation starting meanwhile cannot add a target under us."""
+    locked = await db.execute(select(Household.id).where(Household.tenant_id == tenant, Household.id == household_id)
+                              .with_for_update())
+    if locked.first() is None:
+        raise Problem("not_found")
+    r = (await db.execute(_RECORDS, {"t": tenant, "h": household_id})).one()
+    if r.visits or r.targets:
+        raise Problem("household_has_records",
+                      detail_ja=f"この世帯には訪問・安否確認の記録が{r.visits}件、活動の対象としての登録が{r.targets}件あるため削除できません。"
+                                "記録は残す必要があります（世帯員の削除や見守りの終了はできます）。",
+                      detail_en=f"This household has {r.visits} visit record(s) and is a target of {r.targets} operation(s); "
+                                "those records must be kept, so it cannot be deleted (its people and watch links can be removed).",
+                      extra={"dependents": {"visits": r.visits, "operation_targets": r.targets}})
 
 
 async def _person(db: DbSession, person_id: FromPath[uuid.UUID]) -> PersonOut:

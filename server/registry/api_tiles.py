@@ -132,7 +132,7 @@ class TileController(Controller):
         self, request: Request[Any, Any, Any],
         layer: FromPath[str], z: FromPath[int], x: FromPath[int], y: FromPath[str],
         operation_id: Annotated[uuid.UUID | None, QueryParameter(
-            description="households only: that operation's targets with their status (unreached, safe, …, overdue)")] = None,
+            description="households only: that operation's targets with their status (unreached, late, safe, …, overdue)")] = None,
     ) -> ASGIResponse:
         if layer not in LAYERS or not y.endswith(".mvt") or not y[:-4].isdigit():
             raise Problem("not_found")

@@ -1,7 +1,7 @@
 """`/api/watchers`: the people who watch (見守り協力員, 民生委員), their home point, load and availability.
 
-Watchers are volunteers whose home address is personal data too: staff, admins, coordinators and
-commissioners may list them; a watcher may read only their own profile.
+Watchers are volunteers whose home address is personal data too: who may list whom, and who sees
+the home point, is `server.registry.disclosure_watchers`; a watcher may read only their own profile.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from server.core.problems import Problem
 from server.db.deps import DbSession
 from server.registry.crud import delete_audited
 from server.registry import validation as v
+from server.registry.disclosure_watchers import WATCHER_LISTERS, sees_watcher_home, watcher_rows
 from server.registry.models import WatchLink, Watcher
 
-LISTERS = roles("admin", "staff", "coordinator", "commissioner")
+LISTERS = roles(*sorted(WATCHER_LISTERS))
 
 
 class WatcherIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -60,8 +61,8 @@ class WatcherOut(msgspec.Struct):
     kana: str
     role: str
     phone: str | None
-    lon: float
-    lat: float
+    lon: float | None  # the home point: registry keepers and the watcher themself only
+    lat: float | None
     capacity: int
     load: int
     available: bool
@@ -78,9 +79,10 @@ async def _load(db: DbSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     return dict(rows.all())  # type: ignore[arg-type]
 
 
-def _out(w: Watcher, load: int) -> WatcherOut:
-    pt = to_shape(w.home)
-    return WatcherOut(w.id, w.name, w.kana, w.role, w.phone, pt.x, pt.y, w.capacity, load, w.available, w.user_id, w.district_id)
+def _out(w: Watcher, load: int, *, home: bool = True) -> WatcherOut:
+    pt = to_shape(w.home) if home else None
+    return WatcherOut(w.id, w.name, w.kana, w.role, w.phone, pt.x if pt else None, pt.y if pt else None, w.capacity,
+                      load, w.available, w.user_id, w.district_id)
 
 
 async def _validated(db: DbSession, name: str, kana: str, phone: str | None, lon: float | None, lat: float | None) -> None:
@@ -94,19 +96,20 @@ class WatcherController(Controller):
     path = "/api/watchers"
     tags = ["registry"]
 
-    @get("/", guards=[LISTERS], summary="Watchers and commissioners with their current load")
+    @get("/", guards=[LISTERS], summary="Watchers and commissioners with their current load (within my scope)")
     async def list_watchers(
         self, db_session: DbSession, district_id: FromQuery[uuid.UUID | None] = None,
         offset: Annotated[int, QueryParameter(ge=0)] = 0, limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> list[WatcherOut]:
-        q = select(Watcher).where(Watcher.tenant_id == context.current().tenant_id)
+        q = select(Watcher).where(Watcher.tenant_id == context.current().tenant_id, watcher_rows())
         if district_id:
             q = q.where(Watcher.district_id == district_id)
         rows = (await db_session.execute(q.order_by(Watcher.kana, Watcher.id).offset(offset).limit(limit))).scalars().all()
         load = await _load(db_session, [w.id for w in rows])
         await audit(db_session, "watcher.read", object_type="watcher", object_ids=[w.id for w in rows])
         await db_session.commit()
-        return [_out(w, load.get(w.id, 0)) for w in rows]
+        home = sees_watcher_home()
+        return [_out(w, load.get(w.id, 0), home=home) for w in rows]
 
     @get("/me", guards=[roles("watcher", "commissioner")], summary="My own watcher profile")
     async def my_profile(self, db_session: DbSession) -> WatcherOut:

@@ -61,12 +61,14 @@ class LinkIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["primary", "backup"] = "primary"
     override: bool = False  # link even if the watcher is at capacity or unavailable
     via: Literal["manual", "suggestion"] = "manual"
+    confirm_far: bool = False  # link even if the watcher lives beyond the walking radius (weak cover)
 
 
 class LinkPatch(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["primary", "backup"] | None = None
     watcher_id: uuid.UUID | None = None
     override: bool = False
+    confirm_far: bool = False
 
 
 async def _tell_watcher_of_new_assignment(request: Request[Any, Any, Any], db: DbSession, watcher_id: uuid.UUID) -> None:
@@ -88,12 +90,21 @@ class LinkOut(msgspec.Struct):
     watcher_id: uuid.UUID
     kind: str
     since: date | None
-    distance_m: int | None
+    distance_m: int | None  # measured when the link was made
     ended_at: datetime | None
+    walking_radius_m: int | None = None  # of the household's district
+    beyond_walking_radius: bool | None = None  # the watcher lives beyond it now: weak cover
 
 
-def _link_out(link: WatchLink) -> LinkOut:
-    return LinkOut(link.id, link.household_id, link.watcher_id, link.kind, link.since, link.distance_m, link.ended_at)
+def _link_out(link: WatchLink, reach: dict[uuid.UUID, tuple[int, int]]) -> LinkOut:
+    distance, radius = reach.get(link.id, (None, None))
+    return LinkOut(link.id, link.household_id, link.watcher_id, link.kind, link.since, link.distance_m, link.ended_at,
+                   radius, distance > radius if distance is not None and radius is not None else None)
+
+
+async def _links_out(db: DbSession, links: list[WatchLink]) -> list[LinkOut]:
+    reach = await svc.reach_of(db, [link.id for link in links])
+    return [_link_out(link, reach) for link in links]
 
 
 class WatchController(Controller):
@@ -159,17 +170,18 @@ class WatchController(Controller):
             q = q.where(WatchLink.ended_at.is_(None))
         q = q.order_by(WatchLink.household_id, WatchLink.ended_at.desc().nulls_first(), WatchLink.kind.desc(), WatchLink.id)
         rows = (await db_session.execute(q.offset(offset).limit(limit))).scalars().all()
+        out = await _links_out(db_session, list(rows))
         decided = await disclosure.disaster_decided(db_session, {r.household_id for r in rows})
         await disclosure.audit_read(db_session, "watch_link", [r.id for r in rows], via="watch.links",
                                     disaster_ids=[r.id for r in rows if r.household_id in decided])
         await db_session.commit()
-        return Response([_link_out(r) for r in rows], headers=PRIVATE)
+        return Response(out, headers=PRIVATE)
 
     @post("/links", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Link a watcher to a household")
     async def create_link(self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[LinkIn]) -> LinkOut:
         link = await svc.create_link(db_session, data.household_id, data.watcher_id, data.kind,
-                                     override=data.override, via=data.via)
-        out = _link_out(link)
+                                     override=data.override, via=data.via, confirm_far=data.confirm_far)
+        (out,) = await _links_out(db_session, [link])
         await db_session.commit()
         await _tell_watcher_of_new_assignment(request, db_session, out.watcher_id)
         return out
@@ -179,9 +191,11 @@ class WatchController(Controller):
     async def update_link(self, db_session: DbSession, link_id: FromPath[uuid.UUID], data: JSONBody[LinkPatch]) -> LinkOut:
         if data.kind is None and data.watcher_id is None:
             raise Problem("bad_request", detail_ja="kind か watcher_id を指定してください。", detail_en="Give kind or watcher_id.")
-        link = await svc.change_link(db_session, link_id, data.kind, data.watcher_id, override=data.override)
+        link = await svc.change_link(db_session, link_id, data.kind, data.watcher_id, override=data.override,
+                                     confirm_far=data.confirm_far)
+        (out,) = await _links_out(db_session, [link])
         await db_session.commit()
-        return _link_out(link)
+        return out
 
     @delete("/links/{link_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT,
             summary="End a link (kept as history; ending an ended link is a no-op)")

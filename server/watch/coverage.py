@@ -3,9 +3,10 @@
 Both run over every household in scope (a bench tenant has 100,000 households and 30,000
 watchers), so they are single set-based statements; nothing here probes an index per household:
 
-- Coverage counts households by active links (0 / 1 / ≥2), households in hazard zones and those
-  of them with fewer than two watchers, and watchers (available, over capacity, spare slots), per
-  district. SQL aggregates by each household's own (deepest) district; the district tree (a few
+- Coverage counts households by active links (none / weak / two or more within the district's
+  walking radius: a watcher linked from beyond it counts as weak cover only), households in hazard
+  zones and those of them with fewer than two watchers within reach, and watchers (available,
+  over capacity, spare slots; within the viewer's scope), per district. SQL aggregates by each household's own (deepest) district; the district tree (a few
   hundred rows) is then rolled up in Python so that each district's row covers its whole subtree.
   Hazard membership tests each household against the union of the tenant's hazard zones, computed
   once per statement: the same polygon argument on every row lets PostGIS reuse its prepared
@@ -42,6 +43,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.registry.disclosure_watchers import watcher_scope_sql
 from server.watch.common import (
     DEFAULT_RADIUS_M,
     SUBTREE_CTE,
@@ -57,12 +59,17 @@ OVER_CAPACITY_LIST_MAX = 500
 
 
 class Numbers(msgspec.Struct):
+    """Households by cover: `with_0` no watcher at all; `with_2_plus` two or more within the
+    district's walking radius; `with_1` the rest (weak cover: one watcher, or watchers of whom
+    fewer than two live within walking distance)."""
+
     households: int = 0
     with_0: int = 0
     with_1: int = 0
     with_2_plus: int = 0
     in_hazard: int = 0
-    in_hazard_weak: int = 0  # in a hazard zone with fewer than two watchers
+    in_hazard_weak: int = 0  # in a hazard zone with fewer than two watchers within walking distance
+    with_far_watcher: int = 0  # households with a watcher beyond the walking radius (weak cover)
     watchers: int = 0  # neighbourhood watchers (role 'watcher') living in the district
     watchers_available: int = 0
     watchers_over_capacity: int = 0  # any role, active links > capacity
@@ -107,31 +114,51 @@ def _with(district: bool) -> str:
     return f"WITH RECURSIVE {SUBTREE_CTE if district else 'subtree(id) AS (SELECT NULL::uuid)'}"
 
 
+def _links_sql(base: str) -> str:
+    """`links(household_id, n, near)`: the active links of each household of `base` (id, x, y, r)
+    and how many of them reach it within its district's walking radius (the local metric, see
+    `common`). A watcher beyond it still counts as a watcher, but only as weak cover."""
+    return f"""links AS (
+        SELECT l.household_id, count(*)::int AS n,
+               count(*) FILTER (WHERE ((ST_X(w.home) - b.x) * {metres_per_degree_lon("b.y")})^2
+                                      + ((ST_Y(w.home) - b.y) * {metres_per_degree_lat("b.y")})^2 <= b.r^2)::int AS near
+        FROM {base} b
+        JOIN watch_link l ON l.tenant_id = :tenant AND l.household_id = b.id AND l.ended_at IS NULL
+        JOIN watcher w ON w.tenant_id = l.tenant_id AND w.id = l.watcher_id
+        GROUP BY l.household_id
+    )"""
+
+
 def household_numbers_sql(district: bool) -> str:
     return f"""
     {_with(district)},
-    links AS (
-        SELECT household_id, count(*)::int AS n FROM watch_link
-        WHERE tenant_id = :tenant AND ended_at IS NULL GROUP BY household_id
-    ),
     zones AS MATERIALIZED (SELECT ST_Union(geom) AS g FROM hazard_zone WHERE tenant_id = :tenant),
-    hh AS (
-        SELECT h.district_id, coalesce(l.n, 0) AS n,
+    base AS MATERIALIZED (
+        SELECT h.id, h.district_id, ST_X(h.location) AS x, ST_Y(h.location) AS y,
+               coalesce(d.walking_radius_m, {DEFAULT_RADIUS_M})::float8 AS r,
                coalesce(ST_Intersects((SELECT g FROM zones), h.location), false) AS in_hazard
         FROM household h
-        LEFT JOIN links l ON l.household_id = h.id
+        LEFT JOIN district d ON d.tenant_id = h.tenant_id AND d.id = h.district_id
         WHERE h.tenant_id = :tenant{_scope(district, "h.district_id")}
           {visible_sql("h")}
+    ),
+    {_links_sql("base")},
+    hh AS (
+        SELECT b.district_id, b.in_hazard, coalesce(l.n, 0) AS n, coalesce(l.near, 0) AS near
+        FROM base b LEFT JOIN links l ON l.household_id = b.id
     )
     SELECT district_id, count(*)::int,
-           count(*) FILTER (WHERE n = 0)::int, count(*) FILTER (WHERE n = 1)::int,
-           count(*) FILTER (WHERE n >= 2)::int, count(*) FILTER (WHERE in_hazard)::int,
-           count(*) FILTER (WHERE in_hazard AND n < {TARGET_WATCHERS})::int
+           count(*) FILTER (WHERE n = 0)::int,
+           count(*) FILTER (WHERE n > 0 AND near < {TARGET_WATCHERS})::int,
+           count(*) FILTER (WHERE near >= {TARGET_WATCHERS})::int,
+           count(*) FILTER (WHERE in_hazard)::int,
+           count(*) FILTER (WHERE in_hazard AND near < {TARGET_WATCHERS})::int,
+           count(*) FILTER (WHERE n > near)::int
     FROM hh GROUP BY district_id
     """
 
 
-def _watcher_load_sql(district: bool) -> str:
+def _watcher_load_sql(district: bool, watcher_scope: str = "") -> str:
     return f"""
     {_with(district)},
     load AS (
@@ -141,12 +168,12 @@ def _watcher_load_sql(district: bool) -> str:
     ww AS (
         SELECT w.id, w.district_id, w.role, w.available, w.capacity, coalesce(l.n, 0) AS n
         FROM watcher w LEFT JOIN load l ON l.watcher_id = w.id
-        WHERE w.tenant_id = :tenant{_scope(district, "w.district_id")}
+        WHERE w.tenant_id = :tenant{_scope(district, "w.district_id")}{watcher_scope}
     )"""
 
 
-def watcher_numbers_sql(district: bool) -> str:
-    return f"""{_watcher_load_sql(district)}
+def watcher_numbers_sql(district: bool, watcher_scope: str = "") -> str:
+    return f"""{_watcher_load_sql(district, watcher_scope)}
     SELECT district_id,
            count(*) FILTER (WHERE role = 'watcher')::int,
            count(*) FILTER (WHERE role = 'watcher' AND available)::int,
@@ -156,8 +183,8 @@ def watcher_numbers_sql(district: bool) -> str:
     """
 
 
-def over_capacity_sql(district: bool) -> str:
-    return f"""{_watcher_load_sql(district)}
+def over_capacity_sql(district: bool, watcher_scope: str = "") -> str:
+    return f"""{_watcher_load_sql(district, watcher_scope)}
     SELECT id, district_id, role, n, capacity FROM ww WHERE n > capacity
     ORDER BY n - capacity DESC, id LIMIT {OVER_CAPACITY_LIST_MAX}
     """
@@ -196,11 +223,14 @@ async def coverage(db: AsyncSession, district_id: uuid.UUID | None = None) -> Co
     own: dict[uuid.UUID | None, Numbers] = {}
     for did, *vals in await db.execute(text(household_numbers_sql(district)), params):
         n = own.setdefault(did, Numbers())
-        n.households, n.with_0, n.with_1, n.with_2_plus, n.in_hazard, n.in_hazard_weak = vals
-    for did, *vals in await db.execute(text(watcher_numbers_sql(district)), params):
+        n.households, n.with_0, n.with_1, n.with_2_plus, n.in_hazard, n.in_hazard_weak, n.with_far_watcher = vals
+    # Watchers are counted and listed within the viewer's scope (disclosure_watchers), like households.
+    watcher_scope, scope_params = watcher_scope_sql("w")
+    for did, *vals in await db.execute(text(watcher_numbers_sql(district, watcher_scope)), {**params, **scope_params}):
         n = own.setdefault(did, Numbers())
         n.watchers, n.watchers_available, n.watchers_over_capacity, n.spare_capacity = vals
-    over = [OverCapacity(*r) for r in await db.execute(text(over_capacity_sql(district)), params)]
+    over = [OverCapacity(*r) for r in await db.execute(text(over_capacity_sql(district, watcher_scope)),
+                                                       {**params, **scope_params})]
     tree_sql = (f"{_with(True)} SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
                 f" FROM district d WHERE d.tenant_id = :tenant AND d.id IN (SELECT id FROM subtree) ORDER BY d.code"
                 if district else
@@ -233,18 +263,18 @@ _CELL = 4294967296  # 2^32: (column, row) packed into one bigint hash key
 def pockets_sql(district: bool) -> str:
     return f"""
     {_with(district)},
-    links AS (
-        SELECT household_id, count(*)::int AS n FROM watch_link
-        WHERE tenant_id = :tenant AND ended_at IS NULL GROUP BY household_id
-    ),
-    hh AS MATERIALIZED (
+    base AS MATERIALIZED (
         SELECT h.id, h.location, h.location_3857, ST_X(h.location) AS x, ST_Y(h.location) AS y,
-               coalesce(d.walking_radius_m, {DEFAULT_RADIUS_M})::float8 AS r, coalesce(l.n, 0) AS n
+               coalesce(d.walking_radius_m, {DEFAULT_RADIUS_M})::float8 AS r
         FROM household h
         LEFT JOIN district d ON d.tenant_id = h.tenant_id AND d.id = h.district_id
-        LEFT JOIN links l ON l.household_id = h.id
         WHERE h.tenant_id = :tenant{_scope(district, "h.district_id")}
           {visible_sql("h")}
+    ),
+    {_links_sql("base")},
+    hh AS MATERIALIZED (
+        SELECT b.*, coalesce(l.n, 0) AS n, coalesce(l.near, 0) AS near
+        FROM base b LEFT JOIN links l ON l.household_id = b.id
     ),
     -- Cells at least as large as the largest radius: ≥ 110,574 m per degree of latitude anywhere,
     -- ≥ 111,000·cos(φ) m per degree of longitude (φ rounded up half a degree).
@@ -266,7 +296,7 @@ def pockets_sql(district: bool) -> str:
         FROM hh CROSS JOIN grid g
     ),
     pocket AS MATERIALIZED (
-        SELECT hm.id, hm.location, hm.location_3857, hm.y, hm.r, hm.n FROM hm
+        SELECT hm.id, hm.location, hm.location_3857, hm.y, hm.r, hm.n, hm.near FROM hm
         WHERE NOT EXISTS (
             SELECT 1 FROM ww
             WHERE ww.cell = hm.cell AND ww.household_id IS DISTINCT FROM hm.id
@@ -282,7 +312,7 @@ def pockets_sql(district: bool) -> str:
     groups AS (
         SELECT count(*)::int AS households,
                count(*) FILTER (WHERE n = 0)::int AS uncovered,
-               count(*) FILTER (WHERE n > 0 AND n < {TARGET_WATCHERS})::int AS weak,
+               count(*) FILTER (WHERE n > 0 AND near < {TARGET_WATCHERS})::int AS weak,
                count(*) FILTER (WHERE coalesce(ST_Intersects((SELECT g FROM zones), location), false))::int AS in_hazard,
                max(r)::int AS radius_m,
                ST_Buffer(ST_ConvexHull(ST_Collect(location_3857)), max(r) / cos(radians(avg(y))), 'quad_segs=8') AS area,

@@ -12,6 +12,9 @@
   watched whom, when); changing only the kind updates it in place. Promoting a backup to
   primary demotes the current primary.
 - Ending a link sets `ended_at`; the row stays. Ending an ended link changes nothing.
+- A watcher living beyond the household's district walking radius is linked only when staff
+  confirm it (`confirm_far`; 409 `watch_link_beyond_radius` with the distance until then): after
+  a quake they cannot walk there, so coverage counts such a link as weak cover.
 - `distance_m` is measured at creation (geography, metres) and kept as the link's record;
   `since` is the tenant's local date (the column default would be the UTC date).
 Every change writes one audit row in the same transaction.
@@ -32,7 +35,7 @@ from server.audit.record import record as audit
 from server.core.problems import FieldError, Problem
 from server.registry.models import Household, WatchLink, Watcher
 from server.tenancy.models import Tenant
-from server.watch.common import tenant
+from server.watch.common import DEFAULT_RADIUS_M, tenant
 
 
 def _not_found(what: str) -> Problem:
@@ -92,12 +95,59 @@ async def _check_watcher(db: AsyncSession, w: Watcher, household_id: uuid.UUID, 
     return notes
 
 
-async def _distance_m(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID) -> int | None:
-    d = (await db.execute(text(
-        "SELECT round(ST_Distance(w.home::geography, h.location::geography))::int FROM household h, watcher w"
-        " WHERE h.tenant_id = :t AND h.id = :h AND w.tenant_id = :t AND w.id = :w"),
-        {"t": tenant(), "h": household_id, "w": watcher_id})).scalar()
-    return int(d) if d is not None else None
+_REACH = text(
+    f"""
+    SELECT round(ST_Distance(w.home::geography, h.location::geography))::int AS distance_m,
+           coalesce(d.walking_radius_m, {DEFAULT_RADIUS_M}) AS walking_radius_m
+    FROM household h
+    JOIN watcher w ON w.tenant_id = h.tenant_id AND w.id = :w
+    LEFT JOIN district d ON d.tenant_id = h.tenant_id AND d.id = h.district_id
+    WHERE h.tenant_id = :t AND h.id = :h
+    """
+)
+
+
+async def _reach(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID) -> tuple[int, int]:
+    """(distance in metres, the household's district's walking radius)."""
+    r = (await db.execute(_REACH, {"t": tenant(), "h": household_id, "w": watcher_id})).one()
+    return int(r.distance_m), int(r.walking_radius_m)
+
+
+_REACH_OF_LINKS = text(
+    f"""
+    SELECT l.id, round(ST_Distance(w.home::geography, h.location::geography))::int AS distance_m,
+           coalesce(d.walking_radius_m, {DEFAULT_RADIUS_M}) AS walking_radius_m
+    FROM watch_link l
+    JOIN household h ON h.tenant_id = l.tenant_id AND h.id = l.household_id
+    JOIN watcher w ON w.tenant_id = l.tenant_id AND w.id = l.watcher_id
+    LEFT JOIN district d ON d.tenant_id = h.tenant_id AND d.id = h.district_id
+    WHERE l.tenant_id = :t AND l.id = ANY(CAST(:ids AS uuid[]))
+    """
+)
+
+
+async def reach_of(db: AsyncSession, link_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per link: (distance between the watcher's home and the household now, the walking radius)."""
+    if not link_ids:
+        return {}
+    rows = await db.execute(_REACH_OF_LINKS, {"t": tenant(), "ids": link_ids})
+    return {r.id: (int(r.distance_m), int(r.walking_radius_m)) for r in rows}
+
+
+def _check_reach(distance_m: int, radius_m: int, confirm_far: bool) -> dict[str, Any]:
+    """A watcher beyond walking distance cannot check on the household after a quake: such a link
+    is made only when staff confirm it (409 until then), and it counts as weak cover."""
+    beyond = distance_m > radius_m
+    if beyond and not confirm_far:
+        raise Problem("watch_link_beyond_radius",
+                      detail_ja=f"この見守り協力員の自宅は世帯から約{distance_m:,}mで、地区の徒歩圏（{radius_m}m）の外です。"
+                                "割り当てても見守りが手薄な世帯として数えられます。それでも割り当てる場合は確認してください。",
+                      detail_en=f"This watcher lives about {distance_m:,} m from the household, beyond the district's "
+                                f"walking radius of {radius_m} m; the household will still count as weakly covered. "
+                                "Confirm to link anyway.",
+                      extra={"distance_m": distance_m, "walking_radius_m": radius_m})
+    return {"distance_m": distance_m, "walking_radius_m": radius_m, "beyond_walking_radius": beyond,
+            "confirm_far": confirm_far}
 
 
 async def local_today(db: AsyncSession) -> date:
@@ -106,9 +156,10 @@ async def local_today(db: AsyncSession) -> date:
     return datetime.now(ZoneInfo(tz or "Asia/Tokyo")).date()
 
 
-async def _insert(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID, kind: str) -> WatchLink:
+async def _insert(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID, kind: str,
+                  distance_m: int) -> WatchLink:
     link = WatchLink(tenant_id=tenant(), id=uuid.uuid4(), household_id=household_id, watcher_id=watcher_id,
-                     kind=kind, since=await local_today(db), distance_m=await _distance_m(db, household_id, watcher_id))
+                     kind=kind, since=await local_today(db), distance_m=distance_m)
     db.add(link)
     try:
         async with db.begin_nested():
@@ -130,7 +181,7 @@ def _primary_taken() -> Problem:
 
 
 async def create_link(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID, kind: str,
-                      override: bool = False, via: str = "manual") -> WatchLink:
+                      override: bool = False, via: str = "manual", confirm_far: bool = False) -> WatchLink:
     await _lock_household(db, household_id)
     w = await _lock_watcher(db, watcher_id)
     active = await _active(db, household_id)
@@ -139,10 +190,11 @@ async def create_link(db: AsyncSession, household_id: uuid.UUID, watcher_id: uui
     notes = await _check_watcher(db, w, household_id, override)
     if kind == "primary" and any(link.kind == "primary" for link in active):
         raise _primary_taken()
-    link = await _insert(db, household_id, watcher_id, kind)
+    notes.update(_check_reach(*await _reach(db, household_id, watcher_id), confirm_far))
+    link = await _insert(db, household_id, watcher_id, kind, notes["distance_m"])
     await audit(db, "watch_link.create", object_type="watch_link", object_ids=[link.id, household_id, watcher_id],
                 details={"household_id": str(household_id), "watcher_id": str(watcher_id), "kind": kind,
-                         "distance_m": link.distance_m, "override": override, "via": via, **notes})
+                         "override": override, "via": via, **notes})
     return link
 
 
@@ -159,7 +211,7 @@ async def _get_active_link(db: AsyncSession, link_id: uuid.UUID) -> WatchLink:
 
 
 async def change_link(db: AsyncSession, link_id: uuid.UUID, kind: str | None, watcher_id: uuid.UUID | None,
-                      override: bool = False) -> WatchLink:
+                      override: bool = False, confirm_far: bool = False) -> WatchLink:
     link = await _get_active_link(db, link_id)
     await _lock_household(db, link.household_id)
     new_kind = kind or link.kind
@@ -174,9 +226,10 @@ async def change_link(db: AsyncSession, link_id: uuid.UUID, kind: str | None, wa
         if any(x.watcher_id == watcher_id for x in await _active(db, link.household_id)):
             raise _duplicate()
         details.update(await _check_watcher(db, w, link.household_id, override))
+        details.update(_check_reach(*await _reach(db, link.household_id, watcher_id), confirm_far))
         link.ended_at = datetime.now(timezone.utc)
         await db.flush()
-        result = await _insert(db, link.household_id, watcher_id, new_kind)
+        result = await _insert(db, link.household_id, watcher_id, new_kind, details["distance_m"])
         details["replaced_link_id"] = str(link.id)
     else:
         link.kind = new_kind

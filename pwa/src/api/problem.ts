@@ -23,6 +23,16 @@ function fieldProblems(value: unknown): FieldProblem[] | undefined {
     .map((e) => ({ field: str(e.field) ?? '', code: str(e.code), message: localized(e.message) }));
 }
 
+const MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', 'message', 'errors', 'request_id', 'instance']);
+
+function extensions(b: Record<string, unknown>): Record<string, string | number | boolean> | undefined {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (!MEMBERS.has(k) && (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) out[k] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 export function toProblem(body: unknown, httpStatus: number, statusText = ''): Problem {
   const b = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
   return {
@@ -35,6 +45,7 @@ export function toProblem(body: unknown, httpStatus: number, statusText = ''): P
     message: localized(b.message),
     errors: fieldProblems(b.errors),
     request_id: str(b.request_id),
+    extensions: extensions(b),
   };
 }
 

@@ -42,4 +42,6 @@ export interface Problem {
   message?: LocalizedText;
   errors?: FieldProblem[];
   request_id?: string;
+  /** RFC 9457 extension members with a plain value (e.g. `distance_m`), for screens that act on them. */
+  extensions?: Record<string, string | number | boolean>;
 }

@@ -85,7 +85,7 @@ describe('event batching', () => {
 });
 
 describe('status → style', () => {
-  it('folds every server status into one of the six map statuses', () => {
+  it('folds every server status into one of the seven map statuses', () => {
     expect(mapStatus('safe')).toBe('safe');
     expect(mapStatus('ok')).toBe('safe');
     expect(mapStatus('emergency')).toBe('rescue');
@@ -93,9 +93,10 @@ describe('status → style', () => {
     expect(mapStatus('away')).toBe('unreached');
     expect(mapStatus('unknown')).toBe('unreached');
     expect(mapStatus('overdue')).toBe('overdue');
+    expect(mapStatus('late')).toBe('late');
     expect(mapStatus(undefined)).toBe('unreached');
     expect(foldCounts({ safe: 2, ok: 1, unreached: 3, away: 1, rescue: 1 })).toEqual({
-      overdue: 0, rescue: 1, injured: 0, unreached: 4, evacuated: 0, safe: 3,
+      overdue: 0, late: 0, rescue: 1, injured: 0, unreached: 4, evacuated: 0, safe: 3,
     });
   });
 
@@ -137,10 +138,10 @@ describe('progress math', () => {
   });
 
   it('sums districts and formats the time to first report', () => {
-    const d = (total: number, confirmed: number, overdue: number, need_help: number) => ({
-      district_id: 'x', name: 'x', total, confirmed, overdue, need_help, time_to_first_report_s: null, statuses: {},
+    const d = (total: number, confirmed: number, overdue: number, need_help: number, late = 0) => ({
+      district_id: 'x', name: 'x', total, confirmed, overdue, need_help, time_to_first_report_s: null, statuses: {}, late,
     });
-    expect(overall([d(10, 4, 1, 2), d(5, 5, 0, 1)])).toEqual({ total: 15, confirmed: 9, overdue: 1, needHelp: 3 });
+    expect(overall([d(10, 4, 1, 2, 3), d(5, 5, 0, 1)])).toEqual({ total: 15, confirmed: 9, overdue: 1, late: 3, needHelp: 3 });
     expect(formatDuration(null)).toBeNull();
     expect(formatDuration(59)).toBe('0:00');
     expect(formatDuration(3900)).toBe('1:05');

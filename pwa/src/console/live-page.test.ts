@@ -34,21 +34,24 @@ class FakeES {
 }
 
 const OP = 'op-1';
-function summary(confirmed: number) {
+function summary(confirmed: number, late = 0) {
+  const unreached = 3 - confirmed - late;
   return {
     operation: { id: OP, kind: 'safety_check', mode: 'drill', name: '訓練の安否確認', status: 'active', label: '【訓練】', started_at: '2026-11-27T00:00:00Z', targets: 3, first_report_minutes: 180, completion_minutes: 1440 },
     latest_event_id: 100,
     overdue_at: '2026-11-28T00:00:00Z',
-    districts: [{ district_id: 'd1', name: '笠間小学校区', total: 3, confirmed, overdue: 0, need_help: 0, time_to_first_report_s: confirmed ? 120 : null, statuses: { unreached: 3 - confirmed, safe: confirmed } }],
-    statuses: { unreached: 3 - confirmed, safe: confirmed },
+    late_at: '2026-11-27T03:00:00Z',
+    districts: [{ district_id: 'd1', name: '笠間小学校区', total: 3, confirmed, overdue: 0, late, need_help: 0, time_to_first_report_s: confirmed ? 120 : null, statuses: { unreached, safe: confirmed, late } }],
+    statuses: { unreached, safe: confirmed, late },
   };
 }
 
 let root: HTMLElement;
 let page: Page | undefined;
 let confirmed = 0;
+let late = 0;
 const get = vi.fn(async (path: string): Promise<unknown> => {
-  if (path.endsWith('/summary')) return summary(confirmed);
+  if (path.endsWith('/summary')) return summary(confirmed, Date.now() >= Date.parse('2026-11-27T03:00:00Z') ? late : 0);
   if (path.includes('/history')) return { times: ['2026-11-27T00:00:00Z', '2026-11-27T01:00:00Z'], districts: { d1: [0, confirmed] }, total: [0, confirmed] };
   if (path.includes('/escalations')) return [];
   if (path.includes('/timeline')) return { items: [] };
@@ -67,6 +70,7 @@ beforeEach(() => {
   vi.useFakeTimers();
   setLang('ja');
   confirmed = 0;
+  late = 0;
   FakeES.made = [];
   vi.stubGlobal('EventSource', FakeES);
   vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(true);
@@ -115,9 +119,33 @@ describe('live page', () => {
     FakeES.made[1]!.onopen!();
     expect(text('[data-conn]')).toBe('リアルタイム更新中');
 
+    // No household is late yet: the 遅延 counter says 0 beside the first-report target.
+    expect(text('[data-counter="late"] .counter-value')).toBe('0件');
+    expect(root.querySelector('[data-counter="firstReportTarget"]')).not.toBeNull();
+
     // Shelters tab shows occupancy in words and numbers.
     (root.querySelector('[data-tab="shelters"]') as HTMLButtonElement).click();
     expect(text('[data-shelter="s1"]')).toContain('12 / 80');
     expect(text('[data-shelter="s1"]')).toContain('開設中');
+  });
+
+  it('marks households without a report past the first-report target as 遅延, with their count, when the target passes', async () => {
+    vi.setSystemTime(new Date('2026-11-27T02:59:00Z'));
+    late = 2;
+    const me = vi.fn().mockResolvedValue({ id: 'u', login: 'c', display_name: 'c', role: 'coordinator', district_ids: [], tenant: { id: 't', name: 't', municipality_code: '08216', time_zone: 'Asia/Tokyo' } });
+    const ctx: AppContext = { api: { get, me } as unknown as ApiClient, navigate: vi.fn() };
+    page = livePage(root, ctx, { id: OP });
+    page.render();
+    await flush(10);
+    expect(text('[data-counter="late"] .counter-value')).toBe('0件');
+    expect(root.querySelector('[data-progress] tr[data-district="d1"] [data-late]')?.getAttribute('data-late')).toBe('0');
+    // The target passes: no event says so, the page refetches the figures itself.
+    await flush(62_000);
+    await flush(1_100);
+    expect(text('[data-counter="late"] .counter-value')).toBe('2件');
+    expect(root.querySelector('[data-progress] tr[data-district="d1"] [data-late]')?.getAttribute('data-late')).toBe('2');
+    expect(text('[data-legend="late"]')).toContain('遅延');
+    expect(text('[data-legend-count="late"]')).toBe('2件');
+    expect(root.querySelector('[data-legend="late"] svg circle')?.getAttribute('fill')).toBe('none'); // hollow ring, not colour alone
   });
 });

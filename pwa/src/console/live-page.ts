@@ -59,6 +59,7 @@ interface Shelter {
 const OUTCOME_KEYS: Record<string, MessageKey> = {
   ...OUTCOME_LABELS,
   unreached: 'op.status.unreached',
+  late: 'console.status.late',
   overdue: 'console.status.overdue',
 };
 
@@ -161,7 +162,7 @@ export const livePage: PageFactory = (root, ctx, params) => {
   let actionError: string | null = null;
   let live: LiveMap | null = null;
   let stream: LiveStream | null = null;
-  let overdueTimer: ReturnType<typeof setTimeout> | null = null;
+  const deadlineTimers: Array<ReturnType<typeof setTimeout>> = [];
 
   // Persistent nodes: the map keeps its element across re-renders (language switch).
   const mapEl = h('div', { class: 'console-map', 'data-map': '', role: 'region' });
@@ -360,6 +361,17 @@ export const livePage: PageFactory = (root, ctx, params) => {
         },
       });
       render();
+      // Unreached households turn 'late' at the first-report target and 'overdue' at the completion
+      // target: no event says so, so the figures (and the map, once drawn) are refreshed then.
+      for (const at of [summary.late_at, summary.overdue_at]) {
+        const due = at ? Date.parse(at) - Date.now() : -1;
+        if (due > 0 && due < 2 ** 31 - 1) {
+          deadlineTimers.push(setTimeout(() => {
+            live?.reloadHouseholds();
+            refreshCounters.call();
+          }, due + 1000));
+        }
+      }
       void loadHistory();
       void loadEscalations();
       void loadTimeline();
@@ -389,14 +401,6 @@ export const livePage: PageFactory = (root, ctx, params) => {
       live.setHouseholdStatuses(liveStatus);
       applyFilters();
       mapEl.dataset['ready'] = 'true';
-      // Unreached households turn 'overdue' at the deadline: no event says so, so redraw then.
-      const due = summary.overdue_at ? Date.parse(summary.overdue_at) - Date.now() : -1;
-      if (due > 0 && due < 2 ** 31 - 1) {
-        overdueTimer = setTimeout(() => {
-          live?.reloadHouseholds();
-          refreshCounters.call();
-        }, due + 1000);
-      }
       ctx.api.get<unknown>('/api/watch/coverage/pockets.geojson').then((g) => live?.setPockets(g), () => undefined);
     } catch (err) {
       if (disposed) return;
@@ -430,6 +434,9 @@ export const livePage: PageFactory = (root, ctx, params) => {
       h('div', { class: 'counter', 'data-counter': 'confirmed' },
         h('span', { class: 'counter-label' }, t('console.counter.confirmed')),
         h('span', { class: 'counter-value', 'data-value': o.confirmed }, t('console.counter.ofTotal', { confirmed: o.confirmed, total: o.total, percent: pct ?? 0 }))),
+      h('div', { class: 'counter', 'data-counter': 'late' },
+        h('span', { class: 'counter-label' }, statusMarker('late'), t('console.counter.late')),
+        h('span', { class: 'counter-value', 'data-value': o.late }, t('console.count', { count: o.late }))),
       h('div', { class: 'counter', 'data-counter': 'overdue' },
         h('span', { class: 'counter-label' }, t('console.counter.overdue')),
         h('span', { class: 'counter-value', 'data-value': o.overdue }, t('console.count', { count: o.overdue }))),
@@ -439,6 +446,11 @@ export const livePage: PageFactory = (root, ctx, params) => {
       h('div', { class: 'counter', 'data-counter': 'escalations' },
         h('span', { class: 'counter-label' }, t('console.counter.openEscalations')),
         h('span', { class: 'counter-value', 'data-value': open }, t('console.count', { count: open }))),
+      summary.late_at
+        ? h('div', { class: 'counter', 'data-counter': 'firstReportTarget' },
+            h('span', { class: 'counter-label' }, t('console.counter.firstReportTarget')),
+            h('span', { class: 'counter-value' }, timeOf(summary.late_at, true)))
+        : null,
       summary.overdue_at
         ? h('div', { class: 'counter' },
             h('span', { class: 'counter-label' }, t('console.counter.deadline')),
@@ -594,7 +606,7 @@ export const livePage: PageFactory = (root, ctx, params) => {
     if (!summary) return [h('p', {}, t('home.loading'))];
     // Worst first: the districts that need attention are at the top of the wall display.
     const ordered = [...summary.districts].sort((a, b) =>
-      b.overdue - a.overdue || (rate(a.confirmed, a.total) ?? 1) - (rate(b.confirmed, b.total) ?? 1) || a.name.localeCompare(b.name, 'ja'));
+      b.overdue - a.overdue || (b.late ?? 0) - (a.late ?? 0) || (rate(a.confirmed, a.total) ?? 1) - (rate(b.confirmed, b.total) ?? 1) || a.name.localeCompare(b.name, 'ja'));
     const rows = ordered.map((d) => {
       const pct = percent(d.confirmed, d.total);
       const band = rateBand(rate(d.confirmed, d.total));
@@ -603,6 +615,7 @@ export const livePage: PageFactory = (root, ctx, params) => {
         h('td', { 'data-confirmed': d.confirmed, 'data-total': d.total }, `${d.confirmed} / ${d.total}`),
         h('td', {}, pct === null ? '—' : `${pct}%`, band !== null ? h('span', { class: 'visually-hidden' }, ` ${t(BAND_KEYS[band]!)}`) : null),
         h('td', {}, formatDuration(d.time_to_first_report_s) ?? t('console.progress.noReport')),
+        h('td', { 'data-late': d.late ?? 0 }, String(d.late ?? 0)),
         h('td', { 'data-overdue': d.overdue }, String(d.overdue)),
         h('td', {}, String(d.need_help)),
       );
@@ -614,6 +627,7 @@ export const livePage: PageFactory = (root, ctx, params) => {
         h('th', { scope: 'col' }, t('console.progress.confirmed')),
         h('th', { scope: 'col' }, t('console.progress.rate')),
         h('th', { scope: 'col' }, t('console.progress.firstReport')),
+        h('th', { scope: 'col' }, t('console.progress.late')),
         h('th', { scope: 'col' }, t('console.progress.overdue')),
         h('th', { scope: 'col' }, t('console.progress.needHelp')))),
       h('tbody', {}, ...rows),
@@ -771,7 +785,7 @@ export const livePage: PageFactory = (root, ctx, params) => {
     render,
     dispose() {
       disposed = true;
-      if (overdueTimer !== null) clearTimeout(overdueTimer);
+      for (const timer of deadlineTimers) clearTimeout(timer);
       stream?.close();
       statusBatch.dispose();
       timelineBatch.dispose();

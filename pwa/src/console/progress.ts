@@ -9,6 +9,8 @@ export interface DistrictSummary {
   need_help: number;
   time_to_first_report_s: number | null;
   statuses: Record<string, number>;
+  /** No report yet, past the first-report target (not yet overdue). */
+  late: number;
 }
 
 export interface Summary {
@@ -26,6 +28,8 @@ export interface Summary {
   };
   latest_event_id: number;
   overdue_at: string | null;
+  /** When unreached households turn 遅延 (the operation's first-report target). */
+  late_at: string | null;
   districts: DistrictSummary[];
   statuses: Record<string, number>;
 }
@@ -48,10 +52,10 @@ export function percent(confirmed: number, total: number): number | null {
 }
 
 /** Totals over all districts. */
-export function overall(districts: DistrictSummary[]): { total: number; confirmed: number; overdue: number; needHelp: number } {
+export function overall(districts: DistrictSummary[]): { total: number; confirmed: number; overdue: number; late: number; needHelp: number } {
   return districts.reduce(
-    (a, d) => ({ total: a.total + d.total, confirmed: a.confirmed + d.confirmed, overdue: a.overdue + d.overdue, needHelp: a.needHelp + d.need_help }),
-    { total: 0, confirmed: 0, overdue: 0, needHelp: 0 },
+    (a, d) => ({ total: a.total + d.total, confirmed: a.confirmed + d.confirmed, overdue: a.overdue + d.overdue, late: a.late + (d.late ?? 0), needHelp: a.needHelp + d.need_help }),
+    { total: 0, confirmed: 0, overdue: 0, late: 0, needHelp: 0 },
   );
 }
 

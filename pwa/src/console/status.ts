@@ -5,7 +5,7 @@ import type { MessageKey } from '../i18n';
  * only cue — size, fill (solid vs hollow) and ring width differ too, and the legend names each
  * one with its count. Pure data, so the legend (SVG) and the map (MapLibre paint) cannot drift.
  */
-export const MAP_STATUSES = ['overdue', 'rescue', 'injured', 'unreached', 'evacuated', 'safe'] as const;
+export const MAP_STATUSES = ['overdue', 'late', 'rescue', 'injured', 'unreached', 'evacuated', 'safe'] as const;
 export type MapStatus = (typeof MAP_STATUSES)[number];
 
 export interface StatusStyle {
@@ -19,6 +19,8 @@ export interface StatusStyle {
 
 export const STATUS_STYLES: Record<MapStatus, StatusStyle> = {
   overdue: { fill: null, ring: '#b00020', ringWidth: 4, radius: 8, label: 'console.status.overdue' },
+  // 遅延: no report yet and the first-report target has passed (overdue comes at the completion target).
+  late: { fill: null, ring: '#8a4b00', ringWidth: 3, radius: 7, label: 'console.status.late' },
   rescue: { fill: '#b00020', ring: '#1b1b1b', ringWidth: 3, radius: 10, label: 'console.status.rescue' },
   injured: { fill: '#c25e00', ring: '#1b1b1b', ringWidth: 2, radius: 8, label: 'console.status.injured' },
   unreached: { fill: '#ffffff', ring: '#4a4a4a', ringWidth: 2, radius: 6, label: 'console.status.unreached' },
@@ -27,12 +29,13 @@ export const STATUS_STYLES: Record<MapStatus, StatusStyle> = {
 };
 
 /**
- * Server statuses → the six the map shows, written once (mapStatus, the map's paint and its
+ * Server statuses → the seven the map shows, written once (mapStatus, the map's paint and its
  * status filter all read it). Watch-round outcomes fold into the nearest meaning (緊急 → needs
  * rescue, 要連絡 → injured/needs care, 不在・不明 → still unreached).
  */
 export const STATUS_ALIASES: Record<MapStatus, string[]> = {
   overdue: ['overdue'],
+  late: ['late'],
   rescue: ['rescue', 'emergency'],
   injured: ['injured', 'contact'],
   unreached: ['unreached', 'away', 'unknown'],

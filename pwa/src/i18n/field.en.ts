@@ -45,6 +45,8 @@ export const fieldEn: Record<keyof typeof fieldJa, string> = {
   'shelter.title': 'Where did they evacuate to?',
   'shelter.hint': 'Nearest to the household first (open shelters first).',
   'shelter.none': 'Shelter unknown',
+  'shelter.noneHint': 'Recorded as an unknown destination',
+  'shelter.atUnknown': 'Shelter: unknown',
   'shelter.closed': 'not open',
   'shelter.distance': 'about {km} km',
   'shelter.noList': 'The shelter list is not on this device yet.',

@@ -43,6 +43,8 @@ export const fieldJa = {
   'shelter.title': '避難先を選んでください',
   'shelter.hint': '世帯から近い順です（開設中の避難所が先）。',
   'shelter.none': '避難先がわからない',
+  'shelter.noneHint': '不明な避難先として記録します',
+  'shelter.atUnknown': '避難先：不明',
   'shelter.closed': '未開設',
   'shelter.distance': '約{km}km',
   'shelter.noList': '避難所の一覧がまだ端末にありません。',

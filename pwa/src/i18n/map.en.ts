@@ -15,6 +15,7 @@ export const mapEn: Record<keyof typeof mapJa, string> = {
   'map.noLocation': '{count} households have no location. Check them in the list view.',
   'map.legend': 'Legend',
   'map.status.overdue': 'Not checked (past the target time)',
+  'map.status.late': 'Late (no report by the first-report target)',
   'map.shelter': 'Shelter',
   'map.hazard': 'Hazard zone',
   'map.attribution': 'Background map: {attribution}',

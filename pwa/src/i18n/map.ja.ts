@@ -13,6 +13,7 @@ export const mapJa = {
   'map.noLocation': '位置情報のない世帯が {count} 件あります。リスト表示で確認してください。',
   'map.legend': '凡例',
   'map.status.overdue': '未確認（目標時間を過ぎています）',
+  'map.status.late': '遅延（初回報告の目標を過ぎて未報告）',
   'map.shelter': '避難所',
   'map.hazard': '災害の危険がある区域',
   'map.attribution': '背景地図：{attribution}',

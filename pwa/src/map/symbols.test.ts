@@ -5,7 +5,7 @@ import { LEGEND_STATUSES, statusLabelKey, statusLook } from './symbols';
 
 describe('map status symbols', () => {
   it('gives every status a shape of its own per colour family (colour is never the only cue)', () => {
-    const all = [...new Set([...OUTCOMES.watch_round, ...OUTCOMES.safety_check, 'unreached', 'overdue'])];
+    const all = [...new Set([...OUTCOMES.watch_round, ...OUTCOMES.safety_check, 'unreached', 'late', 'overdue'])];
     for (const s of all) expect(LEGEND_STATUSES as readonly string[]).toContain(s);
     // Different colours always come with different shapes (or an extra mark).
     const byFill = new Map<string, string>();
@@ -27,6 +27,8 @@ describe('map status symbols', () => {
       expect(dictionaries.en[key]).toBeTruthy();
     }
     expect(statusLabelKey('overdue')).toBe('map.status.overdue');
+    expect(statusLabelKey('late')).toBe('map.status.late');
+    expect(statusLook('late').mark).toBe('遅');
     expect(statusLabelKey('unreached')).toBe('op.status.unreached');
     expect(statusLook('something-new').shape).toBe('ring');
   });

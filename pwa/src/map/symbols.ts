@@ -26,18 +26,22 @@ const TONE_LOOK: Record<'good' | 'neutral' | 'warn' | 'danger', StatusLook> = {
 
 const UNREACHED: StatusLook = { shape: 'ring', fill: '#ffffff', stroke: '#1b1b1b', text: '#1b1b1b', mark: '' };
 const OVERDUE: StatusLook = { shape: 'ring', fill: '#fdecee', stroke: '#b00020', text: '#9b0016', mark: '!' };
+/** 遅延: no report yet, past the operation's first-report target (before it is overdue). */
+const LATE: StatusLook = { shape: 'ring', fill: '#fff4e0', stroke: '#8a4b00', text: '#6b3a00', mark: '遅' };
 
 /** Statuses in the order the legend lists them. */
-export const LEGEND_STATUSES = ['unreached', 'overdue', 'safe', 'ok', 'evacuated', 'away', 'unknown', 'contact', 'injured', 'emergency', 'rescue'] as const;
+export const LEGEND_STATUSES = ['unreached', 'late', 'overdue', 'safe', 'ok', 'evacuated', 'away', 'unknown', 'contact', 'injured', 'emergency', 'rescue'] as const;
 
 export function statusLook(status: string): StatusLook {
   if (status === 'overdue') return OVERDUE;
+  if (status === 'late') return LATE;
   const tone = OUTCOME_TONE[status];
   return tone ? TONE_LOOK[tone] : UNREACHED;
 }
 
 export function statusLabelKey(status: string): MessageKey {
   if (status === 'overdue') return 'map.status.overdue';
+  if (status === 'late') return 'map.status.late';
   return OUTCOME_LABELS[status] ?? 'op.status.unreached';
 }
 

@@ -13,6 +13,8 @@ export interface VisitMutation {
   note?: string;
   /** 避難済: where the person went (`GET /api/shelters` id). Not personal on its own. */
   shelter_id?: string;
+  /** 避難済 with 「避難先がわからない」: said explicitly, so the server never sees a missing shelter. */
+  shelter_unknown?: true;
   /** Device position, only if the user allowed it (never stored here: sealed in `OutboxRow.sealed`). */
   lon?: number;
   lat?: number;

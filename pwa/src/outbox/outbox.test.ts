@@ -83,6 +83,16 @@ describe('outbox state machine', () => {
     expect((await outbox.status()).waiting).toBe(1);
   });
 
+  it('避難済 carries its shelter, or says explicitly that it is unknown (never both)', async () => {
+    const { outbox } = harness([]);
+    const unknown = await outbox.enqueueVisit({ operation_id: OP, household_id: HH, outcome: 'evacuated', shelter_unknown: true });
+    expect(unknown.payload).toMatchObject({ outcome: 'evacuated', shelter_unknown: true });
+    expect(unknown.payload).not.toHaveProperty('shelter_id');
+    const named = await outbox.enqueueVisit({ operation_id: OP, household_id: HH, outcome: 'evacuated', shelter_id: 's1', shelter_unknown: true });
+    expect(named.payload).toMatchObject({ shelter_id: 's1' });
+    expect(named.payload).not.toHaveProperty('shelter_unknown');
+  });
+
   it('pending → sending → removed after accepted/duplicate', async () => {
     const { outbox, seen } = harness([
       (b) => json({ results: [{ client_id: b.mutations[0]!.client_id, status: 'accepted' }, { client_id: b.mutations[1]!.client_id, status: 'duplicate' }] }),

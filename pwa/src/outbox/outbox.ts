@@ -45,6 +45,8 @@ export interface NewVisit {
   outcome: string;
   note?: string;
   shelter_id?: string;
+  /** 避難済 where nobody knows the shelter (ignored when a shelter is given). */
+  shelter_unknown?: boolean;
   lon?: number;
   lat?: number;
 }
@@ -136,6 +138,7 @@ export class Outbox {
       device_time: isoWithOffset(at),
     };
     if (v.shelter_id) payload.shelter_id = v.shelter_id;
+    else if (v.shelter_unknown) payload.shelter_unknown = true;
     const part: SealedVisitPart = {};
     if (v.note && v.note.trim()) part.note = v.note.trim();
     if (typeof v.lon === 'number' && typeof v.lat === 'number') {

@@ -356,6 +356,8 @@ describe('避難済 with a shelter', () => {
     rows = await db.outbox.orderBy('created_at').toArray();
     expect(rows).toHaveLength(2);
     expect(rows[1]!.payload.shelter_id).toBeUndefined();
+    expect(rows[1]!.payload.shelter_unknown).toBe(true); // 不明な避難先, said explicitly
+    expect(rows[0]!.payload.shelter_unknown).toBeUndefined();
     expect(rows[1]!.payload.lon).toBeUndefined(); // not in the clear
     expect(await outbox.openPayload(rows[1]!)).toMatchObject({ lon: 140.2512345, lat: 36.3812345 });
   });
@@ -372,7 +374,7 @@ describe('history and my escalations', () => {
     vi.setSystemTime(new Date('2026-11-27T12:00:00+09:00'));
     await vault.setup(PIN);
     await saveMyHouseholds(db, OP, DATA);
-    const unsent = await outbox.enqueueVisit({ operation_id: OP, household_id: 'h1', outcome: 'evacuated', note: '避難所へ向かった' });
+    const unsent = await outbox.enqueueVisit({ operation_id: OP, household_id: 'h1', outcome: 'evacuated', note: '避難所へ向かった', shelter_unknown: true });
     await outbox.enqueueVisit({ operation_id: OP, household_id: 'h2', outcome: 'safe' }); // another household
     setOnline(true);
     const get = vi.fn().mockResolvedValue(VISITS);
@@ -385,6 +387,7 @@ describe('history and my escalations', () => {
     expect(items.map((i) => i.querySelector('[data-sent]')?.textContent)).toEqual(['未送信', '送信済み', '送信済み']);
     expect(items[0]!.querySelector('[data-outcome]')?.textContent).toBe('避難済');
     expect(items[0]!.querySelector('[data-note]')?.textContent).toBe('メモ：避難所へ向かった');
+    expect(items[0]!.querySelector('[data-shelter-unknown]')?.textContent).toBe('避難先：不明');
     expect(items[1]!.textContent).toContain('足を痛めている');
     expect(items[1]!.textContent).toContain('記録した時刻');
     expect(text()).toContain('笠間 一郎');

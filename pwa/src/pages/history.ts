@@ -22,6 +22,7 @@ export interface MyVisit {
   outcome: string;
   note: string | null;
   shelter_id: string | null;
+  shelter_unknown?: boolean;
   device_time: string;
   server_time: string;
 }
@@ -34,6 +35,7 @@ export interface HistoryItem {
   outcome: string;
   note: string | null;
   shelter_id: string | null;
+  shelter_unknown?: boolean;
   device_time: string;
   /** sent: stored on the server; unsent: waiting on this device; check: conflict / rejected. */
   sent: 'sent' | 'unsent' | 'check';
@@ -45,7 +47,7 @@ const WAITING: OutboxState[] = ['pending', 'sending', 'failed'];
 export function mergeHistory(server: MyVisit[], local: HistoryItem[]): HistoryItem[] {
   const out = new Map<string, HistoryItem>();
   for (const v of server) {
-    out.set(v.client_id, { client_id: v.client_id, operation_id: v.operation_id, operation: `${v.label}${v.operation_name}`, outcome: v.outcome, note: v.note, shelter_id: v.shelter_id, device_time: v.device_time, sent: 'sent' });
+    out.set(v.client_id, { client_id: v.client_id, operation_id: v.operation_id, operation: `${v.label}${v.operation_name}`, outcome: v.outcome, note: v.note, shelter_id: v.shelter_id, shelter_unknown: !!v.shelter_unknown, device_time: v.device_time, sent: 'sent' });
   }
   for (const l of local) if (!out.has(l.client_id)) out.set(l.client_id, l);
   return [...out.values()].sort((a, b) => Date.parse(b.device_time) - Date.parse(a.device_time));
@@ -82,6 +84,7 @@ export const historyPage: PageFactory = (root, ctx, params = {}) => {
         outcome: r.payload.outcome,
         note: r.payload.note ?? null,
         shelter_id: r.payload.shelter_id ?? null,
+        shelter_unknown: r.payload.shelter_unknown === true,
         device_time: r.payload.device_time,
         sent: WAITING.includes(r.state) ? ('unsent' as const) : ('check' as const),
       }));
@@ -124,7 +127,7 @@ export const historyPage: PageFactory = (root, ctx, params = {}) => {
       h('div', { class: 'history-head' }, h('span', { class: `badge outcome-${tone}`, 'data-outcome': i.outcome }, t(OUTCOME_LABELS[i.outcome] ?? 'op.status.unreached')), sentBadge(i.sent)),
       h('p', {}, t('history.deviceTime', { time: when(i.device_time) })),
       i.operation ? h('p', { class: 'hint', 'data-op-name': 'true' }, i.operation) : null,
-      shelter ? h('p', {}, t('shelter.at', { name: shelter })) : null,
+      shelter ? h('p', {}, t('shelter.at', { name: shelter })) : i.shelter_unknown ? h('p', { 'data-shelter-unknown': 'true' }, t('shelter.atUnknown')) : null,
       i.note ? h('p', { class: 'note', 'data-note': 'true' }, t('history.note', { note: i.note })) : null,
     );
   }

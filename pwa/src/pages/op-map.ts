@@ -53,6 +53,8 @@ export interface MapSwitch {
 
 const HOUSEHOLD_LAYER = 'op-households';
 const SHELTER_IMAGE = 'shelter';
+/** Statuses the live tile derives from the clock for unreached households (first-report, completion target). */
+const CLOCK_STATUSES: readonly string[] = ['late', 'overdue'];
 const VECTOR_MAX_ZOOM = DOWNLOAD_MAX_ZOOM; // deeper zooms over-zoom z17 tiles (which are downloadable)
 
 type DownloadState =
@@ -119,7 +121,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
   }
 
   function renderLegend(): void {
-    const statuses = LEGEND_STATUSES.filter((s) => s === 'unreached' || s === 'overdue' || households.some((hh) => statusOf(hh) === s) || shownStatuses.has(s));
+    const statuses = LEGEND_STATUSES.filter((s) => s === 'unreached' || CLOCK_STATUSES.includes(s) || households.some((hh) => statusOf(hh) === s) || shownStatuses.has(s));
     const shelter = drawShelterIcon(1);
     const shelterImg = h('img', { alt: '', width: 28, height: 28, class: 'legend-icon' });
     if (shelter) shelterImg.src = shelter.toDataURL();
@@ -285,11 +287,13 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
       const status = statusOf(hh);
       if (drawn.get(hh.id) === status) continue;
       addIcon(map, householdImage(hh.id), drawIcon(statusLook(status), String(hh.order), 2));
-      // Still unreached here, but the live tile may say the target time has passed: then the
-      // number is drawn in the "overdue" look (the style picks `hh-<id>-overdue` by tile status).
-      const overdue = `${householdImage(hh.id)}-overdue`;
-      if (status === 'unreached') addIcon(map, overdue, drawIcon(statusLook('overdue'), String(hh.order), 2));
-      else if (map.hasImage(overdue)) map.removeImage(overdue);
+      // Still unreached here, but the live tile may say a target time has passed: then the number
+      // is drawn in the "late" or "overdue" look (the style picks `hh-<id>-<tile status>`).
+      for (const clock of CLOCK_STATUSES) {
+        const name = `${householdImage(hh.id)}-${clock}`;
+        if (status === 'unreached') addIcon(map, name, drawIcon(statusLook(clock), String(hh.order), 2));
+        else if (map.hasImage(name)) map.removeImage(name);
+      }
       drawn.set(hh.id, status);
     }
   }
@@ -306,7 +310,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
       const pt = map.project([lng, lat]);
       const mine = households.find((hh) => hh.id === id);
       const live = String(f.properties?.['status'] ?? 'unreached');
-      const status = mine ? (statusOf(mine) === 'unreached' && live === 'overdue' ? 'overdue' : statusOf(mine)) : live;
+      const status = mine ? (statusOf(mine) === 'unreached' && CLOCK_STATUSES.includes(live) ? live : statusOf(mine)) : live;
       seen.set(id, { id, status, x: Math.round(pt.x), y: Math.round(pt.y) });
     }
     const list = [...seen.values()];

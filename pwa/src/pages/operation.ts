@@ -157,7 +157,8 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
     });
   }
 
-  async function record(hh: Household, outcome: string, shelterId?: string): Promise<void> {
+  /** `shelter`: for 避難済, the chosen shelter's id, or 'unknown' for 「避難先がわからない」. */
+  async function record(hh: Household, outcome: string, shelter?: string): Promise<void> {
     if (!ctx.outbox || !db || state.kind !== 'ready') return;
     recordError = null;
     gpsFailed = false;
@@ -174,7 +175,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
         household_id: hh.id,
         outcome,
         note,
-        ...(shelterId ? { shelter_id: shelterId } : {}),
+        ...(shelter === 'unknown' ? { shelter_unknown: true } : shelter ? { shelter_id: shelter } : {}),
         ...(where ?? {}),
       });
       notes.delete(hh.id);
@@ -273,9 +274,9 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
 
   function shelterPicker(hh: Household): HTMLElement {
     const sorted = shelters ? sortShelters(shelters, hh).slice(0, 8) : [];
-    const choice = (label: string, sub: string | null, shelterId: string | undefined, attrs: Record<string, string>) => {
+    const choice = (label: string, sub: string | null, shelter: string, attrs: Record<string, string>) => {
       const b = h('button', { type: 'button', class: 'shelter-choice', ...attrs }, h('span', {}, label), sub ? h('span', { class: 'hint' }, sub) : null);
-      b.addEventListener('click', () => void record(hh, 'evacuated', shelterId));
+      b.addEventListener('click', () => void record(hh, 'evacuated', shelter));
       return h('li', {}, b);
     };
     const gpsId = `gps-${hh.id}`;
@@ -306,7 +307,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
             { 'data-shelter': s.id },
           ),
         ),
-        choice(t('shelter.none'), null, undefined, { 'data-shelter': '' }),
+        choice(t('shelter.none'), t('shelter.noneHint'), 'unknown', { 'data-shelter': '', 'data-shelter-unknown': 'true' }),
       ),
       h('div', { class: 'check' }, gps, h('label', { for: gpsId }, t('shelter.gps'))),
       cancel,

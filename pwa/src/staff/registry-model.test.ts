@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { areaFrom, consentChanges, contactsPayload, coordinate, districtPayload, emptyDistrictForm, emptyHazardZoneForm, emptyShelterForm, EMPTY_PERSON, fieldsFor, hazardZonePayload, householdPayload, parseRing, personFormFrom, personPayload, shelterPayload, supportersFrom, supportersHidden, supportersPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
-import { coveredPercent, groupSuggestions, linkPayload, type Suggestion } from './watch-model';
+import { ApiError } from '../api/errors';
+import { toProblem } from '../api/problem';
+import { coveredPercent, farLinkWarning, groupSuggestions, linkPayload, type Suggestion } from './watch-model';
 
 describe('person and household forms → API payload', () => {
   it('trims, drops blank optional fields and de-duplicates lists', () => {
@@ -84,6 +86,16 @@ describe('watch network', () => {
     const sug = s('h1', 'backup', 'w1', 90);
     expect(linkPayload(sug)).toEqual({ household_id: 'h1', watcher_id: 'w1', kind: 'backup', via: 'suggestion' });
     expect(linkPayload(sug, 'w9')).toEqual({ household_id: 'h1', watcher_id: 'w9', kind: 'backup', via: 'manual' });
+    expect(linkPayload(sug, 'w9', true)).toEqual({ household_id: 'h1', watcher_id: 'w9', kind: 'backup', via: 'manual', confirm_far: true });
+  });
+
+  it('recognises the server\'s "beyond walking distance" answer, and only that one', () => {
+    // The body as the server sends it: the extension members survive the parsing.
+    const far = new ApiError(toProblem({ code: 'watch_link_beyond_radius', status: 409, message: { ja: '…' }, distance_m: 14012, walking_radius_m: 300 }, 409));
+    expect(farLinkWarning(far)).toEqual({ distance: 14012, radius: 300 });
+    expect(farLinkWarning(new ApiError(toProblem({ code: 'conflict', reason: 'over_capacity' }, 409)))).toBeNull();
+    expect(farLinkWarning(new Error('offline'))).toBeNull();
+    expect(farLinkWarning(null)).toBeNull();
   });
 
   it('reports the share of households with two watchers', () => {

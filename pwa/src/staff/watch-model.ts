@@ -1,3 +1,5 @@
+import { ApiError } from '../api/errors';
+
 export interface Numbers {
   households: number;
   with_0: number;
@@ -9,6 +11,8 @@ export interface Numbers {
   watchers_available: number;
   watchers_over_capacity: number;
   spare_capacity: number;
+  /** Households with a watcher beyond the walking radius (counted as weak cover). */
+  with_far_watcher: number;
 }
 
 export interface Coverage {
@@ -47,7 +51,20 @@ export function groupSuggestions(list: readonly Suggestion[]): { householdId: st
   return order.map((id) => ({ householdId: id, items: [...by.get(id)!].sort((a, b) => rank(a.kind) - rank(b.kind) || a.distance_m - b.distance_m) }));
 }
 
-/** `POST /api/watch/links` body for accepting a suggestion as is, or with another watcher ("change"). */
-export function linkPayload(s: Suggestion, watcherId: string = s.watcher_id): Record<string, unknown> {
-  return { household_id: s.household_id, watcher_id: watcherId, kind: s.kind === 'backup' ? 'backup' : 'primary', via: watcherId === s.watcher_id ? 'suggestion' : 'manual' };
+/**
+ * `POST /api/watch/links` body for accepting a suggestion as is, or with another watcher ("change").
+ * `confirmFar`: staff confirmed a watcher who lives beyond the walking radius.
+ */
+export function linkPayload(s: Suggestion, watcherId: string = s.watcher_id, confirmFar = false): Record<string, unknown> {
+  const body: Record<string, unknown> = { household_id: s.household_id, watcher_id: watcherId, kind: s.kind === 'backup' ? 'backup' : 'primary', via: watcherId === s.watcher_id ? 'suggestion' : 'manual' };
+  if (confirmFar) body['confirm_far'] = true;
+  return body;
+}
+
+/** The server's "this watcher lives beyond walking distance" answer (409), or null for any other. */
+export function farLinkWarning(err: unknown): { distance: number; radius: number } | null {
+  if (!(err instanceof ApiError) || err.code !== 'watch_link_beyond_radius') return null;
+  const distance = Number(err.problem.extensions?.['distance_m']);
+  const radius = Number(err.problem.extensions?.['walking_radius_m']);
+  return Number.isFinite(distance) && Number.isFinite(radius) ? { distance, radius } : null;
 }

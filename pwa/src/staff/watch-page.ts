@@ -7,7 +7,7 @@ import { selectField } from './forms';
 import { districtTree, type District } from './operations-model';
 import type { HouseholdOut } from './registry-model';
 import { errorBox, staffGate } from './shell';
-import { coveredPercent, groupSuggestions, linkPayload, type Coverage, type Numbers, type Suggestion } from './watch-model';
+import { coveredPercent, farLinkWarning, groupSuggestions, linkPayload, type Coverage, type Numbers, type Suggestion } from './watch-model';
 
 interface WatcherOut { id: string; name: string; kana: string; role: string; capacity: number; load: number; available: boolean; district_id: string | null }
 interface Pocket { type: 'Feature'; id: number; geometry: unknown; properties: { households: number; uncovered: number; weak_cover: number; in_hazard: number; radius_m: number } }
@@ -20,6 +20,7 @@ const COLS: [keyof Numbers | 'pct', MessageKey][] = [
   ['pct', 'staff.watch.colPct'],
   ['in_hazard', 'staff.watch.colInHazard'],
   ['in_hazard_weak', 'staff.watch.colInHazardWeak'],
+  ['with_far_watcher', 'staff.watch.colFar'],
   ['watchers_available', 'staff.watch.colWatchers'],
   ['watchers_over_capacity', 'staff.watch.colOver'],
   ['spare_capacity', 'staff.watch.colSpare'],
@@ -111,13 +112,26 @@ export const watchPage: PageFactory = (root, ctx) => {
     return w ? `${w.name}（${t(w.role === 'commissioner' ? 'role.commissioner' : 'role.watcher')}）` : id;
   };
 
-  async function accept(s: Suggestion, watcherId?: string): Promise<void> {
+  async function accept(s: Suggestion, watcherId?: string, confirmFar = false): Promise<void> {
     actionError = null;
+    const who = watcherName(watcherId ?? s.watcher_id);
     try {
-      await ctx.api.post('/api/watch/links', linkPayload(s, watcherId));
-      notice = t('staff.watch.accepted', { watcher: watcherName(watcherId ?? s.watcher_id) });
+      await ctx.api.post('/api/watch/links', linkPayload(s, watcherId, confirmFar));
+      notice = confirmFar ? t('staff.watch.acceptedFar', { watcher: who }) : t('staff.watch.accepted', { watcher: who });
       await load();
     } catch (err) {
+      const far = confirmFar ? null : farLinkWarning(err);
+      if (far) {
+        // Beyond walking distance: say so and let staff decide (the household stays weakly covered).
+        const ok = await confirmDialog({
+          title: t('staff.watch.farTitle'),
+          body: [t('staff.watch.farBody', { watcher: who, distance: far.distance.toLocaleString('ja-JP'), radius: far.radius }), t('staff.watch.farWeak')],
+          confirmLabel: t('staff.watch.farConfirm'),
+          danger: true,
+        });
+        if (ok !== null) await accept(s, watcherId, true);
+        return;
+      }
       actionError = err;
       render();
     }
