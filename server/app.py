@@ -22,6 +22,7 @@ from litestar.types import Receive, Scope, Send
 from server.accounts.controller import AuthController
 from server.accounts.middleware import SessionCookieAuthMiddleware
 from server.accounts.sessions import COOKIE_NAME
+from server.accounts.users_api import UsersController
 from server.audit.controller import AuditController
 from server.core.errors import EXCEPTION_HANDLERS
 from server.core.guards import public
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         route_handlers=[
             HealthController,
             AuthController,
+            UsersController,
             AuditController,
             DistrictController,
             HouseholdController,

@@ -36,7 +36,7 @@ from server.db.engine import AUTH_PENDING
 
 _AUTHENTICATE = text(
     "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
-    " district_ids, scope, touched FROM tonari_authenticate(:tenant, :session, :idle, :touch)"
+    " district_ids, scope, touched, must_change_password FROM tonari_authenticate(:tenant, :session, :idle, :touch)"
 )
 
 
@@ -51,6 +51,8 @@ class SignedInUser:
     display_name: str
     role: str
     district_ids: list[uuid.UUID]  # the user's own district scope rows (not expanded); [] = whole tenant
+    # An admin reset the password: only me / change-password / logout answer (server/core/guards.py).
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # t
 # runs as the endpoint's own SQL).
 AUTHENTICATE_ON_DRIVER = (
     "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
-    " district_ids, scope, touched FROM tonari_authenticate($1, $2, $3, $4)"
+    " district_ids, scope, touched, must_change_password FROM tonari_authenticate($1, $2, $3, $4)"
 )
 # What a dropped pooled connection raises on its first use: safe to retry once on another one,
 # since nothing was done yet.
@@ -106,7 +108,7 @@ class _AuthRow:
     """Attribute access over an asyncpg record (the shape `_lookup` returns)."""
 
     __slots__ = ("session_id", "user_id", "login", "display_name", "role", "expires_at", "absolute_expires_at",
-                 "district_ids", "scope", "touched")
+                 "district_ids", "scope", "touched", "must_change_password")
 
     def __init__(self, record: asyncpg.Record) -> None:
         for name in self.__slots__:
@@ -223,7 +225,8 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
             # rolled back): commit now. At most once a minute per session (TOUCH_INTERVAL).
             await db.commit()
         user = SignedInUser(id=row.user_id, tenant_id=cookie.tenant_id, login=row.login,
-                            display_name=row.display_name, role=row.role, district_ids=list(row.district_ids or []))
+                            display_name=row.display_name, role=row.role, district_ids=list(row.district_ids or []),
+                            must_change_password=bool(row.must_change_password))
         session = SessionRef(tenant_id=cookie.tenant_id, id=row.session_id, user_id=row.user_id,
                              expires_at=row.expires_at, absolute_expires_at=row.absolute_expires_at)
         return AuthenticationResult(user=user, auth=AuthState(session=session))
