@@ -92,6 +92,19 @@ class Settings:
         parts = urlsplit(self.public_url)
         return not (parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"})
 
+    @property
+    def served_over_https(self) -> bool:
+        """HSTS is sent only when the public address is https."""
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def basemap_origin(self) -> str | None:
+        """`scheme://host[:port]` of the base map's tiles (for the Content-Security-Policy)."""
+        parts = urlsplit(self.basemap_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return None
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

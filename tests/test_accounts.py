@@ -105,6 +105,7 @@ async def test_admins_list_their_own_tenants_users_and_nobody_else_may(
     await _signed_in(client_factory, tenant.accounts["watcher"])
     resp = await admin.get("/api/users")
     assert resp.status_code == 200, resp.text
+    assert resp.headers["cache-control"] == "no-store"
     users = {u["login"]: u for u in resp.json()}
     assert set(users) == {a.login for a in tenant.accounts.values()}  # not the other tenant's
     watcher = users[tenant.accounts["watcher"].login]
@@ -134,6 +135,7 @@ async def test_a_reset_password_lets_the_user_do_nothing_but_choose_a_new_one(
 
     resp = await admin.send_json("POST", f"/api/users/{acct.user_id}/password-reset")
     assert resp.status_code == 200, resp.text
+    assert resp.headers["cache-control"] == "no-store"
     temporary = resp.json()["temporary_password"]
     assert len(temporary) >= 16 and resp.json()["user"]["must_change_password"] is True
     _problem(await before.get("/api/auth/me"), 401, "session_expired")  # the old session ended
