@@ -157,8 +157,7 @@ class AuthController(Controller):
                     tenant_id=user.tenant_id,
                     actor_user_id=user.id,
                     actor_login=user.login,
-                    details={"reason": "inactive" if ok else "wrong_password",
-                             "trusted_device": decision.device_key is not None},
+                    details={"reason": "inactive" if ok else "wrong_password"},
                 )
             await db.commit()  # the failure must be remembered even though we answer 401
             context.update(tenant_id=None)
