@@ -22,10 +22,12 @@ from litestar.types import Receive, Scope, Send
 from server.accounts.controller import AuthController
 from server.accounts.middleware import SessionCookieAuthMiddleware
 from server.accounts.sessions import COOKIE_NAME
+from server.accounts.users_api import UsersController
 from server.audit.chain import AuditSealer, warn_if_app_role_owns_tables
 from server.audit.controller import AuditController
 from server.core.errors import EXCEPTION_HANDLERS
 from server.core.guards import public
+from server.core.headers import SecurityHeaders
 from server.core.logging import configure as configure_logging
 from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
@@ -83,14 +85,19 @@ def settle_garbage_collector() -> None:
 
 
 class TonariApp(Litestar):
-    """The Litestar application, asking the tile fast lane first (before routing) when it is on:
+    """The Litestar application. Every HTTP response leaves through the security headers
+    (server/core/headers.py); the tile fast lane is asked first (before routing) when it is on:
     a map's tiles are the hottest request there is (server/registry/tile_lane.py, decision 0011)."""
 
-    def __init__(self, *args: Any, tile_fast_lane: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, tile_fast_lane: bool = False, security_headers: SecurityHeaders,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tile_fast_lane = tile_fast_lane
+        self.security_headers = security_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            send = self.security_headers.wrap(scope, send)
         if self.tile_fast_lane and await tile_lane.answer(self, scope, send):
             return
         await super().__call__(scope, receive, send)
@@ -149,9 +156,11 @@ def create_app(settings: Settings | None = None) -> TonariApp:
 
     return TonariApp(
         tile_fast_lane=settings.tile_fast_lane,
+        security_headers=SecurityHeaders(settings),
         route_handlers=[
             HealthController,
             AuthController,
+            UsersController,
             AuditController,
             DistrictController,
             HouseholdController,

@@ -99,6 +99,10 @@ class Settings:
     session_max_hours: int = 30 * 24
     login_max_failures: int = 10
     login_window_minutes: int = 15
+    # Untrusted failures on one account (from all clients) before its progressive delay starts,
+    # and that delay's cap (server/accounts/throttle.py, docs/decisions/0003).
+    login_account_max_failures: int = 30
+    login_max_delay_seconds: int = 300
     max_body_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
     log_format: str = "json"
@@ -124,6 +128,19 @@ class Settings:
         parts = urlsplit(self.public_url)
         return not (parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"})
 
+    @property
+    def served_over_https(self) -> bool:
+        """HSTS is sent only when the public address is https."""
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def basemap_origin(self) -> str | None:
+        """`scheme://host[:port]` of the base map's tiles (for the Content-Security-Policy)."""
+        parts = urlsplit(self.basemap_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return None
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
@@ -143,6 +160,8 @@ def get_settings() -> Settings:
         session_max_hours=_int("TONARI_SESSION_MAX_HOURS", 30 * 24),
         login_max_failures=_int("TONARI_LOGIN_MAX_FAILURES", 10),
         login_window_minutes=_int("TONARI_LOGIN_WINDOW_MINUTES", 15),
+        login_account_max_failures=_int("TONARI_LOGIN_ACCOUNT_MAX_FAILURES", 30),
+        login_max_delay_seconds=_int("TONARI_LOGIN_MAX_DELAY_SECONDS", 300),
         max_body_bytes=_int("TONARI_MAX_BODY_BYTES", 10 * 1024 * 1024),
         log_level=os.environ.get("TONARI_LOG_LEVEL", "INFO").upper(),
         log_format=os.environ.get("TONARI_LOG_FORMAT", "json"),

@@ -91,18 +91,100 @@ async def test_unknown_user_gets_the_same_answer_in_the_same_time_class(client_f
     assert 0.5 < ratio < 2.0, ratio
 
 
-async def test_ten_failures_throttle_the_account_with_retry_after(client_factory, make_tenant) -> None:
+async def _refusals(sessionmaker, tenant_id, user_id) -> list[dict]:  # type: ignore[no-untyped-def]
+    with as_tenant(tenant_id):
+        async with sessionmaker() as db, db.begin():
+            rows = (await db.execute(text(
+                "SELECT details, host(client_addr) AS client FROM audit_log WHERE action = 'auth.login_refused'"
+                " AND object_ids @> ARRAY[:u] ORDER BY id"), {"u": str(user_id)})).all()
+    return [{**r[0], "client": r[1]} for r in rows]
+
+
+async def test_failures_from_many_clients_slow_untrusted_sign_ins_but_never_the_owners_known_device(
+        client_factory, make_tenant, sessionmaker, settings) -> None:  # type: ignore[no-untyped-def]
+    """A distributed guesser (each client below its own budget) makes the account wait for
+    every untrusted try, with a delay that grows; the owner's known device still gets in."""
+    tenant = await make_tenant(("coordinator",))
+    acct = tenant.accounts["coordinator"]
+    owner = client_factory()
+    assert (await owner.login(acct.login, acct.password)).status_code == 200  # a known device from now on
+    assert owner.cookies.get("tonari_device")
+    assert (await owner.send_json("POST", "/api/auth/logout")).status_code == 204
+
+    for i in range(settings.login_account_max_failures):
+        # each try from a different client: only the account's budget for untrusted tries trips
+        _problem(await client_factory().login(acct.login, f"wrong-{i}"), 401, "invalid_credentials")
+    refused = await client_factory().login(acct.login, acct.password)
+    body = _problem(refused, 429, "too_many_attempts")
+    retry = int(refused.headers["Retry-After"])
+    assert 0 < retry <= settings.login_max_delay_seconds and body["retry_after"] == retry
+
+    resp = await owner.login(acct.login, acct.password)
+    assert resp.status_code == 200, resp.text
+    assert (await owner.get("/api/auth/me")).json()["login"] == acct.login
+    assert [r["reason"] for r in await _refusals(sessionmaker, tenant.id, acct.user_id)] == ["account"]
+
+
+async def test_an_attackers_failures_do_not_lock_the_owner_out_and_the_attacker_stays_throttled(
+        client_factory, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    tenant = await make_tenant(("coordinator",))
+    acct = tenant.accounts["coordinator"]
+    known = client_factory()
+    assert (await known.login(acct.login, acct.password)).status_code == 200
+    assert (await known.send_json("POST", "/api/auth/logout")).status_code == 204
+
+    attacker = client_factory()
+    for i in range(10):
+        _problem(await attacker.login(acct.login, f"guess-{i}"), 401, "invalid_credentials")
+    for _ in range(3):
+        # throttled, even with the right password; refused before any password check
+        _problem(await attacker.login(acct.login, acct.password), 429, "too_many_attempts")
+
+    # the owner from the device they always use, and from their own (new) client
+    assert (await known.login(acct.login, acct.password)).status_code == 200
+    assert (await client_factory().login(acct.login, acct.password)).status_code == 200
+    # the owner's sign-ins did not hand the attacker a new budget
+    _problem(await attacker.login(acct.login, "guess-x"), 429, "too_many_attempts")
+
+    # refused attempts are audited on the account: one row a minute per client, not one per try
+    refusals = await _refusals(sessionmaker, tenant.id, acct.user_id)
+    assert len(refusals) == 1, refusals
+    assert refusals[0]["reason"] == "client" and refusals[0]["retry_after"] > 0
+    assert refusals[0]["client"] == attacker._transport.client[0]  # type: ignore[attr-defined]
+
+
+async def test_a_device_cookie_is_trusted_only_for_its_own_account(client_factory, make_tenant) -> None:
+    """Another account's device cookie (or a forged one) makes an attempt untrusted, so the
+    client's budget applies to it."""
+    tenant = await make_tenant(("coordinator", "watcher"))
+    me, other = tenant.accounts["coordinator"], tenant.accounts["watcher"]
+    c = client_factory()
+    assert (await c.login(other.login, other.password)).status_code == 200
+    assert (await c.send_json("POST", "/api/auth/logout")).status_code == 204
+    assert c.cookies.get("tonari_device")
+    for i in range(10):
+        _problem(await c.login(me.login, f"wrong-{i}"), 401, "invalid_credentials")
+    _problem(await c.login(me.login, me.password), 429, "too_many_attempts")
+    forged = client_factory()
+    forged.cookies.set("tonari_device", "bm9uY2U.AAAAAA.forged-signature", path="/api/auth")
+    for i in range(10):
+        _problem(await forged.login(me.login, f"wrong-{i}"), 401, "invalid_credentials")
+    _problem(await forged.login(me.login, me.password), 429, "too_many_attempts")
+
+
+async def test_a_known_device_has_its_own_budget(client_factory, make_tenant) -> None:
+    """Failures on a known device count against that device, not its client's address; past
+    its budget the device is trusted no more and its address's budget applies."""
     tenant = await make_tenant(("watcher",))
     acct = tenant.accounts["watcher"]
+    device = client_factory()
+    assert (await device.login(acct.login, acct.password)).status_code == 200
+    assert (await device.send_json("POST", "/api/auth/logout")).status_code == 204
     for i in range(10):
-        # each try from a different client: the account key alone must trip the limit
-        resp = await client_factory().login(acct.login, f"wrong-{i}")
-        _problem(resp, 401, "invalid_credentials")
-    resp = await client_factory().login(acct.login, acct.password)
-    body = _problem(resp, 429, "too_many_attempts")
-    retry = int(resp.headers["Retry-After"])
-    assert 0 < retry <= 15 * 60
-    assert body["retry_after"] == retry
+        _problem(await device.login(acct.login, f"typo-{i}"), 401, "invalid_credentials")
+    for i in range(10):  # now untrusted: the client's budget is still whole
+        _problem(await device.login(acct.login, f"again-{i}"), 401, "invalid_credentials")
+    _problem(await device.login(acct.login, acct.password), 429, "too_many_attempts")
 
 
 async def test_ten_failures_from_one_client_throttle_that_client(client_factory, make_tenant) -> None:

@@ -23,8 +23,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from server.accounts.models import User
 from server.push import PushMessage, notify, schedule_after_commit
 from server.push.models import PushSubscription
 from server.push.send import MAX_FAILURES
@@ -533,3 +534,19 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
     await asyncio.wait_for(app.state["tonari_push"].drain(), 10)
     kinds = [r.payload["kind"] for r in push_service.for_browser(watcher_phone)]
     assert kinds == ["operation.started", "assignment"]
+
+
+async def test_a_disabled_users_devices_get_no_notifications(world, push_service, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    tenant, clients = world
+    phone = await subscribe(clients["commissioner"], push_service)
+    message = PushMessage(title="要連絡の報告", body="見守り訪問で要連絡が報告されました。", url="/reports/1", tag="esc-2", kind="escalation", urgency="high")
+    with as_tenant(tenant.id):
+        async with sessionmaker() as db, db.begin():
+            await db.execute(update(User).where(User.id == tenant.accounts["commissioner"].user_id).values(is_active=False))
+    report = await notify(sessionmaker, tenant.id, [tenant.accounts["commissioner"].user_id], message, drill=False)
+    assert report.subscriptions == 0 and push_service.for_browser(phone) == []
+    with as_tenant(tenant.id):
+        async with sessionmaker() as db, db.begin():
+            await db.execute(update(User).where(User.id == tenant.accounts["commissioner"].user_id).values(is_active=True))
+    report = await notify(sessionmaker, tenant.id, [tenant.accounts["commissioner"].user_id], message, drill=False)
+    assert report.delivered == 1 and len(push_service.for_browser(phone)) == 1

@@ -22,7 +22,9 @@ from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.test_disclosure import tile_of
 from tests.test_request_path import _age_sessions, _last_seen, _operation, _rows
 
-_COMPARED = ("etag", "cache-control", "vary", "content-type", "content-length")
+_COMPARED = ("etag", "cache-control", "vary", "content-type", "content-length",
+             # the security headers (server/core/headers.py) reach the lane's raw messages too
+             "content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options")
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,7 @@ async def test_the_lane_answers_as_the_route_would(role: str, world: World, app,
             assert (a.status_code, a.content) == (b.status_code, b.content), path
             assert a.status_code in (200, 204), a.text
             assert {h: a.headers.get(h) for h in _COMPARED} == {h: b.headers.get(h) for h in _COMPARED}, path
+            assert a.headers["x-content-type-options"] == "nosniff", path
             assert a.headers["x-request-id"] == f"lane-{role}-{n:04d}"
             # Revalidation: the ETag of one is honoured by the other.
             again = await lane.get(path, headers={"If-None-Match": b.headers["etag"]})

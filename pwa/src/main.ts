@@ -1,5 +1,6 @@
 import './styles.css';
 import { createApiClient } from './api/client';
+import { PASSWORD_CHANGE_PATH } from './auth/session';
 import { consoleRoutes } from './console/routes';
 import { fieldRoutes } from './field/routes';
 import { initLang, onLangChange } from './i18n';
@@ -14,7 +15,9 @@ initLang();
 const header = document.getElementById('app-header')!;
 const main = document.getElementById('main')!;
 
-const api = createApiClient();
+// The router is made below; the API client only needs it once a request was refused.
+let goTo: (path: string) => void = () => undefined;
+const api = createApiClient({ onPasswordChangeRequired: () => goTo(PASSWORD_CHANGE_PATH) });
 const outbox = createOutbox(api);
 
 mountHeader(header);
@@ -26,6 +29,9 @@ const router = createRouter(
   api,
   outbox,
 );
+goTo = (path) => {
+  if (location.pathname !== path) router.navigate(path, { replace: true });
+};
 mountOutboxStatus(header, outbox, (path) => router.navigate(path));
 onLangChange(() => router.refresh());
 router.start();

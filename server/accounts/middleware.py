@@ -36,7 +36,7 @@ from server.db.engine import AUTH_PENDING
 
 _AUTHENTICATE = text(
     "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
-    " district_ids, scope, touched FROM tonari_authenticate(:tenant, :session, :idle, :touch)"
+    " district_ids, scope, touched, must_change_password FROM tonari_authenticate(:tenant, :session, :idle, :touch)"
 )
 
 
@@ -52,6 +52,8 @@ class SignedInUser:
     role: str
     district_ids: list[uuid.UUID]  # the user's own district scope rows (not expanded)
     all_districts: bool  # whole tenant (then district_ids is empty); else no rows means no district
+    # An admin reset the password: only me / change-password / logout answer (server/core/guards.py).
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # t
 # runs as the endpoint's own SQL).
 AUTHENTICATE_ON_DRIVER = (
     "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
-    " district_ids, scope, touched FROM tonari_authenticate($1, $2, $3, $4)"
+    " district_ids, scope, touched, must_change_password FROM tonari_authenticate($1, $2, $3, $4)"
 )
 # What a dropped pooled connection raises on its first use: safe to retry once on another one,
 # since nothing was done yet.
@@ -107,7 +109,7 @@ class _AuthRow:
     """Attribute access over an asyncpg record (the shape `_lookup` returns)."""
 
     __slots__ = ("session_id", "user_id", "login", "display_name", "role", "expires_at", "absolute_expires_at",
-                 "district_ids", "scope", "touched")
+                 "district_ids", "scope", "touched", "must_change_password")
 
     def __init__(self, record: asyncpg.Record) -> None:
         for name in self.__slots__:
@@ -225,7 +227,8 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
             await db.commit()
         user = SignedInUser(id=row.user_id, tenant_id=cookie.tenant_id, login=row.login,
                             display_name=row.display_name, role=row.role, district_ids=list(row.district_ids or []),
-                            all_districts=row.district_ids is None)
+                            all_districts=row.district_ids is None,
+                            must_change_password=bool(row.must_change_password))
         session = SessionRef(tenant_id=cookie.tenant_id, id=row.session_id, user_id=row.user_id,
                              expires_at=row.expires_at, absolute_expires_at=row.absolute_expires_at)
         return AuthenticationResult(user=user, auth=AuthState(session=session))

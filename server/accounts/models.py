@@ -57,6 +57,10 @@ class User(TenantOwned, Timestamps, Base):
     password_changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+    # Set by an admin's password reset: until the user chooses a new password the API answers
+    # only me / change-password / logout.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     district_scopes: Mapped[list[UserDistrictScope]] = relationship(
         lazy="selectin", cascade="all, delete-orphan"
@@ -125,18 +129,22 @@ class UserSession(TenantOwned, Base):
 
 
 class LoginFailure(Base):
-    """Failed sign-ins, for throttling by account and by client.
+    """Failed sign-ins, for throttling (server/accounts/throttle.py).
 
-    Not tenant-owned: a failure for an unknown login has no tenant. Old rows are pruned on write.
+    `device_key` is set when the attempt carried a valid device cookie: such a failure counts
+    against that device only. Not tenant-owned: a failure for an unknown login has no tenant.
+    Old rows are pruned on write.
     """
 
     __tablename__ = "login_failure"
     __table_args__ = (
         Index("ix_login_failure_login_key_at", "login_key", "at"),
         Index("ix_login_failure_client_key_at", "client_key", "at"),
+        Index("ix_login_failure_device_key_at", "device_key", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     login_key: Mapped[str] = mapped_column(String(100), nullable=False)
     client_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    device_key: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())

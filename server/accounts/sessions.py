@@ -102,11 +102,13 @@ async def end_session(db: AsyncSession, tenant_id: uuid.UUID, session_id: str) -
     await db.execute(delete(UserSession).where(UserSession.tenant_id == tenant_id, UserSession.id == session_id))
 
 
-async def end_all_sessions(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """Used when a password changes or an account is disabled."""
-    await db.execute(
+async def end_all_sessions(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    """Ends every session of the user (password change or reset, disabling, signing out
+    everywhere); returns how many there were."""
+    result = await db.execute(
         delete(UserSession).where(UserSession.tenant_id == tenant_id, UserSession.user_id == user_id)
     )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def prune_expired(db: AsyncSession, tenant_id: uuid.UUID) -> None:

@@ -21,18 +21,27 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitab
 # ingest benchmark). They never block, so they run on the event loop.
 
 
-def _check_signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
-    if connection.scope.get("user") is None:
+# Route option (`opt={PASSWORD_CHANGE_PENDING_OK: True}`) of the few routes a user whose password
+# an admin has reset may call before choosing a new one: me, change-password, logout. Every
+# other signed-in route answers 403 `password_change_required` until then.
+PASSWORD_CHANGE_PENDING_OK = "tonari_password_change_pending_ok"
+
+
+def _check_signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    user = connection.scope.get("user")
+    if user is None:
         stale = connection.scope.get("state", {}).get("tonari_stale_session")
         raise Problem("session_expired" if stale else "not_authenticated")
+    if user.must_change_password and not handler.opt.get(PASSWORD_CHANGE_PENDING_OK):  # type: ignore[attr-defined]
+        raise Problem("password_change_required")
 
 
 async def public(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Explicitly open to anyone (login page, health checks, the PWA shell, the API schema)."""
 
 
-async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    _check_signed_in(connection)
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    _check_signed_in(connection, handler)
 
 
 def roles(*allowed: str) -> Guard:
@@ -40,7 +49,7 @@ def roles(*allowed: str) -> Guard:
     allowed_set = frozenset(allowed)
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        _check_signed_in(connection)
+        _check_signed_in(connection, handler)
         if connection.scope["user"].role not in allowed_set:  # type: ignore[union-attr]
             raise Problem("forbidden")
 
@@ -50,3 +59,4 @@ def roles(*allowed: str) -> Guard:
 
 
 STAFF = roles("admin", "staff")
+ADMIN = roles("admin")

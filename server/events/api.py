@@ -94,4 +94,5 @@ class EventController(Controller):
                         return
                     yield ServerSentEventMessage(data=None, comment="keep-alive")
 
-        return ServerSentEvent(events(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        # no-store: the stream names households and outcomes (personal data), like every /api answer.
+        return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

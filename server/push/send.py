@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.core import context
 from server.push import vapid
+from server.accounts.models import User
 from server.push.models import PushSubscription
 
 log = structlog.get_logger("tonari.push")
@@ -222,7 +223,10 @@ async def notify(
             rows = (
                 await db.execute(
                     select(PushSubscription.id, PushSubscription.endpoint, PushSubscription.p256dh, PushSubscription.auth)
-                    .where(PushSubscription.tenant_id == tenant_id, PushSubscription.user_id.in_(users))
+                    # A disabled user's devices get nothing (their subscriptions stay, for when
+                    # an admin enables them again).
+                    .join(User, (User.tenant_id == PushSubscription.tenant_id) & (User.id == PushSubscription.user_id))
+                    .where(PushSubscription.tenant_id == tenant_id, PushSubscription.user_id.in_(users), User.is_active)
                     .order_by(PushSubscription.id)
                 )
             ).all()

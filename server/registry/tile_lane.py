@@ -12,13 +12,14 @@ tile the viewer may read. It uses the same pieces as the route:
 - the same renderer (`render_tile`: statement, read audit, ETag, headers).
 
 Anything else goes on to the framework unchanged, having written nothing: no cookie or a dead
-session (401), a layer the role may not read (403), a bad address (404), other query parameters,
-a path in any but the canonical form. The route stays the one documented in OpenAPI, and it is
+session (401), a layer the role may not read or a password change that is due (403), a bad
+address (404), other query parameters, a path in any but the canonical form. The route stays the one documented in OpenAPI, and it is
 the one that writes the errors (problem+json). TONARI_TILE_FAST_LANE=0 switches the lane off.
 
 What the route or the application gains later does not reach the lane by itself: a hook, an
 app-level middleware (CORS, compression, allowed hosts), a rate limit or another guard on the
-tile route must be added here too (or the lane must hand such requests on).
+tile route must be added here too (or the lane must hand such requests on). The security
+headers do reach it: the application wraps `send` before it asks the lane (server/core/headers.py).
 tests/test_tile_lane.py compares the two ways and fails if they drift apart.
 """
 
@@ -119,7 +120,7 @@ async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, 
         return False  # the route answers: session_expired / not_authenticated
     reply: TileReply | None = None
     try:
-        if not may_read(tile.layer, row.role):
+        if row.must_change_password or not may_read(tile.layer, row.role):
             return False  # the route answers 403 (after its own authentication)
         ctx = enter_signed_in(cookie.tenant_id, row, request_id=request_id, client_addr=client_address(scope))
         reply = await render_tile(held, ctx, tile, operation_id, if_none_match)

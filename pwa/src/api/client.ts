@@ -12,6 +12,9 @@ export interface ApiClientOptions {
   fetch?: typeof fetch;
   /** Injected for tests; defaults to reading document.cookie. */
   readCookie?: (name: string) => string | null;
+  /** Called when the server refuses a request because the user must choose a new password
+   *  first (403 `password_change_required`); the app sends them to the change screen. */
+  onPasswordChangeRequired?: () => void;
 }
 
 export function readDocumentCookie(name: string): string | null {
@@ -81,7 +84,9 @@ export function createApiClient(options: ApiClientOptions = {}) {
     }
 
     if (!res.ok) {
-      throw new ApiError(await readProblem(res), parseRetryAfter(res.headers.get('Retry-After')));
+      const problem = await readProblem(res);
+      if (res.status === 403 && problem.code === 'password_change_required') options.onPasswordChangeRequired?.();
+      throw new ApiError(problem, parseRetryAfter(res.headers.get('Retry-After')));
     }
     if (res.status === 204 || method === 'HEAD') return undefined as T;
     if (!/json/i.test(res.headers.get('Content-Type') ?? '')) {
@@ -103,6 +108,11 @@ export function createApiClient(options: ApiClientOptions = {}) {
     me: () => request<User>('GET', '/api/auth/me'),
     login: (login: string, password: string) => request<User>('POST', '/api/auth/login', { login, password }),
     logout: () => request<void>('POST', '/api/auth/logout'),
+    /** Every other session of the user ends; this one continues (the server sets a new cookie). */
+    changePassword: (currentPassword: string, newPassword: string) =>
+      request<User>('POST', '/api/auth/password', { current_password: currentPassword, new_password: newPassword }),
+    /** Ends every session of the user, this one included. */
+    logoutEverywhere: () => request<void>('POST', '/api/auth/logout-everywhere'),
   };
 }
 

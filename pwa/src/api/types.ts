@@ -22,6 +22,9 @@ export interface User {
   role: Role;
   district_ids: string[];
   tenant: Tenant;
+  /** An admin reset the password: until a new one is chosen the API answers only me,
+   *  change-password and logout, and the app shows the change screen (`/account/password`). */
+  must_change_password: boolean;
 }
 
 export type LocalizedText = Partial<Record<Lang, string>>;

@@ -11,6 +11,7 @@ const USER: User = {
   role: 'watcher',
   district_ids: ['0190c6a4-0000-7000-8000-0000000000d1'],
   tenant: { id: '0190c6a4-0000-7000-8000-000000000002', name: '笠間市社会福祉協議会', municipality_code: '08216', time_zone: 'Asia/Tokyo' },
+  must_change_password: false,
 };
 const REMEMBERED = { display_name: '笠間 花子', role: 'watcher', tenant_name: '笠間市社会福祉協議会' };
 

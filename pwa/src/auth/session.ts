@@ -15,7 +15,7 @@ export type SessionState =
 const UNREACHABLE_STATUSES = new Set([502, 503, 504]);
 
 export interface SessionDeps {
-  api: Pick<ApiClient, 'me' | 'login' | 'logout'>;
+  api: Pick<ApiClient, 'me' | 'login' | 'logout'> & Partial<Pick<ApiClient, 'changePassword' | 'logoutEverywhere'>>;
   isOnline?: () => boolean;
   storage?: Storage;
 }
@@ -59,4 +59,30 @@ export async function signOut(deps: SessionDeps): Promise<void> {
   } catch (err) {
     if (!(err instanceof NetworkError) && !(err instanceof ApiError && err.status === 401)) throw err;
   }
+}
+
+/** Where a user whose password an admin reset is sent: the API answers nothing else until then. */
+export const PASSWORD_CHANGE_PATH = '/account/password';
+
+export function mustChangePassword(user: Pick<User, 'must_change_password'> | null | undefined): boolean {
+  return user?.must_change_password === true;
+}
+
+/** Changes the password; the server ends every other session and keeps this one. */
+export async function changePassword(deps: SessionDeps, current: string, next: string): Promise<User> {
+  if (!deps.api.changePassword) throw new Error('changePassword is not available');
+  const user = await deps.api.changePassword(current, next);
+  saveLastKnownUser(user, deps.storage);
+  return user;
+}
+
+/**
+ * Ends every session of the user on the server (a lost phone, a PC left signed in), then forgets
+ * the user here like `signOut`. Unlike `signOut` it needs the server: offline it throws and
+ * nothing is forgotten, so the user can see it did not happen.
+ */
+export async function signOutEverywhere(deps: SessionDeps): Promise<void> {
+  if (!deps.api.logoutEverywhere) throw new Error('logoutEverywhere is not available');
+  await deps.api.logoutEverywhere();
+  clearLastKnownUser(deps.storage);
 }

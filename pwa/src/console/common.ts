@@ -1,4 +1,4 @@
-import { loadSession } from '../auth/session';
+import { loadSession, mustChangePassword, PASSWORD_CHANGE_PATH } from '../auth/session';
 import { getLang, t } from '../i18n';
 import type { AppContext } from '../router';
 import { appLink, h } from '../ui/dom';
@@ -8,12 +8,16 @@ export const CONSOLE_ROLES = new Set(['admin', 'staff', 'coordinator', 'commissi
 
 /**
  * The console's entry check, shared by its pages: 'signed-out' (the caller sends the visitor to
- * sign in), 'forbidden' (another role), or 'ok' — also when offline, where the page's own
- * requests will tell.
+ * sign in), 'forbidden' (another role), 'redirected' (a password change is due: sent to that
+ * screen), or 'ok' — also when offline, where the page's own requests will tell.
  */
-export async function consoleAccess(ctx: AppContext): Promise<'signed-out' | 'forbidden' | 'ok'> {
+export async function consoleAccess(ctx: AppContext): Promise<'signed-out' | 'forbidden' | 'redirected' | 'ok'> {
   const session = await loadSession({ api: ctx.api });
   if (session.kind === 'signed-out') return 'signed-out';
+  if (session.kind === 'signed-in' && mustChangePassword(session.user)) {
+    ctx.navigate(PASSWORD_CHANGE_PATH, { replace: true });
+    return 'redirected';
+  }
   return session.kind === 'signed-in' && !CONSOLE_ROLES.has(session.user.role) ? 'forbidden' : 'ok';
 }
 

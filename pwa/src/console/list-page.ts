@@ -25,7 +25,7 @@ export const consoleListPage: PageFactory = (root, ctx) => {
   async function load(): Promise<void> {
     try {
       const access = await consoleAccess(ctx);
-      if (disposed) return;
+      if (disposed || access === 'redirected') return;
       if (access === 'signed-out') {
         ctx.navigate('/login', { replace: true });
         return;

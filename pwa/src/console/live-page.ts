@@ -329,7 +329,7 @@ export const livePage: PageFactory = (root, ctx, params) => {
   async function start(): Promise<void> {
     try {
       const access = await consoleAccess(ctx);
-      if (disposed) return;
+      if (disposed || access === 'redirected') return;
       if (access === 'signed-out') {
         ctx.navigate('/login', { replace: true });
         return;

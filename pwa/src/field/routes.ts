@@ -1,3 +1,4 @@
+import { accountPage, passwordPage } from '../pages/account';
 import { escalationsPage } from '../pages/escalations';
 import { historyPage } from '../pages/history';
 import { homePage } from '../pages/home';
@@ -16,4 +17,6 @@ export const fieldRoutes: Record<string, PageFactory> = {
   '/pin': pinPage,
   '/op/:id/h/:hid': historyPage,
   '/escalations': escalationsPage,
+  '/account': accountPage,
+  '/account/password': passwordPage,
 };

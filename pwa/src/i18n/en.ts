@@ -1,3 +1,4 @@
+import { accountsEn } from './accounts.en';
 import { consoleEn } from './console.en';
 import { fieldEn } from './field.en';
 import type { MessageKey } from './index';
@@ -11,6 +12,7 @@ export const en: Record<MessageKey, string> = {
   ...consoleEn,
   ...staffEn,
   ...mapEn,
+  ...accountsEn,
 
   'app.name': 'Tonari 隣',
 

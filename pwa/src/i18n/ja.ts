@@ -1,6 +1,7 @@
 // Japanese is the source of truth: every key the UI uses is defined here first.
 // en.ts is typed against this object, so a missing English key fails `tsc`,
 // and i18n.test.ts fails at test time as well (Vitest does not type-check).
+import { accountsJa } from './accounts.ja';
 import { consoleJa } from './console.ja';
 import { fieldJa } from './field.ja';
 import { mapJa } from './map.ja';
@@ -93,4 +94,4 @@ const coreJa = {
   'error.generic': '問題が発生しました。しばらくしてから、もう一度お試しください。',
 } as const satisfies Record<string, string>;
 
-export const ja = { ...coreJa, ...fieldJa, ...consoleJa, ...staffJa, ...mapJa } as const;
+export const ja = { ...coreJa, ...fieldJa, ...consoleJa, ...staffJa, ...mapJa, ...accountsJa } as const;

@@ -1,6 +1,6 @@
 import type { User } from '../api/types';
 import type { LastKnownUser } from '../auth/last-known';
-import { loadSession, signOut } from '../auth/session';
+import { loadSession, mustChangePassword, PASSWORD_CHANGE_PATH, signOut } from '../auth/session';
 import { clearPrivateTileCaches } from '../map/offline';
 import { isDrill, KIND_LABELS, loadActiveOpsWithAge, saveActiveOps, type Operation } from '../field/model';
 import { ageText, pullChanges } from '../field/sync';
@@ -61,6 +61,11 @@ export const homePage: PageFactory = (root, ctx) => {
       if (session.kind === 'signed-out' || (session.kind === 'offline' && !session.user)) {
         // Offline with nobody remembered: the login page explains a connection is needed.
         ctx.navigate('/login', { replace: true });
+        return;
+      }
+      if (session.kind === 'signed-in' && mustChangePassword(session.user)) {
+        // An admin reset the password: the server answers nothing else until a new one is chosen.
+        ctx.navigate(PASSWORD_CHANGE_PATH, { replace: true });
         return;
       }
       if (vault && passwordSignInRequired()) {
@@ -205,6 +210,7 @@ export const homePage: PageFactory = (root, ctx) => {
             ? h('a', { href: '/staff', class: 'button secondary', 'data-staff-link': 'true' }, t('staff.homeLink'))
             : null,
           escalationsLink(),
+          appLink(ctx, '/account', t('home.account'), { class: 'button secondary', 'data-account-link': 'true' }),
           signOutWarning(),
           signOutButton(),
         ];

@@ -1,4 +1,4 @@
-import { signIn } from '../auth/session';
+import { mustChangePassword, PASSWORD_CHANGE_PATH, signIn } from '../auth/session';
 import { t } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { h } from '../ui/dom';
@@ -99,10 +99,11 @@ export const loginPage: PageFactory = (root, ctx) => {
     busy = true;
     render();
     try {
-      await signIn({ api: ctx.api }, values.login.trim(), values.password);
+      const user = await signIn({ api: ctx.api }, values.login.trim(), values.password);
       values.password = '';
       busy = false;
-      ctx.navigate('/', { replace: true });
+      // An admin reset the password: choosing a new one comes before anything else.
+      ctx.navigate(mustChangePassword(user) ? PASSWORD_CHANGE_PATH : '/', { replace: true });
       return;
     } catch (err) {
       error = err;

@@ -16,6 +16,7 @@ const USER: User = {
   role: 'watcher',
   district_ids: [],
   tenant: { id: 't1', name: '笠間市社会福祉協議会', municipality_code: '08216', time_zone: 'Asia/Tokyo' },
+  must_change_password: false,
 };
 
 let root: HTMLElement;

@@ -9,6 +9,7 @@ const LINKS: [string, MessageKey, MessageKey][] = [
   ['/staff/registry', 'staff.nav.registry', 'staff.home.registry'],
   ['/staff/watch', 'staff.nav.watch', 'staff.home.watch'],
   ['/staff/audit', 'staff.nav.audit', 'staff.home.audit'],
+  ['/staff/users', 'staff.nav.users', 'staff.home.users'],
   ['/console', 'staff.nav.console', 'staff.home.console'],
   ['/', 'staff.nav.field', 'staff.home.field'],
 ];

@@ -1,11 +1,12 @@
 import { lazyPage, type PageFactory } from '../router';
 
-/** Staff screens (registry, imports, watch network, operations, audit). Lazy-loaded. */
+/** Staff screens (registry, imports, watch network, operations, audit, users). Lazy-loaded. */
 export const staffRoutes: Record<string, PageFactory> = {
   '/staff': lazyPage(async () => (await import('./home-page')).staffHomePage),
   '/staff/imports': lazyPage(async () => (await import('./imports-page')).importsPage),
   '/staff/operations': lazyPage(async () => (await import('./operations-page')).operationsPage),
   '/staff/audit': lazyPage(async () => (await import('./audit-page')).auditPage),
+  '/staff/users': lazyPage(async () => (await import('./users-page')).usersPage),
   '/staff/registry': lazyPage(async () => (await import('./registry-page')).districtsPage),
   '/staff/registry/households': lazyPage(async () => (await import('./registry-page')).householdsPage),
   '/staff/registry/households/:id': lazyPage(async () => (await import('./registry-page')).householdDetailPage),

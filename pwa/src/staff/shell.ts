@@ -1,5 +1,5 @@
 import type { User } from '../api/types';
-import { loadSession } from '../auth/session';
+import { loadSession, mustChangePassword, PASSWORD_CHANGE_PATH } from '../auth/session';
 import { t, type MessageKey } from '../i18n';
 import type { AppContext } from '../router';
 import { appLink, h } from '../ui/dom';
@@ -20,6 +20,7 @@ export const STAFF_NAV: NavItem[] = [
   { path: '/staff/registry', key: 'staff.nav.registry' },
   { path: '/staff/watch', key: 'staff.nav.watch' },
   { path: '/staff/audit', key: 'staff.nav.audit' },
+  { path: '/staff/users', key: 'staff.nav.users' },
 ];
 
 /**
@@ -33,6 +34,10 @@ export async function requireStaffUser(ctx: AppContext): Promise<User | null | '
     return null;
   }
   if (session.kind !== 'signed-in') throw new Error('offline');
+  if (mustChangePassword(session.user)) {
+    ctx.navigate(PASSWORD_CHANGE_PATH, { replace: true });
+    return null;
+  }
   return STAFF_ROLES.has(session.user.role) ? session.user : 'forbidden';
 }
 

@@ -13,7 +13,10 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
-    el.setAttribute(name, value === true ? '' : String(value));
+    // Through the CSSOM, not a style attribute: the Content-Security-Policy (style-src 'self',
+    // docs/decisions/0014) blocks style attributes but not the CSSOM.
+    if (name === 'style') el.style.cssText = String(value);
+    else el.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;

@@ -11,7 +11,7 @@ afterwards, off the request path. See docs/decisions/0004-audit-log.md (Addendum
 The SQL is frozen here on purpose (a later change to a live module must not rewrite history).
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@ it is NOT VALID because visits are append-only records and older ones are kept e
 reported (docs/decisions/0017-small-trust-fixes.md).
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0013
 """
 from __future__ import annotations
 
