@@ -25,6 +25,7 @@ from server.accounts.sessions import COOKIE_NAME
 from server.audit.controller import AuditController
 from server.core.errors import EXCEPTION_HANDLERS
 from server.core.guards import public
+from server.core.input import TonariRequest
 from server.core.logging import configure as configure_logging
 from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
+        request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
         state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker,
                      "tonari_event_hub": hub, VISIT_BATCHER_KEY: visit_batcher, DRIVER_POOL_KEY: driver_pool,
                      # the auth middleware opens the request's db session through the plugin's config

@@ -14,6 +14,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "validation_failed": (400, "入力内容に誤りがあります。各項目を確認してください。", "Some fields are not valid. Check each field."),
     "bad_request": (400, "リクエストの形式が正しくありません。", "The request is malformed."),
     "invalid_json": (400, "送信されたデータをJSONとして読み取れません。", "The request body is not valid JSON."),
+    "json_too_deep": (400, "送信されたJSONの入れ子が深すぎます（32段まで）。", "The JSON body is nested too deeply (at most 32 levels)."),
     "not_authenticated": (401, "ログインしてください。", "Please sign in."),
     "session_expired": (401, "ログインの有効期限が切れました。もう一度ログインしてください。", "Your session has ended. Please sign in again."),
     "invalid_credentials": (401, "ログインIDまたはパスワードが正しくありません。", "The login ID or password is incorrect."),
@@ -24,6 +25,10 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "conflict": (409, "他の変更と競合しました。最新の状態を確認してください。", "This conflicts with another change. Check the latest state."),
     "visit_conflict": (409, "同じIDで内容の異なる記録がすでにあります。端末の未送信データを確認してください。", "A different visit with this id already exists. Check the device's outbox."),
     "visit_problem": (400, "この記録は受け付けられません。", "This visit cannot be accepted."),
+    "unknown_reference": (422, "指定されたIDのものが見つかりません。該当する項目を確認してください。",
+                          "Something this request refers to does not exist. Check the fields named."),
+    "duplicate": (409, "同じ内容のものがすでに登録されています。", "Something with the same value already exists."),
+    "in_use": (409, "ほかの記録から参照されているため削除・変更できません。", "Other records still refer to this, so it cannot be removed or changed."),
     "payload_too_large": (413, "送信データが大きすぎます。", "The request body is too large."),
     "import_failed": (422, "取り込みできない行があります。エラー一覧を確認して修正してください。", "Some rows cannot be imported. Check the list of errors and fix them."),
     "unsupported_media_type": (415, "この形式のデータは受け付けられません。", "This content type is not supported."),
@@ -41,6 +46,14 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "too_long": ("長すぎます。", "This value is too long."),
     "too_short": ("短すぎます。", "This value is too short."),
     "unknown_field": ("不明な項目です。", "Unknown field."),
+    "out_of_range": ("値が範囲外です。", "This value is out of range."),
+    "not_found": ("指定されたものが見つかりません。", "Nothing with this id exists."),
+    "taken": ("この値はすでに使われています。", "This value is already taken."),
+    "invalid_character": ("保存できない文字（NUL文字や対になっていないサロゲート）が含まれています。",
+                          "This value holds a character that cannot be stored (NUL or an unpaired surrogate)."),
+    "too_deep": ("入れ子が深すぎます。", "This value is nested too deeply."),
+    "not_text": ("テキストとして読めません。ファイルはファイル名を付けて送ってください。",
+                 "This part is not text in its character set. Send files with a filename."),
 }
 
 

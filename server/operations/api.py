@@ -40,6 +40,7 @@ from server.registry.models import Household, Watcher
 FIELD = roles(*REGISTRY_READERS)
 COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
 MAX_BATCH = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class OperationController(Controller):
@@ -47,8 +48,9 @@ class OperationController(Controller):
     tags = ["operations"]
 
     @get("/", guards=[signed_in], summary="Operations, newest first")
-    async def list_operations(self, db_session: DbSession, status: FromQuery[str | None] = None,
-                              mode: FromQuery[str | None] = None) -> list[OperationOut]:
+    async def list_operations(self, db_session: DbSession,
+                              status: Annotated[str | None, QueryParameter(max_length=16)] = None,
+                              mode: Annotated[str | None, QueryParameter(max_length=16)] = None) -> list[OperationOut]:
         if (context.current().role or "") == "vc_volunteer":
             raise Problem("forbidden")
         q = select(Operation).where(Operation.tenant_id == context.current().tenant_id)
@@ -201,7 +203,7 @@ class EscalationController(Controller):
 
     @get("/", summary="Escalations routed to me (staff and admins see all)")
     async def list_escalations(self, db_session: DbSession, operation_id: FromQuery[uuid.UUID | None] = None,
-                               status: FromQuery[str | None] = None) -> list[EscalationOut]:
+                               status: Annotated[str | None, QueryParameter(max_length=16)] = None) -> list[EscalationOut]:
         ctx = context.current()
         q = select(Escalation).where(Escalation.tenant_id == ctx.tenant_id)
         if ctx.role not in ("admin", "staff"):
@@ -238,7 +240,7 @@ async def _act(db: DbSession, escalation_id: uuid.UUID, data: EscalationAction, 
         e.acknowledged_at = e.acknowledged_at or now
     e.status = new_status
     if data.note:
-        e.notes = (e.notes + "\n" if e.notes else "") + data.note
+        e.notes = service.append_note(e.notes, data.note)
     await audit(db, f"escalation.{new_status}", object_type="escalation", object_ids=[e.id],
                 mode="drill" if e.mode == "drill" else "normal", operation_id=e.operation_id)
     await emit(db, f"escalation.{new_status}", {"escalation_id": str(e.id), "household_id": str(e.household_id)},
@@ -281,14 +283,17 @@ class SyncController(Controller):
 
     @get("/pull", summary="What changed since the cursor, scoped to what I may see")
     async def pull(self, db_session: DbSession,
-                   cursor: Annotated[str | None, QueryParameter(description="From the previous pull")] = None) -> dict[str, Any]:
+                   cursor: Annotated[str | None, QueryParameter(max_length=64, description="From the previous pull")] = None,
+                   ) -> dict[str, Any]:
         ctx = context.current()
-        since = datetime(1970, 1, 1, tzinfo=UTC)
+        since = _EPOCH
         if cursor:
             try:
                 since = datetime.fromisoformat(cursor)
             except ValueError as exc:
                 raise Problem("bad_request", detail_ja="カーソルが正しくありません。", detail_en="Bad cursor.") from exc
+            # A cursor is one this server gave out (aware, after the epoch); anything else starts over.
+            since = max(since if since.tzinfo else since.replace(tzinfo=UTC), _EPOCH)
         # Transactions commit out of order: re-send a short overlap; clients upsert by id.
         overlap = since - timedelta(seconds=10)
         now = (await db_session.execute(text("SELECT clock_timestamp()"))).scalar_one()
@@ -325,7 +330,7 @@ class VisitExportController(Controller):
 
     @get("/visits.csv", guards=[roles("admin", "staff", "coordinator", "commissioner")],
          summary="Visits as CSV (UTF-8 with BOM). Real operations only unless mode=drill")
-    async def export_visits(self, db_session: DbSession, mode: FromQuery[str] = "real",
+    async def export_visits(self, db_session: DbSession, mode: Annotated[str, QueryParameter(max_length=16)] = "real",
                             operation_id: FromQuery[uuid.UUID | None] = None) -> Response[bytes]:
         """Drill and real figures never mix: one mode per export, drill rows marked 【訓練】."""
         import csv

@@ -90,8 +90,9 @@ class RegistryExportController(Controller):
 
     @get("/households/geojson", guards=[READERS], summary="Visible households as RFC 7946 GeoJSON")
     async def households_geojson(
-        self, db_session: DbSession, district_id: FromQuery[list[uuid.UUID] | None] = None,
-        support_reason: FromQuery[str | None] = None,
+        self, db_session: DbSession,
+        district_id: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=100)] = None,
+        support_reason: Annotated[str | None, QueryParameter(max_length=32)] = None,
     ) -> Response[dict[str, Any]]:
         rendered = await _all_visible(db_session, HouseholdFilter(district_id, support_reason))
         await audit_households_read(db_session, rendered, via="geojson")
@@ -104,8 +105,8 @@ class RegistryExportController(Controller):
     async def export_households(
         self, request: Request[Any, Any, Any], db_session: DbSession,
         encoding: Annotated[Literal["utf-8-bom", "cp932"], QueryParameter(description="CSV encoding")] = "utf-8-bom",
-        district_id: FromQuery[list[uuid.UUID] | None] = None,
-        support_reason: FromQuery[str | None] = None,
+        district_id: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=100)] = None,
+        support_reason: Annotated[str | None, QueryParameter(max_length=32)] = None,
     ) -> Response[bytes]:
         fmt = request.url.path.rsplit(".", 1)[-1]
         rendered = await _all_visible(db_session, HouseholdFilter(district_id, support_reason))

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from geoalchemy2.shape import to_shape
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from shapely.geometry import mapping
 from sqlalchemy import delete as sql_delete
@@ -23,6 +23,7 @@ from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, signed_in
 from server.core.problems import FieldError, Problem
+from server.core.types import AreaGeometry, Code, CodeList, Int32, Lat, Lon, Note
 from server.db.deps import DbSession
 from server.registry.crud import delete_audited
 from server.registry import validation as v
@@ -46,14 +47,32 @@ def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
 
 # ---- districts -------------------------------------------------------------------------------
 
+DistrictCode = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+DistrictName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+DistrictKana = Annotated[str, msgspec.Meta(max_length=200)]
+WalkingRadius = Annotated[int, msgspec.Meta(ge=50, le=5000)]
+
+
 class DistrictIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    code: DistrictCode
+    name: DistrictName
     level: Literal["area", "branch", "unit"]
-    geometry: dict[str, Any]
-    kana: str | None = None
+    geometry: AreaGeometry
+    kana: DistrictKana | None = None
     parent_id: uuid.UUID | None = None
-    walking_radius_m: Annotated[int, msgspec.Meta(ge=50, le=5000)] = 300
+    walking_radius_m: WalkingRadius = 300
+
+
+class DistrictPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields sent change; `kana` and `parent_id` may be sent as null to clear them.
+    The level is fixed once created (households and scopes depend on it)."""
+
+    code: DistrictCode | msgspec.UnsetType = msgspec.UNSET
+    name: DistrictName | msgspec.UnsetType = msgspec.UNSET
+    kana: DistrictKana | None | msgspec.UnsetType = msgspec.UNSET
+    walking_radius_m: WalkingRadius | msgspec.UnsetType = msgspec.UNSET
+    geometry: AreaGeometry | msgspec.UnsetType = msgspec.UNSET
+    parent_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class DistrictOut(msgspec.Struct):
@@ -110,26 +129,25 @@ class DistrictController(Controller):
         await db_session.commit()
         return _district_out(d, True)
 
-    @patch("/{district_id:uuid}", guards=[STAFF], summary="Edit a district")
-    async def update_district(self, db_session: DbSession, district_id: FromPath[uuid.UUID], data: JSONBody[dict[str, Any]]) -> DistrictOut:
+    @patch("/{district_id:uuid}", guards=[STAFF], summary="Edit a district (only the fields sent)")
+    async def update_district(self, db_session: DbSession, district_id: FromPath[uuid.UUID], data: JSONBody[DistrictPatch]) -> DistrictOut:
         d = await db_session.get(District, (_tenant(), district_id))
         if d is None:
             raise Problem("not_found")
-        allowed = {"code", "name", "kana", "walking_radius_m", "geometry", "parent_id"}
-        unknown = set(data) - allowed
-        if unknown:
-            raise Problem("validation_failed", errors=[FieldError(k, "unknown_field") for k in sorted(unknown)])
-        if "geometry" in data:
-            d.geom = v.to_db(v.parse_area('geometry', data['geometry']))
-        for key in ("code", "name", "walking_radius_m"):
-            if key in data:
-                setattr(d, key, data[key])
-        if "kana" in data:
-            kana = v.normalise_kana(data["kana"] or "")
+        if data.geometry is not msgspec.UNSET:
+            d.geom = v.to_db(v.parse_area("geometry", data.geometry))
+        if data.code is not msgspec.UNSET:
+            d.code = data.code
+        if data.name is not msgspec.UNSET:
+            d.name = data.name
+        if data.walking_radius_m is not msgspec.UNSET:
+            d.walking_radius_m = data.walking_radius_m
+        if data.kana is not msgspec.UNSET:
+            kana = v.normalise_kana(data.kana or "")
             v.raise_if([v.check_kana("kana", kana)])
             d.kana = kana or None
-        if "parent_id" in data:
-            d.parent_id = uuid.UUID(data["parent_id"]) if data["parent_id"] else None
+        if data.parent_id is not msgspec.UNSET:
+            d.parent_id = data.parent_id
         try:
             await db_session.flush()
         except IntegrityError as exc:
@@ -156,23 +174,23 @@ class DistrictController(Controller):
 # ---- shelters --------------------------------------------------------------------------------
 
 class ShelterIn(msgspec.Struct, forbid_unknown_fields=True):
-    kind: str
+    kind: Code
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
-    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
-    address: str | None = None
-    source_id: str | None = None
-    hazards: list[str] = []
-    capacity: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    lon: Lon
+    lat: Lat
+    address: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    source_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    hazards: CodeList = []
+    capacity: Int32 | None = None
     is_open: bool = False
-    occupancy: Annotated[int, msgspec.Meta(ge=0)] = 0
-    note: str | None = None
+    occupancy: Int32 = 0
+    note: Note | None = None
 
 
 class ShelterStatusIn(msgspec.Struct, forbid_unknown_fields=True):
     is_open: bool | None = None
-    occupancy: Annotated[int, msgspec.Meta(ge=0)] | None = None
-    capacity: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    occupancy: Int32 | None = None
+    capacity: Int32 | None = None
 
 
 class ShelterOut(msgspec.Struct):
@@ -201,7 +219,8 @@ class ShelterController(Controller):
     tags = ["registry"]
 
     @get("/", guards=[signed_in], summary="Shelters")
-    async def list_shelters(self, db_session: DbSession, kind: FromQuery[str | None] = None) -> list[ShelterOut]:
+    async def list_shelters(self, db_session: DbSession,
+                            kind: Annotated[str | None, QueryParameter(max_length=32)] = None) -> list[ShelterOut]:
         q = select(Shelter).where(Shelter.tenant_id == _tenant())
         if kind:
             q = q.where(Shelter.kind == kind)
@@ -259,11 +278,11 @@ class ShelterController(Controller):
 # ---- hazard zones ----------------------------------------------------------------------------
 
 class HazardZoneIn(msgspec.Struct, forbid_unknown_fields=True):
-    kind: str
-    geometry: dict[str, Any]
-    level: str | None = None
-    name: str | None = None
-    source: str | None = None
+    kind: Code
+    geometry: AreaGeometry
+    level: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    source: Annotated[str, msgspec.Meta(max_length=300)] | None = None
 
 
 class HazardZoneController(Controller):
@@ -271,7 +290,8 @@ class HazardZoneController(Controller):
     tags = ["registry"]
 
     @get("/geojson", guards=[signed_in], summary="Hazard zones as GeoJSON")
-    async def hazard_geojson(self, db_session: DbSession, kind: FromQuery[str | None] = None) -> dict[str, Any]:
+    async def hazard_geojson(self, db_session: DbSession,
+                             kind: Annotated[str | None, QueryParameter(max_length=32)] = None) -> dict[str, Any]:
         q = select(HazardZone).where(HazardZone.tenant_id == _tenant())
         if kind:
             q = q.where(HazardZone.kind == kind)

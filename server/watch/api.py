@@ -30,6 +30,7 @@ from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, roles
 from server.core.problems import Problem
+from server.core.types import MAX_OFFSET
 from server.db.deps import DbSession
 from server.registry import disclosure
 from server.registry.models import Household, WatchLink
@@ -145,7 +146,7 @@ class WatchController(Controller):
         household_id: FromQuery[uuid.UUID | None] = None,
         watcher_id: FromQuery[uuid.UUID | None] = None,
         include_ended: FromQuery[bool] = False,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> Response[list[LinkOut]]:
         q = (select(WatchLink)
