@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from server.accounts.middleware import AUTH_AUTOCOMMIT
 from server.audit.record import record as audit
 from server.core import context
+from server.core.csv_export import SafeWriter
 from server.core.guards import STAFF, roles, signed_in
 from server.core.problems import Problem
 from server.db.deps import DbSession
@@ -333,7 +334,6 @@ class VisitExportController(Controller):
     async def export_visits(self, db_session: DbSession, mode: Annotated[str, QueryParameter(max_length=16)] = "real",
                             operation_id: FromQuery[uuid.UUID | None] = None) -> Response[bytes]:
         """Drill and real figures never mix: one mode per export, drill rows marked 【訓練】."""
-        import csv
         import io
 
         from server.registry.vocab import OUTCOMES
@@ -352,7 +352,7 @@ class VisitExportController(Controller):
             ORDER BY v.server_time
             """), {"t": ctx.tenant_id, "mode": mode, "op": operation_id})).all()
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
+        w = SafeWriter(buf)
         w.writerow(["活動", "世帯ID", "住所", "結果", "端末時刻", "受信時刻", "メモ"])
         for r in rows:
             prefix = "【訓練】" if r.mode == "drill" else ""
@@ -361,6 +361,6 @@ class VisitExportController(Controller):
         await audit(db_session, "visit.export", object_type="visit", object_ids=[r.id for r in rows],
                     mode="drill" if mode == "drill" else "normal")
         await db_session.commit()
-        return Response(b"\xef\xbb\xbf" + buf.getvalue().encode(), media_type="text/csv; charset=utf-8",
+        return Response(b"\xef\xbb\xbf" + buf.getvalue().encode(), media_type="text/csv", encoding="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="visits-{mode}.csv"',
                                  "Cache-Control": "private, no-store"})

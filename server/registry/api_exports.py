@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from typing import Annotated, Any, Literal
@@ -12,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import func, select
 
 from server.core import context
+from server.core.csv_export import SafeWriter
 from server.core.guards import roles
 from server.db.deps import DbSession
 from server.registry import disclosure
@@ -26,6 +26,8 @@ from server.registry.schemas import HouseholdOut
 from server.registry.vocab import SUPPORT_REASONS
 
 READERS = roles(*disclosure.REGISTRY_READERS)
+# The IANA name of Microsoft's Shift_JIS (CP932: NEC/IBM extensions such as ① and 髙 included).
+CP932_CHARSET = "Windows-31J"
 EXPORTERS = roles("admin", "staff", "commissioner", "coordinator")
 
 CSV_COLUMNS = [
@@ -64,7 +66,7 @@ def _feature(h: HouseholdOut) -> dict[str, Any]:
 
 def _csv(rendered: list[HouseholdOut]) -> tuple[str, int]:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = SafeWriter(buf)
     writer.writerow([label for label, _ in CSV_COLUMNS])
     for h in rendered:
         for p in h.people or [None]:  # type: ignore[list-item]
@@ -124,12 +126,13 @@ class RegistryExportController(Controller):
             data = text.encode("cp932", errors="replace")
             replaced = sum(1 for ch in text if ch.encode("cp932", errors="replace") == b"?" and ch != "?")
             headers["X-Encoding-Replacements"] = str(replaced)
-            media = "text/csv; charset=Shift_JIS"
+            charset = CP932_CHARSET
         else:
             data = b"\xef\xbb\xbf" + text.encode("utf-8")
-            media = "text/csv; charset=utf-8"
+            charset = "utf-8"
         headers["Content-Disposition"] = 'attachment; filename="households.csv"'
-        return Response(data, media_type=media, headers=headers)
+        # Litestar adds "; charset=<encoding>" to a text/* media type itself: name it only there.
+        return Response(data, media_type="text/csv", encoding=charset, headers=headers)
 
     @get("/registry/counts", guards=[READERS], summary="Counts per district of what the viewer may see")
     async def counts(self, db_session: DbSession) -> list[dict[str, Any]]:
