@@ -7,7 +7,7 @@ here are the ones many fields share. Decision 0016 lists them.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -44,3 +44,19 @@ class MultiPolygonGeometry(msgspec.Struct, tag_field="type", tag="MultiPolygon")
 
 
 AreaGeometry = PolygonGeometry | MultiPolygonGeometry
+
+
+class Feature(msgspec.Struct):
+    """A GeoJSON Feature as the API sends it (RFC 7946 §3.2)."""
+
+    type: Literal["Feature"]
+    id: str | int | None
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class FeatureCollection(msgspec.Struct):
+    """A GeoJSON FeatureCollection (RFC 7946 §3.3), `application/geo+json`."""
+
+    type: Literal["FeatureCollection"]
+    features: list[Feature]

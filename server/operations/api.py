@@ -18,6 +18,7 @@ from server.accounts.middleware import AUTH_AUTOCOMMIT
 from server.audit.record import record as audit
 from server.core import context
 from server.core.csv_export import SafeWriter
+from server.core.openapi import CSV
 from server.core.guards import STAFF, roles, signed_in
 from server.core.problems import Problem
 from server.db.deps import DbSession
@@ -329,7 +330,7 @@ class VisitExportController(Controller):
     path = "/api/exports"
     tags = ["operations"]
 
-    @get("/visits.csv", guards=[roles("admin", "staff", "coordinator", "commissioner")],
+    @get("/visits.csv", guards=[roles("admin", "staff", "coordinator", "commissioner")], media_type=CSV,
          summary="Visits as CSV (UTF-8 with BOM). Real operations only unless mode=drill")
     async def export_visits(self, db_session: DbSession, mode: Annotated[str, QueryParameter(max_length=16)] = "real",
                             operation_id: FromQuery[uuid.UUID | None] = None) -> Response[bytes]:
@@ -361,6 +362,6 @@ class VisitExportController(Controller):
         await audit(db_session, "visit.export", object_type="visit", object_ids=[r.id for r in rows],
                     mode="drill" if mode == "drill" else "normal")
         await db_session.commit()
-        return Response(b"\xef\xbb\xbf" + buf.getvalue().encode(), media_type="text/csv", encoding="utf-8",
+        return Response(b"\xef\xbb\xbf" + buf.getvalue().encode(), media_type=CSV, encoding="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="visits-{mode}.csv"',
                                  "Cache-Control": "private, no-store"})

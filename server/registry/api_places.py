@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, signed_in
+from server.core.openapi import GEOJSON, geojson_responses
 from server.core.problems import FieldError, Problem
 from server.core.types import AreaGeometry, Code, CodeList, Int32, Lat, Lon, Note
 from server.db.deps import DbSession
@@ -100,7 +101,8 @@ class DistrictController(Controller):
         rows = (await db_session.execute(select(District).where(District.tenant_id == _tenant()).order_by(District.code))).scalars()
         return [_district_out(d, geometry) for d in rows]
 
-    @get("/geojson", guards=[signed_in], summary="Districts as a GeoJSON FeatureCollection")
+    @get("/geojson", guards=[signed_in], summary="Districts as a GeoJSON FeatureCollection",
+         media_type=GEOJSON, responses=geojson_responses())
     async def districts_geojson(self, db_session: DbSession) -> dict[str, Any]:
         rows = (await db_session.execute(select(District).where(District.tenant_id == _tenant()).order_by(District.code))).scalars()
         return feature_collection([
@@ -226,7 +228,8 @@ class ShelterController(Controller):
             q = q.where(Shelter.kind == kind)
         return [_shelter_out(s) for s in (await db_session.execute(q.order_by(Shelter.kind, Shelter.name))).scalars()]
 
-    @get("/geojson", guards=[signed_in], summary="Shelters as GeoJSON")
+    @get("/geojson", guards=[signed_in], summary="Shelters as GeoJSON", media_type=GEOJSON,
+         responses=geojson_responses())
     async def shelters_geojson(self, db_session: DbSession) -> dict[str, Any]:
         rows = (await db_session.execute(select(Shelter).where(Shelter.tenant_id == _tenant()))).scalars()
         features = []
@@ -285,11 +288,19 @@ class HazardZoneIn(msgspec.Struct, forbid_unknown_fields=True):
     source: Annotated[str, msgspec.Meta(max_length=300)] | None = None
 
 
+class HazardZoneOut(msgspec.Struct):
+    id: uuid.UUID
+    kind: str
+    level: str | None
+    name: str | None
+
+
 class HazardZoneController(Controller):
     path = "/api/hazard-zones"
     tags = ["registry"]
 
-    @get("/geojson", guards=[signed_in], summary="Hazard zones as GeoJSON")
+    @get("/geojson", guards=[signed_in], summary="Hazard zones as GeoJSON", media_type=GEOJSON,
+         responses=geojson_responses())
     async def hazard_geojson(self, db_session: DbSession,
                              kind: Annotated[str | None, QueryParameter(max_length=32)] = None) -> dict[str, Any]:
         q = select(HazardZone).where(HazardZone.tenant_id == _tenant())
@@ -302,7 +313,7 @@ class HazardZoneController(Controller):
         ])
 
     @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Add a hazard zone")
-    async def create_hazard_zone(self, db_session: DbSession, data: JSONBody[HazardZoneIn]) -> dict[str, Any]:
+    async def create_hazard_zone(self, db_session: DbSession, data: JSONBody[HazardZoneIn]) -> HazardZoneOut:
         v.raise_if([v.check_codes("kind", [data.kind], HAZARD_ZONE_KINDS)])
         geom = v.parse_area("geometry", data.geometry)
         z = HazardZone(tenant_id=_tenant(), id=uuid.uuid4(), kind=data.kind, level=data.level, name=data.name,
@@ -311,7 +322,7 @@ class HazardZoneController(Controller):
         await db_session.flush()
         await audit(db_session, "hazard_zone.create", object_type="hazard_zone", object_ids=[z.id])
         await db_session.commit()
-        return {"id": str(z.id), "kind": z.kind, "level": z.level, "name": z.name}
+        return HazardZoneOut(z.id, z.kind, z.level, z.name)
 
     @delete("/{zone_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a hazard zone")
     async def delete_hazard_zone(self, db_session: DbSession, zone_id: FromPath[uuid.UUID]) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, roles
+from server.core.openapi import GEOJSON, geojson_responses
 from server.core.problems import Problem
 from server.core.types import MAX_OFFSET
 from server.db.deps import DbSession
@@ -199,7 +200,7 @@ class WatchController(Controller):
         await db_session.commit()
         return result
 
-    @get("/coverage/pockets.geojson", guards=[READERS],
+    @get("/coverage/pockets.geojson", guards=[READERS], media_type=GEOJSON, responses=geojson_responses(),
          summary="Watcher-less pockets: clusters of households with no available watcher within walking radius")
     async def pockets(
         self, db_session: DbSession,
