@@ -254,3 +254,13 @@ async def test_a_deep_roster_mapping_is_a_field_error(world, client_factory) -> 
     r = await staff.post("/api/imports/roster?dry_run=true", files={"file": ("roster.csv", "氏名\r\n".encode())},
                          data={"mapping": "[" * 5000 + "]" * 5000}, headers={"X-CSRF-Token": await staff.ensure_csrf()})
     assert _fields(_problem(r, 400)) == {"mapping": "invalid"}
+
+
+async def test_an_empty_area_is_still_named_geometry(world, client_factory) -> None:  # type: ignore[no-untyped-def]
+    """The staff forms show area errors under `geometry`: a typed body keeps that name."""
+    staff = await signed_in(client_factory, world, "staff")
+    body = {"code": "X1", "name": "新地区", "level": "unit", "geometry": {"type": "Polygon", "coordinates": []}}
+    assert _fields(_problem(await staff.send_json("POST", "/api/districts", body), 400)) == {"geometry": "invalid"}
+    three = [[140.2, 36.3], [140.21, 36.3], [140.2, 36.3]]
+    body["geometry"] = {"type": "Polygon", "coordinates": [three]}
+    assert list(_fields(_problem(await staff.send_json("POST", "/api/districts", body), 400))) == ["geometry"]

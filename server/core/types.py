@@ -27,20 +27,22 @@ CodeList = Annotated[list[Code], msgspec.Meta(max_length=32)]
 Lon = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 
+# The shape is fixed here (and so is the depth); whether the rings make a valid area is judged by
+# the registry's parse_area, which names the field `geometry` as the forms show it.
 Position = Annotated[list[float], msgspec.Meta(min_length=2, max_length=3)]
-Ring = Annotated[list[Position], msgspec.Meta(min_length=4)]
+Ring = list[Position]
 
 
 class PolygonGeometry(msgspec.Struct, tag_field="type", tag="Polygon"):
     """A GeoJSON Polygon (RFC 7946 §3.1.6), longitude/latitude."""
 
-    coordinates: Annotated[list[Ring], msgspec.Meta(min_length=1)]
+    coordinates: list[Ring]
 
 
 class MultiPolygonGeometry(msgspec.Struct, tag_field="type", tag="MultiPolygon"):
     """A GeoJSON MultiPolygon (RFC 7946 §3.1.7), longitude/latitude."""
 
-    coordinates: Annotated[list[Annotated[list[Ring], msgspec.Meta(min_length=1)]], msgspec.Meta(min_length=1)]
+    coordinates: list[list[Ring]]
 
 
 AreaGeometry = PolygonGeometry | MultiPolygonGeometry
