@@ -190,7 +190,8 @@ def problem_for_db_error(exc: BaseException) -> Problem | None:
         return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "required")])
     if state == "22001":  # string_data_right_truncation
         return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "too_long")])
-    if state == "22003" or "out of int" in (pg.message or "") or "out of range" in (pg.message or ""):
+    message = pg.message or ""
+    if state == "22003" or (state.startswith("22") and ("out of int" in message or "out of range" in message)):
         return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "out_of_range")])
     if state in ("22021", "22P05"):  # NUL or an unpaired surrogate that got past the normaliser
         return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "invalid_character")])

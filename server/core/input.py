@@ -106,11 +106,8 @@ def check_url(scope: Scope) -> None:
     is decoded to U+FFFD by the framework, so no surrogate can come from there."""
     query: bytes = scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
-        errors = [
-            _bad_character(_escape(name))
-            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
-            if "\x00" in name or "\x00" in value
-        ]
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
+        errors = [_bad_character(_escape(name)) for name, value in pairs if "\x00" in name or "\x00" in value]
         raise Problem("validation_failed", errors=errors or [_bad_character("query")])
     if "\x00" in scope.get("path", ""):
         raise Problem("validation_failed", errors=[_bad_character("path")])
@@ -174,8 +171,8 @@ class TonariRequest(Request[Any, Any, Any]):
         try:
             form = await super().form()
         except (UnicodeDecodeError, LookupError) as exc:
-            names = _text_parts_not_text(body, options.get("boundary", "").encode())
-            raise Problem("validation_failed", errors=[FieldError(name, "not_text") for name in names or ["form"]]) from exc
+            names = _text_parts_not_text(body, options.get("boundary", "").encode()) or ["form"]
+            raise Problem("validation_failed", errors=[FieldError(name, "not_text") for name in names]) from exc
         errors = [e for name, value in form.multi_items() if isinstance(value, str)
                   for e in bad_characters({name: value})]
         if errors:
