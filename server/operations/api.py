@@ -11,6 +11,7 @@ import msgspec
 from geoalchemy2.shape import to_shape
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select, text
 
@@ -25,13 +26,19 @@ from server.db.deps import DbSession
 from server.operations import service
 from server.operations.models import Escalation, Operation, OperationTarget
 from server.operations.schemas import (
+    AssignmentOut,
     EscalationAction,
     EscalationOut,
     ItemResult,
+    MyHouseholdsOut,
     OperationIn,
     OperationOut,
+    RoundHousehold,
+    SyncPullOut,
     SyncPushIn,
+    SyncPushOut,
     VisitIn,
+    VisitOut,
 )
 from server.operations.visits import ingest, my_watcher_id, record_single_visit
 from server.registry.disclosure import REGISTRY_READERS
@@ -100,7 +107,7 @@ class OperationController(Controller):
                 "districts": await service.progress(db_session, op)}
 
     @get("/{operation_id:uuid}/my-households", guards=[FIELD], summary="My households in walking order")
-    async def my_households(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+    async def my_households(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> MyHouseholdsOut:
         op = await service.get(db_session, operation_id)
         watcher_id = await my_watcher_id(db_session)
         home = None
@@ -119,13 +126,15 @@ class OperationController(Controller):
 
         await audit_households_read(db_session, ordered, via="operation.my_households")
         await db_session.commit()
-        return {"operation": msgspec.to_builtins(await service.operation_out(db_session, op)),
-                "households": [dict(msgspec.to_builtins(h), status=statuses[h.id], order=i + 1) for i, h in enumerate(ordered)]}
+        return MyHouseholdsOut(operation=await service.operation_out(db_session, op), households=[
+            RoundHousehold(**msgspec.structs.asdict(h), status=statuses[h.id], order=i + 1) for i, h in enumerate(ordered)])
 
     @post("/{operation_id:uuid}/visits", guards=[FIELD], summary="Record a visit (idempotent on client_id)",
-          opt={AUTH_AUTOCOMMIT: True})
+          opt={AUTH_AUTOCOMMIT: True},
+          responses={200: ResponseSpec(VisitOut, description="A retry of a stored visit: the stored visit",
+                                       generate_examples=False)})
     async def record_visit(self, request: Request[Any, Any, Any], operation_id: FromPath[uuid.UUID],
-                           data: JSONBody[VisitIn]) -> Response[Any]:
+                           data: JSONBody[VisitIn]) -> Response[VisitOut]:
         # Group commit: committed together with concurrent single visits, answered after that commit.
         # No `db_session` here: the route authenticates in autocommit (AUTH_AUTOCOMMIT).
         outcome = await record_single_visit(request.app.state, operation_id, data)
@@ -257,7 +266,7 @@ class SyncController(Controller):
     guards = [FIELD]
 
     @post("/push", status_code=200, summary="Up to 1,000 queued mutations; one result per item")
-    async def push(self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[SyncPushIn]) -> dict[str, Any]:
+    async def push(self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[SyncPushIn]) -> SyncPushOut:
         if len(data.mutations) > MAX_BATCH:
             raise Problem("payload_too_large", status=413, detail_ja=f"一度に送れるのは{MAX_BATCH}件までです。",
                           detail_en=f"At most {MAX_BATCH} mutations per push.")
@@ -281,12 +290,12 @@ class SyncController(Controller):
         counts: dict[str, int] = {}
         for r in results:
             counts[r.status] = counts.get(r.status, 0) + 1
-        return {"results": [msgspec.to_builtins(r) for r in results], "counts": counts}
+        return SyncPushOut(results=results, counts=counts)
 
     @get("/pull", summary="What changed since the cursor, scoped to what I may see")
     async def pull(self, db_session: DbSession,
                    cursor: Annotated[str | None, QueryParameter(max_length=64, description="From the previous pull")] = None,
-                   ) -> dict[str, Any]:
+                   ) -> SyncPullOut:
         ctx = context.current()
         since = _EPOCH
         if cursor:
@@ -317,13 +326,12 @@ class SyncController(Controller):
 
         await audit_households_read(db_session, households, via="sync.pull")
         await db_session.commit()
-        return {
-            "cursor": now.isoformat(),
-            "operations": [msgspec.to_builtins(await service.operation_out(db_session, o)) for o in ops],
-            "assignments": [{"operation_id": str(t.operation_id), "household_id": str(t.household_id), "status": t.status,
-                             "updated_at": t.updated_at.isoformat()} for t, _ in rows],
-            "households": [msgspec.to_builtins(h) for h in households],
-        }
+        return SyncPullOut(
+            cursor=now.isoformat(),
+            operations=[await service.operation_out(db_session, o) for o in ops],
+            assignments=[AssignmentOut(t.operation_id, t.household_id, t.status, t.updated_at) for t, _ in rows],
+            households=households,
+        )
 
 
 class VisitExportController(Controller):

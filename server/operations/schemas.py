@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from server.core.types import NOTE_MAX, AreaGeometry, CodeList, Lat, Lon, Note
+from server.registry.schemas import HouseholdOut
 
 # Escalation notes grow with each acknowledge/resolve/assign note: the column keeps at most this.
 ESCALATION_NOTES_MAX = 10 * NOTE_MAX
@@ -110,3 +111,34 @@ class EscalationOut(msgspec.Struct):
 
 class EscalationAction(msgspec.Struct, forbid_unknown_fields=True):
     note: Note | None = None
+
+
+class SyncPushOut(msgspec.Struct):
+    results: list[ItemResult]  # one per mutation, in order
+    counts: dict[str, int]  # per status
+
+
+class AssignmentOut(msgspec.Struct):
+    operation_id: uuid.UUID
+    household_id: uuid.UUID
+    status: str
+    updated_at: datetime
+
+
+class SyncPullOut(msgspec.Struct):
+    cursor: str  # give it back on the next pull
+    operations: list[OperationOut]
+    assignments: list[AssignmentOut]
+    households: list[HouseholdOut]
+
+
+class RoundHousehold(HouseholdOut, kw_only=True):
+    """A household of my round: what the disclosure rule lets me see, its status, my walking order."""
+
+    status: str
+    order: int
+
+
+class MyHouseholdsOut(msgspec.Struct):
+    operation: OperationOut
+    households: list[RoundHousehold]
