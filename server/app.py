@@ -28,6 +28,8 @@ from server.audit.controller import AuditController
 from server.core.errors import EXCEPTION_HANDLERS
 from server.core.guards import public
 from server.core.headers import SecurityHeaders
+from server.core.input import TonariRequest
+from server.core.openapi import document_problems
 from server.core.logging import configure as configure_logging
 from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
@@ -145,7 +147,8 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         description=API_DESCRIPTION,
         path="/schema",
         render_plugins=[ScalarRenderPlugin()],
-        openapi_router=Router(path="/schema", route_handlers=[], guards=[public]),
+        # The schema and its viewer are not part of the API they describe.
+        openapi_router=Router(path="/schema", route_handlers=[], guards=[public], include_in_schema=False),
         components=Components(
             security_schemes={
                 "session": SecurityScheme(type="apiKey", name=COOKIE_NAME, security_scheme_in="cookie"),
@@ -199,11 +202,14 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
+        request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
         state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker,
                      "tonari_audit_sealer": sealer,
                      "tonari_event_hub": hub, VISIT_BATCHER_KEY: visit_batcher, DRIVER_POOL_KEY: driver_pool,
                      # the auth middleware opens the request's db session through the plugin's config
                      "tonari_db_config": db_config}),
-        on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, settle_garbage_collector],
+        # document_problems before the collector settles: the schema it builds is kept for good
+        on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, document_problems,
+                    settle_garbage_collector],
         on_shutdown=[dispose_engine],
     )

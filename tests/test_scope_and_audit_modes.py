@@ -11,6 +11,7 @@ import asyncio
 import json
 import math
 import secrets
+import uuid
 from datetime import UTC, datetime
 
 import mapbox_vector_tile
@@ -125,6 +126,14 @@ async def test_a_district_can_never_become_its_own_ancestor(world: World, client
         assert r.json()["code"] == "district_cycle"
     districts = {d["id"]: d for d in (await staff.get("/api/districts")).json()}
     assert districts[str(world.districts["D2"])]["parent_id"] is None
+    # A parent that does not exist, or a code already taken: the field named, nothing stored.
+    r = await staff.send_json("PATCH", f"/api/districts/{world.districts['D2']}", {"parent_id": str(uuid.uuid4())})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "parent_id", r.text
+    r = await staff.send_json("POST", "/api/districts", {
+        "code": districts[child]["code"], "name": "重複", "level": "unit",
+        "geometry": {"type": "Polygon", "coordinates": [[[140.26, 36.36], [140.27, 36.36], [140.27, 36.37], [140.26, 36.36]]]}})
+    assert r.status_code == 409 and r.json()["code"] == "duplicate", r.text
+    assert len((await staff.get("/api/districts")).json()) == len(districts)
 
 
 # ---- disaster mode: only to the extent evacuation support needs -----------------------------------

@@ -55,9 +55,11 @@ async function signIn(page: Page): Promise<void> {
   await signInUi(page, credentialFor(env, 'watcher'), { goto: false });
 }
 
+/** The export's rows. Every cell is quoted (server/core/csv_export.py), and none of these holds a line break. */
 async function visitRows(staff: ApiSession, opId: string): Promise<string[][]> {
   const csv = await staff.getText(`/api/exports/visits.csv?mode=drill&operation_id=${opId}`);
-  return csv.replace(/^\uFEFF/, '').trim().split('\r\n').slice(1).filter(Boolean).map((l) => l.split(','));
+  const cells = (line: string): string[] => line.slice(1, -1).split('","').map((c) => c.replaceAll('""', '"'));
+  return csv.replace(/^\uFEFF/, '').trim().split('\r\n').slice(1).filter(Boolean).map(cells);
 }
 
 describe('offline visits', () => {

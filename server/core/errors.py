@@ -6,6 +6,7 @@ import re
 import uuid
 from typing import Any
 
+import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -16,6 +17,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
 from server.core import context
 from server.core.problems import FieldError, Problem
@@ -70,12 +72,14 @@ def _field_errors(extra: Any) -> list[FieldError]:
         lowered = message.lower()
         if "missing required" in lowered or "required" in lowered:
             code = "required"
-        elif "expected `" in lowered:
-            code = "invalid_type"
         elif "length <=" in lowered:
             code = "too_long"
         elif "length >=" in lowered:
             code = "too_short"
+        elif re.search(r"expected `(int|float)` [<>]=? ", lowered):
+            code = "out_of_range"
+        elif "expected `" in lowered:
+            code = "invalid_type"
         elif "unknown field" in lowered:
             code = "unknown_field"
         else:
@@ -114,8 +118,104 @@ def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return render(Problem("internal_error", status=HTTP_500_INTERNAL_SERVER_ERROR))
 
 
+# ---- database errors ---------------------------------------------------------------------------
+# What the database refuses because of what a client sent (typed bodies catch nearly all of it
+# first; this is the net under them). Anything else stays a 500: it is our bug, not theirs.
+
+_KEY_COLUMNS = re.compile(r"Key \(([^)]*)\)=")
+_REFERENCED_FROM = re.compile(r'is still referenced from table "([^"]+)"')
+# Check constraints are named `<column>_<rule>` (ck_<table>_ is the naming convention's prefix).
+_CHECK_RULE = re.compile(r"_(known|range|positive|given|after_given|length|katakana|count)$")
+
+
+def _pg_error(exc: BaseException) -> asyncpg.PostgresError | None:
+    """The driver's error behind SQLAlchemy's wrapper (or the driver's own, on the driver paths)."""
+    seen = exc
+    for _ in range(4):
+        if isinstance(seen, asyncpg.PostgresError):
+            return seen
+        nxt = getattr(seen, "orig", None) or seen.__cause__
+        if nxt is None:
+            return None
+        seen = nxt
+    return None
+
+
+_NOT_PRESENT_IN = re.compile(r'is not present in table "([^"]+)"')
+
+
+def _key_fields(pg: asyncpg.PostgresError, kind: str) -> list[str]:
+    """The columns of a key, without tenant_id. PostgreSQL leaves them out of the detail of a table
+    under row-level security, so they are read from the constraint's conventional name then
+    (`fk_<table>_<columns>_<referred table>`, `uq_<table>_<columns>`, server/db/base.py)."""
+    m = _KEY_COLUMNS.search(pg.detail or "")
+    if m:
+        return [c.strip() for c in m.group(1).split(",") if c.strip() and c.strip() != "tenant_id"]
+    name = pg.constraint_name or ""
+    prefix = f"{kind}_{pg.table_name}_"
+    if not pg.table_name or not name.startswith(prefix):
+        return []
+    name = name[len(prefix):]
+    referred = _NOT_PRESENT_IN.search(pg.detail or "")
+    if kind == "fk" and referred and name.endswith(f"_{referred.group(1)}"):
+        name = name[: -len(referred.group(1)) - 1]
+    name = name.removeprefix("tenant_id_").removeprefix("tenant_id")
+    return [name] if name else []
+
+
+def _check_field(pg: asyncpg.PostgresError) -> str:
+    name = pg.constraint_name or ""
+    prefix = f"ck_{pg.table_name}_" if pg.table_name else "ck_"
+    if name.startswith(prefix):
+        name = name[len(prefix):]
+    return _CHECK_RULE.sub("", name) or "body"
+
+
+def problem_for_db_error(exc: BaseException) -> Problem | None:
+    """The problem a client can act on for a database error its input caused, else None."""
+    pg = _pg_error(exc)
+    if pg is None:
+        return None
+    state = pg.sqlstate or ""
+    if state == "23503":  # foreign_key_violation
+        referenced_from = _REFERENCED_FROM.search(pg.detail or "")
+        if referenced_from:
+            return Problem("in_use", extra={"referenced_by": referenced_from.group(1)})
+        return Problem("invalid_reference", errors=[FieldError(f, "unknown_reference") for f in _key_fields(pg, "fk")])
+    if state == "23505":  # unique_violation: the columns, never the values (they may be personal)
+        return Problem("duplicate", errors=[FieldError(f, "taken") for f in _key_fields(pg, "uq")])
+    if state == "23514":  # check_violation
+        if pg.constraint_name == "district_no_cycle":  # the trigger of migration 0011
+            return Problem("district_cycle", errors=[FieldError("parent_id", "invalid")])
+        return Problem("validation_failed", errors=[FieldError(_check_field(pg), "invalid")])
+    if state == "23502":  # not_null_violation
+        return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "required")])
+    if state == "22001":  # string_data_right_truncation
+        return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "too_long")])
+    message = pg.message or ""
+    if state == "22003" or (state.startswith("22") and ("out of int" in message or "out of range" in message)):
+        return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "out_of_range")])
+    if state in ("22021", "22P05"):  # NUL or an unpaired surrogate that got past the normaliser
+        return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "invalid_character")])
+    if state.startswith("22") or state.startswith("54"):  # data exception, program limit exceeded
+        return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "invalid")])
+    return None
+
+
+def db_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    problem = problem_for_db_error(exc)
+    if problem is None:
+        return internal_handler(request, exc)
+    pg = _pg_error(exc)
+    log.info("db_error_refused", path=request.url.path, sqlstate=getattr(pg, "sqlstate", None),
+             constraint=getattr(pg, "constraint_name", None), code=problem.code)
+    return render(problem)
+
+
 EXCEPTION_HANDLERS = {
     Problem: problem_handler,
+    DBAPIError: db_error_handler,
+    asyncpg.PostgresError: db_error_handler,
     ValidationException: validation_handler,
     HTTPException: http_handler,
     Exception: internal_handler,

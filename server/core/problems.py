@@ -14,6 +14,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "validation_failed": (400, "入力内容に誤りがあります。各項目を確認してください。", "Some fields are not valid. Check each field."),
     "bad_request": (400, "リクエストの形式が正しくありません。", "The request is malformed."),
     "invalid_json": (400, "送信されたデータをJSONとして読み取れません。", "The request body is not valid JSON."),
+    "json_too_deep": (400, "送信されたJSONの入れ子が深すぎます（32段まで）。", "The JSON body is nested too deeply (at most 32 levels)."),
     "not_authenticated": (401, "ログインしてください。", "Please sign in."),
     "session_expired": (401, "ログインの有効期限が切れました。もう一度ログインしてください。", "Your session has ended. Please sign in again."),
     "invalid_credentials": (401, "ログインIDまたはパスワードが正しくありません。", "The login ID or password is incorrect."),
@@ -28,6 +29,8 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "watch_link_beyond_radius": (409, "この見守り協力員は世帯から徒歩圏の外に住んでいます。確認のうえで割り当ててください。", "This watcher lives beyond the walking radius of the household. Confirm to link anyway."),
     "visit_conflict": (409, "同じIDで内容の異なる記録がすでにあります。端末の未送信データを確認してください。", "A different visit with this id already exists. Check the device's outbox."),
     "visit_problem": (400, "この記録は受け付けられません。", "This visit cannot be accepted."),
+    "duplicate": (409, "同じ内容のものがすでに登録されています。", "Something with the same value already exists."),
+    "in_use": (409, "ほかの記録から参照されているため削除・変更できません。", "Other records still refer to this, so it cannot be removed or changed."),
     "payload_too_large": (413, "送信データが大きすぎます。", "The request body is too large."),
     "invalid_reference": (422, "指定された項目の中に、存在しないもの・使えないものがあります。各項目を確認してください。", "Some of the given ids do not exist here or cannot be used. Check each field."),
     "import_failed": (422, "取り込みできない行があります。エラー一覧を確認して修正してください。", "Some rows cannot be imported. Check the list of errors and fix them."),
@@ -54,6 +57,13 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_field": ("不明な項目です。", "Unknown field."),
     "unknown_reference": ("この社協には見つかりません。", "No such item in this council."),
     "role_not_allowed": ("この役割の利用者は指定できません。", "A user with this role cannot be given here."),
+    "out_of_range": ("値が範囲外です。", "This value is out of range."),
+    "taken": ("この値はすでに使われています。", "This value is already taken."),
+    "invalid_character": ("保存できない文字（NUL文字や対になっていないサロゲート）が含まれています。",
+                          "This value holds a character that cannot be stored (NUL or an unpaired surrogate)."),
+    "too_deep": ("入れ子が深すぎます。", "This value is nested too deeply."),
+    "not_text": ("テキストとして読めません。ファイルはファイル名を付けて送ってください。",
+                 "This part is not text in its character set. Send files with a filename."),
 }
 
 

@@ -17,6 +17,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.core import context
+from server.core.input import check_url
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 log = structlog.get_logger("tonari.access")
@@ -93,6 +94,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
 
         failure_status: int | None = None
         try:
+            check_url(scope)
             await app(scope, receive, send_wrapper)
         except Exception as exc:
             # Litestar's outer exception middleware renders it; note the status for the log line.

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.params import FromQuery
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy import text
 
 from server.core import context
 from server.core.guards import roles
+from server.core.types import INT64_MAX
 from server.registry.disclosure import REGISTRY_READERS, Read, audit_reads
 
 POLL_SECONDS = 15.0
@@ -51,10 +52,10 @@ class EventController(Controller):
 
     @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)")
     async def stream(self, request: Request[Any, Any, Any], operation_id: FromQuery[uuid.UUID | None] = None,
-                     last_event_id: FromQuery[int | None] = None) -> ServerSentEvent:
+                     last_event_id: Annotated[int | None, QueryParameter(ge=0, le=INT64_MAX)] = None) -> ServerSentEvent:
         header = request.headers.get("last-event-id")
         ctx = context.current()
-        resume = int(header) if header and header.isdigit() else last_event_id
+        resume = int(header) if header and header.isdigit() and len(header) <= 18 else last_event_id
         sessionmaker = request.app.state["tonari_sessionmaker"]
         hub = request.app.state["tonari_event_hub"]
         session_id = request.auth.session.id

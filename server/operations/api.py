@@ -11,12 +11,15 @@ import msgspec
 from geoalchemy2.shape import to_shape
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select, text
 
 from server.accounts.middleware import AUTH_AUTOCOMMIT
 from server.audit.record import record as audit
 from server.core import context
+from server.core.csv_export import SafeWriter
+from server.core.openapi import CSV
 from server.core.guards import STAFF, roles, signed_in
 from server.core.problems import Problem
 from server.db.deps import DbSession
@@ -24,13 +27,19 @@ from server.operations import service
 from server.operations.access import operation_readable
 from server.operations.models import Escalation, Operation, OperationTarget
 from server.operations.schemas import (
+    AssignmentOut,
     EscalationAction,
     EscalationOut,
     ItemResult,
+    MyHouseholdsOut,
     OperationIn,
     OperationOut,
+    RoundHousehold,
+    SyncPullOut,
     SyncPushIn,
+    SyncPushOut,
     VisitIn,
+    VisitOut,
 )
 from server.operations.visits import ingest, my_watcher_id, record_single_visit
 from server.registry import disclosure
@@ -41,6 +50,7 @@ from server.registry.models import Household, Watcher
 FIELD = roles(*REGISTRY_READERS)
 COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
 MAX_BATCH = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class OperationController(Controller):
@@ -48,8 +58,9 @@ class OperationController(Controller):
     tags = ["operations"]
 
     @get("/", guards=[signed_in], summary="Operations I take part in (staff: all), newest first")
-    async def list_operations(self, db_session: DbSession, status: FromQuery[str | None] = None,
-                              mode: FromQuery[str | None] = None) -> list[OperationOut]:
+    async def list_operations(self, db_session: DbSession,
+                              status: Annotated[str | None, QueryParameter(max_length=16)] = None,
+                              mode: Annotated[str | None, QueryParameter(max_length=16)] = None) -> list[OperationOut]:
         if (context.current().role or "") == "vc_volunteer":
             raise Problem("forbidden")
         q = select(Operation).where(Operation.tenant_id == context.current().tenant_id,
@@ -98,7 +109,7 @@ class OperationController(Controller):
                 "districts": await service.progress(db_session, op)}
 
     @get("/{operation_id:uuid}/my-households", guards=[FIELD], summary="My households in walking order")
-    async def my_households(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+    async def my_households(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> MyHouseholdsOut:
         op = await service.get(db_session, operation_id)
         watcher_id = await my_watcher_id(db_session)
         home = None
@@ -118,13 +129,15 @@ class OperationController(Controller):
         await audit_households_read(db_session, ordered, via="operation.my_households", operation_id=op.id,
                                     drill=op.mode == "drill")
         await db_session.commit()
-        return {"operation": msgspec.to_builtins(await service.operation_out(db_session, op)),
-                "households": [dict(msgspec.to_builtins(h), status=statuses[h.id], order=i + 1) for i, h in enumerate(ordered)]}
+        return MyHouseholdsOut(operation=await service.operation_out(db_session, op), households=[
+            RoundHousehold(**msgspec.structs.asdict(h), status=statuses[h.id], order=i + 1) for i, h in enumerate(ordered)])
 
     @post("/{operation_id:uuid}/visits", guards=[FIELD], summary="Record a visit (idempotent on client_id)",
-          opt={AUTH_AUTOCOMMIT: True})
+          opt={AUTH_AUTOCOMMIT: True},
+          responses={200: ResponseSpec(VisitOut, description="A retry of a stored visit: the stored visit",
+                                       generate_examples=False)})
     async def record_visit(self, request: Request[Any, Any, Any], operation_id: FromPath[uuid.UUID],
-                           data: JSONBody[VisitIn]) -> Response[Any]:
+                           data: JSONBody[VisitIn]) -> Response[VisitOut]:
         # Group commit: committed together with concurrent single visits, answered after that commit.
         # No `db_session` here: the route authenticates in autocommit (AUTH_AUTOCOMMIT).
         outcome = await record_single_visit(request.app.state, operation_id, data)
@@ -203,7 +216,7 @@ class EscalationController(Controller):
 
     @get("/", summary="Escalations routed to me (staff and admins see all), of households I may see")
     async def list_escalations(self, db_session: DbSession, operation_id: FromQuery[uuid.UUID | None] = None,
-                               status: FromQuery[str | None] = None) -> list[EscalationOut]:
+                               status: Annotated[str | None, QueryParameter(max_length=16)] = None) -> list[EscalationOut]:
         ctx = context.current()
         # The household must still be visible: a withdrawn consent or a lifted declaration hides
         # its escalations as it hides the household everywhere else.
@@ -255,7 +268,7 @@ async def _act(db: DbSession, escalation_id: uuid.UUID, data: EscalationAction, 
         e.acknowledged_at = e.acknowledged_at or now
     e.status = new_status
     if data.note:
-        e.notes = (e.notes + "\n" if e.notes else "") + data.note
+        e.notes = service.append_note(e.notes, data.note)
     decided = await disclosure.disaster_decided(db, [e.household_id])
     await audit(db, f"escalation.{new_status}", object_type="escalation", object_ids=[e.id],
                 mode=disclosure.Read(e.id, e.household_id in decided, e.operation_id, e.mode == "drill").mode,
@@ -272,7 +285,7 @@ class SyncController(Controller):
     guards = [FIELD]
 
     @post("/push", status_code=200, summary="Up to 1,000 queued mutations; one result per item")
-    async def push(self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[SyncPushIn]) -> dict[str, Any]:
+    async def push(self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[SyncPushIn]) -> SyncPushOut:
         if len(data.mutations) > MAX_BATCH:
             raise Problem("payload_too_large", status=413, detail_ja=f"一度に送れるのは{MAX_BATCH}件までです。",
                           detail_en=f"At most {MAX_BATCH} mutations per push.")
@@ -296,18 +309,21 @@ class SyncController(Controller):
         counts: dict[str, int] = {}
         for r in results:
             counts[r.status] = counts.get(r.status, 0) + 1
-        return {"results": [msgspec.to_builtins(r) for r in results], "counts": counts}
+        return SyncPushOut(results=results, counts=counts)
 
     @get("/pull", summary="What changed since the cursor, scoped to what I may see")
     async def pull(self, db_session: DbSession,
-                   cursor: Annotated[str | None, QueryParameter(description="From the previous pull")] = None) -> dict[str, Any]:
+                   cursor: Annotated[str | None, QueryParameter(max_length=64, description="From the previous pull")] = None,
+                   ) -> SyncPullOut:
         ctx = context.current()
-        since = datetime(1970, 1, 1, tzinfo=UTC)
+        since = _EPOCH
         if cursor:
             try:
                 since = datetime.fromisoformat(cursor)
             except ValueError as exc:
                 raise Problem("bad_request", detail_ja="カーソルが正しくありません。", detail_en="Bad cursor.") from exc
+            # A cursor is one this server gave out (aware, after the epoch); anything else starts over.
+            since = max(since if since.tzinfo else since.replace(tzinfo=UTC), _EPOCH)
         # Transactions commit out of order: re-send a short overlap; clients upsert by id.
         overlap = since - timedelta(seconds=10)
         now = (await db_session.execute(text("SELECT clock_timestamp()"))).scalar_one()
@@ -336,25 +352,23 @@ class SyncController(Controller):
         for (op_id, op_mode), group in by_operation.items():
             await audit_households_read(db_session, group, via="sync.pull", operation_id=op_id, drill=op_mode == "drill")
         await db_session.commit()
-        return {
-            "cursor": now.isoformat(),
-            "operations": [msgspec.to_builtins(await service.operation_out(db_session, o)) for o in ops],
-            "assignments": [{"operation_id": str(t.operation_id), "household_id": str(t.household_id), "status": t.status,
-                             "updated_at": t.updated_at.isoformat()} for t, _, _ in rows],
-            "households": [msgspec.to_builtins(h) for h in households],
-        }
+        return SyncPullOut(
+            cursor=now.isoformat(),
+            operations=[await service.operation_out(db_session, o) for o in ops],
+            assignments=[AssignmentOut(t.operation_id, t.household_id, t.status, t.updated_at) for t, _, _ in rows],
+            households=households,
+        )
 
 
 class VisitExportController(Controller):
     path = "/api/exports"
     tags = ["operations"]
 
-    @get("/visits.csv", guards=[roles("admin", "staff", "coordinator", "commissioner")],
+    @get("/visits.csv", guards=[roles("admin", "staff", "coordinator", "commissioner")], media_type=CSV,
          summary="Visits as CSV (UTF-8 with BOM). Real operations only unless mode=drill")
-    async def export_visits(self, db_session: DbSession, mode: FromQuery[str] = "real",
+    async def export_visits(self, db_session: DbSession, mode: Annotated[str, QueryParameter(max_length=16)] = "real",
                             operation_id: FromQuery[uuid.UUID | None] = None) -> Response[bytes]:
         """Drill and real figures never mix: one mode per export, drill rows marked 【訓練】."""
-        import csv
         import io
 
         from server.registry.vocab import OUTCOMES
@@ -373,7 +387,7 @@ class VisitExportController(Controller):
             ORDER BY v.server_time
             """), {"t": ctx.tenant_id, "mode": mode, "op": operation_id})).all()
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
+        w = SafeWriter(buf)
         w.writerow(["活動", "世帯ID", "住所", "結果", "端末時刻", "受信時刻", "メモ"])
         for r in rows:
             prefix = "【訓練】" if r.mode == "drill" else ""
@@ -384,6 +398,6 @@ class VisitExportController(Controller):
                                     disaster_ids=[r.id for r in rows if r.household_id in decided],
                                     operation_id=operation_id, drill=mode == "drill", action="visit.export")
         await db_session.commit()
-        return Response(b"\xef\xbb\xbf" + buf.getvalue().encode(), media_type="text/csv; charset=utf-8",
+        return Response(b"\xef\xbb\xbf" + buf.getvalue().encode(), media_type=CSV, encoding="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="visits-{mode}.csv"',
                                  "Cache-Control": "private, no-store"})

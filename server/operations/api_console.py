@@ -33,6 +33,7 @@ from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import roles
 from server.core.problems import FieldError, Problem
+from server.core.types import INT64_MAX, Note
 from server.db.deps import DbSession
 from server.events.emit import emit
 from server.operations import service
@@ -99,7 +100,7 @@ class ConsoleEscalation(msgspec.Struct):
 
 class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
     user_id: uuid.UUID
-    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    note: Note | None = None
 
 
 class Assignee(msgspec.Struct):
@@ -320,8 +321,9 @@ class ConsoleController(Controller):
     @get("/operations/{operation_id:uuid}/timeline", summary="The operation's events, newest first")
     async def timeline(
         self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
-        before: Annotated[int | None, QueryParameter(ge=1, description="Event id to page back from")] = None,
-        kinds: Annotated[list[str] | None, QueryParameter(description="Only these event kinds (repeatable)")] = None,
+        before: Annotated[int | None, QueryParameter(ge=1, le=INT64_MAX, description="Event id to page back from")] = None,
+        kinds: Annotated[list[str] | None, QueryParameter(description="Only these event kinds (repeatable)",
+                                                          max_items=32)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
         op = await _operation(db_session, operation_id)
@@ -340,7 +342,7 @@ class ConsoleController(Controller):
     @get("/operations/{operation_id:uuid}/escalations", summary="The escalation queue with assignees")
     async def escalations(
         self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
-        status: Annotated[str | None, QueryParameter(description="open, acknowledged or resolved")] = None,
+        status: Annotated[str | None, QueryParameter(max_length=16, description="open, acknowledged or resolved")] = None,
     ) -> list[ConsoleEscalation]:
         op = await _operation(db_session, operation_id)
         if status is not None and status not in ("open", "acknowledged", "resolved"):
@@ -377,7 +379,7 @@ class ConsoleController(Controller):
         if user.id not in e.recipient_ids:
             e.recipient_ids = [*e.recipient_ids, user.id]
         if data.note:
-            e.notes = (e.notes + "\n" if e.notes else "") + data.note
+            e.notes = service.append_note(e.notes, data.note)
         await audit(db_session, "escalation.assigned", object_type="escalation", object_ids=[e.id],
                     mode="drill" if e.mode == "drill" else "normal", operation_id=e.operation_id,
                     details={"assigned_to": str(user.id)})
@@ -402,8 +404,8 @@ class ConsoleController(Controller):
     @get("/operations/{operation_id:uuid}/households", summary="Ids of the operation's households matching a filter")
     async def households(
         self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
-        support_reason: Annotated[str | None, QueryParameter(description="A support reason code")] = None,
-        hazard_kind: Annotated[str | None, QueryParameter(description="flood, landslide or other")] = None,
+        support_reason: Annotated[str | None, QueryParameter(max_length=32, description="A support reason code")] = None,
+        hazard_kind: Annotated[str | None, QueryParameter(max_length=32, description="flood, landslide or other")] = None,
     ) -> dict[str, Any]:
         op = await _operation(db_session, operation_id)
         errors = []

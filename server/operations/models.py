@@ -98,6 +98,7 @@ class Visit(TenantOwned, Base):
         CheckConstraint("NOT (shelter_unknown AND shelter_id IS NOT NULL)", name="shelter_or_unknown"),
         _fk(["operation_id", "household_id"], "operation_target", ["operation_id", "household_id"], ondelete="RESTRICT"),
         Index("ix_visit_target_time", "tenant_id", "operation_id", "household_id", "device_time"),
+        CheckConstraint("char_length(note) <= 2000", name="note_length"),  # size caps: migration 0014
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -124,6 +125,7 @@ class Escalation(TenantOwned, Base):
         CheckConstraint("status IN ('open', 'acknowledged', 'resolved')", name="status_known"),
         Index("ix_escalation_open", "tenant_id", "operation_id", "status"),
         Index("ix_escalation_recipients", "recipient_ids", postgresql_using="gin"),
+        CheckConstraint("char_length(notes) <= 20000", name="notes_length"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)

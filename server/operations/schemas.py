@@ -8,18 +8,23 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from server.core.types import NOTE_MAX, AreaGeometry, CodeList, Lat, Lon, Note
+from server.registry.schemas import HouseholdOut
+
+# Escalation notes grow with each acknowledge/resolve/assign note: the column keeps at most this.
+ESCALATION_NOTES_MAX = 10 * NOTE_MAX
 
 class OperationIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["watch_round", "safety_check"]
     mode: Literal["real", "drill"]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    district_ids: list[uuid.UUID] = []
-    geometry: dict[str, Any] | None = None
-    support_reasons: list[str] = []
-    hazard_kinds: list[str] = []
+    district_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=1000)] = []
+    geometry: AreaGeometry | None = None
+    support_reasons: CodeList = []
+    hazard_kinds: CodeList = []
     first_report_minutes: Annotated[int, msgspec.Meta(ge=1, le=10080)] | None = None
     completion_minutes: Annotated[int, msgspec.Meta(ge=1, le=43200)] | None = None
-    coordinator_ids: list[uuid.UUID] = []
+    coordinator_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=100)] = []
     start: bool = False
 
 
@@ -43,14 +48,14 @@ class OperationOut(msgspec.Struct):
 class VisitIn(msgspec.Struct, forbid_unknown_fields=True):
     client_id: uuid.UUID
     household_id: uuid.UUID
-    outcome: str
+    outcome: Annotated[str, msgspec.Meta(max_length=16)]
     device_time: datetime
-    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    note: Note | None = None
     # 避難済 needs one of these two: the shelter, or an explicit 「避難先がわからない」.
     shelter_id: uuid.UUID | None = None
     shelter_unknown: bool = False
-    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
-    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    lon: Lon | None = None
+    lat: Lat | None = None
 
 
 class VisitOut(msgspec.Struct):
@@ -109,4 +114,35 @@ class EscalationOut(msgspec.Struct):
 
 
 class EscalationAction(msgspec.Struct, forbid_unknown_fields=True):
-    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    note: Note | None = None
+
+
+class SyncPushOut(msgspec.Struct):
+    results: list[ItemResult]  # one per mutation, in order
+    counts: dict[str, int]  # per status
+
+
+class AssignmentOut(msgspec.Struct):
+    operation_id: uuid.UUID
+    household_id: uuid.UUID
+    status: str
+    updated_at: datetime
+
+
+class SyncPullOut(msgspec.Struct):
+    cursor: str  # give it back on the next pull
+    operations: list[OperationOut]
+    assignments: list[AssignmentOut]
+    households: list[HouseholdOut]
+
+
+class RoundHousehold(HouseholdOut, kw_only=True):
+    """A household of my round: what the disclosure rule lets me see, its status, my walking order."""
+
+    status: str
+    order: int
+
+
+class MyHouseholdsOut(msgspec.Struct):
+    operation: OperationOut
+    households: list[RoundHousehold]

@@ -17,7 +17,7 @@ from server.core.problems import FieldError, Problem
 from server.events.emit import emit
 from server.operations.access import operation_readable
 from server.operations.models import Operation
-from server.operations.schemas import OperationIn, OperationOut
+from server.operations.schemas import ESCALATION_NOTES_MAX, OperationIn, OperationOut
 from server.registry import validation as v
 from server.registry.vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
 
@@ -222,3 +222,14 @@ async def progress(db: AsyncSession, op: Operation) -> list[dict[str, Any]]:
         "need_help": r.need_help, "overdue": r.overdue, "late": r.late,
         "time_to_first_report_s": int(r.time_to_first_report.total_seconds()) if r.time_to_first_report else None,
     } for r in rows]
+
+
+def append_note(notes: str | None, note: str) -> str:
+    """An escalation's notes with one more appended (acknowledge, resolve, assign), refused past
+    the column's cap rather than cut: what people wrote is never silently lost."""
+    combined = (notes + "\n" if notes else "") + note
+    if len(combined) > ESCALATION_NOTES_MAX:
+        raise Problem("validation_failed", errors=[FieldError(
+            "note", "too_long", f"この通報のメモは合計{ESCALATION_NOTES_MAX:,}文字までです。これ以上追記できません。",
+            f"An escalation keeps at most {ESCALATION_NOTES_MAX:,} characters of notes; this one is full.")])
+    return combined

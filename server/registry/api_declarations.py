@@ -25,6 +25,7 @@ from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, roles
 from server.core.problems import FieldError, Problem
+from server.core.types import NOTE_MAX, AreaGeometry, CodeList
 from server.db.deps import DbSession
 from server.registry import validation as v
 from server.registry.models import DisasterDeclaration, District
@@ -37,21 +38,21 @@ READERS = roles("admin", "staff", "coordinator")
 
 
 class DeclarationIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=4, max_length=2000)]
+    reason: Annotated[str, msgspec.Meta(min_length=4, max_length=NOTE_MAX)]
     mode: Literal["real", "drill"] = "real"
-    geometry: dict[str, Any] | None = None
-    district_ids: list[uuid.UUID] = []
+    geometry: AreaGeometry | None = None
+    district_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=1000)] = []
     confirm: bool = False  # an explicit "yes, disclose without consent" from the person declaring
 
 
 class SafetyCheckIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str | None = None
-    support_reasons: list[str] = []
-    hazard_kinds: list[str] = []
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    support_reasons: CodeList = []
+    hazard_kinds: CodeList = []
 
 
 class LiftIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=2000)]
+    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=NOTE_MAX)]
 
 
 class DeclarationOut(msgspec.Struct):

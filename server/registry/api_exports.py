@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get
+import msgspec
+from litestar import Controller, Response, get
 from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import func, select
 
 from server.core import context
+from server.core.csv_export import SafeWriter
+from server.core.openapi import CSV, GEOJSON, geojson_responses
 from server.core.guards import roles
 from server.db.deps import DbSession
 from server.registry import disclosure
@@ -26,6 +28,8 @@ from server.registry.schemas import HouseholdOut
 from server.registry.vocab import SUPPORT_REASONS
 
 READERS = roles(*disclosure.REGISTRY_READERS)
+# The IANA name of Microsoft's Shift_JIS (CP932: NEC/IBM extensions such as ① and 髙 included).
+CP932_CHARSET = "Windows-31J"
 EXPORTERS = roles("admin", "staff", "commissioner", "coordinator")
 
 CSV_COLUMNS = [
@@ -64,7 +68,7 @@ def _feature(h: HouseholdOut) -> dict[str, Any]:
 
 def _csv(rendered: list[HouseholdOut]) -> tuple[str, int]:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = SafeWriter(buf)
     writer.writerow([label for label, _ in CSV_COLUMNS])
     for h in rendered:
         for p in h.people or [None]:  # type: ignore[list-item]
@@ -84,14 +88,22 @@ def _csv(rendered: list[HouseholdOut]) -> tuple[str, int]:
     return buf.getvalue(), sum(len(h.people) for h in rendered)
 
 
+class DistrictCount(msgspec.Struct):
+    district_id: uuid.UUID | None
+    households: int
+    people: int
+
+
 class RegistryExportController(Controller):
     path = "/api"
     tags = ["registry"]
 
-    @get("/households/geojson", guards=[READERS], summary="Visible households as RFC 7946 GeoJSON")
+    @get("/households/geojson", guards=[READERS], summary="Visible households as RFC 7946 GeoJSON",
+         media_type=GEOJSON, responses=geojson_responses())
     async def households_geojson(
-        self, db_session: DbSession, district_id: FromQuery[list[uuid.UUID] | None] = None,
-        support_reason: FromQuery[str | None] = None,
+        self, db_session: DbSession,
+        district_id: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=100)] = None,
+        support_reason: Annotated[str | None, QueryParameter(max_length=32)] = None,
     ) -> Response[dict[str, Any]]:
         rendered = await _all_visible(db_session, HouseholdFilter(district_id, support_reason))
         await audit_households_read(db_session, rendered, via="geojson")
@@ -99,39 +111,47 @@ class RegistryExportController(Controller):
         return Response({"type": "FeatureCollection", "features": [_feature(h) for h in rendered]},
                         media_type="application/geo+json", headers={"Cache-Control": "private, no-store"})
 
-    @get(["/exports/households.csv", "/exports/households.geojson"], guards=[EXPORTERS],
-         summary="Export visible households as CSV (UTF-8 with BOM, or CP932) or GeoJSON")
-    async def export_households(
-        self, request: Request[Any, Any, Any], db_session: DbSession,
-        encoding: Annotated[Literal["utf-8-bom", "cp932"], QueryParameter(description="CSV encoding")] = "utf-8-bom",
-        district_id: FromQuery[list[uuid.UUID] | None] = None,
-        support_reason: FromQuery[str | None] = None,
+    @get("/exports/households.geojson", guards=[EXPORTERS], summary="Export visible households as GeoJSON",
+         media_type=GEOJSON, responses=geojson_responses())
+    async def export_households_geojson(
+        self, db_session: DbSession,
+        district_id: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=100)] = None,
+        support_reason: Annotated[str | None, QueryParameter(max_length=32)] = None,
     ) -> Response[bytes]:
-        fmt = request.url.path.rsplit(".", 1)[-1]
         rendered = await _all_visible(db_session, HouseholdFilter(district_id, support_reason))
-        await audit_households_read(db_session, rendered, via=f"export.{fmt}")
+        await audit_households_read(db_session, rendered, via="export.geojson")
+        await db_session.commit()
+        body = msgspec.json.encode({"type": "FeatureCollection", "features": [_feature(h) for h in rendered]})
+        return Response(body, media_type=GEOJSON, headers={
+            "Cache-Control": "private, no-store", "Content-Disposition": 'attachment; filename="households.geojson"'})
+
+    @get("/exports/households.csv", guards=[EXPORTERS], media_type=CSV,
+         summary="Export visible households as CSV (UTF-8 with BOM, or CP932)")
+    async def export_households(
+        self, db_session: DbSession,
+        encoding: Annotated[Literal["utf-8-bom", "cp932"], QueryParameter(description="CSV encoding")] = "utf-8-bom",
+        district_id: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=100)] = None,
+        support_reason: Annotated[str | None, QueryParameter(max_length=32)] = None,
+    ) -> Response[bytes]:
+        rendered = await _all_visible(db_session, HouseholdFilter(district_id, support_reason))
+        await audit_households_read(db_session, rendered, via="export.csv")
         await db_session.commit()
         headers = {"Cache-Control": "private, no-store"}
-        if fmt == "geojson":
-            import msgspec
-
-            body = msgspec.json.encode({"type": "FeatureCollection", "features": [_feature(h) for h in rendered]})
-            headers["Content-Disposition"] = 'attachment; filename="households.geojson"'
-            return Response(body, media_type="application/geo+json", headers=headers)
         text, _ = _csv(rendered)
         if encoding == "cp932":
             data = text.encode("cp932", errors="replace")
             replaced = sum(1 for ch in text if ch.encode("cp932", errors="replace") == b"?" and ch != "?")
             headers["X-Encoding-Replacements"] = str(replaced)
-            media = "text/csv; charset=Shift_JIS"
+            charset = CP932_CHARSET
         else:
             data = b"\xef\xbb\xbf" + text.encode("utf-8")
-            media = "text/csv; charset=utf-8"
+            charset = "utf-8"
         headers["Content-Disposition"] = 'attachment; filename="households.csv"'
-        return Response(data, media_type=media, headers=headers)
+        # Litestar adds "; charset=<encoding>" to a text/* media type itself: name it only there.
+        return Response(data, media_type=CSV, encoding=charset, headers=headers)
 
     @get("/registry/counts", guards=[READERS], summary="Counts per district of what the viewer may see")
-    async def counts(self, db_session: DbSession) -> list[dict[str, Any]]:
+    async def counts(self, db_session: DbSession) -> list[DistrictCount]:
         tenant = context.current().tenant_id
         visible_people = (
             select(Person.household_id, func.count().label("people"))
@@ -144,7 +164,4 @@ class RegistryExportController(Controller):
             .where(Household.tenant_id == tenant, disclosure.household_visible())
             .group_by(Household.district_id)
         )
-        return [
-            {"district_id": str(d) if d else None, "households": int(h), "people": int(p)}
-            for d, h, p in rows
-        ]
+        return [DistrictCount(d, int(h), int(p)) for d, h, p in rows]

@@ -18,6 +18,7 @@ from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, roles
 from server.core.problems import FieldError, Problem
+from server.core.types import MAX_OFFSET, Code, Note, Version
 from server.db.deps import DbSession
 from server.registry.crud import delete_audited
 from server.registry import validation as v
@@ -78,10 +79,10 @@ class HouseholdController(Controller):
     async def list_households(
         self,
         db_session: DbSession,
-        district_id: Annotated[list[uuid.UUID] | None, QueryParameter(description="Repeatable")] = None,
-        support_reason: Annotated[str | None, QueryParameter(description="A support reason code")] = None,
+        district_id: Annotated[list[uuid.UUID] | None, QueryParameter(description="Repeatable", max_items=100)] = None,
+        support_reason: Annotated[str | None, QueryParameter(max_length=32, description="A support reason code")] = None,
         q: Annotated[str | None, QueryParameter(max_length=100, description="Name, kana or address")] = None,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> Page:
         rows, total = await page_households(db_session, HouseholdFilter(district_id, support_reason, q), offset, limit)
@@ -219,8 +220,8 @@ async def _person(db: DbSession, person_id: FromPath[uuid.UUID]) -> PersonOut:
 
 
 class ConsentIn(msgspec.Struct, forbid_unknown_fields=True):
-    recipient_class: str
-    dataset: str
+    recipient_class: Code
+    dataset: Code
     consented_on: date
     source: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     withdrawn_on: date | None = None
@@ -241,9 +242,9 @@ class SupporterIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     destination_shelter_id: uuid.UUID | None = None
-    route_notes: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    route_notes: Note | None = None
     supporters: Annotated[list[SupporterIn], msgspec.Meta(max_length=20)] = []
-    version: int = 0
+    version: Version = 0
 
 
 class PersonController(Controller):
@@ -255,9 +256,9 @@ class PersonController(Controller):
         self,
         db_session: DbSession,
         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
-        district_id: FromQuery[list[uuid.UUID] | None] = None,
-        support_reason: FromQuery[str | None] = None,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        district_id: Annotated[list[uuid.UUID] | None, QueryParameter(description="Repeatable", max_items=100)] = None,
+        support_reason: Annotated[str | None, QueryParameter(max_length=32, description="A support reason code")] = None,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> Page:
         rows, total = await page_households(db_session, HouseholdFilter(district_id, support_reason, q), offset, limit)
@@ -302,7 +303,8 @@ class PersonController(Controller):
         await delete_audited(db_session, Person, person_id, "person")
 
     @put("/{person_id:uuid}/consents", guards=[STAFF], summary="Record or withdraw consent (one entry per class × data set)")
-    async def put_consents(self, db_session: DbSession, person_id: FromPath[uuid.UUID], data: JSONBody[list[ConsentIn]]) -> PersonOut:
+    async def put_consents(self, db_session: DbSession, person_id: FromPath[uuid.UUID],
+                           data: JSONBody[Annotated[list[ConsentIn], msgspec.Meta(max_length=64)]]) -> PersonOut:
         db = db_session
         tenant = _tenant()
         p = await db.get(Person, (tenant, person_id))

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from geoalchemy2.shape import to_shape
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from shapely.geometry import mapping
 from sqlalchemy import delete as sql_delete
@@ -22,7 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, signed_in
+from server.core.openapi import GEOJSON, geojson_responses
 from server.core.problems import FieldError, Problem
+from server.core.types import AreaGeometry, Code, CodeList, Int32, Lat, Lon, Note
 from server.db.deps import DbSession
 from server.registry.crud import delete_audited
 from server.registry import validation as v
@@ -46,14 +48,32 @@ def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
 
 # ---- districts -------------------------------------------------------------------------------
 
+DistrictCode = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+DistrictName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+DistrictKana = Annotated[str, msgspec.Meta(max_length=200)]
+WalkingRadius = Annotated[int, msgspec.Meta(ge=50, le=5000)]
+
+
 class DistrictIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    code: DistrictCode
+    name: DistrictName
     level: Literal["area", "branch", "unit"]
-    geometry: dict[str, Any]
-    kana: str | None = None
+    geometry: AreaGeometry
+    kana: DistrictKana | None = None
     parent_id: uuid.UUID | None = None
-    walking_radius_m: Annotated[int, msgspec.Meta(ge=50, le=5000)] = 300
+    walking_radius_m: WalkingRadius = 300
+
+
+class DistrictPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields sent change; `kana` and `parent_id` may be sent as null to clear them.
+    The level is fixed once created (households and scopes depend on it)."""
+
+    code: DistrictCode | msgspec.UnsetType = msgspec.UNSET
+    name: DistrictName | msgspec.UnsetType = msgspec.UNSET
+    kana: DistrictKana | None | msgspec.UnsetType = msgspec.UNSET
+    walking_radius_m: WalkingRadius | msgspec.UnsetType = msgspec.UNSET
+    geometry: AreaGeometry | msgspec.UnsetType = msgspec.UNSET
+    parent_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class DistrictOut(msgspec.Struct):
@@ -81,7 +101,8 @@ class DistrictController(Controller):
         rows = (await db_session.execute(select(District).where(District.tenant_id == _tenant()).order_by(District.code))).scalars()
         return [_district_out(d, geometry) for d in rows]
 
-    @get("/geojson", guards=[signed_in], summary="Districts as a GeoJSON FeatureCollection")
+    @get("/geojson", guards=[signed_in], summary="Districts as a GeoJSON FeatureCollection",
+         media_type=GEOJSON, responses=geojson_responses())
     async def districts_geojson(self, db_session: DbSession) -> dict[str, Any]:
         rows = (await db_session.execute(select(District).where(District.tenant_id == _tenant()).order_by(District.code))).scalars()
         return feature_collection([
@@ -100,42 +121,32 @@ class DistrictController(Controller):
                      kana=v.normalise_kana(data.kana) if data.kana else None, parent_id=data.parent_id,
                      walking_radius_m=data.walking_radius_m, geom=v.to_db(geom))
         db_session.add(d)
-        try:
-            await db_session.flush()
-        except IntegrityError as exc:
-            raise Problem("conflict", detail_ja="同じコードの地区か、存在しない親地区です。",
-                          detail_en="A district with this code exists, or the parent does not.") from exc
+        await db_session.flush()  # a taken code (409) or a missing parent (422): server/core/errors.py
         await v.reassign_households(db_session, _tenant())
         await audit(db_session, "district.create", object_type="district", object_ids=[d.id])
         await db_session.commit()
         return _district_out(d, True)
 
-    @patch("/{district_id:uuid}", guards=[STAFF], summary="Edit a district")
-    async def update_district(self, db_session: DbSession, district_id: FromPath[uuid.UUID], data: JSONBody[dict[str, Any]]) -> DistrictOut:
+    @patch("/{district_id:uuid}", guards=[STAFF], summary="Edit a district (only the fields sent)")
+    async def update_district(self, db_session: DbSession, district_id: FromPath[uuid.UUID], data: JSONBody[DistrictPatch]) -> DistrictOut:
         d = await db_session.get(District, (_tenant(), district_id))
         if d is None:
             raise Problem("not_found")
-        allowed = {"code", "name", "kana", "walking_radius_m", "geometry", "parent_id"}
-        unknown = set(data) - allowed
-        if unknown:
-            raise Problem("validation_failed", errors=[FieldError(k, "unknown_field") for k in sorted(unknown)])
-        if "geometry" in data:
-            d.geom = v.to_db(v.parse_area('geometry', data['geometry']))
-        for key in ("code", "name", "walking_radius_m"):
-            if key in data:
-                setattr(d, key, data[key])
-        if "kana" in data:
-            kana = v.normalise_kana(data["kana"] or "")
+        if data.geometry is not msgspec.UNSET:
+            d.geom = v.to_db(v.parse_area("geometry", data.geometry))
+        if data.code is not msgspec.UNSET:
+            d.code = data.code
+        if data.name is not msgspec.UNSET:
+            d.name = data.name
+        if data.walking_radius_m is not msgspec.UNSET:
+            d.walking_radius_m = data.walking_radius_m
+        if data.kana is not msgspec.UNSET:
+            kana = v.normalise_kana(data.kana or "")
             v.raise_if([v.check_kana("kana", kana)])
             d.kana = kana or None
-        if "parent_id" in data:
-            d.parent_id = uuid.UUID(data["parent_id"]) if data["parent_id"] else None
-        try:
-            await db_session.flush()
-        except IntegrityError as exc:
-            if "own ancestor" in str(exc.orig):  # the district_no_cycle trigger (migration 0011)
-                raise Problem("district_cycle", errors=[FieldError("parent_id", "invalid")]) from exc
-            raise Problem("conflict") from exc
+        if data.parent_id is not msgspec.UNSET:
+            d.parent_id = data.parent_id
+        await db_session.flush()  # also a parent that makes a cycle (409 district_cycle): server/core/errors.py
         await v.reassign_households(db_session, _tenant())
         await audit(db_session, "district.update", object_type="district", object_ids=[d.id])
         await db_session.commit()
@@ -185,23 +196,23 @@ _DEPENDENT_WORDS = {
 # ---- shelters --------------------------------------------------------------------------------
 
 class ShelterIn(msgspec.Struct, forbid_unknown_fields=True):
-    kind: str
+    kind: Code
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
-    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
-    address: str | None = None
-    source_id: str | None = None
-    hazards: list[str] = []
-    capacity: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    lon: Lon
+    lat: Lat
+    address: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    source_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    hazards: CodeList = []
+    capacity: Int32 | None = None
     is_open: bool = False
-    occupancy: Annotated[int, msgspec.Meta(ge=0)] = 0
-    note: str | None = None
+    occupancy: Int32 = 0
+    note: Note | None = None
 
 
 class ShelterStatusIn(msgspec.Struct, forbid_unknown_fields=True):
     is_open: bool | None = None
-    occupancy: Annotated[int, msgspec.Meta(ge=0)] | None = None
-    capacity: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    occupancy: Int32 | None = None
+    capacity: Int32 | None = None
 
 
 class ShelterOut(msgspec.Struct):
@@ -230,13 +241,15 @@ class ShelterController(Controller):
     tags = ["registry"]
 
     @get("/", guards=[signed_in], summary="Shelters")
-    async def list_shelters(self, db_session: DbSession, kind: FromQuery[str | None] = None) -> list[ShelterOut]:
+    async def list_shelters(self, db_session: DbSession,
+                            kind: Annotated[str | None, QueryParameter(max_length=32)] = None) -> list[ShelterOut]:
         q = select(Shelter).where(Shelter.tenant_id == _tenant())
         if kind:
             q = q.where(Shelter.kind == kind)
         return [_shelter_out(s) for s in (await db_session.execute(q.order_by(Shelter.kind, Shelter.name))).scalars()]
 
-    @get("/geojson", guards=[signed_in], summary="Shelters as GeoJSON")
+    @get("/geojson", guards=[signed_in], summary="Shelters as GeoJSON", media_type=GEOJSON,
+         responses=geojson_responses())
     async def shelters_geojson(self, db_session: DbSession) -> dict[str, Any]:
         rows = (await db_session.execute(select(Shelter).where(Shelter.tenant_id == _tenant()))).scalars()
         features = []
@@ -288,19 +301,28 @@ class ShelterController(Controller):
 # ---- hazard zones ----------------------------------------------------------------------------
 
 class HazardZoneIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Code
+    geometry: AreaGeometry
+    level: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    source: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+
+
+class HazardZoneOut(msgspec.Struct):
+    id: uuid.UUID
     kind: str
-    geometry: dict[str, Any]
-    level: str | None = None
-    name: str | None = None
-    source: str | None = None
+    level: str | None
+    name: str | None
 
 
 class HazardZoneController(Controller):
     path = "/api/hazard-zones"
     tags = ["registry"]
 
-    @get("/geojson", guards=[signed_in], summary="Hazard zones as GeoJSON")
-    async def hazard_geojson(self, db_session: DbSession, kind: FromQuery[str | None] = None) -> dict[str, Any]:
+    @get("/geojson", guards=[signed_in], summary="Hazard zones as GeoJSON", media_type=GEOJSON,
+         responses=geojson_responses())
+    async def hazard_geojson(self, db_session: DbSession,
+                             kind: Annotated[str | None, QueryParameter(max_length=32)] = None) -> dict[str, Any]:
         q = select(HazardZone).where(HazardZone.tenant_id == _tenant())
         if kind:
             q = q.where(HazardZone.kind == kind)
@@ -311,7 +333,7 @@ class HazardZoneController(Controller):
         ])
 
     @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Add a hazard zone")
-    async def create_hazard_zone(self, db_session: DbSession, data: JSONBody[HazardZoneIn]) -> dict[str, Any]:
+    async def create_hazard_zone(self, db_session: DbSession, data: JSONBody[HazardZoneIn]) -> HazardZoneOut:
         v.raise_if([v.check_codes("kind", [data.kind], HAZARD_ZONE_KINDS)])
         geom = v.parse_area("geometry", data.geometry)
         z = HazardZone(tenant_id=_tenant(), id=uuid.uuid4(), kind=data.kind, level=data.level, name=data.name,
@@ -320,7 +342,7 @@ class HazardZoneController(Controller):
         await db_session.flush()
         await audit(db_session, "hazard_zone.create", object_type="hazard_zone", object_ids=[z.id])
         await db_session.commit()
-        return {"id": str(z.id), "kind": z.kind, "level": z.level, "name": z.name}
+        return HazardZoneOut(z.id, z.kind, z.level, z.name)
 
     @delete("/{zone_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT, summary="Remove a hazard zone")
     async def delete_hazard_zone(self, db_session: DbSession, zone_id: FromPath[uuid.UUID]) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.types import Send
@@ -127,7 +128,9 @@ class TileController(Controller):
              " (placed at its town's representative point). With `operation_id`, every feature also carries"
              " `status`. Below zoom 13 households are grid clusters with a `count` only."),
          opt={AUTH_ON_DRIVER: True, "exclude_from_csrf": True}, media_type=MVT,
-         response_description="The tile (application/vnd.mapbox-vector-tile); 204 when it is empty, 304 when unchanged")
+         responses={200: ResponseSpec(data_container=bytes, media_type=MVT, description="The tile", generate_examples=False),
+                    204: ResponseSpec(data_container=None, description="The tile is empty"),
+                    304: ResponseSpec(data_container=None, description="The client's copy (If-None-Match) is current")})
     async def tile(
         self, request: Request[Any, Any, Any],
         layer: FromPath[str], z: FromPath[int], x: FromPath[int], y: FromPath[str],

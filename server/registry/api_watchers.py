@@ -21,6 +21,7 @@ from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, roles
 from server.core.problems import Problem
+from server.core.types import MAX_OFFSET, Lat, Lon
 from server.db.deps import DbSession
 from server.registry.crud import delete_audited
 from server.registry import validation as v
@@ -30,13 +31,18 @@ from server.registry.models import WatchLink, Watcher
 LISTERS = roles(*sorted(WATCHER_LISTERS))
 
 
+WatcherName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+WatcherKana = Annotated[str, msgspec.Meta(max_length=200)]
+WatcherPhone = Annotated[str, msgspec.Meta(max_length=32)]
+
+
 class WatcherIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
-    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
-    kana: str = ""
+    name: WatcherName
+    lon: Lon
+    lat: Lat
+    kana: WatcherKana = ""
     role: Literal["watcher", "commissioner"] = "watcher"
-    phone: str | None = None
+    phone: WatcherPhone | None = None
     capacity: Annotated[int, msgspec.Meta(ge=0, le=100)] = 5
     available: bool = True
     user_id: uuid.UUID | None = None
@@ -45,11 +51,11 @@ class WatcherIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class WatcherPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: str | None = None
-    kana: str | None = None
-    phone: str | None = None
-    lon: float | None = None
-    lat: float | None = None
+    name: WatcherName | None = None
+    kana: WatcherKana | None = None
+    phone: WatcherPhone | None = None
+    lon: Lon | None = None
+    lat: Lat | None = None
     capacity: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
     available: bool | None = None
     district_id: uuid.UUID | None = None
@@ -99,7 +105,8 @@ class WatcherController(Controller):
     @get("/", guards=[LISTERS], summary="Watchers and commissioners with their current load (within my scope)")
     async def list_watchers(
         self, db_session: DbSession, district_id: FromQuery[uuid.UUID | None] = None,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0, limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> list[WatcherOut]:
         q = select(Watcher).where(Watcher.tenant_id == context.current().tenant_id, watcher_rows())
         if district_id:

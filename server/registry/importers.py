@@ -46,6 +46,7 @@ from geo.imports.roster_csv import HEADER_ALIASES
 from geo.imports.towns import address_key
 from server.audit.record import record as audit
 from server.core.problems import FieldError, Problem
+from server.core.types import NOTE_MAX
 from server.db.base import uuid7
 from server.registry import models as m
 from server.registry.validation import reassign_households, tenant_area, to_db
@@ -448,6 +449,7 @@ def _check_roster_record(report: ImportReport, rec: RosterRecord, labels: dict[s
     _too_long(report, rec.row, labels.get("kana"), labels.get("kana", "フリガナ"), rec.kana, 200)
     _too_long(report, rec.row, labels.get("phone"), labels.get("phone", "電話番号"), rec.phone, 32)
     _too_long(report, rec.row, labels.get("care_level"), labels.get("care_level", "要介護度"), rec.care_level, 32)
+    _too_long(report, rec.row, labels.get("note"), labels.get("note", "備考"), _notes(rec), NOTE_MAX)
     if rec.kana and not _DB_KANA.match(rec.kana):
         report.issues.append(
             error(

@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_200_OK
 from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF
+from server.core.input import check_json_upload, parse_form_first
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
 from server.registry import importers
@@ -33,27 +34,36 @@ OBJECT_TYPES = {"roster": "person", "districts": "district", "hazard-zones": "ha
 ROSTER_FIELDS = frozenset(importers.HEADER_ALIASES) | frozenset(importers.CONSENT_ALIASES)
 
 
+# Form fields hold at most what their column (or their use) takes.
+_Key = Annotated[str, msgspec.Meta(max_length=100)]
+_Code = Annotated[str, msgspec.Meta(max_length=64)]
+
+
 @dataclass
 class ImportForm:
     """multipart/form-data fields. Only `file` is needed for every kind; the rest depend on the kind."""
 
     file: UploadFile | None = None
     # roster
-    mapping: str | None = None  # JSON object: header as written in the file → field (name, birth_date, …)
-    consent_source: str | None = None  # how consent was obtained, e.g. 同意書(2026-04 郵送)
-    consent_classes: str | None = None  # comma-separated recipient classes the consent covers (default all)
+    # JSON object: header as written in the file → field (name, birth_date, …)
+    mapping: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
+    # how consent was obtained, e.g. 同意書(2026-04 郵送)
+    consent_source: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    # comma-separated recipient classes the consent covers (default all)
+    consent_classes: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     # districts
-    level: str | None = None  # area / branch / unit (required)
-    parent_code: str | None = None
-    code_key: str | None = None  # property holding the district code (default code, コード, N03_007)
+    level: _Code | None = None  # area / branch / unit (required)
+    parent_code: _Code | None = None
+    code_key: _Key | None = None  # property holding the district code (default code, コード, N03_007)
     # districts and hazard zones
-    name_key: str | None = None  # property holding the name (default name, 名称, N03_004)
+    name_key: _Key | None = None  # property holding the name (default name, 名称, N03_004)
     # hazard zones
-    hazard_kind: str | None = None  # flood / landslide / other (required)
-    level_key: str | None = None  # property holding the depth or class, e.g. A31_001
-    source: str | None = None  # where the data came from (default: the file name)
-    # shelters
-    municipality: str | None = None  # e.g. 茨城県笠間市: other municipalities' rows of a national file are skipped
+    hazard_kind: _Code | None = None  # flood / landslide / other (required)
+    level_key: _Key | None = None  # property holding the depth or class, e.g. A31_001
+    # where the data came from (default: the file name)
+    source: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    # shelters: e.g. 茨城県笠間市 (other municipalities' rows of a national file are skipped)
+    municipality: _Key | None = None
 
 
 class Message(msgspec.Struct):
@@ -120,7 +130,7 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
         return None
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         value = None
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise Problem("validation_failed", errors=[FieldError(
@@ -190,7 +200,7 @@ class ImportController(Controller):
 
     @post(
         "/{kind:str}",
-        guards=[STAFF],
+        guards=[STAFF, parse_form_first],
         status_code=HTTP_200_OK,
         summary="Import a file (dry run first, then an all-or-nothing commit)",
         description=(
@@ -220,6 +230,8 @@ class ImportController(Controller):
         finally:
             await data.file.close()
         filename = data.file.filename or None
+        if kind in ("districts", "hazard-zones"):
+            check_json_upload("file", content)
         report = await _run(db_session, kind, data, content, dry_run=dry_run)
         out = msgspec.convert(report.as_dict(), ImportReportOut)
         if dry_run:

@@ -89,6 +89,7 @@ class Household(TenantOwned, Timestamps, Base):
         _fk(["district_id"], "district", ondelete="SET NULL"),
         Index("ix_household_tenant_id_district_id", "tenant_id", "district_id"),
         Index("ix_household_search", "tenant_id", "address", postgresql_using="btree"),
+        CheckConstraint("char_length(notes) <= 2000", name="notes_length"),  # size caps: migration 0014
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -126,6 +127,10 @@ class Person(TenantOwned, Timestamps, Base):
         CheckConstraint("kana ~ '^[ァ-ヶー・　 ]*$'", name="kana_katakana"),
         Index("ix_person_tenant_id_household_id", "tenant_id", "household_id"),
         Index("ix_person_support_reasons", "support_reasons", postgresql_using="gin"),
+        CheckConstraint("char_length(notes) <= 2000", name="notes_length"),
+        CheckConstraint("char_length(communication_needs) <= 500", name="communication_needs_length"),
+        CheckConstraint("jsonb_typeof(emergency_contacts) = 'array' AND jsonb_array_length(emergency_contacts) <= 10",
+                        name="emergency_contacts_count"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -183,6 +188,7 @@ class Shelter(TenantOwned, Timestamps, Base):
         CheckConstraint(_in("kind", SHELTER_KINDS), name="kind_known"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
         CheckConstraint("occupancy >= 0", name="occupancy_positive"),
+        CheckConstraint("char_length(note) <= 2000", name="note_length"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -210,6 +216,8 @@ class EvacuationPlan(TenantOwned, Timestamps, Base):
         UniqueConstraint("tenant_id", "person_id"),
         _fk(["person_id"], "person", ondelete="CASCADE"),
         _fk(["destination_shelter_id"], "shelter", ondelete="SET NULL"),
+        CheckConstraint("char_length(route_notes) <= 2000", name="route_notes_length"),
+        CheckConstraint("jsonb_typeof(supporters) = 'array' AND jsonb_array_length(supporters) <= 20", name="supporters_count"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -301,6 +309,8 @@ class DisasterDeclaration(TenantOwned, Base):
     __table_args__ = (
         CheckConstraint("mode IN ('real', 'drill')", name="mode_known"),
         CheckConstraint("length(reason) >= 4", name="reason_given"),
+        CheckConstraint("char_length(reason) <= 2000", name="reason_length"),
+        CheckConstraint("char_length(lift_reason) <= 2000", name="lift_reason_length"),
         Index("ix_disaster_declaration_active", "tenant_id", postgresql_where="lifted_at IS NULL"),
     )
 

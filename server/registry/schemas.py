@@ -8,15 +8,22 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from server.core.types import CodeList, Lat, Lon, Note, Version
+
 Kana = Annotated[str, msgspec.Meta(max_length=200)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Lon = Annotated[float, msgspec.Meta(ge=-180, le=180)]
-Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
+Phone = Annotated[str, msgspec.Meta(max_length=32)]
+Town = Annotated[str, msgspec.Meta(max_length=100)]
+Address = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+# Size caps of the free texts and lists a person carries (the columns check the same, migration 0014).
+EMERGENCY_CONTACTS_MAX = 10
+COMMUNICATION_NEEDS_MAX = 500
+PEOPLE_PER_HOUSEHOLD_MAX = 50
 
 
 class EmergencyContact(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(max_length=100)]
-    phone: Annotated[str, msgspec.Meta(max_length=32)]
+    phone: Phone
     relationship: Annotated[str, msgspec.Meta(max_length=50)] = ""
 
 
@@ -25,18 +32,18 @@ class PersonIn(msgspec.Struct, forbid_unknown_fields=True):
     kana: Kana = ""
     birth_date: date | None = None
     sex: Literal["female", "male", "other", "unknown"] = "unknown"
-    phone: Annotated[str, msgspec.Meta(max_length=32)] | None = None
-    support_reasons: list[str] = []
+    phone: Phone | None = None
+    support_reasons: CodeList = []
     care_level: Annotated[str, msgspec.Meta(max_length=32)] | None = None
-    mobility: str | None = None
-    medical_devices: list[str] = []
-    communication_needs: Annotated[str, msgspec.Meta(max_length=500)] | None = None
-    emergency_contacts: list[EmergencyContact] = []
-    notes: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    mobility: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    medical_devices: CodeList = []
+    communication_needs: Annotated[str, msgspec.Meta(max_length=COMMUNICATION_NEEDS_MAX)] | None = None
+    emergency_contacts: Annotated[list[EmergencyContact], msgspec.Meta(max_length=EMERGENCY_CONTACTS_MAX)] = []
+    notes: Note | None = None
 
 
 class PersonPatch(PersonIn, forbid_unknown_fields=True):
-    version: int = 0  # the version the edit was based on (409 if someone else changed it since)
+    version: Version = 0  # the version the edit was based on (409 if someone else changed it since)
 
 
 class ConsentOut(msgspec.Struct):
@@ -77,21 +84,21 @@ class PersonOut(msgspec.Struct, omit_defaults=True):
 
 
 class HouseholdIn(msgspec.Struct, forbid_unknown_fields=True):
-    address: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    address: Address
     lon: Lon
     lat: Lat
-    town: Annotated[str, msgspec.Meta(max_length=100)] | None = None
-    notes: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-    people: list[PersonIn] = []
+    town: Town | None = None
+    notes: Note | None = None
+    people: Annotated[list[PersonIn], msgspec.Meta(max_length=PEOPLE_PER_HOUSEHOLD_MAX)] = []
 
 
 class HouseholdPatch(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
-    address: Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | None = None
+    version: Version
+    address: Address | None = None
     lon: Lon | None = None
     lat: Lat | None = None
-    town: str | None = None
-    notes: str | None = None
+    town: Town | None = None
+    notes: Note | None = None
     location_approximate: bool | None = None
 
 

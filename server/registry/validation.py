@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
@@ -144,8 +145,11 @@ async def check_inside_tenant(db: AsyncSession, tenant_id: uuid.UUID, field: str
     return None
 
 
-def parse_area(field: str, geometry: dict[str, Any]) -> MultiPolygon:
-    """GeoJSON Polygon/MultiPolygon → valid MultiPolygon, or a validation problem."""
+def parse_area(field: str, geometry: dict[str, Any] | msgspec.Struct) -> MultiPolygon:
+    """GeoJSON Polygon/MultiPolygon (a typed body's `AreaGeometry`, or a dict) → valid MultiPolygon,
+    or a validation problem."""
+    if isinstance(geometry, msgspec.Struct):
+        geometry = msgspec.to_builtins(geometry)
     try:
         geom = shape(geometry)
     except Exception as exc:  # malformed GeoJSON geometry of any kind

@@ -29,7 +29,9 @@ from sqlalchemy import select
 from server.audit.record import record as audit
 from server.core import context
 from server.core.guards import STAFF, roles
+from server.core.openapi import GEOJSON, geojson_responses
 from server.core.problems import Problem
+from server.core.types import MAX_OFFSET
 from server.db.deps import DbSession
 from server.registry import disclosure
 from server.registry.models import Household, WatchLink
@@ -156,7 +158,7 @@ class WatchController(Controller):
         household_id: FromQuery[uuid.UUID | None] = None,
         watcher_id: FromQuery[uuid.UUID | None] = None,
         include_ended: FromQuery[bool] = False,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> Response[list[LinkOut]]:
         q = (select(WatchLink)
@@ -213,7 +215,7 @@ class WatchController(Controller):
         await db_session.commit()
         return result
 
-    @get("/coverage/pockets.geojson", guards=[READERS],
+    @get("/coverage/pockets.geojson", guards=[READERS], media_type=GEOJSON, responses=geojson_responses(),
          summary="Watcher-less pockets: clusters of households with no available watcher within walking radius")
     async def pockets(
         self, db_session: DbSession,

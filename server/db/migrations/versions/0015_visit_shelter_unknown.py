@@ -6,7 +6,7 @@ it is NOT VALID because visits are append-only records and older ones are kept e
 reported (docs/decisions/0017-small-trust-fixes.md).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
