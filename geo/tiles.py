@@ -115,6 +115,12 @@ _OPERATION_HOUSEHOLDS_CTES = f"""
         WHERE h.tenant_id = :tenant
           AND h.location_3857 && bounds.geom
           AND {_VISIBLE}
+          -- the operation's map only for those who take part (server/operations/access.py): a
+          -- responder's visible households are in their scope, so it touches their scope; a
+          -- watcher must be assigned somewhere in it (an InitPlan, once per tile)
+          AND ((SELECT tonari_role()) <> 'watcher' OR (SELECT EXISTS (
+                SELECT 1 FROM operation_target t2 WHERE t2.tenant_id = :tenant AND t2.operation_id = :op
+                  AND t2.watcher_ids && tonari_my_watcher_ids())))
     ),
     mvt AS (
         SELECT ST_AsMVTGeom(rows.location_3857, bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,

@@ -336,3 +336,36 @@ async def test_a_tile_under_a_declaration_splits_its_audit_by_what_decided_each_
                                    u=world.accounts["staff"].user_id)
     assert staff_rows and {r.mode for r in staff_rows} == {"normal"}
 
+
+
+
+async def test_an_operations_map_and_feed_are_only_for_those_who_take_part(
+        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """The watcher may see H1 (linked, consented). In a round that holds H1 but assigns it to
+    nobody, they take no part: its map shows them nothing, its feed and the operation are not found.
+    In a round that assigns H1 to them, both answer."""
+    staff = await signed_in(client_factory, world, "staff")
+    ops = []
+    for name in ("ほかの人の見守り", "私の見守り"):
+        r = await staff.send_json("POST", "/api/operations", {"kind": "watch_round", "mode": "real", "name": name,
+                                                              "start": True, "district_ids": [str(world.districts["D1"])]})
+        assert r.status_code == 201, r.text
+        ops.append(r.json()["id"])
+    with as_tenant(world.tenant_id, role="system"):
+        async with sessionmaker() as db, db.begin():
+            await db.execute(text("UPDATE operation_target SET watcher_ids = '{}' WHERE tenant_id = :t AND operation_id = :o"),
+                             {"t": world.tenant_id, "o": ops[0]})
+    watcher = await signed_in(client_factory, world, "watcher")
+    x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
+    try:
+        assert (await watcher.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": ops[0]})).status_code == 204
+        assert (await watcher.get("/api/events", params={"operation_id": ops[0]})).status_code == 404
+        assert (await watcher.get(f"/api/operations/{ops[0]}")).status_code == 404
+        r = await watcher.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": ops[1]})
+        assert r.status_code == 200
+        ids = {f["properties"]["id"] for f in mapbox_vector_tile.decode(r.content)["households"]["features"]}
+        assert ids == {str(world.households["H1"])}
+        assert (await watcher.get(f"/api/operations/{ops[1]}")).status_code == 200
+    finally:
+        for op in ops:
+            await staff.send_json("POST", f"/api/operations/{op}/close", {})

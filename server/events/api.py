@@ -15,10 +15,13 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from server.core import context
 from server.core.guards import roles
+from server.core.problems import Problem
+from server.operations.access import operation_readable
+from server.operations.models import Operation
 from server.core.types import INT64_MAX
 from server.registry.disclosure import REGISTRY_READERS, Read, audit_reads
 
@@ -60,6 +63,13 @@ class EventController(Controller):
         hub = request.app.state["tonari_event_hub"]
         session_id = request.auth.session.id
 
+        if operation_id is not None:  # one operation's feed: only for those who may read that operation
+            async with sessionmaker() as db:
+                readable = (await db.execute(select(Operation.id).where(
+                    Operation.tenant_id == ctx.tenant_id, Operation.id == operation_id,
+                    await operation_readable(db)))).scalar()
+            if readable is None:
+                raise Problem("not_found")
         if resume is None:  # a fresh client loads the current state elsewhere: start from now
             async with sessionmaker() as db:
                 resume = (await db.execute(_LATEST, {"t": ctx.tenant_id})).scalar_one()
