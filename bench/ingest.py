@@ -430,7 +430,7 @@ RAW_EVENTS = """
 
 
 def recompute_sql() -> tuple[str, tuple[str, ...]]:
-    from server.operations.visits import _RECOMPUTE
+    from server.operations.ingest import _RECOMPUTE
 
     return to_asyncpg(_RECOMPUTE, ("tenant", "ops", "hhs"))
 
@@ -442,7 +442,7 @@ def destination(outcome: str) -> dict[str, Any]:
 
 def visit_hash(op_id: uuid.UUID, client_id: uuid.UUID, household_id: uuid.UUID, outcome: str, device_time: datetime) -> str:
     from server.operations.schemas import VisitIn
-    from server.operations.visits import content_hash
+    from server.operations.ingest import content_hash
 
     return content_hash(op_id, VisitIn(client_id=client_id, household_id=household_id, outcome=outcome,
                                        device_time=device_time, **destination(outcome)))

@@ -36,7 +36,7 @@ from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.driver import POOL_KEY as DRIVER_POOL_KEY
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
-from server.operations.visits import VISIT_BATCHER_KEY, VisitBatcher
+from server.operations.group_commit import VISIT_BATCHER_KEY, VisitBatcher
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController

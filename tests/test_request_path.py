@@ -19,7 +19,7 @@ from server.db.base import uuid7
 from server.events.emit import emit
 from server.events.hub import EventHub
 from server.operations.schemas import VisitIn
-from server.operations.visits import VisitBatcher
+from server.operations.group_commit import VisitBatcher
 from tests.conftest import as_tenant
 from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.test_disclosure import tile_of

@@ -41,7 +41,8 @@ from server.operations.schemas import (
     VisitIn,
     VisitOut,
 )
-from server.operations.visits import ingest, my_watcher_id, record_single_visit
+from server.operations.group_commit import record_single_visit
+from server.operations.ingest import ingest, my_watcher_id
 from server.registry import disclosure
 from server.registry.disclosure import REGISTRY_READERS, household_visible
 from server.registry.households import render_households

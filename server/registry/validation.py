@@ -106,12 +106,6 @@ def point(lon: float, lat: float) -> Point:
     return Point(lon, lat)
 
 
-def check_lon_lat(field: str, lon: float, lat: float) -> FieldError | None:
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return FieldError(field, "invalid", "経度・緯度の値が範囲外です。", "Longitude/latitude out of range.")
-    return None
-
-
 async def tenant_area(db: AsyncSession, tenant_id: uuid.UUID) -> BaseGeometry | None:
     from server.tenancy.models import Tenant
 
