@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,8 +14,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.imports.geojson_areas import AreaRecord, parse_geojson_areas
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-KASAMA = DATA / "kasama_08216.geojson"
+from tests.public_data import KASAMA_OUTLINE as KASAMA
+
 EARTH_RADIUS_M = 6_371_008.8  # mean radius
 
 
@@ -43,7 +42,6 @@ BOWTIE = [[140.30, 36.34], [140.31, 36.35], [140.31, 36.34], [140.30, 36.35], [1
 
 
 def test_real_kasama_boundary() -> None:
-    assert KASAMA.exists(), f"shared data missing: {KASAMA}"
     assert "properties" not in json.loads(KASAMA.read_text())["features"][0]
     res = parse_geojson_areas(KASAMA.read_bytes())
     assert res.ok and res.issues == [] and res.total_rows == 1
