@@ -432,7 +432,7 @@ RAW_EVENTS = """
 def recompute_sql() -> tuple[str, tuple[str, ...]]:
     from server.operations.ingest import _RECOMPUTE
 
-    return to_asyncpg(_RECOMPUTE, ("tenant", "ops", "hhs"))
+    return to_asyncpg(_RECOMPUTE, ("tenant", "ops", "hhs", "need_help"))
 
 
 def destination(outcome: str) -> dict[str, Any]:
@@ -581,6 +581,7 @@ async def run_raw(url: str, tenant: BenchTenant, op_id: str, mode: str, househol
     import asyncpg
 
     recompute, names = recompute_sql()
+    from server.operations.ingest import NEED_HELP as need_help
     op = uuid.UUID(op_id)
     conns = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(connections)]
     # Everything the transactions need is made up front: the timed loop is the database's work.
@@ -603,7 +604,7 @@ async def run_raw(url: str, tenant: BenchTenant, op_id: str, mode: str, househol
                 await stamp(conn, tenant.tenant_id, "staff", tenant.staff_id)
                 row = await conn.fetchrow(RAW_INSERT, tenant.tenant_id, uuid.uuid4(), cid, op, hid, tenant.staff_id,
                                           mode, outcome, dt, digest)
-                args = {"tenant": tenant.tenant_id, "ops": [op], "hhs": [hid]}
+                args = {"tenant": tenant.tenant_id, "ops": [op], "hhs": [hid], "need_help": need_help}
                 changed = await conn.fetch(recompute, *[args[k] for k in names])
                 if with_events and row is not None:
                     await conn.execute(RAW_EVENTS, tenant.tenant_id,

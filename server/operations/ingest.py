@@ -29,6 +29,8 @@ from server.operations.models import Escalation, Visit
 from server.operations.schemas import ItemResult, VisitIn, VisitOut
 from server.registry.vocab import ESCALATE, OUTCOMES
 
+NEED_HELP = sorted(ESCALATE)  # the outcomes that ask someone to act (and raise an escalation)
+
 
 MAX_FUTURE = timedelta(hours=1)  # device clocks drift; a day-ahead timestamp is a broken clock
 
@@ -124,23 +126,41 @@ _ACCESS = text(
     """
 )
 
+# A household's status is its latest report, "latest" by the device's time clamped to when the
+# server received it: a visit cannot have happened after that, and a phone whose clock runs fast
+# must not outrank a later report from a correct one (the raw device time stays on the visit). A
+# clamped report never replaces a need-help status with a reassuring one: only a report whose time
+# can be trusted clears 要救助 (PRODUCT.md §3; the escalation stays either way).
+# The target rows are locked first, in one global order: batches touching the same households then
+# queue behind each other instead of deadlocking in the UPDATE (whose join order is the planner's).
+# The visits' inserts hold key-share locks on the same rows (their foreign key), which a no-key
+# update lock does not wait for.
 _RECOMPUTE = text(
     """
+    WITH targets AS MATERIALIZED (
+        SELECT t.operation_id, t.household_id FROM operation_target t
+        WHERE t.tenant_id = :tenant AND (t.operation_id, t.household_id) IN (
+            SELECT * FROM unnest(CAST(:ops AS uuid[]), CAST(:hhs AS uuid[])))
+        ORDER BY t.operation_id, t.household_id
+        FOR NO KEY UPDATE  -- the UPDATE's own lock: FOR UPDATE would also wait on the visits' FK key-share locks
+    ),
+    v AS (
+        SELECT DISTINCT ON (operation_id, household_id) operation_id, household_id, outcome, id, server_time,
+               least(device_time, server_time) AS at, device_time > server_time AS clamped
+        FROM visit
+        WHERE tenant_id = :tenant AND (operation_id, household_id) IN (SELECT operation_id, household_id FROM targets)
+        ORDER BY operation_id, household_id, least(device_time, server_time) DESC, server_time DESC
+    )
     UPDATE operation_target t
-    SET status = v.outcome, status_visit_id = v.id, status_device_time = v.device_time,
+    SET status = v.outcome, status_visit_id = v.id, status_device_time = v.at,
         status_server_time = v.server_time, first_visit_at = coalesce(t.first_visit_at, v.server_time),
         updated_at = clock_timestamp()
-    FROM (
-        SELECT DISTINCT ON (operation_id, household_id) operation_id, household_id, outcome, id, device_time, server_time
-        FROM visit
-        WHERE tenant_id = :tenant AND (operation_id, household_id) IN (
-            SELECT * FROM unnest(CAST(:ops AS uuid[]), CAST(:hhs AS uuid[])))
-        ORDER BY operation_id, household_id, device_time DESC, server_time DESC
-    ) v
+    FROM v
     WHERE t.tenant_id = :tenant AND t.operation_id = v.operation_id AND t.household_id = v.household_id
       -- re-checked on the locked row: a concurrent, later visit that committed first is never regressed
       AND (t.status_device_time IS NULL
-           OR (t.status_device_time, t.status_server_time) < (v.device_time, v.server_time))
+           OR (t.status_device_time, t.status_server_time) < (v.at, v.server_time))
+      AND NOT (v.clamped AND t.status = ANY(CAST(:need_help AS text[])) AND v.outcome <> ALL(CAST(:need_help AS text[])))
     RETURNING t.operation_id, t.household_id, t.status
     """
 )
@@ -405,7 +425,8 @@ async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, O
                         districts: dict[uuid.UUID, Any]) -> None:
     tenant = context.current().tenant_id
     pairs = list({(v.operation_id, v.household_id) for v in new})
-    changed = (await db.execute(_RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs]})).all()
+    changed = (await db.execute(_RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs],
+                                             "need_help": NEED_HELP})).all()
     events = []
     for v in new:
         out.new_visits.append(_visit_out(v))

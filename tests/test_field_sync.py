@@ -1,0 +1,112 @@
+"""The field write path as phones really use it (issue #16): a fast clock never outranks a later
+report, and concurrent pushes over the same households never deadlock.
+
+World: tests/registry_world.py (the watcher is assigned to H1 and H2)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from server.db.base import uuid7
+from server.registry.models import Household
+from tests.conftest import as_tenant
+from tests.registry_world import World, new_world, signed_in
+
+
+@pytest.fixture
+async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+    return await new_world(sessionmaker)
+
+
+async def _operation(client_factory, world: World) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    staff = await signed_in(client_factory, world, "staff")
+    r = await staff.send_json("POST", "/api/operations", {
+        "kind": "safety_check", "mode": "real", "name": "地震後の安否確認", "start": True,
+        "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])]})
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _visit(household_id: uuid.UUID, outcome: str, at: datetime) -> dict:  # type: ignore[type-arg]
+    return {"client_id": str(uuid7()), "household_id": str(household_id), "outcome": outcome,
+            "device_time": at.isoformat(), **({"shelter_unknown": True} if outcome == "evacuated" else {})}
+
+
+async def _status(sessionmaker, world: World, op: dict, household: str) -> tuple[str, datetime | None]:  # type: ignore[no-untyped-def,type-arg]
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            row = (await db.execute(text(
+                "SELECT status, status_device_time FROM operation_target WHERE tenant_id = :t AND operation_id = :o"
+                " AND household_id = :h"), {"t": world.tenant_id, "o": op["id"], "h": world.households[household]})).one()
+    return row.status, row.status_device_time
+
+
+async def test_a_phone_whose_clock_is_an_hour_fast_does_not_outrank_a_later_report(
+        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    op = await _operation(client_factory, world)
+    fast, correct = (await signed_in(client_factory, world, "watcher")), (await signed_in(client_factory, world, "staff"))
+    url = f"/api/operations/{op['id']}/visits"
+    # The fast phone reports 無事 first (its clock says 55 minutes from now) …
+    r = await fast.send_json("POST", url, _visit(world.households["H1"], "safe", datetime.now(UTC) + timedelta(minutes=55)))
+    assert r.status_code == 201, r.text
+    raw = r.json()["device_time"]
+    # … then a correct phone reports 要救助: it happened later, so it is the household's status.
+    r = await correct.send_json("POST", url, _visit(world.households["H1"], "rescue", datetime.now(UTC)))
+    assert r.status_code == 201, r.text
+    status, at = await _status(sessionmaker, world, op, "H1")
+    assert status == "rescue"
+    # The fast phone's own time is kept on its visit, for the record.
+    assert datetime.fromisoformat(raw) > datetime.now(UTC) + timedelta(minutes=50)
+    # A later reassuring report from the fast phone (its time clamped to receipt) cannot hide 要救助 …
+    r = await fast.send_json("POST", url, _visit(world.households["H1"], "safe", datetime.now(UTC) + timedelta(minutes=55)))
+    assert r.status_code == 201, r.text
+    assert (await _status(sessionmaker, world, op, "H1"))[0] == "rescue"
+    # … but one from a phone whose time can be trusted clears it.
+    r = await correct.send_json("POST", url, _visit(world.households["H1"], "safe", datetime.now(UTC)))
+    assert r.status_code == 201, r.text
+    assert (await _status(sessionmaker, world, op, "H1"))[0] == "safe"
+
+
+async def _many_households(sessionmaker, world: World, n: int) -> list[uuid.UUID]:  # type: ignore[no-untyped-def]
+    ids = [uuid.uuid4() for _ in range(n)]
+    with as_tenant(world.tenant_id, role="system"):
+        async with sessionmaker() as db, db.begin():
+            db.add_all([Household(tenant_id=world.tenant_id, id=hid, address=f"茨城県笠間市テスト町{i}",
+                                  district_id=world.districts["D1"],
+                                  location=f"SRID=4326;POINT({140.205 + i * 0.0005} {36.355 + (i % 7) * 0.0005})")
+                        for i, hid in enumerate(ids)])
+    return ids
+
+
+async def test_concurrent_pushes_over_the_same_households_never_deadlock(
+        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """A reconnect storm: many phones push queues that touch the same households in different orders,
+    all at once. Every push is answered 200 and every visit stored (the status updates lock the
+    targets in one global order)."""
+    households = await _many_households(sessionmaker, world, 40)
+    op = await _operation(client_factory, world)
+    staff_clients = [await signed_in(client_factory, world, "staff") for _ in range(12)]
+    rng = random.Random(16)
+    pushes = []
+    for _ in staff_clients:
+        order = households[:]
+        rng.shuffle(order)
+        at = datetime.now(UTC)
+        pushes.append([{"type": "visit", "operation_id": op["id"], **_visit(hid, rng.choice(["safe", "injured"]),
+                                                                            at - timedelta(seconds=i))}
+                       for i, hid in enumerate(order)])
+    responses = await asyncio.gather(*[c.send_json("POST", "/api/sync/push", {"mutations": m})
+                                       for c, m in zip(staff_clients, pushes, strict=True)])
+    assert [r.status_code for r in responses] == [200] * len(pushes), [r.text[:300] for r in responses if r.status_code != 200]
+    assert all(item["status"] == "accepted" for r in responses for item in r.json()["results"])
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            stored = (await db.execute(text("SELECT count(*) FROM visit WHERE tenant_id = :t AND operation_id = :o"),
+                                       {"t": world.tenant_id, "o": op["id"]})).scalar_one()
+    assert stored == sum(len(m) for m in pushes)
