@@ -418,7 +418,7 @@ def now_iso() -> str:
 RAW_INSERT = """
     INSERT INTO visit (tenant_id, id, client_id, operation_id, household_id, user_id, mode, outcome,
                        shelter_id, shelter_unknown, note, device_time, content_hash, location)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $8 = 'evacuated', NULL, $9, $10, NULL)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $8::varchar = 'evacuated', NULL, $9, $10, NULL)
     ON CONFLICT (tenant_id, client_id) DO NOTHING
     RETURNING id, client_id, operation_id, household_id, outcome, note, shelter_id, device_time, server_time, mode
 """
