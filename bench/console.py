@@ -175,12 +175,10 @@ def statements(viewer: Viewer) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
 
     latest = to_asyncpg("SELECT coalesce(max(id), 0) FROM event WHERE tenant_id = :t", SQL_NAMES)
     count = to_asyncpg("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :o", SQL_NAMES)
-    statement = getattr(c, "summary_statement", None)
-    summary_sql = statement(viewer.role, viewer.scope)[0] if statement else c._SUMMARY
     return {
-        "summary": [latest, count, to_asyncpg(summary_sql, SQL_NAMES)],
-        "history": [to_asyncpg(c._HISTORY, SQL_NAMES)],
-        "timeline": [to_asyncpg(c._TIMELINE, SQL_NAMES)],
+        "summary": [latest, count, to_asyncpg(c.summary_statement(viewer.role, viewer.scope)[0], SQL_NAMES)],
+        "history": [to_asyncpg(c.HISTORY, SQL_NAMES)],
+        "timeline": [to_asyncpg(c.TIMELINE, SQL_NAMES)],
         **{f"tile z{z}": [to_asyncpg(tile_sql("households", z, operation=True), SQL_NAMES)] for z in TILE_ZOOMS},
     }
 

@@ -22,7 +22,7 @@ and starts a drill safety check over every household of the bench tenant (100,00
   raw       the database's own limit for the same writes: as many visits as the saturate run
             measured, by `--raw-connections` asyncpg connections, one transaction each: the
             transaction stamp (the GUCs RLS reads), the server's INSERT … ON CONFLICT DO
-            NOTHING RETURNING into `visit`, and the server's status recompute (`visits._RECOMPUTE`).
+            NOTHING RETURNING into `visit`, and the server's status recompute (`visits.RECOMPUTE`).
             Run three times: `raw` (just that; the ratio target uses it), `raw+events` (plus the
             two `event` rows and the `pg_notify` the server's ingest also writes: the same rows
             the server commits) and `raw+events-notify` (the events without the NOTIFY).
@@ -430,9 +430,9 @@ RAW_EVENTS = """
 
 
 def recompute_sql() -> tuple[str, tuple[str, ...]]:
-    from server.operations.visits import _RECOMPUTE
+    from server.operations.visits import RECOMPUTE
 
-    return to_asyncpg(_RECOMPUTE, ("tenant", "ops", "hhs"))
+    return to_asyncpg(RECOMPUTE, ("tenant", "ops", "hhs"))
 
 
 def destination(outcome: str) -> dict[str, Any]:

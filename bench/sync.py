@@ -20,7 +20,7 @@ and beside each, the raw database doing the same writes with asyncpg on one conn
 transaction: the stamp, a check that the households are targets of the operation, one
 INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING into `visit`, the read of the
 client ids that already existed (duplicate/conflict), and the server's status recompute
-(`visits._RECOMPUTE`) — `raw` — and the same plus the `event` rows and `pg_notify` the server
+(`visits.RECOMPUTE`) — `raw` — and the same plus the `event` rows and `pg_notify` the server
 writes — `raw+events`. The raw runs use other fresh households, so they insert as much.
 
 Every response is checked (per-item statuses must match what was sent). Prints a table (ms per

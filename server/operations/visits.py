@@ -126,7 +126,7 @@ _ACCESS = text(
     """
 )
 
-_RECOMPUTE = text(
+RECOMPUTE = text(
     """
     UPDATE operation_target t
     SET status = v.outcome, status_visit_id = v.id, status_device_time = v.device_time,
@@ -408,7 +408,7 @@ async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, O
                         districts: dict[uuid.UUID, Any]) -> None:
     tenant = context.current().tenant_id
     pairs = list({(v.operation_id, v.household_id) for v in new})
-    changed = (await db.execute(_RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs]})).all()
+    changed = (await db.execute(RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs]})).all()
     events = []
     for v in new:
         out.new_visits.append(_visit_out(v))
