@@ -41,30 +41,33 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import ingest  # noqa: F401  (also puts the repo root on sys.path)
-from common import asyncpg_dsn, percentile, serving, write_result
-from ingest import (
-    destination,
-    start_run,
-    DEFAULT_PORT,
+import common  # noqa: F401  (puts the repo root on sys.path)
+from common import (
+    FIELD_PORT,
     BenchTenant,
     Households,
     Outcomes,
+    asyncpg_dsn,
     bench_tenant,
-    code_line,
     close_operation,
+    code_line,
     cpu_report,
+    destination,
     field_credentials,
     field_server,
     group_cpu_seconds,
     operation_households,
+    percentile,
     recompute_sql,
     sample_cpu,
+    serving,
     sign_in,
     stamp,
     start_operation,
+    start_run,
     uuid7,
     visit_hash,
+    write_result,
 )
 
 TARGET_MS = 1000.0  # one push of 1,000 queued visits end to end
@@ -301,8 +304,8 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % DEFAULT_PORT)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--workers", type=int, default=1, help="1 = server.cli serve; n = uvicorn --workers n")
     parser.add_argument("--pool-size", type=int)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
