@@ -738,9 +738,9 @@ class Outcomes:
 
 
 def uuid7() -> uuid.UUID:
-    from server.db.base import uuid7 as _uuid7
+    from server.db.base import uuid7 as server_uuid7
 
-    return _uuid7()
+    return server_uuid7()
 
 
 def recompute_sql() -> tuple[str, tuple[str, ...]]:
