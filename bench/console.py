@@ -3,7 +3,7 @@
     DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench \\
         .venv/bin/python bench/console.py [--households 100000] [--visits 5000] [--samples 30]
 
-Loads the bench prefecture if the database has none (bench/load_prefecture.py), starts its own
+Loads the bench prefecture if the database has none (seed/prefecture.py), starts its own
 server on 127.0.0.1:8798 unless `--base-url` is given, and as bench-staff creates and starts a
 drill safety check over every household (100,000 targets), then records `--visits` visits
 through `POST /api/sync/push` (batches of 1,000, the field's outcome mix). Then, for bench-staff
@@ -36,38 +36,38 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import ingest  # noqa: F401  (puts the repo root on sys.path; field credentials, sessions)
+import common  # noqa: F401  (puts the repo root on sys.path)
 from common import (
     RESULTS_DIR,
     STAMP_SQL,
     BenchServer,
-    Viewer,
-    asyncpg_dsn,
-    check_localhost,
-    database_url,
-    redact,
-    serving,
-    summary,
-    to_asyncpg,
-    write_result,
-)
-from ingest import (
-    destination,
     Households,
     Outcomes,
     Session,
+    Viewer,
+    asyncpg_dsn,
     bench_tenant,
+    check_localhost,
     close_operation,
     code_line,
     code_version,
+    database_url,
+    destination,
     field_credentials,
+    field_credentials_path,
+    load_viewers,
     operation_households,
+    pick_tiles,
     prepare_database,
+    redact,
+    serving,
     sign_in,
     start_operation,
+    summary,
+    to_asyncpg,
     uuid7,
+    write_result,
 )
-from tiles import load_viewers, pick_tiles
 
 from server.db.engine import session_settings
 
@@ -175,12 +175,10 @@ def statements(viewer: Viewer) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
 
     latest = to_asyncpg("SELECT coalesce(max(id), 0) FROM event WHERE tenant_id = :t", SQL_NAMES)
     count = to_asyncpg("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :o", SQL_NAMES)
-    statement = getattr(c, "summary_statement", None)
-    summary_sql = statement(viewer.role, viewer.scope)[0] if statement else c._SUMMARY
     return {
-        "summary": [latest, count, to_asyncpg(summary_sql, SQL_NAMES)],
-        "history": [to_asyncpg(c._HISTORY, SQL_NAMES)],
-        "timeline": [to_asyncpg(c._TIMELINE, SQL_NAMES)],
+        "summary": [latest, count, to_asyncpg(c.summary_statement(viewer.role, viewer.scope)[0], SQL_NAMES)],
+        "history": [to_asyncpg(c.HISTORY, SQL_NAMES)],
+        "timeline": [to_asyncpg(c.TIMELINE, SQL_NAMES)],
         **{f"tile z{z}": [to_asyncpg(tile_sql("households", z, operation=True), SQL_NAMES)] for z in TILE_ZOOMS},
     }
 
@@ -312,7 +310,7 @@ def main() -> None:
     url = database_url(args.database_url)
     check_localhost(args.base_url)
 
-    load = prepare_database(url, args.households)
+    load = prepare_database(url, args.households, field_credentials_path())
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     server = None if args.base_url else BenchServer(url, args.port, RESULTS_DIR / f"console-server-{stamp}.log",

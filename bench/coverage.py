@@ -46,28 +46,28 @@ import random
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-import ingest  # noqa: F401  (also puts the repo root on sys.path)
+import common  # noqa: F401  (puts the repo root on sys.path)
 from common import (
-    asyncpg_dsn,
-    owner_url,
-    percentile,
-    serving,
-    to_asyncpg,
-    write_result,
-)
-from ingest import (
-    start_run,
-    DEFAULT_PORT,
+    FIELD_PORT,
+    STAMP_SQL,
     Session,
+    Viewer,
+    asyncpg_dsn,
     bench_tenant,
     code_line,
     field_credentials,
     field_server,
+    load_viewers,
+    owner_url,
+    percentile,
+    serving,
     sign_in,
     stamp,
+    start_run,
+    to_asyncpg,
+    write_result,
 )
 
 TARGET_S = 5.0  # coverage analysis of the whole prefecture
@@ -230,45 +230,22 @@ async def ensure_network(url: str, tenant_id: uuid.UUID, seed: int) -> dict[str,
 # --- viewers and the statements -------------------------------------------------------------------
 
 
-@dataclass
-class Viewer:
-    key: str  # staff, commissioner
-    user_id: uuid.UUID
-    role: str
-    scope: frozenset[uuid.UUID] | None
-    area: uuid.UUID | None  # the area district the scope lies in (commissioner)
-
-    def scope_guc(self) -> str:
-        return "" if self.scope is None else (",".join(sorted(map(str, self.scope))) or "00000000-0000-0000-0000-000000000000")
-
-
-async def load_viewers(url: str, tenant_id: uuid.UUID) -> dict[str, Viewer]:
+async def commissioner_area(url: str, viewer: Viewer) -> uuid.UUID | None:
+    """The area district the commissioner's scope lies in (None for a viewer without a scope)."""
     import asyncpg
 
-    from server.accounts.scope import _DESCENDANTS
-
-    descendants, names = to_asyncpg(_DESCENDANTS, ("tenant", "user"))
+    if viewer.scope is None:
+        return None
     conn = await asyncpg.connect(asyncpg_dsn(url))
-    viewers: dict[str, Viewer] = {}
     try:
         async with conn.transaction():
-            await stamp(conn, tenant_id)
-            for key, login in (("staff", "bench-staff"), ("commissioner", "bench-commissioner")):
-                uid, role = await conn.fetchrow("SELECT id, role FROM app_user WHERE tenant_id = $1 AND login = $2", tenant_id, login)
-                scoped = await conn.fetchval("SELECT count(*) FROM user_district_scope WHERE tenant_id = $1 AND user_id = $2",
-                                             tenant_id, uid)
-                scope = None
-                area = None
-                if scoped:
-                    args = {"tenant": tenant_id, "user": uid}
-                    scope = frozenset(r[0] for r in await conn.fetch(descendants, *[args[n] for n in names]))
-                    area = await conn.fetchval(
-                        "SELECT d.parent_id FROM user_district_scope s JOIN district d ON d.tenant_id = s.tenant_id"
-                        " AND d.id = s.district_id WHERE s.tenant_id = $1 AND s.user_id = $2 LIMIT 1", tenant_id, uid)
-                viewers[key] = Viewer(key, uid, role, scope, area)
+            await stamp(conn, viewer.tenant_id)
+            return await conn.fetchval(
+                "SELECT d.parent_id FROM user_district_scope s JOIN district d ON d.tenant_id = s.tenant_id"
+                " AND d.id = s.district_id WHERE s.tenant_id = $1 AND s.user_id = $2 LIMIT 1",
+                viewer.tenant_id, viewer.user_id)
     finally:
         await conn.close()
-    return viewers
 
 
 def statements(role: str, district: bool) -> dict[str, str]:
@@ -290,7 +267,7 @@ def statements(role: str, district: bool) -> dict[str, str]:
         context.update(role=None)
 
 
-async def run_sql(conn: Any, tenant_id: uuid.UUID, viewer: Viewer | None, sqls: dict[str, str], names: tuple[str, ...],
+async def run_sql(conn: Any, viewer: Viewer | None, sqls: dict[str, str], names: tuple[str, ...],
                   params: dict[str, Any], work_mem_mb: int | None) -> tuple[float, dict[str, float], list[Any]]:
     """One transaction stamped as `viewer` (None: no stamp, a raw connection); returns
     (total ms, ms per statement, the rows of the last statement)."""
@@ -299,7 +276,7 @@ async def run_sql(conn: Any, tenant_id: uuid.UUID, viewer: Viewer | None, sqls: 
     t0 = time.perf_counter()
     async with conn.transaction():
         if viewer is not None:
-            await stamp(conn, tenant_id, viewer.role, viewer.user_id, viewer.scope_guc())
+            await conn.execute(STAMP_SQL, *viewer.stamp_args())
         await conn.execute("SET LOCAL jit = off")
         if work_mem_mb:
             await conn.execute(f"SET LOCAL work_mem = '{int(work_mem_mb)}MB'")
@@ -311,17 +288,17 @@ async def run_sql(conn: Any, tenant_id: uuid.UUID, viewer: Viewer | None, sqls: 
     return (time.perf_counter() - t0) * 1000.0, per, rows
 
 
-async def explain(conn: Any, tenant_id: uuid.UUID, viewer: Viewer, sqls: dict[str, str], params: dict[str, Any]) -> str:
+async def explain(conn: Any, viewer: Viewer, sqls: dict[str, str], params: dict[str, Any]) -> str:
     out = []
     for key, sql in sqls.items():
         text_, used = to_asyncpg(sql, SQL_NAMES)
         async with conn.transaction():
-            await stamp(conn, tenant_id, viewer.role, viewer.user_id, viewer.scope_guc())
+            await conn.execute(STAMP_SQL, *viewer.stamp_args())
             await conn.execute("SET LOCAL jit = off")
             if key == "pockets":
                 await conn.execute("SET LOCAL work_mem = '32MB'")
             plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + text_, *[params[n] for n in used])
-        out.append(f"=== {viewer.key}: {key} ===\n" + "\n".join(r[0] for r in plan))
+        out.append(f"=== {viewer.name}: {key} ===\n" + "\n".join(r[0] for r in plan))
     return "\n\n".join(out)
 
 
@@ -351,12 +328,13 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     network = {} if args.no_augment else await ensure_network(url, tenant.tenant_id, args.seed)
     if "network" not in network:
         network["network"] = None
-    viewers = await load_viewers(url, tenant.tenant_id)
+    _, viewers = await load_viewers(url)
+    area = await commissioner_area(url, viewers["commissioner"])
     creds = field_credentials()
     # (name, viewer, district filter, timed rounds, warm-up first?)
     views: list[tuple[str, Viewer, uuid.UUID | None, int, bool]] = [("staff", viewers["staff"], None, args.rounds, True)]
-    if viewers["commissioner"].area is not None:
-        views.append(("commissioner-area", viewers["commissioner"], viewers["commissioner"].area, args.rounds, True))
+    if area is not None:
+        views.append(("commissioner-area", viewers["commissioner"], area, args.rounds, True))
     if args.commissioner_whole:  # ~100,000 disclosure checks per statement: one cold-ish call of each
         views.append(("commissioner-whole", viewers["commissioner"], None, 1, False))
 
@@ -380,34 +358,34 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                 cov_sqls = {k: v for k, v in sqls.items() if k != "pockets"}
                 load_before = os.getloadavg()[0]
                 t = time.perf_counter()
-                http_cov, size_cov, body_cov = await time_http(sessions[viewer.key], "/api/watch/coverage", q, rounds, warm)
-                http_poc, size_poc, body_poc = await time_http(sessions[viewer.key], "/api/watch/coverage/pockets.geojson", q,
+                http_cov, size_cov, body_cov = await time_http(sessions[viewer.name], "/api/watch/coverage", q, rounds, warm)
+                http_poc, size_poc, body_poc = await time_http(sessions[viewer.name], "/api/watch/coverage/pockets.geojson", q,
                                                                rounds, warm)
                 if warm:
-                    await run_sql(app, tenant.tenant_id, viewer, cov_sqls, SQL_NAMES, params, None)
-                    await run_sql(app, tenant.tenant_id, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES, params, 32)
+                    await run_sql(app, viewer, cov_sqls, SQL_NAMES, params, None)
+                    await run_sql(app, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES, params, 32)
                 sql_cov, sql_poc, per_cov = [], [], []
                 pocket_rows: list[Any] = []
                 for _ in range(rounds):
-                    ms, per, _ = await run_sql(app, tenant.tenant_id, viewer, cov_sqls, SQL_NAMES, params, None)
+                    ms, per, _ = await run_sql(app, viewer, cov_sqls, SQL_NAMES, params, None)
                     sql_cov.append(ms)
                     per_cov.append(per)
-                    ms, _, pocket_rows = await run_sql(app, tenant.tenant_id, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES,
+                    ms, _, pocket_rows = await run_sql(app, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES,
                                                        params, 32)
                     sql_poc.append(ms)
                 raw_cov: list[float] = []
                 raw_poc: list[float] = []
-                if raw is not None and viewer.key == "staff":
+                if raw is not None and viewer.name == "staff":
                     staff_sqls = statements("staff", district is not None)
                     raw_cov_sqls = {k: v for k, v in staff_sqls.items() if k != "pockets"}
-                    await run_sql(raw, tenant.tenant_id, None, raw_cov_sqls, SQL_NAMES, params, None)
-                    await run_sql(raw, tenant.tenant_id, None, {"pockets": staff_sqls["pockets"]}, SQL_NAMES, params, 32)
+                    await run_sql(raw, None, raw_cov_sqls, SQL_NAMES, params, None)
+                    await run_sql(raw, None, {"pockets": staff_sqls["pockets"]}, SQL_NAMES, params, 32)
                     for _ in range(rounds):
-                        raw_cov.append((await run_sql(raw, tenant.tenant_id, None, raw_cov_sqls, SQL_NAMES, params, None))[0])
-                        raw_poc.append((await run_sql(raw, tenant.tenant_id, None, {"pockets": staff_sqls["pockets"]},
+                        raw_cov.append((await run_sql(raw, None, raw_cov_sqls, SQL_NAMES, params, None))[0])
+                        raw_poc.append((await run_sql(raw, None, {"pockets": staff_sqls["pockets"]},
                                                       SQL_NAMES, params, 32))[0])
                 if args.explain and warm:
-                    explain_text.append(await explain(app, tenant.tenant_id, viewer, sqls, params))
+                    explain_text.append(await explain(app, viewer, sqls, params))
                 agree = {
                     "coverage_households": body_cov["totals"]["households"],
                     "pockets_http": len(body_poc["features"]), "pockets_sql": len(pocket_rows),
@@ -490,8 +468,8 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % DEFAULT_PORT)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--rounds", type=int, default=3, help="timed calls per view after one warm-up")
     parser.add_argument("--raw-url", default=os.environ.get("BENCH_RAW_DATABASE_URL"),

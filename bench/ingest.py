@@ -3,7 +3,7 @@
     DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench_field \\
         .venv/bin/python bench/ingest.py [--devices 200] [--seconds 20] [--workers 1,2]
 
-Loads the bench prefecture if the database has none (bench/load_prefecture.py), then for each
+Loads the bench prefecture if the database has none (seed/prefecture.py), then for each
 server configuration in `--workers` (1 = `python -m server.cli serve`, n > 1 = uvicorn
 `--workers n --factory`) starts its own server on 127.0.0.1:8797 (unless `--base-url`), creates
 and starts a drill safety check over every household of the bench tenant (100,000 targets), and:
@@ -22,7 +22,7 @@ and starts a drill safety check over every household of the bench tenant (100,00
   raw       the database's own limit for the same writes: as many visits as the saturate run
             measured, by `--raw-connections` asyncpg connections, one transaction each: the
             transaction stamp (the GUCs RLS reads), the server's INSERT … ON CONFLICT DO
-            NOTHING RETURNING into `visit`, and the server's status recompute (`visits._RECOMPUTE`).
+            NOTHING RETURNING into `visit`, and the server's status recompute (`ingest.RECOMPUTE`).
             Run three times: `raw` (just that; the ratio target uses it), `raw+events` (plus the
             two `event` rows and the `pg_notify` the server's ingest also writes: the same rows
             the server commits) and `raw+events-notify` (the events without the NOTIFY).
@@ -40,9 +40,6 @@ anything is timed; the sessions are reused for every configuration (they live in
 Prints one table per configuration (visits/s, p50/p95/p99 ms, errors, the raw rates and the
 ratio, load average and CPU use) and the targets with PASS/FAIL; writes
 bench/results/ingest-<timestamp>.json. Localhost only; every loop is bounded by time and count.
-
-This module also holds the pieces bench/sync.py and bench/coverage.py share (server launcher,
-sign-in, the bench operation, CPU/load sampling).
 """
 
 from __future__ import annotations
@@ -51,10 +48,7 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import secrets
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -62,231 +56,47 @@ from datetime import UTC, datetime
 from typing import Any
 
 import common  # noqa: F401  (puts the repo root on sys.path)
-from lite_http import LiteClient
 from common import (
-    BENCH_MUNICIPALITY_CODE,
-    REPO_ROOT,
-    RESULTS_DIR,
-    STAMP_SQL,
-    BenchServer,
+    FIELD_PORT,
+    BenchTenant,
+    Households,
+    LiteClient,
+    Outcomes,
+    Session,
     asyncpg_dsn,
-    check_localhost,
-    database_url,
+    bench_tenant,
+    close_operation,
+    code_line,
+    cpu_report,
+    destination,
+    field_credentials,
+    field_server,
+    group_cpu_seconds,
+    ms_since,
+    operation_households,
     percentile,
-    redact,
+    recompute_sql,
+    sample_cpu,
     serving,
-    to_asyncpg,
+    sign_in,
+    stamp,
+    start_operation,
+    start_run,
+    uuid7,
+    visit_hash,
     write_result,
 )
-
-DEFAULT_PORT = 8797
-FIELD_CREDENTIALS = RESULTS_DIR / "field-credentials.json"
 
 # Targets (the field ingest issue).
 TARGET_RATE = 1000.0  # visits/s
 TARGET_P99_MS = 150.0
 TARGET_RAW_SHARE = 0.25  # HTTP rate ≥ 25 % of the raw rate
 
-# Outcome mix of a safety check (weights). 'injured' and 'rescue' raise escalations.
-OUTCOME_MIX: tuple[tuple[str, float], ...] = (("safe", 0.80), ("evacuated", 0.10), ("unknown", 0.05),
-                                              ("injured", 0.03), ("rescue", 0.02))
-
-
-# ============================================================================================
-# Shared by bench/sync.py and bench/coverage.py
-# ============================================================================================
-
-
-def ms_since(t0: float) -> float:
-    return (time.perf_counter() - t0) * 1000.0
-
 
 def pct(values: list[float]) -> dict[str, float]:
     return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
             "p99": percentile(values, 99), "max": max(values) if values else float("nan"),
             "mean": sum(values) / len(values) if values else float("nan")}
-
-
-def code_version(url: str | None = None) -> dict[str, Any]:
-    """The commit measured, files changed outside bench/ (the tree moves while people work), and
-    the database's migration."""
-    def git(*a: str) -> str:
-        try:
-            return subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    try:  # not through git(): its strip() would eat the first line's leading status column
-        status = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True,
-                                timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        status = ""
-    dirty = [line[3:] for line in status.splitlines() if line[3:] and not line[3:].startswith("bench/")]
-    out: dict[str, Any] = {"commit": git("rev-parse", "--short", "HEAD") or "?", "dirty": dirty}
-    if url:
-        async def migration() -> str:
-            import asyncpg
-
-            conn = await asyncpg.connect(asyncpg_dsn(url))
-            try:
-                return str(await conn.fetchval("SELECT version_num FROM alembic_version"))
-            finally:
-                await conn.close()
-
-        try:
-            out["migration"] = asyncio.run(migration())
-        except Exception:  # noqa: BLE001  (informative only)
-            out["migration"] = "?"
-    return out
-
-
-def code_line(v: dict[str, Any]) -> str:
-    dirty = f" + uncommitted changes in {', '.join(v['dirty'][:5])}{' …' if len(v['dirty']) > 5 else ''}" if v["dirty"] else ""
-    return f"Code {v['commit']}{dirty}, database at migration {v.get('migration', '?')}."
-
-
-def use_field_credentials() -> None:
-    """Keep the bench logins in bench/results/field-credentials.json instead of the shared
-    credentials.json (owned by the tiles benchmark), seeded from it (read only) so both files
-    hold the same passwords: loading or re-using a database never re-keys its bench accounts."""
-    if common.CREDENTIALS_PATH == FIELD_CREDENTIALS:
-        return
-    shared = common.read_credentials()  # still the shared path here
-    common.CREDENTIALS_PATH = FIELD_CREDENTIALS
-    mine = common.read_credentials()
-    if shared and any(mine.get(k) != v for k, v in shared.items()):
-        mine.update(shared)
-        FIELD_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(FIELD_CREDENTIALS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"database": "(copied from credentials.json)", "accounts": mine}, fh, ensure_ascii=False, indent=2)
-
-
-def prepare_database(url: str, households: int) -> dict[str, Any]:
-    """Migrate and load the bench prefecture if the database has none (idempotent)."""
-    import load_prefecture
-
-    use_field_credentials()
-    return load_prefecture.run(url, households)
-
-
-def start_run(args: argparse.Namespace, what: str) -> tuple[str, str, dict[str, Any]]:
-    """The common start of a field benchmark: localhost only, the bench prefecture loaded, the
-    code version; prints the header line. Returns the URL, the run's stamp and the report header."""
-    check_localhost(args.base_url)
-    url = database_url(args.database_url)
-    load = prepare_database(url, args.households)
-    version = code_version(url)
-    started = datetime.now(UTC)
-    print(f"Benchmarking {what} against {redact(url)} … ({code_line(version)})", flush=True)
-    header = {"started": started.isoformat(), "database": redact(url), "load": load, "code": version,
-              "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
-    return url, started.strftime("%Y%m%dT%H%M%SZ"), header
-
-
-def field_credentials() -> dict[str, dict[str, str]]:
-    use_field_credentials()
-    return common.read_credentials()
-
-
-def sample_cpu() -> dict[str, float]:
-    """Machine-wide busy/total jiffies, this process's CPU seconds, the 1-min load average."""
-    with open("/proc/stat", encoding="ascii") as fh:
-        parts = [int(v) for v in fh.readline().split()[1:]]
-    idle = parts[3] + (parts[4] if len(parts) > 4 else 0)
-    return {"total": float(sum(parts)), "busy": float(sum(parts) - idle), "self": time.process_time(),
-            "load1": os.getloadavg()[0], "wall": time.perf_counter()}
-
-
-def group_cpu_seconds(pgid: int | None) -> float:
-    """CPU seconds (user+system) of the live processes in process group `pgid` (our server)."""
-    if pgid is None:
-        return float("nan")
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # field 5 (pgrp) is fields[2] after the comm
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
-
-
-def cpu_report(before: dict[str, float], after: dict[str, float], server_before: float, server_after: float) -> dict[str, Any]:
-    ncpu = os.cpu_count() or 1
-    wall = after["wall"] - before["wall"]
-    total = after["total"] - before["total"]
-    return {
-        "load1_before": round(before["load1"], 2), "load1_after": round(after["load1"], 2),
-        "machine_busy_pct": round(100.0 * (after["busy"] - before["busy"]) / total, 1) if total else float("nan"),
-        "client_cpu_pct": round(100.0 * (after["self"] - before["self"]) / wall / ncpu, 1),
-        "server_cpu_pct": round(100.0 * (server_after - server_before) / wall / ncpu, 1),
-        "cpus": ncpu,
-    }
-
-
-def field_server(url: str, port: int, workers: int, stamp_: str, secret: str, pool_size: int | None = None) -> BenchServer:
-    """Our server for the field benchmarks (common.BenchServer; its own var dir and log)."""
-    return BenchServer(url, port, RESULTS_DIR / f"field-server-{stamp_}.log", workers=workers, secret=secret,
-                       pool_size=pool_size, var_dir=RESULTS_DIR / "field-var")
-
-
-class Session:
-    """A signed-in httpx client and its CSRF token.
-
-    uvicorn closes keep-alive connections idle for 5 s; a request racing that close fails with
-    "Server disconnected without sending a response" before the server read it. Such a request
-    is sent again once on a fresh connection (as a device would: visits are idempotent by
-    client_id, so even a request the server did process would come back as a duplicate) and
-    counted in `Session.retries`."""
-
-    retries = 0
-
-    def __init__(self, client: Any, csrf: str) -> None:
-        self.client, self.csrf = client, csrf
-
-    async def _send(self, method: str, path: str, **kw: Any) -> Any:
-        import httpx
-
-        try:
-            return await self.client.request(method, path, **kw)
-        except httpx.RemoteProtocolError:
-            Session.retries += 1
-            return await self.client.request(method, path, **kw)
-
-    async def post(self, path: str, **kw: Any) -> Any:
-        headers = dict(kw.pop("headers", {}) or {})
-        headers["X-CSRF-Token"] = self.csrf
-        return await self._send("POST", path, headers=headers, **kw)
-
-    async def get(self, path: str, **kw: Any) -> Any:
-        return await self._send("GET", path, **kw)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-
-async def sign_in(base: str, login: str, password: str, timeout: float = 30.0) -> Session:
-    import httpx
-
-    client = httpx.AsyncClient(base_url=base, timeout=timeout,
-                               limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
-    try:
-        await client.get("/api/auth/csrf")
-        csrf = client.cookies.get("tonari_csrf") or ""
-        r = await client.post("/api/auth/login", json={"login": login, "password": password},
-                              headers={"X-CSRF-Token": csrf})
-        if r.status_code != 200:
-            raise RuntimeError(f"sign-in as {login} failed: {r.status_code} {r.text[:200]}")
-    except BaseException:
-        await client.aclose()
-        raise
-    return Session(client, csrf)
 
 
 async def sign_in_many(base: str, login: str, password: str, n: int, concurrency: int = 4) -> list[Session]:
@@ -307,108 +117,6 @@ async def sign_in_many(base: str, login: str, password: str, n: int, concurrency
     return out
 
 
-@dataclass
-class BenchTenant:
-    tenant_id: uuid.UUID
-    staff_id: uuid.UUID
-    areas: list[uuid.UUID]
-
-
-async def stamp(conn: Any, tenant_id: uuid.UUID, role: str = "system", user_id: uuid.UUID | None = None,
-                scope: str = "") -> None:
-    """Inside a transaction: the GUCs `server.db.engine` stamps (scope '' = the whole tenant)."""
-    await conn.execute(STAMP_SQL, str(tenant_id), str(user_id) if user_id else "", role, scope)
-
-
-async def bench_tenant(url: str) -> BenchTenant:
-    import asyncpg
-
-    conn = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        tenant_id = await conn.fetchval("SELECT id FROM tenant WHERE municipality_code = $1", BENCH_MUNICIPALITY_CODE)
-        if tenant_id is None:
-            raise RuntimeError("no bench tenant in this database (bench/load_prefecture.py loads one)")
-        async with conn.transaction():
-            await stamp(conn, tenant_id)
-            staff_id = await conn.fetchval("SELECT id FROM app_user WHERE tenant_id = $1 AND login = 'bench-staff'", tenant_id)
-            areas = [r[0] for r in await conn.fetch(
-                "SELECT id FROM district WHERE tenant_id = $1 AND parent_id IS NULL ORDER BY code", tenant_id)]
-    finally:
-        await conn.close()
-    return BenchTenant(tenant_id, staff_id, areas)
-
-
-async def start_operation(staff: Session, tenant: BenchTenant, name: str) -> dict[str, Any]:
-    """A drill safety check over every household of the tenant, started (targets fixed)."""
-    t0 = time.perf_counter()
-    r = await staff.post("/api/operations", json={"kind": "safety_check", "mode": "drill", "name": name,
-                                                  "district_ids": [str(a) for a in tenant.areas], "start": True},
-                         timeout=300.0)
-    if r.status_code != 201:
-        raise RuntimeError(f"creating the bench operation failed: {r.status_code} {r.text[:300]}")
-    op = r.json()
-    op["_create_ms"] = ms_since(t0)
-    return op
-
-
-async def close_operation(staff: Session, op_id: str) -> None:
-    r = await staff.post(f"/api/operations/{op_id}/close", timeout=60.0)
-    if r.status_code != 200:
-        print(f"warning: closing operation {op_id}: {r.status_code} {r.text[:200]}", flush=True)
-
-
-async def operation_households(url: str, tenant_id: uuid.UUID, op_id: str, seed: int) -> list[uuid.UUID]:
-    """The operation's target households in a fixed pseudo-random order."""
-    import asyncpg
-
-    conn = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        async with conn.transaction():
-            await stamp(conn, tenant_id)
-            rows = await conn.fetch("SELECT household_id FROM operation_target WHERE tenant_id = $1 AND operation_id = $2"
-                                    " ORDER BY household_id", tenant_id, uuid.UUID(op_id))
-    finally:
-        await conn.close()
-    ids = [r[0] for r in rows]
-    random.Random(seed).shuffle(ids)
-    return ids
-
-
-class Households:
-    """Hands out the operation's households one by one; wraps around when all were used."""
-
-    def __init__(self, ids: list[uuid.UUID]) -> None:
-        if not ids:
-            raise RuntimeError("the operation has no target households")
-        self.ids, self.i, self.wrapped = ids, 0, 0
-
-    def next(self) -> uuid.UUID:
-        if self.i >= len(self.ids):
-            self.i, self.wrapped = 0, self.wrapped + 1
-        h = self.ids[self.i]
-        self.i += 1
-        return h
-
-    def take(self, n: int) -> list[uuid.UUID]:
-        return [self.next() for _ in range(n)]
-
-
-class Outcomes:
-    def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
-        self.names = [o for o, _ in OUTCOME_MIX]
-        self.weights = [w for _, w in OUTCOME_MIX]
-
-    def next(self) -> str:
-        return self.rng.choices(self.names, self.weights)[0]
-
-
-def uuid7() -> uuid.UUID:
-    from server.db.base import uuid7 as _uuid7
-
-    return _uuid7()
-
-
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -418,7 +126,7 @@ def now_iso() -> str:
 RAW_INSERT = """
     INSERT INTO visit (tenant_id, id, client_id, operation_id, household_id, user_id, mode, outcome,
                        shelter_id, shelter_unknown, note, device_time, content_hash, location)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $8 = 'evacuated', NULL, $9, $10, NULL)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $8::varchar = 'evacuated', NULL, $9, $10, NULL)
     ON CONFLICT (tenant_id, client_id) DO NOTHING
     RETURNING id, client_id, operation_id, household_id, outcome, note, shelter_id, device_time, server_time, mode
 """
@@ -429,28 +137,8 @@ RAW_EVENTS = """
 """
 
 
-def recompute_sql() -> tuple[str, tuple[str, ...]]:
-    from server.operations.ingest import _RECOMPUTE
+# --- the benchmark -------------------------------------------------------------------------------
 
-    return to_asyncpg(_RECOMPUTE, ("tenant", "ops", "hhs", "need_help"))
-
-
-def destination(outcome: str) -> dict[str, Any]:
-    """避難済 must name a shelter or say it is unknown: the bench's evacuated visits say unknown."""
-    return {"shelter_unknown": True} if outcome == "evacuated" else {}
-
-
-def visit_hash(op_id: uuid.UUID, client_id: uuid.UUID, household_id: uuid.UUID, outcome: str, device_time: datetime) -> str:
-    from server.operations.schemas import VisitIn
-    from server.operations.ingest import content_hash
-
-    return content_hash(op_id, VisitIn(client_id=client_id, household_id=household_id, outcome=outcome,
-                                       device_time=device_time, **destination(outcome)))
-
-
-# ============================================================================================
-# The ingest benchmark
-# ============================================================================================
 
 
 @dataclass
@@ -481,7 +169,7 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
                          clients: list[LiteClient] | None = None) -> Phase:
     """batch == 1: one visit per `POST /api/operations/{id}/visits` (201 = success). batch > 1:
     `batch` visits per `POST /api/sync/push` (success = every item accepted); `rate` is in visits/s.
-    With `clients` (one lean keep-alive connection per device, see lite_http.py) the requests go
+    With `clients` (one lean keep-alive connection per device, common.LiteClient) the requests go
     through those instead of the sessions' httpx clients."""
     phase = Phase(name, rate)
     path = f"/api/operations/{op_id}/visits" if batch == 1 else "/api/sync/push"
@@ -581,7 +269,7 @@ async def run_raw(url: str, tenant: BenchTenant, op_id: str, mode: str, househol
     import asyncpg
 
     recompute, names = recompute_sql()
-    from server.operations.ingest import NEED_HELP as need_help
+    from server.operations.ingest import NEED_HELP
     op = uuid.UUID(op_id)
     conns = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(connections)]
     # Everything the transactions need is made up front: the timed loop is the database's work.
@@ -604,7 +292,7 @@ async def run_raw(url: str, tenant: BenchTenant, op_id: str, mode: str, househol
                 await stamp(conn, tenant.tenant_id, "staff", tenant.staff_id)
                 row = await conn.fetchrow(RAW_INSERT, tenant.tenant_id, uuid.uuid4(), cid, op, hid, tenant.staff_id,
                                           mode, outcome, dt, digest)
-                args = {"tenant": tenant.tenant_id, "ops": [op], "hhs": [hid], "need_help": need_help}
+                args = {"tenant": tenant.tenant_id, "ops": [op], "hhs": [hid], "need_help": NEED_HELP}
                 changed = await conn.fetch(recompute, *[args[k] for k in names])
                 if with_events and row is not None:
                     await conn.execute(RAW_EVENTS, tenant.tenant_id,
@@ -833,15 +521,15 @@ async def db_settings(url: str) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % DEFAULT_PORT)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--workers", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2],
                         help="server configurations to run, e.g. 1,2 (1 = server.cli serve; n = uvicorn --workers n)")
     parser.add_argument("--pool-size", type=int, help="TONARI_DB_POOL_SIZE for our server (default: the app's, 10)")
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--client", choices=["lite", "httpx"], default="lite",
-                        help="the devices' HTTP client: lite = one lean keep-alive connection each (lite_http.py);"
+                        help="the devices' HTTP client: lite = one lean keep-alive connection each (common.LiteClient);"
                              " httpx = the signed-in httpx sessions (~1.8 ms of client CPU per request)")
     parser.add_argument("--sessions", type=int, default=200, help="signed-in sessions (≤ devices; shared round-robin)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")

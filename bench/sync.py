@@ -20,7 +20,7 @@ and beside each, the raw database doing the same writes with asyncpg on one conn
 transaction: the stamp, a check that the households are targets of the operation, one
 INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING into `visit`, the read of the
 client ids that already existed (duplicate/conflict), and the server's status recompute
-(`visits._RECOMPUTE`) — `raw` — and the same plus the `event` rows and `pg_notify` the server
+(`visits.RECOMPUTE`) — `raw` — and the same plus the `event` rows and `pg_notify` the server
 writes — `raw+events`. The raw runs use other fresh households, so they insert as much.
 
 Every response is checked (per-item statuses must match what was sent). Prints a table (ms per
@@ -41,30 +41,33 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import ingest  # noqa: F401  (also puts the repo root on sys.path)
-from common import asyncpg_dsn, percentile, serving, write_result
-from ingest import (
-    destination,
-    start_run,
-    DEFAULT_PORT,
+import common  # noqa: F401  (puts the repo root on sys.path)
+from common import (
+    FIELD_PORT,
     BenchTenant,
     Households,
     Outcomes,
+    asyncpg_dsn,
     bench_tenant,
-    code_line,
     close_operation,
+    code_line,
     cpu_report,
+    destination,
     field_credentials,
     field_server,
     group_cpu_seconds,
     operation_households,
+    percentile,
     recompute_sql,
     sample_cpu,
+    serving,
     sign_in,
     stamp,
     start_operation,
+    start_run,
     uuid7,
     visit_hash,
+    write_result,
 )
 
 TARGET_MS = 1000.0  # one push of 1,000 queued visits end to end
@@ -137,6 +140,7 @@ async def raw_push(conn: Any, tenant: BenchTenant, op_id: str, mode: str, items:
     from server.registry.vocab import OUTCOMES
 
     recompute, names = recompute_sql()
+    from server.operations.ingest import NEED_HELP
     op = uuid.UUID(op_id)
     t0 = time.perf_counter()
     counts: dict[str, int] = {}
@@ -164,7 +168,7 @@ async def raw_push(conn: Any, tenant: BenchTenant, op_id: str, mode: str, items:
         changed = []
         if rows:
             pairs = list({r["household_id"] for r in rows})
-            args = {"tenant": tenant.tenant_id, "ops": [op] * len(pairs), "hhs": pairs}
+            args = {"tenant": tenant.tenant_id, "ops": [op] * len(pairs), "hhs": pairs, "need_help": NEED_HELP}
             changed = await conn.fetch(recompute, *[args[k] for k in names])
         if with_events and rows:
             kinds = ["visit.recorded"] * len(rows) + ["target.status"] * len(changed)
@@ -301,8 +305,8 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % DEFAULT_PORT)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--workers", type=int, default=1, help="1 = server.cli serve; n = uvicorn --workers n")
     parser.add_argument("--pool-size", type=int)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")

@@ -3,12 +3,12 @@
     DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench \\
         .venv/bin/python bench/tiles.py --households 100000
 
-Loads the bench prefecture if the database has none (bench/load_prefecture.py), starts its own
+Loads the bench prefecture if the database has none (seed/prefecture.py), starts its own
 server on 127.0.0.1:8795 unless `--base-url` is given, signs in as the bench staff and the bench
 commissioner, and measures per zoom, for N tiles that contain households:
 
   (a) endpoint     GET /api/tiles/households/{z}/{x}/{y}.mvt through HTTP (one lean keep-alive
-                   connection, lite_http.py, sequential), wall time seen by the client;
+                   connection, common.LiteClient, sequential), wall time seen by the client;
   (b) own SQL      the endpoint's database work done directly with asyncpg, wall time: BEGIN,
                    the same authentication call with the viewer's session (it stamps the
                    tenant, user, role and scope), the statement the endpoint runs (at z ≥ 13
@@ -36,7 +36,6 @@ bench/results/tiles-<timestamp>.json. Localhost only; every loop is bounded.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
@@ -47,24 +46,25 @@ from typing import Any
 
 import common  # noqa: F401  (puts the repo root on sys.path)
 from common import (
-    BENCH_MUNICIPALITY_CODE,
     REPO_ROOT,
     RESULTS_DIR,
     STAMP_SQL,
     BenchServer,
+    LiteClient,
     Viewer,
     asyncpg_dsn,
     check_localhost,
     database_url,
+    load_viewers,
+    pick_tiles,
+    prepare_database,
     read_credentials,
     redact,
     serving,
     summary,
-    tile_of,
     to_asyncpg,
     write_result,
 )
-from lite_http import LiteClient
 from sqlalchemy import text
 
 from geo.tiles import (
@@ -110,63 +110,6 @@ def _ms(t0: float) -> float:
 
 
 # --- setup ------------------------------------------------------------------------------------
-
-
-async def load_viewers(url: str) -> tuple[uuid.UUID, dict[str, Viewer]]:
-    """The bench tenant and the staff/commissioner viewers, with the scope the server would expand."""
-    from server.accounts.scope import expanded_scope
-    from server.core import context
-    from server.db.engine import make_engine, make_sessionmaker
-
-    engine = make_engine(url, pool_size=1)
-    try:
-        async with make_sessionmaker(engine)() as db:
-            async with db.begin():
-                tenant_id = (await db.execute(text("SELECT id FROM tenant WHERE municipality_code = :c"),
-                                              {"c": BENCH_MUNICIPALITY_CODE})).scalar_one()
-            context.update(tenant_id=tenant_id, role="system")
-            viewers: dict[str, Viewer] = {}
-            async with db.begin():
-                for key, login in (("staff", "bench-staff"), ("commissioner", "bench-commissioner")):
-                    uid, role = (await db.execute(text("SELECT id, role FROM app_user WHERE tenant_id = :t AND login = :l"),
-                                                  {"t": tenant_id, "l": login})).one()
-                    scoped = bool((await db.execute(text("SELECT count(*) FROM user_district_scope WHERE tenant_id = :t AND user_id = :u"),
-                                                    {"t": tenant_id, "u": uid})).scalar())
-                    scope = await expanded_scope(db, tenant_id, uid, scoped)
-                    viewers[key] = Viewer(key, tenant_id, uid, role, scope)
-            context.update(tenant_id=None, role=None)
-    finally:
-        await engine.dispose()
-    return tenant_id, viewers
-
-
-async def pick_tiles(conn: Any, tenant_id: uuid.UUID, zooms: tuple[int, ...], n: int,
-                     districts: frozenset[uuid.UUID] | None) -> dict[int, list[tuple[int, int, int]]]:
-    """N distinct tiles per zoom, each containing households: households in a fixed pseudo-random
-    order (hash of their coordinates, so the same data gives the same tiles), density-weighted like
-    a real map session. Returns {z: [(x, y, households in tile)]}."""
-    rows = await conn.fetch(
-        "SELECT ST_X(location) AS lon, ST_Y(location) AS lat, district_id FROM household WHERE tenant_id = $1", tenant_id)
-    points = [(r["lon"], r["lat"]) for r in rows]
-    mine = [(r["lon"], r["lat"]) for r in rows if districts is None or r["district_id"] in districts]
-    mine.sort(key=lambda p: hashlib.sha1(f"{p[0]:.7f},{p[1]:.7f}".encode()).digest())
-    out: dict[int, list[tuple[int, int, int]]] = {}
-    for z in zooms:
-        counts: dict[tuple[int, int], int] = {}
-        for lon, lat in points:
-            k = tile_of(lon, lat, z)
-            counts[k] = counts.get(k, 0) + 1
-        chosen: list[tuple[int, int]] = []
-        seen: set[tuple[int, int]] = set()
-        for lon, lat in mine:
-            k = tile_of(lon, lat, z)
-            if k not in seen:
-                seen.add(k)
-                chosen.append(k)
-                if len(chosen) >= n:
-                    break
-        out[z] = [(x, y, counts[(x, y)]) for x, y in chosen]
-    return out
 
 
 async def sign_in(base: str, login: str, password: str) -> Any:
@@ -518,7 +461,7 @@ def main() -> None:
     parser.add_argument("--base-url", help="a running server (default: start one on 127.0.0.1:%d)" % DEFAULT_PORT)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--client", choices=["lite", "httpx"], default="lite",
-                        help="the endpoint's client: lite = one lean keep-alive connection (lite_http.py); httpx (~1 ms"
+                        help="the endpoint's client: lite = one lean keep-alive connection (common.LiteClient); httpx (~1 ms"
                              " of client time per request on this machine, counted in the endpoint's wall time)")
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--tiles", type=int, default=50, help="tiles per zoom and viewer")
@@ -536,9 +479,7 @@ def main() -> None:
     url = database_url(args.database_url)
     check_localhost(args.base_url)
 
-    import load_prefecture
-
-    load = load_prefecture.run(url, args.households)
+    load = prepare_database(url, args.households)
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     server = None if args.base_url else BenchServer(url, args.port, RESULTS_DIR / f"server-{stamp}.log")

@@ -242,7 +242,7 @@ async def test_declaration_starts_a_safety_check_and_the_live_tile_shows_statuse
 
 async def test_starting_a_large_operation_refreshes_the_planner_statistics(world: World, client_factory, sessionmaker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A start that adds many targets ANALYZEs operation_target: the first flushes of visits were
-    otherwise planned against a table the planner believed empty (bench/FIELD.md). Small starts
+    otherwise planned against a table the planner believed empty (bench/HISTORY.md). Small starts
     leave it to autovacuum (not asserted: autovacuum may run at any moment). The app's role is not
     the table's owner: it asks the owner's tonari_analyze_operation_targets(), and cannot ANALYZE
     (nor VACUUM) the table itself (decision 0002, addendum #14)."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
+
+import asyncpg
 
 from sqlalchemy import select, text
 
 from seed.demo import DEMO_ACCOUNTS, seed_demo
 from server.accounts.models import User
 from server.tenancy.models import Tenant
-from tests.conftest import as_tenant
+from tests.conftest import _dsn, as_app, as_tenant
 
 
 async def test_demo_seed_is_idempotent_and_keeps_passwords(sessionmaker, tmp_path, client) -> None:
@@ -63,3 +66,42 @@ async def test_demo_seed_without_a_credentials_file_issues_new_passwords(session
     assert all(old[k] != new[k] for k in old)
     assert (await client_factory().login("staff", new["staff"])).status_code == 200
     assert (await client_factory().login("staff", old["staff"])).status_code == 401
+
+
+def test_the_prefecture_loads_once_into_a_database_of_its_own_and_keeps_its_passwords(  # type: ignore[no-untyped-def]
+        databases, tmp_path, monkeypatch) -> None:
+    """seed/prefecture.py (what the benches run against): migrated as the owner, loaded through the
+    app's role, accounts wired as the benches expect; a second run loads nothing and keeps the passwords."""
+    from seed import prefecture
+
+    owner = databases.make("prefecture")
+    monkeypatch.setenv("TONARI_MIGRATE_DATABASE_URL", owner)
+    url, creds = as_app(owner), tmp_path / "prefecture-credentials.json"
+    first = prefecture.run(url, households=400, watchers=120, credentials=creds, quiet=True)
+    assert first["loaded"] and first["households"] == 400 and first["people"] >= 400 and first["consents"] > 0
+    assert stat.S_IMODE(creds.stat().st_mode) == 0o600
+    accounts = json.loads(creds.read_text())["accounts"]
+    assert {k: v["login"] for k, v in accounts.items()} == {k: login for k, login, _, _ in prefecture.ACCOUNTS}
+
+    second = prefecture.run(url, households=400, watchers=120, credentials=creds, quiet=True)
+    assert not second["loaded"] and second["households"] == 400
+    assert json.loads(creds.read_text())["accounts"] == accounts
+
+    async def facts() -> dict[str, int]:
+        conn = await asyncpg.connect(_dsn(owner))
+        try:
+            tenant = await conn.fetchval("SELECT id FROM tenant WHERE municipality_code = $1", prefecture.MUNICIPALITY_CODE)
+            async with conn.transaction():
+                await conn.execute("SELECT set_config('tonari.tenant_id', $1, true), set_config('tonari.role', 'system', true)",
+                                   str(tenant))
+                return dict(await conn.fetchrow(
+                    """SELECT (SELECT count(*) FROM household WHERE district_id IS NULL) AS unplaced,
+                              (SELECT count(*) FROM user_district_scope s JOIN app_user u ON u.id = s.user_id
+                                WHERE u.login = 'bench-commissioner') AS commissioner_branches,
+                              (SELECT count(*) FROM watch_link l JOIN watcher w ON w.id = l.watcher_id
+                                JOIN app_user u ON u.id = w.user_id WHERE u.login = 'bench-watcher') AS watched"""))
+        finally:
+            await conn.close()
+
+    loaded = asyncio.run(facts())
+    assert loaded["unplaced"] == 0 and loaded["commissioner_branches"] >= 1 and loaded["watched"] == 5

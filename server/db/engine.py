@@ -20,7 +20,7 @@ from server.core import context
 # round trip.
 AUTH_PENDING = "tonari_auth_pending"
 
-_STAMP = text(
+STAMP = text(
     "SELECT set_config('tonari.tenant_id', :tenant, true), set_config('tonari.user_id', :user, true),"
     " set_config('tonari.role', :role, true), set_config('tonari.scope', :scope, true)"
 )
@@ -40,13 +40,13 @@ def stamp_params(ctx: context.RequestContext) -> dict[str, str]:
 def _stamp_tenant(session: Session, transaction: object, connection: object) -> None:
     if session.info.get(AUTH_PENDING):
         return
-    connection.execute(_STAMP, stamp_params(context.current()))  # type: ignore[attr-defined]
+    connection.execute(STAMP, stamp_params(context.current()))  # type: ignore[attr-defined]
 
 
 async def restamp(db: AsyncSession) -> None:
     """Re-stamp the open transaction with the current context (group commit: several users'
     checks in one transaction, each under its own user, role and scope)."""
-    await db.execute(_STAMP, stamp_params(context.current()))
+    await db.execute(STAMP, stamp_params(context.current()))
 
 
 def driver_dsn(database_url: str) -> str:

@@ -2,7 +2,7 @@
 
 The event rows are the truth and commit (or roll back) with the change. The wake-up is not sent
 from inside the transaction: a NOTIFY in a transaction takes a database-wide lock at commit and
-cost the ingest path 20–30 % of the database's rate (bench/FIELD.md). Instead the session notes
+cost the ingest path 20–30 % of the database's rate (bench/HISTORY.md). Instead the session notes
 the tenant, and after COMMIT the app's EventHub wakes this process's streams at once and sends
 one coalesced NOTIFY per tenant (other workers) from its own connection. Without a hub (scripts,
 the seed) the old in-transaction pg_notify is used.

@@ -192,7 +192,7 @@ def summarise(rows: list[Any]) -> tuple[list[DistrictSummary], dict[str, int]]:
     return out, totals
 
 
-_HISTORY = text(
+HISTORY = text(
     f"""
     SELECT h.district_id, min(v.server_time) AS confirmed_at
     FROM visit v
@@ -203,7 +203,7 @@ _HISTORY = text(
     """
 )
 
-_TIMELINE = text(
+TIMELINE = text(
     f"""
     SELECT e.id, e.kind, e.mode, e.household_id, e.payload, e.created_at
     FROM event e
@@ -309,7 +309,7 @@ class ConsoleController(Controller):
             return {"times": [], "districts": {}, "total": []}
         end = op.closed_at or datetime.now(UTC)
         times = buckets(op.started_at, end, points - 1)
-        rows = (await db_session.execute(_HISTORY, {"t": op.tenant_id, "o": op.id,
+        rows = (await db_session.execute(HISTORY, {"t": op.tenant_id, "o": op.id,
                                                     "not_confirmed": list(NOT_CONFIRMED)})).all()
         per: dict[str, list[datetime]] = {}
         for r in rows:
@@ -328,7 +328,7 @@ class ConsoleController(Controller):
     ) -> dict[str, Any]:
         op = await _operation(db_session, operation_id)
         ctx = context.current()
-        rows = (await db_session.execute(_TIMELINE, {"t": op.tenant_id, "o": op.id, "before": before, "kinds": kinds,
+        rows = (await db_session.execute(TIMELINE, {"t": op.tenant_id, "o": op.id, "before": before, "kinds": kinds,
                                                      "user": str(ctx.user_id), "limit": limit})).all()
         items = [{**r.payload, "id": r.id, "kind": r.kind, "drill": r.mode == "drill",
                   "household_id": str(r.household_id) if r.household_id else None, "at": r.created_at.isoformat()}

@@ -135,7 +135,7 @@ _ACCESS = text(
 # queue behind each other instead of deadlocking in the UPDATE (whose join order is the planner's).
 # The visits' inserts hold key-share locks on the same rows (their foreign key), which a no-key
 # update lock does not wait for.
-_RECOMPUTE = text(
+RECOMPUTE = text(
     """
     WITH targets AS MATERIALIZED (
         SELECT t.operation_id, t.household_id FROM operation_target t
@@ -425,8 +425,8 @@ async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, O
                         districts: dict[uuid.UUID, Any]) -> None:
     tenant = context.current().tenant_id
     pairs = list({(v.operation_id, v.household_id) for v in new})
-    changed = (await db.execute(_RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs],
-                                             "need_help": NEED_HELP})).all()
+    changed = (await db.execute(RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs],
+                                            "need_help": NEED_HELP})).all()
     events = []
     for v in new:
         out.new_visits.append(_visit_out(v))

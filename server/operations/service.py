@@ -161,7 +161,7 @@ ANALYZE_MIN_SHARE = 0.1
 async def _refresh_target_statistics(db: AsyncSession, added: int) -> None:
     """Give the planner the new targets before the first visits arrive.
 
-    Measured (bench/FIELD.md): right after the first large operation of a database, the planner
+    Measured (bench/HISTORY.md): right after the first large operation of a database, the planner
     still believed `operation_target` was empty and every group-commit flush scanned the table
     (565 visits/s instead of ~1,500) until autovacuum's ANALYZE came round, up to a minute later:
     the first minute of a real safety check is the worst moment for that. ANALYZE samples a

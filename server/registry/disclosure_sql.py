@@ -93,7 +93,7 @@ def household_rule(tenant: str, id: str, district: str, location: str, *, per_st
     consent or watch_link.
     consent_columns (per-statement only, e.g. "h."): read consent from the household's summary
     columns instead of probing `consent` once per row (the probe was most of a responder's tile,
-    bench/README.md); None renders the probe, as migrations 0006–0009 created the policy.
+    bench/HISTORY.md); None renders the probe, as migrations 0006–0009 created the policy.
     """
     once = _per_statement if per_statement else _per_row
     if per_statement:

@@ -29,7 +29,7 @@ Measured end to end (HTTP, as staff) on a copy of the bench prefecture — 100,0
 coverage 0.8 s, pockets 1.6 s (6,346 pocket households in 1,875 pockets). About half of each is
 the row-level-security check on `household` itself (≈9 µs a row for staff). For coordinators and
 commissioners it cost ≈150 µs a row until migration 0006 made the rule plannable; since then a
-responder's whole-prefecture view takes 0.3–0.4 s (bench/FIELD.md).
+responder's whole-prefecture view takes 0.3–0.4 s (bench/HISTORY.md).
 """
 
 from __future__ import annotations

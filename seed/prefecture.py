@@ -1,15 +1,17 @@
-"""Load a synthetic prefecture (100,000 households by default) into a bench database.
+"""A synthetic prefecture (100,000 support-needing households by default) loaded into a database
+of its own: what the benchmarks, and the drill engine's city-wide simulation, run against.
 
     DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench \\
     TONARI_MIGRATE_DATABASE_URL=postgresql+asyncpg://tonari_owner:dev@127.0.0.1:55500/tonari_bench \\
-        .venv/bin/python bench/load_prefecture.py [--households 100000] [--watchers 30000]
+        .venv/bin/python -m seed.prefecture [--households 100000] [--watchers 30000] [--credentials PATH]
 
-Migrates the database (as the owner role), creates the bench tenant 「ベンチ県」 (municipality code 99999) with a staff,
-a commissioner (scoped to the branches of the area with the most households) and a watcher
-account (linked to a watcher profile with its 5 nearest households), and bulk-loads
-`seed.kasama.people.generate_prefecture()`: districts, shelters, watchers, households, people and
-consents (evacuation plans are not loaded: no benchmark reads them yet). Logins go to
-bench/results/credentials.json (mode 600, gitignored).
+Migrates the database (as the owner role), creates the tenant 「ベンチ県」 (municipality code 99999)
+with a staff, a commissioner (scoped to the branches of the area with the most households) and a
+watcher account (linked to a watcher profile with its 5 nearest households), and bulk-loads
+`seed.kasama.people.generate_prefecture()` (which shares the demo's generator of households,
+people and watchers): districts, shelters, watchers, households, people and consents (evacuation
+plans are not loaded: nothing reads them at this size yet). Logins are kept in `--credentials`
+(mode 600) when given, else printed; an account whose password is not in that file is re-keyed.
 
 Idempotent: if the tenant already has households it loads nothing (drop the database to reload
 with another size). The registry load is one transaction, so an interrupted load leaves nothing.
@@ -25,26 +27,89 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
+from sqlalchemy.engine import make_url
 
-import common  # noqa: F401  (puts the repo root on sys.path)
-from common import (
-    BENCH_ACCOUNTS,
-    BENCH_MUNICIPALITY_CODE,
-    BENCH_SEED,
-    BENCH_TENANT_NAME,
-    STAMP_SQL,
-    asyncpg_dsn,
-    database_url,
-    owner_url,
-    read_credentials,
-    redact,
-    write_credentials,
+from server.core.context import RequestContext
+from server.db.engine import STAMP, driver_dsn, stamp_params
+from server.settings import normalise_database_url
+
+TENANT_NAME = "ベンチ県"
+MUNICIPALITY_CODE = "99999"
+SEED = 8216
+
+# (key, login, role, display name). Logins are global (`login_directory`), hence the prefix.
+ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    ("staff", "bench-staff", "staff", "ベンチ 社協職員"),
+    ("commissioner", "bench-commissioner", "commissioner", "ベンチ 民生委員"),
+    ("watcher", "bench-watcher", "watcher", "ベンチ 見守り協力員"),
 )
+
+
+def owner_url(app_url: str) -> str:
+    """The same database as its owner role, for what the app's DML-only role may not do
+    (migrations, VACUUM/ANALYZE after a bulk load): `TONARI_MIGRATE_DATABASE_URL` pointed at this
+    database, else the app's URL itself (a one-role database)."""
+    owner = os.environ.get("TONARI_MIGRATE_DATABASE_URL")
+    if not owner:
+        return normalise_database_url(app_url)
+    database = make_url(normalise_database_url(app_url)).database
+    return make_url(normalise_database_url(owner)).set(database=database).render_as_string(hide_password=False)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """SQLAlchemy URL → libpq DSN for asyncpg.connect()."""
+    return driver_dsn(normalise_database_url(url))
+
+
+def redact(url: str) -> str:
+    return make_url(normalise_database_url(url)).render_as_string(hide_password=True)
+
+
+def read_credentials(path: Path) -> dict[str, dict[str, str]]:
+    """{key: {login, password, role}} from a credentials file ({} if missing or unreadable)."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {k: v for k, v in data.get("accounts", {}).items()}
+    except (ValueError, AttributeError):
+        return {}
+
+
+def write_credentials(path: Path, accounts: dict[str, dict[str, str]], url: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"database": redact(url), "tenant": TENANT_NAME, "municipality_code": MUNICIPALITY_CODE,
+                   "accounts": accounts}, fh, ensure_ascii=False, indent=2)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def _stamp_sql() -> str:
+    """The server's transaction stamp (server.db.engine.STAMP) in asyncpg's $n form."""
+    from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+
+    compiled = STAMP.compile(dialect=asyncpg_dialect.dialect())
+    assert tuple(compiled.positiontup or ()) == ("tenant", "user", "role", "scope")
+    return compiled.string
+
+
+async def _stamp_system(conn: Any, tenant_id: uuid.UUID) -> None:
+    """Inside a transaction: the tenant's `system` role, as the server stamps it."""
+    p = stamp_params(RequestContext(tenant_id=tenant_id, role="system"))
+    await conn.execute(_stamp_sql(), p["tenant"], p["user"], p["role"], p["scope"])
+
 
 _json = msgspec.json.Encoder()
 
@@ -85,7 +150,8 @@ def _multi_wkt(geometry: dict[str, Any]) -> str:
     return (g if isinstance(g, MultiPolygon) else MultiPolygon([g])).wkt
 
 
-async def _ensure_accounts(url: str) -> tuple[uuid.UUID, dict[str, dict[str, str]], dict[str, uuid.UUID]]:
+async def _ensure_accounts(url: str, credentials: Path | None
+                           ) -> tuple[uuid.UUID, dict[str, dict[str, str]], dict[str, uuid.UUID]]:
     """Tenant and the three accounts (ORM, like seed/demo.py); returns (tenant id, credentials, user ids)."""
     from server.accounts.provision import ensure_tenant, ensure_user, new_password
     from server.core import context
@@ -94,18 +160,18 @@ async def _ensure_accounts(url: str) -> tuple[uuid.UUID, dict[str, dict[str, str
 
     engine = make_engine(url, pool_size=1)
     sessionmaker = make_sessionmaker(engine)
-    known = read_credentials()
+    known = read_credentials(credentials) if credentials is not None else {}
     creds: dict[str, dict[str, str]] = {}
     user_ids: dict[str, uuid.UUID] = {}
     try:
         async with sessionmaker() as db:
             async with db.begin():
-                tenant_id = (await ensure_tenant(db, BENCH_TENANT_NAME, BENCH_MUNICIPALITY_CODE)).id
+                tenant_id = (await ensure_tenant(db, TENANT_NAME, MUNICIPALITY_CODE)).id
             context.update(tenant_id=tenant_id, role="system")
             async with db.begin():
                 tenant = await db.get(Tenant, tenant_id)
                 assert tenant is not None
-                for key, login, role, display in BENCH_ACCOUNTS:
+                for key, login, role, display in ACCOUNTS:
                     old = known.get(key)
                     password = old["password"] if old and old.get("login") == login else new_password()
                     user, _ = await ensure_user(db, tenant, login, role, display, password,
@@ -219,7 +285,10 @@ async def _link_accounts(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uu
            ON CONFLICT DO NOTHING""", tenant_id, user_ids["watcher"])
 
 
-async def load_async(url: str, households: int, watchers: int, seed: int, quiet: bool = False) -> dict[str, Any]:
+async def load(url: str, households: int, watchers: int, seed: int = SEED, credentials: Path | None = None,
+               quiet: bool = False) -> dict[str, Any]:
+    """The tenant, its accounts and (if it has no households yet) the registry, into a migrated
+    database. Returns what was loaded, for a benchmark's report (never the passwords)."""
     import asyncpg
 
     def log(msg: str) -> None:
@@ -227,12 +296,16 @@ async def load_async(url: str, households: int, watchers: int, seed: int, quiet:
             print(msg, flush=True)
 
     started = time.perf_counter()
-    tenant_id, creds, user_ids = await _ensure_accounts(url)
-    write_credentials(creds, url)
+    tenant_id, creds, user_ids = await _ensure_accounts(url, credentials)
+    if credentials is not None:
+        write_credentials(credentials, creds, url)
+    else:
+        for c in creds.values():
+            log(f"  {c['role']:<13} login: {c['login']:<19} password: {c['password']}")
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         async with conn.transaction():
-            await conn.execute(STAMP_SQL, str(tenant_id), "", "system", "")
+            await _stamp_system(conn, tenant_id)
             existing = await conn.fetchval("SELECT count(*) FROM household WHERE tenant_id = $1", tenant_id)
             if existing:
                 log(f"Bench tenant already loaded ({existing} households); nothing to do."
@@ -263,9 +336,10 @@ async def load_async(url: str, households: int, watchers: int, seed: int, quiet:
     return {"loaded": True, "tenant_id": str(tenant_id), **counts, "seconds": round(seconds, 1)}
 
 
-def run(url: str, households: int = 100_000, watchers: int | None = None, seed: int = BENCH_SEED,
-        quiet: bool = False) -> dict[str, Any]:
-    """Migrate (as the owner), then load (synchronous: Alembic runs its own event loop)."""
+def run(url: str, households: int = 100_000, watchers: int | None = None, seed: int = SEED,
+        credentials: Path | None = None, quiet: bool = False) -> dict[str, Any]:
+    """Migrate (as the owner), then load (synchronous: Alembic runs its own event loop).
+    `watchers` defaults to 30 % of `households`."""
     from server.db.migrate import upgrade
 
     watchers = households * 3 // 10 if watchers is None else watchers
@@ -273,7 +347,7 @@ def run(url: str, households: int = 100_000, watchers: int | None = None, seed: 
     upgrade(owner_url(url))
     if not quiet:
         print(f"Migrated in {time.perf_counter() - t:.1f} s", flush=True)
-    return asyncio.run(load_async(url, households, watchers, seed, quiet))
+    return asyncio.run(load(url, households, watchers, seed, credentials, quiet))
 
 
 def main() -> None:
@@ -281,9 +355,16 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--watchers", type=int, help="default: 30%% of --households (30,000 for 100,000)")
-    parser.add_argument("--seed", type=int, default=BENCH_SEED)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--credentials", type=Path,
+                        help="where to keep the logins (JSON, mode 600; the benches use bench/results/credentials.json);"
+                             " without it they are printed, and existing accounts get new passwords")
     args = parser.parse_args()
-    run(database_url(args.database_url), args.households, args.watchers, args.seed)
+    url = args.database_url or os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("Set DATABASE_URL (the app's role on a database of its own) or pass --database-url,"
+                 " and TONARI_MIGRATE_DATABASE_URL to its owner role.")
+    run(url, args.households, args.watchers, args.seed, args.credentials)
 
 
 if __name__ == "__main__":
