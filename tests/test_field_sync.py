@@ -6,6 +6,7 @@ World: tests/registry_world.py (the watcher is assigned to H1 and H2)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -110,3 +111,38 @@ async def test_concurrent_pushes_over_the_same_households_never_deadlock(
             stored = (await db.execute(text("SELECT count(*) FROM visit WHERE tenant_id = :t AND operation_id = :o"),
                                        {"t": world.tenant_id, "o": op["id"]})).scalar_one()
     assert stored == sum(len(m) for m in pushes)
+
+
+async def test_one_bad_item_never_fails_the_others(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """Whatever an item holds — NUL, a lone surrogate, a year-1 clock with an offset, null, a
+    number, a string — it is answered `invalid` with a code, and every good item of the push is stored."""
+    op = await _operation(client_factory, world)
+    watcher = await signed_in(client_factory, world, "watcher")
+    now = datetime.now(UTC)
+
+    def item(**over: object) -> dict:  # type: ignore[type-arg]
+        return {"type": "visit", "operation_id": op["id"], **_visit(world.households["H1"], "safe", now), **over}
+
+    good = [item(), item(note="玄関で確認")]
+    body = ('{"mutations": ['
+            + ", ".join([
+                json.dumps(good[0], ensure_ascii=False),
+                json.dumps(item(note="NUL\u0000here")),  # escaped as \\u0000
+                json.dumps(item(note="lone \ud800 surrogate")),  # escaped as \\ud800
+                json.dumps(item(device_time="0001-01-01T00:00:00+09:00")),
+                "null", "42", '"visit"',
+                json.dumps(good[1], ensure_ascii=False),
+            ]) + "]}")
+    r = await watcher.post("/api/sync/push", content=body.encode(),
+                           headers={"Content-Type": "application/json", "X-CSRF-Token": await watcher.ensure_csrf()})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["accepted", "invalid", "invalid", "invalid", "invalid", "invalid",
+                                              "invalid", "accepted"]
+    assert [x.get("code") for x in results[1:4]] == ["invalid_character", "invalid_character", "bad_device_time"]
+    assert all(x["message"]["ja"] and x["message"]["en"] for x in results[1:7])
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            stored = {str(r[0]) for r in await db.execute(text(
+                "SELECT client_id FROM visit WHERE tenant_id = :t AND operation_id = :o"), {"t": world.tenant_id, "o": op["id"]})}
+    assert stored == {g["client_id"] for g in good}

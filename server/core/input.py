@@ -149,6 +149,25 @@ def check_json_upload(field: str, content: bytes) -> None:
         raise Problem("validation_failed", errors=errors or [FieldError(field, "too_deep")]) from problem
 
 
+# A route whose body is a list of items, each judged alone (the field app's sync push): the
+# normaliser leaves NUL and unpaired surrogates in the decoded items for the handler to refuse item
+# by item, so one bad item never fails the others (issue #16). The depth limit still holds.
+ITEMS_JUDGED_ALONE = "tonari_items_judged_alone"
+
+
+def decode_keeping_bad_characters(body: bytes) -> Any:
+    """JSON that may hold escaped lone surrogates (which msgspec refuses as malformed) or NUL."""
+    try:
+        return decode_json(body or b"null")
+    except Exception:  # noqa: BLE001 (litestar wraps the decoder's error; Python's json keeps them)
+        if b"\\" not in body or not _BAD_ESCAPE.search(body):
+            raise
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise Problem("invalid_json") from exc
+
+
 class TonariRequest(Request[Any, Any, Any]):
     """Litestar's request with the normaliser on its body decoders."""
 
@@ -158,6 +177,13 @@ class TonariRequest(Request[Any, Any, Any]):
                 self._json = cached
             else:
                 body = await self.body()
+                if self.route_handler.opt.get(ITEMS_JUDGED_ALONE):
+                    # an item nested too deep is the handler's to refuse; a body past twice the
+                    # limit is no phone's queue, and is refused whole before it is decoded
+                    if json_too_deep(body, 2 * MAX_JSON_DEPTH):
+                        raise Problem("json_too_deep")
+                    self._json = self._connection_state.json = decode_keeping_bad_characters(body)
+                    return self._json
                 check_json(body)
                 self._json = self._connection_state.json = decode_json(
                     body or b"null", type_decoders=self.route_handler.resolve_type_decoders())

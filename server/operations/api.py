@@ -21,6 +21,7 @@ from server.core import context
 from server.core.csv_export import SafeWriter
 from server.core.openapi import CSV
 from server.core.guards import STAFF, roles, signed_in
+from server.core.input import ITEMS_JUDGED_ALONE, bad_characters
 from server.core.problems import Problem
 from server.db.deps import DbSession
 from server.operations import service
@@ -42,7 +43,7 @@ from server.operations.schemas import (
     VisitOut,
 )
 from server.operations.group_commit import record_single_visit
-from server.operations.ingest import ingest, my_watcher_id
+from server.operations.ingest import ingest, item_result, my_watcher_id
 from server.registry import disclosure
 from server.registry.disclosure import REGISTRY_READERS, household_visible
 from server.registry.households import render_households
@@ -285,7 +286,8 @@ class SyncController(Controller):
     tags = ["sync"]
     guards = [FIELD]
 
-    @post("/push", status_code=200, summary="Up to 1,000 queued mutations; one result per item")
+    @post("/push", status_code=200, summary="Up to 1,000 queued mutations; one result per item",
+          opt={ITEMS_JUDGED_ALONE: True})
     async def push(self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[SyncPushIn]) -> SyncPushOut:
         if len(data.mutations) > MAX_BATCH:
             raise Problem("payload_too_large", status=413, detail_ja=f"一度に送れるのは{MAX_BATCH}件までです。",
@@ -293,13 +295,17 @@ class SyncController(Controller):
         raw: list[tuple[uuid.UUID, Any]] = []
         bad: dict[int, ItemResult] = {}
         for i, m in enumerate(data.mutations):
+            client_id = m.get("client_id") if isinstance(m, dict) else None
+            client_id = client_id if isinstance(client_id, str) and not bad_characters(client_id) else None
+            if isinstance(m, dict) and bad_characters(m):  # NUL or an unpaired surrogate: nothing to store
+                bad[i] = item_result(client_id, "invalid", "invalid_character")
+                continue
             try:
                 if m.get("type") != "visit":
                     raise ValueError
                 op_id = uuid.UUID(str(m["operation_id"]))
             except (ValueError, KeyError, TypeError, AttributeError):
-                bad[i] = ItemResult(client_id=str(m.get("client_id")) if isinstance(m, dict) else None, status="invalid",
-                                    code="invalid", message={"ja": "記録の形式が正しくありません。", "en": "The mutation is malformed."})
+                bad[i] = item_result(client_id, "invalid", "invalid")
                 continue
             body = {k: v for k, v in m.items() if k not in ("type", "operation_id")}
             raw.append((op_id, body))

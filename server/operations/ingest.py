@@ -33,6 +33,7 @@ NEED_HELP = sorted(ESCALATE)  # the outcomes that ask someone to act (and raise 
 
 
 MAX_FUTURE = timedelta(hours=1)  # device clocks drift; a day-ahead timestamp is a broken clock
+EARLIEST_DEVICE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "visit_conflict": ("同じIDで内容の異なる記録がすでにあります。", "A different visit with this id already exists."),
@@ -40,7 +41,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_in_operation": ("この世帯はこの活動の対象ではありません。", "This household is not part of this operation."),
     "operation_not_active": ("この活動は実施中ではありません。", "This operation is not running."),
     "not_assigned": ("担当していない世帯の記録はできません。", "You are not assigned to this household."),
-    "bad_device_time": ("端末の日時が正しくありません（未来の日時です）。", "The device time is in the future."),
+    "bad_device_time": ("端末の日時が正しくありません。端末の時計を確認してください。", "The device time cannot be right. Check the device's clock."),
+    "invalid_character": ("保存できない文字（NUL文字など）が含まれています。", "The record holds a character that cannot be stored (NUL or similar)."),
     "shelter_required": ("避難済の記録には避難先を選んでください（わからないときは「避難先がわからない」を選びます）。",
                          "An evacuated record needs its shelter, or shelter_unknown: true when nobody knows where they went."),
     "unknown_shelter": ("指定された避難所が見つかりません。", "No such shelter."),
@@ -48,6 +50,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "Give a shelter or shelter_unknown, not both (and only for an evacuated record)."),
     "invalid": ("記録の形式が正しくありません。", "The record is malformed."),
 }
+
+
+def plausible_device_time(at: datetime) -> bool:
+    """A device time with its offset, after 2000 and at most an hour ahead of the server: anything
+    else is a broken clock (year 1 with an offset does not even convert to UTC)."""
+    if at.tzinfo is None:
+        return False
+    try:
+        return EARLIEST_DEVICE_TIME <= at <= datetime.now(UTC) + MAX_FUTURE
+    except OverflowError:
+        return False
 
 
 def content_hash(operation_id: uuid.UUID, v: VisitIn) -> str:
@@ -67,7 +80,13 @@ def content_hash(operation_id: uuid.UUID, v: VisitIn) -> str:
     return hashlib.sha256(msgspec.json.encode(canonical, order="sorted")).hexdigest()
 
 
-def _result(client_id: uuid.UUID | None, status: str, code: str | None = None, visit: VisitOut | None = None) -> ItemResult:
+def item_result(client_id: uuid.UUID | str | None, status: str, code: str | None = None,
+                visit: VisitOut | None = None) -> ItemResult:
+    """One item's answer in a push (and the single route's, through the problem it maps to)."""
+    return _result(client_id, status, code, visit)
+
+
+def _result(client_id: uuid.UUID | str | None, status: str, code: str | None = None, visit: VisitOut | None = None) -> ItemResult:
     msg = None
     if code:
         ja, en = MESSAGES.get(code, MESSAGES["invalid"])
@@ -226,7 +245,7 @@ def _parse(raw: list[tuple[uuid.UUID, Any]], results: list[ItemResult | None]) -
             cid = body.get("client_id") if isinstance(body, dict) else None
             results[i] = _result(cid, "invalid", "invalid")  # type: ignore[arg-type]
             continue
-        if v.device_time.tzinfo is None or v.device_time > datetime.now(UTC) + MAX_FUTURE:
+        if not plausible_device_time(v.device_time):
             results[i] = _result(v.client_id, "invalid", "bad_device_time")
             continue
         items.append(Item(i, op_id, v, content_hash(op_id, v)))

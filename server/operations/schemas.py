@@ -87,7 +87,9 @@ class SyncMutation(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SyncPushIn(msgspec.Struct, forbid_unknown_fields=True):
-    mutations: list[dict[str, Any]]
+    # Each item is judged alone (a result per item, `SyncMutation`'s shape): one malformed item —
+    # not an object, a NUL, a broken clock — is answered `invalid` and never fails the others.
+    mutations: list[Any]
 
 
 class ItemResult(msgspec.Struct, omit_defaults=True):
