@@ -146,3 +146,61 @@ async def test_one_bad_item_never_fails_the_others(world: World, client_factory,
             stored = {str(r[0]) for r in await db.execute(text(
                 "SELECT client_id FROM visit WHERE tenant_id = :t AND operation_id = :o"), {"t": world.tenant_id, "o": op["id"]})}
     assert stored == {g["client_id"] for g in good}
+
+
+async def _pull_all(client, cursor: str | None = None) -> tuple[list[dict], str, int]:  # type: ignore[no-untyped-def,type-arg]
+    """Pull until `more` is false: every assignment seen, the last cursor, the number of pulls."""
+    seen: list[dict] = []  # type: ignore[type-arg]
+    pulls = 0
+    while True:
+        r = await client.get("/api/sync/pull", params={"cursor": cursor} if cursor else {})
+        assert r.status_code == 200, r.text
+        page = r.json()
+        pulls += 1
+        seen.extend(page["assignments"])
+        cursor = page["cursor"]
+        if not page["more"]:
+            return seen, cursor, pulls
+
+
+async def test_pull_pages_a_large_round_and_never_skips_a_late_commit(
+        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """2,500 targets arrive in pages (more: true until the last); a change whose transaction
+    committed after a pull, a minute after it was made (far past any time overlap), still arrives."""
+    from server.operations import pull
+
+    households = await _many_households(sessionmaker, world, 2500)
+    op = await _operation(client_factory, world)
+    staff = await signed_in(client_factory, world, "staff")
+    seen, cursor, pulls = await _pull_all(staff)
+    mine = {a["household_id"] for a in seen if a["operation_id"] == op["id"]}
+    assert mine == {str(h) for h in households} | {str(world.households[k]) for k in ("H1", "H2", "H3", "H4")}
+    assert pulls >= 3  # 2,504 targets at ASSIGNMENTS_PER_PAGE a page
+    assert pull.ASSIGNMENTS_PER_PAGE < 2504
+    # A slow transaction: a phone's upload changes a status, then stalls; its change is stamped a
+    # minute ago (as a statement run a minute before its commit would be) …
+    target = households[7]
+    with as_tenant(world.tenant_id, user_id=world.accounts["staff"].user_id, role="staff"):
+        async with sessionmaker() as db:
+            from server.events.emit import emit
+
+            await db.execute(text(
+                "UPDATE operation_target SET status = 'rescue', updated_at = now() - interval '1 minute'"
+                " WHERE tenant_id = :t AND operation_id = :o AND household_id = :h"),
+                {"t": world.tenant_id, "o": op["id"], "h": target})
+            await emit(db, "target.status", {"status": "rescue"}, operation_id=uuid.UUID(op["id"]),
+                       household_id=target, mode="real")
+            # … meanwhile another visit commits and the device pulls it …
+            other = await signed_in(client_factory, world, "staff")
+            r = await other.send_json("POST", f"/api/operations/{op['id']}/visits",
+                                      _visit(households[1], "safe", datetime.now(UTC)))
+            assert r.status_code == 201
+            meanwhile, cursor, _ = await _pull_all(staff, cursor)
+            assert {a["household_id"] for a in meanwhile} == {str(households[1])}
+            await db.commit()  # … and the slow upload commits after that pull
+    later, cursor, _ = await _pull_all(staff, cursor)
+    assert {(a["household_id"], a["status"]) for a in later} == {(str(target), "rescue")}
+    # a cursor from before event cursors starts over; a made-up one is refused
+    again, _, _ = await _pull_all(staff, datetime.now(UTC).isoformat())
+    assert len({a["household_id"] for a in again if a["operation_id"] == op["id"]}) == 2504
+    assert (await staff.get("/api/sync/pull", params={"cursor": "yesterday"})).status_code == 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -44,6 +44,7 @@ from server.operations.schemas import (
 )
 from server.operations.group_commit import record_single_visit
 from server.operations.ingest import ingest, item_result, my_watcher_id
+from server.operations.pull import Cursor, pull_page
 from server.registry import disclosure
 from server.registry.disclosure import REGISTRY_READERS, household_visible
 from server.registry.households import render_households
@@ -52,7 +53,6 @@ from server.registry.models import Household, Watcher
 FIELD = roles(*REGISTRY_READERS)
 COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
 MAX_BATCH = 1000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class OperationController(Controller):
@@ -318,51 +318,28 @@ class SyncController(Controller):
             counts[r.status] = counts.get(r.status, 0) + 1
         return SyncPushOut(results=results, counts=counts)
 
-    @get("/pull", summary="What changed since the cursor, scoped to what I may see")
+    @get("/pull", summary="What changed since the cursor, scoped to what I may see, in pages (`more`)")
     async def pull(self, db_session: DbSession,
-                   cursor: Annotated[str | None, QueryParameter(max_length=64, description="From the previous pull")] = None,
+                   cursor: Annotated[str | None, QueryParameter(max_length=100, description="From the previous pull")] = None,
                    ) -> SyncPullOut:
-        ctx = context.current()
-        since = _EPOCH
-        if cursor:
-            try:
-                since = datetime.fromisoformat(cursor)
-            except ValueError as exc:
-                raise Problem("bad_request", detail_ja="カーソルが正しくありません。", detail_en="Bad cursor.") from exc
-            # A cursor is one this server gave out (aware, after the epoch); anything else starts over.
-            since = max(since if since.tzinfo else since.replace(tzinfo=UTC), _EPOCH)
-        # Transactions commit out of order: re-send a short overlap; clients upsert by id.
-        overlap = since - timedelta(seconds=10)
-        now = (await db_session.execute(text("SELECT clock_timestamp()"))).scalar_one()
-        ops = (await db_session.execute(select(Operation).where(
-            Operation.tenant_id == ctx.tenant_id, Operation.updated_at > overlap,
-            await operation_readable(db_session)))).scalars().all()
-        watcher_id = await my_watcher_id(db_session)
-        q = select(OperationTarget, Household, Operation.mode).join(
-            Household, (Household.tenant_id == OperationTarget.tenant_id) & (Household.id == OperationTarget.household_id)
-        ).join(Operation, (Operation.tenant_id == OperationTarget.tenant_id) & (Operation.id == OperationTarget.operation_id)).where(
-            OperationTarget.tenant_id == ctx.tenant_id, Operation.status == "active",
-            (OperationTarget.updated_at > overlap) | (Household.updated_at > overlap) | (Operation.updated_at > overlap),
-            household_visible(),
-        )
-        if ctx.role == "watcher":
-            q = q.where(OperationTarget.watcher_ids.contains([watcher_id]) if watcher_id else text("false"))
-        rows = (await db_session.execute(q.limit(5000))).all()
-        households = await render_households(db_session, list({r[1].id: r[1] for r in rows}.values()))
+        """Never skips a commit: the cursor is a position in the commit-ordered event table
+        (server/operations/pull.py). Pull again while `more` is true."""
+        page = await pull_page(db_session, Cursor.parse(cursor))
+        households = await render_households(db_session, list({h.id: h for _, h, _ in page.rows}.values()))
         from server.registry.households import audit_households_read
 
         rendered = {h.id: h for h in households}
         by_operation: dict[tuple[uuid.UUID, str], list[Any]] = {}
-        for t, h, op_mode in rows:
+        for t, h, op_mode in page.rows:
             if h.id in rendered:
                 by_operation.setdefault((t.operation_id, op_mode), []).append(rendered[h.id])
         for (op_id, op_mode), group in by_operation.items():
             await audit_households_read(db_session, group, via="sync.pull", operation_id=op_id, drill=op_mode == "drill")
         await db_session.commit()
         return SyncPullOut(
-            cursor=now.isoformat(),
-            operations=[await service.operation_out(db_session, o) for o in ops],
-            assignments=[AssignmentOut(t.operation_id, t.household_id, t.status, t.updated_at) for t, _, _ in rows],
+            cursor=str(page.cursor), more=page.more,
+            operations=[await service.operation_out(db_session, o) for o in page.operations],
+            assignments=[AssignmentOut(t.operation_id, t.household_id, t.status, t.updated_at) for t, _, _ in page.rows],
             households=households,
         )
 

@@ -133,6 +133,7 @@ class AssignmentOut(msgspec.Struct):
 
 class SyncPullOut(msgspec.Struct):
     cursor: str  # give it back on the next pull
+    more: bool  # pull again now: this page did not reach the newest change
     operations: list[OperationOut]
     assignments: list[AssignmentOut]
     households: list[HouseholdOut]

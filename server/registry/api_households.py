@@ -12,6 +12,7 @@ from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit.record import record as audit
@@ -20,6 +21,7 @@ from server.core.guards import STAFF, roles
 from server.core.problems import FieldError, Problem
 from server.core.types import MAX_OFFSET, Code, Note, Version
 from server.db.deps import DbSession
+from server.events.emit import emit
 from server.registry.crud import delete_audited
 from server.registry import validation as v
 from server.registry.disclosure import REGISTRY_READERS
@@ -70,6 +72,12 @@ async def _one_household(db: DbSession, household_id: FromPath[uuid.UUID]) -> Ho
         raise Problem("not_found")
     return (await render_households(db, [h]))[0]
 
+
+
+async def household_changed(db: AsyncSession, household_id: uuid.UUID) -> None:
+    """Tell the field devices a household's details changed (their next pull sends it again, if
+    they may still see it). The event carries no personal data, only the id."""
+    await emit(db, "household.updated", {}, household_id=household_id)
 
 class HouseholdController(Controller):
     path = "/api/households"
@@ -151,6 +159,7 @@ class HouseholdController(Controller):
         hid = h.id
         await v.reassign_households(db, tenant, [hid])
         await audit(db, "household.update", object_type="household", object_ids=[hid])
+        await household_changed(db, hid)
         await db.commit()
         db.expire_all()
         return await _one_household(db, hid)
@@ -173,6 +182,7 @@ class HouseholdController(Controller):
         await db_session.flush()
         pid = p.id
         await audit(db_session, "person.create", object_type="person", object_ids=[pid])
+        await household_changed(db_session, household_id)
         await db_session.commit()
         return await _person(db_session, pid)
 
@@ -295,6 +305,7 @@ class PersonController(Controller):
             raise Problem("conflict") from exc
         pid = p.id
         await audit(db_session, "person.update", object_type="person", object_ids=[pid])
+        await household_changed(db_session, p.household_id)
         await db_session.commit()
         return await _person(db_session, pid)
 
@@ -332,6 +343,7 @@ class PersonController(Controller):
         await db.flush()
         await audit(db, "consent.update", object_type="person", object_ids=[person_id],
                     details={"consents": [msgspec.to_builtins(c) for c in data]})
+        await household_changed(db, p.household_id)
         await db.commit()
         return await _person(db, person_id)
 
@@ -339,7 +351,8 @@ class PersonController(Controller):
     async def put_plan(self, db_session: DbSession, person_id: FromPath[uuid.UUID], data: JSONBody[PlanIn]) -> PersonOut:
         db = db_session
         tenant = _tenant()
-        if await db.get(Person, (tenant, person_id)) is None:
+        person = await db.get(Person, (tenant, person_id))
+        if person is None:
             raise Problem("not_found")
         plan = (await db.execute(select(EvacuationPlan).where(EvacuationPlan.tenant_id == tenant, EvacuationPlan.person_id == person_id))).scalar_one_or_none()
         if plan is None:
@@ -372,5 +385,6 @@ class PersonController(Controller):
         plan.supporters = supporters
         await db.flush()
         await audit(db, "plan.update", object_type="person", object_ids=[person_id])
+        await household_changed(db, person.household_id)
         await db.commit()
         return await _person(db, person_id)

@@ -12,6 +12,8 @@ const CURSOR_KEY = 'pull:cursor';
 
 export interface PullAnswer {
   cursor: string;
+  /** Pull again now: this page did not reach the newest change (a large round comes in pages). */
+  more?: boolean;
   operations: Operation[];
   assignments: Array<{ operation_id: string; household_id: string; status: string; updated_at: string }>;
   households: Array<Partial<Household> & { id: string }>;
@@ -24,8 +26,24 @@ export interface PullResult {
   refetch: Set<string>;
 }
 
-/** One pull, merged into the cache. Throws like the API client (the caller decides what offline means). */
+/** At most this many pages in one refresh (a round of 100,000 targets at 1,000 a page). */
+const MAX_PAGES = 100;
+
+/** Pull until the server says there is no more, each page merged into the cache as it comes (its
+ * cursor saved with it, so an interrupted refresh resumes where it stopped). Throws like the API client. */
 export async function pullChanges(api: Pick<ApiClient, 'get'>, db: TonariDB, now: () => number = Date.now): Promise<PullResult> {
+  const result: PullResult = { changed: new Set(), refetch: new Set() };
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const { more, changed, refetch } = await pullPage(api, db, now);
+    changed.forEach((id) => result.changed.add(id));
+    refetch.forEach((id) => result.refetch.add(id));
+    if (!more) break;
+  }
+  return result;
+}
+
+/** One pull, merged into the cache. */
+async function pullPage(api: Pick<ApiClient, 'get'>, db: TonariDB, now: () => number): Promise<PullResult & { more: boolean }> {
   const cursor = (await getSealed<string>(db, CURSOR_KEY))?.value ?? null;
   const answer = await api.get<PullAnswer>(`/api/sync/pull${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
   if (!answer || typeof answer !== 'object' || typeof answer.cursor !== 'string') throw new Error('unexpected pull answer');
@@ -75,7 +93,7 @@ export async function pullChanges(api: Pick<ApiClient, 'get'>, db: TonariDB, now
     await saveActiveOps(db, [...merged.values()]);
   }
   await putSealed(db, CURSOR_KEY, answer.cursor);
-  return result;
+  return { ...result, more: answer.more === true };
 }
 
 /** "3時間前の情報": how old what the screen shows is. */

@@ -304,6 +304,27 @@ describe('stale data and pull refresh', () => {
     expect(get).toHaveBeenLastCalledWith(`/api/sync/pull?cursor=${encodeURIComponent('2026-11-27T03:00:00+00:00')}`);
     expect([...second.refetch]).toEqual([OP]);
   });
+
+  it('pullChanges pulls page after page while the server says more, each with the cursor it was given', async () => {
+    await vault.setup(PIN);
+    await saveMyHouseholds(db, OP, DATA, 1);
+    const page = (cursor: string, more: boolean, status: string) => ({
+      cursor, more, operations: [], households: [],
+      assignments: [{ operation_id: OP, household_id: 'h1', status, updated_at: '2026-11-27T03:00:00+00:00' }],
+    });
+    const get = vi.fn()
+      .mockResolvedValueOnce(page('s10:a:b', true, 'injured'))
+      .mockResolvedValueOnce(page('s10:c:d', true, 'rescue'))
+      .mockResolvedValueOnce(page('e12', false, 'safe'));
+    const result = await pullChanges({ get }, db);
+    expect(get.mock.calls.map((c) => c[0])).toEqual([
+      '/api/sync/pull', '/api/sync/pull?cursor=s10%3Aa%3Ab', '/api/sync/pull?cursor=s10%3Ac%3Ad']);
+    expect(result.changed.has(OP)).toBe(true);
+    expect((await loadMyHouseholds(db, OP))!.data.households.find((h) => h.id === 'h1')!.status).toBe('safe');
+    get.mockResolvedValueOnce(page('e12', false, 'safe'));
+    await pullChanges({ get }, db);
+    expect(get).toHaveBeenLastCalledWith('/api/sync/pull?cursor=e12');
+  });
 });
 
 describe('避難済 with a shelter', () => {
