@@ -1,11 +1,11 @@
 // The escalations a watcher's visits raised (要連絡 / 緊急 / 要救助) and what coordinators did
 // with them: open → acknowledged → resolved, with their note. Cached sealed for offline.
-import { cachedListNotices, fetchOrCached } from '../field/fetch-or-cached';
-import { OUTCOME_LABELS, OUTCOME_TONE } from '../field/model';
-import { t, type MessageKey } from '../i18n';
-import type { Page, PageFactory } from '../router';
-import { appLink, h } from '../ui/dom';
-import { rememberAfterUnlock, vaultFor } from '../vault/vault';
+import { cachedListNotices, fetchOrCached } from '../fetch-or-cached';
+import { OUTCOME_LABELS, OUTCOME_TONE } from '../model';
+import { t, type MessageKey } from '../../i18n';
+import type { Page, PageFactory } from '../../router';
+import { appLink, h } from '../../ui/dom';
+import { rememberAfterUnlock, vaultFor } from '../../vault/vault';
 
 /** `GET /api/field/escalations` item. */
 export interface MyEscalation {

@@ -1,11 +1,11 @@
 // DOM-level checks of the two pages with a fake API: what a user actually sees.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../api/client';
-import { ApiError } from '../api/errors';
-import type { User } from '../api/types';
-import { LAST_USER_KEY } from '../auth/last-known';
-import { setLang } from '../i18n';
-import type { AppContext, Page } from '../router';
+import type { ApiClient } from '../../api/client';
+import { ApiError } from '../../api/errors';
+import type { User } from '../../api/types';
+import { LAST_USER_KEY } from '../../auth/last-known';
+import { setLang } from '../../i18n';
+import type { AppContext, Page } from '../../router';
 import { homePage } from './home';
 import { loginPage } from './login';
 

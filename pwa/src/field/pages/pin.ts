@@ -1,9 +1,9 @@
 // The PIN screen: set a PIN after the first sign-in (twice), unlock with it afterwards (offline
 // too), count wrong tries (the 5th wipes everything), and "forgot PIN" = sign in again.
-import { t } from '../i18n';
-import { downloadUnsent } from '../outbox/runtime';
-import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
+import { t } from '../../i18n';
+import { downloadUnsent } from '../../outbox/runtime';
+import type { Page, PageFactory } from '../../router';
+import { h } from '../../ui/dom';
 import {
   MAX_PIN_FAILURES,
   passwordSignInRequired,
@@ -13,7 +13,7 @@ import {
   vaultFor,
   WARN_UNSENT_FROM,
   type Vault,
-} from '../vault/vault';
+} from '../../vault/vault';
 
 type Mode = 'loading' | 'setup' | 'unlock' | 'forgot' | 'wiped';
 
@@ -107,7 +107,7 @@ export const pinPage: PageFactory = (root, ctx) => {
       errors = [];
       // The server session must not outlive the wipe either (best effort: we may be offline).
       await ctx.api.logout().catch(() => undefined);
-      const { clearLastKnownUser } = await import('../auth/last-known');
+      const { clearLastKnownUser } = await import('../../auth/last-known');
       clearLastKnownUser();
       // The outbox table was emptied underneath the queue: let the app bar count again.
       void ctx.outbox?.flush().catch(() => undefined);

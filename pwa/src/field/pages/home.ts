@@ -1,15 +1,15 @@
-import type { User } from '../api/types';
-import type { LastKnownUser } from '../auth/last-known';
-import { loadSession, mustChangePassword, PASSWORD_CHANGE_PATH, signOut } from '../auth/session';
-import { clearPrivateTileCaches } from '../map/offline';
-import { isDrill, KIND_LABELS, loadActiveOpsWithAge, saveActiveOps, type Operation } from '../field/model';
-import { ageText, pullChanges } from '../field/sync';
-import { downloadUnsent } from '../outbox/runtime';
-import { passwordSignInRequired, rememberAfterUnlock, takePinReset, vaultFor } from '../vault/vault';
-import { t, type MessageKey } from '../i18n';
-import type { Page, PageFactory } from '../router';
-import { appLink, h } from '../ui/dom';
-import { problemText } from '../ui/problem-text';
+import type { User } from '../../api/types';
+import type { LastKnownUser } from '../../auth/last-known';
+import { loadSession, mustChangePassword, PASSWORD_CHANGE_PATH, signOut } from '../../auth/session';
+import { clearPrivateTileCaches } from '../../map/offline';
+import { isDrill, KIND_LABELS, loadActiveOpsWithAge, saveActiveOps, type Operation } from '../model';
+import { ageText, pullChanges } from '../sync';
+import { downloadUnsent } from '../../outbox/runtime';
+import { passwordSignInRequired, rememberAfterUnlock, takePinReset, vaultFor } from '../../vault/vault';
+import { t, type MessageKey } from '../../i18n';
+import type { Page, PageFactory } from '../../router';
+import { appLink, h } from '../../ui/dom';
+import { problemText } from '../../ui/problem-text';
 
 type State =
   | { kind: 'loading' }

@@ -8,10 +8,10 @@
  * Offline with nothing cached the map shows the plain background and says so; a device that
  * cannot draw the map at all gets a note and the list stays one tap away.
  */
-import type { ApiClient } from '../api/client';
-import type { Household, MyHouseholds } from '../field/model';
-import { t } from '../i18n';
-import { absoluteTiles, loadMapConfig, type MapConfig } from '../map/config';
+import type { ApiClient } from '../../api/client';
+import type { Household, MyHouseholds } from '../model';
+import { t } from '../../i18n';
+import { absoluteTiles, loadMapConfig, type MapConfig } from '../../map/config';
 import {
   areaUrls,
   downloadArea,
@@ -22,13 +22,13 @@ import {
   setTileCacheUser,
   type AreaSource,
   type DownloadProgress,
-} from '../map/offline';
-import { drawIcon, householdImage, iconCanvas, LEGEND_STATUSES, statusImage, statusLabelKey, statusLook } from '../map/symbols';
-import { boundsOf, type LngLatBounds } from '../map/tiles';
-import { h } from '../ui/dom';
+} from '../../map/offline';
+import { drawIcon, householdImage, iconCanvas, LEGEND_STATUSES, statusImage, statusLabelKey, statusLook } from '../../map/symbols';
+import { boundsOf, type LngLatBounds } from '../../map/tiles';
+import { h } from '../../ui/dom';
 
 type Located = Household & { lon?: number | null; lat?: number | null };
-type MapModule = typeof import('../map/maplibre');
+type MapModule = typeof import('../../map/maplibre');
 type MapInstance = InstanceType<MapModule['maplibregl']['Map']>;
 
 export type OpView = 'list' | 'map';
@@ -331,7 +331,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
     canvasEl.dataset['mapState'] = 'loading';
     canvasEl.replaceChildren(h('p', { class: 'map-loading' }, t('map.loading')));
     try {
-      const [mod, c] = await Promise.all([import('../map/maplibre'), loadMapConfig(opts.api), ensureTileUser()]);
+      const [mod, c] = await Promise.all([import('../../map/maplibre'), loadMapConfig(opts.api), ensureTileUser()]);
       if (disposed) return;
       config = c;
       renderTexts();

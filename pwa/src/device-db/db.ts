@@ -1,3 +1,5 @@
+// The device database (IndexedDB through Dexie): one schema for everything the PWA keeps on the
+// device. The outbox, the vault and the field cache each use their own table; none owns the schema.
 import Dexie, { type Table } from 'dexie';
 
 export type OutboxState = 'pending' | 'sending' | 'failed' | 'dead' | 'conflict';

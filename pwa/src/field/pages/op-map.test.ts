@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../api/client';
-import type { MyHouseholds } from '../field/model';
-import { setLang } from '../i18n';
-import { OWN_LAYERS } from '../map/config';
+import type { ApiClient } from '../../api/client';
+import type { MyHouseholds } from '../model';
+import { setLang } from '../../i18n';
+import { OWN_LAYERS } from '../../map/config';
 import { createMapSwitch } from './op-map';
 
 const DATA: MyHouseholds = {

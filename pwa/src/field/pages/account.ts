@@ -1,12 +1,12 @@
-import { MIN_PASSWORD_LENGTH, passwordFormIssues, SERVER_FIELD, type PasswordField, type PasswordForm } from '../account/model';
-import type { User } from '../api/types';
-import { changePassword, loadSession, mustChangePassword, PASSWORD_CHANGE_PATH, signOut, signOutEverywhere } from '../auth/session';
-import { t, type MessageKey } from '../i18n';
-import { clearPrivateTileCaches } from '../map/offline';
-import type { AppContext, Page, PageFactory } from '../router';
-import { appLink, h } from '../ui/dom';
-import { fieldProblemTexts, problemText } from '../ui/problem-text';
-import { vaultFor } from '../vault/vault';
+import { MIN_PASSWORD_LENGTH, passwordFormIssues, SERVER_FIELD, type PasswordField, type PasswordForm } from '../../account/model';
+import type { User } from '../../api/types';
+import { changePassword, loadSession, mustChangePassword, PASSWORD_CHANGE_PATH, signOut, signOutEverywhere } from '../../auth/session';
+import { t, type MessageKey } from '../../i18n';
+import { clearPrivateTileCaches } from '../../map/offline';
+import type { AppContext, Page, PageFactory } from '../../router';
+import { appLink, h } from '../../ui/dom';
+import { fieldProblemTexts, problemText } from '../../ui/problem-text';
+import { vaultFor } from '../../vault/vault';
 
 /**
  * What a sign-out leaves behind on this device: cached personal data and the key go; unsent

@@ -1,14 +1,14 @@
 // A watcher's own records for one household: what the server has (GET /api/field/visits) plus
 // what is still on this device (the outbox), newest first, each marked sent / unsent.
-import { cachedListNotices, fetchOrCached } from '../field/fetch-or-cached';
-import { loadMyHouseholds, OUTCOME_LABELS, OUTCOME_TONE, type Household } from '../field/model';
-import type { Shelter } from '../field/shelters';
-import { t } from '../i18n';
-import type { OutboxState } from '../outbox/db';
-import type { Page, PageFactory } from '../router';
-import { appLink, h } from '../ui/dom';
-import { getSealed } from '../vault/store';
-import { rememberAfterUnlock, vaultFor } from '../vault/vault';
+import { cachedListNotices, fetchOrCached } from '../fetch-or-cached';
+import { loadMyHouseholds, OUTCOME_LABELS, OUTCOME_TONE, type Household } from '../model';
+import type { Shelter } from '../shelters';
+import { t } from '../../i18n';
+import type { OutboxState } from '../../device-db/db';
+import type { Page, PageFactory } from '../../router';
+import { appLink, h } from '../../ui/dom';
+import { getSealed } from '../../vault/store';
+import { rememberAfterUnlock, vaultFor } from '../../vault/vault';
 
 /** `GET /api/field/visits` item. */
 export interface MyVisit {

@@ -1,19 +1,19 @@
 // The PIN screen, household history, my escalations, pull refresh and stale-age, 避難済 with a shelter.
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../api/client';
-import { NetworkError } from '../api/errors';
-import { loadMyHouseholds, saveActiveOps, saveMyHouseholds, type MyHouseholds } from '../field/model';
-import { LAST_USER_KEY } from '../auth/last-known';
+import type { ApiClient } from '../../api/client';
+import { NetworkError } from '../../api/errors';
+import { loadMyHouseholds, saveActiveOps, saveMyHouseholds, type MyHouseholds } from '../model';
+import { LAST_USER_KEY } from '../../auth/last-known';
 import { homePage } from './home';
-import { sortShelters, type Shelter } from '../field/shelters';
-import { ageText, pullChanges } from '../field/sync';
-import { setLang } from '../i18n';
-import { TonariDB } from '../outbox/db';
-import { Outbox } from '../outbox/outbox';
-import type { AppContext, Page } from '../router';
-import { putSealed } from '../vault/store';
-import { installVault, passwordSignInRequired, rememberAfterUnlock, takePinReset, Vault } from '../vault/vault';
+import { sortShelters, type Shelter } from '../shelters';
+import { ageText, pullChanges } from '../sync';
+import { setLang } from '../../i18n';
+import { TonariDB } from '../../device-db/db';
+import { Outbox } from '../../outbox/outbox';
+import type { AppContext, Page } from '../../router';
+import { putSealed } from '../../vault/store';
+import { installVault, passwordSignInRequired, rememberAfterUnlock, takePinReset, Vault } from '../../vault/vault';
 import { escalationsPage, type MyEscalation } from './escalations';
 import { historyPage, type MyVisit } from './history';
 import { operationPage } from './operation';
@@ -177,7 +177,7 @@ describe('PIN screen', () => {
     expect(home.navigate).toHaveBeenCalledWith('/login', { replace: true });
     expect(home.api.get).not.toHaveBeenCalled();
     // A password sign-in lifts it.
-    const { signIn } = await import('../auth/session');
+    const { signIn } = await import('../../auth/session');
     await signIn({ api: { login: me, me, logout: homeLogout } as never }, 'w', 'pw');
     expect(passwordSignInRequired()).toBe(false);
   });

@@ -1,10 +1,10 @@
-import { t } from '../i18n';
-import type { OutboxRow } from '../outbox/db';
-import type { OutboxStatus } from '../outbox/outbox';
-import { downloadUnsent, storageEstimate } from '../outbox/runtime';
-import { OUTCOME_LABELS } from '../field/model';
-import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
+import { t } from '../../i18n';
+import type { OutboxRow } from '../../device-db/db';
+import type { OutboxStatus } from '../../outbox/outbox';
+import { downloadUnsent, storageEstimate } from '../../outbox/runtime';
+import { OUTCOME_LABELS } from '../model';
+import type { Page, PageFactory } from '../../router';
+import { h } from '../../ui/dom';
 
 function mb(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;

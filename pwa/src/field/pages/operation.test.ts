@@ -1,14 +1,14 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../api/client';
-import { ApiError, NetworkError } from '../api/errors';
-import { loadMyHouseholds, saveMyHouseholds, type MyHouseholds } from '../field/model';
-import { setLang } from '../i18n';
-import { TonariDB } from '../outbox/db';
-import { Outbox } from '../outbox/outbox';
-import type { AppContext, Page } from '../router';
-import { matchRoute } from '../router';
-import { installVault, Vault } from '../vault/vault';
+import type { ApiClient } from '../../api/client';
+import { ApiError, NetworkError } from '../../api/errors';
+import { loadMyHouseholds, saveMyHouseholds, type MyHouseholds } from '../model';
+import { setLang } from '../../i18n';
+import { TonariDB } from '../../device-db/db';
+import { Outbox } from '../../outbox/outbox';
+import type { AppContext, Page } from '../../router';
+import { matchRoute } from '../../router';
+import { installVault, Vault } from '../../vault/vault';
 import { operationPage } from './operation';
 import { outboxPage } from './outbox';
 
@@ -205,8 +205,8 @@ describe('outbox page', () => {
 
 describe('app bar counter', () => {
   it('shows 未送信 N件, 要確認 for conflicts/dead, and a sign-in link after a 401', async () => {
-    const { mountOutboxStatus } = await import('../ui/outbox-status');
-    const { ApiError: E } = await import('../api/errors');
+    const { mountOutboxStatus } = await import('../../ui/outbox-status');
+    const { ApiError: E } = await import('../../api/errors');
     const bar = document.createElement('header');
     document.body.append(bar);
     const online = { value: true };

@@ -1,4 +1,4 @@
-import { ApiError, NetworkError } from '../api/errors';
+import { ApiError, NetworkError } from '../../api/errors';
 import {
   CALL_NOW,
   isDrill,
@@ -13,16 +13,16 @@ import {
   type Household,
   type LocalStatus,
   type MyHouseholds,
-} from '../field/model';
-import { loadShelters, sortShelters, type Shelter } from '../field/shelters';
-import { ageText, pullChanges } from '../field/sync';
-import { t } from '../i18n';
-import { ensurePersistentStorage, requestBackgroundSync } from '../outbox/runtime';
-import { rememberAfterUnlock, vaultFor } from '../vault/vault';
-import type { Page, PageFactory } from '../router';
-import { appLink, h } from '../ui/dom';
+} from '../model';
+import { loadShelters, sortShelters, type Shelter } from '../shelters';
+import { ageText, pullChanges } from '../sync';
+import { t } from '../../i18n';
+import { ensurePersistentStorage, requestBackgroundSync } from '../../outbox/runtime';
+import { rememberAfterUnlock, vaultFor } from '../../vault/vault';
+import type { Page, PageFactory } from '../../router';
+import { appLink, h } from '../../ui/dom';
 import { createMapSwitch } from './op-map';
-import { problemText } from '../ui/problem-text';
+import { problemText } from '../../ui/problem-text';
 
 type State =
   | { kind: 'loading' }

@@ -1,8 +1,8 @@
-import { mustChangePassword, PASSWORD_CHANGE_PATH, signIn } from '../auth/session';
-import { t } from '../i18n';
-import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
-import { fieldProblemTexts, problemText } from '../ui/problem-text';
+import { mustChangePassword, PASSWORD_CHANGE_PATH, signIn } from '../../auth/session';
+import { t } from '../../i18n';
+import type { Page, PageFactory } from '../../router';
+import { h } from '../../ui/dom';
+import { fieldProblemTexts, problemText } from '../../ui/problem-text';
 
 type Field = 'login' | 'password';
 
