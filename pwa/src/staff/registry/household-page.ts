@@ -1,10 +1,10 @@
 
-import { t, type MessageKey } from '../i18n';
-import type { AppContext, Page, PageFactory } from '../router';
-import { appLink, h } from '../ui/dom';
-import { fieldProblemTexts } from '../ui/problem-text';
-import { checkboxes, selectField, textField } from './forms';
-import { districtTree, reasonLabelKey, SUPPORT_REASONS, type District } from './operations-model';
+import { t, type MessageKey } from '../../i18n';
+import type { AppContext, Page, PageFactory } from '../../router';
+import { appLink, h } from '../../ui/dom';
+import { fieldProblemTexts } from '../../ui/problem-text';
+import { checkboxes, selectField, textField } from '../forms';
+import { districtTree, reasonLabelKey, SUPPORT_REASONS, type District } from '../operations-model';
 import {
   consentActive,
   consentChanges,
@@ -41,10 +41,10 @@ import {
   type HouseholdOut,
   type PersonFormValues,
   type PersonOut,
-} from './registry-model';
-import { pointPicker } from './point-picker';
-import { polygonPicker, type PolygonPickerLabels } from './polygon-picker';
-import { errorBox, staffGate } from './shell';
+} from '../registry-model';
+import { pointPicker } from '../point-picker';
+import { polygonPicker, type PolygonPickerLabels } from '../polygon-picker';
+import { errorBox, staffGate } from '../shell';
 
 /** The area of a district or hazard zone (not an operation's scope): the picker's wording for it. */
 const AREA_LABELS: PolygonPickerLabels = { open: 'staff.reg.drawArea', hint: 'staff.reg.drawAreaHint', failed: 'staff.reg.drawAreaFailed' };
