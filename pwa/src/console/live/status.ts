@@ -1,4 +1,4 @@
-import type { MessageKey } from '../i18n';
+import type { MessageKey } from '../../i18n';
 
 /**
  * Household status on the live map: one visual encoding per derived status. Colour is never the

@@ -1,5 +1,5 @@
-import type { ApiClient } from '../api/client';
-import { absoluteTiles, loadMapConfig, type MapConfig } from '../map/config';
+import type { ApiClient } from '../../api/client';
+import { absoluteTiles, loadMapConfig, type MapConfig } from '../../map/config';
 import { districtFillPaint, householdPaint, LIVE_STATUS, type MapStatus, STATUS_ALIASES } from './status';
 
 /**
@@ -9,7 +9,7 @@ import { districtFillPaint, householdPaint, LIVE_STATUS, type MapStatus, STATUS_
  * no tile is re-fetched for a status change — that is what holds up at 100,000 households.
  */
 
-type MapLibre = typeof import('../map/maplibre');
+type MapLibre = typeof import('../../map/maplibre');
 type MlMap = InstanceType<MapLibre['maplibregl']['Map']>;
 
 export interface MapFilters {
@@ -50,7 +50,7 @@ export async function createLiveMap(
   onHouseholdClick: (id: string, status: string | null) => void,
   onShelterClick: (props: Record<string, unknown>) => void,
 ): Promise<LiveMap> {
-  const [{ maplibregl, baseStyle, KASAMA_CENTER }, config] = await Promise.all([import('../map/maplibre'), loadMapConfig(api)]);
+  const [{ maplibregl, baseStyle, KASAMA_CENTER }, config] = await Promise.all([import('../../map/maplibre'), loadMapConfig(api)]);
   const map = new maplibregl.Map({
     container,
     style: baseStyle(config),

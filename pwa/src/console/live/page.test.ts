@@ -2,10 +2,10 @@
 // reports itself unavailable and everything else must keep working): counters, the district
 // table, 再接続中 while offline, and resuming from the last event id.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApiClient } from '../api/client';
-import { setLang } from '../i18n';
-import type { AppContext, Page } from '../router';
-import { livePage } from './live-page';
+import type { ApiClient } from '../../api/client';
+import { setLang } from '../../i18n';
+import type { AppContext, Page } from '../../router';
+import { livePage } from './page';
 
 vi.mock('./map-view', () => ({
   createLiveMap: () => Promise.reject(new Error('no WebGL in happy-dom')),

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createBatcher, createThrottle, type Scheduler } from './batcher';
-import { initialConn, isNew, openLiveStream, reduceConn, retryDelay, streamUrl, type ConnState, type LiveEvent } from './live';
+import { initialConn, isNew, openLiveStream, reduceConn, retryDelay, streamUrl, type ConnState, type LiveEvent } from './stream';
 import { visibilityExpr } from './map-view';
 import { chartGeometry, formatDuration, overall, percent, rate } from './progress';
 import { districtFillPaint, foldCounts, householdPaint, MAP_STATUSES, mapStatus, rateBand, STATUS_STYLES } from './status';
