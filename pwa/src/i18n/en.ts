@@ -1,13 +1,13 @@
 import { accountsEn } from './accounts.en';
 import { consoleEn } from './console.en';
 import { fieldEn } from './field.en';
-import type { MessageKey } from './index';
+import type { ja } from './ja';
 import { mapEn } from './map.en';
 import { staffEn } from './staff.en';
 
-// Typed as Record<MessageKey, string>: adding a key to ja.ts without adding it here
-// is a compile error.
-export const en: Record<MessageKey, string> = {
+// Typed by the keys of ja.ts (MessageKey, taken from ja.ts: index.ts imports this file): adding
+// a key to ja.ts without adding it here is a compile error.
+export const en: Record<keyof typeof ja, string> = {
   ...fieldEn,
   ...consoleEn,
   ...staffEn,

@@ -23,7 +23,7 @@ import {
   type AreaSource,
   type DownloadProgress,
 } from '../../map/offline';
-import { drawIcon, householdImage, iconCanvas, LEGEND_STATUSES, statusImage, statusLabelKey, statusLook } from '../../map/symbols';
+import { drawIcon, householdImage, iconCanvas, LEGEND_STATUSES, statusImage, statusLabelKey, statusLook } from '../map-symbols';
 import { boundsOf, type LngLatBounds } from '../../map/tiles';
 import { h } from '../../ui/dom';
 

@@ -3,7 +3,7 @@
  * colour alone. The same colours as the list's outcome badges (styles.css), so a watcher learns
  * one vocabulary. Icons are drawn on a canvas (no glyph server needed: works offline).
  */
-import { OUTCOME_LABELS, OUTCOME_TONE } from '../field/model';
+import { OUTCOME_LABELS, OUTCOME_TONE } from './model';
 import type { MessageKey } from '../i18n';
 
 export type Shape = 'circle' | 'square' | 'triangle' | 'diamond' | 'ring';

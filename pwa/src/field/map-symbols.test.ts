@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { OUTCOMES } from '../field/model';
+import { OUTCOMES } from './model';
 import { dictionaries } from '../i18n';
-import { LEGEND_STATUSES, statusLabelKey, statusLook } from './symbols';
+import { LEGEND_STATUSES, statusLabelKey, statusLook } from './map-symbols';
 
 describe('map status symbols', () => {
   it('gives every status a shape of its own per colour family (colour is never the only cue)', () => {
