@@ -20,7 +20,7 @@ export function renderCounters(countersEl: HTMLElement, state: LiveState): void 
       h('span', { class: 'counter-label' }, statusMarker('late'), t('console.counter.late')),
       h('span', { class: 'counter-value', 'data-value': o.late }, t('console.count', { count: o.late }))),
     h('div', { class: 'counter', 'data-counter': 'overdue' },
-      h('span', { class: 'counter-label' }, t('console.counter.overdue')),
+      h('span', { class: 'counter-label' }, t('console.overdue')),
       h('span', { class: 'counter-value', 'data-value': o.overdue }, t('console.count', { count: o.overdue }))),
     h('div', { class: 'counter', 'data-counter': 'needHelp' },
       h('span', { class: 'counter-label' }, t('console.counter.needHelp')),

@@ -25,7 +25,7 @@ function renderDetailNow(detailEl: HTMLElement, state: LiveState, actions: LiveA
     const cap = typeof p['capacity'] === 'number' ? p['capacity'] : null;
     detailEl.replaceChildren(
       h('h2', {}, String(p['name'] ?? '')),
-      h('p', {}, p['is_open'] ? t('console.shelter.open') : t('console.shelter.closed')),
+      h('p', {}, p['is_open'] ? t('shelter.open') : t('shelter.closed')),
       h('p', {}, cap !== null ? t('console.shelter.occupancyOf', { occupancy: Number(p['occupancy'] ?? 0), capacity: cap }) : t('console.shelter.occupancy', { occupancy: Number(p['occupancy'] ?? 0) })),
       close,
     );
@@ -38,11 +38,11 @@ function renderDetailNow(detailEl: HTMLElement, state: LiveState, actions: LiveA
   const statusLine = h('p', { class: 'detail-status', 'data-status': raw ?? '' },
     statusMarker(status), h('span', {}, raw ? t(OUTCOME_KEYS[raw] ?? STATUS_STYLES[status].label) : t('console.detail.statusFromMap')));
   if (error) {
-    detailEl.replaceChildren(h('h2', {}, t('console.detail.title')), statusLine, h('p', { role: 'alert', class: 'error' }, problemText(error)), close);
+    detailEl.replaceChildren(h('h2', {}, t('common.householdDetail')), statusLine, h('p', { role: 'alert', class: 'error' }, problemText(error)), close);
     return;
   }
   if (!data) {
-    detailEl.replaceChildren(h('h2', {}, t('console.detail.title')), statusLine, h('p', {}, t('home.loading')), close);
+    detailEl.replaceChildren(h('h2', {}, t('common.householdDetail')), statusLine, h('p', {}, t('home.loading')), close);
     return;
   }
   detailEl.replaceChildren(...present(

@@ -24,9 +24,9 @@ export function escalationPanel(state: LiveState, actions: LiveActions): Node[] 
     const show = h('button', { type: 'button', id: `esc-show-${e.id}`, class: 'secondary', 'data-show-household': e.household_id }, t('console.showHousehold'));
     show.addEventListener('click', () => actions.openHousehold(e.household_id));
     const levelKey: MessageKey = e.level === 'urgent' ? 'console.esc.urgent' : 'console.esc.contact';
-    const statusKey: MessageKey = e.status === 'open' ? 'console.esc.status.open' : e.status === 'acknowledged' ? 'console.esc.status.acknowledged' : 'console.esc.status.resolved';
+    const statusKey: MessageKey = e.status === 'open' ? 'esc.status.open' : e.status === 'acknowledged' ? 'esc.status.acknowledged' : 'console.esc.status.resolved';
     return h('li', { class: `esc esc-${e.level} esc-${e.status}`, 'data-escalation': e.id, 'data-status': e.status },
-      h('p', { class: 'esc-head' }, h('strong', {}, t(levelKey)), ` ${t(OUTCOME_KEYS[e.outcome] ?? 'console.status.unreached')} · ${timeOf(e.created_at)} · `, h('span', { class: 'esc-status' }, t(statusKey))),
+      h('p', { class: 'esc-head' }, h('strong', {}, t(levelKey)), ` ${t(OUTCOME_KEYS[e.outcome] ?? 'op.status.unreached')} · ${timeOf(e.created_at)} · `, h('span', { class: 'esc-status' }, t(statusKey))),
       h('p', {}, e.assigned_to_name ? t('console.esc.assignedTo', { name: e.assigned_to_name }) : t('console.esc.unassigned')),
       e.notes ? h('p', { class: 'esc-notes' }, e.notes) : null,
       e.status !== 'resolved'

@@ -7,19 +7,19 @@ import type { ConnState } from './stream';
 export const OUTCOME_KEYS: Record<string, MessageKey> = {
   ...OUTCOME_LABELS,
   unreached: 'op.status.unreached',
-  late: 'console.status.late',
+  late: 'map.status.late',
   overdue: 'console.status.overdue',
 };
 
 export const KIND_KEYS: Record<string, MessageKey> = {
-  'visit.recorded': 'console.event.visit',
+  'visit.recorded': 'event.visitRecorded',
   'target.status': 'console.event.status',
   'escalation.created': 'console.event.escalationCreated',
   'escalation.acknowledged': 'console.event.escalationAcknowledged',
   'escalation.resolved': 'console.event.escalationResolved',
   'escalation.assigned': 'console.event.escalationAssigned',
-  'operation.started': 'console.event.operationStarted',
-  'operation.closed': 'console.event.operationClosed',
+  'operation.started': 'event.operationStarted',
+  'operation.closed': 'event.operationClosed',
 };
 
 // Support reasons and hazard kinds the console filters by (and names in the detail panel).
@@ -50,6 +50,6 @@ export const TAB_KEYS: Record<Tab, MessageKey> = {
   progress: 'console.tab.progress',
   escalations: 'console.tab.escalations',
   timeline: 'console.tab.timeline',
-  shelters: 'console.tab.shelters',
+  shelters: 'common.shelters',
 };
 

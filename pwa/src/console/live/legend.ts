@@ -9,7 +9,7 @@ import { foldCounts, MAP_STATUSES, RATE_STOPS, STATUS_STYLES } from './status';
 export function renderLegend(legendEl: HTMLElement, state: LiveState): void {
   const counts = foldCounts(state.summary?.statuses ?? {});
   legendEl.replaceChildren(
-    h('h2', {}, t('console.legend.title')),
+    h('h2', {}, t('map.legend')),
     h('ul', { class: 'legend-list' },
       ...MAP_STATUSES.map((s) =>
         h('li', { 'data-legend': s }, statusMarker(s), h('span', {}, t(STATUS_STYLES[s].label)),
@@ -20,7 +20,7 @@ export function renderLegend(legendEl: HTMLElement, state: LiveState): void {
       ...RATE_STOPS.map(([, color], i) =>
         h('li', {}, h('span', { class: 'swatch', style: `background:${color}` }), h('span', {}, t(BAND_KEYS[i]!))),
       ),
-      h('li', {}, h('span', { class: 'swatch swatch-pocket' }), h('span', {}, t('console.legend.pocket'))),
+      h('li', {}, h('span', { class: 'swatch swatch-pocket' }), h('span', {}, t('map.pockets'))),
       h('li', {}, h('span', { class: 'swatch swatch-hazard' }), h('span', {}, t('console.legend.hazard'))),
       h('li', {}, h('span', { class: 'swatch swatch-shelter-open' }), h('span', {}, t('console.legend.shelterOpen'))),
       h('li', {}, h('span', { class: 'swatch swatch-shelter-closed' }), h('span', {}, t('console.legend.shelterClosed'))),

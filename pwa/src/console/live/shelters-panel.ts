@@ -8,9 +8,9 @@ export function shelterPanel(state: LiveState): Node[] {
   const sorted = [...state.shelters].sort((a, b) => Number(b.is_open) - Number(a.is_open) || a.name.localeCompare(b.name, 'ja'));
   return [h('table', { class: 'console-table' },
     h('caption', {}, t('console.shelter.caption')),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('console.shelter.name')), h('th', { scope: 'col' }, t('console.shelter.state')), h('th', { scope: 'col' }, t('console.shelter.people')))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('common.shelter')), h('th', { scope: 'col' }, t('common.status')), h('th', { scope: 'col' }, t('shelter.occupancyOfCapacity')))),
     h('tbody', {}, ...sorted.map((s) => h('tr', { 'data-shelter': s.id },
       h('th', { scope: 'row' }, s.name),
-      h('td', {}, s.is_open ? t('console.shelter.open') : t('console.shelter.closed')),
+      h('td', {}, s.is_open ? t('shelter.open') : t('shelter.closed')),
       h('td', {}, s.capacity !== null ? `${s.occupancy} / ${s.capacity}` : String(s.occupancy))))))];
 }

@@ -20,10 +20,10 @@ export interface StatusStyle {
 export const STATUS_STYLES: Record<MapStatus, StatusStyle> = {
   overdue: { fill: null, ring: '#b00020', ringWidth: 4, radius: 8, label: 'console.status.overdue' },
   // 遅延: no report yet and the first-report target has passed (overdue comes at the completion target).
-  late: { fill: null, ring: '#8a4b00', ringWidth: 3, radius: 7, label: 'console.status.late' },
+  late: { fill: null, ring: '#8a4b00', ringWidth: 3, radius: 7, label: 'map.status.late' },
   rescue: { fill: '#b00020', ring: '#1b1b1b', ringWidth: 3, radius: 10, label: 'console.status.rescue' },
   injured: { fill: '#c25e00', ring: '#1b1b1b', ringWidth: 2, radius: 8, label: 'console.status.injured' },
-  unreached: { fill: '#ffffff', ring: '#4a4a4a', ringWidth: 2, radius: 6, label: 'console.status.unreached' },
+  unreached: { fill: '#ffffff', ring: '#4a4a4a', ringWidth: 2, radius: 6, label: 'op.status.unreached' },
   evacuated: { fill: '#1a4fd6', ring: '#ffffff', ringWidth: 2, radius: 7, label: 'console.status.evacuated' },
   safe: { fill: '#1d6b2f', ring: '#1d6b2f', ringWidth: 0, radius: 6, label: 'console.status.safe' },
 };

@@ -6,7 +6,7 @@ import { KIND_KEYS, OUTCOME_KEYS } from './labels';
 import type { LiveActions, LiveState } from './state';
 
 export function timelinePanel(state: LiveState, actions: LiveActions): Node[] {
-  if (state.timeline.length === 0) return [h('p', {}, t('console.timeline.none'))];
+  if (state.timeline.length === 0) return [h('p', {}, t('common.noRecords'))];
   return [h('ol', { class: 'timeline', 'data-timeline': '' }, ...state.timeline.map((i) => {
     const what = i.kind === 'target.status' || i.kind === 'visit.recorded' ? String(i.status ?? i.outcome ?? '') : String(i.outcome ?? '');
     const show = i.household_id ? h('button', { type: 'button', id: `tl-show-${i.id}`, class: 'link', 'data-show-household': i.household_id }, t('console.showHousehold')) : null;

@@ -88,9 +88,9 @@ export const accountPage: PageFactory = (root, ctx) => {
       parts.push(start);
     } else {
       const yes = h('button', { type: 'button', class: 'primary', disabled: busy, 'data-action': 'everywhere-confirm' },
-        busy ? t('account.everywhere.busy') : t('account.everywhere.confirm'));
+        busy ? t('account.everywhere.busy') : t('account.everywhere.button'));
       yes.addEventListener('click', () => void everywhere());
-      const no = h('button', { type: 'button', class: 'secondary', disabled: busy }, t('account.cancel'));
+      const no = h('button', { type: 'button', class: 'secondary', disabled: busy }, t('common.cancel'));
       no.addEventListener('click', () => {
         confirming = false;
         render();
@@ -115,10 +115,10 @@ export const accountPage: PageFactory = (root, ctx) => {
         const u = state.user;
         return [
           h('dl', { class: 'facts' },
-            h('dt', {}, t('home.displayName')), h('dd', { 'data-field': 'display_name' }, u.display_name),
-            h('dt', {}, t('home.login')), h('dd', { 'data-field': 'login' }, u.login),
-            h('dt', {}, t('home.role')), h('dd', { 'data-field': 'role' }, t(`role.${u.role}`))),
-          appLink(ctx, PASSWORD_CHANGE_PATH, t('account.password.link'), { class: 'button secondary', 'data-action': 'password' }),
+            h('dt', {}, t('common.name')), h('dd', { 'data-field': 'display_name' }, u.display_name),
+            h('dt', {}, t('login.id')), h('dd', { 'data-field': 'login' }, u.login),
+            h('dt', {}, t('common.role')), h('dd', { 'data-field': 'role' }, t(`role.${u.role}`))),
+          appLink(ctx, PASSWORD_CHANGE_PATH, t('account.password.change'), { class: 'button secondary', 'data-action': 'password' }),
           error ? h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(error))) : null,
           everywhereSection(),
         ];
@@ -255,7 +255,7 @@ export const passwordPage: PageFactory = (root, ctx) => {
             'aria-describedby': [invalid.has(f.name) ? 'pw-errors' : '', f.name === 'next' ? 'pw-policy' : ''].join(' ').trim() || null,
             value: values[f.name],
           }))),
-      h('button', { type: 'submit', class: 'primary', disabled: busy }, busy ? t('account.password.busy') : t('account.password.submit')),
+      h('button', { type: 'submit', class: 'primary', disabled: busy }, busy ? t('account.password.busy') : t('account.password.change')),
     );
     el.addEventListener('submit', (ev) => {
       ev.preventDefault();

@@ -146,7 +146,7 @@ export const historyPage: PageFactory = (root, ctx, params = {}) => {
         items === null
           ? h('p', { role: 'status' }, t('home.loading'))
           : items.length === 0
-            ? h('p', {}, t('history.none'))
+            ? h('p', {}, t('common.noRecords'))
             : h('ol', { class: 'history-list' }, ...items.map(item)),
         appLink(ctx, `/op/${encodeURIComponent(opId)}`, t('history.back'), { class: 'button secondary' }),
       ),

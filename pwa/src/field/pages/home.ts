@@ -199,18 +199,18 @@ export const homePage: PageFactory = (root, ctx) => {
           h(
             'dl',
             { class: 'facts' },
-            ...row('home.displayName', u.display_name, 'display_name'),
-            ...row('home.login', u.login, 'login'),
-            ...row('home.role', t(`role.${u.role}`), 'role'),
+            ...row('common.name', u.display_name, 'display_name'),
+            ...row('login.id', u.login, 'login'),
+            ...row('common.role', t(`role.${u.role}`), 'role'),
             ...row('home.tenant', u.tenant.name, 'tenant'),
             ...row('home.municipality', u.tenant.municipality_code, 'municipality_code'),
           ),
           opsSection(),
           ['admin', 'staff', 'coordinator'].includes(u.role)
-            ? h('a', { href: '/staff', class: 'button secondary', 'data-staff-link': 'true' }, t('staff.homeLink'))
+            ? h('a', { href: '/staff', class: 'button secondary', 'data-staff-link': 'true' }, t('staff.home.title'))
             : null,
           escalationsLink(),
-          appLink(ctx, '/account', t('home.account'), { class: 'button secondary', 'data-account-link': 'true' }),
+          appLink(ctx, '/account', t('account.title'), { class: 'button secondary', 'data-account-link': 'true' }),
           signOutWarning(),
           signOutButton(),
         ];
@@ -227,8 +227,8 @@ export const homePage: PageFactory = (root, ctx) => {
           h(
             'dl',
             { class: 'facts' },
-            ...row('home.displayName', u.display_name, 'display_name'),
-            ...row('home.role', t(`role.${u.role}`), 'role'),
+            ...row('common.name', u.display_name, 'display_name'),
+            ...row('common.role', t(`role.${u.role}`), 'role'),
             ...row('home.tenant', u.tenant_name, 'tenant'),
           ),
           opsSection(),

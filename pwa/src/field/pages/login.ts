@@ -64,7 +64,7 @@ export const loginPage: PageFactory = (root, ctx) => {
       { novalidate: true, 'aria-busy': busy ? 'true' : null },
       field('login', 'login-id', t('login.id'), 'text', 'username'),
       field('password', 'login-password', t('login.password'), 'password', 'current-password'),
-      h('button', { type: 'submit', class: 'primary', disabled: busy }, busy ? t('login.submitting') : t('login.submit')),
+      h('button', { type: 'submit', class: 'primary', disabled: busy }, busy ? t('login.submitting') : t('login.signIn')),
     );
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -75,7 +75,7 @@ export const loginPage: PageFactory = (root, ctx) => {
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'login-title' },
-        h('h1', { id: 'login-title', tabindex: '-1' }, t('login.title')),
+        h('h1', { id: 'login-title', tabindex: '-1' }, t('login.signIn')),
         h('p', {}, t('login.lead')),
         // role=alert announces the message as soon as it is inserted.
         lines.length > 0

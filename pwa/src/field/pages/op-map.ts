@@ -131,7 +131,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
         'ul',
         { class: 'legend-list' },
         ...statuses.map((s) => h('li', { 'data-legend': s }, legendIcon(s), h('span', {}, t(statusLabelKey(s))))),
-        h('li', { 'data-legend': 'shelter' }, shelterImg, h('span', {}, t('map.shelter'))),
+        h('li', { 'data-legend': 'shelter' }, shelterImg, h('span', {}, t('common.shelter'))),
         h('li', { 'data-legend': 'hazard' }, h('span', { class: 'legend-hazard', 'aria-hidden': 'true' }), h('span', {}, t('map.hazard'))),
       ),
     );
@@ -180,7 +180,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
     parts.push(status);
     if (storage) {
       parts.push(
-        h('p', { class: 'hint', 'data-storage': 'true' }, t('map.download.storage', { used: formatBytes(storage.used), quota: formatBytes(storage.quota) })),
+        h('p', { class: 'hint', 'data-storage': 'true' }, t('common.deviceStorage', { used: formatBytes(storage.used), quota: formatBytes(storage.quota) })),
       );
     }
     downloadEl.replaceChildren(...parts.filter((x): x is HTMLElement => !!x));

@@ -285,7 +285,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
     gps.addEventListener('change', () => {
       attachPosition = gps.checked;
     });
-    const cancel = h('button', { type: 'button', class: 'secondary' }, t('shelter.cancel'));
+    const cancel = h('button', { type: 'button', class: 'secondary' }, t('common.cancel'));
     cancel.addEventListener('click', () => {
       pickingFor = null;
       render();

@@ -69,7 +69,7 @@ export const outboxPage: PageFactory = (root, ctx) => {
           ? h(
               'p',
               { class: 'hint', 'data-storage': 'true' },
-              t('outbox.storage', { used: mb(estimate.usage), quota: mb(estimate.quota) }),
+              t('common.deviceStorage', { used: mb(estimate.usage), quota: mb(estimate.quota) }),
               ' ',
               estimate.persisted ? t('outbox.persisted') : t('outbox.notPersisted'),
             )

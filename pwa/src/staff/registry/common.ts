@@ -13,7 +13,7 @@ const TABS: [string, MessageKey][] = [
   ['/staff/registry', 'staff.reg.tab.districts'],
   ['/staff/registry/households', 'staff.reg.tab.households'],
   ['/staff/registry/watchers', 'staff.reg.tab.watchers'],
-  ['/staff/registry/shelters', 'staff.reg.tab.shelters'],
+  ['/staff/registry/shelters', 'common.shelters'],
   ['/staff/registry/hazard-zones', 'staff.reg.tab.hazardZones'],
 ];
 

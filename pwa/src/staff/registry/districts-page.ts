@@ -78,7 +78,7 @@ export const districtsPage: PageFactory = (root, ctx) => {
           h(
             'div',
             { class: 'staff-row' },
-            textField('d-name', 'staff.reg.name', values.name, (v) => (values.name = v), { error: errs.get('name') }),
+            textField('d-name', 'common.name', values.name, (v) => (values.name = v), { error: errs.get('name') }),
             textField('d-kana', 'staff.reg.kana', values.kana, (v) => (values.kana = v), { error: errs.get('kana'), hintKey: 'staff.reg.kanaHint' }),
             textField('d-radius', 'staff.reg.radius', values.radius, (v) => (values.radius = v), { error: errs.get('walking_radius_m'), inputmode: 'numeric' }),
           ),
@@ -95,7 +95,7 @@ export const districtsPage: PageFactory = (root, ctx) => {
         h('h2', {}, t('staff.reg.tab.districts')),
         table(
           'staff.reg.districtsCaption',
-          ['staff.reg.colCode', 'staff.reg.colName', 'staff.reg.colLevel', 'staff.reg.colRadius', 'staff.reg.colHouseholds', 'staff.reg.colPrint', 'staff.reg.colActions'],
+          ['staff.colCode', 'staff.reg.colName', 'staff.reg.level', 'staff.reg.colRadius', 'staff.reg.colHouseholds', 'staff.reg.colPrint', 'staff.colActions'],
           rows,
           { 'data-districts': 'true' },
         ),

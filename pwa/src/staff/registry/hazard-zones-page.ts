@@ -33,7 +33,7 @@ export const hazardZonesPage: PageFactory = (root, ctx) => {
       { class: 'staff-form', novalidate: true, 'aria-labelledby': 'hz-title', 'data-form': 'hazard-zone' },
       h('h2', { id: 'hz-title' }, t('staff.reg.createZone')),
       h('div', { class: 'staff-row' },
-        selectField('hz-kind', 'staff.reg.colKind', [['flood', t('staff.hazard.flood')], ['landslide', t('staff.hazard.landslide')], ['other', t('staff.hazard.other')]], zf.kind, (v) => (zf.kind = v), errs.get('kind')),
+        selectField('hz-kind', 'staff.colKind', [['flood', t('staff.hazard.flood')], ['landslide', t('staff.hazard.landslide')], ['other', t('staff.hazard.other')]], zf.kind, (v) => (zf.kind = v), errs.get('kind')),
         textField('hz-level', 'staff.reg.colZoneLevel', zf.level, (v) => (zf.level = v), { error: errs.get('level') }),
         textField('hz-name', 'staff.reg.zoneName', zf.name, (v) => (zf.name = v), { error: errs.get('name') }),
         textField('hz-source', 'staff.reg.colSource', zf.source, (v) => (zf.source = v), { error: errs.get('source') })),
@@ -80,8 +80,8 @@ export const hazardZonesPage: PageFactory = (root, ctx) => {
     fc.features.length === 0
       ? h('p', {}, t('staff.reg.noZones'))
       : table(
-          'staff.reg.zonesCaption',
-          ['staff.reg.colKind', 'staff.reg.colName', 'staff.reg.colZoneLevel', 'staff.reg.colSource'],
+          'staff.reg.tab.hazardZones',
+          ['staff.colKind', 'staff.reg.colName', 'staff.reg.colZoneLevel', 'staff.reg.colSource'],
           fc.features.map((z) =>
             h(
               'tr',

@@ -52,7 +52,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
 
   // Staff and admins see every consent (none recorded = an empty list, not "not disclosed").
   let seesConsent = false;
-  const gate = staffGate(root, ctx, '/staff/registry', 'staff.reg.householdTitle', (user) => {
+  const gate = staffGate(root, ctx, '/staff/registry', 'common.householdDetail', (user) => {
     seesConsent = user.role === 'staff' || user.role === 'admin';
     void load();
   });
@@ -264,7 +264,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
           { 'data-supporter': String(i) },
           h('legend', {}, t('staff.reg.supporterN', { n: i + 1 })),
           h('div', { class: 'staff-row' },
-            textField(`${prefix}-${i}-name`, 'staff.reg.name', r.name, (v) => (r.name = v)),
+            textField(`${prefix}-${i}-name`, 'common.name', r.name, (v) => (r.name = v)),
             textField(`${prefix}-${i}-phone`, 'staff.reg.phone', r.phone, (v) => (r.phone = v), { type: 'tel' }),
             textField(`${prefix}-${i}-rel`, 'staff.reg.relationship', r.relationship, (v) => (r.relationship = v)),
             textField(`${prefix}-${i}-consent`, 'staff.reg.supporterConsent', r.consentedOn, (v) => (r.consentedOn = v), { type: 'date' })),
@@ -298,7 +298,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
           { 'data-contact': String(i) },
           h('legend', {}, t('staff.reg.contactN', { n: i + 1 })),
           h('div', { class: 'staff-row' },
-            textField(`${prefix}-${i}-name`, 'staff.reg.name', r.name, (v) => (r.name = v), { error: e.get('name') }),
+            textField(`${prefix}-${i}-name`, 'common.name', r.name, (v) => (r.name = v), { error: e.get('name') }),
             textField(`${prefix}-${i}-phone`, 'staff.reg.phone', r.phone, (v) => (r.phone = v), { type: 'tel', error: e.get('phone') }),
             textField(`${prefix}-${i}-rel`, 'staff.reg.relationship', r.relationship, (v) => (r.relationship = v), { error: e.get('relationship') })),
           remove,
@@ -312,7 +312,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
     const initial = personFormFrom(p);
     if (!initial) return null;
     const open = editingPerson === p.id;
-    const toggle = h('button', { type: 'button', class: 'secondary', 'aria-expanded': open ? 'true' : 'false', 'data-action': 'edit-person' }, open ? t('staff.dialog.cancel') : t('staff.reg.editPerson'));
+    const toggle = h('button', { type: 'button', class: 'secondary', 'aria-expanded': open ? 'true' : 'false', 'data-action': 'edit-person' }, open ? t('common.cancel') : t('staff.reg.editPerson'));
     toggle.addEventListener('click', () => {
       editingPerson = open ? null : p.id;
       personEdit = open ? null : initial;
@@ -351,7 +351,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
         h('dt', {}, t('staff.reg.sex')), h('dd', {}, t(SEXES.find(([c]) => c === p.sex)?.[1] ?? 'staff.sex.unknown')),
         h('dt', {}, t('staff.reg.phone')), h('dd', {}, p.phone ?? '—'),
         h('dt', {}, t('staff.reg.reasons')), h('dd', {}, reasonsText(p.support_reasons)),
-        h('dt', {}, t('staff.reg.plan')), h('dd', {}, planText(p)),
+        h('dt', {}, t('staff.dataset.plan')), h('dd', {}, planText(p)),
       ),
       planEditor(p),
       personEditor(p),

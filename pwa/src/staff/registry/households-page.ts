@@ -82,8 +82,8 @@ export const householdsPage: PageFactory = (root, ctx) => {
         'div',
         { class: 'staff-row' },
         textField('hh-q', 'staff.reg.q', filter.q, (v) => (filter.q = v), { hintKey: 'staff.reg.qHint' }),
-        selectField('hh-district', 'staff.reg.district', [['', t('staff.audit.any')], ...districtTree(districts).map(({ district: d, depth }) => [d.id, `${'　'.repeat(depth)}${d.name}`] as [string, string])], filter.district, (v) => (filter.district = v)),
-        selectField('hh-reason', 'staff.reg.reason', [['', t('staff.audit.any')], ...SUPPORT_REASONS.map(([c, k]) => [c, t(k)] as [string, string])], filter.reason, (v) => (filter.reason = v)),
+        selectField('hh-district', 'common.district', [['', t('common.all')], ...districtTree(districts).map(({ district: d, depth }) => [d.id, `${'　'.repeat(depth)}${d.name}`] as [string, string])], filter.district, (v) => (filter.district = v)),
+        selectField('hh-reason', 'staff.reg.reason', [['', t('common.all')], ...SUPPORT_REASONS.map(([c, k]) => [c, t(k)] as [string, string])], filter.reason, (v) => (filter.reason = v)),
       ),
       h('button', { type: 'submit', class: 'primary' }, t('staff.reg.searchButton')),
     );
@@ -99,7 +99,7 @@ export const householdsPage: PageFactory = (root, ctx) => {
     if (items.length === 0) return h('p', {}, loading ? t('home.loading') : t('staff.reg.noHouseholds'));
     return table(
       'staff.reg.householdsCaption',
-      ['staff.reg.colAddress', 'staff.reg.colPeople', 'staff.reg.colReasons', 'staff.reg.colDistrict', 'staff.reg.colLocation'],
+      ['staff.reg.address', 'staff.reg.people', 'staff.reg.reasons', 'common.district', 'staff.reg.colLocation'],
       items.map((x) =>
         h(
           'tr',

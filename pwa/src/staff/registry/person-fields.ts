@@ -24,7 +24,7 @@ export function personFields(prefix: string, p: PersonFormValues, errors: Map<st
     h(
       'div',
       { class: 'staff-row' },
-      textField(`${prefix}-name`, 'staff.reg.name', p.name, (v) => (p.name = v), { error: errors.get('name') }),
+      textField(`${prefix}-name`, 'common.name', p.name, (v) => (p.name = v), { error: errors.get('name') }),
       textField(`${prefix}-kana`, 'staff.reg.kana', p.kana, (v) => (p.kana = v), { error: errors.get('kana'), hintKey: 'staff.reg.kanaHint' }),
     ),
     h(

@@ -53,7 +53,7 @@ export const sheltersPage: PageFactory = (root, ctx) => {
         { class: 'staff-form', novalidate: true, 'aria-labelledby': 'sh-create-title', 'data-form': 'shelter' },
         h('h2', { id: 'sh-create-title' }, t('staff.reg.createShelter')),
         h('div', { class: 'staff-row' },
-          selectField('sh-kind', 'staff.reg.colKind', Object.entries(SHELTER_KINDS).map(([k, key]) => [k, t(key)]), form.kind, (v) => (form.kind = v), errs.get('kind')),
+          selectField('sh-kind', 'staff.colKind', Object.entries(SHELTER_KINDS).map(([k, key]) => [k, t(key)]), form.kind, (v) => (form.kind = v), errs.get('kind')),
           textField('sh-name', 'staff.reg.shelterName', form.name, (v) => (form.name = v), { error: errs.get('name'), required: true }),
           textField('sh-address', 'staff.reg.address', form.address, (v) => (form.address = v), { error: errs.get('address') })),
         picker.element,
@@ -87,7 +87,7 @@ export const sheltersPage: PageFactory = (root, ctx) => {
         actionError ? errorBox(actionError) : null,
         table(
           'staff.reg.sheltersCaption',
-          ['staff.reg.colName', 'staff.reg.colKind', 'staff.reg.colAddress', 'staff.reg.colStatus', 'staff.reg.colOccupancy', 'staff.reg.colActions'],
+          ['staff.reg.colName', 'staff.colKind', 'staff.reg.address', 'staff.reg.colStatus', 'shelter.occupancyOfCapacity', 'staff.colActions'],
           shelters.map((s) => {
             const toggle = h('button', { type: 'button', class: s.is_open ? 'secondary' : 'primary', 'data-action': s.is_open ? 'close-shelter' : 'open-shelter', 'aria-label': `${s.is_open ? t('staff.reg.closeShelter') : t('staff.reg.openShelter')}: ${s.name}` }, s.is_open ? t('staff.reg.closeShelter') : t('staff.reg.openShelter'));
             toggle.addEventListener('click', () => void update(s, { is_open: !s.is_open }));
@@ -102,7 +102,7 @@ export const sheltersPage: PageFactory = (root, ctx) => {
               h('th', { scope: 'row' }, s.name),
               h('td', {}, t(SHELTER_KINDS[s.kind] ?? 'staff.shelter.kind.designated')),
               h('td', {}, s.address ?? '—'),
-              h('td', {}, s.is_open ? t('staff.reg.open') : t('staff.reg.closed')),
+              h('td', {}, s.is_open ? t('shelter.open') : t('staff.reg.closed')),
               h('td', {}, h('label', { for: occId, class: 'visually-hidden' }, t('staff.reg.occupancyOf', { name: s.name })), occ, ` / ${s.capacity ?? '—'}`),
               h('td', {}, h('div', { class: 'actions' }, toggle, saveOcc)),
             );

@@ -25,9 +25,9 @@ export const watchersPage: PageFactory = (root, ctx) => {
         { class: 'staff-form', novalidate: true, 'aria-labelledby': 'w-create-title', 'data-form': 'watcher' },
         h('h2', { id: 'w-create-title' }, t('staff.reg.createWatcher')),
         h('div', { class: 'staff-row' },
-          textField('w-name', 'staff.reg.name', form.name, (v) => (form.name = v), { error: errs.get('name') }),
+          textField('w-name', 'common.name', form.name, (v) => (form.name = v), { error: errs.get('name') }),
           textField('w-kana', 'staff.reg.kana', form.kana, (v) => (form.kana = v), { error: errs.get('kana'), hintKey: 'staff.reg.kanaHint' }),
-          selectField('w-role', 'staff.reg.watcherRole', [['watcher', t('role.watcher')], ['commissioner', t('role.commissioner')]], form.role, (v) => (form.role = v))),
+          selectField('w-role', 'common.role', [['watcher', t('role.watcher')], ['commissioner', t('role.commissioner')]], form.role, (v) => (form.role = v))),
         h('div', { class: 'staff-row' },
           textField('w-phone', 'staff.reg.phone', form.phone, (v) => (form.phone = v), { type: 'tel', error: errs.get('phone') }),
           textField('w-lat', 'staff.reg.lat', form.lat, (v) => (form.lat = v), { error: errs.get('lat'), inputmode: 'decimal' }),
@@ -73,7 +73,7 @@ export const watchersPage: PageFactory = (root, ctx) => {
       return [
         table(
           'staff.reg.watchersCaption',
-          ['staff.reg.colName', 'staff.reg.watcherRole', 'staff.reg.colDistrict', 'staff.reg.phone', 'staff.reg.colLoad', 'staff.reg.colAvailable'],
+          ['staff.reg.colName', 'common.role', 'common.district', 'staff.reg.phone', 'staff.reg.colLoad', 'staff.reg.colAvailable'],
           watchers.map((w) =>
             h(
               'tr',
