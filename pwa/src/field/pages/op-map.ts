@@ -402,6 +402,8 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
           : { center: mod.KASAMA_CENTER, zoom: 12 }),
       });
       map = m;
+      // Tests find where a household is drawn through the element (as on the console's live map).
+      Object.defineProperty(canvasEl, 'maplibre', { value: m, configurable: true });
       for (const s of LEGEND_STATUSES) addIcon(m, statusImage(s), drawIcon(statusLook(s), '', 2));
       addIcon(m, SHELTER_IMAGE, drawShelterIcon(2));
       syncHouseholdIcons();
