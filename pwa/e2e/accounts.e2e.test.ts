@@ -96,7 +96,7 @@ describe('accounts', () => {
     await phone.getByLabel('新しいパスワード（確認のためもう一度）').fill(NEW_PASSWORD);
     await phone.getByRole('button', { name: 'パスワードを変更する' }).click();
     await phone.waitForURL((url) => url.pathname !== '/account/password');
-    await unlockIfAsked(phone, 30_000); // a first sign-in on this phone: set the PIN
+    await unlockIfAsked(phone, '[data-field="display_name"]'); // a first sign-in on this phone: set the PIN
     await phone.locator('[data-field="display_name"]').waitFor();
     user.password = NEW_PASSWORD;
     await shot(phone, '91-after-password-change');
@@ -122,14 +122,14 @@ describe('accounts', () => {
     await admin.locator('[data-notice]').waitFor();
     await signInOnPhone(user.password);
     await phone.waitForURL((url) => url.pathname !== '/login');
-    await unlockIfAsked(phone, 30_000);
+    await unlockIfAsked(phone, '[data-field="display_name"]');
     await phone.locator('[data-field="display_name"]').waitFor();
   });
 
   it('the account screen changes my password and signs me out on every device', async () => {
     await phone.goto('/account');
     await phone.getByRole('heading', { level: 1, name: 'アカウント設定' }).waitFor();
-    await unlockIfAsked(phone, 1500);
+    await unlockIfAsked(phone, '[data-action="everywhere"]');
     await expectAxeClean(phone, 'account page');
     await phone.locator('[data-action="everywhere"]').click();
     await phone.locator('[data-everywhere-confirm]').waitFor();

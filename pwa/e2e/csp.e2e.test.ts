@@ -36,7 +36,7 @@ async function watchViolations(context: BrowserContext): Promise<string[]> {
 async function visit(page: Page, path: string, ready: string): Promise<void> {
   const resp = await page.goto(path);
   expect(resp?.headers()['content-security-policy'], path).toContain("frame-ancestors 'none'");
-  await page.locator(ready).first().waitFor({ timeout: 60_000 });
+  await page.locator(ready).first().waitFor();
 }
 
 describe('content security policy', () => {
@@ -52,10 +52,10 @@ describe('content security policy', () => {
       await signInUi(page, credentialFor(env, 'watcher'));
       await waitForServiceWorker(page);
       await page.goto(`/op/${op.id}`);
-      await unlockIfAsked(page, 1500);
+      await unlockIfAsked(page, '[data-household]');
       await page.locator('[data-household]').first().waitFor();
       await page.locator('[data-view="map"]').click();
-      await page.locator('.map-canvas[data-map-state="ready"]').waitFor({ timeout: 60_000 });
+      await page.locator('.map-canvas[data-map-state="ready"]').waitFor();
       await visit(page, '/account', '[data-field="login"]');
       expect(seen).toEqual([]);
     } finally {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { answerPin, apiSession, credentialFor, type ApiSession, type E2EEnv } from './support';
+import { answerPin, apiSession, credentialFor, WAIT_LIMIT_MS, type ApiSession, type E2EEnv } from './support';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -153,19 +153,21 @@ export async function startDrill(env: E2EEnv, name: string, baseUrl = env.baseUr
 }
 
 /**
- * If the app asks for the PIN (a reload or deep link drops the in-memory key), answer it with
- * support.ts's `answerPin`; waits up to `timeout` for the PIN screen to appear.
+ * The app asks for the PIN when the in-memory key is gone (a reload, a deep link, a first
+ * sign-in on this device). Waits for whichever comes: the PIN screen, or `ready` — what the page
+ * shows once it is open — and answers the PIN screen with support.ts's `answerPin`. Returns
+ * whether the app asked. (Never "wait a moment and see": on a loaded machine the PIN screen can
+ * take longer than any such moment.)
  */
-export async function unlockIfAsked(page: Page, timeout = 3000): Promise<boolean> {
-  try {
-    await page.locator('[data-pin-mode="setup"], [data-pin-mode="unlock"]').first().waitFor({ timeout });
-  } catch {
-    return false;
-  }
+export async function unlockIfAsked(page: Page, ready: string): Promise<boolean> {
+  const pin = '[data-pin-mode="setup"], [data-pin-mode="unlock"]';
+  await page.locator(`${pin}, ${ready}`).first().waitFor();
+  if ((await page.locator(pin).count()) === 0) return false;
   return answerPin(page);
 }
 
-export async function waitForCount(page: Page, n: number, timeout = 15_000): Promise<void> {
+/** Waits until the app bar says 未送信 n件 (the outbox's own count). */
+export async function waitForCount(page: Page, n: number, timeout = WAIT_LIMIT_MS): Promise<void> {
   await page.waitForFunction((want) => document.querySelector('[data-outbox-count]')?.textContent === want, `未送信 ${n}件`, {
     timeout,
     polling: 100,

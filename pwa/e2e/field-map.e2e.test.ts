@@ -55,43 +55,50 @@ type Rendered = Array<{ id: string; status: string; x: number; y: number }>;
 
 async function openMap(page: Page): Promise<void> {
   await page.locator('[data-view="map"]').click();
-  await page.locator('.map-canvas[data-map-state="ready"]').waitFor({ timeout: 60_000 });
+  await page.locator('.map-canvas[data-map-state="ready"]').waitFor();
   expect(await page.locator('[data-view="map"]').getAttribute('aria-pressed')).toBe('true');
 }
 
-async function rendered(page: Page, atLeast: number, timeout = 30_000): Promise<Rendered> {
+async function rendered(page: Page, atLeast: number): Promise<Rendered> {
   await page.waitForFunction(
     (n) => {
       const raw = document.querySelector<HTMLElement>('.map-canvas')?.dataset['rendered'];
       return !!raw && (JSON.parse(raw) as unknown[]).length >= n;
     },
     atLeast,
-    { timeout, polling: 200 },
+    { polling: 200 },
   );
   return JSON.parse((await page.locator('.map-canvas').getAttribute('data-rendered'))!) as Rendered;
 }
 
 /**
- * Where the map drew my households once it has stopped moving: the same positions published
- * twice in a row, 400 ms apart. A late layout change (the legend growing, a resize) moves the
- * map after its first idle, and a tap at the first positions would then miss.
+ * Where to tap household `id`, asked of the map itself once it is still (loaded, not moving):
+ * where it draws the household now, with nothing covering the canvas there. A late layout change
+ * (the legend growing, a resize) moves the map after its first idle; this follows it.
  */
-async function settled(page: Page, atLeast: number): Promise<Rendered> {
-  let last = JSON.stringify(await rendered(page, atLeast));
-  for (let i = 0; i < 25; i++) {
-    await page.waitForTimeout(400);
-    const now = JSON.stringify(await rendered(page, atLeast));
-    if (now === last) return JSON.parse(now) as Rendered;
-    last = now;
-  }
-  throw new Error(`the map did not settle: ${last}`);
+async function tapPoint(page: Page, id: string): Promise<{ x: number; y: number }> {
+  const handle = await page.waitForFunction(
+    (hid) => {
+      const map = (document.querySelector('.map-canvas') as (HTMLElement & { maplibre?: any }) | null)?.maplibre;
+      if (!map || !map.loaded() || map.isMoving()) return null;
+      const f = map.queryRenderedFeatures({ layers: ['op-households'] }).find((x: any) => x.properties?.id === hid);
+      if (!f) return null;
+      const p = map.project(f.geometry.coordinates);
+      const r = map.getCanvas().getBoundingClientRect();
+      const at = { x: r.left + p.x, y: r.top + p.y };
+      return document.elementFromPoint(at.x, at.y) === map.getCanvas() ? at : null;
+    },
+    id,
+    { polling: 'raf' },
+  );
+  return (await handle.jsonValue())!;
 }
 
 async function signInAndOpen(page: Page, opId: string): Promise<string[]> {
   await signInUi(page, credentialFor(env, 'watcher'));
-  await unlockIfAsked(page);
+  await unlockIfAsked(page, '[data-field="display_name"]');
   await page.goto(`/op/${opId}`);
-  await unlockIfAsked(page, 1500);
+  await unlockIfAsked(page, '[data-household]');
   const toggles = page.locator('[data-household]');
   await toggles.first().waitFor();
   return toggles.evaluateAll((els) => els.map((el) => el.getAttribute('data-household')!));
@@ -130,23 +137,21 @@ describe('field map', () => {
 
       // Tap the first household on the map: back to the list with its record panel open.
       await page.locator('.map-canvas').scrollIntoViewIfNeeded();
-      drawn = await settled(page, mine.length);
-      const first = drawn.find((r) => r.id === mine[0])!;
-      const box = (await page.locator('.map-canvas').boundingBox())!;
-      await page.mouse.click(box.x + first.x, box.y + first.y);
+      const first = { id: mine[0]! };
+      const at = await tapPoint(page, first.id);
+      await page.mouse.click(at.x, at.y);
       const panel = page.locator(`[data-household-panel="${first.id}"]`);
       await panel.waitFor();
       expect(await page.locator('[data-view="list"]').getAttribute('aria-pressed')).toBe('true');
       expect(await page.evaluate(() => document.activeElement?.getAttribute('data-household'))).toBe(first.id);
       await panel.locator('[data-outcome="safe"]').click();
-      await waitForCount(page, 0, 30_000);
+      await waitForCount(page, 0);
 
       // The map shows what I just recorded: that household is now "safe".
       await openMap(page);
       await page.waitForFunction(
         (id) => (JSON.parse(document.querySelector<HTMLElement>('.map-canvas')!.dataset['rendered'] ?? '[]') as Rendered).some((r) => r.id === id && r.status === 'safe'),
         first.id,
-        { timeout: 30_000 },
       );
       await expect(page.locator('[data-legend="safe"]').textContent()).resolves.toContain('無事');
 
@@ -169,7 +174,7 @@ describe('field map', () => {
       // Offline, reloaded: the map still draws my households from the stored tiles.
       await context.setOffline(true);
       await page.reload();
-      await unlockIfAsked(page, 1500);
+      await unlockIfAsked(page, '[data-household]');
       await page.locator('[data-household]').first().waitFor();
       await openMap(page);
       await page.locator('[data-map-note="offline"]').waitFor();
@@ -219,7 +224,7 @@ describe('field map', () => {
       // The list was seen online (so it is on the device); the map never was.
       await context.setOffline(true);
       await page.reload();
-      await unlockIfAsked(page, 1500);
+      await unlockIfAsked(page, '[data-household]');
       await page.locator('[data-household]').first().waitFor();
       await openMap(page);
       await page.locator('[data-map-note="offline"]').waitFor();

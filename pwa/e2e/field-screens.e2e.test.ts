@@ -4,7 +4,7 @@
 // (list, record panel, map), outbox. The conflict list is covered by sync-resilience (c).
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startDrill, waitForCount } from './field-kit';
+import { startDrill, unlockIfAsked, waitForCount } from './field-kit';
 import {
   answerPin,
   axeViolations,
@@ -67,7 +67,7 @@ describe('field screens', () => {
       // The PIN screen, when the app asks for one (set-up after the first sign-in).
       const pin = page.locator('[data-pin-mode]');
       const home = page.locator(`[data-op="${op.id}"]`);
-      await Promise.race([pin.waitFor({ timeout: 30_000 }), home.waitFor({ timeout: 30_000 })]);
+      await pin.or(home).first().waitFor();
       if (await pin.count()) {
         await check(page, '61-pin-setup', 'PIN');
         expect(await answerPin(page)).toBe(true);
@@ -91,14 +91,14 @@ describe('field screens', () => {
       await check(page, '64-record-panel', '【訓練】E2E画面');
 
       await page.locator('[data-view="map"]').click();
-      await page.locator('.map-canvas[data-map-state="ready"]').waitFor({ timeout: 60_000 });
+      await page.locator('.map-canvas[data-map-state="ready"]').waitFor();
       await page.locator('[data-legend="unreached"]').waitFor();
       await check(page, '65-map', '【訓練】E2E画面');
 
       // A fresh load (the key lives in memory only): the unlock screen, if the app asks.
       await page.goto('/');
       const unlock = page.locator('[data-pin-mode="unlock"]');
-      await Promise.race([unlock.waitFor({ timeout: 30_000 }), home.waitFor({ timeout: 30_000 })]);
+      await unlock.or(home).first().waitFor();
       if (await unlock.count()) {
         await check(page, '67-pin-unlock', 'PIN');
         expect(await answerPin(page)).toBe(true);
@@ -106,7 +106,7 @@ describe('field screens', () => {
       await home.waitFor();
 
       await page.goto('/outbox');
-      await answerPin(page);
+      await unlockIfAsked(page, '[data-outbox-summary]');
       const summary = page.locator('[data-outbox-summary]');
       await summary.waitFor();
       await expect(page.locator('[data-outbox-summary]').textContent()).resolves.toBe('未送信 0件');

@@ -3,6 +3,7 @@
 // drains to 0. Staff then finds exactly those 50 visits on the server — no duplicates.
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { waitForCount } from './field-kit';
 import {
   apiSession,
   type ApiSession,
@@ -24,14 +25,6 @@ const suite = useBrowser();
 let env: E2EEnv;
 let browser: Browser;
 beforeAll(() => ({ env, browser } = suite));
-
-async function waitForCount(page: Page, n: number, timeout = 15_000): Promise<void> {
-  await page.waitForFunction(
-    (want) => document.querySelector('[data-outbox-count]')?.textContent === want,
-    `未送信 ${n}件`,
-    { timeout, polling: 100 },
-  );
-}
 
 /** As staff, through the API: a drill safety check on every district, started. */
 async function startDrill(): Promise<{ staff: ApiSession; op: { id: string; mode: string; status: string } }> {
@@ -146,7 +139,7 @@ describe('offline visits', () => {
 
       // Online again: the outbox drains.
       await context.setOffline(false);
-      await waitForCount(page, 0, 60_000);
+      await waitForCount(page, 0);
       await shot(page, '23-synced');
 
       // The server has exactly these visits: count and (household, outcome) multiset.
@@ -200,7 +193,7 @@ describe('offline visits', () => {
 
       // The push gets 401: the queue stops, keeps the visit, and asks for sign-in.
       const signInLink = page.locator('[data-outbox-signin]:not([hidden])');
-      await signInLink.waitFor({ timeout: 30_000 });
+      await signInLink.waitFor();
       await waitForCount(page, 1);
       await shot(page, '24-needs-sign-in');
       await signInLink.click();
@@ -208,7 +201,7 @@ describe('offline visits', () => {
       await signIn(page);
 
       // Signed in again: the queue resumes and drains.
-      await waitForCount(page, 0, 60_000);
+      await waitForCount(page, 0);
       expect(await page.locator('[data-outbox-signin]:not([hidden])').count()).toBe(0);
       const rows = await visitRows(staff, op.id);
       expect(rows.map((r) => `${r[1]}|${r[3]}`)).toEqual([`${hh}|無事`]);

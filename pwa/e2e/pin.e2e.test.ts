@@ -135,7 +135,7 @@ describe('PIN at rest', () => {
       // 要救助 with a note (raises an escalation), sent online.
       await panel.getByLabel('メモ（任意）').fill('家具の下敷き');
       await panel.locator('[data-outcome="rescue"]').click();
-      await page.waitForFunction(() => document.querySelector('[data-outbox-count]')?.textContent === '未送信 0件', null, { timeout: 30_000 });
+      await page.waitForFunction(() => document.querySelector('[data-outbox-count]')?.textContent === '未送信 0件');
 
       // 避難済: the shelter picker, nearest open first; recorded offline, so it shows as unsent.
       await context.setOffline(true);
@@ -162,7 +162,7 @@ describe('PIN at rest', () => {
       expect(await items.first().locator('[data-outcome]').textContent()).toBe('避難済');
       if (shelterName) expect(await items.first().textContent()).toContain(shelterName);
       await context.setOffline(false);
-      await page.waitForFunction(() => document.querySelector('[data-outbox-count]')?.textContent === '未送信 0件', null, { timeout: 30_000 });
+      await page.waitForFunction(() => document.querySelector('[data-outbox-count]')?.textContent === '未送信 0件');
       await page.reload();
       await page.locator('[data-pin-mode="unlock"]').waitFor();
       await page.getByLabel('PIN（暗証番号）').fill(E2E_PIN);
@@ -170,7 +170,10 @@ describe('PIN at rest', () => {
       await page.waitForURL((url) => url.pathname === `/op/${op.id}/h/${hh}`);
       // The history spans operations (other tests' visits may be there too): ours are the 履歴訓練 ones.
       const ours = items.filter({ has: page.locator('[data-op-name]', { hasText: '【訓練】履歴訓練' }) });
-      await expect.poll(() => ours.locator('[data-sent="sent"]').count(), { timeout: 15_000 }).toBe(2);
+      // Both were sent before the reload: once the page has its answer from the server (no longer
+      // aria-busy), both are marked sent.
+      await page.locator('section.history:not([aria-busy])').waitFor();
+      expect(await ours.locator('[data-sent="sent"]').count()).toBe(2);
       const texts = await ours.allTextContents();
       expect(texts).toHaveLength(2);
       expect(texts[0]).toContain('避難済');

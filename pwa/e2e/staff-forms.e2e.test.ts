@@ -31,7 +31,7 @@ describe('create forms', () => {
   it('a shelter outside the city shows the server message and stores nothing; picked on the map it is stored', async () => {
     const name = 'E2E 旭町ふれあいセンター';
     await page.goto('/staff/registry/shelters');
-    await page.locator('table[data-shelters] tbody tr').first().waitFor({ timeout: 30_000 });
+    await page.locator('table[data-shelters] tbody tr').first().waitFor();
     const form = page.locator('form[data-form="shelter"]');
     await form.getByLabel('種類').selectOption('welfare');
     await form.getByLabel('避難所の名称').fill(name);
@@ -48,7 +48,7 @@ describe('create forms', () => {
     // Click the middle of the small map: the position fields fill in with a point in the city.
     await form.locator('details.point-picker summary').click();
     const mapBox = form.locator('details.point-picker .staff-map');
-    await form.locator('details.point-picker .staff-map[data-ready]').waitFor({ timeout: 30_000 });
+    await form.locator('details.point-picker .staff-map[data-ready]').waitFor();
     await mapBox.scrollIntoViewIfNeeded();
     const box = (await mapBox.boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
@@ -74,7 +74,7 @@ describe('create forms', () => {
 
   it('a self-intersecting district shows the server message and stores nothing; corrected it is stored', async () => {
     await page.goto('/staff/registry');
-    await page.locator('table[data-districts] tbody tr').first().waitFor({ timeout: 30_000 });
+    await page.locator('table[data-districts] tbody tr').first().waitFor();
     const form = page.locator('form[data-form="new-district"]');
     await form.getByLabel('地区コード').fill('E2E-901');
     await form.getByLabel('地区の名称').fill('E2E 試験区');
@@ -104,7 +104,7 @@ describe('create forms', () => {
   it('a hazard zone: the server message for a crossed outline, then stored and listed', async () => {
     await page.goto('/staff/registry/hazard-zones');
     const form = page.locator('form[data-form="hazard-zone"]');
-    await form.waitFor({ timeout: 30_000 });
+    await form.waitFor();
     await form.getByLabel('種類').selectOption('flood');
     await form.getByLabel('区分・深さ').fill('0.5m未満');
     await form.getByLabel('区域の名称').fill('E2E 涸沼川沿い');
@@ -145,7 +145,7 @@ describe('emergency contacts and plan supporters', () => {
 
     await page.goto(`/staff/registry/households/${hh.id}`);
     const card = page.locator(`[data-person="${person.id}"]`);
-    await card.waitFor({ timeout: 30_000 });
+    await card.waitFor();
 
     // Emergency contacts: a phone too long gets the server's message in that row; nothing stored.
     await card.locator('[data-action="edit-person"]').click();

@@ -56,7 +56,7 @@ async function chooseKind(label: string): Promise<void> {
 async function upload(name: string, mimeType: string, content: Buffer): Promise<void> {
   await page.getByLabel('ファイル', { exact: true }).setInputFiles({ name, mimeType, buffer: content });
   await page.getByRole('button', { name: '検査する（保存しません）' }).click();
-  await page.locator('[data-step="report"]').waitFor({ timeout: 30_000 });
+  await page.locator('[data-step="report"]').waitFor();
 }
 
 async function count(key: string): Promise<number> {
@@ -89,7 +89,7 @@ describe('staff import wizard', () => {
     const commit = page.locator('[data-action="commit"]');
     expect(await commit.isEnabled()).toBe(true);
     await commit.click();
-    await page.locator('[data-step="done"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-step="done"]').waitFor();
     await page.locator('[data-outcome="committed"]').waitFor();
     expect(await count('created')).toBe(3);
     expect(await count('householdsCreated')).toBe(2);
@@ -138,7 +138,7 @@ describe('staff import wizard', () => {
     await page.locator('[data-outcome="clean"]').waitFor();
     expect(await count('totalRows')).toBe(30);
     await page.locator('[data-action="commit"]').click();
-    await page.locator('[data-step="done"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-step="done"]').waitFor();
     expect((await count('created')) + (await count('updated'))).toBe(30);
   });
 });

@@ -38,7 +38,7 @@ describe('registry screens', () => {
 
   it('a household form shows the server messages per field, stores nothing, then registers when corrected', async () => {
     await page.goto('/staff/registry/households');
-    await page.locator('table[data-households]').waitFor({ timeout: 30_000 });
+    await page.locator('table[data-households]').waitFor();
     await expectAxeClean(page);
     const form = page.locator('form[data-form="household"]');
     await form.getByLabel('住所', { exact: true }).fill('茨城県笠間市旭町520-3');
@@ -75,7 +75,7 @@ describe('registry screens', () => {
     await page.getByRole('button', { name: '検索する' }).click();
     await page.waitForFunction(() => document.querySelectorAll('table[data-households] tbody tr').length === 1);
     await page.locator('table[data-households] tbody a').click();
-    await page.locator('[data-person]').first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-person]').first().waitFor();
     await expectAxeClean(page);
     const person = page.locator('[data-person]').first();
     await person.getByLabel(/^名簿情報: /).first().check(); // first row: 民生委員
@@ -116,7 +116,7 @@ describe('registry screens', () => {
 
   it('watchers, shelters (open and close) and hazard zones', async () => {
     await page.goto('/staff/registry/watchers');
-    await page.locator('table[data-watchers] tbody tr').first().waitFor({ timeout: 30_000 });
+    await page.locator('table[data-watchers] tbody tr').first().waitFor();
     await expectAxeClean(page);
     const wrow = page.locator('table[data-watchers] tbody tr').first();
     const wid = (await wrow.getAttribute('data-watcher'))!;
@@ -150,7 +150,7 @@ describe('registry screens', () => {
 describe('watch network', () => {
   it('coverage per district, suggestions, accepting one creates the link', async () => {
     await page.goto('/staff/watch');
-    await page.locator('table[data-coverage]').waitFor({ timeout: 60_000 });
+    await page.locator('table[data-coverage]').waitFor();
     await expectAxeClean(page);
     const districts = await api.get<Array<{ id: string; level: string }>>('/api/districts');
     // A branch with suggestions, if the demo has one.
@@ -164,19 +164,19 @@ describe('watch network', () => {
     }
     expect(chosen, 'the demo seed has households with fewer than two watchers').not.toBeNull();
     await page.getByLabel('地区', { exact: true }).selectOption(chosen!);
-    await page.locator('[data-suggestions] tbody tr').first().waitFor({ timeout: 60_000 });
+    await page.locator('[data-suggestions] tbody tr').first().waitFor();
     await expectAxeClean(page);
     const first = page.locator('[data-suggestions] tbody tr').first();
     const [householdId] = (await first.getAttribute('data-suggestion'))!.split(':');
     const before = await api.get<unknown[]>(`/api/watch/links?household_id=${householdId}`);
     await first.locator('[data-action="accept"]').click();
-    await page.getByText('を割り当てました。', { exact: false }).waitFor({ timeout: 60_000 });
+    await page.getByText('を割り当てました。', { exact: false }).waitFor();
     const after = await api.get<unknown[]>(`/api/watch/links?household_id=${householdId}`);
     expect(after.length).toBe(before.length + 1);
 
     // Reject the next suggestion with a reason: nothing is linked, the rejection is audited.
     const next = page.locator('[data-suggestions] tbody tr').first();
-    await next.waitFor({ timeout: 60_000 });
+    await next.waitFor();
     const [otherHousehold] = (await next.getAttribute('data-suggestion'))!.split(':');
     const linksBefore = await api.get<unknown[]>(`/api/watch/links?household_id=${otherHousehold}`);
     await next.locator('[data-action="reject"]').click();
@@ -193,7 +193,7 @@ describe('watch network', () => {
   it('a watcher beyond walking distance is linked only after the warning is confirmed', async () => {
     // The district chosen above still lists suggestions: pick one and change it to a far watcher.
     await page.goto('/staff/watch');
-    await page.locator('table[data-coverage]').waitFor({ timeout: 60_000 });
+    await page.locator('table[data-coverage]').waitFor();
     const districts = await api.get<Array<{ id: string; level: string }>>('/api/districts');
     let chosen: string | null = null;
     for (const d of districts.filter((x) => x.level === 'branch')) {
@@ -205,7 +205,7 @@ describe('watch network', () => {
     expect(chosen).not.toBeNull();
     await page.getByLabel('地区', { exact: true }).selectOption(chosen!);
     const row = page.locator('[data-suggestions] tbody tr').first();
-    await row.waitFor({ timeout: 60_000 });
+    await row.waitFor();
     const [householdId] = (await row.getAttribute('data-suggestion'))!.split(':');
     const hh = await api.get<{ lon: number; lat: number }>(`/api/households/${householdId}`);
     const watchers = await api.get<Array<{ id: string; lon: number; lat: number; available: boolean; load: number; capacity: number }>>('/api/watchers?limit=1000');
@@ -225,7 +225,7 @@ describe('watch network', () => {
     // Confirmed: linked, and reported as beyond walking distance.
     await row.locator('[data-action="change"]').click();
     await dialog.locator('[data-action="confirm"]').click();
-    await page.getByText('徒歩圏外のため', { exact: false }).waitFor({ timeout: 60_000 });
+    await page.getByText('徒歩圏外のため', { exact: false }).waitFor();
     expect((await links()).find((l) => l.watcher_id === far!.id)?.beyond_walking_radius).toBe(true);
   });
 });

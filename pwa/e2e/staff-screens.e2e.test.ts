@@ -94,7 +94,7 @@ describe('staff screens', () => {
     await form.waitFor();
     await form.locator('details.poly-picker summary').click();
     const mapBox = form.locator('details.poly-picker .staff-map');
-    await form.locator('details.poly-picker .staff-map[data-ready]').waitFor({ timeout: 30_000 });
+    await form.locator('details.poly-picker .staff-map[data-ready]').waitFor();
     await mapBox.scrollIntoViewIfNeeded();
     const box = (await mapBox.boundingBox())!;
     const cx = box.x + box.width / 2;
@@ -197,7 +197,7 @@ describe('staff screens', () => {
     const unitOrBranch = districts.find((d) => d.level === 'branch')!;
     const before = await staffApi.get<{ items: Array<{ id: number }> }>('/api/audit?action=household.read&limit=1');
     await page.goto(`/staff/print/district/${unitOrBranch.id}`);
-    await page.locator('[data-print-sheet]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-print-sheet]').waitFor();
     expect(await page.locator('[data-notice]').textContent()).toBe('取扱注意');
     const heads = await page.locator('table[data-print-table] thead th').allTextContents();
     expect(heads).toEqual(expect.arrayContaining(['無事', '負傷', '要救助', '避難済', '不明', 'メモ']));

@@ -58,15 +58,24 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Every wait in these tests is for something the app does (a DOM state, a response, a service
+ * worker event); this is only how long to keep waiting before failing. 30 s (Playwright's
+ * default) is too short for a first map render or a PBKDF2 unlock on a loaded 2-core machine.
+ */
+export const WAIT_LIMIT_MS = 60_000;
+
 /** A phone-sized context in an English-locale browser: proves Japanese is our default, not the browser's. */
 export async function newPhoneContext(browser: Browser, baseUrl: string): Promise<BrowserContext> {
-  return browser.newContext({
+  const context = await browser.newContext({
     baseURL: baseUrl,
     locale: 'en-US',
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 1,
     serviceWorkers: 'allow',
   });
+  context.setDefaultTimeout(WAIT_LIMIT_MS);
+  return context;
 }
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -141,7 +150,9 @@ export async function waitForServiceWorker(page: Page): Promise<void> {
 
 /** A desktop-sized context (staff work at a desk or on a tablet), English browser locale. */
 export async function newDesktopContext(browser: Browser, baseUrl: string): Promise<BrowserContext> {
-  return browser.newContext({ baseURL: baseUrl, locale: 'en-US', viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({ baseURL: baseUrl, locale: 'en-US', viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  context.setDefaultTimeout(WAIT_LIMIT_MS);
+  return context;
 }
 
 /** The PIN every e2e sign-in sets (and unlocks with). */
@@ -159,7 +170,7 @@ export async function signInUi(page: Page, cred: Credential, opts: { pin?: strin
   await page.getByRole('button', { name: 'ログイン', exact: true }).click();
   await page.waitForURL((url) => url.pathname !== '/login');
   // Either the PIN screen (set up / unlock) or, with the key still in memory, the home page.
-  await page.locator('[data-pin-mode="setup"], [data-pin-mode="unlock"], [data-field="display_name"]').first().waitFor({ timeout: 30_000 });
+  await page.locator('[data-pin-mode="setup"], [data-pin-mode="unlock"], [data-field="display_name"]').first().waitFor();
   await answerPin(page, opts.pin ?? E2E_PIN);
   await page.waitForURL((url) => url.pathname === '/');
 }
@@ -179,13 +190,13 @@ export async function answerPin(page: Page, pin: string = E2E_PIN): Promise<bool
   } else {
     return false;
   }
-  await screen.waitFor({ state: 'detached', timeout: 30_000 });
+  await screen.waitFor({ state: 'detached' });
   return true;
 }
 
 /** After a reload (the key lives only in memory): waits for the PIN screen and unlocks. */
 export async function unlockWithPin(page: Page, pin: string = E2E_PIN): Promise<void> {
-  await page.locator('[data-pin-mode="unlock"]').waitFor({ timeout: 30_000 });
+  await page.locator('[data-pin-mode="unlock"]').waitFor();
   await answerPin(page, pin);
 }
 

@@ -57,9 +57,9 @@ function expectExactlyOnce(opId: string, queued: string[]): void {
 /** Signs in at `origin`, opens the drill, goes offline and records TOTAL visits. Returns their client ids. */
 async function queueOffline(page: Page, opId: string): Promise<string[]> {
   await signInUi(page, credentialFor(env, 'watcher'));
-  await unlockIfAsked(page);
+  await unlockIfAsked(page, '[data-field="display_name"]');
   await page.goto(`/op/${opId}`);
-  await unlockIfAsked(page, 1500);
+  await unlockIfAsked(page, '[data-household]');
   await page.locator('[data-household]').first().waitFor();
   await waitForCount(page, 0);
   await waitForServiceWorker(page);
@@ -91,9 +91,10 @@ describe('sync resilience', () => {
         if (pushes === 1) killed = server.kill();
       };
       page.on('request', onRequest);
+      // The first push on the wire is the signal (onRequest, registered first, has killed by then).
+      const firstPush = page.waitForRequest((req) => req.url().includes('/api/sync/push'));
       await context.setOffline(false);
-      const deadline = Date.now() + 30_000;
-      while (!killed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await firstPush;
       expect(killed, 'a push was started').not.toBeNull();
       await killed;
       // While it is down nothing is lost: everything is still queued (or in flight).
@@ -155,9 +156,9 @@ describe('sync resilience', () => {
     const page = await context.newPage();
     try {
       await signInUi(page, credentialFor(env, 'watcher'));
-      await unlockIfAsked(page);
+      await unlockIfAsked(page, '[data-field="display_name"]');
       await page.goto(`/op/${op.id}`);
-      await unlockIfAsked(page, 1500);
+      await unlockIfAsked(page, '[data-household]');
       const first = page.locator('[data-household]').first();
       await first.waitFor();
       const hh = (await first.getAttribute('data-household'))!;
@@ -180,7 +181,7 @@ describe('sync resilience', () => {
 
       await context.setOffline(false);
       const check = page.locator('[data-outbox-check]:not([hidden])');
-      await check.waitFor({ timeout: 60_000 });
+      await check.waitFor();
       await expect(check.textContent()).resolves.toBe('要確認 1件');
       await waitForCount(page, 0);
       await check.click();

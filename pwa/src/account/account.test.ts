@@ -7,8 +7,8 @@ import type { User } from '../api/types';
 import { LAST_USER_KEY } from '../auth/last-known';
 import { signOutEverywhere } from '../auth/session';
 import { setLang } from '../i18n';
-import { accountPage, passwordPage } from '../pages/account';
-import { loginPage } from '../pages/login';
+import { accountPage, passwordPage } from '../field/pages/account';
+import { loginPage } from '../field/pages/login';
 import type { AppContext, Page } from '../router';
 import { MIN_PASSWORD_LENGTH, passwordFormIssues } from './model';
 

@@ -25,7 +25,7 @@ export function consoleNav(ctx: AppContext): HTMLElement {
   return h('nav', { class: 'console-nav', 'aria-label': t('console.nav.label') },
     appLink(ctx, '/console', t('console.nav.operations')),
     appLink(ctx, '/staff', t('console.nav.staff')),
-    appLink(ctx, '/', t('console.nav.home')));
+    appLink(ctx, '/', t('home.title')));
 }
 
 /** Local clock time (the council's time zone is the browser's on their own machines). */

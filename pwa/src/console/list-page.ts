@@ -43,7 +43,7 @@ export const consoleListPage: PageFactory = (root, ctx) => {
 
   function row(op: OperationRow): HTMLElement {
     const kind = op.kind === 'safety_check' ? t('ops.kind.safety_check') : t('ops.kind.watch_round');
-    const status = op.status === 'active' ? t('console.list.active') : op.status === 'closed' ? t('console.list.closed') : t('console.list.draft');
+    const status = op.status === 'active' ? t('ops.status.active') : op.status === 'closed' ? t('ops.status.closed') : t('console.list.draft');
     return h('li', { class: `console-op console-op-${op.status}` },
       op.status === 'draft'
         ? h('span', { class: 'console-op-name' }, `${op.label}${op.name}`)
@@ -57,7 +57,7 @@ export const consoleListPage: PageFactory = (root, ctx) => {
     if (forbidden) body.push(h('p', { role: 'alert', class: 'error' }, t('console.forbidden')));
     else if (error) body.push(h('p', { role: 'alert', class: 'error' }, problemText(error)));
     else if (!ops) body.push(h('p', { role: 'status' }, t('home.loading')));
-    else if (ops.length === 0) body.push(h('p', {}, t('console.list.none')));
+    else if (ops.length === 0) body.push(h('p', {}, t('ops.noneYet')));
     else {
       const order = { active: 0, draft: 1, closed: 2 } as const;
       const sorted = [...ops].sort((a, b) => order[a.status] - order[b.status]);

@@ -6,5 +6,5 @@ import { lazyPage, type PageFactory } from '../router';
  */
 export const consoleRoutes: Record<string, PageFactory> = {
   '/console': lazyPage(async () => (await import('./list-page')).consoleListPage),
-  '/console/op/:id': lazyPage(async () => (await import('./live-page')).livePage),
+  '/console/op/:id': lazyPage(async () => (await import('./live/page')).livePage),
 };

@@ -1,7 +1,7 @@
 import type { ApiClient } from '../api/client';
 import { ApiError, NetworkError } from '../api/errors';
 import { t, type MessageKey } from '../i18n';
-import type { TonariDB } from '../outbox/db';
+import type { TonariDB } from '../device-db/db';
 import { h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
 import { getSealed, putSealed } from '../vault/store';

@@ -1,5 +1,5 @@
 import type { MessageKey } from '../i18n';
-import type { TonariDB } from '../outbox/db';
+import type { TonariDB } from '../device-db/db';
 import { getSealed, putSealed } from '../vault/store';
 
 export type OperationKind = 'watch_round' | 'safety_check';

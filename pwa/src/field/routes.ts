@@ -1,11 +1,11 @@
-import { accountPage, passwordPage } from '../pages/account';
-import { escalationsPage } from '../pages/escalations';
-import { historyPage } from '../pages/history';
-import { homePage } from '../pages/home';
-import { loginPage } from '../pages/login';
-import { operationPage } from '../pages/operation';
-import { outboxPage } from '../pages/outbox';
-import { pinPage } from '../pages/pin';
+import { accountPage, passwordPage } from './pages/account';
+import { escalationsPage } from './pages/escalations';
+import { historyPage } from './pages/history';
+import { homePage } from './pages/home';
+import { loginPage } from './pages/login';
+import { operationPage } from './pages/operation';
+import { outboxPage } from './pages/outbox';
+import { pinPage } from './pages/pin';
 import type { PageFactory } from '../router';
 
 /** The phone side: watchers and commissioners in the field. Loaded eagerly (offline first). */

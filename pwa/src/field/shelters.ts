@@ -1,7 +1,7 @@
 // Shelters for 避難済: the list is public (not personal) but kept in the sealed cache with the rest,
 // so one rule covers the whole `cache` table. Nearest open shelters first.
 import type { ApiClient } from '../api/client';
-import type { TonariDB } from '../outbox/db';
+import type { TonariDB } from '../device-db/db';
 import { getSealed, putSealed } from '../vault/store';
 
 export interface Shelter {

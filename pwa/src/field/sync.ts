@@ -3,7 +3,7 @@
 // The cursor and the lists are sealed like the rest of the cache.
 import type { ApiClient } from '../api/client';
 import type { MessageKey } from '../i18n';
-import type { TonariDB } from '../outbox/db';
+import type { TonariDB } from '../device-db/db';
 import { getSealed, putSealed } from '../vault/store';
 import { vaultFor } from '../vault/vault';
 import { cachedOperationIds, loadActiveOps, loadMyHouseholds, saveActiveOps, saveMyHouseholds, type Household, type Operation } from './model';

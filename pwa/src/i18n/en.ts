@@ -1,13 +1,13 @@
 import { accountsEn } from './accounts.en';
 import { consoleEn } from './console.en';
 import { fieldEn } from './field.en';
-import type { MessageKey } from './index';
+import type { ja } from './ja';
 import { mapEn } from './map.en';
 import { staffEn } from './staff.en';
 
-// Typed as Record<MessageKey, string>: adding a key to ja.ts without adding it here
-// is a compile error.
-export const en: Record<MessageKey, string> = {
+// Typed by the keys of ja.ts (MessageKey, taken from ja.ts: index.ts imports this file): adding
+// a key to ja.ts without adding it here is a compile error.
+export const en: Record<keyof typeof ja, string> = {
   ...fieldEn,
   ...consoleEn,
   ...staffEn,
@@ -18,11 +18,10 @@ export const en: Record<MessageKey, string> = {
 
   'lang.switchTo': '日本語',
 
-  'login.title': 'Sign in',
+  'login.signIn': 'Sign in',
   'login.lead': 'Enter the login ID and password you received from the social welfare council.',
   'login.id': 'Login ID',
   'login.password': 'Password',
-  'login.submit': 'Sign in',
   'login.submitting': 'Signing in…',
   'login.missingId': 'Enter your login ID.',
   'login.missingPassword': 'Enter your password.',
@@ -33,9 +32,6 @@ export const en: Record<MessageKey, string> = {
 
   'home.title': 'Home',
   'home.loading': 'Loading…',
-  'home.displayName': 'Name',
-  'home.login': 'Login ID',
-  'home.role': 'Role',
   'home.tenant': 'Organisation',
   'home.municipality': 'Municipality code',
   'home.offline': 'Offline',
@@ -53,7 +49,6 @@ export const en: Record<MessageKey, string> = {
   'outbox.exportCsv': 'Export (CSV)',
   'outbox.conflictList': 'Records that conflict with the server (check)',
   'outbox.deadList': 'Records the server did not accept',
-  'outbox.storage': 'Storage on this device: {used} of {quota} used',
   'outbox.persisted': 'This device keeps your records even when space runs low.',
   'outbox.notPersisted': 'The browser may clear unsent records when space runs low. Send them often.',
 
@@ -62,6 +57,9 @@ export const en: Record<MessageKey, string> = {
   'ops.kind.watch_round': 'Watch round',
   'ops.kind.safety_check': 'Safety check',
   'ops.cached': 'Showing the list from the last connection.',
+  'ops.noneYet': 'No operations yet.',
+  'ops.status.active': 'Active',
+  'ops.status.closed': 'Closed',
 
   'op.loading': 'Loading your households…',
   'op.drillBanner': '【訓練】 This is a drill, not a real disaster.',
@@ -94,6 +92,23 @@ export const en: Record<MessageKey, string> = {
   'role.commissioner': 'Welfare commissioner (minsei-iin)',
   'role.watcher': 'Neighbourhood watcher',
   'role.vc_volunteer': 'Disaster volunteer centre volunteer',
+
+  // Words several areas share: one key per Japanese text (i18n.test.ts).
+  'common.all': 'All',
+  'common.cancel': 'Cancel',
+  'common.deviceStorage': 'Storage on this device: {used} of {quota} used',
+  'common.district': 'District',
+  'common.household': 'Household',
+  'common.householdDetail': 'Household',
+  'common.name': 'Name',
+  'common.noRecords': 'No records yet.',
+  'common.role': 'Role',
+  'common.shelter': 'Shelter',
+  'common.shelters': 'Shelters',
+  'common.status': 'Status',
+  'event.operationClosed': 'Operation closed',
+  'event.operationStarted': 'Operation started',
+  'event.visitRecorded': 'Visit recorded',
 
   'error.network': 'Could not reach the server. Check your connection and try again.',
   'error.generic': 'Something went wrong. Please try again in a moment.',

@@ -4,6 +4,41 @@ import { dictionaries, getLang, initLang, LANGS, onLangChange, setLang, t, type 
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
+/**
+ * Vocabulary labels (support reasons, outcomes, sexes, mobility, medical devices, shelter kinds and
+ * hazards, hazard-zone kinds, district levels, operation kinds) still repeat across areas: they
+ * move to the vocabulary shared by the server and the PWA, and this list goes with them.
+ */
+const VOCABULARY: RegExp[] = [
+  /^staff\.reason\./, /^console\.reason\./, /^outcome\./, /^staff\.hazard\./, /^console\.hazard\./,
+  /^staff\.level\./, /^staff\.sex\./, /^staff\.mobility\./, /^staff\.device\./, /^staff\.shelter/,
+  /^ops\.kind\./, /^staff\.ops\.kind\./,
+  // Outcome labels under the console's map statuses and the printed list's columns.
+  /^console\.status\.(ok|away|contact|emergency|safe|injured|rescue|evacuated|unknown)$/,
+  /^staff\.print\.(ok|away|contact|emergency|safe|injured|rescue|evacuated|unknown)$/,
+];
+
+/** The same Japanese for different messages, told apart in English: allowed as listed, each with why. */
+const HOMONYMS: [keys: string[], why: string][] = [
+  [['login.signIn', 'staff.audit.action.auth.login'], 'the sign-in screen vs the audit log’s event “Sign-in”'],
+  [['home.signOut', 'staff.audit.action.auth.logout'], 'the sign-out button vs the audit log’s event “Sign-out”'],
+  [['staff.users.everywhere', 'staff.audit.action.auth.logout_everywhere'], 'the button vs the audit log’s event “Signed out everywhere”'],
+  [['staff.audit.object.watch_link', 'staff.audit.action.watch_link.create'], 'the audited object vs the action “Watch link created”'],
+  [['console.counter.confirmed', 'esc.status.acknowledged'], 'households confirmed vs an escalation acknowledged'],
+  [['console.count', 'staff.audit.count'], 'a bare figure in the console’s counters vs “{count} items” in a sentence'],
+  [['console.tab.escalations', 'console.event.escalationCreated'], 'the tab “Escalations” vs the timeline event “Escalation”'],
+  [['role.watcher', 'staff.reg.tab.watchers'], 'the role vs the tab listing watchers (plural)'],
+  [['common.district', 'staff.reg.tab.districts'], 'one district vs the tab listing districts (plural)'],
+  [['common.shelter', 'common.shelters'], 'one shelter vs the list of shelters (plural)'],
+  [['staff.reg.person', 'staff.reg.people'], 'one person vs the people of a household (plural)'],
+  [['staff.audit.object.hazard_zone', 'staff.reg.tab.hazardZones'], 'one hazard zone vs the list of them (plural)'],
+  [['staff.reg.reason', 'staff.reg.reasons'], 'the one-reason search filter vs a person’s reasons (plural)'],
+  [['staff.imports.errors', 'staff.imports.sevError'], 'the count of errors vs one issue’s severity'],
+  [['staff.imports.warnings', 'staff.imports.sevWarning'], 'the count of warnings vs one issue’s severity'],
+  [['staff.audit.action', 'staff.colActions'], 'what was done (audit) vs the column of buttons'],
+  [['staff.imports.colSeverity', 'staff.ops.colMode'], 'an issue’s severity vs an operation’s mode (real / drill)'],
+];
+
 describe('dictionaries', () => {
   const jaKeys = Object.keys(dictionaries.ja).sort();
 
@@ -38,6 +73,23 @@ describe('dictionaries', () => {
     const unused = jaKeys.filter((k) => !code.includes(`'${k}'`) && !k.startsWith('role.'));
     expect(unused).toEqual([]);
     expect(code).toContain('t(`role.${');
+  });
+
+  it('each Japanese text has one key (a word says the same everywhere, and is translated once)', () => {
+    const keysByText = new Map<string, string[]>();
+    for (const [key, text] of Object.entries(dictionaries.ja)) {
+      if (VOCABULARY.some((re) => re.test(key))) continue;
+      keysByText.set(text, [...(keysByText.get(text) ?? []), key]);
+    }
+    const allowed = new Set(HOMONYMS.map(([keys]) => [...keys].sort().join(' ')));
+    const repeated = [...keysByText.entries()]
+      .filter(([, keys]) => keys.length > 1 && !allowed.has([...keys].sort().join(' ')))
+      .map(([text, keys]) => `${text}: ${keys.join(', ')}`);
+    expect(repeated, 'merge these keys into one, or list them in HOMONYMS with the reason').toEqual([]);
+    // Each allowed group is still a real repeat (no stale entries).
+    for (const [keys] of HOMONYMS) {
+      expect(new Set(keys.map((k) => dictionaries.ja[k as MessageKey])).size, keys.join(', ')).toBe(1);
+    }
   });
 
   it('the Japanese texts are actually Japanese', () => {

@@ -13,11 +13,10 @@ const coreJa = {
 
   'lang.switchTo': 'English',
 
-  'login.title': 'ログイン',
+  'login.signIn': 'ログイン',
   'login.lead': '社会福祉協議会から受け取ったログインIDとパスワードを入力してください。',
   'login.id': 'ログインID',
   'login.password': 'パスワード',
-  'login.submit': 'ログイン',
   'login.submitting': 'ログインしています…',
   'login.missingId': 'ログインIDを入力してください。',
   'login.missingPassword': 'パスワードを入力してください。',
@@ -28,9 +27,6 @@ const coreJa = {
 
   'home.title': 'ホーム',
   'home.loading': '読み込んでいます…',
-  'home.displayName': '氏名',
-  'home.login': 'ログインID',
-  'home.role': '役割',
   'home.tenant': '所属',
   'home.municipality': '市区町村コード',
   'home.offline': 'オフライン',
@@ -48,7 +44,6 @@ const coreJa = {
   'outbox.exportCsv': '書き出し（CSV）',
   'outbox.conflictList': '内容が食い違う記録（要確認）',
   'outbox.deadList': '受け付けられなかった記録',
-  'outbox.storage': '端末の保存領域：{used} / {quota} 使用中',
   'outbox.persisted': 'この端末は記録を消さずに保存します。',
   'outbox.notPersisted': 'ブラウザが保存領域を整理すると、未送信の記録が消えるおそれがあります。こまめに送信してください。',
 
@@ -57,6 +52,9 @@ const coreJa = {
   'ops.kind.watch_round': '見守り訪問',
   'ops.kind.safety_check': '安否確認',
   'ops.cached': '前回取得した一覧を表示しています。',
+  'ops.noneYet': '活動はまだありません。',
+  'ops.status.active': '実施中',
+  'ops.status.closed': '終了',
 
   'op.loading': '担当世帯を読み込んでいます…',
   'op.drillBanner': '【訓練】これは訓練です。実際の災害ではありません。',
@@ -89,6 +87,23 @@ const coreJa = {
   'role.commissioner': '民生委員',
   'role.watcher': '見守り協力員',
   'role.vc_volunteer': '災害VCボランティア',
+
+  // Words several areas share: one key per Japanese text (i18n.test.ts).
+  'common.all': 'すべて',
+  'common.cancel': 'やめる',
+  'common.deviceStorage': '端末の保存領域：{used} / {quota} 使用中',
+  'common.district': '地区',
+  'common.household': '世帯',
+  'common.householdDetail': '世帯の詳細',
+  'common.name': '氏名',
+  'common.noRecords': 'まだ記録はありません。',
+  'common.role': '役割',
+  'common.shelter': '避難所',
+  'common.shelters': '避難所',
+  'common.status': '状態',
+  'event.operationClosed': '活動の終了',
+  'event.operationStarted': '活動の開始',
+  'event.visitRecorded': '訪問の記録',
 
   'error.network': 'サーバーに接続できませんでした。通信状況を確認して、もう一度お試しください。',
   'error.generic': '問題が発生しました。しばらくしてから、もう一度お試しください。',

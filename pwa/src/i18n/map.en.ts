@@ -16,7 +16,6 @@ export const mapEn: Record<keyof typeof mapJa, string> = {
   'map.legend': 'Legend',
   'map.status.overdue': 'Not checked (past the target time)',
   'map.status.late': 'Late (no report by the first-report target)',
-  'map.shelter': 'Shelter',
   'map.hazard': 'Hazard zone',
   'map.attribution': 'Background map: {attribution}',
 
@@ -33,5 +32,5 @@ export const mapEn: Record<keyof typeof mapJa, string> = {
   'map.download.noArea': 'None of my households has a location, so there is no area to save.',
   'map.download.tooMany': 'The area is too large ({total} tiles). Only the area around my households can be saved.',
   'map.download.noWorker': 'This browser cannot save maps (offline support is off).',
-  'map.download.storage': 'Storage on this device: {used} of {quota} used',
+  'map.pockets': 'Gaps in watcher coverage',
 };

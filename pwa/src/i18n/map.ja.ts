@@ -14,7 +14,6 @@ export const mapJa = {
   'map.legend': '凡例',
   'map.status.overdue': '未確認（目標時間を過ぎています）',
   'map.status.late': '遅延（初回報告の目標を過ぎて未報告）',
-  'map.shelter': '避難所',
   'map.hazard': '災害の危険がある区域',
   'map.attribution': '背景地図：{attribution}',
 
@@ -31,5 +30,5 @@ export const mapJa = {
   'map.download.noArea': '位置のわかる担当世帯がないため、保存する範囲を決められません。',
   'map.download.tooMany': '範囲が広すぎます（{total} 枚）。担当世帯の周りだけを保存できます。',
   'map.download.noWorker': 'この端末のブラウザでは地図を保存できません（オフライン機能が無効です）。',
-  'map.download.storage': '端末の保存領域：{used} / {quota} 使用中',
+  'map.pockets': '見守りの空白地帯',
 } as const satisfies Record<string, string>;

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApiClient } from '../api/client';
-import { TonariDB, type OutboxRow, type VisitMutation } from './db';
+import { TonariDB, type OutboxRow, type VisitMutation } from '../device-db/db';
 import { BACKOFF_CAP_MS, backoffMs, MAX_BATCH, Outbox, rowsToCsv, rowsToJson, type OutboxStatus } from './outbox';
 import { isoWithOffset, uuidv7 } from './uuid';
 

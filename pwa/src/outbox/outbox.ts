@@ -5,7 +5,7 @@
 // the whole queue until sign-in; an HTML 200 (captive portal) is a network failure;
 // rows left in "sending" by a crash go back to pending on start.
 import { ApiError, NetworkError } from '../api/errors';
-import type { OutboxRow, OutboxState, Sealed, SealedVisitPart, TonariDB, VisitMutation } from './db';
+import type { OutboxRow, OutboxState, Sealed, SealedVisitPart, TonariDB, VisitMutation } from '../device-db/db';
 import { isoWithOffset, uuidv7 } from './uuid';
 
 export const MAX_BATCH = 1000;

@@ -1,7 +1,7 @@
 // Wires the outbox into the running app: triggers (start, `online`, a timer, Background
 // Sync via the service worker), persistent storage, and file export.
 import type { ApiClient } from '../api/client';
-import { TonariDB } from './db';
+import { TonariDB } from '../device-db/db';
 import { vaultFor } from '../vault/vault';
 import { Outbox, rowsToCsv, rowsToJson } from './outbox';
 

@@ -92,9 +92,9 @@ export const ACTION_LABEL: Record<string, MessageKey> = {
   'disaster.declare': 'staff.audit.action.disaster.declare',
   'disaster.lift': 'staff.audit.action.disaster.lift',
   'operation.create': 'staff.audit.action.operation.create',
-  'operation.start': 'staff.audit.action.operation.start',
-  'operation.close': 'staff.audit.action.operation.close',
-  'visit.recorded': 'staff.audit.action.visit.recorded',
+  'operation.start': 'event.operationStarted',
+  'operation.close': 'event.operationClosed',
+  'visit.recorded': 'event.visitRecorded',
   'visit.export': 'staff.audit.action.visit.export',
   'import.roster': 'staff.audit.action.import.roster',
   'import.districts': 'staff.audit.action.import.districts',
@@ -112,15 +112,15 @@ export const ACTION_LABEL: Record<string, MessageKey> = {
 };
 
 export const OBJECT_LABEL: Record<string, MessageKey> = {
-  person: 'staff.audit.object.person',
-  household: 'staff.audit.object.household',
+  person: 'staff.reg.person',
+  household: 'common.household',
   user: 'staff.audit.object.user',
   operation: 'staff.audit.object.operation',
   disaster_declaration: 'staff.audit.object.disaster_declaration',
-  district: 'staff.audit.object.district',
-  shelter: 'staff.audit.object.shelter',
+  district: 'common.district',
+  shelter: 'common.shelter',
   hazard_zone: 'staff.audit.object.hazard_zone',
-  watcher: 'staff.audit.object.watcher',
+  watcher: 'role.watcher',
   watch_link: 'staff.audit.object.watch_link',
   visit: 'staff.audit.object.visit',
 };
@@ -128,5 +128,5 @@ export const OBJECT_LABEL: Record<string, MessageKey> = {
 export const MODE_LABEL: Record<string, MessageKey> = {
   normal: 'staff.audit.mode.normal',
   disaster: 'staff.audit.mode.disaster',
-  drill: 'staff.audit.mode.drill',
+  drill: 'staff.mode.drill',
 };

@@ -54,7 +54,7 @@ export const auditPage: PageFactory = (root, ctx) => {
   }
 
   function selectField(id: string, labelKey: MessageKey, options: [string, string][], value: string, onChange: (v: string) => void): HTMLElement {
-    const sel = h('select', { id }, h('option', { value: '' }, t('staff.audit.any')), ...options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
+    const sel = h('select', { id }, h('option', { value: '' }, t('common.all')), ...options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
     sel.addEventListener('change', () => onChange(sel.value));
     return h('div', { class: 'field' }, h('label', { for: id }, t(labelKey)), sel);
   }
@@ -102,7 +102,7 @@ export const auditPage: PageFactory = (root, ctx) => {
     if (typeof d['via'] === 'string') parts.push(t('staff.audit.via', { via: d['via'] }));
     if (typeof d['count'] === 'number') parts.push(t('staff.audit.count', { count: d['count'] }));
     else if (e.object_ids.length) parts.push(t('staff.audit.count', { count: e.object_ids.length }));
-    if (typeof d['reason'] === 'string') parts.push(t('staff.audit.reason', { reason: d['reason'] }));
+    if (typeof d['reason'] === 'string') parts.push(t('staff.reasonIs', { reason: d['reason'] }));
     if (typeof d['filename'] === 'string') parts.push(d['filename']);
     return parts.join(' ・ ');
   }
@@ -115,8 +115,8 @@ export const auditPage: PageFactory = (root, ctx) => {
       h(
         'table',
         { class: 'staff-table', 'data-audit-table': 'true', 'data-generation': String(generation) },
-        h('caption', {}, t('staff.audit.caption')),
-        h('thead', {}, h('tr', {}, ...(['staff.audit.colAt', 'staff.audit.colActor', 'staff.audit.colAction', 'staff.audit.colObject', 'staff.audit.colMode', 'staff.audit.colDetails'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
+        h('caption', {}, t('staff.newestFirst')),
+        h('thead', {}, h('tr', {}, ...(['staff.audit.colAt', 'staff.audit.actor', 'staff.audit.action', 'staff.audit.colObject', 'staff.audit.mode', 'staff.audit.colDetails'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
         h(
           'tbody',
           {},
@@ -128,7 +128,7 @@ export const auditPage: PageFactory = (root, ctx) => {
               h('td', {}, e.actor_login ?? t('staff.audit.system')),
               h('th', { scope: 'row' }, label(ACTION_LABEL, e.action)),
               h('td', {}, label(OBJECT_LABEL, e.object_type)),
-              h('td', {}, e.mode === 'drill' ? h('span', { class: 'drill-tag' }, t('staff.audit.mode.drill')) : label(MODE_LABEL, e.mode)),
+              h('td', {}, e.mode === 'drill' ? h('span', { class: 'drill-tag' }, t('staff.mode.drill')) : label(MODE_LABEL, e.mode)),
               h('td', {}, detailsText(e)),
             ),
           ),

@@ -22,7 +22,7 @@ export function confirmDialog(opts: ConfirmOptions): Promise<string | null> {
     const ack = opts.acknowledge ? h('input', { type: 'checkbox', id: 'confirm-ack' }) : null;
     const input = opts.input ? h('textarea', { id: 'confirm-input', rows: 3, required: true }) : null;
     const ok = h('button', { type: 'button', class: 'primary', 'data-action': 'confirm' }, opts.confirmLabel);
-    const cancel = h('button', { type: 'button', class: 'secondary', 'data-action': 'cancel' }, t('staff.dialog.cancel'));
+    const cancel = h('button', { type: 'button', class: 'secondary', 'data-action': 'cancel' }, t('common.cancel'));
     const problem = h('p', { class: 'error', role: 'alert', hidden: true });
     let done = false;
     const finish = (value: string | null) => {

@@ -4,12 +4,12 @@ import { appLink, h } from '../ui/dom';
 import { staffGate } from './shell';
 
 const LINKS: [string, MessageKey, MessageKey][] = [
-  ['/staff/imports', 'staff.nav.imports', 'staff.home.imports'],
+  ['/staff/imports', 'staff.imports.title', 'staff.home.imports'],
   ['/staff/operations', 'staff.nav.operations', 'staff.home.operations'],
-  ['/staff/registry', 'staff.nav.registry', 'staff.home.registry'],
-  ['/staff/watch', 'staff.nav.watch', 'staff.home.watch'],
-  ['/staff/audit', 'staff.nav.audit', 'staff.home.audit'],
-  ['/staff/users', 'staff.nav.users', 'staff.home.users'],
+  ['/staff/registry', 'staff.reg.title', 'staff.home.registry'],
+  ['/staff/watch', 'staff.watch.title', 'staff.home.watch'],
+  ['/staff/audit', 'staff.audit.title', 'staff.home.audit'],
+  ['/staff/users', 'staff.users.title', 'staff.home.users'],
   ['/console', 'staff.nav.console', 'staff.home.console'],
   ['/', 'staff.nav.field', 'staff.home.field'],
 ];

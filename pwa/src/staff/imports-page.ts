@@ -190,7 +190,7 @@ export const importsPage: PageFactory = (root, ctx) => {
         h(
           'thead',
           {},
-          h('tr', {}, ...(['staff.imports.colRow', 'staff.imports.colColumn', 'staff.imports.colSeverity', 'staff.imports.colCode', 'staff.imports.colMessage'] as const).map((k) => h('th', { scope: 'col' }, t(k)))),
+          h('tr', {}, ...(['staff.imports.colRow', 'staff.imports.colColumn', 'staff.imports.colSeverity', 'staff.colCode', 'staff.imports.colMessage'] as const).map((k) => h('th', { scope: 'col' }, t(k)))),
         ),
         h('tbody', {}, ...body),
       ),

@@ -107,8 +107,8 @@ export function operationTitle(op: Pick<StaffOperation, 'mode' | 'name' | 'label
 
 export const STATUS_LABEL: Record<string, MessageKey> = {
   draft: 'staff.ops.status.draft',
-  active: 'staff.ops.status.active',
-  closed: 'staff.ops.status.closed',
+  active: 'ops.status.active',
+  closed: 'ops.status.closed',
 };
 
 export const KIND_LABEL: Record<string, MessageKey> = {

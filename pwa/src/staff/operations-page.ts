@@ -165,8 +165,8 @@ export const operationsPage: PageFactory = (root, ctx) => {
     if (declForm.mode === 'real') {
       const ok = await confirmDialog({
         title: t('staff.decl.confirmTitle'),
-        body: [t('staff.decl.confirmBody1'), t('staff.decl.confirmBody2', { districts: [...declForm.districtIds.map(districtName), ...(declForm.geometry ? [t('staff.decl.polygon')] : [])].join('、') || '—' }), t('staff.decl.confirmBody3', { reason: declForm.reason.trim() })],
-        confirmLabel: t('staff.decl.confirm'),
+        body: [t('staff.decl.confirmBody1'), t('staff.decl.confirmBody2', { districts: [...declForm.districtIds.map(districtName), ...(declForm.geometry ? [t('staff.decl.polygon')] : [])].join('、') || '—' }), t('staff.reasonIs', { reason: declForm.reason.trim() })],
+        confirmLabel: t('staff.decl.declare'),
         acknowledge: t('staff.decl.confirmAck'),
         danger: true,
       });
@@ -283,15 +283,15 @@ export const operationsPage: PageFactory = (root, ctx) => {
   }
 
   function opsTable(): HTMLElement {
-    if (ops.length === 0) return h('p', {}, t('staff.ops.none'));
+    if (ops.length === 0) return h('p', {}, t('ops.noneYet'));
     return h(
       'div',
       { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('staff.ops.listTitle') },
       h(
         'table',
         { class: 'staff-table', 'data-ops-table': 'true' },
-        h('caption', {}, t('staff.ops.listCaption')),
-        h('thead', {}, h('tr', {}, ...(['staff.ops.colName', 'staff.ops.colKind', 'staff.ops.colMode', 'staff.ops.colStatus', 'staff.ops.colTargets', 'staff.ops.colStarted', 'staff.ops.colActions'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
+        h('caption', {}, t('staff.newestFirst')),
+        h('thead', {}, h('tr', {}, ...(['staff.ops.name', 'staff.colKind', 'staff.ops.colMode', 'common.status', 'staff.ops.colTargets', 'staff.ops.colStarted', 'staff.colActions'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
         h(
           'tbody',
           {},
@@ -336,7 +336,7 @@ export const operationsPage: PageFactory = (root, ctx) => {
       h('p', {}, t('staff.decl.lead')),
       radios('decl-mode', 'staff.ops.mode', [['real', 'staff.mode.real'], ['drill', 'staff.mode.drill']], declForm.mode, (v) => (declForm.mode = v as DeclarationForm['mode'])),
       h('div', { class: 'field' }, h('label', { for: 'decl-reason' }, t('staff.decl.reason')), reason, h('p', { class: 'hint', id: 'decl-reason-hint' }, t('staff.decl.reasonHint')), fields.has('reason') ? h('p', { class: 'error' }, fields.get('reason')!) : null),
-      checkList('decl-district', 'staff.decl.districts', districtItems(), declDistricts, fields.get('district_ids') ?? fields.get('geometry')),
+      checkList('decl-district', 'staff.ops.districts', districtItems(), declDistricts, fields.get('district_ids') ?? fields.get('geometry')),
       declPicker.element,
       declError && fields.size === 0 ? errorBox(declError) : null,
       fields.has('confirm') ? h('p', { class: 'error' }, fields.get('confirm')!) : null,

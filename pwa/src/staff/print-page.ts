@@ -116,7 +116,7 @@ export const printDistrictPage: PageFactory = (root, ctx, params = {}) => {
             h('th', { scope: 'col' }, t('staff.print.colNo')),
             h('th', { scope: 'col' }, t('staff.print.colName')),
             h('th', { scope: 'col' }, t('staff.print.colAddress')),
-            h('th', { scope: 'col' }, t('staff.print.colReasons')),
+            h('th', { scope: 'col' }, t('staff.reg.reasons')),
             ...outcomes.map((o) => h('th', { scope: 'col', class: 'outcome-box' }, o)),
             h('th', { scope: 'col', class: 'memo' }, t('staff.print.colMemo')),
           ),

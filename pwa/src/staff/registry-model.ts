@@ -150,12 +150,12 @@ export function fieldsFor(all: Map<string, string>, prefix = ''): Map<string, st
 }
 
 export const RECIPIENT_CLASSES: [string, MessageKey][] = [
-  ['commissioner', 'staff.class.commissioner'],
+  ['commissioner', 'role.commissioner'],
   ['council', 'staff.class.council'],
   ['voluntary_disaster_org', 'staff.class.voluntary_disaster_org'],
   ['fire', 'staff.class.fire'],
   ['police', 'staff.class.police'],
-  ['watcher', 'staff.class.watcher'],
+  ['watcher', 'role.watcher'],
 ];
 
 export const DATASETS: [string, MessageKey][] = [

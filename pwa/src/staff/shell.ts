@@ -14,13 +14,13 @@ export interface NavItem {
 }
 
 export const STAFF_NAV: NavItem[] = [
-  { path: '/staff', key: 'staff.nav.home' },
-  { path: '/staff/imports', key: 'staff.nav.imports' },
+  { path: '/staff', key: 'staff.home.title' },
+  { path: '/staff/imports', key: 'staff.imports.title' },
   { path: '/staff/operations', key: 'staff.nav.operations' },
-  { path: '/staff/registry', key: 'staff.nav.registry' },
-  { path: '/staff/watch', key: 'staff.nav.watch' },
-  { path: '/staff/audit', key: 'staff.nav.audit' },
-  { path: '/staff/users', key: 'staff.nav.users' },
+  { path: '/staff/registry', key: 'staff.reg.title' },
+  { path: '/staff/watch', key: 'staff.watch.title' },
+  { path: '/staff/audit', key: 'staff.audit.title' },
+  { path: '/staff/users', key: 'staff.users.title' },
 ];
 
 /**
@@ -45,7 +45,7 @@ export async function requireStaffUser(ctx: AppContext): Promise<User | null | '
 export function staffFrame(ctx: AppContext, current: string, titleKey: MessageKey, ...content: (Node | null | false | undefined)[]): HTMLElement {
   const nav = h(
     'nav',
-    { class: 'staff-nav', 'aria-label': t('staff.nav.label') },
+    { class: 'staff-nav', 'aria-label': t('staff.home.title') },
     h(
       'ul',
       {},

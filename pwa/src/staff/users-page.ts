@@ -15,8 +15,8 @@ const ACTION_LABEL: Record<AccountAction, MessageKey> = {
 
 const CONFIRM: Record<AccountAction, { title: MessageKey; body: MessageKey; ok: MessageKey }> = {
   'password-reset': { title: 'staff.users.reset.title', body: 'staff.users.reset.body', ok: 'staff.users.reset.ok' },
-  disable: { title: 'staff.users.disable.title', body: 'staff.users.disable.body', ok: 'staff.users.disable.ok' },
-  enable: { title: 'staff.users.enable.title', body: 'staff.users.enable.body', ok: 'staff.users.enable.ok' },
+  disable: { title: 'staff.users.disable.title', body: 'staff.users.disable.body', ok: 'staff.users.disable' },
+  enable: { title: 'staff.users.enable.title', body: 'staff.users.enable.body', ok: 'staff.users.enable' },
   'logout-everywhere': { title: 'staff.users.everywhere.title', body: 'staff.users.everywhere.body', ok: 'staff.users.everywhere.ok' },
 };
 
@@ -104,7 +104,7 @@ export const usersPage: PageFactory = (root, ctx) => {
     return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('staff.users.title') },
       h('table', { class: 'staff-table', 'data-users-table': 'true' },
         h('caption', {}, t('staff.users.caption', { count: shown.length })),
-        h('thead', {}, h('tr', {}, ...(['staff.users.colLogin', 'staff.users.colName', 'staff.users.colRole', 'staff.users.colStatus', 'staff.users.colLastLogin', 'staff.users.colActions'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
+        h('thead', {}, h('tr', {}, ...(['login.id', 'common.name', 'common.role', 'common.status', 'staff.users.colLastLogin', 'staff.colActions'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
         h('tbody', {}, ...shown.map((a) => {
           const buttons = accountActions(a, meId).map((action) => {
             const b = h('button', { type: 'button', class: 'secondary', 'data-action': action,

@@ -170,7 +170,7 @@ export const watchPage: PageFactory = (root, ctx) => {
         'table',
         { class: 'staff-table', 'data-coverage': 'true' },
         h('caption', {}, t('staff.watch.coverageCaption')),
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('staff.reg.colDistrict')), ...COLS.map(([, key]) => h('th', { scope: 'col' }, t(key))))),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('common.district')), ...COLS.map(([, key]) => h('th', { scope: 'col' }, t(key))))),
         h('tbody', {}, numbersRow(t('staff.watch.total'), c.totals, true), ...rows.map((d) => numbersRow(d.name, d.numbers)), c.unassigned ? numbersRow(t('staff.watch.unassigned'), c.unassigned) : null),
       ),
     );
@@ -204,7 +204,7 @@ export const watchPage: PageFactory = (root, ctx) => {
               'table',
               { class: 'staff-table' },
               h('caption', {}, t('staff.watch.suggestCaption')),
-              h('thead', {}, h('tr', {}, ...(['staff.watch.colHousehold', 'staff.watch.colKind', 'staff.watch.colWatcher', 'staff.watch.colDistance', 'staff.reg.colActions'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
+              h('thead', {}, h('tr', {}, ...(['common.household', 'staff.watch.colKind', 'staff.watch.colWatcher', 'staff.watch.colDistance', 'staff.colActions'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
               h(
                 'tbody',
                 {},
@@ -245,7 +245,7 @@ export const watchPage: PageFactory = (root, ctx) => {
     return h(
       'section',
       { 'aria-labelledby': 'pockets-title' },
-      h('h2', { id: 'pockets-title' }, t('staff.watch.pocketsTitle')),
+      h('h2', { id: 'pockets-title' }, t('map.pockets')),
       h('p', { class: 'hint' }, t('staff.watch.pocketsLead')),
       mapBox,
       pockets.length === 0
@@ -257,7 +257,7 @@ export const watchPage: PageFactory = (root, ctx) => {
   function render(): void {
     gate.render(() => [
       h('p', {}, t('staff.watch.lead')),
-      selectField('watch-district', 'staff.reg.district', [['', t('staff.watch.wholeCity')], ...districtTree(districts).map(({ district: d, depth }) => [d.id, `${'　'.repeat(depth)}${d.name}`] as [string, string])], districtId, (v) => {
+      selectField('watch-district', 'common.district', [['', t('staff.watch.wholeCity')], ...districtTree(districts).map(({ district: d, depth }) => [d.id, `${'　'.repeat(depth)}${d.name}`] as [string, string])], districtId, (v) => {
         districtId = v;
         void load();
       }),

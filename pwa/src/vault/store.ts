@@ -1,6 +1,6 @@
 // Sealed key/value storage on top of the `cache` table: every value is AES-GCM ciphertext
 // bound to its key. Locked (or no vault) means: nothing is written, nothing can be read.
-import type { Sealed, TonariDB } from '../outbox/db';
+import type { Sealed, TonariDB } from '../device-db/db';
 import { vaultFor } from './vault';
 
 function isSealed(v: unknown): v is Sealed {

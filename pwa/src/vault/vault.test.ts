@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NetworkError } from '../api/errors';
 import { loadMyHouseholds, saveMyHouseholds, type MyHouseholds } from '../field/model';
-import { TonariDB } from '../outbox/db';
+import { TonariDB } from '../device-db/db';
 import { Outbox, type PushFn } from '../outbox/outbox';
 import { createOutbox } from '../outbox/runtime';
 import { getSealed, putSealed } from './store';

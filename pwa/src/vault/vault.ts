@@ -5,7 +5,7 @@
 // with PBKDF2-SHA-256 and a per-device salt; the unwrapped key lives only in this object's
 // memory (non-extractable) and is gone on reload, lock, or wipe.
 import { clearPrivateTileCaches } from '../map/offline';
-import type { OutboxRow, Sealed, SealedVisitPart, TonariDB, VaultRow } from '../outbox/db';
+import type { OutboxRow, Sealed, SealedVisitPart, TonariDB, VaultRow } from '../device-db/db';
 
 /** OWASP 2023 minimum for PBKDF2-HMAC-SHA-256. */
 export const PBKDF2_ITERATIONS = 310_000;

@@ -1,0 +1,99 @@
+// The device database (IndexedDB through Dexie): one schema for everything the PWA keeps on the
+// device. The outbox, the vault and the field cache each use their own table; none owns the schema.
+import Dexie, { type Table } from 'dexie';
+
+export type OutboxState = 'pending' | 'sending' | 'failed' | 'dead' | 'conflict';
+
+/** A queued visit, exactly as `POST /api/sync/push` expects it. */
+export interface VisitMutation {
+  type: 'visit';
+  operation_id: string;
+  client_id: string;
+  household_id: string;
+  outcome: string;
+  device_time: string;
+  note?: string;
+  /** 避難済: where the person went (`GET /api/shelters` id). Not personal on its own. */
+  shelter_id?: string;
+  /** 避難済 with 「避難先がわからない」: said explicitly, so the server never sees a missing shelter. */
+  shelter_unknown?: true;
+  /** Device position, only if the user allowed it (never stored here: sealed in `OutboxRow.sealed`). */
+  lon?: number;
+  lat?: number;
+}
+
+/** AES-GCM ciphertext made by the vault (src/vault/): never plaintext personal data. */
+export interface Sealed {
+  v: 1;
+  iv: Uint8Array;
+  ct: ArrayBuffer;
+}
+
+/** What a visit row keeps sealed: the free-text note and the device position. */
+export interface SealedVisitPart {
+  note?: string;
+  lon?: number;
+  lat?: number;
+}
+
+export interface OutboxRow {
+  client_id: string;
+  payload: VisitMutation;
+  state: OutboxState;
+  attempts: number;
+  /** Epoch ms; 0 = as soon as possible. */
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  /**
+   * The personal part of the payload (note, position), encrypted under the vault's data key.
+   * Absent for rows without such data and for rows queued without a vault (tests, old rows).
+   * Opened only while the vault is unlocked, right before sending or exporting.
+   */
+  sealed?: Sealed;
+}
+
+export interface CacheRow {
+  key: string;
+  /** A `Sealed` value: every cache row holds personal or assignment data, all of it encrypted. */
+  value: unknown;
+  saved_at: number;
+}
+
+/** One row: the PIN-wrapped data key and the counters the wipe rules need (src/vault/). */
+export interface VaultRow {
+  key: 'meta';
+  salt: Uint8Array;
+  iterations: number;
+  /** The data key wrapped with AES-KW under the PIN-derived key. */
+  wrapped: ArrayBuffer;
+  /** Wrong PINs in a row (persisted, so a reload does not reset the count). */
+  failures: number;
+  /** Last successful contact with our server (epoch ms): the no-contact wipe counts from here. */
+  last_contact_at: number;
+  created_at: number;
+}
+
+/**
+ * The device database. `outbox` holds one row per mutation (its note and position sealed);
+ * `cache` holds the last server answers the field pages need offline, every value sealed
+ * (AES-GCM, src/vault/); `vault` holds the PIN-wrapped key. See docs/decisions/0008.
+ */
+export class TonariDB extends Dexie {
+  outbox!: Table<OutboxRow, string>;
+  cache!: Table<CacheRow, string>;
+  vault!: Table<VaultRow, string>;
+
+  constructor(name = 'tonari') {
+    super(name);
+    this.version(1).stores({
+      outbox: 'client_id, state, created_at',
+      cache: 'key',
+    });
+    // v2: encryption at rest. The v1 cache held names and addresses in plaintext: drop it
+    // (it is re-downloaded after sign-in). Outbox rows are kept untouched: unsent is unsent.
+    this.version(2)
+      .stores({ outbox: 'client_id, state, created_at', cache: 'key', vault: 'key' })
+      .upgrade((tx) => tx.table('cache').clear());
+  }
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { OUTCOMES } from './model';
+import { dictionaries } from '../i18n';
+import { LEGEND_STATUSES, statusLabelKey, statusLook } from './map-symbols';
+
+describe('map status symbols', () => {
+  it('gives every status a shape of its own per colour family (colour is never the only cue)', () => {
+    const all = [...new Set([...OUTCOMES.watch_round, ...OUTCOMES.safety_check, 'unreached', 'late', 'overdue'])];
+    for (const s of all) expect(LEGEND_STATUSES as readonly string[]).toContain(s);
+    // Different colours always come with different shapes (or an extra mark).
+    const byFill = new Map<string, string>();
+    for (const s of all) {
+      const look = statusLook(s);
+      const sig = `${look.shape}|${look.mark}`;
+      const prev = byFill.get(look.fill);
+      if (prev) expect(prev).toBe(sig);
+      byFill.set(look.fill, sig);
+    }
+    const sigs = [...byFill.values()];
+    expect(new Set(sigs).size).toBe(sigs.length);
+  });
+
+  it('has a label for every legend entry in both languages', () => {
+    for (const s of LEGEND_STATUSES) {
+      const key = statusLabelKey(s);
+      expect(dictionaries.ja[key]).toBeTruthy();
+      expect(dictionaries.en[key]).toBeTruthy();
+    }
+    expect(statusLabelKey('overdue')).toBe('map.status.overdue');
+    expect(statusLabelKey('late')).toBe('map.status.late');
+    expect(statusLook('late').mark).toBe('遅');
+    expect(statusLabelKey('unreached')).toBe('op.status.unreached');
+    expect(statusLook('something-new').shape).toBe('ring');
+  });
+});
