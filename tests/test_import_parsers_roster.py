@@ -15,7 +15,7 @@ from shapely.geometry import box
 from geo.imports.jpdate import DateError, parse_japanese_date
 from geo.imports.roster_csv import RosterRecord, parse_roster_csv
 from geo.imports.towns import Gazetteer, Town, towns_from_geolonia
-from server.registry.vocab import MEDICAL_DEVICES, SUPPORT_REASONS
+from vocab import MEDICAL_DEVICES, SUPPORT_REASONS
 
 from tests.public_data import DATA
 

@@ -371,7 +371,7 @@ class VisitExportController(Controller):
         """Drill and real figures never mix: one mode per export, drill rows marked 【訓練】."""
         import io
 
-        from server.registry.vocab import OUTCOMES
+        from vocab import OUTCOMES
 
         if mode not in ("real", "drill"):
             raise Problem("validation_failed", detail_ja="mode は real か drill です。", detail_en="mode is real or drill.")

@@ -19,7 +19,7 @@ from server.operations.access import operation_readable
 from server.operations.models import Operation
 from server.operations.schemas import ESCALATION_NOTES_MAX, OperationIn, OperationOut
 from server.registry import validation as v
-from server.registry.vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
+from vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
 
 log = structlog.get_logger("tonari.operations")
 

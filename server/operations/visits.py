@@ -28,7 +28,7 @@ from server.db.engine import restamp
 from server.events.emit import emit_many, event_row
 from server.operations.models import Escalation, Visit
 from server.operations.schemas import ItemResult, VisitIn, VisitOut
-from server.registry.vocab import ESCALATE, OUTCOMES
+from vocab import ESCALATE, OUTCOMES
 
 log = structlog.get_logger("tonari.visits")
 

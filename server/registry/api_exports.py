@@ -25,7 +25,7 @@ from server.registry.households import (
 )
 from server.registry.models import Household, Person
 from server.registry.schemas import HouseholdOut
-from server.registry.vocab import SUPPORT_REASONS
+from vocab import SUPPORT_REASONS
 
 READERS = roles(*disclosure.REGISTRY_READERS)
 # The IANA name of Microsoft's Shift_JIS (CP932: NEC/IBM extensions such as ① and 髙 included).

@@ -31,7 +31,7 @@ from server.registry.households import (
 )
 from server.registry.models import Consent, EvacuationPlan, Household, Person
 from server.registry.schemas import HouseholdIn, HouseholdOut, HouseholdPatch, Page, PersonIn, PersonOut, PersonPatch
-from server.registry.vocab import CONSENT_DATASETS, RECIPIENT_CLASSES
+from vocab import CONSENT_DATASETS, RECIPIENT_CLASSES
 
 READERS = roles(*REGISTRY_READERS)
 

@@ -29,7 +29,7 @@ from server.db.deps import DbSession
 from server.registry.crud import delete_audited
 from server.registry import validation as v
 from server.registry.models import District, HazardZone, Shelter
-from server.registry.vocab import HAZARD_ZONE_KINDS, SHELTER_HAZARDS, SHELTER_KINDS
+from vocab import HAZARD_ZONE_KINDS, SHELTER_HAZARDS, SHELTER_KINDS
 
 
 def _tenant() -> uuid.UUID:

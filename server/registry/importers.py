@@ -50,7 +50,7 @@ from server.core.types import NOTE_MAX
 from server.db.base import uuid7
 from server.registry import models as m
 from server.registry.validation import reassign_households, tenant_area, to_db
-from server.registry.vocab import DISTRICT_LEVELS, RECIPIENT_CLASSES, SUPPORT_REASONS
+from vocab import DISTRICT_LEVELS, RECIPIENT_CLASSES, SUPPORT_REASONS
 
 # ---- the report ------------------------------------------------------------------------------
 

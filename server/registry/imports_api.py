@@ -27,7 +27,7 @@ from server.core.input import check_json_upload, parse_form_first
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
 from server.registry import importers
-from server.registry.vocab import DISTRICT_LEVELS, HAZARD_ZONE_KINDS, RECIPIENT_CLASSES
+from vocab import DISTRICT_LEVELS, HAZARD_ZONE_KINDS, RECIPIENT_CLASSES
 
 KINDS = ("roster", "districts", "hazard-zones", "shelters")
 OBJECT_TYPES = {"roster": "person", "districts": "district", "hazard-zones": "hazard_zone", "shelters": "shelter"}
