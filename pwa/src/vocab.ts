@@ -1,0 +1,57 @@
+/**
+ * The controlled vocabularies (support reasons, outcomes, sexes, …): the same file the server
+ * reads, `vocab/vocabulary.json` at the top of the repository, so a code or label is listed once.
+ * Codes are what the API sends and stores; labels are for people, in the current language.
+ */
+import vocabulary from '../../vocab/vocabulary.json';
+import { getLang, type Lang } from './i18n';
+
+export interface Term {
+  readonly code: string;
+  readonly ja: string;
+  readonly en: string;
+}
+
+export interface OutcomeTerm extends Term {
+  /** Raises an escalation (live feed + push) to the district's commissioner and the coordinators. */
+  readonly escalate?: 'urgent' | 'contact';
+}
+
+export type OperationKind = 'watch_round' | 'safety_check';
+
+export type ListKind =
+  | 'support_reasons'
+  | 'sexes'
+  | 'mobility'
+  | 'medical_devices'
+  | 'recipient_classes'
+  | 'consent_datasets'
+  | 'shelter_kinds'
+  | 'shelter_hazards'
+  | 'hazard_zone_kinds'
+  | 'district_levels'
+  | 'operation_kinds';
+
+/** A list, or `outcomes` (the outcome codes of every operation kind, which never overlap). */
+export type VocabKind = ListKind | 'outcomes';
+
+export type Vocabulary = { readonly [K in ListKind]: readonly Term[] } & {
+  readonly outcomes: Readonly<Record<OperationKind, readonly OutcomeTerm[]>>;
+};
+
+/** Every list in display order. */
+export const VOCAB: Vocabulary = vocabulary as Vocabulary;
+
+function terms(kind: VocabKind): readonly Term[] {
+  return kind === 'outcomes' ? Object.values(VOCAB.outcomes).flat() : VOCAB[kind];
+}
+
+/** The codes of a list, in display order. */
+export function vocabCodes(kind: VocabKind): string[] {
+  return terms(kind).map((term) => term.code);
+}
+
+/** The label of a code in the current language (or `lang`); an unknown code is shown as it is. */
+export function vocabLabel(kind: VocabKind, code: string, lang: Lang = getLang()): string {
+  return terms(kind).find((term) => term.code === code)?.[lang] ?? code;
+}
