@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from geo.imports.geojson_areas import AreaRecord, parse_geojson_areas
+from geo.geojson_areas import AreaRecord, parse_geojson_areas
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 KASAMA = DATA / "kasama_08216.geojson"

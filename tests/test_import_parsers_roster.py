@@ -12,9 +12,9 @@ from datetime import date
 import pytest
 from shapely.geometry import box
 
-from geo.imports.jpdate import DateError, parse_japanese_date
-from geo.imports.roster_csv import RosterRecord, parse_roster_csv
-from geo.imports.towns import Gazetteer, Town, towns_from_geolonia
+from imports.jpdate import DateError, parse_japanese_date
+from imports.roster_csv import RosterRecord, parse_roster_csv
+from imports.towns import Gazetteer, Town, towns_from_geolonia
 from vocab import MEDICAL_DEVICES, SUPPORT_REASONS
 
 from tests.public_data import DATA
@@ -363,7 +363,7 @@ def test_point_outside_given_area() -> None:
 
 
 def test_point_outside_the_real_kasama_polygon() -> None:
-    from geo.imports.geojson_areas import parse_geojson_areas
+    from geo.geojson_areas import parse_geojson_areas
 
     kasama = parse_geojson_areas((DATA / "kasama_08216.geojson").read_bytes()).records[0].geometry
     # inside the bounding box but outside the city (north-east corner, in 城里町 / 水戸市 direction)
@@ -409,7 +409,7 @@ def test_town_spelling_variant_nikota_nagatoro(towns: list[Town]) -> None:
 
 def test_swapped_compound_is_found_without_the_alias_table(towns: list[Town]) -> None:
     gazetteer = Gazetteer(towns, aliases={})
-    import geo.imports.towns as towns_module
+    import imports.towns as towns_module
 
     saved = dict(towns_module.KNOWN_ALIASES)
     towns_module.KNOWN_ALIASES.clear()

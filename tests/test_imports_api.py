@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from geo.imports import parse_geojson_areas
+from geo.geojson_areas import parse_geojson_areas
 from server.registry.importers import address_prefixes
 from tests.conftest import ApiClient, TenantFixture, as_tenant
 

@@ -1,6 +1,6 @@
 """The commit step of the imports: tenant checks, database duplicates, all-or-nothing writes.
 
-The parsers in `geo.imports` turn uploaded bytes into records plus a per-row report without a
+The parsers in `imports` (and `geo.geojson_areas`) turn uploaded bytes into records plus a per-row report without a
 database. Each function here adds what needs the tenant's data (its town list, boundary, people
 already registered, districts and shelters) and returns one `ImportReport`. On a dry run, or when
 the report holds any error, nothing is written; otherwise every row is written in the caller's
@@ -26,24 +26,23 @@ from sqlalchemy import Date, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo.imports import (
+from geo.geojson_areas import DEFAULT_CODE_KEYS, DEFAULT_NAME_KEYS, parse_geojson_areas
+from imports import (
     Gazetteer,
     ImportIssue,
     RosterRecord,
     ShelterRecord,
     Town,
-    parse_geojson_areas,
     parse_gsi_shelters_csv,
     parse_roster_csv,
 )
-from geo.imports.csvtext import clean_cell, decode_csv_bytes, header_key, locate_header, map_columns, read_rows
-from geo.imports.fields import normalise_phone
-from geo.imports.geojson_areas import DEFAULT_CODE_KEYS, DEFAULT_NAME_KEYS
-from geo.imports.jpdate import parse_japanese_date
-from geo.imports.report import FieldError as CellError
-from geo.imports.report import error, warning
-from geo.imports.roster_csv import HEADER_ALIASES
-from geo.imports.towns import address_key
+from imports.csvtext import clean_cell, decode_csv_bytes, header_key, locate_header, map_columns, read_rows
+from imports.fields import normalise_phone
+from imports.jpdate import parse_japanese_date
+from imports.report import FieldError as CellError
+from imports.report import error, warning
+from imports.roster_csv import HEADER_ALIASES
+from imports.towns import address_key
 from server.audit.record import record as audit
 from server.core.problems import FieldError, Problem
 from server.core.types import NOTE_MAX

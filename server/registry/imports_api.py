@@ -3,7 +3,7 @@
 The clerk's loop (PRODUCT.md §4): upload with `?dry_run=true`, read the per-row report, fix the
 file, upload again; then commit. A commit writes the whole file in one transaction or, when the
 report has any error, nothing at all (422 `import_failed`, with the same report in `report`).
-The parsing is in `geo.imports`, the database step in `server.registry.importers`.
+The parsing is in `imports`, the database step in `server.registry.importers`.
 """
 
 from __future__ import annotations

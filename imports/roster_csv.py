@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geo.imports.csvtext import (
+from imports.csvtext import (
     clean_cell,
     decode_csv_bytes,
     header_key,
@@ -25,7 +25,7 @@ from geo.imports.csvtext import (
     map_columns,
     read_rows,
 )
-from geo.imports.fields import (
+from imports.fields import (
     check_in_japan,
     normalise_kana,
     normalise_name,
@@ -33,10 +33,10 @@ from geo.imports.fields import (
     normalise_sex,
     parse_coordinate,
 )
-from geo.imports.jpdate import parse_japanese_date
-from geo.imports.reasons import map_medical_devices, map_support_reasons
-from geo.imports.report import FieldError, ImportIssue, ParseResult, error, warning
-from geo.imports.towns import Gazetteer, Town, address_key
+from imports.jpdate import parse_japanese_date
+from imports.reasons import map_medical_devices, map_support_reasons
+from imports.report import FieldError, ImportIssue, ParseResult, error, warning
+from imports.towns import Gazetteer, Town, address_key
 
 
 class RosterRecord(msgspec.Struct, frozen=True, kw_only=True):
