@@ -3,7 +3,7 @@
 The clerk's loop (PRODUCT.md §4): upload with `?dry_run=true`, read the per-row report, fix the
 file, upload again; then commit. A commit writes the whole file in one transaction or, when the
 report has any error, nothing at all (422 `import_failed`, with the same report in `report`).
-The parsing is in `imports`, the database step in `server.registry.importers`.
+The parsing is in `imports`, the database step beside this file.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from server.core.guards import STAFF
 from server.core.input import check_json_upload, parse_form_first
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
-from server.registry import importers
+from server.registry.imports import roster as importers
 from vocab import DISTRICT_LEVELS, HAZARD_ZONE_KINDS, RECIPIENT_CLASSES
 
 KINDS = ("roster", "districts", "hazard-zones", "shelters")
