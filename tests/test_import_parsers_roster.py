@@ -128,6 +128,29 @@ def test_title_row_above_header_and_explicit_mapping() -> None:
         parse(other, mapping={"対象者": "no_such_field"})
 
 
+def test_consent_columns_are_read_with_the_rows() -> None:
+    text = "\n".join([
+        HEADER + ",同意の有無,同意日",
+        row(name="一 一") + ",有,令和6年4月1日",
+        row(name="二 二") + ",無,",
+        row(name="三 三") + ",○,",
+        row(name="四 四") + ",たぶん,",
+        row(name="五 五") + ",有,令和9年1月1日",
+    ])
+    res = parse(text)
+    assert [(r.row, r.consent, r.consented_on) for r in res.records] == [
+        (2, True, date(2024, 4, 1)), (3, False, None), (4, True, None)]
+    assert (only(res, "consent_date_missing").row, only(res, "consent_date_missing").column) == (4, "同意日")
+    assert (only(res, "bad_consent").row, only(res, "bad_consent").column) == (5, "同意の有無")
+    assert (only(res, "future_consent_date").row, only(res, "future_consent_date").column) == (6, "同意日")
+    assert res.columns["consent"] == "同意の有無" and res.columns["name"] == "氏名"
+    # A date column alone: a date means consent; a mapping may name the columns.
+    dated = parse(HEADER + ",提供OK日\n" + row() + ",2024/5/1\n" + row(name="別 人") + ",\n",
+                  mapping={"提供OK日": "consent_date"})
+    assert [(r.consent, r.consented_on) for r in dated.records] == [(True, date(2024, 5, 1)), (False, None)]
+    assert all(not r.consent for r in parse(HEADER + "\n" + row()).records)
+
+
 def test_optional_columns_household_care_devices_contact() -> None:
     text = (
         "世帯番号,氏名,生年月日,住所,要介護度,医療機器,緊急連絡先,備考,緯度,経度\n"
