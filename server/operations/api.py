@@ -21,7 +21,7 @@ from server.core import context
 from server.core.csv_export import SafeWriter
 from server.core.openapi import CSV
 from server.core.guards import STAFF, roles, signed_in
-from server.core.problems import Problem
+from server.core.problems import Problem, item_message
 from server.db.deps import DbSession
 from server.operations import service
 from server.operations.access import operation_readable
@@ -298,7 +298,7 @@ class SyncController(Controller):
                 op_id = uuid.UUID(str(m["operation_id"]))
             except (ValueError, KeyError, TypeError, AttributeError):
                 bad[i] = ItemResult(client_id=str(m.get("client_id")) if isinstance(m, dict) else None, status="invalid",
-                                    code="invalid", message={"ja": "記録の形式が正しくありません。", "en": "The mutation is malformed."})
+                                    code="invalid", message=item_message("invalid"))
                 continue
             body = {k: v for k, v in m.items() if k not in ("type", "operation_id")}
             raw.append((op_id, body))

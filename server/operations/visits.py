@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.audit.record import AuditRow, record_many
 from server.core import context
+from server.core.problems import item_message
 from server.db.base import uuid7
 from server.db.engine import restamp
 from server.events.emit import emit_many, event_row
@@ -33,21 +34,6 @@ from vocab import ESCALATE, OUTCOMES
 log = structlog.get_logger("tonari.visits")
 
 MAX_FUTURE = timedelta(hours=1)  # device clocks drift; a day-ahead timestamp is a broken clock
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "visit_conflict": ("同じIDで内容の異なる記録がすでにあります。", "A different visit with this id already exists."),
-    "invalid_outcome": ("この活動では使えない結果です。", "This outcome is not valid for this operation."),
-    "not_in_operation": ("この世帯はこの活動の対象ではありません。", "This household is not part of this operation."),
-    "operation_not_active": ("この活動は実施中ではありません。", "This operation is not running."),
-    "not_assigned": ("担当していない世帯の記録はできません。", "You are not assigned to this household."),
-    "bad_device_time": ("端末の日時が正しくありません（未来の日時です）。", "The device time is in the future."),
-    "shelter_required": ("避難済の記録には避難先を選んでください（わからないときは「避難先がわからない」を選びます）。",
-                         "An evacuated record needs its shelter, or shelter_unknown: true when nobody knows where they went."),
-    "unknown_shelter": ("指定された避難所が見つかりません。", "No such shelter."),
-    "shelter_ambiguous": ("避難先と「避難先がわからない」は同時に指定できません（避難済の記録だけに使えます）。",
-                          "Give a shelter or shelter_unknown, not both (and only for an evacuated record)."),
-    "invalid": ("記録の形式が正しくありません。", "The record is malformed."),
-}
 
 
 def content_hash(operation_id: uuid.UUID, v: VisitIn) -> str:
@@ -68,10 +54,7 @@ def content_hash(operation_id: uuid.UUID, v: VisitIn) -> str:
 
 
 def _result(client_id: uuid.UUID | None, status: str, code: str | None = None, visit: VisitOut | None = None) -> ItemResult:
-    msg = None
-    if code:
-        ja, en = MESSAGES.get(code, MESSAGES["invalid"])
-        msg = {"ja": ja, "en": en}
+    msg = item_message(code) if code else None
     return ItemResult(client_id=str(client_id) if client_id else None, status=status, code=code, message=msg, visit=visit)  # type: ignore[arg-type]
 
 
