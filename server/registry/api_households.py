@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit.record import record as audit
-from server.core import context
+from server.core.context import current_tenant
 from server.core.guards import STAFF, roles
 from server.core.problems import FieldError, Problem
 from server.core.types import MAX_OFFSET, Code, Note, Version
@@ -36,12 +36,6 @@ from vocab import CONSENT_DATASETS, RECIPIENT_CLASSES
 READERS = roles(*REGISTRY_READERS)
 
 
-def _tenant() -> uuid.UUID:
-    tid = context.current().tenant_id
-    assert tid is not None
-    return tid
-
-
 async def _validate_person(db: DbSession, data: PersonIn, prefix: str) -> Person:
     kana = v.normalise_kana(data.kana)
     phone = v.normalise_phone(data.phone)
@@ -54,7 +48,7 @@ async def _validate_person(db: DbSession, data: PersonIn, prefix: str) -> Person
     ]
     v.raise_if(errors)
     return Person(
-        tenant_id=_tenant(), id=uuid.uuid4(), name=" ".join(data.name.split()), kana=kana,
+        tenant_id=current_tenant(), id=uuid.uuid4(), name=" ".join(data.name.split()), kana=kana,
         birth_date=data.birth_date, sex=data.sex, phone=phone, support_reasons=sorted(set(data.support_reasons)),
         care_level=data.care_level, mobility=data.mobility, medical_devices=sorted(set(data.medical_devices)),
         communication_needs=data.communication_needs,
@@ -101,7 +95,7 @@ class HouseholdController(Controller):
     @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Register a household and its people")
     async def create_household(self, db_session: DbSession, data: JSONBody[HouseholdIn]) -> HouseholdOut:
         db = db_session
-        tenant = _tenant()
+        tenant = current_tenant()
         pt = v.point(data.lon, data.lat)
         v.raise_if([await v.check_inside_tenant(db, tenant, "lon", pt)])
         people = [await _validate_person(db, p, f"people[{i}].") for i, p in enumerate(data.people)]
@@ -125,7 +119,7 @@ class HouseholdController(Controller):
     @patch("/{household_id:uuid}", guards=[STAFF], summary="Edit a household (send the version you edited)")
     async def update_household(self, db_session: DbSession, household_id: FromPath[uuid.UUID], data: JSONBody[HouseholdPatch]) -> HouseholdOut:
         db = db_session
-        tenant = _tenant()
+        tenant = current_tenant()
         h = await db.get(Household, (tenant, household_id))
         if h is None:
             raise Problem("not_found")
@@ -158,14 +152,14 @@ class HouseholdController(Controller):
     @delete("/{household_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT,
             summary="Remove a household (refused while an operation holds it or its visits: 409)")
     async def delete_household(self, db_session: DbSession, household_id: FromPath[uuid.UUID]) -> None:
-        tenant = _tenant()
+        tenant = current_tenant()
         await _refuse_if_recorded(db_session, tenant, household_id)
         person_ids = (await db_session.execute(select(Person.id).where(Person.tenant_id == tenant, Person.household_id == household_id))).scalars().all()
         await delete_audited(db_session, Household, household_id, "household", list(person_ids))
 
     @post("/{household_id:uuid}/people", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Add a person")
     async def add_person(self, db_session: DbSession, household_id: FromPath[uuid.UUID], data: JSONBody[PersonIn]) -> PersonOut:
-        if await db_session.get(Household, (_tenant(), household_id)) is None:
+        if await db_session.get(Household, (current_tenant(), household_id)) is None:
             raise Problem("not_found")
         p = await _validate_person(db_session, data, "")
         p.household_id = household_id
@@ -206,7 +200,7 @@ async def _refuse_if_recorded(db: DbSession, tenant: uuid.UUID, household_id: uu
 async def _person(db: DbSession, person_id: FromPath[uuid.UUID]) -> PersonOut:
     from server.registry.households import household_query
 
-    p = (await db.execute(select(Person).where(Person.tenant_id == _tenant(), Person.id == person_id))).scalar_one_or_none()
+    p = (await db.execute(select(Person).where(Person.tenant_id == current_tenant(), Person.id == person_id))).scalar_one_or_none()
     if p is None:
         raise Problem("not_found")
     h = (await db.execute(household_query(HouseholdFilter()).where(Household.id == p.household_id))).scalar_one_or_none()
@@ -280,7 +274,7 @@ class PersonController(Controller):
 
     @patch("/{person_id:uuid}", guards=[STAFF], summary="Edit a person (send the version you edited)")
     async def update_person(self, db_session: DbSession, person_id: FromPath[uuid.UUID], data: JSONBody[PersonPatch]) -> PersonOut:
-        p = await db_session.get(Person, (_tenant(), person_id))
+        p = await db_session.get(Person, (current_tenant(), person_id))
         if p is None:
             raise Problem("not_found")
         if p.version != data.version:
@@ -306,7 +300,7 @@ class PersonController(Controller):
     async def put_consents(self, db_session: DbSession, person_id: FromPath[uuid.UUID],
                            data: JSONBody[Annotated[list[ConsentIn], msgspec.Meta(max_length=64)]]) -> PersonOut:
         db = db_session
-        tenant = _tenant()
+        tenant = current_tenant()
         p = await db.get(Person, (tenant, person_id))
         if p is None:
             raise Problem("not_found")
@@ -338,7 +332,7 @@ class PersonController(Controller):
     @put("/{person_id:uuid}/plan", guards=[STAFF], summary="Create or replace the individual evacuation plan")
     async def put_plan(self, db_session: DbSession, person_id: FromPath[uuid.UUID], data: JSONBody[PlanIn]) -> PersonOut:
         db = db_session
-        tenant = _tenant()
+        tenant = current_tenant()
         if await db.get(Person, (tenant, person_id)) is None:
             raise Problem("not_found")
         plan = (await db.execute(select(EvacuationPlan).where(EvacuationPlan.tenant_id == tenant, EvacuationPlan.person_id == person_id))).scalar_one_or_none()

@@ -9,7 +9,6 @@ The parsing is in `imports` and `geo.geojson_areas`, the database step beside th
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,7 +21,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from imports.roster_csv import FIELDS as ROSTER_FIELDS
 from server.audit.record import record as audit
-from server.core import context
+from server.core.context import current_tenant
 from server.core.guards import STAFF
 from server.core.input import check_json_upload, parse_form_first
 from server.core.problems import FieldError, Problem
@@ -101,12 +100,6 @@ class ImportReportOut(msgspec.Struct, omit_defaults=True):
     households_created: int | None = None  # roster: households created (people are in `created`)
 
 
-def _tenant() -> uuid.UUID:
-    tid = context.current().tenant_id
-    assert tid is not None
-    return tid
-
-
 def _text(value: str | None) -> str | None:
     value = value.strip() if isinstance(value, str) else None
     return value or None
@@ -159,7 +152,7 @@ def _classes(raw: str | None) -> tuple[str, ...]:
 
 
 async def _run(db: DbSession, kind: str, form: ImportForm, content: bytes, *, dry_run: bool) -> ImportReport:
-    tenant = _tenant()
+    tenant = current_tenant()
     filename = (form.file.filename if form.file else None) or None
     if kind == "roster":
         options = roster.RosterOptions(
