@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OUTCOME_LABELS, OUTCOMES } from './field/model';
 import { LANGS, setLang, t } from './i18n';
 import { SUPPORT_REASONS } from './staff/operations-model';
-import { VOCAB, vocabCodes, vocabLabel, type ListKind } from './vocab';
+import { DATASETS, MEDICAL_DEVICES, MOBILITY, RECIPIENT_CLASSES, SEXES, SHELTER_HAZARDS } from './staff/registry-model';
+import { VOCAB, vocabCodes, vocabLabel, withLabelKeys, type ListKind } from './vocab';
 
 // The file the server reads (tests/test_vocabulary.py holds it to the database).
 const FILE = JSON.parse(readFileSync(resolve(__dirname, '../../vocab/vocabulary.json'), 'utf-8'));
@@ -50,10 +51,22 @@ describe('vocab', () => {
     }
   });
 
-  it('gives the staff screens the support reasons in order, labelled as the vocabulary labels them', () => {
-    expect(SUPPORT_REASONS.map(([code]) => code)).toEqual(vocabCodes('support_reasons'));
-    for (const [code, key] of SUPPORT_REASONS) {
-      for (const lang of LANGS) expect(t(key, undefined, lang)).toBe(vocabLabel('support_reasons', code, lang));
+  it.each([
+    ['support_reasons', SUPPORT_REASONS],
+    ['recipient_classes', RECIPIENT_CLASSES],
+    ['consent_datasets', DATASETS],
+    ['sexes', SEXES],
+    ['mobility', MOBILITY],
+    ['medical_devices', MEDICAL_DEVICES],
+    ['shelter_hazards', SHELTER_HAZARDS],
+  ] as const)('gives the staff screens the %s in order, labelled as the vocabulary labels them', (kind, list) => {
+    expect(list.map(([code]) => code)).toEqual(vocabCodes(kind));
+    for (const [code, key] of list) {
+      for (const lang of LANGS) expect(t(key, undefined, lang)).toBe(vocabLabel(kind, code, lang));
     }
+  });
+
+  it('refuses a code that has no label key', () => {
+    expect(() => withLabelKeys('consent_datasets', { roster: 'staff.dataset.roster' })).toThrow('consent_datasets plan');
   });
 });

@@ -55,3 +55,15 @@ export function vocabCodes(kind: VocabKind): string[] {
 export function vocabLabel(kind: VocabKind, code: string, lang: Lang = getLang()): string {
   return terms(kind).find((term) => term.code === code)?.[lang] ?? code;
 }
+
+/**
+ * `[code, i18n key]` in the vocabulary's order, for the screens that still label codes through the
+ * i18n files (until they call `vocabLabel`). A code without a key is a programming error.
+ */
+export function withLabelKeys<K extends string>(kind: ListKind, keys: Readonly<Record<string, K>>): [string, K][] {
+  return vocabCodes(kind).map((code) => {
+    const key = keys[code];
+    if (key === undefined) throw new Error(`no label key for ${kind} ${code}`);
+    return [code, key];
+  });
+}

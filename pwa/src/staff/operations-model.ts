@@ -1,5 +1,5 @@
 import type { MessageKey } from '../i18n';
-import { vocabCodes } from '../vocab';
+import { withLabelKeys } from '../vocab';
 
 /** GeoJSON geometry, as much as the staff screens read of it. */
 export interface Geometry {
@@ -117,8 +117,8 @@ export const KIND_LABEL: Record<string, MessageKey> = {
   safety_check: 'staff.ops.kind.safetyCheck',
 };
 
-/** Where each support reason's label sits in the i18n files, until the pages read `vocabLabel`. */
-export const REASON_LABELS: Record<string, MessageKey> = {
+/** The support reasons in the vocabulary's order, with their label keys. */
+export const SUPPORT_REASONS: [string, MessageKey][] = withLabelKeys('support_reasons', {
   care_level_3_5: 'staff.reason.care_level_3_5',
   physical_disability_1_2: 'staff.reason.physical_disability_1_2',
   intellectual_a: 'staff.reason.intellectual_a',
@@ -127,13 +127,7 @@ export const REASON_LABELS: Record<string, MessageKey> = {
   elderly_alone: 'staff.reason.elderly_alone',
   elderly_only_household: 'staff.reason.elderly_only_household',
   other: 'staff.reason.other',
-};
-
-/** The support reasons in display order (from the shared vocabulary), with their label keys. */
-export const SUPPORT_REASONS: [string, MessageKey][] = vocabCodes('support_reasons').map((code) => [
-  code,
-  REASON_LABELS[code] ?? 'staff.reason.other',
-]);
+});
 
 export function reasonLabelKey(code: string): MessageKey | null {
   return SUPPORT_REASONS.find(([c]) => c === code)?.[1] ?? null;
