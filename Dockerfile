@@ -8,6 +8,8 @@ WORKDIR /src/pwa
 COPY pwa/package.json pwa/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY pwa/ ./
+# The vocabulary the server reads too (pwa/src/vocab.ts imports ../../vocab/vocabulary.json).
+COPY vocab/vocabulary.json /src/vocab/vocabulary.json
 RUN npm run build
 
 # --- stage 2: runtime ---------------------------------------------------------------------

@@ -137,7 +137,7 @@ RAW_EVENTS_MANY = """
 async def raw_push(conn: Any, tenant: BenchTenant, op_id: str, mode: str, items: list[dict[str, Any]],
                    with_events: bool) -> tuple[float, dict[str, int]]:
     """The same writes as the server's ingest of `items`, straight to the database. Returns (ms, counts)."""
-    from server.registry.vocab import OUTCOMES
+    from vocab import OUTCOMES
 
     recompute, names = recompute_sql()
     from server.operations.ingest import NEED_HELP

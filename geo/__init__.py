@@ -1,1 +1,1 @@
-"""Spatial logic that is not HTTP: vector tile SQL, import parsers, geometry helpers."""
+"""Spatial logic that is not HTTP: the vector tile SQL and the GeoJSON area parser."""

@@ -11,6 +11,8 @@ export default defineConfig({
     proxy: {
       '/api': process.env.TONARI_API ?? 'http://127.0.0.1:8000',
     },
+    // src/vocab.ts imports the vocabulary the server reads, from the repository's vocab/.
+    fs: { allow: ['.', '../vocab'] },
   },
   build: {
     // Modern evergreen browsers only; older phones get a plain ES2020 bundle.

@@ -7,7 +7,8 @@
 #    DATABASE_URL is given, python3-venv if needed, and with --test Chromium
 # 2. .venv + `pip install -e '.[dev]'` (again only when pyproject.toml changed)
 # 3. pwa: `npm ci` (again only when package-lock.json changed), `npm run build` (again only
-#    when a file under pwa/ other than tests, e2e/ and coverage is newer than the last build)
+#    when a file under pwa/ other than tests, e2e/ and coverage, or vocab/vocabulary.json, is newer
+#    than the last build)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -74,7 +75,7 @@ build_stamp=pwa/node_modules/.tonari-build.stamp
 need_build=0
 if [ ! -f pwa/dist/index.html ] || [ ! -f "$build_stamp" ]; then
   need_build=1
-elif [ -n "$(find pwa \( -path pwa/node_modules -o -path pwa/dist -o -path pwa/e2e -o -path pwa/dev-dist -o -name coverage \) -prune \
+elif [ -n "$(find pwa vocab/vocabulary.json \( -path pwa/node_modules -o -path pwa/dist -o -path pwa/e2e -o -path pwa/dev-dist -o -name coverage \) -prune \
     -o -type f ! -name '*.test.*' ! -name '*.tsbuildinfo' -newer "$build_stamp" -print -quit)" ]; then
   need_build=1
 fi

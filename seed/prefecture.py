@@ -40,7 +40,7 @@ from sqlalchemy.engine import make_url
 
 from server.core.context import RequestContext
 from server.db.engine import STAMP, driver_dsn, stamp_params
-from server.settings import normalise_database_url
+from server.settings import configured_database_urls, normalise_database_url
 
 TENANT_NAME = "ベンチ県"
 MUNICIPALITY_CODE = "99999"
@@ -58,7 +58,7 @@ def owner_url(app_url: str) -> str:
     """The same database as its owner role, for what the app's DML-only role may not do
     (migrations, VACUUM/ANALYZE after a bulk load): `TONARI_MIGRATE_DATABASE_URL` pointed at this
     database, else the app's URL itself (a one-role database)."""
-    owner = os.environ.get("TONARI_MIGRATE_DATABASE_URL")
+    owner = configured_database_urls()[1]
     if not owner:
         return normalise_database_url(app_url)
     database = make_url(normalise_database_url(app_url)).database
@@ -360,7 +360,7 @@ def main() -> None:
                         help="where to keep the logins (JSON, mode 600; the benches use bench/results/credentials.json);"
                              " without it they are printed, and existing accounts get new passwords")
     args = parser.parse_args()
-    url = args.database_url or os.environ.get("DATABASE_URL")
+    url = args.database_url or configured_database_urls()[0]
     if not url:
         sys.exit("Set DATABASE_URL (the app's role on a database of its own) or pass --database-url,"
                  " and TONARI_MIGRATE_DATABASE_URL to its owner role.")

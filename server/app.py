@@ -52,7 +52,7 @@ from server.registry.api_staff import StaffController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
 from server.registry.api_tiles import TileController
 from server.registry import tile_lane
-from server.registry.imports_api import ImportController
+from server.registry.imports.api import ImportController
 from server.registry.api_watchers import WatcherController
 from server.settings import Settings, get_settings
 from server.watch.api import WatchController

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 
 def _database_url() -> str:
-    from server.settings import normalise_database_url
+    from server.settings import app_database_url
 
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        sys.exit("DATABASE_URL is not set (make run starts an embedded PostGIS and sets it).")
-    return normalise_database_url(url)
+    try:
+        return app_database_url()
+    except RuntimeError as exc:
+        sys.exit(str(exc))
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:
@@ -98,13 +97,19 @@ def cmd_seed(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from server.settings import get_settings
+
+    try:
+        settings = get_settings()
+    except RuntimeError as exc:
+        sys.exit(str(exc))
     uvicorn.run(
         "server.app:create_app",
         factory=True,
-        host=args.host,
-        port=args.port,
+        host=settings.host if args.host is None else args.host,
+        port=settings.port if args.port is None else args.port,
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("TONARI_TRUSTED_PROXIES", "127.0.0.1"),
+        forwarded_allow_ips=settings.trusted_proxies,
         log_level="warning",
         access_log=False,  # ours is the structured line per request (server/core/request_context.py)
         server_header=False,  # no "server: uvicorn" on every response: names the software, costs bytes
@@ -120,8 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument("--credentials", help="where to keep the demo logins (JSON, mode 600)")
     seed.set_defaults(func=cmd_seed)
     serve = sub.add_parser("serve", help="serve the API and the PWA")
-    serve.add_argument("--host", default=os.environ.get("TONARI_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("TONARI_PORT", "8000")))
+    serve.add_argument("--host", help="default: TONARI_HOST, else 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: TONARI_PORT, else 8000")
     serve.set_defaults(func=cmd_serve)
     seal = sub.add_parser("audit-seal", help="chain the audit rows written since the last seal (the app does it too)")
     seal.add_argument("--tenant", help="only this tenant (id or municipality code)")

@@ -1,4 +1,4 @@
-"""Settings read once from environment variables.
+"""Settings read once from environment variables: the only module that reads them.
 
 Every knob has a documented default so `make run` needs no configuration; the README lists them.
 """
@@ -26,6 +26,22 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
+
+
+def app_database_url() -> str:
+    """`DATABASE_URL`, the app's DML-only role; the commands other than `migrate` sign in with it."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        raise RuntimeError(
+            "DATABASE_URL is not set. Use `make run` (it starts an embedded PostGIS) or export DATABASE_URL."
+        )
+    return normalise_database_url(url)
+
+
+def configured_database_urls() -> tuple[str | None, str | None]:
+    """(`DATABASE_URL`, `TONARI_MIGRATE_DATABASE_URL`) as set, or None: for tools that take a URL
+    of their own and need the owner's only when one is configured (seed/prefecture.py)."""
+    return os.environ.get("DATABASE_URL") or None, os.environ.get("TONARI_MIGRATE_DATABASE_URL") or None
 
 
 def migrate_database_url() -> str:
@@ -81,6 +97,12 @@ DEFAULT_PUSH_SERVICE_HOSTS: tuple[str, ...] = (
 )
 
 
+def _flag(name: str) -> bool | None:
+    """A yes/no variable: None when unset or empty (then the setting decides by itself)."""
+    raw = os.environ.get(name)
+    return raw.lower() in {"1", "true", "yes"} if raw else None
+
+
 def _hosts(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
@@ -118,13 +140,21 @@ class Settings:
     basemap_attribution: str = "地理院タイル (国土地理院)"
     basemap_max_zoom: int = 18
     push_service_hosts: tuple[str, ...] = DEFAULT_PUSH_SERVICE_HOSTS
+    # Web Push signing key (server/push/vapid.py): an operator's PEM file, else generated under var/.
+    vapid_private_key_file: Path | None = None
+    vapid_subject: str = "mailto:admin@tonari.invalid"  # the contact push services see
+    # None: Secure cookies unless the public address is plain-http localhost (see cookie_secure).
+    cookie_secure_override: bool | None = None
+    # `python -m server.cli serve`: where it listens, and whose X-Forwarded-For it believes.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def cookie_secure(self) -> bool:
         """Secure cookies everywhere except plain-http localhost, where browsers would drop them."""
-        override = os.environ.get("TONARI_COOKIE_SECURE")
-        if override:
-            return override.lower() in {"1", "true", "yes"}
+        if self.cookie_secure_override is not None:
+            return self.cookie_secure_override
         parts = urlsplit(self.public_url)
         return not (parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"})
 
@@ -144,14 +174,11 @@ class Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    database_url = app_database_url()
     var_dir = Path(os.environ.get("TONARI_VAR_DIR", REPO_ROOT / "var")).resolve()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        raise RuntimeError(
-            "DATABASE_URL is not set. Use `make run` (it starts an embedded PostGIS) or export DATABASE_URL."
-        )
+    vapid_key = os.environ.get("TONARI_VAPID_PRIVATE_KEY_FILE")
     return Settings(
-        database_url=normalise_database_url(url),
+        database_url=database_url,
         var_dir=var_dir,
         pwa_dist=Path(os.environ.get("TONARI_PWA_DIST", REPO_ROOT / "pwa" / "dist")).resolve(),
         public_url=os.environ.get("TONARI_PUBLIC_URL", "http://127.0.0.1:8000"),
@@ -172,4 +199,10 @@ def get_settings() -> Settings:
         basemap_attribution=os.environ.get("TONARI_BASEMAP_ATTRIBUTION", Settings.basemap_attribution),
         basemap_max_zoom=_int("TONARI_BASEMAP_MAX_ZOOM", 18),
         push_service_hosts=_hosts("TONARI_PUSH_SERVICE_HOSTS", DEFAULT_PUSH_SERVICE_HOSTS),
+        vapid_private_key_file=Path(vapid_key) if vapid_key else None,
+        vapid_subject=os.environ.get("TONARI_VAPID_SUBJECT") or Settings.vapid_subject,
+        cookie_secure_override=_flag("TONARI_COOKIE_SECURE"),
+        host=os.environ.get("TONARI_HOST", Settings.host),
+        port=_int("TONARI_PORT", Settings.port),
+        trusted_proxies=os.environ.get("TONARI_TRUSTED_PROXIES", Settings.trusted_proxies),
     )

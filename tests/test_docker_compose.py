@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 
@@ -157,3 +158,13 @@ def test_dockerignore_keeps_local_state_out() -> None:
     }
     for entry in (".git", ".venv", "var", "**/node_modules", "pwa/dist", "*.pem"):
         assert entry in lines, entry
+
+
+def test_the_pwa_build_stage_has_the_shared_vocabulary(dockerfile: str) -> None:
+    """pwa/src/vocab.ts imports the vocabulary from outside pwa/: the node stage must copy it there."""
+    build_stage = re.split(r"^\s*FROM\s", dockerfile, flags=re.MULTILINE | re.IGNORECASE)[1]
+    workdir = re.findall(r"^\s*WORKDIR\s+(\S+)", build_stage, re.MULTILINE)[-1]
+    [imported] = re.findall(r"from '([^']*vocabulary\.json)'", (ROOT / "pwa/src/vocab.ts").read_text(encoding="utf-8"))
+    needed = posixpath.normpath(posixpath.join(workdir, "src", imported))
+    copies = re.findall(r"^\s*COPY\s+(\S+)\s+(\S+)\s*$", build_stage.split("npm run build")[0], re.MULTILINE)
+    assert ("vocab/vocabulary.json", needed) in copies or ("vocab/", posixpath.dirname(needed) + "/") in copies, copies

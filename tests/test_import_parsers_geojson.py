@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from geo.imports.geojson_areas import AreaRecord, parse_geojson_areas
+from geo.geojson_areas import AreaRecord, parse_geojson_areas
 
 from tests.public_data import KASAMA_OUTLINE as KASAMA
 

@@ -12,10 +12,10 @@ from datetime import date
 import pytest
 from shapely.geometry import box
 
-from geo.imports.jpdate import DateError, parse_japanese_date
-from geo.imports.roster_csv import RosterRecord, parse_roster_csv
-from geo.imports.towns import Gazetteer, Town, towns_from_geolonia
-from server.registry.vocab import MEDICAL_DEVICES, SUPPORT_REASONS
+from imports.jpdate import DateError, parse_japanese_date
+from imports.roster_csv import RosterRecord, parse_roster_csv
+from imports.towns import Gazetteer, Town, towns_from_geolonia
+from vocab import MEDICAL_DEVICES, SUPPORT_REASONS
 
 from tests.public_data import DATA
 
@@ -126,6 +126,29 @@ def test_title_row_above_header_and_explicit_mapping() -> None:
     assert res.records[0].birth_date == date(1945, 8, 15)
     with pytest.raises(ValueError):
         parse(other, mapping={"対象者": "no_such_field"})
+
+
+def test_consent_columns_are_read_with_the_rows() -> None:
+    text = "\n".join([
+        HEADER + ",同意の有無,同意日",
+        row(name="一 一") + ",有,令和6年4月1日",
+        row(name="二 二") + ",無,",
+        row(name="三 三") + ",○,",
+        row(name="四 四") + ",たぶん,",
+        row(name="五 五") + ",有,令和9年1月1日",
+    ])
+    res = parse(text)
+    assert [(r.row, r.consent, r.consented_on) for r in res.records] == [
+        (2, True, date(2024, 4, 1)), (3, False, None), (4, True, None)]
+    assert (only(res, "consent_date_missing").row, only(res, "consent_date_missing").column) == (4, "同意日")
+    assert (only(res, "bad_consent").row, only(res, "bad_consent").column) == (5, "同意の有無")
+    assert (only(res, "future_consent_date").row, only(res, "future_consent_date").column) == (6, "同意日")
+    assert res.columns["consent"] == "同意の有無" and res.columns["name"] == "氏名"
+    # A date column alone: a date means consent; a mapping may name the columns.
+    dated = parse(HEADER + ",提供OK日\n" + row() + ",2024/5/1\n" + row(name="別 人") + ",\n",
+                  mapping={"提供OK日": "consent_date"})
+    assert [(r.consent, r.consented_on) for r in dated.records] == [(True, date(2024, 5, 1)), (False, None)]
+    assert all(not r.consent for r in parse(HEADER + "\n" + row()).records)
 
 
 def test_optional_columns_household_care_devices_contact() -> None:
@@ -363,7 +386,7 @@ def test_point_outside_given_area() -> None:
 
 
 def test_point_outside_the_real_kasama_polygon() -> None:
-    from geo.imports.geojson_areas import parse_geojson_areas
+    from geo.geojson_areas import parse_geojson_areas
 
     kasama = parse_geojson_areas((DATA / "kasama_08216.geojson").read_bytes()).records[0].geometry
     # inside the bounding box but outside the city (north-east corner, in 城里町 / 水戸市 direction)
@@ -409,7 +432,7 @@ def test_town_spelling_variant_nikota_nagatoro(towns: list[Town]) -> None:
 
 def test_swapped_compound_is_found_without_the_alias_table(towns: list[Town]) -> None:
     gazetteer = Gazetteer(towns, aliases={})
-    import geo.imports.towns as towns_module
+    import imports.towns as towns_module
 
     saved = dict(towns_module.KNOWN_ALIASES)
     towns_module.KNOWN_ALIASES.clear()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from geo.imports.geojson_areas import parse_geojson_areas
-from geo.imports.gsi_shelters import ShelterRecord, pair_with_designated, parse_flag, parse_gsi_shelters_csv
-from server.registry.vocab import SHELTER_HAZARDS, SHELTER_KINDS
+from geo.geojson_areas import parse_geojson_areas
+from imports.gsi_shelters import ShelterRecord, pair_with_designated, parse_flag, parse_gsi_shelters_csv
+from vocab import SHELTER_HAZARDS, SHELTER_KINDS
 
 from tests.public_data import DATA, GSI_DESIGNATED as DESIGNATED, GSI_EMERGENCY as EMERGENCY
 

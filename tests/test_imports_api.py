@@ -17,8 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from geo.imports import parse_geojson_areas
-from server.registry.importers import address_prefixes
+from geo.geojson_areas import parse_geojson_areas
+from server.registry.imports.roster import address_prefixes
 from tests.conftest import ApiClient, TenantFixture, as_tenant
 
 from tests.public_data import GSI_DESIGNATED as DESIGNATED

@@ -142,6 +142,9 @@ async def test_a_batch_answers_each_item_on_its_own(world: World, client_factory
                         ("invalid", "bad_device_time")]
     count = await _rows(sessionmaker, world, "SELECT count(*) FROM visit WHERE operation_id = :o", o=op["id"])
     assert count[0][0] == 2
+    # One catalogue: the conflict reads the same in a batch and as a single visit's 409.
+    single = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", dict(done, note="別の内容"))
+    assert single.status_code == 409 and single.json()["message"] == r.json()["results"][2]["message"]
     too_many = await watcher.send_json("POST", "/api/sync/push", {"mutations": [m(_visit(world, "H1", "safe"))] * 1001})
     assert too_many.status_code == 413
 

@@ -10,7 +10,7 @@ from shapely.geometry import Point, shape
 from seed.kasama import facts
 from seed.kasama.districts import build_districts
 from seed.kasama.names import is_katakana
-from server.registry.vocab import DISTRICT_LEVELS
+from vocab import DISTRICT_LEVELS
 
 
 def test_tree_is_consistent() -> None:

@@ -10,7 +10,7 @@ from shapely.geometry import Point
 
 from seed.kasama import facts
 from seed.kasama.build_facts import read_outline
-from server.registry.vocab import SHELTER_HAZARDS
+from vocab import SHELTER_HAZARDS
 
 from tests.public_data import DATA as SHARED
 

@@ -16,7 +16,7 @@ from shapely.geometry import Point, box, shape
 from seed.kasama import facts
 from seed.kasama.names import EXCLUDED_FULL_NAMES, GIVEN_NAMES, SURNAMES, is_katakana
 from seed.kasama.people import DemoData, generate_demo, generate_prefecture
-from server.registry.vocab import (
+from vocab import (
     CONSENT_DATASETS,
     MEDICAL_DEVICES,
     MOBILITY,

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from server.core.context import current_tenant
+from server.core.problems import Problem
 from server.db.base import tenant_owned_tables
 from server.db.models import metadata
 from tests.conftest import as_tenant
+
+
+def test_the_current_tenant_fails_closed_and_is_read_in_one_place() -> None:
+    with pytest.raises(Problem) as refused:
+        current_tenant()
+    assert refused.value.code == "not_authenticated" and refused.value.http_status == 401
+    tenant_id = uuid.uuid4()
+    with as_tenant(tenant_id):
+        assert current_tenant() == tenant_id
+    server = Path(__file__).resolve().parent.parent / "server"
+    helpers = [str(p.relative_to(server)) for p in sorted(server.rglob("*.py"))
+               if re.search(r"^def \w*tenant\(\) ->", p.read_text(encoding="utf-8"), re.MULTILINE)]
+    assert helpers == ["core/context.py"]
 
 
 def test_every_tenant_owned_table_leads_its_keys_with_tenant_id() -> None:

@@ -25,7 +25,7 @@ from shapely.geometry import Point, mapping, shape
 from shapely.geometry.polygon import orient
 
 from seed.kasama.facts import LocalMetric
-from server.registry.vocab import SHELTER_HAZARDS
+from vocab import SHELTER_HAZARDS
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SHARED = REPO / "tests" / "data"

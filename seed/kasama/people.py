@@ -44,7 +44,7 @@ from seed.kasama.names import (
     SURNAMES,
     number_kana,
 )
-from server.registry.vocab import CONSENT_DATASETS, RECIPIENT_CLASSES
+from vocab import CONSENT_DATASETS, RECIPIENT_CLASSES
 
 REFERENCE_DATE = date(2025, 4, 1)  # "today" of the demo: ages, consent and plan dates are before it
 COORD_DIGITS = 7  # ~1 cm

@@ -10,6 +10,8 @@ import contextvars
 import uuid
 from dataclasses import dataclass, replace
 
+from server.core.problems import Problem
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -30,6 +32,15 @@ _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
 
 def current() -> RequestContext:
     return _current.get()
+
+
+def current_tenant() -> uuid.UUID:
+    """The request's tenant, for every query keyed by it. Without one, 401 `not_authenticated`: the
+    guards make that unreachable on tenant routes, and this fails closed all the same."""
+    tenant_id = _current.get().tenant_id
+    if tenant_id is None:
+        raise Problem("not_authenticated")
+    return tenant_id
 
 
 def update(**changes: object) -> RequestContext:

@@ -66,6 +66,33 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                  "This part is not text in its character set. Send files with a filename."),
 }
 
+# Codes of the per-item results of a batch (a sync push answers each visit on its own, status
+# "invalid", "forbidden" or "conflict"). A code that is also a problem above (visit_conflict) takes
+# that problem's words, so a single visit and the same visit in a batch read the same.
+ITEM_MESSAGES: dict[str, tuple[str, str]] = {
+    "invalid": ("記録の形式が正しくありません。", "The record is malformed."),
+    "invalid_outcome": ("この活動では使えない結果です。", "This outcome is not valid for this operation."),
+    "not_in_operation": ("この世帯はこの活動の対象ではありません。", "This household is not part of this operation."),
+    "operation_not_active": ("この活動は実施中ではありません。", "This operation is not running."),
+    "not_assigned": ("担当していない世帯の記録はできません。", "You are not assigned to this household."),
+    "bad_device_time": ("端末の日時が正しくありません。端末の時計を確認してください。", "The device time cannot be right. Check the device's clock."),
+    "invalid_character": ("保存できない文字（NUL文字など）が含まれています。", "The record holds a character that cannot be stored (NUL or similar)."),
+    "shelter_required": ("避難済の記録には避難先を選んでください（わからないときは「避難先がわからない」を選びます）。",
+                         "An evacuated record needs its shelter, or shelter_unknown: true when nobody knows where they went."),
+    "unknown_shelter": ("指定された避難所が見つかりません。", "No such shelter."),
+    "shelter_ambiguous": ("避難先と「避難先がわからない」は同時に指定できません（避難済の記録だけに使えます）。",
+                          "Give a shelter or shelter_unknown, not both (and only for an evacuated record)."),
+}
+
+
+def item_message(code: str) -> dict[str, str]:
+    """`{ja, en}` for a per-item result code (an unknown one reads as "invalid")."""
+    if code in CATALOGUE:
+        _, ja, en = CATALOGUE[code]
+    else:
+        ja, en = ITEM_MESSAGES.get(code, ITEM_MESSAGES["invalid"])
+    return {"ja": ja, "en": en}
+
 
 @dataclass
 class FieldError:

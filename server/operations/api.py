@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from server.accounts.middleware import AUTH_AUTOCOMMIT
 from server.audit.record import record as audit
 from server.core import context
+from server.core.context import current_tenant
 from server.core.csv_export import SafeWriter
 from server.core.openapi import CSV
 from server.core.guards import STAFF, roles, signed_in
@@ -65,7 +66,7 @@ class OperationController(Controller):
                               mode: Annotated[str | None, QueryParameter(max_length=16)] = None) -> list[OperationOut]:
         if (context.current().role or "") == "vc_volunteer":
             raise Problem("forbidden")
-        q = select(Operation).where(Operation.tenant_id == context.current().tenant_id,
+        q = select(Operation).where(Operation.tenant_id == current_tenant(),
                                     await operation_readable(db_session))
         if status:
             q = q.where(Operation.status == status)
@@ -355,7 +356,7 @@ class VisitExportController(Controller):
         """Drill and real figures never mix: one mode per export, drill rows marked 【訓練】."""
         import io
 
-        from server.registry.vocab import OUTCOMES
+        from vocab import OUTCOMES
 
         if mode not in ("real", "drill"):
             raise Problem("validation_failed", detail_ja="mode は real か drill です。", detail_en="mode is real or drill.")

@@ -40,7 +40,7 @@ from server.operations import service
 from server.operations.models import Escalation
 from server.registry import disclosure
 from server.registry.disclosure_sql import household_rule
-from server.registry.vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
+from vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
 
 COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
 ASSIGNABLE_ROLES = ("admin", "staff", "coordinator", "commissioner")

@@ -22,34 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.record import AuditRow, record_many
 from server.core import context
+from server.core.problems import item_message
 from server.db.base import uuid7
 from server.db.engine import restamp
 from server.events.emit import emit_many, event_row
 from server.operations.models import Escalation, Visit
 from server.operations.schemas import ItemResult, VisitIn, VisitOut
-from server.registry.vocab import ESCALATE, OUTCOMES
+from vocab import ESCALATE, OUTCOMES
 
 NEED_HELP = sorted(ESCALATE)  # the outcomes that ask someone to act (and raise an escalation)
 
 
 MAX_FUTURE = timedelta(hours=1)  # device clocks drift; a day-ahead timestamp is a broken clock
 EARLIEST_DEVICE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "visit_conflict": ("同じIDで内容の異なる記録がすでにあります。", "A different visit with this id already exists."),
-    "invalid_outcome": ("この活動では使えない結果です。", "This outcome is not valid for this operation."),
-    "not_in_operation": ("この世帯はこの活動の対象ではありません。", "This household is not part of this operation."),
-    "operation_not_active": ("この活動は実施中ではありません。", "This operation is not running."),
-    "not_assigned": ("担当していない世帯の記録はできません。", "You are not assigned to this household."),
-    "bad_device_time": ("端末の日時が正しくありません。端末の時計を確認してください。", "The device time cannot be right. Check the device's clock."),
-    "invalid_character": ("保存できない文字（NUL文字など）が含まれています。", "The record holds a character that cannot be stored (NUL or similar)."),
-    "shelter_required": ("避難済の記録には避難先を選んでください（わからないときは「避難先がわからない」を選びます）。",
-                         "An evacuated record needs its shelter, or shelter_unknown: true when nobody knows where they went."),
-    "unknown_shelter": ("指定された避難所が見つかりません。", "No such shelter."),
-    "shelter_ambiguous": ("避難先と「避難先がわからない」は同時に指定できません（避難済の記録だけに使えます）。",
-                          "Give a shelter or shelter_unknown, not both (and only for an evacuated record)."),
-    "invalid": ("記録の形式が正しくありません。", "The record is malformed."),
-}
 
 
 def plausible_device_time(at: datetime) -> bool:
@@ -87,10 +72,7 @@ def item_result(client_id: uuid.UUID | str | None, status: str, code: str | None
 
 
 def _result(client_id: uuid.UUID | str | None, status: str, code: str | None = None, visit: VisitOut | None = None) -> ItemResult:
-    msg = None
-    if code:
-        ja, en = MESSAGES.get(code, MESSAGES["invalid"])
-        msg = {"ja": ja, "en": en}
+    msg = item_message(code) if code else None
     return ItemResult(client_id=str(client_id) if client_id else None, status=status, code=code, message=msg, visit=visit)  # type: ignore[arg-type]
 
 

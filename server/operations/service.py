@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.record import record as audit
 from server.core import context
+from server.core.context import current_tenant
 from server.core.problems import FieldError, Problem
 from server.events.emit import emit
 from server.operations.access import operation_readable
 from server.operations.models import Operation
 from server.operations.schemas import ESCALATION_NOTES_MAX, OperationIn, OperationOut
 from server.registry import validation as v
-from server.registry.vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
+from vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
 
 log = structlog.get_logger("tonari.operations")
 
@@ -119,7 +120,7 @@ _REFERENCES = text(
 async def check_references(db: AsyncSession, data: OperationIn) -> list[FieldError]:
     """Every district and user id of the body must be this tenant's (another tenant's id reads
     as missing), and every coordinator an active user of a coordinating role; errors name the item."""
-    rows = (await db.execute(_REFERENCES, {"t": context.current().tenant_id, "districts": data.district_ids,
+    rows = (await db.execute(_REFERENCES, {"t": current_tenant(), "districts": data.district_ids,
                                            "users": data.coordinator_ids, "roles": list(COORDINATOR_ROLES)})).all()
     errors = []
     for r in rows:
@@ -186,7 +187,7 @@ async def close(db: AsyncSession, op: Operation) -> None:
 
 async def get(db: AsyncSession, operation_id: uuid.UUID) -> Operation:
     """One operation the viewer may read (`access.operation_readable`), else 404."""
-    op = (await db.execute(select(Operation).where(Operation.tenant_id == context.current().tenant_id,
+    op = (await db.execute(select(Operation).where(Operation.tenant_id == current_tenant(),
                                                     Operation.id == operation_id,
                                                     await operation_readable(db)))).scalar_one_or_none()
     if op is None:

@@ -30,7 +30,7 @@ class PushPlugin(InitPlugin):
 
     async def _start(self, app: Litestar) -> None:
         settings: Any = app.state["tonari_settings"]
-        keys = vapid.load_or_create(settings.var_dir)
+        keys = vapid.load_or_create(settings)
         vapid.install(keys)
         svc = PushService(app.state["tonari_sessionmaker"], keys, maxsize=self.queue_size, workers=self.workers)
         await svc.start()

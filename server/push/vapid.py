@@ -1,14 +1,15 @@
 """The application server's VAPID key pair (RFC 8292), kept outside the repository.
 
 Where the private key lives, in order:
-1. `TONARI_VAPID_PRIVATE_KEY_FILE` — a PEM (PKCS#8 or SEC1) file the operator provides. It must
-   exist: a missing mount must not silently mint a new key, which would orphan every browser
-   subscription (they are bound to the public key they were created with).
+1. `settings.vapid_private_key_file` (`TONARI_VAPID_PRIVATE_KEY_FILE`) — a PEM (PKCS#8 or SEC1) file
+   the operator provides. It must exist: a missing mount must not silently mint a new key, which
+   would orphan every browser subscription (they are bound to the public key they were created with).
 2. `<var_dir>/vapid/private.pem` — generated on first use (directory 0700, file 0600), next to a
    `public.txt` with the base64url public key for operators and builds.
 
-`TONARI_VAPID_SUBJECT` is the contact the push services see (default `mailto:admin@tonari.invalid`;
-set a real mailto: or https: URL in production — Apple's service rejects made-up contacts).
+`settings.vapid_subject` (`TONARI_VAPID_SUBJECT`) is the contact the push services see (default
+`mailto:admin@tonari.invalid`; set a real mailto: or https: URL in production — Apple's service
+rejects made-up contacts).
 
 pywebpush refuses a PEM *string*, so senders get the `Vapid02` object itself.
 """
@@ -26,10 +27,9 @@ import structlog
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 
+from server.settings import Settings, get_settings
+
 log = structlog.get_logger("tonari.push")
-
-DEFAULT_SUBJECT = "mailto:admin@tonari.invalid"
-
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -79,15 +79,14 @@ def _write_new_key(path: Path) -> None:
         os.unlink(tmp)
 
 
-def load_or_create(var_dir: Path) -> VapidKeys:
-    subject = os.environ.get("TONARI_VAPID_SUBJECT") or DEFAULT_SUBJECT
-    configured = os.environ.get("TONARI_VAPID_PRIVATE_KEY_FILE")
+def load_or_create(settings: Settings) -> VapidKeys:
+    configured = settings.vapid_private_key_file
     if configured:
-        path = Path(configured)
+        path = configured
         if not path.is_file():
             raise RuntimeError(f"TONARI_VAPID_PRIVATE_KEY_FILE={configured} does not exist")
     else:
-        path = var_dir / "vapid" / "private.pem"
+        path = settings.var_dir / "vapid" / "private.pem"
         if not path.is_file():
             _write_new_key(path)
     mode = stat.S_IMODE(path.stat().st_mode)
@@ -99,7 +98,7 @@ def load_or_create(var_dir: Path) -> VapidKeys:
         public_file = path.parent / "public.txt"
         if not public_file.is_file() or public_file.read_text().strip() != public:
             public_file.write_text(public + "\n")
-    return VapidKeys(vapid=vapid, public_key=public, subject=subject, private_key_file=path)
+    return VapidKeys(vapid=vapid, public_key=public, subject=settings.vapid_subject, private_key_file=path)
 
 
 _current: VapidKeys | None = None
@@ -114,8 +113,6 @@ def install(keys: VapidKeys) -> None:
 def current() -> VapidKeys:
     """The keys of the running app, or (outside one, e.g. a CLI) those the settings point at."""
     if _current is None:
-        from server.settings import get_settings
-
-        install(load_or_create(get_settings().var_dir))
+        install(load_or_create(get_settings()))
     assert _current is not None
     return _current

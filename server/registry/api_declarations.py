@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from server.audit.record import record as audit
 from server.core import context
+from server.core.context import current_tenant
 from server.core.guards import STAFF, roles
 from server.core.problems import FieldError, Problem
 from server.core.types import NOTE_MAX, AreaGeometry, CodeList
@@ -78,7 +79,7 @@ class DeclarationController(Controller):
 
     @get("/", guards=[READERS], summary="Declarations, active first (staff and coordinators: the reasons are theirs)")
     async def list_declarations(self, db_session: DbSession, active: FromQuery[bool] = False) -> list[DeclarationOut]:
-        q = select(DisasterDeclaration).where(DisasterDeclaration.tenant_id == context.current().tenant_id)
+        q = select(DisasterDeclaration).where(DisasterDeclaration.tenant_id == current_tenant())
         if active:
             q = q.where(DisasterDeclaration.lifted_at.is_(None))
         rows = (await db_session.execute(q.order_by(DisasterDeclaration.lifted_at.is_not(None), DisasterDeclaration.declared_at.desc()))).scalars()
@@ -86,7 +87,7 @@ class DeclarationController(Controller):
 
     @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Declare disaster mode for an area")
     async def declare(self, db_session: DbSession, data: JSONBody[DeclarationIn]) -> DeclarationOut:
-        tenant = context.current().tenant_id
+        tenant = current_tenant()
         if data.mode == "real" and not data.confirm:
             raise Problem("validation_failed", errors=[FieldError(
                 "confirm", "required",
@@ -123,7 +124,7 @@ class DeclarationController(Controller):
         from server.operations.api import after_start
         from server.operations.schemas import OperationIn
 
-        d = await db_session.get(DisasterDeclaration, (context.current().tenant_id, declaration_id))
+        d = await db_session.get(DisasterDeclaration, (current_tenant(), declaration_id))
         if d is None:
             raise Problem("not_found")
         if d.lifted_at is not None:
@@ -144,7 +145,7 @@ class DeclarationController(Controller):
 
     @post("/{declaration_id:uuid}/lift", guards=[STAFF], status_code=200, summary="Lift a declaration: wider disclosure ends at once")
     async def lift(self, db_session: DbSession, declaration_id: FromPath[uuid.UUID], data: JSONBody[LiftIn]) -> DeclarationOut:
-        d = await db_session.get(DisasterDeclaration, (context.current().tenant_id, declaration_id))
+        d = await db_session.get(DisasterDeclaration, (current_tenant(), declaration_id))
         if d is None:
             raise Problem("not_found")
         if d.lifted_at is not None:

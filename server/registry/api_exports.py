@@ -11,7 +11,7 @@ from litestar import Controller, Response, get
 from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import func, select
 
-from server.core import context
+from server.core.context import current_tenant
 from server.core.csv_export import SafeWriter
 from server.core.openapi import CSV, GEOJSON, geojson_responses
 from server.core.guards import roles
@@ -25,7 +25,7 @@ from server.registry.households import (
 )
 from server.registry.models import Household, Person
 from server.registry.schemas import HouseholdOut
-from server.registry.vocab import SUPPORT_REASONS
+from vocab import SUPPORT_REASONS
 
 READERS = roles(*disclosure.REGISTRY_READERS)
 # The IANA name of Microsoft's Shift_JIS (CP932: NEC/IBM extensions such as ① and 髙 included).
@@ -152,7 +152,7 @@ class RegistryExportController(Controller):
 
     @get("/registry/counts", guards=[READERS], summary="Counts per district of what the viewer may see")
     async def counts(self, db_session: DbSession) -> list[DistrictCount]:
-        tenant = context.current().tenant_id
+        tenant = current_tenant()
         visible_people = (
             select(Person.household_id, func.count().label("people"))
             .where(Person.tenant_id == tenant, disclosure.person_visible())

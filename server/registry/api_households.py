@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit.record import record as audit
-from server.core import context
+from server.core.context import current_tenant
 from server.core.guards import STAFF, roles
 from server.core.problems import FieldError, Problem
 from server.core.types import MAX_OFFSET, Code, Note, Version
@@ -33,15 +33,9 @@ from server.registry.households import (
 )
 from server.registry.models import Consent, EvacuationPlan, Household, Person
 from server.registry.schemas import HouseholdIn, HouseholdOut, HouseholdPatch, Page, PersonIn, PersonOut, PersonPatch
-from server.registry.vocab import CONSENT_DATASETS, RECIPIENT_CLASSES
+from vocab import CONSENT_DATASETS, RECIPIENT_CLASSES
 
 READERS = roles(*REGISTRY_READERS)
-
-
-def _tenant() -> uuid.UUID:
-    tid = context.current().tenant_id
-    assert tid is not None
-    return tid
 
 
 async def _validate_person(db: DbSession, data: PersonIn, prefix: str) -> Person:
@@ -56,7 +50,7 @@ async def _validate_person(db: DbSession, data: PersonIn, prefix: str) -> Person
     ]
     v.raise_if(errors)
     return Person(
-        tenant_id=_tenant(), id=uuid.uuid4(), name=" ".join(data.name.split()), kana=kana,
+        tenant_id=current_tenant(), id=uuid.uuid4(), name=" ".join(data.name.split()), kana=kana,
         birth_date=data.birth_date, sex=data.sex, phone=phone, support_reasons=sorted(set(data.support_reasons)),
         care_level=data.care_level, mobility=data.mobility, medical_devices=sorted(set(data.medical_devices)),
         communication_needs=data.communication_needs,
@@ -109,7 +103,7 @@ class HouseholdController(Controller):
     @post("/", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Register a household and its people")
     async def create_household(self, db_session: DbSession, data: JSONBody[HouseholdIn]) -> HouseholdOut:
         db = db_session
-        tenant = _tenant()
+        tenant = current_tenant()
         pt = v.point(data.lon, data.lat)
         v.raise_if([await v.check_inside_tenant(db, tenant, "lon", pt)])
         people = [await _validate_person(db, p, f"people[{i}].") for i, p in enumerate(data.people)]
@@ -133,7 +127,7 @@ class HouseholdController(Controller):
     @patch("/{household_id:uuid}", guards=[STAFF], summary="Edit a household (send the version you edited)")
     async def update_household(self, db_session: DbSession, household_id: FromPath[uuid.UUID], data: JSONBody[HouseholdPatch]) -> HouseholdOut:
         db = db_session
-        tenant = _tenant()
+        tenant = current_tenant()
         h = await db.get(Household, (tenant, household_id))
         if h is None:
             raise Problem("not_found")
@@ -167,14 +161,14 @@ class HouseholdController(Controller):
     @delete("/{household_id:uuid}", guards=[STAFF], status_code=HTTP_204_NO_CONTENT,
             summary="Remove a household (refused while an operation holds it or its visits: 409)")
     async def delete_household(self, db_session: DbSession, household_id: FromPath[uuid.UUID]) -> None:
-        tenant = _tenant()
+        tenant = current_tenant()
         await _refuse_if_recorded(db_session, tenant, household_id)
         person_ids = (await db_session.execute(select(Person.id).where(Person.tenant_id == tenant, Person.household_id == household_id))).scalars().all()
         await delete_audited(db_session, Household, household_id, "household", list(person_ids))
 
     @post("/{household_id:uuid}/people", guards=[STAFF], status_code=HTTP_201_CREATED, summary="Add a person")
     async def add_person(self, db_session: DbSession, household_id: FromPath[uuid.UUID], data: JSONBody[PersonIn]) -> PersonOut:
-        if await db_session.get(Household, (_tenant(), household_id)) is None:
+        if await db_session.get(Household, (current_tenant(), household_id)) is None:
             raise Problem("not_found")
         p = await _validate_person(db_session, data, "")
         p.household_id = household_id
@@ -216,7 +210,7 @@ async def _refuse_if_recorded(db: DbSession, tenant: uuid.UUID, household_id: uu
 async def _person(db: DbSession, person_id: FromPath[uuid.UUID]) -> PersonOut:
     from server.registry.households import household_query
 
-    p = (await db.execute(select(Person).where(Person.tenant_id == _tenant(), Person.id == person_id))).scalar_one_or_none()
+    p = (await db.execute(select(Person).where(Person.tenant_id == current_tenant(), Person.id == person_id))).scalar_one_or_none()
     if p is None:
         raise Problem("not_found")
     h = (await db.execute(household_query(HouseholdFilter()).where(Household.id == p.household_id))).scalar_one_or_none()
@@ -290,7 +284,7 @@ class PersonController(Controller):
 
     @patch("/{person_id:uuid}", guards=[STAFF], summary="Edit a person (send the version you edited)")
     async def update_person(self, db_session: DbSession, person_id: FromPath[uuid.UUID], data: JSONBody[PersonPatch]) -> PersonOut:
-        p = await db_session.get(Person, (_tenant(), person_id))
+        p = await db_session.get(Person, (current_tenant(), person_id))
         if p is None:
             raise Problem("not_found")
         if p.version != data.version:
@@ -317,7 +311,7 @@ class PersonController(Controller):
     async def put_consents(self, db_session: DbSession, person_id: FromPath[uuid.UUID],
                            data: JSONBody[Annotated[list[ConsentIn], msgspec.Meta(max_length=64)]]) -> PersonOut:
         db = db_session
-        tenant = _tenant()
+        tenant = current_tenant()
         p = await db.get(Person, (tenant, person_id))
         if p is None:
             raise Problem("not_found")
@@ -350,7 +344,7 @@ class PersonController(Controller):
     @put("/{person_id:uuid}/plan", guards=[STAFF], summary="Create or replace the individual evacuation plan")
     async def put_plan(self, db_session: DbSession, person_id: FromPath[uuid.UUID], data: JSONBody[PlanIn]) -> PersonOut:
         db = db_session
-        tenant = _tenant()
+        tenant = current_tenant()
         person = await db.get(Person, (tenant, person_id))
         if person is None:
             raise Problem("not_found")

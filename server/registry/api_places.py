@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from server.audit.record import record as audit
-from server.core import context
+from server.core.context import current_tenant
 from server.core.guards import STAFF, signed_in
 from server.core.openapi import GEOJSON, geojson_responses
 from server.core.problems import FieldError, Problem
@@ -29,13 +29,7 @@ from server.db.deps import DbSession
 from server.registry.crud import delete_audited
 from server.registry import validation as v
 from server.registry.models import District, HazardZone, Shelter
-from server.registry.vocab import HAZARD_ZONE_KINDS, SHELTER_HAZARDS, SHELTER_KINDS
-
-
-def _tenant() -> uuid.UUID:
-    tid = context.current().tenant_id
-    assert tid is not None
-    return tid
+from vocab import HAZARD_ZONE_KINDS, SHELTER_HAZARDS, SHELTER_KINDS
 
 
 def _geojson(geom: Any) -> dict[str, Any]:
@@ -98,13 +92,13 @@ class DistrictController(Controller):
 
     @get("/", guards=[signed_in], summary="The district tree (geometry on request)")
     async def list_districts(self, db_session: DbSession, geometry: FromQuery[bool] = False) -> list[DistrictOut]:
-        rows = (await db_session.execute(select(District).where(District.tenant_id == _tenant()).order_by(District.code))).scalars()
+        rows = (await db_session.execute(select(District).where(District.tenant_id == current_tenant()).order_by(District.code))).scalars()
         return [_district_out(d, geometry) for d in rows]
 
     @get("/geojson", guards=[signed_in], summary="Districts as a GeoJSON FeatureCollection",
          media_type=GEOJSON, responses=geojson_responses())
     async def districts_geojson(self, db_session: DbSession) -> dict[str, Any]:
-        rows = (await db_session.execute(select(District).where(District.tenant_id == _tenant()).order_by(District.code))).scalars()
+        rows = (await db_session.execute(select(District).where(District.tenant_id == current_tenant()).order_by(District.code))).scalars()
         return feature_collection([
             {"type": "Feature", "id": str(d.id), "geometry": _geojson(d.geom),
              "properties": {"code": d.code, "name": d.name, "kana": d.kana, "level": d.level,
@@ -117,19 +111,19 @@ class DistrictController(Controller):
         geom = v.parse_area("geometry", data.geometry)
         if data.kana:
             v.raise_if([v.check_kana("kana", v.normalise_kana(data.kana))])
-        d = District(tenant_id=_tenant(), id=uuid.uuid4(), code=data.code, name=data.name, level=data.level,
+        d = District(tenant_id=current_tenant(), id=uuid.uuid4(), code=data.code, name=data.name, level=data.level,
                      kana=v.normalise_kana(data.kana) if data.kana else None, parent_id=data.parent_id,
                      walking_radius_m=data.walking_radius_m, geom=v.to_db(geom))
         db_session.add(d)
         await db_session.flush()  # a taken code (409) or a missing parent (422): server/core/errors.py
-        await v.reassign_households(db_session, _tenant())
+        await v.reassign_households(db_session, current_tenant())
         await audit(db_session, "district.create", object_type="district", object_ids=[d.id])
         await db_session.commit()
         return _district_out(d, True)
 
     @patch("/{district_id:uuid}", guards=[STAFF], summary="Edit a district (only the fields sent)")
     async def update_district(self, db_session: DbSession, district_id: FromPath[uuid.UUID], data: JSONBody[DistrictPatch]) -> DistrictOut:
-        d = await db_session.get(District, (_tenant(), district_id))
+        d = await db_session.get(District, (current_tenant(), district_id))
         if d is None:
             raise Problem("not_found")
         if data.geometry is not msgspec.UNSET:
@@ -147,7 +141,7 @@ class DistrictController(Controller):
         if data.parent_id is not msgspec.UNSET:
             d.parent_id = data.parent_id
         await db_session.flush()  # also a parent that makes a cycle (409 district_cycle): server/core/errors.py
-        await v.reassign_households(db_session, _tenant())
+        await v.reassign_households(db_session, current_tenant())
         await audit(db_session, "district.update", object_type="district", object_ids=[d.id])
         await db_session.commit()
         await db_session.refresh(d)
@@ -157,7 +151,7 @@ class DistrictController(Controller):
             description="Refused with 409 `district_in_use` while anything depends on the district: users whose"
                         " scope it is, sub-districts, households, watchers, operations or active declarations.")
     async def delete_district(self, db_session: DbSession, district_id: FromPath[uuid.UUID]) -> None:
-        tenant = _tenant()
+        tenant = current_tenant()
         if await db_session.get(District, (tenant, district_id)) is None:
             raise Problem("not_found")
         dependents = {k: n for k, n in (await db_session.execute(_DEPENDENTS, {"t": tenant, "d": district_id})).one()._asdict().items() if n}
@@ -243,7 +237,7 @@ class ShelterController(Controller):
     @get("/", guards=[signed_in], summary="Shelters")
     async def list_shelters(self, db_session: DbSession,
                             kind: Annotated[str | None, QueryParameter(max_length=32)] = None) -> list[ShelterOut]:
-        q = select(Shelter).where(Shelter.tenant_id == _tenant())
+        q = select(Shelter).where(Shelter.tenant_id == current_tenant())
         if kind:
             q = q.where(Shelter.kind == kind)
         return [_shelter_out(s) for s in (await db_session.execute(q.order_by(Shelter.kind, Shelter.name))).scalars()]
@@ -251,7 +245,7 @@ class ShelterController(Controller):
     @get("/geojson", guards=[signed_in], summary="Shelters as GeoJSON", media_type=GEOJSON,
          responses=geojson_responses())
     async def shelters_geojson(self, db_session: DbSession) -> dict[str, Any]:
-        rows = (await db_session.execute(select(Shelter).where(Shelter.tenant_id == _tenant()))).scalars()
+        rows = (await db_session.execute(select(Shelter).where(Shelter.tenant_id == current_tenant()))).scalars()
         features = []
         for s in rows:
             out = msgspec.to_builtins(_shelter_out(s))
@@ -265,9 +259,9 @@ class ShelterController(Controller):
         v.raise_if([
             v.check_codes("kind", [data.kind], SHELTER_KINDS),
             v.check_codes("hazards", data.hazards, SHELTER_HAZARDS),
-            await v.check_inside_tenant(db_session, _tenant(), "lon", pt),
+            await v.check_inside_tenant(db_session, current_tenant(), "lon", pt),
         ])
-        s = Shelter(tenant_id=_tenant(), id=uuid.uuid4(), kind=data.kind, name=data.name, address=data.address,
+        s = Shelter(tenant_id=current_tenant(), id=uuid.uuid4(), kind=data.kind, name=data.name, address=data.address,
                     source_id=data.source_id, location=v.to_db(pt), hazards=data.hazards,
                     capacity=data.capacity, is_open=data.is_open, occupancy=data.occupancy, note=data.note)
         db_session.add(s)
@@ -282,7 +276,7 @@ class ShelterController(Controller):
 
     @patch("/{shelter_id:uuid}/status", guards=[STAFF], summary="Open/close a shelter, report occupancy")
     async def shelter_status(self, db_session: DbSession, shelter_id: FromPath[uuid.UUID], data: JSONBody[ShelterStatusIn]) -> ShelterOut:
-        s = await db_session.get(Shelter, (_tenant(), shelter_id))
+        s = await db_session.get(Shelter, (current_tenant(), shelter_id))
         if s is None:
             raise Problem("not_found")
         for key in ("is_open", "occupancy", "capacity"):
@@ -323,7 +317,7 @@ class HazardZoneController(Controller):
          responses=geojson_responses())
     async def hazard_geojson(self, db_session: DbSession,
                              kind: Annotated[str | None, QueryParameter(max_length=32)] = None) -> dict[str, Any]:
-        q = select(HazardZone).where(HazardZone.tenant_id == _tenant())
+        q = select(HazardZone).where(HazardZone.tenant_id == current_tenant())
         if kind:
             q = q.where(HazardZone.kind == kind)
         return feature_collection([
@@ -336,7 +330,7 @@ class HazardZoneController(Controller):
     async def create_hazard_zone(self, db_session: DbSession, data: JSONBody[HazardZoneIn]) -> HazardZoneOut:
         v.raise_if([v.check_codes("kind", [data.kind], HAZARD_ZONE_KINDS)])
         geom = v.parse_area("geometry", data.geometry)
-        z = HazardZone(tenant_id=_tenant(), id=uuid.uuid4(), kind=data.kind, level=data.level, name=data.name,
+        z = HazardZone(tenant_id=current_tenant(), id=uuid.uuid4(), kind=data.kind, level=data.level, name=data.name,
                        source=data.source, geom=v.to_db(geom))
         db_session.add(z)
         await db_session.flush()

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from server.accounts.models import User
 from server.audit.models import AuditEntry
 from server.audit.record import record as audit
-from server.core import context
+from server.core.context import current_tenant
 from server.core.guards import STAFF
 from server.db.deps import DbSession
 
@@ -38,7 +38,7 @@ class StaffController(Controller):
 
     @get("/audit/actors", summary="Users who appear as actors in the audit log (for the viewer's filter)")
     async def audit_actors(self, db_session: DbSession) -> list[AuditActorOut]:
-        tenant = context.current().tenant_id
+        tenant = current_tenant()
         counts = (
             select(AuditEntry.actor_user_id, func.max(AuditEntry.actor_login).label("login"), func.count().label("n"))
             .where(AuditEntry.tenant_id == tenant, AuditEntry.actor_user_id.is_not(None))

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.audit.record import record as audit
 from server.core import context
+from server.core.context import current_tenant
 from server.core.guards import STAFF, roles
 from server.core.problems import Problem
 from server.core.types import MAX_OFFSET, Lat, Lon
@@ -79,7 +80,7 @@ class WatcherOut(msgspec.Struct):
 async def _load(db: DbSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     rows = await db.execute(
         select(WatchLink.watcher_id, func.count()).where(
-            WatchLink.tenant_id == context.current().tenant_id, WatchLink.watcher_id.in_(ids), WatchLink.ended_at.is_(None)
+            WatchLink.tenant_id == current_tenant(), WatchLink.watcher_id.in_(ids), WatchLink.ended_at.is_(None)
         ).group_by(WatchLink.watcher_id)
     )
     return dict(rows.all())  # type: ignore[arg-type]
@@ -94,7 +95,7 @@ def _out(w: Watcher, load: int, *, home: bool = True) -> WatcherOut:
 async def _validated(db: DbSession, name: str, kana: str, phone: str | None, lon: float | None, lat: float | None) -> None:
     errors = [v.check_kana("kana", kana), v.check_phone("phone", phone)]
     if lon is not None and lat is not None:
-        errors.append(await v.check_inside_tenant(db, context.current().tenant_id, "lon", v.point(lon, lat)))  # type: ignore[arg-type]
+        errors.append(await v.check_inside_tenant(db, current_tenant(), "lon", v.point(lon, lat)))  # type: ignore[arg-type]
     v.raise_if(errors)
 
 
@@ -108,7 +109,7 @@ class WatcherController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> list[WatcherOut]:
-        q = select(Watcher).where(Watcher.tenant_id == context.current().tenant_id, watcher_rows())
+        q = select(Watcher).where(Watcher.tenant_id == current_tenant(), watcher_rows())
         if district_id:
             q = q.where(Watcher.district_id == district_id)
         rows = (await db_session.execute(q.order_by(Watcher.kana, Watcher.id).offset(offset).limit(limit))).scalars().all()
@@ -121,7 +122,7 @@ class WatcherController(Controller):
     @get("/me", guards=[roles("watcher", "commissioner")], summary="My own watcher profile")
     async def my_profile(self, db_session: DbSession) -> WatcherOut:
         w = (await db_session.execute(select(Watcher).where(
-            Watcher.tenant_id == context.current().tenant_id, Watcher.user_id == context.current().user_id))).scalar_one_or_none()
+            Watcher.tenant_id == current_tenant(), Watcher.user_id == context.current().user_id))).scalar_one_or_none()
         if w is None:
             raise Problem("not_found")
         return _out(w, (await _load(db_session, [w.id])).get(w.id, 0))
@@ -131,7 +132,7 @@ class WatcherController(Controller):
         kana = v.normalise_kana(data.kana)
         phone = v.normalise_phone(data.phone)
         await _validated(db_session, data.name, kana, phone, data.lon, data.lat)
-        w = Watcher(tenant_id=context.current().tenant_id, id=uuid.uuid4(), name=data.name, kana=kana, role=data.role,
+        w = Watcher(tenant_id=current_tenant(), id=uuid.uuid4(), name=data.name, kana=kana, role=data.role,
                     phone=phone, home=v.to_db(v.point(data.lon, data.lat)), capacity=data.capacity,
                     available=data.available, user_id=data.user_id, district_id=data.district_id, household_id=data.household_id)
         db_session.add(w)
@@ -146,7 +147,7 @@ class WatcherController(Controller):
 
     @patch("/{watcher_id:uuid}", guards=[STAFF], summary="Edit a watcher")
     async def update_watcher(self, db_session: DbSession, watcher_id: FromPath[uuid.UUID], data: JSONBody[WatcherPatch]) -> WatcherOut:
-        w = await db_session.get(Watcher, (context.current().tenant_id, watcher_id))
+        w = await db_session.get(Watcher, (current_tenant(), watcher_id))
         if w is None:
             raise Problem("not_found")
         kana = v.normalise_kana(data.kana) if data.kana is not None else w.kana

@@ -9,15 +9,8 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.record import record as audit
-from server.core import context
+from server.core.context import current_tenant
 from server.core.problems import Problem
-
-
-def current_tenant() -> uuid.UUID:
-    tenant_id = context.current().tenant_id
-    if tenant_id is None:  # guards make this unreachable; fail closed all the same
-        raise Problem("not_authenticated")
-    return tenant_id
 
 
 async def delete_audited(db: AsyncSession, model: Any, object_id: uuid.UUID, object_type: str,

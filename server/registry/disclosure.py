@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.record import record as audit
 from server.core import context
+from server.core.context import current_tenant
 from server.registry.models import Household, Person
 
 SEES_ALL = frozenset({"admin", "staff"})
@@ -53,7 +54,7 @@ async def household_access(db: AsyncSession, household_ids: Sequence[uuid.UUID])
     if not household_ids:
         return {}
     role = context.current().role or ""
-    tenant = context.current().tenant_id
+    tenant = current_tenant()
     rows = await db.execute(
         select(
             Household.id,
@@ -84,7 +85,7 @@ async def disaster_decided(db: AsyncSession, household_ids: Iterable[uuid.UUID])
         return set()
     rows = await db.execute(
         select(Household.id).where(
-            Household.tenant_id == context.current().tenant_id, Household.id.in_(ids),
+            Household.tenant_id == current_tenant(), Household.id.in_(ids),
             func.tonari_household_disaster_applies(Household.tenant_id, Household.id, Household.location)))
     return {r[0] for r in rows}
 
@@ -93,7 +94,7 @@ async def plan_consented(db: AsyncSession, person_ids: Iterable[uuid.UUID]) -> s
     ids = list(person_ids)
     if not ids:
         return set()
-    tenant = context.current().tenant_id
+    tenant = current_tenant()
     rows = await db.execute(
         select(Person.id).where(
             Person.tenant_id == tenant,

@@ -13,6 +13,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.core import context
+from server.core.context import current_tenant
 from server.core.problems import Problem
 from server.registry import disclosure
 from server.registry.models import Consent, EvacuationPlan, Household, Person
@@ -33,7 +34,7 @@ def _escape_like(q: str) -> str:
 
 
 def household_query(f: HouseholdFilter) -> Select[tuple[Household]]:
-    tenant = context.current().tenant_id
+    tenant = current_tenant()
     stmt = select(Household).where(Household.tenant_id == tenant, disclosure.household_visible())
     if f.district_ids:
         stmt = stmt.where(Household.district_id.in_(f.district_ids))
@@ -67,7 +68,7 @@ async def page_households(
 async def people_of(db: AsyncSession, household_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Person]]:
     if not household_ids:
         return {}
-    tenant = context.current().tenant_id
+    tenant = current_tenant()
     rows = (
         await db.execute(
             select(Person)
@@ -82,7 +83,7 @@ async def people_of(db: AsyncSession, household_ids: Sequence[uuid.UUID]) -> dic
 
 
 async def consents_of(db: AsyncSession, person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[ConsentOut]]:
-    tenant = context.current().tenant_id
+    tenant = current_tenant()
     rows = (
         await db.execute(
             select(Consent).where(Consent.tenant_id == tenant, Consent.person_id.in_(person_ids))
@@ -96,7 +97,7 @@ async def consents_of(db: AsyncSession, person_ids: Sequence[uuid.UUID]) -> dict
 
 
 async def plans_of(db: AsyncSession, person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PlanOut]:
-    tenant = context.current().tenant_id
+    tenant = current_tenant()
     rows = (
         await db.execute(select(EvacuationPlan).where(EvacuationPlan.tenant_id == tenant, EvacuationPlan.person_id.in_(person_ids)))
     ).scalars()

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, TenantOwned, Timestamps, tenant_fk, uuid7
-from server.registry.vocab import (
+from vocab import (
     CONSENT_DATASETS,
     DISTRICT_LEVELS,
     HAZARD_ZONE_KINDS,

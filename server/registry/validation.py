@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.core.problems import FieldError, Problem
-from server.registry.vocab import MEDICAL_DEVICES, MOBILITY, SUPPORT_REASONS
+from vocab import MEDICAL_DEVICES, MOBILITY, SUPPORT_REASONS
 
 _KATAKANA = re.compile(r"^[ァ-ヶー・\u3000 ]*$")
 _PHONE = re.compile(r"^0\d{9,10}$")

@@ -27,7 +27,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from server.audit.record import record as audit
-from server.core import context
+from server.core.context import current_tenant
 from server.core.guards import STAFF, roles
 from server.core.openapi import GEOJSON, geojson_responses
 from server.core.problems import Problem
@@ -38,7 +38,7 @@ from server.registry.models import Household, WatchLink
 from server.watch import coverage as cov
 from server.watch import links as svc
 from server.watch import suggest as sug
-from server.watch.common import DEFAULT_RADIUS_M, ensure_district, tenant
+from server.watch.common import DEFAULT_RADIUS_M, ensure_district
 
 READERS = roles("admin", "staff", "coordinator", "commissioner")
 PRIVATE = {"Cache-Control": "private, no-store"}
@@ -79,9 +79,9 @@ async def _tell_watcher_of_new_assignment(request: Request[Any, Any, Any], db: D
     from server.registry.models import Watcher
 
     user_id = (await db.execute(select(Watcher.user_id).where(
-        Watcher.tenant_id == context.current().tenant_id, Watcher.id == watcher_id))).scalar_one_or_none()
+        Watcher.tenant_id == current_tenant(), Watcher.id == watcher_id))).scalar_one_or_none()
     if user_id is not None:
-        schedule(request.app.state, tenant_id=context.current().tenant_id, user_ids=[user_id],
+        schedule(request.app.state, tenant_id=current_tenant(), user_ids=[user_id],
                  message=PushMessage(title="見守り先が追加されました", body="アプリで見守り先を確認してください。",
                                      url="/", tag=f"assign-{watcher_id}", kind="assignment"), drill=False)
 
@@ -163,7 +163,7 @@ class WatchController(Controller):
     ) -> Response[list[LinkOut]]:
         q = (select(WatchLink)
              .join(Household, (Household.tenant_id == WatchLink.tenant_id) & (Household.id == WatchLink.household_id))
-             .where(WatchLink.tenant_id == tenant(), disclosure.household_visible()))
+             .where(WatchLink.tenant_id == current_tenant(), disclosure.household_visible()))
         if household_id:
             q = q.where(WatchLink.household_id == household_id)
         if watcher_id:

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.core import context
+from server.core.context import current_tenant
 from server.core.problems import Problem
 from server.registry.disclosure import SEES_ALL
 
@@ -37,13 +38,6 @@ def metres_per_degree_lon(lat: str) -> str:
 
 def metres_per_degree_lat(lat: str) -> str:
     return f"(pi() / 180 * {_A} * (1 - {_E2}) / (1 - {_E2} * sin(radians({lat}))^2)^1.5)"
-
-
-def tenant() -> uuid.UUID:
-    tid = context.current().tenant_id
-    if tid is None:  # guards make this unreachable; fail closed all the same
-        raise Problem("not_authenticated")
-    return tid
 
 
 def visible_sql(alias: str = "h") -> str:
@@ -65,7 +59,7 @@ SUBTREE_CTE = """subtree(id) AS (
 async def ensure_district(db: AsyncSession, district_id: uuid.UUID) -> None:
     found = await db.execute(
         text("SELECT 1 FROM district WHERE tenant_id = :tenant AND id = :district"),
-        {"tenant": tenant(), "district": district_id},
+        {"tenant": current_tenant(), "district": district_id},
     )
     if found.first() is None:
         raise Problem("not_found", detail_ja="地区が見つかりません。", detail_en="District not found.")

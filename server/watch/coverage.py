@@ -43,6 +43,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.core.context import current_tenant
 from server.registry.disclosure_watchers import watcher_scope_sql
 from server.watch.common import (
     DEFAULT_RADIUS_M,
@@ -51,7 +52,6 @@ from server.watch.common import (
     analysis_transaction,
     metres_per_degree_lat,
     metres_per_degree_lon,
-    tenant,
     visible_sql,
 )
 
@@ -217,7 +217,7 @@ def _roll_up(districts: list[_District], own: dict[uuid.UUID | None, Numbers]) -
 async def coverage(db: AsyncSession, district_id: uuid.UUID | None = None) -> Coverage:
     await analysis_transaction(db)
     district = district_id is not None
-    params: dict[str, Any] = {"tenant": tenant()}
+    params: dict[str, Any] = {"tenant": current_tenant()}
     if district:
         params["district"] = district_id
     own: dict[uuid.UUID | None, Numbers] = {}
@@ -334,7 +334,7 @@ class Pockets:
 
 async def pockets(db: AsyncSession, district_id: uuid.UUID | None = None, eps_m: float = DEFAULT_RADIUS_M) -> Pockets:
     await analysis_transaction(db, work_mem_mb=32)
-    params: dict[str, Any] = {"tenant": tenant(), "eps": float(eps_m)}
+    params: dict[str, Any] = {"tenant": current_tenant(), "eps": float(eps_m)}
     if district_id is not None:
         params["district"] = district_id
     features: list[dict[str, Any]] = []

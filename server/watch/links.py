@@ -32,10 +32,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.record import record as audit
+from server.core.context import current_tenant
 from server.core.problems import FieldError, Problem
 from server.registry.models import Household, WatchLink, Watcher
 from server.tenancy.models import Tenant
-from server.watch.common import DEFAULT_RADIUS_M, tenant
+from server.watch.common import DEFAULT_RADIUS_M
 
 
 def _not_found(what: str) -> Problem:
@@ -45,7 +46,7 @@ def _not_found(what: str) -> Problem:
 
 async def _lock_household(db: AsyncSession, household_id: uuid.UUID) -> None:
     found = await db.execute(
-        select(Household.id).where(Household.tenant_id == tenant(), Household.id == household_id)
+        select(Household.id).where(Household.tenant_id == current_tenant(), Household.id == household_id)
         .with_for_update(key_share=True)
     )
     if found.first() is None:
@@ -54,7 +55,7 @@ async def _lock_household(db: AsyncSession, household_id: uuid.UUID) -> None:
 
 async def _lock_watcher(db: AsyncSession, watcher_id: uuid.UUID) -> Watcher:
     w = (await db.execute(
-        select(Watcher).where(Watcher.tenant_id == tenant(), Watcher.id == watcher_id).with_for_update(key_share=True)
+        select(Watcher).where(Watcher.tenant_id == current_tenant(), Watcher.id == watcher_id).with_for_update(key_share=True)
     )).scalar_one_or_none()
     if w is None:
         raise _not_found("watcher")
@@ -64,13 +65,13 @@ async def _lock_watcher(db: AsyncSession, watcher_id: uuid.UUID) -> Watcher:
 async def watcher_load(db: AsyncSession, watcher_id: uuid.UUID) -> int:
     return int((await db.execute(
         select(func.count()).select_from(WatchLink).where(
-            WatchLink.tenant_id == tenant(), WatchLink.watcher_id == watcher_id, WatchLink.ended_at.is_(None))
+            WatchLink.tenant_id == current_tenant(), WatchLink.watcher_id == watcher_id, WatchLink.ended_at.is_(None))
     )).scalar_one())
 
 
 async def _active(db: AsyncSession, household_id: uuid.UUID) -> list[WatchLink]:
     return list((await db.execute(
-        select(WatchLink).where(WatchLink.tenant_id == tenant(), WatchLink.household_id == household_id,
+        select(WatchLink).where(WatchLink.tenant_id == current_tenant(), WatchLink.household_id == household_id,
                                 WatchLink.ended_at.is_(None))
     )).scalars())
 
@@ -109,7 +110,7 @@ _REACH = text(
 
 async def _reach(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID) -> tuple[int, int]:
     """(distance in metres, the household's district's walking radius)."""
-    r = (await db.execute(_REACH, {"t": tenant(), "h": household_id, "w": watcher_id})).one()
+    r = (await db.execute(_REACH, {"t": current_tenant(), "h": household_id, "w": watcher_id})).one()
     return int(r.distance_m), int(r.walking_radius_m)
 
 
@@ -130,7 +131,7 @@ async def reach_of(db: AsyncSession, link_ids: list[uuid.UUID]) -> dict[uuid.UUI
     """Per link: (distance between the watcher's home and the household now, the walking radius)."""
     if not link_ids:
         return {}
-    rows = await db.execute(_REACH_OF_LINKS, {"t": tenant(), "ids": link_ids})
+    rows = await db.execute(_REACH_OF_LINKS, {"t": current_tenant(), "ids": link_ids})
     return {r.id: (int(r.distance_m), int(r.walking_radius_m)) for r in rows}
 
 
@@ -152,13 +153,13 @@ def _check_reach(distance_m: int, radius_m: int, confirm_far: bool) -> dict[str,
 
 async def local_today(db: AsyncSession) -> date:
     """Today in the tenant's time zone (the column default, current_date, would be UTC's)."""
-    tz = (await db.execute(select(Tenant.time_zone).where(Tenant.id == tenant()))).scalar_one_or_none()
+    tz = (await db.execute(select(Tenant.time_zone).where(Tenant.id == current_tenant()))).scalar_one_or_none()
     return datetime.now(ZoneInfo(tz or "Asia/Tokyo")).date()
 
 
 async def _insert(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID, kind: str,
                   distance_m: int) -> WatchLink:
-    link = WatchLink(tenant_id=tenant(), id=uuid.uuid4(), household_id=household_id, watcher_id=watcher_id,
+    link = WatchLink(tenant_id=current_tenant(), id=uuid.uuid4(), household_id=household_id, watcher_id=watcher_id,
                      kind=kind, since=await local_today(db), distance_m=distance_m)
     db.add(link)
     try:
@@ -200,7 +201,7 @@ async def create_link(db: AsyncSession, household_id: uuid.UUID, watcher_id: uui
 
 async def _get_active_link(db: AsyncSession, link_id: uuid.UUID) -> WatchLink:
     link = (await db.execute(
-        select(WatchLink).where(WatchLink.tenant_id == tenant(), WatchLink.id == link_id).with_for_update()
+        select(WatchLink).where(WatchLink.tenant_id == current_tenant(), WatchLink.id == link_id).with_for_update()
     )).scalar_one_or_none()
     if link is None:
         raise _not_found("link")
@@ -245,16 +246,16 @@ async def change_link(db: AsyncSession, link_id: uuid.UUID, kind: str | None, wa
 
 
 async def ensure_exists(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID) -> None:
-    if (await db.execute(select(Household.id).where(Household.tenant_id == tenant(), Household.id == household_id))).first() is None:
+    if (await db.execute(select(Household.id).where(Household.tenant_id == current_tenant(), Household.id == household_id))).first() is None:
         raise _not_found("household")
-    if (await db.execute(select(Watcher.id).where(Watcher.tenant_id == tenant(), Watcher.id == watcher_id))).first() is None:
+    if (await db.execute(select(Watcher.id).where(Watcher.tenant_id == current_tenant(), Watcher.id == watcher_id))).first() is None:
         raise _not_found("watcher")
 
 
 async def end_link(db: AsyncSession, link_id: uuid.UUID) -> bool:
     """End an active link. False if it had already ended (nothing changes, nothing is audited)."""
     link = (await db.execute(
-        select(WatchLink).where(WatchLink.tenant_id == tenant(), WatchLink.id == link_id).with_for_update()
+        select(WatchLink).where(WatchLink.tenant_id == current_tenant(), WatchLink.id == link_id).with_for_update()
     )).scalar_one_or_none()
     if link is None:
         raise _not_found("link")

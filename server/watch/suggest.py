@@ -46,12 +46,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.core.context import current_tenant
 from server.watch.common import (
     DEFAULT_RADIUS_M,
     SUBTREE_CTE,
     TARGET_WATCHERS,
     metres_per_degree_lon,
-    tenant,
     visible_sql,
 )
 
@@ -166,7 +166,7 @@ async def suggest(
     k: int = DEFAULT_K,
     scan: int = DEFAULT_SCAN,
 ) -> Batch:
-    params = {"tenant": tenant(), "limit_plus_one": limit + 1, "k": k, "scan": max(scan, k)}
+    params = {"tenant": current_tenant(), "limit_plus_one": limit + 1, "k": k, "scan": max(scan, k)}
     if household_id is not None:
         params["household"] = household_id
     if district_id is not None:

@@ -1,8 +1,9 @@
 import type { MessageKey } from '../i18n';
 import type { TonariDB } from '../device-db/db';
 import { getSealed, putSealed } from '../vault/store';
+import { VOCAB, type OperationKind } from '../vocab';
 
-export type OperationKind = 'watch_round' | 'safety_check';
+export type { OperationKind };
 
 export interface Operation {
   id: string;
@@ -38,9 +39,10 @@ export interface MyHouseholds {
   households: Household[];
 }
 
+/** The outcomes of each kind of operation, in display order (from the shared vocabulary). */
 export const OUTCOMES: Record<OperationKind, readonly string[]> = {
-  watch_round: ['ok', 'away', 'contact', 'emergency'],
-  safety_check: ['safe', 'injured', 'rescue', 'evacuated', 'unknown'],
+  watch_round: VOCAB.outcomes.watch_round.map((o) => o.code),
+  safety_check: VOCAB.outcomes.safety_check.map((o) => o.code),
 };
 
 /** Outcomes that must put the 110/119 buttons on screen at once. */

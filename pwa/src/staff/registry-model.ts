@@ -1,4 +1,5 @@
 import type { MessageKey } from '../i18n';
+import { withLabelKeys } from '../vocab';
 
 export interface ConsentOut {
   recipient_class: string;
@@ -149,19 +150,19 @@ export function fieldsFor(all: Map<string, string>, prefix = ''): Map<string, st
   return out;
 }
 
-export const RECIPIENT_CLASSES: [string, MessageKey][] = [
-  ['commissioner', 'role.commissioner'],
-  ['council', 'staff.class.council'],
-  ['voluntary_disaster_org', 'staff.class.voluntary_disaster_org'],
-  ['fire', 'staff.class.fire'],
-  ['police', 'staff.class.police'],
-  ['watcher', 'role.watcher'],
-];
+export const RECIPIENT_CLASSES: [string, MessageKey][] = withLabelKeys('recipient_classes', {
+  commissioner: 'role.commissioner',
+  council: 'staff.class.council',
+  voluntary_disaster_org: 'staff.class.voluntary_disaster_org',
+  fire: 'staff.class.fire',
+  police: 'staff.class.police',
+  watcher: 'role.watcher',
+});
 
-export const DATASETS: [string, MessageKey][] = [
-  ['roster', 'staff.dataset.roster'],
-  ['plan', 'staff.dataset.plan'],
-];
+export const DATASETS: [string, MessageKey][] = withLabelKeys('consent_datasets', {
+  roster: 'staff.dataset.roster',
+  plan: 'staff.dataset.plan',
+});
 
 /** Consent in force for a class × data set (given and not withdrawn). */
 export function consentActive(consents: readonly ConsentOut[], cls: string, dataset: string): ConsentOut | null {
@@ -198,27 +199,27 @@ export function todayJst(now: Date = new Date()): string {
   return new Date(now.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
 }
 
-export const SEXES: [string, MessageKey][] = [
-  ['female', 'staff.sex.female'],
-  ['male', 'staff.sex.male'],
-  ['other', 'staff.sex.other'],
-  ['unknown', 'staff.sex.unknown'],
-];
+export const SEXES: [string, MessageKey][] = withLabelKeys('sexes', {
+  female: 'staff.sex.female',
+  male: 'staff.sex.male',
+  other: 'staff.sex.other',
+  unknown: 'staff.sex.unknown',
+});
 
-export const MOBILITY: [string, MessageKey][] = [
-  ['independent', 'staff.mobility.independent'],
-  ['cane', 'staff.mobility.cane'],
-  ['wheelchair', 'staff.mobility.wheelchair'],
-  ['bedridden', 'staff.mobility.bedridden'],
-];
+export const MOBILITY: [string, MessageKey][] = withLabelKeys('mobility', {
+  independent: 'staff.mobility.independent',
+  cane: 'staff.mobility.cane',
+  wheelchair: 'staff.mobility.wheelchair',
+  bedridden: 'staff.mobility.bedridden',
+});
 
-export const MEDICAL_DEVICES: [string, MessageKey][] = [
-  ['home_oxygen', 'staff.device.home_oxygen'],
-  ['ventilator', 'staff.device.ventilator'],
-  ['dialysis', 'staff.device.dialysis'],
-  ['suction', 'staff.device.suction'],
-  ['other', 'staff.device.other'],
-];
+export const MEDICAL_DEVICES: [string, MessageKey][] = withLabelKeys('medical_devices', {
+  home_oxygen: 'staff.device.home_oxygen',
+  ventilator: 'staff.device.ventilator',
+  dialysis: 'staff.device.dialysis',
+  suction: 'staff.device.suction',
+  other: 'staff.device.other',
+});
 
 export const SHELTER_KINDS: Record<string, MessageKey> = {
   designated: 'staff.shelter.kind.designated',
@@ -228,16 +229,16 @@ export const SHELTER_KINDS: Record<string, MessageKey> = {
 
 // ---- shelters, districts, hazard zones (create forms) -----------------------------------------
 
-export const SHELTER_HAZARDS: [string, MessageKey][] = [
-  ['flood', 'staff.shelterHazard.flood'],
-  ['landslide', 'staff.shelterHazard.landslide'],
-  ['storm_surge', 'staff.shelterHazard.storm_surge'],
-  ['earthquake', 'staff.shelterHazard.earthquake'],
-  ['tsunami', 'staff.shelterHazard.tsunami'],
-  ['large_fire', 'staff.shelterHazard.large_fire'],
-  ['inland_flood', 'staff.shelterHazard.inland_flood'],
-  ['volcano', 'staff.shelterHazard.volcano'],
-];
+export const SHELTER_HAZARDS: [string, MessageKey][] = withLabelKeys('shelter_hazards', {
+  flood: 'staff.shelterHazard.flood',
+  landslide: 'staff.shelterHazard.landslide',
+  storm_surge: 'staff.shelterHazard.storm_surge',
+  earthquake: 'staff.shelterHazard.earthquake',
+  tsunami: 'staff.shelterHazard.tsunami',
+  large_fire: 'staff.shelterHazard.large_fire',
+  inland_flood: 'staff.shelterHazard.inland_flood',
+  volcano: 'staff.shelterHazard.volcano',
+});
 
 export interface ShelterFormValues {
   kind: string;

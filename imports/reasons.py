@@ -1,7 +1,7 @@
 """Mapping the free text of 要支援事由 and 医療機器 cells to the registry's controlled codes.
 
 Each municipality words the criteria of its 避難行動要支援者 plan differently (要介護３, 身体1級,
-療育Ⓐ …). We map what we recognise to `server.registry.vocab` codes, keep the original text, and
+療育Ⓐ …). We map what we recognise to `vocab` codes, keep the original text, and
 let the clerk see what was not recognised instead of guessing.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from server.registry.vocab import MEDICAL_DEVICES, SUPPORT_REASONS
+from vocab import MEDICAL_DEVICES, SUPPORT_REASONS
 
 # Separators between several reasons in one cell: 、 , / ・ ; newlines and spaces (incl. full-width).
 _SPLIT = re.compile(r"[、,，/／・;；\s\u3000]+")

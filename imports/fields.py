@@ -9,7 +9,7 @@ import math
 import re
 import unicodedata
 
-from geo.imports.report import FieldError
+from imports.report import FieldError
 
 _SPACES = re.compile(r"[\s\u3000]+")
 _KATAKANA = re.compile(r"^[\u30a1-\u30fa\u30fc-\u30fe・ ]+$")

@@ -2,7 +2,8 @@
 
 The files come from municipal systems and hand-kept Excel sheets: Shift_JIS or UTF-8, 和暦 dates,
 half-width kana, several support reasons in one cell, addresses without coordinates. Every row is
-checked on its own so the clerk gets the full list of problems from one dry run.
+checked on its own so the clerk gets the full list of problems from one dry run. The consent
+columns, when the file has them, are read in the same pass (`imports.consent`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geo.imports.csvtext import (
+from imports.consent import CONSENT_ALIASES, consent_given
+from imports.csvtext import (
     clean_cell,
     decode_csv_bytes,
     header_key,
@@ -25,7 +27,7 @@ from geo.imports.csvtext import (
     map_columns,
     read_rows,
 )
-from geo.imports.fields import (
+from imports.fields import (
     check_in_japan,
     normalise_kana,
     normalise_name,
@@ -33,10 +35,10 @@ from geo.imports.fields import (
     normalise_sex,
     parse_coordinate,
 )
-from geo.imports.jpdate import parse_japanese_date
-from geo.imports.reasons import map_medical_devices, map_support_reasons
-from geo.imports.report import FieldError, ImportIssue, ParseResult, error, warning
-from geo.imports.towns import Gazetteer, Town, address_key
+from imports.jpdate import parse_japanese_date
+from imports.reasons import map_medical_devices, map_support_reasons
+from imports.report import FieldError, ImportIssue, ParseResult, error, warning
+from imports.towns import Gazetteer, Town, address_key
 
 
 class RosterRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,6 +63,8 @@ class RosterRecord(msgspec.Struct, frozen=True, kw_only=True):
     lon: float
     location_approximate: bool  # True: the town's representative point, to be corrected by staff
     town: str | None  # gazetteer town name the address lies in, when found
+    consent: bool = False  # the file's consent column says yes (or, without one, its consent date is filled)
+    consented_on: date | None = None  # the file's consent date, when given
 
 
 # Canonical field → header spellings seen in municipal exports (matched after NFKC, without spaces).
@@ -80,19 +84,23 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "emergency_contact": ("緊急連絡先",),
     "note": ("備考",),
 }
-FIELDS = frozenset(HEADER_ALIASES)
+FIELDS = frozenset(HEADER_ALIASES) | frozenset(CONSENT_ALIASES)
 REQUIRED: dict[str, str] = {"name": "氏名", "birth_date": "生年月日", "address": "住所"}
 MAX_AGE_YEARS = 120
 V = TypeVar("V")
 
 
-def _aliases(mapping: Mapping[str, str] | None) -> dict[str, str]:
-    out = {header_key(alias): fld for fld, names in HEADER_ALIASES.items() for alias in names}
+def _aliases(mapping: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(header key → person field, header key → consent field). The header row is found by the
+    person fields alone; the consent columns are then looked up in it."""
+    fields = {header_key(alias): fld for fld, names in HEADER_ALIASES.items() for alias in names}
+    consent = {header_key(alias): fld for fld, names in CONSENT_ALIASES.items() for alias in names}
     for header, fld in (mapping or {}).items():
         if fld not in FIELDS:
             raise ValueError(f"mapping: unknown field {fld!r}; expected one of {sorted(FIELDS)}")
-        out[header_key(header)] = fld  # an explicit mapping wins over the built-in spellings
-    return out
+        # an explicit mapping wins over the built-in spellings
+        (consent if fld in CONSENT_ALIASES else fields)[header_key(header)] = fld
+    return fields, consent
 
 
 class _Row:
@@ -141,8 +149,9 @@ def parse_roster_csv(
 
     towns: the municipality's gazetteer, used to place rows without 緯度/経度 at their town's point.
     area: the tenant's area (lon/lat); points outside it are `outside_area` errors.
-    mapping: file header → canonical field (see HEADER_ALIASES keys) for other layouts.
-    today: reference day for the future-birth-date check (tests pass a fixed day).
+    mapping: file header → canonical field (see FIELDS) for other layouts.
+    today: reference day for the future birth and consent date checks, and the consent date of a
+      "yes" without one (tests pass a fixed day).
     """
     result: ParseResult[RosterRecord] = ParseResult()
     decoded = decode_csv_bytes(data)
@@ -155,7 +164,7 @@ def parse_roster_csv(
         result.issues.append(rows_or_issue)
         return result
     rows = list(rows_or_issue)
-    aliases = _aliases(mapping)
+    aliases, consent_aliases = _aliases(mapping)
     if not rows:
         result.issues.append(
             error(None, None, "empty_file", "ファイルにデータがありません。", "The file has no rows.")
@@ -193,6 +202,10 @@ def parse_roster_csv(
         columns.pop("lon", None)
     if missing:
         return result
+    consent_columns, consent_issues = map_columns(header, consent_aliases, header_row)
+    result.issues.extend(consent_issues)
+    columns.update(consent_columns)
+    result.columns = {fld: label for fld, (_, label) in columns.items()}
 
     gazetteer = towns if isinstance(towns, Gazetteer) or towns is None else Gazetteer(towns)
     if area is not None:
@@ -225,6 +238,10 @@ def parse_roster_csv(
                         f"世帯番号「{record.household_key}」は{first[0]}行目と同じですが、住所が異なります。",
                         f"Household '{record.household_key}' matches row {first[0]} but the address differs.",
                     )
+            if consent_columns and not r.failed:
+                consent = _consent(r, today)
+                if consent is not None:
+                    record = msgspec.structs.replace(record, consent=consent[0], consented_on=consent[1])
         result.issues.extend(r.issues)
         if record is not None and not r.failed:
             result.records.append(record)
@@ -245,6 +262,45 @@ def _person_key(r: _Row, gazetteer: Gazetteer | None) -> tuple[str, date, str] |
 
 def _address_key(address: str, gazetteer: Gazetteer | None) -> str:
     return address_key(gazetteer.strip_prefixes(address) if gazetteer else address)
+
+
+def _consent(r: _Row, today: date) -> tuple[bool, date | None] | None:
+    """(consent given, its date) from a row that is otherwise fine; None after an error."""
+    on: date | None = None
+    raw_date = r.get("consent_date")
+    if raw_date:
+        on = r.normalise("consent_date", "bad_date", parse_japanese_date, raw_date)
+        if on is None:
+            return None
+        if on > today:
+            r.error(
+                "consent_date",
+                "future_consent_date",
+                f"同意日「{raw_date}」（{on.isoformat()}）が未来の日付です。",
+                f"Consent date '{raw_date}' ({on.isoformat()}) is in the future.",
+            )
+            return None
+    if "consent" not in r.columns:
+        given: bool | None = on is not None  # only a date column: a date means consent was given
+    else:
+        raw = r.get("consent")
+        given = consent_given(raw)
+        if given is None:
+            r.error(
+                "consent",
+                "bad_consent",
+                f"同意欄「{raw}」を読めません。同意ありは「有」「○」「1」、なしは「無」「×」「0」か空欄にしてください。",
+                f"Consent cell '{raw}' is not understood; use 有/○/1 for consent, 無/×/0 or empty for none.",
+            )
+            return None
+    if given and on is None:
+        r.warn(
+            "consent_date" if "consent_date" in r.columns else "consent",
+            "consent_date_missing",
+            f"同意日がないため、取り込み日（{today.isoformat()}）を同意日とします。",
+            f"No consent date: the import date ({today.isoformat()}) is recorded.",
+        )
+    return bool(given), on
 
 
 def _parse_row(

@@ -3,13 +3,12 @@
 The clerk's loop (PRODUCT.md §4): upload with `?dry_run=true`, read the per-row report, fix the
 file, upload again; then commit. A commit writes the whole file in one transaction or, when the
 report has any error, nothing at all (422 `import_failed`, with the same report in `report`).
-The parsing is in `geo.imports`, the database step in `server.registry.importers`.
+The parsing is in `imports` and `geo.geojson_areas`, the database step beside this file.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -20,18 +19,19 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 
+from imports.roster_csv import FIELDS as ROSTER_FIELDS
 from server.audit.record import record as audit
-from server.core import context
+from server.core.context import current_tenant
 from server.core.guards import STAFF
 from server.core.input import check_json_upload, parse_form_first
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
-from server.registry import importers
-from server.registry.vocab import DISTRICT_LEVELS, HAZARD_ZONE_KINDS, RECIPIENT_CLASSES
+from server.registry.imports import areas, roster, shelters
+from server.registry.imports.common import ImportReport
+from vocab import DISTRICT_LEVELS, HAZARD_ZONE_KINDS, RECIPIENT_CLASSES
 
 KINDS = ("roster", "districts", "hazard-zones", "shelters")
 OBJECT_TYPES = {"roster": "person", "districts": "district", "hazard-zones": "hazard_zone", "shelters": "shelter"}
-ROSTER_FIELDS = frozenset(importers.HEADER_ALIASES) | frozenset(importers.CONSENT_ALIASES)
 
 
 # Form fields hold at most what their column (or their use) takes.
@@ -100,12 +100,6 @@ class ImportReportOut(msgspec.Struct, omit_defaults=True):
     households_created: int | None = None  # roster: households created (people are in `created`)
 
 
-def _tenant() -> uuid.UUID:
-    tid = context.current().tenant_id
-    assert tid is not None
-    return tid
-
-
 def _text(value: str | None) -> str | None:
     value = value.strip() if isinstance(value, str) else None
     return value or None
@@ -157,36 +151,36 @@ def _classes(raw: str | None) -> tuple[str, ...]:
     return classes
 
 
-async def _run(db: DbSession, kind: str, form: ImportForm, content: bytes, *, dry_run: bool) -> importers.ImportReport:
-    tenant = _tenant()
+async def _run(db: DbSession, kind: str, form: ImportForm, content: bytes, *, dry_run: bool) -> ImportReport:
+    tenant = current_tenant()
     filename = (form.file.filename if form.file else None) or None
     if kind == "roster":
-        options = importers.RosterOptions(
+        options = roster.RosterOptions(
             mapping=_mapping(form.mapping), consent_source=_text(form.consent_source),
             consent_classes=_classes(form.consent_classes), filename=filename,
         )
-        return await importers.import_roster(db, tenant, content, options, dry_run=dry_run)
+        return await roster.import_roster(db, tenant, content, options, dry_run=dry_run)
     if kind == "districts":
         level = _choice("level", form.level, DISTRICT_LEVELS, required=True)
         assert level is not None
-        district_options = importers.DistrictOptions(
+        district_options = areas.DistrictOptions(
             level=level, parent_code=_text(form.parent_code), name_key=_text(form.name_key),
             code_key=_text(form.code_key), filename=filename,
         )
-        return await importers.import_districts(db, tenant, content, district_options, dry_run=dry_run)
+        return await areas.import_districts(db, tenant, content, district_options, dry_run=dry_run)
     if kind == "hazard-zones":
         hazard_kind = _choice("hazard_kind", form.hazard_kind, HAZARD_ZONE_KINDS, required=True)
         assert hazard_kind is not None
-        zone_options = importers.HazardZoneOptions(
+        zone_options = areas.HazardZoneOptions(
             hazard_kind=hazard_kind, level_key=_text(form.level_key), name_key=_text(form.name_key),
             source=_text(form.source), filename=filename,
         )
-        return await importers.import_hazard_zones(db, tenant, content, zone_options, dry_run=dry_run)
-    shelter_options = importers.ShelterOptions(municipality=_text(form.municipality), filename=filename)
-    return await importers.import_shelters(db, tenant, content, shelter_options, dry_run=dry_run)
+        return await areas.import_hazard_zones(db, tenant, content, zone_options, dry_run=dry_run)
+    shelter_options = shelters.ShelterOptions(municipality=_text(form.municipality), filename=filename)
+    return await shelters.import_shelters(db, tenant, content, shelter_options, dry_run=dry_run)
 
 
-async def _audit_report_read(db: DbSession, action: str, report: importers.ImportReport, filename: str | None) -> None:
+async def _audit_report_read(db: DbSession, action: str, report: ImportReport, filename: str | None) -> None:
     """A report that wrote nothing, as a read: a roster's shows personal data (the file's rows, and the
     ids of registered people it duplicates), so who saw it is kept like any other read."""
     await audit(db, action, object_type=OBJECT_TYPES[report.kind], object_ids=dict.fromkeys(report.referenced_ids),

@@ -53,6 +53,7 @@ class ParseResult(Generic[T]):
     issues: list[ImportIssue] = field(default_factory=list)
     total_rows: int = 0
     encoding: str | None = None  # the text encoding detected for CSV input ("utf-8", "utf-8-sig", "cp932")
+    columns: dict[str, str] = field(default_factory=dict)  # CSV: canonical field → its header as written
 
     @property
     def ok(self) -> bool:

@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity, make_valid
 
-from geo.imports.report import ParseResult, error, warning
+from imports.report import ParseResult, error, warning
 
 DEFAULT_NAME_KEYS: tuple[str, ...] = ("name", "名称", "N03_004")
 DEFAULT_CODE_KEYS: tuple[str, ...] = ("code", "コード", "N03_007")

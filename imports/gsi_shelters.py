@@ -17,10 +17,10 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geo.imports.csvtext import clean_cell, decode_csv_bytes, header_key, map_columns, read_rows
-from geo.imports.fields import check_in_japan, parse_coordinate
-from geo.imports.report import FieldError, ImportIssue, ParseResult, error, warning
-from server.registry.vocab import SHELTER_HAZARDS
+from imports.csvtext import clean_cell, decode_csv_bytes, header_key, map_columns, read_rows
+from imports.fields import check_in_japan, parse_coordinate
+from imports.report import FieldError, ImportIssue, ParseResult, error, warning
+from vocab import SHELTER_HAZARDS
 
 ShelterKind = Literal["emergency_site", "designated", "welfare"]
 Layout = Literal["emergency_site", "designated"]

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from geo.imports.report import FieldError
+from imports.report import FieldError
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from geo.imports.report import ImportIssue, error, warning
+from imports.report import ImportIssue, error, warning
 
 _WS = re.compile(r"[\s\u3000\u00a0\ufeff]+")
 _PAREN = re.compile(r"[(（][^)）]*[)）]")
