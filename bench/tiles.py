@@ -14,7 +14,7 @@ commissioner, and measures per zoom, for N tiles that contain households:
                    tenant, user, role and scope), the statement the endpoint runs (at z ≥ 13
                    the one that also writes the read audit row, with the same parameters),
                    COMMIT;
-  (b0) statement   the served statement (`geo.tiles.tile_sql`, no audit) alone, in a transaction
+  (b0) statement   the served statement (`server.maps.tiles.sql.tile_sql`, no audit) alone, in a transaction
                    stamped for that viewer; statement time only (compared with (c));
   (c) unfiltered   the same statement with the disclosure filter taken out, everything else
                    alike (attributes, ids column): `unfiltered_households_sql()` at z ≥ 13;
@@ -67,7 +67,7 @@ from common import (
 from lite_http import LiteClient
 from sqlalchemy import text
 
-from geo.tiles import (
+from server.maps.tiles.sql import (
     BUFFER,
     CLUSTER_BELOW_ZOOM,
     CLUSTER_CELL_PX,
@@ -85,7 +85,7 @@ ENDPOINT_OVER_SQL_MAX = 1.5  # endpoint p50 ≤ 1.5 × its own SQL p50
 Z14_P95_MAX_MS = 30.0  # z14 endpoint p95
 FILTERED_OVER_UNFILTERED_MAX = 2.0  # filtered SQL p50 ≤ 2 × unfiltered p50
 
-# The served cluster statement (geo.tiles._HOUSEHOLD_CLUSTERS) without the disclosure filter.
+# The served cluster statement (server.maps.tiles.sql._HOUSEHOLD_CLUSTERS) without the disclosure filter.
 UNFILTERED_CLUSTERS = text(
     f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
@@ -227,7 +227,7 @@ class Statement:
         text_, names = self.sql
         if self.stmt is None:
             self.stmt = await self.conn.prepare(text_)
-        params = {"tenant": tenant_id, "z": z, "x": x, "y": y}  # as api_tiles passes them
+        params = {"tenant": tenant_id, "z": z, "x": x, "y": y}  # as the tile route passes them
         args = [params[n] for n in names]
         async with self.conn.transaction():
             if self.viewer is not None:
@@ -289,7 +289,7 @@ class OwnSql:
 
     @classmethod
     async def prepare(cls, conn: Any, z: int, tenant_id: uuid.UUID, session_hash: str) -> OwnSql:
-        from geo.tiles import audited_tile_sql
+        from server.maps.tiles.sql import audited_tile_sql
         from server.accounts.middleware import AUTHENTICATE_ON_DRIVER  # the very statement the endpoint sends
         from server.db.driver import positional
 

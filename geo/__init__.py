@@ -1,1 +1,1 @@
-"""Spatial logic that is not HTTP: vector tile SQL, import parsers, geometry helpers."""
+"""Spatial logic that is not HTTP: import parsers, geometry helpers."""

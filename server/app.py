@@ -50,8 +50,8 @@ from server.registry.api_exports import RegistryExportController
 from server.registry.api_households import HouseholdController, PersonController
 from server.registry.api_staff import StaffController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
-from server.registry.api_tiles import TileController
-from server.registry import tile_lane
+from server.maps.tiles.api import TileController
+from server.maps.tiles import lane as tile_lane
 from server.registry.imports_api import ImportController
 from server.registry.api_watchers import WatcherController
 from server.settings import Settings, get_settings
@@ -89,7 +89,7 @@ def settle_garbage_collector() -> None:
 class TonariApp(Litestar):
     """The Litestar application. Every HTTP response leaves through the security headers
     (server/core/headers.py); the tile fast lane is asked first (before routing) when it is on:
-    a map's tiles are the hottest request there is (server/registry/tile_lane.py, decision 0011)."""
+    a map's tiles are the hottest request there is (server/maps/tiles/lane.py, decision 0011)."""
 
     def __init__(self, *args: Any, tile_fast_lane: bool = False, security_headers: SecurityHeaders,
                  **kwargs: Any) -> None:

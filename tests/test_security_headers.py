@@ -9,7 +9,7 @@ import uuid
 
 import httpx
 
-from server.registry.tile_lane import LANE_STATS_KEY
+from server.maps.tiles.lane import LANE_STATS_KEY
 from tests.conftest import ApiClient, _Isolated, running
 
 # Values for path parameters by name (anything else of type uuid gets a random id).

@@ -1,4 +1,4 @@
-"""The tile fast lane (server/registry/tile_lane.py) against the full route it short-cuts.
+"""The tile fast lane (server/maps/tiles/lane.py) against the full route it short-cuts.
 
 The same signed-in requests go to this app (lane on) and to a second app over the same database
 with TONARI_TILE_FAST_LANE off: bodies, status codes, ETags, caching headers and the read audit
@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from server.db.driver import POOL_KEY
-from server.registry.tile_lane import LANE_STATS_KEY
+from server.maps.tiles.lane import LANE_STATS_KEY
 from tests.conftest import ApiClient, _Isolated, running
 from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.test_disclosure import tile_of
@@ -184,7 +184,7 @@ async def test_cookies_the_lane_cannot_read_plainly_go_to_the_route(world: World
 async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, client_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The lane runs before the framework's error handling: when it fails before sending anything,
     the route gets the request (and answers it, or reports the failure as a problem document)."""
-    import server.registry.tile_lane as lane_module
+    import server.maps.tiles.lane as lane_module
 
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     tile = f"/api/tiles/households/14/{x}/{y}.mvt"

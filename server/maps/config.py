@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 
-from geo.tiles import CLUSTER_BELOW_ZOOM, LAYERS
+from server.maps.tiles.sql import CLUSTER_BELOW_ZOOM, LAYERS
 from server.core.guards import public
 
 

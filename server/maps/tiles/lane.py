@@ -37,7 +37,7 @@ from server.accounts.middleware import authenticate_on_driver, enter_signed_in
 from server.accounts.sessions import parse_cookie, plain_session_cookie
 from server.core.request_context import client_address, log_request, request_id_for
 from server.db.driver import POOL_KEY
-from server.registry.api_tiles import TILES_PATH, TileAddress, TileReply, may_read, render_tile
+from server.maps.tiles.api import TILES_PATH, TileAddress, TileReply, may_read, render_tile
 
 LANE_STATS_KEY = "tonari_tile_lane_served"  # app state: tiles the lane answered (tests, ops)
 TILES_PREFIX = TILES_PATH + "/"
