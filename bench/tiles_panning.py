@@ -1,0 +1,519 @@
+"""Map tiles while panning: 32 clients at once through the app, beside the raw database doing the
+same work over as many connections. What a map user feels: tiles per second and the tail.
+
+    DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench \\
+        .venv/bin/python bench/tiles_panning.py [--clients 32] [--tiles-per-client 150] [--rounds 3]
+
+Loads the bench prefecture if the database has none (bench/load_prefecture.py). Half the clients
+sign in as the bench staff (the whole prefecture), half as the bench commissioner (their area
+only), each with a session of its own, and each pans a map the way MapLibre asks for tiles: a
+viewport of 4 × 3 household tiles (a 1280 × 800 map at 512 px per tile, the partly visible ones
+included), nearest the centre first; then pan after pan the newly exposed row or column, at one
+zoom for a few pans before zooming in or out within z12–z16. A tile is never asked twice by one
+client (the map keeps it). Each client is one keep-alive connection with one request in flight,
+like a browser's map on one connection.
+
+Every round measures, in turns (the order turns each round):
+  app      each server (`--variant`, `--server`): the 32 clients' schedules through HTTP;
+  raw      the same schedules on 32 asyncpg connections as the app's role, doing what the app asks
+           of the database for each tile: BEGIN, the authentication call with that client's
+           session, the statement the route runs with its parameters (`tile_query`: at z ≥ 13
+           the one that writes the read audit row), COMMIT when it wrote (or the session's
+           deadline moved), else ROLLBACK.
+
+Reports per server tiles/s while all 32 clients were busy, p50/p95/p99 per tile (wall time at the
+client), both as a ratio of the raw figures of the same round, and the machine's load average
+before each measurement. Writes bench/results/tiles-panning-<timestamp>.json. Localhost only;
+every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import random
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import common  # noqa: F401  (puts the repo root on sys.path)
+from common import (
+    REPO_ROOT,
+    RESULTS_DIR,
+    BenchServer,
+    asyncpg_dsn,
+    check_localhost,
+    database_url,
+    percentile,
+    read_credentials,
+    redact,
+    summary,
+    tile_of,
+    write_result,
+)
+from lite_http import LiteClient
+
+from server.accounts.middleware import AUTHENTICATE_ON_DRIVER
+from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, parse_cookie
+from server.core.context import RequestContext
+from server.db.driver import positional
+from server.db.engine import session_settings
+from server.maps.tiles.api import TileAddress, tile_query
+from server.settings import Settings
+
+DEFAULT_PORT = 8796
+ZOOMS = (12, 13, 14, 15, 16)
+VIEW_W, VIEW_H = 4, 3  # tiles of one viewport (see the docstring)
+PANS_PER_ZOOM = 6
+TURN_CHANCE = 0.3  # a pan changes direction
+
+# Targets (issue #15, "judged by what users feel").
+THROUGHPUT_MIN = 0.5  # app tiles/s ≥ 50 % of the raw database's
+P95_MAX_MS = 30.0
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def p99(values: list[float]) -> float:
+    return percentile(values, 99)
+
+
+def git_revision() -> str:
+    """The code under test (+ "-dirty" when tracked files differ)."""
+    import subprocess
+
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+# --- who pans where -------------------------------------------------------------------------------
+
+
+@dataclass
+class Client:
+    """One map: a session of its own and the tiles it will ask for, in order."""
+
+    index: int
+    viewer: str  # staff | commissioner
+    cookie: str
+    tenant_id: uuid.UUID
+    token_hash: str
+    tiles: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+def pan_schedule(rng: random.Random, starts: list[tuple[float, float]], seen_by_zoom: dict[int, set[tuple[int, int]]],
+                 zoom: int, n: int) -> list[tuple[int, int, int]]:
+    """`n` distinct tiles as a panning map asks for them, starting at one of `starts` at `zoom`.
+    A pan only goes where the viewer sees households (`seen_by_zoom`); at a dead end the map
+    jumps to another start, as a user searching for the next place would."""
+    out: list[tuple[int, int, int]] = []
+    asked: set[tuple[int, int, int]] = set()
+
+    def viewport(z: int, cx: int, cy: int) -> None:
+        cells = [(cx + dx, cy + dy) for dx in range(-(VIEW_W // 2), VIEW_W - VIEW_W // 2)
+                 for dy in range(-(VIEW_H // 2), VIEW_H - VIEW_H // 2)]
+        cells.sort(key=lambda c: (c[0] - cx) ** 2 + (c[1] - cy) ** 2)  # nearest the centre first
+        for x, y in cells:
+            if 0 <= x < 2**z and 0 <= y < 2**z and (z, x, y) not in asked:
+                asked.add((z, x, y))
+                out.append((z, x, y))
+
+    def jump(z: int) -> tuple[int, int]:
+        lon, lat = starts[rng.randrange(len(starts))]
+        return tile_of(lon, lat, z)
+
+    z = zoom
+    cx, cy = jump(z)
+    direction = rng.choice(((1, 0), (-1, 0), (0, 1), (0, -1)))
+    for _ in range(20 * n):  # bounded: every step adds a tile or moves on
+        if len(out) >= n:
+            break
+        viewport(z, cx, cy)
+        for _pan in range(PANS_PER_ZOOM):
+            if rng.random() < TURN_CHANCE:
+                direction = rng.choice(((1, 0), (-1, 0), (0, 1), (0, -1)))
+            ways = [d for d in (direction, (1, 0), (-1, 0), (0, 1), (0, -1))
+                    if (cx + d[0], cy + d[1]) in seen_by_zoom[z]]
+            if not ways:
+                cx, cy = jump(z)
+            else:
+                direction = ways[0]
+                cx, cy = cx + direction[0], cy + direction[1]
+            viewport(z, cx, cy)
+        # Zoom in or out one level around the centre, within the zooms a household map uses.
+        step = rng.choice((-1, 1)) if ZOOMS[0] < z < ZOOMS[-1] else (1 if z == ZOOMS[0] else -1)
+        cx, cy = (cx * 2, cy * 2) if step > 0 else (cx // 2, cy // 2)
+        z += step
+    return out[:n]
+
+
+async def visible_points(conn: Any, client: Client) -> list[tuple[float, float]]:
+    """Where this viewer sees households: the household table read in a transaction stamped by
+    the viewer's own authentication call, so row-level security applies the disclosure rule."""
+    idle = timedelta(minutes=Settings.session_idle_minutes)
+    async with conn.transaction():
+        who = await conn.fetchrow(AUTHENTICATE_ON_DRIVER, client.tenant_id, client.token_hash, idle, TOUCH_INTERVAL)
+        if who is None:
+            raise RuntimeError(f"client {client.index}: the session is not valid for the raw database")
+        rows = await conn.fetch("SELECT ST_X(location) AS lon, ST_Y(location) AS lat FROM household"
+                                " WHERE tenant_id = $1", client.tenant_id)
+    points = [(r["lon"], r["lat"]) for r in rows]
+    points.sort(key=lambda p: hashlib.sha1(f"{p[0]:.7f},{p[1]:.7f}".encode()).digest())  # fixed order
+    return points
+
+
+async def sign_in_clients(base: str, n: int) -> list[Client]:
+    import httpx
+
+    creds = read_credentials()
+    clients: list[Client] = []
+    for i in range(n):
+        viewer = ("staff", "commissioner")[i % 2]
+        async with httpx.AsyncClient(base_url=base, timeout=60.0) as http:
+            await http.get("/api/auth/csrf")
+            r = await http.post("/api/auth/login", json={"login": creds[viewer]["login"], "password": creds[viewer]["password"]},
+                                headers={"X-CSRF-Token": http.cookies.get("tonari_csrf") or ""})
+            if r.status_code != 200:
+                raise RuntimeError(f"sign-in as {viewer} failed: {r.status_code} {r.text[:200]}")
+            cookie = http.cookies.get(COOKIE_NAME)
+        parsed = parse_cookie(cookie)
+        assert cookie is not None and parsed is not None
+        clients.append(Client(i, viewer, cookie, parsed.tenant_id, parsed.token_hash))
+    return clients
+
+
+async def plan(conn: Any, clients: list[Client], per_client: int, seed: int) -> None:
+    """Each client's schedule (deterministic for a given seed and data)."""
+    by_viewer: dict[str, tuple[list[tuple[float, float]], dict[int, set[tuple[int, int]]]]] = {}
+    for c in clients:
+        if c.viewer not in by_viewer:
+            points = await visible_points(conn, c)
+            seen = {z: {tile_of(lon, lat, z) for lon, lat in points} for z in ZOOMS}
+            by_viewer[c.viewer] = (points, seen)
+        points, seen = by_viewer[c.viewer]
+        c.tiles = pan_schedule(random.Random(seed * 1000 + c.index), points, seen, ZOOMS[c.index % len(ZOOMS)], per_client)
+
+
+# --- one measurement ------------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """One measurement: every client's schedule, all clients at once."""
+
+    name: str
+    load_before: tuple[float, float, float]
+    started: float = 0.0
+    ms: list[float] = field(default_factory=list)
+    zooms: list[int] = field(default_factory=list)
+    done_at: list[float] = field(default_factory=list)  # completion times (perf_counter)
+    client_ends: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    def record(self, z: int, t0: float) -> None:
+        now = time.perf_counter()
+        self.ms.append((now - t0) * 1000.0)
+        self.zooms.append(z)
+        self.done_at.append(now)
+
+    def figures(self) -> dict[str, Any]:
+        """tiles/s while every client was busy (from the start to the first client done), so the
+        ragged end with fewer clients in flight does not count; and the latencies of all tiles."""
+        busy_until = min(self.client_ends)
+        busy = sum(1 for t in self.done_at if t <= busy_until)
+        s = summary(self.ms)
+        per_zoom = {}
+        for z in ZOOMS:
+            v = [m for m, zz in zip(self.ms, self.zooms, strict=True) if zz == z]
+            if v:
+                per_zoom[z] = {"n": len(v), "p50": summary(v)["p50"], "p95": summary(v)["p95"]}
+        return {"name": self.name, "tiles": len(self.ms), "tiles_per_s": busy / (busy_until - self.started),
+                "seconds": max(self.client_ends) - self.started, "p50": s["p50"], "p95": s["p95"], "p99": p99(self.ms),
+                "max": s["max"], "per_zoom": per_zoom, "statuses": self.statuses, "load_before": self.load_before}
+
+
+async def run_app(name: str, base: str, clients: list[Client], limit: int | None = None) -> Phase:
+    phase = Phase(name, os.getloadavg())
+    lites = [LiteClient(base, headers={"Cookie": f"{COOKIE_NAME}={c.cookie}"}) for c in clients]
+    go = asyncio.Event()
+
+    async def one(c: Client, lite: LiteClient) -> None:
+        requests = [(z, lite.build("GET", f"/api/tiles/households/{z}/{x}/{y}.mvt")) for z, x, y in c.tiles[:limit]]
+        await go.wait()
+        for z, raw in requests:
+            t0 = time.perf_counter()
+            r = await lite.send(raw)
+            phase.record(z, t0)
+            if r.status_code not in (200, 204):
+                raise RuntimeError(f"{name}: {r.status_code} {r.content[:200]!r}")
+            phase.statuses[r.status_code] = phase.statuses.get(r.status_code, 0) + 1
+        phase.client_ends.append(time.perf_counter())
+
+    try:
+        tasks = [asyncio.create_task(one(c, lite)) for c, lite in zip(clients, lites, strict=True)]
+        await asyncio.sleep(0)
+        phase.started = time.perf_counter()
+        go.set()
+        await asyncio.gather(*tasks)
+    finally:
+        for lite in lites:
+            await lite.aclose()
+    return phase
+
+
+async def run_raw(conns: list[Any], clients: list[Client], limit: int | None = None) -> Phase:
+    """The app's database work for every tile of every schedule, one connection per client, with
+    the statements and parameters the route uses (tile_query) on asyncpg's statement cache as
+    the app's driver connections use it."""
+    phase = Phase("raw", os.getloadavg())
+    idle = timedelta(minutes=Settings.session_idle_minutes)
+    go = asyncio.Event()
+
+    async def one(c: Client, conn: Any) -> None:
+        await go.wait()
+        for n, (z, x, y) in enumerate(c.tiles[:limit]):
+            t0 = time.perf_counter()
+            tx = conn.transaction()
+            await tx.start()
+            try:
+                who = await conn.fetchrow(AUTHENTICATE_ON_DRIVER, c.tenant_id, c.token_hash, idle, TOUCH_INTERVAL)
+                ctx = RequestContext(request_id=f"bench-pan-{c.index}-{n}", client_addr="127.0.0.1", tenant_id=c.tenant_id,
+                                     user_id=who["user_id"], user_login=who["login"], role=who["role"])
+                stmt, params, audited = tile_query(ctx, TileAddress("households", z, x, y), None)
+                sql, names = positional(stmt)
+                row = (await conn.fetch(sql, *[params[k] for k in names]))[0]
+            except BaseException:
+                await tx.rollback()
+                raise
+            if (audited and row[2]) or who["touched"]:
+                await tx.commit()
+            else:
+                await tx.rollback()
+            phase.record(z, t0)
+            status = 200 if row[0] else 204
+            phase.statuses[status] = phase.statuses.get(status, 0) + 1
+        phase.client_ends.append(time.perf_counter())
+
+    tasks = [asyncio.create_task(one(c, conn)) for c, conn in zip(clients, conns, strict=True)]
+    await asyncio.sleep(0)
+    phase.started = time.perf_counter()
+    go.set()
+    await asyncio.gather(*tasks)
+    return phase
+
+
+# --- servers --------------------------------------------------------------------------------------
+
+
+class Target:
+    """A server to measure: one this bench starts (and stops) with extra environment, or a running
+    one named by URL."""
+
+    def __init__(self, name: str, base: str | None = None, env: dict[str, str] | None = None,
+                 server: BenchServer | None = None) -> None:
+        self.name, self._base, self.env, self.server = name, base, env or {}, server
+
+    @property
+    def base(self) -> str:
+        return self._base or self.server.base  # type: ignore[union-attr]
+
+    async def start(self) -> None:
+        if self.server is None:
+            return
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)  # BenchServer passes its own environment on
+        try:
+            self.server.start()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        await self.server.wait_ready()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def parse_targets(args: argparse.Namespace, url: str, stamp: str) -> list[Target]:
+    targets: list[Target] = []
+    for n, spec in enumerate(args.variant or []):
+        name, _, envs = spec.partition(":")
+        env = dict(kv.split("=", 1) for kv in envs.split(",") if kv)
+        server = BenchServer(url, args.port + n, RESULTS_DIR / f"server-panning-{name}-{stamp}.log")
+        targets.append(Target(name, env=env, server=server))
+    for spec in args.server or []:
+        name, _, base = spec.partition("=")
+        check_localhost(base)
+        targets.append(Target(name, base=base))
+    if not targets:
+        targets.append(Target("app", server=BenchServer(url, args.port, RESULTS_DIR / f"server-panning-{stamp}.log")))
+    return targets
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str, Any]:
+    import asyncpg
+
+    targets = parse_targets(args, url, stamp)
+    dsn = asyncpg_dsn(url)
+    conns = [await asyncpg.connect(dsn, server_settings=session_settings("tonari-bench-raw"))
+             for _ in range(args.clients)]
+    phases: list[dict[str, Any]] = []
+    try:
+        first = targets[0]
+        await first.start()
+        try:
+            print(f"Signing in {args.clients} clients at {first.base} …", flush=True)
+            clients = await sign_in_clients(first.base, args.clients)
+        finally:
+            first.stop()
+        await plan(conns[0], clients, args.tiles_per_client, args.seed)
+        print("Warming the database (one raw pass) …", flush=True)
+        await run_raw(conns, clients)
+        for r in range(args.rounds):
+            order: list[Target | None] = [None, *targets]  # None: the raw database
+            order = order[r % len(order):] + order[:r % len(order)]
+            for t in order:
+                if t is None:
+                    ph = await run_raw(conns, clients)
+                else:
+                    await t.start()
+                    try:
+                        await run_app(t.name, t.base, clients, limit=args.warmup_tiles)  # pool, statement caches
+                        ph = await run_app(t.name, t.base, clients)
+                    finally:
+                        t.stop()
+                f = ph.figures()
+                f["round"] = r
+                phases.append(f)
+                print(f"  round {r + 1} {f['name']:<12} {f['tiles_per_s']:7.0f} tiles/s  p50 {f['p50']:5.1f}"
+                      f"  p95 {f['p95']:5.1f}  p99 {f['p99']:5.1f} ms  (load {f['load_before'][0]:.2f})", flush=True)
+        server_info = {"server_version": await conns[0].fetchval("SHOW server_version"),
+                       "postgis": await conns[0].fetchval("SELECT postgis_lib_version()"),
+                       "jit": await conns[0].fetchval("SHOW jit"),
+                       "max_connections": await conns[0].fetchval("SHOW max_connections")}
+    finally:
+        for c in conns:
+            await c.close()
+    return {"targets": [{"name": t.name, "base": t.base, "env": t.env, "spawned": t.server is not None} for t in targets],
+            "phases": phases, "server": server_info,
+            "schedule": {"clients": args.clients, "tiles_per_client": args.tiles_per_client,
+                         "by_zoom": {z: sum(1 for c in clients for t in c.tiles if t[0] == z) for z in ZOOMS},
+                         "viewers": {v: sum(1 for c in clients if c.viewer == v) for v in ("staff", "commissioner")}}}
+
+
+def aggregate(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per server: the median over rounds of tiles/s and of its ratio to the same round's raw
+    figure; the latencies of the median round."""
+    from statistics import median
+
+    raw = {p["round"]: p for p in report["phases"] if p["name"] == "raw"}
+    rows = []
+    for name in ["raw"] + [t["name"] for t in report["targets"]]:
+        ps = [p for p in report["phases"] if p["name"] == name]
+        ratios = [p["tiles_per_s"] / raw[p["round"]]["tiles_per_s"] for p in ps]
+        rows.append({"name": name, "rounds": len(ps), "tiles_per_s": median(p["tiles_per_s"] for p in ps),
+                     "tiles_per_s_all": [round(p["tiles_per_s"]) for p in ps], "ratio": median(ratios),
+                     "p50": median(p["p50"] for p in ps), "p95": median(p["p95"] for p in ps),
+                     "p99": median(p["p99"] for p in ps),
+                     "p95_over_raw": median(p["p95"] / raw[p["round"]]["p95"] for p in ps),
+                     "loads": [p["load_before"][0] for p in ps]})
+    return rows
+
+
+def render(report: dict[str, Any]) -> str:
+    sch = report["schedule"]
+    lines = [
+        f"Code {report['revision']}. {sch['clients']} clients ({sch['viewers']['staff']} staff, {sch['viewers']['commissioner']}"
+        f" commissioner), {sch['tiles_per_client']} distinct household tiles each (by zoom: "
+        + ", ".join(f"z{z} {n}" for z, n in sch["by_zoom"].items())
+        + f"), {report['rounds']} rounds; PostgreSQL {report['server']['server_version']}, PostGIS {report['server']['postgis']},"
+        f" jit={report['server']['jit']}; {report['machine']['cpus']} CPUs; load average {report['machine']['load_start'][0]:.2f}"
+        f" at the start, {report['machine']['load_end'][0]:.2f} at the end.",
+        "",
+        "| | tiles/s (median; each round) | ÷ raw | p50 ms | p95 ms | p99 ms | p95 ÷ raw | load before each |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for a in report["summary"]:
+        lines.append(f"| {a['name']} | {a['tiles_per_s']:.0f} ({', '.join(map(str, a['tiles_per_s_all']))}) | {a['ratio']:.2f}"
+                     f" | {a['p50']:.1f} | {a['p95']:.1f} | {a['p99']:.1f} | {a['p95_over_raw']:.2f}"
+                     f" | {', '.join(f'{v:.1f}' for v in a['loads'])} |")
+    lines += ["", "| | " + " | ".join(f"z{z} p50 / p95 ms" for z in ZOOMS) + " |", "|---|" + "---|" * len(ZOOMS)]
+    for name in ["raw"] + [t["name"] for t in report["targets"]]:
+        last = [p for p in report["phases"] if p["name"] == name][-1]
+        cells = [f"{last['per_zoom'][z]['p50']:.1f} / {last['per_zoom'][z]['p95']:.1f}" if z in last["per_zoom"] else "–"
+                 for z in ZOOMS]
+        lines.append(f"| {name} (last round) | " + " | ".join(cells) + " |")
+    lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
+    for c in report["checks"]:
+        lines.append(f"| {c['target']} | {c['where']} | {c['value']} | {'PASS' if c['pass'] else 'FAIL'} |")
+    return "\n".join(lines)
+
+
+def checks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for a in rows:
+        if a["name"] == "raw":
+            continue
+        out.append({"target": f"tiles/s ≥ {THROUGHPUT_MIN:.0%} of the raw database's", "where": a["name"],
+                    "value": f"{a['ratio']:.0%}", "pass": a["ratio"] >= THROUGHPUT_MIN})
+        out.append({"target": f"p95 < {P95_MAX_MS:.0f} ms", "where": a["name"], "value": f"{a['p95']:.1f} ms",
+                    "pass": a["p95"] < P95_MAX_MS})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: $DATABASE_URL")
+    parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--tiles-per-client", type=int, default=150)
+    parser.add_argument("--warmup-tiles", type=int, default=20, help="per client, before each server's measurement")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="the first spawned server's port (then +1, …)")
+    parser.add_argument("--variant", action="append", metavar="NAME:VAR=VALUE,…",
+                        help="a server this bench starts with extra environment, e.g. lane-off:TONARI_TILE_FAST_LANE=0"
+                             " (repeatable; default: one server with the current settings)")
+    parser.add_argument("--server", action="append", metavar="NAME=URL", help="a running server to measure (repeatable)")
+    args = parser.parse_args()
+    args.clients = max(2, min(args.clients, 64))
+    args.tiles_per_client = max(10, min(args.tiles_per_client, 2000))
+    args.rounds = max(1, min(args.rounds, 10))
+    url = database_url(args.database_url)
+
+    import load_prefecture
+
+    load = load_prefecture.run(url, args.households)
+    started = datetime.now(UTC)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    load_start = os.getloadavg()
+
+    import uvloop  # the client's loop for the app and the raw database alike
+
+    report = uvloop.run(run_bench(args, url, stamp))
+    report.update({"started": started.isoformat(), "database": redact(url), "load": load, "rounds": args.rounds,
+                   "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_start": load_start,
+                               "load_end": os.getloadavg()},
+                   "revision": git_revision()})
+    report["summary"] = aggregate(report)
+    report["checks"] = checks(report["summary"])
+    write_result("tiles-panning", stamp, report, render(report))
+
+
+if __name__ == "__main__":
+    main()
