@@ -17,11 +17,11 @@ commissioner, and measures per zoom, for N tiles that contain households:
   (b0) statement   the served statement (`server.maps.tiles.sql.tile_sql`, no audit) alone, in a transaction
                    stamped for that viewer; statement time only (compared with (c));
   (c) unfiltered   the same statement with the disclosure filter taken out, everything else
-                   alike (attributes, ids column): `unfiltered_households_sql()` at z ≥ 13;
-                   below z13, where the served tile is grid clusters, the cluster statement
-                   minus the filter. Run on `--raw-url` (a superuser or BYPASSRLS role: no RLS
-                   at all) when given, else as the app role stamped 'system' (RLS still
-                   evaluated, on its cheapest path). (b0) ÷ (c) is what the filter costs;
+                   alike (attributes, ids column; below z13 the same grid clusters):
+                   `unfiltered_households_sql(z)`, built from the served statement's own
+                   text. Run on `--raw-url` (a superuser or BYPASSRLS role: no RLS at all)
+                   when given, else as the app role stamped 'system' (RLS still evaluated, on
+                   its cheapest path). (b0) ÷ (c) is what the filter costs;
   (c0) bare        for reference, a bare ST_AsMVT of the same points (`bare_households_sql()`:
                    id, district, approximate; no disaster flag, no ids column, no clusters),
                    on the same connection as (c).
@@ -68,10 +68,7 @@ from lite_http import LiteClient
 from sqlalchemy import text
 
 from server.maps.tiles.sql import (
-    BUFFER,
     CLUSTER_BELOW_ZOOM,
-    CLUSTER_CELL_PX,
-    EXTENT,
     bare_households_sql,
     tile_sql,
     unfiltered_households_sql,
@@ -84,26 +81,6 @@ ZOOMS = (10, 12, 14, 16)
 ENDPOINT_OVER_SQL_MAX = 1.5  # endpoint p50 ≤ 1.5 × its own SQL p50
 Z14_P95_MAX_MS = 30.0  # z14 endpoint p95
 FILTERED_OVER_UNFILTERED_MAX = 2.0  # filtered SQL p50 ≤ 2 × unfiltered p50
-
-# The served cluster statement (server.maps.tiles.sql._HOUSEHOLD_CLUSTERS) without the disclosure filter.
-UNFILTERED_CLUSTERS = text(
-    f"""
-    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
-    cell AS (SELECT (ST_XMax(geom) - ST_XMin(geom)) * {CLUSTER_CELL_PX} / {EXTENT} AS size FROM bounds),
-    rows AS (
-        SELECT ST_SnapToGrid(h.location_3857, cell.size) AS key, h.location_3857
-        FROM household h, bounds, cell
-        WHERE h.tenant_id = :tenant AND h.location_3857 && bounds.geom
-    ),
-    mvt AS (
-        SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(location_3857)), bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
-               count(*)::int AS count
-        FROM rows, bounds GROUP BY key, bounds.geom
-    )
-    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt)
-    """
-)
-
 
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
@@ -389,7 +366,7 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
         results: list[dict[str, Any]] = []
         for z in args.zooms:
             served = to_asyncpg(tile_sql("households", z))
-            unfiltered = to_asyncpg(UNFILTERED_CLUSTERS if z < CLUSTER_BELOW_ZOOM else unfiltered_households_sql())
+            unfiltered = to_asyncpg(unfiltered_households_sql(z))
             bare = to_asyncpg(bare_households_sql())
             for key in ("staff", "commissioner"):
                 ts = tiles[key][z]
