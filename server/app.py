@@ -33,10 +33,9 @@ from server.core.openapi import document_problems
 from server.core.logging import configure as configure_logging
 from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
-from server.db.driver import POOL_KEY as DRIVER_POOL_KEY
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
-from server.operations.visits import VISIT_BATCHER_KEY, VisitBatcher
+from server.operations.visits import VisitBatcher
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
@@ -54,6 +53,7 @@ from server.maps.tiles.api import TileController
 from server.maps.tiles import lane as tile_lane
 from server.registry.imports_api import ImportController
 from server.registry.api_watchers import WatcherController
+from server.services import AppServices
 from server.settings import Settings, get_settings
 from server.watch.api import WatchController
 from server.web.spa import spa
@@ -203,11 +203,9 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
-        state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker,
-                     "tonari_audit_sealer": sealer,
-                     "tonari_event_hub": hub, VISIT_BATCHER_KEY: visit_batcher, DRIVER_POOL_KEY: driver_pool,
-                     # the auth middleware opens the request's db session through the plugin's config
-                     "tonari_db_config": db_config}),
+        state=State(AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
+                                driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,
+                                audit_sealer=sealer).state()),
         # document_problems before the collector settles: the schema it builds is kept for good
         on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, document_problems,
                     settle_garbage_collector],

@@ -20,6 +20,7 @@ from server.events.emit import emit
 from server.events.hub import EventHub
 from server.operations.schemas import VisitIn
 from server.operations.visits import VisitBatcher
+from server.services import services
 from tests.conftest import as_tenant
 from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.test_disclosure import tile_of
@@ -292,9 +293,7 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
     transaction left open, and a moved sliding deadline is still stored."""
     from datetime import timedelta
 
-    from server.db.driver import POOL_KEY
-
-    engine, pool = app.state["tonari_engine"], app.state[POOL_KEY]
+    engine, pool = services(app).engine, services(app).driver_pool
     staff = await signed_in(client_factory, world, "staff")
     volunteer = await signed_in(client_factory, world, "vc_volunteer")
     long_ago = await _age_sessions(sessionmaker, world, "staff")
@@ -338,7 +337,7 @@ async def test_a_tile_with_households_is_audited_by_its_own_statement(world: Wor
 # --- NOTIFY after commit -----------------------------------------------------------------------
 
 async def test_listeners_are_woken_after_commit_here_and_in_another_process(world: World, app, sessionmaker, settings) -> None:  # type: ignore[no-untyped-def]
-    here: EventHub = app.state["tonari_event_hub"]
+    here: EventHub = services(app).event_hub
     elsewhere = EventHub(settings.database_url)  # another worker: only the NOTIFY reaches it
     await elsewhere.start()
     try:

@@ -15,8 +15,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from server.db.driver import POOL_KEY
 from server.maps.tiles.lane import LANE_STATS_KEY
+from server.services import services
 from tests.conftest import ApiClient, _Isolated, running
 from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.test_disclosure import tile_of
@@ -91,7 +91,7 @@ async def test_the_lane_answers_as_the_route_would(role: str, world: World, app,
         assert framework_app.state.get(LANE_STATS_KEY, 0) == 0
     finally:
         await route.aclose()
-    assert app.state[POOL_KEY].in_use() == 0
+    assert services(app).driver_pool.in_use() == 0
     idle = await _rows(sessionmaker, world, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                        " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'")
     assert idle[0][0] == 0
@@ -124,7 +124,7 @@ async def test_what_the_lane_does_not_answer_reaches_the_route(world: World, app
     districts = await volunteer.get(f"/api/tiles/districts/12/{x // 4}/{y // 4}.mvt")
     assert districts.status_code == 200
     assert app.state[LANE_STATS_KEY] - before == 1
-    assert app.state[POOL_KEY].in_use() == 0
+    assert services(app).driver_pool.in_use() == 0
 
 
 async def test_a_dead_session_reaches_the_route_and_a_due_touch_is_kept(world: World, app, client_factory,
@@ -145,7 +145,7 @@ async def test_a_dead_session_reaches_the_route_and_a_due_touch_is_kept(world: W
     r = await stale.get(tile)
     assert (r.status_code, r.json()["code"]) == (401, "session_expired")
     assert app.state.get(LANE_STATS_KEY, 0) == before
-    assert app.state[POOL_KEY].in_use() == 0
+    assert services(app).driver_pool.in_use() == 0
 
 
 def test_the_lane_reads_the_session_cookie_only_where_the_framework_could_not_read_it_otherwise() -> None:
@@ -178,7 +178,7 @@ async def test_cookies_the_lane_cannot_read_plainly_go_to_the_route(world: World
         # The framework's parser unquotes, and keeps the last of a repeated name: the route signs in.
         assert (r.status_code, r.content, r.headers["etag"]) == (200, expected.content, expected.headers["etag"]), cookie
     assert app.state[LANE_STATS_KEY] == before
-    assert app.state[POOL_KEY].in_use() == 0
+    assert services(app).driver_pool.in_use() == 0
 
 
 async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, client_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -201,7 +201,7 @@ async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, cl
             r = await staff.get(tile)
         assert (r.status_code, r.content, r.headers["etag"]) == (200, expected.content, expected.headers["etag"]), name
         assert app.state[LANE_STATS_KEY] == before, name
-        assert app.state[POOL_KEY].in_use() == 0, name
+        assert services(app).driver_pool.in_use() == 0, name
 
 
 async def test_the_lanes_access_log_line_names_the_request_and_the_reader(world: World, app, client_factory,

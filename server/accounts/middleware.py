@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, ParsedCookie, parse_cookie
 from server.core import context
 from server.db.driver import AUTH_ON_DRIVER, DriverPool, DriverTransaction
-from server.db.driver import POOL_KEY as DRIVER_POOL_KEY
 from server.db.driver import SCOPE_KEY as DRIVER_SCOPE_KEY
 from server.db.engine import AUTH_PENDING
+from server.services import services
 
 _AUTHENTICATE = text(
     "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
@@ -72,8 +72,7 @@ class AuthState:
 
 def _request_session(connection: ASGIConnection) -> AsyncSession:
     """The request's db session (created here, or reused by the `db_session` dependency)."""
-    config = connection.app.state["tonari_db_config"]
-    return config.provide_session(connection.app.state, connection.scope)
+    return services(connection.app).db_config.provide_session(connection.app.state, connection.scope)
 
 
 async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # type: ignore[no-untyped-def]
@@ -197,7 +196,7 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         cookie = parse_cookie(connection.cookies.get(COOKIE_NAME))
         if cookie is None:
             return AuthenticationResult(user=None, auth=None)
-        settings = connection.app.state["tonari_settings"]
+        settings = services(connection.app).settings
         context.update(tenant_id=cookie.tenant_id)
         handler = connection.scope.get("route_handler")
         idle = timedelta(minutes=settings.session_idle_minutes)
@@ -205,7 +204,7 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         held: DriverTransaction | None = None
         opt = handler.opt if handler is not None else {}
         if opt.get(AUTH_AUTOCOMMIT) or opt.get(AUTH_ON_DRIVER):
-            row, held = await authenticate_on_driver(connection.app.state[DRIVER_POOL_KEY], cookie, idle,
+            row, held = await authenticate_on_driver(services(connection.app).driver_pool, cookie, idle,
                                                 hold=bool(opt.get(AUTH_ON_DRIVER)))
             if held is not None:
                 connection.scope.setdefault("state", {})[DRIVER_SCOPE_KEY] = held

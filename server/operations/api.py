@@ -46,6 +46,7 @@ from server.registry import disclosure
 from server.registry.disclosure import REGISTRY_READERS, household_visible
 from server.registry.households import render_households
 from server.registry.models import Household, Watcher
+from server.services import services
 
 FIELD = roles(*REGISTRY_READERS)
 COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
@@ -140,7 +141,7 @@ class OperationController(Controller):
                            data: JSONBody[VisitIn]) -> Response[VisitOut]:
         # Group commit: committed together with concurrent single visits, answered after that commit.
         # No `db_session` here: the route authenticates in autocommit (AUTH_AUTOCOMMIT).
-        outcome = await record_single_visit(request.app.state, operation_id, data)
+        outcome = await record_single_visit(services(request.app).visit_batcher, operation_id, data)
         result = outcome.results[0]
         _schedule_push(request, outcome)
         if result.status == "accepted":
@@ -175,7 +176,7 @@ def _schedule_push(request: Request[Any, Any, Any], outcome: Any) -> None:
 
     for e in outcome.escalations:
         title = "至急の報告があります" if e.level == "urgent" else "連絡が必要な報告があります"
-        schedule(request.app.state, tenant_id=e.tenant_id, user_ids=list(e.recipient_ids),
+        schedule(services(request.app).push, tenant_id=e.tenant_id, user_ids=list(e.recipient_ids),
                  message=PushMessage(title=title, body="活動の報告を確認してください。",
                                      url=f"/operations/{e.operation_id}/escalations/{e.id}", tag=f"esc-{e.id}",
                                      kind="escalation", urgency="high" if e.level == "urgent" else "normal"),
@@ -198,7 +199,7 @@ async def _push_operation_started(request: Request[Any, Any, Any], db: DbSession
         {"t": op.tenant_id, "o": op.id})]
     if users:
         kind = "安否確認" if op.kind == "safety_check" else "見守り"
-        schedule(request.app.state, tenant_id=op.tenant_id, user_ids=users,
+        schedule(services(request.app).push, tenant_id=op.tenant_id, user_ids=users,
                  message=PushMessage(title=f"{kind}が始まりました", body=op.name[:200], url=f"/operations/{op.id}",
                                      tag=f"op-{op.id}", kind="operation.started"),
                  drill=op.mode == "drill")

@@ -36,8 +36,8 @@ from litestar.types import Scope, Send
 from server.accounts.middleware import authenticate_on_driver, enter_signed_in
 from server.accounts.sessions import parse_cookie, plain_session_cookie
 from server.core.request_context import client_address, log_request, request_id_for
-from server.db.driver import POOL_KEY
 from server.maps.tiles.api import TILES_PATH, TileAddress, TileReply, may_read, render_tile
+from server.services import services
 
 LANE_STATS_KEY = "tonari_tile_lane_served"  # app state: tiles the lane answered (tests, ops)
 TILES_PREFIX = TILES_PATH + "/"
@@ -80,10 +80,10 @@ async def answer(app: Any, scope: Scope, send: Send) -> bool:
     address = _tile_path(path)
     if address is None:
         return False
-    return await _answer(app.state, address, scope, send)
+    return await _answer(app, address, scope, send)
 
 
-async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, send: Send) -> bool:
+async def _answer(app: Any, address: tuple[str, int, int, str], scope: Scope, send: Send) -> bool:
     started = time.perf_counter()
     tile = TileAddress.parse(*address)
     understood, operation_id = _operation_id(scope.get("query_string", b""))
@@ -110,9 +110,10 @@ async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, 
     # One request context, built once: the lane binds nothing to the log context; its lines name
     # the request id themselves.
     request_id = request_id_for(request_id_header or b"")
-    idle = timedelta(minutes=state["tonari_settings"].session_idle_minutes)
+    app_services = services(app)
+    idle = timedelta(minutes=app_services.settings.session_idle_minutes)
     try:
-        row, held = await authenticate_on_driver(state[POOL_KEY], cookie, idle, hold=True)
+        row, held = await authenticate_on_driver(app_services.driver_pool, cookie, idle, hold=True)
     except Exception:
         log.warning("tile_lane_handed_on_after_error", request_id=request_id, exc_info=True)
         return False  # see below: the route answers or reports it
@@ -138,6 +139,6 @@ async def _answer(state: Any, address: tuple[str, int, int, str], scope: Scope, 
         await reply.send(send, request_id)  # X-Request-ID as the request-context middleware adds it
     finally:
         await held.release()  # after the response: rollback unless committed (or a touch to keep)
-    state[LANE_STATS_KEY] = state.get(LANE_STATS_KEY, 0) + 1
+    app.state[LANE_STATS_KEY] = app.state.get(LANE_STATS_KEY, 0) + 1
     log_request(scope, reply.status, started, request_id)
     return True
