@@ -267,12 +267,12 @@ class OwnSql:
     @classmethod
     async def prepare(cls, conn: Any, z: int, tenant_id: uuid.UUID, session_hash: str) -> OwnSql:
         from server.maps.tiles.sql import audited_tile_sql
-        from server.accounts.middleware import AUTHENTICATE_ON_DRIVER  # the very statement the endpoint sends
+        from server.accounts.middleware import AUTHENTICATE  # the very statement the endpoint sends
         from server.db.driver import positional
 
         audited = audited_tile_sql("households", z)
         text_, names = positional(audited if audited is not None else tile_sql("households", z))
-        return cls(conn, z, tenant_id, session_hash, await conn.prepare(text_), await conn.prepare(AUTHENTICATE_ON_DRIVER), names)
+        return cls(conn, z, tenant_id, session_hash, await conn.prepare(text_), await conn.prepare(positional(AUTHENTICATE)[0]), names)
 
     async def run(self, x: int, y: int) -> float:
         t0 = time.perf_counter()

@@ -70,7 +70,7 @@ from common import (
 )
 from lite_http import LiteClient
 
-from server.accounts.middleware import AUTHENTICATE_ON_DRIVER
+from server.accounts.middleware import AUTHENTICATE
 from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, parse_cookie
 from server.core.context import RequestContext
 from server.db.driver import positional
@@ -90,6 +90,12 @@ THROUGHPUT_MIN = 0.5  # saturated: the app's tiles/s ≥ 50 % of the raw databas
 P95_MAX_MS = 30.0  # paced: p95 per tile
 
 Step = list[tuple[int, int, int]]
+AUTH_SQL, AUTH_NAMES = positional(AUTHENTICATE)  # the very statement the app sends on the driver
+
+
+def auth_args(c: Client, idle: timedelta) -> list[Any]:
+    params = {"tenant": c.tenant_id, "session": c.token_hash, "idle": idle, "touch": TOUCH_INTERVAL}
+    return [params[n] for n in AUTH_NAMES]
 
 
 def git_revision() -> str:
@@ -188,7 +194,7 @@ async def visible_points(conn: Any, client: Client) -> list[tuple[float, float]]
     the viewer's own authentication call, so row-level security applies the disclosure rule."""
     idle = timedelta(minutes=Settings.session_idle_minutes)
     async with conn.transaction():
-        who = await conn.fetchrow(AUTHENTICATE_ON_DRIVER, client.tenant_id, client.token_hash, idle, TOUCH_INTERVAL)
+        who = await conn.fetchrow(AUTH_SQL, *auth_args(client, idle))
         if who is None:
             raise RuntimeError(f"client {client.index}: the session is not valid for the raw database")
         rows = await conn.fetch("SELECT ST_X(location) AS lon, ST_Y(location) AS lat FROM household"
@@ -341,7 +347,7 @@ async def run_raw(conns: list[Any], clients: list[Client], mode: str, pace: floa
         tx = conn.transaction()
         await tx.start()
         try:
-            who = await conn.fetchrow(AUTHENTICATE_ON_DRIVER, c.tenant_id, c.token_hash, idle, TOUCH_INTERVAL)
+            who = await conn.fetchrow(AUTH_SQL, *auth_args(c, idle))
             ctx = RequestContext(request_id=f"bench-pan-{i}-{n}", client_addr="127.0.0.1", tenant_id=c.tenant_id,
                                  user_id=who["user_id"], user_login=who["login"], role=who["role"])
             stmt, params, audited = tile_query(ctx, TileAddress("households", z, x, y), None)

@@ -246,9 +246,9 @@ async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding
 
 
 async def test_requests_survive_pooled_connections_the_database_dropped(world: World, client_factory, sessionmaker, app, database_url) -> None:  # type: ignore[no-untyped-def]
-    """No pre-ping on the request pool: the authentication call retries once on a fresh connection
+    """No pre-ping on the request pools: the authentication call retries once on a fresh connection
     (both the request-session path and the autocommit path of the visit route), and the visit
-    batcher's own pool pre-pings. A database restart or an idle timeout must cost no request."""
+    batcher retries its visits one by one. A database restart or an idle timeout must cost no request."""
     import asyncpg
 
     from tests.conftest import drop_dead_connections
@@ -283,6 +283,24 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
             await drop_dead_connections(app)
     finally:
         await admin.close()
+
+
+async def test_a_driver_connection_returned_in_a_transaction_comes_back_rolled_back(app) -> None:  # type: ignore[no-untyped-def]
+    """The driver pool resets nothing on a connection's return but an open transaction: a path
+    that left its own open never hands it (or its stamp) to the next request."""
+    pool = services(app).driver_pool
+    conn = await pool.acquire()
+    await conn.execute("BEGIN")
+    await conn.execute("SELECT set_config('tonari.role', 'staff', true)")
+    await pool.release(conn)
+    again = await pool.acquire()
+    try:
+        assert not again.is_in_transaction()
+        assert await again.fetchval("SELECT current_setting('tonari.role', true)") in (None, "")
+        assert await again.fetchval("SELECT current_setting('application_name')") == "tonari"
+    finally:
+        await pool.release(again)
+    assert pool.in_use() == 0
 
 
 # --- tiles -------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select, text
 
-from server.accounts.middleware import AUTH_AUTOCOMMIT
 from server.audit.record import record as audit
 from server.core import context
 from server.core.csv_export import SafeWriter
@@ -23,6 +22,7 @@ from server.core.openapi import CSV
 from server.core.guards import STAFF, roles, signed_in
 from server.core.problems import Problem
 from server.db.deps import DbSession
+from server.db.driver import AUTH_AUTOCOMMIT
 from server.operations import service
 from server.operations.access import operation_readable
 from server.operations.models import Escalation, Operation, OperationTarget
