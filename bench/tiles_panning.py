@@ -21,19 +21,20 @@ Two ways of panning, each measured in every round:
              column per half second, ~7 tiles/s per map, ~230 tiles/s for 32 maps): the
              latency a user feels while panning.
 
-And in turns, the order turning each round:
-  servers    (`--variant`, `--server`) the 32 clients' schedules through HTTP;
+Each round takes the schedules slice by slice (`--slices`); within a slice these take turns, the
+order turning each time, so a busy moment of this shared machine falls on all of them alike:
+  servers    (`--variant`, `--server`, all running for the whole bench) through HTTP;
   raw        the same schedules on 32 asyncpg connections as the app's role, doing what the app
              asks of the database for each tile: BEGIN, the authentication call with that
              client's session, the statement the route runs with its parameters (`tile_query`:
              at z ≥ 13 the one that writes the read audit row), COMMIT when it wrote (or the
              session's deadline moved), else ROLLBACK.
 
-Reports per server and way of panning tiles/s (saturated: while all clients were busy),
-p50/p95/p99 per tile (wall time at the client), their ratios to the raw figures of the same
-round, CPU ms per tile of the server's processes, of the database's and of this client, and the
-machine's load average before each measurement. Writes bench/results/tiles-panning-<stamp>.json.
-Localhost only; every loop is bounded.
+Reports per server and way of panning tiles/s (saturated: while all clients were busy) and its
+ratio to the raw database's (medians over the slices, each against the same slice's raw figure),
+p50/p95/p99 per tile (wall time at the client), CPU ms per tile of the server's processes, of the
+database's and of this client, and the machine's load average before the measurements. Writes
+bench/results/tiles-panning-<stamp>.json. Localhost only; every loop is bounded.
 """
 
 from __future__ import annotations
@@ -240,11 +241,11 @@ async def plan(conn: Any, clients: list[Client], per_client: int, seed: int) -> 
 
 @dataclass
 class Phase:
-    """One measurement: every client's steps, all clients at once."""
+    """One measurement: one slice of every client's steps, all clients at once."""
 
     name: str
     mode: str
-    load_before: tuple[float, float, float]
+    load_before: float
     started: float = 0.0
     ms: list[float] = field(default_factory=list)
     zooms: list[int] = field(default_factory=list)
@@ -253,40 +254,36 @@ class Phase:
     statuses: dict[int, int] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds: server, database, client
 
-    def figures(self) -> dict[str, Any]:
-        """Saturated tiles/s count only while every client was busy (the start to the first
-        client done), so the ragged end with fewer requests in flight does not count."""
+    def tiles_per_s(self) -> float:
+        """Saturated: counted only while every client was busy (the start to the first client
+        done), so the ragged end with fewer requests in flight does not count. Paced: the
+        offered rate."""
+        if self.mode != "saturated":
+            return len(self.ms) / (max(self.client_ends) - self.started)
         busy_until = min(self.client_ends)
-        busy = sum(1 for t in self.done_at if t <= busy_until)
-        s = summary(self.ms)
-        per_zoom = {}
-        for z in ZOOMS:
-            v = [m for m, zz in zip(self.ms, self.zooms, strict=True) if zz == z]
-            if v:
-                per_zoom[z] = {"n": len(v), "p50": percentile(v, 50), "p95": percentile(v, 95)}
-        n = len(self.ms)
-        return {"name": self.name, "mode": self.mode, "tiles": n,
-                "tiles_per_s": busy / (busy_until - self.started) if self.mode == "saturated"
-                else n / (max(self.client_ends) - self.started),
-                "seconds": max(self.client_ends) - self.started, "p50": s["p50"], "p95": s["p95"],
-                "p99": percentile(self.ms, 99), "max": s["max"], "per_zoom": per_zoom, "statuses": self.statuses,
-                "cpu_ms_per_tile": {k: 1000.0 * v / n for k, v in self.cpu.items()}, "load_before": self.load_before}
+        return sum(1 for t in self.done_at if t <= busy_until) / (busy_until - self.started)
 
 
 TileCall = Callable[[int, int, int, int, int], Awaitable[int]]  # (client, n, z, x, y) → status
 
 
-async def drive(phase: Phase, clients: list[Client], call: TileCall, pace: float | None, steps: int | None,
+def part_of(steps: list[Step], part: tuple[int, int]) -> list[Step]:
+    """Slice k of n of a client's steps."""
+    k, n = part
+    return steps[len(steps) * k // n: len(steps) * (k + 1) // n]
+
+
+async def drive(phase: Phase, clients: list[Client], call: TileCall, pace: float | None, part: tuple[int, int],
                 meter: Callable[[], dict[str, float]]) -> Phase:
-    """Every client's steps at once: back to back (pace None) or one step every `pace` seconds,
-    the clients' steps spread evenly over the pace (no two maps pan in lockstep)."""
+    """One slice of every client's steps at once: back to back (pace None) or one step every
+    `pace` seconds, the clients' steps spread evenly over the pace (no two maps pan in lockstep)."""
     go = asyncio.Event()
 
     async def one(c: Client) -> None:
         await go.wait()
         first = phase.started + (pace * c.index / len(clients) if pace else 0.0)
         n = 0
-        for k, step in enumerate(c.steps[:steps]):
+        for k, step in enumerate(part_of(c.steps, part)):
             if pace:
                 delay = first + k * pace - time.perf_counter()
                 if delay > 0:
@@ -318,8 +315,8 @@ async def drive(phase: Phase, clients: list[Client], call: TileCall, pace: float
 
 
 async def run_app(target: Target, clients: list[Client], mode: str, pace: float | None, meter: Any,
-                  steps: int | None = None) -> Phase:
-    lites = [LiteClient(target.base, headers={"Cookie": f"{COOKIE_NAME}={c.cookie}"}) for c in clients]
+                  part: tuple[int, int]) -> Phase:
+    lites = target.lites
 
     async def call(i: int, n: int, z: int, x: int, y: int) -> int:
         r = await lites[i].send(lites[i].build("GET", f"/api/tiles/households/{z}/{x}/{y}.mvt"))
@@ -327,16 +324,12 @@ async def run_app(target: Target, clients: list[Client], mode: str, pace: float 
             raise RuntimeError(f"{target.name}: {r.status_code} {r.content[:200]!r}")
         return r.status_code
 
-    try:
-        return await drive(Phase(target.name, mode, os.getloadavg()), clients, call, pace, steps,
-                           lambda: meter(target.group))
-    finally:
-        for lite in lites:
-            await lite.aclose()
+    return await drive(Phase(target.name, mode, os.getloadavg()[0]), clients, call, pace, part,
+                       lambda: meter(target.group))
 
 
 async def run_raw(conns: list[Any], clients: list[Client], mode: str, pace: float | None, meter: Any,
-                  steps: int | None = None) -> Phase:
+                  part: tuple[int, int]) -> Phase:
     """The app's database work for every tile, one connection per client, with the statements and
     parameters the route uses (tile_query), on asyncpg's statement cache as the app's driver
     connections use it."""
@@ -362,7 +355,7 @@ async def run_raw(conns: list[Any], clients: list[Client], mode: str, pace: floa
             await tx.rollback()
         return 200 if row[0] else 204
 
-    return await drive(Phase("raw", mode, os.getloadavg()), clients, call, pace, steps, lambda: meter(None))
+    return await drive(Phase("raw", mode, os.getloadavg()[0]), clients, call, pace, part, lambda: meter(None))
 
 
 # --- servers --------------------------------------------------------------------------------------
@@ -370,11 +363,13 @@ async def run_raw(conns: list[Any], clients: list[Client], mode: str, pace: floa
 
 class Target:
     """A server to measure: one this bench starts (and stops) with extra environment, or a running
-    one named by URL (and, to count its CPU, its process group)."""
+    one named by URL (and, to count its CPU, its process group). `lites`: one keep-alive
+    connection per client while it is measured."""
 
     def __init__(self, name: str, base: str | None = None, env: dict[str, str] | None = None,
                  server: BenchServer | None = None, group: int | None = None) -> None:
         self.name, self._base, self.env, self.server, self._group = name, base, env or {}, server, group
+        self.lites: list[LiteClient] = []
 
     @property
     def base(self) -> str:
@@ -399,7 +394,13 @@ class Target:
                     os.environ[k] = v
         await self.server.wait_ready()
 
-    def stop(self) -> None:
+    def connect(self, clients: list[Client]) -> None:
+        self.lites = [LiteClient(self.base, headers={"Cookie": f"{COOKIE_NAME}={c.cookie}"}) for c in clients]
+
+    async def stop(self) -> None:
+        for lite in self.lites:
+            await lite.aclose()
+        self.lites = []
         if self.server is not None:
             self.server.stop()
 
@@ -425,6 +426,9 @@ def parse_targets(args: argparse.Namespace, url: str, stamp: str) -> list[Target
 
 
 async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str, Any]:
+    """Every server runs for the whole bench; each round takes the schedule slice by slice, and
+    within a slice the raw database and the servers take turns (the order turning each time), so
+    a busy moment of this shared machine falls on all of them alike rather than on one."""
     import asyncpg
 
     targets = parse_targets(args, url, stamp)
@@ -432,7 +436,8 @@ async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str,
     conns = [await asyncpg.connect(dsn, server_settings=session_settings("tonari-bench-raw"))
              for _ in range(args.clients)]
     pace = args.pace_ms / 1000.0
-    phases: list[dict[str, Any]] = []
+    phases: list[Phase] = []
+    keys: list[tuple[int, int]] = []  # (round, slice) of each phase
     try:
         # The database's processes are the postmaster's children (this is a localhost database).
         backend = await conns[0].fetchval("SELECT pg_backend_pid()")
@@ -443,75 +448,86 @@ async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str,
             return {"server": cpu_seconds(group=group) if group else float("nan"),
                     "database": cpu_seconds(parent=postmaster), "client": time.process_time()}
 
-        first = targets[0]
-        await first.start()
-        try:
-            print(f"Signing in {args.clients} clients at {first.base} …", flush=True)
-            clients = await sign_in_clients(first.base, args.clients)
-        finally:
-            first.stop()
+        for t in targets:
+            await t.start()
+        print(f"Signing in {args.clients} clients at {targets[0].base} …", flush=True)
+        clients = await sign_in_clients(targets[0].base, args.clients)
         await plan(conns[0], clients, args.tiles_per_client, args.seed)
-        print("Warming the database (one raw pass) …", flush=True)
-        await run_raw(conns, clients, "saturated", None, meter)
+        print("Warming up: the database (one raw pass), each server (one slice) …", flush=True)
+        await run_raw(conns, clients, "saturated", None, meter, (0, 1))
+        for t in targets:
+            t.connect(clients)
+            await run_app(t, clients, "saturated", None, meter, (0, args.slices))
+        turn = 0
         for r in range(args.rounds):
-            order: list[Target | None] = [None, *targets]  # None: the raw database
-            order = order[r % len(order):] + order[:r % len(order)]
-            for t in order:
-                if t is not None:
-                    await t.start()
-                try:
-                    if t is not None:  # the server's pool and statement caches
-                        await run_app(t, clients, "warm-up", None, meter, steps=args.warmup_steps)
-                    for mode in MODES:
+            for mode in MODES:
+                for k in range(args.slices):
+                    order: list[Target | None] = [None, *targets]  # None: the raw database
+                    order = order[turn % len(order):] + order[:turn % len(order)]
+                    turn += 1
+                    for t in order:
                         p = pace if mode == "paced" else None
-                        ph = (await run_raw(conns, clients, mode, p, meter) if t is None
-                              else await run_app(t, clients, mode, p, meter))
-                        f = ph.figures()
-                        f["round"] = r
-                        phases.append(f)
-                        cpu = f["cpu_ms_per_tile"]
-                        print(f"  round {r + 1} {f['name']:<20} {mode:<9} {f['tiles_per_s']:6.0f} tiles/s"
-                              f"  p50 {f['p50']:6.1f}  p95 {f['p95']:6.1f}  p99 {f['p99']:6.1f} ms"
-                              f"  CPU ms/tile server {cpu['server']:.2f} db {cpu['database']:.2f} client {cpu['client']:.2f}"
-                              f"  (load {f['load_before'][0]:.2f})", flush=True)
-                finally:
-                    if t is not None:
-                        t.stop()
+                        phases.append(await run_raw(conns, clients, mode, p, meter, (k, args.slices)) if t is None
+                                      else await run_app(t, clients, mode, p, meter, (k, args.slices)))
+                        keys.append((r, k))
+                done = [(ph, key) for ph, key in zip(phases, keys, strict=True) if key[0] == r and ph.mode == mode]
+                for name in ["raw"] + [t.name for t in targets]:
+                    mine = [ph for ph, _ in done if ph.name == name]
+                    ms = [m for ph in mine for m in ph.ms]
+                    print(f"  round {r + 1} {mode:<9} {name:<20} {median(ph.tiles_per_s() for ph in mine):6.0f} tiles/s"
+                          f"  p50 {percentile(ms, 50):6.1f}  p95 {percentile(ms, 95):6.1f} ms"
+                          f"  (load {mine[0].load_before:.2f})", flush=True)
         server_info = {"server_version": await conns[0].fetchval("SHOW server_version"),
                        "postgis": await conns[0].fetchval("SELECT postgis_lib_version()"),
                        "jit": await conns[0].fetchval("SHOW jit")}
     finally:
+        for t in targets:
+            await t.stop()
         for c in conns:
             await c.close()
     tiles = [t for c in clients for s in c.steps for t in s]
     return {"targets": [{"name": t.name, "base": t.base, "env": t.env, "spawned": t.server is not None} for t in targets],
-            "phases": phases, "server": server_info, "pace_ms": args.pace_ms,
+            "summary": aggregate(phases, keys, ["raw"] + [t.name for t in targets]),
+            "server": server_info, "pace_ms": args.pace_ms, "slices": args.slices,
             "schedule": {"clients": args.clients, "tiles": len(tiles), "steps": sum(len(c.steps) for c in clients),
                          "by_zoom": {z: sum(1 for t in tiles if t[0] == z) for z in ZOOMS},
                          "viewers": {v: sum(1 for c in clients if c.viewer == v) for v in ("staff", "commissioner")}}}
 
 
-def aggregate(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per server and way of panning: medians over the rounds, each ratio taken against the raw
-    figure of the same round."""
-    raw = {(p["round"], p["mode"]): p for p in report["phases"] if p["name"] == "raw"}
+def aggregate(phases: list[Phase], keys: list[tuple[int, int]], names: list[str]) -> list[dict[str, Any]]:
+    """Per server and way of panning: tiles/s and its ratio to the raw database's as medians over
+    the slices (each against the raw figure of the same slice); latencies over all tiles; CPU per
+    tile over all tiles."""
+    raw = {(key, ph.mode): ph for ph, key in zip(phases, keys, strict=True) if ph.name == "raw"}
     rows = []
     for mode in MODES:
-        for name in ["raw"] + [t["name"] for t in report["targets"]]:
-            ps = [p for p in report["phases"] if p["name"] == name and p["mode"] == mode]
-            base = [raw[(p["round"], mode)] for p in ps]
+        for name in names:
+            mine = [(ph, key) for ph, key in zip(phases, keys, strict=True) if ph.name == name and ph.mode == mode]
+            ms = [m for ph, _ in mine for m in ph.ms]
+            ratios = [ph.tiles_per_s() / raw[(key, mode)].tiles_per_s() for ph, key in mine]
+            p95_ratios = [percentile(ph.ms, 95) / percentile(raw[(key, mode)].ms, 95) for ph, key in mine]
+            n = len(ms)
+            cpu = {k: 1000.0 * sum(ph.cpu[k] for ph, _ in mine) / n for k in ("server", "database", "client")}
+            per_round = {}
+            for ph, key in mine:
+                per_round.setdefault(key[0], []).append(ph.tiles_per_s())
+            per_zoom = {}
+            for z in ZOOMS:
+                v = [m for ph, _ in mine for m, zz in zip(ph.ms, ph.zooms, strict=True) if zz == z]
+                if v:
+                    per_zoom[z] = {"n": len(v), "p50": percentile(v, 50), "p95": percentile(v, 95)}
+            statuses: dict[int, int] = {}
+            for ph, _ in mine:
+                for st, c in ph.statuses.items():
+                    statuses[st] = statuses.get(st, 0) + c
             rows.append({
-                "name": name, "mode": mode, "rounds": len(ps),
-                "tiles_per_s": median(p["tiles_per_s"] for p in ps),
-                "tiles_per_s_all": [round(p["tiles_per_s"]) for p in ps],
-                "ratio": median(p["tiles_per_s"] / b["tiles_per_s"] for p, b in zip(ps, base, strict=True)),
-                "p50": median(p["p50"] for p in ps), "p95": median(p["p95"] for p in ps),
-                "p99": median(p["p99"] for p in ps),
-                "p95_over_raw": median(p["p95"] / b["p95"] for p, b in zip(ps, base, strict=True)),
-                "cpu_ms_per_tile": {k: median(p["cpu_ms_per_tile"][k] for p in ps) for k in ("server", "database", "client")},
-                "per_zoom_p95": {z: median(p["per_zoom"][z]["p95"] for p in ps if z in p["per_zoom"])
-                                 for z in ZOOMS if any(z in p["per_zoom"] for p in ps)},
-                "loads": [p["load_before"][0] for p in ps]})
+                "name": name, "mode": mode, "phases": len(mine), "tiles": n,
+                "tiles_per_s": median(ph.tiles_per_s() for ph, _ in mine),
+                "tiles_per_s_by_round": [round(median(v)) for _, v in sorted(per_round.items())],
+                "ratio": median(ratios), "ratio_iqr": (percentile(ratios, 25), percentile(ratios, 75)),
+                "p50": percentile(ms, 50), "p95": percentile(ms, 95), "p99": percentile(ms, 99),
+                "p95_over_raw": median(p95_ratios), "cpu_ms_per_tile": cpu, "per_zoom": per_zoom,
+                "statuses": statuses, "load": (min(ph.load_before for ph, _ in mine), max(ph.load_before for ph, _ in mine))})
     return rows
 
 
@@ -535,24 +551,26 @@ def render(report: dict[str, Any]) -> str:
         f"Code {report['revision']}. {sch['clients']} clients ({sch['viewers']['staff']} staff, {sch['viewers']['commissioner']}"
         f" commissioner), {sch['tiles']} distinct household tiles in {sch['steps']} steps (by zoom: "
         + ", ".join(f"z{z} {n}" for z, n in sch["by_zoom"].items())
-        + f"), {report['rounds']} rounds, paced = a step every {report['pace_ms']} ms; PostgreSQL"
-        f" {report['server']['server_version'].split()[0]}, PostGIS {report['server']['postgis']}, jit={report['server']['jit']};"
-        f" {report['machine']['cpus']} CPUs; load average {report['machine']['load_start'][0]:.2f} at the start,"
-        f" {report['machine']['load_end'][0]:.2f} at the end.",
+        + f"), {report['rounds']} rounds of {report['slices']} slices, paced = a step every {report['pace_ms']} ms;"
+        f" PostgreSQL {report['server']['server_version'].split()[0]}, PostGIS {report['server']['postgis']},"
+        f" jit={report['server']['jit']}; {report['machine']['cpus']} CPUs; load average"
+        f" {report['machine']['load_start'][0]:.2f} at the start, {report['machine']['load_end'][0]:.2f} at the end.",
         "",
-        "| | mode | tiles/s (median; each round) | ÷ raw | p50 / p95 / p99 ms | p95 ÷ raw | CPU ms/tile: server / database / client"
-        " | z12 … z16 p95 ms | load before each |",
+        "| | mode | tiles/s (median; by round) | ÷ raw (median; IQR) | p50 / p95 / p99 ms | p95 ÷ raw"
+        " | CPU ms/tile: server / database / client | z12 … z16 p95 ms | load |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for a in report["summary"]:
         cpu = a["cpu_ms_per_tile"]
         server_cpu = "–" if cpu["server"] != cpu["server"] else f"{cpu['server']:.2f}"  # NaN: not ours to count
+        zoom_p95 = " · ".join(f"{v['p95']:.0f}" for v in a["per_zoom"].values())
         lines.append(
-            f"| {a['name']} | {a['mode']} | {a['tiles_per_s']:.0f} ({', '.join(map(str, a['tiles_per_s_all']))}) | {a['ratio']:.2f}"
+            f"| {a['name']} | {a['mode']} | {a['tiles_per_s']:.0f} ({', '.join(map(str, a['tiles_per_s_by_round']))})"
+            f" | {a['ratio']:.2f} ({a['ratio_iqr'][0]:.2f}–{a['ratio_iqr'][1]:.2f})"
             f" | {a['p50']:.1f} / {a['p95']:.1f} / {a['p99']:.1f} | {a['p95_over_raw']:.2f}"
             f" | {server_cpu} / {cpu['database']:.2f} / {cpu['client']:.2f}"
-            f" | {' · '.join(f'{v:.0f}' for v in a['per_zoom_p95'].values())}"
-            f" | {', '.join(f'{v:.1f}' for v in a['loads'])} |")
+            f" | {zoom_p95}"
+            f" | {a['load'][0]:.1f}–{a['load'][1]:.1f} |")
     lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
     for c in report["checks"]:
         lines.append(f"| {c['target']} | {c['where']} | {c['value']} | {'PASS' if c['pass'] else 'FAIL'} |")
@@ -566,8 +584,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--tiles-per-client", type=int, default=150)
     parser.add_argument("--pace-ms", type=int, default=500, help="paced: one pan step per client every this many ms")
-    parser.add_argument("--warmup-steps", type=int, default=4, help="per client, before each server's measurements")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--slices", type=int, default=6, help="each round takes the schedule in this many slices")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="the first spawned server's port (then +1, …)")
     parser.add_argument("--variant", action="append", metavar="NAME:VAR=VALUE,…",
@@ -579,6 +597,7 @@ def main() -> None:
     args.clients = max(2, min(args.clients, 64))
     args.tiles_per_client = max(10, min(args.tiles_per_client, 2000))
     args.rounds = max(1, min(args.rounds, 10))
+    args.slices = max(1, min(args.slices, 20))
     args.pace_ms = max(50, min(args.pace_ms, 5000))
     url = database_url(args.database_url)
 
@@ -596,7 +615,6 @@ def main() -> None:
                    "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_start": load_start,
                                "load_end": os.getloadavg()},
                    "revision": git_revision()})
-    report["summary"] = aggregate(report)
     report["checks"] = checks(report["summary"])
     write_result("tiles-panning", stamp, report, render(report))
 
