@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from datetime import timedelta
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -50,7 +51,7 @@ from server.registry.api_households import HouseholdController, PersonController
 from server.registry.api_staff import StaffController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
 from server.maps.tiles.api import TileController
-from server.maps.tiles import lane as tile_lane
+from server.maps.tiles.lane import TileLane
 from server.registry.imports_api import ImportController
 from server.registry.api_watchers import WatcherController
 from server.services import AppServices
@@ -88,19 +89,19 @@ def settle_garbage_collector() -> None:
 
 class TonariApp(Litestar):
     """The Litestar application. Every HTTP response leaves through the security headers
-    (server/core/headers.py); the tile fast lane is asked first (before routing) when it is on:
-    a map's tiles are the hottest request there is (server/maps/tiles/lane.py, decision 0011)."""
+    (server/core/headers.py); the tile fast lane, when on, is asked first (before routing): a
+    map's tiles are the hottest request there is (server/maps/tiles/lane.py, decisions 0011, 0018)."""
 
-    def __init__(self, *args: Any, tile_fast_lane: bool = False, security_headers: SecurityHeaders,
+    def __init__(self, *args: Any, tile_lane: TileLane | None, security_headers: SecurityHeaders,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tile_fast_lane = tile_fast_lane
+        self.tile_lane = tile_lane
         self.security_headers = security_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             send = self.security_headers.wrap(scope, send)
-        if self.tile_fast_lane and await tile_lane.answer(self, scope, send):
+        if self.tile_lane is not None and await self.tile_lane.answer(scope, send):
             return
         await super().__call__(scope, receive, send)
 
@@ -158,7 +159,8 @@ def create_app(settings: Settings | None = None) -> TonariApp:
     )
 
     return TonariApp(
-        tile_fast_lane=settings.tile_fast_lane,
+        tile_lane=TileLane(driver_pool, timedelta(minutes=settings.session_idle_minutes))
+        if settings.tile_fast_lane else None,
         security_headers=SecurityHeaders(settings),
         route_handlers=[
             HealthController,
