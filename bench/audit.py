@@ -40,7 +40,7 @@ TENANT_CODE_BASE = 99900
 IDS = [str(uuid.UUID(int=i * 7919)) for i in range(1, 51)]
 DETAILS = '{"via": "tile", "count": 50, "tile": "14/14570/6386"}'
 
-# What the app wrote before migration 0013 (geo/tiles.py's audit CTE, one row per statement).
+# What the app wrote before migration 0013 (the tile SQL's audit CTE, one row per statement).
 OLD_INSERT = """
     INSERT INTO audit_log (tenant_id, actor_user_id, actor_login, action, object_type, object_ids, mode,
                            request_id, client_addr, details)

@@ -14,7 +14,7 @@ checked per household), it measures:
             household tile GET /api/tiles/households/{z}/{x}/{y}.mvt?operation_id= at z10 and
             z14, through HTTP (httpx, one signed-in client, sequential), wall time at the client;
   own SQL   the statements those endpoints run (imported from server/operations/api_console.py
-            and geo/tiles.py, so a change there is measured here), with asyncpg on a connection
+            and server/maps/tiles/sql.py, so a change there is measured here), with asyncpg on a connection
             with the server's settings (jit off, as server.db.engine), in a transaction stamped
             with the GUCs the server sets for that viewer; statement time only. summary =
             latest event id + the per-district status counts; tiles = `tile_sql(..., operation=True)`
@@ -170,7 +170,7 @@ def statements(viewer: Viewer) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """The SQL of each endpoint for this viewer, from the modules that serve it (so it follows
     their changes): summary = latest event id, the operation's target count (operation_out) and
     the per-district counts."""
-    from geo.tiles import tile_sql
+    from server.maps.tiles.sql import tile_sql
     from server.operations import api_console as c
 
     latest = to_asyncpg("SELECT coalesce(max(id), 0) FROM event WHERE tenant_id = :t", SQL_NAMES)

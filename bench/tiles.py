@@ -14,14 +14,14 @@ commissioner, and measures per zoom, for N tiles that contain households:
                    tenant, user, role and scope), the statement the endpoint runs (at z ≥ 13
                    the one that also writes the read audit row, with the same parameters),
                    COMMIT;
-  (b0) statement   the served statement (`geo.tiles.tile_sql`, no audit) alone, in a transaction
+  (b0) statement   the served statement (`server.maps.tiles.sql.tile_sql`, no audit) alone, in a transaction
                    stamped for that viewer; statement time only (compared with (c));
   (c) unfiltered   the same statement with the disclosure filter taken out, everything else
-                   alike (attributes, ids column): `unfiltered_households_sql()` at z ≥ 13;
-                   below z13, where the served tile is grid clusters, the cluster statement
-                   minus the filter. Run on `--raw-url` (a superuser or BYPASSRLS role: no RLS
-                   at all) when given, else as the app role stamped 'system' (RLS still
-                   evaluated, on its cheapest path). (b0) ÷ (c) is what the filter costs;
+                   alike (attributes, ids column; below z13 the same grid clusters):
+                   `unfiltered_households_sql(z)`, built from the served statement's own
+                   text. Run on `--raw-url` (a superuser or BYPASSRLS role: no RLS at all)
+                   when given, else as the app role stamped 'system' (RLS still evaluated, on
+                   its cheapest path). (b0) ÷ (c) is what the filter costs;
   (c0) bare        for reference, a bare ST_AsMVT of the same points (`bare_households_sql()`:
                    id, district, approximate; no disaster flag, no ids column, no clusters),
                    on the same connection as (c).
@@ -67,11 +67,8 @@ from common import (
 )
 from sqlalchemy import text
 
-from geo.tiles import (
-    BUFFER,
+from server.maps.tiles.sql import (
     CLUSTER_BELOW_ZOOM,
-    CLUSTER_CELL_PX,
-    EXTENT,
     bare_households_sql,
     tile_sql,
     unfiltered_households_sql,
@@ -84,26 +81,6 @@ ZOOMS = (10, 12, 14, 16)
 ENDPOINT_OVER_SQL_MAX = 1.5  # endpoint p50 ≤ 1.5 × its own SQL p50
 Z14_P95_MAX_MS = 30.0  # z14 endpoint p95
 FILTERED_OVER_UNFILTERED_MAX = 2.0  # filtered SQL p50 ≤ 2 × unfiltered p50
-
-# The served cluster statement (geo.tiles._HOUSEHOLD_CLUSTERS) without the disclosure filter.
-UNFILTERED_CLUSTERS = text(
-    f"""
-    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
-    cell AS (SELECT (ST_XMax(geom) - ST_XMin(geom)) * {CLUSTER_CELL_PX} / {EXTENT} AS size FROM bounds),
-    rows AS (
-        SELECT ST_SnapToGrid(h.location_3857, cell.size) AS key, h.location_3857
-        FROM household h, bounds, cell
-        WHERE h.tenant_id = :tenant AND h.location_3857 && bounds.geom
-    ),
-    mvt AS (
-        SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(location_3857)), bounds.geom, {EXTENT}, {BUFFER}, true) AS geom,
-               count(*)::int AS count
-        FROM rows, bounds GROUP BY key, bounds.geom
-    )
-    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt)
-    """
-)
-
 
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
@@ -170,7 +147,7 @@ class Statement:
         text_, names = self.sql
         if self.stmt is None:
             self.stmt = await self.conn.prepare(text_)
-        params = {"tenant": tenant_id, "z": z, "x": x, "y": y}  # as api_tiles passes them
+        params = {"tenant": tenant_id, "z": z, "x": x, "y": y}  # as the tile route passes them
         args = [params[n] for n in names]
         async with self.conn.transaction():
             if self.viewer is not None:
@@ -232,13 +209,13 @@ class OwnSql:
 
     @classmethod
     async def prepare(cls, conn: Any, z: int, tenant_id: uuid.UUID, session_hash: str) -> OwnSql:
-        from geo.tiles import audited_tile_sql
-        from server.accounts.middleware import AUTHENTICATE_ON_DRIVER  # the very statement the endpoint sends
+        from server.maps.tiles.sql import audited_tile_sql
+        from server.accounts.middleware import AUTHENTICATE  # the very statement the endpoint sends
         from server.db.driver import positional
 
         audited = audited_tile_sql("households", z)
         text_, names = positional(audited if audited is not None else tile_sql("households", z))
-        return cls(conn, z, tenant_id, session_hash, await conn.prepare(text_), await conn.prepare(AUTHENTICATE_ON_DRIVER), names)
+        return cls(conn, z, tenant_id, session_hash, await conn.prepare(text_), await conn.prepare(positional(AUTHENTICATE)[0]), names)
 
     async def run(self, x: int, y: int) -> float:
         t0 = time.perf_counter()
@@ -332,7 +309,7 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
         results: list[dict[str, Any]] = []
         for z in args.zooms:
             served = to_asyncpg(tile_sql("households", z))
-            unfiltered = to_asyncpg(UNFILTERED_CLUSTERS if z < CLUSTER_BELOW_ZOOM else unfiltered_households_sql())
+            unfiltered = to_asyncpg(unfiltered_households_sql(z))
             bare = to_asyncpg(bare_households_sql())
             for key in ("staff", "commissioner"):
                 ts = tiles[key][z]

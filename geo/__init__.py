@@ -1,1 +1,1 @@
-"""Spatial logic that is not HTTP: the vector tile SQL and the GeoJSON area parser."""
+"""Spatial logic that is not HTTP: the GeoJSON area parser and geometry helpers."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from datetime import timedelta
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -33,10 +34,9 @@ from server.core.openapi import document_problems
 from server.core.logging import configure as configure_logging
 from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
-from server.db.driver import POOL_KEY as DRIVER_POOL_KEY
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
-from server.operations.group_commit import VISIT_BATCHER_KEY, VisitBatcher
+from server.operations.group_commit import VisitBatcher
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
@@ -50,10 +50,11 @@ from server.registry.api_exports import RegistryExportController
 from server.registry.api_households import HouseholdController, PersonController
 from server.registry.api_staff import StaffController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
-from server.registry.api_tiles import TileController
-from server.registry import tile_lane
+from server.maps.tiles.api import TileController
+from server.maps.tiles.lane import TileLane
 from server.registry.imports.api import ImportController
 from server.registry.api_watchers import WatcherController
+from server.services import AppServices
 from server.settings import Settings, get_settings
 from server.watch.api import WatchController
 from server.web.spa import spa
@@ -88,19 +89,19 @@ def settle_garbage_collector() -> None:
 
 class TonariApp(Litestar):
     """The Litestar application. Every HTTP response leaves through the security headers
-    (server/core/headers.py); the tile fast lane is asked first (before routing) when it is on:
-    a map's tiles are the hottest request there is (server/registry/tile_lane.py, decision 0011)."""
+    (server/core/headers.py); the tile fast lane, when on, is asked first (before routing): a
+    map's tiles are the hottest request there is (server/maps/tiles/lane.py, decisions 0011, 0018)."""
 
-    def __init__(self, *args: Any, tile_fast_lane: bool = False, security_headers: SecurityHeaders,
+    def __init__(self, *args: Any, tile_lane: TileLane | None, security_headers: SecurityHeaders,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tile_fast_lane = tile_fast_lane
+        self.tile_lane = tile_lane
         self.security_headers = security_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             send = self.security_headers.wrap(scope, send)
-        if self.tile_fast_lane and await tile_lane.answer(self, scope, send):
+        if self.tile_lane is not None and await self.tile_lane.answer(scope, send):
             return
         await super().__call__(scope, receive, send)
 
@@ -158,7 +159,8 @@ def create_app(settings: Settings | None = None) -> TonariApp:
     )
 
     return TonariApp(
-        tile_fast_lane=settings.tile_fast_lane,
+        tile_lane=TileLane(driver_pool, timedelta(minutes=settings.session_idle_minutes))
+        if settings.tile_fast_lane else None,
         security_headers=SecurityHeaders(settings),
         route_handlers=[
             HealthController,
@@ -203,11 +205,9 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
-        state=State({"tonari_settings": settings, "tonari_engine": engine, "tonari_sessionmaker": sessionmaker,
-                     "tonari_audit_sealer": sealer,
-                     "tonari_event_hub": hub, VISIT_BATCHER_KEY: visit_batcher, DRIVER_POOL_KEY: driver_pool,
-                     # the auth middleware opens the request's db session through the plugin's config
-                     "tonari_db_config": db_config}),
+        state=State(AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
+                                driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,
+                                audit_sealer=sealer).state()),
         # document_problems before the collector settles: the schema it builds is kept for good
         on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, document_problems,
                     settle_garbage_collector],

@@ -129,7 +129,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     db_pool_size: int = 20
-    # The tile fast lane (server/registry/tile_lane.py); off = every tile through the full route.
+    # The tile fast lane (server/maps/tiles/lane.py); off = every tile through the full route.
     tile_fast_lane: bool = True
     # How often the app chains new audit rows (server/audit/chain.py); 0 = never (then run
     # `python -m server.cli audit-seal` from a timer instead).

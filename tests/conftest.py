@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.core import context
+from server.services import services
 from server.settings import Settings, normalise_database_url
 
 
@@ -190,12 +191,12 @@ async def app(settings: Settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def engine(app) -> AsyncEngine:  # type: ignore[no-untyped-def]
-    return app.state["tonari_engine"]
+    return services(app).engine
 
 
 @pytest.fixture(scope="session")
 def sessionmaker(app) -> async_sessionmaker[AsyncSession]:  # type: ignore[no-untyped-def]
-    return app.state["tonari_sessionmaker"]
+    return services(app).sessionmaker
 
 
 @pytest.fixture(scope="session")
@@ -343,11 +344,9 @@ LIVE_APPS: list = []  # type: ignore[type-arg]
 async def drop_dead_connections(*apps) -> None:  # type: ignore[no-untyped-def]
     """Forget every pooled connection of these apps and of the live servers' (after a test killed
     the database's backends), so no later test meets a dead one."""
-    from server.db.driver import POOL_KEY
-
     for application in (*apps, *LIVE_APPS):
-        await application.state["tonari_engine"].dispose()
-        await application.state[POOL_KEY].expire()
+        await services(application).engine.dispose()
+        await services(application).driver_pool.expire()
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from server.audit import chain
 from server.audit.record import AuditRow, record, record_many
 from server.core import context
+from server.services import services
 from server.settings import REPO_ROOT
 from tests.conftest import TenantFixture, as_tenant
 
@@ -271,7 +272,7 @@ async def test_tenants_have_chains_of_their_own(make_tenant, sessionmaker, engin
 
 
 async def test_the_app_seals_on_its_own_timer(app, make_tenant, sessionmaker, engine) -> None:  # type: ignore[no-untyped-def]
-    assert app.state["tonari_audit_sealer"].interval == 0  # the suite's settings: tests seal explicitly
+    assert services(app).audit_sealer.interval == 0  # the suite's settings: tests seal explicitly
     tenant = await make_tenant(("staff",))
     [audit_id] = await _append(sessionmaker, tenant)
     sealer = chain.AuditSealer(engine, interval=0.05)

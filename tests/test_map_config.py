@@ -7,7 +7,7 @@ import dataclasses
 import httpx
 import pytest
 
-from geo.tiles import LAYERS
+from server.maps.tiles.sql import LAYERS
 from server.app import create_app
 from tests.conftest import running
 

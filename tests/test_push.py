@@ -28,7 +28,9 @@ from sqlalchemy import select, update
 from server.accounts.models import User
 from server.push import PushMessage, notify, schedule_after_commit
 from server.push.models import PushSubscription
+from server.push.queue import running
 from server.push.send import MAX_FAILURES
+from server.services import services
 from tests.conftest import as_tenant
 
 
@@ -332,7 +334,7 @@ async def test_test_push_answers_202_before_the_push_service_and_arrives_encrypt
     assert answered - started < 0.8
     assert push_service.for_browser(browser) == []  # the push service has not answered yet
 
-    await asyncio.wait_for(app.state["tonari_push"].drain(), 10)
+    await asyncio.wait_for(running(services(app).push).drain(), 10)
     [got] = push_service.for_browser(browser)
     assert got.error is None, got.error
     assert got.answered_at > answered  # the HTTP response went out first
@@ -459,19 +461,19 @@ async def test_schedule_after_commit_sends_only_what_committed(world, push_servi
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
             await db.execute(select(1))  # a transaction is open
-            schedule_after_commit(app.state, db, tenant_id=tenant.id, user_ids=user, message=PushMessage(title="取り消し"), drill=False)
+            schedule_after_commit(services(app).push, db, tenant_id=tenant.id, user_ids=user, message=PushMessage(title="取り消し"), drill=False)
             await db.rollback()
             await db.execute(select(1))
-            schedule_after_commit(app.state, db, tenant_id=tenant.id, user_ids=user, message=PushMessage(title="確定"), drill=True)
+            schedule_after_commit(services(app).push, db, tenant_id=tenant.id, user_ids=user, message=PushMessage(title="確定"), drill=True)
             await asyncio.sleep(0.2)
             assert push_service.for_browser(browser) == []  # not before the commit
             await db.commit()
-    await asyncio.wait_for(app.state["tonari_push"].drain(), 10)
+    await asyncio.wait_for(running(services(app).push).drain(), 10)
     got = push_service.for_browser(browser)
     assert [g.payload["title"] for g in got if g.payload] == ["【訓練】確定"]
 
     with pytest.raises(ValueError):  # wrong marking fails in the caller, not later in a worker
-        schedule_after_commit(app.state, db, tenant_id=tenant.id, user_ids=user, message=PushMessage(title="【訓練】x"), drill=False)
+        schedule_after_commit(services(app).push, db, tenant_id=tenant.id, user_ids=user, message=PushMessage(title="【訓練】x"), drill=False)
 
 
 def test_messages_are_in_app_links_of_bounded_size() -> None:
@@ -510,7 +512,7 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
         "client_id": str(uuid7()), "household_id": str(w.households["H1"]), "outcome": "rescue",
         "note": "家具の下敷き", "device_time": datetime.now(UTC).isoformat()})
     assert r.status_code == 201
-    await asyncio.wait_for(app.state["tonari_push"].drain(), 10)
+    await asyncio.wait_for(running(services(app).push).drain(), 10)
     [started] = push_service.for_browser(watcher_phone)
     assert started.error is None, started.error
     assert started.payload["title"].startswith("【訓練】") and started.payload["kind"] == "operation.started"
@@ -531,7 +533,7 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
     link = await clients["staff"].send_json("POST", "/api/watch/links", {  # 2 km away in this world: confirmed
         "household_id": str(w.households["H4"]), "watcher_id": str(watcher_id), "kind": "backup", "confirm_far": True})
     assert link.status_code == 201, link.text
-    await asyncio.wait_for(app.state["tonari_push"].drain(), 10)
+    await asyncio.wait_for(running(services(app).push).drain(), 10)
     kinds = [r.payload["kind"] for r in push_service.for_browser(watcher_phone)]
     assert kinds == ["operation.started", "assignment"]
 

@@ -20,6 +20,7 @@ from server.events.emit import emit
 from server.events.hub import EventHub
 from server.operations.schemas import VisitIn
 from server.operations.group_commit import VisitBatcher
+from server.services import services
 from tests.conftest import as_tenant
 from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.test_disclosure import tile_of
@@ -245,9 +246,9 @@ async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding
 
 
 async def test_requests_survive_pooled_connections_the_database_dropped(world: World, client_factory, sessionmaker, app, database_url) -> None:  # type: ignore[no-untyped-def]
-    """No pre-ping on the request pool: the authentication call retries once on a fresh connection
+    """No pre-ping on the request pools: the authentication call retries once on a fresh connection
     (both the request-session path and the autocommit path of the visit route), and the visit
-    batcher's own pool pre-pings. A database restart or an idle timeout must cost no request."""
+    batcher retries its visits one by one. A database restart or an idle timeout must cost no request."""
     import asyncpg
 
     from tests.conftest import drop_dead_connections
@@ -284,6 +285,24 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
         await admin.close()
 
 
+async def test_a_driver_connection_returned_in_a_transaction_comes_back_rolled_back(app) -> None:  # type: ignore[no-untyped-def]
+    """The driver pool resets nothing on a connection's return but an open transaction: a path
+    that left its own open never hands it (or its stamp) to the next request."""
+    pool = services(app).driver_pool
+    conn = await pool.acquire()
+    await conn.execute("BEGIN")
+    await conn.execute("SELECT set_config('tonari.role', 'staff', true)")
+    await pool.release(conn)
+    again = await pool.acquire()
+    try:
+        assert not again.is_in_transaction()
+        assert await again.fetchval("SELECT current_setting('tonari.role', true)") in (None, "")
+        assert await again.fetchval("SELECT current_setting('application_name')") == "tonari"
+    finally:
+        await pool.release(again)
+    assert pool.in_use() == 0
+
+
 # --- tiles -------------------------------------------------------------------------------------
 
 async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(world: World, client_factory, sessionmaker, app) -> None:  # type: ignore[no-untyped-def]
@@ -292,9 +311,7 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
     transaction left open, and a moved sliding deadline is still stored."""
     from datetime import timedelta
 
-    from server.db.driver import POOL_KEY
-
-    engine, pool = app.state["tonari_engine"], app.state[POOL_KEY]
+    engine, pool = services(app).engine, services(app).driver_pool
     staff = await signed_in(client_factory, world, "staff")
     volunteer = await signed_in(client_factory, world, "vc_volunteer")
     long_ago = await _age_sessions(sessionmaker, world, "staff")
@@ -338,7 +355,7 @@ async def test_a_tile_with_households_is_audited_by_its_own_statement(world: Wor
 # --- NOTIFY after commit -----------------------------------------------------------------------
 
 async def test_listeners_are_woken_after_commit_here_and_in_another_process(world: World, app, sessionmaker, settings) -> None:  # type: ignore[no-untyped-def]
-    here: EventHub = app.state["tonari_event_hub"]
+    here: EventHub = services(app).event_hub
     elsewhere = EventHub(settings.database_url)  # another worker: only the NOTIFY reaches it
     await elsewhere.start()
     try:

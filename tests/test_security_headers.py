@@ -9,7 +9,6 @@ import uuid
 
 import httpx
 
-from server.registry.tile_lane import LANE_STATS_KEY
 from tests.conftest import ApiClient, _Isolated, running
 
 # Values for path parameters by name (anything else of type uuid gets a random id).
@@ -96,9 +95,9 @@ async def test_the_pwa_files_errors_and_the_tile_fast_lane_carry_them_too(app, c
 
     tenant = await make_tenant(("staff",))
     await _sign_in(c, tenant.accounts["staff"])
-    before = app.state.get(LANE_STATS_KEY, 0)
+    before = app.tile_lane.served
     tile = await c.get("/api/tiles/households/14/14579/6433.mvt")
-    assert app.state[LANE_STATS_KEY] == before + 1  # the lane answered it, outside the framework
+    assert app.tile_lane.served == before + 1  # the lane answered it, outside the framework
     assert_security_headers(tile, "tile from the lane")
 
 

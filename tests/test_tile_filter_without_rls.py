@@ -1,6 +1,6 @@
 """The tile statement's own disclosure filter, on a connection where row-level security does not apply.
 
-geo/tiles.py gates its explicit copy of the rule on row_security_active('household') (the policy
+server/maps/tiles/sql.py gates its explicit copy of the rule on row_security_active('household') (the policy
 already applied it). These tests take RLS away (the owner without FORCE bypasses it, inside a
 transaction that is rolled back) and check that the tile SQL alone still yields the disclosure
 matrix, and that it leaks when the filter is removed, so the check cannot pass vacuously. Only the
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from geo.tiles import tile_sql
+from server.maps.tiles.sql import tile_sql
 from tests.conftest import as_tenant
 from tests.registry_world import HOUSEHOLD_SPOTS, World
 from tests.test_disclosure import EXPECTED, MODES, ROLES, _declare, _lift, tile_of, world  # noqa: F401

@@ -1,4 +1,4 @@
-"""The tile fast lane (server/registry/tile_lane.py) against the full route it short-cuts.
+"""The tile fast lane (server/maps/tiles/lane.py) against the full route it short-cuts.
 
 The same signed-in requests go to this app (lane on) and to a second app over the same database
 with TONARI_TILE_FAST_LANE off: bodies, status codes, ETags, caching headers and the read audit
@@ -15,8 +15,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from server.db.driver import POOL_KEY
-from server.registry.tile_lane import LANE_STATS_KEY
+from server.services import services
 from tests.conftest import ApiClient, _Isolated, running
 from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.test_disclosure import tile_of
@@ -39,6 +38,11 @@ async def framework_app(settings):  # type: ignore[no-untyped-def]
 
     async with running(create_app(dataclasses.replace(settings, tile_fast_lane=False))) as application:
         yield application
+
+
+def _served(app) -> int:  # type: ignore[no-untyped-def]
+    """Tiles the app's lane answered (0 when it has none)."""
+    return app.tile_lane.served if app.tile_lane is not None else 0
 
 
 def _twin(app, signed: ApiClient) -> ApiClient:  # type: ignore[no-untyped-def]
@@ -69,7 +73,7 @@ async def test_the_lane_answers_as_the_route_would(role: str, world: World, app,
     lane = await signed_in(client_factory, world, role)
     route = _twin(framework_app, lane)
     try:
-        before = app.state.get(LANE_STATS_KEY, 0)
+        before = _served(app)
         for n, path in enumerate(_paths(world, op["id"])):
             a = await lane.get(path, headers={"X-Request-ID": f"lane-{role}-{n:04d}"})
             b = await route.get(path, headers={"X-Request-ID": f"route-{role}-{n:04d}"})
@@ -87,11 +91,11 @@ async def test_the_lane_answers_as_the_route_would(role: str, world: World, app,
                                 a=f"lane-{role}-{n:04d}", b=f"route-{role}-{n:04d}")
             assert len(audit) in (0, 2) and (len(audit) == 0 or sorted(audit[0][1]) == sorted(audit[1][1])), path
             assert len(audit) == 2 or "/10/" in path or "districts" in path or a.status_code == 204, path
-        assert app.state[LANE_STATS_KEY] - before == 2 * len(_paths(world, op["id"]))  # each tile and its 304
-        assert framework_app.state.get(LANE_STATS_KEY, 0) == 0
+        assert _served(app) - before == 2 * len(_paths(world, op["id"]))  # each tile and its 304
+        assert _served(framework_app) == 0
     finally:
         await route.aclose()
-    assert app.state[POOL_KEY].in_use() == 0
+    assert services(app).driver_pool.in_use() == 0
     idle = await _rows(sessionmaker, world, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                        " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'")
     assert idle[0][0] == 0
@@ -104,7 +108,7 @@ async def test_what_the_lane_does_not_answer_reaches_the_route(world: World, app
     anonymous = client_factory()
     volunteer = await signed_in(client_factory, world, "vc_volunteer")
     staff = await signed_in(client_factory, world, "staff")
-    before = app.state.get(LANE_STATS_KEY, 0)
+    before = _served(app)
     answers = {
         "no cookie": await anonymous.get(tile),
         "forbidden layer": await volunteer.get(tile),
@@ -123,8 +127,8 @@ async def test_what_the_lane_does_not_answer_reaches_the_route(world: World, app
     # A volunteer may read the districts layer: that one the lane answers.
     districts = await volunteer.get(f"/api/tiles/districts/12/{x // 4}/{y // 4}.mvt")
     assert districts.status_code == 200
-    assert app.state[LANE_STATS_KEY] - before == 1
-    assert app.state[POOL_KEY].in_use() == 0
+    assert _served(app) - before == 1
+    assert services(app).driver_pool.in_use() == 0
 
 
 async def test_a_dead_session_reaches_the_route_and_a_due_touch_is_kept(world: World, app, client_factory,
@@ -141,11 +145,11 @@ async def test_a_dead_session_reaches_the_route_and_a_due_touch_is_kept(world: W
     stale = client_factory()
     for name, value in cookies.items():
         stale.cookies.set(name, value)
-    before = app.state.get(LANE_STATS_KEY, 0)
+    before = _served(app)
     r = await stale.get(tile)
     assert (r.status_code, r.json()["code"]) == (401, "session_expired")
-    assert app.state.get(LANE_STATS_KEY, 0) == before
-    assert app.state[POOL_KEY].in_use() == 0
+    assert _served(app) == before
+    assert services(app).driver_pool.in_use() == 0
 
 
 def test_the_lane_reads_the_session_cookie_only_where_the_framework_could_not_read_it_otherwise() -> None:
@@ -171,26 +175,26 @@ async def test_cookies_the_lane_cannot_read_plainly_go_to_the_route(world: World
     session = staff.cookies.get("tonari_session")
     expected = await staff.get(tile)
     assert expected.status_code == 200
-    before = app.state[LANE_STATS_KEY]
+    before = _served(app)
     for cookie in (f'tonari_session="{session}"', f"tonari_session=nope; tonari_session={session}"):
         bare = client_factory()
         r = await bare.get(tile, headers={"Cookie": cookie})
         # The framework's parser unquotes, and keeps the last of a repeated name: the route signs in.
         assert (r.status_code, r.content, r.headers["etag"]) == (200, expected.content, expected.headers["etag"]), cookie
-    assert app.state[LANE_STATS_KEY] == before
-    assert app.state[POOL_KEY].in_use() == 0
+    assert _served(app) == before
+    assert services(app).driver_pool.in_use() == 0
 
 
 async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, client_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The lane runs before the framework's error handling: when it fails before sending anything,
     the route gets the request (and answers it, or reports the failure as a problem document)."""
-    import server.registry.tile_lane as lane_module
+    import server.maps.tiles.lane as lane_module
 
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     tile = f"/api/tiles/households/14/{x}/{y}.mvt"
     staff = await signed_in(client_factory, world, "staff")
     expected = await staff.get(tile)
-    before = app.state[LANE_STATS_KEY]
+    before = _served(app)
 
     async def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise ConnectionResetError("the database went away mid-tile")
@@ -200,8 +204,8 @@ async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, cl
             m.setattr(lane_module, name, broken)
             r = await staff.get(tile)
         assert (r.status_code, r.content, r.headers["etag"]) == (200, expected.content, expected.headers["etag"]), name
-        assert app.state[LANE_STATS_KEY] == before, name
-        assert app.state[POOL_KEY].in_use() == 0, name
+        assert _served(app) == before, name
+        assert services(app).driver_pool.in_use() == 0, name
 
 
 async def test_the_lanes_access_log_line_names_the_request_and_the_reader(world: World, app, client_factory,
@@ -219,10 +223,10 @@ async def test_the_lanes_access_log_line_names_the_request_and_the_reader(world:
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     staff = await signed_in(client_factory, world, "staff")
     monkeypatch.setattr(request_context, "log", Recorder())
-    before = app.state.get(LANE_STATS_KEY, 0)
+    before = _served(app)
     given = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"X-Request-ID": "lane-log-0001"})
     fresh = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt")
-    assert app.state[LANE_STATS_KEY] - before == 2  # both answered by the lane
+    assert _served(app) - before == 2  # both answered by the lane
     assert given.status_code == fresh.status_code == 200
     account = world.accounts["staff"]
     assert [(e, kw["request_id"], kw["status"], kw["user"], kw["tenant"], kw["path"]) for e, kw in lines] == [

@@ -24,6 +24,7 @@ from server.core import context
 from server.core.guards import PASSWORD_CHANGE_PENDING_OK, public, signed_in
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
+from server.services import services
 from server.settings import Settings
 from server.tenancy.models import Tenant
 
@@ -121,7 +122,7 @@ class AuthController(Controller):
     ) -> Response[UserOut]:
         """Sets the HttpOnly `tonari_session` cookie and the device cookie `tonari_device`.
         Unknown login and wrong password answer alike. Throttling: docs/decisions/0003."""
-        settings: Settings = request.app.state["tonari_settings"]
+        settings = services(request.app).settings
         budget = _budget(settings)
         key = throttle.login_key(data.login)
         client = _client_key()
@@ -192,7 +193,7 @@ class AuthController(Controller):
           opt={PASSWORD_CHANGE_PENDING_OK: True})
     async def logout(self, request: Request[Any, Any, Any], db_session: DbSession) -> Response[None]:
         """Deletes the server-side session, so the old cookie is worthless even if it was copied."""
-        settings: Settings = request.app.state["tonari_settings"]
+        settings = services(request.app).settings
         auth: AuthState = request.auth
         await sessions.end_session(db_session, auth.session.tenant_id, auth.session.id)
         await audit(db_session, "auth.logout", object_type="user", object_ids=[request.user.id])
@@ -203,7 +204,7 @@ class AuthController(Controller):
           summary="Sign out on every device, this one included")
     async def logout_everywhere(self, request: Request[Any, Any, Any], db_session: DbSession) -> Response[None]:
         """Ends every session of the signed-in user (a lost phone, a shared PC left signed in)."""
-        settings: Settings = request.app.state["tonari_settings"]
+        settings = services(request.app).settings
         user: SignedInUser = request.user
         ended = await sessions.end_all_sessions(db_session, user.tenant_id, user.id)
         await audit(db_session, "auth.logout_everywhere", object_type="user", object_ids=[user.id],
@@ -221,7 +222,7 @@ class AuthController(Controller):
     ) -> Response[UserOut]:
         """Needs the current password (throttled like a sign-in). Every other session of the user
         ends; this one continues under a new session cookie. Clears `must_change_password`."""
-        settings: Settings = request.app.state["tonari_settings"]
+        settings = services(request.app).settings
         budget = _budget(settings)
         me: SignedInUser = request.user
         db = db_session

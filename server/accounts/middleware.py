@@ -4,12 +4,12 @@ It never rejects by itself: it resolves the session cookie to a user (or None) a
 tenant into the request context; the guards on each route decide. That keeps public routes
 (login, health, the PWA shell) and protected ones on one path.
 
-The lookup is one call (`tonari_authenticate()`, migration 0008) made as the FIRST statement of
-the request's own database session — the one handlers get as `db_session` — so a signed-in
-request costs BEGIN + that call instead of a separate transaction of four statements plus a
-pool pre-ping. Nothing is cached between requests: every request reads the session row, so
-signing out, an expiry or a disabled account takes effect on the very next request in every
-worker.
+The lookup is one call (`AUTHENTICATE`) made as the FIRST statement of the request's own
+database work, so it stamps that transaction for row-level security: on the request's ORM
+session (the one handlers get as `db_session`), or for the routes marked AUTH_ON_DRIVER /
+AUTH_AUTOCOMMIT on the driver (server/db/driver.py, which holds that machinery). Nothing is
+cached between requests: every request reads the session row, so signing out, an expiry or a
+disabled account takes effect on the very next request in every worker.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, ParsedCookie, parse_cookie
 from server.core import context
-from server.db.driver import AUTH_ON_DRIVER, DriverPool, DriverTransaction
-from server.db.driver import POOL_KEY as DRIVER_POOL_KEY
+from server.db.driver import AUTH_AUTOCOMMIT, AUTH_ON_DRIVER, DriverPool, DriverTransaction, first_statement
 from server.db.driver import SCOPE_KEY as DRIVER_SCOPE_KEY
 from server.db.engine import AUTH_PENDING
+from server.services import services
 
-_AUTHENTICATE = text(
+# Who is signed in: one call (migration 0008) that reads the session, slides its idle deadline at
+# most once per TOUCH_INTERVAL and stamps the transaction for RLS. The driver paths send the same
+# text in asyncpg's positional form.
+AUTHENTICATE = text(
     "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
     " district_ids, scope, touched, must_change_password FROM tonari_authenticate(:tenant, :session, :idle, :touch)"
 )
@@ -72,8 +75,7 @@ class AuthState:
 
 def _request_session(connection: ASGIConnection) -> AsyncSession:
     """The request's db session (created here, or reused by the `db_session` dependency)."""
-    config = connection.app.state["tonari_db_config"]
-    return config.provide_session(connection.app.state, connection.scope)
+    return services(connection.app).db_config.provide_session(connection.app.state, connection.scope)
 
 
 async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # type: ignore[no-untyped-def]
@@ -81,32 +83,21 @@ async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # t
     try:
         params = {"tenant": cookie.tenant_id, "session": cookie.token_hash, "idle": idle, "touch": TOUCH_INTERVAL}
         try:
-            return (await db.execute(_AUTHENTICATE, params)).first()
+            return (await db.execute(AUTHENTICATE, params)).first()
         except DBAPIError as exc:
             # No pool pre-ping: a connection the server dropped fails here, before anything was
             # done in this transaction, so retrying once on a fresh connection is safe.
             if not exc.connection_invalidated:
                 raise
             await db.rollback()
-            return (await db.execute(_AUTHENTICATE, params)).first()
+            return (await db.execute(AUTHENTICATE, params)).first()
     finally:
         db.info.pop(AUTH_PENDING, None)
 
 
-# The same call in asyncpg's positional form, for the driver-level paths (also what bench/tiles.py
-# runs as the endpoint's own SQL).
-AUTHENTICATE_ON_DRIVER = (
-    "SELECT session_id, user_id, login, display_name, role, expires_at, absolute_expires_at,"
-    " district_ids, scope, touched, must_change_password FROM tonari_authenticate($1, $2, $3, $4)"
-)
-# What a dropped pooled connection raises on its first use: safe to retry once on another one,
-# since nothing was done yet.
-_DEAD_CONNECTION = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
-                    ConnectionError, OSError)
-
-
 class _AuthRow:
-    """Attribute access over an asyncpg record (the shape `_lookup` returns)."""
+    """Attribute access over the driver's record of the authentication call (the shape of the
+    ORM's row, which `_lookup` returns)."""
 
     __slots__ = ("session_id", "user_id", "login", "display_name", "role", "expires_at", "absolute_expires_at",
                  "district_ids", "scope", "touched", "must_change_password")
@@ -124,7 +115,6 @@ def enter_signed_in(tenant_id: uuid.UUID, row: Any, *, request_id: str | None = 
     if request_id is None:
         now = context.current()
         request_id, client_addr = now.request_id, now.client_addr
-    # Built directly, not with dataclasses.replace: this runs for every tile of a panning map.
     ctx = context.RequestContext(request_id=request_id, client_addr=client_addr, tenant_id=tenant_id,
                                  user_id=row.user_id, user_login=row.login, role=row.role,
                                  scope=frozenset(row.scope) if row.district_ids is not None else None)
@@ -133,53 +123,22 @@ def enter_signed_in(tenant_id: uuid.UUID, row: Any, *, request_id: str | None = 
 
 
 async def authenticate_on_driver(pool: DriverPool, cookie: ParsedCookie, idle: timedelta,
-                            *, hold: bool) -> tuple[_AuthRow | None, DriverTransaction | None]:
-    """The authentication call on a pooled connection's driver directly: no ORM session, no
-    statement compilation (in the ingest benchmark the ORM path was ~40 % of the CPU per visit).
-
-    hold=False (AUTH_AUTOCOMMIT routes): the call commits by itself and the connection goes back
-    to the pool at once. hold=True (AUTH_ON_DRIVER routes): BEGIN first; the call stamps that
-    transaction, which is handed to the handler (server/db/driver.py) and ended by `__call__`.
-    """
-    for attempt in (0, 1):
-        driver = await pool.acquire()
-        tx = driver.transaction() if hold else None
-        try:
-            if tx is not None:
-                await tx.start()
-            record = await driver.fetchrow(AUTHENTICATE_ON_DRIVER, cookie.tenant_id, cookie.token_hash, idle, TOUCH_INTERVAL)
-        except _DEAD_CONNECTION:
-            await pool.discard(driver)
-            if attempt:
-                raise
-            # Like SQLAlchemy's own disconnect handling: a dropped connection usually means a
-            # database restart, and then every idle connection of the pool is dead too.
-            await pool.expire()
-            continue
-        except BaseException:
-            await (DriverTransaction(pool, driver, tx).release() if tx is not None else pool.discard(driver))
-            raise
-        row = _AuthRow(record) if record is not None else None
-        if tx is None:
-            await pool.release(driver)
-            return row, None
-        held = DriverTransaction(pool, driver, tx)
-        if row is None:
+                                 *, hold: bool) -> tuple[_AuthRow | None, DriverTransaction | None]:
+    """The authentication call on the driver (`first_statement`, server/db/driver.py), for the
+    routes marked AUTH_AUTOCOMMIT (hold=False) or AUTH_ON_DRIVER (hold=True: the transaction it
+    stamped is returned for the handler and ended by `__call__`)."""
+    params = {"tenant": cookie.tenant_id, "session": cookie.token_hash, "idle": idle, "touch": TOUCH_INTERVAL}
+    record, held = await first_statement(pool, AUTHENTICATE, params, hold=hold)
+    if record is None:
+        if held is not None:
             await held.release()
-            return None, None
+        return None, None
+    row = _AuthRow(record)
+    if held is not None:
         # A moved sliding deadline is kept whatever the handler does (committing now would drop
         # the stamp the handler needs).
         held.commit_on_release = bool(row.touched)
-        return row, held
-    return None, None
-
-
-# Route option (`opt={AUTH_AUTOCOMMIT: True}`) for handlers that do no database work of their own
-# on the request's session (they must not take `db_session`) — the single-visit endpoint hands
-# its visit to the group-commit batcher, which writes under its own transaction and stamp. The
-# auth call then runs in autocommit mode on a pooled connection's driver (`authenticate_on_driver`):
-# its session touch commits with the statement, and nothing is left to roll back.
-AUTH_AUTOCOMMIT = "tonari_auth_autocommit"
+    return row, held
 
 
 class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -197,7 +156,7 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         cookie = parse_cookie(connection.cookies.get(COOKIE_NAME))
         if cookie is None:
             return AuthenticationResult(user=None, auth=None)
-        settings = connection.app.state["tonari_settings"]
+        settings = services(connection.app).settings
         context.update(tenant_id=cookie.tenant_id)
         handler = connection.scope.get("route_handler")
         idle = timedelta(minutes=settings.session_idle_minutes)
@@ -205,7 +164,7 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         held: DriverTransaction | None = None
         opt = handler.opt if handler is not None else {}
         if opt.get(AUTH_AUTOCOMMIT) or opt.get(AUTH_ON_DRIVER):
-            row, held = await authenticate_on_driver(connection.app.state[DRIVER_POOL_KEY], cookie, idle,
+            row, held = await authenticate_on_driver(services(connection.app).driver_pool, cookie, idle,
                                                 hold=bool(opt.get(AUTH_ON_DRIVER)))
             if held is not None:
                 connection.scope.setdefault("state", {})[DRIVER_SCOPE_KEY] = held
@@ -232,7 +191,3 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         session = SessionRef(tenant_id=cookie.tenant_id, id=row.session_id, user_id=row.user_id,
                              expires_at=row.expires_at, absolute_expires_at=row.absolute_expires_at)
         return AuthenticationResult(user=user, auth=AuthState(session=session))
-
-
-def current_user(connection: ASGIConnection) -> SignedInUser | None:
-    return connection.scope.get("user")  # type: ignore[return-value]

@@ -1,24 +1,19 @@
-"""A request transaction held on the driver (asyncpg) directly, for the hottest read path.
+"""Request transactions held on the driver (asyncpg) directly, for the two hottest request paths.
 
-Map tiles are requested dozens at a time while a map pans, and each is one statement of
-0.3–1 ms. Through the ORM session the request cost several times that in Python (session and
-transaction objects, statement compilation, result wrapping). A route marked with
-`AUTH_ON_DRIVER` gets instead a `DriverTransaction`: a pooled connection, BEGIN, the one
-authentication call (which stamps the transaction for RLS exactly as on the ORM path), then the
-handler's statements on the same driver connection. The auth middleware releases it after the
-response has been sent: a rollback unless the handler committed, and the connection goes back
-to the pool either way.
+A route marked `AUTH_ON_DRIVER` (the map tiles) gets a `DriverTransaction`: a pooled connection,
+BEGIN, the authentication statement (which stamps the transaction for RLS exactly as on the ORM
+path), then the handler's statements on the same connection. The auth middleware releases it
+after the response has been sent: a rollback unless the handler committed. A route marked
+`AUTH_AUTOCOMMIT` (the single visit, which the group-commit batcher writes) runs only the
+authentication statement, in autocommit, and takes no database session at all.
 
-Those paths take their connections from `DriverPool`, not from SQLAlchemy's pool: a checkout
-there went through AsyncConnection, a greenlet hop and the pool's bookkeeping, ≈ 0.1 ms of a
-1–2 ms tile (decision 0011).
+Both skip the ORM session, whose machinery cost more than the work on these paths (decision
+0009). Their connections come from asyncpg's own pool (`DriverPool`), with the request engine's
+session settings.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,10 +24,10 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from server.db.engine import driver_dsn, session_settings
 
-# Route option: the route's handler works on `driver_transaction(request)`, not `db_session`.
-AUTH_ON_DRIVER = "tonari_auth_on_driver"
+# Route options: how the request's authentication and database work run.
+AUTH_ON_DRIVER = "tonari_auth_on_driver"  # the handler works on `driver_transaction(request)`
+AUTH_AUTOCOMMIT = "tonari_auth_autocommit"  # the handler does no database work of its own
 SCOPE_KEY = "tonari_driver_transaction"
-POOL_KEY = "tonari_driver_pool"  # app state
 
 _DIALECT = asyncpg_dialect.dialect()
 
@@ -45,122 +40,57 @@ def positional(stmt: TextClause) -> tuple[str, tuple[str, ...]]:
     return compiled.string, tuple(compiled.positiontup or ())
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release hook. asyncpg rolls back a transaction left open before calling it; nothing else
+    needs resetting (these paths set only transaction-local settings and never LISTEN), so the
+    default reset's extra round trip (RESET ALL, UNLISTEN, CLOSE ALL) is left out."""
+
+
 class DriverPool:
-    """Connections for the driver-level request paths (tiles, the visit route's auth call).
-
-    Same database, role and session settings as the request engine (server/db/engine.py), opened
-    on demand up to `size`, handed out last-in first-out (the warmest connection first), waiters
-    served in turn. A connection found dead is dropped and the idle ones closed, as SQLAlchemy's
-    pool does on a disconnect.
-
-    Why not asyncpg's own pool: its checkout and return (holder, proxy object, inactivity timer,
-    a reset call, a shielded release task) cost 15–20 µs per tile on a path whose whole Python
-    share is ~0.1 ms (decision 0011, second addendum). These paths need none of that: they end
-    their transaction themselves, set only transaction-local settings and never LISTEN.
-    """
+    """asyncpg's pool for the driver-level request paths: the request engine's database, role and
+    session settings, opened on demand up to `size` connections."""
 
     def __init__(self, url: str, size: int, application_name: str = "tonari") -> None:
         self.dsn = driver_dsn(url)
         self.size, self.application_name = size, application_name
-        self._idle: list[asyncpg.Connection] = []
-        self._lent: set[asyncpg.Connection] = set()
-        self._opened = 0  # open or being opened, idle or in use
-        self._waiters: deque[asyncio.Future[None]] = deque()
-        self._started = False
+        self._pool: asyncpg.Pool | None = None
 
     async def start(self) -> None:
-        self._started = True  # connections are opened on demand
+        self._pool = await asyncpg.create_pool(
+            self.dsn, min_size=0, max_size=self.size, reset=_keep_session, max_queries=10_000_000,
+            server_settings=session_settings(self.application_name))
+
+    def _started(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the driver pool is not started (app start-up)")
+        return self._pool
 
     async def acquire(self) -> asyncpg.Connection:
-        if not self._started:
-            raise RuntimeError("the driver pool is not started (app start-up)")
-        while True:
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.is_closed():
-                    self._lent.add(conn)
-                    return conn
-                self._opened -= 1  # died while idle
-            if self._opened < self.size:
-                self._opened += 1
-                try:
-                    conn = await asyncpg.connect(self.dsn, server_settings=session_settings(self.application_name))
-                except BaseException:
-                    self._opened -= 1
-                    self._wake_one()
-                    raise
-                self._lent.add(conn)
-                return conn
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake_one()  # woken and cancelled at once: pass the turn on
-                else:
-                    with contextlib.suppress(ValueError):  # already skipped by a wake-up
-                        self._waiters.remove(waiter)
-                raise
-
-    def _wake_one(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+        conn: asyncpg.Connection = await self._started().acquire()
+        return conn
 
     async def release(self, conn: asyncpg.Connection) -> None:
-        """Back to the pool. A connection still in a transaction is not handed on (the paths end
-        their own; one that did not is in an unknown state) and a closed one is dropped. A second
-        release of the same checkout is refused (asyncpg's pool raised too): two requests must
-        never share a connection."""
-        self._take_back(conn)
-        if conn.is_closed() or not self._started or conn.is_in_transaction():
-            self._drop(conn)
-        else:
-            self._idle.append(conn)
-        self._wake_one()
+        await self._started().release(conn)
 
     async def discard(self, conn: asyncpg.Connection) -> None:
         """Never hand a connection in an unknown state to the next request."""
-        self._take_back(conn)
-        self._drop(conn)
-        self._wake_one()
-
-    def _take_back(self, conn: asyncpg.Connection) -> None:
-        try:
-            self._lent.remove(conn)
-        except KeyError:
-            raise RuntimeError("a driver connection was returned that is not lent out (returned twice?)") from None
-
-    def _drop(self, conn: asyncpg.Connection) -> None:
         conn.terminate()
-        self._opened -= 1
+        await self.release(conn)
 
     async def expire(self) -> None:
         """After a dropped connection: the idle ones are probably dead too (a database restart)."""
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            self._drop(conn)
-        self._wake_one()
+        await self._started().expire_connections()
 
     def in_use(self) -> int:
-        return len(self._lent)
+        return 0 if self._pool is None else self._pool.get_size() - self._pool.get_idle_size()
 
     def opened(self) -> int:
-        return self._opened
+        return 0 if self._pool is None else self._pool.get_size()
 
     async def close(self) -> None:
-        """At shutdown: close the idle connections; one still in use is closed when it comes back."""
-        self._started = False
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            try:
-                await asyncio.wait_for(conn.close(), 5)
-            except (TimeoutError, OSError, asyncpg.InterfaceError):
-                conn.terminate()
-            self._opened -= 1
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
 
 @dataclass
@@ -202,9 +132,47 @@ class DriverTransaction:
             await self.pool.release(self.driver)
 
 
+# What a dropped pooled connection raises on its first use: safe to retry once on another one,
+# since nothing was done yet.
+_DEAD_CONNECTION = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                    ConnectionError, OSError)
+
+
+async def first_statement(pool: DriverPool, stmt: TextClause, params: dict[str, Any],
+                          *, hold: bool) -> tuple[asyncpg.Record | None, DriverTransaction | None]:
+    """Run `stmt` (the authentication call) as the first statement on a pooled connection and
+    return its row. hold=False: in autocommit, and the connection goes back at once. hold=True:
+    after BEGIN, and the transaction is returned for the handler (the caller releases it).
+    No pre-ping: a connection the database dropped fails here, before anything was done, so it
+    is retried once on a fresh one, and the idle ones are expired (as SQLAlchemy does)."""
+    sql, names = positional(stmt)
+    args = [params[n] for n in names]
+    for attempt in (0, 1):
+        driver = await pool.acquire()
+        tx = driver.transaction() if hold else None
+        try:
+            if tx is not None:
+                await tx.start()
+            record = await driver.fetchrow(sql, *args)
+        except _DEAD_CONNECTION:
+            await pool.discard(driver)
+            if attempt:
+                raise
+            await pool.expire()  # a dropped connection usually means a restart: the idle ones are dead too
+            continue
+        except BaseException:
+            await (DriverTransaction(pool, driver, tx).release() if tx is not None else pool.discard(driver))
+            raise
+        if tx is None:
+            await pool.release(driver)
+            return record, None
+        return record, DriverTransaction(pool, driver, tx)
+    raise AssertionError("unreachable")
+
+
 def driver_transaction(connection: Any) -> DriverTransaction:
     """The request's driver transaction (routes marked AUTH_ON_DRIVER, signed in)."""
-    held = connection.scope.get("state", {}).get(SCOPE_KEY)
+    held: DriverTransaction | None = connection.scope.get("state", {}).get(SCOPE_KEY)
     if held is None:
         raise RuntimeError("route is not marked AUTH_ON_DRIVER or the request is not signed in")
-    return held  # type: ignore[no-any-return]
+    return held

@@ -60,19 +60,18 @@ def session_settings(application_name: str) -> dict[str, str]:
     return {"application_name": application_name, "timezone": "UTC", "jit": "off"}
 
 
-def make_engine(url: str, pool_size: int = 20, application_name: str = "tonari", pre_ping: bool = False) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20, application_name: str = "tonari") -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
         # No overflow: an overflow connection is closed again when it is returned, so under load
-        # every request beyond the pool paid a fresh connect (TLS negotiation attempt, type
-        # introspection, an empty statement cache): 10–15 % of the server's CPU in the ingest
-        # benchmark. Requests beyond the pool wait for a connection instead (pool_timeout, 30 s).
+        # every request beyond the pool paid a fresh connect (decision 0009). Requests beyond the
+        # pool wait for a connection instead (pool_timeout, 30 s).
         max_overflow=0,
         # No pre-ping (a round trip per checkout): the auth middleware's first statement retries
-        # once on a connection the server dropped, and SQLAlchemy invalidates the dead one.
-        # (`pre_ping` is for pools whose users have no such retry, e.g. the visit batcher's.)
-        pool_pre_ping=pre_ping,
+        # once on a connection the server dropped, and the visit batcher retries its visits one
+        # by one; SQLAlchemy invalidates the dead connection either way.
+        pool_pre_ping=False,
         connect_args={"server_settings": session_settings(application_name)},
     )
 

@@ -24,6 +24,7 @@ from server.operations.access import operation_readable
 from server.operations.models import Operation
 from server.core.types import INT64_MAX
 from server.registry.disclosure import REGISTRY_READERS, Read, audit_reads
+from server.services import services
 
 POLL_SECONDS = 15.0
 BATCH = 500
@@ -59,8 +60,8 @@ class EventController(Controller):
         header = request.headers.get("last-event-id")
         ctx = context.current()
         resume = int(header) if header and header.isdigit() and len(header) <= 18 else last_event_id
-        sessionmaker = request.app.state["tonari_sessionmaker"]
-        hub = request.app.state["tonari_event_hub"]
+        sessionmaker = services(request.app).sessionmaker
+        hub = services(request.app).event_hub
         session_id = request.auth.session.id
 
         if operation_id is not None:  # one operation's feed: only for those who may read that operation

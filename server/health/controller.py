@@ -11,6 +11,7 @@ from sqlalchemy import text
 from server.audit.chain import app_role_owns_tables
 from server.core.guards import public
 from server.core.problems import Problem
+from server.services import services
 
 
 class Health(msgspec.Struct):
@@ -36,7 +37,7 @@ class HealthController(Controller):
 
     @get("/ready", summary="Readiness: database reachable and migrated")
     async def ready(self, request: Request[Any, Any, Any]) -> Health:
-        engine = request.app.state["tonari_engine"]
+        engine = services(request.app).engine
         try:
             async with engine.connect() as conn:
                 revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()

@@ -1,1 +1,1 @@
-"""Map configuration for the PWA (base map, our vector tile layers)."""
+"""The maps: their configuration for the PWA (`config.py`) and the vector tiles (`tiles/`)."""

@@ -12,8 +12,9 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 
-from geo.tiles import CLUSTER_BELOW_ZOOM, LAYERS
+from server.maps.tiles.sql import CLUSTER_BELOW_ZOOM, LAYERS
 from server.core.guards import public
+from server.services import services
 
 
 class Basemap(msgspec.Struct):
@@ -43,7 +44,7 @@ class MapConfigController(Controller):
 
     @get("/config", summary="Base map and vector tile layers for the PWA's maps", cache=300)
     async def config(self, request: Request[Any, Any, Any]) -> MapConfig:
-        settings = request.app.state["tonari_settings"]
+        settings = services(request.app).settings
         basemap = (
             Basemap(url=settings.basemap_url, attribution=settings.basemap_attribution,
                     max_zoom=settings.basemap_max_zoom)

@@ -15,7 +15,6 @@ from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select, text
 
-from server.accounts.middleware import AUTH_AUTOCOMMIT
 from server.audit.record import record as audit
 from server.core import context
 from server.core.context import current_tenant
@@ -25,6 +24,7 @@ from server.core.guards import STAFF, roles, signed_in
 from server.core.input import ITEMS_JUDGED_ALONE, bad_characters
 from server.core.problems import Problem
 from server.db.deps import DbSession
+from server.db.driver import AUTH_AUTOCOMMIT
 from server.operations import service
 from server.operations.access import operation_readable
 from server.operations.models import Escalation, Operation, OperationTarget
@@ -50,6 +50,7 @@ from server.registry import disclosure
 from server.registry.disclosure import REGISTRY_READERS, household_visible
 from server.registry.households import render_households
 from server.registry.models import Household, Watcher
+from server.services import services
 
 FIELD = roles(*REGISTRY_READERS)
 COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
@@ -143,7 +144,7 @@ class OperationController(Controller):
                            data: JSONBody[VisitIn]) -> Response[VisitOut]:
         # Group commit: committed together with concurrent single visits, answered after that commit.
         # No `db_session` here: the route authenticates in autocommit (AUTH_AUTOCOMMIT).
-        outcome = await record_single_visit(request.app.state, operation_id, data)
+        outcome = await record_single_visit(services(request.app).visit_batcher, operation_id, data)
         result = outcome.results[0]
         _schedule_push(request, outcome)
         if result.status == "accepted":
@@ -178,7 +179,7 @@ def _schedule_push(request: Request[Any, Any, Any], outcome: Any) -> None:
 
     for e in outcome.escalations:
         title = "至急の報告があります" if e.level == "urgent" else "連絡が必要な報告があります"
-        schedule(request.app.state, tenant_id=e.tenant_id, user_ids=list(e.recipient_ids),
+        schedule(services(request.app).push, tenant_id=e.tenant_id, user_ids=list(e.recipient_ids),
                  message=PushMessage(title=title, body="活動の報告を確認してください。",
                                      url=f"/operations/{e.operation_id}/escalations/{e.id}", tag=f"esc-{e.id}",
                                      kind="escalation", urgency="high" if e.level == "urgent" else "normal"),
@@ -201,7 +202,7 @@ async def _push_operation_started(request: Request[Any, Any, Any], db: DbSession
         {"t": op.tenant_id, "o": op.id})]
     if users:
         kind = "安否確認" if op.kind == "safety_check" else "見守り"
-        schedule(request.app.state, tenant_id=op.tenant_id, user_ids=users,
+        schedule(services(request.app).push, tenant_id=op.tenant_id, user_ids=users,
                  message=PushMessage(title=f"{kind}が始まりました", body=op.name[:200], url=f"/operations/{op.id}",
                                      tag=f"op-{op.id}", kind="operation.started"),
                  drill=op.mode == "drill")

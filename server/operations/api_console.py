@@ -53,7 +53,7 @@ STATUSES = ("unreached", "late", "overdue", "safe", "injured", "rescue", "evacua
 NOT_REPORTED = ("late", "overdue")
 MAX_BUCKETS = 96
 
-# The disclosure rule in its per-statement form (as geo/tiles.py uses it): the viewer's settings
+# The disclosure rule in its per-statement form (as server/maps/tiles/sql.py uses it): the viewer's settings
 # and the disaster area are InitPlans evaluated once per statement, the consent/assignment checks
 # inline EXISTS, so a coordinator's summary over 100,000 targets makes no SQL-function call per
 # household. Same rule as tonari_household_visible() (one text, two renderings, disclosure_sql.py);

@@ -112,11 +112,7 @@ class VisitBatcher:
                 future.set_result(outcome)
 
 
-VISIT_BATCHER_KEY = "tonari_visit_batcher"
-
-
-async def record_single_visit(state: Any, operation_id: uuid.UUID, visit: VisitIn) -> IngestOutcome:
-    """The single-visit endpoint's path: the process's batcher (made in `create_app()`) commits the
-    visit together with concurrent ones."""
-    batcher: VisitBatcher = state[VISIT_BATCHER_KEY]
+async def record_single_visit(batcher: VisitBatcher, operation_id: uuid.UUID, visit: VisitIn) -> IngestOutcome:
+    """The single-visit endpoint's path: the process's batcher (`services(app).visit_batcher`)
+    commits the visit together with concurrent ones."""
     return await batcher.submit(operation_id, visit)

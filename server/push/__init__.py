@@ -5,7 +5,7 @@ For other modules:
     from server.push import PushMessage, schedule_after_commit
 
     schedule_after_commit(
-        request.app.state, db_session,
+        services(request.app).push, db_session,
         tenant_id=ctx.tenant_id, user_ids=[commissioner_user_id, *coordinator_ids],
         message=PushMessage(title="要救助の報告", body="安否確認で要救助が報告されました。",
                             url=f"/operations/{op.id}/reports/{report.id}", tag=f"esc-{report.id}",

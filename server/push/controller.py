@@ -27,7 +27,7 @@ from server.core.problems import FieldError, Problem
 from server.db.base import uuid7
 from server.db.deps import DbSession
 from server.push.models import PushSubscription
-from server.push.queue import schedule_after_commit, service
+from server.push.queue import running, schedule_after_commit
 from server.push.schemas import (
     PushTestOut,
     SubscriptionIn,
@@ -37,6 +37,7 @@ from server.push.schemas import (
 )
 from server.push.send import PushMessage
 from server.push.vapid import b64url, b64url_decode
+from server.services import services
 from server.settings import DEFAULT_PUSH_SERVICE_HOSTS
 
 MAX_PER_USER = 20
@@ -54,7 +55,7 @@ TEST_MESSAGE = PushMessage(
 
 def _loopback_allowed(request: Request[Any, Any, Any]) -> bool:
     """Plain-http loopback push endpoints only where the app itself runs on http loopback (dev, tests)."""
-    parts = urlsplit(request.app.state["tonari_settings"].public_url)
+    parts = urlsplit(services(request.app).settings.public_url)
     return parts.scheme == "http" and parts.hostname in _LOOPBACK_NAMES
 
 
@@ -132,7 +133,7 @@ class PushController(Controller):
     @get("/vapid-public-key", guards=[signed_in], summary="The application server key for PushManager.subscribe")
     async def vapid_public_key(self, request: Request[Any, Any, Any]) -> VapidKeyOut:
         """Base64url of the uncompressed P-256 point; pass it (decoded) as `applicationServerKey`."""
-        return VapidKeyOut(public_key=service(request.app.state).keys.public_key)
+        return VapidKeyOut(public_key=running(services(request.app).push).keys.public_key)
 
     @post(
         "/subscriptions",
@@ -148,7 +149,7 @@ class PushController(Controller):
         updates it (201 when new, 200 when updated)."""
         errors, p256dh, auth = check_keys(data.keys.p256dh, data.keys.auth)
         endpoint_error = check_endpoint(data.endpoint, allow_loopback=_loopback_allowed(request),
-                                        allowed_hosts=request.app.state["tonari_settings"].push_service_hosts)
+                                        allowed_hosts=services(request.app).settings.push_service_hosts)
         if endpoint_error is not None:
             errors.insert(0, endpoint_error)
         if errors:
@@ -238,7 +239,7 @@ class PushController(Controller):
         if count:
             await audit(db_session, "push.test", object_type="push_subscription", details={"subscriptions": count})
             schedule_after_commit(
-                request.app.state, db_session,
+                services(request.app).push, db_session,
                 tenant_id=ctx.tenant_id, user_ids=[ctx.user_id], message=TEST_MESSAGE, drill=False,  # type: ignore[list-item,arg-type]
             )
         await db_session.commit()

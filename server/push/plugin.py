@@ -6,15 +6,14 @@ One line in `create_app` (`plugins=[…, PushPlugin()]`) wires the controller, t
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPlugin
 
 from server.push import vapid
 from server.push.controller import PushController
-from server.push.queue import STATE_KEY, PushService
+from server.push.queue import PushService
+from server.services import services
 
 
 class PushPlugin(InitPlugin):
@@ -29,15 +28,15 @@ class PushPlugin(InitPlugin):
         return app_config
 
     async def _start(self, app: Litestar) -> None:
-        settings: Any = app.state["tonari_settings"]
-        keys = vapid.load_or_create(settings)
+        app_services = services(app)
+        keys = vapid.load_or_create(app_services.settings)
         vapid.install(keys)
-        svc = PushService(app.state["tonari_sessionmaker"], keys, maxsize=self.queue_size, workers=self.workers)
+        svc = PushService(app_services.sessionmaker, keys, maxsize=self.queue_size, workers=self.workers)
         await svc.start()
-        app.state[STATE_KEY] = svc
+        app_services.push = svc
 
     async def _stop(self, app: Litestar) -> None:
-        svc: PushService | None = app.state.get(STATE_KEY)
-        if svc is not None:
-            await svc.stop()
-            del app.state[STATE_KEY]
+        app_services = services(app)
+        if app_services.push is not None:
+            await app_services.push.stop()
+            app_services.push = None

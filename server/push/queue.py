@@ -2,7 +2,7 @@
 
 Request handlers never wait for a push service. They hand a job over and answer:
 
-    schedule_after_commit(request.app.state, db_session, tenant_id=…, user_ids=[…],
+    schedule_after_commit(services(request.app).push, db_session, tenant_id=…, user_ids=[…],
                           message=PushMessage(...), drill=operation.mode == "drill")
     await db_session.commit()
 
@@ -20,9 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from sqlalchemy import event
@@ -36,7 +35,6 @@ from server.push.vapid import VapidKeys
 
 log = structlog.get_logger("tonari.push")
 
-STATE_KEY = "tonari_push"
 _PENDING = "tonari_push_pending"
 _HOOKED = "tonari_push_hooked"
 
@@ -51,7 +49,7 @@ class PushJob:
 
 
 class PushService:
-    """Owns the queue and its workers; lives in `app.state["tonari_push"]` while the app runs."""
+    """Owns the queue and its workers; `services(app).push` while the app runs (server/push/plugin.py)."""
 
     def __init__(
         self,
@@ -146,11 +144,11 @@ class PushService:
                 self._queue.task_done()
 
 
-def service(app_state: Mapping[str, Any]) -> PushService:
-    found = app_state.get(STATE_KEY) if hasattr(app_state, "get") else None
-    if found is None:
+def running(push: PushService | None) -> PushService:
+    """The app's push service (`services(app).push`), which PushPlugin starts with the app."""
+    if push is None:
         raise RuntimeError("the push service is not running: is PushPlugin registered in create_app?")
-    return found  # type: ignore[no-any-return]
+    return push
 
 
 def _job(tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID], message: PushMessage, drill: bool) -> PushJob:
@@ -165,7 +163,7 @@ def _job(tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID], message: PushMessa
 
 
 def schedule(
-    app_state: Mapping[str, Any],
+    push: PushService | None,
     *,
     tenant_id: uuid.UUID,
     user_ids: Iterable[uuid.UUID],
@@ -173,7 +171,7 @@ def schedule(
     drill: bool,
 ) -> bool:
     """Queue a notification now. Returns False if it could not be queued (stopped or full)."""
-    return service(app_state).enqueue(_job(tenant_id, user_ids, message, drill))
+    return running(push).enqueue(_job(tenant_id, user_ids, message, drill))
 
 
 def _on_commit(session: Session) -> None:
@@ -191,7 +189,7 @@ def _on_end(session: Session, transaction: SessionTransaction) -> None:
 
 
 def schedule_after_commit(
-    app_state: Mapping[str, Any],
+    push: PushService | None,
     db: AsyncSession,
     *,
     tenant_id: uuid.UUID,
@@ -200,7 +198,7 @@ def schedule_after_commit(
     drill: bool,
 ) -> None:
     """Queue a notification once `db`'s current transaction commits; drop it if it rolls back."""
-    svc = service(app_state)
+    svc = running(push)
     job = _job(tenant_id, user_ids, message, drill)
     if not db.in_transaction():
         svc.enqueue(job)

@@ -35,6 +35,7 @@ from server.core.types import MAX_OFFSET
 from server.db.deps import DbSession
 from server.registry import disclosure
 from server.registry.models import Household, WatchLink
+from server.services import services
 from server.watch import coverage as cov
 from server.watch import links as svc
 from server.watch import suggest as sug
@@ -81,7 +82,7 @@ async def _tell_watcher_of_new_assignment(request: Request[Any, Any, Any], db: D
     user_id = (await db.execute(select(Watcher.user_id).where(
         Watcher.tenant_id == current_tenant(), Watcher.id == watcher_id))).scalar_one_or_none()
     if user_id is not None:
-        schedule(request.app.state, tenant_id=current_tenant(), user_ids=[user_id],
+        schedule(services(request.app).push, tenant_id=current_tenant(), user_ids=[user_id],
                  message=PushMessage(title="見守り先が追加されました", body="アプリで見守り先を確認してください。",
                                      url="/", tag=f"assign-{watcher_id}", kind="assignment"), drill=False)
 

@@ -16,6 +16,7 @@ from litestar.response import File
 
 from server.core.guards import public
 from server.core.problems import Problem
+from server.services import services
 
 _NO_CACHE = {"sw.js", "index.html", "manifest.webmanifest", "registerSW.js"}
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -49,4 +50,4 @@ def _serve(dist: Path, rel: str) -> Response[Any]:
 @get(["/", "/{path:path}"], guards=[public], include_in_schema=False, sync_to_thread=False)
 def spa(request: Request[Any, Any, Any]) -> Response[Any]:
     path = str(request.path_params.get("path", ""))
-    return _serve(request.app.state["tonari_settings"].pwa_dist, path.lstrip("/"))
+    return _serve(services(request.app).settings.pwa_dist, path.lstrip("/"))

@@ -138,8 +138,9 @@ _OPERATION_HOUSEHOLDS_AUDITED = text(_OPERATION_HOUSEHOLDS_CTES + _AUDIT_TAIL)
 # centre), never at its households' centroid: a cluster of one would otherwise sit on the home.
 CLUSTER_MIN_SIZE = 5
 
-_HOUSEHOLD_CLUSTERS = text(
-    f"""
+def _household_clusters(visible: str) -> TextClause:
+    return text(
+        f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS geom),
     cell AS (SELECT (ST_XMax(geom) - ST_XMin(geom)) * {CLUSTER_CELL_PX} / {EXTENT} AS size FROM bounds),
     rows AS (
@@ -147,7 +148,7 @@ _HOUSEHOLD_CLUSTERS = text(
         FROM household h, bounds, cell
         WHERE h.tenant_id = :tenant
           AND h.location_3857 && bounds.geom
-          AND {_VISIBLE}
+          AND {visible}
     ),
     mvt AS (
         SELECT ST_AsMVTGeom(CASE WHEN count(*) < {CLUSTER_MIN_SIZE} THEN key
@@ -158,7 +159,10 @@ _HOUSEHOLD_CLUSTERS = text(
     )
     SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt), NULL::text[]
     """
-)
+    )
+
+
+_HOUSEHOLD_CLUSTERS = _household_clusters(_VISIBLE)
 
 _DISTRICTS = text(
     f"""
@@ -224,9 +228,12 @@ def audited_tile_sql(layer: str, z: int, operation: bool = False) -> TextClause 
     return None if z < CLUSTER_BELOW_ZOOM else _HOUSEHOLDS_AUDITED
 
 
-def unfiltered_households_sql() -> TextClause:
-    """The served households tile (z ≥ 13: same attributes, same ids column) with the disclosure
-    filter taken out. Only for bench/ (what the filter costs), never served."""
+def unfiltered_households_sql(z: int) -> TextClause:
+    """The served households tile of zoom `z` (points with the same attributes and ids column,
+    or below CLUSTER_BELOW_ZOOM the same grid clusters) with the disclosure filter taken out.
+    Only for bench/ (what the filter costs), never served."""
+    if z < CLUSTER_BELOW_ZOOM:
+        return _household_clusters("true")
     return text(_households_ctes("true") + _TAIL)
 
 

@@ -17,8 +17,9 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.types import Send
+from sqlalchemy import TextClause
 
-from geo.tiles import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
+from server.maps.tiles.sql import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
 from server.core import context
 from server.core.context import RequestContext
 from server.core.guards import signed_in
@@ -27,7 +28,7 @@ from server.db.driver import AUTH_ON_DRIVER, DriverTransaction, driver_transacti
 from server.registry import disclosure
 
 MVT = "application/vnd.mapbox-vector-tile"
-# The tile route's path: the fast lane (server/registry/tile_lane.py) answers what it can under it.
+# The tile route's path: the fast lane (server/maps/tiles/lane.py) answers what it can under it.
 TILES_PATH = "/api/tiles"
 
 
@@ -87,22 +88,30 @@ class TileReply:
 _MVT_BYTES = MVT.encode("ascii")
 
 
+def tile_query(ctx: RequestContext, tile: TileAddress,
+               operation_id: uuid.UUID | None) -> tuple[TextClause, dict[str, Any], bool]:
+    """The statement that renders `tile` for the viewer in `ctx`, its parameters, and whether it
+    writes the read audit row itself (household ids: one round trip, not three). bench/ runs the
+    very same query as the raw database's share of a tile."""
+    operation = operation_id is not None
+    params: dict[str, Any] = {"tenant": ctx.tenant_id, "z": tile.z, "x": tile.x, "y": tile.y, "op": operation_id}
+    audited = audited_tile_sql(tile.layer, tile.z, operation=operation)
+    if audited is None:
+        return tile_sql(tile.layer, tile.z, operation=operation), params, False
+    params.update(actor=ctx.user_id, login=ctx.user_login, request_id=ctx.request_id or None,
+                  client=ctx.client_addr, tile=f"{tile.z}/{tile.x}/{tile.y}")
+    return audited, params, True
+
+
 async def render_tile(db: DriverTransaction, ctx: RequestContext, tile: TileAddress,
                       operation_id: uuid.UUID | None, if_none_match: str | None) -> TileReply:
     """The tile for the signed-in viewer in `ctx`, on the request's driver transaction (stamped by
     the authentication call, so RLS applies). Both ways in use it: the route below and the fast lane."""
-    params: dict[str, Any] = {"tenant": ctx.tenant_id, "z": tile.z, "x": tile.x, "y": tile.y, "op": operation_id}
-    audited = audited_tile_sql(tile.layer, tile.z, operation=operation_id is not None)
-    if audited is not None:
-        # The read audit is written by the tile statement itself (one round trip, not three).
-        params.update(actor=ctx.user_id, login=ctx.user_login, request_id=ctx.request_id or None,
-                      client=ctx.client_addr, tile=f"{tile.z}/{tile.x}/{tile.y}")
-        row = await db.fetchrow(audited, params)
-    else:
-        row = await db.fetchrow(tile_sql(tile.layer, tile.z, operation=operation_id is not None), params)
+    stmt, params, audited = tile_query(ctx, tile, operation_id)
+    row = await db.fetchrow(stmt, params)
     assert row is not None  # the statements always return one row
     data: bytes = bytes(row[0] or b"")
-    if audited is not None and row[2]:
+    if audited and row[2]:
         await db.commit()  # the audit row is part of serving the tile: committed before it is sent
     etag = '"' + hashlib.sha256(f"{ctx.user_id}:{ctx.role}:{operation_id}:".encode() + data).hexdigest()[:32] + '"'
     if if_none_match == etag:
@@ -117,7 +126,7 @@ class TileController(Controller):
     # The request's transaction is held on the driver (server/db/driver.py): a map pans through
     # dozens of these, each a single sub-millisecond statement, so the ORM's per-request cost
     # would be most of the time. A signed-in request for a tile it may read is normally answered
-    # by the fast lane before routing (server/registry/tile_lane.py, decision 0011); this handler answers the
+    # by the fast lane before routing (server/maps/tiles/lane.py, decision 0011); this handler answers the
     # rest (refusals, errors) and is the documented route. A GET changes nothing, so the CSRF
     # middleware is left out of its stack.
     @get("/{layer:str}/{z:int}/{x:int}/{y:str}", guards=[signed_in], summary="A Mapbox Vector Tile (y ends in .mvt)",

@@ -1,0 +1,8 @@
+"""The map's vector tiles: how a tile is built, filtered by consent, audited and served.
+
+- `sql.py`: the tile statements (ST_AsMVT), each filtered by the disclosure rule
+  (server/registry/disclosure_sql.py) and, for household ids, writing its own read audit row;
+- `api.py`: the route `/api/tiles/{layer}/{z}/{x}/{y}.mvt` (who may read which layer, ETag,
+  caching headers);
+- `lane.py`: the fast lane that answers a signed-in viewer's tile before routing (decision 0011).
+"""
