@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-from datetime import timedelta
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -51,7 +50,6 @@ from server.registry.api_households import HouseholdController, PersonController
 from server.registry.api_staff import StaffController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
 from server.maps.tiles.api import TileController
-from server.maps.tiles.lane import TileLane
 from server.registry.imports.api import ImportController
 from server.registry.api_watchers import WatcherController
 from server.services import AppServices
@@ -89,20 +87,15 @@ def settle_garbage_collector() -> None:
 
 class TonariApp(Litestar):
     """The Litestar application. Every HTTP response leaves through the security headers
-    (server/core/headers.py); the tile fast lane, when on, is asked first (before routing): a
-    map's tiles are the hottest request there is (server/maps/tiles/lane.py, decisions 0011, 0018)."""
+    (server/core/headers.py), whichever way it was made (routes, errors, static files)."""
 
-    def __init__(self, *args: Any, tile_lane: TileLane | None, security_headers: SecurityHeaders,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, security_headers: SecurityHeaders, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tile_lane = tile_lane
         self.security_headers = security_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             send = self.security_headers.wrap(scope, send)
-        if self.tile_lane is not None and await self.tile_lane.answer(scope, send):
-            return
         await super().__call__(scope, receive, send)
 
 
@@ -159,8 +152,6 @@ def create_app(settings: Settings | None = None) -> TonariApp:
     )
 
     return TonariApp(
-        tile_lane=TileLane(driver_pool, timedelta(minutes=settings.session_idle_minutes))
-        if settings.tile_fast_lane else None,
         security_headers=SecurityHeaders(settings),
         route_handlers=[
             HealthController,

@@ -129,8 +129,6 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     db_pool_size: int = 20
-    # The tile fast lane (server/maps/tiles/lane.py); off = every tile through the full route.
-    tile_fast_lane: bool = True
     # How often the app chains new audit rows (server/audit/chain.py); 0 = never (then run
     # `python -m server.cli audit-seal` from a timer instead).
     audit_seal_seconds: float = 10.0
@@ -193,7 +191,6 @@ def get_settings() -> Settings:
         log_level=os.environ.get("TONARI_LOG_LEVEL", "INFO").upper(),
         log_format=os.environ.get("TONARI_LOG_FORMAT", "json"),
         db_pool_size=_int("TONARI_DB_POOL_SIZE", 20),
-        tile_fast_lane=os.environ.get("TONARI_TILE_FAST_LANE", "1") not in ("0", "false", "no", "off"),
         audit_seal_seconds=float(os.environ.get("TONARI_AUDIT_SEAL_SECONDS") or Settings.audit_seal_seconds),
         basemap_url=os.environ.get("TONARI_BASEMAP_URL", Settings.basemap_url),
         basemap_attribution=os.environ.get("TONARI_BASEMAP_ATTRIBUTION", Settings.basemap_attribution),

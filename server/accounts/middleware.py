@@ -107,15 +107,11 @@ class _AuthRow:
             setattr(self, name, record[name])
 
 
-def enter_signed_in(tenant_id: uuid.UUID, row: Any, *, request_id: str | None = None,
-                    client_addr: str | None = None) -> context.RequestContext:
-    """The request context of a signed-in request, from the authentication row (either path).
-    `request_id`, `client_addr`: when no request context was started (the tile lane), else
-    they are taken from it."""
-    if request_id is None:
-        now = context.current()
-        request_id, client_addr = now.request_id, now.client_addr
-    ctx = context.RequestContext(request_id=request_id, client_addr=client_addr, tenant_id=tenant_id,
+def enter_signed_in(tenant_id: uuid.UUID, row: Any) -> context.RequestContext:
+    """The request context of a signed-in request, from the authentication row (either path),
+    keeping the request id and client address the request-context middleware set."""
+    now = context.current()
+    ctx = context.RequestContext(request_id=now.request_id, client_addr=now.client_addr, tenant_id=tenant_id,
                                  user_id=row.user_id, user_login=row.login, role=row.role,
                                  scope=frozenset(row.scope) if row.district_ids is not None else None)
     context.set_context(ctx)

@@ -2,7 +2,7 @@
 
 `server.app.TonariApp` wraps the ASGI `send` of every request with `SecurityHeaders.wrap` before
 anything else sees the request, so the API, the PWA's files, problem documents (the router's 404
-included) and the tile fast lane's raw messages all leave through it. A header a route set itself
+included) all leave through it. A header a route set itself
 is kept (the tiles' `private, no-cache`, the hashed assets' long cache); only what is missing is
 added. Choices and figures: docs/decisions/0014-security-headers.md.
 """

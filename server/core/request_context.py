@@ -59,11 +59,9 @@ def start_request(scope: Scope) -> str:
     return request_id
 
 
-def log_request(scope: Scope, status: int | None, started: float, request_id: str | None = None) -> None:
-    """The access log line (one per request). `request_id`: for a caller that did not bind it
-    to the log context (the tile lane, which logs nothing else in between)."""
+def log_request(scope: Scope, status: int | None, started: float) -> None:
+    """The access log line (one per request)."""
     ctx = context.current()
-    extra = {"request_id": request_id} if request_id is not None else {}
     log.info(
         "request",
         method=scope.get("method"),
@@ -72,7 +70,6 @@ def log_request(scope: Scope, status: int | None, started: float, request_id: st
         ms=round((time.perf_counter() - started) * 1000, 1),
         user=str(ctx.user_id) if ctx.user_id else None,
         tenant=str(ctx.tenant_id) if ctx.tenant_id else None,
-        **extra,
     )
 
 

@@ -3,6 +3,5 @@
 - `sql.py`: the tile statements (ST_AsMVT), each filtered by the disclosure rule
   (server/registry/disclosure_sql.py) and, for household ids, writing its own read audit row;
 - `api.py`: the route `/api/tiles/{layer}/{z}/{x}/{y}.mvt` (who may read which layer, ETag,
-  caching headers);
-- `lane.py`: the fast lane that answers a signed-in viewer's tile before routing (decision 0011).
+  caching headers). One route: the fast lane beside it went (decision 0011, addendum #15).
 """

@@ -16,7 +16,6 @@ from litestar import Controller, Request, get
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from litestar.response.base import ASGIResponse
-from litestar.types import Send
 from sqlalchemy import TextClause
 
 from server.maps.tiles.sql import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
@@ -28,7 +27,6 @@ from server.db.driver import AUTH_ON_DRIVER, DriverTransaction, driver_transacti
 from server.registry import disclosure
 
 MVT = "application/vnd.mapbox-vector-tile"
-# The tile route's path: the fast lane (server/maps/tiles/lane.py) answers what it can under it.
 TILES_PATH = "/api/tiles"
 
 
@@ -57,35 +55,18 @@ def may_read(layer: str, role: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class TileReply:
-    """A rendered tile: 200 with the tile, 204 when empty, 304 when the client's copy is current.
-    The route answers it as an ASGIResponse, the fast lane as two raw ASGI messages; both carry
-    the same headers in the same order (tests/test_tile_lane.py compares them)."""
+    """A rendered tile: 200 with the tile, 204 when empty, 304 when the client's copy is current."""
 
     status: int
     body: bytes
     etag: str
 
-    def _cache_headers(self) -> list[tuple[bytes, bytes]]:
-        """Every reply's headers (one user's tile never serves another: private, varies by cookie)."""
-        return [(b"cache-control", b"private, no-cache"), (b"vary", b"Cookie"), (b"etag", self.etag.encode("ascii"))]
-
     def response(self) -> ASGIResponse:
-        headers = [(k.decode("ascii"), v.decode("ascii")) for k, v in self._cache_headers()]
+        """One user's tile never serves another: private, varies by cookie, revalidated each use."""
+        headers = [("cache-control", "private, no-cache"), ("vary", "Cookie"), ("etag", self.etag)]
         if self.status == 200:
             return ASGIResponse(body=self.body, media_type=MVT, headers=headers)
         return ASGIResponse(status_code=self.status, headers=headers)
-
-    async def send(self, send: Send, request_id: str) -> None:
-        """As `response()` with the request id the request-context middleware adds, as raw messages."""
-        headers = self._cache_headers()
-        if self.status == 200:
-            headers += [(b"content-type", _MVT_BYTES), (b"content-length", str(len(self.body)).encode("ascii"))]
-        headers.append((b"x-request-id", request_id.encode("latin-1")))
-        await send({"type": "http.response.start", "status": self.status, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body if self.status == 200 else b""})
-
-
-_MVT_BYTES = MVT.encode("ascii")
 
 
 def tile_query(ctx: RequestContext, tile: TileAddress,
@@ -106,7 +87,7 @@ def tile_query(ctx: RequestContext, tile: TileAddress,
 async def render_tile(db: DriverTransaction, ctx: RequestContext, tile: TileAddress,
                       operation_id: uuid.UUID | None, if_none_match: str | None) -> TileReply:
     """The tile for the signed-in viewer in `ctx`, on the request's driver transaction (stamped by
-    the authentication call, so RLS applies). Both ways in use it: the route below and the fast lane."""
+    the authentication call, so RLS applies)."""
     stmt, params, audited = tile_query(ctx, tile, operation_id)
     row = await db.fetchrow(stmt, params)
     assert row is not None  # the statements always return one row
@@ -124,11 +105,9 @@ class TileController(Controller):
     tags = ["maps"]
 
     # The request's transaction is held on the driver (server/db/driver.py): a map pans through
-    # dozens of these, each a single sub-millisecond statement, so the ORM's per-request cost
-    # would be most of the time. A signed-in request for a tile it may read is normally answered
-    # by the fast lane before routing (server/maps/tiles/lane.py, decision 0011); this handler answers the
-    # rest (refusals, errors) and is the documented route. A GET changes nothing, so the CSRF
-    # middleware is left out of its stack.
+    # dozens of these, each a single short statement, so the ORM's per-request cost would be most
+    # of the time (decision 0011). A GET changes nothing, so the CSRF middleware is left out of
+    # its stack.
     @get("/{layer:str}/{z:int}/{x:int}/{y:str}", guards=[signed_in], summary="A Mapbox Vector Tile (y ends in .mvt)",
          description=(
              "Layers: households (registry readers only), districts, shelters, hazard-zones. A household feature"
