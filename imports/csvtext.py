@@ -93,15 +93,6 @@ def header_key_loose(value: str) -> str:
     return _PAREN.sub("", header_key(value))
 
 
-def collapse_spaces(value: str, sep: str = " ") -> str:
-    return _WS.sub(sep, value).strip(sep)
-
-
-def to_halfwidth(value: str) -> str:
-    """NFKC: full-width digits/latin to ASCII, half-width katakana to full-width."""
-    return unicodedata.normalize("NFKC", value)
-
-
 def locate_header(
     rows: list[tuple[int, list[str]]], aliases: dict[str, str], *, min_hits: int = 2, search: int = 10
 ) -> int:
