@@ -282,10 +282,9 @@ def sample_cpu() -> dict[str, float]:
             "load1": os.getloadavg()[0], "wall": time.perf_counter()}
 
 
-def group_cpu_seconds(pgid: int | None) -> float:
-    """CPU seconds (user+system) of the live processes in process group `pgid` (our server)."""
-    if pgid is None:
-        return float("nan")
+def cpu_seconds(*, group: int | None = None, parent: int | None = None) -> float:
+    """CPU seconds (user + system) of the live processes in process group `group` (a server we
+    started in a session of its own) or with parent `parent` (the database's postmaster)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for entry in os.listdir("/proc"):
@@ -296,9 +295,15 @@ def group_cpu_seconds(pgid: int | None) -> float:
                 fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid:  # field 5 (pgrp) is fields[2] after the comm
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+        # after the comm: fields[1] ppid, fields[2] pgrp, fields[11] utime, fields[12] stime
+        if (group is not None and int(fields[2]) == group) or (parent is not None and int(fields[1]) == parent):
+            total += int(fields[11]) + int(fields[12])
     return total / tick
+
+
+def group_cpu_seconds(pgid: int | None) -> float:
+    """CPU seconds of the live processes in process group `pgid` (our server); NaN without one."""
+    return float("nan") if pgid is None else cpu_seconds(group=pgid)
 
 
 def cpu_report(before: dict[str, float], after: dict[str, float], server_before: float, server_after: float) -> dict[str, Any]:

@@ -59,8 +59,10 @@ from common import (
     REPO_ROOT,
     RESULTS_DIR,
     BenchServer,
+    LiteClient,
     asyncpg_dsn,
     check_localhost,
+    cpu_seconds,
     database_url,
     percentile,
     read_credentials,
@@ -69,7 +71,6 @@ from common import (
     tile_of,
     write_result,
 )
-from lite_http import LiteClient
 
 from server.accounts.middleware import AUTHENTICATE
 from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, parse_cookie
@@ -105,24 +106,6 @@ def git_revision() -> str:
         return subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
 
     return (git("rev-parse", "--short", "HEAD") or "unknown") + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
-
-
-def cpu_seconds(*, group: int | None = None, parent: int | None = None) -> float:
-    """CPU seconds (user + system) of the live processes in process group `group` (a server we
-    started in a session of its own) or with parent `parent` (the database's postmaster)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if (group is not None and int(fields[2]) == group) or (parent is not None and int(fields[1]) == parent):
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
 
 
 # --- who pans where -------------------------------------------------------------------------------
