@@ -294,7 +294,7 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start one on 127.0.0.1:%d)" % DEFAULT_PORT)
+    parser.add_argument("--base-url", help=f"a running server (default: start one on 127.0.0.1:{DEFAULT_PORT})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--visits", type=int, default=5000, help="visits pushed before measuring")

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import os
 import random
@@ -136,7 +137,7 @@ def hazard_zones(anchors: list[tuple[float, float]], seed: int) -> list[tuple[st
         amp, wave = rng.uniform(300, 800), rng.uniform(2000, 4000)
         dense: list[tuple[float, float]] = []
         walked = 0.0
-        for (ax, ay), (bx, by) in zip(course, course[1:], strict=False):
+        for (ax, ay), (bx, by) in itertools.pairwise(course):
             seg = math.hypot(bx - ax, by - ay)
             steps = max(1, int(seg // 100))
             nx, ny = (-(by - ay) / seg, (bx - ax) / seg) if seg else (0.0, 0.0)
@@ -468,7 +469,7 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--base-url", help=f"a running server (default: start our own on 127.0.0.1:{FIELD_PORT})")
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--rounds", type=int, default=3, help="timed calls per view after one warm-up")

@@ -521,7 +521,7 @@ async def db_settings(url: str) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--base-url", help=f"a running server (default: start our own on 127.0.0.1:{FIELD_PORT})")
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--workers", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2],

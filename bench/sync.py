@@ -305,7 +305,7 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--base-url", help=f"a running server (default: start our own on 127.0.0.1:{FIELD_PORT})")
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--workers", type=int, default=1, help="1 = server.cli serve; n = uvicorn --workers n")
     parser.add_argument("--pool-size", type=int)

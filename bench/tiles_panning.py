@@ -441,7 +441,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str,
     try:
         # The database's processes are the postmaster's children (this is a localhost database).
         backend = await conns[0].fetchval("SELECT pg_backend_pid()")
-        with open(f"/proc/{backend}/stat", encoding="ascii") as fh:
+        with open(f"/proc/{backend}/stat", encoding="ascii") as fh:  # noqa: ASYNC230 - /proc, in memory
             postmaster = int(fh.read().rsplit(")", 1)[1].split()[1])
 
         def meter(group: int | None) -> dict[str, float]:

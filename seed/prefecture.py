@@ -80,7 +80,7 @@ def read_credentials(path: Path) -> dict[str, dict[str, str]]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {k: v for k, v in data.get("accounts", {}).items()}
+        return dict(data.get("accounts", {}).items())
     except (ValueError, AttributeError):
         return {}
 

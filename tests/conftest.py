@@ -367,7 +367,7 @@ async def live_server(settings: Settings):  # type: ignore[no-untyped-def]
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
     task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn signals start only through this flag
         await asyncio.sleep(0.02)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True

@@ -124,7 +124,7 @@ def test_title_row_above_header_and_explicit_mapping() -> None:
     res = parse(other, mapping={"対象者": "name", "誕生": "birth_date", "居所": "address"})
     assert res.ok, res.issues
     assert res.records[0].birth_date == date(1945, 8, 15)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown field"):
         parse(other, mapping={"対象者": "no_such_field"})
 
 

@@ -451,7 +451,7 @@ async def test_self_intersecting_polygon_is_repaired_with_a_warning(city, staff,
     assert (d["name"], d["valid"], d["parts"]) == ("蝶形地区", True, 2)
 
 
-@pytest.mark.parametrize("kind,fields", [("districts", {"level": "branch"}), ("hazard-zones", {"hazard_kind": "flood"})])
+@pytest.mark.parametrize(("kind", "fields"), [("districts", {"level": "branch"}), ("hazard-zones", {"hazard_kind": "flood"})])
 async def test_projected_geojson_is_rejected_as_wrong_crs(kind: str, fields: dict[str, str], city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     # 平面直角座標系 IX (EPSG:6677) metres, saved with its crs member.
     ring = [[31000.0, 12000.0], [32000.0, 12000.0], [32000.0, 13000.0], [31000.0, 13000.0], [31000.0, 12000.0]]

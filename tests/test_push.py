@@ -132,7 +132,7 @@ class PushService:
             assert headers.get("content-encoding") == "aes128gcm"
             plain = http_ece.decrypt(body, private_key=browser.private_key, auth_secret=browser.auth, version="aes128gcm")
             rec.payload = json.loads(plain)
-        except Exception as exc:  # a real push service refuses what it cannot authenticate
+        except Exception as exc:  # noqa: BLE001 - a real push service refuses what it cannot authenticate
             rec.error = f"{type(exc).__name__}: {exc}"
             rec.status = 401 if browser is not None else 404
         time.sleep(delay)
@@ -472,18 +472,18 @@ async def test_schedule_after_commit_sends_only_what_committed(world, push_servi
     got = push_service.for_browser(browser)
     assert [g.payload["title"] for g in got if g.payload] == ["【訓練】確定"]
 
-    with pytest.raises(ValueError):  # wrong marking fails in the caller, not later in a worker
+    with pytest.raises(ValueError, match="must not be marked"):  # wrong marking fails in the caller, not later in a worker
         schedule_after_commit(services(app).push, db, tenant_id=tenant.id, user_ids=user, message=PushMessage(title="【訓練】x"), drill=False)
 
 
 def test_messages_are_in_app_links_of_bounded_size() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="in-app path"):
         PushMessage(title="x", url="https://evil.example/")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="in-app path"):
         PushMessage(title="x", url="//evil.example/")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="title must be"):
         PushMessage(title="")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="title must be"):
         PushMessage(title="x" * 101)
     assert urlsplit(PushMessage(title="x", url="/ops/1?tab=map").url).path == "/ops/1"
 

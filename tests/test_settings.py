@@ -19,13 +19,13 @@ def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch) -
         keys: list[str] = []
         errors: list[BaseException] = []
 
-        def start() -> None:
+        def start(var: Path, keys: list[str], errors: list[BaseException]) -> None:
             try:
                 keys.append(_secret_key(var))
             except BaseException as exc:  # noqa: BLE001 - the test reports any failure
                 errors.append(exc)
 
-        threads = [threading.Thread(target=start) for _ in range(3)]
+        threads = [threading.Thread(target=start, args=(var, keys, errors)) for _ in range(3)]
         for t in threads:
             t.start()
         for t in threads:

@@ -114,7 +114,7 @@ def test_a_database_with_longer_old_notes_still_migrates_and_keeps_them(database
         "SELECT conname, convalidated FROM pg_constraint WHERE conname IN"
         " ('ck_household_notes_length', 'ck_person_notes_length')",
     ]))
-    assert dict((r["conname"], r["convalidated"]) for r in rows) == {
+    assert {r["conname"]: r["convalidated"] for r in rows} == {
         "ck_household_notes_length": False, "ck_person_notes_length": True}
     kept = asyncio.run(run([f"SELECT char_length(notes) AS n FROM household WHERE id = '{household}'"]))
     assert kept[0]["n"] == 3000

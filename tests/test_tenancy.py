@@ -35,7 +35,7 @@ def test_every_tenant_owned_table_leads_its_keys_with_tenant_id() -> None:
     assert {"app_user", "user_session", "audit_log", "user_district_scope"} <= set(tables)
     for name in tables:
         table = metadata.tables[name]
-        assert list(table.primary_key.columns)[0].name == "tenant_id", name
+        assert next(iter(table.primary_key.columns)).name == "tenant_id", name
         for fk in table.foreign_key_constraints:
             target = fk.referred_table
             if "tenant_id" in target.c and target.name != "tenant":

@@ -588,7 +588,7 @@ def _make_plan(
         key=f"{key}-P",
         shelter_source_id=shelter.source_id,
         shelter_name=shelter.name,
-        distance_m=int(round(dist)),
+        distance_m=round(dist),
         transport=transport,
         route_notes="".join(notes),
         supporters=supporters,

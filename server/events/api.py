@@ -52,7 +52,7 @@ _SESSION_ALIVE = text("SELECT 1 FROM user_session WHERE tenant_id = :t AND id = 
 
 class EventController(Controller):
     path = "/api/events"
-    tags = ["events"]
+    tags = ("events",)
 
     @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)")
     async def stream(self, request: Request[Any, Any, Any], operation_id: FromQuery[uuid.UUID | None] = None,

@@ -99,11 +99,11 @@ class EventHub:
                 # Everyone polls once after a (re)connect, in case a wake-up was missed meanwhile.
                 for tenant in list(self._waiters):
                     self._wake(tenant)
-                while not conn.is_closed():
+                while not conn.is_closed():  # noqa: ASYNC110 - asyncpg signals no close event to wait on
                     await asyncio.sleep(5)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the database restarted or is unreachable: retry with backoff
+            except Exception as exc:  # noqa: BLE001 - the database restarted or is unreachable: retry with backoff
                 log.warning("event_listener_down", error=type(exc).__name__)
             finally:
                 if conn is not None:

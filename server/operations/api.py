@@ -59,7 +59,7 @@ MAX_BATCH = 1000
 
 class OperationController(Controller):
     path = "/api/operations"
-    tags = ["operations"]
+    tags = ("operations",)
 
     @get("/", guards=[signed_in], summary="Operations I take part in (staff: all), newest first")
     async def list_operations(self, db_session: DbSession,
@@ -127,7 +127,7 @@ class OperationController(Controller):
         rows = (await db_session.execute(q)).all()
         rendered = {h.id: h for h in await render_households(db_session, [r[0] for r in rows])}
         statuses = {r[0].id: r[1] for r in rows}
-        ordered = _walking_order([h for h in rendered.values()], home.x if home else None, home.y if home else None)
+        ordered = _walking_order(list(rendered.values()), home.x if home else None, home.y if home else None)
         from server.registry.households import audit_households_read
 
         await audit_households_read(db_session, ordered, via="operation.my_households", operation_id=op.id,
@@ -215,8 +215,8 @@ def _esc_out(e: Escalation) -> EscalationOut:
 
 class EscalationController(Controller):
     path = "/api/escalations"
-    tags = ["operations"]
-    guards = [COORDINATION]
+    tags = ("operations",)
+    guards = (COORDINATION,)
 
     @get("/", summary="Escalations routed to me (staff and admins see all), of households I may see")
     async def list_escalations(self, db_session: DbSession, operation_id: FromQuery[uuid.UUID | None] = None,
@@ -285,8 +285,8 @@ async def _act(db: DbSession, escalation_id: uuid.UUID, data: EscalationAction, 
 
 class SyncController(Controller):
     path = "/api/sync"
-    tags = ["sync"]
-    guards = [FIELD]
+    tags = ("sync",)
+    guards = (FIELD,)
 
     @post("/push", status_code=200, summary="Up to 1,000 queued mutations; one result per item",
           opt={ITEMS_JUDGED_ALONE: True})
@@ -348,7 +348,7 @@ class SyncController(Controller):
 
 class VisitExportController(Controller):
     path = "/api/exports"
-    tags = ["operations"]
+    tags = ("operations",)
 
     @get("/visits.csv", guards=[roles("admin", "staff", "coordinator", "commissioner")], media_type=CSV,
          summary="Visits as CSV (UTF-8 with BOM). Real operations only unless mode=drill")

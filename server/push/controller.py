@@ -128,7 +128,7 @@ def check_keys(p256dh: str, auth: str) -> tuple[list[FieldError], str, str]:
 
 class PushController(Controller):
     path = "/api/push"
-    tags = ["push"]
+    tags = ("push",)
 
     @get("/vapid-public-key", guards=[signed_in], summary="The application server key for PushManager.subscribe")
     async def vapid_public_key(self, request: Request[Any, Any, Any]) -> VapidKeyOut:

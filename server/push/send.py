@@ -178,7 +178,7 @@ def _post(target: _Target, data: str, keys: vapid.VapidKeys, message: PushMessag
         return 0, "timeout"
     except requests.RequestException as exc:
         return 0, type(exc).__name__
-    except Exception as exc:  # bad keys in the row, crypto errors…: count as a failure, never crash
+    except Exception as exc:  # noqa: BLE001 - bad keys in the row, crypto errors…: count as a failure, never crash
         return 0, type(exc).__name__
 
 

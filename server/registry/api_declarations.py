@@ -75,7 +75,7 @@ def _out(d: DisasterDeclaration) -> DeclarationOut:
 
 class DeclarationController(Controller):
     path = "/api/disaster-declarations"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[READERS], summary="Declarations, active first (staff and coordinators: the reasons are theirs)")
     async def list_declarations(self, db_session: DbSession, active: FromQuery[bool] = False) -> list[DeclarationOut]:

@@ -96,7 +96,7 @@ class DistrictCount(msgspec.Struct):
 
 class RegistryExportController(Controller):
     path = "/api"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/households/geojson", guards=[READERS], summary="Visible households as RFC 7946 GeoJSON",
          media_type=GEOJSON, responses=geojson_responses())

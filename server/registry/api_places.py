@@ -88,7 +88,7 @@ def _district_out(d: District, with_geometry: bool) -> DistrictOut:
 
 class DistrictController(Controller):
     path = "/api/districts"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[signed_in], summary="The district tree (geometry on request)")
     async def list_districts(self, db_session: DbSession, geometry: FromQuery[bool] = False) -> list[DistrictOut]:
@@ -232,7 +232,7 @@ def _shelter_out(s: Shelter) -> ShelterOut:
 
 class ShelterController(Controller):
     path = "/api/shelters"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[signed_in], summary="Shelters")
     async def list_shelters(self, db_session: DbSession,
@@ -311,7 +311,7 @@ class HazardZoneOut(msgspec.Struct):
 
 class HazardZoneController(Controller):
     path = "/api/hazard-zones"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/geojson", guards=[signed_in], summary="Hazard zones as GeoJSON", media_type=GEOJSON,
          responses=geojson_responses())

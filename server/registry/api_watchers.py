@@ -101,7 +101,7 @@ async def _validated(db: DbSession, name: str, kana: str, phone: str | None, lon
 
 class WatcherController(Controller):
     path = "/api/watchers"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[LISTERS], summary="Watchers and commissioners with their current load (within my scope)")
     async def list_watchers(
