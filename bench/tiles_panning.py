@@ -4,7 +4,7 @@ same work over as many connections. What a map user feels: tiles per second and 
     DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench \\
         .venv/bin/python bench/tiles_panning.py [--clients 32] [--tiles-per-client 150] [--rounds 3]
 
-Loads the bench prefecture if the database has none (bench/load_prefecture.py). Half the clients
+Loads the bench prefecture if the database has none (seed/prefecture.py). Half the clients
 sign in as the bench staff (the whole prefecture), half as the bench commissioner (their area
 only), each with a session of its own, and each pans a map the way MapLibre asks for tiles: a
 viewport of 4 × 3 household tiles (a 1280 × 800 map at 512 px per tile, the partly visible ones
@@ -59,17 +59,18 @@ from common import (
     REPO_ROOT,
     RESULTS_DIR,
     BenchServer,
+    LiteClient,
     asyncpg_dsn,
     check_localhost,
     database_url,
     percentile,
+    prepare_database,
     read_credentials,
     redact,
     summary,
     tile_of,
     write_result,
 )
-from lite_http import LiteClient
 
 from server.accounts.middleware import AUTHENTICATE
 from server.accounts.sessions import COOKIE_NAME, TOUCH_INTERVAL, parse_cookie
@@ -601,9 +602,7 @@ def main() -> None:
     args.pace_ms = max(50, min(args.pace_ms, 5000))
     url = database_url(args.database_url)
 
-    import load_prefecture
-
-    load = load_prefecture.run(url, args.households)
+    load = prepare_database(url, args.households)
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     load_start = os.getloadavg()
