@@ -242,7 +242,7 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
                 t0 = time.perf_counter()
                 a = await time_http(clients[key], paths, budget)
                 b = await time_sql(conn, sql[name], viewer, params, budget)
-                row = {"endpoint_name": name, "viewer": key, "requests": len(paths),
+                row: dict[str, Any] = {"endpoint_name": name, "viewer": key, "requests": len(paths),
                        "endpoint": summary(a["ms"]), "sql": summary(b["ms"]),
                        "bytes": summary([float(v) for v in a["bytes"]]),
                        "sql_rows": summary([float(v) for v in b["rows"]]),

@@ -207,7 +207,7 @@ async def ensure_network(url: str, tenant_id: uuid.UUID, seed: int) -> dict[str,
         async with conn.transaction():
             await stamp(conn, tenant_id)
             await conn.execute("SET LOCAL jit = off")
-            out["network"] = dict(await conn.fetchrow(
+            out["network"] = dict(await conn.fetchrow(  # type: ignore[arg-type]  # the counts always make one row
                 """WITH l AS (SELECT household_id, count(*) AS n FROM watch_link
                               WHERE tenant_id = $1 AND ended_at IS NULL GROUP BY household_id),
                         z AS MATERIALIZED (SELECT ST_Union(geom) AS g FROM hazard_zone WHERE tenant_id = $1)
@@ -241,10 +241,11 @@ async def commissioner_area(url: str, viewer: Viewer) -> uuid.UUID | None:
     try:
         async with conn.transaction():
             await stamp(conn, viewer.tenant_id)
-            return await conn.fetchval(
+            parent: uuid.UUID | None = await conn.fetchval(
                 "SELECT d.parent_id FROM user_district_scope s JOIN district d ON d.tenant_id = s.tenant_id"
                 " AND d.id = s.district_id WHERE s.tenant_id = $1 AND s.user_id = $2 LIMIT 1",
                 viewer.tenant_id, viewer.user_id)
+            return parent
     finally:
         await conn.close()
 

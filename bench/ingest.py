@@ -390,7 +390,7 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
                       f"{f', {p.unsent} not sent' if p.unsent else ''} (load {p.cpu['load1_after']})", flush=True)
         for c in clients or []:
             await c.aclose()
-    return rows, sessions, households, op, info  # type: ignore[return-value]
+    return rows, sessions, households, op, info
 
 
 async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str, Any]:
@@ -436,7 +436,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
             await s.aclose()
     return {"tenant_id": str(tenant.tenant_id), "operation_id": op["id"] if op else None,
             "targets": op["targets"] if op else None, "operation_create_ms": op.get("_create_ms") if op else None,
-            "households_wrapped": households.wrapped if households else 0,
+            "households_wrapped": households.wrapped,
             "rows": rows, "raw": raw, "configs": configs}
 
 

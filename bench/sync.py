@@ -256,7 +256,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     rows = []
     for kind in KINDS:
         s = samples[kind]
-        row = {"kind": kind, **{k: {"p50": percentile(v, 50), "max": max(v) if v else float("nan"), "all": v}
+        row: dict[str, Any] = {"kind": kind, **{k: {"p50": percentile(v, 50), "max": max(v) if v else float("nan"), "all": v}
                                 for k, v in s.items()}}
         row["http_over_raw"] = row["http"]["p50"] / row["raw"]["p50"]
         row["http_over_raw_events"] = row["http"]["p50"] / row["raw+events"]["p50"]

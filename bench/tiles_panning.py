@@ -466,10 +466,10 @@ async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str,
                     order: list[Target | None] = [None, *targets]  # None: the raw database
                     order = order[turn % len(order):] + order[:turn % len(order)]
                     turn += 1
-                    for t in order:
+                    for turn_of in order:
                         p = pace if mode == "paced" else None
-                        phases.append(await run_raw(conns, clients, mode, p, meter, (k, args.slices)) if t is None
-                                      else await run_app(t, clients, mode, p, meter, (k, args.slices)))
+                        phases.append(await run_raw(conns, clients, mode, p, meter, (k, args.slices)) if turn_of is None
+                                      else await run_app(turn_of, clients, mode, p, meter, (k, args.slices)))
                         keys.append((r, k))
                 done = [(ph, key) for ph, key in zip(phases, keys, strict=True) if key[0] == r and ph.mode == mode]
                 for name in ["raw"] + [t.name for t in targets]:
@@ -509,7 +509,7 @@ def aggregate(phases: list[Phase], keys: list[tuple[int, int]], names: list[str]
             p95_ratios = [percentile(ph.ms, 95) / percentile(raw[(key, mode)].ms, 95) for ph, key in mine]
             n = len(ms)
             cpu = {k: 1000.0 * sum(ph.cpu[k] for ph, _ in mine) / n for k in ("server", "database", "client")}
-            per_round = {}
+            per_round: dict[int, list[float]] = {}
             for ph, key in mine:
                 per_round.setdefault(key[0], []).append(ph.tiles_per_s())
             per_zoom = {}

@@ -99,6 +99,7 @@ class EventController(Controller):
                             "at": r.created_at.isoformat(), "drill": r.mode == "drill"}
                     yield ServerSentEventMessage(data=msgspec.json.encode(data).decode(), event=r.kind, id=str(r.id))
                 if len(rows) < BATCH:
+                    assert ctx.tenant_id is not None  # a signed-in stream
                     await hub.wait(ctx.tenant_id, POLL_SECONDS)
                     async with sessionmaker() as db:  # signing out (or expiry) ends the stream too
                         alive = (await db.execute(_SESSION_ALIVE, {"t": ctx.tenant_id, "s": session_id})).scalar()

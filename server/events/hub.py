@@ -84,9 +84,9 @@ class EventHub:
                     await self._sender.close()
             self._sender = None
 
-    def _on_notify(self, _conn: object, pid: int, _channel: str, payload: str) -> None:
+    def _on_notify(self, _conn: object, pid: int, _channel: str, payload: object) -> None:
         if pid != self._sender_pid:  # our own NOTIFY: these streams were woken at commit already
-            self._wake(payload)
+            self._wake(str(payload))  # asyncpg hands NOTIFY payloads over as str
 
     async def _listen_forever(self) -> None:
         delay = 1.0

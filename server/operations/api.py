@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from shapely.geometry import Point
+
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 from geoalchemy2.shape import to_shape
@@ -118,8 +120,8 @@ class OperationController(Controller):
         watcher_id = await my_watcher_id(db_session)
         home = None
         if watcher_id is not None:
-            home = to_shape((await db_session.execute(select(Watcher.home).where(
-                Watcher.tenant_id == op.tenant_id, Watcher.id == watcher_id))).scalar_one())
+            home = cast(Point, to_shape((await db_session.execute(select(Watcher.home).where(
+                Watcher.tenant_id == op.tenant_id, Watcher.id == watcher_id))).scalar_one()))
         q = (select(Household, OperationTarget.status)
              .join(OperationTarget, (OperationTarget.tenant_id == Household.tenant_id) & (OperationTarget.household_id == Household.id))
              .where(OperationTarget.tenant_id == op.tenant_id, OperationTarget.operation_id == op.id,
@@ -147,10 +149,9 @@ class OperationController(Controller):
         outcome = await record_single_visit(services(request.app).visit_batcher, operation_id, data)
         result = outcome.results[0]
         _schedule_push(request, outcome)
-        if result.status == "accepted":
-            return Response(result.visit, status_code=201)
-        if result.status == "duplicate":
-            return Response(result.visit, status_code=200)
+        if result.status in ("accepted", "duplicate"):
+            assert result.visit is not None  # an accepted or duplicate visit carries the stored one
+            return Response(result.visit, status_code=201 if result.status == "accepted" else 200)
         code = result.code or "invalid"
         status = {"conflict": 409, "forbidden": 403}.get(result.status, 404 if code == "not_in_operation" else 409 if code == "operation_not_active" else 400)
         raise Problem("visit_problem" if code not in ("visit_conflict",) else "visit_conflict", status=status,

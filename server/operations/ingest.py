@@ -225,7 +225,7 @@ def _parse(raw: list[tuple[uuid.UUID, Any]], results: list[ItemResult | None]) -
             v = body if isinstance(body, VisitIn) else msgspec.convert(body, VisitIn)
         except (msgspec.ValidationError, TypeError):
             cid = body.get("client_id") if isinstance(body, dict) else None
-            results[i] = _result(cid, "invalid", "invalid")  # type: ignore[arg-type]
+            results[i] = _result(cid, "invalid", "invalid")
             continue
         if not plausible_device_time(v.device_time):
             results[i] = _result(v.client_id, "invalid", "bad_device_time")

@@ -18,6 +18,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, literal_column, select
+from sqlalchemy import Executable
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from server.audit.record import record as audit
@@ -161,7 +162,7 @@ class PushController(Controller):
             tenant_id=ctx.tenant_id, id=uuid7(), user_id=ctx.user_id,
             endpoint=data.endpoint, p256dh=p256dh, auth=auth, user_agent=ua,
         )
-        upsert = insert.on_conflict_do_update(
+        upsert: Executable = insert.on_conflict_do_update(
             index_elements=[PushSubscription.tenant_id, PushSubscription.endpoint],
             set_={
                 "user_id": insert.excluded.user_id,

@@ -169,9 +169,9 @@ def _post(target: _Target, data: str, keys: vapid.VapidKeys, message: PushMessag
             content_encoding="aes128gcm",
             ttl=message.ttl,
             headers={"Urgency": message.urgency},
-            timeout=(min(5.0, timeout), timeout),  # type: ignore[arg-type]  # requests (connect, read)
+            timeout=(min(5.0, timeout), timeout),  # requests (connect, read)
         )
-        return int(resp.status_code), "ok"  # type: ignore[union-attr]
+        return int(resp.status_code), "ok"
     except WebPushException as exc:
         return int(exc.status_code or 0), "rejected"
     except requests.Timeout:

@@ -16,7 +16,7 @@ from litestar import Controller, Request, get
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from litestar.response.base import ASGIResponse
-from litestar.types import Send
+from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Send
 from sqlalchemy import TextClause
 
 from server.maps.tiles.sql import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
@@ -81,8 +81,12 @@ class TileReply:
         if self.status == 200:
             headers += [(b"content-type", _MVT_BYTES), (b"content-length", str(len(self.body)).encode("ascii"))]
         headers.append((b"x-request-id", request_id.encode("latin-1")))
-        await send({"type": "http.response.start", "status": self.status, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body if self.status == 200 else b""})
+        start: HTTPResponseStartEvent = {"type": "http.response.start", "status": self.status, "headers": headers}
+        await send(start)
+        body: HTTPResponseBodyEvent = {
+            "type": "http.response.body", "body": self.body if self.status == 200 else b"", "more_body": False
+        }
+        await send(body)
 
 
 _MVT_BYTES = MVT.encode("ascii")

@@ -32,6 +32,7 @@ import uuid
 from datetime import timedelta
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import Scope, Send
 
 from server.accounts.middleware import authenticate_on_driver, enter_signed_in
@@ -81,7 +82,7 @@ class TileLane:
     async def answer(self, scope: Scope, send: Send) -> bool:
         """Called by the application for every request before routing: True when the lane
         answered it; False (having done nothing) when the framework should."""
-        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("root_path"):
+        if scope["type"] != ScopeType.HTTP or scope.get("method") != "GET" or scope.get("root_path"):
             return False
         path: str = scope["path"]
         if not path.startswith(TILES_PREFIX):

@@ -168,6 +168,7 @@ async def _registry_duplicates(
     )
     existing: dict[tuple[str, date, str], list[uuid.UUID]] = {}
     for pid, name, birth, address in rows:
+        assert birth is not None  # matched on a birth date above
         existing.setdefault(_person_key(name, birth, address, gazetteer), []).append(pid)
     for rec in records:
         found = existing.get(_person_key(rec.name, rec.birth_date, rec.address, gazetteer))
