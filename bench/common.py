@@ -491,7 +491,8 @@ class _Protocol(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)  # a TCP connection
+        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         self._got_bytes = True
@@ -566,7 +567,8 @@ class LiteClient:
                 self._proto = await self._connect()
             proto = self._proto
             proto.waiter = asyncio.get_running_loop().create_future()
-            proto.transport.write(raw)  # type: ignore[union-attr]
+            assert proto.transport is not None  # _connect returns a connected protocol
+            proto.transport.write(raw)
             try:
                 return await asyncio.wait_for(proto.waiter, self.timeout)
             except ConnectionLost as exc:

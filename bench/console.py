@@ -315,7 +315,7 @@ def main() -> None:
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     server = None if args.base_url else BenchServer(url, args.port, RESULTS_DIR / f"console-server-{stamp}.log",
                                                     var_dir=RESULTS_DIR / "console-var")
-    base = args.base_url or server.base  # type: ignore[union-attr]
+    base = args.base_url if server is None else server.base
     load_before = os.getloadavg()
 
     async def measure() -> dict[str, Any]:

@@ -412,7 +412,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                                                                    sessions, households, op, outcomes)
             rows += r
             configs.append(info)
-        assert households is not None and op is not None
+        assert households is not None and op is not None and sessions is not None
         raw: list[dict[str, Any]] = []
         saturated = [r["visits"] for r in rows if r["phase"] == "saturate" and r.get("batch", 1) == 1]
         n_raw = args.raw_visits or (max(saturated) if saturated else 5000)
@@ -429,8 +429,8 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
         if not args.no_close:
             server = None if args.base_url else field_server(url, args.port, 1, stamp_, secret)
             async with serving(args.base_url, server) as base:
-                sessions[0].client.base_url = httpx.URL(base)  # type: ignore[index]
-                await close_operation(sessions[0], op["id"])  # type: ignore[index]
+                sessions[0].client.base_url = httpx.URL(base)
+                await close_operation(sessions[0], op["id"])
     finally:
         for s in sessions or []:
             await s.aclose()

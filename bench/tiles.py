@@ -460,7 +460,7 @@ def main() -> None:
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     server = None if args.base_url else BenchServer(url, args.port, RESULTS_DIR / f"server-{stamp}.log")
-    base = args.base_url or server.base  # type: ignore[union-attr]
+    base = args.base_url if server is None else server.base
 
     async def measure() -> dict[str, Any]:
         async with serving(args.base_url, server):

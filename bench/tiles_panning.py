@@ -374,7 +374,10 @@ class Target:
 
     @property
     def base(self) -> str:
-        return self._base or self.server.base  # type: ignore[union-attr]
+        if self._base:
+            return self._base
+        assert self.server is not None  # a target has a base URL or a server of its own
+        return self.server.base
 
     @property
     def group(self) -> int | None:

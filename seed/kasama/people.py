@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import accumulate
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import shapely
@@ -266,7 +266,7 @@ def _place(
         if code is None or (accept is not None and not accept(i, lon, lat, code)):
             raise RuntimeError(f"cannot place a point near {lon},{lat}")
         out[i] = (lon, lat, code)
-    return out  # type: ignore[return-value]
+    return [p for p in out if p is not None]  # every point is placed by now (or the loop raised)
 
 
 def _allocate(total: int, weights: Sequence[float], minimum: int = 0) -> list[int]:
@@ -332,17 +332,19 @@ PARTIAL_PATTERNS: tuple[tuple[tuple[str, ...], float], ...] = (
 )
 CONSENT_SOURCES = (("郵送", 0.7), ("訪問", 0.25), ("窓口", 0.05))
 ALL_CLASSES = tuple(RECIPIENT_CLASSES)
+_T = TypeVar("_T")
 
 
 @lru_cache(maxsize=256)
-def _cumulative(weighted: tuple[tuple[object, float], ...]) -> tuple[tuple[object, ...], list[float]]:
+def _cumulative(weighted: tuple[tuple[Any, float], ...]) -> tuple[tuple[Any, ...], list[float]]:
     return tuple(v for v, _ in weighted), list(accumulate(w for _, w in weighted))
 
 
-def _pick(rng: random.Random, weighted: tuple[tuple[object, float], ...]):  # type: ignore[no-untyped-def]
+def _pick(rng: random.Random, weighted: tuple[tuple[_T, float], ...]) -> _T:
     """One value of (value, weight) pairs (like rng.choices(k=1), without its per-call set-up)."""
     values, cum = _cumulative(weighted)
-    return values[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
+    value: _T = values[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
+    return value
 
 
 def _date_between(rng: random.Random, start: date, end: date) -> date:

@@ -239,9 +239,10 @@ class PushController(Controller):
         ).scalar_one()
         if count:
             await audit(db_session, "push.test", object_type="push_subscription", details={"subscriptions": count})
+            assert ctx.tenant_id is not None and ctx.user_id is not None  # a signed-in route
             schedule_after_commit(
                 services(request.app).push, db_session,
-                tenant_id=ctx.tenant_id, user_ids=[ctx.user_id], message=TEST_MESSAGE, drill=False,  # type: ignore[list-item,arg-type]
+                tenant_id=ctx.tenant_id, user_ids=[ctx.user_id], message=TEST_MESSAGE, drill=False,
             )
         await db_session.commit()
         return PushTestOut(queued=bool(count), subscriptions=count)

@@ -28,13 +28,13 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 import requests
 import structlog
 from pywebpush import WebPushException, webpush
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import CursorResult, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.core import context
@@ -277,7 +277,7 @@ async def notify(
                 result = await db.execute(
                     delete(PushSubscription).where(PushSubscription.tenant_id == tenant_id, same(gone))
                 )
-                report.removed = result.rowcount or 0  # type: ignore[attr-defined]
+                report.removed = cast("CursorResult[Any]", result).rowcount or 0
             if failed:
                 await db.execute(
                     update(PushSubscription)
@@ -291,7 +291,7 @@ async def notify(
                         PushSubscription.failure_count >= MAX_FAILURES,
                     )
                 )
-                report.dropped = result.rowcount or 0  # type: ignore[attr-defined]
+                report.dropped = cast("CursorResult[Any]", result).rowcount or 0
         report.delivered, report.failed = len(ok), len(failed)
         log.info(
             "push.notified",

@@ -3,7 +3,7 @@ GeoJSON, search, exports and counts share (tiles use the same SQL rule in their 
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from shapely.geometry import Point
 
@@ -111,7 +111,7 @@ async def plans_of(db: AsyncSession, person_ids: Sequence[uuid.UUID]) -> dict[uu
     }
 
 
-def _disclosed_supporters(supporters: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+def _disclosed_supporters(supporters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A supporter's own details are shown only while their consent stands (PRODUCT.md §3)."""
     out = []
     for s in supporters:
