@@ -18,6 +18,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
@@ -162,7 +163,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 
 @contextlib.asynccontextmanager
-async def running(application):  # type: ignore[no-untyped-def]
+async def running(application):
     """Start and stop an app's lifespan in a task of its own (anyio cancel scopes must be entered
     and left in one task, and pytest-asyncio may tear down in another)."""
     started, stop = asyncio.Event(), asyncio.Event()
@@ -182,7 +183,7 @@ async def running(application):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-async def app(settings: Settings):  # type: ignore[no-untyped-def]
+async def app(settings: Settings):
     from server.app import create_app
 
     async with running(create_app(settings)) as application:
@@ -190,17 +191,17 @@ async def app(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def engine(app) -> AsyncEngine:  # type: ignore[no-untyped-def]
+def engine(app) -> AsyncEngine:
     return services(app).engine
 
 
 @pytest.fixture(scope="session")
-def sessionmaker(app) -> async_sessionmaker[AsyncSession]:  # type: ignore[no-untyped-def]
+def sessionmaker(app) -> async_sessionmaker[AsyncSession]:
     return services(app).sessionmaker
 
 
 @pytest.fixture(scope="session")
-async def owner_engine(owner_database_url: str):  # type: ignore[no-untyped-def]
+async def owner_engine(owner_database_url: str):
     """An engine signed in as the tables' owner (sessions are stamped like the app's)."""
     from server.db.engine import make_engine
 
@@ -239,10 +240,10 @@ _client_ips = (f"10.{a}.{b}.{c}" for a, b, c in itertools.product(range(1, 250),
 class _Isolated:
     """Runs each ASGI call in its own task so request contextvars never leak into the test."""
 
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope, receive, send) -> None:
         await asyncio.get_running_loop().create_task(self.app(scope, receive, send))
 
 
@@ -257,17 +258,17 @@ class ApiClient(httpx.AsyncClient):
         assert token, "the CSRF cookie was not set"
         return token
 
-    async def send_json(self, method: str, url: str, json: object = None, **kw: object) -> httpx.Response:
-        headers = dict(kw.pop("headers", {}) or {})  # type: ignore[arg-type]
+    async def send_json(self, method: str, url: str, json: object = None, **kw: Any) -> httpx.Response:
+        headers = dict(kw.pop("headers", {}) or {})
         headers.setdefault("X-CSRF-Token", await self.ensure_csrf())
-        return await self.request(method, url, json=json, headers=headers, **kw)  # type: ignore[arg-type]
+        return await self.request(method, url, json=json, headers=headers, **kw)
 
     async def login(self, login: str, password: str) -> httpx.Response:
         return await self.send_json("POST", "/api/auth/login", {"login": login, "password": password})
 
 
 @pytest.fixture
-async def client_factory(app):  # type: ignore[no-untyped-def]
+async def client_factory(app):
     """New API clients, each from its own client address (throttling is keyed by client)."""
     clients: list[ApiClient] = []
 
@@ -283,7 +284,7 @@ async def client_factory(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(client_factory) -> ApiClient:  # type: ignore[no-untyped-def]
+def client(client_factory) -> ApiClient:
     return client_factory()
 
 
@@ -313,7 +314,7 @@ class TenantFixture:
 
 
 @pytest.fixture
-def make_tenant(sessionmaker):  # type: ignore[no-untyped-def]
+def make_tenant(sessionmaker):
     """A new tenant with one account per role; logins are unique across the run."""
     from server.accounts.provision import ensure_tenant, ensure_user
 
@@ -338,10 +339,10 @@ def make_tenant(sessionmaker):  # type: ignore[no-untyped-def]
 
 # The apps the session's live servers run: a test that kills the database's connections must also
 # clear their pools (see drop_dead_connections).
-LIVE_APPS: list = []  # type: ignore[type-arg]
+LIVE_APPS: list = []
 
 
-async def drop_dead_connections(*apps) -> None:  # type: ignore[no-untyped-def]
+async def drop_dead_connections(*apps) -> None:
     """Forget every pooled connection of these apps and of the live servers' (after a test killed
     the database's backends), so no later test meets a dead one."""
     for application in (*apps, *LIVE_APPS):
@@ -350,7 +351,7 @@ async def drop_dead_connections(*apps) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-async def live_server(settings: Settings):  # type: ignore[no-untyped-def]
+async def live_server(settings: Settings):
     """The app on a real socket (uvicorn in this event loop), for streaming responses such as SSE
     that an in-process transport would buffer."""
     import socket
@@ -375,7 +376,7 @@ async def live_server(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def live_client_factory(live_server):  # type: ignore[no-untyped-def]
+async def live_client_factory(live_server):
     clients: list[ApiClient] = []
 
     def make() -> ApiClient:

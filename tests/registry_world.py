@@ -30,11 +30,11 @@ class World:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def ewkt(geom) -> str:  # type: ignore[no-untyped-def]
+def ewkt(geom) -> str:
     return f"SRID=4326;{geom.wkt}"
 
 
-async def build_world(sessionmaker, code: str) -> World:  # type: ignore[no-untyped-def]
+async def build_world(sessionmaker, code: str) -> World:
     tag = secrets.token_hex(3)
     async with sessionmaker() as db:
         async with db.begin():
@@ -87,12 +87,12 @@ async def build_world(sessionmaker, code: str) -> World:  # type: ignore[no-unty
     return World(tenant.id, accounts, {"D1": d1, "D2": d2}, households, persons)
 
 
-async def new_world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def new_world(sessionmaker) -> World:
     """A world under a tenant code unique in this run."""
     return await build_world(sessionmaker, tenant_code())
 
 
-async def signed_in(client_factory, world: World, role: str):  # type: ignore[no-untyped-def]
+async def signed_in(client_factory, world: World, role: str):
     """An API client signed in as the world's account for `role`."""
     c = client_factory()
     acct = world.accounts[role]

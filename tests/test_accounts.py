@@ -14,7 +14,7 @@ from tests.conftest import ApiClient, as_tenant
 GOOD_PASSWORD = "sakura-kasama-2026-tonari"
 
 
-def _problem(resp, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def _problem(resp, status: int, code: str) -> dict:
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
     body = resp.json()
@@ -23,7 +23,7 @@ def _problem(resp, status: int, code: str) -> dict:  # type: ignore[no-untyped-d
     return body
 
 
-async def _audit(sessionmaker, tenant_id, action: str, user_id) -> list[tuple]:  # type: ignore[no-untyped-def]
+async def _audit(sessionmaker, tenant_id, action: str, user_id) -> list[tuple]:
     with as_tenant(tenant_id):
         async with sessionmaker() as db, db.begin():
             return list((await db.execute(text(
@@ -31,7 +31,7 @@ async def _audit(sessionmaker, tenant_id, action: str, user_id) -> list[tuple]: 
                 " ORDER BY id"), {"a": action, "u": str(user_id)})).all())
 
 
-async def _signed_in(client_factory, acct) -> ApiClient:  # type: ignore[no-untyped-def]
+async def _signed_in(client_factory, acct) -> ApiClient:
     c = client_factory()
     resp = await c.login(acct.login, acct.password)
     assert resp.status_code == 200, resp.text
@@ -41,7 +41,7 @@ async def _signed_in(client_factory, acct) -> ApiClient:  # type: ignore[no-unty
 # ---- each user -------------------------------------------------------------------------------
 
 async def test_changing_my_password_needs_the_current_one_and_ends_my_other_sessions(
-        client_factory, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        client_factory, make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("watcher",))
     acct = tenant.accounts["watcher"]
     phone, pc = await _signed_in(client_factory, acct), await _signed_in(client_factory, acct)
@@ -84,7 +84,7 @@ async def test_guessing_the_current_password_is_throttled(client_factory, make_t
 
 
 async def test_signing_out_everywhere_ends_every_session_including_this_one(
-        client_factory, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        client_factory, make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("commissioner",))
     acct = tenant.accounts["commissioner"]
     a, b = await _signed_in(client_factory, acct), await _signed_in(client_factory, acct)
@@ -99,7 +99,7 @@ async def test_signing_out_everywhere_ends_every_session_including_this_one(
 # ---- admins ----------------------------------------------------------------------------------
 
 async def test_admins_list_their_own_tenants_users_and_nobody_else_may(
-        client_factory, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        client_factory, make_tenant, sessionmaker) -> None:
     tenant, other = await make_tenant(), await make_tenant(("watcher",))
     admin = await _signed_in(client_factory, tenant.accounts["admin"])
     await _signed_in(client_factory, tenant.accounts["watcher"])
@@ -127,7 +127,7 @@ async def test_admins_list_their_own_tenants_users_and_nobody_else_may(
 
 
 async def test_a_reset_password_lets_the_user_do_nothing_but_choose_a_new_one(
-        client_factory, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        client_factory, make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("admin", "coordinator"))
     acct = tenant.accounts["coordinator"]
     admin = await _signed_in(client_factory, tenant.accounts["admin"])
@@ -163,7 +163,7 @@ async def test_a_reset_password_lets_the_user_do_nothing_but_choose_a_new_one(
 
 
 async def test_while_a_password_change_is_due_every_other_route_refuses(
-        app, client_factory, make_tenant) -> None:  # type: ignore[no-untyped-def]
+        app, client_factory, make_tenant) -> None:
     """Walks every route of the app: only me, change-password and logout (and the public ones)
     answer a user whose password an admin reset."""
     tenant = await make_tenant(("admin", "staff"))
@@ -188,7 +188,7 @@ async def test_while_a_password_change_is_due_every_other_route_refuses(
     assert checked > 50
 
 
-def _fill(route) -> str:  # type: ignore[no-untyped-def]
+def _fill(route) -> str:
     """The route's path with a value of the right type in each parameter."""
     path = route.path
     for param in route.path_parameters.values():
@@ -198,7 +198,7 @@ def _fill(route) -> str:  # type: ignore[no-untyped-def]
 
 
 async def test_disabling_ends_the_users_sessions_at_once_and_enabling_lets_them_back(
-        client_factory, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        client_factory, make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("admin", "watcher"))
     acct = tenant.accounts["watcher"]
     admin = await _signed_in(client_factory, tenant.accounts["admin"])
@@ -221,7 +221,7 @@ async def test_disabling_ends_the_users_sessions_at_once_and_enabling_lets_them_
 
 
 async def test_an_admin_cannot_disable_themself_and_an_active_admin_always_remains(
-        client_factory, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        client_factory, make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("admin",))
     a = tenant.accounts["admin"]
     admin = await _signed_in(client_factory, a)
@@ -248,7 +248,7 @@ async def test_an_admin_cannot_disable_themself_and_an_active_admin_always_remai
     assert [u["is_active"] for u in listed].count(True) == 1
 
 
-async def test_an_admin_signs_a_user_out_everywhere(client_factory, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_an_admin_signs_a_user_out_everywhere(client_factory, make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("admin", "coordinator"))
     acct = tenant.accounts["coordinator"]
     admin = await _signed_in(client_factory, tenant.accounts["admin"])

@@ -27,7 +27,7 @@ from server.settings import REPO_ROOT
 from tests.conftest import TenantFixture, as_tenant
 
 
-async def _append(sessionmaker, tenant: TenantFixture, n: int = 1) -> list[int]:  # type: ignore[no-untyped-def]
+async def _append(sessionmaker, tenant: TenantFixture, n: int = 1) -> list[int]:
     user = tenant.accounts["staff"].user_id
     ids = []
     with as_tenant(tenant.id, user_id=user, role="staff"):
@@ -51,7 +51,7 @@ async def _as_owner_tampering(owner_engine: AsyncEngine, tenant_id: uuid.UUID) -
 
 
 @pytest.fixture
-async def sealed(make_tenant, sessionmaker, engine) -> tuple[TenantFixture, list[int]]:  # type: ignore[no-untyped-def]
+async def sealed(make_tenant, sessionmaker, engine) -> tuple[TenantFixture, list[int]]:
     """A tenant with five audit rows, sealed, and a chain that verifies."""
     tenant = await make_tenant(("staff",))
     ids = await _append(sessionmaker, tenant, 5)
@@ -69,7 +69,7 @@ async def _link_of(engine: AsyncEngine, tenant_id: uuid.UUID, audit_id: int) -> 
 
 # --- appending ----------------------------------------------------------------------------------
 
-async def test_an_audit_row_takes_tenant_and_actor_from_the_transaction(make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_an_audit_row_takes_tenant_and_actor_from_the_transaction(make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("staff", "watcher"))
     staff, watcher = tenant.accounts["staff"].user_id, tenant.accounts["watcher"].user_id
     other = await make_tenant(("staff",))
@@ -99,7 +99,7 @@ async def test_an_audit_row_takes_tenant_and_actor_from_the_transaction(make_ten
             await db.execute(text("SELECT tonari_audit_append('test.no_tenant')"))
 
 
-async def test_a_group_commit_writes_each_request_s_row_under_its_own_actor(make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_group_commit_writes_each_request_s_row_under_its_own_actor(make_tenant, sessionmaker) -> None:
     """record_many: one statement, several users' requests of one tenant (the visit group commit)."""
     tenant = await make_tenant(("staff", "watcher"))
     other = await make_tenant(("staff",))
@@ -131,7 +131,7 @@ async def test_a_group_commit_writes_each_request_s_row_under_its_own_actor(make
 
 # --- verifying ----------------------------------------------------------------------------------
 
-async def test_a_deleted_row_is_caught_at_its_link(sealed, engine, owner_engine) -> None:  # type: ignore[no-untyped-def]
+async def test_a_deleted_row_is_caught_at_its_link(sealed, engine, owner_engine) -> None:
     tenant, ids = sealed
     victim = ids[2]
     seq = await _link_of(engine, tenant.id, victim)
@@ -148,7 +148,7 @@ async def test_a_deleted_row_is_caught_at_its_link(sealed, engine, owner_engine)
     "UPDATE audit_log SET at = at + interval '1 microsecond' WHERE id = :i",
     "UPDATE audit_log SET object_ids = '{t9}' WHERE id = :i",
 ])
-async def test_an_altered_row_is_caught_at_its_link(change, sealed, engine, owner_engine) -> None:  # type: ignore[no-untyped-def]
+async def test_an_altered_row_is_caught_at_its_link(change, sealed, engine, owner_engine) -> None:
     tenant, ids = sealed
     victim = ids[1]
     seq = await _link_of(engine, tenant.id, victim)
@@ -157,7 +157,7 @@ async def test_an_altered_row_is_caught_at_its_link(change, sealed, engine, owne
     assert (await chain.verify(engine, tenant.id)).broken == chain.Break("altered", seq, victim)
 
 
-async def test_a_rewritten_link_is_caught(sealed, engine, owner_engine) -> None:  # type: ignore[no-untyped-def]
+async def test_a_rewritten_link_is_caught(sealed, engine, owner_engine) -> None:
     tenant, ids = sealed
     seq = await _link_of(engine, tenant.id, ids[3])
     async with _as_owner_tampering(owner_engine, tenant.id) as conn:
@@ -165,7 +165,7 @@ async def test_a_rewritten_link_is_caught(sealed, engine, owner_engine) -> None:
     assert (await chain.verify(engine, tenant.id)).broken == chain.Break("altered", seq, ids[3])
 
 
-async def test_a_row_deleted_with_its_link_leaves_a_gap(sealed, engine, owner_engine) -> None:  # type: ignore[no-untyped-def]
+async def test_a_row_deleted_with_its_link_leaves_a_gap(sealed, engine, owner_engine) -> None:
     tenant, ids = sealed
     seq = await _link_of(engine, tenant.id, ids[2])
     async with _as_owner_tampering(owner_engine, tenant.id) as conn:
@@ -174,7 +174,7 @@ async def test_a_row_deleted_with_its_link_leaves_a_gap(sealed, engine, owner_en
     assert (await chain.verify(engine, tenant.id)).broken == chain.Break("gap", seq + 1, ids[3])
 
 
-async def test_rows_cut_from_the_end_are_caught_by_the_seal(sealed, engine, owner_engine) -> None:  # type: ignore[no-untyped-def]
+async def test_rows_cut_from_the_end_are_caught_by_the_seal(sealed, engine, owner_engine) -> None:
     tenant, ids = sealed
     last = await _link_of(engine, tenant.id, ids[-1])
     async with _as_owner_tampering(owner_engine, tenant.id) as conn:
@@ -183,7 +183,7 @@ async def test_rows_cut_from_the_end_are_caught_by_the_seal(sealed, engine, owne
     assert (await chain.verify(engine, tenant.id)).broken == chain.Break("head", last, None)
 
 
-async def test_a_row_slipped_in_below_the_sealed_horizon_is_caught(sealed, engine, owner_engine) -> None:  # type: ignore[no-untyped-def]
+async def test_a_row_slipped_in_below_the_sealed_horizon_is_caught(sealed, engine, owner_engine) -> None:
     tenant, _ = sealed
     async with _as_owner_tampering(owner_engine, tenant.id) as conn:
         forged = (await conn.execute(text(
@@ -192,7 +192,7 @@ async def test_a_row_slipped_in_below_the_sealed_horizon_is_caught(sealed, engin
     assert (await chain.verify(engine, tenant.id)).broken == chain.Break("unchained", None, forged)
 
 
-async def test_the_digest_does_not_depend_on_the_session(sealed, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_the_digest_does_not_depend_on_the_session(sealed, engine) -> None:
     tenant, ids = sealed
     digests = set()
     for tz, style in (("UTC", "ISO, YMD"), ("Asia/Tokyo", "SQL, DMY"), ("America/St_Johns", "German")):
@@ -208,7 +208,7 @@ async def test_the_digest_does_not_depend_on_the_session(sealed, engine) -> None
 
 # --- sealing ------------------------------------------------------------------------------------
 
-async def test_a_row_of_an_open_transaction_is_never_skipped(make_tenant, sessionmaker, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_a_row_of_an_open_transaction_is_never_skipped(make_tenant, sessionmaker, engine) -> None:
     """Two transactions append at once; the one with the lower id commits last. The seal taken in
     between chains neither (the horizon stops at the open one), the next chains both in id order."""
     tenant = await make_tenant(("staff",))
@@ -230,7 +230,7 @@ async def test_a_row_of_an_open_transaction_is_never_skipped(make_tenant, sessio
     assert await _link_of(engine, tenant.id, second) == await _link_of(engine, tenant.id, first) + 1
 
 
-async def test_writers_never_wait_for_a_sealer(make_tenant, sessionmaker, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_writers_never_wait_for_a_sealer(make_tenant, sessionmaker, engine) -> None:
     """A sealer holds its tenant's lock until it commits; appends to that tenant go on meanwhile
     (with a lock timeout of 50 ms they would fail if they queued behind it)."""
     tenant = await make_tenant(("staff",))
@@ -248,7 +248,7 @@ async def test_writers_never_wait_for_a_sealer(make_tenant, sessionmaker, engine
     assert (await chain.verify(engine, tenant.id)).ok
 
 
-async def test_a_pass_cut_short_is_finished_by_the_next(make_tenant, sessionmaker, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_a_pass_cut_short_is_finished_by_the_next(make_tenant, sessionmaker, engine) -> None:
     tenant = await make_tenant(("staff",))
     await _append(sessionmaker, tenant, 7)
     before = await chain.verify(engine, tenant.id)
@@ -258,7 +258,7 @@ async def test_a_pass_cut_short_is_finished_by_the_next(make_tenant, sessionmake
     assert after.ok and after.pending == 0 and after.links == before.pending
 
 
-async def test_tenants_have_chains_of_their_own(make_tenant, sessionmaker, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_tenants_have_chains_of_their_own(make_tenant, sessionmaker, engine) -> None:
     a, b = await make_tenant(("staff",)), await make_tenant(("staff",))
     await _append(sessionmaker, a, 2)
     await _append(sessionmaker, b, 2)
@@ -271,7 +271,7 @@ async def test_tenants_have_chains_of_their_own(make_tenant, sessionmaker, engin
             assert (await conn.execute(text("SELECT min(seq) FROM audit_chain"))).scalar() == 1
 
 
-async def test_the_app_seals_on_its_own_timer(app, make_tenant, sessionmaker, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_the_app_seals_on_its_own_timer(app, make_tenant, sessionmaker, engine) -> None:
     assert services(app).audit_sealer.interval == 0  # the suite's settings: tests seal explicitly
     tenant = await make_tenant(("staff",))
     [audit_id] = await _append(sessionmaker, tenant)
@@ -298,7 +298,7 @@ async def _cli(database_url: str, *args: str) -> tuple[int, str]:
     return proc.returncode or 0, out.decode()
 
 
-async def test_audit_verify_command_names_the_first_broken_link(make_tenant, sessionmaker, engine, owner_engine,  # type: ignore[no-untyped-def]
+async def test_audit_verify_command_names_the_first_broken_link(make_tenant, sessionmaker, engine, owner_engine,
                                                                 database_url) -> None:
     tenant = await make_tenant(("staff",))
     ids = await _append(sessionmaker, tenant, 4)

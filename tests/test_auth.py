@@ -12,7 +12,7 @@ from server.accounts.models import UserSession
 from tests.conftest import as_tenant
 
 
-def _problem(resp, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def _problem(resp, status: int, code: str) -> dict:
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
     body = resp.json()
@@ -91,7 +91,7 @@ async def test_unknown_user_gets_the_same_answer_in_the_same_time_class(client_f
     assert 0.5 < ratio < 2.0, ratio
 
 
-async def _refusals(sessionmaker, tenant_id, user_id) -> list[dict]:  # type: ignore[no-untyped-def]
+async def _refusals(sessionmaker, tenant_id, user_id) -> list[dict]:
     with as_tenant(tenant_id):
         async with sessionmaker() as db, db.begin():
             rows = (await db.execute(text(
@@ -101,7 +101,7 @@ async def _refusals(sessionmaker, tenant_id, user_id) -> list[dict]:  # type: ig
 
 
 async def test_failures_from_many_clients_slow_untrusted_sign_ins_but_never_the_owners_known_device(
-        client_factory, make_tenant, sessionmaker, settings) -> None:  # type: ignore[no-untyped-def]
+        client_factory, make_tenant, sessionmaker, settings) -> None:
     """A distributed guesser (each client below its own budget) makes the account wait for
     every untrusted try, with a delay that grows; the owner's known device still gets in."""
     tenant = await make_tenant(("coordinator",))
@@ -126,7 +126,7 @@ async def test_failures_from_many_clients_slow_untrusted_sign_ins_but_never_the_
 
 
 async def test_an_attackers_failures_do_not_lock_the_owner_out_and_the_attacker_stays_throttled(
-        client_factory, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        client_factory, make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("coordinator",))
     acct = tenant.accounts["coordinator"]
     known = client_factory()
@@ -150,7 +150,7 @@ async def test_an_attackers_failures_do_not_lock_the_owner_out_and_the_attacker_
     refusals = await _refusals(sessionmaker, tenant.id, acct.user_id)
     assert len(refusals) == 1, refusals
     assert refusals[0]["reason"] == "client" and refusals[0]["retry_after"] > 0
-    assert refusals[0]["client"] == attacker._transport.client[0]  # type: ignore[attr-defined]
+    assert refusals[0]["client"] == attacker._transport.client[0]
 
 
 async def test_a_device_cookie_is_trusted_only_for_its_own_account(client_factory, make_tenant) -> None:

@@ -41,7 +41,7 @@ _COMPARE = text("""
     WHERE h.tenant_id = :tenant""")
 
 
-async def _compare(world: World, sessionmaker) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+async def _compare(world: World, sessionmaker) -> list[tuple[object, ...]]:
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db:
             return [tuple(r) for r in (await db.execute(_COMPARE, {"tenant": world.tenant_id})).all()]
@@ -51,7 +51,7 @@ def _today_jst() -> date:
     return datetime.now(ZoneInfo("Asia/Tokyo")).date()
 
 
-async def test_the_summary_follows_every_kind_of_consent_change(sessionmaker, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_the_summary_follows_every_kind_of_consent_change(sessionmaker, client_factory) -> None:
     world = await new_world(sessionmaker)
     staff = await signed_in(client_factory, world, "staff")
     today = _today_jst()
@@ -109,7 +109,7 @@ async def test_the_summary_follows_every_kind_of_consent_change(sessionmaker, cl
     assert not any(r[3] for r in rows if r[0] == h1)
 
 
-async def test_a_withdrawal_hides_the_household_from_a_responder_at_once(sessionmaker, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_a_withdrawal_hides_the_household_from_a_responder_at_once(sessionmaker, client_factory) -> None:
     world = await new_world(sessionmaker)
     staff = await signed_in(client_factory, world, "staff")
     commissioner = await signed_in(client_factory, world, "commissioner")
@@ -131,7 +131,7 @@ async def test_a_withdrawal_hides_the_household_from_a_responder_at_once(session
 
 
 @pytest.mark.parametrize("role", ["commissioner", "coordinator", "watcher"])
-async def test_only_registry_keepers_can_change_consent(role: str, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_only_registry_keepers_can_change_consent(role: str, sessionmaker) -> None:
     """A responder's session could not see every household to summarise, so it is refused."""
     world = await new_world(sessionmaker)
     acct = world.accounts[role]

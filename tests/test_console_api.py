@@ -17,12 +17,12 @@ from tests.conftest import as_tenant
 from tests.registry_world import World, new_world, signed_in
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
 
-async def _operation(client_factory, world: World, mode: str = "real") -> dict:  # type: ignore[no-untyped-def]
+async def _operation(client_factory, world: World, mode: str = "real") -> dict:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": mode, "name": "地震後の安否確認", "start": True,
@@ -33,7 +33,7 @@ async def _operation(client_factory, world: World, mode: str = "real") -> dict: 
     return r.json()
 
 
-async def _visit(client, op: dict, world: World, household: str, outcome: str):  # type: ignore[no-untyped-def]
+async def _visit(client, op: dict, world: World, household: str, outcome: str):
     r = await client.send_json("POST", f"/api/operations/{op['id']}/visits", {
         "client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
         "device_time": datetime.now(UTC).isoformat(), **({"shelter_unknown": True} if outcome == "evacuated" else {})})
@@ -41,7 +41,7 @@ async def _visit(client, op: dict, world: World, household: str, outcome: str): 
     return r.json()
 
 
-async def _audits(sessionmaker, world: World, via: str) -> list:  # type: ignore[no-untyped-def]
+async def _audits(sessionmaker, world: World, via: str) -> list:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
             return (await db.execute(text(
@@ -59,7 +59,7 @@ def test_cumulative_counts_and_buckets() -> None:
     assert len(buckets(t0, t0, 500)) == 97  # capped, and a zero span still has an axis
 
 
-async def test_summary_counts_statuses_per_district_within_disclosure(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_summary_counts_statuses_per_district_within_disclosure(world: World, client_factory) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     await _visit(watcher, op, world, "H1", "safe")
@@ -83,7 +83,7 @@ async def test_summary_counts_statuses_per_district_within_disclosure(world: Wor
     assert (await watcher.get(f"/api/console/operations/{op['id']}/summary")).status_code == 403
 
 
-async def test_overdue_households_are_counted_as_overdue(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_overdue_households_are_counted_as_overdue(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
@@ -94,7 +94,7 @@ async def test_overdue_households_are_counted_as_overdue(world: World, client_fa
     assert sum(d["overdue"] for d in s["districts"]) == 4 and all(d["confirmed"] == 0 for d in s["districts"])
 
 
-async def test_households_without_a_report_past_the_first_report_target_are_late(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_households_without_a_report_past_the_first_report_target_are_late(world: World, client_factory, sessionmaker) -> None:
     import mapbox_vector_tile
 
     from tests.registry_world import HOUSEHOLD_SPOTS
@@ -133,7 +133,7 @@ async def test_households_without_a_report_past_the_first_report_target_are_late
     assert s["statuses"] == {"safe": 1, "overdue": 3}
 
 
-async def test_history_is_cumulative_per_district(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_history_is_cumulative_per_district(world: World, client_factory) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     await _visit(watcher, op, world, "H1", "unknown")  # 不明 is not a confirmation
@@ -147,7 +147,7 @@ async def test_history_is_cumulative_per_district(world: World, client_factory) 
     assert (await staff.get(f"/api/console/operations/{op['id']}/history?points=1")).status_code == 400
 
 
-async def test_timeline_newest_first_filtered_and_audited(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_timeline_newest_first_filtered_and_audited(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     await _visit(watcher, op, world, "H1", "safe")
@@ -167,7 +167,7 @@ async def test_timeline_newest_first_filtered_and_audited(world: World, client_f
                for r in rows)
 
 
-async def test_escalation_queue_assign_then_act(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_escalation_queue_assign_then_act(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     await _visit(watcher, op, world, "H1", "rescue")
@@ -221,7 +221,7 @@ async def test_escalation_queue_assign_then_act(world: World, client_factory, se
     assert (await coord.get(f"/api/console/operations/{op['id']}/escalations?status=nope")).status_code == 400
 
 
-async def test_escalations_of_hidden_households_stay_hidden(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_escalations_of_hidden_households_stay_hidden(world: World, client_factory) -> None:
     op = await _operation(client_factory, world)
     staff = await signed_in(client_factory, world, "staff")
     await _visit(staff, op, world, "H2", "rescue")  # P2 gave no consent
@@ -230,7 +230,7 @@ async def test_escalations_of_hidden_households_stay_hidden(world: World, client
     assert len((await staff.get(f"/api/console/operations/{op['id']}/escalations")).json()) == 1
 
 
-async def test_filter_ids_respect_need_to_know(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_filter_ids_respect_need_to_know(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     url = f"/api/console/operations/{op['id']}/households"
     staff = await signed_in(client_factory, world, "staff")

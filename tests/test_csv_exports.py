@@ -29,11 +29,11 @@ def _rows(body: bytes, encoding: str = "utf-8-sig") -> list[list[str]]:
 
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-async def test_a_note_planted_by_a_watcher_leaves_visits_csv_inert_and_stays_stored(world, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_a_note_planted_by_a_watcher_leaves_visits_csv_inert_and_stays_stored(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {"kind": "watch_round", "mode": "real", "name": "=定期見守り",
                                                           "district_ids": [str(world.districts["D1"])], "start": True})
@@ -57,7 +57,7 @@ async def test_a_note_planted_by_a_watcher_leaves_visits_csv_inert_and_stays_sto
     assert [v["note"] for v in mine] == [PLANTED[0]]
 
 
-async def test_households_csv_is_inert_in_both_encodings(world, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_households_csv_is_inert_in_both_encodings(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     hid = world.households["H1"]
     h = (await staff.get(f"/api/households/{hid}")).json()

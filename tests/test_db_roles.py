@@ -43,14 +43,14 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("statement", "refusal"), REFUSED, ids=[s for s, _ in REFUSED])
-async def test_the_app_role_is_refused_what_only_an_owner_may_do(statement, refusal, make_tenant, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_the_app_role_is_refused_what_only_an_owner_may_do(statement, refusal, make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("staff",))
     with as_tenant(tenant.id), pytest.raises(DBAPIError, match=refusal):
         async with sessionmaker() as db, db.begin():
             await db.execute(text(statement))
 
 
-async def test_the_app_role_owns_nothing_and_has_dml_on_every_table_but_the_audit_trail(engine) -> None:  # type: ignore[no-untyped-def]
+async def test_the_app_role_owns_nothing_and_has_dml_on_every_table_but_the_audit_trail(engine) -> None:
     async with engine.connect() as conn:
         owned = (await conn.execute(text(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -72,7 +72,7 @@ async def test_the_app_role_owns_nothing_and_has_dml_on_every_table_but_the_audi
         assert not (truncate or trigger or references), table
 
 
-async def test_tables_the_owner_adds_later_get_the_app_grants_by_default(owner_engine, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_tables_the_owner_adds_later_get_the_app_grants_by_default(owner_engine, engine) -> None:
     """Other migrations add tables and functions: default privileges give the app DML on them (and
     still nothing more), and SECURITY INVOKER functions run as the app's role."""
     name = f"later_{uuid.uuid4().hex[:8]}"
@@ -99,7 +99,7 @@ async def test_tables_the_owner_adds_later_get_the_app_grants_by_default(owner_e
             await conn.execute(text(f"DROP TABLE {name}"))
 
 
-async def test_readiness_says_the_app_runs_as_a_dml_role(client, owner_engine) -> None:  # type: ignore[no-untyped-def]
+async def test_readiness_says_the_app_runs_as_a_dml_role(client, owner_engine) -> None:
     body = (await client.get("/health/ready")).json()
     assert body["database_role"] == "dml"
     async with owner_engine.connect() as conn:  # what a one-role deployment would be told

@@ -47,11 +47,11 @@ ROLES = ("admin", "staff", "coordinator", "commissioner", "watcher")
 
 
 @pytest.fixture(scope="module")
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-async def _declare(world: World, client_factory, mode: str) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+async def _declare(world: World, client_factory, mode: str) -> tuple[str | None, str | None]:
     """The declaration (and the safety check of it) a mode needs: (declaration id, operation id)."""
     if mode == "normal":
         return None, None
@@ -69,7 +69,7 @@ async def _declare(world: World, client_factory, mode: str) -> tuple[str | None,
     return declaration, resp.json()["id"]
 
 
-async def _lift(world: World, client_factory, declared: tuple[str | None, str | None]) -> None:  # type: ignore[no-untyped-def]
+async def _lift(world: World, client_factory, declared: tuple[str | None, str | None]) -> None:
     declaration_id, operation_id = declared
     staff = await signed_in(client_factory, world, "staff")
     if operation_id is not None:
@@ -93,7 +93,7 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
-async def _seen_in_tiles(c, world: World, mode: str) -> set[str]:  # type: ignore[no-untyped-def]
+async def _seen_in_tiles(c, world: World, mode: str) -> set[str]:
     """Household ids in the z14 tiles covering the world, mapped to their (single) person. Checks
     each feature's attributes on the way: no names; the flags only where they hold (`disaster`
     for a household in D1 under the real declaration, never under a drill; none of the world's
@@ -117,7 +117,7 @@ async def _seen_in_tiles(c, world: World, mode: str) -> set[str]:  # type: ignor
     return {by_household[i] for i in ids}
 
 
-async def _seen_through_each_path(c, world: World, role: str, mode: str) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+async def _seen_through_each_path(c, world: World, role: str, mode: str) -> dict[str, set[str]]:
     seen: dict[str, set[str]] = {}
     resp = await c.get("/api/households", params={"limit": 500})
     assert resp.status_code == 200, resp.text
@@ -159,7 +159,7 @@ async def _seen_through_each_path(c, world: World, role: str, mode: str) -> dict
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("role", ROLES)
-async def test_disclosure_matrix(role: str, mode: str, world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_disclosure_matrix(role: str, mode: str, world: World, client_factory) -> None:
     declaration = await _declare(world, client_factory, mode)
     try:
         c = await signed_in(client_factory, world, role)
@@ -181,7 +181,7 @@ async def test_disclosure_matrix(role: str, mode: str, world: World, client_fact
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_vc_volunteers_see_no_registry(mode: str, world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_vc_volunteers_see_no_registry(mode: str, world: World, client_factory) -> None:
     declaration = await _declare(world, client_factory, mode)
     try:
         c = await signed_in(client_factory, world, "vc_volunteer")
@@ -195,7 +195,7 @@ async def test_vc_volunteers_see_no_registry(mode: str, world: World, client_fac
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("role", ROLES)
-async def test_rls_alone_enforces_the_same_matrix(role: str, mode: str, world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_rls_alone_enforces_the_same_matrix(role: str, mode: str, world: World, client_factory, sessionmaker) -> None:
     """A query with no Python filter at all sees exactly what the policy allows."""
     declaration = await _declare(world, client_factory, mode)
     try:
@@ -212,7 +212,7 @@ async def test_rls_alone_enforces_the_same_matrix(role: str, mode: str, world: W
         await _lift(world, client_factory, declaration)
 
 
-async def test_reads_are_audited_with_ids_and_the_mode_that_decided_each(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_reads_are_audited_with_ids_and_the_mode_that_decided_each(world: World, client_factory) -> None:
     """One request, two audit rows: the households the declaration disclosed ('disaster', with their
     unconsented people) apart from the one the coordinator's consent reading decided ('normal')."""
     declaration = await _declare(world, client_factory, "disaster")
@@ -235,7 +235,7 @@ async def test_reads_are_audited_with_ids_and_the_mode_that_decided_each(world: 
     assert "disaster.declare" in actions and "disaster.lift" in actions
 
 
-async def test_a_drill_declaration_does_not_mark_other_reads_as_drill(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_a_drill_declaration_does_not_mark_other_reads_as_drill(world: World, client_factory) -> None:
     declaration = await _declare(world, client_factory, "drill")
     try:
         c = await signed_in(client_factory, world, "commissioner")
@@ -251,7 +251,7 @@ async def test_a_drill_declaration_does_not_mark_other_reads_as_drill(world: Wor
     assert all(e["mode"] == "normal" and e["operation_id"] is None for e in entries[:2])
 
 
-async def test_lifting_ends_wider_disclosure_at_once(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_lifting_ends_wider_disclosure_at_once(world: World, client_factory) -> None:
     declaration = await _declare(world, client_factory, "disaster")
     c = await signed_in(client_factory, world, "commissioner")
     r = await c.get(f"/api/persons/{world.persons['P2']}")
@@ -260,7 +260,7 @@ async def test_lifting_ends_wider_disclosure_at_once(world: World, client_factor
     assert (await c.get(f"/api/persons/{world.persons['P2']}")).status_code == 404
 
 
-async def test_real_declaration_needs_explicit_confirmation_and_a_reason(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_real_declaration_needs_explicit_confirmation_and_a_reason(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/disaster-declarations", {"reason": "地震発生", "district_ids": [str(world.districts["D1"])]})
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "confirm"
@@ -271,7 +271,7 @@ async def test_real_declaration_needs_explicit_confirmation_and_a_reason(world: 
     assert r.status_code == 403
 
 
-async def test_support_reason_filter_is_need_to_know(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_support_reason_filter_is_need_to_know(world: World, client_factory) -> None:
     coordinator = await signed_in(client_factory, world, "coordinator")
     r = await coordinator.get("/api/households", params={"support_reason": "care_level_3_5"})
     assert r.status_code == 403
@@ -282,7 +282,7 @@ async def test_support_reason_filter_is_need_to_know(world: World, client_factor
     assert r.json()["total"] == 0
 
 
-async def test_tiles_cache_per_user_and_cluster_at_low_zoom(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_tiles_cache_per_user_and_cluster_at_low_zoom(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     first = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt")
@@ -309,7 +309,7 @@ async def test_tiles_cache_per_user_and_cluster_at_low_zoom(world: World, client
     assert (await vc.get(f"/api/tiles/households/14/{x}/{y}.mvt")).status_code == 403
 
 
-async def test_tiles_use_the_spatial_index_under_row_level_security(world: World, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_tiles_use_the_spatial_index_under_row_level_security(world: World, sessionmaker) -> None:
     """RLS evaluates its policy before non-leakproof quals, which would make every tile scan every
     household. The cluster set-up marks PostGIS's && LEAKPROOF (scripts/pg.sh); this checks it."""
     acct = world.accounts["commissioner"]

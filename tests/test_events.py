@@ -12,12 +12,12 @@ from server.db.base import uuid7
 from tests.registry_world import World, new_world, signed_in
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
 
-async def _read_events(response, want: int, timeout: float = 10.0) -> list[dict]:  # type: ignore[no-untyped-def]
+async def _read_events(response, want: int, timeout: float = 10.0) -> list[dict]:
     """Parse SSE frames until `want` events (not comments) arrived."""
     events: list[dict] = []
     current: dict = {}
@@ -47,7 +47,7 @@ def _visit(world: World, household: str, outcome: str) -> dict:
             "device_time": datetime.now(UTC).isoformat()}
 
 
-async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world: World, live_client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world: World, live_client_factory) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
     op = (await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "real", "name": "SSEテスト", "start": True,
@@ -76,7 +76,7 @@ async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world:
     assert {p["household_id"] for p in payloads} == {str(world.households["H1"])}  # H2 gave no consent
 
 
-async def test_events_are_filtered_to_what_the_viewer_may_see(world: World, live_client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_events_are_filtered_to_what_the_viewer_may_see(world: World, live_client_factory) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
     op = (await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "drill", "name": "訓練", "start": True,
@@ -95,7 +95,7 @@ async def test_events_are_filtered_to_what_the_viewer_may_see(world: World, live
     assert (await vc.get("/api/events")).status_code == 403
 
 
-async def test_event_ids_commit_in_order_within_a_tenant(world: World, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_event_ids_commit_in_order_within_a_tenant(world: World, sessionmaker) -> None:
     """Streams resume from `id > last_event_id`, so a transaction that commits later must never
     hold a lower id than one already visible: the earlier-started but later-committed event gets
     the higher id, and a second writer waits for the first one's commit."""
@@ -133,7 +133,7 @@ async def test_event_ids_commit_in_order_within_a_tenant(world: World, sessionma
             await asyncio.wait_for(commit, 5)
 
 
-async def test_a_rolled_back_transaction_writes_no_events(world: World, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_rolled_back_transaction_writes_no_events(world: World, sessionmaker) -> None:
     from sqlalchemy import text
 
     from server.events.emit import emit

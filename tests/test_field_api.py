@@ -13,11 +13,11 @@ from tests.registry_world import World, new_world, signed_in
 from tests.test_operations import _operation, _rows, _visit
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-async def test_my_visits_are_mine_newest_first_and_audited(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_my_visits_are_mine_newest_first_and_audited(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world, mode="drill")
     watcher = await signed_in(client_factory, world, "watcher")
     now = datetime.now(UTC)
@@ -49,7 +49,7 @@ async def test_my_visits_are_mine_newest_first_and_audited(world: World, client_
     assert (await watcher.get("/api/field/visits", params={"household_id": "not-a-uuid"})).status_code == 400
 
 
-async def test_visits_to_a_household_that_left_my_view_are_hidden(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_visits_to_a_household_that_left_my_view_are_hidden(world: World, client_factory) -> None:
     watcher = await signed_in(client_factory, world, "watcher")
     staff = await signed_in(client_factory, world, "staff")
     decl = await staff.send_json("POST", "/api/disaster-declarations", {
@@ -66,7 +66,7 @@ async def test_visits_to_a_household_that_left_my_view_are_hidden(world: World, 
     await staff.send_json("POST", f"/api/operations/{op['id']}/close", {})
 
 
-async def test_my_escalations_show_their_state_and_the_coordinators_note(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_my_escalations_show_their_state_and_the_coordinators_note(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     assert (await watcher.get("/api/field/escalations")).json() == []
@@ -94,7 +94,7 @@ async def test_my_escalations_show_their_state_and_the_coordinators_note(world: 
     assert any(mine[0]["id"] in row[0] for row in audit)
 
 
-async def test_field_lists_need_a_field_role(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_field_lists_need_a_field_role(world: World, client_factory) -> None:
     volunteer = await signed_in(client_factory, world, "vc_volunteer")
     assert (await volunteer.get("/api/field/visits")).status_code == 403
     assert (await volunteer.get("/api/field/escalations")).status_code == 403

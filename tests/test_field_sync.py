@@ -21,25 +21,25 @@ from tests.registry_world import World, new_world, signed_in
 
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-async def _operation(client_factory, world: World) -> dict:  # type: ignore[no-untyped-def,type-arg]
+async def _operation(client_factory, world: World) -> dict:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "real", "name": "地震後の安否確認", "start": True,
         "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])]})
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
-def _visit(household_id: uuid.UUID, outcome: str, at: datetime) -> dict:  # type: ignore[type-arg]
+def _visit(household_id: uuid.UUID, outcome: str, at: datetime) -> dict:
     return {"client_id": str(uuid7()), "household_id": str(household_id), "outcome": outcome,
             "device_time": at.isoformat(), **({"shelter_unknown": True} if outcome == "evacuated" else {})}
 
 
-async def _status(sessionmaker, world: World, op: dict, household: str) -> tuple[str, datetime | None]:  # type: ignore[no-untyped-def,type-arg]
+async def _status(sessionmaker, world: World, op: dict, household: str) -> tuple[str, datetime | None]:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
             row = (await db.execute(text(
@@ -49,7 +49,7 @@ async def _status(sessionmaker, world: World, op: dict, household: str) -> tuple
 
 
 async def test_a_phone_whose_clock_is_an_hour_fast_does_not_outrank_a_later_report(
-        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     fast, correct = (await signed_in(client_factory, world, "watcher")), (await signed_in(client_factory, world, "staff"))
     url = f"/api/operations/{op['id']}/visits"
@@ -74,7 +74,7 @@ async def test_a_phone_whose_clock_is_an_hour_fast_does_not_outrank_a_later_repo
     assert (await _status(sessionmaker, world, op, "H1"))[0] == "safe"
 
 
-async def _many_households(sessionmaker, world: World, n: int) -> list[uuid.UUID]:  # type: ignore[no-untyped-def]
+async def _many_households(sessionmaker, world: World, n: int) -> list[uuid.UUID]:
     ids = [uuid.uuid4() for _ in range(n)]
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
@@ -86,7 +86,7 @@ async def _many_households(sessionmaker, world: World, n: int) -> list[uuid.UUID
 
 
 async def test_concurrent_pushes_over_the_same_households_never_deadlock(
-        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker) -> None:
     """A reconnect storm: many phones push queues that touch the same households in different orders,
     all at once. Every push is answered 200 and every visit stored (the status updates lock the
     targets in one global order)."""
@@ -113,14 +113,14 @@ async def test_concurrent_pushes_over_the_same_households_never_deadlock(
     assert stored == sum(len(m) for m in pushes)
 
 
-async def test_one_bad_item_never_fails_the_others(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_one_bad_item_never_fails_the_others(world: World, client_factory, sessionmaker) -> None:
     """Whatever an item holds — NUL, a lone surrogate, a year-1 clock with an offset, null, a
     number, a string — it is answered `invalid` with a code, and every good item of the push is stored."""
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     now = datetime.now(UTC)
 
-    def item(**over: object) -> dict:  # type: ignore[type-arg]
+    def item(**over: object) -> dict:
         return {"type": "visit", "operation_id": op["id"], **_visit(world.households["H1"], "safe", now), **over}
 
     good = [item(), item(note="玄関で確認")]
@@ -148,9 +148,9 @@ async def test_one_bad_item_never_fails_the_others(world: World, client_factory,
     assert stored == {g["client_id"] for g in good}
 
 
-async def _pull_all(client, cursor: str | None = None) -> tuple[list[dict], str, int]:  # type: ignore[no-untyped-def,type-arg]
+async def _pull_all(client, cursor: str | None = None) -> tuple[list[dict], str, int]:
     """Pull until `more` is false: every assignment seen, the last cursor, the number of pulls."""
-    seen: list[dict] = []  # type: ignore[type-arg]
+    seen: list[dict] = []
     pulls = 0
     while True:
         r = await client.get("/api/sync/pull", params={"cursor": cursor} if cursor else {})
@@ -164,7 +164,7 @@ async def _pull_all(client, cursor: str | None = None) -> tuple[list[dict], str,
 
 
 async def test_pull_pages_a_large_round_and_never_skips_a_late_commit(
-        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker) -> None:
     """2,500 targets arrive in pages (more: true until the last); a change whose transaction
     committed after a pull, a minute after it was made (far past any time overlap), still arrives."""
     from server.operations import pull

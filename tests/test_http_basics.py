@@ -7,7 +7,7 @@ import secrets
 from server.settings import Settings
 
 
-def _is_problem(resp, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def _is_problem(resp, status: int, code: str) -> dict:
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
     body = resp.json()

@@ -47,7 +47,8 @@ def test_real_kasama_boundary() -> None:
     assert res.ok and res.issues == [] and res.total_rows == 1
     rec = res.records[0]
     assert isinstance(rec, AreaRecord)
-    assert isinstance(rec.geometry, MultiPolygon) and rec.geometry.is_valid and len(rec.geometry.geoms) == 1
+    assert isinstance(rec.geometry, MultiPolygon)
+    assert rec.geometry.is_valid and len(rec.geometry.geoms) == 1
     assert (rec.row, rec.code, rec.name, rec.properties) == (1, "08216", None, {})
     assert rec.geometry.geoms[0].exterior.is_ccw  # clockwise source ring re-oriented per RFC 7946
     assert len(rec.geometry.geoms[0].exterior.coords) == 2828
@@ -94,7 +95,8 @@ def test_bowtie_is_repaired_with_a_warning() -> None:
     assert issue.severity == "warning"
     assert "Self-intersection" in issue.message_en
     geom = res.records[0].geometry
-    assert isinstance(geom, MultiPolygon) and geom.is_valid and len(geom.geoms) == 2
+    assert isinstance(geom, MultiPolygon)
+    assert geom.is_valid and len(geom.geoms) == 2
     assert all(p.exterior.is_ccw for p in geom.geoms)
 
 

@@ -29,7 +29,7 @@ def towns() -> list[Town]:
     return towns_from_geolonia(json.loads(path.read_text(encoding="utf-8")))
 
 
-def parse(text: str, encoding: str = "utf-8", **kw):  # type: ignore[no-untyped-def]
+def parse(text: str, encoding: str = "utf-8", **kw):
     kw.setdefault("today", TODAY)
     return parse_roster_csv(text.encode(encoding), **kw)
 
@@ -48,7 +48,7 @@ def row(
     return ",".join([name, kana, birth, sex, address, phone, reasons, lat, lon])
 
 
-def only(result, code: str):  # type: ignore[no-untyped-def]
+def only(result, code: str):
     found = [i for i in result.issues if i.code == code]
     assert len(found) == 1, (code, result.issues)
     return found[0]

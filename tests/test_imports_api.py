@@ -63,7 +63,7 @@ def collection(*features: dict[str, Any], **extra: Any) -> bytes:
 
 
 @pytest.fixture
-def make_city(make_tenant, sessionmaker):  # type: ignore[no-untyped-def]
+def make_city(make_tenant, sessionmaker):
     """A tenant for 笠間市: the real outline as boundary, optionally the real town list."""
 
     async def make(roles: tuple[str, ...] = ("staff", "coordinator"), towns: bool = True) -> TenantFixture:
@@ -88,11 +88,11 @@ def make_city(make_tenant, sessionmaker):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def city(make_city) -> TenantFixture:  # type: ignore[no-untyped-def]
+async def city(make_city) -> TenantFixture:
     return await make_city()
 
 
-async def sign_in(client_factory, tenant: TenantFixture, role: str = "staff") -> ApiClient:  # type: ignore[no-untyped-def]
+async def sign_in(client_factory, tenant: TenantFixture, role: str = "staff") -> ApiClient:
     c = client_factory()
     acct = tenant.accounts[role]
     assert (await c.login(acct.login, acct.password)).status_code == 200
@@ -100,7 +100,7 @@ async def sign_in(client_factory, tenant: TenantFixture, role: str = "staff") ->
 
 
 @pytest.fixture
-async def staff(city, client_factory) -> ApiClient:  # type: ignore[no-untyped-def]
+async def staff(city, client_factory) -> ApiClient:
     return await sign_in(client_factory, city)
 
 
@@ -116,7 +116,7 @@ async def upload(
                         files={"file": (filename, content, "application/octet-stream")}, data=fields)
 
 
-async def counts(sessionmaker, tenant_id: uuid.UUID) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def counts(sessionmaker, tenant_id: uuid.UUID) -> dict[str, int]:
     with as_tenant(tenant_id, role="system"):
         async with sessionmaker() as db:
             return {
@@ -125,13 +125,13 @@ async def counts(sessionmaker, tenant_id: uuid.UUID) -> dict[str, int]:  # type:
             }
 
 
-async def rows(sessionmaker, tenant_id: uuid.UUID, sql: str, **params: Any) -> list[Any]:  # type: ignore[no-untyped-def]
+async def rows(sessionmaker, tenant_id: uuid.UUID, sql: str, **params: Any) -> list[Any]:
     with as_tenant(tenant_id, role="system"):
         async with sessionmaker() as db:
             return list((await db.execute(text(sql), {"t": tenant_id, **params})).mappings())
 
 
-async def audit_entries(sessionmaker, tenant_id: uuid.UUID, action: str) -> list[Any]:  # type: ignore[no-untyped-def]
+async def audit_entries(sessionmaker, tenant_id: uuid.UUID, action: str) -> list[Any]:
     return await rows(sessionmaker, tenant_id,
                       "SELECT action, object_type, object_ids, details, actor_login FROM audit_log"
                       " WHERE tenant_id = :t AND action = :a ORDER BY id", a=action)
@@ -162,7 +162,7 @@ NOTHING = dict.fromkeys(TABLES, 0)
 
 async def test_roster_utf8_commit_groups_households_assigns_districts_and_lists_approximate_places(
     city, staff, sessionmaker, client_factory
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     district_id = uuid.uuid4()
     with as_tenant(city.id, role="system"):
         async with sessionmaker() as db, db.begin():
@@ -234,7 +234,7 @@ async def test_roster_utf8_commit_groups_households_assigns_districts_and_lists_
     assert sum(len(h["people"]) for h in r.json()["items"]) == 4
 
 
-async def test_roster_cp932_file_commits(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_roster_cp932_file_commits(city, staff, sessionmaker) -> None:
     lines = [
         "氏名,フリガナ,生年月日,性別,住所,電話番号,避難支援等を必要とする事由,緯度,経度",
         "友部　髙子,ﾄﾓﾍﾞ ﾀｶｺ,昭和15年3月2日,2,茨城県笠間市旭町510-1,0296-77-1111,要介護３,36.3259,140.3305",
@@ -257,7 +257,7 @@ async def test_roster_cp932_file_commits(city, staff, sessionmaker) -> None:  # 
     assert entry["details"]["encoding"] == "cp932"
 
 
-async def test_rows_without_a_household_number_share_a_household_by_address(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_rows_without_a_household_number_share_a_household_by_address(city, staff, sessionmaker) -> None:
     data = "\n".join([
         "氏名,生年月日,住所,緯度,経度",
         "稲田 次郎,1940/06/03,茨城県笠間市稲田2145-3,36.3605,140.2040",
@@ -271,7 +271,7 @@ async def test_rows_without_a_household_number_share_a_household_by_address(city
     assert household["稲田\u3000次郎"] == household["稲田\u3000梅子"] != household["稲田\u3000三郎"]
 
 
-async def test_roster_dry_run_writes_nothing_but_is_audited_as_a_read(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_roster_dry_run_writes_nothing_but_is_audited_as_a_read(city, staff, sessionmaker) -> None:
     resp = await upload(staff, "roster", GOOD, dry_run=True)
     assert resp.status_code == 200, resp.text
     report = resp.json()
@@ -302,7 +302,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 async def test_roster_bad_input_is_reported_per_row_and_a_commit_writes_nothing(
     case: str, city, staff, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     data, code, row, column = BAD_INPUTS[case]
     dry = await upload(staff, "roster", data, dry_run=True)
     assert dry.status_code == 200, dry.text
@@ -322,7 +322,7 @@ async def test_roster_bad_input_is_reported_per_row_and_a_commit_writes_nothing(
 
 async def test_importing_the_same_roster_twice_fails_with_duplicates_against_the_registry(
     city, staff, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert (await upload(staff, "roster", GOOD)).status_code == 200
     before = await counts(sessionmaker, city.id)
     existing = {r["name"]: str(r["id"]) for r in await rows(sessionmaker, city.id, "SELECT id, name FROM person WHERE tenant_id = :t")}
@@ -349,7 +349,7 @@ async def test_importing_the_same_roster_twice_fails_with_duplicates_against_the
 
 async def test_roster_without_a_town_list_cannot_place_rows_without_coordinates(
     make_city, client_factory, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     tenant = await make_city(towns=False)
     c = await sign_in(client_factory, tenant)
     report = refused(await upload(c, "roster", GOOD))
@@ -358,7 +358,7 @@ async def test_roster_without_a_town_list_cannot_place_rows_without_coordinates(
     assert await counts(sessionmaker, tenant.id) == NOTHING
 
 
-async def test_roster_column_mapping_and_consent_columns(city, staff, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_roster_column_mapping_and_consent_columns(city, staff, client_factory, sessionmaker) -> None:
     data = "\n".join([
         "対象者名,誕生,現住所,緯度,経度,提供への同意,同意した日",
         "友部 一郎,昭和10年4月1日,茨城県笠間市旭町510-1,36.3259,140.3305,有,令和6年4月1日",
@@ -405,7 +405,7 @@ async def test_roster_column_mapping_and_consent_columns(city, staff, client_fac
 # ---- districts and hazard zones --------------------------------------------------------------
 
 
-async def test_the_real_city_outline_imports_as_one_area_district(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_the_real_city_outline_imports_as_one_area_district(city, staff, sessionmaker) -> None:
     assert (await upload(staff, "roster", "\n".join([HEADER, ROWS[2]]))).status_code == 200
     resp = await upload(staff, "districts", KASAMA.read_bytes(), filename="08216.geojson", level="area")
     assert resp.status_code == 200, resp.text
@@ -438,7 +438,7 @@ async def test_the_real_city_outline_imports_as_one_area_district(city, staff, s
 BOWTIE = [[140.30, 36.34], [140.31, 36.35], [140.31, 36.34], [140.30, 36.35], [140.30, 36.34]]
 
 
-async def test_self_intersecting_polygon_is_repaired_with_a_warning(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_self_intersecting_polygon_is_repaired_with_a_warning(city, staff, sessionmaker) -> None:
     data = collection(feature(BOWTIE, name="蝶形地区", code="BOW"))
     resp = await upload(staff, "districts", data, level="unit")
     assert resp.status_code == 200, resp.text
@@ -452,7 +452,7 @@ async def test_self_intersecting_polygon_is_repaired_with_a_warning(city, staff,
 
 
 @pytest.mark.parametrize(("kind", "fields"), [("districts", {"level": "branch"}), ("hazard-zones", {"hazard_kind": "flood"})])
-async def test_projected_geojson_is_rejected_as_wrong_crs(kind: str, fields: dict[str, str], city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_projected_geojson_is_rejected_as_wrong_crs(kind: str, fields: dict[str, Any], city, staff, sessionmaker) -> None:
     # 平面直角座標系 IX (EPSG:6677) metres, saved with its crs member.
     ring = [[31000.0, 12000.0], [32000.0, 12000.0], [32000.0, 13000.0], [31000.0, 13000.0], [31000.0, 12000.0]]
     data = collection(feature(ring, name="投影", code="P1"),
@@ -465,7 +465,7 @@ async def test_projected_geojson_is_rejected_as_wrong_crs(kind: str, fields: dic
     assert await counts(sessionmaker, city.id) == NOTHING
 
 
-async def test_hazard_zones_insert_with_kind_and_level(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_hazard_zones_insert_with_kind_and_level(city, staff, sessionmaker) -> None:
     data = collection(
         feature(square(140.30, 36.34), A31_001="0.5-3.0m", name="涸沼川"),
         feature(square(140.25, 36.38), A31_001="3.0-5.0m"),
@@ -488,7 +488,7 @@ async def test_hazard_zones_insert_with_kind_and_level(city, staff, sessionmaker
 # ---- shelters --------------------------------------------------------------------------------
 
 
-async def test_real_gsi_shelter_files_import_and_reimport_updates(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_real_gsi_shelter_files_import_and_reimport_updates(city, staff, sessionmaker) -> None:
     designated = (await upload(staff, "shelters", DESIGNATED.read_bytes(), municipality="茨城県笠間市")).json()
     assert (designated["total_rows"], designated["created"], designated["updated"], designated["errors"]) == (30, 30, 0, 0)
     emergency = (await upload(staff, "shelters", EMERGENCY.read_bytes())).json()
@@ -529,7 +529,7 @@ async def test_real_gsi_shelter_files_import_and_reimport_updates(city, staff, s
     assert [e["details"]["created"] for e in entries] == [30, 8, 0, 0]
 
 
-async def test_shelter_row_outside_the_city_fails_the_whole_file(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_shelter_row_outside_the_city_fails_the_whole_file(city, staff, sessionmaker) -> None:
     text_ = EMERGENCY.read_bytes().decode("utf-8")
     bad = text_.replace("36.325894,140.330523", "36.3659,140.4710")  # 友部第二中学校 moved to 水戸
     report = refused(await upload(staff, "shelters", bad.encode("utf-8")))
@@ -541,7 +541,7 @@ async def test_shelter_row_outside_the_city_fails_the_whole_file(city, staff, se
 # ---- request handling and access -------------------------------------------------------------
 
 
-async def test_only_staff_and_admins_may_import(make_city, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_only_staff_and_admins_may_import(make_city, client_factory, sessionmaker) -> None:
     tenant = await make_city(("admin", "staff", "coordinator", "commissioner", "watcher", "vc_volunteer"))
     for role in ("coordinator", "commissioner", "watcher", "vc_volunteer"):
         c = await sign_in(client_factory, tenant, role)
@@ -560,7 +560,7 @@ async def test_only_staff_and_admins_may_import(make_city, client_factory, sessi
     assert await counts(sessionmaker, tenant.id) == NOTHING
 
 
-async def test_unknown_kind_missing_file_and_missing_options(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_kind_missing_file_and_missing_options(city, staff, sessionmaker) -> None:
     r = await upload(staff, "people", GOOD)
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     token = await staff.ensure_csrf()
@@ -576,7 +576,7 @@ async def test_unknown_kind_missing_file_and_missing_options(city, staff, sessio
     assert await counts(sessionmaker, city.id) == NOTHING
 
 
-async def test_a_file_over_the_body_limit_gets_413(staff, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_a_file_over_the_body_limit_gets_413(staff, settings) -> None:
     big = (HEADER + "\n").encode() + b"x" * (settings.max_body_bytes + 10)
     r = await upload(staff, "roster", big)
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"

@@ -12,7 +12,7 @@ import structlog
 from server.core.logging import configure
 
 
-def _lines(monkeypatch, emit) -> list[dict]:  # type: ignore[no-untyped-def]
+def _lines(monkeypatch, emit) -> list[dict]:
     raw = io.BytesIO()
     stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
     monkeypatch.setattr(sys, "stderr", stream)
@@ -29,10 +29,10 @@ def _lines(monkeypatch, emit) -> list[dict]:  # type: ignore[no-untyped-def]
     return [json.loads(line) for line in text.splitlines()]
 
 
-def test_a_line_is_json_with_the_request_id_and_japanese_as_is(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_line_is_json_with_the_request_id_and_japanese_as_is(monkeypatch) -> None:
     user = uuid.uuid4()
 
-    def emit(log) -> None:  # type: ignore[no-untyped-def]
+    def emit(log) -> None:
         structlog.contextvars.bind_contextvars(request_id="req-12345678")
         log.info("request", path="/api/households", user=user, note="笠間市", odd=object())
         log.debug("hidden")  # below the level: not written
@@ -43,8 +43,8 @@ def test_a_line_is_json_with_the_request_id_and_japanese_as_is(monkeypatch) -> N
     assert line["timestamp"].endswith("Z")
 
 
-def test_an_exception_is_rendered_without_local_variables(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    def emit(log) -> None:  # type: ignore[no-untyped-def]
+def test_an_exception_is_rendered_without_local_variables(monkeypatch) -> None:
+    def emit(log) -> None:
         secret = "password-123"  # noqa: F841  (a local that must not reach the log)
         try:
             raise ValueError("boom")
@@ -56,7 +56,7 @@ def test_an_exception_is_rendered_without_local_variables(monkeypatch) -> None: 
     assert "password-123" not in json.dumps(line)
 
 
-def test_a_text_only_stderr_still_gets_json_lines(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_text_only_stderr_still_gets_json_lines(monkeypatch) -> None:
     stream = io.StringIO()  # no binary buffer underneath (some embedding hosts and test runners)
     monkeypatch.setattr(sys, "stderr", stream)
     try:

@@ -14,11 +14,11 @@ from server.db.migrate import alembic_config, upgrade
 from server.db.models import metadata
 
 
-def _diff(url: str) -> list:  # type: ignore[type-arg]
-    async def run() -> list:  # type: ignore[type-arg]
+def _diff(url: str) -> list:
+    async def run() -> list:
         engine = create_async_engine(url, poolclass=pool.NullPool)
         async with engine.connect() as conn:
-            def compare(sync_conn):  # type: ignore[no-untyped-def]
+            def compare(sync_conn):
                 ctx = MigrationContext.configure(
                     sync_conn,
                     opts={"compare_type": True, "include_object": alembic_helpers.include_object},

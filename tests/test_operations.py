@@ -15,12 +15,12 @@ from tests.conftest import as_tenant
 from tests.registry_world import World, new_world, signed_in
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
 
-async def _operation(client_factory, world: World, kind: str = "safety_check", mode: str = "real", districts=("D1", "D2")) -> dict:  # type: ignore[no-untyped-def]
+async def _operation(client_factory, world: World, kind: str = "safety_check", mode: str = "real", districts=("D1", "D2")) -> dict:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": kind, "mode": mode, "name": "地震後の安否確認", "start": True,
@@ -30,18 +30,18 @@ async def _operation(client_factory, world: World, kind: str = "safety_check", m
     return r.json()
 
 
-def _visit(world: World, household: str, outcome: str, at: datetime | None = None, **extra) -> dict:  # type: ignore[no-untyped-def]
+def _visit(world: World, household: str, outcome: str, at: datetime | None = None, **extra) -> dict:
     return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
             "device_time": (at or datetime.now(UTC)).isoformat(), **extra}
 
 
-async def _rows(sessionmaker, world: World, sql: str, **params) -> list:  # type: ignore[no-untyped-def]
+async def _rows(sessionmaker, world: World, sql: str, **params) -> list:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
             return (await db.execute(text(sql), params)).all()
 
 
-async def test_operation_targets_and_labels(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_operation_targets_and_labels(world: World, client_factory) -> None:
     op = await _operation(client_factory, world, mode="drill")
     assert op["status"] == "active" and op["targets"] == 4 and op["label"] == "【訓練】"
     assert op["first_report_minutes"] == 180 and op["completion_minutes"] == 1440
@@ -52,7 +52,7 @@ async def test_operation_targets_and_labels(world: World, client_factory) -> Non
     assert mine["households"][0]["status"] == "unreached" and mine["operation"]["label"] == "【訓練】"
 
 
-async def test_same_visit_twice_is_one_record_and_a_changed_retry_is_a_conflict(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_same_visit_twice_is_one_record_and_a_changed_retry_is_a_conflict(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     body = _visit(world, "H1", "safe", note="玄関で確認")
@@ -66,7 +66,7 @@ async def test_same_visit_twice_is_one_record_and_a_changed_retry_is_a_conflict(
     assert [r[0] for r in rows] == ["safe"]
 
 
-async def test_parallel_retries_of_one_visit_make_exactly_one_row(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_parallel_retries_of_one_visit_make_exactly_one_row(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     body = _visit(world, "H1", "safe")
@@ -78,7 +78,7 @@ async def test_parallel_retries_of_one_visit_make_exactly_one_row(world: World, 
     assert rows[0][0] == 1
 
 
-async def test_out_of_order_visits_do_not_regress_the_status(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_out_of_order_visits_do_not_regress_the_status(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     now = datetime.now(UTC)
@@ -96,7 +96,7 @@ async def test_out_of_order_visits_do_not_regress_the_status(world: World, clien
     assert status[0][0] == "injured"
 
 
-async def test_watchers_only_record_their_own_households_disaster_or_not(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_watchers_only_record_their_own_households_disaster_or_not(world: World, client_factory) -> None:
     """A declaration widens nothing for a watcher outside an operation of that declaration
     (PRODUCT.md §3; the declaration's own safety check: tests/test_scope_and_audit_modes.py)."""
     op = await _operation(client_factory, world)
@@ -118,7 +118,7 @@ async def test_watchers_only_record_their_own_households_disaster_or_not(world: 
     await staff.send_json("POST", f"/api/disaster-declarations/{decl.json()['id']}/lift", {"reason": "解除"})
 
 
-async def test_a_batch_answers_each_item_on_its_own(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_batch_answers_each_item_on_its_own(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     done = _visit(world, "H1", "safe")
@@ -149,7 +149,7 @@ async def test_a_batch_answers_each_item_on_its_own(world: World, client_factory
     assert too_many.status_code == 413
 
 
-async def test_urgent_outcomes_escalate_to_the_commissioner_and_coordinators(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_urgent_outcomes_escalate_to_the_commissioner_and_coordinators(world: World, client_factory) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "rescue", note="倒れた家具"))
@@ -170,7 +170,7 @@ async def test_urgent_outcomes_escalate_to_the_commissioner_and_coordinators(wor
     assert len((await commissioner.get("/api/escalations", params={"operation_id": op["id"]})).json()) == 1
 
 
-async def test_escalations_of_one_batch_each_reach_their_own_district(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_escalations_of_one_batch_each_reach_their_own_district(world: World, client_factory, sessionmaker) -> None:
     """Escalations raised together (one sync push, one flush) are routed per household: the D1
     commissioner hears of H1 but not of H3 (D2); the coordinator hears of both."""
     op = await _operation(client_factory, world)
@@ -188,7 +188,7 @@ async def test_escalations_of_one_batch_each_reach_their_own_district(world: Wor
     assert all(coordinator in a for a in audience.values())
 
 
-async def test_drill_operations_stay_out_of_real_figures(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_drill_operations_stay_out_of_real_figures(world: World, client_factory) -> None:
     real = await _operation(client_factory, world, mode="real")
     drill = await _operation(client_factory, world, mode="drill")
     watcher = await signed_in(client_factory, world, "watcher")
@@ -206,7 +206,7 @@ async def test_drill_operations_stay_out_of_real_figures(world: World, client_fa
     assert "【訓練】" in drill_export and "要救助" in drill_export
 
 
-async def test_pull_returns_what_changed_for_me(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_pull_returns_what_changed_for_me(world: World, client_factory) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     first = (await watcher.get("/api/sync/pull")).json()
@@ -220,7 +220,7 @@ async def test_pull_returns_what_changed_for_me(world: World, client_factory) ->
     assert (await watcher.get("/api/sync/pull", params={"cursor": "yesterday"})).status_code == 400
 
 
-async def test_declaration_starts_a_safety_check_and_the_live_tile_shows_statuses(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_declaration_starts_a_safety_check_and_the_live_tile_shows_statuses(world: World, client_factory) -> None:
     import mapbox_vector_tile
 
     from tests.test_disclosure import tile_of
@@ -243,7 +243,7 @@ async def test_declaration_starts_a_safety_check_and_the_live_tile_shows_statuse
     await staff.send_json("POST", f"/api/disaster-declarations/{decl['id']}/lift", {"reason": "解除"})
 
 
-async def test_starting_a_large_operation_refreshes_the_planner_statistics(world: World, client_factory, sessionmaker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_starting_a_large_operation_refreshes_the_planner_statistics(world: World, client_factory, sessionmaker, monkeypatch) -> None:
     """A start that adds many targets ANALYZEs operation_target: the first flushes of visits were
     otherwise planned against a table the planner believed empty (bench/HISTORY.md). Small starts
     leave it to autovacuum (not asserted: autovacuum may run at any moment). The app's role is not
@@ -251,7 +251,7 @@ async def test_starting_a_large_operation_refreshes_the_planner_statistics(world
     (nor VACUUM) the table itself (decision 0002, addendum #14)."""
     from server.operations import service
 
-    async def last_analyzed():  # type: ignore[no-untyped-def]
+    async def last_analyzed():
         rows = await _rows(sessionmaker, world, "SELECT pg_stat_get_last_analyze_time('operation_target'::regclass)")
         return rows[0][0]
 
@@ -269,7 +269,7 @@ async def test_starting_a_large_operation_refreshes_the_planner_statistics(world
     assert await last_analyzed() == after
 
 
-async def test_a_visit_keeps_its_reported_position_and_a_retry_matches_it(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_visit_keeps_its_reported_position_and_a_retry_matches_it(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     staff = await signed_in(client_factory, world, "staff")
     url = f"/api/operations/{op['id']}/visits"
@@ -288,7 +288,7 @@ async def test_a_visit_keeps_its_reported_position_and_a_retry_matches_it(world:
     assert rows[1][0] == without["client_id"] and rows[1][2] is None
 
 
-async def test_an_operation_names_only_this_tenants_districts_and_coordinators(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_an_operation_names_only_this_tenants_districts_and_coordinators(world: World, client_factory, sessionmaker) -> None:
     other = await new_world(sessionmaker)
     staff = await signed_in(client_factory, world, "staff")
     body = {"kind": "safety_check", "mode": "real", "name": "地震後の安否確認", "start": True,
@@ -315,7 +315,7 @@ async def test_an_operation_names_only_this_tenants_districts_and_coordinators(w
     assert ok.status_code == 201, ok.text
 
 
-async def test_a_household_with_operation_records_is_not_deleted(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_household_with_operation_records_is_not_deleted(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world, districts=("D1",))  # H1, H2, H4
     watcher = await signed_in(client_factory, world, "watcher")
     assert (await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))).status_code == 201
@@ -334,7 +334,7 @@ async def test_a_household_with_operation_records_is_not_deleted(world: World, c
     assert (await staff.send_json("DELETE", f"/api/households/{world.households['H3']}")).status_code == 404
 
 
-async def _shelter(sessionmaker, world: World) -> uuid.UUID:  # type: ignore[no-untyped-def]
+async def _shelter(sessionmaker, world: World) -> uuid.UUID:
     from server.registry.models import Shelter
 
     sid = uuid.uuid4()
@@ -345,7 +345,7 @@ async def _shelter(sessionmaker, world: World) -> uuid.UUID:  # type: ignore[no-
     return sid
 
 
-async def test_evacuated_names_a_shelter_or_says_it_is_unknown_on_every_path(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_evacuated_names_a_shelter_or_says_it_is_unknown_on_every_path(world: World, client_factory, sessionmaker) -> None:
     other = await new_world(sessionmaker)
     mine, theirs = await _shelter(sessionmaker, world), await _shelter(sessionmaker, other)
     op = await _operation(client_factory, world)
@@ -374,7 +374,7 @@ async def test_evacuated_names_a_shelter_or_says_it_is_unknown_on_every_path(wor
     assert r.status_code == 201 and r.json()["shelter_id"] == str(mine) and r.json()["shelter_unknown"] is False
 
     # The sync push answers per item, with the same codes; the valid items of the batch are stored.
-    def item(body: dict) -> dict:  # type: ignore[type-arg]
+    def item(body: dict) -> dict:
         return {"type": "visit", "operation_id": op["id"], **body}
 
     batch = [item(_visit(world, "H1", "evacuated")), item(_visit(world, "H1", "evacuated", shelter_id=str(theirs))),

@@ -143,7 +143,7 @@ class PushService:
 
 
 @pytest.fixture(scope="module")
-def push_service():  # type: ignore[no-untyped-def]
+def push_service():
     service = PushService()
 
     class Handler(BaseHTTPRequestHandler):
@@ -173,7 +173,7 @@ def push_service():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def world(make_tenant, client_factory, push_service):  # type: ignore[no-untyped-def]
+async def world(make_tenant, client_factory, push_service):
     tenant = await make_tenant(("staff", "watcher", "commissioner"))
     clients = {}
     for role in ("staff", "watcher", "commissioner"):
@@ -186,14 +186,14 @@ async def world(make_tenant, client_factory, push_service):  # type: ignore[no-u
     return tenant, clients
 
 
-async def subscribe(client, push_service: PushService) -> Browser:  # type: ignore[no-untyped-def]
+async def subscribe(client, push_service: PushService) -> Browser:
     browser = push_service.new_browser()
     r = await client.send_json("POST", "/api/push/subscriptions", browser.subscription_json())
     assert r.status_code == 201, r.text
     return browser
 
 
-async def rows(sessionmaker, tenant_id: uuid.UUID) -> dict[str, PushSubscription]:  # type: ignore[no-untyped-def]
+async def rows(sessionmaker, tenant_id: uuid.UUID) -> dict[str, PushSubscription]:
     with as_tenant(tenant_id):
         async with sessionmaker() as db, db.begin():
             found = (await db.execute(select(PushSubscription))).scalars().all()
@@ -205,7 +205,7 @@ async def rows(sessionmaker, tenant_id: uuid.UUID) -> dict[str, PushSubscription
 # --------------------------------------------------------------------------------------------
 
 
-async def test_vapid_public_key_is_an_uncompressed_p256_point_kept_outside_the_repo(world, client_factory, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_vapid_public_key_is_an_uncompressed_p256_point_kept_outside_the_repo(world, client_factory, settings) -> None:
     _, clients = world
     r = await clients["watcher"].get("/api/push/vapid-public-key")
     assert r.status_code == 200
@@ -221,7 +221,7 @@ async def test_vapid_public_key_is_an_uncompressed_p256_point_kept_outside_the_r
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_authenticated"
 
 
-async def test_subscribing_validates_the_endpoint_and_the_key_lengths(world, push_service) -> None:  # type: ignore[no-untyped-def]
+async def test_subscribing_validates_the_endpoint_and_the_key_lengths(world, push_service) -> None:
     _, clients = world
     c = clients["watcher"]
     good = push_service.new_browser().subscription_json()
@@ -254,7 +254,7 @@ async def test_subscribing_validates_the_endpoint_and_the_key_lengths(world, pus
     assert r.status_code == 201, r.text
 
 
-async def test_only_known_push_services_are_accepted_whatever_a_name_resolves_to(world, push_service) -> None:  # type: ignore[no-untyped-def]
+async def test_only_known_push_services_are_accepted_whatever_a_name_resolves_to(world, push_service) -> None:
     """Endpoints are matched by name against settings.push_service_hosts, never resolved: a name
     that points at our own network (here: this machine's own host name) is refused like any other
     unknown host, and so are look-alikes of the real services."""
@@ -290,7 +290,7 @@ async def test_only_known_push_services_are_accepted_whatever_a_name_resolves_to
         assert r.status_code == 201, (endpoint, r.text)
 
 
-def test_the_push_service_list_is_a_setting(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_push_service_list_is_a_setting(monkeypatch) -> None:
     from server.push.controller import check_endpoint
     from server.settings import DEFAULT_PUSH_SERVICE_HOSTS, _hosts
 
@@ -307,7 +307,7 @@ def test_the_push_service_list_is_a_setting(monkeypatch) -> None:  # type: ignor
     assert _hosts("TONARI_PUSH_SERVICE_HOSTS", DEFAULT_PUSH_SERVICE_HOSTS) == DEFAULT_PUSH_SERVICE_HOSTS
 
 
-async def test_subscribing_again_updates_the_same_row(world, push_service, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_subscribing_again_updates_the_same_row(world, push_service, sessionmaker) -> None:
     tenant, clients = world
     browser = await subscribe(clients["watcher"], push_service)
     again = browser.subscription_json()
@@ -322,7 +322,7 @@ async def test_subscribing_again_updates_the_same_row(world, push_service, sessi
     assert row.auth == b64e(browser.auth) and row.user_agent == "Pixel 8 Chrome"
 
 
-async def test_test_push_answers_202_before_the_push_service_and_arrives_encrypted(world, push_service, app, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_test_push_answers_202_before_the_push_service_and_arrives_encrypted(world, push_service, app, sessionmaker) -> None:
     tenant, clients = world
     browser = await subscribe(clients["watcher"], push_service)
     push_service.answer(browser, 201, delay=1.0)
@@ -350,7 +350,7 @@ async def test_test_push_answers_202_before_the_push_service_and_arrives_encrypt
     assert nobody.status_code == 202 and nobody.json() == {"queued": False, "subscriptions": 0}
 
 
-async def test_notify_reaches_only_the_named_users_devices(world, push_service, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_notify_reaches_only_the_named_users_devices(world, push_service, sessionmaker) -> None:
     tenant, clients = world
     phone = await subscribe(clients["commissioner"], push_service)
     tablet = await subscribe(clients["commissioner"], push_service)
@@ -372,7 +372,7 @@ async def test_notify_reaches_only_the_named_users_devices(world, push_service, 
     assert stranger.subscriptions == 0
 
 
-async def test_drill_notifications_are_always_marked(world, push_service, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_drill_notifications_are_always_marked(world, push_service, sessionmaker) -> None:
     tenant, clients = world
     browser = await subscribe(clients["watcher"], push_service)
     user = [tenant.accounts["watcher"].user_id]
@@ -390,7 +390,7 @@ async def test_drill_notifications_are_always_marked(world, push_service, sessio
 
 
 @pytest.mark.parametrize("status", [410, 404])
-async def test_expired_subscriptions_are_removed(world, push_service, sessionmaker, status: int) -> None:  # type: ignore[no-untyped-def]
+async def test_expired_subscriptions_are_removed(world, push_service, sessionmaker, status: int) -> None:
     tenant, clients = world
     gone = await subscribe(clients["watcher"], push_service)
     alive = await subscribe(clients["watcher"], push_service)
@@ -403,7 +403,7 @@ async def test_expired_subscriptions_are_removed(world, push_service, sessionmak
     assert push_service.for_browser(gone)[0].error is None  # it was a well-formed push, refused as gone
 
 
-async def test_server_errors_count_up_and_drop_the_subscription_at_the_limit(world, push_service, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_server_errors_count_up_and_drop_the_subscription_at_the_limit(world, push_service, sessionmaker) -> None:
     tenant, clients = world
     flaky = await subscribe(clients["watcher"], push_service)
     push_service.answer(flaky, 500)
@@ -426,7 +426,7 @@ async def test_server_errors_count_up_and_drop_the_subscription_at_the_limit(wor
     assert flaky.endpoint not in await rows(sessionmaker, tenant.id)
 
 
-async def test_an_unreachable_push_service_is_a_failure_not_a_crash(world, push_service, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unreachable_push_service_is_a_failure_not_a_crash(world, push_service, sessionmaker) -> None:
     tenant, clients = world
     browser = await subscribe(clients["watcher"], push_service)
     with as_tenant(tenant.id):
@@ -438,7 +438,7 @@ async def test_an_unreachable_push_service_is_a_failure_not_a_crash(world, push_
     assert push_service.for_browser(browser) == []
 
 
-async def test_a_user_cannot_delete_another_users_subscription(world, push_service, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_user_cannot_delete_another_users_subscription(world, push_service, sessionmaker) -> None:
     tenant, clients = world
     browser = await subscribe(clients["watcher"], push_service)
 
@@ -453,7 +453,7 @@ async def test_a_user_cannot_delete_another_users_subscription(world, push_servi
     assert r.status_code == 404
 
 
-async def test_schedule_after_commit_sends_only_what_committed(world, push_service, app, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_schedule_after_commit_sends_only_what_committed(world, push_service, app, sessionmaker) -> None:
     tenant, clients = world
     browser = await subscribe(clients["watcher"], push_service)
     user = [tenant.accounts["watcher"].user_id]
@@ -488,7 +488,7 @@ def test_messages_are_in_app_links_of_bounded_size() -> None:
     assert urlsplit(PushMessage(title="x", url="/ops/1?tab=map").url).path == "/ops/1"
 
 
-async def test_escalations_and_operation_start_push_without_personal_data(push_service, client_factory, sessionmaker, app) -> None:  # type: ignore[no-untyped-def]
+async def test_escalations_and_operation_start_push_without_personal_data(push_service, client_factory, sessionmaker, app) -> None:
     """A drill 要救助 report reaches the district commissioner's phone, marked 【訓練】, with no name
     or address in it; the assigned watcher is told the drill started."""
     from datetime import UTC, datetime
@@ -538,7 +538,7 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
     assert kinds == ["operation.started", "assignment"]
 
 
-async def test_a_disabled_users_devices_get_no_notifications(world, push_service, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_disabled_users_devices_get_no_notifications(world, push_service, sessionmaker) -> None:
     tenant, clients = world
     phone = await subscribe(clients["commissioner"], push_service)
     message = PushMessage(title="要連絡の報告", body="見守り訪問で要連絡が報告されました。", url="/reports/1", tag="esc-2", kind="escalation", urgency="high")

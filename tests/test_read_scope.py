@@ -16,11 +16,11 @@ from tests.registry_world import World, new_world, signed_in
 
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-async def _add_watchers(sessionmaker, world: World) -> dict[str, uuid.UUID]:  # type: ignore[no-untyped-def]
+async def _add_watchers(sessionmaker, world: World) -> dict[str, uuid.UUID]:
     """A watcher in D2 (over capacity: capacity 0 with one link) and one with no district."""
     ids = {"W2": uuid.uuid4(), "W0": uuid.uuid4()}
     with as_tenant(world.tenant_id, role="system"):
@@ -38,7 +38,7 @@ async def _add_watchers(sessionmaker, world: World) -> dict[str, uuid.UUID]:  # 
     return ids
 
 
-async def _scope(sessionmaker, world: World, role: str, district: str) -> None:  # type: ignore[no-untyped-def]
+async def _scope(sessionmaker, world: World, role: str, district: str) -> None:
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
             db.add(UserDistrictScope(tenant_id=world.tenant_id, user_id=world.accounts[role].user_id,
@@ -50,7 +50,7 @@ async def _scope(sessionmaker, world: World, role: str, district: str) -> None: 
 
 # ---- watchers ------------------------------------------------------------------------------------
 
-async def test_watchers_are_listed_within_the_viewers_scope_and_homes_only_to_staff(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_watchers_are_listed_within_the_viewers_scope_and_homes_only_to_staff(world: World, client_factory, sessionmaker) -> None:
     ids = await _add_watchers(sessionmaker, world)
     await _scope(sessionmaker, world, "coordinator", "D2")
 
@@ -88,7 +88,7 @@ async def test_watchers_are_listed_within_the_viewers_scope_and_homes_only_to_st
 
 # ---- operations ----------------------------------------------------------------------------------
 
-async def _op(staff, name: str, districts: list[uuid.UUID], start: bool = True, **extra: object) -> dict:  # type: ignore[no-untyped-def]
+async def _op(staff, name: str, districts: list[uuid.UUID], start: bool = True, **extra: object) -> dict:
     r = await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "real", "name": name, "start": start,
         "district_ids": [str(d) for d in districts], **extra})
@@ -96,7 +96,7 @@ async def _op(staff, name: str, districts: list[uuid.UUID], start: bool = True, 
     return r.json()
 
 
-async def test_operations_are_read_only_by_those_who_take_part(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_operations_are_read_only_by_those_who_take_part(world: World, client_factory, sessionmaker) -> None:
     await _scope(sessionmaker, world, "coordinator", "D1")
     staff = await signed_in(client_factory, world, "staff")
     both = await _op(staff, "全域", [world.districts["D1"], world.districts["D2"]])  # the watcher's H1/H2 are in it
@@ -135,7 +135,7 @@ async def test_operations_are_read_only_by_those_who_take_part(world: World, cli
 
 # ---- disaster declarations -----------------------------------------------------------------------
 
-async def test_declaration_reasons_are_for_staff_and_coordinators(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_declaration_reasons_are_for_staff_and_coordinators(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     reason = "訓練用：第一支部の河川氾濫想定"
     decl = await staff.send_json("POST", "/api/disaster-declarations", {

@@ -16,7 +16,7 @@ KASAMA_BOX = "SRID=4326;MULTIPOLYGON(((140.16 36.26,140.38 36.26,140.38 36.45,14
 
 
 @pytest.fixture
-async def staff(make_tenant, client_factory, sessionmaker):  # type: ignore[no-untyped-def]
+async def staff(make_tenant, client_factory, sessionmaker):
     tenant = await make_tenant(("staff", "watcher", "coordinator"))
     with as_tenant(tenant.id):
         async with sessionmaker() as db, db.begin():
@@ -24,11 +24,11 @@ async def staff(make_tenant, client_factory, sessionmaker):  # type: ignore[no-u
     c = client_factory()
     acct = tenant.accounts["staff"]
     assert (await c.login(acct.login, acct.password)).status_code == 200
-    c.tenant = tenant  # type: ignore[attr-defined]
+    c.tenant = tenant
     return c
 
 
-def _household(**over):  # type: ignore[no-untyped-def]
+def _household(**over):
     body = {
         "address": "茨城県笠間市笠間1234", "lon": 140.26, "lat": 36.38, "town": "笠間",
         "people": [{
@@ -42,7 +42,7 @@ def _household(**over):  # type: ignore[no-untyped-def]
     return body
 
 
-async def test_create_read_update_delete_a_household(staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_create_read_update_delete_a_household(staff, sessionmaker) -> None:
     r = await staff.send_json("POST", "/api/households", _household())
     assert r.status_code == 201, r.text
     h = r.json()
@@ -78,7 +78,7 @@ async def test_create_read_update_delete_a_household(staff, sessionmaker) -> Non
         ({"people": [{"name": "事由 太郎", "support_reasons": ["made_up"]}]}, "people[0].support_reasons", "invalid"),
     ],
 )
-async def test_bad_input_gets_a_field_error_and_nothing_is_written(staff, sessionmaker, override, field, code) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_input_gets_a_field_error_and_nothing_is_written(staff, sessionmaker, override, field, code) -> None:
     r = await staff.send_json("POST", "/api/households", _household(**override))
     assert r.status_code == 400, r.text
     body = r.json()
@@ -89,7 +89,7 @@ async def test_bad_input_gets_a_field_error_and_nothing_is_written(staff, sessio
             assert (await db.execute(select(func.count()).select_from(Household).where(Household.tenant_id == staff.tenant.id))).scalar() == 0
 
 
-async def test_households_follow_district_changes(staff) -> None:  # type: ignore[no-untyped-def]
+async def test_households_follow_district_changes(staff) -> None:
     h = (await staff.send_json("POST", "/api/households", _household())).json()
     assert h["district_id"] is None
     poly = {"type": "Polygon", "coordinates": [[[140.25, 36.37], [140.27, 36.37], [140.27, 36.39], [140.25, 36.39], [140.25, 36.37]]]}
@@ -110,7 +110,7 @@ async def test_households_follow_district_changes(staff) -> None:  # type: ignor
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 2
 
 
-async def test_consent_and_plan_round_trip(staff) -> None:  # type: ignore[no-untyped-def]
+async def test_consent_and_plan_round_trip(staff) -> None:
     h = (await staff.send_json("POST", "/api/households", _household())).json()
     pid = h["people"][0]["id"]
     r = await staff.send_json("PUT", f"/api/persons/{pid}/consents", [
@@ -128,7 +128,7 @@ async def test_consent_and_plan_round_trip(staff) -> None:  # type: ignore[no-un
     assert supporters[0]["name"] == "支援 太郎" and supporters[1] == {"name": None, "consent": "not_given"}
 
 
-async def test_shelters_and_watchers(staff) -> None:  # type: ignore[no-untyped-def]
+async def test_shelters_and_watchers(staff) -> None:
     r = await staff.send_json("POST", "/api/shelters", {"kind": "designated", "name": "笠間小学校", "lon": 140.26, "lat": 36.38, "hazards": ["earthquake"]})
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
@@ -150,7 +150,7 @@ async def test_shelters_and_watchers(staff) -> None:  # type: ignore[no-untyped-
     assert twice.status_code == 409
 
 
-async def test_exports_in_utf8_bom_and_cp932_are_audited(staff) -> None:  # type: ignore[no-untyped-def]
+async def test_exports_in_utf8_bom_and_cp932_are_audited(staff) -> None:
     body = _household()
     body["people"][0]["name"] = "髙橋 はしご"  # 髙 (はしご高) is not in JIS X 0208 but is in CP932
     body["people"][0]["kana"] = "タカハシ ハシゴ"
@@ -173,7 +173,7 @@ async def test_exports_in_utf8_bom_and_cp932_are_audited(staff) -> None:  # type
     assert {"export.csv", "export.geojson"} <= vias
 
 
-async def test_today_in_japan_is_not_a_future_date(staff) -> None:  # type: ignore[no-untyped-def]
+async def test_today_in_japan_is_not_a_future_date(staff) -> None:
     """00:00-09:00 JST is still yesterday in UTC: a consent given (or a child born) today in
     Kasama must be accepted whatever the server's clock; a date after today everywhere is not."""
     from datetime import UTC, datetime, timedelta
@@ -199,7 +199,7 @@ async def test_today_in_japan_is_not_a_future_date(staff) -> None:  # type: igno
     assert r.status_code == 400 and r.json()["errors"][0]["field"].endswith("birth_date"), r.text
 
 
-async def test_plan_supporters_are_validated_and_nothing_is_half_written(staff) -> None:  # type: ignore[no-untyped-def]
+async def test_plan_supporters_are_validated_and_nothing_is_half_written(staff) -> None:
     h = (await staff.send_json("POST", "/api/households", _household())).json()
     pid = h["people"][0]["id"]
     good = {"supporters": [{"name": "支援 太郎", "phone": "０９０－１２３４－５６７８", "relationship": "近所",

@@ -8,10 +8,11 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 import msgspec
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import QueuePool, delete, text
 
 from server.accounts.models import UserSession
 from server.core import context
@@ -26,23 +27,23 @@ from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.test_disclosure import tile_of
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
 
-def _visit(world: World, household: str, outcome: str, **extra) -> dict:  # type: ignore[no-untyped-def]
+def _visit(world: World, household: str, outcome: str, **extra) -> dict:
     return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
             "device_time": datetime.now(UTC).isoformat(), **extra}
 
 
-async def _rows(sessionmaker, world: World, sql: str, **params) -> list:  # type: ignore[no-untyped-def]
+async def _rows(sessionmaker, world: World, sql: str, **params) -> list:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
             return (await db.execute(text(sql), params)).all()
 
 
-async def _operation(client_factory, world: World) -> dict:  # type: ignore[no-untyped-def]
+async def _operation(client_factory, world: World) -> dict:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "real", "name": "一括コミット", "start": True,
@@ -51,7 +52,7 @@ async def _operation(client_factory, world: World) -> dict:  # type: ignore[no-u
     return r.json()
 
 
-async def _age_sessions(sessionmaker, world: World, role: str) -> datetime:  # type: ignore[no-untyped-def]
+async def _age_sessions(sessionmaker, world: World, role: str) -> datetime:
     """Set the role's sessions as last seen an hour ago (a touch is due); returns that time."""
     from datetime import timedelta
 
@@ -66,7 +67,7 @@ async def _age_sessions(sessionmaker, world: World, role: str) -> datetime:  # t
     return long_ago
 
 
-async def _last_seen(sessionmaker, world: World, role: str) -> datetime:  # type: ignore[no-untyped-def]
+async def _last_seen(sessionmaker, world: World, role: str) -> datetime:
     from sqlalchemy import func, select
 
     acct = world.accounts[role]
@@ -87,7 +88,7 @@ def _ctx(world: World, role: str) -> context.RequestContext:
 
 # --- authentication ------------------------------------------------------------------------------
 
-async def test_a_revoked_session_is_refused_on_the_very_next_request(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_revoked_session_is_refused_on_the_very_next_request(world: World, client_factory, sessionmaker) -> None:
     first = await signed_in(client_factory, world, "staff")
     second = await signed_in(client_factory, world, "staff")
     assert (await first.get("/api/auth/me")).status_code == 200
@@ -103,7 +104,7 @@ async def test_a_revoked_session_is_refused_on_the_very_next_request(world: Worl
         assert (await c.get(f"/api/tiles/households/14/{tile_of(*HOUSEHOLD_SPOTS['H1'], 14)[0]}/0.mvt")).status_code == 401
 
 
-async def test_signed_in_requests_see_their_own_stamp_and_scope(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_signed_in_requests_see_their_own_stamp_and_scope(world: World, client_factory) -> None:
     commissioner = await signed_in(client_factory, world, "commissioner")
     me = (await commissioner.get("/api/auth/me")).json()
     assert me["role"] == "commissioner" and me["district_ids"] == [str(world.districts["D1"])]
@@ -115,7 +116,7 @@ async def test_signed_in_requests_see_their_own_stamp_and_scope(world: World, cl
 
 # --- group commit --------------------------------------------------------------------------------
 
-async def test_one_flush_answers_each_request_on_its_own(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_one_flush_answers_each_request_on_its_own(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     op_id = uuid.UUID(op["id"])
     staff = await signed_in(client_factory, world, "staff")
@@ -140,7 +141,7 @@ async def test_one_flush_answers_each_request_on_its_own(world: World, client_fa
     ]
     batcher = VisitBatcher(sessionmaker)
 
-    async def submit(role: str, visit: VisitIn):  # type: ignore[no-untyped-def]
+    async def submit(role: str, visit: VisitIn):
         context.set_context(_ctx(world, role))
         return await batcher.submit(op_id, visit)
 
@@ -168,7 +169,7 @@ async def test_one_flush_answers_each_request_on_its_own(world: World, client_fa
     assert status[0][0] in ("safe", "injured")
 
 
-async def test_two_flushes_in_flight_store_every_visit_once_and_never_regress_a_status(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_two_flushes_in_flight_store_every_visit_once_and_never_regress_a_status(world: World, client_factory, sessionmaker) -> None:
     """With two flushes in flight, visits of one household land in different, overlapping
     transactions in any order: each is stored once, and every household ends on its visit with the
     latest device time."""
@@ -189,7 +190,7 @@ async def test_two_flushes_in_flight_store_every_visit_once_and_never_regress_a_
     batcher = VisitBatcher(sessionmaker, max_inflight=2)
     batcher.MAX_BATCH = 5  # many small flushes, two at a time
 
-    async def submit(visit: VisitIn):  # type: ignore[no-untyped-def]
+    async def submit(visit: VisitIn):
         context.set_context(_ctx(world, "staff"))
         await asyncio.sleep(0)
         return await batcher.submit(op_id, visit)
@@ -208,7 +209,7 @@ async def test_two_flushes_in_flight_store_every_visit_once_and_never_regress_a_
         assert status[0][0] == outcome, (h, status, outcome)
 
 
-async def test_concurrent_http_posts_of_distinct_visits_are_all_stored(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_concurrent_http_posts_of_distinct_visits_are_all_stored(world: World, client_factory, sessionmaker) -> None:
     op = await _operation(client_factory, world)
     staff = await signed_in(client_factory, world, "staff")
     watcher = await signed_in(client_factory, world, "watcher")
@@ -228,7 +229,7 @@ async def test_concurrent_http_posts_of_distinct_visits_are_all_stored(world: Wo
     assert {r.json()["client_id"] for r in responses[:12]} == set(ids)
 
 
-async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding_deadline(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding_deadline(world: World, client_factory, sessionmaker) -> None:
     """The single-visit route authenticates in autocommit mode (one round trip; the batcher writes
     the visit). The session touch made by that call must still be stored."""
     from datetime import timedelta
@@ -245,7 +246,7 @@ async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding
     assert r.status_code == 401
 
 
-async def test_requests_survive_pooled_connections_the_database_dropped(world: World, client_factory, sessionmaker, app, database_url) -> None:  # type: ignore[no-untyped-def]
+async def test_requests_survive_pooled_connections_the_database_dropped(world: World, client_factory, sessionmaker, app, database_url) -> None:
     """No pre-ping on the request pools: the authentication call retries once on a fresh connection
     (both the request-session path and the autocommit path of the visit route), and the visit
     batcher retries its visits one by one. A database restart or an idle timeout must cost no request."""
@@ -285,7 +286,7 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
         await admin.close()
 
 
-async def test_a_driver_connection_returned_in_a_transaction_comes_back_rolled_back(app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_driver_connection_returned_in_a_transaction_comes_back_rolled_back(app) -> None:
     """The driver pool resets nothing on a connection's return but an open transaction: a path
     that left its own open never hands it (or its stamp) to the next request."""
     pool = services(app).driver_pool
@@ -305,7 +306,7 @@ async def test_a_driver_connection_returned_in_a_transaction_comes_back_rolled_b
 
 # --- tiles -------------------------------------------------------------------------------------
 
-async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(world: World, client_factory, sessionmaker, app) -> None:  # type: ignore[no-untyped-def]
+async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(world: World, client_factory, sessionmaker, app) -> None:
     """Tiles run on a driver transaction (server/db/driver.py) that the auth middleware ends after
     the response: 200, 204, 304, 404 and 403 all return the connection to the pool with no
     transaction left open, and a moved sliding deadline is still stored."""
@@ -327,14 +328,14 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
     ]
     assert answers == [304, 204, 404, 200, 403]
     assert pool.in_use() == 0 and pool.opened() >= 1  # the tiles did use the driver pool
-    assert engine.sync_engine.pool.checkedout() == 0
+    assert cast(QueuePool, engine.sync_engine.pool).checkedout() == 0
     idle = await _rows(sessionmaker, world, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                        " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'")
     assert idle[0][0] == 0
     assert await _last_seen(sessionmaker, world, "staff") > long_ago + timedelta(minutes=30)
 
 
-async def test_a_tile_with_households_is_audited_by_its_own_statement(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_tile_with_households_is_audited_by_its_own_statement(world: World, client_factory, sessionmaker) -> None:
     staff = await signed_in(client_factory, world, "staff")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     r = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"X-Request-ID": "tile-audit-0001"})
@@ -354,7 +355,7 @@ async def test_a_tile_with_households_is_audited_by_its_own_statement(world: Wor
 
 # --- NOTIFY after commit -----------------------------------------------------------------------
 
-async def test_listeners_are_woken_after_commit_here_and_in_another_process(world: World, app, sessionmaker, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_listeners_are_woken_after_commit_here_and_in_another_process(world: World, app, sessionmaker, settings) -> None:
     here: EventHub = services(app).event_hub
     elsewhere = EventHub(settings.database_url)  # another worker: only the NOTIFY reaches it
     await elsewhere.start()

@@ -18,6 +18,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -60,7 +61,7 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def fuzz_target(databases: ThrowawayDatabases, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def fuzz_target(databases: ThrowawayDatabases, tmp_path_factory: pytest.TempPathFactory):
     from server.db.migrate import upgrade
 
     url = databases.make("fuzz")
@@ -101,9 +102,9 @@ def _populate(base: str, cookies: dict[str, str], world: World) -> dict[str, str
     of path parameter, so the fuzzing reaches rows that exist, not only 404s."""
     ring = [[140.21, 36.36], [140.24, 36.36], [140.24, 36.39], [140.21, 36.36]]
     with httpx.Client(base_url=base, cookies=cookies, headers={"X-CSRF-Token": cookies["tonari_csrf"]}) as c:
-        def made(r: httpx.Response) -> dict[str, object]:
+        def made(r: httpx.Response) -> Any:
             assert r.status_code in (200, 201), r.text
-            return r.json()  # type: ignore[no-any-return]
+            return r.json()
 
         shelter = made(c.post("/api/shelters", json={"kind": "designated", "name": "第一公民館", "lon": 140.22, "lat": 36.37}))
         zone = made(c.post("/api/hazard-zones", json={"kind": "flood", "geometry": {"type": "Polygon", "coordinates": [ring]}}))
@@ -112,11 +113,11 @@ def _populate(base: str, cookies: dict[str, str], world: World) -> dict[str, str
         made(c.post(f"/api/operations/{op['id']}/visits", json={
             "client_id": str(uuid.uuid4()), "household_id": str(world.households["H1"]), "outcome": "rescue",
             "device_time": datetime.now(UTC).isoformat()}))
-        escalation = made(c.get("/api/escalations"))[0]  # type: ignore[index]
+        escalation = made(c.get("/api/escalations"))[0]
         declaration = made(c.post("/api/disaster-declarations", json={
             "reason": "訓練のための宣言", "mode": "drill", "district_ids": [str(world.districts["D2"])]}))
-        link = made(c.get("/api/watch/links"))[0]  # type: ignore[index]
-        watcher = made(c.get("/api/watchers"))[0]  # type: ignore[index]
+        link = made(c.get("/api/watch/links"))[0]
+        watcher = made(c.get("/api/watchers"))[0]
     return {
         "household_id": str(world.households["H2"]), "person_id": str(world.persons["P2"]),
         "district_id": str(world.districts["D1"]), "operation_id": str(op["id"]), "shelter_id": str(shelter["id"]),
@@ -135,7 +136,7 @@ def _profile(tmp: Path, ids: dict[str, str]) -> Path:
     return path
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(fuzz_target) -> None:  # type: ignore[no-untyped-def]
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(fuzz_target) -> None:
     base, world, tmp, log = fuzz_target
     admin = world.accounts["admin"]
     cookies = _sign_in(base, admin.login, admin.password)
@@ -158,7 +159,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(fuzz_target)
     assert " passed" in result.stdout and "Server error" not in result.stdout
 
 
-async def test_the_schema_documents_problem_documents_and_real_media_types(client) -> None:  # type: ignore[no-untyped-def]
+async def test_the_schema_documents_problem_documents_and_real_media_types(client) -> None:
     """What schemathesis holds the app to: every error a problem document, each route's real content type."""
     schema = (await client.get("/schema/openapi.json")).json()
     assert "Problem" in schema["components"]["schemas"]

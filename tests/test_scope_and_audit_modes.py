@@ -26,7 +26,7 @@ from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
@@ -35,12 +35,12 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
-def _visit(world: World, household: str, outcome: str) -> dict:  # type: ignore[type-arg]
+def _visit(world: World, household: str, outcome: str) -> dict:
     return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
             "device_time": datetime.now(UTC).isoformat()}
 
 
-async def _audit_rows(sessionmaker, world: World, where: str, **params: object) -> list:  # type: ignore[no-untyped-def,type-arg]
+async def _audit_rows(sessionmaker, world: World, where: str, **params: object) -> list:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
             return (await db.execute(text(
@@ -48,13 +48,13 @@ async def _audit_rows(sessionmaker, world: World, where: str, **params: object) 
                 f" WHERE tenant_id = :t AND {where} ORDER BY id"), {"t": world.tenant_id, **params})).all()
 
 
-async def _household_ids(client) -> set[str]:  # type: ignore[no-untyped-def]
+async def _household_ids(client) -> set[str]:
     r = await client.get("/api/households", params={"limit": 500})
     assert r.status_code == 200, r.text
     return {h["id"] for h in r.json()["items"]}
 
 
-async def _declare_with_safety_check(world: World, client_factory, mode: str = "real") -> tuple[str, dict]:  # type: ignore[no-untyped-def,type-arg]
+async def _declare_with_safety_check(world: World, client_factory, mode: str = "real") -> tuple[str, dict]:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/disaster-declarations", {
         "reason": "震度6強", "mode": mode, "district_ids": [str(world.districts["D1"])], "confirm": True})
@@ -68,7 +68,7 @@ async def _declare_with_safety_check(world: World, client_factory, mode: str = "
 # ---- the district scope fails closed --------------------------------------------------------------
 
 async def test_a_district_that_scopes_a_user_cannot_be_deleted_and_the_user_keeps_their_scope(
-        world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory) -> None:
     commissioner = await signed_in(client_factory, world, "commissioner")
     before = await _household_ids(commissioner)
     assert before == {str(world.households[k]) for k in ("H1",)}  # D1, consented only
@@ -85,7 +85,7 @@ async def test_a_district_that_scopes_a_user_cannot_be_deleted_and_the_user_keep
     assert str(world.districts["D1"]) in {d["id"] for d in (await staff.get("/api/districts")).json()}
 
 
-async def test_an_unused_district_can_be_deleted(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unused_district_can_be_deleted(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/districts", {
         "code": f"EMPTY-{secrets.token_hex(3)}", "name": "空の地区", "level": "unit",
@@ -95,7 +95,7 @@ async def test_an_unused_district_can_be_deleted(world: World, client_factory) -
 
 
 async def test_a_user_without_scope_rows_and_without_the_whole_tenant_flag_sees_nothing(
-        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker) -> None:
     login, password = f"w-unscoped-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
@@ -113,7 +113,7 @@ async def test_a_user_without_scope_rows_and_without_the_whole_tenant_flag_sees_
     assert (await coordinator.get("/api/auth/me")).json()["all_districts"] is True
 
 
-async def test_a_district_can_never_become_its_own_ancestor(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_a_district_can_never_become_its_own_ancestor(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/districts", {
         "code": f"SUB-{secrets.token_hex(3)}", "name": "下位地区", "level": "unit", "parent_id": str(world.districts["D2"]),
@@ -139,7 +139,7 @@ async def test_a_district_can_never_become_its_own_ancestor(world: World, client
 # ---- disaster mode: only to the extent evacuation support needs -----------------------------------
 
 async def test_a_watcher_in_no_operation_of_the_declaration_sees_and_records_no_more_than_in_normal_times(
-        world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     # A real watch round over D1 (no declaration) in which the watcher is assigned H1 and H2.
     r = await staff.send_json("POST", "/api/operations", {"kind": "watch_round", "mode": "real", "name": "定例見守り",
@@ -167,7 +167,7 @@ async def test_a_watcher_in_no_operation_of_the_declaration_sees_and_records_no_
 
 
 async def test_in_the_declarations_safety_check_a_watcher_sees_and_records_only_their_assigned_households(
-        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker) -> None:
     declaration, op = await _declare_with_safety_check(world, client_factory)
     staff = await signed_in(client_factory, world, "staff")
     watcher = await signed_in(client_factory, world, "watcher")
@@ -196,7 +196,7 @@ async def test_in_the_declarations_safety_check_a_watcher_sees_and_records_only_
 # ---- escalations and the live feed follow the rule, and are audited -------------------------------
 
 async def test_escalations_disappear_with_the_declaration_that_disclosed_the_household(
-        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker) -> None:
     declaration, op = await _declare_with_safety_check(world, client_factory)
     staff = await signed_in(client_factory, world, "staff")
     watcher = await signed_in(client_factory, world, "watcher")
@@ -219,7 +219,7 @@ async def test_escalations_disappear_with_the_declaration_that_disclosed_the_hou
         await staff.send_json("POST", f"/api/operations/{op['id']}/close", {})
 
 
-async def test_escalations_disappear_when_consent_is_withdrawn(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_escalations_disappear_when_consent_is_withdrawn(world: World, client_factory, sessionmaker) -> None:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {"kind": "watch_round", "mode": "real", "name": "見守り",
                                                           "start": True, "district_ids": [str(world.districts["D1"])]})
@@ -239,7 +239,7 @@ async def test_escalations_disappear_when_consent_is_withdrawn(world: World, cli
         await staff.send_json("POST", f"/api/operations/{op['id']}/close", {})
 
 
-async def test_the_live_feed_audits_the_households_it_tells_of(world: World, live_client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_the_live_feed_audits_the_households_it_tells_of(world: World, live_client_factory, sessionmaker) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
     op = (await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "drill", "name": "訓練 SSE", "start": True,
@@ -248,10 +248,10 @@ async def test_the_live_feed_audits_the_households_it_tells_of(world: World, liv
     async with coordinator.stream("GET", f"/api/events?operation_id={op['id']}") as resp:
         assert resp.status_code == 200
         await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))
-        events: list[dict] = []  # type: ignore[type-arg]
+        events: list[dict] = []
 
         async def two() -> None:
-            current: dict = {}  # type: ignore[type-arg]
+            current: dict = {}
             async for line in resp.aiter_lines():
                 if line == "" and "data" in current:
                     events.append(current)
@@ -275,7 +275,7 @@ async def test_the_live_feed_audits_the_households_it_tells_of(world: World, liv
 # ---- tiles -------------------------------------------------------------------------------------------
 
 async def test_low_zoom_clusters_of_few_households_sit_on_their_grid_point_not_on_a_home(
-        world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     seen = 0
     for z in (10, 11, 12):
@@ -294,7 +294,7 @@ async def test_low_zoom_clusters_of_few_households_sit_on_their_grid_point_not_o
 
 
 async def test_an_operation_map_tile_is_audited_with_its_operation_and_mode(
-        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker) -> None:
     staff = await signed_in(client_factory, world, "staff")
     op = (await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "drill", "name": "訓練 地図", "start": True,
@@ -311,7 +311,7 @@ async def test_an_operation_map_tile_is_audited_with_its_operation_and_mode(
 
 
 async def test_a_tile_under_a_declaration_splits_its_audit_by_what_decided_each_household(
-        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker) -> None:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/disaster-declarations", {
         "reason": "震度6強", "mode": "real", "district_ids": [str(world.districts["D1"])], "confirm": True})
@@ -340,7 +340,7 @@ async def test_a_tile_under_a_declaration_splits_its_audit_by_what_decided_each_
 
 
 async def test_an_operations_map_and_feed_are_only_for_those_who_take_part(
-        world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker) -> None:
     """The watcher may see H1 (linked, consented). In a round that holds H1 but assigns it to
     nobody, they take no part: its map shows them nothing, its feed and the operation are not found.
     In a round that assigns H1 to them, both answer."""

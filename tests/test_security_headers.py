@@ -17,7 +17,7 @@ _PATH_VALUES = {"layer": "households", "z": "14", "x": "14579", "y": "6433.mvt",
 _ENDS_SESSION = ("/api/auth/logout", "/api/auth/logout-everywhere")
 
 
-def _fill(path: str, parameters: list[dict]) -> str:  # type: ignore[type-arg]
+def _fill(path: str, parameters: list[dict]) -> str:
     for p in parameters:
         if p.get("in") != "path":
             continue
@@ -42,12 +42,12 @@ def assert_security_headers(resp: httpx.Response, what: str, *, https: bool = Fa
         assert "no-store" in h.get("cache-control", ""), what
 
 
-async def _sign_in(client: ApiClient, acct) -> None:  # type: ignore[no-untyped-def]
+async def _sign_in(client: ApiClient, acct) -> None:
     resp = await client.login(acct.login, acct.password)
     assert resp.status_code == 200, resp.text
 
 
-async def test_every_route_in_the_openapi_answers_with_the_security_headers(live_client_factory, make_tenant) -> None:  # type: ignore[no-untyped-def]
+async def test_every_route_in_the_openapi_answers_with_the_security_headers(live_client_factory, make_tenant) -> None:
     tenant = await make_tenant(("admin",))
     admin = tenant.accounts["admin"]
     client = live_client_factory()
@@ -65,7 +65,7 @@ async def test_every_route_in_the_openapi_answers_with_the_security_headers(live
                 continue
             path = _fill(template, op.get("parameters", []) + item.get("parameters", []))
             headers = {"X-CSRF-Token": await client.ensure_csrf()} if method.upper() != "GET" else {}
-            body = {} if "requestBody" in op else None
+            body: dict[str, object] | None = {} if "requestBody" in op else None
             async with client.stream(method.upper(), path, json=body, headers=headers) as resp:  # SSE: headers only
                 assert_security_headers(resp, f"{method.upper()} {path} → {resp.status_code}")
                 seen[f"{method.upper()} {template}"] = resp.status_code
@@ -77,7 +77,7 @@ async def test_every_route_in_the_openapi_answers_with_the_security_headers(live
     assert seen["GET /api/tiles/{layer}/{z}/{x}/{y}"] in (200, 204)
 
 
-async def test_the_pwa_files_errors_and_the_tile_fast_lane_carry_them_too(app, client_factory, make_tenant, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_the_pwa_files_errors_and_the_tile_fast_lane_carry_them_too(app, client_factory, make_tenant, settings) -> None:
     c = client_factory()
     for path in ("/", "/staff/audit", "/sw.js", "/assets/app-abc123.js", "/assets/missing.js", "/api/nowhere",
                  "/health/live", "/schema", "/schema/openapi.json"):
@@ -101,7 +101,7 @@ async def test_the_pwa_files_errors_and_the_tile_fast_lane_carry_them_too(app, c
     assert_security_headers(tile, "tile from the lane")
 
 
-async def test_hsts_only_when_served_over_https(settings, make_tenant) -> None:  # type: ignore[no-untyped-def]
+async def test_hsts_only_when_served_over_https(settings, make_tenant) -> None:
     from server.app import create_app
 
     https = dataclasses.replace(settings, public_url="https://tonari.example.jp")

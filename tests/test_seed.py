@@ -68,7 +68,7 @@ async def test_demo_seed_without_a_credentials_file_issues_new_passwords(session
     assert (await client_factory().login("staff", old["staff"])).status_code == 401
 
 
-def test_the_prefecture_loads_once_into_a_database_of_its_own_and_keeps_its_passwords(  # type: ignore[no-untyped-def]
+def test_the_prefecture_loads_once_into_a_database_of_its_own_and_keeps_its_passwords(
         databases, tmp_path, monkeypatch) -> None:
     """seed/prefecture.py (what the benches run against): migrated as the owner, loaded through the
     app's role, accounts wired as the benches expect; a second run loads nothing and keeps the passwords."""
@@ -94,7 +94,7 @@ def test_the_prefecture_loads_once_into_a_database_of_its_own_and_keeps_its_pass
             async with conn.transaction():
                 await conn.execute("SELECT set_config('tonari.tenant_id', $1, true), set_config('tonari.role', 'system', true)",
                                    str(tenant))
-                return dict(await conn.fetchrow(
+                return dict(await conn.fetchrow(  # type: ignore[arg-type]  # counts: always one row
                     """SELECT (SELECT count(*) FROM household WHERE district_id IS NULL) AS unplaced,
                               (SELECT count(*) FROM user_district_scope s JOIN app_user u ON u.id = s.user_id
                                 WHERE u.login = 'bench-commissioner') AS commissioner_branches,

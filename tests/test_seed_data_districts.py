@@ -57,6 +57,7 @@ def test_every_school_is_inside_its_own_branch() -> None:
     for d in facts.load_districts():
         if d.level != "branch":
             continue
+        assert d.school_source_id is not None
         school = shelters[d.school_source_id]
         assert d.name == school.name + "区"
         assert shape(d.geometry).contains(Point(school.lon, school.lat))

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from shapely.geometry import Point
+from shapely.geometry import Point, Polygon
 
 from seed.kasama import facts
 from seed.kasama.build_facts import read_outline
@@ -20,7 +20,7 @@ def test_outline_is_valid_coarse_and_close_to_the_original() -> None:
     assert feature["type"] == "Feature"
     assert "国土数値情報" in feature["properties"]["credit"]
     poly = facts.outline_shape()
-    assert poly.geom_type == "Polygon" and poly.is_valid
+    assert isinstance(poly, Polygon) and poly.is_valid
     vertices = len(poly.exterior.coords) - 1 + sum(len(r.coords) - 1 for r in poly.interiors)
     assert 50 <= vertices <= 110
     minx, miny, maxx, maxy = poly.bounds  # lon/lat of Kasama
@@ -67,7 +67,8 @@ def test_towns_gazetteer() -> None:
     assert {"笠間", "中央三丁目", "長兎路仁古田入会地"} <= {t.town for t in towns}
     poly = facts.outline_shape()
     for t in towns:
-        assert isinstance(t.lat, float) and isinstance(t.lon, float)
+        assert isinstance(t.lat, float)
+        assert isinstance(t.lon, float)
         assert poly.contains(Point(t.lon, t.lat)), t.town
 
 

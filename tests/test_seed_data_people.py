@@ -79,7 +79,7 @@ def test_every_point_is_inside_the_outline_and_its_district(demo: DemoData) -> N
 
 def test_names_are_synthetic_combinations_with_correct_kana(demo: DemoData) -> None:
     surnames = dict(SURNAMES)
-    given = {}
+    given: dict[str, set[str]] = {}
     for kanji, kana in GIVEN_NAMES:
         given.setdefault(kanji, set()).add(kana)
     for p in demo.people():
@@ -132,7 +132,7 @@ def test_person_fields_use_the_vocabularies_and_are_plausible(demo: DemoData) ->
     assert Counter(p.mobility for p in people).keys() == set(MOBILITY)
 
 
-def _roster_class(p) -> str:  # type: ignore[no-untyped-def]
+def _roster_class(p) -> str:
     got = {c.recipient_class for c in p.consents if c.dataset == "roster" and c.effective}
     return "all" if got == set(RECIPIENT_CLASSES) else "none" if not got else "partial"
 

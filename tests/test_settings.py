@@ -12,7 +12,7 @@ from pathlib import Path
 from server.settings import _secret_key
 
 
-def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("TONARI_SECRET_KEY", raising=False)
     for trial in range(30):
         var = tmp_path / f"v{trial}"

@@ -18,17 +18,17 @@ from tests.registry_world import World, new_world, signed_in
 
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-def _fields(r) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _fields(r) -> dict[str, str]:
     assert r.status_code == 400, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     return {e["field"]: e["code"] for e in r.json()["errors"]}
 
 
-async def test_notes_and_emergency_contacts_are_capped_in_the_bodies(world, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_notes_and_emergency_contacts_are_capped_in_the_bodies(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     hid = world.households["H1"]
     r = await staff.send_json("PATCH", f"/api/households/{hid}", {"version": 1, "notes": "メ" * 2001})
@@ -45,7 +45,7 @@ async def test_notes_and_emergency_contacts_are_capped_in_the_bodies(world, clie
     assert r.status_code == 200, r.text
 
 
-async def test_the_columns_refuse_what_the_bodies_would(world, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_the_columns_refuse_what_the_bodies_would(world, sessionmaker) -> None:
     """Every other writer (an import, a script) meets the same caps, as a field a person can fix."""
     cases = [
         ("UPDATE household SET notes = repeat('x', 2001) WHERE tenant_id = :t", "notes"),
@@ -63,7 +63,7 @@ async def test_the_columns_refuse_what_the_bodies_would(world, sessionmaker) -> 
         assert [(e.field, e.code) for e in problem.errors] == [(field, "invalid")]
 
 
-async def test_escalation_notes_stop_at_their_cap_instead_of_growing(world, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_escalation_notes_stop_at_their_cap_instead_of_growing(world, client_factory, sessionmaker) -> None:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {"kind": "watch_round", "mode": "drill", "name": "訓練",
                                                           "district_ids": [str(world.districts["D1"])], "start": True})
@@ -83,7 +83,7 @@ async def test_escalation_notes_stop_at_their_cap_instead_of_growing(world, clie
     assert (await staff.send_json("POST", f"/api/escalations/{esc['id']}/acknowledge", {})).status_code == 200
 
 
-def test_a_database_with_longer_old_notes_still_migrates_and_keeps_them(databases) -> None:  # type: ignore[no-untyped-def]
+def test_a_database_with_longer_old_notes_still_migrates_and_keeps_them(databases) -> None:
     from server.db.migrate import upgrade
     from tests.conftest import _dsn
 

@@ -10,7 +10,7 @@ from tests.conftest import as_tenant
 
 async def test_audit_actors_lists_who_acted_with_names_and_counts_and_is_audited(
     client_factory, make_tenant, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     tenant = await make_tenant(("staff", "watcher", "commissioner"))
     other = await make_tenant(("staff",))
     w, s, c = tenant.accounts["watcher"], tenant.accounts["staff"], tenant.accounts["commissioner"]
@@ -46,7 +46,7 @@ async def test_audit_actors_lists_who_acted_with_names_and_counts_and_is_audited
 
 
 @pytest.mark.parametrize("role", ["coordinator", "commissioner", "watcher", "vc_volunteer"])
-async def test_audit_actors_only_for_the_audit_logs_readers(role, client, make_tenant) -> None:  # type: ignore[no-untyped-def]
+async def test_audit_actors_only_for_the_audit_logs_readers(role, client, make_tenant) -> None:
     tenant = await make_tenant((role,))
     acct = tenant.accounts[role]
     assert (await client.login(acct.login, acct.password)).status_code == 200
@@ -54,6 +54,6 @@ async def test_audit_actors_only_for_the_audit_logs_readers(role, client, make_t
     assert resp.status_code == 403 and resp.json()["code"] == "forbidden"
 
 
-async def test_audit_actors_needs_a_session(client) -> None:  # type: ignore[no-untyped-def]
+async def test_audit_actors_needs_a_session(client) -> None:
     resp = await client.get("/api/staff/audit/actors")
     assert resp.status_code == 401

@@ -20,7 +20,7 @@ _UNFILTERED = text("SELECT NULL, array_agg(h.id) FROM household h"
                    " WHERE h.tenant_id = :tenant AND h.location_3857 && ST_TileEnvelope(:z, :x, :y)")
 
 
-async def _tile_people_without_rls(world: World, owner_sessionmaker, role: str, statement) -> tuple[set[str], bool]:  # type: ignore[no-untyped-def]
+async def _tile_people_without_rls(world: World, owner_sessionmaker, role: str, statement) -> tuple[set[str], bool]:
     acct = world.accounts[role]
     scope = frozenset({world.districts["D1"]}) if role == "commissioner" else None
     tiles = {tile_of(lon, lat, 14) for lon, lat in HOUSEHOLD_SPOTS.values()}
@@ -41,7 +41,7 @@ async def _tile_people_without_rls(world: World, owner_sessionmaker, role: str, 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("role", ROLES)
-async def test_tile_sql_enforces_the_matrix_where_rls_does_not_apply(  # type: ignore[no-untyped-def]
+async def test_tile_sql_enforces_the_matrix_where_rls_does_not_apply(
         role: str, mode: str, world: World, client_factory, owner_sessionmaker) -> None:
     declaration = await _declare(world, client_factory, mode)
     try:
@@ -52,7 +52,7 @@ async def test_tile_sql_enforces_the_matrix_where_rls_does_not_apply(  # type: i
     assert seen == EXPECTED[(role, mode)]
 
 
-async def test_without_rls_and_without_the_filter_the_tile_would_leak(world: World, owner_sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_without_rls_and_without_the_filter_the_tile_would_leak(world: World, owner_sessionmaker) -> None:
     seen, active = await _tile_people_without_rls(world, owner_sessionmaker, "commissioner", _UNFILTERED)
     assert active is False
     assert seen == {"P1", "P2", "P3", "P4"}

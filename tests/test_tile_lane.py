@@ -27,12 +27,12 @@ _COMPARED = ("etag", "cache-control", "vary", "content-type", "content-length",
 
 
 @pytest.fixture(scope="module")
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
 @pytest.fixture(scope="module")
-async def framework_app(settings):  # type: ignore[no-untyped-def]
+async def framework_app(settings):
     """The same server with the lane switched off: every tile through the full route."""
     from server.app import create_app
 
@@ -40,12 +40,12 @@ async def framework_app(settings):  # type: ignore[no-untyped-def]
         yield application
 
 
-def _served(app) -> int:  # type: ignore[no-untyped-def]
+def _served(app) -> int:
     """Tiles the app's lane answered (0 when it has none)."""
     return app.tile_lane.served if app.tile_lane is not None else 0
 
 
-def _twin(app, signed: ApiClient) -> ApiClient:  # type: ignore[no-untyped-def]
+def _twin(app, signed: ApiClient) -> ApiClient:
     """A client of `app` carrying `signed`'s session."""
     c = ApiClient(transport=httpx.ASGITransport(app=_Isolated(app), client=("10.250.0.1", 40000)),
                   base_url="http://127.0.0.1:8000")
@@ -68,7 +68,7 @@ def _paths(world: World, operation_id: str) -> list[str]:
 
 @pytest.mark.parametrize("role", ["staff", "commissioner", "watcher"])
 async def test_the_lane_answers_as_the_route_would(role: str, world: World, app, framework_app, client_factory,
-                                                   sessionmaker) -> None:  # type: ignore[no-untyped-def]
+                                                   sessionmaker) -> None:
     op = await _operation(client_factory, world)
     lane = await signed_in(client_factory, world, role)
     route = _twin(framework_app, lane)
@@ -102,7 +102,7 @@ async def test_the_lane_answers_as_the_route_would(role: str, world: World, app,
 
 
 async def test_what_the_lane_does_not_answer_reaches_the_route(world: World, app, client_factory,
-                                                               sessionmaker) -> None:  # type: ignore[no-untyped-def]
+                                                               sessionmaker) -> None:
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     tile = f"/api/tiles/households/14/{x}/{y}.mvt"
     anonymous = client_factory()
@@ -132,7 +132,7 @@ async def test_what_the_lane_does_not_answer_reaches_the_route(world: World, app
 
 
 async def test_a_dead_session_reaches_the_route_and_a_due_touch_is_kept(world: World, app, client_factory,
-                                                                          sessionmaker) -> None:  # type: ignore[no-untyped-def]
+                                                                          sessionmaker) -> None:
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     tile = f"/api/tiles/households/14/{x}/{y}.mvt"
     staff = await signed_in(client_factory, world, "staff")
@@ -168,7 +168,7 @@ def test_the_lane_reads_the_session_cookie_only_where_the_framework_could_not_re
         assert plain_session_cookie(header.encode()) is None, header
 
 
-async def test_cookies_the_lane_cannot_read_plainly_go_to_the_route(world: World, app, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_cookies_the_lane_cannot_read_plainly_go_to_the_route(world: World, app, client_factory) -> None:
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     tile = f"/api/tiles/households/14/{x}/{y}.mvt"
     staff = await signed_in(client_factory, world, "staff")
@@ -185,7 +185,7 @@ async def test_cookies_the_lane_cannot_read_plainly_go_to_the_route(world: World
     assert services(app).driver_pool.in_use() == 0
 
 
-async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, client_factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, client_factory, monkeypatch) -> None:
     """The lane runs before the framework's error handling: when it fails before sending anything,
     the route gets the request (and answers it, or reports the failure as a problem document)."""
     import server.maps.tiles.lane as lane_module
@@ -196,7 +196,7 @@ async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, cl
     expected = await staff.get(tile)
     before = _served(app)
 
-    async def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def broken(*args, **kwargs):
         raise ConnectionResetError("the database went away mid-tile")
 
     for name in ("render_tile", "authenticate_on_driver"):
@@ -209,7 +209,7 @@ async def test_a_failure_inside_the_lane_goes_to_the_route(world: World, app, cl
 
 
 async def test_the_lanes_access_log_line_names_the_request_and_the_reader(world: World, app, client_factory,
-                                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+                                                                          monkeypatch) -> None:
     """The lane binds nothing to the log context (one request context, built once): its one line
     must still carry the request id, who read and the status, like the route's."""
     from server.core import request_context

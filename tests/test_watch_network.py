@@ -52,6 +52,7 @@ class World:
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
     spots: dict[str, tuple[float, float]] = field(default_factory=dict)
     rows: list[Any] = field(default_factory=list)
+    accounts: dict[str, Any] = field(default_factory=dict)  # the tenant's sign-ins, by role
 
     def _id(self, key: str) -> uuid.UUID:
         assert key not in self.ids, key
@@ -88,7 +89,7 @@ class World:
         self.rows.append(Consent(tenant_id=self.tenant_id, id=uuid.uuid4(), person_id=pid, household_id=self.ids[household],
                                  recipient_class=recipient_class, dataset="roster", consented_on=date(2026, 4, 1), source="同意書"))
 
-    async def save(self, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    async def save(self, sessionmaker) -> None:
         order = (District, Household, Person, Consent, Watcher, WatchLink, HazardZone)
         with as_tenant(self.tenant_id):
             async with sessionmaker() as db, db.begin():
@@ -102,22 +103,22 @@ class World:
 
 
 @pytest.fixture
-async def world(make_tenant, sessionmaker):  # type: ignore[no-untyped-def]
+async def world(make_tenant, sessionmaker):
     tenant = await make_tenant(("admin", "staff", "coordinator", "commissioner", "watcher", "vc_volunteer"))
     with as_tenant(tenant.id):
         async with sessionmaker() as db, db.begin():
             await db.execute(text("UPDATE tenant SET boundary = ST_GeomFromEWKT(:b) WHERE id = :t"), {"b": KASAMA_BOX, "t": tenant.id})
     w = World(tenant.id)
-    w.accounts = tenant.accounts  # type: ignore[attr-defined]
+    w.accounts = tenant.accounts
     w.district("D", KASAMA_BOX)  # the default district, walking radius 300 m
     return w
 
 
 @pytest.fixture
-def login(client_factory):  # type: ignore[no-untyped-def]
-    async def make(w: World, role: str):  # type: ignore[no-untyped-def]
+def login(client_factory):
+    async def make(w: World, role: str):
         c = client_factory()
-        acct = w.accounts[role]  # type: ignore[attr-defined]
+        acct = w.accounts[role]
         assert (await c.login(acct.login, acct.password)).status_code == 200
         return c
     return make
@@ -163,7 +164,7 @@ def suggestion_world(w: World) -> None:
     w.consent("H_basic", "council")  # the coordinator may see H_basic only
 
 
-async def _suggestion_world(w: World, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def _suggestion_world(w: World, sessionmaker) -> None:
     suggestion_world(w)
     await w.save(sessionmaker)
     w.link("H_x", "W_full")  # W_full: capacity 1, load 1
@@ -173,7 +174,7 @@ async def _suggestion_world(w: World, sessionmaker) -> None:  # type: ignore[no-
     await w.save(sessionmaker)
 
 
-async def test_suggestions_pick_the_nearest_eligible_within_radius(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_suggestions_pick_the_nearest_eligible_within_radius(world, login, sessionmaker) -> None:
     w = world
     await _suggestion_world(w, sessionmaker)
     staff = await login(w, "staff")
@@ -220,7 +221,7 @@ async def test_suggestions_pick_the_nearest_eligible_within_radius(world, login,
     assert any(a["details"].get("via") == "watch.suggestions" for a in audit)
 
 
-async def test_suggestions_follow_the_disclosure_rule_and_roles(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_suggestions_follow_the_disclosure_rule_and_roles(world, login, sessionmaker) -> None:
     w = world
     await _suggestion_world(w, sessionmaker)
     coordinator = await login(w, "coordinator")
@@ -234,7 +235,7 @@ async def test_suggestions_follow_the_disclosure_rule_and_roles(world, login, se
         assert (await c.get("/api/watch/suggestions")).status_code == 403
 
 
-async def test_after_linking_a_household_is_no_longer_suggested(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_after_linking_a_household_is_no_longer_suggested(world, login, sessionmaker) -> None:
     w = world
     await _suggestion_world(w, sessionmaker)
     staff = await login(w, "staff")
@@ -263,7 +264,7 @@ def test_allocation_gives_everyone_one_before_anyone_two() -> None:
         (a, "primary", w1, 10), (a, "backup", w2, 15), (b, "primary", w2, 20)]
 
 
-async def test_the_suggestion_query_walks_the_gist_index(world, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_the_suggestion_query_walks_the_gist_index(world, sessionmaker) -> None:
     """KNN ordering is the one spatial access path RLS leaves to the GiST index: keep it that way.
 
     A handful of test rows would never tempt the planner to the index by cost (the bench copy
@@ -284,7 +285,7 @@ async def test_the_suggestion_query_walks_the_gist_index(world, sessionmaker) ->
 
 # ---- links ---------------------------------------------------------------------------------------
 
-async def test_links_create_refuse_change_and_end(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_links_create_refuse_change_and_end(world, login, sessionmaker) -> None:
     w = world
     w.household("H1", pt(0))
     w.household("H2", pt(0, 300))
@@ -297,7 +298,7 @@ async def test_links_create_refuse_change_and_end(world, login, sessionmaker) ->
     staff = await login(w, "staff")
     ids = {k: str(v) for k, v in w.ids.items()}
 
-    async def post(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def post(body: dict[str, Any]):
         return await staff.send_json("POST", "/api/watch/links", body)
 
     r = await post({"household_id": ids["H1"], "watcher_id": ids["W1"], "kind": "primary", "via": "suggestion"})
@@ -377,7 +378,7 @@ async def test_links_create_refuse_change_and_end(world, login, sessionmaker) ->
     assert (await actions("watch_link.read"))
 
 
-async def test_a_watcher_beyond_walking_distance_is_linked_only_when_confirmed_and_is_weak_cover(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_watcher_beyond_walking_distance_is_linked_only_when_confirmed_and_is_weak_cover(world, login, sessionmaker) -> None:
     w = world
     w.household("H", pt(0))
     w.watcher("W_near", pt(0, 100))
@@ -416,7 +417,7 @@ async def test_a_watcher_beyond_walking_distance_is_linked_only_when_confirmed_a
     assert any(c["details"]["beyond_walking_radius"] and c["details"]["confirm_far"] for c in creates)
 
 
-async def test_only_staff_write_links(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_only_staff_write_links(world, login, sessionmaker) -> None:
     w = world
     w.household("H1", pt(0))
     w.watcher("W1", pt(0, 100))
@@ -445,7 +446,7 @@ async def test_only_staff_write_links(world, login, sessionmaker) -> None:  # ty
 
 # ---- coverage ------------------------------------------------------------------------------------
 
-async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker) -> None:
     w = world
     w.district("A", box_wkt(140.19, 36.29, 140.29, 36.35), level="area")
     # A1 and B walk 1 km, so the links within each group are within reach; the two from group 0
@@ -479,7 +480,7 @@ async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker)
     body = r.json()
     rows = {d["code"]: d["numbers"] for d in body["districts"]}
 
-    def nums(households, c0, c1, c2, hz, hz_weak, watchers, available, over, spare, far=0):  # type: ignore[no-untyped-def]
+    def nums(households, c0, c1, c2, hz, hz_weak, watchers, available, over, spare, far=0):
         return {"households": households, "with_0": c0, "with_1": c1, "with_2_plus": c2, "in_hazard": hz,
                 "in_hazard_weak": hz_weak, "watchers": watchers, "watchers_available": available,
                 "watchers_over_capacity": over, "spare_capacity": spare, "with_far_watcher": far}
@@ -508,7 +509,7 @@ async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker)
 
 # ---- pockets -------------------------------------------------------------------------------------
 
-async def test_pockets_layer(world, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_pockets_layer(world, login, sessionmaker) -> None:
     w = world
     w.district("D_small", around(pt(7), 60), radius=100)
     w.household("p1", pt(0))  # a pocket of three, 100 m apart
