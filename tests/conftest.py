@@ -61,13 +61,13 @@ def as_app(url: str) -> str:
     return make_url(url).set(username=app.username, password=app.password).render_as_string(hide_password=False)
 
 
-def _dsn(url: str) -> str:
+def asyncpg_dsn(url: str) -> str:
     """SQLAlchemy URL → libpq DSN for asyncpg."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def _create_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(_dsn(admin_url))
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         has_template = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'tonari_template'")
         template = "TEMPLATE tonari_template" if has_template else ""
@@ -75,7 +75,7 @@ async def _create_database(admin_url: str, name: str) -> None:
     finally:
         await conn.close()
     if not has_template:
-        conn = await asyncpg.connect(_dsn(make_url(admin_url).set(database=name).render_as_string(False)))
+        conn = await asyncpg.connect(asyncpg_dsn(make_url(admin_url).set(database=name).render_as_string(False)))
         try:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         finally:
@@ -87,7 +87,7 @@ async def _drop_database(admin_url: str, name: str) -> None:
     # Backends the app left (a test's app that did not shut down, connections still closing) belong
     # to the app's role, which the owner may not end: the app's role ends its own, then the owner drops.
     try:
-        app = await asyncpg.connect(_dsn(as_app(url)))
+        app = await asyncpg.connect(asyncpg_dsn(as_app(url)))
     except (OSError, asyncpg.PostgresError):
         app = None
     if app is not None:
@@ -97,7 +97,7 @@ async def _drop_database(admin_url: str, name: str) -> None:
                               " AND usename = current_user")
         finally:
             await app.close()
-    conn = await asyncpg.connect(_dsn(admin_url))
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -237,7 +237,7 @@ def as_tenant(
 _client_ips = (f"10.{a}.{b}.{c}" for a, b, c in itertools.product(range(1, 250), range(256), range(1, 255)))
 
 
-class _Isolated:
+class IsolatedApp:
     """Runs each ASGI call in its own task so request contextvars never leak into the test."""
 
     def __init__(self, app) -> None:
@@ -273,7 +273,7 @@ async def client_factory(app):
     clients: list[ApiClient] = []
 
     def make(ip: str | None = None) -> ApiClient:
-        transport = httpx.ASGITransport(app=_Isolated(app), client=(ip or next(_client_ips), 40000))
+        transport = httpx.ASGITransport(app=IsolatedApp(app), client=(ip or next(_client_ips), 40000))
         c = ApiClient(transport=transport, base_url="http://127.0.0.1:8000")
         clients.append(c)
         return c

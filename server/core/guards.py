@@ -1,4 +1,4 @@
-"""Route guards. Every route handler must carry one (tests/test_routes_guarded.py enforces it).
+"""Route guards. Every route handler must carry one (tests/core/test_routes_guarded.py enforces it).
 
 `public` is an explicit "anyone may call this", so a forgotten guard is never the same as an
 intentionally open route.

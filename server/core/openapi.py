@@ -3,7 +3,7 @@
 Litestar documents a generic `400 ValidationException` body that this app never sends (its
 exception handlers answer `application/problem+json`, server/core/errors.py). This replaces it, once
 at start-up, with the problem document's schema under each status a route can answer and under
-`default` for the rest, so a client (and schemathesis, tests/test_schemathesis.py) can rely on it.
+`default` for the rest, so a client (and schemathesis, tests/core/test_schemathesis.py) can rely on it.
 """
 
 from __future__ import annotations

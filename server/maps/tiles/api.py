@@ -59,7 +59,7 @@ def may_read(layer: str, role: str | None) -> bool:
 class TileReply:
     """A rendered tile: 200 with the tile, 204 when empty, 304 when the client's copy is current.
     The route answers it as an ASGIResponse, the fast lane as two raw ASGI messages; both carry
-    the same headers in the same order (tests/test_tile_lane.py compares them)."""
+    the same headers in the same order (tests/maps/test_tile_lane.py compares them)."""
 
     status: int
     body: bytes

@@ -22,7 +22,7 @@ What the route or the application gains later does not reach the lane by itself:
 app-level middleware (CORS, compression, allowed hosts), a rate limit or another guard on the
 tile route must be added here too (or the lane must hand such requests on). The security
 headers do reach it: the application wraps `send` before it asks the lane (server/core/headers.py).
-tests/test_tile_lane.py compares the two ways and fails if they drift apart.
+tests/maps/test_tile_lane.py compares the two ways and fails if they drift apart.
 """
 
 from __future__ import annotations
