@@ -68,11 +68,14 @@ async def test_create_read_update_delete_a_household(staff, sessionmaker) -> Non
             assert (await db.execute(select(func.count()).select_from(Person).where(Person.household_id == h["id"]))).scalar() == 0
 
 
+IN_THREE_DAYS = (date.today() + timedelta(days=3)).isoformat()  # noqa: DTZ011 - in the future in any zone
+
+
 @pytest.mark.parametrize(
     ("override", "field", "code"),
     [
         ({"lon": 139.70, "lat": 35.68}, "lon", "outside_area"),
-        ({"people": [{"name": "未来 太郎", "birth_date": (date.today() + timedelta(days=3)).isoformat()}]}, "people[0].birth_date", "invalid"),  # noqa: DTZ011 - ahead in any zone
+        ({"people": [{"name": "未来 太郎", "birth_date": IN_THREE_DAYS}]}, "people[0].birth_date", "invalid"),
         ({"people": [{"name": "英字 太郎", "kana": "Taro"}]}, "people[0].kana", "invalid"),
         ({"people": [{"name": "電話 太郎", "phone": "12345"}]}, "people[0].phone", "invalid"),
         ({"people": [{"name": "事由 太郎", "support_reasons": ["made_up"]}]}, "people[0].support_reasons", "invalid"),
