@@ -87,7 +87,7 @@ async def _load(db: DbSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
             WatchLink.tenant_id == current_tenant(), WatchLink.watcher_id.in_(ids), WatchLink.ended_at.is_(None)
         ).group_by(WatchLink.watcher_id)
     )
-    return {watcher_id: n for watcher_id, n in rows}
+    return {row[0]: row[1] for row in rows}  # dict(rows) fails: a Row is no 2-tuple to dict()
 
 
 def _out(w: Watcher, load: int, *, home: bool = True) -> WatcherOut:
