@@ -2,7 +2,7 @@
 # Each recipe execs its script, so Ctrl-C goes to a script that traps it and cleans up.
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-py test-pwa test-e2e setup reset db-start db-stop db-status db-psql db-url
+.PHONY: help run test test-lint test-py test-pwa test-e2e setup reset db-start db-stop db-status db-psql db-url
 
 help: ## list the targets
 	@echo "Tonari — make targets:"
@@ -15,8 +15,11 @@ help: ## list the targets
 run: ## set up, start PostGIS, migrate, seed the demo, serve http://127.0.0.1:8000 (Ctrl-C stops all)
 	@exec bash scripts/run.sh
 
-test: ## all tests: pytest, Vitest units, browser end-to-end (real PostGIS)
+test: ## all tests: lint, pytest, Vitest units, browser end-to-end (real PostGIS)
 	@exec bash scripts/test.sh
+
+test-lint: ## only the code checks: ruff (lint + format), mypy, import contracts, the PWA's tsc
+	@exec bash scripts/test.sh lint
 
 test-py: ## only pytest
 	@exec bash scripts/test.sh pytest

@@ -157,7 +157,7 @@ async def writers(dsn: str, tenants: list[uuid.UUID], statement: str, seconds: f
             commits += 1
 
     try:
-        tasks = [asyncio.create_task(loop(c, t)) for c, t in zip(conns, tenants)]
+        tasks = [asyncio.create_task(loop(c, t)) for c, t in zip(conns, tenants, strict=False)]
         deadline = time.perf_counter() + seconds
         began = time.perf_counter()
         start.set()

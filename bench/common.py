@@ -37,7 +37,9 @@ import httptools  # noqa: E402
 
 from seed import prefecture  # noqa: E402
 from seed.prefecture import MUNICIPALITY_CODE as BENCH_MUNICIPALITY_CODE  # noqa: E402
-from seed.prefecture import asyncpg_dsn, owner_url, redact  # noqa: E402,F401  (the benches' names for them)
+from seed.prefecture import asyncpg_dsn as asyncpg_dsn  # noqa: E402  (the benches' names for them)
+from seed.prefecture import owner_url as owner_url  # noqa: E402
+from seed.prefecture import redact as redact  # noqa: E402
 from server.core.context import RequestContext  # noqa: E402
 from server.db.engine import STAMP, stamp_params  # noqa: E402
 from server.settings import normalise_database_url  # noqa: E402
@@ -494,7 +496,8 @@ class _Protocol(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)  # a TCP connection
+        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         self._got_bytes = True
@@ -569,7 +572,8 @@ class LiteClient:
                 self._proto = await self._connect()
             proto = self._proto
             proto.waiter = asyncio.get_running_loop().create_future()
-            proto.transport.write(raw)  # type: ignore[union-attr]
+            assert proto.transport is not None  # _connect returns a connected protocol
+            proto.transport.write(raw)
             try:
                 return await asyncio.wait_for(proto.waiter, self.timeout)
             except ConnectionLost as exc:
@@ -685,7 +689,7 @@ async def start_operation(staff: Session, tenant: BenchTenant, name: str) -> dic
                          timeout=300.0)
     if r.status_code != 201:
         raise RuntimeError(f"creating the bench operation failed: {r.status_code} {r.text[:300]}")
-    op = r.json()
+    op: dict[str, Any] = r.json()
     op["_create_ms"] = ms_since(t0)
     return op
 

@@ -242,7 +242,7 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
                 t0 = time.perf_counter()
                 a = await time_http(clients[key], paths, budget)
                 b = await time_sql(conn, sql[name], viewer, params, budget)
-                row = {"endpoint_name": name, "viewer": key, "requests": len(paths),
+                row: dict[str, Any] = {"endpoint_name": name, "viewer": key, "requests": len(paths),
                        "endpoint": summary(a["ms"]), "sql": summary(b["ms"]),
                        "bytes": summary([float(v) for v in a["bytes"]]),
                        "sql_rows": summary([float(v) for v in b["rows"]]),
@@ -294,7 +294,7 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start one on 127.0.0.1:%d)" % DEFAULT_PORT)
+    parser.add_argument("--base-url", help=f"a running server (default: start one on 127.0.0.1:{DEFAULT_PORT})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--visits", type=int, default=5000, help="visits pushed before measuring")
@@ -315,7 +315,7 @@ def main() -> None:
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     server = None if args.base_url else BenchServer(url, args.port, RESULTS_DIR / f"console-server-{stamp}.log",
                                                     var_dir=RESULTS_DIR / "console-var")
-    base = args.base_url or server.base  # type: ignore[union-attr]
+    base = args.base_url if server is None else server.base
     load_before = os.getloadavg()
 
     async def measure() -> dict[str, Any]:

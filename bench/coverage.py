@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import os
 import random
@@ -136,7 +137,7 @@ def hazard_zones(anchors: list[tuple[float, float]], seed: int) -> list[tuple[st
         amp, wave = rng.uniform(300, 800), rng.uniform(2000, 4000)
         dense: list[tuple[float, float]] = []
         walked = 0.0
-        for (ax, ay), (bx, by) in zip(course, course[1:], strict=False):
+        for (ax, ay), (bx, by) in itertools.pairwise(course):
             seg = math.hypot(bx - ax, by - ay)
             steps = max(1, int(seg // 100))
             nx, ny = (-(by - ay) / seg, (bx - ax) / seg) if seg else (0.0, 0.0)
@@ -206,7 +207,7 @@ async def ensure_network(url: str, tenant_id: uuid.UUID, seed: int) -> dict[str,
         async with conn.transaction():
             await stamp(conn, tenant_id)
             await conn.execute("SET LOCAL jit = off")
-            out["network"] = dict(await conn.fetchrow(
+            out["network"] = dict(await conn.fetchrow(  # type: ignore[arg-type]  # the counts always make one row
                 """WITH l AS (SELECT household_id, count(*) AS n FROM watch_link
                               WHERE tenant_id = $1 AND ended_at IS NULL GROUP BY household_id),
                         z AS MATERIALIZED (SELECT ST_Union(geom) AS g FROM hazard_zone WHERE tenant_id = $1)
@@ -240,10 +241,11 @@ async def commissioner_area(url: str, viewer: Viewer) -> uuid.UUID | None:
     try:
         async with conn.transaction():
             await stamp(conn, viewer.tenant_id)
-            return await conn.fetchval(
+            parent: uuid.UUID | None = await conn.fetchval(
                 "SELECT d.parent_id FROM user_district_scope s JOIN district d ON d.tenant_id = s.tenant_id"
                 " AND d.id = s.district_id WHERE s.tenant_id = $1 AND s.user_id = $2 LIMIT 1",
                 viewer.tenant_id, viewer.user_id)
+            return parent
     finally:
         await conn.close()
 
@@ -468,7 +470,7 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--base-url", help=f"a running server (default: start our own on 127.0.0.1:{FIELD_PORT})")
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--rounds", type=int, default=3, help="timed calls per view after one warm-up")

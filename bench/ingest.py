@@ -390,7 +390,7 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
                       f"{f', {p.unsent} not sent' if p.unsent else ''} (load {p.cpu['load1_after']})", flush=True)
         for c in clients or []:
             await c.aclose()
-    return rows, sessions, households, op, info  # type: ignore[return-value]
+    return rows, sessions, households, op, info
 
 
 async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str, Any]:
@@ -412,7 +412,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                                                                    sessions, households, op, outcomes)
             rows += r
             configs.append(info)
-        assert households is not None and op is not None
+        assert households is not None and op is not None and sessions is not None
         raw: list[dict[str, Any]] = []
         saturated = [r["visits"] for r in rows if r["phase"] == "saturate" and r.get("batch", 1) == 1]
         n_raw = args.raw_visits or (max(saturated) if saturated else 5000)
@@ -429,14 +429,14 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
         if not args.no_close:
             server = None if args.base_url else field_server(url, args.port, 1, stamp_, secret)
             async with serving(args.base_url, server) as base:
-                sessions[0].client.base_url = httpx.URL(base)  # type: ignore[index]
-                await close_operation(sessions[0], op["id"])  # type: ignore[index]
+                sessions[0].client.base_url = httpx.URL(base)
+                await close_operation(sessions[0], op["id"])
     finally:
         for s in sessions or []:
             await s.aclose()
     return {"tenant_id": str(tenant.tenant_id), "operation_id": op["id"] if op else None,
             "targets": op["targets"] if op else None, "operation_create_ms": op.get("_create_ms") if op else None,
-            "households_wrapped": households.wrapped if households else 0,
+            "households_wrapped": households.wrapped,
             "rows": rows, "raw": raw, "configs": configs}
 
 
@@ -521,7 +521,7 @@ async def db_settings(url: str) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--base-url", help=f"a running server (default: start our own on 127.0.0.1:{FIELD_PORT})")
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--workers", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2],

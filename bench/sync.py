@@ -256,7 +256,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     rows = []
     for kind in KINDS:
         s = samples[kind]
-        row = {"kind": kind, **{k: {"p50": percentile(v, 50), "max": max(v) if v else float("nan"), "all": v}
+        row: dict[str, Any] = {"kind": kind, **{k: {"p50": percentile(v, 50), "max": max(v) if v else float("nan"), "all": v}
                                 for k, v in s.items()}}
         row["http_over_raw"] = row["http"]["p50"] / row["raw"]["p50"]
         row["http_over_raw_events"] = row["http"]["p50"] / row["raw+events"]["p50"]
@@ -305,7 +305,7 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start our own on 127.0.0.1:%d)" % FIELD_PORT)
+    parser.add_argument("--base-url", help=f"a running server (default: start our own on 127.0.0.1:{FIELD_PORT})")
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--workers", type=int, default=1, help="1 = server.cli serve; n = uvicorn --workers n")
     parser.add_argument("--pool-size", type=int)

@@ -435,7 +435,7 @@ def git_revision() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help="a running server (default: start one on 127.0.0.1:%d)" % DEFAULT_PORT)
+    parser.add_argument("--base-url", help=f"a running server (default: start one on 127.0.0.1:{DEFAULT_PORT})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--client", choices=["lite", "httpx"], default="lite",
                         help="the endpoint's client: lite = one lean keep-alive connection (common.LiteClient); httpx (~1 ms"
@@ -460,7 +460,7 @@ def main() -> None:
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     server = None if args.base_url else BenchServer(url, args.port, RESULTS_DIR / f"server-{stamp}.log")
-    base = args.base_url or server.base  # type: ignore[union-attr]
+    base = args.base_url if server is None else server.base
 
     async def measure() -> dict[str, Any]:
         async with serving(args.base_url, server):

@@ -4,7 +4,7 @@ same work over as many connections. What a map user feels: tiles per second and 
     DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench \\
         .venv/bin/python bench/tiles_panning.py [--clients 32] [--tiles-per-client 150] [--rounds 3]
 
-Loads the bench prefecture if the database has none (bench/load_prefecture.py). Half the clients
+Loads the bench prefecture if the database has none (seed/prefecture.py). Half the clients
 sign in as the bench staff (the whole prefecture), half as the bench commissioner (their area
 only), each with a session of its own, and each pans a map the way MapLibre asks for tiles: a
 viewport of 4 × 3 household tiles (a 1280 × 800 map at 512 px per tile, the partly visible ones
@@ -65,6 +65,7 @@ from common import (
     cpu_seconds,
     database_url,
     percentile,
+    prepare_database,
     read_credentials,
     redact,
     summary,
@@ -356,7 +357,10 @@ class Target:
 
     @property
     def base(self) -> str:
-        return self._base or self.server.base  # type: ignore[union-attr]
+        if self._base:
+            return self._base
+        assert self.server is not None  # a target has a base URL or a server of its own
+        return self.server.base
 
     @property
     def group(self) -> int | None:
@@ -424,7 +428,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str,
     try:
         # The database's processes are the postmaster's children (this is a localhost database).
         backend = await conns[0].fetchval("SELECT pg_backend_pid()")
-        with open(f"/proc/{backend}/stat", encoding="ascii") as fh:
+        with open(f"/proc/{backend}/stat", encoding="ascii") as fh:  # noqa: ASYNC230 - /proc, in memory
             postmaster = int(fh.read().rsplit(")", 1)[1].split()[1])
 
         def meter(group: int | None) -> dict[str, float]:
@@ -448,10 +452,10 @@ async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str,
                     order: list[Target | None] = [None, *targets]  # None: the raw database
                     order = order[turn % len(order):] + order[:turn % len(order)]
                     turn += 1
-                    for t in order:
+                    for turn_of in order:
                         p = pace if mode == "paced" else None
-                        phases.append(await run_raw(conns, clients, mode, p, meter, (k, args.slices)) if t is None
-                                      else await run_app(t, clients, mode, p, meter, (k, args.slices)))
+                        phases.append(await run_raw(conns, clients, mode, p, meter, (k, args.slices)) if turn_of is None
+                                      else await run_app(turn_of, clients, mode, p, meter, (k, args.slices)))
                         keys.append((r, k))
                 done = [(ph, key) for ph, key in zip(phases, keys, strict=True) if key[0] == r and ph.mode == mode]
                 for name in ["raw"] + [t.name for t in targets]:
@@ -491,7 +495,7 @@ def aggregate(phases: list[Phase], keys: list[tuple[int, int]], names: list[str]
             p95_ratios = [percentile(ph.ms, 95) / percentile(raw[(key, mode)].ms, 95) for ph, key in mine]
             n = len(ms)
             cpu = {k: 1000.0 * sum(ph.cpu[k] for ph, _ in mine) / n for k in ("server", "database", "client")}
-            per_round = {}
+            per_round: dict[int, list[float]] = {}
             for ph, key in mine:
                 per_round.setdefault(key[0], []).append(ph.tiles_per_s())
             per_zoom = {}
@@ -584,9 +588,7 @@ def main() -> None:
     args.pace_ms = max(50, min(args.pace_ms, 5000))
     url = database_url(args.database_url)
 
-    import load_prefecture
-
-    load = load_prefecture.run(url, args.households)
+    load = prepare_database(url, args.households)
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     load_start = os.getloadavg()

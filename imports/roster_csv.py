@@ -210,7 +210,7 @@ def parse_roster_csv(
     gazetteer = towns if isinstance(towns, Gazetteer) or towns is None else Gazetteer(towns)
     if area is not None:
         shapely.prepare(area)
-    today = today or date.today()
+    today = today or date.today()  # noqa: DTZ011 - the server passes the tenant's date; scripts may not
     seen: dict[tuple[str, date, str], int] = {}
     households: dict[str, tuple[int, str]] = {}
     for number, cells in data_rows:

@@ -2,7 +2,10 @@
 # shellcheck disable=SC2317  # the part_* functions and traps are called indirectly
 # `make test`: every test suite against a real PostGIS.
 #
-#   scripts/test.sh [pytest] [vitest] [e2e]      (default: all three, in this order)
+#   scripts/test.sh [lint] [pytest] [vitest] [e2e]      (default: all four, in this order)
+#
+# lint: ruff check, ruff format --check, mypy, lint-imports and the PWA's tsc (configuration in
+# pyproject.toml and pwa/tsconfig*.json); it needs no database.
 #
 # Without DATABASE_URL the embedded cluster is started (and stopped at the end if this script
 # started it); with DATABASE_URL that server is used, with two roles as in production (README,
@@ -18,9 +21,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TONARI_ROOT"
 
 parts=("$@")
-[ "${#parts[@]}" -eq 0 ] && parts=(pytest vitest e2e)
+[ "${#parts[@]}" -eq 0 ] && parts=(lint pytest vitest e2e)
 for p in "${parts[@]}"; do
-  case "$p" in pytest | vitest | e2e) ;; *) die "unknown test part '$p' (pytest, vitest, e2e)" ;; esac
+  case "$p" in lint | pytest | vitest | e2e) ;; *) die "unknown test part '$p' (lint, pytest, vitest, e2e)" ;; esac
 done
 has_part() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
@@ -46,7 +49,9 @@ trap 'printf "\n" >&2; info "Interrupted."; exit 130' INT TERM HUP
 if has_part e2e; then bash scripts/setup.sh --test; else bash scripts/setup.sh; fi
 mkdir -p "$TEST_VAR"
 
-if [ -n "${DATABASE_URL:-}" ]; then
+if ! has_part pytest && ! has_part e2e && ! has_part vitest; then
+  :  # lint alone needs no database
+elif [ -n "${DATABASE_URL:-}" ]; then
   info "Testing against DATABASE_URL from the environment."
   [ -n "${TONARI_MIGRATE_DATABASE_URL:-}" ] \
     || die "with DATABASE_URL (the app's role) set, set TONARI_MIGRATE_DATABASE_URL too: the owner role, which may create databases (README, Production notes)."
@@ -80,6 +85,25 @@ EOF
 }
 
 # --- the parts ----------------------------------------------------------------------------
+# Every check runs even when an earlier one fails, so one run shows all that is wrong.
+part_lint() {
+  local rc=0 check
+  local -a checks=(
+    "$VENV/bin/ruff check --output-format=concise ."
+    "$VENV/bin/ruff format --check ."
+    "$VENV/bin/mypy"
+    "$VENV/bin/lint-imports --no-cache"
+    "pwa/node_modules/.bin/tsc --noEmit -p pwa/tsconfig.json"
+    "pwa/node_modules/.bin/tsc --noEmit -p pwa/tsconfig.sw.json"
+  )
+  for check in "${checks[@]}"; do
+    info "lint: ${check#"$VENV"/bin/}"
+    # shellcheck disable=SC2086  # each check is a command line
+    $check </dev/null || { echo "lint: '${check#"$VENV"/bin/}' failed" >&2; rc=1; }
+  done
+  return "$rc"
+}
+
 part_pytest() {
   local rc=0
   # shellcheck disable=SC2086

@@ -72,8 +72,9 @@ async def seed_demo(
         context.update(tenant_id=tenant_id, role="system")
         creds: list[Credential] = []
         async with db.begin():
-            tenant = await db.get(Tenant, tenant_id)
-            assert tenant is not None
+            stored = await db.get(Tenant, tenant_id)
+            assert stored is not None
+            tenant = stored
             for login, role, display in DEMO_ACCOUNTS:
                 password = known[login].password if login in known else new_password()
                 await ensure_user(db, tenant, login, role, display, password,

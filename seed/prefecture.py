@@ -33,7 +33,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy.engine import make_url
@@ -80,7 +80,7 @@ def read_credentials(path: Path) -> dict[str, dict[str, str]]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {k: v for k, v in data.get("accounts", {}).items()}
+        return dict(data.get("accounts", {}).items())
     except (ValueError, AttributeError):
         return {}
 
@@ -100,7 +100,7 @@ def _stamp_sql() -> str:
     """The server's transaction stamp (server.db.engine.STAMP) in asyncpg's $n form."""
     from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
-    compiled = STAMP.compile(dialect=asyncpg_dialect.dialect())
+    compiled = STAMP.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]  # SQLAlchemy's dialects are untyped
     assert tuple(compiled.positiontup or ()) == ("tenant", "user", "role", "scope")
     return compiled.string
 
@@ -144,10 +144,10 @@ MOVE_CONSENTS = """
 
 
 def _multi_wkt(geometry: dict[str, Any]) -> str:
-    from shapely.geometry import MultiPolygon, shape
+    from shapely.geometry import MultiPolygon, Polygon, shape
 
     g = shape(geometry)
-    return (g if isinstance(g, MultiPolygon) else MultiPolygon([g])).wkt
+    return (g if isinstance(g, MultiPolygon) else MultiPolygon([cast(Polygon, g)])).wkt
 
 
 async def _ensure_accounts(url: str, credentials: Path | None

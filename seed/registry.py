@@ -11,9 +11,9 @@ import uuid
 from datetime import date
 
 import msgspec
-from typing import Any
+from typing import Any, cast
 
-from shapely.geometry import MultiPolygon, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +45,7 @@ def _point(lon: float, lat: float) -> str:
 
 def _multi(geometry: dict[str, Any]) -> str:
     g = shape(geometry)
-    return _ewkt(g if isinstance(g, MultiPolygon) else MultiPolygon([g]))
+    return _ewkt(g if isinstance(g, MultiPolygon) else MultiPolygon([cast(Polygon, g)]))
 
 
 async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int = 8216) -> dict[str, int]:

@@ -13,6 +13,7 @@ from advanced_alchemy.extensions.litestar import (
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -93,8 +94,9 @@ class TonariApp(Litestar):
         super().__init__(*args, **kwargs)
         self.security_headers = security_headers
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+    # Narrower than Litestar's (which takes lifespan scopes too): those reach this app untouched.
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == ScopeType.HTTP:
             send = self.security_headers.wrap(scope, send)
         await super().__call__(scope, receive, send)
 
@@ -192,7 +194,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             cookie_secure=settings.cookie_secure,
             cookie_samesite="strict",
         ),
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _database_url() -> str:
@@ -79,7 +80,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
     from seed.demo import seed_demo
     from server.db.engine import make_engine, make_sessionmaker
 
-    async def run() -> list:
+    async def run() -> list[Any]:
         engine = make_engine(_database_url(), pool_size=2)
         try:
             return await seed_demo(make_sessionmaker(engine), Path(args.credentials) if args.credentials else None)

@@ -18,6 +18,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
@@ -60,13 +61,13 @@ def as_app(url: str) -> str:
     return make_url(url).set(username=app.username, password=app.password).render_as_string(hide_password=False)
 
 
-def _dsn(url: str) -> str:
+def asyncpg_dsn(url: str) -> str:
     """SQLAlchemy URL → libpq DSN for asyncpg."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def _create_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(_dsn(admin_url))
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         has_template = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'tonari_template'")
         template = "TEMPLATE tonari_template" if has_template else ""
@@ -74,7 +75,7 @@ async def _create_database(admin_url: str, name: str) -> None:
     finally:
         await conn.close()
     if not has_template:
-        conn = await asyncpg.connect(_dsn(make_url(admin_url).set(database=name).render_as_string(False)))
+        conn = await asyncpg.connect(asyncpg_dsn(make_url(admin_url).set(database=name).render_as_string(False)))
         try:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         finally:
@@ -86,7 +87,7 @@ async def _drop_database(admin_url: str, name: str) -> None:
     # Backends the app left (a test's app that did not shut down, connections still closing) belong
     # to the app's role, which the owner may not end: the app's role ends its own, then the owner drops.
     try:
-        app = await asyncpg.connect(_dsn(as_app(url)))
+        app = await asyncpg.connect(asyncpg_dsn(as_app(url)))
     except (OSError, asyncpg.PostgresError):
         app = None
     if app is not None:
@@ -96,7 +97,7 @@ async def _drop_database(admin_url: str, name: str) -> None:
                               " AND usename = current_user")
         finally:
             await app.close()
-    conn = await asyncpg.connect(_dsn(admin_url))
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -162,7 +163,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 
 @contextlib.asynccontextmanager
-async def running(application):  # type: ignore[no-untyped-def]
+async def running(application):
     """Start and stop an app's lifespan in a task of its own (anyio cancel scopes must be entered
     and left in one task, and pytest-asyncio may tear down in another)."""
     started, stop = asyncio.Event(), asyncio.Event()
@@ -182,7 +183,7 @@ async def running(application):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-async def app(settings: Settings):  # type: ignore[no-untyped-def]
+async def app(settings: Settings):
     from server.app import create_app
 
     async with running(create_app(settings)) as application:
@@ -190,17 +191,17 @@ async def app(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def engine(app) -> AsyncEngine:  # type: ignore[no-untyped-def]
+def engine(app) -> AsyncEngine:
     return services(app).engine
 
 
 @pytest.fixture(scope="session")
-def sessionmaker(app) -> async_sessionmaker[AsyncSession]:  # type: ignore[no-untyped-def]
+def sessionmaker(app) -> async_sessionmaker[AsyncSession]:
     return services(app).sessionmaker
 
 
 @pytest.fixture(scope="session")
-async def owner_engine(owner_database_url: str):  # type: ignore[no-untyped-def]
+async def owner_engine(owner_database_url: str):
     """An engine signed in as the tables' owner (sessions are stamped like the app's)."""
     from server.db.engine import make_engine
 
@@ -236,13 +237,13 @@ def as_tenant(
 _client_ips = (f"10.{a}.{b}.{c}" for a, b, c in itertools.product(range(1, 250), range(256), range(1, 255)))
 
 
-class _Isolated:
+class IsolatedApp:
     """Runs each ASGI call in its own task so request contextvars never leak into the test."""
 
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope, receive, send) -> None:
         await asyncio.get_running_loop().create_task(self.app(scope, receive, send))
 
 
@@ -257,22 +258,22 @@ class ApiClient(httpx.AsyncClient):
         assert token, "the CSRF cookie was not set"
         return token
 
-    async def send_json(self, method: str, url: str, json: object = None, **kw: object) -> httpx.Response:
-        headers = dict(kw.pop("headers", {}) or {})  # type: ignore[arg-type]
+    async def send_json(self, method: str, url: str, json: object = None, **kw: Any) -> httpx.Response:
+        headers = dict(kw.pop("headers", {}) or {})
         headers.setdefault("X-CSRF-Token", await self.ensure_csrf())
-        return await self.request(method, url, json=json, headers=headers, **kw)  # type: ignore[arg-type]
+        return await self.request(method, url, json=json, headers=headers, **kw)
 
     async def login(self, login: str, password: str) -> httpx.Response:
         return await self.send_json("POST", "/api/auth/login", {"login": login, "password": password})
 
 
 @pytest.fixture
-async def client_factory(app):  # type: ignore[no-untyped-def]
+async def client_factory(app):
     """New API clients, each from its own client address (throttling is keyed by client)."""
     clients: list[ApiClient] = []
 
     def make(ip: str | None = None) -> ApiClient:
-        transport = httpx.ASGITransport(app=_Isolated(app), client=(ip or next(_client_ips), 40000))
+        transport = httpx.ASGITransport(app=IsolatedApp(app), client=(ip or next(_client_ips), 40000))
         c = ApiClient(transport=transport, base_url="http://127.0.0.1:8000")
         clients.append(c)
         return c
@@ -283,7 +284,7 @@ async def client_factory(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(client_factory) -> ApiClient:  # type: ignore[no-untyped-def]
+def client(client_factory) -> ApiClient:
     return client_factory()
 
 
@@ -313,7 +314,7 @@ class TenantFixture:
 
 
 @pytest.fixture
-def make_tenant(sessionmaker):  # type: ignore[no-untyped-def]
+def make_tenant(sessionmaker):
     """A new tenant with one account per role; logins are unique across the run."""
     from server.accounts.provision import ensure_tenant, ensure_user
 
@@ -338,10 +339,10 @@ def make_tenant(sessionmaker):  # type: ignore[no-untyped-def]
 
 # The apps the session's live servers run: a test that kills the database's connections must also
 # clear their pools (see drop_dead_connections).
-LIVE_APPS: list = []  # type: ignore[type-arg]
+LIVE_APPS: list = []
 
 
-async def drop_dead_connections(*apps) -> None:  # type: ignore[no-untyped-def]
+async def drop_dead_connections(*apps) -> None:
     """Forget every pooled connection of these apps and of the live servers' (after a test killed
     the database's backends), so no later test meets a dead one."""
     for application in (*apps, *LIVE_APPS):
@@ -350,7 +351,7 @@ async def drop_dead_connections(*apps) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-async def live_server(settings: Settings):  # type: ignore[no-untyped-def]
+async def live_server(settings: Settings):
     """The app on a real socket (uvicorn in this event loop), for streaming responses such as SSE
     that an in-process transport would buffer."""
     import socket
@@ -367,7 +368,7 @@ async def live_server(settings: Settings):  # type: ignore[no-untyped-def]
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
     task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn signals start only through this flag
         await asyncio.sleep(0.02)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
@@ -375,7 +376,7 @@ async def live_server(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def live_client_factory(live_server):  # type: ignore[no-untyped-def]
+async def live_client_factory(live_server):
     clients: list[ApiClient] = []
 
     def make() -> ApiClient:

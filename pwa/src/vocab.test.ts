@@ -7,7 +7,7 @@ import { SUPPORT_REASONS } from './staff/operations-model';
 import { DATASETS, MEDICAL_DEVICES, MOBILITY, RECIPIENT_CLASSES, SEXES, SHELTER_HAZARDS } from './staff/registry-model';
 import { VOCAB, vocabCodes, vocabLabel, withLabelKeys, type ListKind } from './vocab';
 
-// The file the server reads (tests/test_vocabulary.py holds it to the database).
+// The file the server reads (tests/core/test_vocabulary.py holds it to the database).
 const FILE = JSON.parse(readFileSync(resolve(__dirname, '../../vocab/vocabulary.json'), 'utf-8'));
 
 const LISTS: ListKind[] = [

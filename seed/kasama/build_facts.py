@@ -19,9 +19,11 @@ import argparse
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import shapely
-from shapely.geometry import Point, mapping, shape
+from shapely.geometry import Point, Polygon, mapping, shape
+from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from seed.kasama.facts import LocalMetric
@@ -52,26 +54,26 @@ GSI_HAZARD_COLUMNS: dict[str, str] = {
 assert set(GSI_HAZARD_COLUMNS.values()) == set(SHELTER_HAZARDS)
 
 
-def _round(x: float) -> float:
+def _round(x: float | str) -> float:
     return round(float(x), COORD_DIGITS)
 
 
-def _vertex_count(poly) -> int:  # type: ignore[no-untyped-def]
+def _vertex_count(poly: Polygon) -> int:
     return len(poly.exterior.coords) - 1 + sum(len(r.coords) - 1 for r in poly.interiors)
 
 
-def _round_geom(geom):  # type: ignore[no-untyped-def]
+def _round_geom(geom: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geom, lambda a: a.round(COORD_DIGITS))
 
 
-def simplify_outline(original, max_vertices: int = MAX_VERTICES):  # type: ignore[no-untyped-def]
+def simplify_outline(original: BaseGeometry, max_vertices: int = MAX_VERTICES) -> tuple[Polygon, float]:
     """Largest-detail simplification with at most `max_vertices` vertices (bisection on tolerance)."""
     lo, hi = 0.0, 0.01
     best = None
     for _ in range(40):
         tol = (lo + hi) / 2
         cand = _round_geom(original.simplify(tol, preserve_topology=True))
-        if cand.geom_type == "Polygon" and cand.is_valid and _vertex_count(cand) <= max_vertices:
+        if isinstance(cand, Polygon) and cand.is_valid and _vertex_count(cand) <= max_vertices:
             best, hi = (cand, tol), tol
         else:
             lo = tol
@@ -79,14 +81,16 @@ def simplify_outline(original, max_vertices: int = MAX_VERTICES):  # type: ignor
     return best
 
 
-def read_outline(shared: Path):  # type: ignore[no-untyped-def]
+def read_outline(shared: Path) -> Polygon:
     fc = json.loads((shared / "kasama_08216.geojson").read_text(encoding="utf-8"))
     feature = fc["features"][0]  # no "properties" key in this file (see SOURCES.md)
     assert feature.get("id") == "08216"
-    return shape(feature["geometry"])
+    outline = shape(feature["geometry"])
+    assert isinstance(outline, Polygon)  # the city is one polygon
+    return outline
 
 
-def build_outline(shared: Path) -> tuple[dict, dict]:
+def build_outline(shared: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     original = read_outline(shared)
     simple, tol = simplify_outline(original)
     simple = orient(simple, 1.0)  # RFC 7946: exterior ring counter-clockwise
@@ -127,7 +131,7 @@ def _facility_key(common_id: str) -> str:
     return common_id[6:11]
 
 
-def build_shelters(shared: Path) -> list[dict]:
+def build_shelters(shared: Path) -> list[dict[str, Any]]:
     designated = _read_csv(shared / "gsi_designated_shelters_kasama_08216.csv")
     emergency = _read_csv(shared / "gsi_emergency_evacuation_sites_kasama_08216.csv")
     assert len(designated) == 30 and len(emergency) == 8
@@ -139,7 +143,7 @@ def build_shelters(shared: Path) -> list[dict]:
     # it is the same facility (same facility number AND same name): at 石井2068-1 three shelters
     # (武道館, 市民体育館, 笠間公民館) share facility number 00016, but only 市民体育館 is the site.
     site_flags = {(_facility_key(r["共通ID"]), r["施設・場所名"]): hazards(r) for r in emergency}
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     for r in designated:
         # 受入対象者 is empty for every Kasama row: no 福祉避難所 is named, so we invent none.
         assert not r["受入対象者"].strip()
@@ -171,7 +175,7 @@ def build_shelters(shared: Path) -> list[dict]:
     return records
 
 
-def build_towns(shared: Path) -> list[dict]:
+def build_towns(shared: Path) -> list[dict[str, Any]]:
     rows = json.loads((shared / "geolonia_kasama_towns.json").read_text(encoding="utf-8"))
     assert len(rows) == 76
     return [
@@ -180,7 +184,7 @@ def build_towns(shared: Path) -> list[dict]:
     ]
 
 
-def dump_records(path: Path, header: dict, key: str, records: list[dict]) -> None:
+def dump_records(path: Path, header: dict[str, Any], key: str, records: list[dict[str, Any]]) -> None:
     """`{header..., key: [one record per line]}`: compact, valid JSON, and diff-friendly."""
     def enc(v: object) -> str:
         return json.dumps(v, ensure_ascii=False)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import shapely
 from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, mapping
+from shapely.geometry.base import BaseGeometry
 
 from seed.kasama.build_facts import dump_records
 from seed.kasama.facts import DATA, KASAMA_METRIC, MUNICIPALITY_CODE, load_shelters, outline_shape
@@ -60,18 +62,19 @@ BRANCHES: tuple[tuple[str, str, str], ...] = (
 MERGED_SCHOOLS: dict[str, str] = {"旧箱田小学校": "笠間小学校", "旧東小学校": "笠間小学校"}
 
 
-def _multi(geom) -> MultiPolygon:  # type: ignore[no-untyped-def]
+def _multi(geom: BaseGeometry) -> MultiPolygon:
     polys = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, Polygon) and not g.is_empty]
     out = MultiPolygon(polys)
     assert out.is_valid, "district geometry must be valid"
     return out
 
 
-def _geojson(geom: MultiPolygon) -> dict:
-    return json.loads(json.dumps(mapping(geom)))
+def _geojson(geom: MultiPolygon) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(mapping(geom)))
+    return out
 
 
-def build_districts() -> list[dict]:
+def build_districts() -> list[dict[str, Any]]:
     outline = shapely.set_precision(outline_shape(), GRID)
     designated = {s.name: s for s in load_shelters() if s.kind == "designated"}
     missing = [name for name, _, _ in BRANCHES if name not in designated]
@@ -85,15 +88,15 @@ def build_districts() -> list[dict]:
     seeds = MultiPoint([KASAMA_METRIC.to_xy(designated[n].lon, designated[n].lat) for n in seed_names])
     frame = KASAMA_METRIC.project(outline).buffer(5_000).envelope
     cells = shapely.voronoi_polygons(seeds, extend_to=frame, ordered=True).geoms
-    cells_of: dict[str, list] = {}
+    cells_of: dict[str, list[BaseGeometry]] = {}
     for name, cell in zip(seed_names, cells, strict=True):
         cells_of.setdefault(owner[name], []).append(KASAMA_METRIC.unproject(cell))
 
-    branches: list[dict] = []
-    by_area: dict[str, list] = {suffix: [] for suffix, _, _ in AREAS}
+    branches: list[dict[str, Any]] = []
+    by_area: dict[str, list[BaseGeometry]] = {suffix: [] for suffix, _, _ in AREAS}
     for i, ((name, area, kana), school) in enumerate(zip(BRANCHES, schools, strict=True), 1):
-        cell = shapely.union_all(cells_of[name])
-        geom = shapely.intersection(cell, outline, grid_size=GRID)
+        union = shapely.union_all(cells_of[name])
+        geom = shapely.intersection(union, outline, grid_size=GRID)
         assert geom.contains(Point(school.lon, school.lat)), name
         by_area[area].append(geom)
         branches.append(
@@ -133,7 +136,7 @@ def main() -> None:
     }
     dump_records(out, header, "districts", districts)
     for d in districts:
-        g = shapely.geometry.shape(d["geometry"])
+        g = cast(MultiPolygon, shapely.geometry.shape(d["geometry"]))
         km2 = KASAMA_METRIC.project(g).area / 1e6
         print(f"{d['code']:14s} {d['level']:6s} {d['name']:18s} {km2:7.2f} km²  parts={len(g.geoms)}")
 

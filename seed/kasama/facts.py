@@ -10,6 +10,7 @@ import json
 import math
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from shapely.geometry import shape
@@ -43,16 +44,17 @@ class District(msgspec.Struct, frozen=True):
     kana: str  # katakana
     level: str  # vocab.DISTRICT_LEVELS: "area" | "branch"
     parent_code: str | None
-    geometry: dict  # GeoJSON MultiPolygon, lon/lat
+    geometry: dict[str, Any]  # GeoJSON MultiPolygon, lon/lat
     school_source_id: str | None = None  # branches: the school (kasama_shelters source_id) it is drawn around
 
 
-def _load(name: str) -> dict:
-    return json.loads((DATA / name).read_text(encoding="utf-8"))
+def _load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return data
 
 
 @lru_cache(maxsize=1)
-def outline_feature() -> dict:
+def outline_feature() -> dict[str, Any]:
     """The GeoJSON Feature in kasama_outline.json (properties carry the credit)."""
     return _load("kasama_outline.json")
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import accumulate
+from typing import Any, TypeVar
 
 import msgspec
 import shapely
@@ -265,7 +266,7 @@ def _place(
         if code is None or (accept is not None and not accept(i, lon, lat, code)):
             raise RuntimeError(f"cannot place a point near {lon},{lat}")
         out[i] = (lon, lat, code)
-    return out  # type: ignore[return-value]
+    return [p for p in out if p is not None]  # every point is placed by now (or the loop raised)
 
 
 def _allocate(total: int, weights: Sequence[float], minimum: int = 0) -> list[int]:
@@ -301,16 +302,16 @@ def _build_hamlets(world: _World, households: int, per_hamlet: float = 9.0) -> N
         split = [0] * k
         for _ in range(n):
             split[rng.randrange(k)] += 1
-        t = world.towns[ti]
+        town = world.towns[ti]
         for size in split:
             if size:
                 owners.append(ti)
-                centres.append((t.lon, t.lat, t.spread_m))
+                centres.append((town.lon, town.lat, town.spread_m))
                 sizes.append([size])
 
     def in_town_cell(i: int, lon: float, lat: float, code: str) -> bool:
         cell = world.towns[owners[i]].cell
-        return cell is None or shapely.contains_xy(cell, lon, lat)
+        return cell is None or bool(shapely.contains_xy(cell, lon, lat))
 
     placed = _place(rng, world, centres, in_town_cell)
     start = 0
@@ -331,17 +332,19 @@ PARTIAL_PATTERNS: tuple[tuple[tuple[str, ...], float], ...] = (
 )
 CONSENT_SOURCES = (("郵送", 0.7), ("訪問", 0.25), ("窓口", 0.05))
 ALL_CLASSES = tuple(RECIPIENT_CLASSES)
+_T = TypeVar("_T")
 
 
 @lru_cache(maxsize=256)
-def _cumulative(weighted: tuple[tuple[object, float], ...]) -> tuple[tuple[object, ...], list[float]]:
+def _cumulative(weighted: tuple[tuple[Any, float], ...]) -> tuple[tuple[Any, ...], list[float]]:
     return tuple(v for v, _ in weighted), list(accumulate(w for _, w in weighted))
 
 
-def _pick(rng: random.Random, weighted: tuple[tuple[object, float], ...]):  # type: ignore[no-untyped-def]
+def _pick(rng: random.Random, weighted: tuple[tuple[_T, float], ...]) -> _T:
     """One value of (value, weight) pairs (like rng.choices(k=1), without its per-call set-up)."""
     values, cum = _cumulative(weighted)
-    return values[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
+    value: _T = values[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
+    return value
 
 
 def _date_between(rng: random.Random, start: date, end: date) -> date:
@@ -588,7 +591,7 @@ def _make_plan(
         key=f"{key}-P",
         shelter_source_id=shelter.source_id,
         shelter_name=shelter.name,
-        distance_m=int(round(dist)),
+        distance_m=round(dist),
         transport=transport,
         route_notes="".join(notes),
         supporters=supporters,
@@ -1014,10 +1017,10 @@ def generate_prefecture(
         ax, ay = area_xy[rng.randrange(areas)]
         x, y = ax + rng.gauss(0, 8_000), ay + rng.gauss(0, 8_000)
         lon, lat = (_rnd(v) for v in m.to_lonlat(x, y))
-        code = locator.locate([lon], [lat])[0]
-        if code is None:
+        located = locator.locate([lon], [lat])[0]
+        if located is None:
             continue
-        municipality = "模擬" + code.split("-")[1][1:].lstrip("0") + "市"  # from the containing area
+        municipality = "模擬" + located.split("-")[1][1:].lstrip("0") + "市"  # from the containing area
         name = rng.choice(PLACE_FIRST)[0] + rng.choice(PLACE_SECOND)[0]
         if (municipality, name) in names_used:
             name += "新田"
@@ -1043,9 +1046,9 @@ def generate_prefecture(
     return PrefectureData(seed, districts, shelters, households, ws, world, chunks, len(str(households)) + 1)
 
 
-def _multipolygon_geojson(geom: BaseGeometry) -> dict:
+def _multipolygon_geojson(geom: BaseGeometry) -> dict[str, Any]:
     polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon" and not g.is_empty]
-    mp = shapely.MultiPolygon(polys)
+    mp: BaseGeometry = shapely.MultiPolygon(polys)
     if not mp.is_valid:
         mp = shapely.make_valid(mp)
     gj = mapping(mp)

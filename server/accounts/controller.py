@@ -107,7 +107,7 @@ def _client_key() -> str:
 
 class AuthController(Controller):
     path = "/api/auth"
-    tags = ["auth"]
+    tags = ("auth",)
 
     @get("/csrf", guards=[public], status_code=HTTP_204_NO_CONTENT, summary="Obtain the CSRF cookie")
     async def csrf(self) -> None:

@@ -23,7 +23,7 @@ import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Receive, Scope, Send
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,12 +73,12 @@ class AuthState:
     session: SessionRef
 
 
-def _request_session(connection: ASGIConnection) -> AsyncSession:
+def _request_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
     """The request's db session (created here, or reused by the `db_session` dependency)."""
     return services(connection.app).db_config.provide_session(connection.app.state, connection.scope)
 
 
-async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta):  # type: ignore[no-untyped-def]
+async def _lookup(db: AsyncSession, cookie: ParsedCookie, idle: timedelta) -> Row[Any] | None:
     db.info[AUTH_PENDING] = True  # the call stamps the transaction itself: skip the generic stamp
     try:
         params = {"tenant": cookie.tenant_id, "session": cookie.token_hash, "idle": idle, "touch": TOUCH_INTERVAL}
@@ -101,6 +101,17 @@ class _AuthRow:
 
     __slots__ = ("session_id", "user_id", "login", "display_name", "role", "expires_at", "absolute_expires_at",
                  "district_ids", "scope", "touched", "must_change_password")
+    session_id: str
+    user_id: uuid.UUID
+    login: str
+    display_name: str
+    role: str
+    expires_at: datetime
+    absolute_expires_at: datetime
+    district_ids: list[uuid.UUID] | None
+    scope: list[uuid.UUID] | None
+    touched: bool
+    must_change_password: bool
 
     def __init__(self, record: asyncpg.Record) -> None:
         for name in self.__slots__:
@@ -148,7 +159,7 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
             if held is not None:
                 await held.release()
 
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         cookie = parse_cookie(connection.cookies.get(COOKIE_NAME))
         if cookie is None:
             return AuthenticationResult(user=None, auth=None)
@@ -158,7 +169,8 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         idle = timedelta(minutes=settings.session_idle_minutes)
         db: AsyncSession | None = None
         held: DriverTransaction | None = None
-        opt = handler.opt if handler is not None else {}
+        row: _AuthRow | Row[Any] | None
+        opt = getattr(handler, "opt", None) or {}
         if opt.get(AUTH_AUTOCOMMIT) or opt.get(AUTH_ON_DRIVER):
             row, held = await authenticate_on_driver(services(connection.app).driver_pool, cookie, idle,
                                                 hold=bool(opt.get(AUTH_ON_DRIVER)))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.db.base import Base, TenantOwned, Timestamps, uuid7
 
 
-class Role(str, enum.Enum):
+class Role(str, enum.Enum):  # noqa: UP042 - StrEnum would change str() of a member, which code may print
     admin = "admin"
     staff = "staff"
     coordinator = "coordinator"

@@ -14,8 +14,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User, UserSession
@@ -108,7 +109,7 @@ async def end_all_sessions(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid
     result = await db.execute(
         delete(UserSession).where(UserSession.tenant_id == tenant_id, UserSession.user_id == user_id)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 async def prune_expired(db: AsyncSession, tenant_id: uuid.UUID) -> None:

@@ -40,8 +40,8 @@ async def _target(db: AsyncSession, admin: SignedInUser, user_id: uuid.UUID, *, 
 
 class UsersController(Controller):
     path = "/api/users"
-    tags = ["accounts"]
-    guards = [ADMIN]
+    tags = ("accounts",)
+    guards = (ADMIN,)
 
     @get("/", summary="The tenant's users (admins only)")
     async def list_users(self, request: Request[Any, Any, Any], db_session: DbSession) -> list[AccountOut]:

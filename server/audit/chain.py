@@ -11,6 +11,7 @@ design and what it costs: docs/decisions/0004-audit-log.md (Addendum #14).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 
@@ -188,15 +189,13 @@ class AuditSealer:
                 sealed = await seal_all(self.engine)
                 if sealed:
                     log.debug("audit.sealed", rows=sealed)
-            except Exception as exc:  # the database may be away for a moment; the next pass catches up
+            except Exception as exc:  # noqa: BLE001 - the database may be away for a moment; the next pass catches up
                 log.warning("audit.seal_failed", error=type(exc).__name__, retry_in_s=self.interval)
             async with self.pass_done:
                 self.passes += 1
                 self.pass_done.notify_all()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
 
 
 _OWNS_AUDIT_LOG = text("SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c"
@@ -214,7 +213,7 @@ async def warn_if_app_role_owns_tables(engine: AsyncEngine) -> None:
     try:
         async with engine.connect() as conn:
             owns = await app_role_owns_tables(conn)
-    except Exception as exc:  # the database may not be up yet; readiness reports that
+    except Exception as exc:  # noqa: BLE001 - the database may not be up yet; readiness reports that
         log.warning("database_role_unchecked", error=type(exc).__name__)
         return
     if owns:

@@ -39,8 +39,8 @@ class AuditPage(msgspec.Struct):
 
 class AuditController(Controller):
     path = "/api/audit"
-    tags = ["audit"]
-    guards = [STAFF]
+    tags = ("audit",)
+    guards = (STAFF,)
 
     @get("/", summary="List audit entries, newest first")
     async def list_entries(

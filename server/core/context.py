@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import uuid
 from dataclasses import dataclass, replace
+from typing import Any
 
 from server.core.problems import Problem
 
@@ -43,8 +44,8 @@ def current_tenant() -> uuid.UUID:
     return tenant_id
 
 
-def update(**changes: object) -> RequestContext:
-    ctx = replace(_current.get(), **changes)  # type: ignore[arg-type]
+def update(**changes: Any) -> RequestContext:
+    ctx = replace(_current.get(), **changes)
     _current.set(ctx)
     return ctx
 

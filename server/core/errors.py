@@ -197,7 +197,7 @@ def problem_for_db_error(exc: BaseException) -> Problem | None:
         return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "out_of_range")])
     if state in ("22021", "22P05"):  # NUL or an unpaired surrogate that got past the normaliser
         return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "invalid_character")])
-    if state.startswith("22") or state.startswith("54"):  # data exception, program limit exceeded
+    if state.startswith(("22", "54")):  # data exception, program limit exceeded
         return Problem("validation_failed", errors=[FieldError(pg.column_name or "body", "invalid")])
     return None
 

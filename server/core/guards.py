@@ -1,4 +1,4 @@
-"""Route guards. Every route handler must carry one (tests/test_routes_guarded.py enforces it).
+"""Route guards. Every route handler must carry one (tests/core/test_routes_guarded.py enforces it).
 
 `public` is an explicit "anyone may call this", so a forgotten guard is never the same as an
 intentionally open route.
@@ -32,7 +32,7 @@ def _check_signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     if user is None:
         stale = connection.scope.get("state", {}).get("tonari_stale_session")
         raise Problem("session_expired" if stale else "not_authenticated")
-    if user.must_change_password and not handler.opt.get(PASSWORD_CHANGE_PENDING_OK):  # type: ignore[attr-defined]
+    if user.must_change_password and not handler.opt.get(PASSWORD_CHANGE_PENDING_OK):
         raise Problem("password_change_required")
 
 
@@ -50,7 +50,7 @@ def roles(*allowed: str) -> Guard:
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         _check_signed_in(connection, handler)
-        if connection.scope["user"].role not in allowed_set:  # type: ignore[union-attr]
+        if connection.scope["user"].role not in allowed_set:
             raise Problem("forbidden")
 
     guard.__name__ = f"roles({', '.join(sorted(allowed_set))})"

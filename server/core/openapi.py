@@ -3,7 +3,7 @@
 Litestar documents a generic `400 ValidationException` body that this app never sends (its
 exception handlers answer `application/problem+json`, server/core/errors.py). This replaces it, once
 at start-up, with the problem document's schema under each status a route can answer and under
-`default` for the rest, so a client (and schemathesis, tests/test_schemathesis.py) can rely on it.
+`default` for the rest, so a client (and schemathesis, tests/core/test_schemathesis.py) can rely on it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 from litestar import Litestar
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import (
-    Components,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -92,14 +91,14 @@ def _statuses(method: str, handler: Any, has_path_params: bool, has_body: bool) 
 def document_problems(app: Litestar) -> None:
     """Put the problem document under every operation's error statuses and `default`."""
     openapi = app.openapi_schema
-    components = openapi.components if isinstance(openapi.components, Components) else Components()
+    components = openapi.components
     components.schemas = {**(components.schemas or {}), "Problem": PROBLEM_SCHEMA}
     openapi.components = components
     ref = Reference(ref="#/components/schemas/Problem")
-    handlers = {
+    handlers: dict[tuple[str, str], Any] = {
         (route.path_format, method): handler
         for route in app.routes if isinstance(route, HTTPRoute)
-        for method, handler in route.route_handler_map.items()  # type: ignore[attr-defined]
+        for method, handler in route.route_handler_map.items()
     }
     for path, item in (openapi.paths or {}).items():
         for method in ("get", "put", "post", "patch", "delete"):

@@ -128,7 +128,7 @@ class Problem(Exception):
         return self.status or CATALOGUE[self.code][0]
 
     def body(self, request_id: str | None) -> dict[str, Any]:
-        status, ja, en = CATALOGUE[self.code]
+        _status, ja, en = CATALOGUE[self.code]
         message = {"ja": self.detail_ja or ja, "en": self.detail_en or en}
         doc: dict[str, Any] = {
             "type": f"urn:tonari:problem:{self.code}",

@@ -13,6 +13,7 @@ import re
 import time
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -75,7 +76,7 @@ def log_request(scope: Scope, status: int | None, started: float) -> None:
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         request_id = start_request(scope)

@@ -8,9 +8,10 @@ See docs/decisions/0002-tenancy-and-rls.md.
 from __future__ import annotations
 
 import uuid
+from typing import cast
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, MetaData, func
+from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, MetaData, Table, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -81,7 +82,7 @@ def tenant_fk(
 def tenant_owned_tables() -> list[str]:
     """Names of every table that must carry RLS; used by migrations' checks and by tests."""
     return sorted(
-        mapper.local_table.name  # type: ignore[union-attr]
+        cast("Table", mapper.local_table).name
         for mapper in Base.registry.mappers
         if getattr(mapper.class_, "__tenant_owned__", False)
     )

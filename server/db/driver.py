@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from sqlalchemy import TextClause
@@ -24,12 +24,17 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from server.db.engine import driver_dsn, session_settings
 
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    DriverConnection = PoolConnectionProxy[asyncpg.Record]  # what the pool hands out
+
 # Route options: how the request's authentication and database work run.
 AUTH_ON_DRIVER = "tonari_auth_on_driver"  # the handler works on `driver_transaction(request)`
 AUTH_AUTOCOMMIT = "tonari_auth_autocommit"  # the handler does no database work of its own
 SCOPE_KEY = "tonari_driver_transaction"
 
-_DIALECT = asyncpg_dialect.dialect()
+_DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialects are untyped
 
 
 @lru_cache(maxsize=256)
@@ -65,14 +70,14 @@ class DriverPool:
             raise RuntimeError("the driver pool is not started (app start-up)")
         return self._pool
 
-    async def acquire(self) -> asyncpg.Connection:
-        conn: asyncpg.Connection = await self._started().acquire()
+    async def acquire(self) -> DriverConnection:
+        conn: DriverConnection = await self._started().acquire()
         return conn
 
-    async def release(self, conn: asyncpg.Connection) -> None:
+    async def release(self, conn: DriverConnection) -> None:
         await self._started().release(conn)
 
-    async def discard(self, conn: asyncpg.Connection) -> None:
+    async def discard(self, conn: DriverConnection) -> None:
         """Never hand a connection in an unknown state to the next request."""
         conn.terminate()
         await self.release(conn)
@@ -96,7 +101,7 @@ class DriverPool:
 @dataclass
 class DriverTransaction:
     pool: DriverPool
-    driver: asyncpg.Connection
+    driver: DriverConnection
     tx: Any  # asyncpg.transaction.Transaction
     finished: bool = False
     # The authentication call moved the session's sliding deadline: keep it even if the handler

@@ -9,7 +9,7 @@ one request's tenant into the next.
 from __future__ import annotations
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -37,10 +37,10 @@ def stamp_params(ctx: context.RequestContext) -> dict[str, str]:
 
 
 @event.listens_for(Session, "after_begin")
-def _stamp_tenant(session: Session, transaction: object, connection: object) -> None:
+def _stamp_tenant(session: Session, transaction: object, connection: Connection) -> None:
     if session.info.get(AUTH_PENDING):
         return
-    connection.execute(STAMP, stamp_params(context.current()))  # type: ignore[attr-defined]
+    connection.execute(STAMP, stamp_params(context.current()))
 
 
 async def restamp(db: AsyncSession) -> None:

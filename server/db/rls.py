@@ -8,6 +8,8 @@ decision 0002 addendum). Superusers bypass RLS, which is why the app never is on
 
 from __future__ import annotations
 
+from typing import Protocol
+
 # asyncpg runs one statement per call, hence lists of statements.
 CURRENT_TENANT_FUNCTIONS = [
     """CREATE OR REPLACE FUNCTION tonari_current_tenant() RETURNS uuid
@@ -37,6 +39,12 @@ def disable_tenant_rls(table: str) -> list[str]:
     ]
 
 
-def execute_all(op: object, statements: list[str]) -> None:
+class _Executes(Protocol):
+    """Alembic's `op` (or anything else that runs one SQL statement)."""
+
+    def execute(self, sqltext: str, /) -> object: ...
+
+
+def execute_all(op: _Executes, statements: list[str]) -> None:
     for statement in statements:
-        op.execute(statement)  # type: ignore[attr-defined]
+        op.execute(statement)

@@ -52,7 +52,7 @@ _SESSION_ALIVE = text("SELECT 1 FROM user_session WHERE tenant_id = :t AND id = 
 
 class EventController(Controller):
     path = "/api/events"
-    tags = ["events"]
+    tags = ("events",)
 
     @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)")
     async def stream(self, request: Request[Any, Any, Any], operation_id: FromQuery[uuid.UUID | None] = None,
@@ -99,6 +99,7 @@ class EventController(Controller):
                             "at": r.created_at.isoformat(), "drill": r.mode == "drill"}
                     yield ServerSentEventMessage(data=msgspec.json.encode(data).decode(), event=r.kind, id=str(r.id))
                 if len(rows) < BATCH:
+                    assert ctx.tenant_id is not None  # a signed-in stream
                     await hub.wait(ctx.tenant_id, POLL_SECONDS)
                     async with sessionmaker() as db:  # signing out (or expiry) ends the stream too
                         alive = (await db.execute(_SESSION_ALIVE, {"t": ctx.tenant_id, "s": session_id})).scalar()

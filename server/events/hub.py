@@ -84,9 +84,9 @@ class EventHub:
                     await self._sender.close()
             self._sender = None
 
-    def _on_notify(self, _conn: object, pid: int, _channel: str, payload: str) -> None:
+    def _on_notify(self, _conn: object, pid: int, _channel: str, payload: object) -> None:
         if pid != self._sender_pid:  # our own NOTIFY: these streams were woken at commit already
-            self._wake(payload)
+            self._wake(str(payload))  # asyncpg hands NOTIFY payloads over as str
 
     async def _listen_forever(self) -> None:
         delay = 1.0
@@ -99,11 +99,11 @@ class EventHub:
                 # Everyone polls once after a (re)connect, in case a wake-up was missed meanwhile.
                 for tenant in list(self._waiters):
                     self._wake(tenant)
-                while not conn.is_closed():
+                while not conn.is_closed():  # noqa: ASYNC110 - asyncpg signals no close event to wait on
                     await asyncio.sleep(5)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the database restarted or is unreachable: retry with backoff
+            except Exception as exc:  # noqa: BLE001 - the database restarted or is unreachable: retry with backoff
                 log.warning("event_listener_down", error=type(exc).__name__)
             finally:
                 if conn is not None:

@@ -28,8 +28,8 @@ class Health(msgspec.Struct):
 
 class HealthController(Controller):
     path = "/health"
-    tags = ["health"]
-    guards = [public]
+    tags = ("health",)
+    guards = (public,)
 
     @get("/live", summary="Liveness")
     async def live(self) -> Health:

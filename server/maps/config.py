@@ -39,8 +39,8 @@ class MapConfig(msgspec.Struct):
 
 class MapConfigController(Controller):
     path = "/api/map"
-    tags = ["maps"]
-    guards = [public]
+    tags = ("maps",)
+    guards = (public,)
 
     @get("/config", summary="Base map and vector tile layers for the PWA's maps", cache=300)
     async def config(self, request: Request[Any, Any, Any]) -> MapConfig:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from shapely.geometry import Point
+
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 from geoalchemy2.shape import to_shape
@@ -59,7 +61,7 @@ MAX_BATCH = 1000
 
 class OperationController(Controller):
     path = "/api/operations"
-    tags = ["operations"]
+    tags = ("operations",)
 
     @get("/", guards=[signed_in], summary="Operations I take part in (staff: all), newest first")
     async def list_operations(self, db_session: DbSession,
@@ -118,8 +120,8 @@ class OperationController(Controller):
         watcher_id = await my_watcher_id(db_session)
         home = None
         if watcher_id is not None:
-            home = to_shape((await db_session.execute(select(Watcher.home).where(
-                Watcher.tenant_id == op.tenant_id, Watcher.id == watcher_id))).scalar_one())
+            home = cast(Point, to_shape((await db_session.execute(select(Watcher.home).where(
+                Watcher.tenant_id == op.tenant_id, Watcher.id == watcher_id))).scalar_one()))
         q = (select(Household, OperationTarget.status)
              .join(OperationTarget, (OperationTarget.tenant_id == Household.tenant_id) & (OperationTarget.household_id == Household.id))
              .where(OperationTarget.tenant_id == op.tenant_id, OperationTarget.operation_id == op.id,
@@ -127,7 +129,7 @@ class OperationController(Controller):
         rows = (await db_session.execute(q)).all()
         rendered = {h.id: h for h in await render_households(db_session, [r[0] for r in rows])}
         statuses = {r[0].id: r[1] for r in rows}
-        ordered = _walking_order([h for h in rendered.values()], home.x if home else None, home.y if home else None)
+        ordered = _walking_order(list(rendered.values()), home.x if home else None, home.y if home else None)
         from server.registry.households import audit_households_read
 
         await audit_households_read(db_session, ordered, via="operation.my_households", operation_id=op.id,
@@ -147,10 +149,9 @@ class OperationController(Controller):
         outcome = await record_single_visit(services(request.app).visit_batcher, operation_id, data)
         result = outcome.results[0]
         _schedule_push(request, outcome)
-        if result.status == "accepted":
-            return Response(result.visit, status_code=201)
-        if result.status == "duplicate":
-            return Response(result.visit, status_code=200)
+        if result.status in ("accepted", "duplicate"):
+            assert result.visit is not None  # an accepted or duplicate visit carries the stored one
+            return Response(result.visit, status_code=201 if result.status == "accepted" else 200)
         code = result.code or "invalid"
         status = {"conflict": 409, "forbidden": 403}.get(result.status, 404 if code == "not_in_operation" else 409 if code == "operation_not_active" else 400)
         raise Problem("visit_problem" if code not in ("visit_conflict",) else "visit_conflict", status=status,
@@ -215,8 +216,8 @@ def _esc_out(e: Escalation) -> EscalationOut:
 
 class EscalationController(Controller):
     path = "/api/escalations"
-    tags = ["operations"]
-    guards = [COORDINATION]
+    tags = ("operations",)
+    guards = (COORDINATION,)
 
     @get("/", summary="Escalations routed to me (staff and admins see all), of households I may see")
     async def list_escalations(self, db_session: DbSession, operation_id: FromQuery[uuid.UUID | None] = None,
@@ -285,8 +286,8 @@ async def _act(db: DbSession, escalation_id: uuid.UUID, data: EscalationAction, 
 
 class SyncController(Controller):
     path = "/api/sync"
-    tags = ["sync"]
-    guards = [FIELD]
+    tags = ("sync",)
+    guards = (FIELD,)
 
     @post("/push", status_code=200, summary="Up to 1,000 queued mutations; one result per item",
           opt={ITEMS_JUDGED_ALONE: True})
@@ -348,7 +349,7 @@ class SyncController(Controller):
 
 class VisitExportController(Controller):
     path = "/api/exports"
-    tags = ["operations"]
+    tags = ("operations",)
 
     @get("/visits.csv", guards=[roles("admin", "staff", "coordinator", "commissioner")], media_type=CSV,
          summary="Visits as CSV (UTF-8 with BOM). Real operations only unless mode=drill")

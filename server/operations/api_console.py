@@ -280,8 +280,8 @@ def cumulative(times: list[datetime], confirmed_at: list[datetime]) -> list[int]
 
 class ConsoleController(Controller):
     path = "/api/console"
-    tags = ["console"]
-    guards = [COORDINATION]
+    tags = ("console",)
+    guards = (COORDINATION,)
 
     @get("/operations/{operation_id:uuid}/summary", summary="Per-district counts by status and the latest event id")
     async def summary(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> Summary:

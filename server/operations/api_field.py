@@ -65,8 +65,8 @@ class MyEscalationOut(msgspec.Struct):
 
 class FieldController(Controller):
     path = "/api/field"
-    tags = ["operations"]
-    guards = [FIELD]
+    tags = ("operations",)
+    guards = (FIELD,)
 
     @get("/visits", summary="My own visits (newest first), optionally for one household / operation")
     async def my_visits(

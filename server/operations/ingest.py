@@ -27,7 +27,7 @@ from server.db.base import uuid7
 from server.db.engine import restamp
 from server.events.emit import emit_many, event_row
 from server.operations.models import Escalation, Visit
-from server.operations.schemas import ItemResult, VisitIn, VisitOut
+from server.operations.schemas import ItemResult, ItemStatus, VisitIn, VisitOut
 from vocab import ESCALATE, OUTCOMES
 
 NEED_HELP = sorted(ESCALATE)  # the outcomes that ask someone to act (and raise an escalation)
@@ -65,15 +65,15 @@ def content_hash(operation_id: uuid.UUID, v: VisitIn) -> str:
     return hashlib.sha256(msgspec.json.encode(canonical, order="sorted")).hexdigest()
 
 
-def item_result(client_id: uuid.UUID | str | None, status: str, code: str | None = None,
+def item_result(client_id: uuid.UUID | str | None, status: ItemStatus, code: str | None = None,
                 visit: VisitOut | None = None) -> ItemResult:
     """One item's answer in a push (and the single route's, through the problem it maps to)."""
     return _result(client_id, status, code, visit)
 
 
-def _result(client_id: uuid.UUID | str | None, status: str, code: str | None = None, visit: VisitOut | None = None) -> ItemResult:
+def _result(client_id: uuid.UUID | str | None, status: ItemStatus, code: str | None = None, visit: VisitOut | None = None) -> ItemResult:
     msg = item_message(code) if code else None
-    return ItemResult(client_id=str(client_id) if client_id else None, status=status, code=code, message=msg, visit=visit)  # type: ignore[arg-type]
+    return ItemResult(client_id=str(client_id) if client_id else None, status=status, code=code, message=msg, visit=visit)
 
 
 def _visit_out(row: Any) -> VisitOut:
@@ -225,7 +225,7 @@ def _parse(raw: list[tuple[uuid.UUID, Any]], results: list[ItemResult | None]) -
             v = body if isinstance(body, VisitIn) else msgspec.convert(body, VisitIn)
         except (msgspec.ValidationError, TypeError):
             cid = body.get("client_id") if isinstance(body, dict) else None
-            results[i] = _result(cid, "invalid", "invalid")  # type: ignore[arg-type]
+            results[i] = _result(cid, "invalid", "invalid")
             continue
         if not plausible_device_time(v.device_time):
             results[i] = _result(v.client_id, "invalid", "bad_device_time")
@@ -407,7 +407,9 @@ async def ingest_group(db: AsyncSession, entries: list[tuple[context.RequestCont
             stamped = c
         valid.extend((c, it) for it in await _check(db, user_items, ops, results, districts))
     inserted = await _store(db, valid, ops, results)
-    outcomes = [IngestOutcome(results=[r]) for r in results]  # type: ignore[list-item]
+    answered = [r for r in results if r is not None]
+    assert len(answered) == len(results)  # every item has its answer by now
+    outcomes = [IngestOutcome(results=[r]) for r in answered]
     new = list(inserted.values())
     if new:
         merged = IngestOutcome(results=[])

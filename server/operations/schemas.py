@@ -92,9 +92,12 @@ class SyncPushIn(msgspec.Struct, forbid_unknown_fields=True):
     mutations: list[Any]
 
 
+ItemStatus = Literal["accepted", "duplicate", "conflict", "invalid", "forbidden"]
+
+
 class ItemResult(msgspec.Struct, omit_defaults=True):
     client_id: str | None
-    status: Literal["accepted", "duplicate", "conflict", "invalid", "forbidden"]
+    status: ItemStatus
     code: str | None = None
     message: dict[str, str] | None = None
     visit: VisitOut | None = None

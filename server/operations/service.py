@@ -145,6 +145,7 @@ async def start(db: AsyncSession, op: Operation) -> int:
     await db.flush()
     count = (await db.execute(text("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :o"),
                               {"t": op.tenant_id, "o": op.id})).scalar_one()
+    count = int(count)
     await _refresh_target_statistics(db, count)
     await audit(db, "operation.start", object_type="operation", object_ids=[op.id], mode=_audit_mode(op),
                 operation_id=op.id, details={"targets": count})

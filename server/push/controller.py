@@ -18,6 +18,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, literal_column, select
+from sqlalchemy import Executable
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from server.audit.record import record as audit
@@ -128,7 +129,7 @@ def check_keys(p256dh: str, auth: str) -> tuple[list[FieldError], str, str]:
 
 class PushController(Controller):
     path = "/api/push"
-    tags = ["push"]
+    tags = ("push",)
 
     @get("/vapid-public-key", guards=[signed_in], summary="The application server key for PushManager.subscribe")
     async def vapid_public_key(self, request: Request[Any, Any, Any]) -> VapidKeyOut:
@@ -161,7 +162,7 @@ class PushController(Controller):
             tenant_id=ctx.tenant_id, id=uuid7(), user_id=ctx.user_id,
             endpoint=data.endpoint, p256dh=p256dh, auth=auth, user_agent=ua,
         )
-        upsert = insert.on_conflict_do_update(
+        upsert: Executable = insert.on_conflict_do_update(
             index_elements=[PushSubscription.tenant_id, PushSubscription.endpoint],
             set_={
                 "user_id": insert.excluded.user_id,
@@ -238,9 +239,10 @@ class PushController(Controller):
         ).scalar_one()
         if count:
             await audit(db_session, "push.test", object_type="push_subscription", details={"subscriptions": count})
+            assert ctx.tenant_id is not None and ctx.user_id is not None  # a signed-in route
             schedule_after_commit(
                 services(request.app).push, db_session,
-                tenant_id=ctx.tenant_id, user_ids=[ctx.user_id], message=TEST_MESSAGE, drill=False,  # type: ignore[list-item,arg-type]
+                tenant_id=ctx.tenant_id, user_ids=[ctx.user_id], message=TEST_MESSAGE, drill=False,
             )
         await db_session.commit()
         return PushTestOut(queued=bool(count), subscriptions=count)

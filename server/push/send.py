@@ -28,13 +28,13 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 import requests
 import structlog
 from pywebpush import WebPushException, webpush
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import CursorResult, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.core import context
@@ -169,16 +169,16 @@ def _post(target: _Target, data: str, keys: vapid.VapidKeys, message: PushMessag
             content_encoding="aes128gcm",
             ttl=message.ttl,
             headers={"Urgency": message.urgency},
-            timeout=(min(5.0, timeout), timeout),  # type: ignore[arg-type]  # requests (connect, read)
+            timeout=(min(5.0, timeout), timeout),  # requests (connect, read)
         )
-        return int(resp.status_code), "ok"  # type: ignore[union-attr]
+        return int(resp.status_code), "ok"
     except WebPushException as exc:
         return int(exc.status_code or 0), "rejected"
     except requests.Timeout:
         return 0, "timeout"
     except requests.RequestException as exc:
         return 0, type(exc).__name__
-    except Exception as exc:  # bad keys in the row, crypto errors…: count as a failure, never crash
+    except Exception as exc:  # noqa: BLE001 - bad keys in the row, crypto errors…: count as a failure, never crash
         return 0, type(exc).__name__
 
 
@@ -277,7 +277,7 @@ async def notify(
                 result = await db.execute(
                     delete(PushSubscription).where(PushSubscription.tenant_id == tenant_id, same(gone))
                 )
-                report.removed = result.rowcount or 0  # type: ignore[attr-defined]
+                report.removed = cast("CursorResult[Any]", result).rowcount or 0
             if failed:
                 await db.execute(
                     update(PushSubscription)
@@ -291,7 +291,7 @@ async def notify(
                         PushSubscription.failure_count >= MAX_FAILURES,
                     )
                 )
-                report.dropped = result.rowcount or 0  # type: ignore[attr-defined]
+                report.dropped = cast("CursorResult[Any]", result).rowcount or 0
         report.delivered, report.failed = len(ok), len(failed)
         log.info(
             "push.notified",

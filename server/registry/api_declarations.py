@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from shapely.geometry import mapping
 from shapely.ops import unary_union
-from shapely.geometry import MultiPolygon
+from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import select
 
 from server.audit.record import record as audit
@@ -75,7 +75,7 @@ def _out(d: DisasterDeclaration) -> DeclarationOut:
 
 class DeclarationController(Controller):
     path = "/api/disaster-declarations"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[READERS], summary="Declarations, active first (staff and coordinators: the reasons are theirs)")
     async def list_declarations(self, db_session: DbSession, active: FromQuery[bool] = False) -> list[DeclarationOut]:
@@ -100,12 +100,12 @@ class DeclarationController(Controller):
             rows = (await db_session.execute(select(District).where(District.tenant_id == tenant, District.id.in_(data.district_ids)))).scalars().all()
             if len(rows) != len(set(data.district_ids)):
                 raise Problem("validation_failed", errors=[FieldError("district_ids", "invalid", "存在しない地区が含まれています。", "Unknown district id.")])
-            parts.extend(to_shape(d.geom) for d in rows)
+            parts.extend(cast(MultiPolygon, to_shape(d.geom)) for d in rows)
         if not parts:
             raise Problem("validation_failed", errors=[FieldError("geometry", "required", "対象区域（ポリゴンまたは地区）を指定してください。", "Give an area (a polygon or districts).")])
         area = unary_union(parts)
         if not isinstance(area, MultiPolygon):
-            area = MultiPolygon([area])
+            area = MultiPolygon([cast(Polygon, area)])
         d = DisasterDeclaration(tenant_id=tenant, id=uuid.uuid4(), mode=data.mode, reason=data.reason,
                                 area=v.to_db(area), district_ids=data.district_ids,
                                 declared_by=context.current().user_id, declared_at=datetime.now(UTC))
@@ -135,13 +135,14 @@ class DeclarationController(Controller):
         name = data.name or f"安否確認（{d.declared_at.astimezone(ZoneInfo(tz or 'Asia/Tokyo')):%Y-%m-%d %H:%M} 宣言）"
         op = await operations.create(
             db_session,
-            OperationIn(kind="safety_check", mode=d.mode, name=name, district_ids=list(d.district_ids),
+            OperationIn(kind="safety_check", mode=cast(Literal["real", "drill"], d.mode), name=name, district_ids=list(d.district_ids),
                         support_reasons=data.support_reasons, hazard_kinds=data.hazard_kinds),
-            area=to_shape(d.area), declaration_id=d.id)
+            area=cast(MultiPolygon, to_shape(d.area)), declaration_id=d.id)
         targets = await operations.start(db_session, op)
         await db_session.commit()
         await after_start(request, db_session, op, targets)
-        return msgspec.to_builtins(await operations.operation_out(db_session, op))
+        out: dict[str, Any] = msgspec.to_builtins(await operations.operation_out(db_session, op))
+        return out
 
     @post("/{declaration_id:uuid}/lift", guards=[STAFF], status_code=200, summary="Lift a declaration: wider disclosure ends at once")
     async def lift(self, db_session: DbSession, declaration_id: FromPath[uuid.UUID], data: JSONBody[LiftIn]) -> DeclarationOut:

@@ -24,7 +24,7 @@ from server.registry.households import (
     render_households,
 )
 from server.registry.models import Household, Person
-from server.registry.schemas import HouseholdOut
+from server.registry.schemas import HouseholdOut, PersonOut
 from vocab import SUPPORT_REASONS
 
 READERS = roles(*disclosure.REGISTRY_READERS)
@@ -71,7 +71,8 @@ def _csv(rendered: list[HouseholdOut]) -> tuple[str, int]:
     writer = SafeWriter(buf)
     writer.writerow([label for label, _ in CSV_COLUMNS])
     for h in rendered:
-        for p in h.people or [None]:  # type: ignore[list-item]
+        people: list[PersonOut | None] = [*h.people] if h.people else [None]
+        for p in people:
             row = {
                 "household_id": h.id, "address": h.address, "town": h.town or "", "district_id": h.district_id or "",
                 "lat": f"{h.lat:.7f}", "lon": f"{h.lon:.7f}", "location_approximate": "1" if h.location_approximate else "0",
@@ -96,7 +97,7 @@ class DistrictCount(msgspec.Struct):
 
 class RegistryExportController(Controller):
     path = "/api"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/households/geojson", guards=[READERS], summary="Visible households as RFC 7946 GeoJSON",
          media_type=GEOJSON, responses=geojson_responses())

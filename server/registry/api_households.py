@@ -75,7 +75,7 @@ async def household_changed(db: AsyncSession, household_id: uuid.UUID) -> None:
 
 class HouseholdController(Controller):
     path = "/api/households"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[READERS], summary="Households the viewer may see, with their people")
     async def list_households(
@@ -253,7 +253,7 @@ class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class PersonController(Controller):
     path = "/api/persons"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[READERS], summary="Search people (name, kana, address) the viewer may see")
     async def search_people(

@@ -7,14 +7,14 @@ District changes re-assign households to the district that contains them.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from geoalchemy2.shape import to_shape
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from shapely.geometry import mapping
+from shapely.geometry import Point, mapping
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -32,8 +32,8 @@ from server.registry.models import District, HazardZone, Shelter
 from vocab import HAZARD_ZONE_KINDS, SHELTER_HAZARDS, SHELTER_KINDS
 
 
-def _geojson(geom: Any) -> dict[str, Any]:
-    return mapping(to_shape(geom)) if geom is not None else None  # type: ignore[return-value]
+def _geojson(geom: Any) -> dict[str, Any] | None:
+    return mapping(to_shape(geom)) if geom is not None else None
 
 
 def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def _district_out(d: District, with_geometry: bool) -> DistrictOut:
 
 class DistrictController(Controller):
     path = "/api/districts"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[signed_in], summary="The district tree (geometry on request)")
     async def list_districts(self, db_session: DbSession, geometry: FromQuery[bool] = False) -> list[DistrictOut]:
@@ -225,14 +225,14 @@ class ShelterOut(msgspec.Struct):
 
 
 def _shelter_out(s: Shelter) -> ShelterOut:
-    pt = to_shape(s.location)
+    pt = cast(Point, to_shape(s.location))
     return ShelterOut(s.id, s.source_id, s.kind, s.name, s.address, pt.x, pt.y, list(s.hazards), s.capacity,
                       s.is_open, s.occupancy, s.note)
 
 
 class ShelterController(Controller):
     path = "/api/shelters"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[signed_in], summary="Shelters")
     async def list_shelters(self, db_session: DbSession,
@@ -311,7 +311,7 @@ class HazardZoneOut(msgspec.Struct):
 
 class HazardZoneController(Controller):
     path = "/api/hazard-zones"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/geojson", guards=[signed_in], summary="Hazard zones as GeoJSON", media_type=GEOJSON,
          responses=geojson_responses())

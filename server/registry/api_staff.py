@@ -33,8 +33,8 @@ class AuditActorOut(msgspec.Struct):
 
 class StaffController(Controller):
     path = "/api/staff"
-    tags = ["staff"]
-    guards = [STAFF]
+    tags = ("staff",)
+    guards = (STAFF,)
 
     @get("/audit/actors", summary="Users who appear as actors in the audit log (for the viewer's filter)")
     async def audit_actors(self, db_session: DbSession) -> list[AuditActorOut]:

@@ -6,6 +6,10 @@ the home point, is `server.registry.disclosure_watchers`; a watcher may read onl
 
 from __future__ import annotations
 
+from typing import cast
+
+from shapely.geometry import Point
+
 import uuid
 from typing import Annotated, Literal
 
@@ -83,11 +87,11 @@ async def _load(db: DbSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
             WatchLink.tenant_id == current_tenant(), WatchLink.watcher_id.in_(ids), WatchLink.ended_at.is_(None)
         ).group_by(WatchLink.watcher_id)
     )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return {row[0]: row[1] for row in rows}  # dict(rows) fails: a Row is no 2-tuple to dict()
 
 
 def _out(w: Watcher, load: int, *, home: bool = True) -> WatcherOut:
-    pt = to_shape(w.home) if home else None
+    pt = cast(Point, to_shape(w.home)) if home else None
     return WatcherOut(w.id, w.name, w.kana, w.role, w.phone, pt.x if pt else None, pt.y if pt else None, w.capacity,
                       load, w.available, w.user_id, w.district_id)
 
@@ -95,13 +99,13 @@ def _out(w: Watcher, load: int, *, home: bool = True) -> WatcherOut:
 async def _validated(db: DbSession, name: str, kana: str, phone: str | None, lon: float | None, lat: float | None) -> None:
     errors = [v.check_kana("kana", kana), v.check_phone("phone", phone)]
     if lon is not None and lat is not None:
-        errors.append(await v.check_inside_tenant(db, current_tenant(), "lon", v.point(lon, lat)))  # type: ignore[arg-type]
+        errors.append(await v.check_inside_tenant(db, current_tenant(), "lon", v.point(lon, lat)))
     v.raise_if(errors)
 
 
 class WatcherController(Controller):
     path = "/api/watchers"
-    tags = ["registry"]
+    tags = ("registry",)
 
     @get("/", guards=[LISTERS], summary="Watchers and commissioners with their current load (within my scope)")
     async def list_watchers(

@@ -3,6 +3,10 @@ GeoJSON, search, exports and counts share (tiles use the same SQL rule in their 
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from shapely.geometry import Point
+
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -33,7 +37,7 @@ def _escape_like(q: str) -> str:
     return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def household_query(f: HouseholdFilter) -> Select[tuple[Household]]:
+def household_query(f: HouseholdFilter) -> Select[Household]:
     tenant = current_tenant()
     stmt = select(Household).where(Household.tenant_id == tenant, disclosure.household_visible())
     if f.district_ids:
@@ -107,7 +111,7 @@ async def plans_of(db: AsyncSession, person_ids: Sequence[uuid.UUID]) -> dict[uu
     }
 
 
-def _disclosed_supporters(supporters: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+def _disclosed_supporters(supporters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A supporter's own details are shown only while their consent stands (PRODUCT.md §3)."""
     out = []
     for s in supporters:
@@ -152,7 +156,7 @@ async def render_households(db: AsyncSession, households: Sequence[Household]) -
         a = access.get(h.id)
         if a is None:  # visibility changed between queries (e.g. a declaration lifted): drop it
             continue
-        pt = to_shape(h.location)
+        pt = cast(Point, to_shape(h.location))
         rendered = []
         for p in people.get(h.id, []):
             show_plan = a.plan and (role in disclosure.SEES_ALL or a.disaster or p.id in plan_ok)

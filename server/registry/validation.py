@@ -142,10 +142,9 @@ async def check_inside_tenant(db: AsyncSession, tenant_id: uuid.UUID, field: str
 def parse_area(field: str, geometry: dict[str, Any] | msgspec.Struct) -> MultiPolygon:
     """GeoJSON Polygon/MultiPolygon (a typed body's `AreaGeometry`, or a dict) → valid MultiPolygon,
     or a validation problem."""
-    if isinstance(geometry, msgspec.Struct):
-        geometry = msgspec.to_builtins(geometry)
+    raw = msgspec.to_builtins(geometry) if isinstance(geometry, msgspec.Struct) else geometry
     try:
-        geom = shape(geometry)
+        geom = shape(raw)
     except Exception as exc:  # malformed GeoJSON geometry of any kind
         raise Problem("validation_failed", errors=[FieldError(field, "invalid", "ジオメトリを読み取れません。", "The geometry cannot be read.")]) from exc
     if isinstance(geom, Polygon):

@@ -112,7 +112,7 @@ async def _links_out(db: DbSession, links: list[WatchLink]) -> list[LinkOut]:
 
 class WatchController(Controller):
     path = "/api/watch"
-    tags = ["watch"]
+    tags = ("watch",)
 
     # ---- suggestions ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from geoalchemy2 import alembic_helpers
@@ -22,7 +23,7 @@ def _url() -> str:
     return normalise_database_url(url) if url else migrate_database_url()
 
 
-def _configure(connection: Connection | None = None, **kw: object) -> None:
+def _configure(connection: Connection | None = None, **kw: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -102,7 +102,7 @@ async def render_tile(db: DriverTransaction, ctx: RequestContext, tile: TileAddr
 
 class TileController(Controller):
     path = TILES_PATH
-    tags = ["maps"]
+    tags = ("maps",)
 
     # The request's transaction is held on the driver (server/db/driver.py): a map pans through
     # dozens of these, each a single short statement, so the ORM's per-request cost would be most

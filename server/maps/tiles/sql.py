@@ -40,7 +40,7 @@ _TAIL = f"""
 # what decided its disclosure: 'disaster' where the disaster rule applies to this viewer for the
 # household (never for registry keepers), else 'drill' in a drill operation's map, else 'normal'.
 # Extra parameters: :actor, :login, :request_id, :client, :tile.
-_AUDIT_TAIL = """,
+_AUDIT_TAIL = f""",
     ids AS (SELECT array_agg(id) AS ids FROM rows),
     audit AS MATERIALIZED (
         SELECT tonari_audit_append(
@@ -58,9 +58,9 @@ _AUDIT_TAIL = """,
               FROM rows) r
         GROUP BY r.mode, r.op_id
     )
-    SELECT (SELECT ST_AsMVT(mvt, 'households', %d, 'geom') FROM mvt), (SELECT ids FROM ids),
+    SELECT (SELECT ST_AsMVT(mvt, 'households', {EXTENT}, 'geom') FROM mvt), (SELECT ids FROM ids),
            (SELECT count(*) FROM audit)
-    """ % EXTENT
+    """
 
 # The household features' flags are present only where they hold (ST_AsMVT leaves out NULL
 # attributes): `disaster` inside an area under a real disaster declaration, `approximate` for a

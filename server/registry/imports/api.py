@@ -190,7 +190,7 @@ async def _audit_report_read(db: DbSession, action: str, report: ImportReport, f
 
 class ImportController(Controller):
     path = "/api/imports"
-    tags = ["imports"]
+    tags = ("imports",)
 
     @post(
         "/{kind:str}",

@@ -48,8 +48,8 @@ async def _tenant_row(db: AsyncSession, tenant_id: uuid.UUID) -> Any:
 def _today(tenant: Any) -> date:
     try:
         return datetime.now(ZoneInfo(tenant.time_zone)).date()
-    except Exception:  # an unknown zone name must not block an import
-        return date.today()
+    except Exception:  # noqa: BLE001 - an unknown zone name must not block an import
+        return date.today()  # noqa: DTZ011 - the zone is unknown: the server's date is the best guess
 
 
 
@@ -168,6 +168,7 @@ async def _registry_duplicates(
     )
     existing: dict[tuple[str, date, str], list[uuid.UUID]] = {}
     for pid, name, birth, address in rows:
+        assert birth is not None  # matched on a birth date above
         existing.setdefault(_person_key(name, birth, address, gazetteer), []).append(pid)
     for rec in records:
         found = existing.get(_person_key(rec.name, rec.birth_date, rec.address, gazetteer))

@@ -1,0 +1,25 @@
+"""Operations and visits through the API, as the operations, field and request-path tests make them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from server.db.base import uuid7
+from tests.helpers.world import World, signed_in
+
+
+async def start_operation(client_factory, world: World, kind: str = "safety_check", mode: str = "real",
+                          districts=("D1", "D2"), name: str = "地震後の安否確認") -> dict:
+    """An operation over the world's districts, started by staff through the API."""
+    staff = await signed_in(client_factory, world, "staff")
+    r = await staff.send_json("POST", "/api/operations", {
+        "kind": kind, "mode": mode, "name": name, "start": True,
+        "district_ids": [str(world.districts[d]) for d in districts],
+    })
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def visit_body(world: World, household: str, outcome: str, at: datetime | None = None, **extra) -> dict:
+    return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
+            "device_time": (at or datetime.now(UTC)).isoformat(), **extra}

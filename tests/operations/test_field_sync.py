@@ -1,0 +1,206 @@
+"""The field write path as phones really use it (issue #16): a fast clock never outranks a later
+report, and concurrent pushes over the same households never deadlock.
+
+World: tests/helpers/world.py (the watcher is assigned to H1 and H2)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from server.db.base import uuid7
+from server.registry.models import Household
+from tests.conftest import as_tenant
+from tests.helpers.world import World, new_world, signed_in
+
+
+@pytest.fixture
+async def world(sessionmaker) -> World:
+    return await new_world(sessionmaker)
+
+
+async def _operation(client_factory, world: World) -> dict:
+    staff = await signed_in(client_factory, world, "staff")
+    r = await staff.send_json("POST", "/api/operations", {
+        "kind": "safety_check", "mode": "real", "name": "地震後の安否確認", "start": True,
+        "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])]})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _visit(household_id: uuid.UUID, outcome: str, at: datetime) -> dict:
+    return {"client_id": str(uuid7()), "household_id": str(household_id), "outcome": outcome,
+            "device_time": at.isoformat(), **({"shelter_unknown": True} if outcome == "evacuated" else {})}
+
+
+async def _status(sessionmaker, world: World, op: dict, household: str) -> tuple[str, datetime | None]:
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            row = (await db.execute(text(
+                "SELECT status, status_device_time FROM operation_target WHERE tenant_id = :t AND operation_id = :o"
+                " AND household_id = :h"), {"t": world.tenant_id, "o": op["id"], "h": world.households[household]})).one()
+    return row.status, row.status_device_time
+
+
+async def test_a_phone_whose_clock_is_an_hour_fast_does_not_outrank_a_later_report(
+        world: World, client_factory, sessionmaker) -> None:
+    op = await _operation(client_factory, world)
+    fast, correct = (await signed_in(client_factory, world, "watcher")), (await signed_in(client_factory, world, "staff"))
+    url = f"/api/operations/{op['id']}/visits"
+    # The fast phone reports 無事 first (its clock says 55 minutes from now) …
+    r = await fast.send_json("POST", url, _visit(world.households["H1"], "safe", datetime.now(UTC) + timedelta(minutes=55)))
+    assert r.status_code == 201, r.text
+    raw = r.json()["device_time"]
+    # … then a correct phone reports 要救助: it happened later, so it is the household's status.
+    r = await correct.send_json("POST", url, _visit(world.households["H1"], "rescue", datetime.now(UTC)))
+    assert r.status_code == 201, r.text
+    status, _at = await _status(sessionmaker, world, op, "H1")
+    assert status == "rescue"
+    # The fast phone's own time is kept on its visit, for the record.
+    assert datetime.fromisoformat(raw) > datetime.now(UTC) + timedelta(minutes=50)
+    # A later reassuring report from the fast phone (its time clamped to receipt) cannot hide 要救助 …
+    r = await fast.send_json("POST", url, _visit(world.households["H1"], "safe", datetime.now(UTC) + timedelta(minutes=55)))
+    assert r.status_code == 201, r.text
+    assert (await _status(sessionmaker, world, op, "H1"))[0] == "rescue"
+    # … but one from a phone whose time can be trusted clears it.
+    r = await correct.send_json("POST", url, _visit(world.households["H1"], "safe", datetime.now(UTC)))
+    assert r.status_code == 201, r.text
+    assert (await _status(sessionmaker, world, op, "H1"))[0] == "safe"
+
+
+async def _many_households(sessionmaker, world: World, n: int) -> list[uuid.UUID]:
+    ids = [uuid.uuid4() for _ in range(n)]
+    with as_tenant(world.tenant_id, role="system"):
+        async with sessionmaker() as db, db.begin():
+            db.add_all([Household(tenant_id=world.tenant_id, id=hid, address=f"茨城県笠間市テスト町{i}",
+                                  district_id=world.districts["D1"],
+                                  location=f"SRID=4326;POINT({140.205 + i * 0.0005} {36.355 + (i % 7) * 0.0005})")
+                        for i, hid in enumerate(ids)])
+    return ids
+
+
+async def test_concurrent_pushes_over_the_same_households_never_deadlock(
+        world: World, client_factory, sessionmaker) -> None:
+    """A reconnect storm: many phones push queues that touch the same households in different orders,
+    all at once. Every push is answered 200 and every visit stored (the status updates lock the
+    targets in one global order)."""
+    households = await _many_households(sessionmaker, world, 40)
+    op = await _operation(client_factory, world)
+    staff_clients = [await signed_in(client_factory, world, "staff") for _ in range(12)]
+    rng = random.Random(16)
+    pushes = []
+    for _ in staff_clients:
+        order = households[:]
+        rng.shuffle(order)
+        at = datetime.now(UTC)
+        pushes.append([{"type": "visit", "operation_id": op["id"], **_visit(hid, rng.choice(["safe", "injured"]),
+                                                                            at - timedelta(seconds=i))}
+                       for i, hid in enumerate(order)])
+    responses = await asyncio.gather(*[c.send_json("POST", "/api/sync/push", {"mutations": m})
+                                       for c, m in zip(staff_clients, pushes, strict=True)])
+    assert [r.status_code for r in responses] == [200] * len(pushes), [r.text[:300] for r in responses if r.status_code != 200]
+    assert all(item["status"] == "accepted" for r in responses for item in r.json()["results"])
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            stored = (await db.execute(text("SELECT count(*) FROM visit WHERE tenant_id = :t AND operation_id = :o"),
+                                       {"t": world.tenant_id, "o": op["id"]})).scalar_one()
+    assert stored == sum(len(m) for m in pushes)
+
+
+async def test_one_bad_item_never_fails_the_others(world: World, client_factory, sessionmaker) -> None:
+    """Whatever an item holds — NUL, a lone surrogate, a year-1 clock with an offset, null, a
+    number, a string — it is answered `invalid` with a code, and every good item of the push is stored."""
+    op = await _operation(client_factory, world)
+    watcher = await signed_in(client_factory, world, "watcher")
+    now = datetime.now(UTC)
+
+    def item(**over: object) -> dict:
+        return {"type": "visit", "operation_id": op["id"], **_visit(world.households["H1"], "safe", now), **over}
+
+    good = [item(), item(note="玄関で確認")]
+    body = ('{"mutations": ['
+            + ", ".join([
+                json.dumps(good[0], ensure_ascii=False),
+                json.dumps(item(note="NUL\u0000here")),  # escaped as \\u0000
+                json.dumps(item(note="lone \ud800 surrogate")),  # escaped as \\ud800
+                json.dumps(item(device_time="0001-01-01T00:00:00+09:00")),
+                "null", "42", '"visit"',
+                json.dumps(good[1], ensure_ascii=False),
+            ]) + "]}")
+    r = await watcher.post("/api/sync/push", content=body.encode(),
+                           headers={"Content-Type": "application/json", "X-CSRF-Token": await watcher.ensure_csrf()})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["accepted", "invalid", "invalid", "invalid", "invalid", "invalid",
+                                              "invalid", "accepted"]
+    assert [x.get("code") for x in results[1:4]] == ["invalid_character", "invalid_character", "bad_device_time"]
+    assert all(x["message"]["ja"] and x["message"]["en"] for x in results[1:7])
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            stored = {str(r[0]) for r in await db.execute(text(
+                "SELECT client_id FROM visit WHERE tenant_id = :t AND operation_id = :o"), {"t": world.tenant_id, "o": op["id"]})}
+    assert stored == {g["client_id"] for g in good}
+
+
+async def _pull_all(client, cursor: str | None = None) -> tuple[list[dict], str, int]:
+    """Pull until `more` is false: every assignment seen, the last cursor, the number of pulls."""
+    seen: list[dict] = []
+    pulls = 0
+    while True:
+        r = await client.get("/api/sync/pull", params={"cursor": cursor} if cursor else {})
+        assert r.status_code == 200, r.text
+        page = r.json()
+        pulls += 1
+        seen.extend(page["assignments"])
+        cursor = page["cursor"]
+        if not page["more"]:
+            return seen, cursor, pulls
+
+
+async def test_pull_pages_a_large_round_and_never_skips_a_late_commit(
+        world: World, client_factory, sessionmaker) -> None:
+    """2,500 targets arrive in pages (more: true until the last); a change whose transaction
+    committed after a pull, a minute after it was made (far past any time overlap), still arrives."""
+    from server.operations import pull
+
+    households = await _many_households(sessionmaker, world, 2500)
+    op = await _operation(client_factory, world)
+    staff = await signed_in(client_factory, world, "staff")
+    seen, cursor, pulls = await _pull_all(staff)
+    mine = {a["household_id"] for a in seen if a["operation_id"] == op["id"]}
+    assert mine == {str(h) for h in households} | {str(world.households[k]) for k in ("H1", "H2", "H3", "H4")}
+    assert pulls >= 3  # 2,504 targets at ASSIGNMENTS_PER_PAGE a page
+    assert pull.ASSIGNMENTS_PER_PAGE < 2504
+    # A slow transaction: a phone's upload changes a status, then stalls; its change is stamped a
+    # minute ago (as a statement run a minute before its commit would be) …
+    target = households[7]
+    with as_tenant(world.tenant_id, user_id=world.accounts["staff"].user_id, role="staff"):
+        async with sessionmaker() as db:
+            from server.events.emit import emit
+
+            await db.execute(text(
+                "UPDATE operation_target SET status = 'rescue', updated_at = now() - interval '1 minute'"
+                " WHERE tenant_id = :t AND operation_id = :o AND household_id = :h"),
+                {"t": world.tenant_id, "o": op["id"], "h": target})
+            await emit(db, "target.status", {"status": "rescue"}, operation_id=uuid.UUID(op["id"]),
+                       household_id=target, mode="real")
+            # … meanwhile another visit commits and the device pulls it …
+            other = await signed_in(client_factory, world, "staff")
+            r = await other.send_json("POST", f"/api/operations/{op['id']}/visits",
+                                      _visit(households[1], "safe", datetime.now(UTC)))
+            assert r.status_code == 201
+            meanwhile, cursor, _ = await _pull_all(staff, cursor)
+            assert {a["household_id"] for a in meanwhile} == {str(households[1])}
+            await db.commit()  # … and the slow upload commits after that pull
+    later, cursor, _ = await _pull_all(staff, cursor)
+    assert {(a["household_id"], a["status"]) for a in later} == {(str(target), "rescue")}
+    # a cursor from before event cursors starts over; a made-up one is refused
+    again, _, _ = await _pull_all(staff, datetime.now(UTC).isoformat())
+    assert len({a["household_id"] for a in again if a["operation_id"] == op["id"]}) == 2504
+    assert (await staff.get("/api/sync/pull", params={"cursor": "yesterday"})).status_code == 400
