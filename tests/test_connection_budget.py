@@ -151,3 +151,116 @@ async def test_a_dropped_connection_on_a_public_route_costs_at_most_a_503(world:
             await drop_dead_connections(app)
     finally:
         await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(application) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """The app on a real socket (uvicorn in this event loop): streams must really stream."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off", timeout_keep_alive=60))
+    task = asyncio.get_running_loop().create_task(server.serve())
+    await _until(lambda: server.started)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(world: World, settings, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """300 live-feed streams and 25 slow uploads stay open while 200 phones push their queues
+    (the batch mix: mostly 1 visit, some 5–50): every push is acknowledged at once (no 5xx, no
+    503), signing in works meanwhile, no stream is cut, and every stream receives the new visits."""
+    import json
+    import random
+
+    from tests.test_field_sync import _many_households
+
+    households = await _many_households(sessionmaker, world, 600)
+    async with small_app(settings) as application, serving(application) as base:
+        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+        async with ApiClient(base_url=base, timeout=60, limits=limits) as staff, \
+                ApiClient(base_url=base, timeout=60, limits=limits) as viewer:
+            await _login(staff, world, "staff")
+            await _login(viewer, world, "staff")
+            r = await staff.send_json("POST", "/api/operations", {
+                "kind": "safety_check", "mode": "real", "name": "接続予算の試験", "start": True,
+                "district_ids": [str(world.districts["D1"])]})
+            assert r.status_code == 201, r.text
+            op = r.json()["id"]
+            token = await staff.ensure_csrf()
+            # 300 streams of the console (one shared session: signing 300 in would only time Argon2).
+            connected: list[int] = [0]
+            seen: list[int] = [0] * 300
+            stop = asyncio.Event()
+
+            async def stream(i: int) -> None:
+                async with viewer.stream("GET", "/api/events") as resp:
+                    assert resp.status_code == 200
+                    async for line in resp.aiter_lines():
+                        if line == ": connected":
+                            connected[0] += 1
+                        elif line.startswith("event: visit.recorded"):
+                            seen[i] += 1
+                            if stop.is_set():
+                                return
+
+            streams = [asyncio.ensure_future(stream(i)) for i in range(300)]
+            await _until(lambda: connected[0] == 300, limit=60)
+            # 25 uploads that trickle in and stay unfinished while the phones push.
+            go, asked = asyncio.Event(), [0]
+
+            def trickle(body: bytes) -> AsyncIterator[bytes]:
+                async def chunks() -> AsyncIterator[bytes]:
+                    yield body[:5]
+                    asked[0] += 1
+                    await go.wait()
+                    yield body[5:]
+                return chunks()
+
+            body = json.dumps({"address": "茨城県笠間市テスト町7", "lon": 140.21, "lat": 36.36}).encode()
+            uploads = [asyncio.ensure_future(staff.post("/api/households", content=trickle(body), headers={
+                "Content-Type": "application/json", "X-CSRF-Token": token})) for _ in range(25)]
+            await _until(lambda: asked[0] == 25)
+            # 300 open streams and 25 open uploads hold no request connection (ORM or driver).
+            assert services(application).engine.pool.checkedout() == 0
+            assert services(application).driver_pool.in_use() == 0
+            rng = random.Random(5)
+            queue = list(households)
+            pushes = []
+            for phone in range(200):
+                size = 1 if phone % 10 < 8 else rng.randint(5, 50) if phone % 10 == 8 else 1
+                size = min(size, len(queue))
+                if not size:
+                    break
+                mutations = [{"type": "visit", "operation_id": op, "client_id": str(uuid7()), "household_id": str(h),
+                              "outcome": "safe", "device_time": datetime.now(UTC).isoformat()}
+                             for h in (queue.pop() for _ in range(size))]
+                pushes.append(mutations)
+            answers = await asyncio.gather(*[staff.send_json("POST", "/api/sync/push", {"mutations": m}) for m in pushes])
+            assert sorted({a.status_code for a in answers}) == [200], sorted(a.text[:200] for a in answers if a.status_code != 200)
+            assert all(x["status"] == "accepted" for a in answers for x in a.json()["results"])
+            signing_in = ApiClient(base_url=base, timeout=30)
+            assert (await signing_in.login(world.accounts["watcher"].login, world.accounts["watcher"].password)).status_code == 200
+            await signing_in.aclose()
+            go.set()
+            # Released all at once, 25 creations queue for 20 connections: any that waited past the
+            # pool's timeout was answered 503 database_busy with Retry-After, and its retry succeeds.
+            for u in await asyncio.gather(*uploads):
+                if u.status_code == 503:
+                    assert u.json()["code"] == "database_busy" and u.headers["Retry-After"].isdigit()
+                    u = await staff.send_json("POST", "/api/households", json.loads(body))
+                assert u.status_code == 201, u.text
+            stop.set()
+            await _until(lambda: all(seen), limit=60)  # every stream still open and fed
+            assert not any(s.done() and s.exception() for s in streams)
+            for s in streams:
+                s.cancel()
+            await asyncio.gather(*streams, return_exceptions=True)

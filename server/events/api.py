@@ -24,6 +24,7 @@ from server.core.problems import Problem
 from server.operations.access import operation_readable
 from server.operations.models import Operation
 from server.core.types import INT64_MAX
+from server.db.driver import AUTH_AUTOCOMMIT
 from server.registry.disclosure import REGISTRY_READERS, Read, audit_reads
 from server.services import services
 
@@ -58,7 +59,9 @@ class EventController(Controller):
     path = "/api/events"
     tags = ["events"]
 
-    @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)")
+    # AUTH_AUTOCOMMIT: signed in on the driver in autocommit, so the stream holds no request
+    # connection at any time; its reads use the hub's own pool (hub.py).
+    @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)", opt={AUTH_AUTOCOMMIT: True})
     async def stream(self, request: Request[Any, Any, Any], operation_id: FromQuery[uuid.UUID | None] = None,
                      last_event_id: Annotated[int | None, QueryParameter(ge=0, le=INT64_MAX)] = None) -> ServerSentEvent:
         header = request.headers.get("last-event-id")
