@@ -626,11 +626,11 @@ class Session:
         await self.client.aclose()
 
 
-async def sign_in(base: str, login: str, password: str, timeout: float = 30.0) -> Session:
+async def sign_in(base: str, login: str, password: str, timeout: float = 30.0, connections: int = 4) -> Session:
     import httpx
 
     client = httpx.AsyncClient(base_url=base, timeout=timeout,
-                               limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
+                               limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
     try:
         await client.get("/api/auth/csrf")
         csrf = client.cookies.get("tonari_csrf") or ""
