@@ -10,8 +10,9 @@ works on `--operation` of `--tenant-id` with `--login`/`--password`: the pytest 
 Starts our server (`python -m server.cli serve`) as a subprocess in its own process group, then:
 
   phones    `--phones` simulated phones (asyncio tasks sharing `--sessions` signed-in sessions).
-            Each keeps an outbox as the PWA does: it records new visits in the batch mix (most
-            steps 1 visit; some 5–50, a phone that reconnected; a few 1,000, a day offline),
+            Each keeps an outbox as the PWA does: it records new visits in the batch mix
+            (common.PUSH_MIX: most steps 1 visit; some 5–50, a phone that reconnected; a few
+            1,000, a day offline),
             pushes its whole outbox (≤ 1,000 items), removes what was answered `accepted` or
             `duplicate`, and on anything else (no connection, a 5xx, a 503 with Retry-After)
             keeps it and tries again after a short backoff. Stops recording after `--visits`.
@@ -58,6 +59,7 @@ from common import (
     destination,
     field_credentials,
     operation_households,
+    push_size,
     sign_in,
     start_operation,
     start_run,
@@ -68,8 +70,6 @@ from common import (
 
 FAULT_PORT = 8798
 
-# The batch mix of a phone's outbox: (weight, smallest, largest) visits recorded at one step.
-BATCH_MIX: tuple[tuple[float, int, int], ...] = ((0.90, 1, 1), (0.09, 5, 50), (0.01, 1000, 1000))
 OUTCOMES = ("safe", "safe", "safe", "safe", "evacuated", "unknown", "injured", "rescue")
 
 
@@ -88,15 +88,6 @@ class Tally:
         self.answers[key] = self.answers.get(key, 0) + 1
 
 
-def batch_size(rng: random.Random) -> int:
-    r, acc = rng.random(), 0.0
-    for weight, lo, hi in BATCH_MIX:
-        acc += weight
-        if r < acc:
-            return rng.randint(lo, hi)
-    return 1
-
-
 def size_bucket(n: int) -> str:
     return "1" if n == 1 else "2–50" if n <= 50 else "51–999" if n < 1000 else "1000"
 
@@ -110,7 +101,7 @@ async def phone(i: int, session: Any, op_id: str, households: list[uuid.UUID], t
     backoff = 0.05
     while time.monotonic() < deadline:
         if tally.generated < target:
-            k = min(batch_size(rng), target - tally.generated, 1000 - len(outbox))
+            k = min(push_size(rng), target - tally.generated, 1000 - len(outbox))
             tally.generated += max(k, 0)
             for _ in range(max(k, 0)):
                 outcome = rng.choice(OUTCOMES)
