@@ -216,26 +216,37 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
     cpu_before: dict[str, float] = {}
     server_before = 0.0
 
+    # Paced: one schedule for all devices, so the visits offered are exactly `rate` per second
+    # whatever the push sizes: push j starts when the visits before it are due, and the devices
+    # take the pushes in turn (a 1,000-item push is 1 s of the rate, as a day offline arriving).
+    plan: list[tuple[float, int]] = []
+    if rate:
+        rng_plan, due = random.Random(seed), 0.0
+        while due < warmup + seconds:
+            size = push_size(rng_plan) if batch == "mix" else int(batch)
+            plan.append((due, size))
+            due += size / rate
+
     async def device(i: int) -> None:
         nonlocal last_finish
         session = sessions[i % len(sessions)]
         rng = random.Random(seed * 100_003 + i)
-        per_visit = devices / rate if rate else 0.0  # this device's share of the offered rate
-        scheduled = t0 + i / rate if rate else 0.0
+        mine = iter(plan[i::devices])
         while True:
-            size = push_size(rng) if batch == "mix" else int(batch)
-            period = size * per_visit
             if rate:
-                if scheduled >= end:
+                nxt = next(mine, None)
+                if nxt is None:
                     return
+                scheduled, size = t0 + nxt[0], nxt[1]
                 delay = scheduled - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
                 start = time.perf_counter()
                 if start >= end:  # behind schedule at the end: the rest is never sent (bounded run)
-                    phase.unsent += int((end - scheduled) / per_visit) + 1
+                    phase.unsent += size + sum(s for _, s in mine)
                     return
             else:
+                size = push_size(rng) if batch == "mix" else int(batch)
                 start = scheduled = time.perf_counter()
                 if start >= end:
                     return
@@ -269,8 +280,6 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
                     phase.ok += size
                     phase.sizes[size_bucket(size)] = phase.sizes.get(size_bucket(size), 0) + 1
                 last_finish = max(last_finish, finish)
-            if rate:
-                scheduled += period
 
     async def sampler() -> None:
         nonlocal cpu_before, server_before
