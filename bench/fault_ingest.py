@@ -269,7 +269,8 @@ async def run(args: argparse.Namespace, url: str, stamp_: str) -> dict[str, Any]
             op = await start_operation(sessions[0], tenant, f"ベンチ 障害注入 {stamp_}")
             op_id = op["id"]
         households = await operation_households(url, tenant_id, op_id, args.seed)
-        print(f"  server up; operation {op_id} with {len(households):,} targets; {args.phones} phones start", flush=True)
+        print(f"  server up; operation {op_id} with {len(households):,} targets; {args.phones} phones start",
+              flush=True)
         finished = asyncio.Event()
         deadline = time.monotonic() + args.max_seconds
         t0 = time.monotonic()
@@ -296,12 +297,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=FAULT_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--phones", type=int, default=200)
-    parser.add_argument("--sessions", type=int, default=20, help="signed-in sessions the phones share (Argon2 per sign-in)")
+    parser.add_argument("--sessions", type=int, default=20,
+                        help="signed-in sessions the phones share (Argon2 per sign-in)")
     parser.add_argument("--visits", type=int, default=20_000, help="visits the phones record in all")
     parser.add_argument("--kills", type=int, default=4, help="faults injected")
-    parser.add_argument("--kill-after", type=int, default=2_000, help="visits acknowledged after a start before the next fault")
+    parser.add_argument("--kill-after", type=int, default=2_000,
+                        help="visits acknowledged after a start before the next fault")
     parser.add_argument("--pg-ctl", help="a command taking stop-immediate / start (e.g. 'bash scripts/pg.sh')")
-    parser.add_argument("--pg-stop-every", type=int, default=2, help="every n-th fault also crashes PostgreSQL (with --pg-ctl)")
+    parser.add_argument("--pg-stop-every", type=int, default=2,
+                        help="every n-th fault also crashes PostgreSQL (with --pg-ctl)")
     parser.add_argument("--max-seconds", type=float, default=900.0)
     parser.add_argument("--seed", type=int, default=1616)
     parser.add_argument("--operation", help="an active operation to push to (then --tenant-id, --login, --password)")

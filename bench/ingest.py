@@ -533,8 +533,8 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
         n_raw = max(100, min(n_raw, 200_000))
         if args.raw_connections > 0 and "mix" in args.batch:
             await asyncio.sleep(2.0)
-            res = await run_raw_mix(url, tenant, op["id"], op["mode"], households, outcomes, n_raw, args.raw_connections,
-                                    time_cap=max(60.0, args.seconds * 6), seed=args.seed)
+            res = await run_raw_mix(url, tenant, op["id"], op["mode"], households, outcomes, n_raw,
+                                    args.raw_connections, time_cap=max(60.0, args.seconds * 6), seed=args.seed)
             raw.append(raw_row(res))
             print(f"  {res.name}: {res.n} visits in {res.seconds:.1f} s = {res.rate:.0f}/s over {res.connections}"
                   f" connections, p99 {percentile(res.latencies, 99):.1f} ms", flush=True)
@@ -611,7 +611,7 @@ def render(report: dict[str, Any]) -> str:
                       " | load1 before→after | machine busy |", "|---|---|---|---|---|---|---|---|---|"]
         for r in report["raw"]:
             lat, c = r["latency"], r["cpu"]
-            what = {"raw mix": "per push of the mix: stamp + INSERT of its visits + status UPDATE + event rows + pg_notify",
+            what = {"raw mix": "per push of the mix: stamp + INSERT of its visits + status UPDATE + events + pg_notify",
                     "raw": "stamp + INSERT visit + status UPDATE",
                     "raw+events": "… + 2 event rows + pg_notify (what the server commits)",
                     "raw+events-notify": "… + 2 event rows, no pg_notify (informative)"}[r["name"]]

@@ -118,7 +118,8 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         set_default_exception_handler=False,
     )
 
-    hub = EventHub(settings.database_url, engine, read_pool_size=settings.events_pool_size)  # also sends the coalesced wake-ups after commit
+    # The live feed: one listener, its own small read pool; it also sends the coalesced wake-ups after commit.
+    hub = EventHub(settings.database_url, engine, read_pool_size=settings.events_pool_size)
     # The group-commit flushes of single visits get connections of their own, so a flush never
     # queues for a connection behind the requests it is about to answer. No pre-ping (a round trip
     # per flush, and every round trip waits behind the busy event loop): a flush that meets a

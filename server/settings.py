@@ -199,7 +199,9 @@ def get_settings() -> Settings:
         log_format=os.environ.get("TONARI_LOG_FORMAT", "json"),
         db_pool_size=_int("TONARI_DB_POOL_SIZE", 20),
         events_pool_size=_int("TONARI_EVENTS_POOL_SIZE", Settings.events_pool_size),
-        db_pool_timeout_seconds=float(os.environ.get("TONARI_DB_POOL_TIMEOUT_SECONDS") or Settings.db_pool_timeout_seconds),
+        db_pool_timeout_seconds=float(
+            os.environ.get("TONARI_DB_POOL_TIMEOUT_SECONDS") or Settings.db_pool_timeout_seconds
+        ),
         tile_fast_lane=os.environ.get("TONARI_TILE_FAST_LANE", "1") not in ("0", "false", "no", "off"),
         audit_seal_seconds=float(os.environ.get("TONARI_AUDIT_SEAL_SECONDS") or Settings.audit_seal_seconds),
         basemap_url=os.environ.get("TONARI_BASEMAP_URL", Settings.basemap_url),

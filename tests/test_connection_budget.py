@@ -57,7 +57,8 @@ async def _login(c: ApiClient, world: World, role: str) -> ApiClient:
     return c
 
 
-async def test_an_exhausted_pool_answers_a_fast_503_with_retry_after(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_an_exhausted_pool_answers_a_fast_503_with_retry_after(  # type: ignore[no-untyped-def]
+        world: World, settings) -> None:
     async with small_app(settings, db_pool_size=2, db_pool_timeout_seconds=0.5) as application:
         staff = await _login(client_of(application), world, "staff")
         engine = services(application).engine
@@ -124,8 +125,8 @@ async def test_a_slow_upload_holds_no_pooled_connection(world: World, settings) 
         await staff.aclose()
 
 
-async def test_a_dropped_connection_on_a_public_route_costs_at_most_a_503(world: World, client_factory, app,
-                                                                         database_url) -> None:  # type: ignore[no-untyped-def]
+async def test_a_dropped_connection_on_a_public_route_costs_at_most_a_503(  # type: ignore[no-untyped-def]
+        world: World, client_factory, app, database_url) -> None:
     """The first request on a route without the authentication call's retry (sign-in) after the
     database ended every pooled connection: 503 database_unavailable with Retry-After, never a 500;
     the next attempt signs in."""
@@ -174,7 +175,8 @@ async def serving(application) -> AsyncIterator[str]:  # type: ignore[no-untyped
         await task
 
 
-async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(world: World, settings, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(  # type: ignore[no-untyped-def]
+        world: World, settings, sessionmaker) -> None:
     """300 live-feed streams and 25 slow uploads stay open while 200 phones push their queues
     (the batch mix: mostly 1 visit, some 5–50): every push is acknowledged at once (no 5xx, no
     503), signing in works meanwhile, no stream is cut, and every stream receives the new visits."""
@@ -244,11 +246,14 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(world: Wo
                               "outcome": "safe", "device_time": datetime.now(UTC).isoformat()}
                              for h in (queue.pop() for _ in range(size))]
                 pushes.append(mutations)
-            answers = await asyncio.gather(*[staff.send_json("POST", "/api/sync/push", {"mutations": m}) for m in pushes])
-            assert sorted({a.status_code for a in answers}) == [200], sorted(a.text[:200] for a in answers if a.status_code != 200)
+            answers = await asyncio.gather(*[staff.send_json("POST", "/api/sync/push", {"mutations": m})
+                                             for m in pushes])
+            assert sorted({a.status_code for a in answers}) == [200], [a.text[:200] for a in answers
+                                                                       if a.status_code != 200]
             assert all(x["status"] == "accepted" for a in answers for x in a.json()["results"])
             signing_in = ApiClient(base_url=base, timeout=30)
-            assert (await signing_in.login(world.accounts["watcher"].login, world.accounts["watcher"].password)).status_code == 200
+            watcher = world.accounts["watcher"]
+            assert (await signing_in.login(watcher.login, watcher.password)).status_code == 200
             await signing_in.aclose()
             go.set()
             # Released all at once, 25 creations queue for 20 connections: any that waited past the

@@ -22,8 +22,8 @@ async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
     return await new_world(sessionmaker)
 
 
-async def test_kill_9_mid_ingest_loses_duplicates_and_changes_nothing(world: World, client_factory, database_url,
-                                                                       tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_kill_9_mid_ingest_loses_duplicates_and_changes_nothing(  # type: ignore[no-untyped-def]
+        world: World, client_factory, database_url, tmp_path) -> None:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "drill", "name": "障害注入の試験", "start": True,
@@ -37,9 +37,9 @@ async def test_kill_9_mid_ingest_loses_duplicates_and_changes_nothing(world: Wor
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "bench" / "fault_ingest.py"), "--database-url", database_url,
         "--port", str(port), "--phones", "20", "--sessions", "2", "--visits", "600", "--kills", "1",
-        "--kill-after", "150", "--max-seconds", "240", "--operation", r.json()["id"], "--tenant-id", str(world.tenant_id),
-        "--login", acct.login, "--password", acct.password, "--json-out", str(out), "--log", str(tmp_path / "server.log"),
-        "--var-dir", str(tmp_path / "var"), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        "--kill-after", "150", "--max-seconds", "240", "--operation", r.json()["id"],
+        "--tenant-id", str(world.tenant_id), "--login", acct.login, "--password", acct.password,
+        "--json-out", str(out), "--log", str(tmp_path / "server.log"), "--var-dir", str(tmp_path / "var"), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await proc.communicate()
     assert out.exists(), output.decode()[-3000:]
     report = json.loads(out.read_text())

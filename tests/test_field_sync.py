@@ -233,8 +233,8 @@ async def test_pushes_share_the_group_commit_and_a_large_push_is_a_flush_of_its_
     batcher = services(app).visit_batcher
     clients = [await signed_in(client_factory, world, "staff") for _ in range(7)]
     now = datetime.now(UTC)
-    small = [[{"type": "visit", "operation_id": op["id"], **_visit(hid, "safe", now)} for hid in households[i * 5:i * 5 + n]]
-             for i, n in enumerate([1, 1, 5, 3, 1])]
+    small = [[{"type": "visit", "operation_id": op["id"], **_visit(hid, "safe", now)}
+              for hid in households[i * 5:i * 5 + n]] for i, n in enumerate([1, 1, 5, 3, 1])]
     small[2][0] = {"type": "visit", "operation_id": op["id"], **_visit(households[10], "rescue", now)}
     large = [{"type": "visit", "operation_id": op["id"], **_visit(hid, "safe", now)} for hid in households[10:1010]]
     large[0] = {"type": "visit", "operation_id": op["id"], **_visit(households[1009], "injured", now)}  # one later …
@@ -262,21 +262,22 @@ async def test_pushes_share_the_group_commit_and_a_large_push_is_a_flush_of_its_
         assert [r["client_id"] for r in results] == [x["client_id"] for x in m]
         assert {r["status"] for r in results} == {"accepted"}, a.text[:300]
         assert a.json()["counts"] == {"accepted": len(m)}
-    stored = await _counts(sessionmaker, world, op, "SELECT count(*) FROM visit WHERE tenant_id = :t AND operation_id = :o")
+    stored = await _counts(sessionmaker, world, op,
+                           "SELECT count(*) FROM visit WHERE tenant_id = :t AND operation_id = :o")
     assert stored == sum(len(m) for m in small) + 1 + len(large)
     audited = await _counts(sessionmaker, world, op, "SELECT coalesce(sum(cardinality(object_ids)), 0) FROM audit_log"
                             " WHERE tenant_id = :t AND operation_id = :o AND action = 'visit.create'")
     assert audited == stored
-    events = await _counts(sessionmaker, world, op, "SELECT count(*) FROM event WHERE tenant_id = :t AND operation_id = :o"
-                           " AND kind = 'visit.recorded'")
+    events = await _counts(sessionmaker, world, op, "SELECT count(*) FROM event WHERE tenant_id = :t"
+                           " AND operation_id = :o AND kind = 'visit.recorded'")
     assert events == stored
     escalations = await _counts(sessionmaker, world, op, "SELECT count(*) FROM escalation WHERE tenant_id = :t"
                                 " AND operation_id = :o")
     assert escalations == 2  # the 要救助 of a grouped push and the 負傷 of the large one
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            status = (await db.execute(text("SELECT status FROM operation_target WHERE tenant_id = :t AND operation_id = :o"
-                                            " AND household_id = :h"),
+            status = (await db.execute(text("SELECT status FROM operation_target WHERE tenant_id = :t"
+                                            " AND operation_id = :o AND household_id = :h"),
                                        {"t": world.tenant_id, "o": op["id"], "h": households[10]})).scalar_one()
     assert status == "rescue"
     # A phone that lost the answer sends the same push again: the original visits come back.

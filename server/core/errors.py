@@ -207,7 +207,9 @@ def problem_for_db_error(exc: BaseException) -> Problem | None:
 RETRY_AFTER_SECONDS = 2
 
 # What a connection the database dropped (a restart, an idle timeout, an administrator) raises on
-# its first use, or a database that is down or starting up: nothing of the request was done.
+# its first use, or a database that is down or starting up. Its transaction was rolled back
+# (only a COMMIT cut off mid-way may have landed, which the client cannot tell from a 500 either):
+# the client's retry is the way on, and the field's writes answer a retry as a duplicate.
 _CONNECTION_LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.CannotConnectNowError,
                     asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.InterfaceError, ConnectionError)
 

@@ -127,7 +127,8 @@ class VisitBatcher:
             except BaseException as exc:  # never leave a request waiting forever
                 for pending in group:
                     if not pending.future.done():
-                        pending.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("flush cancelled"))
+                        failure = exc if isinstance(exc, Exception) else RuntimeError("flush cancelled")
+                        pending.future.set_exception(failure)
                 if not isinstance(exc, Exception):
                     raise
 

@@ -381,7 +381,9 @@ async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOu
     return outcome
 
 
-async def ingest_group(db: AsyncSession, entries: list[tuple[context.RequestContext, uuid.UUID, Any]]) -> list[IngestOutcome]:
+async def ingest_group(
+    db: AsyncSession, entries: list[tuple[context.RequestContext, uuid.UUID, Any]]
+) -> list[IngestOutcome]:
     """Group commit: the visits of several requests (one tenant; any users) in ONE transaction.
     An entry's visit is a `VisitIn` or a push's raw item (judged alone, as `ingest` does).
 
