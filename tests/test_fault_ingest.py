@@ -38,7 +38,7 @@ async def test_kill_9_mid_ingest_loses_duplicates_and_changes_nothing(  # type: 
         sys.executable, str(ROOT / "bench" / "fault_ingest.py"), "--database-url", database_url,
         "--port", str(port), "--phones", "20", "--sessions", "2", "--visits", "600", "--kills", "1",
         "--kill-after", "150", "--max-seconds", "240", "--operation", r.json()["id"],
-        "--tenant-id", str(world.tenant_id), "--login", acct.login, "--password", acct.password,
+        "--tenant-id", str(world.tenant_id), f"--login={acct.login}", f"--password={acct.password}",
         "--json-out", str(out), "--log", str(tmp_path / "server.log"), "--var-dir", str(tmp_path / "var"), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await proc.communicate()
     assert out.exists(), output.decode()[-3000:]
