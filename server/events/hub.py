@@ -27,6 +27,7 @@ from server.events.emit import CHANNEL, register_notifier
 log = structlog.get_logger("tonari.events")
 
 COALESCE_SECONDS = 0.05
+READ_WAIT_SECONDS = 600.0
 
 
 class EventHub:
@@ -37,7 +38,10 @@ class EventHub:
 
     def __init__(self, database_url: str, engine: AsyncEngine | None = None, read_pool_size: int = 3) -> None:
         self._dsn = driver_dsn(database_url)
-        self.read_engine = make_engine(database_url, pool_size=read_pool_size, application_name="tonari-events")
+        # A stream waits its turn for a read connection as long as it takes (a busy moment makes
+        # the feed late, never cuts it): the requests' short timeout is for requests.
+        self.read_engine = make_engine(database_url, pool_size=read_pool_size, application_name="tonari-events",
+                                       pool_timeout=READ_WAIT_SECONDS)
         self.reads = make_sessionmaker(self.read_engine)
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
