@@ -43,7 +43,7 @@ def client_of(application) -> ApiClient:  # type: ignore[no-untyped-def]
     return ApiClient(transport=transport, base_url="http://127.0.0.1:8000")
 
 
-async def _until(condition, limit: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(condition, limit: float = 120.0) -> None:  # type: ignore[no-untyped-def]
     """Wait for the app's own signal; the limit only turns a hang into a failure."""
     async with asyncio.timeout(limit):
         while not condition():
@@ -215,7 +215,7 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(  # type:
                                 return
 
             streams = [asyncio.ensure_future(stream(i)) for i in range(300)]
-            await _until(lambda: connected[0] == 300, limit=60)
+            await _until(lambda: connected[0] == 300, limit=180)
             # 25 uploads that trickle in and stay unfinished while the phones push.
             go, asked = asyncio.Event(), [0]
 
@@ -264,7 +264,7 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(  # type:
                     u = await staff.send_json("POST", "/api/households", json.loads(body))
                 assert u.status_code == 201, u.text
             stop.set()
-            await _until(lambda: all(seen), limit=60)  # every stream still open and fed
+            await _until(lambda: all(seen), limit=180)  # every stream still open and fed
             assert not any(s.done() and s.exception() for s in streams)
             for s in streams:
                 s.cancel()
