@@ -53,6 +53,21 @@ FIELD_PORT = 8797  # ingest, sync and coverage: our server's port
 OUTCOME_MIX: tuple[tuple[str, float], ...] = (("safe", 0.80), ("evacuated", 0.10), ("unknown", 0.05),
                                               ("injured", 0.03), ("rescue", 0.02))
 
+# What a phone's outbox holds when it pushes (`POST /api/sync/push`): (share of pushes, fewest,
+# most visits). Mostly the one visit just recorded; some 5–50 after a phone reconnects; a few
+# 1,000 (a day offline). Per 1,000 pushes: 950 of 1, 49 of 5–50, 1 of 1,000 (≈ 3.3 visits a push).
+PUSH_MIX: tuple[tuple[float, int, int], ...] = ((0.950, 1, 1), (0.049, 5, 50), (0.001, 1000, 1000))
+
+
+def push_size(rng: random.Random) -> int:
+    """The size of a phone's next push, drawn from PUSH_MIX."""
+    r, acc = rng.random(), 0.0
+    for share, fewest, most in PUSH_MIX:
+        acc += share
+        if r < acc:
+            return rng.randint(fewest, most)
+    return 1
+
 
 # --- the database and the bench prefecture --------------------------------------------------------
 
@@ -635,11 +650,11 @@ class Session:
         await self.client.aclose()
 
 
-async def sign_in(base: str, login: str, password: str, timeout: float = 30.0) -> Session:
+async def sign_in(base: str, login: str, password: str, timeout: float = 30.0, connections: int = 4) -> Session:
     import httpx
 
     client = httpx.AsyncClient(base_url=base, timeout=timeout,
-                               limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
+                               limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
     try:
         await client.get("/api/auth/csrf")
         csrf = client.cookies.get("tonari_csrf") or ""

@@ -1,7 +1,17 @@
-"""Field check-in ingest: 200 devices posting visits over HTTP, beside raw asyncpg doing the same writes.
+"""Field check-in ingest: 200 phones pushing their outboxes over HTTP, beside raw asyncpg doing the same writes.
 
     DATABASE_URL=postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench_field \\
-        .venv/bin/python bench/ingest.py [--devices 200] [--seconds 20] [--workers 1,2]
+        .venv/bin/python bench/ingest.py [--devices 200] [--seconds 20] [--workers 1] [--batch mix,1]
+
+`--batch mix` (the default, and the targets' row) is what the PWA does: every request is a
+`POST /api/sync/push` of the phone's outbox, its size drawn from common.PUSH_MIX (mostly 1 visit,
+some 5–50 after a reconnect, a few 1,000); paced latency is per push, from its scheduled time, the
+schedule giving each device its share of `--rate` visits/s whatever its push sizes. Its raw
+row (`raw mix`) is the database doing the same inserts: the same push sizes, one transaction per
+push with the server's statements (stamp, one INSERT … SELECT FROM unnest … ON CONFLICT DO
+NOTHING for the push, the status recompute, the two event rows per visit and the NOTIFY), over
+`--raw-connections` connections. `--batch 1` adds the single-visit route `POST …/visits`
+(informative since #16), and `--batch k` k visits per push (informative).
 
 Loads the bench prefecture if the database has none (seed/prefecture.py), then for each
 server configuration in `--workers` (1 = `python -m server.cli serve`, n > 1 = uvicorn
@@ -27,9 +37,7 @@ and starts a drill safety check over every household of the bench tenant (100,00
             two `event` rows and the `pg_notify` the server's ingest also writes: the same rows
             the server commits) and `raw+events-notify` (the events without the NOTIFY).
 
-`--batch 1,10` adds informative rows where each request carries k visits through
-`POST /api/sync/push` (what the PWA's outbox sends) instead of one `POST …/visits`: what
-batching is worth. The targets are checked on the single-visit rows only.
+The targets are checked on the `mix` rows: the app's own path.
 
 Every visit goes to a household of the operation not visited before in this run (households
 are reused only when all 100,000 are used up). Outcomes follow a field mix (mostly 無事; 3 %
@@ -75,6 +83,7 @@ from common import (
     ms_since,
     operation_households,
     percentile,
+    push_size,
     recompute_sql,
     sample_cpu,
     serving,
@@ -117,6 +126,10 @@ async def sign_in_many(base: str, login: str, password: str, n: int, concurrency
     return out
 
 
+def size_bucket(n: int) -> str:
+    return "1" if n == 1 else "2–50" if n <= 50 else "51–999" if n < 1000 else "1000"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -137,6 +150,25 @@ RAW_EVENTS = """
 """
 
 
+# The same for a whole push: one INSERT of all its visits, then the events of all of them.
+RAW_INSERT_MANY = """
+    INSERT INTO visit (tenant_id, id, client_id, operation_id, household_id, user_id, mode, outcome,
+                       shelter_id, shelter_unknown, note, device_time, content_hash, location)
+    SELECT $1, v.id, v.client_id, $2, v.household_id, $3, $4, v.outcome, NULL, v.outcome = 'evacuated', NULL,
+           v.device_time, v.content_hash, NULL
+    FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::timestamptz[], $10::text[])
+         AS v(id, client_id, household_id, outcome, device_time, content_hash)
+    ON CONFLICT (tenant_id, client_id) DO NOTHING
+    RETURNING id, household_id, outcome, device_time
+"""
+
+RAW_EVENTS_MANY = """
+    INSERT INTO event (tenant_id, kind, payload, operation_id, household_id, mode, audience)
+    SELECT $1, e.kind, e.payload, $2, e.household_id, $3, NULL
+    FROM unnest($4::text[], $5::jsonb[], $6::uuid[]) AS e(kind, payload, household_id)
+"""
+
+
 # --- the benchmark -------------------------------------------------------------------------------
 
 
@@ -152,6 +184,7 @@ class Phase:
     started: int = 0
     unsent: int = 0  # paced: visits still due when the phase ended (the server fell behind)
     retries: int = 0  # requests sent again after a keep-alive race (see Session)
+    sizes: dict[str, int] = field(default_factory=dict)  # acknowledged requests by visits carried
     cpu: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -165,12 +198,15 @@ class Phase:
 
 async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id: str, households: Households,
                          outcomes: Outcomes, seconds: float, warmup: float, max_visits: int | None,
-                         rate: float | None, server_pgid: int | None, batch: int = 1,
-                         clients: list[LiteClient] | None = None) -> Phase:
-    """batch == 1: one visit per `POST /api/operations/{id}/visits` (201 = success). batch > 1:
-    `batch` visits per `POST /api/sync/push` (success = every item accepted); `rate` is in visits/s.
-    With `clients` (one lean keep-alive connection per device, common.LiteClient) the requests go
-    through those instead of the sessions' httpx clients."""
+                         rate: float | None, server_pgid: int | None, batch: int | str = "mix",
+                         clients: list[LiteClient] | None = None, seed: int = 0) -> Phase:
+    """batch "mix": each request a `POST /api/sync/push` of common.PUSH_MIX's size (success = every
+    item accepted). batch == 1: one visit per `POST /api/operations/{id}/visits` (201 = success).
+    batch k > 1: k visits per push. `rate` is in visits/s. With `clients` (one lean keep-alive
+    connection per device, common.LiteClient) the requests go through those instead of the
+    sessions' httpx clients."""
+    import random
+
     phase = Phase(name, rate)
     path = f"/api/operations/{op_id}/visits" if batch == 1 else "/api/sync/push"
     t0 = time.perf_counter()
@@ -180,25 +216,37 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
     cpu_before: dict[str, float] = {}
     server_before = 0.0
 
+    # Paced: one schedule for all devices, so the visits offered are exactly `rate` per second
+    # whatever the push sizes: push j starts when the visits before it are due, and the devices
+    # take the pushes in turn (a 1,000-item push is 1 s of the rate, as a day offline arriving).
+    plan: list[tuple[float, int]] = []
+    if rate:
+        rng_plan, due = random.Random(seed), 0.0
+        while due < warmup + seconds:
+            size = push_size(rng_plan) if batch == "mix" else int(batch)
+            plan.append((due, size))
+            due += size / rate
+
     async def device(i: int) -> None:
         nonlocal last_finish
         session = sessions[i % len(sessions)]
-        period = devices * batch / rate if rate else 0.0
-        k = 0
+        rng = random.Random(seed * 100_003 + i)
+        mine = iter(plan[i::devices])
         while True:
             if rate:
-                scheduled = t0 + (i / devices) * period + k * period
-                k += 1
-                if scheduled >= end:
+                nxt = next(mine, None)
+                if nxt is None:
                     return
+                scheduled, size = t0 + nxt[0], nxt[1]
                 delay = scheduled - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
                 start = time.perf_counter()
                 if start >= end:  # behind schedule at the end: the rest is never sent (bounded run)
-                    phase.unsent += int((end - scheduled) / period) + 1
+                    phase.unsent += size + sum(s for _, s in mine)
                     return
             else:
+                size = push_size(rng) if batch == "mix" else int(batch)
                 start = scheduled = time.perf_counter()
                 if start >= end:
                     return
@@ -208,9 +256,9 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
             if measured:
                 if max_visits is not None and phase.started >= max_visits:
                     return
-                phase.started += batch
+                phase.started += size
             visits = [{"client_id": str(uuid7()), "household_id": str(households.next()), "outcome": o,
-                       "device_time": now_iso(), **destination(o)} for o in (outcomes.next() for _ in range(batch))]
+                       "device_time": now_iso(), **destination(o)} for o in (outcomes.next() for _ in range(size))]
             body: dict[str, Any] = (visits[0] if batch == 1 else
                                     {"mutations": [{"type": "visit", "operation_id": op_id, **v} for v in visits]})
             try:
@@ -219,9 +267,9 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
                 else:
                     r = await session.post(path, json=body)
                 status = str(r.status_code)
-                if batch > 1 and status == "200":
+                if batch != 1 and status == "200":
                     counts = json.loads(r.content).get("counts", {})
-                    status = "201" if counts.get("accepted") == batch else f"200 {json.dumps(counts)}"
+                    status = "201" if counts.get("accepted") == size else f"200 {json.dumps(counts)}"
             except Exception as exc:  # noqa: BLE001  (counted as an error, by kind)
                 status = type(exc).__name__
             finish = time.perf_counter()
@@ -229,7 +277,8 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
                 phase.latencies.append((finish - scheduled) * 1000.0)
                 phase.statuses[status] = phase.statuses.get(status, 0) + 1
                 if status == "201":
-                    phase.ok += batch
+                    phase.ok += size
+                    phase.sizes[size_bucket(size)] = phase.sizes.get(size_bucket(size), 0) + 1
                 last_finish = max(last_finish, finish)
 
     async def sampler() -> None:
@@ -319,11 +368,77 @@ async def run_raw(url: str, tenant: BenchTenant, op_id: str, mode: str, househol
     return RawResult(name, done, connections, seconds, latencies, cpu)
 
 
+async def run_raw_mix(url: str, tenant: BenchTenant, op_id: str, mode: str, households: Households, outcomes: Outcomes,
+                      n: int, connections: int, time_cap: float, seed: int) -> RawResult:
+    """The mix's raw row: pushes of common.PUSH_MIX's sizes (≥ n visits in all), one transaction per
+    push over `connections` asyncpg connections, with the server's statements: the stamp, one
+    INSERT of the push's visits, the status recompute of its households, the events of every
+    visit and changed status, and the NOTIFY."""
+    import random
+
+    import asyncpg
+
+    recompute, names = recompute_sql()
+    from server.operations.ingest import NEED_HELP
+    op = uuid.UUID(op_id)
+    rng = random.Random(seed)
+    jobs: list[list[tuple[uuid.UUID, uuid.UUID, str, datetime, str]]] = []
+    total = 0
+    while total < n:
+        push = []
+        for _ in range(push_size(rng)):
+            cid, hid, outcome, dt = uuid7(), households.next(), outcomes.next(), datetime.now(UTC)
+            push.append((cid, hid, outcome, dt, visit_hash(op, cid, hid, outcome, dt)))
+        jobs.append(push)
+        total += len(push)
+    conns = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(connections)]
+    it = iter(jobs)
+    latencies: list[float] = []
+    done = 0
+    deadline = time.perf_counter() + time_cap
+
+    async def worker(conn: Any) -> None:
+        nonlocal done
+        for push in it:
+            if time.perf_counter() > deadline:
+                return
+            t = time.perf_counter()
+            async with conn.transaction():
+                await stamp(conn, tenant.tenant_id, "staff", tenant.staff_id)
+                rows = await conn.fetch(RAW_INSERT_MANY, tenant.tenant_id, op, tenant.staff_id, mode,
+                                        [uuid7() for _ in push], [p[0] for p in push], [p[1] for p in push],
+                                        [p[2] for p in push], [p[3] for p in push], [p[4] for p in push])
+                hhs = sorted({p[1] for p in push})
+                args = {"tenant": tenant.tenant_id, "ops": [op] * len(hhs), "hhs": hhs, "need_help": NEED_HELP}
+                changed = await conn.fetch(recompute, *[args[k] for k in names])
+                kinds = ["visit.recorded"] * len(rows) + ["target.status"] * len(changed)
+                payloads = [json.dumps({"visit_id": str(r["id"]), "outcome": r["outcome"],
+                                        "device_time": r["device_time"].isoformat()}) for r in rows]
+                payloads += [json.dumps({"status": c["status"]}) for c in changed]
+                await conn.execute(RAW_EVENTS_MANY, tenant.tenant_id, op, mode, kinds, payloads,
+                                   [r["household_id"] for r in rows] + [c["household_id"] for c in changed])
+                await conn.execute("SELECT pg_notify('tonari_events', $1)", str(tenant.tenant_id))
+            latencies.append(ms_since(t))
+            done += len(push)
+
+    try:
+        before = sample_cpu()
+        t0 = time.perf_counter()
+        await asyncio.gather(*[worker(c) for c in conns])
+        seconds = time.perf_counter() - t0
+        cpu = cpu_report(before, sample_cpu(), 0.0, 0.0)
+        cpu.pop("server_cpu_pct", None)
+    finally:
+        for c in conns:
+            await c.close()
+    return RawResult("raw mix", done, connections, seconds, latencies, cpu)
+
+
 def phase_row(config: str, p: Phase) -> dict[str, Any]:
     s = pct(p.latencies)
     return {"config": config, "phase": p.name, "offered": p.offered_rate, "visits": p.ok, "window_s": round(p.window_s, 2),
             "rate": p.rate, "latency": s, "errors": p.errors, "statuses": p.statuses, "unsent": p.unsent,
-            "retries": p.retries, "cpu": p.cpu}
+            "retries": p.retries, "cpu": p.cpu, "sizes": p.sizes}
 
 
 def raw_row(r: RawResult) -> dict[str, Any]:
@@ -366,8 +481,7 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
         pgid = server.pgid if server else None
         for batch in args.batch:
             label = f"{workers} worker{'s' if workers != 1 else ''}" if server else "external"
-            if batch > 1:
-                label += f", push ×{batch}"
+            label += (", push mix" if batch == "mix" else ", single visits" if batch == 1 else f", push ×{batch}")
             saturated: float | None = None
             for phase in ("saturate", "paced", "half"):
                 if phase not in args.phases:
@@ -379,7 +493,7 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
                     rate = max(1.0, round(saturated / 2))
                 await asyncio.sleep(2.0)  # let the previous phase's tail drain
                 p = await run_http_phase(phase, sessions, args.devices, op["id"], households, outcomes, args.seconds,
-                                         args.warmup_seconds, args.visits, rate, pgid, batch, clients)
+                                         args.warmup_seconds, args.visits, rate, pgid, batch, clients, args.seed)
                 if phase == "saturate":
                     saturated = p.rate
                 row = phase_row(label, p)
@@ -414,10 +528,17 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
             configs.append(info)
         assert households is not None and op is not None and sessions is not None
         raw: list[dict[str, Any]] = []
-        saturated = [r["visits"] for r in rows if r["phase"] == "saturate" and r.get("batch", 1) == 1]
+        saturated = [r["visits"] for r in rows if r["phase"] == "saturate"]
         n_raw = args.raw_visits or (max(saturated) if saturated else 5000)
         n_raw = max(100, min(n_raw, 200_000))
-        if args.raw_connections > 0:
+        if args.raw_connections > 0 and "mix" in args.batch:
+            await asyncio.sleep(2.0)
+            res = await run_raw_mix(url, tenant, op["id"], op["mode"], households, outcomes, n_raw,
+                                    args.raw_connections, time_cap=max(60.0, args.seconds * 6), seed=args.seed)
+            raw.append(raw_row(res))
+            print(f"  {res.name}: {res.n} visits in {res.seconds:.1f} s = {res.rate:.0f}/s over {res.connections}"
+                  f" connections, p99 {percentile(res.latencies, 99):.1f} ms", flush=True)
+        if args.raw_connections > 0 and 1 in args.batch:
             for with_events, notify in ((False, False), (True, True), (True, False)):
                 await asyncio.sleep(2.0)
                 res = await run_raw(url, tenant, op["id"], op["mode"], households, outcomes, n_raw, args.raw_connections,
@@ -442,10 +563,10 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
 
 def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
-    raw = next((r for r in report["raw"] if r["name"] == "raw"), None)
+    raw = next((r for r in report["raw"] if r["name"] == "raw mix"), None)
     for r in report["rows"]:
         where = f"{r['config']}, {r['phase']}"
-        if r.get("batch", 1) > 1:  # informative: what batching would give, not the target's shape
+        if r.get("batch") != "mix":  # the single route and fixed batches are informative (#16)
             continue
         if r["phase"] == "saturate":
             out.append({"target": f"≥ {TARGET_RATE:,.0f} visits/s", "where": where, "value": f"{r['rate']:,.0f}/s",
@@ -490,17 +611,22 @@ def render(report: dict[str, Any]) -> str:
                       " | load1 before→after | machine busy |", "|---|---|---|---|---|---|---|---|---|"]
         for r in report["raw"]:
             lat, c = r["latency"], r["cpu"]
-            what = {"raw": "stamp + INSERT visit + status UPDATE",
+            what = {"raw mix": "per push of the mix: stamp + INSERT of its visits + status UPDATE + events + pg_notify",
+                    "raw": "stamp + INSERT visit + status UPDATE",
                     "raw+events": "… + 2 event rows + pg_notify (what the server commits)",
                     "raw+events-notify": "… + 2 event rows, no pg_notify (informative)"}[r["name"]]
             lines.append(f"| {r['name']}: {what} | {r['visits']:,} | {r['connections']} | {r['rate']:,.0f} | {lat['p50']:.1f}"
                          f" | {lat['p95']:.1f} | {lat['p99']:.1f} | {c['load1_before']} → {c['load1_after']} | {c['machine_busy_pct']} % |")
         raw = {r["name"]: r["rate"] for r in report["raw"]}
-        lines += ["", "| server, saturate | HTTP ÷ raw | HTTP ÷ raw+events |", "|---|---|---|"]
+        lines += ["", "| server, saturate | HTTP ÷ raw mix | HTTP ÷ raw | HTTP ÷ raw+events |", "|---|---|---|---|"]
+
+        def share(rate: float, name: str) -> str:
+            return f"{rate / raw[name]:.0%}" if raw.get(name) else "–"
+
         for r in report["rows"]:
             if r["phase"] == "saturate":
-                lines.append(f"| {r['config']} | {r['rate'] / raw['raw']:.0%} | {r['rate'] / raw['raw+events']:.0%} |"
-                             if "raw" in raw and "raw+events" in raw else f"| {r['config']} | – | – |")
+                lines.append(f"| {r['config']} | {share(r['rate'], 'raw mix')} | {share(r['rate'], 'raw')}"
+                             f" | {share(r['rate'], 'raw+events')} |")
     lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
     for c in report["checks"]:
         lines.append(f"| {c['target']} | {c['where']} | {c['value']} | {'PASS' if c['pass'] else 'FAIL'} |")
@@ -524,7 +650,7 @@ def main() -> None:
     parser.add_argument("--base-url", help=f"a running server (default: start our own on 127.0.0.1:{FIELD_PORT})")
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
-    parser.add_argument("--workers", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2],
+    parser.add_argument("--workers", type=lambda s: [int(v) for v in s.split(",")], default=[1],
                         help="server configurations to run, e.g. 1,2 (1 = server.cli serve; n = uvicorn --workers n)")
     parser.add_argument("--pool-size", type=int, help="TONARI_DB_POOL_SIZE for our server (default: the app's, 10)")
     parser.add_argument("--devices", type=int, default=200)
@@ -539,9 +665,10 @@ def main() -> None:
     parser.add_argument("--phases", type=lambda s: s.split(","), default=["saturate", "paced", "half"],
                         help="saturate = closed loop; paced = open loop at --rate; half = open loop at half the"
                              " saturate rate (latency when not overloaded; informative)")
-    parser.add_argument("--batch", type=lambda s: [int(v) for v in s.split(",")], default=[1],
-                        help="visits per request, e.g. 1,10: 1 = POST …/visits (the target); k > 1 = k visits per"
-                             " POST /api/sync/push (informative: what batching on the device would give)")
+    parser.add_argument("--batch", type=lambda s: [v if v == "mix" else int(v) for v in s.split(",")], default=["mix"],
+                        help="what each request carries, e.g. mix,1: mix = POST /api/sync/push of common.PUSH_MIX's"
+                             " size (what the PWA does; the targets); 1 = POST …/visits; k > 1 = k visits per push"
+                             " (the last two informative)")
     parser.add_argument("--raw-connections", type=int, default=20,
                         help="asyncpg connections of the raw run (default 20 = one server worker's pool + overflow; 0 skips)")
     parser.add_argument("--raw-visits", type=int, help="default: as many as the best saturate run measured")
@@ -554,7 +681,7 @@ def main() -> None:
     args.warmup_seconds = max(0.0, min(args.warmup_seconds, 60.0))
     args.rate = max(1.0, min(args.rate, 100_000.0))
     args.workers = [max(1, min(w, 8)) for w in args.workers][:4]
-    args.batch = [max(1, min(b, 1000)) for b in args.batch][:4]
+    args.batch = [b if b == "mix" else max(1, min(int(b), 1000)) for b in args.batch][:4]
     url, stamp_, header = start_run(args, "ingest")
     import uvloop  # the load generator's own loop: ~2× less client CPU for 200 devices' timers and sockets
 

@@ -6,6 +6,8 @@
 #                            `export TONARI_PG_STARTED=0|1` on stdout (eval it) and writes the
 #                            URLs to var/pg/env
 #   scripts/pg.sh stop       fast shutdown (pg_ctl stop -m fast)
+#   scripts/pg.sh stop-immediate  a crash on purpose (pg_ctl stop -m immediate: no checkpoint;
+#                            recovery replays the WAL at the next start): bench/fault_ingest.py
 #   scripts/pg.sh status     running / stopped / not initialised (exit 0 / 3 / 4)
 #   scripts/pg.sh url [DB]          the app's DATABASE_URL (role `tonari`, DML only; database `tonari`)
 #   scripts/pg.sh migrate-url [DB]  the owner's URL for migrations (role `tonari_owner`)
@@ -313,6 +315,12 @@ cmd_stop() {
   fi
 }
 
+cmd_stop_immediate() {
+  running || die "the embedded cluster is not running."
+  info "Stopping embedded PostGIS immediately (crash recovery at the next start)"
+  as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m immediate -w -t 60 -s stop >&2
+}
+
 cmd_status() {
   if ! initialised; then
     echo "not initialised ($PGVAR)"
@@ -352,6 +360,7 @@ cmd_reset() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
+  stop-immediate) cmd_stop_immediate ;;
   status) cmd_status ;;
   url) app_url "${2:-}" ;;
   migrate-url) owner_url "${2:-}" ;;
@@ -359,6 +368,6 @@ case "${1:-}" in
   psql) shift; cmd_psql "$@" ;;
   reset) cmd_reset ;;
   *)
-    echo "usage: scripts/pg.sh start|stop|status|url [db]|migrate-url [db]|admin-url|psql [args]|reset" >&2
+    echo "usage: scripts/pg.sh start|stop|stop-immediate|status|url [db]|migrate-url [db]|admin-url|psql [args]|reset" >&2
     exit 2 ;;
 esac

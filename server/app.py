@@ -104,7 +104,7 @@ class TonariApp(Litestar):
 def create_app(settings: Settings | None = None) -> TonariApp:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    engine = make_engine(settings.database_url, settings.db_pool_size)
+    engine = make_engine(settings.database_url, settings.db_pool_size, pool_timeout=settings.db_pool_timeout_seconds)
     sessionmaker = make_sessionmaker(engine)
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
@@ -113,7 +113,8 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         set_default_exception_handler=False,
     )
 
-    hub = EventHub(settings.database_url, engine)  # also sends the coalesced wake-ups after commit
+    # The live feed: one listener, its own small read pool; it also sends the coalesced wake-ups after commit.
+    hub = EventHub(settings.database_url, engine, read_pool_size=settings.events_pool_size)
     # The group-commit flushes of single visits get connections of their own, so a flush never
     # queues for a connection behind the requests it is about to answer. No pre-ping (a round trip
     # per flush, and every round trip waits behind the busy event loop): a flush that meets a
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
                                application_name="tonari-batch")
     visit_batcher = VisitBatcher(make_sessionmaker(batch_engine))
     # Tiles and the visit route's auth call work on the driver directly (server/db/driver.py).
-    driver_pool = DriverPool(settings.database_url, settings.db_pool_size)
+    driver_pool = DriverPool(settings.database_url, settings.db_pool_size, timeout=settings.db_pool_timeout_seconds)
     # Chains new audit rows off the request path (server/audit/chain.py, decision 0004).
     sealer = AuditSealer(engine, settings.audit_seal_seconds)
 

@@ -129,6 +129,11 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     db_pool_size: int = 20
+    # How long a request waits for a pooled connection before it is answered 503 database_busy
+    # with Retry-After (never a 500 after 30 s; decision 0006, addendum #16).
+    db_pool_timeout_seconds: float = 3.0
+    # The live feed's own read pool per process, shared by all its streams (server/events/hub.py).
+    events_pool_size: int = 3
     # How often the app chains new audit rows (server/audit/chain.py); 0 = never (then run
     # `python -m server.cli audit-seal` from a timer instead).
     audit_seal_seconds: float = 10.0
@@ -191,6 +196,10 @@ def get_settings() -> Settings:
         log_level=os.environ.get("TONARI_LOG_LEVEL", "INFO").upper(),
         log_format=os.environ.get("TONARI_LOG_FORMAT", "json"),
         db_pool_size=_int("TONARI_DB_POOL_SIZE", 20),
+        events_pool_size=_int("TONARI_EVENTS_POOL_SIZE", Settings.events_pool_size),
+        db_pool_timeout_seconds=float(
+            os.environ.get("TONARI_DB_POOL_TIMEOUT_SECONDS") or Settings.db_pool_timeout_seconds
+        ),
         audit_seal_seconds=float(os.environ.get("TONARI_AUDIT_SEAL_SECONDS") or Settings.audit_seal_seconds),
         basemap_url=os.environ.get("TONARI_BASEMAP_URL", Settings.basemap_url),
         basemap_attribution=os.environ.get("TONARI_BASEMAP_ATTRIBUTION", Settings.basemap_attribution),

@@ -18,6 +18,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from server.core import context
 from server.core.problems import FieldError, Problem
@@ -202,10 +203,52 @@ def problem_for_db_error(exc: BaseException) -> Problem | None:
     return None
 
 
+# Seconds a client is asked to wait (Retry-After) when the database is out of reach for a moment.
+RETRY_AFTER_SECONDS = 2
+
+# What a connection the database dropped (a restart, an idle timeout, an administrator) raises on
+# its first use, or a database that is down or starting up. Its transaction was rolled back
+# (only a COMMIT cut off mid-way may have landed, which the client cannot tell from a 500 either):
+# the client's retry is the way on, and the field's writes answer a retry as a duplicate.
+_CONNECTION_LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.CannotConnectNowError,
+                    asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.InterfaceError, ConnectionError)
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if isinstance(seen, _CONNECTION_LOST):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+def unavailable(code: str) -> Problem:
+    """A fast 503 the client retries (database_busy: no connection free within the pool's
+    timeout; database_unavailable: the connection was lost or the database is down)."""
+    return Problem(code, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def pool_timeout_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("db_pool_exhausted", path=request.url.path)
+    return render(unavailable("database_busy"))
+
+
+def connection_lost_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if not _connection_lost(exc):
+        return internal_handler(request, exc)
+    log.warning("db_connection_lost", path=request.url.path, error_type=type(exc).__name__)
+    return render(unavailable("database_unavailable"))
+
+
 def db_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     problem = problem_for_db_error(exc)
     if problem is None:
-        return internal_handler(request, exc)
+        return connection_lost_handler(request, exc)
     pg = _pg_error(exc)
     log.info("db_error_refused", path=request.url.path, sqlstate=getattr(pg, "sqlstate", None),
              constraint=getattr(pg, "constraint_name", None), code=problem.code)
@@ -218,5 +261,6 @@ EXCEPTION_HANDLERS = {
     asyncpg.PostgresError: db_error_handler,
     ValidationException: validation_handler,
     HTTPException: http_handler,
-    Exception: internal_handler,
+    PoolTimeout: pool_timeout_handler,
+    Exception: connection_lost_handler,  # a lost database connection is a 503; anything else a 500
 }

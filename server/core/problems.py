@@ -45,6 +45,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "too_many_requests": (429, "リクエストが多すぎます。しばらく待ってからお試しください。", "Too many requests. Wait a while and try again."),
     "internal_error": (500, "サーバーで問題が発生しました。時間をおいてもう一度お試しください。", "Something went wrong on the server. Try again later."),
     "service_unavailable": (503, "現在サービスを利用できません。", "The service is unavailable right now."),
+    # Sent with Retry-After: a phone's outbox keeps the item and tries again (nothing was stored).
+    "database_busy": (503, "ただいま混み合っています。数秒後にもう一度お試しください（記録は端末に残っています）。",
+                      "The server is busy. Try again in a few seconds (nothing was lost: it stays on the device)."),
+    "database_unavailable": (503, "データベースに接続し直しています。数秒後にもう一度お試しください。",
+                             "The server is reconnecting to its database. Try again in a few seconds."),
 }
 
 # Field-level codes used in `errors[]`.

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from sqlalchemy import TextClause
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from server.db.engine import driver_dsn, session_settings
@@ -55,9 +56,9 @@ class DriverPool:
     """asyncpg's pool for the driver-level request paths: the request engine's database, role and
     session settings, opened on demand up to `size` connections."""
 
-    def __init__(self, url: str, size: int, application_name: str = "tonari") -> None:
+    def __init__(self, url: str, size: int, application_name: str = "tonari", timeout: float = 30.0) -> None:
         self.dsn = driver_dsn(url)
-        self.size, self.application_name = size, application_name
+        self.size, self.application_name, self.timeout = size, application_name, timeout
         self._pool: asyncpg.Pool | None = None
 
     async def start(self) -> None:
@@ -71,7 +72,11 @@ class DriverPool:
         return self._pool
 
     async def acquire(self) -> DriverConnection:
-        conn: DriverConnection = await self._started().acquire()
+        """A pooled connection, or the ORM pool's own TimeoutError after `timeout` s (a 503)."""
+        try:
+            conn: DriverConnection = await self._started().acquire(timeout=self.timeout)
+        except TimeoutError:
+            raise PoolTimeout(f"no driver connection free within {self.timeout} s") from None
         return conn
 
     async def release(self, conn: DriverConnection) -> None:

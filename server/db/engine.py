@@ -60,14 +60,16 @@ def session_settings(application_name: str) -> dict[str, str]:
     return {"application_name": application_name, "timezone": "UTC", "jit": "off"}
 
 
-def make_engine(url: str, pool_size: int = 20, application_name: str = "tonari") -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20, application_name: str = "tonari",
+                pool_timeout: float = 30.0) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
         # No overflow: an overflow connection is closed again when it is returned, so under load
         # every request beyond the pool paid a fresh connect (decision 0009). Requests beyond the
-        # pool wait for a connection instead (pool_timeout, 30 s).
+        # pool wait for a connection instead, at most `pool_timeout` (then 503 database_busy).
         max_overflow=0,
+        pool_timeout=pool_timeout,
         # No pre-ping (a round trip per checkout): the auth middleware's first statement retries
         # once on a connection the server dropped, and the visit batcher retries its visits one
         # by one; SQLAlchemy invalidates the dead connection either way.

@@ -7,6 +7,7 @@ with Last-Event-ID (or ?last_event_id=) receives every later event exactly once,
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
@@ -23,11 +24,15 @@ from server.core.problems import Problem
 from server.operations.access import operation_readable
 from server.operations.models import Operation
 from server.core.types import INT64_MAX
+from server.db.driver import AUTH_AUTOCOMMIT
 from server.registry.disclosure import REGISTRY_READERS, Read, audit_reads
 from server.services import services
 
 POLL_SECONDS = 15.0
 BATCH = 500
+# A stream reads at most this often: the wake-ups of a busy ingest (one per commit, dozens a
+# second) are merged, so N open consoles cost N reads per interval, not N per commit.
+MIN_READ_INTERVAL = 0.25
 
 _VISIBLE_EVENTS = text(
     """
@@ -54,14 +59,16 @@ class EventController(Controller):
     path = "/api/events"
     tags = ("events",)
 
-    @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)")
+    # AUTH_AUTOCOMMIT: signed in on the driver in autocommit, so the stream holds no request
+    # connection at any time; its reads use the hub's own pool (hub.py).
+    @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)", opt={AUTH_AUTOCOMMIT: True})
     async def stream(self, request: Request[Any, Any, Any], operation_id: FromQuery[uuid.UUID | None] = None,
                      last_event_id: Annotated[int | None, QueryParameter(ge=0, le=INT64_MAX)] = None) -> ServerSentEvent:
         header = request.headers.get("last-event-id")
         ctx = context.current()
         resume = int(header) if header and header.isdigit() and len(header) <= 18 else last_event_id
-        sessionmaker = services(request.app).sessionmaker
         hub = services(request.app).event_hub
+        sessionmaker = hub.reads  # the live feed's own small pool, shared by every stream (hub.py)
         session_id = request.auth.session.id
 
         if operation_id is not None:  # one operation's feed: only for those who may read that operation
@@ -79,7 +86,10 @@ class EventController(Controller):
             context.set_context(ctx)  # the stream may run outside the request's context
             after = resume
             yield ServerSentEventMessage(data=None, comment="connected", retry=3000)
+            loop = asyncio.get_running_loop()
+            checked = read_at = loop.time()
             while True:
+                read_at = loop.time()
                 async with sessionmaker() as db:
                     rows = (await db.execute(_VISIBLE_EVENTS, {"t": ctx.tenant_id, "after": after, "op": operation_id,
                                                                "user": str(ctx.user_id), "limit": BATCH})).all()
@@ -101,11 +111,16 @@ class EventController(Controller):
                 if len(rows) < BATCH:
                     assert ctx.tenant_id is not None  # a signed-in stream
                     await hub.wait(ctx.tenant_id, POLL_SECONDS)
-                    async with sessionmaker() as db:  # signing out (or expiry) ends the stream too
-                        alive = (await db.execute(_SESSION_ALIVE, {"t": ctx.tenant_id, "s": session_id})).scalar()
-                    if not alive:
-                        return
-                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+                    if loop.time() - checked >= POLL_SECONDS:
+                        checked = loop.time()
+                        async with sessionmaker() as db:  # signing out (or expiry) ends the stream too
+                            alive = (await db.execute(_SESSION_ALIVE, {"t": ctx.tenant_id, "s": session_id})).scalar()
+                        if not alive:
+                            return
+                        yield ServerSentEventMessage(data=None, comment="keep-alive")
+                    pause = read_at + MIN_READ_INTERVAL - loop.time()
+                    if pause > 0:  # merge the wake-ups of a busy moment into one read
+                        await asyncio.sleep(pause)
 
         # no-store: the stream names households and outcomes (personal data), like every /api answer.
         return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

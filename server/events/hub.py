@@ -21,17 +21,28 @@ import asyncpg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.db.engine import driver_dsn
+from server.db.engine import driver_dsn, make_engine, make_sessionmaker
 from server.events.emit import CHANNEL, register_notifier
 
 log = structlog.get_logger("tonari.events")
 
 COALESCE_SECONDS = 0.05
+READ_WAIT_SECONDS = 600.0
 
 
 class EventHub:
-    def __init__(self, database_url: str, engine: AsyncEngine | None = None) -> None:
+    """The live feed's whole database footprint in a process: one listening connection, one
+    sending connection, and `reads`, a small pool of its own that every stream's reads share
+    (never the request pool: 300 open consoles cannot starve sign-in or sync; decision 0006,
+    addendum #16). A stream holds a connection only while it reads, never while it waits."""
+
+    def __init__(self, database_url: str, engine: AsyncEngine | None = None, read_pool_size: int = 3) -> None:
         self._dsn = driver_dsn(database_url)
+        # A stream waits its turn for a read connection as long as it takes (a busy moment makes
+        # the feed late, never cuts it): the requests' short timeout is for requests.
+        self.read_engine = make_engine(database_url, pool_size=read_pool_size, application_name="tonari-events",
+                                       pool_timeout=READ_WAIT_SECONDS)
+        self.reads = make_sessionmaker(self.read_engine)
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._pending: set[str] = set()
@@ -56,6 +67,7 @@ class EventHub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        await self.read_engine.dispose()
 
     def _wake(self, tenant: str) -> None:
         for event in list(self._waiters.get(tenant, ())):

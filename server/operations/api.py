@@ -46,7 +46,7 @@ from server.operations.schemas import (
     VisitOut,
 )
 from server.operations.group_commit import record_single_visit
-from server.operations.ingest import ingest, item_result, my_watcher_id
+from server.operations.ingest import item_result, my_watcher_id
 from server.operations.pull import Cursor, pull_page
 from server.registry import disclosure
 from server.registry.disclosure import REGISTRY_READERS, household_visible
@@ -290,8 +290,13 @@ class SyncController(Controller):
     guards = (FIELD,)
 
     @post("/push", status_code=200, summary="Up to 1,000 queued mutations; one result per item",
-          opt={ITEMS_JUDGED_ALONE: True})
-    async def push(self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[SyncPushIn]) -> SyncPushOut:
+          opt={ITEMS_JUDGED_ALONE: True, AUTH_AUTOCOMMIT: True})
+    async def push(self, request: Request[Any, Any, Any], data: JSONBody[SyncPushIn]) -> SyncPushOut:
+        """The PWA's write path. The visits go through the process's group commit (decision 0006,
+        addendum #16): a small push shares a transaction with concurrent ones, a large one is a
+        transaction of its own; answered after the commit that holds all of its visits. No
+        `db_session`: the route authenticates in autocommit (AUTH_AUTOCOMMIT) and holds no
+        connection while it reads its body or waits for the flush."""
         if len(data.mutations) > MAX_BATCH:
             raise Problem("payload_too_large", status=413, detail_ja=f"一度に送れるのは{MAX_BATCH}件までです。",
                           detail_en=f"At most {MAX_BATCH} mutations per push.")
@@ -312,7 +317,7 @@ class SyncController(Controller):
                 continue
             body = {k: v for k, v in m.items() if k not in ("type", "operation_id")}
             raw.append((op_id, body))
-        outcome = await ingest(db_session, raw)
+        outcome = await services(request.app).visit_batcher.submit_many(raw)
         _schedule_push(request, outcome)
         it = iter(outcome.results)
         results = [bad[i] if i in bad else next(it) for i in range(len(data.mutations))]

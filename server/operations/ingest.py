@@ -1,8 +1,9 @@
 """Visit ingest, the rules: idempotent, never a duplicate, never a silent overwrite, acknowledged
 after commit.
 
-Used by `POST /api/sync/push` (up to 1,000 items) directly and, through the group commit of
-`server/operations/group_commit.py`, by `POST /api/operations/{id}/visits` (one item).
+Used through the group commit of `server/operations/group_commit.py` by `POST /api/sync/push`
+(up to 1,000 items) and `POST /api/operations/{id}/visits` (one item): `ingest_group` for a flush
+of several requests, `ingest` for one request alone (the retry of a failed flush).
 The batch path is set-based: one INSERT … ON CONFLICT DO NOTHING for all valid items, one read
 of the ones that already existed (same content hash → duplicate, else conflict), one status
 recompute for the touched households, so 1,000 queued visits cost a handful of round trips.
@@ -380,8 +381,11 @@ async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOu
     return outcome
 
 
-async def ingest_group(db: AsyncSession, entries: list[tuple[context.RequestContext, uuid.UUID, VisitIn]]) -> list[IngestOutcome]:
-    """Group commit: single visits of several requests (one tenant; any users) in ONE transaction.
+async def ingest_group(
+    db: AsyncSession, entries: list[tuple[context.RequestContext, uuid.UUID, Any]]
+) -> list[IngestOutcome]:
+    """Group commit: the visits of several requests (one tenant; any users) in ONE transaction.
+    An entry's visit is a `VisitIn` or a push's raw item (judged alone, as `ingest` does).
 
     Each user's items are checked under that user's own stamp (visibility, assignment); then one
     INSERT, one status recompute, one event insert and one COMMIT for all of them. Returns one
@@ -414,7 +418,10 @@ async def ingest_group(db: AsyncSession, entries: list[tuple[context.RequestCont
     if new:
         merged = IngestOutcome(results=[])
         await _after_insert(db, new, ops, merged, districts)
-        index_of = {it.visit.client_id: it.index for _, it in valid if it.visit.client_id in inserted}
+        index_of: dict[uuid.UUID, int] = {}
+        for _, it in valid:  # a client id repeated in the group was written by its first item
+            if it.visit.client_id in inserted:
+                index_of.setdefault(it.visit.client_id, it.index)
         by_visit = {v.id: index_of[v.client_id] for v in new}
         for v in merged.new_visits:
             outcomes[by_visit[v.id]].new_visits.append(v)

@@ -204,3 +204,90 @@ async def test_pull_pages_a_large_round_and_never_skips_a_late_commit(
     again, _, _ = await _pull_all(staff, datetime.now(UTC).isoformat())
     assert len({a["household_id"] for a in again if a["operation_id"] == op["id"]}) == 2504
     assert (await staff.get("/api/sync/pull", params={"cursor": "yesterday"})).status_code == 400
+
+
+async def _until(condition, limit: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the app's own signal; the limit only turns a hang into a failure."""
+    async with asyncio.timeout(limit):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def _counts(sessionmaker, world: World, op: dict, sql: str) -> int:  # type: ignore[no-untyped-def,type-arg]
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            return int((await db.execute(text(sql), {"t": world.tenant_id, "o": op["id"]})).scalar_one())
+
+
+async def test_pushes_share_the_group_commit_and_a_large_push_is_a_flush_of_its_own(
+        world: World, client_factory, sessionmaker, app) -> None:  # type: ignore[no-untyped-def]
+    """Item 1: the PWA's path (`POST /api/sync/push`) goes through the process's group commit.
+    Small pushes and single visits queued together commit in one transaction, each answered with its
+    own results; a 1,000-item push is a flush of its own. Every guarantee holds: the results of each
+    request, the status, the escalation of a 要救助, the audit rows and events, and a repeat answers
+    `duplicate` with the original visit (same content) or `conflict` (different content)."""
+    from server.services import services
+
+    households = await _many_households(sessionmaker, world, 1010)
+    op = await _operation(client_factory, world)
+    batcher = services(app).visit_batcher
+    clients = [await signed_in(client_factory, world, "staff") for _ in range(7)]
+    now = datetime.now(UTC)
+    small = [[{"type": "visit", "operation_id": op["id"], **_visit(hid, "safe", now)}
+              for hid in households[i * 5:i * 5 + n]] for i, n in enumerate([1, 1, 5, 3, 1])]
+    small[2][0] = {"type": "visit", "operation_id": op["id"], **_visit(households[10], "rescue", now)}
+    large = [{"type": "visit", "operation_id": op["id"], **_visit(hid, "safe", now)} for hid in households[10:1010]]
+    large[0] = {"type": "visit", "operation_id": op["id"], **_visit(households[1009], "injured", now)}  # one later …
+    single = _visit(world.households["H1"], "safe", now)
+    flushes = batcher.flushes
+    batcher.set_inflight(0)  # hold every request in the queue until all are there
+    try:
+        tasks = [asyncio.ensure_future(c.send_json("POST", "/api/sync/push", {"mutations": m}))
+                 for c, m in zip(clients, small, strict=False)]
+        tasks.append(asyncio.ensure_future(clients[5].send_json("POST", f"/api/operations/{op['id']}/visits", single)))
+        await _until(lambda: batcher.queued == len(tasks))  # the app's own signal: all wait for a flush
+        tasks.append(asyncio.ensure_future(clients[6].send_json("POST", "/api/sync/push", {"mutations": large})))
+        await _until(lambda: batcher.queued == len(tasks))
+    finally:
+        batcher.set_inflight(batcher.MAX_INFLIGHT)
+    answers = await asyncio.gather(*tasks)
+    assert [a.status_code for a in answers] == [200] * len(small) + [201, 200], [a.text[:200] for a in answers]
+    # Two transactions: the six small requests together, the large push alone.
+    assert batcher.flushes - flushes == 2
+    assert batcher.largest_group >= 6 and batcher.largest_batch >= 1000
+    for a, m in zip(answers, small + [None, large], strict=True):
+        if m is None:
+            continue
+        results = a.json()["results"]
+        assert [r["client_id"] for r in results] == [x["client_id"] for x in m]
+        assert {r["status"] for r in results} == {"accepted"}, a.text[:300]
+        assert a.json()["counts"] == {"accepted": len(m)}
+    stored = await _counts(sessionmaker, world, op,
+                           "SELECT count(*) FROM visit WHERE tenant_id = :t AND operation_id = :o")
+    assert stored == sum(len(m) for m in small) + 1 + len(large)
+    audited = await _counts(sessionmaker, world, op, "SELECT coalesce(sum(cardinality(object_ids)), 0) FROM audit_log"
+                            " WHERE tenant_id = :t AND operation_id = :o AND action = 'visit.create'")
+    assert audited == stored
+    events = await _counts(sessionmaker, world, op, "SELECT count(*) FROM event WHERE tenant_id = :t"
+                           " AND operation_id = :o AND kind = 'visit.recorded'")
+    assert events == stored
+    escalations = await _counts(sessionmaker, world, op, "SELECT count(*) FROM escalation WHERE tenant_id = :t"
+                                " AND operation_id = :o")
+    assert escalations == 2  # the 要救助 of a grouped push and the 負傷 of the large one
+    with as_tenant(world.tenant_id):
+        async with sessionmaker() as db:
+            status = (await db.execute(text("SELECT status FROM operation_target WHERE tenant_id = :t"
+                                            " AND operation_id = :o AND household_id = :h"),
+                                       {"t": world.tenant_id, "o": op["id"], "h": households[10]})).scalar_one()
+    assert status == "rescue"
+    # A phone that lost the answer sends the same push again: the original visits come back.
+    again = await clients[2].send_json("POST", "/api/sync/push", {"mutations": small[2]})
+    assert again.status_code == 200
+    first = {r["client_id"]: r["visit"]["id"] for r in answers[2].json()["results"]}
+    assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * len(small[2])
+    assert {r["client_id"]: r["visit"]["id"] for r in again.json()["results"]} == first
+    # The same client id with different content is a conflict, never an overwrite.
+    changed = [{**small[0][0], "outcome": "injured"}]
+    r = await clients[0].send_json("POST", "/api/sync/push", {"mutations": changed})
+    assert [x["status"] for x in r.json()["results"]] == ["conflict"]
+    assert r.json()["results"][0]["code"] == "visit_conflict"
