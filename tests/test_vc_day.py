@@ -96,7 +96,7 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     r = await desk.send_json("POST", f"{base}/volunteers", vb(300, insurance="none", insured_where=None))
     uninsured = r.json()
     # ... a 17-year-old: refused without a guardian's consent, accepted with it ...
-    minor = vb(400, age_band="16_17")
+    minor = vb(400, age_band="age_16_17")
     r = await desk.send_json("POST", f"{base}/volunteers", minor)
     assert r.status_code == 422 and r.json()["code"] == "vc_minor_needs_consent"
     r = await desk.send_json("POST", f"{base}/volunteers", {**minor, "guardian_consent_by": "保護者 花子"})

@@ -98,7 +98,7 @@ def need_body(i: int, **extra: Any) -> dict[str, Any]:
 
 
 def volunteer_body(i: int, **extra: Any) -> dict[str, Any]:
-    return {"name": f"ボランティア{i}", "kana": "ボランティア", "age_band": "30_49", "prefecture": "45",
+    return {"name": f"ボランティア{i}", "kana": "ボランティア", "age_band": "age_30_49", "prefecture": "45",
             "insurance": "enrolled", "insured_where": "笠間市社協", **extra}
 
 

@@ -161,7 +161,7 @@ class VcVolunteer(TenantOwned, Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     group_name: Mapped[str | None] = mapped_column(String(100))
     group_size: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="1")
-    age_band: Mapped[str] = mapped_column(String(8), nullable=False)
+    age_band: Mapped[str] = mapped_column(String(16), nullable=False)
     birth_date: Mapped[date | None] = mapped_column(Date)
     prefecture: Mapped[str] = mapped_column(String(2), nullable=False)  # JIS X 0401 code, "08" = 茨城県
     skills: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")

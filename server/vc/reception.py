@@ -45,7 +45,7 @@ from vocab import VC_AGE_BANDS, VC_INSURANCE, VC_SKILLS
 
 ADULT_AGE = 18
 DEFAULT_GUARDIAN_IN_TEAM_BELOW = 16
-MINOR_BANDS = {"under_16": 15, "16_17": 17}  # the oldest age a band allows
+MINOR_BANDS = {"under_16": 15, "age_16_17": 17}  # the oldest age a band allows
 
 PRIVACY_NOTICE_VERSION = "2026-12"
 PRIVACY_NOTICE_JA = (
