@@ -32,7 +32,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import common  # noqa: F401  (puts the repo root on sys.path)
+import common
 from common import (
     FIELD_PORT,
     asyncpg_dsn,
@@ -48,6 +48,7 @@ from common import (
     to_asyncpg,
     write_result,
 )
+
 from server.vc.reception import new_token, token_hash
 from server.vc.statistics import _DAYS
 from server.vc.teams import _MATCH
@@ -75,7 +76,7 @@ HISTORY = [
             generate_series(1, CASE WHEN d IN (2, $3 - 1) THEN 3000 ELSE 300 + (d * 37) % 1200 END) i""",
     """INSERT INTO vc_checkin (tenant_id, id, operation_id, volunteer_id, vc_day, people, checked_in_at)
        SELECT v.tenant_id, gen_random_uuid(), v.operation_id, v.id,
-              $4::date + CAST(split_part(split_part(v.name, ' ', 2), '-', 1) AS int), 1, now()
+              $3::date + CAST(split_part(split_part(v.name, ' ', 2), '-', 1) AS int), 1, now()
        FROM vc_volunteer v WHERE v.tenant_id = $1 AND v.operation_id = $2""",
     """INSERT INTO vc_need (tenant_id, id, operation_id, requester_name, requester_kana_normalised, address, location,
                             people_needed, work_types, state, received_on, closed_on, created_by)
@@ -91,21 +92,22 @@ HISTORY = [
        FROM vc_need WHERE tenant_id = $1 AND operation_id = $2 AND random() < 0.6""",
 ]
 
-# Today: 300 teams of five checked-in volunteers each.
-TODAY_TEAMS = [
-    """INSERT INTO vc_team (tenant_id, id, operation_id, vc_day, name, leader_id, people)
-       SELECT $1, gen_random_uuid(), $2, $3, 'T' || lpad(i::text, 3, '0'),
-              (SELECT v.id FROM vc_volunteer v JOIN vc_checkin c ON c.volunteer_id = v.id AND c.tenant_id = v.tenant_id
-               WHERE v.tenant_id = $1 AND c.vc_day = $3 ORDER BY v.id OFFSET (i - 1) * 5 LIMIT 1), 5
-       FROM generate_series(1, $4) i""",
-    """INSERT INTO vc_team_member (tenant_id, team_id, volunteer_id, vc_day)
-       SELECT t.tenant_id, t.id, m.id, $3
-       FROM vc_team t,
-            LATERAL (SELECT v.id FROM vc_volunteer v JOIN vc_checkin c ON c.volunteer_id = v.id AND c.tenant_id = v.tenant_id
-                     WHERE v.tenant_id = $1 AND c.vc_day = $3 ORDER BY v.id
-                     OFFSET (CAST(substr(t.name, 2) AS int) - 1) * 5 LIMIT 5) m
-       WHERE t.tenant_id = $1 AND t.operation_id = $2 AND t.vc_day = $3""",
-]
+# Today: 300 teams of five checked-in volunteers each (one statement: number today's volunteers).
+TODAY_TEAMS = """
+    WITH today AS MATERIALIZED (
+        SELECT v.id, row_number() OVER (ORDER BY v.id) AS rn
+        FROM vc_volunteer v JOIN vc_checkin c ON c.tenant_id = v.tenant_id AND c.volunteer_id = v.id
+        WHERE v.tenant_id = $1 AND v.operation_id = $2 AND c.vc_day = $3
+    ), teams AS (
+        INSERT INTO vc_team (tenant_id, id, operation_id, vc_day, name, leader_id, people)
+        SELECT $1, gen_random_uuid(), $2, $3, 'T' || lpad(g::text, 3, '0'), today.id, 5
+        FROM generate_series(1, $4) g JOIN today ON today.rn = (g - 1) * 5 + 1
+        RETURNING id, name
+    )
+    INSERT INTO vc_team_member (tenant_id, team_id, volunteer_id, vc_day)
+    SELECT $1, t.id, today.id, $3
+    FROM teams t JOIN today ON (today.rn - 1) / 5 + 1 = CAST(substr(t.name, 2) AS int)
+"""
 
 RAW_CHECKIN = """
     INSERT INTO vc_checkin (tenant_id, id, operation_id, volunteer_id, vc_day, people)
@@ -123,33 +125,54 @@ PREREGISTER = """
 
 
 def pct(values: list[float]) -> dict[str, float]:
-    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
-            "p99": percentile(values, 99), "max": max(values) if values else float("nan")}
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "max": max(values) if values else float("nan"),
+    }
 
 
-async def build_history(conn: Any, tenant_id: uuid.UUID, op: uuid.UUID, staff_id: uuid.UUID, opened: date,
-                        base: tuple[float, float]) -> dict[str, float]:
+async def build_history(
+    conn: Any,
+    tenant_id: uuid.UUID,
+    op: uuid.UUID,
+    staff_id: uuid.UUID,
+    opened: date,
+    base: tuple[float, float],
+) -> dict[str, float]:
     timings: dict[str, float] = {}
     async with conn.transaction():
         await stamp(conn, tenant_id, "staff", staff_id)
         t0 = time.perf_counter()
         await conn.execute(HISTORY[0], tenant_id, op, DAYS)
-        await conn.execute(HISTORY[1], tenant_id, op, DAYS, opened)
-        await conn.execute(HISTORY[2], tenant_id, op, DAYS, opened, base[0], base[1], OPEN_NEEDS, staff_id, NEEDS)
+        await conn.execute(HISTORY[1], tenant_id, op, opened)
+        await conn.execute(
+            HISTORY[2], tenant_id, op, DAYS, opened, base[0], base[1], OPEN_NEEDS, staff_id, NEEDS
+        )
         await conn.execute(HISTORY[3], tenant_id, op)
         today = opened + timedelta(days=DAYS - 1)
-        await conn.execute(TODAY_TEAMS[0], tenant_id, op, today, TEAMS)
-        await conn.execute(TODAY_TEAMS[1], tenant_id, op, today)
+        await conn.execute(TODAY_TEAMS, tenant_id, op, today, TEAMS)
         timings["history_s"] = ms_since(t0) / 1000
     await conn.execute("ANALYZE vc_volunteer, vc_checkin, vc_need, vc_survey, vc_team, vc_team_member")
     return timings
 
 
-async def checkin_phase(base_url: str, creds: dict[str, Any], op: str, tokens: list[str], desks: int, seconds: float,
-                        rate: float | None) -> dict[str, Any]:
+async def checkin_phase(
+    base_url: str,
+    creds: dict[str, Any],
+    op: str,
+    tokens: list[str],
+    desks: int,
+    seconds: float,
+    rate: float | None,
+) -> dict[str, Any]:
     """Closed loop (rate None) or paced; each scan a token not used before."""
-    sessions = [await sign_in(base_url, creds["staff"]["login"], creds["staff"]["password"], timeout=60.0)
-                for _ in range(desks)]
+    sessions = [
+        await sign_in(base_url, creds["staff"]["login"], creds["staff"]["password"], timeout=60.0)
+        for _ in range(desks)
+    ]
     latencies: list[float] = []
     errors = 0
     start = time.perf_counter()
@@ -182,8 +205,9 @@ async def checkin_phase(base_url: str, creds: dict[str, Any], op: str, tokens: l
     return {"rate": len(latencies) / elapsed, "errors": errors, **pct(latencies)}
 
 
-async def raw_checkins(conn: Any, tenant_id: uuid.UUID, staff_id: uuid.UUID, op: uuid.UUID, day: date,
-                       tokens: list[str]) -> dict[str, Any]:
+async def raw_checkins(
+    conn: Any, tenant_id: uuid.UUID, staff_id: uuid.UUID, op: uuid.UUID, day: date, tokens: list[str]
+) -> dict[str, Any]:
     latencies = []
     t0 = time.perf_counter()
     for token in tokens:
@@ -206,8 +230,9 @@ async def timed_get(session: Any, path: str, rounds: int) -> list[float]:
     return out
 
 
-async def timed_raw(conn: Any, tenant_id: uuid.UUID, staff_id: uuid.UUID, sql: str, args: tuple[Any, ...],
-                    rounds: int) -> tuple[list[float], int]:
+async def timed_raw(
+    conn: Any, tenant_id: uuid.UUID, staff_id: uuid.UUID, sql: str, args: tuple[Any, ...], rounds: int
+) -> tuple[list[float], int]:
     out, n = [], 0
     for _ in range(rounds):
         t0 = time.perf_counter()
@@ -229,12 +254,18 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         async with serving(None, server) as base_url:
-            staff = await sign_in(base_url, creds["staff"]["login"], creds["staff"]["password"], timeout=120.0)
+            staff = await sign_in(
+                base_url, creds["staff"]["login"], creds["staff"]["password"], timeout=120.0
+            )
             centre_point = await conn.fetchrow(
                 "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(boundary) AS p FROM tenant WHERE id = $1) s",
-                tenant.tenant_id)
+                tenant.tenant_id,
+            )
             lon, lat = float(centre_point[0]), float(centre_point[1])
-            r = await staff.post("/api/vc/centres", json={"mode": "drill", "name": f"ベンチ VC {stamp_}", "lon": lon, "lat": lat})
+            r = await staff.post(
+                "/api/vc/centres",
+                json={"mode": "drill", "name": f"ベンチ VC {stamp_}", "lon": lon, "lat": lat},
+            )
             if r.status_code != 201:
                 raise RuntimeError(f"opening the centre: {r.status_code} {r.text[:300]}")
             today = date.fromisoformat(r.json()["opened_on"])
@@ -242,10 +273,18 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
             opened = today - timedelta(days=DAYS - 1)
             async with conn.transaction():
                 await stamp(conn, tenant.tenant_id, "staff", tenant.staff_id)
-                await conn.execute("UPDATE vc_centre SET opened_on = $3 WHERE tenant_id = $1 AND operation_id = $2",
-                                   tenant.tenant_id, op, opened)
-            report["build"] = await build_history(conn, tenant.tenant_id, op, tenant.staff_id, opened, (lon, lat))
-            print(f"  centre {op}: 60-day history written in {report['build']['history_s']:.1f} s", flush=True)
+                await conn.execute(
+                    "UPDATE vc_centre SET opened_on = $3 WHERE tenant_id = $1 AND operation_id = $2",
+                    tenant.tenant_id,
+                    op,
+                    opened,
+                )
+            report["build"] = await build_history(
+                conn, tenant.tenant_id, op, tenant.staff_id, opened, (lon, lat)
+            )
+            print(
+                f"  centre {op}: 60-day history written in {report['build']['history_s']:.1f} s", flush=True
+            )
 
             # Pre-registrations for the check-in phases (tokens signed with the server's secret).
             n_tokens = int(args.seconds * 400) + int(args.seconds * args.rate) + 2000
@@ -260,27 +299,52 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                 return [t for _, t in zip(range(n), rest, strict=False)]
 
             await checkin_phase(base_url, creds, str(op), take(50), 2, 5.0, None)  # warm-up
-            report["checkin_saturate"] = await checkin_phase(base_url, creds, str(op), take(int(args.seconds * 400)),
-                                                             args.desks, args.seconds, None)
-            report["checkin_paced"] = await checkin_phase(base_url, creds, str(op), take(int(args.seconds * args.rate) + 50),
-                                                          args.desks, args.seconds, args.rate)
-            report["checkin_raw"] = await raw_checkins(conn, tenant.tenant_id, tenant.staff_id, op, today, take(1000))
-            print(f"  check-ins: saturate {report['checkin_saturate']['rate']:.0f}/s,"
-                  f" paced p99 {report['checkin_paced']['p99']:.0f} ms", flush=True)
+            report["checkin_saturate"] = await checkin_phase(
+                base_url, creds, str(op), take(int(args.seconds * 400)), args.desks, args.seconds, None
+            )
+            report["checkin_paced"] = await checkin_phase(
+                base_url,
+                creds,
+                str(op),
+                take(int(args.seconds * args.rate) + 50),
+                args.desks,
+                args.seconds,
+                args.rate,
+            )
+            report["checkin_raw"] = await raw_checkins(
+                conn, tenant.tenant_id, tenant.staff_id, op, today, take(1000)
+            )
+            print(
+                f"  check-ins: saturate {report['checkin_saturate']['rate']:.0f}/s,"
+                f" paced p99 {report['checkin_paced']['p99']:.0f} ms",
+                flush=True,
+            )
 
             match_sql, match_names = to_asyncpg(_MATCH, ("t", "o", "d", "team", "k"))
-            match_args = tuple({"t": tenant.tenant_id, "o": op, "d": today, "team": None, "k": 3}[n] for n in match_names)
+            match_args = tuple(
+                {"t": tenant.tenant_id, "o": op, "d": today, "team": None, "k": 3}[n] for n in match_names
+            )
             await timed_get(staff, f"/api/vc/centres/{op}/matching", 1)
-            report["matching_http"] = pct(await timed_get(staff, f"/api/vc/centres/{op}/matching", args.rounds))
-            raw, rows = await timed_raw(conn, tenant.tenant_id, tenant.staff_id, match_sql, match_args, args.rounds)
+            report["matching_http"] = pct(
+                await timed_get(staff, f"/api/vc/centres/{op}/matching", args.rounds)
+            )
+            raw, rows = await timed_raw(
+                conn, tenant.tenant_id, tenant.staff_id, match_sql, match_args, args.rounds
+            )
             report["matching_raw"] = {**pct(raw), "rows": rows}
 
             stats_sql, stats_names = to_asyncpg(_DAYS, ("t", "o", "opened", "to", "pref"))
-            stats_args = tuple({"t": tenant.tenant_id, "o": op, "opened": opened, "to": today, "pref": "99"}[n]
-                               for n in stats_names)
+            stats_args = tuple(
+                {"t": tenant.tenant_id, "o": op, "opened": opened, "to": today, "pref": "99"}[n]
+                for n in stats_names
+            )
             await timed_get(staff, f"/api/vc/centres/{op}/statistics", 1)
-            report["statistics_http"] = pct(await timed_get(staff, f"/api/vc/centres/{op}/statistics", args.rounds))
-            raw, rows = await timed_raw(conn, tenant.tenant_id, tenant.staff_id, stats_sql, stats_args, args.rounds)
+            report["statistics_http"] = pct(
+                await timed_get(staff, f"/api/vc/centres/{op}/statistics", args.rounds)
+            )
+            raw, rows = await timed_raw(
+                conn, tenant.tenant_id, tenant.staff_id, stats_sql, stats_args, args.rounds
+            )
             report["statistics_raw"] = {**pct(raw), "rows": rows}
             close = await staff.post(f"/api/vc/centres/{op}/close")
             report["closed"] = close.status_code == 200
@@ -292,11 +356,26 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
 
 def checks(report: dict[str, Any]) -> list[tuple[str, bool]]:
     return [
-        (f"check-ins ≥ {TARGET_CHECKIN_RATE:.0f}/s (saturate)", report["checkin_saturate"]["rate"] >= TARGET_CHECKIN_RATE),
-        (f"check-in p99 < {TARGET_CHECKIN_P99_MS:.0f} ms at the paced rate", report["checkin_paced"]["p99"] < TARGET_CHECKIN_P99_MS),
-        ("no check-in errors", report["checkin_saturate"]["errors"] == 0 and report["checkin_paced"]["errors"] == 0),
-        (f"matching 300 teams × 2,000 needs < {TARGET_MATCHING_MS:.0f} ms (p50)", report["matching_http"]["p50"] < TARGET_MATCHING_MS),
-        (f"60-day statistics < {TARGET_STATISTICS_MS:.0f} ms (p50)", report["statistics_http"]["p50"] < TARGET_STATISTICS_MS),
+        (
+            f"check-ins ≥ {TARGET_CHECKIN_RATE:.0f}/s (saturate)",
+            report["checkin_saturate"]["rate"] >= TARGET_CHECKIN_RATE,
+        ),
+        (
+            f"check-in p99 < {TARGET_CHECKIN_P99_MS:.0f} ms at the paced rate",
+            report["checkin_paced"]["p99"] < TARGET_CHECKIN_P99_MS,
+        ),
+        (
+            "no check-in errors",
+            report["checkin_saturate"]["errors"] == 0 and report["checkin_paced"]["errors"] == 0,
+        ),
+        (
+            f"matching 300 teams × 2,000 needs < {TARGET_MATCHING_MS:.0f} ms (p50)",
+            report["matching_http"]["p50"] < TARGET_MATCHING_MS,
+        ),
+        (
+            f"60-day statistics < {TARGET_STATISTICS_MS:.0f} ms (p50)",
+            report["statistics_http"]["p50"] < TARGET_STATISTICS_MS,
+        ),
     ]
 
 
@@ -312,8 +391,10 @@ def render(report: dict[str, Any]) -> str:
     ]
     for name in ("matching", "statistics"):
         h, r = report[f"{name}_http"], report[f"{name}_raw"]
-        lines.append(f"| {name} | p50/max {h['p50']:.0f}/{h['max']:.0f} ms | p50/max {r['p50']:.0f}/{r['max']:.0f} ms"
-                     f" ({r['rows']} rows) |")
+        lines.append(
+            f"| {name} | p50/max {h['p50']:.0f}/{h['max']:.0f} ms | p50/max {r['p50']:.0f}/{r['max']:.0f} ms"
+            f" ({r['rows']} rows) |"
+        )
     lines.append("")
     lines += [f"- {'PASS' if ok else 'FAIL'} {name}" for name, ok in report["checks"]]
     return "\n".join(lines)
@@ -322,7 +403,9 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument("--base-url", help=argparse.SUPPRESS)  # start_run's check; this bench runs its own server
+    parser.add_argument(
+        "--base-url", help=argparse.SUPPRESS
+    )  # start_run's check; this bench runs its own server
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=2000, help="loaded first if the database has none")
     parser.add_argument("--desks", type=int, default=8)

@@ -36,8 +36,16 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     needs = []
     for i in range(19):
         body = need_body(i) if i != 5 else {**need_body(i), "lon": None, "lat": None, "town": "テスト町"}
-        dupes = await desk.send_json("POST", f"{base}/needs/duplicates", {
-            "phone": body["phone"], "requester_kana": body["requester_kana"], "lon": body["lon"], "lat": body["lat"]})
+        dupes = await desk.send_json(
+            "POST",
+            f"{base}/needs/duplicates",
+            {
+                "phone": body["phone"],
+                "requester_kana": body["requester_kana"],
+                "lon": body["lon"],
+                "lat": body["lat"],
+            },
+        )
         assert dupes.status_code == 200 and dupes.json() == [], (i, dupes.text)
         r = await desk.send_json("POST", f"{base}/needs", body)
         assert r.status_code == 201, r.text
@@ -45,9 +53,16 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     assert needs[5]["location_approximate"] is True and needs[0]["location_approximate"] is False
     assert needs[0]["district_id"] == str(world.district_id) and needs[0]["state"] == "received"
     # The same household calls again: another phone format, a pin 10 m off, the kana in hiragana.
-    again = await desk.send_json("POST", f"{base}/needs/duplicates", {
-        "phone": "０２９６ー７０ー１００３", "requester_kana": "たなか さぶろう",
-        "lon": needs[3]["lon"] + 0.0001, "lat": needs[3]["lat"]})
+    again = await desk.send_json(
+        "POST",
+        f"{base}/needs/duplicates",
+        {
+            "phone": "０２９６ー７０ー１００３",
+            "requester_kana": "たなか さぶろう",
+            "lon": needs[3]["lon"] + 0.0001,
+            "lat": needs[3]["lat"],
+        },
+    )
     assert again.status_code == 200
     [dupe] = again.json()
     assert dupe["need_id"] == needs[3]["id"] and set(dupe["reasons"]) == {"phone", "near", "kana"}
@@ -59,12 +74,19 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
 
     # 2. 現地調査: ten surveyed (work needed), one not needed, one to discuss; the rest straight to matching.
     for n in needs[:10]:
-        r = await desk.send_json("POST", f"/api/vc/needs/{n['id']}/surveys", {
-            "verdict": "needed", "surveyor": "調査員A", "risks": ["electrical"] if n is needs[0] else []})
+        r = await desk.send_json(
+            "POST",
+            f"/api/vc/needs/{n['id']}/surveys",
+            {"verdict": "needed", "surveyor": "調査員A", "risks": ["electrical"] if n is needs[0] else []},
+        )
         assert r.status_code == 201 and r.json()["need_state"] == "waiting", r.text
-    r = await desk.send_json("POST", f"/api/vc/needs/{needs[10]['id']}/surveys", {"verdict": "not_needed", "surveyor": "調査員A"})
+    r = await desk.send_json(
+        "POST", f"/api/vc/needs/{needs[10]['id']}/surveys", {"verdict": "not_needed", "surveyor": "調査員A"}
+    )
     assert r.json()["need_state"] == "done"
-    r = await desk.send_json("POST", f"/api/vc/needs/{needs[11]['id']}/surveys", {"verdict": "discuss", "surveyor": "調査員B"})
+    r = await desk.send_json(
+        "POST", f"/api/vc/needs/{needs[11]['id']}/surveys", {"verdict": "discuss", "surveyor": "調査員B"}
+    )
     assert r.json()["need_state"] == "survey"
     for n in needs[12:]:
         r = await desk.send_json("POST", f"/api/vc/needs/{n['id']}/state", {"state": "waiting"})
@@ -75,9 +97,15 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     notice = (await public.get(f"/api/public/vc/{world.code}/{op}/privacy-notice")).json()
     volunteers: list[dict] = []
     for i in range(10):
-        r = await public.send_json("POST", f"/api/public/vc/{world.code}/{op}/registrations", {
-            **{k: v for k, v in vb(100 + i, prefecture="47" if i < 2 else home).items()},
-            "privacy_consent": True, "privacy_notice": notice["version"]})
+        r = await public.send_json(
+            "POST",
+            f"/api/public/vc/{world.code}/{op}/registrations",
+            {
+                **{k: v for k, v in vb(100 + i, prefecture="47" if i < 2 else home).items()},
+                "privacy_consent": True,
+                "privacy_notice": notice["version"],
+            },
+        )
         assert r.status_code == 201, r.text
         reg = r.json()
         assert reg["qr_svg"].lstrip().startswith("<svg") and "ボランティア" not in reg["qr_svg"]
@@ -85,11 +113,23 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
         scanned = await desk.send_json("POST", f"{base}/checkins", {"token": reg["token"]})
         assert scanned.status_code == 200, scanned.text
         volunteers.append(scanned.json())
-    again = await desk.send_json("POST", f"{base}/checkins", {"token": reg["token"]})  # a second scan: no second check-in
+    again = await desk.send_json(
+        "POST", f"{base}/checkins", {"token": reg["token"]}
+    )  # a second scan: no second check-in
     assert again.status_code == 200
     # ... a group of 8 ...
-    r = await desk.send_json("POST", f"{base}/volunteers", vb(
-        200, kind="group", group_name="笠間建設有志", group_size=8, light_truck=True, skills=["heavy_machinery"]))
+    r = await desk.send_json(
+        "POST",
+        f"{base}/volunteers",
+        vb(
+            200,
+            kind="group",
+            group_name="笠間建設有志",
+            group_size=8,
+            light_truck=True,
+            skills=["heavy_machinery"],
+        ),
+    )
     assert r.status_code == 201, r.text
     group = r.json()
     # ... one who is not insured yet (enrolled on the spot below) ...
@@ -103,15 +143,22 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     assert r.status_code == 201, r.text
     teen = r.json()
     # ... one linked to a vc_volunteer login (their phone view), and 39 more walk-ins (5 from another prefecture).
-    r = await desk.send_json("POST", f"{base}/volunteers", vb(
-        500, user_id=str(world.accounts["vc_volunteer"].user_id), light_truck=True))
+    r = await desk.send_json(
+        "POST",
+        f"{base}/volunteers",
+        vb(500, user_id=str(world.accounts["vc_volunteer"].user_id), light_truck=True),
+    )
     leader = r.json()
     walkins = []
     for i in range(39):
-        r = await desk.send_json("POST", f"{base}/volunteers", vb(600 + i, prefecture="46" if i < 5 else home))
+        r = await desk.send_json(
+            "POST", f"{base}/volunteers", vb(600 + i, prefecture="46" if i < 5 else home)
+        )
         assert r.status_code == 201, r.text
         walkins.append(r.json())
-    checked = await rows(sessionmaker, world, "SELECT sum(people) FROM vc_checkin WHERE operation_id = :o", o=op)
+    checked = await rows(
+        sessionmaker, world, "SELECT sum(people) FROM vc_checkin WHERE operation_id = :o", o=op
+    )
     assert checked[0][0] == 60
 
     # 4. 班: six teams.
@@ -126,8 +173,11 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     ]
     teams = []
     for name, head, members in plan:
-        r = await desk.send_json("POST", f"{base}/teams", {"name": name, "leader_id": head["id"],
-                                                          "member_ids": [m["id"] for m in members]})
+        r = await desk.send_json(
+            "POST",
+            f"{base}/teams",
+            {"name": name, "leader_id": head["id"], "member_ids": [m["id"] for m in members]},
+        )
         assert r.status_code == 201, r.text
         teams.append(r.json())
     assert teams[1]["people"] == 8 and teams[1]["light_truck"] is True
@@ -138,16 +188,23 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     board = {t["team_id"]: t for t in r.json()}
     assert set(board) == {t["id"] for t in teams}
     for t in board.values():
-        assert t["suggestions"] and all("人数" in s["reasons"] and " km" in s["reasons"] for s in t["suggestions"])
-    assert needs[10]["id"] not in {s["need_id"] for t in board.values() for s in t["suggestions"]}  # closed by survey
+        assert t["suggestions"] and all(
+            "人数" in s["reasons"] and " km" in s["reasons"] for s in t["suggestions"]
+        )
+    assert needs[10]["id"] not in {
+        s["need_id"] for t in board.values() for s in t["suggestions"]
+    }  # closed by survey
 
     # 5. 送り出し with equipment. The team with the uninsured volunteer is refused until they enrol.
     taken: set[str] = set()
     dispatches = {}
     for team in teams:
         r = await desk.get(f"{base}/matching", params={"team_id": team["id"]})
-        choice = next(s["need_id"] for s in r.json()[0]["suggestions"] if s["need_id"] not in taken) \
-            if any(s["need_id"] not in taken for s in r.json()[0]["suggestions"]) else None
+        choice = (
+            next(s["need_id"] for s in r.json()[0]["suggestions"] if s["need_id"] not in taken)
+            if any(s["need_id"] not in taken for s in r.json()[0]["suggestions"])
+            else None
+        )
         if choice is None:  # all three suggestions taken by earlier teams: take the next waiting need
             waiting = (await desk.get(f"{base}/needs", params={"state": "waiting"})).json()
             choice = next(n["id"] for n in waiting if n["id"] not in taken)
@@ -159,8 +216,11 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
         if team["name"] == "3班":
             assert r.status_code == 422 and r.json()["code"] == "vc_not_insured"
             assert r.json()["volunteer_ids"] == [uninsured["id"]]
-            fix = await desk.send_json("POST", f"/api/vc/volunteers/{uninsured['id']}/insurance",
-                                       {"insurance": "enrolled_here", "insurance_receipt": "R-0001"})
+            fix = await desk.send_json(
+                "POST",
+                f"/api/vc/volunteers/{uninsured['id']}/insurance",
+                {"insurance": "enrolled_here", "insurance_receipt": "R-0001"},
+            )
             assert fix.status_code == 200 and fix.json()["insurance"] == "enrolled_here"
             r = await desk.send_json("POST", f"{base}/dispatches", body)
         assert r.status_code == 201, r.text
@@ -178,14 +238,28 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
 
     # 6. 活動報告: 1班 from the leader's phone (sent twice: stored once), the others at the desk.
     now = datetime.now(UTC).isoformat()
-    outcomes = {"1班": "done", "2班": "done", "3班": "continued", "4班": "done", "5班": "continued", "6班": "done"}
+    outcomes = {
+        "1班": "done",
+        "2班": "done",
+        "3班": "continued",
+        "4班": "done",
+        "5班": "continued",
+        "6班": "done",
+    }
     reports = {}
     for team in teams:
         d = dispatches[team["name"]]
-        body = {"client_id": str(uuid7()), "outcome": outcomes[team["name"]], "people": team["people"], "hours": 3.5,
-                "device_time": now, "work_done": "泥出しと家財搬出", "near_misses": "釘の踏み抜きそうになった" if team["name"] == "4班" else None,
-                "remaining": "床下の泥" if outcomes[team["name"]] == "continued" else None,
-                "returns": [{"code": c, "returned": n} for c, n in d["equipment"].items()]}
+        body = {
+            "client_id": str(uuid7()),
+            "outcome": outcomes[team["name"]],
+            "people": team["people"],
+            "hours": 3.5,
+            "device_time": now,
+            "work_done": "泥出しと家財搬出",
+            "near_misses": "釘の踏み抜きそうになった" if team["name"] == "4班" else None,
+            "remaining": "床下の泥" if outcomes[team["name"]] == "continued" else None,
+            "returns": [{"code": c, "returned": n} for c, n in d["equipment"].items()],
+        }
         sender = phone if team["name"] == "1班" else desk
         r = await sender.send_json("POST", f"/api/vc/dispatches/{d['id']}/report", body)
         assert r.status_code == 201, r.text
@@ -193,9 +267,15 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     body, first = reports["1班"]
     retry = await phone.send_json("POST", f"/api/vc/dispatches/{dispatches['1班']['id']}/report", body)
     assert retry.status_code == 200 and retry.json() == first
-    changed = await phone.send_json("POST", f"/api/vc/dispatches/{dispatches['1班']['id']}/report", {**body, "hours": 1})
+    changed = await phone.send_json(
+        "POST", f"/api/vc/dispatches/{dispatches['1班']['id']}/report", {**body, "hours": 1}
+    )
     assert changed.status_code == 409 and changed.json()["code"] == "vc_report_conflict"
-    assert (await rows(sessionmaker, world, "SELECT count(*) FROM vc_report WHERE client_id = :c", c=body["client_id"]))[0][0] == 1
+    assert (
+        await rows(
+            sessionmaker, world, "SELECT count(*) FROM vc_report WHERE client_id = :c", c=body["client_id"]
+        )
+    )[0][0] == 1
     # 完了 closed its need; 継続 keeps it open with what is left.
     for name, (_, rep) in reports.items():
         need = (await desk.get(f"/api/vc/needs/{dispatches[name]['need_id']}")).json()
@@ -203,7 +283,11 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
         assert (need["closed_on"] is not None) == (outcomes[name] == "done")
     # After the report the phone no longer shows the requester.
     mine = (await phone.get("/api/vc/me")).json()
-    assert mine["dispatch"]["state"] == "reported" and mine["need"]["address"] is None and mine["need"]["phone"] is None
+    assert (
+        mine["dispatch"]["state"] == "reported"
+        and mine["need"]["address"] is None
+        and mine["need"]["phone"] is None
+    )
 
     # Equipment all back on the shelf.
     ledger = {e["code"]: e for e in (await desk.get(f"{base}/equipment")).json()}
@@ -212,29 +296,56 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     # 7. 振り返り: today's figures equal counts taken from the rows.
     stats = (await staff.get(f"{base}/statistics")).json()
     [day] = stats["days"]
-    [[vols, individual, grp, outside]] = await rows(sessionmaker, world, """
+    [[vols, individual, grp, outside]] = await rows(
+        sessionmaker,
+        world,
+        """
         SELECT sum(ci.people), sum(ci.people) FILTER (WHERE v.kind = 'individual'),
                sum(ci.people) FILTER (WHERE v.kind = 'group'), sum(ci.people) FILTER (WHERE v.prefecture <> :p)
-        FROM vc_checkin ci JOIN vc_volunteer v ON v.id = ci.volunteer_id WHERE ci.operation_id = :o""", o=op, p=home)
-    [[received, closed, surveyed, activities]] = await rows(sessionmaker, world, """
+        FROM vc_checkin ci JOIN vc_volunteer v ON v.id = ci.volunteer_id WHERE ci.operation_id = :o""",
+        o=op,
+        p=home,
+    )
+    [[received, closed, surveyed, activities]] = await rows(
+        sessionmaker,
+        world,
+        """
         SELECT (SELECT count(*) FROM vc_need WHERE operation_id = :o),
                (SELECT count(*) FROM vc_need WHERE operation_id = :o AND closed_on IS NOT NULL),
                (SELECT count(DISTINCT s.need_id) FROM vc_survey s JOIN vc_need n ON n.id = s.need_id WHERE n.operation_id = :o),
-               (SELECT count(*) FROM vc_dispatch WHERE operation_id = :o)""", o=op)
+               (SELECT count(*) FROM vc_dispatch WHERE operation_id = :o)""",
+        o=op,
+    )
     assert (vols, individual, grp, outside) == (60, 52, 8, 7)
     assert (received, closed, surveyed, activities) == (20, 5, 12, 6)
-    assert day == {"vc_day": day["vc_day"], "volunteers": vols, "individual": individual, "group": grp,
-                   "out_of_prefecture": outside, "cumulative_volunteers": vols, "activities": activities,
-                   "needs_received": received, "needs_surveyed": surveyed, "needs_closed": closed,
-                   "needs_open": received - closed}
+    assert day == {
+        "vc_day": day["vc_day"],
+        "volunteers": vols,
+        "individual": individual,
+        "group": grp,
+        "out_of_prefecture": outside,
+        "cumulative_volunteers": vols,
+        "activities": activities,
+        "needs_received": received,
+        "needs_surveyed": surveyed,
+        "needs_closed": closed,
+        "needs_open": received - closed,
+    }
     assert stats["label"] == "" and sum(stats["by_district"].values()) == 20
     assert stats["by_work_type"] == {"mud_out": 10, "carry_out": 10, "cleaning": 10}
     # The prefecture's CSV layout, same figures.
     r = await staff.get(f"{base}/statistics.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert table == [["日付", "ボランティア数", "累計ボランティア数", "ニーズ受付数", "ニーズ完了数", "未完了ニーズ数"],
-                     [day["vc_day"], "60", "60", "20", "5", "15"]]
+    assert table == [
+        ["日付", "ボランティア数", "累計ボランティア数", "ニーズ受付数", "ニーズ完了数", "未完了ニーズ数"],
+        [day["vc_day"], "60", "60", "20", "5", "15"],
+    ]
     # Reads of personal data were audited.
-    audited = await rows(sessionmaker, world, "SELECT count(*) FROM audit_log WHERE operation_id = :o AND action = 'vc.need.read'", o=op)
+    audited = await rows(
+        sessionmaker,
+        world,
+        "SELECT count(*) FROM audit_log WHERE operation_id = :o AND action = 'vc.need.read'",
+        o=op,
+    )
     assert audited[0][0] > 0

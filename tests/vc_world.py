@@ -18,7 +18,16 @@ from tests.conftest import Account, as_tenant, tenant_code
 AREA = box(140.20, 36.35, 140.30, 36.40)
 BASE = (140.25, 36.375)  # the centre's base
 TOWN = ("テスト町", (140.26, 36.36))
-ROLES = ("admin", "staff", "coordinator", "commissioner", "watcher", "vc_desk", "vc_volunteer", "vc_volunteer2")
+ROLES = (
+    "admin",
+    "staff",
+    "coordinator",
+    "commissioner",
+    "watcher",
+    "vc_desk",
+    "vc_volunteer",
+    "vc_volunteer2",
+)
 
 
 @dataclass
@@ -37,8 +46,10 @@ async def new_vc_world(sessionmaker) -> VcWorld:  # type: ignore[no-untyped-def]
     async with sessionmaker() as db:
         async with db.begin():
             tenant = await ensure_tenant(db, f"VCテスト社協 {tag}", code)
-            await db.execute(text("UPDATE tenant SET boundary = ST_GeomFromText(:g, 4326) WHERE id = :t"),
-                             {"g": MultiPolygon([AREA]).wkt, "t": tenant.id})
+            await db.execute(
+                text("UPDATE tenant SET boundary = ST_GeomFromText(:g, 4326) WHERE id = :t"),
+                {"g": MultiPolygon([AREA]).wkt, "t": tenant.id},
+            )
         accounts: dict[str, Account] = {}
         with as_tenant(tenant.id, role="system"):
             async with db.begin():
@@ -46,17 +57,41 @@ async def new_vc_world(sessionmaker) -> VcWorld:  # type: ignore[no-untyped-def]
                     real_role = role.rstrip("2")
                     login = f"vc-{role}-{tag}"
                     pw = secrets.token_urlsafe(10)
-                    user, _ = await ensure_user(db, tenant, login, real_role, f"テスト {role}", pw, all_districts=True)
+                    user, _ = await ensure_user(
+                        db, tenant, login, real_role, f"テスト {role}", pw, all_districts=True
+                    )
                     accounts[role] = Account(tenant.id, user.id, login, pw, real_role)
                 district = uuid.uuid4()
-                db.add(District(tenant_id=tenant.id, id=district, code=f"VC-{tag}", name="第一支部", kana="ダイイチシブ",
-                                level="branch", geom=f"SRID=4326;{MultiPolygon([AREA]).wkt}"))
-                db.add(Town(tenant_id=tenant.id, id=uuid.uuid4(), name=TOWN[0],
-                            location=f"SRID=4326;POINT({TOWN[1][0]} {TOWN[1][1]})"))
+                db.add(
+                    District(
+                        tenant_id=tenant.id,
+                        id=district,
+                        code=f"VC-{tag}",
+                        name="第一支部",
+                        kana="ダイイチシブ",
+                        level="branch",
+                        geom=f"SRID=4326;{MultiPolygon([AREA]).wkt}",
+                    )
+                )
+                db.add(
+                    Town(
+                        tenant_id=tenant.id,
+                        id=uuid.uuid4(),
+                        name=TOWN[0],
+                        location=f"SRID=4326;POINT({TOWN[1][0]} {TOWN[1][1]})",
+                    )
+                )
                 household = uuid.uuid4()
                 await db.flush()
-                db.add(Household(tenant_id=tenant.id, id=household, address="笠間市テスト町1", district_id=district,
-                                 location="SRID=4326;POINT(140.22 36.36)"))
+                db.add(
+                    Household(
+                        tenant_id=tenant.id,
+                        id=household,
+                        address="笠間市テスト町1",
+                        district_id=district,
+                        location="SRID=4326;POINT(140.22 36.36)",
+                    )
+                )
     return VcWorld(tenant.id, code, accounts, district, household)
 
 
@@ -70,11 +105,15 @@ async def client_for(client_factory, world: VcWorld, role: str):  # type: ignore
     return world.clients[role]
 
 
-async def open_centre(client_factory, world: VcWorld, mode: str = "real",
-                      stock: dict[str, int] | None = None) -> str:  # type: ignore[no-untyped-def]
+async def open_centre(
+    client_factory, world: VcWorld, mode: str = "real", stock: dict[str, int] | None = None
+) -> str:  # type: ignore[no-untyped-def]
     staff = await client_for(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/vc/centres", {"mode": mode, "name": "笠間市災害ボランティアセンター",
-                                                          "lon": BASE[0], "lat": BASE[1]})
+    r = await staff.send_json(
+        "POST",
+        "/api/vc/centres",
+        {"mode": mode, "name": "笠間市災害ボランティアセンター", "lon": BASE[0], "lat": BASE[1]},
+    )
     assert r.status_code == 201, r.text
     op = r.json()["operation_id"]
     for code, n in (stock or {}).items():
@@ -83,23 +122,57 @@ async def open_centre(client_factory, world: VcWorld, mode: str = "real",
     return op
 
 
-KANA = ["サトウ ハナコ", "スズキ イチロウ", "タカハシ ジロウ", "タナカ サブロウ", "ワタナベ ミキ", "イトウ ケン", "ヤマモト ユイ",
-        "ナカムラ ショウ", "コバヤシ アヤ", "カトウ リク", "ヨシダ メイ", "ヤマダ タロウ", "ササキ ソラ", "ヤマグチ レン",
-        "マツモト ヒナ", "イノウエ ダイキ", "キムラ ユナ", "ハヤシ コウ", "シミズ マオ", "ヤマザキ ジン", "モリ アオイ"]
+KANA = [
+    "サトウ ハナコ",
+    "スズキ イチロウ",
+    "タカハシ ジロウ",
+    "タナカ サブロウ",
+    "ワタナベ ミキ",
+    "イトウ ケン",
+    "ヤマモト ユイ",
+    "ナカムラ ショウ",
+    "コバヤシ アヤ",
+    "カトウ リク",
+    "ヨシダ メイ",
+    "ヤマダ タロウ",
+    "ササキ ソラ",
+    "ヤマグチ レン",
+    "マツモト ヒナ",
+    "イノウエ ダイキ",
+    "キムラ ユナ",
+    "ハヤシ コウ",
+    "シミズ マオ",
+    "ヤマザキ ジン",
+    "モリ アオイ",
+]
 
 
 def need_body(i: int, **extra: Any) -> dict[str, Any]:
     """Need i: its own phone, kana and house (needs ≥ ~800 m apart)."""
-    return {"requester_name": f"依頼者{i}", "requester_kana": KANA[i],
-            "phone": f"0296-70-{1000 + i}", "address": f"笠間市テスト{i}番地",
-            "lon": 140.205 + (i % 10) * 0.009, "lat": 36.355 + (i // 10) * 0.02, "people_needed": 3 + i % 4,
-            "damage_kinds": ["flood_above_floor"], "work_types": ["mud_out", "carry_out"] if i % 2 else ["cleaning"],
-            **extra}
+    return {
+        "requester_name": f"依頼者{i}",
+        "requester_kana": KANA[i],
+        "phone": f"0296-70-{1000 + i}",
+        "address": f"笠間市テスト{i}番地",
+        "lon": 140.205 + (i % 10) * 0.009,
+        "lat": 36.355 + (i // 10) * 0.02,
+        "people_needed": 3 + i % 4,
+        "damage_kinds": ["flood_above_floor"],
+        "work_types": ["mud_out", "carry_out"] if i % 2 else ["cleaning"],
+        **extra,
+    }
 
 
 def volunteer_body(i: int, **extra: Any) -> dict[str, Any]:
-    return {"name": f"ボランティア{i}", "kana": "ボランティア", "age_band": "age_30_49", "prefecture": "45",
-            "insurance": "enrolled", "insured_where": "笠間市社協", **extra}
+    return {
+        "name": f"ボランティア{i}",
+        "kana": "ボランティア",
+        "age_band": "age_30_49",
+        "prefecture": "45",
+        "insurance": "enrolled",
+        "insured_where": "笠間市社協",
+        **extra,
+    }
 
 
 async def rows(sessionmaker, world: VcWorld, sql: str, **params: Any) -> list[Any]:  # type: ignore[no-untyped-def]

@@ -38,9 +38,14 @@ def label(mode: str) -> str:
 class Centre:
     """A centre as a request sees it: its operation and its base."""
 
-    def __init__(self, op: Operation, centre: VcCentre) -> None:
+    def __init__(self, op: Operation, centre: VcCentre, time_zone: str = "Asia/Tokyo") -> None:
         self.op = op
         self.centre = centre
+        self.time_zone = time_zone
+
+    def today(self) -> date:
+        """Today in the council's time zone: a VC day runs from midnight to midnight there."""
+        return datetime.now(UTC).astimezone(ZoneInfo(self.time_zone)).date()
 
     @property
     def id(self) -> uuid.UUID:
@@ -61,16 +66,24 @@ class Centre:
 
 async def get_centre(db: AsyncSession, operation_id: uuid.UUID, *, writable: bool = False) -> Centre:
     """The centre of a `vc` operation of this tenant (404 otherwise); `writable`: it must be open."""
-    row = (await db.execute(
-        select(Operation, VcCentre)
-        .join(VcCentre, (VcCentre.tenant_id == Operation.tenant_id) & (VcCentre.operation_id == Operation.id))
-        .where(Operation.tenant_id == current_tenant(), Operation.id == operation_id, Operation.kind == "vc")
-    )).first()
+    row = (
+        await db.execute(  # one round trip: the operation, its centre and the council's time zone
+            select(Operation, VcCentre, Tenant.time_zone)
+            .join(
+                VcCentre,
+                (VcCentre.tenant_id == Operation.tenant_id) & (VcCentre.operation_id == Operation.id),
+            )
+            .join(Tenant, Tenant.id == Operation.tenant_id)
+            .where(
+                Operation.tenant_id == current_tenant(), Operation.id == operation_id, Operation.kind == "vc"
+            )
+        )
+    ).first()
     if row is None:
         raise Problem("not_found")
     if writable and row[0].status != "active":
         raise Problem("vc_centre_closed")
-    return Centre(row[0], row[1])
+    return Centre(row[0], row[1], row[2])
 
 
 async def today(db: AsyncSession) -> date:
@@ -82,20 +95,36 @@ async def today(db: AsyncSession) -> date:
 async def vc_day(db: AsyncSession, centre: Centre, given: date | None, field: str = "vc_day") -> date:
     """The day a record belongs to: today, or an earlier day of this centre (entered late). A day
     before the centre opened or after today cannot be right: 400 `vc_bad_date`."""
-    now = await today(db)
+    now = centre.today()
     if given is None:
         return now
     if given > now or given < centre.centre.opened_on:
-        raise Problem("vc_bad_date", errors=[FieldError(
-            field, "out_of_range", f"{centre.centre.opened_on}〜{now} の日付にしてください。",
-            f"Give a day from {centre.centre.opened_on} to {now}.")])
+        raise Problem(
+            "vc_bad_date",
+            errors=[
+                FieldError(
+                    field,
+                    "out_of_range",
+                    f"{centre.centre.opened_on}〜{now} の日付にしてください。",
+                    f"Give a day from {centre.centre.opened_on} to {now}.",
+                )
+            ],
+        )
     return given
 
 
-async def audit_vc(db: AsyncSession, centre: Centre, action: str, object_type: str, ids: list[Any],
-                   **details: Any) -> None:
-    await audit(db, action, object_type=object_type, object_ids=ids, mode=centre.audit_mode,
-                operation_id=centre.id, details=details or None)
+async def audit_vc(
+    db: AsyncSession, centre: Centre, action: str, object_type: str, ids: list[Any], **details: Any
+) -> None:
+    await audit(
+        db,
+        action,
+        object_type=object_type,
+        object_ids=ids,
+        mode=centre.audit_mode,
+        operation_id=centre.id,
+        details=details or None,
+    )
 
 
 async def emit_vc(db: AsyncSession, centre: Centre, kind: str, payload: dict[str, Any]) -> None:
@@ -127,8 +156,12 @@ def normalise_kana(kana: str) -> str:
 def check_codes(field: str, values: list[str], allowed: dict[str, str]) -> FieldError | None:
     unknown = [v for v in values if v not in allowed]
     if unknown or len(set(values)) != len(values):
-        return FieldError(field, "invalid", f"使えない値があります: {', '.join(unknown) or '重複'}",
-                          f"Unknown or repeated values: {', '.join(unknown) or 'duplicates'}")
+        return FieldError(
+            field,
+            "invalid",
+            f"使えない値があります: {', '.join(unknown) or '重複'}",
+            f"Unknown or repeated values: {', '.join(unknown) or 'duplicates'}",
+        )
     return None
 
 

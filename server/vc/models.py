@@ -77,8 +77,12 @@ class VcNeed(TenantOwned, Base):
         Index("ix_vc_need_board", "tenant_id", "operation_id", "state"),
         Index("ix_vc_need_phone", "tenant_id", "operation_id", "phone_normalised"),
         Index("ix_vc_need_location", "location", postgresql_using="gist"),
-        Index("ix_vc_need_kana_trgm", "requester_kana_normalised", postgresql_using="gin",
-              postgresql_ops={"requester_kana_normalised": "gin_trgm_ops"}),
+        Index(
+            "ix_vc_need_kana_trgm",
+            "requester_kana_normalised",
+            postgresql_using="gin",
+            postgresql_ops={"requester_kana_normalised": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -107,8 +111,12 @@ class VcNeed(TenantOwned, Base):
     received_on: Mapped[date] = mapped_column(Date, nullable=False)
     closed_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
 
 
 class VcSurvey(TenantOwned, Base):
@@ -146,10 +154,16 @@ class VcVolunteer(TenantOwned, Base):
         CheckConstraint("registered_via IN ('desk', 'preregistration')", name="via_known"),
         CheckConstraint(_in("age_band", VC_AGE_BANDS), name="age_band_known"),
         CheckConstraint(_in("insurance", VC_INSURANCE), name="insurance_known"),
-        CheckConstraint("group_size BETWEEN 1 AND 200 AND (kind = 'group' OR group_size = 1)", name="group_size_sane"),
-        CheckConstraint("insurance <> 'enrolled_here' OR insurance_receipt IS NOT NULL", name="receipt_for_enrolled_here"),
-        CheckConstraint("registered_via <> 'preregistration' OR privacy_consented_at IS NOT NULL",
-                        name="preregistration_consented"),
+        CheckConstraint(
+            "group_size BETWEEN 1 AND 200 AND (kind = 'group' OR group_size = 1)", name="group_size_sane"
+        ),
+        CheckConstraint(
+            "insurance <> 'enrolled_here' OR insurance_receipt IS NOT NULL", name="receipt_for_enrolled_here"
+        ),
+        CheckConstraint(
+            "registered_via <> 'preregistration' OR privacy_consented_at IS NOT NULL",
+            name="preregistration_consented",
+        ),
         Index("ix_vc_volunteer_operation", "tenant_id", "operation_id"),
     )
 
@@ -177,7 +191,9 @@ class VcVolunteer(TenantOwned, Base):
     privacy_notice: Mapped[str | None] = mapped_column(String(20))  # version of the notice consented to
     privacy_consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # a vc_volunteer login
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
 
 
 class VcCheckin(TenantOwned, Base):
@@ -196,8 +212,9 @@ class VcCheckin(TenantOwned, Base):
     volunteer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     vc_day: Mapped[date] = mapped_column(Date, nullable=False)
     people: Mapped[int] = mapped_column(SmallInteger, nullable=False)  # the group's size that day
-    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
-                                                    server_default=func.now())
+    checked_in_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
 
 
 class VcTeam(TenantOwned, Base):
@@ -217,7 +234,9 @@ class VcTeam(TenantOwned, Base):
     name: Mapped[str] = mapped_column(String(40), nullable=False)
     leader_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     people: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
 
 
 class VcTeamMember(TenantOwned, Base):
@@ -242,8 +261,13 @@ class VcDispatch(TenantOwned, Base):
         tenant_fk(["team_id"], "vc_team", ondelete="RESTRICT"),
         tenant_fk(["need_id"], "vc_need", ondelete="RESTRICT"),
         CheckConstraint("state IN ('active', 'reported')", name="state_known"),
-        Index("uq_vc_dispatch_team_active", "tenant_id", "team_id", unique=True,
-              postgresql_where="state = 'active'"),
+        Index(
+            "uq_vc_dispatch_team_active",
+            "tenant_id",
+            "team_id",
+            unique=True,
+            postgresql_where="state = 'active'",
+        ),
         Index("ix_vc_dispatch_need", "tenant_id", "need_id"),
     )
 
@@ -253,8 +277,9 @@ class VcDispatch(TenantOwned, Base):
     need_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     vc_day: Mapped[date] = mapped_column(Date, nullable=False)
     state: Mapped[str] = mapped_column(String(16), nullable=False, server_default="active")
-    dispatched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
-                                                    server_default=func.now())
+    dispatched_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
     dispatched_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
 
 
@@ -305,7 +330,9 @@ class VcReport(TenantOwned, Base):
         UniqueConstraint("tenant_id", "client_id"),
         UniqueConstraint("tenant_id", "dispatch_id"),
         CheckConstraint("outcome IN ('done', 'continued')", name="outcome_known"),
-        CheckConstraint("people BETWEEN 0 AND 500 AND hours BETWEEN 0 AND 24 AND injuries >= 0", name="figures_sane"),
+        CheckConstraint(
+            "people BETWEEN 0 AND 500 AND hours BETWEEN 0 AND 24 AND injuries >= 0", name="figures_sane"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -320,7 +347,8 @@ class VcReport(TenantOwned, Base):
     injury_notes: Mapped[str | None] = mapped_column(Text)
     near_misses: Mapped[str | None] = mapped_column(Text)  # ヒヤリハット
     device_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    server_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
-                                                  server_default=func.clock_timestamp())
+    server_time: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
     reported_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -7,10 +7,9 @@ from __future__ import annotations
 import io
 import uuid
 from datetime import date
-
-from litestar import Controller, Response, get
 from typing import Annotated
 
+from litestar import Controller, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +18,7 @@ from server.core.csv_export import SafeWriter
 from server.core.openapi import CSV
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
-from server.vc.common import DESK, Centre, audit_vc, get_centre, today
+from server.vc.common import DESK, Centre, audit_vc, get_centre
 from server.vc.schemas import DayStatistics, StatisticsOut
 
 MAX_DAYS = 366
@@ -73,11 +72,18 @@ _BREAKDOWN = text(
     """
 )
 
-CSV_HEADER = ["日付", "ボランティア数", "累計ボランティア数", "ニーズ受付数", "ニーズ完了数", "未完了ニーズ数"]
+CSV_HEADER = [
+    "日付",
+    "ボランティア数",
+    "累計ボランティア数",
+    "ニーズ受付数",
+    "ニーズ完了数",
+    "未完了ニーズ数",
+]
 
 
 async def _period(db: AsyncSession, c: Centre, start: date | None, end: date | None) -> tuple[date, date]:
-    now = await today(db)
+    now = c.today()
     start = start or c.centre.opened_on
     end = end or now
     if start > end or start < c.centre.opened_on or end > now or (end - start).days >= MAX_DAYS:
@@ -87,18 +93,35 @@ async def _period(db: AsyncSession, c: Centre, start: date | None, end: date | N
 
 async def statistics(db: AsyncSession, c: Centre, start: date, end: date) -> StatisticsOut:
     """Every figure of every day from the centre's opening (cumulative ones need them), then the period."""
-    code = (await db.execute(text("SELECT municipality_code FROM tenant WHERE id = :t"), {"t": c.op.tenant_id})).scalar_one()
+    code = (
+        await db.execute(text("SELECT municipality_code FROM tenant WHERE id = :t"), {"t": c.op.tenant_id})
+    ).scalar_one()
     params = {"t": c.op.tenant_id, "o": c.id, "opened": c.centre.opened_on, "to": end, "pref": code[:2]}
     rows = (await db.execute(_DAYS, params)).all()
-    days = [DayStatistics(vc_day=r.day, volunteers=int(r.volunteers), individual=int(r.individual), group=int(r.grp),
-                          out_of_prefecture=int(r.outside), cumulative_volunteers=int(r.cumulative),
-                          activities=int(r.activities), needs_received=int(r.received), needs_surveyed=int(r.surveyed),
-                          needs_closed=int(r.closed), needs_open=int(r.open)) for r in rows if r.day >= start]
+    days = [
+        DayStatistics(
+            vc_day=r.day,
+            volunteers=int(r.volunteers),
+            individual=int(r.individual),
+            group=int(r.grp),
+            out_of_prefecture=int(r.outside),
+            cumulative_volunteers=int(r.cumulative),
+            activities=int(r.activities),
+            needs_received=int(r.received),
+            needs_surveyed=int(r.surveyed),
+            needs_closed=int(r.closed),
+            needs_open=int(r.open),
+        )
+        for r in rows
+        if r.day >= start
+    ]
     by_work: dict[str, int] = {}
     by_district: dict[str, int] = {}
     for r in (await db.execute(_BREAKDOWN, {"t": c.op.tenant_id, "o": c.id, "from": start, "to": end})).all():
         (by_work if r.kind == "work" else by_district)[r.key] = int(r.n)
-    return StatisticsOut(operation_id=c.id, label=c.label, days=days, by_work_type=by_work, by_district=by_district)
+    return StatisticsOut(
+        operation_id=c.id, label=c.label, days=days, by_work_type=by_work, by_district=by_district
+    )
 
 
 class StatisticsController(Controller):
@@ -107,15 +130,29 @@ class StatisticsController(Controller):
     guards = [DESK]
 
     @get("/statistics", summary="Daily statistics of a centre for a period (default: from opening to today)")
-    async def get_statistics(self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
-                             from_: Annotated[date | None, QueryParameter(name="from")] = None, to: FromQuery[date | None] = None) -> StatisticsOut:
+    async def get_statistics(
+        self,
+        db_session: DbSession,
+        operation_id: FromPath[uuid.UUID],
+        from_: Annotated[date | None, QueryParameter(name="from")] = None,
+        to: FromQuery[date | None] = None,
+    ) -> StatisticsOut:
         c = await get_centre(db_session, operation_id)
         start, end = await _period(db_session, c, from_, to)
         return await statistics(db_session, c, start, end)
 
-    @get("/statistics.csv", summary="Daily figures in the prefecture's layout (CSV, UTF-8 with BOM)", media_type=CSV)
-    async def statistics_csv(self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
-                             from_: Annotated[date | None, QueryParameter(name="from")] = None, to: FromQuery[date | None] = None) -> Response[bytes]:
+    @get(
+        "/statistics.csv",
+        summary="Daily figures in the prefecture's layout (CSV, UTF-8 with BOM)",
+        media_type=CSV,
+    )
+    async def statistics_csv(
+        self,
+        db_session: DbSession,
+        operation_id: FromPath[uuid.UUID],
+        from_: Annotated[date | None, QueryParameter(name="from")] = None,
+        to: FromQuery[date | None] = None,
+    ) -> Response[bytes]:
         c = await get_centre(db_session, operation_id)
         start, end = await _period(db_session, c, from_, to)
         stats = await statistics(db_session, c, start, end)
@@ -125,11 +162,27 @@ class StatisticsController(Controller):
             w.writerow([c.label])
         w.writerow(CSV_HEADER)
         for d in stats.days:
-            w.writerow([d.vc_day.isoformat(), d.volunteers, d.cumulative_volunteers, d.needs_received,
-                        d.needs_closed, d.needs_open])
-        await audit_vc(db_session, c, "vc.statistics.export", "operation", [c.id], start=str(start), end=str(end))
+            w.writerow(
+                [
+                    d.vc_day.isoformat(),
+                    d.volunteers,
+                    d.cumulative_volunteers,
+                    d.needs_received,
+                    d.needs_closed,
+                    d.needs_open,
+                ]
+            )
+        await audit_vc(
+            db_session, c, "vc.statistics.export", "operation", [c.id], start=str(start), end=str(end)
+        )
         await db_session.commit()
         name = f"vc-{'drill-' if c.label else ''}{start}_{end}.csv"
-        return Response(b"\xef\xbb\xbf" + out.getvalue().encode(), media_type=CSV, encoding="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                 "Cache-Control": "private, no-store"})
+        return Response(
+            b"\xef\xbb\xbf" + out.getvalue().encode(),
+            media_type=CSV,
+            encoding="utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
