@@ -251,7 +251,8 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     secret = secrets.token_urlsafe(48)
     server = field_server(url, args.port, 1, stamp_, secret)
     report: dict[str, Any] = {}
-    conn = await asyncpg.connect(asyncpg_dsn(url))
+    # The server's connection settings (server.db.engine: jit off), so raw and HTTP run the same plans.
+    conn = await asyncpg.connect(asyncpg_dsn(url), server_settings={"jit": "off"})
     try:
         async with serving(None, server) as base_url:
             staff = await sign_in(
