@@ -254,6 +254,11 @@ async def test_bad_input_is_a_clear_4xx_and_nothing_is_stored(
         "POST", f"/api/vc/dispatches/{d['id']}/returns", {"items": [{"code": "wheelbarrow", "returned": 1}]}
     )
     assert r.status_code == 422 and r.json()["code"] == "vc_return_exceeds_loan"
+    # A line of zeros for something never lent changes nothing (and is no error).
+    r = await desk.send_json(
+        "POST", f"/api/vc/dispatches/{d['id']}/returns", {"items": [{"code": "wheelbarrow", "returned": 0}]}
+    )
+    assert r.status_code == 200 and r.json()["equipment"] == {"shovel": 2}
     assert await count("vc_equipment_move WHERE kind IN ('return', 'loss')") == 0
     # A report whose device clock is a day ahead; then two lent, one back and one lost.
     body = {
@@ -422,7 +427,7 @@ async def test_public_pre_registration_needs_consent_and_gives_an_opaque_qr(
     )
     # A forged or altered token is refused without a lookup; a token of another centre too.
     desk = await client_for(client_factory, world, "vc_desk")
-    for bad in (token[:-2] + "xx", "nonsense", token.split(".")[0] + ".AAAAAAAAAAAAAAAAAAAAAA"):
+    for bad in (token[:-2] + "xx", "nonsense", token.split(".")[0] + ".AAAAAAAAAAAAAAAAAAAAAA", "トークン.ア"):
         r = await desk.send_json("POST", f"/api/vc/centres/{op}/checkins", {"token": bad})
         assert r.status_code == 404 and r.json()["code"] == "vc_token_invalid"
     other = await open_centre(client_factory, world)

@@ -141,20 +141,17 @@ async def take_back(db: AsyncSession, c: Centre, dispatch: VcDispatch, lines: li
     The caller holds the dispatch's row lock, so two returns of one dispatch cannot both pass."""
     out = await outstanding(db, dispatch)
     errors = []
+    lines = [line for line in lines if line.returned or line.lost]  # a line of zeros changes nothing
     for i, line in enumerate(lines):
-        if line.code not in VC_EQUIPMENT:
-            errors.append(FieldError(f"items[{i}].code", "invalid"))
-        elif line.returned + line.lost > out.get(line.code, (None, 0))[1]:
+        lent = out[line.code][1] if line.code in out else 0
+        if line.returned + line.lost > lent:
             errors.append(
                 FieldError(
-                    f"items[{i}].returned",
-                    "out_of_range",
-                    f"貸出中は{out.get(line.code, (None, 0))[1]}点です。",
-                    f"{out.get(line.code, (None, 0))[1]} are out with the team.",
+                    f"items[{i}].returned", "out_of_range", f"貸出中は{lent}点です。", f"{lent} are out with the team."
                 )
             )
         else:
-            out[line.code] = (out[line.code][0], out[line.code][1] - line.returned - line.lost)
+            out[line.code] = (out[line.code][0], lent - line.returned - line.lost)
     if errors:
         raise Problem("vc_return_exceeds_loan", errors=errors)
     user = context.current().user_id

@@ -77,7 +77,8 @@ def new_token(secret: str, tenant_id: uuid.UUID, operation_id: uuid.UUID) -> str
 
 def token_valid(secret: str, tenant_id: uuid.UUID, operation_id: uuid.UUID, token: str) -> bool:
     raw, _, mac = token.strip().partition(".")
-    return bool(raw and mac) and hmac.compare_digest(mac, _mac(secret, tenant_id, operation_id, raw))
+    expected = _mac(secret, tenant_id, operation_id, raw).encode()
+    return bool(raw and mac) and hmac.compare_digest(mac.encode(), expected)  # bytes: any text compares
 
 
 def token_hash(token: str) -> str:
