@@ -427,7 +427,12 @@ async def test_public_pre_registration_needs_consent_and_gives_an_opaque_qr(
     )
     # A forged or altered token is refused without a lookup; a token of another centre too.
     desk = await client_for(client_factory, world, "vc_desk")
-    for bad in (token[:-2] + "xx", "nonsense", token.split(".")[0] + ".AAAAAAAAAAAAAAAAAAAAAA", "トークン.ア"):
+    for bad in (
+        token[:-2] + "xx",
+        "nonsense",
+        token.split(".")[0] + ".AAAAAAAAAAAAAAAAAAAAAA",
+        "トークン.ア",
+    ):
         r = await desk.send_json("POST", f"/api/vc/centres/{op}/checkins", {"token": bad})
         assert r.status_code == 404 and r.json()["code"] == "vc_token_invalid"
     other = await open_centre(client_factory, world)

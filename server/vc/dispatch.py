@@ -147,7 +147,10 @@ async def take_back(db: AsyncSession, c: Centre, dispatch: VcDispatch, lines: li
         if line.returned + line.lost > lent:
             errors.append(
                 FieldError(
-                    f"items[{i}].returned", "out_of_range", f"貸出中は{lent}点です。", f"{lent} are out with the team."
+                    f"items[{i}].returned",
+                    "out_of_range",
+                    f"貸出中は{lent}点です。",
+                    f"{lent} are out with the team.",
                 )
             )
         else:
