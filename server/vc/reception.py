@@ -12,11 +12,11 @@ import time
 import uuid
 from collections import deque
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import segno
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -423,6 +423,9 @@ class _Window:
 
 PUBLIC_WINDOW = _Window(limit=20, seconds=3600)
 
+# The council's public code in the page's address (全国地方公共団体コード without the check digit).
+MunicipalityCode = Annotated[str, PathParameter(pattern="^[0-9]{5}$", min_length=5, max_length=5)]
+
 
 async def _public_centre(db: AsyncSession, municipality_code: str, operation_id: uuid.UUID) -> Centre:
     """Find the council by its public code, then act inside its tenant (RLS) for this request."""
@@ -443,9 +446,9 @@ class PublicRegistrationController(Controller):
 
     @get("/privacy-notice", summary="The privacy notice a volunteer agrees to before registering")
     async def privacy_notice(
-        self, db_session: DbSession, municipality_code: FromPath[str], operation_id: FromPath[uuid.UUID]
+        self, db_session: DbSession, municipality_code: MunicipalityCode, operation_id: FromPath[uuid.UUID]
     ) -> PrivacyNoticeOut:
-        c = await _public_centre(db_session, municipality_code[:5], operation_id)
+        c = await _public_centre(db_session, municipality_code, operation_id)
         return PrivacyNoticeOut(
             version=PRIVACY_NOTICE_VERSION,
             ja=PRIVACY_NOTICE_JA,
@@ -463,7 +466,7 @@ class PublicRegistrationController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        municipality_code: FromPath[str],
+        municipality_code: MunicipalityCode,
         operation_id: FromPath[uuid.UUID],
         data: JSONBody[PublicRegistrationIn],
     ) -> PublicRegistrationOut:
@@ -471,7 +474,7 @@ class PublicRegistrationController(Controller):
             raise Problem("too_many_requests")
         if not data.privacy_consent or data.privacy_notice != PRIVACY_NOTICE_VERSION:
             raise Problem("vc_privacy_consent_required", errors=[FieldError("privacy_consent", "required")])
-        c = await _public_centre(db_session, municipality_code[:5], operation_id)
+        c = await _public_centre(db_session, municipality_code, operation_id)
         if c.op.status != "active":
             raise Problem("vc_centre_closed")
         day = c.today()
