@@ -56,6 +56,11 @@ from server.registry.api_watchers import WatcherController
 from server.services import AppServices
 from server.settings import Settings, get_settings
 from server.watch.api import WatchController
+from server.vc.dispatch import DispatchActionController, DispatchController, MyDispatchController
+from server.vc.needs import CentreController, NeedController
+from server.vc.reception import PublicRegistrationController, ReceptionController, VolunteerController
+from server.vc.statistics import StatisticsController
+from server.vc.teams import TeamController
 from server.web.spa import spa
 
 CSRF_COOKIE = "tonari_csrf"
@@ -181,6 +186,16 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             ConsoleController,
             EventController,
             MapConfigController,
+            CentreController,  # the 災害VC day (server/vc/, DECISION-vc-roles)
+            NeedController,
+            ReceptionController,
+            VolunteerController,
+            PublicRegistrationController,
+            TeamController,
+            DispatchController,
+            DispatchActionController,
+            MyDispatchController,
+            StatisticsController,
             spa,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin()],  # Web Push: /api/push + sending queue

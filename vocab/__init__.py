@@ -37,6 +37,17 @@ class Vocabulary(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hazard_zone_kinds: list[Term]
     district_levels: list[Term]
     operation_kinds: list[Term]
+    # The 災害VC day (PRODUCT.md §3): needs, surveys, volunteers, equipment.
+    vc_damage_kinds: list[Term]
+    vc_work_types: list[Term]
+    vc_need_flags: list[Term]  # priority flags of a need (独居, 要配慮, 高齢, 危機介入)
+    vc_need_states: list[Term]  # 受付 → 調査 → マッチ待ち → 活動中 → 完了 / 継続
+    vc_survey_verdicts: list[Term]
+    vc_risks: list[Term]
+    vc_skills: list[Term]
+    vc_equipment: list[Term]
+    vc_age_bands: list[Term]
+    vc_insurance: list[Term]  # ボランティア活動保険
     outcomes: dict[str, list[Outcome]]  # per operation kind (PRODUCT.md §3 "Visits and safety checks")
 
 
@@ -61,6 +72,16 @@ SHELTER_HAZARDS: dict[str, str] = _ja(VOCABULARY.shelter_hazards)
 HAZARD_ZONE_KINDS: dict[str, str] = _ja(VOCABULARY.hazard_zone_kinds)
 DISTRICT_LEVELS: dict[str, str] = _ja(VOCABULARY.district_levels)
 OPERATION_KINDS: dict[str, str] = _ja(VOCABULARY.operation_kinds)
+VC_DAMAGE_KINDS: dict[str, str] = _ja(VOCABULARY.vc_damage_kinds)
+VC_WORK_TYPES: dict[str, str] = _ja(VOCABULARY.vc_work_types)
+VC_NEED_FLAGS: dict[str, str] = _ja(VOCABULARY.vc_need_flags)
+VC_NEED_STATES: dict[str, str] = _ja(VOCABULARY.vc_need_states)
+VC_SURVEY_VERDICTS: dict[str, str] = _ja(VOCABULARY.vc_survey_verdicts)
+VC_RISKS: dict[str, str] = _ja(VOCABULARY.vc_risks)
+VC_SKILLS: dict[str, str] = _ja(VOCABULARY.vc_skills)
+VC_EQUIPMENT: dict[str, str] = _ja(VOCABULARY.vc_equipment)
+VC_AGE_BANDS: dict[str, str] = _ja(VOCABULARY.vc_age_bands)
+VC_INSURANCE: dict[str, str] = _ja(VOCABULARY.vc_insurance)
 # operation kind → outcome code → label.
 OUTCOMES: dict[str, dict[str, str]] = {kind: _ja(terms) for kind, terms in VOCABULARY.outcomes.items()}
 # Outcomes that raise an escalation → its level ("urgent" | "contact").

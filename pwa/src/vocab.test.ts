@@ -13,6 +13,8 @@ const FILE = JSON.parse(readFileSync(resolve(__dirname, '../../vocab/vocabulary.
 const LISTS: ListKind[] = [
   'support_reasons', 'sexes', 'mobility', 'medical_devices', 'recipient_classes', 'consent_datasets',
   'shelter_kinds', 'shelter_hazards', 'hazard_zone_kinds', 'district_levels', 'operation_kinds',
+  'vc_damage_kinds', 'vc_work_types', 'vc_need_flags', 'vc_need_states', 'vc_survey_verdicts', 'vc_risks', 'vc_skills',
+  'vc_equipment', 'vc_age_bands', 'vc_insurance',
 ];
 
 afterEach(() => setLang('ja'));

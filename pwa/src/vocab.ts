@@ -30,13 +30,23 @@ export type ListKind =
   | 'shelter_hazards'
   | 'hazard_zone_kinds'
   | 'district_levels'
-  | 'operation_kinds';
+  | 'operation_kinds'
+  | 'vc_damage_kinds'
+  | 'vc_work_types'
+  | 'vc_need_flags'
+  | 'vc_need_states'
+  | 'vc_survey_verdicts'
+  | 'vc_risks'
+  | 'vc_skills'
+  | 'vc_equipment'
+  | 'vc_age_bands'
+  | 'vc_insurance';
 
 /** A list, or `outcomes` (the outcome codes of every operation kind, which never overlap). */
 export type VocabKind = ListKind | 'outcomes';
 
 export type Vocabulary = { readonly [K in ListKind]: readonly Term[] } & {
-  readonly outcomes: Readonly<Record<OperationKind, readonly OutcomeTerm[]>>;
+  readonly outcomes: Readonly<Record<OperationKind | 'vc', readonly OutcomeTerm[]>>;
 };
 
 /** Every list in display order. */

@@ -8,5 +8,6 @@ from server.events import models as events_models  # noqa: F401
 from server.operations import models as operations_models  # noqa: F401
 from server.registry import models as registry_models  # noqa: F401
 from server.tenancy import models as tenancy_models  # noqa: F401
+from server.vc import models as vc_models  # noqa: F401
 
 metadata = Base.metadata

@@ -35,7 +35,7 @@ def _fk(cols: list[str], table: str, refcols: list[str] | None = None, ondelete:
 class Operation(TenantOwned, Timestamps, Base):
     __tablename__ = "operation"
     __table_args__ = (
-        CheckConstraint("kind IN ('watch_round', 'safety_check')", name="kind_known"),
+        CheckConstraint("kind IN ('watch_round', 'safety_check', 'vc')", name="kind_known"),
         CheckConstraint("mode IN ('real', 'drill')", name="mode_known"),
         CheckConstraint("status IN ('draft', 'active', 'closed')", name="status_known"),
         CheckConstraint("first_report_minutes > 0 AND completion_minutes >= first_report_minutes", name="targets_sane"),

@@ -15,7 +15,7 @@ from server.registry.schemas import HouseholdOut
 ESCALATION_NOTES_MAX = 10 * NOTE_MAX
 
 class OperationIn(msgspec.Struct, forbid_unknown_fields=True):
-    kind: Literal["watch_round", "safety_check"]
+    kind: Literal["watch_round", "safety_check", "vc"]  # vc: opened through /api/vc/centres
     mode: Literal["real", "drill"]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     district_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=1000)] = []

@@ -68,6 +68,10 @@ async def operation_out(db: AsyncSession, op: Operation) -> OperationOut:
 async def create(db: AsyncSession, data: OperationIn, *, area: MultiPolygon | None = None,
                  declaration_id: uuid.UUID | None = None) -> Operation:
     ctx = context.current()
+    if data.kind == "vc":  # a VC has no target households: it is opened with its centre (server/vc/)
+        raise Problem("validation_failed", errors=[FieldError(
+            "kind", "invalid", "災害ボランティアセンターは「災害VCの開設」から作成してください。",
+            "Open a disaster volunteer centre through /api/vc/centres.")])
     errors = [
         v.check_codes("support_reasons", data.support_reasons, SUPPORT_REASONS),
         v.check_codes("hazard_kinds", data.hazard_kinds, HAZARD_ZONE_KINDS),

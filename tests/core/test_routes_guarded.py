@@ -28,7 +28,11 @@ def test_public_routes_are_the_expected_few(app) -> None:
     api_public = {p for p in public_routes if p.startswith("/api")}
     # /api/map/config: the base-map URL and tile templates, no personal data (server/maps/config.py);
     # public so a phone that is signed out or offline-started can still draw its cached background.
-    assert api_public == {"/api/auth/login", "/api/auth/csrf", "/api/map/config"}
+    # /api/public/vc/…: the 災害VC pre-registration page (no account by design; rate-limited, consent
+    # stored, answers only an opaque token: server/vc/reception.py, DECISION-vc-roles).
+    assert api_public == {"/api/auth/login", "/api/auth/csrf", "/api/map/config",
+                          "/api/public/vc/{municipality_code:str}/{operation_id:uuid}/privacy-notice",
+                          "/api/public/vc/{municipality_code:str}/{operation_id:uuid}/registrations"}
 
 
 def test_every_guard_runs_on_the_event_loop(app) -> None:

@@ -38,6 +38,10 @@ CHECKS = {
     ("shelter", "ck_shelter_kind_known"): "shelter_kinds",
     ("hazard_zone", "ck_hazard_zone_kind_known"): "hazard_zone_kinds",
     ("operation", "ck_operation_kind_known"): "operation_kinds",
+    ("vc_need", "ck_vc_need_state_known"): "vc_need_states",
+    ("vc_survey", "ck_vc_survey_verdict_known"): "vc_survey_verdicts",
+    ("vc_volunteer", "ck_vc_volunteer_age_band_known"): "vc_age_bands",
+    ("vc_volunteer", "ck_vc_volunteer_insurance_known"): "vc_insurance",
 }
 
 

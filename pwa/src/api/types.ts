@@ -1,6 +1,6 @@
 import type { Lang } from '../i18n';
 
-export const ROLES = ['admin', 'staff', 'coordinator', 'commissioner', 'watcher', 'vc_volunteer'] as const;
+export const ROLES = ['admin', 'staff', 'coordinator', 'commissioner', 'watcher', 'vc_volunteer', 'vc_desk'] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(value: unknown): value is Role {

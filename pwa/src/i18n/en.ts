@@ -92,6 +92,7 @@ export const en: Record<keyof typeof ja, string> = {
   'role.commissioner': 'Welfare commissioner (minsei-iin)',
   'role.watcher': 'Neighbourhood watcher',
   'role.vc_volunteer': 'Disaster volunteer centre volunteer',
+  'role.vc_desk': 'Volunteer centre desk (lent staff)',
 
   // Words several areas share: one key per Japanese text (i18n.test.ts).
   'common.all': 'All',

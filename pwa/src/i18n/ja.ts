@@ -87,6 +87,7 @@ const coreJa = {
   'role.commissioner': '民生委員',
   'role.watcher': '見守り協力員',
   'role.vc_volunteer': '災害VCボランティア',
+  'role.vc_desk': '災害VC応援職員',
 
   // Words several areas share: one key per Japanese text (i18n.test.ts).
   'common.all': 'すべて',
