@@ -1,6 +1,6 @@
 import type { ApiClient } from '../../api/client';
 import { absoluteTiles, loadMapConfig, type MapConfig } from '../../map/config';
-import { districtFillPaint, householdPaint, LIVE_STATUS, type MapStatus, STATUS_ALIASES } from './status';
+import { districtFillPaint, householdPaint, LIVE_STATUS } from './status';
 
 /**
  * The live map of one operation: our vector tiles (districts shaded by confirmation rate,
@@ -36,8 +36,7 @@ export interface LiveMap {
 export function visibilityExpr(filters: Pick<MapFilters, 'statuses' | 'matchIds'>): unknown {
   const conds: unknown[] = [];
   if (filters.statuses.length > 0) {
-    const raw = filters.statuses.flatMap((s) => STATUS_ALIASES[s as MapStatus] ?? [s]);
-    conds.push(['in', LIVE_STATUS, ['literal', raw]]);
+    conds.push(['in', LIVE_STATUS, ['literal', [...filters.statuses]]]);
   }
   if (filters.matchIds !== null) conds.push(['boolean', ['feature-state', 'match'], false]);
   return conds.length === 0 ? true : ['all', ...conds];
