@@ -117,6 +117,10 @@ describe('staff screens', () => {
     const districts = await staffApi.get<District[]>('/api/districts');
     const branch = districts.find((d) => d.level === 'branch')!;
     const form = page.locator('form[data-form="declaration"]');
+    // Like the operation form, the declaration form starts on 訓練: 実災害 is a deliberate choice.
+    expect(await form.locator('#decl-mode-drill').isChecked()).toBe(true);
+    expect(await page.locator('#op-mode-drill').isChecked()).toBe(true);
+    await form.locator('#decl-mode-real').check();
     await form.getByLabel('理由').fill('E2E 震度6弱の地震発生');
     await form.locator(`#decl-district-${branch.id}`).check();
     await form.getByRole('button', { name: '宣言する' }).click();
@@ -138,6 +142,9 @@ describe('staff screens', () => {
     // Its watchers read its name: it says when it was declared, not why (the reason is for staff).
     expect(started[0]!.name).toMatch(/^安否確認（.*宣言）$/);
     expect(started[0]!.name).not.toContain('E2E 震度6弱');
+    // Each started operation's row links to its console.
+    const link = page.locator(`[data-op="${started[0]!.id}"] a[data-console-link]`);
+    expect(await link.getAttribute('href')).toBe(`/console/op/${started[0]!.id}`);
 
     await page.locator('[data-declarations] li', { hasText: 'E2E 震度6弱の地震発生' }).locator('[data-action="lift"]').click();
     const dialog = page.locator('dialog[data-dialog="confirm"]');

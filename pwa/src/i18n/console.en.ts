@@ -26,6 +26,7 @@ export const consoleEn: Record<keyof typeof consoleJa, string> = {
   'console.counter.firstReportTarget': 'First-report target',
   'console.counter.needHelp': 'Need help (injured, rescue, …)',
   'console.counter.openEscalations': 'Open escalations',
+  'console.counter.hiddenTargets': 'This operation covers {targets} households. Shown here are the {shown} you may see ({hidden} households are hidden from you: no consent, or outside your area).',
   'console.counter.deadline': 'Completion target',
   'console.map.label': 'Map of the operation. Households are drawn with a shape and colour per status; see the legend.',
   'console.map.failed': 'The map cannot be shown (this device may not support it). The figures and lists keep updating.',

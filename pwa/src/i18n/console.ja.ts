@@ -25,6 +25,7 @@ export const consoleJa = {
   'console.counter.needHelp': '要支援（負傷・要救助など）',
   'console.counter.openEscalations': '未対応の通報',
   'console.counter.deadline': '完了目標',
+  'console.counter.hiddenTargets': 'この活動の対象は{targets}世帯です。ここでは、あなたが閲覧できる{shown}世帯を表示しています（同意がない・担当外などで表示できない世帯：{hidden}世帯）。',
   'console.map.label': '活動の地図。世帯は状態ごとの形と色で表示されます。凡例を参照してください。',
   'console.map.failed': '地図を表示できません（この端末では地図が使えない可能性があります）。数値と一覧は引き続き更新されます。',
   'console.map.section': '地図と絞り込み',

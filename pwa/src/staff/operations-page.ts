@@ -1,6 +1,6 @@
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
+import { appLink, h } from '../ui/dom';
 import { fieldProblemTexts } from '../ui/problem-text';
 import { confirmDialog } from './dialog';
 import {
@@ -81,7 +81,8 @@ export const operationsPage: PageFactory = (root, ctx) => {
   const opDistricts = new Set<string>();
   const opReasons = new Set<string>();
   const opHazards = new Set<string>();
-  const declForm: DeclarationForm = { mode: 'real', reason: '', districtIds: [] };
+  // 訓練 first, like the operation form: declaring a real disaster is always a deliberate choice.
+  const declForm: DeclarationForm = { mode: 'drill', reason: '', districtIds: [] };
   const declDistricts = new Set<string>();
   // Built once: re-rendering the forms must not throw away a drawn area or its map.
   const opPicker = polygonPicker(ctx.api, 'op-poly');
@@ -310,7 +311,7 @@ export const operationsPage: PageFactory = (root, ctx) => {
             return h(
               'tr',
               { 'data-op': op.id, 'data-status': op.status },
-              h('th', { scope: 'row' }, operationTitle(op)),
+              h('th', { scope: 'row' }, op.status === 'draft' ? operationTitle(op) : appLink(ctx, `/console/op/${encodeURIComponent(op.id)}`, operationTitle(op), { 'data-console-link': op.id })),
               h('td', {}, t(KIND_LABEL[op.kind] ?? 'staff.ops.kind.safetyCheck')),
               h('td', {}, modeTag(op.mode)),
               h('td', {}, t(STATUS_LABEL[op.status] ?? 'staff.ops.status.draft')),
@@ -334,7 +335,7 @@ export const operationsPage: PageFactory = (root, ctx) => {
       { class: 'staff-form', novalidate: true, 'aria-labelledby': 'decl-form-title', 'data-form': 'declaration' },
       h('h2', { id: 'decl-form-title' }, t('staff.decl.createTitle')),
       h('p', {}, t('staff.decl.lead')),
-      radios('decl-mode', 'staff.ops.mode', [['real', 'staff.mode.real'], ['drill', 'staff.mode.drill']], declForm.mode, (v) => (declForm.mode = v as DeclarationForm['mode'])),
+      radios('decl-mode', 'staff.ops.mode', [['drill', 'staff.mode.drill'], ['real', 'staff.mode.real']], declForm.mode, (v) => (declForm.mode = v as DeclarationForm['mode'])),
       h('div', { class: 'field' }, h('label', { for: 'decl-reason' }, t('staff.decl.reason')), reason, h('p', { class: 'hint', id: 'decl-reason-hint' }, t('staff.decl.reasonHint')), fields.has('reason') ? h('p', { class: 'error' }, fields.get('reason')!) : null),
       checkList('decl-district', 'staff.ops.districts', districtItems(), declDistricts, fields.get('district_ids') ?? fields.get('geometry')),
       declPicker.element,

@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../../api/client';
 import { setLang } from '../../i18n';
+import { renderCounters } from './counters';
 import { renderDetail } from './detail';
 import { escalationPanel } from './escalations-panel';
 import { renderFilters } from './filters';
@@ -121,5 +122,23 @@ describe('escalation cards', () => {
     expect(detail.querySelector('[data-status="rescue"]')?.textContent).toBe('要救助');
     expect(detail.textContent).toContain('見本 一郎');
     expect(detail.textContent).not.toContain('地図の表示をご覧ください');
+  });
+});
+
+describe('target counts', () => {
+  it('say why the console shows fewer households than the operation targets', () => {
+    const s = stateOf('safety_check', { unreached: 657 });
+    s.summary!.operation.targets = 732;
+    const el = document.createElement('div');
+    renderCounters(el, s);
+    const note = el.querySelector('[data-hidden-targets]');
+    expect(note?.getAttribute('data-hidden-targets')).toBe('75');
+    expect(note?.textContent).toContain('732世帯');
+    expect(note?.textContent).toContain('657世帯');
+    expect(note?.textContent).toContain('同意がない');
+
+    s.summary!.operation.targets = 657; // everything visible: nothing to explain
+    renderCounters(el, s);
+    expect(el.querySelector('[data-hidden-targets]')).toBeNull();
   });
 });
