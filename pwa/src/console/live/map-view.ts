@@ -1,6 +1,7 @@
 import type { ApiClient } from '../../api/client';
 import { absoluteTiles, loadMapConfig, type MapConfig } from '../../map/config';
 import { districtFillPaint, householdPaint, LIVE_STATUS } from './status';
+import { mapLocale } from '../../map/locale';
 
 /**
  * The live map of one operation: our vector tiles (districts shaded by confirmation rate,
@@ -55,6 +56,7 @@ export async function createLiveMap(
     style: baseStyle(config),
     center: KASAMA_CENTER,
     zoom: 11,
+    locale: mapLocale(),
     // Screenshots and tests read the canvas; a wall display does not need the extra cost anyway.
     canvasContextAttributes: { preserveDrawingBuffer: true },
   });

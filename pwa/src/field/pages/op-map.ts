@@ -26,6 +26,7 @@ import {
 import { drawIcon, householdImage, iconCanvas, LEGEND_STATUSES, statusImage, statusLabelKey, statusLook } from '../map-symbols';
 import { boundsOf, type LngLatBounds } from '../../map/tiles';
 import { h } from '../../ui/dom';
+import { mapLocale } from '../../map/locale';
 
 type Located = Household & { lon?: number | null; lat?: number | null };
 type MapModule = typeof import('../../map/maplibre');
@@ -396,6 +397,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
         container: canvasEl,
         style,
         attributionControl: false, // our own, larger attribution line below the map
+        locale: mapLocale(),
         maxZoom: 19,
         ...(b
           ? { bounds: [[b.west, b.south], [b.east, b.north]] as [[number, number], [number, number]], fitBoundsOptions: { padding: 48, maxZoom: 18 } }
