@@ -141,11 +141,12 @@ export const homePage: PageFactory = (root, ctx) => {
 
   function signOutWarning(): HTMLElement | null {
     if (unsentWarning === null) return null;
-    const send = h('button', { type: 'button', class: 'secondary' }, t('outbox.sendNow'));
+    // The safe choice (send first) is the primary button; signing out anyway is the secondary one.
+    const send = h('button', { type: 'button', class: 'primary', 'data-signout-send': 'true' }, t('outbox.sendNow'));
     send.addEventListener('click', () => void onSignOut());
     const json = h('button', { type: 'button', class: 'secondary' }, t('outbox.exportJson'));
     json.addEventListener('click', () => void (ctx.outbox && downloadUnsent(ctx.outbox, 'json')));
-    const confirm = h('button', { type: 'button', class: 'primary', 'data-signout-confirm': 'true' }, t('signOut.confirm'));
+    const confirm = h('button', { type: 'button', class: 'secondary', 'data-signout-confirm': 'true' }, t('signOut.confirm'));
     confirm.addEventListener('click', () => void onSignOut(true));
     const cancel = h('button', { type: 'button', class: 'secondary' }, t('signOut.cancel'));
     cancel.addEventListener('click', () => {
@@ -159,8 +160,8 @@ export const homePage: PageFactory = (root, ctx) => {
       h('p', {}, t('signOut.unsent', { count: unsentWarning })),
       send,
       json,
-      confirm,
       cancel,
+      confirm,
     );
   }
 
@@ -195,7 +196,15 @@ export const homePage: PageFactory = (root, ctx) => {
         ];
       case 'online': {
         const u = state.user;
+        // The work first (operations, then the screens of the user's role); who is signed in below.
         return [
+          opsSection(),
+          ['admin', 'staff', 'coordinator', 'commissioner'].includes(u.role)
+            ? appLink(ctx, '/console', t('console.list.title'), { class: 'button secondary', 'data-console-link': 'true' })
+            : null,
+          ['admin', 'staff', 'coordinator'].includes(u.role)
+            ? h('a', { href: '/staff', class: 'button secondary', 'data-staff-link': 'true' }, t('staff.home.title'))
+            : null,
           h(
             'dl',
             { class: 'facts' },
@@ -205,10 +214,6 @@ export const homePage: PageFactory = (root, ctx) => {
             ...row('home.tenant', u.tenant.name, 'tenant'),
             ...row('home.municipality', u.tenant.municipality_code, 'municipality_code'),
           ),
-          opsSection(),
-          ['admin', 'staff', 'coordinator'].includes(u.role)
-            ? h('a', { href: '/staff', class: 'button secondary', 'data-staff-link': 'true' }, t('staff.home.title'))
-            : null,
           escalationsLink(),
           appLink(ctx, '/account', t('account.title'), { class: 'button secondary', 'data-account-link': 'true' }),
           signOutWarning(),
@@ -224,6 +229,7 @@ export const homePage: PageFactory = (root, ctx) => {
             h('strong', {}, t('home.offline')),
             h('p', {}, t('home.offlineHint')),
           ),
+          opsSection(),
           h(
             'dl',
             { class: 'facts' },
@@ -231,7 +237,6 @@ export const homePage: PageFactory = (root, ctx) => {
             ...row('common.role', t(`role.${u.role}`), 'role'),
             ...row('home.tenant', u.tenant_name, 'tenant'),
           ),
-          opsSection(),
           escalationsLink(),
           retryButton(),
           signOutWarning(),
@@ -280,7 +285,8 @@ export const homePage: PageFactory = (root, ctx) => {
     return b;
   }
 
-  function signOutButton(): HTMLElement {
+  function signOutButton(): HTMLElement | null {
+    if (unsentWarning !== null) return null; // the warning has its own buttons
     const b = h('button', { type: 'button', class: 'primary' }, t('home.signOut'));
     b.addEventListener('click', () => void onSignOut());
     return b;
