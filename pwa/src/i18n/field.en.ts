@@ -67,7 +67,13 @@ export const fieldEn: Record<keyof typeof fieldJa, string> = {
   'history.back': 'Back to my households',
 
   'esc.title': 'My reports',
+  'esc.titleRecipient': 'Escalations and reports',
   'esc.lead': 'Reports (contact, emergency, rescue) raised by your records, and how they were handled (newest first).',
+  'esc.district.title': 'Escalations in your district (to act on)',
+  'esc.district.lead': 'Needs-contact, emergency and rescue reports from your district. Call to check, then record Acknowledge / Resolve.',
+  'esc.district.none': 'Nothing to act on.',
+  'esc.mine.title': 'Reports from my own visits',
+  'esc.call': 'Call ({phone})',
   'esc.none': 'No reports.',
   'esc.status.open': 'Open',
   'esc.status.acknowledged': 'Acknowledged',

@@ -65,7 +65,13 @@ export const fieldJa = {
   'history.back': '担当世帯に戻る',
 
   'esc.title': '自分の報告',
+  'esc.titleRecipient': '通報と報告',
   'esc.lead': 'あなたの記録から出た要連絡・緊急・要救助の報告と、その対応状況です（新しい順）。',
+  'esc.district.title': '地区の通報（対応が必要なもの）',
+  'esc.district.lead': 'あなたの地区で出た要連絡・緊急・要救助の通報です。電話で確認し、「確認した」「対応完了にする」で記録してください。',
+  'esc.district.none': '対応が必要な通報はありません。',
+  'esc.mine.title': '自分の記録から出た報告',
+  'esc.call': '電話する（{phone}）',
   'esc.none': '報告はありません。',
   'esc.status.open': '未対応',
   'esc.status.acknowledged': '確認済み',

@@ -14,7 +14,8 @@ import { Outbox } from '../../outbox/outbox';
 import type { AppContext, Page } from '../../router';
 import { putSealed } from '../../vault/store';
 import { installVault, passwordSignInRequired, rememberAfterUnlock, takePinReset, Vault } from '../../vault/vault';
-import { escalationsPage, type MyEscalation } from './escalations';
+import { escalationsPage, type DistrictEscalation, type MyEscalation } from './escalations';
+import { saveLastKnownUser } from '../../auth/last-known';
 import { historyPage, type MyVisit } from './history';
 import { operationPage } from './operation';
 import { pinPage } from './pin';
@@ -455,5 +456,40 @@ describe('history and my escalations', () => {
     page.render();
     await until(() => root.querySelectorAll('[data-escalation]').length === 2, 'offline list');
     expect(root.querySelector('[data-offline]')).not.toBeNull();
+  });
+
+  it("gives the district's 民生委員 the open escalations with name, address, a call button, acknowledge and resolve", async () => {
+    await vault.setup(PIN);
+    saveLastKnownUser({ id: 'c', login: 'minsei', display_name: '民生 委員', role: 'commissioner', district_ids: ['d1'], tenant: { id: 't', name: '社協', municipality_code: '08216', time_zone: 'Asia/Tokyo' } } as never);
+    let district: DistrictEscalation[] = [
+      { id: 'e5', operation_id: OP, household_id: 'h5', mode: 'real', level: 'urgent', outcome: 'rescue', status: 'open', created_at: '2026-11-27T10:30:00+09:00', notes: null,
+        address: '笠間市笠間5-5', people: [{ name: '見本 五郎', phone: '0296-72-5555' }] },
+      { id: 'e6', operation_id: OP, household_id: 'h6', mode: 'real', level: 'urgent', outcome: 'rescue', status: 'resolved', created_at: '2026-11-27T09:30:00+09:00', notes: 'done', address: '笠間市笠間6', people: [] },
+    ];
+    setOnline(true);
+    const get = vi.fn(async (url: string) => (url === '/api/escalations' ? district : []));
+    const post = vi.fn(async (url: string) => {
+      district = district.map((e) => (url.includes(e.id) ? { ...e, status: url.endsWith('/resolve') ? 'resolved' : 'acknowledged' } as DistrictEscalation : e));
+      return {};
+    });
+    page = escalationsPage(root, ctx({ get, post } as Partial<ApiClient>));
+    page.render();
+    await until(() => root.querySelectorAll('[data-district-escalation]').length === 1, 'district list');
+    const card = root.querySelector('[data-district-escalation="e5"]')!;
+    expect(card.querySelector('[data-esc-address]')?.textContent).toBe('笠間市笠間5-5');
+    expect(card.textContent).toContain('見本 五郎');
+    expect(card.textContent).toContain('要救助');
+    expect(card.querySelector('a[data-call]')?.getAttribute('href')).toBe('tel:0296-72-5555');
+    expect(root.querySelector('[data-district-escalation="e6"]')).toBeNull(); // resolved: nothing to do
+
+    const note = card.querySelector<HTMLTextAreaElement>('textarea')!;
+    note.value = '家族と連絡がとれた';
+    note.dispatchEvent(new Event('input'));
+    card.querySelector<HTMLButtonElement>('[data-ack="e5"]')!.click();
+    await until(() => root.querySelector('[data-district-escalation="e5"]')?.getAttribute('data-esc-status') === 'acknowledged', 'acknowledged');
+    expect(post).toHaveBeenCalledWith('/api/escalations/e5/acknowledge', { note: '家族と連絡がとれた' });
+    root.querySelector<HTMLButtonElement>('[data-resolve="e5"]')!.click();
+    await until(() => root.querySelectorAll('[data-district-escalation]').length === 0, 'resolved');
+    expect(post).toHaveBeenLastCalledWith('/api/escalations/e5/resolve', { note: null }); // the memo went once
   });
 });
