@@ -18,6 +18,7 @@ import { escalationsPage, type DistrictEscalation, type MyEscalation } from './e
 import { saveLastKnownUser } from '../../auth/last-known';
 import { historyPage, type MyVisit } from './history';
 import { operationPage } from './operation';
+import { outboxPage } from './outbox';
 import { pinPage } from './pin';
 
 const OP = '0190c6a4-0000-7000-8000-0000000000a1';
@@ -491,5 +492,52 @@ describe('history and my escalations', () => {
     root.querySelector<HTMLButtonElement>('[data-resolve="e5"]')!.click();
     await until(() => root.querySelectorAll('[data-district-escalation]').length === 0, 'resolved');
     expect(post).toHaveBeenLastCalledWith('/api/escalations/e5/resolve', { note: null }); // the memo went once
+  });
+});
+
+describe('records the server refused', () => {
+  async function queue() {
+    await vault.setup(PIN);
+    await saveMyHouseholds(db, OP, DATA);
+    const refused = await outbox.enqueueVisit({ operation_id: OP, household_id: 'h1', outcome: 'rescue', note: '倒れた家具' }, new Date('2026-11-27T01:05:00Z'));
+    await outbox.enqueueVisit({ operation_id: OP, household_id: 'h2', outcome: 'safe' });
+    // As the outbox stores the server's answer for a visit sent after the operation closed.
+    await db.outbox.update(refused.client_id, { state: 'dead', last_error: 'invalid operation_not_active: この活動は終了しています。' });
+    return refused.client_id;
+  }
+
+  it('/outbox says which household, what and why, what to do, and discards only after confirmation', async () => {
+    const id = await queue();
+    page = outboxPage(root, ctx({}));
+    page.render();
+    await until(() => root.querySelector(`[data-dead] [data-record="${id}"]`) !== null, 'refused record');
+    const item = root.querySelector(`[data-record="${id}"]`)!;
+    expect(item.querySelector('[data-record-household]')?.textContent).toBe('笠間 一郎（笠間市笠間1）');
+    expect(item.querySelector('[data-record-what]')?.textContent).toContain('要救助');
+    expect(item.querySelector('[data-record-why]')?.textContent).toContain('活動が終了したため');
+    expect(item.textContent).not.toContain('operation_not_active');
+    expect(item.textContent).not.toMatch(/\d{4}-\d{2}-\d{2}T/); // no raw ISO time
+    expect(item.textContent).toContain('コーディネーター');
+    expect(item.querySelector('[role="alert"]')?.textContent).toContain('今すぐ'); // 要救助: phone now
+    // The waiting record is listed too, in words.
+    expect(root.querySelector('[data-waiting] [data-household-id="h2"] [data-record-household]')?.textContent).toBe('笠間 二郎（笠間市笠間2）');
+
+    item.querySelector<HTMLButtonElement>(`[data-discard="${id}"]`)!.click();
+    await until(() => root.querySelector(`[data-discard-confirm="${id}"]`) !== null, 'confirmation');
+    expect(await db.outbox.get(id)).toBeDefined(); // nothing gone before the confirmation
+    root.querySelector<HTMLButtonElement>(`[data-discard-yes="${id}"]`)!.click();
+    await until(() => root.querySelector(`[data-record="${id}"]`) === null, 'discarded');
+    expect(await db.outbox.get(id)).toBeUndefined();
+    expect(await db.outbox.count()).toBe(1); // the waiting one stays
+  });
+
+  it('the households list marks each household with records still on the device (未送信 / refused)', async () => {
+    await queue();
+    setOnline(false);
+    page = operationPage(root, ctx({ get: vi.fn() }), { id: OP });
+    page.render();
+    await until(() => root.querySelector('[data-household="h1"] [data-unsent]') !== null, 'marks');
+    expect(root.querySelector('[data-household="h1"] [data-unsent]')?.getAttribute('data-unsent')).toBe('refused');
+    expect(root.querySelector('[data-household="h2"] [data-unsent]')?.textContent).toBe('未送信');
   });
 });

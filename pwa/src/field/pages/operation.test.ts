@@ -196,9 +196,11 @@ describe('outbox page', () => {
     await until(() => root.querySelector('[data-outbox-summary]')?.textContent === '未送信 1件');
     await until(() => !!root.querySelector('[data-conflicts]'));
     expect(root.querySelector('[data-conflicts]')?.textContent).toContain('要救助');
-    expect(root.querySelector('[data-conflicts]')?.textContent).toContain('visit_conflict');
+    // In words, not the server's code (#17).
+    expect(root.querySelector('[data-conflicts]')?.textContent).toContain('どちらが正しいか確認が必要です');
+    expect(root.querySelector('[data-conflicts]')?.textContent).not.toContain('visit_conflict');
     const buttons = [...root.querySelectorAll('button')].map((b) => b.textContent);
-    expect(buttons).toEqual(['今すぐ送信', '書き出し（JSON）', '書き出し（CSV）']);
+    expect(buttons).toEqual(['今すぐ送信', '書き出し（JSON）', '書き出し（CSV）', 'この記録を削除する']);
     await flush();
   });
 });
