@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApiSession,
+  apiSession,
   credentialFor,
   type E2EEnv,
   expectAxeClean,
@@ -82,9 +83,19 @@ describe('staff screens', () => {
     const real = (await staffApi.get<Array<{ name: string; mode: string; status: string }>>('/api/operations')).find((o) => o.name === 'E2E 本番見守り')!;
     expect([real.mode, real.status]).toEqual(['real', 'draft']);
 
-    // Close the drill (with its own confirmation).
+    // Close the drill (with its own confirmation). A watcher's phone still holds records for it:
+    // the dialog says whose and how many, and closing needs an explicit acknowledgement (#17).
+    const drillOp = (await staffApi.get<Array<{ id: string; name: string }>>('/api/operations')).find((o) => o.name === 'E2E 安否確認訓練')!;
+    const watcherApi = await apiSession(desk.env.baseUrl, credentialFor(desk.env, 'watcher'));
+    await watcherApi.put('/api/devices/unsent', { operations: [{ operation_id: drillOp.id, waiting: 2, refused: 1 }] });
     await drillRow.locator('[data-action="close"]').click();
-    await confirmDialog(false);
+    await dialog.waitFor();
+    await dialog.getByText('未送信の記録が残っています', { exact: false }).waitFor();
+    expect(await dialog.textContent()).toContain('未送信 2件・送信できなかった記録 1件');
+    await dialog.locator('[data-action="confirm"]').click();
+    await dialog.getByText('確認のチェックを入れてください。').waitFor();
+    await dialog.locator('#confirm-ack').check();
+    await dialog.locator('[data-action="confirm"]').click();
     await page.locator('table[data-ops-table] tbody tr[data-status="closed"]', { hasText: 'E2E 安否確認訓練' }).waitFor();
   });
 

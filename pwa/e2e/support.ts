@@ -94,6 +94,7 @@ export interface ApiSession {
   get<T>(path: string): Promise<T>;
   getText(path: string): Promise<string>;
   post<T>(path: string, body: unknown): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
 }
 
 export async function apiSession(baseUrl: string, cred: Credential): Promise<ApiSession> {
@@ -123,6 +124,7 @@ export async function apiSession(baseUrl: string, cred: Credential): Promise<Api
     get: async <T>(path: string) => (await (await ok(await send('GET', path), `GET ${path}`)).json()) as T,
     getText: async (path: string) => (await ok(await send('GET', path), `GET ${path}`)).text(),
     post: async <T>(path: string, body: unknown) => (await (await ok(await send('POST', path, body), `POST ${path}`)).json()) as T,
+    put: async <T>(path: string, body: unknown) => (await (await ok(await send('PUT', path, body), `PUT ${path}`)).json()) as T,
   };
 }
 

@@ -65,6 +65,14 @@ function radios(name: string, legendKey: MessageKey, items: [string, MessageKey]
   );
 }
 
+interface UnsentDevice {
+  user_id: string;
+  display_name: string;
+  waiting: number;
+  refused: number;
+  reported_at: string;
+}
+
 /** `/staff/operations`: create / start / close operations; declare and lift disaster mode. */
 export const operationsPage: PageFactory = (root, ctx) => {
   let districts: District[] = [];
@@ -140,12 +148,30 @@ export const operationsPage: PageFactory = (root, ctx) => {
     }
   }
 
+  /** Users whose devices last said they still hold records for the operation (counts only). */
+  async function unsentDevices(op: StaffOperation): Promise<UnsentDevice[]> {
+    try {
+      return (await ctx.api.get<UnsentDevice[]>(`/api/operations/${op.id}/unsent-devices`)).filter((d) => d.waiting + d.refused > 0);
+    } catch {
+      return []; // the warning is a help; closing still works without it
+    }
+  }
+
   async function act(op: StaffOperation, action: 'start' | 'close'): Promise<void> {
+    // Closing while devices still hold records refuses those records later: say so first (#17).
+    const holding = action === 'close' ? await unsentDevices(op) : [];
     const ok = await confirmDialog({
       title: action === 'start' ? t('staff.ops.confirmStartTitle') : t('staff.ops.confirmCloseTitle'),
-      body: [operationTitle(op), action === 'start' ? t('staff.ops.confirmStartBody') : t('staff.ops.confirmCloseBody')],
+      body: [
+        operationTitle(op),
+        action === 'start' ? t('staff.ops.confirmStartBody') : t('staff.ops.confirmCloseBody'),
+        ...(holding.length > 0
+          ? [t('staff.ops.unsentWarning', { count: holding.length }),
+             ...holding.map((d) => t('staff.ops.unsentDevice', { name: d.display_name, waiting: d.waiting, refused: d.refused, time: formatTime(d.reported_at) }))]
+          : []),
+      ],
       confirmLabel: action === 'start' ? t('staff.ops.start') : t('staff.ops.close'),
-      acknowledge: action === 'start' && op.mode === 'real' ? t('staff.ops.confirmRealAck') : undefined,
+      acknowledge: action === 'start' && op.mode === 'real' ? t('staff.ops.confirmRealAck') : holding.length > 0 ? t('staff.ops.unsentAck') : undefined,
     });
     if (ok === null) return;
     actionError = null;
