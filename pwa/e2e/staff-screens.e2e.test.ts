@@ -224,9 +224,47 @@ describe('staff screens', () => {
     expect(await page.locator('svg.print-map circle').count()).toBe(rows);
     await expectAxeClean(page);
     await page.emulateMedia({ media: 'print' });
+    // A4's printable width (190 mm at 96 dpi): the sheet laid out as it prints.
+    const viewport = page.viewportSize();
+    await page.setViewportSize({ width: 718, height: 1032 });
     expect(await page.locator('.staff-nav').isVisible()).toBe(false);
+    const layout = await page.evaluate(async () => {
+      const px = (el: Element) => parseFloat(getComputedStyle(el).fontSize);
+      const cells = [...document.querySelectorAll('table[data-print-table] td, table[data-print-table] th')];
+      const labels = [...document.querySelectorAll('svg.print-map text[data-label]')].map((t) => t.getBoundingClientRect());
+      let overlaps = 0;
+      for (let i = 0; i < labels.length; i++) {
+        for (let j = i + 1; j < labels.length; j++) {
+          const a = labels[i]!;
+          const b = labels[j]!;
+          if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlaps++;
+        }
+      }
+      const phones = [...document.querySelectorAll('table[data-print-table] [data-phone]')];
+      // The page-number margin box as the browser was given it (the built stylesheets' text).
+      const css = await Promise.all([...document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]')].map(async (l) => (await fetch(l.href)).text()));
+      const inline = [...document.querySelectorAll('style')].map((s) => s.textContent ?? '');
+      return {
+        smallestText: Math.min(...cells.map(px)),
+        labels: labels.length,
+        overlaps,
+        phonesNowrap: phones.length > 0 && phones.every((p) => getComputedStyle(p).whiteSpace === 'nowrap'),
+        phoneLines: Math.max(...phones.map((p) => Math.round(p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight || '20')))),
+        tableTop: document.querySelector('table[data-print-table]')!.getBoundingClientRect().top + window.scrollY,
+        pageNumbers: [...css, ...inline].filter((t) => t.includes('@bottom-center')).join(' '),
+      };
+    });
+    expect(layout.smallestText).toBeGreaterThanOrEqual(14); // 10.5 pt = 14 px
+    expect(layout.labels).toBe(rows);
+    expect(layout.overlaps).toBe(0);
+    expect(layout.phonesNowrap).toBe(true);
+    expect(layout.phoneLines).toBe(1);
+    expect(layout.tableTop).toBeLessThan(1032 * 0.9); // the list starts on the first page, under the map
+    expect(layout.pageNumbers).toContain('counter(pages)');
+    expect(layout.pageNumbers).toContain('ページ');
     // The first A4 page as it prints (the full list is hundreds of rows long).
-    await page.screenshot({ path: fileURLToPath(new URL('./artifacts/staff-print-district.png', import.meta.url)), clip: { x: 0, y: 0, width: 1280, height: 1800 } });
+    await page.screenshot({ path: fileURLToPath(new URL('./artifacts/staff-print-district.png', import.meta.url)), clip: { x: 0, y: 0, width: 718, height: 1032 } });
+    if (viewport) await page.setViewportSize(viewport);
     await page.emulateMedia({ media: 'screen' });
     const after = await staffApi.get<{ items: Array<{ id: number; actor_login: string; details: Record<string, unknown> }> }>('/api/audit?action=household.read&limit=1');
     expect(after.items[0]!.id).toBeGreaterThan(before.items[0]?.id ?? 0);
