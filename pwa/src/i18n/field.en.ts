@@ -99,4 +99,9 @@ export const fieldEn: Record<keyof typeof fieldJa, string> = {
   'refused.discardNo': 'Keep it',
   'refused.waitingList': 'Records waiting to be sent',
   'refused.mark.refused': 'A record was refused',
+  'home.volunteer.title': 'How volunteering works',
+  'home.volunteer.lead': 'Work at the disaster volunteer centre starts at its reception desk.',
+  'home.volunteer.step1': 'At reception, give the name shown here; they check your volunteer activity insurance.',
+  'home.volunteer.step2': 'At the orientation you are put in a team with a leader and told where to go and what to bring.',
+  'home.volunteer.step3': 'When the work is done, report back to the centre with your leader.',
 };

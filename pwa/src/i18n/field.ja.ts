@@ -97,4 +97,9 @@ export const fieldJa = {
   'refused.discardNo': '削除しない',
   'refused.waitingList': '送信を待っている記録',
   'refused.mark.refused': '送信できなかった記録あり',
+  'home.volunteer.title': 'ボランティア活動の流れ',
+  'home.volunteer.lead': '災害ボランティアセンターでの活動は、センターの受付から始まります。',
+  'home.volunteer.step1': 'センターの受付で、この画面のお名前を伝え、ボランティア活動保険の加入を確認してもらいます。',
+  'home.volunteer.step2': 'オリエンテーションで班とリーダーが決まり、活動先と持ち物が伝えられます。',
+  'home.volunteer.step3': '活動が終わったら、リーダーと一緒にセンターへ活動報告をします。',
 } as const satisfies Record<string, string>;

@@ -94,6 +94,14 @@ export const homePage: PageFactory = (root, ctx) => {
       }
       state = session.kind === 'signed-in' ? { kind: 'online', user: session.user } : { kind: 'offline', user: session.user! };
       if (session.kind === 'signed-in') void ctx.outbox?.resume().catch(() => undefined);
+      // A disaster-VC volunteer takes part in no operation and keeps no field lists: asking for
+      // them only earned two 403s (#17). Their home says what to do instead.
+      const volunteer = state.user.role === 'vc_volunteer';
+      if (volunteer) {
+        ops = [];
+        render();
+        return;
+      }
       if (session.kind === 'signed-in' && ctx.outbox && vault?.unlocked) {
         // Start-up refresh of the cached lists (statuses, new assignments) via the sync cursor.
         void pullChanges(ctx.api, ctx.outbox.db).catch(() => undefined);
@@ -165,8 +173,16 @@ export const homePage: PageFactory = (root, ctx) => {
     );
   }
 
+  function volunteerSection(role: string): HTMLElement | null {
+    if (role !== 'vc_volunteer') return null;
+    return h('section', { class: 'ops', 'aria-labelledby': 'vc-title', 'data-volunteer-home': '' },
+      h('h2', { id: 'vc-title' }, t('home.volunteer.title')),
+      h('p', {}, t('home.volunteer.lead')),
+      h('ol', {}, h('li', {}, t('home.volunteer.step1')), h('li', {}, t('home.volunteer.step2')), h('li', {}, t('home.volunteer.step3'))));
+  }
+
   function escalationsLink(): HTMLElement | null {
-    if (!ctx.outbox) return null;
+    if (!ctx.outbox || isVolunteer()) return null;
     return appLink(ctx, '/escalations', t('home.escalations'), { class: 'button secondary', 'data-escalations-link': 'true' });
   }
 
@@ -198,6 +214,7 @@ export const homePage: PageFactory = (root, ctx) => {
         const u = state.user;
         // The work first (operations, then the screens of the user's role); who is signed in below.
         return [
+          volunteerSection(u.role),
           opsSection(),
           ['admin', 'staff', 'coordinator', 'commissioner'].includes(u.role)
             ? appLink(ctx, '/console', t('console.list.title'), { class: 'button secondary', 'data-console-link': 'true' })
@@ -229,6 +246,7 @@ export const homePage: PageFactory = (root, ctx) => {
             h('strong', {}, t('home.offline')),
             h('p', {}, t('home.offlineHint')),
           ),
+          volunteerSection(u.role),
           opsSection(),
           h(
             'dl',
@@ -246,8 +264,12 @@ export const homePage: PageFactory = (root, ctx) => {
     }
   }
 
+  function isVolunteer(): boolean {
+    return (state.kind === 'online' || state.kind === 'offline') && state.user.role === 'vc_volunteer';
+  }
+
   function opsSection(): HTMLElement | null {
-    if (ops === null) return null;
+    if (ops === null || isVolunteer()) return null;
     const items = ops.map((op) => {
       const a = h(
         'a',

@@ -78,6 +78,18 @@ describe('home page', () => {
     expect(root.querySelector('[data-field=login]')).toBeNull(); // not remembered
   });
 
+  it("gives a disaster-VC volunteer a home that says what to do, and asks nothing they may not see (no 403s)", async () => {
+    const get = vi.fn();
+    const c = ctx({ me: vi.fn().mockResolvedValue({ ...USER, role: 'vc_volunteer' }), get });
+    page = homePage(root, c);
+    page.render();
+    await flush();
+    expect(root.querySelector('[data-volunteer-home]')?.textContent).toContain('受付');
+    expect(get).not.toHaveBeenCalled();
+    expect(root.querySelector('[data-ops]')).toBeNull();
+    expect(root.querySelector('[data-escalations-link]')).toBeNull();
+  });
+
   it('goes to the login page on 401', async () => {
     const c = ctx({ me: vi.fn().mockRejectedValue(new ApiError({ status: 401, code: 'not_authenticated' })) });
     page = homePage(root, c);
