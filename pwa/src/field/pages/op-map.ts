@@ -75,7 +75,9 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
   const legendEl = h('section', { class: 'map-legend' });
   const downloadEl = h('section', { class: 'map-download', 'data-map-download': 'true' });
   const hintEl = h('p', { class: 'hint' });
-  const section = h('section', { class: 'op-map', 'data-op-map': 'true' }, hintEl, notesEl, canvasEl, attributionEl, legendEl, downloadEl);
+  // The map right under the toggle, the hint and the rest below it: on a phone the map must be
+  // on screen once 地図 is pressed (#17: it was below the fold).
+  const section = h('section', { class: 'op-map', 'data-op-map': 'true' }, notesEl, canvasEl, hintEl, attributionEl, legendEl, downloadEl);
 
   let map: MapInstance | null = null;
   let config: MapConfig | null = null;
@@ -460,7 +462,10 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
       if (view === which) return;
       view = which;
       opts.onChange();
-      document.querySelector<HTMLElement>(`[data-view="${which}"]`)?.focus();
+      const pressed = document.querySelector<HTMLElement>(`[data-view="${which}"]`);
+      pressed?.focus({ preventScroll: true });
+      // The toggle to the top of the screen, so the map (or the list) below it is in view.
+      if (which === 'map') pressed?.closest('.view-toggle')?.scrollIntoView({ block: 'start' });
     });
     return b;
   }
