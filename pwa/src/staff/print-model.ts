@@ -73,8 +73,9 @@ export interface LabelBox {
  * piling up; labels far from their point get a leader line. Deterministic and O(n·k).
  */
 export function placeLabels(points: readonly [number, number][], texts: readonly string[], font: number, width: number, height: number): LabelBox[] {
-  const cw = Math.ceil(font * 0.62 * Math.max(1, ...texts.map((t) => t.length))) + 2;
-  const ch = Math.ceil(font * 1.1);
+  // Cells as large as the glyphs' boxes really are (bold digits; CJK fonts' tall ascent + descent).
+  const cw = Math.ceil(font * 0.7 * Math.max(1, ...texts.map((t) => t.length))) + 3;
+  const ch = Math.ceil(font * 1.5);
   const cols = Math.max(1, Math.floor(width / cw));
   const rows = Math.max(1, Math.floor(height / ch));
   const taken = new Set<number>();
