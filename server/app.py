@@ -42,6 +42,7 @@ from server.events.hub import EventHub
 from server.health.controller import HealthController
 from server.maps.config import MapConfigController
 from server.operations.api import EscalationController, OperationController, SyncController, VisitExportController
+from server.operations.api_devices import DeviceController, OperationDevicesController
 from server.operations.api_field import FieldController
 from server.operations.api_console import ConsoleController
 from server.push.plugin import PushPlugin
@@ -179,6 +180,8 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             WatcherController,
             WatchController,
             OperationController,
+            OperationDevicesController,
+            DeviceController,
             EscalationController,
             FieldController,
             SyncController,

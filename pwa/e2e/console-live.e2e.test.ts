@@ -150,6 +150,9 @@ describe('console live map', () => {
       await detail.locator('h2').filter({ hasText: '笠間市' }).waitFor();
       expect(await detail.locator('[data-status]').getAttribute('data-status')).toBe('unreached');
       await expectAxeClean(coord, 'live map');
+      // MapLibre's own controls speak Japanese too.
+      expect(await coord.locator('.maplibregl-ctrl-zoom-in').getAttribute('title')).toBe('拡大');
+      expect(await coord.locator('.maplibregl-ctrl-zoom-out').getAttribute('title')).toBe('縮小');
 
       expect(await colourOf(coord, h0.id)).toBe('#ffffff'); // unreached: white with a grey ring
       const before = await confirmedIn(coord, h0.district_id);

@@ -57,6 +57,14 @@ async function openMap(page: Page): Promise<void> {
   await page.locator('[data-view="map"]').click();
   await page.locator('.map-canvas[data-map-state="ready"]').waitFor();
   expect(await page.locator('[data-view="map"]').getAttribute('aria-pressed')).toBe('true');
+  // Above the fold: the whole map is on the phone's screen once 地図 is pressed (#17).
+  const box = await page.locator('.map-canvas').evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, height: r.height, screen: window.innerHeight };
+  });
+  expect(box.top).toBeGreaterThanOrEqual(0);
+  expect(box.bottom).toBeLessThanOrEqual(box.screen);
+  expect(box.height).toBeGreaterThanOrEqual(280);
 }
 
 async function rendered(page: Page, atLeast: number): Promise<Rendered> {

@@ -152,6 +152,12 @@ describe('watch network', () => {
     await page.goto('/staff/watch');
     await page.locator('table[data-coverage]').waitFor();
     await expectAxeClean(page);
+    // At 1440 px the whole coverage table fits: no column clipped behind a scroll bar (#17).
+    const viewport = page.viewportSize();
+    await page.setViewportSize({ width: 1440, height: 900 });
+    const fit = await page.locator('table[data-coverage]').evaluate((t) => ({ table: t.scrollWidth, wrap: t.parentElement!.clientWidth }));
+    expect(fit.table).toBeLessThanOrEqual(fit.wrap);
+    if (viewport) await page.setViewportSize(viewport);
     const districts = await api.get<Array<{ id: string; level: string }>>('/api/districts');
     // A branch with suggestions, if the demo has one.
     let chosen: string | null = null;

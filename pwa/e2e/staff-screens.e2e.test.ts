@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApiSession,
+  apiSession,
   credentialFor,
   type E2EEnv,
   expectAxeClean,
@@ -82,9 +83,19 @@ describe('staff screens', () => {
     const real = (await staffApi.get<Array<{ name: string; mode: string; status: string }>>('/api/operations')).find((o) => o.name === 'E2E 本番見守り')!;
     expect([real.mode, real.status]).toEqual(['real', 'draft']);
 
-    // Close the drill (with its own confirmation).
+    // Close the drill (with its own confirmation). A watcher's phone still holds records for it:
+    // the dialog says whose and how many, and closing needs an explicit acknowledgement (#17).
+    const drillOp = (await staffApi.get<Array<{ id: string; name: string }>>('/api/operations')).find((o) => o.name === 'E2E 安否確認訓練')!;
+    const watcherApi = await apiSession(desk.env.baseUrl, credentialFor(desk.env, 'watcher'));
+    await watcherApi.put('/api/devices/unsent', { operations: [{ operation_id: drillOp.id, waiting: 2, refused: 1 }] });
     await drillRow.locator('[data-action="close"]').click();
-    await confirmDialog(false);
+    await dialog.waitFor();
+    await dialog.getByText('未送信の記録が残っています', { exact: false }).waitFor();
+    expect(await dialog.textContent()).toContain('未送信 2件・送信できなかった記録 1件');
+    await dialog.locator('[data-action="confirm"]').click();
+    await dialog.getByText('確認のチェックを入れてください。').waitFor();
+    await dialog.locator('#confirm-ack').check();
+    await dialog.locator('[data-action="confirm"]').click();
     await page.locator('table[data-ops-table] tbody tr[data-status="closed"]', { hasText: 'E2E 安否確認訓練' }).waitFor();
   });
 
@@ -117,6 +128,10 @@ describe('staff screens', () => {
     const districts = await staffApi.get<District[]>('/api/districts');
     const branch = districts.find((d) => d.level === 'branch')!;
     const form = page.locator('form[data-form="declaration"]');
+    // Like the operation form, the declaration form starts on 訓練: 実災害 is a deliberate choice.
+    expect(await form.locator('#decl-mode-drill').isChecked()).toBe(true);
+    expect(await page.locator('#op-mode-drill').isChecked()).toBe(true);
+    await form.locator('#decl-mode-real').check();
     await form.getByLabel('理由').fill('E2E 震度6弱の地震発生');
     await form.locator(`#decl-district-${branch.id}`).check();
     await form.getByRole('button', { name: '宣言する' }).click();
@@ -138,6 +153,9 @@ describe('staff screens', () => {
     // Its watchers read its name: it says when it was declared, not why (the reason is for staff).
     expect(started[0]!.name).toMatch(/^安否確認（.*宣言）$/);
     expect(started[0]!.name).not.toContain('E2E 震度6弱');
+    // Each started operation's row links to its console.
+    const link = page.locator(`[data-op="${started[0]!.id}"] a[data-console-link]`);
+    expect(await link.getAttribute('href')).toBe(`/console/op/${started[0]!.id}`);
 
     await page.locator('[data-declarations] li', { hasText: 'E2E 震度6弱の地震発生' }).locator('[data-action="lift"]').click();
     const dialog = page.locator('dialog[data-dialog="confirm"]');
@@ -206,9 +224,47 @@ describe('staff screens', () => {
     expect(await page.locator('svg.print-map circle').count()).toBe(rows);
     await expectAxeClean(page);
     await page.emulateMedia({ media: 'print' });
+    // A4's printable width (190 mm at 96 dpi): the sheet laid out as it prints.
+    const viewport = page.viewportSize();
+    await page.setViewportSize({ width: 718, height: 1032 });
     expect(await page.locator('.staff-nav').isVisible()).toBe(false);
+    const layout = await page.evaluate(async () => {
+      const px = (el: Element) => parseFloat(getComputedStyle(el).fontSize);
+      const cells = [...document.querySelectorAll('table[data-print-table] td, table[data-print-table] th')];
+      const labels = [...document.querySelectorAll('svg.print-map text[data-label]')].map((t) => t.getBoundingClientRect());
+      let overlaps = 0;
+      for (let i = 0; i < labels.length; i++) {
+        for (let j = i + 1; j < labels.length; j++) {
+          const a = labels[i]!;
+          const b = labels[j]!;
+          if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlaps++;
+        }
+      }
+      const phones = [...document.querySelectorAll('table[data-print-table] [data-phone]')];
+      // The page-number margin box as the browser was given it (the built stylesheets' text).
+      const css = await Promise.all([...document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]')].map(async (l) => (await fetch(l.href)).text()));
+      const inline = [...document.querySelectorAll('style')].map((s) => s.textContent ?? '');
+      return {
+        smallestText: Math.min(...cells.map(px)),
+        labels: labels.length,
+        overlaps,
+        phonesNowrap: phones.length > 0 && phones.every((p) => getComputedStyle(p).whiteSpace === 'nowrap'),
+        phoneLines: Math.max(...phones.map((p) => Math.round(p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight || '20')))),
+        tableTop: document.querySelector('table[data-print-table]')!.getBoundingClientRect().top + window.scrollY,
+        pageNumbers: [...css, ...inline].filter((t) => t.includes('@bottom-center')).join(' '),
+      };
+    });
+    expect(layout.smallestText).toBeGreaterThanOrEqual(14); // 10.5 pt = 14 px
+    expect(layout.labels).toBe(rows);
+    expect(layout.overlaps).toBe(0);
+    expect(layout.phonesNowrap).toBe(true);
+    expect(layout.phoneLines).toBe(1);
+    expect(layout.tableTop).toBeLessThan(1032 * 0.9); // the list starts on the first page, under the map
+    expect(layout.pageNumbers).toContain('counter(pages)');
+    expect(layout.pageNumbers).toContain('ページ');
     // The first A4 page as it prints (the full list is hundreds of rows long).
-    await page.screenshot({ path: fileURLToPath(new URL('./artifacts/staff-print-district.png', import.meta.url)), clip: { x: 0, y: 0, width: 1280, height: 1800 } });
+    await page.screenshot({ path: fileURLToPath(new URL('./artifacts/staff-print-district.png', import.meta.url)), clip: { x: 0, y: 0, width: 718, height: 1032 } });
+    if (viewport) await page.setViewportSize(viewport);
     await page.emulateMedia({ media: 'screen' });
     const after = await staffApi.get<{ items: Array<{ id: number; actor_login: string; details: Record<string, unknown> }> }>('/api/audit?action=household.read&limit=1');
     expect(after.items[0]!.id).toBeGreaterThan(before.items[0]?.id ?? 0);

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { landingPath } from '../src/auth/landing';
 
 export interface Credential {
   login: string;
@@ -93,6 +94,7 @@ export interface ApiSession {
   get<T>(path: string): Promise<T>;
   getText(path: string): Promise<string>;
   post<T>(path: string, body: unknown): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
 }
 
 export async function apiSession(baseUrl: string, cred: Credential): Promise<ApiSession> {
@@ -122,6 +124,7 @@ export async function apiSession(baseUrl: string, cred: Credential): Promise<Api
     get: async <T>(path: string) => (await (await ok(await send('GET', path), `GET ${path}`)).json()) as T,
     getText: async (path: string) => (await ok(await send('GET', path), `GET ${path}`)).text(),
     post: async <T>(path: string, body: unknown) => (await (await ok(await send('POST', path, body), `POST ${path}`)).json()) as T,
+    put: async <T>(path: string, body: unknown) => (await (await ok(await send('PUT', path, body), `PUT ${path}`)).json()) as T,
   };
 }
 
@@ -159,9 +162,10 @@ export async function newDesktopContext(browser: Browser, baseUrl: string): Prom
 export const E2E_PIN = '246813';
 
 /**
- * Signs in through the login page as `cred`, then lands on `/`. After the password the app asks
- * for a PIN (set it twice on the first sign-in, enter it when the device already has one): this
- * answers with `pin` (default E2E_PIN). Pass `{ goto: false }` when the page is already on /login.
+ * Signs in through the login page as `cred`, then lands where the role's work is (#17): field
+ * roles on `/`, where the app asks for a PIN (set it twice on the first sign-in, enter it when the
+ * device already has one; answered with `pin`, default E2E_PIN); staff and admins on /staff and
+ * coordinators on /console, without a PIN. Pass `{ goto: false }` when the page is already on /login.
  */
 export async function signInUi(page: Page, cred: Credential, opts: { pin?: string; goto?: boolean } = {}): Promise<void> {
   if (opts.goto !== false) await page.goto('/login');
@@ -169,6 +173,11 @@ export async function signInUi(page: Page, cred: Credential, opts: { pin?: strin
   await page.getByLabel('パスワード').fill(cred.password);
   await page.getByRole('button', { name: 'ログイン', exact: true }).click();
   await page.waitForURL((url) => url.pathname !== '/login');
+  const landing = landingPath(cred.role);
+  if (landing !== '/') {
+    await page.waitForURL((url) => url.pathname === landing);
+    return;
+  }
   // Either the PIN screen (set up / unlock) or, with the key still in memory, the home page.
   await page.locator('[data-pin-mode="setup"], [data-pin-mode="unlock"], [data-field="display_name"]').first().waitFor();
   await answerPin(page, opts.pin ?? E2E_PIN);

@@ -4,6 +4,7 @@ import { PASSWORD_CHANGE_PATH } from './auth/session';
 import { consoleRoutes } from './console/routes';
 import { fieldRoutes } from './field/routes';
 import { initLang, onLangChange } from './i18n';
+import { startUnsentReports } from './outbox/report';
 import { createOutbox, startOutbox } from './outbox/runtime';
 import { createRouter } from './router';
 import { staffRoutes } from './staff/routes';
@@ -36,6 +37,7 @@ mountOutboxStatus(header, outbox, (path) => router.navigate(path));
 onLangChange(() => router.refresh());
 router.start();
 startOutbox(outbox);
+startUnsentReports(outbox, api);
 
 // Only in production builds: in `vite dev` there is no built sw.js, and a stale
 // worker from an earlier build would serve old assets over the dev server.

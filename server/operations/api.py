@@ -29,6 +29,7 @@ from server.db.deps import DbSession
 from server.db.driver import AUTH_AUTOCOMMIT
 from server.operations import service
 from server.operations.access import operation_readable
+from server.operations.contacts import Contact, household_contacts
 from server.operations.models import Escalation, Operation, OperationTarget
 from server.operations.schemas import (
     AssignmentOut,
@@ -209,9 +210,10 @@ async def _push_operation_started(request: Request[Any, Any, Any], db: DbSession
                  drill=op.mode == "drill")
 
 
-def _esc_out(e: Escalation) -> EscalationOut:
+def _esc_out(e: Escalation, contact: Contact | None = None) -> EscalationOut:
     return EscalationOut(e.id, e.operation_id, e.household_id, e.visit_id, e.mode, e.level, e.outcome, e.status,
-                         e.created_at, e.acknowledged_at, e.resolved_at, e.notes)
+                         e.created_at, e.acknowledged_at, e.resolved_at, e.notes,
+                         contact.address if contact else None, contact.people if contact else [])
 
 
 class EscalationController(Controller):
@@ -240,8 +242,9 @@ class EscalationController(Controller):
             db_session, "escalation",
             [disclosure.Read(e.id, e.household_id in decided, e.operation_id, e.mode == "drill") for e in rows],
             via="escalations", details={"household_ids": sorted({str(e.household_id) for e in rows})})
+        contacts = await household_contacts(db_session, {e.household_id for e in rows})
         await db_session.commit()
-        return [_esc_out(e) for e in rows]
+        return [_esc_out(e, contacts.get(e.household_id)) for e in rows]
 
     @post("/{escalation_id:uuid}/acknowledge", status_code=200, summary="Acknowledge")
     async def acknowledge(self, db_session: DbSession, escalation_id: FromPath[uuid.UUID], data: JSONBody[EscalationAction]) -> EscalationOut:
@@ -280,8 +283,9 @@ async def _act(db: DbSession, escalation_id: uuid.UUID, data: EscalationAction, 
                 operation_id=e.operation_id)
     await emit(db, f"escalation.{new_status}", {"escalation_id": str(e.id), "household_id": str(e.household_id)},
                operation_id=e.operation_id, household_id=e.household_id, mode=e.mode, audience=list(e.recipient_ids))
+    contacts = await household_contacts(db, [e.household_id])
     await db.commit()
-    return _esc_out(e)
+    return _esc_out(e, contacts.get(e.household_id))
 
 
 class SyncController(Controller):

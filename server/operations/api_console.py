@@ -37,6 +37,8 @@ from server.core.types import INT64_MAX, Note
 from server.db.deps import DbSession
 from server.events.emit import emit
 from server.operations import service
+from server.operations.contacts import household_contacts
+from server.operations.schemas import ContactPerson
 from server.operations.models import Escalation
 from server.registry import disclosure
 from server.registry.disclosure_sql import household_rule
@@ -96,6 +98,9 @@ class ConsoleEscalation(msgspec.Struct):
     notes: str | None
     assigned_to: uuid.UUID | None
     assigned_to_name: str | None
+    # Who it is about, where the viewer may see it (server/operations/contacts.py).
+    address: str | None = None
+    people: list[ContactPerson] = msgspec.field(default_factory=list)
 
 
 class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -356,6 +361,10 @@ class ConsoleController(Controller):
                                  r.assigned_to_name) for r in rows]
         if out:
             await _audit_households(db_session, op, sorted({e.household_id for e in out}), via="console.escalations")
+            contacts = await household_contacts(db_session, {e.household_id for e in out})
+            for e in out:
+                if (c := contacts.get(e.household_id)) is not None:
+                    e.address, e.people = c.address, c.people
             await db_session.commit()
         return out
 

@@ -144,3 +144,21 @@ class Escalation(TenantOwned, Base):
     resolved_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[str | None] = mapped_column(Text)
+
+
+class DeviceUnsent(TenantOwned, Base):
+    """What a user's field device last reported it still holds for an operation: records waiting to
+    be sent and records the server refused (#17). Staff are warned about them when closing."""
+
+    __tablename__ = "device_unsent"
+    __table_args__ = (
+        _fk(["operation_id"], "operation"),
+        _fk(["user_id"], "app_user"),
+        CheckConstraint("waiting >= 0 AND refused >= 0", name="counts_positive"),
+    )
+
+    operation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    waiting: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    refused: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())

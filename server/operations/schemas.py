@@ -103,6 +103,11 @@ class ItemResult(msgspec.Struct, omit_defaults=True):
     visit: VisitOut | None = None
 
 
+class ContactPerson(msgspec.Struct):
+    name: str
+    phone: str | None
+
+
 class EscalationOut(msgspec.Struct):
     id: uuid.UUID
     operation_id: uuid.UUID
@@ -116,6 +121,9 @@ class EscalationOut(msgspec.Struct):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     notes: str | None
+    # Who it is about, where the viewer may see it (server/operations/contacts.py); None = not shown.
+    address: str | None = None
+    people: list[ContactPerson] = msgspec.field(default_factory=list)
 
 
 class EscalationAction(msgspec.Struct, forbid_unknown_fields=True):

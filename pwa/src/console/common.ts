@@ -1,10 +1,10 @@
+import { CONSOLE_ROLES, rememberSignInTarget } from '../auth/landing';
 import { loadSession, mustChangePassword, PASSWORD_CHANGE_PATH } from '../auth/session';
 import { getLang, t } from '../i18n';
 import type { AppContext } from '../router';
 import { appLink, h } from '../ui/dom';
 
-/** Roles that may open the console; the server still decides every request. */
-export const CONSOLE_ROLES = new Set(['admin', 'staff', 'coordinator', 'commissioner']);
+export { CONSOLE_ROLES };
 
 /**
  * The console's entry check, shared by its pages: 'signed-out' (the caller sends the visitor to
@@ -13,7 +13,10 @@ export const CONSOLE_ROLES = new Set(['admin', 'staff', 'coordinator', 'commissi
  */
 export async function consoleAccess(ctx: AppContext): Promise<'signed-out' | 'forbidden' | 'redirected' | 'ok'> {
   const session = await loadSession({ api: ctx.api });
-  if (session.kind === 'signed-out') return 'signed-out';
+  if (session.kind === 'signed-out') {
+    rememberSignInTarget(location.pathname + location.search); // the page asked for, after sign-in
+    return 'signed-out';
+  }
   if (session.kind === 'signed-in' && mustChangePassword(session.user)) {
     ctx.navigate(PASSWORD_CHANGE_PATH, { replace: true });
     return 'redirected';

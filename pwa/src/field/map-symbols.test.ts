@@ -20,6 +20,17 @@ describe('map status symbols', () => {
     expect(new Set(sigs).size).toBe(sigs.length);
   });
 
+  it('tells every outcome of one operation kind apart by shape, colour and mark (無事 is not 避難済)', () => {
+    for (const kind of ['watch_round', 'safety_check'] as const) {
+      const looks = [...OUTCOMES[kind], 'unreached', 'late', 'overdue'].map((s) => {
+        const l = statusLook(s);
+        return `${l.shape}|${l.fill}|${l.mark}`;
+      });
+      expect(new Set(looks).size).toBe(looks.length);
+    }
+    expect(statusLook('evacuated').shape).not.toBe(statusLook('safe').shape);
+  });
+
   it('has a label for every legend entry in both languages', () => {
     for (const s of LEGEND_STATUSES) {
       const key = statusLabelKey(s);

@@ -6,7 +6,7 @@
 import { OUTCOME_LABELS, OUTCOME_TONE } from './model';
 import type { MessageKey } from '../i18n';
 
-export type Shape = 'circle' | 'square' | 'triangle' | 'diamond' | 'ring';
+export type Shape = 'circle' | 'square' | 'triangle' | 'diamond' | 'ring' | 'house';
 
 export interface StatusLook {
   shape: Shape;
@@ -26,6 +26,8 @@ const TONE_LOOK: Record<'good' | 'neutral' | 'warn' | 'danger', StatusLook> = {
 
 const UNREACHED: StatusLook = { shape: 'ring', fill: '#ffffff', stroke: '#1b1b1b', text: '#1b1b1b', mark: '' };
 const OVERDUE: StatusLook = { shape: 'ring', fill: '#fdecee', stroke: '#b00020', text: '#9b0016', mark: '!' };
+/** 避難済: safe too, but somewhere else — a blue house, not the green circle of 無事 (#17). */
+const EVACUATED: StatusLook = { shape: 'house', fill: '#1a4fd6', stroke: '#ffffff', text: '#ffffff', mark: '避' };
 /** 遅延: no report yet, past the operation's first-report target (before it is overdue). */
 const LATE: StatusLook = { shape: 'ring', fill: '#fff4e0', stroke: '#8a4b00', text: '#6b3a00', mark: '遅' };
 
@@ -35,6 +37,7 @@ export const LEGEND_STATUSES = ['unreached', 'late', 'overdue', 'safe', 'ok', 'e
 export function statusLook(status: string): StatusLook {
   if (status === 'overdue') return OVERDUE;
   if (status === 'late') return LATE;
+  if (status === 'evacuated') return EVACUATED;
   const tone = OUTCOME_TONE[status];
   return tone ? TONE_LOOK[tone] : UNREACHED;
 }
@@ -90,6 +93,16 @@ export function drawIcon(look: StatusLook, label: string, ratio = 2): HTMLCanvas
       g.lineTo(c - r, c + r * 0.8);
       g.closePath();
       break;
+    case 'house':
+      g.moveTo(c, c - r);
+      g.lineTo(c + r, c - r * 0.1);
+      g.lineTo(c + r * 0.8, c - r * 0.1);
+      g.lineTo(c + r * 0.8, c + r * 0.85);
+      g.lineTo(c - r * 0.8, c + r * 0.85);
+      g.lineTo(c - r * 0.8, c - r * 0.1);
+      g.lineTo(c - r, c - r * 0.1);
+      g.closePath();
+      break;
     case 'diamond':
       g.moveTo(c, c - r);
       g.lineTo(c + r, c);
@@ -115,7 +128,7 @@ export function drawIcon(look: StatusLook, label: string, ratio = 2): HTMLCanvas
     g.font = `700 ${px}px system-ui, sans-serif`;
     g.textAlign = 'center';
     g.textBaseline = 'middle';
-    g.fillText(text, c, look.shape === 'triangle' ? c + r * 0.25 : c + ratio);
+    g.fillText(text, c, look.shape === 'triangle' || look.shape === 'house' ? c + r * 0.25 : c + ratio);
   }
   return canvas;
 }

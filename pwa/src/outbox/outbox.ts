@@ -367,6 +367,21 @@ export class Outbox {
     };
   }
 
+  /**
+   * Drops a record the server refused (dead) or flagged (conflict), after the user confirmed it
+   * on screen. Waiting records cannot be discarded: they may still be delivered.
+   */
+  async discard(clientId: string): Promise<boolean> {
+    const gone = await this.db.transaction('rw', this.db.outbox, async () => {
+      const r = await this.db.outbox.get(clientId);
+      if (!r || (r.state !== 'dead' && r.state !== 'conflict')) return false;
+      await this.db.outbox.delete(clientId);
+      return true;
+    });
+    await this.notify();
+    return gone;
+  }
+
   subscribe(fn: (s: OutboxStatus) => void): () => void {
     this.listeners.add(fn);
     void this.status().then(fn);

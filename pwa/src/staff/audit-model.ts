@@ -109,6 +109,52 @@ export const ACTION_LABEL: Record<string, MessageKey> = {
   'watcher.read': 'staff.audit.action.watcher.read',
   'shelter.status': 'staff.audit.action.shelter.status',
   'user.read': 'staff.audit.action.user.read',
+  'escalation.read': 'staff.audit.action.escalation.read',
+  'escalation.acknowledged': 'staff.audit.action.escalation.acknowledged',
+  'escalation.resolved': 'staff.audit.action.escalation.resolved',
+  'escalation.assigned': 'staff.audit.action.escalation.assigned',
+  'visit.read': 'staff.audit.action.visit.read',
+  'visit.create': 'event.visitRecorded',
+  'watch_link.read': 'staff.audit.action.watch_link.read',
+  'household.delete': 'staff.audit.action.household.delete',
+  'person.delete': 'staff.audit.action.person.delete',
+  'district.create': 'staff.audit.action.district.create',
+  'district.update': 'staff.audit.action.district.update',
+  'district.delete': 'staff.audit.action.district.delete',
+  'hazard_zone.create': 'staff.audit.action.hazard_zone.create',
+  'hazard_zone.delete': 'staff.audit.action.hazard_zone.delete',
+  'shelter.create': 'staff.audit.action.shelter.create',
+  'shelter.delete': 'staff.audit.action.shelter.delete',
+  'watcher.create': 'staff.audit.action.watcher.create',
+  'watcher.update': 'staff.audit.action.watcher.update',
+  'watcher.delete': 'staff.audit.action.watcher.delete',
+  'push.test': 'staff.audit.action.push.test',
+  'push.subscribe': 'staff.audit.action.push.subscribe',
+  'push.unsubscribe': 'staff.audit.action.push.unsubscribe',
+};
+
+/** Readable names for the routes a read came through (`details.via`); unknown ones show their code. */
+export const VIA_LABEL: Record<string, MessageKey> = {
+  'rest': 'staff.audit.route.rest',
+  'search': 'staff.audit.route.search',
+  'events': 'staff.audit.route.events',
+  'geojson': 'staff.audit.route.geojson',
+  'export.csv': 'staff.audit.route.export.csv',
+  'export.geojson': 'staff.audit.route.export.geojson',
+  'export.visits_csv': 'staff.audit.route.export.visits_csv',
+  'escalations': 'staff.audit.route.escalations',
+  'console.escalations': 'staff.audit.route.console.escalations',
+  'console.filter': 'staff.audit.route.console.filter',
+  'console.timeline': 'staff.audit.route.console.timeline',
+  'field.my_escalations': 'esc.title',
+  'field.my_visits': 'staff.audit.route.field.my_visits',
+  'operation.my_households': 'staff.audit.route.operation.my_households',
+  'sync.pull': 'staff.audit.route.sync.pull',
+  'watch.links': 'staff.audit.object.watch_link',
+  'watch.pockets': 'staff.audit.route.watch.pockets',
+  'watch.suggestions': 'staff.audit.route.watch.suggestions',
+  'login': 'staff.audit.action.auth.login',
+  'password_change': 'staff.audit.action.auth.password_change',
 };
 
 export const OBJECT_LABEL: Record<string, MessageKey> = {
@@ -123,6 +169,7 @@ export const OBJECT_LABEL: Record<string, MessageKey> = {
   watcher: 'role.watcher',
   watch_link: 'staff.audit.object.watch_link',
   visit: 'staff.audit.object.visit',
+  escalation: 'console.tab.escalations',
 };
 
 export const MODE_LABEL: Record<string, MessageKey> = {

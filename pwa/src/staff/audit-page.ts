@@ -1,7 +1,7 @@
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { h } from '../ui/dom';
-import { ACTION_LABEL, auditQuery, EMPTY_FILTERS, MODE_LABEL, OBJECT_LABEL, type AuditActor, type AuditEntry, type AuditFilters, type AuditPage } from './audit-model';
+import { ACTION_LABEL, auditQuery, EMPTY_FILTERS, MODE_LABEL, OBJECT_LABEL, VIA_LABEL, type AuditActor, type AuditEntry, type AuditFilters, type AuditPage } from './audit-model';
 import { formatTime } from './operations-page';
 import { errorBox, staffGate } from './shell';
 
@@ -99,7 +99,7 @@ export const auditPage: PageFactory = (root, ctx) => {
   function detailsText(e: AuditEntry): string {
     const parts: string[] = [];
     const d = e.details ?? {};
-    if (typeof d['via'] === 'string') parts.push(t('staff.audit.via', { via: d['via'] }));
+    if (typeof d['via'] === 'string') parts.push(t('staff.audit.via', { via: label(VIA_LABEL, d['via']) }));
     if (typeof d['count'] === 'number') parts.push(t('staff.audit.count', { count: d['count'] }));
     else if (e.object_ids.length) parts.push(t('staff.audit.count', { count: e.object_ids.length }));
     if (typeof d['reason'] === 'string') parts.push(t('staff.reasonIs', { reason: d['reason'] }));

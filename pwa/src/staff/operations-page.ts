@@ -1,6 +1,6 @@
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
+import { appLink, h } from '../ui/dom';
 import { fieldProblemTexts } from '../ui/problem-text';
 import { confirmDialog } from './dialog';
 import {
@@ -65,6 +65,14 @@ function radios(name: string, legendKey: MessageKey, items: [string, MessageKey]
   );
 }
 
+interface UnsentDevice {
+  user_id: string;
+  display_name: string;
+  waiting: number;
+  refused: number;
+  reported_at: string;
+}
+
 /** `/staff/operations`: create / start / close operations; declare and lift disaster mode. */
 export const operationsPage: PageFactory = (root, ctx) => {
   let districts: District[] = [];
@@ -81,7 +89,8 @@ export const operationsPage: PageFactory = (root, ctx) => {
   const opDistricts = new Set<string>();
   const opReasons = new Set<string>();
   const opHazards = new Set<string>();
-  const declForm: DeclarationForm = { mode: 'real', reason: '', districtIds: [] };
+  // 訓練 first, like the operation form: declaring a real disaster is always a deliberate choice.
+  const declForm: DeclarationForm = { mode: 'drill', reason: '', districtIds: [] };
   const declDistricts = new Set<string>();
   // Built once: re-rendering the forms must not throw away a drawn area or its map.
   const opPicker = polygonPicker(ctx.api, 'op-poly');
@@ -139,12 +148,30 @@ export const operationsPage: PageFactory = (root, ctx) => {
     }
   }
 
+  /** Users whose devices last said they still hold records for the operation (counts only). */
+  async function unsentDevices(op: StaffOperation): Promise<UnsentDevice[]> {
+    try {
+      return (await ctx.api.get<UnsentDevice[]>(`/api/operations/${op.id}/unsent-devices`)).filter((d) => d.waiting + d.refused > 0);
+    } catch {
+      return []; // the warning is a help; closing still works without it
+    }
+  }
+
   async function act(op: StaffOperation, action: 'start' | 'close'): Promise<void> {
+    // Closing while devices still hold records refuses those records later: say so first (#17).
+    const holding = action === 'close' ? await unsentDevices(op) : [];
     const ok = await confirmDialog({
       title: action === 'start' ? t('staff.ops.confirmStartTitle') : t('staff.ops.confirmCloseTitle'),
-      body: [operationTitle(op), action === 'start' ? t('staff.ops.confirmStartBody') : t('staff.ops.confirmCloseBody')],
+      body: [
+        operationTitle(op),
+        action === 'start' ? t('staff.ops.confirmStartBody') : t('staff.ops.confirmCloseBody'),
+        ...(holding.length > 0
+          ? [t('staff.ops.unsentWarning', { count: holding.length }),
+             ...holding.map((d) => t('staff.ops.unsentDevice', { name: d.display_name, waiting: d.waiting, refused: d.refused, time: formatTime(d.reported_at) }))]
+          : []),
+      ],
       confirmLabel: action === 'start' ? t('staff.ops.start') : t('staff.ops.close'),
-      acknowledge: action === 'start' && op.mode === 'real' ? t('staff.ops.confirmRealAck') : undefined,
+      acknowledge: action === 'start' && op.mode === 'real' ? t('staff.ops.confirmRealAck') : holding.length > 0 ? t('staff.ops.unsentAck') : undefined,
     });
     if (ok === null) return;
     actionError = null;
@@ -310,7 +337,7 @@ export const operationsPage: PageFactory = (root, ctx) => {
             return h(
               'tr',
               { 'data-op': op.id, 'data-status': op.status },
-              h('th', { scope: 'row' }, operationTitle(op)),
+              h('th', { scope: 'row' }, op.status === 'draft' ? operationTitle(op) : appLink(ctx, `/console/op/${encodeURIComponent(op.id)}`, operationTitle(op), { 'data-console-link': op.id })),
               h('td', {}, t(KIND_LABEL[op.kind] ?? 'staff.ops.kind.safetyCheck')),
               h('td', {}, modeTag(op.mode)),
               h('td', {}, t(STATUS_LABEL[op.status] ?? 'staff.ops.status.draft')),
@@ -334,7 +361,7 @@ export const operationsPage: PageFactory = (root, ctx) => {
       { class: 'staff-form', novalidate: true, 'aria-labelledby': 'decl-form-title', 'data-form': 'declaration' },
       h('h2', { id: 'decl-form-title' }, t('staff.decl.createTitle')),
       h('p', {}, t('staff.decl.lead')),
-      radios('decl-mode', 'staff.ops.mode', [['real', 'staff.mode.real'], ['drill', 'staff.mode.drill']], declForm.mode, (v) => (declForm.mode = v as DeclarationForm['mode'])),
+      radios('decl-mode', 'staff.ops.mode', [['drill', 'staff.mode.drill'], ['real', 'staff.mode.real']], declForm.mode, (v) => (declForm.mode = v as DeclarationForm['mode'])),
       h('div', { class: 'field' }, h('label', { for: 'decl-reason' }, t('staff.decl.reason')), reason, h('p', { class: 'hint', id: 'decl-reason-hint' }, t('staff.decl.reasonHint')), fields.has('reason') ? h('p', { class: 'error' }, fields.get('reason')!) : null),
       checkList('decl-district', 'staff.ops.districts', districtItems(), declDistricts, fields.get('district_ids') ?? fields.get('geometry')),
       declPicker.element,

@@ -2,6 +2,7 @@ import type { ApiClient } from '../api/client';
 import { t } from '../i18n';
 import { loadMapConfig } from '../map/config';
 import { h } from '../ui/dom';
+import { mapLocale } from '../map/locale';
 
 export interface PointPicker {
   element: HTMLElement;
@@ -23,7 +24,7 @@ export function pointPicker(api: ApiClient, idPrefix: string, onPick: (lon: numb
     if (!details.open || map) return;
     void (async () => {
       const [{ maplibregl, baseStyle, KASAMA_CENTER }, config] = await Promise.all([import('../map/maplibre'), loadMapConfig(api)]);
-      const m = new maplibregl.Map({ container: box, style: baseStyle(config), center: KASAMA_CENTER, zoom: 11, attributionControl: { compact: true } });
+      const m = new maplibregl.Map({ container: box, style: baseStyle(config), center: KASAMA_CENTER, zoom: 11, attributionControl: { compact: true }, locale: mapLocale() });
       map = m;
       m.on('load', () => {
         m.addSource('pick', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });

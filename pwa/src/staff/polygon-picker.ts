@@ -2,6 +2,7 @@ import type { ApiClient } from '../api/client';
 import { t, type MessageKey } from '../i18n';
 import { loadMapConfig } from '../map/config';
 import { h } from '../ui/dom';
+import { mapLocale } from '../map/locale';
 
 export interface PolygonGeometry {
   type: 'Polygon';
@@ -73,7 +74,7 @@ export function polygonPicker(api: ApiClient, idPrefix: string, labels: PolygonP
     void (async () => {
       const [{ maplibregl, baseStyle, KASAMA_CENTER }, config] = await Promise.all([import('../map/maplibre'), loadMapConfig(api)]);
       const districts = await api.get<unknown>('/api/districts/geojson').catch(() => ({ type: 'FeatureCollection', features: [] }));
-      const m = new maplibregl.Map({ container: box, style: baseStyle(config), center: KASAMA_CENTER, zoom: 10.5, attributionControl: { compact: true } });
+      const m = new maplibregl.Map({ container: box, style: baseStyle(config), center: KASAMA_CENTER, zoom: 10.5, attributionControl: { compact: true }, locale: mapLocale() });
       map = m;
       m.on('load', () => {
         m.addSource('districts', { type: 'geojson', data: districts as never });

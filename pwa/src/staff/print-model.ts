@@ -55,3 +55,62 @@ export function subtreeIds(rootId: string, districts: readonly { id: string; par
   }
   return out;
 }
+
+export interface LabelBox {
+  /** Top-left corner and size of the label's box, in SVG units. */
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** True when the label sits away from its point (drawn with a leader line). */
+  moved: boolean;
+}
+
+/**
+ * Places one number label per point so that no two labels overlap (#17: the printed map had
+ * numbers on top of each other). Labels live on a grid of label-sized cells: each takes the free
+ * cell nearest its point (searched ring by ring outwards), so a dense cluster fans out instead of
+ * piling up; labels far from their point get a leader line. Deterministic and O(n·k).
+ */
+export function placeLabels(points: readonly [number, number][], texts: readonly string[], font: number, width: number, height: number): LabelBox[] {
+  // Cells as large as the glyphs' boxes really are (bold digits; CJK fonts' tall ascent + descent).
+  const cw = Math.ceil(font * 0.7 * Math.max(1, ...texts.map((t) => t.length))) + 3;
+  const ch = Math.ceil(font * 1.5);
+  const cols = Math.max(1, Math.floor(width / cw));
+  const rows = Math.max(1, Math.floor(height / ch));
+  const taken = new Set<number>();
+  const out: LabelBox[] = [];
+  for (const [px, py] of points) {
+    // The cell just right of the point is the natural place.
+    const c0 = Math.min(cols - 1, Math.max(0, Math.floor((px + 3) / cw)));
+    const r0 = Math.min(rows - 1, Math.max(0, Math.floor((py - ch / 2) / ch)));
+    let found: [number, number] | null = null;
+    for (let ring = 0; !found && ring <= Math.max(cols, rows); ring++) {
+      let best: [number, number] | null = null;
+      let bestD = Infinity;
+      for (let dr = -ring; dr <= ring; dr++) {
+        for (let dc = -ring; dc <= ring; dc++) {
+          if (Math.max(Math.abs(dr), Math.abs(dc)) !== ring) continue;
+          const r = r0 + dr;
+          const c = c0 + dc;
+          if (r < 0 || c < 0 || r >= rows || c >= cols || taken.has(r * cols + c)) continue;
+          const d = Math.hypot(c * cw + cw / 2 - px, r * ch + ch / 2 - py);
+          if (d < bestD) {
+            bestD = d;
+            best = [r, c];
+          }
+        }
+      }
+      found = best;
+    }
+    if (!found) {
+      // More labels than cells: impossible at the sizes the page uses (caller shrinks the font first).
+      out.push({ x: px, y: py - ch / 2, w: cw, h: ch, moved: false });
+      continue;
+    }
+    const [r, c] = found;
+    taken.add(r * cols + c);
+    out.push({ x: c * cw, y: r * ch, w: cw, h: ch, moved: Math.abs(r - r0) + Math.abs(c - c0) > 1 });
+  }
+  return out;
+}

@@ -3,7 +3,7 @@ import type { Page, PageFactory } from '../router';
 import { appLink, h } from '../ui/dom';
 import { getAllPages } from './api';
 import { reasonLabelKey, type District } from './operations-model';
-import { fitProjection, rings, ringsPath, subtreeIds } from './print-model';
+import { fitProjection, placeLabels, rings, ringsPath, subtreeIds } from './print-model';
 import { errorBox, staffGate } from './shell';
 
 interface PrintPerson {
@@ -69,10 +69,16 @@ export const printDistrictPage: PageFactory = (root, ctx, params = {}) => {
     // Many households: smaller marks so the numbers stay readable on paper.
     const r = list.length > 150 ? 4 : list.length > 50 ? 6 : 9;
     const font = list.length > 150 ? 10 : list.length > 50 ? 13 : 18;
-    list.forEach((x, i) => {
-      const [cx, cy] = proj.project(x.lon, x.lat);
+    const at = list.map((x) => proj.project(x.lon, x.lat));
+    const numbers = list.map((_, i) => String(i + 1));
+    // Numbers on a grid of their own size: never on top of each other, with a leader line when moved.
+    const boxes = placeLabels(at.map(([cx, cy]) => [cx + r, cy] as [number, number]), numbers, font, proj.width, proj.height);
+    at.forEach(([cx, cy], i) => {
+      const x = list[i]!;
+      const b = boxes[i]!;
       root.append(svg('circle', { cx: cx.toFixed(1), cy: cy.toFixed(1), r, fill: x.location_approximate ? '#fff' : '#000', stroke: '#000', 'stroke-width': 1.5 }));
-      root.append(svg('text', { x: (cx + r + 2).toFixed(1), y: (cy + font / 3).toFixed(1), 'font-size': font, 'font-weight': 700 }, String(i + 1)));
+      if (b.moved) root.append(svg('line', { x1: cx.toFixed(1), y1: cy.toFixed(1), x2: (b.x + 1).toFixed(1), y2: (b.y + b.h / 2).toFixed(1), stroke: '#555', 'stroke-width': 0.8 }));
+      root.append(svg('text', { x: (b.x + 1).toFixed(1), y: (b.y + b.h * 0.8).toFixed(1), 'font-size': font, 'font-weight': 700, 'data-label': numbers[i]! }, numbers[i]!));
     });
     return root;
   }
@@ -130,7 +136,7 @@ export const printDistrictPage: PageFactory = (root, ctx, params = {}) => {
               { 'data-household': x.id },
               h('td', {}, String(i + 1)),
               h('td', {}, ...x.people.flatMap((p, j) => [j ? h('br') : null, `${p.name}（${p.kana || '—'}）`])),
-              h('td', {}, x.address, ...[...new Set(x.people.map((p) => p.phone).filter((p): p is string => !!p))].map((phone) => h('div', {}, `☎ ${phone}`))),
+              h('td', {}, x.address, ...[...new Set(x.people.map((p) => p.phone).filter((p): p is string => !!p))].map((phone) => h('div', { class: 'phone', 'data-phone': '' }, `☎ ${phone}`))),
               h('td', {}, ...x.people.flatMap((p, j) => [j ? h('br') : null, reasons(p) || '—'])),
               ...outcomes.map(() => h('td', { class: 'outcome-box' }, '')),
               h('td', { class: 'memo' }, ''),

@@ -1,12 +1,12 @@
 import type { User } from '../api/types';
+import { rememberSignInTarget, STAFF_ROLES } from '../auth/landing';
 import { loadSession, mustChangePassword, PASSWORD_CHANGE_PATH } from '../auth/session';
 import { t, type MessageKey } from '../i18n';
 import type { AppContext } from '../router';
 import { appLink, h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
 
-/** Roles that may open the staff screens; the server still decides each request. */
-export const STAFF_ROLES = new Set(['admin', 'staff', 'coordinator']);
+export { STAFF_ROLES };
 
 export interface NavItem {
   path: string;
@@ -30,6 +30,7 @@ export const STAFF_NAV: NavItem[] = [
 export async function requireStaffUser(ctx: AppContext): Promise<User | null | 'forbidden'> {
   const session = await loadSession({ api: ctx.api });
   if (session.kind === 'signed-out') {
+    rememberSignInTarget(location.pathname + location.search);
     ctx.navigate('/login', { replace: true });
     return null;
   }

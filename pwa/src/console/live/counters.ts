@@ -38,6 +38,11 @@ export function renderCounters(countersEl: HTMLElement, state: LiveState): void 
           h('span', { class: 'counter-label' }, t('console.counter.deadline')),
           h('span', { class: 'counter-value' }, timeOf(state.summary.overdue_at, true)))
       : null,
+    // The operation's target count covers every household; the viewer is shown those the disclosure
+    // rule lets them see, so the two figures differ: say why instead of leaving two numbers.
+    op.targets > o.total
+      ? h('p', { class: 'notice', 'data-hidden-targets': op.targets - o.total }, t('console.counter.hiddenTargets', { targets: op.targets, shown: o.total, hidden: op.targets - o.total }))
+      : null,
     op.status === 'closed' ? h('p', { class: 'notice' }, t('console.closed')) : null,
   ));
 }

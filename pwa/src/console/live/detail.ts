@@ -3,7 +3,7 @@ import { t } from '../../i18n';
 import { h } from '../../ui/dom';
 import { problemText } from '../../ui/problem-text';
 import { keepingFocus, present, statusMarker } from './dom';
-import { OUTCOME_KEYS, SUPPORT_KEYS } from './labels';
+import { SUPPORT_KEYS } from './labels';
 import type { LiveActions, LiveState } from './state';
 import { mapStatus, STATUS_STYLES } from './status';
 
@@ -35,14 +35,16 @@ function renderDetailNow(detailEl: HTMLElement, state: LiveState, actions: LiveA
   const raw = state.liveStatus.get(id) ?? state.detail.known;
   const status = mapStatus(raw);
   detailEl.dataset['household'] = id;
-  const statusLine = h('p', { class: 'detail-status', 'data-status': raw ?? '' },
-    statusMarker(status), h('span', {}, raw ? t(OUTCOME_KEYS[raw] ?? STATUS_STYLES[status].label) : t('console.detail.statusFromMap')));
+  // Every way into the panel (map click, escalation card, list) passes the status it knows.
+  const statusLine = raw
+    ? h('p', { class: 'detail-status', 'data-status': raw }, statusMarker(status), h('span', {}, t(STATUS_STYLES[status].label)))
+    : null;
   if (error) {
-    detailEl.replaceChildren(h('h2', {}, t('common.householdDetail')), statusLine, h('p', { role: 'alert', class: 'error' }, problemText(error)), close);
+    detailEl.replaceChildren(...present(h('h2', {}, t('common.householdDetail')), statusLine, h('p', { role: 'alert', class: 'error' }, problemText(error)), close));
     return;
   }
   if (!data) {
-    detailEl.replaceChildren(h('h2', {}, t('common.householdDetail')), statusLine, h('p', {}, t('home.loading')), close);
+    detailEl.replaceChildren(...present(h('h2', {}, t('common.householdDetail')), statusLine, h('p', {}, t('home.loading')), close));
     return;
   }
   detailEl.replaceChildren(...present(

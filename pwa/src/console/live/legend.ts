@@ -4,16 +4,17 @@ import { h } from '../../ui/dom';
 import { statusMarker } from './dom';
 import { BAND_KEYS } from './labels';
 import type { LiveState } from './state';
-import { foldCounts, MAP_STATUSES, RATE_STOPS, STATUS_STYLES } from './status';
+import { foldCounts, RATE_STOPS, STATUS_STYLES, statusesFor } from './status';
 
 export function renderLegend(legendEl: HTMLElement, state: LiveState): void {
-  const counts = foldCounts(state.summary?.statuses ?? {});
+  const kind = state.summary?.operation.kind;
+  const counts = foldCounts(state.summary?.statuses ?? {}, kind);
   legendEl.replaceChildren(
     h('h2', {}, t('map.legend')),
     h('ul', { class: 'legend-list' },
-      ...MAP_STATUSES.map((s) =>
+      ...statusesFor(kind).map((s) =>
         h('li', { 'data-legend': s }, statusMarker(s), h('span', {}, t(STATUS_STYLES[s].label)),
-          h('span', { class: 'legend-count', 'data-legend-count': s }, t('console.count', { count: counts[s] }))),
+          h('span', { class: 'legend-count', 'data-legend-count': s }, t('console.count', { count: counts[s] ?? 0 }))),
       ),
     ),
     h('ul', { class: 'legend-list legend-areas' },

@@ -3,7 +3,7 @@ import { createBatcher, createThrottle, type Scheduler } from './batcher';
 import { initialConn, isNew, openLiveStream, reduceConn, retryDelay, streamUrl, type ConnState, type LiveEvent } from './stream';
 import { visibilityExpr } from './map-view';
 import { chartGeometry, formatDuration, overall, percent, rate } from './progress';
-import { districtFillPaint, foldCounts, householdPaint, MAP_STATUSES, mapStatus, rateBand, STATUS_STYLES } from './status';
+import { districtFillPaint, foldCounts, householdPaint, MAP_STATUSES, mapStatus, rateBand, STATUS_STYLES, statusesFor } from './status';
 
 /** A manual clock: timers fire only when the test advances time. */
 function fakeScheduler(): Scheduler & { advance(ms: number): void } {
@@ -85,27 +85,30 @@ describe('event batching', () => {
 });
 
 describe('status → style', () => {
-  it('folds every server status into one of the seven map statuses', () => {
-    expect(mapStatus('safe')).toBe('safe');
-    expect(mapStatus('ok')).toBe('safe');
-    expect(mapStatus('emergency')).toBe('rescue');
-    expect(mapStatus('contact')).toBe('injured');
-    expect(mapStatus('away')).toBe('unreached');
-    expect(mapStatus('unknown')).toBe('unreached');
-    expect(mapStatus('overdue')).toBe('overdue');
-    expect(mapStatus('late')).toBe('late');
+  it('keeps each server status as its own (each operation kind has its own words), unknown ones as 未訪問', () => {
+    for (const st of ['safe', 'ok', 'emergency', 'rescue', 'contact', 'injured', 'away', 'unknown', 'overdue', 'late', 'evacuated']) {
+      expect(mapStatus(st)).toBe(st);
+    }
     expect(mapStatus(undefined)).toBe('unreached');
-    expect(foldCounts({ safe: 2, ok: 1, unreached: 3, away: 1, rescue: 1 })).toEqual({
-      overdue: 0, late: 0, rescue: 1, injured: 0, unreached: 4, evacuated: 0, safe: 3,
+    expect(mapStatus('something-new')).toBe('unreached');
+    expect(foldCounts({ safe: 2, unreached: 3, unknown: 1, rescue: 1 }, 'safety_check')).toEqual({
+      overdue: 0, late: 0, rescue: 1, injured: 0, unknown: 1, unreached: 3, evacuated: 0, safe: 2,
+    });
+    expect(foldCounts({ ok: 1, away: 2 }, 'watch_round')).toEqual({
+      overdue: 0, late: 0, emergency: 0, contact: 0, away: 2, unreached: 0, ok: 1,
     });
   });
 
-  it('never tells statuses apart by colour alone', () => {
-    const shapes = MAP_STATUSES.map((s) => {
-      const st = STATUS_STYLES[s];
-      return `${st.radius}|${st.fill === null}|${st.ringWidth}`;
-    });
-    expect(new Set(shapes).size).toBe(MAP_STATUSES.length);
+  it('never tells the statuses of one operation kind apart by colour alone', () => {
+    for (const kind of ['safety_check', 'watch_round'] as const) {
+      const list = statusesFor(kind);
+      const shapes = list.map((s) => {
+        const st = STATUS_STYLES[s];
+        return `${st.radius}|${st.fill === null}|${st.ringWidth}`;
+      });
+      expect(new Set(shapes).size).toBe(list.length);
+    }
+    expect(MAP_STATUSES.every((s) => STATUS_STYLES[s].label)).toBe(true);
   });
 
   it('paints from feature-state first, then the tile, for each status', () => {
@@ -113,7 +116,7 @@ describe('status → style', () => {
     const color = paint['circle-color'] as unknown[];
     expect(color[0]).toBe('match');
     expect(color[1]).toEqual(['coalesce', ['feature-state', 'status'], ['get', 'status']]);
-    const i = color.findIndex((x) => Array.isArray(x) && (x as string[]).includes('rescue'));
+    const i = color.indexOf('rescue');
     expect(color[i + 1]).toBe(STATUS_STYLES.rescue.fill);
     expect(JSON.stringify(districtFillPaint())).toContain('"feature-state","rate"');
   });
@@ -122,7 +125,7 @@ describe('status → style', () => {
     expect(visibilityExpr({ statuses: [], matchIds: null })).toBe(true);
     const e = JSON.stringify(visibilityExpr({ statuses: ['safe'], matchIds: new Set(['x']) }));
     expect(e).toContain('"feature-state","status"');
-    expect(e).toContain('["literal",["safe","ok"]]');
+    expect(e).toContain('["literal",["safe"]]');
     expect(e).toContain('"feature-state","match"');
   });
 });

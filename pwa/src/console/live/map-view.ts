@@ -1,6 +1,7 @@
 import type { ApiClient } from '../../api/client';
 import { absoluteTiles, loadMapConfig, type MapConfig } from '../../map/config';
-import { districtFillPaint, householdPaint, LIVE_STATUS, type MapStatus, STATUS_ALIASES } from './status';
+import { districtFillPaint, householdPaint, LIVE_STATUS } from './status';
+import { mapLocale } from '../../map/locale';
 
 /**
  * The live map of one operation: our vector tiles (districts shaded by confirmation rate,
@@ -36,8 +37,7 @@ export interface LiveMap {
 export function visibilityExpr(filters: Pick<MapFilters, 'statuses' | 'matchIds'>): unknown {
   const conds: unknown[] = [];
   if (filters.statuses.length > 0) {
-    const raw = filters.statuses.flatMap((s) => STATUS_ALIASES[s as MapStatus] ?? [s]);
-    conds.push(['in', LIVE_STATUS, ['literal', raw]]);
+    conds.push(['in', LIVE_STATUS, ['literal', [...filters.statuses]]]);
   }
   if (filters.matchIds !== null) conds.push(['boolean', ['feature-state', 'match'], false]);
   return conds.length === 0 ? true : ['all', ...conds];
@@ -56,6 +56,7 @@ export async function createLiveMap(
     style: baseStyle(config),
     center: KASAMA_CENTER,
     zoom: 11,
+    locale: mapLocale(),
     // Screenshots and tests read the canvas; a wall display does not need the extra cost anyway.
     canvasContextAttributes: { preserveDrawingBuffer: true },
   });

@@ -37,7 +37,7 @@ const OP = 'op-1';
 function summary(confirmed: number, late = 0) {
   const unreached = 3 - confirmed - late;
   return {
-    operation: { id: OP, kind: 'safety_check', mode: 'drill', name: '訓練の安否確認', status: 'active', label: '【訓練】', started_at: '2026-11-27T00:00:00Z', targets: 3, first_report_minutes: 180, completion_minutes: 1440 },
+    operation: { id: OP, kind: 'safety_check', mode: 'drill', name: '訓練の安否確認', status: opStatus, label: '【訓練】', started_at: '2026-11-27T00:00:00Z', targets: 3, first_report_minutes: 180, completion_minutes: 1440 },
     latest_event_id: 100,
     overdue_at: '2026-11-28T00:00:00Z',
     late_at: '2026-11-27T03:00:00Z',
@@ -50,6 +50,7 @@ let root: HTMLElement;
 let page: Page | undefined;
 let confirmed = 0;
 let late = 0;
+let opStatus = 'active';
 const get = vi.fn(async (path: string): Promise<unknown> => {
   if (path.endsWith('/summary')) return summary(confirmed, Date.now() >= Date.parse('2026-11-27T03:00:00Z') ? late : 0);
   if (path.includes('/history')) return { times: ['2026-11-27T00:00:00Z', '2026-11-27T01:00:00Z'], districts: { d1: [0, confirmed] }, total: [0, confirmed] };
@@ -71,6 +72,7 @@ beforeEach(() => {
   setLang('ja');
   confirmed = 0;
   late = 0;
+  opStatus = 'active';
   FakeES.made = [];
   vi.stubGlobal('EventSource', FakeES);
   vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(true);
@@ -127,6 +129,19 @@ describe('live page', () => {
     (root.querySelector('[data-tab="shelters"]') as HTMLButtonElement).click();
     expect(text('[data-shelter="s1"]')).toContain('12 / 80');
     expect(text('[data-shelter="s1"]')).toContain('開設中');
+  });
+
+  it('does not say リアルタイム更新中 for a closed operation, even while its stream is open', async () => {
+    opStatus = 'closed';
+    const me = vi.fn().mockResolvedValue({ id: 'u', login: 'c', display_name: 'c', role: 'coordinator', district_ids: [], tenant: { id: 't', name: 't', municipality_code: '08216', time_zone: 'Asia/Tokyo' } });
+    const ctx: AppContext = { api: { get, me } as unknown as ApiClient, navigate: vi.fn() };
+    page = livePage(root, ctx, { id: OP });
+    page.render();
+    await flush(10);
+    FakeES.made[0]!.onopen!();
+    expect(root.querySelector('[data-conn]')?.getAttribute('data-conn')).toBe('closed');
+    expect(text('[data-conn]')).toContain('終了した活動');
+    expect(text('[data-conn]')).not.toContain('リアルタイム');
   });
 
   it('marks households without a report past the first-report target as 遅延, with their count, when the target passes', async () => {

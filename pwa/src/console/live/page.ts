@@ -80,8 +80,10 @@ export const livePage: PageFactory = (root, ctx, params) => {
       show.conn();
     },
     conn(): void {
-      connEl.dataset['conn'] = state.conn.status;
-      connEl.textContent = t(CONN_KEYS[state.conn.status]);
+      // A closed operation changes no more: it must not claim 「リアルタイム更新中」.
+      const closed = state.summary?.operation.status === 'closed';
+      connEl.dataset['conn'] = closed ? 'closed' : state.conn.status;
+      connEl.textContent = closed ? t('console.conn.closed') : t(CONN_KEYS[state.conn.status]);
     },
     counters: () => renderCounters(countersEl, state),
     legend: () => renderLegend(legendEl, state),
@@ -114,7 +116,7 @@ export const livePage: PageFactory = (root, ctx, params) => {
     } else if (ev.kind.startsWith('escalation.')) {
       refreshEscalations.call();
     } else if (ev.kind === 'operation.closed') {
-      refreshCounters.call();
+      refreshCounters.call(); // the summary then says closed, and the header stops saying live
     }
     timelineBatch.push(String(ev.id), { ...ev });
   }

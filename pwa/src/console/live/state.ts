@@ -16,6 +16,9 @@ export interface Escalation {
   notes: string | null;
   assigned_to: string | null;
   assigned_to_name: string | null;
+  /** Who it is about, where the viewer may see it (absent otherwise). */
+  address?: string | null;
+  people?: Array<{ name: string; phone: string | null }>;
 }
 
 export interface Assignee {

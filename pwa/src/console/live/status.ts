@@ -1,11 +1,19 @@
+import type { OperationKind } from '../../vocab';
 import type { MessageKey } from '../../i18n';
 
 /**
  * Household status on the live map: one visual encoding per derived status. Colour is never the
  * only cue — size, fill (solid vs hollow) and ring width differ too, and the legend names each
  * one with its count. Pure data, so the legend (SVG) and the map (MapLibre paint) cannot drift.
+ *
+ * Each operation kind keeps its own words (#17): a watch round shows 異常なし/不在/要連絡/緊急, a
+ * safety check 無事/負傷/要救助/避難済/不明. 「不明」 and 「不在」 are visits (someone went there) and
+ * stay apart from 未訪問 (nobody has reported yet); only the look is shared across kinds
+ * (緊急 looks like 要救助, 要連絡 like 負傷, 異常なし like 無事).
  */
-export const MAP_STATUSES = ['overdue', 'late', 'rescue', 'injured', 'unreached', 'evacuated', 'safe'] as const;
+export const MAP_STATUSES = [
+  'overdue', 'late', 'rescue', 'emergency', 'injured', 'contact', 'unknown', 'away', 'unreached', 'evacuated', 'safe', 'ok',
+] as const;
 export type MapStatus = (typeof MAP_STATUSES)[number];
 
 export interface StatusStyle {
@@ -17,44 +25,52 @@ export interface StatusStyle {
   label: MessageKey;
 }
 
+const RESCUE = { fill: '#b00020', ring: '#1b1b1b', ringWidth: 3, radius: 10 };
+const INJURED = { fill: '#c25e00', ring: '#1b1b1b', ringWidth: 2, radius: 8 };
+const SAFE = { fill: '#1d6b2f', ring: '#1d6b2f', ringWidth: 0, radius: 6 };
+
 export const STATUS_STYLES: Record<MapStatus, StatusStyle> = {
   overdue: { fill: null, ring: '#b00020', ringWidth: 4, radius: 8, label: 'console.status.overdue' },
   // 遅延: no report yet and the first-report target has passed (overdue comes at the completion target).
   late: { fill: null, ring: '#8a4b00', ringWidth: 3, radius: 7, label: 'map.status.late' },
-  rescue: { fill: '#b00020', ring: '#1b1b1b', ringWidth: 3, radius: 10, label: 'console.status.rescue' },
-  injured: { fill: '#c25e00', ring: '#1b1b1b', ringWidth: 2, radius: 8, label: 'console.status.injured' },
-  unreached: { fill: '#ffffff', ring: '#4a4a4a', ringWidth: 2, radius: 6, label: 'op.status.unreached' },
+  rescue: { ...RESCUE, label: 'console.status.rescue' },
+  emergency: { ...RESCUE, label: 'console.status.emergency' },
+  injured: { ...INJURED, label: 'console.status.injured' },
+  contact: { ...INJURED, label: 'console.status.contact' },
+  // Visited, but the status could not be learnt: grey, smaller ring, not the white 未訪問.
+  unknown: { fill: '#5f5f5f', ring: '#1b1b1b', ringWidth: 1, radius: 7, label: 'console.status.unknown' },
+  // Visited, nobody at home (re-visit): hollow purple ring.
+  away: { fill: null, ring: '#5b3a8a', ringWidth: 2, radius: 7, label: 'console.status.away' },
+  unreached: { fill: '#ffffff', ring: '#4a4a4a', ringWidth: 2, radius: 6, label: 'console.status.unreached' },
   evacuated: { fill: '#1a4fd6', ring: '#ffffff', ringWidth: 2, radius: 7, label: 'console.status.evacuated' },
-  safe: { fill: '#1d6b2f', ring: '#1d6b2f', ringWidth: 0, radius: 6, label: 'console.status.safe' },
+  safe: { ...SAFE, label: 'console.status.safe' },
+  ok: { ...SAFE, label: 'console.status.ok' },
 };
 
-/**
- * Server statuses → the seven the map shows, written once (mapStatus, the map's paint and its
- * status filter all read it). Watch-round outcomes fold into the nearest meaning (緊急 → needs
- * rescue, 要連絡 → injured/needs care, 不在・不明 → still unreached).
- */
-export const STATUS_ALIASES: Record<MapStatus, string[]> = {
-  overdue: ['overdue'],
-  late: ['late'],
-  rescue: ['rescue', 'emergency'],
-  injured: ['injured', 'contact'],
-  unreached: ['unreached', 'away', 'unknown'],
-  evacuated: ['evacuated'],
-  safe: ['safe', 'ok'],
+/** The statuses an operation of this kind can show, worst first (legend, filter and counts). */
+export const KIND_STATUSES: Record<OperationKind, readonly MapStatus[]> = {
+  safety_check: ['overdue', 'late', 'rescue', 'injured', 'unknown', 'unreached', 'evacuated', 'safe'],
+  watch_round: ['overdue', 'late', 'emergency', 'contact', 'away', 'unreached', 'ok'],
 };
 
-const MAP_STATUS_OF = new Map<string, MapStatus>(
-  MAP_STATUSES.flatMap((m) => STATUS_ALIASES[m].map((s) => [s, m] as [string, MapStatus])),
-);
-
-export function mapStatus(status: string | null | undefined): MapStatus {
-  return (status && MAP_STATUS_OF.get(status)) || 'unreached';
+export function statusesFor(kind: OperationKind | undefined): readonly MapStatus[] {
+  return KIND_STATUSES[kind ?? 'safety_check'];
 }
 
-/** Counts per map status from the server's per-status counts. */
-export function foldCounts(statuses: Record<string, number>): Record<MapStatus, number> {
-  const out = Object.fromEntries(MAP_STATUSES.map((s) => [s, 0])) as Record<MapStatus, number>;
-  for (const [k, n] of Object.entries(statuses)) out[mapStatus(k)] += n;
+const KNOWN = new Set<string>(MAP_STATUSES);
+
+/** A server status as the map shows it; anything unknown (or none yet) is 未訪問. */
+export function mapStatus(status: string | null | undefined): MapStatus {
+  return status && KNOWN.has(status) ? (status as MapStatus) : 'unreached';
+}
+
+/** Counts per status of this kind from the server's per-status counts (every status listed, 0 if none). */
+export function foldCounts(statuses: Record<string, number>, kind?: OperationKind): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(statusesFor(kind).map((s) => [s, 0]));
+  for (const [k, n] of Object.entries(statuses)) {
+    const m = mapStatus(k);
+    out[m] = (out[m] ?? 0) + n;
+  }
   return out;
 }
 
@@ -68,7 +84,7 @@ export const LIVE_STATUS: Expr = ['coalesce', ['feature-state', 'status'], ['get
 
 function byStatus<T>(pick: (s: StatusStyle) => T, fallback: T): Expr {
   const pairs: unknown[] = [];
-  for (const s of MAP_STATUSES) pairs.push(STATUS_ALIASES[s], pick(STATUS_STYLES[s]));
+  for (const s of MAP_STATUSES) pairs.push(s, pick(STATUS_STYLES[s]));
   return ['match', LIVE_STATUS, ...pairs, fallback];
 }
 

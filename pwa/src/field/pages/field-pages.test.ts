@@ -14,9 +14,11 @@ import { Outbox } from '../../outbox/outbox';
 import type { AppContext, Page } from '../../router';
 import { putSealed } from '../../vault/store';
 import { installVault, passwordSignInRequired, rememberAfterUnlock, takePinReset, Vault } from '../../vault/vault';
-import { escalationsPage, type MyEscalation } from './escalations';
+import { escalationsPage, type DistrictEscalation, type MyEscalation } from './escalations';
+import { saveLastKnownUser } from '../../auth/last-known';
 import { historyPage, type MyVisit } from './history';
 import { operationPage } from './operation';
+import { outboxPage } from './outbox';
 import { pinPage } from './pin';
 
 const OP = '0190c6a4-0000-7000-8000-0000000000a1';
@@ -455,5 +457,87 @@ describe('history and my escalations', () => {
     page.render();
     await until(() => root.querySelectorAll('[data-escalation]').length === 2, 'offline list');
     expect(root.querySelector('[data-offline]')).not.toBeNull();
+  });
+
+  it("gives the district's 民生委員 the open escalations with name, address, a call button, acknowledge and resolve", async () => {
+    await vault.setup(PIN);
+    saveLastKnownUser({ id: 'c', login: 'minsei', display_name: '民生 委員', role: 'commissioner', district_ids: ['d1'], tenant: { id: 't', name: '社協', municipality_code: '08216', time_zone: 'Asia/Tokyo' } } as never);
+    let district: DistrictEscalation[] = [
+      { id: 'e5', operation_id: OP, household_id: 'h5', mode: 'real', level: 'urgent', outcome: 'rescue', status: 'open', created_at: '2026-11-27T10:30:00+09:00', notes: null,
+        address: '笠間市笠間5-5', people: [{ name: '見本 五郎', phone: '0296-72-5555' }] },
+      { id: 'e6', operation_id: OP, household_id: 'h6', mode: 'real', level: 'urgent', outcome: 'rescue', status: 'resolved', created_at: '2026-11-27T09:30:00+09:00', notes: 'done', address: '笠間市笠間6', people: [] },
+    ];
+    setOnline(true);
+    const get = vi.fn(async (url: string) => (url === '/api/escalations' ? district : []));
+    const post = vi.fn(async (url: string) => {
+      district = district.map((e) => (url.includes(e.id) ? { ...e, status: url.endsWith('/resolve') ? 'resolved' : 'acknowledged' } as DistrictEscalation : e));
+      return {};
+    });
+    page = escalationsPage(root, ctx({ get, post } as Partial<ApiClient>));
+    page.render();
+    await until(() => root.querySelectorAll('[data-district-escalation]').length === 1, 'district list');
+    const card = root.querySelector('[data-district-escalation="e5"]')!;
+    expect(card.querySelector('[data-esc-address]')?.textContent).toBe('笠間市笠間5-5');
+    expect(card.textContent).toContain('見本 五郎');
+    expect(card.textContent).toContain('要救助');
+    expect(card.querySelector('a[data-call]')?.getAttribute('href')).toBe('tel:0296-72-5555');
+    expect(root.querySelector('[data-district-escalation="e6"]')).toBeNull(); // resolved: nothing to do
+
+    const note = card.querySelector<HTMLTextAreaElement>('textarea')!;
+    note.value = '家族と連絡がとれた';
+    note.dispatchEvent(new Event('input'));
+    card.querySelector<HTMLButtonElement>('[data-ack="e5"]')!.click();
+    await until(() => root.querySelector('[data-district-escalation="e5"]')?.getAttribute('data-esc-status') === 'acknowledged', 'acknowledged');
+    expect(post).toHaveBeenCalledWith('/api/escalations/e5/acknowledge', { note: '家族と連絡がとれた' });
+    root.querySelector<HTMLButtonElement>('[data-resolve="e5"]')!.click();
+    await until(() => root.querySelectorAll('[data-district-escalation]').length === 0, 'resolved');
+    expect(post).toHaveBeenLastCalledWith('/api/escalations/e5/resolve', { note: null }); // the memo went once
+  });
+});
+
+describe('records the server refused', () => {
+  async function queue() {
+    await vault.setup(PIN);
+    await saveMyHouseholds(db, OP, DATA);
+    const refused = await outbox.enqueueVisit({ operation_id: OP, household_id: 'h1', outcome: 'rescue', note: '倒れた家具' }, new Date('2026-11-27T01:05:00Z'));
+    await outbox.enqueueVisit({ operation_id: OP, household_id: 'h2', outcome: 'safe' });
+    // As the outbox stores the server's answer for a visit sent after the operation closed.
+    await db.outbox.update(refused.client_id, { state: 'dead', last_error: 'invalid operation_not_active: この活動は終了しています。' });
+    return refused.client_id;
+  }
+
+  it('/outbox says which household, what and why, what to do, and discards only after confirmation', async () => {
+    const id = await queue();
+    page = outboxPage(root, ctx({}));
+    page.render();
+    await until(() => root.querySelector(`[data-dead] [data-record="${id}"]`) !== null, 'refused record');
+    const item = root.querySelector(`[data-record="${id}"]`)!;
+    expect(item.querySelector('[data-record-household]')?.textContent).toBe('笠間 一郎（笠間市笠間1）');
+    expect(item.querySelector('[data-record-what]')?.textContent).toContain('要救助');
+    expect(item.querySelector('[data-record-why]')?.textContent).toContain('活動が終了したため');
+    expect(item.textContent).not.toContain('operation_not_active');
+    expect(item.textContent).not.toMatch(/\d{4}-\d{2}-\d{2}T/); // no raw ISO time
+    expect(item.textContent).toContain('コーディネーター');
+    expect(item.querySelector('[role="alert"]')?.textContent).toContain('今すぐ'); // 要救助: phone now
+    // The waiting record is listed too, in words.
+    expect(root.querySelector('[data-waiting] [data-household-id="h2"] [data-record-household]')?.textContent).toBe('笠間 二郎（笠間市笠間2）');
+
+    item.querySelector<HTMLButtonElement>(`[data-discard="${id}"]`)!.click();
+    await until(() => root.querySelector(`[data-discard-confirm="${id}"]`) !== null, 'confirmation');
+    expect(await db.outbox.get(id)).toBeDefined(); // nothing gone before the confirmation
+    root.querySelector<HTMLButtonElement>(`[data-discard-yes="${id}"]`)!.click();
+    await until(() => root.querySelector(`[data-record="${id}"]`) === null, 'discarded');
+    expect(await db.outbox.get(id)).toBeUndefined();
+    expect(await db.outbox.count()).toBe(1); // the waiting one stays
+  });
+
+  it('the households list marks each household with records still on the device (未送信 / refused)', async () => {
+    await queue();
+    setOnline(false);
+    page = operationPage(root, ctx({ get: vi.fn() }), { id: OP });
+    page.render();
+    await until(() => root.querySelector('[data-household="h1"] [data-unsent]') !== null, 'marks');
+    expect(root.querySelector('[data-household="h1"] [data-unsent]')?.getAttribute('data-unsent')).toBe('refused');
+    expect(root.querySelector('[data-household="h2"] [data-unsent]')?.textContent).toBe('未送信');
   });
 });

@@ -94,6 +94,14 @@ export const homePage: PageFactory = (root, ctx) => {
       }
       state = session.kind === 'signed-in' ? { kind: 'online', user: session.user } : { kind: 'offline', user: session.user! };
       if (session.kind === 'signed-in') void ctx.outbox?.resume().catch(() => undefined);
+      // A disaster-VC volunteer takes part in no operation and keeps no field lists: asking for
+      // them only earned two 403s (#17). Their home says what to do instead.
+      const volunteer = state.user.role === 'vc_volunteer';
+      if (volunteer) {
+        ops = [];
+        render();
+        return;
+      }
       if (session.kind === 'signed-in' && ctx.outbox && vault?.unlocked) {
         // Start-up refresh of the cached lists (statuses, new assignments) via the sync cursor.
         void pullChanges(ctx.api, ctx.outbox.db).catch(() => undefined);
@@ -141,11 +149,12 @@ export const homePage: PageFactory = (root, ctx) => {
 
   function signOutWarning(): HTMLElement | null {
     if (unsentWarning === null) return null;
-    const send = h('button', { type: 'button', class: 'secondary' }, t('outbox.sendNow'));
+    // The safe choice (send first) is the primary button; signing out anyway is the secondary one.
+    const send = h('button', { type: 'button', class: 'primary', 'data-signout-send': 'true' }, t('outbox.sendNow'));
     send.addEventListener('click', () => void onSignOut());
     const json = h('button', { type: 'button', class: 'secondary' }, t('outbox.exportJson'));
     json.addEventListener('click', () => void (ctx.outbox && downloadUnsent(ctx.outbox, 'json')));
-    const confirm = h('button', { type: 'button', class: 'primary', 'data-signout-confirm': 'true' }, t('signOut.confirm'));
+    const confirm = h('button', { type: 'button', class: 'secondary', 'data-signout-confirm': 'true' }, t('signOut.confirm'));
     confirm.addEventListener('click', () => void onSignOut(true));
     const cancel = h('button', { type: 'button', class: 'secondary' }, t('signOut.cancel'));
     cancel.addEventListener('click', () => {
@@ -159,13 +168,21 @@ export const homePage: PageFactory = (root, ctx) => {
       h('p', {}, t('signOut.unsent', { count: unsentWarning })),
       send,
       json,
-      confirm,
       cancel,
+      confirm,
     );
   }
 
+  function volunteerSection(role: string): HTMLElement | null {
+    if (role !== 'vc_volunteer') return null;
+    return h('section', { class: 'ops', 'aria-labelledby': 'vc-title', 'data-volunteer-home': '' },
+      h('h2', { id: 'vc-title' }, t('home.volunteer.title')),
+      h('p', {}, t('home.volunteer.lead')),
+      h('ol', {}, h('li', {}, t('home.volunteer.step1')), h('li', {}, t('home.volunteer.step2')), h('li', {}, t('home.volunteer.step3'))));
+  }
+
   function escalationsLink(): HTMLElement | null {
-    if (!ctx.outbox) return null;
+    if (!ctx.outbox || isVolunteer()) return null;
     return appLink(ctx, '/escalations', t('home.escalations'), { class: 'button secondary', 'data-escalations-link': 'true' });
   }
 
@@ -195,7 +212,16 @@ export const homePage: PageFactory = (root, ctx) => {
         ];
       case 'online': {
         const u = state.user;
+        // The work first (operations, then the screens of the user's role); who is signed in below.
         return [
+          volunteerSection(u.role),
+          opsSection(),
+          ['admin', 'staff', 'coordinator', 'commissioner'].includes(u.role)
+            ? appLink(ctx, '/console', t('console.list.title'), { class: 'button secondary', 'data-console-link': 'true' })
+            : null,
+          ['admin', 'staff', 'coordinator'].includes(u.role)
+            ? h('a', { href: '/staff', class: 'button secondary', 'data-staff-link': 'true' }, t('staff.home.title'))
+            : null,
           h(
             'dl',
             { class: 'facts' },
@@ -205,10 +231,6 @@ export const homePage: PageFactory = (root, ctx) => {
             ...row('home.tenant', u.tenant.name, 'tenant'),
             ...row('home.municipality', u.tenant.municipality_code, 'municipality_code'),
           ),
-          opsSection(),
-          ['admin', 'staff', 'coordinator'].includes(u.role)
-            ? h('a', { href: '/staff', class: 'button secondary', 'data-staff-link': 'true' }, t('staff.home.title'))
-            : null,
           escalationsLink(),
           appLink(ctx, '/account', t('account.title'), { class: 'button secondary', 'data-account-link': 'true' }),
           signOutWarning(),
@@ -224,6 +246,8 @@ export const homePage: PageFactory = (root, ctx) => {
             h('strong', {}, t('home.offline')),
             h('p', {}, t('home.offlineHint')),
           ),
+          volunteerSection(u.role),
+          opsSection(),
           h(
             'dl',
             { class: 'facts' },
@@ -231,7 +255,6 @@ export const homePage: PageFactory = (root, ctx) => {
             ...row('common.role', t(`role.${u.role}`), 'role'),
             ...row('home.tenant', u.tenant_name, 'tenant'),
           ),
-          opsSection(),
           escalationsLink(),
           retryButton(),
           signOutWarning(),
@@ -241,8 +264,12 @@ export const homePage: PageFactory = (root, ctx) => {
     }
   }
 
+  function isVolunteer(): boolean {
+    return (state.kind === 'online' || state.kind === 'offline') && state.user.role === 'vc_volunteer';
+  }
+
   function opsSection(): HTMLElement | null {
-    if (ops === null) return null;
+    if (ops === null || isVolunteer()) return null;
     const items = ops.map((op) => {
       const a = h(
         'a',
@@ -280,7 +307,8 @@ export const homePage: PageFactory = (root, ctx) => {
     return b;
   }
 
-  function signOutButton(): HTMLElement {
+  function signOutButton(): HTMLElement | null {
+    if (unsentWarning !== null) return null; // the warning has its own buttons
     const b = h('button', { type: 'button', class: 'primary' }, t('home.signOut'));
     b.addEventListener('click', () => void onSignOut());
     return b;

@@ -1,3 +1,4 @@
+import { takeSignInTarget } from '../../auth/landing';
 import { mustChangePassword, PASSWORD_CHANGE_PATH, signIn } from '../../auth/session';
 import { t } from '../../i18n';
 import type { Page, PageFactory } from '../../router';
@@ -103,7 +104,8 @@ export const loginPage: PageFactory = (root, ctx) => {
       values.password = '';
       busy = false;
       // An admin reset the password: choosing a new one comes before anything else.
-      ctx.navigate(mustChangePassword(user) ? PASSWORD_CHANGE_PATH : '/', { replace: true });
+      // Then each role lands where its work is (or on the page it asked for).
+      ctx.navigate(mustChangePassword(user) ? PASSWORD_CHANGE_PATH : takeSignInTarget(user.role), { replace: true });
       return;
     } catch (err) {
       error = err;

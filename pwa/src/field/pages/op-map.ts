@@ -26,6 +26,7 @@ import {
 import { drawIcon, householdImage, iconCanvas, LEGEND_STATUSES, statusImage, statusLabelKey, statusLook } from '../map-symbols';
 import { boundsOf, type LngLatBounds } from '../../map/tiles';
 import { h } from '../../ui/dom';
+import { mapLocale } from '../../map/locale';
 
 type Located = Household & { lon?: number | null; lat?: number | null };
 type MapModule = typeof import('../../map/maplibre');
@@ -74,7 +75,9 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
   const legendEl = h('section', { class: 'map-legend' });
   const downloadEl = h('section', { class: 'map-download', 'data-map-download': 'true' });
   const hintEl = h('p', { class: 'hint' });
-  const section = h('section', { class: 'op-map', 'data-op-map': 'true' }, hintEl, notesEl, canvasEl, attributionEl, legendEl, downloadEl);
+  // The map right under the toggle, the hint and the rest below it: on a phone the map must be
+  // on screen once 地図 is pressed (#17: it was below the fold).
+  const section = h('section', { class: 'op-map', 'data-op-map': 'true' }, notesEl, canvasEl, hintEl, attributionEl, legendEl, downloadEl);
 
   let map: MapInstance | null = null;
   let config: MapConfig | null = null;
@@ -396,6 +399,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
         container: canvasEl,
         style,
         attributionControl: false, // our own, larger attribution line below the map
+        locale: mapLocale(),
         maxZoom: 19,
         ...(b
           ? { bounds: [[b.west, b.south], [b.east, b.north]] as [[number, number], [number, number]], fitBoundsOptions: { padding: 48, maxZoom: 18 } }
@@ -458,7 +462,10 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
       if (view === which) return;
       view = which;
       opts.onChange();
-      document.querySelector<HTMLElement>(`[data-view="${which}"]`)?.focus();
+      const pressed = document.querySelector<HTMLElement>(`[data-view="${which}"]`);
+      pressed?.focus({ preventScroll: true });
+      // The toggle to the top of the screen, so the map (or the list) below it is in view.
+      if (which === 'map') pressed?.closest('.view-toggle')?.scrollIntoView({ block: 'start' });
     });
     return b;
   }

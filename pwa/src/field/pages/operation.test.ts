@@ -196,9 +196,11 @@ describe('outbox page', () => {
     await until(() => root.querySelector('[data-outbox-summary]')?.textContent === '未送信 1件');
     await until(() => !!root.querySelector('[data-conflicts]'));
     expect(root.querySelector('[data-conflicts]')?.textContent).toContain('要救助');
-    expect(root.querySelector('[data-conflicts]')?.textContent).toContain('visit_conflict');
+    // In words, not the server's code (#17).
+    expect(root.querySelector('[data-conflicts]')?.textContent).toContain('どちらが正しいか確認が必要です');
+    expect(root.querySelector('[data-conflicts]')?.textContent).not.toContain('visit_conflict');
     const buttons = [...root.querySelectorAll('button')].map((b) => b.textContent);
-    expect(buttons).toEqual(['今すぐ送信', '書き出し（JSON）', '書き出し（CSV）']);
+    expect(buttons).toEqual(['今すぐ送信', '書き出し（JSON）', '書き出し（CSV）', 'この記録を削除する']);
     await flush();
   });
 });
@@ -251,12 +253,20 @@ describe('sign-out', () => {
     page.render();
     await until(() => !!root.querySelector(`[data-op="${OP_ID}"]`));
     expect(root.querySelector(`[data-op="${OP_ID}"]`)?.textContent).toContain('【訓練】安否確認訓練');
+    // The work comes first: the operations above who is signed in.
+    const facts = root.querySelector('dl.facts')!;
+    expect(root.querySelector('[data-ops]')!.compareDocumentPosition(facts) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
     [...root.querySelectorAll('button')].find((b) => b.textContent === 'ログアウト')!.click();
     // One record is still unsent (the push fails): a warning with the count, nothing wiped yet.
     await until(() => !!root.querySelector('[data-signout-warning]'));
     expect(root.querySelector('[data-signout-warning]')?.textContent).toContain('1件');
     expect(navigate).not.toHaveBeenCalled();
     expect(await db.cache.count()).toBeGreaterThan(0);
+    // The safe choice is the primary button; signing out anyway is not.
+    const warning = root.querySelector('[data-signout-warning]')!;
+    expect(warning.querySelector('button.primary')?.hasAttribute('data-signout-send')).toBe(true);
+    expect(warning.querySelectorAll('button.primary')).toHaveLength(1);
+    expect(root.querySelector('[data-signout-confirm]')?.classList.contains('primary')).toBe(false);
     root.querySelector<HTMLButtonElement>('[data-signout-confirm]')!.click();
     await until(() => navigate.mock.calls.length > 0);
     expect(navigate).toHaveBeenCalledWith('/login', { replace: true });

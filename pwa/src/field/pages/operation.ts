@@ -18,6 +18,7 @@ import { loadShelters, sortShelters, type Shelter } from '../shelters';
 import { ageText, pullChanges } from '../sync';
 import { t } from '../../i18n';
 import { ensurePersistentStorage, requestBackgroundSync } from '../../outbox/runtime';
+import { unsentByHousehold } from '../refused';
 import { rememberAfterUnlock, vaultFor } from '../../vault/vault';
 import type { Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
@@ -56,6 +57,16 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
   let attachPosition = false;
   let gpsFailed = false;
   const vault = db ? vaultFor(db) : null;
+  /** Households with records still on this device (waiting, or refused by the server). */
+  let unsent = new Map<string, 'waiting' | 'refused'>();
+  const offOutbox = ctx.outbox?.subscribe(() => {
+    void ctx.outbox?.list(['pending', 'sending', 'failed', 'dead', 'conflict']).then((rows) => {
+      const next = unsentByHousehold(rows, opId);
+      const changed = next.size !== unsent.size || [...next].some(([k, v]) => unsent.get(k) !== v);
+      unsent = next;
+      if (changed && !disposed && state.kind === 'ready') render();
+    }, () => undefined); // the database closed under a leaving page: nothing to mark
+  });
   // List / map toggle (op-map.ts); a tap on the map opens that household's row here.
   const mapSwitch = createMapSwitch({
     api: ctx.api,
@@ -217,6 +228,14 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
     return h('span', { class: `badge outcome-${tone}`, 'data-status': outcome ?? 'unreached' }, label);
   }
 
+  /** 未送信: a record for this household is still on the device; a refused one links to /outbox. */
+  function unsentMark(householdId: string): HTMLElement | null {
+    const kind = unsent.get(householdId);
+    if (!kind) return null;
+    return h('span', { class: `badge outcome-${kind === 'refused' ? 'danger' : 'warn'}`, 'data-unsent': kind },
+      t(kind === 'refused' ? 'refused.mark.refused' : 'history.unsent'));
+  }
+
   function callBox(): HTMLElement {
     return h(
       'div',
@@ -342,6 +361,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
       h('span', { class: 'hh-order' }, String(hh.order)),
       h('span', { class: 'hh-text' }, h('span', { class: 'hh-name' }, names || hh.address), names ? h('span', { class: 'hh-address' }, hh.address) : null),
       statusBadge(hh),
+      unsentMark(hh.id),
     );
     toggle.addEventListener('click', () => {
       openId = open ? null : hh.id;
@@ -400,6 +420,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
     dispose() {
       disposed = true;
       clearInterval(ageTimer);
+      offOutbox?.();
       window.removeEventListener('online', onOnline);
       mapSwitch.dispose();
     },

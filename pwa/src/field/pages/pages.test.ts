@@ -1,4 +1,5 @@
 // DOM-level checks of the two pages with a fake API: what a user actually sees.
+import { rememberSignInTarget } from '../../auth/landing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../../api/client';
 import { ApiError } from '../../api/errors';
@@ -77,6 +78,18 @@ describe('home page', () => {
     expect(root.querySelector('[data-field=login]')).toBeNull(); // not remembered
   });
 
+  it("gives a disaster-VC volunteer a home that says what to do, and asks nothing they may not see (no 403s)", async () => {
+    const get = vi.fn();
+    const c = ctx({ me: vi.fn().mockResolvedValue({ ...USER, role: 'vc_volunteer' }), get });
+    page = homePage(root, c);
+    page.render();
+    await flush();
+    expect(root.querySelector('[data-volunteer-home]')?.textContent).toContain('受付');
+    expect(get).not.toHaveBeenCalled();
+    expect(root.querySelector('[data-ops]')).toBeNull();
+    expect(root.querySelector('[data-escalations-link]')).toBeNull();
+  });
+
   it('goes to the login page on 401', async () => {
     const c = ctx({ me: vi.fn().mockRejectedValue(new ApiError({ status: 401, code: 'not_authenticated' })) });
     page = homePage(root, c);
@@ -107,6 +120,32 @@ describe('login page', () => {
     root.querySelector<HTMLInputElement>('#login-password')!.value = password;
     root.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }));
   }
+
+  it('lands each role where its work is, or on the page it asked for (if the role may open it)', async () => {
+    const signInAs = async (role: string) => {
+      const c = ctx({ login: vi.fn().mockResolvedValue({ ...USER, role }) });
+      page?.dispose?.();
+      page = loginPage(root, c);
+      page.render();
+      fill('x', 'pw');
+      await flush();
+      return c.navigate.mock.calls[0]?.[0];
+    };
+    expect(await signInAs('staff')).toBe('/staff');
+    expect(await signInAs('admin')).toBe('/staff');
+    expect(await signInAs('coordinator')).toBe('/console');
+    expect(await signInAs('commissioner')).toBe('/');
+    expect(await signInAs('watcher')).toBe('/');
+    // The page asked for survives sign-in …
+    rememberSignInTarget('/console/op/abc');
+    expect(await signInAs('coordinator')).toBe('/console/op/abc');
+    rememberSignInTarget('/staff/audit');
+    expect(await signInAs('staff')).toBe('/staff/audit');
+    // … but not into a screen the role may not open, and only once.
+    rememberSignInTarget('/staff/users');
+    expect(await signInAs('watcher')).toBe('/');
+    expect(await signInAs('staff')).toBe('/staff');
+  });
 
   it('has labelled fields in Japanese', () => {
     page = loginPage(root, ctx({}));

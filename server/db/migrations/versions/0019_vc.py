@@ -26,7 +26,7 @@ ROLES_BEFORE = "'admin', 'staff', 'coordinator', 'commissioner', 'watcher', 'vc_
 KINDS_BEFORE = "'watch_round', 'safety_check'"
 
 revision: str = '0019'
-down_revision: str | None = '0015'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
