@@ -23,7 +23,7 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" = 0 ]; }
 
 # --- system packages ---------------------------------------------------------------------
-# ensure_system_packages postgis|psql|chromium|venv ...
+# ensure_system_packages postgis|psql|chromium|cjk-fonts|venv ...
 # Installs what is missing with apt-get (root only, one `apt-get update`); when not root,
 # stops with one line naming the exact command to run.
 ensure_system_packages() {
@@ -36,6 +36,11 @@ ensure_system_packages() {
         fi ;;
       chromium)
         if ! command -v chromium >/dev/null 2>&1; then pkgs+=(chromium); names+=(Chromium); fi ;;
+      cjk-fonts)
+        # Japanese glyphs in the e2e screenshots (Debian's chromium has none): boxes otherwise.
+        if [ ! -d /usr/share/fonts/opentype/noto ] || ! ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1; then
+          pkgs+=(fonts-noto-cjk); names+=("Japanese fonts (Noto CJK)")
+        fi ;;
       venv)
         command -v python3 >/dev/null 2>&1 \
           || die "Python 3.11 is missing: run 'sudo apt-get install -y python3 python3-venv' and try again."

@@ -4,7 +4,7 @@
 #   scripts/setup.sh [--test]
 #
 # 1. system packages (apt-get, only when missing and only as root): PostGIS 15 when no
-#    DATABASE_URL is given, python3-venv if needed, and with --test Chromium
+#    DATABASE_URL is given, python3-venv if needed, and with --test Chromium and Japanese fonts
 # 2. .venv + `pip install -e '.[dev]'` (again only when pyproject.toml changed)
 # 3. pwa: `npm ci` (again only when package-lock.json changed), `npm run build` (again only
 #    when a file under pwa/ other than tests, e2e/ and coverage, or vocab/vocabulary.json, is newer
@@ -30,7 +30,7 @@ flock 8
 # --- 1. system packages --------------------------------------------------------------------
 pkgs=(venv)
 [ -z "${DATABASE_URL:-}" ] && pkgs+=(postgis)
-[ "$want_test" = 1 ] && pkgs+=(chromium)
+[ "$want_test" = 1 ] && pkgs+=(chromium cjk-fonts)
 ensure_system_packages "${pkgs[@]}"
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
