@@ -392,3 +392,29 @@ export function supportersPayload(rows: readonly SupporterFormValues[]): Record<
   }
   return out;
 }
+
+/** Households and people per district as the viewer may see them (`/api/registry/counts`). */
+export interface DistrictCount { district_id: string | null; households: number; people: number }
+
+/**
+ * Each district's counts with its sub-districts included. Households belong to the deepest
+ * district containing them, so an area (地区) on its own counts none; its print list and the
+ * coverage table count the whole subtree, and the registry table says the same.
+ */
+export function subtreeCounts(
+  districts: readonly { id: string; parent_id: string | null }[],
+  counts: readonly DistrictCount[],
+): Map<string, { households: number; people: number }> {
+  const parent = new Map(districts.map((d) => [d.id, d.parent_id]));
+  const out = new Map(districts.map((d) => [d.id, { households: 0, people: 0 }]));
+  for (const c of counts) {
+    const seen = new Set<string>();
+    for (let id = c.district_id; id !== null && out.has(id) && !seen.has(id); id = parent.get(id) ?? null) {
+      seen.add(id); // a parent cycle cannot loop
+      const total = out.get(id)!;
+      total.households += c.households;
+      total.people += c.people;
+    }
+  }
+  return out;
+}
