@@ -57,6 +57,7 @@ from server.registry.api_watchers import WatcherController
 from server.services import AppServices
 from server.settings import Settings, get_settings
 from server.watch.api import WatchController
+from server.web.compression import compression_config
 from server.web.spa import spa
 
 CSRF_COOKIE = "tonari_csrf"
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
+        compression_config=compression_config(),  # JSON for weak links; assets come precompressed
         request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
         state=State(AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
                                 driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,

@@ -50,8 +50,11 @@ _LATEST = text("SELECT coalesce(max(id), 0) FROM event WHERE tenant_id = :t")
 _SESSION_ALIVE = text("SELECT 1 FROM user_session WHERE tenant_id = :t AND id = :s AND expires_at > now()")
 
 
+EVENTS_PATH = "/api/events"
+
+
 class EventController(Controller):
-    path = "/api/events"
+    path = EVENTS_PATH
     tags = ["events"]
 
     @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)")
