@@ -78,14 +78,23 @@ async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: 
             ])
 
     shelter_ids: dict[str, uuid.UUID] = {}
-    shelter_rows = []
-    for s in map(msgspec.to_builtins, facts.load_shelters()):
+    shelter_rows: list[dict[str, Any]] = []
+    facilities: dict[tuple[str, str], dict[str, Any]] = {}  # (facility part of the 共通ID, name)
+    for s in sorted(map(msgspec.to_builtins, facts.load_shelters()), key=lambda s: s["kind"] != "designated"):
+        partner = facilities.get((s["source_id"][:11], s["name"]))
+        if partner is not None:  # one facility, both designations (as the shelter import does)
+            partner["designations"].append(s["kind"])
+            partner["other_source_ids"].append(s["source_id"])
+            partner["hazards"] = sorted(set(partner["hazards"]) | set(s["hazards"]))
+            continue
         sid = uuid.uuid4()
         if s["kind"] == "designated":
             shelter_ids[s["source_id"]] = sid
-        shelter_rows.append({"tenant_id": tenant_id, "id": sid, "source_id": s["source_id"], "kind": s["kind"],
-                             "name": s["name"], "address": s["address"], "location": _point(s["lon"], s["lat"]),
-                             "hazards": s["hazards"], "capacity": s.get("capacity")})
+        row = {"tenant_id": tenant_id, "id": sid, "source_id": s["source_id"], "kind": s["kind"],
+               "designations": [s["kind"]], "other_source_ids": [], "name": s["name"], "address": s["address"],
+               "location": _point(s["lon"], s["lat"]), "hazards": s["hazards"], "capacity": s.get("capacity")}
+        facilities[(s["source_id"][:11], s["name"])] = row
+        shelter_rows.append(row)
     await db.execute(insert(Shelter), shelter_rows)
 
     demo: DemoData = generate_demo(seed=seed)

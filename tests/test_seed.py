@@ -40,7 +40,7 @@ async def test_demo_seed_is_idempotent_and_keeps_passwords(sessionmaker, tmp_pat
     assert resp.status_code == 200 and resp.json()["tenant"]["name"] == "笠間市社会福祉協議会"
 
     # The demo registry: ~2,500 households / ~3,000 people, all placed in a branch district,
-    # 30 + 8 real shelters; the demo watcher watches a few households nearby.
+    # the 38 rows of the shelter data as 30 facilities; the demo watcher watches a few households nearby.
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
             counts = dict((await db.execute(text(
@@ -48,12 +48,15 @@ async def test_demo_seed_is_idempotent_and_keeps_passwords(sessionmaker, tmp_pat
                 " UNION ALL SELECT 'unplaced', count(*) FROM household WHERE district_id IS NULL"
                 " UNION ALL SELECT 'designated', count(*) FROM shelter WHERE kind = 'designated'"
                 " UNION ALL SELECT 'emergency', count(*) FROM shelter WHERE kind = 'emergency_site'"
+                " UNION ALL SELECT 'both', count(*) FROM shelter"
+                "   WHERE designations @> ARRAY['designated', 'emergency_site'] AND hazards <> '{}'"
                 " UNION ALL SELECT 'branches', count(*) FROM district WHERE level = 'branch'"
                 " UNION ALL SELECT 'outside', count(*) FROM household h, tenant t"
                 "   WHERE t.id = h.tenant_id AND NOT ST_Covers(t.boundary, h.location)"))).all())
     assert counts["households"] == 2500 and 2800 <= counts["people"] <= 3300
     assert counts["unplaced"] == 0 and counts["outside"] == 0
-    assert counts["designated"] == 30 and counts["emergency"] == 8
+    # 30 指定避難所, 8 of them also 指定緊急避難場所 (one facility each, with the site's hazard flags)
+    assert counts["designated"] == 30 and counts["emergency"] == 0 and counts["both"] == 8
     assert counts["branches"] >= 10
     mine = (await client.get("/api/households", params={"limit": 50})).json()
     assert 1 <= mine["total"] <= 5  # assigned households that consented to watchers

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { areaFrom, consentChanges, contactsPayload, coordinate, districtPayload, emptyDistrictForm, emptyHazardZoneForm, emptyShelterForm, EMPTY_PERSON, fieldsFor, hazardZonePayload, householdPayload, parseRing, personFormFrom, personPayload, shelterPayload, subtreeCounts, supportersFrom, supportersHidden, supportersPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
+import { areaFrom, consentChanges, contactsPayload, coordinate, districtPayload, emptyDistrictForm, emptyHazardZoneForm, emptyShelterForm, EMPTY_PERSON, fieldsFor, hazardZonePayload, householdPayload, parseRing, personFormFrom, personPayload, shelterPayload, subtreeCounts, designationKeys, supportersFrom, supportersHidden, supportersPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
 import { ApiError } from '../api/errors';
 import { toProblem } from '../api/problem';
 import { coveredPercent, farLinkWarning, groupSuggestions, linkPayload, type Suggestion } from './watch-model';
@@ -217,5 +217,14 @@ describe('district counts in the registry table', () => {
     const by = subtreeCounts([{ id: 'A', parent_id: 'B' }, { id: 'B', parent_id: 'A' }], [{ district_id: 'A', households: 3, people: 4 }]);
     expect(by.get('A')).toEqual({ households: 3, people: 4 });
     expect(by.get('B')).toEqual({ households: 3, people: 4 });
+  });
+});
+
+describe('shelter designations', () => {
+  it('names every designation of one facility, in the vocabulary order', () => {
+    expect(designationKeys({ kind: 'designated', designations: ['emergency_site', 'designated'] })).toEqual([
+      'staff.shelter.kind.designated', 'staff.shelter.kind.emergency_site',
+    ]);
+    expect(designationKeys({ kind: 'emergency_site' })).toEqual(['staff.shelter.kind.emergency_site']);
   });
 });

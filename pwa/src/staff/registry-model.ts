@@ -227,6 +227,12 @@ export const SHELTER_KINDS: Record<string, MessageKey> = {
   emergency_site: 'staff.shelter.kind.emergency_site',
 };
 
+/** The label keys of every designation of a shelter (one facility can be 指定避難所 and 指定緊急避難場所). */
+export function designationKeys(s: { kind: string; designations?: string[] | null }): MessageKey[] {
+  const all = new Set([s.kind, ...(s.designations ?? [])]);
+  return Object.entries(SHELTER_KINDS).filter(([code]) => all.has(code)).map(([, key]) => key);
+}
+
 // ---- shelters, districts, hazard zones (create forms) -----------------------------------------
 
 export const SHELTER_HAZARDS: [string, MessageKey][] = withLabelKeys('shelter_hazards', {
