@@ -47,20 +47,28 @@ _TARGETS = text(
     """
 )
 
+# Each household with its nearest designated shelter (a KNN walk over ~30 rows); who reports for
+# it is looked up from the two small maps below (one query each, no per-household subqueries: the
+# tables were just loaded and the planner has no statistics for them yet).
 _HOUSEHOLDS = text(
     """
-    SELECT h.id, h.district_id, h.address,
-           (SELECT s.id FROM shelter s WHERE s.tenant_id = h.tenant_id AND s.kind = 'designated'
-            ORDER BY s.location <-> h.location LIMIT 1) AS shelter_id,
-           (SELECT u.id FROM watch_link l JOIN watcher w ON w.tenant_id = l.tenant_id AND w.id = l.watcher_id
-                 JOIN app_user u ON u.tenant_id = w.tenant_id AND u.id = w.user_id
-            WHERE l.tenant_id = h.tenant_id AND l.household_id = h.id AND l.ended_at IS NULL LIMIT 1) AS watcher_user,
-           (SELECT u.id FROM watcher w JOIN app_user u ON u.tenant_id = w.tenant_id AND u.id = w.user_id
-            WHERE w.tenant_id = h.tenant_id AND w.role = 'commissioner' AND w.district_id = h.district_id
-            LIMIT 1) AS commissioner_user
-    FROM household h WHERE h.tenant_id = :t
+    SELECT h.id, h.district_id, h.address, s.id AS shelter_id
+    FROM household h
+    LEFT JOIN LATERAL (SELECT s.id FROM shelter s WHERE s.tenant_id = h.tenant_id AND s.kind = 'designated'
+                       ORDER BY s.location <-> h.location LIMIT 1) s ON true
+    WHERE h.tenant_id = :t
     ORDER BY h.address, ST_X(h.location), ST_Y(h.location)
     """
+)
+_WATCHER_USERS = text(  # households watched by a watcher who has a login (the demo watcher)
+    """
+    SELECT l.household_id, w.user_id FROM watcher w
+    JOIN watch_link l ON l.tenant_id = w.tenant_id AND l.watcher_id = w.id AND l.ended_at IS NULL
+    WHERE w.tenant_id = :t AND w.user_id IS NOT NULL AND w.role = 'watcher'
+    """
+)
+_COMMISSIONER_USERS = text(
+    "SELECT district_id, user_id FROM watcher WHERE tenant_id = :t AND role = 'commissioner' AND user_id IS NOT NULL"
 )
 
 
@@ -100,7 +108,10 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
     outcomes, weights = zip(*FIRST_OUTCOMES, strict=True)
     visits: list[dict[str, object]] = []
     escalations: list[dict[str, object]] = []
+    watcher_user = dict((await db.execute(_WATCHER_USERS, {"t": tenant_id})).tuples().all())
+    commissioner_user = dict((await db.execute(_COMMISSIONER_USERS, {"t": tenant_id})).tuples().all())
     for h in (await db.execute(_HOUSEHOLDS, {"t": tenant_id})).all():
+        commissioner = commissioner_user.get(h.district_id)
         first = rng.choices(outcomes, weights=weights)[0]
         if first is None:
             continue
@@ -110,8 +121,8 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
             later = at + timedelta(minutes=rng.uniform(30, 120))
             if later < start + timedelta(hours=HOURS):
                 reports.append((rng.choices(("safe", "evacuated"), weights=(0.7, 0.3))[0], later))
-        by = h.watcher_user or h.commissioner_user or (coordinator if rng.random() < 0.5 else staff)
-        for outcome, device_time in reports:
+        by = watcher_user.get(h.id) or commissioner or (coordinator if rng.random() < 0.5 else staff)
+        for n, (outcome, device_time) in enumerate(reports):
             shelter_id = h.shelter_id if outcome == "evacuated" else None
             note = "【訓練】" + {"injured": "足を負傷（訓練の想定）", "rescue": "自力で避難できない（訓練の想定）"}.get(outcome, "")
             v = VisitIn(client_id=uuid7(), household_id=h.id, outcome=outcome, device_time=device_time,
@@ -123,11 +134,11 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
                            "shelter_id": v.shelter_id, "shelter_unknown": v.shelter_unknown, "note": v.note,
                            "device_time": device_time,
                            "server_time": device_time + timedelta(seconds=rng.uniform(0.5, 40)),
-                           "content_hash": content_hash(op_id, v)})
+                           "content_hash": content_hash(op_id, v), "revisit": n > 0})
             if outcome in ESCALATE:
                 acknowledged = device_time + timedelta(minutes=rng.uniform(2, 12))
                 resolved = acknowledged + timedelta(minutes=rng.uniform(20, 90))
-                recipients = [u for u in (h.commissioner_user, coordinator) if u is not None]
+                recipients = [u for u in (commissioner, coordinator) if u is not None]
                 escalations.append({
                     "tenant_id": tenant_id, "id": uuid.uuid4(), "operation_id": op_id, "household_id": h.id,
                     "visit_id": vid, "mode": "drill", "level": ESCALATE[outcome], "outcome": outcome,
@@ -136,19 +147,20 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
                     "resolved_by": coordinator, "resolved_at": resolved,
                     "notes": "【訓練】消防・救急への連絡を確認し、対応完了（訓練）",
                 })
-    for i in range(0, len(visits), 2000):
-        await db.execute(insert(Visit), visits[i : i + 2000])
+    # First visits, then revisits, each followed by the ingest's own status statement: it keeps
+    # the first visit's time as `first_visit_at` and moves the status to the latest report.
+    rounds = ([v for v in visits if not v["revisit"]], [v for v in visits if v["revisit"]])
+    for batch in rounds:
+        for v in batch:
+            del v["revisit"]
+        for i in range(0, len(batch), 2000):
+            await db.execute(insert(Visit), batch[i : i + 2000])
+        pairs = sorted({(op_id, v["household_id"]) for v in batch}, key=str)
+        if pairs:
+            await db.execute(RECOMPUTE, {"tenant": tenant_id, "ops": [p[0] for p in pairs],
+                                         "hhs": [p[1] for p in pairs], "need_help": NEED_HELP})
     if escalations:
         await db.execute(insert(Escalation), escalations)
-    pairs = sorted({(op_id, v["household_id"]) for v in visits}, key=str)
-    await db.execute(RECOMPUTE, {"tenant": tenant_id, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs],
-                                 "need_help": NEED_HELP})
-    await db.execute(text(
-        "UPDATE operation_target t SET first_visit_at = f.at FROM ("
-        "  SELECT household_id, min(server_time) AS at FROM visit WHERE tenant_id = :t AND operation_id = :op"
-        "  GROUP BY household_id) f"
-        " WHERE t.tenant_id = :t AND t.operation_id = :op AND t.household_id = f.household_id"),
-        {"t": tenant_id, "op": op_id})
     await db.execute(update(Operation).where(Operation.tenant_id == tenant_id, Operation.id == op_id).values(
         status="closed", closed_at=start + timedelta(hours=HOURS), updated_at=func.now()))
     return {"targets": targets, "visits": len(visits), "escalations": len(escalations)}
