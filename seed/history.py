@@ -48,8 +48,8 @@ _TARGETS = text(
 )
 
 # Each household with its nearest designated shelter (a KNN walk over ~30 rows); who reports for
-# it is looked up from the two small maps below (one query each, no per-household subqueries: the
-# tables were just loaded and the planner has no statistics for them yet).
+# it is looked up from the small map below (one query, no per-household subqueries: the tables
+# were just loaded and the planner has no statistics for them yet).
 _HOUSEHOLDS = text(
     """
     SELECT h.id, h.district_id, h.address, s.id AS shelter_id
@@ -58,13 +58,6 @@ _HOUSEHOLDS = text(
                        ORDER BY s.location <-> h.location LIMIT 1) s ON true
     WHERE h.tenant_id = :t
     ORDER BY h.address, ST_X(h.location), ST_Y(h.location)
-    """
-)
-_WATCHER_USERS = text(  # households watched by a watcher who has a login (the demo watcher)
-    """
-    SELECT l.household_id, w.user_id FROM watcher w
-    JOIN watch_link l ON l.tenant_id = w.tenant_id AND l.watcher_id = w.id AND l.ended_at IS NULL
-    WHERE w.tenant_id = :t AND w.user_id IS NOT NULL AND w.role = 'watcher'
     """
 )
 _COMMISSIONER_USERS = text(
@@ -86,7 +79,8 @@ def _minutes(rng: random.Random) -> float:
 
 async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int = 8216) -> dict[str, int]:
     """Add the closed drill once per tenant (nothing if an operation of that name exists)."""
-    exists = await db.execute(select(Operation.id).where(Operation.tenant_id == tenant_id, Operation.name == DRILL_NAME))
+    exists = await db.execute(
+        select(Operation.id).where(Operation.tenant_id == tenant_id, Operation.name == DRILL_NAME))
     if exists.first() is not None:
         return {}
     users = {u.login: u.id for u in (await db.execute(select(User).where(User.tenant_id == tenant_id))).scalars()}
@@ -108,7 +102,6 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
     outcomes, weights = zip(*FIRST_OUTCOMES, strict=True)
     visits: list[dict[str, object]] = []
     escalations: list[dict[str, object]] = []
-    watcher_user = dict((await db.execute(_WATCHER_USERS, {"t": tenant_id})).tuples().all())
     commissioner_user = dict((await db.execute(_COMMISSIONER_USERS, {"t": tenant_id})).tuples().all())
     for h in (await db.execute(_HOUSEHOLDS, {"t": tenant_id})).all():
         commissioner = commissioner_user.get(h.district_id)
@@ -121,7 +114,9 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
             later = at + timedelta(minutes=rng.uniform(30, 120))
             if later < start + timedelta(hours=HOURS):
                 reports.append((rng.choices(("safe", "evacuated"), weights=(0.7, 0.3))[0], later))
-        by = watcher_user.get(h.id) or commissioner or (coordinator if rng.random() < 0.5 else staff)
+        # reported by the district's 民生委員 (the demo one for their branch) or the council: the demo
+        # watcher's phone starts with no records of its own, as a new device would
+        by = commissioner or (coordinator if rng.random() < 0.5 else staff)
         for n, (outcome, device_time) in enumerate(reports):
             shelter_id = h.shelter_id if outcome == "evacuated" else None
             note = "【訓練】" + {"injured": "足を負傷（訓練の想定）", "rescue": "自力で避難できない（訓練の想定）"}.get(outcome, "")

@@ -211,7 +211,8 @@ async def _load_hazard_zones(db: AsyncSession, tenant_id: uuid.UUID) -> int:
 
 async def _link_demo_accounts(db: AsyncSession, tenant_id: uuid.UUID, district_ids: dict[str, uuid.UUID]) -> None:
     """Give the demo commissioner a branch and the demo watcher the profile of a watcher of that
-    branch with a full round (the most households in the network), so signing in shows something real."""
+    branch with a full round (the most watched households that consented to watchers, who are the
+    ones a watcher sees), so signing in shows something real."""
     users = {u.login: u for u in (await db.execute(select(User).where(User.tenant_id == tenant_id))).scalars()}
     branch = district_ids.get("08216-A1-B01")
     commissioner, watcher = users.get("commissioner"), users.get("watcher")
@@ -226,5 +227,8 @@ async def _link_demo_accounts(db: AsyncSession, tenant_id: uuid.UUID, district_i
             "UPDATE watcher SET user_id = :u WHERE tenant_id = :t AND id = ("
             " SELECT w.id FROM watcher w WHERE w.tenant_id = :t AND w.role = 'watcher' AND w.district_id = :d"
             "   AND w.user_id IS NULL"
-            " ORDER BY (SELECT count(*) FROM watch_link l WHERE l.tenant_id = :t AND l.watcher_id = w.id"
-            "           AND l.ended_at IS NULL) DESC, w.name, w.id LIMIT 1)"), {"u": watcher.id, "t": tenant_id, "d": branch})
+            " ORDER BY (SELECT count(*) FROM watch_link l JOIN household h ON h.tenant_id = l.tenant_id"
+            "           AND h.id = l.household_id"
+            "           WHERE l.tenant_id = :t AND l.watcher_id = w.id AND l.ended_at IS NULL"
+            "           AND h.roster_consent_watcher @> current_date) DESC, w.name, w.id LIMIT 1)"),
+            {"u": watcher.id, "t": tenant_id, "d": branch})

@@ -26,7 +26,9 @@ class ShelterOptions:
 
 def _facility(source_id: str | None) -> str | None:
     """The facility part of a 共通ID (as `ShelterRecord.facility_key`), None for other ids."""
-    return source_id[:11] if source_id and len(source_id) >= 11 and source_id[0] == "E" and source_id[1:11].isdigit() else None
+    if source_id and len(source_id) >= 11 and source_id[0] == "E" and source_id[1:11].isdigit():
+        return source_id[:11]
+    return None
 
 
 def _with(s: m.Shelter, kind: str) -> list[str]:
@@ -68,7 +70,9 @@ async def import_shelters(
         if not bad:
             planned.append(rec)
     # A municipality has tens to hundreds of shelters: all of the tenant's, to find merge partners too.
-    rows = list((await db.execute(select(m.Shelter).where(m.Shelter.tenant_id == tenant_id))).scalars()) if planned else []
+    rows: list[m.Shelter] = []
+    if planned:
+        rows = list((await db.execute(select(m.Shelter).where(m.Shelter.tenant_id == tenant_id))).scalars())
     existing = {(s.source_id, s.kind): s for s in rows}
     existing |= {(other, k): s for s in rows for other in (s.other_source_ids or []) for k in SHELTER_KINDS}
     facilities = {(_facility(s.source_id), s.name): s for s in rows if _facility(s.source_id)}
@@ -87,7 +91,8 @@ async def import_shelters(
     ids = []
     for rec, s in plan:
         if s is None:
-            s = m.Shelter(tenant_id=tenant_id, id=uuid7(), source_id=rec.source_id, kind=rec.kind, designations=[rec.kind])
+            s = m.Shelter(tenant_id=tenant_id, id=uuid7(), source_id=rec.source_id, kind=rec.kind,
+                          designations=[rec.kind])
             db.add(s)
             if rec.facility_key:
                 facilities[(rec.facility_key, rec.name)] = s

@@ -5,8 +5,9 @@ per layout, the same facility number in the 共通ID and the same name); importe
 showed twice on every map and list with nothing to tell them apart. `designations` names all of
 them (`kind` stays the main one, designated when it is one, and counts as listed), the
 emergency site's hazard flags go onto the facility, and its 共通ID into `other_source_ids` so a
-later national file finds the facility again even if one layout renames it. Existing pairs are merged here; an emergency-site row a visit names is left
-as it is (visits are append-only and keep the shelter they reported).
+later national file finds the facility again even if one layout renames it. Existing pairs are
+merged here; an emergency-site row a visit names is left as it is (visits are append-only and
+keep the shelter they reported).
 
 Revision ID: 0020
 Revises: 0015
