@@ -151,23 +151,39 @@ async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: 
 
 NETWORK_SINCE = date(2026, 4, 1)  # the demo's network dates from the start of the fiscal year
 NETWORK_ROUNDS = 4
+PENDING_PER_BRANCH = 4  # households per branch that keep their backup as a suggestion not yet accepted
 
 
 async def build_watch_network(db: AsyncSession, tenant_id: uuid.UUID) -> int:
     """Link watchers to households the way a council does: accept the coverage screen's
     suggestions (`server.watch.suggest`: a PostGIS nearest-neighbour walk per household, a greedy
     pass over the candidate rows only) batch after batch until they run dry. Households with
-    nobody within their district's walking radius stay unwatched: those are the pockets."""
+    nobody within their district's walking radius stay unwatched: those are the pockets. A few
+    households keep their second watcher as a pending suggestion (work in progress, as in any
+    council), so the suggestion screen has something to offer on first start."""
     made = 0
-    for _ in range(NETWORK_ROUNDS):
+    pending: set[uuid.UUID] = set()
+    for round_ in range(NETWORK_ROUNDS):
         batch = await suggest(db, limit=SUGGEST_MAX_LIMIT)
-        if not batch.suggestions:
+        if round_ == 0:
+            pairs = [h for h in batch.household_ids
+                     if sum(s.household_id == h for s in batch.suggestions) >= 2]
+            districts = dict((await db.execute(
+                select(Household.id, Household.district_id).where(Household.tenant_id == tenant_id,
+                                                                  Household.id.in_(pairs)))).all())
+            per_district: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+            for h in pairs:
+                per_district.setdefault(districts.get(h), []).append(h)
+            pending = {h for hs in per_district.values() for h in hs[:PENDING_PER_BRANCH]}
+        accepted = [s for s in batch.suggestions if not (s.household_id in pending and s.kind == "backup")]
+        accepted = [s for s in accepted if s.household_id not in pending or round_ == 0]
+        if not accepted:
             break
         await db.execute(insert(WatchLink), [
             {"tenant_id": tenant_id, "id": uuid.uuid4(), "household_id": s.household_id, "watcher_id": s.watcher_id,
-             "kind": s.kind, "since": NETWORK_SINCE, "distance_m": s.distance_m} for s in batch.suggestions
+             "kind": s.kind, "since": NETWORK_SINCE, "distance_m": s.distance_m} for s in accepted
         ])
-        made += len(batch.suggestions)
+        made += len(accepted)
     return made
 
 

@@ -121,6 +121,8 @@ async def test_the_demo_shows_a_council_s_watch_network_hazard_zones_and_a_past_
     assert 0.02 <= totals["with_0"] / 2500 <= 0.08, totals  # a few per cent left unwatched …
     pockets = (await client.get("/api/watch/coverage/pockets.geojson")).json()["features"]
     assert len(pockets) >= 3  # … in pockets the coverage screen shows
+    pending = (await client.get("/api/watch/suggestions", params={"limit": 200})).json()
+    assert len(pending) >= 20  # and a few second watchers are still suggestions to accept
 
     floods = [z for z in zones if z.kind == "flood"]
     slides = [z for z in zones if z.kind == "landslide"]
