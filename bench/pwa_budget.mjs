@@ -4,7 +4,12 @@
 //      in headless Chromium, for /login and for the signed-in home), sized from the built dist/
 //      with gzip -9, vs 350 KB (MapLibre counts if it is loaded eagerly);
 //   2. repeat load offline: the household list on screen within 1 s with 4× CPU throttling
-//      (CDP Emulation.setCPUThrottlingRate), served by the service worker from the cache.
+//      (CDP Emulation.setCPUThrottlingRate), served by the service worker from the cache;
+//   3. a first visit on a weak link: first paint of the sign-in screen and of the staff's
+//      household list on an emulated slow 3G link (CDP Network.emulateNetworkConditions: the
+//      DevTools "Slow 3G" profile, 400 kbit/s each way, 2,000 ms round trip), each in a fresh
+//      context (empty HTTP cache, no service worker), median of --weak-runs; it reports the bytes
+//      on the wire and the Content-Encoding the server chose. Printed only: the budget is a goal.
 //
 //   node bench/pwa_budget.mjs --base-url http://127.0.0.1:8783 --credentials /tmp/tonari-h3/credentials.json \
 //        [--dist /tmp/tonari-h3/dist] [--runs 5] [--chromium /usr/bin/chromium]
@@ -21,9 +26,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const JS_BUDGET_KB = 350;
 const OFFLINE_BUDGET_MS = 1000;
 const CPU_RATE = 4;
+// DevTools' "Slow 3G": 400 kbit/s down and up (bytes per second here), 2,000 ms round trip.
+const SLOW_3G = { offline: false, latency: 2000, downloadThroughput: 50_000, uploadThroughput: 50_000 };
+const WEAK_GOAL_MS = 5000;
 
 function args() {
-  const out = { dist: path.join(ROOT, 'pwa/dist'), runs: 5, chromium: '/usr/bin/chromium' };
+  const out = { dist: path.join(ROOT, 'pwa/dist'), runs: 5, weakRuns: 3, only: 'all', chromium: '/usr/bin/chromium' };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]?.replace(/^--/, '');
@@ -32,11 +40,13 @@ function args() {
     out[k.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = v;
   }
   if (!out.baseUrl || !out.credentials) {
-    console.error('usage: node bench/pwa_budget.mjs --base-url URL --credentials creds.json [--dist DIR] [--runs N]');
+    console.error('usage: node bench/pwa_budget.mjs --base-url URL --credentials creds.json [--dist DIR] [--runs N]'
+      + ' [--weak-runs N] [--only all|weak]');
     process.exit(2);
   }
   out.baseUrl = out.baseUrl.replace(/\/+$/, '');
   out.runs = Number(out.runs);
+  out.weakRuns = Number(out.weakRuns);
   return out;
 }
 
@@ -119,6 +129,74 @@ async function scriptsOf(page, dist, baseUrl, go) {
   return rows;
 }
 
+/**
+ * One first visit on the emulated weak link, in a fresh context: ms from navigation start until
+ * `selector` is in the DOM and a frame has been painted after it, and the bytes on the wire.
+ */
+async function weakLoad(browser, baseUrl, url, selector, signIn) {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 390, height: 844 }, serviceWorkers: 'block' });
+  try {
+    if (signIn) await signIn(context.request);
+    await context.addInitScript((sel) => {
+      const w = window;
+      const mark = () => {
+        if (w.__tonariShown || !document.querySelector(sel)) return;
+        w.__tonariShown = true;
+        requestAnimationFrame(() => requestAnimationFrame(() => { w.__tonariPainted = performance.now(); }));
+      };
+      new MutationObserver(mark).observe(document, { childList: true, subtree: true });
+    }, selector);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', SLOW_3G);
+    let wire = 0;
+    const encodings = new Map();
+    cdp.on('Network.loadingFinished', (e) => { wire += e.encodedDataLength; });
+    cdp.on('Network.responseReceived', (e) => {
+      const h = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      const kind = e.type === 'Script' || e.type === 'Stylesheet' || e.type === 'Document' ? e.type : e.type === 'Fetch' || e.type === 'XHR' ? 'API' : null;
+      if (kind) encodings.set(kind, new Set([...(encodings.get(kind) ?? []), h['content-encoding'] ?? 'identity']));
+    });
+    await page.goto(url, { waitUntil: 'commit' });
+    await page.waitForFunction(() => window.__tonariPainted, null, { timeout: 120_000, polling: 100 });
+    const ms = await page.evaluate(() => window.__tonariPainted);
+    const enc = [...encodings].map(([k, v]) => `${k} ${[...v].join('/')}`).join(', ');
+    return { ms, wire, enc };
+  } finally {
+    await context.close();
+  }
+}
+
+/** Signs a context's request API in (its cookies are the page's). */
+function apiSignIn(cred) {
+  return async (request) => {
+    const csrf = await request.get('/api/auth/csrf');
+    if (!csrf.ok()) throw new Error(`csrf: HTTP ${csrf.status()}`);
+    const token = (await request.storageState()).cookies.find((c) => c.name === 'tonari_csrf')?.value ?? '';
+    const res = await request.post('/api/auth/login', {
+      data: { login: cred.login, password: cred.password }, headers: { 'X-CSRF-Token': decodeURIComponent(token) },
+    });
+    if (!res.ok()) throw new Error(`sign-in: HTTP ${res.status()} ${await res.text()}`);
+  };
+}
+
+async function weakLink(browser, a, cred) {
+  console.log(`First visit on an emulated slow 3G link (400 kbit/s, 2,000 ms RTT; fresh context, no service worker), median of ${a.weakRuns}`);
+  const cases = [
+    ['sign-in screen (/login)', '/login', 'input[autocomplete="username"], #login-id, input[name="login"]', null],
+    ['household list (/staff/registry/households, staff)', '/staff/registry/households', '[data-household]', apiSignIn(cred('staff'))],
+  ];
+  for (const [name, url, selector, signIn] of cases) {
+    const runs = [];
+    for (let i = 0; i < a.weakRuns; i++) runs.push(await weakLoad(browser, a.baseUrl, url, selector, signIn));
+    runs.sort((x, y) => x.ms - y.ms);
+    const mid = runs[Math.floor(runs.length / 2)];
+    console.log(`  ${name}: first paint median ${mid.ms.toFixed(0)} ms (runs ${runs.map((r) => r.ms.toFixed(0)).join(', ')});`
+      + ` ${kb(mid.wire)} KB on the wire; ${mid.enc}; goal ${WEAK_GOAL_MS} ms → ${mid.ms <= WEAK_GOAL_MS ? 'met' : 'not met'}`);
+  }
+}
+
 async function main() {
   const a = args();
   const creds = JSON.parse(readFileSync(a.credentials, 'utf8'));
@@ -140,6 +218,8 @@ async function main() {
   });
   let failed = false;
   try {
+    await weakLink(browser, a, cred);
+    if (a.only === 'weak') return;
     const context = await browser.newContext({ baseURL: a.baseUrl, viewport: { width: 390, height: 844 }, serviceWorkers: 'allow' });
     const page = await context.newPage();
     const login = await scriptsOf(page, a.dist, a.baseUrl, () => page.goto('/login'));

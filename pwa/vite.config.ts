@@ -1,6 +1,8 @@
 /// <reference types="vitest/config" />
+import { constants } from 'node:zlib';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { compression, defineAlgorithm } from 'vite-plugin-compression2';
 
 const THEME = '#0b5d56';
 
@@ -19,6 +21,17 @@ export default defineConfig({
     target: 'es2020',
   },
   plugins: [
+    // Precompressed copies beside each text asset (x.js.br, x.js.gz), made once at build time at
+    // the highest levels; the server sends one when the browser accepts it (server/web/spa.py).
+    compression({
+      algorithms: [
+        defineAlgorithm('brotliCompress', { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+        defineAlgorithm('gzip', { level: 9 }),
+      ],
+      include: /\.(js|mjs|css|html|svg|json|webmanifest|txt)$/,
+      threshold: 1024,
+      skipIfLargerOrEqual: true,
+    }),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src',

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from seed.history import load_past_drill
 from seed.registry import load_kasama_registry
 from server.accounts.provision import ensure_tenant, ensure_user, new_password
 from server.core import context
@@ -85,6 +86,10 @@ async def seed_demo(
                 counts = await load_kasama_registry(db, tenant_id)
             if counts:
                 print("Loaded the Kasama demo registry: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            async with db.begin():
+                drill = await load_past_drill(db, tenant_id)
+            if drill:
+                print("Loaded a closed past drill: " + ", ".join(f"{k} {v}" for k, v in drill.items()))
         context.update(tenant_id=None, role=None)
     if credentials_path is not None:
         _write_credentials(credentials_path, creds)

@@ -17,13 +17,14 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from seed.kasama import facts
+from seed.kasama import facts, hazards
 from seed.kasama.people import DemoData, generate_demo
 from server.accounts.models import User, UserDistrictScope
 from server.registry.models import (
     Consent,
     District,
     EvacuationPlan,
+    HazardZone,
     Household,
     Person,
     Shelter,
@@ -33,6 +34,8 @@ from server.registry.models import (
 )
 from server.registry.validation import REASSIGN_HOUSEHOLDS
 from server.tenancy.models import Tenant
+from server.watch.suggest import MAX_LIMIT as SUGGEST_MAX_LIMIT
+from server.watch.suggest import suggest
 
 
 def _ewkt(geom: Any) -> str:
@@ -75,14 +78,23 @@ async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: 
             ])
 
     shelter_ids: dict[str, uuid.UUID] = {}
-    shelter_rows = []
-    for s in map(msgspec.to_builtins, facts.load_shelters()):
+    shelter_rows: list[dict[str, Any]] = []
+    facilities: dict[tuple[str, str], dict[str, Any]] = {}  # (facility part of the 共通ID, name)
+    for s in sorted(map(msgspec.to_builtins, facts.load_shelters()), key=lambda s: s["kind"] != "designated"):
+        partner = facilities.get((s["source_id"][:11], s["name"]))
+        if partner is not None:  # one facility, both designations (as the shelter import does)
+            partner["designations"].append(s["kind"])
+            partner["other_source_ids"].append(s["source_id"])
+            partner["hazards"] = sorted(set(partner["hazards"]) | set(s["hazards"]))
+            continue
         sid = uuid.uuid4()
         if s["kind"] == "designated":
             shelter_ids[s["source_id"]] = sid
-        shelter_rows.append({"tenant_id": tenant_id, "id": sid, "source_id": s["source_id"], "kind": s["kind"],
-                             "name": s["name"], "address": s["address"], "location": _point(s["lon"], s["lat"]),
-                             "hazards": s["hazards"], "capacity": s.get("capacity")})
+        row = {"tenant_id": tenant_id, "id": sid, "source_id": s["source_id"], "kind": s["kind"],
+               "designations": [s["kind"]], "other_source_ids": [], "name": s["name"], "address": s["address"],
+               "location": _point(s["lon"], s["lat"]), "hazards": s["hazards"], "capacity": s.get("capacity")}
+        facilities[(s["source_id"][:11], s["name"])] = row
+        shelter_rows.append(row)
     await db.execute(insert(Shelter), shelter_rows)
 
     demo: DemoData = generate_demo(seed=seed)
@@ -129,14 +141,94 @@ async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: 
         for i in range(0, len(batch), 2000):
             await db.execute(insert(table), batch[i : i + 2000])
     await db.execute(REASSIGN_HOUSEHOLDS, {"tenant": tenant_id, "only": None})
+    links = await build_watch_network(db, tenant_id)
+    zones = await _load_hazard_zones(db, tenant_id)
     await _link_demo_accounts(db, tenant_id, district_ids)
     return {"households": len(households), "people": len(people), "consents": len(consents),
-            "plans": len(plans), "watchers": len(demo.watchers), "districts": len(district_ids), "shelters": len(shelter_rows)}
+            "plans": len(plans), "watchers": len(demo.watchers), "watch links": links, "hazard zones": zones,
+            "districts": len(district_ids), "shelters": len(shelter_rows)}
+
+
+NETWORK_SINCE = date(2026, 4, 1)  # the demo's network dates from the start of the fiscal year
+NETWORK_ROUNDS = 4
+PENDING_PER_BRANCH = 4  # households per branch that keep their backup as a suggestion not yet accepted
+
+
+async def build_watch_network(db: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """Link watchers to households the way a council does: accept the coverage screen's
+    suggestions (`server.watch.suggest`: a PostGIS nearest-neighbour walk per household, a greedy
+    pass over the candidate rows only) batch after batch until they run dry. Households with
+    nobody within their district's walking radius stay unwatched: those are the pockets. A few
+    households keep their second watcher as a pending suggestion (work in progress, as in any
+    council), so the suggestion screen has something to offer on first start."""
+    made = 0
+    pending: set[uuid.UUID] = set()
+    for round_ in range(NETWORK_ROUNDS):
+        batch = await suggest(db, limit=SUGGEST_MAX_LIMIT)
+        if round_ == 0:
+            pairs = [h for h in batch.household_ids
+                     if sum(s.household_id == h for s in batch.suggestions) >= 2]
+            districts = dict((await db.execute(
+                select(Household.id, Household.district_id).where(Household.tenant_id == tenant_id,
+                                                                  Household.id.in_(pairs)))).all())
+            per_district: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+            for h in pairs:
+                per_district.setdefault(districts.get(h), []).append(h)
+            pending = {h for hs in per_district.values() for h in hs[:PENDING_PER_BRANCH]}
+        accepted = [s for s in batch.suggestions if not (s.household_id in pending and s.kind == "backup")]
+        accepted = [s for s in accepted if s.household_id not in pending or round_ == 0]
+        if not accepted:
+            break
+        await db.execute(insert(WatchLink), [
+            {"tenant_id": tenant_id, "id": uuid.uuid4(), "household_id": s.household_id, "watcher_id": s.watcher_id,
+             "kind": s.kind, "since": NETWORK_SINCE, "distance_m": s.distance_m} for s in accepted
+        ])
+        made += len(accepted)
+    return made
+
+
+# The landslide zones: around the largest clusters of unwatched households (hill hamlets), drawn in
+# a metric CRS (JGD2011 plane IX, Ibaraki) and stored in lon/lat.
+_LANDSLIDE_ZONES = text(
+    """
+    WITH lonely AS (
+        SELECT h.id, h.town, ST_Transform(h.location, 6677) AS p
+        FROM household h
+        WHERE h.tenant_id = :t AND NOT EXISTS (
+            SELECT 1 FROM watch_link l WHERE l.tenant_id = :t AND l.household_id = h.id AND l.ended_at IS NULL)
+    ),
+    clustered AS (
+        SELECT id, town, p, ST_ClusterDBSCAN(p, eps => 400, minpoints => 3) OVER () AS c FROM lonely
+    ),
+    pockets AS (
+        SELECT c, min(town) AS town, count(*) AS n, ST_Collect(p) AS g
+        FROM clustered WHERE c IS NOT NULL GROUP BY c
+        ORDER BY count(*) DESC, min(town) LIMIT :zones
+    )
+    INSERT INTO hazard_zone (tenant_id, id, kind, level, name, source, geom)
+    SELECT :t, gen_random_uuid(), 'landslide', '警戒区域（急傾斜地・架空）',
+           town || ' 土砂災害警戒区域（架空・デモ用 ' || row_number() OVER (ORDER BY n DESC, town) || '）', :source,
+           ST_Multi(ST_Transform(ST_Buffer(ST_ConvexHull(g), 150, 'quad_segs=6'), 4326))
+    FROM pockets
+    """
+)
+LANDSLIDE_ZONES = 5
+
+
+async def _load_hazard_zones(db: AsyncSession, tenant_id: uuid.UUID) -> int:
+    floods = hazards.flood_zones()
+    await db.execute(insert(HazardZone), [
+        {"tenant_id": tenant_id, "id": uuid.uuid4(), "kind": z.kind, "level": z.level, "name": z.name,
+         "source": z.source, "geom": _multi(z.geometry)} for z in floods
+    ])
+    slides = await db.execute(_LANDSLIDE_ZONES, {"t": tenant_id, "zones": LANDSLIDE_ZONES, "source": hazards.SOURCE})
+    return len(floods) + (slides.rowcount or 0)
 
 
 async def _link_demo_accounts(db: AsyncSession, tenant_id: uuid.UUID, district_ids: dict[str, uuid.UUID]) -> None:
-    """Give the demo commissioner a branch and the demo watcher a profile with nearby households,
-    so signing in shows something real. The watch network issue replaces these with suggestions."""
+    """Give the demo commissioner a branch and the demo watcher the profile of a watcher of that
+    branch with a full round (the most watched households that consented to watchers, who are the
+    ones a watcher sees), so signing in shows something real."""
     users = {u.login: u for u in (await db.execute(select(User).where(User.tenant_id == tenant_id))).scalars()}
     branch = district_ids.get("08216-A1-B01")
     commissioner, watcher = users.get("commissioner"), users.get("watcher")
@@ -147,17 +239,12 @@ async def _link_demo_accounts(db: AsyncSession, tenant_id: uuid.UUID, district_i
             " SELECT id FROM watcher WHERE tenant_id = :t AND role = 'commissioner' AND district_id = :d AND user_id IS NULL"
             " ORDER BY id LIMIT 1)"), {"u": commissioner.id, "t": tenant_id, "d": branch})
     if watcher is not None and branch is not None:
-        wid = (await db.execute(text(
+        await db.execute(text(
             "UPDATE watcher SET user_id = :u WHERE tenant_id = :t AND id = ("
-            " SELECT id FROM watcher WHERE tenant_id = :t AND role = 'watcher' AND district_id = :d AND user_id IS NULL"
-            " ORDER BY id LIMIT 1) RETURNING id"), {"u": watcher.id, "t": tenant_id, "d": branch})).scalar_one_or_none()
-        if wid is not None:
-            nearest = (await db.execute(text(
-                "SELECT h.id, ST_Distance(h.location::geography, w.home::geography)::int"
-                " FROM household h, watcher w WHERE w.tenant_id = :t AND w.id = :w AND h.tenant_id = :t"
-                " ORDER BY h.location <-> w.home LIMIT 5"), {"t": tenant_id, "w": wid})).all()
-            if nearest:
-                await db.execute(insert(WatchLink), [
-                    {"tenant_id": tenant_id, "id": uuid.uuid4(), "household_id": hid, "watcher_id": wid,
-                     "kind": "primary", "since": date(2026, 4, 1), "distance_m": dist} for hid, dist in nearest
-                ])
+            " SELECT w.id FROM watcher w WHERE w.tenant_id = :t AND w.role = 'watcher' AND w.district_id = :d"
+            "   AND w.user_id IS NULL"
+            " ORDER BY (SELECT count(*) FROM watch_link l JOIN household h ON h.tenant_id = l.tenant_id"
+            "           AND h.id = l.household_id"
+            "           WHERE l.tenant_id = :t AND l.watcher_id = w.id AND l.ended_at IS NULL"
+            "           AND h.roster_consent_watcher @> current_date) DESC, w.name, w.id LIMIT 1)"),
+            {"u": watcher.id, "t": tenant_id, "d": branch})

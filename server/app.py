@@ -62,6 +62,7 @@ from server.vc.needs import CentreController, NeedController
 from server.vc.reception import PublicRegistrationController, ReceptionController, VolunteerController
 from server.vc.statistics import StatisticsController
 from server.vc.teams import TeamController
+from server.web.compression import compression_config
 from server.web.spa import spa
 
 CSRF_COOKIE = "tonari_csrf"
@@ -216,6 +217,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
+        compression_config=compression_config(),  # JSON for weak links; assets come precompressed
         request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
         state=State(AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
                                 driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,

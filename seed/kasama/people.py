@@ -160,6 +160,7 @@ class DemoData(msgspec.Struct, frozen=True):
 
 
 WATCHER_CAPACITY = 5
+DEMO_POCKET_SHARE = 0.04  # households in remote neighbourhoods with no watcher living nearby
 COMMISSIONER_CAPACITY = 0  # 民生委員 lead a district and receive escalations; they are not auto-paired
 
 # ---------------------------------------------------------------------------------------------
@@ -746,16 +747,29 @@ _REASON_ORDER = {
 }
 
 
-def _watchers(
-    world: _World, watchers: int, commissioners: int, pocket_share: float = 0.1
-) -> list[DemoWatcher]:
-    """Watchers live in most neighbourhoods (2+ each, more where households are many); about one
-    neighbourhood in ten has none. Commissioners: per branch, proportional to its households."""
-    rng = random.Random(f"{world.seed}/watchers")
+def _isolated_pockets(world: _World, share: float) -> set[int]:
+    """The neighbourhoods furthest from any other (hill hamlets), until they hold `share` of the
+    households: where a council really finds nobody living near enough to watch."""
     hamlets = world.hamlets
-    covered = [i for i in range(len(hamlets)) if rng.random() >= pocket_share]
-    if not covered:
-        covered = list(range(len(hamlets)))
+    xy = [world.metric.to_xy(h.lon, h.lat) for h in hamlets]
+    tree = STRtree([Point(p) for p in xy])
+    isolation = []
+    for i, p in enumerate(xy):
+        near = [j for j in tree.query(Point(p).buffer(3_000.0)).tolist() if j != i]
+        isolation.append(min((math.dist(p, xy[j]) for j in near), default=3_000.0))
+    total = sum(h.households for h in hamlets)
+    out: set[int] = set()
+    held = 0
+    for i in sorted(range(len(hamlets)), key=lambda i: (-isolation[i], i)):
+        if held >= share * total:
+            break
+        out.add(i)
+        held += hamlets[i].households
+    return out
+
+
+def _spread(rng: random.Random, hamlets: Sequence[_Hamlet], covered: list[int], watchers: int) -> dict[int, int]:
+    """Two watchers per neighbourhood, the rest drawn by household count (or fewer, dropped at random)."""
     per: dict[int, int] = {i: 0 for i in covered}
     base = min(2, watchers // max(1, len(covered)))
     for i in covered:
@@ -769,6 +783,29 @@ def _watchers(
         rng.shuffle(pool)
         for i in pool[: -extra]:
             per[i] -= 1
+    return per
+
+
+def _watchers(
+    world: _World, watchers: int, commissioners: int, pocket_share: float = 0.1, isolated_pockets: bool = False
+) -> list[DemoWatcher]:
+    """Watchers live in most neighbourhoods (2+ each, more where households are many); the
+    pockets (`pocket_share`: random neighbourhoods, or with `isolated_pockets` the most remote
+    ones) have none. Commissioners: per branch, proportional to its households."""
+    rng = random.Random(f"{world.seed}/watchers")
+    hamlets = world.hamlets
+    if isolated_pockets:
+        pockets = _isolated_pockets(world, pocket_share)
+        covered = [i for i in range(len(hamlets)) if i not in pockets]
+    else:
+        covered = [i for i in range(len(hamlets)) if rng.random() >= pocket_share]
+    if not covered:
+        covered = list(range(len(hamlets)))
+    if isolated_pockets and watchers >= len(covered):  # the demo: watchers where the households are
+        quota = _allocate(watchers, [hamlets[i].households for i in covered], minimum=1)
+        per = dict(zip(covered, quota, strict=True))
+    else:
+        per = _spread(rng, hamlets, covered, watchers)
     sigma = world.watcher_sigma_m
     centres = [(hamlets[i].lon, hamlets[i].lat, sigma) for i in covered for _ in range(per[i])]
     placed = _place(rng, world, centres)
@@ -862,13 +899,14 @@ def _kasama_world(seed: int) -> _World:
 
 
 def generate_demo(
-    seed: int = 8216, households: int = 2500, watchers: int = 600, commissioners: int = 150
+    seed: int = 8216, households: int = 2500, watchers: int = 1200, commissioners: int = 150
 ) -> DemoData:
     """The Kasama demo: ~`households` support-needing households (≈1.2 people each), consent,
-    evacuation plans for ~30 % of people, `watchers` 見守り協力員 and `commissioners` 民生委員."""
+    evacuation plans for ~30 % of people, `watchers` 見守り協力員 and `commissioners` 民生委員.
+    The most remote neighbourhoods (~4 % of households) have no watcher living nearby."""
     world = _kasama_world(seed)
     _build_hamlets(world, households)
-    ws = _watchers(world, watchers, commissioners)
+    ws = _watchers(world, watchers, commissioners, pocket_share=DEMO_POCKET_SHARE, isolated_pockets=True)
     index = _WatcherIndex(world, ws)
     hh = _households_for(world, world.hamlets, random.Random(f"{seed}/households"), index, key_width=5)
     return DemoData(seed=seed, reference_date=REFERENCE_DATE, households=hh, watchers=ws)

@@ -55,8 +55,11 @@ _LATEST = text("SELECT coalesce(max(id), 0) FROM event WHERE tenant_id = :t")
 _SESSION_ALIVE = text("SELECT 1 FROM user_session WHERE tenant_id = :t AND id = :s AND expires_at > now()")
 
 
+EVENTS_PATH = "/api/events"
+
+
 class EventController(Controller):
-    path = "/api/events"
+    path = EVENTS_PATH
     tags = ("events",)
 
     # AUTH_AUTOCOMMIT: signed in on the driver in autocommit, so the stream holds no request

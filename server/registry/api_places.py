@@ -212,7 +212,7 @@ class ShelterStatusIn(msgspec.Struct, forbid_unknown_fields=True):
 class ShelterOut(msgspec.Struct):
     id: uuid.UUID
     source_id: str | None
-    kind: str
+    kind: str  # the main designation
     name: str
     address: str | None
     lon: float
@@ -222,12 +222,13 @@ class ShelterOut(msgspec.Struct):
     is_open: bool
     occupancy: int
     note: str | None
+    designations: list[str]  # every designation, the main one included (指定避難所 and 指定緊急避難場所)
 
 
 def _shelter_out(s: Shelter) -> ShelterOut:
     pt = cast(Point, to_shape(s.location))
     return ShelterOut(s.id, s.source_id, s.kind, s.name, s.address, pt.x, pt.y, list(s.hazards), s.capacity,
-                      s.is_open, s.occupancy, s.note)
+                      s.is_open, s.occupancy, s.note, s.all_designations)
 
 
 class ShelterController(Controller):
@@ -261,7 +262,8 @@ class ShelterController(Controller):
             v.check_codes("hazards", data.hazards, SHELTER_HAZARDS),
             await v.check_inside_tenant(db_session, current_tenant(), "lon", pt),
         ])
-        s = Shelter(tenant_id=current_tenant(), id=uuid.uuid4(), kind=data.kind, name=data.name, address=data.address,
+        s = Shelter(tenant_id=current_tenant(), id=uuid.uuid4(), kind=data.kind, designations=[data.kind],
+                    name=data.name, address=data.address,
                     source_id=data.source_id, location=v.to_db(pt), hazards=data.hazards,
                     capacity=data.capacity, is_open=data.is_open, occupancy=data.occupancy, note=data.note)
         db_session.add(s)

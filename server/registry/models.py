@@ -189,11 +189,18 @@ class Shelter(TenantOwned, Timestamps, Base):
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
         CheckConstraint("occupancy >= 0", name="occupancy_positive"),
         CheckConstraint("char_length(note) <= 2000", name="note_length"),
+        CheckConstraint("designations <@ ARRAY[" + ", ".join(f"'{k}'" for k in SHELTER_KINDS) + "]::text[]",
+                        name="designations_known"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
     source_id: Mapped[str | None] = mapped_column(String(64))  # 共通ID of the national data
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)  # the main designation
+    # Its other designations too (migration 0020): a school can be 指定避難所 and 指定緊急避難場所.
+    # `kind` counts as one whether listed or not (`all_designations`).
+    designations: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    # The 共通IDs it has under its other designations (the national data lists each layout apart).
+    other_source_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     address: Mapped[str | None] = mapped_column(String(300))
     location: Mapped[Any] = mapped_column(Geometry("POINT", 4326, spatial_index=True), nullable=False)
@@ -206,6 +213,10 @@ class Shelter(TenantOwned, Timestamps, Base):
     is_open: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     occupancy: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     note: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def all_designations(self) -> list[str]:
+        return [k for k in SHELTER_KINDS if k == self.kind or k in (self.designations or [])]
 
 
 class EvacuationPlan(TenantOwned, Timestamps, Base):

@@ -489,44 +489,68 @@ async def test_hazard_zones_insert_with_kind_and_level(city, staff, sessionmaker
 
 
 async def test_real_gsi_shelter_files_import_and_reimport_updates(city, staff, sessionmaker) -> None:
+    """The national data lists a school that is both 指定避難所 and 指定緊急避難場所 once per layout
+    (same facility number in the 共通ID, same name): it becomes one shelter with both designations."""
     designated = (await upload(staff, "shelters", DESIGNATED.read_bytes(), municipality="茨城県笠間市")).json()
     assert (designated["total_rows"], designated["created"], designated["updated"], designated["errors"]) == (30, 30, 0, 0)
     emergency = (await upload(staff, "shelters", EMERGENCY.read_bytes())).json()
-    assert (emergency["total_rows"], emergency["created"], emergency["updated"], emergency["errors"]) == (8, 8, 0, 0)
+    assert (emergency["total_rows"], emergency["created"], emergency["updated"], emergency["errors"]) == (8, 0, 8, 0)
 
     by_kind = await rows(sessionmaker, city.id, "SELECT kind, count(*) AS n FROM shelter WHERE tenant_id = :t GROUP BY kind")
-    assert {r["kind"]: r["n"] for r in by_kind} == {"designated": 30, "emergency_site": 8}
+    assert {r["kind"]: r["n"] for r in by_kind} == {"designated": 30}
     sites = {r["name"]: r for r in await rows(sessionmaker, city.id, """
-        SELECT name, source_id, hazards, address, ST_X(location) AS lon, ST_Y(location) AS lat
-        FROM shelter WHERE tenant_id = :t AND kind = 'emergency_site'""")}
+        SELECT name, source_id, other_source_ids, hazards, address, ST_X(location) AS lon, ST_Y(location) AS lat
+        FROM shelter WHERE tenant_id = :t AND designations @> ARRAY['designated', 'emergency_site']""")}
+    assert len(sites) == 8
     assert "flood" not in sites["市民体育館"]["hazards"]
     assert {"landslide", "earthquake", "large_fire", "inland_flood"} <= set(sites["市民体育館"]["hazards"])
     assert [n for n, s in sites.items() if "flood" not in s["hazards"]] == ["市民体育館"]
     assert all(not {"storm_surge", "tsunami", "volcano"} & set(s["hazards"]) for s in sites.values())
-    first = sites["友部第二中学校"]
-    assert (first["source_id"], first["address"]) == ("E0821600001201", "茨城県笠間市旭町510-1")
-    assert (first["lat"], first["lon"]) == pytest.approx((36.325894, 140.330523))
-    designated_rows = await rows(sessionmaker, city.id, "SELECT hazards FROM shelter WHERE tenant_id = :t AND kind = 'designated'")
-    assert all(r["hazards"] == [] for r in designated_rows)
+    first = sites["友部第二中学校"]  # the designated shelter's id and place, the site's id kept beside it
+    assert (first["source_id"], first["other_source_ids"], first["address"]) == (
+        "E0821600001111", ["E0821600001201"], "茨城県笠間市旭町510-1")
+    only_designated = await rows(sessionmaker, city.id, "SELECT name, hazards, designations FROM shelter WHERE tenant_id = :t"
+                                 " AND NOT designations @> ARRAY['emergency_site']")
+    assert len(only_designated) == 22 and all(r["hazards"] == [] and r["designations"] == ["designated"]
+                                              for r in only_designated)
+    # 武道館 and 笠間公民館 share an address (and a facility number) with 市民体育館
+    # but not the name: they stay facilities of their own.
+    assert {r["name"] for r in only_designated} >= {"武道館", "笠間公民館"}
+    listed = (await staff.get("/api/shelters")).json()
+    assert len(listed) == 30
+    gym_out = next(s for s in listed if s["name"] == "市民体育館")
+    assert gym_out["kind"] == "designated" and gym_out["designations"] == ["designated", "emergency_site"]
 
-    # The council's own state survives a re-import; the national facts are refreshed.
+    # The council's own state survives a re-import; the national facts are refreshed; a renamed
+    # site is still found by its own 共通ID.
     with as_tenant(city.id, role="system"):
         async with sessionmaker() as db, db.begin():
-            await db.execute(text("UPDATE shelter SET capacity = 400, is_open = true WHERE tenant_id = :t AND name = '市民体育館'"
-                                  " AND kind = 'emergency_site'"), {"t": city.id})
+            await db.execute(text("UPDATE shelter SET capacity = 400, is_open = true WHERE tenant_id = :t AND name = '市民体育館'"),
+                             {"t": city.id})
     renamed = EMERGENCY.read_bytes().decode("utf-8").replace("岩間海洋センター", "岩間B&G海洋センター").encode("utf-8")
     again = (await upload(staff, "shelters", renamed)).json()
     assert (again["created"], again["updated"], again["errors"]) == (0, 8, 0)
     assert (await upload(staff, "shelters", DESIGNATED.read_bytes())).json()["updated"] == 30
-    assert (await counts(sessionmaker, city.id))["shelter"] == 38
-    [gym] = await rows(sessionmaker, city.id, "SELECT capacity, is_open FROM shelter WHERE tenant_id = :t"
-                       " AND name = '市民体育館' AND kind = 'emergency_site'")
+    assert (await counts(sessionmaker, city.id))["shelter"] == 30
+    [gym] = await rows(sessionmaker, city.id, "SELECT capacity, is_open, hazards FROM shelter WHERE tenant_id = :t"
+                       " AND name = '市民体育館'")
     assert (gym["capacity"], gym["is_open"]) == (400, True)
-    names = {r["name"] for r in await rows(sessionmaker, city.id,
-                                           "SELECT name FROM shelter WHERE tenant_id = :t AND kind = 'emergency_site'")}
-    assert "岩間B&G海洋センター" in names and "岩間海洋センター" not in names
+    assert {"landslide", "earthquake"} <= set(gym["hazards"])  # the designated file does not wipe the site's flags
     entries = await audit_entries(sessionmaker, city.id, "import.shelters")
-    assert [e["details"]["created"] for e in entries] == [30, 8, 0, 0]
+    assert [e["details"]["created"] for e in entries] == [30, 0, 0, 0]
+
+
+async def test_shelter_files_in_the_other_order_make_the_same_facilities(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    assert (await upload(staff, "shelters", EMERGENCY.read_bytes())).json()["created"] == 8
+    designated = (await upload(staff, "shelters", DESIGNATED.read_bytes())).json()
+    assert (designated["created"], designated["updated"]) == (22, 8)
+    both = await rows(sessionmaker, city.id, "SELECT kind, source_id, other_source_ids, hazards, ST_Y(location) AS lat"
+                      " FROM shelter WHERE tenant_id = :t AND designations @> ARRAY['designated', 'emergency_site']"
+                      " ORDER BY source_id")
+    assert len(both) == 8 and (await counts(sessionmaker, city.id))["shelter"] == 30
+    assert all(r["kind"] == "designated" and r["source_id"].endswith("111") and r["other_source_ids"][0].endswith("201")
+               and r["hazards"] for r in both)
+    assert both[0]["lat"] == pytest.approx(36.325894, abs=0.01)
 
 
 async def test_shelter_row_outside_the_city_fails_the_whole_file(city, staff, sessionmaker) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -39,7 +40,7 @@ async def test_demo_seed_is_idempotent_and_keeps_passwords(sessionmaker, tmp_pat
     assert resp.status_code == 200 and resp.json()["tenant"]["name"] == "笠間市社会福祉協議会"
 
     # The demo registry: ~2,500 households / ~3,000 people, all placed in a branch district,
-    # 30 + 8 real shelters; the demo watcher watches a few households nearby.
+    # the 38 rows of the shelter data as 30 facilities; the demo watcher watches a few households nearby.
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
             counts = dict((await db.execute(text(
@@ -47,15 +48,95 @@ async def test_demo_seed_is_idempotent_and_keeps_passwords(sessionmaker, tmp_pat
                 " UNION ALL SELECT 'unplaced', count(*) FROM household WHERE district_id IS NULL"
                 " UNION ALL SELECT 'designated', count(*) FROM shelter WHERE kind = 'designated'"
                 " UNION ALL SELECT 'emergency', count(*) FROM shelter WHERE kind = 'emergency_site'"
+                " UNION ALL SELECT 'both', count(*) FROM shelter"
+                "   WHERE designations @> ARRAY['designated', 'emergency_site'] AND hazards <> '{}'"
                 " UNION ALL SELECT 'branches', count(*) FROM district WHERE level = 'branch'"
                 " UNION ALL SELECT 'outside', count(*) FROM household h, tenant t"
                 "   WHERE t.id = h.tenant_id AND NOT ST_Covers(t.boundary, h.location)"))).all())
     assert counts["households"] == 2500 and 2800 <= counts["people"] <= 3300
     assert counts["unplaced"] == 0 and counts["outside"] == 0
-    assert counts["designated"] == 30 and counts["emergency"] == 8
+    # 30 指定避難所, 8 of them also 指定緊急避難場所 (one facility each, with the site's hazard flags)
+    assert counts["designated"] == 30 and counts["emergency"] == 0 and counts["both"] == 8
     assert counts["branches"] >= 10
     mine = (await client.get("/api/households", params={"limit": 50})).json()
     assert 1 <= mine["total"] <= 5  # assigned households that consented to watchers
+
+
+async def test_the_demo_shows_a_council_s_watch_network_hazard_zones_and_a_past_drill(
+        sessionmaker, tmp_path, client) -> None:
+    """PRODUCT.md §6: ~1,200 watchers linked from the suggestions, most households with two within
+    walking distance at a load ≤ 5, a few per cent left in pockets, synthetic flood zones over
+    友部 and 岩間 households and landslide zones on the hills, and one closed drill with visits."""
+    creds = {c.login: c.password for c in await seed_demo(sessionmaker, tmp_path / "c.json")}
+    async with sessionmaker() as db:
+        tenant = (await db.execute(select(Tenant).where(Tenant.municipality_code == "08216"))).scalar_one()
+    with as_tenant(tenant.id):
+        async with sessionmaker() as db:
+            f = (await db.execute(text(
+                """SELECT (SELECT count(*) FROM watcher WHERE role = 'watcher') AS watchers,
+                          (SELECT count(*) FROM watcher WHERE role = 'commissioner') AS commissioners,
+                          (SELECT count(*) FROM watch_link WHERE ended_at IS NULL) AS links,
+                          (SELECT count(*) FROM watch_link WHERE ended_at IS NULL AND distance_m > 300) AS far_links,
+                          (SELECT max(n) FROM (SELECT count(*) AS n FROM watch_link WHERE ended_at IS NULL
+                                               GROUP BY watcher_id) x) AS max_load,
+                          (SELECT count(*) FROM watch_link l JOIN watcher w ON w.id = l.watcher_id
+                            WHERE l.ended_at IS NULL AND w.role <> 'watcher') AS commissioner_links,
+                          (SELECT count(*) FROM household h WHERE (SELECT count(*) FROM watch_link l
+                            WHERE l.household_id = h.id AND l.ended_at IS NULL AND l.kind = 'primary') > 1)
+                            AS two_primaries"""))).one()
+            zones = (await db.execute(text(
+                """SELECT z.kind, z.name, z.source,
+                          count(h.id) FILTER (WHERE a.code = '08216-A2') AS tomobe,
+                          count(h.id) FILTER (WHERE a.code = '08216-A3') AS iwama,
+                          count(h.id) FILTER (WHERE NOT EXISTS (SELECT 1 FROM watch_link l
+                            WHERE l.household_id = h.id AND l.ended_at IS NULL)) AS unwatched
+                   FROM hazard_zone z
+                   LEFT JOIN household h ON ST_Intersects(z.geom, h.location)
+                   LEFT JOIN district b ON b.id = h.district_id
+                   LEFT JOIN district a ON a.id = b.parent_id
+                   GROUP BY z.id, z.kind, z.name, z.source ORDER BY z.kind, z.name"""))).all()
+            drill = (await db.execute(text(
+                """SELECT o.id, o.mode, o.status, o.kind, o.started_at, o.closed_at,
+                          (SELECT count(*) FROM operation_target t WHERE t.operation_id = o.id) AS targets,
+                          (SELECT count(*) FROM operation_target t WHERE t.operation_id = o.id
+                            AND t.status <> 'unreached') AS reached,
+                          (SELECT count(DISTINCT household_id) FROM visit v WHERE v.operation_id = o.id) AS visited,
+                          (SELECT count(*) FROM visit v WHERE v.operation_id = o.id AND v.mode = 'drill'
+                            AND v.device_time BETWEEN o.started_at AND o.closed_at) AS visits_in_hours,
+                          (SELECT count(*) FROM visit v WHERE v.operation_id = o.id) AS visits,
+                          (SELECT extract(epoch FROM max(device_time) - min(device_time)) / 3600 FROM visit v
+                            WHERE v.operation_id = o.id) AS span_h,
+                          (SELECT count(*) FROM escalation e WHERE e.operation_id = o.id) AS escalations,
+                          (SELECT count(*) FROM escalation e WHERE e.operation_id = o.id AND e.status = 'resolved'
+                            AND e.resolved_at > e.acknowledged_at AND e.resolved_at <= o.closed_at) AS resolved
+                   FROM operation o"""))).all()
+    assert f.watchers == 1200 and f.commissioners == 150
+    assert f.far_links == 0 and f.max_load <= 5 and f.commissioner_links == 0 and f.two_primaries == 0
+
+    # The coverage screen's own figures.
+    assert (await client.login("staff", creds["staff"])).status_code == 200
+    totals = (await client.get("/api/watch/coverage")).json()["totals"]
+    assert totals["households"] == 2500
+    assert totals["with_2_plus"] / 2500 >= 0.85, totals
+    assert 0.02 <= totals["with_0"] / 2500 <= 0.08, totals  # a few per cent left unwatched …
+    pockets = (await client.get("/api/watch/coverage/pockets.geojson")).json()["features"]
+    assert len(pockets) >= 3  # … in pockets the coverage screen shows
+    pending = (await client.get("/api/watch/suggestions", params={"limit": 200})).json()
+    assert len(pending) >= 20  # and a few second watchers are still suggestions to accept
+
+    floods = [z for z in zones if z.kind == "flood"]
+    slides = [z for z in zones if z.kind == "landslide"]
+    assert all("架空" in z.name and "架空" in z.source for z in zones)
+    assert sum(z.tomobe for z in floods) >= 30 and sum(z.iwama for z in floods) >= 20
+    assert len(slides) >= 3 and all(z.unwatched >= 3 for z in slides)  # on the remote hill hamlets
+
+    assert len(drill) == 1
+    d = drill[0]
+    assert (d.mode, d.status, d.kind) == ("drill", "closed", "safety_check")
+    assert d.closed_at <= datetime.now(UTC) - timedelta(days=7)
+    assert d.targets == 2500 and 0.85 * d.targets <= d.reached == d.visited < d.targets
+    assert d.visits == d.visits_in_hours > d.visited and d.span_h >= 3  # spread over its hours
+    assert d.escalations >= 5 and d.resolved == d.escalations
 
 
 async def test_demo_seed_without_a_credentials_file_issues_new_passwords(sessionmaker, tmp_path, client_factory) -> None:

@@ -54,10 +54,10 @@ def test_counts_in_target_ranges(demo: DemoData) -> None:
     assert len(demo.households) == 2500
     assert 2800 <= len(people) <= 3300
     roles = Counter(w.role for w in demo.watchers)
-    assert roles == {"watcher": 600, "commissioner": 150}
+    assert roles == {"watcher": 1200, "commissioner": 150}
     assert len({h.key for h in demo.households}) == 2500
     assert len({p.key for p in people}) == len(people)
-    assert len({w.key for w in demo.watchers}) == 750
+    assert len({w.key for w in demo.watchers}) == 1350
     assert len({h.address for h in demo.households}) == 2500
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { areaFrom, consentChanges, contactsPayload, coordinate, districtPayload, emptyDistrictForm, emptyHazardZoneForm, emptyShelterForm, EMPTY_PERSON, fieldsFor, hazardZonePayload, householdPayload, parseRing, personFormFrom, personPayload, shelterPayload, supportersFrom, supportersHidden, supportersPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
+import { areaFrom, consentChanges, contactsPayload, coordinate, districtPayload, emptyDistrictForm, emptyHazardZoneForm, emptyShelterForm, EMPTY_PERSON, fieldsFor, hazardZonePayload, householdPayload, parseRing, personFormFrom, personPayload, shelterPayload, subtreeCounts, designationKeys, supportersFrom, supportersHidden, supportersPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
 import { ApiError } from '../api/errors';
 import { toProblem } from '../api/problem';
 import { coveredPercent, farLinkWarning, groupSuggestions, linkPayload, type Suggestion } from './watch-model';
@@ -188,5 +188,43 @@ describe('emergency contacts and plan supporters', () => {
   it('a withheld supporter locks the plan editor', () => {
     expect(supportersHidden([{ name: '見守 太郎', consented_on: '2026-04-01' }])).toBe(false);
     expect(supportersHidden([{ name: '見守 太郎', consented_on: '2026-04-01' }, { name: null, consent: 'not_given' }])).toBe(true);
+  });
+});
+
+describe('district counts in the registry table', () => {
+  it('counts an area with its branches and units, as its print list does', () => {
+    const districts = [
+      { id: 'A', parent_id: null },
+      { id: 'B1', parent_id: 'A' },
+      { id: 'B2', parent_id: 'A' },
+      { id: 'U1', parent_id: 'B1' },
+      { id: 'X', parent_id: null },
+    ];
+    const counts = [
+      { district_id: 'B1', households: 600, people: 700 },
+      { district_id: 'U1', households: 50, people: 60 },
+      { district_id: 'B2', households: 300, people: 350 },
+      { district_id: null, households: 7, people: 9 },
+    ];
+    const by = subtreeCounts(districts, counts);
+    expect(by.get('A')).toEqual({ households: 950, people: 1110 });
+    expect(by.get('B1')).toEqual({ households: 650, people: 760 });
+    expect(by.get('U1')).toEqual({ households: 50, people: 60 });
+    expect(by.get('X')).toEqual({ households: 0, people: 0 });
+  });
+
+  it('stops on a parent cycle instead of looping', () => {
+    const by = subtreeCounts([{ id: 'A', parent_id: 'B' }, { id: 'B', parent_id: 'A' }], [{ district_id: 'A', households: 3, people: 4 }]);
+    expect(by.get('A')).toEqual({ households: 3, people: 4 });
+    expect(by.get('B')).toEqual({ households: 3, people: 4 });
+  });
+});
+
+describe('shelter designations', () => {
+  it('names every designation of one facility, in the vocabulary order', () => {
+    expect(designationKeys({ kind: 'designated', designations: ['emergency_site', 'designated'] })).toEqual([
+      'staff.shelter.kind.designated', 'staff.shelter.kind.emergency_site',
+    ]);
+    expect(designationKeys({ kind: 'emergency_site' })).toEqual(['staff.shelter.kind.emergency_site']);
   });
 });

@@ -227,6 +227,12 @@ export const SHELTER_KINDS: Record<string, MessageKey> = {
   emergency_site: 'staff.shelter.kind.emergency_site',
 };
 
+/** The label keys of every designation of a shelter (one facility can be 指定避難所 and 指定緊急避難場所). */
+export function designationKeys(s: { kind: string; designations?: string[] | null }): MessageKey[] {
+  const all = new Set([s.kind, ...(s.designations ?? [])]);
+  return Object.entries(SHELTER_KINDS).filter(([code]) => all.has(code)).map(([, key]) => key);
+}
+
 // ---- shelters, districts, hazard zones (create forms) -----------------------------------------
 
 export const SHELTER_HAZARDS: [string, MessageKey][] = withLabelKeys('shelter_hazards', {
@@ -389,6 +395,32 @@ export function supportersPayload(rows: readonly SupporterFormValues[]): Record<
     const relationship = r.relationship.trim();
     if (!r.original && !name && !phone && !relationship) continue;
     out.push({ ...(r.original ?? {}), name, phone, relationship, consented_on: r.consentedOn.trim() || null });
+  }
+  return out;
+}
+
+/** Households and people per district as the viewer may see them (`/api/registry/counts`). */
+export interface DistrictCount { district_id: string | null; households: number; people: number }
+
+/**
+ * Each district's counts with its sub-districts included. Households belong to the deepest
+ * district containing them, so an area (地区) on its own counts none; its print list and the
+ * coverage table count the whole subtree, and the registry table says the same.
+ */
+export function subtreeCounts(
+  districts: readonly { id: string; parent_id: string | null }[],
+  counts: readonly DistrictCount[],
+): Map<string, { households: number; people: number }> {
+  const parent = new Map(districts.map((d) => [d.id, d.parent_id]));
+  const out = new Map(districts.map((d) => [d.id, { households: 0, people: 0 }]));
+  for (const c of counts) {
+    const seen = new Set<string>();
+    for (let id = c.district_id; id !== null && out.has(id) && !seen.has(id); id = parent.get(id) ?? null) {
+      seen.add(id); // a parent cycle cannot loop
+      const total = out.get(id)!;
+      total.households += c.households;
+      total.people += c.people;
+    }
   }
   return out;
 }

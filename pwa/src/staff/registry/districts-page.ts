@@ -11,13 +11,13 @@ import {
   districtPayload,
   emptyDistrictForm,
   parseRing,
+  subtreeCounts,
+  type DistrictCount,
   type DistrictFormValues,
 } from '../registry-model';
 import { polygonPicker } from '../polygon-picker';
 import { errorBox } from '../shell';
 import { AREA_LABELS, levelLabel, simplePage, table } from './common';
-
-interface Count { district_id: string | null; households: number; people: number }
 
 export const districtsPage: PageFactory = (root, ctx) => {
   let editing: string | null = null;
@@ -31,11 +31,11 @@ export const districtsPage: PageFactory = (root, ctx) => {
   const page = simplePage(
     '/staff/registry',
     async (c) => {
-      const [districts, counts] = await Promise.all([c.api.get<District[]>('/api/districts'), c.api.get<Count[]>('/api/registry/counts')]);
+      const [districts, counts] = await Promise.all([c.api.get<District[]>('/api/districts'), c.api.get<DistrictCount[]>('/api/registry/counts')]);
       return { districts, counts };
     },
     (c, { districts, counts }, reload, rerender) => {
-      const byId = new Map(counts.map((x) => [x.district_id, x]));
+      const byId = subtreeCounts(districts, counts);
       const save = (d: District) => {
         const radius = values.radius.trim();
         const body = { name: values.name.trim(), kana: values.kana.trim(), walking_radius_m: /^\d+$/.test(radius) ? Number(radius) : radius };

@@ -8,6 +8,7 @@ import {
   fieldsFor,
   SHELTER_HAZARDS,
   SHELTER_KINDS,
+  designationKeys,
   emptyShelterForm,
   shelterPayload,
   type ShelterFormValues,
@@ -16,7 +17,7 @@ import { pointPicker } from '../point-picker';
 import { errorBox } from '../shell';
 import { simplePage, table } from './common';
 
-interface ShelterOut { id: string; kind: string; name: string; address: string | null; capacity: number | null; is_open: boolean; occupancy: number; hazards: string[] }
+interface ShelterOut { id: string; kind: string; designations?: string[]; name: string; address: string | null; capacity: number | null; is_open: boolean; occupancy: number; hazards: string[] }
 
 export const sheltersPage: PageFactory = (root, ctx) => {
   let actionError: unknown = null;
@@ -100,7 +101,7 @@ export const sheltersPage: PageFactory = (root, ctx) => {
               'tr',
               { 'data-shelter': s.id, 'data-open': String(s.is_open) },
               h('th', { scope: 'row' }, s.name),
-              h('td', {}, t(SHELTER_KINDS[s.kind] ?? 'staff.shelter.kind.designated')),
+              h('td', {}, designationKeys(s).map((k) => t(k)).join('・') || t('staff.shelter.kind.designated')),
               h('td', {}, s.address ?? '—'),
               h('td', {}, s.is_open ? t('shelter.open') : t('staff.reg.closed')),
               h('td', {}, h('label', { for: occId, class: 'visually-hidden' }, t('staff.reg.occupancyOf', { name: s.name })), occ, ` / ${s.capacity ?? '—'}`),
