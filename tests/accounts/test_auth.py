@@ -5,8 +5,9 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from server.accounts.models import UserSession
 from tests.conftest import as_tenant
@@ -101,9 +102,11 @@ async def _refusals(sessionmaker, tenant_id, user_id) -> list[dict]:
 
 
 async def test_failures_from_many_clients_slow_untrusted_sign_ins_but_never_the_owners_known_device(
-        client_factory, make_tenant, sessionmaker, settings) -> None:
+        client_factory, make_tenant, sessionmaker, settings, monkeypatch) -> None:
     """A distributed guesser (each client below its own budget) makes the account wait for
     every untrusted try, with a delay that grows; the owner's known device still gets in."""
+    from server.accounts import models, throttle
+
     tenant = await make_tenant(("coordinator",))
     acct = tenant.accounts["coordinator"]
     owner = client_factory()
@@ -114,6 +117,18 @@ async def test_failures_from_many_clients_slow_untrusted_sign_ins_but_never_the_
     for i in range(settings.login_account_max_failures):
         # each try from a different client: only the account's budget for untrusted tries trips
         _problem(await client_factory().login(acct.login, f"wrong-{i}"), 401, "invalid_credentials")
+    # The first delay is 1 s from the last failure: a sign-in (Argon2) on a loaded machine can take
+    # longer, so the throttle's clock is held half a second after that failure.
+    async with sessionmaker() as db:
+        last = (await db.execute(select(func.max(models.LoginFailure.at))
+                                 .where(models.LoginFailure.login_key == throttle.login_key(acct.login)))).scalar_one()
+
+    class _Held(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> _Held:  # type: ignore[override]
+            return cls.fromtimestamp((last + timedelta(milliseconds=500)).timestamp(), tz)
+
+    monkeypatch.setattr(throttle, "datetime", _Held)
     refused = await client_factory().login(acct.login, acct.password)
     body = _problem(refused, 429, "too_many_attempts")
     retry = int(refused.headers["Retry-After"])
