@@ -93,13 +93,13 @@ def test_0020_merges_a_shelter_listed_under_both_layouts_into_one_facility(datab
     import asyncpg
     from alembic import command
 
-    from tests.conftest import _dsn
+    from tests.conftest import asyncpg_dsn
 
     url = databases.make("shelters0020")
     command.upgrade(alembic_config(url), "0015")
 
     async def run(sql: str, *args: object) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(_dsn(url))
+        conn = await asyncpg.connect(asyncpg_dsn(url))
         try:
             async with conn.transaction():
                 await conn.execute("SELECT set_config('tonari.tenant_id', $1, true), set_config('tonari.role', 'system', true)",

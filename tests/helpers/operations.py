@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from server.db.base import uuid7
+from server.registry.models import Household
+from tests.conftest import as_tenant
 from tests.helpers.world import World, signed_in
 
 
@@ -23,3 +27,15 @@ async def start_operation(client_factory, world: World, kind: str = "safety_chec
 def visit_body(world: World, household: str, outcome: str, at: datetime | None = None, **extra) -> dict:
     return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
             "device_time": (at or datetime.now(UTC)).isoformat(), **extra}
+
+
+async def many_households(sessionmaker: Any, world: World, n: int) -> list[uuid.UUID]:
+    """`n` households in D1, placed in a small grid, for tests that need many targets."""
+    ids = [uuid.uuid4() for _ in range(n)]
+    with as_tenant(world.tenant_id, role="system"):
+        async with sessionmaker() as db, db.begin():
+            db.add_all([Household(tenant_id=world.tenant_id, id=hid, address=f"茨城県笠間市テスト町{i}",
+                                  district_id=world.districts["D1"],
+                                  location=f"SRID=4326;POINT({140.205 + i * 0.0005} {36.355 + (i % 7) * 0.0005})")
+                        for i, hid in enumerate(ids)])
+    return ids

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from server.db.base import uuid7
 from server.registry.models import Household
 from tests.conftest import as_tenant
+from tests.helpers.operations import many_households
 from tests.helpers.world import World, new_world, signed_in
 
 
@@ -74,23 +75,12 @@ async def test_a_phone_whose_clock_is_an_hour_fast_does_not_outrank_a_later_repo
     assert (await _status(sessionmaker, world, op, "H1"))[0] == "safe"
 
 
-async def _many_households(sessionmaker, world: World, n: int) -> list[uuid.UUID]:
-    ids = [uuid.uuid4() for _ in range(n)]
-    with as_tenant(world.tenant_id, role="system"):
-        async with sessionmaker() as db, db.begin():
-            db.add_all([Household(tenant_id=world.tenant_id, id=hid, address=f"茨城県笠間市テスト町{i}",
-                                  district_id=world.districts["D1"],
-                                  location=f"SRID=4326;POINT({140.205 + i * 0.0005} {36.355 + (i % 7) * 0.0005})")
-                        for i, hid in enumerate(ids)])
-    return ids
-
-
 async def test_concurrent_pushes_over_the_same_households_never_deadlock(
         world: World, client_factory, sessionmaker) -> None:
     """A reconnect storm: many phones push queues that touch the same households in different orders,
     all at once. Every push is answered 200 and every visit stored (the status updates lock the
     targets in one global order)."""
-    households = await _many_households(sessionmaker, world, 40)
+    households = await many_households(sessionmaker, world, 40)
     op = await _operation(client_factory, world)
     staff_clients = [await signed_in(client_factory, world, "staff") for _ in range(12)]
     rng = random.Random(16)
@@ -169,7 +159,7 @@ async def test_pull_pages_a_large_round_and_never_skips_a_late_commit(
     committed after a pull, a minute after it was made (far past any time overlap), still arrives."""
     from server.operations import pull
 
-    households = await _many_households(sessionmaker, world, 2500)
+    households = await many_households(sessionmaker, world, 2500)
     op = await _operation(client_factory, world)
     staff = await signed_in(client_factory, world, "staff")
     seen, cursor, pulls = await _pull_all(staff)
@@ -228,7 +218,7 @@ async def test_pushes_share_the_group_commit_and_a_large_push_is_a_flush_of_its_
     `duplicate` with the original visit (same content) or `conflict` (different content)."""
     from server.services import services
 
-    households = await _many_households(sessionmaker, world, 1010)
+    households = await many_households(sessionmaker, world, 1010)
     op = await _operation(client_factory, world)
     batcher = services(app).visit_batcher
     clients = [await signed_in(client_factory, world, "staff") for _ in range(7)]

@@ -1,5 +1,5 @@
 """Devices report what they still hold per operation; staff closing an operation see who (#17).
-World: tests/registry_world.py."""
+World: tests/helpers/world.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.registry_world import World, new_world, signed_in
+from tests.helpers.world import World, new_world, signed_in
 
 
 @pytest.fixture

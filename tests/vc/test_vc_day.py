@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from server.db.base import uuid7
-from tests.vc_world import VcWorld, client_for, need_body, new_vc_world, open_centre, rows, volunteer_body
+from tests.helpers.vc_world import VcWorld, client_for, need_body, new_vc_world, open_centre, rows, volunteer_body
 
 STOCK = {"shovel": 40, "wheelbarrow": 10, "pressure_washer": 1, "sandbags": 300}
 

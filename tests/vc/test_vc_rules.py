@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from server.db.base import uuid7
-from tests.vc_world import VcWorld, client_for, need_body, new_vc_world, open_centre, rows, volunteer_body
+from tests.helpers.vc_world import VcWorld, client_for, need_body, new_vc_world, open_centre, rows, volunteer_body
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Escalation cards say who they are about (#17): the household's address and the names and phones
 of the people the viewer may see, on the console queue and on the 民生委員's `/api/escalations`,
-never more than the disclosure rule allows. World: tests/registry_world.py."""
+never more than the disclosure rule allows. World: tests/helpers/world.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from server.db.base import uuid7
 from server.registry.models import Person
 from tests.conftest import as_tenant
-from tests.registry_world import World, new_world, signed_in
+from tests.helpers.world import World, new_world, signed_in
 
 
 @pytest.fixture

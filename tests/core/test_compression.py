@@ -17,8 +17,8 @@ from litestar.response import ServerSentEvent
 
 from server.web.compression import MINIMUM_SIZE, compression_config
 from server.web.spa import accepted_encodings
-from tests.registry_world import HOUSEHOLD_SPOTS, World, new_world, signed_in
-from tests.test_disclosure import tile_of
+from tests.helpers.world import HOUSEHOLD_SPOTS, World, new_world, signed_in
+from tests.helpers.disclosure import tile_of
 
 ASSET = "assets/weak-link-test-1a2b3c.js"
 PLAIN = ("export const words = '" + "隣の見守り " * 2000 + "';\n").encode()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry_world import World, new_world, signed_in
+from tests.helpers.world import World, new_world, signed_in
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

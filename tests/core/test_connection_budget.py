@@ -2,7 +2,7 @@
 exhausted pool answers a fast 503 with Retry-After, a connection the database dropped costs at
 most one 503 (never a 500), and the live feed reads on a pool of its own.
 
-World: tests/registry_world.py."""
+World: tests/helpers/world.py."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ import pytest
 
 from server.db.base import uuid7
 from server.services import services
-from tests.conftest import ApiClient, _Isolated, drop_dead_connections, running
-from tests.registry_world import World, new_world, signed_in
+from tests.conftest import ApiClient, IsolatedApp, drop_dead_connections, running
+from tests.helpers.world import World, new_world, signed_in
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ async def small_app(settings, **changes: object) -> AsyncIterator[object]:  # ty
 
 
 def client_of(application) -> ApiClient:  # type: ignore[no-untyped-def]
-    transport = httpx.ASGITransport(app=_Isolated(application), client=(f"10.99.{uuid.uuid4().int % 250}.7", 40000))
+    transport = httpx.ASGITransport(app=IsolatedApp(application), client=(f"10.99.{uuid.uuid4().int % 250}.7", 40000))
     return ApiClient(transport=transport, base_url="http://127.0.0.1:8000")
 
 
@@ -183,9 +183,9 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(  # type:
     import json
     import random
 
-    from tests.test_field_sync import _many_households
+    from tests.helpers.operations import many_households
 
-    households = await _many_households(sessionmaker, world, 600)
+    households = await many_households(sessionmaker, world, 600)
     async with small_app(settings) as application, serving(application) as base:
         limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
         async with ApiClient(base_url=base, timeout=60, limits=limits) as staff, \
