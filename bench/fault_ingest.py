@@ -325,7 +325,8 @@ def main() -> None:
     load = os.getloadavg()
     if args.operation:  # a database someone else prepared (the pytest smoke): nothing loaded, no stamp file
         url = common.database_url(args.database_url)
-        stamp_, header = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"), {}
+        stamp_ = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        header: dict[str, Any] = {}
         args.base_url = None
     else:
         args.base_url = None

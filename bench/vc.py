@@ -262,6 +262,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                 "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(boundary) AS p FROM tenant WHERE id = $1) s",
                 tenant.tenant_id,
             )
+            assert centre_point is not None  # every tenant has a boundary
             lon, lat = float(centre_point[0]), float(centre_point[1])
             r = await staff.post(
                 "/api/vc/centres",

@@ -146,8 +146,8 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
     # the first visit's time as `first_visit_at` and moves the status to the latest report.
     rounds = ([v for v in visits if not v["revisit"]], [v for v in visits if v["revisit"]])
     for batch in rounds:
-        for v in batch:
-            del v["revisit"]
+        for row in batch:
+            del row["revisit"]
         for i in range(0, len(batch), 2000):
             await db.execute(insert(Visit), batch[i : i + 2000])
         pairs = sorted({(op_id, v["household_id"]) for v in batch}, key=str)

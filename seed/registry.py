@@ -14,7 +14,7 @@ import msgspec
 from typing import Any, cast
 
 from shapely.geometry import MultiPolygon, Polygon, shape
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import CursorResult, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from seed.kasama import facts, hazards
@@ -222,7 +222,7 @@ async def _load_hazard_zones(db: AsyncSession, tenant_id: uuid.UUID) -> int:
          "source": z.source, "geom": _multi(z.geometry)} for z in floods
     ])
     slides = await db.execute(_LANDSLIDE_ZONES, {"t": tenant_id, "zones": LANDSLIDE_ZONES, "source": hazards.SOURCE})
-    return len(floods) + (slides.rowcount or 0)
+    return len(floods) + (cast(CursorResult[Any], slides).rowcount or 0)
 
 
 async def _link_demo_accounts(db: AsyncSession, tenant_id: uuid.UUID, district_ids: dict[str, uuid.UUID]) -> None:

@@ -16,8 +16,10 @@ Deterministic: the same town points and households give the same zones.
 
 from __future__ import annotations
 
+from typing import cast
+
 import msgspec
-from shapely.geometry import LineString, MultiPolygon, Point, mapping
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
 from seed.kasama import facts
@@ -42,8 +44,8 @@ class DemoHazardZone(msgspec.Struct, frozen=True):
 
 
 def _multi(geom: BaseGeometry) -> dict:  # type: ignore[type-arg]
-    g = geom if isinstance(geom, MultiPolygon) else MultiPolygon([geom])
-    return mapping(g.simplify(0.00002, preserve_topology=True))  # type: ignore[no-any-return]
+    g = geom if isinstance(geom, MultiPolygon) else MultiPolygon([cast(Polygon, geom)])
+    return mapping(g.simplify(0.00002, preserve_topology=True))
 
 
 def flood_zones() -> list[DemoHazardZone]:

@@ -22,7 +22,8 @@ from typing import Any
 import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.types import Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import Receive, Scope, Send
 from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -156,7 +157,7 @@ async def body_first(receive: Receive, limit: int) -> Receive:
     app: a slow upload (a phone on a weak signal) then holds no pooled connection idle in a
     transaction while it trickles in (issue #16 item 5). At most `limit` + 1 bytes are held here;
     past that the rest streams on, and Litestar refuses the body as too large."""
-    held: list[Message] = []
+    held: list[Any] = []  # request messages, replayed as they came
     size = 0
     while size <= limit:
         message = await receive()
@@ -167,7 +168,7 @@ async def body_first(receive: Receive, limit: int) -> Receive:
         if not message.get("more_body", False):
             break
 
-    async def replay() -> Message:
+    async def replay() -> Any:
         return held.pop(0) if held else await receive()
 
     return replay
@@ -175,7 +176,7 @@ async def body_first(receive: Receive, limit: int) -> Receive:
 
 class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") in _BODY_METHODS:
+        if scope["type"] == ScopeType.HTTP and scope.get("method") in _BODY_METHODS:
             receive = await body_first(receive, services(scope["app"]).settings.max_body_bytes)
         try:
             await super().__call__(scope, receive, send)

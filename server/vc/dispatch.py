@@ -9,6 +9,8 @@ after a concurrent loan commits, and the CHECK (stock >= 0) stands behind it.
 
 from __future__ import annotations
 
+from typing import cast
+
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,7 @@ from geoalchemy2.shape import to_shape
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
+from shapely.geometry import Point
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -565,7 +568,7 @@ class MyDispatchController(Controller):
                 )
             ).scalar_one()
             active = dispatch.state == "active"
-            pt = to_shape(n.location)
+            pt = cast(Point, to_shape(n.location))
             need = MyNeed(
                 id=n.id,
                 work_types=list(n.work_types),

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 from geoalchemy2.shape import to_shape
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
+from shapely.geometry import Point
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,7 +95,7 @@ _DISTRICT_AT = text(
 
 
 def need_out(n: VcNeed, mode: str) -> NeedOut:
-    pt = to_shape(n.location)
+    pt = cast(Point, to_shape(n.location))
     return NeedOut(
         id=n.id,
         operation_id=n.operation_id,
@@ -125,7 +126,7 @@ def need_out(n: VcNeed, mode: str) -> NeedOut:
 
 
 def centre_out(op: Operation, c: VcCentre) -> CentreOut:
-    pt = to_shape(c.base)
+    pt = cast(Point, to_shape(c.base))
     return CentreOut(
         operation_id=op.id,
         name=op.name,

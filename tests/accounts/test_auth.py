@@ -125,7 +125,7 @@ async def test_failures_from_many_clients_slow_untrusted_sign_ins_but_never_the_
 
     class _Held(datetime):
         @classmethod
-        def now(cls, tz: Any = None) -> _Held:  # type: ignore[override]
+        def now(cls, tz: Any = None) -> _Held:
             return cls.fromtimestamp((last + timedelta(milliseconds=500)).timestamp(), tz)
 
     monkeypatch.setattr(throttle, "datetime", _Held)

@@ -34,7 +34,7 @@ async def _raw(client: httpx.AsyncClient, path: str, encoding: str) -> tuple[htt
 
 
 @pytest.fixture(scope="module")
-def precompressed(settings):  # type: ignore[no-untyped-def]
+def precompressed(settings):
     """One built asset with its brotli and gzip copies, as the PWA build writes them."""
     target = settings.pwa_dist / ASSET
     target.write_bytes(PLAIN)
@@ -53,7 +53,7 @@ def precompressed(settings):  # type: ignore[no-untyped-def]
     ("br;q=0, gzip;q=0, *;q=1", None, PLAIN),
 ])
 async def test_a_built_asset_is_sent_precompressed_as_the_browser_accepts(
-        precompressed, client, accept, coding, body) -> None:  # type: ignore[no-untyped-def]
+        precompressed, client, accept, coding, body) -> None:
     resp, raw = await _raw(client, "/" + ASSET, accept)
     assert resp.status_code == 200
     assert resp.headers.get("content-encoding") == coding
@@ -70,7 +70,7 @@ async def test_a_built_asset_is_sent_precompressed_as_the_browser_accepts(
     assert (resp.headers["etag"] == plain.headers["etag"]) is (coding is None)
 
 
-async def test_a_file_without_copies_is_sent_as_it_is_without_vary(client) -> None:  # type: ignore[no-untyped-def]
+async def test_a_file_without_copies_is_sent_as_it_is_without_vary(client) -> None:
     resp, raw = await _raw(client, "/assets/app-abc123.js", "gzip, br")
     assert resp.status_code == 200 and "content-encoding" not in resp.headers and "vary" not in resp.headers
     assert raw == b"console.log('app')"
@@ -84,7 +84,7 @@ def test_accept_encoding_is_read_with_its_weights() -> None:
     assert accepted_encodings("") == set()
 
 
-async def test_large_json_is_gzipped_and_small_json_is_not(client) -> None:  # type: ignore[no-untyped-def]
+async def test_large_json_is_gzipped_and_small_json_is_not(client) -> None:
     resp, raw = await _raw(client, "/schema/openapi.json", "gzip, deflate, br")
     assert resp.status_code == 200 and resp.headers["content-encoding"] == "gzip"
     assert "Accept-Encoding" in resp.headers["vary"]
@@ -100,11 +100,11 @@ async def test_large_json_is_gzipped_and_small_json_is_not(client) -> None:  # t
 
 
 @pytest.fixture(scope="module")
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-async def test_tiles_are_never_compressed(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_tiles_are_never_compressed(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     for query in ("", "?zoom_test=1"):  # the lane's answer, and the route's (an unknown query goes on to it)
@@ -113,7 +113,7 @@ async def test_tiles_are_never_compressed(world: World, client_factory) -> None:
         assert "content-encoding" not in resp.headers
 
 
-async def test_the_event_stream_is_not_compressed_and_not_held_back(world: World, live_client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_the_event_stream_is_not_compressed_and_not_held_back(world: World, live_client_factory) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
     op = (await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "drill", "name": "圧縮テスト", "start": True,
@@ -183,7 +183,7 @@ def bare() -> Litestar:
     return Litestar([_tile, _geojson, _image, _encoded, _events, _other_stream], compression_config=compression_config())
 
 
-async def test_large_geojson_is_gzipped_and_its_strong_etag_becomes_weak(bare) -> None:  # type: ignore[no-untyped-def]
+async def test_large_geojson_is_gzipped_and_its_strong_etag_becomes_weak(bare) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url="http://t") as c:
         resp, raw = await _raw(c, "/api/things.geojson", "gzip")
         assert resp.headers["content-encoding"] == "gzip" and gzip.decompress(raw) == BIG
@@ -193,7 +193,7 @@ async def test_large_geojson_is_gzipped_and_its_strong_etag_becomes_weak(bare) -
 
 
 @pytest.mark.parametrize("path", ["/api/tiles/households/1/0/0.mvt", "/api/image.png", "/api/encoded.json"])
-async def test_tiles_images_and_encoded_bodies_pass_through(bare, path) -> None:  # type: ignore[no-untyped-def]
+async def test_tiles_images_and_encoded_bodies_pass_through(bare, path) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url="http://t") as c:
         resp, raw = await _raw(c, path, "gzip, br")
     assert resp.headers.get("content-encoding") in (None, "deflate")
@@ -201,7 +201,7 @@ async def test_tiles_images_and_encoded_bodies_pass_through(bare, path) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/events", "/api/other-stream"])
-async def test_an_event_stream_is_delivered_event_by_event(bare, path) -> None:  # type: ignore[no-untyped-def]
+async def test_an_event_stream_is_delivered_event_by_event(bare, path) -> None:
     """Compressed, the first event would wait in the compressor for more bytes that never come."""
     sent: list[dict] = []
     first = asyncio.Event()

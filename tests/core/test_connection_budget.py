@@ -13,10 +13,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import cast
 
 import asyncpg
 import httpx
 import pytest
+from litestar import Litestar
+from sqlalchemy.pool import QueuePool
 
 from server.db.base import uuid7
 from server.services import services
@@ -25,12 +28,12 @@ from tests.helpers.world import World, new_world, signed_in
 
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
 @contextlib.asynccontextmanager
-async def small_app(settings, **changes: object) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
+async def small_app(settings, **changes: object) -> AsyncIterator[Litestar]:
     """An app of its own with a small request pool (the budget is easy to exhaust on purpose)."""
     from server.app import create_app
 
@@ -38,12 +41,12 @@ async def small_app(settings, **changes: object) -> AsyncIterator[object]:  # ty
         yield application
 
 
-def client_of(application) -> ApiClient:  # type: ignore[no-untyped-def]
+def client_of(application) -> ApiClient:
     transport = httpx.ASGITransport(app=IsolatedApp(application), client=(f"10.99.{uuid.uuid4().int % 250}.7", 40000))
     return ApiClient(transport=transport, base_url="http://127.0.0.1:8000")
 
 
-async def _until(condition, limit: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(condition, limit: float = 120.0) -> None:
     """Wait for the app's own signal; the limit only turns a hang into a failure."""
     async with asyncio.timeout(limit):
         while not condition():
@@ -57,7 +60,7 @@ async def _login(c: ApiClient, world: World, role: str) -> ApiClient:
     return c
 
 
-async def test_an_exhausted_pool_answers_a_fast_503_with_retry_after(  # type: ignore[no-untyped-def]
+async def test_an_exhausted_pool_answers_a_fast_503_with_retry_after(
         world: World, settings) -> None:
     async with small_app(settings, db_pool_size=2, db_pool_timeout_seconds=0.5) as application:
         staff = await _login(client_of(application), world, "staff")
@@ -80,7 +83,7 @@ async def test_an_exhausted_pool_answers_a_fast_503_with_retry_after(  # type: i
         await staff.aclose()
 
 
-async def test_a_slow_upload_holds_no_pooled_connection(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_a_slow_upload_holds_no_pooled_connection(world: World, settings) -> None:
     """The body is read before the authentication takes a connection: uploads that trickle in
     (on an ORM route and on the sync push) hold none, and other requests go through meanwhile."""
     async with small_app(settings, db_pool_size=2, db_pool_timeout_seconds=0.5) as application:
@@ -115,7 +118,7 @@ async def test_a_slow_upload_holds_no_pooled_connection(world: World, settings) 
             ])]
         try:
             await _until(lambda: len(asked) == 3)
-            assert engine.pool.checkedout() == 0 and driver.in_use() == 0  # nothing held while they trickle
+            assert cast(QueuePool, engine.pool).checkedout() == 0 and driver.in_use() == 0  # nothing held while they trickle
             assert (await staff.get("/api/auth/me")).status_code == 200  # a pool of 2, and it is free
         finally:
             go.set()
@@ -125,7 +128,7 @@ async def test_a_slow_upload_holds_no_pooled_connection(world: World, settings) 
         await staff.aclose()
 
 
-async def test_a_dropped_connection_on_a_public_route_costs_at_most_a_503(  # type: ignore[no-untyped-def]
+async def test_a_dropped_connection_on_a_public_route_costs_at_most_a_503(
         world: World, client_factory, app, database_url) -> None:
     """The first request on a route without the authentication call's retry (sign-in) after the
     database ended every pooled connection: 503 database_unavailable with Retry-After, never a 500;
@@ -155,7 +158,7 @@ async def test_a_dropped_connection_on_a_public_route_costs_at_most_a_503(  # ty
 
 
 @contextlib.asynccontextmanager
-async def serving(application) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+async def serving(application) -> AsyncIterator[str]:
     """The app on a real socket (uvicorn in this event loop): streams must really stream."""
     import socket
 
@@ -175,7 +178,7 @@ async def serving(application) -> AsyncIterator[str]:  # type: ignore[no-untyped
         await task
 
 
-async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(  # type: ignore[no-untyped-def]
+async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(
         world: World, settings, sessionmaker) -> None:
     """300 live-feed streams and 25 slow uploads stay open while 200 phones push their queues
     (the batch mix: mostly 1 visit, some 5–50): every push is acknowledged at once (no 5xx, no
@@ -232,7 +235,7 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(  # type:
                 "Content-Type": "application/json", "X-CSRF-Token": token})) for _ in range(25)]
             await _until(lambda: asked[0] == 25)
             # 300 open streams and 25 open uploads hold no request connection (ORM or driver).
-            assert services(application).engine.pool.checkedout() == 0
+            assert cast(QueuePool, services(application).engine.pool).checkedout() == 0
             assert services(application).driver_pool.in_use() == 0
             rng = random.Random(5)
             queue = list(households)

@@ -40,7 +40,7 @@ class VcWorld:
     clients: dict[str, Any] = field(default_factory=dict)
 
 
-async def new_vc_world(sessionmaker) -> VcWorld:  # type: ignore[no-untyped-def]
+async def new_vc_world(sessionmaker) -> VcWorld:
     code = tenant_code()
     tag = secrets.token_hex(3)
     async with sessionmaker() as db:
@@ -95,7 +95,7 @@ async def new_vc_world(sessionmaker) -> VcWorld:  # type: ignore[no-untyped-def]
     return VcWorld(tenant.id, code, accounts, district, household)
 
 
-async def client_for(client_factory, world: VcWorld, role: str):  # type: ignore[no-untyped-def]
+async def client_for(client_factory, world: VcWorld, role: str):
     if role not in world.clients:
         c = client_factory()
         acct = world.accounts[role]
@@ -107,7 +107,7 @@ async def client_for(client_factory, world: VcWorld, role: str):  # type: ignore
 
 async def open_centre(
     client_factory, world: VcWorld, mode: str = "real", stock: dict[str, int] | None = None
-) -> str:  # type: ignore[no-untyped-def]
+) -> str:
     staff = await client_for(client_factory, world, "staff")
     r = await staff.send_json(
         "POST",
@@ -175,7 +175,7 @@ def volunteer_body(i: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def rows(sessionmaker, world: VcWorld, sql: str, **params: Any) -> list[Any]:  # type: ignore[no-untyped-def]
+async def rows(sessionmaker, world: VcWorld, sql: str, **params: Any) -> list[Any]:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
             return list((await db.execute(text(sql), params)).all())

@@ -540,7 +540,7 @@ async def test_real_gsi_shelter_files_import_and_reimport_updates(city, staff, s
     assert [e["details"]["created"] for e in entries] == [30, 0, 0, 0]
 
 
-async def test_shelter_files_in_the_other_order_make_the_same_facilities(city, staff, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_shelter_files_in_the_other_order_make_the_same_facilities(city, staff, sessionmaker) -> None:
     assert (await upload(staff, "shelters", EMERGENCY.read_bytes())).json()["created"] == 8
     designated = (await upload(staff, "shelters", DESIGNATED.read_bytes())).json()
     assert (designated["created"], designated["updated"]) == (22, 8)

@@ -11,11 +11,11 @@ from tests.helpers.world import World, new_world, signed_in
 
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-async def _operation(client_factory, world: World) -> dict:  # type: ignore[no-untyped-def]
+async def _operation(client_factory, world: World) -> dict:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "drill", "name": "訓練", "start": True,
@@ -24,7 +24,7 @@ async def _operation(client_factory, world: World) -> dict:  # type: ignore[no-u
     return r.json()
 
 
-async def test_staff_see_which_devices_still_hold_records_before_closing(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_staff_see_which_devices_still_hold_records_before_closing(world: World, client_factory) -> None:
     op = await _operation(client_factory, world)
     url = f"/api/operations/{op['id']}/unsent-devices"
     staff = await signed_in(client_factory, world, "staff")
@@ -48,7 +48,7 @@ async def test_staff_see_which_devices_still_hold_records_before_closing(world: 
     assert (await watcher.get(url)).status_code == 403
 
 
-async def test_bad_reports_are_refused_whole(world: World, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_reports_are_refused_whole(world: World, client_factory) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
     await watcher.send_json("PUT", "/api/devices/unsent", {"operations": [{"operation_id": op["id"], "waiting": 3, "refused": 0}]})

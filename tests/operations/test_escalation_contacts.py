@@ -16,11 +16,11 @@ from tests.helpers.world import World, new_world, signed_in
 
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-async def _rescue_at(client_factory, world: World, household: str) -> dict:  # type: ignore[no-untyped-def]
+async def _rescue_at(client_factory, world: World, household: str) -> dict:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {
         "kind": "safety_check", "mode": "real", "name": "地震後の安否確認", "start": True,
@@ -36,7 +36,7 @@ async def _rescue_at(client_factory, world: World, household: str) -> dict:  # t
     return op
 
 
-async def test_cards_name_the_visible_people_and_the_address(world: World, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_cards_name_the_visible_people_and_the_address(world: World, client_factory, sessionmaker) -> None:
     # A second person in H1 who gave no consent: the household is visible (P1 consented), she is not.
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db, db.begin():

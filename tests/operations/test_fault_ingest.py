@@ -18,11 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def world(sessionmaker) -> World:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-async def test_kill_9_mid_ingest_loses_duplicates_and_changes_nothing(  # type: ignore[no-untyped-def]
+async def test_kill_9_mid_ingest_loses_duplicates_and_changes_nothing(
         world: World, client_factory, database_url, tmp_path) -> None:
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.send_json("POST", "/api/operations", {

@@ -196,21 +196,21 @@ async def test_pull_pages_a_large_round_and_never_skips_a_late_commit(
     assert (await staff.get("/api/sync/pull", params={"cursor": "yesterday"})).status_code == 400
 
 
-async def _until(condition, limit: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(condition, limit: float = 30.0) -> None:
     """Wait for the app's own signal; the limit only turns a hang into a failure."""
     async with asyncio.timeout(limit):
         while not condition():
             await asyncio.sleep(0.01)
 
 
-async def _counts(sessionmaker, world: World, op: dict, sql: str) -> int:  # type: ignore[no-untyped-def,type-arg]
+async def _counts(sessionmaker, world: World, op: dict, sql: str) -> int:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
             return int((await db.execute(text(sql), {"t": world.tenant_id, "o": op["id"]})).scalar_one())
 
 
 async def test_pushes_share_the_group_commit_and_a_large_push_is_a_flush_of_its_own(
-        world: World, client_factory, sessionmaker, app) -> None:  # type: ignore[no-untyped-def]
+        world: World, client_factory, sessionmaker, app) -> None:
     """Item 1: the PWA's path (`POST /api/sync/push`) goes through the process's group commit.
     Small pushes and single visits queued together commit in one transaction, each answered with its
     own results; a 1,000-item push is a flush of its own. Every guarantee holds: the results of each

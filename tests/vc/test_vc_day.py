@@ -18,11 +18,11 @@ STOCK = {"shovel": 40, "wheelbarrow": 10, "pressure_washer": 1, "sandbags": 300}
 
 
 @pytest.fixture
-async def world(sessionmaker) -> VcWorld:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> VcWorld:
     return await new_vc_world(sessionmaker)
 
 
-async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> None:
     op = await open_centre(client_factory, world, stock=STOCK)
     desk = await client_for(client_factory, world, "vc_desk")
     staff = await client_for(client_factory, world, "staff")

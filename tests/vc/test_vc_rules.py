@@ -15,7 +15,7 @@ from tests.helpers.vc_world import VcWorld, client_for, need_body, new_vc_world,
 
 
 @pytest.fixture
-async def world(sessionmaker) -> VcWorld:  # type: ignore[no-untyped-def]
+async def world(sessionmaker) -> VcWorld:
     return await new_vc_world(sessionmaker)
 
 
@@ -46,7 +46,7 @@ async def _waiting_need(desk: Any, op: str, i: int) -> dict:
 
 async def test_two_desks_lending_the_last_pressure_washer_at_once(
     world: VcWorld, client_factory, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     op = await open_centre(client_factory, world, stock={"pressure_washer": 1, "shovel": 10})
     desk1 = await client_for(client_factory, world, "vc_desk")
     desk2 = await client_for(client_factory, world, "staff")
@@ -91,7 +91,7 @@ async def test_two_desks_lending_the_last_pressure_washer_at_once(
 
 async def test_the_database_refuses_negative_stock_whatever_the_caller(
     world: VcWorld, client_factory, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     op = await open_centre(client_factory, world, stock={"shovel": 1})
     from sqlalchemy.exc import IntegrityError
 
@@ -106,7 +106,7 @@ async def test_the_database_refuses_negative_stock_whatever_the_caller(
 
 async def test_a_drill_centre_never_appears_in_real_figures_boards_or_exports(
     world: VcWorld, client_factory, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     real = await open_centre(client_factory, world, "real")
     drill = await open_centre(client_factory, world, "drill", stock={"shovel": 5})
     desk = await client_for(client_factory, world, "vc_desk")
@@ -157,7 +157,7 @@ async def test_a_drill_centre_never_appears_in_real_figures_boards_or_exports(
 
 async def test_bad_input_is_a_clear_4xx_and_nothing_is_stored(
     world: VcWorld, client_factory, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     op = await open_centre(client_factory, world, stock={"shovel": 3})
     desk = await client_for(client_factory, world, "vc_desk")
     base = f"/api/vc/centres/{op}"
@@ -288,7 +288,7 @@ async def test_bad_input_is_a_clear_4xx_and_nothing_is_stored(
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "kind"
 
 
-async def test_under_16_only_with_their_guardian_in_the_team(world: VcWorld, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_under_16_only_with_their_guardian_in_the_team(world: VcWorld, client_factory) -> None:
     op = await open_centre(client_factory, world)
     desk = await client_for(client_factory, world, "vc_desk")
     base = f"/api/vc/centres/{op}"
@@ -321,7 +321,7 @@ async def test_under_16_only_with_their_guardian_in_the_team(world: VcWorld, cli
 
 async def test_roles_the_desk_sees_no_registry_and_a_volunteer_only_their_team(
     world: VcWorld, client_factory, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     op = await open_centre(client_factory, world, stock={"shovel": 10})
     desk = await client_for(client_factory, world, "vc_desk")
     staff = await client_for(client_factory, world, "staff")
@@ -399,7 +399,7 @@ async def test_roles_the_desk_sees_no_registry_and_a_volunteer_only_their_team(
 
 async def test_public_pre_registration_needs_consent_and_gives_an_opaque_qr(
     world: VcWorld, client_factory, sessionmaker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     op = await open_centre(client_factory, world)
     public = client_factory()
     url = f"/api/public/vc/{world.code}/{op}"
@@ -445,7 +445,7 @@ async def test_public_pre_registration_needs_consent_and_gives_an_opaque_qr(
     assert (await public.get(f"/api/public/vc/99999/{op}/privacy-notice")).status_code == 404
 
 
-async def test_public_pre_registration_is_rate_limited(world: VcWorld, client_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_public_pre_registration_is_rate_limited(world: VcWorld, client_factory) -> None:
     from server.vc.reception import PUBLIC_WINDOW
 
     op = await open_centre(client_factory, world)
