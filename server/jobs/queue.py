@@ -146,9 +146,12 @@ async def enqueue(
     return [int(i) if i is not None else None for i in ids]
 
 
-async def queued_jobs(db: AsyncSession, entrypoint: str | None = None) -> int:
-    """Jobs waiting or running (of one kind, or all): for health checks and tests."""
+async def queued_jobs(db: AsyncSession, entrypoint: str | None = None, *, due_only: bool = False) -> int:
+    """Jobs waiting or running (of one kind, or all): for health checks and tests. `due_only`
+    leaves out jobs waiting for a later time (a retry's backoff, a scheduled inject)."""
     sql = f"SELECT count(*) FROM {SCHEMA}.pgqueuer WHERE status IN ('queued', 'picked')"
+    if due_only:
+        sql += " AND (status = 'picked' OR execute_after <= now())"
     if entrypoint is not None:
         sql += " AND entrypoint = :e"
     found = (await db.execute(text(sql), {"e": entrypoint} if entrypoint else {})).scalar_one()

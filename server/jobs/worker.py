@@ -1,8 +1,8 @@
 """The worker: one pgqueuer QueueManager per app process, serving the registered entrypoints.
 
-It has a small asyncpg pool of its own (one connection LISTENs for new jobs, the others pick and
-finish them), so a burst of jobs never takes the request pool's connections for queue
-bookkeeping; handlers do their own work through the app's sessionmaker.
+It has connections of its own: a small asyncpg pool for pgqueuer (one connection LISTENs for new
+jobs, the others pick and finish them) and a small SQLAlchemy engine for the handlers, so a burst
+of jobs never takes the connections requests are answered with.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.core.executors import DatabaseRetryEntrypointExecutor, EntrypointExecutorParameters
 from pgqueuer.core.qm import QueueManager
 from pgqueuer.domain.models import Job
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from server.db.engine import driver_dsn, session_settings
+from server.db.engine import driver_dsn, make_engine, make_sessionmaker, session_settings
 from server.jobs.queue import REGISTRY, SETTINGS, Entrypoint, JobContext, Registry, queries
 
 log = structlog.get_logger("tonari.jobs")
@@ -34,22 +34,27 @@ class JobWorker:
     def __init__(
         self,
         database_url: str,
-        sessionmaker: async_sessionmaker[AsyncSession],
         *,
         registry: Registry = REGISTRY,
         batch_size: int = 20,
+        handler_connections: int = 8,
         heartbeat_timeout: timedelta = HEARTBEAT_TIMEOUT,
     ) -> None:
+        self.database_url = database_url
         self.dsn = driver_dsn(database_url)
-        self.sessionmaker = sessionmaker
+        self.handler_connections = handler_connections
         self.registry = registry
         self.batch_size = batch_size
         self.heartbeat_timeout = heartbeat_timeout
         self._pool: asyncpg.Pool | None = None
+        self._engine: AsyncEngine | None = None
+        self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._qm: QueueManager | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self._engine = make_engine(self.database_url, self.handler_connections, application_name="tonari-jobs")
+        self.sessionmaker = make_sessionmaker(self._engine)
         self._pool = await asyncpg.create_pool(
             self.dsn, min_size=1, max_size=3, server_settings=session_settings("tonari-jobs")
         )
@@ -64,7 +69,7 @@ class JobWorker:
         self._qm = qm
         self._task = asyncio.get_running_loop().create_task(
             qm.run(
-                dequeue_timeout=timedelta(seconds=5),
+                dequeue_timeout=timedelta(seconds=1),  # how late a job whose time came may start
                 batch_size=self.batch_size,
                 max_concurrent_tasks=4 * self.batch_size,
                 heartbeat_timeout=self.heartbeat_timeout,
@@ -87,7 +92,9 @@ class JobWorker:
         if self._pool is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._pool.close(), grace)
-        self._task, self._qm, self._pool = None, None, None
+        if self._engine is not None:
+            await self._engine.dispose()
+        self._task, self._qm, self._pool, self._engine, self.sessionmaker = None, None, None, None, None
 
     @property
     def running(self) -> bool:
@@ -95,6 +102,7 @@ class JobWorker:
 
     async def _run(self, ep: Entrypoint[Any], job: Job) -> None:
         payload = ep.decode(job.payload)
+        assert self.sessionmaker is not None  # started
         await ep.handler(JobContext(job_id=int(job.id), attempts=job.attempts, sessionmaker=self.sessionmaker), payload)
 
 
