@@ -464,4 +464,19 @@ async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, O
                                                           "level": e.level, "outcome": e.outcome},
                                    operation_id=e.operation_id, household_id=e.household_id, mode=e.mode,
                                    audience=e.recipient_ids) for e in escalations])
+    await _push_escalations(db, tenant, escalations)
+
+
+async def _push_escalations(db: AsyncSession, tenant: uuid.UUID, escalations: list[Escalation]) -> None:
+    """Web Push to each escalation's recipients, in the transaction that raises it (durable, one
+    delivery per device and escalation). No personal data: the app shows who and where."""
+    from server.push import Notification, PushMessage, enqueue_push
+
+    await enqueue_push(db, tenant_id=tenant, notifications=[Notification(
+        user_ids=list(e.recipient_ids), key=f"esc-{e.id}", drill=e.mode == "drill",
+        message=PushMessage(title="至急の報告があります" if e.level == "urgent" else "連絡が必要な報告があります",
+                            body="活動の報告を確認してください。",
+                            url=f"/operations/{e.operation_id}/escalations/{e.id}", tag=f"esc-{e.id}",
+                            kind="escalation", urgency="high" if e.level == "urgent" else "normal"),
+    ) for e in escalations])
 
