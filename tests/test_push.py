@@ -709,3 +709,35 @@ async def test_a_disabled_users_devices_get_no_notifications(world, push_service
             await db.execute(update(User).where(User.id == tenant.accounts["commissioner"].user_id).values(is_active=True))
     report = await notify(sessionmaker, tenant.id, [tenant.accounts["commissioner"].user_id], message, drill=False)
     assert report.delivered == 1 and len(push_service.for_browser(phone)) == 1
+
+
+async def test_an_escalation_through_the_apps_sync_path_is_pushed_once_even_when_the_phone_resends(push_service, client_factory, sessionmaker, app) -> None:  # type: ignore[no-untyped-def]
+    """The PWA sends visits through POST /api/sync/push; a phone that did not hear the answer sends
+    the same batch again. The escalation is raised once, and pushed once per device."""
+    from datetime import UTC, datetime
+
+    from server.db.base import uuid7
+    from tests.registry_world import new_world
+
+    w = await new_world(sessionmaker)
+    clients = {}
+    for role in ("staff", "commissioner", "watcher"):
+        c = client_factory()
+        assert (await c.login(w.accounts[role].login, w.accounts[role].password)).status_code == 200
+        clients[role] = c
+    push_service.expected_key = (await clients["staff"].get("/api/push/vapid-public-key")).json()["public_key"]
+    phone = await subscribe(clients["commissioner"], push_service)
+    op = (await clients["staff"].send_json("POST", "/api/operations", {
+        "kind": "safety_check", "mode": "real", "name": "地震 安否確認", "start": True,
+        "district_ids": [str(w.districts["D1"])]})).json()
+    batch = {"mutations": [{"type": "visit", "operation_id": op["id"], "client_id": str(uuid7()),
+                            "household_id": str(w.households["H1"]), "outcome": "rescue",
+                            "device_time": datetime.now(UTC).isoformat()}]}
+    for _ in range(2):
+        r = await clients["watcher"].send_json("POST", "/api/sync/push", batch)
+        assert r.status_code == 200, r.text
+    await asyncio.wait_for(running(services(app).push).drain(), 20)
+    escalations = [g for g in push_service.for_browser(phone) if g.payload and g.payload["kind"] == "escalation"]
+    assert len(escalations) == 1
+    assert escalations[0].payload["title"] == "至急の報告があります" and escalations[0].payload["drill"] is False
+    assert escalations[0].headers["urgency"] == "high"
