@@ -19,6 +19,7 @@ from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.core.executors import DatabaseRetryEntrypointExecutor, EntrypointExecutorParameters
 from pgqueuer.core.qm import QueueManager
 from pgqueuer.domain.models import Job
+from pgqueuer.domain.types import Channel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.db.engine import driver_dsn, make_engine, make_sessionmaker, session_settings
@@ -58,7 +59,7 @@ class JobWorker:
         self._pool = await asyncpg.create_pool(
             self.dsn, min_size=1, max_size=3, server_settings=session_settings("tonari-jobs")
         )
-        qm = QueueManager(queries(AsyncpgPoolDriver(self._pool)), channel=SETTINGS.channel)  # type: ignore[arg-type]
+        qm = QueueManager(queries(AsyncpgPoolDriver(self._pool)), channel=Channel(SETTINGS.channel))
         for ep in self.registry:
             qm.entrypoint(
                 ep.name,
