@@ -192,4 +192,4 @@ async def deliver(ctx: jobs.JobContext, job: DeliverJob) -> None:
         context.reset(token)
 
 
-DELIVER = jobs.REGISTRY.add(jobs.Entrypoint("push.deliver", DeliverJob, deliver, max_attempts=3))
+DELIVER = jobs.REGISTRY.add(jobs.Entrypoint("push.deliver", DeliverJob, deliver, max_attempts=MAX_TRIES))
