@@ -52,14 +52,22 @@ class JobWorker:
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._qm: QueueManager | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
+        """Returns at once: the worker connects in the background and keeps trying while the
+        database is away (the app starts and answers /health/ready with 503 meanwhile)."""
         self._engine = make_engine(self.database_url, self.handler_connections, application_name="tonari-jobs")
         self.sessionmaker = make_sessionmaker(self._engine)
         self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=1, max_size=3, server_settings=session_settings("tonari-jobs")
+            self.dsn, min_size=0, max_size=3, server_settings=session_settings("tonari-jobs")
         )
-        qm = QueueManager(queries(AsyncpgPoolDriver(self._pool)), channel=Channel(SETTINGS.channel))
+        self._stopping = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._serve(self._pool), name="tonari-jobs")
+        self._task.add_done_callback(_log_exit)
+
+    def _manager(self, pool: asyncpg.Pool) -> QueueManager:
+        qm = QueueManager(queries(AsyncpgPoolDriver(pool)), channel=Channel(SETTINGS.channel))
         for ep in self.registry:
             qm.entrypoint(
                 ep.name,
@@ -67,21 +75,34 @@ class JobWorker:
                 accepts_context=False,
                 executor_factory=functools.partial(_executor, ep),
             )(functools.partial(self._run, ep))
-        self._qm = qm
-        self._task = asyncio.get_running_loop().create_task(
-            qm.run(
-                dequeue_timeout=timedelta(seconds=1),  # how late a job whose time came may start
-                batch_size=self.batch_size,
-                max_concurrent_tasks=4 * self.batch_size,
-                heartbeat_timeout=self.heartbeat_timeout,
-            ),
-            name="tonari-jobs",
-        )
-        self._task.add_done_callback(_log_exit)
+        return qm
+
+    async def _serve(self, pool: asyncpg.Pool) -> None:
+        """Run a QueueManager; if it stops on an error (the database went away), start a new one
+        after a pause (1 s doubling to 30 s). Jobs it held are picked again (heartbeat timeout)."""
+        pause = 1.0
+        while not self._stopping.is_set():
+            self._qm = self._manager(pool)
+            try:
+                await self._qm.run(
+                    dequeue_timeout=timedelta(seconds=1),  # how late a job whose time came may start
+                    batch_size=self.batch_size,
+                    max_concurrent_tasks=4 * self.batch_size,
+                    heartbeat_timeout=self.heartbeat_timeout,
+                )
+                pause = 1.0
+            except Exception as exc:  # noqa: BLE001 (logged; the loop is the recovery)
+                log.warning("jobs.worker_restarting", error=repr(exc), pause_s=pause)
+            if self._stopping.is_set():
+                return
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), pause)
+            pause = min(pause * 2, 30.0)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop picking jobs; give running ones `grace` seconds. A job cut off here stays
         'picked' and is picked again after the heartbeat timeout (at least once)."""
+        self._stopping.set()
         if self._qm is not None:
             self._qm.shutdown.set()
         if self._task is not None:
