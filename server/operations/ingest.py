@@ -474,7 +474,8 @@ async def _push_escalations(db: AsyncSession, tenant: uuid.UUID, escalations: li
 
     await enqueue_push(db, tenant_id=tenant, notifications=[Notification(
         user_ids=list(e.recipient_ids), key=f"esc-{e.id}", drill=e.mode == "drill",
-        message=PushMessage(title="至急の報告があります" if e.level == "urgent" else "連絡が必要な報告があります",
+        message=PushMessage(title="至急の報告があります" if e.level == "urgent"
+                            else "連絡が必要な報告があります",
                             body="活動の報告を確認してください。",
                             url=f"/operations/{e.operation_id}/escalations/{e.id}", tag=f"esc-{e.id}",
                             kind="escalation", urgency="high" if e.level == "urgent" else "normal"),

@@ -84,8 +84,8 @@ async def _tell_watcher_of_new_assignment(db: DbSession, watcher_id: uuid.UUID, 
     if user_id is not None:
         await enqueue_push(db, tenant_id=current_tenant(), notifications=[Notification(
             user_ids=[user_id], key=f"assign-{link_id}", drill=False,
-            message=PushMessage(title="見守り先が追加されました", body="アプリで見守り先を確認してください。",
-                                url="/", tag=f"assign-{watcher_id}", kind="assignment"))])
+            message=PushMessage(title="見守り先が追加されました",
+                                body="アプリで見守り先を確認してください。", url="/", tag=f"assign-{watcher_id}", kind="assignment"))])
 
 
 class LinkOut(msgspec.Struct):
