@@ -45,6 +45,7 @@ from server.operations.api import EscalationController, OperationController, Syn
 from server.operations.api_devices import DeviceController, OperationDevicesController
 from server.operations.api_field import FieldController
 from server.operations.api_console import ConsoleController
+from server.jobs.plugin import JobsPlugin
 from server.push.plugin import PushPlugin
 from server.registry.api_declarations import DeclarationController
 from server.registry.api_exports import RegistryExportController
@@ -202,7 +203,8 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             StatisticsController,
             spa,
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin()],  # Web Push: /api/push + sending queue
+        # Web Push: /api/push + its sending; the job worker (server/jobs/) serves every registered entrypoint
+        plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin(), JobsPlugin()],
         middleware=[
             request_context_middleware,
             DefineMiddleware(SessionCookieAuthMiddleware),

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from server.audit.chain import AuditSealer
 from server.db.driver import DriverPool
 from server.events.hub import EventHub
+from server.jobs.worker import JobWorker
 from server.operations.group_commit import VisitBatcher
 from server.push.queue import PushService
 from server.settings import Settings
@@ -33,6 +34,7 @@ class AppServices:
     visit_batcher: VisitBatcher
     audit_sealer: AuditSealer
     push: PushService | None = None  # set while the app runs (server/push/plugin.py)
+    jobs: JobWorker | None = None  # the job worker, while the app runs (server/jobs/plugin.py)
 
     def state(self) -> dict[str, AppServices]:
         """The application state that carries these services (`Litestar(state=…)`)."""

@@ -6,6 +6,9 @@ import { fieldRoutes } from './field/routes';
 import { initLang, onLangChange } from './i18n';
 import { startUnsentReports } from './outbox/report';
 import { createOutbox, startOutbox } from './outbox/runtime';
+import { ensurePush } from './push/push';
+import { OPEN_MESSAGE, RESUBSCRIBED_MESSAGE, inAppPath } from './push/payload';
+import { defaultPushDeps } from './push/ui';
 import { createRouter } from './router';
 import { staffRoutes } from './staff/routes';
 import { mountHeader } from './ui/header';
@@ -41,6 +44,16 @@ startUnsentReports(outbox, api);
 
 // Only in production builds: in `vite dev` there is no built sw.js, and a stale
 // worker from an earlier build would serve old assets over the dev server.
+// The service worker asks for a notification's screen (a tap, with this window open) and for a
+// new push subscription to be registered (it cannot send the CSRF header itself).
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.addEventListener('message', (event: MessageEvent) => {
+    const data = event.data as { type?: unknown; url?: unknown } | null;
+    if (data?.type === OPEN_MESSAGE) router.navigate(inAppPath(data.url));
+    else if (data?.type === RESUBSCRIBED_MESSAGE) void ensurePush(defaultPushDeps({ api, navigate: router.navigate })).catch(() => undefined);
+  });
+}
+
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {
   window.addEventListener('load', () => {
     navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((err: unknown) => {

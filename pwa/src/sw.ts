@@ -7,6 +7,7 @@ import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheableResponsePlugin } from 'workbox-cacheable-response';
 import { ExpirationPlugin } from 'workbox-expiration';
 import { CacheFirst, NetworkFirst } from 'workbox-strategies';
+import { inAppPath, OPEN_MESSAGE, parsePayload, RESUBSCRIBED_MESSAGE, toNotification } from './push/payload';
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<{ url: string; revision: string | null } | string>;
@@ -152,7 +153,55 @@ self.addEventListener('sync', (event) => {
 });
 
 // ---------------------------------------------------------------------------
-// PUSH (later issue): `push` and `notificationclick` handlers go here.
-// Payloads must carry no personal data beyond what the recipient may see, and
-// drill notifications are titled 【訓練】 (PRODUCT.md §3).
+// Web Push. Payloads carry no personal data (server/push/send.py); a drill is always shown
+// with 【訓練】 (PRODUCT.md §3). A tap opens the notification's screen, in an open window of the
+// app if there is one.
 // ---------------------------------------------------------------------------
+
+self.addEventListener('push', (event) => {
+  const shown = toNotification(parsePayload(event.data?.text()));
+  event.waitUntil(self.registration.showNotification(shown.title, shown));
+});
+
+/** Focus an open window of the app and let its router show `url`; else open a new window. */
+async function openScreen(url: string): Promise<void> {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const mine = windows.find((c) => new URL(c.url).origin === self.location.origin);
+  if (mine) {
+    mine.postMessage({ type: OPEN_MESSAGE, url });
+    await mine.focus().catch(() => undefined);
+    return;
+  }
+  await self.clients.openWindow(url);
+}
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const data = event.notification.data as { url?: unknown } | null;
+  const opening = openScreen(inAppPath(data?.url));
+  try {
+    event.waitUntil(opening);
+  } catch {
+    // An event the browser did not dispatch itself (a test's) has no waitUntil; it still opens.
+  }
+});
+
+interface PushSubscriptionChangeEvent extends ExtendableEvent {
+  readonly oldSubscription: PushSubscription | null;
+}
+
+// The push service replaced or expired the subscription: subscribe again with the same key and
+// ask open pages to register it (the page sends the CSRF header; with no page open, the next
+// start registers it). The old endpoint answers 404/410 to the server, which then deletes it.
+self.addEventListener('pushsubscriptionchange', (event) => {
+  const ev = event as PushSubscriptionChangeEvent;
+  const key = ev.oldSubscription?.options.applicationServerKey ?? null;
+  ev.waitUntil(
+    (key ? self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }) : Promise.resolve(null))
+      .catch(() => null)
+      .then(() => self.clients.matchAll({ type: 'window', includeUncontrolled: true }))
+      .then((clients) => {
+        for (const c of clients) c.postMessage({ type: RESUBSCRIBED_MESSAGE });
+      }),
+  );
+});

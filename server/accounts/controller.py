@@ -206,7 +206,7 @@ class AuthController(Controller):
         """Ends every session of the signed-in user (a lost phone, a shared PC left signed in)."""
         settings = services(request.app).settings
         user: SignedInUser = request.user
-        ended = await sessions.end_all_sessions(db_session, user.tenant_id, user.id)
+        ended = await sessions.end_all_sessions(db_session, user.tenant_id, user.id, forget_devices=True)
         await audit(db_session, "auth.logout_everywhere", object_type="user", object_ids=[user.id],
                     details={"sessions": ended})
         await db_session.commit()

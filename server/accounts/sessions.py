@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete
+from sqlalchemy import CursorResult, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User, UserSession
@@ -99,16 +99,26 @@ async def create_session(
     return f"{user.tenant_id}.{token}"
 
 
+# A device nobody is signed in on gets no notifications: ending a session removes the push
+# subscriptions registered under it, ending all of a user's removes all of theirs (server/push/).
+_FORGET_SESSION_DEVICES = text("DELETE FROM push_subscription WHERE tenant_id = :t AND session_id = :s")
+_FORGET_USER_DEVICES = text("DELETE FROM push_subscription WHERE tenant_id = :t AND user_id = :u")
+
+
 async def end_session(db: AsyncSession, tenant_id: uuid.UUID, session_id: str) -> None:
     await db.execute(delete(UserSession).where(UserSession.tenant_id == tenant_id, UserSession.id == session_id))
+    await db.execute(_FORGET_SESSION_DEVICES, {"t": tenant_id, "s": session_id})
 
 
-async def end_all_sessions(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int:
+async def end_all_sessions(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, *,
+                           forget_devices: bool = False) -> int:
     """Ends every session of the user (password change or reset, disabling, signing out
     everywhere); returns how many there were."""
     result = await db.execute(
         delete(UserSession).where(UserSession.tenant_id == tenant_id, UserSession.user_id == user_id)
     )
+    if forget_devices:  # signing out everywhere; a disabled user's devices stay for re-enabling
+        await db.execute(_FORGET_USER_DEVICES, {"t": tenant_id, "u": user_id})
     return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 

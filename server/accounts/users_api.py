@@ -132,7 +132,7 @@ class UsersController(Controller):
                                 user_id: FromPath[uuid.UUID]) -> AccountOut:
         admin: SignedInUser = request.user
         user = await _target(db_session, admin, user_id)
-        ended = await sessions.end_all_sessions(db_session, user.tenant_id, user.id)
+        ended = await sessions.end_all_sessions(db_session, user.tenant_id, user.id, forget_devices=True)
         await audit(db_session, "user.logout_everywhere", object_type="user", object_ids=[user.id],
                     details={"login": user.login, "sessions_ended": ended})
         out = AccountOut.of(user)

@@ -84,9 +84,9 @@ class OperationController(Controller):
                                data: JSONBody[OperationIn]) -> OperationOut:
         op = await service.create(db_session, data)
         targets = await service.start(db_session, op) if data.start else 0
-        await db_session.commit()
         if data.start:
             await after_start(request, db_session, op, targets)
+        await db_session.commit()
         return await service.operation_out(db_session, op)
 
     @get("/{operation_id:uuid}", guards=[signed_in], summary="One operation")
@@ -98,8 +98,8 @@ class OperationController(Controller):
                               operation_id: FromPath[uuid.UUID]) -> OperationOut:
         op = await service.get(db_session, operation_id)
         targets = await service.start(db_session, op)
-        await db_session.commit()
         await after_start(request, db_session, op, targets)
+        await db_session.commit()
         return await service.operation_out(db_session, op)
 
     @post("/{operation_id:uuid}/close", guards=[STAFF], status_code=200, summary="Close")
@@ -149,7 +149,6 @@ class OperationController(Controller):
         # No `db_session` here: the route authenticates in autocommit (AUTH_AUTOCOMMIT).
         outcome = await record_single_visit(services(request.app).visit_batcher, operation_id, data)
         result = outcome.results[0]
-        _schedule_push(request, outcome)
         if result.status in ("accepted", "duplicate"):
             assert result.visit is not None  # an accepted or duplicate visit carries the stored one
             return Response(result.visit, status_code=201 if result.status == "accepted" else 200)
@@ -174,29 +173,16 @@ def _walking_order(households: list[Any], lon: float | None, lat: float | None) 
     return route
 
 
-def _schedule_push(request: Request[Any, Any, Any], outcome: Any) -> None:
-    """Called after the commit; sending happens off the request path. No personal data: the
-    recipients open the app (where the disclosure policy applies) to see who and where."""
-    from server.push import PushMessage, schedule
-
-    for e in outcome.escalations:
-        title = "至急の報告があります" if e.level == "urgent" else "連絡が必要な報告があります"
-        schedule(services(request.app).push, tenant_id=e.tenant_id, user_ids=list(e.recipient_ids),
-                 message=PushMessage(title=title, body="活動の報告を確認してください。",
-                                     url=f"/operations/{e.operation_id}/escalations/{e.id}", tag=f"esc-{e.id}",
-                                     kind="escalation", urgency="high" if e.level == "urgent" else "normal"),
-                 drill=e.mode == "drill")
-
-
 async def after_start(request: Request[Any, Any, Any], db: DbSession, op: Operation, targets: int) -> None:
-    """What follows the commit of any start (here or from a disaster declaration): the push to the
-    assigned watchers. (It also vacuumed the targets; the app's role may not: 0002 addendum.)"""
-    await _push_operation_started(request, db, op)
+    """What goes with any start (here or from a disaster declaration), in its transaction: the push
+    to the assigned watchers. (It also vacuumed the targets; the app's role may not: 0002 addendum.)"""
+    await _push_operation_started(db, op)
 
 
-async def _push_operation_started(request: Request[Any, Any, Any], db: DbSession, op: Operation) -> None:
-    """Tell the assigned watchers that an operation started (after commit, no personal data)."""
-    from server.push import PushMessage, schedule
+async def _push_operation_started(db: DbSession, op: Operation) -> None:
+    """Tell the assigned watchers that an operation started (no personal data), in the
+    transaction that starts it: a start that rolls back tells nobody."""
+    from server.push import Notification, PushMessage, enqueue_push
 
     users = [r[0] for r in await db.execute(text(
         "SELECT DISTINCT w.user_id FROM operation_target t JOIN watcher w ON w.tenant_id = t.tenant_id"
@@ -204,10 +190,10 @@ async def _push_operation_started(request: Request[Any, Any, Any], db: DbSession
         {"t": op.tenant_id, "o": op.id})]
     if users:
         kind = "安否確認" if op.kind == "safety_check" else "見守り"
-        schedule(services(request.app).push, tenant_id=op.tenant_id, user_ids=users,
-                 message=PushMessage(title=f"{kind}が始まりました", body=op.name[:200], url=f"/operations/{op.id}",
-                                     tag=f"op-{op.id}", kind="operation.started"),
-                 drill=op.mode == "drill")
+        await enqueue_push(db, tenant_id=op.tenant_id, notifications=[Notification(
+            user_ids=users, key=f"op-start-{op.id}", drill=op.mode == "drill",
+            message=PushMessage(title=f"{kind}が始まりました", body=op.name[:200], url=f"/operations/{op.id}",
+                                tag=f"op-{op.id}", kind="operation.started"))])
 
 
 def _esc_out(e: Escalation, contact: Contact | None = None) -> EscalationOut:
@@ -322,7 +308,6 @@ class SyncController(Controller):
             body = {k: v for k, v in m.items() if k not in ("type", "operation_id")}
             raw.append((op_id, body))
         outcome = await services(request.app).visit_batcher.submit_many(raw)
-        _schedule_push(request, outcome)
         it = iter(outcome.results)
         results = [bad[i] if i in bad else next(it) for i in range(len(data.mutations))]
         counts: dict[str, int] = {}

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.record import AuditRow, record_many
 from server.core import context
+from server.core.context import current_tenant
 from server.core.problems import item_message
 from server.db.base import uuid7
 from server.db.engine import restamp
@@ -433,7 +434,7 @@ async def ingest_group(
 
 async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, OpInfo], out: IngestOutcome,
                         districts: dict[uuid.UUID, Any]) -> None:
-    tenant = context.current().tenant_id
+    tenant = current_tenant()
     pairs = list({(v.operation_id, v.household_id) for v in new})
     changed = (await db.execute(RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs],
                                             "need_help": NEED_HELP})).all()
@@ -473,4 +474,20 @@ async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, O
                                                           "level": e.level, "outcome": e.outcome},
                                    operation_id=e.operation_id, household_id=e.household_id, mode=e.mode,
                                    audience=e.recipient_ids) for e in escalations])
+    await _push_escalations(db, tenant, escalations)
+
+
+async def _push_escalations(db: AsyncSession, tenant: uuid.UUID, escalations: list[Escalation]) -> None:
+    """Web Push to each escalation's recipients, in the transaction that raises it (durable, one
+    delivery per device and escalation). No personal data: the app shows who and where."""
+    from server.push import Notification, PushMessage, enqueue_push
+
+    await enqueue_push(db, tenant_id=tenant, notifications=[Notification(
+        user_ids=list(e.recipient_ids), key=f"esc-{e.id}", drill=e.mode == "drill",
+        message=PushMessage(title="至急の報告があります" if e.level == "urgent"
+                            else "連絡が必要な報告があります",
+                            body="活動の報告を確認してください。",
+                            url=f"/operations/{e.operation_id}/escalations/{e.id}", tag=f"esc-{e.id}",
+                            kind="escalation", urgency="high" if e.level == "urgent" else "normal"),
+    ) for e in escalations])
 

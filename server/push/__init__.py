@@ -1,21 +1,18 @@
 """Web Push (VAPID, aes128gcm via pywebpush): device subscriptions, the sending queue, `/api/push`.
 
-For other modules:
+For other modules, in the transaction that commits the cause:
 
-    from server.push import PushMessage, schedule_after_commit
+    from server.push import Notification, PushMessage, enqueue_push
 
-    schedule_after_commit(
-        services(request.app).push, db_session,
-        tenant_id=ctx.tenant_id, user_ids=[commissioner_user_id, *coordinator_ids],
+    await enqueue_push(db_session, tenant_id=ctx.tenant_id, notifications=[Notification(
+        user_ids=[commissioner_user_id, *coordinator_ids], key=f"esc-{report.id}", drill=op.mode == "drill",
         message=PushMessage(title="要救助の報告", body="安否確認で要救助が報告されました。",
                             url=f"/operations/{op.id}/reports/{report.id}", tag=f"esc-{report.id}",
-                            kind="escalation", urgency="high"),
-        drill=op.mode == "drill",
-    )
-    await db_session.commit()   # queued only now; a rollback sends nothing
+                            kind="escalation", urgency="high"))])
+    await db_session.commit()   # delivered by the job worker from now on; a rollback sends nothing
 
-Messages carry no personal data (see `server.push.send`). `notify()` is the awaitable sender the
-queue uses; call it directly only from background work, never in a request.
+Messages carry no personal data (see `server.push.send`). `notify()` sends at once and awaits the
+push services: for tools and tests, never in a request.
 """
 
 from __future__ import annotations
@@ -23,14 +20,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from server.push.queue import schedule, schedule_after_commit
+    from server.push.queue import Notification, enqueue_push
     from server.push.send import PushMessage, SendReport, notify
 
-__all__ = ["PushMessage", "SendReport", "notify", "schedule", "schedule_after_commit"]
+__all__ = ["Notification", "PushMessage", "SendReport", "enqueue_push", "notify"]
 
 _HOME = {
     "PushMessage": "server.push.send", "SendReport": "server.push.send", "notify": "server.push.send",
-    "schedule": "server.push.queue", "schedule_after_commit": "server.push.queue",
+    "Notification": "server.push.queue", "enqueue_push": "server.push.queue",
 }
 
 

@@ -1,4 +1,5 @@
-"""`/api/push`: the VAPID public key, this device's subscription, and a test notification.
+"""`/api/push`: the VAPID public key, this device's subscription, and a test notification;
+`/api/staff/push/devices`: the devices whose notifications keep failing, for staff.
 
 Any signed-in user may register their own devices; a subscription belongs to the user who
 registered it, and only they can remove it. If the same browser endpoint is registered again by
@@ -28,8 +29,12 @@ from server.core.problems import FieldError, Problem
 from server.db.base import uuid7
 from server.db.deps import DbSession
 from server.push.models import PushSubscription
-from server.push.queue import running, schedule_after_commit
+from server.push.queue import Notification, enqueue_push, running
+from server.accounts.middleware import AuthState
+from server.accounts.models import User
+from server.core.guards import STAFF
 from server.push.schemas import (
+    FailingDeviceOut,
     PushTestOut,
     SubscriptionIn,
     SubscriptionOut,
@@ -157,10 +162,11 @@ class PushController(Controller):
             raise Problem("validation_failed", errors=errors)
 
         ctx = context.current()
+        auth_state: AuthState = request.auth
         ua = (request.headers.get("user-agent") or "")[:400] or None
         insert = pg_insert(PushSubscription).values(
             tenant_id=ctx.tenant_id, id=uuid7(), user_id=ctx.user_id,
-            endpoint=data.endpoint, p256dh=p256dh, auth=auth, user_agent=ua,
+            endpoint=data.endpoint, p256dh=p256dh, auth=auth, user_agent=ua, session_id=auth_state.session.id,
         )
         upsert: Executable = insert.on_conflict_do_update(
             index_elements=[PushSubscription.tenant_id, PushSubscription.endpoint],
@@ -169,7 +175,10 @@ class PushController(Controller):
                 "p256dh": insert.excluded.p256dh,
                 "auth": insert.excluded.auth,
                 "user_agent": insert.excluded.user_agent,
+                "session_id": insert.excluded.session_id,
                 "failure_count": 0,
+                "failing_since": None,
+                "last_error": None,
             },
         ).returning(
             PushSubscription.id,
@@ -239,10 +248,41 @@ class PushController(Controller):
         ).scalar_one()
         if count:
             await audit(db_session, "push.test", object_type="push_subscription", details={"subscriptions": count})
-            assert ctx.tenant_id is not None and ctx.user_id is not None  # a signed-in route
-            schedule_after_commit(
-                services(request.app).push, db_session,
-                tenant_id=ctx.tenant_id, user_ids=[ctx.user_id], message=TEST_MESSAGE, drill=False,
-            )
+            assert ctx.tenant_id is not None and ctx.user_id is not None  # signed_in
+            await enqueue_push(db_session, tenant_id=ctx.tenant_id, notifications=[
+                Notification(user_ids=[ctx.user_id], key=f"test-{uuid7()}", message=TEST_MESSAGE, drill=False)])
         await db_session.commit()
         return PushTestOut(queued=bool(count), subscriptions=count)
+
+
+FAILING_DEVICES_MAX = 500
+
+
+class StaffPushController(Controller):
+    path = "/api/staff/push"
+    tags = ["staff", "push"]
+    guards = [STAFF]
+
+    @get("/devices", summary="Devices whose notifications keep failing (newest failure first)")
+    async def failing_devices(self, db_session: DbSession) -> list[FailingDeviceOut]:
+        """Every subscription whose last attempt failed: the device (its browser's user agent), whose
+        it is, the push service's last answer, since when it fails and how often, the last success.
+        A device the push service reported gone (404/410) is deleted, so it is not listed."""
+        tenant = context.current_tenant()
+        rows = (await db_session.execute(
+            select(PushSubscription, User.login, User.display_name, User.role)
+            .join(User, (User.tenant_id == PushSubscription.tenant_id) & (User.id == PushSubscription.user_id))
+            .where(PushSubscription.tenant_id == tenant, PushSubscription.failing_since.is_not(None))
+            .order_by(PushSubscription.last_failure_at.desc().nulls_last(), PushSubscription.id)
+            .limit(FAILING_DEVICES_MAX)
+        )).all()
+        out = [FailingDeviceOut(
+            id=s.id, user_id=s.user_id, login=login, display_name=name, role=role, user_agent=s.user_agent,
+            last_error=s.last_error, failing_since=s.failing_since, failures=s.failure_count,
+            last_failure_at=s.last_failure_at, last_success_at=s.last_success_at, created_at=s.created_at,
+        ) for s, login, name, role in rows]
+        if out:
+            await audit(db_session, "user.read", object_type="user", object_ids=sorted({d.user_id for d in out}),
+                        details={"via": "staff.push_devices", "count": len(out)})
+            await db_session.commit()
+        return out

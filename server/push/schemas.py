@@ -43,3 +43,20 @@ class VapidKeyOut(msgspec.Struct):
 class PushTestOut(msgspec.Struct):
     queued: bool
     subscriptions: int
+
+
+class FailingDeviceOut(msgspec.Struct):
+    """A device whose notifications keep failing (no endpoint: it is a bearer capability)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    login: str
+    display_name: str | None
+    role: str
+    user_agent: str | None
+    last_error: str | None
+    failing_since: datetime | None
+    failures: int  # attempts failed in a row since failing_since
+    last_failure_at: datetime | None
+    last_success_at: datetime | None
+    created_at: datetime

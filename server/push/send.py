@@ -14,8 +14,10 @@ real notification may not pretend to be a drill.
 
 Delivery is blocking (pywebpush uses requests), so each send runs in a small dedicated thread
 pool with a timeout. 404/410 from the push service means the subscription is gone: it is deleted.
-Other failures count up `failure_count`; at `MAX_FAILURES` the subscription is deleted too.
-Success resets the count and stamps `last_success_at`.
+Other failures count up `failure_count` and keep the push service's answer for staff
+(`last_error`, `failing_since`); the subscription is kept, and shown to staff, until it has failed
+for `DROP_AFTER` without a single success. Success resets all of that and stamps `last_success_at`.
+The app sends through the job queue (`server/push/queue.py`); `notify()` sends at once, for tools.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
@@ -45,7 +49,10 @@ from server.push.models import PushSubscription
 log = structlog.get_logger("tonari.push")
 
 DRILL_PREFIX = "【訓練】"
+# A subscription that failed at least MAX_FAILURES times in a row over DROP_AFTER, with no success
+# in between, is deleted; until then staff see it failing (GET /api/staff/push/devices).
 MAX_FAILURES = 5
+DROP_AFTER = timedelta(days=30)
 DEFAULT_TIMEOUT = 10.0
 CONCURRENCY = 8
 # Web Push allows 4096 bytes of ciphertext; aes128gcm adds 86 + 17 bytes. Stay well below.
@@ -134,7 +141,7 @@ class SendReport:
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
     id: uuid.UUID
     endpoint: str
     p256dh: str
@@ -158,8 +165,48 @@ def shutdown_pool() -> None:
         _executor = None
 
 
-def _post(target: _Target, data: str, keys: vapid.VapidKeys, message: PushMessage, timeout: float) -> tuple[int, str]:
-    """Blocking: encrypt (aes128gcm), sign VAPID, POST. Returns (HTTP status or 0, short reason)."""
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), if any."""
+    value = (headers or {}).get("Retry-After") if headers is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One POST to a push service: its HTTP status (0 = no answer), a short reason, Retry-After."""
+
+    status: int
+    reason: str
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def gone(self) -> bool:
+        return self.status in (404, 410)
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying again later: no answer, a timeout, 429 or a server error."""
+        return self.status in (0, 408, 429) or self.status >= 500
+
+    def describe(self) -> str:
+        return f"HTTP {self.status} {self.reason}" if self.status else self.reason
+
+
+def _post(target: Target, data: str, keys: vapid.VapidKeys, ttl: int, urgency: str, timeout: float) -> Attempt:
+    """Blocking: encrypt (aes128gcm), sign VAPID, POST."""
     try:
         resp = webpush(
             {"endpoint": target.endpoint, "keys": {"p256dh": target.p256dh, "auth": target.auth}},
@@ -167,32 +214,80 @@ def _post(target: _Target, data: str, keys: vapid.VapidKeys, message: PushMessag
             vapid_private_key=keys.vapid,
             vapid_claims={"sub": keys.subject},  # fresh dict: pywebpush writes aud/exp into it
             content_encoding="aes128gcm",
-            ttl=message.ttl,
-            headers={"Urgency": message.urgency},
+            ttl=ttl,
+            headers={"Urgency": urgency},
             timeout=(min(5.0, timeout), timeout),  # requests (connect, read)
         )
-        return int(resp.status_code), "ok"
+        return Attempt(int(resp.status_code), "ok")
     except WebPushException as exc:
-        return int(exc.status_code or 0), "rejected"
+        response = exc.response
+        return Attempt(int(exc.status_code or 0), getattr(response, "reason", None) or "rejected",
+                       _retry_after(getattr(response, "headers", None)))
     except requests.Timeout:
-        return 0, "timeout"
+        return Attempt(0, "timeout")
     except requests.RequestException as exc:
-        return 0, type(exc).__name__
+        return Attempt(0, type(exc).__name__)
     except Exception as exc:  # noqa: BLE001 - bad keys in the row, crypto errors…: count as a failure, never crash
-        return 0, type(exc).__name__
+        return Attempt(0, type(exc).__name__)
 
 
-async def _deliver(
-    target: _Target, data: str, keys: vapid.VapidKeys, message: PushMessage, timeout: float, gate: asyncio.Semaphore
-) -> tuple[int, str]:
-    async with gate:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(_pool(), _post, target, data, keys, message, timeout)
-        try:
-            # requests enforces its own timeouts; this bounds the whole thing (DNS, TLS, encryption).
+async def deliver_once(
+    target: Target, data: str, keys: vapid.VapidKeys, ttl: int, urgency: str, timeout: float,
+    gate: asyncio.Semaphore | None = None,
+) -> Attempt:
+    """One POST off the event loop (the thread pool bounds how many run at once)."""
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(_pool(), _post, target, data, keys, ttl, urgency, timeout)
+    try:
+        # requests enforces its own timeouts; this bounds the whole thing (DNS, TLS, encryption).
+        if gate is None:
             return await asyncio.wait_for(future, timeout + 5.0)
-        except asyncio.TimeoutError:
-            return 0, "timeout"
+        async with gate:
+            return await asyncio.wait_for(future, timeout + 5.0)
+    except asyncio.TimeoutError:
+        return Attempt(0, "timeout")
+
+
+def _same(ts: list[Target]) -> Any:
+    # Match on the keys too: a device that re-subscribed meanwhile keeps its fresh row.
+    return tuple_(PushSubscription.id, PushSubscription.p256dh).in_([(t.id, t.p256dh) for t in ts])
+
+
+async def record_success(db: AsyncSession, tenant_id: uuid.UUID, targets: list[Target]) -> None:
+    if targets:
+        await db.execute(
+            update(PushSubscription)
+            .where(PushSubscription.tenant_id == tenant_id, _same(targets))
+            .values(last_success_at=func.now(), failure_count=0, failing_since=None, last_error=None)
+        )
+
+
+async def record_gone(db: AsyncSession, tenant_id: uuid.UUID, targets: list[Target]) -> int:
+    if not targets:
+        return 0
+    result = await db.execute(delete(PushSubscription).where(PushSubscription.tenant_id == tenant_id, _same(targets)))
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def record_failure(db: AsyncSession, tenant_id: uuid.UUID, targets: list[Target], error: str) -> int:
+    """Count a failure up and keep what staff need; drop a device failing for DROP_AFTER."""
+    if not targets:
+        return 0
+    await db.execute(
+        update(PushSubscription)
+        .where(PushSubscription.tenant_id == tenant_id, _same(targets))
+        .values(failure_count=PushSubscription.failure_count + 1, last_error=error[:200],
+                last_failure_at=func.now(), failing_since=func.coalesce(PushSubscription.failing_since, func.now()))
+    )
+    result = await db.execute(
+        delete(PushSubscription).where(
+            PushSubscription.tenant_id == tenant_id,
+            _same(targets),
+            PushSubscription.failure_count >= MAX_FAILURES,
+            PushSubscription.failing_since < func.now() - DROP_AFTER,
+        )
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 async def notify(
@@ -208,7 +303,7 @@ async def notify(
     """Send `message` to every device of `user_ids` in `tenant_id` and return what happened.
 
     This awaits the push services, so call it from a background task, not a request handler:
-    request handlers use `server.push.queue.schedule_after_commit` (or `schedule`).
+    the app enqueues instead (`server.push.queue.enqueue_push`, in the transaction of its cause).
     The rows are read and updated under the tenant's row-level security.
     """
     data = message.encode(drill=drill)  # validates the drill rule before anything is sent
@@ -230,68 +325,46 @@ async def notify(
                     .order_by(PushSubscription.id)
                 )
             ).all()
-        targets = [_Target(*row) for row in rows]
+        targets = [Target(*row) for row in rows]
         report.subscriptions = len(targets)
         if not targets:
             log.info("push.no_subscriptions", tenant_id=str(tenant_id), users=len(users), kind=message.kind, drill=drill)
             return report
 
         gate = asyncio.Semaphore(CONCURRENCY)
-        outcomes = await asyncio.gather(*(_deliver(t, data, keys, message, timeout, gate) for t in targets))
+        outcomes = await asyncio.gather(
+            *(deliver_once(t, data, keys, message.ttl, message.urgency, timeout, gate) for t in targets))
 
         ok, gone, failed = [], [], []
-        for target, (status, reason) in zip(targets, outcomes, strict=True):
-            report.statuses[str(target.id)] = status
-            if 200 <= status < 300:
+        errors: dict[uuid.UUID, str] = {}
+        for target, attempt in zip(targets, outcomes, strict=True):
+            report.statuses[str(target.id)] = attempt.status
+            if attempt.ok:
                 ok.append(target)
                 outcome = "delivered"
-            elif status in (404, 410):
+            elif attempt.gone:
                 gone.append(target)
                 outcome = "gone"
             else:
                 failed.append(target)
+                errors[target.id] = attempt.describe()
                 outcome = "failed"
             log.info(
                 "push.sent" if outcome == "delivered" else f"push.{outcome}",
                 tenant_id=str(tenant_id),
                 subscription_id=str(target.id),
                 service=urlsplit(target.endpoint).hostname,
-                status=status,
-                reason=reason,
+                status=attempt.status,
+                reason=attempt.reason,
                 kind=message.kind,
                 drill=drill,
             )
 
         async with sessionmaker() as db, db.begin():
-            # Match on the keys too: a device that re-subscribed meanwhile keeps its fresh row.
-            def same(ts: list[_Target]) -> Any:
-                return tuple_(PushSubscription.id, PushSubscription.p256dh).in_([(t.id, t.p256dh) for t in ts])
-
-            if ok:
-                await db.execute(
-                    update(PushSubscription)
-                    .where(PushSubscription.tenant_id == tenant_id, same(ok))
-                    .values(last_success_at=func.now(), failure_count=0)
-                )
-            if gone:
-                result = await db.execute(
-                    delete(PushSubscription).where(PushSubscription.tenant_id == tenant_id, same(gone))
-                )
-                report.removed = cast("CursorResult[Any]", result).rowcount or 0
-            if failed:
-                await db.execute(
-                    update(PushSubscription)
-                    .where(PushSubscription.tenant_id == tenant_id, same(failed))
-                    .values(failure_count=PushSubscription.failure_count + 1)
-                )
-                result = await db.execute(
-                    delete(PushSubscription).where(
-                        PushSubscription.tenant_id == tenant_id,
-                        same(failed),
-                        PushSubscription.failure_count >= MAX_FAILURES,
-                    )
-                )
-                report.dropped = cast("CursorResult[Any]", result).rowcount or 0
+            await record_success(db, tenant_id, ok)
+            report.removed = await record_gone(db, tenant_id, gone)
+            for target in failed:
+                report.dropped += await record_failure(db, tenant_id, [target], errors[target.id])
         report.delivered, report.failed = len(ok), len(failed)
         log.info(
             "push.notified",

@@ -139,8 +139,8 @@ class DeclarationController(Controller):
                         support_reasons=data.support_reasons, hazard_kinds=data.hazard_kinds),
             area=cast(MultiPolygon, to_shape(d.area)), declaration_id=d.id)
         targets = await operations.start(db_session, op)
-        await db_session.commit()
         await after_start(request, db_session, op, targets)
+        await db_session.commit()
         out: dict[str, Any] = msgspec.to_builtins(await operations.operation_out(db_session, op))
         return out
 

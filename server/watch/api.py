@@ -35,7 +35,6 @@ from server.core.types import MAX_OFFSET
 from server.db.deps import DbSession
 from server.registry import disclosure
 from server.registry.models import Household, WatchLink
-from server.services import services
 from server.watch import coverage as cov
 from server.watch import links as svc
 from server.watch import suggest as sug
@@ -74,17 +73,19 @@ class LinkPatch(msgspec.Struct, forbid_unknown_fields=True):
     confirm_far: bool = False
 
 
-async def _tell_watcher_of_new_assignment(request: Request[Any, Any, Any], db: DbSession, watcher_id: uuid.UUID) -> None:
-    """Web Push after commit: 'you have a new household to watch' (who it is shows in the app)."""
-    from server.push import PushMessage, schedule
+async def _tell_watcher_of_new_assignment(db: DbSession, watcher_id: uuid.UUID, link_id: uuid.UUID) -> None:
+    """Web Push, in the transaction that makes the link: 'you have a new household to watch'
+    (who it is shows in the app)."""
+    from server.push import Notification, PushMessage, enqueue_push
     from server.registry.models import Watcher
 
     user_id = (await db.execute(select(Watcher.user_id).where(
         Watcher.tenant_id == current_tenant(), Watcher.id == watcher_id))).scalar_one_or_none()
     if user_id is not None:
-        schedule(services(request.app).push, tenant_id=current_tenant(), user_ids=[user_id],
-                 message=PushMessage(title="見守り先が追加されました", body="アプリで見守り先を確認してください。",
-                                     url="/", tag=f"assign-{watcher_id}", kind="assignment"), drill=False)
+        await enqueue_push(db, tenant_id=current_tenant(), notifications=[Notification(
+            user_ids=[user_id], key=f"assign-{link_id}", drill=False,
+            message=PushMessage(title="見守り先が追加されました",
+                                body="アプリで見守り先を確認してください。", url="/", tag=f"assign-{watcher_id}", kind="assignment"))])
 
 
 class LinkOut(msgspec.Struct):
@@ -185,8 +186,8 @@ class WatchController(Controller):
         link = await svc.create_link(db_session, data.household_id, data.watcher_id, data.kind,
                                      override=data.override, via=data.via, confirm_far=data.confirm_far)
         (out,) = await _links_out(db_session, [link])
+        await _tell_watcher_of_new_assignment(db_session, out.watcher_id, out.id)
         await db_session.commit()
-        await _tell_watcher_of_new_assignment(request, db_session, out.watcher_id)
         return out
 
     @patch("/links/{link_id:uuid}", guards=[STAFF],

@@ -1,6 +1,7 @@
 import type { ApiClient } from '../api/client';
 import { ApiError, NetworkError } from '../api/errors';
 import type { User } from '../api/types';
+import { browserPushManager, forgetPush } from '../push/push';
 import { clearPasswordSignInRequired } from '../vault/vault';
 import { clearLastKnownUser, loadLastKnownUser, saveLastKnownUser, type LastKnownUser } from './last-known';
 
@@ -54,6 +55,8 @@ export async function signIn(deps: SessionDeps, login: string, password: string)
  */
 export async function signOut(deps: SessionDeps): Promise<void> {
   clearLastKnownUser(deps.storage);
+  // This device's notifications end with the session (the server deletes its row at logout).
+  await forgetPush({ pushManager: browserPushManager, storage: deps.storage ?? safeLocalStorage() }).catch(() => undefined);
   try {
     await deps.api.logout();
   } catch (err) {
@@ -85,4 +88,13 @@ export async function signOutEverywhere(deps: SessionDeps): Promise<void> {
   if (!deps.api.logoutEverywhere) throw new Error('logoutEverywhere is not available');
   await deps.api.logoutEverywhere();
   clearLastKnownUser(deps.storage);
+  await forgetPush({ pushManager: browserPushManager, storage: deps.storage ?? safeLocalStorage() }).catch(() => undefined);
+}
+
+function safeLocalStorage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined;
+  }
 }

@@ -3,6 +3,7 @@ import { escalationsPage } from './pages/escalations';
 import { historyPage } from './pages/history';
 import { homePage } from './pages/home';
 import { loginPage } from './pages/login';
+import { notificationTargetPage } from './pages/notification-target';
 import { operationPage } from './pages/operation';
 import { outboxPage } from './pages/outbox';
 import { pinPage } from './pages/pin';
@@ -19,4 +20,7 @@ export const fieldRoutes: Record<string, PageFactory> = {
   '/escalations': escalationsPage,
   '/account': accountPage,
   '/account/password': passwordPage,
+  // The paths notifications open (server/push): each role's own screen for them.
+  '/operations/:id': notificationTargetPage,
+  '/operations/:id/escalations/:eid': notificationTargetPage,
 };

@@ -104,4 +104,18 @@ export const fieldEn: Record<keyof typeof fieldJa, string> = {
   'home.volunteer.step1': 'At reception, give the name shown here; they check your volunteer activity insurance.',
   'home.volunteer.step2': 'At the orientation you are put in a team with a leader and told where to go and what to bring.',
   'home.volunteer.step3': 'When the work is done, report back to the centre with your leader.',
+
+  'push.offer.title': 'Get notifications?',
+  'push.offer.lead': 'This device is told, even when the app is closed, when an emergency or a need for rescue is reported in your district, or when a safety check or watch round starts. Notifications never contain names or addresses.',
+  'push.offer.yes': 'Get notifications',
+  'push.offer.no': 'Not now',
+  'push.offer.later': 'You can change this later on the Account screen.',
+  'push.settings.title': 'Notifications',
+  'push.settings.switch': 'Get notifications on this device',
+  'push.state.on': 'On: notifications reach this device.',
+  'push.state.off': 'Off: this device gets no notifications.',
+  'push.state.blocked': 'The browser blocks notifications for this site. Allow them in the browser\'s site settings.',
+  'push.state.unsupported': 'This device or browser cannot receive notifications (on iPhone, use the app added to the home screen).',
+  'push.state.working': 'Applying…',
+  'push.opening': 'Opening the notification\'s screen…',
 };

@@ -102,4 +102,18 @@ export const fieldJa = {
   'home.volunteer.step1': 'センターの受付で、この画面のお名前を伝え、ボランティア活動保険の加入を確認してもらいます。',
   'home.volunteer.step2': 'オリエンテーションで班とリーダーが決まり、活動先と持ち物が伝えられます。',
   'home.volunteer.step3': '活動が終わったら、リーダーと一緒にセンターへ活動報告をします。',
+
+  'push.offer.title': '通知を受け取りますか',
+  'push.offer.lead': '担当地区で「緊急」「要救助」の報告があったときや、安否確認・見守りが始まったときに、アプリを開いていなくてもこの端末に知らせます。通知には名前や住所は入りません。',
+  'push.offer.yes': '通知を受け取る',
+  'push.offer.no': '今はしない',
+  'push.offer.later': 'あとから「アカウント」の画面で設定できます。',
+  'push.settings.title': '通知',
+  'push.settings.switch': 'この端末で通知を受け取る',
+  'push.state.on': 'オン：この端末に通知が届きます。',
+  'push.state.off': 'オフ：この端末には通知が届きません。',
+  'push.state.blocked': 'ブラウザの設定で通知がブロックされています。ブラウザのサイト設定で通知を「許可」にしてください。',
+  'push.state.unsupported': 'この端末・ブラウザでは通知を受け取れません（iPhone はホーム画面に追加したアプリで使えます）。',
+  'push.state.working': '設定しています…',
+  'push.opening': '通知の画面を開いています…',
 } as const satisfies Record<string, string>;

@@ -1,6 +1,7 @@
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { appLink, h } from '../ui/dom';
+import { failingDevicesSection } from './push-devices';
 import { staffGate } from './shell';
 
 const LINKS: [string, MessageKey, MessageKey][] = [
@@ -16,7 +17,11 @@ const LINKS: [string, MessageKey, MessageKey][] = [
 
 /** `/staff`: the council staff's menu (desktop / tablet). */
 export const staffHomePage: PageFactory = (root, ctx) => {
-  const gate = staffGate(root, ctx, '/staff', 'staff.home.title', () => render());
+  let devices: HTMLElement | null = null;
+  const gate = staffGate(root, ctx, '/staff', 'staff.home.title', (user) => {
+    if (user.role === 'admin' || user.role === 'staff') devices = failingDevicesSection(ctx.api);
+    render();
+  });
   function render(): void {
     gate.render(() => [
       h('p', {}, t('staff.home.lead')),
@@ -25,6 +30,7 @@ export const staffHomePage: PageFactory = (root, ctx) => {
         { class: 'staff-menu' },
         ...LINKS.map(([path, title, desc]) => h('li', {}, appLink(ctx, path, t(title), { class: 'menu-link' }), h('p', { class: 'hint' }, t(desc)))),
       ),
+      devices,
     ]);
   }
   render();

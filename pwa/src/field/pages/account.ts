@@ -3,6 +3,7 @@ import type { User } from '../../api/types';
 import { changePassword, loadSession, mustChangePassword, PASSWORD_CHANGE_PATH, signOut, signOutEverywhere } from '../../auth/session';
 import { t, type MessageKey } from '../../i18n';
 import { clearPrivateTileCaches } from '../../map/offline';
+import { defaultPushDeps, pushSettings } from '../../push/ui';
 import type { AppContext, Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
 import { fieldProblemTexts, problemText } from '../../ui/problem-text';
@@ -41,6 +42,7 @@ export const accountPage: PageFactory = (root, ctx) => {
   let busy = false;
   let error: unknown = null;
   let disposed = false;
+  let notifications: HTMLElement | null = null;
 
   async function load(): Promise<void> {
     try {
@@ -120,6 +122,7 @@ export const accountPage: PageFactory = (root, ctx) => {
             h('dt', {}, t('common.role')), h('dd', { 'data-field': 'role' }, t(`role.${u.role}`))),
           appLink(ctx, PASSWORD_CHANGE_PATH, t('account.password.change'), { class: 'button secondary', 'data-action': 'password' }),
           error ? h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(error))) : null,
+          (notifications ??= pushSettings(defaultPushDeps(ctx))),
           everywhereSection(),
         ];
       }

@@ -7,6 +7,8 @@ import { ageText, pullChanges } from '../sync';
 import { downloadUnsent } from '../../outbox/runtime';
 import { passwordSignInRequired, rememberAfterUnlock, takePinReset, vaultFor } from '../../vault/vault';
 import { t, type MessageKey } from '../../i18n';
+import { ensurePush } from '../../push/push';
+import { defaultPushDeps, pushOffer } from '../../push/ui';
 import type { Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
 import { problemText } from '../../ui/problem-text';
@@ -27,6 +29,8 @@ export const homePage: PageFactory = (root, ctx) => {
   /** Set while the sign-out warning about unsent records is on screen. */
   let unsentWarning: number | null = null;
   const vault = ctx.outbox ? vaultFor(ctx.outbox.db) : null;
+  /** The one-time "get notifications?" explanation, made once signed in (never on first paint). */
+  let offer: HTMLElement | null = null;
 
   /** Running operations: from the server when signed in, else the last list this device saw. */
   async function loadOps(online: boolean): Promise<void> {
@@ -93,7 +97,12 @@ export const homePage: PageFactory = (root, ctx) => {
         }
       }
       state = session.kind === 'signed-in' ? { kind: 'online', user: session.user } : { kind: 'offline', user: session.user! };
-      if (session.kind === 'signed-in') void ctx.outbox?.resume().catch(() => undefined);
+      if (session.kind === 'signed-in') {
+        void ctx.outbox?.resume().catch(() => undefined);
+        // Keep this device's subscription registered (one row per device, under this user).
+        void ensurePush(defaultPushDeps(ctx)).catch(() => undefined);
+        offer ??= pushOffer(defaultPushDeps(ctx));
+      }
       // A disaster-VC volunteer takes part in no operation and keeps no field lists: asking for
       // them only earned two 403s (#17). Their home says what to do instead.
       const volunteer = state.user.role === 'vc_volunteer';
@@ -216,6 +225,7 @@ export const homePage: PageFactory = (root, ctx) => {
         return [
           volunteerSection(u.role),
           opsSection(),
+          offer,
           ['admin', 'staff', 'coordinator', 'commissioner'].includes(u.role)
             ? appLink(ctx, '/console', t('console.list.title'), { class: 'button secondary', 'data-console-link': 'true' })
             : null,

@@ -18,7 +18,7 @@ from alembic import op
 from server.db.rls import disable_tenant_rls, enable_tenant_rls, execute_all
 
 revision: str = "0018"
-down_revision: str | None = "0015"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
