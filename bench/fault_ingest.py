@@ -156,7 +156,7 @@ class Faults:
 
     async def run(self, tally: Tally, kills: int, kill_after: int, finished: asyncio.Event) -> None:
         for n in range(1, kills + 1):
-            while tally.since_start < kill_after and not finished.is_set():
+            while tally.since_start < kill_after and not finished.is_set():  # noqa: ASYNC110 - a count the phones move
                 await asyncio.sleep(0.01)
             if finished.is_set():
                 return

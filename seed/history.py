@@ -102,7 +102,7 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
     outcomes, weights = zip(*FIRST_OUTCOMES, strict=True)
     visits: list[dict[str, object]] = []
     escalations: list[dict[str, object]] = []
-    commissioner_user = {d: u for d, u in await db.execute(_COMMISSIONER_USERS, {"t": tenant_id})}
+    commissioner_user = {row[0]: row[1] for row in await db.execute(_COMMISSIONER_USERS, {"t": tenant_id})}
     for h in (await db.execute(_HOUSEHOLDS, {"t": tenant_id})).all():
         commissioner = commissioner_user.get(h.district_id)
         first = rng.choices(outcomes, weights=weights)[0]

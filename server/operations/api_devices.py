@@ -62,7 +62,7 @@ _UNSENT_DEVICES = text(
 
 class DeviceController(Controller):
     path = "/api/devices"
-    tags = ["operations"]
+    tags = ("operations",)
 
     @put("/unsent", guards=[FIELD], status_code=200, summary="What this device still holds, per operation")
     async def report_unsent(self, db_session: DbSession, data: JSONBody[UnsentReport]) -> dict[str, int]:
@@ -91,7 +91,7 @@ class DeviceController(Controller):
 
 class OperationDevicesController(Controller):
     path = "/api/operations"
-    tags = ["operations"]
+    tags = ("operations",)
 
     @get("/{operation_id:uuid}/unsent-devices", guards=[STAFF],
          summary="Users whose devices last said they hold unsent records for this operation")

@@ -260,8 +260,8 @@ FAILING_DEVICES_MAX = 500
 
 class StaffPushController(Controller):
     path = "/api/staff/push"
-    tags = ["staff", "push"]
-    guards = [STAFF]
+    tags = ("staff", "push")
+    guards = (STAFF,)
 
     @get("/devices", summary="Devices whose notifications keep failing (newest failure first)")
     async def failing_devices(self, db_session: DbSession) -> list[FailingDeviceOut]:

@@ -210,8 +210,8 @@ async def _dispatch_for_update(db: AsyncSession, dispatch_id: uuid.UUID) -> tupl
 
 class DispatchController(Controller):
     path = "/api/vc/centres/{operation_id:uuid}"
-    tags = ["vc"]
-    guards = [DESK]
+    tags = ("vc",)
+    guards = (DESK,)
 
     @post(
         "/dispatches", status_code=HTTP_201_CREATED, summary="Send a team to a need with equipment (送り出し)"
@@ -440,7 +440,7 @@ async def _leader_of(db: AsyncSession, d: VcDispatch) -> bool:
 
 class DispatchActionController(Controller):
     path = "/api/vc/dispatches"
-    tags = ["vc"]
+    tags = ("vc",)
 
     @post("/{dispatch_id:uuid}/returns", guards=[DESK], status_code=200, summary="Equipment back (or lost)")
     async def returns(
@@ -521,7 +521,7 @@ class DispatchActionController(Controller):
 
 class MyDispatchController(Controller):
     path = "/api/vc/me"
-    tags = ["vc"]
+    tags = ("vc",)
 
     @get("/", guards=[VOLUNTEER], summary="My team, where to go, what to bring (the volunteer's phone)")
     async def me(self, db_session: DbSession) -> MyDispatchOut:

@@ -170,7 +170,7 @@ async def _locate(db: AsyncSession, data: NeedIn) -> tuple[float, float, bool]:
 
 class CentreController(Controller):
     path = "/api/vc/centres"
-    tags = ["vc"]
+    tags = ("vc",)
 
     @post(
         "/",
@@ -409,8 +409,8 @@ async def need_for_update(db: AsyncSession, need_id: uuid.UUID) -> tuple[Centre,
 
 class NeedController(Controller):
     path = "/api/vc/needs"
-    tags = ["vc"]
-    guards = [DESK]
+    tags = ("vc",)
+    guards = (DESK,)
 
     @get("/{need_id:uuid}", summary="One need")
     async def get_need(self, db_session: DbSession, need_id: FromPath[uuid.UUID]) -> NeedOut:

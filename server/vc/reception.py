@@ -210,8 +210,8 @@ async def _volunteer(db: AsyncSession, volunteer_id: uuid.UUID) -> tuple[Centre,
 
 class ReceptionController(Controller):
     path = "/api/vc/centres/{operation_id:uuid}"
-    tags = ["vc"]
-    guards = [DESK]
+    tags = ("vc",)
+    guards = (DESK,)
 
     @post("/volunteers", status_code=HTTP_201_CREATED, summary="Register a walk-in (and check them in)")
     async def register(
@@ -355,8 +355,8 @@ async def _same_centre_volunteer(
 
 class VolunteerController(Controller):
     path = "/api/vc/volunteers"
-    tags = ["vc"]
-    guards = [DESK]
+    tags = ("vc",)
+    guards = (DESK,)
 
     @post(
         "/{volunteer_id:uuid}/insurance",
@@ -441,8 +441,8 @@ async def _public_centre(db: AsyncSession, municipality_code: str, operation_id:
 
 class PublicRegistrationController(Controller):
     path = "/api/public/vc/{municipality_code:str}/{operation_id:uuid}"
-    tags = ["vc"]
-    guards = [public]
+    tags = ("vc",)
+    guards = (public,)
 
     @get("/privacy-notice", summary="The privacy notice a volunteer agrees to before registering")
     async def privacy_notice(

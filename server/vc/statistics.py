@@ -126,8 +126,8 @@ async def statistics(db: AsyncSession, c: Centre, start: date, end: date) -> Sta
 
 class StatisticsController(Controller):
     path = "/api/vc/centres/{operation_id:uuid}"
-    tags = ["vc"]
-    guards = [DESK]
+    tags = ("vc",)
+    guards = (DESK,)
 
     @get("/statistics", summary="Daily statistics of a centre for a period (default: from opening to today)")
     async def get_statistics(

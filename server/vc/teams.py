@@ -226,8 +226,8 @@ async def suggestions(
 
 class TeamController(Controller):
     path = "/api/vc/centres/{operation_id:uuid}"
-    tags = ["vc"]
-    guards = [DESK]
+    tags = ("vc",)
+    guards = (DESK,)
 
     @post("/teams", status_code=HTTP_201_CREATED, summary="Form a team (班) of volunteers checked in today")
     async def create_team(

@@ -24,6 +24,7 @@ from sqlalchemy.pool import QueuePool
 from server.db.base import uuid7
 from server.services import services
 from tests.conftest import ApiClient, IsolatedApp, drop_dead_connections, running
+from tests.helpers.wait import until
 from tests.helpers.world import World, new_world, signed_in
 
 
@@ -46,11 +47,6 @@ def client_of(application) -> ApiClient:
     return ApiClient(transport=transport, base_url="http://127.0.0.1:8000")
 
 
-async def _until(condition, limit: float = 120.0) -> None:
-    """Wait for the app's own signal; the limit only turns a hang into a failure."""
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def _login(c: ApiClient, world: World, role: str) -> ApiClient:
@@ -117,7 +113,7 @@ async def test_a_slow_upload_holds_no_pooled_connection(world: World, settings) 
                 ("/api/sync/push", {"mutations": [visit]}),
             ])]
         try:
-            await _until(lambda: len(asked) == 3)
+            await until(lambda: len(asked) == 3)
             assert cast(QueuePool, engine.pool).checkedout() == 0 and driver.in_use() == 0  # nothing held while they trickle
             assert (await staff.get("/api/auth/me")).status_code == 200  # a pool of 2, and it is free
         finally:
@@ -170,7 +166,7 @@ async def serving(application) -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off", timeout_keep_alive=60))
     task = asyncio.get_running_loop().create_task(server.serve())
-    await _until(lambda: server.started)
+    await until(lambda: server.started)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -218,7 +214,7 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(
                                 return
 
             streams = [asyncio.ensure_future(stream(i)) for i in range(300)]
-            await _until(lambda: connected[0] == 300, limit=180)
+            await until(lambda: connected[0] == 300, limit=180)
             # 25 uploads that trickle in and stay unfinished while the phones push.
             go, asked = asyncio.Event(), [0]
 
@@ -233,7 +229,7 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(
             body = json.dumps({"address": "茨城県笠間市テスト町7", "lon": 140.21, "lat": 36.36}).encode()
             uploads = [asyncio.ensure_future(staff.post("/api/households", content=trickle(body), headers={
                 "Content-Type": "application/json", "X-CSRF-Token": token})) for _ in range(25)]
-            await _until(lambda: asked[0] == 25)
+            await until(lambda: asked[0] == 25)
             # 300 open streams and 25 open uploads hold no request connection (ORM or driver).
             assert cast(QueuePool, services(application).engine.pool).checkedout() == 0
             assert services(application).driver_pool.in_use() == 0
@@ -267,7 +263,7 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(
                     u = await staff.send_json("POST", "/api/households", json.loads(body))
                 assert u.status_code == 201, u.text
             stop.set()
-            await _until(lambda: all(seen), limit=180)  # every stream still open and fed
+            await until(lambda: all(seen), limit=180)  # every stream still open and fed
             assert not any(s.done() and s.exception() for s in streams)
             for s in streams:
                 s.cancel()

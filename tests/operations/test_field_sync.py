@@ -18,6 +18,7 @@ from server.db.base import uuid7
 from server.registry.models import Household
 from tests.conftest import as_tenant
 from tests.helpers.operations import many_households
+from tests.helpers.wait import until
 from tests.helpers.world import World, new_world, signed_in
 
 
@@ -196,11 +197,6 @@ async def test_pull_pages_a_large_round_and_never_skips_a_late_commit(
     assert (await staff.get("/api/sync/pull", params={"cursor": "yesterday"})).status_code == 400
 
 
-async def _until(condition, limit: float = 30.0) -> None:
-    """Wait for the app's own signal; the limit only turns a hang into a failure."""
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def _counts(sessionmaker, world: World, op: dict, sql: str) -> int:
@@ -235,9 +231,9 @@ async def test_pushes_share_the_group_commit_and_a_large_push_is_a_flush_of_its_
         tasks = [asyncio.ensure_future(c.send_json("POST", "/api/sync/push", {"mutations": m}))
                  for c, m in zip(clients, small, strict=False)]
         tasks.append(asyncio.ensure_future(clients[5].send_json("POST", f"/api/operations/{op['id']}/visits", single)))
-        await _until(lambda: batcher.queued == len(tasks))  # the app's own signal: all wait for a flush
+        await until(lambda: batcher.queued == len(tasks))  # the app's own signal: all wait for a flush
         tasks.append(asyncio.ensure_future(clients[6].send_json("POST", "/api/sync/push", {"mutations": large})))
-        await _until(lambda: batcher.queued == len(tasks))
+        await until(lambda: batcher.queued == len(tasks))
     finally:
         batcher.set_inflight(batcher.MAX_INFLIGHT)
     answers = await asyncio.gather(*tasks)
@@ -245,7 +241,7 @@ async def test_pushes_share_the_group_commit_and_a_large_push_is_a_flush_of_its_
     # Two transactions: the six small requests together, the large push alone.
     assert batcher.flushes - flushes == 2
     assert batcher.largest_group >= 6 and batcher.largest_batch >= 1000
-    for a, m in zip(answers, small + [None, large], strict=True):
+    for a, m in zip(answers, [*small, None, large], strict=True):
         if m is None:
             continue
         results = a.json()["results"]

@@ -495,7 +495,7 @@ async def test_a_push_exists_only_if_the_transaction_of_its_cause_commits(world,
 
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
-            with pytest.raises(ValueError):  # wrong marking fails in the caller, not later in a worker
+            with pytest.raises(ValueError, match="must not be marked"):  # wrong marking fails in the caller, not later in a worker
                 await enqueue_push(db, tenant_id=tenant.id, notifications=[note("【訓練】x", "k-bad", False)])
             await db.rollback()
 

@@ -101,7 +101,7 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
             "POST",
             f"/api/public/vc/{world.code}/{op}/registrations",
             {
-                **{k: v for k, v in vb(100 + i, prefecture="47" if i < 2 else home).items()},
+                **vb(100 + i, prefecture="47" if i < 2 else home),
                 "privacy_consent": True,
                 "privacy_notice": notice["version"],
             },
@@ -164,10 +164,10 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     # 4. 班: six teams.
     singles = volunteers + walkins  # 49 individuals
     plan = [
-        ("1班", leader, [leader] + singles[0:4]),
+        ("1班", leader, [leader, *singles[0:4]]),
         ("2班", group, [group]),
-        ("3班", singles[4], singles[4:10] + [uninsured]),
-        ("4班", singles[10], singles[10:16] + [teen]),
+        ("3班", singles[4], [*singles[4:10], uninsured]),
+        ("4班", singles[10], [*singles[10:16], teen]),
         ("5班", singles[16], singles[16:22]),
         ("6班", singles[22], singles[22:27]),
     ]

@@ -172,7 +172,7 @@ async def test_bad_input_is_a_clear_4xx_and_nothing_is_stored(
     r = await desk.send_json("POST", f"{base}/needs", need_body(0, lon=None, lat=None, town="どこにもない町"))
     assert r.status_code == 422 and r.json()["code"] == "vc_town_unknown" and await count("vc_need") == 0
     # Impossible dates: a need received tomorrow, a volunteer born in the future, a check-in before opening.
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
     r = await desk.send_json("POST", f"{base}/needs", need_body(0, received_on=tomorrow))
     assert r.status_code == 400 and r.json()["code"] == "vc_bad_date" and await count("vc_need") == 0
     r = await desk.send_json(
@@ -299,7 +299,7 @@ async def test_under_16_only_with_their_guardian_in_the_team(world: VcWorld, cli
         3,
         prefecture=home,
         age_band="under_16",
-        birth_date=(date.today() - timedelta(days=15 * 366)).isoformat(),
+        birth_date=(datetime.now(UTC).date() - timedelta(days=15 * 366)).isoformat(),
         guardian_consent_by="親 一郎",
         guardian_id=parent["id"],
     )
