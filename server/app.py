@@ -37,6 +37,7 @@ from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
 from server.operations.group_commit import VisitBatcher
+from server.drills.api import DrillScenarioController
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             ConsoleController,
             EventController,
             MapConfigController,
+            DrillScenarioController,
             spa,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin()],  # Web Push: /api/push + sending queue

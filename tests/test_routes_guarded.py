@@ -28,7 +28,9 @@ def test_public_routes_are_the_expected_few(app) -> None:
     api_public = {p for p in public_routes if p.startswith("/api")}
     # /api/map/config: the base-map URL and tile templates, no personal data (server/maps/config.py);
     # public so a phone that is signed out or offline-started can still draw its cached background.
-    assert api_public == {"/api/auth/login", "/api/auth/csrf", "/api/map/config"}
+    # /api/drills/scenario-schema: the published JSON Schema of drill scenario files (no data),
+    # at a stable URL so editors and other councils' tools can validate against it.
+    assert api_public == {"/api/auth/login", "/api/auth/csrf", "/api/map/config", "/api/drills/scenario-schema"}
 
 
 def test_every_guard_runs_on_the_event_loop(app) -> None:

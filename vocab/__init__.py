@@ -37,6 +37,9 @@ class Vocabulary(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hazard_zone_kinds: list[Term]
     district_levels: list[Term]
     operation_kinds: list[Term]
+    drill_hazards: list[Term]  # a scenario's hazard (seed/scenarios, server/drills)
+    drill_inject_kinds: list[Term]  # 状況付与: what an inject of a drill scenario does
+    drill_expectation_kinds: list[Term]  # how an expectation of a scenario is judged
     outcomes: dict[str, list[Outcome]]  # per operation kind (PRODUCT.md §3 "Visits and safety checks")
 
 
@@ -61,6 +64,9 @@ SHELTER_HAZARDS: dict[str, str] = _ja(VOCABULARY.shelter_hazards)
 HAZARD_ZONE_KINDS: dict[str, str] = _ja(VOCABULARY.hazard_zone_kinds)
 DISTRICT_LEVELS: dict[str, str] = _ja(VOCABULARY.district_levels)
 OPERATION_KINDS: dict[str, str] = _ja(VOCABULARY.operation_kinds)
+DRILL_HAZARDS: dict[str, str] = _ja(VOCABULARY.drill_hazards)
+DRILL_INJECT_KINDS: dict[str, str] = _ja(VOCABULARY.drill_inject_kinds)
+DRILL_EXPECTATION_KINDS: dict[str, str] = _ja(VOCABULARY.drill_expectation_kinds)
 # operation kind → outcome code → label.
 OUTCOMES: dict[str, dict[str, str]] = {kind: _ja(terms) for kind, terms in VOCABULARY.outcomes.items()}
 # Outcomes that raise an escalation → its level ("urgent" | "contact").

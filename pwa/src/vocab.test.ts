@@ -13,6 +13,7 @@ const FILE = JSON.parse(readFileSync(resolve(__dirname, '../../vocab/vocabulary.
 const LISTS: ListKind[] = [
   'support_reasons', 'sexes', 'mobility', 'medical_devices', 'recipient_classes', 'consent_datasets',
   'shelter_kinds', 'shelter_hazards', 'hazard_zone_kinds', 'district_levels', 'operation_kinds',
+  'drill_hazards', 'drill_inject_kinds', 'drill_expectation_kinds',
 ];
 
 afterEach(() => setLang('ja'));

@@ -30,7 +30,10 @@ export type ListKind =
   | 'shelter_hazards'
   | 'hazard_zone_kinds'
   | 'district_levels'
-  | 'operation_kinds';
+  | 'operation_kinds'
+  | 'drill_hazards'
+  | 'drill_inject_kinds'
+  | 'drill_expectation_kinds';
 
 /** A list, or `outcomes` (the outcome codes of every operation kind, which never overlap). */
 export type VocabKind = ListKind | 'outcomes';
