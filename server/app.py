@@ -37,7 +37,8 @@ from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
 from server.operations.group_commit import VisitBatcher
-from server.drills.api import DrillScenarioController
+from server.drills.api import DrillRunController, DrillScenarioController
+from server.drills.ticker import DrillTicker
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
@@ -132,16 +133,23 @@ def create_app(settings: Settings | None = None) -> TonariApp:
     driver_pool = DriverPool(settings.database_url, settings.db_pool_size)
     # Chains new audit rows off the request path (server/audit/chain.py, decision 0004).
     sealer = AuditSealer(engine, settings.audit_seal_seconds)
+    drill_ticker = DrillTicker(sessionmaker)  # fires due drill injects (server/drills/ticker.py)
 
     async def check_database_role() -> None:
         await warn_if_app_role_owns_tables(engine)
 
     async def dispose_engine() -> None:
+        await drill_ticker.stop()
         await sealer.stop()
         await hub.stop()
         await driver_pool.close()
         await engine.dispose()
         await batch_engine.dispose()
+
+    app_services = AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
+                               driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,
+                               audit_sealer=sealer, drill_ticker=drill_ticker)
+    drill_ticker.push = lambda: app_services.push  # PushPlugin starts the push service with the app
 
     openapi = OpenAPIConfig(
         title="Tonari API",
@@ -189,6 +197,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             EventController,
             MapConfigController,
             DrillScenarioController,
+            DrillRunController,
             spa,
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin()],  # Web Push: /api/push + sending queue
@@ -207,11 +216,9 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
-        state=State(AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
-                                driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,
-                                audit_sealer=sealer).state()),
+        state=State(app_services.state()),
         # document_problems before the collector settles: the schema it builds is kept for good
-        on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, document_problems,
-                    settle_garbage_collector],
+        on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, drill_ticker.start,
+                    document_problems, settle_garbage_collector],
         on_shutdown=[dispose_engine],
     )

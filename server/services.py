@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.audit.chain import AuditSealer
 from server.db.driver import DriverPool
+from server.drills.ticker import DrillTicker
 from server.events.hub import EventHub
 from server.operations.group_commit import VisitBatcher
 from server.push.queue import PushService
@@ -32,6 +33,7 @@ class AppServices:
     event_hub: EventHub
     visit_batcher: VisitBatcher
     audit_sealer: AuditSealer
+    drill_ticker: DrillTicker  # fires due drill injects (server/drills/ticker.py)
     push: PushService | None = None  # set while the app runs (server/push/plugin.py)
 
     def state(self) -> dict[str, AppServices]:

@@ -1,0 +1,128 @@
+"""The drill engine: runs of a scenario, their injects, the fired-once proof, conditions, marks.
+
+Revision ID: 0021
+Revises: 0015
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from geoalchemy2 import Geometry
+from sqlalchemy.dialects import postgresql
+
+from server.db.rls import disable_tenant_rls, enable_tenant_rls, execute_all
+
+TENANT_TABLES = ("drill_run", "drill_inject", "drill_inject_fired", "drill_condition", "drill_mark")
+
+revision: str = "0021"
+down_revision: str | None = "0015"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _tenant(table: str) -> list[sa.SchemaItem]:
+    return [
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], name=f"fk_{table}_tenant_id_tenant", ondelete="RESTRICT"),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "drill_run",
+        *_tenant("drill_run"),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("scenario_name", sa.String(length=200), nullable=True),
+        sa.Column("scenario_yaml", sa.Text(), nullable=False),
+        sa.Column("scenario", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("operation_id", sa.UUID(), nullable=True),
+        sa.Column("status", sa.String(length=16), server_default="running", nullable=False),
+        sa.Column("speed", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("sim_anchor_s", sa.Float(), server_default="0", nullable=False),
+        sa.Column("wall_anchor", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("duration_s", sa.Integer(), nullable=False),
+        sa.Column("seed", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("started_by", sa.UUID(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("report", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("status IN ('running', 'paused', 'stopped', 'finished')", name="ck_drill_run_status_known"),
+        sa.CheckConstraint("speed IN (0, 1, 10, 60)", name="ck_drill_run_speed_known"),
+        sa.ForeignKeyConstraint(["tenant_id", "operation_id"], ["operation.tenant_id", "operation.id"],
+                                name="fk_drill_run_tenant_id_operation_id_operation", ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name="pk_drill_run"),
+    )
+    op.create_index("ix_drill_run_tenant_id_status", "drill_run", ["tenant_id", "status"])
+    op.create_table(
+        "drill_inject",
+        *_tenant("drill_inject"),
+        sa.Column("run_id", sa.UUID(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("at_s", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("audience", sa.String(length=16), nullable=False),
+        sa.Column("spec", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id", "run_id"], ["drill_run.tenant_id", "drill_run.id"],
+                                name="fk_drill_inject_tenant_id_run_id_drill_run", ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("tenant_id", "run_id", "seq", name="pk_drill_inject"),
+    )
+    op.create_index("ix_drill_inject_due", "drill_inject", ["tenant_id", "run_id", "at_s"])
+    op.create_table(
+        "drill_inject_fired",
+        *_tenant("drill_inject_fired"),
+        sa.Column("run_id", sa.UUID(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("fired_at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sim_s", sa.Float(), nullable=False),
+        sa.Column("effect", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id", "run_id", "seq"],
+                                ["drill_inject.tenant_id", "drill_inject.run_id", "drill_inject.seq"],
+                                name="fk_drill_inject_fired_tenant_id_run_id_seq_drill_inject", ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("tenant_id", "run_id", "seq", name="pk_drill_inject_fired"),
+    )
+    op.create_table(
+        "drill_condition",
+        *_tenant("drill_condition"),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("run_id", sa.UUID(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("district_id", sa.UUID(), nullable=True),
+        sa.Column("shelter_id", sa.UUID(), nullable=True),
+        sa.Column("geom", Geometry(geometry_type="GEOMETRY", srid=4326, spatial_index=False), nullable=True),
+        sa.Column("from_s", sa.Float(), nullable=False),
+        sa.Column("until_s", sa.Float(), nullable=True),
+        sa.CheckConstraint("kind IN ('road_closure', 'district_unreachable', 'power_cut', 'shelter_full')",
+                           name="ck_drill_condition_kind_known"),
+        sa.ForeignKeyConstraint(["tenant_id", "run_id"], ["drill_run.tenant_id", "drill_run.id"],
+                                name="fk_drill_condition_tenant_id_run_id_drill_run", ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name="pk_drill_condition"),
+    )
+    op.create_index("ix_drill_condition_run", "drill_condition", ["tenant_id", "run_id"])
+    op.create_table(
+        "drill_mark",
+        *_tenant("drill_mark"),
+        sa.Column("run_id", sa.UUID(), nullable=False),
+        sa.Column("expectation", sa.Integer(), nullable=False),
+        sa.Column("passed", sa.Boolean(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("marked_by", sa.UUID(), nullable=False),
+        sa.Column("marked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("char_length(comment) <= 2000", name="ck_drill_mark_comment_length"),
+        sa.ForeignKeyConstraint(["tenant_id", "run_id"], ["drill_run.tenant_id", "drill_run.id"],
+                                name="fk_drill_mark_tenant_id_run_id_drill_run", ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("tenant_id", "run_id", "expectation", name="pk_drill_mark"),
+    )
+    for table in TENANT_TABLES:
+        execute_all(op, enable_tenant_rls(table))
+
+
+def downgrade() -> None:
+    for table in reversed(TENANT_TABLES):
+        execute_all(op, disable_tenant_rls(table))
+        op.drop_table(table)
