@@ -46,6 +46,7 @@ from server.maps.config import MapConfigController
 from server.operations.api import EscalationController, OperationController, SyncController, VisitExportController
 from server.operations.api_field import FieldController
 from server.operations.api_console import ConsoleController
+from server.jobs.plugin import JobsPlugin
 from server.push.plugin import PushPlugin
 from server.registry.api_declarations import DeclarationController
 from server.registry.api_exports import RegistryExportController
@@ -200,7 +201,8 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             DrillRunController,
             spa,
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin()],  # Web Push: /api/push + sending queue
+        # Web Push: /api/push + its sending; the job worker (server/jobs/) serves every registered entrypoint
+        plugins=[SQLAlchemyPlugin(config=db_config), PushPlugin(), JobsPlugin()],
         middleware=[
             request_context_middleware,
             DefineMiddleware(SessionCookieAuthMiddleware),

@@ -16,6 +16,7 @@ from server.audit.chain import AuditSealer
 from server.db.driver import DriverPool
 from server.drills.ticker import DrillTicker
 from server.events.hub import EventHub
+from server.jobs.worker import JobWorker
 from server.operations.group_commit import VisitBatcher
 from server.push.queue import PushService
 from server.settings import Settings
@@ -35,6 +36,7 @@ class AppServices:
     audit_sealer: AuditSealer
     drill_ticker: DrillTicker  # fires due drill injects (server/drills/ticker.py)
     push: PushService | None = None  # set while the app runs (server/push/plugin.py)
+    jobs: JobWorker | None = None  # the job worker, while the app runs (server/jobs/plugin.py)
 
     def state(self) -> dict[str, AppServices]:
         """The application state that carries these services (`Litestar(state=…)`)."""
