@@ -38,7 +38,7 @@ from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
 from server.operations.group_commit import VisitBatcher
 from server.drills.api import DrillRunController, DrillScenarioController
-from server.drills.ticker import DrillTicker
+from server.drills.schedule import bind_push as bind_drill_push
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
@@ -134,13 +134,11 @@ def create_app(settings: Settings | None = None) -> TonariApp:
     driver_pool = DriverPool(settings.database_url, settings.db_pool_size)
     # Chains new audit rows off the request path (server/audit/chain.py, decision 0004).
     sealer = AuditSealer(engine, settings.audit_seal_seconds)
-    drill_ticker = DrillTicker(sessionmaker)  # fires due drill injects (server/drills/ticker.py)
 
     async def check_database_role() -> None:
         await warn_if_app_role_owns_tables(engine)
 
     async def dispose_engine() -> None:
-        await drill_ticker.stop()
         await sealer.stop()
         await hub.stop()
         await driver_pool.close()
@@ -149,8 +147,9 @@ def create_app(settings: Settings | None = None) -> TonariApp:
 
     app_services = AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
                                driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,
-                               audit_sealer=sealer, drill_ticker=drill_ticker)
-    drill_ticker.push = lambda: app_services.push  # PushPlugin starts the push service with the app
+                               audit_sealer=sealer)
+    # Drill injects fire in job handlers (server/drills/schedule.py); they push through this app's service.
+    bind_drill_push(lambda: app_services.push)
 
     openapi = OpenAPIConfig(
         title="Tonari API",
@@ -220,7 +219,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
         state=State(app_services.state()),
         # document_problems before the collector settles: the schema it builds is kept for good
-        on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, drill_ticker.start,
-                    document_problems, settle_garbage_collector],
+        on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, document_problems,
+                    settle_garbage_collector],
         on_shutdown=[dispose_engine],
     )

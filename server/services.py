@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.audit.chain import AuditSealer
 from server.db.driver import DriverPool
-from server.drills.ticker import DrillTicker
 from server.events.hub import EventHub
 from server.jobs.worker import JobWorker
 from server.operations.group_commit import VisitBatcher
@@ -34,7 +33,6 @@ class AppServices:
     event_hub: EventHub
     visit_batcher: VisitBatcher
     audit_sealer: AuditSealer
-    drill_ticker: DrillTicker  # fires due drill injects (server/drills/ticker.py)
     push: PushService | None = None  # set while the app runs (server/push/plugin.py)
     jobs: JobWorker | None = None  # the job worker, while the app runs (server/jobs/plugin.py)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select, text
@@ -18,11 +18,10 @@ from server.core.context import current_tenant
 from server.core.guards import STAFF, public, roles, signed_in
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
-from server.drills import runs
+from server.drills import runs, schedule
 from server.drills import scenario as scenarios
 from server.drills.clock import MAX
 from server.drills.models import DrillRun
-from server.services import services
 
 COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
 
@@ -144,7 +143,7 @@ class DrillRunController(Controller):
 
     @post("/", guards=[STAFF], status_code=HTTP_201_CREATED,
           summary="Start a drill run from a scenario: its drill operation starts and its clock runs")
-    async def start_run(self, request: Request[Any, Any, Any], db_session: DbSession,
+    async def start_run(self, db_session: DbSession,
                         data: JSONBody[RunIn]) -> RunOut:
         if (data.scenario is None) == (data.yaml is None):
             raise Problem("validation_failed", errors=[FieldError(
@@ -159,8 +158,8 @@ class DrillRunController(Controller):
         loaded = scenarios.load(source)
         run = await runs.start(db_session, loaded, speed=SPEED_CODES[data.speed], name=data.scenario,
                                coordinator_ids=data.coordinator_ids)
+        await schedule.schedule_now(db_session, run)
         await db_session.commit()
-        services(request.app).drill_ticker.wake()
         return await run_out(db_session, run)
 
     @get("/", guards=[COORDINATION], summary="Drill runs, newest first")
@@ -175,14 +174,14 @@ class DrillRunController(Controller):
 
     @post("/{run_id:uuid}/clock", guards=[STAFF], status_code=200,
           summary="Pause, resume, change speed, skip to the next inject, or stop")
-    async def control_clock(self, request: Request[Any, Any, Any], db_session: DbSession, run_id: FromPath[uuid.UUID],
+    async def control_clock(self, db_session: DbSession, run_id: FromPath[uuid.UUID],
                             data: JSONBody[ClockIn]) -> RunOut:
         if data.action == "speed" and data.speed is None:
             raise Problem("validation_failed", errors=[FieldError("speed", "required")])
         run = await runs.control(db_session, run_id, data.action,
                                  SPEED_CODES[data.speed] if data.speed is not None else None)
+        await schedule.schedule_now(db_session, run)
         await db_session.commit()
-        services(request.app).drill_ticker.wake()
         return await run_out(db_session, run)
 
     @get("/{run_id:uuid}/conditions", guards=[signed_in],

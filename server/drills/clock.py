@@ -32,7 +32,7 @@ class Clock:
         if self.status != "running":
             return None
         if self.speed == MAX or sim_s <= self.sim_anchor_s:
-            return self.wall_anchor if sim_s <= self.sim_anchor_s else self.wall_anchor
+            return self.wall_anchor
         return self.wall_anchor + timedelta(seconds=(sim_s - self.sim_anchor_s) / self.speed)
 
     def anchored(self, wall: datetime) -> Clock:

@@ -44,6 +44,8 @@ class DrillRun(TenantOwned, Base):
     speed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     sim_anchor_s: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
     wall_anchor: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    # Bumped by every change of the clock; a scheduled job of an older version queues no successor.
+    clock_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     duration_s: Mapped[int] = mapped_column(Integer, nullable=False)
     seed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     started_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("speed", sa.Integer(), server_default="1", nullable=False),
         sa.Column("sim_anchor_s", sa.Float(), server_default="0", nullable=False),
         sa.Column("wall_anchor", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("clock_version", sa.Integer(), server_default="0", nullable=False),
         sa.Column("duration_s", sa.Integer(), nullable=False),
         sa.Column("seed", sa.Integer(), server_default="0", nullable=False),
         sa.Column("started_by", sa.UUID(), nullable=False),
