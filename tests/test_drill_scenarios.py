@@ -138,3 +138,13 @@ async def test_the_schema_is_served_and_checks_answer_with_lines(client_factory,
     watcher = client_factory()
     assert (await watcher.login(tenant.accounts["watcher"].login, tenant.accounts["watcher"].password)).status_code == 200
     assert (await watcher.send_json("POST", "/api/drills/scenarios/check", {"yaml": EARTHQUAKE})).status_code == 403
+
+
+def test_an_alias_bomb_is_refused_not_expanded() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)},"
+        f" *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+    [error] = errors_of(bomb)
+    assert error["code"] == "too_long"
+    [tagged] = errors_of(EARTHQUAKE.replace("magnitude: 6.8", "magnitude: !!python/object:os.system 6.8"))
+    assert tagged["field"] == "(root)" or tagged["field"] == "hazard.magnitude"

@@ -181,8 +181,18 @@ def field_name(path: Sequence[str | int]) -> str:
     return out or "(root)"
 
 
+MAX_NODES = 50_000  # YAML aliases can make a small file a huge tree ("billion laughs")
+
+
+class _TooBig(Exception):
+    pass
+
+
 def _plain(node: Any, path: tuple[str | int, ...], lines: dict[str, int]) -> Any:
     """The YAML tree as JSON values, noting each field's 1-based line on the way."""
+    lines["#nodes"] = lines.get("#nodes", 0) + 1
+    if lines["#nodes"] > MAX_NODES or len(path) > 32:
+        raise _TooBig
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
@@ -204,7 +214,7 @@ def _plain(node: Any, path: tuple[str | int, ...], lines: dict[str, int]) -> Any
     for plain in (int, float, str):  # ruamel's scalar subclasses (ScalarFloat, …) as the plain type
         if isinstance(node, plain):
             return plain(node)
-    return node
+    return str(node)  # a tagged scalar or anything else YAML may build: text, which the schema judges
 
 
 def _line_of(lines: dict[str, int], path: Sequence[str | int]) -> int | None:
@@ -301,10 +311,16 @@ def check(source: str) -> tuple[Loaded | None, list[FieldError]]:
         what = (e.problem or e.context or "").strip()
         return None, [FieldError("(root)", "invalid", line=line, en=f"Not valid YAML: {what} (line {line}).",
                                  ja=f"YAMLとして読めません: {what}（{line}行目）。")]
-    except YAMLError as e:
-        return None, [FieldError("(root)", "invalid", en=f"Not valid YAML: {e}.", ja="YAMLとして読めません。")]
+    except (YAMLError, ValueError, TypeError, RecursionError) as e:
+        return None, [FieldError("(root)", "invalid", en=f"Not valid YAML: {type(e).__name__}.", ja="YAMLとして読めません。")]
     lines: dict[str, int] = {}
-    data = _plain(tree, (), lines)
+    try:
+        data = _plain(tree, (), lines)
+    except (_TooBig, RecursionError):
+        return None, [FieldError("(root)", "too_long", en=f"The scenario is too large or too deeply nested once its aliases"
+                                 f" are expanded (at most {MAX_NODES:,} values, 32 levels).",
+                                 ja=f"エイリアスを展開するとシナリオが大きすぎるか、入れ子が深すぎます（{MAX_NODES:,}個・32段まで）。")]
+    lines.pop("#nodes", None)
     found = sorted(_validator().iter_errors(data), key=lambda e: (_line_of(lines, list(e.absolute_path)) or 0,
                                                                   field_name(list(e.absolute_path))))
     if found:
