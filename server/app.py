@@ -37,7 +37,7 @@ from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
 from server.operations.group_commit import VisitBatcher
-from server.drills.api import DrillRunController, DrillScenarioController
+from server.drills.api import DrillReportController, DrillRunController, DrillScenarioController
 from server.drills.schedule import bind_push as bind_drill_push
 from server.events.api import EventController
 from server.events.hub import EventHub
@@ -198,6 +198,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             MapConfigController,
             DrillScenarioController,
             DrillRunController,
+            DrillReportController,
             spa,
         ],
         # Web Push: /api/push + its sending; the job worker (server/jobs/) serves every registered entrypoint

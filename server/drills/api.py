@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, delete, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select, text
@@ -15,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.core import context
 from server.core.context import current_tenant
+from server.core.openapi import CSV
 from server.core.guards import STAFF, public, roles, signed_in
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
-from server.drills import runs, schedule
+from server.drills import report, runs, schedule
 from server.drills import scenario as scenarios
 from server.drills.clock import MAX
 from server.drills.models import DrillRun
@@ -184,6 +186,13 @@ class DrillRunController(Controller):
         await db_session.commit()
         return await run_out(db_session, run)
 
+    @delete("/{run_id:uuid}", guards=[STAFF], status_code=204,
+            summary="Delete a drill and all its data (its report must be archived first)")
+    async def delete_run(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> None:
+        run = await runs.get(db_session, run_id, lock=True)
+        await runs.delete(db_session, run)
+        await db_session.commit()
+
     @get("/{run_id:uuid}/conditions", guards=[signed_in],
          summary="The drill's situation now: closed roads, cut-off districts, power cuts, full shelters (GeoJSON)")
     async def conditions(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> dict[str, Any]:
@@ -206,3 +215,44 @@ class DrillRunController(Controller):
                                              "from": scenarios.format_time(r.from_s),
                                              "until": scenarios.format_time(r.until_s) if r.until_s else None}}
                              for r in rows]}
+
+
+class MarkIn(msgspec.Struct, forbid_unknown_fields=True):
+    passed: bool
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class DrillReportController(Controller):
+    path = "/api/drills/runs/{run_id:uuid}"
+    tags = ["drills"]
+
+    @get("/report", guards=[COORDINATION], summary="The after-action report (振り返り): timeline, ○/×, curves")
+    async def get_report(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+        run = await runs.get(db_session, run_id)
+        return run.report if run.report is not None else await report.build(db_session, run)
+
+    @get("/report.csv", guards=[COORDINATION], media_type=CSV, summary="The raw timeline of a drill as CSV",
+         responses={200: ResponseSpec(bytes, description="CSV (UTF-8 with BOM)", media_type=CSV,
+                                      generate_examples=False)})
+    async def report_csv(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        run = await runs.get(db_session, run_id)
+        built = run.report if run.report is not None else await report.build(db_session, run)
+        return Response(report.timeline_csv(built), media_type=CSV, encoding="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="drill-{run.id}-timeline.csv"'})
+
+    @post("/marks/{expectation:int}", guards=[STAFF], status_code=200,
+          summary="An evaluator's ○/× and comment for one expectation")
+    async def mark(self, db_session: DbSession, run_id: FromPath[uuid.UUID], expectation: FromPath[int],
+                   data: JSONBody[MarkIn]) -> dict[str, Any]:
+        run = await runs.get(db_session, run_id, lock=True)
+        await runs.mark(db_session, run, expectation, data.passed, data.comment)
+        await db_session.commit()
+        return {"expectation": expectation, "passed": data.passed, "comment": data.comment}
+
+    @post("/archive", guards=[STAFF], status_code=200,
+          summary="Keep the report as it is now (the run must have ended); then the drill can be deleted")
+    async def archive(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> RunOut:
+        run = await runs.get(db_session, run_id, lock=True)
+        await runs.archive(db_session, run, await report.build(db_session, run))
+        await db_session.commit()
+        return await run_out(db_session, run)

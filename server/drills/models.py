@@ -126,3 +126,44 @@ class DrillMark(TenantOwned, Base):
     comment: Mapped[str | None] = mapped_column(Text)
     marked_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class DrillClockLog(TenantOwned, Base):
+    """Every setting of a run's clock, in order: maps any wall time of the run to drill time
+    (for visits and acknowledgements made by people, which carry only wall times)."""
+
+    __tablename__ = "drill_clock_log"
+    __table_args__ = (tenant_fk(["run_id"], "drill_run", ondelete="CASCADE"),)
+
+    run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wall: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    sim_s: Mapped[float] = mapped_column(Float, nullable=False)
+    speed: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class DrillBotStep(TenantOwned, Base):
+    """One planned action of a simulated actor: a watcher bot reaching a household and recording
+    what it found, or a coordinator bot acknowledging an escalation. Done at most once (`done_at`
+    set in the transaction that records it; the visit's client id is derived from the step)."""
+
+    __tablename__ = "drill_bot_step"
+    __table_args__ = (
+        tenant_fk(["run_id"], "drill_run", ondelete="CASCADE"),
+        CheckConstraint("kind IN ('visit', 'acknowledge')", name="kind_known"),
+        Index("ix_drill_bot_step_due", "tenant_id", "run_id", "at_s"),
+    )
+
+    run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at_s: Mapped[float] = mapped_column(Float, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    household_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    escalation_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    from_lon: Mapped[float | None] = mapped_column(Float)  # where the bot walks from (its home or last household)
+    from_lat: Mapped[float | None] = mapped_column(Float)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    result: Mapped[str | None] = mapped_column(String(32))  # accepted | refused:<code> | blocked | acknowledged

@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.audit.record import record as audit
 from server.core import context
 from server.core.problems import FieldError, Problem
-from server.drills import effects
+from server.drills import bots, effects
 from server.drills.clock import MAX, Clock
 from server.drills.models import DrillInject, DrillRun
-from server.drills.scenario import Loaded, format_time
+from server.drills.scenario import Loaded, Scenario, format_time
 from server.events.emit import emit
 from server.operations import service as operations
 from server.operations.models import Operation
@@ -125,6 +125,8 @@ async def start(db: AsyncSession, loaded: Loaded, *, speed: int, name: str | Non
         db.add(DrillInject(tenant_id=ctx.tenant_id, run_id=run.id, seq=seq, at_s=inj.at_s, kind=inj.kind,
                            audience=inj.audience, spec=spec))
     await db.flush()
+    await log_clock(db, run)
+    await bots.plan(db, run, s)
     await audit(db, "drill.start", object_type="drill_run", object_ids=[run.id], mode="drill",
                 operation_id=run.operation_id, details={"scenario": name or s.title, "speed": speed})
     await emit(db, "drill.started", {"run_id": str(run.id), "title": _marked(s.title), "speed": speed},
@@ -194,6 +196,7 @@ async def control(db: AsyncSession, run_id: uuid.UUID, action: str, speed: int |
         await _close_operation(db, run)
     set_clock(run, clock)
     await db.flush()
+    await log_clock(db, run)
     await audit(db, f"drill.{action}", object_type="drill_run", object_ids=[run.id], mode="drill",
                 operation_id=run.operation_id, details={"sim_s": clock.sim_anchor_s, "speed": clock.speed})
     await emit(db, "drill.clock", {"run_id": str(run.id), "action": action, "status": run.status, "speed": run.speed,
@@ -213,40 +216,82 @@ async def _close_operation(db: AsyncSession, run: DrillRun) -> None:
 @dataclass
 class Fired:
     seq: int
-    kind: str
+    kind: str  # an inject's kind, or "bot:visit" / "bot:acknowledge"
     push: effects.Push | None
 
 
+_NEXT_STEP = text(
+    "SELECT min(at_s) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL"
+)
+
+
+async def next_event_at(db: AsyncSession, run: DrillRun) -> float | None:
+    """The drill time of the next thing to happen: an inject not yet fired or a bot step not yet done."""
+    found = [await next_inject_at(db, run, 0),
+             (await db.execute(_NEXT_STEP, {"t": run.tenant_id, "r": run.id})).scalar_one()]
+    times = [float(t) for t in found if t is not None]
+    return min(times) if times else None
+
+
+async def log_clock(db: AsyncSession, run: DrillRun) -> None:
+    """Keep every setting of the clock (maps people's wall times to drill time in the report)."""
+    await db.execute(text(
+        "INSERT INTO drill_clock_log (tenant_id, run_id, n, wall, sim_s, speed, status)"
+        " SELECT :t, :r, coalesce(max(n) + 1, 0), :wall, :sim, :speed, :status FROM drill_clock_log"
+        " WHERE tenant_id = :t AND run_id = :r"),
+        {"t": run.tenant_id, "r": run.id, "wall": run.wall_anchor, "sim": run.sim_anchor_s, "speed": run.speed,
+         "status": run.status})
+
+
+def scenario_of(run: DrillRun) -> Scenario:
+    return msgspec.convert(run.scenario, Scenario)
+
+
 async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
-    """Fire the first inject that is due and has not fired, in the caller's transaction (the
-    caller commits): the fired row, its effect and its feed event commit together or not at all.
-    Finishes the run when its clock has passed the end and nothing is left. None: nothing due."""
+    """Fire the first inject or bot step that is due and not yet done, in the caller's
+    transaction (the caller commits): its fired/done mark, its effect and its feed event commit
+    together or not at all. Injects go before bot steps due at the same moment. Finishes the run
+    when its clock has passed the end and nothing is left. None: nothing due now."""
     run = await get(db, run_id, lock=True)
     if run.status != "running":
         return None
     now = await db_now(db)
     clock = clock_of(run)
     sim = clock.sim_at(now)
-    if run.speed == MAX:  # as fast as possible: jump to the next inject
-        nxt = await next_inject_at(db, run, 0)
-        if nxt is not None and nxt > sim:
-            sim = float(nxt)
+    if run.speed == MAX:  # as fast as possible: the clock jumps to the next event
+        nxt = await next_event_at(db, run)
+        target = nxt if nxt is not None else float(run.duration_s)
+        if target > sim:
+            sim = target
             set_clock(run, clock.jumped(now, sim))
             clock = clock_of(run)
+            await log_clock(db, run)
+    params = {"t": run.tenant_id, "r": run.id, "sim": sim + EPSILON_S}
     due = (await db.execute(text(
         "SELECT i.seq, i.at_s, i.kind, i.audience, i.spec FROM drill_inject i"
         " WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
         "   AND NOT EXISTS (SELECT 1 FROM drill_inject_fired f WHERE f.tenant_id = i.tenant_id"
         "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
-        " ORDER BY i.at_s, i.seq LIMIT 1"), {"t": run.tenant_id, "r": run.id, "sim": sim + EPSILON_S})).first()
-    if due is None:
-        if sim + EPSILON_S >= run.duration_s or (run.speed == MAX and await next_inject_at(db, run, 0) is None):
+        " ORDER BY i.at_s, i.seq LIMIT 1"), params)).first()
+    step = (await db.execute(text(
+        "SELECT seq, at_s, kind, user_id, household_id, escalation_id, outcome, from_lon, from_lat FROM drill_bot_step"
+        " WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"),
+        params)).first()
+    if due is None and step is None:
+        if sim + EPSILON_S >= run.duration_s:
             set_clock(run, clock.stopped(now, "finished"))
             run.ended_at = now
+            await log_clock(db, run)
             await _close_operation(db, run)
             await emit(db, "drill.finished", {"run_id": str(run.id), "title": _marked(run.title)},
                        operation_id=run.operation_id, mode="drill")
         return None
+    scenario = scenario_of(run)
+    if due is None or (step is not None and step.at_s < due.at_s):
+        assert step is not None
+        await bots.perform(db, run, step, sim, now)
+        await bots.plan_acknowledgements(db, run, scenario, sim)
+        return Fired(step.seq, f"bot:{step.kind}", None)
     due_at = clock.wall_at(float(due.at_s)) or now
     inserted = (await db.execute(text(
         "INSERT INTO drill_inject_fired (tenant_id, run_id, seq, due_at, sim_s) VALUES (:t, :r, :s, :due, :sim)"
@@ -258,31 +303,98 @@ async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
     await db.execute(text("UPDATE drill_inject_fired SET effect = CAST(:e AS jsonb)"
                           " WHERE tenant_id = :t AND run_id = :r AND seq = :s"),
                      {"e": msgspec.json.encode(result.effect).decode(), "t": run.tenant_id, "r": run.id, "s": due.seq})
+    await bots.plan_acknowledgements(db, run, scenario, sim)
     return Fired(due.seq, due.kind, result.push)
 
 
-async def record_failure(db: AsyncSession, run_id: uuid.UUID, error: str) -> int | None:
-    """An inject whose effect failed is marked fired with the error (the drill goes on and the
-    report shows it) rather than blocking every later inject for ever."""
+async def record_failure(db: AsyncSession, run_id: uuid.UUID, error: str) -> str | None:
+    """The inject or bot step whose effect failed is marked done with the error (the drill goes
+    on and the report shows it) rather than blocking everything after it for ever."""
     run = await get(db, run_id, lock=True)
     now = await db_now(db)
-    clock = clock_of(run)
-    row = (await db.execute(text(
-        "INSERT INTO drill_inject_fired (tenant_id, run_id, seq, due_at, sim_s, effect)"
-        " SELECT i.tenant_id, i.run_id, i.seq, :now, :sim, jsonb_build_object('error', CAST(:e AS text))"
-        " FROM drill_inject i WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
+    sim = clock_of(run).sim_at(now)
+    if run.speed == MAX:
+        sim = max(sim, await next_event_at(db, run) or sim)
+    params = {"t": run.tenant_id, "r": run.id, "sim": sim + EPSILON_S}
+    inject = (await db.execute(text(
+        "SELECT i.seq, i.at_s FROM drill_inject i WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
         "   AND NOT EXISTS (SELECT 1 FROM drill_inject_fired f WHERE f.tenant_id = i.tenant_id"
         "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
-        " ORDER BY i.at_s, i.seq LIMIT 1 ON CONFLICT DO NOTHING RETURNING seq"),
-        {"t": run.tenant_id, "r": run.id, "sim": max(clock.sim_at(now), 0.0), "now": now, "e": error[:500]})).first()
-    return row.seq if row else None
+        " ORDER BY i.at_s, i.seq LIMIT 1"), params)).first()
+    step = (await db.execute(text(
+        "SELECT seq, at_s FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL"
+        " AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"), params)).first()
+    if step is not None and (inject is None or step.at_s < inject.at_s):
+        await db.execute(text("UPDATE drill_bot_step SET done_at = clock_timestamp(), result = 'error'"
+                              " WHERE tenant_id = :t AND run_id = :r AND seq = :s"),
+                         {"t": run.tenant_id, "r": run.id, "s": step.seq})
+        return f"bot:{step.seq}"
+    if inject is None:
+        return None
+    await db.execute(text(
+        "INSERT INTO drill_inject_fired (tenant_id, run_id, seq, due_at, sim_s, effect)"
+        " VALUES (:t, :r, :s, :now, :sim, jsonb_build_object('error', CAST(:e AS text))) ON CONFLICT DO NOTHING"),
+        {"t": run.tenant_id, "r": run.id, "s": inject.seq, "sim": sim, "now": now, "e": error[:500]})
+    return f"inject:{inject.seq}"
 
 
 async def next_wake(db: AsyncSession, run: DrillRun) -> datetime | None:
-    """When this run next has something to do (an inject due, or its end)."""
+    """When this run next has something to do (an inject or a bot step due, or its end)."""
     clock = clock_of(run)
     if run.status != "running":
         return None
-    nxt = await next_inject_at(db, run, 0)
-    target = float(nxt) if nxt is not None else float(run.duration_s)
-    return clock.wall_at(target)
+    nxt = await next_event_at(db, run)
+    return clock.wall_at(nxt if nxt is not None and nxt < run.duration_s else float(run.duration_s))
+
+
+async def mark(db: AsyncSession, run: DrillRun, expectation: int, passed: bool, comment: str | None) -> None:
+    """An evaluator's ○/× for an expectation judged by people (the automatic ones judge themselves)."""
+    s = scenario_of(run)
+    if not 0 <= expectation < len(s.expectations):
+        raise Problem("not_found")
+    if s.expectations[expectation].kind != "evaluator":
+        raise Problem("conflict", detail_ja="この期待事項はデータから自動で判定されます。",
+                      detail_en="This expectation is judged automatically from the data.")
+    if run.archived_at is not None:
+        raise Problem("conflict", detail_ja="保存済みの振り返りは変更できません。", detail_en="The report is archived.")
+    ctx = context.current()
+    await db.execute(text(
+        "INSERT INTO drill_mark (tenant_id, run_id, expectation, passed, comment, marked_by)"
+        " VALUES (:t, :r, :e, :p, :c, :u) ON CONFLICT (tenant_id, run_id, expectation)"
+        " DO UPDATE SET passed = excluded.passed, comment = excluded.comment, marked_by = excluded.marked_by,"
+        " marked_at = now()"),
+        {"t": run.tenant_id, "r": run.id, "e": expectation, "p": passed, "c": comment, "u": ctx.user_id})
+    await audit(db, "drill.mark", object_type="drill_run", object_ids=[run.id], mode="drill",
+                operation_id=run.operation_id, details={"expectation": expectation, "passed": passed})
+
+
+async def archive(db: AsyncSession, run: DrillRun, built: dict[str, Any]) -> None:
+    if run.status not in ("stopped", "finished"):
+        raise Problem("conflict", detail_ja="終了した訓練だけ振り返りを保存できます。",
+                      detail_en="Only an ended drill's report can be archived.")
+    if run.archived_at is None:
+        run.report, run.archived_at = built, await db_now(db)
+        await audit(db, "drill.archive", object_type="drill_run", object_ids=[run.id], mode="drill",
+                    operation_id=run.operation_id)
+
+
+async def delete(db: AsyncSession, run: DrillRun) -> None:
+    """The drill and all its data: visits, escalations, targets, events and the drill operation;
+    the audit log keeps the trail (including this deletion). Only once the report is archived."""
+    if run.archived_at is None:
+        raise Problem("drill_report_not_archived")
+    op_id = run.operation_id
+    if op_id is not None:
+        params = {"t": run.tenant_id, "op": op_id}
+        # The visit trigger lets only this drill operation's visits go (migration 0021).
+        await db.execute(text("SELECT set_config('tonari.delete_drill_operation', :op, true)"), {"op": str(op_id)})
+        await db.execute(text("DELETE FROM visit WHERE tenant_id = :t AND operation_id = :op AND mode = 'drill'"), params)
+        await db.execute(text("DELETE FROM event WHERE tenant_id = :t AND operation_id = :op"), params)
+    await db.execute(text("DELETE FROM event WHERE tenant_id = :t AND kind LIKE 'drill.%' AND payload->>'run_id' = :r"),
+                     {"t": run.tenant_id, "r": str(run.id)})
+    await audit(db, "drill.delete", object_type="drill_run", object_ids=[run.id], mode="drill", operation_id=op_id,
+                details={"title": run.title})
+    await db.delete(run)
+    await db.flush()
+    if op_id is not None:
+        await db.execute(text("DELETE FROM operation WHERE tenant_id = :t AND id = :op AND mode = 'drill'"), params)
