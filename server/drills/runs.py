@@ -145,9 +145,13 @@ async def starter_role(db: AsyncSession, run: DrillRun) -> str:
     return role or "staff"
 
 
-async def get(db: AsyncSession, run_id: uuid.UUID, *, lock: bool = False) -> DrillRun:
+async def find(db: AsyncSession, run_id: uuid.UUID, *, lock: bool = False) -> DrillRun | None:
     q = select(DrillRun).where(DrillRun.tenant_id == context.current().tenant_id, DrillRun.id == run_id)
-    run = (await db.execute(q.with_for_update() if lock else q)).scalar_one_or_none()
+    return (await db.execute(q.with_for_update() if lock else q)).scalar_one_or_none()
+
+
+async def get(db: AsyncSession, run_id: uuid.UUID, *, lock: bool = False) -> DrillRun:
+    run = await find(db, run_id, lock=lock)
     if run is None:
         raise Problem("not_found")
     return run
@@ -252,8 +256,8 @@ async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
     transaction (the caller commits): its fired/done mark, its effect and its feed event commit
     together or not at all. Injects go before bot steps due at the same moment. Finishes the run
     when its clock has passed the end and nothing is left. None: nothing due now."""
-    run = await get(db, run_id, lock=True)
-    if run.status != "running":
+    run = await find(db, run_id, lock=True)
+    if run is None or run.status != "running":
         return None
     now = await db_now(db)
     clock = clock_of(run)

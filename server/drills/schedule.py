@@ -90,8 +90,10 @@ async def advance(sessionmaker: async_sessionmaker[AsyncSession], job: AdvanceJo
         token = context.set_context(context.RequestContext(request_id=f"drill-{job.run_id}", tenant_id=job.tenant_id,
                                                            role="system"))
         try:
-            run = await runs.get(db, job.run_id)
-            user_id, role = run.started_by, await runs.starter_role(db, run)
+            found = await runs.find(db, job.run_id)
+            if found is None:  # deleted since the job was queued: nothing left to do
+                return
+            user_id, role = found.started_by, await runs.starter_role(db, found)
             await db.rollback()
         finally:
             context.reset(token)
@@ -101,8 +103,8 @@ async def advance(sessionmaker: async_sessionmaker[AsyncSession], job: AdvanceJo
         while True:
             await _fire_due(sessionmaker, job)
             async with sessionmaker() as db:
-                run = await runs.get(db, job.run_id, lock=True)
-                if run.clock_version != job.version or run.status != "running":
+                run = await runs.find(db, job.run_id, lock=True)
+                if run is None or run.clock_version != job.version or run.status != "running":
                     return
                 due = await runs.next_wake(db, run)
                 now: datetime = await runs.db_now(db)
