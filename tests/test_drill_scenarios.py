@@ -148,3 +148,16 @@ def test_an_alias_bomb_is_refused_not_expanded() -> None:
     assert error["code"] == "too_long"
     [tagged] = errors_of(EARTHQUAKE.replace("magnitude: 6.8", "magnitude: !!python/object:os.system 6.8"))
     assert tagged["field"] == "(root)" or tagged["field"] == "hazard.magnitude"
+
+
+def test_values_the_schema_allows_but_types_do_not_and_bad_polygons_are_scenario_errors() -> None:
+    [count] = errors_of(EARTHQUAKE.replace("    outcome: rescue\n", "    outcome: rescue\n    count: 1.5\n", 1))
+    assert count["field"] == "injects[1].count"
+    as_float = EARTHQUAKE.replace("    outcome: rescue\n", "    outcome: rescue\n    count: 2.0\n", 1)
+    # JSON Schema counts 2.0 as an integer; the typed scenario does not: a field error, not a 500.
+    [float_count] = errors_of(as_float)
+    assert (float_count["field"], float_count["code"]) == ("injects[1].count", "invalid_type")
+    bowtie = EARTHQUAKE.replace("  districts: [笠間地区, 友部地区, 岩間地区]",
+                                "  polygon: [[[140.3, 36.3], [140.4, 36.4], [140.4, 36.3], [140.3, 36.4], [140.3, 36.3]]]")
+    [error] = errors_of(bowtie)
+    assert error["field"] == "area.polygon" and error["line"] == line_of(bowtie, "polygon:")

@@ -289,6 +289,17 @@ def _rules(s: Scenario, lines: dict[str, int]) -> list[FieldError]:
             errors.append(FieldError(name, "invalid", line=lines.get(name),
                                      en=f"{name}: the probabilities add up to {sum(role.bots.outcomes.values()):g}, not 1.",
                                      ja=f"{name}: 確率の合計が {sum(role.bots.outcomes.values()):g} です（合計を1にしてください）。"))
+    if s.area.polygon is not None:
+        from shapely.geometry import Polygon
+
+        try:
+            valid = Polygon(s.area.polygon[0], s.area.polygon[1:]).is_valid
+        except (ValueError, TypeError):
+            valid = False
+        if not valid:
+            errors.append(FieldError("area.polygon", "invalid", line=lines.get("area.polygon"),
+                                     en="area.polygon: not a valid polygon (its ring crosses itself or is too short).",
+                                     ja="area.polygon: 正しい多角形ではありません（輪郭が交差しているか、点が足りません）。"))
     t = s.targets
     if t.first_report_minutes and t.completion_minutes and t.completion_minutes < t.first_report_minutes:
         errors.append(FieldError("targets.completion_minutes", "invalid", line=lines.get("targets.completion_minutes"),
@@ -311,7 +322,7 @@ def check(source: str) -> tuple[Loaded | None, list[FieldError]]:
         what = (e.problem or e.context or "").strip()
         return None, [FieldError("(root)", "invalid", line=line, en=f"Not valid YAML: {what} (line {line}).",
                                  ja=f"YAMLとして読めません: {what}（{line}行目）。")]
-    except (YAMLError, ValueError, TypeError, RecursionError) as e:
+    except Exception as e:  # noqa: BLE001 (whatever the YAML library raises, the answer is "not YAML", never a 500)
         return None, [FieldError("(root)", "invalid", en=f"Not valid YAML: {type(e).__name__}.", ja="YAMLとして読めません。")]
     lines: dict[str, int] = {}
     try:
@@ -332,7 +343,13 @@ def check(source: str) -> tuple[Loaded | None, list[FieldError]]:
                 seen.add((fe.field, fe.code))
                 errors.append(fe)
         return None, errors
-    scenario = msgspec.convert(data, Scenario)
+    try:
+        scenario = msgspec.convert(data, Scenario)
+    except msgspec.ValidationError as e:  # what JSON Schema lets through and Python types do not (1.0 as a count)
+        found = re.search(r"at `\$\.?(.*)`", str(e))
+        name = found.group(1) if found else "(root)"
+        return None, [FieldError(name or "(root)", "invalid_type", line=lines.get(name),
+                                 en=f"{name}: {str(e).split(' - at ')[0]}.", ja=f"{name}: 値の型が正しくありません。")]
     errors = _rules(scenario, lines)
     if errors:
         return None, errors
