@@ -137,7 +137,7 @@ async def test_the_earthquake_scenario_with_bots_completes_and_its_report_matche
         body = (await staff.get(path)).json()
         return body if body["fired"] >= n else None
 
-    await wait_for(lambda: at_least(2), "the first two injects at 60×")  # T+0:00 and T+12:00 (12 s)
+    await wait_for(lambda: at_least(2), "the first two injects at 60×", timeout=60)  # T+0:00 and T+12:00 (12 s)
     faster = await staff.send_json("POST", f"{path}/clock", {"action": "speed", "speed": "max"})
     assert faster.status_code == 200 and faster.json()["speed"] == "max"
 
@@ -173,7 +173,8 @@ async def test_the_earthquake_scenario_with_bots_completes_and_its_report_matche
     marks = {e["kind"]: e for e in report["expectations"]}
     ack = marks["escalations_acknowledged_within"]
     assert ack["passed"] is True and len(ack["evidence"]) == rows["escalations"]
-    assert all(240 - 1 <= s <= 240 + 1 for s in report["escalations"]["acknowledge_s"])
+    # 4 minutes of drill time after it was raised (at 60× a job's few ms of lateness are seconds of drill time)
+    assert all(240 - 1 <= s <= 240 + 30 for s in report["escalations"]["acknowledge_s"]), report["escalations"]
     assert marks["first_report_by"]["passed"] == (totals["first_report_s"] <= 30 * 60)
     iwama = marks["district_confirmed_by"]["evidence"][0]
     assert iwama["households"] == 6 and marks["district_confirmed_by"]["passed"] == (iwama["confirmed_by"] == 6)

@@ -58,9 +58,12 @@ _VISITS = text(
 _ESCALATIONS = text(
     """
     SELECT e.id, e.level, e.outcome, e.status, h.district_id, d.name AS district,
-           tonari_drill_sim(:t, :r, e.created_at) AS raised_s,
+           -- raised when its visit was recorded (the row's created_at is its transaction's start,
+           -- which may precede a jump of the drill clock in the same transaction)
+           tonari_drill_sim(:t, :r, least(v.device_time, v.server_time)) AS raised_s,
            tonari_drill_sim(:t, :r, e.acknowledged_at) AS acknowledged_s, e.created_at, e.acknowledged_at
     FROM escalation e
+    JOIN visit v ON v.tenant_id = e.tenant_id AND v.id = e.visit_id
     JOIN household h ON h.tenant_id = e.tenant_id AND h.id = e.household_id
     LEFT JOIN district d ON d.tenant_id = h.tenant_id AND d.id = h.district_id
     WHERE e.tenant_id = :t AND e.operation_id = :op
