@@ -221,3 +221,28 @@ async def test_a_scenario_naming_unknown_places_never_starts(client_factory, ses
     assert tuple(counts) == (0, 0)  # nothing half-written
     watcher = await signed_in(client_factory, world, "watcher")
     assert (await watcher.send_json("POST", "/api/drills/runs", {"scenario": "kasama-earthquake-m68"})).status_code == 403
+
+
+async def test_the_shipped_scenarios_start_on_the_kasama_demo_registry(app, client_factory, sessionmaker,  # type: ignore[no-untyped-def]
+                                                                       make_tenant) -> None:
+    """Every district and shelter the shipped scenarios name exists in the demo's registry."""
+    from seed.registry import load_kasama_registry
+
+    tenant = await make_tenant(("staff",))
+    with as_tenant(tenant.id, role="system"):
+        async with sessionmaker() as db:
+            async with db.begin():
+                await load_kasama_registry(db, tenant.id)
+    staff = client_factory()
+    acct = tenant.accounts["staff"]
+    assert (await staff.login(acct.login, acct.password)).status_code == 200
+    for name in ("kasama-earthquake-m68", "kasama-hinuma-flood", "kasama-vc-day"):
+        started = await staff.send_json("POST", "/api/drills/runs", {"scenario": name, "speed": "1x"})
+        assert started.status_code == 201, (name, started.text)
+        run = started.json()
+        assert (run["operation_id"] is None) == (name == "kasama-vc-day")
+        stopped = await staff.send_json("POST", f"/api/drills/runs/{run['id']}/clock", {"action": "stop"})
+        assert stopped.json()["status"] == "stopped"
+    quake = (await staff.get("/api/drills/runs")).json()[-1]
+    op = (await staff.get(f"/api/operations/{quake['operation_id']}")).json()
+    assert op["targets"] > 1000  # the whole demo registry (~2,500 households)
