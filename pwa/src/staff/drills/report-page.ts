@@ -35,8 +35,17 @@ function curvesChart(rows: ReturnType<typeof curvePoints>): Element {
     color: { legend: true, type: 'categorical' },
     marks: [Plot.line(rows, { x: 'minute', y: 'percent', stroke: 'series', curve: 'step-after' }), Plot.ruleY([0])],
   });
-  chart.setAttribute('role', 'img');
-  chart.setAttribute('aria-label', t('staff.report.curvesLabel'));
+  // With a legend Plot returns a <figure> (legend + chart); the chart is its last <svg>.
+  const svgs = chart.tagName.toLowerCase() === 'svg' ? [chart] : [...chart.querySelectorAll('svg')];
+  const main = svgs.at(-1) ?? chart;
+  // The chart is one image with one label: Plot's labels on its inner groups are not allowed on a
+  // role-less <g> (axe: aria-prohibited-attr) and would be read out piecemeal.
+  for (const el of chart.querySelectorAll('[aria-label], [aria-description]')) {
+    el.removeAttribute('aria-label');
+    el.removeAttribute('aria-description');
+  }
+  main.setAttribute('role', 'img');
+  main.setAttribute('aria-label', t('staff.report.curvesLabel'));
   return chart;
 }
 
