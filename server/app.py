@@ -37,6 +37,7 @@ from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
 from server.operations.group_commit import VisitBatcher
+from server.drills.api import DrillReportController, DrillRunController, DrillScenarioController
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
@@ -146,6 +147,10 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         await engine.dispose()
         await batch_engine.dispose()
 
+    app_services = AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
+                               driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,
+                               audit_sealer=sealer)
+
     openapi = OpenAPIConfig(
         title="Tonari API",
         version="0.1.0",
@@ -201,6 +206,9 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             DispatchActionController,
             MyDispatchController,
             StatisticsController,
+            DrillScenarioController,
+            DrillRunController,
+            DrillReportController,
             spa,
         ],
         # Web Push: /api/push + its sending; the job worker (server/jobs/) serves every registered entrypoint
@@ -221,9 +229,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         request_max_body_size=settings.max_body_bytes,
         compression_config=compression_config(),  # JSON for weak links; assets come precompressed
         request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
-        state=State(AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
-                                driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,
-                                audit_sealer=sealer).state()),
+        state=State(app_services.state()),
         # document_problems before the collector settles: the schema it builds is kept for good
         on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, document_problems,
                     settle_garbage_collector],

@@ -48,6 +48,9 @@ class Vocabulary(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     vc_equipment: list[Term]
     vc_age_bands: list[Term]
     vc_insurance: list[Term]  # ボランティア活動保険
+    drill_hazards: list[Term]  # a scenario's hazard (seed/scenarios, server/drills)
+    drill_inject_kinds: list[Term]  # 状況付与: what an inject of a drill scenario does
+    drill_expectation_kinds: list[Term]  # how an expectation of a scenario is judged
     outcomes: dict[str, list[Outcome]]  # per operation kind (PRODUCT.md §3 "Visits and safety checks")
 
 
@@ -82,6 +85,9 @@ VC_SKILLS: dict[str, str] = _ja(VOCABULARY.vc_skills)
 VC_EQUIPMENT: dict[str, str] = _ja(VOCABULARY.vc_equipment)
 VC_AGE_BANDS: dict[str, str] = _ja(VOCABULARY.vc_age_bands)
 VC_INSURANCE: dict[str, str] = _ja(VOCABULARY.vc_insurance)
+DRILL_HAZARDS: dict[str, str] = _ja(VOCABULARY.drill_hazards)
+DRILL_INJECT_KINDS: dict[str, str] = _ja(VOCABULARY.drill_inject_kinds)
+DRILL_EXPECTATION_KINDS: dict[str, str] = _ja(VOCABULARY.drill_expectation_kinds)
 # operation kind → outcome code → label.
 OUTCOMES: dict[str, dict[str, str]] = {kind: _ja(terms) for kind, terms in VOCABULARY.outcomes.items()}
 # Outcomes that raise an escalation → its level ("urgent" | "contact").

@@ -69,7 +69,7 @@ describe('staff import wizard', () => {
     await page.getByRole('heading', { level: 1, name: '職員メニュー' }).waitFor();
     await page.locator('.staff-menu a').first().waitFor(); // after the session check
     const hrefs = await page.locator('.staff-menu a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
-    expect(hrefs).toEqual(['/staff/imports', '/staff/operations', '/staff/registry', '/staff/watch', '/staff/audit', '/staff/users', '/console', '/']);
+    expect(hrefs).toEqual(['/staff/imports', '/staff/operations', '/staff/registry', '/staff/watch', '/staff/drills', '/staff/audit', '/staff/users', '/console', '/']);
     expect(await axeViolations(page)).toEqual([]);
   });
 

@@ -15,6 +15,7 @@ const LISTS: ListKind[] = [
   'shelter_kinds', 'shelter_hazards', 'hazard_zone_kinds', 'district_levels', 'operation_kinds',
   'vc_damage_kinds', 'vc_work_types', 'vc_need_flags', 'vc_need_states', 'vc_survey_verdicts', 'vc_risks', 'vc_skills',
   'vc_equipment', 'vc_age_bands', 'vc_insurance',
+  'drill_hazards', 'drill_inject_kinds', 'drill_expectation_kinds',
 ];
 
 afterEach(() => setLang('ja'));

@@ -40,7 +40,10 @@ export type ListKind =
   | 'vc_skills'
   | 'vc_equipment'
   | 'vc_age_bands'
-  | 'vc_insurance';
+  | 'vc_insurance'
+  | 'drill_hazards'
+  | 'drill_inject_kinds'
+  | 'drill_expectation_kinds';
 
 /** A list, or `outcomes` (the outcome codes of every operation kind, which never overlap). */
 export type VocabKind = ListKind | 'outcomes';

@@ -33,6 +33,9 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "in_use": (409, "ほかの記録から参照されているため削除・変更できません。", "Other records still refer to this, so it cannot be removed or changed."),
     "payload_too_large": (413, "送信データが大きすぎます。", "The request body is too large."),
     "invalid_reference": (422, "指定された項目の中に、存在しないもの・使えないものがあります。各項目を確認してください。", "Some of the given ids do not exist here or cannot be used. Check each field."),
+    "scenario_invalid": (422, "訓練シナリオに誤りがあります。行番号と項目を確認して修正してください。", "The drill scenario is not valid. Fix each error at the line and field given."),
+    "drill_not_running": (409, "この訓練は実施中ではありません。", "This drill is not running."),
+    "drill_report_not_archived": (409, "振り返りを保存（アーカイブ）してから訓練を削除してください。", "Archive the drill's report before deleting the drill."),
     "import_failed": (422, "取り込みできない行があります。エラー一覧を確認して修正してください。", "Some rows cannot be imported. Check the list of errors and fix them."),
     "unsupported_media_type": (415, "この形式のデータは受け付けられません。", "This content type is not supported."),
     "too_many_attempts": (429, "ログインの失敗が続いたため、ここからのログインを一時的に止めています。しばらく待ってからお試しください。いつもログインしている端末からは、そのままログインできます。", "Too many failed sign-ins from here, so signing in from here is paused. Wait a while and try again; the device you usually sign in on can still sign in."),
@@ -88,6 +91,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_character": ("保存できない文字（NUL文字や対になっていないサロゲート）が含まれています。",
                           "This value holds a character that cannot be stored (NUL or an unpaired surrogate)."),
     "too_deep": ("入れ子が深すぎます。", "This value is nested too deeply."),
+    "not_a_time": ("時刻ではありません（T+分:秒、例 T+9:30）。", "This is not a time (T+minutes:seconds, e.g. T+9:30)."),
     "not_text": ("テキストとして読めません。ファイルはファイル名を付けて送ってください。",
                  "This part is not text in its character set. Send files with a filename."),
 }
@@ -126,10 +130,14 @@ class FieldError:
     code: str
     ja: str | None = None
     en: str | None = None
+    line: int | None = None  # 1-based line of an uploaded file (a drill scenario) the error is on
 
     def as_dict(self) -> dict[str, Any]:
         ja, en = FIELD_MESSAGES.get(self.code, FIELD_MESSAGES["invalid"])
-        return {"field": self.field, "code": self.code, "message": {"ja": self.ja or ja, "en": self.en or en}}
+        doc: dict[str, Any] = {"field": self.field, "code": self.code, "message": {"ja": self.ja or ja, "en": self.en or en}}
+        if self.line is not None:
+            doc["line"] = self.line
+        return doc
 
 
 @dataclass

@@ -364,9 +364,10 @@ async def _audit_writes(db: AsyncSession, valid: list[tuple[context.RequestConte
         for (c, op_id, mode), rows in groups.items()])
 
 
-async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOutcome:
+async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]], *, commit: bool = True) -> IngestOutcome:
     """`raw` is [(operation_id, VisitIn | dict)] of the current user. Returns one result per item,
-    in order. Commits."""
+    in order. Commits, unless `commit=False` (a drill inject records its visit in the transaction
+    that marks the inject fired)."""
     ctx = context.current()
     results: list[ItemResult | None] = [None] * len(raw)
     items = _parse(raw, results)
@@ -378,7 +379,8 @@ async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]]) -> IngestOu
     new = list(inserted.values())
     if new:
         await _after_insert(db, new, ops, outcome, districts)
-    await db.commit()  # acknowledged only after this
+    if commit:
+        await db.commit()  # acknowledged only after this
     return outcome
 
 

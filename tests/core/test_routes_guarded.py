@@ -30,7 +30,9 @@ def test_public_routes_are_the_expected_few(app) -> None:
     # public so a phone that is signed out or offline-started can still draw its cached background.
     # /api/public/vc/…: the 災害VC pre-registration page (no account by design; rate-limited, consent
     # stored, answers only an opaque token: server/vc/reception.py, DECISION-vc-roles).
-    assert api_public == {"/api/auth/login", "/api/auth/csrf", "/api/map/config",
+    # /api/drills/scenario-schema: the published JSON Schema of drill scenario files (no data),
+    # at a stable URL so editors and other councils' tools can validate against it.
+    assert api_public == {"/api/auth/login", "/api/auth/csrf", "/api/map/config", "/api/drills/scenario-schema",
                           "/api/public/vc/{municipality_code:str}/{operation_id:uuid}/privacy-notice",
                           "/api/public/vc/{municipality_code:str}/{operation_id:uuid}/registrations"}
 

@@ -9,6 +9,7 @@ const LINKS: [string, MessageKey, MessageKey][] = [
   ['/staff/operations', 'staff.nav.operations', 'staff.home.operations'],
   ['/staff/registry', 'staff.reg.title', 'staff.home.registry'],
   ['/staff/watch', 'staff.watch.title', 'staff.home.watch'],
+  ['/staff/drills', 'staff.nav.drills', 'staff.home.drills'],
   ['/staff/audit', 'staff.audit.title', 'staff.home.audit'],
   ['/staff/users', 'staff.users.title', 'staff.home.users'],
   ['/console', 'staff.nav.console', 'staff.home.console'],

@@ -14,5 +14,8 @@ export const staffRoutes: Record<string, PageFactory> = {
   '/staff/registry/shelters': lazyPage(async () => (await import('./registry/shelters-page')).sheltersPage),
   '/staff/registry/hazard-zones': lazyPage(async () => (await import('./registry/hazard-zones-page')).hazardZonesPage),
   '/staff/watch': lazyPage(async () => (await import('./watch-page')).watchPage),
+  '/staff/drills': lazyPage(async () => (await import('./drills/drills-page')).drillsPage),
+  '/staff/drills/:id': lazyPage(async () => (await import('./drills/report-page')).drillReportPage),
+  '/staff/drills/:id/compare/:other': lazyPage(async () => (await import('./drills/report-page')).drillComparePage),
   '/staff/print/district/:id': lazyPage(async () => (await import('./print-page')).printDistrictPage),
 };

@@ -19,6 +19,7 @@ export const STAFF_NAV: NavItem[] = [
   { path: '/staff/operations', key: 'staff.nav.operations' },
   { path: '/staff/registry', key: 'staff.reg.title' },
   { path: '/staff/watch', key: 'staff.watch.title' },
+  { path: '/staff/drills', key: 'staff.nav.drills' },
   { path: '/staff/audit', key: 'staff.audit.title' },
   { path: '/staff/users', key: 'staff.users.title' },
 ];

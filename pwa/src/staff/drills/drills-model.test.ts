@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { comparable, compareRows, curvePoints, drillTime, parseDrillTime, percent, type Report, type Run } from './drills-model';
+
+function report(over: Partial<Report['totals']> = {}, passed: (boolean | null)[] = [true, false]): Report {
+  return {
+    run_id: 'r', title: '【訓練】試験', label: '【訓練】', status: 'finished', scenario: 'kasama-earthquake-m68',
+    drill_start: '2027-01-15T10:00:00+09:00', duration: 'T+240:00', created_at: '2027-01-15T01:00:00Z',
+    totals: { targets: 20, confirmed: 15, visits: 18, visits_by_bots: 18, first_report_s: 600, completion_s: null, ...over },
+    escalations: { total: 3, acknowledged: 2, acknowledge_median_s: 240, acknowledge_max_s: 300 },
+    injects: { total: 6, fired: 6, late_ms_max: 12 },
+    districts: [],
+    expectations: passed.map((p, i) => ({ index: i, kind: 'evaluator', text: { ja: 'x', en: null }, passed: p, mark: '', how: 'evaluator', evidence: [] })),
+    timeline: [],
+  };
+}
+
+describe('drills model', () => {
+  it('writes drill times as T+minutes:seconds and reads them back', () => {
+    expect(drillTime(0)).toBe('T+0:00');
+    expect(drillTime(754.9)).toBe('T+12:34');
+    expect(drillTime(null)).toBe('—');
+    expect(parseDrillTime('T+240:00')).toBe(14400);
+    expect(parseDrillTime('T+9:75x')).toBe(0);
+  });
+
+  it('turns a district curve into chart rows from 0 % at T+0 to the end of the drill', () => {
+    const rows = curvePoints([{ district_id: 'd', name: '岩間地区', total: 4, confirmed: 2, first_report_s: 60, completion_s: null,
+      curve: [[60, 1], [120, 2]] }], 600, '今年 ');
+    expect(rows).toEqual([
+      { series: '今年 岩間地区', minute: 0, percent: 0 },
+      { series: '今年 岩間地区', minute: 1, percent: 25 },
+      { series: '今年 岩間地区', minute: 2, percent: 50 },
+      { series: '今年 岩間地区', minute: 10, percent: 50 },
+    ]);
+    expect(curvePoints([{ district_id: null, name: '-', total: 0, confirmed: 0, first_report_s: null, completion_s: null, curve: [] }], 60)).toEqual([]);
+    expect(percent(1, 3)).toBe(33.3);
+  });
+
+  it('lines up two runs figure by figure', () => {
+    const rows = compareRows(report(), report({ confirmed: 20, completion_s: 5400 }, [true, true]));
+    const by = Object.fromEntries(rows.map((r) => [r.key, [r.a, r.b]]));
+    expect(by['confirmed']).toEqual(['15 (75 %)', '20 (100 %)']);
+    expect(by['completion']).toEqual(['—', 'T+90:00']);
+    expect(by['expectations']).toEqual(['1 / 2', '2 / 2']);
+    expect(by['ackMedian']).toEqual(['4.0', '4.0']);
+  });
+
+  it('offers only runs of the same scenario to compare with', () => {
+    const run = (id: string, scenario: string | null): Run => ({ id, scenario_name: scenario } as Run);
+    const list = [run('a', 'quake'), run('b', 'quake'), run('c', 'flood'), run('d', null)];
+    expect(comparable(list[0]!, list).map((r) => r.id)).toEqual(['b']);
+    expect(comparable(run('x', null), list)).toEqual([]);
+  });
+});
