@@ -30,7 +30,7 @@ import os
 import statistics
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import common  # noqa: F401  (puts the repo root on sys.path)
@@ -47,12 +47,16 @@ OLD_INSERT = """
     SELECT $1, NULL, 'bench', 'household.read', 'household', $2::text[], 'normal', 'bench-req',
            '10.0.0.1'::inet, $3::jsonb
     FROM generate_series(1, $4)"""
-APPEND_ONE = ("SELECT tonari_audit_append(p_action => 'household.read', p_object_type => 'household',"
-              " p_object_ids => $1::text[], p_request_id => 'bench-req', p_client_addr => '10.0.0.1',"
-              " p_details => $2::jsonb, p_actor_login => 'bench')")
-APPEND_MANY = ("SELECT count(tonari_audit_append(p_action => 'household.read', p_object_type => 'household',"
-               " p_object_ids => $1::text[], p_request_id => 'bench-req', p_client_addr => '10.0.0.1',"
-               " p_details => $2::jsonb, p_actor_login => 'bench')) FROM generate_series(1, $3)")
+APPEND_ONE = (
+    "SELECT tonari_audit_append(p_action => 'household.read', p_object_type => 'household',"
+    " p_object_ids => $1::text[], p_request_id => 'bench-req', p_client_addr => '10.0.0.1',"
+    " p_details => $2::jsonb, p_actor_login => 'bench')"
+)
+APPEND_MANY = (
+    "SELECT count(tonari_audit_append(p_action => 'household.read', p_object_type => 'household',"
+    " p_object_ids => $1::text[], p_request_id => 'bench-req', p_client_addr => '10.0.0.1',"
+    " p_details => $2::jsonb, p_actor_login => 'bench')) FROM generate_series(1, $3)"
+)
 INLINE_ONE = "SELECT bench_alt.append_chained($1::text[], $2::jsonb)"
 
 # The alternative: each append chains itself, under its tenant's lock until commit.
@@ -97,8 +101,9 @@ async def _tenants(app: Any, n: int) -> list[uuid.UUID]:
         tid = await app.fetchval("SELECT id FROM tenant WHERE municipality_code = $1", code)
         if tid is None:
             tid = uuid.uuid4()
-            await app.execute("INSERT INTO tenant (id, name, municipality_code) VALUES ($1, $2, $3)",
-                              tid, f"ベンチ監査 {i}", code)
+            await app.execute(
+                "INSERT INTO tenant (id, name, municipality_code) VALUES ($1, $2, $3)", tid, f"ベンチ監査 {i}", code
+            )
         out.append(tid)
     return out
 
@@ -166,8 +171,12 @@ async def writers(dsn: str, tenants: list[uuid.UUID], statement: str, seconds: f
     finally:
         for c in conns:
             await c.close()
-    return {"commits_per_s": round(commits / elapsed, 1), "p50_ms": round(percentile(latencies, 50), 2),
-            "p95_ms": round(percentile(latencies, 95), 2), "n": commits}
+    return {
+        "commits_per_s": round(commits / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "n": commits,
+    }
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -181,8 +190,14 @@ async def main_async(args: argparse.Namespace) -> None:
     app_dsn, owner_dsn = asyncpg_dsn(url), asyncpg_dsn(owner_u)
     app = await asyncpg.connect(app_dsn)
     owner = await asyncpg.connect(owner_dsn)
-    report: dict[str, Any] = {"database": redact(url), "rows": args.rows, "writers": args.writers,
-                              "seconds": args.seconds, "hold_ms": args.hold_ms, "load_before": os.getloadavg()}
+    report: dict[str, Any] = {
+        "database": redact(url),
+        "rows": args.rows,
+        "writers": args.writers,
+        "seconds": args.seconds,
+        "hold_ms": args.hold_ms,
+        "load_before": os.getloadavg(),
+    }
     try:
         for sql in INLINE_SETUP:
             await owner.execute(sql)
@@ -191,10 +206,15 @@ async def main_async(args: argparse.Namespace) -> None:
         report["per_row_us"] = await per_row(app, owner, tenants[0], args.rows)
         report["concurrent"] = {}
         for name, statement in (("b_append", APPEND_ONE), ("c_inline_chain", INLINE_ONE)):
-            for layout, ts in (("one_writer", [tenants[0]]), ("one_tenant", [tenants[0]] * args.writers),
-                               ("own_tenants", tenants)):
+            for layout, ts in (
+                ("one_writer", [tenants[0]]),
+                ("one_tenant", [tenants[0]] * args.writers),
+                ("own_tenants", tenants),
+            ):
                 print(f"{args.writers} writers, {name}, {layout} …", flush=True)
-                report["concurrent"][f"{name}/{layout}"] = await writers(app_dsn, ts, statement, args.seconds, args.hold_ms)
+                report["concurrent"][f"{name}/{layout}"] = await writers(
+                    app_dsn, ts, statement, args.seconds, args.hold_ms
+                )
         for tenant in tenants:  # leave nothing unsealed behind
             async with app.transaction():
                 await _stamp(app, tenant)
@@ -208,7 +228,8 @@ async def main_async(args: argparse.Namespace) -> None:
 
     pr = report["per_row_us"]
     lines = [
-        "| per row, server side | µs |", "|---|---|",
+        "| per row, server side | µs |",
+        "|---|---|",
         f"| a) INSERT as before 0013 (reference) | {pr['a_old_insert']} |",
         f"| b) tonari_audit_append() (served) | {pr['b_append']} |",
         f"| d) tonari_audit_seal(), per row chained | {pr['d_seal']} |",
@@ -219,7 +240,7 @@ async def main_async(args: argparse.Namespace) -> None:
     ]
     for key, r in report["concurrent"].items():
         lines.append(f"| {key} | {r['commits_per_s']} | {r['p50_ms']} | {r['p95_ms']} |")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     write_result("audit", stamp, report, "\n".join(lines))
 
 

@@ -50,8 +50,13 @@ FIELD_CREDENTIALS_PATH = RESULTS_DIR / "field-credentials.json"
 FIELD_PORT = 8797  # ingest, sync and coverage: our server's port
 
 # Outcome mix of a safety check (weights). 'injured' and 'rescue' raise escalations.
-OUTCOME_MIX: tuple[tuple[str, float], ...] = (("safe", 0.80), ("evacuated", 0.10), ("unknown", 0.05),
-                                              ("injured", 0.03), ("rescue", 0.02))
+OUTCOME_MIX: tuple[tuple[str, float], ...] = (
+    ("safe", 0.80),
+    ("evacuated", 0.10),
+    ("unknown", 0.05),
+    ("injured", 0.03),
+    ("rescue", 0.02),
+)
 
 # What a phone's outbox holds when it pushes (`POST /api/sync/push`): (share of pushes, fewest,
 # most visits). Mostly the one visit just recorded; some 5–50 after a phone reconnects; a few
@@ -75,8 +80,10 @@ def push_size(rng: random.Random) -> int:
 def database_url(explicit: str | None = None) -> str:
     url = explicit or os.environ.get("DATABASE_URL")
     if not url:
-        sys.exit("Set DATABASE_URL (e.g. postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench) or pass --database-url"
-                 " (and TONARI_MIGRATE_DATABASE_URL to the owner role: bench/README.md).")
+        sys.exit(
+            "Set DATABASE_URL (e.g. postgresql+asyncpg://tonari:dev@127.0.0.1:55500/tonari_bench) or pass --database-url"
+            " (and TONARI_MIGRATE_DATABASE_URL to the owner role: bench/README.md)."
+        )
     return normalise_database_url(url)
 
 
@@ -96,7 +103,9 @@ def field_credentials_path() -> Path:
         FIELD_CREDENTIALS_PATH.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(FIELD_CREDENTIALS_PATH, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"database": "(copied from credentials.json)", "accounts": mine}, fh, ensure_ascii=False, indent=2)
+            json.dump(
+                {"database": "(copied from credentials.json)", "accounts": mine}, fh, ensure_ascii=False, indent=2
+            )
     return FIELD_CREDENTIALS_PATH
 
 
@@ -130,15 +139,21 @@ def to_asyncpg(sql: object, names: tuple[str, ...] = TILE_PARAMS) -> tuple[str, 
 STAMP_SQL, STAMP_NAMES = to_asyncpg(STAMP, ("tenant", "user", "role", "scope"))
 
 
-def stamp_args(tenant_id: uuid.UUID, role: str, user_id: uuid.UUID | None = None,
-               scope: frozenset[uuid.UUID] | None = None) -> tuple[str, ...]:
+def stamp_args(
+    tenant_id: uuid.UUID, role: str, user_id: uuid.UUID | None = None, scope: frozenset[uuid.UUID] | None = None
+) -> tuple[str, ...]:
     """STAMP_SQL's arguments, rendered by the server's own `stamp_params` (scope None = whole tenant)."""
     p = stamp_params(RequestContext(tenant_id=tenant_id, user_id=user_id, role=role, scope=scope))
     return tuple(p[n] for n in STAMP_NAMES)
 
 
-async def stamp(conn: Any, tenant_id: uuid.UUID, role: str = "system", user_id: uuid.UUID | None = None,
-                scope: frozenset[uuid.UUID] | None = None) -> None:
+async def stamp(
+    conn: Any,
+    tenant_id: uuid.UUID,
+    role: str = "system",
+    user_id: uuid.UUID | None = None,
+    scope: frozenset[uuid.UUID] | None = None,
+) -> None:
     """Inside a transaction: the GUCs the server stamps on every transaction."""
     await conn.execute(STAMP_SQL, *stamp_args(tenant_id, role, user_id, scope))
 
@@ -179,16 +194,29 @@ async def load_viewers(url: str) -> tuple[uuid.UUID, dict[str, Viewer]]:
     try:
         async with make_sessionmaker(engine)() as db:
             async with db.begin():
-                tenant_id = (await db.execute(text("SELECT id FROM tenant WHERE municipality_code = :c"),
-                                              {"c": BENCH_MUNICIPALITY_CODE})).scalar_one()
+                tenant_id = (
+                    await db.execute(
+                        text("SELECT id FROM tenant WHERE municipality_code = :c"), {"c": BENCH_MUNICIPALITY_CODE}
+                    )
+                ).scalar_one()
             context.update(tenant_id=tenant_id, role="system")
             viewers: dict[str, Viewer] = {}
             async with db.begin():
                 for key, login in (("staff", "bench-staff"), ("commissioner", "bench-commissioner")):
-                    uid, role = (await db.execute(text("SELECT id, role FROM app_user WHERE tenant_id = :t AND login = :l"),
-                                                  {"t": tenant_id, "l": login})).one()
-                    scoped = bool((await db.execute(text("SELECT count(*) FROM user_district_scope WHERE tenant_id = :t AND user_id = :u"),
-                                                    {"t": tenant_id, "u": uid})).scalar())
+                    uid, role = (
+                        await db.execute(
+                            text("SELECT id, role FROM app_user WHERE tenant_id = :t AND login = :l"),
+                            {"t": tenant_id, "l": login},
+                        )
+                    ).one()
+                    scoped = bool(
+                        (
+                            await db.execute(
+                                text("SELECT count(*) FROM user_district_scope WHERE tenant_id = :t AND user_id = :u"),
+                                {"t": tenant_id, "u": uid},
+                            )
+                        ).scalar()
+                    )
                     scope = await expanded_scope(db, tenant_id, uid, scoped)
                     viewers[key] = Viewer(key, tenant_id, uid, role, scope)
             context.update(tenant_id=None, role=None)
@@ -197,13 +225,16 @@ async def load_viewers(url: str) -> tuple[uuid.UUID, dict[str, Viewer]]:
     return tenant_id, viewers
 
 
-async def pick_tiles(conn: Any, tenant_id: uuid.UUID, zooms: tuple[int, ...], n: int,
-                     districts: frozenset[uuid.UUID] | None) -> dict[int, list[tuple[int, int, int]]]:
+async def pick_tiles(
+    conn: Any, tenant_id: uuid.UUID, zooms: tuple[int, ...], n: int, districts: frozenset[uuid.UUID] | None
+) -> dict[int, list[tuple[int, int, int]]]:
     """N distinct tiles per zoom, each containing households: households in a fixed pseudo-random
     order (hash of their coordinates, so the same data gives the same tiles), density-weighted like
     a real map session. Returns {z: [(x, y, households in tile)]}."""
     rows = await conn.fetch(
-        "SELECT ST_X(location) AS lon, ST_Y(location) AS lat, district_id FROM household WHERE tenant_id = $1", tenant_id)
+        "SELECT ST_X(location) AS lon, ST_Y(location) AS lat, district_id FROM household WHERE tenant_id = $1",
+        tenant_id,
+    )
     points = [(r["lon"], r["lat"]) for r in rows]
     mine = [(r["lon"], r["lat"]) for r in rows if districts is None or r["district_id"] in districts]
     mine.sort(key=lambda p: hashlib.sha1(f"{p[0]:.7f},{p[1]:.7f}".encode()).digest())
@@ -244,9 +275,14 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
-            "min": min(values) if values else float("nan"), "max": max(values) if values else float("nan"),
-            "mean": sum(values) / len(values) if values else float("nan")}
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "min": min(values) if values else float("nan"),
+        "max": max(values) if values else float("nan"),
+        "mean": sum(values) / len(values) if values else float("nan"),
+    }
 
 
 # --- the code measured and the machine ---------------------------------------------------------
@@ -255,6 +291,7 @@ def summary(values: list[float]) -> dict[str, float]:
 def code_version(url: str | None = None) -> dict[str, Any]:
     """The commit measured, files changed outside bench/ (the tree moves while people work), and
     the database's migration."""
+
     def git(*a: str) -> str:
         try:
             return subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
@@ -262,13 +299,15 @@ def code_version(url: str | None = None) -> dict[str, Any]:
             return ""
 
     try:  # not through git(): its strip() would eat the first line's leading status column
-        status = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True,
-                                timeout=10).stdout
+        status = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         status = ""
     dirty = [line[3:] for line in status.splitlines() if line[3:] and not line[3:].startswith("bench/")]
     out: dict[str, Any] = {"commit": git("rev-parse", "--short", "HEAD") or "?", "dirty": dirty}
     if url:
+
         async def migration() -> str:
             import asyncpg
 
@@ -286,7 +325,11 @@ def code_version(url: str | None = None) -> dict[str, Any]:
 
 
 def code_line(v: dict[str, Any]) -> str:
-    dirty = f" + uncommitted changes in {', '.join(v['dirty'][:5])}{' …' if len(v['dirty']) > 5 else ''}" if v["dirty"] else ""
+    dirty = (
+        f" + uncommitted changes in {', '.join(v['dirty'][:5])}{' …' if len(v['dirty']) > 5 else ''}"
+        if v["dirty"]
+        else ""
+    )
     return f"Code {v['commit']}{dirty}, database at migration {v.get('migration', '?')}."
 
 
@@ -295,8 +338,13 @@ def sample_cpu() -> dict[str, float]:
     with open("/proc/stat", encoding="ascii") as fh:
         parts = [int(v) for v in fh.readline().split()[1:]]
     idle = parts[3] + (parts[4] if len(parts) > 4 else 0)
-    return {"total": float(sum(parts)), "busy": float(sum(parts) - idle), "self": time.process_time(),
-            "load1": os.getloadavg()[0], "wall": time.perf_counter()}
+    return {
+        "total": float(sum(parts)),
+        "busy": float(sum(parts) - idle),
+        "self": time.process_time(),
+        "load1": os.getloadavg()[0],
+        "wall": time.perf_counter(),
+    }
 
 
 def cpu_seconds(*, group: int | None = None, parent: int | None = None) -> float:
@@ -323,12 +371,15 @@ def group_cpu_seconds(pgid: int | None) -> float:
     return float("nan") if pgid is None else cpu_seconds(group=pgid)
 
 
-def cpu_report(before: dict[str, float], after: dict[str, float], server_before: float, server_after: float) -> dict[str, Any]:
+def cpu_report(
+    before: dict[str, float], after: dict[str, float], server_before: float, server_after: float
+) -> dict[str, Any]:
     ncpu = os.cpu_count() or 1
     wall = after["wall"] - before["wall"]
     total = after["total"] - before["total"]
     return {
-        "load1_before": round(before["load1"], 2), "load1_after": round(after["load1"], 2),
+        "load1_before": round(before["load1"], 2),
+        "load1_after": round(after["load1"], 2),
         "machine_busy_pct": round(100.0 * (after["busy"] - before["busy"]) / total, 1) if total else float("nan"),
         "client_cpu_pct": round(100.0 * (after["self"] - before["self"]) / wall / ncpu, 1),
         "server_cpu_pct": round(100.0 * (server_after - server_before) / wall / ncpu, 1),
@@ -352,8 +403,17 @@ class BenchServer:
     TONARI_SECRET_KEY of every worker: sessions and CSRF cookies stay valid across workers and
     across restarts within one benchmark run."""
 
-    def __init__(self, url: str, port: int, log_path: Path, *, workers: int = 1, secret: str | None = None,
-                 pool_size: int | None = None, var_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        port: int,
+        log_path: Path,
+        *,
+        workers: int = 1,
+        secret: str | None = None,
+        pool_size: int | None = None,
+        var_dir: Path | None = None,
+    ) -> None:
         self.url, self.port, self.workers, self.log_path, self.secret = url, port, workers, log_path, secret
         self.pool_size = pool_size
         self.var_dir = var_dir or RESULTS_DIR / "var"
@@ -371,8 +431,14 @@ class BenchServer:
         import subprocess
 
         env = dict(os.environ)
-        env.update({"DATABASE_URL": self.url, "TONARI_PUBLIC_URL": self.base, "TONARI_VAR_DIR": str(self.var_dir),
-                    "TONARI_LOG_LEVEL": "WARNING"})
+        env.update(
+            {
+                "DATABASE_URL": self.url,
+                "TONARI_PUBLIC_URL": self.base,
+                "TONARI_VAR_DIR": str(self.var_dir),
+                "TONARI_LOG_LEVEL": "WARNING",
+            }
+        )
         if self.secret:
             env["TONARI_SECRET_KEY"] = self.secret
         if self.pool_size:
@@ -380,14 +446,33 @@ class BenchServer:
         if self.workers <= 1:
             cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         else:
-            cmd = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory",
-                   "--workers", str(self.workers), "--host", "127.0.0.1", "--port", str(self.port),
-                   "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--log-level", "warning",
-                   "--no-access-log", "--no-server-header", "--timeout-graceful-shutdown", "5"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "server.app:create_app",
+                "--factory",
+                "--workers",
+                str(self.workers),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--proxy-headers",
+                "--forwarded-allow-ips",
+                "127.0.0.1",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--no-server-header",
+                "--timeout-graceful-shutdown",
+                "5",
+            ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115  (closed with the process)
-        self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         return self.base
 
     async def wait_ready(self, timeout: float = 90.0) -> None:
@@ -441,8 +526,9 @@ async def serving(base_url: str | None, server: BenchServer | None) -> AsyncIter
         server.stop()
 
 
-def write_result(kind: str, stamp: str, report: dict[str, Any], table: str,
-                 extra: dict[str, str] | None = None) -> Path:
+def write_result(
+    kind: str, stamp: str, report: dict[str, Any], table: str, extra: dict[str, str] | None = None
+) -> Path:
     """Print the table and write bench/results/<kind>-<stamp>.json (and any extra text files,
     {suffix: text} → <kind>-<suffix>-<stamp>.txt)."""
     print()
@@ -458,10 +544,19 @@ def write_result(kind: str, stamp: str, report: dict[str, Any], table: str,
     return out
 
 
-def field_server(url: str, port: int, workers: int, stamp_: str, secret: str, pool_size: int | None = None) -> BenchServer:
+def field_server(
+    url: str, port: int, workers: int, stamp_: str, secret: str, pool_size: int | None = None
+) -> BenchServer:
     """Our server for the field benchmarks (common.BenchServer; its own var dir and log)."""
-    return BenchServer(url, port, RESULTS_DIR / f"field-server-{stamp_}.log", workers=workers, secret=secret,
-                       pool_size=pool_size, var_dir=RESULTS_DIR / "field-var")
+    return BenchServer(
+        url,
+        port,
+        RESULTS_DIR / f"field-server-{stamp_}.log",
+        workers=workers,
+        secret=secret,
+        pool_size=pool_size,
+        var_dir=RESULTS_DIR / "field-var",
+    )
 
 
 def start_run(args: argparse.Namespace, what: str) -> tuple[str, str, dict[str, Any]]:
@@ -473,8 +568,13 @@ def start_run(args: argparse.Namespace, what: str) -> tuple[str, str, dict[str, 
     version = code_version(url)
     started = datetime.now(UTC)
     print(f"Benchmarking {what} against {redact(url)} … ({code_line(version)})", flush=True)
-    header = {"started": started.isoformat(), "database": redact(url), "load": load, "code": version,
-              "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+    header = {
+        "started": started.isoformat(),
+        "database": redact(url),
+        "load": load,
+        "code": version,
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+    }
     return url, started.strftime("%Y%m%dT%H%M%SZ"), header
 
 
@@ -523,7 +623,9 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._fail(ConnectionLost("closed before a complete response" if self._got_bytes else "closed before any answer"))
+        self._fail(
+            ConnectionLost("closed before a complete response" if self._got_bytes else "closed before any answer")
+        )
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -653,13 +755,17 @@ class Session:
 async def sign_in(base: str, login: str, password: str, timeout: float = 30.0, connections: int = 4) -> Session:
     import httpx
 
-    client = httpx.AsyncClient(base_url=base, timeout=timeout,
-                               limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
+    client = httpx.AsyncClient(
+        base_url=base,
+        timeout=timeout,
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
     try:
         await client.get("/api/auth/csrf")
         csrf = client.cookies.get("tonari_csrf") or ""
-        r = await client.post("/api/auth/login", json={"login": login, "password": password},
-                              headers={"X-CSRF-Token": csrf})
+        r = await client.post(
+            "/api/auth/login", json={"login": login, "password": password}, headers={"X-CSRF-Token": csrf}
+        )
         if r.status_code != 200:
             raise RuntimeError(f"sign-in as {login} failed: {r.status_code} {r.text[:200]}")
     except BaseException:
@@ -688,9 +794,15 @@ async def bench_tenant(url: str) -> BenchTenant:
             raise RuntimeError("no bench tenant in this database (seed/prefecture.py loads one)")
         async with conn.transaction():
             await stamp(conn, tenant_id)
-            staff_id = await conn.fetchval("SELECT id FROM app_user WHERE tenant_id = $1 AND login = 'bench-staff'", tenant_id)
-            areas = [r[0] for r in await conn.fetch(
-                "SELECT id FROM district WHERE tenant_id = $1 AND parent_id IS NULL ORDER BY code", tenant_id)]
+            staff_id = await conn.fetchval(
+                "SELECT id FROM app_user WHERE tenant_id = $1 AND login = 'bench-staff'", tenant_id
+            )
+            areas = [
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT id FROM district WHERE tenant_id = $1 AND parent_id IS NULL ORDER BY code", tenant_id
+                )
+            ]
     finally:
         await conn.close()
     return BenchTenant(tenant_id, staff_id, areas)
@@ -699,9 +811,17 @@ async def bench_tenant(url: str) -> BenchTenant:
 async def start_operation(staff: Session, tenant: BenchTenant, name: str) -> dict[str, Any]:
     """A drill safety check over every household of the tenant, started (targets fixed)."""
     t0 = time.perf_counter()
-    r = await staff.post("/api/operations", json={"kind": "safety_check", "mode": "drill", "name": name,
-                                                  "district_ids": [str(a) for a in tenant.areas], "start": True},
-                         timeout=300.0)
+    r = await staff.post(
+        "/api/operations",
+        json={
+            "kind": "safety_check",
+            "mode": "drill",
+            "name": name,
+            "district_ids": [str(a) for a in tenant.areas],
+            "start": True,
+        },
+        timeout=300.0,
+    )
     if r.status_code != 201:
         raise RuntimeError(f"creating the bench operation failed: {r.status_code} {r.text[:300]}")
     op: dict[str, Any] = r.json()
@@ -723,8 +843,12 @@ async def operation_households(url: str, tenant_id: uuid.UUID, op_id: str, seed:
     try:
         async with conn.transaction():
             await stamp(conn, tenant_id)
-            rows = await conn.fetch("SELECT household_id FROM operation_target WHERE tenant_id = $1 AND operation_id = $2"
-                                    " ORDER BY household_id", tenant_id, uuid.UUID(op_id))
+            rows = await conn.fetch(
+                "SELECT household_id FROM operation_target WHERE tenant_id = $1 AND operation_id = $2"
+                " ORDER BY household_id",
+                tenant_id,
+                uuid.UUID(op_id),
+            )
     finally:
         await conn.close()
     ids = [r[0] for r in rows]
@@ -778,9 +902,19 @@ def destination(outcome: str) -> dict[str, Any]:
     return {"shelter_unknown": True} if outcome == "evacuated" else {}
 
 
-def visit_hash(op_id: uuid.UUID, client_id: uuid.UUID, household_id: uuid.UUID, outcome: str, device_time: datetime) -> str:
-    from server.operations.schemas import VisitIn
+def visit_hash(
+    op_id: uuid.UUID, client_id: uuid.UUID, household_id: uuid.UUID, outcome: str, device_time: datetime
+) -> str:
     from server.operations.ingest import content_hash
+    from server.operations.schemas import VisitIn
 
-    return content_hash(op_id, VisitIn(client_id=client_id, household_id=household_id, outcome=outcome,
-                                       device_time=device_time, **destination(outcome)))
+    return content_hash(
+        op_id,
+        VisitIn(
+            client_id=client_id,
+            household_id=household_id,
+            outcome=outcome,
+            device_time=device_time,
+            **destination(outcome),
+        ),
+    )

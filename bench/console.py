@@ -86,7 +86,9 @@ def _ms(t0: float) -> float:
 # --- setup: the operation and its visits ---------------------------------------------------------
 
 
-async def record_visits(staff: Session, op_id: str, households: Households, outcomes: Outcomes, n: int) -> dict[str, Any]:
+async def record_visits(
+    staff: Session, op_id: str, households: Households, outcomes: Outcomes, n: int
+) -> dict[str, Any]:
     """`n` visits through /api/sync/push in batches of 1,000 (distinct households, a little in the
     past as if queued offline); returns the per-status counts and the push times."""
     counts: dict[str, int] = {}
@@ -95,9 +97,18 @@ async def record_visits(staff: Session, op_id: str, households: Households, outc
     done = 0
     while done < n:
         size = min(PUSH_BATCH, n - done)
-        items = [{"type": "visit", "operation_id": op_id, "client_id": str(uuid7()), "household_id": str(households.next()),
-                  "outcome": o, "device_time": (base + timedelta(milliseconds=done + i)).isoformat(), **destination(o)}
-                 for i, o in ((i, outcomes.next()) for i in range(size))]
+        items = [
+            {
+                "type": "visit",
+                "operation_id": op_id,
+                "client_id": str(uuid7()),
+                "household_id": str(households.next()),
+                "outcome": o,
+                "device_time": (base + timedelta(milliseconds=done + i)).isoformat(),
+                **destination(o),
+            }
+            for i, o in ((i, outcomes.next()) for i in range(size))
+        ]
         t0 = time.perf_counter()
         r = await staff.post("/api/sync/push", json={"mutations": items}, timeout=300.0)
         times.append(_ms(t0))
@@ -144,8 +155,13 @@ async def time_http(client: Session, paths: list[str], budget: Budget) -> dict[s
     return {"ms": times, "bytes": sizes}
 
 
-async def time_sql(conn: Any, statements: list[tuple[str, tuple[str, ...]]], viewer: Viewer,
-                   params: list[dict[str, Any]], budget: Budget) -> dict[str, Any]:
+async def time_sql(
+    conn: Any,
+    statements: list[tuple[str, tuple[str, ...]]],
+    viewer: Viewer,
+    params: list[dict[str, Any]],
+    budget: Budget,
+) -> dict[str, Any]:
     """Total time of `statements` (to_asyncpg form), each fetched in full, per parameter set,
     in one transaction stamped as `viewer` (the stamp is not timed)."""
     prepared = [(await conn.prepare(s), names) for s, names in statements]
@@ -210,14 +226,24 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
         system = Viewer("system", tenant_id, None, "system", None)
         async with conn.transaction():
             await conn.execute(STAMP_SQL, *system.stamp_args())
-            targets = await conn.fetchval("SELECT count(*) FROM operation_target WHERE tenant_id = $1 AND operation_id = $2",
-                                          tenant_id, uuid.UUID(op_id))
-            events = await conn.fetchval("SELECT count(*) FROM event WHERE tenant_id = $1 AND operation_id = $2",
-                                         tenant_id, uuid.UUID(op_id))
-            tiles = {key: await pick_tiles(conn, tenant_id, TILE_ZOOMS, args.tiles,
-                                           None if key == "staff" else viewers["commissioner"].scope)
-                     for key in ("staff", "commissioner")}
-        server_info = {"server_version": await conn.fetchval("SHOW server_version"), "jit": await conn.fetchval("SHOW jit")}
+            targets = await conn.fetchval(
+                "SELECT count(*) FROM operation_target WHERE tenant_id = $1 AND operation_id = $2",
+                tenant_id,
+                uuid.UUID(op_id),
+            )
+            events = await conn.fetchval(
+                "SELECT count(*) FROM event WHERE tenant_id = $1 AND operation_id = $2", tenant_id, uuid.UUID(op_id)
+            )
+            tiles = {
+                key: await pick_tiles(
+                    conn, tenant_id, TILE_ZOOMS, args.tiles, None if key == "staff" else viewers["commissioner"].scope
+                )
+                for key in ("staff", "commissioner")
+            }
+        server_info = {
+            "server_version": await conn.fetchval("SHOW server_version"),
+            "jit": await conn.fetchval("SHOW jit"),
+        }
 
         opu = uuid.UUID(op_id)
         budget = Budget(args.samples, args.warmup, args.budget_seconds)
@@ -225,9 +251,16 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
         for key in ("staff", "commissioner"):
             viewer = viewers[key]
             sql = statements(viewer)
-            common_params = {"t": tenant_id, "o": opu, "not_confirmed": list(NOT_CONFIRMED), "before": None,
-                             "kinds": None, "user": str(viewer.user_id), "limit": 100,
-                             "scope": sorted(viewer.scope) if viewer.scope is not None else None}
+            common_params = {
+                "t": tenant_id,
+                "o": opu,
+                "not_confirmed": list(NOT_CONFIRMED),
+                "before": None,
+                "kinds": None,
+                "user": str(viewer.user_id),
+                "limit": 100,
+                "scope": sorted(viewer.scope) if viewer.scope is not None else None,
+            }
             cases: dict[str, tuple[list[str], list[dict[str, Any]]]] = {
                 "summary": ([f"/api/console/operations/{op_id}/summary"], [common_params]),
                 "history": ([f"/api/console/operations/{op_id}/history"], [common_params]),
@@ -237,23 +270,42 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
                 ts = tiles[key][z]
                 cases[f"tile z{z}"] = (
                     [f"/api/tiles/households/{z}/{x}/{y}.mvt?operation_id={op_id}" for x, y, _ in ts],
-                    [{"tenant": tenant_id, "z": z, "x": x, "y": y, "op": opu} for x, y, _ in ts])
+                    [{"tenant": tenant_id, "z": z, "x": x, "y": y, "op": opu} for x, y, _ in ts],
+                )
             for name, (paths, params) in cases.items():
                 t0 = time.perf_counter()
                 a = await time_http(clients[key], paths, budget)
                 b = await time_sql(conn, sql[name], viewer, params, budget)
-                row: dict[str, Any] = {"endpoint_name": name, "viewer": key, "requests": len(paths),
-                       "endpoint": summary(a["ms"]), "sql": summary(b["ms"]),
-                       "bytes": summary([float(v) for v in a["bytes"]]),
-                       "sql_rows": summary([float(v) for v in b["rows"]]),
-                       "raw_ms": {"endpoint": a["ms"], "sql": b["ms"]}}
-                row["endpoint_over_sql"] = row["endpoint"]["p50"] / row["sql"]["p50"] if row["sql"]["p50"] else float("nan")
+                row: dict[str, Any] = {
+                    "endpoint_name": name,
+                    "viewer": key,
+                    "requests": len(paths),
+                    "endpoint": summary(a["ms"]),
+                    "sql": summary(b["ms"]),
+                    "bytes": summary([float(v) for v in a["bytes"]]),
+                    "sql_rows": summary([float(v) for v in b["rows"]]),
+                    "raw_ms": {"endpoint": a["ms"], "sql": b["ms"]},
+                }
+                row["endpoint_over_sql"] = (
+                    row["endpoint"]["p50"] / row["sql"]["p50"] if row["sql"]["p50"] else float("nan")
+                )
                 results.append(row)
-                print(f"  {name:<9} {key:<12} endpoint p50 {row['endpoint']['p50']:.1f} ms, SQL p50 {row['sql']['p50']:.1f} ms"
-                      f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
-        return {"tenant_id": str(tenant_id), "operation_id": op_id, "targets": targets, "operation_events": events,
-                "create_ms": op.get("_create_ms"), "visits": visits, "server": server_info,
-                "commissioner_scope_districts": len(viewers["commissioner"].scope or ()), "results": results}
+                print(
+                    f"  {name:<9} {key:<12} endpoint p50 {row['endpoint']['p50']:.1f} ms, SQL p50 {row['sql']['p50']:.1f} ms"
+                    f"  ({time.perf_counter() - t0:.0f} s)",
+                    flush=True,
+                )
+        return {
+            "tenant_id": str(tenant_id),
+            "operation_id": op_id,
+            "targets": targets,
+            "operation_events": events,
+            "create_ms": op.get("_create_ms"),
+            "visits": visits,
+            "server": server_info,
+            "commissioner_scope_districts": len(viewers["commissioner"].scope or ()),
+            "results": results,
+        }
     finally:
         if op is not None and "staff" in clients:
             await close_operation(clients["staff"], op["id"])
@@ -281,13 +333,16 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"| {r['endpoint_name']} | {r['viewer']} | {r['endpoint']['n']}/{r['sql']['n']}"
             f" | {r['endpoint']['p50']:.1f} / {r['endpoint']['p95']:.1f} | {r['sql']['p50']:.1f} / {r['sql']['p95']:.1f}"
-            f" | {r['endpoint_over_sql']:.2f}× | {r['bytes']['p50'] / 1024:.1f} | {r['sql_rows']['p50']:.0f} |")
+            f" | {r['endpoint_over_sql']:.2f}× | {r['bytes']['p50'] / 1024:.1f} | {r['sql_rows']['p50']:.0f} |"
+        )
     lines += ["", "| target | viewer | measured | result |", "|---|---|---|---|"]
     for r in report["results"]:
         if r["endpoint_name"] == "summary":
             ok = r["endpoint"]["p50"] <= SUMMARY_TARGET_MS
-            lines.append(f"| summary endpoint p50 ≤ {SUMMARY_TARGET_MS:.0f} ms | {r['viewer']} | {r['endpoint']['p50']:.1f} ms"
-                         f" | {'PASS' if ok else 'FAIL'} |")
+            lines.append(
+                f"| summary endpoint p50 ≤ {SUMMARY_TARGET_MS:.0f} ms | {r['viewer']} | {r['endpoint']['p50']:.1f} ms"
+                f" | {'PASS' if ok else 'FAIL'} |"
+            )
     return "\n".join(lines)
 
 
@@ -313,8 +368,13 @@ def main() -> None:
     load = prepare_database(url, args.households, field_credentials_path())
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    server = None if args.base_url else BenchServer(url, args.port, RESULTS_DIR / f"console-server-{stamp}.log",
-                                                    var_dir=RESULTS_DIR / "console-var")
+    server = (
+        None
+        if args.base_url
+        else BenchServer(
+            url, args.port, RESULTS_DIR / f"console-server-{stamp}.log", var_dir=RESULTS_DIR / "console-var"
+        )
+    )
     base = args.base_url if server is None else server.base
     load_before = os.getloadavg()
 
@@ -324,12 +384,26 @@ def main() -> None:
             return await run_bench(args, url, base)
 
     report = asyncio.run(measure())
-    report.update({"started": started.isoformat(), "base_url": base, "database": redact(url), "load": load,
-                   "samples": args.samples, "warmup": args.warmup, "tiles_per_zoom": args.tiles,
-                   "budget_seconds": args.budget_seconds, "server_spawned": server is not None,
-                   "code": code_version(url),
-                   "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                               "load_before": load_before, "load_after": os.getloadavg()}})
+    report.update(
+        {
+            "started": started.isoformat(),
+            "base_url": base,
+            "database": redact(url),
+            "load": load,
+            "samples": args.samples,
+            "warmup": args.warmup,
+            "tiles_per_zoom": args.tiles,
+            "budget_seconds": args.budget_seconds,
+            "server_spawned": server is not None,
+            "code": code_version(url),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": sys.version.split()[0],
+                "load_before": load_before,
+                "load_after": os.getloadavg(),
+            },
+        }
+    )
     write_result("console", stamp, report, render(report))
 
 

@@ -151,17 +151,27 @@ def hazard_zones(anchors: list[tuple[float, float]], seed: int) -> list[tuple[st
         third = len(dense) // 3
         for r, (a, b) in enumerate(((0, third + 1), (third, 2 * third + 1), (2 * third, len(dense)))):
             reach = LineString(dense[a:b])
-            zones.append(("flood", rng.choice(["0.5m未満", "0.5-3.0m", "3.0-5.0m"]), f"ベンチ川{i + 1} 第{r + 1}区間",
-                          wkt(reach.buffer(width, quad_segs=4).simplify(20))))
+            zones.append(
+                (
+                    "flood",
+                    rng.choice(["0.5m未満", "0.5-3.0m", "3.0-5.0m"]),
+                    f"ベンチ川{i + 1} 第{r + 1}区間",
+                    wkt(reach.buffer(width, quad_segs=4).simplify(20)),
+                )
+            )
     # Landslide zones: irregular blobs near anchors.
     for i in range(12):
         cx, cy = rng.choice(pts)
         cx, cy = cx + rng.uniform(-1500, 1500), cy + rng.uniform(-1500, 1500)
         n = rng.randint(48, 96)
         radius = rng.uniform(150, 400)
-        ring = [(cx + radius * (1 + 0.3 * math.sin(3 * t + i)) * math.cos(t),
-                 cy + radius * (1 + 0.3 * math.sin(3 * t + i)) * math.sin(t))
-                for t in (2 * math.pi * k / n for k in range(n))]
+        ring = [
+            (
+                cx + radius * (1 + 0.3 * math.sin(3 * t + i)) * math.cos(t),
+                cy + radius * (1 + 0.3 * math.sin(3 * t + i)) * math.sin(t),
+            )
+            for t in (2 * math.pi * k / n for k in range(n))
+        ]
         zones.append(("landslide", "警戒区域", f"ベンチ土砂{i + 1}", wkt(Polygon(ring).buffer(0))))
     return zones
 
@@ -175,26 +185,37 @@ async def ensure_network(url: str, tenant_id: uuid.UUID, seed: int) -> dict[str,
         async with conn.transaction():
             await stamp(conn, tenant_id)
             await conn.execute("SET LOCAL jit = off")
-            active = await conn.fetchval("SELECT count(*) FROM watch_link WHERE tenant_id = $1 AND ended_at IS NULL", tenant_id)
+            active = await conn.fetchval(
+                "SELECT count(*) FROM watch_link WHERE tenant_id = $1 AND ended_at IS NULL", tenant_id
+            )
             if active <= LINKS_PRESENT:
                 t = time.perf_counter()
                 await conn.execute(CANDIDATES, tenant_id)
                 status = await conn.execute(INSERT_LINKS, tenant_id)
                 out["links_added"] = int(status.split()[-1])
                 out["links_seconds"] = round(time.perf_counter() - t, 1)
-                print(f"  added {out['links_added']:,} watch links (active and ended) in {out['links_seconds']} s", flush=True)
+                print(
+                    f"  added {out['links_added']:,} watch links (active and ended) in {out['links_seconds']} s",
+                    flush=True,
+                )
             zones = await conn.fetchval("SELECT count(*) FROM hazard_zone WHERE tenant_id = $1", tenant_id)
             if zones == 0:
                 t = time.perf_counter()
-                anchors = [(r[0], r[1]) for r in await conn.fetch(
-                    "SELECT ST_X(location), ST_Y(location) FROM household WHERE tenant_id = $1"
-                    " ORDER BY md5(id::text) LIMIT 60", tenant_id)]
+                anchors = [
+                    (r[0], r[1])
+                    for r in await conn.fetch(
+                        "SELECT ST_X(location), ST_Y(location) FROM household WHERE tenant_id = $1"
+                        " ORDER BY md5(id::text) LIMIT 60",
+                        tenant_id,
+                    )
+                ]
                 rows = hazard_zones(anchors, seed)
                 await conn.executemany(
                     "INSERT INTO hazard_zone (tenant_id, id, kind, level, name, source, geom)"
                     " VALUES ($1, gen_random_uuid(), $2, $3, $4, 'bench/coverage.py (synthetic)',"
                     " ST_Multi(ST_MakeValid(ST_GeomFromText($5, 4326))))",
-                    [(tenant_id, *z) for z in rows])
+                    [(tenant_id, *z) for z in rows],
+                )
                 out["hazard_zones_added"] = len(rows)
                 print(f"  added {len(rows)} hazard zones in {time.perf_counter() - t:.1f} s", flush=True)
         if out:  # as the owner: the app's role may not ANALYZE
@@ -207,8 +228,9 @@ async def ensure_network(url: str, tenant_id: uuid.UUID, seed: int) -> dict[str,
         async with conn.transaction():
             await stamp(conn, tenant_id)
             await conn.execute("SET LOCAL jit = off")
-            out["network"] = dict(await conn.fetchrow(  # type: ignore[arg-type]  # the counts always make one row
-                """WITH l AS (SELECT household_id, count(*) AS n FROM watch_link
+            out["network"] = dict(
+                await conn.fetchrow(  # type: ignore[arg-type]  # the counts always make one row
+                    """WITH l AS (SELECT household_id, count(*) AS n FROM watch_link
                               WHERE tenant_id = $1 AND ended_at IS NULL GROUP BY household_id),
                         z AS MATERIALIZED (SELECT ST_Union(geom) AS g FROM hazard_zone WHERE tenant_id = $1)
                    SELECT (SELECT count(*) FROM household WHERE tenant_id = $1) AS households,
@@ -222,7 +244,10 @@ async def ensure_network(url: str, tenant_id: uuid.UUID, seed: int) -> dict[str,
                           (SELECT sum(ST_NPoints(geom)) FROM hazard_zone WHERE tenant_id = $1) AS hazard_vertices,
                           (SELECT count(*) FROM household h WHERE h.tenant_id = $1
                              AND ST_Intersects((SELECT g FROM z), h.location)) AS households_in_hazard
-                """, tenant_id))
+                """,
+                    tenant_id,
+                )
+            )
     finally:
         await conn.close()
     return out
@@ -244,7 +269,9 @@ async def commissioner_area(url: str, viewer: Viewer) -> uuid.UUID | None:
             parent: uuid.UUID | None = await conn.fetchval(
                 "SELECT d.parent_id FROM user_district_scope s JOIN district d ON d.tenant_id = s.tenant_id"
                 " AND d.id = s.district_id WHERE s.tenant_id = $1 AND s.user_id = $2 LIMIT 1",
-                viewer.tenant_id, viewer.user_id)
+                viewer.tenant_id,
+                viewer.user_id,
+            )
             return parent
     finally:
         await conn.close()
@@ -258,19 +285,32 @@ def statements(role: str, district: bool) -> dict[str, str]:
 
     context.update(role=role)
     try:
-        tree = (f"WITH RECURSIVE {SUBTREE_CTE} SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
-                " FROM district d WHERE d.tenant_id = :tenant AND d.id IN (SELECT id FROM subtree) ORDER BY d.code"
-                if district else
-                "SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
-                " FROM district d WHERE d.tenant_id = :tenant ORDER BY d.code")
-        return {"households": cov.household_numbers_sql(district), "watchers": cov.watcher_numbers_sql(district),
-                "over_capacity": cov.over_capacity_sql(district), "tree": tree, "pockets": cov.pockets_sql(district)}
+        tree = (
+            f"WITH RECURSIVE {SUBTREE_CTE} SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
+            " FROM district d WHERE d.tenant_id = :tenant AND d.id IN (SELECT id FROM subtree) ORDER BY d.code"
+            if district
+            else "SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
+            " FROM district d WHERE d.tenant_id = :tenant ORDER BY d.code"
+        )
+        return {
+            "households": cov.household_numbers_sql(district),
+            "watchers": cov.watcher_numbers_sql(district),
+            "over_capacity": cov.over_capacity_sql(district),
+            "tree": tree,
+            "pockets": cov.pockets_sql(district),
+        }
     finally:
         context.update(role=None)
 
 
-async def run_sql(conn: Any, viewer: Viewer | None, sqls: dict[str, str], names: tuple[str, ...],
-                  params: dict[str, Any], work_mem_mb: int | None) -> tuple[float, dict[str, float], list[Any]]:
+async def run_sql(
+    conn: Any,
+    viewer: Viewer | None,
+    sqls: dict[str, str],
+    names: tuple[str, ...],
+    params: dict[str, Any],
+    work_mem_mb: int | None,
+) -> tuple[float, dict[str, float], list[Any]]:
     """One transaction stamped as `viewer` (None: no stamp, a raw connection); returns
     (total ms, ms per statement, the rows of the last statement)."""
     per: dict[str, float] = {}
@@ -307,8 +347,9 @@ async def explain(conn: Any, viewer: Viewer, sqls: dict[str, str], params: dict[
 # --- the benchmark ----------------------------------------------------------------------------------
 
 
-async def time_http(session: Session, path: str, params: dict[str, str], rounds: int,
-                    warm: bool = True) -> tuple[list[float], int, Any]:
+async def time_http(
+    session: Session, path: str, params: dict[str, str], rounds: int, warm: bool = True
+) -> tuple[list[float], int, Any]:
     if warm:
         r = await session.get(path, params=params)
         if r.status_code != 200:
@@ -334,7 +375,9 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     area = await commissioner_area(url, viewers["commissioner"])
     creds = field_credentials()
     # (name, viewer, district filter, timed rounds, warm-up first?)
-    views: list[tuple[str, Viewer, uuid.UUID | None, int, bool]] = [("staff", viewers["staff"], None, args.rounds, True)]
+    views: list[tuple[str, Viewer, uuid.UUID | None, int, bool]] = [
+        ("staff", viewers["staff"], None, args.rounds, True)
+    ]
     if area is not None:
         views.append(("commissioner-area", viewers["commissioner"], area, args.rounds, True))
     if args.commissioner_whole:  # ~100,000 disclosure checks per statement: one cold-ish call of each
@@ -348,7 +391,8 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     explain_text: list[str] = []
     try:
         if raw is not None and not await raw.fetchval(
-                "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"):
+            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ):
             print("warning: --raw-url's role neither is a superuser nor has BYPASSRLS; RLS still applies", flush=True)
         async with serving(args.base_url, server) as base:
             for key in ("staff", "commissioner"):
@@ -360,9 +404,12 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                 cov_sqls = {k: v for k, v in sqls.items() if k != "pockets"}
                 load_before = os.getloadavg()[0]
                 t = time.perf_counter()
-                http_cov, size_cov, body_cov = await time_http(sessions[viewer.name], "/api/watch/coverage", q, rounds, warm)
-                http_poc, size_poc, body_poc = await time_http(sessions[viewer.name], "/api/watch/coverage/pockets.geojson", q,
-                                                               rounds, warm)
+                http_cov, size_cov, body_cov = await time_http(
+                    sessions[viewer.name], "/api/watch/coverage", q, rounds, warm
+                )
+                http_poc, size_poc, body_poc = await time_http(
+                    sessions[viewer.name], "/api/watch/coverage/pockets.geojson", q, rounds, warm
+                )
                 if warm:
                     await run_sql(app, viewer, cov_sqls, SQL_NAMES, params, None)
                     await run_sql(app, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES, params, 32)
@@ -372,8 +419,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                     ms, per, _ = await run_sql(app, viewer, cov_sqls, SQL_NAMES, params, None)
                     sql_cov.append(ms)
                     per_cov.append(per)
-                    ms, _, pocket_rows = await run_sql(app, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES,
-                                                       params, 32)
+                    ms, _, pocket_rows = await run_sql(app, viewer, {"pockets": sqls["pockets"]}, SQL_NAMES, params, 32)
                     sql_poc.append(ms)
                 raw_cov: list[float] = []
                 raw_poc: list[float] = []
@@ -384,37 +430,54 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                     await run_sql(raw, None, {"pockets": staff_sqls["pockets"]}, SQL_NAMES, params, 32)
                     for _ in range(rounds):
                         raw_cov.append((await run_sql(raw, None, raw_cov_sqls, SQL_NAMES, params, None))[0])
-                        raw_poc.append((await run_sql(raw, None, {"pockets": staff_sqls["pockets"]},
-                                                      SQL_NAMES, params, 32))[0])
+                        raw_poc.append(
+                            (await run_sql(raw, None, {"pockets": staff_sqls["pockets"]}, SQL_NAMES, params, 32))[0]
+                        )
                 if args.explain and warm:
                     explain_text.append(await explain(app, viewer, sqls, params))
                 agree = {
                     "coverage_households": body_cov["totals"]["households"],
-                    "pockets_http": len(body_poc["features"]), "pockets_sql": len(pocket_rows),
+                    "pockets_http": len(body_poc["features"]),
+                    "pockets_sql": len(pocket_rows),
                     "pocket_households": sum(f["properties"]["households"] for f in body_poc["features"]),
                 }
                 row = {
-                    "view": name, "rounds": rounds, "district_id": str(district) if district else None,
-                    "coverage": {"http": http_cov, "sql": sql_cov, "raw": raw_cov, "size": size_cov,
-                                 "sql_per_statement_p50": {k: percentile([p[k] for p in per_cov], 50) for k in per_cov[0]}},
+                    "view": name,
+                    "rounds": rounds,
+                    "district_id": str(district) if district else None,
+                    "coverage": {
+                        "http": http_cov,
+                        "sql": sql_cov,
+                        "raw": raw_cov,
+                        "size": size_cov,
+                        "sql_per_statement_p50": {k: percentile([p[k] for p in per_cov], 50) for k in per_cov[0]},
+                    },
                     "pockets": {"http": http_poc, "sql": sql_poc, "raw": raw_poc, "size": size_poc},
-                    "agree": agree, "load1_before": round(load_before, 2), "load1_after": round(os.getloadavg()[0], 2),
+                    "agree": agree,
+                    "load1_before": round(load_before, 2),
+                    "load1_after": round(os.getloadavg()[0], 2),
                     "seconds": round(time.perf_counter() - t, 1),
                 }
                 results.append(row)
-                print(f"  {name}: coverage HTTP p50 {percentile(http_cov, 50):.0f} ms / SQL {percentile(sql_cov, 50):.0f} ms;"
-                      f" pockets HTTP p50 {percentile(http_poc, 50):.0f} ms / SQL {percentile(sql_poc, 50):.0f} ms"
-                      f" ({agree['pockets_http']} pockets, {agree['pocket_households']} households; load {row['load1_after']})",
-                      flush=True)
+                print(
+                    f"  {name}: coverage HTTP p50 {percentile(http_cov, 50):.0f} ms / SQL {percentile(sql_cov, 50):.0f} ms;"
+                    f" pockets HTTP p50 {percentile(http_poc, 50):.0f} ms / SQL {percentile(sql_poc, 50):.0f} ms"
+                    f" ({agree['pockets_http']} pockets, {agree['pocket_households']} households; load {row['load1_after']})",
+                    flush=True,
+                )
     finally:
         for s in sessions.values():
             await s.aclose()
         await app.close()
         if raw is not None:
             await raw.close()
-    return {"tenant_id": str(tenant.tenant_id), "network": network, "results": results,
-            "raw_connection": "superuser/BYPASSRLS (no RLS)" if raw is not None else None,
-            "explain": "\n\n".join(explain_text) if explain_text else None}
+    return {
+        "tenant_id": str(tenant.tenant_id),
+        "network": network,
+        "results": results,
+        "raw_connection": "superuser/BYPASSRLS (no RLS)" if raw is not None else None,
+        "explain": "\n\n".join(explain_text) if explain_text else None,
+    }
 
 
 def _p(v: list[float]) -> str:
@@ -427,11 +490,23 @@ def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
         informative = r["view"] == "commissioner-whole"
         for what in ("coverage", "pockets"):
             p50 = percentile(r[what]["http"], 50)
-            out.append({"target": f"{what} < {TARGET_S:.0f} s (HTTP, median)" + (" — informative" if informative else ""),
-                        "where": r["view"], "value": f"{p50 / 1000:.2f} s", "pass": p50 < TARGET_S * 1000})
+            out.append(
+                {
+                    "target": f"{what} < {TARGET_S:.0f} s (HTTP, median)" + (" — informative" if informative else ""),
+                    "where": r["view"],
+                    "value": f"{p50 / 1000:.2f} s",
+                    "pass": p50 < TARGET_S * 1000,
+                }
+            )
         ok = r["agree"]["pockets_http"] == r["agree"]["pockets_sql"]
-        out.append({"target": "HTTP and SQL agree (pocket count)", "where": r["view"],
-                    "value": f"{r['agree']['pockets_http']} / {r['agree']['pockets_sql']}", "pass": ok})
+        out.append(
+            {
+                "target": "HTTP and SQL agree (pocket count)",
+                "where": r["view"],
+                "value": f"{r['agree']['pockets_http']} / {r['agree']['pockets_sql']}",
+                "pass": ok,
+            }
+        )
     return out
 
 
@@ -439,11 +514,15 @@ def render(report: dict[str, Any]) -> str:
     n = report["network"].get("network") or {}
     lines = [
         code_line(report["code"]),
-        (f"Network: {n.get('households', 0):,} households, {n.get('watchers', 0):,} neighbourhood watchers +"
-         f" {n.get('commissioners', 0):,} commissioners, {n.get('active_links', 0):,} active links"
-         f" ({n.get('ended_links', 0):,} ended); households with ≥2 / 1 watcher: {n.get('households_2plus', 0):,} /"
-         f" {n.get('households_1', 0):,}; {n.get('hazard_zones', 0)} hazard zones ({n.get('hazard_vertices', 0):,} vertices),"
-         f" {n.get('households_in_hazard', 0):,} households in them." if n else "Network: not augmented (--no-augment)."),
+        (
+            f"Network: {n.get('households', 0):,} households, {n.get('watchers', 0):,} neighbourhood watchers +"
+            f" {n.get('commissioners', 0):,} commissioners, {n.get('active_links', 0):,} active links"
+            f" ({n.get('ended_links', 0):,} ended); households with ≥2 / 1 watcher: {n.get('households_2plus', 0):,} /"
+            f" {n.get('households_1', 0):,}; {n.get('hazard_zones', 0)} hazard zones ({n.get('hazard_vertices', 0):,} vertices),"
+            f" {n.get('households_in_hazard', 0):,} households in them."
+            if n
+            else "Network: not augmented (--no-augment)."
+        ),
         f"Times in ms, median / max of the timed calls after one warm-up; SQL = the endpoint's statements run directly"
         f" (stamped as the viewer){'; raw = ' + report['raw_connection'] if report['raw_connection'] else ''}.",
         "",
@@ -457,10 +536,16 @@ def render(report: dict[str, Any]) -> str:
             f"| {r['view']} | {r['rounds']} | {_p(c['http'])} | {_p(c['sql'])} | {_p(c['raw'])}"
             f" | {percentile(c['http'], 50) / percentile(c['sql'], 50):.2f}× | {_p(p['http'])} | {_p(p['sql'])} | {_p(p['raw'])}"
             f" | {percentile(p['http'], 50) / percentile(p['sql'], 50):.2f}× | {a['pockets_http']:,} ({a['pocket_households']:,})"
-            f" | {c['size'] / 1024:.0f} / {p['size'] / 1024:.0f} | {r['load1_before']} → {r['load1_after']} |")
-    lines += ["", "Coverage SQL per statement (median ms): " + "; ".join(
-        f"{r['view']}: " + ", ".join(f"{k} {v:,.0f}" for k, v in r["coverage"]["sql_per_statement_p50"].items())
-        for r in report["results"])]
+            f" | {c['size'] / 1024:.0f} / {p['size'] / 1024:.0f} | {r['load1_before']} → {r['load1_after']} |"
+        )
+    lines += [
+        "",
+        "Coverage SQL per statement (median ms): "
+        + "; ".join(
+            f"{r['view']}: " + ", ".join(f"{k} {v:,.0f}" for k, v in r["coverage"]["sql_per_statement_p50"].items())
+            for r in report["results"]
+        ),
+    ]
     lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
     for ch in report["checks"]:
         lines.append(f"| {ch['target']} | {ch['where']} | {ch['value']} | {'PASS' if ch['pass'] else 'FAIL'} |")
@@ -474,10 +559,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--rounds", type=int, default=3, help="timed calls per view after one warm-up")
-    parser.add_argument("--raw-url", default=os.environ.get("BENCH_RAW_DATABASE_URL"),
-                        help="superuser/BYPASSRLS URL of the same database (default: $BENCH_RAW_DATABASE_URL)")
-    parser.add_argument("--commissioner-whole", action="store_true",
-                        help="also time a commissioner asking for the whole prefecture (slow: informative)")
+    parser.add_argument(
+        "--raw-url",
+        default=os.environ.get("BENCH_RAW_DATABASE_URL"),
+        help="superuser/BYPASSRLS URL of the same database (default: $BENCH_RAW_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--commissioner-whole",
+        action="store_true",
+        help="also time a commissioner asking for the whole prefecture (slow: informative)",
+    )
     parser.add_argument("--no-augment", action="store_true", help="do not add watch links / hazard zones")
     parser.add_argument("--explain", action="store_true", help="write EXPLAIN (ANALYZE, BUFFERS) of each statement")
     parser.add_argument("--seed", type=int, default=8216)

@@ -49,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import common  # noqa: F401  (puts the repo root on sys.path)
+import common
 from common import (
     RESULTS_DIR,
     BenchServer,
@@ -61,9 +61,9 @@ from common import (
     operation_households,
     push_size,
     sign_in,
+    stamp,
     start_operation,
     start_run,
-    stamp,
     uuid7,
     write_result,
 )
@@ -92,8 +92,9 @@ def size_bucket(n: int) -> str:
     return "1" if n == 1 else "2–50" if n <= 50 else "51–999" if n < 1000 else "1000"
 
 
-async def phone(i: int, session: Any, op_id: str, households: list[uuid.UUID], tally: Tally, target: int,
-                seed: int, deadline: float) -> None:
+async def phone(
+    i: int, session: Any, op_id: str, households: list[uuid.UUID], tally: Tally, target: int, seed: int, deadline: float
+) -> None:
     import httpx
 
     rng = random.Random(seed * 1000 + i)
@@ -105,9 +106,17 @@ async def phone(i: int, session: Any, op_id: str, households: list[uuid.UUID], t
             tally.generated += max(k, 0)
             for _ in range(max(k, 0)):
                 outcome = rng.choice(OUTCOMES)
-                outbox.append({"type": "visit", "operation_id": op_id, "client_id": str(uuid7()),
-                               "household_id": str(rng.choice(households)), "outcome": outcome,
-                               "device_time": datetime.now(UTC).isoformat(), **destination(outcome)})
+                outbox.append(
+                    {
+                        "type": "visit",
+                        "operation_id": op_id,
+                        "client_id": str(uuid7()),
+                        "household_id": str(rng.choice(households)),
+                        "outcome": outcome,
+                        "device_time": datetime.now(UTC).isoformat(),
+                        **destination(outcome),
+                    }
+                )
         if not outbox:
             if tally.generated >= target:
                 return
@@ -174,8 +183,11 @@ class Faults:
             tally.since_start = 0
             entry["restart_s"] = round(time.monotonic() - t, 1)
             self.log.append(entry)
-            print(f"  fault {n}: {entry['kill']} after {entry['acked_before']:,} acknowledged;"
-                  f" back in {entry['restart_s']} s", flush=True)
+            print(
+                f"  fault {n}: {entry['kill']} after {entry['acked_before']:,} acknowledged;"
+                f" back in {entry['restart_s']} s",
+                flush=True,
+            )
 
 
 async def count(url: str, tenant_id: uuid.UUID, op_id: str, tally: Tally) -> dict[str, Any]:
@@ -190,11 +202,18 @@ async def count(url: str, tenant_id: uuid.UUID, op_id: str, tally: Tally) -> dic
             rows = await conn.fetch(
                 "SELECT id, client_id, household_id, outcome, device_time, shelter_unknown FROM visit"
                 " WHERE tenant_id = $1 AND operation_id = $2 AND client_id = ANY($3::uuid[])",
-                tenant_id, uuid.UUID(op_id), ids)
+                tenant_id,
+                uuid.UUID(op_id),
+                ids,
+            )
             events = await conn.fetch(
                 "SELECT payload->>'visit_id' AS visit_id, count(*) AS n FROM event WHERE tenant_id = $1"
                 " AND operation_id = $2 AND kind = 'visit.recorded' AND payload->>'visit_id' = ANY($3::text[])"
-                " GROUP BY 1", tenant_id, uuid.UUID(op_id), [str(r["id"]) for r in rows])
+                " GROUP BY 1",
+                tenant_id,
+                uuid.UUID(op_id),
+                [str(r["id"]) for r in rows],
+            )
     finally:
         await conn.close()
     by_client: dict[str, list[Any]] = {}
@@ -204,8 +223,12 @@ async def count(url: str, tenant_id: uuid.UUID, op_id: str, tally: Tally) -> dic
     for cid, item in tally.acked.items():
         for r in by_client.get(cid, []):
             sent = datetime.fromisoformat(item["device_time"])
-            if (str(r["household_id"]) != item["household_id"] or r["outcome"] != item["outcome"]
-                    or r["device_time"] != sent or bool(r["shelter_unknown"]) != bool(item.get("shelter_unknown"))):
+            if (
+                str(r["household_id"]) != item["household_id"]
+                or r["outcome"] != item["outcome"]
+                or r["device_time"] != sent
+                or bool(r["shelter_unknown"]) != bool(item.get("shelter_unknown"))
+            ):
                 changed += 1
     per_visit = {e["visit_id"]: e["n"] for e in events}
     return {
@@ -233,14 +256,20 @@ def render(report: dict[str, Any]) -> str:
     ]
     for f in report["faults"]:
         lines.append(f"| {f['fault']} | {f['kill']} | {f['acked_before']:,} | {f['restart_s']} s |")
-    lines += ["", "| acknowledged | stored | lost | duplicated | changed | events missing | events duplicated"
-                  " | retries refused (conflict/invalid) |", "|---|---|---|---|---|---|---|---|",
-              f"| {c['acknowledged']:,} | {c['stored']:,} | {c['lost']} | {c['duplicated']} | {c['changed']}"
-              f" | {c['events_missing']} | {c['events_duplicated']} | {c['refused_retries']} |", "",
-              f"Pushes: {t['pushes']:,} (answers {json.dumps(t['answers'], sort_keys=True)});"
-              f" acknowledged pushes by size {json.dumps(t['push_sizes'], sort_keys=True)};"
-              f" item answers {json.dumps(t['item_answers'], sort_keys=True)}.", "",
-              f"Verdict: {'PASS' if report['pass'] else 'FAIL'} (0 lost, 0 duplicated, 0 changed)"]
+    lines += [
+        "",
+        "| acknowledged | stored | lost | duplicated | changed | events missing | events duplicated"
+        " | retries refused (conflict/invalid) |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {c['acknowledged']:,} | {c['stored']:,} | {c['lost']} | {c['duplicated']} | {c['changed']}"
+        f" | {c['events_missing']} | {c['events_duplicated']} | {c['refused_retries']} |",
+        "",
+        f"Pushes: {t['pushes']:,} (answers {json.dumps(t['answers'], sort_keys=True)});"
+        f" acknowledged pushes by size {json.dumps(t['push_sizes'], sort_keys=True)};"
+        f" item answers {json.dumps(t['item_answers'], sort_keys=True)}.",
+        "",
+        f"Verdict: {'PASS' if report['pass'] else 'FAIL'} (0 lost, 0 duplicated, 0 changed)",
+    ]
     return "\n".join(lines)
 
 
@@ -255,8 +284,13 @@ async def run(args: argparse.Namespace, url: str, stamp_: str) -> dict[str, Any]
         login, password = creds["login"], creds["password"]
         op_id = ""
     log_path = Path(args.log) if args.log else RESULTS_DIR / f"fault-server-{stamp_}.log"
-    server = BenchServer(url, args.port, log_path, secret=secrets.token_urlsafe(48),
-                         var_dir=Path(args.var_dir) if args.var_dir else RESULTS_DIR / "fault-var")
+    server = BenchServer(
+        url,
+        args.port,
+        log_path,
+        secret=secrets.token_urlsafe(48),
+        var_dir=Path(args.var_dir) if args.var_dir else RESULTS_DIR / "fault-var",
+    )
     server.start()
     tally = Tally()
     faults = Faults(server, args.pg_ctl, args.pg_stop_every)
@@ -269,14 +303,19 @@ async def run(args: argparse.Namespace, url: str, stamp_: str) -> dict[str, Any]
             op = await start_operation(sessions[0], tenant, f"ベンチ 障害注入 {stamp_}")
             op_id = op["id"]
         households = await operation_households(url, tenant_id, op_id, args.seed)
-        print(f"  server up; operation {op_id} with {len(households):,} targets; {args.phones} phones start",
-              flush=True)
+        print(
+            f"  server up; operation {op_id} with {len(households):,} targets; {args.phones} phones start", flush=True
+        )
         finished = asyncio.Event()
         deadline = time.monotonic() + args.max_seconds
         t0 = time.monotonic()
         killer = asyncio.ensure_future(faults.run(tally, args.kills, args.kill_after, finished))
-        await asyncio.gather(*[phone(i, sessions[i % len(sessions)], op_id, households, tally, args.visits, args.seed,
-                                     deadline) for i in range(args.phones)])
+        await asyncio.gather(
+            *[
+                phone(i, sessions[i % len(sessions)], op_id, households, tally, args.visits, args.seed, deadline)
+                for i in range(args.phones)
+            ]
+        )
         finished.set()
         await killer
         seconds = time.monotonic() - t0
@@ -285,10 +324,20 @@ async def run(args: argparse.Namespace, url: str, stamp_: str) -> dict[str, Any]
         for s in sessions:
             await s.aclose()
         server.stop()
-    return {"operation_id": op_id, "seconds": seconds, "faults": faults.log, "count": result,
-            "unfinished": tally.generated - len(tally.acked) - len(tally.refused),
-            "tally": {"pushes": tally.pushes, "answers": tally.answers, "item_answers": tally.item_answers,
-                      "push_sizes": tally.push_sizes, "refused": tally.refused[:20]}}
+    return {
+        "operation_id": op_id,
+        "seconds": seconds,
+        "faults": faults.log,
+        "count": result,
+        "unfinished": tally.generated - len(tally.acked) - len(tally.refused),
+        "tally": {
+            "pushes": tally.pushes,
+            "answers": tally.answers,
+            "item_answers": tally.item_answers,
+            "push_sizes": tally.push_sizes,
+            "refused": tally.refused[:20],
+        },
+    }
 
 
 def main() -> None:
@@ -297,15 +346,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=FAULT_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--phones", type=int, default=200)
-    parser.add_argument("--sessions", type=int, default=20,
-                        help="signed-in sessions the phones share (Argon2 per sign-in)")
+    parser.add_argument(
+        "--sessions", type=int, default=20, help="signed-in sessions the phones share (Argon2 per sign-in)"
+    )
     parser.add_argument("--visits", type=int, default=20_000, help="visits the phones record in all")
     parser.add_argument("--kills", type=int, default=4, help="faults injected")
-    parser.add_argument("--kill-after", type=int, default=2_000,
-                        help="visits acknowledged after a start before the next fault")
+    parser.add_argument(
+        "--kill-after", type=int, default=2_000, help="visits acknowledged after a start before the next fault"
+    )
     parser.add_argument("--pg-ctl", help="a command taking stop-immediate / start (e.g. 'bash scripts/pg.sh')")
-    parser.add_argument("--pg-stop-every", type=int, default=2,
-                        help="every n-th fault also crashes PostgreSQL (with --pg-ctl)")
+    parser.add_argument(
+        "--pg-stop-every", type=int, default=2, help="every n-th fault also crashes PostgreSQL (with --pg-ctl)"
+    )
     parser.add_argument("--max-seconds", type=float, default=900.0)
     parser.add_argument("--seed", type=int, default=1616)
     parser.add_argument("--operation", help="an active operation to push to (then --tenant-id, --login, --password)")
@@ -333,10 +385,25 @@ def main() -> None:
         url, stamp_, header = start_run(args, "the fault suite")
     report = uvloop.run(run(args, url, stamp_))
     c = report["count"]
-    report.update({**header, "phones": args.phones, "sessions": args.sessions, "visits": args.visits,
-                   "load": load, "load_end": os.getloadavg()})
-    report["pass"] = c["lost"] == 0 and c["duplicated"] == 0 and c["changed"] == 0 and report["unfinished"] == 0 \
-        and c["events_missing"] == 0 and c["events_duplicated"] == 0 and c["refused_retries"] == 0
+    report.update(
+        {
+            **header,
+            "phones": args.phones,
+            "sessions": args.sessions,
+            "visits": args.visits,
+            "load": load,
+            "load_end": os.getloadavg(),
+        }
+    )
+    report["pass"] = (
+        c["lost"] == 0
+        and c["duplicated"] == 0
+        and c["changed"] == 0
+        and report["unfinished"] == 0
+        and c["events_missing"] == 0
+        and c["events_duplicated"] == 0
+        and c["refused_retries"] == 0
+    )
     table = render(report)
     if args.json_out:
         print(table)

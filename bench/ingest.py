@@ -103,9 +103,14 @@ TARGET_RAW_SHARE = 0.25  # HTTP rate ≥ 25 % of the raw rate
 
 
 def pct(values: list[float]) -> dict[str, float]:
-    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
-            "p99": percentile(values, 99), "max": max(values) if values else float("nan"),
-            "mean": sum(values) / len(values) if values else float("nan")}
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "max": max(values) if values else float("nan"),
+        "mean": sum(values) / len(values) if values else float("nan"),
+    }
 
 
 async def sign_in_many(base: str, login: str, password: str, n: int, concurrency: int = 4) -> list[Session]:
@@ -172,7 +177,6 @@ RAW_EVENTS_MANY = """
 # --- the benchmark -------------------------------------------------------------------------------
 
 
-
 @dataclass
 class Phase:
     name: str
@@ -196,10 +200,22 @@ class Phase:
         return sum(v for k, v in self.statuses.items() if k != "201")
 
 
-async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id: str, households: Households,
-                         outcomes: Outcomes, seconds: float, warmup: float, max_visits: int | None,
-                         rate: float | None, server_pgid: int | None, batch: int | str = "mix",
-                         clients: list[LiteClient] | None = None, seed: int = 0) -> Phase:
+async def run_http_phase(
+    name: str,
+    sessions: list[Session],
+    devices: int,
+    op_id: str,
+    households: Households,
+    outcomes: Outcomes,
+    seconds: float,
+    warmup: float,
+    max_visits: int | None,
+    rate: float | None,
+    server_pgid: int | None,
+    batch: int | str = "mix",
+    clients: list[LiteClient] | None = None,
+    seed: int = 0,
+) -> Phase:
     """batch "mix": each request a `POST /api/sync/push` of common.PUSH_MIX's size (success = every
     item accepted). batch == 1: one visit per `POST /api/operations/{id}/visits` (201 = success).
     batch k > 1: k visits per push. `rate` is in visits/s. With `clients` (one lean keep-alive
@@ -257,10 +273,21 @@ async def run_http_phase(name: str, sessions: list[Session], devices: int, op_id
                 if max_visits is not None and phase.started >= max_visits:
                     return
                 phase.started += size
-            visits = [{"client_id": str(uuid7()), "household_id": str(households.next()), "outcome": o,
-                       "device_time": now_iso(), **destination(o)} for o in (outcomes.next() for _ in range(size))]
-            body: dict[str, Any] = (visits[0] if batch == 1 else
-                                    {"mutations": [{"type": "visit", "operation_id": op_id, **v} for v in visits]})
+            visits = [
+                {
+                    "client_id": str(uuid7()),
+                    "household_id": str(households.next()),
+                    "outcome": o,
+                    "device_time": now_iso(),
+                    **destination(o),
+                }
+                for o in (outcomes.next() for _ in range(size))
+            ]
+            body: dict[str, Any] = (
+                visits[0]
+                if batch == 1
+                else {"mutations": [{"type": "visit", "operation_id": op_id, **v} for v in visits]}
+            )
             try:
                 if clients is not None:  # the client's timeout (30 s) bounds it
                     r = await clients[i].request("POST", path, json.dumps(body).encode())
@@ -311,14 +338,26 @@ class RawResult:
         return self.n / self.seconds if self.seconds > 0 else 0.0
 
 
-async def run_raw(url: str, tenant: BenchTenant, op_id: str, mode: str, households: Households, outcomes: Outcomes,
-                  n: int, connections: int, with_events: bool, time_cap: float, notify: bool = True) -> RawResult:
+async def run_raw(
+    url: str,
+    tenant: BenchTenant,
+    op_id: str,
+    mode: str,
+    households: Households,
+    outcomes: Outcomes,
+    n: int,
+    connections: int,
+    with_events: bool,
+    time_cap: float,
+    notify: bool = True,
+) -> RawResult:
     """n visits, one transaction each, over `connections` asyncpg connections (stamped as the
     bench staff, like the server's request transaction)."""
     import asyncpg
 
     recompute, names = recompute_sql()
     from server.operations.ingest import NEED_HELP
+
     op = uuid.UUID(op_id)
     conns = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(connections)]
     # Everything the transactions need is made up front: the timed loop is the database's work.
@@ -339,16 +378,21 @@ async def run_raw(url: str, tenant: BenchTenant, op_id: str, mode: str, househol
             t = time.perf_counter()
             async with conn.transaction():
                 await stamp(conn, tenant.tenant_id, "staff", tenant.staff_id)
-                row = await conn.fetchrow(RAW_INSERT, tenant.tenant_id, uuid.uuid4(), cid, op, hid, tenant.staff_id,
-                                          mode, outcome, dt, digest)
+                row = await conn.fetchrow(
+                    RAW_INSERT, tenant.tenant_id, uuid.uuid4(), cid, op, hid, tenant.staff_id, mode, outcome, dt, digest
+                )
                 args = {"tenant": tenant.tenant_id, "ops": [op], "hhs": [hid], "need_help": NEED_HELP}
                 changed = await conn.fetch(recompute, *[args[k] for k in names])
                 if with_events and row is not None:
-                    await conn.execute(RAW_EVENTS, tenant.tenant_id,
-                                       json.dumps({"visit_id": str(row["id"]), "outcome": outcome,
-                                                   "device_time": dt.isoformat()}),
-                                       op, hid, mode,
-                                       json.dumps({"status": changed[0]["status"] if changed else outcome}))
+                    await conn.execute(
+                        RAW_EVENTS,
+                        tenant.tenant_id,
+                        json.dumps({"visit_id": str(row["id"]), "outcome": outcome, "device_time": dt.isoformat()}),
+                        op,
+                        hid,
+                        mode,
+                        json.dumps({"status": changed[0]["status"] if changed else outcome}),
+                    )
                     if notify:
                         await conn.execute("SELECT pg_notify('tonari_events', $1)", str(tenant.tenant_id))
             latencies.append(ms_since(t))
@@ -368,8 +412,18 @@ async def run_raw(url: str, tenant: BenchTenant, op_id: str, mode: str, househol
     return RawResult(name, done, connections, seconds, latencies, cpu)
 
 
-async def run_raw_mix(url: str, tenant: BenchTenant, op_id: str, mode: str, households: Households, outcomes: Outcomes,
-                      n: int, connections: int, time_cap: float, seed: int) -> RawResult:
+async def run_raw_mix(
+    url: str,
+    tenant: BenchTenant,
+    op_id: str,
+    mode: str,
+    households: Households,
+    outcomes: Outcomes,
+    n: int,
+    connections: int,
+    time_cap: float,
+    seed: int,
+) -> RawResult:
     """The mix's raw row: pushes of common.PUSH_MIX's sizes (≥ n visits in all), one transaction per
     push over `connections` asyncpg connections, with the server's statements: the stamp, one
     INSERT of the push's visits, the status recompute of its households, the events of every
@@ -380,6 +434,7 @@ async def run_raw_mix(url: str, tenant: BenchTenant, op_id: str, mode: str, hous
 
     recompute, names = recompute_sql()
     from server.operations.ingest import NEED_HELP
+
     op = uuid.UUID(op_id)
     rng = random.Random(seed)
     jobs: list[list[tuple[uuid.UUID, uuid.UUID, str, datetime, str]]] = []
@@ -405,18 +460,39 @@ async def run_raw_mix(url: str, tenant: BenchTenant, op_id: str, mode: str, hous
             t = time.perf_counter()
             async with conn.transaction():
                 await stamp(conn, tenant.tenant_id, "staff", tenant.staff_id)
-                rows = await conn.fetch(RAW_INSERT_MANY, tenant.tenant_id, op, tenant.staff_id, mode,
-                                        [uuid7() for _ in push], [p[0] for p in push], [p[1] for p in push],
-                                        [p[2] for p in push], [p[3] for p in push], [p[4] for p in push])
+                rows = await conn.fetch(
+                    RAW_INSERT_MANY,
+                    tenant.tenant_id,
+                    op,
+                    tenant.staff_id,
+                    mode,
+                    [uuid7() for _ in push],
+                    [p[0] for p in push],
+                    [p[1] for p in push],
+                    [p[2] for p in push],
+                    [p[3] for p in push],
+                    [p[4] for p in push],
+                )
                 hhs = sorted({p[1] for p in push})
                 args = {"tenant": tenant.tenant_id, "ops": [op] * len(hhs), "hhs": hhs, "need_help": NEED_HELP}
                 changed = await conn.fetch(recompute, *[args[k] for k in names])
                 kinds = ["visit.recorded"] * len(rows) + ["target.status"] * len(changed)
-                payloads = [json.dumps({"visit_id": str(r["id"]), "outcome": r["outcome"],
-                                        "device_time": r["device_time"].isoformat()}) for r in rows]
+                payloads = [
+                    json.dumps(
+                        {"visit_id": str(r["id"]), "outcome": r["outcome"], "device_time": r["device_time"].isoformat()}
+                    )
+                    for r in rows
+                ]
                 payloads += [json.dumps({"status": c["status"]}) for c in changed]
-                await conn.execute(RAW_EVENTS_MANY, tenant.tenant_id, op, mode, kinds, payloads,
-                                   [r["household_id"] for r in rows] + [c["household_id"] for c in changed])
+                await conn.execute(
+                    RAW_EVENTS_MANY,
+                    tenant.tenant_id,
+                    op,
+                    mode,
+                    kinds,
+                    payloads,
+                    [r["household_id"] for r in rows] + [c["household_id"] for c in changed],
+                )
                 await conn.execute("SELECT pg_notify('tonari_events', $1)", str(tenant.tenant_id))
             latencies.append(ms_since(t))
             done += len(push)
@@ -436,20 +512,48 @@ async def run_raw_mix(url: str, tenant: BenchTenant, op_id: str, mode: str, hous
 
 def phase_row(config: str, p: Phase) -> dict[str, Any]:
     s = pct(p.latencies)
-    return {"config": config, "phase": p.name, "offered": p.offered_rate, "visits": p.ok, "window_s": round(p.window_s, 2),
-            "rate": p.rate, "latency": s, "errors": p.errors, "statuses": p.statuses, "unsent": p.unsent,
-            "retries": p.retries, "cpu": p.cpu, "sizes": p.sizes}
+    return {
+        "config": config,
+        "phase": p.name,
+        "offered": p.offered_rate,
+        "visits": p.ok,
+        "window_s": round(p.window_s, 2),
+        "rate": p.rate,
+        "latency": s,
+        "errors": p.errors,
+        "statuses": p.statuses,
+        "unsent": p.unsent,
+        "retries": p.retries,
+        "cpu": p.cpu,
+        "sizes": p.sizes,
+    }
 
 
 def raw_row(r: RawResult) -> dict[str, Any]:
-    return {"name": r.name, "visits": r.n, "connections": r.connections, "seconds": round(r.seconds, 2), "rate": r.rate,
-            "latency": pct(r.latencies), "cpu": r.cpu}
+    return {
+        "name": r.name,
+        "visits": r.n,
+        "connections": r.connections,
+        "seconds": round(r.seconds, 2),
+        "rate": r.rate,
+        "latency": pct(r.latencies),
+        "cpu": r.cpu,
+    }
 
 
-async def bench_config(args: argparse.Namespace, url: str, workers: int, secret: str, stamp_: str,
-                       tenant: BenchTenant, creds: dict[str, dict[str, str]], sessions: list[Session] | None,
-                       households: Households | None, op: dict[str, Any] | None,
-                       outcomes: Outcomes) -> tuple[list[dict[str, Any]], list[Session], Households, dict[str, Any], dict[str, Any]]:
+async def bench_config(
+    args: argparse.Namespace,
+    url: str,
+    workers: int,
+    secret: str,
+    stamp_: str,
+    tenant: BenchTenant,
+    creds: dict[str, dict[str, str]],
+    sessions: list[Session] | None,
+    households: Households | None,
+    op: dict[str, Any] | None,
+    outcomes: Outcomes,
+) -> tuple[list[dict[str, Any]], list[Session], Households, dict[str, Any], dict[str, Any]]:
     server = None if args.base_url else field_server(url, args.port, workers, stamp_, secret, args.pool_size)
     rows: list[dict[str, Any]] = []
     info: dict[str, Any] = {"workers": workers if server else "external"}
@@ -465,23 +569,27 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
                 s.client.base_url = base
         if op is None:
             op = await start_operation(sessions[0], tenant, f"ベンチ 取込 {stamp_}")
-            print(f"  operation {op['id']}: {op['targets']} targets, created and started in {op['_create_ms'] / 1000:.1f} s",
-                  flush=True)
+            print(
+                f"  operation {op['id']}: {op['targets']} targets, created and started in {op['_create_ms'] / 1000:.1f} s",
+                flush=True,
+            )
             households = Households(await operation_households(url, tenant.tenant_id, op["id"], args.seed))
         assert households is not None
         # Open every keep-alive connection before timing.
         await asyncio.gather(*[s.get("/api/auth/me") for s in sessions])
         clients = None
         if args.client == "lite":
-            clients = [LiteClient.signed_in_as(base, sessions[i % len(sessions)].client, sessions[i % len(sessions)].csrf)
-                       for i in range(args.devices)]
+            clients = [
+                LiteClient.signed_in_as(base, sessions[i % len(sessions)].client, sessions[i % len(sessions)].csrf)
+                for i in range(args.devices)
+            ]
             answers = await asyncio.gather(*[c.request("GET", "/api/auth/me") for c in clients])
             if any(a.status_code != 200 for a in answers):
                 raise RuntimeError(f"lean clients not signed in: {sorted({a.status_code for a in answers})}")
         pgid = server.pgid if server else None
         for batch in args.batch:
             label = f"{workers} worker{'s' if workers != 1 else ''}" if server else "external"
-            label += (", push mix" if batch == "mix" else ", single visits" if batch == 1 else f", push ×{batch}")
+            label += ", push mix" if batch == "mix" else ", single visits" if batch == 1 else f", push ×{batch}"
             saturated: float | None = None
             for phase in ("saturate", "paced", "half"):
                 if phase not in args.phases:
@@ -492,16 +600,33 @@ async def bench_config(args: argparse.Namespace, url: str, workers: int, secret:
                         continue
                     rate = max(1.0, round(saturated / 2))
                 await asyncio.sleep(2.0)  # let the previous phase's tail drain
-                p = await run_http_phase(phase, sessions, args.devices, op["id"], households, outcomes, args.seconds,
-                                         args.warmup_seconds, args.visits, rate, pgid, batch, clients, args.seed)
+                p = await run_http_phase(
+                    phase,
+                    sessions,
+                    args.devices,
+                    op["id"],
+                    households,
+                    outcomes,
+                    args.seconds,
+                    args.warmup_seconds,
+                    args.visits,
+                    rate,
+                    pgid,
+                    batch,
+                    clients,
+                    args.seed,
+                )
                 if phase == "saturate":
                     saturated = p.rate
                 row = phase_row(label, p)
                 row["batch"] = batch
                 rows.append(row)
-                print(f"  {label} {phase}{f' at {rate:.0f}/s' if rate else ''}: {p.rate:.0f} visits/s,"
-                      f" p99 {percentile(p.latencies, 99):.0f} ms, errors {p.errors}"
-                      f"{f', {p.unsent} not sent' if p.unsent else ''} (load {p.cpu['load1_after']})", flush=True)
+                print(
+                    f"  {label} {phase}{f' at {rate:.0f}/s' if rate else ''}: {p.rate:.0f} visits/s,"
+                    f" p99 {percentile(p.latencies, 99):.0f} ms, errors {p.errors}"
+                    f"{f', {p.unsent} not sent' if p.unsent else ''} (load {p.cpu['load1_after']})",
+                    flush=True,
+                )
         for c in clients or []:
             await c.aclose()
     return rows, sessions, households, op, info
@@ -520,10 +645,11 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     rows: list[dict[str, Any]] = []
     configs: list[dict[str, Any]] = []
     try:
-        for workers in (args.workers if not args.base_url else [0]):
+        for workers in args.workers if not args.base_url else [0]:
             print(f"Configuration: {workers} worker(s)" if workers else f"Server: {args.base_url}", flush=True)
-            r, sessions, households, op, info = await bench_config(args, url, workers, secret, stamp_, tenant, creds,
-                                                                   sessions, households, op, outcomes)
+            r, sessions, households, op, info = await bench_config(
+                args, url, workers, secret, stamp_, tenant, creds, sessions, households, op, outcomes
+            )
             rows += r
             configs.append(info)
         assert households is not None and op is not None and sessions is not None
@@ -533,19 +659,46 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
         n_raw = max(100, min(n_raw, 200_000))
         if args.raw_connections > 0 and "mix" in args.batch:
             await asyncio.sleep(2.0)
-            res = await run_raw_mix(url, tenant, op["id"], op["mode"], households, outcomes, n_raw,
-                                    args.raw_connections, time_cap=max(60.0, args.seconds * 6), seed=args.seed)
+            res = await run_raw_mix(
+                url,
+                tenant,
+                op["id"],
+                op["mode"],
+                households,
+                outcomes,
+                n_raw,
+                args.raw_connections,
+                time_cap=max(60.0, args.seconds * 6),
+                seed=args.seed,
+            )
             raw.append(raw_row(res))
-            print(f"  {res.name}: {res.n} visits in {res.seconds:.1f} s = {res.rate:.0f}/s over {res.connections}"
-                  f" connections, p99 {percentile(res.latencies, 99):.1f} ms", flush=True)
+            print(
+                f"  {res.name}: {res.n} visits in {res.seconds:.1f} s = {res.rate:.0f}/s over {res.connections}"
+                f" connections, p99 {percentile(res.latencies, 99):.1f} ms",
+                flush=True,
+            )
         if args.raw_connections > 0 and 1 in args.batch:
             for with_events, notify in ((False, False), (True, True), (True, False)):
                 await asyncio.sleep(2.0)
-                res = await run_raw(url, tenant, op["id"], op["mode"], households, outcomes, n_raw, args.raw_connections,
-                                    with_events, time_cap=max(60.0, args.seconds * 6), notify=notify)
+                res = await run_raw(
+                    url,
+                    tenant,
+                    op["id"],
+                    op["mode"],
+                    households,
+                    outcomes,
+                    n_raw,
+                    args.raw_connections,
+                    with_events,
+                    time_cap=max(60.0, args.seconds * 6),
+                    notify=notify,
+                )
                 raw.append(raw_row(res))
-                print(f"  {res.name}: {res.n} visits in {res.seconds:.1f} s = {res.rate:.0f}/s over {res.connections}"
-                      f" connections, p99 {percentile(res.latencies, 99):.1f} ms", flush=True)
+                print(
+                    f"  {res.name}: {res.n} visits in {res.seconds:.1f} s = {res.rate:.0f}/s over {res.connections}"
+                    f" connections, p99 {percentile(res.latencies, 99):.1f} ms",
+                    flush=True,
+                )
         # Close the operation (through a short-lived server when we started our own).
         if not args.no_close:
             server = None if args.base_url else field_server(url, args.port, 1, stamp_, secret)
@@ -555,10 +708,16 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     finally:
         for s in sessions or []:
             await s.aclose()
-    return {"tenant_id": str(tenant.tenant_id), "operation_id": op["id"] if op else None,
-            "targets": op["targets"] if op else None, "operation_create_ms": op.get("_create_ms") if op else None,
-            "households_wrapped": households.wrapped,
-            "rows": rows, "raw": raw, "configs": configs}
+    return {
+        "tenant_id": str(tenant.tenant_id),
+        "operation_id": op["id"] if op else None,
+        "targets": op["targets"] if op else None,
+        "operation_create_ms": op.get("_create_ms") if op else None,
+        "households_wrapped": households.wrapped,
+        "rows": rows,
+        "raw": raw,
+        "configs": configs,
+    }
 
 
 def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -569,25 +728,44 @@ def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
         if r.get("batch") != "mix":  # the single route and fixed batches are informative (#16)
             continue
         if r["phase"] == "saturate":
-            out.append({"target": f"≥ {TARGET_RATE:,.0f} visits/s", "where": where, "value": f"{r['rate']:,.0f}/s",
-                        "pass": r["rate"] >= TARGET_RATE})
+            out.append(
+                {
+                    "target": f"≥ {TARGET_RATE:,.0f} visits/s",
+                    "where": where,
+                    "value": f"{r['rate']:,.0f}/s",
+                    "pass": r["rate"] >= TARGET_RATE,
+                }
+            )
             if raw:
                 share = r["rate"] / raw["rate"]
-                out.append({"target": f"≥ {TARGET_RAW_SHARE:.0%} of raw", "where": where,
-                            "value": f"{share:.0%} ({r['rate']:,.0f} / {raw['rate']:,.0f})", "pass": share >= TARGET_RAW_SHARE})
+                out.append(
+                    {
+                        "target": f"≥ {TARGET_RAW_SHARE:.0%} of raw",
+                        "where": where,
+                        "value": f"{share:.0%} ({r['rate']:,.0f} / {raw['rate']:,.0f})",
+                        "pass": share >= TARGET_RAW_SHARE,
+                    }
+                )
         if r["phase"] == "paced":
             achieved = r["rate"] >= 0.95 * (r["offered"] or 0)
             p99 = r["latency"]["p99"]
-            out.append({"target": f"p99 < {TARGET_P99_MS:.0f} ms at {r['offered']:,.0f}/s offered", "where": where,
-                        "value": f"{p99:,.0f} ms (achieved {r['rate']:,.0f}/s)", "pass": p99 < TARGET_P99_MS and achieved})
+            out.append(
+                {
+                    "target": f"p99 < {TARGET_P99_MS:.0f} ms at {r['offered']:,.0f}/s offered",
+                    "where": where,
+                    "value": f"{p99:,.0f} ms (achieved {r['rate']:,.0f}/s)",
+                    "pass": p99 < TARGET_P99_MS and achieved,
+                }
+            )
         out.append({"target": "no errors", "where": where, "value": str(r["errors"]), "pass": r["errors"] == 0})
     return out
 
 
 def render(report: dict[str, Any]) -> str:
     lines = [
-        code_line(report["code"]) + " " +
-        f"{report['devices']} devices ({report['sessions']} signed-in sessions of bench-staff), {report['seconds']:.0f} s"
+        code_line(report["code"])
+        + " "
+        + f"{report['devices']} devices ({report['sessions']} signed-in sessions of bench-staff), {report['seconds']:.0f} s"
         f" per phase after {report['warmup_seconds']:.0f} s warm-up; operation with {report['targets']:,} targets;"
         f" {report['machine']['cpus']} CPUs; PostgreSQL synchronous_commit={report['db']['synchronous_commit']}.",
         "",
@@ -605,18 +783,27 @@ def render(report: dict[str, Any]) -> str:
             f"| {r['config']} | {r['phase']} | {offered} | {r['visits']:,} | {r['rate']:,.0f}"
             f" | {lat['p50']:.1f} | {lat['p95']:.1f} | {lat['p99']:.1f} | {lat['max']:.0f} | {r['errors']}"
             f"{' ' + json.dumps(r['statuses']) if r['errors'] else ''}{unsent}"
-            f" | {c['load1_before']} → {c['load1_after']} | {c['machine_busy_pct']} % | {c['server_cpu_pct']} % | {c['client_cpu_pct']} % |")
+            f" | {c['load1_before']} → {c['load1_after']} | {c['machine_busy_pct']} % | {c['server_cpu_pct']} % | {c['client_cpu_pct']} % |"
+        )
     if report["raw"]:
-        lines += ["", "| raw asyncpg (one transaction per visit) | visits | connections | visits/s | p50 ms | p95 ms | p99 ms"
-                      " | load1 before→after | machine busy |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| raw asyncpg (one transaction per visit) | visits | connections | visits/s | p50 ms | p95 ms | p99 ms"
+            " | load1 before→after | machine busy |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in report["raw"]:
             lat, c = r["latency"], r["cpu"]
-            what = {"raw mix": "per push of the mix: stamp + INSERT of its visits + status UPDATE + events + pg_notify",
-                    "raw": "stamp + INSERT visit + status UPDATE",
-                    "raw+events": "… + 2 event rows + pg_notify (what the server commits)",
-                    "raw+events-notify": "… + 2 event rows, no pg_notify (informative)"}[r["name"]]
-            lines.append(f"| {r['name']}: {what} | {r['visits']:,} | {r['connections']} | {r['rate']:,.0f} | {lat['p50']:.1f}"
-                         f" | {lat['p95']:.1f} | {lat['p99']:.1f} | {c['load1_before']} → {c['load1_after']} | {c['machine_busy_pct']} % |")
+            what = {
+                "raw mix": "per push of the mix: stamp + INSERT of its visits + status UPDATE + events + pg_notify",
+                "raw": "stamp + INSERT visit + status UPDATE",
+                "raw+events": "… + 2 event rows + pg_notify (what the server commits)",
+                "raw+events-notify": "… + 2 event rows, no pg_notify (informative)",
+            }[r["name"]]
+            lines.append(
+                f"| {r['name']}: {what} | {r['visits']:,} | {r['connections']} | {r['rate']:,.0f} | {lat['p50']:.1f}"
+                f" | {lat['p95']:.1f} | {lat['p99']:.1f} | {c['load1_before']} → {c['load1_after']} | {c['machine_busy_pct']} % |"
+            )
         raw = {r["name"]: r["rate"] for r in report["raw"]}
         lines += ["", "| server, saturate | HTTP ÷ raw mix | HTTP ÷ raw | HTTP ÷ raw+events |", "|---|---|---|---|"]
 
@@ -625,8 +812,10 @@ def render(report: dict[str, Any]) -> str:
 
         for r in report["rows"]:
             if r["phase"] == "saturate":
-                lines.append(f"| {r['config']} | {share(r['rate'], 'raw mix')} | {share(r['rate'], 'raw')}"
-                             f" | {share(r['rate'], 'raw+events')} |")
+                lines.append(
+                    f"| {r['config']} | {share(r['rate'], 'raw mix')} | {share(r['rate'], 'raw')}"
+                    f" | {share(r['rate'], 'raw+events')} |"
+                )
     lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
     for c in report["checks"]:
         lines.append(f"| {c['target']} | {c['where']} | {c['value']} | {'PASS' if c['pass'] else 'FAIL'} |")
@@ -638,8 +827,17 @@ async def db_settings(url: str) -> dict[str, str]:
 
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        return {k: await conn.fetchval(f"SHOW {k}") for k in ("server_version", "synchronous_commit", "fsync", "shared_buffers",
-                                                              "max_connections", "commit_delay")}
+        return {
+            k: await conn.fetchval(f"SHOW {k}")
+            for k in (
+                "server_version",
+                "synchronous_commit",
+                "fsync",
+                "shared_buffers",
+                "max_connections",
+                "commit_delay",
+            )
+        }
     finally:
         await conn.close()
 
@@ -650,27 +848,47 @@ def main() -> None:
     parser.add_argument("--base-url", help=f"a running server (default: start our own on 127.0.0.1:{FIELD_PORT})")
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
-    parser.add_argument("--workers", type=lambda s: [int(v) for v in s.split(",")], default=[1],
-                        help="server configurations to run, e.g. 1,2 (1 = server.cli serve; n = uvicorn --workers n)")
+    parser.add_argument(
+        "--workers",
+        type=lambda s: [int(v) for v in s.split(",")],
+        default=[1],
+        help="server configurations to run, e.g. 1,2 (1 = server.cli serve; n = uvicorn --workers n)",
+    )
     parser.add_argument("--pool-size", type=int, help="TONARI_DB_POOL_SIZE for our server (default: the app's, 10)")
     parser.add_argument("--devices", type=int, default=200)
-    parser.add_argument("--client", choices=["lite", "httpx"], default="lite",
-                        help="the devices' HTTP client: lite = one lean keep-alive connection each (common.LiteClient);"
-                             " httpx = the signed-in httpx sessions (~1.8 ms of client CPU per request)")
+    parser.add_argument(
+        "--client",
+        choices=["lite", "httpx"],
+        default="lite",
+        help="the devices' HTTP client: lite = one lean keep-alive connection each (common.LiteClient);"
+        " httpx = the signed-in httpx sessions (~1.8 ms of client CPU per request)",
+    )
     parser.add_argument("--sessions", type=int, default=200, help="signed-in sessions (≤ devices; shared round-robin)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument("--warmup-seconds", type=float, default=3.0)
     parser.add_argument("--visits", type=int, help="stop a phase after this many measured visits")
     parser.add_argument("--rate", type=float, default=TARGET_RATE, help="offered visits/s of the paced phase")
-    parser.add_argument("--phases", type=lambda s: s.split(","), default=["saturate", "paced", "half"],
-                        help="saturate = closed loop; paced = open loop at --rate; half = open loop at half the"
-                             " saturate rate (latency when not overloaded; informative)")
-    parser.add_argument("--batch", type=lambda s: [v if v == "mix" else int(v) for v in s.split(",")], default=["mix"],
-                        help="what each request carries, e.g. mix,1: mix = POST /api/sync/push of common.PUSH_MIX's"
-                             " size (what the PWA does; the targets); 1 = POST …/visits; k > 1 = k visits per push"
-                             " (the last two informative)")
-    parser.add_argument("--raw-connections", type=int, default=20,
-                        help="asyncpg connections of the raw run (default 20 = one server worker's pool + overflow; 0 skips)")
+    parser.add_argument(
+        "--phases",
+        type=lambda s: s.split(","),
+        default=["saturate", "paced", "half"],
+        help="saturate = closed loop; paced = open loop at --rate; half = open loop at half the"
+        " saturate rate (latency when not overloaded; informative)",
+    )
+    parser.add_argument(
+        "--batch",
+        type=lambda s: [v if v == "mix" else int(v) for v in s.split(",")],
+        default=["mix"],
+        help="what each request carries, e.g. mix,1: mix = POST /api/sync/push of common.PUSH_MIX's"
+        " size (what the PWA does; the targets); 1 = POST …/visits; k > 1 = k visits per push"
+        " (the last two informative)",
+    )
+    parser.add_argument(
+        "--raw-connections",
+        type=int,
+        default=20,
+        help="asyncpg connections of the raw run (default 20 = one server worker's pool + overflow; 0 skips)",
+    )
     parser.add_argument("--raw-visits", type=int, help="default: as many as the best saturate run measured")
     parser.add_argument("--seed", type=int, default=8216)
     parser.add_argument("--no-close", action="store_true", help="leave the bench operation active")
@@ -686,12 +904,19 @@ def main() -> None:
     import uvloop  # the load generator's own loop: ~2× less client CPU for 200 devices' timers and sockets
 
     report = uvloop.run(run_bench(args, url, stamp_))
-    report.update({**header,
-                   "devices": args.devices,
-                   "sessions": args.sessions, "seconds": args.seconds, "warmup_seconds": args.warmup_seconds,
-                   "rate": args.rate, "raw_connections": args.raw_connections,
-                   "machine": {**header["machine"], "loadavg_end": os.getloadavg()},
-                   "db": asyncio.run(db_settings(url))})
+    report.update(
+        {
+            **header,
+            "devices": args.devices,
+            "sessions": args.sessions,
+            "seconds": args.seconds,
+            "warmup_seconds": args.warmup_seconds,
+            "rate": args.rate,
+            "raw_connections": args.raw_connections,
+            "machine": {**header["machine"], "loadavg_end": os.getloadavg()},
+            "db": asyncio.run(db_settings(url)),
+        }
+    )
     report["checks"] = checks(report)
     write_result("ingest", stamp_, report, render(report))
 

@@ -75,8 +75,15 @@ KINDS = ("fresh", "fresh-safe", "duplicate", "mixed")
 
 
 def _item(op_id: str, cid: uuid.UUID, hid: uuid.UUID, outcome: str, dt: datetime) -> dict[str, Any]:
-    return {"type": "visit", "operation_id": op_id, "client_id": str(cid), "household_id": str(hid),
-            "outcome": outcome, "device_time": dt.isoformat(), **destination(outcome)}
+    return {
+        "type": "visit",
+        "operation_id": op_id,
+        "client_id": str(cid),
+        "household_id": str(hid),
+        "outcome": outcome,
+        "device_time": dt.isoformat(),
+        **destination(outcome),
+    }
 
 
 def make_batches(op_id: str, households: Households, outcomes: Outcomes, n: int, rng: random.Random) -> dict[str, Any]:
@@ -84,8 +91,12 @@ def make_batches(op_id: str, households: Households, outcomes: Outcomes, n: int,
     base = datetime.now(UTC) - timedelta(minutes=30)  # queued while offline: a little in the past
 
     def fresh_items(count: int, safe: bool) -> list[dict[str, Any]]:
-        return [_item(op_id, uuid7(), households.next(), "safe" if safe else outcomes.next(),
-                      base + timedelta(milliseconds=i)) for i in range(count)]
+        return [
+            _item(
+                op_id, uuid7(), households.next(), "safe" if safe else outcomes.next(), base + timedelta(milliseconds=i)
+            )
+            for i in range(count)
+        ]
 
     fresh = fresh_items(n, safe=False)
     fresh_safe = fresh_items(n, safe=True)
@@ -94,10 +105,23 @@ def make_batches(op_id: str, households: Households, outcomes: Outcomes, n: int,
     mixed: list[tuple[dict[str, Any], str]] = []
     mixed += [(m, "accepted") for m in fresh_items(n_new, safe=False)]
     mixed += [(dict(m), "duplicate") for m in fresh[:n_dup]]
-    mixed += [({**{k: v for k, v in m.items() if k != "shelter_unknown"},
-                **({"outcome": "evacuated", **destination("evacuated")} if m["outcome"] != "evacuated" else {"outcome": "safe"})},
-               "conflict") for m in fresh[n_dup:n_dup + n_conf]]
-    mixed += [(dict(m, outcome="ok"), "invalid") for m in fresh_items(n_bad, safe=True)]  # 'ok' is a watch-round outcome
+    mixed += [
+        (
+            {
+                **{k: v for k, v in m.items() if k != "shelter_unknown"},
+                **(
+                    {"outcome": "evacuated", **destination("evacuated")}
+                    if m["outcome"] != "evacuated"
+                    else {"outcome": "safe"}
+                ),
+            },
+            "conflict",
+        )
+        for m in fresh[n_dup : n_dup + n_conf]
+    ]
+    mixed += [
+        (dict(m, outcome="ok"), "invalid") for m in fresh_items(n_bad, safe=True)
+    ]  # 'ok' is a watch-round outcome
     mixed += [(_item(op_id, uuid7(), uuid.uuid4(), "safe", base), "invalid") for _ in range(n_out)]
     rng.shuffle(mixed)
     return {
@@ -134,13 +158,15 @@ RAW_EVENTS_MANY = """
 """
 
 
-async def raw_push(conn: Any, tenant: BenchTenant, op_id: str, mode: str, items: list[dict[str, Any]],
-                   with_events: bool) -> tuple[float, dict[str, int]]:
+async def raw_push(
+    conn: Any, tenant: BenchTenant, op_id: str, mode: str, items: list[dict[str, Any]], with_events: bool
+) -> tuple[float, dict[str, int]]:
     """The same writes as the server's ingest of `items`, straight to the database. Returns (ms, counts)."""
     from vocab import OUTCOMES
 
     recompute, names = recompute_sql()
     from server.operations.ingest import NEED_HELP
+
     op = uuid.UUID(op_id)
     t0 = time.perf_counter()
     counts: dict[str, int] = {}
@@ -154,9 +180,19 @@ async def raw_push(conn: Any, tenant: BenchTenant, op_id: str, mode: str, items:
         targets = {r[0] for r in await conn.fetch(RAW_TARGETS, tenant.tenant_id, op, list({p[1] for p in parsed}))}
         valid = [p for p in parsed if p[1] in targets and p[2] in OUTCOMES["safety_check"]]
         counts["invalid"] = len(parsed) - len(valid)
-        rows = await conn.fetch(RAW_INSERT_MANY, tenant.tenant_id, op, tenant.staff_id, mode,
-                                [uuid.uuid4() for _ in valid], [p[0] for p in valid], [p[1] for p in valid],
-                                [p[2] for p in valid], [p[3] for p in valid], [p[4] for p in valid])
+        rows = await conn.fetch(
+            RAW_INSERT_MANY,
+            tenant.tenant_id,
+            op,
+            tenant.staff_id,
+            mode,
+            [uuid.uuid4() for _ in valid],
+            [p[0] for p in valid],
+            [p[1] for p in valid],
+            [p[2] for p in valid],
+            [p[3] for p in valid],
+            [p[4] for p in valid],
+        )
         inserted = {r["client_id"] for r in rows}
         counts["accepted"] = len(inserted)
         missing = [p for p in valid if p[0] not in inserted]
@@ -172,8 +208,12 @@ async def raw_push(conn: Any, tenant: BenchTenant, op_id: str, mode: str, items:
             changed = await conn.fetch(recompute, *[args[k] for k in names])
         if with_events and rows:
             kinds = ["visit.recorded"] * len(rows) + ["target.status"] * len(changed)
-            payloads = [json.dumps({"visit_id": str(r["id"]), "outcome": r["outcome"],
-                                    "device_time": r["device_time"].isoformat()}) for r in rows]
+            payloads = [
+                json.dumps(
+                    {"visit_id": str(r["id"]), "outcome": r["outcome"], "device_time": r["device_time"].isoformat()}
+                )
+                for r in rows
+            ]
             payloads += [json.dumps({"status": c["status"]}) for c in changed]
             hids = [r["household_id"] for r in rows] + [c["household_id"] for c in changed]
             await conn.execute(RAW_EVENTS_MANY, tenant.tenant_id, op, mode, kinds, payloads, hids)
@@ -193,8 +233,11 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
 
     tenant = await bench_tenant(url)
     creds = field_credentials()
-    server = None if args.base_url else field_server(url, args.port, args.workers, stamp_, secrets.token_urlsafe(48),
-                                                     args.pool_size)
+    server = (
+        None
+        if args.base_url
+        else field_server(url, args.port, args.workers, stamp_, secrets.token_urlsafe(48), args.pool_size)
+    )
     samples: dict[str, dict[str, list[float]]] = {k: {"http": [], "raw": [], "raw+events": []} for k in KINDS}
     checks_failed: list[str] = []
     cpu: dict[str, Any] = {}
@@ -205,8 +248,10 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
         async with serving(args.base_url, server) as base:
             staff = await sign_in(base, creds["staff"]["login"], creds["staff"]["password"], timeout=120.0)
             op = await start_operation(staff, tenant, f"ベンチ 同期 {stamp_}")
-            print(f"  operation {op['id']}: {op['targets']} targets, created and started in {op['_create_ms'] / 1000:.1f} s",
-                  flush=True)
+            print(
+                f"  operation {op['id']}: {op['targets']} targets, created and started in {op['_create_ms'] / 1000:.1f} s",
+                flush=True,
+            )
             households = Households(await operation_households(url, tenant.tenant_id, op["id"], args.seed))
             outcomes = Outcomes(args.seed)
             rng = random.Random(args.seed)
@@ -214,7 +259,14 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
             # Warm-up: one small push through each path (connections, prepared statements, caches).
             warm = make_batches(op["id"], households, outcomes, 50, rng)
             await staff.post("/api/sync/push", json={"mutations": warm["fresh"][0]})
-            await raw_push(conn, tenant, op["id"], op["mode"], make_batches(op["id"], households, outcomes, 50, rng)["fresh"][0], True)
+            await raw_push(
+                conn,
+                tenant,
+                op["id"],
+                op["mode"],
+                make_batches(op["id"], households, outcomes, 50, rng)["fresh"][0],
+                True,
+            )
             before, s_before = sample_cpu(), group_cpu_seconds(server.pgid if server else None)
             for rnd in range(args.rounds):
                 batches = make_batches(op["id"], households, outcomes, args.batch, rng)
@@ -230,12 +282,16 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                     got = [x["status"] for x in r.json()["results"]]
                     if got != want:
                         diff = sum(1 for a, b in zip(got, want, strict=True) if a != b)
-                        checks_failed.append(f"round {rnd + 1} {kind}: {diff} item statuses differ"
-                                             f" (got {expected_counts(got)}, want {expected_counts(want)})")
+                        checks_failed.append(
+                            f"round {rnd + 1} {kind}: {diff} item statuses differ"
+                            f" (got {expected_counts(got)}, want {expected_counts(want)})"
+                        )
                     samples[kind]["http"].append(ms)
                     line.append(f"{kind} {ms:.0f}")
                 # The raw database on other fresh households, same shapes.
-                raw_batches = {e: make_batches(op["id"], households, outcomes, args.batch, rng) for e in ("raw", "raw+events")}
+                raw_batches = {
+                    e: make_batches(op["id"], households, outcomes, args.batch, rng) for e in ("raw", "raw+events")
+                }
                 for name, b in raw_batches.items():
                     for kind in ("fresh", "fresh-safe", "duplicate", "mixed"):
                         items, want = b[kind]
@@ -243,9 +299,14 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                         if counts.get("accepted", 0) != want.count("accepted"):
                             checks_failed.append(f"round {rnd + 1} {name} {kind}: {counts} vs {expected_counts(want)}")
                         samples[kind][name].append(ms)
-                print(f"  round {rnd + 1}: HTTP " + ", ".join(line) + " ms;  raw " +
-                      ", ".join(f"{k} {samples[k]['raw'][-1]:.0f}" for k in KINDS) + f" ms (load {os.getloadavg()[0]:.1f})",
-                      flush=True)
+                print(
+                    f"  round {rnd + 1}: HTTP "
+                    + ", ".join(line)
+                    + " ms;  raw "
+                    + ", ".join(f"{k} {samples[k]['raw'][-1]:.0f}" for k in KINDS)
+                    + f" ms (load {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
             cpu = cpu_report(before, sample_cpu(), s_before, group_cpu_seconds(server.pgid if server else None))
             await close_operation(staff, op["id"])
     finally:
@@ -256,25 +317,43 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     rows = []
     for kind in KINDS:
         s = samples[kind]
-        row: dict[str, Any] = {"kind": kind, **{k: {"p50": percentile(v, 50), "max": max(v) if v else float("nan"), "all": v}
-                                for k, v in s.items()}}
+        row: dict[str, Any] = {
+            "kind": kind,
+            **{k: {"p50": percentile(v, 50), "max": max(v) if v else float("nan"), "all": v} for k, v in s.items()},
+        }
         row["http_over_raw"] = row["http"]["p50"] / row["raw"]["p50"]
         row["http_over_raw_events"] = row["http"]["p50"] / row["raw+events"]["p50"]
         rows.append(row)
-    return {"tenant_id": str(tenant.tenant_id), "operation_id": op["id"] if op else None,
-            "targets": op["targets"] if op else None, "rows": rows, "checks_failed": checks_failed, "cpu": cpu}
+    return {
+        "tenant_id": str(tenant.tenant_id),
+        "operation_id": op["id"] if op else None,
+        "targets": op["targets"] if op else None,
+        "rows": rows,
+        "checks_failed": checks_failed,
+        "cpu": cpu,
+    }
 
 
 def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for r in report["rows"]:
         if r["kind"] in ("fresh", "duplicate", "mixed"):
-            out.append({"target": f"push of {report['batch']:,} < {TARGET_MS:.0f} ms (median of {report['rounds']})",
-                        "where": r["kind"], "value": f"{r['http']['p50']:.0f} ms (max {r['http']['max']:.0f})",
-                        "pass": r["http"]["p50"] < TARGET_MS})
-    out.append({"target": "every item answered as expected", "where": "all pushes",
-                "value": "yes" if not report["checks_failed"] else f"{len(report['checks_failed'])} mismatches",
-                "pass": not report["checks_failed"]})
+            out.append(
+                {
+                    "target": f"push of {report['batch']:,} < {TARGET_MS:.0f} ms (median of {report['rounds']})",
+                    "where": r["kind"],
+                    "value": f"{r['http']['p50']:.0f} ms (max {r['http']['max']:.0f})",
+                    "pass": r["http"]["p50"] < TARGET_MS,
+                }
+            )
+    out.append(
+        {
+            "target": "every item answered as expected",
+            "where": "all pushes",
+            "value": "yes" if not report["checks_failed"] else f"{len(report['checks_failed'])} mismatches",
+            "pass": not report["checks_failed"],
+        }
+    )
     return out
 
 
@@ -282,8 +361,9 @@ def render(report: dict[str, Any]) -> str:
     b = report["batch"]
     c = report["cpu"]
     lines = [
-        code_line(report["code"]) + " " +
-        f"One push of {b:,} visits per kind and round, {report['rounds']} rounds (after a warm-up push); operation with"
+        code_line(report["code"])
+        + " "
+        + f"One push of {b:,} visits per kind and round, {report['rounds']} rounds (after a warm-up push); operation with"
         f" {report['targets']:,} targets; server: {report['server']}. Load average (1 min) {c.get('load1_before')} →"
         f" {c.get('load1_after')}, machine busy {c.get('machine_busy_pct')} % over the rounds; {c.get('cpus')} CPUs.",
         "",
@@ -291,9 +371,11 @@ def render(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in report["rows"]:
-        lines.append(f"| {r['kind']} | {r['http']['p50']:.0f} / {r['http']['max']:.0f} | {b / r['http']['p50'] * 1000:,.0f}"
-                     f" | {r['raw']['p50']:.0f} / {r['raw']['max']:.0f} | {r['raw+events']['p50']:.0f} / {r['raw+events']['max']:.0f}"
-                     f" | {r['http_over_raw']:.1f}× | {r['http_over_raw_events']:.1f}× |")
+        lines.append(
+            f"| {r['kind']} | {r['http']['p50']:.0f} / {r['http']['max']:.0f} | {b / r['http']['p50'] * 1000:,.0f}"
+            f" | {r['raw']['p50']:.0f} / {r['raw']['max']:.0f} | {r['raw+events']['p50']:.0f} / {r['raw+events']['max']:.0f}"
+            f" | {r['http_over_raw']:.1f}× | {r['http_over_raw_events']:.1f}× |"
+        )
     lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
     for ch in report["checks"]:
         lines.append(f"| {ch['target']} | {ch['where']} | {ch['value']} | {'PASS' if ch['pass'] else 'FAIL'} |")
@@ -319,9 +401,14 @@ def main() -> None:
     args.workers = max(1, min(args.workers, 8))
     url, stamp_, header = start_run(args, "sync push")
     report = asyncio.run(run_bench(args, url, stamp_))
-    report.update({**header, "batch": args.batch,
-                   "rounds": args.rounds,
-                   "server": args.base_url or (f"{args.workers} worker(s) on 127.0.0.1:{args.port}")})
+    report.update(
+        {
+            **header,
+            "batch": args.batch,
+            "rounds": args.rounds,
+            "server": args.base_url or (f"{args.workers} worker(s) on 127.0.0.1:{args.port}"),
+        }
+    )
     report["checks"] = checks(report)
     write_result("sync", stamp_, report, render(report))
 

@@ -65,7 +65,6 @@ from common import (
     to_asyncpg,
     write_result,
 )
-from sqlalchemy import text
 
 from server.maps.tiles.sql import (
     CLUSTER_BELOW_ZOOM,
@@ -82,6 +81,7 @@ ENDPOINT_OVER_SQL_MAX = 1.5  # endpoint p50 ≤ 1.5 × its own SQL p50
 Z14_P95_MAX_MS = 30.0  # z14 endpoint p95
 FILTERED_OVER_UNFILTERED_MAX = 2.0  # filtered SQL p50 ≤ 2 × unfiltered p50
 
+
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
 
@@ -95,8 +95,9 @@ async def sign_in(base: str, login: str, password: str) -> Any:
     client = httpx.AsyncClient(base_url=base, timeout=30.0)
     await client.get("/api/auth/csrf")
     csrf = client.cookies.get("tonari_csrf")
-    r = await client.post("/api/auth/login", json={"login": login, "password": password},
-                          headers={"X-CSRF-Token": csrf or ""})
+    r = await client.post(
+        "/api/auth/login", json={"login": login, "password": password}, headers={"X-CSRF-Token": csrf or ""}
+    )
     if r.status_code != 200:
         await client.aclose()
         raise RuntimeError(f"sign-in as {login} failed: {r.status_code} {r.text[:200]}")
@@ -163,12 +164,22 @@ class Statement:
             self.ids.setdefault((x, y), len(row[1] or []) if len(row) > 1 else 0)
 
     def result(self, expected: int) -> dict[str, Any]:
-        return {"ms": self.times, "sizes": list(self.sizes.values()), "ids": list(self.ids.values()),
-                "truncated": len(self.times) < expected}
+        return {
+            "ms": self.times,
+            "sizes": list(self.sizes.values()),
+            "ids": list(self.ids.values()),
+            "truncated": len(self.times) < expected,
+        }
 
 
-async def time_sql(statements: list[Statement], tenant_id: uuid.UUID, z: int, tiles: list[tuple[int, int, int]],
-                   rounds: int, budget: Budget) -> list[dict[str, Any]]:
+async def time_sql(
+    statements: list[Statement],
+    tenant_id: uuid.UUID,
+    z: int,
+    tiles: list[tuple[int, int, int]],
+    rounds: int,
+    budget: Budget,
+) -> list[dict[str, Any]]:
     """The statements in turn, one pass over the tiles each, round after round: a slow moment of
     this shared machine weighs on each of them alike rather than on whichever ran during it, and
     which one goes first turns with each round. Not tile by tile: the second statement on a tile
@@ -196,8 +207,9 @@ class OwnSql:
     client, like (a)): BEGIN, the authentication call for the viewer's session (it stamps the
     transaction), the statement the endpoint runs with the endpoint's parameters, COMMIT."""
 
-    def __init__(self, conn: Any, z: int, tenant_id: uuid.UUID, session_hash: str, stmt: Any, auth: Any,
-                 names: tuple[str, ...]) -> None:
+    def __init__(
+        self, conn: Any, z: int, tenant_id: uuid.UUID, session_hash: str, stmt: Any, auth: Any, names: tuple[str, ...]
+    ) -> None:
         from datetime import timedelta
 
         from server.accounts.sessions import TOUCH_INTERVAL
@@ -209,13 +221,21 @@ class OwnSql:
 
     @classmethod
     async def prepare(cls, conn: Any, z: int, tenant_id: uuid.UUID, session_hash: str) -> OwnSql:
-        from server.maps.tiles.sql import audited_tile_sql
         from server.accounts.middleware import AUTHENTICATE  # the very statement the endpoint sends
         from server.db.driver import positional
+        from server.maps.tiles.sql import audited_tile_sql
 
         audited = audited_tile_sql("households", z)
         text_, names = positional(audited if audited is not None else tile_sql("households", z))
-        return cls(conn, z, tenant_id, session_hash, await conn.prepare(text_), await conn.prepare(positional(AUTHENTICATE)[0]), names)
+        return cls(
+            conn,
+            z,
+            tenant_id,
+            session_hash,
+            await conn.prepare(text_),
+            await conn.prepare(positional(AUTHENTICATE)[0]),
+            names,
+        )
 
     async def run(self, x: int, y: int) -> float:
         t0 = time.perf_counter()
@@ -223,16 +243,31 @@ class OwnSql:
             who = await self.auth.fetchrow(self.tenant_id, self.session_hash, self.idle, self.touch)
             if who is None:
                 raise RuntimeError("the bench session is not valid for the direct SQL")
-            params = {"tenant": self.tenant_id, "z": self.z, "x": x, "y": y, "actor": who["user_id"],
-                      "login": who["login"], "request_id": "bench-tiles-sql", "client": "127.0.0.1",
-                      "tile": f"{self.z}/{x}/{y}"}
+            params = {
+                "tenant": self.tenant_id,
+                "z": self.z,
+                "x": x,
+                "y": y,
+                "actor": who["user_id"],
+                "login": who["login"],
+                "request_id": "bench-tiles-sql",
+                "client": "127.0.0.1",
+                "tile": f"{self.z}/{x}/{y}",
+            }
             await self.stmt.fetch(*[params[n] for n in self.names])
         return _ms(t0)
 
 
-async def time_endpoint_and_own_sql(client: Any, conn: Any, z: int, tenant_id: uuid.UUID, session_hash: str,
-                                    tiles: list[tuple[int, int, int]], rounds: int,
-                                    budget: Budget) -> tuple[dict[str, Any], dict[str, Any]]:
+async def time_endpoint_and_own_sql(
+    client: Any,
+    conn: Any,
+    z: int,
+    tenant_id: uuid.UUID,
+    session_hash: str,
+    tiles: list[tuple[int, int, int]],
+    rounds: int,
+    budget: Budget,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(a) and (b) interleaved tile by tile (the endpoint, then the same work directly, for the same
     tile), so that a slow moment of this shared machine weighs on both sides of the ratio alike."""
     own = await OwnSql.prepare(conn, z, tenant_id, session_hash)
@@ -291,7 +326,9 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
         if raw is not None:
             bypass = await raw.fetchval("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
             if not bypass:
-                print("warning: --raw-url's role neither is a superuser nor has BYPASSRLS; RLS still applies", flush=True)
+                print(
+                    "warning: --raw-url's role neither is a superuser nor has BYPASSRLS; RLS still applies", flush=True
+                )
         from server.accounts.sessions import COOKIE_NAME, parse_cookie
 
         session_hashes: dict[str, str] = {}
@@ -314,27 +351,51 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
             for key in ("staff", "commissioner"):
                 ts = tiles[key][z]
                 t0 = time.perf_counter()
-                a, own = await time_endpoint_and_own_sql(endpoint_clients[key], app, z, tenant_id, session_hashes[key],
-                                                         ts, args.rounds, budget)
-                b, c_, p = await time_sql([Statement(app, served, viewers[key]),
-                                           Statement(unfiltered_conn, unfiltered, unfiltered_as),
-                                           Statement(unfiltered_conn, bare, unfiltered_as)],
-                                          tenant_id, z, ts, args.rounds, budget)
+                a, own = await time_endpoint_and_own_sql(
+                    endpoint_clients[key], app, z, tenant_id, session_hashes[key], ts, args.rounds, budget
+                )
+                b, c_, p = await time_sql(
+                    [
+                        Statement(app, served, viewers[key]),
+                        Statement(unfiltered_conn, unfiltered, unfiltered_as),
+                        Statement(unfiltered_conn, bare, unfiltered_as),
+                    ],
+                    tenant_id,
+                    z,
+                    ts,
+                    args.rounds,
+                    budget,
+                )
                 row = {
-                    "z": z, "viewer": key, "tiles": len(ts),
-                    "samples": {"endpoint": len(a["ms"]), "own_sql": len(own["ms"]), "sql": len(b["ms"]),
-                                "unfiltered": len(c_["ms"])},
+                    "z": z,
+                    "viewer": key,
+                    "tiles": len(ts),
+                    "samples": {
+                        "endpoint": len(a["ms"]),
+                        "own_sql": len(own["ms"]),
+                        "sql": len(b["ms"]),
+                        "unfiltered": len(c_["ms"]),
+                    },
                     "truncated": any(m["truncated"] for m in (a, own, b, c_)),
                     "households_per_tile": summary([float(t[2]) for t in ts]),
                     "ids_per_tile": summary([float(v) for v in b["ids"]]) if z >= CLUSTER_BELOW_ZOOM else None,
-                    "endpoint": summary(a["ms"]), "endpoint_statuses": a["statuses"],
-                    "own_sql": summary(own["ms"]), "sql": summary(b["ms"]), "unfiltered": summary(c_["ms"]),
+                    "endpoint": summary(a["ms"]),
+                    "endpoint_statuses": a["statuses"],
+                    "own_sql": summary(own["ms"]),
+                    "sql": summary(b["ms"]),
+                    "unfiltered": summary(c_["ms"]),
                     "bare": summary(p["ms"]),
-                    "size_served": _size_summary(a["sizes"]), "size_sql": _size_summary(b["sizes"]),
+                    "size_served": _size_summary(a["sizes"]),
+                    "size_sql": _size_summary(b["sizes"]),
                     "size_unfiltered": _size_summary(c_["sizes"]),
                     "size_bare": _size_summary(p["sizes"]),
-                    "raw_ms": {"endpoint": a["ms"], "own_sql": own["ms"], "sql": b["ms"], "unfiltered": c_["ms"],
-                               "bare": p["ms"]},
+                    "raw_ms": {
+                        "endpoint": a["ms"],
+                        "own_sql": own["ms"],
+                        "sql": b["ms"],
+                        "unfiltered": c_["ms"],
+                        "bare": p["ms"],
+                    },
                     "tile_list": [[z, x, y] for x, y, _ in ts],
                 }
                 row["endpoint_over_sql"] = row["endpoint"]["p50"] / row["own_sql"]["p50"]
@@ -345,13 +406,23 @@ async def run_bench(args: argparse.Namespace, url: str, base: str) -> dict[str, 
                 row["filtered_over_unfiltered"] = row["sql"]["p50"] / row["unfiltered"]["p50"]
                 row["filtered_over_bare"] = row["sql"]["p50"] / row["bare"]["p50"]  # informative
                 results.append(row)
-                print(f"  z{z:<2} {key:<12} {len(ts):>3} tiles: endpoint p50 {row['endpoint']['p50']:.2f} ms,"
-                      f" own SQL {row['own_sql']['p50']:.2f} ms, statement {row['sql']['p50']:.2f} ms,"
-                      f" unfiltered {row['unfiltered']['p50']:.2f} ms"
-                      f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
-        return {"households": households, "tenant_id": str(tenant_id), "server": server_info,
-                "unfiltered_connection": "raw (no RLS)" if raw is not None else "app role as 'system' (RLS on its sees-all path)",
-                "commissioner_scope_districts": len(viewers["commissioner"].scope or ()), "results": results}
+                print(
+                    f"  z{z:<2} {key:<12} {len(ts):>3} tiles: endpoint p50 {row['endpoint']['p50']:.2f} ms,"
+                    f" own SQL {row['own_sql']['p50']:.2f} ms, statement {row['sql']['p50']:.2f} ms,"
+                    f" unfiltered {row['unfiltered']['p50']:.2f} ms"
+                    f"  ({time.perf_counter() - t0:.0f} s)",
+                    flush=True,
+                )
+        return {
+            "households": households,
+            "tenant_id": str(tenant_id),
+            "server": server_info,
+            "unfiltered_connection": "raw (no RLS)"
+            if raw is not None
+            else "app role as 'system' (RLS on its sees-all path)",
+            "commissioner_scope_districts": len(viewers["commissioner"].scope or ()),
+            "results": results,
+        }
     finally:
         for c in clients.values():
             await c.aclose()
@@ -369,15 +440,33 @@ def checks(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for r in results:
         where = f"z{r['z']} {r['viewer']}"
-        out.append({"target": f"endpoint p50 ≤ {ENDPOINT_OVER_SQL_MAX}× own SQL p50 (a ÷ b)", "where": where,
-                    "value": f"{r['endpoint_over_sql']:.2f}×", "pass": r["endpoint_over_sql"] <= ENDPOINT_OVER_SQL_MAX})
+        out.append(
+            {
+                "target": f"endpoint p50 ≤ {ENDPOINT_OVER_SQL_MAX}× own SQL p50 (a ÷ b)",
+                "where": where,
+                "value": f"{r['endpoint_over_sql']:.2f}×",
+                "pass": r["endpoint_over_sql"] <= ENDPOINT_OVER_SQL_MAX,
+            }
+        )
     for r in results:
         if r["z"] == 14:
-            out.append({"target": f"z14 endpoint p95 < {Z14_P95_MAX_MS:.0f} ms", "where": f"z14 {r['viewer']}",
-                        "value": f"{r['endpoint']['p95']:.1f} ms", "pass": r["endpoint"]["p95"] < Z14_P95_MAX_MS})
+            out.append(
+                {
+                    "target": f"z14 endpoint p95 < {Z14_P95_MAX_MS:.0f} ms",
+                    "where": f"z14 {r['viewer']}",
+                    "value": f"{r['endpoint']['p95']:.1f} ms",
+                    "pass": r["endpoint"]["p95"] < Z14_P95_MAX_MS,
+                }
+            )
     for r in results:
-        out.append({"target": f"filtered SQL p50 ≤ {FILTERED_OVER_UNFILTERED_MAX}× unfiltered p50 (b0 ÷ c)", "where": f"z{r['z']} {r['viewer']}",
-                    "value": f"{r['filtered_over_unfiltered']:.2f}×", "pass": r["filtered_over_unfiltered"] <= FILTERED_OVER_UNFILTERED_MAX})
+        out.append(
+            {
+                "target": f"filtered SQL p50 ≤ {FILTERED_OVER_UNFILTERED_MAX}× unfiltered p50 (b0 ÷ c)",
+                "where": f"z{r['z']} {r['viewer']}",
+                "value": f"{r['filtered_over_unfiltered']:.2f}×",
+                "pass": r["filtered_over_unfiltered"] <= FILTERED_OVER_UNFILTERED_MAX,
+            }
+        )
     return out
 
 
@@ -410,10 +499,14 @@ def render(report: dict[str, Any]) -> str:
             f" | {unf} | {r['endpoint_over_sql']:.2f}× | {r['endpoint_minus_sql_ms']:.2f}"
             f" | {r['endpoint_over_statement']:.2f}× | {r['filtered_over_unfiltered']:.2f}×"
             f" | {r['bare']['p50']:.2f} | {r['filtered_over_bare']:.2f}×"
-            f" | {kb(r['size_served']['p50'])} / {kb(r['size_served']['max'])} | {unf_kb} | {kb(r['size_bare']['p50'])} |")
+            f" | {kb(r['size_served']['p50'])} / {kb(r['size_served']['max'])} | {unf_kb} | {kb(r['size_bare']['p50'])} |"
+        )
     if any(r["truncated"] for r in report["results"]):
-        lines += ["", f"\\* over the time budget ({report['budget_seconds']:.0f} s per measurement): fewer samples than"
-                      " tiles × rounds."]
+        lines += [
+            "",
+            f"\\* over the time budget ({report['budget_seconds']:.0f} s per measurement): fewer samples than"
+            " tiles × rounds.",
+        ]
     lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
     for c in report["checks"]:
         lines.append(f"| {c['target']} | {c['where']} | {c['value']} | {'PASS' if c['pass'] else 'FAIL'} |")
@@ -423,10 +516,22 @@ def render(report: dict[str, Any]) -> str:
 def git_revision() -> str:
     """Commit of the code under test (+ "-dirty" when tracked files differ), or "unknown"."""
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
         return rev + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -437,19 +542,30 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
     parser.add_argument("--base-url", help=f"a running server (default: start one on 127.0.0.1:{DEFAULT_PORT})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--client", choices=["lite", "httpx"], default="lite",
-                        help="the endpoint's client: lite = one lean keep-alive connection (common.LiteClient); httpx (~1 ms"
-                             " of client time per request on this machine, counted in the endpoint's wall time)")
+    parser.add_argument(
+        "--client",
+        choices=["lite", "httpx"],
+        default="lite",
+        help="the endpoint's client: lite = one lean keep-alive connection (common.LiteClient); httpx (~1 ms"
+        " of client time per request on this machine, counted in the endpoint's wall time)",
+    )
     parser.add_argument("--households", type=int, default=100_000, help="loaded first if the database has none")
     parser.add_argument("--tiles", type=int, default=50, help="tiles per zoom and viewer")
     parser.add_argument("--rounds", type=int, default=5, help="timed passes over the tiles (after one warm-up)")
-    parser.add_argument("--budget-seconds", type=float, default=60.0,
-                        help="cap on the timed rounds of one measurement (zoom × viewer × (a, b) or (b0, c))")
+    parser.add_argument(
+        "--budget-seconds",
+        type=float,
+        default=60.0,
+        help="cap on the timed rounds of one measurement (zoom × viewer × (a, b) or (b0, c))",
+    )
     parser.add_argument("--warmup-seconds", type=float, default=20.0, help="cap on one warm-up pass")
     parser.add_argument("--zooms", type=lambda s: tuple(int(v) for v in s.split(",")), default=ZOOMS)
-    parser.add_argument("--raw-url", default=os.environ.get("BENCH_RAW_DATABASE_URL"),
-                        help="superuser/BYPASSRLS URL of the same database for the unfiltered SQL"
-                             " (default: $BENCH_RAW_DATABASE_URL; else the app role stamped 'system')")
+    parser.add_argument(
+        "--raw-url",
+        default=os.environ.get("BENCH_RAW_DATABASE_URL"),
+        help="superuser/BYPASSRLS URL of the same database for the unfiltered SQL"
+        " (default: $BENCH_RAW_DATABASE_URL; else the app role stamped 'system')",
+    )
     args = parser.parse_args()
     args.tiles = max(1, min(args.tiles, 1000))
     args.rounds = max(1, min(args.rounds, 20))
@@ -470,13 +586,21 @@ def main() -> None:
     import uvloop  # the client's loop for (a), (b) and (c) alike: less client time in every figure
 
     report = uvloop.run(measure())
-    report.update({"started": started.isoformat(), "base_url": base, "database": redact(url),
-                   "tiles_per_zoom": args.tiles, "rounds": args.rounds, "load": load,
-                   "budget_seconds": args.budget_seconds, "warmup_seconds": args.warmup_seconds,
-                   "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                               "load_average": os.getloadavg()},
-                   "revision": git_revision(),
-                   "server_spawned": server is not None})
+    report.update(
+        {
+            "started": started.isoformat(),
+            "base_url": base,
+            "database": redact(url),
+            "tiles_per_zoom": args.tiles,
+            "rounds": args.rounds,
+            "load": load,
+            "budget_seconds": args.budget_seconds,
+            "warmup_seconds": args.warmup_seconds,
+            "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_average": os.getloadavg()},
+            "revision": git_revision(),
+            "server_spawned": server is not None,
+        }
+    )
     report["checks"] = checks(report["results"])
     write_result("tiles", stamp, report, render(report))
 

@@ -68,7 +68,6 @@ from common import (
     prepare_database,
     read_credentials,
     redact,
-    summary,
     tile_of,
     write_result,
 )
@@ -103,10 +102,13 @@ def auth_args(c: Client, idle: timedelta) -> list[Any]:
 
 def git_revision() -> str:
     """The code under test (+ "-dirty" when tracked files differ)."""
+
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
 
-    return (git("rev-parse", "--short", "HEAD") or "unknown") + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + (
+        "-dirty" if git("status", "--porcelain", "--untracked-files=no") else ""
+    )
 
 
 # --- who pans where -------------------------------------------------------------------------------
@@ -124,8 +126,13 @@ class Client:
     steps: list[Step] = field(default_factory=list)
 
 
-def pan_schedule(rng: random.Random, starts: list[tuple[float, float]], seen_by_zoom: dict[int, set[tuple[int, int]]],
-                 zoom: int, n: int) -> list[list[tuple[int, int, int]]]:
+def pan_schedule(
+    rng: random.Random,
+    starts: list[tuple[float, float]],
+    seen_by_zoom: dict[int, set[tuple[int, int]]],
+    zoom: int,
+    n: int,
+) -> list[list[tuple[int, int, int]]]:
     """At least `n` distinct tiles as a panning map asks for them, step by step (a viewport, then
     the tiles each pan or zoom exposes), starting at one of `starts` at `zoom`. A pan only goes
     where the viewer sees households (`seen_by_zoom`); at a dead end the map jumps to another
@@ -136,8 +143,11 @@ def pan_schedule(rng: random.Random, starts: list[tuple[float, float]], seen_by_
 
     def viewport(z: int, cx: int, cy: int) -> None:
         nonlocal count
-        cells = [(cx + dx, cy + dy) for dx in range(-(VIEW_W // 2), VIEW_W - VIEW_W // 2)
-                 for dy in range(-(VIEW_H // 2), VIEW_H - VIEW_H // 2)]
+        cells = [
+            (cx + dx, cy + dy)
+            for dx in range(-(VIEW_W // 2), VIEW_W - VIEW_W // 2)
+            for dy in range(-(VIEW_H // 2), VIEW_H - VIEW_H // 2)
+        ]
         cells.sort(key=lambda c: (c[0] - cx) ** 2 + (c[1] - cy) ** 2)  # nearest the centre first
         step = [(z, x, y) for x, y in cells if 0 <= x < 2**z and 0 <= y < 2**z and (z, x, y) not in asked]
         asked.update(step)
@@ -159,8 +169,9 @@ def pan_schedule(rng: random.Random, starts: list[tuple[float, float]], seen_by_
         for _pan in range(PANS_PER_ZOOM):
             if rng.random() < TURN_CHANCE:
                 direction = rng.choice(((1, 0), (-1, 0), (0, 1), (0, -1)))
-            ways = [d for d in (direction, (1, 0), (-1, 0), (0, 1), (0, -1))
-                    if (cx + d[0], cy + d[1]) in seen_by_zoom[z]]
+            ways = [
+                d for d in (direction, (1, 0), (-1, 0), (0, 1), (0, -1)) if (cx + d[0], cy + d[1]) in seen_by_zoom[z]
+            ]
             if not ways:
                 cx, cy = jump(z)
             else:
@@ -182,8 +193,9 @@ async def visible_points(conn: Any, client: Client) -> list[tuple[float, float]]
         who = await conn.fetchrow(AUTH_SQL, *auth_args(client, idle))
         if who is None:
             raise RuntimeError(f"client {client.index}: the session is not valid for the raw database")
-        rows = await conn.fetch("SELECT ST_X(location) AS lon, ST_Y(location) AS lat FROM household"
-                                " WHERE tenant_id = $1", client.tenant_id)
+        rows = await conn.fetch(
+            "SELECT ST_X(location) AS lon, ST_Y(location) AS lat FROM household WHERE tenant_id = $1", client.tenant_id
+        )
     points = [(r["lon"], r["lat"]) for r in rows]
     points.sort(key=lambda p: hashlib.sha1(f"{p[0]:.7f},{p[1]:.7f}".encode()).digest())  # fixed order
     return points
@@ -198,8 +210,11 @@ async def sign_in_clients(base: str, n: int) -> list[Client]:
         viewer = ("staff", "commissioner")[i % 2]
         async with httpx.AsyncClient(base_url=base, timeout=60.0) as http:
             await http.get("/api/auth/csrf")
-            r = await http.post("/api/auth/login", json={"login": creds[viewer]["login"], "password": creds[viewer]["password"]},
-                                headers={"X-CSRF-Token": http.cookies.get("tonari_csrf") or ""})
+            r = await http.post(
+                "/api/auth/login",
+                json={"login": creds[viewer]["login"], "password": creds[viewer]["password"]},
+                headers={"X-CSRF-Token": http.cookies.get("tonari_csrf") or ""},
+            )
             if r.status_code != 200:
                 raise RuntimeError(f"sign-in as {viewer} failed: {r.status_code} {r.text[:200]}")
             cookie = http.cookies.get(COOKIE_NAME)
@@ -217,7 +232,9 @@ async def plan(conn: Any, clients: list[Client], per_client: int, seed: int) -> 
             points = await visible_points(conn, c)
             by_viewer[c.viewer] = (points, {z: {tile_of(lon, lat, z) for lon, lat in points} for z in ZOOMS})
         points, seen = by_viewer[c.viewer]
-        c.steps = pan_schedule(random.Random(seed * 1000 + c.index), points, seen, ZOOMS[c.index % len(ZOOMS)], per_client)
+        c.steps = pan_schedule(
+            random.Random(seed * 1000 + c.index), points, seen, ZOOMS[c.index % len(ZOOMS)], per_client
+        )
 
 
 # --- one measurement ------------------------------------------------------------------------------
@@ -254,11 +271,17 @@ TileCall = Callable[[int, int, int, int, int], Awaitable[int]]  # (client, n, z,
 def part_of(steps: list[Step], part: tuple[int, int]) -> list[Step]:
     """Slice k of n of a client's steps."""
     k, n = part
-    return steps[len(steps) * k // n: len(steps) * (k + 1) // n]
+    return steps[len(steps) * k // n : len(steps) * (k + 1) // n]
 
 
-async def drive(phase: Phase, clients: list[Client], call: TileCall, pace: float | None, part: tuple[int, int],
-                meter: Callable[[], dict[str, float]]) -> Phase:
+async def drive(
+    phase: Phase,
+    clients: list[Client],
+    call: TileCall,
+    pace: float | None,
+    part: tuple[int, int],
+    meter: Callable[[], dict[str, float]],
+) -> Phase:
     """One slice of every client's steps at once: back to back (pace None) or one step every
     `pace` seconds, the clients' steps spread evenly over the pace (no two maps pan in lockstep)."""
     go = asyncio.Event()
@@ -298,8 +321,9 @@ async def drive(phase: Phase, clients: list[Client], call: TileCall, pace: float
     return phase
 
 
-async def run_app(target: Target, clients: list[Client], mode: str, pace: float | None, meter: Any,
-                  part: tuple[int, int]) -> Phase:
+async def run_app(
+    target: Target, clients: list[Client], mode: str, pace: float | None, meter: Any, part: tuple[int, int]
+) -> Phase:
     lites = target.lites
 
     async def call(i: int, n: int, z: int, x: int, y: int) -> int:
@@ -308,12 +332,14 @@ async def run_app(target: Target, clients: list[Client], mode: str, pace: float 
             raise RuntimeError(f"{target.name}: {r.status_code} {r.content[:200]!r}")
         return r.status_code
 
-    return await drive(Phase(target.name, mode, os.getloadavg()[0]), clients, call, pace, part,
-                       lambda: meter(target.group))
+    return await drive(
+        Phase(target.name, mode, os.getloadavg()[0]), clients, call, pace, part, lambda: meter(target.group)
+    )
 
 
-async def run_raw(conns: list[Any], clients: list[Client], mode: str, pace: float | None, meter: Any,
-                  part: tuple[int, int]) -> Phase:
+async def run_raw(
+    conns: list[Any], clients: list[Client], mode: str, pace: float | None, meter: Any, part: tuple[int, int]
+) -> Phase:
     """The app's database work for every tile, one connection per client, with the statements and
     parameters the route uses (tile_query), on asyncpg's statement cache as the app's driver
     connections use it."""
@@ -325,8 +351,14 @@ async def run_raw(conns: list[Any], clients: list[Client], mode: str, pace: floa
         await tx.start()
         try:
             who = await conn.fetchrow(AUTH_SQL, *auth_args(c, idle))
-            ctx = RequestContext(request_id=f"bench-pan-{i}-{n}", client_addr="127.0.0.1", tenant_id=c.tenant_id,
-                                 user_id=who["user_id"], user_login=who["login"], role=who["role"])
+            ctx = RequestContext(
+                request_id=f"bench-pan-{i}-{n}",
+                client_addr="127.0.0.1",
+                tenant_id=c.tenant_id,
+                user_id=who["user_id"],
+                user_login=who["login"],
+                role=who["role"],
+            )
             stmt, params, audited = tile_query(ctx, TileAddress("households", z, x, y), None)
             sql, names = positional(stmt)
             row = (await conn.fetch(sql, *[params[k] for k in names]))[0]
@@ -350,8 +382,14 @@ class Target:
     one named by URL (and, to count its CPU, its process group). `lites`: one keep-alive
     connection per client while it is measured."""
 
-    def __init__(self, name: str, base: str | None = None, env: dict[str, str] | None = None,
-                 server: BenchServer | None = None, group: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        base: str | None = None,
+        env: dict[str, str] | None = None,
+        server: BenchServer | None = None,
+        group: int | None = None,
+    ) -> None:
         self.name, self._base, self.env, self.server, self._group = name, base, env or {}, server, group
         self.lites: list[LiteClient] = []
 
@@ -420,8 +458,9 @@ async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str,
 
     targets = parse_targets(args, url, stamp)
     dsn = asyncpg_dsn(url)
-    conns = [await asyncpg.connect(dsn, server_settings=session_settings("tonari-bench-raw"))
-             for _ in range(args.clients)]
+    conns = [
+        await asyncpg.connect(dsn, server_settings=session_settings("tonari-bench-raw")) for _ in range(args.clients)
+    ]
     pace = args.pace_ms / 1000.0
     phases: list[Phase] = []
     keys: list[tuple[int, int]] = []  # (round, slice) of each phase
@@ -432,8 +471,11 @@ async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str,
             postmaster = int(fh.read().rsplit(")", 1)[1].split()[1])
 
         def meter(group: int | None) -> dict[str, float]:
-            return {"server": cpu_seconds(group=group) if group else float("nan"),
-                    "database": cpu_seconds(parent=postmaster), "client": time.process_time()}
+            return {
+                "server": cpu_seconds(group=group) if group else float("nan"),
+                "database": cpu_seconds(parent=postmaster),
+                "client": time.process_time(),
+            }
 
         for t in targets:
             await t.start()
@@ -450,35 +492,51 @@ async def run_bench(args: argparse.Namespace, url: str, stamp: str) -> dict[str,
             for mode in MODES:
                 for k in range(args.slices):
                     order: list[Target | None] = [None, *targets]  # None: the raw database
-                    order = order[turn % len(order):] + order[:turn % len(order)]
+                    order = order[turn % len(order) :] + order[: turn % len(order)]
                     turn += 1
                     for turn_of in order:
                         p = pace if mode == "paced" else None
-                        phases.append(await run_raw(conns, clients, mode, p, meter, (k, args.slices)) if turn_of is None
-                                      else await run_app(turn_of, clients, mode, p, meter, (k, args.slices)))
+                        phases.append(
+                            await run_raw(conns, clients, mode, p, meter, (k, args.slices))
+                            if turn_of is None
+                            else await run_app(turn_of, clients, mode, p, meter, (k, args.slices))
+                        )
                         keys.append((r, k))
                 done = [(ph, key) for ph, key in zip(phases, keys, strict=True) if key[0] == r and ph.mode == mode]
                 for name in ["raw"] + [t.name for t in targets]:
                     mine = [ph for ph, _ in done if ph.name == name]
                     ms = [m for ph in mine for m in ph.ms]
-                    print(f"  round {r + 1} {mode:<9} {name:<20} {median(ph.tiles_per_s() for ph in mine):6.0f} tiles/s"
-                          f"  p50 {percentile(ms, 50):6.1f}  p95 {percentile(ms, 95):6.1f} ms"
-                          f"  (load {mine[0].load_before:.2f})", flush=True)
-        server_info = {"server_version": await conns[0].fetchval("SHOW server_version"),
-                       "postgis": await conns[0].fetchval("SELECT postgis_lib_version()"),
-                       "jit": await conns[0].fetchval("SHOW jit")}
+                    print(
+                        f"  round {r + 1} {mode:<9} {name:<20} {median(ph.tiles_per_s() for ph in mine):6.0f} tiles/s"
+                        f"  p50 {percentile(ms, 50):6.1f}  p95 {percentile(ms, 95):6.1f} ms"
+                        f"  (load {mine[0].load_before:.2f})",
+                        flush=True,
+                    )
+        server_info = {
+            "server_version": await conns[0].fetchval("SHOW server_version"),
+            "postgis": await conns[0].fetchval("SELECT postgis_lib_version()"),
+            "jit": await conns[0].fetchval("SHOW jit"),
+        }
     finally:
         for t in targets:
             await t.stop()
         for c in conns:
             await c.close()
     tiles = [t for c in clients for s in c.steps for t in s]
-    return {"targets": [{"name": t.name, "base": t.base, "env": t.env, "spawned": t.server is not None} for t in targets],
-            "summary": aggregate(phases, keys, ["raw"] + [t.name for t in targets]),
-            "server": server_info, "pace_ms": args.pace_ms, "slices": args.slices,
-            "schedule": {"clients": args.clients, "tiles": len(tiles), "steps": sum(len(c.steps) for c in clients),
-                         "by_zoom": {z: sum(1 for t in tiles if t[0] == z) for z in ZOOMS},
-                         "viewers": {v: sum(1 for c in clients if c.viewer == v) for v in ("staff", "commissioner")}}}
+    return {
+        "targets": [{"name": t.name, "base": t.base, "env": t.env, "spawned": t.server is not None} for t in targets],
+        "summary": aggregate(phases, keys, ["raw"] + [t.name for t in targets]),
+        "server": server_info,
+        "pace_ms": args.pace_ms,
+        "slices": args.slices,
+        "schedule": {
+            "clients": args.clients,
+            "tiles": len(tiles),
+            "steps": sum(len(c.steps) for c in clients),
+            "by_zoom": {z: sum(1 for t in tiles if t[0] == z) for z in ZOOMS},
+            "viewers": {v: sum(1 for c in clients if c.viewer == v) for v in ("staff", "commissioner")},
+        },
+    }
 
 
 def aggregate(phases: list[Phase], keys: list[tuple[int, int]], names: list[str]) -> list[dict[str, Any]]:
@@ -507,14 +565,26 @@ def aggregate(phases: list[Phase], keys: list[tuple[int, int]], names: list[str]
             for ph, _ in mine:
                 for st, c in ph.statuses.items():
                     statuses[st] = statuses.get(st, 0) + c
-            rows.append({
-                "name": name, "mode": mode, "phases": len(mine), "tiles": n,
-                "tiles_per_s": median(ph.tiles_per_s() for ph, _ in mine),
-                "tiles_per_s_by_round": [round(median(v)) for _, v in sorted(per_round.items())],
-                "ratio": median(ratios), "ratio_iqr": (percentile(ratios, 25), percentile(ratios, 75)),
-                "p50": percentile(ms, 50), "p95": percentile(ms, 95), "p99": percentile(ms, 99),
-                "p95_over_raw": median(p95_ratios), "cpu_ms_per_tile": cpu, "per_zoom": per_zoom,
-                "statuses": statuses, "load": (min(ph.load_before for ph, _ in mine), max(ph.load_before for ph, _ in mine))})
+            rows.append(
+                {
+                    "name": name,
+                    "mode": mode,
+                    "phases": len(mine),
+                    "tiles": n,
+                    "tiles_per_s": median(ph.tiles_per_s() for ph, _ in mine),
+                    "tiles_per_s_by_round": [round(median(v)) for _, v in sorted(per_round.items())],
+                    "ratio": median(ratios),
+                    "ratio_iqr": (percentile(ratios, 25), percentile(ratios, 75)),
+                    "p50": percentile(ms, 50),
+                    "p95": percentile(ms, 95),
+                    "p99": percentile(ms, 99),
+                    "p95_over_raw": median(p95_ratios),
+                    "cpu_ms_per_tile": cpu,
+                    "per_zoom": per_zoom,
+                    "statuses": statuses,
+                    "load": (min(ph.load_before for ph, _ in mine), max(ph.load_before for ph, _ in mine)),
+                }
+            )
     return rows
 
 
@@ -524,11 +594,23 @@ def checks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if a["name"] == "raw":
             continue
         if a["mode"] == "saturated":
-            out.append({"target": f"saturated tiles/s ≥ {THROUGHPUT_MIN:.0%} of the raw database's", "where": a["name"],
-                        "value": f"{a['ratio']:.0%}", "pass": a["ratio"] >= THROUGHPUT_MIN})
+            out.append(
+                {
+                    "target": f"saturated tiles/s ≥ {THROUGHPUT_MIN:.0%} of the raw database's",
+                    "where": a["name"],
+                    "value": f"{a['ratio']:.0%}",
+                    "pass": a["ratio"] >= THROUGHPUT_MIN,
+                }
+            )
         else:
-            out.append({"target": f"paced p95 < {P95_MAX_MS:.0f} ms", "where": a["name"], "value": f"{a['p95']:.1f} ms",
-                        "pass": a["p95"] < P95_MAX_MS})
+            out.append(
+                {
+                    "target": f"paced p95 < {P95_MAX_MS:.0f} ms",
+                    "where": a["name"],
+                    "value": f"{a['p95']:.1f} ms",
+                    "pass": a["p95"] < P95_MAX_MS,
+                }
+            )
     return out
 
 
@@ -557,7 +639,8 @@ def render(report: dict[str, Any]) -> str:
             f" | {a['p50']:.1f} / {a['p95']:.1f} / {a['p99']:.1f} | {a['p95_over_raw']:.2f}"
             f" | {server_cpu} / {cpu['database']:.2f} / {cpu['client']:.2f}"
             f" | {zoom_p95}"
-            f" | {a['load'][0]:.1f}–{a['load'][1]:.1f} |")
+            f" | {a['load'][0]:.1f}–{a['load'][1]:.1f} |"
+        )
     lines += ["", "| target | where | measured | result |", "|---|---|---|---|"]
     for c in report["checks"]:
         lines.append(f"| {c['target']} | {c['where']} | {c['value']} | {'PASS' if c['pass'] else 'FAIL'} |")
@@ -575,11 +658,19 @@ def main() -> None:
     parser.add_argument("--slices", type=int, default=6, help="each round takes the schedule in this many slices")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="the first spawned server's port (then +1, …)")
-    parser.add_argument("--variant", action="append", metavar="NAME:VAR=VALUE,…",
-                        help="a server this bench starts with extra environment, e.g. pool-32:TONARI_DB_POOL_SIZE=32"
-                             " (repeatable; default: one server with the current settings)")
-    parser.add_argument("--server", action="append", metavar="NAME=URL[#PGID]",
-                        help="a running server to measure, and its process group to count its CPU (repeatable)")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME:VAR=VALUE,…",
+        help="a server this bench starts with extra environment, e.g. pool-32:TONARI_DB_POOL_SIZE=32"
+        " (repeatable; default: one server with the current settings)",
+    )
+    parser.add_argument(
+        "--server",
+        action="append",
+        metavar="NAME=URL[#PGID]",
+        help="a running server to measure, and its process group to count its CPU (repeatable)",
+    )
     args = parser.parse_args()
     args.clients = max(2, min(args.clients, 64))
     args.tiles_per_client = max(10, min(args.tiles_per_client, 2000))
@@ -596,10 +687,21 @@ def main() -> None:
     import uvloop  # the client's loop for the servers and the raw database alike
 
     report = uvloop.run(run_bench(args, url, stamp))
-    report.update({"started": started.isoformat(), "database": redact(url), "load": load, "rounds": args.rounds,
-                   "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_start": load_start,
-                               "load_end": os.getloadavg()},
-                   "revision": git_revision()})
+    report.update(
+        {
+            "started": started.isoformat(),
+            "database": redact(url),
+            "load": load,
+            "rounds": args.rounds,
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": sys.version.split()[0],
+                "load_start": load_start,
+                "load_end": os.getloadavg(),
+            },
+            "revision": git_revision(),
+        }
+    )
     report["checks"] = checks(report["summary"])
     write_result("tiles-panning", stamp, report, render(report))
 

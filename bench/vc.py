@@ -32,7 +32,6 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import common
 from common import (
     FIELD_PORT,
     asyncpg_dsn,
@@ -148,9 +147,7 @@ async def build_history(
         t0 = time.perf_counter()
         await conn.execute(HISTORY[0], tenant_id, op, DAYS)
         await conn.execute(HISTORY[1], tenant_id, op, opened)
-        await conn.execute(
-            HISTORY[2], tenant_id, op, DAYS, opened, base[0], base[1], OPEN_NEEDS, staff_id, NEEDS
-        )
+        await conn.execute(HISTORY[2], tenant_id, op, DAYS, opened, base[0], base[1], OPEN_NEEDS, staff_id, NEEDS)
         await conn.execute(HISTORY[3], tenant_id, op)
         today = opened + timedelta(days=DAYS - 1)
         await conn.execute(TODAY_TEAMS, tenant_id, op, today, TEAMS)
@@ -170,8 +167,7 @@ async def checkin_phase(
 ) -> dict[str, Any]:
     """Closed loop (rate None) or paced; each scan a token not used before."""
     sessions = [
-        await sign_in(base_url, creds["staff"]["login"], creds["staff"]["password"], timeout=60.0)
-        for _ in range(desks)
+        await sign_in(base_url, creds["staff"]["login"], creds["staff"]["password"], timeout=60.0) for _ in range(desks)
     ]
     latencies: list[float] = []
     errors = 0
@@ -255,9 +251,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
     conn = await asyncpg.connect(asyncpg_dsn(url), server_settings={"jit": "off"})
     try:
         async with serving(None, server) as base_url:
-            staff = await sign_in(
-                base_url, creds["staff"]["login"], creds["staff"]["password"], timeout=120.0
-            )
+            staff = await sign_in(base_url, creds["staff"]["login"], creds["staff"]["password"], timeout=120.0)
             centre_point = await conn.fetchrow(
                 "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(boundary) AS p FROM tenant WHERE id = $1) s",
                 tenant.tenant_id,
@@ -281,12 +275,8 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                     op,
                     opened,
                 )
-            report["build"] = await build_history(
-                conn, tenant.tenant_id, op, tenant.staff_id, opened, (lon, lat)
-            )
-            print(
-                f"  centre {op}: 60-day history written in {report['build']['history_s']:.1f} s", flush=True
-            )
+            report["build"] = await build_history(conn, tenant.tenant_id, op, tenant.staff_id, opened, (lon, lat))
+            print(f"  centre {op}: 60-day history written in {report['build']['history_s']:.1f} s", flush=True)
 
             # Pre-registrations for the check-in phases (tokens signed with the server's secret).
             n_tokens = int(args.seconds * 400) + int(args.seconds * args.rate) + 2000
@@ -313,9 +303,7 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                 args.seconds,
                 args.rate,
             )
-            report["checkin_raw"] = await raw_checkins(
-                conn, tenant.tenant_id, tenant.staff_id, op, today, take(1000)
-            )
+            report["checkin_raw"] = await raw_checkins(conn, tenant.tenant_id, tenant.staff_id, op, today, take(1000))
             print(
                 f"  check-ins: saturate {report['checkin_saturate']['rate']:.0f}/s,"
                 f" paced p99 {report['checkin_paced']['p99']:.0f} ms",
@@ -327,26 +315,17 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
                 {"t": tenant.tenant_id, "o": op, "d": today, "team": None, "k": 3}[n] for n in match_names
             )
             await timed_get(staff, f"/api/vc/centres/{op}/matching", 1)
-            report["matching_http"] = pct(
-                await timed_get(staff, f"/api/vc/centres/{op}/matching", args.rounds)
-            )
-            raw, rows = await timed_raw(
-                conn, tenant.tenant_id, tenant.staff_id, match_sql, match_args, args.rounds
-            )
+            report["matching_http"] = pct(await timed_get(staff, f"/api/vc/centres/{op}/matching", args.rounds))
+            raw, rows = await timed_raw(conn, tenant.tenant_id, tenant.staff_id, match_sql, match_args, args.rounds)
             report["matching_raw"] = {**pct(raw), "rows": rows}
 
             stats_sql, stats_names = to_asyncpg(_DAYS, ("t", "o", "opened", "to", "pref"))
             stats_args = tuple(
-                {"t": tenant.tenant_id, "o": op, "opened": opened, "to": today, "pref": "99"}[n]
-                for n in stats_names
+                {"t": tenant.tenant_id, "o": op, "opened": opened, "to": today, "pref": "99"}[n] for n in stats_names
             )
             await timed_get(staff, f"/api/vc/centres/{op}/statistics", 1)
-            report["statistics_http"] = pct(
-                await timed_get(staff, f"/api/vc/centres/{op}/statistics", args.rounds)
-            )
-            raw, rows = await timed_raw(
-                conn, tenant.tenant_id, tenant.staff_id, stats_sql, stats_args, args.rounds
-            )
+            report["statistics_http"] = pct(await timed_get(staff, f"/api/vc/centres/{op}/statistics", args.rounds))
+            raw, rows = await timed_raw(conn, tenant.tenant_id, tenant.staff_id, stats_sql, stats_args, args.rounds)
             report["statistics_raw"] = {**pct(raw), "rows": rows}
             close = await staff.post(f"/api/vc/centres/{op}/close")
             report["closed"] = close.status_code == 200
@@ -405,9 +384,7 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: $DATABASE_URL")
-    parser.add_argument(
-        "--base-url", help=argparse.SUPPRESS
-    )  # start_run's check; this bench runs its own server
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)  # start_run's check; this bench runs its own server
     parser.add_argument("--port", type=int, default=FIELD_PORT)
     parser.add_argument("--households", type=int, default=2000, help="loaded first if the database has none")
     parser.add_argument("--desks", type=int, default=8)

@@ -243,9 +243,7 @@ def _first(props: Mapping[str, Any], keys: Sequence[str]) -> str | None:
     return None
 
 
-def _to_multipolygon(
-    row: int, geom_json: dict[str, Any], result: ParseResult[AreaRecord]
-) -> MultiPolygon | None:
+def _to_multipolygon(row: int, geom_json: dict[str, Any], result: ParseResult[AreaRecord]) -> MultiPolygon | None:
     try:
         geom = shapely.force_2d(shape(geom_json))
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
@@ -260,9 +258,7 @@ def _to_multipolygon(
         )
         return None
     if geom.is_empty or not all(math.isfinite(v) for v in geom.bounds):
-        result.issues.append(
-            error(row, "geometry", "invalid_geometry", "図形が空です。", "The geometry is empty.")
-        )
+        result.issues.append(error(row, "geometry", "invalid_geometry", "図形が空です。", "The geometry is empty."))
         return None
     if not geom.is_valid:
         problem = explain_validity(geom)

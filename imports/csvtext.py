@@ -70,7 +70,7 @@ def read_rows(text: str) -> Iterator[tuple[int, list[str]]] | ImportIssue:
             None,
             None,
             "bad_csv",
-            f"CSVとして読めません（{exc}）。引用符（\"）の閉じ忘れがないか確認してください。",
+            f'CSVとして読めません（{exc}）。引用符（"）の閉じ忘れがないか確認してください。',
             f"The file cannot be read as CSV ({exc}); check for an unclosed quote.",
         )
     return ((n, cells) for n, cells in enumerate(rows, start=1) if any(clean_cell(c) for c in cells))

@@ -78,9 +78,13 @@ def normalise_phone(raw: str) -> str | None:
     s = re.sub(r"-+", "-", s).strip("-")
     digits = s.replace("-", "")
     eleven_digit_prefix = digits[:3] in _ELEVEN_DIGIT or digits[:4] == "0800"
-    ok = digits.isdigit() and digits.startswith("0") and (
-        (len(digits) == 10 and digits[1] != "0" and not eleven_digit_prefix)
-        or (len(digits) == 11 and eleven_digit_prefix)
+    ok = (
+        digits.isdigit()
+        and digits.startswith("0")
+        and (
+            (len(digits) == 10 and digits[1] != "0" and not eleven_digit_prefix)
+            or (len(digits) == 11 and eleven_digit_prefix)
+        )
     )
     if ok:
         return s
@@ -113,6 +117,7 @@ def parse_coordinate(raw: str, what: str) -> float:
 
 def check_in_japan(lat: float, lon: float) -> None:
     """FieldError unless (lat, lon) lies in Japan's extent; says so when they look swapped."""
+
     def inside(a: float, b: float) -> bool:
         return LAT_RANGE[0] <= a <= LAT_RANGE[1] and LON_RANGE[0] <= b <= LON_RANGE[1]
 

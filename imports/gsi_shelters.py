@@ -175,6 +175,7 @@ def parse_gsi_shelters_csv(
     skipped = 0
     seen: dict[str, int] = {}
     for number, cells in rows[1:]:
+
         def get(fld: str, cells: list[str] = cells) -> str:
             col = columns.get(fld)
             return clean_cell(cells[col[0]]) if col and col[0] < len(cells) else ""

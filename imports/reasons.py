@@ -61,9 +61,7 @@ def split_tokens(cell: str) -> list[str]:
     return [t for t in _SPLIT.split(cell.strip()) if t]
 
 
-def _map(
-    cell: str, labels: dict[str, str], patterns: list[tuple[re.Pattern[str], str]]
-) -> tuple[list[str], list[str]]:
+def _map(cell: str, labels: dict[str, str], patterns: list[tuple[re.Pattern[str], str]]) -> tuple[list[str], list[str]]:
     if cell.strip() in _NONE_WORDS:
         return [], []
     codes: list[str] = []

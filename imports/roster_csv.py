@@ -166,9 +166,7 @@ def parse_roster_csv(
     rows = list(rows_or_issue)
     aliases, consent_aliases = _aliases(mapping)
     if not rows:
-        result.issues.append(
-            error(None, None, "empty_file", "ファイルにデータがありません。", "The file has no rows.")
-        )
+        result.issues.append(error(None, None, "empty_file", "ファイルにデータがありません。", "The file has no rows."))
         return result
     h = locate_header(rows, aliases)
     header_row, header = rows[h]

@@ -78,8 +78,15 @@ async def seed_demo(
             tenant = stored
             for login, role, display in DEMO_ACCOUNTS:
                 password = known[login].password if login in known else new_password()
-                await ensure_user(db, tenant, login, role, display, password,
-                                  all_districts=role not in ("commissioner", "vc_volunteer"))
+                await ensure_user(
+                    db,
+                    tenant,
+                    login,
+                    role,
+                    display,
+                    password,
+                    all_districts=role not in ("commissioner", "vc_volunteer"),
+                )
                 creds.append(Credential(login, password, role))
         if with_registry:
             async with db.begin():

@@ -31,8 +31,14 @@ HOURS = 6  # 09:00–15:00 local
 TZ = ZoneInfo("Asia/Tokyo")
 
 # Outcome of the first visit (the rest stay unreached); 不明 is revisited later in the day.
-FIRST_OUTCOMES = (("safe", 0.80), ("evacuated", 0.07), ("unknown", 0.05), ("injured", 0.012), ("rescue", 0.006),
-                  (None, 0.062))
+FIRST_OUTCOMES = (
+    ("safe", 0.80),
+    ("evacuated", 0.07),
+    ("unknown", 0.05),
+    ("injured", 0.012),
+    ("rescue", 0.006),
+    (None, 0.062),
+)
 REVISIT_SHARE = 0.7  # of the 不明 households, reached again before the end
 
 _TARGETS = text(
@@ -80,7 +86,8 @@ def _minutes(rng: random.Random) -> float:
 async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int = 8216) -> dict[str, int]:
     """Add the closed drill once per tenant (nothing if an operation of that name exists)."""
     exists = await db.execute(
-        select(Operation.id).where(Operation.tenant_id == tenant_id, Operation.name == DRILL_NAME))
+        select(Operation.id).where(Operation.tenant_id == tenant_id, Operation.name == DRILL_NAME)
+    )
     if exists.first() is not None:
         return {}
     users = {u.login: u.id for u in (await db.execute(select(User).where(User.tenant_id == tenant_id))).scalars()}
@@ -89,13 +96,33 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
         return {}
     start = drill_start(datetime.now(UTC))
     op_id = uuid.uuid4()
-    await db.execute(insert(Operation).values(
-        tenant_id=tenant_id, id=op_id, kind="safety_check", mode="drill", name=DRILL_NAME, status="active",
-        district_ids=list((await db.execute(text(
-            "SELECT array_agg(id ORDER BY code) FROM district WHERE tenant_id = :t AND level = 'area'"),
-            {"t": tenant_id})).scalar_one() or []),
-        first_report_minutes=60, completion_minutes=300, coordinator_ids=[coordinator], created_by=staff,
-        started_at=start, created_at=start - timedelta(days=7)))
+    await db.execute(
+        insert(Operation).values(
+            tenant_id=tenant_id,
+            id=op_id,
+            kind="safety_check",
+            mode="drill",
+            name=DRILL_NAME,
+            status="active",
+            district_ids=list(
+                (
+                    await db.execute(
+                        text(
+                            "SELECT array_agg(id ORDER BY code) FROM district WHERE tenant_id = :t AND level = 'area'"
+                        ),
+                        {"t": tenant_id},
+                    )
+                ).scalar_one()
+                or []
+            ),
+            first_report_minutes=60,
+            completion_minutes=300,
+            coordinator_ids=[coordinator],
+            created_by=staff,
+            started_at=start,
+            created_at=start - timedelta(days=7),
+        )
+    )
     targets = len((await db.execute(_TARGETS, {"t": tenant_id, "op": op_id})).all())
 
     rng = random.Random(f"{seed}/drill")
@@ -119,29 +146,63 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
         by = commissioner or (coordinator if rng.random() < 0.5 else staff)
         for n, (outcome, device_time) in enumerate(reports):
             shelter_id = h.shelter_id if outcome == "evacuated" else None
-            note = "【訓練】" + {"injured": "足を負傷（訓練の想定）", "rescue": "自力で避難できない（訓練の想定）"}.get(outcome, "")
-            v = VisitIn(client_id=uuid7(), household_id=h.id, outcome=outcome, device_time=device_time,
-                        note=note if outcome in ESCALATE else None, shelter_id=shelter_id,
-                        shelter_unknown=outcome == "evacuated" and shelter_id is None)
+            note = "【訓練】" + {"injured": "足を負傷（訓練の想定）", "rescue": "自力で避難できない（訓練の想定）"}.get(
+                outcome, ""
+            )
+            v = VisitIn(
+                client_id=uuid7(),
+                household_id=h.id,
+                outcome=outcome,
+                device_time=device_time,
+                note=note if outcome in ESCALATE else None,
+                shelter_id=shelter_id,
+                shelter_unknown=outcome == "evacuated" and shelter_id is None,
+            )
             vid = uuid7()
-            visits.append({"tenant_id": tenant_id, "id": vid, "client_id": v.client_id, "operation_id": op_id,
-                           "household_id": h.id, "user_id": by, "mode": "drill", "outcome": outcome,
-                           "shelter_id": v.shelter_id, "shelter_unknown": v.shelter_unknown, "note": v.note,
-                           "device_time": device_time,
-                           "server_time": device_time + timedelta(seconds=rng.uniform(0.5, 40)),
-                           "content_hash": content_hash(op_id, v), "revisit": n > 0})
+            visits.append(
+                {
+                    "tenant_id": tenant_id,
+                    "id": vid,
+                    "client_id": v.client_id,
+                    "operation_id": op_id,
+                    "household_id": h.id,
+                    "user_id": by,
+                    "mode": "drill",
+                    "outcome": outcome,
+                    "shelter_id": v.shelter_id,
+                    "shelter_unknown": v.shelter_unknown,
+                    "note": v.note,
+                    "device_time": device_time,
+                    "server_time": device_time + timedelta(seconds=rng.uniform(0.5, 40)),
+                    "content_hash": content_hash(op_id, v),
+                    "revisit": n > 0,
+                }
+            )
             if outcome in ESCALATE:
                 acknowledged = device_time + timedelta(minutes=rng.uniform(2, 12))
                 resolved = acknowledged + timedelta(minutes=rng.uniform(20, 90))
                 recipients = [u for u in (commissioner, coordinator) if u is not None]
-                escalations.append({
-                    "tenant_id": tenant_id, "id": uuid.uuid4(), "operation_id": op_id, "household_id": h.id,
-                    "visit_id": vid, "mode": "drill", "level": ESCALATE[outcome], "outcome": outcome,
-                    "status": "resolved", "recipient_ids": recipients, "raised_by": by, "created_at": device_time,
-                    "acknowledged_by": coordinator, "acknowledged_at": acknowledged,
-                    "resolved_by": coordinator, "resolved_at": resolved,
-                    "notes": "【訓練】消防・救急への連絡を確認し、対応完了（訓練）",
-                })
+                escalations.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "id": uuid.uuid4(),
+                        "operation_id": op_id,
+                        "household_id": h.id,
+                        "visit_id": vid,
+                        "mode": "drill",
+                        "level": ESCALATE[outcome],
+                        "outcome": outcome,
+                        "status": "resolved",
+                        "recipient_ids": recipients,
+                        "raised_by": by,
+                        "created_at": device_time,
+                        "acknowledged_by": coordinator,
+                        "acknowledged_at": acknowledged,
+                        "resolved_by": coordinator,
+                        "resolved_at": resolved,
+                        "notes": "【訓練】消防・救急への連絡を確認し、対応完了（訓練）",
+                    }
+                )
     # First visits, then revisits, each followed by the ingest's own status statement: it keeps
     # the first visit's time as `first_visit_at` and moves the status to the latest report.
     rounds = ([v for v in visits if not v["revisit"]], [v for v in visits if v["revisit"]])
@@ -152,10 +213,20 @@ async def load_past_drill(db: AsyncSession, tenant_id: uuid.UUID, *, seed: int =
             await db.execute(insert(Visit), batch[i : i + 2000])
         pairs = sorted({(op_id, v["household_id"]) for v in batch}, key=str)
         if pairs:
-            await db.execute(RECOMPUTE, {"tenant": tenant_id, "ops": [p[0] for p in pairs],
-                                         "hhs": [p[1] for p in pairs], "need_help": NEED_HELP})
+            await db.execute(
+                RECOMPUTE,
+                {
+                    "tenant": tenant_id,
+                    "ops": [p[0] for p in pairs],
+                    "hhs": [p[1] for p in pairs],
+                    "need_help": NEED_HELP,
+                },
+            )
     if escalations:
         await db.execute(insert(Escalation), escalations)
-    await db.execute(update(Operation).where(Operation.tenant_id == tenant_id, Operation.id == op_id).values(
-        status="closed", closed_at=start + timedelta(hours=HOURS), updated_at=func.now()))
+    await db.execute(
+        update(Operation)
+        .where(Operation.tenant_id == tenant_id, Operation.id == op_id)
+        .values(status="closed", closed_at=start + timedelta(hours=HOURS), updated_at=func.now())
+    )
     return {"targets": targets, "visits": len(visits), "escalations": len(escalations)}

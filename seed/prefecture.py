@@ -90,8 +90,17 @@ def write_credentials(path: Path, accounts: dict[str, dict[str, str]], url: str)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"database": redact(url), "tenant": TENANT_NAME, "municipality_code": MUNICIPALITY_CODE,
-                   "accounts": accounts}, fh, ensure_ascii=False, indent=2)
+        json.dump(
+            {
+                "database": redact(url),
+                "tenant": TENANT_NAME,
+                "municipality_code": MUNICIPALITY_CODE,
+                "accounts": accounts,
+            },
+            fh,
+            ensure_ascii=False,
+            indent=2,
+        )
     os.chmod(tmp, 0o600)
     tmp.replace(path)
 
@@ -150,8 +159,9 @@ def _multi_wkt(geometry: dict[str, Any]) -> str:
     return (g if isinstance(g, MultiPolygon) else MultiPolygon([cast(Polygon, g)])).wkt
 
 
-async def _ensure_accounts(url: str, credentials: Path | None
-                           ) -> tuple[uuid.UUID, dict[str, dict[str, str]], dict[str, uuid.UUID]]:
+async def _ensure_accounts(
+    url: str, credentials: Path | None
+) -> tuple[uuid.UUID, dict[str, dict[str, str]], dict[str, uuid.UUID]]:
     """Tenant and the three accounts (ORM, like seed/demo.py); returns (tenant id, credentials, user ids)."""
     from server.accounts.provision import ensure_tenant, ensure_user, new_password
     from server.core import context
@@ -174,8 +184,9 @@ async def _ensure_accounts(url: str, credentials: Path | None
                 for key, login, role, display in ACCOUNTS:
                     old = known.get(key)
                     password = old["password"] if old and old.get("login") == login else new_password()
-                    user, _ = await ensure_user(db, tenant, login, role, display, password,
-                                                all_districts=key != "commissioner")
+                    user, _ = await ensure_user(
+                        db, tenant, login, role, display, password, all_districts=key != "commissioner"
+                    )
                     creds[key] = {"login": login, "password": password, "role": role}
                     user_ids[key] = user.id
             context.update(tenant_id=None, role=None)
@@ -184,8 +195,9 @@ async def _ensure_accounts(url: str, credentials: Path | None
     return tenant_id, creds, user_ids
 
 
-async def _load_registry(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uuid.UUID],
-                         households: int, watchers: int, seed: int, log: Any) -> dict[str, int]:
+async def _load_registry(
+    conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uuid.UUID], households: int, watchers: int, seed: int, log: Any
+) -> dict[str, int]:
     from seed.kasama.people import generate_prefecture
 
     t = time.perf_counter()
@@ -196,31 +208,57 @@ async def _load_registry(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uu
     t = time.perf_counter()
     district_ids = {d.code: uuid.uuid4() for d in pref.districts}
     for level in ("area", "branch", "unit"):
-        rows = [(tenant_id, district_ids[d.code], district_ids.get(d.parent_code) if d.parent_code else None,
-                 d.level, d.code, d.name, d.kana, _multi_wkt(d.geometry)) for d in pref.districts if d.level == level]
+        rows = [
+            (
+                tenant_id,
+                district_ids[d.code],
+                district_ids.get(d.parent_code) if d.parent_code else None,
+                d.level,
+                d.code,
+                d.name,
+                d.kana,
+                _multi_wkt(d.geometry),
+            )
+            for d in pref.districts
+            if d.level == level
+        ]
         if rows:
             await conn.executemany(
                 "INSERT INTO district (tenant_id, id, parent_id, level, code, name, kana, geom)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, ST_GeomFromText($8, 4326))", rows)
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, ST_GeomFromText($8, 4326))",
+                rows,
+            )
     await conn.execute(
         "UPDATE tenant SET boundary = (SELECT ST_Multi(ST_Union(geom)) FROM district"
-        " WHERE tenant_id = $1 AND level = 'area') WHERE id = $1", tenant_id)
+        " WHERE tenant_id = $1 AND level = 'area') WHERE id = $1",
+        tenant_id,
+    )
     await conn.executemany(
         "INSERT INTO shelter (tenant_id, id, source_id, kind, name, address, location, hazards, capacity)"
         " VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, $10)",
-        [(tenant_id, uuid.uuid4(), s.source_id, s.kind, s.name, s.address, s.lon, s.lat, list(s.hazards), s.capacity)
-         for s in pref.shelters])
+        [
+            (tenant_id, uuid.uuid4(), s.source_id, s.kind, s.name, s.address, s.lon, s.lat, list(s.hazards), s.capacity)
+            for s in pref.shelters
+        ],
+    )
     await conn.copy_records_to_table(
-        "s_watcher", columns=["id", "name", "kana", "role", "phone", "lon", "lat", "capacity", "district_code"],
-        records=[(uuid.uuid4(), w.name, w.kana, w.role, w.phone, w.lon, w.lat, w.capacity, w.district_code)
-                 for w in pref.watchers])
+        "s_watcher",
+        columns=["id", "name", "kana", "role", "phone", "lon", "lat", "capacity", "district_code"],
+        records=[
+            (uuid.uuid4(), w.name, w.kana, w.role, w.phone, w.lon, w.lat, w.capacity, w.district_code)
+            for w in pref.watchers
+        ],
+    )
     await conn.execute(
         "INSERT INTO watcher (tenant_id, id, name, kana, role, phone, home, capacity, district_id)"
         " SELECT $1, s.id, s.name, s.kana, s.role, s.phone, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326),"
         " s.capacity, d.id FROM s_watcher s LEFT JOIN district d ON d.tenant_id = $1 AND d.code = s.district_code",
-        tenant_id)
-    log(f"  districts {len(district_ids)}, shelters {len(pref.shelters)}, watchers {len(pref.watchers)}"
-        f" in {time.perf_counter() - t:.1f} s")
+        tenant_id,
+    )
+    log(
+        f"  districts {len(district_ids)}, shelters {len(pref.shelters)}, watchers {len(pref.watchers)}"
+        f" in {time.perf_counter() - t:.1f} s"
+    )
 
     # Households, people, consents: generate chunk by chunk into staging, then move.
     t = time.perf_counter()
@@ -232,12 +270,28 @@ async def _load_registry(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uu
             hh.append((hid, h.district_code, h.address, h.town, h.lon, h.lat))
             for p in h.people:
                 pid = uuid.uuid4()
-                pp.append((pid, hid, p.name, p.kana, p.birth_date, p.sex, p.phone, list(p.support_reasons),
-                           p.care_level, p.mobility, list(p.medical_devices), p.communication_needs,
-                           _json.encode(p.emergency_contacts).decode(), p.notes))
+                pp.append(
+                    (
+                        pid,
+                        hid,
+                        p.name,
+                        p.kana,
+                        p.birth_date,
+                        p.sex,
+                        p.phone,
+                        list(p.support_reasons),
+                        p.care_level,
+                        p.mobility,
+                        list(p.medical_devices),
+                        p.communication_needs,
+                        _json.encode(p.emergency_contacts).decode(),
+                        p.notes,
+                    )
+                )
                 for c in p.consents:
-                    cc.append((uuid.uuid4(), pid, hid, c.recipient_class, c.dataset, c.consented_on, c.source,
-                               c.withdrawn_on))
+                    cc.append(
+                        (uuid.uuid4(), pid, hid, c.recipient_class, c.dataset, c.consented_on, c.source, c.withdrawn_on)
+                    )
         await conn.copy_records_to_table("s_household", records=hh)
         await conn.copy_records_to_table("s_person", records=pp)
         await conn.copy_records_to_table("s_consent", records=cc)
@@ -251,8 +305,14 @@ async def _load_registry(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uu
     t = time.perf_counter()
     await _link_accounts(conn, tenant_id, user_ids)
     log(f"  linked the bench accounts in {time.perf_counter() - t:.1f} s")
-    return {"districts": len(district_ids), "shelters": len(pref.shelters), "watchers": len(pref.watchers),
-            "households": n_h, "people": n_p, "consents": n_c}
+    return {
+        "districts": len(district_ids),
+        "shelters": len(pref.shelters),
+        "watchers": len(pref.watchers),
+        "households": n_h,
+        "people": n_p,
+        "consents": n_c,
+    }
 
 
 async def _link_accounts(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uuid.UUID]) -> None:
@@ -262,11 +322,16 @@ async def _link_accounts(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uu
         """SELECT a.id FROM household h
            JOIN district b ON b.tenant_id = h.tenant_id AND b.id = h.district_id
            JOIN district a ON a.tenant_id = b.tenant_id AND a.id = b.parent_id
-           WHERE h.tenant_id = $1 GROUP BY a.id, a.code ORDER BY count(*) DESC, a.code LIMIT 1""", tenant_id)
+           WHERE h.tenant_id = $1 GROUP BY a.id, a.code ORDER BY count(*) DESC, a.code LIMIT 1""",
+        tenant_id,
+    )
     await conn.execute(
         "INSERT INTO user_district_scope (tenant_id, user_id, district_id)"
         " SELECT $1, $2, id FROM district WHERE tenant_id = $1 AND parent_id = $3 ON CONFLICT DO NOTHING",
-        tenant_id, user_ids["commissioner"], area)
+        tenant_id,
+        user_ids["commissioner"],
+        area,
+    )
     for key, role in (("commissioner", "commissioner"), ("watcher", "watcher")):
         await conn.execute(
             """UPDATE watcher SET user_id = $2 WHERE tenant_id = $1 AND id = (
@@ -274,7 +339,11 @@ async def _link_accounts(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uu
                  WHERE w.tenant_id = $1 AND w.role = $3 AND b.parent_id = $4 AND w.user_id IS NULL
                  ORDER BY w.name, w.id LIMIT 1)
                AND NOT EXISTS (SELECT 1 FROM watcher WHERE tenant_id = $1 AND user_id = $2)""",
-            tenant_id, user_ids[key], role, area)
+            tenant_id,
+            user_ids[key],
+            role,
+            area,
+        )
     await conn.execute(
         """INSERT INTO watch_link (tenant_id, id, household_id, watcher_id, kind, since, distance_m)
            SELECT $1, gen_random_uuid(), h.id, w.id, 'primary', DATE '2025-04-01',
@@ -282,11 +351,15 @@ async def _link_accounts(conn: Any, tenant_id: uuid.UUID, user_ids: dict[str, uu
            FROM watcher w CROSS JOIN LATERAL (
                SELECT id, location FROM household WHERE tenant_id = $1 ORDER BY location <-> w.home LIMIT 5) h
            WHERE w.tenant_id = $1 AND w.user_id = $2
-           ON CONFLICT DO NOTHING""", tenant_id, user_ids["watcher"])
+           ON CONFLICT DO NOTHING""",
+        tenant_id,
+        user_ids["watcher"],
+    )
 
 
-async def load(url: str, households: int, watchers: int, seed: int = SEED, credentials: Path | None = None,
-               quiet: bool = False) -> dict[str, Any]:
+async def load(
+    url: str, households: int, watchers: int, seed: int = SEED, credentials: Path | None = None, quiet: bool = False
+) -> dict[str, Any]:
     """The tenant, its accounts and (if it has no households yet) the registry, into a migrated
     database. Returns what was loaded, for a benchmark's report (never the passwords)."""
     import asyncpg
@@ -308,16 +381,23 @@ async def load(url: str, households: int, watchers: int, seed: int = SEED, crede
             await _stamp_system(conn, tenant_id)
             existing = await conn.fetchval("SELECT count(*) FROM household WHERE tenant_id = $1", tenant_id)
             if existing:
-                log(f"Bench tenant already loaded ({existing} households); nothing to do."
-                    + (f" (asked for {households}: drop the database to reload)" if existing != households else ""))
-                return {"loaded": False, "tenant_id": str(tenant_id), "households": existing,
-                        "seconds": round(time.perf_counter() - started, 1)}
+                log(
+                    f"Bench tenant already loaded ({existing} households); nothing to do."
+                    + (f" (asked for {households}: drop the database to reload)" if existing != households else "")
+                )
+                return {
+                    "loaded": False,
+                    "tenant_id": str(tenant_id),
+                    "households": existing,
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
             log(f"Loading {households} households into {redact(url)} …")
             for sql in STAGING:
                 await conn.execute(sql)
             await conn.execute(
                 """CREATE TEMP TABLE s_watcher (id uuid, name text, kana text, role text, phone text,
-                   lon float8, lat float8, capacity int, district_code text) ON COMMIT DROP""")
+                   lon float8, lat float8, capacity int, district_code text) ON COMMIT DROP"""
+            )
             counts = await _load_registry(conn, tenant_id, user_ids, households, watchers, seed, log)
     finally:
         await conn.close()
@@ -326,7 +406,16 @@ async def load(url: str, households: int, watchers: int, seed: int = SEED, crede
     # autovacuum of ~1M fresh rows runs in the middle of the first benchmark after a load.
     owner = await asyncpg.connect(asyncpg_dsn(owner_url(url)))
     try:
-        for table in ("district", "household", "person", "consent", "watcher", "watch_link", "shelter", "user_district_scope"):
+        for table in (
+            "district",
+            "household",
+            "person",
+            "consent",
+            "watcher",
+            "watch_link",
+            "shelter",
+            "user_district_scope",
+        ):
             await owner.execute(f"VACUUM (ANALYZE) {table}")
     finally:
         await owner.close()
@@ -336,8 +425,14 @@ async def load(url: str, households: int, watchers: int, seed: int = SEED, crede
     return {"loaded": True, "tenant_id": str(tenant_id), **counts, "seconds": round(seconds, 1)}
 
 
-def run(url: str, households: int = 100_000, watchers: int | None = None, seed: int = SEED,
-        credentials: Path | None = None, quiet: bool = False) -> dict[str, Any]:
+def run(
+    url: str,
+    households: int = 100_000,
+    watchers: int | None = None,
+    seed: int = SEED,
+    credentials: Path | None = None,
+    quiet: bool = False,
+) -> dict[str, Any]:
     """Migrate (as the owner), then load (synchronous: Alembic runs its own event loop).
     `watchers` defaults to 30 % of `households`."""
     from server.db.migrate import upgrade
@@ -356,14 +451,19 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--watchers", type=int, help="default: 30%% of --households (30,000 for 100,000)")
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--credentials", type=Path,
-                        help="where to keep the logins (JSON, mode 600; the benches use bench/results/credentials.json);"
-                             " without it they are printed, and existing accounts get new passwords")
+    parser.add_argument(
+        "--credentials",
+        type=Path,
+        help="where to keep the logins (JSON, mode 600; the benches use bench/results/credentials.json);"
+        " without it they are printed, and existing accounts get new passwords",
+    )
     args = parser.parse_args()
     url = args.database_url or configured_database_urls()[0]
     if not url:
-        sys.exit("Set DATABASE_URL (the app's role on a database of its own) or pass --database-url,"
-                 " and TONARI_MIGRATE_DATABASE_URL to its owner role.")
+        sys.exit(
+            "Set DATABASE_URL (the app's role on a database of its own) or pass --database-url,"
+            " and TONARI_MIGRATE_DATABASE_URL to its owner role."
+        )
     run(url, args.households, args.watchers, args.seed, args.credentials)
 
 

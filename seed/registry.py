@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-
-import msgspec
 from typing import Any, cast
 
+import msgspec
 from shapely.geometry import MultiPolygon, Polygon, shape
 from sqlalchemy import CursorResult, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,8 +28,8 @@ from server.registry.models import (
     Person,
     Shelter,
     Town,
-    WatchLink,
     Watcher,
+    WatchLink,
 )
 from server.registry.validation import REASSIGN_HOUSEHOLDS
 from server.tenancy.models import Tenant
@@ -55,13 +54,24 @@ async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: 
     """Fill an empty tenant with the demo; returns counts (empty dict if it was already loaded)."""
     if (await db.execute(select(func.count()).select_from(District).where(District.tenant_id == tenant_id))).scalar():
         return {}
-    await db.execute(update(Tenant).where(Tenant.id == tenant_id).values(boundary=_multi(facts.outline_feature()["geometry"])))
+    await db.execute(
+        update(Tenant).where(Tenant.id == tenant_id).values(boundary=_multi(facts.outline_feature()["geometry"]))
+    )
 
     towns = [msgspec.to_builtins(t) for t in facts.load_towns()]
-    await db.execute(insert(Town), [
-        {"tenant_id": tenant_id, "id": uuid.uuid4(), "name": t["town"], "koaza": t.get("koaza") or "",
-         "location": _point(t["lon"], t["lat"])} for t in towns
-    ])
+    await db.execute(
+        insert(Town),
+        [
+            {
+                "tenant_id": tenant_id,
+                "id": uuid.uuid4(),
+                "name": t["town"],
+                "koaza": t.get("koaza") or "",
+                "location": _point(t["lon"], t["lat"]),
+            }
+            for t in towns
+        ],
+    )
 
     district_ids: dict[str, uuid.UUID] = {}
     rows = [msgspec.to_builtins(d) for d in facts.load_districts()]
@@ -70,12 +80,22 @@ async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: 
     for level in ("area", "branch", "unit"):  # parents first
         batch = [d for d in rows if d["level"] == level]
         if batch:
-            await db.execute(insert(District), [
-                {"tenant_id": tenant_id, "id": district_ids[d["code"]], "code": d["code"], "name": d["name"],
-                 "kana": d.get("kana"), "level": d["level"],
-                 "parent_id": district_ids.get(d["parent_code"]) if d.get("parent_code") else None,
-                 "geom": _multi(d["geometry"])} for d in batch
-            ])
+            await db.execute(
+                insert(District),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "id": district_ids[d["code"]],
+                        "code": d["code"],
+                        "name": d["name"],
+                        "kana": d.get("kana"),
+                        "level": d["level"],
+                        "parent_id": district_ids.get(d["parent_code"]) if d.get("parent_code") else None,
+                        "geom": _multi(d["geometry"]),
+                    }
+                    for d in batch
+                ],
+            )
 
     shelter_ids: dict[str, uuid.UUID] = {}
     shelter_rows: list[dict[str, Any]] = []
@@ -90,53 +110,115 @@ async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: 
         sid = uuid.uuid4()
         if s["kind"] == "designated":
             shelter_ids[s["source_id"]] = sid
-        row = {"tenant_id": tenant_id, "id": sid, "source_id": s["source_id"], "kind": s["kind"],
-               "designations": [s["kind"]], "other_source_ids": [], "name": s["name"], "address": s["address"],
-               "location": _point(s["lon"], s["lat"]), "hazards": s["hazards"], "capacity": s.get("capacity")}
+        row = {
+            "tenant_id": tenant_id,
+            "id": sid,
+            "source_id": s["source_id"],
+            "kind": s["kind"],
+            "designations": [s["kind"]],
+            "other_source_ids": [],
+            "name": s["name"],
+            "address": s["address"],
+            "location": _point(s["lon"], s["lat"]),
+            "hazards": s["hazards"],
+            "capacity": s.get("capacity"),
+        }
         facilities[(s["source_id"][:11], s["name"])] = row
         shelter_rows.append(row)
     await db.execute(insert(Shelter), shelter_rows)
 
     demo: DemoData = generate_demo(seed=seed)
     watcher_ids = {w.key: uuid.uuid4() for w in demo.watchers}
-    await db.execute(insert(Watcher), [
-        {"tenant_id": tenant_id, "id": watcher_ids[w.key], "name": w.name, "kana": w.kana, "role": w.role,
-         "phone": w.phone, "home": _point(w.lon, w.lat), "capacity": w.capacity,
-         "district_id": district_ids.get(w.district_code)} for w in demo.watchers
-    ])
+    await db.execute(
+        insert(Watcher),
+        [
+            {
+                "tenant_id": tenant_id,
+                "id": watcher_ids[w.key],
+                "name": w.name,
+                "kana": w.kana,
+                "role": w.role,
+                "phone": w.phone,
+                "home": _point(w.lon, w.lat),
+                "capacity": w.capacity,
+                "district_id": district_ids.get(w.district_code),
+            }
+            for w in demo.watchers
+        ],
+    )
 
     households, people, consents, plans = [], [], [], []
     for h in demo.households:
         hid = uuid.uuid4()
-        households.append({"tenant_id": tenant_id, "id": hid, "address": h.address, "town": h.town,
-                           "location": _point(h.lon, h.lat), "district_id": district_ids.get(h.district_code)})
+        households.append(
+            {
+                "tenant_id": tenant_id,
+                "id": hid,
+                "address": h.address,
+                "town": h.town,
+                "location": _point(h.lon, h.lat),
+                "district_id": district_ids.get(h.district_code),
+            }
+        )
         for p in h.people:
             pid = uuid.uuid4()
-            people.append({
-                "tenant_id": tenant_id, "id": pid, "household_id": hid, "name": p.name, "kana": p.kana,
-                "birth_date": p.birth_date, "sex": p.sex, "phone": p.phone, "support_reasons": list(p.support_reasons),
-                "care_level": p.care_level, "mobility": p.mobility, "medical_devices": list(p.medical_devices),
-                "communication_needs": p.communication_needs,
-                "emergency_contacts": [{"name": c.name, "phone": c.phone, "relationship": c.relationship} for c in p.emergency_contacts],
-                "notes": p.notes,
-            })
-            for c in p.consents:
-                consents.append({"tenant_id": tenant_id, "id": uuid.uuid4(), "person_id": pid, "household_id": hid,
-                                 "recipient_class": c.recipient_class, "dataset": c.dataset,
-                                 "consented_on": c.consented_on, "source": c.source, "withdrawn_on": c.withdrawn_on})
-            if p.plan is not None:
-                plans.append({
-                    "tenant_id": tenant_id, "id": uuid.uuid4(), "person_id": pid,
-                    "destination_shelter_id": shelter_ids.get(p.plan.shelter_source_id),
-                    "route_notes": p.plan.route_notes,
-                    "supporters": [
-                        {"name": s.name, "phone": s.phone, "relationship": s.relationship, "role": s.role,
-                         "watcher_id": str(watcher_ids[s.watcher_key]) if s.watcher_key in watcher_ids else None,
-                         "consented_on": s.consented_on.isoformat() if s.consented_on else None,
-                         "withdrawn_on": s.withdrawn_on.isoformat() if s.withdrawn_on else None}
-                        for s in p.plan.supporters
+            people.append(
+                {
+                    "tenant_id": tenant_id,
+                    "id": pid,
+                    "household_id": hid,
+                    "name": p.name,
+                    "kana": p.kana,
+                    "birth_date": p.birth_date,
+                    "sex": p.sex,
+                    "phone": p.phone,
+                    "support_reasons": list(p.support_reasons),
+                    "care_level": p.care_level,
+                    "mobility": p.mobility,
+                    "medical_devices": list(p.medical_devices),
+                    "communication_needs": p.communication_needs,
+                    "emergency_contacts": [
+                        {"name": c.name, "phone": c.phone, "relationship": c.relationship} for c in p.emergency_contacts
                     ],
-                })
+                    "notes": p.notes,
+                }
+            )
+            for c in p.consents:
+                consents.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "id": uuid.uuid4(),
+                        "person_id": pid,
+                        "household_id": hid,
+                        "recipient_class": c.recipient_class,
+                        "dataset": c.dataset,
+                        "consented_on": c.consented_on,
+                        "source": c.source,
+                        "withdrawn_on": c.withdrawn_on,
+                    }
+                )
+            if p.plan is not None:
+                plans.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "id": uuid.uuid4(),
+                        "person_id": pid,
+                        "destination_shelter_id": shelter_ids.get(p.plan.shelter_source_id),
+                        "route_notes": p.plan.route_notes,
+                        "supporters": [
+                            {
+                                "name": s.name,
+                                "phone": s.phone,
+                                "relationship": s.relationship,
+                                "role": s.role,
+                                "watcher_id": str(watcher_ids[s.watcher_key]) if s.watcher_key in watcher_ids else None,
+                                "consented_on": s.consented_on.isoformat() if s.consented_on else None,
+                                "withdrawn_on": s.withdrawn_on.isoformat() if s.withdrawn_on else None,
+                            }
+                            for s in p.plan.supporters
+                        ],
+                    }
+                )
     for table, batch in ((Household, households), (Person, people), (Consent, consents), (EvacuationPlan, plans)):
         for i in range(0, len(batch), 2000):
             await db.execute(insert(table), batch[i : i + 2000])
@@ -144,9 +226,17 @@ async def load_kasama_registry(db: AsyncSession, tenant_id: uuid.UUID, *, seed: 
     links = await build_watch_network(db, tenant_id)
     zones = await _load_hazard_zones(db, tenant_id)
     await _link_demo_accounts(db, tenant_id, district_ids)
-    return {"households": len(households), "people": len(people), "consents": len(consents),
-            "plans": len(plans), "watchers": len(demo.watchers), "watch links": links, "hazard zones": zones,
-            "districts": len(district_ids), "shelters": len(shelter_rows)}
+    return {
+        "households": len(households),
+        "people": len(people),
+        "consents": len(consents),
+        "plans": len(plans),
+        "watchers": len(demo.watchers),
+        "watch links": links,
+        "hazard zones": zones,
+        "districts": len(district_ids),
+        "shelters": len(shelter_rows),
+    }
 
 
 NETWORK_SINCE = date(2026, 4, 1)  # the demo's network dates from the start of the fiscal year
@@ -166,11 +256,16 @@ async def build_watch_network(db: AsyncSession, tenant_id: uuid.UUID) -> int:
     for round_ in range(NETWORK_ROUNDS):
         batch = await suggest(db, limit=SUGGEST_MAX_LIMIT)
         if round_ == 0:
-            pairs = [h for h in batch.household_ids
-                     if sum(s.household_id == h for s in batch.suggestions) >= 2]
-            districts = dict((await db.execute(
-                select(Household.id, Household.district_id).where(Household.tenant_id == tenant_id,
-                                                                  Household.id.in_(pairs)))).all())
+            pairs = [h for h in batch.household_ids if sum(s.household_id == h for s in batch.suggestions) >= 2]
+            districts = dict(
+                (
+                    await db.execute(
+                        select(Household.id, Household.district_id).where(
+                            Household.tenant_id == tenant_id, Household.id.in_(pairs)
+                        )
+                    )
+                ).all()
+            )
             per_district: dict[uuid.UUID | None, list[uuid.UUID]] = {}
             for h in pairs:
                 per_district.setdefault(districts.get(h), []).append(h)
@@ -179,10 +274,21 @@ async def build_watch_network(db: AsyncSession, tenant_id: uuid.UUID) -> int:
         accepted = [s for s in accepted if s.household_id not in pending or round_ == 0]
         if not accepted:
             break
-        await db.execute(insert(WatchLink), [
-            {"tenant_id": tenant_id, "id": uuid.uuid4(), "household_id": s.household_id, "watcher_id": s.watcher_id,
-             "kind": s.kind, "since": NETWORK_SINCE, "distance_m": s.distance_m} for s in accepted
-        ])
+        await db.execute(
+            insert(WatchLink),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "id": uuid.uuid4(),
+                    "household_id": s.household_id,
+                    "watcher_id": s.watcher_id,
+                    "kind": s.kind,
+                    "since": NETWORK_SINCE,
+                    "distance_m": s.distance_m,
+                }
+                for s in accepted
+            ],
+        )
         made += len(accepted)
     return made
 
@@ -217,10 +323,21 @@ LANDSLIDE_ZONES = 5
 
 async def _load_hazard_zones(db: AsyncSession, tenant_id: uuid.UUID) -> int:
     floods = hazards.flood_zones()
-    await db.execute(insert(HazardZone), [
-        {"tenant_id": tenant_id, "id": uuid.uuid4(), "kind": z.kind, "level": z.level, "name": z.name,
-         "source": z.source, "geom": _multi(z.geometry)} for z in floods
-    ])
+    await db.execute(
+        insert(HazardZone),
+        [
+            {
+                "tenant_id": tenant_id,
+                "id": uuid.uuid4(),
+                "kind": z.kind,
+                "level": z.level,
+                "name": z.name,
+                "source": z.source,
+                "geom": _multi(z.geometry),
+            }
+            for z in floods
+        ],
+    )
     slides = await db.execute(_LANDSLIDE_ZONES, {"t": tenant_id, "zones": LANDSLIDE_ZONES, "source": hazards.SOURCE})
     return len(floods) + (cast(CursorResult[Any], slides).rowcount or 0)
 
@@ -233,18 +350,27 @@ async def _link_demo_accounts(db: AsyncSession, tenant_id: uuid.UUID, district_i
     branch = district_ids.get("08216-A1-B01")
     commissioner, watcher = users.get("commissioner"), users.get("watcher")
     if commissioner is not None and branch is not None:
-        await db.execute(insert(UserDistrictScope).values(tenant_id=tenant_id, user_id=commissioner.id, district_id=branch))
-        await db.execute(text(
-            "UPDATE watcher SET user_id = :u WHERE tenant_id = :t AND id = ("
-            " SELECT id FROM watcher WHERE tenant_id = :t AND role = 'commissioner' AND district_id = :d AND user_id IS NULL"
-            " ORDER BY id LIMIT 1)"), {"u": commissioner.id, "t": tenant_id, "d": branch})
+        await db.execute(
+            insert(UserDistrictScope).values(tenant_id=tenant_id, user_id=commissioner.id, district_id=branch)
+        )
+        await db.execute(
+            text(
+                "UPDATE watcher SET user_id = :u WHERE tenant_id = :t AND id = ("
+                " SELECT id FROM watcher WHERE tenant_id = :t AND role = 'commissioner' AND district_id = :d AND user_id IS NULL"
+                " ORDER BY id LIMIT 1)"
+            ),
+            {"u": commissioner.id, "t": tenant_id, "d": branch},
+        )
     if watcher is not None and branch is not None:
-        await db.execute(text(
-            "UPDATE watcher SET user_id = :u WHERE tenant_id = :t AND id = ("
-            " SELECT w.id FROM watcher w WHERE w.tenant_id = :t AND w.role = 'watcher' AND w.district_id = :d"
-            "   AND w.user_id IS NULL"
-            " ORDER BY (SELECT count(*) FROM watch_link l JOIN household h ON h.tenant_id = l.tenant_id"
-            "           AND h.id = l.household_id"
-            "           WHERE l.tenant_id = :t AND l.watcher_id = w.id AND l.ended_at IS NULL"
-            "           AND h.roster_consent_watcher @> current_date) DESC, w.name, w.id LIMIT 1)"),
-            {"u": watcher.id, "t": tenant_id, "d": branch})
+        await db.execute(
+            text(
+                "UPDATE watcher SET user_id = :u WHERE tenant_id = :t AND id = ("
+                " SELECT w.id FROM watcher w WHERE w.tenant_id = :t AND w.role = 'watcher' AND w.district_id = :d"
+                "   AND w.user_id IS NULL"
+                " ORDER BY (SELECT count(*) FROM watch_link l JOIN household h ON h.tenant_id = l.tenant_id"
+                "           AND h.id = l.household_id"
+                "           WHERE l.tenant_id = :t AND l.watcher_id = w.id AND l.ended_at IS NULL"
+                "           AND h.roster_consent_watcher @> current_date) DESC, w.name, w.id LIMIT 1)"
+            ),
+            {"u": watcher.id, "t": tenant_id, "d": branch},
+        )

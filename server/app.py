@@ -30,40 +30,40 @@ from server.core.errors import EXCEPTION_HANDLERS
 from server.core.guards import public
 from server.core.headers import SecurityHeaders
 from server.core.input import TonariRequest
-from server.core.openapi import document_problems
 from server.core.logging import configure as configure_logging
+from server.core.openapi import document_problems
 from server.core.request_context import request_context_middleware
 from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
-from server.operations.group_commit import VisitBatcher
 from server.drills.api import DrillReportController, DrillRunController, DrillScenarioController
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
+from server.jobs.plugin import JobsPlugin
 from server.maps.config import MapConfigController
+from server.maps.tiles.api import TileController
 from server.operations.api import EscalationController, OperationController, SyncController, VisitExportController
+from server.operations.api_console import ConsoleController
 from server.operations.api_devices import DeviceController, OperationDevicesController
 from server.operations.api_field import FieldController
-from server.operations.api_console import ConsoleController
-from server.jobs.plugin import JobsPlugin
+from server.operations.group_commit import VisitBatcher
 from server.push.plugin import PushPlugin
 from server.registry.api_declarations import DeclarationController
 from server.registry.api_exports import RegistryExportController
 from server.registry.api_households import HouseholdController, PersonController
-from server.registry.api_staff import StaffController
 from server.registry.api_places import DistrictController, HazardZoneController, ShelterController
-from server.maps.tiles.api import TileController
-from server.registry.imports.api import ImportController
+from server.registry.api_staff import StaffController
 from server.registry.api_watchers import WatcherController
+from server.registry.imports.api import ImportController
 from server.services import AppServices
 from server.settings import Settings, get_settings
-from server.watch.api import WatchController
 from server.vc.dispatch import DispatchActionController, DispatchController, MyDispatchController
 from server.vc.needs import CentreController, NeedController
 from server.vc.reception import PublicRegistrationController, ReceptionController, VolunteerController
 from server.vc.statistics import StatisticsController
 from server.vc.teams import TeamController
+from server.watch.api import WatchController
 from server.web.compression import compression_config
 from server.web.spa import spa
 
@@ -129,8 +129,9 @@ def create_app(settings: Settings | None = None) -> TonariApp:
     # per flush, and every round trip waits behind the busy event loop): a flush that meets a
     # connection the database dropped fails, SQLAlchemy invalidates the pool, and the batcher
     # retries its visits one by one on fresh connections.
-    batch_engine = make_engine(settings.database_url, pool_size=VisitBatcher.MAX_INFLIGHT,
-                               application_name="tonari-batch")
+    batch_engine = make_engine(
+        settings.database_url, pool_size=VisitBatcher.MAX_INFLIGHT, application_name="tonari-batch"
+    )
     visit_batcher = VisitBatcher(make_sessionmaker(batch_engine))
     # Tiles and the visit route's auth call work on the driver directly (server/db/driver.py).
     driver_pool = DriverPool(settings.database_url, settings.db_pool_size, timeout=settings.db_pool_timeout_seconds)
@@ -147,9 +148,16 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         await engine.dispose()
         await batch_engine.dispose()
 
-    app_services = AppServices(settings=settings, engine=engine, sessionmaker=sessionmaker, db_config=db_config,
-                               driver_pool=driver_pool, event_hub=hub, visit_batcher=visit_batcher,
-                               audit_sealer=sealer)
+    app_services = AppServices(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        db_config=db_config,
+        driver_pool=driver_pool,
+        event_hub=hub,
+        visit_batcher=visit_batcher,
+        audit_sealer=sealer,
+    )
 
     openapi = OpenAPIConfig(
         title="Tonari API",
@@ -231,7 +239,13 @@ def create_app(settings: Settings | None = None) -> TonariApp:
         request_class=TonariRequest,  # the input normaliser on every body (server/core/input.py)
         state=State(app_services.state()),
         # document_problems before the collector settles: the schema it builds is kept for good
-        on_startup=[hub.start, driver_pool.start, check_database_role, sealer.start, document_problems,
-                    settle_garbage_collector],
+        on_startup=[
+            hub.start,
+            driver_pool.start,
+            check_database_role,
+            sealer.start,
+            document_problems,
+            settle_garbage_collector,
+        ],
         on_shutdown=[dispose_engine],
     )

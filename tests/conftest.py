@@ -33,8 +33,11 @@ from server.settings import Settings, normalise_database_url
 
 def _admin_url() -> str:
     """The owner role: creates the throwaway databases and migrates them."""
-    url = (os.environ.get("TONARI_TEST_ADMIN_URL") or os.environ.get("TONARI_MIGRATE_DATABASE_URL")
-           or os.environ.get("DATABASE_URL"))
+    url = (
+        os.environ.get("TONARI_TEST_ADMIN_URL")
+        or os.environ.get("TONARI_MIGRATE_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+    )
     if not url:
         pytest.exit(
             "Set TONARI_TEST_ADMIN_URL (make test does) to the owner role, which may create databases.",
@@ -92,9 +95,11 @@ async def _drop_database(admin_url: str, name: str) -> None:
         app = None
     if app is not None:
         try:
-            await app.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                              " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                              " AND usename = current_user")
+            await app.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND usename = current_user"
+            )
         finally:
             await app.close()
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
@@ -318,7 +323,9 @@ def make_tenant(sessionmaker):
     """A new tenant with one account per role; logins are unique across the run."""
     from server.accounts.provision import ensure_tenant, ensure_user
 
-    async def make(roles: tuple[str, ...] = ("admin", "staff", "coordinator", "commissioner", "watcher", "vc_volunteer")) -> TenantFixture:
+    async def make(
+        roles: tuple[str, ...] = ("admin", "staff", "coordinator", "commissioner", "watcher", "vc_volunteer"),
+    ) -> TenantFixture:
         code = tenant_code()
         tag = secrets.token_hex(4)
         async with sessionmaker() as db:
@@ -330,7 +337,9 @@ def make_tenant(sessionmaker):
                     for role in roles:
                         login = f"{role}-{tag}"
                         password = secrets.token_urlsafe(12)
-                        user, _ = await ensure_user(db, tenant, login, role, f"テスト {role}", password, all_districts=True)
+                        user, _ = await ensure_user(
+                            db, tenant, login, role, f"テスト {role}", password, all_districts=True
+                        )
                         accounts[role] = Account(tenant.id, user.id, login, password, role)
         return TenantFixture(id=tenant.id, code=code, accounts=accounts)
 
@@ -365,8 +374,9 @@ async def live_server(settings: Settings):
         port = s.getsockname()[1]
     application = create_app(settings)
     LIVE_APPS.append(application)
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn signals start only through this flag
         await asyncio.sleep(0.02)

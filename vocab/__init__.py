@@ -54,9 +54,7 @@ class Vocabulary(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     outcomes: dict[str, list[Outcome]]  # per operation kind (PRODUCT.md §3 "Visits and safety checks")
 
 
-VOCABULARY: Vocabulary = msgspec.json.decode(
-    Path(__file__).with_name("vocabulary.json").read_bytes(), type=Vocabulary
-)
+VOCABULARY: Vocabulary = msgspec.json.decode(Path(__file__).with_name("vocabulary.json").read_bytes(), type=Vocabulary)
 
 
 def _ja(terms: list[Term] | list[Outcome]) -> dict[str, str]:

@@ -178,14 +178,12 @@ def build_shelters(shared: Path) -> list[dict[str, Any]]:
 def build_towns(shared: Path) -> list[dict[str, Any]]:
     rows = json.loads((shared / "geolonia_kasama_towns.json").read_text(encoding="utf-8"))
     assert len(rows) == 76
-    return [
-        {"town": r["town"], "koaza": r["koaza"], "lat": _round(r["lat"]), "lon": _round(r["lng"])}
-        for r in rows
-    ]
+    return [{"town": r["town"], "koaza": r["koaza"], "lat": _round(r["lat"]), "lon": _round(r["lng"])} for r in rows]
 
 
 def dump_records(path: Path, header: dict[str, Any], key: str, records: list[dict[str, Any]]) -> None:
     """`{header..., key: [one record per line]}`: compact, valid JSON, and diff-friendly."""
+
     def enc(v: object) -> str:
         return json.dumps(v, ensure_ascii=False)
 
@@ -219,8 +217,10 @@ def main(argv: list[str] | None = None) -> None:
     dump_records(args.out / "kasama_shelters.json", {"credit": CREDIT_SHELTERS, **by}, "shelters", shelters)
     dump_records(args.out / "kasama_towns.json", {"credit": CREDIT_TOWNS, **by}, "towns", towns)
     print(f"outline: {stats}")
-    print(f"shelters: {sum(s['kind'] == 'designated' for s in shelters)} designated, "
-          f"{sum(s['kind'] == 'emergency_site' for s in shelters)} emergency sites")
+    print(
+        f"shelters: {sum(s['kind'] == 'designated' for s in shelters)} designated, "
+        f"{sum(s['kind'] == 'emergency_site' for s in shelters)} emergency sites"
+    )
     print(f"towns: {len(towns)}")
 
 

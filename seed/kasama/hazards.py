@@ -28,10 +28,18 @@ SOURCE = "デモ用に合成した架空の区域（実在のハザードマッ�
 
 # (zone name, flood depth label, buffer in metres, towns the course passes, in order).
 FLOOD_COURSES: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
-    ("涸沼川 浸水想定区域（架空・デモ用）", "0.5〜3.0m（想定・架空）", 170.0,
-     ("笠間", "石井", "寺崎", "大田町", "平町", "旭町", "南友部", "小原")),
-    ("涸沼川支流 浸水想定区域（架空・デモ用）", "0.5〜3.0m（想定・架空）", 150.0,
-     ("南友部", "市野谷", "下郷", "押辺", "土師")),
+    (
+        "涸沼川 浸水想定区域（架空・デモ用）",
+        "0.5〜3.0m（想定・架空）",
+        170.0,
+        ("笠間", "石井", "寺崎", "大田町", "平町", "旭町", "南友部", "小原"),
+    ),
+    (
+        "涸沼川支流 浸水想定区域（架空・デモ用）",
+        "0.5〜3.0m（想定・架空）",
+        150.0,
+        ("南友部", "市野谷", "下郷", "押辺", "土師"),
+    ),
 )
 
 
@@ -57,7 +65,8 @@ def flood_zones() -> list[DemoHazardZone]:
         line = LineString([m.to_xy(towns[t].lon, towns[t].lat) for t in course])
         # a river meanders: a wider plain where the course turns, narrower between
         corridor = line.buffer(width, quad_segs=8).union(
-            MultiPolygon([Point(p).buffer(width * 1.3, quad_segs=8) for p in line.coords[1:-1]]).buffer(0))
+            MultiPolygon([Point(p).buffer(width * 1.3, quad_segs=8) for p in line.coords[1:-1]]).buffer(0)
+        )
         zone = m.unproject(corridor).intersection(outline)
         out.append(DemoHazardZone("flood", name, level, SOURCE, _multi(zone)))
     return out

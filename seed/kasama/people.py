@@ -354,9 +354,7 @@ def _date_between(rng: random.Random, start: date, end: date) -> date:
 
 def _name(rng: random.Random, surname: tuple[str, str], sex: str, born: int) -> tuple[str, str]:
     older = born <= 1960
-    pool = (FEMALE_OLDER if older else FEMALE_YOUNGER) if sex == "female" else (
-        MALE_OLDER if older else MALE_YOUNGER
-    )
+    pool = (FEMALE_OLDER if older else FEMALE_YOUNGER) if sex == "female" else (MALE_OLDER if older else MALE_YOUNGER)
     while True:
         given = rng.choice(pool)
         if surname[0] + given[0] not in EXCLUDED_FULL_NAMES:
@@ -770,7 +768,7 @@ def _isolated_pockets(world: _World, share: float) -> set[int]:
 
 def _spread(rng: random.Random, hamlets: Sequence[_Hamlet], covered: list[int], watchers: int) -> dict[int, int]:
     """Two watchers per neighbourhood, the rest drawn by household count (or fewer, dropped at random)."""
-    per: dict[int, int] = {i: 0 for i in covered}
+    per: dict[int, int] = dict.fromkeys(covered, 0)
     base = min(2, watchers // max(1, len(covered)))
     for i in covered:
         per[i] = base
@@ -781,7 +779,7 @@ def _spread(rng: random.Random, hamlets: Sequence[_Hamlet], covered: list[int], 
     elif extra < 0:  # fewer watchers than 2 per neighbourhood: drop from random ones
         pool = [i for i in covered for _ in range(per[i])]
         rng.shuffle(pool)
-        for i in pool[: -extra]:
+        for i in pool[:-extra]:
             per[i] -= 1
     return per
 
@@ -864,14 +862,48 @@ def _watcher(
 # Relative weight of each town for placing support-needing households (a judgement call: the
 # station and old-town centres are denser, outlying 大字 thinner). Default 1.0; 小字 entries 0.4.
 KASAMA_TOWN_WEIGHTS: dict[str, float] = {
-    "笠間": 5.0, "石井": 3.5, "下市毛": 3.0, "赤坂": 2.0, "稲田": 3.0, "箱田": 1.5, "来栖": 1.5,
-    "鯉淵": 3.5, "平町": 3.0, "旭町": 2.5, "南友部": 2.5, "大田町": 2.0, "随分附": 2.0, "湯崎": 2.0,
-    "住吉": 1.5, "柏井": 1.5, "小原": 2.0, "橋爪": 2.0, "友部駅前": 1.5, "北吉原": 2.0, "南吉原": 1.5,
-    "押辺": 3.0, "下郷": 3.5, "上郷": 3.0, "吉岡": 1.5, "市野谷": 1.5, "泉": 1.5, "土師": 1.5,
-    "中央一丁目": 1.5, "中央二丁目": 1.5, "中央三丁目": 1.5, "中央四丁目": 1.5,
-    "美原一丁目": 1.2, "美原二丁目": 1.2, "美原三丁目": 1.2, "美原四丁目": 1.2,
-    "東平一丁目": 1.2, "東平二丁目": 1.2, "東平三丁目": 1.2, "東平四丁目": 1.2,
-    "八雲一丁目": 1.0, "八雲二丁目": 1.0,
+    "笠間": 5.0,
+    "石井": 3.5,
+    "下市毛": 3.0,
+    "赤坂": 2.0,
+    "稲田": 3.0,
+    "箱田": 1.5,
+    "来栖": 1.5,
+    "鯉淵": 3.5,
+    "平町": 3.0,
+    "旭町": 2.5,
+    "南友部": 2.5,
+    "大田町": 2.0,
+    "随分附": 2.0,
+    "湯崎": 2.0,
+    "住吉": 1.5,
+    "柏井": 1.5,
+    "小原": 2.0,
+    "橋爪": 2.0,
+    "友部駅前": 1.5,
+    "北吉原": 2.0,
+    "南吉原": 1.5,
+    "押辺": 3.0,
+    "下郷": 3.5,
+    "上郷": 3.0,
+    "吉岡": 1.5,
+    "市野谷": 1.5,
+    "泉": 1.5,
+    "土師": 1.5,
+    "中央一丁目": 1.5,
+    "中央二丁目": 1.5,
+    "中央三丁目": 1.5,
+    "中央四丁目": 1.5,
+    "美原一丁目": 1.2,
+    "美原二丁目": 1.2,
+    "美原三丁目": 1.2,
+    "美原四丁目": 1.2,
+    "東平一丁目": 1.2,
+    "東平二丁目": 1.2,
+    "東平三丁目": 1.2,
+    "東平四丁目": 1.2,
+    "八雲一丁目": 1.0,
+    "八雲二丁目": 1.0,
 }
 
 
@@ -898,9 +930,7 @@ def _kasama_world(seed: int) -> _World:
     return _World(seed, m, Locator(branches), towns, shelters, area_code="0296")
 
 
-def generate_demo(
-    seed: int = 8216, households: int = 2500, watchers: int = 1200, commissioners: int = 150
-) -> DemoData:
+def generate_demo(seed: int = 8216, households: int = 2500, watchers: int = 1200, commissioners: int = 150) -> DemoData:
     """The Kasama demo: ~`households` support-needing households (≈1.2 people each), consent,
     evacuation plans for ~30 % of people, `watchers` 見守り協力員 and `commissioners` 民生委員.
     The most remote neighbourhoods (~4 % of households) have no watcher living nearby."""

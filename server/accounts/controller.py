@@ -72,33 +72,51 @@ def _budget(settings: Settings) -> throttle.Budget:
     )
 
 
-async def _refuse(db: AsyncSession, user: User | None, key: str, decision: throttle.Decision, *,
-                  device_cookie: bool, via: str) -> Problem:
+async def _refuse(
+    db: AsyncSession, user: User | None, key: str, decision: throttle.Decision, *, device_cookie: bool, via: str
+) -> Problem:
     """Log every refusal; audit it on the account (at most once a minute per client address,
     so a flood of refused attempts cannot flood the append-only log). Commits."""
     client = context.current().client_addr
-    log.warning("login_refused", login=key, reason=decision.refused, retry_after=decision.retry_after,
-                client=client, via=via)
+    log.warning(
+        "login_refused", login=key, reason=decision.refused, retry_after=decision.retry_after, client=client, via=via
+    )
     if user is not None:
         recent = (
             await db.execute(
-                select(AuditEntry.id).where(
+                select(AuditEntry.id)
+                .where(
                     AuditEntry.tenant_id == user.tenant_id,
                     AuditEntry.action == "auth.login_refused",
                     AuditEntry.at > datetime.now(UTC) - REFUSAL_AUDIT_INTERVAL,
                     AuditEntry.object_ids.contains([str(user.id)]),
                     AuditEntry.client_addr.is_not_distinct_from(client),
-                ).limit(1)
+                )
+                .limit(1)
             )
         ).first()
         if recent is None:
-            await audit(db, "auth.login_refused", object_type="user", object_ids=[user.id],
-                        tenant_id=user.tenant_id, actor_user_id=user.id, actor_login=user.login,
-                        details={"reason": decision.refused, "retry_after": decision.retry_after,
-                                 "device_cookie": device_cookie, "via": via})
+            await audit(
+                db,
+                "auth.login_refused",
+                object_type="user",
+                object_ids=[user.id],
+                tenant_id=user.tenant_id,
+                actor_user_id=user.id,
+                actor_login=user.login,
+                details={
+                    "reason": decision.refused,
+                    "retry_after": decision.retry_after,
+                    "device_cookie": device_cookie,
+                    "via": via,
+                },
+            )
     await db.commit()
-    return Problem("too_many_attempts", headers={"Retry-After": str(decision.retry_after)},
-                   extra={"retry_after": decision.retry_after})
+    return Problem(
+        "too_many_attempts",
+        headers={"Retry-After": str(decision.retry_after)},
+        extra={"retry_after": decision.retry_after},
+    )
 
 
 def _client_key() -> str:
@@ -179,8 +197,13 @@ class AuthController(Controller):
             client_addr=context.current().client_addr,
             user_agent=request.headers.get("user-agent"),
         )
-        await audit(db, "auth.login", object_type="user", object_ids=[user.id],
-                    details={"trusted_device": decision.device_key is not None})
+        await audit(
+            db,
+            "auth.login",
+            object_type="user",
+            object_ids=[user.id],
+            details={"trusted_device": decision.device_key is not None},
+        )
         tenant = (await db.execute(select(Tenant).where(Tenant.id == user.tenant_id))).scalar_one()
         body = UserOut.of(user, tenant)
         await db.commit()
@@ -189,8 +212,13 @@ class AuthController(Controller):
             cookies.append(_device_cookie(settings, user))  # this browser is now a known device
         return Response(body, cookies=cookies)
 
-    @post("/logout", guards=[signed_in], status_code=HTTP_204_NO_CONTENT, summary="Sign out",
-          opt={PASSWORD_CHANGE_PENDING_OK: True})
+    @post(
+        "/logout",
+        guards=[signed_in],
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Sign out",
+        opt={PASSWORD_CHANGE_PENDING_OK: True},
+    )
     async def logout(self, request: Request[Any, Any, Any], db_session: DbSession) -> Response[None]:
         """Deletes the server-side session, so the old cookie is worthless even if it was copied."""
         settings = services(request.app).settings
@@ -200,20 +228,30 @@ class AuthController(Controller):
         await db_session.commit()
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[session_cookie(settings, "", 0)])
 
-    @post("/logout-everywhere", guards=[signed_in], status_code=HTTP_204_NO_CONTENT,
-          summary="Sign out on every device, this one included")
+    @post(
+        "/logout-everywhere",
+        guards=[signed_in],
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Sign out on every device, this one included",
+    )
     async def logout_everywhere(self, request: Request[Any, Any, Any], db_session: DbSession) -> Response[None]:
         """Ends every session of the signed-in user (a lost phone, a shared PC left signed in)."""
         settings = services(request.app).settings
         user: SignedInUser = request.user
         ended = await sessions.end_all_sessions(db_session, user.tenant_id, user.id, forget_devices=True)
-        await audit(db_session, "auth.logout_everywhere", object_type="user", object_ids=[user.id],
-                    details={"sessions": ended})
+        await audit(
+            db_session, "auth.logout_everywhere", object_type="user", object_ids=[user.id], details={"sessions": ended}
+        )
         await db_session.commit()
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[session_cookie(settings, "", 0)])
 
-    @post("/password", guards=[signed_in], status_code=HTTP_200_OK, summary="Change my password",
-          opt={PASSWORD_CHANGE_PENDING_OK: True})
+    @post(
+        "/password",
+        guards=[signed_in],
+        status_code=HTTP_200_OK,
+        summary="Change my password",
+        opt={PASSWORD_CHANGE_PENDING_OK: True},
+    )
     async def change_password(
         self,
         request: Request[Any, Any, Any],
@@ -237,8 +275,13 @@ class AuthController(Controller):
             raise await _refuse(db, user, key, decision, device_cookie=False, via="password_change")
         if not passwords.verify_password(user.password_hash, data.current_password):
             await throttle.note_failure(db, key, client, decision.device_key, window=budget.window)
-            await audit(db, "auth.password_change_failed", object_type="user", object_ids=[user.id],
-                        details={"reason": "wrong_current_password"})
+            await audit(
+                db,
+                "auth.password_change_failed",
+                object_type="user",
+                object_ids=[user.id],
+                details={"reason": "wrong_current_password"},
+            )
             await db.commit()
             raise Problem("current_password_incorrect", errors=[FieldError("current_password", "invalid")])
         if data.new_password == data.current_password:
@@ -253,12 +296,21 @@ class AuthController(Controller):
         ended = await sessions.end_all_sessions(db, user.tenant_id, user.id)
         idle = timedelta(minutes=settings.session_idle_minutes)
         cookie_value = await sessions.create_session(
-            db, user, idle=idle, absolute=timedelta(hours=settings.session_max_hours),
-            client_addr=context.current().client_addr, user_agent=request.headers.get("user-agent"),
+            db,
+            user,
+            idle=idle,
+            absolute=timedelta(hours=settings.session_max_hours),
+            client_addr=context.current().client_addr,
+            user_agent=request.headers.get("user-agent"),
         )
         await throttle.clear_after_success(db, key, client, decision.device_key)
-        await audit(db, "auth.password_change", object_type="user", object_ids=[user.id],
-                    details={"other_sessions_ended": max(ended - 1, 0), "after_reset": was_required})
+        await audit(
+            db,
+            "auth.password_change",
+            object_type="user",
+            object_ids=[user.id],
+            details={"other_sessions_ended": max(ended - 1, 0), "after_reset": was_required},
+        )
         tenant = (await db.execute(select(Tenant).where(Tenant.id == user.tenant_id))).scalar_one()
         body = UserOut.of(user, tenant)
         await db.commit()

@@ -21,8 +21,8 @@ from typing import Any
 
 import asyncpg
 from litestar.connection import ASGIConnection
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.enums import ScopeType
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Receive, Scope, Send
 from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
@@ -100,8 +100,19 @@ class _AuthRow:
     """Attribute access over the driver's record of the authentication call (the shape of the
     ORM's row, which `_lookup` returns)."""
 
-    __slots__ = ("session_id", "user_id", "login", "display_name", "role", "expires_at", "absolute_expires_at",
-                 "district_ids", "scope", "touched", "must_change_password")
+    __slots__ = (
+        "absolute_expires_at",
+        "display_name",
+        "district_ids",
+        "expires_at",
+        "login",
+        "must_change_password",
+        "role",
+        "scope",
+        "session_id",
+        "touched",
+        "user_id",
+    )
     session_id: str
     user_id: uuid.UUID
     login: str
@@ -123,15 +134,22 @@ def enter_signed_in(tenant_id: uuid.UUID, row: Any) -> context.RequestContext:
     """The request context of a signed-in request, from the authentication row (either path),
     keeping the request id and client address the request-context middleware set."""
     now = context.current()
-    ctx = context.RequestContext(request_id=now.request_id, client_addr=now.client_addr, tenant_id=tenant_id,
-                                 user_id=row.user_id, user_login=row.login, role=row.role,
-                                 scope=frozenset(row.scope) if row.district_ids is not None else None)
+    ctx = context.RequestContext(
+        request_id=now.request_id,
+        client_addr=now.client_addr,
+        tenant_id=tenant_id,
+        user_id=row.user_id,
+        user_login=row.login,
+        role=row.role,
+        scope=frozenset(row.scope) if row.district_ids is not None else None,
+    )
     context.set_context(ctx)
     return ctx
 
 
-async def authenticate_on_driver(pool: DriverPool, cookie: ParsedCookie, idle: timedelta,
-                                 *, hold: bool) -> tuple[_AuthRow | None, DriverTransaction | None]:
+async def authenticate_on_driver(
+    pool: DriverPool, cookie: ParsedCookie, idle: timedelta, *, hold: bool
+) -> tuple[_AuthRow | None, DriverTransaction | None]:
     """The authentication call on the driver (`first_statement`, server/db/driver.py), for the
     routes marked AUTH_AUTOCOMMIT (hold=False) or AUTH_ON_DRIVER (hold=True: the transaction it
     stamped is returned for the handler and ended by `__call__`)."""
@@ -200,8 +218,9 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
         row: _AuthRow | Row[Any] | None
         opt = getattr(handler, "opt", None) or {}
         if opt.get(AUTH_AUTOCOMMIT) or opt.get(AUTH_ON_DRIVER):
-            row, held = await authenticate_on_driver(services(connection.app).driver_pool, cookie, idle,
-                                                hold=bool(opt.get(AUTH_ON_DRIVER)))
+            row, held = await authenticate_on_driver(
+                services(connection.app).driver_pool, cookie, idle, hold=bool(opt.get(AUTH_ON_DRIVER))
+            )
             if held is not None:
                 connection.scope.setdefault("state", {})[DRIVER_SCOPE_KEY] = held
         else:
@@ -220,10 +239,21 @@ class SessionCookieAuthMiddleware(AbstractAuthenticationMiddleware):
             # The sliding deadline must stick even if the handler only reads (its transaction is
             # rolled back): commit now. At most once a minute per session (TOUCH_INTERVAL).
             await db.commit()
-        user = SignedInUser(id=row.user_id, tenant_id=cookie.tenant_id, login=row.login,
-                            display_name=row.display_name, role=row.role, district_ids=list(row.district_ids or []),
-                            all_districts=row.district_ids is None,
-                            must_change_password=bool(row.must_change_password))
-        session = SessionRef(tenant_id=cookie.tenant_id, id=row.session_id, user_id=row.user_id,
-                             expires_at=row.expires_at, absolute_expires_at=row.absolute_expires_at)
+        user = SignedInUser(
+            id=row.user_id,
+            tenant_id=cookie.tenant_id,
+            login=row.login,
+            display_name=row.display_name,
+            role=row.role,
+            district_ids=list(row.district_ids or []),
+            all_districts=row.district_ids is None,
+            must_change_password=bool(row.must_change_password),
+        )
+        session = SessionRef(
+            tenant_id=cookie.tenant_id,
+            id=row.session_id,
+            user_id=row.user_id,
+            expires_at=row.expires_at,
+            absolute_expires_at=row.absolute_expires_at,
+        )
         return AuthenticationResult(user=user, auth=AuthState(session=session))

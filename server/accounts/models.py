@@ -63,9 +63,7 @@ class User(TenantOwned, Timestamps, Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    district_scopes: Mapped[list[UserDistrictScope]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan"
-    )
+    district_scopes: Mapped[list[UserDistrictScope]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
     @property
     def district_ids(self) -> list[uuid.UUID]:
@@ -78,12 +76,8 @@ class UserDistrictScope(TenantOwned, Base):
 
     __tablename__ = "user_district_scope"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "district_id"], ["district.tenant_id", "district.id"], ondelete="RESTRICT"
-        ),
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "district_id"], ["district.tenant_id", "district.id"], ondelete="RESTRICT"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -111,17 +105,13 @@ class UserSession(TenantOwned, Base):
 
     __tablename__ = "user_session"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"
-        ),
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"),
         Index("ix_user_session_expires_at", "expires_at"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     absolute_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

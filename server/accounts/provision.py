@@ -23,7 +23,9 @@ def new_password() -> str:
 
 
 async def ensure_tenant(db: AsyncSession, name: str, municipality_code: str, time_zone: str = "Asia/Tokyo") -> Tenant:
-    tenant = (await db.execute(select(Tenant).where(Tenant.municipality_code == municipality_code))).scalar_one_or_none()
+    tenant = (
+        await db.execute(select(Tenant).where(Tenant.municipality_code == municipality_code))
+    ).scalar_one_or_none()
     if tenant is None:
         tenant = Tenant(name=name, municipality_code=municipality_code, time_zone=time_zone)
         db.add(tenant)
@@ -32,8 +34,14 @@ async def ensure_tenant(db: AsyncSession, name: str, municipality_code: str, tim
 
 
 async def ensure_user(
-    db: AsyncSession, tenant: Tenant, login: str, role: str, display_name: str, password: str,
-    *, all_districts: bool = False,
+    db: AsyncSession,
+    tenant: Tenant,
+    login: str,
+    role: str,
+    display_name: str,
+    password: str,
+    *,
+    all_districts: bool = False,
 ) -> tuple[User, bool]:
     """Create or re-key one account; returns (user, password_changed). `all_districts`: whole-tenant
     access for a new account (otherwise it sees only the districts later added to its scope)."""

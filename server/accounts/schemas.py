@@ -33,7 +33,9 @@ class TenantOut(msgspec.Struct):
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantOut:
-        return cls(id=tenant.id, name=tenant.name, municipality_code=tenant.municipality_code, time_zone=tenant.time_zone)
+        return cls(
+            id=tenant.id, name=tenant.name, municipality_code=tenant.municipality_code, time_zone=tenant.time_zone
+        )
 
 
 class UserOut(msgspec.Struct):
@@ -75,9 +77,15 @@ class AccountOut(msgspec.Struct):
 
     @classmethod
     def of(cls, user: User) -> AccountOut:
-        return cls(id=user.id, login=user.login, display_name=user.display_name, role=user.role,
-                   is_active=user.is_active, must_change_password=user.must_change_password,
-                   last_login_at=user.last_login_at)
+        return cls(
+            id=user.id,
+            login=user.login,
+            display_name=user.display_name,
+            role=user.role,
+            is_active=user.is_active,
+            must_change_password=user.must_change_password,
+            last_login_at=user.last_login_at,
+        )
 
 
 class PasswordResetOut(msgspec.Struct):

@@ -110,8 +110,9 @@ async def end_session(db: AsyncSession, tenant_id: uuid.UUID, session_id: str) -
     await db.execute(_FORGET_SESSION_DEVICES, {"t": tenant_id, "s": session_id})
 
 
-async def end_all_sessions(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, *,
-                           forget_devices: bool = False) -> int:
+async def end_all_sessions(
+    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, *, forget_devices: bool = False
+) -> int:
     """Ends every session of the user (password change or reset, disabling, signing out
     everywhere); returns how many there were."""
     result = await db.execute(

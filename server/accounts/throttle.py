@@ -82,8 +82,11 @@ async def check(db: AsyncSession, key: str, client: str, device_key: str | None,
         # The (count - max + 1)-th oldest must age out for the count to drop below the limit.
         nth = (
             await db.execute(
-                select(LoginFailure.at).where(on_client, LoginFailure.at > since)
-                .order_by(LoginFailure.at).offset(client_failures - budget.max_failures).limit(1)
+                select(LoginFailure.at)
+                .where(on_client, LoginFailure.at > since)
+                .order_by(LoginFailure.at)
+                .offset(client_failures - budget.max_failures)
+                .limit(1)
             )
         ).scalar_one()
         return Decision(None, "client", _seconds_until(nth + budget.window, now))

@@ -153,7 +153,9 @@ async def verify(engine: AsyncEngine, tenant_id: uuid.UUID) -> Verdict:
         tenant_id=tenant_id,
         links=int(head.links),
         head_seq=head.last_link,
-        head_hash=bytes(head.link_hash).hex() if head.link_hash is not None and head.last_link == head.last_seq else None,
+        head_hash=bytes(head.link_hash).hex()
+        if head.link_hash is not None and head.last_link == head.last_seq
+        else None,
         pending=int(unchained.pending),
         broken=broken,
     )
@@ -198,8 +200,9 @@ class AuditSealer:
                 await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
 
 
-_OWNS_AUDIT_LOG = text("SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c"
-                       " WHERE c.oid = to_regclass('audit_log')")
+_OWNS_AUDIT_LOG = text(
+    "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c WHERE c.oid = to_regclass('audit_log')"
+)
 
 
 async def app_role_owns_tables(conn: AsyncConnection) -> bool | None:
@@ -217,7 +220,9 @@ async def warn_if_app_role_owns_tables(engine: AsyncEngine) -> None:
         log.warning("database_role_unchecked", error=type(exc).__name__)
         return
     if owns:
-        log.warning("database_role_owns_tables",
-                    hint="the app's database role owns the tables, so it could switch off the audit log's protections"
-                         " and row-level security: run migrations as an owner role and the app as a DML-only role"
-                         " (README, Production notes)")
+        log.warning(
+            "database_role_owns_tables",
+            hint="the app's database role owns the tables, so it could switch off the audit log's protections"
+            " and row-level security: run migrations as an owner role and the app as a DML-only role"
+            " (README, Production notes)",
+        )

@@ -10,11 +10,11 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import select
-from server.db.deps import DbSession
 
 from server.audit.models import AuditEntry
 from server.core.guards import STAFF
 from server.core.types import INT64_MAX
+from server.db.deps import DbSession
 
 
 class AuditEntryOut(msgspec.Struct):
@@ -47,17 +47,23 @@ class AuditController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        action: Annotated[str | None, QueryParameter(max_length=64, description="Exact action, e.g. auth.login")] = None,
+        action: Annotated[
+            str | None, QueryParameter(max_length=64, description="Exact action, e.g. auth.login")
+        ] = None,
         actor_user_id: FromQuery[uuid.UUID | None] = None,
         object_type: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        object_id: Annotated[str | None, QueryParameter(max_length=100, description="Entries touching this object id")] = None,
+        object_id: Annotated[
+            str | None, QueryParameter(max_length=100, description="Entries touching this object id")
+        ] = None,
         mode: Annotated[
             Literal["normal", "disaster", "drill"] | None, QueryParameter(description="normal, disaster or drill")
         ] = None,
         operation_id: FromQuery[uuid.UUID | None] = None,
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
-        before_id: Annotated[int | None, QueryParameter(ge=1, le=INT64_MAX, description="Paging cursor from next_before_id")] = None,
+        before_id: Annotated[
+            int | None, QueryParameter(ge=1, le=INT64_MAX, description="Paging cursor from next_before_id")
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> AuditPage:
         tenant_id = request.user.tenant_id

@@ -53,19 +53,22 @@ async def record(
     tenant = tenant_id or ctx.tenant_id
     if tenant is None:
         raise RuntimeError("audit.record needs a tenant: set the request context or pass tenant_id")
-    result = await db.execute(_APPEND, {
-        "action": action,
-        "object_type": object_type,
-        "object_ids": [str(i) for i in object_ids],
-        "mode": mode,
-        "operation_id": operation_id,
-        "details": details or {},
-        "request_id": ctx.request_id or None,
-        "client_addr": ctx.client_addr,
-        "tenant_id": tenant,
-        "actor_user_id": actor_user_id or ctx.user_id,
-        "actor_login": actor_login or ctx.user_login,
-    })
+    result = await db.execute(
+        _APPEND,
+        {
+            "action": action,
+            "object_type": object_type,
+            "object_ids": [str(i) for i in object_ids],
+            "mode": mode,
+            "operation_id": operation_id,
+            "details": details or {},
+            "request_id": ctx.request_id or None,
+            "client_addr": ctx.client_addr,
+            "tenant_id": tenant,
+            "actor_user_id": actor_user_id or ctx.user_id,
+            "actor_login": actor_login or ctx.user_login,
+        },
+    )
     return int(result.scalar_one())
 
 
@@ -99,9 +102,23 @@ async def record_many(db: AsyncSession, rows: Sequence[AuditRow]) -> None:
     caller's transaction (the visit group commit writes one per request it commits)."""
     if not rows:
         return
-    await db.execute(_APPEND_MANY, {"rows": [
-        {"action": r.action, "object_type": r.object_type, "object_ids": [str(i) for i in r.object_ids],
-         "mode": r.mode, "operation_id": str(r.operation_id) if r.operation_id else None, "details": r.details,
-         "request_id": r.context.request_id or None, "client_addr": r.context.client_addr,
-         "actor_user_id": str(r.context.user_id) if r.context.user_id else None, "actor_login": r.context.user_login}
-        for r in rows]})
+    await db.execute(
+        _APPEND_MANY,
+        {
+            "rows": [
+                {
+                    "action": r.action,
+                    "object_type": r.object_type,
+                    "object_ids": [str(i) for i in r.object_ids],
+                    "mode": r.mode,
+                    "operation_id": str(r.operation_id) if r.operation_id else None,
+                    "details": r.details,
+                    "request_id": r.context.request_id or None,
+                    "client_addr": r.context.client_addr,
+                    "actor_user_id": str(r.context.user_id) if r.context.user_id else None,
+                    "actor_login": r.context.user_login,
+                }
+                for r in rows
+            ]
+        },
+    )

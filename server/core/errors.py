@@ -156,7 +156,7 @@ def _key_fields(pg: asyncpg.PostgresError, kind: str) -> list[str]:
     prefix = f"{kind}_{pg.table_name}_"
     if not pg.table_name or not name.startswith(prefix):
         return []
-    name = name[len(prefix):]
+    name = name[len(prefix) :]
     referred = _NOT_PRESENT_IN.search(pg.detail or "")
     if kind == "fk" and referred and name.endswith(f"_{referred.group(1)}"):
         name = name[: -len(referred.group(1)) - 1]
@@ -168,7 +168,7 @@ def _check_field(pg: asyncpg.PostgresError) -> str:
     name = pg.constraint_name or ""
     prefix = f"ck_{pg.table_name}_" if pg.table_name else "ck_"
     if name.startswith(prefix):
-        name = name[len(prefix):]
+        name = name[len(prefix) :]
     return _CHECK_RULE.sub("", name) or "body"
 
 
@@ -210,8 +210,13 @@ RETRY_AFTER_SECONDS = 2
 # its first use, or a database that is down or starting up. Its transaction was rolled back
 # (only a COMMIT cut off mid-way may have landed, which the client cannot tell from a 500 either):
 # the client's retry is the way on, and the field's writes answer a retry as a duplicate.
-_CONNECTION_LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.CannotConnectNowError,
-                    asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.InterfaceError, ConnectionError)
+_CONNECTION_LOST = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+)
 
 
 def _connection_lost(exc: BaseException) -> bool:
@@ -250,8 +255,13 @@ def db_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if problem is None:
         return connection_lost_handler(request, exc)
     pg = _pg_error(exc)
-    log.info("db_error_refused", path=request.url.path, sqlstate=getattr(pg, "sqlstate", None),
-             constraint=getattr(pg, "constraint_name", None), code=problem.code)
+    log.info(
+        "db_error_refused",
+        path=request.url.path,
+        sqlstate=getattr(pg, "sqlstate", None),
+        constraint=getattr(pg, "constraint_name", None),
+        code=problem.code,
+    )
     return render(problem)
 
 

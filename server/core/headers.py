@@ -29,36 +29,40 @@ def content_security_policy(settings: Settings) -> str:
     (drawn by MapLibre and stored by the service worker for offline use); MapLibre's worker from
     our origin (or a blob: URL); WebGL needs nothing; no framing, no plugins."""
     basemap = f" {settings.basemap_origin}" if settings.basemap_origin else ""
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        f"img-src 'self' data: blob:{basemap}",
-        "font-src 'self' data:",
-        f"connect-src 'self'{basemap}",
-        "worker-src 'self' blob:",
-        "child-src 'self' blob:",
-        "manifest-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: blob:{basemap}",
+            "font-src 'self' data:",
+            f"connect-src 'self'{basemap}",
+            "worker-src 'self' blob:",
+            "child-src 'self' blob:",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def _docs_policy() -> str:
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src 'self' 'unsafe-inline' {_DOCS_CDN}",
-        f"style-src 'self' 'unsafe-inline' {_DOCS_CDN}",
-        f"img-src 'self' data: {_DOCS_CDN}",
-        f"font-src 'self' data: {_DOCS_CDN}",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'unsafe-inline' {_DOCS_CDN}",
+            f"style-src 'self' 'unsafe-inline' {_DOCS_CDN}",
+            f"img-src 'self' data: {_DOCS_CDN}",
+            f"font-src 'self' data: {_DOCS_CDN}",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 class SecurityHeaders:

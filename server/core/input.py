@@ -159,7 +159,7 @@ def decode_keeping_bad_characters(body: bytes) -> Any:
     """JSON that may hold escaped lone surrogates (which msgspec refuses as malformed) or NUL."""
     try:
         return decode_json(body or b"null")
-    except Exception:  # noqa: BLE001 (litestar wraps the decoder's error; Python's json keeps them)
+    except Exception:
         if b"\\" not in body or not _BAD_ESCAPE.search(body):
             raise
         try:
@@ -186,7 +186,8 @@ class TonariRequest(Request[Any, Any, Any]):
                     return self._json
                 check_json(body)
                 self._json = self._connection_state.json = decode_json(
-                    body or b"null", type_decoders=self.route_handler.resolve_type_decoders())
+                    body or b"null", type_decoders=self.route_handler.resolve_type_decoders()
+                )
         return self._json
 
     async def form(self) -> Any:
@@ -199,8 +200,9 @@ class TonariRequest(Request[Any, Any, Any]):
         except (UnicodeDecodeError, LookupError) as exc:
             names = _text_parts_not_text(body, options.get("boundary", "").encode()) or ["form"]
             raise Problem("validation_failed", errors=[FieldError(name, "not_text") for name in names]) from exc
-        errors = [e for name, value in form.multi_items() if isinstance(value, str)
-                  for e in bad_characters({name: value})]
+        errors = [
+            e for name, value in form.multi_items() if isinstance(value, str) for e in bad_characters({name: value})
+        ]
         if errors:
             raise Problem("validation_failed", errors=errors)
         return form

@@ -27,7 +27,8 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     binary = getattr(sys.stderr, "buffer", None)  # absent when stderr was replaced by a text-only stream
     json = fmt == "json"
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer(serializer=_dumps if binary is not None else _dumps_text) if json
+        structlog.processors.JSONRenderer(serializer=_dumps if binary is not None else _dumps_text)
+        if json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
@@ -40,7 +41,10 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=(structlog.BytesLoggerFactory(file=binary) if json and binary is not None
-                        else structlog.PrintLoggerFactory(file=sys.stderr)),
+        logger_factory=(
+            structlog.BytesLoggerFactory(file=binary)
+            if json and binary is not None
+            else structlog.PrintLoggerFactory(file=sys.stderr)
+        ),
         cache_logger_on_first_use=True,
     )

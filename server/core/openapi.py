@@ -33,8 +33,12 @@ CSV = "text/csv"
 
 def geojson_responses(description: str = "A GeoJSON FeatureCollection") -> dict[int, ResponseSpec]:
     """`responses=` of a route that answers GeoJSON (its handler returns a plain dict or bytes)."""
-    return {200: ResponseSpec(data_container=FeatureCollection, description=description, media_type=GEOJSON,
-                              generate_examples=False)}
+    return {
+        200: ResponseSpec(
+            data_container=FeatureCollection, description=description, media_type=GEOJSON, generate_examples=False
+        )
+    }
+
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _STRING = Schema(type=OpenAPIType.STRING)
@@ -44,7 +48,7 @@ PROBLEM_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
     title="Problem",
     description="RFC 9457 problem document. `code` is stable; `message` is for people (ja, en); "
-                "`errors` names the fields at fault. Some codes add members (e.g. `current_version`, `report`).",
+    "`errors` names the fields at fault. Some codes add members (e.g. `current_version`, `report`).",
     required=["type", "title", "status", "detail", "code", "message"],
     properties={
         "type": _STRING,
@@ -53,9 +57,14 @@ PROBLEM_SCHEMA = Schema(
         "detail": _STRING,
         "code": Schema(type=OpenAPIType.STRING, enum=sorted(CATALOGUE)),
         "message": _MESSAGE,
-        "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(
-            type=OpenAPIType.OBJECT, required=["field", "code", "message"],
-            properties={"field": _STRING, "code": _STRING, "message": _MESSAGE})),
+        "errors": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["field", "code", "message"],
+                properties={"field": _STRING, "code": _STRING, "message": _MESSAGE},
+            ),
+        ),
         "request_id": _STRING,
     },
 )
@@ -97,7 +106,8 @@ def document_problems(app: Litestar) -> None:
     ref = Reference(ref="#/components/schemas/Problem")
     handlers: dict[tuple[str, str], Any] = {
         (route.path_format, method): handler
-        for route in app.routes if isinstance(route, HTTPRoute)
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
         for method, handler in route.route_handler_map.items()
     }
     for path, item in (openapi.paths or {}).items():
@@ -115,9 +125,15 @@ def document_problems(app: Litestar) -> None:
             if isinstance(no_content, OpenAPIResponse):  # a handler typed Response[None] (to set a cookie)
                 no_content.content = None  # got an application/json body documented; 204 has none
             has_path_params = any(getattr(p, "param_in", None) == "path" for p in operation.parameters or [])
-            for status in (*_statuses(method.upper(), handler, has_path_params, operation.request_body is not None),
-                           "default"):
-                responses.setdefault(status, OpenAPIResponse(
-                    description=_WHY.get(status, "An error, as a problem document."),
-                    content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=ref)}))
+            for status in (
+                *_statuses(method.upper(), handler, has_path_params, operation.request_body is not None),
+                "default",
+            ):
+                responses.setdefault(
+                    status,
+                    OpenAPIResponse(
+                        description=_WHY.get(status, "An error, as a problem document."),
+                        content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=ref)},
+                    ),
+                )
             operation.responses = responses

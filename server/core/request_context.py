@@ -13,8 +13,8 @@ import re
 import time
 
 import structlog
-from litestar.enums import ScopeType
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.core import context

@@ -8,8 +8,8 @@ See docs/decisions/0002-tenancy-and-rls.md.
 from __future__ import annotations
 
 import uuid
-from typing import cast
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, MetaData, Table, func
 from sqlalchemy.dialects.postgresql import UUID
@@ -49,16 +49,14 @@ class TenantOwned:
     __tenant_owned__ = True
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+    def tenant_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(
             UUID(as_uuid=True), ForeignKey("tenant.id", ondelete="RESTRICT"), primary_key=True, sort_order=-10
         )
 
 
 class Timestamps:
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from sqlalchemy import TextClause
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from server.db.engine import driver_dsn, session_settings
 
@@ -63,8 +63,13 @@ class DriverPool:
 
     async def start(self) -> None:
         self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=0, max_size=self.size, reset=_keep_session, max_queries=10_000_000,
-            server_settings=session_settings(self.application_name))
+            self.dsn,
+            min_size=0,
+            max_size=self.size,
+            reset=_keep_session,
+            max_queries=10_000_000,
+            server_settings=session_settings(self.application_name),
+        )
 
     def _started(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -144,12 +149,17 @@ class DriverTransaction:
 
 # What a dropped pooled connection raises on its first use: safe to retry once on another one,
 # since nothing was done yet.
-_DEAD_CONNECTION = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
-                    ConnectionError, OSError)
+_DEAD_CONNECTION = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+    OSError,
+)
 
 
-async def first_statement(pool: DriverPool, stmt: TextClause, params: dict[str, Any],
-                          *, hold: bool) -> tuple[asyncpg.Record | None, DriverTransaction | None]:
+async def first_statement(
+    pool: DriverPool, stmt: TextClause, params: dict[str, Any], *, hold: bool
+) -> tuple[asyncpg.Record | None, DriverTransaction | None]:
     """Run `stmt` (the authentication call) as the first statement on a pooled connection and
     return its row. hold=False: in autocommit, and the connection goes back at once. hold=True:
     after BEGIN, and the transaction is returned for the handler (the caller releases it).

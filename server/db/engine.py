@@ -32,7 +32,9 @@ def stamp_params(ctx: context.RequestContext) -> dict[str, str]:
         "user": str(ctx.user_id) if ctx.user_id else "",
         "role": ctx.role or "",
         # An empty scope set means "no district at all" (sees nothing), not "everything".
-        "scope": "" if ctx.scope is None else (",".join(sorted(map(str, ctx.scope))) or "00000000-0000-0000-0000-000000000000"),
+        "scope": ""
+        if ctx.scope is None
+        else (",".join(sorted(map(str, ctx.scope))) or "00000000-0000-0000-0000-000000000000"),
     }
 
 
@@ -60,8 +62,9 @@ def session_settings(application_name: str) -> dict[str, str]:
     return {"application_name": application_name, "timezone": "UTC", "jit": "off"}
 
 
-def make_engine(url: str, pool_size: int = 20, application_name: str = "tonari",
-                pool_timeout: float = 30.0) -> AsyncEngine:
+def make_engine(
+    url: str, pool_size: int = 20, application_name: str = "tonari", pool_timeout: float = 30.0
+) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,

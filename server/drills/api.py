@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.core import context
 from server.core.context import current_tenant
-from server.core.openapi import CSV
 from server.core.guards import STAFF, public, roles, signed_in
+from server.core.openapi import CSV
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
 from server.drills import report, runs, schedule
@@ -52,21 +52,36 @@ class ScenarioSource(msgspec.Struct):
 
 def summary(loaded: scenarios.Loaded, name: str | None = None) -> ScenarioSummary:
     s = loaded.scenario
-    return ScenarioSummary(title=s.title, exercise=s.exercise, hazard=s.hazard.kind, injects=len(s.injects),
-                           expectations=len(s.expectations), duration=s.duration, name=name)
+    return ScenarioSummary(
+        title=s.title,
+        exercise=s.exercise,
+        hazard=s.hazard.kind,
+        injects=len(s.injects),
+        expectations=len(s.expectations),
+        duration=s.duration,
+        name=name,
+    )
 
 
 class DrillScenarioController(Controller):
     path = "/api/drills"
     tags = ("drills",)
 
-    @get("/scenario-schema", guards=[public], summary="The JSON Schema every drill scenario (YAML) is checked against",
-         media_type=SCHEMA_MEDIA_TYPE)
+    @get(
+        "/scenario-schema",
+        guards=[public],
+        summary="The JSON Schema every drill scenario (YAML) is checked against",
+        media_type=SCHEMA_MEDIA_TYPE,
+    )
     async def scenario_schema(self) -> Response[dict[str, Any]]:
         return Response(scenarios.schema(), media_type=SCHEMA_MEDIA_TYPE)
 
-    @post("/scenarios/check", guards=[STAFF], status_code=200,
-          summary="Check a scenario (errors name the line and field); nothing is stored")
+    @post(
+        "/scenarios/check",
+        guards=[STAFF],
+        status_code=200,
+        summary="Check a scenario (errors name the line and field); nothing is stored",
+    )
     async def check_scenario(self, data: JSONBody[ScenarioIn]) -> ScenarioSummary:
         return summary(scenarios.load(data.yaml))
 
@@ -126,31 +141,60 @@ class RunOut(msgspec.Struct):
 async def run_out(db: AsyncSession, run: DrillRun) -> RunOut:
     now = await runs.db_now(db)
     sim = runs.clock_of(run).sim_at(now)
-    counts = (await db.execute(text(
-        "SELECT count(*) AS injects, count(f.seq) AS fired FROM drill_inject i LEFT JOIN drill_inject_fired f"
-        " ON f.tenant_id = i.tenant_id AND f.run_id = i.run_id AND f.seq = i.seq"
-        " WHERE i.tenant_id = :t AND i.run_id = :r"), {"t": run.tenant_id, "r": run.id})).one()
+    counts = (
+        await db.execute(
+            text(
+                "SELECT count(*) AS injects, count(f.seq) AS fired FROM drill_inject i LEFT JOIN drill_inject_fired f"
+                " ON f.tenant_id = i.tenant_id AND f.run_id = i.run_id AND f.seq = i.seq"
+                " WHERE i.tenant_id = :t AND i.run_id = :r"
+            ),
+            {"t": run.tenant_id, "r": run.id},
+        )
+    ).one()
     nxt = await runs.next_inject_at(db, run, 0)
-    return RunOut(id=run.id, title=run.title, label=runs.DRILL, scenario_name=run.scenario_name,
-                  operation_id=run.operation_id, status=run.status, speed=speed_code(run.speed),
-                  clock=scenarios.format_time(sim), clock_s=round(sim, 3), duration=scenarios.format_time(run.duration_s),
-                  injects=counts.injects, fired=counts.fired,
-                  next_inject=scenarios.format_time(nxt) if nxt is not None else None, created_at=run.created_at,
-                  ended_at=run.ended_at, archived_at=run.archived_at)
+    return RunOut(
+        id=run.id,
+        title=run.title,
+        label=runs.DRILL,
+        scenario_name=run.scenario_name,
+        operation_id=run.operation_id,
+        status=run.status,
+        speed=speed_code(run.speed),
+        clock=scenarios.format_time(sim),
+        clock_s=round(sim, 3),
+        duration=scenarios.format_time(run.duration_s),
+        injects=counts.injects,
+        fired=counts.fired,
+        next_inject=scenarios.format_time(nxt) if nxt is not None else None,
+        created_at=run.created_at,
+        ended_at=run.ended_at,
+        archived_at=run.archived_at,
+    )
 
 
 class DrillRunController(Controller):
     path = "/api/drills/runs"
     tags = ("drills",)
 
-    @post("/", guards=[STAFF], status_code=HTTP_201_CREATED,
-          summary="Start a drill run from a scenario: its drill operation starts and its clock runs")
-    async def start_run(self, db_session: DbSession,
-                        data: JSONBody[RunIn]) -> RunOut:
+    @post(
+        "/",
+        guards=[STAFF],
+        status_code=HTTP_201_CREATED,
+        summary="Start a drill run from a scenario: its drill operation starts and its clock runs",
+    )
+    async def start_run(self, db_session: DbSession, data: JSONBody[RunIn]) -> RunOut:
         if (data.scenario is None) == (data.yaml is None):
-            raise Problem("validation_failed", errors=[FieldError(
-                "scenario", "required", "シナリオ名（scenario）かシナリオの本文（yaml）のどちらか一方を指定してください。",
-                "Give either a shipped scenario's name (scenario) or a scenario file's text (yaml).")])
+            raise Problem(
+                "validation_failed",
+                errors=[
+                    FieldError(
+                        "scenario",
+                        "required",
+                        "シナリオ名（scenario）かシナリオの本文（yaml）のどちらか一方を指定してください。",
+                        "Give either a shipped scenario's name (scenario) or a scenario file's text (yaml).",
+                    )
+                ],
+            )
         source = data.yaml
         if data.scenario is not None:
             source = scenarios.seed_scenarios().get(data.scenario)
@@ -158,63 +202,105 @@ class DrillRunController(Controller):
                 raise Problem("invalid_reference", errors=[FieldError("scenario", "unknown_reference")])
         assert source is not None
         loaded = scenarios.load(source)
-        run = await runs.start(db_session, loaded, speed=SPEED_CODES[data.speed], name=data.scenario,
-                               coordinator_ids=data.coordinator_ids)
+        run = await runs.start(
+            db_session, loaded, speed=SPEED_CODES[data.speed], name=data.scenario, coordinator_ids=data.coordinator_ids
+        )
         await schedule.schedule_now(db_session, run)
         await db_session.commit()
         return await run_out(db_session, run)
 
     @get("/", guards=[COORDINATION], summary="Drill runs, newest first")
     async def list_runs(self, db_session: DbSession) -> list[RunOut]:
-        found = (await db_session.execute(select(DrillRun).where(DrillRun.tenant_id == current_tenant())
-                                          .order_by(DrillRun.created_at.desc()).limit(200))).scalars().all()
+        found = (
+            (
+                await db_session.execute(
+                    select(DrillRun)
+                    .where(DrillRun.tenant_id == current_tenant())
+                    .order_by(DrillRun.created_at.desc())
+                    .limit(200)
+                )
+            )
+            .scalars()
+            .all()
+        )
         return [await run_out(db_session, r) for r in found]
 
     @get("/{run_id:uuid}", guards=[COORDINATION], summary="One drill run and its clock")
     async def get_run(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> RunOut:
         return await run_out(db_session, await runs.get(db_session, run_id))
 
-    @post("/{run_id:uuid}/clock", guards=[STAFF], status_code=200,
-          summary="Pause, resume, change speed, skip to the next inject, or stop")
-    async def control_clock(self, db_session: DbSession, run_id: FromPath[uuid.UUID],
-                            data: JSONBody[ClockIn]) -> RunOut:
+    @post(
+        "/{run_id:uuid}/clock",
+        guards=[STAFF],
+        status_code=200,
+        summary="Pause, resume, change speed, skip to the next inject, or stop",
+    )
+    async def control_clock(
+        self, db_session: DbSession, run_id: FromPath[uuid.UUID], data: JSONBody[ClockIn]
+    ) -> RunOut:
         if data.action == "speed" and data.speed is None:
             raise Problem("validation_failed", errors=[FieldError("speed", "required")])
-        run = await runs.control(db_session, run_id, data.action,
-                                 SPEED_CODES[data.speed] if data.speed is not None else None)
+        run = await runs.control(
+            db_session, run_id, data.action, SPEED_CODES[data.speed] if data.speed is not None else None
+        )
         await schedule.schedule_now(db_session, run)
         await db_session.commit()
         return await run_out(db_session, run)
 
-    @delete("/{run_id:uuid}", guards=[STAFF], status_code=204,
-            summary="Delete a drill and all its data (its report must be archived first)")
+    @delete(
+        "/{run_id:uuid}",
+        guards=[STAFF],
+        status_code=204,
+        summary="Delete a drill and all its data (its report must be archived first)",
+    )
     async def delete_run(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> None:
         run = await runs.get(db_session, run_id, lock=True)
         await runs.delete(db_session, run)
         await db_session.commit()
 
-    @get("/{run_id:uuid}/conditions", guards=[signed_in],
-         summary="The drill's situation now: closed roads, cut-off districts, power cuts, full shelters (GeoJSON)")
+    @get(
+        "/{run_id:uuid}/conditions",
+        guards=[signed_in],
+        summary="The drill's situation now: closed roads, cut-off districts, power cuts, full shelters (GeoJSON)",
+    )
     async def conditions(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> dict[str, Any]:
         if (context.current().role or "") == "vc_volunteer":
             raise Problem("forbidden")
         run = await runs.get(db_session, run_id)
         sim = runs.clock_of(run).sim_at(await runs.db_now(db_session))
-        rows = (await db_session.execute(text(
-            "SELECT c.id, c.kind, c.district_id, c.shelter_id, c.from_s, c.until_s, ST_AsGeoJSON(c.geom) AS geom"
-            " FROM drill_condition c WHERE c.tenant_id = :t AND c.run_id = :r AND c.from_s <= :sim"
-            "   AND (c.until_s IS NULL OR c.until_s > :sim) ORDER BY c.from_s, c.seq"),
-            {"t": run.tenant_id, "r": run.id, "sim": sim})).all()
-        return {"type": "FeatureCollection", "drill": True, "label": runs.DRILL, "clock": scenarios.format_time(sim),
-                "offline_district_ids": [str(r.district_id) for r in rows if r.kind == "power_cut" and r.district_id],
-                "field_offline": any(r.kind == "power_cut" for r in rows),
-                "features": [{"type": "Feature", "id": str(r.id),
-                              "geometry": msgspec.json.decode(r.geom) if r.geom else None,
-                              "properties": {"kind": r.kind, "district_id": str(r.district_id) if r.district_id else None,
-                                             "shelter_id": str(r.shelter_id) if r.shelter_id else None,
-                                             "from": scenarios.format_time(r.from_s),
-                                             "until": scenarios.format_time(r.until_s) if r.until_s else None}}
-                             for r in rows]}
+        rows = (
+            await db_session.execute(
+                text(
+                    "SELECT c.id, c.kind, c.district_id, c.shelter_id, c.from_s, c.until_s, ST_AsGeoJSON(c.geom) AS geom"
+                    " FROM drill_condition c WHERE c.tenant_id = :t AND c.run_id = :r AND c.from_s <= :sim"
+                    "   AND (c.until_s IS NULL OR c.until_s > :sim) ORDER BY c.from_s, c.seq"
+                ),
+                {"t": run.tenant_id, "r": run.id, "sim": sim},
+            )
+        ).all()
+        return {
+            "type": "FeatureCollection",
+            "drill": True,
+            "label": runs.DRILL,
+            "clock": scenarios.format_time(sim),
+            "offline_district_ids": [str(r.district_id) for r in rows if r.kind == "power_cut" and r.district_id],
+            "field_offline": any(r.kind == "power_cut" for r in rows),
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": str(r.id),
+                    "geometry": msgspec.json.decode(r.geom) if r.geom else None,
+                    "properties": {
+                        "kind": r.kind,
+                        "district_id": str(r.district_id) if r.district_id else None,
+                        "shelter_id": str(r.shelter_id) if r.shelter_id else None,
+                        "from": scenarios.format_time(r.from_s),
+                        "until": scenarios.format_time(r.until_s) if r.until_s else None,
+                    },
+                }
+                for r in rows
+            ],
+        }
 
 
 class MarkIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -231,26 +317,45 @@ class DrillReportController(Controller):
         run = await runs.get(db_session, run_id)
         return run.report if run.report is not None else await report.build(db_session, run)
 
-    @get("/report.csv", guards=[COORDINATION], media_type=CSV, summary="The raw timeline of a drill as CSV",
-         responses={200: ResponseSpec(bytes, description="CSV (UTF-8 with BOM)", media_type=CSV,
-                                      generate_examples=False)})
+    @get(
+        "/report.csv",
+        guards=[COORDINATION],
+        media_type=CSV,
+        summary="The raw timeline of a drill as CSV",
+        responses={
+            200: ResponseSpec(bytes, description="CSV (UTF-8 with BOM)", media_type=CSV, generate_examples=False)
+        },
+    )
     async def report_csv(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> Response[bytes]:
         run = await runs.get(db_session, run_id)
         built = run.report if run.report is not None else await report.build(db_session, run)
-        return Response(report.timeline_csv(built), media_type=CSV, encoding="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="drill-{run.id}-timeline.csv"'})
+        return Response(
+            report.timeline_csv(built),
+            media_type=CSV,
+            encoding="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="drill-{run.id}-timeline.csv"'},
+        )
 
-    @post("/marks/{expectation:int}", guards=[STAFF], status_code=200,
-          summary="An evaluator's ○/× and comment for one expectation")
-    async def mark(self, db_session: DbSession, run_id: FromPath[uuid.UUID], expectation: FromPath[int],
-                   data: JSONBody[MarkIn]) -> dict[str, Any]:
+    @post(
+        "/marks/{expectation:int}",
+        guards=[STAFF],
+        status_code=200,
+        summary="An evaluator's ○/× and comment for one expectation",
+    )
+    async def mark(
+        self, db_session: DbSession, run_id: FromPath[uuid.UUID], expectation: FromPath[int], data: JSONBody[MarkIn]
+    ) -> dict[str, Any]:
         run = await runs.get(db_session, run_id, lock=True)
         await runs.mark(db_session, run, expectation, data.passed, data.comment)
         await db_session.commit()
         return {"expectation": expectation, "passed": data.passed, "comment": data.comment}
 
-    @post("/archive", guards=[STAFF], status_code=200,
-          summary="Keep the report as it is now (the run must have ended); then the drill can be deleted")
+    @post(
+        "/archive",
+        guards=[STAFF],
+        status_code=200,
+        summary="Keep the report as it is now (the run must have ended); then the drill can be deleted",
+    )
     async def archive(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> RunOut:
         run = await runs.get(db_session, run_id, lock=True)
         await runs.archive(db_session, run, await report.build(db_session, run))

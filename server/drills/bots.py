@@ -84,11 +84,25 @@ async def plan(db: AsyncSession, run: DrillRun, scenario: Scenario) -> int:
     for code in OUTCOME_ORDER:
         total += bots.outcomes.get(code, 0.0)
         cumulative.append(total)
-    result = await db.execute(_PLAN, {
-        "t": run.tenant_id, "op": run.operation_id, "run": run.id, "zones": SLOWING_ZONES[scenario.hazard.kind],
-        "detour": bots.detour, "kmh": bots.walk_kmh, "slowdown": bots.hazard_slowdown, "dwell": DWELL_S,
-        "seed": str(run.seed), "delay": 60 * bots.start_delay_minutes,
-        "c0": cumulative[0], "c1": cumulative[1], "c2": cumulative[2], "c3": cumulative[3]})
+    result = await db.execute(
+        _PLAN,
+        {
+            "t": run.tenant_id,
+            "op": run.operation_id,
+            "run": run.id,
+            "zones": SLOWING_ZONES[scenario.hazard.kind],
+            "detour": bots.detour,
+            "kmh": bots.walk_kmh,
+            "slowdown": bots.hazard_slowdown,
+            "dwell": DWELL_S,
+            "seed": str(run.seed),
+            "delay": 60 * bots.start_delay_minutes,
+            "c0": cumulative[0],
+            "c1": cumulative[1],
+            "c2": cumulative[2],
+            "c3": cumulative[3],
+        },
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult of an INSERT
 
 
@@ -111,12 +125,26 @@ async def plan_acknowledgements(db: AsyncSession, run: DrillRun, scenario: Scena
     bots = scenario.bots_for("coordinator")
     if bots is None or run.operation_id is None:
         return
-    user = (await db.execute(text(
-        "SELECT id FROM app_user WHERE tenant_id = :t AND is_active AND role = 'coordinator' ORDER BY id LIMIT 1"),
-        {"t": run.tenant_id})).scalar_one_or_none() or run.started_by
+    user = (
+        await db.execute(
+            text(
+                "SELECT id FROM app_user WHERE tenant_id = :t AND is_active AND role = 'coordinator' ORDER BY id LIMIT 1"
+            ),
+            {"t": run.tenant_id},
+        )
+    ).scalar_one_or_none() or run.started_by
     base = (await db.execute(_NEXT_ACK_SEQ, {"t": run.tenant_id, "r": run.id})).scalar_one()
-    await db.execute(_PLAN_ACKS, {"t": run.tenant_id, "r": run.id, "op": run.operation_id, "base": base,
-                                  "at": sim + 60 * bots.acknowledge_minutes, "user": user})
+    await db.execute(
+        _PLAN_ACKS,
+        {
+            "t": run.tenant_id,
+            "r": run.id,
+            "op": run.operation_id,
+            "base": base,
+            "at": sim + 60 * bots.acknowledge_minutes,
+            "user": user,
+        },
+    )
 
 
 _CONDITIONS = text(
@@ -146,21 +174,47 @@ async def perform(db: AsyncSession, run: DrillRun, step: Any, sim: float, now: d
     """Do one due step in the caller's transaction; returns what happened."""
     if step.kind == "acknowledge":
         return await _acknowledge(db, run, step)
-    met = (await db.execute(_CONDITIONS, {"t": run.tenant_id, "r": run.id, "sim": sim, "lon": step.from_lon,
-                                          "lat": step.from_lat, "h": step.household_id})).one()
+    met = (
+        await db.execute(
+            _CONDITIONS,
+            {
+                "t": run.tenant_id,
+                "r": run.id,
+                "sim": sim,
+                "lon": step.from_lon,
+                "lat": step.from_lat,
+                "h": step.household_id,
+            },
+        )
+    ).one()
     if met.power_back is not None:  # no signal: the report waits in the phone until the power is back
-        await db.execute(text("UPDATE drill_bot_step SET at_s = :at WHERE tenant_id = :t AND run_id = :r AND seq = :s"),
-                         {"at": met.power_back, "t": run.tenant_id, "r": run.id, "s": step.seq})
+        await db.execute(
+            text("UPDATE drill_bot_step SET at_s = :at WHERE tenant_id = :t AND run_id = :r AND seq = :s"),
+            {"at": met.power_back, "t": run.tenant_id, "r": run.id, "s": step.seq},
+        )
         return {"held_until": met.power_back}
     blocked = met.road or met.cut_off
     outcome = "unknown" if blocked else step.outcome
-    note = "【訓練】模擬: " + ("通行止めで到達できず" if met.road else "地区が孤立し到達できず" if met.cut_off else "訪問")
-    visit = VisitIn(client_id=uuid.uuid5(run.id, f"bot:{step.seq}"), household_id=step.household_id, outcome=outcome,
-                    device_time=now, note=note, shelter_unknown=outcome == "evacuated")
+    note = "【訓練】模擬: " + (
+        "通行止めで到達できず" if met.road else "地区が孤立し到達できず" if met.cut_off else "訪問"
+    )
+    visit = VisitIn(
+        client_id=uuid.uuid5(run.id, f"bot:{step.seq}"),
+        household_id=step.household_id,
+        outcome=outcome,
+        device_time=now,
+        note=note,
+        shelter_unknown=outcome == "evacuated",
+    )
     outer = context.current()
-    scope = await expanded_scope(db, run.tenant_id, step.user_id, scoped=not await _all_districts(db, run, step.user_id))
-    token = context.set_context(context.RequestContext(request_id=outer.request_id, tenant_id=run.tenant_id,
-                                                       user_id=step.user_id, role="watcher", scope=scope))
+    scope = await expanded_scope(
+        db, run.tenant_id, step.user_id, scoped=not await _all_districts(db, run, step.user_id)
+    )
+    token = context.set_context(
+        context.RequestContext(
+            request_id=outer.request_id, tenant_id=run.tenant_id, user_id=step.user_id, role="watcher", scope=scope
+        )
+    )
     try:
         await restamp(db)  # the watcher's own stamp: the disclosure rule reads it
         assert run.operation_id is not None  # a started run has its drill operation
@@ -169,37 +223,66 @@ async def perform(db: AsyncSession, run: DrillRun, step: Any, sim: float, now: d
         context.reset(token)
         await restamp(db)
     item = result.results[0]
-    status = "blocked" if blocked and item.visit is not None else (
-        "accepted" if item.visit is not None else f"refused:{item.code}")
+    status = (
+        "blocked"
+        if blocked and item.visit is not None
+        else ("accepted" if item.visit is not None else f"refused:{item.code}")
+    )
     await _done(db, run, step.seq, status)
     return {"step": step.seq, "result": status, "escalations": len(result.escalations)}
 
 
 async def _all_districts(db: AsyncSession, run: DrillRun, user_id: uuid.UUID) -> bool:
-    found: bool | None = (await db.execute(text("SELECT all_districts FROM app_user WHERE tenant_id = :t AND id = :u"),
-                                           {"t": run.tenant_id, "u": user_id})).scalar_one_or_none()
+    found: bool | None = (
+        await db.execute(
+            text("SELECT all_districts FROM app_user WHERE tenant_id = :t AND id = :u"),
+            {"t": run.tenant_id, "u": user_id},
+        )
+    ).scalar_one_or_none()
     return bool(found)
 
 
 async def _done(db: AsyncSession, run: DrillRun, seq: int, result: str) -> None:
-    await db.execute(text("UPDATE drill_bot_step SET done_at = clock_timestamp(), result = :res"
-                          " WHERE tenant_id = :t AND run_id = :r AND seq = :s"),
-                     {"res": result, "t": run.tenant_id, "r": run.id, "s": seq})
+    await db.execute(
+        text(
+            "UPDATE drill_bot_step SET done_at = clock_timestamp(), result = :res"
+            " WHERE tenant_id = :t AND run_id = :r AND seq = :s"
+        ),
+        {"res": result, "t": run.tenant_id, "r": run.id, "s": seq},
+    )
 
 
 async def _acknowledge(db: AsyncSession, run: DrillRun, step: Any) -> dict[str, Any]:
-    row = (await db.execute(text(
-        "UPDATE escalation SET status = 'acknowledged', acknowledged_by = :u, acknowledged_at = clock_timestamp(),"
-        " notes = CASE WHEN notes IS NULL THEN :note ELSE notes || E'\\n' || :note END"
-        " WHERE tenant_id = :t AND id = :e AND status = 'open' RETURNING id, household_id, recipient_ids, mode"),
-        {"u": step.user_id, "t": run.tenant_id, "e": step.escalation_id, "note": "【訓練】模擬: 受信確認"})).first()
+    row = (
+        await db.execute(
+            text(
+                "UPDATE escalation SET status = 'acknowledged', acknowledged_by = :u, acknowledged_at = clock_timestamp(),"
+                " notes = CASE WHEN notes IS NULL THEN :note ELSE notes || E'\\n' || :note END"
+                " WHERE tenant_id = :t AND id = :e AND status = 'open' RETURNING id, household_id, recipient_ids, mode"
+            ),
+            {"u": step.user_id, "t": run.tenant_id, "e": step.escalation_id, "note": "【訓練】模擬: 受信確認"},
+        )
+    ).first()
     if row is None:  # a person acknowledged it first
         await _done(db, run, step.seq, "already")
         return {"step": step.seq, "result": "already"}
-    await audit(db, "escalation.acknowledged", object_type="escalation", object_ids=[row.id], mode="drill",
-                operation_id=run.operation_id, details={"drill_bot": True})
-    await emit(db, "escalation.acknowledged", {"escalation_id": str(row.id), "household_id": str(row.household_id)},
-               operation_id=run.operation_id, household_id=row.household_id, mode="drill",
-               audience=list(row.recipient_ids))
+    await audit(
+        db,
+        "escalation.acknowledged",
+        object_type="escalation",
+        object_ids=[row.id],
+        mode="drill",
+        operation_id=run.operation_id,
+        details={"drill_bot": True},
+    )
+    await emit(
+        db,
+        "escalation.acknowledged",
+        {"escalation_id": str(row.id), "household_id": str(row.household_id)},
+        operation_id=run.operation_id,
+        household_id=row.household_id,
+        mode="drill",
+        audience=list(row.recipient_ids),
+    )
     await _done(db, run, step.seq, "acknowledged")
     return {"step": step.seq, "result": "acknowledged"}

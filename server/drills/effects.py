@@ -57,8 +57,11 @@ _AUDIENCE = text(
 
 async def audience(db: AsyncSession, run: DrillRun, role: str) -> list[uuid.UUID]:
     """The users an inject addresses: a role of the council (watchers: only those in the drill)."""
-    return list((await db.execute(_AUDIENCE, {"t": run.tenant_id, "aud": role, "op": run.operation_id,
-                                              "cap": AUDIENCE_CAP})).scalars())
+    return list(
+        (
+            await db.execute(_AUDIENCE, {"t": run.tenant_id, "aud": role, "op": run.operation_id, "cap": AUDIENCE_CAP})
+        ).scalars()
+    )
 
 
 _PICK = text(
@@ -76,41 +79,71 @@ _PICK = text(
 )
 
 
-async def _household_report(db: AsyncSession, run: DrillRun, seq: int, spec: dict[str, Any],
-                            now: datetime) -> dict[str, Any]:
+async def _household_report(
+    db: AsyncSession, run: DrillRun, seq: int, spec: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     if run.operation_id is None:
         return {"visits": [], "note": "no operation"}
-    picked = list((await db.execute(_PICK, {"t": run.tenant_id, "op": run.operation_id,
-                                            "district": spec.get("district_id"), "seed": f"{run.seed}:{seq}",
-                                            "n": int(spec.get("count") or 1)})).scalars())
+    picked = list(
+        (
+            await db.execute(
+                _PICK,
+                {
+                    "t": run.tenant_id,
+                    "op": run.operation_id,
+                    "district": spec.get("district_id"),
+                    "seed": f"{run.seed}:{seq}",
+                    "n": int(spec.get("count") or 1),
+                },
+            )
+        ).scalars()
+    )
     outcome = spec["outcome"]
     note = (DRILL + "状況付与: " + spec["message"]["ja"])[:2000]
-    visits = [VisitIn(client_id=uuid.uuid5(run.id, f"inject:{seq}:{i}"), household_id=hid, outcome=outcome,
-                      device_time=now, note=note, shelter_unknown=outcome == "evacuated")
-              for i, hid in enumerate(picked)]
+    visits = [
+        VisitIn(
+            client_id=uuid.uuid5(run.id, f"inject:{seq}:{i}"),
+            household_id=hid,
+            outcome=outcome,
+            device_time=now,
+            note=note,
+            shelter_unknown=outcome == "evacuated",
+        )
+        for i, hid in enumerate(picked)
+    ]
     result = await ingest(db, [(run.operation_id, v) for v in visits], commit=False)
-    return {"visits": [str(r.visit.id) for r in result.results if r.visit is not None],
-            "escalations": [str(e.id) for e in result.escalations],
-            "refused": [r.code for r in result.results if r.visit is None]}
+    return {
+        "visits": [str(r.visit.id) for r in result.results if r.visit is not None],
+        "escalations": [str(e.id) for e in result.escalations],
+        "refused": [r.code for r in result.results if r.visit is None],
+    }
 
 
-async def _condition(db: AsyncSession, run: DrillRun, seq: int, kind: str, spec: dict[str, Any],
-                     at_s: float) -> dict[str, Any]:
+async def _condition(
+    db: AsyncSession, run: DrillRun, seq: int, kind: str, spec: dict[str, Any], at_s: float
+) -> dict[str, Any]:
     line = spec.get("line")
     minutes = spec.get("minutes")
     cond = DrillCondition(
-        tenant_id=run.tenant_id, id=uuid.uuid4(), run_id=run.id, seq=seq, kind=kind,
+        tenant_id=run.tenant_id,
+        id=uuid.uuid4(),
+        run_id=run.id,
+        seq=seq,
+        kind=kind,
         district_id=uuid.UUID(spec["district_id"]) if spec.get("district_id") else None,
         shelter_id=uuid.UUID(spec["shelter_id"]) if spec.get("shelter_id") else None,
         geom=f"SRID=4326;{LineString(line).wkt}" if kind == "road_closure" and line else None,
-        from_s=at_s, until_s=at_s + 60 * minutes if minutes else None)
+        from_s=at_s,
+        until_s=at_s + 60 * minutes if minutes else None,
+    )
     db.add(cond)
     await db.flush()
     return {"condition_id": str(cond.id), "kind": kind, "until": format_time(cond.until_s) if cond.until_s else None}
 
 
-async def apply(db: AsyncSession, run: DrillRun, seq: int, kind: str, audience_role: str, spec: dict[str, Any],
-                at_s: float) -> Result:
+async def apply(
+    db: AsyncSession, run: DrillRun, seq: int, kind: str, audience_role: str, spec: dict[str, Any], at_s: float
+) -> Result:
     now: datetime = (await db.execute(text("SELECT clock_timestamp()"))).scalar_one()
     effect: dict[str, Any]
     if kind == "household_report":
@@ -123,13 +156,35 @@ async def apply(db: AsyncSession, run: DrillRun, seq: int, kind: str, audience_r
         effect = {"vc": "feed_only"}
     message = spec["message"]
     users = await audience(db, run, audience_role)
-    await emit(db, "drill.inject", {
-        "run_id": str(run.id), "seq": seq, "inject_kind": kind, "at": format_time(at_s),
-        "title": DRILL + message["ja"][:200], "message": {"ja": DRILL + message["ja"],
-                                                         "en": "[DRILL] " + (message.get("en") or message["ja"])},
-        "effect": effect}, operation_id=run.operation_id, mode="drill",
-        audience=None if audience_role == "all" else users)
-    push = Push(users, PushMessage(title=(DRILL + message["ja"])[:100], body=(message.get("en") or "")[:400],
-                                   url=f"/staff/drills/{run.id}", tag=f"drill-{run.id}-{seq}", kind="inject",
-                                   urgency="high" if kind == "household_report" else "normal")) if users else None
+    await emit(
+        db,
+        "drill.inject",
+        {
+            "run_id": str(run.id),
+            "seq": seq,
+            "inject_kind": kind,
+            "at": format_time(at_s),
+            "title": DRILL + message["ja"][:200],
+            "message": {"ja": DRILL + message["ja"], "en": "[DRILL] " + (message.get("en") or message["ja"])},
+            "effect": effect,
+        },
+        operation_id=run.operation_id,
+        mode="drill",
+        audience=None if audience_role == "all" else users,
+    )
+    push = (
+        Push(
+            users,
+            PushMessage(
+                title=(DRILL + message["ja"])[:100],
+                body=(message.get("en") or "")[:400],
+                url=f"/staff/drills/{run.id}",
+                tag=f"drill-{run.id}-{seq}",
+                kind="inject",
+                urgency="high" if kind == "household_report" else "normal",
+            ),
+        )
+        if users
+        else None
+    )
     return Result(effect=effect, push=push)

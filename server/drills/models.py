@@ -80,8 +80,9 @@ class DrillInjectFired(TenantOwned, Base):
 
     run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
-                                               server_default=func.clock_timestamp())
+    fired_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)  # wall time it was due
     sim_s: Mapped[float] = mapped_column(Float, nullable=False)  # the drill's clock when it fired
     effect: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
@@ -95,8 +96,9 @@ class DrillCondition(TenantOwned, Base):
     __tablename__ = "drill_condition"
     __table_args__ = (
         tenant_fk(["run_id"], "drill_run", ondelete="CASCADE"),
-        CheckConstraint("kind IN ('road_closure', 'district_unreachable', 'power_cut', 'shelter_full')",
-                        name="kind_known"),
+        CheckConstraint(
+            "kind IN ('road_closure', 'district_unreachable', 'power_cut', 'shelter_full')", name="kind_known"
+        ),
         Index("ix_drill_condition_run", "tenant_id", "run_id"),
     )
 

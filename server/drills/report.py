@@ -8,10 +8,9 @@ change does not distort them. No personal data: districts, outcomes, counts and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import io
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -107,18 +106,42 @@ async def build(db: AsyncSession, run: DrillRun) -> dict[str, Any]:
     visits = (await db.execute(_VISITS, p)).all() if run.operation_id else []
     escalations = (await db.execute(_ESCALATIONS, p)).all() if run.operation_id else []
     injects = (await db.execute(_INJECTS, p)).all()
-    marks = {r.expectation: r for r in (await db.execute(text(
-        "SELECT expectation, passed, comment, marked_at FROM drill_mark WHERE tenant_id = :t AND run_id = :r"), p)).all()}
-    steps = (await db.execute(text(
-        "SELECT kind, coalesce(result, 'pending') AS result, count(*) AS n FROM drill_bot_step"
-        " WHERE tenant_id = :t AND run_id = :r GROUP BY 1, 2 ORDER BY 1, 2"), p)).all()
+    marks = {
+        r.expectation: r
+        for r in (
+            await db.execute(
+                text(
+                    "SELECT expectation, passed, comment, marked_at FROM drill_mark WHERE tenant_id = :t AND run_id = :r"
+                ),
+                p,
+            )
+        ).all()
+    }
+    steps = (
+        await db.execute(
+            text(
+                "SELECT kind, coalesce(result, 'pending') AS result, count(*) AS n FROM drill_bot_step"
+                " WHERE tenant_id = :t AND run_id = :r GROUP BY 1, 2 ORDER BY 1, 2"
+            ),
+            p,
+        )
+    ).all()
 
     # Per district: totals, confirmation curve, first report and completion (drill time).
     districts: dict[str, dict[str, Any]] = {}
     for row in targets:
         key = str(row.district_id) if row.district_id else "-"
-        d = districts.setdefault(key, {"district_id": key if row.district_id else None, "name": row.district or "-",
-                                       "total": 0, "confirmed": 0, "first_report_s": None, "confirmed_times": []})
+        d = districts.setdefault(
+            key,
+            {
+                "district_id": key if row.district_id else None,
+                "name": row.district or "-",
+                "total": 0,
+                "confirmed": 0,
+                "first_report_s": None,
+                "confirmed_times": [],
+            },
+        )
         d["total"] += 1
         if row.status in CONFIRMING:
             d["confirmed"] += 1
@@ -135,8 +158,9 @@ async def build(db: AsyncSession, run: DrillRun) -> dict[str, Any]:
     first_report = min((v.sim_s for v in visits if v.sim_s is not None), default=None)
     completion = all_confirmed[-1] if targets and len(all_confirmed) == len(targets) else None
 
-    ack_times = [e.acknowledged_s - e.raised_s for e in escalations
-                 if e.acknowledged_s is not None and e.raised_s is not None]
+    ack_times = [
+        e.acknowledged_s - e.raised_s for e in escalations if e.acknowledged_s is not None and e.raised_s is not None
+    ]
     by_status: dict[str, int] = {}
     for r in targets:
         by_status[r.status] = by_status.get(r.status, 0) + 1
@@ -150,48 +174,96 @@ async def build(db: AsyncSession, run: DrillRun) -> dict[str, Any]:
 
     timeline: list[dict[str, Any]] = []
     for inj in injects:
-        timeline.append({"at_s": inj.sim_s if inj.sim_s is not None else float(inj.at_s), "type": "inject",
-                         "kind": inj.kind, "label": DRILL_INJECT_KINDS.get(inj.kind, inj.kind),
-                         "due": _t(inj.at_s), "fired": inj.sim_s is not None,
-                         "late_ms": round((inj.fired_at - inj.due_at).total_seconds() * 1000) if inj.fired_at else None,
-                         "text": inj.spec["message"]["ja"], "ref": f"inject:{inj.seq}",
-                         "error": (inj.effect or {}).get("error")})
+        timeline.append(
+            {
+                "at_s": inj.sim_s if inj.sim_s is not None else float(inj.at_s),
+                "type": "inject",
+                "kind": inj.kind,
+                "label": DRILL_INJECT_KINDS.get(inj.kind, inj.kind),
+                "due": _t(inj.at_s),
+                "fired": inj.sim_s is not None,
+                "late_ms": round((inj.fired_at - inj.due_at).total_seconds() * 1000) if inj.fired_at else None,
+                "text": inj.spec["message"]["ja"],
+                "ref": f"inject:{inj.seq}",
+                "error": (inj.effect or {}).get("error"),
+            }
+        )
     for v in visits:
-        timeline.append({"at_s": v.sim_s, "type": "visit", "kind": v.outcome,
-                         "label": OUTCOMES["safety_check"].get(v.outcome, v.outcome), "district": v.district,
-                         "by": "bot" if v.by_bot else "person", "ref": str(v.id)})
+        timeline.append(
+            {
+                "at_s": v.sim_s,
+                "type": "visit",
+                "kind": v.outcome,
+                "label": OUTCOMES["safety_check"].get(v.outcome, v.outcome),
+                "district": v.district,
+                "by": "bot" if v.by_bot else "person",
+                "ref": str(v.id),
+            }
+        )
     for e in escalations:
-        timeline.append({"at_s": e.raised_s, "type": "escalation", "kind": e.outcome,
-                         "label": OUTCOMES["safety_check"].get(e.outcome, e.outcome), "district": e.district,
-                         "ref": str(e.id)})
+        timeline.append(
+            {
+                "at_s": e.raised_s,
+                "type": "escalation",
+                "kind": e.outcome,
+                "label": OUTCOMES["safety_check"].get(e.outcome, e.outcome),
+                "district": e.district,
+                "ref": str(e.id),
+            }
+        )
         if e.acknowledged_s is not None:
-            timeline.append({"at_s": e.acknowledged_s, "type": "acknowledged", "kind": e.outcome,
-                             "label": "受信確認", "district": e.district, "ref": str(e.id)})
+            timeline.append(
+                {
+                    "at_s": e.acknowledged_s,
+                    "type": "acknowledged",
+                    "kind": e.outcome,
+                    "label": "受信確認",
+                    "district": e.district,
+                    "ref": str(e.id),
+                }
+            )
     timeline.sort(key=lambda x: (x["at_s"] if x["at_s"] is not None else float("inf"), x["type"] != "inject"))
     for item in timeline:
         item["at"] = _t(item["at_s"])
 
     return {
-        "run_id": str(run.id), "title": run.title, "label": "【訓練】", "status": run.status,
-        "scenario": run.scenario_name, "hazard": s.hazard.kind, "drill_start": s.start, "duration": s.duration,
-        "created_at": run.created_at.isoformat(), "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+        "run_id": str(run.id),
+        "title": run.title,
+        "label": "【訓練】",
+        "status": run.status,
+        "scenario": run.scenario_name,
+        "hazard": s.hazard.kind,
+        "drill_start": s.start,
+        "duration": s.duration,
+        "created_at": run.created_at.isoformat(),
+        "ended_at": run.ended_at.isoformat() if run.ended_at else None,
         "totals": {
-            "targets": len(targets), "confirmed": sum(1 for r in targets if r.status in CONFIRMING),
-            "by_status": dict(sorted(by_status.items())), "visits": len(visits),
+            "targets": len(targets),
+            "confirmed": sum(1 for r in targets if r.status in CONFIRMING),
+            "by_status": dict(sorted(by_status.items())),
+            "visits": len(visits),
             "visits_by_outcome": dict(sorted(by_outcome.items())),
             "visits_by_bots": sum(1 for v in visits if v.by_bot),
-            "first_report_s": first_report, "first_report": _t(first_report),
-            "completion_s": completion, "completion": _t(completion),
+            "first_report_s": first_report,
+            "first_report": _t(first_report),
+            "completion_s": completion,
+            "completion": _t(completion),
         },
         "escalations": {
-            "total": len(escalations), "acknowledged": sum(1 for e in escalations if e.acknowledged_at is not None),
+            "total": len(escalations),
+            "acknowledged": sum(1 for e in escalations if e.acknowledged_at is not None),
             "acknowledge_s": [round(x, 1) for x in ack_times],
             "acknowledge_median_s": round(statistics.median(ack_times), 1) if ack_times else None,
             "acknowledge_max_s": round(max(ack_times), 1) if ack_times else None,
         },
-        "injects": {"total": len(injects), "fired": sum(1 for i in injects if i.sim_s is not None),
-                    "late_ms_max": max((round((i.fired_at - i.due_at).total_seconds() * 1000) for i in injects
-                                        if i.fired_at is not None), default=None)},
+        "injects": {
+            "total": len(injects),
+            "fired": sum(1 for i in injects if i.sim_s is not None),
+            "late_ms_max": max(
+                (round((i.fired_at - i.due_at).total_seconds() * 1000) for i in injects if i.fired_at is not None),
+                default=None,
+            ),
+        },
         "bots": [{"kind": r.kind, "result": r.result, "count": r.n} for r in steps],
         "districts": sorted(districts.values(), key=lambda d: d["name"]),
         "expectations": expectations,
@@ -199,16 +271,34 @@ async def build(db: AsyncSession, run: DrillRun) -> dict[str, Any]:
     }
 
 
-async def _judge(db: AsyncSession, run: DrillRun, i: int, exp: Any, targets: Sequence[Any], visits: Sequence[Any],
-                 escalations: Sequence[Any], first_report: float | None, marks: dict[int, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"index": i, "kind": exp.kind, "text": {"ja": exp.text.ja, "en": exp.text.en},
-                           "role": exp.role, "passed": None, "evidence": [], "how": "automatic"}
+async def _judge(
+    db: AsyncSession,
+    run: DrillRun,
+    i: int,
+    exp: Any,
+    targets: Sequence[Any],
+    visits: Sequence[Any],
+    escalations: Sequence[Any],
+    first_report: float | None,
+    marks: dict[int, Any],
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "index": i,
+        "kind": exp.kind,
+        "text": {"ja": exp.text.ja, "en": exp.text.en},
+        "role": exp.role,
+        "passed": None,
+        "evidence": [],
+        "how": "automatic",
+    }
     if exp.kind == "escalations_acknowledged_within":
         limit = 60 * exp.minutes
         late = [e for e in escalations if e.acknowledged_s is None or e.acknowledged_s - e.raised_s > limit + 0.001]
         out["passed"] = not late
-        out["evidence"] = [{"ref": str(e.id), "raised": _t(e.raised_s), "acknowledged": _t(e.acknowledged_s),
-                            "within": e not in late} for e in escalations]
+        out["evidence"] = [
+            {"ref": str(e.id), "raised": _t(e.raised_s), "acknowledged": _t(e.acknowledged_s), "within": e not in late}
+            for e in escalations
+        ]
     elif exp.kind == "first_report_by":
         out["passed"] = _within(first_report, exp.by_s)
         first = next((v for v in visits if v.sim_s is not None), None)
@@ -219,9 +309,16 @@ async def _judge(db: AsyncSession, run: DrillRun, i: int, exp: Any, targets: Seq
         done = [r for r in inside if _within(r.confirmed_s, exp.by_s)]
         share = 100.0 * len(done) / len(inside) if inside else 0.0
         out["passed"] = bool(inside) and share + 1e-9 >= exp.percent
-        out["evidence"] = [{"district": exp.district, "households": len(inside), "confirmed_by": len(done),
-                            "percent": round(share, 1), "by": exp.by,
-                            "unconfirmed": [str(r.household_id) for r in inside if r not in done][:200]}]
+        out["evidence"] = [
+            {
+                "district": exp.district,
+                "households": len(inside),
+                "confirmed_by": len(done),
+                "percent": round(share, 1),
+                "by": exp.by,
+                "unconfirmed": [str(r.household_id) for r in inside if r not in done][:200],
+            }
+        ]
     else:
         mark = marks.get(i)
         out["how"] = "evaluator"
@@ -238,7 +335,16 @@ def timeline_csv(report: dict[str, Any]) -> bytes:
     w = SafeWriter(buf)
     w.writerow(["訓練時刻", "訓練秒", "種別", "内容", "区分", "地区", "担い手", "参照ID"])
     for item in report["timeline"]:
-        w.writerow([item.get("at") or "", item.get("at_s") if item.get("at_s") is not None else "",
-                    item["type"], item.get("label") or "", item.get("kind") or "", item.get("district") or "",
-                    item.get("by") or "", item.get("ref") or ""])
+        w.writerow(
+            [
+                item.get("at") or "",
+                item.get("at_s") if item.get("at_s") is not None else "",
+                item["type"],
+                item.get("label") or "",
+                item.get("kind") or "",
+                item.get("district") or "",
+                item.get("by") or "",
+                item.get("ref") or "",
+            ]
+        )
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")

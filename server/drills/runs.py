@@ -43,7 +43,12 @@ def clock_of(run: DrillRun) -> Clock:
 
 
 def set_clock(run: DrillRun, clock: Clock) -> None:
-    run.status, run.speed, run.sim_anchor_s, run.wall_anchor = clock.status, clock.speed, clock.sim_anchor_s, clock.wall_anchor
+    run.status, run.speed, run.sim_anchor_s, run.wall_anchor = (
+        clock.status,
+        clock.speed,
+        clock.sim_anchor_s,
+        clock.wall_anchor,
+    )
 
 
 async def db_now(db: AsyncSession) -> datetime:
@@ -66,32 +71,68 @@ async def _resolve(db: AsyncSession, loaded: Loaded) -> References:
     wanted += [(f"injects[{i}].district", j.district) for i, j in enumerate(s.injects) if j.district]
     wanted += [(f"expectations[{i}].district", e.district) for i, e in enumerate(s.expectations) if e.district]
     names = sorted({n for _, n in wanted})
-    rows = (await db.execute(text("SELECT id, name, code FROM district WHERE tenant_id = :t"
-                                  " AND (name = ANY(CAST(:n AS text[])) OR code = ANY(CAST(:n AS text[])))"),
-                             {"t": t, "n": names})).all()
+    rows = (
+        await db.execute(
+            text(
+                "SELECT id, name, code FROM district WHERE tenant_id = :t"
+                " AND (name = ANY(CAST(:n AS text[])) OR code = ANY(CAST(:n AS text[])))"
+            ),
+            {"t": t, "n": names},
+        )
+    ).all()
     districts: dict[str, uuid.UUID] = {}
     for r in rows:
         districts.setdefault(r.code, r.id)
         districts.setdefault(r.name, r.id)
     shelter_names = sorted({j.shelter for j in s.injects if j.shelter})
-    shelters = {r.name: r.id for r in (await db.execute(text(
-        "SELECT DISTINCT ON (name) id, name FROM shelter WHERE tenant_id = :t AND name = ANY(CAST(:n AS text[]))"
-        " ORDER BY name, id"), {"t": t, "n": shelter_names})).all()}
-    errors = [FieldError(field, "unknown_reference", line=loaded.line(field),
-                         en=f"{field}: there is no district '{name}' in this council.",
-                         ja=f"{field}: この社協に「{name}」という地区はありません。")
-              for field, name in wanted if name not in districts]
-    errors += [FieldError(f"injects[{i}].shelter", "unknown_reference", line=loaded.line(f"injects[{i}].shelter"),
-                          en=f"injects[{i}].shelter: there is no shelter '{j.shelter}' in this council.",
-                          ja=f"injects[{i}].shelter: この社協に「{j.shelter}」という避難所はありません。")
-               for i, j in enumerate(s.injects) if j.shelter and j.shelter not in shelters]
+    shelters = {
+        r.name: r.id
+        for r in (
+            await db.execute(
+                text(
+                    "SELECT DISTINCT ON (name) id, name FROM shelter WHERE tenant_id = :t AND name = ANY(CAST(:n AS text[]))"
+                    " ORDER BY name, id"
+                ),
+                {"t": t, "n": shelter_names},
+            )
+        ).all()
+    }
+    errors = [
+        FieldError(
+            field,
+            "unknown_reference",
+            line=loaded.line(field),
+            en=f"{field}: there is no district '{name}' in this council.",
+            ja=f"{field}: この社協に「{name}」という地区はありません。",
+        )
+        for field, name in wanted
+        if name not in districts
+    ]
+    errors += [
+        FieldError(
+            f"injects[{i}].shelter",
+            "unknown_reference",
+            line=loaded.line(f"injects[{i}].shelter"),
+            en=f"injects[{i}].shelter: there is no shelter '{j.shelter}' in this council.",
+            ja=f"injects[{i}].shelter: この社協に「{j.shelter}」という避難所はありません。",
+        )
+        for i, j in enumerate(s.injects)
+        if j.shelter and j.shelter not in shelters
+    ]
     if errors:
         raise Problem("scenario_invalid", errors=errors)
     return References(districts, shelters)
 
 
-async def start(db: AsyncSession, loaded: Loaded, *, speed: int, name: str | None = None,
-                coordinator_ids: list[uuid.UUID] | None = None, seed: int | None = None) -> DrillRun:
+async def start(
+    db: AsyncSession,
+    loaded: Loaded,
+    *,
+    speed: int,
+    name: str | None = None,
+    coordinator_ids: list[uuid.UUID] | None = None,
+    seed: int | None = None,
+) -> DrillRun:
     """Create the run, its drill operation (started) and its injects; the clock starts at T+0:00."""
     ctx = context.current()
     assert ctx.tenant_id is not None and ctx.user_id is not None
@@ -101,18 +142,39 @@ async def start(db: AsyncSession, loaded: Loaded, *, speed: int, name: str | Non
     if s.exercise == "safety_check":
         area = MultiPolygon([Polygon(ring[0], ring[1:]) for ring in [s.area.polygon]]) if s.area.polygon else None
         title = s.title.removeprefix(DRILL).strip() or s.title
-        op = await operations.create(db, OperationIn(
-            kind="safety_check", mode="drill", name=title[:200],
-            district_ids=list(dict.fromkeys(refs.districts[n] for n in s.area.districts)),
-            hazard_kinds=list(s.area.hazard_zone_kinds), first_report_minutes=s.targets.first_report_minutes,
-            completion_minutes=s.targets.completion_minutes, coordinator_ids=list(coordinator_ids or [])), area=area)
+        op = await operations.create(
+            db,
+            OperationIn(
+                kind="safety_check",
+                mode="drill",
+                name=title[:200],
+                district_ids=list(dict.fromkeys(refs.districts[n] for n in s.area.districts)),
+                hazard_kinds=list(s.area.hazard_zone_kinds),
+                first_report_minutes=s.targets.first_report_minutes,
+                completion_minutes=s.targets.completion_minutes,
+                coordinator_ids=list(coordinator_ids or []),
+            ),
+            area=area,
+        )
         await operations.start(db, op)
     now = await db_now(db)
-    run = DrillRun(tenant_id=ctx.tenant_id, id=uuid.uuid4(), title=s.title, scenario_name=name,
-                   scenario_yaml=loaded.source, scenario=msgspec.to_builtins(s), operation_id=op.id if op else None,
-                   status="running", speed=speed, sim_anchor_s=0.0, wall_anchor=now, clock_version=0,
-                   duration_s=s.duration_s,
-                   seed=seed if seed is not None else random.randrange(2**31), started_by=ctx.user_id)
+    run = DrillRun(
+        tenant_id=ctx.tenant_id,
+        id=uuid.uuid4(),
+        title=s.title,
+        scenario_name=name,
+        scenario_yaml=loaded.source,
+        scenario=msgspec.to_builtins(s),
+        operation_id=op.id if op else None,
+        status="running",
+        speed=speed,
+        sim_anchor_s=0.0,
+        wall_anchor=now,
+        clock_version=0,
+        duration_s=s.duration_s,
+        seed=seed if seed is not None else random.randrange(2**31),
+        started_by=ctx.user_id,
+    )
     db.add(run)
     await db.flush()
     ordered = sorted(enumerate(s.injects), key=lambda p: (p[1].at_s, p[0]))
@@ -122,15 +184,36 @@ async def start(db: AsyncSession, loaded: Loaded, *, speed: int, name: str | Non
             spec["district_id"] = str(refs.districts[inj.district])
         if inj.shelter:
             spec["shelter_id"] = str(refs.shelters[inj.shelter])
-        db.add(DrillInject(tenant_id=ctx.tenant_id, run_id=run.id, seq=seq, at_s=inj.at_s, kind=inj.kind,
-                           audience=inj.audience, spec=spec))
+        db.add(
+            DrillInject(
+                tenant_id=ctx.tenant_id,
+                run_id=run.id,
+                seq=seq,
+                at_s=inj.at_s,
+                kind=inj.kind,
+                audience=inj.audience,
+                spec=spec,
+            )
+        )
     await db.flush()
     await log_clock(db, run)
     await bots.plan(db, run, s)
-    await audit(db, "drill.start", object_type="drill_run", object_ids=[run.id], mode="drill",
-                operation_id=run.operation_id, details={"scenario": name or s.title, "speed": speed})
-    await emit(db, "drill.started", {"run_id": str(run.id), "title": _marked(s.title), "speed": speed},
-               operation_id=run.operation_id, mode="drill")
+    await audit(
+        db,
+        "drill.start",
+        object_type="drill_run",
+        object_ids=[run.id],
+        mode="drill",
+        operation_id=run.operation_id,
+        details={"scenario": name or s.title, "speed": speed},
+    )
+    await emit(
+        db,
+        "drill.started",
+        {"run_id": str(run.id), "title": _marked(s.title), "speed": speed},
+        operation_id=run.operation_id,
+        mode="drill",
+    )
     return run
 
 
@@ -140,8 +223,12 @@ def _marked(title: str) -> str:
 
 async def starter_role(db: AsyncSession, run: DrillRun) -> str:
     """Injects act as the staff member who started the run (their role, for the ordinary checks)."""
-    role: str | None = (await db.execute(text("SELECT role FROM app_user WHERE tenant_id = :t AND id = :u"),
-                                         {"t": run.tenant_id, "u": run.started_by})).scalar_one_or_none()
+    role: str | None = (
+        await db.execute(
+            text("SELECT role FROM app_user WHERE tenant_id = :t AND id = :u"),
+            {"t": run.tenant_id, "u": run.started_by},
+        )
+    ).scalar_one_or_none()
     return role or "staff"
 
 
@@ -201,18 +288,39 @@ async def control(db: AsyncSession, run_id: uuid.UUID, action: str, speed: int |
     set_clock(run, clock)
     await db.flush()
     await log_clock(db, run)
-    await audit(db, f"drill.{action}", object_type="drill_run", object_ids=[run.id], mode="drill",
-                operation_id=run.operation_id, details={"sim_s": clock.sim_anchor_s, "speed": clock.speed})
-    await emit(db, "drill.clock", {"run_id": str(run.id), "action": action, "status": run.status, "speed": run.speed,
-                                   "sim": format_time(clock.sim_anchor_s)}, operation_id=run.operation_id, mode="drill")
+    await audit(
+        db,
+        f"drill.{action}",
+        object_type="drill_run",
+        object_ids=[run.id],
+        mode="drill",
+        operation_id=run.operation_id,
+        details={"sim_s": clock.sim_anchor_s, "speed": clock.speed},
+    )
+    await emit(
+        db,
+        "drill.clock",
+        {
+            "run_id": str(run.id),
+            "action": action,
+            "status": run.status,
+            "speed": run.speed,
+            "sim": format_time(clock.sim_anchor_s),
+        },
+        operation_id=run.operation_id,
+        mode="drill",
+    )
     return run
 
 
 async def _close_operation(db: AsyncSession, run: DrillRun) -> None:
     if run.operation_id is None:
         return
-    op = (await db.execute(select(Operation).where(Operation.tenant_id == run.tenant_id,
-                                                   Operation.id == run.operation_id))).scalar_one()
+    op = (
+        await db.execute(
+            select(Operation).where(Operation.tenant_id == run.tenant_id, Operation.id == run.operation_id)
+        )
+    ).scalar_one()
     if op.status == "active":
         await operations.close(db, op)
 
@@ -224,27 +332,36 @@ class Fired:
     push: effects.Push | None
 
 
-_NEXT_STEP = text(
-    "SELECT min(at_s) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL"
-)
+_NEXT_STEP = text("SELECT min(at_s) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL")
 
 
 async def next_event_at(db: AsyncSession, run: DrillRun) -> float | None:
     """The drill time of the next thing to happen: an inject not yet fired or a bot step not yet done."""
-    found = [await next_inject_at(db, run, 0),
-             (await db.execute(_NEXT_STEP, {"t": run.tenant_id, "r": run.id})).scalar_one()]
+    found = [
+        await next_inject_at(db, run, 0),
+        (await db.execute(_NEXT_STEP, {"t": run.tenant_id, "r": run.id})).scalar_one(),
+    ]
     times = [float(t) for t in found if t is not None]
     return min(times) if times else None
 
 
 async def log_clock(db: AsyncSession, run: DrillRun) -> None:
     """Keep every setting of the clock (maps people's wall times to drill time in the report)."""
-    await db.execute(text(
-        "INSERT INTO drill_clock_log (tenant_id, run_id, n, wall, sim_s, speed, status)"
-        " SELECT :t, :r, coalesce(max(n) + 1, 0), :wall, :sim, :speed, :status FROM drill_clock_log"
-        " WHERE tenant_id = :t AND run_id = :r"),
-        {"t": run.tenant_id, "r": run.id, "wall": run.wall_anchor, "sim": run.sim_anchor_s, "speed": run.speed,
-         "status": run.status})
+    await db.execute(
+        text(
+            "INSERT INTO drill_clock_log (tenant_id, run_id, n, wall, sim_s, speed, status)"
+            " SELECT :t, :r, coalesce(max(n) + 1, 0), :wall, :sim, :speed, :status FROM drill_clock_log"
+            " WHERE tenant_id = :t AND run_id = :r"
+        ),
+        {
+            "t": run.tenant_id,
+            "r": run.id,
+            "wall": run.wall_anchor,
+            "sim": run.sim_anchor_s,
+            "speed": run.speed,
+            "status": run.status,
+        },
+    )
 
 
 def scenario_of(run: DrillRun) -> Scenario:
@@ -271,24 +388,40 @@ async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
             clock = clock_of(run)
             await log_clock(db, run)
     params = {"t": run.tenant_id, "r": run.id, "sim": sim + EPSILON_S}
-    due = (await db.execute(text(
-        "SELECT i.seq, i.at_s, i.kind, i.audience, i.spec FROM drill_inject i"
-        " WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
-        "   AND NOT EXISTS (SELECT 1 FROM drill_inject_fired f WHERE f.tenant_id = i.tenant_id"
-        "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
-        " ORDER BY i.at_s, i.seq LIMIT 1"), params)).first()
-    step = (await db.execute(text(
-        "SELECT seq, at_s, kind, user_id, household_id, escalation_id, outcome, from_lon, from_lat FROM drill_bot_step"
-        " WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"),
-        params)).first()
+    due = (
+        await db.execute(
+            text(
+                "SELECT i.seq, i.at_s, i.kind, i.audience, i.spec FROM drill_inject i"
+                " WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
+                "   AND NOT EXISTS (SELECT 1 FROM drill_inject_fired f WHERE f.tenant_id = i.tenant_id"
+                "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
+                " ORDER BY i.at_s, i.seq LIMIT 1"
+            ),
+            params,
+        )
+    ).first()
+    step = (
+        await db.execute(
+            text(
+                "SELECT seq, at_s, kind, user_id, household_id, escalation_id, outcome, from_lon, from_lat FROM drill_bot_step"
+                " WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"
+            ),
+            params,
+        )
+    ).first()
     if due is None and step is None:
         if sim + EPSILON_S >= run.duration_s:
             set_clock(run, clock.stopped(now, "finished"))
             run.ended_at = now
             await log_clock(db, run)
             await _close_operation(db, run)
-            await emit(db, "drill.finished", {"run_id": str(run.id), "title": _marked(run.title)},
-                       operation_id=run.operation_id, mode="drill")
+            await emit(
+                db,
+                "drill.finished",
+                {"run_id": str(run.id), "title": _marked(run.title)},
+                operation_id=run.operation_id,
+                mode="drill",
+            )
         return None
     scenario = scenario_of(run)
     if due is None or (step is not None and step.at_s < due.at_s):
@@ -297,16 +430,24 @@ async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
         await bots.plan_acknowledgements(db, run, scenario, sim)
         return Fired(step.seq, f"bot:{step.kind}", None)
     due_at = clock.wall_at(float(due.at_s)) or now
-    inserted = (await db.execute(text(
-        "INSERT INTO drill_inject_fired (tenant_id, run_id, seq, due_at, sim_s) VALUES (:t, :r, :s, :due, :sim)"
-        " ON CONFLICT DO NOTHING RETURNING seq"), {"t": run.tenant_id, "r": run.id, "s": due.seq, "due": due_at,
-                                                    "sim": sim})).first()
+    inserted = (
+        await db.execute(
+            text(
+                "INSERT INTO drill_inject_fired (tenant_id, run_id, seq, due_at, sim_s) VALUES (:t, :r, :s, :due, :sim)"
+                " ON CONFLICT DO NOTHING RETURNING seq"
+            ),
+            {"t": run.tenant_id, "r": run.id, "s": due.seq, "due": due_at, "sim": sim},
+        )
+    ).first()
     if inserted is None:  # another worker fired it between our read and write (the run lock makes this rare)
         return None
     result = await effects.apply(db, run, due.seq, due.kind, due.audience, due.spec, float(due.at_s))
-    await db.execute(text("UPDATE drill_inject_fired SET effect = CAST(:e AS jsonb)"
-                          " WHERE tenant_id = :t AND run_id = :r AND seq = :s"),
-                     {"e": msgspec.json.encode(result.effect).decode(), "t": run.tenant_id, "r": run.id, "s": due.seq})
+    await db.execute(
+        text(
+            "UPDATE drill_inject_fired SET effect = CAST(:e AS jsonb) WHERE tenant_id = :t AND run_id = :r AND seq = :s"
+        ),
+        {"e": msgspec.json.encode(result.effect).decode(), "t": run.tenant_id, "r": run.id, "s": due.seq},
+    )
     await bots.plan_acknowledgements(db, run, scenario, sim)
     return Fired(due.seq, due.kind, result.push)
 
@@ -320,25 +461,44 @@ async def record_failure(db: AsyncSession, run_id: uuid.UUID, error: str) -> str
     if run.speed == MAX:
         sim = max(sim, await next_event_at(db, run) or sim)
     params = {"t": run.tenant_id, "r": run.id, "sim": sim + EPSILON_S}
-    inject = (await db.execute(text(
-        "SELECT i.seq, i.at_s FROM drill_inject i WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
-        "   AND NOT EXISTS (SELECT 1 FROM drill_inject_fired f WHERE f.tenant_id = i.tenant_id"
-        "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
-        " ORDER BY i.at_s, i.seq LIMIT 1"), params)).first()
-    step = (await db.execute(text(
-        "SELECT seq, at_s FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL"
-        " AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"), params)).first()
+    inject = (
+        await db.execute(
+            text(
+                "SELECT i.seq, i.at_s FROM drill_inject i WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
+                "   AND NOT EXISTS (SELECT 1 FROM drill_inject_fired f WHERE f.tenant_id = i.tenant_id"
+                "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
+                " ORDER BY i.at_s, i.seq LIMIT 1"
+            ),
+            params,
+        )
+    ).first()
+    step = (
+        await db.execute(
+            text(
+                "SELECT seq, at_s FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL"
+                " AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"
+            ),
+            params,
+        )
+    ).first()
     if step is not None and (inject is None or step.at_s < inject.at_s):
-        await db.execute(text("UPDATE drill_bot_step SET done_at = clock_timestamp(), result = 'error'"
-                              " WHERE tenant_id = :t AND run_id = :r AND seq = :s"),
-                         {"t": run.tenant_id, "r": run.id, "s": step.seq})
+        await db.execute(
+            text(
+                "UPDATE drill_bot_step SET done_at = clock_timestamp(), result = 'error'"
+                " WHERE tenant_id = :t AND run_id = :r AND seq = :s"
+            ),
+            {"t": run.tenant_id, "r": run.id, "s": step.seq},
+        )
         return f"bot:{step.seq}"
     if inject is None:
         return None
-    await db.execute(text(
-        "INSERT INTO drill_inject_fired (tenant_id, run_id, seq, due_at, sim_s, effect)"
-        " VALUES (:t, :r, :s, :now, :sim, jsonb_build_object('error', CAST(:e AS text))) ON CONFLICT DO NOTHING"),
-        {"t": run.tenant_id, "r": run.id, "s": inject.seq, "sim": sim, "now": now, "e": error[:500]})
+    await db.execute(
+        text(
+            "INSERT INTO drill_inject_fired (tenant_id, run_id, seq, due_at, sim_s, effect)"
+            " VALUES (:t, :r, :s, :now, :sim, jsonb_build_object('error', CAST(:e AS text))) ON CONFLICT DO NOTHING"
+        ),
+        {"t": run.tenant_id, "r": run.id, "s": inject.seq, "sim": sim, "now": now, "e": error[:500]},
+    )
     return f"inject:{inject.seq}"
 
 
@@ -357,29 +517,51 @@ async def mark(db: AsyncSession, run: DrillRun, expectation: int, passed: bool, 
     if not 0 <= expectation < len(s.expectations):
         raise Problem("not_found")
     if s.expectations[expectation].kind != "evaluator":
-        raise Problem("conflict", detail_ja="この期待事項はデータから自動で判定されます。",
-                      detail_en="This expectation is judged automatically from the data.")
+        raise Problem(
+            "conflict",
+            detail_ja="この期待事項はデータから自動で判定されます。",
+            detail_en="This expectation is judged automatically from the data.",
+        )
     if run.archived_at is not None:
         raise Problem("conflict", detail_ja="保存済みの振り返りは変更できません。", detail_en="The report is archived.")
     ctx = context.current()
-    await db.execute(text(
-        "INSERT INTO drill_mark (tenant_id, run_id, expectation, passed, comment, marked_by)"
-        " VALUES (:t, :r, :e, :p, :c, :u) ON CONFLICT (tenant_id, run_id, expectation)"
-        " DO UPDATE SET passed = excluded.passed, comment = excluded.comment, marked_by = excluded.marked_by,"
-        " marked_at = now()"),
-        {"t": run.tenant_id, "r": run.id, "e": expectation, "p": passed, "c": comment, "u": ctx.user_id})
-    await audit(db, "drill.mark", object_type="drill_run", object_ids=[run.id], mode="drill",
-                operation_id=run.operation_id, details={"expectation": expectation, "passed": passed})
+    await db.execute(
+        text(
+            "INSERT INTO drill_mark (tenant_id, run_id, expectation, passed, comment, marked_by)"
+            " VALUES (:t, :r, :e, :p, :c, :u) ON CONFLICT (tenant_id, run_id, expectation)"
+            " DO UPDATE SET passed = excluded.passed, comment = excluded.comment, marked_by = excluded.marked_by,"
+            " marked_at = now()"
+        ),
+        {"t": run.tenant_id, "r": run.id, "e": expectation, "p": passed, "c": comment, "u": ctx.user_id},
+    )
+    await audit(
+        db,
+        "drill.mark",
+        object_type="drill_run",
+        object_ids=[run.id],
+        mode="drill",
+        operation_id=run.operation_id,
+        details={"expectation": expectation, "passed": passed},
+    )
 
 
 async def archive(db: AsyncSession, run: DrillRun, built: dict[str, Any]) -> None:
     if run.status not in ("stopped", "finished"):
-        raise Problem("conflict", detail_ja="終了した訓練だけ振り返りを保存できます。",
-                      detail_en="Only an ended drill's report can be archived.")
+        raise Problem(
+            "conflict",
+            detail_ja="終了した訓練だけ振り返りを保存できます。",
+            detail_en="Only an ended drill's report can be archived.",
+        )
     if run.archived_at is None:
         run.report, run.archived_at = built, await db_now(db)
-        await audit(db, "drill.archive", object_type="drill_run", object_ids=[run.id], mode="drill",
-                    operation_id=run.operation_id)
+        await audit(
+            db,
+            "drill.archive",
+            object_type="drill_run",
+            object_ids=[run.id],
+            mode="drill",
+            operation_id=run.operation_id,
+        )
 
 
 async def delete(db: AsyncSession, run: DrillRun) -> None:
@@ -392,12 +574,23 @@ async def delete(db: AsyncSession, run: DrillRun) -> None:
         params = {"t": run.tenant_id, "op": op_id}
         # The visit trigger lets only this drill operation's visits go (migration 0021).
         await db.execute(text("SELECT set_config('tonari.delete_drill_operation', :op, true)"), {"op": str(op_id)})
-        await db.execute(text("DELETE FROM visit WHERE tenant_id = :t AND operation_id = :op AND mode = 'drill'"), params)
+        await db.execute(
+            text("DELETE FROM visit WHERE tenant_id = :t AND operation_id = :op AND mode = 'drill'"), params
+        )
         await db.execute(text("DELETE FROM event WHERE tenant_id = :t AND operation_id = :op"), params)
-    await db.execute(text("DELETE FROM event WHERE tenant_id = :t AND kind LIKE 'drill.%' AND payload->>'run_id' = :r"),
-                     {"t": run.tenant_id, "r": str(run.id)})
-    await audit(db, "drill.delete", object_type="drill_run", object_ids=[run.id], mode="drill", operation_id=op_id,
-                details={"title": run.title})
+    await db.execute(
+        text("DELETE FROM event WHERE tenant_id = :t AND kind LIKE 'drill.%' AND payload->>'run_id' = :r"),
+        {"t": run.tenant_id, "r": str(run.id)},
+    )
+    await audit(
+        db,
+        "drill.delete",
+        object_type="drill_run",
+        object_ids=[run.id],
+        mode="drill",
+        operation_id=op_id,
+        details={"title": run.title},
+    )
     await db.delete(run)
     await db.flush()
     if op_id is not None:

@@ -22,7 +22,7 @@ import msgspec
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError
 
 from server.core.problems import FieldError, Problem
 
@@ -238,33 +238,78 @@ def _error(e: ValidationError, lines: dict[str, int]) -> FieldError:
     if e.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", e.message)
         sub = [*path, missing[0]] if missing else path
-        return FieldError(field_name(sub), "required", line=line,
-                          en=f"{field_name(sub)}: this field is required.", ja=f"{field_name(sub)}: 必須項目です。")
+        return FieldError(
+            field_name(sub),
+            "required",
+            line=line,
+            en=f"{field_name(sub)}: this field is required.",
+            ja=f"{field_name(sub)}: 必須項目です。",
+        )
     if e.validator == "additionalProperties":
         extra = re.findall(r"'([^']+)'", e.message)
         sub = [*path, extra[0]] if extra else path
-        return FieldError(field_name(sub), "unknown_field", line=_line_of(lines, sub),
-                          en=f"{field_name(sub)}: unknown field.", ja=f"{field_name(sub)}: 不明な項目です。")
+        return FieldError(
+            field_name(sub),
+            "unknown_field",
+            line=_line_of(lines, sub),
+            en=f"{field_name(sub)}: unknown field.",
+            ja=f"{field_name(sub)}: 不明な項目です。",
+        )
     if e.validator == "format" and e.validator_value == "drill-time":
-        return FieldError(name, "not_a_time", line=line,
-                          en=f"{name}: '{_shown(e.instance)}' is not a time (T+minutes:seconds, e.g. T+9:30).",
-                          ja=f"{name}: 「{_shown(e.instance)}」は時刻ではありません（T+分:秒、例 T+9:30）。")
+        return FieldError(
+            name,
+            "not_a_time",
+            line=line,
+            en=f"{name}: '{_shown(e.instance)}' is not a time (T+minutes:seconds, e.g. T+9:30).",
+            ja=f"{name}: 「{_shown(e.instance)}」は時刻ではありません（T+分:秒、例 T+9:30）。",
+        )
     if e.validator == "format":
-        return FieldError(name, "invalid", line=line,
-                          en=f"{name}: '{_shown(e.instance)}' is not a date and time with its offset (2027-01-15T10:00:00+09:00).",
-                          ja=f"{name}: 「{_shown(e.instance)}」は時差付きの日時ではありません（例 2027-01-15T10:00:00+09:00）。")
+        return FieldError(
+            name,
+            "invalid",
+            line=line,
+            en=f"{name}: '{_shown(e.instance)}' is not a date and time with its offset (2027-01-15T10:00:00+09:00).",
+            ja=f"{name}: 「{_shown(e.instance)}」は時差付きの日時ではありません（例 2027-01-15T10:00:00+09:00）。",
+        )
     if e.validator in ("enum", "const"):
-        values: list[Any] = list(cast(Sequence[Any], e.validator_value)) if e.validator == "enum" else [e.validator_value]
+        values: list[Any] = (
+            list(cast(Sequence[Any], e.validator_value)) if e.validator == "enum" else [e.validator_value]
+        )
         allowed = ", ".join(map(str, values))
-        return FieldError(name, "invalid", line=line, en=f"{name}: '{_shown(e.instance)}' is not one of: {allowed}.",
-                          ja=f"{name}: 「{_shown(e.instance)}」は使えません（使える値: {allowed}）。")
+        return FieldError(
+            name,
+            "invalid",
+            line=line,
+            en=f"{name}: '{_shown(e.instance)}' is not one of: {allowed}.",
+            ja=f"{name}: 「{_shown(e.instance)}」は使えません（使える値: {allowed}）。",
+        )
     if e.validator == "type":
-        return FieldError(name, "invalid_type", line=line, en=f"{name}: should be of type {e.validator_value}.",
-                          ja=f"{name}: 値の型が正しくありません（{e.validator_value}）。")
-    if e.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
-                       "minLength", "maxLength", "minProperties", "maxProperties"):
-        return FieldError(name, "out_of_range", line=line, en=f"{name}: {e.message}.",
-                          ja=f"{name}: 値が範囲外です（{e.validator} {e.validator_value}）。")
+        return FieldError(
+            name,
+            "invalid_type",
+            line=line,
+            en=f"{name}: should be of type {e.validator_value}.",
+            ja=f"{name}: 値の型が正しくありません（{e.validator_value}）。",
+        )
+    if e.validator in (
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "minProperties",
+        "maxProperties",
+    ):
+        return FieldError(
+            name,
+            "out_of_range",
+            line=line,
+            en=f"{name}: {e.message}.",
+            ja=f"{name}: 値が範囲外です（{e.validator} {e.validator_value}）。",
+        )
     return FieldError(name, "invalid", line=line, en=f"{name}: {e.message}.", ja=f"{name}: 値が正しくありません。")
 
 
@@ -274,9 +319,15 @@ def _rules(s: Scenario, lines: dict[str, int]) -> list[FieldError]:
     end = s.duration_s
 
     def late(name: str, value: str) -> None:
-        errors.append(FieldError(name, "out_of_range", line=lines.get(name),
-                                 en=f"{name}: {value} is after the drill ends ({s.duration}).",
-                                 ja=f"{name}: {value} は訓練の終了（{s.duration}）より後です。"))
+        errors.append(
+            FieldError(
+                name,
+                "out_of_range",
+                line=lines.get(name),
+                en=f"{name}: {value} is after the drill ends ({s.duration}).",
+                ja=f"{name}: {value} は訓練の終了（{s.duration}）より後です。",
+            )
+        )
 
     for i, inj in enumerate(s.injects):
         if inj.at_s > end:
@@ -287,9 +338,15 @@ def _rules(s: Scenario, lines: dict[str, int]) -> list[FieldError]:
     for i, role in enumerate(s.roles):
         if role.bots is not None and abs(sum(role.bots.outcomes.values()) - 1.0) > 1e-6:
             name = f"roles[{i}].bots.outcomes"
-            errors.append(FieldError(name, "invalid", line=lines.get(name),
-                                     en=f"{name}: the probabilities add up to {sum(role.bots.outcomes.values()):g}, not 1.",
-                                     ja=f"{name}: 確率の合計が {sum(role.bots.outcomes.values()):g} です（合計を1にしてください）。"))
+            errors.append(
+                FieldError(
+                    name,
+                    "invalid",
+                    line=lines.get(name),
+                    en=f"{name}: the probabilities add up to {sum(role.bots.outcomes.values()):g}, not 1.",
+                    ja=f"{name}: 確率の合計が {sum(role.bots.outcomes.values()):g} です（合計を1にしてください）。",
+                )
+            )
     if s.area.polygon is not None:
         from shapely.geometry import Polygon
 
@@ -298,14 +355,26 @@ def _rules(s: Scenario, lines: dict[str, int]) -> list[FieldError]:
         except (ValueError, TypeError):
             valid = False
         if not valid:
-            errors.append(FieldError("area.polygon", "invalid", line=lines.get("area.polygon"),
-                                     en="area.polygon: not a valid polygon (its ring crosses itself or is too short).",
-                                     ja="area.polygon: 正しい多角形ではありません（輪郭が交差しているか、点が足りません）。"))
+            errors.append(
+                FieldError(
+                    "area.polygon",
+                    "invalid",
+                    line=lines.get("area.polygon"),
+                    en="area.polygon: not a valid polygon (its ring crosses itself or is too short).",
+                    ja="area.polygon: 正しい多角形ではありません（輪郭が交差しているか、点が足りません）。",
+                )
+            )
     t = s.targets
     if t.first_report_minutes and t.completion_minutes and t.completion_minutes < t.first_report_minutes:
-        errors.append(FieldError("targets.completion_minutes", "invalid", line=lines.get("targets.completion_minutes"),
-                                 en="targets.completion_minutes: must not be before first_report_minutes.",
-                                 ja="targets.completion_minutes: 完了目標は初回報告目標より後にしてください。"))
+        errors.append(
+            FieldError(
+                "targets.completion_minutes",
+                "invalid",
+                line=lines.get("targets.completion_minutes"),
+                en="targets.completion_minutes: must not be before first_report_minutes.",
+                ja="targets.completion_minutes: 完了目標は初回報告目標より後にしてください。",
+            )
+        )
     return errors
 
 
@@ -313,28 +382,51 @@ def check(source: str) -> tuple[Loaded | None, list[FieldError]]:
     """Parse and validate; the loaded scenario, or None and every error found (schema errors in
     file order)."""
     if len(source.encode("utf-8")) > MAX_BYTES:
-        return None, [FieldError("(root)", "too_long", en=f"A scenario file is at most {MAX_BYTES // 1024} kB.",
-                                 ja=f"シナリオのファイルは{MAX_BYTES // 1024}kBまでです。")]
+        return None, [
+            FieldError(
+                "(root)",
+                "too_long",
+                en=f"A scenario file is at most {MAX_BYTES // 1024} kB.",
+                ja=f"シナリオのファイルは{MAX_BYTES // 1024}kBまでです。",
+            )
+        ]
     try:
         tree = YAML(typ="rt", pure=True).load(source)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
         what = (e.problem or e.context or "").strip()
-        return None, [FieldError("(root)", "invalid", line=line, en=f"Not valid YAML: {what} (line {line}).",
-                                 ja=f"YAMLとして読めません: {what}（{line}行目）。")]
+        return None, [
+            FieldError(
+                "(root)",
+                "invalid",
+                line=line,
+                en=f"Not valid YAML: {what} (line {line}).",
+                ja=f"YAMLとして読めません: {what}（{line}行目）。",
+            )
+        ]
     except Exception as e:  # noqa: BLE001 (whatever the YAML library raises, the answer is "not YAML", never a 500)
-        return None, [FieldError("(root)", "invalid", en=f"Not valid YAML: {type(e).__name__}.", ja="YAMLとして読めません。")]
+        return None, [
+            FieldError("(root)", "invalid", en=f"Not valid YAML: {type(e).__name__}.", ja="YAMLとして読めません。")
+        ]
     lines: dict[str, int] = {}
     try:
         data = _plain(tree, (), lines)
     except (_TooBig, RecursionError):
-        return None, [FieldError("(root)", "too_long", en=f"The scenario is too large or too deeply nested once its aliases"
-                                 f" are expanded (at most {MAX_NODES:,} values, 32 levels).",
-                                 ja=f"エイリアスを展開するとシナリオが大きすぎるか、入れ子が深すぎます（{MAX_NODES:,}個・32段まで）。")]
+        return None, [
+            FieldError(
+                "(root)",
+                "too_long",
+                en=f"The scenario is too large or too deeply nested once its aliases"
+                f" are expanded (at most {MAX_NODES:,} values, 32 levels).",
+                ja=f"エイリアスを展開するとシナリオが大きすぎるか、入れ子が深すぎます（{MAX_NODES:,}個・32段まで）。",
+            )
+        ]
     lines.pop("#nodes", None)
-    found = sorted(_validator().iter_errors(data), key=lambda e: (_line_of(lines, list(e.absolute_path)) or 0,
-                                                                  field_name(list(e.absolute_path))))
+    found = sorted(
+        _validator().iter_errors(data),
+        key=lambda e: (_line_of(lines, list(e.absolute_path)) or 0, field_name(list(e.absolute_path))),
+    )
     if found:
         seen: set[tuple[str, str]] = set()
         errors = []
@@ -349,8 +441,15 @@ def check(source: str) -> tuple[Loaded | None, list[FieldError]]:
     except msgspec.ValidationError as exc:  # what JSON Schema lets through and Python types do not (1.0 as a count)
         at = re.search(r"at `\$\.?(.*)`", str(exc))
         name = at.group(1) if at else "(root)"
-        return None, [FieldError(name or "(root)", "invalid_type", line=lines.get(name),
-                                 en=f"{name}: {str(exc).split(' - at ')[0]}.", ja=f"{name}: 値の型が正しくありません。")]
+        return None, [
+            FieldError(
+                name or "(root)",
+                "invalid_type",
+                line=lines.get(name),
+                en=f"{name}: {str(exc).split(' - at ')[0]}.",
+                ja=f"{name}: 値の型が正しくありません。",
+            )
+        ]
     errors = _rules(scenario, lines)
     if errors:
         return None, errors

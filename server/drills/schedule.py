@@ -37,8 +37,9 @@ async def advance_job(ctx: JobContext, job: AdvanceJob) -> None:
     await advance(ctx.sessionmaker, job)
 
 
-ADVANCE = REGISTRY.add(Entrypoint("drill.advance", AdvanceJob, advance_job, max_attempts=10,
-                                  max_delay=timedelta(seconds=30)))
+ADVANCE = REGISTRY.add(
+    Entrypoint("drill.advance", AdvanceJob, advance_job, max_attempts=10, max_delay=timedelta(seconds=30))
+)
 
 
 async def schedule_now(db: AsyncSession, run: DrillRun) -> None:
@@ -56,11 +57,20 @@ async def _fire_due(sessionmaker: async_sessionmaker[AsyncSession], job: Advance
                 fired = await runs.fire_next(db, job.run_id)
                 if fired is not None and fired.push is not None:
                     # Written with the inject's fired row: pushed once, and only if it fired.
-                    await enqueue_push(db, tenant_id=job.tenant_id, notifications=[Notification(
-                        user_ids=fired.push.user_ids, key=f"drill-{job.run_id}-{fired.seq}",
-                        message=fired.push.message, drill=True)])
+                    await enqueue_push(
+                        db,
+                        tenant_id=job.tenant_id,
+                        notifications=[
+                            Notification(
+                                user_ids=fired.push.user_ids,
+                                key=f"drill-{job.run_id}-{fired.seq}",
+                                message=fired.push.message,
+                                drill=True,
+                            )
+                        ],
+                    )
                 await db.commit()
-        except Exception as e:  # noqa: BLE001 (recorded as failed on its fired row; the drill goes on)
+        except Exception as e:
             log.exception("drill.inject_failed", run_id=str(job.run_id))
             async with sessionmaker() as db:
                 seq = await runs.record_failure(db, job.run_id, f"{type(e).__name__}: {e}")
@@ -77,8 +87,9 @@ async def _fire_due(sessionmaker: async_sessionmaker[AsyncSession], job: Advance
 async def advance(sessionmaker: async_sessionmaker[AsyncSession], job: AdvanceJob) -> None:
     """Fire what is due; if this job's clock version is current, queue the next look."""
     async with sessionmaker() as db:
-        token = context.set_context(context.RequestContext(request_id=f"drill-{job.run_id}", tenant_id=job.tenant_id,
-                                                           role="system"))
+        token = context.set_context(
+            context.RequestContext(request_id=f"drill-{job.run_id}", tenant_id=job.tenant_id, role="system")
+        )
         try:
             found = await runs.find(db, job.run_id)
             if found is None:  # deleted since the job was queued: nothing left to do
@@ -87,8 +98,9 @@ async def advance(sessionmaker: async_sessionmaker[AsyncSession], job: AdvanceJo
             await db.rollback()
         finally:
             context.reset(token)
-    token = context.set_context(context.RequestContext(request_id=f"drill-{job.run_id}", tenant_id=job.tenant_id,
-                                                       user_id=user_id, role=role))
+    token = context.set_context(
+        context.RequestContext(request_id=f"drill-{job.run_id}", tenant_id=job.tenant_id, user_id=user_id, role=role)
+    )
     try:
         while True:
             await _fire_due(sessionmaker, job)

@@ -21,10 +21,10 @@ from sqlalchemy import select, text
 from server.core import context
 from server.core.guards import roles
 from server.core.problems import Problem
-from server.operations.access import operation_readable
-from server.operations.models import Operation
 from server.core.types import INT64_MAX
 from server.db.driver import AUTH_AUTOCOMMIT
+from server.operations.access import operation_readable
+from server.operations.models import Operation
 from server.registry.disclosure import REGISTRY_READERS, Read, audit_reads
 from server.services import services
 
@@ -65,8 +65,12 @@ class EventController(Controller):
     # AUTH_AUTOCOMMIT: signed in on the driver in autocommit, so the stream holds no request
     # connection at any time; its reads use the hub's own pool (hub.py).
     @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)", opt={AUTH_AUTOCOMMIT: True})
-    async def stream(self, request: Request[Any, Any, Any], operation_id: FromQuery[uuid.UUID | None] = None,
-                     last_event_id: Annotated[int | None, QueryParameter(ge=0, le=INT64_MAX)] = None) -> ServerSentEvent:
+    async def stream(
+        self,
+        request: Request[Any, Any, Any],
+        operation_id: FromQuery[uuid.UUID | None] = None,
+        last_event_id: Annotated[int | None, QueryParameter(ge=0, le=INT64_MAX)] = None,
+    ) -> ServerSentEvent:
         header = request.headers.get("last-event-id")
         ctx = context.current()
         resume = int(header) if header and header.isdigit() and len(header) <= 18 else last_event_id
@@ -76,9 +80,15 @@ class EventController(Controller):
 
         if operation_id is not None:  # one operation's feed: only for those who may read that operation
             async with sessionmaker() as db:
-                readable = (await db.execute(select(Operation.id).where(
-                    Operation.tenant_id == ctx.tenant_id, Operation.id == operation_id,
-                    await operation_readable(db)))).scalar()
+                readable = (
+                    await db.execute(
+                        select(Operation.id).where(
+                            Operation.tenant_id == ctx.tenant_id,
+                            Operation.id == operation_id,
+                            await operation_readable(db),
+                        )
+                    )
+                ).scalar()
             if readable is None:
                 raise Problem("not_found")
         if resume is None:  # a fresh client loads the current state elsewhere: start from now
@@ -94,22 +104,41 @@ class EventController(Controller):
             while True:
                 read_at = loop.time()
                 async with sessionmaker() as db:
-                    rows = (await db.execute(_VISIBLE_EVENTS, {"t": ctx.tenant_id, "after": after, "op": operation_id,
-                                                               "user": str(ctx.user_id), "limit": BATCH})).all()
+                    rows = (
+                        await db.execute(
+                            _VISIBLE_EVENTS,
+                            {
+                                "t": ctx.tenant_id,
+                                "after": after,
+                                "op": operation_id,
+                                "user": str(ctx.user_id),
+                                "limit": BATCH,
+                            },
+                        )
+                    ).all()
                     # What the stream tells of households (ids with outcomes) is a personal-data read:
                     # audited before it is sent, one row per (mode, operation) of the batch.
-                    reads = [Read(r.household_id, r.by_disaster, r.operation_id, r.mode == "drill")
-                             for r in rows if r.household_id is not None]
+                    reads = [
+                        Read(r.household_id, r.by_disaster, r.operation_id, r.mode == "drill")
+                        for r in rows
+                        if r.household_id is not None
+                    ]
                     if reads:
-                        await audit_reads(db, "household", reads, via="events",
-                                          details={"event_ids": [rows[0].id, rows[-1].id]})
+                        await audit_reads(
+                            db, "household", reads, via="events", details={"event_ids": [rows[0].id, rows[-1].id]}
+                        )
                         await db.commit()
                 for r in rows:
                     after = r.id
-                    data = {**r.payload, "kind": r.kind, "mode": r.mode,
-                            "operation_id": str(r.operation_id) if r.operation_id else None,
-                            "household_id": str(r.household_id) if r.household_id else None,
-                            "at": r.created_at.isoformat(), "drill": r.mode == "drill"}
+                    data = {
+                        **r.payload,
+                        "kind": r.kind,
+                        "mode": r.mode,
+                        "operation_id": str(r.operation_id) if r.operation_id else None,
+                        "household_id": str(r.household_id) if r.household_id else None,
+                        "at": r.created_at.isoformat(),
+                        "drill": r.mode == "drill",
+                    }
                     yield ServerSentEventMessage(data=msgspec.json.encode(data).decode(), event=r.kind, id=str(r.id))
                 if len(rows) < BATCH:
                     assert ctx.tenant_id is not None  # a signed-in stream

@@ -84,13 +84,32 @@ def _write_events_in_commit_order(session: Session) -> None:
     if len(tenants) == 1:
         # One round trip: every row of the INSERT is joined to the lock's row, so the lock is
         # taken before the first id is drawn.
-        session.execute(_LOCKED_INSERT, {"t": tenants[0], "rows": json.dumps([
-            {"kind": r["kind"], "payload": r["payload"], "operation_id": _str(r["operation_id"]),
-             "household_id": _str(r["household_id"]), "mode": r["mode"], "audience": r["audience"]} for r in rows],
-            ensure_ascii=False, default=str)})
+        session.execute(
+            _LOCKED_INSERT,
+            {
+                "t": tenants[0],
+                "rows": json.dumps(
+                    [
+                        {
+                            "kind": r["kind"],
+                            "payload": r["payload"],
+                            "operation_id": _str(r["operation_id"]),
+                            "household_id": _str(r["household_id"]),
+                            "mode": r["mode"],
+                            "audience": r["audience"],
+                        }
+                        for r in rows
+                    ],
+                    ensure_ascii=False,
+                    default=str,
+                ),
+            },
+        )
     else:
         for tenant in tenants:  # sorted: two multi-tenant transactions cannot deadlock on these
-            session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('tonari_events:' || :t, 0))"), {"t": tenant})
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended('tonari_events:' || :t, 0))"), {"t": tenant}
+            )
         session.execute(insert(Event), rows)
     if _notifier_for(session) is not None:
         session.info.setdefault(_PENDING, set()).update(tenants)
@@ -125,9 +144,15 @@ def event_row(
     mode: str | None = None,
     audience: list[uuid.UUID] | None = None,
 ) -> dict[str, Any]:
-    return {"tenant_id": context.current().tenant_id, "kind": kind, "payload": payload, "operation_id": operation_id,
-            "household_id": household_id, "mode": mode,
-            "audience": [str(a) for a in audience] if audience else None}
+    return {
+        "tenant_id": context.current().tenant_id,
+        "kind": kind,
+        "payload": payload,
+        "operation_id": operation_id,
+        "household_id": household_id,
+        "mode": mode,
+        "audience": [str(a) for a in audience] if audience else None,
+    }
 
 
 async def emit_many(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -148,5 +173,7 @@ async def emit(
     mode: str | None = None,
     audience: list[uuid.UUID] | None = None,
 ) -> None:
-    await emit_many(db, [event_row(kind, payload, operation_id=operation_id, household_id=household_id, mode=mode,
-                                   audience=audience)])
+    await emit_many(
+        db,
+        [event_row(kind, payload, operation_id=operation_id, household_id=household_id, mode=mode, audience=audience)],
+    )

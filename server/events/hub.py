@@ -40,8 +40,9 @@ class EventHub:
         self._dsn = driver_dsn(database_url)
         # A stream waits its turn for a read connection as long as it takes (a busy moment makes
         # the feed late, never cuts it): the requests' short timeout is for requests.
-        self.read_engine = make_engine(database_url, pool_size=read_pool_size, application_name="tonari-events",
-                                       pool_timeout=READ_WAIT_SECONDS)
+        self.read_engine = make_engine(
+            database_url, pool_size=read_pool_size, application_name="tonari-events", pool_timeout=READ_WAIT_SECONDS
+        )
         self.reads = make_sessionmaker(self.read_engine)
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None

@@ -41,11 +41,22 @@ class HealthController(Controller):
         try:
             async with engine.connect() as conn:
                 revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-                leakproof = (await conn.execute(text(
-                    "SELECT proleakproof FROM pg_proc WHERE proname = 'geometry_overlaps' AND pronargs = 2"))).scalar()
+                leakproof = (
+                    await conn.execute(
+                        text("SELECT proleakproof FROM pg_proc WHERE proname = 'geometry_overlaps' AND pronargs = 2")
+                    )
+                ).scalar()
                 owner = await app_role_owns_tables(conn)
         except Exception as exc:  # any failure means "not ready"; the reason goes to the log only
-            raise Problem("service_unavailable", detail_ja="データベースに接続できません。",
-                          detail_en="The database is not reachable or not migrated.") from exc
-        return Health(status="ok", database="ok", schema_revision=revision,
-                      spatial_index="ok" if leakproof else "degraded", database_role="owner" if owner else "dml")
+            raise Problem(
+                "service_unavailable",
+                detail_ja="データベースに接続できません。",
+                detail_en="The database is not reachable or not migrated.",
+            ) from exc
+        return Health(
+            status="ok",
+            database="ok",
+            schema_revision=revision,
+            spatial_index="ok" if leakproof else "degraded",
+            database_role="owner" if owner else "dml",
+        )

@@ -156,4 +156,3 @@ async def queued_jobs(db: AsyncSession, entrypoint: str | None = None, *, due_on
         sql += " AND entrypoint = :e"
     found = (await db.execute(text(sql), {"e": entrypoint} if entrypoint else {})).scalar_one()
     return int(found)
-

@@ -12,8 +12,8 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 
-from server.maps.tiles.sql import CLUSTER_BELOW_ZOOM, LAYERS
 from server.core.guards import public
+from server.maps.tiles.sql import CLUSTER_BELOW_ZOOM, LAYERS
 from server.services import services
 
 
@@ -46,12 +46,14 @@ class MapConfigController(Controller):
     async def config(self, request: Request[Any, Any, Any]) -> MapConfig:
         settings = services(request.app).settings
         basemap = (
-            Basemap(url=settings.basemap_url, attribution=settings.basemap_attribution,
-                    max_zoom=settings.basemap_max_zoom)
+            Basemap(
+                url=settings.basemap_url, attribution=settings.basemap_attribution, max_zoom=settings.basemap_max_zoom
+            )
             if settings.basemap_url
             else None
         )
-        layers = {name: VectorLayer(tiles=f"/api/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt",
-                                    source_layer=name.replace("-", "_"))
-                  for name in LAYERS}
+        layers = {
+            name: VectorLayer(tiles=f"/api/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt", source_layer=name.replace("-", "_"))
+            for name in LAYERS
+        }
         return MapConfig(basemap=basemap, layers=layers, household_point_min_zoom=CLUSTER_BELOW_ZOOM)

@@ -32,13 +32,18 @@ async def operation_readable(db: AsyncSession) -> ColumnElement[bool]:
         return true()
     if role not in COORDINATING and role != "watcher":
         return false()
-    watcher_id = (await db.execute(select(Watcher.id).where(
-        Watcher.tenant_id == ctx.tenant_id, Watcher.user_id == ctx.user_id))).scalar_one_or_none()
+    watcher_id = (
+        await db.execute(select(Watcher.id).where(Watcher.tenant_id == ctx.tenant_id, Watcher.user_id == ctx.user_id))
+    ).scalar_one_or_none()
     clauses: list[ColumnElement[bool]] = []
     if watcher_id is not None:
-        clauses.append(exists().where(
-            OperationTarget.tenant_id == Operation.tenant_id, OperationTarget.operation_id == Operation.id,
-            OperationTarget.watcher_ids.contains([watcher_id])))
+        clauses.append(
+            exists().where(
+                OperationTarget.tenant_id == Operation.tenant_id,
+                OperationTarget.operation_id == Operation.id,
+                OperationTarget.watcher_ids.contains([watcher_id]),
+            )
+        )
     if role in COORDINATING:
         clauses.append(Operation.coordinator_ids.contains([ctx.user_id]))
         if ctx.scope is None:
@@ -46,8 +51,13 @@ async def operation_readable(db: AsyncSession) -> ColumnElement[bool]:
         elif ctx.scope:
             scope = sorted(ctx.scope)
             clauses.append(Operation.district_ids.overlap(scope))
-            clauses.append(exists().where(
-                OperationTarget.tenant_id == Operation.tenant_id, OperationTarget.operation_id == Operation.id,
-                Household.tenant_id == OperationTarget.tenant_id, Household.id == OperationTarget.household_id,
-                Household.district_id.in_(scope)))
+            clauses.append(
+                exists().where(
+                    OperationTarget.tenant_id == Operation.tenant_id,
+                    OperationTarget.operation_id == Operation.id,
+                    Household.tenant_id == OperationTarget.tenant_id,
+                    Household.id == OperationTarget.household_id,
+                    Household.district_id.in_(scope),
+                )
+            )
     return or_(*clauses) if clauses else false()

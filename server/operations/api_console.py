@@ -38,8 +38,8 @@ from server.db.deps import DbSession
 from server.events.emit import emit
 from server.operations import service
 from server.operations.contacts import household_contacts
-from server.operations.schemas import ContactPerson
 from server.operations.models import Escalation
+from server.operations.schemas import ContactPerson
 from server.registry import disclosure
 from server.registry.disclosure_sql import household_rule
 from vocab import HAZARD_ZONE_KINDS, SUPPORT_REASONS
@@ -48,8 +48,20 @@ COORDINATION = roles("admin", "staff", "coordinator", "commissioner")
 ASSIGNABLE_ROLES = ("admin", "staff", "coordinator", "commissioner")
 # Outcomes that count as "confirmed" (someone reached the household); the rest are not yet.
 NOT_CONFIRMED = ("unreached", "away", "unknown")
-STATUSES = ("unreached", "late", "overdue", "safe", "injured", "rescue", "evacuated", "unknown",
-            "ok", "away", "contact", "emergency")
+STATUSES = (
+    "unreached",
+    "late",
+    "overdue",
+    "safe",
+    "injured",
+    "rescue",
+    "evacuated",
+    "unknown",
+    "ok",
+    "away",
+    "contact",
+    "emergency",
+)
 # Derived from the clock, not from visits: a target nobody has reported on ('unreached') is 'late'
 # once the operation's first-report target has passed and 'overdue' once its completion target has.
 NOT_REPORTED = ("late", "overdue")
@@ -60,7 +72,11 @@ MAX_BUCKETS = 96
 # inline EXISTS, so a coordinator's summary over 100,000 targets makes no SQL-function call per
 # household. Same rule as tonari_household_visible() (one text, two renderings, disclosure_sql.py);
 # RLS on household applies it too.
-_VISIBLE = "(" + household_rule("h.tenant_id", "h.id", "h.district_id", "h.location", per_statement=True, consent_columns="h.") + ")"
+_VISIBLE = (
+    "("
+    + household_rule("h.tenant_id", "h.id", "h.district_id", "h.location", per_statement=True, consent_columns="h.")
+    + ")"
+)
 
 
 class DistrictSummary(msgspec.Struct):
@@ -120,8 +136,7 @@ class Assignee(msgspec.Struct):
 # per (district, stored status); only the ~2,000 groups are then named and given 'overdue' (the
 # same test for every unreached target of the operation, so it maps groups one to one; the
 # district join was a nested loop of 100,000 × 632 comparisons).
-_SUMMARY_SQL = (
-    f"""
+_SUMMARY_SQL = f"""
     WITH v AS MATERIALIZED (
         SELECT h.id, h.district_id FROM household h WHERE h.tenant_id = :t AND {_VISIBLE} {{scope}}
     ),
@@ -141,7 +156,6 @@ _SUMMARY_SQL = (
     JOIN operation o ON o.tenant_id = :t AND o.id = :o
     LEFT JOIN district d ON d.tenant_id = :t AND d.id = c.district_id
     """
-)
 _SUMMARY = text(_SUMMARY_SQL.format(scope=""))
 # For a viewer limited to districts (not a registry keeper): the same rows, with the district scope
 # the rule already requires also as an index condition, so PostgreSQL plans for the few thousand
@@ -164,12 +178,21 @@ async def _operation(db: DbSession, operation_id: uuid.UUID) -> Any:
     return await service.get(db, operation_id)
 
 
-async def _audit_households(db: DbSession, op: Any, ids: list[uuid.UUID], *, via: str,
-                            details: dict[str, object] | None = None) -> None:
+async def _audit_households(
+    db: DbSession, op: Any, ids: list[uuid.UUID], *, via: str, details: dict[str, object] | None = None
+) -> None:
     """A console read of an operation's households: audited with the operation and, per household,
     the mode that decided its disclosure."""
-    await disclosure.audit_read(db, "household", ids, via=via, operation_id=op.id, drill=op.mode == "drill",
-                                disaster_ids=await disclosure.disaster_decided(db, ids), details=details)
+    await disclosure.audit_read(
+        db,
+        "household",
+        ids,
+        via=via,
+        operation_id=op.id,
+        drill=op.mode == "drill",
+        disaster_ids=await disclosure.disaster_decided(db, ids),
+        details=details,
+    )
 
 
 def summarise(rows: list[Any]) -> tuple[list[DistrictSummary], dict[str, int]]:
@@ -186,13 +209,19 @@ def summarise(rows: list[Any]) -> tuple[list[DistrictSummary], dict[str, int]]:
     for district_id, d in by.items():
         s = d["statuses"]
         total = sum(s.values())
-        out.append(DistrictSummary(
-            district_id=district_id, name=d["name"], total=total,
-            confirmed=sum(n for k, n in s.items() if k not in NOT_CONFIRMED and k not in NOT_REPORTED),
-            overdue=s.get("overdue", 0), late=s.get("late", 0),
-            need_help=sum(s.get(k, 0) for k in ("injured", "rescue", "emergency", "contact")),
-            time_to_first_report_s=int(d["first"].total_seconds()) if d["first"] is not None else None,
-            statuses=s))
+        out.append(
+            DistrictSummary(
+                district_id=district_id,
+                name=d["name"],
+                total=total,
+                confirmed=sum(n for k, n in s.items() if k not in NOT_CONFIRMED and k not in NOT_REPORTED),
+                overdue=s.get("overdue", 0),
+                late=s.get("late", 0),
+                need_help=sum(s.get(k, 0) for k in ("injured", "rescue", "emergency", "contact")),
+                time_to_first_report_s=int(d["first"].total_seconds()) if d["first"] is not None else None,
+                statuses=s,
+            )
+        )
     out.sort(key=lambda x: (x.name, str(x.district_id)))
     return out, totals
 
@@ -292,21 +321,31 @@ class ConsoleController(Controller):
     async def summary(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> Summary:
         op = await _operation(db_session, operation_id)
         # The event id first: anything committed after it arrives on the stream, never lost in between.
-        latest = (await db_session.execute(text("SELECT coalesce(max(id), 0) FROM event WHERE tenant_id = :t"),
-                                           {"t": op.tenant_id})).scalar_one()
+        latest = (
+            await db_session.execute(
+                text("SELECT coalesce(max(id), 0) FROM event WHERE tenant_id = :t"), {"t": op.tenant_id}
+            )
+        ).scalar_one()
         ctx = context.current()
         statement, extra = summary_statement(ctx.role, ctx.scope)
         rows = (await db_session.execute(statement, {"t": op.tenant_id, "o": op.id, **extra})).all()
         districts, totals = summarise(list(rows))
         overdue_at = op.started_at + timedelta(minutes=op.completion_minutes) if op.started_at else None
         late_at = op.started_at + timedelta(minutes=op.first_report_minutes) if op.started_at else None
-        return Summary(operation=msgspec.to_builtins(await service.operation_out(db_session, op)),
-                       latest_event_id=int(latest), overdue_at=overdue_at, districts=districts, statuses=totals,
-                       late_at=late_at)
+        return Summary(
+            operation=msgspec.to_builtins(await service.operation_out(db_session, op)),
+            latest_event_id=int(latest),
+            overdue_at=overdue_at,
+            districts=districts,
+            statuses=totals,
+            late_at=late_at,
+        )
 
     @get("/operations/{operation_id:uuid}/history", summary="Cumulative confirmations per district over time")
     async def history(
-        self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
+        self,
+        db_session: DbSession,
+        operation_id: FromPath[uuid.UUID],
         points: Annotated[int, QueryParameter(ge=2, le=MAX_BUCKETS, description="Points on the time axis")] = 48,
     ) -> dict[str, Any]:
         op = await _operation(db_session, operation_id)
@@ -314,30 +353,57 @@ class ConsoleController(Controller):
             return {"times": [], "districts": {}, "total": []}
         end = op.closed_at or datetime.now(UTC)
         times = buckets(op.started_at, end, points - 1)
-        rows = (await db_session.execute(HISTORY, {"t": op.tenant_id, "o": op.id,
-                                                    "not_confirmed": list(NOT_CONFIRMED)})).all()
+        rows = (
+            await db_session.execute(HISTORY, {"t": op.tenant_id, "o": op.id, "not_confirmed": list(NOT_CONFIRMED)})
+        ).all()
         per: dict[str, list[datetime]] = {}
         for r in rows:
             per.setdefault(str(r.district_id), []).append(r.confirmed_at)
-        return {"times": [t.isoformat() for t in times],
-                "districts": {d: cumulative(times, ts) for d, ts in per.items()},
-                "total": cumulative(times, [t for ts in per.values() for t in ts])}
+        return {
+            "times": [t.isoformat() for t in times],
+            "districts": {d: cumulative(times, ts) for d, ts in per.items()},
+            "total": cumulative(times, [t for ts in per.values() for t in ts]),
+        }
 
     @get("/operations/{operation_id:uuid}/timeline", summary="The operation's events, newest first")
     async def timeline(
-        self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
-        before: Annotated[int | None, QueryParameter(ge=1, le=INT64_MAX, description="Event id to page back from")] = None,
-        kinds: Annotated[list[str] | None, QueryParameter(description="Only these event kinds (repeatable)",
-                                                          max_items=32)] = None,
+        self,
+        db_session: DbSession,
+        operation_id: FromPath[uuid.UUID],
+        before: Annotated[
+            int | None, QueryParameter(ge=1, le=INT64_MAX, description="Event id to page back from")
+        ] = None,
+        kinds: Annotated[
+            list[str] | None, QueryParameter(description="Only these event kinds (repeatable)", max_items=32)
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
         op = await _operation(db_session, operation_id)
         ctx = context.current()
-        rows = (await db_session.execute(TIMELINE, {"t": op.tenant_id, "o": op.id, "before": before, "kinds": kinds,
-                                                     "user": str(ctx.user_id), "limit": limit})).all()
-        items = [{**r.payload, "id": r.id, "kind": r.kind, "drill": r.mode == "drill",
-                  "household_id": str(r.household_id) if r.household_id else None, "at": r.created_at.isoformat()}
-                 for r in rows]
+        rows = (
+            await db_session.execute(
+                TIMELINE,
+                {
+                    "t": op.tenant_id,
+                    "o": op.id,
+                    "before": before,
+                    "kinds": kinds,
+                    "user": str(ctx.user_id),
+                    "limit": limit,
+                },
+            )
+        ).all()
+        items = [
+            {
+                **r.payload,
+                "id": r.id,
+                "kind": r.kind,
+                "drill": r.mode == "drill",
+                "household_id": str(r.household_id) if r.household_id else None,
+                "at": r.created_at.isoformat(),
+            }
+            for r in rows
+        ]
         hids = sorted({r.household_id for r in rows if r.household_id})
         if hids:
             await _audit_households(db_session, op, hids, via="console.timeline")
@@ -346,19 +412,50 @@ class ConsoleController(Controller):
 
     @get("/operations/{operation_id:uuid}/escalations", summary="The escalation queue with assignees")
     async def escalations(
-        self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
-        status: Annotated[str | None, QueryParameter(max_length=16, description="open, acknowledged or resolved")] = None,
+        self,
+        db_session: DbSession,
+        operation_id: FromPath[uuid.UUID],
+        status: Annotated[
+            str | None, QueryParameter(max_length=16, description="open, acknowledged or resolved")
+        ] = None,
     ) -> list[ConsoleEscalation]:
         op = await _operation(db_session, operation_id)
         if status is not None and status not in ("open", "acknowledged", "resolved"):
-            raise Problem("validation_failed", errors=[FieldError("status", "invalid",
-                          "状態は open / acknowledged / resolved のいずれかです。", "status is open, acknowledged or resolved.")])
+            raise Problem(
+                "validation_failed",
+                errors=[
+                    FieldError(
+                        "status",
+                        "invalid",
+                        "状態は open / acknowledged / resolved のいずれかです。",
+                        "status is open, acknowledged or resolved.",
+                    )
+                ],
+            )
         ctx = context.current()
-        rows = (await db_session.execute(_ESCALATIONS, {"t": op.tenant_id, "o": op.id, "status": status,
-                                                        "user": ctx.user_id})).all()
-        out = [ConsoleEscalation(r.id, r.operation_id, r.household_id, r.level, r.outcome, r.status, r.mode,
-                                 r.created_at, r.acknowledged_at, r.resolved_at, r.notes, r.assigned_to,
-                                 r.assigned_to_name) for r in rows]
+        rows = (
+            await db_session.execute(
+                _ESCALATIONS, {"t": op.tenant_id, "o": op.id, "status": status, "user": ctx.user_id}
+            )
+        ).all()
+        out = [
+            ConsoleEscalation(
+                r.id,
+                r.operation_id,
+                r.household_id,
+                r.level,
+                r.outcome,
+                r.status,
+                r.mode,
+                r.created_at,
+                r.acknowledged_at,
+                r.resolved_at,
+                r.notes,
+                r.assigned_to,
+                r.assigned_to_name,
+            )
+            for r in rows
+        ]
         if out:
             await _audit_households(db_session, op, sorted({e.household_id for e in out}), via="console.escalations")
             contacts = await household_contacts(db_session, {e.household_id for e in out})
@@ -369,67 +466,145 @@ class ConsoleController(Controller):
         return out
 
     @post("/escalations/{escalation_id:uuid}/assign", status_code=200, summary="Assign an escalation to a person")
-    async def assign(self, db_session: DbSession, escalation_id: FromPath[uuid.UUID],
-                     data: JSONBody[AssignIn]) -> ConsoleEscalation:
+    async def assign(
+        self, db_session: DbSession, escalation_id: FromPath[uuid.UUID], data: JSONBody[AssignIn]
+    ) -> ConsoleEscalation:
         ctx = context.current()
         e = await db_session.get(Escalation, (ctx.tenant_id, escalation_id))
         if e is None or (ctx.role not in disclosure.SEES_ALL and ctx.user_id not in e.recipient_ids):
             raise Problem("not_found")
         if e.status == "resolved":
-            raise Problem("conflict", detail_ja="対応済みの通報は割り当てできません。",
-                          detail_en="A resolved escalation cannot be assigned.")
-        user = (await db_session.execute(text(
-            "SELECT id, display_name FROM app_user WHERE tenant_id = :t AND id = :u AND is_active"
-            " AND role = ANY(CAST(:roles AS text[]))"),
-            {"t": ctx.tenant_id, "u": data.user_id, "roles": list(ASSIGNABLE_ROLES)})).one_or_none()
+            raise Problem(
+                "conflict",
+                detail_ja="対応済みの通報は割り当てできません。",
+                detail_en="A resolved escalation cannot be assigned.",
+            )
+        user = (
+            await db_session.execute(
+                text(
+                    "SELECT id, display_name FROM app_user WHERE tenant_id = :t AND id = :u AND is_active"
+                    " AND role = ANY(CAST(:roles AS text[]))"
+                ),
+                {"t": ctx.tenant_id, "u": data.user_id, "roles": list(ASSIGNABLE_ROLES)},
+            )
+        ).one_or_none()
         if user is None:
-            raise Problem("validation_failed", errors=[FieldError("user_id", "invalid",
-                          "割り当てられる担当者ではありません。", "This person cannot be assigned escalations.")])
+            raise Problem(
+                "validation_failed",
+                errors=[
+                    FieldError(
+                        "user_id",
+                        "invalid",
+                        "割り当てられる担当者ではありません。",
+                        "This person cannot be assigned escalations.",
+                    )
+                ],
+            )
         if user.id not in e.recipient_ids:
             e.recipient_ids = [*e.recipient_ids, user.id]
         if data.note:
             e.notes = service.append_note(e.notes, data.note)
-        await audit(db_session, "escalation.assigned", object_type="escalation", object_ids=[e.id],
-                    mode="drill" if e.mode == "drill" else "normal", operation_id=e.operation_id,
-                    details={"assigned_to": str(user.id)})
-        await emit(db_session, "escalation.assigned",
-                   {"escalation_id": str(e.id), "household_id": str(e.household_id), "assigned_to": str(user.id),
-                    "assigned_to_name": user.display_name},
-                   operation_id=e.operation_id, household_id=e.household_id, mode=e.mode,
-                   audience=list(e.recipient_ids))
+        await audit(
+            db_session,
+            "escalation.assigned",
+            object_type="escalation",
+            object_ids=[e.id],
+            mode="drill" if e.mode == "drill" else "normal",
+            operation_id=e.operation_id,
+            details={"assigned_to": str(user.id)},
+        )
+        await emit(
+            db_session,
+            "escalation.assigned",
+            {
+                "escalation_id": str(e.id),
+                "household_id": str(e.household_id),
+                "assigned_to": str(user.id),
+                "assigned_to_name": user.display_name,
+            },
+            operation_id=e.operation_id,
+            household_id=e.household_id,
+            mode=e.mode,
+            audience=list(e.recipient_ids),
+        )
         await db_session.commit()
-        return ConsoleEscalation(e.id, e.operation_id, e.household_id, e.level, e.outcome, e.status, e.mode,
-                                 e.created_at, e.acknowledged_at, e.resolved_at, e.notes, user.id, user.display_name)
+        return ConsoleEscalation(
+            e.id,
+            e.operation_id,
+            e.household_id,
+            e.level,
+            e.outcome,
+            e.status,
+            e.mode,
+            e.created_at,
+            e.acknowledged_at,
+            e.resolved_at,
+            e.notes,
+            user.id,
+            user.display_name,
+        )
 
     @get("/assignees", summary="People escalations can be assigned to (staff, coordinators, 民生委員)")
     async def assignees(self, db_session: DbSession) -> list[Assignee]:
         ctx = context.current()
-        rows = (await db_session.execute(text(
-            "SELECT id, display_name, role FROM app_user WHERE tenant_id = :t AND is_active"
-            " AND role = ANY(CAST(:roles AS text[])) ORDER BY role, display_name LIMIT 1000"),
-            {"t": ctx.tenant_id, "roles": list(ASSIGNABLE_ROLES)})).all()
+        rows = (
+            await db_session.execute(
+                text(
+                    "SELECT id, display_name, role FROM app_user WHERE tenant_id = :t AND is_active"
+                    " AND role = ANY(CAST(:roles AS text[])) ORDER BY role, display_name LIMIT 1000"
+                ),
+                {"t": ctx.tenant_id, "roles": list(ASSIGNABLE_ROLES)},
+            )
+        ).all()
         return [Assignee(r.id, r.display_name, r.role) for r in rows]
 
     @get("/operations/{operation_id:uuid}/households", summary="Ids of the operation's households matching a filter")
     async def households(
-        self, db_session: DbSession, operation_id: FromPath[uuid.UUID],
-        support_reason: Annotated[str | None, QueryParameter(max_length=32, description="A support reason code")] = None,
-        hazard_kind: Annotated[str | None, QueryParameter(max_length=32, description="flood, landslide or other")] = None,
+        self,
+        db_session: DbSession,
+        operation_id: FromPath[uuid.UUID],
+        support_reason: Annotated[
+            str | None, QueryParameter(max_length=32, description="A support reason code")
+        ] = None,
+        hazard_kind: Annotated[
+            str | None, QueryParameter(max_length=32, description="flood, landslide or other")
+        ] = None,
     ) -> dict[str, Any]:
         op = await _operation(db_session, operation_id)
         errors = []
         if support_reason is not None and support_reason not in SUPPORT_REASONS:
-            errors.append(FieldError("support_reason", "invalid", "支援の理由が正しくありません。", "Unknown support reason."))
+            errors.append(
+                FieldError("support_reason", "invalid", "支援の理由が正しくありません。", "Unknown support reason.")
+            )
         if hazard_kind is not None and hazard_kind not in HAZARD_ZONE_KINDS:
-            errors.append(FieldError("hazard_kind", "invalid", "災害区域の種類が正しくありません。", "Unknown hazard kind."))
+            errors.append(
+                FieldError("hazard_kind", "invalid", "災害区域の種類が正しくありません。", "Unknown hazard kind.")
+            )
         if errors:
             raise Problem("validation_failed", errors=errors)
         ctx = context.current()
-        ids = [r[0] for r in (await db_session.execute(_FILTER_HOUSEHOLDS, {
-            "t": op.tenant_id, "o": op.id, "reason": support_reason, "hazard": hazard_kind,
-            "commissioner": ctx.role == "commissioner"})).all()]
+        ids = [
+            r[0]
+            for r in (
+                await db_session.execute(
+                    _FILTER_HOUSEHOLDS,
+                    {
+                        "t": op.tenant_id,
+                        "o": op.id,
+                        "reason": support_reason,
+                        "hazard": hazard_kind,
+                        "commissioner": ctx.role == "commissioner",
+                    },
+                )
+            ).all()
+        ]
         if ids:
-            await _audit_households(db_session, op, ids, via="console.filter",
-                                    details={"support_reason": support_reason, "hazard_kind": hazard_kind})
+            await _audit_households(
+                db_session,
+                op,
+                ids,
+                via="console.filter",
+                details={"support_reason": support_reason, "hazard_kind": hazard_kind},
+            )
             await db_session.commit()
         return {"household_ids": [str(i) for i in ids]}

@@ -68,23 +68,54 @@ class DeviceController(Controller):
     async def report_unsent(self, db_session: DbSession, data: JSONBody[UnsentReport]) -> dict[str, int]:
         ctx = context.current()
         held = {o.operation_id: o for o in data.operations if o.waiting or o.refused}
-        known = set((await db_session.execute(select(Operation.id).where(
-            Operation.tenant_id == ctx.tenant_id, Operation.id.in_(list(held))))).scalars()) if held else set()
+        known = (
+            set(
+                (
+                    await db_session.execute(
+                        select(Operation.id).where(Operation.tenant_id == ctx.tenant_id, Operation.id.in_(list(held)))
+                    )
+                ).scalars()
+            )
+            if held
+            else set()
+        )
         unknown = [i for i, o in enumerate(data.operations) if o.operation_id in held and o.operation_id not in known]
         if unknown:
-            raise Problem("validation_failed", errors=[
-                FieldError(f"operations[{i}].operation_id", "invalid", "この活動はありません。", "No such operation.")
-                for i in unknown])
+            raise Problem(
+                "validation_failed",
+                errors=[
+                    FieldError(
+                        f"operations[{i}].operation_id", "invalid", "この活動はありません。", "No such operation."
+                    )
+                    for i in unknown
+                ],
+            )
         # The report replaces the last one: an operation it no longer names holds nothing now.
-        await db_session.execute(delete(DeviceUnsent).where(
-            DeviceUnsent.tenant_id == ctx.tenant_id, DeviceUnsent.user_id == ctx.user_id,
-            DeviceUnsent.operation_id.not_in(list(held))))
+        await db_session.execute(
+            delete(DeviceUnsent).where(
+                DeviceUnsent.tenant_id == ctx.tenant_id,
+                DeviceUnsent.user_id == ctx.user_id,
+                DeviceUnsent.operation_id.not_in(list(held)),
+            )
+        )
         for o in held.values():
-            stmt = insert(DeviceUnsent).values(tenant_id=ctx.tenant_id, operation_id=o.operation_id, user_id=ctx.user_id,
-                                               waiting=o.waiting, refused=o.refused)
-            await db_session.execute(stmt.on_conflict_do_update(
-                index_elements=["tenant_id", "operation_id", "user_id"],
-                set_={"waiting": stmt.excluded.waiting, "refused": stmt.excluded.refused, "reported_at": stmt.excluded.reported_at}))
+            stmt = insert(DeviceUnsent).values(
+                tenant_id=ctx.tenant_id,
+                operation_id=o.operation_id,
+                user_id=ctx.user_id,
+                waiting=o.waiting,
+                refused=o.refused,
+            )
+            await db_session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["tenant_id", "operation_id", "user_id"],
+                    set_={
+                        "waiting": stmt.excluded.waiting,
+                        "refused": stmt.excluded.refused,
+                        "reported_at": stmt.excluded.reported_at,
+                    },
+                )
+            )
         await db_session.commit()
         return {"operations": len(held)}
 
@@ -93,8 +124,11 @@ class OperationDevicesController(Controller):
     path = "/api/operations"
     tags = ("operations",)
 
-    @get("/{operation_id:uuid}/unsent-devices", guards=[STAFF],
-         summary="Users whose devices last said they hold unsent records for this operation")
+    @get(
+        "/{operation_id:uuid}/unsent-devices",
+        guards=[STAFF],
+        summary="Users whose devices last said they hold unsent records for this operation",
+    )
     async def unsent_devices(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> list[UnsentDevice]:
         op = await service.get(db_session, operation_id)
         rows = (await db_session.execute(_UNSENT_DEVICES, {"t": op.tenant_id, "o": op.id})).all()

@@ -89,14 +89,31 @@ class FieldController(Controller):
             q = q.where(Visit.operation_id == operation_id)
         q = q.order_by(Visit.device_time.desc(), Visit.id.desc()).limit(limit)
         out = [
-            MyVisitOut(v.id, v.client_id, v.operation_id, o.name, v.mode, label(o), v.household_id, v.outcome,
-                       v.note, v.shelter_id, v.device_time, v.server_time, v.shelter_unknown)
+            MyVisitOut(
+                v.id,
+                v.client_id,
+                v.operation_id,
+                o.name,
+                v.mode,
+                label(o),
+                v.household_id,
+                v.outcome,
+                v.note,
+                v.shelter_id,
+                v.device_time,
+                v.server_time,
+                v.shelter_unknown,
+            )
             for v, o in (await db_session.execute(q)).all()
         ]
         decided = await disaster_decided(db_session, {v.household_id for v in out})
-        await audit_reads(db_session, "visit", [Read(v.id, v.household_id in decided, v.operation_id, v.mode == "drill")
-                                                for v in out],
-                          via="field.my_visits", details={"household_ids": sorted({str(v.household_id) for v in out})})
+        await audit_reads(
+            db_session,
+            "visit",
+            [Read(v.id, v.household_id in decided, v.operation_id, v.mode == "drill") for v in out],
+            via="field.my_visits",
+            details={"household_ids": sorted({str(v.household_id) for v in out})},
+        )
         await db_session.commit()
         return out
 
@@ -116,15 +133,32 @@ class FieldController(Controller):
             q = q.where(Escalation.operation_id == operation_id)
         rows = (await db_session.execute(q.order_by(Escalation.created_at.desc()).limit(MAX_ROWS))).all()
         out = [
-            MyEscalationOut(e.id, e.operation_id, o.name, e.mode, label(o), e.household_id, address,
-                            e.visit_id, e.level, e.outcome, e.status, e.created_at, e.acknowledged_at,
-                            e.resolved_at, e.notes)
+            MyEscalationOut(
+                e.id,
+                e.operation_id,
+                o.name,
+                e.mode,
+                label(o),
+                e.household_id,
+                address,
+                e.visit_id,
+                e.level,
+                e.outcome,
+                e.status,
+                e.created_at,
+                e.acknowledged_at,
+                e.resolved_at,
+                e.notes,
+            )
             for e, o, address in rows
         ]
         decided = await disaster_decided(db_session, {e.household_id for e in out})
-        await audit_reads(db_session, "escalation",
-                          [Read(e.id, e.household_id in decided, e.operation_id, e.mode == "drill") for e in out],
-                          via="field.my_escalations", details={"household_ids": sorted({str(e.household_id) for e in out})})
+        await audit_reads(
+            db_session,
+            "escalation",
+            [Read(e.id, e.household_id in decided, e.operation_id, e.mode == "drill") for e in out],
+            via="field.my_escalations",
+            details={"household_ids": sorted({str(e.household_id) for e in out})},
+        )
         await db_session.commit()
         return out
-

@@ -32,13 +32,17 @@ async def household_contacts(db: AsyncSession, household_ids: Iterable[uuid.UUID
     if not ids:
         return {}
     tenant = current_tenant()
-    homes = await db.execute(select(Household.id, Household.address).where(
-        Household.tenant_id == tenant, Household.id.in_(ids), household_visible()))
+    homes = await db.execute(
+        select(Household.id, Household.address).where(
+            Household.tenant_id == tenant, Household.id.in_(ids), household_visible()
+        )
+    )
     out = {hid: Contact(address=address, people=[]) for hid, address in homes}
     people = await db.execute(
         select(Person.household_id, Person.name, Person.phone)
         .where(Person.tenant_id == tenant, Person.household_id.in_(list(out)), person_visible())
-        .order_by(Person.household_id, Person.kana, Person.id))
+        .order_by(Person.household_id, Person.kana, Person.id)
+    )
     for hid, name, phone in people:
         out[hid].people.append(ContactPerson(name=name, phone=phone))
     return out

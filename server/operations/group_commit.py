@@ -105,7 +105,7 @@ class VisitBatcher:
             size += len(pending.items)
         else:
             n = len(self._queue)
-        batch, self._queue = self._queue[:max(n, 1)], self._queue[max(n, 1):]
+        batch, self._queue = self._queue[: max(n, 1)], self._queue[max(n, 1) :]
         return batch
 
     async def _run(self) -> None:
@@ -137,7 +137,7 @@ class VisitBatcher:
         try:
             async with self._sessionmaker() as db:
                 outcomes = await ingest_group(db, [(p.context, op, v) for p in group for op, v in p.items])
-        except Exception:  # noqa: BLE001 (each request alone below: its own error goes to its own request)
+        except Exception:
             log.warning("visit_group_failed_retrying_singly", size=len(group), exc_info=True)
             for pending in group:
                 context.set_context(pending.context)
@@ -153,7 +153,7 @@ class VisitBatcher:
             return
         start = 0
         for pending in group:
-            mine = outcomes[start:start + len(pending.items)]
+            mine = outcomes[start : start + len(pending.items)]
             start += len(pending.items)
             if not pending.future.done():
                 pending.future.set_result(_merge(mine))

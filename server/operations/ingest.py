@@ -67,21 +67,36 @@ def content_hash(operation_id: uuid.UUID, v: VisitIn) -> str:
     return hashlib.sha256(msgspec.json.encode(canonical, order="sorted")).hexdigest()
 
 
-def item_result(client_id: uuid.UUID | str | None, status: ItemStatus, code: str | None = None,
-                visit: VisitOut | None = None) -> ItemResult:
+def item_result(
+    client_id: uuid.UUID | str | None, status: ItemStatus, code: str | None = None, visit: VisitOut | None = None
+) -> ItemResult:
     """One item's answer in a push (and the single route's, through the problem it maps to)."""
     return _result(client_id, status, code, visit)
 
 
-def _result(client_id: uuid.UUID | str | None, status: ItemStatus, code: str | None = None, visit: VisitOut | None = None) -> ItemResult:
+def _result(
+    client_id: uuid.UUID | str | None, status: ItemStatus, code: str | None = None, visit: VisitOut | None = None
+) -> ItemResult:
     msg = item_message(code) if code else None
-    return ItemResult(client_id=str(client_id) if client_id else None, status=status, code=code, message=msg, visit=visit)
+    return ItemResult(
+        client_id=str(client_id) if client_id else None, status=status, code=code, message=msg, visit=visit
+    )
 
 
 def _visit_out(row: Any) -> VisitOut:
-    return VisitOut(id=row.id, client_id=row.client_id, operation_id=row.operation_id, household_id=row.household_id,
-                    outcome=row.outcome, note=row.note, shelter_id=row.shelter_id, device_time=row.device_time,
-                    server_time=row.server_time, mode=row.mode, shelter_unknown=row.shelter_unknown)
+    return VisitOut(
+        id=row.id,
+        client_id=row.client_id,
+        operation_id=row.operation_id,
+        household_id=row.household_id,
+        outcome=row.outcome,
+        note=row.note,
+        shelter_id=row.shelter_id,
+        device_time=row.device_time,
+        server_time=row.server_time,
+        mode=row.mode,
+        shelter_unknown=row.shelter_unknown,
+    )
 
 
 @dataclass
@@ -215,8 +230,9 @@ _INSERT_VISITS = text(
 
 async def my_watcher_id(db: AsyncSession) -> uuid.UUID | None:
     ctx = context.current()
-    row = await db.execute(text("SELECT id FROM watcher WHERE tenant_id = :t AND user_id = :u"),
-                           {"t": ctx.tenant_id, "u": ctx.user_id})
+    row = await db.execute(
+        text("SELECT id FROM watcher WHERE tenant_id = :t AND user_id = :u"), {"t": ctx.tenant_id, "u": ctx.user_id}
+    )
     return row.scalar_one_or_none()
 
 
@@ -250,18 +266,30 @@ def _destination_problem(v: VisitIn, shelters: set[uuid.UUID]) -> str | None:
     return None
 
 
-async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, OpInfo],
-                 results: list[ItemResult | None], districts: dict[uuid.UUID, Any]) -> list[Item]:
+async def _check(
+    db: AsyncSession,
+    items: list[Item],
+    ops: dict[uuid.UUID, OpInfo],
+    results: list[ItemResult | None],
+    districts: dict[uuid.UUID, Any],
+) -> list[Item]:
     """The items the current context's user may record (the transaction is stamped for them).
     Fills `ops` with the operations of the targets this user may see."""
     if not items:
         return []
     ctx = context.current()
     role = ctx.role or ""
-    access_rows = (await db.execute(_ACCESS, {
-        "tenant": ctx.tenant_id, "user": ctx.user_id,
-        "ops": [it.operation_id for it in items], "hhs": [it.visit.household_id for it in items],
-    })).all()
+    access_rows = (
+        await db.execute(
+            _ACCESS,
+            {
+                "tenant": ctx.tenant_id,
+                "user": ctx.user_id,
+                "ops": [it.operation_id for it in items],
+                "hhs": [it.visit.household_id for it in items],
+            },
+        )
+    ).all()
     access = {(r.operation_id, r.household_id): r for r in access_rows}
     shelter_ids = sorted({it.visit.shelter_id for it in items if it.visit.shelter_id}, key=str)
     shelters: set[uuid.UUID] = set()
@@ -269,7 +297,9 @@ async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, OpInf
         shelters = set((await db.execute(_SHELTERS, {"tenant": ctx.tenant_id, "ids": shelter_ids})).scalars())
     for r in access_rows:
         if r.operation_id not in ops:
-            ops[r.operation_id] = OpInfo(r.operation_id, r.op_status, r.op_kind, r.op_mode, list(r.op_coordinators or []))
+            ops[r.operation_id] = OpInfo(
+                r.operation_id, r.op_status, r.op_kind, r.op_mode, list(r.op_coordinators or [])
+            )
     valid: list[Item] = []
     for it in items:
         op = ops.get(it.operation_id)
@@ -293,8 +323,12 @@ async def _check(db: AsyncSession, items: list[Item], ops: dict[uuid.UUID, OpInf
     return valid
 
 
-async def _store(db: AsyncSession, valid: list[tuple[context.RequestContext, Item]], ops: dict[uuid.UUID, OpInfo],
-                 results: list[ItemResult | None]) -> dict[uuid.UUID, Any]:
+async def _store(
+    db: AsyncSession,
+    valid: list[tuple[context.RequestContext, Item]],
+    ops: dict[uuid.UUID, OpInfo],
+    results: list[ItemResult | None],
+) -> dict[uuid.UUID, Any]:
     """One INSERT … ON CONFLICT DO NOTHING for all valid items; fills their results. Returns the new rows."""
     inserted: dict[uuid.UUID, Any] = {}
     if not valid:
@@ -326,8 +360,12 @@ async def _store(db: AsyncSession, valid: list[tuple[context.RequestContext, Ite
     missing = [it.visit.client_id for _, it in valid if it.visit.client_id not in inserted]
     existing = {}
     if missing:
-        existing = {r.client_id: r for r in (await db.execute(
-            select(Visit).where(Visit.tenant_id == tenant, Visit.client_id.in_(missing)))).scalars()}
+        existing = {
+            r.client_id: r
+            for r in (
+                await db.execute(select(Visit).where(Visit.tenant_id == tenant, Visit.client_id.in_(missing)))
+            ).scalars()
+        }
     # The stored truth per client id: an earlier visit, or the first item of this batch.
     stored: dict[uuid.UUID, tuple[str, Any]] = {c: (r.content_hash, r) for c, r in existing.items()}
     for _, it in valid:
@@ -344,8 +382,12 @@ async def _store(db: AsyncSession, valid: list[tuple[context.RequestContext, Ite
     return inserted
 
 
-async def _audit_writes(db: AsyncSession, valid: list[tuple[context.RequestContext, Item]], inserted: dict[uuid.UUID, Any],
-                        ops: dict[uuid.UUID, OpInfo]) -> None:
+async def _audit_writes(
+    db: AsyncSession,
+    valid: list[tuple[context.RequestContext, Item]],
+    inserted: dict[uuid.UUID, Any],
+    ops: dict[uuid.UUID, OpInfo],
+) -> None:
     """The new visits' write audit: one row per (request, operation, mode), all in one INSERT in the
     visits' own transaction (a visit and its audit row commit together)."""
     groups: dict[tuple[context.RequestContext, uuid.UUID, str], list[Any]] = {}
@@ -357,11 +399,21 @@ async def _audit_writes(db: AsyncSession, valid: list[tuple[context.RequestConte
         written.add(row.id)
         mode = "disaster" if it.disaster else "drill" if ops[it.operation_id].mode == "drill" else "normal"
         groups.setdefault((c, it.operation_id, mode), []).append(row)
-    await record_many(db, [
-        AuditRow(action="visit.create", object_type="visit", object_ids=[r.id for r in rows], mode=mode,
-                 operation_id=op_id, details={"household_ids": sorted({str(r.household_id) for r in rows}),
-                                              "count": len(rows)}, context=c)
-        for (c, op_id, mode), rows in groups.items()])
+    await record_many(
+        db,
+        [
+            AuditRow(
+                action="visit.create",
+                object_type="visit",
+                object_ids=[r.id for r in rows],
+                mode=mode,
+                operation_id=op_id,
+                details={"household_ids": sorted({str(r.household_id) for r in rows}), "count": len(rows)},
+                context=c,
+            )
+            for (c, op_id, mode), rows in groups.items()
+        ],
+    )
 
 
 async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]], *, commit: bool = True) -> IngestOutcome:
@@ -409,7 +461,12 @@ async def ingest_group(
     for user_items in by_user.values():
         c = entries[user_items[0].index][0]
         context.set_context(c)
-        if (c.tenant_id, c.user_id, c.role, c.scope) != (stamped.tenant_id, stamped.user_id, stamped.role, stamped.scope):
+        if (c.tenant_id, c.user_id, c.role, c.scope) != (
+            stamped.tenant_id,
+            stamped.user_id,
+            stamped.role,
+            stamped.scope,
+        ):
             await restamp(db)
             stamped = c
         valid.extend((c, it) for it in await _check(db, user_items, ops, results, districts))
@@ -434,21 +491,39 @@ async def ingest_group(
     return outcomes
 
 
-async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, OpInfo], out: IngestOutcome,
-                        districts: dict[uuid.UUID, Any]) -> None:
+async def _after_insert(
+    db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, OpInfo], out: IngestOutcome, districts: dict[uuid.UUID, Any]
+) -> None:
     tenant = current_tenant()
     pairs = list({(v.operation_id, v.household_id) for v in new})
-    changed = (await db.execute(RECOMPUTE, {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs],
-                                            "need_help": NEED_HELP})).all()
+    changed = (
+        await db.execute(
+            RECOMPUTE,
+            {"tenant": tenant, "ops": [p[0] for p in pairs], "hhs": [p[1] for p in pairs], "need_help": NEED_HELP},
+        )
+    ).all()
     events = []
     for v in new:
         out.new_visits.append(_visit_out(v))
-        events.append(event_row("visit.recorded", {"visit_id": str(v.id), "outcome": v.outcome,
-                                                   "device_time": v.device_time.isoformat()},
-                                operation_id=v.operation_id, household_id=v.household_id, mode=v.mode))
+        events.append(
+            event_row(
+                "visit.recorded",
+                {"visit_id": str(v.id), "outcome": v.outcome, "device_time": v.device_time.isoformat()},
+                operation_id=v.operation_id,
+                household_id=v.household_id,
+                mode=v.mode,
+            )
+        )
     for c in changed:
-        events.append(event_row("target.status", {"status": c.status}, operation_id=c.operation_id,
-                                household_id=c.household_id, mode=ops[c.operation_id].mode))
+        events.append(
+            event_row(
+                "target.status",
+                {"status": c.status},
+                operation_id=c.operation_id,
+                household_id=c.household_id,
+                mode=ops[c.operation_id].mode,
+            )
+        )
     await emit_many(db, events)
     urgent = [v for v in new if v.outcome in ESCALATE]
     if not urgent:
@@ -459,23 +534,48 @@ async def _after_insert(db: AsyncSession, new: list[Any], ops: dict[uuid.UUID, O
         wanted = sorted({districts.get(v.household_id) for v in urgent if v.operation_id == op_id}, key=str)
         for op_district in wanted:
             recipients[(op_id, op_district)] = []
-        for district_id, user_id in await db.execute(_RECIPIENTS, {
-                "tenant": tenant, "districts": wanted, "coordinators": list(ops[op_id].coordinator_ids)}):
+        for district_id, user_id in await db.execute(
+            _RECIPIENTS, {"tenant": tenant, "districts": wanted, "coordinators": list(ops[op_id].coordinator_ids)}
+        ):
             recipients[(op_id, district_id)].append(user_id)
     escalations = []
     for v in urgent:
         audience = recipients[(v.operation_id, districts.get(v.household_id))]
-        esc = Escalation(tenant_id=tenant, id=uuid.uuid4(), operation_id=v.operation_id, household_id=v.household_id,
-                         visit_id=v.id, mode=v.mode, level=ESCALATE[v.outcome], outcome=v.outcome,
-                         recipient_ids=list(audience), raised_by=v.user_id)
+        esc = Escalation(
+            tenant_id=tenant,
+            id=uuid.uuid4(),
+            operation_id=v.operation_id,
+            household_id=v.household_id,
+            visit_id=v.id,
+            mode=v.mode,
+            level=ESCALATE[v.outcome],
+            outcome=v.outcome,
+            recipient_ids=list(audience),
+            raised_by=v.user_id,
+        )
         escalations.append(esc)
         out.escalations.append(esc)
     db.add_all(escalations)
     await db.flush()
-    await emit_many(db, [event_row("escalation.created", {"escalation_id": str(e.id), "household_id": str(e.household_id),
-                                                          "level": e.level, "outcome": e.outcome},
-                                   operation_id=e.operation_id, household_id=e.household_id, mode=e.mode,
-                                   audience=e.recipient_ids) for e in escalations])
+    await emit_many(
+        db,
+        [
+            event_row(
+                "escalation.created",
+                {
+                    "escalation_id": str(e.id),
+                    "household_id": str(e.household_id),
+                    "level": e.level,
+                    "outcome": e.outcome,
+                },
+                operation_id=e.operation_id,
+                household_id=e.household_id,
+                mode=e.mode,
+                audience=e.recipient_ids,
+            )
+            for e in escalations
+        ],
+    )
     await _push_escalations(db, tenant, escalations)
 
 
@@ -484,12 +584,23 @@ async def _push_escalations(db: AsyncSession, tenant: uuid.UUID, escalations: li
     delivery per device and escalation). No personal data: the app shows who and where."""
     from server.push import Notification, PushMessage, enqueue_push
 
-    await enqueue_push(db, tenant_id=tenant, notifications=[Notification(
-        user_ids=list(e.recipient_ids), key=f"esc-{e.id}", drill=e.mode == "drill",
-        message=PushMessage(title="至急の報告があります" if e.level == "urgent"
-                            else "連絡が必要な報告があります",
-                            body="活動の報告を確認してください。",
-                            url=f"/operations/{e.operation_id}/escalations/{e.id}", tag=f"esc-{e.id}",
-                            kind="escalation", urgency="high" if e.level == "urgent" else "normal"),
-    ) for e in escalations])
-
+    await enqueue_push(
+        db,
+        tenant_id=tenant,
+        notifications=[
+            Notification(
+                user_ids=list(e.recipient_ids),
+                key=f"esc-{e.id}",
+                drill=e.mode == "drill",
+                message=PushMessage(
+                    title="至急の報告があります" if e.level == "urgent" else "連絡が必要な報告があります",
+                    body="活動の報告を確認してください。",
+                    url=f"/operations/{e.operation_id}/escalations/{e.id}",
+                    tag=f"esc-{e.id}",
+                    kind="escalation",
+                    urgency="high" if e.level == "urgent" else "normal",
+                ),
+            )
+            for e in escalations
+        ],
+    )

@@ -28,7 +28,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db.base import Base, TenantOwned, Timestamps, tenant_fk, uuid7
 
 
-def _fk(cols: list[str], table: str, refcols: list[str] | None = None, ondelete: str = "CASCADE") -> ForeignKeyConstraint:
+def _fk(
+    cols: list[str], table: str, refcols: list[str] | None = None, ondelete: str = "CASCADE"
+) -> ForeignKeyConstraint:
     return tenant_fk(cols, table, refcols, ondelete)
 
 
@@ -47,13 +49,17 @@ class Operation(TenantOwned, Timestamps, Base):
     mode: Mapped[str] = mapped_column(String(8), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     status: Mapped[str] = mapped_column(String(8), nullable=False, server_default="draft")
-    district_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}")
+    district_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"
+    )
     area: Mapped[Any | None] = mapped_column(Geometry("MULTIPOLYGON", 4326, spatial_index=False))
     support_reasons: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
     hazard_kinds: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
     first_report_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="180")
     completion_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1440")
-    coordinator_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}")
+    coordinator_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"
+    )
     declaration_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -94,9 +100,13 @@ class Visit(TenantOwned, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "client_id"),
         # 避難済 names its shelter or says 避難先不明; NOT VALID in the database (migration 0015).
-        CheckConstraint("outcome <> 'evacuated' OR shelter_id IS NOT NULL OR shelter_unknown", name="evacuated_destination"),
+        CheckConstraint(
+            "outcome <> 'evacuated' OR shelter_id IS NOT NULL OR shelter_unknown", name="evacuated_destination"
+        ),
         CheckConstraint("NOT (shelter_unknown AND shelter_id IS NOT NULL)", name="shelter_or_unknown"),
-        _fk(["operation_id", "household_id"], "operation_target", ["operation_id", "household_id"], ondelete="RESTRICT"),
+        _fk(
+            ["operation_id", "household_id"], "operation_target", ["operation_id", "household_id"], ondelete="RESTRICT"
+        ),
         Index("ix_visit_target_time", "tenant_id", "operation_id", "household_id", "device_time"),
         CheckConstraint("char_length(note) <= 2000", name="note_length"),  # size caps: migration 0014
     )
@@ -112,7 +122,9 @@ class Visit(TenantOwned, Base):
     shelter_unknown: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     note: Mapped[str | None] = mapped_column(Text)
     device_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    server_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp())
+    server_time: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
     location: Mapped[Any | None] = mapped_column(Geometry("POINT", 4326, spatial_index=False))
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
@@ -136,7 +148,9 @@ class Escalation(TenantOwned, Base):
     level: Mapped[str] = mapped_column(String(8), nullable=False)
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="open")
-    recipient_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}")
+    recipient_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"
+    )
     raised_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -77,8 +77,11 @@ class Cursor:
                 return None
             except ValueError:
                 pass
-        raise Problem("bad_request", detail_ja="カーソルが正しくありません。前回の応答の cursor をそのまま送ってください。",
-                      detail_en="Bad cursor: send back the cursor of the previous answer as it was.")
+        raise Problem(
+            "bad_request",
+            detail_ja="カーソルが正しくありません。前回の応答の cursor をそのまま送ってください。",
+            detail_en="Bad cursor: send back the cursor of the previous answer as it was.",
+        )
 
     def __str__(self) -> str:
         if self.after_key is None:
@@ -94,16 +97,30 @@ class PullPage:
     rows: list[tuple[OperationTarget, Household, str]]  # (target, household, operation mode)
 
 
-async def _targets(db: AsyncSession, where: Any, limit: int | None = None) -> list[tuple[OperationTarget, Household, str]]:
+async def _targets(
+    db: AsyncSession, where: Any, limit: int | None = None
+) -> list[tuple[OperationTarget, Household, str]]:
     """This viewer's targets of active operations it may read, matching `where`, in key order."""
     ctx = context.current()
     readable = [o.id for o in await _operations(db, Operation.status == "active")]
-    q = (select(OperationTarget, Household, Operation.mode)
-         .join(Household, (Household.tenant_id == OperationTarget.tenant_id) & (Household.id == OperationTarget.household_id))
-         .join(Operation, (Operation.tenant_id == OperationTarget.tenant_id) & (Operation.id == OperationTarget.operation_id))
-         .where(OperationTarget.tenant_id == ctx.tenant_id, OperationTarget.operation_id.in_(readable), where,
-                household_visible())
-         .order_by(OperationTarget.operation_id, OperationTarget.household_id))
+    q = (
+        select(OperationTarget, Household, Operation.mode)
+        .join(
+            Household,
+            (Household.tenant_id == OperationTarget.tenant_id) & (Household.id == OperationTarget.household_id),
+        )
+        .join(
+            Operation,
+            (Operation.tenant_id == OperationTarget.tenant_id) & (Operation.id == OperationTarget.operation_id),
+        )
+        .where(
+            OperationTarget.tenant_id == ctx.tenant_id,
+            OperationTarget.operation_id.in_(readable),
+            where,
+            household_visible(),
+        )
+        .order_by(OperationTarget.operation_id, OperationTarget.household_id)
+    )
     if ctx.role == "watcher":
         watcher_id = await my_watcher_id(db)
         q = q.where(OperationTarget.watcher_ids.contains([watcher_id]) if watcher_id else text("false"))
@@ -114,8 +131,15 @@ async def _targets(db: AsyncSession, where: Any, limit: int | None = None) -> li
 
 async def _operations(db: AsyncSession, where: Any) -> list[Operation]:
     ctx = context.current()
-    return list((await db.execute(select(Operation).where(
-        Operation.tenant_id == ctx.tenant_id, where, await operation_readable(db)).order_by(Operation.id))).scalars())
+    return list(
+        (
+            await db.execute(
+                select(Operation)
+                .where(Operation.tenant_id == ctx.tenant_id, where, await operation_readable(db))
+                .order_by(Operation.id)
+            )
+        ).scalars()
+    )
 
 
 async def pull_page(db: AsyncSession, cursor: Cursor | None) -> PullPage:
@@ -125,8 +149,11 @@ async def pull_page(db: AsyncSession, cursor: Cursor | None) -> PullPage:
         cursor = None
     if cursor is None or cursor.after_key is not None:  # a snapshot page
         since = newest if cursor is None else cursor.event_id
-        after = (tuple_(OperationTarget.operation_id, OperationTarget.household_id) > tuple_(*cursor.after_key)
-                 if cursor is not None and cursor.after_key is not None else and_(True))
+        after = (
+            tuple_(OperationTarget.operation_id, OperationTarget.household_id) > tuple_(*cursor.after_key)
+            if cursor is not None and cursor.after_key is not None
+            else and_(True)
+        )
         rows = await _targets(db, after, ASSIGNMENTS_PER_PAGE + 1)
         more = len(rows) > ASSIGNMENTS_PER_PAGE
         rows = rows[:ASSIGNMENTS_PER_PAGE]
@@ -136,8 +163,18 @@ async def pull_page(db: AsyncSession, cursor: Cursor | None) -> PullPage:
             return PullPage(Cursor(since, (last.operation_id, last.household_id)), True, ops, rows)
         # The snapshot is complete as of `since`: what changed after it comes as events.
         return PullPage(Cursor(since), since < newest, ops, rows)
-    events = (await db.execute(_EVENTS, {"t": ctx.tenant_id, "after": cursor.event_id, "upto": newest,
-                                         "kinds": list(_TOUCHING), "limit": EVENTS_PER_PAGE})).all()
+    events = (
+        await db.execute(
+            _EVENTS,
+            {
+                "t": ctx.tenant_id,
+                "after": cursor.event_id,
+                "upto": newest,
+                "kinds": list(_TOUCHING),
+                "limit": EVENTS_PER_PAGE,
+            },
+        )
+    ).all()
     complete = len(events) < EVENTS_PER_PAGE  # every touching event up to `newest` is in this page
     upto = newest if complete else events[-1].id
     pairs = {(e.operation_id, e.household_id) for e in events if e.operation_id and e.household_id}
@@ -145,9 +182,11 @@ async def pull_page(db: AsyncSession, cursor: Cursor | None) -> PullPage:
     edited = {e.household_id for e in events if e.kind == "household.updated" and e.household_id}
     op_ids = {e.operation_id for e in events if e.operation_id}
     key = tuple_(OperationTarget.operation_id, OperationTarget.household_id)
-    clauses = [*([key.in_(sorted(pairs))] if pairs else []),
-               *([OperationTarget.operation_id.in_(sorted(started))] if started else []),
-               *([OperationTarget.household_id.in_(sorted(edited))] if edited else [])]
+    clauses = [
+        *([key.in_(sorted(pairs))] if pairs else []),
+        *([OperationTarget.operation_id.in_(sorted(started))] if started else []),
+        *([OperationTarget.household_id.in_(sorted(edited))] if edited else []),
+    ]
     rows = await _targets(db, or_(*clauses)) if clauses else []
     ops = await _operations(db, Operation.id.in_(sorted(op_ids))) if op_ids else []
     return PullPage(Cursor(upto), not complete, ops, rows)

@@ -14,6 +14,7 @@ from server.registry.schemas import HouseholdOut
 # Escalation notes grow with each acknowledge/resolve/assign note: the column keeps at most this.
 ESCALATION_NOTES_MAX = 10 * NOTE_MAX
 
+
 class OperationIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["watch_round", "safety_check", "vc"]  # vc: opened through /api/vc/centres
     mode: Literal["real", "drill"]

@@ -56,22 +56,46 @@ def label(op: Operation) -> str:
 
 
 async def operation_out(db: AsyncSession, op: Operation) -> OperationOut:
-    count = (await db.execute(text("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :o"),
-                              {"t": op.tenant_id, "o": op.id})).scalar_one()
-    return OperationOut(id=op.id, kind=op.kind, mode=op.mode, name=op.name, status=op.status,
-                        district_ids=list(op.district_ids), support_reasons=list(op.support_reasons),
-                        hazard_kinds=list(op.hazard_kinds), first_report_minutes=op.first_report_minutes,
-                        completion_minutes=op.completion_minutes, started_at=op.started_at, closed_at=op.closed_at,
-                        targets=count, label=label(op))
+    count = (
+        await db.execute(
+            text("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :o"),
+            {"t": op.tenant_id, "o": op.id},
+        )
+    ).scalar_one()
+    return OperationOut(
+        id=op.id,
+        kind=op.kind,
+        mode=op.mode,
+        name=op.name,
+        status=op.status,
+        district_ids=list(op.district_ids),
+        support_reasons=list(op.support_reasons),
+        hazard_kinds=list(op.hazard_kinds),
+        first_report_minutes=op.first_report_minutes,
+        completion_minutes=op.completion_minutes,
+        started_at=op.started_at,
+        closed_at=op.closed_at,
+        targets=count,
+        label=label(op),
+    )
 
 
-async def create(db: AsyncSession, data: OperationIn, *, area: MultiPolygon | None = None,
-                 declaration_id: uuid.UUID | None = None) -> Operation:
+async def create(
+    db: AsyncSession, data: OperationIn, *, area: MultiPolygon | None = None, declaration_id: uuid.UUID | None = None
+) -> Operation:
     ctx = context.current()
     if data.kind == "vc":  # a VC has no target households: it is opened with its centre (server/vc/)
-        raise Problem("validation_failed", errors=[FieldError(
-            "kind", "invalid", "災害ボランティアセンターは「災害VCの開設」から作成してください。",
-            "Open a disaster volunteer centre through /api/vc/centres.")])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    "kind",
+                    "invalid",
+                    "災害ボランティアセンターは「災害VCの開設」から作成してください。",
+                    "Open a disaster volunteer centre through /api/vc/centres.",
+                )
+            ],
+        )
     errors = [
         v.check_codes("support_reasons", data.support_reasons, SUPPORT_REASONS),
         v.check_codes("hazard_kinds", data.hazard_kinds, HAZARD_ZONE_KINDS),
@@ -80,8 +104,14 @@ async def create(db: AsyncSession, data: OperationIn, *, area: MultiPolygon | No
     if data.geometry is not None:
         area = v.parse_area("geometry", data.geometry)
     if not data.district_ids and area is None:
-        raise Problem("validation_failed", errors=[FieldError("district_ids", "required",
-                      "対象の地区または区域を指定してください。", "Give districts or an area.")])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    "district_ids", "required", "対象の地区または区域を指定してください。", "Give districts or an area."
+                )
+            ],
+        )
     reference_errors = await check_references(db, data)
     if reference_errors:
         raise Problem("invalid_reference", errors=reference_errors)
@@ -89,17 +119,38 @@ async def create(db: AsyncSession, data: OperationIn, *, area: MultiPolygon | No
     first = data.first_report_minutes or first
     done = data.completion_minutes or max(done, first)
     if done < first:
-        raise Problem("validation_failed", errors=[FieldError("completion_minutes", "invalid",
-                      "完了目標は初回報告目標より後にしてください。", "Completion must not be before the first report target.")])
-    op = Operation(tenant_id=ctx.tenant_id, id=uuid.uuid4(), kind=data.kind, mode=data.mode, name=data.name,
-                   district_ids=list(data.district_ids), area=v.to_db(area) if area is not None else None,
-                   support_reasons=data.support_reasons, hazard_kinds=data.hazard_kinds, first_report_minutes=first,
-                   completion_minutes=done, coordinator_ids=list(dict.fromkeys(data.coordinator_ids)),
-                   declaration_id=declaration_id,
-                   created_by=ctx.user_id)
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    "completion_minutes",
+                    "invalid",
+                    "完了目標は初回報告目標より後にしてください。",
+                    "Completion must not be before the first report target.",
+                )
+            ],
+        )
+    op = Operation(
+        tenant_id=ctx.tenant_id,
+        id=uuid.uuid4(),
+        kind=data.kind,
+        mode=data.mode,
+        name=data.name,
+        district_ids=list(data.district_ids),
+        area=v.to_db(area) if area is not None else None,
+        support_reasons=data.support_reasons,
+        hazard_kinds=data.hazard_kinds,
+        first_report_minutes=first,
+        completion_minutes=done,
+        coordinator_ids=list(dict.fromkeys(data.coordinator_ids)),
+        declaration_id=declaration_id,
+        created_by=ctx.user_id,
+    )
     db.add(op)
     await db.flush()
-    await audit(db, "operation.create", object_type="operation", object_ids=[op.id], mode=_audit_mode(op), operation_id=op.id)
+    await audit(
+        db, "operation.create", object_type="operation", object_ids=[op.id], mode=_audit_mode(op), operation_id=op.id
+    )
     return op
 
 
@@ -124,16 +175,31 @@ _REFERENCES = text(
 async def check_references(db: AsyncSession, data: OperationIn) -> list[FieldError]:
     """Every district and user id of the body must be this tenant's (another tenant's id reads
     as missing), and every coordinator an active user of a coordinating role; errors name the item."""
-    rows = (await db.execute(_REFERENCES, {"t": current_tenant(), "districts": data.district_ids,
-                                           "users": data.coordinator_ids, "roles": list(COORDINATOR_ROLES)})).all()
+    rows = (
+        await db.execute(
+            _REFERENCES,
+            {
+                "t": current_tenant(),
+                "districts": data.district_ids,
+                "users": data.coordinator_ids,
+                "roles": list(COORDINATOR_ROLES),
+            },
+        )
+    ).all()
     errors = []
     for r in rows:
         name = f"{r.field}[{r.ord - 1}]"
         if not r.found:
             errors.append(FieldError(name, "unknown_reference"))
         elif not r.allowed:
-            errors.append(FieldError(name, "role_not_allowed", "調整役に指定できるのは、有効な職員・コーディネーターだけです。",
-                                     "Only active staff, admins and coordinators can coordinate an operation."))
+            errors.append(
+                FieldError(
+                    name,
+                    "role_not_allowed",
+                    "調整役に指定できるのは、有効な職員・コーディネーターだけです。",
+                    "Only active staff, admins and coordinators can coordinate an operation.",
+                )
+            )
     return errors
 
 
@@ -143,18 +209,36 @@ def _audit_mode(op: Operation) -> str:
 
 async def start(db: AsyncSession, op: Operation) -> int:
     if op.status != "draft":
-        raise Problem("conflict", detail_ja="下書きの活動だけを開始できます。", detail_en="Only a draft operation can be started.")
+        raise Problem(
+            "conflict", detail_ja="下書きの活動だけを開始できます。", detail_en="Only a draft operation can be started."
+        )
     await db.execute(_SELECT_TARGETS, {"t": op.tenant_id, "op": op.id, "districts": list(op.district_ids)})
     op.status, op.started_at = "active", datetime.now(UTC)
     await db.flush()
-    count = (await db.execute(text("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :o"),
-                              {"t": op.tenant_id, "o": op.id})).scalar_one()
+    count = (
+        await db.execute(
+            text("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :o"),
+            {"t": op.tenant_id, "o": op.id},
+        )
+    ).scalar_one()
     count = int(count)
     await _refresh_target_statistics(db, count)
-    await audit(db, "operation.start", object_type="operation", object_ids=[op.id], mode=_audit_mode(op),
-                operation_id=op.id, details={"targets": count})
-    await emit(db, "operation.started", {"operation_id": str(op.id), "name": label(op) + op.name, "operation_kind": op.kind,
-                                         "targets": count}, operation_id=op.id, mode=op.mode)
+    await audit(
+        db,
+        "operation.start",
+        object_type="operation",
+        object_ids=[op.id],
+        mode=_audit_mode(op),
+        operation_id=op.id,
+        details={"targets": count},
+    )
+    await emit(
+        db,
+        "operation.started",
+        {"operation_id": str(op.id), "name": label(op) + op.name, "operation_kind": op.kind, "targets": count},
+        operation_id=op.id,
+        mode=op.mode,
+    )
     return count
 
 
@@ -177,24 +261,36 @@ async def _refresh_target_statistics(db: AsyncSession, added: int) -> None:
     """
     if added < ANALYZE_MIN_TARGETS:
         return
-    known = (await db.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'operation_target'::regclass"))).scalar_one()
+    known = (
+        await db.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'operation_target'::regclass"))
+    ).scalar_one()
     if known < 0 or added > ANALYZE_MIN_SHARE * known:
         await db.execute(text("SELECT tonari_analyze_operation_targets()"))
 
 
 async def close(db: AsyncSession, op: Operation) -> None:
     if op.status != "active":
-        raise Problem("conflict", detail_ja="実施中の活動だけを終了できます。", detail_en="Only an active operation can be closed.")
+        raise Problem(
+            "conflict",
+            detail_ja="実施中の活動だけを終了できます。",
+            detail_en="Only an active operation can be closed.",
+        )
     op.status, op.closed_at = "closed", datetime.now(UTC)
-    await audit(db, "operation.close", object_type="operation", object_ids=[op.id], mode=_audit_mode(op), operation_id=op.id)
+    await audit(
+        db, "operation.close", object_type="operation", object_ids=[op.id], mode=_audit_mode(op), operation_id=op.id
+    )
     await emit(db, "operation.closed", {"operation_id": str(op.id)}, operation_id=op.id, mode=op.mode)
 
 
 async def get(db: AsyncSession, operation_id: uuid.UUID) -> Operation:
     """One operation the viewer may read (`access.operation_readable`), else 404."""
-    op = (await db.execute(select(Operation).where(Operation.tenant_id == current_tenant(),
-                                                    Operation.id == operation_id,
-                                                    await operation_readable(db)))).scalar_one_or_none()
+    op = (
+        await db.execute(
+            select(Operation).where(
+                Operation.tenant_id == current_tenant(), Operation.id == operation_id, await operation_readable(db)
+            )
+        )
+    ).scalar_one_or_none()
     if op is None:
         raise Problem("not_found")
     return op
@@ -223,11 +319,18 @@ _PROGRESS = text(
 
 async def progress(db: AsyncSession, op: Operation) -> list[dict[str, Any]]:
     rows = (await db.execute(_PROGRESS, {"t": op.tenant_id, "o": op.id})).all()
-    return [{
-        "district_id": str(r.district_id) if r.district_id else None, "total": r.total, "confirmed": r.confirmed,
-        "need_help": r.need_help, "overdue": r.overdue, "late": r.late,
-        "time_to_first_report_s": int(r.time_to_first_report.total_seconds()) if r.time_to_first_report else None,
-    } for r in rows]
+    return [
+        {
+            "district_id": str(r.district_id) if r.district_id else None,
+            "total": r.total,
+            "confirmed": r.confirmed,
+            "need_help": r.need_help,
+            "overdue": r.overdue,
+            "late": r.late,
+            "time_to_first_report_s": int(r.time_to_first_report.total_seconds()) if r.time_to_first_report else None,
+        }
+        for r in rows
+    ]
 
 
 def append_note(notes: str | None, note: str) -> str:
@@ -235,7 +338,15 @@ def append_note(notes: str | None, note: str) -> str:
     the column's cap rather than cut: what people wrote is never silently lost."""
     combined = (notes + "\n" if notes else "") + note
     if len(combined) > ESCALATION_NOTES_MAX:
-        raise Problem("validation_failed", errors=[FieldError(
-            "note", "too_long", f"この通報のメモは合計{ESCALATION_NOTES_MAX:,}文字までです。これ以上追記できません。",
-            f"An escalation keeps at most {ESCALATION_NOTES_MAX:,} characters of notes; this one is full.")])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    "note",
+                    "too_long",
+                    f"この通報のメモは合計{ESCALATION_NOTES_MAX:,}文字までです。これ以上追記できません。",
+                    f"An escalation keeps at most {ESCALATION_NOTES_MAX:,} characters of notes; this one is full.",
+                )
+            ],
+        )
     return combined

@@ -26,8 +26,11 @@ if TYPE_CHECKING:
 __all__ = ["Notification", "PushMessage", "SendReport", "enqueue_push", "notify"]
 
 _HOME = {
-    "PushMessage": "server.push.send", "SendReport": "server.push.send", "notify": "server.push.send",
-    "Notification": "server.push.queue", "enqueue_push": "server.push.queue",
+    "PushMessage": "server.push.send",
+    "SendReport": "server.push.send",
+    "notify": "server.push.send",
+    "Notification": "server.push.queue",
+    "enqueue_push": "server.push.queue",
 }
 
 

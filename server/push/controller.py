@@ -17,22 +17,20 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from sqlalchemy import Executable, func, literal_column, select
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, literal_column, select
-from sqlalchemy import Executable
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from server.accounts.middleware import AuthState
+from server.accounts.models import User
 from server.audit.record import record as audit
 from server.core import context
-from server.core.guards import signed_in
+from server.core.guards import STAFF, signed_in
 from server.core.problems import FieldError, Problem
 from server.db.base import uuid7
 from server.db.deps import DbSession
 from server.push.models import PushSubscription
 from server.push.queue import Notification, enqueue_push, running
-from server.accounts.middleware import AuthState
-from server.accounts.models import User
-from server.core.guards import STAFF
 from server.push.schemas import (
     FailingDeviceOut,
     PushTestOut,
@@ -79,12 +77,14 @@ def _known_push_service(host: str, allowed: tuple[str, ...]) -> bool:
     return any(host.endswith(a) and len(host) > len(a) if a.startswith(".") else host == a for a in allowed)
 
 
-def check_endpoint(endpoint: str, *, allow_loopback: bool,
-                   allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_SERVICE_HOSTS) -> FieldError | None:
+def check_endpoint(
+    endpoint: str, *, allow_loopback: bool, allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_SERVICE_HOSTS
+) -> FieldError | None:
     """https to a known push service (settings.push_service_hosts); http(s)://127.0.0.1|localhost
     only in dev/tests. Never our own network, nor any other host."""
     bad = FieldError(
-        "endpoint", "invalid",
+        "endpoint",
+        "invalid",
         "通知の送信先URLが正しくありません（ブラウザの通知サービスの https URL のみ）。",
         "The push endpoint must be an https URL of a known push service.",
     )
@@ -113,22 +113,28 @@ def check_keys(p256dh: str, auth: str) -> tuple[list[FieldError], str, str]:
             raise ValueError
         norm_p = b64url(raw)
     except ValueError:
-        errors.append(FieldError(
-            "keys.p256dh", "invalid",
-            "p256dh は base64url 形式の P-256 公開鍵（65バイト、0x04で始まる）である必要があります。",
-            "p256dh must be a base64url uncompressed P-256 public key (65 bytes starting with 0x04).",
-        ))
+        errors.append(
+            FieldError(
+                "keys.p256dh",
+                "invalid",
+                "p256dh は base64url 形式の P-256 公開鍵（65バイト、0x04で始まる）である必要があります。",
+                "p256dh must be a base64url uncompressed P-256 public key (65 bytes starting with 0x04).",
+            )
+        )
     try:
         raw = b64url_decode(auth)
         if len(raw) != 16:
             raise ValueError
         norm_a = b64url(raw)
     except ValueError:
-        errors.append(FieldError(
-            "keys.auth", "invalid",
-            "auth は base64url 形式の16バイトの値である必要があります。",
-            "auth must be a base64url value of 16 bytes.",
-        ))
+        errors.append(
+            FieldError(
+                "keys.auth",
+                "invalid",
+                "auth は base64url 形式の16バイトの値である必要があります。",
+                "auth must be a base64url value of 16 bytes.",
+            )
+        )
     return errors, norm_p, norm_a
 
 
@@ -146,7 +152,11 @@ class PushController(Controller):
         guards=[signed_in],
         status_code=HTTP_201_CREATED,
         summary="Register this device for notifications",
-        responses={HTTP_200_OK: ResponseSpec(data_container=SubscriptionOut, description="The endpoint was already registered: updated")},
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                data_container=SubscriptionOut, description="The endpoint was already registered: updated"
+            )
+        },
     )
     async def subscribe(
         self, request: Request[Any, Any, Any], db_session: DbSession, data: JSONBody[SubscriptionIn]
@@ -154,8 +164,11 @@ class PushController(Controller):
         """Body: the browser's `PushSubscription.toJSON()`. Registering the same endpoint again
         updates it (201 when new, 200 when updated)."""
         errors, p256dh, auth = check_keys(data.keys.p256dh, data.keys.auth)
-        endpoint_error = check_endpoint(data.endpoint, allow_loopback=_loopback_allowed(request),
-                                        allowed_hosts=services(request.app).settings.push_service_hosts)
+        endpoint_error = check_endpoint(
+            data.endpoint,
+            allow_loopback=_loopback_allowed(request),
+            allowed_hosts=services(request.app).settings.push_service_hosts,
+        )
         if endpoint_error is not None:
             errors.insert(0, endpoint_error)
         if errors:
@@ -165,8 +178,14 @@ class PushController(Controller):
         auth_state: AuthState = request.auth
         ua = (request.headers.get("user-agent") or "")[:400] or None
         insert = pg_insert(PushSubscription).values(
-            tenant_id=ctx.tenant_id, id=uuid7(), user_id=ctx.user_id,
-            endpoint=data.endpoint, p256dh=p256dh, auth=auth, user_agent=ua, session_id=auth_state.session.id,
+            tenant_id=ctx.tenant_id,
+            id=uuid7(),
+            user_id=ctx.user_id,
+            endpoint=data.endpoint,
+            p256dh=p256dh,
+            auth=auth,
+            user_agent=ua,
+            session_id=auth_state.session.id,
         )
         upsert: Executable = insert.on_conflict_do_update(
             index_elements=[PushSubscription.tenant_id, PushSubscription.endpoint],
@@ -206,13 +225,19 @@ class PushController(Controller):
             )
         )
         await audit(
-            db_session, "push.subscribe", object_type="push_subscription", object_ids=[row.id],
+            db_session,
+            "push.subscribe",
+            object_type="push_subscription",
+            object_ids=[row.id],
             details={"created": bool(row.inserted)},
         )
         await db_session.commit()
         out = SubscriptionOut(
-            id=row.id, created=bool(row.inserted), created_at=row.created_at,
-            last_success_at=row.last_success_at, failure_count=row.failure_count,
+            id=row.id,
+            created=bool(row.inserted),
+            created_at=row.created_at,
+            last_success_at=row.last_success_at,
+            failure_count=row.failure_count,
         )
         return Response(out, status_code=HTTP_201_CREATED if row.inserted else HTTP_200_OK)
 
@@ -241,16 +266,21 @@ class PushController(Controller):
         ctx = context.current()
         count = (
             await db_session.execute(
-                select(func.count()).select_from(PushSubscription).where(
-                    PushSubscription.tenant_id == ctx.tenant_id, PushSubscription.user_id == ctx.user_id
-                )
+                select(func.count())
+                .select_from(PushSubscription)
+                .where(PushSubscription.tenant_id == ctx.tenant_id, PushSubscription.user_id == ctx.user_id)
             )
         ).scalar_one()
         if count:
             await audit(db_session, "push.test", object_type="push_subscription", details={"subscriptions": count})
             assert ctx.tenant_id is not None and ctx.user_id is not None  # signed_in
-            await enqueue_push(db_session, tenant_id=ctx.tenant_id, notifications=[
-                Notification(user_ids=[ctx.user_id], key=f"test-{uuid7()}", message=TEST_MESSAGE, drill=False)])
+            await enqueue_push(
+                db_session,
+                tenant_id=ctx.tenant_id,
+                notifications=[
+                    Notification(user_ids=[ctx.user_id], key=f"test-{uuid7()}", message=TEST_MESSAGE, drill=False)
+                ],
+            )
         await db_session.commit()
         return PushTestOut(queued=bool(count), subscriptions=count)
 
@@ -269,20 +299,39 @@ class StaffPushController(Controller):
         it is, the push service's last answer, since when it fails and how often, the last success.
         A device the push service reported gone (404/410) is deleted, so it is not listed."""
         tenant = context.current_tenant()
-        rows = (await db_session.execute(
-            select(PushSubscription, User.login, User.display_name, User.role)
-            .join(User, (User.tenant_id == PushSubscription.tenant_id) & (User.id == PushSubscription.user_id))
-            .where(PushSubscription.tenant_id == tenant, PushSubscription.failing_since.is_not(None))
-            .order_by(PushSubscription.last_failure_at.desc().nulls_last(), PushSubscription.id)
-            .limit(FAILING_DEVICES_MAX)
-        )).all()
-        out = [FailingDeviceOut(
-            id=s.id, user_id=s.user_id, login=login, display_name=name, role=role, user_agent=s.user_agent,
-            last_error=s.last_error, failing_since=s.failing_since, failures=s.failure_count,
-            last_failure_at=s.last_failure_at, last_success_at=s.last_success_at, created_at=s.created_at,
-        ) for s, login, name, role in rows]
+        rows = (
+            await db_session.execute(
+                select(PushSubscription, User.login, User.display_name, User.role)
+                .join(User, (User.tenant_id == PushSubscription.tenant_id) & (User.id == PushSubscription.user_id))
+                .where(PushSubscription.tenant_id == tenant, PushSubscription.failing_since.is_not(None))
+                .order_by(PushSubscription.last_failure_at.desc().nulls_last(), PushSubscription.id)
+                .limit(FAILING_DEVICES_MAX)
+            )
+        ).all()
+        out = [
+            FailingDeviceOut(
+                id=s.id,
+                user_id=s.user_id,
+                login=login,
+                display_name=name,
+                role=role,
+                user_agent=s.user_agent,
+                last_error=s.last_error,
+                failing_since=s.failing_since,
+                failures=s.failure_count,
+                last_failure_at=s.last_failure_at,
+                last_success_at=s.last_success_at,
+                created_at=s.created_at,
+            )
+            for s, login, name, role in rows
+        ]
         if out:
-            await audit(db_session, "user.read", object_type="user", object_ids=sorted({d.user_id for d in out}),
-                        details={"via": "staff.push_devices", "count": len(out)})
+            await audit(
+                db_session,
+                "user.read",
+                object_type="user",
+                object_ids=sorted({d.user_id for d in out}),
+                details={"via": "staff.push_devices", "count": len(out)},
+            )
             await db_session.commit()
         return out

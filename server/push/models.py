@@ -32,9 +32,7 @@ ENDPOINT_MAX = 1024
 class PushSubscription(TenantOwned, Base):
     __tablename__ = "push_subscription"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"
-        ),
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "endpoint"),
         Index("ix_push_subscription_tenant_id_user_id", "tenant_id", "user_id"),
         CheckConstraint("failure_count >= 0", name="failure_count_positive"),
@@ -50,9 +48,7 @@ class PushSubscription(TenantOwned, Base):
     # The sign-in session that registered it: signing out there (or everywhere) removes it
     # (server/accounts/sessions.py), so a device nobody is signed in on is told nothing.
     session_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failure_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     # What staff see of a device that keeps failing (GET /api/staff/push/devices): the push
@@ -72,7 +68,8 @@ class PushDelivery(TenantOwned, Base):
     __tablename__ = "push_delivery"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["tenant_id", "subscription_id"], ["push_subscription.tenant_id", "push_subscription.id"],
+            ["tenant_id", "subscription_id"],
+            ["push_subscription.tenant_id", "push_subscription.id"],
             ondelete="CASCADE",
         ),
         UniqueConstraint("tenant_id", "subscription_id", "notification_key"),
@@ -87,7 +84,5 @@ class PushDelivery(TenantOwned, Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     last_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status of the last attempt (0 = no answer)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -65,8 +65,9 @@ class DeliverJob(msgspec.Struct, frozen=True):
 class PushService:
     """The VAPID keys the app signs with, while the app runs (`services(app).push`)."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], keys: VapidKeys,
-                 timeout: float = send.DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], keys: VapidKeys, timeout: float = send.DEFAULT_TIMEOUT
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.keys = keys
         self.timeout = timeout
@@ -126,17 +127,35 @@ async def enqueue_push(db: AsyncSession, *, tenant_id: uuid.UUID, notifications:
             users.append(user_id)
     if not users:
         return 0
-    rows = (await db.execute(_INSERT_DELIVERIES, {
-        "tenant": tenant_id, "ords": ords, "users": users, "keys": keys,
-        "kinds": [by_key[k][0].message.kind for k in keys], "drills": [by_key[k][0].drill for k in keys],
-    })).all()
+    rows = (
+        await db.execute(
+            _INSERT_DELIVERIES,
+            {
+                "tenant": tenant_id,
+                "ords": ords,
+                "users": users,
+                "keys": keys,
+                "kinds": [by_key[k][0].message.kind for k in keys],
+                "drills": [by_key[k][0].drill for k in keys],
+            },
+        )
+    ).all()
     if rows:
-        await jobs.enqueue(db, DELIVER, [
-            DeliverJob(tenant_id=tenant_id, delivery_id=row.id, data=by_key[row.notification_key][1],
-                       ttl=by_key[row.notification_key][0].message.ttl,
-                       urgency=by_key[row.notification_key][0].message.urgency)
-            for row in rows
-        ], priority=1 if any(by_key[k][0].message.urgency == "high" for k in keys) else 0)
+        await jobs.enqueue(
+            db,
+            DELIVER,
+            [
+                DeliverJob(
+                    tenant_id=tenant_id,
+                    delivery_id=row.id,
+                    data=by_key[row.notification_key][1],
+                    ttl=by_key[row.notification_key][0].message.ttl,
+                    urgency=by_key[row.notification_key][0].message.urgency,
+                )
+                for row in rows
+            ],
+            priority=1 if any(by_key[k][0].message.urgency == "high" for k in keys) else 0,
+        )
     return len(rows)
 
 
@@ -179,14 +198,29 @@ async def deliver(ctx: jobs.JobContext, job: DeliverJob) -> None:
                 else:
                     await send.record_failure(db, job.tenant_id, [target], attempt.describe())
                 if not attempt.gone:
-                    await db.execute(text(
-                        "UPDATE push_delivery SET attempts = :n, last_status = :s, status = :st,"
-                        " delivered_at = CASE WHEN :ok THEN now() END WHERE tenant_id = :t AND id = :d"),
-                        {"n": tries, "s": attempt.status, "ok": attempt.ok, "t": job.tenant_id, "d": job.delivery_id,
-                         "st": "delivered" if attempt.ok else "pending" if retry else "failed"})
-        log.info("push.sent" if attempt.ok else "push.gone" if attempt.gone else "push.failed",
-                 tenant_id=str(job.tenant_id), subscription_id=str(target.id), status=attempt.status,
-                 reason=attempt.reason, tries=tries, retry=retry)
+                    await db.execute(
+                        text(
+                            "UPDATE push_delivery SET attempts = :n, last_status = :s, status = :st,"
+                            " delivered_at = CASE WHEN :ok THEN now() END WHERE tenant_id = :t AND id = :d"
+                        ),
+                        {
+                            "n": tries,
+                            "s": attempt.status,
+                            "ok": attempt.ok,
+                            "t": job.tenant_id,
+                            "d": job.delivery_id,
+                            "st": "delivered" if attempt.ok else "pending" if retry else "failed",
+                        },
+                    )
+        log.info(
+            "push.sent" if attempt.ok else "push.gone" if attempt.gone else "push.failed",
+            tenant_id=str(job.tenant_id),
+            subscription_id=str(target.id),
+            status=attempt.status,
+            reason=attempt.reason,
+            tries=tries,
+            retry=retry,
+        )
         if retry:
             raise jobs.Retry(backoff(tries, attempt.retry_after), attempt.describe())
     finally:

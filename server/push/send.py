@@ -32,18 +32,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
 import structlog
 from pywebpush import WebPushException, webpush
-from sqlalchemy import CursorResult, delete, func, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.accounts.models import User
 from server.core import context
 from server.push import vapid
-from server.accounts.models import User
 from server.push.models import PushSubscription
 
 log = structlog.get_logger("tonari.push")
@@ -221,8 +221,11 @@ def _post(target: Target, data: str, keys: vapid.VapidKeys, ttl: int, urgency: s
         return Attempt(int(resp.status_code), "ok")
     except WebPushException as exc:
         response = exc.response
-        return Attempt(int(exc.status_code or 0), getattr(response, "reason", None) or "rejected",
-                       _retry_after(getattr(response, "headers", None)))
+        return Attempt(
+            int(exc.status_code or 0),
+            getattr(response, "reason", None) or "rejected",
+            _retry_after(getattr(response, "headers", None)),
+        )
     except requests.Timeout:
         return Attempt(0, "timeout")
     except requests.RequestException as exc:
@@ -232,7 +235,12 @@ def _post(target: Target, data: str, keys: vapid.VapidKeys, ttl: int, urgency: s
 
 
 async def deliver_once(
-    target: Target, data: str, keys: vapid.VapidKeys, ttl: int, urgency: str, timeout: float,
+    target: Target,
+    data: str,
+    keys: vapid.VapidKeys,
+    ttl: int,
+    urgency: str,
+    timeout: float,
     gate: asyncio.Semaphore | None = None,
 ) -> Attempt:
     """One POST off the event loop (the thread pool bounds how many run at once)."""
@@ -244,7 +252,7 @@ async def deliver_once(
             return await asyncio.wait_for(future, timeout + 5.0)
         async with gate:
             return await asyncio.wait_for(future, timeout + 5.0)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Attempt(0, "timeout")
 
 
@@ -276,8 +284,12 @@ async def record_failure(db: AsyncSession, tenant_id: uuid.UUID, targets: list[T
     await db.execute(
         update(PushSubscription)
         .where(PushSubscription.tenant_id == tenant_id, _same(targets))
-        .values(failure_count=PushSubscription.failure_count + 1, last_error=error[:200],
-                last_failure_at=func.now(), failing_since=func.coalesce(PushSubscription.failing_since, func.now()))
+        .values(
+            failure_count=PushSubscription.failure_count + 1,
+            last_error=error[:200],
+            last_failure_at=func.now(),
+            failing_since=func.coalesce(PushSubscription.failing_since, func.now()),
+        )
     )
     result = await db.execute(
         delete(PushSubscription).where(
@@ -312,12 +324,16 @@ async def notify(
     report = SendReport()
     if not users:
         return report
-    token = context.set_context(context.RequestContext(request_id=context.current().request_id, tenant_id=tenant_id, role="system"))
+    token = context.set_context(
+        context.RequestContext(request_id=context.current().request_id, tenant_id=tenant_id, role="system")
+    )
     try:
         async with sessionmaker() as db, db.begin():
             rows = (
                 await db.execute(
-                    select(PushSubscription.id, PushSubscription.endpoint, PushSubscription.p256dh, PushSubscription.auth)
+                    select(
+                        PushSubscription.id, PushSubscription.endpoint, PushSubscription.p256dh, PushSubscription.auth
+                    )
                     # A disabled user's devices get nothing (their subscriptions stay, for when
                     # an admin enables them again).
                     .join(User, (User.tenant_id == PushSubscription.tenant_id) & (User.id == PushSubscription.user_id))
@@ -328,12 +344,15 @@ async def notify(
         targets = [Target(*row) for row in rows]
         report.subscriptions = len(targets)
         if not targets:
-            log.info("push.no_subscriptions", tenant_id=str(tenant_id), users=len(users), kind=message.kind, drill=drill)
+            log.info(
+                "push.no_subscriptions", tenant_id=str(tenant_id), users=len(users), kind=message.kind, drill=drill
+            )
             return report
 
         gate = asyncio.Semaphore(CONCURRENCY)
         outcomes = await asyncio.gather(
-            *(deliver_once(t, data, keys, message.ttl, message.urgency, timeout, gate) for t in targets))
+            *(deliver_once(t, data, keys, message.ttl, message.urgency, timeout, gate) for t in targets)
+        )
 
         ok, gone, failed = [], [], []
         errors: dict[uuid.UUID, str] = {}

@@ -31,6 +31,7 @@ from server.settings import Settings, get_settings
 
 log = structlog.get_logger("tonari.push")
 
+
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -54,9 +55,7 @@ class VapidKeys:
 
 
 def _public_b64(v: Vapid02) -> str:
-    return b64url(
-        v.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    )
+    return b64url(v.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
 
 
 def _write_new_key(path: Path) -> None:

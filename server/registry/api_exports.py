@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Response, get
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import QueryParameter
 from sqlalchemy import func, select
 
 from server.core.context import current_tenant
 from server.core.csv_export import SafeWriter
-from server.core.openapi import CSV, GEOJSON, geojson_responses
 from server.core.guards import roles
+from server.core.openapi import CSV, GEOJSON, geojson_responses
 from server.db.deps import DbSession
 from server.registry import disclosure
 from server.registry.households import (
@@ -33,10 +33,22 @@ CP932_CHARSET = "Windows-31J"
 EXPORTERS = roles("admin", "staff", "commissioner", "coordinator")
 
 CSV_COLUMNS = [
-    ("世帯ID", "household_id"), ("住所", "address"), ("町字", "town"), ("地区ID", "district_id"),
-    ("緯度", "lat"), ("経度", "lon"), ("位置は概略", "location_approximate"), ("個人ID", "person_id"),
-    ("氏名", "name"), ("フリガナ", "kana"), ("生年月日", "birth_date"), ("性別", "sex"), ("電話番号", "phone"),
-    ("要支援事由", "support_reasons"), ("要介護度", "care_level"), ("医療機器", "medical_devices"),
+    ("世帯ID", "household_id"),
+    ("住所", "address"),
+    ("町字", "town"),
+    ("地区ID", "district_id"),
+    ("緯度", "lat"),
+    ("経度", "lon"),
+    ("位置は概略", "location_approximate"),
+    ("個人ID", "person_id"),
+    ("氏名", "name"),
+    ("フリガナ", "kana"),
+    ("生年月日", "birth_date"),
+    ("性別", "sex"),
+    ("電話番号", "phone"),
+    ("要支援事由", "support_reasons"),
+    ("要介護度", "care_level"),
+    ("医療機器", "medical_devices"),
     ("開示区分", "disclosed_under"),
 ]
 
@@ -52,14 +64,26 @@ def _feature(h: HouseholdOut) -> dict[str, Any]:
         "id": str(h.id),
         "geometry": {"type": "Point", "coordinates": [round(h.lon, 7), round(h.lat, 7)]},
         "properties": {
-            "address": h.address, "town": h.town, "district_id": str(h.district_id) if h.district_id else None,
-            "location_approximate": h.location_approximate, "disclosed_under": h.disclosed_under,
+            "address": h.address,
+            "town": h.town,
+            "district_id": str(h.district_id) if h.district_id else None,
+            "location_approximate": h.location_approximate,
+            "disclosed_under": h.disclosed_under,
             "people": [
-                {k: v for k, v in {
-                    "id": str(p.id), "name": p.name, "kana": p.kana, "sex": p.sex,
-                    "birth_date": p.birth_date.isoformat() if p.birth_date else None, "phone": p.phone,
-                    "support_reasons": p.support_reasons, "medical_devices": p.medical_devices,
-                }.items() if v is not None}
+                {
+                    k: v
+                    for k, v in {
+                        "id": str(p.id),
+                        "name": p.name,
+                        "kana": p.kana,
+                        "sex": p.sex,
+                        "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+                        "phone": p.phone,
+                        "support_reasons": p.support_reasons,
+                        "medical_devices": p.medical_devices,
+                    }.items()
+                    if v is not None
+                }
                 for p in h.people
             ],
         },
@@ -74,17 +98,29 @@ def _csv(rendered: list[HouseholdOut]) -> tuple[str, int]:
         people: list[PersonOut | None] = [*h.people] if h.people else [None]
         for p in people:
             row = {
-                "household_id": h.id, "address": h.address, "town": h.town or "", "district_id": h.district_id or "",
-                "lat": f"{h.lat:.7f}", "lon": f"{h.lon:.7f}", "location_approximate": "1" if h.location_approximate else "0",
+                "household_id": h.id,
+                "address": h.address,
+                "town": h.town or "",
+                "district_id": h.district_id or "",
+                "lat": f"{h.lat:.7f}",
+                "lon": f"{h.lon:.7f}",
+                "location_approximate": "1" if h.location_approximate else "0",
                 "disclosed_under": h.disclosed_under,
             }
             if p is not None:
-                row.update({
-                    "person_id": p.id, "name": p.name, "kana": p.kana, "birth_date": p.birth_date or "",
-                    "sex": p.sex, "phone": p.phone or "",
-                    "support_reasons": "、".join(SUPPORT_REASONS.get(r, r) for r in p.support_reasons or []),
-                    "care_level": p.care_level or "", "medical_devices": "、".join(p.medical_devices or []),
-                })
+                row.update(
+                    {
+                        "person_id": p.id,
+                        "name": p.name,
+                        "kana": p.kana,
+                        "birth_date": p.birth_date or "",
+                        "sex": p.sex,
+                        "phone": p.phone or "",
+                        "support_reasons": "、".join(SUPPORT_REASONS.get(r, r) for r in p.support_reasons or []),
+                        "care_level": p.care_level or "",
+                        "medical_devices": "、".join(p.medical_devices or []),
+                    }
+                )
             writer.writerow([row.get(key, "") for _, key in CSV_COLUMNS])
     return buf.getvalue(), sum(len(h.people) for h in rendered)
 
@@ -99,23 +135,38 @@ class RegistryExportController(Controller):
     path = "/api"
     tags = ("registry",)
 
-    @get("/households/geojson", guards=[READERS], summary="Visible households as RFC 7946 GeoJSON",
-         media_type=GEOJSON, responses=geojson_responses())
+    @get(
+        "/households/geojson",
+        guards=[READERS],
+        summary="Visible households as RFC 7946 GeoJSON",
+        media_type=GEOJSON,
+        responses=geojson_responses(),
+    )
     async def households_geojson(
-        self, db_session: DbSession,
+        self,
+        db_session: DbSession,
         district_id: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=100)] = None,
         support_reason: Annotated[str | None, QueryParameter(max_length=32)] = None,
     ) -> Response[dict[str, Any]]:
         rendered = await _all_visible(db_session, HouseholdFilter(district_id, support_reason))
         await audit_households_read(db_session, rendered, via="geojson")
         await db_session.commit()
-        return Response({"type": "FeatureCollection", "features": [_feature(h) for h in rendered]},
-                        media_type="application/geo+json", headers={"Cache-Control": "private, no-store"})
+        return Response(
+            {"type": "FeatureCollection", "features": [_feature(h) for h in rendered]},
+            media_type="application/geo+json",
+            headers={"Cache-Control": "private, no-store"},
+        )
 
-    @get("/exports/households.geojson", guards=[EXPORTERS], summary="Export visible households as GeoJSON",
-         media_type=GEOJSON, responses=geojson_responses())
+    @get(
+        "/exports/households.geojson",
+        guards=[EXPORTERS],
+        summary="Export visible households as GeoJSON",
+        media_type=GEOJSON,
+        responses=geojson_responses(),
+    )
     async def export_households_geojson(
-        self, db_session: DbSession,
+        self,
+        db_session: DbSession,
         district_id: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=100)] = None,
         support_reason: Annotated[str | None, QueryParameter(max_length=32)] = None,
     ) -> Response[bytes]:
@@ -123,13 +174,24 @@ class RegistryExportController(Controller):
         await audit_households_read(db_session, rendered, via="export.geojson")
         await db_session.commit()
         body = msgspec.json.encode({"type": "FeatureCollection", "features": [_feature(h) for h in rendered]})
-        return Response(body, media_type=GEOJSON, headers={
-            "Cache-Control": "private, no-store", "Content-Disposition": 'attachment; filename="households.geojson"'})
+        return Response(
+            body,
+            media_type=GEOJSON,
+            headers={
+                "Cache-Control": "private, no-store",
+                "Content-Disposition": 'attachment; filename="households.geojson"',
+            },
+        )
 
-    @get("/exports/households.csv", guards=[EXPORTERS], media_type=CSV,
-         summary="Export visible households as CSV (UTF-8 with BOM, or CP932)")
+    @get(
+        "/exports/households.csv",
+        guards=[EXPORTERS],
+        media_type=CSV,
+        summary="Export visible households as CSV (UTF-8 with BOM, or CP932)",
+    )
     async def export_households(
-        self, db_session: DbSession,
+        self,
+        db_session: DbSession,
         encoding: Annotated[Literal["utf-8-bom", "cp932"], QueryParameter(description="CSV encoding")] = "utf-8-bom",
         district_id: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=100)] = None,
         support_reason: Annotated[str | None, QueryParameter(max_length=32)] = None,
@@ -157,7 +219,8 @@ class RegistryExportController(Controller):
         visible_people = (
             select(Person.household_id, func.count().label("people"))
             .where(Person.tenant_id == tenant, disclosure.person_visible())
-            .group_by(Person.household_id).subquery()
+            .group_by(Person.household_id)
+            .subquery()
         )
         rows = await db_session.execute(
             select(Household.district_id, func.count(Household.id), func.coalesce(func.sum(visible_people.c.people), 0))

@@ -55,7 +55,12 @@ class StaffController(Controller):
         ).all()
         out = [AuditActorOut(r[0], r[5] or r[1], r[3], r[4], int(r[2])) for r in rows]
         if out:
-            await audit(db_session, "user.read", object_type="user", object_ids=[a.user_id for a in out],
-                        details={"via": "staff.audit_actors", "count": len(out)})
+            await audit(
+                db_session,
+                "user.read",
+                object_type="user",
+                object_ids=[a.user_id for a in out],
+                details={"via": "staff.audit_actors", "count": len(out)},
+            )
             await db_session.commit()
         return out

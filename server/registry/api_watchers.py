@@ -6,18 +6,15 @@ the home point, is `server.registry.disclosure_watchers`; a watcher may read onl
 
 from __future__ import annotations
 
-from typing import cast
-
-from shapely.geometry import Point
-
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import msgspec
 from geoalchemy2.shape import to_shape
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from shapely.geometry import Point
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,10 +25,10 @@ from server.core.guards import STAFF, roles
 from server.core.problems import Problem
 from server.core.types import MAX_OFFSET, Lat, Lon
 from server.db.deps import DbSession
-from server.registry.crud import delete_audited
 from server.registry import validation as v
+from server.registry.crud import delete_audited
 from server.registry.disclosure_watchers import WATCHER_LISTERS, sees_watcher_home, watcher_rows
-from server.registry.models import WatchLink, Watcher
+from server.registry.models import Watcher, WatchLink
 
 LISTERS = roles(*sorted(WATCHER_LISTERS))
 
@@ -83,20 +80,34 @@ class WatcherOut(msgspec.Struct):
 
 async def _load(db: DbSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     rows = await db.execute(
-        select(WatchLink.watcher_id, func.count()).where(
-            WatchLink.tenant_id == current_tenant(), WatchLink.watcher_id.in_(ids), WatchLink.ended_at.is_(None)
-        ).group_by(WatchLink.watcher_id)
+        select(WatchLink.watcher_id, func.count())
+        .where(WatchLink.tenant_id == current_tenant(), WatchLink.watcher_id.in_(ids), WatchLink.ended_at.is_(None))
+        .group_by(WatchLink.watcher_id)
     )
     return {row[0]: row[1] for row in rows}  # dict(rows) fails: a Row is no 2-tuple to dict()
 
 
 def _out(w: Watcher, load: int, *, home: bool = True) -> WatcherOut:
     pt = cast(Point, to_shape(w.home)) if home else None
-    return WatcherOut(w.id, w.name, w.kana, w.role, w.phone, pt.x if pt else None, pt.y if pt else None, w.capacity,
-                      load, w.available, w.user_id, w.district_id)
+    return WatcherOut(
+        w.id,
+        w.name,
+        w.kana,
+        w.role,
+        w.phone,
+        pt.x if pt else None,
+        pt.y if pt else None,
+        w.capacity,
+        load,
+        w.available,
+        w.user_id,
+        w.district_id,
+    )
 
 
-async def _validated(db: DbSession, name: str, kana: str, phone: str | None, lon: float | None, lat: float | None) -> None:
+async def _validated(
+    db: DbSession, name: str, kana: str, phone: str | None, lon: float | None, lat: float | None
+) -> None:
     errors = [v.check_kana("kana", kana), v.check_phone("phone", phone)]
     if lon is not None and lat is not None:
         errors.append(await v.check_inside_tenant(db, current_tenant(), "lon", v.point(lon, lat)))
@@ -109,14 +120,18 @@ class WatcherController(Controller):
 
     @get("/", guards=[LISTERS], summary="Watchers and commissioners with their current load (within my scope)")
     async def list_watchers(
-        self, db_session: DbSession, district_id: FromQuery[uuid.UUID | None] = None,
+        self,
+        db_session: DbSession,
+        district_id: FromQuery[uuid.UUID | None] = None,
         offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> list[WatcherOut]:
         q = select(Watcher).where(Watcher.tenant_id == current_tenant(), watcher_rows())
         if district_id:
             q = q.where(Watcher.district_id == district_id)
-        rows = (await db_session.execute(q.order_by(Watcher.kana, Watcher.id).offset(offset).limit(limit))).scalars().all()
+        rows = (
+            (await db_session.execute(q.order_by(Watcher.kana, Watcher.id).offset(offset).limit(limit))).scalars().all()
+        )
         load = await _load(db_session, [w.id for w in rows])
         await audit(db_session, "watcher.read", object_type="watcher", object_ids=[w.id for w in rows])
         await db_session.commit()
@@ -125,8 +140,13 @@ class WatcherController(Controller):
 
     @get("/me", guards=[roles("watcher", "commissioner")], summary="My own watcher profile")
     async def my_profile(self, db_session: DbSession) -> WatcherOut:
-        w = (await db_session.execute(select(Watcher).where(
-            Watcher.tenant_id == current_tenant(), Watcher.user_id == context.current().user_id))).scalar_one_or_none()
+        w = (
+            await db_session.execute(
+                select(Watcher).where(
+                    Watcher.tenant_id == current_tenant(), Watcher.user_id == context.current().user_id
+                )
+            )
+        ).scalar_one_or_none()
         if w is None:
             raise Problem("not_found")
         return _out(w, (await _load(db_session, [w.id])).get(w.id, 0))
@@ -136,21 +156,37 @@ class WatcherController(Controller):
         kana = v.normalise_kana(data.kana)
         phone = v.normalise_phone(data.phone)
         await _validated(db_session, data.name, kana, phone, data.lon, data.lat)
-        w = Watcher(tenant_id=current_tenant(), id=uuid.uuid4(), name=data.name, kana=kana, role=data.role,
-                    phone=phone, home=v.to_db(v.point(data.lon, data.lat)), capacity=data.capacity,
-                    available=data.available, user_id=data.user_id, district_id=data.district_id, household_id=data.household_id)
+        w = Watcher(
+            tenant_id=current_tenant(),
+            id=uuid.uuid4(),
+            name=data.name,
+            kana=kana,
+            role=data.role,
+            phone=phone,
+            home=v.to_db(v.point(data.lon, data.lat)),
+            capacity=data.capacity,
+            available=data.available,
+            user_id=data.user_id,
+            district_id=data.district_id,
+            household_id=data.household_id,
+        )
         db_session.add(w)
         try:
             await db_session.flush()
         except IntegrityError as exc:
-            raise Problem("conflict", detail_ja="このユーザーには既に見守り登録があるか、参照先が存在しません。",
-                          detail_en="This user already has a watcher profile, or a reference does not exist.") from exc
+            raise Problem(
+                "conflict",
+                detail_ja="このユーザーには既に見守り登録があるか、参照先が存在しません。",
+                detail_en="This user already has a watcher profile, or a reference does not exist.",
+            ) from exc
         await audit(db_session, "watcher.create", object_type="watcher", object_ids=[w.id])
         await db_session.commit()
         return _out(w, 0)
 
     @patch("/{watcher_id:uuid}", guards=[STAFF], summary="Edit a watcher")
-    async def update_watcher(self, db_session: DbSession, watcher_id: FromPath[uuid.UUID], data: JSONBody[WatcherPatch]) -> WatcherOut:
+    async def update_watcher(
+        self, db_session: DbSession, watcher_id: FromPath[uuid.UUID], data: JSONBody[WatcherPatch]
+    ) -> WatcherOut:
         w = await db_session.get(Watcher, (current_tenant(), watcher_id))
         if w is None:
             raise Problem("not_found")

@@ -13,8 +13,9 @@ from server.core.context import current_tenant
 from server.core.problems import Problem
 
 
-async def delete_audited(db: AsyncSession, model: Any, object_id: uuid.UUID, object_type: str,
-                         extra_ids: list[uuid.UUID] | None = None) -> None:
+async def delete_audited(
+    db: AsyncSession, model: Any, object_id: uuid.UUID, object_type: str, extra_ids: list[uuid.UUID] | None = None
+) -> None:
     """Delete one tenant row by id (404 if absent), audit it, commit."""
     result = cast(
         "CursorResult[Any]",

@@ -69,7 +69,9 @@ async def household_access(db: AsyncSession, household_ids: Sequence[uuid.UUID])
         elif role == "commissioner":
             result[hid] = Access(sensitive=True, plan=True, disaster=bool(disaster))
         elif role == "watcher":
-            result[hid] = Access(sensitive=bool(assigned or disaster), plan=bool(assigned or disaster), disaster=bool(disaster))
+            result[hid] = Access(
+                sensitive=bool(assigned or disaster), plan=bool(assigned or disaster), disaster=bool(disaster)
+            )
         elif role == "coordinator":
             result[hid] = Access(sensitive=bool(disaster), plan=bool(disaster), disaster=bool(disaster))
     return result
@@ -85,8 +87,11 @@ async def disaster_decided(db: AsyncSession, household_ids: Iterable[uuid.UUID])
         return set()
     rows = await db.execute(
         select(Household.id).where(
-            Household.tenant_id == current_tenant(), Household.id.in_(ids),
-            func.tonari_household_disaster_applies(Household.tenant_id, Household.id, Household.location)))
+            Household.tenant_id == current_tenant(),
+            Household.id.in_(ids),
+            func.tonari_household_disaster_applies(Household.tenant_id, Household.id, Household.location),
+        )
+    )
     return {r[0] for r in rows}
 
 
@@ -120,8 +125,15 @@ class Read:
         return "disaster" if self.disaster else "drill" if self.drill else "normal"
 
 
-async def audit_reads(db: AsyncSession, object_type: str, reads: Iterable[Read], *, via: str,
-                      details: dict[str, object] | None = None, action: str | None = None) -> None:
+async def audit_reads(
+    db: AsyncSession,
+    object_type: str,
+    reads: Iterable[Read],
+    *,
+    via: str,
+    details: dict[str, object] | None = None,
+    action: str | None = None,
+) -> None:
     """One audit row per (mode, operation) of a request that returned personal data, listing every
     id it returned under that mode: a row's mode is what actually decided its disclosure, and a
     read through an operation carries the operation's id."""
@@ -129,8 +141,15 @@ async def audit_reads(db: AsyncSession, object_type: str, reads: Iterable[Read],
     for r in reads:
         groups.setdefault((r.mode, r.operation_id), []).append(str(r.id))
     for (mode, operation_id), ids in groups.items():
-        await audit(db, action or f"{object_type}.read", object_type=object_type, object_ids=ids, mode=mode,
-                    operation_id=operation_id, details={"via": via, "count": len(ids), **(details or {})})
+        await audit(
+            db,
+            action or f"{object_type}.read",
+            object_type=object_type,
+            object_ids=ids,
+            mode=mode,
+            operation_id=operation_id,
+            details={"via": via, "count": len(ids), **(details or {})},
+        )
 
 
 async def audit_read(
@@ -148,5 +167,11 @@ async def audit_read(
     """`audit_reads` for ids read together: `disaster_ids` are those the disaster rule decided,
     `operation_id`/`drill` the operation they were read through, if any."""
     disaster = {str(i) for i in disaster_ids}
-    await audit_reads(db, object_type, [Read(i, str(i) in disaster, operation_id, drill) for i in ids],
-                      via=via, details=details, action=action)
+    await audit_reads(
+        db,
+        object_type,
+        [Read(i, str(i) in disaster, operation_id, drill) for i in ids],
+        via=via,
+        details=details,
+        action=action,
+    )

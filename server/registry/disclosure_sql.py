@@ -73,12 +73,15 @@ SUMMARISED_CLASSES: tuple[str, ...] = ("council", "commissioner", "watcher")
 def _summarised(columns: str) -> str:
     """The viewer's class's summary column, tested against today: one comparison, no probe."""
     cases = " ".join(f"WHEN '{cls}' THEN {columns}roster_consent_{cls}" for cls in SUMMARISED_CLASSES)
-    return (f"coalesce((CASE {_per_statement('tonari_recipient_class()')} {cases} END)"
-            f" @> {_per_statement('tonari_today()')}, false)")
+    return (
+        f"coalesce((CASE {_per_statement('tonari_recipient_class()')} {cases} END)"
+        f" @> {_per_statement('tonari_today()')}, false)"
+    )
 
 
-def household_rule(tenant: str, id: str, district: str, location: str, *, per_statement: bool,
-                   consent_columns: str | None = None) -> str:
+def household_rule(
+    tenant: str, id: str, district: str, location: str, *, per_statement: bool, consent_columns: str | None = None
+) -> str:
     """The household visibility rule over the given columns (or function parameters): one text,
     two renderings.
 
@@ -98,19 +101,20 @@ def household_rule(tenant: str, id: str, district: str, location: str, *, per_st
     once = _per_statement if per_statement else _per_row
     if per_statement:
         assigned = _render(_ASSIGNED, tenant, id, once)
-        consented = (_render(_CONSENTED, tenant, id, once) if consent_columns is None
-                     else _summarised(consent_columns))
-        disaster = (f"(coalesce(ST_Covers({once('tonari_disaster_area()')}, {location}), false)"
-                    f" AND ({once('tonari_role()')} <> 'watcher' OR {_render(_OP_ASSIGNED, tenant, id, once, location)}))")
+        consented = _render(_CONSENTED, tenant, id, once) if consent_columns is None else _summarised(consent_columns)
+        disaster = (
+            f"(coalesce(ST_Covers({once('tonari_disaster_area()')}, {location}), false)"
+            f" AND ({once('tonari_role()')} <> 'watcher' OR {_render(_OP_ASSIGNED, tenant, id, once, location)}))"
+        )
     else:
         assigned = f"tonari_household_assigned({tenant}, {id})"
         consented = f"tonari_household_consented({tenant}, {id})"
         disaster = f"tonari_household_disaster_applies({tenant}, {id}, {location})"
-    return f"""{tenant} = {once('tonari_current_tenant()')} AND (
-         {once('tonari_sees_all()')}
-         OR ({once('tonari_role()')} IN ('coordinator', 'commissioner', 'watcher')
-             AND ({once('tonari_scope()')} IS NULL OR {district} = ANY ({once('tonari_scope()')}::uuid[]))
-             AND ((({once('tonari_role()')} <> 'watcher' OR {assigned}) AND {consented})
+    return f"""{tenant} = {once("tonari_current_tenant()")} AND (
+         {once("tonari_sees_all()")}
+         OR ({once("tonari_role()")} IN ('coordinator', 'commissioner', 'watcher')
+             AND ({once("tonari_scope()")} IS NULL OR {district} = ANY ({once("tonari_scope()")}::uuid[]))
+             AND ((({once("tonari_role()")} <> 'watcher' OR {assigned}) AND {consented})
                   OR {disaster})))"""
 
 
@@ -152,7 +156,7 @@ FUNCTIONS: list[str] = [
     $$ SELECT tonari_role() IN ('admin', 'staff', 'system') $$""",
     f"""CREATE OR REPLACE FUNCTION tonari_household_assigned(h_tenant uuid, h_id uuid) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
-    $$ SELECT {_render(_ASSIGNED, 'h_tenant', 'h_id', _per_row)} $$""",
+    $$ SELECT {_render(_ASSIGNED, "h_tenant", "h_id", _per_row)} $$""",
     # The viewer's watcher profiles: once per statement where the rule is per-statement. PL/pgSQL
     # for the same reason as tonari_today().
     """CREATE OR REPLACE FUNCTION tonari_my_watcher_ids() RETURNS uuid[]
@@ -163,10 +167,10 @@ FUNCTIONS: list[str] = [
        END $$""",
     f"""CREATE OR REPLACE FUNCTION tonari_household_op_assigned(h_tenant uuid, h_id uuid, h_location geometry) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
-    $$ SELECT {_render(_OP_ASSIGNED, 'h_tenant', 'h_id', _per_row, 'h_location')} $$""",
+    $$ SELECT {_render(_OP_ASSIGNED, "h_tenant", "h_id", _per_row, "h_location")} $$""",
     f"""CREATE OR REPLACE FUNCTION tonari_household_consented(h_tenant uuid, h_id uuid) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
-    $$ SELECT {_render(_CONSENTED, 'h_tenant', 'h_id', _per_row)} $$""",
+    $$ SELECT {_render(_CONSENTED, "h_tenant", "h_id", _per_row)} $$""",
     """CREATE OR REPLACE FUNCTION tonari_household_under_disaster(h_location geometry) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT coalesce(ST_Covers((SELECT tonari_disaster_area()), h_location), false) $$""",
@@ -189,7 +193,7 @@ FUNCTIONS: list[str] = [
     f"""CREATE OR REPLACE FUNCTION tonari_household_visible(
         h_tenant uuid, h_id uuid, h_district uuid, h_location geometry) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE AS
-    $$ SELECT {household_rule('h_tenant', 'h_id', 'h_district', 'h_location', per_statement=False)} $$""",
+    $$ SELECT {household_rule("h_tenant", "h_id", "h_district", "h_location", per_statement=False)} $$""",
     # A person: their household is visible (RLS on household applies inside), and they consented
     # or the disaster rule applies to their household for this viewer.
     """CREATE OR REPLACE FUNCTION tonari_person_visible(p_tenant uuid, p_id uuid, p_household uuid) RETURNS boolean
@@ -224,11 +228,17 @@ DROP_FUNCTIONS: list[str] = [
 # The rule in its per-statement form over `household`: the RLS policy since migration 0010,
 # consent read from the summary columns.
 HOUSEHOLD_POLICY = household_rule(
-    "household.tenant_id", "household.id", "household.district_id", "household.location", per_statement=True,
-    consent_columns="household.")
+    "household.tenant_id",
+    "household.id",
+    "household.district_id",
+    "household.location",
+    per_statement=True,
+    consent_columns="household.",
+)
 # The policy of migrations 0006–0009 (consent probed per row); they and 0010's downgrade create it.
 HOUSEHOLD_POLICY_PROBING = household_rule(
-    "household.tenant_id", "household.id", "household.district_id", "household.location", per_statement=True)
+    "household.tenant_id", "household.id", "household.district_id", "household.location", per_statement=True
+)
 
 # The summary's upkeep. Statement-level triggers with transition tables, so a bulk load (the
 # benchmark's 750,000 consents) recomputes each household once, not once per row. A transition
@@ -237,12 +247,16 @@ HOUSEHOLD_POLICY_PROBING = household_rule(
 # RLS does not apply to) sees every household of the tenant, so anyone else is refused loudly rather
 # than leaving a summary silently stale. Writing consent is a registry keeper's job anyway.
 _SUMMARY_SETS = ",\n               ".join(
-    f"roster_consent_{cls} = s.roster_consent_{cls}" for cls in SUMMARISED_CLASSES)
+    f"roster_consent_{cls} = s.roster_consent_{cls}" for cls in SUMMARISED_CLASSES
+)
 _SUMMARY_AGGREGATES = ",\n                   ".join(
     f"coalesce(range_agg(daterange(c.consented_on, c.withdrawn_on)) FILTER (WHERE c.recipient_class = '{cls}'),"
-    f" '{{}}') AS roster_consent_{cls}" for cls in SUMMARISED_CLASSES)
+    f" '{{}}') AS roster_consent_{cls}"
+    for cls in SUMMARISED_CLASSES
+)
 _SUMMARY_CHANGED = " OR ".join(
-    f"h.roster_consent_{cls} IS DISTINCT FROM s.roster_consent_{cls}" for cls in SUMMARISED_CLASSES)
+    f"h.roster_consent_{cls} IS DISTINCT FROM s.roster_consent_{cls}" for cls in SUMMARISED_CLASSES
+)
 
 CONSENT_SUMMARY: list[str] = [
     f"""CREATE OR REPLACE FUNCTION tonari_summarise_consent(p_tenants uuid[], p_households uuid[]) RETURNS void

@@ -3,16 +3,14 @@ GeoJSON, search, exports and counts share (tiles use the same SQL rule in their 
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from shapely.geometry import Point
-
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,12 +40,17 @@ def household_query(f: HouseholdFilter) -> Select[Household]:
     stmt = select(Household).where(Household.tenant_id == tenant, disclosure.household_visible())
     if f.district_ids:
         stmt = stmt.where(Household.district_id.in_(f.district_ids))
-    visible_person = (Person.tenant_id == Household.tenant_id) & (Person.household_id == Household.id) & disclosure.person_visible()
+    visible_person = (
+        (Person.tenant_id == Household.tenant_id) & (Person.household_id == Household.id) & disclosure.person_visible()
+    )
     if f.support_reason:
         # Filtering by a health reason reveals it, so only need-to-know roles may use it.
         if (context.current().role or "") not in SENSITIVE_FILTER_ROLES:
-            raise Problem("forbidden", detail_ja="要支援事由での絞り込みは権限のある方のみ使えます。",
-                          detail_en="Only need-to-know roles may filter by support reason.")
+            raise Problem(
+                "forbidden",
+                detail_ja="要支援事由での絞り込みは権限のある方のみ使えます。",
+                detail_en="Only need-to-know roles may filter by support reason.",
+            )
         stmt = stmt.where(exists().where(visible_person, Person.support_reasons.contains([f.support_reason])))
     if f.q:
         like = f"%{_escape_like(f.q.strip())}%"
@@ -60,12 +63,12 @@ def household_query(f: HouseholdFilter) -> Select[Household]:
     return stmt
 
 
-async def page_households(
-    db: AsyncSession, f: HouseholdFilter, offset: int, limit: int
-) -> tuple[list[Household], int]:
+async def page_households(db: AsyncSession, f: HouseholdFilter, offset: int, limit: int) -> tuple[list[Household], int]:
     stmt = household_query(f)
     total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    rows = (await db.execute(stmt.order_by(Household.address, Household.id).offset(offset).limit(limit))).scalars().all()
+    rows = (
+        (await db.execute(stmt.order_by(Household.address, Household.id).offset(offset).limit(limit))).scalars().all()
+    )
     return list(rows), total
 
 
@@ -90,7 +93,8 @@ async def consents_of(db: AsyncSession, person_ids: Sequence[uuid.UUID]) -> dict
     tenant = current_tenant()
     rows = (
         await db.execute(
-            select(Consent).where(Consent.tenant_id == tenant, Consent.person_id.in_(person_ids))
+            select(Consent)
+            .where(Consent.tenant_id == tenant, Consent.person_id.in_(person_ids))
             .order_by(Consent.recipient_class, Consent.dataset)
         )
     ).scalars()
@@ -103,7 +107,9 @@ async def consents_of(db: AsyncSession, person_ids: Sequence[uuid.UUID]) -> dict
 async def plans_of(db: AsyncSession, person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PlanOut]:
     tenant = current_tenant()
     rows = (
-        await db.execute(select(EvacuationPlan).where(EvacuationPlan.tenant_id == tenant, EvacuationPlan.person_id.in_(person_ids)))
+        await db.execute(
+            select(EvacuationPlan).where(EvacuationPlan.tenant_id == tenant, EvacuationPlan.person_id.in_(person_ids))
+        )
     ).scalars()
     return {
         p.person_id: PlanOut(p.destination_shelter_id, p.route_notes, _disclosed_supporters(p.supporters), p.version)
@@ -122,11 +128,19 @@ def _disclosed_supporters(supporters: list[dict[str, Any]]) -> list[dict[str, An
     return out
 
 
-def person_out(p: Person, access: disclosure.Access, consents: list[ConsentOut] | None,
-               plan: PlanOut | None) -> PersonOut:
+def person_out(
+    p: Person, access: disclosure.Access, consents: list[ConsentOut] | None, plan: PlanOut | None
+) -> PersonOut:
     out = PersonOut(
-        id=p.id, household_id=p.household_id, name=p.name, kana=p.kana, birth_date=p.birth_date,
-        sex=p.sex, phone=p.phone, version=p.version, emergency_contacts=list(p.emergency_contacts),
+        id=p.id,
+        household_id=p.household_id,
+        name=p.name,
+        kana=p.kana,
+        birth_date=p.birth_date,
+        sex=p.sex,
+        phone=p.phone,
+        version=p.version,
+        emergency_contacts=list(p.emergency_contacts),
         disclosed_under="disaster" if access.disaster else "normal",
     )
     if access.sensitive:
@@ -160,27 +174,53 @@ async def render_households(db: AsyncSession, households: Sequence[Household]) -
         rendered = []
         for p in people.get(h.id, []):
             show_plan = a.plan and (role in disclosure.SEES_ALL or a.disaster or p.id in plan_ok)
-            rendered.append(person_out(p, a, consents.get(p.id) if role in disclosure.SEES_ALL else None,
-                                       plans.get(p.id) if show_plan else None))
+            rendered.append(
+                person_out(
+                    p,
+                    a,
+                    consents.get(p.id) if role in disclosure.SEES_ALL else None,
+                    plans.get(p.id) if show_plan else None,
+                )
+            )
         out.append(
             HouseholdOut(
-                id=h.id, address=h.address, town=h.town, district_id=h.district_id, lon=pt.x, lat=pt.y,
-                location_approximate=h.location_approximate, version=h.version, updated_at=h.updated_at,
-                people=rendered, notes=h.notes if a.sensitive else None,
+                id=h.id,
+                address=h.address,
+                town=h.town,
+                district_id=h.district_id,
+                lon=pt.x,
+                lat=pt.y,
+                location_approximate=h.location_approximate,
+                version=h.version,
+                updated_at=h.updated_at,
+                people=rendered,
+                notes=h.notes if a.sensitive else None,
                 disclosed_under="disaster" if a.disaster else "normal",
             )
         )
     return out
 
 
-async def audit_households_read(db: AsyncSession, rendered: Sequence[HouseholdOut], via: str, *,
-                                operation_id: uuid.UUID | None = None, drill: bool = False) -> None:
+async def audit_households_read(
+    db: AsyncSession,
+    rendered: Sequence[HouseholdOut],
+    via: str,
+    *,
+    operation_id: uuid.UUID | None = None,
+    drill: bool = False,
+) -> None:
     """One audit row per mode that decided the households' disclosure (disclosed_under), each
     listing its households and their people; `operation_id`/`drill`: read through that operation."""
     for under in ("normal", "disaster"):
         group = [h for h in rendered if h.disclosed_under == under]
         if group:
             await disclosure.audit_read(
-                db, "household", [h.id for h in group], via=via, operation_id=operation_id, drill=drill,
+                db,
+                "household",
+                [h.id for h in group],
+                via=via,
+                operation_id=operation_id,
+                drill=drill,
                 disaster_ids=[h.id for h in group] if under == "disaster" else (),
-                details={"person_ids": [str(p.id) for h in group for p in h.people]})
+                details={"person_ids": [str(p.id) for h in group for p in h.people]},
+            )

@@ -108,11 +108,14 @@ class Household(TenantOwned, Timestamps, Base):
     # The days someone here has a roster consent for the class (migration 0010; kept by triggers on
     # `consent`, read by the household RLS policy). Never written by the app, so not loaded by it.
     roster_consent_council: Mapped[Any] = mapped_column(
-        DATEMULTIRANGE, nullable=False, server_default="{}", deferred=True)
+        DATEMULTIRANGE, nullable=False, server_default="{}", deferred=True
+    )
     roster_consent_commissioner: Mapped[Any] = mapped_column(
-        DATEMULTIRANGE, nullable=False, server_default="{}", deferred=True)
+        DATEMULTIRANGE, nullable=False, server_default="{}", deferred=True
+    )
     roster_consent_watcher: Mapped[Any] = mapped_column(
-        DATEMULTIRANGE, nullable=False, server_default="{}", deferred=True)
+        DATEMULTIRANGE, nullable=False, server_default="{}", deferred=True
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -129,8 +132,10 @@ class Person(TenantOwned, Timestamps, Base):
         Index("ix_person_support_reasons", "support_reasons", postgresql_using="gin"),
         CheckConstraint("char_length(notes) <= 2000", name="notes_length"),
         CheckConstraint("char_length(communication_needs) <= 500", name="communication_needs_length"),
-        CheckConstraint("jsonb_typeof(emergency_contacts) = 'array' AND jsonb_array_length(emergency_contacts) <= 10",
-                        name="emergency_contacts_count"),
+        CheckConstraint(
+            "jsonb_typeof(emergency_contacts) = 'array' AND jsonb_array_length(emergency_contacts) <= 10",
+            name="emergency_contacts_count",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -189,8 +194,10 @@ class Shelter(TenantOwned, Timestamps, Base):
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
         CheckConstraint("occupancy >= 0", name="occupancy_positive"),
         CheckConstraint("char_length(note) <= 2000", name="note_length"),
-        CheckConstraint("designations <@ ARRAY[" + ", ".join(f"'{k}'" for k in SHELTER_KINDS) + "]::text[]",
-                        name="designations_known"),
+        CheckConstraint(
+            "designations <@ ARRAY[" + ", ".join(f"'{k}'" for k in SHELTER_KINDS) + "]::text[]",
+            name="designations_known",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -228,7 +235,9 @@ class EvacuationPlan(TenantOwned, Timestamps, Base):
         _fk(["person_id"], "person", ondelete="CASCADE"),
         _fk(["destination_shelter_id"], "shelter", ondelete="SET NULL"),
         CheckConstraint("char_length(route_notes) <= 2000", name="route_notes_length"),
-        CheckConstraint("jsonb_typeof(supporters) = 'array' AND jsonb_array_length(supporters) <= 20", name="supporters_count"),
+        CheckConstraint(
+            "jsonb_typeof(supporters) = 'array' AND jsonb_array_length(supporters) <= 20", name="supporters_count"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
@@ -329,7 +338,9 @@ class DisasterDeclaration(TenantOwned, Base):
     mode: Mapped[str] = mapped_column(String(8), nullable=False, server_default="real")
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     area: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", 4326), nullable=False)
-    district_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}")
+    district_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"
+    )
     declared_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     lifted_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -35,7 +35,9 @@ def normalise_kana(value: str) -> str:
 
 def check_kana(field: str, value: str) -> FieldError | None:
     if value and not _KATAKANA.match(value):
-        return FieldError(field, "invalid", "フリガナはカタカナで入力してください。", "Kana must be written in katakana.")
+        return FieldError(
+            field, "invalid", "フリガナはカタカナで入力してください。", "Kana must be written in katakana."
+        )
     return None
 
 
@@ -52,7 +54,9 @@ def check_phone(field: str, value: str | None) -> FieldError | None:
     digits = re.sub(r"[-()\s]", "", value)
     if not _PHONE.match(digits):
         return FieldError(
-            field, "invalid", "電話番号の形式が正しくありません（例: 0296-72-1234、090-1234-5678）。",
+            field,
+            "invalid",
+            "電話番号の形式が正しくありません（例: 0296-72-1234、090-1234-5678）。",
             "The phone number is not valid (e.g. 0296-72-1234 or 090-1234-5678).",
         )
     return None
@@ -77,8 +81,12 @@ def check_codes(field: str, values: list[str], vocab: dict[str, str]) -> FieldEr
     unknown = [v for v in values if v not in vocab]
     if unknown:
         allowed = "、".join(f"{k}（{v}）" for k, v in vocab.items())
-        return FieldError(field, "invalid", f"不明な値です: {', '.join(unknown)}。使える値: {allowed}",
-                          f"Unknown value(s): {', '.join(unknown)}. Allowed: {', '.join(vocab)}")
+        return FieldError(
+            field,
+            "invalid",
+            f"不明な値です: {', '.join(unknown)}。使える値: {allowed}",
+            f"Unknown value(s): {', '.join(unknown)}. Allowed: {', '.join(vocab)}",
+        )
     return None
 
 
@@ -113,7 +121,9 @@ async def tenant_area(db: AsyncSession, tenant_id: uuid.UUID) -> BaseGeometry | 
     return to_shape(boundary) if boundary is not None else None
 
 
-async def check_inside_tenant(db: AsyncSession, tenant_id: uuid.UUID, field: str, geom: BaseGeometry) -> FieldError | None:
+async def check_inside_tenant(
+    db: AsyncSession, tenant_id: uuid.UUID, field: str, geom: BaseGeometry
+) -> FieldError | None:
     """Points must lie in the council's municipality (with a 50 m tolerance for boundary homes)."""
     from server.tenancy.models import Tenant
 
@@ -133,7 +143,9 @@ async def check_inside_tenant(db: AsyncSession, tenant_id: uuid.UUID, field: str
     ).scalar_one()
     if not inside:
         return FieldError(
-            field, "outside_area", "位置が市の区域外です。地図上の位置（緯度・経度）を確認してください。",
+            field,
+            "outside_area",
+            "位置が市の区域外です。地図上の位置（緯度・経度）を確認してください。",
             "The location lies outside the municipality. Check the latitude and longitude.",
         )
     return None
@@ -146,16 +158,46 @@ def parse_area(field: str, geometry: dict[str, Any] | msgspec.Struct) -> MultiPo
     try:
         geom = shape(raw)
     except Exception as exc:  # malformed GeoJSON geometry of any kind
-        raise Problem("validation_failed", errors=[FieldError(field, "invalid", "ジオメトリを読み取れません。", "The geometry cannot be read.")]) from exc
+        raise Problem(
+            "validation_failed",
+            errors=[FieldError(field, "invalid", "ジオメトリを読み取れません。", "The geometry cannot be read.")],
+        ) from exc
     if isinstance(geom, Polygon):
         geom = MultiPolygon([geom])
     if not isinstance(geom, MultiPolygon) or geom.is_empty:
-        raise Problem("validation_failed", errors=[FieldError(field, "invalid", "ポリゴン（Polygon/MultiPolygon）を指定してください。", "A Polygon or MultiPolygon is required.")])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    field,
+                    "invalid",
+                    "ポリゴン（Polygon/MultiPolygon）を指定してください。",
+                    "A Polygon or MultiPolygon is required.",
+                )
+            ],
+        )
     minx, miny, maxx, maxy = geom.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise Problem("validation_failed", errors=[FieldError(field, "wrong_crs", "座標が経度・緯度（WGS84）ではありません。", "Coordinates are not longitude/latitude (WGS84).")])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    field,
+                    "wrong_crs",
+                    "座標が経度・緯度（WGS84）ではありません。",
+                    "Coordinates are not longitude/latitude (WGS84).",
+                )
+            ],
+        )
     if not geom.is_valid:
-        raise Problem("validation_failed", errors=[FieldError(field, "invalid_geometry", "ポリゴンが自己交差しています。", "The polygon intersects itself.")])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    field, "invalid_geometry", "ポリゴンが自己交差しています。", "The polygon intersects itself."
+                )
+            ],
+        )
     return geom
 
 

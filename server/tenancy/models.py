@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from geoalchemy2 import Geometry
-
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,9 +17,7 @@ class Tenant(Timestamps, Base):
     """Not tenant-owned itself: under Citus it becomes a reference table."""
 
     __tablename__ = "tenant"
-    __table_args__ = (
-        CheckConstraint("municipality_code ~ '^[0-9]{5}$'", name="municipality_code_format"),
-    )
+    __table_args__ = (CheckConstraint("municipality_code ~ '^[0-9]{5}$'", name="municipality_code_format"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
     name: Mapped[str] = mapped_column(String(200), nullable=False)

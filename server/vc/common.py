@@ -74,9 +74,7 @@ async def get_centre(db: AsyncSession, operation_id: uuid.UUID, *, writable: boo
                 (VcCentre.tenant_id == Operation.tenant_id) & (VcCentre.operation_id == Operation.id),
             )
             .join(Tenant, Tenant.id == Operation.tenant_id)
-            .where(
-                Operation.tenant_id == current_tenant(), Operation.id == operation_id, Operation.kind == "vc"
-            )
+            .where(Operation.tenant_id == current_tenant(), Operation.id == operation_id, Operation.kind == "vc")
         )
     ).first()
     if row is None:

@@ -9,11 +9,10 @@ after a concurrent loan commits, and the CHECK (stock >= 0) stands behind it.
 
 from __future__ import annotations
 
-from typing import cast
-
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import msgspec
 from geoalchemy2.shape import to_shape
@@ -213,9 +212,7 @@ class DispatchController(Controller):
     tags = ("vc",)
     guards = (DESK,)
 
-    @post(
-        "/dispatches", status_code=HTTP_201_CREATED, summary="Send a team to a need with equipment (送り出し)"
-    )
+    @post("/dispatches", status_code=HTTP_201_CREATED, summary="Send a team to a need with equipment (送り出し)")
     async def dispatch(
         self, db_session: DbSession, operation_id: FromPath[uuid.UUID], data: JSONBody[DispatchIn]
     ) -> DispatchOut:
@@ -224,25 +221,19 @@ class DispatchController(Controller):
         team = (
             await db.execute(
                 select(VcTeam)
-                .where(
-                    VcTeam.tenant_id == c.op.tenant_id, VcTeam.operation_id == c.id, VcTeam.id == data.team_id
-                )
+                .where(VcTeam.tenant_id == c.op.tenant_id, VcTeam.operation_id == c.id, VcTeam.id == data.team_id)
                 .with_for_update()
             )
         ).scalar_one_or_none()
         need = (
             await db.execute(
                 select(VcNeed)
-                .where(
-                    VcNeed.tenant_id == c.op.tenant_id, VcNeed.operation_id == c.id, VcNeed.id == data.need_id
-                )
+                .where(VcNeed.tenant_id == c.op.tenant_id, VcNeed.operation_id == c.id, VcNeed.id == data.need_id)
                 .with_for_update()
             )
         ).scalar_one_or_none()
         missing = [
-            FieldError(f, "unknown_reference")
-            for f, row in (("team_id", team), ("need_id", need))
-            if row is None
+            FieldError(f, "unknown_reference") for f, row in (("team_id", team), ("need_id", need)) if row is None
         ]
         if missing or team is None or need is None:
             raise Problem("invalid_reference", errors=missing)
@@ -303,12 +294,8 @@ class DispatchController(Controller):
             await lend(db, c, d, line.code, line.quantity)
         need.state, need.updated_at = "active", datetime.now(UTC)
         await db.flush()
-        await audit_vc(
-            db, c, "vc.dispatch.create", "vc_dispatch", [d.id], team_id=str(team.id), need_id=str(need.id)
-        )
-        await emit_vc(
-            db, c, "vc.need", {"need_id": str(need.id), "state": need.state, "team_id": str(team.id)}
-        )
+        await audit_vc(db, c, "vc.dispatch.create", "vc_dispatch", [d.id], team_id=str(team.id), need_id=str(need.id))
+        await emit_vc(db, c, "vc.need", {"need_id": str(need.id), "state": need.state, "team_id": str(team.id)})
         await db.commit()
         return await dispatch_out(db, d, c.mode)
 
@@ -347,16 +334,12 @@ class DispatchController(Controller):
             )
         )
         await db_session.flush()
-        await audit_vc(
-            db_session, c, "vc.equipment.stock", "vc_equipment", [equipment_id], quantity=data.quantity
-        )
+        await audit_vc(db_session, c, "vc.equipment.stock", "vc_equipment", [equipment_id], quantity=data.quantity)
         await db_session.commit()
         return next(e for e in await ledger(db_session, c) if e.code == data.code)
 
     @get("/equipment", summary="The equipment ledger: on the shelf, out with teams, lost")
-    async def list_equipment(
-        self, db_session: DbSession, operation_id: FromPath[uuid.UUID]
-    ) -> list[EquipmentOut]:
+    async def list_equipment(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> list[EquipmentOut]:
         return await ledger(db_session, await get_centre(db_session, operation_id))
 
 
@@ -498,9 +481,7 @@ class DispatchActionController(Controller):
         db.add(report)
         need = (
             await db.execute(
-                select(VcNeed)
-                .where(VcNeed.tenant_id == d.tenant_id, VcNeed.id == d.need_id)
-                .with_for_update()
+                select(VcNeed).where(VcNeed.tenant_id == d.tenant_id, VcNeed.id == d.need_id).with_for_update()
             )
         ).scalar_one()
         if data.outcome == "done":  # 完了 closes the need
@@ -529,9 +510,7 @@ class MyDispatchController(Controller):
         ctx = context.current()
         v = (
             await db.execute(
-                select(VcVolunteer).where(
-                    VcVolunteer.tenant_id == current_tenant(), VcVolunteer.user_id == ctx.user_id
-                )
+                select(VcVolunteer).where(VcVolunteer.tenant_id == current_tenant(), VcVolunteer.user_id == ctx.user_id)
             )
         ).scalar_one_or_none()
         if v is None:
@@ -562,9 +541,7 @@ class MyDispatchController(Controller):
         if dispatch is not None:
             n = (
                 await db.execute(
-                    select(VcNeed).where(
-                        VcNeed.tenant_id == dispatch.tenant_id, VcNeed.id == dispatch.need_id
-                    )
+                    select(VcNeed).where(VcNeed.tenant_id == dispatch.tenant_id, VcNeed.id == dispatch.need_id)
                 )
             ).scalar_one()
             active = dispatch.state == "active"

@@ -111,12 +111,8 @@ class VcNeed(TenantOwned, Base):
     received_on: Mapped[date] = mapped_column(Date, nullable=False)
     closed_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class VcSurvey(TenantOwned, Base):
@@ -154,9 +150,7 @@ class VcVolunteer(TenantOwned, Base):
         CheckConstraint("registered_via IN ('desk', 'preregistration')", name="via_known"),
         CheckConstraint(_in("age_band", VC_AGE_BANDS), name="age_band_known"),
         CheckConstraint(_in("insurance", VC_INSURANCE), name="insurance_known"),
-        CheckConstraint(
-            "group_size BETWEEN 1 AND 200 AND (kind = 'group' OR group_size = 1)", name="group_size_sane"
-        ),
+        CheckConstraint("group_size BETWEEN 1 AND 200 AND (kind = 'group' OR group_size = 1)", name="group_size_sane"),
         CheckConstraint(
             "insurance <> 'enrolled_here' OR insurance_receipt IS NOT NULL", name="receipt_for_enrolled_here"
         ),
@@ -191,9 +185,7 @@ class VcVolunteer(TenantOwned, Base):
     privacy_notice: Mapped[str | None] = mapped_column(String(20))  # version of the notice consented to
     privacy_consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # a vc_volunteer login
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class VcCheckin(TenantOwned, Base):
@@ -212,9 +204,7 @@ class VcCheckin(TenantOwned, Base):
     volunteer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     vc_day: Mapped[date] = mapped_column(Date, nullable=False)
     people: Mapped[int] = mapped_column(SmallInteger, nullable=False)  # the group's size that day
-    checked_in_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class VcTeam(TenantOwned, Base):
@@ -234,9 +224,7 @@ class VcTeam(TenantOwned, Base):
     name: Mapped[str] = mapped_column(String(40), nullable=False)
     leader_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     people: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class VcTeamMember(TenantOwned, Base):
@@ -277,9 +265,7 @@ class VcDispatch(TenantOwned, Base):
     need_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     vc_day: Mapped[date] = mapped_column(Date, nullable=False)
     state: Mapped[str] = mapped_column(String(16), nullable=False, server_default="active")
-    dispatched_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    dispatched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     dispatched_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
 
 
@@ -330,9 +316,7 @@ class VcReport(TenantOwned, Base):
         UniqueConstraint("tenant_id", "client_id"),
         UniqueConstraint("tenant_id", "dispatch_id"),
         CheckConstraint("outcome IN ('done', 'continued')", name="outcome_known"),
-        CheckConstraint(
-            "people BETWEEN 0 AND 500 AND hours BETWEEN 0 AND 24 AND injuries >= 0", name="figures_sane"
-        ),
+        CheckConstraint("people BETWEEN 0 AND 500 AND hours BETWEEN 0 AND 24 AND injuries >= 0", name="figures_sane"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)

@@ -159,9 +159,7 @@ async def _locate(db: AsyncSession, data: NeedIn) -> tuple[float, float, bool]:
             raise Problem("vc_town_unknown", errors=[FieldError("town", "unknown_reference")])
         lon, lat, approximate = float(row[0]), float(row[1]), True
     else:
-        raise Problem(
-            "vc_town_unknown", errors=[FieldError("lon", "required"), FieldError("town", "required")]
-        )
+        raise Problem("vc_town_unknown", errors=[FieldError("lon", "required"), FieldError("town", "required")])
     outside = await check_inside_tenant(db, tenant, "lon", point(lon, lat))
     if outside is not None:
         raise Problem("vc_outside_area", errors=[outside])
@@ -259,9 +257,7 @@ class CentreController(Controller):
             data.lat,
         )
         if found:
-            await audit_vc(
-                db_session, c, "vc.need.read", "vc_need", [d.need_id for d in found], via="duplicates"
-            )
+            await audit_vc(db_session, c, "vc.need.read", "vc_need", [d.need_id for d in found], via="duplicates")
             await db_session.commit()
         return found
 
@@ -297,12 +293,8 @@ class CentreController(Controller):
                 )
             ).scalar()
             if visible is None:
-                raise Problem(
-                    "vc_household_not_visible", errors=[FieldError("household_id", "unknown_reference")]
-                )
-        district = (
-            await db_session.execute(_DISTRICT_AT, {"t": c.op.tenant_id, "lon": lon, "lat": lat})
-        ).scalar()
+                raise Problem("vc_household_not_visible", errors=[FieldError("household_id", "unknown_reference")])
+        district = (await db_session.execute(_DISTRICT_AT, {"t": c.op.tenant_id, "lon": lon, "lat": lat})).scalar()
         need = VcNeed(
             tenant_id=c.op.tenant_id,
             id=uuid.uuid4(),
@@ -351,9 +343,7 @@ class CentreController(Controller):
         if need_state:
             q = q.where(VcNeed.state == need_state)
         needs = (
-            (await db_session.execute(q.order_by(VcNeed.received_on, VcNeed.created_at).limit(10_000)))
-            .scalars()
-            .all()
+            (await db_session.execute(q.order_by(VcNeed.received_on, VcNeed.created_at).limit(10_000))).scalars().all()
         )
         if needs:
             await audit_vc(db_session, c, "vc.need.read", "vc_need", [n.id for n in needs], via="board")
@@ -387,9 +377,7 @@ async def find_duplicates(
             requester_name=r.requester_name,
             address=r.address,
             state=r.state,
-            reasons=[
-                k for k, on in (("phone", r.same_phone), ("near", r.near), ("kana", r.similar_kana)) if on
-            ],
+            reasons=[k for k, on in (("phone", r.same_phone), ("near", r.near), ("kana", r.similar_kana)) if on],
             distance_m=round(float(r.distance), 1) if r.distance is not None else None,
         )
         for r in rows
@@ -415,9 +403,7 @@ class NeedController(Controller):
     @get("/{need_id:uuid}", summary="One need")
     async def get_need(self, db_session: DbSession, need_id: FromPath[uuid.UUID]) -> NeedOut:
         need = (
-            await db_session.execute(
-                select(VcNeed).where(VcNeed.tenant_id == current_tenant(), VcNeed.id == need_id)
-            )
+            await db_session.execute(select(VcNeed).where(VcNeed.tenant_id == current_tenant(), VcNeed.id == need_id))
         ).scalar_one_or_none()
         if need is None:
             raise Problem("not_found")
@@ -441,9 +427,7 @@ class NeedController(Controller):
         return need_out(need, c.mode)
 
     @post("/{need_id:uuid}/surveys", status_code=HTTP_201_CREATED, summary="Record a site survey (現地調査)")
-    async def survey(
-        self, db_session: DbSession, need_id: FromPath[uuid.UUID], data: JSONBody[SurveyIn]
-    ) -> SurveyOut:
+    async def survey(self, db_session: DbSession, need_id: FromPath[uuid.UUID], data: JSONBody[SurveyIn]) -> SurveyOut:
         c, need = await need_for_update(db_session, need_id)
         raise_if(
             [

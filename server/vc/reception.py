@@ -64,9 +64,7 @@ PRIVACY_NOTICE_EN = (
 
 
 def _mac(secret: str, tenant_id: uuid.UUID, operation_id: uuid.UUID, raw: str) -> str:
-    digest = hmac.new(
-        secret.encode(), f"vc-prereg:{tenant_id}:{operation_id}:{raw}".encode(), hashlib.sha256
-    ).digest()
+    digest = hmac.new(secret.encode(), f"vc-prereg:{tenant_id}:{operation_id}:{raw}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
@@ -87,9 +85,7 @@ def token_hash(token: str) -> str:
 
 def qr_svg(token: str) -> str:
     out = io.BytesIO()
-    segno.make(token, error="m", micro=False).save(
-        out, kind="svg", scale=6, border=4, xmldecl=False, title="QR"
-    )
+    segno.make(token, error="m", micro=False).save(out, kind="svg", scale=6, border=4, xmldecl=False, title="QR")
     return out.getvalue().decode()
 
 
@@ -110,9 +106,7 @@ def age_of(v: VcVolunteer | VolunteerIn | PublicRegistrationIn, day: date) -> in
 
 async def guardian_in_team_below(db: AsyncSession) -> int:
     value = (
-        await db.execute(
-            select(VcSettings.guardian_in_team_below).where(VcSettings.tenant_id == current_tenant())
-        )
+        await db.execute(select(VcSettings.guardian_in_team_below).where(VcSettings.tenant_id == current_tenant()))
     ).scalar()
     return DEFAULT_GUARDIAN_IN_TEAM_BELOW if value is None else int(value)
 
@@ -133,9 +127,7 @@ def _validate(data: VolunteerIn | PublicRegistrationIn, day: date) -> None:
     if data.kind == "group" and not (data.group_name or "").strip():
         errors.append(FieldError("group_name", "required"))
     if data.kind == "individual" and data.group_size != 1:
-        errors.append(
-            FieldError("group_size", "out_of_range", "個人の人数は1です。", "An individual is one person.")
-        )
+        errors.append(FieldError("group_size", "out_of_range", "個人の人数は1です。", "An individual is one person."))
     if data.birth_date is not None and (data.birth_date > day or data.birth_date.year < 1900):
         raise Problem("vc_bad_date", errors=[FieldError("birth_date", "out_of_range")])
     if data.insured_on is not None and data.insured_on > day:
@@ -329,16 +321,12 @@ class ReceptionController(Controller):
             )
         ).all()
         if rows:
-            await audit_vc(
-                db_session, c, "vc.volunteer.read", "vc_volunteer", [r[0].id for r in rows], via="list"
-            )
+            await audit_vc(db_session, c, "vc.volunteer.read", "vc_volunteer", [r[0].id for r in rows], via="list")
             await db_session.commit()
         return [volunteer_out(v, c.mode, d) for v, d in rows]
 
 
-async def _same_centre_volunteer(
-    db: AsyncSession, c: Centre, volunteer_id: uuid.UUID, field: str
-) -> VcVolunteer:
+async def _same_centre_volunteer(db: AsyncSession, c: Centre, volunteer_id: uuid.UUID, field: str) -> VcVolunteer:
     v = (
         await db.execute(
             select(VcVolunteer).where(
@@ -429,9 +417,7 @@ MunicipalityCode = Annotated[str, PathParameter(pattern="^[0-9]{5}$", min_length
 
 async def _public_centre(db: AsyncSession, municipality_code: str, operation_id: uuid.UUID) -> Centre:
     """Find the council by its public code, then act inside its tenant (RLS) for this request."""
-    tenant_id = (
-        await db.execute(select(Tenant.id).where(Tenant.municipality_code == municipality_code))
-    ).scalar()
+    tenant_id = (await db.execute(select(Tenant.id).where(Tenant.municipality_code == municipality_code))).scalar()
     if tenant_id is None:
         raise Problem("not_found")
     context.update(tenant_id=tenant_id)

@@ -119,9 +119,7 @@ async def statistics(db: AsyncSession, c: Centre, start: date, end: date) -> Sta
     by_district: dict[str, int] = {}
     for r in (await db.execute(_BREAKDOWN, {"t": c.op.tenant_id, "o": c.id, "from": start, "to": end})).all():
         (by_work if r.kind == "work" else by_district)[r.key] = int(r.n)
-    return StatisticsOut(
-        operation_id=c.id, label=c.label, days=days, by_work_type=by_work, by_district=by_district
-    )
+    return StatisticsOut(operation_id=c.id, label=c.label, days=days, by_work_type=by_work, by_district=by_district)
 
 
 class StatisticsController(Controller):
@@ -172,9 +170,7 @@ class StatisticsController(Controller):
                     d.needs_open,
                 ]
             )
-        await audit_vc(
-            db_session, c, "vc.statistics.export", "operation", [c.id], start=str(start), end=str(end)
-        )
+        await audit_vc(db_session, c, "vc.statistics.export", "operation", [c.id], start=str(start), end=str(end))
         await db_session.commit()
         name = f"vc-{'drill-' if c.label else ''}{start}_{end}.csv"
         return Response(

@@ -101,8 +101,7 @@ async def team_out(db: AsyncSession, team: VcTeam, mode: str) -> TeamOut:
             select(VcVolunteer.id, VcVolunteer.light_truck, VcVolunteer.skills)
             .join(
                 VcTeamMember,
-                (VcTeamMember.tenant_id == VcVolunteer.tenant_id)
-                & (VcTeamMember.volunteer_id == VcVolunteer.id),
+                (VcTeamMember.tenant_id == VcVolunteer.tenant_id) & (VcTeamMember.volunteer_id == VcVolunteer.id),
             )
             .where(VcTeamMember.tenant_id == team.tenant_id, VcTeamMember.team_id == team.id)
         )
@@ -189,9 +188,7 @@ async def form_team(db: AsyncSession, c: Centre, data: TeamIn, day: date) -> VcT
     )
     db.add(team)
     await db.flush()
-    db.add_all(
-        [VcTeamMember(tenant_id=c.op.tenant_id, team_id=team.id, volunteer_id=m, vc_day=day) for m in members]
-    )
+    db.add_all([VcTeamMember(tenant_id=c.op.tenant_id, team_id=team.id, volunteer_id=m, vc_day=day) for m in members])
     await db.flush()
     return team
 
@@ -203,9 +200,7 @@ async def suggestions(
     team_id: uuid.UUID | None = None,
     per_team: int = SUGGESTIONS_PER_TEAM,
 ) -> list[TeamSuggestions]:
-    rows = (
-        await db.execute(_MATCH, {"t": c.op.tenant_id, "o": c.id, "d": day, "team": team_id, "k": per_team})
-    ).all()
+    rows = (await db.execute(_MATCH, {"t": c.op.tenant_id, "o": c.id, "d": day, "team": team_id, "k": per_team})).all()
     out: dict[uuid.UUID, TeamSuggestions] = {}
     for r in rows:
         entry = out.setdefault(
@@ -252,9 +247,7 @@ class TeamController(Controller):
             (
                 await db_session.execute(
                     select(VcTeam)
-                    .where(
-                        VcTeam.tenant_id == c.op.tenant_id, VcTeam.operation_id == c.id, VcTeam.vc_day == day
-                    )
+                    .where(VcTeam.tenant_id == c.op.tenant_id, VcTeam.operation_id == c.id, VcTeam.vc_day == day)
                     .order_by(VcTeam.name)
                 )
             )

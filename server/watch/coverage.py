@@ -229,25 +229,33 @@ async def coverage(db: AsyncSession, district_id: uuid.UUID | None = None) -> Co
     for did, *vals in await db.execute(text(watcher_numbers_sql(district, watcher_scope)), {**params, **scope_params}):
         n = own.setdefault(did, Numbers())
         n.watchers, n.watchers_available, n.watchers_over_capacity, n.spare_capacity = vals
-    over = [OverCapacity(*r) for r in await db.execute(text(over_capacity_sql(district, watcher_scope)),
-                                                       {**params, **scope_params})]
-    tree_sql = (f"{_with(True)} SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
-                f" FROM district d WHERE d.tenant_id = :tenant AND d.id IN (SELECT id FROM subtree) ORDER BY d.code"
-                if district else
-                "SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
-                " FROM district d WHERE d.tenant_id = :tenant ORDER BY d.code")
+    over = [
+        OverCapacity(*r)
+        for r in await db.execute(text(over_capacity_sql(district, watcher_scope)), {**params, **scope_params})
+    ]
+    tree_sql = (
+        f"{_with(True)} SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
+        f" FROM district d WHERE d.tenant_id = :tenant AND d.id IN (SELECT id FROM subtree) ORDER BY d.code"
+        if district
+        else "SELECT d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m"
+        " FROM district d WHERE d.tenant_id = :tenant ORDER BY d.code"
+    )
     districts = [_District(*r) for r in await db.execute(text(tree_sql), params)]
     if district:  # the root's parent is outside the filter: stop the roll-up at the root
-        districts = [(_District(d.id, None, d.code, d.name, d.level, d.walking_radius_m) if d.id == district_id else d)
-                     for d in districts]
+        districts = [
+            (_District(d.id, None, d.code, d.name, d.level, d.walking_radius_m) if d.id == district_id else d)
+            for d in districts
+        ]
     rolled = _roll_up(districts, own)
     totals = Numbers()
     for numbers in own.values():
         totals.add(numbers)
     return Coverage(
         district_id=district_id,
-        districts=[DistrictCoverage(d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m, rolled[d.id])
-                   for d in districts],
+        districts=[
+            DistrictCoverage(d.id, d.parent_id, d.code, d.name, d.level, d.walking_radius_m, rolled[d.id])
+            for d in districts
+        ],
         unassigned=None if district else own.get(None, Numbers()),
         totals=totals,
         over_capacity=over,
@@ -341,10 +349,19 @@ async def pockets(db: AsyncSession, district_id: uuid.UUID | None = None, eps_m:
     ids: list[uuid.UUID] = []
     rows: Iterable[Any] = await db.execute(text(pockets_sql(district_id is not None)), params)
     for i, (households, uncovered, weak, in_hazard, radius_m, geometry, member_ids) in enumerate(rows, 1):
-        features.append({
-            "type": "Feature", "id": i, "geometry": msgspec.json.decode(geometry),
-            "properties": {"households": households, "uncovered": uncovered, "weak_cover": weak,
-                           "in_hazard": in_hazard, "radius_m": radius_m},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": i,
+                "geometry": msgspec.json.decode(geometry),
+                "properties": {
+                    "households": households,
+                    "uncovered": uncovered,
+                    "weak_cover": weak,
+                    "in_hazard": in_hazard,
+                    "radius_m": radius_m,
+                },
+            }
+        )
         ids.extend(member_ids)
     return Pockets(features, ids)

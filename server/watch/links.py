@@ -23,7 +23,7 @@ Every change writes one audit row in the same transaction.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.audit.record import record as audit
 from server.core.context import current_tenant
 from server.core.problems import FieldError, Problem
-from server.registry.models import Household, WatchLink, Watcher
+from server.registry.models import Household, Watcher, WatchLink
 from server.tenancy.models import Tenant
 from server.watch.common import DEFAULT_RADIUS_M
 
@@ -46,7 +46,8 @@ def _not_found(what: str) -> Problem:
 
 async def _lock_household(db: AsyncSession, household_id: uuid.UUID) -> None:
     found = await db.execute(
-        select(Household.id).where(Household.tenant_id == current_tenant(), Household.id == household_id)
+        select(Household.id)
+        .where(Household.tenant_id == current_tenant(), Household.id == household_id)
         .with_for_update(key_share=True)
     )
     if found.first() is None:
@@ -54,44 +55,78 @@ async def _lock_household(db: AsyncSession, household_id: uuid.UUID) -> None:
 
 
 async def _lock_watcher(db: AsyncSession, watcher_id: uuid.UUID) -> Watcher:
-    w = (await db.execute(
-        select(Watcher).where(Watcher.tenant_id == current_tenant(), Watcher.id == watcher_id).with_for_update(key_share=True)
-    )).scalar_one_or_none()
+    w = (
+        await db.execute(
+            select(Watcher)
+            .where(Watcher.tenant_id == current_tenant(), Watcher.id == watcher_id)
+            .with_for_update(key_share=True)
+        )
+    ).scalar_one_or_none()
     if w is None:
         raise _not_found("watcher")
     return w
 
 
 async def watcher_load(db: AsyncSession, watcher_id: uuid.UUID) -> int:
-    return int((await db.execute(
-        select(func.count()).select_from(WatchLink).where(
-            WatchLink.tenant_id == current_tenant(), WatchLink.watcher_id == watcher_id, WatchLink.ended_at.is_(None))
-    )).scalar_one())
+    return int(
+        (
+            await db.execute(
+                select(func.count())
+                .select_from(WatchLink)
+                .where(
+                    WatchLink.tenant_id == current_tenant(),
+                    WatchLink.watcher_id == watcher_id,
+                    WatchLink.ended_at.is_(None),
+                )
+            )
+        ).scalar_one()
+    )
 
 
 async def _active(db: AsyncSession, household_id: uuid.UUID) -> list[WatchLink]:
-    return list((await db.execute(
-        select(WatchLink).where(WatchLink.tenant_id == current_tenant(), WatchLink.household_id == household_id,
-                                WatchLink.ended_at.is_(None))
-    )).scalars())
+    return list(
+        (
+            await db.execute(
+                select(WatchLink).where(
+                    WatchLink.tenant_id == current_tenant(),
+                    WatchLink.household_id == household_id,
+                    WatchLink.ended_at.is_(None),
+                )
+            )
+        ).scalars()
+    )
 
 
 async def _check_watcher(db: AsyncSession, w: Watcher, household_id: uuid.UUID, override: bool) -> dict[str, Any]:
     if w.household_id == household_id:
-        raise Problem("validation_failed", errors=[FieldError(
-            "watcher_id", "invalid", "見守り協力員は自分の世帯を見守ることはできません。",
-            "A watcher cannot watch their own household.")])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    "watcher_id",
+                    "invalid",
+                    "見守り協力員は自分の世帯を見守ることはできません。",
+                    "A watcher cannot watch their own household.",
+                )
+            ],
+        )
     load = await watcher_load(db, w.id)
     notes: dict[str, Any] = {"load_before": load, "capacity": w.capacity}
     if not override:
         if not w.available:
-            raise Problem("conflict", detail_ja="この見守り協力員は現在受け付けていません（override で強制できます）。",
-                          detail_en="This watcher is marked unavailable (override to link anyway).",
-                          extra={"reason": "unavailable"})
+            raise Problem(
+                "conflict",
+                detail_ja="この見守り協力員は現在受け付けていません（override で強制できます）。",
+                detail_en="This watcher is marked unavailable (override to link anyway).",
+                extra={"reason": "unavailable"},
+            )
         if load >= w.capacity:
-            raise Problem("conflict", detail_ja=f"この見守り協力員は上限（{w.capacity}世帯）に達しています（override で強制できます）。",
-                          detail_en=f"This watcher already watches {load} of at most {w.capacity} households (override to link anyway).",
-                          extra={"reason": "over_capacity", "load": load, "capacity": w.capacity})
+            raise Problem(
+                "conflict",
+                detail_ja=f"この見守り協力員は上限（{w.capacity}世帯）に達しています（override で強制できます）。",
+                detail_en=f"This watcher already watches {load} of at most {w.capacity} households (override to link anyway).",
+                extra={"reason": "over_capacity", "load": load, "capacity": w.capacity},
+            )
     notes["over_capacity"] = load + 1 > w.capacity
     return notes
 
@@ -140,15 +175,21 @@ def _check_reach(distance_m: int, radius_m: int, confirm_far: bool) -> dict[str,
     is made only when staff confirm it (409 until then), and it counts as weak cover."""
     beyond = distance_m > radius_m
     if beyond and not confirm_far:
-        raise Problem("watch_link_beyond_radius",
-                      detail_ja=f"この見守り協力員の自宅は世帯から約{distance_m:,}mで、地区の徒歩圏（{radius_m}m）の外です。"
-                                "割り当てても見守りが手薄な世帯として数えられます。それでも割り当てる場合は確認してください。",
-                      detail_en=f"This watcher lives about {distance_m:,} m from the household, beyond the district's "
-                                f"walking radius of {radius_m} m; the household will still count as weakly covered. "
-                                "Confirm to link anyway.",
-                      extra={"distance_m": distance_m, "walking_radius_m": radius_m})
-    return {"distance_m": distance_m, "walking_radius_m": radius_m, "beyond_walking_radius": beyond,
-            "confirm_far": confirm_far}
+        raise Problem(
+            "watch_link_beyond_radius",
+            detail_ja=f"この見守り協力員の自宅は世帯から約{distance_m:,}mで、地区の徒歩圏（{radius_m}m）の外です。"
+            "割り当てても見守りが手薄な世帯として数えられます。それでも割り当てる場合は確認してください。",
+            detail_en=f"This watcher lives about {distance_m:,} m from the household, beyond the district's "
+            f"walking radius of {radius_m} m; the household will still count as weakly covered. "
+            "Confirm to link anyway.",
+            extra={"distance_m": distance_m, "walking_radius_m": radius_m},
+        )
+    return {
+        "distance_m": distance_m,
+        "walking_radius_m": radius_m,
+        "beyond_walking_radius": beyond,
+        "confirm_far": confirm_far,
+    }
 
 
 async def local_today(db: AsyncSession) -> date:
@@ -157,10 +198,18 @@ async def local_today(db: AsyncSession) -> date:
     return datetime.now(ZoneInfo(tz or "Asia/Tokyo")).date()
 
 
-async def _insert(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID, kind: str,
-                  distance_m: int) -> WatchLink:
-    link = WatchLink(tenant_id=current_tenant(), id=uuid.uuid4(), household_id=household_id, watcher_id=watcher_id,
-                     kind=kind, since=await local_today(db), distance_m=distance_m)
+async def _insert(
+    db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID, kind: str, distance_m: int
+) -> WatchLink:
+    link = WatchLink(
+        tenant_id=current_tenant(),
+        id=uuid.uuid4(),
+        household_id=household_id,
+        watcher_id=watcher_id,
+        kind=kind,
+        since=await local_today(db),
+        distance_m=distance_m,
+    )
     db.add(link)
     try:
         async with db.begin_nested():
@@ -171,18 +220,32 @@ async def _insert(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UU
 
 
 def _duplicate() -> Problem:
-    return Problem("conflict", detail_ja="この見守り協力員は既にこの世帯を見守っています。",
-                   detail_en="This watcher already watches this household.", extra={"reason": "duplicate"})
+    return Problem(
+        "conflict",
+        detail_ja="この見守り協力員は既にこの世帯を見守っています。",
+        detail_en="This watcher already watches this household.",
+        extra={"reason": "duplicate"},
+    )
 
 
 def _primary_taken() -> Problem:
-    return Problem("conflict", detail_ja="この世帯には既に主担当がいます。先に副担当に変更してください。",
-                   detail_en="This household already has a primary watcher; make that one a backup first.",
-                   extra={"reason": "primary_exists"})
+    return Problem(
+        "conflict",
+        detail_ja="この世帯には既に主担当がいます。先に副担当に変更してください。",
+        detail_en="This household already has a primary watcher; make that one a backup first.",
+        extra={"reason": "primary_exists"},
+    )
 
 
-async def create_link(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID, kind: str,
-                      override: bool = False, via: str = "manual", confirm_far: bool = False) -> WatchLink:
+async def create_link(
+    db: AsyncSession,
+    household_id: uuid.UUID,
+    watcher_id: uuid.UUID,
+    kind: str,
+    override: bool = False,
+    via: str = "manual",
+    confirm_far: bool = False,
+) -> WatchLink:
     await _lock_household(db, household_id)
     w = await _lock_watcher(db, watcher_id)
     active = await _active(db, household_id)
@@ -193,34 +256,59 @@ async def create_link(db: AsyncSession, household_id: uuid.UUID, watcher_id: uui
         raise _primary_taken()
     notes.update(_check_reach(*await _reach(db, household_id, watcher_id), confirm_far))
     link = await _insert(db, household_id, watcher_id, kind, notes["distance_m"])
-    await audit(db, "watch_link.create", object_type="watch_link", object_ids=[link.id, household_id, watcher_id],
-                details={"household_id": str(household_id), "watcher_id": str(watcher_id), "kind": kind,
-                         "override": override, "via": via, **notes})
+    await audit(
+        db,
+        "watch_link.create",
+        object_type="watch_link",
+        object_ids=[link.id, household_id, watcher_id],
+        details={
+            "household_id": str(household_id),
+            "watcher_id": str(watcher_id),
+            "kind": kind,
+            "override": override,
+            "via": via,
+            **notes,
+        },
+    )
     return link
 
 
 async def _get_active_link(db: AsyncSession, link_id: uuid.UUID) -> WatchLink:
-    link = (await db.execute(
-        select(WatchLink).where(WatchLink.tenant_id == current_tenant(), WatchLink.id == link_id).with_for_update()
-    )).scalar_one_or_none()
+    link = (
+        await db.execute(
+            select(WatchLink).where(WatchLink.tenant_id == current_tenant(), WatchLink.id == link_id).with_for_update()
+        )
+    ).scalar_one_or_none()
     if link is None:
         raise _not_found("link")
     if link.ended_at is not None:
-        raise Problem("conflict", detail_ja="この割り当ては既に終了しています。", detail_en="This link has ended.",
-                      extra={"reason": "ended"})
+        raise Problem(
+            "conflict",
+            detail_ja="この割り当ては既に終了しています。",
+            detail_en="This link has ended.",
+            extra={"reason": "ended"},
+        )
     return link
 
 
-async def change_link(db: AsyncSession, link_id: uuid.UUID, kind: str | None, watcher_id: uuid.UUID | None,
-                      override: bool = False, confirm_far: bool = False) -> WatchLink:
+async def change_link(
+    db: AsyncSession,
+    link_id: uuid.UUID,
+    kind: str | None,
+    watcher_id: uuid.UUID | None,
+    override: bool = False,
+    confirm_far: bool = False,
+) -> WatchLink:
     link = await _get_active_link(db, link_id)
     await _lock_household(db, link.household_id)
     new_kind = kind or link.kind
-    details: dict[str, Any] = {"household_id": str(link.household_id), "from": {"watcher_id": str(link.watcher_id), "kind": link.kind}}
+    details: dict[str, Any] = {
+        "household_id": str(link.household_id),
+        "from": {"watcher_id": str(link.watcher_id), "kind": link.kind},
+    }
     demoted: list[WatchLink] = []
     if new_kind == "primary":
-        demoted = [x for x in await _active(db, link.household_id)
-                   if x.kind == "primary" and x.id != link.id]
+        demoted = [x for x in await _active(db, link.household_id) if x.kind == "primary" and x.id != link.id]
     result = link
     if watcher_id is not None and watcher_id != link.watcher_id:
         w = await _lock_watcher(db, watcher_id)
@@ -228,7 +316,7 @@ async def change_link(db: AsyncSession, link_id: uuid.UUID, kind: str | None, wa
             raise _duplicate()
         details.update(await _check_watcher(db, w, link.household_id, override))
         details.update(_check_reach(*await _reach(db, link.household_id, watcher_id), confirm_far))
-        link.ended_at = datetime.now(timezone.utc)
+        link.ended_at = datetime.now(UTC)
         await db.flush()
         result = await _insert(db, link.household_id, watcher_id, new_kind, details["distance_m"])
         details["replaced_link_id"] = str(link.id)
@@ -240,29 +328,47 @@ async def change_link(db: AsyncSession, link_id: uuid.UUID, kind: str | None, wa
     details["to"] = {"watcher_id": str(result.watcher_id), "kind": result.kind}
     if demoted:
         details["demoted_link_ids"] = [str(x.id) for x in demoted]
-    await audit(db, "watch_link.update", object_type="watch_link",
-                object_ids=list(dict.fromkeys([result.id, link.id, *(x.id for x in demoted)])), details=details)
+    await audit(
+        db,
+        "watch_link.update",
+        object_type="watch_link",
+        object_ids=list(dict.fromkeys([result.id, link.id, *(x.id for x in demoted)])),
+        details=details,
+    )
     return result
 
 
 async def ensure_exists(db: AsyncSession, household_id: uuid.UUID, watcher_id: uuid.UUID) -> None:
-    if (await db.execute(select(Household.id).where(Household.tenant_id == current_tenant(), Household.id == household_id))).first() is None:
+    if (
+        await db.execute(
+            select(Household.id).where(Household.tenant_id == current_tenant(), Household.id == household_id)
+        )
+    ).first() is None:
         raise _not_found("household")
-    if (await db.execute(select(Watcher.id).where(Watcher.tenant_id == current_tenant(), Watcher.id == watcher_id))).first() is None:
+    if (
+        await db.execute(select(Watcher.id).where(Watcher.tenant_id == current_tenant(), Watcher.id == watcher_id))
+    ).first() is None:
         raise _not_found("watcher")
 
 
 async def end_link(db: AsyncSession, link_id: uuid.UUID) -> bool:
     """End an active link. False if it had already ended (nothing changes, nothing is audited)."""
-    link = (await db.execute(
-        select(WatchLink).where(WatchLink.tenant_id == current_tenant(), WatchLink.id == link_id).with_for_update()
-    )).scalar_one_or_none()
+    link = (
+        await db.execute(
+            select(WatchLink).where(WatchLink.tenant_id == current_tenant(), WatchLink.id == link_id).with_for_update()
+        )
+    ).scalar_one_or_none()
     if link is None:
         raise _not_found("link")
     if link.ended_at is not None:
         return False
-    link.ended_at = datetime.now(timezone.utc)
+    link.ended_at = datetime.now(UTC)
     await db.flush()
-    await audit(db, "watch_link.end", object_type="watch_link", object_ids=[link.id, link.household_id, link.watcher_id],
-                details={"household_id": str(link.household_id), "watcher_id": str(link.watcher_id), "kind": link.kind})
+    await audit(
+        db,
+        "watch_link.end",
+        object_type="watch_link",
+        object_ids=[link.id, link.household_id, link.watcher_id],
+        details={"household_id": str(link.household_id), "watcher_id": str(link.watcher_id), "kind": link.kind},
+    )
     return True

@@ -181,8 +181,12 @@ async def suggest(
         order = order[:limit]
     suggestions = allocate(candidates)
     with_candidates = {c.household_id for c in candidates if c.watcher_id is not None}
-    return Batch(suggestions=suggestions, households_considered=len(order),
-                 households_without_candidates=len(order) - len(with_candidates), truncated=truncated)
+    return Batch(
+        suggestions=suggestions,
+        households_considered=len(order),
+        households_without_candidates=len(order) - len(with_candidates),
+        truncated=truncated,
+    )
 
 
 def allocate(candidates: Iterable[Candidate]) -> list[Suggestion]:
@@ -200,8 +204,11 @@ def allocate(candidates: Iterable[Candidate]) -> list[Suggestion]:
         if c.watcher_id is not None and c.remaining is not None:
             remaining[c.watcher_id] = c.remaining
     pairs = sorted(
-        ((c.distance_m, c.household_id, c.watcher_id) for c in cands
-         if c.watcher_id is not None and c.distance_m is not None),
+        (
+            (c.distance_m, c.household_id, c.watcher_id)
+            for c in cands
+            if c.watcher_id is not None and c.distance_m is not None
+        ),
         key=lambda p: (p[0], str(p[1]), str(p[2])),
     )
     chosen: dict[uuid.UUID, list[tuple[float, uuid.UUID]]] = defaultdict(list)
@@ -216,8 +223,11 @@ def allocate(candidates: Iterable[Candidate]) -> list[Suggestion]:
             take(hid, wid, dist)
     # Round 2: top up to a primary and a backup.
     for dist, hid, wid in pairs:
-        if (links[hid] + len(chosen[hid]) < TARGET_WATCHERS and remaining[wid] > 0
-                and all(w != wid for _, w in chosen[hid])):
+        if (
+            links[hid] + len(chosen[hid]) < TARGET_WATCHERS
+            and remaining[wid] > 0
+            and all(w != wid for _, w in chosen[hid])
+        ):
             take(hid, wid, dist)
 
     out: list[Suggestion] = []

@@ -32,8 +32,15 @@ GZIP_LEVEL = 6  # zlib's default: ~95 % of level 9's saving at a fraction of its
 SKIP_OPT_KEY = "skip_compression"  # a route handler's opt that sends its own encoding
 
 # Types compressed on the fly; everything else passes untouched.
-COMPRESSIBLE = ("application/json", "application/problem+json", "application/geo+json", "application/vnd.oai",
-                "application/javascript", "application/xml", "text/")
+COMPRESSIBLE = (
+    "application/json",
+    "application/problem+json",
+    "application/geo+json",
+    "application/vnd.oai",
+    "application/javascript",
+    "application/xml",
+    "text/",
+)
 NEVER = ("text/event-stream",)
 
 
@@ -48,7 +55,9 @@ class TonariCompression(CompressionMiddleware):
     """Litestar's middleware, passing through what must not be compressed (see the module)."""
 
     def create_compression_send_wrapper(
-        self, send: Send, compression_encoding: Literal[CompressionEncoding.BROTLI, CompressionEncoding.GZIP] | str,
+        self,
+        send: Send,
+        compression_encoding: Literal[CompressionEncoding.BROTLI, CompressionEncoding.GZIP] | str,
         scope: Scope,
     ) -> Send:
         async def send_weakening_etag(message: Message) -> None:

@@ -55,8 +55,11 @@ def accepted_encodings(header: str) -> set[str]:
 def _serve(dist: Path, rel: str, accept_encoding: str = "") -> Response[Any]:
     index = dist / "index.html"
     if not index.exists():
-        raise Problem("service_unavailable", detail_ja="アプリがビルドされていません（make run を実行してください）。",
-                      detail_en="The web app is not built (run make run).")
+        raise Problem(
+            "service_unavailable",
+            detail_ja="アプリがビルドされていません（make run を実行してください）。",
+            detail_en="The web app is not built (run make run).",
+        )
     target = (dist / rel).resolve() if rel else index
     if not target.is_relative_to(dist) or not target.is_file():
         if rel.startswith(_RESERVED) or rel in {"api", "health", "schema"}:
@@ -82,8 +85,7 @@ def _serve(dist: Path, rel: str, accept_encoding: str = "") -> Response[Any]:
         if chosen is not None:
             headers["Content-Encoding"] = chosen[0]
             target = chosen[1]
-    return File(path=target, media_type=media_type, headers=headers, content_disposition_type="inline",
-                filename=name)
+    return File(path=target, media_type=media_type, headers=headers, content_disposition_type="inline", filename=name)
 
 
 @get(["/", "/{path:path}"], guards=[public], include_in_schema=False, sync_to_thread=False, opt={SKIP_OPT_KEY: True})

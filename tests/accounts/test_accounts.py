@@ -26,9 +26,17 @@ def _problem(resp, status: int, code: str) -> dict:
 async def _audit(sessionmaker, tenant_id, action: str, user_id) -> list[tuple]:
     with as_tenant(tenant_id):
         async with sessionmaker() as db, db.begin():
-            return list((await db.execute(text(
-                "SELECT actor_user_id, details FROM audit_log WHERE action = :a AND object_ids @> ARRAY[:u]"
-                " ORDER BY id"), {"a": action, "u": str(user_id)})).all())
+            return list(
+                (
+                    await db.execute(
+                        text(
+                            "SELECT actor_user_id, details FROM audit_log WHERE action = :a AND object_ids @> ARRAY[:u]"
+                            " ORDER BY id"
+                        ),
+                        {"a": action, "u": str(user_id)},
+                    )
+                ).all()
+            )
 
 
 async def _signed_in(client_factory, acct) -> ApiClient:
@@ -40,26 +48,36 @@ async def _signed_in(client_factory, acct) -> ApiClient:
 
 # ---- each user -------------------------------------------------------------------------------
 
+
 async def test_changing_my_password_needs_the_current_one_and_ends_my_other_sessions(
-        client_factory, make_tenant, sessionmaker) -> None:
+    client_factory, make_tenant, sessionmaker
+) -> None:
     tenant = await make_tenant(("watcher",))
     acct = tenant.accounts["watcher"]
     phone, pc = await _signed_in(client_factory, acct), await _signed_in(client_factory, acct)
 
-    wrong = await phone.send_json("POST", "/api/auth/password", {"current_password": "nope", "new_password": GOOD_PASSWORD})
+    wrong = await phone.send_json(
+        "POST", "/api/auth/password", {"current_password": "nope", "new_password": GOOD_PASSWORD}
+    )
     body = _problem(wrong, 400, "current_password_incorrect")
     assert body["errors"][0]["field"] == "current_password"
     assert (await pc.get("/api/auth/me")).status_code == 200  # nothing changed
 
     for weak in ("short-1", "password1234", acct.login + "-x1", "1234567890"):
-        resp = await phone.send_json("POST", "/api/auth/password", {"current_password": acct.password, "new_password": weak})
+        resp = await phone.send_json(
+            "POST", "/api/auth/password", {"current_password": acct.password, "new_password": weak}
+        )
         body = _problem(resp, 400, "weak_password")
         assert "10文字以上" in body["message"]["ja"] and "at least 10 characters" in body["message"]["en"]
         assert body["errors"][0]["field"] == "new_password"
-    same = await phone.send_json("POST", "/api/auth/password", {"current_password": acct.password, "new_password": acct.password})
+    same = await phone.send_json(
+        "POST", "/api/auth/password", {"current_password": acct.password, "new_password": acct.password}
+    )
     _problem(same, 400, "password_unchanged")
 
-    ok = await phone.send_json("POST", "/api/auth/password", {"current_password": acct.password, "new_password": GOOD_PASSWORD})
+    ok = await phone.send_json(
+        "POST", "/api/auth/password", {"current_password": acct.password, "new_password": GOOD_PASSWORD}
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["must_change_password"] is False
     assert (await phone.get("/api/auth/me")).status_code == 200  # this session goes on (new cookie)
@@ -77,14 +95,19 @@ async def test_guessing_the_current_password_is_throttled(client_factory, make_t
     acct = tenant.accounts["watcher"]
     thief = await _signed_in(client_factory, acct)  # e.g. a phone left unlocked
     for i in range(10):
-        resp = await thief.send_json("POST", "/api/auth/password", {"current_password": f"guess-{i}", "new_password": GOOD_PASSWORD})
+        resp = await thief.send_json(
+            "POST", "/api/auth/password", {"current_password": f"guess-{i}", "new_password": GOOD_PASSWORD}
+        )
         _problem(resp, 400, "current_password_incorrect")
-    resp = await thief.send_json("POST", "/api/auth/password", {"current_password": acct.password, "new_password": GOOD_PASSWORD})
+    resp = await thief.send_json(
+        "POST", "/api/auth/password", {"current_password": acct.password, "new_password": GOOD_PASSWORD}
+    )
     _problem(resp, 429, "too_many_attempts")
 
 
 async def test_signing_out_everywhere_ends_every_session_including_this_one(
-        client_factory, make_tenant, sessionmaker) -> None:
+    client_factory, make_tenant, sessionmaker
+) -> None:
     tenant = await make_tenant(("commissioner",))
     acct = tenant.accounts["commissioner"]
     a, b = await _signed_in(client_factory, acct), await _signed_in(client_factory, acct)
@@ -98,8 +121,10 @@ async def test_signing_out_everywhere_ends_every_session_including_this_one(
 
 # ---- admins ----------------------------------------------------------------------------------
 
+
 async def test_admins_list_their_own_tenants_users_and_nobody_else_may(
-        client_factory, make_tenant, sessionmaker) -> None:
+    client_factory, make_tenant, sessionmaker
+) -> None:
     tenant, other = await make_tenant(), await make_tenant(("watcher",))
     admin = await _signed_in(client_factory, tenant.accounts["admin"])
     await _signed_in(client_factory, tenant.accounts["watcher"])
@@ -118,16 +143,21 @@ async def test_admins_list_their_own_tenants_users_and_nobody_else_may(
     for role in ("staff", "coordinator", "watcher"):
         c = await _signed_in(client_factory, tenant.accounts[role])
         _problem(await c.get("/api/users"), 403, "forbidden")
-        _problem(await c.send_json("POST", f"/api/users/{tenant.accounts['vc_volunteer'].user_id}/disable"), 403, "forbidden")
+        _problem(
+            await c.send_json("POST", f"/api/users/{tenant.accounts['vc_volunteer'].user_id}/disable"), 403, "forbidden"
+        )
     # another tenant's user is not there for this admin
     stranger = other.accounts["watcher"].user_id
     for action in ("disable", "enable", "password-reset", "logout-everywhere"):
         _problem(await admin.send_json("POST", f"/api/users/{stranger}/{action}"), 404, "not_found")
-    assert (await client_factory().login(other.accounts["watcher"].login, other.accounts["watcher"].password)).status_code == 200
+    assert (
+        await client_factory().login(other.accounts["watcher"].login, other.accounts["watcher"].password)
+    ).status_code == 200
 
 
 async def test_a_reset_password_lets_the_user_do_nothing_but_choose_a_new_one(
-        client_factory, make_tenant, sessionmaker) -> None:
+    client_factory, make_tenant, sessionmaker
+) -> None:
     tenant = await make_tenant(("admin", "coordinator"))
     acct = tenant.accounts["coordinator"]
     admin = await _signed_in(client_factory, tenant.accounts["admin"])
@@ -143,8 +173,11 @@ async def test_a_reset_password_lets_the_user_do_nothing_but_choose_a_new_one(
     rows = await _audit(sessionmaker, tenant.id, "user.password_reset", acct.user_id)
     assert len(rows) == 1 and rows[0][0] == tenant.accounts["admin"].user_id
     assert temporary not in str(rows[0][1])
-    _problem(await admin.send_json("POST", f"/api/users/{tenant.accounts['admin'].user_id}/password-reset"),
-             409, "not_for_yourself")
+    _problem(
+        await admin.send_json("POST", f"/api/users/{tenant.accounts['admin'].user_id}/password-reset"),
+        409,
+        "not_for_yourself",
+    )
 
     user = client_factory()
     signed = await user.login(acct.login, temporary)
@@ -154,7 +187,9 @@ async def test_a_reset_password_lets_the_user_do_nothing_but_choose_a_new_one(
     _problem(await user.get("/api/tiles/households/14/14579/6433.mvt"), 403, "password_change_required")
     _problem(await user.send_json("POST", "/api/auth/logout-everywhere"), 403, "password_change_required")
 
-    changed = await user.send_json("POST", "/api/auth/password", {"current_password": temporary, "new_password": GOOD_PASSWORD})
+    changed = await user.send_json(
+        "POST", "/api/auth/password", {"current_password": temporary, "new_password": GOOD_PASSWORD}
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["must_change_password"] is False
     assert (await user.get("/api/households")).status_code == 200
@@ -162,14 +197,15 @@ async def test_a_reset_password_lets_the_user_do_nothing_but_choose_a_new_one(
     assert rows[-1][1]["after_reset"] is True
 
 
-async def test_while_a_password_change_is_due_every_other_route_refuses(
-        app, client_factory, make_tenant) -> None:
+async def test_while_a_password_change_is_due_every_other_route_refuses(app, client_factory, make_tenant) -> None:
     """Walks every route of the app: only me, change-password and logout (and the public ones)
     answer a user whose password an admin reset."""
     tenant = await make_tenant(("admin", "staff"))
     acct = tenant.accounts["staff"]
     admin = await _signed_in(client_factory, tenant.accounts["admin"])
-    temporary = (await admin.send_json("POST", f"/api/users/{acct.user_id}/password-reset")).json()["temporary_password"]
+    temporary = (await admin.send_json("POST", f"/api/users/{acct.user_id}/password-reset")).json()[
+        "temporary_password"
+    ]
     user = client_factory()
     assert (await user.login(acct.login, temporary)).status_code == 200
 
@@ -198,7 +234,8 @@ def _fill(route) -> str:
 
 
 async def test_disabling_ends_the_users_sessions_at_once_and_enabling_lets_them_back(
-        client_factory, make_tenant, sessionmaker) -> None:
+    client_factory, make_tenant, sessionmaker
+) -> None:
     tenant = await make_tenant(("admin", "watcher"))
     acct = tenant.accounts["watcher"]
     admin = await _signed_in(client_factory, tenant.accounts["admin"])
@@ -221,7 +258,8 @@ async def test_disabling_ends_the_users_sessions_at_once_and_enabling_lets_them_
 
 
 async def test_an_admin_cannot_disable_themself_and_an_active_admin_always_remains(
-        client_factory, make_tenant, sessionmaker) -> None:
+    client_factory, make_tenant, sessionmaker
+) -> None:
     tenant = await make_tenant(("admin",))
     a = tenant.accounts["admin"]
     admin = await _signed_in(client_factory, a)

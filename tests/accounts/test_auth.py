@@ -39,7 +39,9 @@ async def test_login_ok_sets_a_safe_session_cookie(client, make_tenant) -> None:
     assert me.status_code == 200 and me.json()["id"] == str(acct.user_id)
 
 
-async def test_a_peer_address_that_is_not_an_ip_is_recorded_as_unknown(client_factory, make_tenant, sessionmaker) -> None:
+async def test_a_peer_address_that_is_not_an_ip_is_recorded_as_unknown(
+    client_factory, make_tenant, sessionmaker
+) -> None:
     """A test client's name or a malformed forwarded address must not turn a sign-in into a 500
     (it goes into inet columns); it is recorded as NULL."""
     tenant = await make_tenant(("watcher",))
@@ -49,9 +51,15 @@ async def test_a_peer_address_that_is_not_an_ip_is_recorded_as_unknown(client_fa
     assert resp.status_code == 200, resp.text
     with as_tenant(tenant.id):
         async with sessionmaker() as db, db.begin():
-            sessions = (await db.execute(select(UserSession.client_addr).where(UserSession.user_id == acct.user_id))).all()
-            audit = (await db.execute(text("SELECT client_addr FROM audit_log WHERE action = 'auth.login'"
-                                           " AND actor_user_id = :u"), {"u": acct.user_id})).all()
+            sessions = (
+                await db.execute(select(UserSession.client_addr).where(UserSession.user_id == acct.user_id))
+            ).all()
+            audit = (
+                await db.execute(
+                    text("SELECT client_addr FROM audit_log WHERE action = 'auth.login' AND actor_user_id = :u"),
+                    {"u": acct.user_id},
+                )
+            ).all()
     assert sessions == [(None,)] and audit == [(None,)]
 
 
@@ -95,14 +103,21 @@ async def test_unknown_user_gets_the_same_answer_in_the_same_time_class(client_f
 async def _refusals(sessionmaker, tenant_id, user_id) -> list[dict]:
     with as_tenant(tenant_id):
         async with sessionmaker() as db, db.begin():
-            rows = (await db.execute(text(
-                "SELECT details, host(client_addr) AS client FROM audit_log WHERE action = 'auth.login_refused'"
-                " AND object_ids @> ARRAY[:u] ORDER BY id"), {"u": str(user_id)})).all()
+            rows = (
+                await db.execute(
+                    text(
+                        "SELECT details, host(client_addr) AS client FROM audit_log WHERE action = 'auth.login_refused'"
+                        " AND object_ids @> ARRAY[:u] ORDER BY id"
+                    ),
+                    {"u": str(user_id)},
+                )
+            ).all()
     return [{**r[0], "client": r[1]} for r in rows]
 
 
 async def test_failures_from_many_clients_slow_untrusted_sign_ins_but_never_the_owners_known_device(
-        client_factory, make_tenant, sessionmaker, settings, monkeypatch) -> None:
+    client_factory, make_tenant, sessionmaker, settings, monkeypatch
+) -> None:
     """A distributed guesser (each client below its own budget) makes the account wait for
     every untrusted try, with a delay that grows; the owner's known device still gets in."""
     from server.accounts import models, throttle
@@ -120,8 +135,13 @@ async def test_failures_from_many_clients_slow_untrusted_sign_ins_but_never_the_
     # The first delay is 1 s from the last failure: a sign-in (Argon2) on a loaded machine can take
     # longer, so the throttle's clock is held half a second after that failure.
     async with sessionmaker() as db:
-        last = (await db.execute(select(func.max(models.LoginFailure.at))
-                                 .where(models.LoginFailure.login_key == throttle.login_key(acct.login)))).scalar_one()
+        last = (
+            await db.execute(
+                select(func.max(models.LoginFailure.at)).where(
+                    models.LoginFailure.login_key == throttle.login_key(acct.login)
+                )
+            )
+        ).scalar_one()
 
     class _Held(datetime):
         @classmethod
@@ -141,7 +161,8 @@ async def test_failures_from_many_clients_slow_untrusted_sign_ins_but_never_the_
 
 
 async def test_an_attackers_failures_do_not_lock_the_owner_out_and_the_attacker_stays_throttled(
-        client_factory, make_tenant, sessionmaker) -> None:
+    client_factory, make_tenant, sessionmaker
+) -> None:
     tenant = await make_tenant(("coordinator",))
     acct = tenant.accounts["coordinator"]
     known = client_factory()
@@ -207,7 +228,11 @@ async def test_ten_failures_from_one_client_throttle_that_client(client_factory,
     attacker = client_factory()
     for i in range(10):
         _problem(await attacker.login(f"guess-{i}", "x"), 401, "invalid_credentials")
-    _problem(await attacker.login(tenant.accounts["staff"].login, tenant.accounts["staff"].password), 429, "too_many_attempts")
+    _problem(
+        await attacker.login(tenant.accounts["staff"].login, tenant.accounts["staff"].password),
+        429,
+        "too_many_attempts",
+    )
     # another client is not affected, and the real account is not locked
     ok = await client_factory().login(tenant.accounts["staff"].login, tenant.accounts["staff"].password)
     assert ok.status_code == 200

@@ -70,7 +70,8 @@ async def test_only_staff_and_admins_read_the_audit_log(role, client, make_tenan
 )
 @pytest.mark.parametrize(("who", "refusal"), [("app", "permission denied"), ("owner", "append-only")])
 async def test_the_database_refuses_to_change_audit_rows(
-        statement, who, refusal, client, make_tenant, sessionmaker, owner_sessionmaker) -> None:
+    statement, who, refusal, client, make_tenant, sessionmaker, owner_sessionmaker
+) -> None:
     """The app's role has no write grant on the log; even its owner meets the append-only trigger."""
     tenant = await make_tenant(("watcher",))
     w = tenant.accounts["watcher"]

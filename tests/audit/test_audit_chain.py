@@ -33,8 +33,15 @@ async def _append(sessionmaker, tenant: TenantFixture, n: int = 1) -> list[int]:
     with as_tenant(tenant.id, user_id=user, role="staff"):
         async with sessionmaker() as db, db.begin():
             for i in range(n):
-                ids.append(await record(db, "test.event", object_type="thing", object_ids=[f"t{i}"],
-                                        details={"i": i, "note": "ｶﾅ・漢字"}))
+                ids.append(
+                    await record(
+                        db,
+                        "test.event",
+                        object_type="thing",
+                        object_ids=[f"t{i}"],
+                        details={"i": i, "note": "ｶﾅ・漢字"},
+                    )
+                )
     return ids
 
 
@@ -64,10 +71,13 @@ async def sealed(make_tenant, sessionmaker, engine) -> tuple[TenantFixture, list
 async def _link_of(engine: AsyncEngine, tenant_id: uuid.UUID, audit_id: int) -> int:
     async with engine.begin() as conn:
         await conn.execute(text("SELECT set_config('tonari.tenant_id', :t, true)"), {"t": str(tenant_id)})
-        return int((await conn.execute(text("SELECT seq FROM audit_chain WHERE audit_id = :a"), {"a": audit_id})).scalar_one())
+        return int(
+            (await conn.execute(text("SELECT seq FROM audit_chain WHERE audit_id = :a"), {"a": audit_id})).scalar_one()
+        )
 
 
 # --- appending ----------------------------------------------------------------------------------
+
 
 async def test_an_audit_row_takes_tenant_and_actor_from_the_transaction(make_tenant, sessionmaker) -> None:
     tenant = await make_tenant(("staff", "watcher"))
@@ -76,8 +86,11 @@ async def test_an_audit_row_takes_tenant_and_actor_from_the_transaction(make_ten
     with as_tenant(tenant.id, user_id=staff, role="staff"):
         async with sessionmaker() as db, db.begin():
             audit_id = await record(db, "test.stamped")
-            row = (await db.execute(text("SELECT tenant_id, actor_user_id, txid FROM audit_log WHERE id = :i"),
-                                    {"i": audit_id})).one()
+            row = (
+                await db.execute(
+                    text("SELECT tenant_id, actor_user_id, txid FROM audit_log WHERE id = :i"), {"i": audit_id}
+                )
+            ).one()
         assert (row.tenant_id, row.actor_user_id) == (tenant.id, staff) and row.txid is not None
         with pytest.raises(DBAPIError, match="an audit row for tenant"):
             async with sessionmaker() as db, db.begin():
@@ -91,8 +104,9 @@ async def test_an_audit_row_takes_tenant_and_actor_from_the_transaction(make_ten
     with as_tenant(tenant.id, user_id=None, role=None):
         async with sessionmaker() as db, db.begin():
             audit_id = await record(db, "test.sign_in", actor_user_id=watcher, actor_login="w")
-            assert (await db.execute(text("SELECT actor_user_id FROM audit_log WHERE id = :i"),
-                                     {"i": audit_id})).scalar() == watcher
+            assert (
+                await db.execute(text("SELECT actor_user_id FROM audit_log WHERE id = :i"), {"i": audit_id})
+            ).scalar() == watcher
     # Without a tenant on the transaction nothing is written.
     with as_tenant(None), pytest.raises(DBAPIError, match="needs the transaction's tenant"):
         async with sessionmaker() as db, db.begin():
@@ -106,21 +120,41 @@ async def test_a_group_commit_writes_each_request_s_row_under_its_own_actor(make
     staff, watcher = tenant.accounts["staff"], tenant.accounts["watcher"]
 
     def ctx(user_id: uuid.UUID, login: str, request_id: str) -> context.RequestContext:
-        return context.RequestContext(request_id=request_id, tenant_id=tenant.id, user_id=user_id, user_login=login,
-                                      role="watcher", client_addr="10.1.2.3")
+        return context.RequestContext(
+            request_id=request_id,
+            tenant_id=tenant.id,
+            user_id=user_id,
+            user_login=login,
+            role="watcher",
+            client_addr="10.1.2.3",
+        )
 
-    rows = [AuditRow("visit.create", ctx(staff.user_id, staff.login, "gc-1"), "visit", ["v1"], operation_id=None),
-            AuditRow("visit.create", ctx(watcher.user_id, watcher.login, "gc-2"), "visit", ["v2", "v3"], mode="drill",
-                     details={"count": 2})]
+    rows = [
+        AuditRow("visit.create", ctx(staff.user_id, staff.login, "gc-1"), "visit", ["v1"], operation_id=None),
+        AuditRow(
+            "visit.create",
+            ctx(watcher.user_id, watcher.login, "gc-2"),
+            "visit",
+            ["v2", "v3"],
+            mode="drill",
+            details={"count": 2},
+        ),
+    ]
     with as_tenant(tenant.id, user_id=staff.user_id, role="staff"):  # stamped as the last request's user
         async with sessionmaker() as db, db.begin():
             await record_many(db, rows)
-            written = (await db.execute(text(
-                "SELECT actor_user_id, actor_login, object_ids, mode, request_id, host(client_addr), details"
-                " FROM audit_log WHERE request_id IN ('gc-1', 'gc-2') ORDER BY request_id"))).all()
+            written = (
+                await db.execute(
+                    text(
+                        "SELECT actor_user_id, actor_login, object_ids, mode, request_id, host(client_addr), details"
+                        " FROM audit_log WHERE request_id IN ('gc-1', 'gc-2') ORDER BY request_id"
+                    )
+                )
+            ).all()
         assert [tuple(r) for r in written] == [
             (staff.user_id, staff.login, ["v1"], "normal", "gc-1", "10.1.2.3", {}),
-            (watcher.user_id, watcher.login, ["v2", "v3"], "drill", "gc-2", "10.1.2.3", {"count": 2})]
+            (watcher.user_id, watcher.login, ["v2", "v3"], "drill", "gc-2", "10.1.2.3", {"count": 2}),
+        ]
         stranger = AuditRow("visit.create", ctx(other.accounts["staff"].user_id, "x", "gc-3"), "visit", ["v4"])
         with pytest.raises(DBAPIError, match="who is no user of tenant"):
             async with sessionmaker() as db, db.begin():
@@ -130,6 +164,7 @@ async def test_a_group_commit_writes_each_request_s_row_under_its_own_actor(make
 
 
 # --- verifying ----------------------------------------------------------------------------------
+
 
 async def test_a_deleted_row_is_caught_at_its_link(sealed, engine, owner_engine) -> None:
     tenant, ids = sealed
@@ -142,12 +177,15 @@ async def test_a_deleted_row_is_caught_at_its_link(sealed, engine, owner_engine)
     assert f"link #{seq}" in verdict.broken.describe() and "deleted" in verdict.broken.describe()
 
 
-@pytest.mark.parametrize("change", [
-    "UPDATE audit_log SET details = details || '{\"i\": 99}' WHERE id = :i",
-    "UPDATE audit_log SET actor_user_id = NULL WHERE id = :i",
-    "UPDATE audit_log SET at = at + interval '1 microsecond' WHERE id = :i",
-    "UPDATE audit_log SET object_ids = '{t9}' WHERE id = :i",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE audit_log SET details = details || '{\"i\": 99}' WHERE id = :i",
+        "UPDATE audit_log SET actor_user_id = NULL WHERE id = :i",
+        "UPDATE audit_log SET at = at + interval '1 microsecond' WHERE id = :i",
+        "UPDATE audit_log SET object_ids = '{t9}' WHERE id = :i",
+    ],
+)
 async def test_an_altered_row_is_caught_at_its_link(change, sealed, engine, owner_engine) -> None:
     tenant, ids = sealed
     victim = ids[1]
@@ -186,9 +224,12 @@ async def test_rows_cut_from_the_end_are_caught_by_the_seal(sealed, engine, owne
 async def test_a_row_slipped_in_below_the_sealed_horizon_is_caught(sealed, engine, owner_engine) -> None:
     tenant, _ = sealed
     async with _as_owner_tampering(owner_engine, tenant.id) as conn:
-        forged = (await conn.execute(text(
-            "INSERT INTO audit_log (tenant_id, action, txid) VALUES (:t, 'test.forged', 3) RETURNING id"),
-            {"t": tenant.id})).scalar_one()
+        forged = (
+            await conn.execute(
+                text("INSERT INTO audit_log (tenant_id, action, txid) VALUES (:t, 'test.forged', 3) RETURNING id"),
+                {"t": tenant.id},
+            )
+        ).scalar_one()
     assert (await chain.verify(engine, tenant.id)).broken == chain.Break("unchained", None, forged)
 
 
@@ -201,12 +242,18 @@ async def test_the_digest_does_not_depend_on_the_session(sealed, engine) -> None
             await conn.execute(text(f"SET LOCAL TimeZone = '{tz}'"))
             await conn.execute(text(f"SET LOCAL DateStyle = '{style}'"))
             await conn.execute(text("SET LOCAL extra_float_digits = 0"))
-            digests.add((await conn.execute(text("SELECT tonari_audit_digest(a) FROM audit_log a WHERE id = :i"),
-                                            {"i": ids[0]})).scalar())
+            digests.add(
+                (
+                    await conn.execute(
+                        text("SELECT tonari_audit_digest(a) FROM audit_log a WHERE id = :i"), {"i": ids[0]}
+                    )
+                ).scalar()
+            )
     assert len(digests) == 1
 
 
 # --- sealing ------------------------------------------------------------------------------------
+
 
 async def test_a_row_of_an_open_transaction_is_never_skipped(make_tenant, sessionmaker, engine) -> None:
     """Two transactions append at once; the one with the lower id commits last. The seal taken in
@@ -288,18 +335,27 @@ async def test_the_app_seals_on_its_own_timer(app, make_tenant, sessionmaker, en
 
 # --- the command --------------------------------------------------------------------------------
 
+
 async def _cli(database_url: str, *args: str) -> tuple[int, str]:
     env = {**os.environ, "DATABASE_URL": database_url}
     env.pop("TONARI_MIGRATE_DATABASE_URL", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", *args, cwd=REPO_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "server.cli",
+        *args,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode()
 
 
-async def test_audit_verify_command_names_the_first_broken_link(make_tenant, sessionmaker, engine, owner_engine,
-                                                                database_url) -> None:
+async def test_audit_verify_command_names_the_first_broken_link(
+    make_tenant, sessionmaker, engine, owner_engine, database_url
+) -> None:
     tenant = await make_tenant(("staff",))
     ids = await _append(sessionmaker, tenant, 4)
     rc, out = await _cli(database_url, "audit-seal", "--tenant", tenant.code)

@@ -39,7 +39,11 @@ def _fields(body: dict) -> dict[str, str]:
 async def _count(sessionmaker, world: World, model) -> int:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            return int((await db.execute(select(func.count()).select_from(model).where(model.tenant_id == world.tenant_id))).scalar_one())
+            return int(
+                (
+                    await db.execute(select(func.count()).select_from(model).where(model.tenant_id == world.tenant_id))
+                ).scalar_one()
+            )
 
 
 HOUSEHOLD = {"address": "茨城県笠間市テスト町9", "lon": 140.22, "lat": 36.36, "people": [{"name": "試験 花子"}]}
@@ -47,7 +51,10 @@ HOUSEHOLD = {"address": "茨城県笠間市テスト町9", "lon": 140.22, "lat":
 
 # ---- NUL and unpaired surrogates ---------------------------------------------------------------
 
-async def test_nul_in_a_json_string_is_a_field_error_and_nothing_is_written(world, client_factory, sessionmaker) -> None:
+
+async def test_nul_in_a_json_string_is_a_field_error_and_nothing_is_written(
+    world, client_factory, sessionmaker
+) -> None:
     staff = await signed_in(client_factory, world, "staff")
     before = await _count(sessionmaker, world, Household)
     body = {**HOUSEHOLD, "people": [{"name": "試験\x00花子"}]}
@@ -73,8 +80,11 @@ async def test_nul_in_a_json_key_is_named(world, client_factory) -> None:
 async def test_an_unpaired_surrogate_is_a_field_error(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     raw = json.dumps({**HOUSEHOLD, "address": "x"}).replace('"x"', '"\\ud800x"')
-    r = await staff.post("/api/households", content=raw.encode(),
-                         headers={"Content-Type": "application/json", "X-CSRF-Token": await staff.ensure_csrf()})
+    r = await staff.post(
+        "/api/households",
+        content=raw.encode(),
+        headers={"Content-Type": "application/json", "X-CSRF-Token": await staff.ensure_csrf()},
+    )
     assert _fields(_problem(r, 400)) == {"address": "invalid_character"}
 
 
@@ -100,12 +110,17 @@ async def test_nul_in_the_path(client) -> None:
 
 # ---- deep JSON ---------------------------------------------------------------------------------
 
+
 async def test_ten_thousand_deep_json_is_refused(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     deep = b'{"mutations": [' + b"[" * 10_000 + b"]" * 10_000 + b"]}"
     for method, url in (("POST", "/api/sync/push"), ("PATCH", f"/api/districts/{world.districts['D1']}")):
-        r = await staff.request(method, url, content=deep,
-                                headers={"Content-Type": "application/json", "X-CSRF-Token": await staff.ensure_csrf()})
+        r = await staff.request(
+            method,
+            url,
+            content=deep,
+            headers={"Content-Type": "application/json", "X-CSRF-Token": await staff.ensure_csrf()},
+        )
         assert _problem(r, 400)["code"] == "json_too_deep"
 
 
@@ -121,6 +136,7 @@ def test_depth_check_counts_brackets_not_strings() -> None:
 
 
 # ---- numbers beyond their column ---------------------------------------------------------------
+
 
 async def test_offset_beyond_int64(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
@@ -141,9 +157,12 @@ async def test_integers_beyond_their_column(world, client_factory, sessionmaker)
 
 # ---- references to missing rows ----------------------------------------------------------------
 
+
 async def test_a_plan_naming_a_missing_shelter_is_422_naming_the_field(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("PUT", f"/api/persons/{world.persons['P1']}/plan", {"destination_shelter_id": str(uuid.uuid4())})
+    r = await staff.send_json(
+        "PUT", f"/api/persons/{world.persons['P1']}/plan", {"destination_shelter_id": str(uuid.uuid4())}
+    )
     problem = _problem(r, 422)
     assert problem["code"] == "invalid_reference"
     assert _fields(problem) == {"destination_shelter_id": "unknown_reference"}
@@ -160,13 +179,19 @@ async def test_a_watcher_moved_to_a_missing_district_is_422(world, client_factor
 
 # ---- the district PATCH body ---------------------------------------------------------------------
 
+
 async def test_district_patch_is_typed(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     url = f"/api/districts/{world.districts['D1']}"
-    for body, field in (({"walking_radius_m": "far"}, "walking_radius_m"), ({"parent_id": "not-a-uuid"}, "parent_id"),
-                        ({"code": 7}, "code"), ({"name": "x" * 201}, "name"), ({"walking_radius_m": 10**12}, "walking_radius_m"),
-                        ({"geometry": {"type": "Point", "coordinates": [140.2, 36.3]}}, "geometry.type"),
-                        ({"level": "unit"}, "level")):
+    for body, field in (
+        ({"walking_radius_m": "far"}, "walking_radius_m"),
+        ({"parent_id": "not-a-uuid"}, "parent_id"),
+        ({"code": 7}, "code"),
+        ({"name": "x" * 201}, "name"),
+        ({"walking_radius_m": 10**12}, "walking_radius_m"),
+        ({"geometry": {"type": "Point", "coordinates": [140.2, 36.3]}}, "geometry.type"),
+        ({"level": "unit"}, "level"),
+    ):
         problem = _problem(await staff.send_json("PATCH", url, body), 400)
         assert field in _fields(problem), (body, problem)
     r = await staff.send_json("PATCH", url, {"name": "第一支部（改）", "kana": None})
@@ -176,10 +201,13 @@ async def test_district_patch_is_typed(world, client_factory) -> None:
 
 # ---- strings longer than their column ----------------------------------------------------------
 
+
 async def test_strings_longer_than_their_column(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     hid = world.households["H1"]
-    problem = _problem(await staff.send_json("PATCH", f"/api/households/{hid}", {"version": 1, "town": "町" * 101}), 400)
+    problem = _problem(
+        await staff.send_json("PATCH", f"/api/households/{hid}", {"version": 1, "town": "町" * 101}), 400
+    )
     assert _fields(problem) == {"town": "too_long"}
     wid_body = {"name": "見守り 次郎", "lon": 140.22, "lat": 36.36, "kana": "ア" * 201}
     assert _fields(_problem(await staff.send_json("POST", "/api/watchers", wid_body), 400)) == {"kana": "too_long"}
@@ -187,36 +215,65 @@ async def test_strings_longer_than_their_column(world, client_factory) -> None:
 
 # ---- multipart -----------------------------------------------------------------------------------
 
+
 async def test_a_multipart_part_that_is_not_text_and_has_no_filename(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     boundary = "tonari-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n").encode() + "氏名,住所\r\n".encode("cp932") \
+    body = (
+        (f'--{boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n').encode()
+        + "氏名,住所\r\n".encode("cp932")
         + f"\r\n--{boundary}--\r\n".encode()
-    r = await staff.post("/api/imports/roster?dry_run=true", content=body, headers={
-        "Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRF-Token": await staff.ensure_csrf()})
+    )
+    r = await staff.post(
+        "/api/imports/roster?dry_run=true",
+        content=body,
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "X-CSRF-Token": await staff.ensure_csrf(),
+        },
+    )
     assert _fields(_problem(r, 400)) == {"file": "not_text"}
 
 
 async def test_nul_in_a_multipart_text_field(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.post("/api/imports/roster?dry_run=true", files={"file": ("roster.csv", "氏名\r\n".encode())},
-                         data={"consent_source": "同意書\x00"}, headers={"X-CSRF-Token": await staff.ensure_csrf()})
+    r = await staff.post(
+        "/api/imports/roster?dry_run=true",
+        files={"file": ("roster.csv", "氏名\r\n".encode())},
+        data={"consent_source": "同意書\x00"},
+        headers={"X-CSRF-Token": await staff.ensure_csrf()},
+    )
     assert _fields(_problem(r, 400)) == {"consent_source": "invalid_character"}
 
 
 # ---- the field's writes ------------------------------------------------------------------------
 
+
 async def _running_check(world: World, client_factory):
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/operations", {"kind": "safety_check", "mode": "drill", "name": "訓練",
-                                                          "district_ids": [str(world.districts["D1"])], "start": True})
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": "safety_check",
+            "mode": "drill",
+            "name": "訓練",
+            "district_ids": [str(world.districts["D1"])],
+            "start": True,
+        },
+    )
     assert r.status_code == 201, r.text
     return staff, r.json()["id"]
 
 
 def _visit(hid: uuid.UUID, **over: object) -> dict[str, object]:
-    return {"client_id": str(uuid.uuid4()), "household_id": str(hid), "outcome": "evacuated",
-            "device_time": datetime.now(UTC).isoformat(), **over}
+    return {
+        "client_id": str(uuid.uuid4()),
+        "household_id": str(hid),
+        "outcome": "evacuated",
+        "device_time": datetime.now(UTC).isoformat(),
+        **over,
+    }
 
 
 async def test_a_bad_sync_push_item_is_refused_alone_never_500(world, client_factory, sessionmaker) -> None:
@@ -225,40 +282,72 @@ async def test_a_bad_sync_push_item_is_refused_alone_never_500(world, client_fac
     staff, op = await _running_check(world, client_factory)
     good = {"type": "visit", "operation_id": op, **_visit(world.households["H2"], outcome="safe")}
     nul = {"type": "visit", "operation_id": op, **_visit(world.households["H1"], outcome="safe", note="メモ\x00")}
-    deep = {"type": "visit", "operation_id": op, **_visit(world.households["H1"], outcome="safe", note=json.loads("[" * 40 + "]" * 40))}
+    deep = {
+        "type": "visit",
+        "operation_id": op,
+        **_visit(world.households["H1"], outcome="safe", note=json.loads("[" * 40 + "]" * 40)),
+    }
     r = await staff.send_json("POST", "/api/sync/push", {"mutations": [good, nul, deep]})
     assert r.status_code == 200, r.text
     assert [(x["status"], x.get("code")) for x in r.json()["results"]] == [
-        ("accepted", None), ("invalid", "invalid_character"), ("invalid", "invalid")]
+        ("accepted", None),
+        ("invalid", "invalid_character"),
+        ("invalid", "invalid"),
+    ]
     body = b'{"mutations": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
-    r = await staff.post("/api/sync/push", content=body, headers={"Content-Type": "application/json",
-                                                                   "X-CSRF-Token": await staff.ensure_csrf()})
+    r = await staff.post(
+        "/api/sync/push",
+        content=body,
+        headers={"Content-Type": "application/json", "X-CSRF-Token": await staff.ensure_csrf()},
+    )
     assert _problem(r, 400)["code"] == "json_too_deep"
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            n = (await db.execute(text("SELECT count(*) FROM visit WHERE tenant_id = :t"), {"t": world.tenant_id})).scalar_one()
+            n = (
+                await db.execute(text("SELECT count(*) FROM visit WHERE tenant_id = :t"), {"t": world.tenant_id})
+            ).scalar_one()
     assert n == 1  # the good item, once
 
 
 async def test_a_geojson_upload_with_an_escaped_nul_or_deep_nesting(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     ring = [[140.2, 36.3], [140.21, 36.3], [140.21, 36.31], [140.2, 36.3]]
-    nul = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "区\x00域"},
-                                                      "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    nul = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "区\x00域"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
     headers = {"X-CSRF-Token": await staff.ensure_csrf()}
-    r = await staff.post("/api/imports/hazard-zones?dry_run=true", files={"file": ("zones.geojson", json.dumps(nul).encode())},
-                         data={"hazard_kind": "flood"}, headers=headers)
+    r = await staff.post(
+        "/api/imports/hazard-zones?dry_run=true",
+        files={"file": ("zones.geojson", json.dumps(nul).encode())},
+        data={"hazard_kind": "flood"},
+        headers=headers,
+    )
     assert _fields(_problem(r, 400)) == {"file:features[0].properties.name": "invalid_character"}
     deep = b'{"type": "FeatureCollection", "features": ' + b"[" * 5000 + b"]" * 5000 + b"}"
-    r = await staff.post("/api/imports/districts?dry_run=true", files={"file": ("d.geojson", deep)},
-                         data={"level": "unit"}, headers=headers)
+    r = await staff.post(
+        "/api/imports/districts?dry_run=true",
+        files={"file": ("d.geojson", deep)},
+        data={"level": "unit"},
+        headers=headers,
+    )
     assert _fields(_problem(r, 400)) == {"file": "too_deep"}
 
 
 async def test_a_deep_roster_mapping_is_a_field_error(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.post("/api/imports/roster?dry_run=true", files={"file": ("roster.csv", "氏名\r\n".encode())},
-                         data={"mapping": "[" * 5000 + "]" * 5000}, headers={"X-CSRF-Token": await staff.ensure_csrf()})
+    r = await staff.post(
+        "/api/imports/roster?dry_run=true",
+        files={"file": ("roster.csv", "氏名\r\n".encode())},
+        data={"mapping": "[" * 5000 + "]" * 5000},
+        headers={"X-CSRF-Token": await staff.ensure_csrf()},
+    )
     assert _fields(_problem(r, 400)) == {"mapping": "invalid"}
 
 

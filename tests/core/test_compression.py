@@ -17,8 +17,8 @@ from litestar.response import ServerSentEvent
 
 from server.web.compression import MINIMUM_SIZE, compression_config
 from server.web.spa import accepted_encodings
-from tests.helpers.world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 from tests.helpers.disclosure import tile_of
+from tests.helpers.world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 
 ASSET = "assets/weak-link-test-1a2b3c.js"
 PLAIN = ("export const words = '" + "隣の見守り " * 2000 + "';\n").encode()
@@ -43,17 +43,21 @@ def precompressed(settings):
     return target
 
 
-@pytest.mark.parametrize(("accept", "coding", "body"), [
-    ("gzip, deflate, br, zstd", "br", BROTLI),  # what Chromium sends
-    ("gzip, deflate", "gzip", "gz"),
-    ("br;q=0, gzip;q=0.5", "gzip", "gz"),
-    ("*", "br", BROTLI),
-    ("identity", None, PLAIN),
-    ("", None, PLAIN),
-    ("br;q=0, gzip;q=0, *;q=1", None, PLAIN),
-])
+@pytest.mark.parametrize(
+    ("accept", "coding", "body"),
+    [
+        ("gzip, deflate, br, zstd", "br", BROTLI),  # what Chromium sends
+        ("gzip, deflate", "gzip", "gz"),
+        ("br;q=0, gzip;q=0.5", "gzip", "gz"),
+        ("*", "br", BROTLI),
+        ("identity", None, PLAIN),
+        ("", None, PLAIN),
+        ("br;q=0, gzip;q=0, *;q=1", None, PLAIN),
+    ],
+)
 async def test_a_built_asset_is_sent_precompressed_as_the_browser_accepts(
-        precompressed, client, accept, coding, body) -> None:
+    precompressed, client, accept, coding, body
+) -> None:
     resp, raw = await _raw(client, "/" + ASSET, accept)
     assert resp.status_code == 200
     assert resp.headers.get("content-encoding") == coding
@@ -115,11 +119,22 @@ async def test_tiles_are_never_compressed(world: World, client_factory) -> None:
 
 async def test_the_event_stream_is_not_compressed_and_not_held_back(world: World, live_client_factory) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
-    op = (await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "drill", "name": "圧縮テスト", "start": True,
-        "district_ids": [str(world.districts["D1"])]})).json()
-    async with staff.stream("GET", f"/api/events?operation_id={op['id']}&last_event_id=0",
-                            headers={"Accept-Encoding": "gzip, br"}) as resp:
+    op = (
+        await staff.send_json(
+            "POST",
+            "/api/operations",
+            {
+                "kind": "safety_check",
+                "mode": "drill",
+                "name": "圧縮テスト",
+                "start": True,
+                "district_ids": [str(world.districts["D1"])],
+            },
+        )
+    ).json()
+    async with staff.stream(
+        "GET", f"/api/events?operation_id={op['id']}&last_event_id=0", headers={"Accept-Encoding": "gzip, br"}
+    ) as resp:
         assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/event-stream")
         assert "content-encoding" not in resp.headers
 
@@ -180,7 +195,9 @@ def _other_stream() -> ServerSentEvent:
 
 @pytest.fixture(scope="module")
 def bare() -> Litestar:
-    return Litestar([_tile, _geojson, _image, _encoded, _events, _other_stream], compression_config=compression_config())
+    return Litestar(
+        [_tile, _geojson, _image, _encoded, _events, _other_stream], compression_config=compression_config()
+    )
 
 
 async def test_large_geojson_is_gzipped_and_its_strong_etag_becomes_weak(bare) -> None:
@@ -215,10 +232,20 @@ async def test_an_event_stream_is_delivered_event_by_event(bare, path) -> None:
         if message["type"] == "http.response.body" and b"first" in message.get("body", b""):
             first.set()
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"t"), (b"accept-encoding", b"gzip, br")], "server": ("t", 80),
-             "client": ("127.0.0.1", 1)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"t"), (b"accept-encoding", b"gzip, br")],
+        "server": ("t", 80),
+        "client": ("127.0.0.1", 1),
+    }
     task = asyncio.create_task(bare(scope, receive, send))
     try:
         await asyncio.wait_for(first.wait(), 5)
@@ -226,4 +253,3 @@ async def test_an_event_stream_is_delivered_event_by_event(bare, path) -> None:
         task.cancel()
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert b"content-encoding" not in {k.lower() for k, _ in start["headers"]}
-

@@ -25,7 +25,7 @@ from server.db.base import uuid7
 from server.services import services
 from tests.conftest import ApiClient, IsolatedApp, drop_dead_connections, running
 from tests.helpers.wait import until
-from tests.helpers.world import World, new_world, signed_in
+from tests.helpers.world import World, new_world
 
 
 @pytest.fixture
@@ -47,8 +47,6 @@ def client_of(application) -> ApiClient:
     return ApiClient(transport=transport, base_url="http://127.0.0.1:8000")
 
 
-
-
 async def _login(c: ApiClient, world: World, role: str) -> ApiClient:
     acct = world.accounts[role]
     r = await c.login(acct.login, acct.password)
@@ -56,8 +54,7 @@ async def _login(c: ApiClient, world: World, role: str) -> ApiClient:
     return c
 
 
-async def test_an_exhausted_pool_answers_a_fast_503_with_retry_after(
-        world: World, settings) -> None:
+async def test_an_exhausted_pool_answers_a_fast_503_with_retry_after(world: World, settings) -> None:
     async with small_app(settings, db_pool_size=2, db_pool_timeout_seconds=0.5) as application:
         staff = await _login(client_of(application), world, "staff")
         engine = services(application).engine
@@ -95,26 +92,40 @@ async def test_a_slow_upload_holds_no_pooled_connection(world: World, settings) 
                 asked.append(n)  # the server asked for more: it is reading the body
                 await go.wait()
                 yield body[5:]
+
             return chunks()
 
-        visit = {"type": "visit", "operation_id": str(uuid.uuid4()), "client_id": str(uuid7()),
-                 "household_id": str(world.households["H1"]), "outcome": "safe",
-                 "device_time": datetime.now(UTC).isoformat()}
+        visit = {
+            "type": "visit",
+            "operation_id": str(uuid.uuid4()),
+            "client_id": str(uuid7()),
+            "household_id": str(world.households["H1"]),
+            "outcome": "safe",
+            "device_time": datetime.now(UTC).isoformat(),
+        }
         import json
 
         uploads = [
-            asyncio.ensure_future(staff.post(path, content=trickle(json.dumps(body).encode(), i),
-                                             headers={"Content-Type": "application/json", "X-CSRF-Token": token}))
-            for i, (path, body) in enumerate([
-                ("/api/households", {"address": "茨城県笠間市テスト町9",
-                                     "lon": 140.21, "lat": 36.36}),
-                ("/api/households", {"address": "茨城県笠間市テスト町8",
-                                     "lon": 140.21, "lat": 36.36}),
-                ("/api/sync/push", {"mutations": [visit]}),
-            ])]
+            asyncio.ensure_future(
+                staff.post(
+                    path,
+                    content=trickle(json.dumps(body).encode(), i),
+                    headers={"Content-Type": "application/json", "X-CSRF-Token": token},
+                )
+            )
+            for i, (path, body) in enumerate(
+                [
+                    ("/api/households", {"address": "茨城県笠間市テスト町9", "lon": 140.21, "lat": 36.36}),
+                    ("/api/households", {"address": "茨城県笠間市テスト町8", "lon": 140.21, "lat": 36.36}),
+                    ("/api/sync/push", {"mutations": [visit]}),
+                ]
+            )
+        ]
         try:
             await until(lambda: len(asked) == 3)
-            assert cast(QueuePool, engine.pool).checkedout() == 0 and driver.in_use() == 0  # nothing held while they trickle
+            assert (
+                cast(QueuePool, engine.pool).checkedout() == 0 and driver.in_use() == 0
+            )  # nothing held while they trickle
             assert (await staff.get("/api/auth/me")).status_code == 200  # a pool of 2, and it is free
         finally:
             go.set()
@@ -125,7 +136,8 @@ async def test_a_slow_upload_holds_no_pooled_connection(world: World, settings) 
 
 
 async def test_a_dropped_connection_on_a_public_route_costs_at_most_a_503(
-        world: World, client_factory, app, database_url) -> None:
+    world: World, client_factory, app, database_url
+) -> None:
     """The first request on a route without the authentication call's retry (sign-in) after the
     database ended every pooled connection: 503 database_unavailable with Retry-After, never a 500;
     the next attempt signs in."""
@@ -138,7 +150,9 @@ async def test_a_dropped_connection_on_a_public_route_costs_at_most_a_503(
     try:
         killed = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1"
-            " AND application_name = 'tonari' AND pid <> pg_backend_pid()", dbname)
+            " AND application_name = 'tonari' AND pid <> pg_backend_pid()",
+            dbname,
+        )
         assert killed >= 1
         try:
             fresh = client_factory()
@@ -163,8 +177,11 @@ async def serving(application) -> AsyncIterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", timeout_keep_alive=60))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", timeout_keep_alive=60
+        )
+    )
     task = asyncio.get_running_loop().create_task(server.serve())
     await until(lambda: server.started)
     try:
@@ -174,8 +191,7 @@ async def serving(application) -> AsyncIterator[str]:
         await task
 
 
-async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(
-        world: World, settings, sessionmaker) -> None:
+async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(world: World, settings, sessionmaker) -> None:
     """300 live-feed streams and 25 slow uploads stay open while 200 phones push their queues
     (the batch mix: mostly 1 visit, some 5–50): every push is acknowledged at once (no 5xx, no
     503), signing in works meanwhile, no stream is cut, and every stream receives the new visits."""
@@ -187,13 +203,23 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(
     households = await many_households(sessionmaker, world, 600)
     async with small_app(settings) as application, serving(application) as base:
         limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-        async with ApiClient(base_url=base, timeout=60, limits=limits) as staff, \
-                ApiClient(base_url=base, timeout=60, limits=limits) as viewer:
+        async with (
+            ApiClient(base_url=base, timeout=60, limits=limits) as staff,
+            ApiClient(base_url=base, timeout=60, limits=limits) as viewer,
+        ):
             await _login(staff, world, "staff")
             await _login(viewer, world, "staff")
-            r = await staff.send_json("POST", "/api/operations", {
-                "kind": "safety_check", "mode": "real", "name": "接続予算の試験", "start": True,
-                "district_ids": [str(world.districts["D1"])]})
+            r = await staff.send_json(
+                "POST",
+                "/api/operations",
+                {
+                    "kind": "safety_check",
+                    "mode": "real",
+                    "name": "接続予算の試験",
+                    "start": True,
+                    "district_ids": [str(world.districts["D1"])],
+                },
+            )
             assert r.status_code == 201, r.text
             op = r.json()["id"]
             token = await staff.ensure_csrf()
@@ -224,11 +250,20 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(
                     asked[0] += 1
                     await go.wait()
                     yield body[5:]
+
                 return chunks()
 
             body = json.dumps({"address": "茨城県笠間市テスト町7", "lon": 140.21, "lat": 36.36}).encode()
-            uploads = [asyncio.ensure_future(staff.post("/api/households", content=trickle(body), headers={
-                "Content-Type": "application/json", "X-CSRF-Token": token})) for _ in range(25)]
+            uploads = [
+                asyncio.ensure_future(
+                    staff.post(
+                        "/api/households",
+                        content=trickle(body),
+                        headers={"Content-Type": "application/json", "X-CSRF-Token": token},
+                    )
+                )
+                for _ in range(25)
+            ]
             await until(lambda: asked[0] == 25)
             # 300 open streams and 25 open uploads hold no request connection (ORM or driver).
             assert cast(QueuePool, services(application).engine.pool).checkedout() == 0
@@ -241,14 +276,24 @@ async def test_streams_and_slow_uploads_leave_ingest_and_sign_in_alone(
                 size = min(size, len(queue))
                 if not size:
                     break
-                mutations = [{"type": "visit", "operation_id": op, "client_id": str(uuid7()), "household_id": str(h),
-                              "outcome": "safe", "device_time": datetime.now(UTC).isoformat()}
-                             for h in (queue.pop() for _ in range(size))]
+                mutations = [
+                    {
+                        "type": "visit",
+                        "operation_id": op,
+                        "client_id": str(uuid7()),
+                        "household_id": str(h),
+                        "outcome": "safe",
+                        "device_time": datetime.now(UTC).isoformat(),
+                    }
+                    for h in (queue.pop() for _ in range(size))
+                ]
                 pushes.append(mutations)
-            answers = await asyncio.gather(*[staff.send_json("POST", "/api/sync/push", {"mutations": m})
-                                             for m in pushes])
-            assert sorted({a.status_code for a in answers}) == [200], [a.text[:200] for a in answers
-                                                                       if a.status_code != 200]
+            answers = await asyncio.gather(
+                *[staff.send_json("POST", "/api/sync/push", {"mutations": m}) for m in pushes]
+            )
+            assert sorted({a.status_code for a in answers}) == [200], [
+                a.text[:200] for a in answers if a.status_code != 200
+            ]
             assert all(x["status"] == "accepted" for a in answers for x in a.json()["results"])
             signing_in = ApiClient(base_url=base, timeout=30)
             watcher = world.accounts["watcher"]

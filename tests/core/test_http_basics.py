@@ -52,7 +52,12 @@ async def test_request_id_is_echoed_when_sane_and_replaced_when_not(client) -> N
 
 async def test_health_live_and_ready(client) -> None:
     assert (await client.get("/health/live")).json() == {
-        "status": "ok", "database": None, "schema_revision": None, "spatial_index": None, "database_role": None}
+        "status": "ok",
+        "database": None,
+        "schema_revision": None,
+        "spatial_index": None,
+        "database_role": None,
+    }
     ready = (await client.get("/health/ready")).json()
     assert ready["status"] == "ok" and ready["database"] == "ok" and ready["schema_revision"]
     assert ready["spatial_index"] == "ok"  # the cluster set-up marked && LEAKPROOF
@@ -73,9 +78,10 @@ async def test_ready_fails_cleanly_without_leaking_internals(settings: Settings)
         secret_key=secrets.token_urlsafe(16),
         log_level="CRITICAL",
     )
-    async with running(create_app(broken)) as app, httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
-    ) as c:
+    async with (
+        running(create_app(broken)) as app,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c,
+    ):
         resp = await c.get("/health/ready")
     body = _is_problem(resp, 503, "service_unavailable")
     text = resp.text.lower()

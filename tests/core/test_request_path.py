@@ -12,15 +12,15 @@ from typing import cast
 
 import msgspec
 import pytest
-from sqlalchemy import QueuePool, delete, text
+from sqlalchemy import QueuePool, delete
 
 from server.accounts.models import UserSession
 from server.core import context
 from server.db.base import uuid7
 from server.events.emit import emit
 from server.events.hub import EventHub
-from server.operations.schemas import VisitIn
 from server.operations.group_commit import VisitBatcher
+from server.operations.schemas import VisitIn
 from server.services import services
 from tests.conftest import as_tenant
 from tests.helpers.db import age_sessions, fetch_rows, last_seen
@@ -28,14 +28,20 @@ from tests.helpers.disclosure import tile_of
 from tests.helpers.operations import start_operation
 from tests.helpers.world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 
+
 @pytest.fixture
 async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
 def _visit(world: World, household: str, outcome: str, **extra) -> dict:
-    return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
-            "device_time": datetime.now(UTC).isoformat(), **extra}
+    return {
+        "client_id": str(uuid7()),
+        "household_id": str(world.households[household]),
+        "outcome": outcome,
+        "device_time": datetime.now(UTC).isoformat(),
+        **extra,
+    }
 
 
 def _ctx(world: World, role: str) -> context.RequestContext:
@@ -43,13 +49,22 @@ def _ctx(world: World, role: str) -> context.RequestContext:
     scope = None
     if role == "commissioner":
         scope = frozenset({world.districts["D1"]})
-    return context.RequestContext(request_id=f"t-{role}", tenant_id=world.tenant_id, user_id=acct.user_id,
-                                  user_login=acct.login, role=role, scope=scope)
+    return context.RequestContext(
+        request_id=f"t-{role}",
+        tenant_id=world.tenant_id,
+        user_id=acct.user_id,
+        user_login=acct.login,
+        role=role,
+        scope=scope,
+    )
 
 
 # --- authentication ------------------------------------------------------------------------------
 
-async def test_a_revoked_session_is_refused_on_the_very_next_request(world: World, client_factory, sessionmaker) -> None:
+
+async def test_a_revoked_session_is_refused_on_the_very_next_request(
+    world: World, client_factory, sessionmaker
+) -> None:
     first = await signed_in(client_factory, world, "staff")
     second = await signed_in(client_factory, world, "staff")
     assert (await first.get("/api/auth/me")).status_code == 200
@@ -57,12 +72,17 @@ async def test_a_revoked_session_is_refused_on_the_very_next_request(world: Worl
     # Revoked elsewhere (another worker, an admin, a password change): no cache may let it in.
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db, db.begin():
-            await db.execute(delete(UserSession).where(UserSession.tenant_id == world.tenant_id,
-                                                       UserSession.user_id == world.accounts["staff"].user_id))
+            await db.execute(
+                delete(UserSession).where(
+                    UserSession.tenant_id == world.tenant_id, UserSession.user_id == world.accounts["staff"].user_id
+                )
+            )
     for c in (first, second):
         r = await c.get("/api/auth/me")
         assert r.status_code == 401 and r.json()["code"] == "session_expired"
-        assert (await c.get(f"/api/tiles/households/14/{tile_of(*HOUSEHOLD_SPOTS['H1'], 14)[0]}/0.mvt")).status_code == 401
+        assert (
+            await c.get(f"/api/tiles/households/14/{tile_of(*HOUSEHOLD_SPOTS['H1'], 14)[0]}/0.mvt")
+        ).status_code == 401
 
 
 async def test_signed_in_requests_see_their_own_stamp_and_scope(world: World, client_factory) -> None:
@@ -77,6 +97,7 @@ async def test_signed_in_requests_see_their_own_stamp_and_scope(world: World, cl
 
 # --- group commit --------------------------------------------------------------------------------
 
+
 async def test_one_flush_answers_each_request_on_its_own(world: World, client_factory, sessionmaker) -> None:
     op = await start_operation(client_factory, world, name="一括コミット")
     op_id = uuid.UUID(op["id"])
@@ -89,16 +110,16 @@ async def test_one_flush_answers_each_request_on_its_own(world: World, client_fa
 
     same_id = _visit(world, "H3", "safe")
     entries = [
-        ("staff", v(_visit(world, "H1", "safe"))),                       # accepted
-        ("staff", v(earlier)),                                           # duplicate of a committed visit
-        ("staff", v(dict(earlier, note="違う内容"))),                     # conflict with it
-        ("watcher", v(_visit(world, "H1", "injured"))),                  # accepted (assigned), escalates
-        ("watcher", v(_visit(world, "H4", "safe"))),                     # not visible to the watcher
-        ("vc_volunteer", v(_visit(world, "H1", "safe"))),                # a volunteer sees nobody outside a disaster
-        ("staff", v(same_id)),                                           # accepted …
-        ("staff", v(same_id)),                                           # … and its retry in the same flush
-        ("commissioner", v(_visit(world, "H3", "safe"))),                # H3 is outside the scope
-        ("staff", v(_visit(world, "H1", "not-an-outcome"))),             # invalid outcome
+        ("staff", v(_visit(world, "H1", "safe"))),  # accepted
+        ("staff", v(earlier)),  # duplicate of a committed visit
+        ("staff", v(dict(earlier, note="違う内容"))),  # conflict with it
+        ("watcher", v(_visit(world, "H1", "injured"))),  # accepted (assigned), escalates
+        ("watcher", v(_visit(world, "H4", "safe"))),  # not visible to the watcher
+        ("vc_volunteer", v(_visit(world, "H1", "safe"))),  # a volunteer sees nobody outside a disaster
+        ("staff", v(same_id)),  # accepted …
+        ("staff", v(same_id)),  # … and its retry in the same flush
+        ("commissioner", v(_visit(world, "H3", "safe"))),  # H3 is outside the scope
+        ("staff", v(_visit(world, "H1", "not-an-outcome"))),  # invalid outcome
     ]
     batcher = VisitBatcher(sessionmaker)
 
@@ -108,29 +129,58 @@ async def test_one_flush_answers_each_request_on_its_own(world: World, client_fa
 
     outcomes = await asyncio.gather(*[submit(role, visit) for role, visit in entries])
     got = [(o.results[0].status, o.results[0].code) for o in outcomes]
-    assert got == [("accepted", None), ("duplicate", None), ("conflict", "visit_conflict"), ("accepted", None),
-                   ("invalid", "not_in_operation"), ("invalid", "not_in_operation"), ("accepted", None),
-                   ("duplicate", None), ("invalid", "not_in_operation"), ("invalid", "invalid_outcome")]
+    assert got == [
+        ("accepted", None),
+        ("duplicate", None),
+        ("conflict", "visit_conflict"),
+        ("accepted", None),
+        ("invalid", "not_in_operation"),
+        ("invalid", "not_in_operation"),
+        ("accepted", None),
+        ("duplicate", None),
+        ("invalid", "not_in_operation"),
+        ("invalid", "invalid_outcome"),
+    ]
     assert outcomes[1].results[0].visit.id == uuid.UUID(
-        (await fetch_rows(sessionmaker, world, "SELECT id::text FROM visit WHERE client_id = :c", c=earlier["client_id"]))[0][0])
+        (
+            await fetch_rows(
+                sessionmaker, world, "SELECT id::text FROM visit WHERE client_id = :c", c=earlier["client_id"]
+            )
+        )[0][0]
+    )
     # Only the urgent visit's request carries its escalation (for its push), raised by its own user.
     assert [len(o.escalations) for o in outcomes] == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
     assert outcomes[3].escalations[0].raised_by == world.accounts["watcher"].user_id
     new_ids = [str(entries[i][1].client_id) for i in (0, 3, 6)]
-    rows = await fetch_rows(sessionmaker, world, "SELECT count(*), count(DISTINCT xmin::text) FROM visit"
-                       " WHERE client_id = ANY(CAST(:c AS uuid[]))", c=new_ids)
+    rows = await fetch_rows(
+        sessionmaker,
+        world,
+        "SELECT count(*), count(DISTINCT xmin::text) FROM visit WHERE client_id = ANY(CAST(:c AS uuid[]))",
+        c=new_ids,
+    )
     count, transactions = rows[0]
     assert count == 3 and transactions == 1  # three requests, one commit
-    users = await fetch_rows(sessionmaker, world, "SELECT client_id::text, user_id FROM visit WHERE client_id = ANY(CAST(:c AS uuid[]))",
-                        c=new_ids)
+    users = await fetch_rows(
+        sessionmaker,
+        world,
+        "SELECT client_id::text, user_id FROM visit WHERE client_id = ANY(CAST(:c AS uuid[]))",
+        c=new_ids,
+    )
     assert dict(users)[new_ids[1]] == world.accounts["watcher"].user_id
     assert dict(users)[new_ids[0]] == world.accounts["staff"].user_id
-    status = await fetch_rows(sessionmaker, world, "SELECT status FROM operation_target WHERE operation_id = :o AND household_id = :h",
-                         o=op["id"], h=world.households["H1"])
+    status = await fetch_rows(
+        sessionmaker,
+        world,
+        "SELECT status FROM operation_target WHERE operation_id = :o AND household_id = :h",
+        o=op["id"],
+        h=world.households["H1"],
+    )
     assert status[0][0] in ("safe", "injured")
 
 
-async def test_two_flushes_in_flight_store_every_visit_once_and_never_regress_a_status(world: World, client_factory, sessionmaker) -> None:
+async def test_two_flushes_in_flight_store_every_visit_once_and_never_regress_a_status(
+    world: World, client_factory, sessionmaker
+) -> None:
     """With two flushes in flight, visits of one household land in different, overlapping
     transactions in any order: each is stored once, and every household ends on its visit with the
     latest device time."""
@@ -160,17 +210,29 @@ async def test_two_flushes_in_flight_store_every_visit_once_and_never_regress_a_
     assert [r.results[0].status for r in results] == ["accepted"] * len(entries)
     assert batcher.flushes >= 10 and batcher.largest_batch <= 5
     ids = [str(v.client_id) for _, _, v in entries]
-    rows = await fetch_rows(sessionmaker, world, "SELECT count(*), count(DISTINCT client_id), count(DISTINCT xmin::text) FROM visit"
-                       " WHERE client_id = ANY(CAST(:c AS uuid[]))", c=ids)
+    rows = await fetch_rows(
+        sessionmaker,
+        world,
+        "SELECT count(*), count(DISTINCT client_id), count(DISTINCT xmin::text) FROM visit"
+        " WHERE client_id = ANY(CAST(:c AS uuid[]))",
+        c=ids,
+    )
     assert rows[0][0] == rows[0][1] == len(entries) and rows[0][2] >= 10
     latest = {h: v.outcome for h, k, v in entries if k == 11}
     for h, outcome in latest.items():
-        status = await fetch_rows(sessionmaker, world, "SELECT status FROM operation_target WHERE operation_id = :o AND household_id = :h",
-                             o=op["id"], h=world.households[h])
+        status = await fetch_rows(
+            sessionmaker,
+            world,
+            "SELECT status FROM operation_target WHERE operation_id = :o AND household_id = :h",
+            o=op["id"],
+            h=world.households[h],
+        )
         assert status[0][0] == outcome, (h, status, outcome)
 
 
-async def test_concurrent_http_posts_of_distinct_visits_are_all_stored(world: World, client_factory, sessionmaker) -> None:
+async def test_concurrent_http_posts_of_distinct_visits_are_all_stored(
+    world: World, client_factory, sessionmaker
+) -> None:
     op = await start_operation(client_factory, world, name="一括コミット")
     staff = await signed_in(client_factory, world, "staff")
     watcher = await signed_in(client_factory, world, "watcher")
@@ -185,12 +247,16 @@ async def test_concurrent_http_posts_of_distinct_visits_are_all_stored(world: Wo
     assert responses[-2].json()["code"] == "visit_conflict"
     assert responses[-3].json()["client_id"] == committed["client_id"]  # the original record, as a duplicate
     ids = [b["client_id"] for _, b in bodies]
-    stored = await fetch_rows(sessionmaker, world, "SELECT count(*) FROM visit WHERE client_id = ANY(CAST(:c AS uuid[]))", c=ids)
+    stored = await fetch_rows(
+        sessionmaker, world, "SELECT count(*) FROM visit WHERE client_id = ANY(CAST(:c AS uuid[]))", c=ids
+    )
     assert stored[0][0] == 12
     assert {r.json()["client_id"] for r in responses[:12]} == set(ids)
 
 
-async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding_deadline(world: World, client_factory, sessionmaker) -> None:
+async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding_deadline(
+    world: World, client_factory, sessionmaker
+) -> None:
     """The single-visit route authenticates in autocommit mode (one round trip; the batcher writes
     the visit). The session touch made by that call must still be stored."""
     from datetime import timedelta
@@ -207,7 +273,9 @@ async def test_the_visit_route_authenticates_in_autocommit_and_keeps_the_sliding
     assert r.status_code == 401
 
 
-async def test_requests_survive_pooled_connections_the_database_dropped(world: World, client_factory, sessionmaker, app, database_url) -> None:
+async def test_requests_survive_pooled_connections_the_database_dropped(
+    world: World, client_factory, sessionmaker, app, database_url
+) -> None:
     """No pre-ping on the request pools: the authentication call retries once on a fresh connection
     (both the request-session path and the autocommit path of the visit route), and the visit
     batcher retries its visits one by one. A database restart or an idle timeout must cost no request."""
@@ -226,7 +294,9 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
     try:
         killed = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1"
-            " AND application_name IN ('tonari', 'tonari-batch') AND pid <> pg_backend_pid()", dbname)
+            " AND application_name IN ('tonari', 'tonari-batch') AND pid <> pg_backend_pid()",
+            dbname,
+        )
         assert killed >= 2
         await asyncio.sleep(0.2)
         try:
@@ -234,7 +304,9 @@ async def test_requests_survive_pooled_connections_the_database_dropped(world: W
             assert r.status_code == 201, r.text
             killed = await admin.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1"
-                " AND application_name = 'tonari' AND pid <> pg_backend_pid()", dbname)
+                " AND application_name = 'tonari' AND pid <> pg_backend_pid()",
+                dbname,
+            )
             assert killed >= 1
             await asyncio.sleep(0.2)
             assert (await staff.get("/api/auth/me")).status_code == 200  # then the request-session path
@@ -267,7 +339,10 @@ async def test_a_driver_connection_returned_in_a_transaction_comes_back_rolled_b
 
 # --- tiles -------------------------------------------------------------------------------------
 
-async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(world: World, client_factory, sessionmaker, app) -> None:
+
+async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(
+    world: World, client_factory, sessionmaker, app
+) -> None:
     """Tiles run on a driver transaction (server/db/driver.py) that the auth middleware ends after
     the response: 200, 204, 304, 404 and 403 all return the connection to the pool with no
     transaction left open, and a moved sliding deadline is still stored."""
@@ -281,7 +356,9 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
     first = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt")
     assert first.status_code == 200 and first.content
     answers = [
-        (await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"If-None-Match": first.headers["etag"]})).status_code,
+        (
+            await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"If-None-Match": first.headers["etag"]})
+        ).status_code,
         (await staff.get("/api/tiles/households/14/0/0.mvt")).status_code,
         (await staff.get(f"/api/tiles/households/14/{2**14}/0.mvt")).status_code,
         (await staff.get(f"/api/tiles/districts/12/{x // 4}/{y // 4}.mvt")).status_code,
@@ -290,19 +367,29 @@ async def test_tile_requests_end_their_driver_transaction_whatever_the_answer(wo
     assert answers == [304, 204, 404, 200, 403]
     assert pool.in_use() == 0 and pool.opened() >= 1  # the tiles did use the driver pool
     assert cast(QueuePool, engine.sync_engine.pool).checkedout() == 0
-    idle = await fetch_rows(sessionmaker, world, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                       " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'")
+    idle = await fetch_rows(
+        sessionmaker,
+        world,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND application_name = 'tonari' AND state LIKE 'idle in transaction%'",
+    )
     assert idle[0][0] == 0
     assert await last_seen(sessionmaker, world, "staff") > long_ago + timedelta(minutes=30)
 
 
-async def test_a_tile_with_households_is_audited_by_its_own_statement(world: World, client_factory, sessionmaker) -> None:
+async def test_a_tile_with_households_is_audited_by_its_own_statement(
+    world: World, client_factory, sessionmaker
+) -> None:
     staff = await signed_in(client_factory, world, "staff")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     r = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", headers={"X-Request-ID": "tile-audit-0001"})
     assert r.status_code == 200
-    rows = await fetch_rows(sessionmaker, world, "SELECT action, object_type, object_ids, mode, actor_user_id, actor_login,"
-                       " details, request_id FROM audit_log WHERE request_id = 'tile-audit-0001'")
+    rows = await fetch_rows(
+        sessionmaker,
+        world,
+        "SELECT action, object_type, object_ids, mode, actor_user_id, actor_login,"
+        " details, request_id FROM audit_log WHERE request_id = 'tile-audit-0001'",
+    )
     assert len(rows) == 1
     action, otype, ids, mode, actor, login, details, _ = rows[0]
     assert (action, otype, mode) == ("household.read", "household", "normal")
@@ -316,7 +403,10 @@ async def test_a_tile_with_households_is_audited_by_its_own_statement(world: Wor
 
 # --- NOTIFY after commit -----------------------------------------------------------------------
 
-async def test_listeners_are_woken_after_commit_here_and_in_another_process(world: World, app, sessionmaker, settings) -> None:
+
+async def test_listeners_are_woken_after_commit_here_and_in_another_process(
+    world: World, app, sessionmaker, settings
+) -> None:
     here: EventHub = services(app).event_hub
     elsewhere = EventHub(settings.database_url)  # another worker: only the NOTIFY reaches it
     await elsewhere.start()
@@ -327,7 +417,10 @@ async def test_listeners_are_woken_after_commit_here_and_in_another_process(worl
                 await emit(db, "test.rolled_back", {})
                 await db.rollback()  # nothing committed: nobody is woken
                 assert not await _woken(here, world, 0.3)
-                waiters = [asyncio.create_task(_woken(here, world, 5)), asyncio.create_task(_woken(elsewhere, world, 5))]
+                waiters = [
+                    asyncio.create_task(_woken(here, world, 5)),
+                    asyncio.create_task(_woken(elsewhere, world, 5)),
+                ]
                 await asyncio.sleep(0.05)
                 started = time.perf_counter()
                 for i in range(5):  # five commits: coalesced into one wake-up per tenant

@@ -32,9 +32,14 @@ def test_public_routes_are_the_expected_few(app) -> None:
     # stored, answers only an opaque token: server/vc/reception.py, DECISION-vc-roles).
     # /api/drills/scenario-schema: the published JSON Schema of drill scenario files (no data),
     # at a stable URL so editors and other councils' tools can validate against it.
-    assert api_public == {"/api/auth/login", "/api/auth/csrf", "/api/map/config", "/api/drills/scenario-schema",
-                          "/api/public/vc/{municipality_code:str}/{operation_id:uuid}/privacy-notice",
-                          "/api/public/vc/{municipality_code:str}/{operation_id:uuid}/registrations"}
+    assert api_public == {
+        "/api/auth/login",
+        "/api/auth/csrf",
+        "/api/map/config",
+        "/api/drills/scenario-schema",
+        "/api/public/vc/{municipality_code:str}/{operation_id:uuid}/privacy-notice",
+        "/api/public/vc/{municipality_code:str}/{operation_id:uuid}/registrations",
+    }
 
 
 def test_every_guard_runs_on_the_event_loop(app) -> None:

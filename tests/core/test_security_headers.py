@@ -12,7 +12,14 @@ import httpx
 from tests.conftest import ApiClient, IsolatedApp, running
 
 # Values for path parameters by name (anything else of type uuid gets a random id).
-_PATH_VALUES = {"layer": "households", "z": "14", "x": "14579", "y": "6433.mvt", "kind": "roster", "path": "openapi.json"}
+_PATH_VALUES = {
+    "layer": "households",
+    "z": "14",
+    "x": "14579",
+    "y": "6433.mvt",
+    "kind": "roster",
+    "path": "openapi.json",
+}
 # After these the session is gone: sign in again.
 _ENDS_SESSION = ("/api/auth/logout", "/api/auth/logout-everywhere")
 
@@ -79,8 +86,17 @@ async def test_every_route_in_the_openapi_answers_with_the_security_headers(live
 
 async def test_the_pwa_files_errors_and_the_tiles_carry_them_too(app, client_factory, make_tenant, settings) -> None:
     c = client_factory()
-    for path in ("/", "/staff/audit", "/sw.js", "/assets/app-abc123.js", "/assets/missing.js", "/api/nowhere",
-                 "/health/live", "/schema", "/schema/openapi.json"):
+    for path in (
+        "/",
+        "/staff/audit",
+        "/sw.js",
+        "/assets/app-abc123.js",
+        "/assets/missing.js",
+        "/api/nowhere",
+        "/health/live",
+        "/schema",
+        "/schema/openapi.json",
+    ):
         resp = await c.get(path)
         assert_security_headers(resp, f"GET {path} → {resp.status_code}")
     # the routes' own caching is kept

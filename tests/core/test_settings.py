@@ -44,8 +44,11 @@ def _reads_environment(tree: ast.AST) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "environb"}:
             return True
-        if isinstance(node, ast.ImportFrom) and node.module == "os" and any(
-                a.name in {"environ", "getenv"} for a in node.names):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(a.name in {"environ", "getenv"} for a in node.names)
+        ):
             return True
     return False
 
@@ -61,7 +64,9 @@ def test_only_the_settings_module_reads_the_environment() -> None:
 
 
 def test_every_variable_the_settings_read_is_in_the_readme() -> None:
-    names = set(re.findall(r'"((?:TONARI|DATABASE)_[A-Z_]+)"', (ROOT / "server/settings.py").read_text(encoding="utf-8")))
+    names = set(
+        re.findall(r'"((?:TONARI|DATABASE)_[A-Z_]+)"', (ROOT / "server/settings.py").read_text(encoding="utf-8"))
+    )
     assert {"DATABASE_URL", "TONARI_VAPID_SUBJECT", "TONARI_HOST", "TONARI_TRUSTED_PROXIES"} <= names
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Settings (environment variables)", 1)[1].split("\n## ", 1)[0]

@@ -49,8 +49,10 @@ async def _check_values(engine: AsyncEngine, table: str, name: str) -> set[str]:
     async with engine.connect() as conn:
         definition = (
             await conn.execute(
-                text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
-                     " AND conname = :n"),
+                text(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
+                    " AND conname = :n"
+                ),
                 {"t": table, "n": name},
             )
         ).scalar_one()
@@ -58,8 +60,9 @@ async def _check_values(engine: AsyncEngine, table: str, name: str) -> set[str]:
 
 
 @pytest.mark.parametrize(("table", "constraint"), list(CHECKS))
-async def test_the_database_checks_accept_exactly_the_vocabulary(owner_engine: AsyncEngine, table: str,
-                                                                  constraint: str) -> None:
+async def test_the_database_checks_accept_exactly_the_vocabulary(
+    owner_engine: AsyncEngine, table: str, constraint: str
+) -> None:
     assert await _check_values(owner_engine, table, constraint) == set(codes(CHECKS[table, constraint]))
 
 
@@ -77,11 +80,23 @@ def test_request_bodies_enumerate_the_vocabulary(struct: Any, field: str, kind: 
 
 
 def test_the_server_constants_are_the_json_in_display_order() -> None:
-    for kind in ("support_reasons", "sexes", "mobility", "medical_devices", "recipient_classes", "consent_datasets",
-                 "shelter_kinds", "shelter_hazards", "hazard_zone_kinds", "district_levels", "operation_kinds"):
+    for kind in (
+        "support_reasons",
+        "sexes",
+        "mobility",
+        "medical_devices",
+        "recipient_classes",
+        "consent_datasets",
+        "shelter_kinds",
+        "shelter_hazards",
+        "hazard_zone_kinds",
+        "district_levels",
+        "operation_kinds",
+    ):
         assert list(getattr(vocab, kind.upper()).items()) == [(t["code"], t["ja"]) for t in JSON[kind]], kind
     assert {k: list(v.items()) for k, v in vocab.OUTCOMES.items()} == {
-        k: [(t["code"], t["ja"]) for t in v] for k, v in JSON["outcomes"].items()}
+        k: [(t["code"], t["ja"]) for t in v] for k, v in JSON["outcomes"].items()
+    }
     assert vocab.ESCALATE == {"emergency": "urgent", "rescue": "urgent", "injured": "urgent", "contact": "contact"}
 
 

@@ -18,6 +18,7 @@ def _diff(url: str) -> list:
     async def run() -> list:
         engine = create_async_engine(url, poolclass=pool.NullPool)
         async with engine.connect() as conn:
+
             def compare(sync_conn):
                 ctx = MigrationContext.configure(
                     sync_conn,
@@ -83,7 +84,11 @@ def test_no_migration_imports_live_application_sql() -> None:
     versions = Path(__file__).resolve().parents[2] / "server" / "db" / "migrations" / "versions"
     for path in sorted(versions.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("server", "geo", "seed"):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.split(".")[0] in ("server", "geo", "seed")
+            ):
                 assert node.module in allowed, f"{path.name} imports {node.module}"
 
 
@@ -102,26 +107,41 @@ def test_0020_merges_a_shelter_listed_under_both_layouts_into_one_facility(datab
         conn = await asyncpg.connect(asyncpg_dsn(url))
         try:
             async with conn.transaction():
-                await conn.execute("SELECT set_config('tonari.tenant_id', $1, true), set_config('tonari.role', 'system', true)",
-                                   tenant)
+                await conn.execute(
+                    "SELECT set_config('tonari.tenant_id', $1, true), set_config('tonari.role', 'system', true)", tenant
+                )
                 return await conn.fetch(sql, *args)
         finally:
             await conn.close()
 
     tenant = "0190a0a0-0000-7000-8000-000000000001"
-    asyncio.run(run("INSERT INTO tenant (id, name, municipality_code) VALUES ($1, '笠間市社会福祉協議会', '08216')", tenant))
-    asyncio.run(run(
-        """INSERT INTO shelter (tenant_id, id, source_id, kind, name, address, location, hazards) VALUES
+    asyncio.run(
+        run("INSERT INTO tenant (id, name, municipality_code) VALUES ($1, '笠間市社会福祉協議会', '08216')", tenant)
+    )
+    asyncio.run(
+        run(
+            """INSERT INTO shelter (tenant_id, id, source_id, kind, name, address, location, hazards) VALUES
            ($1, gen_random_uuid(), 'E0821600016111', 'designated', '市民体育館', '石井2068-1', 'SRID=4326;POINT(140.24 36.38)', '{}'),
            ($1, gen_random_uuid(), 'E0821600016201', 'emergency_site', '市民体育館', '石井2068-1', 'SRID=4326;POINT(140.24 36.38)',
             '{earthquake,landslide}'),
            ($1, gen_random_uuid(), 'E0821600016112', 'designated', '武道館', '石井2068-1', 'SRID=4326;POINT(140.24 36.38)', '{}')""",
-        tenant))
+            tenant,
+        )
+    )
     upgrade(url)
-    shelters = {r["name"]: r for r in asyncio.run(run(
-        "SELECT name, kind, source_id, designations, other_source_ids, hazards FROM shelter ORDER BY name"))}
+    shelters = {
+        r["name"]: r
+        for r in asyncio.run(
+            run("SELECT name, kind, source_id, designations, other_source_ids, hazards FROM shelter ORDER BY name")
+        )
+    }
     assert set(shelters) == {"市民体育館", "武道館"}
     gym = shelters["市民体育館"]
     assert (gym["kind"], gym["source_id"], gym["designations"], gym["other_source_ids"], gym["hazards"]) == (
-        "designated", "E0821600016111", ["designated", "emergency_site"], ["E0821600016201"], ["earthquake", "landslide"])
+        "designated",
+        "E0821600016111",
+        ["designated", "emergency_site"],
+        ["E0821600016201"],
+        ["earthquake", "landslide"],
+    )
     assert shelters["武道館"]["designations"] == ["designated"]

@@ -25,8 +25,11 @@ def test_the_current_tenant_fails_closed_and_is_read_in_one_place() -> None:
     with as_tenant(tenant_id):
         assert current_tenant() == tenant_id
     server = Path(__file__).resolve().parents[2] / "server"
-    helpers = [str(p.relative_to(server)) for p in sorted(server.rglob("*.py"))
-               if re.search(r"^def \w*tenant\(\) ->", p.read_text(encoding="utf-8"), re.MULTILINE)]
+    helpers = [
+        str(p.relative_to(server))
+        for p in sorted(server.rglob("*.py"))
+        if re.search(r"^def \w*tenant\(\) ->", p.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
     assert helpers == ["core/context.py"]
 
 

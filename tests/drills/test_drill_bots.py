@@ -13,8 +13,7 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import text
 
 from server.accounts.provision import ensure_tenant, ensure_user
-from server.drills.scenario import seed_scenarios
-from server.registry.models import Consent, District, Household, Person, WatchLink, Watcher
+from server.registry.models import Consent, District, Household, Person, Watcher, WatchLink
 from tests.conftest import Account, as_tenant, tenant_code
 from tests.helpers.drills import wait_for
 
@@ -49,14 +48,24 @@ async def kasama_like_world(sessionmaker) -> tuple[uuid.UUID, dict[str, Account]
             async with db.begin():
                 for role in ("staff", "coordinator", "commissioner"):
                     pw = secrets.token_urlsafe(10)
-                    user, _ = await ensure_user(db, tenant, f"b-{role}-{tag}", role, f"テスト {role}", pw,
-                                                all_districts=True)
+                    user, _ = await ensure_user(
+                        db, tenant, f"b-{role}-{tag}", role, f"テスト {role}", pw, all_districts=True
+                    )
                     accounts[role] = Account(t, user.id, f"b-{role}-{tag}", pw, role)
                 ids = {name: uuid.uuid4() for name in AREAS}
                 for name, (bounds, parent) in AREAS.items():
-                    db.add(District(tenant_id=t, id=ids[name], code=f"{name}-{tag}", name=name, kana="テスト",
-                                    level="branch" if parent else "area", parent_id=ids[parent] if parent else None,
-                                    geom=f"SRID=4326;{MultiPolygon([box(*bounds)]).wkt}"))
+                    db.add(
+                        District(
+                            tenant_id=t,
+                            id=ids[name],
+                            code=f"{name}-{tag}",
+                            name=name,
+                            kana="テスト",
+                            level="branch" if parent else "area",
+                            parent_id=ids[parent] if parent else None,
+                            geom=f"SRID=4326;{MultiPolygon([box(*bounds)]).wkt}",
+                        )
+                    )
                     await db.flush()
 
                 def district_of(lon: float, lat: float) -> uuid.UUID:
@@ -69,26 +78,61 @@ async def kasama_like_world(sessionmaker) -> tuple[uuid.UUID, dict[str, Account]
                 households: dict[tuple[int, int], uuid.UUID] = {}
                 for w, (home, spots) in enumerate(WALKS):
                     pw = secrets.token_urlsafe(10)
-                    user, _ = await ensure_user(db, tenant, f"b-watcher{w}-{tag}", "watcher", f"見守り{w}", pw,
-                                                all_districts=True)
+                    user, _ = await ensure_user(
+                        db, tenant, f"b-watcher{w}-{tag}", "watcher", f"見守り{w}", pw, all_districts=True
+                    )
                     accounts[f"watcher{w}"] = Account(t, user.id, f"b-watcher{w}-{tag}", pw, "watcher")
                     wid = uuid.uuid4()
-                    db.add(Watcher(tenant_id=t, id=wid, user_id=user.id, name=f"テスト 見守り{w}",
-                                   home=f"SRID=4326;POINT({home[0]} {home[1]})", district_id=district_of(*home)))
+                    db.add(
+                        Watcher(
+                            tenant_id=t,
+                            id=wid,
+                            user_id=user.id,
+                            name=f"テスト 見守り{w}",
+                            home=f"SRID=4326;POINT({home[0]} {home[1]})",
+                            district_id=district_of(*home),
+                        )
+                    )
                     for k, (lon, lat) in enumerate(spots):
                         hid = households[(w, k)] = uuid.uuid4()
-                        db.add(Household(tenant_id=t, id=hid, address=f"茨城県笠間市テスト{w}-{k}",
-                                         district_id=district_of(lon, lat), location=f"SRID=4326;POINT({lon} {lat})"))
+                        db.add(
+                            Household(
+                                tenant_id=t,
+                                id=hid,
+                                address=f"茨城県笠間市テスト{w}-{k}",
+                                district_id=district_of(lon, lat),
+                                location=f"SRID=4326;POINT({lon} {lat})",
+                            )
+                        )
                         await db.flush()
                         pid = uuid.uuid4()
-                        db.add(Person(tenant_id=t, id=pid, household_id=hid, name=f"試験 {w}{k}", kana="シケン",
-                                      birth_date=date(1940, 1, 1), sex="female", support_reasons=["elderly_alone"]))
+                        db.add(
+                            Person(
+                                tenant_id=t,
+                                id=pid,
+                                household_id=hid,
+                                name=f"試験 {w}{k}",
+                                kana="シケン",
+                                birth_date=date(1940, 1, 1),
+                                sex="female",
+                                support_reasons=["elderly_alone"],
+                            )
+                        )
                         await db.flush()
                         if (w, k) != UNCONSENTED:
                             for cls in ("commissioner", "council", "watcher"):
-                                db.add(Consent(tenant_id=t, id=uuid.uuid4(), person_id=pid, household_id=hid,
-                                               recipient_class=cls, dataset="roster", consented_on=date(2026, 4, 1),
-                                               source="同意書"))
+                                db.add(
+                                    Consent(
+                                        tenant_id=t,
+                                        id=uuid.uuid4(),
+                                        person_id=pid,
+                                        household_id=hid,
+                                        recipient_class=cls,
+                                        dataset="roster",
+                                        consented_on=date(2026, 4, 1),
+                                        source="同意書",
+                                    )
+                                )
                         db.add(WatchLink(tenant_id=t, id=uuid.uuid4(), household_id=hid, watcher_id=wid))
                     await db.flush()
     return t, accounts, {"districts": ids, "households": households}
@@ -101,30 +145,71 @@ async def counts(sessionmaker, tenant: uuid.UUID, run_id: str, op_id: str) -> di
         async with sessionmaker() as db:
             q = lambda sql: db.execute(text(sql), p)  # noqa: E731
             return {
-                "targets": (await q("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :op")).scalar(),
-                "confirmed": (await q("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :op"
-                                      " AND status IN ('safe', 'injured', 'rescue', 'evacuated')")).scalar(),
-                "by_status": dict((await q("SELECT status, count(*) FROM operation_target WHERE tenant_id = :t"
-                                           " AND operation_id = :op GROUP BY 1")).all()),
+                "targets": (
+                    await q("SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :op")
+                ).scalar(),
+                "confirmed": (
+                    await q(
+                        "SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :op"
+                        " AND status IN ('safe', 'injured', 'rescue', 'evacuated')"
+                    )
+                ).scalar(),
+                "by_status": dict(
+                    (
+                        await q(
+                            "SELECT status, count(*) FROM operation_target WHERE tenant_id = :t"
+                            " AND operation_id = :op GROUP BY 1"
+                        )
+                    ).all()
+                ),
                 "visits": (await q("SELECT count(*) FROM visit WHERE tenant_id = :t AND operation_id = :op")).scalar(),
-                "by_outcome": dict((await q("SELECT outcome, count(*) FROM visit WHERE tenant_id = :t AND operation_id = :op"
-                                            " GROUP BY 1")).all()),
-                "bot_visits": (await q("SELECT count(*) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r"
-                                       " AND kind = 'visit' AND result IN ('accepted', 'blocked')")).scalar(),
-                "refused": dict((await q("SELECT household_id, result FROM drill_bot_step WHERE tenant_id = :t"
-                                         " AND run_id = :r AND result LIKE 'refused:%'")).all()),
-                "escalations": (await q("SELECT count(*) FROM escalation WHERE tenant_id = :t AND operation_id = :op")).scalar(),
-                "acknowledged": (await q("SELECT count(*) FROM escalation WHERE tenant_id = :t AND operation_id = :op"
-                                         " AND acknowledged_at IS NOT NULL")).scalar(),
-                "fired": (await q("SELECT count(*) FROM drill_inject_fired WHERE tenant_id = :t AND run_id = :r")).scalar(),
-                "pending_steps": (await q("SELECT count(*) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r"
-                                          " AND done_at IS NULL")).scalar(),
-                "modes": set((await q("SELECT DISTINCT mode FROM visit WHERE tenant_id = :t AND operation_id = :op")).scalars()),
+                "by_outcome": dict(
+                    (
+                        await q(
+                            "SELECT outcome, count(*) FROM visit WHERE tenant_id = :t AND operation_id = :op GROUP BY 1"
+                        )
+                    ).all()
+                ),
+                "bot_visits": (
+                    await q(
+                        "SELECT count(*) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r"
+                        " AND kind = 'visit' AND result IN ('accepted', 'blocked')"
+                    )
+                ).scalar(),
+                "refused": dict(
+                    (
+                        await q(
+                            "SELECT household_id, result FROM drill_bot_step WHERE tenant_id = :t"
+                            " AND run_id = :r AND result LIKE 'refused:%'"
+                        )
+                    ).all()
+                ),
+                "escalations": (
+                    await q("SELECT count(*) FROM escalation WHERE tenant_id = :t AND operation_id = :op")
+                ).scalar(),
+                "acknowledged": (
+                    await q(
+                        "SELECT count(*) FROM escalation WHERE tenant_id = :t AND operation_id = :op"
+                        " AND acknowledged_at IS NOT NULL"
+                    )
+                ).scalar(),
+                "fired": (
+                    await q("SELECT count(*) FROM drill_inject_fired WHERE tenant_id = :t AND run_id = :r")
+                ).scalar(),
+                "pending_steps": (
+                    await q(
+                        "SELECT count(*) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL"
+                    )
+                ).scalar(),
+                "modes": set(
+                    (await q("SELECT DISTINCT mode FROM visit WHERE tenant_id = :t AND operation_id = :op")).scalars()
+                ),
             }
 
 
-async def test_the_earthquake_scenario_with_bots_completes_and_its_report_matches_the_rows(app, client_factory,
-                                                                                           sessionmaker) -> None:
+async def test_the_earthquake_scenario_with_bots_completes_and_its_report_matches_the_rows(
+    app, client_factory, sessionmaker
+) -> None:
     tenant, accounts, world = await kasama_like_world(sessionmaker)
     staff = client_factory()
     assert (await staff.login(accounts["staff"].login, accounts["staff"].password)).status_code == 200
@@ -183,8 +268,15 @@ async def test_the_earthquake_scenario_with_bots_completes_and_its_report_matche
     # The road closed at T+25:00 lies across the first watcher's later legs: those report 不明.
     with as_tenant(tenant):
         async with sessionmaker() as db:
-            blocked = (await db.execute(text("SELECT count(*) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r"
-                                             " AND result = 'blocked'"), {"t": tenant, "r": uuid.UUID(run["id"])})).scalar()
+            blocked = (
+                await db.execute(
+                    text(
+                        "SELECT count(*) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r"
+                        " AND result = 'blocked'"
+                    ),
+                    {"t": tenant, "r": uuid.UUID(run["id"])},
+                )
+            ).scalar()
     assert blocked >= 1
 
     csv = await staff.get(f"{path}/report.csv")

@@ -13,8 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from server.drills import schedule as drill_schedule
 from server.push.queue import Notification, enqueue_push
 from tests.conftest import as_tenant
-from tests.helpers.world import new_world, signed_in
 from tests.helpers.drills import EFFECTS, fired_rows, wait_for
+from tests.helpers.world import new_world, signed_in
 
 
 async def _run_first_inject(staff, sessionmaker, world) -> dict:
@@ -28,8 +28,9 @@ async def _run_first_inject(staff, sessionmaker, world) -> dict:
     return run
 
 
-async def test_nothing_of_a_drill_reaches_real_figures_exports_or_pushes_unmarked(app, client_factory, sessionmaker,
-                                                                                  monkeypatch) -> None:
+async def test_nothing_of_a_drill_reaches_real_figures_exports_or_pushes_unmarked(
+    app, client_factory, sessionmaker, monkeypatch
+) -> None:
     sent: list[Notification] = []
 
     async def spy(db, *, tenant_id, notifications):  # every push a firing inject writes, then written
@@ -57,10 +58,17 @@ async def test_nothing_of_a_drill_reaches_real_figures_exports_or_pushes_unmarke
     # Every line of the live feed about the drill is a drill line.
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            modes = set((await db.execute(text(
-                "SELECT DISTINCT coalesce(mode, '-') FROM event WHERE tenant_id = :t"
-                " AND (operation_id = :op OR payload->>'run_id' = :r)"),
-                {"t": world.tenant_id, "op": uuid.UUID(run["operation_id"]), "r": run["id"]})).scalars())
+            modes = set(
+                (
+                    await db.execute(
+                        text(
+                            "SELECT DISTINCT coalesce(mode, '-') FROM event WHERE tenant_id = :t"
+                            " AND (operation_id = :op OR payload->>'run_id' = :r)"
+                        ),
+                        {"t": world.tenant_id, "op": uuid.UUID(run["operation_id"]), "r": run["id"]},
+                    )
+                ).scalars()
+            )
     assert modes == {"drill"}
     report = (await staff.get(f"/api/drills/runs/{run['id']}/report")).json()
     assert report["label"] == "【訓練】" and report["title"].startswith("【訓練】")
@@ -83,18 +91,28 @@ async def test_an_archived_drill_is_deleted_with_all_its_data(app, client_factor
     p = {"t": world.tenant_id, "op": uuid.UUID(run["operation_id"]), "r": uuid.UUID(run["id"]), "rs": run["id"]}
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            left = (await db.execute(text(
-                "SELECT (SELECT count(*) FROM visit WHERE tenant_id = :t AND operation_id = :op),"
-                " (SELECT count(*) FROM escalation WHERE tenant_id = :t AND operation_id = :op),"
-                " (SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :op),"
-                " (SELECT count(*) FROM operation WHERE tenant_id = :t AND id = :op),"
-                " (SELECT count(*) FROM drill_run WHERE tenant_id = :t AND id = :r),"
-                " (SELECT count(*) FROM drill_inject_fired WHERE tenant_id = :t AND run_id = :r),"
-                " (SELECT count(*) FROM event WHERE tenant_id = :t AND (operation_id = :op OR payload->>'run_id' = :rs))"),
-                p)).one()
-            trail = set((await db.execute(text(
-                "SELECT action FROM audit_log WHERE tenant_id = :t AND :r = ANY(object_ids)"),
-                {"t": world.tenant_id, "r": run["id"]})).scalars())
+            left = (
+                await db.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM visit WHERE tenant_id = :t AND operation_id = :op),"
+                        " (SELECT count(*) FROM escalation WHERE tenant_id = :t AND operation_id = :op),"
+                        " (SELECT count(*) FROM operation_target WHERE tenant_id = :t AND operation_id = :op),"
+                        " (SELECT count(*) FROM operation WHERE tenant_id = :t AND id = :op),"
+                        " (SELECT count(*) FROM drill_run WHERE tenant_id = :t AND id = :r),"
+                        " (SELECT count(*) FROM drill_inject_fired WHERE tenant_id = :t AND run_id = :r),"
+                        " (SELECT count(*) FROM event WHERE tenant_id = :t AND (operation_id = :op OR payload->>'run_id' = :rs))"
+                    ),
+                    p,
+                )
+            ).one()
+            trail = set(
+                (
+                    await db.execute(
+                        text("SELECT action FROM audit_log WHERE tenant_id = :t AND :r = ANY(object_ids)"),
+                        {"t": world.tenant_id, "r": run["id"]},
+                    )
+                ).scalars()
+            )
     assert tuple(left) == (0, 0, 0, 0, 0, 0, 0)
     assert {"drill.start", "drill.archive", "drill.delete"} <= trail  # the audit log keeps the trail
     assert (await staff.get(path)).status_code == 404
@@ -103,17 +121,36 @@ async def test_an_archived_drill_is_deleted_with_all_its_data(app, client_factor
 async def test_real_visits_stay_append_only_even_when_named_for_deletion(app, client_factory, sessionmaker) -> None:
     world = await new_world(sessionmaker)
     staff = await signed_in(client_factory, world, "staff")
-    op = (await staff.send_json("POST", "/api/operations", {"kind": "safety_check", "mode": "real", "name": "実活動",
-                                                            "district_ids": [str(world.districts["D1"])],
-                                                            "start": True})).json()
-    visit = await staff.send_json("POST", f"/api/operations/{op['id']}/visits", {
-        "client_id": str(uuid.uuid4()), "household_id": str(world.households["H1"]), "outcome": "safe",
-        "device_time": "2026-12-01T10:00:00+09:00"})
+    op = (
+        await staff.send_json(
+            "POST",
+            "/api/operations",
+            {
+                "kind": "safety_check",
+                "mode": "real",
+                "name": "実活動",
+                "district_ids": [str(world.districts["D1"])],
+                "start": True,
+            },
+        )
+    ).json()
+    visit = await staff.send_json(
+        "POST",
+        f"/api/operations/{op['id']}/visits",
+        {
+            "client_id": str(uuid.uuid4()),
+            "household_id": str(world.households["H1"]),
+            "outcome": "safe",
+            "device_time": "2026-12-01T10:00:00+09:00",
+        },
+    )
     assert visit.status_code == 201, visit.text
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
             await db.execute(text("SELECT set_config('tonari.delete_drill_operation', :op, true)"), {"op": op["id"]})
             with pytest.raises(DBAPIError, match="append-only"):
-                await db.execute(text("DELETE FROM visit WHERE tenant_id = :t AND operation_id = :op"),
-                                 {"t": world.tenant_id, "op": uuid.UUID(op["id"])})
+                await db.execute(
+                    text("DELETE FROM visit WHERE tenant_id = :t AND operation_id = :op"),
+                    {"t": world.tenant_id, "op": uuid.UUID(op["id"])},
+                )
             await db.rollback()

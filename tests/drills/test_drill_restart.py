@@ -43,12 +43,21 @@ class Server:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tmp / f"{name}.log"
-        env = {**os.environ, "DATABASE_URL": url, "TONARI_VAR_DIR": str(tmp / "var"), "TONARI_PUBLIC_URL": self.base,
-               "TONARI_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "TONARI_VAR_DIR": str(tmp / "var"),
+            "TONARI_PUBLIC_URL": self.base,
+            "TONARI_LOG_LEVEL": "WARNING",
+        }
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while True:  # the server's own readiness signal
             assert self.proc.poll() is None, f"the server exited: {self.log.read_text()[-3000:]}"
@@ -96,12 +105,24 @@ async def _rows(url: str, world: World, run_id: str) -> tuple[list[Any], list[An
     try:
         with as_tenant(world.tenant_id):
             async with make_sessionmaker(engine)() as db:
-                fired = (await db.execute(text(
-                    "SELECT seq, fired_at, due_at FROM drill_inject_fired WHERE tenant_id = :t AND run_id = :r"
-                    " ORDER BY fired_at, seq"), {"t": world.tenant_id, "r": run_id})).all()
-                events = (await db.execute(text(
-                    "SELECT (payload->>'seq')::int AS seq FROM event WHERE tenant_id = :t AND kind = 'drill.inject'"
-                    " AND payload->>'run_id' = :r ORDER BY id"), {"t": world.tenant_id, "r": run_id})).all()
+                fired = (
+                    await db.execute(
+                        text(
+                            "SELECT seq, fired_at, due_at FROM drill_inject_fired WHERE tenant_id = :t AND run_id = :r"
+                            " ORDER BY fired_at, seq"
+                        ),
+                        {"t": world.tenant_id, "r": run_id},
+                    )
+                ).all()
+                events = (
+                    await db.execute(
+                        text(
+                            "SELECT (payload->>'seq')::int AS seq FROM event WHERE tenant_id = :t AND kind = 'drill.inject'"
+                            " AND payload->>'run_id' = :r ORDER BY id"
+                        ),
+                        {"t": world.tenant_id, "r": run_id},
+                    )
+                ).all()
         return list(fired), list(events)
     finally:
         await engine.dispose()
@@ -117,8 +138,9 @@ async def _seed(url: str) -> World:
         await engine.dispose()
 
 
-def test_a_killed_server_resumes_the_drill_and_fires_each_inject_once(databases: ThrowawayDatabases,
-                                                                       tmp_path: Path) -> None:
+def test_a_killed_server_resumes_the_drill_and_fires_each_inject_once(
+    databases: ThrowawayDatabases, tmp_path: Path
+) -> None:
     from server.db.migrate import upgrade
 
     url = databases.make("drill_restart")

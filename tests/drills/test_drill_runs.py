@@ -3,8 +3,6 @@ stops; injects fire once each, in order, within a second of their due time, and 
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +11,7 @@ from sqlalchemy import text
 
 from tests.conftest import as_tenant
 from tests.helpers.drills import EFFECTS, fired_rows, no_job_due, wait_for
-from tests.helpers.world import World, new_world, signed_in
+from tests.helpers.world import new_world, signed_in
 
 TIMED = """
 title: "【訓練】時計の試験"
@@ -28,6 +26,7 @@ injects:
   - {at: "T+3:00", kind: announcement, message: {ja: "三"}}
   - {at: "T+3:00", kind: announcement, message: {ja: "三の二"}}
 """
+
 
 async def test_injects_fire_in_order_within_a_second_under_pause_and_resume(app, client_factory, sessionmaker) -> None:
     world = await new_world(sessionmaker)
@@ -95,13 +94,27 @@ async def test_skipping_fires_each_inject_and_its_effect_lands_as_drill_data(app
     assert len(effect["visits"]) == 1 and len(effect["escalations"]) == 1, effect
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            visit = (await db.execute(text("SELECT household_id, outcome, mode, note FROM visit WHERE tenant_id = :t"
-                                           " AND id = :v"), {"t": world.tenant_id, "v": uuid.UUID(effect["visits"][0])})).one()
-            esc = (await db.execute(text("SELECT mode, outcome, operation_id FROM escalation WHERE tenant_id = :t"
-                                         " AND id = :e"), {"t": world.tenant_id, "e": uuid.UUID(effect["escalations"][0])})).one()
-            event = (await db.execute(text("SELECT mode, payload FROM event WHERE tenant_id = :t AND kind = 'drill.inject'"
-                                           " AND payload->>'run_id' = :r ORDER BY id LIMIT 1"),
-                                      {"t": world.tenant_id, "r": run["id"]})).one()
+            visit = (
+                await db.execute(
+                    text("SELECT household_id, outcome, mode, note FROM visit WHERE tenant_id = :t AND id = :v"),
+                    {"t": world.tenant_id, "v": uuid.UUID(effect["visits"][0])},
+                )
+            ).one()
+            esc = (
+                await db.execute(
+                    text("SELECT mode, outcome, operation_id FROM escalation WHERE tenant_id = :t AND id = :e"),
+                    {"t": world.tenant_id, "e": uuid.UUID(effect["escalations"][0])},
+                )
+            ).one()
+            event = (
+                await db.execute(
+                    text(
+                        "SELECT mode, payload FROM event WHERE tenant_id = :t AND kind = 'drill.inject'"
+                        " AND payload->>'run_id' = :r ORDER BY id LIMIT 1"
+                    ),
+                    {"t": world.tenant_id, "r": run["id"]},
+                )
+            ).one()
     assert (visit.household_id, visit.outcome, visit.mode) == (world.households["H3"], "rescue", "drill")
     assert visit.note.startswith("【訓練】")
     assert (esc.mode, esc.outcome, str(esc.operation_id)) == ("drill", "rescue", run["operation_id"])
@@ -156,24 +169,32 @@ async def test_a_scenario_naming_unknown_places_never_starts(client_factory, ses
     assert broken.status_code == 422 and broken.json()["errors"][0]["field"] == "injects[2].at"
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            counts = (await db.execute(text("SELECT (SELECT count(*) FROM drill_run WHERE tenant_id = :t),"
-                                            " (SELECT count(*) FROM operation WHERE tenant_id = :t)"),
-                                       {"t": world.tenant_id})).one()
+            counts = (
+                await db.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM drill_run WHERE tenant_id = :t),"
+                        " (SELECT count(*) FROM operation WHERE tenant_id = :t)"
+                    ),
+                    {"t": world.tenant_id},
+                )
+            ).one()
     assert tuple(counts) == (0, 0)  # nothing half-written
     watcher = await signed_in(client_factory, world, "watcher")
-    assert (await watcher.send_json("POST", "/api/drills/runs", {"scenario": "kasama-earthquake-m68"})).status_code == 403
+    assert (
+        await watcher.send_json("POST", "/api/drills/runs", {"scenario": "kasama-earthquake-m68"})
+    ).status_code == 403
 
 
-async def test_the_shipped_scenarios_start_on_the_kasama_demo_registry(app, client_factory, sessionmaker,
-                                                                       make_tenant) -> None:
+async def test_the_shipped_scenarios_start_on_the_kasama_demo_registry(
+    app, client_factory, sessionmaker, make_tenant
+) -> None:
     """Every district and shelter the shipped scenarios name exists in the demo's registry."""
     from seed.registry import load_kasama_registry
 
     tenant = await make_tenant(("staff",))
     with as_tenant(tenant.id, role="system"):
-        async with sessionmaker() as db:
-            async with db.begin():
-                await load_kasama_registry(db, tenant.id)
+        async with sessionmaker() as db, db.begin():
+            await load_kasama_registry(db, tenant.id)
     staff = client_factory()
     acct = tenant.accounts["staff"]
     assert (await staff.login(acct.login, acct.password)).status_code == 200

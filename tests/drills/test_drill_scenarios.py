@@ -57,9 +57,11 @@ def test_a_bad_time_names_the_inject_field_and_its_line() -> None:
 
 
 def test_every_error_is_listed_in_file_order_with_its_line() -> None:
-    text = (EARTHQUAKE.replace("kind: power_cut", "kind: power_outage")
-            .replace("  magnitude: 6.8", "  magnitude: 6.8\n  colour: red")
-            .replace("    minutes: 10\n", ""))
+    text = (
+        EARTHQUAKE.replace("kind: power_cut", "kind: power_outage")
+        .replace("  magnitude: 6.8", "  magnitude: 6.8\n  colour: red")
+        .replace("    minutes: 10\n", "")
+    )
     errors = errors_of(text)
     assert [(e["field"], e["code"], e["line"]) for e in errors] == [
         ("hazard.colour", "unknown_field", line_of(text, "colour: red")),
@@ -69,15 +71,24 @@ def test_every_error_is_listed_in_file_order_with_its_line() -> None:
     assert "power_cut" in errors[1]["message"]["en"]  # type: ignore[index]  # the codes one may use
 
 
-@pytest.mark.parametrize(("edit", "field", "code"), [
-    (("kind: household_report\n    audience: coordinator\n    district: 友部地区\n    outcome: rescue",
-      "kind: household_report\n    audience: coordinator\n    district: 友部地区"), "injects[1].outcome", "required"),
-    (('duration: "T+240:00"', 'duration: "T+60:00"'), "injects[5].at", "out_of_range"),
-    (("safe: 0.82", "safe: 0.9"), "roles[0].bots.outcomes", "invalid"),
-    (('start: "2027-01-15T10:00:00+09:00"', 'start: "2027-01-15 10:00"'), "start", "invalid"),
-    (("  first_report_minutes: 60", "  first_report_minutes: 600"), "targets.completion_minutes", "invalid"),
-    (("title: ", "titel: "), "title", "required"),
-])
+@pytest.mark.parametrize(
+    ("edit", "field", "code"),
+    [
+        (
+            (
+                "kind: household_report\n    audience: coordinator\n    district: 友部地区\n    outcome: rescue",
+                "kind: household_report\n    audience: coordinator\n    district: 友部地区",
+            ),
+            "injects[1].outcome",
+            "required",
+        ),
+        (('duration: "T+240:00"', 'duration: "T+60:00"'), "injects[5].at", "out_of_range"),
+        (("safe: 0.82", "safe: 0.9"), "roles[0].bots.outcomes", "invalid"),
+        (('start: "2027-01-15T10:00:00+09:00"', 'start: "2027-01-15 10:00"'), "start", "invalid"),
+        (("  first_report_minutes: 60", "  first_report_minutes: 600"), "targets.completion_minutes", "invalid"),
+        (("title: ", "titel: "), "title", "required"),
+    ],
+)
 def test_rules_point_at_their_field(edit: tuple[str, str], field: str, code: str) -> None:
     text = EARTHQUAKE.replace(*edit)
     assert text != EARTHQUAKE
@@ -121,8 +132,9 @@ async def test_the_schema_is_served_and_checks_answer_with_lines(client_factory,
     assert ok.status_code == 200, ok.text
     assert ok.json()["injects"] == 6 and ok.json()["hazard"] == "earthquake"
 
-    bad = await staff.send_json("POST", "/api/drills/scenarios/check",
-                                {"yaml": EARTHQUAKE.replace('at: "T+40:00"', 'at: "T+9:75"')})
+    bad = await staff.send_json(
+        "POST", "/api/drills/scenarios/check", {"yaml": EARTHQUAKE.replace('at: "T+40:00"', 'at: "T+9:75"')}
+    )
     assert bad.status_code == 422
     body = bad.json()
     assert body["code"] == "scenario_invalid"
@@ -136,14 +148,18 @@ async def test_the_schema_is_served_and_checks_answer_with_lines(client_factory,
     assert (await staff.get("/api/drills/scenarios/nope")).status_code == 404
 
     watcher = client_factory()
-    assert (await watcher.login(tenant.accounts["watcher"].login, tenant.accounts["watcher"].password)).status_code == 200
+    assert (
+        await watcher.login(tenant.accounts["watcher"].login, tenant.accounts["watcher"].password)
+    ).status_code == 200
     assert (await watcher.send_json("POST", "/api/drills/scenarios/check", {"yaml": EARTHQUAKE})).status_code == 403
 
 
 def test_an_alias_bomb_is_refused_not_expanded() -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)},"
-        f" *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+        f" *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
     [error] = errors_of(bomb)
     assert error["code"] == "too_long"
     [tagged] = errors_of(EARTHQUAKE.replace("magnitude: 6.8", "magnitude: !!python/object:os.system 6.8"))
@@ -157,7 +173,9 @@ def test_values_the_schema_allows_but_types_do_not_and_bad_polygons_are_scenario
     # JSON Schema counts 2.0 as an integer; the typed scenario does not: a field error, not a 500.
     [float_count] = errors_of(as_float)
     assert (float_count["field"], float_count["code"]) == ("injects[1].count", "invalid_type")
-    bowtie = EARTHQUAKE.replace("  districts: [笠間地区, 友部地区, 岩間地区]",
-                                "  polygon: [[[140.3, 36.3], [140.4, 36.4], [140.4, 36.3], [140.3, 36.4], [140.3, 36.3]]]")
+    bowtie = EARTHQUAKE.replace(
+        "  districts: [笠間地区, 友部地区, 岩間地区]",
+        "  polygon: [[[140.3, 36.3], [140.4, 36.4], [140.4, 36.3], [140.3, 36.4], [140.3, 36.3]]]",
+    )
     [error] = errors_of(bowtie)
     assert error["field"] == "area.polygon" and error["line"] == line_of(bowtie, "polygon:")

@@ -11,10 +11,10 @@ import pytest
 from server.db.base import uuid7
 from tests.helpers.world import World, new_world, signed_in
 
+
 @pytest.fixture
 async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
-
 
 
 async def _read_events(response, want: int, timeout: float = 10.0) -> list[dict]:
@@ -43,15 +43,29 @@ async def _read_events(response, want: int, timeout: float = 10.0) -> list[dict]
 
 
 def _visit(world: World, household: str, outcome: str) -> dict:
-    return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
-            "device_time": datetime.now(UTC).isoformat()}
+    return {
+        "client_id": str(uuid7()),
+        "household_id": str(world.households[household]),
+        "outcome": outcome,
+        "device_time": datetime.now(UTC).isoformat(),
+    }
 
 
 async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world: World, live_client_factory) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
-    op = (await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "real", "name": "SSEテスト", "start": True,
-        "district_ids": [str(world.districts["D1"])]})).json()
+    op = (
+        await staff.send_json(
+            "POST",
+            "/api/operations",
+            {
+                "kind": "safety_check",
+                "mode": "real",
+                "name": "SSEテスト",
+                "start": True,
+                "district_ids": [str(world.districts["D1"])],
+            },
+        )
+    ).json()
     coordinator = await signed_in(live_client_factory, world, "coordinator")
     url = f"/api/events?operation_id={op['id']}"
     async with coordinator.stream("GET", url) as resp:
@@ -69,8 +83,13 @@ async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world:
         missed = await _read_events(resp, 5)
     ids = [int(e["id"]) for e in missed]
     assert ids == sorted(ids) and len(set(ids)) == len(ids) and min(ids) > int(last_id)
-    assert [e["event"] for e in missed] == ["visit.recorded", "target.status", "escalation.created",
-                                            "visit.recorded", "target.status"]
+    assert [e["event"] for e in missed] == [
+        "visit.recorded",
+        "target.status",
+        "escalation.created",
+        "visit.recorded",
+        "target.status",
+    ]
     payloads = [json.loads(e["data"]) for e in missed]
     assert [p.get("outcome") for p in payloads if p["kind"] == "visit.recorded"] == ["injured", "safe"]
     assert {p["household_id"] for p in payloads} == {str(world.households["H1"])}  # H2 gave no consent
@@ -78,9 +97,19 @@ async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world:
 
 async def test_events_are_filtered_to_what_the_viewer_may_see(world: World, live_client_factory) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
-    op = (await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "drill", "name": "訓練", "start": True,
-        "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])]})).json()
+    op = (
+        await staff.send_json(
+            "POST",
+            "/api/operations",
+            {
+                "kind": "safety_check",
+                "mode": "drill",
+                "name": "訓練",
+                "start": True,
+                "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
+            },
+        )
+    ).json()
     # H3 (D2) is outside the commissioner's scope; H1 is inside and consented.
     await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H3", "rescue"))
     await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))
@@ -113,17 +142,28 @@ async def test_event_ids_commit_in_order_within_a_tenant(world: World, sessionma
             await fast.commit()  # ... but committed second
             await slow.commit()
         async with sessionmaker() as db:
-            rows = (await db.execute(text(
-                "SELECT payload->>'who' FROM event WHERE tenant_id = :t AND kind = 'test.order' ORDER BY id"),
-                {"t": world.tenant_id})).scalars().all()
+            rows = (
+                (
+                    await db.execute(
+                        text(
+                            "SELECT payload->>'who' FROM event WHERE tenant_id = :t AND kind = 'test.order' ORDER BY id"
+                        ),
+                        {"t": world.tenant_id},
+                    )
+                )
+                .scalars()
+                .all()
+            )
     assert rows == ["fast", "slow"]
 
     # While one writer is committing its events, another writer of the same tenant waits for it.
     with as_tenant(world.tenant_id):
         async with sessionmaker() as holder, sessionmaker() as other:
             await holder.begin()
-            await holder.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('tonari_events:' || :t, 0))"),
-                                 {"t": str(world.tenant_id)})
+            await holder.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended('tonari_events:' || :t, 0))"),
+                {"t": str(world.tenant_id)},
+            )
             await other.begin()
             await emit(other, "test.order", {"who": "blocked"})
             commit = asyncio.create_task(other.commit())
@@ -147,6 +187,10 @@ async def test_a_rolled_back_transaction_writes_no_events(world: World, sessionm
             await db.begin()
             await db.commit()  # a later commit of the same session must not resurrect them
         async with sessionmaker() as db:
-            n = (await db.execute(text("SELECT count(*) FROM event WHERE tenant_id = :t AND kind = 'test.rollback'"),
-                                  {"t": world.tenant_id})).scalar()
+            n = (
+                await db.execute(
+                    text("SELECT count(*) FROM event WHERE tenant_id = :t AND kind = 'test.rollback'"),
+                    {"t": world.tenant_id},
+                )
+            ).scalar()
     assert n == 0

@@ -27,8 +27,11 @@ async def age_sessions(sessionmaker, world: World, role: str) -> datetime:
     acct = world.accounts[role]
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db, db.begin():
-            await db.execute(update(UserSession).where(UserSession.tenant_id == world.tenant_id,
-                                                       UserSession.user_id == acct.user_id).values(last_seen_at=long_ago))
+            await db.execute(
+                update(UserSession)
+                .where(UserSession.tenant_id == world.tenant_id, UserSession.user_id == acct.user_id)
+                .values(last_seen_at=long_ago)
+            )
     return long_ago
 
 
@@ -38,5 +41,10 @@ async def last_seen(sessionmaker, world: World, role: str) -> datetime:
     acct = world.accounts[role]
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            return (await db.execute(select(func.max(UserSession.last_seen_at)).where(
-                UserSession.tenant_id == world.tenant_id, UserSession.user_id == acct.user_id))).scalar_one()
+            return (
+                await db.execute(
+                    select(func.max(UserSession.last_seen_at)).where(
+                        UserSession.tenant_id == world.tenant_id, UserSession.user_id == acct.user_id
+                    )
+                )
+            ).scalar_one()

@@ -29,10 +29,16 @@ async def declare_for_mode(world: World, client_factory, mode: str) -> tuple[str
     if mode == "normal":
         return None, None
     staff = await signed_in(client_factory, world, "staff")
-    resp = await staff.send_json("POST", "/api/disaster-declarations", {
-        "reason": "テスト用の宣言（地震）", "mode": "real" if mode.startswith("disaster") else "drill",
-        "district_ids": [str(world.districts["D1"])], "confirm": True,
-    })
+    resp = await staff.send_json(
+        "POST",
+        "/api/disaster-declarations",
+        {
+            "reason": "テスト用の宣言（地震）",
+            "mode": "real" if mode.startswith("disaster") else "drill",
+            "district_ids": [str(world.districts["D1"])],
+            "confirm": True,
+        },
+    )
     assert resp.status_code == 201, resp.text
     declaration = resp.json()["id"]
     if not mode.endswith("_op"):
@@ -77,7 +83,9 @@ async def seen_in_tiles(c, world: World, mode: str) -> set[str]:
             layer = mapbox_vector_tile.decode(r.content)["households"]
             for f in layer["features"]:
                 props = f["properties"]
-                expected = {"id", "district_id"} | ({"disaster"} if mode.startswith("disaster") and props["id"] in in_d1 else set())
+                expected = {"id", "district_id"} | (
+                    {"disaster"} if mode.startswith("disaster") and props["id"] in in_d1 else set()
+                )
                 assert set(props) == expected, (mode, props)
                 assert props.get("disaster", True) is True
                 ids.add(props["id"])

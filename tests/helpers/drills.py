@@ -57,17 +57,30 @@ async def wait_for(predicate, what: str, timeout: float = 20.0) -> Any:
 async def fired_rows(sessionmaker, world: World, run_id: str) -> list[Any]:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            return list((await db.execute(text(
-                "SELECT f.seq, i.at_s, f.fired_at, f.due_at, f.sim_s, f.effect FROM drill_inject_fired f"
-                " JOIN drill_inject i USING (tenant_id, run_id, seq) WHERE f.tenant_id = :t AND f.run_id = :r"
-                " ORDER BY f.fired_at"), {"t": world.tenant_id, "r": uuid.UUID(run_id)})).all())
+            return list(
+                (
+                    await db.execute(
+                        text(
+                            "SELECT f.seq, i.at_s, f.fired_at, f.due_at, f.sim_s, f.effect FROM drill_inject_fired f"
+                            " JOIN drill_inject i USING (tenant_id, run_id, seq) WHERE f.tenant_id = :t AND f.run_id = :r"
+                            " ORDER BY f.fired_at"
+                        ),
+                        {"t": world.tenant_id, "r": uuid.UUID(run_id)},
+                    )
+                ).all()
+            )
 
 
 async def no_job_due(sessionmaker, run_id: str) -> bool:
     """No job of this run's schedule is due or running (the job queue has looked at it)."""
     async with sessionmaker() as db:
-        left = (await db.execute(text(
-            "SELECT count(*) FROM jobs.pgqueuer WHERE entrypoint = 'drill.advance' AND status IN ('queued', 'picked')"
-            " AND execute_after <= now() AND convert_from(payload, 'UTF8')::jsonb->>'run_id' = :r"),
-            {"r": run_id})).scalar_one()
+        left = (
+            await db.execute(
+                text(
+                    "SELECT count(*) FROM jobs.pgqueuer WHERE entrypoint = 'drill.advance' AND status IN ('queued', 'picked')"
+                    " AND execute_after <= now() AND convert_from(payload, 'UTF8')::jsonb->>'run_id' = :r"
+                ),
+                {"r": run_id},
+            )
+        ).scalar_one()
     return left == 0

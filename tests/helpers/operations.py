@@ -12,21 +12,39 @@ from tests.conftest import as_tenant
 from tests.helpers.world import World, signed_in
 
 
-async def start_operation(client_factory, world: World, kind: str = "safety_check", mode: str = "real",
-                          districts=("D1", "D2"), name: str = "地震後の安否確認") -> dict:
+async def start_operation(
+    client_factory,
+    world: World,
+    kind: str = "safety_check",
+    mode: str = "real",
+    districts=("D1", "D2"),
+    name: str = "地震後の安否確認",
+) -> dict:
     """An operation over the world's districts, started by staff through the API."""
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/operations", {
-        "kind": kind, "mode": mode, "name": name, "start": True,
-        "district_ids": [str(world.districts[d]) for d in districts],
-    })
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": kind,
+            "mode": mode,
+            "name": name,
+            "start": True,
+            "district_ids": [str(world.districts[d]) for d in districts],
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
 
 def visit_body(world: World, household: str, outcome: str, at: datetime | None = None, **extra) -> dict:
-    return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
-            "device_time": (at or datetime.now(UTC)).isoformat(), **extra}
+    return {
+        "client_id": str(uuid7()),
+        "household_id": str(world.households[household]),
+        "outcome": outcome,
+        "device_time": (at or datetime.now(UTC)).isoformat(),
+        **extra,
+    }
 
 
 async def many_households(sessionmaker: Any, world: World, n: int) -> list[uuid.UUID]:
@@ -34,8 +52,16 @@ async def many_households(sessionmaker: Any, world: World, n: int) -> list[uuid.
     ids = [uuid.uuid4() for _ in range(n)]
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
-            db.add_all([Household(tenant_id=world.tenant_id, id=hid, address=f"茨城県笠間市テスト町{i}",
-                                  district_id=world.districts["D1"],
-                                  location=f"SRID=4326;POINT({140.205 + i * 0.0005} {36.355 + (i % 7) * 0.0005})")
-                        for i, hid in enumerate(ids)])
+            db.add_all(
+                [
+                    Household(
+                        tenant_id=world.tenant_id,
+                        id=hid,
+                        address=f"茨城県笠間市テスト町{i}",
+                        district_id=world.districts["D1"],
+                        location=f"SRID=4326;POINT({140.205 + i * 0.0005} {36.355 + (i % 7) * 0.0005})",
+                    )
+                    for i, hid in enumerate(ids)
+                ]
+            )
     return ids

@@ -57,9 +57,7 @@ async def new_vc_world(sessionmaker) -> VcWorld:
                     real_role = role.rstrip("2")
                     login = f"vc-{role}-{tag}"
                     pw = secrets.token_urlsafe(10)
-                    user, _ = await ensure_user(
-                        db, tenant, login, real_role, f"テスト {role}", pw, all_districts=True
-                    )
+                    user, _ = await ensure_user(db, tenant, login, real_role, f"テスト {role}", pw, all_districts=True)
                     accounts[role] = Account(tenant.id, user.id, login, pw, real_role)
                 district = uuid.uuid4()
                 db.add(
@@ -105,9 +103,7 @@ async def client_for(client_factory, world: VcWorld, role: str):
     return world.clients[role]
 
 
-async def open_centre(
-    client_factory, world: VcWorld, mode: str = "real", stock: dict[str, int] | None = None
-) -> str:
+async def open_centre(client_factory, world: VcWorld, mode: str = "real", stock: dict[str, int] | None = None) -> str:
     staff = await client_for(client_factory, world, "staff")
     r = await staff.send_json(
         "POST",

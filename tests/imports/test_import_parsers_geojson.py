@@ -13,7 +13,6 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.geojson_areas import AreaRecord, parse_geojson_areas
-
 from tests.helpers.public_data import KASAMA_OUTLINE as KASAMA
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius

@@ -15,9 +15,8 @@ from shapely.geometry import box
 from imports.jpdate import DateError, parse_japanese_date
 from imports.roster_csv import RosterRecord, parse_roster_csv
 from imports.towns import Gazetteer, Town, towns_from_geolonia
-from vocab import MEDICAL_DEVICES, SUPPORT_REASONS
-
 from tests.helpers.public_data import DATA
+from vocab import MEDICAL_DEVICES, SUPPORT_REASONS
 
 TODAY = date(2025, 6, 1)
 HEADER = "氏名,フリガナ,生年月日,性別,住所,電話番号,避難支援等を必要とする事由,緯度,経度"
@@ -129,24 +128,30 @@ def test_title_row_above_header_and_explicit_mapping() -> None:
 
 
 def test_consent_columns_are_read_with_the_rows() -> None:
-    text = "\n".join([
-        HEADER + ",同意の有無,同意日",
-        row(name="一 一") + ",有,令和6年4月1日",
-        row(name="二 二") + ",無,",
-        row(name="三 三") + ",○,",
-        row(name="四 四") + ",たぶん,",
-        row(name="五 五") + ",有,令和9年1月1日",
-    ])
+    text = "\n".join(
+        [
+            HEADER + ",同意の有無,同意日",
+            row(name="一 一") + ",有,令和6年4月1日",
+            row(name="二 二") + ",無,",
+            row(name="三 三") + ",○,",
+            row(name="四 四") + ",たぶん,",
+            row(name="五 五") + ",有,令和9年1月1日",
+        ]
+    )
     res = parse(text)
     assert [(r.row, r.consent, r.consented_on) for r in res.records] == [
-        (2, True, date(2024, 4, 1)), (3, False, None), (4, True, None)]
+        (2, True, date(2024, 4, 1)),
+        (3, False, None),
+        (4, True, None),
+    ]
     assert (only(res, "consent_date_missing").row, only(res, "consent_date_missing").column) == (4, "同意日")
     assert (only(res, "bad_consent").row, only(res, "bad_consent").column) == (5, "同意の有無")
     assert (only(res, "future_consent_date").row, only(res, "future_consent_date").column) == (6, "同意日")
     assert res.columns["consent"] == "同意の有無" and res.columns["name"] == "氏名"
     # A date column alone: a date means consent; a mapping may name the columns.
-    dated = parse(HEADER + ",提供OK日\n" + row() + ",2024/5/1\n" + row(name="別 人") + ",\n",
-                  mapping={"提供OK日": "consent_date"})
+    dated = parse(
+        HEADER + ",提供OK日\n" + row() + ",2024/5/1\n" + row(name="別 人") + ",\n", mapping={"提供OK日": "consent_date"}
+    )
     assert [(r.consent, r.consented_on) for r in dated.records] == [(True, date(2024, 5, 1)), (False, None)]
     assert all(not r.consent for r in parse(HEADER + "\n" + row()).records)
 
@@ -369,7 +374,12 @@ def test_full_width_coordinates() -> None:
 
 @pytest.mark.parametrize(
     ("lat", "lon", "hint"),
-    [("140.2464", "36.3852", "入れ替わ"), ("51.5", "-0.12", "日本"), ("北緯36", "140.2", "数値"), ("36.38", "", "両方")],
+    [
+        ("140.2464", "36.3852", "入れ替わ"),
+        ("51.5", "-0.12", "日本"),
+        ("北緯36", "140.2", "数値"),
+        ("36.38", "", "両方"),
+    ],
 )
 def test_bad_coordinates(lat: str, lon: str, hint: str) -> None:
     issue = only(parse(f"{HEADER}\n{row(lat=lat, lon=lon)}\n"), "bad_coordinate")
@@ -401,10 +411,14 @@ def test_point_outside_the_real_kasama_polygon() -> None:
 def test_town_lookup_gives_approximate_location(towns: list[Town]) -> None:
     text = (
         f"{HEADER}\n"
-        + row(address="茨城県笠間市中央3-3-6", lat="", lon="") + "\n"
-        + row(name="二", address="笠間市大字石井2068-1", lat="", lon="") + "\n"
-        + row(name="三", address="中央一丁目1-1", lat="", lon="") + "\n"
-        + row(name="四", address="茨城県 笠間市 美原３丁目３－１", lat="", lon="") + "\n"
+        + row(address="茨城県笠間市中央3-3-6", lat="", lon="")
+        + "\n"
+        + row(name="二", address="笠間市大字石井2068-1", lat="", lon="")
+        + "\n"
+        + row(name="三", address="中央一丁目1-1", lat="", lon="")
+        + "\n"
+        + row(name="四", address="茨城県 笠間市 美原３丁目３－１", lat="", lon="")
+        + "\n"
     )
     res = parse(text, towns=towns)
     assert res.ok, res.issues
@@ -420,9 +434,12 @@ def test_town_spelling_variant_nikota_nagatoro(towns: list[Town]) -> None:
     """GSI writes 仁古田長兎路入会地; the town list has 長兎路仁古田入会地 (same common land)."""
     text = (
         f"{HEADER}\n"
-        + row(address="茨城県笠間市仁古田長兎路入会地1-171", lat="", lon="") + "\n"
-        + row(name="二", address="茨城県笠間市長兎路仁古田入会地5", lat="", lon="") + "\n"
-        + row(name="三", address="茨城県笠間市仁古田100", lat="", lon="") + "\n"
+        + row(address="茨城県笠間市仁古田長兎路入会地1-171", lat="", lon="")
+        + "\n"
+        + row(name="二", address="茨城県笠間市長兎路仁古田入会地5", lat="", lon="")
+        + "\n"
+        + row(name="三", address="茨城県笠間市仁古田100", lat="", lon="")
+        + "\n"
     )
     res = parse(text, towns=towns)
     assert res.ok, res.issues
@@ -472,9 +489,12 @@ def test_explicit_coordinates_still_record_the_town(towns: list[Town]) -> None:
 def test_duplicate_in_file_names_the_earlier_row() -> None:
     text = (
         f"{HEADER}\n"
-        + row() + "\n"
-        + row(name="友部 一郎", birth="1950/1/1") + "\n"
-        + row(name="笠間　花子", birth="1940/03/02", address="茨城県笠間市石井２０６８－１", phone="") + "\n"
+        + row()
+        + "\n"
+        + row(name="友部 一郎", birth="1950/1/1")
+        + "\n"
+        + row(name="笠間　花子", birth="1940/03/02", address="茨城県笠間市石井２０６８－１", phone="")
+        + "\n"
     )
     res = parse(text)
     issue = only(res, "duplicate_in_file")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from geo.geojson_areas import parse_geojson_areas
 from imports.gsi_shelters import ShelterRecord, pair_with_designated, parse_flag, parse_gsi_shelters_csv
+from tests.helpers.public_data import DATA
+from tests.helpers.public_data import GSI_DESIGNATED as DESIGNATED
+from tests.helpers.public_data import GSI_EMERGENCY as EMERGENCY
 from vocab import SHELTER_HAZARDS, SHELTER_KINDS
-
-from tests.helpers.public_data import DATA, GSI_DESIGNATED as DESIGNATED, GSI_EMERGENCY as EMERGENCY
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from sqlalchemy import text
 from geo.geojson_areas import parse_geojson_areas
 from server.registry.imports.roster import address_prefixes
 from tests.conftest import ApiClient, TenantFixture, as_tenant
-
 from tests.helpers.public_data import GSI_DESIGNATED as DESIGNATED
 from tests.helpers.public_data import GSI_EMERGENCY as EMERGENCY
 from tests.helpers.public_data import KASAMA_OUTLINE as KASAMA
@@ -71,16 +70,30 @@ def make_city(make_tenant, sessionmaker):
         with as_tenant(tenant.id, role="system"):
             async with sessionmaker() as db, db.begin():
                 await db.execute(
-                    text("UPDATE tenant SET name = :name, boundary = ST_Multi(ST_GeomFromText(:wkt, 4326)) WHERE id = :t"),
-                    {"name": f"笠間市社会福祉協議会（テスト {tenant.code}）", "wkt": kasama_outline_wkt(), "t": tenant.id},
+                    text(
+                        "UPDATE tenant SET name = :name, boundary = ST_Multi(ST_GeomFromText(:wkt, 4326)) WHERE id = :t"
+                    ),
+                    {
+                        "name": f"笠間市社会福祉協議会（テスト {tenant.code}）",
+                        "wkt": kasama_outline_wkt(),
+                        "t": tenant.id,
+                    },
                 )
                 if towns:
                     for it in json.loads(TOWNS.read_text(encoding="utf-8")):
                         await db.execute(
-                            text("INSERT INTO town (tenant_id, id, name, koaza, location)"
-                                 " VALUES (:t, :id, :name, :koaza, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
-                            {"t": tenant.id, "id": uuid.uuid4(), "name": it["town"], "koaza": it.get("koaza") or "",
-                             "lon": float(it["lng"]), "lat": float(it["lat"])},
+                            text(
+                                "INSERT INTO town (tenant_id, id, name, koaza, location)"
+                                " VALUES (:t, :id, :name, :koaza, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
+                            ),
+                            {
+                                "t": tenant.id,
+                                "id": uuid.uuid4(),
+                                "name": it["town"],
+                                "koaza": it.get("koaza") or "",
+                                "lon": float(it["lng"]),
+                                "lat": float(it["lat"]),
+                            },
                         )
         return tenant
 
@@ -105,22 +118,35 @@ async def staff(city, client_factory) -> ApiClient:
 
 
 async def upload(
-    c: ApiClient, kind: str, content: bytes | str, *, filename: str = "upload.csv", dry_run: bool = False,
-    csrf: bool = True, **fields: str,
+    c: ApiClient,
+    kind: str,
+    content: bytes | str,
+    *,
+    filename: str = "upload.csv",
+    dry_run: bool = False,
+    csrf: bool = True,
+    **fields: str,
 ) -> httpx.Response:
     if isinstance(content, str):
         content = content.encode("utf-8")
     headers = {"X-CSRF-Token": await c.ensure_csrf()} if csrf else {}
     params = {"dry_run": "true"} if dry_run else {}
-    return await c.post(f"/api/imports/{kind}", params=params, headers=headers,
-                        files={"file": (filename, content, "application/octet-stream")}, data=fields)
+    return await c.post(
+        f"/api/imports/{kind}",
+        params=params,
+        headers=headers,
+        files={"file": (filename, content, "application/octet-stream")},
+        data=fields,
+    )
 
 
 async def counts(sessionmaker, tenant_id: uuid.UUID) -> dict[str, int]:
     with as_tenant(tenant_id, role="system"):
         async with sessionmaker() as db:
             return {
-                t: (await db.execute(text(f"SELECT count(*) FROM {t} WHERE tenant_id = :t"), {"t": tenant_id})).scalar_one()
+                t: (
+                    await db.execute(text(f"SELECT count(*) FROM {t} WHERE tenant_id = :t"), {"t": tenant_id})
+                ).scalar_one()
                 for t in TABLES
             }
 
@@ -132,9 +158,13 @@ async def rows(sessionmaker, tenant_id: uuid.UUID, sql: str, **params: Any) -> l
 
 
 async def audit_entries(sessionmaker, tenant_id: uuid.UUID, action: str) -> list[Any]:
-    return await rows(sessionmaker, tenant_id,
-                      "SELECT action, object_type, object_ids, details, actor_login FROM audit_log"
-                      " WHERE tenant_id = :t AND action = :a ORDER BY id", a=action)
+    return await rows(
+        sessionmaker,
+        tenant_id,
+        "SELECT action, object_type, object_ids, details, actor_login FROM audit_log"
+        " WHERE tenant_id = :t AND action = :a ORDER BY id",
+        a=action,
+    )
 
 
 def issues_with(report: dict[str, Any], code: str) -> list[dict[str, Any]]:
@@ -168,9 +198,18 @@ async def test_roster_utf8_commit_groups_households_assigns_districts_and_lists_
         async with sessionmaker() as db, db.begin():
             lon, lat = ASAHI
             await db.execute(
-                text("INSERT INTO district (tenant_id, id, level, code, name, geom) VALUES (:t, :id, 'branch', 'TOMOBE',"
-                     " '友部支部', ST_Multi(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)))"),
-                {"t": city.id, "id": district_id, "x0": lon - 0.01, "y0": lat - 0.01, "x1": lon + 0.01, "y1": lat + 0.01},
+                text(
+                    "INSERT INTO district (tenant_id, id, level, code, name, geom) VALUES (:t, :id, 'branch', 'TOMOBE',"
+                    " '友部支部', ST_Multi(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)))"
+                ),
+                {
+                    "t": city.id,
+                    "id": district_id,
+                    "x0": lon - 0.01,
+                    "y0": lat - 0.01,
+                    "x1": lon + 0.01,
+                    "y1": lat + 0.01,
+                },
             )
 
     resp = await upload(staff, "roster", GOOD, filename="名簿.csv")
@@ -183,12 +222,16 @@ async def test_roster_utf8_commit_groups_households_assigns_districts_and_lists_
     assert report["approximate_locations"] == [{"row": 5, "address": "笠間市石井2068-1", "town": "石井"}]
 
     assert await counts(sessionmaker, city.id) == {**NOTHING, "household": 3, "person": 4, "district": 1}
-    people = await rows(sessionmaker, city.id, """
+    people = await rows(
+        sessionmaker,
+        city.id,
+        """
         SELECT p.id, p.name, p.kana, p.birth_date, p.sex, p.phone, p.support_reasons, p.emergency_contacts, p.notes,
                h.id AS household_id, h.address, h.town, h.district_id, h.location_approximate,
                ST_X(h.location) AS lon, ST_Y(h.location) AS lat
         FROM person p JOIN household h ON h.tenant_id = p.tenant_id AND h.id = p.household_id
-        WHERE p.tenant_id = :t ORDER BY p.birth_date""")
+        WHERE p.tenant_id = :t ORDER BY p.birth_date""",
+    )
     by_name = {p["name"]: p for p in people}
     ichiro, hanako = by_name["友部\u3000一郎"], by_name["友部\u3000花子"]
     assert ichiro["household_id"] == hanako["household_id"]  # 世帯番号 H001
@@ -216,8 +259,11 @@ async def test_roster_utf8_commit_groups_households_assigns_districts_and_lists_
         x, y = tile_of(person["lon"], person["lat"], 16)
         r = await staff.get(f"/api/tiles/households/16/{x}/{y}.mvt")
         assert r.status_code == 200, r.text
-        [feature] = [f for f in mapbox_vector_tile.decode(r.content)["households"]["features"]
-                     if f["properties"]["id"] == str(person["household_id"])]
+        [feature] = [
+            f
+            for f in mapbox_vector_tile.decode(r.content)["households"]["features"]
+            if f["properties"]["id"] == str(person["household_id"])
+        ]
         assert feature["properties"].get("approximate") is flag, feature["properties"]
 
     [entry] = await audit_entries(sessionmaker, city.id, "import.roster")
@@ -248,7 +294,9 @@ async def test_roster_cp932_file_commits(city, staff, sessionmaker) -> None:
     report = resp.json()
     assert report["committed"] and report["created"] == 2 and report["households_created"] == 2
     assert report["approximate_locations"] == [{"row": 3, "address": "茨城県笠間市中央三丁目3-6", "town": "中央三丁目"}]
-    people = await rows(sessionmaker, city.id, "SELECT name, kana, sex, support_reasons FROM person WHERE tenant_id = :t ORDER BY name")
+    people = await rows(
+        sessionmaker, city.id, "SELECT name, kana, sex, support_reasons FROM person WHERE tenant_id = :t ORDER BY name"
+    )
     assert {(p["name"], p["kana"], p["sex"]) for p in people} == {
         ("友部\u3000髙子", "トモベ\u3000タカコ", "female"),
         ("岩間\u3000①郎", "イワマ\u3000イチロウ", "male"),
@@ -258,12 +306,14 @@ async def test_roster_cp932_file_commits(city, staff, sessionmaker) -> None:
 
 
 async def test_rows_without_a_household_number_share_a_household_by_address(city, staff, sessionmaker) -> None:
-    data = "\n".join([
-        "氏名,生年月日,住所,緯度,経度",
-        "稲田 次郎,1940/06/03,茨城県笠間市稲田2145-3,36.3605,140.2040",
-        "稲田 梅子,1942/01/15,笠間市稲田２１４５番地３,36.3605,140.2040",
-        "稲田 三郎,1950/02/01,茨城県笠間市稲田2145-30,36.3606,140.2041",
-    ])
+    data = "\n".join(
+        [
+            "氏名,生年月日,住所,緯度,経度",
+            "稲田 次郎,1940/06/03,茨城県笠間市稲田2145-3,36.3605,140.2040",
+            "稲田 梅子,1942/01/15,笠間市稲田２１４５番地３,36.3605,140.2040",
+            "稲田 三郎,1950/02/01,茨城県笠間市稲田2145-30,36.3606,140.2041",
+        ]
+    )
     report = (await upload(staff, "roster", data)).json()
     assert (report["created"], report["households_created"]) == (3, 2)
     people = await rows(sessionmaker, city.id, "SELECT name, household_id FROM person WHERE tenant_id = :t")
@@ -291,9 +341,20 @@ OUTSIDE = ",水戸 外子,ミト ソトコ,昭和20年1月1日,女,茨城県水�
 BAD_INPUTS = {
     # case: (file bytes, code, row, column)
     "wrong_encoding": (GOOD.encode("utf-16"), "bad_encoding", None, None),
-    "missing_column": ("\n".join([HEADER.replace("生年月日,", ""), "H1,笠間 花子,カサマ ハナコ,女,笠間市石井1,,,36.38,140.25,,"]).encode(),
-                       "missing_column", None, "生年月日"),
-    "bad_date": ("\n".join([HEADER, ROWS[0], ROWS[2].replace("1940/06/03", "昭和70年1月1日")]).encode(), "bad_date", 3, "生年月日"),
+    "missing_column": (
+        "\n".join(
+            [HEADER.replace("生年月日,", ""), "H1,笠間 花子,カサマ ハナコ,女,笠間市石井1,,,36.38,140.25,,"]
+        ).encode(),
+        "missing_column",
+        None,
+        "生年月日",
+    ),
+    "bad_date": (
+        "\n".join([HEADER, ROWS[0], ROWS[2].replace("1940/06/03", "昭和70年1月1日")]).encode(),
+        "bad_date",
+        3,
+        "生年月日",
+    ),
     "outside_the_city": ("\n".join([HEADER, ROWS[0], OUTSIDE]).encode(), "outside_area", 3, "緯度"),
     "duplicate_in_file": ("\n".join([HEADER, ROWS[2], ROWS[0], ROWS[2]]).encode(), "duplicate_in_file", 4, "氏名"),
 }
@@ -325,12 +386,18 @@ async def test_importing_the_same_roster_twice_fails_with_duplicates_against_the
 ) -> None:
     assert (await upload(staff, "roster", GOOD)).status_code == 200
     before = await counts(sessionmaker, city.id)
-    existing = {r["name"]: str(r["id"]) for r in await rows(sessionmaker, city.id, "SELECT id, name FROM person WHERE tenant_id = :t")}
+    existing = {
+        r["name"]: str(r["id"])
+        for r in await rows(sessionmaker, city.id, "SELECT id, name FROM person WHERE tenant_id = :t")
+    }
 
     report = refused(await upload(staff, "roster", GOOD))
     dups = issues_with(report, "duplicate_in_registry")
     assert [(i["row"], i["column"]) for i in dups] == [(2, "氏名"), (3, "氏名"), (4, "氏名"), (5, "氏名")]
-    assert existing["友部\u3000一郎"] in dups[0]["message"]["ja"] and existing["友部\u3000一郎"] in dups[0]["message"]["en"]
+    assert (
+        existing["友部\u3000一郎"] in dups[0]["message"]["ja"]
+        and existing["友部\u3000一郎"] in dups[0]["message"]["en"]
+    )
     assert existing["石井\u3000三子"] in dups[3]["message"]["ja"]
     assert await counts(sessionmaker, city.id) == before
 
@@ -359,14 +426,24 @@ async def test_roster_without_a_town_list_cannot_place_rows_without_coordinates(
 
 
 async def test_roster_column_mapping_and_consent_columns(city, staff, client_factory, sessionmaker) -> None:
-    data = "\n".join([
-        "対象者名,誕生,現住所,緯度,経度,提供への同意,同意した日",
-        "友部 一郎,昭和10年4月1日,茨城県笠間市旭町510-1,36.3259,140.3305,有,令和6年4月1日",
-        "稲田 次郎,1940/06/03,茨城県笠間市稲田2145-3,36.3605,140.2040,無,",
-        "石井 三子,S16.7.4,笠間市石井2068-1,,,○,",
-    ])
-    mapping = json.dumps({"対象者名": "name", "誕生": "birth_date", "現住所": "address",
-                          "提供への同意": "consent", "同意した日": "consent_date"}, ensure_ascii=False)
+    data = "\n".join(
+        [
+            "対象者名,誕生,現住所,緯度,経度,提供への同意,同意した日",
+            "友部 一郎,昭和10年4月1日,茨城県笠間市旭町510-1,36.3259,140.3305,有,令和6年4月1日",
+            "稲田 次郎,1940/06/03,茨城県笠間市稲田2145-3,36.3605,140.2040,無,",
+            "石井 三子,S16.7.4,笠間市石井2068-1,,,○,",
+        ]
+    )
+    mapping = json.dumps(
+        {
+            "対象者名": "name",
+            "誕生": "birth_date",
+            "現住所": "address",
+            "提供への同意": "consent",
+            "同意した日": "consent_date",
+        },
+        ensure_ascii=False,
+    )
     # A bad mapping is a form error, not a file error.
     r = await upload(staff, "roster", data, mapping='{"対象者名": "nickname"}')
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "mapping"
@@ -375,20 +452,32 @@ async def test_roster_column_mapping_and_consent_columns(city, staff, client_fac
     r = await upload(staff, "roster", data, mapping=mapping, consent_classes="council,nobody")
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "consent_classes"
 
-    resp = await upload(staff, "roster", data, mapping=mapping, consent_source="同意書（2024年4月 郵送）",
-                        consent_classes="council,commissioner")
+    resp = await upload(
+        staff,
+        "roster",
+        data,
+        mapping=mapping,
+        consent_source="同意書（2024年4月 郵送）",
+        consent_classes="council,commissioner",
+    )
     assert resp.status_code == 200, resp.text
     report = resp.json()
     assert report["created"] == 3
     [no_date] = issues_with(report, "consent_date_missing")
     assert no_date["row"] == 4 and no_date["severity"] == "warning"
-    consents = await rows(sessionmaker, city.id, """
+    consents = await rows(
+        sessionmaker,
+        city.id,
+        """
         SELECT p.name, c.recipient_class, c.dataset, c.consented_on, c.source
         FROM consent c JOIN person p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
-        WHERE c.tenant_id = :t ORDER BY p.name, c.recipient_class""")
+        WHERE c.tenant_id = :t ORDER BY p.name, c.recipient_class""",
+    )
     assert [(c["name"], c["recipient_class"], c["dataset"]) for c in consents] == [
-        ("友部\u3000一郎", "commissioner", "roster"), ("友部\u3000一郎", "council", "roster"),
-        ("石井\u3000三子", "commissioner", "roster"), ("石井\u3000三子", "council", "roster"),
+        ("友部\u3000一郎", "commissioner", "roster"),
+        ("友部\u3000一郎", "council", "roster"),
+        ("石井\u3000三子", "commissioner", "roster"),
+        ("石井\u3000三子", "council", "roster"),
     ]
     assert consents[0]["consented_on"] == date(2024, 4, 1) and consents[0]["source"] == "同意書（2024年4月 郵送）"
     # The 社協 coordinator now sees exactly the two who consented for 社協.
@@ -411,11 +500,20 @@ async def test_the_real_city_outline_imports_as_one_area_district(city, staff, s
     assert resp.status_code == 200, resp.text
     report = resp.json()
     assert (report["total_rows"], report["created"], report["updated"], report["errors"]) == (1, 1, 0, 0)
-    [district] = await rows(sessionmaker, city.id, """
+    [district] = await rows(
+        sessionmaker,
+        city.id,
+        """
         SELECT id, code, name, level, parent_id, ST_IsValid(geom) AS valid, ST_NumGeometries(geom) AS parts,
-               ST_Area(geom::geography) / 1e6 AS km2 FROM district WHERE tenant_id = :t""")
+               ST_Area(geom::geography) / 1e6 AS km2 FROM district WHERE tenant_id = :t""",
+    )
     assert (district["code"], district["level"], district["parent_id"], district["valid"], district["parts"]) == (
-        "08216", "area", None, True, 1)
+        "08216",
+        "area",
+        None,
+        True,
+        1,
+    )
     assert district["km2"] == pytest.approx(240.3, abs=3)
     assert district["name"] == "08216" and issues_with(report, "missing_name")[0]["severity"] == "warning"
     [household] = await rows(sessionmaker, city.id, "SELECT district_id FROM household WHERE tenant_id = :t")
@@ -429,8 +527,13 @@ async def test_the_real_city_outline_imports_as_one_area_district(city, staff, s
     branch = collection(feature(square(*ASAHI), name="友部支部", code="B01"))
     r = await upload(staff, "districts", branch, level="branch", parent_code="08216")
     assert r.status_code == 200, r.text
-    tree = await rows(sessionmaker, city.id, "SELECT code, level, parent_id FROM district WHERE tenant_id = :t ORDER BY code")
-    assert [(d["code"], d["level"], d["parent_id"]) for d in tree] == [("08216", "area", None), ("B01", "branch", district["id"])]
+    tree = await rows(
+        sessionmaker, city.id, "SELECT code, level, parent_id FROM district WHERE tenant_id = :t ORDER BY code"
+    )
+    assert [(d["code"], d["level"], d["parent_id"]) for d in tree] == [
+        ("08216", "area", None),
+        ("B01", "branch", district["id"]),
+    ]
     r = await upload(staff, "districts", branch, level="branch", parent_code="NOPE")
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "parent_code"
 
@@ -446,17 +549,26 @@ async def test_self_intersecting_polygon_is_repaired_with_a_warning(city, staff,
     [issue] = issues_with(report, "geometry_repaired")
     assert (issue["row"], issue["column"], issue["severity"]) == (1, "geometry", "warning")
     assert report["errors"] == 0 and report["created"] == 1
-    [d] = await rows(sessionmaker, city.id,
-                     "SELECT name, ST_IsValid(geom) AS valid, ST_NumGeometries(geom) AS parts FROM district WHERE tenant_id = :t")
+    [d] = await rows(
+        sessionmaker,
+        city.id,
+        "SELECT name, ST_IsValid(geom) AS valid, ST_NumGeometries(geom) AS parts FROM district WHERE tenant_id = :t",
+    )
     assert (d["name"], d["valid"], d["parts"]) == ("蝶形地区", True, 2)
 
 
-@pytest.mark.parametrize(("kind", "fields"), [("districts", {"level": "branch"}), ("hazard-zones", {"hazard_kind": "flood"})])
-async def test_projected_geojson_is_rejected_as_wrong_crs(kind: str, fields: dict[str, Any], city, staff, sessionmaker) -> None:
+@pytest.mark.parametrize(
+    ("kind", "fields"), [("districts", {"level": "branch"}), ("hazard-zones", {"hazard_kind": "flood"})]
+)
+async def test_projected_geojson_is_rejected_as_wrong_crs(
+    kind: str, fields: dict[str, Any], city, staff, sessionmaker
+) -> None:
     # 平面直角座標系 IX (EPSG:6677) metres, saved with its crs member.
     ring = [[31000.0, 12000.0], [32000.0, 12000.0], [32000.0, 13000.0], [31000.0, 13000.0], [31000.0, 12000.0]]
-    data = collection(feature(ring, name="投影", code="P1"),
-                      crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6677"}})
+    data = collection(
+        feature(ring, name="投影", code="P1"),
+        crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6677"}},
+    )
     dry = (await upload(staff, kind, data, dry_run=True, **fields)).json()
     [issue] = issues_with(dry, "wrong_crs")
     assert (issue["row"], issue["column"]) == (None, "crs")
@@ -480,9 +592,13 @@ async def test_hazard_zones_insert_with_kind_and_level(city, staff, sessionmaker
     report = resp.json()
     assert (report["total_rows"], report["created"], report["skipped"]) == (3, 2, 1)
     assert issues_with(report, "outside_area_skipped")[0]["severity"] == "warning"
-    zones = await rows(sessionmaker, city.id, "SELECT kind, level, name, source FROM hazard_zone WHERE tenant_id = :t ORDER BY level")
+    zones = await rows(
+        sessionmaker, city.id, "SELECT kind, level, name, source FROM hazard_zone WHERE tenant_id = :t ORDER BY level"
+    )
     assert [(z["kind"], z["level"], z["name"], z["source"]) for z in zones] == [
-        ("flood", "0.5-3.0m", "涸沼川", "A31.geojson"), ("flood", "3.0-5.0m", None, "A31.geojson")]
+        ("flood", "0.5-3.0m", "涸沼川", "A31.geojson"),
+        ("flood", "3.0-5.0m", None, "A31.geojson"),
+    ]
 
 
 # ---- shelters --------------------------------------------------------------------------------
@@ -492,15 +608,29 @@ async def test_real_gsi_shelter_files_import_and_reimport_updates(city, staff, s
     """The national data lists a school that is both 指定避難所 and 指定緊急避難場所 once per layout
     (same facility number in the 共通ID, same name): it becomes one shelter with both designations."""
     designated = (await upload(staff, "shelters", DESIGNATED.read_bytes(), municipality="茨城県笠間市")).json()
-    assert (designated["total_rows"], designated["created"], designated["updated"], designated["errors"]) == (30, 30, 0, 0)
+    assert (designated["total_rows"], designated["created"], designated["updated"], designated["errors"]) == (
+        30,
+        30,
+        0,
+        0,
+    )
     emergency = (await upload(staff, "shelters", EMERGENCY.read_bytes())).json()
     assert (emergency["total_rows"], emergency["created"], emergency["updated"], emergency["errors"]) == (8, 0, 8, 0)
 
-    by_kind = await rows(sessionmaker, city.id, "SELECT kind, count(*) AS n FROM shelter WHERE tenant_id = :t GROUP BY kind")
+    by_kind = await rows(
+        sessionmaker, city.id, "SELECT kind, count(*) AS n FROM shelter WHERE tenant_id = :t GROUP BY kind"
+    )
     assert {r["kind"]: r["n"] for r in by_kind} == {"designated": 30}
-    sites = {r["name"]: r for r in await rows(sessionmaker, city.id, """
+    sites = {
+        r["name"]: r
+        for r in await rows(
+            sessionmaker,
+            city.id,
+            """
         SELECT name, source_id, other_source_ids, hazards, address, ST_X(location) AS lon, ST_Y(location) AS lat
-        FROM shelter WHERE tenant_id = :t AND designations @> ARRAY['designated', 'emergency_site']""")}
+        FROM shelter WHERE tenant_id = :t AND designations @> ARRAY['designated', 'emergency_site']""",
+        )
+    }
     assert len(sites) == 8
     assert "flood" not in sites["市民体育館"]["hazards"]
     assert {"landslide", "earthquake", "large_fire", "inland_flood"} <= set(sites["市民体育館"]["hazards"])
@@ -508,11 +638,19 @@ async def test_real_gsi_shelter_files_import_and_reimport_updates(city, staff, s
     assert all(not {"storm_surge", "tsunami", "volcano"} & set(s["hazards"]) for s in sites.values())
     first = sites["友部第二中学校"]  # the designated shelter's id and place, the site's id kept beside it
     assert (first["source_id"], first["other_source_ids"], first["address"]) == (
-        "E0821600001111", ["E0821600001201"], "茨城県笠間市旭町510-1")
-    only_designated = await rows(sessionmaker, city.id, "SELECT name, hazards, designations FROM shelter WHERE tenant_id = :t"
-                                 " AND NOT designations @> ARRAY['emergency_site']")
-    assert len(only_designated) == 22 and all(r["hazards"] == [] and r["designations"] == ["designated"]
-                                              for r in only_designated)
+        "E0821600001111",
+        ["E0821600001201"],
+        "茨城県笠間市旭町510-1",
+    )
+    only_designated = await rows(
+        sessionmaker,
+        city.id,
+        "SELECT name, hazards, designations FROM shelter WHERE tenant_id = :t"
+        " AND NOT designations @> ARRAY['emergency_site']",
+    )
+    assert len(only_designated) == 22 and all(
+        r["hazards"] == [] and r["designations"] == ["designated"] for r in only_designated
+    )
     # 武道館 and 笠間公民館 share an address (and a facility number) with 市民体育館
     # but not the name: they stay facilities of their own.
     assert {r["name"] for r in only_designated} >= {"武道館", "笠間公民館"}
@@ -525,15 +663,20 @@ async def test_real_gsi_shelter_files_import_and_reimport_updates(city, staff, s
     # site is still found by its own 共通ID.
     with as_tenant(city.id, role="system"):
         async with sessionmaker() as db, db.begin():
-            await db.execute(text("UPDATE shelter SET capacity = 400, is_open = true WHERE tenant_id = :t AND name = '市民体育館'"),
-                             {"t": city.id})
+            await db.execute(
+                text("UPDATE shelter SET capacity = 400, is_open = true WHERE tenant_id = :t AND name = '市民体育館'"),
+                {"t": city.id},
+            )
     renamed = EMERGENCY.read_bytes().decode("utf-8").replace("岩間海洋センター", "岩間B&G海洋センター").encode("utf-8")
     again = (await upload(staff, "shelters", renamed)).json()
     assert (again["created"], again["updated"], again["errors"]) == (0, 8, 0)
     assert (await upload(staff, "shelters", DESIGNATED.read_bytes())).json()["updated"] == 30
     assert (await counts(sessionmaker, city.id))["shelter"] == 30
-    [gym] = await rows(sessionmaker, city.id, "SELECT capacity, is_open, hazards FROM shelter WHERE tenant_id = :t"
-                       " AND name = '市民体育館'")
+    [gym] = await rows(
+        sessionmaker,
+        city.id,
+        "SELECT capacity, is_open, hazards FROM shelter WHERE tenant_id = :t AND name = '市民体育館'",
+    )
     assert (gym["capacity"], gym["is_open"]) == (400, True)
     assert {"landslide", "earthquake"} <= set(gym["hazards"])  # the designated file does not wipe the site's flags
     entries = await audit_entries(sessionmaker, city.id, "import.shelters")
@@ -544,12 +687,21 @@ async def test_shelter_files_in_the_other_order_make_the_same_facilities(city, s
     assert (await upload(staff, "shelters", EMERGENCY.read_bytes())).json()["created"] == 8
     designated = (await upload(staff, "shelters", DESIGNATED.read_bytes())).json()
     assert (designated["created"], designated["updated"]) == (22, 8)
-    both = await rows(sessionmaker, city.id, "SELECT kind, source_id, other_source_ids, hazards, ST_Y(location) AS lat"
-                      " FROM shelter WHERE tenant_id = :t AND designations @> ARRAY['designated', 'emergency_site']"
-                      " ORDER BY source_id")
+    both = await rows(
+        sessionmaker,
+        city.id,
+        "SELECT kind, source_id, other_source_ids, hazards, ST_Y(location) AS lat"
+        " FROM shelter WHERE tenant_id = :t AND designations @> ARRAY['designated', 'emergency_site']"
+        " ORDER BY source_id",
+    )
     assert len(both) == 8 and (await counts(sessionmaker, city.id))["shelter"] == 30
-    assert all(r["kind"] == "designated" and r["source_id"].endswith("111") and r["other_source_ids"][0].endswith("201")
-               and r["hazards"] for r in both)
+    assert all(
+        r["kind"] == "designated"
+        and r["source_id"].endswith("111")
+        and r["other_source_ids"][0].endswith("201")
+        and r["hazards"]
+        for r in both
+    )
     assert both[0]["lat"] == pytest.approx(36.325894, abs=0.01)
 
 

@@ -58,12 +58,16 @@ async def worker(app):
 
 async def test_the_queue_lives_in_its_own_schema_and_the_app_role_only_reads_and_writes_it(sessionmaker) -> None:
     async with sessionmaker() as db:
-        tables = set((await db.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'jobs'"))).scalars())
+        tables = set((await db.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'jobs'"))).scalars())
         assert {"pgqueuer", "pgqueuer_log", "pgqueuer_statistics", "pgqueuer_schedules"} <= tables
-        allowed = (await db.execute(text(
-            "SELECT has_table_privilege('jobs.pgqueuer', 'INSERT'), has_table_privilege('jobs.pgqueuer', 'TRUNCATE'),"
-            " has_schema_privilege('jobs', 'CREATE')"))).one()
+        allowed = (
+            await db.execute(
+                text(
+                    "SELECT has_table_privilege('jobs.pgqueuer', 'INSERT'), has_table_privilege('jobs.pgqueuer', 'TRUNCATE'),"
+                    " has_schema_privilege('jobs', 'CREATE')"
+                )
+            )
+        ).one()
     assert tuple(allowed) == (True, False, False)
 
 
@@ -80,8 +84,18 @@ async def test_a_rolled_back_transaction_leaves_no_job_and_a_committed_one_runs_
         await db.commit()
     await asyncio.wait_for(DONE[kept].wait(), 20)
     async with sessionmaker() as db:
-        payloads = (await db.execute(text("SELECT payload FROM jobs.pgqueuer WHERE entrypoint = 'test.ping'"
-                                          " UNION ALL SELECT NULL FROM jobs.pgqueuer_log WHERE false"))).scalars().all()
+        payloads = (
+            (
+                await db.execute(
+                    text(
+                        "SELECT payload FROM jobs.pgqueuer WHERE entrypoint = 'test.ping'"
+                        " UNION ALL SELECT NULL FROM jobs.pgqueuer_log WHERE false"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert not any(p and gone.encode() in p for p in payloads)
     assert RUNS[gone] == [] and RUNS[kept] == [0]
 
@@ -104,8 +118,13 @@ async def test_an_unexpected_error_is_retried_with_backoff_up_to_max_attempts(wo
     assert RUNS[token] == [0, 1]
     async with sessionmaker() as db:  # 3 runs (1 s, 2 s apart), then it is logged as failed
         for _ in range(300):
-            failed = (await db.execute(text(
-                "SELECT count(*) FROM jobs.pgqueuer_log WHERE entrypoint = 'test.crash' AND status = 'exception'"))).scalar()
+            failed = (
+                await db.execute(
+                    text(
+                        "SELECT count(*) FROM jobs.pgqueuer_log WHERE entrypoint = 'test.crash' AND status = 'exception'"
+                    )
+                )
+            ).scalar()
             if failed and len(RUNS[hopeless]) == 3:
                 break
             await asyncio.sleep(0.1)
@@ -127,9 +146,13 @@ async def test_a_job_whose_worker_died_is_picked_again(worker, sessionmaker) -> 
     token = uuid.uuid4().hex
     async with sessionmaker() as db:
         [job_id] = await enqueue(db, PING, [Ping(token)], delay=timedelta(hours=1))
-        await db.execute(text(
-            "UPDATE jobs.pgqueuer SET status = 'picked', queue_manager_id = :dead, execute_after = now(),"
-            " heartbeat = now() - interval '1 hour' WHERE id = :id"), {"dead": uuid.uuid4(), "id": job_id})
+        await db.execute(
+            text(
+                "UPDATE jobs.pgqueuer SET status = 'picked', queue_manager_id = :dead, execute_after = now(),"
+                " heartbeat = now() - interval '1 hour' WHERE id = :id"
+            ),
+            {"dead": uuid.uuid4(), "id": job_id},
+        )
         await db.commit()
     async with sessionmaker() as db:  # any new job wakes the worker at once
         await enqueue(db, PING, [Ping(uuid.uuid4().hex)])

@@ -7,8 +7,8 @@ import dataclasses
 import httpx
 import pytest
 
-from server.maps.tiles.sql import LAYERS
 from server.app import create_app
+from server.maps.tiles.sql import LAYERS
 from tests.conftest import running
 
 pytestmark = pytest.mark.asyncio
@@ -22,7 +22,9 @@ async def test_default_is_the_gsi_standard_map_and_every_layer(client) -> None:
     assert "{z}" in body["basemap"]["url"] and "国土地理院" in body["basemap"]["attribution"]
     assert set(body["layers"]) == set(LAYERS)
     assert body["layers"]["hazard-zones"] == {
-        "tiles": "/api/tiles/hazard-zones/{z}/{x}/{y}.mvt", "source_layer": "hazard_zones"}
+        "tiles": "/api/tiles/hazard-zones/{z}/{x}/{y}.mvt",
+        "source_layer": "hazard_zones",
+    }
     assert body["household_point_min_zoom"] == 13
 
 

@@ -6,6 +6,7 @@ transaction that is rolled back) and check that the tile SQL alone still yields 
 matrix, and that it leaks when the filter is removed, so the check cannot pass vacuously. Only the
 owner role may do that (the app's role cannot touch RLS), so these tests sign in as the owner.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -13,11 +14,13 @@ from sqlalchemy import text
 
 from server.maps.tiles.sql import tile_sql
 from tests.conftest import as_tenant
-from tests.helpers.world import HOUSEHOLD_SPOTS, World, new_world
 from tests.helpers.disclosure import EXPECTED, MODES, ROLES, declare_for_mode, lift_declared, tile_of
+from tests.helpers.world import HOUSEHOLD_SPOTS, World, new_world
 
-_UNFILTERED = text("SELECT NULL, array_agg(h.id) FROM household h"
-                   " WHERE h.tenant_id = :tenant AND h.location_3857 && ST_TileEnvelope(:z, :x, :y)")
+_UNFILTERED = text(
+    "SELECT NULL, array_agg(h.id) FROM household h"
+    " WHERE h.tenant_id = :tenant AND h.location_3857 && ST_TileEnvelope(:z, :x, :y)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,8 @@ async def _tile_people_without_rls(world: World, owner_sessionmaker, role: str, 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("role", ROLES)
 async def test_tile_sql_enforces_the_matrix_where_rls_does_not_apply(
-        role: str, mode: str, world: World, client_factory, owner_sessionmaker) -> None:
+    role: str, mode: str, world: World, client_factory, owner_sessionmaker
+) -> None:
     declaration = await declare_for_mode(world, client_factory, mode)
     try:
         seen, active = await _tile_people_without_rls(world, owner_sessionmaker, role, tile_sql("households", 14))

@@ -16,27 +16,42 @@ from server.operations.api_console import buckets, cumulative
 from tests.conftest import as_tenant
 from tests.helpers.world import World, new_world, signed_in
 
+
 @pytest.fixture
 async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
 
 
-
 async def _operation(client_factory, world: World, mode: str = "real") -> dict:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": mode, "name": "地震後の安否確認", "start": True,
-        "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
-        "coordinator_ids": [str(world.accounts["coordinator"].user_id)],
-    })
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": "safety_check",
+            "mode": mode,
+            "name": "地震後の安否確認",
+            "start": True,
+            "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
+            "coordinator_ids": [str(world.accounts["coordinator"].user_id)],
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
 
 async def _visit(client, op: dict, world: World, household: str, outcome: str):
-    r = await client.send_json("POST", f"/api/operations/{op['id']}/visits", {
-        "client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
-        "device_time": datetime.now(UTC).isoformat(), **({"shelter_unknown": True} if outcome == "evacuated" else {})})
+    r = await client.send_json(
+        "POST",
+        f"/api/operations/{op['id']}/visits",
+        {
+            "client_id": str(uuid7()),
+            "household_id": str(world.households[household]),
+            "outcome": outcome,
+            "device_time": datetime.now(UTC).isoformat(),
+            **({"shelter_unknown": True} if outcome == "evacuated" else {}),
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -44,9 +59,14 @@ async def _visit(client, op: dict, world: World, household: str, outcome: str):
 async def _audits(sessionmaker, world: World, via: str) -> list:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            return (await db.execute(text(
-                "SELECT actor_user_id, object_ids FROM audit_log WHERE tenant_id = :t AND details->>'via' = :via"),
-                {"t": world.tenant_id, "via": via})).all()
+            return (
+                await db.execute(
+                    text(
+                        "SELECT actor_user_id, object_ids FROM audit_log WHERE tenant_id = :t AND details->>'via' = :via"
+                    ),
+                    {"t": world.tenant_id, "via": via},
+                )
+            ).all()
 
 
 def test_cumulative_counts_and_buckets() -> None:
@@ -87,31 +107,39 @@ async def test_overdue_households_are_counted_as_overdue(world: World, client_fa
     op = await _operation(client_factory, world)
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
-            await db.execute(text("UPDATE operation SET started_at = now() - interval '2 days' WHERE id = :o"), {"o": op["id"]})
+            await db.execute(
+                text("UPDATE operation SET started_at = now() - interval '2 days' WHERE id = :o"), {"o": op["id"]}
+            )
     staff = await signed_in(client_factory, world, "staff")
     s = (await staff.get(f"/api/console/operations/{op['id']}/summary")).json()
     assert s["statuses"] == {"overdue": 4}
     assert sum(d["overdue"] for d in s["districts"]) == 4 and all(d["confirmed"] == 0 for d in s["districts"])
 
 
-async def test_households_without_a_report_past_the_first_report_target_are_late(world: World, client_factory, sessionmaker) -> None:
+async def test_households_without_a_report_past_the_first_report_target_are_late(
+    world: World, client_factory, sessionmaker
+) -> None:
     import mapbox_vector_tile
 
-    from tests.helpers.world import HOUSEHOLD_SPOTS
     from tests.helpers.disclosure import tile_of
+    from tests.helpers.world import HOUSEHOLD_SPOTS
 
     op = await _operation(client_factory, world)  # a safety check: first report within 3 h, all within 24 h
     watcher = await signed_in(client_factory, world, "watcher")
     await _visit(watcher, op, world, "H1", "safe")
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
-            await db.execute(text("UPDATE operation SET started_at = now() - interval '4 hours' WHERE id = :o"), {"o": op["id"]})
+            await db.execute(
+                text("UPDATE operation SET started_at = now() - interval '4 hours' WHERE id = :o"), {"o": op["id"]}
+            )
     staff = await signed_in(client_factory, world, "staff")
     s = (await staff.get(f"/api/console/operations/{op['id']}/summary")).json()
     assert s["statuses"] == {"safe": 1, "late": 3}
     d1 = next(d for d in s["districts"] if d["district_id"] == str(world.districts["D1"]))
     assert (d1["late"], d1["overdue"], d1["confirmed"], d1["total"]) == (2, 0, 1, 3)
-    assert datetime.fromisoformat(s["late_at"]) == datetime.fromisoformat(s["operation"]["started_at"]) + timedelta(minutes=180)
+    assert datetime.fromisoformat(s["late_at"]) == datetime.fromisoformat(s["operation"]["started_at"]) + timedelta(
+        minutes=180
+    )
     assert datetime.fromisoformat(s["overdue_at"]) > datetime.now(UTC)  # the completion target is still ahead
     progress = (await staff.get(f"/api/operations/{op['id']}/progress")).json()["districts"]
     assert sum(d["late"] for d in progress) == 3 and sum(d["overdue"] for d in progress) == 0
@@ -121,14 +149,20 @@ async def test_households_without_a_report_past_the_first_report_target_are_late
     for key in ("H1", "H2"):
         x, y = tile_of(*HOUSEHOLD_SPOTS[key], 14)
         tile = await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": op["id"]})
-        statuses.update({f["properties"]["id"]: f["properties"]["status"]
-                         for f in mapbox_vector_tile.decode(tile.content)["households"]["features"]})
+        statuses.update(
+            {
+                f["properties"]["id"]: f["properties"]["status"]
+                for f in mapbox_vector_tile.decode(tile.content)["households"]["features"]
+            }
+        )
     assert statuses[str(world.households["H2"])] == "late" and statuses[str(world.households["H1"])] == "safe"
 
     # Past the completion target, 'overdue' takes over.
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
-            await db.execute(text("UPDATE operation SET started_at = now() - interval '25 hours' WHERE id = :o"), {"o": op["id"]})
+            await db.execute(
+                text("UPDATE operation SET started_at = now() - interval '25 hours' WHERE id = :o"), {"o": op["id"]}
+            )
     s = (await staff.get(f"/api/console/operations/{op['id']}/summary")).json()
     assert s["statuses"] == {"safe": 1, "overdue": 3}
 
@@ -163,8 +197,10 @@ async def test_timeline_newest_first_filtered_and_audited(world: World, client_f
     page = (await coord.get(f"/api/console/operations/{op['id']}/timeline?limit=1&before={ids[0]}")).json()
     assert [i["id"] for i in page["items"]] == [ids[1]] and page["next_before"] == ids[1]
     rows = await _audits(sessionmaker, world, "console.timeline")
-    assert any(r.actor_user_id == world.accounts["coordinator"].user_id and str(world.households["H1"]) in r.object_ids
-               for r in rows)
+    assert any(
+        r.actor_user_id == world.accounts["coordinator"].user_id and str(world.households["H1"]) in r.object_ids
+        for r in rows
+    )
 
 
 async def test_escalation_queue_assign_then_act(world: World, client_factory, sessionmaker) -> None:
@@ -183,8 +219,9 @@ async def test_escalation_queue_assign_then_act(world: World, client_factory, se
     assert str(world.accounts["watcher"].user_id) not in [p["id"] for p in people]
 
     # A watcher cannot be assigned; nothing is written.
-    bad = await coord.send_json("POST", f"/api/console/escalations/{esc['id']}/assign",
-                                {"user_id": str(world.accounts["watcher"].user_id)})
+    bad = await coord.send_json(
+        "POST", f"/api/console/escalations/{esc['id']}/assign", {"user_id": str(world.accounts["watcher"].user_id)}
+    )
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "user_id"
     unknown = await coord.send_json("POST", f"/api/console/escalations/{uuid.uuid4()}/assign", {"user_id": staff_id})
     assert unknown.status_code == 404
@@ -193,7 +230,9 @@ async def test_escalation_queue_assign_then_act(world: World, client_factory, se
     assert first.status_code == 200 and first.json()["assigned_to"] == staff_id
     # Reassigning: the latest assignment wins.
     comm_id = str(world.accounts["commissioner"].user_id)
-    r = await coord.send_json("POST", f"/api/console/escalations/{esc['id']}/assign", {"user_id": comm_id, "note": "向かいます"})
+    r = await coord.send_json(
+        "POST", f"/api/console/escalations/{esc['id']}/assign", {"user_id": comm_id, "note": "向かいます"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["assigned_to"] == comm_id and "向かいます" in r.json()["notes"]
     queue = (await coord.get(f"/api/console/operations/{op['id']}/escalations")).json()
@@ -211,9 +250,13 @@ async def test_escalation_queue_assign_then_act(world: World, client_factory, se
     assert "escalation.assigned" in kinds and "escalation.resolved" in kinds
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            actions = [r[0] for r in await db.execute(text(
-                "SELECT action FROM audit_log WHERE tenant_id = :t AND :e = ANY(object_ids)"),
-                {"t": world.tenant_id, "e": esc["id"]})]
+            actions = [
+                r[0]
+                for r in await db.execute(
+                    text("SELECT action FROM audit_log WHERE tenant_id = :t AND :e = ANY(object_ids)"),
+                    {"t": world.tenant_id, "e": esc["id"]},
+                )
+            ]
     assert "escalation.assigned" in actions
 
     # Status filter, and a bad one.

@@ -17,9 +17,17 @@ async def world(sessionmaker) -> World:
 
 async def _operation(client_factory, world: World) -> dict:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "drill", "name": "訓練", "start": True,
-        "district_ids": [str(world.districts["D1"])]})
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": "safety_check",
+            "mode": "drill",
+            "name": "訓練",
+            "start": True,
+            "district_ids": [str(world.districts["D1"])],
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -31,15 +39,19 @@ async def test_staff_see_which_devices_still_hold_records_before_closing(world: 
     assert (await staff.get(url)).json() == []
 
     watcher = await signed_in(client_factory, world, "watcher")
-    r = await watcher.send_json("PUT", "/api/devices/unsent",
-                                {"operations": [{"operation_id": op["id"], "waiting": 2, "refused": 1}]})
+    r = await watcher.send_json(
+        "PUT", "/api/devices/unsent", {"operations": [{"operation_id": op["id"], "waiting": 2, "refused": 1}]}
+    )
     assert r.status_code == 200, r.text
     got = (await staff.get(url)).json()
     assert [(d["user_id"], d["display_name"], d["waiting"], d["refused"]) for d in got] == [
-        (str(world.accounts["watcher"].user_id), "テスト watcher", 2, 1)]
+        (str(world.accounts["watcher"].user_id), "テスト watcher", 2, 1)
+    ]
 
     # A newer report replaces the older one; an empty one says the device holds nothing now.
-    await watcher.send_json("PUT", "/api/devices/unsent", {"operations": [{"operation_id": op["id"], "waiting": 0, "refused": 1}]})
+    await watcher.send_json(
+        "PUT", "/api/devices/unsent", {"operations": [{"operation_id": op["id"], "waiting": 0, "refused": 1}]}
+    )
     assert [(d["waiting"], d["refused"]) for d in (await staff.get(url)).json()] == [(0, 1)]
     await watcher.send_json("PUT", "/api/devices/unsent", {"operations": []})
     assert (await staff.get(url)).json() == []
@@ -51,13 +63,23 @@ async def test_staff_see_which_devices_still_hold_records_before_closing(world: 
 async def test_bad_reports_are_refused_whole(world: World, client_factory) -> None:
     op = await _operation(client_factory, world)
     watcher = await signed_in(client_factory, world, "watcher")
-    await watcher.send_json("PUT", "/api/devices/unsent", {"operations": [{"operation_id": op["id"], "waiting": 3, "refused": 0}]})
-    bad = await watcher.send_json("PUT", "/api/devices/unsent", {"operations": [
-        {"operation_id": op["id"], "waiting": 0, "refused": 0},
-        {"operation_id": str(uuid.uuid4()), "waiting": 1, "refused": 0}]})
+    await watcher.send_json(
+        "PUT", "/api/devices/unsent", {"operations": [{"operation_id": op["id"], "waiting": 3, "refused": 0}]}
+    )
+    bad = await watcher.send_json(
+        "PUT",
+        "/api/devices/unsent",
+        {
+            "operations": [
+                {"operation_id": op["id"], "waiting": 0, "refused": 0},
+                {"operation_id": str(uuid.uuid4()), "waiting": 1, "refused": 0},
+            ]
+        },
+    )
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "operations[1].operation_id"
-    negative = await watcher.send_json("PUT", "/api/devices/unsent", {"operations": [
-        {"operation_id": op["id"], "waiting": -1, "refused": 0}]})
+    negative = await watcher.send_json(
+        "PUT", "/api/devices/unsent", {"operations": [{"operation_id": op["id"], "waiting": -1, "refused": 0}]}
+    )
     assert negative.status_code == 400
     staff = await signed_in(client_factory, world, "staff")
     # Nothing half-written: the earlier report stands.

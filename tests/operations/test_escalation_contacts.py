@@ -22,16 +22,30 @@ async def world(sessionmaker) -> World:
 
 async def _rescue_at(client_factory, world: World, household: str) -> dict:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "real", "name": "地震後の安否確認", "start": True,
-        "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
-        "coordinator_ids": [str(world.accounts["coordinator"].user_id)],
-    })
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": "safety_check",
+            "mode": "real",
+            "name": "地震後の安否確認",
+            "start": True,
+            "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
+            "coordinator_ids": [str(world.accounts["coordinator"].user_id)],
+        },
+    )
     assert r.status_code == 201, r.text
     op = r.json()
-    v = await staff.send_json("POST", f"/api/operations/{op['id']}/visits", {
-        "client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": "rescue",
-        "device_time": datetime.now(UTC).isoformat()})
+    v = await staff.send_json(
+        "POST",
+        f"/api/operations/{op['id']}/visits",
+        {
+            "client_id": str(uuid7()),
+            "household_id": str(world.households[household]),
+            "outcome": "rescue",
+            "device_time": datetime.now(UTC).isoformat(),
+        },
+    )
     assert v.status_code == 201, v.text
     return op
 
@@ -40,8 +54,16 @@ async def test_cards_name_the_visible_people_and_the_address(world: World, clien
     # A second person in H1 who gave no consent: the household is visible (P1 consented), she is not.
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db, db.begin():
-            db.add(Person(tenant_id=world.tenant_id, id=uuid.uuid4(), household_id=world.households["H1"],
-                          name="非同意 花子", kana="ヒドウイ ハナコ", phone="0296-00-9999"))
+            db.add(
+                Person(
+                    tenant_id=world.tenant_id,
+                    id=uuid.uuid4(),
+                    household_id=world.households["H1"],
+                    name="非同意 花子",
+                    kana="ヒドウイ ハナコ",
+                    phone="0296-00-9999",
+                )
+            )
     op = await _rescue_at(client_factory, world, "H1")
     want_people = [{"name": "試験 H1太郎", "phone": "0296-72-0000"}]
 

@@ -23,11 +23,20 @@ async def world(sessionmaker) -> World:
 
 
 async def test_kill_9_mid_ingest_loses_duplicates_and_changes_nothing(
-        world: World, client_factory, database_url, tmp_path) -> None:
+    world: World, client_factory, database_url, tmp_path
+) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "drill", "name": "障害注入の試験", "start": True,
-        "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])]})
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": "safety_check",
+            "mode": "drill",
+            "name": "障害注入の試験",
+            "start": True,
+            "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
+        },
+    )
     assert r.status_code == 201, r.text
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -35,11 +44,40 @@ async def test_kill_9_mid_ingest_loses_duplicates_and_changes_nothing(
     acct = world.accounts["staff"]
     out = tmp_path / "fault.json"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bench" / "fault_ingest.py"), "--database-url", database_url,
-        "--port", str(port), "--phones", "20", "--sessions", "2", "--visits", "600", "--kills", "1",
-        "--kill-after", "150", "--max-seconds", "240", "--operation", r.json()["id"],
-        "--tenant-id", str(world.tenant_id), f"--login={acct.login}", f"--password={acct.password}",
-        "--json-out", str(out), "--log", str(tmp_path / "server.log"), "--var-dir", str(tmp_path / "var"), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        str(ROOT / "bench" / "fault_ingest.py"),
+        "--database-url",
+        database_url,
+        "--port",
+        str(port),
+        "--phones",
+        "20",
+        "--sessions",
+        "2",
+        "--visits",
+        "600",
+        "--kills",
+        "1",
+        "--kill-after",
+        "150",
+        "--max-seconds",
+        "240",
+        "--operation",
+        r.json()["id"],
+        "--tenant-id",
+        str(world.tenant_id),
+        f"--login={acct.login}",
+        f"--password={acct.password}",
+        "--json-out",
+        str(out),
+        "--log",
+        str(tmp_path / "server.log"),
+        "--var-dir",
+        str(tmp_path / "var"),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await proc.communicate()
     assert out.exists(), output.decode()[-3000:]
     report = json.loads(out.read_text())

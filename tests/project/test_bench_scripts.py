@@ -21,7 +21,8 @@ def test_there_are_bench_scripts() -> None:
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_the_bench_script_starts(script: str) -> None:
-    done = subprocess.run([sys.executable, str(BENCH / script), "--help"], cwd=BENCH.parent,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), "--help"], cwd=BENCH.parent, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "usage:" in done.stdout

@@ -42,18 +42,26 @@ def _test_imports_that_reach_into_other_modules(path: Path) -> list[str]:
             elif module == "tests" or module.startswith("tests."):
                 if any(part.startswith("test_") for part in module.split(".")):
                     found.append(f"from {module} import …")
-                found += [f"from {module} import {a.name}" for a in node.names
-                          if a.name.startswith("_") or (module == "tests" and a.name.startswith("test_"))]
+                found += [
+                    f"from {module} import {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") or (module == "tests" and a.name.startswith("test_"))
+                ]
         elif isinstance(node, ast.Import):
-            found += [f"import {a.name}" for a in node.names
-                      if a.name.startswith("tests.") and any(p.startswith("test_") for p in a.name.split("."))]
+            found += [
+                f"import {a.name}"
+                for a in node.names
+                if a.name.startswith("tests.") and any(p.startswith("test_") for p in a.name.split("."))
+            ]
     return found
 
 
 def test_test_modules_share_code_only_through_the_helpers() -> None:
     tests = sorted((ROOT / "tests").rglob("*.py"))
     assert len(tests) > 40
-    offending = {str(p.relative_to(ROOT)): found for p in tests if (found := _test_imports_that_reach_into_other_modules(p))}
+    offending = {
+        str(p.relative_to(ROOT)): found for p in tests if (found := _test_imports_that_reach_into_other_modules(p))
+    }
     assert offending == {}
 
 

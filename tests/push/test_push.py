@@ -58,11 +58,18 @@ class Browser:
 
     @property
     def p256dh(self) -> str:
-        return b64e(self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+        return b64e(
+            self.private_key.public_key().public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        )
 
     def subscription_json(self) -> dict[str, Any]:  # PushSubscription.toJSON()
-        return {"endpoint": self.endpoint, "expirationTime": None, "keys": {"p256dh": self.p256dh, "auth": b64e(self.auth)}}
+        return {
+            "endpoint": self.endpoint,
+            "expirationTime": None,
+            "keys": {"p256dh": self.p256dh, "auth": b64e(self.auth)},
+        }
 
 
 @dataclass
@@ -140,7 +147,9 @@ class PushService:
                 raise AssertionError("unknown subscription")
             rec.claims = self.verify_vapid(headers.get("authorization", ""))
             assert headers.get("content-encoding") == "aes128gcm"
-            plain = http_ece.decrypt(body, private_key=browser.private_key, auth_secret=browser.auth, version="aes128gcm")
+            plain = http_ece.decrypt(
+                body, private_key=browser.private_key, auth_secret=browser.auth, version="aes128gcm"
+            )
             rec.payload = json.loads(plain)
         except Exception as exc:  # noqa: BLE001 - a real push service refuses what it cannot authenticate
             rec.error = f"{type(exc).__name__}: {exc}"
@@ -157,7 +166,7 @@ def push_service():
     service = PushService()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             rec = service.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             self.send_response(rec.status)
@@ -217,7 +226,9 @@ async def rows(sessionmaker, tenant_id: uuid.UUID) -> dict[str, PushSubscription
 # --------------------------------------------------------------------------------------------
 
 
-async def test_vapid_public_key_is_an_uncompressed_p256_point_kept_outside_the_repo(world, client_factory, settings) -> None:
+async def test_vapid_public_key_is_an_uncompressed_p256_point_kept_outside_the_repo(
+    world, client_factory, settings
+) -> None:
     _, clients = world
     r = await clients["watcher"].get("/api/push/vapid-public-key")
     assert r.status_code == 200
@@ -238,14 +249,19 @@ async def test_subscribing_validates_the_endpoint_and_the_key_lengths(world, pus
     c = clients["watcher"]
     good = push_service.new_browser().subscription_json()
 
-    bad = {"endpoint": "http://push.example.com/x", "keys": {"p256dh": b64e(b"\x04" + b"\x01" * 10), "auth": b64e(b"\x02" * 15)}}
+    bad = {
+        "endpoint": "http://push.example.com/x",
+        "keys": {"p256dh": b64e(b"\x04" + b"\x01" * 10), "auth": b64e(b"\x02" * 15)},
+    }
     r = await c.send_json("POST", "/api/push/subscriptions", bad)
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == "validation_failed"
     assert {e["field"] for e in r.json()["errors"]} == {"endpoint", "keys.p256dh", "keys.auth"}
 
     # 65 bytes but not an uncompressed point (0x04…)
-    r = await c.send_json("POST", "/api/push/subscriptions", {**good, "keys": {**good["keys"], "p256dh": b64e(b"\x02" + b"\x01" * 64)}})
+    r = await c.send_json(
+        "POST", "/api/push/subscriptions", {**good, "keys": {**good["keys"], "p256dh": b64e(b"\x02" + b"\x01" * 64)}}
+    )
     assert r.status_code == 400 and [e["field"] for e in r.json()["errors"]] == ["keys.p256dh"]
 
     # not base64url at all
@@ -253,7 +269,12 @@ async def test_subscribing_validates_the_endpoint_and_the_key_lengths(world, pus
     assert r.status_code == 400 and [e["field"] for e in r.json()["errors"]] == ["keys.auth"]
 
     # https, but to an internal address: refused (no SSRF through push endpoints)
-    for endpoint in ("https://10.0.0.5/push/x", "https://169.254.169.254/latest", "ftp://push.example.com/x", "https://user:pw@push.example.com/x"):
+    for endpoint in (
+        "https://10.0.0.5/push/x",
+        "https://169.254.169.254/latest",
+        "ftp://push.example.com/x",
+        "https://user:pw@push.example.com/x",
+    ):
         r = await c.send_json("POST", "/api/push/subscriptions", {**good, "endpoint": endpoint})
         assert r.status_code == 400 and [e["field"] for e in r.json()["errors"]] == ["endpoint"], endpoint
 
@@ -262,7 +283,11 @@ async def test_subscribing_validates_the_endpoint_and_the_key_lengths(world, pus
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "keys"
 
     # a real https push service endpoint with good keys is accepted (nothing is sent on subscribe)
-    r = await c.send_json("POST", "/api/push/subscriptions", {**good, "endpoint": f"https://fcm.googleapis.com/fcm/send/{secrets.token_urlsafe(20)}"})
+    r = await c.send_json(
+        "POST",
+        "/api/push/subscriptions",
+        {**good, "endpoint": f"https://fcm.googleapis.com/fcm/send/{secrets.token_urlsafe(20)}"},
+    )
     assert r.status_code == 201, r.text
 
 
@@ -325,7 +350,9 @@ async def test_subscribing_again_updates_the_same_row(world, push_service, sessi
     again = browser.subscription_json()
     # padded base64url (some clients) is normalised
     again["keys"]["auth"] = base64.urlsafe_b64encode(browser.auth).decode()
-    r = await clients["watcher"].send_json("POST", "/api/push/subscriptions", again, headers={"User-Agent": "Pixel 8 Chrome"})
+    r = await clients["watcher"].send_json(
+        "POST", "/api/push/subscriptions", again, headers={"User-Agent": "Pixel 8 Chrome"}
+    )
     assert r.status_code == 200 and r.json()["created"] is False
     found = await rows(sessionmaker, tenant.id)
     assert len(found) == 1
@@ -334,7 +361,9 @@ async def test_subscribing_again_updates_the_same_row(world, push_service, sessi
     assert row.auth == b64e(browser.auth) and row.user_agent == "Pixel 8 Chrome"
 
 
-async def test_test_push_answers_202_before_the_push_service_and_arrives_encrypted(world, push_service, app, sessionmaker) -> None:
+async def test_test_push_answers_202_before_the_push_service_and_arrives_encrypted(
+    world, push_service, app, sessionmaker
+) -> None:
     tenant, clients = world
     browser = await subscribe(clients["watcher"], push_service)
     push_service.answer(browser, 201, delay=1.0)
@@ -367,15 +396,29 @@ async def test_notify_reaches_only_the_named_users_devices(world, push_service, 
     phone = await subscribe(clients["commissioner"], push_service)
     tablet = await subscribe(clients["commissioner"], push_service)
     other = await subscribe(clients["watcher"], push_service)
-    message = PushMessage(title="要連絡の報告", body="見守り訪問で要連絡が報告されました。", url="/reports/1", tag="esc-1", kind="escalation", urgency="high")
+    message = PushMessage(
+        title="要連絡の報告",
+        body="見守り訪問で要連絡が報告されました。",
+        url="/reports/1",
+        tag="esc-1",
+        kind="escalation",
+        urgency="high",
+    )
 
     report = await notify(sessionmaker, tenant.id, [tenant.accounts["commissioner"].user_id], message, drill=False)
     assert (report.subscriptions, report.delivered, report.removed, report.failed) == (2, 2, 0, 0)
     for b in (phone, tablet):
         [got] = push_service.for_browser(b)
         assert got.error is None, got.error
-        assert got.payload == {**got.payload, "title": "要連絡の報告", "body": "見守り訪問で要連絡が報告されました。",
-                               "url": "/reports/1", "tag": "esc-1", "kind": "escalation", "drill": False}
+        assert got.payload == {
+            **got.payload,
+            "title": "要連絡の報告",
+            "body": "見守り訪問で要連絡が報告されました。",
+            "url": "/reports/1",
+            "tag": "esc-1",
+            "kind": "escalation",
+            "drill": False,
+        }
         assert got.headers["urgency"] == "high"
     assert push_service.for_browser(other) == []
 
@@ -389,7 +432,9 @@ async def test_drill_notifications_are_always_marked(world, push_service, sessio
     browser = await subscribe(clients["watcher"], push_service)
     user = [tenant.accounts["watcher"].user_id]
 
-    await notify(sessionmaker, tenant.id, user, PushMessage(title="安否確認を開始してください", tag="start"), drill=True)
+    await notify(
+        sessionmaker, tenant.id, user, PushMessage(title="安否確認を開始してください", tag="start"), drill=True
+    )
     await notify(sessionmaker, tenant.id, user, PushMessage(title="【訓練】状況付与"), drill=True)
     first, second = push_service.for_browser(browser)
     assert first.payload and first.payload["title"] == "【訓練】安否確認を開始してください"
@@ -408,14 +453,18 @@ async def test_expired_subscriptions_are_removed(world, push_service, sessionmak
     alive = await subscribe(clients["watcher"], push_service)
     push_service.answer(gone, status)
 
-    report = await notify(sessionmaker, tenant.id, [tenant.accounts["watcher"].user_id], PushMessage(title="お知らせ"), drill=False)
+    report = await notify(
+        sessionmaker, tenant.id, [tenant.accounts["watcher"].user_id], PushMessage(title="お知らせ"), drill=False
+    )
     assert (report.delivered, report.removed, report.failed) == (1, 1, 0)
     assert sorted(report.statuses.values()) == sorted([201, status])
     assert set(await rows(sessionmaker, tenant.id)) == {alive.endpoint}
     assert push_service.for_browser(gone)[0].error is None  # it was a well-formed push, refused as gone
 
 
-async def test_server_errors_count_up_and_a_device_is_dropped_only_after_failing_for_long(world, push_service, sessionmaker) -> None:
+async def test_server_errors_count_up_and_a_device_is_dropped_only_after_failing_for_long(
+    world, push_service, sessionmaker
+) -> None:
     """A failing device is kept (staff see it) and counted; a success resets it; it is deleted
     only when it has failed MAX_FAILURES times in a row over more than DROP_AFTER."""
     tenant, clients = world
@@ -441,8 +490,11 @@ async def test_server_errors_count_up_and_a_device_is_dropped_only_after_failing
         assert (await rows(sessionmaker, tenant.id))[flaky.endpoint].failure_count == n  # kept, and counted
     with as_tenant(tenant.id):
         async with sessionmaker() as db, db.begin():
-            await db.execute(update(PushSubscription).where(PushSubscription.endpoint == flaky.endpoint).values(
-                failing_since=PushSubscription.failing_since - DROP_AFTER))
+            await db.execute(
+                update(PushSubscription)
+                .where(PushSubscription.endpoint == flaky.endpoint)
+                .values(failing_since=PushSubscription.failing_since - DROP_AFTER)
+            )
     report = await notify(sessionmaker, tenant.id, user, PushMessage(title="お知らせ"), drill=False)
     assert report.dropped == 1
     assert flaky.endpoint not in await rows(sessionmaker, tenant.id)
@@ -455,7 +507,14 @@ async def test_an_unreachable_push_service_is_a_failure_not_a_crash(world, push_
         async with sessionmaker() as db, db.begin():
             row = (await db.execute(select(PushSubscription))).scalar_one()
             row.endpoint = "http://127.0.0.1:9/push/closed"  # discard port: connection refused
-    report = await notify(sessionmaker, tenant.id, [tenant.accounts["watcher"].user_id], PushMessage(title="お知らせ"), drill=False, timeout=2)
+    report = await notify(
+        sessionmaker,
+        tenant.id,
+        [tenant.accounts["watcher"].user_id],
+        PushMessage(title="お知らせ"),
+        drill=False,
+        timeout=2,
+    )
     assert (report.failed, report.statuses) == (1, {str(row.id): 0})
     assert push_service.for_browser(browser) == []
 
@@ -475,7 +534,9 @@ async def test_a_user_cannot_delete_another_users_subscription(world, push_servi
     assert r.status_code == 404
 
 
-async def test_a_push_exists_only_if_the_transaction_of_its_cause_commits(world, push_service, app, sessionmaker) -> None:
+async def test_a_push_exists_only_if_the_transaction_of_its_cause_commits(
+    world, push_service, app, sessionmaker
+) -> None:
     tenant, clients = world
     browser = await subscribe(clients["watcher"], push_service)
     user = [tenant.accounts["watcher"].user_id]
@@ -485,9 +546,17 @@ async def test_a_push_exists_only_if_the_transaction_of_its_cause_commits(world,
 
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
-            assert await enqueue_push(db, tenant_id=tenant.id, notifications=[note("取り消し", f"k-{uuid.uuid4()}", False)]) == 1
+            assert (
+                await enqueue_push(
+                    db, tenant_id=tenant.id, notifications=[note("取り消し", f"k-{uuid.uuid4()}", False)]
+                )
+                == 1
+            )
             await db.rollback()
-            assert await enqueue_push(db, tenant_id=tenant.id, notifications=[note("確定", f"k-{uuid.uuid4()}", True)]) == 1
+            assert (
+                await enqueue_push(db, tenant_id=tenant.id, notifications=[note("確定", f"k-{uuid.uuid4()}", True)])
+                == 1
+            )
             await db.commit()
     await asyncio.wait_for(running(services(app).push).drain(), 20)
     got = push_service.for_browser(browser)
@@ -495,7 +564,9 @@ async def test_a_push_exists_only_if_the_transaction_of_its_cause_commits(world,
 
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
-            with pytest.raises(ValueError, match="must not be marked"):  # wrong marking fails in the caller, not later in a worker
+            with pytest.raises(
+                ValueError, match="must not be marked"
+            ):  # wrong marking fails in the caller, not later in a worker
                 await enqueue_push(db, tenant_id=tenant.id, notifications=[note("【訓練】x", "k-bad", False)])
             await db.rollback()
 
@@ -506,11 +577,20 @@ async def deliveries(sessionmaker, tenant_id: uuid.UUID) -> list[PushDelivery]:
             return list((await db.execute(select(PushDelivery).order_by(PushDelivery.created_at))).scalars())
 
 
-async def test_one_delivery_per_device_and_notification_even_if_the_cause_is_written_twice(world, push_service, app, sessionmaker) -> None:
+async def test_one_delivery_per_device_and_notification_even_if_the_cause_is_written_twice(
+    world, push_service, app, sessionmaker
+) -> None:
     tenant, clients = world
-    phone, tablet = await subscribe(clients["commissioner"], push_service), await subscribe(clients["commissioner"], push_service)
-    note = Notification(user_ids=[tenant.accounts["commissioner"].user_id] * 2, key="esc-twice", drill=False,
-                        message=PushMessage(title="至急の報告があります", kind="escalation", urgency="high"))
+    phone, tablet = (
+        await subscribe(clients["commissioner"], push_service),
+        await subscribe(clients["commissioner"], push_service),
+    )
+    note = Notification(
+        user_ids=[tenant.accounts["commissioner"].user_id] * 2,
+        key="esc-twice",
+        drill=False,
+        message=PushMessage(title="至急の報告があります", kind="escalation", urgency="high"),
+    )
     with as_tenant(tenant.id):
         for _ in range(2):  # the cause retried: a second transaction enqueues the same notification
             async with sessionmaker() as db:
@@ -518,15 +598,19 @@ async def test_one_delivery_per_device_and_notification_even_if_the_cause_is_wri
                 await db.commit()
     await asyncio.wait_for(running(services(app).push).drain(), 20)
     assert len(push_service.for_browser(phone)) == 1 and len(push_service.for_browser(tablet)) == 1
-    assert [(d.status, d.attempts, d.last_status) for d in await deliveries(sessionmaker, tenant.id)] == [("delivered", 1, 201)] * 2
+    assert [(d.status, d.attempts, d.last_status) for d in await deliveries(sessionmaker, tenant.id)] == [
+        ("delivered", 1, 201)
+    ] * 2
 
     # A job that runs again (at least once: its worker died after sending) sends nothing more.
-    from server.push.queue import DeliverJob, deliver
     from server.jobs import JobContext
+    from server.push.queue import DeliverJob, deliver
 
     d = (await deliveries(sessionmaker, tenant.id))[0]
-    await deliver(JobContext(job_id=0, attempts=1, sessionmaker=sessionmaker),
-                  DeliverJob(tenant_id=tenant.id, delivery_id=d.id, data="{}", ttl=60, urgency="high"))
+    await deliver(
+        JobContext(job_id=0, attempts=1, sessionmaker=sessionmaker),
+        DeliverJob(tenant_id=tenant.id, delivery_id=d.id, data="{}", ttl=60, urgency="high"),
+    )
     assert len(push_service.for_browser(phone)) + len(push_service.for_browser(tablet)) == 2
 
 
@@ -536,9 +620,18 @@ async def test_a_503_is_retried_after_retry_after_and_then_delivered(world, push
     push_service.answer_next(phone, (503, "1"), (429, "0"))
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
-            await enqueue_push(db, tenant_id=tenant.id, notifications=[Notification(
-                user_ids=[tenant.accounts["commissioner"].user_id], key="esc-retry", drill=False,
-                message=PushMessage(title="至急の報告があります", kind="escalation", urgency="high"))])
+            await enqueue_push(
+                db,
+                tenant_id=tenant.id,
+                notifications=[
+                    Notification(
+                        user_ids=[tenant.accounts["commissioner"].user_id],
+                        key="esc-retry",
+                        drill=False,
+                        message=PushMessage(title="至急の報告があります", kind="escalation", urgency="high"),
+                    )
+                ],
+            )
             await db.commit()
     for _ in range(200):  # the retry waits for the push service's Retry-After (1 s), not for us
         await asyncio.wait_for(running(services(app).push).drain(), 20)
@@ -555,16 +648,27 @@ async def test_a_503_is_retried_after_retry_after_and_then_delivered(world, push
     assert row.failure_count == 0 and row.last_success_at is not None
 
 
-async def test_a_410_from_the_queue_removes_the_subscription_and_a_400_is_not_retried(world, push_service, app, sessionmaker) -> None:
+async def test_a_410_from_the_queue_removes_the_subscription_and_a_400_is_not_retried(
+    world, push_service, app, sessionmaker
+) -> None:
     tenant, clients = world
     gone, refused = await subscribe(clients["watcher"], push_service), await subscribe(clients["watcher"], push_service)
     push_service.answer(gone, 410)
     push_service.answer(refused, 400)
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
-            await enqueue_push(db, tenant_id=tenant.id, notifications=[Notification(
-                user_ids=[tenant.accounts["watcher"].user_id], key="op-start-x", drill=False,
-                message=PushMessage(title="安否確認が始まりました", kind="operation.started"))])
+            await enqueue_push(
+                db,
+                tenant_id=tenant.id,
+                notifications=[
+                    Notification(
+                        user_ids=[tenant.accounts["watcher"].user_id],
+                        key="op-start-x",
+                        drill=False,
+                        message=PushMessage(title="安否確認が始まりました", kind="operation.started"),
+                    )
+                ],
+            )
             await db.commit()
     await asyncio.wait_for(running(services(app).push).drain(), 20)
     assert set(await rows(sessionmaker, tenant.id)) == {refused.endpoint}
@@ -578,8 +682,13 @@ async def test_staff_see_the_devices_that_keep_failing(world, push_service, app,
     broken = await subscribe(clients["commissioner"], push_service)
     fine = await subscribe(clients["watcher"], push_service)
     push_service.answer(broken, 502)
-    await notify(sessionmaker, tenant.id, [tenant.accounts["commissioner"].user_id, tenant.accounts["watcher"].user_id],
-                 PushMessage(title="お知らせ"), drill=False)
+    await notify(
+        sessionmaker,
+        tenant.id,
+        [tenant.accounts["commissioner"].user_id, tenant.accounts["watcher"].user_id],
+        PushMessage(title="お知らせ"),
+        drill=False,
+    )
     r = await clients["staff"].get("/api/staff/push/devices")
     assert r.status_code == 200, r.text
     [device] = r.json()
@@ -591,7 +700,9 @@ async def test_staff_see_the_devices_that_keep_failing(world, push_service, app,
     assert (await clients["watcher"].get("/api/staff/push/devices")).status_code == 403
 
 
-async def test_signing_out_removes_this_devices_subscription_and_everywhere_removes_all(world, push_service, client_factory, sessionmaker) -> None:
+async def test_signing_out_removes_this_devices_subscription_and_everywhere_removes_all(
+    world, push_service, client_factory, sessionmaker
+) -> None:
     tenant, clients = world
     acct = tenant.accounts["watcher"]
     other = client_factory()
@@ -619,10 +730,21 @@ async def test_a_burst_of_4500_escalation_notifications_loses_none(world, push_s
     async def raise_escalations(first: int) -> None:
         with as_tenant(tenant.id):
             async with sessionmaker() as db:
-                await enqueue_push(db, tenant_id=tenant.id, notifications=[Notification(
-                    user_ids=[user], key=f"esc-burst-{i}", drill=False,
-                    message=PushMessage(title="至急の報告があります", tag=f"esc-burst-{i}", kind="escalation",
-                                        urgency="high")) for i in range(first, first + per_commit)])
+                await enqueue_push(
+                    db,
+                    tenant_id=tenant.id,
+                    notifications=[
+                        Notification(
+                            user_ids=[user],
+                            key=f"esc-burst-{i}",
+                            drill=False,
+                            message=PushMessage(
+                                title="至急の報告があります", tag=f"esc-burst-{i}", kind="escalation", urgency="high"
+                            ),
+                        )
+                        for i in range(first, first + per_commit)
+                    ],
+                )
                 await db.commit()
 
     await asyncio.gather(*(raise_escalations(i) for i in range(0, total, per_commit)))
@@ -645,7 +767,9 @@ def test_messages_are_in_app_links_of_bounded_size() -> None:
     assert urlsplit(PushMessage(title="x", url="/ops/1?tab=map").url).path == "/ops/1"
 
 
-async def test_escalations_and_operation_start_push_without_personal_data(push_service, client_factory, sessionmaker, app) -> None:
+async def test_escalations_and_operation_start_push_without_personal_data(
+    push_service, client_factory, sessionmaker, app
+) -> None:
     """A drill 要救助 report reaches the district commissioner's phone, marked 【訓練】, with no name
     or address in it; the assigned watcher is told the drill started."""
     from datetime import UTC, datetime
@@ -662,12 +786,30 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
     push_service.expected_key = (await clients["staff"].get("/api/push/vapid-public-key")).json()["public_key"]
     commissioner_phone = await subscribe(clients["commissioner"], push_service)
     watcher_phone = await subscribe(clients["watcher"], push_service)
-    op = (await clients["staff"].send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "drill", "name": "総合防災訓練", "start": True,
-        "district_ids": [str(w.districts["D1"])]})).json()
-    r = await clients["watcher"].send_json("POST", f"/api/operations/{op['id']}/visits", {
-        "client_id": str(uuid7()), "household_id": str(w.households["H1"]), "outcome": "rescue",
-        "note": "家具の下敷き", "device_time": datetime.now(UTC).isoformat()})
+    op = (
+        await clients["staff"].send_json(
+            "POST",
+            "/api/operations",
+            {
+                "kind": "safety_check",
+                "mode": "drill",
+                "name": "総合防災訓練",
+                "start": True,
+                "district_ids": [str(w.districts["D1"])],
+            },
+        )
+    ).json()
+    r = await clients["watcher"].send_json(
+        "POST",
+        f"/api/operations/{op['id']}/visits",
+        {
+            "client_id": str(uuid7()),
+            "household_id": str(w.households["H1"]),
+            "outcome": "rescue",
+            "note": "家具の下敷き",
+            "device_time": datetime.now(UTC).isoformat(),
+        },
+    )
     assert r.status_code == 201
     await asyncio.wait_for(running(services(app).push).drain(), 10)
     [started] = push_service.for_browser(watcher_phone)
@@ -686,9 +828,19 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
 
     with as_tenant(w.tenant_id):
         async with sessionmaker() as db:
-            watcher_id = (await db.execute(sa_select(Watcher.id).where(Watcher.user_id == w.accounts["watcher"].user_id))).scalar_one()
-    link = await clients["staff"].send_json("POST", "/api/watch/links", {  # 2 km away in this world: confirmed
-        "household_id": str(w.households["H4"]), "watcher_id": str(watcher_id), "kind": "backup", "confirm_far": True})
+            watcher_id = (
+                await db.execute(sa_select(Watcher.id).where(Watcher.user_id == w.accounts["watcher"].user_id))
+            ).scalar_one()
+    link = await clients["staff"].send_json(
+        "POST",
+        "/api/watch/links",
+        {  # 2 km away in this world: confirmed
+            "household_id": str(w.households["H4"]),
+            "watcher_id": str(watcher_id),
+            "kind": "backup",
+            "confirm_far": True,
+        },
+    )
     assert link.status_code == 201, link.text
     await asyncio.wait_for(running(services(app).push).drain(), 10)
     kinds = [r.payload["kind"] for r in push_service.for_browser(watcher_phone)]
@@ -698,20 +850,33 @@ async def test_escalations_and_operation_start_push_without_personal_data(push_s
 async def test_a_disabled_users_devices_get_no_notifications(world, push_service, sessionmaker) -> None:
     tenant, clients = world
     phone = await subscribe(clients["commissioner"], push_service)
-    message = PushMessage(title="要連絡の報告", body="見守り訪問で要連絡が報告されました。", url="/reports/1", tag="esc-2", kind="escalation", urgency="high")
+    message = PushMessage(
+        title="要連絡の報告",
+        body="見守り訪問で要連絡が報告されました。",
+        url="/reports/1",
+        tag="esc-2",
+        kind="escalation",
+        urgency="high",
+    )
     with as_tenant(tenant.id):
         async with sessionmaker() as db, db.begin():
-            await db.execute(update(User).where(User.id == tenant.accounts["commissioner"].user_id).values(is_active=False))
+            await db.execute(
+                update(User).where(User.id == tenant.accounts["commissioner"].user_id).values(is_active=False)
+            )
     report = await notify(sessionmaker, tenant.id, [tenant.accounts["commissioner"].user_id], message, drill=False)
     assert report.subscriptions == 0 and push_service.for_browser(phone) == []
     with as_tenant(tenant.id):
         async with sessionmaker() as db, db.begin():
-            await db.execute(update(User).where(User.id == tenant.accounts["commissioner"].user_id).values(is_active=True))
+            await db.execute(
+                update(User).where(User.id == tenant.accounts["commissioner"].user_id).values(is_active=True)
+            )
     report = await notify(sessionmaker, tenant.id, [tenant.accounts["commissioner"].user_id], message, drill=False)
     assert report.delivered == 1 and len(push_service.for_browser(phone)) == 1
 
 
-async def test_an_escalation_through_the_apps_sync_path_is_pushed_once_even_when_the_phone_resends(push_service, client_factory, sessionmaker, app) -> None:
+async def test_an_escalation_through_the_apps_sync_path_is_pushed_once_even_when_the_phone_resends(
+    push_service, client_factory, sessionmaker, app
+) -> None:
     """The PWA sends visits through POST /api/sync/push; a phone that did not hear the answer sends
     the same batch again. The escalation is raised once, and pushed once per device."""
     from datetime import UTC, datetime
@@ -727,12 +892,31 @@ async def test_an_escalation_through_the_apps_sync_path_is_pushed_once_even_when
         clients[role] = c
     push_service.expected_key = (await clients["staff"].get("/api/push/vapid-public-key")).json()["public_key"]
     phone = await subscribe(clients["commissioner"], push_service)
-    op = (await clients["staff"].send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "real", "name": "地震 安否確認", "start": True,
-        "district_ids": [str(w.districts["D1"])]})).json()
-    batch = {"mutations": [{"type": "visit", "operation_id": op["id"], "client_id": str(uuid7()),
-                            "household_id": str(w.households["H1"]), "outcome": "rescue",
-                            "device_time": datetime.now(UTC).isoformat()}]}
+    op = (
+        await clients["staff"].send_json(
+            "POST",
+            "/api/operations",
+            {
+                "kind": "safety_check",
+                "mode": "real",
+                "name": "地震 安否確認",
+                "start": True,
+                "district_ids": [str(w.districts["D1"])],
+            },
+        )
+    ).json()
+    batch = {
+        "mutations": [
+            {
+                "type": "visit",
+                "operation_id": op["id"],
+                "client_id": str(uuid7()),
+                "household_id": str(w.households["H1"]),
+                "outcome": "rescue",
+                "device_time": datetime.now(UTC).isoformat(),
+            }
+        ]
+    }
     for _ in range(2):
         r = await clients["watcher"].send_json("POST", "/api/sync/push", batch)
         assert r.status_code == 200, r.text

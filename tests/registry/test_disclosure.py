@@ -16,8 +16,6 @@ from __future__ import annotations
 import csv
 import io
 
-import math
-
 import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
@@ -40,6 +38,8 @@ SENSITIVE: dict[tuple[str, str], set[str]] = {
     **{("coordinator", m): set() for m in ("normal", "drill", "drill_op")},
     **{("coordinator", m): {"P1", "P2", "P4"} for m in ("disaster", "disaster_op")},  # the declared area only
 }
+
+
 @pytest.fixture(scope="module")
 async def world(sessionmaker) -> World:
     return await new_world(sessionmaker)
@@ -80,7 +80,9 @@ async def _seen_through_each_path(c, world: World, role: str, mode: str) -> dict
         rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
         seen["export_csv"] = _names(world, {row["個人ID"] for row in rows if row["個人ID"]})
         r = await c.get("/api/exports/households.geojson")
-        seen["export_geojson"] = _names(world, {p["id"] for f in r.json()["features"] for p in f["properties"]["people"]})
+        seen["export_geojson"] = _names(
+            world, {p["id"] for f in r.json()["features"] for p in f["properties"]["people"]}
+        )
     else:
         assert r.status_code == 403
     seen["tiles"] = await seen_in_tiles(c, world, mode)
@@ -118,8 +120,14 @@ async def test_vc_volunteers_see_no_registry(mode: str, world: World, client_fac
     declaration = await declare_for_mode(world, client_factory, mode)
     try:
         c = await signed_in(client_factory, world, "vc_volunteer")
-        for path in ("/api/households", "/api/persons", "/api/households/geojson", "/api/exports/households.csv",
-                     "/api/registry/counts", f"/api/households/{world.households['H1']}"):
+        for path in (
+            "/api/households",
+            "/api/persons",
+            "/api/households/geojson",
+            "/api/exports/households.csv",
+            "/api/registry/counts",
+            f"/api/households/{world.households['H1']}",
+        ):
             r = await c.get(path)
             assert r.status_code == 403, (path, r.status_code)
     finally:
@@ -128,7 +136,9 @@ async def test_vc_volunteers_see_no_registry(mode: str, world: World, client_fac
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("role", ROLES)
-async def test_rls_alone_enforces_the_same_matrix(role: str, mode: str, world: World, client_factory, sessionmaker) -> None:
+async def test_rls_alone_enforces_the_same_matrix(
+    role: str, mode: str, world: World, client_factory, sessionmaker
+) -> None:
     """A query with no Python filter at all sees exactly what the policy allows."""
     declaration = await declare_for_mode(world, client_factory, mode)
     try:
@@ -155,8 +165,12 @@ async def test_reads_are_audited_with_ids_and_the_mode_that_decided_each(world: 
     finally:
         await lift_declared(world, client_factory, declaration)
     staff = await signed_in(client_factory, world, "staff")
-    entries = (await staff.get("/api/audit", params={"actor_user_id": str(world.accounts["coordinator"].user_id),
-                                                     "action": "household.read"})).json()["items"]
+    entries = (
+        await staff.get(
+            "/api/audit",
+            params={"actor_user_id": str(world.accounts["coordinator"].user_id), "action": "household.read"},
+        )
+    ).json()["items"]
     assert len(entries) >= 2, "the read was not audited"
     latest = {e["mode"]: e for e in entries[:2]}
     assert entries[0]["request_id"] == entries[1]["request_id"]
@@ -164,7 +178,10 @@ async def test_reads_are_audited_with_ids_and_the_mode_that_decided_each(world: 
     assert set(latest["disaster"]["object_ids"]) == {str(world.households[k]) for k in ("H1", "H2", "H4")}
     assert {str(world.persons["P2"]), str(world.persons["P4"])} <= set(latest["disaster"]["details"]["person_ids"])
     assert set(latest["normal"]["object_ids"]) == {str(world.households["H3"])}
-    actions = [e["action"] for e in (await staff.get("/api/audit", params={"object_type": "disaster_declaration"})).json()["items"]]
+    actions = [
+        e["action"]
+        for e in (await staff.get("/api/audit", params={"object_type": "disaster_declaration"})).json()["items"]
+    ]
     assert "disaster.declare" in actions and "disaster.lift" in actions
 
 
@@ -178,8 +195,12 @@ async def test_a_drill_declaration_does_not_mark_other_reads_as_drill(world: Wor
     finally:
         await lift_declared(world, client_factory, declaration)
     staff = await signed_in(client_factory, world, "staff")
-    entries = (await staff.get("/api/audit", params={"actor_user_id": str(world.accounts["commissioner"].user_id),
-                                                     "action": "household.read"})).json()["items"]
+    entries = (
+        await staff.get(
+            "/api/audit",
+            params={"actor_user_id": str(world.accounts["commissioner"].user_id), "action": "household.read"},
+        )
+    ).json()["items"]
     assert {e["details"]["via"] for e in entries[:2]} == {"rest", "tile"}
     assert all(e["mode"] == "normal" and e["operation_id"] is None for e in entries[:2])
 
@@ -195,12 +216,22 @@ async def test_lifting_ends_wider_disclosure_at_once(world: World, client_factor
 
 async def test_real_declaration_needs_explicit_confirmation_and_a_reason(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/disaster-declarations", {"reason": "地震発生", "district_ids": [str(world.districts["D1"])]})
+    r = await staff.send_json(
+        "POST", "/api/disaster-declarations", {"reason": "地震発生", "district_ids": [str(world.districts["D1"])]}
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "confirm"
-    r = await staff.send_json("POST", "/api/disaster-declarations", {"reason": "", "confirm": True, "district_ids": [str(world.districts["D1"])]})
+    r = await staff.send_json(
+        "POST",
+        "/api/disaster-declarations",
+        {"reason": "", "confirm": True, "district_ids": [str(world.districts["D1"])]},
+    )
     assert r.status_code == 400
     coordinator = await signed_in(client_factory, world, "coordinator")
-    r = await coordinator.send_json("POST", "/api/disaster-declarations", {"reason": "地震発生", "confirm": True, "district_ids": [str(world.districts["D1"])]})
+    r = await coordinator.send_json(
+        "POST",
+        "/api/disaster-declarations",
+        {"reason": "地震発生", "confirm": True, "district_ids": [str(world.districts["D1"])]},
+    )
     assert r.status_code == 403
 
 
@@ -211,7 +242,9 @@ async def test_support_reason_filter_is_need_to_know(world: World, client_factor
     staff = await signed_in(client_factory, world, "staff")
     r = await staff.get("/api/households", params={"support_reason": "care_level_3_5", "limit": 500})
     assert r.status_code == 200 and r.json()["total"] >= 4
-    r = await staff.get("/api/households", params={"support_reason": "elderly_alone", "district_id": str(world.districts["D1"])})
+    r = await staff.get(
+        "/api/households", params={"support_reason": "elderly_alone", "district_id": str(world.districts["D1"])}
+    )
     assert r.json()["total"] == 0
 
 
@@ -246,12 +279,21 @@ async def test_tiles_use_the_spatial_index_under_row_level_security(world: World
     """RLS evaluates its policy before non-leakproof quals, which would make every tile scan every
     household. The cluster set-up marks PostGIS's && LEAKPROOF (scripts/pg.sh); this checks it."""
     acct = world.accounts["commissioner"]
-    with as_tenant(world.tenant_id, user_id=acct.user_id, role="commissioner", scope=frozenset({world.districts["D1"]})):
+    with as_tenant(
+        world.tenant_id, user_id=acct.user_id, role="commissioner", scope=frozenset({world.districts["D1"]})
+    ):
         async with sessionmaker() as db:
-            leakproof = (await db.execute(text(
-                "SELECT proleakproof FROM pg_proc WHERE proname = 'geometry_overlaps' AND pronargs = 2"))).scalar()
+            leakproof = (
+                await db.execute(
+                    text("SELECT proleakproof FROM pg_proc WHERE proname = 'geometry_overlaps' AND pronargs = 2")
+                )
+            ).scalar()
             await db.execute(text("SET LOCAL enable_seqscan = off"))
-            plan = "\n".join(r[0] for r in await db.execute(text(
-                "EXPLAIN SELECT id FROM household WHERE location_3857 && ST_TileEnvelope(14, 14571, 6388)")))
+            plan = "\n".join(
+                r[0]
+                for r in await db.execute(
+                    text("EXPLAIN SELECT id FROM household WHERE location_3857 && ST_TileEnvelope(14, 14571, 6388)")
+                )
+            )
     assert leakproof, "run: ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF (as a superuser)"
     assert "Index Cond" in plan and "location_3857 &&" in plan, plan

@@ -25,32 +25,57 @@ async def _add_watchers(sessionmaker, world: World) -> dict[str, uuid.UUID]:
     ids = {"W2": uuid.uuid4(), "W0": uuid.uuid4()}
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
-            db.add_all([
-                Watcher(tenant_id=world.tenant_id, id=ids["W2"], name="第二 見守", phone="0296-11-2222", capacity=0,
-                        home="SRID=4326;POINT(140.275 36.375)", district_id=world.districts["D2"]),
-                Watcher(tenant_id=world.tenant_id, id=ids["W0"], name="無所属 見守", phone="0296-33-4444",
-                        home="SRID=4326;POINT(140.26 36.36)"),
-            ])
+            db.add_all(
+                [
+                    Watcher(
+                        tenant_id=world.tenant_id,
+                        id=ids["W2"],
+                        name="第二 見守",
+                        phone="0296-11-2222",
+                        capacity=0,
+                        home="SRID=4326;POINT(140.275 36.375)",
+                        district_id=world.districts["D2"],
+                    ),
+                    Watcher(
+                        tenant_id=world.tenant_id,
+                        id=ids["W0"],
+                        name="無所属 見守",
+                        phone="0296-33-4444",
+                        home="SRID=4326;POINT(140.26 36.36)",
+                    ),
+                ]
+            )
             await db.flush()
-            await db.execute(text(
-                "INSERT INTO watch_link (tenant_id, id, household_id, watcher_id) VALUES (:t, :id, :h, :w)"),
-                {"t": world.tenant_id, "id": uuid.uuid4(), "h": world.households["H3"], "w": ids["W2"]})
+            await db.execute(
+                text("INSERT INTO watch_link (tenant_id, id, household_id, watcher_id) VALUES (:t, :id, :h, :w)"),
+                {"t": world.tenant_id, "id": uuid.uuid4(), "h": world.households["H3"], "w": ids["W2"]},
+            )
     return ids
 
 
 async def _scope(sessionmaker, world: World, role: str, district: str) -> None:
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
-            db.add(UserDistrictScope(tenant_id=world.tenant_id, user_id=world.accounts[role].user_id,
-                                     district_id=world.districts[district]))
+            db.add(
+                UserDistrictScope(
+                    tenant_id=world.tenant_id,
+                    user_id=world.accounts[role].user_id,
+                    district_id=world.districts[district],
+                )
+            )
             # Scoped, not whole-tenant: the whole-tenant flag wins over scope rows (migration 0011).
-            await db.execute(text("UPDATE app_user SET all_districts = false WHERE tenant_id = :t AND id = :u"),
-                             {"t": world.tenant_id, "u": world.accounts[role].user_id})
+            await db.execute(
+                text("UPDATE app_user SET all_districts = false WHERE tenant_id = :t AND id = :u"),
+                {"t": world.tenant_id, "u": world.accounts[role].user_id},
+            )
 
 
 # ---- watchers ------------------------------------------------------------------------------------
 
-async def test_watchers_are_listed_within_the_viewers_scope_and_homes_only_to_staff(world: World, client_factory, sessionmaker) -> None:
+
+async def test_watchers_are_listed_within_the_viewers_scope_and_homes_only_to_staff(
+    world: World, client_factory, sessionmaker
+) -> None:
     ids = await _add_watchers(sessionmaker, world)
     await _scope(sessionmaker, world, "coordinator", "D2")
 
@@ -88,10 +113,20 @@ async def test_watchers_are_listed_within_the_viewers_scope_and_homes_only_to_st
 
 # ---- operations ----------------------------------------------------------------------------------
 
+
 async def _op(staff, name: str, districts: list[uuid.UUID], start: bool = True, **extra: object) -> dict:
-    r = await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "real", "name": name, "start": start,
-        "district_ids": [str(d) for d in districts], **extra})
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": "safety_check",
+            "mode": "real",
+            "name": name,
+            "start": start,
+            "district_ids": [str(d) for d in districts],
+            **extra,
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -101,8 +136,13 @@ async def test_operations_are_read_only_by_those_who_take_part(world: World, cli
     staff = await signed_in(client_factory, world, "staff")
     both = await _op(staff, "全域", [world.districts["D1"], world.districts["D2"]])  # the watcher's H1/H2 are in it
     d2 = await _op(staff, "第二支部だけ", [world.districts["D2"]])  # nobody of D1 takes part
-    named = await _op(staff, "第二支部（調整役指名）", [world.districts["D2"]], start=False,
-                      coordinator_ids=[str(world.accounts["coordinator"].user_id)])
+    named = await _op(
+        staff,
+        "第二支部（調整役指名）",
+        [world.districts["D2"]],
+        start=False,
+        coordinator_ids=[str(world.accounts["coordinator"].user_id)],
+    )
     all_ids = {both["id"], d2["id"], named["id"]}
     assert {o["id"] for o in (await staff.get("/api/operations")).json()} == all_ids
 
@@ -135,11 +175,15 @@ async def test_operations_are_read_only_by_those_who_take_part(world: World, cli
 
 # ---- disaster declarations -----------------------------------------------------------------------
 
+
 async def test_declaration_reasons_are_for_staff_and_coordinators(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
     reason = "訓練用：第一支部の河川氾濫想定"
-    decl = await staff.send_json("POST", "/api/disaster-declarations", {
-        "reason": reason, "mode": "drill", "district_ids": [str(world.districts["D1"])]})
+    decl = await staff.send_json(
+        "POST",
+        "/api/disaster-declarations",
+        {"reason": reason, "mode": "drill", "district_ids": [str(world.districts["D1"])]},
+    )
     assert decl.status_code == 201, decl.text
     for role in ("staff", "admin", "coordinator"):
         c = staff if role == "staff" else await signed_in(client_factory, world, role)

@@ -36,16 +36,26 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 def _visit(world: World, household: str, outcome: str) -> dict:
-    return {"client_id": str(uuid7()), "household_id": str(world.households[household]), "outcome": outcome,
-            "device_time": datetime.now(UTC).isoformat()}
+    return {
+        "client_id": str(uuid7()),
+        "household_id": str(world.households[household]),
+        "outcome": outcome,
+        "device_time": datetime.now(UTC).isoformat(),
+    }
 
 
 async def _audit_rows(sessionmaker, world: World, where: str, **params: object) -> list:
     with as_tenant(world.tenant_id):
         async with sessionmaker() as db:
-            return (await db.execute(text(
-                f"SELECT action, mode, operation_id, object_ids, details, request_id FROM audit_log"
-                f" WHERE tenant_id = :t AND {where} ORDER BY id"), {"t": world.tenant_id, **params})).all()
+            return (
+                await db.execute(
+                    text(
+                        f"SELECT action, mode, operation_id, object_ids, details, request_id FROM audit_log"
+                        f" WHERE tenant_id = :t AND {where} ORDER BY id"
+                    ),
+                    {"t": world.tenant_id, **params},
+                )
+            ).all()
 
 
 async def _household_ids(client) -> set[str]:
@@ -56,8 +66,11 @@ async def _household_ids(client) -> set[str]:
 
 async def _declare_with_safety_check(world: World, client_factory, mode: str = "real") -> tuple[str, dict]:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/disaster-declarations", {
-        "reason": "震度6強", "mode": mode, "district_ids": [str(world.districts["D1"])], "confirm": True})
+    r = await staff.send_json(
+        "POST",
+        "/api/disaster-declarations",
+        {"reason": "震度6強", "mode": mode, "district_ids": [str(world.districts["D1"])], "confirm": True},
+    )
     assert r.status_code == 201, r.text
     declaration = r.json()["id"]
     r = await staff.send_json("POST", f"/api/disaster-declarations/{declaration}/safety-check", {})
@@ -67,8 +80,10 @@ async def _declare_with_safety_check(world: World, client_factory, mode: str = "
 
 # ---- the district scope fails closed --------------------------------------------------------------
 
+
 async def test_a_district_that_scopes_a_user_cannot_be_deleted_and_the_user_keeps_their_scope(
-        world: World, client_factory) -> None:
+    world: World, client_factory
+) -> None:
     commissioner = await signed_in(client_factory, world, "commissioner")
     before = await _household_ids(commissioner)
     assert before == {str(world.households[k]) for k in ("H1",)}  # D1, consented only
@@ -87,15 +102,26 @@ async def test_a_district_that_scopes_a_user_cannot_be_deleted_and_the_user_keep
 
 async def test_an_unused_district_can_be_deleted(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/districts", {
-        "code": f"EMPTY-{secrets.token_hex(3)}", "name": "空の地区", "level": "unit",
-        "geometry": {"type": "Polygon", "coordinates": [[[141.0, 37.0], [141.01, 37.0], [141.01, 37.01], [141.0, 37.0]]]}})
+    r = await staff.send_json(
+        "POST",
+        "/api/districts",
+        {
+            "code": f"EMPTY-{secrets.token_hex(3)}",
+            "name": "空の地区",
+            "level": "unit",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[141.0, 37.0], [141.01, 37.0], [141.01, 37.01], [141.0, 37.0]]],
+            },
+        },
+    )
     assert r.status_code == 201, r.text
     assert (await staff.send_json("DELETE", f"/api/districts/{r.json()['id']}")).status_code == 204
 
 
 async def test_a_user_without_scope_rows_and_without_the_whole_tenant_flag_sees_nothing(
-        world: World, client_factory, sessionmaker) -> None:
+    world: World, client_factory, sessionmaker
+) -> None:
     login, password = f"w-unscoped-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
@@ -115,9 +141,20 @@ async def test_a_user_without_scope_rows_and_without_the_whole_tenant_flag_sees_
 
 async def test_a_district_can_never_become_its_own_ancestor(world: World, client_factory) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/districts", {
-        "code": f"SUB-{secrets.token_hex(3)}", "name": "下位地区", "level": "unit", "parent_id": str(world.districts["D2"]),
-        "geometry": {"type": "Polygon", "coordinates": [[[140.26, 36.36], [140.27, 36.36], [140.27, 36.37], [140.26, 36.36]]]}})
+    r = await staff.send_json(
+        "POST",
+        "/api/districts",
+        {
+            "code": f"SUB-{secrets.token_hex(3)}",
+            "name": "下位地区",
+            "level": "unit",
+            "parent_id": str(world.districts["D2"]),
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[140.26, 36.36], [140.27, 36.36], [140.27, 36.37], [140.26, 36.36]]],
+            },
+        },
+    )
     assert r.status_code == 201, r.text
     child = r.json()["id"]
     for parent in (child, str(world.districts["D2"])):  # under its own child; under itself
@@ -129,25 +166,49 @@ async def test_a_district_can_never_become_its_own_ancestor(world: World, client
     # A parent that does not exist, or a code already taken: the field named, nothing stored.
     r = await staff.send_json("PATCH", f"/api/districts/{world.districts['D2']}", {"parent_id": str(uuid.uuid4())})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "parent_id", r.text
-    r = await staff.send_json("POST", "/api/districts", {
-        "code": districts[child]["code"], "name": "重複", "level": "unit",
-        "geometry": {"type": "Polygon", "coordinates": [[[140.26, 36.36], [140.27, 36.36], [140.27, 36.37], [140.26, 36.36]]]}})
+    r = await staff.send_json(
+        "POST",
+        "/api/districts",
+        {
+            "code": districts[child]["code"],
+            "name": "重複",
+            "level": "unit",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[140.26, 36.36], [140.27, 36.36], [140.27, 36.37], [140.26, 36.36]]],
+            },
+        },
+    )
     assert r.status_code == 409 and r.json()["code"] == "duplicate", r.text
     assert len((await staff.get("/api/districts")).json()) == len(districts)
 
 
 # ---- disaster mode: only to the extent evacuation support needs -----------------------------------
 
+
 async def test_a_watcher_in_no_operation_of_the_declaration_sees_and_records_no_more_than_in_normal_times(
-        world: World, client_factory) -> None:
+    world: World, client_factory
+) -> None:
     staff = await signed_in(client_factory, world, "staff")
     # A real watch round over D1 (no declaration) in which the watcher is assigned H1 and H2.
-    r = await staff.send_json("POST", "/api/operations", {"kind": "watch_round", "mode": "real", "name": "定例見守り",
-                                                          "start": True, "district_ids": [str(world.districts["D1"])]})
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": "watch_round",
+            "mode": "real",
+            "name": "定例見守り",
+            "start": True,
+            "district_ids": [str(world.districts["D1"])],
+        },
+    )
     assert r.status_code == 201, r.text
     round_id = r.json()["id"]
-    r = await staff.send_json("POST", "/api/disaster-declarations", {
-        "reason": "震度6強", "mode": "real", "district_ids": [str(world.districts["D1"])], "confirm": True})
+    r = await staff.send_json(
+        "POST",
+        "/api/disaster-declarations",
+        {"reason": "震度6強", "mode": "real", "district_ids": [str(world.districts["D1"])], "confirm": True},
+    )
     declaration = r.json()["id"]
     watcher = await signed_in(client_factory, world, "watcher")
     try:
@@ -167,7 +228,8 @@ async def test_a_watcher_in_no_operation_of_the_declaration_sees_and_records_no_
 
 
 async def test_in_the_declarations_safety_check_a_watcher_sees_and_records_only_their_assigned_households(
-        world: World, client_factory, sessionmaker) -> None:
+    world: World, client_factory, sessionmaker
+) -> None:
     declaration, op = await _declare_with_safety_check(world, client_factory)
     staff = await signed_in(client_factory, world, "staff")
     watcher = await signed_in(client_factory, world, "watcher")
@@ -183,8 +245,9 @@ async def test_in_the_declarations_safety_check_a_watcher_sees_and_records_only_
         assert r.status_code == 201, r.text
         visit_id = r.json()["id"]
         # The write is audited, with its operation and the mode that decided it.
-        rows = await _audit_rows(sessionmaker, world, "action = 'visit.create' AND actor_user_id = :u",
-                                 u=world.accounts["watcher"].user_id)
+        rows = await _audit_rows(
+            sessionmaker, world, "action = 'visit.create' AND actor_user_id = :u", u=world.accounts["watcher"].user_id
+        )
         assert [(r.mode, str(r.operation_id), r.object_ids) for r in rows] == [("disaster", op["id"], [visit_id])]
     finally:
         await staff.send_json("POST", f"/api/operations/{op['id']}/close", {})
@@ -195,8 +258,10 @@ async def test_in_the_declarations_safety_check_a_watcher_sees_and_records_only_
 
 # ---- escalations and the live feed follow the rule, and are audited -------------------------------
 
+
 async def test_escalations_disappear_with_the_declaration_that_disclosed_the_household(
-        world: World, client_factory, sessionmaker) -> None:
+    world: World, client_factory, sessionmaker
+) -> None:
     declaration, op = await _declare_with_safety_check(world, client_factory)
     staff = await signed_in(client_factory, world, "staff")
     watcher = await signed_in(client_factory, world, "watcher")
@@ -205,8 +270,12 @@ async def test_escalations_disappear_with_the_declaration_that_disclosed_the_hou
     assert r.status_code == 201, r.text
     listed = (await commissioner.get("/api/escalations")).json()
     assert [e["household_id"] for e in listed] == [str(world.households["H2"])]
-    reads = await _audit_rows(sessionmaker, world, "action = 'escalation.read' AND actor_user_id = :u",
-                              u=world.accounts["commissioner"].user_id)
+    reads = await _audit_rows(
+        sessionmaker,
+        world,
+        "action = 'escalation.read' AND actor_user_id = :u",
+        u=world.accounts["commissioner"].user_id,
+    )
     assert reads and reads[-1].mode == "disaster" and str(reads[-1].operation_id) == op["id"]
     assert reads[-1].object_ids == [listed[0]["id"]]
     await staff.send_json("POST", f"/api/disaster-declarations/{declaration}/lift", {"reason": "解除"})
@@ -221,8 +290,17 @@ async def test_escalations_disappear_with_the_declaration_that_disclosed_the_hou
 
 async def test_escalations_disappear_when_consent_is_withdrawn(world: World, client_factory, sessionmaker) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/operations", {"kind": "watch_round", "mode": "real", "name": "見守り",
-                                                          "start": True, "district_ids": [str(world.districts["D1"])]})
+    r = await staff.send_json(
+        "POST",
+        "/api/operations",
+        {
+            "kind": "watch_round",
+            "mode": "real",
+            "name": "見守り",
+            "start": True,
+            "district_ids": [str(world.districts["D1"])],
+        },
+    )
     op = r.json()
     watcher = await signed_in(client_factory, world, "watcher")
     r = await watcher.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "emergency"))
@@ -231,8 +309,10 @@ async def test_escalations_disappear_when_consent_is_withdrawn(world: World, cli
     assert len((await commissioner.get("/api/escalations")).json()) == 1
     with as_tenant(world.tenant_id, role="staff"):
         async with sessionmaker() as db, db.begin():
-            await db.execute(text("UPDATE consent SET withdrawn_on = current_date - 1 WHERE tenant_id = :t AND person_id = :p"),
-                             {"t": world.tenant_id, "p": world.persons["P1"]})
+            await db.execute(
+                text("UPDATE consent SET withdrawn_on = current_date - 1 WHERE tenant_id = :t AND person_id = :p"),
+                {"t": world.tenant_id, "p": world.persons["P1"]},
+            )
     try:
         assert (await commissioner.get("/api/escalations")).json() == []
     finally:
@@ -241,9 +321,19 @@ async def test_escalations_disappear_when_consent_is_withdrawn(world: World, cli
 
 async def test_the_live_feed_audits_the_households_it_tells_of(world: World, live_client_factory, sessionmaker) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
-    op = (await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "drill", "name": "訓練 SSE", "start": True,
-        "district_ids": [str(world.districts["D1"])]})).json()
+    op = (
+        await staff.send_json(
+            "POST",
+            "/api/operations",
+            {
+                "kind": "safety_check",
+                "mode": "drill",
+                "name": "訓練 SSE",
+                "start": True,
+                "district_ids": [str(world.districts["D1"])],
+            },
+        )
+    ).json()
     coordinator = await signed_in(live_client_factory, world, "coordinator")
     async with coordinator.stream("GET", f"/api/events?operation_id={op['id']}") as resp:
         assert resp.status_code == 200
@@ -264,8 +354,12 @@ async def test_the_live_feed_audits_the_households_it_tells_of(world: World, liv
 
         await asyncio.wait_for(two(), 10)
     assert {json.loads(e["data"])["household_id"] for e in events} == {str(world.households["H1"])}
-    rows = await _audit_rows(sessionmaker, world, "actor_user_id = :u AND details->>'via' = 'events'",
-                             u=world.accounts["coordinator"].user_id)
+    rows = await _audit_rows(
+        sessionmaker,
+        world,
+        "actor_user_id = :u AND details->>'via' = 'events'",
+        u=world.accounts["coordinator"].user_id,
+    )
     assert rows, "the stream's reads were not audited"
     assert all(r.mode == "drill" and str(r.operation_id) == op["id"] for r in rows)
     assert {i for r in rows for i in r.object_ids} == {str(world.households["H1"])}
@@ -274,8 +368,10 @@ async def test_the_live_feed_audits_the_households_it_tells_of(world: World, liv
 
 # ---- tiles -------------------------------------------------------------------------------------------
 
+
 async def test_low_zoom_clusters_of_few_households_sit_on_their_grid_point_not_on_a_home(
-        world: World, client_factory) -> None:
+    world: World, client_factory
+) -> None:
     staff = await signed_in(client_factory, world, "staff")
     seen = 0
     for z in (10, 11, 12):
@@ -294,27 +390,43 @@ async def test_low_zoom_clusters_of_few_households_sit_on_their_grid_point_not_o
 
 
 async def test_an_operation_map_tile_is_audited_with_its_operation_and_mode(
-        world: World, client_factory, sessionmaker) -> None:
+    world: World, client_factory, sessionmaker
+) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    op = (await staff.send_json("POST", "/api/operations", {
-        "kind": "safety_check", "mode": "drill", "name": "訓練 地図", "start": True,
-        "district_ids": [str(world.districts["D1"])]})).json()
+    op = (
+        await staff.send_json(
+            "POST",
+            "/api/operations",
+            {
+                "kind": "safety_check",
+                "mode": "drill",
+                "name": "訓練 地図",
+                "start": True,
+                "district_ids": [str(world.districts["D1"])],
+            },
+        )
+    ).json()
     coordinator = await signed_in(client_factory, world, "coordinator")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     r = await coordinator.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": op["id"]})
     assert r.status_code == 200, r.text
-    rows = await _audit_rows(sessionmaker, world, "actor_user_id = :u AND details->>'via' = 'tile'",
-                             u=world.accounts["coordinator"].user_id)
+    rows = await _audit_rows(
+        sessionmaker, world, "actor_user_id = :u AND details->>'via' = 'tile'", u=world.accounts["coordinator"].user_id
+    )
     assert [(r.mode, str(r.operation_id)) for r in rows] == [("drill", op["id"])]
     assert rows[0].object_ids == [str(world.households["H1"])]
     await staff.send_json("POST", f"/api/operations/{op['id']}/close", {})
 
 
 async def test_a_tile_under_a_declaration_splits_its_audit_by_what_decided_each_household(
-        world: World, client_factory, sessionmaker) -> None:
+    world: World, client_factory, sessionmaker
+) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json("POST", "/api/disaster-declarations", {
-        "reason": "震度6強", "mode": "real", "district_ids": [str(world.districts["D1"])], "confirm": True})
+    r = await staff.send_json(
+        "POST",
+        "/api/disaster-declarations",
+        {"reason": "震度6強", "mode": "real", "district_ids": [str(world.districts["D1"])], "confirm": True},
+    )
     declaration = r.json()["id"]
     try:
         coordinator = await signed_in(client_factory, world, "coordinator")
@@ -325,40 +437,56 @@ async def test_a_tile_under_a_declaration_splits_its_audit_by_what_decided_each_
             await staff.get(f"/api/tiles/households/14/{x}/{y}.mvt")
     finally:
         await staff.send_json("POST", f"/api/disaster-declarations/{declaration}/lift", {"reason": "終了"})
-    rows = await _audit_rows(sessionmaker, world, "actor_user_id = :u AND details->>'via' = 'tile'",
-                             u=world.accounts["coordinator"].user_id)
+    rows = await _audit_rows(
+        sessionmaker, world, "actor_user_id = :u AND details->>'via' = 'tile'", u=world.accounts["coordinator"].user_id
+    )
     by_mode: dict[str, set[str]] = {}
     for r in rows:
         by_mode.setdefault(r.mode, set()).update(r.object_ids)
-    assert by_mode == {"disaster": {str(world.households[k]) for k in ("H1", "H2", "H4")},
-                       "normal": {str(world.households["H3"])}}
-    staff_rows = await _audit_rows(sessionmaker, world, "actor_user_id = :u AND details->>'via' = 'tile'",
-                                   u=world.accounts["staff"].user_id)
+    assert by_mode == {
+        "disaster": {str(world.households[k]) for k in ("H1", "H2", "H4")},
+        "normal": {str(world.households["H3"])},
+    }
+    staff_rows = await _audit_rows(
+        sessionmaker, world, "actor_user_id = :u AND details->>'via' = 'tile'", u=world.accounts["staff"].user_id
+    )
     assert staff_rows and {r.mode for r in staff_rows} == {"normal"}
 
 
-
-
 async def test_an_operations_map_and_feed_are_only_for_those_who_take_part(
-        world: World, client_factory, sessionmaker) -> None:
+    world: World, client_factory, sessionmaker
+) -> None:
     """The watcher may see H1 (linked, consented). In a round that holds H1 but assigns it to
     nobody, they take no part: its map shows them nothing, its feed and the operation are not found.
     In a round that assigns H1 to them, both answer."""
     staff = await signed_in(client_factory, world, "staff")
     ops = []
     for name in ("ほかの人の見守り", "私の見守り"):
-        r = await staff.send_json("POST", "/api/operations", {"kind": "watch_round", "mode": "real", "name": name,
-                                                              "start": True, "district_ids": [str(world.districts["D1"])]})
+        r = await staff.send_json(
+            "POST",
+            "/api/operations",
+            {
+                "kind": "watch_round",
+                "mode": "real",
+                "name": name,
+                "start": True,
+                "district_ids": [str(world.districts["D1"])],
+            },
+        )
         assert r.status_code == 201, r.text
         ops.append(r.json()["id"])
     with as_tenant(world.tenant_id, role="system"):
         async with sessionmaker() as db, db.begin():
-            await db.execute(text("UPDATE operation_target SET watcher_ids = '{}' WHERE tenant_id = :t AND operation_id = :o"),
-                             {"t": world.tenant_id, "o": ops[0]})
+            await db.execute(
+                text("UPDATE operation_target SET watcher_ids = '{}' WHERE tenant_id = :t AND operation_id = :o"),
+                {"t": world.tenant_id, "o": ops[0]},
+            )
     watcher = await signed_in(client_factory, world, "watcher")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     try:
-        assert (await watcher.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": ops[0]})).status_code == 204
+        assert (
+            await watcher.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": ops[0]})
+        ).status_code == 204
         assert (await watcher.get("/api/events", params={"operation_id": ops[0]})).status_code == 404
         assert (await watcher.get(f"/api/operations/{ops[0]}")).status_code == 404
         r = await watcher.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": ops[1]})

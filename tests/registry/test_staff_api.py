@@ -33,9 +33,15 @@ async def test_audit_actors_lists_who_acted_with_names_and_counts_and_is_audited
 
     with as_tenant(tenant.id, role="system"):
         async with sessionmaker() as db:
-            row = (await db.execute(text(
-                "SELECT actor_login, object_type, object_ids, details FROM audit_log "
-                "WHERE tenant_id = :t AND action = 'user.read' ORDER BY id DESC LIMIT 1"), {"t": tenant.id})).one()
+            row = (
+                await db.execute(
+                    text(
+                        "SELECT actor_login, object_type, object_ids, details FROM audit_log "
+                        "WHERE tenant_id = :t AND action = 'user.read' ORDER BY id DESC LIMIT 1"
+                    ),
+                    {"t": tenant.id},
+                )
+            ).one()
     assert row.actor_login == s.login and row.object_type == "user"
     assert set(row.object_ids) == {str(w.user_id), str(s.user_id)}
     assert row.details["via"] == "staff.audit_actors"

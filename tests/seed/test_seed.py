@@ -8,13 +8,12 @@ import stat
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-
 from sqlalchemy import select, text
 
 from seed.demo import DEMO_ACCOUNTS, seed_demo
 from server.accounts.models import User
 from server.tenancy.models import Tenant
-from tests.conftest import asyncpg_dsn, as_app, as_tenant
+from tests.conftest import as_app, as_tenant, asyncpg_dsn
 
 
 async def test_demo_seed_is_idempotent_and_keeps_passwords(sessionmaker, tmp_path, client) -> None:
@@ -43,16 +42,23 @@ async def test_demo_seed_is_idempotent_and_keeps_passwords(sessionmaker, tmp_pat
     # the 38 rows of the shelter data as 30 facilities; the demo watcher watches a few households nearby.
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
-            counts = dict((await db.execute(text(
-                "SELECT 'households', count(*) FROM household UNION ALL SELECT 'people', count(*) FROM person"
-                " UNION ALL SELECT 'unplaced', count(*) FROM household WHERE district_id IS NULL"
-                " UNION ALL SELECT 'designated', count(*) FROM shelter WHERE kind = 'designated'"
-                " UNION ALL SELECT 'emergency', count(*) FROM shelter WHERE kind = 'emergency_site'"
-                " UNION ALL SELECT 'both', count(*) FROM shelter"
-                "   WHERE designations @> ARRAY['designated', 'emergency_site'] AND hazards <> '{}'"
-                " UNION ALL SELECT 'branches', count(*) FROM district WHERE level = 'branch'"
-                " UNION ALL SELECT 'outside', count(*) FROM household h, tenant t"
-                "   WHERE t.id = h.tenant_id AND NOT ST_Covers(t.boundary, h.location)"))).all())
+            counts = dict(
+                (
+                    await db.execute(
+                        text(
+                            "SELECT 'households', count(*) FROM household UNION ALL SELECT 'people', count(*) FROM person"
+                            " UNION ALL SELECT 'unplaced', count(*) FROM household WHERE district_id IS NULL"
+                            " UNION ALL SELECT 'designated', count(*) FROM shelter WHERE kind = 'designated'"
+                            " UNION ALL SELECT 'emergency', count(*) FROM shelter WHERE kind = 'emergency_site'"
+                            " UNION ALL SELECT 'both', count(*) FROM shelter"
+                            "   WHERE designations @> ARRAY['designated', 'emergency_site'] AND hazards <> '{}'"
+                            " UNION ALL SELECT 'branches', count(*) FROM district WHERE level = 'branch'"
+                            " UNION ALL SELECT 'outside', count(*) FROM household h, tenant t"
+                            "   WHERE t.id = h.tenant_id AND NOT ST_Covers(t.boundary, h.location)"
+                        )
+                    )
+                ).all()
+            )
     assert counts["households"] == 2500 and 2800 <= counts["people"] <= 3300
     assert counts["unplaced"] == 0 and counts["outside"] == 0
     # 30 指定避難所, 8 of them also 指定緊急避難場所 (one facility each, with the site's hazard flags)
@@ -63,7 +69,8 @@ async def test_demo_seed_is_idempotent_and_keeps_passwords(sessionmaker, tmp_pat
 
 
 async def test_the_demo_shows_a_council_s_watch_network_hazard_zones_and_a_past_drill(
-        sessionmaker, tmp_path, client) -> None:
+    sessionmaker, tmp_path, client
+) -> None:
     """PRODUCT.md §6: ~1,200 watchers linked from the suggestions, most households with two within
     walking distance at a load ≤ 5, a few per cent left in pockets, synthetic flood zones over
     友部 and 岩間 households and landslide zones on the hills, and one closed drill with visits."""
@@ -72,8 +79,10 @@ async def test_the_demo_shows_a_council_s_watch_network_hazard_zones_and_a_past_
         tenant = (await db.execute(select(Tenant).where(Tenant.municipality_code == "08216"))).scalar_one()
     with as_tenant(tenant.id):
         async with sessionmaker() as db:
-            f = (await db.execute(text(
-                """SELECT (SELECT count(*) FROM watcher WHERE role = 'watcher') AS watchers,
+            f = (
+                await db.execute(
+                    text(
+                        """SELECT (SELECT count(*) FROM watcher WHERE role = 'watcher') AS watchers,
                           (SELECT count(*) FROM watcher WHERE role = 'commissioner') AS commissioners,
                           (SELECT count(*) FROM watch_link WHERE ended_at IS NULL) AS links,
                           (SELECT count(*) FROM watch_link WHERE ended_at IS NULL AND distance_m > 300) AS far_links,
@@ -83,9 +92,14 @@ async def test_the_demo_shows_a_council_s_watch_network_hazard_zones_and_a_past_
                             WHERE l.ended_at IS NULL AND w.role <> 'watcher') AS commissioner_links,
                           (SELECT count(*) FROM household h WHERE (SELECT count(*) FROM watch_link l
                             WHERE l.household_id = h.id AND l.ended_at IS NULL AND l.kind = 'primary') > 1)
-                            AS two_primaries"""))).one()
-            zones = (await db.execute(text(
-                """SELECT z.kind, z.name, z.source,
+                            AS two_primaries"""
+                    )
+                )
+            ).one()
+            zones = (
+                await db.execute(
+                    text(
+                        """SELECT z.kind, z.name, z.source,
                           count(h.id) FILTER (WHERE a.code = '08216-A2') AS tomobe,
                           count(h.id) FILTER (WHERE a.code = '08216-A3') AS iwama,
                           count(h.id) FILTER (WHERE NOT EXISTS (SELECT 1 FROM watch_link l
@@ -94,9 +108,14 @@ async def test_the_demo_shows_a_council_s_watch_network_hazard_zones_and_a_past_
                    LEFT JOIN household h ON ST_Intersects(z.geom, h.location)
                    LEFT JOIN district b ON b.id = h.district_id
                    LEFT JOIN district a ON a.id = b.parent_id
-                   GROUP BY z.id, z.kind, z.name, z.source ORDER BY z.kind, z.name"""))).all()
-            drill = (await db.execute(text(
-                """SELECT o.id, o.mode, o.status, o.kind, o.started_at, o.closed_at,
+                   GROUP BY z.id, z.kind, z.name, z.source ORDER BY z.kind, z.name"""
+                    )
+                )
+            ).all()
+            drill = (
+                await db.execute(
+                    text(
+                        """SELECT o.id, o.mode, o.status, o.kind, o.started_at, o.closed_at,
                           (SELECT count(*) FROM operation_target t WHERE t.operation_id = o.id) AS targets,
                           (SELECT count(*) FROM operation_target t WHERE t.operation_id = o.id
                             AND t.status <> 'unreached') AS reached,
@@ -109,7 +128,10 @@ async def test_the_demo_shows_a_council_s_watch_network_hazard_zones_and_a_past_
                           (SELECT count(*) FROM escalation e WHERE e.operation_id = o.id) AS escalations,
                           (SELECT count(*) FROM escalation e WHERE e.operation_id = o.id AND e.status = 'resolved'
                             AND e.resolved_at > e.acknowledged_at AND e.resolved_at <= o.closed_at) AS resolved
-                   FROM operation o"""))).all()
+                   FROM operation o"""
+                    )
+                )
+            ).all()
     assert f.watchers == 1200 and f.commissioners == 150
     assert f.far_links == 0 and f.max_load <= 5 and f.commissioner_links == 0 and f.two_primaries == 0
 
@@ -139,7 +161,9 @@ async def test_the_demo_shows_a_council_s_watch_network_hazard_zones_and_a_past_
     assert d.escalations >= 5 and d.resolved == d.escalations
 
 
-async def test_demo_seed_without_a_credentials_file_issues_new_passwords(sessionmaker, tmp_path, client_factory) -> None:
+async def test_demo_seed_without_a_credentials_file_issues_new_passwords(
+    sessionmaker, tmp_path, client_factory
+) -> None:
     path = tmp_path / "c.json"
     old = {c.login: c.password for c in await seed_demo(sessionmaker, path)}
     path.unlink()
@@ -150,7 +174,8 @@ async def test_demo_seed_without_a_credentials_file_issues_new_passwords(session
 
 
 def test_the_prefecture_loads_once_into_a_database_of_its_own_and_keeps_its_passwords(
-        databases, tmp_path, monkeypatch) -> None:
+    databases, tmp_path, monkeypatch
+) -> None:
     """seed/prefecture.py (what the benches run against): migrated as the owner, loaded through the
     app's role, accounts wired as the benches expect; a second run loads nothing and keeps the passwords."""
     from seed import prefecture
@@ -171,16 +196,23 @@ def test_the_prefecture_loads_once_into_a_database_of_its_own_and_keeps_its_pass
     async def facts() -> dict[str, int]:
         conn = await asyncpg.connect(asyncpg_dsn(owner))
         try:
-            tenant = await conn.fetchval("SELECT id FROM tenant WHERE municipality_code = $1", prefecture.MUNICIPALITY_CODE)
+            tenant = await conn.fetchval(
+                "SELECT id FROM tenant WHERE municipality_code = $1", prefecture.MUNICIPALITY_CODE
+            )
             async with conn.transaction():
-                await conn.execute("SELECT set_config('tonari.tenant_id', $1, true), set_config('tonari.role', 'system', true)",
-                                   str(tenant))
-                return dict(await conn.fetchrow(  # type: ignore[arg-type]  # counts: always one row
-                    """SELECT (SELECT count(*) FROM household WHERE district_id IS NULL) AS unplaced,
+                await conn.execute(
+                    "SELECT set_config('tonari.tenant_id', $1, true), set_config('tonari.role', 'system', true)",
+                    str(tenant),
+                )
+                return dict(
+                    await conn.fetchrow(  # type: ignore[arg-type]  # counts: always one row
+                        """SELECT (SELECT count(*) FROM household WHERE district_id IS NULL) AS unplaced,
                               (SELECT count(*) FROM user_district_scope s JOIN app_user u ON u.id = s.user_id
                                 WHERE u.login = 'bench-commissioner') AS commissioner_branches,
                               (SELECT count(*) FROM watch_link l JOIN watcher w ON w.id = l.watcher_id
-                                JOIN app_user u ON u.id = w.user_id WHERE u.login = 'bench-watcher') AS watched"""))
+                                JOIN app_user u ON u.id = w.user_id WHERE u.login = 'bench-watcher') AS watched"""
+                    )
+                )
         finally:
             await conn.close()
 

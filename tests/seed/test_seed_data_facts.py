@@ -10,9 +10,8 @@ from shapely.geometry import Point, Polygon
 
 from seed.kasama import facts
 from seed.kasama.build_facts import read_outline
-from vocab import SHELTER_HAZARDS
-
 from tests.helpers.public_data import DATA as SHARED
+from vocab import SHELTER_HAZARDS
 
 
 def test_outline_is_valid_coarse_and_close_to_the_original() -> None:

@@ -151,14 +151,10 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     leader = r.json()
     walkins = []
     for i in range(39):
-        r = await desk.send_json(
-            "POST", f"{base}/volunteers", vb(600 + i, prefecture="46" if i < 5 else home)
-        )
+        r = await desk.send_json("POST", f"{base}/volunteers", vb(600 + i, prefecture="46" if i < 5 else home))
         assert r.status_code == 201, r.text
         walkins.append(r.json())
-    checked = await rows(
-        sessionmaker, world, "SELECT sum(people) FROM vc_checkin WHERE operation_id = :o", o=op
-    )
+    checked = await rows(sessionmaker, world, "SELECT sum(people) FROM vc_checkin WHERE operation_id = :o", o=op)
     assert checked[0][0] == 60
 
     # 4. 班: six teams.
@@ -188,12 +184,8 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     board = {t["team_id"]: t for t in r.json()}
     assert set(board) == {t["id"] for t in teams}
     for t in board.values():
-        assert t["suggestions"] and all(
-            "人数" in s["reasons"] and " km" in s["reasons"] for s in t["suggestions"]
-        )
-    assert needs[10]["id"] not in {
-        s["need_id"] for t in board.values() for s in t["suggestions"]
-    }  # closed by survey
+        assert t["suggestions"] and all("人数" in s["reasons"] and " km" in s["reasons"] for s in t["suggestions"])
+    assert needs[10]["id"] not in {s["need_id"] for t in board.values() for s in t["suggestions"]}  # closed by survey
 
     # 5. 送り出し with equipment. The team with the uninsured volunteer is refused until they enrol.
     taken: set[str] = set()
@@ -272,9 +264,7 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
     )
     assert changed.status_code == 409 and changed.json()["code"] == "vc_report_conflict"
     assert (
-        await rows(
-            sessionmaker, world, "SELECT count(*) FROM vc_report WHERE client_id = :c", c=body["client_id"]
-        )
+        await rows(sessionmaker, world, "SELECT count(*) FROM vc_report WHERE client_id = :c", c=body["client_id"])
     )[0][0] == 1
     # 完了 closed its need; 継続 keeps it open with what is left.
     for name, (_, rep) in reports.items():
@@ -283,11 +273,7 @@ async def test_a_whole_vc_day(world: VcWorld, client_factory, sessionmaker) -> N
         assert (need["closed_on"] is not None) == (outcomes[name] == "done")
     # After the report the phone no longer shows the requester.
     mine = (await phone.get("/api/vc/me")).json()
-    assert (
-        mine["dispatch"]["state"] == "reported"
-        and mine["need"]["address"] is None
-        and mine["need"]["phone"] is None
-    )
+    assert mine["dispatch"]["state"] == "reported" and mine["need"]["address"] is None and mine["need"]["phone"] is None
 
     # Equipment all back on the shelf.
     ledger = {e["code"]: e for e in (await desk.get(f"{base}/equipment")).json()}

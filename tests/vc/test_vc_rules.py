@@ -5,7 +5,7 @@ only their own team's dispatch), the public pre-registration page."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -44,9 +44,7 @@ async def _waiting_need(desk: Any, op: str, i: int) -> dict:
     return r.json()
 
 
-async def test_two_desks_lending_the_last_pressure_washer_at_once(
-    world: VcWorld, client_factory, sessionmaker
-) -> None:
+async def test_two_desks_lending_the_last_pressure_washer_at_once(world: VcWorld, client_factory, sessionmaker) -> None:
     op = await open_centre(client_factory, world, stock={"pressure_washer": 1, "shovel": 10})
     desk1 = await client_for(client_factory, world, "vc_desk")
     desk2 = await client_for(client_factory, world, "staff")
@@ -82,10 +80,7 @@ async def test_two_desks_lending_the_last_pressure_washer_at_once(
         o=op,
     )
     assert (dispatches, loans, washer, shovels) == (1, 1, 0, 8)
-    states = {
-        r[0]
-        for r in await rows(sessionmaker, world, "SELECT state FROM vc_need WHERE operation_id = :o", o=op)
-    }
+    states = {r[0] for r in await rows(sessionmaker, world, "SELECT state FROM vc_need WHERE operation_id = :o", o=op)}
     assert states == {"active", "waiting"}
 
 
@@ -132,9 +127,7 @@ async def test_a_drill_centre_never_appears_in_real_figures_boards_or_exports(
     real_csv = (await desk.get(f"/api/vc/centres/{real}/statistics.csv")).content.decode("utf-8-sig")
     drill_csv = (await desk.get(f"/api/vc/centres/{drill}/statistics.csv")).content.decode("utf-8-sig")
     assert "【訓練】" not in real_csv and real_csv.splitlines()[1].endswith('"0","0","1","0","1"')
-    assert drill_csv.splitlines()[0] == '"【訓練】"' and drill_csv.splitlines()[2].endswith(
-        '"4","4","3","0","3"'
-    )
+    assert drill_csv.splitlines()[0] == '"【訓練】"' and drill_csv.splitlines()[2].endswith('"4","4","3","0","3"')
     # Matching of the real centre never offers a drill need, and every drill event says so.
     assert all(
         s["need_id"] == board[0]["id"]
@@ -147,17 +140,12 @@ async def test_a_drill_centre_never_appears_in_real_figures_boards_or_exports(
     assert events and {tuple(e) for e in events} == {("drill", "【訓練】")}
     # The drill's audit rows are marked drill.
     modes = {
-        r[0]
-        for r in await rows(
-            sessionmaker, world, "SELECT mode FROM audit_log WHERE operation_id = :o", o=drill
-        )
+        r[0] for r in await rows(sessionmaker, world, "SELECT mode FROM audit_log WHERE operation_id = :o", o=drill)
     }
     assert modes == {"drill"}
 
 
-async def test_bad_input_is_a_clear_4xx_and_nothing_is_stored(
-    world: VcWorld, client_factory, sessionmaker
-) -> None:
+async def test_bad_input_is_a_clear_4xx_and_nothing_is_stored(world: VcWorld, client_factory, sessionmaker) -> None:
     op = await open_centre(client_factory, world, stock={"shovel": 3})
     desk = await client_for(client_factory, world, "vc_desk")
     base = f"/api/vc/centres/{op}"
@@ -175,28 +163,18 @@ async def test_bad_input_is_a_clear_4xx_and_nothing_is_stored(
     tomorrow = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
     r = await desk.send_json("POST", f"{base}/needs", need_body(0, received_on=tomorrow))
     assert r.status_code == 400 and r.json()["code"] == "vc_bad_date" and await count("vc_need") == 0
-    r = await desk.send_json(
-        "POST", f"{base}/volunteers", volunteer_body(0, prefecture="08", birth_date=tomorrow)
-    )
+    r = await desk.send_json("POST", f"{base}/volunteers", volunteer_body(0, prefecture="08", birth_date=tomorrow))
     assert r.status_code == 400 and r.json()["code"] == "vc_bad_date" and await count("vc_volunteer") == 0
-    r = await desk.send_json(
-        "POST", f"{base}/volunteers", volunteer_body(0, prefecture="08", vc_day="2020-01-01")
-    )
+    r = await desk.send_json("POST", f"{base}/volunteers", volunteer_body(0, prefecture="08", vc_day="2020-01-01"))
     assert r.status_code == 400 and r.json()["code"] == "vc_bad_date" and await count("vc_volunteer") == 0
     # Unknown vocabulary codes.
     r = await desk.send_json("POST", f"{base}/needs", need_body(0, work_types=["juggling"]))
-    assert (
-        r.status_code == 400
-        and r.json()["errors"][0]["field"] == "work_types"
-        and await count("vc_need") == 0
-    )
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "work_types" and await count("vc_need") == 0
 
     # A team bigger than the people checked in; a member not checked in.
     a = (await desk.send_json("POST", f"{base}/volunteers", volunteer_body(1, prefecture="08"))).json()
     b = (await desk.send_json("POST", f"{base}/volunteers", volunteer_body(2, prefecture="08"))).json()
-    c = (
-        await desk.send_json("POST", f"{base}/volunteers", volunteer_body(3, prefecture="08", check_in=False))
-    ).json()
+    c = (await desk.send_json("POST", f"{base}/volunteers", volunteer_body(3, prefecture="08", check_in=False))).json()
     r = await desk.send_json(
         "POST",
         f"{base}/teams",
@@ -210,9 +188,7 @@ async def test_bad_input_is_a_clear_4xx_and_nothing_is_stored(
 
     # A dispatch without insurance.
     u = (
-        await desk.send_json(
-            "POST", f"{base}/volunteers", volunteer_body(4, prefecture="08", insurance="none")
-        )
+        await desk.send_json("POST", f"{base}/volunteers", volunteer_body(4, prefecture="08", insurance="none"))
     ).json()
     team = (
         await desk.send_json(
@@ -332,9 +308,7 @@ async def test_roles_the_desk_sees_no_registry_and_a_volunteer_only_their_team(
         assert (await c.send_json("POST", f"{base}/needs", need_body(0))).status_code == 403, role
     # The VC desk (応援職員) works the desk but may not open centres nor read the registry.
     assert (
-        await desk.send_json(
-            "POST", "/api/vc/centres", {"mode": "real", "name": "x", "lon": 140.25, "lat": 36.37}
-        )
+        await desk.send_json("POST", "/api/vc/centres", {"mode": "real", "name": "x", "lon": 140.25, "lat": 36.37})
     ).status_code == 403
     assert (await desk.get("/api/households")).status_code == 403
     r = await desk.send_json("POST", f"{base}/needs", need_body(0, household_id=str(world.household_id)))
@@ -358,19 +332,13 @@ async def test_roles_the_desk_sees_no_registry_and_a_volunteer_only_their_team(
         )
     ).json()
     n1, n2 = await _waiting_need(desk, op, 1), await _waiting_need(desk, op, 2)
-    d1 = (
-        await desk.send_json("POST", f"{base}/dispatches", {"team_id": mine["id"], "need_id": n1["id"]})
-    ).json()
-    d2 = (
-        await desk.send_json("POST", f"{base}/dispatches", {"team_id": theirs["id"], "need_id": n2["id"]})
-    ).json()
+    d1 = (await desk.send_json("POST", f"{base}/dispatches", {"team_id": mine["id"], "need_id": n1["id"]})).json()
+    d2 = (await desk.send_json("POST", f"{base}/dispatches", {"team_id": theirs["id"], "need_id": n2["id"]})).json()
     phone = await client_for(client_factory, world, "vc_volunteer")
     me = (await phone.get("/api/vc/me")).json()
     assert me["team"]["id"] == mine["id"] and me["dispatch"]["id"] == d1["id"]
     assert (
-        me["need"]["id"] == n1["id"]
-        and me["need"]["address"] == n1["address"]
-        and me["need"]["phone"] == n1["phone"]
+        me["need"]["id"] == n1["id"] and me["need"]["address"] == n1["address"] and me["need"]["phone"] == n1["phone"]
     )
     assert (await phone.get(f"/api/vc/needs/{n2['id']}")).status_code == 403
     # Nor may they report for the other team.
@@ -419,12 +387,7 @@ async def test_public_pre_registration_needs_consent_and_gives_an_opaque_qr(
     [[stored_hash, consented, via]] = await rows(
         sessionmaker, world, "SELECT token_hash, privacy_consented_at, registered_via FROM vc_volunteer"
     )
-    assert (
-        stored_hash != token
-        and token not in stored_hash
-        and consented is not None
-        and via == "preregistration"
-    )
+    assert stored_hash != token and token not in stored_hash and consented is not None and via == "preregistration"
     # A forged or altered token is refused without a lookup; a token of another centre too.
     desk = await client_for(client_factory, world, "vc_desk")
     for bad in (
@@ -438,9 +401,7 @@ async def test_public_pre_registration_needs_consent_and_gives_an_opaque_qr(
     other = await open_centre(client_factory, world)
     r = await desk.send_json("POST", f"/api/vc/centres/{other}/checkins", {"token": token})
     assert r.status_code == 404 and r.json()["code"] == "vc_token_invalid"
-    assert (
-        await desk.send_json("POST", f"/api/vc/centres/{op}/checkins", {"token": token})
-    ).status_code == 200
+    assert (await desk.send_json("POST", f"/api/vc/centres/{op}/checkins", {"token": token})).status_code == 200
     # An unknown council or centre is a 404, not a hint.
     assert (await public.get(f"/api/public/vc/99999/{op}/privacy-notice")).status_code == 404
 
@@ -452,10 +413,6 @@ async def test_public_pre_registration_is_rate_limited(world: VcWorld, client_fa
     public = client_factory()
     url = f"/api/public/vc/{world.code}/{op}/registrations"
     body = {**volunteer_body(1, prefecture="08"), "privacy_consent": True, "privacy_notice": "2026-12"}
-    statuses = [
-        (await public.send_json("POST", url, body)).status_code for _ in range(PUBLIC_WINDOW.limit + 1)
-    ]
+    statuses = [(await public.send_json("POST", url, body)).status_code for _ in range(PUBLIC_WINDOW.limit + 1)]
     assert statuses == [201] * PUBLIC_WINDOW.limit + [429]
-    assert (
-        await client_factory().send_json("POST", url, body)
-    ).status_code == 201  # another client is not held back
+    assert (await client_factory().send_json("POST", url, body)).status_code == 201  # another client is not held back

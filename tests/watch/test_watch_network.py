@@ -17,7 +17,7 @@ import pytest
 from shapely.geometry import Point, shape
 from sqlalchemy import text
 
-from server.registry.models import Consent, District, HazardZone, Household, Person, WatchLink, Watcher
+from server.registry.models import Consent, District, HazardZone, Household, Person, Watcher, WatchLink
 from server.watch.suggest import Candidate, allocate, suggestion_sql
 from tests.conftest import as_tenant
 
@@ -59,35 +59,90 @@ class World:
         self.ids[key] = uuid.uuid4()
         return self.ids[key]
 
-    def district(self, key: str, geom: str, radius: int = 300, parent: str | None = None, level: str = "branch") -> None:
-        self.rows.append(District(tenant_id=self.tenant_id, id=self._id(key), code=key, name=f"地区{key}", level=level,
-                                  parent_id=self.ids[parent] if parent else None, walking_radius_m=radius, geom=geom))
+    def district(
+        self, key: str, geom: str, radius: int = 300, parent: str | None = None, level: str = "branch"
+    ) -> None:
+        self.rows.append(
+            District(
+                tenant_id=self.tenant_id,
+                id=self._id(key),
+                code=key,
+                name=f"地区{key}",
+                level=level,
+                parent_id=self.ids[parent] if parent else None,
+                walking_radius_m=radius,
+                geom=geom,
+            )
+        )
 
     def household(self, key: str, p: tuple[float, float], district: str | None = "D") -> None:
         self.spots[key] = p
-        self.rows.append(Household(tenant_id=self.tenant_id, id=self._id(key), address=f"茨城県笠間市見守{key}",
-                                   district_id=self.ids[district] if district else None, location=ewkt_point(p)))
+        self.rows.append(
+            Household(
+                tenant_id=self.tenant_id,
+                id=self._id(key),
+                address=f"茨城県笠間市見守{key}",
+                district_id=self.ids[district] if district else None,
+                location=ewkt_point(p),
+            )
+        )
 
-    def watcher(self, key: str, p: tuple[float, float], capacity: int = 5, available: bool = True,
-                role: str = "watcher", household: str | None = None, district: str | None = "D") -> None:
+    def watcher(
+        self,
+        key: str,
+        p: tuple[float, float],
+        capacity: int = 5,
+        available: bool = True,
+        role: str = "watcher",
+        household: str | None = None,
+        district: str | None = "D",
+    ) -> None:
         self.spots[key] = p
-        self.rows.append(Watcher(tenant_id=self.tenant_id, id=self._id(key), name=f"見守 {key}", role=role,
-                                 home=ewkt_point(p), capacity=capacity, available=available,
-                                 household_id=self.ids[household] if household else None,
-                                 district_id=self.ids[district] if district else None))
+        self.rows.append(
+            Watcher(
+                tenant_id=self.tenant_id,
+                id=self._id(key),
+                name=f"見守 {key}",
+                role=role,
+                home=ewkt_point(p),
+                capacity=capacity,
+                available=available,
+                household_id=self.ids[household] if household else None,
+                district_id=self.ids[district] if district else None,
+            )
+        )
 
     def link(self, household: str, watcher: str, kind: str = "primary") -> None:
-        self.rows.append(WatchLink(tenant_id=self.tenant_id, id=uuid.uuid4(), household_id=self.ids[household],
-                                   watcher_id=self.ids[watcher], kind=kind))
+        self.rows.append(
+            WatchLink(
+                tenant_id=self.tenant_id,
+                id=uuid.uuid4(),
+                household_id=self.ids[household],
+                watcher_id=self.ids[watcher],
+                kind=kind,
+            )
+        )
 
     def hazard(self, geom: str) -> None:
         self.rows.append(HazardZone(tenant_id=self.tenant_id, id=uuid.uuid4(), kind="flood", geom=geom))
 
     def consent(self, household: str, recipient_class: str) -> None:
         pid = uuid.uuid4()
-        self.rows.append(Person(tenant_id=self.tenant_id, id=pid, household_id=self.ids[household], name=f"住人 {household}"))
-        self.rows.append(Consent(tenant_id=self.tenant_id, id=uuid.uuid4(), person_id=pid, household_id=self.ids[household],
-                                 recipient_class=recipient_class, dataset="roster", consented_on=date(2026, 4, 1), source="同意書"))
+        self.rows.append(
+            Person(tenant_id=self.tenant_id, id=pid, household_id=self.ids[household], name=f"住人 {household}")
+        )
+        self.rows.append(
+            Consent(
+                tenant_id=self.tenant_id,
+                id=uuid.uuid4(),
+                person_id=pid,
+                household_id=self.ids[household],
+                recipient_class=recipient_class,
+                dataset="roster",
+                consented_on=date(2026, 4, 1),
+                source="同意書",
+            )
+        )
 
     async def save(self, sessionmaker) -> None:
         order = (District, Household, Person, Consent, Watcher, WatchLink, HazardZone)
@@ -107,7 +162,10 @@ async def world(make_tenant, sessionmaker):
     tenant = await make_tenant(("admin", "staff", "coordinator", "commissioner", "watcher", "vc_volunteer"))
     with as_tenant(tenant.id):
         async with sessionmaker() as db, db.begin():
-            await db.execute(text("UPDATE tenant SET boundary = ST_GeomFromEWKT(:b) WHERE id = :t"), {"b": KASAMA_BOX, "t": tenant.id})
+            await db.execute(
+                text("UPDATE tenant SET boundary = ST_GeomFromEWKT(:b) WHERE id = :t"),
+                {"b": KASAMA_BOX, "t": tenant.id},
+            )
     w = World(tenant.id)
     w.accounts = tenant.accounts
     w.district("D", KASAMA_BOX)  # the default district, walking radius 300 m
@@ -121,6 +179,7 @@ def login(client_factory):
         acct = w.accounts[role]
         assert (await c.login(acct.login, acct.password)).status_code == 200
         return c
+
     return make
 
 
@@ -132,6 +191,7 @@ def by_household(w: World, body: list[dict[str, Any]]) -> dict[str, list[tuple[s
 
 
 # ---- suggestions ---------------------------------------------------------------------------------
+
 
 def suggestion_world(w: World) -> None:
     # G0: the nearest two eligible watchers; self, 民生委員 and unavailable ones are skipped.
@@ -187,7 +247,10 @@ async def test_suggestions_pick_the_nearest_eligible_within_radius(world, login,
     assert [(k, wid) for k, wid, _ in got["H_basic"]] == [("primary", "W_near"), ("backup", "W_mid")]
     assert [d for *_, d in got["H_basic"]] == [pytest.approx(100, abs=2), pytest.approx(200, abs=2)]
     # Capacity: W_cap1 (capacity 1) goes to the nearest household only; W_full (30 m from H_a) never.
-    assert got["H_a"] == [("primary", "W_cap1", pytest.approx(50, abs=2)), ("backup", "W_big", pytest.approx(200, abs=2))]
+    assert got["H_a"] == [
+        ("primary", "W_cap1", pytest.approx(50, abs=2)),
+        ("backup", "W_big", pytest.approx(200, abs=2)),
+    ]
     assert "H_b" not in got  # W_cap1 taken, W_big 330 m away
     assert got["H_c"] == [("primary", "W_big", pytest.approx(100, abs=2))]
     assert got["H_x"] == [("backup", "W_big", pytest.approx(250, abs=2))]  # it has a primary already
@@ -212,7 +275,9 @@ async def test_suggestions_pick_the_nearest_eligible_within_radius(world, login,
     assert small.json() == [] and small.headers["x-households-considered"] == "1"
     trunc = await staff.get("/api/watch/suggestions", params={"limit": 1})
     assert trunc.headers["x-truncated"] == "true" and len({x["household_id"] for x in trunc.json()}) <= 1
-    both = await staff.get("/api/watch/suggestions", params={"household_id": str(w.ids["H_a"]), "district_id": str(w.ids["D"])})
+    both = await staff.get(
+        "/api/watch/suggestions", params={"household_id": str(w.ids["H_a"]), "district_id": str(w.ids["D"])}
+    )
     assert both.status_code == 400
     assert (await staff.get("/api/watch/suggestions", params={"district_id": str(uuid.uuid4())})).status_code == 404
 
@@ -240,11 +305,17 @@ async def test_after_linking_a_household_is_no_longer_suggested(world, login, se
     await _suggestion_world(w, sessionmaker)
     staff = await login(w, "staff")
     for s in (await staff.get("/api/watch/suggestions", params={"household_id": str(w.ids["H_basic"])})).json():
-        r = await staff.send_json("POST", "/api/watch/links", {**{k: s[k] for k in ("household_id", "watcher_id", "kind")}, "via": "suggestion"})
+        r = await staff.send_json(
+            "POST",
+            "/api/watch/links",
+            {**{k: s[k] for k in ("household_id", "watcher_id", "kind")}, "via": "suggestion"},
+        )
         assert r.status_code == 201, r.text
     assert (await staff.get("/api/watch/suggestions", params={"household_id": str(w.ids["H_basic"])})).json() == []
     # W_cap1 fills up once accepted: H_b (80 m from it) still gets nobody, H_a now only a backup.
-    r = await staff.send_json("POST", "/api/watch/links", {"household_id": str(w.ids["H_a"]), "watcher_id": str(w.ids["W_cap1"])})
+    r = await staff.send_json(
+        "POST", "/api/watch/links", {"household_id": str(w.ids["H_a"]), "watcher_id": str(w.ids["W_cap1"])}
+    )
     assert r.status_code == 201
     got = by_household(w, (await staff.get("/api/watch/suggestions")).json())
     assert got["H_a"] == [("backup", "W_big", pytest.approx(200, abs=2))]
@@ -253,15 +324,26 @@ async def test_after_linking_a_household_is_no_longer_suggested(world, login, se
 
 def test_allocation_gives_everyone_one_before_anyone_two() -> None:
     a, b, w1, w2 = (uuid.UUID(int=i) for i in range(1, 5))
-    rows = [Candidate(a, 0, False, w1, 10.0, 1), Candidate(a, 0, False, w2, 15.0, 1), Candidate(b, 0, False, w2, 20.0, 1)]
+    rows = [
+        Candidate(a, 0, False, w1, 10.0, 1),
+        Candidate(a, 0, False, w2, 15.0, 1),
+        Candidate(b, 0, False, w2, 20.0, 1),
+    ]
     out = allocate(rows)
     assert [(s.household_id, s.kind, s.watcher_id) for s in out] == [(a, "primary", w1), (b, "primary", w2)]
     # With room for both, A gets its backup too; nobody exceeds remaining capacity.
-    rows = [Candidate(a, 0, False, w1, 10.0, 1), Candidate(a, 0, False, w2, 15.0, 2), Candidate(b, 0, False, w2, 20.0, 2),
-            Candidate(b, 1, True, None, None, None)]
+    rows = [
+        Candidate(a, 0, False, w1, 10.0, 1),
+        Candidate(a, 0, False, w2, 15.0, 2),
+        Candidate(b, 0, False, w2, 20.0, 2),
+        Candidate(b, 1, True, None, None, None),
+    ]
     out = allocate(rows[:3])
     assert [(s.household_id, s.kind, s.watcher_id, s.distance_m) for s in out] == [
-        (a, "primary", w1, 10), (a, "backup", w2, 15), (b, "primary", w2, 20)]
+        (a, "primary", w1, 10),
+        (a, "backup", w2, 15),
+        (b, "primary", w2, 20),
+    ]
 
 
 async def test_the_suggestion_query_walks_the_gist_index(world, sessionmaker) -> None:
@@ -277,13 +359,20 @@ async def test_the_suggestion_query_walks_the_gist_index(world, sessionmaker) ->
         async with sessionmaker() as db, db.begin():
             await db.execute(text("SET LOCAL enable_seqscan = off"))
             await db.execute(text("SET LOCAL enable_sort = off"))
-            plan = "\n".join((await db.execute(text("EXPLAIN " + suggestion_sql(district=True)), {
-                "tenant": w.tenant_id, "district": w.ids["D"], "limit_plus_one": 11, "k": 8, "scan": 64})).scalars())
+            plan = "\n".join(
+                (
+                    await db.execute(
+                        text("EXPLAIN " + suggestion_sql(district=True)),
+                        {"tenant": w.tenant_id, "district": w.ids["D"], "limit_plus_one": 11, "k": 8, "scan": 64},
+                    )
+                ).scalars()
+            )
     assert "Index Scan using idx_watcher_home on watcher" in plan, plan
     assert "Order By: (home <-> n.location)" in plan
 
 
 # ---- links ---------------------------------------------------------------------------------------
+
 
 async def test_links_create_refuse_change_and_end(world, login, sessionmaker) -> None:
     w = world
@@ -328,7 +417,9 @@ async def test_links_create_refuse_change_and_end(world, login, sessionmaker) ->
 
     listed = (await staff.get("/api/watch/links", params={"household_id": ids["H1"]})).json()
     assert {(x["watcher_id"], x["kind"]) for x in listed} == {(ids["W1"], "primary"), (ids["W2"], "backup")}
-    assert len((await staff.get("/api/watch/links", params={"watcher_id": ids["W1"]})).json()) == 2  # H1 and H2 (override)
+    assert (
+        len((await staff.get("/api/watch/links", params={"watcher_id": ids["W1"]})).json()) == 2
+    )  # H1 and H2 (override)
 
     # Promote the backup: the primary becomes the backup.
     r = await staff.send_json("PATCH", f"/api/watch/links/{l2['id']}", {"kind": "primary"})
@@ -357,12 +448,22 @@ async def test_links_create_refuse_change_and_end(world, login, sessionmaker) ->
     history = (await staff.get("/api/watch/links", params={"household_id": ids["H1"], "include_ended": "true"})).json()
     assert len(history) == 3 and sum(1 for x in history if x["ended_at"]) == 2
     # W1 is free again after its H1 link was moved to W3: below capacity without override.
-    assert (await staff.get("/api/watch/links", params={"watcher_id": ids["W1"]})).json()[0]["household_id"] == ids["H2"]
+    assert (await staff.get("/api/watch/links", params={"watcher_id": ids["W1"]})).json()[0]["household_id"] == ids[
+        "H2"
+    ]
 
-    assert (await staff.send_json("POST", "/api/watch/suggestions/reject",
-                                  {"household_id": ids["H2"], "watcher_id": ids["W2"], "reason": "本人が辞退"})).status_code == 204
-    assert (await staff.send_json("POST", "/api/watch/suggestions/reject",
-                                  {"household_id": ids["H2"], "watcher_id": str(uuid.uuid4())})).status_code == 404
+    assert (
+        await staff.send_json(
+            "POST",
+            "/api/watch/suggestions/reject",
+            {"household_id": ids["H2"], "watcher_id": ids["W2"], "reason": "本人が辞退"},
+        )
+    ).status_code == 204
+    assert (
+        await staff.send_json(
+            "POST", "/api/watch/suggestions/reject", {"household_id": ids["H2"], "watcher_id": str(uuid.uuid4())}
+        )
+    ).status_code == 404
 
     async def actions(name: str) -> list[dict[str, Any]]:
         return (await staff.get("/api/audit", params={"action": name})).json()["items"]
@@ -375,10 +476,12 @@ async def test_links_create_refuse_change_and_end(world, login, sessionmaker) ->
     assert len(updates) == 2 and any(u["details"].get("replaced_link_id") == l1["id"] for u in updates)
     assert len(await actions("watch_link.end")) == 1
     assert len(await actions("watch_suggestion.reject")) == 1
-    assert (await actions("watch_link.read"))
+    assert await actions("watch_link.read")
 
 
-async def test_a_watcher_beyond_walking_distance_is_linked_only_when_confirmed_and_is_weak_cover(world, login, sessionmaker) -> None:
+async def test_a_watcher_beyond_walking_distance_is_linked_only_when_confirmed_and_is_weak_cover(
+    world, login, sessionmaker
+) -> None:
     w = world
     w.household("H", pt(0))
     w.watcher("W_near", pt(0, 100))
@@ -394,12 +497,19 @@ async def test_a_watcher_beyond_walking_distance_is_linked_only_when_confirmed_a
     assert "14," in r.json()["message"]["ja"] and "300 m" in r.json()["message"]["en"]
     assert (await staff.get("/api/watch/links", params={"household_id": ids["H"]})).json() == []  # nothing written
 
-    r = await staff.send_json("POST", "/api/watch/links", {"household_id": ids["H"], "watcher_id": ids["W_far"], "confirm_far": True})
+    r = await staff.send_json(
+        "POST", "/api/watch/links", {"household_id": ids["H"], "watcher_id": ids["W_far"], "confirm_far": True}
+    )
     assert r.status_code == 201, r.text
     assert r.json()["beyond_walking_radius"] is True and r.json()["walking_radius_m"] == 300
-    near = await staff.send_json("POST", "/api/watch/links", {"household_id": ids["H"], "watcher_id": ids["W_near"], "kind": "backup"})
+    near = await staff.send_json(
+        "POST", "/api/watch/links", {"household_id": ids["H"], "watcher_id": ids["W_near"], "kind": "backup"}
+    )
     assert near.status_code == 201 and near.json()["beyond_walking_radius"] is False
-    listed = {x["watcher_id"]: x["beyond_walking_radius"] for x in (await staff.get("/api/watch/links", params={"household_id": ids["H"]})).json()}
+    listed = {
+        x["watcher_id"]: x["beyond_walking_radius"]
+        for x in (await staff.get("/api/watch/links", params={"household_id": ids["H"]})).json()
+    }
     assert listed == {ids["W_far"]: True, ids["W_near"]: False}
 
     # Two watchers, one of them 14 km away: weak cover, not the two the brief asks for.
@@ -411,7 +521,9 @@ async def test_a_watcher_beyond_walking_distance_is_linked_only_when_confirmed_a
     # Moving a link to a far watcher needs the same confirmation.
     r = await staff.send_json("PATCH", f"/api/watch/links/{near.json()['id']}", {"watcher_id": ids["W_far2"]})
     assert r.status_code == 409 and r.json()["code"] == "watch_link_beyond_radius"
-    r = await staff.send_json("PATCH", f"/api/watch/links/{near.json()['id']}", {"watcher_id": ids["W_far2"], "confirm_far": True})
+    r = await staff.send_json(
+        "PATCH", f"/api/watch/links/{near.json()['id']}", {"watcher_id": ids["W_far2"], "confirm_far": True}
+    )
     assert r.status_code == 200 and r.json()["beyond_walking_radius"] is True
     creates = (await staff.get("/api/audit", params={"action": "watch_link.create"})).json()["items"]
     assert any(c["details"]["beyond_walking_radius"] and c["details"]["confirm_far"] for c in creates)
@@ -446,6 +558,7 @@ async def test_only_staff_write_links(world, login, sessionmaker) -> None:
 
 # ---- coverage ------------------------------------------------------------------------------------
 
+
 async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker) -> None:
     w = world
     w.district("A", box_wkt(140.19, 36.29, 140.29, 36.35), level="area")
@@ -471,7 +584,7 @@ async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker)
     w.hazard(around(pt(2, 500), 50))
     await w.save(sessionmaker)
     for h, watcher in (("h2", "w1"), ("h3", "w1"), ("h3", "w2"), ("h5", "w1"), ("h6", "w2"), ("h6", "w3")):
-        w.link(h, watcher, "primary" if watcher == "w1" or h == "h6" and watcher == "w2" else "backup")
+        w.link(h, watcher, "primary" if watcher == "w1" or (h == "h6" and watcher == "w2") else "backup")
     await w.save(sessionmaker)
     staff = await login(w, "staff")
 
@@ -481,9 +594,19 @@ async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker)
     rows = {d["code"]: d["numbers"] for d in body["districts"]}
 
     def nums(households, c0, c1, c2, hz, hz_weak, watchers, available, over, spare, far=0):
-        return {"households": households, "with_0": c0, "with_1": c1, "with_2_plus": c2, "in_hazard": hz,
-                "in_hazard_weak": hz_weak, "watchers": watchers, "watchers_available": available,
-                "watchers_over_capacity": over, "spare_capacity": spare, "with_far_watcher": far}
+        return {
+            "households": households,
+            "with_0": c0,
+            "with_1": c1,
+            "with_2_plus": c2,
+            "in_hazard": hz,
+            "in_hazard_weak": hz_weak,
+            "watchers": watchers,
+            "watchers_available": available,
+            "watchers_over_capacity": over,
+            "spare_capacity": spare,
+            "with_far_watcher": far,
+        }
 
     assert rows["A1"] == nums(3, 1, 1, 1, 0, 0, 2, 2, 1, 3)  # w1 carries 3 of 1
     assert rows["A"] == nums(4, 2, 1, 1, 1, 1, 2, 2, 1, 3)  # A itself + A1
@@ -492,8 +615,9 @@ async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker)
     assert rows["D"] == nums(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     assert body["unassigned"] == nums(1, 1, 0, 0, 0, 0, 1, 0, 0, 0)
     assert body["totals"] == nums(7, 3, 3, 1, 3, 3, 4, 3, 1, 4, far=2)
-    assert body["over_capacity"] == [{"watcher_id": str(w.ids["w1"]), "district_id": str(w.ids["A1"]),
-                                      "role": "watcher", "load": 3, "capacity": 1}]
+    assert body["over_capacity"] == [
+        {"watcher_id": str(w.ids["w1"]), "district_id": str(w.ids["A1"]), "role": "watcher", "load": 3, "capacity": 1}
+    ]
 
     sub = (await staff.get("/api/watch/coverage", params={"district_id": str(w.ids["A"])})).json()
     assert {d["code"] for d in sub["districts"]} == {"A", "A1"}
@@ -508,6 +632,7 @@ async def test_coverage_numbers_per_district_subtree(world, login, sessionmaker)
 
 
 # ---- pockets -------------------------------------------------------------------------------------
+
 
 async def test_pockets_layer(world, login, sessionmaker) -> None:
     w = world
@@ -552,8 +677,11 @@ async def test_pockets_layer(world, login, sessionmaker) -> None:
 
     def members(f: dict[str, Any]) -> set[str]:
         poly = shape(f["geometry"])
-        return {k for k in ("p1", "p2", "p3", "p4", "h_ok", "h_self", "h_unavail", "h_in", "h_out", "h_small")
-                if poly.contains(Point(*w.spots[k]))}
+        return {
+            k
+            for k in ("p1", "p2", "p3", "p4", "h_ok", "h_self", "h_unavail", "h_in", "h_out", "h_small")
+            if poly.contains(Point(*w.spots[k]))
+        }
 
     assert members(big) == {"p1", "p2", "p3"}
     singles = [members(f) for f in features[1:]]
@@ -565,7 +693,9 @@ async def test_pockets_layer(world, login, sessionmaker) -> None:
 
     tight = (await staff.get("/api/watch/coverage/pockets.geojson", params={"eps_m": 50})).json()["features"]
     assert len(tight) == 8  # p1..p3 are 100 m apart: three pockets at eps 50 m
-    scoped = (await staff.get("/api/watch/coverage/pockets.geojson", params={"district_id": str(w.ids["D_small"])})).json()
+    scoped = (
+        await staff.get("/api/watch/coverage/pockets.geojson", params={"district_id": str(w.ids["D_small"])})
+    ).json()
     assert [f["properties"]["households"] for f in scoped["features"]] == [1]
 
     audit = (await staff.get("/api/audit", params={"action": "household.read"})).json()["items"]

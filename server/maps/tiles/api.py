@@ -18,12 +18,12 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response.base import ASGIResponse
 from sqlalchemy import TextClause
 
-from server.maps.tiles.sql import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
 from server.core import context
 from server.core.context import RequestContext
 from server.core.guards import signed_in
 from server.core.problems import Problem
 from server.db.driver import AUTH_ON_DRIVER, DriverTransaction, driver_transaction
+from server.maps.tiles.sql import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
 from server.registry import disclosure
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -69,8 +69,9 @@ class TileReply:
         return ASGIResponse(status_code=self.status, headers=headers)
 
 
-def tile_query(ctx: RequestContext, tile: TileAddress,
-               operation_id: uuid.UUID | None) -> tuple[TextClause, dict[str, Any], bool]:
+def tile_query(
+    ctx: RequestContext, tile: TileAddress, operation_id: uuid.UUID | None
+) -> tuple[TextClause, dict[str, Any], bool]:
     """The statement that renders `tile` for the viewer in `ctx`, its parameters, and whether it
     writes the read audit row itself (household ids: one round trip, not three). bench/ runs the
     very same query as the raw database's share of a tile."""
@@ -79,13 +80,23 @@ def tile_query(ctx: RequestContext, tile: TileAddress,
     audited = audited_tile_sql(tile.layer, tile.z, operation=operation)
     if audited is None:
         return tile_sql(tile.layer, tile.z, operation=operation), params, False
-    params.update(actor=ctx.user_id, login=ctx.user_login, request_id=ctx.request_id or None,
-                  client=ctx.client_addr, tile=f"{tile.z}/{tile.x}/{tile.y}")
+    params.update(
+        actor=ctx.user_id,
+        login=ctx.user_login,
+        request_id=ctx.request_id or None,
+        client=ctx.client_addr,
+        tile=f"{tile.z}/{tile.x}/{tile.y}",
+    )
     return audited, params, True
 
 
-async def render_tile(db: DriverTransaction, ctx: RequestContext, tile: TileAddress,
-                      operation_id: uuid.UUID | None, if_none_match: str | None) -> TileReply:
+async def render_tile(
+    db: DriverTransaction,
+    ctx: RequestContext,
+    tile: TileAddress,
+    operation_id: uuid.UUID | None,
+    if_none_match: str | None,
+) -> TileReply:
     """The tile for the signed-in viewer in `ctx`, on the request's driver transaction (stamped by
     the authentication call, so RLS applies)."""
     stmt, params, audited = tile_query(ctx, tile, operation_id)
@@ -108,22 +119,38 @@ class TileController(Controller):
     # dozens of these, each a single short statement, so the ORM's per-request cost would be most
     # of the time (decision 0011). A GET changes nothing, so the CSRF middleware is left out of
     # its stack.
-    @get("/{layer:str}/{z:int}/{x:int}/{y:str}", guards=[signed_in], summary="A Mapbox Vector Tile (y ends in .mvt)",
-         description=(
-             "Layers: households (registry readers only), districts, shelters, hazard-zones. A household feature"
-             " carries `id` and `district_id`, never a name, and two flags present only where they hold (absent"
-             " means false): `disaster` (inside the area of a real disaster declaration) and `approximate`"
-             " (placed at its town's representative point). With `operation_id`, every feature also carries"
-             " `status`. Below zoom 13 households are grid clusters with a `count` only."),
-         opt={AUTH_ON_DRIVER: True, "exclude_from_csrf": True}, media_type=MVT,
-         responses={200: ResponseSpec(data_container=bytes, media_type=MVT, description="The tile", generate_examples=False),
-                    204: ResponseSpec(data_container=None, description="The tile is empty"),
-                    304: ResponseSpec(data_container=None, description="The client's copy (If-None-Match) is current")})
+    @get(
+        "/{layer:str}/{z:int}/{x:int}/{y:str}",
+        guards=[signed_in],
+        summary="A Mapbox Vector Tile (y ends in .mvt)",
+        description=(
+            "Layers: households (registry readers only), districts, shelters, hazard-zones. A household feature"
+            " carries `id` and `district_id`, never a name, and two flags present only where they hold (absent"
+            " means false): `disaster` (inside the area of a real disaster declaration) and `approximate`"
+            " (placed at its town's representative point). With `operation_id`, every feature also carries"
+            " `status`. Below zoom 13 households are grid clusters with a `count` only."
+        ),
+        opt={AUTH_ON_DRIVER: True, "exclude_from_csrf": True},
+        media_type=MVT,
+        responses={
+            200: ResponseSpec(data_container=bytes, media_type=MVT, description="The tile", generate_examples=False),
+            204: ResponseSpec(data_container=None, description="The tile is empty"),
+            304: ResponseSpec(data_container=None, description="The client's copy (If-None-Match) is current"),
+        },
+    )
     async def tile(
-        self, request: Request[Any, Any, Any],
-        layer: FromPath[str], z: FromPath[int], x: FromPath[int], y: FromPath[str],
-        operation_id: Annotated[uuid.UUID | None, QueryParameter(
-            description="households only: that operation's targets with their status (unreached, late, safe, …, overdue)")] = None,
+        self,
+        request: Request[Any, Any, Any],
+        layer: FromPath[str],
+        z: FromPath[int],
+        x: FromPath[int],
+        y: FromPath[str],
+        operation_id: Annotated[
+            uuid.UUID | None,
+            QueryParameter(
+                description="households only: that operation's targets with their status (unreached, late, safe, …, overdue)"
+            ),
+        ] = None,
     ) -> ASGIResponse:
         if layer not in LAYERS or not y.endswith(".mvt") or not y[:-4].isdigit():
             raise Problem("not_found")
@@ -133,6 +160,7 @@ class TileController(Controller):
         ctx = context.current()
         if not may_read(layer, ctx.role):
             raise Problem("forbidden")
-        reply = await render_tile(driver_transaction(request), ctx, tile, operation_id,
-                                  request.headers.get("if-none-match"))
+        reply = await render_tile(
+            driver_transaction(request), ctx, tile, operation_id, request.headers.get("if-none-match")
+        )
         return reply.response()

@@ -20,8 +20,10 @@ from server.registry.disclosure_sql import household_rule
 # force it already applied this very rule as a security qual, and PostgreSQL does not merge equal
 # quals, so the second copy only doubled the consent probes. Where RLS does not apply (superuser,
 # BYPASSRLS, owner without FORCE) the gate is false and the explicit rule filters every row.
-_VISIBLE = (f"((SELECT row_security_active('household'::regclass)) OR "
-            f"{household_rule('h.tenant_id', 'h.id', 'h.district_id', 'h.location', per_statement=True, consent_columns='h.')})")
+_VISIBLE = (
+    f"((SELECT row_security_active('household'::regclass)) OR "
+    f"{household_rule('h.tenant_id', 'h.id', 'h.district_id', 'h.location', per_statement=True, consent_columns='h.')})"
+)
 
 EXTENT = 4096
 BUFFER = 64
@@ -137,6 +139,7 @@ _OPERATION_HOUSEHOLDS_AUDITED = text(_OPERATION_HOUSEHOLDS_CTES + _AUDIT_TAIL)
 # A cluster of fewer than CLUSTER_MIN_SIZE households is drawn at its grid point (the cell's
 # centre), never at its households' centroid: a cluster of one would otherwise sit on the home.
 CLUSTER_MIN_SIZE = 5
+
 
 def _household_clusters(visible: str) -> TextClause:
     return text(

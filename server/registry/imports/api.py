@@ -113,8 +113,10 @@ def _choice(field: str, value: str | None, allowed: dict[str, str], *, required:
         return None
     if value not in allowed:
         choices = "、".join(f"{k}（{v}）" for k, v in allowed.items())
-        raise Problem("validation_failed", errors=[FieldError(
-            field, "invalid", f"使える値: {choices}", f"Allowed values: {', '.join(allowed)}")])
+        raise Problem(
+            "validation_failed",
+            errors=[FieldError(field, "invalid", f"使える値: {choices}", f"Allowed values: {', '.join(allowed)}")],
+        )
     return value
 
 
@@ -127,14 +129,30 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
     except (json.JSONDecodeError, RecursionError):
         value = None
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise Problem("validation_failed", errors=[FieldError(
-            "mapping", "invalid", "列の対応は {\"ファイルの列名\": \"項目\"} の形のJSONで指定してください。",
-            'The mapping must be a JSON object {"header in the file": "field"}.')])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    "mapping",
+                    "invalid",
+                    '列の対応は {"ファイルの列名": "項目"} の形のJSONで指定してください。',
+                    'The mapping must be a JSON object {"header in the file": "field"}.',
+                )
+            ],
+        )
     unknown = sorted(set(value.values()) - ROSTER_FIELDS)
     if unknown:
-        raise Problem("validation_failed", errors=[FieldError(
-            "mapping", "invalid", f"不明な項目: {', '.join(unknown)}。使える項目: {', '.join(sorted(ROSTER_FIELDS))}",
-            f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(ROSTER_FIELDS))}")])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    "mapping",
+                    "invalid",
+                    f"不明な項目: {', '.join(unknown)}。使える項目: {', '.join(sorted(ROSTER_FIELDS))}",
+                    f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(ROSTER_FIELDS))}",
+                )
+            ],
+        )
     return value
 
 
@@ -145,9 +163,17 @@ def _classes(raw: str | None) -> tuple[str, ...]:
     classes = tuple(dict.fromkeys(c.strip() for c in raw.replace("、", ",").split(",") if c.strip()))
     unknown = [c for c in classes if c not in RECIPIENT_CLASSES]
     if unknown or not classes:
-        raise Problem("validation_failed", errors=[FieldError(
-            "consent_classes", "invalid", f"不明な提供先: {', '.join(unknown)}",
-            f"Unknown recipient class(es): {', '.join(unknown)}. Allowed: {', '.join(RECIPIENT_CLASSES)}")])
+        raise Problem(
+            "validation_failed",
+            errors=[
+                FieldError(
+                    "consent_classes",
+                    "invalid",
+                    f"不明な提供先: {', '.join(unknown)}",
+                    f"Unknown recipient class(es): {', '.join(unknown)}. Allowed: {', '.join(RECIPIENT_CLASSES)}",
+                )
+            ],
+        )
     return classes
 
 
@@ -156,24 +182,32 @@ async def _run(db: DbSession, kind: str, form: ImportForm, content: bytes, *, dr
     filename = (form.file.filename if form.file else None) or None
     if kind == "roster":
         options = roster.RosterOptions(
-            mapping=_mapping(form.mapping), consent_source=_text(form.consent_source),
-            consent_classes=_classes(form.consent_classes), filename=filename,
+            mapping=_mapping(form.mapping),
+            consent_source=_text(form.consent_source),
+            consent_classes=_classes(form.consent_classes),
+            filename=filename,
         )
         return await roster.import_roster(db, tenant, content, options, dry_run=dry_run)
     if kind == "districts":
         level = _choice("level", form.level, DISTRICT_LEVELS, required=True)
         assert level is not None
         district_options = areas.DistrictOptions(
-            level=level, parent_code=_text(form.parent_code), name_key=_text(form.name_key),
-            code_key=_text(form.code_key), filename=filename,
+            level=level,
+            parent_code=_text(form.parent_code),
+            name_key=_text(form.name_key),
+            code_key=_text(form.code_key),
+            filename=filename,
         )
         return await areas.import_districts(db, tenant, content, district_options, dry_run=dry_run)
     if kind == "hazard-zones":
         hazard_kind = _choice("hazard_kind", form.hazard_kind, HAZARD_ZONE_KINDS, required=True)
         assert hazard_kind is not None
         zone_options = areas.HazardZoneOptions(
-            hazard_kind=hazard_kind, level_key=_text(form.level_key), name_key=_text(form.name_key),
-            source=_text(form.source), filename=filename,
+            hazard_kind=hazard_kind,
+            level_key=_text(form.level_key),
+            name_key=_text(form.name_key),
+            source=_text(form.source),
+            filename=filename,
         )
         return await areas.import_hazard_zones(db, tenant, content, zone_options, dry_run=dry_run)
     shelter_options = shelters.ShelterOptions(municipality=_text(form.municipality), filename=filename)
@@ -183,9 +217,18 @@ async def _run(db: DbSession, kind: str, form: ImportForm, content: bytes, *, dr
 async def _audit_report_read(db: DbSession, action: str, report: ImportReport, filename: str | None) -> None:
     """A report that wrote nothing, as a read: a roster's shows personal data (the file's rows, and the
     ids of registered people it duplicates), so who saw it is kept like any other read."""
-    await audit(db, action, object_type=OBJECT_TYPES[report.kind], object_ids=dict.fromkeys(report.referenced_ids),
-                details={"kind": report.kind, "filename": filename, "rows": report.total_rows,
-                         "errors": sum(i.severity == "error" for i in report.issues)})
+    await audit(
+        db,
+        action,
+        object_type=OBJECT_TYPES[report.kind],
+        object_ids=dict.fromkeys(report.referenced_ids),
+        details={
+            "kind": report.kind,
+            "filename": filename,
+            "rows": report.total_rows,
+            "errors": sum(i.severity == "error" for i in report.issues),
+        },
+    )
 
 
 class ImportController(Controller):
@@ -214,11 +257,18 @@ class ImportController(Controller):
         dry_run: FromQuery[bool] = False,
     ) -> ImportReportOut:
         if kind not in KINDS:
-            raise Problem("not_found", detail_ja=f"取り込みの種類は {', '.join(KINDS)} のいずれかです。",
-                          detail_en=f"The import kind must be one of {', '.join(KINDS)}.")
+            raise Problem(
+                "not_found",
+                detail_ja=f"取り込みの種類は {', '.join(KINDS)} のいずれかです。",
+                detail_en=f"The import kind must be one of {', '.join(KINDS)}.",
+            )
         if data.file is None:
-            raise Problem("validation_failed", errors=[FieldError(
-                "file", "required", "取り込むファイルを選んでください。", "Choose a file to import.")])
+            raise Problem(
+                "validation_failed",
+                errors=[
+                    FieldError("file", "required", "取り込むファイルを選んでください。", "Choose a file to import.")
+                ],
+            )
         try:
             content = await data.file.read()
         finally:

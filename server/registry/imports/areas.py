@@ -90,14 +90,29 @@ async def import_districts(
             )
         ).scalar_one_or_none()
         if parent is None:
-            raise Problem("validation_failed", errors=[FieldError(
-                "parent_code", "not_found", f"コード「{options.parent_code}」の地区がありません。",
-                f"There is no district with code '{options.parent_code}'.")])
+            raise Problem(
+                "validation_failed",
+                errors=[
+                    FieldError(
+                        "parent_code",
+                        "not_found",
+                        f"コード「{options.parent_code}」の地区がありません。",
+                        f"There is no district with code '{options.parent_code}'.",
+                    )
+                ],
+            )
         if _LEVEL_ORDER[parent.level] >= _LEVEL_ORDER[options.level]:
-            raise Problem("validation_failed", errors=[FieldError(
-                "parent_code", "invalid",
-                f"親の地区（{DISTRICT_LEVELS[parent.level]}）は{DISTRICT_LEVELS[options.level]}より上の階層にしてください。",
-                f"The parent ({parent.level}) must be a higher level than {options.level}.")])
+            raise Problem(
+                "validation_failed",
+                errors=[
+                    FieldError(
+                        "parent_code",
+                        "invalid",
+                        f"親の地区（{DISTRICT_LEVELS[parent.level]}）は{DISTRICT_LEVELS[options.level]}より上の階層にしてください。",
+                        f"The parent ({parent.level}) must be a higher level than {options.level}.",
+                    )
+                ],
+            )
     result = parse_geojson_areas(
         data,
         name_keys=_keys(options.name_key, DEFAULT_NAME_KEYS),
@@ -111,9 +126,13 @@ async def import_districts(
         name, code = rec.name, rec.code
         if not name and not code:
             report.issues.append(
-                error(rec.row, "properties", "missing_name",
-                      "地区の名前もコードもありません（properties の name / code）。",
-                      "The district has neither a name nor a code (properties name / code).")
+                error(
+                    rec.row,
+                    "properties",
+                    "missing_name",
+                    "地区の名前もコードもありません（properties の name / code）。",
+                    "The district has neither a name nor a code (properties name / code).",
+                )
             )
             continue
         if not code:
@@ -121,38 +140,61 @@ async def import_districts(
         if not name:
             name = code
             report.issues.append(
-                warning(rec.row, "properties", "missing_name",
-                        f"名前がないため、コード「{code}」を地区名にしました。取り込み後に画面で直してください。",
-                        f"No name: the code '{code}' is used as the district name; rename it on screen.")
+                warning(
+                    rec.row,
+                    "properties",
+                    "missing_name",
+                    f"名前がないため、コード「{code}」を地区名にしました。取り込み後に画面で直してください。",
+                    f"No name: the code '{code}' is used as the district name; rename it on screen.",
+                )
             )
         bad = too_long(report, rec.row, "code", "コード", code, 64)
         bad |= too_long(report, rec.row, "name", "名前", name, 200)
         if code in seen:
             report.issues.append(
-                error(rec.row, "code", "duplicate_in_file", f"コード「{code}」は{seen[code]}件目と重複しています。",
-                      f"Code '{code}' repeats feature {seen[code]}.")
+                error(
+                    rec.row,
+                    "code",
+                    "duplicate_in_file",
+                    f"コード「{code}」は{seen[code]}件目と重複しています。",
+                    f"Code '{code}' repeats feature {seen[code]}.",
+                )
             )
             bad = True
         else:
             seen[code] = rec.row
         if options.parent_code and code == options.parent_code:
             report.issues.append(
-                error(rec.row, "code", "parent_is_self", "地区を自分自身の下に置くことはできません。",
-                      "A district cannot be its own parent.")
+                error(
+                    rec.row,
+                    "code",
+                    "parent_is_self",
+                    "地区を自分自身の下に置くことはできません。",
+                    "A district cannot be its own parent.",
+                )
             )
             bad = True
         entirely, share = _outside(area, rec.geometry)
         if entirely:
             report.issues.append(
-                error(rec.row, "geometry", "outside_area", "地区が市の区域の外にあります。座標系や範囲を確認してください。",
-                      "The district lies outside the municipality; check the coordinates.")
+                error(
+                    rec.row,
+                    "geometry",
+                    "outside_area",
+                    "地区が市の区域の外にあります。座標系や範囲を確認してください。",
+                    "The district lies outside the municipality; check the coordinates.",
+                )
             )
             bad = True
         elif share > 0.05:
             report.issues.append(
-                warning(rec.row, "geometry", "partly_outside_area",
-                        f"地区の約{round(share * 100)}%が市の区域の外にあります。",
-                        f"About {round(share * 100)}% of the district lies outside the municipality.")
+                warning(
+                    rec.row,
+                    "geometry",
+                    "partly_outside_area",
+                    f"地区の約{round(share * 100)}%が市の区域の外にあります。",
+                    f"About {round(share * 100)}% of the district lies outside the municipality.",
+                )
             )
         if not bad:
             planned.append((code, name, rec.geometry))
@@ -180,10 +222,19 @@ async def import_districts(
     await db.flush()
     await reassign_households(db, tenant_id)
     report.written_ids = ids
-    await audit(db, "import.districts", object_type="district", object_ids=ids, details={
-        "filename": options.filename, "level": options.level, "parent_code": options.parent_code,
-        "created": report.created, "updated": report.updated,
-    })
+    await audit(
+        db,
+        "import.districts",
+        object_type="district",
+        object_ids=ids,
+        details={
+            "filename": options.filename,
+            "level": options.level,
+            "parent_code": options.parent_code,
+            "created": report.created,
+            "updated": report.updated,
+        },
+    )
     return report
 
 
@@ -204,8 +255,13 @@ async def import_hazard_zones(
             raw = rec.properties.get(options.level_key)
             if raw in (None, ""):
                 report.issues.append(
-                    warning(rec.row, options.level_key, "missing_level", f"「{options.level_key}」の値がありません。",
-                            f"The feature has no '{options.level_key}' value.")
+                    warning(
+                        rec.row,
+                        options.level_key,
+                        "missing_level",
+                        f"「{options.level_key}」の値がありません。",
+                        f"The feature has no '{options.level_key}' value.",
+                    )
                 )
             else:
                 level = unicodedata.normalize("NFKC", str(raw)).strip()
@@ -218,9 +274,13 @@ async def import_hazard_zones(
             planned.append((level, rec.name, rec.geometry))
     if outside:
         report.issues.append(
-            warning(None, "geometry", "outside_area_skipped",
-                    f"市の区域と重ならない{outside}件の区域は取り込みません。",
-                    f"{outside} zones that do not overlap the municipality are skipped.")
+            warning(
+                None,
+                "geometry",
+                "outside_area_skipped",
+                f"市の区域と重ならない{outside}件の区域は取り込みません。",
+                f"{outside} zones that do not overlap the municipality are skipped.",
+            )
         )
     report.created = len(planned)
     report.skipped = report.total_rows - len(planned)
@@ -228,14 +288,29 @@ async def import_hazard_zones(
         return report
     ids = []
     for level, name, geom in planned:
-        z = m.HazardZone(tenant_id=tenant_id, id=uuid7(), kind=options.hazard_kind, level=level, name=name,
-                         source=source, geom=to_db(geom))
+        z = m.HazardZone(
+            tenant_id=tenant_id,
+            id=uuid7(),
+            kind=options.hazard_kind,
+            level=level,
+            name=name,
+            source=source,
+            geom=to_db(geom),
+        )
         db.add(z)
         ids.append(z.id)
     await db.flush()
     report.written_ids = ids
-    await audit(db, "import.hazard_zones", object_type="hazard_zone", object_ids=ids, details={
-        "filename": options.filename, "kind": options.hazard_kind, "created": len(ids), "skipped_outside": outside,
-    })
+    await audit(
+        db,
+        "import.hazard_zones",
+        object_type="hazard_zone",
+        object_ids=ids,
+        details={
+            "filename": options.filename,
+            "kind": options.hazard_kind,
+            "created": len(ids),
+            "skipped_outside": outside,
+        },
+    )
     return report
-

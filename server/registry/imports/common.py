@@ -89,7 +89,9 @@ class ImportReport:
         return out
 
 
-def too_long(report: ImportReport, row: int | None, column: str | None, what: str, value: str | None, limit: int) -> bool:
+def too_long(
+    report: ImportReport, row: int | None, column: str | None, what: str, value: str | None, limit: int
+) -> bool:
     if value is not None and len(value) > limit:
         report.issues.append(
             error(
@@ -110,4 +112,3 @@ async def lock(db: AsyncSession, kind: str, tenant_id: uuid.UUID) -> None:
         text("SELECT pg_advisory_xact_lock(hashtext(:kind), hashtext(:tenant))"),
         {"kind": f"tonari.import.{kind}", "tenant": str(tenant_id)},
     )
-

@@ -52,7 +52,6 @@ def _today(tenant: Any) -> date:
         return date.today()  # noqa: DTZ011 - the zone is unknown: the server's date is the best guess
 
 
-
 # ---- addresses -------------------------------------------------------------------------------
 
 PREFECTURES: tuple[str, ...] = (
@@ -95,6 +94,7 @@ async def gazetteer_for(db: AsyncSession, tenant_id: uuid.UUID, tenant_name: str
     ).all()
     towns = [Town(f"{name}{koaza or ''}", float(lat), float(lon)) for name, koaza, lat, lon in rows]
     return Gazetteer(towns, prefixes=address_prefixes(tenant_name)), len(towns)
+
 
 # ---- the roster --------------------------------------------------------------------------------
 
@@ -227,8 +227,13 @@ def _check_roster_record(report: ImportReport, rec: RosterRecord, labels: dict[s
     unknown = [c for c in rec.support_reasons if c not in SUPPORT_REASONS]
     if unknown:  # the parser maps to the vocabulary; a guard should it ever drift
         report.issues.append(
-            error(rec.row, labels.get("support_reasons"), "unknown_support_reason", f"不明な事由: {unknown}",
-                  f"Unknown support reasons: {unknown}")
+            error(
+                rec.row,
+                labels.get("support_reasons"),
+                "unknown_support_reason",
+                f"不明な事由: {unknown}",
+                f"Unknown support reasons: {unknown}",
+            )
         )
 
 
@@ -245,8 +250,14 @@ async def import_roster(
     result = parse_roster_csv(
         data, towns=gazetteer if town_count else None, area=area, mapping=options.mapping, today=today
     )
-    report = ImportReport("roster", dry_run, total_rows=result.total_rows, issues=list(result.issues),
-                          households_created=0, encoding=result.encoding)
+    report = ImportReport(
+        "roster",
+        dry_run,
+        total_rows=result.total_rows,
+        issues=list(result.issues),
+        households_created=0,
+        encoding=result.encoding,
+    )
     if report.has_file_error():  # encoding, header: nothing per row to add
         report.skipped = report.total_rows
         return report
@@ -291,8 +302,12 @@ async def import_roster(
         household_ids.append(hid)
         db.add(
             m.Household(
-                tenant_id=tenant_id, id=hid, address=first.address, town=first.town,
-                location=to_db(Point(first.lon, first.lat)), location_approximate=first.location_approximate,
+                tenant_id=tenant_id,
+                id=hid,
+                address=first.address,
+                town=first.town,
+                location=to_db(Point(first.lon, first.lat)),
+                location_approximate=first.location_approximate,
             )
         )
         people.extend((uuid7(), hid, rec) for rec in recs)
@@ -300,9 +315,16 @@ async def import_roster(
     for pid, hid, rec in people:
         db.add(
             m.Person(
-                tenant_id=tenant_id, id=pid, household_id=hid, name=rec.name, kana=rec.kana or "",
-                birth_date=rec.birth_date, sex=rec.sex, phone=rec.phone,
-                support_reasons=sorted(set(rec.support_reasons)), care_level=rec.care_level,
+                tenant_id=tenant_id,
+                id=pid,
+                household_id=hid,
+                name=rec.name,
+                kana=rec.kana or "",
+                birth_date=rec.birth_date,
+                sex=rec.sex,
+                phone=rec.phone,
+                support_reasons=sorted(set(rec.support_reasons)),
+                care_level=rec.care_level,
                 medical_devices=sorted(set(rec.medical_devices)),
                 emergency_contacts=[_contact(rec.emergency_contact)] if rec.emergency_contact else [],
                 notes=_notes(rec),
@@ -316,8 +338,14 @@ async def import_roster(
         for cls in options.consent_classes:
             db.add(
                 m.Consent(
-                    tenant_id=tenant_id, id=uuid7(), person_id=pid, household_id=hid, recipient_class=cls,
-                    dataset="roster", consented_on=rec.consented_on or today, source=source,
+                    tenant_id=tenant_id,
+                    id=uuid7(),
+                    person_id=pid,
+                    household_id=hid,
+                    recipient_class=cls,
+                    dataset="roster",
+                    consented_on=rec.consented_on or today,
+                    source=source,
                 )
             )
             consent_count += 1
@@ -343,4 +371,3 @@ async def import_roster(
         },
     )
     return report
-

@@ -60,8 +60,9 @@ async def import_shelters(
         await lock(db, "shelters", tenant_id)
     area = await tenant_area(db, tenant_id)
     result = parse_gsi_shelters_csv(data, area=area, municipality=options.municipality)
-    report = ImportReport("shelters", dry_run, total_rows=result.total_rows, issues=list(result.issues),
-                          encoding=result.encoding)
+    report = ImportReport(
+        "shelters", dry_run, total_rows=result.total_rows, issues=list(result.issues), encoding=result.encoding
+    )
     planned: list[ShelterRecord] = []
     for rec in result.records:
         bad = too_long(report, rec.row, "共通ID", "共通ID", rec.source_id, 64)
@@ -91,8 +92,9 @@ async def import_shelters(
     ids = []
     for rec, s in plan:
         if s is None:
-            s = m.Shelter(tenant_id=tenant_id, id=uuid7(), source_id=rec.source_id, kind=rec.kind,
-                          designations=[rec.kind])
+            s = m.Shelter(
+                tenant_id=tenant_id, id=uuid7(), source_id=rec.source_id, kind=rec.kind, designations=[rec.kind]
+            )
             db.add(s)
             if rec.facility_key:
                 facilities[(rec.facility_key, rec.name)] = s
@@ -114,8 +116,16 @@ async def import_shelters(
         ids.append(s.id)
     await db.flush()
     report.written_ids = ids
-    await audit(db, "import.shelters", object_type="shelter", object_ids=ids, details={
-        "filename": options.filename, "created": report.created, "updated": report.updated,
-        "municipality": options.municipality,
-    })
+    await audit(
+        db,
+        "import.shelters",
+        object_type="shelter",
+        object_ids=ids,
+        details={
+            "filename": options.filename,
+            "created": report.created,
+            "updated": report.updated,
+            "municipality": options.municipality,
+        },
+    )
     return report
