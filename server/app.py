@@ -204,7 +204,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             ConsoleController,
             EventController,
             MapConfigController,
-            CentreController,  # the 災害VC day (server/vc/, DECISION-vc-roles)
+            CentreController,  # the 災害VC day (server/vc/, 0025-vc-roles)
             NeedController,
             ReceptionController,
             VolunteerController,

@@ -32,7 +32,7 @@ class Role(str, enum.Enum):  # noqa: UP042 - StrEnum would change str() of a mem
     commissioner = "commissioner"  # 民生委員
     watcher = "watcher"  # 見守り協力員 / 福祉協力員
     vc_volunteer = "vc_volunteer"  # 災害VC当日ボランティア
-    vc_desk = "vc_desk"  # 災害VCの応援職員: the VC desk only, no registry (DECISION-vc-roles)
+    vc_desk = "vc_desk"  # 災害VCの応援職員: the VC desk only, no registry (0025-vc-roles)
 
 
 ROLE_VALUES = tuple(r.value for r in Role)

@@ -133,7 +133,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "有効な管理者が他にいないため、このアカウントは無効にできません。先に別の管理者を有効にしてください。",
         "This is the last active admin, so it cannot be disabled. Enable another admin first.",
     ),
-    # The 災害VC day (server/vc/, DECISION-vc-roles).
+    # The 災害VC day (server/vc/, 0025-vc-roles).
     "vc_centre_closed": (409, "この災害ボランティアセンターは閉所しています。", "This volunteer centre is closed."),
     "vc_bad_date": (
         400,

@@ -4,7 +4,7 @@ The clock is stored, never held in memory: while running, the drill's elapsed ti
 `sim_anchor_s + (now - wall_anchor) × speed`; pause, resume, a speed change or a skip re-anchor
 it. An inject fires once: its `drill_inject_fired` row (primary key: run and inject) is written in
 the same transaction as its effect, so a restart, a second worker or a retry can neither fire it
-twice nor lose it (decision record DECISION-drill-engine).
+twice nor lose it (decision record 0026-drill-engine).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ A job is written on the caller's own connection, in the caller's transaction: a 
 transaction leaves no job, and a committed one is never lost (a worker picks it up, at least
 once). The worker (`server/jobs/worker.py`) runs with the app (`JobsPlugin`). The library, the
 semantics (at-least-once, dedupe, retries with backoff, what a crash does) and why are in
-docs/decisions/DECISION-job-queue.md.
+docs/decisions/0023-job-queue.md.
 """
 
 from __future__ import annotations

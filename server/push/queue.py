@@ -7,7 +7,7 @@
 
 One `push_delivery` row per device of the recipients and one `push.deliver` job per row, both in
 the caller's transaction. The row is the dedupe: (subscription, notification key) is unique, so a
-cause that is written twice, or a job that runs twice (at least once, DECISION-job-queue.md),
+cause that is written twice, or a job that runs twice (at least once, 0023-job-queue.md),
 sends once. A failed attempt is retried with exponential backoff (or after the push service's
 Retry-After) on no answer, 408, 429 and 5xx; 404/410 deletes the subscription; any other answer
 ends the delivery as failed. Every failure is kept on the subscription for staff.

@@ -21,7 +21,7 @@ from server.operations.models import Operation
 from server.tenancy.models import Tenant
 from server.vc.models import VcCentre
 
-# DECISION-vc-roles: the council's staff and coordinators run the VC; `vc_desk` (応援職員) works the
+# 0025-vc-roles: the council's staff and coordinators run the VC; `vc_desk` (応援職員) works the
 # desk and nothing else; opening a centre and correcting stock is for admins and staff.
 DESK_ROLES = ("admin", "staff", "coordinator", "vc_desk")
 DESK = roles(*DESK_ROLES)

@@ -1,4 +1,4 @@
-"""The 災害VC day's tables (#18, docs/decisions/DECISION-vc-roles.md). Every row belongs to an
+"""The 災害VC day's tables (#18, docs/decisions/0025-vc-roles.md). Every row belongs to an
 operation of kind `vc` (real or drill) through (tenant_id, operation_id); `tenant_id` leads every key.
 
 Rules that must hold under concurrency live in the database: stock never below zero (CHECK, and

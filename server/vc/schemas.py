@@ -341,7 +341,7 @@ class MyNeed(msgspec.Struct):
     lon: float
     lat: float
     location_approximate: bool
-    # The requester only while the dispatch is active (DECISION-vc-roles).
+    # The requester only while the dispatch is active (0025-vc-roles).
     requester_name: str | None
     address: str | None
     phone: str | None

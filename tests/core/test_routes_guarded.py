@@ -29,7 +29,7 @@ def test_public_routes_are_the_expected_few(app) -> None:
     # /api/map/config: the base-map URL and tile templates, no personal data (server/maps/config.py);
     # public so a phone that is signed out or offline-started can still draw its cached background.
     # /api/public/vc/…: the 災害VC pre-registration page (no account by design; rate-limited, consent
-    # stored, answers only an opaque token: server/vc/reception.py, DECISION-vc-roles).
+    # stored, answers only an opaque token: server/vc/reception.py, 0025-vc-roles).
     # /api/drills/scenario-schema: the published JSON Schema of drill scenario files (no data),
     # at a stable URL so editors and other councils' tools can validate against it.
     assert api_public == {

@@ -1,5 +1,5 @@
 """pgqueuer 1.6.0's schema, as `pgqueuer install` renders it for DBSettings(db_schema="jobs"),
-frozen for migration 0016 (server/jobs/, docs/decisions/DECISION-job-queue.md).
+frozen for migration 0016 (server/jobs/, docs/decisions/0023-job-queue.md).
 
 One statement per item (asyncpg runs one statement per call). Regenerate only for a new migration
 when pgqueuer's schema changes (`pgq upgrade --dry-run` shows what changed); never edit it in place.

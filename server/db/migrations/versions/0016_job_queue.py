@@ -6,7 +6,7 @@ machinery apart from the product's tables (the model drift check compares `publi
 the grants below be exact: the app's role reads and writes job rows and nothing more. The product
 keeps what it knows about a job that belongs to a tenant in its own tenant-owned tables (for
 push: `push_delivery`); a job row carries only an entrypoint name and a payload.
-See docs/decisions/DECISION-job-queue.md.
+See docs/decisions/0023-job-queue.md.
 
 Revision ID: 0016
 Revises: 0015

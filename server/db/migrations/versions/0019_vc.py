@@ -3,7 +3,7 @@ check-ins, teams, dispatches, the equipment ledger, activity reports; the `vc_de
 
 pg_trgm (a trusted extension: the database owner may create it) serves the similar-kana duplicate
 search. Stock can never go below zero (CHECK; loans decrement under the row lock). Every table
-is tenant-owned with the same RLS policy as the rest (docs/decisions/DECISION-vc-roles.md).
+is tenant-owned with the same RLS policy as the rest (docs/decisions/0025-vc-roles.md).
 
 Revision ID: 0019
 Revises: 0015
