@@ -9,6 +9,7 @@ import { createRouter } from './router';
 import { staffRoutes } from './staff/routes';
 import { mountHeader } from './ui/header';
 import { mountOutboxStatus } from './ui/outbox-status';
+import { vcRoutes } from './vc/routes';
 
 initLang();
 
@@ -24,7 +25,7 @@ mountHeader(header);
 
 const router = createRouter(
   main,
-  { ...fieldRoutes, ...consoleRoutes, ...staffRoutes },
+  { ...fieldRoutes, ...consoleRoutes, ...staffRoutes, ...vcRoutes },
   '/',
   api,
   outbox,
