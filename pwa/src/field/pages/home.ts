@@ -209,6 +209,10 @@ export const homePage: PageFactory = (root, ctx) => {
           ['admin', 'staff', 'coordinator'].includes(u.role)
             ? h('a', { href: '/staff', class: 'button secondary', 'data-staff-link': 'true' }, t('staff.home.title'))
             : null,
+          ['admin', 'staff', 'coordinator', 'vc_desk'].includes(u.role)
+            ? appLink(ctx, '/staff/vc', t('vc.title'), { class: 'button secondary', 'data-vc-link': 'true' })
+            : null,
+          u.role === 'vc_volunteer' ? appLink(ctx, '/vc/me', t('vc.me.title'), { class: 'button primary', 'data-vc-me': 'true' }) : null,
           escalationsLink(),
           appLink(ctx, '/account', t('account.title'), { class: 'button secondary', 'data-account-link': 'true' }),
           signOutWarning(),
