@@ -11,7 +11,8 @@
 # `tonari_template` (with PostGIS), since the suites make throwaway databases on it and migrate
 # them as the owner.
 #
-# Environment: PYTEST_ARGS (extra pytest arguments), TONARI_E2E_PORT (default 8765).
+# Environment: PYTEST_ARGS (extra pytest arguments), E2E_ARGS (extra vitest arguments for the e2e run,
+# word-split: e.g. a test file), TONARI_E2E_PORT (default 8765).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -142,7 +143,7 @@ part_e2e() {
   # what this one was started with. Their second port is E2E_AUX_PORT (default: this port + 10).
   (cd pwa && E2E_BASE_URL=$base E2E_CREDENTIALS=$tmp/credentials.json E2E_DATABASE_URL=$url E2E_PYTHON=$PY \
     E2E_PWA_DIST=${TONARI_PWA_DIST:-$TONARI_ROOT/pwa/dist} E2E_VAR_DIR=$TONARI_VAR_DIR \
-    npm run test:e2e --silent </dev/null) || rc=$?
+    npm run test:e2e --silent -- ${E2E_ARGS:-} </dev/null) || rc=$?
   if [ "$rc" != 0 ]; then
     echo "--- last lines of the e2e server log ($log) ---" >&2
     tail -n 40 "$log" >&2
