@@ -145,6 +145,55 @@ describe('volunteer centre', () => {
     expect(today.map((v) => v.name).sort()).toEqual(['E2E カメラ 太郎', 'E2E 手入力 花子']);
   });
 
+  it('the desk: duplicates shown before saving, the board moves live, every step is axe-clean and 【訓練】', async () => {
+    suite.ready();
+    const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
+    const op = await openDrillCentre(staff, 'E2E 災害VC 机');
+    const base = `/api/vc/centres/${op}`;
+    const first = await staff.post<{ id: string }>(`${base}/needs`, {
+      requester_name: 'E2E 田中 一郎', requester_kana: 'タナカ イチロウ', phone: '0296-70-9999', address: '笠間市E2E 2番地',
+      people_needed: 3, ...BASE, work_types: ['mud_out'],
+    });
+    const context = await newDesktopContext(browser, env.baseUrl);
+    const page = await context.newPage();
+    await signInUi(page, credentialFor(env, 'staff'));
+
+    // Intake: the same household calls again (full-width phone, hiragana, a pin ~10 m off).
+    await page.goto(`/staff/vc/${op}/intake`);
+    const form = page.locator('form[data-intake]');
+    await form.waitFor();
+    expect(await form.getByRole('button', { name: '新しいニーズとして登録' }).isDisabled()).toBe(true);
+    await form.getByLabel('依頼者の氏名').fill('田中 一郎');
+    await form.getByLabel('ふりがな').fill('たなか いちろう');
+    await form.getByLabel('電話番号').fill('０２９６ー７０ー９９９９');
+    await form.getByLabel('住所').fill('笠間市E2E 2番地');
+    await form.getByLabel('緯度').fill(String(BASE.lat));
+    await form.getByLabel('経度').fill(String(BASE.lon + 0.0001));
+    await form.getByRole('button', { name: '重複を確認' }).click();
+    const dupe = page.locator(`[data-dupes="1"] [data-dupe="${first.id}"]`);
+    await dupe.waitFor();
+    expect(await dupe.textContent()).toContain('電話番号が同じ');
+    await expectAxeClean(page, 'intake with duplicates');
+
+    // The board: the need is 受付; moved to マッチ待ち by another desk, it moves here live.
+    await page.goto(`/staff/vc/${op}/board`);
+    await page.locator(`[data-column="received"] [data-need="${first.id}"]`).waitFor();
+    await page.locator('[data-live="on"]').waitFor();
+    await expectAxeClean(page, 'board');
+    await staff.post(`/api/vc/needs/${first.id}/state`, { state: 'waiting' });
+    await page.locator(`[data-column="waiting"] [data-need="${first.id}"]`).waitFor();
+
+    for (const step of ['reception', 'teams', 'matching', 'dispatch', 'stats']) {
+      await page.goto(`/staff/vc/${op}/${step}`);
+      await page.locator(`[data-step="${step}"]`).waitFor();
+      expect(await page.locator(`[data-step="${step}"]`).textContent()).toMatch(/^【訓練】/);
+      await page.locator('[data-drill]').waitFor();
+      await expectAxeClean(page, step);
+    }
+    expect(await page.locator('[data-csv]').getAttribute('href')).toBe(`${base}/statistics.csv`);
+    await context.close();
+  });
+
   it("a leader's report recorded offline on the phone arrives exactly once after reconnecting", async () => {
     suite.ready();
     const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));

@@ -125,9 +125,9 @@ export const mePage: PageFactory = (root, ctx) => {
       h('section', { class: 'vc-emergency', 'aria-labelledby': 'emergency-title' },
         h('h2', { id: 'emergency-title' }, t('vc.me.emergency')),
         h('p', { class: 'row-actions' },
-          h('a', { href: 'tel:110', class: 'button danger', 'data-call': '110' }, t('op.call110')),
+          h('a', { href: 'tel:110', class: 'button', 'data-call': '110' }, t('op.call110')),
           ' ',
-          h('a', { href: 'tel:119', class: 'button danger', 'data-call': '119' }, t('op.call119'))))));
+          h('a', { href: 'tel:119', class: 'button', 'data-call': '119' }, t('op.call119'))))));
   }
 
   render();
