@@ -183,6 +183,30 @@ describe('volunteer centre', () => {
     await staff.post(`/api/vc/needs/${first.id}/state`, { state: 'waiting' });
     await page.locator(`[data-column="waiting"] [data-need="${first.id}"]`).waitFor();
 
+    // Dispatch from the desk; after a reload the returns list still shows the team, and its report brings all back.
+    const vols = await Promise.all(['E2E 机 一', 'E2E 机 二'].map((name) => staff.post<{ id: string }>(`${base}/volunteers`, {
+      name, age_band: 'age_30_49', prefecture: '08', insurance: 'enrolled', insured_where: '笠間市社協',
+    })));
+    await staff.post(`${base}/teams`, { name: 'E2E机班', leader_id: vols[0]!.id, member_ids: vols.map((v) => v.id) });
+    await page.goto(`/staff/vc/${op}/dispatch`);
+    const send = page.locator('form[data-dispatch-form]');
+    await send.waitFor();
+    await send.getByLabel('班').selectOption({ label: 'E2E机班 (2)' });
+    await send.getByLabel('ニーズ').selectOption({ label: '笠間市E2E 2番地' });
+    await send.getByLabel('スコップ').fill('2');
+    await send.getByRole('button', { name: '送り出す' }).click();
+    await page.locator('[data-notice]', { hasText: '送り出しました。' }).waitFor();
+    await page.reload();
+    const out = page.locator('[data-dispatch]');
+    await out.waitFor();
+    expect(await page.locator('[data-ledger] tr[data-item="shovel"] td').first().textContent()).toBe('8');
+    await expectAxeClean(page, 'dispatch');
+    await out.getByLabel('活動時間').fill('3');
+    await out.getByRole('button', { name: '報告して全部返却' }).click();
+    await page.locator('[data-notice]', { hasText: '報告を受け付けました。' }).waitFor();
+    expect(await page.locator('[data-ledger] tr[data-item="shovel"] td').first().textContent()).toBe('10');
+    expect(await page.locator('[data-dispatch]').count()).toBe(0);
+
     for (const step of ['reception', 'teams', 'matching', 'dispatch', 'stats']) {
       await page.goto(`/staff/vc/${op}/${step}`);
       await page.locator(`[data-step="${step}"]`).waitFor();

@@ -101,8 +101,7 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
   let liveOk = true;
   let scanner: Scanner | null = null;
   let cameraFailed = false;
-  // Dispatches sent from this desk today (the API has no list of them yet).
-  const sent: Dispatch[] = [];
+  let dispatches: Dispatch[] = [];
 
   const gate = staffGate(root, ctx, '/staff/vc', 'vc.title', (user) => void start(user), DESK_ROLES);
 
@@ -143,7 +142,10 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
     if (['reception', 'teams'].includes(step)) want.push(ctx.api.get<Volunteer[]>(`${base}/volunteers`).then((v) => (volunteers = v)));
     if (['teams', 'matching', 'dispatch'].includes(step)) want.push(ctx.api.get<Team[]>(`${base}/teams`).then((v) => (teams = v)));
     if (step === 'matching') want.push(ctx.api.get<TeamSuggestions[]>(`${base}/matching`).then((v) => (matching = v)));
-    if (step === 'dispatch') want.push(ctx.api.get<EquipmentRow[]>(`${base}/equipment`).then((v) => (ledger = v)));
+    if (step === 'dispatch') {
+      want.push(ctx.api.get<EquipmentRow[]>(`${base}/equipment`).then((v) => (ledger = v)));
+      want.push(ctx.api.get<Dispatch[]>(`${base}/dispatches`).then((v) => (dispatches = v)));
+    }
     if (step === 'stats') want.push(ctx.api.get<Statistics>(`${base}/statistics`).then((v) => (stats = v)));
     await Promise.all(want);
   }
@@ -488,32 +490,32 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       void act(async () => {
-        const d = await ctx.api.post<Dispatch>(`${base}/dispatches`, { team_id: chosen.team_id, need_id: chosen.need_id, equipment: equipmentLines(quantities) });
-        sent.push(d);
+        await ctx.api.post<Dispatch>(`${base}/dispatches`, { team_id: chosen.team_id, need_id: chosen.need_id, equipment: equipmentLines(quantities) });
         chosen.team_id = '';
         chosen.need_id = '';
         for (const k of Object.keys(quantities)) delete quantities[k];
         return t('vc.dispatch.sent');
       });
     });
-    const active = sent.filter((d) => d.state === 'active');
+    const active = dispatches.filter((d) => d.state === 'active');
     return [
       form,
       active.length ? h('section', { 'aria-labelledby': 'active-title' }, h('h2', { id: 'active-title' }, t('vc.dispatch.active')),
         h('ul', {}, ...active.map((d) => {
           const outcome = h('select', { id: `outcome-${d.id}`, 'aria-label': t('vc.report.outcome') },
             h('option', { value: 'done' }, t('vc.report.done')), h('option', { value: 'continued' }, t('vc.report.continued')));
+          const hours = h('input', { id: `hours-${d.id}`, type: 'number', inputmode: 'decimal', min: 0, max: 24, value: '' });
           const b = h('button', { type: 'button', class: 'secondary', 'data-report': d.id }, t('vc.dispatch.returnAll'));
           b.addEventListener('click', () => void act(async () => {
             const tm = teams.find((x) => x.id === d.team_id);
             await ctx.api.post(`/api/vc/dispatches/${encodeURIComponent(d.id)}/report`, {
-              client_id: uuidv7(), outcome: outcome.value, people: tm?.people ?? 0, hours: 0,
+              client_id: uuidv7(), outcome: outcome.value, people: tm?.people ?? 0, hours: Number(hours.value || 0),
               device_time: new Date().toISOString(), returns: fullReturns(d.equipment),
             });
-            d.state = 'reported';
             return t('vc.report.sent');
           }));
-          return h('li', { 'data-dispatch': d.id }, `${teams.find((x) => x.id === d.team_id)?.name ?? ''} → ${needById(d.need_id)?.address ?? ''} `, outcome, ' ', b);
+          return h('li', { 'data-dispatch': d.id }, `${teams.find((x) => x.id === d.team_id)?.name ?? ''} → ${needById(d.need_id)?.address ?? ''} `, outcome, ' ',
+            h('label', { for: `hours-${d.id}` }, t('vc.report.hours')), ' ', hours, ' ', b);
         }))) : null,
       h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('vc.dispatch.ledger') },
         h('table', { class: 'staff-table', 'data-ledger': 'true' }, h('caption', {}, t('vc.dispatch.ledger')),
