@@ -35,6 +35,7 @@ import { startScanner, type Scanner } from './scanner';
 
 /** Who may run the desk: the council's staff and the lent helpers (DECISION-vc-roles). */
 export const DESK_ROLES: ReadonlySet<string> = new Set(['admin', 'staff', 'coordinator', 'vc_desk']);
+const LIVE_ROLES: ReadonlySet<string> = new Set(['admin', 'staff', 'coordinator']);
 
 const DUPE_REASON: Record<string, MessageKey> = {
   phone: 'vc.intake.dupeReason.phone',
@@ -98,14 +99,16 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
   let notice = '';
   let loaded = false;
   let live: LiveStream | null = null;
-  let liveOk = true;
+  // data-live="on" only once the stream is open: an event sent before that would be missed.
+  let liveOk = false;
+  let canLive = false;
   let scanner: Scanner | null = null;
   let cameraFailed = false;
   let dispatches: Dispatch[] = [];
 
   const gate = staffGate(root, ctx, '/staff/vc', 'vc.title', (user) => void start(user), DESK_ROLES);
 
-  async function start(_user: User): Promise<void> {
+  async function start(user: User): Promise<void> {
     try {
       const all = await ctx.api.get<Centre[]>('/api/vc/centres/');
       centre = all.find((c) => c.operation_id === op) ?? null;
@@ -115,7 +118,10 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
     }
     loaded = true;
     render();
-    if (step === 'board' && centre) {
+    // The event stream is for the roles that may see the registry's events; a lent desk helper
+    // (vc_desk) reloads the board by hand instead.
+    canLive = LIVE_ROLES.has(user.role);
+    if (step === 'board' && centre && canLive) {
       live = openLiveStream({
         operationId: op,
         lastEventId: null,
@@ -297,8 +303,11 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
   }
 
   function boardView(): (Node | null)[] {
+    const reloadButton = h('button', { type: 'button', class: 'secondary', 'data-reload': 'true' }, t('home.retry'));
+    reloadButton.addEventListener('click', () => void act(async () => ''));
     return [
-      h('p', { role: 'status', 'data-live': liveOk ? 'on' : 'off' }, t(liveOk ? 'vc.live.on' : 'vc.live.off')),
+      h('p', { role: 'status', 'data-live': liveOk ? 'on' : 'off' }, t(liveOk ? 'vc.live.on' : canLive ? 'vc.live.connecting' : 'vc.live.off')),
+      canLive ? null : reloadButton,
       h('div', { class: 'vc-board', 'data-board': 'true' }, ...boardColumns(needs).map(([state, list]) =>
         h('section', { class: 'vc-column', 'data-column': state, 'aria-labelledby': `col-${state}` },
           h('h2', { id: `col-${state}` }, `${vocabLabel('vc_need_states', state)} `, h('span', { 'data-count': 'true' }, t('console.count', { count: list.length }))),
