@@ -183,16 +183,50 @@ describe('volunteer centre', () => {
     await staff.post(`/api/vc/needs/${first.id}/state`, { state: 'waiting' });
     await page.locator(`[data-column="waiting"] [data-need="${first.id}"]`).waitFor();
 
+    // A site survey from the board: the second need goes to マッチ待ち.
+    const second = await staff.post<{ id: string }>(`${base}/needs`, {
+      requester_name: 'E2E 鈴木 花', requester_kana: 'スズキ ハナ', phone: '0296-70-8888', address: '笠間市E2E 3番地',
+      people_needed: 2, lon: BASE.lon + 0.02, lat: BASE.lat, work_types: ['cleaning'],
+    });
+    await page.reload();
+    const card = page.locator(`[data-column="received"] [data-need="${second.id}"]`);
+    await card.getByRole('button', { name: '現地調査' }).click();
+    const survey = card.locator('form[data-survey-form]');
+    await survey.getByLabel('調査結果').selectOption('needed');
+    await survey.getByLabel('調査者').fill('E2E 調査員');
+    await survey.getByRole('button', { name: '調査を記録' }).click();
+    await page.locator(`[data-column="waiting"] [data-need="${second.id}"]`).waitFor();
+
+    // Teams: two volunteers checked in (API), the team formed on the screen.
+    for (const name of ['E2E 机 一', 'E2E 机 二']) {
+      await staff.post(`${base}/volunteers`, { name, age_band: 'age_30_49', prefecture: '08', insurance: 'enrolled', insured_where: '笠間市社協' });
+    }
+    await page.goto(`/staff/vc/${op}/teams`);
+    const teamForm = page.locator('form[data-team-form]');
+    await teamForm.waitFor();
+    await teamForm.getByLabel('班の名前').fill('E2E机班');
+    await teamForm.getByLabel('リーダー').selectOption({ label: 'E2E 机 一' });
+    await teamForm.getByLabel('E2E 机 二').check();
+    await teamForm.getByRole('button', { name: '班を作る' }).click();
+    await page.locator('[data-teams] li', { hasText: 'E2E机班' }).waitFor();
+    await expectAxeClean(page, 'teams');
+
+    // Matching: suggestions with their reasons; the choice is carried to the dispatch tab.
+    await page.goto(`/staff/vc/${op}/matching`);
+    const suggestion = page.locator('[data-match-team] [data-suggestion]').first();
+    await suggestion.waitFor();
+    const reasons = await suggestion.locator('[data-reasons]').textContent();
+    expect(reasons).toContain('人数');
+    expect(reasons).toContain(' km');
+    await expectAxeClean(page, 'matching');
+    const chosenNeed = await suggestion.getAttribute('data-suggestion');
+    await suggestion.getByRole('button', { name: /このニーズに決める/ }).click();
+
     // Dispatch from the desk; after a reload the returns list still shows the team, and its report brings all back.
-    const vols = await Promise.all(['E2E 机 一', 'E2E 机 二'].map((name) => staff.post<{ id: string }>(`${base}/volunteers`, {
-      name, age_band: 'age_30_49', prefecture: '08', insurance: 'enrolled', insured_where: '笠間市社協',
-    })));
-    await staff.post(`${base}/teams`, { name: 'E2E机班', leader_id: vols[0]!.id, member_ids: vols.map((v) => v.id) });
-    await page.goto(`/staff/vc/${op}/dispatch`);
     const send = page.locator('form[data-dispatch-form]');
     await send.waitFor();
-    await send.getByLabel('班').selectOption({ label: 'E2E机班 (2)' });
-    await send.getByLabel('ニーズ').selectOption({ label: '笠間市E2E 2番地' });
+    expect(await send.getByLabel('ニーズ').inputValue()).toBe(chosenNeed);
+    expect(await send.getByLabel('班').locator('option:checked').textContent()).toBe('E2E机班 (2)');
     await send.getByLabel('スコップ').fill('2');
     await send.getByRole('button', { name: '送り出す' }).click();
     await page.locator('[data-notice]', { hasText: '送り出しました。' }).waitFor();

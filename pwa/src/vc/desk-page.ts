@@ -50,6 +50,9 @@ function drillBanner(centre: Centre | null): HTMLElement | null {
   return h('p', { class: 'drill-banner', role: 'note', 'data-drill': 'true' }, t('vc.drill'));
 }
 
+/** The matching board's choice, handed to the dispatch tab (module state: the router keeps no query). */
+let pendingChoice: { team_id: string; need_id: string } | null = null;
+
 /** `/staff/vc`: the centres (newest first); a drill centre carries 【訓練】 in its name. */
 export const centresPage: PageFactory = (root, ctx) => {
   let centres: Centre[] | null = null;
@@ -471,9 +474,8 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
         m.suggestions.length === 0 ? h('p', {}, t('vc.match.none')) : h('ol', {}, ...m.suggestions.map((s) => {
           const b = h('button', { type: 'button', class: 'secondary', 'data-choose': s.need_id, 'aria-label': `${t('vc.match.choose')}: ${needById(s.need_id)?.address ?? ''}` }, t('vc.match.choose'));
           b.addEventListener('click', () => {
-            chosen.team_id = m.team_id;
-            chosen.need_id = s.need_id;
-            ctx.navigate(deskPath(op, 'dispatch') + `?team=${encodeURIComponent(m.team_id)}&need=${encodeURIComponent(s.need_id)}`);
+            pendingChoice = { team_id: m.team_id, need_id: s.need_id };
+            ctx.navigate(deskPath(op, 'dispatch'));
           });
           return h('li', { 'data-suggestion': s.need_id }, h('span', {}, `${needById(s.need_id)?.address ?? s.need_id} — `), h('span', { 'data-reasons': 'true' }, s.reasons), ' ', b);
         })))),
@@ -482,9 +484,10 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
 
   function dispatchView(): (Node | null)[] {
     const e = fieldErrors();
-    const q = new URLSearchParams(location.search);
-    if (!chosen.team_id) chosen.team_id = q.get('team') ?? '';
-    if (!chosen.need_id) chosen.need_id = q.get('need') ?? '';
+    if (pendingChoice) {
+      Object.assign(chosen, pendingChoice);
+      pendingChoice = null;
+    }
     const waiting = needs.filter((n) => n.state === 'waiting' || n.state === 'continued');
     const form = h('form', { class: 'staff-form', 'data-dispatch-form': 'true' },
       selectField('dispatch-team', 'vc.dispatch.team', [['', '—'], ...teams.map((tm): [string, string] => [tm.id, `${tm.name} (${tm.people})`])], chosen.team_id, (v) => (chosen.team_id = v), e.get('team_id')),
