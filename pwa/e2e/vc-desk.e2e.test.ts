@@ -139,10 +139,23 @@ describe('volunteer centre', () => {
     await p2.getByRole('button', { name: '受付する', exact: true }).click();
     await p2.locator('[data-notice]', { hasText: 'E2E 手入力 花子さんを受付しました。' }).waitFor();
     await expectAxeClean(p2, 'reception after check-in');
+
+    // A walk-in aged 17: refused without a guardian's consent (the server's message), accepted with it.
+    const walkin = p2.locator('form[data-walkin]');
+    await walkin.getByLabel('氏名').fill('E2E 高校 次郎');
+    await walkin.getByLabel('年齢').selectOption('age_16_17');
+    await walkin.getByLabel('住所の都道府県コード（2桁）').fill('08');
+    await walkin.getByLabel('加入した社協').fill('笠間市社協');
+    await walkin.getByRole('button', { name: '登録して受付' }).click();
+    await p2.locator('[role=alert]', { hasText: '保護者の同意が必要です' }).waitFor();
+    await walkin.getByLabel('保護者の同意（保護者名）').fill('E2E 保護者');
+    await walkin.getByRole('button', { name: '登録して受付' }).click();
+    await p2.locator('[data-notice]', { hasText: 'E2E 高校 次郎さんを受付しました。' }).waitFor();
+    await expectAxeClean(p2, 'walk-in');
     await denied.close();
 
     const today = await staff.get<Array<{ name: string; registered_via: string }>>(`/api/vc/centres/${op}/volunteers`);
-    expect(today.map((v) => v.name).sort()).toEqual(['E2E カメラ 太郎', 'E2E 手入力 花子']);
+    expect(today.map((v) => v.name).sort()).toEqual(['E2E カメラ 太郎', 'E2E 手入力 花子', 'E2E 高校 次郎'].sort());
   });
 
   it('the desk: duplicates shown before saving, the board moves live, every step is axe-clean and 【訓練】', async () => {
