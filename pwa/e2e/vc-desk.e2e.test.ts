@@ -248,6 +248,11 @@ describe('volunteer centre', () => {
     await out.waitFor();
     expect(await page.locator('[data-ledger] tr[data-item="shovel"] td').first().textContent()).toBe('8');
     await expectAxeClean(page, 'dispatch');
+    // One shovel back early; the report brings back what is still out.
+    await out.getByLabel('スコップ 返却').fill('1');
+    await out.getByRole('button', { name: '返却・紛失を記録' }).click();
+    await page.locator('[data-notice]', { hasText: '返却を記録しました。' }).waitFor();
+    expect(await page.locator('[data-ledger] tr[data-item="shovel"] td').first().textContent()).toBe('9');
     await out.getByLabel('活動時間').fill('3');
     await out.getByRole('button', { name: '報告して全部返却' }).click();
     await page.locator('[data-notice]', { hasText: '報告を受け付けました。' }).waitFor();

@@ -17,6 +17,7 @@ import {
   fullReturns,
   isDeskStep,
   peopleOf,
+  returnLines,
   STEP_LABEL,
   tokenFromScan,
   unassigned,
@@ -526,8 +527,28 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
             });
             return t('vc.report.sent');
           }));
+          const back: Record<string, { returned: string; lost: string }> = {};
+          const returnsForm = h('form', { class: 'row-actions', 'data-returns': d.id },
+            ...Object.entries(d.equipment).flatMap(([code, n]) => {
+              back[code] = { returned: '', lost: '' };
+              return (['returned', 'lost'] as const).map((k) => {
+                const id = `${k}-${d.id}-${code}`;
+                const input = h('input', { id, type: 'number', inputmode: 'numeric', min: 0, max: n, value: '' });
+                input.addEventListener('input', () => (back[code]![k] = input.value));
+                return h('span', { class: 'field' }, h('label', { for: id }, `${vocabLabel('vc_equipment', code)} ${t(k === 'returned' ? 'vc.dispatch.returned' : 'vc.dispatch.colLost')}`), input);
+              });
+            }),
+            h('button', { type: 'submit', class: 'secondary' }, t('vc.dispatch.recordReturns')));
+          returnsForm.addEventListener('submit', (ev) => {
+            ev.preventDefault();
+            void act(async () => {
+              await ctx.api.post(`/api/vc/dispatches/${encodeURIComponent(d.id)}/returns`, { items: returnLines(back) });
+              return t('vc.dispatch.returnsDone');
+            });
+          });
           return h('li', { 'data-dispatch': d.id }, `${teams.find((x) => x.id === d.team_id)?.name ?? ''} → ${needById(d.need_id)?.address ?? ''} `, outcome, ' ',
-            h('label', { for: `hours-${d.id}` }, t('vc.report.hours')), ' ', hours, ' ', b);
+            h('label', { for: `hours-${d.id}` }, t('vc.report.hours')), ' ', hours, ' ', b,
+            Object.keys(d.equipment).length ? returnsForm : null);
         }))) : null,
       h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('vc.dispatch.ledger') },
         h('table', { class: 'staff-table', 'data-ledger': 'true' }, h('caption', {}, t('vc.dispatch.ledger')),

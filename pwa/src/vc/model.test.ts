@@ -7,6 +7,7 @@ import {
   equipmentLines,
   fullReturns,
   isDeskStep,
+  returnLines,
   peopleOf,
   tokenFromScan,
   unassigned,
@@ -68,6 +69,18 @@ describe('the desk', () => {
   it('sends only positive whole equipment quantities and returns everything still out', () => {
     expect(equipmentLines({ shovel: '4', sandbags: '', wheelbarrow: '0', pressure_washer: '1.5' })).toEqual([{ code: 'shovel', quantity: 4 }]);
     expect(fullReturns({ shovel: 4, sandbags: 0 })).toEqual([{ code: 'shovel', returned: 4 }]);
+  });
+});
+
+describe('returns at the desk', () => {
+  it('sends whole non-negative numbers per item and leaves out items with nothing back or lost', () => {
+    expect(returnLines({
+      shovel: { returned: '2', lost: '1' },
+      sandbags: { returned: '', lost: '' },
+      wheelbarrow: { returned: '-1', lost: '0' },
+      pressure_washer: { returned: '0.5', lost: '' },
+      tarp: { returned: '', lost: '3' },
+    })).toEqual([{ code: 'shovel', returned: 2, lost: 1 }, { code: 'tarp', returned: 0, lost: 3 }]);
   });
 });
 

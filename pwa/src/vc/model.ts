@@ -229,3 +229,11 @@ export function fullReturns(equipment: Record<string, number>): { code: string; 
     .filter(([, n]) => n > 0)
     .map(([code, n]) => ({ code, returned: n }));
 }
+
+/** Return lines of the desk's returns form: per item, whole numbers ≥ 0; items with nothing are left out. */
+export function returnLines(inputs: Record<string, { returned: string; lost: string }>): { code: string; returned: number; lost: number }[] {
+  const whole = (v: string) => (v.trim() === '' ? 0 : Number(v));
+  return Object.entries(inputs)
+    .map(([code, v]) => ({ code, returned: whole(v.returned), lost: whole(v.lost) }))
+    .filter((l) => Number.isInteger(l.returned) && Number.isInteger(l.lost) && l.returned >= 0 && l.lost >= 0 && l.returned + l.lost > 0);
+}
