@@ -44,7 +44,8 @@ export function credentialFor(env: E2EEnv, role: string): Credential {
   return c;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `extraArgs`: more Chromium switches (the VC test's fake camera). */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     // Debian's Chromium; Playwright must never download a browser here.
     executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
@@ -55,6 +56,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+      ...extraArgs,
     ],
   });
 }

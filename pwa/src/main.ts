@@ -13,6 +13,7 @@ import { createRouter } from './router';
 import { staffRoutes } from './staff/routes';
 import { mountHeader } from './ui/header';
 import { mountOutboxStatus } from './ui/outbox-status';
+import { vcRoutes } from './vc/routes';
 
 initLang();
 
@@ -28,7 +29,7 @@ mountHeader(header);
 
 const router = createRouter(
   main,
-  { ...fieldRoutes, ...consoleRoutes, ...staffRoutes },
+  { ...fieldRoutes, ...consoleRoutes, ...staffRoutes, ...vcRoutes },
   '/',
   api,
   outbox,

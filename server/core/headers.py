@@ -27,12 +27,13 @@ HSTS = b"max-age=31536000"
 def content_security_policy(settings: Settings) -> str:
     """The PWA's policy: everything from our own origin; the base map's tiles from its origin
     (drawn by MapLibre and stored by the service worker for offline use); MapLibre's worker from
-    our origin (or a blob: URL); WebGL needs nothing; no framing, no plugins."""
+    our origin (or a blob: URL); WebGL needs nothing; no framing, no plugins. WebAssembly from our
+    origin may be compiled ('wasm-unsafe-eval', not 'unsafe-eval'): the VC desk's QR reader (zxing-wasm)."""
     basemap = f" {settings.basemap_origin}" if settings.basemap_origin else ""
     return "; ".join(
         [
             "default-src 'self'",
-            "script-src 'self'",
+            "script-src 'self' 'wasm-unsafe-eval'",
             "style-src 'self'",
             f"img-src 'self' data: blob:{basemap}",
             "font-src 'self' data:",

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
 import msgspec
 from geoalchemy2.shape import to_shape
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from shapely.geometry import Point
 from sqlalchemy import select, text, update
@@ -76,6 +76,16 @@ _OUTSTANDING = text(
     FROM vc_equipment_move m JOIN vc_equipment e ON e.tenant_id = m.tenant_id AND e.id = m.equipment_id
     WHERE m.tenant_id = :t AND m.dispatch_id = :d
     GROUP BY e.code, e.id
+    """
+)
+
+_OUTSTANDING_MANY = text(
+    """
+    SELECT m.dispatch_id, e.code,
+           sum(CASE m.kind WHEN 'loan' THEN m.quantity ELSE -m.quantity END) AS out
+    FROM vc_equipment_move m JOIN vc_equipment e ON e.tenant_id = m.tenant_id AND e.id = m.equipment_id
+    WHERE m.tenant_id = :t AND m.dispatch_id = ANY(:ids)
+    GROUP BY m.dispatch_id, e.code
     """
 )
 
@@ -337,6 +347,52 @@ class DispatchController(Controller):
         await audit_vc(db_session, c, "vc.equipment.stock", "vc_equipment", [equipment_id], quantity=data.quantity)
         await db_session.commit()
         return next(e for e in await ledger(db_session, c) if e.code == data.code)
+
+    @get(
+        "/dispatches",
+        summary="Dispatches of a VC day (default today), active ones first, with what is still out",
+    )
+    async def list_dispatches(
+        self, db_session: DbSession, operation_id: FromPath[uuid.UUID], vc_day: FromQuery[date | None] = None
+    ) -> list[DispatchOut]:
+        """The desk's returns list survives a reload: ids, states and equipment only, no personal data."""
+        c = await get_centre(db_session, operation_id)
+        day = vc_day or c.today()
+        dispatches = (
+            (
+                await db_session.execute(
+                    select(VcDispatch)
+                    .where(
+                        VcDispatch.tenant_id == c.op.tenant_id,
+                        VcDispatch.operation_id == c.id,
+                        VcDispatch.vc_day == day,
+                    )
+                    .order_by(VcDispatch.state, VcDispatch.dispatched_at)
+                    .limit(2_000)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        out: dict[uuid.UUID, dict[str, int]] = {d.id: {} for d in dispatches}
+        if dispatches:  # what is still out, for all of them in one query
+            rows = await db_session.execute(_OUTSTANDING_MANY, {"t": c.op.tenant_id, "ids": [d.id for d in dispatches]})
+            for r in rows:
+                if int(r.out) > 0:
+                    out[r.dispatch_id][r.code] = int(r.out)
+        return [
+            DispatchOut(
+                id=d.id,
+                operation_id=d.operation_id,
+                team_id=d.team_id,
+                need_id=d.need_id,
+                vc_day=d.vc_day,
+                state=d.state,
+                equipment=dict(sorted(out[d.id].items())),
+                label=label(c.mode),
+            )
+            for d in dispatches
+        ]
 
     @get("/equipment", summary="The equipment ledger: on the shelf, out with teams, lost")
     async def list_equipment(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> list[EquipmentOut]:

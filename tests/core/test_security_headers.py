@@ -107,7 +107,8 @@ async def test_the_pwa_files_errors_and_the_tiles_carry_them_too(app, client_fac
     csp = (await c.get("/")).headers["content-security-policy"]
     assert "img-src 'self' data: blob: https://cyberjapandata.gsi.go.jp" in csp
     assert "connect-src 'self' https://cyberjapandata.gsi.go.jp" in csp
-    assert "worker-src 'self' blob:" in csp and "script-src 'self';" in csp
+    assert "worker-src 'self' blob:" in csp and "script-src 'self' 'wasm-unsafe-eval';" in csp
+    assert "'unsafe-eval'" not in csp and "'unsafe-inline'" not in csp  # wasm only, never eval()
 
     tenant = await make_tenant(("staff",))
     await _sign_in(c, tenant.accounts["staff"])

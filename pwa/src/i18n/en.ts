@@ -4,6 +4,7 @@ import { fieldEn } from './field.en';
 import type { ja } from './ja';
 import { mapEn } from './map.en';
 import { staffEn } from './staff.en';
+import { vcEn } from './vc.en';
 
 // Typed by the keys of ja.ts (MessageKey, taken from ja.ts: index.ts imports this file): adding
 // a key to ja.ts without adding it here is a compile error.
@@ -13,6 +14,7 @@ export const en: Record<keyof typeof ja, string> = {
   ...staffEn,
   ...mapEn,
   ...accountsEn,
+  ...vcEn,
 
   'app.name': 'Tonari 隣',
 

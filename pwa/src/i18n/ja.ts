@@ -6,6 +6,7 @@ import { consoleJa } from './console.ja';
 import { fieldJa } from './field.ja';
 import { mapJa } from './map.ja';
 import { staffJa } from './staff.ja';
+import { vcJa } from './vc.ja';
 
 // Each area keeps its messages in its own file (<area>.ja.ts / <area>.en.ts) and is merged here.
 const coreJa = {
@@ -110,4 +111,4 @@ const coreJa = {
   'error.generic': '問題が発生しました。しばらくしてから、もう一度お試しください。',
 } as const satisfies Record<string, string>;
 
-export const ja = { ...coreJa, ...fieldJa, ...consoleJa, ...staffJa, ...mapJa, ...accountsJa } as const;
+export const ja = { ...coreJa, ...fieldJa, ...consoleJa, ...staffJa, ...mapJa, ...accountsJa, ...vcJa } as const;

@@ -20,6 +20,7 @@ export const STAFF_NAV: NavItem[] = [
   { path: '/staff/registry', key: 'staff.reg.title' },
   { path: '/staff/watch', key: 'staff.watch.title' },
   { path: '/staff/drills', key: 'staff.nav.drills' },
+  { path: '/staff/vc', key: 'vc.title' },
   { path: '/staff/audit', key: 'staff.audit.title' },
   { path: '/staff/users', key: 'staff.users.title' },
 ];
@@ -28,7 +29,7 @@ export const STAFF_NAV: NavItem[] = [
  * Signs-in check shared by every staff screen: resolves to the user, or sends a signed-out
  * visitor to the login page (null). Other roles get the page's "not for you" text.
  */
-export async function requireStaffUser(ctx: AppContext): Promise<User | null | 'forbidden'> {
+export async function requireStaffUser(ctx: AppContext, roles: ReadonlySet<string> = STAFF_ROLES): Promise<User | null | 'forbidden'> {
   const session = await loadSession({ api: ctx.api });
   if (session.kind === 'signed-out') {
     rememberSignInTarget(location.pathname + location.search);
@@ -40,7 +41,7 @@ export async function requireStaffUser(ctx: AppContext): Promise<User | null | '
     ctx.navigate(PASSWORD_CHANGE_PATH, { replace: true });
     return null;
   }
-  return STAFF_ROLES.has(session.user.role) ? session.user : 'forbidden';
+  return roles.has(session.user.role) ? session.user : 'forbidden';
 }
 
 /** The frame around every staff screen: navigation, the page heading, then the content. */
@@ -84,6 +85,7 @@ export function staffGate(
   current: string,
   titleKey: MessageKey,
   ready: (user: User) => void,
+  roles: ReadonlySet<string> = STAFF_ROLES,
 ): { render(body: () => (Node | null | false | undefined)[]): void; disposed(): boolean; dispose(): void } {
   let disposed = false;
   let failure: unknown = null;
@@ -104,7 +106,7 @@ export function staffGate(
     if (focused) root.querySelector<HTMLElement>('#staff-title')?.focus();
   }
 
-  requireStaffUser(ctx).then(
+  requireStaffUser(ctx, roles).then(
     (user) => {
       if (disposed || user === null) return;
       if (user === 'forbidden') forbidden = true;

@@ -89,6 +89,8 @@ export interface LiveStreamOptions {
   lastEventId: number | null;
   onEvent: (event: LiveEvent) => void;
   onState: (state: ConnState) => void;
+  /** The event kinds to listen to (default: the console's); the VC board listens to `vc.need`. */
+  kinds?: readonly string[];
   /** Injected in tests. */
   EventSourceImpl?: typeof EventSource;
   win?: Pick<Window, 'addEventListener' | 'removeEventListener'>;
@@ -139,7 +141,7 @@ export function openLiveStream(opts: LiveStreamOptions): LiveStream {
       dispatch({ type: 'error', closed: gaveUp });
       if (gaveUp && !closed) schedule(retryDelay(state.failures));
     };
-    for (const kind of EVENT_KINDS) source.addEventListener(kind, onMessage as EventListener);
+    for (const kind of opts.kinds ?? EVENT_KINDS) source.addEventListener(kind, onMessage as EventListener);
   }
 
   function schedule(ms: number): void {

@@ -241,6 +241,10 @@ export const homePage: PageFactory = (root, ctx) => {
             ...row('home.tenant', u.tenant.name, 'tenant'),
             ...row('home.municipality', u.tenant.municipality_code, 'municipality_code'),
           ),
+          ['admin', 'staff', 'coordinator', 'vc_desk'].includes(u.role)
+            ? appLink(ctx, '/staff/vc', t('vc.title'), { class: 'button secondary', 'data-vc-link': 'true' })
+            : null,
+          u.role === 'vc_volunteer' ? appLink(ctx, '/vc/me', t('vc.me.title'), { class: 'button primary', 'data-vc-me': 'true' }) : null,
           escalationsLink(),
           appLink(ctx, '/account', t('account.title'), { class: 'button secondary', 'data-account-link': 'true' }),
           signOutWarning(),

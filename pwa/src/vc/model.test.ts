@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, NetworkError } from '../api/errors';
+import {
+  applyNeedEvent,
+  boardColumns,
+  deskPath,
+  equipmentLines,
+  fullReturns,
+  isDeskStep,
+  returnLines,
+  peopleOf,
+  tokenFromScan,
+  unassigned,
+  type Need,
+  type Team,
+  type Volunteer,
+} from './model';
+import { flushReports, queuedReports, sendReport, type VcReport } from './report-queue';
+
+const need = (id: string, state: string): Need => ({
+  id, operation_id: 'op', requester_name: 'x', requester_kana: '', phone: null, address: `a-${id}`, lon: 140, lat: 36,
+  location_approximate: false, damage_kinds: [], work_types: [], equipment: [], flags: [], people_needed: 2,
+  hours_estimated: null, needs_truck: false, notes: null, remaining: null, state, received_on: '2026-12-06', closed_on: null, label: '',
+});
+
+const vol = (id: string, over: Partial<Volunteer> = {}): Volunteer => ({
+  id, kind: 'individual', name: id, group_name: null, group_size: 1, age_band: 'age_30_49', prefecture: '08', skills: [],
+  light_truck: false, insurance: 'enrolled', guardian_consent_by: null, registered_via: 'desk', checked_in_on: '2026-12-06', label: '', ...over,
+});
+
+describe('the needs board', () => {
+  it('has one column per state in the order of the day, each with its needs', () => {
+    const cols = boardColumns([need('1', 'waiting'), need('2', 'received'), need('3', 'waiting'), need('4', 'continued')]);
+    expect(cols.map(([s]) => s)).toEqual(['received', 'survey', 'waiting', 'active', 'done', 'continued']);
+    expect(cols.map(([, l]) => l.map((n) => n.id))).toEqual([['2'], [], ['1', '3'], [], [], ['4']]);
+  });
+
+  it('moves a card on a vc.need event and asks for a reload when the need is unknown', () => {
+    const before = [need('1', 'waiting'), need('2', 'received')];
+    const after = applyNeedEvent(before, { need_id: '1', state: 'active', team_id: 't' });
+    expect(after?.map((n) => n.state)).toEqual(['active', 'received']);
+    expect(before[0]!.state).toBe('waiting');
+    expect(applyNeedEvent(before, { need_id: 'new', state: 'received' })).toBeNull();
+  });
+});
+
+describe('the desk', () => {
+  it('routes each step and rejects an unknown one', () => {
+    expect(deskPath('a b', 'reception')).toBe('/staff/vc/a%20b/reception');
+    expect(isDeskStep('matching')).toBe(true);
+    expect(isDeskStep('nope')).toBe(false);
+    expect(isDeskStep(undefined)).toBe(false);
+  });
+
+  it('reads the token from a scan: trimmed, from a URL form too, nothing from blank or oversized text', () => {
+    expect(tokenFromScan('  abc.DEF_12\n')).toBe('abc.DEF_12');
+    expect(tokenFromScan('https://tonari.example/vc?t=tok123')).toBe('tok123');
+    expect(tokenFromScan('   ')).toBeNull();
+    expect(tokenFromScan('x'.repeat(201))).toBeNull();
+  });
+
+  it('offers only volunteers not yet in a team, and counts a group by its size', () => {
+    const vs = [vol('a'), vol('b'), vol('g', { kind: 'group', group_size: 8 })];
+    const teams = [{ member_ids: ['a'] } as Team];
+    expect(unassigned(vs, teams).map((v) => v.id)).toEqual(['b', 'g']);
+    expect(peopleOf(vs)).toBe(10);
+  });
+
+  it('sends only positive whole equipment quantities and returns everything still out', () => {
+    expect(equipmentLines({ shovel: '4', sandbags: '', wheelbarrow: '0', pressure_washer: '1.5' })).toEqual([{ code: 'shovel', quantity: 4 }]);
+    expect(fullReturns({ shovel: 4, sandbags: 0 })).toEqual([{ code: 'shovel', returned: 4 }]);
+  });
+});
+
+describe('returns at the desk', () => {
+  it('sends whole non-negative numbers per item and leaves out items with nothing back or lost', () => {
+    expect(returnLines({
+      shovel: { returned: '2', lost: '1' },
+      sandbags: { returned: '', lost: '' },
+      wheelbarrow: { returned: '-1', lost: '0' },
+      pressure_washer: { returned: '0.5', lost: '' },
+      tarp: { returned: '', lost: '3' },
+    })).toEqual([{ code: 'shovel', returned: 2, lost: 1 }, { code: 'tarp', returned: 0, lost: 3 }]);
+  });
+});
+
+describe("the leader's report offline", () => {
+  const body: VcReport = {
+    client_id: 'c1', outcome: 'done', people: 3, hours: 2, device_time: '2026-12-06T10:00:00+09:00',
+    work_done: null, remaining: null, injuries: 0, near_misses: null, returns: [],
+  };
+
+  it('is kept under its client id when offline and sent exactly once when back', async () => {
+    localStorage.clear();
+    const calls: string[] = [];
+    let online = false;
+    const api = {
+      post: async <T>(path: string, b?: unknown): Promise<T> => {
+        if (!online) throw new NetworkError('down', 'unreachable');
+        calls.push(`${path} ${(b as VcReport).client_id}`);
+        return {} as T;
+      },
+    };
+    expect(await sendReport({ api }, 'd1', body)).toBe('queued');
+    expect(await sendReport({ api }, 'd1', body)).toBe('queued'); // pressed again: still one row
+    expect(queuedReports().map((r) => r.body.client_id)).toEqual(['c1']);
+    expect(await flushReports({ api })).toBe(0);
+    online = true;
+    expect(await flushReports({ api })).toBe(1);
+    expect(await flushReports({ api })).toBe(0);
+    expect(calls).toEqual(['/api/vc/dispatches/d1/report c1']);
+    expect(queuedReports()).toEqual([]);
+  });
+
+  it('returns a refusal to the form instead of queueing it', async () => {
+    localStorage.clear();
+    const refused = new ApiError({ status: 422, code: 'validation_failed', title: 'x' });
+    const api = { post: async <T>(): Promise<T> => { throw refused; } };
+    expect(await sendReport({ api }, 'd1', body)).toBe(refused);
+    expect(queuedReports()).toEqual([]);
+  });
+});

@@ -1,0 +1,8 @@
+import { lazyPage, type PageFactory } from '../router';
+
+/** The volunteer centre (#18): the desk in the staff area and the volunteer's phone view. Lazy-loaded. */
+export const vcRoutes: Record<string, PageFactory> = {
+  '/staff/vc': lazyPage(async () => (await import('./desk-page')).centresPage),
+  '/staff/vc/:op/:step': lazyPage(async () => (await import('./desk-page')).deskPage),
+  '/vc/me': lazyPage(async () => (await import('./me-page')).mePage),
+};
