@@ -13,7 +13,6 @@ import {
   personFormFrom,
   personPayload,
   RECIPIENT_CLASSES,
-  SEXES,
   supportersFrom,
   supportersHidden,
   supportersPayload,
@@ -27,6 +26,7 @@ import {
 import { errorBox, staffGate } from '../shell';
 import { reasonsText, table, tabs } from './common';
 import { nestedFields, personFields } from './person-fields';
+import { vocabLabel } from '../../vocab';
 
 export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
   const id = params['id'] ?? '';
@@ -348,7 +348,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
         'dl',
         { class: 'facts' },
         h('dt', {}, t('staff.reg.birthDate')), h('dd', {}, p.birth_date ?? '—'),
-        h('dt', {}, t('staff.reg.sex')), h('dd', {}, t(SEXES.find(([c]) => c === p.sex)?.[1] ?? 'staff.sex.unknown')),
+        h('dt', {}, t('staff.reg.sex')), h('dd', {}, vocabLabel('sexes', p.sex)),
         h('dt', {}, t('staff.reg.phone')), h('dd', {}, p.phone ?? '—'),
         h('dt', {}, t('staff.reg.reasons')), h('dd', {}, reasonsText(p.support_reasons)),
         h('dt', {}, t('staff.dataset.plan')), h('dd', {}, planText(p)),
