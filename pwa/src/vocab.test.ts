@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kindLabel, outcomeLabel, OUTCOMES } from './field/model';
 import { LANGS, setLang, t } from './i18n';
-import { DATASETS, RECIPIENT_CLASSES } from './staff/registry-model';
+import { DATASETS } from './staff/registry-model';
 import { inVocab, VOCAB, vocabCodes, vocabLabel, vocabOptions, withLabelKeys, type ListKind } from './vocab';
 
 // The file the server reads (tests/core/test_vocabulary.py holds it to the database).
@@ -70,13 +70,10 @@ describe('vocab', () => {
     expect(inVocab('outcomes', 'unreached')).toBe(false);
   });
 
-  it.each([
-    ['recipient_classes', RECIPIENT_CLASSES],
-    ['consent_datasets', DATASETS],
-  ] as const)('gives the staff screens the %s in order, labelled as the vocabulary labels them', (kind, list) => {
-    expect(list.map(([code]) => code)).toEqual(vocabCodes(kind));
-    for (const [code, key] of list) {
-      for (const lang of LANGS) expect(t(key, undefined, lang)).toBe(vocabLabel(kind, code, lang));
+  it('gives the consent table its data sets in order, keyed to words the vocabulary labels the same', () => {
+    expect(DATASETS.map(([code]) => code)).toEqual(vocabCodes('consent_datasets'));
+    for (const [code, key] of DATASETS) {
+      for (const lang of LANGS) expect(t(key, undefined, lang)).toBe(vocabLabel('consent_datasets', code, lang));
     }
   });
 

@@ -80,8 +80,8 @@ export function inVocab(kind: VocabKind, code: string): boolean {
 }
 
 /**
- * `[code, i18n key]` in the vocabulary's order, for the screens that still label codes through the
- * i18n files (until they call `vocabLabel`). A code without a key is a programming error.
+ * `[code, i18n key]` in the vocabulary's order, where a page also needs the label as a message key
+ * (the consent table's data sets are its column headings too). A code without a key is a programming error.
  */
 export function withLabelKeys<K extends string>(kind: ListKind, keys: Readonly<Record<string, K>>): [string, K][] {
   return vocabCodes(kind).map((code) => {

@@ -150,15 +150,7 @@ export function fieldsFor(all: Map<string, string>, prefix = ''): Map<string, st
   return out;
 }
 
-export const RECIPIENT_CLASSES: [string, MessageKey][] = withLabelKeys('recipient_classes', {
-  commissioner: 'role.commissioner',
-  council: 'staff.class.council',
-  voluntary_disaster_org: 'staff.class.voluntary_disaster_org',
-  fire: 'staff.class.fire',
-  police: 'staff.class.police',
-  watcher: 'role.watcher',
-});
-
+/** The consent data sets with their keys: the same words head the consent table's columns. */
 export const DATASETS: [string, MessageKey][] = withLabelKeys('consent_datasets', {
   roster: 'staff.dataset.roster',
   plan: 'staff.dataset.plan',

@@ -12,7 +12,6 @@ import {
   fieldsFor,
   personFormFrom,
   personPayload,
-  RECIPIENT_CLASSES,
   supportersFrom,
   supportersHidden,
   supportersPayload,
@@ -26,7 +25,7 @@ import {
 import { errorBox, staffGate } from '../shell';
 import { reasonsText, table, tabs } from './common';
 import { nestedFields, personFields } from './person-fields';
-import { vocabLabel } from '../../vocab';
+import { vocabLabel, vocabOptions } from '../../vocab';
 
 export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
   const id = params['id'] ?? '';
@@ -123,11 +122,11 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
     if (!p.consents && !seesConsent) return h('p', {}, t('staff.reg.notDisclosed'));
     const wanted = consentWanted.get(p.id) ?? new Map<string, boolean>();
     consentWanted.set(p.id, wanted);
-    const rows = RECIPIENT_CLASSES.map(([cls, key]) =>
+    const rows = vocabOptions('recipient_classes').map(([cls, label]) =>
       h(
         'tr',
         {},
-        h('th', { scope: 'row' }, t(key)),
+        h('th', { scope: 'row' }, label),
         ...DATASETS.map(([ds, dsKey]) => {
           const cell = `${cls}|${ds}`;
           const active = consentActive(p.consents ?? [], cls, ds);
