@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OUTCOME_LABELS, OUTCOMES } from './field/model';
+import { kindLabel, outcomeLabel, OUTCOMES } from './field/model';
 import { LANGS, setLang, t } from './i18n';
-import { SUPPORT_REASONS } from './staff/operations-model';
-import { DATASETS, MEDICAL_DEVICES, MOBILITY, RECIPIENT_CLASSES, SEXES, SHELTER_HAZARDS } from './staff/registry-model';
-import { VOCAB, vocabCodes, vocabLabel, withLabelKeys, type ListKind } from './vocab';
+import { DATASETS } from './staff/registry-model';
+import { inVocab, VOCAB, vocabCodes, vocabLabel, vocabOptions, withLabelKeys, type ListKind } from './vocab';
 
 // The file the server reads (tests/core/test_vocabulary.py holds it to the database).
 const FILE = JSON.parse(readFileSync(resolve(__dirname, '../../vocab/vocabulary.json'), 'utf-8'));
@@ -49,23 +48,32 @@ describe('vocab', () => {
       watch_round: ['ok', 'away', 'contact', 'emergency'],
       safety_check: ['safe', 'injured', 'rescue', 'evacuated', 'unknown'],
     });
-    for (const code of vocabCodes('outcomes')) {
-      for (const lang of LANGS) expect(t(OUTCOME_LABELS[code]!, undefined, lang)).toBe(vocabLabel('outcomes', code, lang));
+    for (const lang of LANGS) {
+      setLang(lang);
+      for (const code of vocabCodes('outcomes')) expect(outcomeLabel(code)).toBe(vocabLabel('outcomes', code, lang));
+      for (const code of vocabCodes('operation_kinds')) expect(kindLabel(code)).toBe(vocabLabel('operation_kinds', code, lang));
+      // No outcome yet (or a code the vocabulary does not know) reads as not visited.
+      expect(outcomeLabel(null)).toBe(t('op.status.unreached'));
+      expect(outcomeLabel('unreached')).toBe(t('op.status.unreached'));
     }
+    setLang('ja');
+    expect(outcomeLabel('away')).toBe('不在');
+    expect(kindLabel('watch_round')).toBe('定期見守り');
   });
 
-  it.each([
-    ['support_reasons', SUPPORT_REASONS],
-    ['recipient_classes', RECIPIENT_CLASSES],
-    ['consent_datasets', DATASETS],
-    ['sexes', SEXES],
-    ['mobility', MOBILITY],
-    ['medical_devices', MEDICAL_DEVICES],
-    ['shelter_hazards', SHELTER_HAZARDS],
-  ] as const)('gives the staff screens the %s in order, labelled as the vocabulary labels them', (kind, list) => {
-    expect(list.map(([code]) => code)).toEqual(vocabCodes(kind));
-    for (const [code, key] of list) {
-      for (const lang of LANGS) expect(t(key, undefined, lang)).toBe(vocabLabel(kind, code, lang));
+  it('lists codes with their labels in the current language, in display order', () => {
+    expect(vocabOptions('sexes')).toEqual([['female', '女'], ['male', '男'], ['other', 'その他'], ['unknown', '不明']]);
+    setLang('en');
+    expect(vocabOptions('district_levels')).toEqual([['area', 'Area'], ['branch', 'Branch'], ['unit', 'Neighbourhood unit']]);
+    expect(vocabOptions('outcomes', 'ja').map(([code]) => code)).toEqual(vocabCodes('outcomes'));
+    expect(inVocab('outcomes', 'rescue')).toBe(true);
+    expect(inVocab('outcomes', 'unreached')).toBe(false);
+  });
+
+  it('gives the consent table its data sets in order, keyed to words the vocabulary labels the same', () => {
+    expect(DATASETS.map(([code]) => code)).toEqual(vocabCodes('consent_datasets'));
+    for (const [code, key] of DATASETS) {
+      for (const lang of LANGS) expect(t(key, undefined, lang)).toBe(vocabLabel('consent_datasets', code, lang));
     }
   });
 

@@ -69,9 +69,19 @@ export function vocabLabel(kind: VocabKind, code: string, lang: Lang = getLang()
   return terms(kind).find((term) => term.code === code)?.[lang] ?? code;
 }
 
+/** `[code, label]` of a list in its display order, labels in the current language (or `lang`). */
+export function vocabOptions(kind: VocabKind, lang: Lang = getLang()): [string, string][] {
+  return terms(kind).map((term) => [term.code, term[lang]]);
+}
+
+/** Whether `code` is in the list (e.g. an outcome vs a derived map status such as 未訪問). */
+export function inVocab(kind: VocabKind, code: string): boolean {
+  return terms(kind).some((term) => term.code === code);
+}
+
 /**
- * `[code, i18n key]` in the vocabulary's order, for the screens that still label codes through the
- * i18n files (until they call `vocabLabel`). A code without a key is a programming error.
+ * `[code, i18n key]` in the vocabulary's order, where a page also needs the label as a message key
+ * (the consent table's data sets are its column headings too). A code without a key is a programming error.
  */
 export function withLabelKeys<K extends string>(kind: ListKind, keys: Readonly<Record<string, K>>): [string, K][] {
   return vocabCodes(kind).map((code) => {

@@ -2,6 +2,7 @@ import { t } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { appLink, h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
+import { vocabLabel } from '../vocab';
 import { consoleAccess, consoleNav, timeOf } from './common';
 
 interface OperationRow {
@@ -42,7 +43,7 @@ export const consoleListPage: PageFactory = (root, ctx) => {
   }
 
   function row(op: OperationRow): HTMLElement {
-    const kind = op.kind === 'safety_check' ? t('ops.kind.safety_check') : t('ops.kind.watch_round');
+    const kind = vocabLabel('operation_kinds', op.kind);
     const status = op.status === 'active' ? t('ops.status.active') : op.status === 'closed' ? t('ops.status.closed') : t('console.list.draft');
     return h('li', { class: `console-op console-op-${op.status}` },
       op.status === 'draft'

@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { OUTCOMES } from './model';
-import { dictionaries } from '../i18n';
-import { LEGEND_STATUSES, statusLabelKey, statusLook } from './map-symbols';
+import { LANGS, setLang, t } from '../i18n';
+import { vocabLabel } from '../vocab';
+import { LEGEND_STATUSES, statusLabel, statusLook } from './map-symbols';
 
 describe('map status symbols', () => {
+  afterEach(() => setLang('ja'));
+
   it('gives every status a shape of its own per colour family (colour is never the only cue)', () => {
     const all = [...new Set([...OUTCOMES.watch_round, ...OUTCOMES.safety_check, 'unreached', 'late', 'overdue'])];
     for (const s of all) expect(LEGEND_STATUSES as readonly string[]).toContain(s);
@@ -32,15 +35,19 @@ describe('map status symbols', () => {
   });
 
   it('has a label for every legend entry in both languages', () => {
-    for (const s of LEGEND_STATUSES) {
-      const key = statusLabelKey(s);
-      expect(dictionaries.ja[key]).toBeTruthy();
-      expect(dictionaries.en[key]).toBeTruthy();
+    for (const lang of LANGS) {
+      setLang(lang);
+      for (const s of LEGEND_STATUSES) expect(statusLabel(s), `${lang}:${s}`).not.toBe(s);
     }
-    expect(statusLabelKey('overdue')).toBe('map.status.overdue');
-    expect(statusLabelKey('late')).toBe('map.status.late');
+    setLang('ja');
+    expect(statusLabel('overdue')).toBe(t('map.status.overdue'));
+    expect(statusLabel('late')).toBe(t('map.status.late'));
     expect(statusLook('late').mark).toBe('遅');
-    expect(statusLabelKey('unreached')).toBe('op.status.unreached');
+    expect(statusLabel('unreached')).toBe('未確認');
+    expect(statusLabel('rescue')).toBe(vocabLabel('outcomes', 'rescue'));
+    setLang('en');
+    expect(statusLabel('rescue')).toBe('Needs rescue');
+    expect(statusLabel('unreached')).toBe(t('op.status.unreached'));
     expect(statusLook('something-new').shape).toBe('ring');
   });
 });

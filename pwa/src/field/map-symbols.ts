@@ -3,8 +3,8 @@
  * colour alone. The same colours as the list's outcome badges (styles.css), so a watcher learns
  * one vocabulary. Icons are drawn on a canvas (no glyph server needed: works offline).
  */
-import { OUTCOME_LABELS, OUTCOME_TONE } from './model';
-import type { MessageKey } from '../i18n';
+import { outcomeLabel, OUTCOME_TONE } from './model';
+import { t } from '../i18n';
 
 export type Shape = 'circle' | 'square' | 'triangle' | 'diamond' | 'ring' | 'house';
 
@@ -42,10 +42,11 @@ export function statusLook(status: string): StatusLook {
   return tone ? TONE_LOOK[tone] : UNREACHED;
 }
 
-export function statusLabelKey(status: string): MessageKey {
-  if (status === 'overdue') return 'map.status.overdue';
-  if (status === 'late') return 'map.status.late';
-  return OUTCOME_LABELS[status] ?? 'op.status.unreached';
+/** A legend entry's words: the map's own overdue / late, else the outcome (vocabulary) or 未訪問. */
+export function statusLabel(status: string): string {
+  if (status === 'overdue') return t('map.status.overdue');
+  if (status === 'late') return t('map.status.late');
+  return outcomeLabel(status);
 }
 
 /** Image name for a status (features that are not one of my numbered households). */

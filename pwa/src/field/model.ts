@@ -1,7 +1,7 @@
-import type { MessageKey } from '../i18n';
+import { t } from '../i18n';
 import type { TonariDB } from '../device-db/db';
 import { getSealed, putSealed } from '../vault/store';
-import { VOCAB, type OperationKind } from '../vocab';
+import { inVocab, VOCAB, vocabLabel, type OperationKind } from '../vocab';
 
 export type { OperationKind };
 
@@ -48,22 +48,15 @@ export const OUTCOMES: Record<OperationKind, readonly string[]> = {
 /** Outcomes that must put the 110/119 buttons on screen at once. */
 export const CALL_NOW = new Set(['emergency', 'rescue']);
 
-export const OUTCOME_LABELS: Record<string, MessageKey> = {
-  ok: 'outcome.ok',
-  away: 'outcome.away',
-  contact: 'outcome.contact',
-  emergency: 'outcome.emergency',
-  safe: 'outcome.safe',
-  injured: 'outcome.injured',
-  rescue: 'outcome.rescue',
-  evacuated: 'outcome.evacuated',
-  unknown: 'outcome.unknown',
-};
+/** An outcome's label from the vocabulary (current language); no outcome yet (or an unknown code) is 未訪問. */
+export function outcomeLabel(code: string | null | undefined): string {
+  return code && inVocab('outcomes', code) ? vocabLabel('outcomes', code) : t('op.status.unreached');
+}
 
-export const KIND_LABELS: Record<OperationKind, MessageKey> = {
-  watch_round: 'ops.kind.watch_round',
-  safety_check: 'ops.kind.safety_check',
-};
+/** An operation kind's label from the vocabulary (current language). */
+export function kindLabel(kind: string): string {
+  return vocabLabel('operation_kinds', kind);
+}
 
 /** Colour family per outcome (CSS class `outcome-<tone>`), always paired with text. */
 export const OUTCOME_TONE: Record<string, 'good' | 'neutral' | 'warn' | 'danger'> = {

@@ -5,7 +5,7 @@
  */
 import type { OutboxRow } from '../device-db/db';
 import { t, type MessageKey } from '../i18n';
-import { CALL_NOW, OUTCOME_LABELS, type MyHouseholds } from './model';
+import { CALL_NOW, outcomeLabel, type MyHouseholds } from './model';
 
 /** Why the server refused a record, by its stable code; what the user can do follows from it. */
 export const REFUSAL_KEYS: Record<string, MessageKey> = {
@@ -60,7 +60,7 @@ export function describeRecord(row: OutboxRow, lists: ReadonlyMap<string, MyHous
   const names = hh?.people.map((x) => x.name).filter(Boolean).join('・') ?? '';
   const household = hh ? (names ? `${names}（${hh.address}）` : hh.address) : t('refused.unknownHousehold');
   const opName = list ? `${list.operation.mode === 'drill' ? '【訓練】' : ''}${list.operation.name}` : '';
-  const outcome = t(OUTCOME_LABELS[p.outcome] ?? 'op.status.unreached');
+  const outcome = outcomeLabel(p.outcome);
   const what = t('refused.what', { outcome, time: timeText(p.device_time) }) + (opName ? ` ・ ${opName}` : '');
   const refusal = refusalOf(row);
   let why: string | null = null;

@@ -56,8 +56,6 @@ export const en: Record<keyof typeof ja, string> = {
 
   'ops.title': 'Running operations',
   'ops.none': 'No operation is running.',
-  'ops.kind.watch_round': 'Watch round',
-  'ops.kind.safety_check': 'Safety check',
   'ops.cached': 'Showing the list from the last connection.',
   'ops.noneYet': 'No operations yet.',
   'ops.status.active': 'Active',
@@ -77,16 +75,6 @@ export const en: Record<keyof typeof ja, string> = {
   'op.call110': 'Call 110 (police)',
   'op.call119': 'Call 119 (fire / ambulance)',
   'op.emergencyHint': 'If a life is at risk, call now.',
-
-  'outcome.ok': 'Fine',
-  'outcome.away': 'Away',
-  'outcome.contact': 'Needs contact',
-  'outcome.emergency': 'Emergency',
-  'outcome.safe': 'Safe',
-  'outcome.injured': 'Injured',
-  'outcome.rescue': 'Needs rescue',
-  'outcome.evacuated': 'Evacuated',
-  'outcome.unknown': 'Unknown',
 
   'role.admin': 'Administrator',
   'role.staff': 'Council staff',

@@ -4,20 +4,6 @@ import { dictionaries, getLang, initLang, LANGS, onLangChange, setLang, t, type 
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
-/**
- * Vocabulary labels (support reasons, outcomes, sexes, mobility, medical devices, shelter kinds and
- * hazards, hazard-zone kinds, district levels, operation kinds) still repeat across areas: they
- * move to the vocabulary shared by the server and the PWA, and this list goes with them.
- */
-const VOCABULARY: RegExp[] = [
-  /^staff\.reason\./, /^console\.reason\./, /^outcome\./, /^staff\.hazard\./, /^console\.hazard\./,
-  /^staff\.level\./, /^staff\.sex\./, /^staff\.mobility\./, /^staff\.device\./, /^staff\.shelter/,
-  /^ops\.kind\./, /^staff\.ops\.kind\./,
-  // Outcome labels under the console's map statuses and the printed list's columns.
-  /^console\.status\.(ok|away|contact|emergency|safe|injured|rescue|evacuated|unknown)$/,
-  /^staff\.print\.(ok|away|contact|emergency|safe|injured|rescue|evacuated|unknown)$/,
-];
-
 /** The same Japanese for different messages, told apart in English: allowed as listed, each with why. */
 const HOMONYMS: [keys: string[], why: string][] = [
   [['login.signIn', 'staff.audit.action.auth.login'], 'the sign-in screen vs the audit log’s event “Sign-in”'],
@@ -78,7 +64,6 @@ describe('dictionaries', () => {
   it('each Japanese text has one key (a word says the same everywhere, and is translated once)', () => {
     const keysByText = new Map<string, string[]>();
     for (const [key, text] of Object.entries(dictionaries.ja)) {
-      if (VOCABULARY.some((re) => re.test(key))) continue;
       keysByText.set(text, [...(keysByText.get(text) ?? []), key]);
     }
     const allowed = new Set(HOMONYMS.map(([keys]) => [...keys].sort().join(' ')));

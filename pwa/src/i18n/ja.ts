@@ -50,8 +50,6 @@ const coreJa = {
 
   'ops.title': '実施中の活動',
   'ops.none': '実施中の活動はありません。',
-  'ops.kind.watch_round': '見守り訪問',
-  'ops.kind.safety_check': '安否確認',
   'ops.cached': '前回取得した一覧を表示しています。',
   'ops.noneYet': '活動はまだありません。',
   'ops.status.active': '実施中',
@@ -71,16 +69,6 @@ const coreJa = {
   'op.call110': '110番（警察）',
   'op.call119': '119番（消防・救急）',
   'op.emergencyHint': '命に関わる場合は、すぐに通報してください。',
-
-  'outcome.ok': '異常なし',
-  'outcome.away': '不在',
-  'outcome.contact': '要連絡',
-  'outcome.emergency': '緊急',
-  'outcome.safe': '無事',
-  'outcome.injured': '負傷',
-  'outcome.rescue': '要救助',
-  'outcome.evacuated': '避難済',
-  'outcome.unknown': '不明',
 
   'role.admin': '管理者',
   'role.staff': '社協職員',

@@ -16,19 +16,9 @@ import {
   type ImportReport,
 } from './imports-model';
 import { errorBox, staffGate } from './shell';
+import { vocabOptions } from '../vocab';
 
 type Step = 'choose' | 'checking' | 'report' | 'committing' | 'done';
-
-const LEVELS: [string, MessageKey][] = [
-  ['area', 'staff.level.area'],
-  ['branch', 'staff.level.branch'],
-  ['unit', 'staff.level.unit'],
-];
-const HAZARD_KINDS: [string, MessageKey][] = [
-  ['flood', 'staff.hazard.flood'],
-  ['landslide', 'staff.hazard.landslide'],
-  ['other', 'staff.hazard.other'],
-];
 
 /** The import wizard: kind → file → dry-run report → commit (only when clean) → result. */
 export const importsPage: PageFactory = (root, ctx) => {
@@ -89,8 +79,8 @@ export const importsPage: PageFactory = (root, ctx) => {
     render();
   }
 
-  function select(id: string, labelKey: MessageKey, choices: [string, MessageKey][], value: string, onChange: (v: string) => void): HTMLElement {
-    const sel = h('select', { id, name: id }, ...choices.map(([v, key]) => h('option', { value: v, selected: v === value }, t(key))));
+  function select(id: string, labelKey: MessageKey, choices: [string, string][], value: string, onChange: (v: string) => void): HTMLElement {
+    const sel = h('select', { id, name: id }, ...choices.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
     sel.addEventListener('change', () => onChange(sel.value));
     return h('div', { class: 'field' }, h('label', { for: id }, t(labelKey)), sel);
   }
@@ -109,11 +99,11 @@ export const importsPage: PageFactory = (root, ctx) => {
         return h(
           'div',
           { class: 'staff-row' },
-          select('district-level', 'staff.imports.level', LEVELS, options.level ?? 'branch', (v) => (options.level = v)),
+          select('district-level', 'staff.imports.level', vocabOptions('district_levels'), options.level ?? 'branch', (v) => (options.level = v)),
           text('parent-code', 'staff.imports.parentCode', options.parentCode ?? '', (v) => (options.parentCode = v)),
         );
       case 'hazard-zones':
-        return select('hazard-kind', 'staff.imports.hazardKind', HAZARD_KINDS, options.hazardKind ?? 'flood', (v) => (options.hazardKind = v));
+        return select('hazard-kind', 'staff.imports.hazardKind', vocabOptions('hazard_zone_kinds'), options.hazardKind ?? 'flood', (v) => (options.hazardKind = v));
       case 'shelters':
         return text('municipality', 'staff.imports.municipality', options.municipality ?? '', (v) => (options.municipality = v), 'staff.imports.municipalityHint');
     }

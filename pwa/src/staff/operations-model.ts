@@ -1,5 +1,4 @@
 import type { MessageKey } from '../i18n';
-import { withLabelKeys } from '../vocab';
 
 /** GeoJSON geometry, as much as the staff screens read of it. */
 export interface Geometry {
@@ -112,26 +111,6 @@ export const STATUS_LABEL: Record<string, MessageKey> = {
   closed: 'ops.status.closed',
 };
 
-export const KIND_LABEL: Record<string, MessageKey> = {
-  watch_round: 'staff.ops.kind.watchRound',
-  safety_check: 'staff.ops.kind.safetyCheck',
-};
-
-/** The support reasons in the vocabulary's order, with their label keys. */
-export const SUPPORT_REASONS: [string, MessageKey][] = withLabelKeys('support_reasons', {
-  care_level_3_5: 'staff.reason.care_level_3_5',
-  physical_disability_1_2: 'staff.reason.physical_disability_1_2',
-  intellectual_a: 'staff.reason.intellectual_a',
-  mental_1: 'staff.reason.mental_1',
-  intractable_disease: 'staff.reason.intractable_disease',
-  elderly_alone: 'staff.reason.elderly_alone',
-  elderly_only_household: 'staff.reason.elderly_only_household',
-  other: 'staff.reason.other',
-});
-
-export function reasonLabelKey(code: string): MessageKey | null {
-  return SUPPORT_REASONS.find(([c]) => c === code)?.[1] ?? null;
-}
 
 /** Districts in tree order (parent before children), with their depth, for pickers. */
 export function districtTree(districts: readonly District[]): { district: District; depth: number }[] {

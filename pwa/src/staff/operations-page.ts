@@ -6,11 +6,9 @@ import { confirmDialog } from './dialog';
 import {
   declarationPayload,
   districtTree,
-  KIND_LABEL,
   operationPayload,
   operationTitle,
   STATUS_LABEL,
-  SUPPORT_REASONS,
   type Declaration,
   type DeclarationForm,
   type District,
@@ -19,11 +17,10 @@ import {
 } from './operations-model';
 import { polygonPicker } from './polygon-picker';
 import { errorBox, staffGate } from './shell';
+import { vocabLabel, vocabOptions } from '../vocab';
 
-const HAZARDS: [string, MessageKey][] = [
-  ['flood', 'staff.hazard.flood'],
-  ['landslide', 'staff.hazard.landslide'],
-];
+/** Hazard-zone kinds an operation can target: a zone of kind その他 names no hazard to target by. */
+const hazardOptions = (): [string, string][] => vocabOptions('hazard_zone_kinds').filter(([code]) => code !== 'other');
 
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
@@ -51,16 +48,16 @@ export function checkList(name: string, legendKey: MessageKey, items: [string, s
   );
 }
 
-function radios(name: string, legendKey: MessageKey, items: [string, MessageKey][], value: string, onChange: (v: string) => void): HTMLElement {
+function radios(name: string, legendKey: MessageKey, items: [string, string][], value: string, onChange: (v: string) => void): HTMLElement {
   return h(
     'fieldset',
     {},
     h('legend', {}, t(legendKey)),
-    ...items.map(([v, key]) => {
+    ...items.map(([v, text]) => {
       const id = `${name}-${v}`;
       const input = h('input', { type: 'radio', id, name, value: v, checked: v === value });
       input.addEventListener('change', () => onChange(v));
-      return h('div', { class: 'choice' }, input, h('label', { for: id }, t(key)));
+      return h('div', { class: 'choice' }, input, h('label', { for: id }, text));
     }),
   );
 }
@@ -256,7 +253,7 @@ export const operationsPage: PageFactory = (root, ctx) => {
   }
 
   function districtItems(): [string, string, number][] {
-    return districtTree(districts).map(({ district, depth }) => [district.id, `${district.name}（${t(district.level === 'area' ? 'staff.level.area' : district.level === 'branch' ? 'staff.level.branch' : 'staff.level.unit')}）`, depth]);
+    return districtTree(districts).map(({ district, depth }) => [district.id, `${district.name}（${vocabLabel('district_levels', district.level)}）`, depth]);
   }
 
   function opFormSection(): HTMLElement {
@@ -277,8 +274,8 @@ export const operationsPage: PageFactory = (root, ctx) => {
       h(
         'div',
         { class: 'staff-row' },
-        radios('op-kind', 'staff.ops.kind', [['safety_check', 'staff.ops.kind.safetyCheck'], ['watch_round', 'staff.ops.kind.watchRound']], opForm.kind, (v) => (opForm.kind = v as OperationForm['kind'])),
-        radios('op-mode', 'staff.ops.mode', [['drill', 'staff.mode.drill'], ['real', 'staff.mode.real']], opForm.mode, (v) => {
+        radios('op-kind', 'staff.ops.kind', (['safety_check', 'watch_round'] as const).map((k) => [k, vocabLabel('operation_kinds', k)]), opForm.kind, (v) => (opForm.kind = v as OperationForm['kind'])),
+        radios('op-mode', 'staff.ops.mode', [['drill', t('staff.mode.drill')], ['real', t('staff.mode.real')]], opForm.mode, (v) => {
           opForm.mode = v as OperationForm['mode'];
           render();
         }),
@@ -289,8 +286,8 @@ export const operationsPage: PageFactory = (root, ctx) => {
       h(
         'div',
         { class: 'staff-row' },
-        checkList('op-reason', 'staff.ops.reasons', SUPPORT_REASONS.map(([c, k]) => [c, t(k)]), opReasons, fields.get('support_reasons')),
-        checkList('op-hazard', 'staff.ops.hazards', HAZARDS.map(([c, k]) => [c, t(k)]), opHazards, fields.get('hazard_kinds')),
+        checkList('op-reason', 'staff.ops.reasons', vocabOptions('support_reasons'), opReasons, fields.get('support_reasons')),
+        checkList('op-hazard', 'staff.ops.hazards', hazardOptions(), opHazards, fields.get('hazard_kinds')),
       ),
       h(
         'div',
@@ -338,7 +335,7 @@ export const operationsPage: PageFactory = (root, ctx) => {
               'tr',
               { 'data-op': op.id, 'data-status': op.status },
               h('th', { scope: 'row' }, op.status === 'draft' ? operationTitle(op) : appLink(ctx, `/console/op/${encodeURIComponent(op.id)}`, operationTitle(op), { 'data-console-link': op.id })),
-              h('td', {}, t(KIND_LABEL[op.kind] ?? 'staff.ops.kind.safetyCheck')),
+              h('td', {}, vocabLabel('operation_kinds', op.kind)),
               h('td', {}, modeTag(op.mode)),
               h('td', {}, t(STATUS_LABEL[op.status] ?? 'staff.ops.status.draft')),
               h('td', { class: 'num' }, String(op.targets)),
@@ -361,7 +358,7 @@ export const operationsPage: PageFactory = (root, ctx) => {
       { class: 'staff-form', novalidate: true, 'aria-labelledby': 'decl-form-title', 'data-form': 'declaration' },
       h('h2', { id: 'decl-form-title' }, t('staff.decl.createTitle')),
       h('p', {}, t('staff.decl.lead')),
-      radios('decl-mode', 'staff.ops.mode', [['drill', 'staff.mode.drill'], ['real', 'staff.mode.real']], declForm.mode, (v) => (declForm.mode = v as DeclarationForm['mode'])),
+      radios('decl-mode', 'staff.ops.mode', [['drill', t('staff.mode.drill')], ['real', t('staff.mode.real')]], declForm.mode, (v) => (declForm.mode = v as DeclarationForm['mode'])),
       h('div', { class: 'field' }, h('label', { for: 'decl-reason' }, t('staff.decl.reason')), reason, h('p', { class: 'hint', id: 'decl-reason-hint' }, t('staff.decl.reasonHint')), fields.has('reason') ? h('p', { class: 'error' }, fields.get('reason')!) : null),
       checkList('decl-district', 'staff.ops.districts', districtItems(), declDistricts, fields.get('district_ids') ?? fields.get('geometry')),
       declPicker.element,

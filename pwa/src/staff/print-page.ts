@@ -2,9 +2,10 @@ import { t } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { appLink, h } from '../ui/dom';
 import { getAllPages } from './api';
-import { reasonLabelKey, type District } from './operations-model';
+import type { District } from './operations-model';
 import { fitProjection, placeLabels, rings, ringsPath, subtreeIds } from './print-model';
 import { errorBox, staffGate } from './shell';
+import { VOCAB, vocabLabel } from '../vocab';
 
 interface PrintPerson {
   id: string;
@@ -84,16 +85,14 @@ export const printDistrictPage: PageFactory = (root, ctx, params = {}) => {
   }
 
   function reasons(p: PrintPerson): string {
-    return (p.support_reasons ?? []).map((c) => {
-      const key = reasonLabelKey(c);
-      return key ? t(key) : c;
-    }).join('・');
+    return (p.support_reasons ?? []).map((c) => vocabLabel('support_reasons', c)).join('・');
   }
 
   function sheet(d: District, list: PrintHousehold[]): HTMLElement {
     const printBtn = h('button', { type: 'button', class: 'primary no-print', 'data-action': 'print' }, t('staff.print.print'));
     printBtn.addEventListener('click', () => window.print());
-    const outcomes = [t('staff.print.safe'), t('staff.print.injured'), t('staff.print.rescue'), t('staff.print.evacuated'), t('staff.print.unknown')];
+    // The sheet is for a safety check: its columns are that kind's outcomes, in the vocabulary's order.
+    const outcomes = VOCAB.outcomes.safety_check.map((o) => vocabLabel('outcomes', o.code));
     const head = h(
       'div',
       { class: 'print-head' },

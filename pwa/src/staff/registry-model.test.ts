@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { areaFrom, consentChanges, contactsPayload, coordinate, districtPayload, emptyDistrictForm, emptyHazardZoneForm, emptyShelterForm, EMPTY_PERSON, fieldsFor, hazardZonePayload, householdPayload, parseRing, personFormFrom, personPayload, shelterPayload, subtreeCounts, designationKeys, supportersFrom, supportersHidden, supportersPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
+import { areaFrom, consentChanges, contactsPayload, coordinate, districtPayload, emptyDistrictForm, emptyHazardZoneForm, emptyShelterForm, EMPTY_PERSON, fieldsFor, hazardZonePayload, householdPayload, parseRing, personFormFrom, personPayload, shelterPayload, subtreeCounts, designationLabels, supportersFrom, supportersHidden, supportersPayload, todayJst, type ConsentOut, type PersonOut } from './registry-model';
 import { ApiError } from '../api/errors';
 import { toProblem } from '../api/problem';
 import { coveredPercent, farLinkWarning, groupSuggestions, linkPayload, type Suggestion } from './watch-model';
@@ -222,9 +222,9 @@ describe('district counts in the registry table', () => {
 
 describe('shelter designations', () => {
   it('names every designation of one facility, in the vocabulary order', () => {
-    expect(designationKeys({ kind: 'designated', designations: ['emergency_site', 'designated'] })).toEqual([
-      'staff.shelter.kind.designated', 'staff.shelter.kind.emergency_site',
+    expect(designationLabels({ kind: 'designated', designations: ['emergency_site', 'designated'] })).toEqual([
+      '指定避難所', '指定緊急避難場所',
     ]);
-    expect(designationKeys({ kind: 'emergency_site' })).toEqual(['staff.shelter.kind.emergency_site']);
+    expect(designationLabels({ kind: 'emergency_site' })).toEqual(['指定緊急避難場所']);
   });
 });

@@ -1,5 +1,5 @@
 import type { MessageKey } from '../i18n';
-import { withLabelKeys } from '../vocab';
+import { vocabOptions, withLabelKeys } from '../vocab';
 
 export interface ConsentOut {
   recipient_class: string;
@@ -150,15 +150,7 @@ export function fieldsFor(all: Map<string, string>, prefix = ''): Map<string, st
   return out;
 }
 
-export const RECIPIENT_CLASSES: [string, MessageKey][] = withLabelKeys('recipient_classes', {
-  commissioner: 'role.commissioner',
-  council: 'staff.class.council',
-  voluntary_disaster_org: 'staff.class.voluntary_disaster_org',
-  fire: 'staff.class.fire',
-  police: 'staff.class.police',
-  watcher: 'role.watcher',
-});
-
+/** The consent data sets with their keys: the same words head the consent table's columns. */
 export const DATASETS: [string, MessageKey][] = withLabelKeys('consent_datasets', {
   roster: 'staff.dataset.roster',
   plan: 'staff.dataset.plan',
@@ -199,52 +191,13 @@ export function todayJst(now: Date = new Date()): string {
   return new Date(now.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
 }
 
-export const SEXES: [string, MessageKey][] = withLabelKeys('sexes', {
-  female: 'staff.sex.female',
-  male: 'staff.sex.male',
-  other: 'staff.sex.other',
-  unknown: 'staff.sex.unknown',
-});
-
-export const MOBILITY: [string, MessageKey][] = withLabelKeys('mobility', {
-  independent: 'staff.mobility.independent',
-  cane: 'staff.mobility.cane',
-  wheelchair: 'staff.mobility.wheelchair',
-  bedridden: 'staff.mobility.bedridden',
-});
-
-export const MEDICAL_DEVICES: [string, MessageKey][] = withLabelKeys('medical_devices', {
-  home_oxygen: 'staff.device.home_oxygen',
-  ventilator: 'staff.device.ventilator',
-  dialysis: 'staff.device.dialysis',
-  suction: 'staff.device.suction',
-  other: 'staff.device.other',
-});
-
-export const SHELTER_KINDS: Record<string, MessageKey> = {
-  designated: 'staff.shelter.kind.designated',
-  welfare: 'staff.shelter.kind.welfare',
-  emergency_site: 'staff.shelter.kind.emergency_site',
-};
-
-/** The label keys of every designation of a shelter (one facility can be 指定避難所 and 指定緊急避難場所). */
-export function designationKeys(s: { kind: string; designations?: string[] | null }): MessageKey[] {
+/** Labels of a shelter's designations in the vocabulary's order (one facility can be 指定避難所 and 指定緊急避難場所). */
+export function designationLabels(s: { kind: string; designations?: string[] | null }): string[] {
   const all = new Set([s.kind, ...(s.designations ?? [])]);
-  return Object.entries(SHELTER_KINDS).filter(([code]) => all.has(code)).map(([, key]) => key);
+  return vocabOptions('shelter_kinds').filter(([code]) => all.has(code)).map(([, label]) => label);
 }
 
 // ---- shelters, districts, hazard zones (create forms) -----------------------------------------
-
-export const SHELTER_HAZARDS: [string, MessageKey][] = withLabelKeys('shelter_hazards', {
-  flood: 'staff.shelterHazard.flood',
-  landslide: 'staff.shelterHazard.landslide',
-  storm_surge: 'staff.shelterHazard.storm_surge',
-  earthquake: 'staff.shelterHazard.earthquake',
-  tsunami: 'staff.shelterHazard.tsunami',
-  large_fire: 'staff.shelterHazard.large_fire',
-  inland_flood: 'staff.shelterHazard.inland_flood',
-  volcano: 'staff.shelterHazard.volcano',
-});
 
 export interface ShelterFormValues {
   kind: string;

@@ -3,9 +3,9 @@ import { t } from '../../i18n';
 import { h } from '../../ui/dom';
 import { problemText } from '../../ui/problem-text';
 import { keepingFocus, present, statusMarker } from './dom';
-import { SUPPORT_KEYS } from './labels';
 import type { LiveActions, LiveState } from './state';
-import { mapStatus, STATUS_STYLES } from './status';
+import { mapStatus, statusLabel } from './status';
+import { vocabLabel } from '../../vocab';
 
 export function renderDetail(detailEl: HTMLElement, state: LiveState, actions: LiveActions): void {
   keepingFocus(detailEl, () => renderDetailNow(detailEl, state, actions));
@@ -37,7 +37,7 @@ function renderDetailNow(detailEl: HTMLElement, state: LiveState, actions: LiveA
   detailEl.dataset['household'] = id;
   // Every way into the panel (map click, escalation card, list) passes the status it knows.
   const statusLine = raw
-    ? h('p', { class: 'detail-status', 'data-status': raw }, statusMarker(status), h('span', {}, t(STATUS_STYLES[status].label)))
+    ? h('p', { class: 'detail-status', 'data-status': raw }, statusMarker(status), h('span', {}, statusLabel(status)))
     : null;
   if (error) {
     detailEl.replaceChildren(...present(h('h2', {}, t('common.householdDetail')), statusLine, h('p', { role: 'alert', class: 'error' }, problemText(error)), close));
@@ -57,7 +57,7 @@ function renderDetailNow(detailEl: HTMLElement, state: LiveState, actions: LiveA
           h('strong', {}, p.name),
           p.phone ? h('span', {}, ` ${t('console.detail.phone')}: `, h('a', { href: `tel:${p.phone}` }, p.phone)) : null,
           p.support_reasons && p.support_reasons.length
-            ? h('span', { class: 'detail-reasons' }, ` ${p.support_reasons.map((r) => (r in SUPPORT_KEYS ? t(SUPPORT_KEYS[r as keyof typeof SUPPORT_KEYS]) : r)).join('・')}`)
+            ? h('span', { class: 'detail-reasons' }, ` ${p.support_reasons.map((r) => vocabLabel('support_reasons', r)).join('・')}`)
             : null,
         ),
       ),

@@ -2,7 +2,7 @@
 import { t, type MessageKey } from '../../i18n';
 import { h } from '../../ui/dom';
 import { timeOf } from '../common';
-import { OUTCOME_KEYS } from './labels';
+import { outcomeText } from './labels';
 import type { LiveActions, LiveState } from './state';
 
 export function escalationPanel(state: LiveState, actions: LiveActions): Node[] {
@@ -29,7 +29,7 @@ export function escalationPanel(state: LiveState, actions: LiveActions): Node[] 
     const levelKey: MessageKey = e.level === 'urgent' ? 'console.esc.urgent' : 'console.esc.contact';
     const statusKey: MessageKey = e.status === 'open' ? 'esc.status.open' : e.status === 'acknowledged' ? 'esc.status.acknowledged' : 'console.esc.status.resolved';
     return h('li', { class: `esc esc-${e.level} esc-${e.status}`, 'data-escalation': e.id, 'data-status': e.status },
-      h('p', { class: 'esc-head' }, h('strong', {}, t(levelKey)), ` ${t(OUTCOME_KEYS[e.outcome] ?? 'op.status.unreached')} · ${timeOf(e.created_at)} · `, h('span', { class: 'esc-status' }, t(statusKey))),
+      h('p', { class: 'esc-head' }, h('strong', {}, t(levelKey)), ` ${outcomeText(e.outcome) ?? t('op.status.unreached')} · ${timeOf(e.created_at)} · `, h('span', { class: 'esc-status' }, t(statusKey))),
       e.address ? h('p', { class: 'esc-address', 'data-esc-address': '' }, e.address) : null,
       e.people && e.people.length > 0
         ? h('ul', { class: 'esc-people', 'data-esc-people': '' }, ...e.people.map((p) => h('li', {}, h('strong', {}, p.name),

@@ -2,9 +2,9 @@
 import { t } from '../../i18n';
 import { h } from '../../ui/dom';
 import { keepingFocus, present } from './dom';
-import { HAZARD_KEYS, SUPPORT_KEYS, SUPPORT_REASONS } from './labels';
 import type { LiveActions, LiveState } from './state';
-import { STATUS_STYLES, statusesFor, type MapStatus } from './status';
+import { statusesFor, statusLabel, type MapStatus } from './status';
+import { vocabOptions } from '../../vocab';
 
 function select(name: string, label: string, value: string, options: Array<[string, string]>, onChange: (v: string) => void): HTMLElement {
   const id = `console-filter-${name}`;
@@ -18,9 +18,9 @@ export function renderFilters(filtersEl: HTMLElement, state: LiveState, actions:
   const districts = (state.summary?.districts ?? []).filter((d) => d.district_id) as Array<{ district_id: string; name: string }>;
   keepingFocus(filtersEl, () => filtersEl.replaceChildren(...present(
     select('district', t('common.district'), state.filters.districtId ?? '', districts.map((d) => [d.district_id, d.name]), (v) => actions.setFilter('districtId', v || null)),
-    select('status', t('common.status'), state.filters.status, statusesFor(state.summary?.operation.kind).map((s) => [s, t(STATUS_STYLES[s].label)]), (v) => actions.setFilter('status', v as MapStatus | '')),
-    select('reason', t('console.filter.reason'), state.filters.reason, SUPPORT_REASONS.map((r) => [r, t(SUPPORT_KEYS[r])]), (v) => actions.setFilter('reason', v)),
-    select('hazard', t('console.filter.hazard'), state.filters.hazard, Object.entries(HAZARD_KEYS).map(([k, key]) => [k, t(key)]), (v) => actions.setFilter('hazard', v)),
+    select('status', t('common.status'), state.filters.status, statusesFor(state.summary?.operation.kind).map((s) => [s, statusLabel(s)]), (v) => actions.setFilter('status', v as MapStatus | '')),
+    select('reason', t('console.filter.reason'), state.filters.reason, vocabOptions('support_reasons'), (v) => actions.setFilter('reason', v)),
+    select('hazard', t('console.filter.hazard'), state.filters.hazard, vocabOptions('hazard_zone_kinds'), (v) => actions.setFilter('hazard', v)),
     state.matchIds !== null ? h('p', { class: 'filter-note', 'data-match-count': state.matchIds.size }, t('console.filter.matches', { count: state.matchIds.size })) : null,
   )));
 }

@@ -1,15 +1,18 @@
 // Message keys of the live page: what each status, event kind, band, connection state and tab is called.
-import { OUTCOME_LABELS } from '../../field/model';
-import type { MessageKey } from '../../i18n';
+// Outcomes, support reasons and hazard-zone kinds are labelled by the vocabulary (`vocabLabel`).
+import { outcomeLabel } from '../../field/model';
+import { t, type MessageKey } from '../../i18n';
+import { inVocab } from '../../vocab';
 import type { Tab } from './state';
 import type { ConnState } from './stream';
 
-export const OUTCOME_KEYS: Record<string, MessageKey> = {
-  ...OUTCOME_LABELS,
-  unreached: 'op.status.unreached',
-  late: 'map.status.late',
-  overdue: 'console.status.overdue',
-};
+/** Words for an outcome or a derived status (未訪問, 遅延, 期限超過); `null` for a code neither knows. */
+export function outcomeText(code: string): string | null {
+  if (code === 'unreached') return t('op.status.unreached');
+  if (code === 'late') return t('map.status.late');
+  if (code === 'overdue') return t('console.status.overdue');
+  return inVocab('outcomes', code) ? outcomeLabel(code) : null;
+}
 
 export const KIND_KEYS: Record<string, MessageKey> = {
   'visit.recorded': 'event.visitRecorded',
@@ -22,23 +25,6 @@ export const KIND_KEYS: Record<string, MessageKey> = {
   'operation.closed': 'event.operationClosed',
 };
 
-// Support reasons and hazard kinds the console filters by (and names in the detail panel).
-export const SUPPORT_REASONS = ['care_level_3_5', 'physical_disability_1_2', 'intellectual_a', 'mental_1', 'intractable_disease', 'elderly_alone', 'elderly_only_household', 'other'] as const;
-export const SUPPORT_KEYS: Record<(typeof SUPPORT_REASONS)[number], MessageKey> = {
-  care_level_3_5: 'console.reason.care_level_3_5',
-  physical_disability_1_2: 'console.reason.physical_disability_1_2',
-  intellectual_a: 'console.reason.intellectual_a',
-  mental_1: 'console.reason.mental_1',
-  intractable_disease: 'console.reason.intractable_disease',
-  elderly_alone: 'console.reason.elderly_alone',
-  elderly_only_household: 'console.reason.elderly_only_household',
-  other: 'console.reason.other',
-};
-export const HAZARD_KEYS: Record<string, MessageKey> = {
-  flood: 'console.hazard.flood',
-  landslide: 'console.hazard.landslide',
-  other: 'console.hazard.other',
-};
 export const BAND_KEYS: MessageKey[] = ['console.rate.band0', 'console.rate.band1', 'console.rate.band2', 'console.rate.band3'];
 export const CONN_KEYS: Record<ConnState['status'], MessageKey> = {
   connecting: 'console.conn.connecting',

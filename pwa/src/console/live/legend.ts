@@ -4,7 +4,7 @@ import { h } from '../../ui/dom';
 import { statusMarker } from './dom';
 import { BAND_KEYS } from './labels';
 import type { LiveState } from './state';
-import { foldCounts, RATE_STOPS, STATUS_STYLES, statusesFor } from './status';
+import { foldCounts, RATE_STOPS, statusesFor, statusLabel } from './status';
 
 export function renderLegend(legendEl: HTMLElement, state: LiveState): void {
   const kind = state.summary?.operation.kind;
@@ -13,7 +13,7 @@ export function renderLegend(legendEl: HTMLElement, state: LiveState): void {
     h('h2', {}, t('map.legend')),
     h('ul', { class: 'legend-list' },
       ...statusesFor(kind).map((s) =>
-        h('li', { 'data-legend': s }, statusMarker(s), h('span', {}, t(STATUS_STYLES[s].label)),
+        h('li', { 'data-legend': s }, statusMarker(s), h('span', {}, statusLabel(s)),
           h('span', { class: 'legend-count', 'data-legend-count': s }, t('console.count', { count: counts[s] ?? 0 }))),
       ),
     ),

@@ -1,5 +1,5 @@
-import type { OperationKind } from '../../vocab';
-import type { MessageKey } from '../../i18n';
+import { vocabLabel, type OperationKind } from '../../vocab';
+import { t, type MessageKey } from '../../i18n';
 
 /**
  * Household status on the live map: one visual encoding per derived status. Colour is never the
@@ -22,7 +22,12 @@ export interface StatusStyle {
   ring: string;
   ringWidth: number;
   radius: number;
-  label: MessageKey;
+  /**
+   * The console's own words, where the status is not an outcome (期限超過, 遅延, 未訪問) or the legend
+   * must say more than the outcome word (不在 → 不在（再訪問）, 不明 → visited but status unknown);
+   * otherwise the vocabulary's outcome label is shown (`statusLabel`).
+   */
+  label?: MessageKey;
 }
 
 const RESCUE = { fill: '#b00020', ring: '#1b1b1b', ringWidth: 3, radius: 10 };
@@ -33,18 +38,18 @@ export const STATUS_STYLES: Record<MapStatus, StatusStyle> = {
   overdue: { fill: null, ring: '#b00020', ringWidth: 4, radius: 8, label: 'console.status.overdue' },
   // 遅延: no report yet and the first-report target has passed (overdue comes at the completion target).
   late: { fill: null, ring: '#8a4b00', ringWidth: 3, radius: 7, label: 'map.status.late' },
-  rescue: { ...RESCUE, label: 'console.status.rescue' },
-  emergency: { ...RESCUE, label: 'console.status.emergency' },
-  injured: { ...INJURED, label: 'console.status.injured' },
-  contact: { ...INJURED, label: 'console.status.contact' },
+  rescue: { ...RESCUE },
+  emergency: { ...RESCUE },
+  injured: { ...INJURED },
+  contact: { ...INJURED },
   // Visited, but the status could not be learnt: grey, smaller ring, not the white 未訪問.
   unknown: { fill: '#5f5f5f', ring: '#1b1b1b', ringWidth: 1, radius: 7, label: 'console.status.unknown' },
   // Visited, nobody at home (re-visit): hollow purple ring.
   away: { fill: null, ring: '#5b3a8a', ringWidth: 2, radius: 7, label: 'console.status.away' },
   unreached: { fill: '#ffffff', ring: '#4a4a4a', ringWidth: 2, radius: 6, label: 'console.status.unreached' },
-  evacuated: { fill: '#1a4fd6', ring: '#ffffff', ringWidth: 2, radius: 7, label: 'console.status.evacuated' },
-  safe: { ...SAFE, label: 'console.status.safe' },
-  ok: { ...SAFE, label: 'console.status.ok' },
+  evacuated: { fill: '#1a4fd6', ring: '#ffffff', ringWidth: 2, radius: 7 },
+  safe: { ...SAFE },
+  ok: { ...SAFE },
 };
 
 /** The statuses an operation of this kind can show, worst first (legend, filter and counts). */
@@ -52,6 +57,12 @@ export const KIND_STATUSES: Record<OperationKind, readonly MapStatus[]> = {
   safety_check: ['overdue', 'late', 'rescue', 'injured', 'unknown', 'unreached', 'evacuated', 'safe'],
   watch_round: ['overdue', 'late', 'emergency', 'contact', 'away', 'unreached', 'ok'],
 };
+
+/** What a map status is called in the current language (legend, filter, detail panel). */
+export function statusLabel(status: MapStatus): string {
+  const key = STATUS_STYLES[status].label;
+  return key ? t(key) : vocabLabel('outcomes', status);
+}
 
 export function statusesFor(kind: OperationKind | undefined): readonly MapStatus[] {
   return KIND_STATUSES[kind ?? 'safety_check'];

@@ -2,7 +2,7 @@
 import { t } from '../../i18n';
 import { h } from '../../ui/dom';
 import { timeOf } from '../common';
-import { KIND_KEYS, OUTCOME_KEYS } from './labels';
+import { KIND_KEYS, outcomeText } from './labels';
 import type { LiveActions, LiveState } from './state';
 
 export function timelinePanel(state: LiveState, actions: LiveActions): Node[] {
@@ -14,7 +14,7 @@ export function timelinePanel(state: LiveState, actions: LiveActions): Node[] {
     return h('li', { 'data-event': i.id, 'data-kind': i.kind },
       h('time', { datetime: i.at }, timeOf(i.at)), ' ',
       h('span', {}, t(KIND_KEYS[i.kind] ?? 'console.event.other')),
-      what && OUTCOME_KEYS[what] ? h('span', {}, `：${t(OUTCOME_KEYS[what]!)}`) : null,
+      what && outcomeText(what) ? h('span', {}, `：${outcomeText(what)}`) : null,
       typeof i.assigned_to_name === 'string' ? h('span', {}, `：${i.assigned_to_name}`) : null,
       show ? ' ' : null, show);
   })), olderButton(state, actions)].filter((n): n is HTMLElement => n !== null);

@@ -1,7 +1,7 @@
 // The escalations a watcher's visits raised (要連絡 / 緊急 / 要救助) and what coordinators did
 // with them: open → acknowledged → resolved, with their note. Cached sealed for offline.
 import { cachedListNotices, fetchOrCached } from '../fetch-or-cached';
-import { OUTCOME_LABELS, OUTCOME_TONE } from '../model';
+import { outcomeLabel, OUTCOME_TONE } from '../model';
 import { t, type MessageKey } from '../../i18n';
 import type { Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
@@ -122,7 +122,7 @@ export const escalationsPage: PageFactory = (root, ctx) => {
       h(
         'div',
         { class: 'history-head' },
-        h('span', { class: `badge outcome-${OUTCOME_TONE[e.outcome] ?? 'neutral'}` }, t(OUTCOME_LABELS[e.outcome] ?? 'op.status.unreached')),
+        h('span', { class: `badge outcome-${OUTCOME_TONE[e.outcome] ?? 'neutral'}` }, outcomeLabel(e.outcome)),
         h('span', { class: `badge outcome-${st.tone}`, 'data-state': e.status }, t(st.key)),
       ),
       h('p', { class: 'hh-address' }, e.address),
@@ -149,7 +149,7 @@ export const escalationsPage: PageFactory = (root, ctx) => {
       h(
         'div',
         { class: 'history-head' },
-        h('span', { class: `badge outcome-${OUTCOME_TONE[e.outcome] ?? 'neutral'}` }, `${e.mode === 'drill' ? '【訓練】' : ''}${t(OUTCOME_LABELS[e.outcome] ?? 'op.status.unreached')}`),
+        h('span', { class: `badge outcome-${OUTCOME_TONE[e.outcome] ?? 'neutral'}` }, `${e.mode === 'drill' ? '【訓練】' : ''}${outcomeLabel(e.outcome)}`),
         h('span', { class: `badge outcome-${st.tone}`, 'data-state': e.status }, t(st.key)),
       ),
       e.address ? h('p', { class: 'hh-address', 'data-esc-address': '' }, e.address) : null,

@@ -1,7 +1,7 @@
 // A watcher's own records for one household: what the server has (GET /api/field/visits) plus
 // what is still on this device (the outbox), newest first, each marked sent / unsent.
 import { cachedListNotices, fetchOrCached } from '../fetch-or-cached';
-import { loadMyHouseholds, OUTCOME_LABELS, OUTCOME_TONE, type Household } from '../model';
+import { loadMyHouseholds, outcomeLabel, OUTCOME_TONE, type Household } from '../model';
 import type { Shelter } from '../shelters';
 import { t } from '../../i18n';
 import type { OutboxState } from '../../device-db/db';
@@ -124,7 +124,7 @@ export const historyPage: PageFactory = (root, ctx, params = {}) => {
     return h(
       'li',
       { class: 'history-item', 'data-history-item': i.client_id },
-      h('div', { class: 'history-head' }, h('span', { class: `badge outcome-${tone}`, 'data-outcome': i.outcome }, t(OUTCOME_LABELS[i.outcome] ?? 'op.status.unreached')), sentBadge(i.sent)),
+      h('div', { class: 'history-head' }, h('span', { class: `badge outcome-${tone}`, 'data-outcome': i.outcome }, outcomeLabel(i.outcome)), sentBadge(i.sent)),
       h('p', {}, t('history.deviceTime', { time: when(i.device_time) })),
       i.operation ? h('p', { class: 'hint', 'data-op-name': 'true' }, i.operation) : null,
       shelter ? h('p', {}, t('shelter.at', { name: shelter })) : i.shelter_unknown ? h('p', { 'data-shelter-unknown': 'true' }, t('shelter.atUnknown')) : null,

@@ -2,7 +2,7 @@ import type { User } from '../../api/types';
 import type { LastKnownUser } from '../../auth/last-known';
 import { loadSession, mustChangePassword, PASSWORD_CHANGE_PATH, signOut } from '../../auth/session';
 import { clearPrivateTileCaches } from '../../map/offline';
-import { isDrill, KIND_LABELS, loadActiveOpsWithAge, saveActiveOps, type Operation } from '../model';
+import { isDrill, kindLabel, loadActiveOpsWithAge, saveActiveOps, type Operation } from '../model';
 import { ageText, pullChanges } from '../sync';
 import { downloadUnsent } from '../../outbox/runtime';
 import { passwordSignInRequired, rememberAfterUnlock, takePinReset, vaultFor } from '../../vault/vault';
@@ -289,7 +289,7 @@ export const homePage: PageFactory = (root, ctx) => {
         'a',
         { href: `/op/${encodeURIComponent(op.id)}`, class: `op-link${isDrill(op) ? ' drill' : ''}`, 'data-op': op.id },
         h('span', { class: 'op-name' }, `${isDrill(op) ? (op.label || '【訓練】') : ''}${op.name}`),
-        h('span', { class: 'op-kind' }, t(KIND_LABELS[op.kind] ?? 'ops.title')),
+        h('span', { class: 'op-kind' }, kindLabel(op.kind)),
       );
       a.addEventListener('click', (ev) => {
         ev.preventDefault();

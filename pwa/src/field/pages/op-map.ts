@@ -23,7 +23,7 @@ import {
   type AreaSource,
   type DownloadProgress,
 } from '../../map/offline';
-import { drawIcon, householdImage, iconCanvas, LEGEND_STATUSES, statusImage, statusLabelKey, statusLook } from '../map-symbols';
+import { drawIcon, householdImage, iconCanvas, LEGEND_STATUSES, statusImage, statusLabel, statusLook } from '../map-symbols';
 import { boundsOf, type LngLatBounds } from '../../map/tiles';
 import { h } from '../../ui/dom';
 import { mapLocale } from '../../map/locale';
@@ -133,7 +133,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
       h(
         'ul',
         { class: 'legend-list' },
-        ...statuses.map((s) => h('li', { 'data-legend': s }, legendIcon(s), h('span', {}, t(statusLabelKey(s))))),
+        ...statuses.map((s) => h('li', { 'data-legend': s }, legendIcon(s), h('span', {}, statusLabel(s)))),
         h('li', { 'data-legend': 'shelter' }, shelterImg, h('span', {}, t('common.shelter'))),
         h('li', { 'data-legend': 'hazard' }, h('span', { class: 'legend-hazard', 'aria-hidden': 'true' }), h('span', {}, t('map.hazard'))),
       ),

@@ -2,10 +2,10 @@ import { ApiError, NetworkError } from '../../api/errors';
 import {
   CALL_NOW,
   isDrill,
-  KIND_LABELS,
+  kindLabel,
   loadLocalStatus,
   loadMyHouseholds,
-  OUTCOME_LABELS,
+  outcomeLabel,
   OUTCOME_TONE,
   OUTCOMES,
   saveLocalStatus,
@@ -223,7 +223,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
   function statusBadge(hh: Household): HTMLElement {
     const mine = local[hh.id];
     const outcome = mine?.outcome ?? (hh.status !== 'unreached' ? hh.status : null);
-    const label = outcome ? t(OUTCOME_LABELS[outcome] ?? 'op.status.unreached') : t('op.status.unreached');
+    const label = outcomeLabel(outcome);
     const tone = outcome ? (OUTCOME_TONE[outcome] ?? 'neutral') : 'none';
     return h('span', { class: `badge outcome-${tone}`, 'data-status': outcome ?? 'unreached' }, label);
   }
@@ -261,7 +261,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
           'data-outcome': outcome,
           'aria-expanded': outcome === 'evacuated' ? (picking ? 'true' : 'false') : null,
         },
-        t(OUTCOME_LABELS[outcome]!),
+        outcomeLabel(outcome),
       );
       b.addEventListener('click', () => {
         if (outcome === 'evacuated') {
@@ -279,7 +279,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
       { class: 'hh-panel', id: `panel-${hh.id}`, 'data-household-panel': hh.id },
       mine && CALL_NOW.has(mine.outcome) ? callBox() : null,
       mine
-        ? h('p', { role: 'status', class: 'recorded' }, t('op.recorded', { outcome: t(OUTCOME_LABELS[mine.outcome]!), time: timeText(mine.at) }))
+        ? h('p', { role: 'status', class: 'recorded' }, t('op.recorded', { outcome: outcomeLabel(mine.outcome), time: timeText(mine.at) }))
         : null,
       recordError && openId === hh.id ? h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(recordError))) : null,
       mine && gpsFailed ? h('p', { role: 'status', class: 'hint' }, t('shelter.gpsFailed')) : null,
@@ -393,7 +393,7 @@ export const operationPage: PageFactory = (root, ctx, params = {}) => {
         return [
           drill ? h('div', { class: 'drill-banner', role: 'note', 'data-drill': 'true' }, t('op.drillBanner')) : null,
           h('h1', { id: 'op-title', tabindex: '-1' }, `${drill ? (op.label || '【訓練】') : ''}${op.name}`),
-          h('p', { class: 'op-kind' }, t(KIND_LABELS[op.kind] ?? 'op.households')),
+          h('p', { class: 'op-kind' }, kindLabel(op.kind)),
           state.fromCache ? h('div', { class: 'offline', role: 'status', 'data-offline': 'true' }, h('p', {}, t('op.offlineCached'))) : null,
           freshness(state.savedAt),
           h('h2', {}, t('op.households')),

@@ -2,9 +2,9 @@
 import { t, type MessageKey } from '../../i18n';
 import type { AppContext, Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
-import { reasonLabelKey } from '../operations-model';
 import type { PolygonPickerLabels } from '../polygon-picker';
 import { errorBox, staffGate } from '../shell';
+import { vocabLabel } from '../../vocab';
 
 /** The area of a district or hazard zone (not an operation's scope): the picker's wording for it. */
 export const AREA_LABELS: PolygonPickerLabels = { open: 'staff.reg.drawArea', hint: 'staff.reg.drawAreaHint', failed: 'staff.reg.drawAreaFailed' };
@@ -26,16 +26,13 @@ export function tabs(ctx: AppContext, current: string): HTMLElement {
 }
 
 export function levelLabel(level: string): string {
-  return t(level === 'area' ? 'staff.level.area' : level === 'branch' ? 'staff.level.branch' : 'staff.level.unit');
+  return vocabLabel('district_levels', level);
 }
 
 export function reasonsText(codes: readonly string[] | null | undefined): string {
   if (!codes) return t('staff.reg.notDisclosed');
   if (codes.length === 0) return '—';
-  return codes.map((c) => {
-    const key = reasonLabelKey(c);
-    return key ? t(key) : c;
-  }).join('・');
+  return codes.map((c) => vocabLabel('support_reasons', c)).join('・');
 }
 
 export function table(captionKey: MessageKey, heads: MessageKey[], rows: HTMLElement[], attrs: Record<string, string> = {}): HTMLElement {

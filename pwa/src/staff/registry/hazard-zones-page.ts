@@ -15,6 +15,7 @@ import {
 import { polygonPicker } from '../polygon-picker';
 import { errorBox } from '../shell';
 import { AREA_LABELS, simplePage, table } from './common';
+import { vocabLabel, vocabOptions } from '../../vocab';
 
 interface ZoneFeature { id: string; properties: { kind: string; level: string | null; name: string | null; source: string | null } }
 
@@ -33,7 +34,7 @@ export const hazardZonesPage: PageFactory = (root, ctx) => {
       { class: 'staff-form', novalidate: true, 'aria-labelledby': 'hz-title', 'data-form': 'hazard-zone' },
       h('h2', { id: 'hz-title' }, t('staff.reg.createZone')),
       h('div', { class: 'staff-row' },
-        selectField('hz-kind', 'staff.colKind', [['flood', t('staff.hazard.flood')], ['landslide', t('staff.hazard.landslide')], ['other', t('staff.hazard.other')]], zf.kind, (v) => (zf.kind = v), errs.get('kind')),
+        selectField('hz-kind', 'staff.colKind', vocabOptions('hazard_zone_kinds'), zf.kind, (v) => (zf.kind = v), errs.get('kind')),
         textField('hz-level', 'staff.reg.colZoneLevel', zf.level, (v) => (zf.level = v), { error: errs.get('level') }),
         textField('hz-name', 'staff.reg.zoneName', zf.name, (v) => (zf.name = v), { error: errs.get('name') }),
         textField('hz-source', 'staff.reg.colSource', zf.source, (v) => (zf.source = v), { error: errs.get('source') })),
@@ -86,7 +87,7 @@ export const hazardZonesPage: PageFactory = (root, ctx) => {
             h(
               'tr',
               { 'data-zone': z.id },
-              h('td', {}, t(z.properties.kind === 'flood' ? 'staff.hazard.flood' : z.properties.kind === 'landslide' ? 'staff.hazard.landslide' : 'staff.hazard.other')),
+              h('td', {}, vocabLabel('hazard_zone_kinds', z.properties.kind)),
               h('th', { scope: 'row' }, z.properties.name ?? '—'),
               h('td', {}, z.properties.level ?? '—'),
               h('td', {}, z.properties.source ?? '—'),

@@ -12,8 +12,6 @@ import {
   fieldsFor,
   personFormFrom,
   personPayload,
-  RECIPIENT_CLASSES,
-  SEXES,
   supportersFrom,
   supportersHidden,
   supportersPayload,
@@ -27,6 +25,7 @@ import {
 import { errorBox, staffGate } from '../shell';
 import { reasonsText, table, tabs } from './common';
 import { nestedFields, personFields } from './person-fields';
+import { vocabLabel, vocabOptions } from '../../vocab';
 
 export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
   const id = params['id'] ?? '';
@@ -123,11 +122,11 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
     if (!p.consents && !seesConsent) return h('p', {}, t('staff.reg.notDisclosed'));
     const wanted = consentWanted.get(p.id) ?? new Map<string, boolean>();
     consentWanted.set(p.id, wanted);
-    const rows = RECIPIENT_CLASSES.map(([cls, key]) =>
+    const rows = vocabOptions('recipient_classes').map(([cls, label]) =>
       h(
         'tr',
         {},
-        h('th', { scope: 'row' }, t(key)),
+        h('th', { scope: 'row' }, label),
         ...DATASETS.map(([ds, dsKey]) => {
           const cell = `${cls}|${ds}`;
           const active = consentActive(p.consents ?? [], cls, ds);
@@ -348,7 +347,7 @@ export const householdDetailPage: PageFactory = (root, ctx, params = {}) => {
         'dl',
         { class: 'facts' },
         h('dt', {}, t('staff.reg.birthDate')), h('dd', {}, p.birth_date ?? '—'),
-        h('dt', {}, t('staff.reg.sex')), h('dd', {}, t(SEXES.find(([c]) => c === p.sex)?.[1] ?? 'staff.sex.unknown')),
+        h('dt', {}, t('staff.reg.sex')), h('dd', {}, vocabLabel('sexes', p.sex)),
         h('dt', {}, t('staff.reg.phone')), h('dd', {}, p.phone ?? '—'),
         h('dt', {}, t('staff.reg.reasons')), h('dd', {}, reasonsText(p.support_reasons)),
         h('dt', {}, t('staff.dataset.plan')), h('dd', {}, planText(p)),

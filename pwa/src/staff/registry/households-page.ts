@@ -4,7 +4,7 @@ import type { Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
 import { fieldProblemTexts } from '../../ui/problem-text';
 import { selectField, textField } from '../forms';
-import { districtTree, SUPPORT_REASONS, type District } from '../operations-model';
+import { districtTree, type District } from '../operations-model';
 import {
   EMPTY_PERSON,
   fieldsFor,
@@ -15,6 +15,7 @@ import {
 import { errorBox, staffGate } from '../shell';
 import { reasonsText, table, tabs } from './common';
 import { personFields } from './person-fields';
+import { vocabOptions } from '../../vocab';
 
 const PAGE = 20;
 
@@ -83,7 +84,7 @@ export const householdsPage: PageFactory = (root, ctx) => {
         { class: 'staff-row' },
         textField('hh-q', 'staff.reg.q', filter.q, (v) => (filter.q = v), { hintKey: 'staff.reg.qHint' }),
         selectField('hh-district', 'common.district', [['', t('common.all')], ...districtTree(districts).map(({ district: d, depth }) => [d.id, `${'　'.repeat(depth)}${d.name}`] as [string, string])], filter.district, (v) => (filter.district = v)),
-        selectField('hh-reason', 'staff.reg.reason', [['', t('common.all')], ...SUPPORT_REASONS.map(([c, k]) => [c, t(k)] as [string, string])], filter.reason, (v) => (filter.reason = v)),
+        selectField('hh-reason', 'staff.reg.reason', [['', t('common.all')], ...vocabOptions('support_reasons')], filter.reason, (v) => (filter.reason = v)),
       ),
       h('button', { type: 'submit', class: 'primary' }, t('staff.reg.searchButton')),
     );

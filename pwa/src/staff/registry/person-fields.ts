@@ -2,8 +2,8 @@
 import { t } from '../../i18n';
 import { h } from '../../ui/dom';
 import { checkboxes, selectField, textField } from '../forms';
-import { SUPPORT_REASONS } from '../operations-model';
-import { MEDICAL_DEVICES, MOBILITY, SEXES, type PersonFormValues } from '../registry-model';
+import type { PersonFormValues } from '../registry-model';
+import { vocabOptions } from '../../vocab';
 
 /** Messages for one nested row: `emergency_contacts[1].phone` → `phone` for prefix `emergency_contacts[1].`. */
 export function nestedFields(all: Map<string, string>, prefix: string): Map<string, string> {
@@ -31,17 +31,17 @@ export function personFields(prefix: string, p: PersonFormValues, errors: Map<st
       'div',
       { class: 'staff-row' },
       textField(`${prefix}-birth`, 'staff.reg.birthDate', p.birthDate, (v) => (p.birthDate = v), { type: 'date', error: errors.get('birth_date') }),
-      selectField(`${prefix}-sex`, 'staff.reg.sex', SEXES.map(([c, k]) => [c, t(k)]), p.sex, (v) => (p.sex = v), errors.get('sex')),
+      selectField(`${prefix}-sex`, 'staff.reg.sex', vocabOptions('sexes'), p.sex, (v) => (p.sex = v), errors.get('sex')),
       textField(`${prefix}-phone`, 'staff.reg.phone', p.phone, (v) => (p.phone = v), { type: 'tel', error: errors.get('phone'), hintKey: 'staff.reg.phoneHint' }),
     ),
-    checkboxes(`${prefix}-reasons`, 'staff.reg.reasons', SUPPORT_REASONS.map(([c, k]) => [c, t(k)]), p.supportReasons, errors.get('support_reasons')),
+    checkboxes(`${prefix}-reasons`, 'staff.reg.reasons', vocabOptions('support_reasons'), p.supportReasons, errors.get('support_reasons')),
     h(
       'div',
       { class: 'staff-row' },
       textField(`${prefix}-care`, 'staff.reg.careLevel', p.careLevel, (v) => (p.careLevel = v), { error: errors.get('care_level') }),
-      selectField(`${prefix}-mobility`, 'staff.reg.mobility', [['', '—'], ...MOBILITY.map(([c, k]) => [c, t(k)] as [string, string])], p.mobility, (v) => (p.mobility = v), errors.get('mobility')),
+      selectField(`${prefix}-mobility`, 'staff.reg.mobility', [['', '—'], ...vocabOptions('mobility')], p.mobility, (v) => (p.mobility = v), errors.get('mobility')),
     ),
-    checkboxes(`${prefix}-devices`, 'staff.reg.devices', MEDICAL_DEVICES.map(([c, k]) => [c, t(k)]), p.medicalDevices, errors.get('medical_devices')),
+    checkboxes(`${prefix}-devices`, 'staff.reg.devices', vocabOptions('medical_devices'), p.medicalDevices, errors.get('medical_devices')),
     textField(`${prefix}-comm`, 'staff.reg.communication', p.communicationNeeds, (v) => (p.communicationNeeds = v), { error: errors.get('communication_needs') }),
   );
 }

@@ -6,9 +6,7 @@ import { fieldProblemTexts } from '../../ui/problem-text';
 import { checkboxes, selectField, textField } from '../forms';
 import {
   fieldsFor,
-  SHELTER_HAZARDS,
-  SHELTER_KINDS,
-  designationKeys,
+  designationLabels,
   emptyShelterForm,
   shelterPayload,
   type ShelterFormValues,
@@ -16,6 +14,7 @@ import {
 import { pointPicker } from '../point-picker';
 import { errorBox } from '../shell';
 import { simplePage, table } from './common';
+import { vocabLabel, vocabOptions } from '../../vocab';
 
 interface ShelterOut { id: string; kind: string; designations?: string[]; name: string; address: string | null; capacity: number | null; is_open: boolean; occupancy: number; hazards: string[] }
 
@@ -54,7 +53,7 @@ export const sheltersPage: PageFactory = (root, ctx) => {
         { class: 'staff-form', novalidate: true, 'aria-labelledby': 'sh-create-title', 'data-form': 'shelter' },
         h('h2', { id: 'sh-create-title' }, t('staff.reg.createShelter')),
         h('div', { class: 'staff-row' },
-          selectField('sh-kind', 'staff.colKind', Object.entries(SHELTER_KINDS).map(([k, key]) => [k, t(key)]), form.kind, (v) => (form.kind = v), errs.get('kind')),
+          selectField('sh-kind', 'staff.colKind', vocabOptions('shelter_kinds'), form.kind, (v) => (form.kind = v), errs.get('kind')),
           textField('sh-name', 'staff.reg.shelterName', form.name, (v) => (form.name = v), { error: errs.get('name'), required: true }),
           textField('sh-address', 'staff.reg.address', form.address, (v) => (form.address = v), { error: errs.get('address') })),
         picker.element,
@@ -62,7 +61,7 @@ export const sheltersPage: PageFactory = (root, ctx) => {
           textField('sh-lat', 'staff.reg.lat', form.lat, (v) => (form.lat = v), { error: errs.get('lat'), inputmode: 'decimal', required: true }),
           textField('sh-lon', 'staff.reg.lon', form.lon, (v) => (form.lon = v), { error: errs.get('lon'), inputmode: 'decimal', required: true, hintKey: 'staff.reg.lonHint' }),
           textField('sh-capacity', 'staff.reg.shelterCapacity', form.capacity, (v) => (form.capacity = v), { error: errs.get('capacity'), inputmode: 'numeric' })),
-        checkboxes('sh-hazards', 'staff.reg.shelterHazards', SHELTER_HAZARDS.map(([c, k]) => [c, t(k)]), form.hazards, errs.get('hazards')),
+        checkboxes('sh-hazards', 'staff.reg.shelterHazards', vocabOptions('shelter_hazards'), form.hazards, errs.get('hazards')),
         createError && errs.size === 0 ? errorBox(createError) : null,
         createError && errs.size > 0 ? h('p', { class: 'error', role: 'alert' }, t('staff.reg.fixFields')) : null,
         created ? h('p', { class: 'ok-note', role: 'status' }, t('staff.reg.shelterCreated', { name: created })) : null,
@@ -101,7 +100,7 @@ export const sheltersPage: PageFactory = (root, ctx) => {
               'tr',
               { 'data-shelter': s.id, 'data-open': String(s.is_open) },
               h('th', { scope: 'row' }, s.name),
-              h('td', {}, designationKeys(s).map((k) => t(k)).join('・') || t('staff.shelter.kind.designated')),
+              h('td', {}, designationLabels(s).join('・') || vocabLabel('shelter_kinds', 'designated')),
               h('td', {}, s.address ?? '—'),
               h('td', {}, s.is_open ? t('shelter.open') : t('staff.reg.closed')),
               h('td', {}, h('label', { for: occId, class: 'visually-hidden' }, t('staff.reg.occupancyOf', { name: s.name })), occ, ` / ${s.capacity ?? '—'}`),
