@@ -1,12 +1,12 @@
 import './styles.css';
 import { createApiClient } from './api/client';
-import { PASSWORD_CHANGE_PATH } from './auth/session';
+import { onSignOut, PASSWORD_CHANGE_PATH } from './auth/session';
 import { consoleRoutes } from './console/routes';
 import { fieldRoutes } from './field/routes';
 import { initLang, onLangChange } from './i18n';
 import { startUnsentReports } from './outbox/report';
 import { createOutbox, startOutbox } from './outbox/runtime';
-import { ensurePush } from './push/push';
+import { browserPushManager, ensurePush, forgetPush } from './push/push';
 import { OPEN_MESSAGE, RESUBSCRIBED_MESSAGE, inAppPath } from './push/payload';
 import { defaultPushDeps } from './push/ui';
 import { createRouter } from './router';
@@ -42,6 +42,9 @@ onLangChange(() => router.refresh());
 router.start();
 startOutbox(outbox);
 startUnsentReports(outbox, api);
+
+// This device's notifications end with its session (sign-out, sign-out everywhere).
+onSignOut((storage) => forgetPush({ pushManager: browserPushManager, storage }));
 
 // Only in production builds: in `vite dev` there is no built sw.js, and a stale
 // worker from an earlier build would serve old assets over the dev server.

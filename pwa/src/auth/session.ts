@@ -1,7 +1,6 @@
 import type { ApiClient } from '../api/client';
 import { ApiError, NetworkError } from '../api/errors';
 import type { User } from '../api/types';
-import { browserPushManager, forgetPush } from '../push/push';
 import { clearPasswordSignInRequired } from '../vault/vault';
 import { clearLastKnownUser, loadLastKnownUser, saveLastKnownUser, type LastKnownUser } from './last-known';
 
@@ -14,6 +13,21 @@ export type SessionState =
 // Gateway errors mean our app server is down behind the proxy: for the user that
 // is the same as being offline, and says nothing about their session.
 const UNREACHABLE_STATUSES = new Set([502, 503, 504]);
+
+/**
+ * What else ends with the session on this device (this device's push subscription: registered by
+ * main.ts, so that auth/ depends on nothing of push/). Each runs once per sign-out; failures are
+ * ignored, the sign-out goes on.
+ */
+const signOutHooks: ((storage: Storage | undefined) => Promise<void>)[] = [];
+
+export function onSignOut(hook: (storage: Storage | undefined) => Promise<void>): void {
+  signOutHooks.push(hook);
+}
+
+async function runSignOutHooks(storage: Storage | undefined): Promise<void> {
+  for (const hook of signOutHooks) await hook(storage).catch(() => undefined);
+}
 
 export interface SessionDeps {
   api: Pick<ApiClient, 'me' | 'login' | 'logout'> & Partial<Pick<ApiClient, 'changePassword' | 'logoutEverywhere'>>;
@@ -56,7 +70,7 @@ export async function signIn(deps: SessionDeps, login: string, password: string)
 export async function signOut(deps: SessionDeps): Promise<void> {
   clearLastKnownUser(deps.storage);
   // This device's notifications end with the session (the server deletes its row at logout).
-  await forgetPush({ pushManager: browserPushManager, storage: deps.storage ?? safeLocalStorage() }).catch(() => undefined);
+  await runSignOutHooks(deps.storage ?? safeLocalStorage());
   try {
     await deps.api.logout();
   } catch (err) {
@@ -88,7 +102,7 @@ export async function signOutEverywhere(deps: SessionDeps): Promise<void> {
   if (!deps.api.logoutEverywhere) throw new Error('logoutEverywhere is not available');
   await deps.api.logoutEverywhere();
   clearLastKnownUser(deps.storage);
-  await forgetPush({ pushManager: browserPushManager, storage: deps.storage ?? safeLocalStorage() }).catch(() => undefined);
+  await runSignOutHooks(deps.storage ?? safeLocalStorage());
 }
 
 function safeLocalStorage(): Storage | undefined {

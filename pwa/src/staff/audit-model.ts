@@ -131,6 +131,27 @@ export const ACTION_LABEL: Record<string, MessageKey> = {
   'push.test': 'staff.audit.action.push.test',
   'push.subscribe': 'staff.audit.action.push.subscribe',
   'push.unsubscribe': 'staff.audit.action.push.unsubscribe',
+  'drill.start': 'staff.audit.action.drill.start',
+  'drill.mark': 'staff.audit.action.drill.mark',
+  'drill.archive': 'staff.audit.action.drill.archive',
+  'drill.delete': 'staff.audit.action.drill.delete',
+  'vc.centre.open': 'staff.audit.action.vc.centre.open',
+  'vc.centre.close': 'staff.audit.action.vc.centre.close',
+  'vc.need.create': 'staff.audit.action.vc.need.create',
+  'vc.need.read': 'staff.audit.action.vc.need.read',
+  'vc.need.update': 'staff.audit.action.vc.need.update',
+  'vc.survey.create': 'staff.audit.action.vc.survey.create',
+  'vc.volunteer.create': 'staff.audit.action.vc.volunteer.create',
+  'vc.volunteer.read': 'staff.audit.action.vc.volunteer.read',
+  'vc.volunteer.update': 'staff.audit.action.vc.volunteer.update',
+  'vc.volunteer.checkin': 'staff.audit.action.vc.volunteer.checkin',
+  'vc.volunteer.preregister': 'staff.audit.action.vc.volunteer.preregister',
+  'vc.team.create': 'staff.audit.action.vc.team.create',
+  'vc.dispatch.create': 'staff.audit.action.vc.dispatch.create',
+  'vc.equipment.return': 'staff.audit.action.vc.equipment.return',
+  'vc.equipment.stock': 'staff.audit.action.vc.equipment.stock',
+  'vc.report.create': 'staff.audit.action.vc.report.create',
+  'vc.statistics.export': 'staff.audit.action.vc.statistics.export',
 };
 
 /** Readable names for the routes a read came through (`details.via`); unknown ones show their code. */
@@ -155,6 +176,11 @@ export const VIA_LABEL: Record<string, MessageKey> = {
   'watch.suggestions': 'staff.audit.route.watch.suggestions',
   'login': 'staff.audit.action.auth.login',
   'password_change': 'staff.audit.action.auth.password_change',
+  'board': 'staff.audit.route.vc.board',
+  'detail': 'staff.audit.route.vc.detail',
+  'duplicates': 'staff.audit.route.vc.duplicates',
+  'list': 'staff.audit.route.vc.list',
+  'volunteer': 'staff.audit.route.vc.volunteer',
 };
 
 export const OBJECT_LABEL: Record<string, MessageKey> = {
