@@ -1,4 +1,6 @@
 import { t } from '../i18n';
+import { ensurePush } from '../push/push';
+import { defaultPushDeps, pushOffer } from '../push/ui';
 import type { Page, PageFactory } from '../router';
 import { appLink, h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
@@ -22,6 +24,8 @@ export const consoleListPage: PageFactory = (root, ctx) => {
   let error: unknown = null;
   let forbidden = false;
   let disposed = false;
+  // Coordinators land here after sign-in (#17): the notification offer is made where they land.
+  let offer: HTMLElement | null = null;
 
   async function load(): Promise<void> {
     try {
@@ -34,6 +38,8 @@ export const consoleListPage: PageFactory = (root, ctx) => {
       if (access === 'forbidden') {
         forbidden = true;
       } else {
+        void ensurePush(defaultPushDeps(ctx)).catch(() => undefined);
+        offer ??= pushOffer(defaultPushDeps(ctx));
         ops = await ctx.api.get<OperationRow[]>('/api/operations');
       }
     } catch (err) {
@@ -67,6 +73,7 @@ export const consoleListPage: PageFactory = (root, ctx) => {
     root.replaceChildren(h('div', { class: 'console console-list' },
       h('div', { class: 'console-head' }, h('h1', { tabindex: '-1' }, t('console.list.title')), consoleNav(ctx)),
       h('p', {}, t('console.list.lead')),
+      offer,
       ...body));
   }
 

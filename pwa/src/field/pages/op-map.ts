@@ -465,7 +465,12 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
       const pressed = document.querySelector<HTMLElement>(`[data-view="${which}"]`);
       pressed?.focus({ preventScroll: true });
       // The toggle to the top of the screen, so the map (or the list) below it is in view.
-      if (which === 'map') pressed?.closest('.view-toggle')?.scrollIntoView({ block: 'start' });
+      if (which === 'map') {
+        pressed?.closest('.view-toggle')?.scrollIntoView({ block: 'start' });
+        // A note between the toggle and the map (offline, no stored tiles) may push its foot below
+        // the screen: then the whole map comes first.
+        document.querySelector<HTMLElement>('.map-canvas')?.scrollIntoView({ block: 'nearest' });
+      }
     });
     return b;
   }
