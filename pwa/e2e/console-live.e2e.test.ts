@@ -80,6 +80,8 @@ async function recordOnPhone(page: Page, watcher: ApiSession, opId: string, hous
  * moving), where it really draws the household at that pixel and nothing covers the canvas there.
  */
 async function clickPoint(page: Page, id: string, lonLat: [number, number]): Promise<{ x: number; y: number }> {
+  // The map on screen first, as a user would scroll to it (the panels above it grew with #17).
+  await page.locator('[data-map]').scrollIntoViewIfNeeded();
   const handle = await page.waitForFunction(
     ([hid, lon, lat]) => {
       const map = (document.querySelector('[data-map]') as any)?.maplibre;

@@ -128,6 +128,7 @@ describe('Web Push from a 要救助 visit to the coordinator’s screen', () => 
       // A coordinator lands on the console (#17), which makes the same offer; this test follows
       // the field home, where the account's notification switch also lives.
       await page.goto(`${env.baseUrl}/`);
+      await unlockIfAsked(page, '[data-push-offer] section');
 
       // After sign-in (not on first paint) the app explains notifications once; "not now" is kept.
       const offer = page.locator('[data-push-offer] section');
