@@ -47,6 +47,11 @@ class Centre:
         """Today in the council's time zone: a VC day runs from midnight to midnight there."""
         return datetime.now(UTC).astimezone(ZoneInfo(self.time_zone)).date()
 
+    def day_of(self, moment: datetime) -> date:
+        """The VC day (the council's local date) a moment falls on: not its UTC date, which is
+        the day before for the first nine hours of a day in Japan."""
+        return moment.astimezone(ZoneInfo(self.time_zone)).date()
+
     @property
     def id(self) -> uuid.UUID:
         return self.op.id

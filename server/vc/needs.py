@@ -439,7 +439,7 @@ class NeedController(Controller):
             raise Problem("vc_need_state")
         day = c.today()
         at = data.surveyed_at or datetime.now(UTC)
-        if at > datetime.now(UTC) or at.date() < c.centre.opened_on:
+        if at > datetime.now(UTC) or c.day_of(at) < c.centre.opened_on:
             raise Problem("vc_bad_date", errors=[FieldError("surveyed_at", "out_of_range")])
         s = VcSurvey(
             tenant_id=need.tenant_id,

@@ -416,3 +416,23 @@ async def test_public_pre_registration_is_rate_limited(world: VcWorld, client_fa
     statuses = [(await public.send_json("POST", url, body)).status_code for _ in range(PUBLIC_WINDOW.limit + 1)]
     assert statuses == [201] * PUBLIC_WINDOW.limit + [429]
     assert (await client_factory().send_json("POST", url, body)).status_code == 201  # another client is not held back
+
+
+async def test_a_survey_in_the_first_hours_of_the_opening_day_counts_on_that_day(
+    world: VcWorld, client_factory
+) -> None:
+    """A VC day is the council's local date: a survey at 00:30 in Japan (15:30 UTC the day before)
+    on the centre's opening day is on that day, not before it."""
+    from zoneinfo import ZoneInfo
+
+    op = await open_centre(client_factory, world)  # opens today, in the council's time zone
+    desk = await client_for(client_factory, world, "vc_desk")
+    need = await desk.send_json("POST", f"/api/vc/centres/{op}/needs", need_body(1))
+    assert need.status_code == 201, need.text
+    local_midnight = datetime.now(UTC).astimezone(ZoneInfo("Asia/Tokyo")).replace(hour=0, minute=0, second=30)
+    r = await desk.send_json(
+        "POST",
+        f"/api/vc/needs/{need.json()['id']}/surveys",
+        {"verdict": "needed", "surveyor": "調査員A", "surveyed_at": local_midnight.isoformat()},
+    )
+    assert r.status_code == 201, r.text
