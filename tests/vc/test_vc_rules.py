@@ -433,6 +433,6 @@ async def test_a_survey_in_the_first_hours_of_the_opening_day_counts_on_that_day
     r = await desk.send_json(
         "POST",
         f"/api/vc/needs/{need.json()['id']}/surveys",
-        {"verdict": "needed", "surveyor": "調査員A", "surveyed_at": local_midnight.isoformat()},
+        {"verdict": "needed", "surveyor": "調査員A", "surveyed_at": local_midnight.astimezone(UTC).isoformat()},
     )
     assert r.status_code == 201, r.text
