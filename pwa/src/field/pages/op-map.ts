@@ -77,7 +77,8 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
   const hintEl = h('p', { class: 'hint' });
   // The map right under the toggle, the hint and the rest below it: on a phone the map must be
   // on screen once 地図 is pressed (#17: it was below the fold).
-  const section = h('section', { class: 'op-map', 'data-op-map': 'true' }, notesEl, canvasEl, hintEl, attributionEl, legendEl, downloadEl);
+  // The notes under the map, so the map stays right below the list/map toggle on a phone (#17).
+  const section = h('section', { class: 'op-map', 'data-op-map': 'true' }, canvasEl, notesEl, hintEl, attributionEl, legendEl, downloadEl);
 
   let map: MapInstance | null = null;
   let config: MapConfig | null = null;
@@ -465,12 +466,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
       const pressed = document.querySelector<HTMLElement>(`[data-view="${which}"]`);
       pressed?.focus({ preventScroll: true });
       // The toggle to the top of the screen, so the map (or the list) below it is in view.
-      if (which === 'map') {
-        pressed?.closest('.view-toggle')?.scrollIntoView({ block: 'start' });
-        // A note between the toggle and the map (offline, no stored tiles) may push its foot below
-        // the screen: then the whole map comes first.
-        document.querySelector<HTMLElement>('.map-canvas')?.scrollIntoView({ block: 'nearest' });
-      }
+      if (which === 'map') pressed?.closest('.view-toggle')?.scrollIntoView({ block: 'start' });
     });
     return b;
   }
