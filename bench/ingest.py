@@ -59,9 +59,13 @@ import os
 import secrets
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncpg
 
 import common  # noqa: F401  (puts the repo root on sys.path)
 from common import (
@@ -338,6 +342,23 @@ class RawResult:
         return self.n / self.seconds if self.seconds > 0 else 0.0
 
 
+async def _timed_raw(
+    conns: list[asyncpg.Connection], worker: Callable[[asyncpg.Connection], Awaitable[None]]
+) -> tuple[float, dict[str, Any]]:
+    """Run one worker per raw connection; the wall time and the machine's CPU (no server to count), then close."""
+    try:
+        before = sample_cpu()
+        t0 = time.perf_counter()
+        await asyncio.gather(*[worker(c) for c in conns])
+        seconds = time.perf_counter() - t0
+        cpu = cpu_report(before, sample_cpu(), 0.0, 0.0)
+        cpu.pop("server_cpu_pct", None)
+        return seconds, cpu
+    finally:
+        for c in conns:
+            await c.close()
+
+
 async def run_raw(
     url: str,
     tenant: BenchTenant,
@@ -398,16 +419,7 @@ async def run_raw(
             latencies.append(ms_since(t))
             done += 1
 
-    try:
-        before = sample_cpu()
-        t0 = time.perf_counter()
-        await asyncio.gather(*[worker(c) for c in conns])
-        seconds = time.perf_counter() - t0
-        cpu = cpu_report(before, sample_cpu(), 0.0, 0.0)
-        cpu.pop("server_cpu_pct", None)
-    finally:
-        for c in conns:
-            await c.close()
+    seconds, cpu = await _timed_raw(conns, worker)
     name = ("raw+events" if notify else "raw+events-notify") if with_events else "raw"
     return RawResult(name, done, connections, seconds, latencies, cpu)
 
@@ -497,16 +509,7 @@ async def run_raw_mix(
             latencies.append(ms_since(t))
             done += len(push)
 
-    try:
-        before = sample_cpu()
-        t0 = time.perf_counter()
-        await asyncio.gather(*[worker(c) for c in conns])
-        seconds = time.perf_counter() - t0
-        cpu = cpu_report(before, sample_cpu(), 0.0, 0.0)
-        cpu.pop("server_cpu_pct", None)
-    finally:
-        for c in conns:
-            await c.close()
+    seconds, cpu = await _timed_raw(conns, worker)
     return RawResult("raw mix", done, connections, seconds, latencies, cpu)
 
 

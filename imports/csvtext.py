@@ -13,8 +13,9 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator
+from typing import Any
 
-from imports.report import ImportIssue, error, warning
+from imports.report import ImportIssue, ParseResult, error, warning
 
 _WS = re.compile(r"[\s\u3000\u00a0\ufeff]+")
 _PAREN = re.compile(r"[(（][^)）]*[)）]")
@@ -74,6 +75,25 @@ def read_rows(text: str) -> Iterator[tuple[int, list[str]]] | ImportIssue:
             f"The file cannot be read as CSV ({exc}); check for an unclosed quote.",
         )
     return ((n, cells) for n, cells in enumerate(rows, start=1) if any(clean_cell(c) for c in cells))
+
+
+def csv_rows(data: bytes, result: ParseResult[Any]) -> list[tuple[int, list[str]]] | None:
+    """The file's numbered non-blank rows, its encoding noted on `result`; None (the reason added to
+    `result.issues`) when the bytes are not readable CSV or hold no rows."""
+    decoded = decode_csv_bytes(data)
+    if isinstance(decoded, ImportIssue):
+        result.issues.append(decoded)
+        return None
+    text, result.encoding = decoded
+    rows_or_issue = read_rows(text)
+    if isinstance(rows_or_issue, ImportIssue):
+        result.issues.append(rows_or_issue)
+        return None
+    rows = list(rows_or_issue)
+    if not rows:
+        result.issues.append(error(None, None, "empty_file", "ファイルにデータがありません。", "The file has no rows."))
+        return None
+    return rows
 
 
 def clean_cell(value: str) -> str:

@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from imports.csvtext import clean_cell, decode_csv_bytes, header_key, map_columns, read_rows
+from imports.csvtext import clean_cell, csv_rows, header_key, map_columns
 from imports.fields import check_in_japan, parse_coordinate
 from imports.report import FieldError, ImportIssue, ParseResult, error, warning
 from vocab import SHELTER_HAZARDS
@@ -122,18 +122,8 @@ def parse_gsi_shelters_csv(
     of Japan) are skipped and counted in one `other_municipality_skipped` warning.
     """
     result: ParseResult[ShelterRecord] = ParseResult()
-    decoded = decode_csv_bytes(data)
-    if isinstance(decoded, ImportIssue):
-        result.issues.append(decoded)
-        return result
-    text, result.encoding = decoded
-    rows_or_issue = read_rows(text)
-    if isinstance(rows_or_issue, ImportIssue):
-        result.issues.append(rows_or_issue)
-        return result
-    rows = list(rows_or_issue)
-    if not rows:
-        result.issues.append(error(None, None, "empty_file", "ファイルにデータがありません。", "The file has no rows."))
+    rows = csv_rows(data, result)
+    if rows is None:
         return result
     header_row, header = rows[0]
     layout = detect_layout(header)

@@ -19,14 +19,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from imports.consent import CONSENT_ALIASES, consent_given
-from imports.csvtext import (
-    clean_cell,
-    decode_csv_bytes,
-    header_key,
-    locate_header,
-    map_columns,
-    read_rows,
-)
+from imports.csvtext import clean_cell, csv_rows, header_key, locate_header, map_columns
 from imports.fields import (
     check_in_japan,
     normalise_kana,
@@ -154,20 +147,10 @@ def parse_roster_csv(
       "yes" without one (tests pass a fixed day).
     """
     result: ParseResult[RosterRecord] = ParseResult()
-    decoded = decode_csv_bytes(data)
-    if isinstance(decoded, ImportIssue):
-        result.issues.append(decoded)
+    rows = csv_rows(data, result)
+    if rows is None:
         return result
-    text, result.encoding = decoded
-    rows_or_issue = read_rows(text)
-    if isinstance(rows_or_issue, ImportIssue):
-        result.issues.append(rows_or_issue)
-        return result
-    rows = list(rows_or_issue)
     aliases, consent_aliases = _aliases(mapping)
-    if not rows:
-        result.issues.append(error(None, None, "empty_file", "ファイルにデータがありません。", "The file has no rows."))
-        return result
     h = locate_header(rows, aliases)
     header_row, header = rows[h]
     data_rows = rows[h + 1 :]

@@ -109,6 +109,21 @@ async def dispatch_out(db: AsyncSession, d: VcDispatch, mode: str) -> DispatchOu
     )
 
 
+def _move(
+    c: Centre, equipment_id: uuid.UUID, kind: str, quantity: int, dispatch_id: uuid.UUID | None = None
+) -> VcEquipmentMove:
+    """One line of the equipment ledger, by whoever is signed in."""
+    return VcEquipmentMove(
+        tenant_id=c.op.tenant_id,
+        id=uuid.uuid4(),
+        equipment_id=equipment_id,
+        dispatch_id=dispatch_id,
+        kind=kind,
+        quantity=quantity,
+        by_user=context.current().user_id,
+    )
+
+
 async def lend(db: AsyncSession, c: Centre, dispatch: VcDispatch, code: str, quantity: int) -> None:
     """Take `quantity` off the shelf for the dispatch, or refuse (409 `vc_out_of_stock`)."""
     equipment_id = (
@@ -135,17 +150,7 @@ async def lend(db: AsyncSession, c: Centre, dispatch: VcDispatch, code: str, qua
             )
         ).scalar()
         raise Problem("vc_out_of_stock", extra={"code_out_of_stock": code, "stock": int(known or 0)})
-    db.add(
-        VcEquipmentMove(
-            tenant_id=c.op.tenant_id,
-            id=uuid.uuid4(),
-            equipment_id=equipment_id,
-            dispatch_id=dispatch.id,
-            kind="loan",
-            quantity=quantity,
-            by_user=context.current().user_id,
-        )
-    )
+    db.add(_move(c, equipment_id, "loan", quantity, dispatch.id))
 
 
 async def take_back(db: AsyncSession, c: Centre, dispatch: VcDispatch, lines: list[ReturnLine]) -> None:
@@ -169,7 +174,6 @@ async def take_back(db: AsyncSession, c: Centre, dispatch: VcDispatch, lines: li
             out[line.code] = (out[line.code][0], lent - line.returned - line.lost)
     if errors:
         raise Problem("vc_return_exceeds_loan", errors=errors)
-    user = context.current().user_id
     for line in lines:
         equipment_id = out[line.code][0]
         if line.returned:
@@ -178,29 +182,9 @@ async def take_back(db: AsyncSession, c: Centre, dispatch: VcDispatch, lines: li
                 .where(VcEquipment.tenant_id == c.op.tenant_id, VcEquipment.id == equipment_id)
                 .values(stock=VcEquipment.stock + line.returned)
             )
-            db.add(
-                VcEquipmentMove(
-                    tenant_id=c.op.tenant_id,
-                    id=uuid.uuid4(),
-                    equipment_id=equipment_id,
-                    dispatch_id=dispatch.id,
-                    kind="return",
-                    quantity=line.returned,
-                    by_user=user,
-                )
-            )
+            db.add(_move(c, equipment_id, "return", line.returned, dispatch.id))
         if line.lost:
-            db.add(
-                VcEquipmentMove(
-                    tenant_id=c.op.tenant_id,
-                    id=uuid.uuid4(),
-                    equipment_id=equipment_id,
-                    dispatch_id=dispatch.id,
-                    kind="loss",
-                    quantity=line.lost,
-                    by_user=user,
-                )
-            )
+            db.add(_move(c, equipment_id, "loss", line.lost, dispatch.id))
     await db.flush()
 
 
@@ -333,16 +317,7 @@ class DispatchController(Controller):
                 .returning(VcEquipment.id)
             )
         ).scalar_one()
-        db_session.add(
-            VcEquipmentMove(
-                tenant_id=c.op.tenant_id,
-                id=uuid.uuid4(),
-                equipment_id=equipment_id,
-                kind="stock",
-                quantity=data.quantity,
-                by_user=context.current().user_id,
-            )
-        )
+        db_session.add(_move(c, equipment_id, "stock", data.quantity))
         await db_session.flush()
         await audit_vc(db_session, c, "vc.equipment.stock", "vc_equipment", [equipment_id], quantity=data.quantity)
         await db_session.commit()

@@ -20,6 +20,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.core import context
@@ -200,6 +201,31 @@ async def _volunteer(db: AsyncSession, volunteer_id: uuid.UUID) -> tuple[Centre,
     return await get_centre(db, v.operation_id, writable=True), v
 
 
+def _new_volunteer(c: Centre, data: VolunteerIn | PublicRegistrationIn, **via: Any) -> VcVolunteer:
+    """A volunteer row from the fields the desk's form and the public page share; `via` adds the rest."""
+    return VcVolunteer(
+        tenant_id=c.op.tenant_id,
+        id=uuid.uuid4(),
+        operation_id=c.id,
+        kind=data.kind,
+        name=data.name,
+        kana=data.kana,
+        phone=data.phone,
+        group_name=data.group_name,
+        group_size=data.group_size,
+        age_band=data.age_band,
+        birth_date=data.birth_date,
+        prefecture=data.prefecture,
+        skills=data.skills,
+        light_truck=data.light_truck,
+        insurance=data.insurance,
+        insured_where=data.insured_where,
+        insured_on=data.insured_on,
+        guardian_consent_by=data.guardian_consent_by,
+        **via,
+    )
+
+
 class ReceptionController(Controller):
     path = "/api/vc/centres/{operation_id:uuid}"
     tags = ("vc",)
@@ -214,39 +240,19 @@ class ReceptionController(Controller):
         _validate(data, day)
         if data.guardian_id is not None:
             await _same_centre_volunteer(db_session, c, data.guardian_id, "guardian_id")
-        v = VcVolunteer(
-            tenant_id=c.op.tenant_id,
-            id=uuid.uuid4(),
-            operation_id=c.id,
-            kind=data.kind,
-            name=data.name,
-            kana=data.kana,
-            phone=data.phone,
-            group_name=data.group_name,
-            group_size=data.group_size,
-            age_band=data.age_band,
-            birth_date=data.birth_date,
-            prefecture=data.prefecture,
-            skills=data.skills,
-            light_truck=data.light_truck,
-            insurance=data.insurance,
-            insured_where=data.insured_where,
-            insured_on=data.insured_on,
-            insurance_receipt=data.insurance_receipt,
-            guardian_consent_by=data.guardian_consent_by,
-            guardian_id=data.guardian_id,
+        v = _new_volunteer(
+            c,
+            data,
             registered_via="desk",
+            insurance_receipt=data.insurance_receipt,
+            guardian_id=data.guardian_id,
             user_id=data.user_id,
         )
         db_session.add(v)
         try:
             await db_session.flush()
-        except Exception as exc:  # the only unique key a desk can hit: a login linked twice
-            from sqlalchemy.exc import IntegrityError
-
-            if isinstance(exc, IntegrityError):
-                raise Problem("duplicate", errors=[FieldError("user_id", "taken")]) from exc
-            raise
+        except IntegrityError as exc:  # the only unique key a desk can hit: a login linked twice
+            raise Problem("duplicate", errors=[FieldError("user_id", "taken")]) from exc
         if data.check_in:
             await check_in(db_session, c, v, day)
         await audit_vc(db_session, c, "vc.volunteer.create", "vc_volunteer", [v.id], checked_in=data.check_in)
@@ -467,25 +473,9 @@ class PublicRegistrationController(Controller):
         _validate(data, day)
         secret = services(request.app).settings.secret_key
         token = new_token(secret, c.op.tenant_id, c.id)
-        v = VcVolunteer(
-            tenant_id=c.op.tenant_id,
-            id=uuid.uuid4(),
-            operation_id=c.id,
-            kind=data.kind,
-            name=data.name,
-            kana=data.kana,
-            phone=data.phone,
-            group_name=data.group_name,
-            group_size=data.group_size,
-            age_band=data.age_band,
-            birth_date=data.birth_date,
-            prefecture=data.prefecture,
-            skills=data.skills,
-            light_truck=data.light_truck,
-            insurance=data.insurance,
-            insured_where=data.insured_where,
-            insured_on=data.insured_on,
-            guardian_consent_by=data.guardian_consent_by,
+        v = _new_volunteer(
+            c,
+            data,
             registered_via="preregistration",
             token_hash=token_hash(token),
             privacy_notice=data.privacy_notice,

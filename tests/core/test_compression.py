@@ -18,6 +18,7 @@ from litestar.response import ServerSentEvent
 from server.web.compression import MINIMUM_SIZE, compression_config
 from server.web.spa import accepted_encodings
 from tests.helpers.disclosure import tile_of
+from tests.helpers.operations import start_operation_as
 from tests.helpers.world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 
 ASSET = "assets/weak-link-test-1a2b3c.js"
@@ -119,19 +120,7 @@ async def test_tiles_are_never_compressed(world: World, client_factory) -> None:
 
 async def test_the_event_stream_is_not_compressed_and_not_held_back(world: World, live_client_factory) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
-    op = (
-        await staff.send_json(
-            "POST",
-            "/api/operations",
-            {
-                "kind": "safety_check",
-                "mode": "drill",
-                "name": "圧縮テスト",
-                "start": True,
-                "district_ids": [str(world.districts["D1"])],
-            },
-        )
-    ).json()
+    op = await start_operation_as(staff, world, mode="drill", name="圧縮テスト", districts=("D1",))
     async with staff.stream(
         "GET", f"/api/events?operation_id={op['id']}&last_event_id=0", headers={"Accept-Encoding": "gzip, br"}
     ) as resp:

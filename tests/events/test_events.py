@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from server.db.base import uuid7
+from tests.helpers.operations import start_operation_as
 from tests.helpers.world import World, new_world, signed_in
 
 
@@ -53,19 +54,7 @@ def _visit(world: World, household: str, outcome: str) -> dict:
 
 async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world: World, live_client_factory) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
-    op = (
-        await staff.send_json(
-            "POST",
-            "/api/operations",
-            {
-                "kind": "safety_check",
-                "mode": "real",
-                "name": "SSEテスト",
-                "start": True,
-                "district_ids": [str(world.districts["D1"])],
-            },
-        )
-    ).json()
+    op = await start_operation_as(staff, world, name="SSEテスト", districts=("D1",))
     coordinator = await signed_in(live_client_factory, world, "coordinator")
     url = f"/api/events?operation_id={op['id']}"
     async with coordinator.stream("GET", url) as resp:
@@ -97,19 +86,7 @@ async def test_a_reconnecting_client_gets_every_missed_event_exactly_once(world:
 
 async def test_events_are_filtered_to_what_the_viewer_may_see(world: World, live_client_factory) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
-    op = (
-        await staff.send_json(
-            "POST",
-            "/api/operations",
-            {
-                "kind": "safety_check",
-                "mode": "drill",
-                "name": "訓練",
-                "start": True,
-                "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
-            },
-        )
-    ).json()
+    op = await start_operation_as(staff, world, mode="drill", name="訓練")
     # H3 (D2) is outside the commissioner's scope; H1 is inside and consented.
     await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H3", "rescue"))
     await staff.send_json("POST", f"/api/operations/{op['id']}/visits", _visit(world, "H1", "safe"))

@@ -12,16 +12,17 @@ from tests.conftest import as_tenant
 from tests.helpers.world import World, signed_in
 
 
-async def start_operation(
-    client_factory,
+async def start_operation_as(
+    staff,
     world: World,
     kind: str = "safety_check",
     mode: str = "real",
     districts=("D1", "D2"),
     name: str = "地震後の安否確認",
+    coordinators: tuple[str, ...] = (),
 ) -> dict:
-    """An operation over the world's districts, started by staff through the API."""
-    staff = await signed_in(client_factory, world, "staff")
+    """An operation over the world's districts, started through the API by a signed-in staff client
+    (`coordinators`: roles of the world's accounts named its coordinators)."""
     r = await staff.send_json(
         "POST",
         "/api/operations",
@@ -31,10 +32,16 @@ async def start_operation(
             "name": name,
             "start": True,
             "district_ids": [str(world.districts[d]) for d in districts],
+            **({"coordinator_ids": [str(world.accounts[c].user_id) for c in coordinators]} if coordinators else {}),
         },
     )
     assert r.status_code == 201, r.text
     return r.json()
+
+
+async def start_operation(client_factory, world: World, **options: Any) -> dict:
+    """The same, by a staff member signed in for it."""
+    return await start_operation_as(await signed_in(client_factory, world, "staff"), world, **options)
 
 
 def visit_body(world: World, household: str, outcome: str, at: datetime | None = None, **extra) -> dict:

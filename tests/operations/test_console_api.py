@@ -14,6 +14,7 @@ from sqlalchemy import text
 from server.db.base import uuid7
 from server.operations.api_console import buckets, cumulative
 from tests.conftest import as_tenant
+from tests.helpers.operations import start_operation
 from tests.helpers.world import World, new_world, signed_in
 
 
@@ -23,21 +24,7 @@ async def world(sessionmaker) -> World:
 
 
 async def _operation(client_factory, world: World, mode: str = "real") -> dict:
-    staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json(
-        "POST",
-        "/api/operations",
-        {
-            "kind": "safety_check",
-            "mode": mode,
-            "name": "地震後の安否確認",
-            "start": True,
-            "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
-            "coordinator_ids": [str(world.accounts["coordinator"].user_id)],
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
+    return await start_operation(client_factory, world, mode=mode, coordinators=("coordinator",))
 
 
 async def _visit(client, op: dict, world: World, household: str, outcome: str):

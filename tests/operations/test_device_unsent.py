@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from tests.helpers.operations import start_operation
 from tests.helpers.world import World, new_world, signed_in
 
 
@@ -16,20 +17,7 @@ async def world(sessionmaker) -> World:
 
 
 async def _operation(client_factory, world: World) -> dict:
-    staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json(
-        "POST",
-        "/api/operations",
-        {
-            "kind": "safety_check",
-            "mode": "drill",
-            "name": "訓練",
-            "start": True,
-            "district_ids": [str(world.districts["D1"])],
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
+    return await start_operation(client_factory, world, mode="drill", name="訓練", districts=("D1",))
 
 
 async def test_staff_see_which_devices_still_hold_records_before_closing(world: World, client_factory) -> None:

@@ -12,6 +12,7 @@ import pytest
 from server.db.base import uuid7
 from server.registry.models import Person
 from tests.conftest import as_tenant
+from tests.helpers.operations import start_operation_as
 from tests.helpers.world import World, new_world, signed_in
 
 
@@ -22,20 +23,7 @@ async def world(sessionmaker) -> World:
 
 async def _rescue_at(client_factory, world: World, household: str) -> dict:
     staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json(
-        "POST",
-        "/api/operations",
-        {
-            "kind": "safety_check",
-            "mode": "real",
-            "name": "地震後の安否確認",
-            "start": True,
-            "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
-            "coordinator_ids": [str(world.accounts["coordinator"].user_id)],
-        },
-    )
-    assert r.status_code == 201, r.text
-    op = r.json()
+    op = await start_operation_as(staff, world, coordinators=("coordinator",))
     v = await staff.send_json(
         "POST",
         f"/api/operations/{op['id']}/visits",

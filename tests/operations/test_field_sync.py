@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from server.db.base import uuid7
 from tests.conftest import as_tenant
-from tests.helpers.operations import many_households
+from tests.helpers.operations import many_households, start_operation
 from tests.helpers.wait import until
 from tests.helpers.world import World, new_world, signed_in
 
@@ -27,20 +27,7 @@ async def world(sessionmaker) -> World:
 
 
 async def _operation(client_factory, world: World) -> dict:
-    staff = await signed_in(client_factory, world, "staff")
-    r = await staff.send_json(
-        "POST",
-        "/api/operations",
-        {
-            "kind": "safety_check",
-            "mode": "real",
-            "name": "地震後の安否確認",
-            "start": True,
-            "district_ids": [str(world.districts["D1"]), str(world.districts["D2"])],
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
+    return await start_operation(client_factory, world)
 
 
 def _visit(household_id: uuid.UUID, outcome: str, at: datetime) -> dict:

@@ -32,6 +32,8 @@ from server.push.queue import Notification, enqueue_push, running
 from server.push.send import DROP_AFTER, MAX_FAILURES
 from server.services import services
 from tests.conftest import as_tenant
+from tests.helpers.operations import start_operation_as
+from tests.helpers.world import new_world
 
 
 def b64d(text: str) -> bytes:
@@ -205,6 +207,18 @@ async def world(make_tenant, client_factory, push_service):
     key = (await clients["staff"].get("/api/push/vapid-public-key")).json()["public_key"]
     push_service.expected_key = key
     return tenant, clients
+
+
+async def signed_in_world(sessionmaker, client_factory, push_service):
+    """A world with districts and households; staff, commissioner and watcher signed in."""
+    w = await new_world(sessionmaker)
+    clients = {}
+    for role in ("staff", "commissioner", "watcher"):
+        c = client_factory()
+        assert (await c.login(w.accounts[role].login, w.accounts[role].password)).status_code == 200
+        clients[role] = c
+    push_service.expected_key = (await clients["staff"].get("/api/push/vapid-public-key")).json()["public_key"]
+    return w, clients
 
 
 async def subscribe(client, push_service: PushService) -> Browser:
@@ -775,30 +789,11 @@ async def test_escalations_and_operation_start_push_without_personal_data(
     from datetime import UTC, datetime
 
     from server.db.base import uuid7
-    from tests.helpers.world import new_world
 
-    w = await new_world(sessionmaker)
-    clients = {}
-    for role in ("staff", "commissioner", "watcher"):
-        c = client_factory()
-        assert (await c.login(w.accounts[role].login, w.accounts[role].password)).status_code == 200
-        clients[role] = c
-    push_service.expected_key = (await clients["staff"].get("/api/push/vapid-public-key")).json()["public_key"]
+    w, clients = await signed_in_world(sessionmaker, client_factory, push_service)
     commissioner_phone = await subscribe(clients["commissioner"], push_service)
     watcher_phone = await subscribe(clients["watcher"], push_service)
-    op = (
-        await clients["staff"].send_json(
-            "POST",
-            "/api/operations",
-            {
-                "kind": "safety_check",
-                "mode": "drill",
-                "name": "総合防災訓練",
-                "start": True,
-                "district_ids": [str(w.districts["D1"])],
-            },
-        )
-    ).json()
+    op = await start_operation_as(clients["staff"], w, mode="drill", name="総合防災訓練", districts=("D1",))
     r = await clients["watcher"].send_json(
         "POST",
         f"/api/operations/{op['id']}/visits",
@@ -882,29 +877,10 @@ async def test_an_escalation_through_the_apps_sync_path_is_pushed_once_even_when
     from datetime import UTC, datetime
 
     from server.db.base import uuid7
-    from tests.helpers.world import new_world
 
-    w = await new_world(sessionmaker)
-    clients = {}
-    for role in ("staff", "commissioner", "watcher"):
-        c = client_factory()
-        assert (await c.login(w.accounts[role].login, w.accounts[role].password)).status_code == 200
-        clients[role] = c
-    push_service.expected_key = (await clients["staff"].get("/api/push/vapid-public-key")).json()["public_key"]
+    w, clients = await signed_in_world(sessionmaker, client_factory, push_service)
     phone = await subscribe(clients["commissioner"], push_service)
-    op = (
-        await clients["staff"].send_json(
-            "POST",
-            "/api/operations",
-            {
-                "kind": "safety_check",
-                "mode": "real",
-                "name": "地震 安否確認",
-                "start": True,
-                "district_ids": [str(w.districts["D1"])],
-            },
-        )
-    ).json()
+    op = await start_operation_as(clients["staff"], w, name="地震 安否確認", districts=("D1",))
     batch = {
         "mutations": [
             {

@@ -22,6 +22,7 @@ from server.accounts.provision import ensure_user
 from server.db.base import uuid7
 from server.tenancy.models import Tenant
 from tests.conftest import as_tenant
+from tests.helpers.operations import start_operation_as
 from tests.helpers.world import HOUSEHOLD_SPOTS, World, new_world, signed_in
 
 
@@ -321,19 +322,7 @@ async def test_escalations_disappear_when_consent_is_withdrawn(world: World, cli
 
 async def test_the_live_feed_audits_the_households_it_tells_of(world: World, live_client_factory, sessionmaker) -> None:
     staff = await signed_in(live_client_factory, world, "staff")
-    op = (
-        await staff.send_json(
-            "POST",
-            "/api/operations",
-            {
-                "kind": "safety_check",
-                "mode": "drill",
-                "name": "訓練 SSE",
-                "start": True,
-                "district_ids": [str(world.districts["D1"])],
-            },
-        )
-    ).json()
+    op = await start_operation_as(staff, world, mode="drill", name="訓練 SSE", districts=("D1",))
     coordinator = await signed_in(live_client_factory, world, "coordinator")
     async with coordinator.stream("GET", f"/api/events?operation_id={op['id']}") as resp:
         assert resp.status_code == 200
@@ -393,19 +382,7 @@ async def test_an_operation_map_tile_is_audited_with_its_operation_and_mode(
     world: World, client_factory, sessionmaker
 ) -> None:
     staff = await signed_in(client_factory, world, "staff")
-    op = (
-        await staff.send_json(
-            "POST",
-            "/api/operations",
-            {
-                "kind": "safety_check",
-                "mode": "drill",
-                "name": "訓練 地図",
-                "start": True,
-                "district_ids": [str(world.districts["D1"])],
-            },
-        )
-    ).json()
+    op = await start_operation_as(staff, world, mode="drill", name="訓練 地図", districts=("D1",))
     coordinator = await signed_in(client_factory, world, "coordinator")
     x, y = tile_of(*HOUSEHOLD_SPOTS["H1"], 14)
     r = await coordinator.get(f"/api/tiles/households/14/{x}/{y}.mvt", params={"operation_id": op["id"]})
