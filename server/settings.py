@@ -119,6 +119,8 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     session_idle_minutes: int = 7 * 24 * 60
     session_max_hours: int = 30 * 24
+    # A temporary password (an admin's reset) signs in only within this many days of being issued.
+    temporary_password_days: int = 7
     login_max_failures: int = 10
     login_window_minutes: int = 15
     # Untrusted failures on one account (from all clients) before its progressive delay starts,
@@ -188,6 +190,7 @@ def get_settings() -> Settings:
         secret_key=_secret_key(var_dir),
         session_idle_minutes=_int("TONARI_SESSION_IDLE_MINUTES", 7 * 24 * 60),
         session_max_hours=_int("TONARI_SESSION_MAX_HOURS", 30 * 24),
+        temporary_password_days=_int("TONARI_TEMPORARY_PASSWORD_DAYS", 7),
         login_max_failures=_int("TONARI_LOGIN_MAX_FAILURES", 10),
         login_window_minutes=_int("TONARI_LOGIN_WINDOW_MINUTES", 15),
         login_account_max_failures=_int("TONARI_LOGIN_ACCOUNT_MAX_FAILURES", 30),

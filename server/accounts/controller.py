@@ -182,6 +182,24 @@ class AuthController(Controller):
             context.update(tenant_id=None)
             raise Problem("invalid_credentials")
 
+        if user.must_change_password and user.password_changed_at < datetime.now(UTC) - timedelta(
+            days=settings.temporary_password_days
+        ):
+            # Right password, but a reset nobody used in time: it no longer opens the account.
+            await audit(
+                db,
+                "auth.temporary_password_expired",
+                object_type="user",
+                object_ids=[user.id],
+                tenant_id=user.tenant_id,
+                actor_user_id=user.id,
+                actor_login=user.login,
+                details={"issued_at": user.password_changed_at.isoformat()},
+            )
+            await db.commit()
+            context.update(tenant_id=None)
+            raise Problem("temporary_password_expired")
+
         context.update(tenant_id=user.tenant_id, user_id=user.id, user_login=user.login, role=user.role)
         await throttle.clear_after_success(db, key, client, decision.device_key)
         if passwords.needs_rehash(user.password_hash):

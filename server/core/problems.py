@@ -34,6 +34,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "ログインIDまたはパスワードが正しくありません。",
         "The login ID or password is incorrect.",
     ),
+    "temporary_password_expired": (
+        401,
+        "仮パスワードの有効期限が切れています。管理者に新しい仮パスワードを発行してもらってください。",
+        "This temporary password has expired; ask an administrator to issue a new one.",
+    ),
     "forbidden": (403, "この操作を行う権限がありません。", "You do not have permission to do this."),
     "csrf_failed": (
         403,

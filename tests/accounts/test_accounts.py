@@ -197,6 +197,35 @@ async def test_a_reset_password_lets_the_user_do_nothing_but_choose_a_new_one(
     assert rows[-1][1]["after_reset"] is True
 
 
+async def test_a_temporary_password_nobody_used_in_time_no_longer_signs_in(
+    client_factory, make_tenant, sessionmaker
+) -> None:
+    """A reset printed on a slip and left on a desk must not open the account weeks later; a new
+    reset does."""
+    tenant = await make_tenant(("admin", "coordinator"))
+    acct = tenant.accounts["coordinator"]
+    admin = await _signed_in(client_factory, tenant.accounts["admin"])
+    temporary = (await admin.send_json("POST", f"/api/users/{acct.user_id}/password-reset")).json()[
+        "temporary_password"
+    ]
+    with as_tenant(tenant.id):
+        async with sessionmaker() as db, db.begin():
+            await db.execute(
+                update(User)
+                .where(User.id == acct.user_id)
+                .values(password_changed_at=text("now() - interval '7 days 1 minute'"))
+            )
+    body = _problem(await client_factory().login(acct.login, temporary), 401, "temporary_password_expired")
+    assert "管理者" in body["message"]["ja"]
+    _problem(await client_factory().login(acct.login, "not-the-password"), 401, "invalid_credentials")
+    [(actor, details)] = await _audit(sessionmaker, tenant.id, "auth.temporary_password_expired", acct.user_id)
+    assert actor == acct.user_id and temporary not in str(details)
+
+    again = (await admin.send_json("POST", f"/api/users/{acct.user_id}/password-reset")).json()["temporary_password"]
+    signed = await client_factory().login(acct.login, again)
+    assert signed.status_code == 200 and signed.json()["must_change_password"] is True
+
+
 async def test_while_a_password_change_is_due_every_other_route_refuses(app, client_factory, make_tenant) -> None:
     """Walks every route of the app: only me, change-password and logout (and the public ones)
     answer a user whose password an admin reset."""

@@ -62,10 +62,11 @@ export const accountsEn: Record<keyof typeof accountsJa, string> = {
   'staff.users.everywhere.ok': 'Sign out',
   'staff.users.everywhere.done': '{name} was signed out on every device.',
   'staff.users.temporary.title': "{name}'s temporary password",
-  'staff.users.temporary.lead': 'This temporary password is shown only now. Give it, with the login ID "{login}", to the person directly. They choose a new password at the next sign-in.',
+  'staff.users.temporary.lead': 'This temporary password is shown only now. Give it, with the login ID "{login}", to the person directly. They choose a new password at the next sign-in; the temporary one stops working after a few days (7 by default).',
   'staff.users.temporary.close': 'Handed over: close',
 
   'staff.audit.action.auth.login_refused': 'Sign-in paused',
+  'staff.audit.action.auth.temporary_password_expired': 'Expired temporary password refused',
   'staff.audit.action.auth.password_change': 'Password changed',
   'staff.audit.action.auth.password_change_failed': 'Password change failed',
   'staff.audit.action.auth.logout_everywhere': 'Signed out everywhere',

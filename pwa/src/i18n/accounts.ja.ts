@@ -61,10 +61,11 @@ export const accountsJa = {
   'staff.users.everywhere.ok': 'ログアウトさせる',
   'staff.users.everywhere.done': '{name}さんをすべての端末からログアウトさせました。',
   'staff.users.temporary.title': '{name}さんの仮のパスワード',
-  'staff.users.temporary.lead': 'この仮のパスワードは今だけ表示されます。ログインID「{login}」とともに本人に直接伝えてください。本人は次のログインで新しいパスワードを決めます。',
+  'staff.users.temporary.lead': 'この仮のパスワードは今だけ表示されます。ログインID「{login}」とともに本人に直接伝えてください。本人は次のログインで新しいパスワードを決めます。仮のパスワードは数日（初期設定では7日）で使えなくなります。',
   'staff.users.temporary.close': '伝えたので閉じる',
 
   'staff.audit.action.auth.login_refused': 'ログインの一時停止',
+  'staff.audit.action.auth.temporary_password_expired': '期限切れの仮パスワードを拒否',
   'staff.audit.action.auth.password_change': 'パスワード変更',
   'staff.audit.action.auth.password_change_failed': 'パスワード変更の失敗',
   'staff.audit.action.auth.logout_everywhere': '全端末からログアウト',

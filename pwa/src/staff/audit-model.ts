@@ -74,6 +74,7 @@ export const ACTION_LABEL: Record<string, MessageKey> = {
   'auth.login_failed': 'staff.audit.action.auth.login_failed',
   'auth.logout': 'staff.audit.action.auth.logout',
   'auth.login_refused': 'staff.audit.action.auth.login_refused',
+  'auth.temporary_password_expired': 'staff.audit.action.auth.temporary_password_expired',
   'auth.password_change': 'staff.audit.action.auth.password_change',
   'auth.password_change_failed': 'staff.audit.action.auth.password_change_failed',
   'auth.logout_everywhere': 'staff.audit.action.auth.logout_everywhere',
