@@ -69,6 +69,7 @@ fi
 
 info "Migrating the database (as the owner role)"
 "$PY" -m server.cli migrate
+owner_url=${TONARI_MIGRATE_DATABASE_URL:-}
 unset TONARI_MIGRATE_DATABASE_URL  # from here on only the app's role: seeding and serving
 
 info "Seeding demo data (idempotent)"
@@ -77,6 +78,8 @@ if ! "$PY" -m server.cli seed --credentials "$CREDENTIALS" >"$seed_out" 2>&1; th
   cat "$seed_out" >&2
   die "seeding failed"
 fi
+# The seed loads thousands of rows: plan the first screens with statistics that know it (as the owner).
+TONARI_MIGRATE_DATABASE_URL=$owner_url "$PY" -m server.cli analyze
 
 info "Starting the server"
 start_detached - "$PY" -m server.cli serve --host "$HOST" --port "$PORT"

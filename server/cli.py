@@ -1,4 +1,4 @@
-"""Command line: `python -m server.cli migrate | seed | serve | audit-seal | audit-verify`.
+"""Command line: `python -m server.cli migrate | seed | analyze | serve | audit-seal | audit-verify`.
 
 `migrate` signs in as the owner role (`TONARI_MIGRATE_DATABASE_URL`, else `DATABASE_URL`); every
 other command as the app's role (`DATABASE_URL`). Used by the Makefile and CI."""
@@ -76,6 +76,29 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+def cmd_analyze(_: argparse.Namespace) -> None:
+    """Fresh planner statistics after a bulk load (the demo seed), as the owner (only an owner may),
+    so the first screens are not planned for the near-empty tables autovacuum last looked at."""
+    from sqlalchemy import text
+
+    from server.db.engine import make_engine
+    from server.settings import migrate_database_url
+
+    async def run() -> None:
+        owner = make_engine(migrate_database_url(), pool_size=1)
+        try:
+            async with owner.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text("ANALYZE"))
+        finally:
+            await owner.dispose()
+
+    try:
+        asyncio.run(run())
+    except RuntimeError as exc:
+        sys.exit(str(exc))
+
+
 def cmd_seed(args: argparse.Namespace) -> None:
     from seed.demo import seed_demo
     from server.db.engine import make_engine, make_sessionmaker
@@ -125,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     seed = sub.add_parser("seed", help="load the Kasama demo data (idempotent)")
     seed.add_argument("--credentials", help="where to keep the demo logins (JSON, mode 600)")
     seed.set_defaults(func=cmd_seed)
+    analyze = sub.add_parser("analyze", help="refresh the planner's statistics after a bulk load (as the owner)")
+    analyze.set_defaults(func=cmd_analyze)
     serve = sub.add_parser("serve", help="serve the API and the PWA")
     serve.add_argument("--host", help="default: TONARI_HOST, else 127.0.0.1")
     serve.add_argument("--port", type=int, help="default: TONARI_PORT, else 8000")

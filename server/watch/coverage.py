@@ -117,8 +117,11 @@ def _with(district: bool) -> str:
 def _links_sql(base: str) -> str:
     """`links(household_id, n, near)`: the active links of each household of `base` (id, x, y, r)
     and how many of them reach it within its district's walking radius (the local metric, see
-    `common`). A watcher beyond it still counts as a watcher, but only as weak cover."""
-    return f"""links AS (
+    `common`). A watcher beyond it still counts as a watcher, but only as weak cover.
+
+    MATERIALIZED: computed once. Inlined, a planner that underestimates `base` (statistics taken
+    before a bulk load) may rescan it per household, and a 2,500-household demo ran for hours."""
+    return f"""links AS MATERIALIZED (
         SELECT l.household_id, count(*)::int AS n,
                count(*) FILTER (WHERE ((ST_X(w.home) - b.x) * {metres_per_degree_lon("b.y")})^2
                                       + ((ST_Y(w.home) - b.y) * {metres_per_degree_lat("b.y")})^2 <= b.r^2)::int AS near

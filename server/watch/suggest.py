@@ -100,7 +100,7 @@ def _sql(*, household: bool, district: bool) -> str:
     link_scope = " AND household_id = :household" if household else ""
     return f"""
     WITH RECURSIVE {SUBTREE_CTE if district else "subtree(id) AS (SELECT NULL::uuid)"},
-    links AS (
+    links AS MATERIALIZED (  -- once, whatever the planner thinks of the tables' sizes
         SELECT household_id, count(*)::int AS n, bool_or(kind = 'primary') AS has_primary
         FROM watch_link
         WHERE tenant_id = :tenant AND ended_at IS NULL{link_scope}

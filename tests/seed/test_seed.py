@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import stat
@@ -218,3 +219,25 @@ def test_the_prefecture_loads_once_into_a_database_of_its_own_and_keeps_its_pass
 
     loaded = asyncio.run(facts())
     assert loaded["unplaced"] == 0 and loaded["commissioner_branches"] >= 1 and loaded["watched"] == 5
+
+
+def test_analyze_after_the_seed_gives_the_planner_the_loaded_sizes(databases, monkeypatch) -> None:
+    """`make run` runs `server.cli analyze` as the owner after the demo's bulk load: the first
+    screens are planned for the rows that are there, not for the empty tables of the migration."""
+    owner = databases.make("analyze")
+    monkeypatch.setenv("TONARI_MIGRATE_DATABASE_URL", owner)
+
+    async def last_analyze(load: bool = False) -> object:
+        conn = await asyncpg.connect(asyncpg_dsn(owner))
+        try:
+            if load:  # a bulk load into a table of the owner's, as the seed's
+                await conn.execute("CREATE TABLE household AS SELECT g AS id FROM generate_series(1, 2500) g")
+            return await conn.fetchval("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'household'")
+        finally:
+            await conn.close()
+
+    assert asyncio.run(last_analyze(load=True)) is None
+    from server.cli import cmd_analyze
+
+    cmd_analyze(argparse.Namespace())
+    assert asyncio.run(last_analyze()) is not None
