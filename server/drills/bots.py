@@ -111,8 +111,13 @@ _NEXT_ACK_SEQ = text("SELECT coalesce(max(seq) + 1, 0) FROM drill_bot_step WHERE
 _PLAN_ACKS = text(
     """
     INSERT INTO drill_bot_step (tenant_id, run_id, seq, at_s, kind, user_id, escalation_id)
-    SELECT :t, :r, :base + row_number() OVER (ORDER BY e.created_at, e.id) - 1, :at, 'acknowledge', :user, e.id
+    SELECT :t, :r, :base + row_number() OVER (ORDER BY e.created_at, e.id) - 1,
+           -- the delay counts from when the report raised it on the drill clock, as the report measures it
+           greatest(CAST(:now AS float8), tonari_drill_sim(:t, :r, least(v.device_time, v.server_time)))
+             + CAST(:delay AS float8),
+           'acknowledge', :user, e.id
     FROM escalation e
+    JOIN visit v ON v.tenant_id = e.tenant_id AND v.id = e.visit_id
     WHERE e.tenant_id = :t AND e.operation_id = :op AND e.status = 'open'
       AND NOT EXISTS (SELECT 1 FROM drill_bot_step s WHERE s.tenant_id = e.tenant_id AND s.run_id = :r
                       AND s.escalation_id = e.id)
@@ -141,7 +146,8 @@ async def plan_acknowledgements(db: AsyncSession, run: DrillRun, scenario: Scena
             "r": run.id,
             "op": run.operation_id,
             "base": base,
-            "at": sim + 60 * bots.acknowledge_minutes,
+            "now": sim,
+            "delay": 60 * bots.acknowledge_minutes,
             "user": user,
         },
     )

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.drills.models import DrillCondition, DrillRun
 from server.drills.scenario import format_time
 from server.events.emit import emit
-from server.operations.ingest import ingest
+from server.operations.ingest import NEED_HELP, ingest
 from server.operations.schemas import VisitIn
 from server.push.send import PushMessage
 
@@ -67,13 +67,14 @@ async def audience(db: AsyncSession, run: DrillRun, role: str) -> list[uuid.UUID
 _PICK = text(
     """
     SELECT t.household_id FROM operation_target t JOIN household h ON h.tenant_id = t.tenant_id AND h.id = t.household_id
-    WHERE t.tenant_id = :t AND t.operation_id = :op AND t.status = 'unreached'
+    WHERE t.tenant_id = :t AND t.operation_id = :op AND t.status <> ALL(CAST(:need_help AS text[]))
       AND (CAST(:district AS uuid) IS NULL OR h.district_id IN (
             WITH RECURSIVE scope AS (
                 SELECT id FROM district WHERE tenant_id = :t AND id = CAST(:district AS uuid)
                 UNION SELECT d.id FROM district d JOIN scope s ON d.parent_id = s.id WHERE d.tenant_id = :t)
             SELECT id FROM scope))
-    ORDER BY md5(CAST(:seed AS text) || t.household_id::text)
+    -- a household nobody reached yet if there is one; else a later emergency where all was well
+    ORDER BY t.status = 'unreached' DESC, md5(CAST(:seed AS text) || t.household_id::text)
     LIMIT :n
     """
 )
@@ -94,6 +95,7 @@ async def _household_report(
                     "district": spec.get("district_id"),
                     "seed": f"{run.seed}:{seq}",
                     "n": int(spec.get("count") or 1),
+                    "need_help": NEED_HELP,
                 },
             )
         ).scalars()
