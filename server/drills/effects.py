@@ -47,7 +47,9 @@ _AUDIENCE = text(
     """
     SELECT u.id FROM app_user u
     WHERE u.tenant_id = :t AND u.is_active
-      AND (:aud = 'all' OR u.role = :aud OR (:aud = 'coordinator' AND u.role IN ('staff', 'admin')))
+      AND (:aud = 'all' OR u.role = :aud OR (:aud = 'coordinator' AND u.role IN ('staff', 'admin'))
+           -- the VC's staff: whoever works its desk (0025-vc-roles)
+           OR (:aud = 'vc_staff' AND u.role IN ('admin', 'staff', 'coordinator', 'vc_desk')))
       AND (u.role <> 'watcher' OR EXISTS (
             SELECT 1 FROM operation_target ot JOIN watcher w ON w.tenant_id = ot.tenant_id AND w.id = ANY(ot.watcher_ids)
             WHERE ot.tenant_id = u.tenant_id AND ot.operation_id = CAST(:op AS uuid) AND w.user_id = u.id))

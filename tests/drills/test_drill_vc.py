@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import text
 
-from server.drills import runs
+from server.drills import effects, runs
 from server.drills import scenario as scenarios
 from tests.conftest import as_tenant
 from tests.helpers.drills import drill_world, wait_for
@@ -197,6 +197,16 @@ async def test_the_vc_day_with_bots_completes_and_its_report_matches_the_rows(
     stats = (await staff.get(f"/api/vc/centres/{real_op}/statistics")).json()
     assert "【訓練】" not in json.dumps(stats, ensure_ascii=False)
     assert all(not d.get("needs_received") and not d.get("volunteers") for d in stats.get("days", []))
+    export = await staff.get(f"/api/vc/centres/{real_op}/statistics.csv")
+    assert export.status_code == 200 and "訓練" not in export.content.decode("utf-8-sig")
+    drill_export = (await staff.get(f"/api/vc/centres/{op}/statistics.csv")).content.decode("utf-8-sig")
+    assert drill_export.startswith('"【訓練】"')
+    # The desk's injects reach whoever works the VC desk, as drill pushes (【訓練】 by the push rule).
+    with as_tenant(tenant):
+        async with sessionmaker() as db:
+            found = await runs.find(db, uuid.UUID(run["id"]))
+            assert found is not None
+            assert accounts["vc_desk"].user_id in await effects.audience(db, found, "vc_staff")
     drill_board = (await staff.get(f"/api/vc/centres/{op}/needs")).json()
     assert len(drill_board) == needs and all(n["label"] == "【訓練】" for n in drill_board)
     # Every event of the drill centre is a drill's.
