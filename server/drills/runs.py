@@ -188,7 +188,7 @@ async def start(
         spec: dict[str, Any] = msgspec.to_builtins(inj)
         if inj.district:
             spec["district_id"] = str(refs.districts[inj.district])
-        if s.area.districts:
+        if s.exercise == "vc" and s.area.districts:  # where a call without a district comes from
             spec["area_district_id"] = str(refs.districts[s.area.districts[0]])
         if inj.shelter:
             spec["shelter_id"] = str(refs.shelters[inj.shelter])
