@@ -1,5 +1,6 @@
 """Simulated actors: watcher bots that walk to their households and report, coordinator bots
-that acknowledge escalations.
+that acknowledge escalations, and the VC bots' looks at the board (`vc_desk` steps, whose work
+is in `server/drills/vc.py`).
 
 A watcher bot plays a watcher who has a sign-in account: it records its visits as that user,
 through the same ingest the field API uses (the watcher's own stamp, so the drill disclosure rule
@@ -19,6 +20,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +28,7 @@ from server.accounts.scope import expanded_scope
 from server.audit.record import record as audit
 from server.core import context
 from server.db.engine import restamp
+from server.drills import vc
 from server.drills.models import DrillRun
 from server.drills.scenario import Scenario
 from server.events.emit import emit
@@ -180,6 +183,10 @@ async def perform(db: AsyncSession, run: DrillRun, step: Any, sim: float, now: d
     """Do one due step in the caller's transaction; returns what happened."""
     if step.kind == "acknowledge":
         return await _acknowledge(db, run, step)
+    if step.kind == "vc_desk":
+        did = await vc.desk_tick(db, run, msgspec.convert(run.scenario, Scenario), step.user_id, sim, now)
+        await _done(db, run, step.seq, did)
+        return {"step": step.seq, "result": did}
     met = (
         await db.execute(
             _CONDITIONS,

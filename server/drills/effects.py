@@ -3,8 +3,8 @@
 All in the firing transaction. A household's report becomes a visit of the drill operation
 through the ordinary ingest (so 要救助 raises the ordinary escalation to the district's 民生委員 and
 the coordinators); a road closure, a district cut off, a power cut and a full shelter become
-`drill_condition` rows the map and the field read. The volunteer-centre kinds only reach the
-feed until the VC (#18) lands.
+`drill_condition` rows the map and the field read. The volunteer-centre kinds land as rows of the drill centre through the VC's own
+services (`server/drills/vc.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from shapely.geometry import LineString
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.drills import vc
 from server.drills.models import DrillCondition, DrillRun
 from server.drills.scenario import format_time
 from server.events.emit import emit
@@ -46,7 +47,9 @@ _AUDIENCE = text(
     """
     SELECT u.id FROM app_user u
     WHERE u.tenant_id = :t AND u.is_active
-      AND (:aud = 'all' OR u.role = :aud OR (:aud = 'coordinator' AND u.role IN ('staff', 'admin')))
+      AND (:aud = 'all' OR u.role = :aud OR (:aud = 'coordinator' AND u.role IN ('staff', 'admin'))
+           -- the VC's staff: whoever works its desk (0025-vc-roles)
+           OR (:aud = 'vc_staff' AND u.role IN ('admin', 'staff', 'coordinator', 'vc_desk')))
       AND (u.role <> 'watcher' OR EXISTS (
             SELECT 1 FROM operation_target ot JOIN watcher w ON w.tenant_id = ot.tenant_id AND w.id = ANY(ot.watcher_ids)
             WHERE ot.tenant_id = u.tenant_id AND ot.operation_id = CAST(:op AS uuid) AND w.user_id = u.id))
@@ -154,8 +157,8 @@ async def apply(
         effect = await _condition(db, run, seq, kind, spec, at_s)
     elif kind == "announcement":
         effect = {}
-    else:  # need_phoned_in, volunteer_walk_in, volunteer_injured: data once the VC (#18) lands
-        effect = {"vc": "feed_only"}
+    else:  # need_phoned_in, volunteer_walk_in, volunteer_injured, equipment_lost
+        effect = await vc.apply(db, run, seq, kind, spec)
     message = spec["message"]
     users = await audience(db, run, audience_role)
     await emit(

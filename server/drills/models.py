@@ -153,7 +153,7 @@ class DrillBotStep(TenantOwned, Base):
     __tablename__ = "drill_bot_step"
     __table_args__ = (
         tenant_fk(["run_id"], "drill_run", ondelete="CASCADE"),
-        CheckConstraint("kind IN ('visit', 'acknowledge')", name="kind_known"),
+        CheckConstraint("kind IN ('visit', 'acknowledge', 'vc_desk')", name="kind_known"),
         Index("ix_drill_bot_step_due", "tenant_id", "run_id", "at_s"),
     )
 

@@ -18,8 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.core.csv_export import SafeWriter
+from server.drills import vc
 from server.drills.models import DrillRun
-from server.drills.scenario import Scenario, format_time
+from server.drills.scenario import VC_EXPECTATIONS, Scenario, format_time
 from vocab import DRILL_INJECT_KINDS, OUTCOMES
 
 CONFIRMING = ("safe", "injured", "rescue", "evacuated")  # as the progress figures count "confirmed"
@@ -168,9 +169,20 @@ async def build(db: AsyncSession, run: DrillRun) -> dict[str, Any]:
     for v in visits:
         by_outcome[v.outcome] = by_outcome.get(v.outcome, 0) + 1
 
+    vc_part: dict[str, Any] | None = None
+    if s.exercise == "vc" and run.operation_id is not None:
+        end_s = run.sim_anchor_s if run.status in ("stopped", "finished") else float(run.duration_s)
+        vc_part = await vc.report_part(db, run, end_s)
+
     expectations = []
     for i, exp in enumerate(s.expectations):
+        if exp.kind in VC_EXPECTATIONS and vc_part is not None:
+            passed, evidence = vc.judge(exp, vc_part)
+            expectations.append(_judged(i, exp, passed, evidence))
+            continue
         expectations.append(await _judge(db, run, i, exp, targets, visits, escalations, first_report, marks))
+    if vc_part is not None:
+        vc_part.pop("_rows")
 
     timeline: list[dict[str, Any]] = []
     for inj in injects:
@@ -268,6 +280,20 @@ async def build(db: AsyncSession, run: DrillRun) -> dict[str, Any]:
         "districts": sorted(districts.values(), key=lambda d: d["name"]),
         "expectations": expectations,
         "timeline": timeline,
+        "vc": vc_part,
+    }
+
+
+def _judged(i: int, exp: Any, passed: bool | None, evidence: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "index": i,
+        "kind": exp.kind,
+        "text": {"ja": exp.text.ja, "en": exp.text.en},
+        "role": exp.role,
+        "passed": passed,
+        "evidence": evidence,
+        "how": "automatic",
+        "mark": "○" if passed else ("×" if passed is False else "—"),
     }
 
 

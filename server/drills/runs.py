@@ -2,7 +2,9 @@
 
 A run of a safety-check scenario creates a drill operation (mode `drill`) over the scenario's
 area through the operations service, so visits, escalations and progress are the ordinary ones
-and the ordinary drill rules (disclosure, 【訓練】, no real figures) apply to them.
+and the ordinary drill rules (disclosure, 【訓練】, no real figures) apply to them; its start
+pushes to the operation's watchers as a real start does. A run of a VC scenario opens a drill
+volunteer centre through the VC's own services (`server/drills/vc.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.audit.record import record as audit
 from server.core import context
 from server.core.problems import FieldError, Problem
-from server.drills import bots, effects
+from server.drills import bots, effects, vc
 from server.drills.clock import MAX, Clock
 from server.drills.models import DrillInject, DrillRun
 from server.drills.scenario import Loaded, Scenario, format_time
@@ -70,6 +72,7 @@ async def _resolve(db: AsyncSession, loaded: Loaded) -> References:
     wanted: list[tuple[str, str]] = [(f"area.districts[{i}]", n) for i, n in enumerate(s.area.districts)]
     wanted += [(f"injects[{i}].district", j.district) for i, j in enumerate(s.injects) if j.district]
     wanted += [(f"expectations[{i}].district", e.district) for i, e in enumerate(s.expectations) if e.district]
+    wanted += [("vc.district", s.vc.district)] if s.vc.district else []
     names = sorted({n for _, n in wanted})
     rows = (
         await db.execute(
@@ -157,6 +160,9 @@ async def start(
             area=area,
         )
         await operations.start(db, op)
+        await operations.push_started(db, op)
+    elif s.exercise == "vc":
+        op = await vc.open_centre(db, s.title.removeprefix(DRILL).strip() or s.title, s, refs.districts)
     now = await db_now(db)
     run = DrillRun(
         tenant_id=ctx.tenant_id,
@@ -165,7 +171,7 @@ async def start(
         scenario_name=name,
         scenario_yaml=loaded.source,
         scenario=msgspec.to_builtins(s),
-        operation_id=op.id if op else None,
+        operation_id=op.id,
         status="running",
         speed=speed,
         sim_anchor_s=0.0,
@@ -182,6 +188,8 @@ async def start(
         spec: dict[str, Any] = msgspec.to_builtins(inj)
         if inj.district:
             spec["district_id"] = str(refs.districts[inj.district])
+        if s.exercise == "vc" and s.area.districts:  # where a call without a district comes from
+            spec["area_district_id"] = str(refs.districts[s.area.districts[0]])
         if inj.shelter:
             spec["shelter_id"] = str(refs.shelters[inj.shelter])
         db.add(
@@ -198,6 +206,7 @@ async def start(
     await db.flush()
     await log_clock(db, run)
     await bots.plan(db, run, s)
+    await vc.plan(db, run, s)
     await audit(
         db,
         "drill.start",
@@ -377,6 +386,18 @@ async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
     if run is None or run.status != "running":
         return None
     now = await db_now(db)
+    if run.speed == MAX:
+        # The clock jumps at this transaction's start, so rows stamped now() in it (its start) read
+        # as the moment jumped to, not the one before (`tonari_drill_sim` maps them by the log);
+        # never before the log's last entry (a clock change this transaction waited for).
+        now = (
+            await db.execute(
+                text(
+                    "SELECT greatest(now(), (SELECT max(wall) FROM drill_clock_log WHERE tenant_id = :t AND run_id = :r))"
+                ),
+                {"t": run.tenant_id, "r": run.id},
+            )
+        ).scalar_one()
     clock = clock_of(run)
     sim = clock.sim_at(now)
     if run.speed == MAX:  # as fast as possible: the clock jumps to the next event
@@ -578,6 +599,7 @@ async def delete(db: AsyncSession, run: DrillRun) -> None:
             text("DELETE FROM visit WHERE tenant_id = :t AND operation_id = :op AND mode = 'drill'"), params
         )
         await db.execute(text("DELETE FROM event WHERE tenant_id = :t AND operation_id = :op"), params)
+        await vc.delete(db, run)
     await db.execute(
         text("DELETE FROM event WHERE tenant_id = :t AND kind LIKE 'drill.%' AND payload->>'run_id' = :r"),
         {"t": run.tenant_id, "r": str(run.id)},

@@ -73,12 +73,40 @@ class Bots(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     start_delay_minutes: float = 5.0
     outcomes: dict[str, float] = msgspec.field(default_factory=lambda: {"safe": 1.0})
     acknowledge_minutes: float = 3.0
+    # VC bots (the desk and the teams it sends out)
+    desk_minutes: float = 5.0
+    survey_minutes: float = 30.0
+    work_minutes: float = 120.0
+    team_size: int = 5
+    done_share: float = 0.7
+    near_miss_share: float = 0.2
+    enrol_uninsured: bool = True
 
 
 class Role(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     role: str
     played_by: Literal["people", "bots"]
     bots: Bots | None = None
+
+
+class NeedSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    work_types: list[str] = []
+    damage_kinds: list[str] = []
+    equipment: list[str] = []
+    flags: list[str] = []
+    people: int = 3
+    needs_truck: bool = False
+
+
+class VcPart(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    centre: str | None = None
+    district: str | None = None
+    base: list[float] | None = None
+    equipment: dict[str, int] = {}
+
+
+VC_INJECTS = ("need_phoned_in", "volunteer_walk_in", "volunteer_injured", "equipment_lost")
+VC_EXPECTATIONS = ("vc_no_dispatch_without_insurance", "vc_dispatch_within", "vc_needs_closed_by")
 
 
 class Inject(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -92,7 +120,12 @@ class Inject(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     minutes: int | None = None
     line: list[list[float]] | None = None
     shelter: str | None = None
-    need: dict[str, Any] | None = None
+    need: NeedSpec | None = None
+    duplicates: int = 0
+    uninsured: int = 0
+    minors: int = 0
+    group: str | None = None
+    equipment: str | None = None
 
     @property
     def at_s(self) -> int:
@@ -122,6 +155,7 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     injects: list[Inject]
     description: str | None = None
     exercise: Literal["safety_check", "vc"] = "safety_check"
+    vc: VcPart = VcPart()
     targets: Targets = Targets()
     roles: list[Role] = []
     expectations: list[Expectation] = []
@@ -329,12 +363,42 @@ def _rules(s: Scenario, lines: dict[str, int]) -> list[FieldError]:
             )
         )
 
+    def not_vc(name: str, value: str) -> None:
+        errors.append(
+            FieldError(
+                name,
+                "invalid",
+                line=lines.get(name),
+                en=f"{name}: '{value}' belongs to a volunteer-centre drill (exercise: vc).",
+                ja=f"{name}: 「{value}」は災害VC訓練（exercise: vc）でだけ使えます。",
+            )
+        )
+
+    def too_many(name: str, what_en: str, what_ja: str) -> None:
+        errors.append(
+            FieldError(
+                name,
+                "out_of_range",
+                line=lines.get(name),
+                en=f"{name}: more {what_en} than the count.",
+                ja=f"{name}: {what_ja}が人数（count）を超えています。",
+            )
+        )
+
     for i, inj in enumerate(s.injects):
         if inj.at_s > end:
             late(f"injects[{i}].at", inj.at)
+        if inj.kind in VC_INJECTS and s.exercise != "vc":
+            not_vc(f"injects[{i}].kind", inj.kind)
+        if inj.uninsured + inj.minors > inj.count:
+            too_many(f"injects[{i}].uninsured", "uninsured and minors", "保険未加入と未成年の合計")
+        if inj.duplicates > inj.count:
+            too_many(f"injects[{i}].duplicates", "repeat calls", "重複の電話")
     for i, exp in enumerate(s.expectations):
         if exp.by_s is not None and exp.by_s > end:
             late(f"expectations[{i}].by", exp.by or "")
+        if exp.kind in VC_EXPECTATIONS and s.exercise != "vc":
+            not_vc(f"expectations[{i}].kind", exp.kind)
     for i, role in enumerate(s.roles):
         if role.bots is not None and abs(sum(role.bots.outcomes.values()) - 1.0) > 1e-6:
             name = f"roles[{i}].bots.outcomes"

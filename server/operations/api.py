@@ -223,44 +223,7 @@ def _walking_order(households: list[Any], lon: float | None, lat: float | None) 
 async def after_start(request: Request[Any, Any, Any], db: DbSession, op: Operation, targets: int) -> None:
     """What goes with any start (here or from a disaster declaration), in its transaction: the push
     to the assigned watchers. (It also vacuumed the targets; the app's role may not: 0002 addendum.)"""
-    await _push_operation_started(db, op)
-
-
-async def _push_operation_started(db: DbSession, op: Operation) -> None:
-    """Tell the assigned watchers that an operation started (no personal data), in the
-    transaction that starts it: a start that rolls back tells nobody."""
-    from server.push import Notification, PushMessage, enqueue_push
-
-    users = [
-        r[0]
-        for r in await db.execute(
-            text(
-                "SELECT DISTINCT w.user_id FROM operation_target t JOIN watcher w ON w.tenant_id = t.tenant_id"
-                " AND w.id = ANY(t.watcher_ids) WHERE t.tenant_id = :t AND t.operation_id = :o AND w.user_id IS NOT NULL"
-            ),
-            {"t": op.tenant_id, "o": op.id},
-        )
-    ]
-    if users:
-        kind = "安否確認" if op.kind == "safety_check" else "見守り"
-        await enqueue_push(
-            db,
-            tenant_id=op.tenant_id,
-            notifications=[
-                Notification(
-                    user_ids=users,
-                    key=f"op-start-{op.id}",
-                    drill=op.mode == "drill",
-                    message=PushMessage(
-                        title=f"{kind}が始まりました",
-                        body=op.name[:200],
-                        url=f"/operations/{op.id}",
-                        tag=f"op-{op.id}",
-                        kind="operation.started",
-                    ),
-                )
-            ],
-        )
+    await service.push_started(db, op)
 
 
 def _esc_out(e: Escalation, contact: Contact | None = None) -> EscalationOut:

@@ -242,6 +242,44 @@ async def start(db: AsyncSession, op: Operation) -> int:
     return count
 
 
+async def push_started(db: AsyncSession, op: Operation) -> None:
+    """Tell the assigned watchers that an operation started (no personal data), in the
+    transaction that starts it: a start that rolls back tells nobody. A drill's is marked 【訓練】
+    by the push rule (`drill=True`), whether staff started it or a drill run did."""
+    from server.push import Notification, PushMessage, enqueue_push
+
+    users = [
+        r[0]
+        for r in await db.execute(
+            text(
+                "SELECT DISTINCT w.user_id FROM operation_target t JOIN watcher w ON w.tenant_id = t.tenant_id"
+                " AND w.id = ANY(t.watcher_ids) WHERE t.tenant_id = :t AND t.operation_id = :o AND w.user_id IS NOT NULL"
+            ),
+            {"t": op.tenant_id, "o": op.id},
+        )
+    ]
+    if users:
+        kind = "安否確認" if op.kind == "safety_check" else "見守り"
+        await enqueue_push(
+            db,
+            tenant_id=op.tenant_id,
+            notifications=[
+                Notification(
+                    user_ids=users,
+                    key=f"op-start-{op.id}",
+                    drill=op.mode == "drill",
+                    message=PushMessage(
+                        title=f"{kind}が始まりました",
+                        body=op.name[:200],
+                        url=f"/operations/{op.id}",
+                        tag=f"op-{op.id}",
+                        kind="operation.started",
+                    ),
+                )
+            ],
+        )
+
+
 # A start that adds this many targets, and at least a tenth of the table, re-analyzes it.
 ANALYZE_MIN_TARGETS = 1000
 # … and when they are more than this share of the rows the planner knows of.

@@ -211,115 +211,16 @@ class DispatchController(Controller):
         self, db_session: DbSession, operation_id: FromPath[uuid.UUID], data: JSONBody[DispatchIn]
     ) -> DispatchOut:
         c = await get_centre(db_session, operation_id, writable=True)
-        db = db_session
-        team = (
-            await db.execute(
-                select(VcTeam)
-                .where(VcTeam.tenant_id == c.op.tenant_id, VcTeam.operation_id == c.id, VcTeam.id == data.team_id)
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        need = (
-            await db.execute(
-                select(VcNeed)
-                .where(VcNeed.tenant_id == c.op.tenant_id, VcNeed.operation_id == c.id, VcNeed.id == data.need_id)
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        missing = [
-            FieldError(f, "unknown_reference") for f, row in (("team_id", team), ("need_id", need)) if row is None
-        ]
-        if missing or team is None or need is None:
-            raise Problem("invalid_reference", errors=missing)
-        if need.state not in ("waiting", "continued"):
-            raise Problem("vc_need_state")
-        busy = (
-            await db.execute(
-                select(VcDispatch.id).where(
-                    VcDispatch.tenant_id == team.tenant_id,
-                    VcDispatch.team_id == team.id,
-                    VcDispatch.state == "active",
-                )
-            )
-        ).scalar()
-        if busy is not None:
-            raise Problem("vc_team_busy")
-        uninsured = (
-            (
-                await db.execute(
-                    select(VcVolunteer.id)
-                    .join(
-                        VcTeamMember,
-                        (VcTeamMember.tenant_id == VcVolunteer.tenant_id)
-                        & (VcTeamMember.volunteer_id == VcVolunteer.id),
-                    )
-                    .where(
-                        VcTeamMember.tenant_id == team.tenant_id,
-                        VcTeamMember.team_id == team.id,
-                        VcVolunteer.insurance == "none",
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if uninsured:
-            raise Problem("vc_not_insured", extra={"volunteer_ids": sorted(str(v) for v in uninsured)})
-        unknown = [
-            FieldError(f"equipment[{i}].code", "invalid")
-            for i, e in enumerate(data.equipment)
-            if e.code not in VC_EQUIPMENT
-        ]
-        if unknown:
-            raise Problem("validation_failed", errors=unknown)
-        d = VcDispatch(
-            tenant_id=c.op.tenant_id,
-            id=uuid.uuid4(),
-            operation_id=c.id,
-            team_id=team.id,
-            need_id=need.id,
-            vc_day=team.vc_day,
-            state="active",
-            dispatched_by=context.current().user_id,
-        )
-        db.add(d)
-        await db.flush()
-        for line in sorted(data.equipment, key=lambda e: e.code):  # one lock order: no deadlock between desks
-            await lend(db, c, d, line.code, line.quantity)
-        need.state, need.updated_at = "active", datetime.now(UTC)
-        await db.flush()
-        await audit_vc(db, c, "vc.dispatch.create", "vc_dispatch", [d.id], team_id=str(team.id), need_id=str(need.id))
-        await emit_vc(db, c, "vc.need", {"need_id": str(need.id), "state": need.state, "team_id": str(team.id)})
-        await db.commit()
-        return await dispatch_out(db, d, c.mode)
+        d = await send_team(db_session, c, data)
+        await db_session.commit()
+        return await dispatch_out(db_session, d, c.mode)
 
     @post("/equipment", status_code=200, guards=[CENTRE_ADMIN], summary="Add stock to the equipment ledger")
     async def add_stock(
         self, db_session: DbSession, operation_id: FromPath[uuid.UUID], data: JSONBody[EquipmentIn]
     ) -> EquipmentOut:
         c = await get_centre(db_session, operation_id, writable=True)
-        if data.code not in VC_EQUIPMENT:
-            raise Problem("validation_failed", errors=[FieldError("code", "invalid")])
-        equipment_id = (
-            await db_session.execute(
-                insert(VcEquipment)
-                .values(
-                    tenant_id=c.op.tenant_id,
-                    id=uuid.uuid4(),
-                    operation_id=c.id,
-                    code=data.code,
-                    stock=data.quantity,
-                )
-                .on_conflict_do_update(
-                    index_elements=["tenant_id", "operation_id", "code"],
-                    set_={"stock": VcEquipment.stock + data.quantity},
-                )
-                .returning(VcEquipment.id)
-            )
-        ).scalar_one()
-        db_session.add(_move(c, equipment_id, "stock", data.quantity))
-        await db_session.flush()
-        await audit_vc(db_session, c, "vc.equipment.stock", "vc_equipment", [equipment_id], quantity=data.quantity)
+        await add_stock(db_session, c, data)
         await db_session.commit()
         return next(e for e in await ledger(db_session, c) if e.code == data.code)
 
@@ -372,6 +273,32 @@ class DispatchController(Controller):
     @get("/equipment", summary="The equipment ledger: on the shelf, out with teams, lost")
     async def list_equipment(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> list[EquipmentOut]:
         return await ledger(db_session, await get_centre(db_session, operation_id))
+
+
+async def add_stock(db: AsyncSession, c: Centre, data: EquipmentIn) -> None:
+    """Stock added to the ledger (a `stock` move); the caller commits."""
+    if data.code not in VC_EQUIPMENT:
+        raise Problem("validation_failed", errors=[FieldError("code", "invalid")])
+    equipment_id = (
+        await db.execute(
+            insert(VcEquipment)
+            .values(
+                tenant_id=c.op.tenant_id,
+                id=uuid.uuid4(),
+                operation_id=c.id,
+                code=data.code,
+                stock=data.quantity,
+            )
+            .on_conflict_do_update(
+                index_elements=["tenant_id", "operation_id", "code"],
+                set_={"stock": VcEquipment.stock + data.quantity},
+            )
+            .returning(VcEquipment.id)
+        )
+    ).scalar_one()
+    db.add(_move(c, equipment_id, "stock", data.quantity))
+    await db.flush()
+    await audit_vc(db, c, "vc.equipment.stock", "vc_equipment", [equipment_id], quantity=data.quantity)
 
 
 async def ledger(db: AsyncSession, c: Centre) -> list[EquipmentOut]:
@@ -452,6 +379,130 @@ async def _leader_of(db: AsyncSession, d: VcDispatch) -> bool:
     return leader_user is not None and leader_user == ctx.user_id
 
 
+async def send_team(db: AsyncSession, c: Centre, data: DispatchIn) -> VcDispatch:
+    """Send a team to a need with equipment (送り出し) by the rules: the need waiting, the team free
+    and every member insured, the stock there; the caller commits (the route, or a drill's desk bot)."""
+    team = (
+        await db.execute(
+            select(VcTeam)
+            .where(VcTeam.tenant_id == c.op.tenant_id, VcTeam.operation_id == c.id, VcTeam.id == data.team_id)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    need = (
+        await db.execute(
+            select(VcNeed)
+            .where(VcNeed.tenant_id == c.op.tenant_id, VcNeed.operation_id == c.id, VcNeed.id == data.need_id)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    missing = [FieldError(f, "unknown_reference") for f, row in (("team_id", team), ("need_id", need)) if row is None]
+    if missing or team is None or need is None:
+        raise Problem("invalid_reference", errors=missing)
+    if need.state not in ("waiting", "continued"):
+        raise Problem("vc_need_state")
+    busy = (
+        await db.execute(
+            select(VcDispatch.id).where(
+                VcDispatch.tenant_id == team.tenant_id,
+                VcDispatch.team_id == team.id,
+                VcDispatch.state == "active",
+            )
+        )
+    ).scalar()
+    if busy is not None:
+        raise Problem("vc_team_busy")
+    uninsured = (
+        (
+            await db.execute(
+                select(VcVolunteer.id)
+                .join(
+                    VcTeamMember,
+                    (VcTeamMember.tenant_id == VcVolunteer.tenant_id) & (VcTeamMember.volunteer_id == VcVolunteer.id),
+                )
+                .where(
+                    VcTeamMember.tenant_id == team.tenant_id,
+                    VcTeamMember.team_id == team.id,
+                    VcVolunteer.insurance == "none",
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if uninsured:
+        raise Problem("vc_not_insured", extra={"volunteer_ids": sorted(str(v) for v in uninsured)})
+    unknown = [
+        FieldError(f"equipment[{i}].code", "invalid")
+        for i, e in enumerate(data.equipment)
+        if e.code not in VC_EQUIPMENT
+    ]
+    if unknown:
+        raise Problem("validation_failed", errors=unknown)
+    d = VcDispatch(
+        tenant_id=c.op.tenant_id,
+        id=uuid.uuid4(),
+        operation_id=c.id,
+        team_id=team.id,
+        need_id=need.id,
+        vc_day=team.vc_day,
+        state="active",
+        dispatched_by=context.current().user_id,
+    )
+    db.add(d)
+    await db.flush()
+    for line in sorted(data.equipment, key=lambda e: e.code):  # one lock order: no deadlock between desks
+        await lend(db, c, d, line.code, line.quantity)
+    need.state, need.updated_at = "active", datetime.now(UTC)
+    await db.flush()
+    await audit_vc(db, c, "vc.dispatch.create", "vc_dispatch", [d.id], team_id=str(team.id), need_id=str(need.id))
+    await emit_vc(db, c, "vc.need", {"need_id": str(need.id), "state": need.state, "team_id": str(team.id)})
+    return d
+
+
+async def file_report(
+    db: AsyncSession, c: Centre, d: VcDispatch, data: ReportIn, content_hash: str | None = None
+) -> tuple[VcReport, VcNeed]:
+    """The activity report of an active dispatch (the caller holds its row lock, has checked who
+    reports and the device time, and commits): returns and losses, 完了 closes the need, 継続
+    leaves it for the next team."""
+    await take_back(db, c, d, data.returns)
+    report = VcReport(
+        tenant_id=d.tenant_id,
+        id=uuid.uuid4(),
+        client_id=data.client_id,
+        dispatch_id=d.id,
+        outcome=data.outcome,
+        work_done=data.work_done,
+        remaining=data.remaining,
+        people=data.people,
+        hours=data.hours,
+        injuries=data.injuries,
+        injury_notes=data.injury_notes,
+        near_misses=data.near_misses,
+        device_time=data.device_time,
+        reported_by=context.current().user_id,
+        content_hash=content_hash or _report_hash(d.id, data),
+    )
+    db.add(report)
+    need = (
+        await db.execute(
+            select(VcNeed).where(VcNeed.tenant_id == d.tenant_id, VcNeed.id == d.need_id).with_for_update()
+        )
+    ).scalar_one()
+    if data.outcome == "done":  # 完了 closes the need
+        need.state, need.closed_on = "done", max(c.today(), need.received_on)
+    else:  # 継続: open again tomorrow, with what is left
+        need.state, need.remaining = "continued", data.remaining
+    need.updated_at = datetime.now(UTC)
+    d.state = "reported"
+    await db.flush()
+    await db.refresh(report)
+    await audit_vc(db, c, "vc.report.create", "vc_report", [report.id], dispatch_id=str(d.id), injuries=data.injuries)
+    await emit_vc(db, c, "vc.need", {"need_id": str(need.id), "state": need.state})
+    return report, need
+
+
 class DispatchActionController(Controller):
     path = "/api/vc/dispatches"
     tags = ("vc",)
@@ -491,42 +542,7 @@ class DispatchActionController(Controller):
         now = datetime.now(UTC)
         if data.device_time > now + CLOCK_SKEW or data.device_time < d.dispatched_at - CLOCK_SKEW:
             raise Problem("vc_bad_date", errors=[FieldError("device_time", "out_of_range")])
-        await take_back(db, c, d, data.returns)
-        report = VcReport(
-            tenant_id=d.tenant_id,
-            id=uuid.uuid4(),
-            client_id=data.client_id,
-            dispatch_id=d.id,
-            outcome=data.outcome,
-            work_done=data.work_done,
-            remaining=data.remaining,
-            people=data.people,
-            hours=data.hours,
-            injuries=data.injuries,
-            injury_notes=data.injury_notes,
-            near_misses=data.near_misses,
-            device_time=data.device_time,
-            reported_by=context.current().user_id,
-            content_hash=content_hash,
-        )
-        db.add(report)
-        need = (
-            await db.execute(
-                select(VcNeed).where(VcNeed.tenant_id == d.tenant_id, VcNeed.id == d.need_id).with_for_update()
-            )
-        ).scalar_one()
-        if data.outcome == "done":  # 完了 closes the need
-            need.state, need.closed_on = "done", max(c.today(), need.received_on)
-        else:  # 継続: open again tomorrow, with what is left
-            need.state, need.remaining = "continued", data.remaining
-        need.updated_at = now
-        d.state = "reported"
-        await db.flush()
-        await db.refresh(report)
-        await audit_vc(
-            db, c, "vc.report.create", "vc_report", [report.id], dispatch_id=str(d.id), injuries=data.injuries
-        )
-        await emit_vc(db, c, "vc.need", {"need_id": str(need.id), "state": need.state})
+        report, need = await file_report(db, c, d, data, content_hash)
         await db.commit()
         return Response(report_out(report, need.state), status_code=201)
 

@@ -177,41 +177,9 @@ class CentreController(Controller):
         summary="Open a volunteer centre (real or drill)",
     )
     async def open_centre(self, db_session: DbSession, data: JSONBody[CentreIn]) -> CentreOut:
-        ctx = context.current()
-        tenant = current_tenant()
-        outside = await check_inside_tenant(db_session, tenant, "lon", point(data.lon, data.lat))
-        if outside is not None:
-            raise Problem("vc_outside_area", errors=[outside])
-        now = await today(db_session)
-        opened = data.opened_on or now
-        if opened > now:
-            raise Problem("vc_bad_date", errors=[FieldError("opened_on", "out_of_range")])
-        op = Operation(
-            tenant_id=tenant,
-            id=uuid.uuid4(),
-            kind="vc",
-            mode=data.mode,
-            name=data.name,
-            status="active",
-            created_by=ctx.user_id,
-            started_at=datetime.now(UTC),
-        )
-        db_session.add(op)
-        await db_session.flush()
-        centre = VcCentre(
-            tenant_id=tenant,
-            operation_id=op.id,
-            mode=op.mode,
-            opened_on=opened,
-            base=to_db(point(data.lon, data.lat)),
-        )
-        db_session.add(centre)
-        await db_session.flush()
-        c = Centre(op, centre)
-        await audit_vc(db_session, c, "vc.centre.open", "operation", [op.id])
-        await emit_vc(db_session, c, "vc.centre", {"state": "active"})
+        c = await create_centre(db_session, data)
         await db_session.commit()
-        return centre_out(op, centre)
+        return centre_out(c.op, c.centre)
 
     @get("/", guards=[DESK], summary="Volunteer centres, newest first")
     async def list_centres(self, db_session: DbSession) -> list[CentreOut]:
@@ -271,61 +239,7 @@ class CentreController(Controller):
         self, db_session: DbSession, operation_id: FromPath[uuid.UUID], data: JSONBody[NeedIn]
     ) -> NeedOut:
         c = await get_centre(db_session, operation_id, writable=True)
-        raise_if(
-            [
-                check_codes("damage_kinds", data.damage_kinds, VC_DAMAGE_KINDS),
-                check_codes("work_types", data.work_types, VC_WORK_TYPES),
-                check_codes("equipment", data.equipment, VC_EQUIPMENT),
-                check_codes("skills", data.skills, VC_SKILLS),
-                check_codes("flags", data.flags, VC_NEED_FLAGS),
-            ]
-        )
-        received = await vc_day(db_session, c, data.received_on, "received_on")
-        lon, lat, approximate = await _locate(db_session, data)
-        if data.household_id is not None:
-            visible = (
-                await db_session.execute(
-                    select(Household.id).where(
-                        Household.tenant_id == c.op.tenant_id,
-                        Household.id == data.household_id,
-                        household_visible(),
-                    )
-                )
-            ).scalar()
-            if visible is None:
-                raise Problem("vc_household_not_visible", errors=[FieldError("household_id", "unknown_reference")])
-        district = (await db_session.execute(_DISTRICT_AT, {"t": c.op.tenant_id, "lon": lon, "lat": lat})).scalar()
-        need = VcNeed(
-            tenant_id=c.op.tenant_id,
-            id=uuid.uuid4(),
-            operation_id=c.id,
-            requester_name=data.requester_name,
-            requester_kana=data.requester_kana,
-            requester_kana_normalised=normalise_kana(data.requester_kana),
-            phone=data.phone,
-            phone_normalised=normalise_phone(data.phone),
-            address=data.address,
-            location=to_db(point(lon, lat)),
-            location_approximate=approximate,
-            district_id=district,
-            household_id=data.household_id,
-            damage_kinds=data.damage_kinds,
-            work_types=data.work_types,
-            equipment=data.equipment,
-            skills=data.skills,
-            flags=data.flags,
-            people_needed=data.people_needed,
-            hours_estimated=data.hours_estimated,
-            needs_truck=data.needs_truck,
-            notes=data.notes,
-            state="received",
-            received_on=received,
-            created_by=context.current().user_id,
-        )
-        db_session.add(need)
-        await db_session.flush()
-        await audit_vc(db_session, c, "vc.need.create", "vc_need", [need.id])
-        await emit_vc(db_session, c, "vc.need", {"need_id": str(need.id), "state": need.state})
+        need = await take_need(db_session, c, data)
         await db_session.commit()
         return need_out(need, c.mode)
 
@@ -417,50 +331,14 @@ class NeedController(Controller):
         self, db_session: DbSession, need_id: FromPath[uuid.UUID], data: JSONBody[NeedStateIn]
     ) -> NeedOut:
         c, need = await need_for_update(db_session, need_id)
-        allowed = {"survey": {"received"}, "waiting": {"received", "survey"}}[data.state]
-        if need.state not in allowed:
-            raise Problem("vc_need_state")
-        need.state, need.updated_at = data.state, datetime.now(UTC)
-        await audit_vc(db_session, c, "vc.need.update", "vc_need", [need.id], state=data.state)
-        await emit_vc(db_session, c, "vc.need", {"need_id": str(need.id), "state": need.state})
+        await set_need_state(db_session, c, need, data.state)
         await db_session.commit()
         return need_out(need, c.mode)
 
     @post("/{need_id:uuid}/surveys", status_code=HTTP_201_CREATED, summary="Record a site survey (現地調査)")
     async def survey(self, db_session: DbSession, need_id: FromPath[uuid.UUID], data: JSONBody[SurveyIn]) -> SurveyOut:
         c, need = await need_for_update(db_session, need_id)
-        raise_if(
-            [
-                check_codes("verdict", [data.verdict], VC_SURVEY_VERDICTS),
-                check_codes("risks", data.risks, VC_RISKS),
-            ]
-        )
-        if need.state not in ("received", "survey", "waiting"):
-            raise Problem("vc_need_state")
-        day = c.today()
-        at = data.surveyed_at or datetime.now(UTC)
-        if at > datetime.now(UTC) or c.day_of(at) < c.centre.opened_on:
-            raise Problem("vc_bad_date", errors=[FieldError("surveyed_at", "out_of_range")])
-        s = VcSurvey(
-            tenant_id=need.tenant_id,
-            id=uuid.uuid4(),
-            need_id=need.id,
-            verdict=data.verdict,
-            risks=data.risks,
-            risk_notes=data.risk_notes,
-            surveyor=data.surveyor,
-            surveyed_at=at,
-            vc_day=day,
-        )
-        db_session.add(s)
-        # Work needed → the matching board; not needed → closed (完了 without a team); to discuss → stays in survey.
-        need.state = {"needed": "waiting", "not_needed": "done", "discuss": "survey"}[data.verdict]
-        if need.state == "done":
-            need.closed_on = max(day, need.received_on)
-        need.updated_at = datetime.now(UTC)
-        await db_session.flush()
-        await audit_vc(db_session, c, "vc.survey.create", "vc_survey", [s.id], need_id=str(need.id))
-        await emit_vc(db_session, c, "vc.need", {"need_id": str(need.id), "state": need.state})
+        s = await record_survey(db_session, c, need, data)
         await db_session.commit()
         return SurveyOut(
             id=s.id,
@@ -472,3 +350,151 @@ class NeedController(Controller):
             surveyed_at=s.surveyed_at,
             need_state=need.state,
         )
+
+
+async def create_centre(db: AsyncSession, data: CentreIn) -> Centre:
+    """Open a centre: its `vc` operation (active) and its base, audited and on the stream; the
+    caller commits (the route, or a drill run that opens its drill centre)."""
+    ctx = context.current()
+    tenant = current_tenant()
+    outside = await check_inside_tenant(db, tenant, "lon", point(data.lon, data.lat))
+    if outside is not None:
+        raise Problem("vc_outside_area", errors=[outside])
+    now = await today(db)
+    opened = data.opened_on or now
+    if opened > now:
+        raise Problem("vc_bad_date", errors=[FieldError("opened_on", "out_of_range")])
+    op = Operation(
+        tenant_id=tenant,
+        id=uuid.uuid4(),
+        kind="vc",
+        mode=data.mode,
+        name=data.name,
+        status="active",
+        created_by=ctx.user_id,
+        started_at=datetime.now(UTC),
+    )
+    db.add(op)
+    await db.flush()
+    centre = VcCentre(
+        tenant_id=tenant,
+        operation_id=op.id,
+        mode=op.mode,
+        opened_on=opened,
+        base=to_db(point(data.lon, data.lat)),
+    )
+    db.add(centre)
+    await db.flush()
+    c = Centre(op, centre)
+    await audit_vc(db, c, "vc.centre.open", "operation", [op.id])
+    await emit_vc(db, c, "vc.centre", {"state": "active"})
+    return c
+
+
+async def take_need(db: AsyncSession, c: Centre, data: NeedIn) -> VcNeed:
+    """Take a need (受付) at an open centre by its rules (codes, day, place, household); the caller
+    commits (the route, or a drill's phoned-in need)."""
+    raise_if(
+        [
+            check_codes("damage_kinds", data.damage_kinds, VC_DAMAGE_KINDS),
+            check_codes("work_types", data.work_types, VC_WORK_TYPES),
+            check_codes("equipment", data.equipment, VC_EQUIPMENT),
+            check_codes("skills", data.skills, VC_SKILLS),
+            check_codes("flags", data.flags, VC_NEED_FLAGS),
+        ]
+    )
+    received = await vc_day(db, c, data.received_on, "received_on")
+    lon, lat, approximate = await _locate(db, data)
+    if data.household_id is not None:
+        visible = (
+            await db.execute(
+                select(Household.id).where(
+                    Household.tenant_id == c.op.tenant_id,
+                    Household.id == data.household_id,
+                    household_visible(),
+                )
+            )
+        ).scalar()
+        if visible is None:
+            raise Problem("vc_household_not_visible", errors=[FieldError("household_id", "unknown_reference")])
+    district = (await db.execute(_DISTRICT_AT, {"t": c.op.tenant_id, "lon": lon, "lat": lat})).scalar()
+    need = VcNeed(
+        tenant_id=c.op.tenant_id,
+        id=uuid.uuid4(),
+        operation_id=c.id,
+        requester_name=data.requester_name,
+        requester_kana=data.requester_kana,
+        requester_kana_normalised=normalise_kana(data.requester_kana),
+        phone=data.phone,
+        phone_normalised=normalise_phone(data.phone),
+        address=data.address,
+        location=to_db(point(lon, lat)),
+        location_approximate=approximate,
+        district_id=district,
+        household_id=data.household_id,
+        damage_kinds=data.damage_kinds,
+        work_types=data.work_types,
+        equipment=data.equipment,
+        skills=data.skills,
+        flags=data.flags,
+        people_needed=data.people_needed,
+        hours_estimated=data.hours_estimated,
+        needs_truck=data.needs_truck,
+        notes=data.notes,
+        state="received",
+        received_on=received,
+        created_by=context.current().user_id,
+    )
+    db.add(need)
+    await db.flush()
+    await audit_vc(db, c, "vc.need.create", "vc_need", [need.id])
+    await emit_vc(db, c, "vc.need", {"need_id": str(need.id), "state": need.state})
+    return need
+
+
+async def set_need_state(db: AsyncSession, c: Centre, need: VcNeed, state: str) -> None:
+    """Send a need to survey, or straight to matching (the caller holds its row lock and commits)."""
+    allowed = {"survey": {"received"}, "waiting": {"received", "survey"}}[state]
+    if need.state not in allowed:
+        raise Problem("vc_need_state")
+    need.state, need.updated_at = state, datetime.now(UTC)
+    await audit_vc(db, c, "vc.need.update", "vc_need", [need.id], state=state)
+    await emit_vc(db, c, "vc.need", {"need_id": str(need.id), "state": need.state})
+
+
+async def record_survey(db: AsyncSession, c: Centre, need: VcNeed, data: SurveyIn) -> VcSurvey:
+    """A site survey (現地調査) and the state its verdict moves the need to (the caller holds the
+    need's row lock and commits)."""
+    raise_if(
+        [
+            check_codes("verdict", [data.verdict], VC_SURVEY_VERDICTS),
+            check_codes("risks", data.risks, VC_RISKS),
+        ]
+    )
+    if need.state not in ("received", "survey", "waiting"):
+        raise Problem("vc_need_state")
+    day = c.today()
+    at = data.surveyed_at or datetime.now(UTC)
+    if at > datetime.now(UTC) or c.day_of(at) < c.centre.opened_on:
+        raise Problem("vc_bad_date", errors=[FieldError("surveyed_at", "out_of_range")])
+    s = VcSurvey(
+        tenant_id=need.tenant_id,
+        id=uuid.uuid4(),
+        need_id=need.id,
+        verdict=data.verdict,
+        risks=data.risks,
+        risk_notes=data.risk_notes,
+        surveyor=data.surveyor,
+        surveyed_at=at,
+        vc_day=day,
+    )
+    db.add(s)
+    # Work needed → the matching board; not needed → closed (完了 without a team); to discuss → stays in survey.
+    need.state = {"needed": "waiting", "not_needed": "done", "discuss": "survey"}[data.verdict]
+    if need.state == "done":
+        need.closed_on = max(day, need.received_on)
+    need.updated_at = datetime.now(UTC)
+    await db.flush()
+    await audit_vc(db, c, "vc.survey.create", "vc_survey", [s.id], need_id=str(need.id))
+    await emit_vc(db, c, "vc.need", {"need_id": str(need.id), "state": need.state})
+    return s

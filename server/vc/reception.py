@@ -188,7 +188,8 @@ async def check_in(db: AsyncSession, c: Centre, v: VcVolunteer, day: date) -> No
     )
 
 
-async def _volunteer(db: AsyncSession, volunteer_id: uuid.UUID) -> tuple[Centre, VcVolunteer]:
+async def volunteer_for_update(db: AsyncSession, volunteer_id: uuid.UUID) -> tuple[Centre, VcVolunteer]:
+    """The volunteer (row-locked) and their open centre."""
     v = (
         await db.execute(
             select(VcVolunteer)
@@ -237,26 +238,7 @@ class ReceptionController(Controller):
     ) -> VolunteerOut:
         c = await get_centre(db_session, operation_id, writable=True)
         day = await vc_day(db_session, c, data.vc_day)
-        _validate(data, day)
-        if data.guardian_id is not None:
-            await _same_centre_volunteer(db_session, c, data.guardian_id, "guardian_id")
-        v = _new_volunteer(
-            c,
-            data,
-            registered_via="desk",
-            insurance_receipt=data.insurance_receipt,
-            guardian_id=data.guardian_id,
-            user_id=data.user_id,
-        )
-        db_session.add(v)
-        try:
-            await db_session.flush()
-        except IntegrityError as exc:  # the only unique key a desk can hit: a login linked twice
-            raise Problem("duplicate", errors=[FieldError("user_id", "taken")]) from exc
-        if data.check_in:
-            await check_in(db_session, c, v, day)
-        await audit_vc(db_session, c, "vc.volunteer.create", "vc_volunteer", [v.id], checked_in=data.check_in)
-        await emit_vc(db_session, c, "vc.checkin", {"volunteer_id": str(v.id), "people": v.group_size})
+        v = await register_volunteer(db_session, c, data, day)
         await db_session.commit()
         return volunteer_out(v, c.mode, day if data.check_in else None)
 
@@ -360,20 +342,8 @@ class VolunteerController(Controller):
     async def insurance(
         self, db_session: DbSession, volunteer_id: FromPath[uuid.UUID], data: JSONBody[InsuranceIn]
     ) -> VolunteerOut:
-        c, v = await _volunteer(db_session, volunteer_id)
-        raise_if([check_codes("insurance", [data.insurance], VC_INSURANCE)])
-        if data.insurance == "enrolled_here" and not data.insurance_receipt:
-            raise Problem("validation_failed", errors=[FieldError("insurance_receipt", "required")])
-        day = c.today()
-        if data.insured_on is not None and data.insured_on > day:
-            raise Problem("vc_bad_date", errors=[FieldError("insured_on", "out_of_range")])
-        v.insurance, v.insured_where, v.insurance_receipt = (
-            data.insurance,
-            data.insured_where,
-            data.insurance_receipt,
-        )
-        v.insured_on = data.insured_on or (day if data.insurance == "enrolled_here" else None)
-        await audit_vc(db_session, c, "vc.volunteer.update", "vc_volunteer", [v.id], insurance=data.insurance)
+        c, v = await volunteer_for_update(db_session, volunteer_id)
+        await record_insurance(db_session, c, v, data)
         await db_session.commit()
         return volunteer_out(v, c.mode, None)
 
@@ -381,13 +351,57 @@ class VolunteerController(Controller):
     async def guardian(
         self, db_session: DbSession, volunteer_id: FromPath[uuid.UUID], data: JSONBody[GuardianIn]
     ) -> VolunteerOut:
-        c, v = await _volunteer(db_session, volunteer_id)
+        c, v = await volunteer_for_update(db_session, volunteer_id)
         if data.guardian_id is not None:
             await _same_centre_volunteer(db_session, c, data.guardian_id, "guardian_id")
         v.guardian_consent_by, v.guardian_id = data.guardian_consent_by, data.guardian_id
         await audit_vc(db_session, c, "vc.volunteer.update", "vc_volunteer", [v.id], guardian=True)
         await db_session.commit()
         return volunteer_out(v, c.mode, None)
+
+
+async def register_volunteer(db: AsyncSession, c: Centre, data: VolunteerIn, day: date) -> VcVolunteer:
+    """Register a walk-in at the desk by the reception rules (age, consent, insurance receipt) and
+    check them in when asked; the caller commits (the route, or a drill's walk-in inject)."""
+    _validate(data, day)
+    if data.guardian_id is not None:
+        await _same_centre_volunteer(db, c, data.guardian_id, "guardian_id")
+    v = _new_volunteer(
+        c,
+        data,
+        registered_via="desk",
+        insurance_receipt=data.insurance_receipt,
+        guardian_id=data.guardian_id,
+        user_id=data.user_id,
+    )
+    db.add(v)
+    try:
+        await db.flush()
+    except IntegrityError as exc:  # the only unique key a desk can hit: a login linked twice
+        raise Problem("duplicate", errors=[FieldError("user_id", "taken")]) from exc
+    if data.check_in:
+        await check_in(db, c, v, day)
+    await audit_vc(db, c, "vc.volunteer.create", "vc_volunteer", [v.id], checked_in=data.check_in)
+    await emit_vc(db, c, "vc.checkin", {"volunteer_id": str(v.id), "people": v.group_size})
+    return v
+
+
+async def record_insurance(db: AsyncSession, c: Centre, v: VcVolunteer, data: InsuranceIn) -> None:
+    """Record a volunteer's insurance (enrolled here: with its receipt); the caller holds the
+    volunteer's row lock and commits."""
+    raise_if([check_codes("insurance", [data.insurance], VC_INSURANCE)])
+    if data.insurance == "enrolled_here" and not data.insurance_receipt:
+        raise Problem("validation_failed", errors=[FieldError("insurance_receipt", "required")])
+    day = c.today()
+    if data.insured_on is not None and data.insured_on > day:
+        raise Problem("vc_bad_date", errors=[FieldError("insured_on", "out_of_range")])
+    v.insurance, v.insured_where, v.insurance_receipt = (
+        data.insurance,
+        data.insured_where,
+        data.insurance_receipt,
+    )
+    v.insured_on = data.insured_on or (day if data.insurance == "enrolled_here" else None)
+    await audit_vc(db, c, "vc.volunteer.update", "vc_volunteer", [v.id], insurance=data.insurance)
 
 
 # --- the public page -----------------------------------------------------------------------------

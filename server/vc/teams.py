@@ -193,6 +193,14 @@ async def form_team(db: AsyncSession, c: Centre, data: TeamIn, day: date) -> VcT
     return team
 
 
+async def new_team(db: AsyncSession, c: Centre, data: TeamIn, day: date) -> VcTeam:
+    """Form a team by the rules of `form_team`, audited and on the stream; the caller commits."""
+    team = await form_team(db, c, data, day)
+    await audit_vc(db, c, "vc.team.create", "vc_team", [team.id])
+    await emit_vc(db, c, "vc.team", {"team_id": str(team.id), "people": team.people})
+    return team
+
+
 async def suggestions(
     db: AsyncSession,
     c: Centre,
@@ -230,9 +238,7 @@ class TeamController(Controller):
     ) -> TeamOut:
         c = await get_centre(db_session, operation_id, writable=True)
         day = await vc_day(db_session, c, data.vc_day)
-        team = await form_team(db_session, c, data, day)
-        await audit_vc(db_session, c, "vc.team.create", "vc_team", [team.id])
-        await emit_vc(db_session, c, "vc.team", {"team_id": str(team.id), "people": team.people})
+        team = await new_team(db_session, c, data, day)
         await db_session.commit()
         return await team_out(db_session, team, c.mode)
 

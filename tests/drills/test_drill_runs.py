@@ -202,7 +202,7 @@ async def test_the_shipped_scenarios_start_on_the_kasama_demo_registry(
         started = await staff.send_json("POST", "/api/drills/runs", {"scenario": name, "speed": "1x"})
         assert started.status_code == 201, (name, started.text)
         run = started.json()
-        assert (run["operation_id"] is None) == (name == "kasama-vc-day")
+        assert run["operation_id"] is not None  # the VC day's is its drill volunteer centre
         stopped = await staff.send_json("POST", f"/api/drills/runs/{run['id']}/clock", {"action": "stop"})
         assert stopped.json()["status"] == "stopped"
     quake = (await staff.get("/api/drills/runs")).json()[-1]

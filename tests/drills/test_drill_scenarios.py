@@ -179,3 +179,12 @@ def test_values_the_schema_allows_but_types_do_not_and_bad_polygons_are_scenario
     )
     [error] = errors_of(bowtie)
     assert error["field"] == "area.polygon" and error["line"] == line_of(bowtie, "polygon:")
+
+
+def test_the_vc_codes_of_the_schema_are_the_vocabulary() -> None:
+    defs = scenarios.schema()["$defs"]
+    need = defs["inject"]["properties"]["need"]["properties"]
+    assert defs["equipment"]["enum"] == codes("vc_equipment")
+    assert need["work_types"]["items"]["enum"] == codes("vc_work_types")
+    assert need["damage_kinds"]["items"]["enum"] == codes("vc_damage_kinds")
+    assert need["flags"]["items"]["enum"] == codes("vc_need_flags")

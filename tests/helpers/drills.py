@@ -84,3 +84,80 @@ async def no_job_due(sessionmaker, run_id: str) -> bool:
             )
         ).scalar_one()
     return left == 0
+
+
+# Kasama's VC districts (synthetic boxes) for the VC scenario, and a district with one watched
+# household for a safety-check drill.
+VC_AREAS = {"友部地区": (140.24, 36.33, 140.30, 36.36), "岩間地区": (140.24, 36.28, 140.30, 36.33)}
+
+
+async def drill_world(sessionmaker, roles: tuple[str, ...] = ("staff", "vc_desk", "watcher")):
+    """A council with the two VC districts, the given sign-in roles, and (with a watcher) one
+    household in 友部地区 that the watcher watches. Returns (tenant id, accounts, ids)."""
+    import secrets
+
+    from shapely.geometry import MultiPolygon, box
+
+    from server.accounts.provision import ensure_tenant, ensure_user
+    from server.registry.models import District, Household, Watcher, WatchLink
+    from tests.conftest import Account, tenant_code
+
+    tag = secrets.token_hex(3)
+    ids: dict[str, uuid.UUID] = {}
+    async with sessionmaker() as db:
+        async with db.begin():
+            tenant = await ensure_tenant(db, f"訓練VC社協 {tag}", tenant_code())
+        accounts: dict[str, Account] = {}
+        with as_tenant(tenant.id, role="system"):
+            async with db.begin():
+                for role in roles:
+                    pw = secrets.token_urlsafe(10)
+                    login = f"dv-{role}-{tag}"
+                    user, _ = await ensure_user(db, tenant, login, role, f"テスト {role}", pw, all_districts=True)
+                    accounts[role] = Account(tenant.id, user.id, login, pw, role)
+                for name, bounds in VC_AREAS.items():
+                    ids[name] = uuid.uuid4()
+                    db.add(
+                        District(
+                            tenant_id=tenant.id,
+                            id=ids[name],
+                            code=f"{name}-{tag}",
+                            name=name,
+                            kana="テスト",
+                            level="area",
+                            geom=f"SRID=4326;{MultiPolygon([box(*bounds)]).wkt}",
+                        )
+                    )
+                await db.flush()
+                if "watcher" in accounts:
+                    ids["watcher"] = uuid.uuid4()
+                    ids["household"] = uuid.uuid4()
+                    db.add(
+                        Watcher(
+                            tenant_id=tenant.id,
+                            id=ids["watcher"],
+                            user_id=accounts["watcher"].user_id,
+                            name="テスト 見守り",
+                            home="SRID=4326;POINT(140.27 36.345)",
+                            district_id=ids["友部地区"],
+                        )
+                    )
+                    db.add(
+                        Household(
+                            tenant_id=tenant.id,
+                            id=ids["household"],
+                            address="茨城県笠間市テスト1",
+                            district_id=ids["友部地区"],
+                            location="SRID=4326;POINT(140.271 36.346)",
+                        )
+                    )
+                    await db.flush()
+                    db.add(
+                        WatchLink(
+                            tenant_id=tenant.id,
+                            id=uuid.uuid4(),
+                            household_id=ids["household"],
+                            watcher_id=ids["watcher"],
+                        )
+                    )
+    return tenant.id, accounts, ids

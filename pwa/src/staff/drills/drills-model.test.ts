@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparable, compareRows, curvePoints, drillTime, parseDrillTime, percent, type Report, type Run } from './drills-model';
+import { comparable, compareRows, curvePoints, drillTime, parseDrillTime, percent, vcRows, type Report, type Run } from './drills-model';
 
 function report(over: Partial<Report['totals']> = {}, passed: (boolean | null)[] = [true, false]): Report {
   return {
@@ -50,5 +50,21 @@ describe('drills model', () => {
     const list = [run('a', 'quake'), run('b', 'quake'), run('c', 'flood'), run('d', null)];
     expect(comparable(list[0]!, list).map((r) => r.id)).toEqual(['b']);
     expect(comparable(run('x', null), list)).toEqual([]);
+  });
+
+  it('shows the VC part of a VC drill as summary rows', () => {
+    const rows = new Map(vcRows({
+      needs: { received: 15, closed: 12, closed_by_teams: 10, closed_without_team: 2 },
+      volunteers: { registered: 52, checked_in_people: 52, minors: 1, enrolled_here: 7 },
+      teams: { total: 9, utilisation: 0.5624 },
+      need_to_dispatch: { count: 13, median_s: 3000, max_s: null },
+      dispatches: { total: 17, reported: 16, done: 12, continued: 4, near_misses: 2, injuries: 1 },
+      equipment_lost: 1,
+    }));
+    expect(rows.get('staff.report.vcNeeds')).toBe('12 / 15');
+    expect(rows.get('staff.report.vcTeams')).toBe('9（56.2 %）');
+    expect(rows.get('staff.report.vcToDispatch')).toBe('50.0');
+    expect(rows.get('staff.report.vcToDispatchMax')).toBe('—');
+    expect(rows.get('staff.report.vcReports')).toBe('12 / 4 / 17');
   });
 });

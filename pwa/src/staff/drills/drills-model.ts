@@ -89,7 +89,45 @@ export interface Report {
   districts: DistrictFigures[];
   expectations: Expectation[];
   timeline: TimelineItem[];
+  /** The volunteer-centre part, for a VC drill (exercise: vc). */
+  vc?: VcFigures | null;
 }
+
+export interface VcFigures {
+  needs: { received: number; closed: number; closed_by_teams: number; closed_without_team: number };
+  volunteers: { registered: number; checked_in_people: number; minors: number; enrolled_here: number };
+  teams: { total: number; utilisation: number | null };
+  need_to_dispatch: { count: number; median_s: number | null; max_s: number | null };
+  dispatches: { total: number; reported: number; done: number; continued: number; near_misses: number; injuries: number };
+  equipment_lost: number;
+}
+
+/** The VC part's figures as (label key, value) rows of the report's summary. */
+export function vcRows(vc: VcFigures): [VcRowKey, string][] {
+  const share = vc.teams.utilisation === null ? '—' : `${Math.round(vc.teams.utilisation * 1000) / 10} %`;
+  return [
+    ['staff.report.vcNeeds', `${vc.needs.closed} / ${vc.needs.received}`],
+    ['staff.report.vcClosedWithoutTeam', String(vc.needs.closed_without_team)],
+    ['staff.report.vcVolunteers', `${vc.volunteers.checked_in_people}（${vc.volunteers.enrolled_here} / ${vc.volunteers.minors}）`],
+    ['staff.report.vcTeams', `${vc.teams.total}（${share}）`],
+    ['staff.report.vcToDispatch', minutes(vc.need_to_dispatch.median_s)],
+    ['staff.report.vcToDispatchMax', minutes(vc.need_to_dispatch.max_s)],
+    ['staff.report.vcReports', `${vc.dispatches.done} / ${vc.dispatches.continued} / ${vc.dispatches.total}`],
+    ['staff.report.vcSafety', `${vc.dispatches.near_misses} / ${vc.dispatches.injuries}`],
+    ['staff.report.vcLost', String(vc.equipment_lost)],
+  ];
+}
+
+export type VcRowKey =
+  | 'staff.report.vcNeeds'
+  | 'staff.report.vcClosedWithoutTeam'
+  | 'staff.report.vcVolunteers'
+  | 'staff.report.vcTeams'
+  | 'staff.report.vcToDispatch'
+  | 'staff.report.vcToDispatchMax'
+  | 'staff.report.vcReports'
+  | 'staff.report.vcSafety'
+  | 'staff.report.vcLost';
 
 /** Drill time as `T+minutes:seconds`, or — when it never happened. */
 export function drillTime(seconds: number | null | undefined): string {

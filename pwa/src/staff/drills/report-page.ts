@@ -15,6 +15,7 @@ import {
   type Report,
   type Run,
   type TimelineItem,
+  vcRows,
 } from './drills-model';
 
 const TYPE_LABELS: Record<TimelineItem['type'], MessageKey> = {
@@ -62,6 +63,15 @@ function summary(r: Report): HTMLElement {
     ['staff.report.bots', String(r.totals.visits_by_bots)],
   ];
   return h('dl', { class: 'report-summary' }, ...rows.flatMap(([k, v]) => [h('dt', {}, t(k)), h('dd', {}, v)]));
+}
+
+/** The volunteer centre's day in figures (a VC drill only). */
+function vcSummary(r: Report): HTMLElement[] {
+  if (!r.vc) return [];
+  return [
+    h('h3', {}, t('vc.title')),
+    h('dl', { class: 'report-summary' }, ...vcRows(r.vc).flatMap(([k, v]) => [h('dt', {}, t(k)), h('dd', {}, v)])),
+  ];
 }
 
 function evidenceText(e: Expectation): string {
@@ -185,6 +195,7 @@ export const drillReportPage: PageFactory = (root, ctx, params = {}) => {
           h('h2', {}, r.title.startsWith(r.label) ? r.title : r.label + r.title),
           run?.archived_at ? h('p', {}, t('staff.report.archived', { at: new Date(run.archived_at).toLocaleString('ja-JP') })) : null,
           h('h3', {}, t('staff.report.summary')), summary(r),
+          ...vcSummary(r),
           expectations(r),
           h('figure', { class: 'report-chart' }, h('figcaption', {}, t('staff.report.curves')),
             curvesChart(curvePoints(r.districts, parseDrillTime(r.duration)))),
