@@ -578,5 +578,6 @@ export const staffEn: Record<keyof typeof staffJa, string> = {
   'staff.plan.addedPlaced': '{placed} watchers added ({requested} asked):',
   'staff.plan.noGain': 'No district would be confirmed sooner with another watcher.',
   'staff.plan.model': 'Assumptions: walking at {kmh} km/h, {detour} × the straight line, speed × {slow} in hazard zones, setting out {delay} min after the disaster, {dwell} min at each door. An added watcher lives next to the household confirmed last (or without a watcher) in the weakest district and takes up to {capacity} households within walking distance.',
+  'staff.plan.unwatchedAfter': '{n} still without a watcher',
   'staff.plan.empty': 'No households to simulate.',
 };

@@ -576,5 +576,6 @@ export const staffJa = {
   'staff.plan.addedPlaced': '協力員を{placed}人追加（指定 {requested}人）:',
   'staff.plan.noGain': '協力員を追加しても早くなる地区はありません。',
   'staff.plan.model': '試算の前提: 徒歩 時速{kmh}km、直線距離の{detour}倍の道のり、危険区域内は速さ×{slow}、発災{delay}分後に出発、1世帯に{dwell}分。追加の協力員は最も弱い地区で最後に確認される世帯（または見守りのない世帯）の近くに住む人とし、徒歩圏内で1人{capacity}世帯まで受け持ちます。',
+  'staff.plan.unwatchedAfter': '見守りなし 残り{n}世帯',
   'staff.plan.empty': '試算できる世帯がありません。',
 } as const satisfies Record<string, string>;

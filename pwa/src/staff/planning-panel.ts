@@ -13,10 +13,11 @@ function chart(rows: PlanRow[], withAdded: boolean): Element {
   const chartEl = Plot.plot({
     width: 720,
     height: Math.max(120, 28 * points.length + 60),
-    marginLeft: 120,
+    marginLeft: 140,
+    marginRight: 16,
     x: { label: t('staff.plan.axisMinutes'), grid: true },
-    y: { label: null },
-    fy: { label: null },
+    y: { axis: null },
+    fy: { label: null, axis: 'left' },
     color: { legend: true, type: 'categorical', domain: withAdded ? [labels.today, labels.added] : [labels.today] },
     marks: [
       Plot.barX(points, { fy: 'district', y: 'series', x: 'minutes', fill: 'series', fillOpacity: (d: { never: boolean }) => (d.never ? 0.3 : 1) }),
@@ -114,7 +115,7 @@ export function planningPanel(ctx: AppContext, order: () => string[]): { el: HTM
               ...(withAdded
                 ? [
                     h('td', { class: 'num' }, String(r.addedWatchers)),
-                    h('td', { class: 'num', 'data-plan-full': 'added' }, planTime(r.added.confirmed_100_s, never), r.savedMinutes ? h('div', { class: 'hint' }, t('staff.plan.saved', { minutes: r.savedMinutes })) : null, r.nowReachable ? h('div', { class: 'hint' }, t('staff.plan.nowReachable')) : null),
+                    h('td', { class: 'num', 'data-plan-full': 'added' }, planTime(r.added.confirmed_100_s, never), r.savedMinutes ? h('div', { class: 'hint' }, t('staff.plan.saved', { minutes: r.savedMinutes })) : null, r.nowReachable ? h('div', { class: 'hint' }, t('staff.plan.nowReachable')) : null, r.added.unwatched > 0 && r.added.unwatched < r.today.unwatched ? h('div', { class: 'hint' }, t('staff.plan.unwatchedAfter', { n: r.added.unwatched })) : null),
                   ]
                 : []),
             ),
