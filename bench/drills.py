@@ -94,12 +94,14 @@ BOT_LINKS = """
         FROM bots b CROSS JOIN LATERAL (
             SELECT x.id, x.location <-> b.home AS d FROM household x WHERE x.tenant_id = $1
             ORDER BY x.location <-> b.home LIMIT 4) h
-        WHERE h.id IN (SELECT id FROM free)
     ),
-    best AS (
-        SELECT DISTINCT ON (household_id) household_id, watcher_id FROM cand ORDER BY household_id, d, watcher_id
+    best AS MATERIALIZED (
+        SELECT DISTINCT ON (household_id) household_id, watcher_id FROM cand c
+        WHERE NOT EXISTS (SELECT 1 FROM watch_link l WHERE l.tenant_id = $1 AND l.household_id = c.household_id
+                          AND l.ended_at IS NULL)
+        ORDER BY household_id, d, watcher_id
     ),
-    rest AS (
+    rest AS MATERIALIZED (
         SELECT f.id AS household_id,
                (SELECT w.id FROM watcher w WHERE w.tenant_id = $1 AND w.role = 'watcher' AND w.user_id IS NOT NULL
                 ORDER BY w.home <-> f.location LIMIT 1) AS watcher_id
@@ -111,37 +113,54 @@ BOT_LINKS = """
 """
 
 
+async def _analyze(url: str, tables: tuple[str, ...]) -> None:
+    """As the owner: the app's role may not ANALYZE."""
+    import asyncpg
+
+    owner = await asyncpg.connect(asyncpg_dsn(owner_url(url)))
+    try:
+        for table in tables:
+            await owner.execute(f"ANALYZE {table}")
+    finally:
+        await owner.close()
+
+
 async def ensure_bots(url: str, tenant_id: uuid.UUID) -> dict[str, Any]:
     import asyncpg
 
     conn = await asyncpg.connect(asyncpg_dsn(url))
     out: dict[str, Any] = {}
     try:
+        t = time.perf_counter()
         async with conn.transaction():
             await stamp(conn, tenant_id)
-            await conn.execute("SET LOCAL jit = off")
-            bots = await conn.fetchval(
+            if not await conn.fetchval(
                 "SELECT count(*) FROM app_user WHERE tenant_id = $1 AND login LIKE $2 || '%'",
                 tenant_id,
                 BOT_LOGIN_PREFIX,
-            )
-            if bots == 0:
-                t = time.perf_counter()
+            ):
                 status = await conn.execute(BOT_ACCOUNTS, tenant_id, BOT_LOGIN_PREFIX)
-                await conn.execute(BOT_LINKS, tenant_id, BOT_LOGIN_PREFIX)
                 out["bot_accounts_added"] = int(status.split()[-1])
-                out["bots_seconds"] = round(time.perf_counter() - t, 1)
-                print(
-                    f"  {out['bot_accounts_added']:,} bot accounts and their links in {out['bots_seconds']} s",
-                    flush=True,
-                )
+        if out:  # fresh statistics first: the links' KNN must see that every watcher has an account now
+            await _analyze(url, ("app_user", "watcher"))
+        async with conn.transaction():
+            await stamp(conn, tenant_id)
+            await conn.execute("SET LOCAL jit = off")
+            linked = await conn.fetchval(
+                "SELECT count(*) FROM watch_link l JOIN watcher w ON w.tenant_id = l.tenant_id AND w.id = l.watcher_id"
+                " JOIN app_user u ON u.tenant_id = w.tenant_id AND u.id = w.user_id"
+                " WHERE l.tenant_id = $1 AND u.login LIKE $2 || '%'",
+                tenant_id,
+                BOT_LOGIN_PREFIX,
+            )
+            if not linked:
+                status = await conn.execute(BOT_LINKS, tenant_id, BOT_LOGIN_PREFIX)
+                out["bot_links_added"] = int(status.split()[-1])
+        if "bot_links_added" in out:
+            await _analyze(url, ("watch_link",))
         if out:
-            owner = await asyncpg.connect(asyncpg_dsn(owner_url(url)))
-            try:
-                for table in ("app_user", "watcher", "watch_link"):
-                    await owner.execute(f"ANALYZE {table}")
-            finally:
-                await owner.close()
+            out["bots_seconds"] = round(time.perf_counter() - t, 1)
+            print(f"  bot accounts and links added: {out}", flush=True)
         async with conn.transaction():
             await stamp(conn, tenant_id)
             row = await conn.fetchrow(
