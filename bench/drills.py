@@ -242,7 +242,7 @@ async def run_figures(url: str, tenant_id: uuid.UUID, run_id: str) -> dict[str, 
             steps = await conn.fetchrow(
                 """SELECT count(*) AS planned, count(done_at) AS done, max(at_s) FILTER (WHERE done_at IS NOT NULL) AS sim_s,
                           extract(epoch FROM max(done_at) - (SELECT created_at FROM drill_run WHERE tenant_id = $1 AND id = $2)) AS wall_s,
-                          count(*) FILTER (WHERE result = 'accepted') AS accepted
+                          count(*) FILTER (WHERE result = 'accepted') AS accepted, max(at_s) AS planned_sim_s
                    FROM drill_bot_step WHERE tenant_id = $1 AND run_id = $2 AND kind = 'visit'""",
                 tenant_id,
                 rid,
@@ -284,6 +284,14 @@ async def run_figures(url: str, tenant_id: uuid.UUID, run_id: str) -> dict[str, 
         "sim_s": round(sim, 1),
         "wall_s": round(wall, 2),
         "sim_hours_per_wall_s": round(sim / 3600 / wall, 4) if wall > 0 else None,
+        # The whole drill at the measured step rate (when the run was stopped at --max-seconds):
+        # the planned walks' end in drill time ÷ the wall time all planned steps would take.
+        "planned_sim_s": round(float(steps["planned_sim_s"] or 0.0), 1),
+        "projected_sim_hours_per_wall_s": (
+            round(float(steps["planned_sim_s"] or 0.0) / 3600 / (steps["planned"] * wall / steps["done"]), 4)
+            if wall > 0 and steps["done"]
+            else None
+        ),
         "steps_per_s": round(steps["done"] / wall, 1) if wall > 0 else None,
         "steps_peak_per_s": steps_peak,
         "events_total": events["total"],
@@ -409,7 +417,8 @@ async def main_async(args: argparse.Namespace, url: str, stamp_: str, header: di
             f"  max speed   {m['steps_done']:,}/{m['steps_planned']:,} bot steps in {m['wall_s']} s"
             f" ({'finished' if m['finished'] else 'stopped at --max-seconds'}); start {report['max_start_s']} s",
             f"              simulated hours per wall second {m['sim_hours_per_wall_s']}"
-            f"  (drill time {m['sim_s'] / 3600:.2f} h)",
+            f"  (drill time {m['sim_s'] / 3600:.2f} h); whole drill ({m['planned_sim_s'] / 3600:.2f} h)"
+            f" at this step rate: {m['projected_sim_hours_per_wall_s']}",
             f"              bot steps/s {m['steps_per_s']} (peak {m['steps_peak_per_s']});"
             f" events/s peak {m['events_peak_per_s']}, mean {m['events_mean_per_s']}",
             f"  raw         {r['steps']:,} steps' writes, one transaction each: {r['steps_per_s']} steps/s"
