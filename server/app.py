@@ -37,6 +37,7 @@ from server.db import models as _models  # noqa: F401  (registers every table)
 from server.db.driver import DriverPool
 from server.db.engine import make_engine, make_sessionmaker
 from server.drills.api import DrillReportController, DrillRunController, DrillScenarioController
+from server.drills.api_planning import PlanningController
 from server.events.api import EventController
 from server.events.hub import EventHub
 from server.health.controller import HealthController
@@ -217,6 +218,7 @@ def create_app(settings: Settings | None = None) -> TonariApp:
             DrillScenarioController,
             DrillRunController,
             DrillReportController,
+            PlanningController,  # the planning tool on the coverage screen
             spa,
         ],
         # Web Push: /api/push + its sending; the job worker (server/jobs/) serves every registered entrypoint

@@ -6,8 +6,7 @@ A watcher bot plays a watcher who has a sign-in account: it records its visits a
 through the same ingest the field API uses (the watcher's own stamp, so the drill disclosure rule
 applies: a household the watcher may not see in a drill is refused to the bot as to a person).
 Its plan is made once, in PostGIS, when the run starts: households in order of distance from the
-watcher's home, each leg the straight line × the detour factor at the walking speed, slower when
-the household is in a hazard zone of the scenario's hazard, plus a few minutes at the door; the
+watcher's home, each leg timed by the walking model the planning tool shares (`walking`); the
 outcome is drawn from the scenario's probabilities by a hash of the run's seed and the household
 (reproducible). What the bot meets is decided when it gets there: a road closed across its leg
 or a district cut off means it cannot reach the household (it reports 不明); a power cut in the
@@ -31,17 +30,15 @@ from server.db.engine import restamp
 from server.drills import vc
 from server.drills.models import DrillRun
 from server.drills.scenario import Scenario
+from server.drills.walking import SLOWING_ZONES, leg_seconds_sql, walk_params
 from server.events.emit import emit
 from server.operations.ingest import ingest
 from server.operations.schemas import VisitIn
 
-DWELL_S = 180  # at the door: ask, look, note
-# Hazard-zone kinds that slow a walk, by the scenario's hazard.
-SLOWING_ZONES = {"earthquake": ["landslide"], "flood": ["flood"], "landslide": ["landslide"]}
 OUTCOME_ORDER = ("safe", "injured", "rescue", "evacuated", "unknown")
 
 _PLAN = text(
-    """
+    f"""
     WITH pick AS (
         SELECT t.household_id, h.location, w.id AS watcher_id, w.user_id, w.home,
                EXISTS (SELECT 1 FROM hazard_zone z WHERE z.tenant_id = h.tenant_id
@@ -63,8 +60,7 @@ _PLAN = text(
     ),
     legs AS (
         SELECT walk.*,
-               ST_Distance(origin::geography, location::geography) * :detour / (:kmh / 3.6)
-                 / CASE WHEN slowed THEN :slowdown ELSE 1 END + :dwell AS leg_s,
+               {leg_seconds_sql("origin", "location", "slowed")} AS leg_s,
                ('x' || substr(md5(:seed || household_id::text), 1, 8))::bit(32)::bigint / 4294967296.0 AS u
         FROM walk
     )
@@ -94,10 +90,7 @@ async def plan(db: AsyncSession, run: DrillRun, scenario: Scenario) -> int:
             "op": run.operation_id,
             "run": run.id,
             "zones": SLOWING_ZONES[scenario.hazard.kind],
-            "detour": bots.detour,
-            "kmh": bots.walk_kmh,
-            "slowdown": bots.hazard_slowdown,
-            "dwell": DWELL_S,
+            **walk_params(bots),
             "seed": str(run.seed),
             "delay": 60 * bots.start_delay_minutes,
             "c0": cumulative[0],

@@ -6,6 +6,7 @@ import { confirmDialog } from './dialog';
 import { selectField } from './forms';
 import { districtTree, type District } from './operations-model';
 import type { HouseholdOut } from './registry-model';
+import { planningPanel } from './planning-panel';
 import { errorBox, staffGate } from './shell';
 import { coveredPercent, farLinkWarning, groupSuggestions, linkPayload, type Coverage, type Numbers, type Suggestion } from './watch-model';
 
@@ -43,6 +44,7 @@ export const watchPage: PageFactory = (root, ctx) => {
   let map: { remove(): void } | null = null;
   const mapBox = h('div', { class: 'staff-map', id: 'pockets-map', role: 'region', 'aria-label': t('staff.watch.mapLabel') });
 
+  const planning = planningPanel(ctx, () => districtTree(districts).map((x) => x.district.id));
   const gate = staffGate(root, ctx, '/staff/watch', 'staff.watch.title', () => void start());
 
   async function start(): Promise<void> {
@@ -51,6 +53,7 @@ export const watchPage: PageFactory = (root, ctx) => {
     } catch (err) {
       error = err;
     }
+    void planning.load();
     await load();
   }
 
@@ -266,6 +269,7 @@ export const watchPage: PageFactory = (root, ctx) => {
       actionError ? errorBox(actionError) : null,
       loading ? h('p', { role: 'status' }, t('home.loading')) : null,
       coverage ? h('section', { 'aria-labelledby': 'cov-title' }, h('h2', { id: 'cov-title' }, t('staff.watch.coverageTitle')), coverageTable(coverage)) : null,
+      planning.el,
       suggestionSection(),
       coverage ? overCapacity(coverage) : null,
       pocketsSection(),
