@@ -101,6 +101,8 @@ def one_run(rev: str, pg_port: int, http_port: int, timeout: float, keep: bool) 
             if name is not None:
                 marks.append((name, now))
                 print(f"{now:7.1f} s  {line.rstrip()}", flush=True)
+            if line.startswith(("ERROR", "WARNING")):
+                print(f"{now:7.1f} s  {line.rstrip()}", flush=True)
             if (beside := BESIDE.search(line)) is not None:
                 print(f"{now:7.1f} s  {line.rstrip()}", flush=True)
                 pwa_s = float(beside.group(1))
