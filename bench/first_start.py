@@ -101,7 +101,7 @@ def one_run(rev: str, pg_port: int, http_port: int, timeout: float, keep: bool) 
             if name is not None:
                 marks.append((name, now))
                 print(f"{now:7.1f} s  {line.rstrip()}", flush=True)
-            if line.startswith(("ERROR", "WARNING")):
+            if line.startswith(("ERROR", "WARNING")) and "is ignored: it is neither" not in line:
                 print(f"{now:7.1f} s  {line.rstrip()}", flush=True)
             if (beside := BESIDE.search(line)) is not None:
                 print(f"{now:7.1f} s  {line.rstrip()}", flush=True)
