@@ -117,7 +117,7 @@ def one_run(rev: str, pg_port: int, http_port: int, timeout: float, keep: bool) 
             os.killpg(proc.pid, signal.SIGINT)
         # make exits at once on Ctrl-C; run.sh then stops the server and the cluster: wait for
         # the whole process group, or the clone would be deleted under its cleanup.
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # the server stops gracefully (20 s), then the cluster
         while (proc.poll() is None or _group_alive(proc.pid)) and time.monotonic() < deadline:
             time.sleep(0.2)  # poll() reaps make, so only live members keep the group
         if _group_alive(proc.pid):
