@@ -23,6 +23,7 @@ CREDENTIALS=${VAR_DIR#"$TONARI_ROOT"/}/demo-credentials.json  # relative when un
 
 server_pid=
 pwa_pid=
+pg_pid=
 pg_started=0
 seed_out=
 
@@ -37,6 +38,9 @@ cleanup() {
   if [ -n "$pwa_pid" ]; then
     stop_detached "$pwa_pid" 5
     pwa_pid=
+  fi
+  if [ -n "$pg_pid" ]; then
+    wait "$pg_pid" 2>/dev/null || true # a cluster still starting: let it, then stop it
   fi
   if [ "$pg_started" = 1 ]; then
     bash scripts/pg.sh stop || rc=1
@@ -61,6 +65,15 @@ pwa_log=$VAR_DIR/setup-pwa.log
 rm -f "$VAR_DIR/.setup-pwa.seconds"
 start_detached "$pwa_log" bash -c 'start=$SECONDS; bash scripts/setup.sh --run --only pwa && echo "$((SECONDS - start))" >"$0"' "$VAR_DIR/.setup-pwa.seconds"
 pwa_pid=$DETACHED_PID
+# The embedded cluster starts (initdb the first time) while pip runs: it needs no Python.
+if [ -z "${DATABASE_URL:-}" ]; then
+  # Stop it on the way out only if it was not already running (someone else's, e.g. make test).
+  bash scripts/pg.sh status >/dev/null 2>&1 || pg_started=1
+  pg_env_file=$VAR_DIR/.pg-start.env
+  rm -f "$pg_env_file"
+  bash scripts/pg.sh start >"$pg_env_file" &
+  pg_pid=$!
+fi
 bash scripts/setup.sh --run --only python
 
 if [ -n "${DATABASE_URL:-}" ]; then
@@ -68,10 +81,10 @@ if [ -n "${DATABASE_URL:-}" ]; then
   [ -n "${TONARI_MIGRATE_DATABASE_URL:-}" ] \
     || warn "TONARI_MIGRATE_DATABASE_URL is not set: migrating as the app's role, which then owns its tables (README, Production notes)."
 else
-  # Stop it on the way out only if it was not already running (someone else's, e.g. make test).
-  bash scripts/pg.sh status >/dev/null 2>&1 || pg_started=1
-  pg_env=$(bash scripts/pg.sh start)
-  eval "$pg_env"
+  wait "$pg_pid" || { pg_pid=; die "starting the embedded PostGIS failed (log: var/pg/log/postgresql.log)"; }
+  pg_pid=
+  eval "$(cat "$pg_env_file")"
+  rm -f "$pg_env_file"
   pg_started=$TONARI_PG_STARTED
   export DATABASE_URL
 fi
