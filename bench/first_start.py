@@ -8,7 +8,7 @@ Each run clones the repository at `--rev` into a new temporary directory (no .ve
 node_modules, no PWA build, no database: what a newcomer has), runs `make run` there with its own
 cluster port and HTTP port, and stamps every `==>` line the scripts print with the seconds since
 the start. A phase lasts from its line to the next one; the run ends at "Tonari is ready", then
-the script sends Ctrl-C (SIGINT) to `make run`'s process group, which stops the server and the
+the script sends SIGTERM to `make run`'s process group, which stops the server and the
 cluster as a user's Ctrl-C does, and deletes the directory. The load average is printed before
 and after: the figures are only comparable at a similar load (bench/README.md).
 """
@@ -114,7 +114,9 @@ def one_run(rev: str, pg_port: int, http_port: int, timeout: float, keep: bool) 
                 break
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
+            # SIGTERM, which run.sh handles like Ctrl-C: a bench started in the background
+            # (nohup … &) inherits SIGINT ignored, and a shell cannot trap a signal ignored at entry.
+            os.killpg(proc.pid, signal.SIGTERM)
         # make exits at once on Ctrl-C; run.sh then stops the server and the cluster: wait for
         # the whole process group, or the clone would be deleted under its cleanup.
         deadline = time.monotonic() + 180  # the server stops gracefully (20 s), then the cluster

@@ -113,7 +113,7 @@ class JobWorker:
         )
 
     async def _serve(self, pool: asyncpg.Pool) -> None:
-        """Run a QueueManager; if it stops on an error (the database went away), start a new one
+        """Run a QueueManager and the scheduler; if they stop on an error (the database went away), start new ones
         after a pause (1 s doubling to 30 s). Jobs it held are picked again (heartbeat timeout)."""
         pause = 1.0
         while not self._stopping.is_set():
