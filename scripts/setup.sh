@@ -80,9 +80,7 @@ if [ "${stamp_sha:-}" != "$(sha pyproject.toml)" ] || { [ "$want_extras" = dev ]
   [ "$want_extras" = dev ] && target='.[dev]'
   info "Installing Python dependencies: pip install -e '$target' (first time takes a minute)"
   rm -f "$py_stamp"
-  # --no-compile: Python writes the .pyc of what it imports on first use; compiling every file
-  # of every package up front is a sizeable part of the install on a busy machine.
-  "$VENV/bin/pip" install --disable-pip-version-check --no-compile -q -e "$target" >&2
+  "$VENV/bin/pip" install --disable-pip-version-check -q -e "$target" >&2
   printf '%s %s\n' "$(sha pyproject.toml)" "$want_extras" >"$py_stamp"
 fi
 fi
