@@ -22,6 +22,8 @@ export TONARI_PUBLIC_URL=${TONARI_PUBLIC_URL:-$BASE_URL}
 CREDENTIALS=${VAR_DIR#"$TONARI_ROOT"/}/demo-credentials.json  # relative when under the checkout (cwd)
 
 server_pid=
+pwa_pid=
+pg_pid=
 pg_started=0
 seed_out=
 
@@ -32,6 +34,13 @@ cleanup() {
   if [ -n "$server_pid" ]; then
     stop_detached "$server_pid" 20
     server_pid=
+  fi
+  if [ -n "$pwa_pid" ]; then
+    stop_detached "$pwa_pid" 5
+    pwa_pid=
+  fi
+  if [ -n "$pg_pid" ]; then
+    wait "$pg_pid" 2>/dev/null || true # a cluster still starting: let it, then stop it
   fi
   if [ "$pg_started" = 1 ]; then
     bash scripts/pg.sh stop || rc=1
@@ -48,17 +57,34 @@ on_signal() {
 trap cleanup EXIT
 trap on_signal INT TERM HUP
 
-bash scripts/setup.sh
+# The PWA (npm ci, build) is set up in the background while Python, the database, the
+# migrations and the seed go ahead; the server starts once both are done.
+bash scripts/setup.sh --run --only system
+pwa_log=$VAR_DIR/setup-pwa.log
+: >"$pwa_log"
+rm -f "$VAR_DIR/.setup-pwa.seconds"
+start_detached "$pwa_log" bash -c 'start=$SECONDS; bash scripts/setup.sh --run --only pwa && echo "$((SECONDS - start))" >"$0"' "$VAR_DIR/.setup-pwa.seconds"
+pwa_pid=$DETACHED_PID
+# The embedded cluster starts (initdb the first time) while pip runs: it needs no Python.
+if [ -z "${DATABASE_URL:-}" ]; then
+  # Stop it on the way out only if it was not already running (someone else's, e.g. make test).
+  bash scripts/pg.sh status >/dev/null 2>&1 || pg_started=1
+  pg_env_file=$VAR_DIR/.pg-start.env
+  rm -f "$pg_env_file"
+  bash scripts/pg.sh start >"$pg_env_file" &
+  pg_pid=$!
+fi
+bash scripts/setup.sh --run --only python
 
 if [ -n "${DATABASE_URL:-}" ]; then
   info "Using DATABASE_URL from the environment (no embedded cluster)."
   [ -n "${TONARI_MIGRATE_DATABASE_URL:-}" ] \
     || warn "TONARI_MIGRATE_DATABASE_URL is not set: migrating as the app's role, which then owns its tables (README, Production notes)."
 else
-  # Stop it on the way out only if it was not already running (someone else's, e.g. make test).
-  bash scripts/pg.sh status >/dev/null 2>&1 || pg_started=1
-  pg_env=$(bash scripts/pg.sh start)
-  eval "$pg_env"
+  wait "$pg_pid" || { pg_pid=; die "starting the embedded PostGIS failed (log: var/pg/log/postgresql.log)"; }
+  pg_pid=
+  eval "$(cat "$pg_env_file")"
+  rm -f "$pg_env_file"
   pg_started=$TONARI_PG_STARTED
   export DATABASE_URL
 fi
@@ -80,6 +106,17 @@ if ! "$PY" -m server.cli seed --credentials "$CREDENTIALS" >"$seed_out" 2>&1; th
 fi
 # The seed loads thousands of rows: plan the first screens with statistics that know it (as the owner).
 TONARI_MIGRATE_DATABASE_URL=$owner_url "$PY" -m server.cli analyze
+
+if kill -0 "$pwa_pid" 2>/dev/null; then
+  info "Waiting for the PWA build (in the background since the start)"
+fi
+if ! wait "$pwa_pid"; then
+  pwa_pid=
+  cat "$pwa_log" >&2
+  die "setting up the PWA failed (log: $pwa_log)"
+fi
+pwa_pid=
+[ -s "$VAR_DIR/.setup-pwa.seconds" ] && note "PWA set up in $(cat "$VAR_DIR/.setup-pwa.seconds") s (npm ci and build where needed), beside the rest"
 
 info "Starting the server"
 start_detached - "$PY" -m server.cli serve --host "$HOST" --port "$PORT"

@@ -139,6 +139,10 @@ class Settings:
     # How often the app chains new audit rows (server/audit/chain.py); 0 = never (then run
     # `python -m server.cli audit-seal` from a timer instead).
     audit_seal_seconds: float = 10.0
+    # Pruned hourly (server/push/prune.py, server/jobs/prune.py): finished push deliveries and the
+    # job queue's log/statistics older than this many days.
+    push_delivery_retention_days: int = 30
+    job_log_retention_days: int = 14
     # Base map under our vector layers (raster XYZ). Empty = no base map (an honest blank
     # background). Default: the GSI standard map (地理院タイル 標準地図), free with attribution.
     basemap_url: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
@@ -204,6 +208,8 @@ def get_settings() -> Settings:
             os.environ.get("TONARI_DB_POOL_TIMEOUT_SECONDS") or Settings.db_pool_timeout_seconds
         ),
         audit_seal_seconds=float(os.environ.get("TONARI_AUDIT_SEAL_SECONDS") or Settings.audit_seal_seconds),
+        push_delivery_retention_days=_int("TONARI_PUSH_DELIVERY_RETENTION_DAYS", Settings.push_delivery_retention_days),
+        job_log_retention_days=_int("TONARI_JOB_LOG_RETENTION_DAYS", Settings.job_log_retention_days),
         basemap_url=os.environ.get("TONARI_BASEMAP_URL", Settings.basemap_url),
         basemap_attribution=os.environ.get("TONARI_BASEMAP_ATTRIBUTION", Settings.basemap_attribution),
         basemap_max_zoom=_int("TONARI_BASEMAP_MAX_ZOOM", 18),

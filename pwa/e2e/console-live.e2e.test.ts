@@ -300,4 +300,48 @@ describe('console live map', () => {
       await coordCtx?.close();
     }
   });
+
+  it('on a desktop the map is on screen without scrolling, beside the panels; a phone keeps one column (#17)', async () => {
+    suite.ready();
+    // The demo's own operation (the closed past drill: drill banner, long counters and panels).
+    const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
+    const demo = (await staff.get<Array<{ id: string; name: string }>>('/api/operations')).find((o) => o.name.includes('デモの過去の訓練'));
+    expect(demo, 'the demo seed has its past drill').toBeTruthy();
+    const ctx = await newDesktopContext(browser, env.baseUrl);
+    try {
+      const page = await ctx.newPage();
+      await signInUi(page, credentialFor(env, 'staff'));
+      const boxes = async () =>
+        page.evaluate(() => {
+          const box = (sel: string) => {
+            const r = document.querySelector(sel)!.getBoundingClientRect();
+            return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height, width: r.width };
+          };
+          return { map: box('[data-map]'), side: box('.console-side'), counters: box('[data-counters]'), scrollY: window.scrollY, vh: window.innerHeight };
+        });
+      for (const [width, height] of [[1280, 800], [1440, 900]] as const) {
+        await page.setViewportSize({ width, height });
+        await page.goto(`/console/op/${demo!.id}`);
+        await page.locator('[data-map][data-ready="true"]').waitFor();
+        await page.locator('[data-drill]').waitFor();
+        const b = await boxes();
+        expect(b.scrollY, `${width}×${height}: not scrolled`).toBe(0);
+        expect(b.map.top, `${width}×${height}: map top`).toBeGreaterThanOrEqual(0);
+        expect(b.map.bottom, `${width}×${height}: map bottom`).toBeLessThanOrEqual(b.vh);
+        expect(b.map.height).toBeGreaterThanOrEqual(350);
+        // Beside the panels: the counters and the side panels are to its right.
+        expect(b.side.left).toBeGreaterThanOrEqual(b.map.right);
+        expect(b.counters.left).toBeGreaterThanOrEqual(b.map.right);
+        if (width === 1280) await shot(page, '33-console-desktop-layout');
+      }
+      await expectAxeClean(page, '/console/op (desktop layout)');
+      // A phone: one column, counters above the map, the side panels below it.
+      await page.setViewportSize({ width: 390, height: 844 });
+      const p = await boxes();
+      expect(p.counters.bottom).toBeLessThanOrEqual(p.map.top);
+      expect(p.side.top).toBeGreaterThanOrEqual(p.map.bottom);
+    } finally {
+      await ctx.close();
+    }
+  });
 });

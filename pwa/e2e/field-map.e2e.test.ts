@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dbRows, readServerEnv, startDrill, unlockIfAsked, waitForCount } from './field-kit';
 import {
+  apiSession,
   axeViolations,
   credentialFor,
   type E2EEnv,
@@ -221,6 +222,49 @@ describe('field map', () => {
       await expect(page.locator('[data-legend="overdue"]').textContent()).resolves.toContain('目標時間を過ぎています');
       await shot(page, '44-map-overdue');
     });
+  });
+
+  it('two households at the same place: a tap there lists both, and each one opens (#17)', async () => {
+    suite.ready();
+    const { op, staff } = await startDrill(env, 'E2E地図同じ場所');
+    const watcher = await apiSession(env.baseUrl, credentialFor(env, 'watcher'));
+    const listed = (await watcher.get<{ households: Array<{ id: string }> }>(`/api/operations/${op.id}/my-households`)).households;
+    expect(listed.length).toBeGreaterThanOrEqual(3);
+    // The last two of my households (the first test taps the first): staff move one onto the other.
+    const [a, b] = listed.slice(-2).map((hh) => hh.id) as [string, string];
+    type Place = { version: number; lon: number; lat: number };
+    const there = await staff.get<Place>(`/api/households/${a}`);
+    const was = await staff.get<Place>(`/api/households/${b}`);
+    const moved = await staff.patch<Place>(`/api/households/${b}`, { version: was.version, lon: there.lon, lat: there.lat });
+    try {
+      for (const target of [a, b]) {
+        await onPhone(async (_context, page) => {
+          await signInAndOpen(page, op.id);
+          await openMap(page);
+          const drawn = await rendered(page, listed.length);
+          const [pa, pb] = [drawn.find((r) => r.id === a)!, drawn.find((r) => r.id === b)!];
+          expect(Math.hypot(pa.x - pb.x, pa.y - pb.y)).toBeLessThan(1); // one mark hides the other
+          const at = await tapPoint(page, a);
+          await page.mouse.click(at.x, at.y);
+          const pick = page.locator('[data-map-pick]');
+          await pick.waitFor();
+          expect(await pick.locator('[data-map-pick-household]').evaluateAll((els) => els.map((el) => el.getAttribute('data-map-pick-household')))).toEqual(
+            expect.arrayContaining([a, b]),
+          );
+          await expect(pick.locator('h3').textContent()).resolves.toContain('この場所には 2 世帯あります');
+          expect(await page.evaluate(() => document.activeElement?.hasAttribute('data-map-pick-household'))).toBe(true);
+          const box = await pick.boundingBox();
+          expect(box && box.y >= 0 && box.y + box.height <= page.viewportSize()!.height).toBe(true); // on screen, over the map
+          expect(await axeViolations(page)).toEqual([]);
+          if (target === a) await shot(page, '45-map-same-place');
+          await pick.locator(`[data-map-pick-household="${target}"]`).click();
+          await page.locator(`[data-household-panel="${target}"]`).waitFor();
+          expect(await page.locator('[data-view="list"]').getAttribute('aria-pressed')).toBe('true');
+        });
+      }
+    } finally {
+      await staff.patch(`/api/households/${b}`, { version: moved.version, lon: was.lon, lat: was.lat });
+    }
   });
 
   it('offline with no stored tiles: a plain background and a clear note, never a broken page', async () => {

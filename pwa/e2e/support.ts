@@ -97,6 +97,7 @@ export interface ApiSession {
   getText(path: string): Promise<string>;
   post<T>(path: string, body: unknown): Promise<T>;
   put<T>(path: string, body: unknown): Promise<T>;
+  patch<T>(path: string, body: unknown): Promise<T>;
 }
 
 export async function apiSession(baseUrl: string, cred: Credential): Promise<ApiSession> {
@@ -127,6 +128,7 @@ export async function apiSession(baseUrl: string, cred: Credential): Promise<Api
     getText: async (path: string) => (await ok(await send('GET', path), `GET ${path}`)).text(),
     post: async <T>(path: string, body: unknown) => (await (await ok(await send('POST', path, body), `POST ${path}`)).json()) as T,
     put: async <T>(path: string, body: unknown) => (await (await ok(await send('PUT', path, body), `PUT ${path}`)).json()) as T,
+    patch: async <T>(path: string, body: unknown) => (await (await ok(await send('PATCH', path, body), `PATCH ${path}`)).json()) as T,
   };
 }
 

@@ -45,14 +45,19 @@ class Result:
 
 _AUDIENCE = text(
     """
+    WITH in_drill AS MATERIALIZED (  -- the drill's watchers' accounts, from one pass over its targets
+        SELECT DISTINCT w.user_id
+        FROM (SELECT DISTINCT unnest(ot.watcher_ids) AS watcher_id FROM operation_target ot
+              WHERE ot.tenant_id = :t AND ot.operation_id = CAST(:op AS uuid)) x
+        JOIN watcher w ON w.tenant_id = :t AND w.id = x.watcher_id
+        WHERE w.user_id IS NOT NULL
+    )
     SELECT u.id FROM app_user u
     WHERE u.tenant_id = :t AND u.is_active
       AND (:aud = 'all' OR u.role = :aud OR (:aud = 'coordinator' AND u.role IN ('staff', 'admin'))
            -- the VC's staff: whoever works its desk (0025-vc-roles)
            OR (:aud = 'vc_staff' AND u.role IN ('admin', 'staff', 'coordinator', 'vc_desk')))
-      AND (u.role <> 'watcher' OR EXISTS (
-            SELECT 1 FROM operation_target ot JOIN watcher w ON w.tenant_id = ot.tenant_id AND w.id = ANY(ot.watcher_ids)
-            WHERE ot.tenant_id = u.tenant_id AND ot.operation_id = CAST(:op AS uuid) AND w.user_id = u.id))
+      AND (u.role <> 'watcher' OR u.id IN (SELECT user_id FROM in_drill))
     ORDER BY u.id LIMIT :cap
     """
 )

@@ -18,7 +18,7 @@ class JobsPlugin(InitPlugin):
 
     async def _start(self, app: Litestar) -> None:
         app_services = services(app)
-        worker = JobWorker(app_services.settings.database_url)
+        worker = JobWorker(app_services.settings.database_url, settings=app_services.settings)
         await worker.start()
         app_services.jobs = worker
 

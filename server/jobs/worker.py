@@ -2,7 +2,8 @@
 
 It has connections of its own: a small asyncpg pool for pgqueuer (one connection LISTENs for new
 jobs, the others pick and finish them) and a small SQLAlchemy engine for the handlers, so a burst
-of jobs never takes the connections requests are answered with.
+of jobs never takes the connections requests are answered with. Beside it runs pgqueuer's
+scheduler, which enqueues the periodic jobs (`server/jobs/periodic.py`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -18,12 +20,17 @@ import structlog
 from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.core.executors import DatabaseRetryEntrypointExecutor, EntrypointExecutorParameters
 from pgqueuer.core.qm import QueueManager
-from pgqueuer.domain.models import Job
+from pgqueuer.core.sm import SchedulerManager
+from pgqueuer.domain.models import Job, Schedule
 from pgqueuer.domain.types import Channel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.db.engine import driver_dsn, make_engine, make_sessionmaker, session_settings
+from server.jobs import prune as _prune  # noqa: F401 (registers jobs.prune_log and its schedule)
+from server.jobs.periodic import PERIODIC, Periodic
+from server.jobs.periodic import Schedule as PeriodicSchedule
 from server.jobs.queue import REGISTRY, SETTINGS, Entrypoint, JobContext, Registry, queries
+from server.settings import Settings
 
 log = structlog.get_logger("tonari.jobs")
 
@@ -36,7 +43,9 @@ class JobWorker:
         self,
         database_url: str,
         *,
+        settings: Settings | None = None,
         registry: Registry = REGISTRY,
+        periodic: PeriodicSchedule = PERIODIC,
         batch_size: int = 20,
         handler_connections: int = 8,
         heartbeat_timeout: timedelta = HEARTBEAT_TIMEOUT,
@@ -45,12 +54,16 @@ class JobWorker:
         self.dsn = driver_dsn(database_url)
         self.handler_connections = handler_connections
         self.registry = registry
+        # Without settings (tools, some tests) no periodic job is scheduled.
+        self.settings = settings
+        self.periodic = periodic
         self.batch_size = batch_size
         self.heartbeat_timeout = heartbeat_timeout
         self._pool: asyncpg.Pool | None = None
         self._engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._qm: QueueManager | None = None
+        self._sm: SchedulerManager | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -60,7 +73,7 @@ class JobWorker:
         self._engine = make_engine(self.database_url, self.handler_connections, application_name="tonari-jobs")
         self.sessionmaker = make_sessionmaker(self._engine)
         self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=0, max_size=3, server_settings=session_settings("tonari-jobs")
+            self.dsn, min_size=0, max_size=4, server_settings=session_settings("tonari-jobs")
         )
         self._stopping = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._serve(self._pool), name="tonari-jobs")
@@ -77,18 +90,47 @@ class JobWorker:
             )(functools.partial(self._run, ep))
         return qm
 
+    def _scheduler(self, pool: asyncpg.Pool) -> SchedulerManager | None:
+        if self.settings is None or not len(self.periodic):
+            return None
+        sm = SchedulerManager(queries(AsyncpgPoolDriver(pool)))
+        for p in self.periodic:
+            sm.schedule(p.entrypoint.name, p.cron, accepts_context=False)(
+                functools.partial(self._enqueue_periodic, pool, p, self.settings)
+            )
+        return sm
+
+    async def _enqueue_periodic(self, pool: asyncpg.Pool, p: Periodic[Any], settings: Settings, _: Schedule) -> None:
+        """A tick: enqueue the job, unless the last one is still queued or running (dedupe key)."""
+        await queries(AsyncpgPoolDriver(pool)).enqueue(
+            [p.entrypoint.name],
+            [p.entrypoint.encode(p.payload(settings))],
+            [0],
+            [None],
+            [p.entrypoint.name],
+            None,
+            on_conflict="skip",
+        )
+
     async def _serve(self, pool: asyncpg.Pool) -> None:
-        """Run a QueueManager; if it stops on an error (the database went away), start a new one
+        """Run a QueueManager and the scheduler; if they stop on an error (the database went away), start new ones
         after a pause (1 s doubling to 30 s). Jobs it held are picked again (heartbeat timeout)."""
         pause = 1.0
         while not self._stopping.is_set():
-            self._qm = self._manager(pool)
+            self._qm = qm = self._manager(pool)
+            self._sm = sm = self._scheduler(pool)
             try:
-                await self._qm.run(
-                    dequeue_timeout=timedelta(seconds=1),  # how late a job whose time came may start
-                    batch_size=self.batch_size,
-                    max_concurrent_tasks=4 * self.batch_size,
-                    heartbeat_timeout=self.heartbeat_timeout,
+                await _together(
+                    (
+                        qm.shutdown,
+                        qm.run(
+                            dequeue_timeout=timedelta(seconds=1),  # how late a job whose time came may start
+                            batch_size=self.batch_size,
+                            max_concurrent_tasks=4 * self.batch_size,
+                            heartbeat_timeout=self.heartbeat_timeout,
+                        ),
+                    ),
+                    *([(sm.shutdown, sm.run())] if sm is not None else []),
                 )
                 pause = 1.0
             except Exception as exc:  # noqa: BLE001 (logged; the loop is the recovery)
@@ -105,6 +147,8 @@ class JobWorker:
         self._stopping.set()
         if self._qm is not None:
             self._qm.shutdown.set()
+        if self._sm is not None:
+            self._sm.shutdown.set()
         if self._task is not None:
             done, _ = await asyncio.wait([self._task], timeout=grace)
             if not done:
@@ -116,7 +160,7 @@ class JobWorker:
                 await asyncio.wait_for(self._pool.close(), grace)
         if self._engine is not None:
             await self._engine.dispose()
-        self._task, self._qm, self._pool, self._engine, self.sessionmaker = None, None, None, None, None
+        self._task, self._qm, self._sm, self._pool, self._engine, self.sessionmaker = None, None, None, None, None, None
 
     @property
     def running(self) -> bool:
@@ -126,6 +170,21 @@ class JobWorker:
         payload = ep.decode(job.payload)
         assert self.sessionmaker is not None  # started
         await ep.handler(JobContext(job_id=int(job.id), attempts=job.attempts, sessionmaker=self.sessionmaker), payload)
+
+
+async def _together(*runs: tuple[asyncio.Event, Coroutine[Any, Any, None]]) -> None:
+    """Run the queue manager and the scheduler; when one stops (shutdown or an error), stop the
+    other too and re-raise the first error."""
+    tasks = [asyncio.ensure_future(run) for _, run in runs]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for shutdown, _ in runs:
+            shutdown.set()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def _executor(ep: Entrypoint[Any], parameters: EntrypointExecutorParameters) -> DatabaseRetryEntrypointExecutor:

@@ -74,6 +74,8 @@ class PushDelivery(TenantOwned, Base):
         ),
         UniqueConstraint("tenant_id", "subscription_id", "notification_key"),
         CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status_known"),
+        # Pruning reads the oldest finished rows of a tenant (server/push/prune.py).
+        Index("ix_push_delivery_finished", "tenant_id", "created_at", postgresql_where="status <> 'pending'"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)

@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPlugin
 
+from server.push import prune as _prune  # noqa: F401 (registers push.prune_deliveries and its schedule)
 from server.push import vapid
 from server.push.controller import PushController, StaffPushController
 from server.push.queue import PushService

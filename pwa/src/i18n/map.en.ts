@@ -13,6 +13,8 @@ export const mapEn: Record<keyof typeof mapJa, string> = {
   'map.tileErrors': 'Some map areas could not be loaded. They will appear when the connection returns.',
   'map.failed': 'This device cannot show the map. Please use the list view.',
   'map.noLocation': '{count} households have no location. Check them in the list view.',
+  'map.pick.title': '{count} households are at this spot. Choose the one to open.',
+  'map.pick.close': 'Back to the map',
   'map.legend': 'Legend',
   'map.status.overdue': 'Not checked (past the target time)',
   'map.status.late': 'Late (no report by the first-report target)',

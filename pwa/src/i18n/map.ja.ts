@@ -11,6 +11,8 @@ export const mapJa = {
   'map.tileErrors': '一部の地図を読み込めませんでした。接続が戻ると表示されます。',
   'map.failed': 'この端末では地図を表示できません。リスト表示をお使いください。',
   'map.noLocation': '位置情報のない世帯が {count} 件あります。リスト表示で確認してください。',
+  'map.pick.title': 'この場所には {count} 世帯あります。開く世帯を選んでください。',
+  'map.pick.close': '地図に戻る',
   'map.legend': '凡例',
   'map.status.overdue': '未確認（目標時間を過ぎています）',
   'map.status.late': '遅延（初回報告の目標を過ぎて未報告）',

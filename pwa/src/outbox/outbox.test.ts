@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApiClient } from '../api/client';
 import { TonariDB, type OutboxRow, type VisitMutation } from '../device-db/db';
-import { BACKOFF_CAP_MS, backoffMs, MAX_BATCH, Outbox, rowsToCsv, rowsToJson, type OutboxStatus } from './outbox';
+import { BACKOFF_CAP_MS, backoffMs, MAX_BATCH, Outbox, RETRY_AFTER_CAP_MS, retryDelayMs, rowsToCsv, rowsToJson, type OutboxStatus } from './outbox';
 import { isoWithOffset, uuidv7 } from './uuid';
 
 const OP = '0190c6a4-0000-7000-8000-0000000000a1';
@@ -189,6 +189,60 @@ describe('outbox state machine', () => {
     }
     expect(delays).toEqual([backoffMs(1, 0.5), backoffMs(2, 0.5), backoffMs(3, 0.5)]);
     expect(delays[2]!).toBeGreaterThan(delays[1]!);
+  });
+
+  const busy = (code: string, retryAfter: string) => () =>
+    new Response(JSON.stringify({ status: 503, code, title: code }), {
+      status: 503,
+      headers: { 'Content-Type': 'application/problem+json', 'Retry-After': retryAfter },
+    });
+
+  it.each([
+    // first try: our backoff (1.5 s) is shorter than what the server asked for
+    ['database_busy', 0, '30', 30_000],
+    // tenth try: our backoff (≈ 3.75 min) is longer; the server's word wins
+    ['database_unavailable', 9, '30', 30_000],
+    // an absurd header is capped
+    ['database_busy', 0, '86400', RETRY_AFTER_CAP_MS],
+  ] as Array<[string, number, string, number]>)(
+    '503 %s with Retry-After (after %i tries, header %s s): the whole queue waits that long plus jitter, nothing dropped',
+    async (code, priorTries, header, expected) => {
+      const { outbox, seen } = harness([busy(code, header), all('accepted')]);
+      const rows = await enqueue(outbox, 3);
+      for (const r of rows) await db.outbox.update(r.client_id, { attempts: priorTries });
+      const t0 = clock;
+      await outbox.flush();
+      expect(seen).toHaveLength(1);
+      const wait = expected * 1.125; // random() = 0.5 → half of the 25 % jitter
+      expect(retryDelayMs(priorTries + 1, 0.5, Number(header) * 1000)).toBe(wait);
+      for (const r of await db.outbox.toArray()) {
+        expect(r.state).toBe('pending');
+        expect(r.next_attempt_at).toBe(t0 + wait);
+        expect(r.last_error).toBe(`HTTP 503 ${code}`);
+      }
+      // Just before: nothing is sent, not by the timer, nor by "send now" / the network returning,
+      // nor for a visit recorded meanwhile.
+      clock = t0 + expected - 1;
+      await outbox.flush();
+      await outbox.retryNow();
+      await enqueue(outbox, 1);
+      await outbox.flush();
+      expect(seen).toHaveLength(1);
+      expect(await db.outbox.count()).toBe(4);
+      clock = t0 + wait;
+      await outbox.flush();
+      expect(seen).toHaveLength(2);
+      expect(seen[1]!.mutations.map((m) => m.client_id).slice(0, 3)).toEqual(rows.map((r) => r.client_id));
+      expect(await db.outbox.count()).toBe(0);
+    },
+  );
+
+  it('Retry-After: at least the server\'s time, up to 25 % more, capped; without it our own backoff', () => {
+    expect(retryDelayMs(1, 0, 30_000)).toBe(30_000);
+    expect(retryDelayMs(1, 1, 30_000)).toBe(37_500);
+    expect(retryDelayMs(20, 0, 2_000)).toBe(2_000);
+    expect(retryDelayMs(1, 0, 3_600_000)).toBe(RETRY_AFTER_CAP_MS);
+    expect(retryDelayMs(3, 0.5, null)).toBe(backoffMs(3, 0.5));
   });
 
   it('401 stops the whole queue, reports needsSignIn, and resumes after login', async () => {

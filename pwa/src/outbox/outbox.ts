@@ -1,7 +1,8 @@
 // The offline queue (modelled on Enketo's records queue). Rules (PRODUCT.md §3):
 // one row per mutation; "sending" before each request; removed ONLY after a 2xx
 // result for that very item (accepted/duplicate); conflicts and dead items are kept
-// and visible; network/5xx → pending with exponential backoff and jitter; 401 stops
+// and visible; network/5xx → pending with exponential backoff and jitter, or after the
+// server's Retry-After when a 429/503 gives one (the whole queue waits); 401 stops
 // the whole queue until sign-in; an HTML 200 (captive portal) is a network failure;
 // rows left in "sending" by a crash go back to pending on start.
 import { ApiError, NetworkError } from '../api/errors';
@@ -11,6 +12,10 @@ import { isoWithOffset, uuidv7 } from './uuid';
 export const MAX_BATCH = 1000;
 export const BACKOFF_BASE_MS = 2_000;
 export const BACKOFF_CAP_MS = 5 * 60_000;
+/** A server's Retry-After is honoured up to this: a wrong header must not stall the queue for hours. */
+export const RETRY_AFTER_CAP_MS = 10 * 60_000;
+/** Up to this fraction is added to Retry-After, so phones told the same time do not return together. */
+export const RETRY_AFTER_JITTER = 0.25;
 /** Whole-batch 4xx we do not understand: keep, show, retry rarely. */
 export const FAILED_RETRY_MS = BACKOFF_CAP_MS;
 
@@ -77,6 +82,17 @@ export function backoffMs(attempts: number, random: number): number {
   return Math.round(exp / 2 + (exp / 2) * random);
 }
 
+/**
+ * The wait before the next try: when the server said how long (Retry-After on 429/503, e.g.
+ * database_busy), at least that long (capped) plus up to 25 % jitter, instead of our own
+ * backoff; otherwise the backoff.
+ */
+export function retryDelayMs(attempts: number, random: number, retryAfterMs: number | null): number {
+  if (retryAfterMs === null) return backoffMs(attempts, random);
+  const base = Math.min(Math.max(0, retryAfterMs), RETRY_AFTER_CAP_MS);
+  return Math.round(base + base * RETRY_AFTER_JITTER * random);
+}
+
 function parseResults(body: unknown): Map<string, ItemResult> | null {
   if (!body || typeof body !== 'object' || !Array.isArray((body as { results?: unknown }).results)) return null;
   const out = new Map<string, ItemResult>();
@@ -109,6 +125,8 @@ export class Outbox {
   private paused = false;
   private lastError: string | null = null;
   private batchSize = MAX_BATCH;
+  /** Until then nothing is sent (the server's Retry-After), whatever triggers a flush. */
+  private notBefore = 0;
 
   constructor(deps: OutboxDeps) {
     this.db = deps.db;
@@ -213,7 +231,7 @@ export class Outbox {
   }
 
   private async runOnce(): Promise<void> {
-    while (!this.paused && this.isOnline()) {
+    while (!this.paused && this.isOnline() && this.now() >= this.notBefore) {
       // Read and mark "sending" in ONE transaction: another tab flushing at the same moment
       // cannot claim the same rows. A crash from here on leaves "sending", which recover() resets.
       const claimed = await this.db.transaction('rw', this.db.outbox, async () => {
@@ -294,8 +312,15 @@ export class Outbox {
     const transient =
       err instanceof NetworkError || (err instanceof ApiError && (err.status >= 500 || err.status === 429 || err.status === 408));
     if (transient) {
-      const retryAfter = err instanceof ApiError && err.retryAfter !== null ? err.retryAfter * 1000 : 0;
-      await this.retryLater(rows, describe(err), retryAfter);
+      const told = err instanceof ApiError && (err.status === 503 || err.status === 429) && err.retryAfter !== null;
+      if (told) {
+        // The server is busy and said for how long: the whole queue waits, not just this batch.
+        const delay = retryDelayMs(0, this.random(), err.retryAfter! * 1000);
+        this.notBefore = this.now() + delay;
+        await this.retryLater(rows, describe(err), delay);
+      } else {
+        await this.retryLater(rows, describe(err));
+      }
       return true;
     }
     // Other whole-batch 4xx: not stored, not obviously fixable by retrying soon.
@@ -304,13 +329,14 @@ export class Outbox {
     return true;
   }
 
-  private async retryLater(rows: OutboxRow[], error: string, minDelay = 0): Promise<void> {
+  /** Back to pending, due after `delay` (the server's Retry-After) or else each row's own backoff. */
+  private async retryLater(rows: OutboxRow[], error: string, delay: number | null = null): Promise<void> {
     this.lastError = error;
     const t = this.now();
     await this.db.transaction('rw', this.db.outbox, async () => {
       for (const r of rows) {
-        const delay = Math.max(minDelay, backoffMs(r.attempts + 1, this.random()));
-        await this.db.outbox.update(r.client_id, { state: 'pending', next_attempt_at: t + delay, last_error: error });
+        const wait = delay ?? backoffMs(r.attempts + 1, this.random());
+        await this.db.outbox.update(r.client_id, { state: 'pending', next_attempt_at: t + wait, last_error: error });
       }
     });
     await this.notify();

@@ -342,11 +342,12 @@ export const livePage: PageFactory = (root, ctx, params) => {
     show.detail();
     show.side();
     const drill = state.summary.operation.mode === 'drill' ? h('p', { class: 'drill-banner', 'data-drill': '' }, t('op.drillBanner')) : null;
+    // One column on a phone, in this order; on a desktop the map takes the left column from the
+    // top and the rest stacks beside it, so the map is on screen without scrolling (styles.css).
     root.replaceChildren(h('div', { class: 'console', 'data-console': opId },
-      headEl, drill, countersEl,
-      h('div', { class: 'console-body' },
-        h('section', { class: 'console-mapwrap', 'aria-label': t('console.map.section') }, filtersEl, h('div', { class: 'console-mapbox' }, mapEl, detailEl), legendEl),
-        sideEl)));
+      headEl, drill, countersEl, filtersEl,
+      h('section', { class: 'console-mapwrap', 'aria-label': t('console.map.section') }, h('div', { class: 'console-mapbox' }, mapEl, detailEl), legendEl),
+      sideEl));
     live?.resize();
   }
 

@@ -2,7 +2,9 @@
  * The watcher's map on the operation page: "my households" on MapLibre over the council's base
  * map, with our vector tiles (the operation's households with live status, shelters, hazard
  * zones). Status is colour + shape + the walking-order number, with a text legend; tapping a
- * household opens its row in the list (the record flow). MapLibre is imported only when the map
+ * household opens its row in the list (the record flow). Households at (nearly) the same place
+ * draw their marks on top of each other: a tap under which several marks lie opens a short list
+ * of them over the map, so every household is reachable (#17). MapLibre is imported only when the map
  * is first shown, so it stays out of the initial bundle.
  *
  * Offline with nothing cached the map shows the plain background and says so; a device that
@@ -57,6 +59,8 @@ const SHELTER_IMAGE = 'shelter';
 /** Statuses the live tile derives from the clock for unreached households (first-report, completion target). */
 const CLOCK_STATUSES: readonly string[] = ['late', 'overdue'];
 const VECTOR_MAX_ZOOM = DOWNLOAD_MAX_ZOOM; // deeper zooms over-zoom z17 tiles (which are downloadable)
+/** A household's 28 px mark lies under the finger when its centre is this close to the tap. */
+const UNDER_FINGER_PX = 20;
 
 type DownloadState =
   | { kind: 'idle' }
@@ -75,10 +79,13 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
   const legendEl = h('section', { class: 'map-legend' });
   const downloadEl = h('section', { class: 'map-download', 'data-map-download': 'true' });
   const hintEl = h('p', { class: 'hint' });
+  // Over the map: the households under one tap when their marks overlap.
+  const pickEl = h('div', { class: 'map-pick', 'data-map-pick': 'true', role: 'dialog', 'aria-labelledby': 'map-pick-title', hidden: true });
+  const frameEl = h('div', { class: 'map-frame' }, canvasEl, pickEl);
   // The map right under the toggle, the hint and the rest below it: on a phone the map must be
   // on screen once 地図 is pressed (#17: it was below the fold).
   // The notes under the map, so the map stays right below the list/map toggle on a phone (#17).
-  const section = h('section', { class: 'op-map', 'data-op-map': 'true' }, canvasEl, notesEl, hintEl, attributionEl, legendEl, downloadEl);
+  const section = h('section', { class: 'op-map', 'data-op-map': 'true' }, frameEl, notesEl, hintEl, attributionEl, legendEl, downloadEl);
 
   let map: MapInstance | null = null;
   let config: MapConfig | null = null;
@@ -193,6 +200,7 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
   function renderTexts(): void {
     if (disposed) return;
     hintEl.textContent = t('map.tapHint');
+    renderPick();
     attributionEl.textContent = config?.basemap ? t('map.attribution', { attribution: config.basemap.attribution }) : '';
     canvasEl.setAttribute('aria-label', t('map.label'));
     renderNotes();
@@ -256,6 +264,60 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
     downloadEl.querySelector<HTMLElement>('[data-download-start]')?.focus();
     void refreshStorage();
   }
+
+  // --- several households under one tap -----------------------------------------------
+  let picking: string[] = [];
+
+  function select(id: string): void {
+    closePick(false);
+    view = 'list';
+    opts.onSelect(id);
+  }
+
+  function closePick(refocus = true): void {
+    if (picking.length === 0) return;
+    picking = [];
+    pickEl.hidden = true;
+    pickEl.replaceChildren();
+    if (refocus) map?.getCanvas().focus();
+  }
+
+  function renderPick(): void {
+    if (picking.length === 0) return;
+    const rows = picking.map((id) => households.find((hh) => hh.id === id)).filter((hh): hh is Located => !!hh);
+    const close = h('button', { type: 'button', class: 'secondary', 'data-map-pick-close': 'true' }, t('map.pick.close'));
+    close.addEventListener('click', () => closePick());
+    pickEl.replaceChildren(
+      h('h3', { id: 'map-pick-title' }, t('map.pick.title', { count: rows.length })),
+      h(
+        'ul',
+        { class: 'map-pick-list' },
+        ...rows.map((hh) => {
+          const names = hh.people.map((p) => p.name).filter(Boolean).join('・');
+          const b = h(
+            'button',
+            { type: 'button', class: 'secondary', 'data-map-pick-household': hh.id },
+            h('span', { class: 'hh-order' }, String(hh.order)),
+            h('span', { class: 'hh-text' }, h('span', { class: 'hh-name' }, names || hh.address), h('span', { class: 'hh-address' }, `${statusLabel(statusOf(hh))}${names ? `・${hh.address}` : ''}`)),
+          );
+          b.addEventListener('click', () => select(hh.id));
+          return h('li', {}, b);
+        }),
+      ),
+      close,
+    );
+  }
+
+  function openPick(ids: string[]): void {
+    picking = ids;
+    renderPick();
+    pickEl.hidden = false;
+    pickEl.querySelector<HTMLElement>('[data-map-pick-household]')?.focus({ preventScroll: true });
+  }
+
+  pickEl.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') closePick();
+  });
 
   // --- the map ---------------------------------------------------------------------------
   let tileUserSet: Promise<void> | null = null;
@@ -424,7 +486,9 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
         publishRendered();
       });
       m.on('click', (ev: { point: { x: number; y: number } }) => {
-        // A generous 48×48 px target around the finger, nearest of my households wins.
+        // A generous 48×48 px target around the finger: one of my households whose mark lies
+        // under the finger opens; several (same or nearly the same place) open a list of them;
+        // with none under it, the nearest in the target wins.
         const { x, y } = ev.point;
         const feats = m.queryRenderedFeatures(
           [
@@ -433,19 +497,23 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
           ],
           { layers: [HOUSEHOLD_LAYER] },
         );
-        let best: { id: string; d: number } | null = null;
+        const near = new Map<string, number>(); // id → squared distance (a feature may repeat across tiles)
         for (const f of feats) {
           const id = String(f.properties?.['id'] ?? '');
           if (!households.some((hh) => hh.id === id) || f.geometry.type !== 'Point') continue;
           const p = m.project(f.geometry.coordinates as [number, number]);
           const d = (p.x - x) ** 2 + (p.y - y) ** 2;
-          if (!best || d < best.d) best = { id, d };
+          near.set(id, Math.min(d, near.get(id) ?? Infinity));
         }
-        if (best) {
-          view = 'list';
-          opts.onSelect(best.id);
-        }
+        const byDistance = [...near.entries()].sort((a, b) => a[1] - b[1]);
+        const under = byDistance.filter(([, d]) => d <= UNDER_FINGER_PX ** 2).map(([id]) => id);
+        if (under.length > 1) {
+          const order = new Map(households.map((hh) => [hh.id, hh.order]));
+          openPick(under.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0)));
+        } else if (byDistance.length > 0) select(byDistance[0]![0]);
+        else closePick(false);
       });
+      m.on('movestart', () => closePick(false));
     } catch (err) {
       console.warn('map unavailable', err);
       failed = true;

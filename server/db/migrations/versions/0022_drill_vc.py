@@ -1,6 +1,6 @@
 """Drill VC bots: a bot step may be a look at the volunteer centre's board (`vc_desk`).
 
-Revision ID: 0022_drillvc
+Revision ID: 0022
 Revises: 0021
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022_drillvc"
+revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
