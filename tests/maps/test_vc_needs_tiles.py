@@ -124,7 +124,7 @@ async def test_attributes_per_role_and_no_personal_details(
         role: await _features(await client_for(client_factory, world, role), centres["real"], centres["spots"])
         for role in ("staff", "coordinator", "vc_desk")
     }
-    base = {"id", "state", "people", "work_types", "received_on"}
+    base = {"id", "state", "people", "work_types"}
     for role, features in by_role.items():
         linked = base | ({"household_id"} if role == "staff" else set())
         assert set(features[needs["linked"]]) == linked, role

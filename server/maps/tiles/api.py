@@ -141,7 +141,10 @@ class TileController(Controller):
             " carries `id` and `district_id`, never a name, and two flags present only where they hold (absent"
             " means false): `disaster` (inside the area of a real disaster declaration) and `approximate`"
             " (placed at its town's representative point). With `operation_id`, every feature also carries"
-            " `status`. Below zoom 13 households are grid clusters with a `count` only."
+            " `status`. Below zoom 13 households are grid clusters with a `count` only. vc-needs (the roles"
+            " that run a volunteer centre; `operation_id` of the centre required): the centre's needs with `id`,"
+            " `state`, `people`, `work_types`, `flags`, and `approximate`/`truck` where they hold; `household_id`"
+            " only where the viewer may see that registry household."
         ),
         opt={AUTH_ON_DRIVER: True, "exclude_from_csrf": True},
         media_type=MVT,

@@ -7,7 +7,7 @@ desk role gets the same attributes, except the link to the registry: `household_
 only where the viewer may see that household under the disclosure rule (never for `vc_desk`).
 
 A feature carries no name, phone or address: `id`, `state`, `people`, `work_types` and `flags`
-(comma-joined codes of vocab/vocabulary.json), the day it was received (`received_on`), and `approximate` / `truck` only where
+(comma-joined codes of vocab/vocabulary.json), and `approximate` / `truck` only where
 they hold. The point is the requester's home, so the tile is a read of VC personal data: the same
 statement appends the audit row (`vc.need.read`, via tile), and a second row (`household.read`)
 when it names registry households.
@@ -30,7 +30,7 @@ _CTES = f"""
     ),
     rows AS (
         SELECT n.id, n.state, n.people_needed, n.work_types, n.flags, n.needs_truck, n.location_approximate,
-               n.received_on, n.closed_on, n.location_3857, centre.mode AS op_mode,
+               n.location_3857, centre.mode AS op_mode,
                CASE WHEN h.id IS NOT NULL
                      AND ((SELECT tonari_sees_all()) OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))
                     THEN h.id END AS household_id,
@@ -46,7 +46,6 @@ _CTES = f"""
                rows.id::text AS id, rows.state, rows.people_needed::int AS people,
                array_to_string(rows.work_types, ',') AS work_types,
                nullif(array_to_string(rows.flags, ','), '') AS flags,
-               rows.received_on::text AS received_on,
                CASE WHEN rows.location_approximate THEN true END AS approximate,
                CASE WHEN rows.needs_truck THEN true END AS truck,
                rows.household_id::text AS household_id
@@ -92,7 +91,7 @@ _AUDIT = """,
 
 _SELECT = f"""
     SELECT (SELECT ST_AsMVT(mvt, '{MVT_LAYER}', {EXTENT}, 'geom') FROM mvt),
-           (SELECT array_agg(id) FROM rows),
+           NULL::text[],  -- the ids go to the audit row only (the route needs no list)
            {{audited}},
            (SELECT EXISTS (SELECT 1 FROM centre)) AS centre_found
 """
