@@ -4,9 +4,19 @@ import { t } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
-import type { Centre } from '../vc/model';
-import { createNeedsMap, needsLegend, needSummary, type NeedsMap } from '../vc/needs-map';
+import { createNeedsMap, type NeedsMap } from '../map/vc-needs';
+import { needsLegend, needSummary } from '../ui/vc-needs-legend';
 import { consoleAccess, consoleNav } from './common';
+
+/** `GET /api/vc/centres/`: what this page needs of a centre (the desk's model has the whole record). */
+interface Centre {
+  operation_id: string;
+  name: string;
+  lon: number;
+  lat: number;
+  /** "【訓練】" for a drill centre. */
+  label: string;
+}
 
 /** The roles that run a volunteer centre (decision 0025): the needs tiles answer only them. */
 const VC_ROLES: ReadonlySet<string> = new Set(['admin', 'staff', 'coordinator', 'vc_desk']);

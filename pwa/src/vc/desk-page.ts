@@ -34,7 +34,8 @@ import {
   type Volunteer,
 } from './model';
 import { intakeLocation, locationBody, pickedFields } from './intake-location';
-import { createNeedsMap, needsLegend, needSummary, type NeedsMap } from './needs-map';
+import { createNeedsMap, type NeedsMap } from '../map/vc-needs';
+import { needsLegend, needSummary } from '../ui/vc-needs-legend';
 import { startScanner, type Scanner } from './scanner';
 
 /** Who may run the desk: the council's staff and the lent helpers (DECISION-vc-roles). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { vocabCodes } from '../vocab';
-import { NEED_STATE_STYLE, needMapAction, needsPaint, needStyle, needsTileUrl } from './needs-map-model';
+import { NEED_STATE_STYLE, needMapAction, needsPaint, needStyle, needsTileUrl } from './vc-needs-model';
 
 describe('the needs map', () => {
   it('has a style for every need state of the vocabulary, each colour its own', () => {

@@ -1,10 +1,7 @@
 import type { ApiClient } from '../api/client';
-import { t } from '../i18n';
-import { absoluteTiles, loadMapConfig } from '../map/config';
-import { mapLocale } from '../map/locale';
-import { h } from '../ui/dom';
-import { vocabCodes, vocabLabel } from '../vocab';
-import { needMapAction, needsPaint, needStyle, needsTileUrl } from './needs-map-model';
+import { absoluteTiles, loadMapConfig } from './config';
+import { mapLocale } from './locale';
+import { needMapAction, needsPaint, needsTileUrl } from './vc-needs-model';
 
 /**
  * The map of one volunteer centre's needs (console and desk): the needs tiles coloured by state,
@@ -13,7 +10,7 @@ import { needMapAction, needsPaint, needStyle, needsTileUrl } from './needs-map-
  * `data-needs="loaded"` and `data-need-count` once the needs source has loaded (tests wait on it).
  */
 
-type MapLibre = typeof import('../map/maplibre');
+type MapLibre = typeof import('./maplibre');
 type MlMap = InstanceType<MapLibre['maplibregl']['Map']>;
 
 export const NEEDS_SOURCE_LAYER = 'vc_needs';
@@ -32,7 +29,7 @@ export async function createNeedsMap(
   centre: { lon: number; lat: number },
   onNeedClick: (props: Record<string, unknown>) => void = () => undefined,
 ): Promise<NeedsMap> {
-  const [{ maplibregl, baseStyle }, config] = await Promise.all([import('../map/maplibre'), loadMapConfig(api)]);
+  const [{ maplibregl, baseStyle }, config] = await Promise.all([import('./maplibre'), loadMapConfig(api)]);
   const map = new maplibregl.Map({
     container,
     style: baseStyle(config),
@@ -107,31 +104,4 @@ export async function createNeedsMap(
     resize: () => map.resize(),
     destroy: () => map.remove(),
   };
-}
-
-/** The legend: each state with its marker (size and colour), in the board's order. */
-export function needsLegend(): HTMLElement {
-  return h('section', { class: 'vc-map-legend', 'aria-labelledby': 'vc-map-legend-title' },
-    h('h2', { id: 'vc-map-legend-title' }, t('map.legend')),
-    h('ul', { class: 'legend-list' }, ...vocabCodes('vc_need_states').map((s) => {
-      const { color, radius } = needStyle(s);
-      const size = `${radius * 2}px`;
-      return h('li', { 'data-legend': s },
-        h('span', { class: 'vc-map-marker', 'aria-hidden': 'true', style: `background:${color};width:${size};height:${size}` }),
-        h('span', {}, vocabLabel('vc_need_states', s)));
-    })),
-    h('p', { class: 'hint' }, t('vc.map.centreHint')));
-}
-
-/** What a clicked need shows: its state, people and work, never a name or an address (those are on the board). */
-export function needSummary(props: Readonly<Record<string, unknown>>): HTMLElement {
-  const list = (v: unknown) => (typeof v === 'string' && v ? v.split(',') : []);
-  const work = list(props['work_types']).map((w) => vocabLabel('vc_work_types', w)).join('、');
-  const flags = list(props['flags']).map((f) => vocabLabel('vc_need_flags', f)).join('・');
-  return h('div', { class: 'vc-map-detail', role: 'status', 'data-need-detail': String(props['id'] ?? '') },
-    h('p', {}, h('strong', {}, vocabLabel('vc_need_states', String(props['state'] ?? ''))),
-      ` ・ ${t('vc.need.people', { count: Number(props['people'] ?? 0) })}`),
-    work ? h('p', {}, work) : null,
-    flags ? h('p', {}, flags) : null,
-    props['approximate'] ? h('p', {}, t('vc.need.approx')) : null);
 }
