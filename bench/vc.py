@@ -16,8 +16,13 @@ dispatches and reports; and for today 300 teams of checked-in volunteers and 2,0
   matching   `GET …/matching`: suggestions for all 300 teams against the 2,000 open needs; raw:
              the same statement (server.vc.teams._MATCH) run directly.
   statistics `GET …/statistics` over the 60 days; raw: server.vc.statistics._DAYS directly.
+  tiles      `GET /api/tiles/vc-needs/{z}/{x}/{y}.mvt?operation_id=…` (the needs map) at z10, z12 and
+             z14 over the centre; raw: a bare ST_AsMVT of the same points (server.maps.tiles.vc_needs
+             `bare_needs_sql`) and the served statement without its audit rows, on the same
+             connection; and the households tile at the same address through the API for reference.
 
-Targets (#18): check-ins ≥ 50/s with p99 < 200 ms; matching < 1 s; statistics < 500 ms. Writes
+Targets (#18): check-ins ≥ 50/s with p99 < 200 ms; matching < 1 s; statistics < 500 ms; the
+needs tiles as fast as the household layers. Writes
 bench/results/vc-<timestamp>.json. Localhost only; every loop is bounded by time and count.
 """
 
@@ -34,6 +39,7 @@ from typing import Any
 
 from common import (
     FIELD_PORT,
+    TILE_PARAMS,
     asyncpg_dsn,
     bench_tenant,
     field_credentials,
@@ -44,10 +50,12 @@ from common import (
     sign_in,
     stamp,
     start_run,
+    tile_of,
     to_asyncpg,
     write_result,
 )
 
+from server.maps.tiles.vc_needs import bare_needs_sql, unaudited_needs_sql
 from server.vc.reception import new_token, token_hash
 from server.vc.statistics import _DAYS
 from server.vc.teams import _MATCH
@@ -56,6 +64,7 @@ TARGET_CHECKIN_RATE = 50.0
 TARGET_CHECKIN_P99_MS = 200.0
 TARGET_MATCHING_MS = 1000.0
 TARGET_STATISTICS_MS = 500.0
+TILE_ZOOMS = (10, 12, 14)
 DAYS = 60
 NEEDS = 5000
 TEAMS = 300
@@ -239,6 +248,71 @@ async def timed_raw(
     return out, n
 
 
+async def tile_phase(
+    conn: Any,
+    staff: Any,
+    tenant_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    op: uuid.UUID,
+    base: tuple[float, float],
+    rounds: int,
+) -> dict[str, Any]:
+    """The needs map's tiles over the centre: through the API (audited, as served), the served
+    statement without its audit rows, and a bare ST_AsMVT of the same points, in one run; and the
+    households tile at the same address through the API for reference."""
+    params = (*TILE_PARAMS, "op")
+    served_sql, served_names = to_asyncpg(unaudited_needs_sql(), params)
+    bare_sql, bare_names = to_asyncpg(bare_needs_sql(), params)
+    out: dict[str, Any] = {}
+    for z in TILE_ZOOMS:
+        x, y = tile_of(base[0], base[1], z)
+        values = {"tenant": tenant_id, "op": op, "z": z, "x": x, "y": y}
+        path = f"/api/tiles/vc-needs/{z}/{x}/{y}.mvt?operation_id={op}"
+        await timed_get(staff, path, 1)  # warm
+        http = await timed_get(staff, path, rounds)
+        size = len((await staff.get(path, timeout=60.0)).content)
+        served, _ = await timed_raw(
+            conn, tenant_id, staff_id, served_sql, tuple(values[n] for n in served_names), rounds
+        )
+        bare, _ = await timed_raw(conn, tenant_id, staff_id, bare_sql, tuple(values[n] for n in bare_names), rounds)
+        async with conn.transaction():
+            await stamp(conn, tenant_id, "staff", staff_id)
+            features = await conn.fetchval(
+                "SELECT count(*) FROM vc_need WHERE tenant_id = $1 AND operation_id = $2"
+                " AND location_3857 && ST_TileEnvelope($3, $4, $5)",
+                tenant_id,
+                op,
+                z,
+                x,
+                y,
+            )
+        households_path = f"/api/tiles/households/{z}/{x}/{y}.mvt"
+        await timed_get_any(staff, households_path, 1)
+        households = await timed_get_any(staff, households_path, rounds)
+        out[str(z)] = {
+            "tile": f"{z}/{x}/{y}",
+            "features": features,
+            "bytes": size,
+            "http": pct(http),
+            "served_sql": pct(served),
+            "bare_sql": pct(bare),
+            "households_http": pct(households),
+        }
+    return out
+
+
+async def timed_get_any(session: Any, path: str, rounds: int) -> list[float]:
+    """`timed_get` for tiles, where an empty tile is a 204."""
+    out = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        r = await session.get(path, timeout=60.0)
+        out.append(ms_since(t0))
+        if r.status_code not in (200, 204):
+            raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
+    return out
+
+
 async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str, Any]:
     import asyncpg
 
@@ -327,6 +401,9 @@ async def run_bench(args: argparse.Namespace, url: str, stamp_: str) -> dict[str
             report["statistics_http"] = pct(await timed_get(staff, f"/api/vc/centres/{op}/statistics", args.rounds))
             raw, rows = await timed_raw(conn, tenant.tenant_id, tenant.staff_id, stats_sql, stats_args, args.rounds)
             report["statistics_raw"] = {**pct(raw), "rows": rows}
+            report["tiles"] = await tile_phase(
+                conn, staff, tenant.tenant_id, tenant.staff_id, op, (lon, lat), args.rounds
+            )
             close = await staff.post(f"/api/vc/centres/{op}/close")
             report["closed"] = close.status_code == 200
             await staff.aclose()
@@ -375,6 +452,13 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | p50/max {h['p50']:.0f}/{h['max']:.0f} ms | p50/max {r['p50']:.0f}/{r['max']:.0f} ms"
             f" ({r['rows']} rows) |"
+        )
+    for z, t in report.get("tiles", {}).items():
+        h, served, bare, hh = t["http"], t["served_sql"], t["bare_sql"], t["households_http"]
+        lines.append(
+            f"| needs tile z{z} ({t['features']} needs, {t['bytes'] / 1024:.0f} kB) | p50/max {h['p50']:.1f}/{h['max']:.1f} ms"
+            f" (households tile there: p50 {hh['p50']:.1f} ms) | bare ST_AsMVT p50 {bare['p50']:.1f} ms, served"
+            f" statement without audit p50 {served['p50']:.1f} ms; API/bare {h['p50'] / max(bare['p50'], 0.01):.1f}× |"
         )
     lines.append("")
     lines += [f"- {'PASS' if ok else 'FAIL'} {name}" for name, ok in report["checks"]]

@@ -1,7 +1,9 @@
 """`GET /api/events`: Server-Sent Events from the durable event table, with Last-Event-ID resume.
 
 Each event is filtered to what the viewer may see: household events by the disclosure rule,
-addressed events (escalations) by their audience; drill events say so. A client that reconnects
+addressed events (escalations) by their audience; drill events say so. A `vc_desk` helper (応援職員,
+decision 0025) gets the volunteer centres' own events only (`vc.*` of a `vc` operation, which carry
+ids, states and counts): never a registry, household, visit or operation event. A client that reconnects
 with Last-Event-ID (or ?last_event_id=) receives every later event exactly once, in order.
 """
 
@@ -27,6 +29,11 @@ from server.operations.access import operation_readable
 from server.operations.models import Operation
 from server.registry.disclosure import REGISTRY_READERS, Read, audit_reads
 from server.services import services
+from server.vc.models import VcCentre
+
+# The roles that read the stream: the registry's readers (everything they may see), and the VC's
+# desk helpers (the volunteer centres' events only).
+VC_ONLY_READERS = frozenset({"vc_desk"})
 
 POLL_SECONDS = 15.0
 BATCH = 500
@@ -46,6 +53,8 @@ _VISIBLE_EVENTS = text(
       AND (e.household_id IS NULL OR tonari_sees_all()
            OR tonari_household_visible(h.tenant_id, h.id, h.district_id, h.location))
       AND (e.audience IS NULL OR tonari_sees_all() OR e.audience ? CAST(:user AS text))
+      AND (NOT CAST(:vc_only AS boolean) OR (e.kind LIKE 'vc.%' AND e.household_id IS NULL AND e.audience IS NULL
+           AND EXISTS (SELECT 1 FROM vc_centre c WHERE c.tenant_id = e.tenant_id AND c.operation_id = e.operation_id)))
     ORDER BY e.id LIMIT :limit
     """
 )
@@ -64,7 +73,12 @@ class EventController(Controller):
 
     # AUTH_AUTOCOMMIT: signed in on the driver in autocommit, so the stream holds no request
     # connection at any time; its reads use the hub's own pool (hub.py).
-    @get("/", guards=[roles(*REGISTRY_READERS)], summary="Live events (text/event-stream)", opt={AUTH_AUTOCOMMIT: True})
+    @get(
+        "/",
+        guards=[roles(*REGISTRY_READERS, *VC_ONLY_READERS)],
+        summary="Live events (text/event-stream)",
+        opt={AUTH_AUTOCOMMIT: True},
+    )
     async def stream(
         self,
         request: Request[Any, Any, Any],
@@ -77,6 +91,7 @@ class EventController(Controller):
         hub = services(request.app).event_hub
         sessionmaker = hub.reads  # the live feed's own small pool, shared by every stream (hub.py)
         session_id = request.auth.session.id
+        vc_only = (ctx.role or "") in VC_ONLY_READERS
 
         if operation_id is not None:  # one operation's feed: only for those who may read that operation
             async with sessionmaker() as db:
@@ -85,7 +100,9 @@ class EventController(Controller):
                         select(Operation.id).where(
                             Operation.tenant_id == ctx.tenant_id,
                             Operation.id == operation_id,
-                            await operation_readable(db),
+                            Operation.id.in_(select(VcCentre.operation_id).where(VcCentre.tenant_id == ctx.tenant_id))
+                            if vc_only
+                            else await operation_readable(db),
                         )
                     )
                 ).scalar()
@@ -112,6 +129,7 @@ class EventController(Controller):
                                 "after": after,
                                 "op": operation_id,
                                 "user": str(ctx.user_id),
+                                "vc_only": vc_only,
                                 "limit": BATCH,
                             },
                         )

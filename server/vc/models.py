@@ -16,6 +16,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKeyConstraint,
@@ -94,6 +95,10 @@ class VcNeed(TenantOwned, Base):
     phone_normalised: Mapped[str | None] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(300), nullable=False)
     location: Mapped[Any] = mapped_column(Geometry("POINT", 4326, spatial_index=False), nullable=False)
+    # The needs map's tiles read this (migration 0024); computed by the database, never written.
+    location_3857: Mapped[Any] = mapped_column(
+        Geometry("POINT", 3857, spatial_index=False), Computed("ST_Transform(location, 3857)", persisted=True)
+    )
     location_approximate: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     district_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     household_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -9,7 +9,7 @@ import { consoleAccess, consoleNav, timeOf } from './common';
 
 interface OperationRow {
   id: string;
-  kind: 'watch_round' | 'safety_check';
+  kind: 'watch_round' | 'safety_check' | 'vc';
   mode: 'real' | 'drill';
   name: string;
   status: 'draft' | 'active' | 'closed';
@@ -54,7 +54,7 @@ export const consoleListPage: PageFactory = (root, ctx) => {
     return h('li', { class: `console-op console-op-${op.status}` },
       op.status === 'draft'
         ? h('span', { class: 'console-op-name' }, `${op.label}${op.name}`)
-        : appLink(ctx, `/console/op/${op.id}`, `${op.label}${op.name}`, { 'data-op': op.id, class: 'console-op-name' }),
+        : appLink(ctx, `/console/${op.kind === 'vc' ? 'vc' : 'op'}/${op.id}`, `${op.label}${op.name}`, { 'data-op': op.id, class: 'console-op-name' }),
       h('span', {}, ` ${kind} · ${status} · ${t('console.list.targets', { count: op.targets })}`),
       op.started_at ? h('span', {}, ` · ${t('console.list.started', { time: timeOf(op.started_at, true) })}`) : null);
   }

@@ -7,4 +7,5 @@ import { lazyPage, type PageFactory } from '../router';
 export const consoleRoutes: Record<string, PageFactory> = {
   '/console': lazyPage(async () => (await import('./list-page')).consoleListPage),
   '/console/op/:id': lazyPage(async () => (await import('./live/page')).livePage),
+  '/console/vc/:id': lazyPage(async () => (await import('./vc-page')).consoleVcPage),
 };

@@ -3,6 +3,7 @@ import { openLiveStream, type LiveStream } from '../console/live/stream';
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
 import { checkboxes, selectField, textField } from '../staff/forms';
+import { pointPicker, type PointPicker } from '../staff/point-picker';
 import { errorBox, staffGate } from '../staff/shell';
 import { appLink, h } from '../ui/dom';
 import { fieldProblemTexts } from '../ui/problem-text';
@@ -32,11 +33,15 @@ import {
   type TeamSuggestions,
   type Volunteer,
 } from './model';
+import { intakeLocation, locationBody, pickedFields } from './intake-location';
+import { createNeedsMap, type NeedsMap } from '../map/vc-needs';
+import { needsLegend, needSummary } from '../ui/vc-needs-legend';
 import { startScanner, type Scanner } from './scanner';
 
 /** Who may run the desk: the council's staff and the lent helpers (DECISION-vc-roles). */
 export const DESK_ROLES: ReadonlySet<string> = new Set(['admin', 'staff', 'coordinator', 'vc_desk']);
-const LIVE_ROLES: ReadonlySet<string> = new Set(['admin', 'staff', 'coordinator']);
+// Every desk role reads the event stream: a lent helper (vc_desk) gets the centres' events only.
+const LIVE_ROLES: ReadonlySet<string> = DESK_ROLES;
 
 const DUPE_REASON: Record<string, MessageKey> = {
   phone: 'vc.intake.dupeReason.phone',
@@ -109,6 +114,10 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
   let scanner: Scanner | null = null;
   let cameraFailed = false;
   let dispatches: Dispatch[] = [];
+  let needsMap: NeedsMap | null = null;
+  let pickedNeed: Record<string, unknown> | null = null;
+  // The map tab's container lives as long as the page: each render moves it, MapLibre stays in it.
+  const mapEl = h('div', { class: 'vc-map', 'data-needs-map': '', role: 'region', 'aria-label': t('vc.map.label') });
 
   const gate = staffGate(root, ctx, '/staff/vc', 'vc.title', (user) => void start(user), DESK_ROLES);
 
@@ -122,15 +131,28 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
     }
     loaded = true;
     render();
-    // The event stream is for the roles that may see the registry's events; a lent desk helper
-    // (vc_desk) reloads the board by hand instead.
     canLive = LIVE_ROLES.has(user.role);
-    if (step === 'board' && centre && canLive) {
+    if (step === 'map' && centre) {
+      try {
+        needsMap = await createNeedsMap(mapEl, ctx.api, op, centre, (props) => {
+          pickedNeed = props;
+          render();
+        });
+      } catch (err) {
+        error = err;
+        render();
+      }
+    }
+    if ((step === 'board' || step === 'map') && centre && canLive) {
       live = openLiveStream({
         operationId: op,
         lastEventId: null,
         kinds: ['vc.need'],
         onEvent: (ev) => {
+          if (step === 'map') {
+            needsMap?.onNeedEvent(ev);
+            return;
+          }
           const next = applyNeedEvent(needs, ev);
           if (next === null) void reload().then(render);
           else {
@@ -182,6 +204,22 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
     damage_kinds: [] as string[], work_types: [] as string[], equipment: [] as string[], flags: [] as string[],
   };
   let dupes: Duplicate[] | null = null;
+  // The map pick (staff/point-picker.ts), made once: each render moves it into the new form.
+  let picker: PointPicker | null = null;
+  function pickerElement(): HTMLElement {
+    picker ??= pointPicker(ctx.api, 'need-pick', (lon, lat) => {
+      Object.assign(intake, pickedFields(lon, lat));
+      dupes = null; // a new place: ask for duplicates again
+      render();
+    });
+    return picker.element;
+  }
+
+  function locationStatus(): HTMLElement {
+    const loc = intakeLocation(intake);
+    const key = loc.kind === 'pin' ? 'vc.intake.pinned' : loc.kind === 'approximate' ? 'vc.intake.approx' : 'vc.intake.pickHint';
+    return h('p', { class: 'hint', role: 'status', 'data-location': loc.kind }, t(key));
+  }
 
   const num = (s: string): number | null => (s.trim() === '' ? null : Number(s));
 
@@ -202,14 +240,17 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
       return '';
     }));
     const save = h('button', { type: 'submit', class: 'primary', disabled: dupes === null }, t('vc.intake.save'));
+    const where = locationStatus();
     const form = h('form', { class: 'staff-form', 'data-intake': 'true', novalidate: true },
       f('requester_name', 'vc.intake.name', { required: true }),
       f('requester_kana', 'vc.intake.kana'),
       f('phone', 'staff.reg.phone', { type: 'tel', inputmode: 'tel' }),
       f('address', 'staff.reg.address', { required: true }),
+      pickerElement(),
       f('lat', 'staff.reg.lat', { inputmode: 'decimal' }),
       f('lon', 'staff.reg.lon', { inputmode: 'decimal' }),
       f('town', 'vc.intake.town'),
+      where,
       f('people_needed', 'vc.intake.people', { type: 'number', inputmode: 'numeric' }),
       f('hours_estimated', 'vc.intake.hours', { type: 'number', inputmode: 'decimal' }),
       checkboxes('need-damage', 'vc.intake.damage', opts('vc_damage_kinds'), intake.damage_kinds),
@@ -222,19 +263,27 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
       dupesView(),
       dupes === null ? h('p', { class: 'hint' }, t('vc.intake.checkFirst')) : null,
       save);
+    // Typing a point or a town tells at once where the need will be placed (not only at the next render).
+    form.addEventListener('input', () => {
+      const next = locationStatus(); // the same live region, new words: a screen reader hears the change
+      if (next.dataset['location'] !== where.dataset['location']) {
+        where.textContent = next.textContent;
+        where.dataset['location'] = next.dataset['location'];
+      }
+    });
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       void act(async () => {
-        await ctx.api.post<Need>(`${base}/needs`, {
+        const saved = await ctx.api.post<Need>(`${base}/needs`, {
           requester_name: intake.requester_name, requester_kana: intake.requester_kana, phone: intake.phone || null,
-          address: intake.address, town: intake.town || null, lon: num(intake.lon), lat: num(intake.lat),
+          address: intake.address, ...locationBody(intakeLocation(intake)),
           people_needed: Number(intake.people_needed), hours_estimated: num(intake.hours_estimated),
           needs_truck: intake.needs_truck, notes: intake.notes || null, damage_kinds: intake.damage_kinds,
           work_types: intake.work_types, equipment: intake.equipment, flags: intake.flags,
         });
         Object.assign(intake, { requester_name: '', requester_kana: '', phone: '', address: '', town: '', lon: '', lat: '', notes: '' });
         dupes = null;
-        return t('vc.intake.saved');
+        return t(saved.location_approximate ? 'vc.intake.savedApprox' : 'vc.intake.saved');
       });
     });
     return [form];
@@ -316,6 +365,16 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
         h('section', { class: 'vc-column', 'data-column': state, 'aria-labelledby': `col-${state}` },
           h('h2', { id: `col-${state}` }, `${vocabLabel('vc_need_states', state)} `, h('span', { 'data-count': 'true' }, t('console.count', { count: list.length }))),
           list.length ? h('ul', {}, ...list.map(needCard)) : h('p', {}, t('vc.board.empty'))))),
+    ];
+  }
+
+  // ---- the needs map -------------------------------------------------------------------------
+  function mapView(): (Node | null)[] {
+    return [
+      h('p', { role: 'status', 'data-live': liveOk ? 'on' : 'off' }, t(liveOk ? 'vc.live.on' : 'vc.live.connecting')),
+      mapEl,
+      pickedNeed ? needSummary(pickedNeed) : null,
+      needsLegend(),
     ];
   }
 
@@ -583,7 +642,7 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
   }
 
   const VIEWS: Record<DeskStep, () => (Node | null)[]> = {
-    board: boardView, intake: intakeView, reception: receptionView, teams: teamsView,
+    board: boardView, map: mapView, intake: intakeView, reception: receptionView, teams: teamsView,
     matching: matchingView, dispatch: dispatchView, stats: statsView,
   };
 
@@ -609,6 +668,8 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
     render,
     dispose() {
       live?.close();
+      needsMap?.destroy();
+      picker?.dispose();
       scanner?.stop();
       gate.dispose();
     },

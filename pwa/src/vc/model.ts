@@ -152,7 +152,7 @@ export interface MyDispatch {
 }
 
 /** The desk's steps, in the order of the day; each is a tab of `/staff/vc/:op/:step`. */
-export const DESK_STEPS = ['board', 'intake', 'reception', 'teams', 'matching', 'dispatch', 'stats'] as const;
+export const DESK_STEPS = ['board', 'map', 'intake', 'reception', 'teams', 'matching', 'dispatch', 'stats'] as const;
 export type DeskStep = (typeof DESK_STEPS)[number];
 
 export function isDeskStep(value: string | undefined): value is DeskStep {
@@ -161,6 +161,7 @@ export function isDeskStep(value: string | undefined): value is DeskStep {
 
 export const STEP_LABEL: Record<DeskStep, MessageKey> = {
   board: 'vc.step.board',
+  map: 'vc.step.map',
   intake: 'vc.step.intake',
   reception: 'vc.step.reception',
   teams: 'vc.step.teams',

@@ -21,12 +21,16 @@ from sqlalchemy import TextClause
 from server.core import context
 from server.core.context import RequestContext
 from server.core.guards import signed_in
-from server.core.problems import Problem
+from server.core.problems import FieldError, Problem
 from server.db.driver import AUTH_ON_DRIVER, DriverTransaction, driver_transaction
+from server.maps.tiles import vc_needs
 from server.maps.tiles.sql import LAYERS, PERSONAL_LAYERS, audited_tile_sql, tile_sql
 from server.registry import disclosure
+from server.vc.common import DESK_ROLES
 
 MVT = "application/vnd.mapbox-vector-tile"
+# The registry's layers, and the needs map of one volunteer centre (server/maps/tiles/vc_needs.py).
+SERVED_LAYERS = (*LAYERS, vc_needs.LAYER)
 TILES_PATH = "/api/tiles"
 
 
@@ -40,7 +44,7 @@ class TileAddress:
     @classmethod
     def parse(cls, layer: str, z: int, x: int, y: str) -> TileAddress | None:
         """None for anything that is not a tile we serve (unknown layer, not .mvt, out of range)."""
-        if layer not in LAYERS or not y.endswith(".mvt") or not y[:-4].isdigit():
+        if layer not in SERVED_LAYERS or not y.endswith(".mvt") or not y[:-4].isdigit():
             return None
         yi = int(y[:-4])
         if not (0 <= z <= 22 and 0 <= x < 2**z and 0 <= yi < 2**z):
@@ -49,7 +53,10 @@ class TileAddress:
 
 
 def may_read(layer: str, role: str | None) -> bool:
-    """Household tiles carry personal data (ids): registry readers only."""
+    """Household tiles carry personal data (ids): registry readers only. The needs map is the
+    VC's: the roles that run it (decision 0025), `vc_desk` included, and nobody else."""
+    if layer == vc_needs.LAYER:
+        return (role or "") in DESK_ROLES
     return layer not in PERSONAL_LAYERS or (role or "") in disclosure.REGISTRY_READERS
 
 
@@ -77,7 +84,11 @@ def tile_query(
     very same query as the raw database's share of a tile."""
     operation = operation_id is not None
     params: dict[str, Any] = {"tenant": ctx.tenant_id, "z": tile.z, "x": tile.x, "y": tile.y, "op": operation_id}
-    audited = audited_tile_sql(tile.layer, tile.z, operation=operation)
+    audited = (
+        vc_needs.NEEDS_TILE
+        if tile.layer == vc_needs.LAYER
+        else audited_tile_sql(tile.layer, tile.z, operation=operation)
+    )
     if audited is None:
         return tile_sql(tile.layer, tile.z, operation=operation), params, False
     params.update(
@@ -102,6 +113,8 @@ async def render_tile(
     stmt, params, audited = tile_query(ctx, tile, operation_id)
     row = await db.fetchrow(stmt, params)
     assert row is not None  # the statements always return one row
+    if tile.layer == vc_needs.LAYER and not row[3]:
+        raise Problem("not_found")  # no volunteer centre of this council by that id
     data: bytes = bytes(row[0] or b"")
     if audited and row[2]:
         await db.commit()  # the audit row is part of serving the tile: committed before it is sent
@@ -128,7 +141,10 @@ class TileController(Controller):
             " carries `id` and `district_id`, never a name, and two flags present only where they hold (absent"
             " means false): `disaster` (inside the area of a real disaster declaration) and `approximate`"
             " (placed at its town's representative point). With `operation_id`, every feature also carries"
-            " `status`. Below zoom 13 households are grid clusters with a `count` only."
+            " `status`. Below zoom 13 households are grid clusters with a `count` only. vc-needs (the roles"
+            " that run a volunteer centre; `operation_id` of the centre required): the centre's needs with `id`,"
+            " `state`, `people`, `work_types`, `flags`, and `approximate`/`truck` where they hold; `household_id`"
+            " only where the viewer may see that registry household."
         ),
         opt={AUTH_ON_DRIVER: True, "exclude_from_csrf": True},
         media_type=MVT,
@@ -148,11 +164,14 @@ class TileController(Controller):
         operation_id: Annotated[
             uuid.UUID | None,
             QueryParameter(
-                description="households only: that operation's targets with their status (unreached, late, safe, …, overdue)"
+                description=(
+                    "households: that operation's targets with their status (unreached, late, safe, …, overdue);"
+                    " vc-needs (required): the volunteer centre whose needs are drawn"
+                )
             ),
         ] = None,
     ) -> ASGIResponse:
-        if layer not in LAYERS or not y.endswith(".mvt") or not y[:-4].isdigit():
+        if layer not in SERVED_LAYERS or not y.endswith(".mvt") or not y[:-4].isdigit():
             raise Problem("not_found")
         tile = TileAddress.parse(layer, z, x, y)
         if tile is None:
@@ -160,6 +179,18 @@ class TileController(Controller):
         ctx = context.current()
         if not may_read(layer, ctx.role):
             raise Problem("forbidden")
+        if layer == vc_needs.LAYER and operation_id is None:
+            raise Problem(
+                "validation_failed",
+                errors=[
+                    FieldError(
+                        "operation_id",
+                        "required",
+                        "ボランティアセンターの operation_id を指定してください。",
+                        "Give the volunteer centre's operation_id.",
+                    )
+                ],
+            )
         reply = await render_tile(
             driver_transaction(request), ctx, tile, operation_id, request.headers.get("if-none-match")
         )
