@@ -4,6 +4,7 @@ board of needs by state, and the site survey (現地調査)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, cast
 
@@ -94,7 +95,8 @@ _DISTRICT_AT = text(
 )
 
 
-def need_out(n: VcNeed, mode: str) -> NeedOut:
+def need_out(n: VcNeed, mode: str, linked: bool = True) -> NeedOut:
+    """`linked`: whether the viewer may know the requester's registry household (see `needs_out`)."""
     pt = cast(Point, to_shape(n.location))
     return NeedOut(
         id=n.id,
@@ -107,7 +109,7 @@ def need_out(n: VcNeed, mode: str) -> NeedOut:
         lat=pt.y,
         location_approximate=n.location_approximate,
         district_id=n.district_id,
-        household_id=n.household_id,
+        household_id=n.household_id if linked else None,
         damage_kinds=list(n.damage_kinds),
         work_types=list(n.work_types),
         equipment=list(n.equipment),
@@ -262,7 +264,25 @@ class CentreController(Controller):
         if needs:
             await audit_vc(db_session, c, "vc.need.read", "vc_need", [n.id for n in needs], via="board")
             await db_session.commit()
-        return [need_out(n, c.mode) for n in needs]
+        return await needs_out(db_session, needs, c.mode)
+
+
+async def needs_out(db: AsyncSession, needs: Sequence[VcNeed], mode: str) -> list[NeedOut]:
+    """Needs as the viewer may read them: the link to a registry household only where the
+    disclosure rule lets the viewer see that household (a lent VC desk helper sees none), since the
+    link alone says the requester is on the support-needs registry."""
+    linked = {n.household_id for n in needs if n.household_id is not None}
+    if linked:
+        linked = set(
+            (
+                await db.execute(
+                    select(Household.id).where(
+                        Household.tenant_id == current_tenant(), Household.id.in_(linked), household_visible()
+                    )
+                )
+            ).scalars()
+        )
+    return [need_out(n, mode, n.household_id in linked) for n in needs]
 
 
 async def find_duplicates(
@@ -323,8 +343,9 @@ class NeedController(Controller):
             raise Problem("not_found")
         c = await get_centre(db_session, need.operation_id)
         await audit_vc(db_session, c, "vc.need.read", "vc_need", [need.id], via="detail")
+        [out] = await needs_out(db_session, [need], c.mode)
         await db_session.commit()
-        return need_out(need, c.mode)
+        return out
 
     @post("/{need_id:uuid}/state", status_code=200, summary="Send to survey, or straight to matching")
     async def set_state(
@@ -332,8 +353,9 @@ class NeedController(Controller):
     ) -> NeedOut:
         c, need = await need_for_update(db_session, need_id)
         await set_need_state(db_session, c, need, data.state)
+        [out] = await needs_out(db_session, [need], c.mode)
         await db_session.commit()
-        return need_out(need, c.mode)
+        return out
 
     @post("/{need_id:uuid}/surveys", status_code=HTTP_201_CREATED, summary="Record a site survey (現地調査)")
     async def survey(self, db_session: DbSession, need_id: FromPath[uuid.UUID], data: JSONBody[SurveyIn]) -> SurveyOut:

@@ -315,6 +315,15 @@ async def test_roles_the_desk_sees_no_registry_and_a_volunteer_only_their_team(
     assert r.status_code == 422 and r.json()["code"] == "vc_household_not_visible"
     r = await staff.send_json("POST", f"{base}/needs", need_body(0, household_id=str(world.household_id)))
     assert r.status_code == 201 and r.json()["household_id"] == str(world.household_id)
+    linked = r.json()["id"]
+    # The link alone says the requester is on the registry: the desk never reads it back, staff do.
+    for path in (f"{base}/needs", f"/api/vc/needs/{linked}"):
+        for who, expected in ((desk, None), (staff, str(world.household_id))):
+            body = (await who.get(path)).json()
+            [need] = [n for n in body if n["id"] == linked] if isinstance(body, list) else [body]
+            assert need["household_id"] == expected, (path, expected)
+    r = await desk.send_json("POST", f"/api/vc/needs/{linked}/state", {"state": "waiting"})
+    assert r.status_code == 200 and r.json()["household_id"] is None
 
     # Two teams, each led by a volunteer with a login; each phone sees its own team only.
     home = world.code[:2]
