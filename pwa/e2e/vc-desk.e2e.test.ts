@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   apiSession,
@@ -17,7 +17,9 @@ import {
   newPhoneContext,
   shot,
   signInUi,
+  unlockWithPin,
   useBrowser,
+  waitForServiceWorker,
   WAIT_LIMIT_MS,
 } from './support';
 
@@ -28,6 +30,22 @@ beforeAll(() => ({ env, browser } = suite));
 
 interface Centre { operation_id: string; label: string }
 interface Registration { token: string; qr_svg: string }
+
+/** The kinds of the records in the device's outbox (IndexedDB `tonari`, table `outbox`). */
+function outboxKinds(page: Page): Promise<string[]> {
+  return page.evaluate(() => new Promise<string[]>((resolve, reject) => {
+    const open = indexedDB.open('tonari');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const all = open.result.transaction('outbox').objectStore('outbox').getAll();
+      all.onerror = () => reject(all.error);
+      all.onsuccess = () => {
+        open.result.close();
+        resolve((all.result as Array<{ payload: { type: string } }>).map((r) => r.payload.type));
+      };
+    };
+  }));
+}
 
 const WIDTH = 640;
 const HEIGHT = 480;
@@ -298,20 +316,30 @@ describe('volunteer centre', () => {
     expect(await page.locator('[data-address]').textContent()).toBe('笠間市E2E 1番地');
     expect(await page.locator('[data-call="119"]').getAttribute('href')).toBe('tel:119');
     await expectAxeClean(page, 'volunteer phone');
+    await waitForServiceWorker(page); // the app shell must load with no signal
 
     await phone.setOffline(true);
     await form.getByLabel('活動時間').fill('3');
     await form.getByLabel('行った作業').fill('泥出し');
     await form.getByRole('button', { name: '報告を送る' }).click();
     await page.locator('[data-notice]', { hasText: '端末に保存' }).waitFor();
-    // Pressed again while still offline: still one report (one client id).
+    // Pressed again while still offline: still one report (one client id), in the one outbox.
     await form.getByRole('button', { name: '報告を送る' }).click();
-    expect(await page.evaluate(() => JSON.parse(localStorage.getItem('tonari.vc.reports') ?? '[]').length)).toBe(1);
+    expect(await outboxKinds(page)).toEqual(['vc_report']);
+    await page.locator('[data-outbox-count][data-count="1"]').waitFor();
+
+    // Kept across a reload with no signal: the page comes back from the device (PIN, sealed copy).
+    await page.reload();
+    await unlockWithPin(page);
+    await page.waitForURL((url) => url.pathname === '/vc/me');
+    await page.locator('[data-offline]').waitFor();
+    await page.locator('[data-notice]', { hasText: '端末に保存' }).waitFor();
+    expect(await outboxKinds(page)).toEqual(['vc_report']);
 
     await phone.setOffline(false);
-    await page.locator('[data-notice]', { hasText: '報告を受け付けました。' }).waitFor();
     await page.getByText('この活動は報告済みです。').waitFor();
-    expect(await page.evaluate(() => localStorage.getItem('tonari.vc.reports'))).toBeNull();
+    await page.locator('[data-outbox-count][data-count="0"]').waitFor();
+    expect(await outboxKinds(page)).toEqual([]);
     await shot(page, 'vc-phone-reported');
     await phone.close();
 

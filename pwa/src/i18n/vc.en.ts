@@ -112,6 +112,7 @@ export const vcEn: Record<keyof typeof vcJa, string> = {
   'vc.stats.colClosed': 'Closed',
   'vc.stats.colOpen': 'Open',
   'vc.me.title': 'My activity',
+  'vc.me.offline': 'No connection: showing what this phone last received.',
   'vc.me.none': 'You are not in a team yet. Wait for the desk.',
   'vc.me.team': 'Team: {name} ({count} people)',
   'vc.me.where': 'Where to go',
@@ -132,5 +133,7 @@ export const vcEn: Record<keyof typeof vcJa, string> = {
   'vc.report.send': 'Send the report',
   'vc.report.sent': 'Report received.',
   'vc.report.queued': 'No connection. The report is kept on this device and sent when the connection is back.',
+  'vc.report.seeOutbox': 'See the records not sent',
+  'vc.report.badNumbers': 'Give people and injuries as whole numbers from 0 to 500, and hours as a number from 0 to 24.',
   'vc.report.alreadySent': 'This activity has been reported.',
 };

@@ -110,6 +110,7 @@ export const vcJa = {
   'vc.stats.colClosed': '完了数',
   'vc.stats.colOpen': '未完了',
   'vc.me.title': 'わたしの活動',
+  'vc.me.offline': '接続がありません。最後に受け取った内容を表示しています。',
   'vc.me.none': 'まだ班に入っていません。受付の案内を待ってください。',
   'vc.me.team': '班: {name}（{count}人）',
   'vc.me.where': '行き先',
@@ -130,5 +131,7 @@ export const vcJa = {
   'vc.report.send': '報告を送る',
   'vc.report.sent': '報告を受け付けました。',
   'vc.report.queued': '接続がありません。報告は端末に保存し、接続が戻ったら送ります。',
+  'vc.report.seeOutbox': '送れなかった記録を見る',
+  'vc.report.badNumbers': '活動人数とけが人の数は0〜500の整数、活動時間は0〜24の数で入力してください。',
   'vc.report.alreadySent': 'この活動は報告済みです。',
 } as const;
