@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -349,5 +350,71 @@ describe('volunteer centre', () => {
     expect(ledger.find((e) => e.code === 'shovel')).toMatchObject({ stock: 10, out: 0 });
     const stats = await staff.get<{ days: Array<{ activities: number; needs_closed: number }> }>(`${base}/statistics`);
     expect(stats.days.at(-1)).toMatchObject({ activities: 1, needs_closed: 1 });
+  });
+  it('prints the A4 daily sheet of a drill day from the statistics: 【訓練】, the figures, 10.5 pt, page numbers', async () => {
+    suite.ready();
+    const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
+    const op = await openDrillCentre(staff, 'E2E 災害VC 日報');
+    const base = `/api/vc/centres/${op}`;
+    const volunteer = (body: Record<string, unknown>) => staff.post(`${base}/volunteers`, {
+      age_band: 'age_30_49', insurance: 'enrolled', insured_where: '笠間市社協', ...body,
+    });
+    await volunteer({ name: 'E2E 日報 個人', prefecture: '08' });
+    await volunteer({ name: 'E2E 日報 県外', prefecture: '13' });
+    await volunteer({ name: 'E2E 日報 団体', prefecture: '08', kind: 'group', group_name: 'E2E 日報会', group_size: 8 });
+    for (const work of [['mud_out', 'carry_out'], ['mud_out']]) {
+      await staff.post(`${base}/needs`, { requester_name: 'E2E 日報 依頼者', address: '笠間市E2E 2番地', people_needed: 2, ...BASE, work_types: work });
+    }
+    const stats = await staff.get<{ days: Array<{ vc_day: string; volunteers: number; out_of_prefecture: number; needs_received: number }> }>(`${base}/statistics`);
+    const day = stats.days.at(-1)!;
+    expect(day).toMatchObject({ volunteers: 10, out_of_prefecture: 1, needs_received: 2 });
+
+    const context = await newDesktopContext(browser, env.baseUrl);
+    const page = await context.newPage();
+    await signInUi(page, credentialFor(env, 'staff'));
+    await page.goto(`/staff/vc/${op}/stats`);
+    await page.locator(`[data-daily-sheet="${day.vc_day}"]`).click();
+    await page.waitForURL((url) => url.pathname === `/staff/vc/${op}/day/${day.vc_day}`);
+    const sheet = page.locator('[data-print-sheet]');
+    await sheet.waitFor();
+    expect(await page.locator('[data-sheet-title]').textContent()).toBe('【訓練】E2E 災害VC 日報 振り返り日報');
+    await page.locator('[data-drill]').waitFor();
+    const figure = (key: string) => page.locator(`[data-figure="${key}"] td`).textContent();
+    expect(await figure('volunteers')).toBe('10');
+    expect(await figure('group')).toBe('8');
+    expect(await figure('out_of_prefecture')).toBe('1');
+    expect(await figure('needs_received')).toBe('2');
+    expect(await page.locator('[data-sheet-work] tbody tr').allTextContents()).toEqual(['泥出し2', '家財搬出1']);
+    expect(await page.locator('caption').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^【訓練】/)]));
+    await expectAxeClean(page, 'daily sheet');
+
+    await page.emulateMedia({ media: 'print' });
+    // A4's printable width (190 mm at 96 dpi), as the district list's print test.
+    await page.setViewportSize({ width: 718, height: 1032 });
+    expect(await page.locator('.staff-nav').isVisible()).toBe(false);
+    expect(await page.locator('[data-action="print"]').isVisible()).toBe(false);
+    const layout = await page.evaluate(async () => {
+      const sheetEl = document.querySelector('[data-print-sheet]')!;
+      const texts = [...sheetEl.querySelectorAll('th, td, caption, p, h2')].filter((e) => (e.textContent ?? '').trim() !== '');
+      const numbers = [...sheetEl.querySelectorAll('td.number')];
+      const css = await Promise.all([...document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]')].map(async (l) => (await fetch(l.href)).text()));
+      const inline = [...document.querySelectorAll('style')].map((s) => s.textContent ?? '');
+      return {
+        smallestText: Math.min(...texts.map((e) => parseFloat(getComputedStyle(e).fontSize))),
+        numbers: numbers.length,
+        numbersOneLine: numbers.every((n) => getComputedStyle(n).whiteSpace === 'nowrap'
+          && n.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(n).fontSize) * 1.35 + 8),
+        height: sheetEl.getBoundingClientRect().height,
+        pageNumbers: [...css, ...inline].filter((t) => t.includes('@bottom-center')).join(' '),
+      };
+    });
+    expect(layout.smallestText).toBeGreaterThanOrEqual(14); // 10.5 pt = 14 px
+    expect(layout.numbers).toBeGreaterThanOrEqual(10);
+    expect(layout.numbersOneLine).toBe(true);
+    expect(layout.height).toBeLessThan(1032); // one A4 page
+    expect(layout.pageNumbers).toContain('counter(pages)');
+    expect(layout.pageNumbers).toContain('ページ');
+    await page.screenshot({ path: fileURLToPath(new URL('./artifacts/vc-daily-sheet.png', import.meta.url)), clip: { x: 0, y: 0, width: 718, height: 1032 } });
+    await context.close();
   });
 });
