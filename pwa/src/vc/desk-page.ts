@@ -580,7 +580,7 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
       h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('vc.step.stats') },
         h('table', { class: 'staff-table', 'data-stats': 'true' }, h('caption', {}, `${stats.label}${t('vc.step.stats')}`),
           h('thead', {}, h('tr', {}, ...cols.map(([k]) => h('th', { scope: 'col' }, t(k))))),
-          h('tbody', {}, ...stats.days.map((d) => h('tr', { 'data-day': d.vc_day }, ...cols.map(([, f], i) => (i === 0 ? h('th', { scope: 'row' }, appLink(ctx, dailySheetPath(op, d.vc_day), f(d), { 'aria-label': t('vc.sheet.link', { day: f(d) }) })) : h('td', {}, f(d))))))))),
+          h('tbody', {}, ...stats.days.map((d) => h('tr', { 'data-day': d.vc_day }, ...cols.map(([, f], i) => (i === 0 ? h('th', { scope: 'row' }, appLink(ctx, dailySheetPath(op, d.vc_day), f(d), { class: 'vc-day-link', 'aria-label': t('vc.sheet.link', { day: f(d) }) })) : h('td', {}, f(d))))))))),
     ];
   }
 

@@ -1,0 +1,79 @@
+// Every screen of the volunteer centre (#18) as accessible as the rest of the PWA, with the shared
+// checks of support.ts (axe-core clean, 48 px targets, no sideways scroll at 200 % text): the
+// desk's tabs with content in them, the centre list, the A4 daily sheet, and the volunteer's phone.
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  apiSession,
+  credentialFor,
+  type E2EEnv,
+  expectAccessibleScreen,
+  newDesktopContext,
+  newPhoneContext,
+  signInUi,
+  useBrowser,
+} from './support';
+
+const suite = useBrowser();
+let env: E2EEnv;
+let browser: Browser;
+beforeAll(() => ({ env, browser } = suite));
+
+const BASE = { lon: 140.25, lat: 36.375 };
+const STEPS = ['board', 'intake', 'reception', 'teams', 'matching', 'dispatch', 'stats'] as const;
+
+describe('volunteer centre screens', () => {
+  it('the desk, the daily sheet and the phone view are axe-clean, 48 px, and reflow at 200 % text', async () => {
+    suite.ready();
+    const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
+    const leaderCred = credentialFor(env, 'vc_volunteer');
+    const me = await (await apiSession(env.baseUrl, leaderCred)).get<{ id: string }>('/api/auth/me');
+    const centre = await staff.post<{ operation_id: string }>('/api/vc/centres/', { mode: 'drill', name: 'E2E 災害VC 画面', ...BASE });
+    const op = centre.operation_id;
+    const base = `/api/vc/centres/${op}`;
+    await staff.post(`${base}/equipment`, { code: 'shovel', quantity: 10 });
+    const volunteer = (body: Record<string, unknown>) => staff.post<{ id: string }>(`${base}/volunteers`, {
+      age_band: 'age_30_49', prefecture: '08', insurance: 'enrolled', insured_where: '笠間市社協', ...body,
+    });
+    const leader = await volunteer({ name: 'E2E 画面 リーダー', user_id: me.id });
+    const member = await volunteer({ name: 'E2E 画面 メンバー' });
+    await volunteer({ name: 'E2E 画面 待機' });
+    const need = await staff.post<{ id: string }>(`${base}/needs`, {
+      requester_name: 'E2E 画面 依頼者', address: '笠間市E2E 3番地', people_needed: 2, ...BASE, work_types: ['mud_out'], equipment: ['shovel'],
+    });
+    await staff.post(`${base}/needs`, { requester_name: 'E2E 画面 依頼者二', address: '笠間市E2E 4番地', people_needed: 3, ...BASE, work_types: ['carry_out'] });
+    await staff.post(`/api/vc/needs/${need.id}/state`, { state: 'waiting' });
+    const team = await staff.post<{ id: string }>(`${base}/teams`, { name: 'E2E画面班', leader_id: leader.id, member_ids: [leader.id, member.id] });
+    await staff.post(`${base}/dispatches`, { team_id: team.id, need_id: need.id, equipment: [{ code: 'shovel', quantity: 2 }] });
+
+    const desk = await newDesktopContext(browser, env.baseUrl);
+    const page: Page = await desk.newPage();
+    await signInUi(page, credentialFor(env, 'staff'));
+    await page.goto('/staff/vc');
+    await page.locator(`a[href="/staff/vc/${op}/board"]`).first().waitFor();
+    await expectAccessibleScreen(page, 'vc-a11y-centres');
+    for (const step of STEPS) {
+      await page.goto(`/staff/vc/${op}/${step}`);
+      await page.locator(`[data-step="${step}"]`).waitFor();
+      await page.locator('[data-drill]').waitFor();
+      await expectAccessibleScreen(page, `vc-a11y-${step}`);
+    }
+    const day = await page.locator('[data-daily-sheet]').getAttribute('data-daily-sheet');
+    await page.goto(`/staff/vc/${op}/day/${day}`);
+    await page.locator('[data-print-sheet]').waitFor();
+    await expectAccessibleScreen(page, 'vc-a11y-daily-sheet');
+    await desk.close();
+
+    const phone = await newPhoneContext(browser, env.baseUrl);
+    const p2 = await phone.newPage();
+    await signInUi(p2, leaderCred);
+    await p2.locator('[data-vc-me]').click();
+    await p2.locator('form[data-report-form]').waitFor();
+    expect(await p2.locator('[data-team]').count()).toBe(1);
+    await expectAccessibleScreen(p2, 'vc-a11y-me');
+    await p2.getByLabel('継続（明日も必要）').check();
+    await p2.getByLabel('残っている作業').waitFor();
+    await expectAccessibleScreen(p2, 'vc-a11y-me-continued');
+    await phone.close();
+  });
+});
