@@ -1,6 +1,7 @@
 // Every screen of the volunteer centre (#18) as accessible as the rest of the PWA, with the shared
 // checks of support.ts (axe-core clean, 48 px targets, no sideways scroll at 200 % text): the
-// desk's tabs with content in them, the centre list, the A4 daily sheet, and the volunteer's phone.
+// desk's tabs with content in them, the centre list, the A4 daily sheet, the volunteer's phone, and
+// the public pre-registration page with its QR page.
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +21,7 @@ let browser: Browser;
 beforeAll(() => ({ env, browser } = suite));
 
 const BASE = { lon: 140.25, lat: 36.375 };
+const COUNCIL = '08216'; // the seeded council (seed/demo.py)
 const STEPS = ['board', 'intake', 'reception', 'teams', 'matching', 'dispatch', 'stats'] as const;
 
 describe('volunteer centre screens', () => {
@@ -75,5 +77,30 @@ describe('volunteer centre screens', () => {
     await p2.getByLabel('残っている作業').waitFor();
     await expectAccessibleScreen(p2, 'vc-a11y-me-continued');
     await phone.close();
+
+    // The public pre-registration page (no account) and its QR page.
+    const visitor = await newPhoneContext(browser, env.baseUrl);
+    const p3 = await visitor.newPage();
+    await p3.goto(`/vc/join/${COUNCIL}/${op}`);
+    const join = p3.locator('form[data-join-form]');
+    await join.waitFor();
+    expect(await p3.locator('h1').textContent()).toBe('【訓練】E2E 災害VC 画面 ボランティア事前登録');
+    await expectAccessibleScreen(p3, 'vc-a11y-join');
+    await join.getByLabel('氏名').fill('E2E 事前 登録');
+    await join.getByLabel('住所の都道府県コード（2桁）').fill('08');
+    await join.getByLabel('加入した社協').fill('笠間市社協');
+    // Without consent: the server's words, nothing stored.
+    await join.getByRole('button', { name: '登録してQRコードを受け取る' }).click();
+    await p3.locator('[role=alert]', { hasText: '同意' }).waitFor();
+    await join.getByLabel('上の「個人情報の取り扱い」に同意します').check();
+    await join.getByRole('button', { name: '登録してQRコードを受け取る' }).click();
+    await p3.locator('[data-join-done]').waitFor();
+    const token = (await p3.locator('[data-token]').textContent())!;
+    expect(await p3.locator('img[data-qr]').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await expectAccessibleScreen(p3, 'vc-a11y-join-qr');
+    await visitor.close();
+    // The code on the page checks the volunteer in at the desk.
+    const checked = await staff.post<{ name: string; registered_via: string }>(`${base}/checkins`, { token });
+    expect(checked).toMatchObject({ name: 'E2E 事前 登録', registered_via: 'preregistration' });
   });
 });
