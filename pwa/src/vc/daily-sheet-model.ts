@@ -54,7 +54,7 @@ export function dailySheet(stats: Statistics, day: string, districtNames: Readon
   const d = stats.days.find((x) => x.vc_day === day);
   if (!d) return null;
   const workOrder = vocabCodes('vc_work_types');
-  const districtLabel = (id: string) => (id ? districtNames.get(id) ?? t('vc.sheet.unknownDistrict') : t('vc.sheet.noDistrict'));
+  const districtLabel = (id: string) => (id ? districtNames.get(id) ?? t('vc.sheet.unknownDistrict') : t('console.progress.noDistrict'));
   return {
     day,
     label: stats.label,

@@ -75,7 +75,7 @@ export const dailySheetPage: PageFactory = (root, ctx, params = {}) => {
         figures(`${s.label}${t('vc.sheet.needs')}`, s.needs, 'data-sheet-needs')),
       h('div', { class: 'vc-sheet-grid' },
         breakdown(`${s.label}${t('vc.sheet.byWork')}`, t('vc.intake.work'), s.byWorkType, 'data-sheet-work'),
-        breakdown(`${s.label}${t('vc.sheet.byDistrict')}`, t('vc.sheet.colDistrict'), s.byDistrict, 'data-sheet-districts')),
+        breakdown(`${s.label}${t('vc.sheet.byDistrict')}`, t('common.district'), s.byDistrict, 'data-sheet-districts')),
       h('p', { class: 'hint' }, t('vc.sheet.note')),
       h('div', { class: 'vc-sheet-sign' }, h('p', {}, t('vc.sheet.checkedBy'))));
   }

@@ -82,7 +82,7 @@ export const registerPage: PageFactory = (root, ctx, params = {}) => {
     const el = h('form', { class: 'staff-form', 'data-join-form': 'true', novalidate: true, 'aria-busy': busy ? 'true' : null },
       selectField('join-kind', 'vc.rec.kind', [['individual', t('vc.rec.kind.individual')], ['group', t('vc.rec.kind.group')]], form.kind, (v) => { form.kind = v; render(); }),
       f('name', 'common.name', { required: true, autocomplete: 'name' }),
-      f('kana', 'vc.join.kana'),
+      f('kana', 'vc.intake.kana'),
       f('phone', 'vc.join.phone', { type: 'tel', inputmode: 'tel', autocomplete: 'tel' }),
       form.kind === 'group' ? f('group_name', 'vc.rec.groupName') : null,
       form.kind === 'group' ? f('group_size', 'vc.rec.groupSize', { type: 'number', inputmode: 'numeric' }) : null,
