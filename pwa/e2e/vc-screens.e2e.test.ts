@@ -1,7 +1,8 @@
 // Every screen of the volunteer centre (#18) as accessible as the rest of the PWA, with the shared
 // checks of support.ts (axe-core clean, 48 px targets, no sideways scroll at 200 % text): the
-// desk's tabs with content in them, the centre list, the A4 daily sheet, the volunteer's phone, and
-// the public pre-registration page with its QR page.
+// desk's tabs with content in them, the centre list, the A4 daily sheet, and the public
+// pre-registration page with its QR page. The volunteer's phone (/vc/me) is checked the same way in
+// vc-desk's report test, where the leader's account is linked.
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -25,11 +26,9 @@ const COUNCIL = '08216'; // the seeded council (seed/demo.py)
 const STEPS = ['board', 'intake', 'reception', 'teams', 'matching', 'dispatch', 'stats'] as const;
 
 describe('volunteer centre screens', () => {
-  it('the desk, the daily sheet and the phone view are axe-clean, 48 px, and reflow at 200 % text', async () => {
+  it('the desk, the daily sheet and the public pages are axe-clean, 48 px, and reflow at 200 % text', async () => {
     suite.ready();
     const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
-    const leaderCred = credentialFor(env, 'vc_volunteer');
-    const me = await (await apiSession(env.baseUrl, leaderCred)).get<{ id: string }>('/api/auth/me');
     const centre = await staff.post<{ operation_id: string }>('/api/vc/centres/', { mode: 'drill', name: 'E2E 災害VC 画面', ...BASE });
     const op = centre.operation_id;
     const base = `/api/vc/centres/${op}`;
@@ -37,7 +36,9 @@ describe('volunteer centre screens', () => {
     const volunteer = (body: Record<string, unknown>) => staff.post<{ id: string }>(`${base}/volunteers`, {
       age_band: 'age_30_49', prefecture: '08', insurance: 'enrolled', insured_where: '笠間市社協', ...body,
     });
-    const leader = await volunteer({ name: 'E2E 画面 リーダー', user_id: me.id });
+    // Not linked to the vc_volunteer account: a user leads in one centre only, and vc-desk's
+    // report test (which checks /vc/me the same way) links it in its own centre.
+    const leader = await volunteer({ name: 'E2E 画面 リーダー' });
     const member = await volunteer({ name: 'E2E 画面 メンバー' });
     await volunteer({ name: 'E2E 画面 待機' });
     const need = await staff.post<{ id: string }>(`${base}/needs`, {
@@ -65,18 +66,6 @@ describe('volunteer centre screens', () => {
     await page.locator('[data-print-sheet]').waitFor();
     await expectAccessibleScreen(page, 'vc-a11y-daily-sheet');
     await desk.close();
-
-    const phone = await newPhoneContext(browser, env.baseUrl);
-    const p2 = await phone.newPage();
-    await signInUi(p2, leaderCred);
-    await p2.locator('[data-vc-me]').click();
-    await p2.locator('form[data-report-form]').waitFor();
-    expect(await p2.locator('[data-team]').count()).toBe(1);
-    await expectAccessibleScreen(p2, 'vc-a11y-me');
-    await p2.getByLabel('継続（明日も必要）').check();
-    await p2.getByLabel('残っている作業').waitFor();
-    await expectAccessibleScreen(p2, 'vc-a11y-me-continued');
-    await phone.close();
 
     // The public pre-registration page (no account) and its QR page.
     const visitor = await newPhoneContext(browser, env.baseUrl);
