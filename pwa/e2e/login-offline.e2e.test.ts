@@ -7,6 +7,8 @@ import {
   answerPin,
   credentialFor,
   type E2EEnv,
+  expectReflowAtDoubleText,
+  expectTapTargets,
   newPhoneContext,
   shot,
   unlockWithPin,
@@ -36,29 +38,6 @@ async function submitLogin(page: Page, login: string, password: string): Promise
   await page.getByRole('button', { name: 'ログイン', exact: true }).click();
 }
 
-/** Every visible button/input is at least 48×48 CSS px (WCAG 2.5.8 and our own bar). */
-async function expectTapTargets(page: Page): Promise<void> {
-  const small = await page.$$eval('button, input, a[href]', (els) =>
-    els
-      .map((el) => ({ el, r: el.getBoundingClientRect() }))
-      .filter(({ r }) => r.width > 0 && (r.height < 48 || r.width < 48))
-      .map(({ el, r }) => `${el.tagName}#${el.id || el.textContent} ${r.width}×${r.height}`),
-  );
-  expect(small).toEqual([]);
-}
-
-/** At double text size the page reflows instead of scrolling sideways (WCAG 1.4.4 / 1.4.10). */
-async function expectReflowAtDoubleText(page: Page, name: string): Promise<void> {
-  await page.evaluate(() => {
-    document.documentElement.style.fontSize = '225%'; // 2 × our 112.5 %
-  });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  await shot(page, name);
-  await page.evaluate(() => {
-    document.documentElement.style.fontSize = '';
-  });
-  expect(overflow).toBeLessThanOrEqual(0);
-}
 
 describe('login and offline home', () => {
   it('a wrong password shows the server message in Japanese', async () => {

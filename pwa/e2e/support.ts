@@ -233,6 +233,51 @@ export async function expectAxeClean(page: Page, what = ''): Promise<void> {
   expect(violations, `${what} ${JSON.stringify(violations, null, 1)}`.trim()).toEqual([]);
 }
 
+/**
+ * Every visible control (button, input, select, textarea, link) is at least 48×48 CSS px (WCAG
+ * 2.5.8 and our own bar). A checkbox or radio counts with its label: the label is what a finger taps.
+ */
+export async function expectTapTargets(page: Page, what = ''): Promise<void> {
+  const small = await page.$$eval('button, input, select, textarea, a[href]', (els) =>
+    els
+      .map((el) => {
+        let r = el.getBoundingClientRect();
+        const input = el as HTMLInputElement;
+        if (el.tagName === 'INPUT' && (input.type === 'checkbox' || input.type === 'radio') && input.labels?.[0]) {
+          const l = input.labels[0].getBoundingClientRect();
+          const left = Math.min(r.left, l.left);
+          const top = Math.min(r.top, l.top);
+          r = new DOMRect(left, top, Math.max(r.right, l.right) - left, Math.max(r.bottom, l.bottom) - top);
+        }
+        return { el, r };
+      })
+      .filter(({ el, r }) => r.width > 0 && getComputedStyle(el).visibility !== 'hidden' && (r.height < 48 || r.width < 48))
+      .map(({ el, r }) => `${el.tagName}#${el.id || (el.textContent ?? '').trim().slice(0, 30)} ${Math.round(r.width)}×${Math.round(r.height)}`),
+  );
+  expect(small, what).toEqual([]);
+}
+
+/** At double text size the page reflows instead of scrolling sideways (WCAG 1.4.4 / 1.4.10). */
+export async function expectReflowAtDoubleText(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => {
+    document.documentElement.style.fontSize = '225%'; // 2 × our 112.5 %
+  });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await shot(page, name);
+  await page.evaluate(() => {
+    document.documentElement.style.fontSize = '';
+  });
+  expect(overflow, `${name} scrolls sideways at 200 % text`).toBeLessThanOrEqual(0);
+}
+
+/** One screen as accessible as the rest: axe-clean, 48 px targets, no sideways scroll at 200 % text. */
+export async function expectAccessibleScreen(page: Page, name: string): Promise<void> {
+  await expectAxeClean(page, name);
+  await expectTapTargets(page, name);
+  await shot(page, name);
+  await expectReflowAtDoubleText(page, `${name}-200pct`);
+}
+
 export interface BrowserSuite {
   env: E2EEnv;
   browser: Browser;

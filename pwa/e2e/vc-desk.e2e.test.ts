@@ -4,20 +4,24 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   apiSession,
   type ApiSession,
   credentialFor,
   type E2EEnv,
+  expectAccessibleScreen,
   expectAxeClean,
   launchBrowser,
   newDesktopContext,
   newPhoneContext,
   shot,
   signInUi,
+  unlockWithPin,
   useBrowser,
+  waitForServiceWorker,
   WAIT_LIMIT_MS,
 } from './support';
 
@@ -28,6 +32,22 @@ beforeAll(() => ({ env, browser } = suite));
 
 interface Centre { operation_id: string; label: string }
 interface Registration { token: string; qr_svg: string }
+
+/** The kinds of the records in the device's outbox (IndexedDB `tonari`, table `outbox`). */
+function outboxKinds(page: Page): Promise<string[]> {
+  return page.evaluate(() => new Promise<string[]>((resolve, reject) => {
+    const open = indexedDB.open('tonari');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const all = open.result.transaction('outbox').objectStore('outbox').getAll();
+      all.onerror = () => reject(all.error);
+      all.onsuccess = () => {
+        open.result.close();
+        resolve((all.result as Array<{ payload: { type: string } }>).map((r) => r.payload.type));
+      };
+    };
+  }));
+}
 
 const WIDTH = 640;
 const HEIGHT = 480;
@@ -297,21 +317,36 @@ describe('volunteer centre', () => {
     await form.waitFor();
     expect(await page.locator('[data-address]').textContent()).toBe('笠間市E2E 1番地');
     expect(await page.locator('[data-call="119"]').getAttribute('href')).toBe('tel:119');
-    await expectAxeClean(page, 'volunteer phone');
+    // As accessible as the rest (axe, 48 px, 200 % text), with the 継続 field open too.
+    await expectAccessibleScreen(page, 'vc-a11y-me');
+    await form.getByLabel('継続（明日も必要）').check();
+    await form.getByLabel('残っている作業').waitFor();
+    await expectAccessibleScreen(page, 'vc-a11y-me-continued');
+    await form.getByLabel('完了').check();
+    await waitForServiceWorker(page); // the app shell must load with no signal
 
     await phone.setOffline(true);
     await form.getByLabel('活動時間').fill('3');
     await form.getByLabel('行った作業').fill('泥出し');
     await form.getByRole('button', { name: '報告を送る' }).click();
     await page.locator('[data-notice]', { hasText: '端末に保存' }).waitFor();
-    // Pressed again while still offline: still one report (one client id).
+    // Pressed again while still offline: still one report (one client id), in the one outbox.
     await form.getByRole('button', { name: '報告を送る' }).click();
-    expect(await page.evaluate(() => JSON.parse(localStorage.getItem('tonari.vc.reports') ?? '[]').length)).toBe(1);
+    expect(await outboxKinds(page)).toEqual(['vc_report']);
+    await page.locator('[data-outbox-count][data-count="1"]').waitFor();
+
+    // Kept across a reload with no signal: the page comes back from the device (PIN, sealed copy).
+    await page.reload();
+    await unlockWithPin(page);
+    await page.waitForURL((url) => url.pathname === '/vc/me');
+    await page.locator('[data-offline]').waitFor();
+    await page.locator('[data-notice]', { hasText: '端末に保存' }).waitFor();
+    expect(await outboxKinds(page)).toEqual(['vc_report']);
 
     await phone.setOffline(false);
-    await page.locator('[data-notice]', { hasText: '報告を受け付けました。' }).waitFor();
     await page.getByText('この活動は報告済みです。').waitFor();
-    expect(await page.evaluate(() => localStorage.getItem('tonari.vc.reports'))).toBeNull();
+    await page.locator('[data-outbox-count][data-count="0"]').waitFor();
+    expect(await outboxKinds(page)).toEqual([]);
     await shot(page, 'vc-phone-reported');
     await phone.close();
 
@@ -321,5 +356,71 @@ describe('volunteer centre', () => {
     expect(ledger.find((e) => e.code === 'shovel')).toMatchObject({ stock: 10, out: 0 });
     const stats = await staff.get<{ days: Array<{ activities: number; needs_closed: number }> }>(`${base}/statistics`);
     expect(stats.days.at(-1)).toMatchObject({ activities: 1, needs_closed: 1 });
+  });
+  it('prints the A4 daily sheet of a drill day from the statistics: 【訓練】, the figures, 10.5 pt, page numbers', async () => {
+    suite.ready();
+    const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
+    const op = await openDrillCentre(staff, 'E2E 災害VC 日報');
+    const base = `/api/vc/centres/${op}`;
+    const volunteer = (body: Record<string, unknown>) => staff.post(`${base}/volunteers`, {
+      age_band: 'age_30_49', insurance: 'enrolled', insured_where: '笠間市社協', ...body,
+    });
+    await volunteer({ name: 'E2E 日報 個人', prefecture: '08' });
+    await volunteer({ name: 'E2E 日報 県外', prefecture: '13' });
+    await volunteer({ name: 'E2E 日報 団体', prefecture: '08', kind: 'group', group_name: 'E2E 日報会', group_size: 8 });
+    for (const work of [['mud_out', 'carry_out'], ['mud_out']]) {
+      await staff.post(`${base}/needs`, { requester_name: 'E2E 日報 依頼者', address: '笠間市E2E 2番地', people_needed: 2, ...BASE, work_types: work });
+    }
+    const stats = await staff.get<{ days: Array<{ vc_day: string; volunteers: number; out_of_prefecture: number; needs_received: number }> }>(`${base}/statistics`);
+    const day = stats.days.at(-1)!;
+    expect(day).toMatchObject({ volunteers: 10, out_of_prefecture: 1, needs_received: 2 });
+
+    const context = await newDesktopContext(browser, env.baseUrl);
+    const page = await context.newPage();
+    await signInUi(page, credentialFor(env, 'staff'));
+    await page.goto(`/staff/vc/${op}/stats`);
+    await page.locator(`[data-daily-sheet="${day.vc_day}"]`).click();
+    await page.waitForURL((url) => url.pathname === `/staff/vc/${op}/day/${day.vc_day}`);
+    const sheet = page.locator('[data-print-sheet]');
+    await sheet.waitFor();
+    expect(await page.locator('[data-sheet-title]').textContent()).toBe('【訓練】E2E 災害VC 日報 振り返り日報');
+    await page.locator('[data-drill]').waitFor();
+    const figure = (key: string) => page.locator(`[data-figure="${key}"] td`).textContent();
+    expect(await figure('volunteers')).toBe('10');
+    expect(await figure('group')).toBe('8');
+    expect(await figure('out_of_prefecture')).toBe('1');
+    expect(await figure('needs_received')).toBe('2');
+    expect(await page.locator('[data-sheet-work] tbody tr').allTextContents()).toEqual(['泥出し2', '家財搬出1']);
+    expect(await page.locator('caption').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^【訓練】/)]));
+    await expectAxeClean(page, 'daily sheet');
+
+    await page.emulateMedia({ media: 'print' });
+    // A4's printable width (190 mm at 96 dpi), as the district list's print test.
+    await page.setViewportSize({ width: 718, height: 1032 });
+    expect(await page.locator('.staff-nav').isVisible()).toBe(false);
+    expect(await page.locator('[data-action="print"]').isVisible()).toBe(false);
+    const layout = await page.evaluate(async () => {
+      const sheetEl = document.querySelector('[data-print-sheet]')!;
+      const texts = [...sheetEl.querySelectorAll('th, td, caption, p, h2')].filter((e) => (e.textContent ?? '').trim() !== '');
+      const numbers = [...sheetEl.querySelectorAll('td.number')];
+      const css = await Promise.all([...document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]')].map(async (l) => (await fetch(l.href)).text()));
+      const inline = [...document.querySelectorAll('style')].map((s) => s.textContent ?? '');
+      return {
+        smallestText: Math.min(...texts.map((e) => parseFloat(getComputedStyle(e).fontSize))),
+        numbers: numbers.length,
+        numbersOneLine: numbers.every((n) => getComputedStyle(n).whiteSpace === 'nowrap'
+          && n.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(n).fontSize) * 1.35 + 8),
+        height: sheetEl.getBoundingClientRect().height,
+        pageNumbers: [...css, ...inline].filter((t) => t.includes('@bottom-center')).join(' '),
+      };
+    });
+    expect(layout.smallestText).toBeGreaterThanOrEqual(14); // 10.5 pt = 14 px
+    expect(layout.numbers).toBeGreaterThanOrEqual(10);
+    expect(layout.numbersOneLine).toBe(true);
+    expect(layout.height).toBeLessThan(1032); // one A4 page
+    expect(layout.pageNumbers).toContain('counter(pages)');
+    expect(layout.pageNumbers).toContain('ページ');
+    await page.screenshot({ path: fileURLToPath(new URL('./artifacts/vc-daily-sheet.png', import.meta.url)), clip: { x: 0, y: 0, width: 718, height: 1032 } });
+    await context.close();
   });
 });

@@ -22,6 +22,33 @@ export interface VisitMutation {
   lat?: number;
 }
 
+/**
+ * A disaster-VC leader's activity report (#18), queued in the same outbox as visits and sent to
+ * `POST /api/vc/dispatches/{dispatch_id}/report` (the server stores a client id once).
+ */
+export interface VcReportMutation {
+  type: 'vc_report';
+  /** The VC's operation: the device's unsent counts are kept per operation. */
+  operation_id: string;
+  client_id: string;
+  dispatch_id: string;
+  /** "【訓練】" on a drill VC, so the outbox page says so. */
+  label: string;
+  outcome: 'done' | 'continued';
+  people: number;
+  hours: number;
+  device_time: string;
+  injuries: number;
+  returns: { code: string; returned: number }[];
+  /** Free text, sealed on the device like a visit's note. */
+  work_done?: string | null;
+  remaining?: string | null;
+  near_misses?: string | null;
+}
+
+/** One outbox row's mutation: its `type` says where it is sent. */
+export type OutboxMutation = VisitMutation | VcReportMutation;
+
 /** AES-GCM ciphertext made by the vault (src/vault/): never plaintext personal data. */
 export interface Sealed {
   v: 1;
@@ -36,9 +63,18 @@ export interface SealedVisitPart {
   lat?: number;
 }
 
+/** What a report row keeps sealed: its free text. */
+export interface SealedReportPart {
+  work_done?: string;
+  remaining?: string;
+  near_misses?: string;
+}
+
+export type SealedPart = SealedVisitPart | SealedReportPart;
+
 export interface OutboxRow {
   client_id: string;
-  payload: VisitMutation;
+  payload: OutboxMutation;
   state: OutboxState;
   attempts: number;
   /** Epoch ms; 0 = as soon as possible. */
@@ -46,7 +82,7 @@ export interface OutboxRow {
   last_error: string | null;
   created_at: number;
   /**
-   * The personal part of the payload (note, position), encrypted under the vault's data key.
+   * The personal part of the payload (a visit's note and position, a report's free text), encrypted under the vault's data key.
    * Absent for rows without such data and for rows queued without a vault (tests, old rows).
    * Opened only while the vault is unlocked, right before sending or exporting.
    */

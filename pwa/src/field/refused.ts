@@ -18,6 +18,11 @@ export const REFUSAL_KEYS: Record<string, MessageKey> = {
   unknown_shelter: 'refused.why.shelter',
   shelter_ambiguous: 'refused.why.shelter',
   visit_conflict: 'refused.why.conflict',
+  // A leader's report (#18).
+  vc_already_reported: 'refused.why.vc_already_reported',
+  vc_report_conflict: 'refused.why.conflict',
+  vc_bad_date: 'refused.why.bad_device_time',
+  forbidden: 'refused.why.forbidden',
 };
 
 export interface Refusal {
@@ -52,9 +57,24 @@ function timeText(iso: string): string {
   return d.toLocaleString('ja-JP', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
+function whyRefused(row: OutboxRow): string | null {
+  const refusal = refusalOf(row);
+  if (!refusal) return null;
+  const key = refusal.code ? REFUSAL_KEYS[refusal.code] : undefined;
+  return key ? t(key) : t('refused.why.other', { code: refusal.code ?? refusal.status });
+}
+
 /** One row in words, with the households this device holds for its operation (if unlocked). */
 export function describeRecord(row: OutboxRow, lists: ReadonlyMap<string, MyHouseholds>): RecordView {
   const p = row.payload;
+  if (p.type === 'vc_report') {
+    // A leader's report names no household: the record is the team's activity report.
+    const outcome = t(p.outcome === 'done' ? 'vc.report.done' : 'vc.report.continued');
+    return {
+      clientId: row.client_id, operationId: p.operation_id, householdId: '', household: `${p.label}${t('refused.vcReport')}`,
+      what: t('refused.what', { outcome, time: timeText(p.device_time) }), why: whyRefused(row), callNow: false,
+    };
+  }
   const list = lists.get(p.operation_id);
   const hh = list?.households.find((x) => x.id === p.household_id);
   const names = hh?.people.map((x) => x.name).filter(Boolean).join('・') ?? '';
@@ -62,20 +82,14 @@ export function describeRecord(row: OutboxRow, lists: ReadonlyMap<string, MyHous
   const opName = list ? `${list.operation.mode === 'drill' ? '【訓練】' : ''}${list.operation.name}` : '';
   const outcome = outcomeLabel(p.outcome);
   const what = t('refused.what', { outcome, time: timeText(p.device_time) }) + (opName ? ` ・ ${opName}` : '');
-  const refusal = refusalOf(row);
-  let why: string | null = null;
-  if (refusal) {
-    const key = refusal.code ? REFUSAL_KEYS[refusal.code] : undefined;
-    why = key ? t(key) : t('refused.why.other', { code: refusal.code ?? refusal.status });
-  }
-  return { clientId: row.client_id, operationId: p.operation_id, householdId: p.household_id, household, what, why, callNow: CALL_NOW.has(p.outcome) };
+  return { clientId: row.client_id, operationId: p.operation_id, householdId: p.household_id, household, what, why: whyRefused(row), callNow: CALL_NOW.has(p.outcome) };
 }
 
 /** Household ids with records still on this device, per kind: waiting to be sent, or refused. */
 export function unsentByHousehold(rows: readonly OutboxRow[], operationId: string): Map<string, 'waiting' | 'refused'> {
   const out = new Map<string, 'waiting' | 'refused'>();
   for (const r of rows) {
-    if (r.payload.operation_id !== operationId) continue;
+    if (r.payload.type !== 'visit' || r.payload.operation_id !== operationId) continue;
     const kind = r.state === 'dead' || r.state === 'conflict' ? 'refused' : 'waiting';
     if (out.get(r.payload.household_id) !== 'refused') out.set(r.payload.household_id, kind);
   }

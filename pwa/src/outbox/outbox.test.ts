@@ -354,3 +354,107 @@ describe('outbox state machine', () => {
     expect(sent).toHaveLength(3);
   });
 });
+
+describe("a leader's report (#18) in the same outbox", () => {
+  const DISPATCH = '0190c6a4-0000-7000-8000-0000000000d1';
+  const VC_OP = '0190c6a4-0000-7000-8000-0000000000c1';
+  type Call = { path: string; body: Record<string, unknown> };
+
+  /** The real api client; `/api/sync/push` and the report route answered by scripts of their own. */
+  function both(visits: Handler[], reports: Array<(body: Record<string, unknown>) => Response>) {
+    const calls: Call[] = [];
+    const fetchMock = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
+      const path = new URL(String(input), 'http://x').pathname;
+      const body = JSON.parse(String(init.body)) as Record<string, unknown>;
+      calls.push({ path, body });
+      const next = path === '/api/sync/push' ? visits.shift() : reports.shift();
+      if (!next) throw new Error(`unexpected ${path}`);
+      return next(body as never);
+    });
+    const api = createApiClient({ fetch: fetchMock as typeof fetch, readCookie: () => 'tok' });
+    const outbox = new Outbox({
+      db, now: () => clock, random: () => 0.5, isOnline: () => online,
+      push: (b) => api.post('/api/sync/push', b),
+      pushReport: (id, b) => api.post(`/api/vc/dispatches/${id}/report`, b),
+    });
+    return { outbox, calls };
+  }
+  const report = (outbox: Outbox) => {
+    clock += 1;
+    return outbox.enqueueReport({
+      operation_id: VC_OP, dispatch_id: DISPATCH, label: '【訓練】', outcome: 'done', people: 3, hours: 2.5, injuries: 0,
+      returns: [{ code: 'shovel', returned: 2 }], work_done: ' 泥出し ', remaining: '', near_misses: '',
+    });
+  };
+  const stored = (b: Record<string, unknown>) => json({ id: 'r', client_id: b.client_id, need_state: 'done' }, 201);
+  const down = () => {
+    throw new TypeError('Failed to fetch');
+  };
+
+  it('is queued offline, counted with visits, and both kinds arrive when back online', async () => {
+    const { outbox, calls } = both([all('accepted')], [stored]);
+    online = false;
+    const [v1] = await enqueue(outbox);
+    const r = await report(outbox);
+    const [v2] = await enqueue(outbox);
+    await outbox.flush();
+    expect(calls).toHaveLength(0);
+    expect((await outbox.status()).waiting).toBe(3);
+    expect(r.payload).toMatchObject({ type: 'vc_report', operation_id: VC_OP, dispatch_id: DISPATCH, work_done: '泥出し' });
+    expect(r.payload).not.toHaveProperty('remaining'); // blank text is not sent
+
+    online = true;
+    await outbox.retryNow();
+    // The visits in one batch; the report alone to its dispatch's route, as the server expects it.
+    expect(calls.map((c) => c.path)).toEqual(['/api/sync/push', `/api/vc/dispatches/${DISPATCH}/report`]);
+    expect((calls[0]!.body.mutations as VisitMutation[]).map((m) => m.client_id)).toEqual([v1!.client_id, v2!.client_id]);
+    expect(calls[1]!.body).toEqual({
+      client_id: r.client_id, outcome: 'done', people: 3, hours: 2.5, injuries: 0, device_time: r.payload.device_time,
+      returns: [{ code: 'shovel', returned: 2 }], work_done: '泥出し',
+    });
+    expect(await db.outbox.count()).toBe(0);
+    expect((await outbox.status()).waiting).toBe(0);
+  });
+
+  it('is sent again under the same client id after a lost answer, and leaves the queue once', async () => {
+    const { outbox, calls } = both([], [down, (b) => json({ id: 'r', client_id: b.client_id, need_state: 'done' }, 200)]);
+    const r = await report(outbox);
+    await outbox.flush();
+    expect(await states()).toEqual(['pending']);
+    expect((await db.outbox.get(r.client_id))!.next_attempt_at).toBeGreaterThan(clock); // backoff, as a visit
+    await outbox.retryNow();
+    expect(calls.map((c) => c.body.client_id)).toEqual([r.client_id, r.client_id]);
+    expect(calls[0]!.body).toEqual(calls[1]!.body);
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it("a refusal is kept as a refused record with the server's code; a 401 stops the queue", async () => {
+    const { outbox } = both([], [() => problem(409, 'vc_already_reported'), () => problem(401, 'not_authenticated')]);
+    const refused = await report(outbox);
+    await outbox.flush();
+    const row = (await db.outbox.get(refused.client_id))!;
+    expect(row.state).toBe('dead');
+    expect(row.last_error).toMatch(/^invalid vc_already_reported: /);
+    expect(await outbox.status()).toMatchObject({ waiting: 0, dead: 1 });
+
+    const waiting = await report(outbox);
+    await outbox.flush();
+    expect((await db.outbox.get(waiting.client_id))!.state).toBe('pending');
+    expect(outbox.needsSignIn).toBe(true);
+  });
+
+  it('waits (never dropped) in an outbox that has no report route', async () => {
+    const outbox = new Outbox({ db, push: async () => ({ results: [] }), isOnline: () => true });
+    await report(outbox);
+    await outbox.flush();
+    expect(await states()).toEqual(['pending']);
+  });
+
+  it('exports with its own columns', async () => {
+    const { outbox } = both([], []);
+    await report(outbox);
+    const [header, line] = rowsToCsv(await outbox.list(['pending'])).replace('\uFEFF', '').trim().split('\r\n');
+    const cells = Object.fromEntries(header!.split(',').map((c, i) => [c, line!.split(',')[i]]));
+    expect(cells).toMatchObject({ type: 'vc_report', dispatch_id: DISPATCH, outcome: 'done', people: '3', work_done: '泥出し', household_id: '' });
+  });
+});

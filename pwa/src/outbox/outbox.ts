@@ -1,12 +1,15 @@
-// The offline queue (modelled on Enketo's records queue). Rules (PRODUCT.md §3):
+// The offline queue (modelled on Enketo's records queue): ONE queue for every record made in
+// the field — visits, and a disaster-VC leader's activity reports (#18). Rules (PRODUCT.md §3):
 // one row per mutation; "sending" before each request; removed ONLY after a 2xx
 // result for that very item (accepted/duplicate); conflicts and dead items are kept
 // and visible; network/5xx → pending with exponential backoff and jitter, or after the
 // server's Retry-After when a 429/503 gives one (the whole queue waits); 401 stops
 // the whole queue until sign-in; an HTML 200 (captive portal) is a network failure;
-// rows left in "sending" by a crash go back to pending on start.
+// rows left in "sending" by a crash go back to pending on start. Visits go in batches to
+// /api/sync/push; a report goes alone to its dispatch's report route, whose answer is read as
+// the same per-item result, so both kinds share every state and rule above.
 import { ApiError, NetworkError } from '../api/errors';
-import type { OutboxRow, OutboxState, Sealed, SealedVisitPart, TonariDB, VisitMutation } from '../device-db/db';
+import type { OutboxMutation, OutboxRow, OutboxState, Sealed, SealedPart, SealedReportPart, SealedVisitPart, TonariDB, VcReportMutation, VisitMutation } from '../device-db/db';
 import { isoWithOffset, uuidv7 } from './uuid';
 
 export const MAX_BATCH = 1000;
@@ -33,15 +36,18 @@ export type OpenedRow = Omit<OutboxRow, 'sealed'> & { still_sealed?: boolean };
 
 export type PushFn = (body: { mutations: VisitMutation[] }) => Promise<unknown>;
 
+/** `api.post('/api/vc/dispatches/{id}/report', body)`: throws ApiError / NetworkError like the client. */
+export type ReportFn = (dispatchId: string, body: Omit<VcReportMutation, 'type' | 'operation_id' | 'dispatch_id' | 'label'>) => Promise<unknown>;
+
 /**
- * Encryption of the personal part of a visit (note, position), provided by src/vault/.
- * Rows with a sealed part are sent only while it can be opened (the app is unlocked);
- * rows without one are sent any time, locked or not.
+ * Encryption of the personal part of a record (a visit's note and position, a report's free
+ * text), provided by src/vault/. Rows with a sealed part are sent only while it can be opened
+ * (the app is unlocked); rows without one are sent any time, locked or not.
  */
 export interface VisitSealer {
   readonly unlocked: boolean;
-  sealVisitPart(part: SealedVisitPart, clientId: string): Promise<Sealed>;
-  openVisitPart(row: Pick<OutboxRow, 'client_id' | 'sealed'>): Promise<SealedVisitPart>;
+  sealRecordPart(part: SealedPart, clientId: string): Promise<Sealed>;
+  openRecordPart(row: Pick<OutboxRow, 'client_id' | 'sealed'>): Promise<SealedPart>;
 }
 
 export interface NewVisit {
@@ -56,12 +62,29 @@ export interface NewVisit {
   lat?: number;
 }
 
+/** A leader's report as the /vc/me form makes it (the client id is made here). */
+export interface NewReport {
+  operation_id: string;
+  dispatch_id: string;
+  label: string;
+  outcome: 'done' | 'continued';
+  people: number;
+  hours: number;
+  injuries: number;
+  returns: { code: string; returned: number }[];
+  work_done?: string;
+  remaining?: string;
+  near_misses?: string;
+}
+
 export interface OutboxDeps {
   db: TonariDB;
   /** Absent (tests of the queue alone): the note is kept in the payload as is. */
   sealer?: VisitSealer;
   /** `api.post('/api/sync/push', body)`: throws ApiError / NetworkError like the client. */
   push: PushFn;
+  /** Absent: report rows wait (tests of visits alone). */
+  pushReport?: ReportFn;
   now?: () => number;
   random?: () => number;
   isOnline?: () => boolean;
@@ -115,6 +138,7 @@ function describe(err: unknown): string {
 export class Outbox {
   readonly db: TonariDB;
   private readonly push: PushFn;
+  private readonly pushReport: ReportFn | undefined;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly isOnline: () => boolean;
@@ -131,6 +155,7 @@ export class Outbox {
   constructor(deps: OutboxDeps) {
     this.db = deps.db;
     this.push = deps.push;
+    this.pushReport = deps.pushReport;
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
@@ -164,15 +189,46 @@ export class Outbox {
       part.lat = v.lat;
     }
     const row: OutboxRow = { client_id, payload, state: 'pending', attempts: 0, next_attempt_at: 0, last_error: null, created_at: at.getTime() };
+    await this.store(row, part);
+    return row;
+  }
+
+  /** Queues a leader's report (#18); returns the stored row. Works offline. */
+  async enqueueReport(r: NewReport, at: Date = new Date(this.now())): Promise<OutboxRow> {
+    const client_id = uuidv7(at.getTime());
+    const payload: VcReportMutation = {
+      type: 'vc_report',
+      operation_id: r.operation_id,
+      client_id,
+      dispatch_id: r.dispatch_id,
+      label: r.label,
+      outcome: r.outcome,
+      people: r.people,
+      hours: r.hours,
+      device_time: isoWithOffset(at),
+      injuries: r.injuries,
+      returns: r.returns,
+    };
+    const part: SealedReportPart = {};
+    for (const k of ['work_done', 'remaining', 'near_misses'] as const) {
+      const text = r[k]?.trim();
+      if (text) part[k] = text;
+    }
+    const row: OutboxRow = { client_id, payload, state: 'pending', attempts: 0, next_attempt_at: 0, last_error: null, created_at: at.getTime() };
+    await this.store(row, part);
+    return row;
+  }
+
+  /** Seals the personal part (or, without a vault, keeps it in the payload) and adds the row. */
+  private async store(row: OutboxRow, part: SealedPart): Promise<void> {
     if (Object.keys(part).length > 0) {
-      // With a vault the note and position are stored only as ciphertext (throws while locked:
+      // With a vault the personal part is stored only as ciphertext (throws while locked:
       // the recording screens are reachable only unlocked).
-      if (this.sealer) row.sealed = await this.sealer.sealVisitPart(part, client_id);
-      else Object.assign(payload, part);
+      if (this.sealer) row.sealed = await this.sealer.sealRecordPart(part, row.client_id);
+      else Object.assign(row.payload, part);
     }
     await this.db.outbox.add(row);
     await this.notify();
-    return row;
   }
 
   get needsSignIn(): boolean {
@@ -209,25 +265,49 @@ export class Outbox {
     return this.running;
   }
 
-  /** Rows with a sealed part can be sent only while the sealer can open them. */
-  private openable(r: OutboxRow): boolean {
-    return !r.sealed || !!this.sealer?.unlocked;
+  /** Rows with a sealed part can be sent only while the sealer can open them; reports only with a route. */
+  private sendable(r: OutboxRow): boolean {
+    return (!r.sealed || !!this.sealer?.unlocked) && (r.payload.type === 'visit' || this.pushReport !== undefined);
   }
 
-  /** The payload as sent: the sealed note/position opened and merged back in. */
-  async openPayload(r: OutboxRow): Promise<VisitMutation> {
+  /** The payload as sent: the sealed part opened and merged back in. */
+  async openPayload(r: OutboxRow): Promise<OutboxMutation> {
     if (!r.sealed) return r.payload;
     if (!this.sealer) throw new Error('sealed row without a sealer');
-    return { ...r.payload, ...(await this.sealer.openVisitPart(r)) };
+    return { ...r.payload, ...(await this.sealer.openRecordPart(r)) } as OutboxMutation;
   }
 
+  /**
+   * The next request's rows: the oldest due row, and with a visit every due visit up to the batch
+   * size (one /api/sync/push); a report goes alone (one report route call).
+   */
   private async due(limit: number): Promise<OutboxRow[]> {
     const t = this.now();
+    const due = (r: OutboxRow) => (r.state === 'pending' || r.state === 'failed') && r.next_attempt_at <= t && this.sendable(r);
+    const first = await this.db.outbox.orderBy('created_at').filter(due).first();
+    if (!first || first.payload.type !== 'visit') return first ? [first] : [];
     return this.db.outbox
       .orderBy('created_at')
-      .filter((r) => (r.state === 'pending' || r.state === 'failed') && r.next_attempt_at <= t && this.openable(r))
+      .filter((r) => due(r) && r.payload.type === 'visit')
       .limit(limit)
       .toArray();
+  }
+
+  /** Sends one claimed unit; the answer in /api/sync/push's shape (a report's read as one item's result). */
+  private async send(payloads: OutboxMutation[]): Promise<unknown> {
+    const first = payloads[0];
+    if (first?.type !== 'vc_report') return this.push({ mutations: payloads as VisitMutation[] });
+    const { type: _type, operation_id: _op, dispatch_id, label: _label, ...body } = first;
+    try {
+      await this.pushReport!(dispatch_id, body);
+      return { results: [{ client_id: first.client_id, status: 'accepted' }] };
+    } catch (err) {
+      // A refusal of this report (the server's problem: stable code, words) is its item result;
+      // what a resend may fix (401, 408, 413, 429, 5xx, network) stays a whole-request error.
+      if (!(err instanceof ApiError) || err.status >= 500 || [401, 408, 413, 429].includes(err.status)) throw err;
+      const status = err.status === 403 ? 'forbidden' : err.status === 409 && err.code === 'vc_report_conflict' ? 'conflict' : 'invalid';
+      return { results: [{ client_id: first.client_id, status, code: err.code, message: err.problem.message }] };
+    }
   }
 
   private async runOnce(): Promise<void> {
@@ -243,7 +323,7 @@ export class Outbox {
       await this.notify();
       // Open sealed parts outside any IndexedDB transaction (WebCrypto would end it).
       const rows: OutboxRow[] = [];
-      const payloads: VisitMutation[] = [];
+      const payloads: OutboxMutation[] = [];
       for (const r of claimed) {
         try {
           payloads.push(await this.openPayload(r));
@@ -260,7 +340,7 @@ export class Outbox {
       const ids = rows.map((r) => r.client_id);
       let body: unknown;
       try {
-        body = await this.push({ mutations: payloads });
+        body = await this.send(payloads);
       } catch (err) {
         const stop = await this.onBatchError(rows, err);
         if (stop) return;
@@ -423,7 +503,9 @@ export class Outbox {
 
 // --- export --------------------------------------------------------------------------
 
-const CSV_COLUMNS = ['client_id', 'state', 'attempts', 'last_error', 'created_at', 'operation_id', 'household_id', 'outcome', 'device_time', 'note', 'shelter_id', 'lon', 'lat', 'still_sealed'] as const;
+const CSV_COLUMNS = ['client_id', 'state', 'attempts', 'last_error', 'created_at', 'operation_id', 'household_id', 'outcome', 'device_time', 'note', 'shelter_id', 'lon', 'lat', 'still_sealed',
+  // A leader's report (#18): its outcome is in `outcome`, its time in `device_time`.
+  'type', 'dispatch_id', 'people', 'hours', 'injuries', 'work_done', 'remaining', 'near_misses'] as const;
 
 function csvCell(value: unknown): string {
   const s = value === null || value === undefined ? '' : String(value);
@@ -435,21 +517,32 @@ function csvCell(value: unknown): string {
 export function rowsToCsv(rows: Array<OutboxRow | OpenedRow>): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const r of rows) {
+    const p = r.payload;
+    const visit = p.type === 'visit' ? p : null;
+    const report = p.type === 'vc_report' ? p : null;
     const flat: Record<(typeof CSV_COLUMNS)[number], unknown> = {
       client_id: r.client_id,
       state: r.state,
       attempts: r.attempts,
       last_error: r.last_error,
       created_at: new Date(r.created_at).toISOString(),
-      operation_id: r.payload.operation_id,
-      household_id: r.payload.household_id,
-      outcome: r.payload.outcome,
-      device_time: r.payload.device_time,
-      note: r.payload.note,
-      shelter_id: r.payload.shelter_id,
-      lon: r.payload.lon,
-      lat: r.payload.lat,
+      operation_id: p.operation_id,
+      household_id: visit?.household_id,
+      outcome: p.outcome,
+      device_time: p.device_time,
+      note: visit?.note,
+      shelter_id: visit?.shelter_id,
+      lon: visit?.lon,
+      lat: visit?.lat,
       still_sealed: 'still_sealed' in r && r.still_sealed ? 'true' : '',
+      type: p.type,
+      dispatch_id: report?.dispatch_id,
+      people: report?.people,
+      hours: report?.hours,
+      injuries: report?.injuries,
+      work_done: report?.work_done,
+      remaining: report?.remaining,
+      near_misses: report?.near_misses,
     };
     lines.push(CSV_COLUMNS.map((c) => csvCell(flat[c])).join(','));
   }

@@ -16,15 +16,16 @@ export function createOutbox(api: Pick<ApiClient, 'post'>, db: TonariDB = new To
   vault.onChange(() => {
     if (vault.unlocked) void outbox?.flush().catch(() => undefined);
   });
+  // A 2xx from our server: contact, so the no-contact wipe clock restarts.
+  const contact = async <T>(res: T): Promise<T> => {
+    await vault.touchContact().catch(() => undefined);
+    return res;
+  };
   outbox = new Outbox({
     db,
     sealer: vault,
-    push: async (body) => {
-      const res = await api.post('/api/sync/push', body);
-      // A 2xx from our server: contact, so the no-contact wipe clock restarts.
-      await vault.touchContact().catch(() => undefined);
-      return res;
-    },
+    push: async (body) => contact(await api.post('/api/sync/push', body)),
+    pushReport: async (dispatchId, body) => contact(await api.post(`/api/vc/dispatches/${encodeURIComponent(dispatchId)}/report`, body)),
   });
   return outbox;
 }

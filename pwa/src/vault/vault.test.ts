@@ -134,6 +134,23 @@ describe('encryption at rest', () => {
     expect(await outbox.openPayload(row!)).toMatchObject({ note: NOTE, lon: 140.2345678, lat: 36.3456789, shelter_id: 's1' });
   });
 
+  it("a VC leader's report keeps its free text sealed too (#18)", async () => {
+    const vault = installVault(new Vault(db));
+    await vault.setup(PIN);
+    const outbox = sealedOutbox(vault, vi.fn());
+    const row = await outbox.enqueueReport({
+      operation_id: OP, dispatch_id: 'd1', label: '', outcome: 'continued', people: 4, hours: 3, injuries: 1, returns: [],
+      work_done: NOTE, remaining: `${ADDRESS}の裏庭`, near_misses: `${NAME}さんが転びかけた`,
+    });
+    const stored = await everythingStored();
+    expect(stored).toContain('continued');
+    for (const secret of [NAME, ADDRESS, NOTE]) expect(stored).not.toContain(secret);
+    expect(await outbox.openPayload(row)).toMatchObject({ type: 'vc_report', work_done: NOTE, remaining: `${ADDRESS}の裏庭` });
+    vault.lock();
+    await expect(outbox.enqueueReport({ operation_id: OP, dispatch_id: 'd1', label: '', outcome: 'done', people: 1, hours: 1, injuries: 0, returns: [], work_done: 'x' }))
+      .rejects.toThrow();
+  });
+
   it('reads nothing and writes nothing while locked', async () => {
     const vault = installVault(new Vault(db));
     await vault.setup(PIN);
@@ -275,7 +292,7 @@ describe('outbox with sealed notes', () => {
     const outbox = sealedOutbox(vault, push);
     const plain = await outbox.enqueueVisit({ operation_id: OP, household_id: 'h1', outcome: 'safe' });
     const noted = await outbox.enqueueVisit({ operation_id: OP, household_id: 'h1', outcome: 'injured', note: NOTE });
-    expect(noted.payload.note).toBeUndefined();
+    expect(noted.payload).not.toHaveProperty('note');
     vault.lock();
     await outbox.flush();
     expect(push).toHaveBeenCalledOnce();
@@ -285,7 +302,7 @@ describe('outbox with sealed notes', () => {
     // A row sealed under another key (e.g. restored from an old device) cannot be opened: kept as dead.
     const other = new Vault(new TonariDB(`vault-foreign-${seq}`));
     await other.setup('1357');
-    const foreign = await other.sealVisitPart({ note: 'x' }, noted.client_id);
+    const foreign = await other.sealRecordPart({ note: 'x' }, noted.client_id);
     other.db.close();
     await TonariDB.delete(other.db.name);
     await db.outbox.update(noted.client_id, { sealed: foreign });

@@ -5,7 +5,7 @@
 // with PBKDF2-SHA-256 and a per-device salt; the unwrapped key lives only in this object's
 // memory (non-extractable) and is gone on reload, lock, or wipe.
 import { clearPrivateTileCaches } from '../map/offline';
-import type { OutboxRow, Sealed, SealedVisitPart, TonariDB, VaultRow } from '../device-db/db';
+import type { OutboxRow, Sealed, SealedPart, TonariDB, VaultRow } from '../device-db/db';
 
 /** OWASP 2023 minimum for PBKDF2-HMAC-SHA-256. */
 export const PBKDF2_ITERATIONS = 310_000;
@@ -232,12 +232,12 @@ export class Vault {
 
   // --- outbox rows ---------------------------------------------------------------------
 
-  sealVisitPart(part: SealedVisitPart, clientId: string): Promise<Sealed> {
+  sealRecordPart(part: SealedPart, clientId: string): Promise<Sealed> {
     return this.seal(part, `outbox:${clientId}`);
   }
 
-  openVisitPart(row: Pick<OutboxRow, 'client_id' | 'sealed'>): Promise<SealedVisitPart> {
-    return row.sealed ? this.open<SealedVisitPart>(row.sealed, `outbox:${row.client_id}`) : Promise.resolve({});
+  openRecordPart(row: Pick<OutboxRow, 'client_id' | 'sealed'>): Promise<SealedPart> {
+    return row.sealed ? this.open<SealedPart>(row.sealed, `outbox:${row.client_id}`) : Promise.resolve({});
   }
 }
 

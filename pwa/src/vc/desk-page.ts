@@ -36,6 +36,7 @@ import {
 import { intakeLocation, locationBody, pickedFields } from './intake-location';
 import { createNeedsMap, type NeedsMap } from '../map/vc-needs';
 import { needsLegend, needSummary } from '../ui/vc-needs-legend';
+import { dailySheetPath } from './daily-sheet-model';
 import { startScanner, type Scanner } from './scanner';
 
 /** Who may run the desk: the council's staff and the lent helpers (DECISION-vc-roles). */
@@ -630,14 +631,15 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
       ['vc.stats.colClosed', (d) => String(d.needs_closed)],
       ['vc.stats.colOpen', (d) => String(d.needs_open)],
     ];
-    const print = h('button', { type: 'button', class: 'secondary' }, t('vc.stats.print'));
-    print.addEventListener('click', () => window.print());
+    // The A4 daily sheet: the latest day from here, any day from its date in the table.
+    const lastDay = stats.days.at(-1)?.vc_day;
+    const print = lastDay ? appLink(ctx, dailySheetPath(op, lastDay), t('vc.stats.print'), { class: 'button secondary', 'data-daily-sheet': lastDay }) : null;
     return [
       h('p', { class: 'row-actions' }, h('a', { href: `${base}/statistics.csv`, download: '', class: 'button', 'data-csv': 'true' }, t('vc.stats.csv')), ' ', print),
       h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('vc.step.stats') },
         h('table', { class: 'staff-table', 'data-stats': 'true' }, h('caption', {}, `${stats.label}${t('vc.step.stats')}`),
           h('thead', {}, h('tr', {}, ...cols.map(([k]) => h('th', { scope: 'col' }, t(k))))),
-          h('tbody', {}, ...stats.days.map((d) => h('tr', { 'data-day': d.vc_day }, ...cols.map(([, f], i) => (i === 0 ? h('th', { scope: 'row' }, f(d)) : h('td', {}, f(d))))))))),
+          h('tbody', {}, ...stats.days.map((d) => h('tr', { 'data-day': d.vc_day }, ...cols.map(([, f], i) => (i === 0 ? h('th', { scope: 'row' }, appLink(ctx, dailySheetPath(op, d.vc_day), f(d), { class: 'vc-day-link', 'aria-label': t('vc.sheet.link', { day: f(d) }) })) : h('td', {}, f(d))))))))),
     ];
   }
 

@@ -1,23 +1,32 @@
 import { loadSession } from '../auth/session';
-import { ApiError, NetworkError } from '../api/errors';
+import type { OutboxRow } from '../device-db/db';
+import { cachedListNotices, fetchOrCached, type FetchedOrCached } from '../field/fetch-or-cached';
+import { describeRecord } from '../field/refused';
 import { t } from '../i18n';
-import { uuidv7 } from '../outbox/uuid';
 import type { Page, PageFactory } from '../router';
-import { h } from '../ui/dom';
-import { problemText } from '../ui/problem-text';
+import { appLink, h } from '../ui/dom';
+import { rememberAfterUnlock, vaultFor } from '../vault/vault';
 import { vocabLabel } from '../vocab';
-import { fullReturns, type MyDispatch } from './model';
-import { sendReport, startReportQueue, type VcReport } from './report-queue';
+import { fullReturns, reportNumbers, type MyDispatch } from './model';
 
-/** `/vc/me`: the volunteer's phone — my team, where to go, what to bring, 110/119, the leader's report. */
+const REFUSED = new Set(['dead', 'conflict']);
+
+/**
+ * `/vc/me`: the volunteer's phone — my team, where to go, what to bring, 110/119, the leader's
+ * report. The report is a record like a visit: queued in the one outbox (sealed, kept across a
+ * reload, sent when the connection is back, counted in 未送信), so it is never lost offline.
+ */
 export const mePage: PageFactory = (root, ctx) => {
   let mine: MyDispatch | null = null;
-  let error: unknown = null;
+  let got: FetchedOrCached<MyDispatch> | null = null;
   let notice = '';
+  /** The form's numbers could not be sent as typed. */
+  let badNumbers = false;
   let disposed = false;
   const report = { outcome: 'done', people: '', hours: '', work_done: '', remaining: '', injuries: '0', near_misses: '' };
-  // One client id per report, kept across retries so a resend is recognised (idempotent).
-  let clientId = uuidv7();
+  /** This dispatch's report while it is on the device (waiting, or refused by the server). */
+  let queued: OutboxRow | null = null;
+  const outbox = ctx.outbox;
 
   async function load(): Promise<void> {
     const session = await loadSession({ api: ctx.api });
@@ -25,45 +34,79 @@ export const mePage: PageFactory = (root, ctx) => {
       ctx.navigate('/login', { replace: true });
       return;
     }
-    try {
-      mine = await ctx.api.get<MyDispatch>('/api/vc/me');
-      if (mine.team && !report.people) report.people = String(mine.team.people);
-      error = null;
-    } catch (err) {
-      error = err;
+    // The report's free text is sealed on the device: the page works only unlocked, like the field's.
+    if (outbox && !vaultFor(outbox.db).unlocked) {
+      rememberAfterUnlock('/vc/me');
+      ctx.navigate('/pin', { replace: true });
+      return;
     }
+    // Kept sealed on the device: with no signal the leader still sees where to go and can report.
+    got = await fetchOrCached<MyDispatch>(ctx.api, outbox?.db, '/api/vc/me', 'vc-me');
+    if (got.signedOut) {
+      ctx.navigate('/login', { replace: true });
+      return;
+    }
+    mine = got.value;
+    if (mine?.team && !report.people) report.people = String(mine.team.people);
+    await findQueued();
     render();
   }
 
-  async function send(): Promise<void> {
-    if (!mine?.dispatch) return;
-    const body: VcReport = {
-      client_id: clientId,
-      outcome: report.outcome as VcReport['outcome'],
-      people: Number(report.people),
-      hours: Number(report.hours),
-      device_time: new Date().toISOString(),
-      work_done: report.work_done || null,
-      remaining: report.outcome === 'continued' ? report.remaining || null : null,
-      injuries: Number(report.injuries || 0),
-      near_misses: report.near_misses || null,
-      returns: fullReturns(mine.dispatch.equipment),
-    };
-    error = null;
-    const result = await sendReport(ctx, mine.dispatch.id, body);
-    if (result === 'queued') notice = t('vc.report.queued');
-    else if (result instanceof ApiError || result instanceof NetworkError) error = result;
-    else {
+  /** Looks for this dispatch's report in the outbox; one that left it was stored by the server. */
+  async function findQueued(): Promise<void> {
+    const dispatchId = mine?.dispatch?.id;
+    if (!outbox || !dispatchId) return;
+    const before = queued;
+    const rows = await outbox.list(['pending', 'sending', 'failed', 'dead', 'conflict']);
+    queued = rows.find((r) => r.payload.type === 'vc_report' && r.payload.dispatch_id === dispatchId) ?? null;
+    if (before && !queued) {
       notice = t('vc.report.sent');
-      clientId = uuidv7();
       await load();
+    } else if (queued) {
+      notice = REFUSED.has(queued.state) ? '' : t('vc.report.queued');
     }
-    render();
-    root.querySelector<HTMLElement>(error ? '[role=alert]' : '[data-notice]')?.focus();
+  }
+
+  async function send(): Promise<void> {
+    if (!mine?.dispatch || !outbox) return;
+    // Pressed again while one waits: the same record is sent again, never a second one.
+    if (!queued) {
+      const numbers = reportNumbers(report);
+      badNumbers = numbers === null;
+      if (numbers === null) {
+        render();
+        root.querySelector<HTMLElement>('[data-report-invalid]')?.focus();
+        return;
+      }
+      queued = await outbox.enqueueReport({
+        ...numbers,
+        operation_id: mine.dispatch.operation_id,
+        dispatch_id: mine.dispatch.id,
+        label: mine.label,
+        outcome: report.outcome === 'continued' ? 'continued' : 'done',
+        returns: fullReturns(mine.dispatch.equipment),
+        work_done: report.work_done,
+        remaining: report.outcome === 'continued' ? report.remaining : '',
+        near_misses: report.near_misses,
+      });
+      notice = t('vc.report.queued');
+      render();
+    }
+    await outbox.retryNow();
+    root.querySelector<HTMLElement>('[data-report-refused], [data-notice]')?.focus();
+  }
+
+  function refusal(): HTMLElement | null {
+    if (!queued || !REFUSED.has(queued.state)) return null;
+    const v = describeRecord(queued, new Map());
+    return h('div', { class: 'error', role: 'alert', 'data-report-refused': 'true' },
+      h('p', {}, v.why ?? ''),
+      h('p', {}, appLink(ctx, '/outbox', t('vc.report.seeOutbox'), { class: 'button secondary' })));
   }
 
   function reportForm(): HTMLElement | null {
     if (!mine?.dispatch || !mine.team) return null;
+    if (queued && REFUSED.has(queued.state)) return refusal();
     if (mine.dispatch.state !== 'active') return h('p', {}, t('vc.report.alreadySent'));
     if (mine.team.leader_id !== mine.volunteer_id) return null;
     const field = (id: keyof typeof report, key: Parameters<typeof t>[0], type = 'text', inputmode?: string) => {
@@ -83,6 +126,7 @@ export const mePage: PageFactory = (root, ctx) => {
       }));
     const form = h('form', { class: 'staff-form', 'data-report-form': 'true', 'aria-labelledby': 'report-title' },
       h('h2', { id: 'report-title' }, `${mine.label}${t('vc.report.title')}`),
+      badNumbers ? h('div', { class: 'error', role: 'alert', tabindex: '-1', 'data-report-invalid': 'true' }, h('p', {}, t('vc.report.badNumbers'))) : null,
       outcome,
       field('people', 'vc.report.people', 'number', 'numeric'),
       field('hours', 'vc.report.hours', 'number', 'decimal'),
@@ -105,9 +149,9 @@ export const mePage: PageFactory = (root, ctx) => {
     root.replaceChildren(h('section', { class: 'vc-me', 'aria-labelledby': 'me-title' },
       h('h1', { id: 'me-title', tabindex: '-1' }, `${mine?.label ?? ''}${t('vc.me.title')}`),
       mine?.label ? h('p', { class: 'drill-banner', role: 'note', 'data-drill': 'true' }, t('vc.drill')) : null,
+      ...(got ? cachedListNotices(got, 'vc.me.offline') : []),
       notice ? h('p', { role: 'status', tabindex: '-1', 'data-notice': 'true' }, notice) : null,
-      error ? h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(error))) : null,
-      mine === null && !error ? h('p', { role: 'status' }, t('home.loading')) : null,
+      mine === null && !got ? h('p', { role: 'status' }, t('home.loading')) : null,
       mine && !mine.team ? h('p', {}, t('vc.me.none')) : null,
       mine?.team ? h('p', { 'data-team': mine.team.id }, t('vc.me.team', { name: mine.team.name, count: mine.team.people })) : null,
       need ? h('section', { 'aria-labelledby': 'where-title' },
@@ -132,14 +176,18 @@ export const mePage: PageFactory = (root, ctx) => {
 
   render();
   void load();
-  const stopQueue = startReportQueue(ctx, () => {
-    notice = t('vc.report.sent');
-    void load();
+  // Every change of the outbox (sent, refused, queued in another tab) is read back here.
+  const off = outbox?.subscribe(() => {
+    if (mine) void findQueued().then(render).catch(() => undefined);
   });
+  // Back online: the dispatch as the server has it now (reported, or another one).
+  const onOnline = () => void load();
+  window.addEventListener('online', onOnline);
   return {
     render,
     dispose() {
-      stopQueue();
+      window.removeEventListener('online', onOnline);
+      off?.();
       disposed = true;
     },
   } satisfies Page;

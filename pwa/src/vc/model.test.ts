@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, NetworkError } from '../api/errors';
 import {
   applyNeedEvent,
   boardColumns,
@@ -7,6 +6,7 @@ import {
   equipmentLines,
   fullReturns,
   isDeskStep,
+  reportNumbers,
   returnLines,
   peopleOf,
   tokenFromScan,
@@ -15,7 +15,6 @@ import {
   type Team,
   type Volunteer,
 } from './model';
-import { flushReports, queuedReports, sendReport, type VcReport } from './report-queue';
 
 const need = (id: string, state: string): Need => ({
   id, operation_id: 'op', requester_name: 'x', requester_kana: '', phone: null, address: `a-${id}`, lon: 140, lat: 36,
@@ -84,39 +83,12 @@ describe('returns at the desk', () => {
   });
 });
 
-describe("the leader's report offline", () => {
-  const body: VcReport = {
-    client_id: 'c1', outcome: 'done', people: 3, hours: 2, device_time: '2026-12-06T10:00:00+09:00',
-    work_done: null, remaining: null, injuries: 0, near_misses: null, returns: [],
-  };
-
-  it('is kept under its client id when offline and sent exactly once when back', async () => {
-    localStorage.clear();
-    const calls: string[] = [];
-    let online = false;
-    const api = {
-      post: async <T>(path: string, b?: unknown): Promise<T> => {
-        if (!online) throw new NetworkError('down', 'unreachable');
-        calls.push(`${path} ${(b as VcReport).client_id}`);
-        return {} as T;
-      },
-    };
-    expect(await sendReport({ api }, 'd1', body)).toBe('queued');
-    expect(await sendReport({ api }, 'd1', body)).toBe('queued'); // pressed again: still one row
-    expect(queuedReports().map((r) => r.body.client_id)).toEqual(['c1']);
-    expect(await flushReports({ api })).toBe(0);
-    online = true;
-    expect(await flushReports({ api })).toBe(1);
-    expect(await flushReports({ api })).toBe(0);
-    expect(calls).toEqual(['/api/vc/dispatches/d1/report c1']);
-    expect(queuedReports()).toEqual([]);
-  });
-
-  it('returns a refusal to the form instead of queueing it', async () => {
-    localStorage.clear();
-    const refused = new ApiError({ status: 422, code: 'validation_failed', title: 'x' });
-    const api = { post: async <T>(): Promise<T> => { throw refused; } };
-    expect(await sendReport({ api }, 'd1', body)).toBe(refused);
-    expect(queuedReports()).toEqual([]);
+describe("the leader's report form", () => {
+  it('accepts the numbers the server accepts and nothing else', () => {
+    expect(reportNumbers({ people: '4', hours: '2.5', injuries: '' })).toEqual({ people: 4, hours: 2.5, injuries: 0 });
+    for (const bad of [{ people: '', hours: '2', injuries: '0' }, { people: '4', hours: '', injuries: '0' }, { people: '4.5', hours: '2', injuries: '0' },
+      { people: '4', hours: '25', injuries: '0' }, { people: '501', hours: '2', injuries: '0' }, { people: '4', hours: '2', injuries: '-1' }, { people: '4', hours: 'x', injuries: '0' }]) {
+      expect(reportNumbers(bad)).toBeNull();
+    }
   });
 });

@@ -94,6 +94,7 @@ export interface TeamSuggestions {
 
 export interface Dispatch {
   id: string;
+  operation_id: string;
   team_id: string;
   need_id: string;
   vc_day: string;
@@ -237,4 +238,19 @@ export function returnLines(inputs: Record<string, { returned: string; lost: str
   return Object.entries(inputs)
     .map(([code, v]) => ({ code, returned: whole(v.returned), lost: whole(v.lost) }))
     .filter((l) => Number.isInteger(l.returned) && Number.isInteger(l.lost) && l.returned >= 0 && l.lost >= 0 && l.returned + l.lost > 0);
+}
+
+/**
+ * The report form's numbers as the server accepts them (people and injuries whole 0–500, hours
+ * 0–24), or null: checked before the report is queued, so a typo is fixed on the spot instead of
+ * coming back later as a refused record.
+ */
+export function reportNumbers(form: { people: string; hours: string; injuries: string }): { people: number; hours: number; injuries: number } | null {
+  const num = (v: string) => (v.trim() === '' ? NaN : Number(v));
+  const people = num(form.people);
+  const hours = num(form.hours);
+  const injuries = form.injuries.trim() === '' ? 0 : num(form.injuries);
+  const whole = (n: number) => Number.isInteger(n) && n >= 0 && n <= 500;
+  if (!whole(people) || !whole(injuries) || !(hours >= 0 && hours <= 24)) return null;
+  return { people, hours, injuries };
 }

@@ -4,5 +4,7 @@ import { lazyPage, type PageFactory } from '../router';
 export const vcRoutes: Record<string, PageFactory> = {
   '/staff/vc': lazyPage(async () => (await import('./desk-page')).centresPage),
   '/staff/vc/:op/:step': lazyPage(async () => (await import('./desk-page')).deskPage),
+  '/staff/vc/:op/day/:day': lazyPage(async () => (await import('./daily-sheet-page')).dailySheetPage),
+  '/vc/join/:council/:op': lazyPage(async () => (await import('./register-page')).registerPage),
   '/vc/me': lazyPage(async () => (await import('./me-page')).mePage),
 };

@@ -75,19 +75,21 @@ export const historyPage: PageFactory = (root, ctx, params = {}) => {
   async function localRows(): Promise<HistoryItem[]> {
     if (!ctx.outbox) return [];
     const rows = await ctx.outbox.listOpened(['pending', 'sending', 'failed', 'conflict', 'dead']);
-    return rows
-      .filter((r) => r.payload.household_id === hhId)
-      .map((r) => ({
+    return rows.flatMap((r) => {
+      const p = r.payload;
+      if (p.type !== 'visit' || p.household_id !== hhId) return [];
+      return [{
         client_id: r.client_id,
-        operation_id: r.payload.operation_id,
-        operation: r.payload.operation_id === opId ? opName : undefined,
-        outcome: r.payload.outcome,
-        note: r.payload.note ?? null,
-        shelter_id: r.payload.shelter_id ?? null,
-        shelter_unknown: r.payload.shelter_unknown === true,
-        device_time: r.payload.device_time,
+        operation_id: p.operation_id,
+        operation: p.operation_id === opId ? opName : undefined,
+        outcome: p.outcome,
+        note: p.note ?? null,
+        shelter_id: p.shelter_id ?? null,
+        shelter_unknown: p.shelter_unknown === true,
+        device_time: p.device_time,
         sent: WAITING.includes(r.state) ? ('unsent' as const) : ('check' as const),
-      }));
+      }];
+    });
   }
 
   async function load(): Promise<void> {

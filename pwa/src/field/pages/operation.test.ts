@@ -124,7 +124,7 @@ describe('my households page', () => {
     expect(rows[0]!.state).toBe('pending');
     expect(rows[0]!.payload).toMatchObject({ type: 'visit', operation_id: OP_ID, household_id: 'h1', outcome: 'injured' });
     // The note is sealed: not in the stored payload, opened again only with the key.
-    expect(rows[0]!.payload.note).toBeUndefined();
+    expect(rows[0]!.payload).not.toHaveProperty('note');
     expect(JSON.stringify(rows[0])).not.toContain('2階');
     expect(await outbox.openPayload(rows[0]!)).toMatchObject({ outcome: 'injured', note: '2階にいる' });
     expect(root.querySelector('[role=status].recorded')?.textContent).toContain('負傷 を記録しました');

@@ -32,7 +32,7 @@ export const outboxPage: PageFactory = (root, ctx) => {
     [waiting, conflicts, dead, estimate] = await Promise.all([
       outbox.list(['pending', 'sending', 'failed']), outbox.list(['conflict']), outbox.list(['dead']), storageEstimate()]);
     const next = new Map<string, MyHouseholds>();
-    for (const opId of new Set([...waiting, ...conflicts, ...dead].map((r) => r.payload.operation_id))) {
+    for (const opId of new Set([...waiting, ...conflicts, ...dead].filter((r) => r.payload.type === 'visit').map((r) => r.payload.operation_id))) {
       // Sealed: readable only while the PIN has unlocked the device; otherwise the row says so.
       const got = await loadMyHouseholds(outbox.db, opId).catch(() => null);
       if (got) next.set(opId, got.data);
