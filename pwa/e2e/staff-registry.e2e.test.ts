@@ -163,7 +163,7 @@ describe('watch network', () => {
     let chosen: string | null = null;
     for (const d of districts.filter((x) => x.level === 'branch')) {
       const list = await api.get<unknown[]>(`/api/watch/suggestions?district_id=${d.id}&limit=5`);
-      if (list.length > 0) {
+      if (list.length >= 2) { // one to accept, one to reject
         chosen = d.id;
         break;
       }
@@ -173,12 +173,15 @@ describe('watch network', () => {
     await page.locator('[data-suggestions] tbody tr').first().waitFor();
     await expectAxeClean(page);
     const first = page.locator('[data-suggestions] tbody tr').first();
-    const [householdId] = (await first.getAttribute('data-suggestion'))!.split(':');
+    const accepted = (await first.getAttribute('data-suggestion'))!;
+    const [householdId] = accepted.split(':');
     const before = await api.get<unknown[]>(`/api/watch/links?household_id=${householdId}`);
     await first.locator('[data-action="accept"]').click();
     await page.getByText('を割り当てました。', { exact: false }).waitFor();
     const after = await api.get<unknown[]>(`/api/watch/links?household_id=${householdId}`);
     expect(after.length).toBe(before.length + 1);
+    // The list has been drawn again without the accepted pair before the next row is read.
+    await page.locator(`[data-suggestions] tbody tr[data-suggestion="${accepted}"]`).waitFor({ state: 'detached' });
 
     // Reject the next suggestion with a reason: nothing is linked, the rejection is audited.
     const next = page.locator('[data-suggestions] tbody tr').first();
