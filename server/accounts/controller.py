@@ -96,15 +96,11 @@ async def _refuse(
             )
         ).first()
         if recent is None:
-            await audit(
+            await _audit_sign_in(
                 db,
+                user,
                 "auth.login_refused",
-                object_type="user",
-                object_ids=[user.id],
-                tenant_id=user.tenant_id,
-                actor_user_id=user.id,
-                actor_login=user.login,
-                details={
+                {
                     "reason": decision.refused,
                     "retry_after": decision.retry_after,
                     "device_cookie": device_cookie,
@@ -116,6 +112,20 @@ async def _refuse(
         "too_many_attempts",
         headers={"Retry-After": str(decision.retry_after)},
         extra={"retry_after": decision.retry_after},
+    )
+
+
+async def _audit_sign_in(db: AsyncSession, user: User, action: str, details: dict[str, Any]) -> None:
+    """A sign-in event about `user`, by `user` (who is not signed in yet: the actor is named here)."""
+    await audit(
+        db,
+        action,
+        object_type="user",
+        object_ids=[user.id],
+        tenant_id=user.tenant_id,
+        actor_user_id=user.id,
+        actor_login=user.login,
+        details=details,
     )
 
 
@@ -168,16 +178,7 @@ class AuthController(Controller):
         if not ok or user is None or not user.is_active:
             await throttle.note_failure(db, key, client, decision.device_key, window=budget.window)
             if user is not None:
-                await audit(
-                    db,
-                    "auth.login_failed",
-                    object_type="user",
-                    object_ids=[user.id],
-                    tenant_id=user.tenant_id,
-                    actor_user_id=user.id,
-                    actor_login=user.login,
-                    details={"reason": "inactive" if ok else "wrong_password"},
-                )
+                await _audit_sign_in(db, user, "auth.login_failed", {"reason": "inactive" if ok else "wrong_password"})
             await db.commit()  # the failure must be remembered even though we answer 401
             context.update(tenant_id=None)
             raise Problem("invalid_credentials")
@@ -186,15 +187,8 @@ class AuthController(Controller):
             days=settings.temporary_password_days
         ):
             # Right password, but a reset nobody used in time: it no longer opens the account.
-            await audit(
-                db,
-                "auth.temporary_password_expired",
-                object_type="user",
-                object_ids=[user.id],
-                tenant_id=user.tenant_id,
-                actor_user_id=user.id,
-                actor_login=user.login,
-                details={"issued_at": user.password_changed_at.isoformat()},
+            await _audit_sign_in(
+                db, user, "auth.temporary_password_expired", {"issued_at": user.password_changed_at.isoformat()}
             )
             await db.commit()
             context.update(tenant_id=None)

@@ -46,12 +46,8 @@ async def _registry_events(sessionmaker, world: VcWorld, safety_op: str, vc_op: 
             await emit(db, "drill.inject", {"title": "walk-in"}, operation_id=uuid.UUID(vc_op), mode="drill")
 
 
-async def test_vc_desk_gets_the_centres_events_and_nothing_of_the_registry(
-    world: VcWorld, sessionmaker, live_client_factory
-) -> None:
-    real = await open_centre(live_client_factory, world, "real")
-    drill = await open_centre(live_client_factory, world, "drill")
-    staff = await client_for(live_client_factory, world, "staff")
+async def _safety_check(staff, world: VcWorld) -> str:
+    """A real safety check over the world's district, started by staff: registry events to filter out."""
     r = await staff.send_json(
         "POST",
         "/api/operations",
@@ -64,7 +60,16 @@ async def test_vc_desk_gets_the_centres_events_and_nothing_of_the_registry(
         },
     )
     assert r.status_code == 201, r.text
-    safety = r.json()["id"]
+    return r.json()["id"]
+
+
+async def test_vc_desk_gets_the_centres_events_and_nothing_of_the_registry(
+    world: VcWorld, sessionmaker, live_client_factory
+) -> None:
+    real = await open_centre(live_client_factory, world, "real")
+    drill = await open_centre(live_client_factory, world, "drill")
+    staff = await client_for(live_client_factory, world, "staff")
+    safety = await _safety_check(staff, world)
     await _registry_events(sessionmaker, world, safety, real)
 
     desk = await client_for(live_client_factory, world, "vc_desk")
@@ -110,20 +115,9 @@ async def test_vc_desk_gets_the_centres_events_and_nothing_of_the_registry(
 async def test_vc_desk_stream_of_one_operation_only_for_a_centre(world: VcWorld, live_client_factory) -> None:
     real = await open_centre(live_client_factory, world, "real")
     staff = await client_for(live_client_factory, world, "staff")
-    r = await staff.send_json(
-        "POST",
-        "/api/operations",
-        {
-            "kind": "safety_check",
-            "mode": "real",
-            "name": "安否確認",
-            "start": True,
-            "district_ids": [str(world.district_id)],
-        },
-    )
-    assert r.status_code == 201, r.text
+    safety = await _safety_check(staff, world)
     desk = await client_for(live_client_factory, world, "vc_desk")
-    assert (await desk.get(f"/api/events?operation_id={r.json()['id']}")).status_code == 404
+    assert (await desk.get(f"/api/events?operation_id={safety}")).status_code == 404
     async with desk.stream("GET", f"/api/events?operation_id={real}&last_event_id=0") as resp:
         assert resp.status_code == 200
         seen: list[dict[str, Any]] = await read_events(resp, until=lambda e: e["kind"] == "vc.centre")

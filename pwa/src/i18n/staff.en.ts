@@ -116,6 +116,7 @@ export const staffEn: Record<keyof typeof staffJa, string> = {
   'staff.audit.action.vc.volunteer.preregister': 'Volunteer pre-registered',
   'staff.audit.action.vc.team.create': 'Team formed',
   'staff.audit.action.vc.dispatch.create': 'Team dispatched',
+  'staff.audit.action.vc.dispatch.injury': 'Injury during the activity (drill inject)',
   'staff.audit.action.vc.equipment.return': 'Equipment returned',
   'staff.audit.action.vc.equipment.stock': 'Equipment stock set',
   'staff.audit.action.vc.report.create': 'Activity report',

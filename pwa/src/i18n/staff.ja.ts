@@ -114,6 +114,7 @@ export const staffJa = {
   'staff.audit.action.vc.volunteer.preregister': 'ボランティアの事前登録',
   'staff.audit.action.vc.team.create': '班の編成',
   'staff.audit.action.vc.dispatch.create': '送り出し',
+  'staff.audit.action.vc.dispatch.injury': '活動中のけが（訓練の状況付与）',
   'staff.audit.action.vc.equipment.return': '資機材の返却',
   'staff.audit.action.vc.equipment.stock': '資機材の在庫登録',
   'staff.audit.action.vc.report.create': '活動報告',

@@ -21,8 +21,8 @@ const all = (re: RegExp) => [...code.matchAll(re)].map((m) => m[1]!);
 
 describe('audit log labels', () => {
   it('name every action the server writes (escalation actions included, also in the filter)', () => {
-    // audit(db, "a.b", …) and the VC's audit_vc(db, centre, "vc.need.read", …)
-    const literal = all(/\baudit(?:_vc)?\((?:\s*\w+,){1,2}\s*"([a-z_]+(?:\.[a-z_]+)+)"/g);
+    // audit(db, "a.b", …), the VC's audit_vc(db, centre, "vc.need.read", …) and sign-in's _audit_sign_in(db, user, "auth.…", …)
+    const literal = all(/(?:\baudit(?:_vc)?|\b_audit_sign_in)\((?:\s*\w+,){1,2}\s*"([a-z_]+(?:\.[a-z_]+)+)"/g);
     const keyword = all(/action="([a-z_]+\.[a-z_]+)"/g);
     const escalation = ['acknowledged', 'resolved'].map((s) => `escalation.${s}`); // f"escalation.{new_status}"
     const reads = all(/audit_reads?\(\s*\w+,\s*"([a-z_]+)"/g).map((o) => `${o}.read`); // f"{object_type}.read"
@@ -30,6 +30,7 @@ describe('audit log labels', () => {
     const codes = new Set([...literal, ...keyword, ...escalation, ...reads, ...deletes]);
     expect(literal.length).toBeGreaterThan(20); // the scan finds the audit calls at all
     expect(reads).toContain('escalation.read');
+    expect(literal).toEqual(expect.arrayContaining(['auth.login_refused', 'auth.login_failed', 'auth.temporary_password_expired']));
     expect([...codes].filter((c) => !(c in ACTION_LABEL)).sort()).toEqual([]);
     for (const c of ['escalation.acknowledged', 'escalation.resolved', 'escalation.assigned']) expect(Object.keys(ACTION_LABEL)).toContain(c);
   });

@@ -149,6 +149,7 @@ export const ACTION_LABEL: Record<string, MessageKey> = {
   'vc.volunteer.preregister': 'staff.audit.action.vc.volunteer.preregister',
   'vc.team.create': 'staff.audit.action.vc.team.create',
   'vc.dispatch.create': 'staff.audit.action.vc.dispatch.create',
+  'vc.dispatch.injury': 'staff.audit.action.vc.dispatch.injury',
   'vc.equipment.return': 'staff.audit.action.vc.equipment.return',
   'vc.equipment.stock': 'staff.audit.action.vc.equipment.stock',
   'vc.report.create': 'staff.audit.action.vc.report.create',
