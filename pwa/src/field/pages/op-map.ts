@@ -513,7 +513,11 @@ export function createMapSwitch(opts: MapSwitchOptions): MapSwitch {
         } else if (byDistance.length > 0) select(byDistance[0]![0]);
         else closePick(false);
       });
-      m.on('movestart', () => closePick(false));
+      // Only the user's own pan or zoom closes the list: a resize (rotating the phone, the keyboard,
+      // a page capture) also fires movestart, and must not take the list from under their finger.
+      m.on('movestart', (e) => {
+        if ((e as { originalEvent?: Event }).originalEvent) closePick(false);
+      });
     } catch (err) {
       console.warn('map unavailable', err);
       failed = true;
