@@ -377,6 +377,27 @@ def scenario_of(run: DrillRun) -> Scenario:
     return msgspec.convert(run.scenario, Scenario)
 
 
+_DUE_INJECT = text(
+    "SELECT i.seq, i.at_s, i.kind, i.audience, i.spec FROM drill_inject i"
+    " WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
+    "   AND NOT EXISTS (SELECT 1 FROM drill_inject_fired f WHERE f.tenant_id = i.tenant_id"
+    "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
+    " ORDER BY i.at_s, i.seq LIMIT 1"
+)
+_DUE_STEP = text(
+    "SELECT seq, at_s, kind, user_id, household_id, escalation_id, outcome, from_lon, from_lat FROM drill_bot_step"
+    " WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"
+)
+
+
+async def _due(db: AsyncSession, run: DrillRun, sim: float) -> tuple[Any, Any]:
+    """The first unfired inject and the first undone bot step due by `sim` (either may be None)."""
+    params = {"t": run.tenant_id, "r": run.id, "sim": sim + EPSILON_S}
+    inject = (await db.execute(_DUE_INJECT, params)).first()
+    step = (await db.execute(_DUE_STEP, params)).first()
+    return inject, step
+
+
 async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
     """Fire the first inject or bot step that is due and not yet done, in the caller's
     transaction (the caller commits): its fired/done mark, its effect and its feed event commit
@@ -408,28 +429,7 @@ async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
             set_clock(run, clock.jumped(now, sim))
             clock = clock_of(run)
             await log_clock(db, run)
-    params = {"t": run.tenant_id, "r": run.id, "sim": sim + EPSILON_S}
-    due = (
-        await db.execute(
-            text(
-                "SELECT i.seq, i.at_s, i.kind, i.audience, i.spec FROM drill_inject i"
-                " WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
-                "   AND NOT EXISTS (SELECT 1 FROM drill_inject_fired f WHERE f.tenant_id = i.tenant_id"
-                "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
-                " ORDER BY i.at_s, i.seq LIMIT 1"
-            ),
-            params,
-        )
-    ).first()
-    step = (
-        await db.execute(
-            text(
-                "SELECT seq, at_s, kind, user_id, household_id, escalation_id, outcome, from_lon, from_lat FROM drill_bot_step"
-                " WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"
-            ),
-            params,
-        )
-    ).first()
+    due, step = await _due(db, run, sim)
     if due is None and step is None:
         if sim + EPSILON_S >= run.duration_s:
             set_clock(run, clock.stopped(now, "finished"))
@@ -481,27 +481,7 @@ async def record_failure(db: AsyncSession, run_id: uuid.UUID, error: str) -> str
     sim = clock_of(run).sim_at(now)
     if run.speed == MAX:
         sim = max(sim, await next_event_at(db, run) or sim)
-    params = {"t": run.tenant_id, "r": run.id, "sim": sim + EPSILON_S}
-    inject = (
-        await db.execute(
-            text(
-                "SELECT i.seq, i.at_s FROM drill_inject i WHERE i.tenant_id = :t AND i.run_id = :r AND i.at_s <= :sim"
-                "   AND NOT EXISTS (SELECT 1 FROM drill_inject_fired f WHERE f.tenant_id = i.tenant_id"
-                "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
-                " ORDER BY i.at_s, i.seq LIMIT 1"
-            ),
-            params,
-        )
-    ).first()
-    step = (
-        await db.execute(
-            text(
-                "SELECT seq, at_s FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL"
-                " AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"
-            ),
-            params,
-        )
-    ).first()
+    inject, step = await _due(db, run, sim)
     if step is not None and (inject is None or step.at_s < inject.at_s):
         await db.execute(
             text(
