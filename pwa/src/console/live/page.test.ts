@@ -51,10 +51,11 @@ let page: Page | undefined;
 let confirmed = 0;
 let late = 0;
 let opStatus = 'active';
+let escalations: object[] = [];
 const get = vi.fn(async (path: string): Promise<unknown> => {
   if (path.endsWith('/summary')) return summary(confirmed, Date.now() >= Date.parse('2026-11-27T03:00:00Z') ? late : 0);
   if (path.includes('/history')) return { times: ['2026-11-27T00:00:00Z', '2026-11-27T01:00:00Z'], districts: { d1: [0, confirmed] }, total: [0, confirmed] };
-  if (path.includes('/escalations')) return [];
+  if (path.includes('/escalations')) return escalations;
   if (path.includes('/timeline')) return { items: [] };
   if (path === '/api/shelters') return [{ id: 's1', name: '笠間公民館', is_open: true, occupancy: 12, capacity: 80 }];
   if (path === '/api/console/assignees') return [];
@@ -73,6 +74,7 @@ beforeEach(() => {
   confirmed = 0;
   late = 0;
   opStatus = 'active';
+  escalations = [];
   FakeES.made = [];
   vi.stubGlobal('EventSource', FakeES);
   vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(true);
@@ -129,6 +131,23 @@ describe('live page', () => {
     (root.querySelector('[data-tab="shelters"]') as HTMLButtonElement).click();
     expect(text('[data-shelter="s1"]')).toContain('12 / 80');
     expect(text('[data-shelter="s1"]')).toContain('開設中');
+  });
+
+  it('counts open escalations on their tab while another tab is open', async () => {
+    const me = vi.fn().mockResolvedValue({ id: 'u', login: 'c', display_name: 'c', role: 'coordinator', district_ids: [], tenant: { id: 't', name: 't', municipality_code: '08216', time_zone: 'Asia/Tokyo' } });
+    const ctx: AppContext = { api: { get, me } as unknown as ApiClient, navigate: vi.fn() };
+    page = livePage(root, ctx, { id: OP });
+    page.render();
+    await flush(10);
+    FakeES.made[0]!.onopen!();
+    (root.querySelector('[data-tab="shelters"]') as HTMLButtonElement).click();
+    expect(text('[data-tab="escalations"]')).toBe('通報');
+    // An escalation raised elsewhere while the coordinator reads the shelters: the tab says (1).
+    escalations = [{ id: 'e1', household_id: 'h1', status: 'open', outcome: 'rescue', created_at: '2026-11-27T01:00:00Z' }];
+    FakeES.made[0]!.emit('escalation.created', 102, { escalation_id: 'e1' });
+    await flush(1100);
+    expect(text('[data-tab="escalations"]')).toBe('通報 (1)');
+    expect(root.querySelector('[data-tab="shelters"]')?.getAttribute('aria-selected')).toBe('true');
   });
 
   it('does not say リアルタイム更新中 for a closed operation, even while its stream is open', async () => {

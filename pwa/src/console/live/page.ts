@@ -153,7 +153,7 @@ export const livePage: PageFactory = (root, ctx, params) => {
       state.escalations = await ctx.api.get<Escalation[]>(`/api/console/operations/${encodeURIComponent(opId)}/escalations`);
       if (!state.disposed) {
         show.counters();
-        if (state.tab === 'escalations') show.side();
+        show.side(); // the tabs carry the open count, whichever tab is open
       }
     } catch {
       // Shown as stale until the next event triggers another load.
