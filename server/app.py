@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections import defaultdict
+from functools import cached_property
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -18,7 +20,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import Receive, Scope, Send
+from litestar.routes import HTTPRoute
+from litestar.types import Message, Receive, Scope, Send
 
 from server.accounts.controller import AuthController
 from server.accounts.middleware import SessionCookieAuthMiddleware
@@ -108,7 +111,31 @@ class TonariApp(Litestar):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         if scope["type"] == ScopeType.HTTP:
             send = self.security_headers.wrap(scope, send)
+            if scope.get("method") == "OPTIONS":
+                send = self._allow_every_method(scope, send)
         await super().__call__(scope, receive, send)
+
+    @cached_property
+    def allowed_methods(self) -> dict[str, bytes]:
+        """Every method of each path, whichever controllers declare them. Litestar 2 answers OPTIONS
+        with the methods of one route only when several share a path (litestar#4169, fixed in 3)."""
+        by_path: dict[str, set[str]] = defaultdict(set)
+        for route in self.routes:
+            if isinstance(route, HTTPRoute):
+                by_path[route.path_format].update(route.methods)
+        return {path: ", ".join(sorted(methods)).encode() for path, methods in by_path.items()}
+
+    def _allow_every_method(self, scope: Scope, send: Send) -> Send:
+        async def send_allow(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                allow = self.allowed_methods.get(scope.get("path_template", ""))
+                headers = list(message.get("headers") or ())
+                if allow is not None and any(name.lower() == b"allow" for name, _ in headers):
+                    headers = [(n, v) for n, v in headers if n.lower() != b"allow"] + [(b"allow", allow)]
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        return send_allow
 
 
 def create_app(settings: Settings | None = None) -> TonariApp:

@@ -5,33 +5,14 @@ and a map tile."""
 from __future__ import annotations
 
 import dataclasses
-import uuid
 
 import httpx
 
 from tests.conftest import ApiClient, IsolatedApp, running
+from tests.helpers.openapi import fill_path
 
-# Values for path parameters by name (anything else of type uuid gets a random id).
-_PATH_VALUES = {
-    "layer": "households",
-    "z": "14",
-    "x": "14579",
-    "y": "6433.mvt",
-    "kind": "roster",
-    "path": "openapi.json",
-}
 # After these the session is gone: sign in again.
 _ENDS_SESSION = ("/api/auth/logout", "/api/auth/logout-everywhere")
-
-
-def _fill(path: str, parameters: list[dict]) -> str:
-    for p in parameters:
-        if p.get("in") != "path":
-            continue
-        schema = p.get("schema") or {}
-        value = _PATH_VALUES.get(p["name"]) or (str(uuid.uuid4()) if schema.get("format") == "uuid" else "1")
-        path = path.replace("{" + p["name"] + "}", value)
-    return path
 
 
 def assert_security_headers(resp: httpx.Response, what: str, *, https: bool = False) -> None:
@@ -70,7 +51,7 @@ async def test_every_route_in_the_openapi_answers_with_the_security_headers(live
         for method, op in item.items():
             if method.upper() not in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
                 continue
-            path = _fill(template, op.get("parameters", []) + item.get("parameters", []))
+            path = fill_path(template, op.get("parameters", []) + item.get("parameters", []))
             headers = {"X-CSRF-Token": await client.ensure_csrf()} if method.upper() != "GET" else {}
             body: dict[str, object] | None = {} if "requestBody" in op else None
             async with client.stream(method.upper(), path, json=body, headers=headers) as resp:  # SSE: headers only
