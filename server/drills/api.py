@@ -318,6 +318,20 @@ class DrillReportController(Controller):
         return run.report if run.report is not None else await report.build(db_session, run)
 
     @get(
+        "/compare/{other_id:uuid}",
+        guards=[COORDINATION],
+        summary="Two runs' reports side by side (this year's drill against last year's), with their VC parts",
+    )
+    async def compare(
+        self, db_session: DbSession, run_id: FromPath[uuid.UUID], other_id: FromPath[uuid.UUID]
+    ) -> dict[str, Any]:
+        reports = []
+        for rid in (run_id, other_id):
+            run = await runs.get(db_session, rid)
+            reports.append(run.report if run.report is not None else await report.build(db_session, run))
+        return report.compare(reports[0], reports[1])
+
+    @get(
         "/report.csv",
         guards=[COORDINATION],
         media_type=CSV,
