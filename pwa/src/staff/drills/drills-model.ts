@@ -22,6 +22,9 @@ export interface Run {
   label: string;
   scenario_name: string | null;
   operation_id: string | null;
+  exercise: 'safety_check' | 'vc' | string;
+  /** A VC run's drill centre: its operation and the day it opened (the daily sheet's day). */
+  centre: { operation_id: string; opened_on: string } | null;
   status: 'running' | 'paused' | 'stopped' | 'finished';
   speed: Speed;
   clock: string;

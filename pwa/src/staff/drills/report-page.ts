@@ -3,6 +3,7 @@ import { t, type MessageKey } from '../../i18n';
 import type { Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
 import { errorBox, staffGate } from '../shell';
+import { centreNav } from './centre-links';
 import {
   comparable,
   compareRows,
@@ -93,7 +94,11 @@ export const drillReportPage: PageFactory = (root, ctx, params = {}) => {
   let others: Run[] = [];
   let error: unknown = null;
 
-  const gate = staffGate(root, ctx, '/staff/drills', 'staff.report.title', () => void load());
+  let role = '';
+  const gate = staffGate(root, ctx, '/staff/drills', 'staff.report.title', (user) => {
+    role = user.role;
+    void load();
+  });
 
   async function load(): Promise<void> {
     try {
@@ -191,6 +196,7 @@ export const drillReportPage: PageFactory = (root, ctx, params = {}) => {
       const r = report;
       return [
         actions(r),
+        run ? centreNav(ctx, run, role) : null,
         error ? errorBox(error) : null,
         h('div', { class: 'print-sheet drill-report', 'data-drill-report': r.run_id },
           h('p', { class: 'drill-banner' }, r.label),
