@@ -126,4 +126,28 @@ describe('drills', () => {
     await report.waitFor();
     expect(page.url()).toContain(`/staff/drills/${run.id}`);
   });
+
+  it('compares two runs\' volunteer centres side by side, and says when a run had none', async () => {
+    const [a, b, safety] = await Promise.all([
+      staffApi.post<Run>('/api/drills/runs', { yaml: VC_SCENARIO, speed: 'max' }),
+      staffApi.post<Run>('/api/drills/runs', { yaml: VC_SCENARIO, speed: 'max' }),
+      staffApi.post<Run>('/api/drills/runs', { yaml: SCENARIO, speed: 'max' }),
+    ]);
+    await Promise.all([finished(a.id), finished(b.id), finished(safety.id)]);
+
+    await page.goto(`/staff/drills/${a.id}/compare/${b.id}`);
+    const vc = page.locator('table[data-compare-vc]');
+    await vc.waitFor();
+    expect(await vc.locator('tr[data-vc-row="staff.report.vcNeeds"] td').allTextContents()).toEqual(['1 / 1', '1 / 1']);
+    expect(await page.locator('[data-vc-missing]').count()).toBe(0);
+    expect(await page.locator('table[data-compare-vc-expectations]').count()).toBe(0); // this scenario sets none
+    await expectAccessibleScreen(page, 'drill-compare-vc');
+
+    await page.goto(`/staff/drills/${a.id}/compare/${safety.id}`);
+    await page.locator('[data-vc-missing="b"]').waitFor();
+    expect(await page.locator('[data-vc-missing="b"]').textContent()).toContain('訓練Bには災害VCの記録がありません');
+    const needs = await page.locator('table[data-compare-vc] tr[data-vc-row="staff.report.vcNeeds"] td').allTextContents();
+    expect(needs).toEqual(['1 / 1', '記録なし']);
+    await expectAxeClean(page, 'drill compare without a centre');
+  });
 });
