@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,12 +119,21 @@ class ClockIn(msgspec.Struct, forbid_unknown_fields=True):
     speed: Speed | None = None
 
 
+class CentreRef(msgspec.Struct):
+    """The drill centre a VC run opened (its screens: desk, console map, daily sheet of `opened_on`)."""
+
+    operation_id: uuid.UUID
+    opened_on: date
+
+
 class RunOut(msgspec.Struct):
     id: uuid.UUID
     title: str
     label: str
     scenario_name: str | None
     operation_id: uuid.UUID | None
+    exercise: str  # safety_check | vc
+    centre: CentreRef | None  # a VC run's drill centre
     status: str
     speed: str
     clock: str  # T+minutes:seconds now
@@ -152,12 +161,24 @@ async def run_out(db: AsyncSession, run: DrillRun) -> RunOut:
         )
     ).one()
     nxt = await runs.next_inject_at(db, run, 0)
+    exercise = str(run.scenario.get("exercise") or "safety_check")
+    centre = None
+    if exercise == "vc" and run.operation_id is not None:
+        opened = (
+            await db.execute(
+                text("SELECT opened_on FROM vc_centre WHERE tenant_id = :t AND operation_id = :o"),
+                {"t": run.tenant_id, "o": run.operation_id},
+            )
+        ).scalar_one_or_none()
+        centre = CentreRef(run.operation_id, opened) if opened is not None else None
     return RunOut(
         id=run.id,
         title=run.title,
         label=runs.DRILL,
         scenario_name=run.scenario_name,
         operation_id=run.operation_id,
+        exercise=exercise,
+        centre=centre,
         status=run.status,
         speed=speed_code(run.speed),
         clock=scenarios.format_time(sim),
@@ -209,20 +230,19 @@ class DrillRunController(Controller):
         await db_session.commit()
         return await run_out(db_session, run)
 
-    @get("/", guards=[COORDINATION], summary="Drill runs, newest first")
-    async def list_runs(self, db_session: DbSession) -> list[RunOut]:
-        found = (
-            (
-                await db_session.execute(
-                    select(DrillRun)
-                    .where(DrillRun.tenant_id == current_tenant())
-                    .order_by(DrillRun.created_at.desc())
-                    .limit(200)
-                )
-            )
-            .scalars()
-            .all()
-        )
+    @get("/", guards=[COORDINATION], summary="Drill runs, newest first (or the run of one drill operation or centre)")
+    async def list_runs(
+        self,
+        db_session: DbSession,
+        operation_id: Annotated[
+            uuid.UUID | None,
+            QueryParameter(description="Only the run whose drill operation (or drill centre) this is"),
+        ] = None,
+    ) -> list[RunOut]:
+        query = select(DrillRun).where(DrillRun.tenant_id == current_tenant())
+        if operation_id is not None:
+            query = query.where(DrillRun.operation_id == operation_id)
+        found = (await db_session.execute(query.order_by(DrillRun.created_at.desc()).limit(200))).scalars().all()
         return [await run_out(db_session, r) for r in found]
 
     @get("/{run_id:uuid}", guards=[COORDINATION], summary="One drill run and its clock")
@@ -316,6 +336,20 @@ class DrillReportController(Controller):
     async def get_report(self, db_session: DbSession, run_id: FromPath[uuid.UUID]) -> dict[str, Any]:
         run = await runs.get(db_session, run_id)
         return run.report if run.report is not None else await report.build(db_session, run)
+
+    @get(
+        "/compare/{other_id:uuid}",
+        guards=[COORDINATION],
+        summary="Two runs' reports side by side (this year's drill against last year's), with their VC parts",
+    )
+    async def compare(
+        self, db_session: DbSession, run_id: FromPath[uuid.UUID], other_id: FromPath[uuid.UUID]
+    ) -> dict[str, Any]:
+        reports = []
+        for rid in (run_id, other_id):
+            run = await runs.get(db_session, rid)
+            reports.append(run.report if run.report is not None else await report.build(db_session, run))
+        return report.compare(reports[0], reports[1])
 
     @get(
         "/report.csv",

@@ -355,6 +355,100 @@ async def _judge(
     return out
 
 
+# The figures two runs are compared by, read from their reports (a path into the report's JSON).
+_COMPARED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("targets", ("totals", "targets")),
+    ("confirmed", ("totals", "confirmed")),
+    ("first_report_s", ("totals", "first_report_s")),
+    ("completion_s", ("totals", "completion_s")),
+    ("escalations", ("escalations", "total")),
+    ("escalations_acknowledged", ("escalations", "acknowledged")),
+    ("acknowledge_median_s", ("escalations", "acknowledge_median_s")),
+)
+_VC_COMPARED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("needs_received", ("needs", "received")),
+    ("needs_closed", ("needs", "closed")),
+    ("needs_closed_without_team", ("needs", "closed_without_team")),
+    ("volunteers_checked_in", ("volunteers", "checked_in_people")),
+    ("volunteers_enrolled_here", ("volunteers", "enrolled_here")),
+    ("volunteers_minors", ("volunteers", "minors")),
+    ("teams", ("teams", "total")),
+    ("team_utilisation", ("teams", "utilisation")),
+    ("need_to_dispatch_median_s", ("need_to_dispatch", "median_s")),
+    ("need_to_dispatch_max_s", ("need_to_dispatch", "max_s")),
+    ("dispatches", ("dispatches", "total")),
+    ("reports_done", ("dispatches", "done")),
+    ("reports_continued", ("dispatches", "continued")),
+    ("near_misses", ("dispatches", "near_misses")),
+    ("injuries", ("dispatches", "injuries")),
+    ("equipment_lost", ("equipment_lost",)),
+)
+NO_VC = {
+    "ja": "この回には災害VCの記録がありません（災害VCを開かないシナリオか、VCの集計が入る前に保存された報告です）。",
+    "en": "This run has no volunteer-centre record (its scenario opened no centre, or its report was archived"
+    " before the report had a VC part).",
+}
+
+
+def _at(report: dict[str, Any] | None, path: tuple[str, ...]) -> Any:
+    value: Any = report
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _expectation_rows(a: dict[str, Any], b: dict[str, Any], kinds: tuple[str, ...] | None) -> list[dict[str, Any]]:
+    """Each expectation of either run (matched by kind and text, as two runs of one scenario share
+    them) with its mark in each run; None where that run has no such expectation."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for side, report in (("a", a), ("b", b)):
+        for e in report.get("expectations", []):
+            if kinds is not None and e["kind"] not in kinds:
+                continue
+            row = rows.setdefault(
+                (e["kind"], e["text"]["ja"]), {"kind": e["kind"], "text": e["text"], "a": None, "b": None}
+            )
+            row[side] = {"mark": e["mark"], "passed": e["passed"]}
+    return list(rows.values())
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two runs' reports side by side (this year's drill against last year's): the safety-check
+    figures and, when either run opened a drill centre, the VC part. A run without a VC part is
+    said to have none (`vc.missing`, values null), never shown as zeros."""
+
+    def run(r: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "run_id": r["run_id"],
+            "title": r["title"],
+            "scenario": r.get("scenario"),
+            "status": r.get("status"),
+            "created_at": r.get("created_at"),
+            "has_vc": r.get("vc") is not None,
+        }
+
+    vc_a, vc_b = a.get("vc"), b.get("vc")
+    vc_part: dict[str, Any] | None = None
+    if vc_a is not None or vc_b is not None:
+        missing = [side for side, part in (("a", vc_a), ("b", vc_b)) if part is None]
+        vc_part = {
+            "missing": missing,
+            "note": NO_VC if missing else None,
+            "figures": [{"key": k, "a": _at(vc_a, path), "b": _at(vc_b, path)} for k, path in _VC_COMPARED],
+            "expectations": _expectation_rows(a, b, VC_EXPECTATIONS),
+        }
+    return {
+        "label": "【訓練】",
+        "same_scenario": a.get("scenario") is not None and a.get("scenario") == b.get("scenario"),
+        "runs": [run(a), run(b)],
+        "figures": [{"key": k, "a": _at(a, path), "b": _at(b, path)} for k, path in _COMPARED],
+        "expectations": _expectation_rows(a, b, None),
+        "vc": vc_part,
+    }
+
+
 def timeline_csv(report: dict[str, Any]) -> bytes:
     """The raw timeline as CSV (UTF-8 with BOM, every cell inert for spreadsheets)."""
     buf = io.StringIO()

@@ -286,3 +286,56 @@ async def test_a_flood_slows_in_flood_zones_only(world, client_factory, sessionm
     h3 = DELAY + leg(await metres(sessionmaker, "WB", "H3"))
     h2 = DELAY + leg(await metres(sessionmaker, "WA", "H1")) + leg(await metres(sessionmaker, "H1", "H2"))
     assert by_code(body)["A"]["today"]["confirmed_100_s"] == pytest.approx(max(h2, h3), abs=0.1)
+
+
+async def test_a_recruit_counts_neighbours_the_whole_radius_east_west_up_north(
+    make_tenant, sessionmaker, client_factory
+):
+    """At 45°N (northern Hokkaido) a degree of longitude is ~79 km: two unwatched households 290 m
+    apart east-west are neighbours within the default 300 m, and the recruit goes next to them (it
+    takes both), not to a lone household elsewhere — even one that sorts first by id."""
+    tenant = await make_tenant()
+    t = tenant.id
+    lat = 45.0
+    m_lon = 111_320.0 * 0.7071  # ≈ metres per degree of longitude at 45°N (the test needs no more)
+    lone = uuid.UUID(int=1)  # first by id: picked if the pair were not counted as neighbours
+    pair = [uuid.uuid4(), uuid.uuid4()]
+    district = uuid.uuid4()
+    with as_tenant(t):
+        async with sessionmaker() as db, db.begin():
+            db.add(
+                District(
+                    tenant_id=t,
+                    id=district,
+                    code="N",
+                    name="北の地区",
+                    level="branch",
+                    geom=f"SRID=4326;MULTIPOLYGON(((141 {lat - 0.1},141.2 {lat - 0.1},141.2 {lat + 0.1},141 {lat + 0.1},141 {lat - 0.1})))",
+                )
+            )
+            await db.flush()
+            for hid, east in ((lone, 5000.0), (pair[0], 0.0), (pair[1], 290.0)):
+                db.add(
+                    Household(
+                        tenant_id=t,
+                        id=hid,
+                        address="北海道架空町",
+                        district_id=district,
+                        location=f"SRID=4326;POINT({141.05 + east / m_lon} {lat})",
+                    )
+                )
+    async with sessionmaker() as db:
+        apart = (
+            await db.execute(
+                text(
+                    "SELECT ST_Distance(ST_SetSRID(ST_MakePoint(:x0, :y), 4326)::geography,"
+                    " ST_SetSRID(ST_MakePoint(:x1, :y), 4326)::geography)"
+                ),
+                {"x0": 141.05, "x1": 141.05 + 290.0 / m_lon, "y": lat},
+            )
+        ).scalar_one()
+    assert 250 < apart < 300  # neighbours by the rule's own measure
+    staff = await login(client_factory, tenant, "staff")
+    body = (await staff.get("/api/drills/planning/", params={"added": 1})).json()
+    assert body["placements"] == [{"district_id": str(district), "households": 2}]
+    assert by_code(body)["N"]["with_added"]["unwatched"] == 1

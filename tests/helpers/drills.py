@@ -161,3 +161,49 @@ async def drill_world(sessionmaker, roles: tuple[str, ...] = ("staff", "vc_desk"
                         )
                     )
     return tenant.id, accounts, ids
+
+
+# A short VC day the bots finish in seconds at max speed: two needs, six volunteers, teams of three.
+SMALL_VC_DAY = """
+title: "【訓練】小さな災害VC訓練"
+exercise: vc
+hazard: {kind: flood, river: 涸沼川, level: 5}
+area: {districts: [友部地区]}
+start: "2027-07-12T08:30:00+09:00"
+duration: "T+180:00"
+vc:
+  centre: 比較用センター（訓練）
+  district: 友部地区
+  equipment: {shovel: 10, deck_brush: 5}
+roles:
+  - role: vc_staff
+    played_by: bots
+    bots: {start_delay_minutes: 1, desk_minutes: 5, survey_minutes: 10, team_size: 3, enrol_uninsured: true}
+  - role: vc_volunteer
+    played_by: bots
+    bots: {work_minutes: 30, done_share: 1.0, near_miss_share: 0.0}
+injects:
+  - at: "T+5:00"
+    kind: need_phoned_in
+    audience: vc_staff
+    district: 友部地区
+    count: 2
+    need: {work_types: [mud_out], damage_kinds: [flood_below_floor], equipment: [shovel], people: 3}
+    message: {ja: "泥出しの依頼が2件"}
+  - at: "T+10:00"
+    kind: volunteer_walk_in
+    audience: vc_staff
+    count: 6
+    uninsured: 1
+    message: {ja: "6人が来所"}
+expectations:
+  - kind: vc_dispatch_within
+    role: vc_staff
+    minutes: 120
+    text: {ja: "受付から2時間以内に送り出した", en: "Dispatched within 2 hours"}
+  - kind: vc_needs_closed_by
+    role: vc_staff
+    percent: 100
+    by: "T+180:00"
+    text: {ja: "その日のうちに全ニーズを完了した", en: "Every need closed within the day"}
+"""

@@ -7,6 +7,7 @@ import { problemText } from '../ui/problem-text';
 import { createNeedsMap, type NeedsMap } from '../map/vc-needs';
 import { needsLegend, needSummary } from '../ui/vc-needs-legend';
 import { consoleAccess, consoleNav } from './common';
+import { runBackLink } from '../staff/drills/centre-links';
 
 /** `GET /api/vc/centres/`: what this page needs of a centre (the desk's model has the whole record). */
 interface Centre {
@@ -34,6 +35,7 @@ export const consoleVcPage: PageFactory = (root, ctx, params = {}) => {
   let map: NeedsMap | null = null;
   let live: LiveStream | null = null;
   let liveOk = false;
+  let runLink: HTMLElement | null = null; // a drill centre: back to the run that opened it
   let picked: Record<string, unknown> | null = null;
   const mapEl = h('div', { class: 'vc-map', 'data-needs-map': '', role: 'region', 'aria-label': t('vc.map.label') });
 
@@ -51,6 +53,7 @@ export const consoleVcPage: PageFactory = (root, ctx, params = {}) => {
       } else {
         const all = await ctx.api.get<Centre[]>('/api/vc/centres/');
         centre = all.find((c) => c.operation_id === op) ?? null;
+        if (centre?.label && session.kind === 'signed-in') runLink = await runBackLink(ctx, op, session.user.role);
       }
     } catch (err) {
       error = err;
@@ -86,6 +89,7 @@ export const consoleVcPage: PageFactory = (root, ctx, params = {}) => {
     else {
       body.push(
         centre.label ? h('p', { class: 'drill-banner', role: 'note', 'data-drill': 'true' }, t('vc.drill')) : null,
+        runLink,
         h('p', { role: 'status', 'data-live': liveOk ? 'on' : 'off' }, t(liveOk ? 'vc.live.on' : 'vc.live.connecting')),
         mapEl,
         picked ? needSummary(picked) : null,

@@ -6,6 +6,7 @@ import { appLink, h } from '../ui/dom';
 import { DESK_ROLES } from './desk-page';
 import { dailySheet, parseDay, type DailySheet, type SheetBreakdown, type SheetFigure } from './daily-sheet-model';
 import { deskPath, type Centre, type Statistics } from './model';
+import { runBackLink } from '../staff/drills/centre-links';
 
 /**
  * `/staff/vc/:op/day/:day`: the A4 daily sheet (振り返り日報) of one VC day — volunteers, activities
@@ -19,9 +20,14 @@ export const dailySheetPage: PageFactory = (root, ctx, params = {}) => {
   let sheet: DailySheet | null = null;
   let error: unknown = null;
   let loaded = false;
+  let role = '';
+  let runLink: HTMLElement | null = null; // a drill centre: back to the run that opened it
   const printedAt = new Date();
 
-  const gate = staffGate(root, ctx, '/staff/vc', 'vc.sheet.title', () => void load(), DESK_ROLES);
+  const gate = staffGate(root, ctx, '/staff/vc', 'vc.sheet.title', (user) => {
+    role = user.role;
+    void load();
+  }, DESK_ROLES);
 
   async function load(): Promise<void> {
     try {
@@ -33,6 +39,7 @@ export const dailySheetPage: PageFactory = (root, ctx, params = {}) => {
           ctx.api.get<District[]>('/api/districts'),
         ]);
         centre = all.find((c) => c.operation_id === op) ?? null;
+        if (centre?.label) runLink = await runBackLink(ctx, op, role);
         sheet = dailySheet(stats, day, new Map(districts.map((d) => [d.id, d.name])));
       }
     } catch (err) {
@@ -66,6 +73,7 @@ export const dailySheetPage: PageFactory = (root, ctx, params = {}) => {
     return h('div', { class: 'print-sheet vc-sheet', 'data-print-sheet': 'true', 'data-day': s.day },
       h('div', { class: 'actions no-print' }, printBtn, appLink(ctx, deskPath(op, 'stats'), t('vc.sheet.back'), { class: 'button secondary' })),
       s.label ? h('p', { class: 'drill-banner', role: 'note', 'data-drill': 'true' }, t('vc.drill')) : null,
+      runLink,
       h('div', { class: 'print-head' },
         h('h2', { 'data-sheet-title': 'true' }, `${s.label}${c.name} ${t('vc.sheet.heading')}`),
         h('p', { class: 'nowrap', 'data-sheet-day': 'true' }, date),

@@ -38,6 +38,7 @@ import { createNeedsMap, type NeedsMap } from '../map/vc-needs';
 import { needsLegend, needSummary } from '../ui/vc-needs-legend';
 import { dailySheetPath } from './daily-sheet-model';
 import { startScanner, type Scanner } from './scanner';
+import { runBackLink } from '../staff/drills/centre-links';
 
 /** Who may run the desk: the council's staff and the lent helpers (DECISION-vc-roles). */
 export const DESK_ROLES: ReadonlySet<string> = new Set(['admin', 'staff', 'coordinator', 'vc_desk']);
@@ -114,6 +115,7 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
   let canLive = false;
   let scanner: Scanner | null = null;
   let cameraFailed = false;
+  let runLink: HTMLElement | null = null; // a drill centre: back to the run that opened it
   let dispatches: Dispatch[] = [];
   let needsMap: NeedsMap | null = null;
   let pickedNeed: Record<string, unknown> | null = null;
@@ -126,6 +128,7 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
     try {
       const all = await ctx.api.get<Centre[]>('/api/vc/centres/');
       centre = all.find((c) => c.operation_id === op) ?? null;
+      if (centre?.label) runLink = await runBackLink(ctx, op, user.role);
       await reload();
     } catch (err) {
       error = err;
@@ -654,6 +657,7 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
       if (!centre) return [error ? errorBox(error) : h('p', { role: 'alert' }, t('vc.centres.none'))];
       return [
         drillBanner(centre),
+        runLink,
         h('h2', { 'data-centre-name': 'true' }, `${centre.label}${centre.name}`),
         h('nav', { class: 'vc-steps', 'aria-label': t('vc.steps') }, h('ul', {}, ...DESK_STEPS.map((s) =>
           h('li', {}, appLink(ctx, deskPath(op, s), t(STEP_LABEL[s]), s === step ? { 'aria-current': 'page' } : {}))))),

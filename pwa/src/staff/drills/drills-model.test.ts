@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { comparable, compareRows, curvePoints, drillTime, parseDrillTime, percent, vcRows, type Report, type Run } from './drills-model';
+import {
+  comparable, compareRows, curvePoints, drillTime, parseDrillTime, percent, vcCompareRows, vcFiguresOf, vcRows,
+  type ComparedFigure, type Report, type Run,
+} from './drills-model';
 
 function report(over: Partial<Report['totals']> = {}, passed: (boolean | null)[] = [true, false]): Report {
   return {
@@ -66,5 +69,51 @@ describe('drills model', () => {
     expect(rows.get('staff.report.vcToDispatch')).toBe('50.0');
     expect(rows.get('staff.report.vcToDispatchMax')).toBe('—');
     expect(rows.get('staff.report.vcReports')).toBe('12 / 4 / 17');
+  });
+});
+
+describe('the VC part of two runs side by side', () => {
+  const figures = (a: number | null, b: number | null): ComparedFigure[] => [
+    { key: 'needs_received', a: a === null ? null : 15, b: b === null ? null : 12 },
+    { key: 'needs_closed', a, b },
+    { key: 'needs_closed_without_team', a: a === null ? null : 1, b: b === null ? null : 0 },
+    { key: 'volunteers_checked_in', a: a === null ? null : 52, b: b === null ? null : 40 },
+    { key: 'volunteers_enrolled_here', a: a === null ? null : 7, b: b === null ? null : 3 },
+    { key: 'volunteers_minors', a: a === null ? null : 1, b: b === null ? null : 0 },
+    { key: 'teams', a: a === null ? null : 9, b: b === null ? null : 7 },
+    { key: 'team_utilisation', a: a === null ? null : 0.5612, b: null },
+    { key: 'need_to_dispatch_median_s', a: a === null ? null : 3000, b: b === null ? null : 4500 },
+    { key: 'need_to_dispatch_max_s', a: a === null ? null : 9000, b: null },
+    { key: 'dispatches', a: a === null ? null : 17, b: b === null ? null : 10 },
+    { key: 'reports_done', a: a === null ? null : 12, b: b === null ? null : 6 },
+    { key: 'reports_continued', a: a === null ? null : 5, b: b === null ? null : 4 },
+    { key: 'near_misses', a: a === null ? null : 4, b: b === null ? null : 2 },
+    { key: 'injuries', a: a === null ? null : 1, b: b === null ? null : 0 },
+    { key: 'equipment_lost', a: a === null ? null : 1, b: b === null ? null : 0 },
+  ];
+
+  it('writes each run as the single report does', () => {
+    const rows = vcCompareRows({ missing: [], figures: figures(10, 5), expectations: [] });
+    const byKey = Object.fromEntries(rows.map((r) => [r.key, r]));
+    expect(byKey['staff.report.vcNeeds']).toEqual({ key: 'staff.report.vcNeeds', a: '10 / 15', b: '5 / 12' });
+    expect(byKey['staff.report.vcTeams']).toEqual({ key: 'staff.report.vcTeams', a: '9（56.1 %）', b: '7（—）' });
+    expect(byKey['staff.report.vcToDispatch']).toEqual({ key: 'staff.report.vcToDispatch', a: '50.0', b: '75.0' });
+    expect(byKey['staff.report.vcToDispatchMax']?.b).toBe('—'); // a centre without the figure: a dash
+    expect(byKey['staff.report.vcVolunteers']?.a).toBe('52（7 / 1）');
+    expect(rows.map((r) => r.key)).toEqual(vcRows(vcFiguresOf({ missing: [], figures: figures(1, 1), expectations: [] }, 'a')!).map(([k]) => k));
+  });
+
+  it('says a run has no centre instead of showing zeros', () => {
+    const vc = { missing: ['b' as const], figures: figures(10, null), expectations: [] };
+    expect(vcFiguresOf(vc, 'b')).toBeNull();
+    const rows = vcCompareRows(vc);
+    expect(rows.length).toBe(9);
+    for (const r of rows) {
+      expect(r.b).toBeNull();
+      expect(r.a).not.toBeNull();
+    }
+    const flipped = vcCompareRows({ missing: ['a'], figures: figures(null, 5), expectations: [] });
+    expect(flipped.every((r) => r.a === null && r.b !== null)).toBe(true);
+    expect(flipped[0]).toEqual({ key: 'staff.report.vcNeeds', a: null, b: '5 / 12' });
   });
 });

@@ -22,6 +22,9 @@ export interface Run {
   label: string;
   scenario_name: string | null;
   operation_id: string | null;
+  exercise: 'safety_check' | 'vc' | string;
+  /** A VC run's drill centre: its operation and the day it opened (the daily sheet's day). */
+  centre: { operation_id: string; opened_on: string } | null;
   status: 'running' | 'paused' | 'stopped' | 'finished';
   speed: Speed;
   clock: string;
@@ -201,4 +204,60 @@ export function compareRows(a: Report, b: Report): CompareRow[] {
 /** Runs of the same scenario as `run`, other than itself, newest first (for "compare with"). */
 export function comparable(run: Run, runs: Run[]): Run[] {
   return runs.filter((r) => r.id !== run.id && r.scenario_name !== null && r.scenario_name === run.scenario_name);
+}
+
+/** One figure of two runs (`GET /api/drills/runs/:a/compare/:b`); null = none in that run. */
+export interface ComparedFigure {
+  key: string;
+  a: number | null;
+  b: number | null;
+}
+
+export interface ComparedExpectation {
+  kind: string;
+  text: { ja: string; en: string | null };
+  a: { mark: string; passed: boolean | null } | null;
+  b: { mark: string; passed: boolean | null } | null;
+}
+
+export interface Comparison {
+  label: string;
+  same_scenario: boolean;
+  runs: { run_id: string; title: string; scenario: string | null; created_at: string; has_vc: boolean }[];
+  figures: ComparedFigure[];
+  expectations: ComparedExpectation[];
+  /** The volunteer-centre part when either run opened a drill centre; `missing` names the run(s) without one. */
+  vc: { missing: ('a' | 'b')[]; figures: ComparedFigure[]; expectations: ComparedExpectation[] } | null;
+}
+
+/** One run's VC figures out of a comparison, or null when that run has no centre (never zeros). */
+export function vcFiguresOf(vc: NonNullable<Comparison['vc']>, side: 'a' | 'b'): VcFigures | null {
+  if (vc.missing.includes(side)) return null;
+  const f = new Map(vc.figures.map((x) => [x.key, x[side]]));
+  const n = (key: string): number => f.get(key) ?? 0;
+  return {
+    needs: { received: n('needs_received'), closed: n('needs_closed'), closed_by_teams: 0, closed_without_team: n('needs_closed_without_team') },
+    volunteers: { registered: 0, checked_in_people: n('volunteers_checked_in'), minors: n('volunteers_minors'), enrolled_here: n('volunteers_enrolled_here') },
+    teams: { total: n('teams'), utilisation: f.get('team_utilisation') ?? null },
+    need_to_dispatch: { count: 0, median_s: f.get('need_to_dispatch_median_s') ?? null, max_s: f.get('need_to_dispatch_max_s') ?? null },
+    dispatches: { total: n('dispatches'), reported: 0, done: n('reports_done'), continued: n('reports_continued'), near_misses: n('near_misses'), injuries: n('injuries') },
+    equipment_lost: n('equipment_lost'),
+  };
+}
+
+export interface VcCompareRow {
+  key: VcRowKey;
+  /** The run's figure as the single report writes it, or null: that run has no centre. */
+  a: string | null;
+  b: string | null;
+}
+
+/** The VC part of two runs row by row, with the single report's rows and wording. */
+export function vcCompareRows(vc: NonNullable<Comparison['vc']>): VcCompareRow[] {
+  const a = vcFiguresOf(vc, 'a');
+  const b = vcFiguresOf(vc, 'b');
+  const rowsA = a ? vcRows(a) : null;
+  const rowsB = b ? vcRows(b) : null;
+  const keys = (rowsA ?? rowsB ?? []).map(([k]) => k);
+  return keys.map((key, i) => ({ key, a: rowsA?.[i]?.[1] ?? null, b: rowsB?.[i]?.[1] ?? null }));
 }

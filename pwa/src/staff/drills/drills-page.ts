@@ -2,6 +2,7 @@ import { t, type MessageKey } from '../../i18n';
 import type { Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
 import { errorBox, staffGate } from '../shell';
+import { centreNav } from './centre-links';
 import { SPEEDS, type Run, type ScenarioSummary, type Speed } from './drills-model';
 
 const SPEED_LABELS: Record<Speed, MessageKey> = {
@@ -32,7 +33,11 @@ export const drillsPage: PageFactory = (root, ctx) => {
   let notice = '';
   let timer: ReturnType<typeof setTimeout> | null = null;
 
-  const gate = staffGate(root, ctx, '/staff/drills', 'staff.drills.title', () => void load());
+  let role = '';
+  const gate = staffGate(root, ctx, '/staff/drills', 'staff.drills.title', (user) => {
+    role = user.role;
+    void load();
+  });
 
   async function load(): Promise<void> {
     try {
@@ -118,7 +123,7 @@ export const drillsPage: PageFactory = (root, ctx) => {
         h('th', { scope: 'col' }, t('staff.report.colAt')), h('th', { scope: 'col' }, t('staff.report.type.inject')),
         h('th', { scope: 'col' }, t('staff.colActions')))),
       h('tbody', {}, ...runs.map((r) => h('tr', { 'data-run': r.id },
-        h('td', {}, r.title.startsWith(r.label) ? r.title : r.label + r.title),
+        h('td', {}, r.title.startsWith(r.label) ? r.title : r.label + r.title, centreNav(ctx, r, role)),
         h('td', {}, t(STATUS_LABELS[r.status])),
         h('td', {}, `${r.clock} / ${r.duration}`),
         h('td', {}, t('staff.drills.injectsFired', { fired: r.fired, total: r.injects })),

@@ -3,9 +3,11 @@ import { t, type MessageKey } from '../../i18n';
 import type { Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
 import { errorBox, staffGate } from '../shell';
+import { centreNav } from './centre-links';
 import {
   comparable,
   compareRows,
+  type Comparison,
   curvePoints,
   drillTime,
   minutes,
@@ -15,6 +17,7 @@ import {
   type Report,
   type Run,
   type TimelineItem,
+  vcCompareRows,
   vcRows,
 } from './drills-model';
 
@@ -91,7 +94,11 @@ export const drillReportPage: PageFactory = (root, ctx, params = {}) => {
   let others: Run[] = [];
   let error: unknown = null;
 
-  const gate = staffGate(root, ctx, '/staff/drills', 'staff.report.title', () => void load());
+  let role = '';
+  const gate = staffGate(root, ctx, '/staff/drills', 'staff.report.title', (user) => {
+    role = user.role;
+    void load();
+  });
 
   async function load(): Promise<void> {
     try {
@@ -189,6 +196,7 @@ export const drillReportPage: PageFactory = (root, ctx, params = {}) => {
       const r = report;
       return [
         actions(r),
+        run ? centreNav(ctx, run, role) : null,
         error ? errorBox(error) : null,
         h('div', { class: 'print-sheet drill-report', 'data-drill-report': r.run_id },
           h('p', { class: 'drill-banner' }, r.label),
@@ -213,16 +221,46 @@ export const drillReportPage: PageFactory = (root, ctx, params = {}) => {
 export const drillComparePage: PageFactory = (root, ctx, params = {}) => {
   const ids = [params['id'] ?? '', params['other'] ?? ''];
   let reports: Report[] = [];
+  let comparison: Comparison | null = null;
   let error: unknown = null;
   const gate = staffGate(root, ctx, '/staff/drills', 'staff.report.compareTitle', () => void load());
 
   async function load(): Promise<void> {
     try {
-      reports = await Promise.all(ids.map((x) => ctx.api.get<Report>(`/api/drills/runs/${x}/report`)));
+      [comparison, ...reports] = await Promise.all([
+        ctx.api.get<Comparison>(`/api/drills/runs/${ids[0]}/compare/${ids[1]}`),
+        ...ids.map((x) => ctx.api.get<Report>(`/api/drills/runs/${x}/report`)),
+      ]);
     } catch (err) {
       error = err;
     }
     render();
+  }
+
+  /** The volunteer centres of the two runs, row by row; a run without a centre says so. */
+  function vcPart(c: Comparison, headA: string, headB: string): (HTMLElement | null)[] {
+    const vc = c.vc;
+    if (!vc) return [];
+    const none = t('staff.report.vcNone');
+    const cell = (v: string | null): HTMLElement => h('td', v === null ? { 'data-vc-none': 'true' } : {}, v ?? none);
+    const head = (): HTMLElement => h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('staff.report.figure')),
+      h('th', { scope: 'col' }, headA), h('th', { scope: 'col' }, headB)));
+    return [
+      h('h3', {}, t('vc.title')),
+      ...vc.missing.map((side) => h('p', { role: 'note', class: 'hint', 'data-vc-missing': side },
+        t('staff.report.vcMissing', { run: t(side === 'a' ? 'staff.report.runAShort' : 'staff.report.runBShort') }))),
+      h('table', { class: 'data report-table compare-table', 'data-compare-vc': 'true' },
+        head(),
+        h('tbody', {}, ...vcCompareRows(vc).map((row) => h('tr', { 'data-vc-row': row.key },
+          h('th', { scope: 'row' }, t(row.key)), cell(row.a), cell(row.b))))),
+      vc.expectations.length
+        ? h('table', { class: 'data report-table compare-table', 'data-compare-vc-expectations': 'true' },
+          h('caption', {}, t('staff.report.vcExpectations')),
+          head(),
+          h('tbody', {}, ...vc.expectations.map((e) => h('tr', {},
+            h('th', { scope: 'row' }, e.text.ja), cell(e.a?.mark ?? null), cell(e.b?.mark ?? null)))))
+        : null,
+    ];
   }
 
   const FIGURES: Record<string, MessageKey> = {
@@ -235,21 +273,24 @@ export const drillComparePage: PageFactory = (root, ctx, params = {}) => {
     gate.render(() => {
       if (error) return [errorBox(error)];
       const [a, b] = reports;
-      if (!a || !b) return [h('p', { role: 'status' }, t('home.loading'))];
+      const c = comparison;
+      if (!a || !b || !c) return [h('p', { role: 'status' }, t('home.loading'))];
       const at = (r: Report): string => new Date(r.created_at).toLocaleDateString('ja-JP');
       const end = Math.max(parseDrillTime(a.duration), parseDrillTime(b.duration));
+      const headA = t('staff.report.runA', { title: a.title, at: at(a) });
+      const headB = t('staff.report.runB', { title: b.title, at: at(b) });
       const printBtn = h('button', { type: 'button', class: 'primary' }, t('staff.print.print'));
       printBtn.addEventListener('click', () => window.print());
       return [
         h('div', { class: 'row-actions no-print' }, printBtn, appLink(ctx, `/staff/drills/${a.run_id}`, t('staff.report.back'), { class: 'button secondary' })),
         h('div', { class: 'print-sheet drill-report' },
           h('p', { class: 'drill-banner' }, a.label),
-          h('table', { class: 'data report-table', 'data-compare': 'true' },
+          h('table', { class: 'data report-table compare-table', 'data-compare': 'true' },
             h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('staff.report.figure')),
-              h('th', { scope: 'col' }, t('staff.report.runA', { title: a.title, at: at(a) })),
-              h('th', { scope: 'col' }, t('staff.report.runB', { title: b.title, at: at(b) })))),
+              h('th', { scope: 'col' }, headA), h('th', { scope: 'col' }, headB))),
             h('tbody', {}, ...compareRows(a, b).map((row) => h('tr', {},
               h('th', { scope: 'row' }, t(FIGURES[row.key] ?? 'staff.report.figure')), h('td', {}, row.a), h('td', {}, row.b))))),
+          ...vcPart(c, headA, headB),
           h('figure', { class: 'report-chart' }, h('figcaption', {}, t('staff.report.curves')),
             curvesChart([...curvePoints(a.districts, end, 'A '), ...curvePoints(b.districts, end, 'B ')]))),
       ];
