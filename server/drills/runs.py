@@ -205,9 +205,13 @@ async def start(
             )
         )
     await db.flush()
-    await log_clock(db, run)
     await bots.plan(db, run, s)
     await vc.plan(db, run, s)
+    # The clock starts when the plans are made (100,000 bots' walks take seconds), not before:
+    # else the first injects are due before the run is there to fire them.
+    run.wall_anchor = await db_now(db)
+    await db.flush()
+    await log_clock(db, run)
     await audit(
         db,
         "drill.start",
@@ -344,10 +348,12 @@ class Fired:
 
 
 # Bot steps that fall due together are done in one transaction (decision 0026, addendum #19): at
-# most BATCH_STEPS of them, so an inject that falls due meanwhile waits for one short transaction;
-# at maximum speed only those within BATCH_WINDOW_S of drill time of the first, so the clock (and
-# every visit of the batch, stamped at the moment it jumps to) is off by less than that.
+# 1×–60× at most BATCH_STEPS_TIMED of them, so an inject that falls due meanwhile waits for one
+# short transaction (its budget is 1 s of wall time); at maximum speed at most BATCH_STEPS, and
+# only those within BATCH_WINDOW_S of drill time of the first, so the clock (and every visit of
+# the batch, stamped at the moment it jumps to) is off by less than that.
 BATCH_STEPS = 200
+BATCH_STEPS_TIMED = 100
 BATCH_WINDOW_S = 1.0
 
 _NEXT_STEP = text("SELECT min(at_s) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL")
@@ -445,8 +451,9 @@ def _one_kind(steps: list[Any]) -> list[Any]:
     return steps[:cut]
 
 
-async def fire_next(db: AsyncSession, run_id: uuid.UUID, limit: int = BATCH_STEPS) -> Fired | None:
-    """Fire the first inject that is due, or do the bot steps that are due (up to `limit`), in the
+async def fire_next(db: AsyncSession, run_id: uuid.UUID, limit: int | None = None) -> Fired | None:
+    """Fire the first inject that is due, or do the bot steps that are due (up to `limit`, by
+    default BATCH_STEPS at maximum speed and BATCH_STEPS_TIMED at 1×–60×), in the
     caller's transaction (the caller commits): their fired/done marks, effects and feed events
     commit together or not at all. Finishes the run when its clock has passed the end and nothing
     is left. None: nothing due now."""
@@ -468,6 +475,8 @@ async def fire_next(db: AsyncSession, run_id: uuid.UUID, limit: int = BATCH_STEP
         ).scalar_one()
     clock = clock_of(run)
     sim = clock.sim_at(now)
+    if limit is None:
+        limit = BATCH_STEPS if run.speed == MAX else BATCH_STEPS_TIMED
     due = await _due(db, run, sim, max(1, limit))
     if run.speed == MAX:  # as fast as possible: the clock jumps to the next event (or the end)
         target = due.sim if due is not None else float(run.duration_s)

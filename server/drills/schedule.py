@@ -56,7 +56,7 @@ async def _fire_due(sessionmaker: async_sessionmaker[AsyncSession], job: Advance
     while True:
         try:
             async with sessionmaker() as db:
-                fired = await runs.fire_next(db, job.run_id, 1 if singly else runs.BATCH_STEPS)
+                fired = await runs.fire_next(db, job.run_id, 1 if singly else None)
                 if fired is not None and fired.push is not None:
                     # Written with the inject's fired row: pushed once, and only if it fired.
                     await enqueue_push(
@@ -75,7 +75,7 @@ async def _fire_due(sessionmaker: async_sessionmaker[AsyncSession], job: Advance
         except Exception as e:
             log.exception("drill.inject_failed", run_id=str(job.run_id))
             if not singly:  # nothing of the batch was written: retry it step by step
-                singly = runs.BATCH_STEPS
+                singly = max(runs.BATCH_STEPS, runs.BATCH_STEPS_TIMED)
                 continue
             async with sessionmaker() as db:
                 seq = await runs.record_failure(db, job.run_id, f"{type(e).__name__}: {e}")

@@ -90,7 +90,7 @@ async def _started(sessionmaker, speed: int) -> tuple[uuid.UUID, Any, dict[str, 
     return tenant, staff, ids, run_id
 
 
-async def _fire(sessionmaker, tenant, staff, run_id, limit: int = runs.BATCH_STEPS, commit: bool = True):
+async def _fire(sessionmaker, tenant, staff, run_id, limit: int | None = None, commit: bool = True):
     with as_tenant(tenant, staff.user_id, "staff"):
         async with sessionmaker() as db:
             fired = await runs.fire_next(db, run_id, limit)
