@@ -252,3 +252,30 @@ async def test_a_failing_batch_is_retried_step_by_step_and_only_the_failing_step
     assert set(results.values()) == {"accepted"}  # the others of its batch were done, not marked failed
     assert all(s.done_at is not None for s in steps.values())
     assert len(await _fired_at(sessionmaker, tenant, run_id)) == 2
+
+
+async def test_the_clock_starts_once_the_walks_are_planned(sessionmaker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planning 100,000 walks takes seconds: a clock anchored before them had the first injects
+    due before the start committed (1.8 s late at 60× on the bench)."""
+    planned: list[Any] = []
+    plan = bots.plan
+
+    async def timed_plan(db, run, scenario):
+        n = await plan(db, run, scenario)
+        planned.append((await db.execute(text("SELECT clock_timestamp()"))).scalar_one())
+        return n
+
+    monkeypatch.setattr(bots, "plan", timed_plan)
+    tenant, _, _, run_id = await _started(sessionmaker, 60)
+    with as_tenant(tenant):
+        async with sessionmaker() as db:
+            anchor, first_log = (
+                await db.execute(
+                    text(
+                        "SELECT r.wall_anchor, (SELECT wall FROM drill_clock_log l WHERE l.tenant_id = r.tenant_id"
+                        " AND l.run_id = r.id ORDER BY n LIMIT 1) FROM drill_run r WHERE r.tenant_id = :t AND r.id = :r"
+                    ),
+                    {"t": tenant, "r": run_id},
+                )
+            ).one()
+    assert len(planned) == 1 and anchor >= planned[0] and first_log == anchor
