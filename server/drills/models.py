@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, DateTime, Float, Index, Integer, String, Text, func, text
+from sqlalchemy import CheckConstraint, DateTime, Float, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -156,7 +156,7 @@ class DrillBotStep(TenantOwned, Base):
         CheckConstraint("kind IN ('visit', 'acknowledge', 'vc_desk')", name="kind_known"),
         Index("ix_drill_bot_step_due", "tenant_id", "run_id", "at_s"),
         # the next due step: a walk from the first step not yet done, not past all the done ones
-        Index("ix_drill_bot_step_pending", "tenant_id", "run_id", "at_s", postgresql_where=text("done_at IS NULL")),
+        Index("ix_drill_bot_step_pending", "tenant_id", "run_id", "at_s", postgresql_where="done_at IS NULL"),
     )
 
     run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
