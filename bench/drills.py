@@ -4,11 +4,14 @@
         .venv/bin/python bench/drills.py [--households 100000] [--watchers 30000] [--max-seconds 1800]
 
 Loads the bench prefecture if the database has none (`seed/prefecture.py`; `--households`, default
-100,000; watchers 30 % of them), then gives every neighbourhood watcher of it a bot's account
-(an `app_user` with role watcher and no usable password: bots never sign in, they record through
-the ingest as that user; whole-tenant scope, so the drill rule — assigned and consented —
-decides what each sees) and links every household to one watcher nearby (KNN, ≈ 3.3 households
-a watcher, so nearly every watcher is a bot with a walk). This happens in the bench only, once per database, so the demo's `make run` is untouched.
+100,000; watchers 30 % of them), then makes `--watchers` (default 30,000) bot accounts: a
+neighbourhood watcher of the prefecture each (an `app_user` with role watcher and no usable
+password: bots never sign in, they record through the ingest as that user; whole-tenant scope, so
+the drill rule — assigned and consented — decides what each sees), plus bench-only watchers living
+at a household when the prefecture has too few. Every bot gets a household (rounds of "each bot
+without one takes its nearest free household", KNN), then every household left goes to its
+nearest watcher with an account (≈ 3.3 households a bot). This happens in the bench only, once per
+database, so the demo's `make run` is untouched.
 Starts its own server on 127.0.0.1:8797 (one worker: the drill job runs there) and, signed in as
 the bench staff:
 
@@ -60,11 +63,21 @@ from common import (
 TARGET_INJECT_P99_S = 1.0  # injects fire within 1 s of their due time at any speed (#19)
 BOT_LOGIN_PREFIX = "bench-bot-"
 
-# Every neighbourhood watcher without an account gets a bot's account (no usable password).
+# Bench-only watchers when the prefecture has fewer neighbourhood watchers without an account
+# than `--watchers`: each lives at a household of its own district (a neighbour).
+EXTRA_WATCHERS = """
+    INSERT INTO watcher (tenant_id, id, name, kana, role, home, district_id)
+    SELECT $1, gen_random_uuid(), 'ベンチ 見守りボット（追加）' || n, 'ベンチ', 'watcher', location, district_id
+    FROM (SELECT location, district_id, row_number() OVER (ORDER BY md5(id::text)) AS n FROM household
+          WHERE tenant_id = $1 ORDER BY md5(id::text) LIMIT $2) h
+"""
+
+# Neighbourhood watchers without an account get a bot's account (no usable password), up to $3;
+# logins number on from $4 (the bots already made).
 BOT_ACCOUNTS = """
     WITH w AS (
-        SELECT id, row_number() OVER (ORDER BY id) AS n FROM watcher
-        WHERE tenant_id = $1 AND role = 'watcher' AND user_id IS NULL
+        SELECT id, $4 + row_number() OVER (ORDER BY id) AS n FROM watcher
+        WHERE tenant_id = $1 AND role = 'watcher' AND user_id IS NULL ORDER BY id LIMIT $3
     ),
     u AS (
         INSERT INTO app_user (tenant_id, id, login, display_name, role, password_hash, is_active, all_districts)
@@ -77,40 +90,50 @@ BOT_ACCOUNTS = """
     WHERE watcher.tenant_id = $1 AND watcher.id = w.id
 """
 
-# Each household is linked to a bot watcher near it: first the nearest of the watchers that have it
-# among their 4 nearest households (so almost every watcher gets a walk), then any household left
-# to its nearest bot watcher (KNN on the GiST indexes, no Python loop).
-BOT_LINKS = """
-    WITH bots AS MATERIALIZED (
-        SELECT w.id, w.home FROM watcher w JOIN app_user u ON u.tenant_id = w.tenant_id AND u.id = w.user_id
-        WHERE w.tenant_id = $1 AND w.role = 'watcher' AND u.login LIKE $2 || '%'
-    ),
-    free AS MATERIALIZED (
-        SELECT h.id, h.location FROM household h WHERE h.tenant_id = $1
-          AND NOT EXISTS (SELECT 1 FROM watch_link l WHERE l.tenant_id = $1 AND l.household_id = h.id AND l.ended_at IS NULL)
+_BOTS = """
+    SELECT w.id, w.home FROM watcher w JOIN app_user u ON u.tenant_id = w.tenant_id AND u.id = w.user_id
+    WHERE w.tenant_id = $1 AND w.role = 'watcher' AND u.login LIKE $2 || '%'
+"""
+_LINKED = "EXISTS (SELECT 1 FROM watch_link l WHERE l.tenant_id = $1 AND l.{col} = {ref} AND l.ended_at IS NULL)"
+
+# One round of "every bot without a household takes one": each such bot's $3 nearest free
+# households (KNN on the GiST index), each household to the nearest bot that wants it, each bot
+# its nearest household won. Rounds repeat with a wider $3 until every bot has one.
+BOT_ONE_EACH = f"""
+    WITH needy AS MATERIALIZED (
+        SELECT b.id, b.home FROM ({_BOTS}) b WHERE NOT {_LINKED.format(col="watcher_id", ref="b.id")}
     ),
     cand AS MATERIALIZED (
         SELECT h.id AS household_id, b.id AS watcher_id, h.d
-        FROM bots b CROSS JOIN LATERAL (
-            SELECT x.id, x.location <-> b.home AS d FROM household x WHERE x.tenant_id = $1
-            ORDER BY x.location <-> b.home LIMIT 4) h
+        FROM needy b CROSS JOIN LATERAL (
+            SELECT x.id, x.location <-> b.home AS d FROM household x
+            WHERE x.tenant_id = $1 AND NOT {_LINKED.format(col="household_id", ref="x.id")}
+            ORDER BY x.location <-> b.home LIMIT $3) h
     ),
-    best AS MATERIALIZED (
-        SELECT DISTINCT ON (household_id) household_id, watcher_id FROM cand c
-        WHERE NOT EXISTS (SELECT 1 FROM watch_link l WHERE l.tenant_id = $1 AND l.household_id = c.household_id
-                          AND l.ended_at IS NULL)
-        ORDER BY household_id, d, watcher_id
+    per_household AS (
+        SELECT DISTINCT ON (household_id) household_id, watcher_id, d FROM cand ORDER BY household_id, d, watcher_id
     ),
-    rest AS MATERIALIZED (
-        SELECT f.id AS household_id,
+    per_bot AS (
+        SELECT DISTINCT ON (watcher_id) household_id, watcher_id FROM per_household ORDER BY watcher_id, d, household_id
+    )
+    INSERT INTO watch_link (tenant_id, id, household_id, watcher_id, kind, since, distance_m)
+    SELECT $1, gen_random_uuid(), household_id, watcher_id, 'primary', DATE '2026-04-01', 0 FROM per_bot
+"""
+
+# Then every household still without a watcher goes to its nearest watcher with an account (KNN
+# on the watchers' GiST index, no Python loop).
+BOT_REST = f"""
+    WITH rest AS MATERIALIZED (
+        SELECT h.id AS household_id,
                (SELECT w.id FROM watcher w WHERE w.tenant_id = $1 AND w.role = 'watcher' AND w.user_id IS NOT NULL
-                ORDER BY w.home <-> f.location LIMIT 1) AS watcher_id
-        FROM free f WHERE NOT EXISTS (SELECT 1 FROM best WHERE best.household_id = f.id)
+                ORDER BY w.home <-> h.location LIMIT 1) AS watcher_id
+        FROM household h WHERE h.tenant_id = $1 AND NOT {_LINKED.format(col="household_id", ref="h.id")}
     )
     INSERT INTO watch_link (tenant_id, id, household_id, watcher_id, kind, since, distance_m)
     SELECT $1, gen_random_uuid(), household_id, watcher_id, 'primary', DATE '2026-04-01', 0
-    FROM (SELECT * FROM best UNION ALL SELECT * FROM rest WHERE watcher_id IS NOT NULL) links
+    FROM rest WHERE watcher_id IS NOT NULL
 """
+NEEDY = f"SELECT count(*) FROM ({_BOTS}) b WHERE NOT {_LINKED.format(col='watcher_id', ref='b.id')}"
 
 
 async def _analyze(url: str, tables: tuple[str, ...]) -> None:
@@ -125,7 +148,9 @@ async def _analyze(url: str, tables: tuple[str, ...]) -> None:
         await owner.close()
 
 
-async def ensure_bots(url: str, tenant_id: uuid.UUID) -> dict[str, Any]:
+async def ensure_bots(url: str, tenant_id: uuid.UUID, watchers: int) -> dict[str, Any]:
+    """`watchers` bot accounts, each with at least one household, every household with a watcher;
+    tops up what an earlier run made (a bot left without a household is reported, not fixed)."""
     import asyncpg
 
     conn = await asyncpg.connect(asyncpg_dsn(url))
@@ -134,28 +159,37 @@ async def ensure_bots(url: str, tenant_id: uuid.UUID) -> dict[str, Any]:
         t = time.perf_counter()
         async with conn.transaction():
             await stamp(conn, tenant_id)
-            if not await conn.fetchval(
+            made = await conn.fetchval(
                 "SELECT count(*) FROM app_user WHERE tenant_id = $1 AND login LIKE $2 || '%'",
                 tenant_id,
                 BOT_LOGIN_PREFIX,
-            ):
-                status = await conn.execute(BOT_ACCOUNTS, tenant_id, BOT_LOGIN_PREFIX)
+            )
+            if made < watchers:
+                free = await conn.fetchval(
+                    "SELECT count(*) FROM watcher WHERE tenant_id = $1 AND role = 'watcher' AND user_id IS NULL",
+                    tenant_id,
+                )
+                if free < watchers - made:
+                    status = await conn.execute(EXTRA_WATCHERS, tenant_id, watchers - made - free)
+                    out["bench_watchers_added"] = int(status.split()[-1])
+                status = await conn.execute(BOT_ACCOUNTS, tenant_id, BOT_LOGIN_PREFIX, watchers - made, made)
                 out["bot_accounts_added"] = int(status.split()[-1])
         if out:  # fresh statistics first: the links' KNN must see that every watcher has an account now
             await _analyze(url, ("app_user", "watcher"))
         async with conn.transaction():
             await stamp(conn, tenant_id)
             await conn.execute("SET LOCAL jit = off")
-            linked = await conn.fetchval(
-                "SELECT count(*) FROM watch_link l JOIN watcher w ON w.tenant_id = l.tenant_id AND w.id = l.watcher_id"
-                " JOIN app_user u ON u.tenant_id = w.tenant_id AND u.id = w.user_id"
-                " WHERE l.tenant_id = $1 AND u.login LIKE $2 || '%'",
-                tenant_id,
-                BOT_LOGIN_PREFIX,
-            )
-            if not linked:
-                status = await conn.execute(BOT_LINKS, tenant_id, BOT_LOGIN_PREFIX)
-                out["bot_links_added"] = int(status.split()[-1])
+            added, k = 0, 4
+            for _ in range(12):  # each round halves (at least) the bots still without a household
+                if not await conn.fetchval(NEEDY, tenant_id, BOT_LOGIN_PREFIX):
+                    break
+                status = await conn.execute(BOT_ONE_EACH, tenant_id, BOT_LOGIN_PREFIX, k)
+                added += int(status.split()[-1])
+                k *= 2
+            status = await conn.execute(BOT_REST, tenant_id)
+            added += int(status.split()[-1])
+            if added:
+                out["bot_links_added"] = added
         if "bot_links_added" in out:
             await _analyze(url, ("watch_link",))
         if out:
@@ -169,11 +203,17 @@ async def ensure_bots(url: str, tenant_id: uuid.UUID) -> dict[str, Any]:
                            WHERE w.tenant_id = $1 AND u.role = 'watcher' AND u.is_active
                              AND EXISTS (SELECT 1 FROM watch_link l WHERE l.tenant_id = $1 AND l.watcher_id = w.id
                                          AND l.ended_at IS NULL)) AS bots,
-                          (SELECT count(*) FROM watch_link WHERE tenant_id = $1 AND ended_at IS NULL) AS links""",
+                          (SELECT count(*) FROM app_user WHERE tenant_id = $1 AND login LIKE $2 || '%') AS bot_accounts,
+                          (SELECT count(*) FROM watch_link WHERE tenant_id = $1 AND ended_at IS NULL) AS links,
+                          (SELECT count(*) FROM household h WHERE h.tenant_id = $1 AND NOT EXISTS (
+                              SELECT 1 FROM watch_link l WHERE l.tenant_id = $1 AND l.household_id = h.id
+                              AND l.ended_at IS NULL)) AS households_unwatched""",
                 tenant_id,
+                BOT_LOGIN_PREFIX,
             )
             assert row is not None
             out.update(dict(row))
+            out["bot_accounts_without_household"] = await conn.fetchval(NEEDY, tenant_id, BOT_LOGIN_PREFIX)
     finally:
         await conn.close()
     return out
@@ -336,9 +376,11 @@ async def raw_steps(url: str, tenant_id: uuid.UUID, n: int) -> dict[str, Any]:
 
 async def main_async(args: argparse.Namespace, url: str, stamp_: str, header: dict[str, Any]) -> None:
     tenant = await bench_tenant(url)
-    network = await ensure_bots(url, tenant.tenant_id)
+    network = await ensure_bots(url, tenant.tenant_id, args.watchers)
     print(
-        f"  {network['households']:,} households, {network['bots']:,} watcher bots, {network['links']:,} links",
+        f"  {network['households']:,} households, {network['bots']:,} watcher bots"
+        f" ({network['bot_accounts']:,} bot accounts, {network['bot_accounts_without_household']} without a household),"
+        f" {network['links']:,} links",
         flush=True,
     )
     import asyncpg
@@ -441,6 +483,7 @@ def main() -> None:
     p.add_argument("--port", type=int, default=FIELD_PORT)
     p.add_argument("--pool-size", type=int, default=None)
     p.add_argument("--households", type=int, default=100_000, help="bench prefecture size if none is loaded")
+    p.add_argument("--watchers", type=int, default=30_000, help="watcher bots (accounts), each with a household")
     p.add_argument("--max-seconds", type=float, default=1800.0, help="wall-time bound of the max-speed run")
     p.add_argument("--duration-minutes", type=int, default=480, help="drill time of the max-speed scenario")
     p.add_argument("--inject-minutes", type=int, default=10, help="drill minutes of injects at 60× (one per 20 s)")

@@ -32,7 +32,7 @@ from server.drills.models import DrillRun
 from server.drills.scenario import Scenario
 from server.drills.walking import SLOWING_ZONES, leg_seconds_sql, walk_params
 from server.events.emit import emit
-from server.operations.ingest import ingest
+from server.operations.ingest import ingest_group
 from server.operations.schemas import VisitIn
 
 OUTCOME_ORDER = ("safe", "injured", "rescue", "evacuated", "unknown")
@@ -149,103 +149,152 @@ async def plan_acknowledgements(db: AsyncSession, run: DrillRun, scenario: Scena
     )
 
 
+# What each bot of a batch meets when it arrives, judged at its own planned drill time (so the
+# order steps are done in changes nothing): one statement for the whole batch.
 _CONDITIONS = text(
     """
-    SELECT
-      EXISTS (SELECT 1 FROM drill_condition c WHERE c.tenant_id = :t AND c.run_id = :r AND c.kind = 'road_closure'
-              AND c.from_s <= :sim AND (c.until_s IS NULL OR c.until_s > :sim)
-              AND ST_Intersects(c.geom, ST_MakeLine(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), h.location))) AS road,
-      EXISTS (SELECT 1 FROM drill_condition c WHERE c.tenant_id = :t AND c.run_id = :r
-              AND c.kind = 'district_unreachable' AND c.from_s <= :sim AND (c.until_s IS NULL OR c.until_s > :sim)
-              AND h.district_id IN (WITH RECURSIVE down AS (
-                  SELECT id FROM district WHERE tenant_id = :t AND id = c.district_id
-                  UNION SELECT d.id FROM district d JOIN down ON d.parent_id = down.id WHERE d.tenant_id = :t)
-                  SELECT id FROM down)) AS cut_off,
-      (SELECT max(c.until_s) FROM drill_condition c WHERE c.tenant_id = :t AND c.run_id = :r AND c.kind = 'power_cut'
-              AND c.from_s <= :sim AND c.until_s > :sim
-              AND (c.district_id IS NULL OR h.district_id IN (WITH RECURSIVE down AS (
-                  SELECT id FROM district WHERE tenant_id = :t AND id = c.district_id
-                  UNION SELECT d.id FROM district d JOIN down ON d.parent_id = down.id WHERE d.tenant_id = :t)
-                  SELECT id FROM down))) AS power_back
-    FROM household h WHERE h.tenant_id = :t AND h.id = :h
+    WITH s AS (
+        SELECT * FROM unnest(CAST(:seqs AS int[]), CAST(:hhs AS uuid[]), CAST(:lons AS float8[]),
+                             CAST(:lats AS float8[]), CAST(:ats AS float8[])) AS s(seq, household_id, lon, lat, at_s)
+    ),
+    c AS MATERIALIZED (
+        SELECT c.id, c.kind, c.geom, c.from_s, c.until_s, c.district_id FROM drill_condition c
+        WHERE c.tenant_id = :t AND c.run_id = :r AND c.kind IN ('road_closure', 'district_unreachable', 'power_cut')
+    ),
+    within AS MATERIALIZED (  -- each condition's district with the districts below it
+        SELECT c.id, d.id AS district_id FROM c CROSS JOIN LATERAL (
+            WITH RECURSIVE down AS (
+                SELECT id FROM district WHERE tenant_id = :t AND id = c.district_id
+                UNION SELECT x.id FROM district x JOIN down ON x.parent_id = down.id WHERE x.tenant_id = :t)
+            SELECT id FROM down) d
+        WHERE c.district_id IS NOT NULL
+    )
+    SELECT s.seq,
+      EXISTS (SELECT 1 FROM c WHERE c.kind = 'road_closure' AND c.from_s <= s.at_s
+              AND (c.until_s IS NULL OR c.until_s > s.at_s)
+              AND ST_Intersects(c.geom, ST_MakeLine(ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), h.location))) AS road,
+      EXISTS (SELECT 1 FROM c JOIN within w ON w.id = c.id WHERE c.kind = 'district_unreachable'
+              AND c.from_s <= s.at_s AND (c.until_s IS NULL OR c.until_s > s.at_s)
+              AND w.district_id = h.district_id) AS cut_off,
+      (SELECT max(c.until_s) FROM c WHERE c.kind = 'power_cut' AND c.from_s <= s.at_s AND c.until_s > s.at_s
+              AND (c.district_id IS NULL
+                   OR EXISTS (SELECT 1 FROM within w WHERE w.id = c.id AND w.district_id = h.district_id))) AS power_back
+    FROM s LEFT JOIN household h ON h.tenant_id = :t AND h.id = s.household_id
     """
 )
 
+_HOLD = text(
+    "UPDATE drill_bot_step b SET at_s = x.at FROM unnest(CAST(:seqs AS int[]), CAST(:ats AS float8[])) AS x(seq, at)"
+    " WHERE b.tenant_id = :t AND b.run_id = :r AND b.seq = x.seq"
+)
+_DONE_MANY = text(
+    "UPDATE drill_bot_step b SET done_at = clock_timestamp(), result = x.res"
+    " FROM unnest(CAST(:seqs AS int[]), CAST(:res AS text[])) AS x(seq, res)"
+    " WHERE b.tenant_id = :t AND b.run_id = :r AND b.seq = x.seq"
+)
+_WHOLE_TENANT = text("SELECT id, all_districts FROM app_user WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))")
+
 
 async def perform(db: AsyncSession, run: DrillRun, step: Any, sim: float, now: datetime) -> dict[str, Any]:
-    """Do one due step in the caller's transaction; returns what happened."""
+    """Do one due acknowledgement or VC desk tick in the caller's transaction (visits: `visit`)."""
     if step.kind == "acknowledge":
         return await _acknowledge(db, run, step)
-    if step.kind == "vc_desk":
-        did = await vc.desk_tick(db, run, msgspec.convert(run.scenario, Scenario), step.user_id, sim, now)
-        await _done(db, run, step.seq, did)
-        return {"step": step.seq, "result": did}
-    met = (
-        await db.execute(
+    assert step.kind == "vc_desk", step.kind
+    did = await vc.desk_tick(db, run, msgspec.convert(run.scenario, Scenario), step.user_id, sim, now)
+    await _done(db, run, step.seq, did)
+    return {"step": step.seq, "result": did}
+
+
+async def _contexts(
+    db: AsyncSession, run: DrillRun, user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, context.RequestContext]:
+    """Each bot's own request context (its watcher user, role and district scope)."""
+    outer = context.current()
+    found = await db.execute(_WHOLE_TENANT, {"t": run.tenant_id, "ids": sorted(set(user_ids), key=str)})
+    whole: dict[uuid.UUID, bool] = {r.id: r.all_districts for r in found}
+    out: dict[uuid.UUID, context.RequestContext] = {}
+    for user_id in dict.fromkeys(user_ids):
+        scope = await expanded_scope(db, run.tenant_id, user_id, scoped=not whole.get(user_id, False))
+        out[user_id] = context.RequestContext(
+            request_id=outer.request_id, tenant_id=run.tenant_id, user_id=user_id, role="watcher", scope=scope
+        )
+    return out
+
+
+async def visit(db: AsyncSession, run: DrillRun, steps: list[Any], now: datetime) -> dict[str, int]:
+    """Do a batch of due watcher-bot visits in the caller's transaction, each as its own watcher:
+    what each bot meets, judged in one statement; the reports through the ordinary group ingest,
+    every bot's items checked under that watcher's own stamp (so the drill disclosure rule refuses
+    a bot a household its watcher may not see, exactly as alone); the marks in one UPDATE. A
+    report held by a power cut waits in the phone until the power is back (its step moves there).
+    Returns the count of each result."""
+    met = {
+        r.seq: r
+        for r in await db.execute(
             _CONDITIONS,
             {
                 "t": run.tenant_id,
                 "r": run.id,
-                "sim": sim,
-                "lon": step.from_lon,
-                "lat": step.from_lat,
-                "h": step.household_id,
+                "seqs": [s.seq for s in steps],
+                "hhs": [s.household_id for s in steps],
+                "lons": [s.from_lon for s in steps],
+                "lats": [s.from_lat for s in steps],
+                "ats": [float(s.at_s) for s in steps],
             },
         )
-    ).one()
-    if met.power_back is not None:  # no signal: the report waits in the phone until the power is back
+    }
+    held = [s for s in steps if met[s.seq].power_back is not None]
+    if held:
         await db.execute(
-            text("UPDATE drill_bot_step SET at_s = :at WHERE tenant_id = :t AND run_id = :r AND seq = :s"),
-            {"at": met.power_back, "t": run.tenant_id, "r": run.id, "s": step.seq},
+            _HOLD,
+            {
+                "t": run.tenant_id,
+                "r": run.id,
+                "seqs": [s.seq for s in held],
+                "ats": [float(met[s.seq].power_back) for s in held],
+            },
         )
-        return {"held_until": met.power_back}
-    blocked = met.road or met.cut_off
-    outcome = "unknown" if blocked else step.outcome
-    note = "【訓練】模擬: " + (
-        "通行止めで到達できず" if met.road else "地区が孤立し到達できず" if met.cut_off else "訪問"
-    )
-    visit = VisitIn(
-        client_id=uuid.uuid5(run.id, f"bot:{step.seq}"),
-        household_id=step.household_id,
-        outcome=outcome,
-        device_time=now,
-        note=note,
-        shelter_unknown=outcome == "evacuated",
-    )
-    outer = context.current()
-    scope = await expanded_scope(
-        db, run.tenant_id, step.user_id, scoped=not await _all_districts(db, run, step.user_id)
-    )
-    token = context.set_context(
-        context.RequestContext(
-            request_id=outer.request_id, tenant_id=run.tenant_id, user_id=step.user_id, role="watcher", scope=scope
+    going = [s for s in steps if met[s.seq].power_back is None]
+    counts: dict[str, int] = {"held": len(held)} if held else {}
+    if not going:
+        return counts
+    assert run.operation_id is not None  # a started run has its drill operation
+    contexts = await _contexts(db, run, [s.user_id for s in going])
+    entries = []
+    for s in going:
+        m = met[s.seq]
+        outcome = "unknown" if m.road or m.cut_off else s.outcome
+        note = "【訓練】模擬: " + (
+            "通行止めで到達できず" if m.road else "地区が孤立し到達できず" if m.cut_off else "訪問"
         )
-    )
+        entries.append(
+            (
+                contexts[s.user_id],
+                run.operation_id,
+                VisitIn(
+                    client_id=uuid.uuid5(run.id, f"bot:{s.seq}"),
+                    household_id=s.household_id,
+                    outcome=outcome,
+                    device_time=now,
+                    note=note,
+                    shelter_unknown=outcome == "evacuated",
+                ),
+            )
+        )
+    token = context.set_context(context.current())  # ingest_group leaves the last bot's context set
     try:
-        await restamp(db)  # the watcher's own stamp: the disclosure rule reads it
-        assert run.operation_id is not None  # a started run has its drill operation
-        result = await ingest(db, [(run.operation_id, visit)], commit=False)
+        outcomes = await ingest_group(db, entries, commit=False)
     finally:
         context.reset(token)
-        await restamp(db)
-    item = result.results[0]
-    status = (
-        "blocked"
-        if blocked and item.visit is not None
-        else ("accepted" if item.visit is not None else f"refused:{item.code}")
-    )
-    await _done(db, run, step.seq, status)
-    return {"step": step.seq, "result": status, "escalations": len(result.escalations)}
-
-
-async def _all_districts(db: AsyncSession, run: DrillRun, user_id: uuid.UUID) -> bool:
-    found: bool | None = (
-        await db.execute(
-            text("SELECT all_districts FROM app_user WHERE tenant_id = :t AND id = :u"),
-            {"t": run.tenant_id, "u": user_id},
-        )
-    ).scalar_one_or_none()
-    return bool(found)
+        await restamp(db)  # back to the run's own stamp
+    statuses = []
+    for s, outcome in zip(going, outcomes, strict=True):
+        item = outcome.results[0]
+        blocked = met[s.seq].road or met[s.seq].cut_off
+        statuses.append(("blocked" if blocked else "accepted") if item.visit is not None else f"refused:{item.code}")
+        counts[statuses[-1]] = counts.get(statuses[-1], 0) + 1
+    await db.execute(_DONE_MANY, {"t": run.tenant_id, "r": run.id, "seqs": [s.seq for s in going], "res": statuses})
+    return counts
 
 
 async def _done(db: AsyncSession, run: DrillRun, seq: int, result: str) -> None:

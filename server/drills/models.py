@@ -155,6 +155,8 @@ class DrillBotStep(TenantOwned, Base):
         tenant_fk(["run_id"], "drill_run", ondelete="CASCADE"),
         CheckConstraint("kind IN ('visit', 'acknowledge', 'vc_desk')", name="kind_known"),
         Index("ix_drill_bot_step_due", "tenant_id", "run_id", "at_s"),
+        # the next due step: a walk from the first step not yet done, not past all the done ones
+        Index("ix_drill_bot_step_pending", "tenant_id", "run_id", "at_s", postgresql_where="done_at IS NULL"),
     )
 
     run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

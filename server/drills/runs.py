@@ -9,9 +9,10 @@ volunteer centre through the VC's own services (`server/drills/vc.py`).
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -204,9 +205,13 @@ async def start(
             )
         )
     await db.flush()
-    await log_clock(db, run)
     await bots.plan(db, run, s)
     await vc.plan(db, run, s)
+    # The clock starts when the plans are made (100,000 bots' walks take seconds), not before:
+    # else the first injects are due before the run is there to fire them.
+    run.wall_anchor = await db_now(db)
+    await db.flush()
+    await log_clock(db, run)
     await audit(
         db,
         "drill.start",
@@ -336,20 +341,32 @@ async def _close_operation(db: AsyncSession, run: DrillRun) -> None:
 
 @dataclass
 class Fired:
-    seq: int
-    kind: str  # an inject's kind, or "bot:visit" / "bot:acknowledge"
+    seq: int  # the inject's, or the first bot step's of a batch
+    kind: str  # an inject's kind, or "bot:visit" / "bot:acknowledge" / "bot:vc_desk"
     push: effects.Push | None
+    steps: int = 0  # bot steps done in this transaction
 
+
+# Bot steps that fall due together are done in one transaction (decision 0026, addendum #19): at
+# 1×–60× at most BATCH_STEPS_TIMED of them, so an inject that falls due meanwhile waits for one
+# short transaction (its budget is 1 s of wall time); at maximum speed at most BATCH_STEPS, and
+# only those within BATCH_WINDOW_S of drill time of the first, so the clock (and every visit of
+# the batch, stamped at the moment it jumps to) is off by less than that.
+BATCH_STEPS = 200
+BATCH_STEPS_TIMED = 100
+BATCH_WINDOW_S = 1.0
 
 _NEXT_STEP = text("SELECT min(at_s) FROM drill_bot_step WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL")
 
 
+async def _next_step_at(db: AsyncSession, run: DrillRun) -> float | None:
+    found = (await db.execute(_NEXT_STEP, {"t": run.tenant_id, "r": run.id})).scalar_one()
+    return None if found is None else float(found)
+
+
 async def next_event_at(db: AsyncSession, run: DrillRun) -> float | None:
     """The drill time of the next thing to happen: an inject not yet fired or a bot step not yet done."""
-    found = [
-        await next_inject_at(db, run, 0),
-        (await db.execute(_NEXT_STEP, {"t": run.tenant_id, "r": run.id})).scalar_one(),
-    ]
+    found = [await next_inject_at(db, run, 0), await _next_step_at(db, run)]
     times = [float(t) for t in found if t is not None]
     return min(times) if times else None
 
@@ -384,25 +401,62 @@ _DUE_INJECT = text(
     "                   AND f.run_id = i.run_id AND f.seq = i.seq)"
     " ORDER BY i.at_s, i.seq LIMIT 1"
 )
-_DUE_STEP = text(
+_DUE_STEPS = text(
     "SELECT seq, at_s, kind, user_id, household_id, escalation_id, outcome, from_lon, from_lat FROM drill_bot_step"
-    " WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL AND at_s <= :sim ORDER BY at_s, seq LIMIT 1"
+    " WHERE tenant_id = :t AND run_id = :r AND done_at IS NULL AND at_s <= :upto AND at_s < :before"
+    " ORDER BY at_s, seq LIMIT :n"
 )
 
 
-async def _due(db: AsyncSession, run: DrillRun, sim: float) -> tuple[Any, Any]:
-    """The first unfired inject and the first undone bot step due by `sim` (either may be None)."""
-    params = {"t": run.tenant_id, "r": run.id, "sim": sim + EPSILON_S}
-    inject = (await db.execute(_DUE_INJECT, params)).first()
-    step = (await db.execute(_DUE_STEP, params)).first()
-    return inject, step
+@dataclass
+class Due:
+    """What fires next: one inject, or bot steps in drill-time order (visits only when several)."""
+
+    sim: float  # the drill time it happens at (at maximum speed: where the clock jumps to)
+    inject: Any = None
+    steps: list[Any] = field(default_factory=list)
 
 
-async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
-    """Fire the first inject or bot step that is due and not yet done, in the caller's
-    transaction (the caller commits): its fired/done mark, its effect and its feed event commit
-    together or not at all. Injects go before bot steps due at the same moment. Finishes the run
-    when its clock has passed the end and nothing is left. None: nothing due now."""
+async def _due(db: AsyncSession, run: DrillRun, sim: float, limit: int) -> Due | None:
+    """The next inject or batch of bot steps due by drill time `sim` (at maximum speed: the next
+    event, wherever it lies). Injects go before bot steps due at the same moment; at 1×–60× an
+    inject that is due goes before bot steps that fell behind (their drill time has passed, the
+    inject's 1-second budget has not), and those steps are judged at their own planned time, so
+    the order they are done in changes nothing. None: nothing is due."""
+    params: dict[str, Any] = {"t": run.tenant_id, "r": run.id}
+    if run.speed == MAX:
+        inject_at, step_at = await next_inject_at(db, run, 0), await _next_step_at(db, run)
+        if inject_at is None and step_at is None:
+            return None
+        if step_at is None or (inject_at is not None and inject_at <= step_at):
+            sim = max(sim, float(inject_at or 0))
+        else:
+            before = min(step_at + BATCH_WINDOW_S, float(inject_at) if inject_at is not None else math.inf)
+            steps = list((await db.execute(_DUE_STEPS, {**params, "upto": before, "before": before, "n": limit})).all())
+            return Due(max(sim, float(steps[-1].at_s)), steps=_one_kind(steps))
+    inject = (await db.execute(_DUE_INJECT, {**params, "sim": sim + EPSILON_S})).first()
+    if inject is not None:
+        return Due(sim, inject=inject)
+    steps = list(
+        (await db.execute(_DUE_STEPS, {**params, "upto": sim + EPSILON_S, "before": math.inf, "n": limit})).all()
+    )
+    return Due(sim, steps=_one_kind(steps)) if steps else None
+
+
+def _one_kind(steps: list[Any]) -> list[Any]:
+    """Watcher bots' visits go together; an acknowledgement or a VC desk tick goes alone, in its turn."""
+    if steps[0].kind != "visit":
+        return steps[:1]
+    cut = next((i for i, s in enumerate(steps) if s.kind != "visit"), len(steps))
+    return steps[:cut]
+
+
+async def fire_next(db: AsyncSession, run_id: uuid.UUID, limit: int | None = None) -> Fired | None:
+    """Fire the first inject that is due, or do the bot steps that are due (up to `limit`, by
+    default BATCH_STEPS at maximum speed and BATCH_STEPS_TIMED at 1×–60×), in the
+    caller's transaction (the caller commits): their fired/done marks, effects and feed events
+    commit together or not at all. Finishes the run when its clock has passed the end and nothing
+    is left. None: nothing due now."""
     run = await find(db, run_id, lock=True)
     if run is None or run.status != "running":
         return None
@@ -421,16 +475,17 @@ async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
         ).scalar_one()
     clock = clock_of(run)
     sim = clock.sim_at(now)
-    if run.speed == MAX:  # as fast as possible: the clock jumps to the next event
-        nxt = await next_event_at(db, run)
-        target = nxt if nxt is not None else float(run.duration_s)
+    if limit is None:
+        limit = BATCH_STEPS if run.speed == MAX else BATCH_STEPS_TIMED
+    due = await _due(db, run, sim, max(1, limit))
+    if run.speed == MAX:  # as fast as possible: the clock jumps to the next event (or the end)
+        target = due.sim if due is not None else float(run.duration_s)
         if target > sim:
             sim = target
             set_clock(run, clock.jumped(now, sim))
             clock = clock_of(run)
             await log_clock(db, run)
-    due, step = await _due(db, run, sim)
-    if due is None and step is None:
+    if due is None:
         if sim + EPSILON_S >= run.duration_s:
             set_clock(run, clock.stopped(now, "finished"))
             run.ended_at = now
@@ -445,44 +500,49 @@ async def fire_next(db: AsyncSession, run_id: uuid.UUID) -> Fired | None:
             )
         return None
     scenario = scenario_of(run)
-    if due is None or (step is not None and step.at_s < due.at_s):
-        assert step is not None
-        await bots.perform(db, run, step, sim, now)
+    if due.inject is None:
+        first = due.steps[0]
+        if first.kind == "visit":
+            await bots.visit(db, run, due.steps, now)
+        else:
+            await bots.perform(db, run, first, sim, now)
         await bots.plan_acknowledgements(db, run, scenario, sim)
-        return Fired(step.seq, f"bot:{step.kind}", None)
-    due_at = clock.wall_at(float(due.at_s)) or now
+        return Fired(first.seq, f"bot:{first.kind}", None, len(due.steps))
+    inject = due.inject
+    due_at = clock.wall_at(float(inject.at_s)) or now
     inserted = (
         await db.execute(
             text(
                 "INSERT INTO drill_inject_fired (tenant_id, run_id, seq, due_at, sim_s) VALUES (:t, :r, :s, :due, :sim)"
                 " ON CONFLICT DO NOTHING RETURNING seq"
             ),
-            {"t": run.tenant_id, "r": run.id, "s": due.seq, "due": due_at, "sim": sim},
+            {"t": run.tenant_id, "r": run.id, "s": inject.seq, "due": due_at, "sim": sim},
         )
     ).first()
     if inserted is None:  # another worker fired it between our read and write (the run lock makes this rare)
         return None
-    result = await effects.apply(db, run, due.seq, due.kind, due.audience, due.spec, float(due.at_s))
+    result = await effects.apply(db, run, inject.seq, inject.kind, inject.audience, inject.spec, float(inject.at_s))
     await db.execute(
         text(
             "UPDATE drill_inject_fired SET effect = CAST(:e AS jsonb) WHERE tenant_id = :t AND run_id = :r AND seq = :s"
         ),
-        {"e": msgspec.json.encode(result.effect).decode(), "t": run.tenant_id, "r": run.id, "s": due.seq},
+        {"e": msgspec.json.encode(result.effect).decode(), "t": run.tenant_id, "r": run.id, "s": inject.seq},
     )
     await bots.plan_acknowledgements(db, run, scenario, sim)
-    return Fired(due.seq, due.kind, result.push)
+    return Fired(inject.seq, inject.kind, result.push)
 
 
 async def record_failure(db: AsyncSession, run_id: uuid.UUID, error: str) -> str | None:
     """The inject or bot step whose effect failed is marked done with the error (the drill goes
-    on and the report shows it) rather than blocking everything after it for ever."""
+    on and the report shows it) rather than blocking everything after it for ever. The caller
+    retries a failed batch step by step first, so the step marked is the one that failed."""
     run = await get(db, run_id, lock=True)
     now = await db_now(db)
-    sim = clock_of(run).sim_at(now)
-    if run.speed == MAX:
-        sim = max(sim, await next_event_at(db, run) or sim)
-    inject, step = await _due(db, run, sim)
-    if step is not None and (inject is None or step.at_s < inject.at_s):
+    due = await _due(db, run, clock_of(run).sim_at(now), 1)
+    if due is None:
+        return None
+    if due.inject is None:
+        step = due.steps[0]
         await db.execute(
             text(
                 "UPDATE drill_bot_step SET done_at = clock_timestamp(), result = 'error'"
@@ -491,16 +551,14 @@ async def record_failure(db: AsyncSession, run_id: uuid.UUID, error: str) -> str
             {"t": run.tenant_id, "r": run.id, "s": step.seq},
         )
         return f"bot:{step.seq}"
-    if inject is None:
-        return None
     await db.execute(
         text(
             "INSERT INTO drill_inject_fired (tenant_id, run_id, seq, due_at, sim_s, effect)"
             " VALUES (:t, :r, :s, :now, :sim, jsonb_build_object('error', CAST(:e AS text))) ON CONFLICT DO NOTHING"
         ),
-        {"t": run.tenant_id, "r": run.id, "s": inject.seq, "sim": sim, "now": now, "e": error[:500]},
+        {"t": run.tenant_id, "r": run.id, "s": due.inject.seq, "sim": due.sim, "now": now, "e": error[:500]},
     )
-    return f"inject:{inject.seq}"
+    return f"inject:{due.inject.seq}"
 
 
 async def next_wake(db: AsyncSession, run: DrillRun) -> datetime | None:

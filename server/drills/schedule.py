@@ -2,11 +2,12 @@
 
 The truth stays in the run's own rows (the clock on `drill_run`, the injects, the fired rows);
 a job only says "look at this run at this moment". `drill.advance` fires, in order and one
-transaction each, every inject that is due, then queues its successor for the moment the next
-one is due. Every change of the clock (start, pause, resume, speed, skip, stop) bumps the run's
-`clock_version` and queues a job for now in the same transaction; a job of an older version
-fires what is due and queues nothing, so a superseded schedule dies out by itself. The queue
-runs a job at least once: a second run finds the inject's fired row and fires nothing twice.
+transaction each, every inject that is due (bot steps due together: a bounded batch per
+transaction), then queues its successor for the moment the next one is due. Every change of the
+clock (start, pause, resume, speed, skip, stop) bumps the run's `clock_version` and queues a
+job for now in the same transaction; a job of an older version fires what is due and queues
+nothing, so a superseded schedule dies out by itself. The queue runs a job at least once: a
+second run finds the inject's fired row (a step's done mark) and fires nothing twice.
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ async def schedule_now(db: AsyncSession, run: DrillRun) -> None:
 
 async def _fire_due(sessionmaker: async_sessionmaker[AsyncSession], job: AdvanceJob) -> int:
     fired_n = 0
+    singly = 0  # after a batch failed: this many fires one step at a time, to find the one that fails
     while True:
         try:
             async with sessionmaker() as db:
-                fired = await runs.fire_next(db, job.run_id)
+                fired = await runs.fire_next(db, job.run_id, 1 if singly else None)
                 if fired is not None and fired.push is not None:
                     # Written with the inject's fired row: pushed once, and only if it fired.
                     await enqueue_push(
@@ -72,6 +74,9 @@ async def _fire_due(sessionmaker: async_sessionmaker[AsyncSession], job: Advance
                 await db.commit()
         except Exception as e:
             log.exception("drill.inject_failed", run_id=str(job.run_id))
+            if not singly:  # nothing of the batch was written: retry it step by step
+                singly = max(runs.BATCH_STEPS, runs.BATCH_STEPS_TIMED)
+                continue
             async with sessionmaker() as db:
                 seq = await runs.record_failure(db, job.run_id, f"{type(e).__name__}: {e}")
                 await db.commit()
@@ -80,8 +85,9 @@ async def _fire_due(sessionmaker: async_sessionmaker[AsyncSession], job: Advance
             continue
         if fired is None:
             return fired_n
+        singly = max(0, singly - 1)
         fired_n += 1
-        log.info("drill.inject_fired", run_id=str(job.run_id), seq=fired.seq, kind=fired.kind)
+        log.info("drill.inject_fired", run_id=str(job.run_id), seq=fired.seq, kind=fired.kind, steps=fired.steps)
 
 
 async def advance(sessionmaker: async_sessionmaker[AsyncSession], job: AdvanceJob) -> None:

@@ -437,7 +437,7 @@ async def ingest(db: AsyncSession, raw: list[tuple[uuid.UUID, Any]], *, commit: 
 
 
 async def ingest_group(
-    db: AsyncSession, entries: list[tuple[context.RequestContext, uuid.UUID, Any]]
+    db: AsyncSession, entries: list[tuple[context.RequestContext, uuid.UUID, Any]], *, commit: bool = True
 ) -> list[IngestOutcome]:
     """Group commit: the visits of several requests (one tenant; any users) in ONE transaction.
     An entry's visit is a `VisitIn` or a push's raw item (judged alone, as `ingest` does).
@@ -447,6 +447,7 @@ async def ingest_group(
     outcome per entry, exactly as `ingest(db, [entry])` would have answered it alone — except that
     a client id repeated within the group answers like a concurrent retry (first 201, the rest
     200 or 409). The caller sets the context to the first entry's before the first statement.
+    Commits, unless `commit=False` (a drill's batch of bot visits commits with the steps' marks).
     """
     results: list[ItemResult | None] = [None] * len(entries)
     items = _parse([(op, v) for _, op, v in entries], results)
@@ -487,7 +488,8 @@ async def ingest_group(
             outcomes[by_visit[v.id]].new_visits.append(v)
         for e in merged.escalations:
             outcomes[by_visit[e.visit_id]].escalations.append(e)
-    await db.commit()  # every request of the group is acknowledged only after this
+    if commit:
+        await db.commit()  # every request of the group is acknowledged only after this
     return outcomes
 
 

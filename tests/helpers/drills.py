@@ -207,3 +207,102 @@ expectations:
     by: "T+180:00"
     text: {ja: "その日のうちに全ニーズを完了した", en: "Every need closed within the day"}
 """
+
+
+async def bot_world(sessionmaker, walks: list[tuple[tuple[float, float], list[tuple[float, float]]]], hidden=()):
+    """A council with one district (まとめ地区, 140.20–140.30 × 36.35–36.40), a staff account, and one
+    watcher account per walk (home, households): each household linked to its watcher and consented
+    for watchers, but for those in `hidden` ((walk, household) pairs). Returns (tenant id, accounts, ids)
+    with ids["households"][(walk, k)] and ids["district"]."""
+    import secrets
+    from datetime import date
+
+    from shapely.geometry import MultiPolygon, box
+
+    from server.accounts.provision import ensure_tenant, ensure_user
+    from server.registry.models import Consent, District, Household, Person, Watcher, WatchLink
+    from tests.conftest import Account, tenant_code
+
+    tag = secrets.token_hex(3)
+    async with sessionmaker() as db:
+        async with db.begin():
+            tenant = await ensure_tenant(db, f"まとめ試験社協 {tag}", tenant_code())
+        t = tenant.id
+        accounts: dict[str, Account] = {}
+        ids: dict[str, Any] = {"district": uuid.uuid4(), "households": {}}
+        with as_tenant(t, role="system"):
+            async with db.begin():
+                pw = secrets.token_urlsafe(10)
+                user, _ = await ensure_user(
+                    db, tenant, f"m-staff-{tag}", "staff", "テスト staff", pw, all_districts=True
+                )
+                accounts["staff"] = Account(t, user.id, f"m-staff-{tag}", pw, "staff")
+                db.add(
+                    District(
+                        tenant_id=t,
+                        id=ids["district"],
+                        code=f"M-{tag}",
+                        name="まとめ地区",
+                        kana="テスト",
+                        level="area",
+                        geom=f"SRID=4326;{MultiPolygon([box(140.20, 36.35, 140.30, 36.40)]).wkt}",
+                    )
+                )
+                await db.flush()
+                for w, (home, spots) in enumerate(walks):
+                    login = f"m-watcher{w}-{tag}"
+                    user, _ = await ensure_user(db, tenant, login, "watcher", f"見守り{w}", pw, all_districts=True)
+                    accounts[f"watcher{w}"] = Account(t, user.id, login, pw, "watcher")
+                    wid = uuid.uuid4()
+                    db.add(
+                        Watcher(
+                            tenant_id=t,
+                            id=wid,
+                            user_id=user.id,
+                            name=f"テスト 見守り{w}",
+                            home=f"SRID=4326;POINT({home[0]} {home[1]})",
+                            district_id=ids["district"],
+                        )
+                    )
+                    for k, (lon, lat) in enumerate(spots):
+                        hid = ids["households"][(w, k)] = uuid.uuid4()
+                        db.add(
+                            Household(
+                                tenant_id=t,
+                                id=hid,
+                                address=f"茨城県笠間市まとめ{w}-{k}",
+                                district_id=ids["district"],
+                                location=f"SRID=4326;POINT({lon} {lat})",
+                            )
+                        )
+                        await db.flush()
+                        pid = uuid.uuid4()
+                        db.add(
+                            Person(
+                                tenant_id=t,
+                                id=pid,
+                                household_id=hid,
+                                name=f"試験 {w}{k}",
+                                kana="シケン",
+                                birth_date=date(1940, 1, 1),
+                                sex="female",
+                                support_reasons=["elderly_alone"],
+                            )
+                        )
+                        await db.flush()
+                        if (w, k) not in hidden:
+                            db.add(
+                                Consent(
+                                    tenant_id=t,
+                                    id=uuid.uuid4(),
+                                    person_id=pid,
+                                    household_id=hid,
+                                    recipient_class="watcher",
+                                    dataset="roster",
+                                    consented_on=date(2026, 4, 1),
+                                    source="同意書",
+                                )
+                            )
+                        db.add(WatchLink(tenant_id=t, id=uuid.uuid4(), household_id=hid, watcher_id=wid))
+                    await db.flush()
+    return t, accounts, ids
