@@ -445,3 +445,40 @@ async def test_a_survey_in_the_first_hours_of_the_opening_day_counts_on_that_day
         {"verdict": "needed", "surveyor": "調査員A", "surveyed_at": local_midnight.astimezone(UTC).isoformat()},
     )
     assert r.status_code == 201, r.text
+
+
+async def test_the_desk_helper_reaches_no_registry_console_map_or_staff_admin_api(
+    world: VcWorld, client_factory
+) -> None:
+    """A lent helper (vc_desk) signs in to the desk and nothing else: the registry, the console's
+    safety-check map and the staff admin screens all refuse them (the screens' own API calls)."""
+    op = await open_centre(client_factory, world)
+    desk = await client_for(client_factory, world, "vc_desk")
+    assert (await desk.get(f"/api/vc/centres/{op}/needs")).status_code == 200
+    some_op, someone = uuid7(), uuid7()
+    refused = [
+        # the registry
+        "/api/households",
+        f"/api/households/{world.household_id}",
+        f"/api/persons/{someone}",
+        "/api/watchers",
+        "/api/registry/counts",
+        "/api/watch/coverage",
+        # the console's safety-check map
+        f"/api/console/operations/{some_op}/summary",
+        f"/api/console/operations/{some_op}/escalations",
+        f"/api/console/operations/{some_op}/households",
+        "/api/console/assignees",
+        f"/api/tiles/households/14/14571/6395.mvt?operation_id={some_op}",
+        # the staff admin screens
+        "/api/users",
+        "/api/audit",
+        "/api/staff/audit/actors",
+        "/api/disaster-declarations",
+    ]
+    answers = {path: (await desk.get(path)).status_code for path in refused}
+    assert answers == dict.fromkeys(refused, 403), answers
+    # The operations list (the console's first screen) reads as empty for them, their centre included.
+    listed = await desk.get("/api/operations")
+    assert listed.status_code == 200 and listed.json() == []
+    assert (await desk.get(f"/api/operations/{op}")).status_code == 404

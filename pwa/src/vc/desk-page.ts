@@ -1,4 +1,5 @@
 import type { User } from '../api/types';
+import { VC_DESK_ROLES } from '../auth/landing';
 import { openLiveStream, type LiveStream } from '../console/live/stream';
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
@@ -39,8 +40,8 @@ import { needsLegend, needSummary } from '../ui/vc-needs-legend';
 import { dailySheetPath } from './daily-sheet-model';
 import { startScanner, type Scanner } from './scanner';
 
-/** Who may run the desk: the council's staff and the lent helpers (DECISION-vc-roles). */
-export const DESK_ROLES: ReadonlySet<string> = new Set(['admin', 'staff', 'coordinator', 'vc_desk']);
+/** Who may run the desk: the council's staff and the lent helpers (decision 0025). */
+export const DESK_ROLES: ReadonlySet<string> = VC_DESK_ROLES;
 // Every desk role reads the event stream: a lent helper (vc_desk) gets the centres' events only.
 const LIVE_ROLES: ReadonlySet<string> = DESK_ROLES;
 
