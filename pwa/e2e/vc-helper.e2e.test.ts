@@ -78,4 +78,23 @@ describe('the demo VC helper (vc_desk)', () => {
     await page.locator('[role=alert]', { hasText: 'この画面は職員・コーディネーター・民生委員のみ利用できます。' }).waitFor();
     await context.close();
   });
+
+  it("the coordinator's console list shows the centre's open needs and today's volunteers, not 「対象 0世帯」", async () => {
+    suite.ready();
+    const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
+    const centre = (await staff.get<Array<Centre & { figures: { open_needs: number; waiting_needs: number; volunteers_today: number } }>>('/api/vc/centres/'))
+      .find((c) => c.name === DEMO_CENTRE)!;
+    const op = centre.operation_id;
+    const { open_needs: open, waiting_needs: waiting, volunteers_today: people } = centre.figures;
+    expect(open).toBeGreaterThanOrEqual(7);
+    const context = await newDesktopContext(browser, env.baseUrl);
+    const page = await context.newPage();
+    await signInUi(page, credentialFor(env, 'coordinator')); // lands on /console
+    const row = page.locator(`[data-vc-figures="${op}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain(`未完了ニーズ ${open}件（マッチ待ち ${waiting}件） · 本日のボランティア ${people}人`);
+    expect(await row.textContent()).not.toContain('対象');
+    await expectAxeClean(page, 'console list with a centre');
+    await context.close();
+  });
 });

@@ -27,6 +27,15 @@ class CentreIn(msgspec.Struct, forbid_unknown_fields=True):
     opened_on: date | None = None
 
 
+class CentreFigures(msgspec.Struct):
+    """What a coordinator's list shows for a centre (a VC has no target households): counts only."""
+
+    vc_day: date  # today in the council's time zone
+    open_needs: int  # received and not closed (受付 … 継続)
+    waiting_needs: int  # マッチ待ち or 継続: waiting for a team now
+    volunteers_today: int  # people checked in today (a group counts its size)
+
+
 class CentreOut(msgspec.Struct):
     operation_id: uuid.UUID
     name: str
@@ -36,6 +45,7 @@ class CentreOut(msgspec.Struct):
     lon: float
     lat: float
     label: str  # "【訓練】" for a drill centre
+    figures: CentreFigures | None = None  # in the list of centres
 
 
 class NeedIn(msgspec.Struct, forbid_unknown_fields=True):
