@@ -97,4 +97,57 @@ describe('the demo VC helper (vc_desk)', () => {
     await expectAxeClean(page, 'console list with a centre');
     await context.close();
   });
+
+  it('the desk publishes the pre-registration link: copy, QR, A4 poster (【訓練】), opened by an anonymous visitor; a closed centre has none', async () => {
+    suite.ready();
+    const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
+    const op = (await staff.get<Centre[]>('/api/vc/centres/')).find((c) => c.name === DEMO_CENTRE)!.operation_id;
+    const context = await newDesktopContext(browser, env.baseUrl);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.baseUrl });
+    const page = await context.newPage();
+    await signInUi(page, credentialFor(env, 'vc_desk'));
+    await page.goto(`/staff/vc/${op}/reception`);
+    const section = page.locator('[data-join-link="open"]');
+    await section.waitFor();
+    expect(await section.locator('h2').textContent()).toBe('【訓練】事前登録の案内');
+    const url = await page.getByLabel('事前登録ページのアドレス').inputValue();
+    expect(url).toBe(`${env.baseUrl}/vc/join/08216/${op}`);
+    await page.getByRole('button', { name: 'アドレスをコピー' }).click();
+    await page.locator('[data-copy-status]', { hasText: 'アドレスをコピーしました。' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+    expect(await page.locator('img[data-join-qr]').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await expectAxeClean(page, 'reception with the pre-registration link');
+
+    // The A4 poster: 【訓練】 in the banner and the title, the QR and the address.
+    await page.getByRole('link', { name: 'A4ポスターを印刷' }).click();
+    await page.locator('[data-poster]').waitFor();
+    expect(await page.locator('[data-poster-title]').textContent()).toBe('【訓練】ボランティア事前登録のご案内');
+    await page.locator('[data-poster] [data-drill]').waitFor();
+    expect(await page.locator('[data-poster-url]').textContent()).toBe(url);
+    expect(await page.locator('img[data-poster-qr]').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await expectAxeClean(page, 'poster');
+    await context.close();
+
+    // The address, opened by someone with no account: the centre's public page.
+    const visitor = await newDesktopContext(browser, env.baseUrl);
+    const anon = await visitor.newPage();
+    await anon.goto(url);
+    await anon.locator('form[data-join-form]').waitFor();
+    expect(await anon.locator('h1').textContent()).toBe(`【訓練】${DEMO_CENTRE} ボランティア事前登録`);
+    await visitor.close();
+
+    // A closed centre publishes nothing.
+    const closed = await staff.post<Centre>('/api/vc/centres/', { mode: 'real', name: 'E2E 閉所したセンター', ...BASE });
+    await staff.post(`/api/vc/centres/${closed.operation_id}/close`, {});
+    const again = await newDesktopContext(browser, env.baseUrl);
+    const p2 = await again.newPage();
+    await signInUi(p2, credentialFor(env, 'vc_desk'));
+    await p2.goto(`/staff/vc/${closed.operation_id}/reception`);
+    await p2.locator('[data-join-link="closed"]', { hasText: '閉所しているため' }).waitFor();
+    expect(await p2.locator('[data-join-url]').count()).toBe(0);
+    await p2.goto(`/staff/vc/${closed.operation_id}/print/poster`);
+    await p2.locator('[data-join-link="closed"]').waitFor();
+    expect(await p2.locator('[data-poster]').count()).toBe(0);
+    await again.close();
+  });
 });

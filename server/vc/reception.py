@@ -36,6 +36,7 @@ from server.vc.schemas import (
     CheckinIn,
     GuardianIn,
     InsuranceIn,
+    JoinLinkOut,
     PrivacyNoticeOut,
     PublicRegistrationIn,
     PublicRegistrationOut,
@@ -84,9 +85,15 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.strip().encode()).hexdigest()
 
 
-def qr_svg(token: str) -> str:
+def join_path(municipality_code: str, operation_id: uuid.UUID) -> str:
+    """The PWA's public pre-registration page of a centre (pwa/src/vc/register-page.ts)."""
+    return f"/vc/join/{municipality_code}/{operation_id}"
+
+
+def qr_svg(text: str) -> str:
+    """A QR code (segno) of a pre-registration token or of the page's address, as SVG."""
     out = io.BytesIO()
-    segno.make(token, error="m", micro=False).save(out, kind="svg", scale=6, border=4, xmldecl=False, title="QR")
+    segno.make(text, error="m", micro=False).save(out, kind="svg", scale=6, border=4, xmldecl=False, title="QR")
     return out.getvalue().decode()
 
 
@@ -287,6 +294,23 @@ class ReceptionController(Controller):
         await emit_vc(db_session, c, "vc.checkin", {"volunteer_id": str(v.id), "people": v.group_size})
         await db_session.commit()
         return volunteer_out(v, c.mode, day)
+
+    @get(
+        "/join-link",
+        summary="The public pre-registration page of an open centre: its address and a QR code of it",
+    )
+    async def join_link(
+        self, request: Request[Any, Any, Any], db_session: DbSession, operation_id: FromPath[uuid.UUID]
+    ) -> JoinLinkOut:
+        """What the desk shows, copies and prints on the poster. A closed centre takes no
+        registrations, so it has no link (409 `vc_centre_closed`)."""
+        c = await get_centre(db_session, operation_id, writable=True)
+        code = (
+            await db_session.execute(select(Tenant.municipality_code).where(Tenant.id == c.op.tenant_id))
+        ).scalar_one()
+        path = join_path(code, c.id)
+        url = services(request.app).settings.public_url.rstrip("/") + path
+        return JoinLinkOut(url=url, path=path, qr_svg=qr_svg(url), centre=c.op.name, label=c.label)
 
     @get("/volunteers", summary="Volunteers of a VC day (checked in), or all registered")
     async def list_volunteers(

@@ -187,6 +187,16 @@ class PublicRegistrationOut(msgspec.Struct):
     label: str
 
 
+class JoinLinkOut(msgspec.Struct):
+    """The public pre-registration page of an open centre, as the desk publishes it."""
+
+    url: str  # the page's full address (TONARI_PUBLIC_URL + path): what the QR and the poster hold
+    path: str  # /vc/join/{municipality_code}/{operation_id}
+    qr_svg: str  # the URL as a QR code (segno, SVG)
+    centre: str
+    label: str  # "【訓練】" for a drill centre: the poster says so
+
+
 class PrivacyNoticeOut(msgspec.Struct):
     version: str
     ja: str
