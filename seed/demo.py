@@ -105,7 +105,7 @@ async def seed_demo(
             if drill:
                 print("Loaded a closed past drill: " + ", ".join(f"{k} {v}" for k, v in drill.items()))
             async with db.begin():
-                centre = await load_demo_centre(db, tenant_id, user_ids["staff"])
+                centre = await load_demo_centre(db, tenant_id, user_ids["staff"], user_ids["volunteer"])
             if centre:
                 print("Opened a drill volunteer centre: " + ", ".join(f"{k} {v}" for k, v in centre.items()))
         context.update(tenant_id=None, role=None, user_id=None)

@@ -5,7 +5,8 @@ A drill, not a real centre: the demo has no disaster, and a drill's figures neve
 ones (PRODUCT.md §3, §6). It is written through the VC domain's own functions (the rules, the
 normalised phone and kana, the audit rows), as the demo's staff account: equipment on the shelf,
 a handful of needs from synthetic requesters (names from `kasama/names.py`, random phone digits,
-a real town name with a random 番地) in the first states of the board. Idempotent: a second
+a real town name with a random 番地) in the first states of the board, and the demo volunteer's
+login linked to a volunteer there so `/vc/me` has a centre to show. Idempotent: a second
 run finds the centre by name and adds nothing. Deterministic apart from the day it opens.
 """
 
@@ -23,7 +24,8 @@ from server.core import context
 from server.operations.models import Operation
 from server.vc.dispatch import add_stock
 from server.vc.needs import create_centre, set_need_state, take_need
-from server.vc.schemas import CentreIn, EquipmentIn, NeedIn
+from server.vc.reception import register_volunteer
+from server.vc.schemas import CentreIn, EquipmentIn, NeedIn, VolunteerIn
 
 CENTRE_NAME = "笠間市災害ボランティアセンター 設置運営訓練（デモ）"
 BASE_SHELTER = "友部公民館"  # the centre's base: where distances for matching are measured from
@@ -42,7 +44,9 @@ NEEDS: tuple[tuple[str, list[str], list[str], list[str], list[str], int, bool], 
 )
 
 
-async def load_demo_centre(db: AsyncSession, tenant_id: uuid.UUID, staff_id: uuid.UUID) -> dict[str, int]:
+async def load_demo_centre(
+    db: AsyncSession, tenant_id: uuid.UUID, staff_id: uuid.UUID, volunteer_user_id: uuid.UUID
+) -> dict[str, int]:
     """Open the demo's drill centre with stock and needs (nothing when it is there already)."""
     existing = (
         await db.execute(
@@ -86,5 +90,21 @@ async def load_demo_centre(db: AsyncSession, tenant_id: uuid.UUID, staff_id: uui
         )
         if state != "received":
             await set_need_state(db, c, need, state)
+    # The demo volunteer's login is a volunteer here (pre-registered, not yet checked in), so the
+    # phone view has a centre to show; a login may be a volunteer at several centres (0025).
+    await register_volunteer(
+        db,
+        c,
+        VolunteerIn(
+            name="デモ 災害VCボランティア",
+            age_band="age_30_49",
+            prefecture="08",
+            insurance="enrolled",
+            insured_where="笠間市社会福祉協議会",
+            user_id=volunteer_user_id,
+            check_in=False,
+        ),
+        c.today(),
+    )
     await db.flush()
-    return {"centre": 1, "needs": len(NEEDS), "equipment kinds": len(STOCK)}
+    return {"centre": 1, "needs": len(NEEDS), "equipment kinds": len(STOCK), "volunteers": 1}

@@ -4,7 +4,7 @@
 // safety-check map and the staff admin screens.
 import type { Browser } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiSession, credentialFor, type E2EEnv, expectAxeClean, newDesktopContext, signInUi, useBrowser } from './support';
+import { apiSession, credentialFor, type E2EEnv, expectAxeClean, newDesktopContext, newPhoneContext, signInUi, useBrowser } from './support';
 
 const suite = useBrowser();
 let env: E2EEnv;
@@ -149,5 +149,35 @@ describe('the demo VC helper (vc_desk)', () => {
     await p2.locator('[data-join-link="closed"]').waitFor();
     expect(await p2.locator('[data-poster]').count()).toBe(0);
     await again.close();
+  });
+
+  it("one volunteer login at a real and a drill centre: the phone shows one centre at a time, each marked as it is", async () => {
+    suite.ready();
+    const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
+    const cred = credentialFor(env, 'vc_volunteer');
+    const me = await (await apiSession(env.baseUrl, cred)).get<{ id: string }>('/api/auth/me');
+    // The demo links this login at the demo's drill centre (seed/vc.py); a real centre opens and links it too.
+    const real = await staff.post<Centre>('/api/vc/centres/', { mode: 'real', name: 'E2E 実センター', ...BASE });
+    await staff.post(`/api/vc/centres/${real.operation_id}/volunteers`, {
+      name: 'E2E 二か所', age_band: 'age_30_49', prefecture: '08', insurance: 'enrolled', insured_where: '笠間市社協', user_id: me.id,
+    });
+    const phone = await newPhoneContext(browser, env.baseUrl);
+    const page = await phone.newPage();
+    await signInUi(page, cred);
+    await page.locator('[data-vc-me]').click();
+    // The newest open centre first: the real one, with no 【訓練】 anywhere.
+    const centre = page.locator('[data-me-centre]');
+    await page.locator(`[data-me-centre="${real.operation_id}"]`).waitFor();
+    expect(await centre.textContent()).toBe('E2E 実センター');
+    expect(await page.locator('[data-drill]').count()).toBe(0);
+    await expectAxeClean(page, 'vc/me with two centres');
+    // Switched to the drill: its own answer, marked 【訓練】.
+    await page.getByRole('button', { name: `【訓練】${DEMO_CENTRE}` }).click();
+    await page.locator('[data-drill]').waitFor();
+    expect(await centre.textContent()).toBe(`【訓練】${DEMO_CENTRE}`);
+    expect(await page.locator('h1').textContent()).toMatch(/^【訓練】/);
+    await page.locator('[data-other-centres] button', { hasText: 'E2E 実センター' }).waitFor();
+    await phone.close();
+    await staff.post(`/api/vc/centres/${real.operation_id}/close`, {}); // leaves the other specs' /vc/me as it was
   });
 });

@@ -148,7 +148,7 @@ class VcVolunteer(TenantOwned, Base):
     __table_args__ = (
         _op(),
         UniqueConstraint("tenant_id", "token_hash"),
-        UniqueConstraint("tenant_id", "user_id"),
+        UniqueConstraint("tenant_id", "operation_id", "user_id"),  # a login: one volunteer per centre (0025)
         tenant_fk(["user_id"], "app_user", ondelete="SET NULL"),
         tenant_fk(["guardian_id"], "vc_volunteer", ondelete="SET NULL"),
         CheckConstraint("kind IN ('individual', 'group')", name="kind_known"),

@@ -367,13 +367,25 @@ class MyNeed(msgspec.Struct):
     phone: str | None
 
 
+class MyCentre(msgspec.Struct):
+    """A centre the volunteer's login is registered at (each with its own 【訓練】 label)."""
+
+    operation_id: uuid.UUID
+    name: str
+    status: str
+    label: str
+
+
 class MyDispatchOut(msgspec.Struct):
     volunteer_id: uuid.UUID
     team: TeamOut | None
     dispatch: DispatchOut | None
     need: MyNeed | None
     emergency: list[str]  # 110 / 119
-    label: str
+    label: str  # the answer's centre: "【訓練】" for a drill
+    operation_id: uuid.UUID | None = None  # the centre this answer is about
+    centre: str = ""
+    centres: list[MyCentre] = []  # all of the login's centres, in the order they are chosen
 
 
 class DayStatistics(msgspec.Struct):

@@ -33,6 +33,13 @@ async def test_the_demo_has_a_desk_helper_and_an_open_drill_centre_to_work_in(
     # The helper works the desk and nothing of the registry.
     assert (await desk.get("/api/households")).status_code == 403
 
+    # The demo volunteer's phone has a centre (a drill, marked so) before any team is formed.
+    phone = client_factory()
+    assert (await phone.login("volunteer", creds["volunteer"].password)).status_code == 200
+    me = (await phone.get("/api/vc/me")).json()
+    assert (me["operation_id"], me["label"]) == (centre["operation_id"], "【訓練】")
+    assert me["team"] is None and me["dispatch"] is None
+
     async with sessionmaker() as db:
         tenant = (await db.execute(select(Tenant).where(Tenant.municipality_code == "08216"))).scalar_one()
     with as_tenant(tenant.id):

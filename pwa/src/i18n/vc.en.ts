@@ -178,6 +178,7 @@ export const vcEn: Record<keyof typeof vcJa, string> = {
   'vc.report.seeOutbox': 'See the records not sent',
   'vc.report.badNumbers': 'Give people and injuries as whole numbers from 0 to 500, and hours as a number from 0 to 24.',
   'vc.report.alreadySent': 'This activity has been reported.',
+  'vc.me.otherCentres': 'Your other centres',
   'vc.link.title': 'Pre-registration link',
   'vc.link.lead': 'The public page where volunteers register by the day before (no account). Put the address on the council’s website or social media, or print the poster and put it up.',
   'vc.link.url': 'Address of the pre-registration page',

@@ -176,6 +176,7 @@ export const vcJa = {
   'vc.report.seeOutbox': '送れなかった記録を見る',
   'vc.report.badNumbers': '活動人数とけが人の数は0〜500の整数、活動時間は0〜24の数で入力してください。',
   'vc.report.alreadySent': 'この活動は報告済みです。',
+  'vc.me.otherCentres': 'ほかに登録しているセンター',
   'vc.link.title': '事前登録の案内',
   'vc.link.lead': 'ボランティアが活動の前日までに登録できる公開ページです（アカウント不要）。アドレスを社協のサイトやSNSに載せるか、ポスターを印刷して掲示してください。',
   'vc.link.url': '事前登録ページのアドレス',
