@@ -416,15 +416,70 @@ async def test_public_pre_registration_needs_consent_and_gives_an_opaque_qr(
 
 
 async def test_public_pre_registration_is_rate_limited(world: VcWorld, client_factory) -> None:
-    from server.vc.reception import PUBLIC_WINDOW
+    from server.vc.reception import PUBLIC_LIMIT
 
     op = await open_centre(client_factory, world)
     public = client_factory()
     url = f"/api/public/vc/{world.code}/{op}/registrations"
     body = {**volunteer_body(1, prefecture="08"), "privacy_consent": True, "privacy_notice": "2026-12"}
-    statuses = [(await public.send_json("POST", url, body)).status_code for _ in range(PUBLIC_WINDOW.limit + 1)]
-    assert statuses == [201] * PUBLIC_WINDOW.limit + [429]
+    statuses = [(await public.send_json("POST", url, body)).status_code for _ in range(PUBLIC_LIMIT.limit + 1)]
+    assert statuses == [201] * PUBLIC_LIMIT.limit + [429]
     assert (await client_factory().send_json("POST", url, body)).status_code == 201  # another client is not held back
+
+
+async def committed(sessionmaker, sql: str, **params: Any) -> None:
+    """A write another app server made: committed, outside any tenant (vc_public_hit is not tenant-owned)."""
+    from sqlalchemy import text
+
+    async with sessionmaker() as db, db.begin():
+        await db.execute(text(sql), params)
+
+
+async def test_the_public_rate_limit_is_shared_by_every_app_server(
+    world: VcWorld, client_factory, sessionmaker
+) -> None:
+    """The budget lives in PostgreSQL (vc_public_hit): attempts another app server counted hold
+    this one back too (a per-process counter let two workers allow twice as many); attempts older
+    than the window neither count nor stay; concurrent attempts of one client are counted exactly."""
+    import hashlib
+
+    from server.vc.reception import PUBLIC_LIMIT
+
+    op = await open_centre(client_factory, world)
+    url = f"/api/public/vc/{world.code}/{op}/registrations"
+    body = {**volunteer_body(1, prefecture="08"), "privacy_consent": True, "privacy_notice": "2026-12"}
+    ip = "198.51.100.77"
+    key = hashlib.sha256(ip.encode()).hexdigest()
+    secs = PUBLIC_LIMIT.window.total_seconds()
+    # Another server counted all but one attempt of this client within the hour, and one long ago.
+    await committed(
+        sessionmaker,
+        """INSERT INTO vc_public_hit (client_key, at)
+           SELECT :k, now() - make_interval(secs => :secs * g / (:n + 1)) FROM generate_series(1, :n) g
+           UNION ALL SELECT :k, now() - make_interval(secs => :secs) - interval '1 minute'""",
+        k=key,
+        secs=secs,
+        n=PUBLIC_LIMIT.limit - 1,
+    )
+    public = client_factory(ip)
+    assert (await public.send_json("POST", url, body)).status_code == 201
+    r = await public.send_json("POST", url, body)
+    assert r.status_code == 429 and r.json()["code"] == "too_many_requests"
+    [[kept, old]] = await rows(
+        sessionmaker,
+        world,
+        """SELECT count(*) FILTER (WHERE at > now() - make_interval(secs => :secs)),
+                  count(*) FILTER (WHERE at <= now() - make_interval(secs => :secs))
+           FROM vc_public_hit WHERE client_key = :k""",
+        k=key,
+        secs=secs,
+    )
+    assert (kept, old) == (PUBLIC_LIMIT.limit, 0)  # the refused attempt is not kept; the old one is gone
+
+    # A fresh client firing more than its budget at once: exactly the budget gets through.
+    burst = client_factory("198.51.100.78")
+    answers = await asyncio.gather(*[burst.send_json("POST", url, body) for _ in range(PUBLIC_LIMIT.limit + 5)])
+    assert sorted(a.status_code for a in answers) == [201] * PUBLIC_LIMIT.limit + [429] * 5
 
 
 async def test_a_survey_in_the_first_hours_of_the_opening_day_counts_on_that_day(
