@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from seed.history import load_past_drill
 from seed.registry import load_kasama_registry
+from seed.vc import load_demo_centre
 from server.accounts.provision import ensure_tenant, ensure_user, new_password
 from server.core import context
 from server.tenancy.models import Tenant
@@ -32,7 +34,10 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("commissioner", "commissioner", "デモ 民生委員"),
     ("watcher", "watcher", "デモ 見守り協力員"),
     ("volunteer", "vc_volunteer", "デモ 災害VCボランティア"),
+    ("vcdesk", "vc_desk", "デモ 災害VC応援職員"),  # a helper lent by another council: the desk only
 )
+# Roles that see no district's registry: a new account of theirs gets no whole-tenant scope.
+NO_DISTRICT_SCOPE = ("commissioner", "vc_volunteer", "vc_desk")
 
 
 @dataclass
@@ -72,22 +77,24 @@ async def seed_demo(
             tenant_id = tenant.id
         context.update(tenant_id=tenant_id, role="system")
         creds: list[Credential] = []
+        user_ids: dict[str, uuid.UUID] = {}
         async with db.begin():
             stored = await db.get(Tenant, tenant_id)
             assert stored is not None
             tenant = stored
             for login, role, display in DEMO_ACCOUNTS:
                 password = known[login].password if login in known else new_password()
-                await ensure_user(
+                user, _ = await ensure_user(
                     db,
                     tenant,
                     login,
                     role,
                     display,
                     password,
-                    all_districts=role not in ("commissioner", "vc_volunteer"),
+                    all_districts=role not in NO_DISTRICT_SCOPE,
                 )
                 creds.append(Credential(login, password, role))
+                user_ids[login] = user.id
         if with_registry:
             async with db.begin():
                 counts = await load_kasama_registry(db, tenant_id)
@@ -97,7 +104,11 @@ async def seed_demo(
                 drill = await load_past_drill(db, tenant_id)
             if drill:
                 print("Loaded a closed past drill: " + ", ".join(f"{k} {v}" for k, v in drill.items()))
-        context.update(tenant_id=None, role=None)
+            async with db.begin():
+                centre = await load_demo_centre(db, tenant_id, user_ids["staff"], user_ids["volunteer"])
+            if centre:
+                print("Opened a drill volunteer centre: " + ", ".join(f"{k} {v}" for k, v in centre.items()))
+        context.update(tenant_id=None, role=None, user_id=None)
     if credentials_path is not None:
         _write_credentials(credentials_path, creds)
     return creds

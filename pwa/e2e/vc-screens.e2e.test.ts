@@ -36,8 +36,8 @@ describe('volunteer centre screens', () => {
     const volunteer = (body: Record<string, unknown>) => staff.post<{ id: string }>(`${base}/volunteers`, {
       age_band: 'age_30_49', prefecture: '08', insurance: 'enrolled', insured_where: '笠間市社協', ...body,
     });
-    // Not linked to the vc_volunteer account: a user leads in one centre only, and vc-desk's
-    // report test (which checks /vc/me the same way) links it in its own centre.
+    // Not linked to the vc_volunteer account: vc-desk's report test (which checks /vc/me the same
+    // way) links it in its own centre.
     const leader = await volunteer({ name: 'E2E 画面 リーダー' });
     const member = await volunteer({ name: 'E2E 画面 メンバー' });
     await volunteer({ name: 'E2E 画面 待機' });

@@ -29,6 +29,7 @@ from server.core.context import current_tenant
 from server.core.guards import roles
 from server.core.problems import FieldError, Problem
 from server.db.deps import DbSession
+from server.operations.models import Operation
 from server.vc.common import (
     CENTRE_ADMIN,
     DESK,
@@ -41,6 +42,7 @@ from server.vc.common import (
     label,
 )
 from server.vc.models import (
+    VcCentre,
     VcDispatch,
     VcEquipment,
     VcEquipmentMove,
@@ -55,6 +57,7 @@ from server.vc.schemas import (
     DispatchOut,
     EquipmentIn,
     EquipmentOut,
+    MyCentre,
     MyDispatchOut,
     MyNeed,
     ReportIn,
@@ -551,17 +554,23 @@ class MyDispatchController(Controller):
     path = "/api/vc/me"
     tags = ("vc",)
 
-    @get("/", guards=[VOLUNTEER], summary="My team, where to go, what to bring (the volunteer's phone)")
-    async def me(self, db_session: DbSession) -> MyDispatchOut:
+    @get(
+        "/",
+        guards=[VOLUNTEER],
+        summary="My team, where to go, what to bring (the volunteer's phone): one centre per answer",
+    )
+    async def me(self, db_session: DbSession, operation_id: FromQuery[uuid.UUID | None] = None) -> MyDispatchOut:
+        """A login may be a volunteer at several centres (this week's and a later one, a drill and a
+        real one): the answer is about one of them, `operation_id` or else the first of
+        `my_centres()`, and carries that centre's label; the others are listed, each labelled."""
         db = db_session
-        ctx = context.current()
-        v = (
-            await db.execute(
-                select(VcVolunteer).where(VcVolunteer.tenant_id == current_tenant(), VcVolunteer.user_id == ctx.user_id)
-            )
-        ).scalar_one_or_none()
-        if v is None:
+        mine = await my_centres(db)
+        if not mine:
             raise Problem("vc_not_registered")
+        chosen = mine[0] if operation_id is None else next((m for m in mine if m[1].id == operation_id), None)
+        if chosen is None:
+            raise Problem("vc_not_registered")
+        v = chosen[0]
         c = await get_centre(db, v.operation_id)
         team = (
             await db.execute(
@@ -614,4 +623,21 @@ class MyDispatchController(Controller):
             need=need,
             emergency=["110", "119"],
             label=c.label,
+            operation_id=c.id,
+            centre=c.op.name,
+            centres=[MyCentre(operation_id=o.id, name=o.name, status=o.status, label=label(o.mode)) for _, o in mine],
         )
+
+
+async def my_centres(db: AsyncSession) -> list[tuple[VcVolunteer, Operation]]:
+    """The signed-in login's volunteer records with their centres: open centres first, then the
+    newest (opened last; created last on the same day)."""
+    rows = await db.execute(
+        select(VcVolunteer, Operation)
+        .join(Operation, (Operation.tenant_id == VcVolunteer.tenant_id) & (Operation.id == VcVolunteer.operation_id))
+        .join(VcCentre, (VcCentre.tenant_id == Operation.tenant_id) & (VcCentre.operation_id == Operation.id))
+        .where(VcVolunteer.tenant_id == current_tenant(), VcVolunteer.user_id == context.current().user_id)
+        .order_by((Operation.status == "active").desc(), VcCentre.opened_on.desc(), Operation.created_at.desc())
+        .limit(100)
+    )
+    return [(v, o) for v, o in rows.all()]

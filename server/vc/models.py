@@ -14,12 +14,14 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
     Date,
     DateTime,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     Numeric,
@@ -148,7 +150,7 @@ class VcVolunteer(TenantOwned, Base):
     __table_args__ = (
         _op(),
         UniqueConstraint("tenant_id", "token_hash"),
-        UniqueConstraint("tenant_id", "user_id"),
+        UniqueConstraint("tenant_id", "operation_id", "user_id"),  # a login: one volunteer per centre (migration 0026)
         tenant_fk(["user_id"], "app_user", ondelete="SET NULL"),
         tenant_fk(["guardian_id"], "vc_volunteer", ondelete="SET NULL"),
         CheckConstraint("kind IN ('individual', 'group')", name="kind_known"),
@@ -341,3 +343,20 @@ class VcReport(TenantOwned, Base):
     )
     reported_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class VcPublicHit(Base):
+    """One pre-registration attempt on the public page, per client, for its rate limit (shared by
+    every app server, unlike a per-process counter). Not tenant-owned: the limit is per client
+    across councils and is checked before the council is looked up. Holds a hash of the client's
+    address, never the address; rows older than the window are pruned on write."""
+
+    __tablename__ = "vc_public_hit"
+    __table_args__ = (
+        Index("ix_vc_public_hit_client_key_at", "client_key", "at"),
+        Index("ix_vc_public_hit_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -13,7 +13,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from shapely.geometry import Point
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.core import context
@@ -39,8 +39,9 @@ from server.vc.common import (
     today,
     vc_day,
 )
-from server.vc.models import VcCentre, VcNeed, VcSurvey
+from server.vc.models import VcCentre, VcCheckin, VcNeed, VcSurvey
 from server.vc.schemas import (
+    CentreFigures,
     CentreIn,
     CentreOut,
     DuplicateOut,
@@ -141,6 +142,56 @@ def centre_out(op: Operation, c: VcCentre) -> CentreOut:
     )
 
 
+_NEED_COUNTS = (
+    select(
+        VcNeed.operation_id,
+        func.count().filter(VcNeed.closed_on.is_(None)).label("open_needs"),
+        func.count().filter(VcNeed.state.in_(("waiting", "continued"))).label("waiting_needs"),
+    )
+    .where(VcNeed.tenant_id == bindparam("t"))
+    .group_by(VcNeed.operation_id)
+    .subquery()
+)
+_PEOPLE_TODAY = (
+    select(VcCheckin.operation_id, func.sum(VcCheckin.people).label("people"))
+    .where(VcCheckin.tenant_id == bindparam("t"), VcCheckin.vc_day == bindparam("day"))
+    .group_by(VcCheckin.operation_id)
+    .subquery()
+)
+
+
+async def list_centres(db: AsyncSession) -> list[CentreOut]:
+    """The council's centres, newest first, each with its figures of today: one statement that
+    counts the needs and today's check-ins of all centres at once (grouped, then joined)."""
+    day = await today(db)
+    rows = (
+        await db.execute(
+            select(
+                Operation,
+                VcCentre,
+                func.coalesce(_NEED_COUNTS.c.open_needs, 0),
+                func.coalesce(_NEED_COUNTS.c.waiting_needs, 0),
+                func.coalesce(_PEOPLE_TODAY.c.people, 0),
+            )
+            .join(VcCentre, (VcCentre.tenant_id == Operation.tenant_id) & (VcCentre.operation_id == Operation.id))
+            .outerjoin(_NEED_COUNTS, _NEED_COUNTS.c.operation_id == Operation.id)
+            .outerjoin(_PEOPLE_TODAY, _PEOPLE_TODAY.c.operation_id == Operation.id)
+            .where(Operation.tenant_id == current_tenant())
+            .order_by(Operation.created_at.desc())
+            .limit(200),
+            {"t": current_tenant(), "day": day},
+        )
+    ).all()
+    out = []
+    for op, centre, open_needs, waiting_needs, people in rows:
+        c = centre_out(op, centre)
+        c.figures = CentreFigures(
+            vc_day=day, open_needs=int(open_needs), waiting_needs=int(waiting_needs), volunteers_today=int(people)
+        )
+        out.append(c)
+    return out
+
+
 async def _locate(db: AsyncSession, data: NeedIn) -> tuple[float, float, bool]:
     """The need's point: the map pick, or the town's representative point (marked approximate)."""
     tenant = current_tenant()
@@ -183,21 +234,9 @@ class CentreController(Controller):
         await db_session.commit()
         return centre_out(c.op, c.centre)
 
-    @get("/", guards=[DESK], summary="Volunteer centres, newest first")
+    @get("/", guards=[DESK], summary="Volunteer centres, newest first, with today's open needs and volunteers")
     async def list_centres(self, db_session: DbSession) -> list[CentreOut]:
-        rows = (
-            await db_session.execute(
-                select(Operation, VcCentre)
-                .join(
-                    VcCentre,
-                    (VcCentre.tenant_id == Operation.tenant_id) & (VcCentre.operation_id == Operation.id),
-                )
-                .where(Operation.tenant_id == current_tenant())
-                .order_by(Operation.created_at.desc())
-                .limit(200)
-            )
-        ).all()
-        return [centre_out(o, c) for o, c in rows]
+        return await list_centres(db_session)
 
     @post("/{operation_id:uuid}/close", guards=[CENTRE_ADMIN], status_code=200, summary="Close a centre")
     async def close_centre(self, db_session: DbSession, operation_id: FromPath[uuid.UUID]) -> CentreOut:

@@ -8,17 +8,16 @@ import hashlib
 import hmac
 import io
 import secrets
-import time
 import uuid
-from collections import deque
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import segno
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from litestar.status_codes import HTTP_201_CREATED
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +35,7 @@ from server.vc.schemas import (
     CheckinIn,
     GuardianIn,
     InsuranceIn,
+    JoinLinkOut,
     PrivacyNoticeOut,
     PublicRegistrationIn,
     PublicRegistrationOut,
@@ -84,9 +84,15 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.strip().encode()).hexdigest()
 
 
-def qr_svg(token: str) -> str:
+def join_path(municipality_code: str, operation_id: uuid.UUID) -> str:
+    """The PWA's public pre-registration page of a centre (pwa/src/vc/register-page.ts)."""
+    return f"/vc/join/{municipality_code}/{operation_id}"
+
+
+def qr_svg(text: str) -> str:
+    """A QR code (segno) of a pre-registration token or of the page's address, as SVG."""
     out = io.BytesIO()
-    segno.make(token, error="m", micro=False).save(out, kind="svg", scale=6, border=4, xmldecl=False, title="QR")
+    segno.make(text, error="m", micro=False).save(out, kind="svg", scale=6, border=4, xmldecl=False, title="QR")
     return out.getvalue().decode()
 
 
@@ -288,6 +294,23 @@ class ReceptionController(Controller):
         await db_session.commit()
         return volunteer_out(v, c.mode, day)
 
+    @get(
+        "/join-link",
+        summary="The public pre-registration page of an open centre: its address and a QR code of it",
+    )
+    async def join_link(
+        self, request: Request[Any, Any, Any], db_session: DbSession, operation_id: FromPath[uuid.UUID]
+    ) -> JoinLinkOut:
+        """What the desk shows, copies and prints on the poster. A closed centre takes no
+        registrations, so it has no link (409 `vc_centre_closed`)."""
+        c = await get_centre(db_session, operation_id, writable=True)
+        code = (
+            await db_session.execute(select(Tenant.municipality_code).where(Tenant.id == c.op.tenant_id))
+        ).scalar_one()
+        path = join_path(code, c.id)
+        url = services(request.app).settings.public_url.rstrip("/") + path
+        return JoinLinkOut(url=url, path=path, qr_svg=qr_svg(url), centre=c.op.name, label=c.label)
+
     @get("/volunteers", summary="Volunteers of a VC day (checked in), or all registered")
     async def list_volunteers(
         self, db_session: DbSession, operation_id: FromPath[uuid.UUID], vc_day: FromQuery[date | None] = None
@@ -407,29 +430,47 @@ async def record_insurance(db: AsyncSession, c: Centre, v: VcVolunteer, data: In
 # --- the public page -----------------------------------------------------------------------------
 
 
-class _Window:
-    """Per-process sliding window of pre-registrations per client address (no account to key on).
-    A volunteer group behind one mobile NAT registers a handful, far below the limit."""
-
-    def __init__(self, limit: int, seconds: float) -> None:
-        self.limit, self.seconds = limit, seconds
-        self.hits: dict[str, deque[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        hits = self.hits.setdefault(key, deque())
-        while hits and hits[0] < now - self.seconds:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        if len(self.hits) > 10_000:  # forget idle clients
-            for k in [k for k, h in self.hits.items() if not h or h[-1] < now - self.seconds]:
-                del self.hits[k]
-        return True
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int
+    window: timedelta
 
 
-PUBLIC_WINDOW = _Window(limit=20, seconds=3600)
+# Pre-registrations per client address (no account to key on) and hour. A volunteer group behind
+# one mobile NAT registers a handful, far below it.
+PUBLIC_LIMIT = RateLimit(limit=20, window=timedelta(hours=1))
+
+_PUBLIC_HIT = text(
+    """
+    WITH pruned AS (DELETE FROM vc_public_hit WHERE at <= now() - make_interval(secs => :secs)),
+    recent AS (SELECT count(*) AS n FROM vc_public_hit
+               WHERE client_key = :k AND at > now() - make_interval(secs => :secs))
+    INSERT INTO vc_public_hit (client_key) SELECT :k FROM recent WHERE recent.n < :limit
+    RETURNING id
+    """
+)
+
+
+async def allow_public(db: AsyncSession, client: str, rate: RateLimit = PUBLIC_LIMIT) -> bool:
+    """Count this attempt against the client's budget in PostgreSQL, so every app server shares
+    one limit; False when the budget of the window is spent. A transaction-scoped advisory lock on
+    the client makes concurrent attempts of one client (on any server) count one after another.
+    The attempt is committed at once: refused or failing registrations count too."""
+    key = hashlib.sha256(client.encode()).hexdigest()
+    # Its own statement: the count after it must see what the lock's previous holder committed.
+    await db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"), {"lock": f"vc-public:{key}"})
+    hit = await db.execute(
+        _PUBLIC_HIT,
+        {
+            "k": key,
+            "secs": rate.window.total_seconds(),
+            "limit": rate.limit,
+        },
+    )
+    allowed = hit.first() is not None
+    await db.commit()
+    return allowed
+
 
 # The council's public code in the page's address (全国地方公共団体コード without the check digit).
 MunicipalityCode = Annotated[str, PathParameter(pattern="^[0-9]{5}$", min_length=5, max_length=5)]
@@ -476,7 +517,7 @@ class PublicRegistrationController(Controller):
         operation_id: FromPath[uuid.UUID],
         data: JSONBody[PublicRegistrationIn],
     ) -> PublicRegistrationOut:
-        if not PUBLIC_WINDOW.allow(context.current().client_addr or "unknown"):
+        if not await allow_public(db_session, context.current().client_addr or "unknown"):
             raise Problem("too_many_requests")
         if not data.privacy_consent or data.privacy_notice != PRIVACY_NOTICE_VERSION:
             raise Problem("vc_privacy_consent_required", errors=[FieldError("privacy_consent", "required")])

@@ -27,6 +27,15 @@ class CentreIn(msgspec.Struct, forbid_unknown_fields=True):
     opened_on: date | None = None
 
 
+class CentreFigures(msgspec.Struct):
+    """What a coordinator's list shows for a centre (a VC has no target households): counts only."""
+
+    vc_day: date  # today in the council's time zone
+    open_needs: int  # received and not closed (受付 … 継続)
+    waiting_needs: int  # マッチ待ち or 継続: waiting for a team now
+    volunteers_today: int  # people checked in today (a group counts its size)
+
+
 class CentreOut(msgspec.Struct):
     operation_id: uuid.UUID
     name: str
@@ -36,6 +45,7 @@ class CentreOut(msgspec.Struct):
     lon: float
     lat: float
     label: str  # "【訓練】" for a drill centre
+    figures: CentreFigures | None = None  # in the list of centres
 
 
 class NeedIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -175,6 +185,16 @@ class PublicRegistrationOut(msgspec.Struct):
     token: str  # opaque; the QR holds exactly this
     qr_svg: str
     label: str
+
+
+class JoinLinkOut(msgspec.Struct):
+    """The public pre-registration page of an open centre, as the desk publishes it."""
+
+    url: str  # the page's full address (TONARI_PUBLIC_URL + path): what the QR and the poster hold
+    path: str  # /vc/join/{municipality_code}/{operation_id}
+    qr_svg: str  # the URL as a QR code (segno, SVG)
+    centre: str
+    label: str  # "【訓練】" for a drill centre: the poster says so
 
 
 class PrivacyNoticeOut(msgspec.Struct):
@@ -347,13 +367,25 @@ class MyNeed(msgspec.Struct):
     phone: str | None
 
 
+class MyCentre(msgspec.Struct):
+    """A centre the volunteer's login is registered at (each with its own 【訓練】 label)."""
+
+    operation_id: uuid.UUID
+    name: str
+    status: str
+    label: str
+
+
 class MyDispatchOut(msgspec.Struct):
     volunteer_id: uuid.UUID
     team: TeamOut | None
     dispatch: DispatchOut | None
     need: MyNeed | None
     emergency: list[str]  # 110 / 119
-    label: str
+    label: str  # the answer's centre: "【訓練】" for a drill
+    operation_id: uuid.UUID | None = None  # the centre this answer is about
+    centre: str = ""
+    centres: list[MyCentre] = []  # all of the login's centres, in the order they are chosen
 
 
 class DayStatistics(msgspec.Struct):

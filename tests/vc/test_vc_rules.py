@@ -416,15 +416,70 @@ async def test_public_pre_registration_needs_consent_and_gives_an_opaque_qr(
 
 
 async def test_public_pre_registration_is_rate_limited(world: VcWorld, client_factory) -> None:
-    from server.vc.reception import PUBLIC_WINDOW
+    from server.vc.reception import PUBLIC_LIMIT
 
     op = await open_centre(client_factory, world)
     public = client_factory()
     url = f"/api/public/vc/{world.code}/{op}/registrations"
     body = {**volunteer_body(1, prefecture="08"), "privacy_consent": True, "privacy_notice": "2026-12"}
-    statuses = [(await public.send_json("POST", url, body)).status_code for _ in range(PUBLIC_WINDOW.limit + 1)]
-    assert statuses == [201] * PUBLIC_WINDOW.limit + [429]
+    statuses = [(await public.send_json("POST", url, body)).status_code for _ in range(PUBLIC_LIMIT.limit + 1)]
+    assert statuses == [201] * PUBLIC_LIMIT.limit + [429]
     assert (await client_factory().send_json("POST", url, body)).status_code == 201  # another client is not held back
+
+
+async def committed(sessionmaker, sql: str, **params: Any) -> None:
+    """A write another app server made: committed, outside any tenant (vc_public_hit is not tenant-owned)."""
+    from sqlalchemy import text
+
+    async with sessionmaker() as db, db.begin():
+        await db.execute(text(sql), params)
+
+
+async def test_the_public_rate_limit_is_shared_by_every_app_server(
+    world: VcWorld, client_factory, sessionmaker
+) -> None:
+    """The budget lives in PostgreSQL (vc_public_hit): attempts another app server counted hold
+    this one back too (a per-process counter let two workers allow twice as many); attempts older
+    than the window neither count nor stay; concurrent attempts of one client are counted exactly."""
+    import hashlib
+
+    from server.vc.reception import PUBLIC_LIMIT
+
+    op = await open_centre(client_factory, world)
+    url = f"/api/public/vc/{world.code}/{op}/registrations"
+    body = {**volunteer_body(1, prefecture="08"), "privacy_consent": True, "privacy_notice": "2026-12"}
+    ip = "198.51.100.77"
+    key = hashlib.sha256(ip.encode()).hexdigest()
+    secs = PUBLIC_LIMIT.window.total_seconds()
+    # Another server counted all but one attempt of this client within the hour, and one long ago.
+    await committed(
+        sessionmaker,
+        """INSERT INTO vc_public_hit (client_key, at)
+           SELECT :k, now() - make_interval(secs => :secs * g / (:n + 1)) FROM generate_series(1, :n) g
+           UNION ALL SELECT :k, now() - make_interval(secs => :secs) - interval '1 minute'""",
+        k=key,
+        secs=secs,
+        n=PUBLIC_LIMIT.limit - 1,
+    )
+    public = client_factory(ip)
+    assert (await public.send_json("POST", url, body)).status_code == 201
+    r = await public.send_json("POST", url, body)
+    assert r.status_code == 429 and r.json()["code"] == "too_many_requests"
+    [[kept, old]] = await rows(
+        sessionmaker,
+        world,
+        """SELECT count(*) FILTER (WHERE at > now() - make_interval(secs => :secs)),
+                  count(*) FILTER (WHERE at <= now() - make_interval(secs => :secs))
+           FROM vc_public_hit WHERE client_key = :k""",
+        k=key,
+        secs=secs,
+    )
+    assert (kept, old) == (PUBLIC_LIMIT.limit, 0)  # the refused attempt is not kept; the old one is gone
+
+    # A fresh client firing more than its budget at once: exactly the budget gets through.
+    burst = client_factory("198.51.100.78")
+    answers = await asyncio.gather(*[burst.send_json("POST", url, body) for _ in range(PUBLIC_LIMIT.limit + 5)])
+    assert sorted(a.status_code for a in answers) == [201] * PUBLIC_LIMIT.limit + [429] * 5
 
 
 async def test_a_survey_in_the_first_hours_of_the_opening_day_counts_on_that_day(
@@ -445,3 +500,40 @@ async def test_a_survey_in_the_first_hours_of_the_opening_day_counts_on_that_day
         {"verdict": "needed", "surveyor": "調査員A", "surveyed_at": local_midnight.astimezone(UTC).isoformat()},
     )
     assert r.status_code == 201, r.text
+
+
+async def test_the_desk_helper_reaches_no_registry_console_map_or_staff_admin_api(
+    world: VcWorld, client_factory
+) -> None:
+    """A lent helper (vc_desk) signs in to the desk and nothing else: the registry, the console's
+    safety-check map and the staff admin screens all refuse them (the screens' own API calls)."""
+    op = await open_centre(client_factory, world)
+    desk = await client_for(client_factory, world, "vc_desk")
+    assert (await desk.get(f"/api/vc/centres/{op}/needs")).status_code == 200
+    some_op, someone = uuid7(), uuid7()
+    refused = [
+        # the registry
+        "/api/households",
+        f"/api/households/{world.household_id}",
+        f"/api/persons/{someone}",
+        "/api/watchers",
+        "/api/registry/counts",
+        "/api/watch/coverage",
+        # the console's safety-check map
+        f"/api/console/operations/{some_op}/summary",
+        f"/api/console/operations/{some_op}/escalations",
+        f"/api/console/operations/{some_op}/households",
+        "/api/console/assignees",
+        f"/api/tiles/households/14/14571/6395.mvt?operation_id={some_op}",
+        # the staff admin screens
+        "/api/users",
+        "/api/audit",
+        "/api/staff/audit/actors",
+        "/api/disaster-declarations",
+    ]
+    answers = {path: (await desk.get(path)).status_code for path in refused}
+    assert answers == dict.fromkeys(refused, 403), answers
+    # The operations list (the console's first screen) reads as empty for them, their centre included.
+    listed = await desk.get("/api/operations")
+    assert listed.status_code == 200 and listed.json() == []
+    assert (await desk.get(f"/api/operations/{op}")).status_code == 404

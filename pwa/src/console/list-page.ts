@@ -6,21 +6,12 @@ import { appLink, h } from '../ui/dom';
 import { problemText } from '../ui/problem-text';
 import { vocabLabel } from '../vocab';
 import { consoleAccess, consoleNav, timeOf } from './common';
-
-interface OperationRow {
-  id: string;
-  kind: 'watch_round' | 'safety_check' | 'vc';
-  mode: 'real' | 'drill';
-  name: string;
-  status: 'draft' | 'active' | 'closed';
-  label: string;
-  targets: number;
-  started_at: string | null;
-}
+import { sizeText, type CentreFigures, type OperationRow } from './list-model';
 
 /** `/console`: the operations a coordinator can open on the live map (running ones first). */
 export const consoleListPage: PageFactory = (root, ctx) => {
   let ops: OperationRow[] | null = null;
+  let figures = new Map<string, CentreFigures>();
   let error: unknown = null;
   let forbidden = false;
   let disposed = false;
@@ -41,11 +32,22 @@ export const consoleListPage: PageFactory = (root, ctx) => {
         void ensurePush(defaultPushDeps(ctx)).catch(() => undefined);
         offer ??= pushOffer(defaultPushDeps(ctx));
         ops = await ctx.api.get<OperationRow[]>('/api/operations');
+        if (ops.some((op) => op.kind === 'vc')) figures = await centreFigures();
       }
     } catch (err) {
       error = err;
     }
     if (!disposed) render();
+  }
+
+  /** Each centre's figures of today (one request for all); none for roles that do not run a VC. */
+  async function centreFigures(): Promise<Map<string, CentreFigures>> {
+    try {
+      const centres = await ctx.api.get<Array<{ operation_id: string; figures: CentreFigures | null }>>('/api/vc/centres/');
+      return new Map(centres.flatMap((c) => (c.figures ? [[c.operation_id, c.figures] as const] : [])));
+    } catch {
+      return new Map(); // a commissioner: the centre's row shows no figures
+    }
   }
 
   function row(op: OperationRow): HTMLElement {
@@ -55,7 +57,7 @@ export const consoleListPage: PageFactory = (root, ctx) => {
       op.status === 'draft'
         ? h('span', { class: 'console-op-name' }, `${op.label}${op.name}`)
         : appLink(ctx, `/console/${op.kind === 'vc' ? 'vc' : 'op'}/${op.id}`, `${op.label}${op.name}`, { 'data-op': op.id, class: 'console-op-name' }),
-      h('span', {}, ` ${kind} · ${status} · ${t('console.list.targets', { count: op.targets })}`),
+      h('span', op.kind === 'vc' ? { 'data-vc-figures': op.id } : {}, ` ${[kind, status, sizeText(op, figures.get(op.id))].filter(Boolean).join(' · ')}`),
       op.started_at ? h('span', {}, ` · ${t('console.list.started', { time: timeOf(op.started_at, true) })}`) : null);
   }
 

@@ -6,6 +6,7 @@ export const consoleEn: Record<keyof typeof consoleJa, string> = {
   'console.list.lead': 'Choose an operation to follow its safety checks live on the map.',
   'console.list.draft': 'draft',
   'console.list.targets': '{count} households',
+  'console.list.vcFigures': '{open} open needs ({waiting} waiting for a team) · {people} volunteers today',
   'console.list.started': 'started {time}',
   'console.live.title': 'Live map',
   'console.notFound': 'This operation was not found.',

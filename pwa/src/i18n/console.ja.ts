@@ -4,6 +4,7 @@ export const consoleJa = {
   'console.list.lead': '活動を選ぶと、地図で安否確認の状況をリアルタイムに確認できます。',
   'console.list.draft': '下書き',
   'console.list.targets': '対象 {count}世帯',
+  'console.list.vcFigures': '未完了ニーズ {open}件（マッチ待ち {waiting}件） · 本日のボランティア {people}人',
   'console.list.started': '開始 {time}',
   'console.live.title': 'ライブマップ',
   'console.notFound': 'この活動は見つかりません。',

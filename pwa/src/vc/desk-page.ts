@@ -1,4 +1,5 @@
 import type { User } from '../api/types';
+import { VC_DESK_ROLES } from '../auth/landing';
 import { openLiveStream, type LiveStream } from '../console/live/stream';
 import { t, type MessageKey } from '../i18n';
 import type { Page, PageFactory } from '../router';
@@ -39,9 +40,10 @@ import { needsLegend, needSummary } from '../ui/vc-needs-legend';
 import { dailySheetPath } from './daily-sheet-model';
 import { startScanner, type Scanner } from './scanner';
 import { runBackLink } from '../staff/drills/centre-links';
+import { joinLinkState, posterPath, qrSource, type JoinLink } from './join-link';
 
-/** Who may run the desk: the council's staff and the lent helpers (DECISION-vc-roles). */
-export const DESK_ROLES: ReadonlySet<string> = new Set(['admin', 'staff', 'coordinator', 'vc_desk']);
+/** Who may run the desk: the council's staff and the lent helpers (decision 0025). */
+export const DESK_ROLES: ReadonlySet<string> = VC_DESK_ROLES;
 // Every desk role reads the event stream: a lent helper (vc_desk) gets the centres' events only.
 const LIVE_ROLES: ReadonlySet<string> = DESK_ROLES;
 
@@ -176,6 +178,9 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
     const want: Promise<unknown>[] = [];
     if (['board', 'matching', 'dispatch', 'intake'].includes(step)) want.push(ctx.api.get<Need[]>(`${base}/needs`).then((v) => (needs = v)));
     if (['reception', 'teams'].includes(step)) want.push(ctx.api.get<Volunteer[]>(`${base}/volunteers`).then((v) => (volunteers = v)));
+    if (step === 'reception') {
+      want.push(ctx.api.get<JoinLink>(`${base}/join-link`).then((link) => (join = joinLinkState({ link })), (err: unknown) => (join = joinLinkState({ error: err }))));
+    }
     if (['teams', 'matching', 'dispatch'].includes(step)) want.push(ctx.api.get<Team[]>(`${base}/teams`).then((v) => (teams = v)));
     if (step === 'matching') want.push(ctx.api.get<TeamSuggestions[]>(`${base}/matching`).then((v) => (matching = v)));
     if (step === 'dispatch') {
@@ -383,6 +388,40 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
   }
 
   // ---- 3. reception ----------------------------------------------------------------------------
+  // The public pre-registration page: its address to copy, its QR, the A4 poster (open centres only).
+  let join: ReturnType<typeof joinLinkState> | null = null;
+  let copied = '';
+
+  function joinSection(): HTMLElement | null {
+    if (join === null) return null;
+    const label = centre?.label ?? '';
+    const title = h('h2', { id: 'join-title' }, `${label}${t('vc.link.title')}`);
+    if (join.kind === 'closed') return h('section', { 'aria-labelledby': 'join-title', 'data-join-link': 'closed' }, title, h('p', {}, t('vc.link.closed')));
+    if (join.kind === 'error') return h('section', { 'aria-labelledby': 'join-title' }, title, errorBox(join.error));
+    const link = join.link;
+    const url = h('input', { id: 'join-url', type: 'url', readonly: true, value: link.url, 'data-join-url': 'true' });
+    url.addEventListener('focus', () => url.select());
+    const copy = h('button', { type: 'button', class: 'secondary', 'data-copy-join': 'true' }, t('vc.link.copy'));
+    const status = h('p', { role: 'status', 'data-copy-status': 'true' }, copied);
+    copy.addEventListener('click', () => {
+      void navigator.clipboard.writeText(link.url).then(
+        () => (copied = t('vc.link.copied')),
+        () => {
+          copied = t('vc.link.copyFailed');
+          url.focus();
+        },
+      ).then(() => (status.textContent = copied));
+    });
+    return h('section', { class: 'vc-join-link', 'aria-labelledby': 'join-title', 'data-join-link': 'open' },
+      title,
+      h('p', {}, t('vc.link.lead')),
+      h('div', { class: 'field' }, h('label', { for: 'join-url' }, t('vc.link.url')), url),
+      h('div', { class: 'row-actions' }, copy,
+        appLink(ctx, posterPath(op), t('vc.link.poster'), { class: 'button secondary', 'data-join-poster': 'true' })),
+      status,
+      h('img', { class: 'vc-qr', src: qrSource(link), alt: t('vc.link.qrAlt'), 'data-join-qr': 'true', width: 256, height: 256 }));
+  }
+
   let token = '';
   const walkin = {
     kind: 'individual', name: '', group_name: '', group_size: '1', age_band: 'age_30_49', prefecture: '',
@@ -473,6 +512,7 @@ export const deskPage: PageFactory = (root, ctx, params = {}) => {
       });
     });
     return [
+      joinSection(),
       h('section', { 'aria-labelledby': 'scan-title' },
         h('h2', { id: 'scan-title' }, t('vc.rec.scan')),
         cam, video,

@@ -7,7 +7,7 @@ import type { Page, PageFactory } from '../router';
 import { appLink, h } from '../ui/dom';
 import { rememberAfterUnlock, vaultFor } from '../vault/vault';
 import { vocabLabel } from '../vocab';
-import { fullReturns, reportNumbers, type MyDispatch } from './model';
+import { fullReturns, myDispatchSource, otherCentres, reportNumbers, type MyDispatch } from './model';
 
 const REFUSED = new Set(['dead', 'conflict']);
 
@@ -23,6 +23,8 @@ export const mePage: PageFactory = (root, ctx) => {
   /** The form's numbers could not be sent as typed. */
   let badNumbers = false;
   let disposed = false;
+  /** The centre the volunteer switched to (a login may be a volunteer at several); null: the server's choice. */
+  let chosen: string | null = null;
   const report = { outcome: 'done', people: '', hours: '', work_done: '', remaining: '', injuries: '0', near_misses: '' };
   /** This dispatch's report while it is on the device (waiting, or refused by the server). */
   let queued: OutboxRow | null = null;
@@ -41,7 +43,8 @@ export const mePage: PageFactory = (root, ctx) => {
       return;
     }
     // Kept sealed on the device: with no signal the leader still sees where to go and can report.
-    got = await fetchOrCached<MyDispatch>(ctx.api, outbox?.db, '/api/vc/me', 'vc-me');
+    const source = myDispatchSource(chosen);
+    got = await fetchOrCached<MyDispatch>(ctx.api, outbox?.db, source.url, source.cacheKey);
     if (got.signedOut) {
       ctx.navigate('/login', { replace: true });
       return;
@@ -142,6 +145,27 @@ export const mePage: PageFactory = (root, ctx) => {
     return form;
   }
 
+  /** The login's other centres: one answer is about one centre, so switching asks for the other. */
+  function switcher(): HTMLElement | null {
+    const others = otherCentres(mine);
+    if (!others.length) return null;
+    return h('section', { 'aria-labelledby': 'others-title', 'data-other-centres': 'true' },
+      h('h2', { id: 'others-title' }, t('vc.me.otherCentres')),
+      h('ul', {}, ...others.map((c) => {
+        const b = h('button', { type: 'button', class: 'secondary', 'data-switch-centre': c.operation_id }, `${c.label}${c.name}`);
+        b.addEventListener('click', () => {
+          chosen = c.operation_id;
+          mine = null;
+          got = null;
+          notice = '';
+          queued = null;
+          render();
+          void load();
+        });
+        return h('li', {}, b);
+      })));
+  }
+
   function render(): void {
     if (disposed) return;
     const need = mine?.need;
@@ -149,6 +173,7 @@ export const mePage: PageFactory = (root, ctx) => {
     root.replaceChildren(h('section', { class: 'vc-me', 'aria-labelledby': 'me-title' },
       h('h1', { id: 'me-title', tabindex: '-1' }, `${mine?.label ?? ''}${t('vc.me.title')}`),
       mine?.label ? h('p', { class: 'drill-banner', role: 'note', 'data-drill': 'true' }, t('vc.drill')) : null,
+      mine?.centre ? h('p', { 'data-me-centre': mine.operation_id ?? '' }, `${mine.label}${mine.centre}`) : null,
       ...(got ? cachedListNotices(got, 'vc.me.offline') : []),
       notice ? h('p', { role: 'status', tabindex: '-1', 'data-notice': 'true' }, notice) : null,
       mine === null && !got ? h('p', { role: 'status' }, t('home.loading')) : null,
@@ -166,6 +191,7 @@ export const mePage: PageFactory = (root, ctx) => {
         h('ul', { 'data-bring': 'true' }, ...Object.entries(mine?.dispatch?.equipment ?? {}).map(([code, n]) => h('li', {}, `${vocabLabel('vc_equipment', code)} × ${n}`)),
           ...need.equipment.filter((code) => !(code in (mine?.dispatch?.equipment ?? {}))).map((code) => h('li', {}, vocabLabel('vc_equipment', code))))) : null,
       reportForm(),
+      switcher(),
       h('section', { class: 'vc-emergency', 'aria-labelledby': 'emergency-title' },
         h('h2', { id: 'emergency-title' }, t('vc.me.emergency')),
         h('p', { class: 'row-actions' },

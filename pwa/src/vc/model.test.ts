@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  myDispatchSource,
+  otherCentres,
+  type MyDispatch,
   applyNeedEvent,
   boardColumns,
   deskPath,
@@ -90,5 +93,27 @@ describe("the leader's report form", () => {
       { people: '4', hours: '25', injuries: '0' }, { people: '501', hours: '2', injuries: '0' }, { people: '4', hours: '2', injuries: '-1' }, { people: '4', hours: 'x', injuries: '0' }]) {
       expect(reportNumbers(bad)).toBeNull();
     }
+  });
+});
+
+describe('the phone view of a login at several centres', () => {
+  const mine = (over: Partial<MyDispatch>): MyDispatch => ({
+    volunteer_id: 'v', team: null, dispatch: null, need: null, emergency: ['110', '119'], label: '', ...over,
+  });
+
+  it("asks for the server's choice, or for one centre (cached apart)", () => {
+    expect(myDispatchSource(null)).toEqual({ url: '/api/vc/me', cacheKey: 'vc-me' });
+    expect(myDispatchSource('a b')).toEqual({ url: '/api/vc/me?operation_id=a%20b', cacheKey: 'vc-me:a b' });
+  });
+
+  it('offers the other centres, each with its own label, never the one shown', () => {
+    const centres = [
+      { operation_id: 'real', name: '笠間VC', status: 'active', label: '' },
+      { operation_id: 'drill', name: '訓練VC', status: 'active', label: '【訓練】' },
+    ];
+    expect(otherCentres(mine({ operation_id: 'real', centres }))).toEqual([centres[1]]);
+    expect(otherCentres(mine({ operation_id: 'drill', label: '【訓練】', centres }))).toEqual([centres[0]]);
+    expect(otherCentres(mine({}))).toEqual([]);
+    expect(otherCentres(null)).toEqual([]);
   });
 });

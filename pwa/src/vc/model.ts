@@ -149,7 +149,31 @@ export interface MyDispatch {
     phone: string | null;
   } | null;
   emergency: string[];
+  /** The answer's centre: "【訓練】" for a drill. */
   label: string;
+  operation_id?: string | null;
+  centre?: string;
+  /** Every centre this login is a volunteer at (open first, newest first), each with its label. */
+  centres?: MyCentre[];
+}
+
+export interface MyCentre {
+  operation_id: string;
+  name: string;
+  status: string;
+  label: string;
+}
+
+/** The API address and device cache key of the phone view: the server's choice, or one centre asked for. */
+export function myDispatchSource(operationId: string | null): { url: string; cacheKey: string } {
+  return operationId
+    ? { url: `/api/vc/me?operation_id=${encodeURIComponent(operationId)}`, cacheKey: `vc-me:${operationId}` }
+    : { url: '/api/vc/me', cacheKey: 'vc-me' };
+}
+
+/** The login's other centres, to switch to (a drill one keeps its 【訓練】 in its name). */
+export function otherCentres(mine: MyDispatch | null): MyCentre[] {
+  return (mine?.centres ?? []).filter((c) => c.operation_id !== mine?.operation_id);
 }
 
 /** The desk's steps, in the order of the day; each is a tab of `/staff/vc/:op/:step`. */

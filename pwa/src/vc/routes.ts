@@ -5,6 +5,7 @@ export const vcRoutes: Record<string, PageFactory> = {
   '/staff/vc': lazyPage(async () => (await import('./desk-page')).centresPage),
   '/staff/vc/:op/:step': lazyPage(async () => (await import('./desk-page')).deskPage),
   '/staff/vc/:op/day/:day': lazyPage(async () => (await import('./daily-sheet-page')).dailySheetPage),
+  '/staff/vc/:op/print/poster': lazyPage(async () => (await import('./poster-page')).posterPage),
   '/vc/join/:council/:op': lazyPage(async () => (await import('./register-page')).registerPage),
   '/vc/me': lazyPage(async () => (await import('./me-page')).mePage),
 };
