@@ -36,9 +36,9 @@ set_paths() {
   PW_FILE=$PGREAL/app-password
   OWNER_PW_FILE=$PGREAL/owner-password
   ENV_FILE=$PGREAL/env
-  # Bumped when bootstrap() learns something new (v2: the owner/app role split), so an existing
-  # cluster is brought up to date on its next start.
-  BOOT_MARK=$PGREAL/.bootstrapped-v2
+  # Bumped when bootstrap() learns something new (v2: the owner/app role split; v3: the owner may
+  # end the app's sessions), so an existing cluster is brought up to date on its next start.
+  BOOT_MARK=$PGREAL/.bootstrapped-v3
 }
 set_paths
 PORT=${TONARI_PG_PORT:-54329}
@@ -219,6 +219,9 @@ ALTER ROLE $OWNER_ROLE WITH LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATIO
 SELECT 'CREATE ROLE $APP_ROLE LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE') \\gexec
 ALTER ROLE $APP_ROLE WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'pw';
 GRANT $APP_GROUP TO $APP_ROLE;
+-- The test suites drop their throwaway databases WITH (FORCE): a session an app server left
+-- behind (one killed on purpose by a resilience test) must not keep the drop from happening.
+GRANT pg_signal_backend TO $OWNER_ROLE;
 SELECT 'CREATE DATABASE $TEMPLATE_DB OWNER $OWNER_ROLE' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$TEMPLATE_DB') \\gexec
 \\c $TEMPLATE_DB
 SET client_min_messages = warning;
