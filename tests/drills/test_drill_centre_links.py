@@ -6,19 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from tests.helpers.drills import SAFETY_CHECK_NO_CENTRE as SAFETY_CHECK
 from tests.helpers.drills import SMALL_VC_DAY, drill_world, wait_for
-
-SAFETY_CHECK = """
-title: "【訓練】安否確認（センターなし）"
-hazard: {kind: earthquake}
-area: {districts: [友部地区]}
-start: "2027-01-15T10:00:00+09:00"
-duration: "T+30:00"
-injects:
-  - at: "T+1:00"
-    kind: announcement
-    message: {ja: "開始"}
-"""
 
 
 async def test_a_vc_run_names_its_centre_and_the_centre_finds_its_run(app, client_factory, sessionmaker) -> None:

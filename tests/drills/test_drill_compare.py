@@ -7,20 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.helpers.drills import SAFETY_CHECK_NO_CENTRE as SAFETY_CHECK
 from tests.helpers.drills import SMALL_VC_DAY, drill_world, wait_for
-
-# A safety check on the same council: it opens no volunteer centre.
-SAFETY_CHECK = """
-title: "【訓練】安否確認（VCなし）"
-hazard: {kind: earthquake}
-area: {districts: [友部地区]}
-start: "2027-01-15T10:00:00+09:00"
-duration: "T+30:00"
-injects:
-  - at: "T+1:00"
-    kind: announcement
-    message: {ja: "開始"}
-"""
 
 
 async def _finished_run(staff, yaml: str) -> dict[str, Any]:

@@ -164,6 +164,20 @@ async def drill_world(sessionmaker, roles: tuple[str, ...] = ("staff", "vc_desk"
 
 
 # A short VC day the bots finish in seconds at max speed: two needs, six volunteers, teams of three.
+# A short safety check on the drill world's council: it opens no volunteer centre (the other side
+# of a comparison or a link test).
+SAFETY_CHECK_NO_CENTRE = """
+title: "【訓練】安否確認（センターなし）"
+hazard: {kind: earthquake}
+area: {districts: [友部地区]}
+start: "2027-01-15T10:00:00+09:00"
+duration: "T+30:00"
+injects:
+  - at: "T+1:00"
+    kind: announcement
+    message: {ja: "開始"}
+"""
+
 SMALL_VC_DAY = """
 title: "【訓練】小さな災害VC訓練"
 exercise: vc

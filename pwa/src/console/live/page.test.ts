@@ -66,6 +66,14 @@ const flush = async (ms = 0) => {
   await vi.advanceTimersByTimeAsync(ms);
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
+/** The live page of OP for a signed-in coordinator, drawn from its first answers. */
+async function openAsCoordinator(): Promise<void> {
+  const me = vi.fn().mockResolvedValue({ id: 'u', login: 'c', display_name: 'c', role: 'coordinator', district_ids: [], tenant: { id: 't', name: 't', municipality_code: '08216', time_zone: 'Asia/Tokyo' } });
+  const ctx: AppContext = { api: { get, me } as unknown as ApiClient, navigate: vi.fn() };
+  page = livePage(root, ctx, { id: OP });
+  page.render();
+  await flush(10);
+}
 const text = (sel: string) => root.querySelector(sel)?.textContent ?? null;
 
 beforeEach(() => {
@@ -90,11 +98,7 @@ afterEach(() => {
 
 describe('live page', () => {
   it('follows the stream from the summary, updates the figures, and says 再接続中 while down', async () => {
-    const me = vi.fn().mockResolvedValue({ id: 'u', login: 'c', display_name: 'c', role: 'coordinator', district_ids: [], tenant: { id: 't', name: 't', municipality_code: '08216', time_zone: 'Asia/Tokyo' } });
-    const ctx: AppContext = { api: { get, me } as unknown as ApiClient, navigate: vi.fn() };
-    page = livePage(root, ctx, { id: OP });
-    page.render();
-    await flush(10);
+    await openAsCoordinator();
     expect(text('h1')).toBe('【訓練】訓練の安否確認');
     expect(root.querySelector('[data-drill]')).not.toBeNull();
     expect(root.querySelector('[data-progress] tr[data-district="d1"] [data-confirmed]')?.getAttribute('data-confirmed')).toBe('0');
@@ -134,11 +138,7 @@ describe('live page', () => {
   });
 
   it('counts open escalations on their tab while another tab is open', async () => {
-    const me = vi.fn().mockResolvedValue({ id: 'u', login: 'c', display_name: 'c', role: 'coordinator', district_ids: [], tenant: { id: 't', name: 't', municipality_code: '08216', time_zone: 'Asia/Tokyo' } });
-    const ctx: AppContext = { api: { get, me } as unknown as ApiClient, navigate: vi.fn() };
-    page = livePage(root, ctx, { id: OP });
-    page.render();
-    await flush(10);
+    await openAsCoordinator();
     FakeES.made[0]!.onopen!();
     (root.querySelector('[data-tab="shelters"]') as HTMLButtonElement).click();
     expect(text('[data-tab="escalations"]')).toBe('通報');
@@ -152,11 +152,7 @@ describe('live page', () => {
 
   it('does not say リアルタイム更新中 for a closed operation, even while its stream is open', async () => {
     opStatus = 'closed';
-    const me = vi.fn().mockResolvedValue({ id: 'u', login: 'c', display_name: 'c', role: 'coordinator', district_ids: [], tenant: { id: 't', name: 't', municipality_code: '08216', time_zone: 'Asia/Tokyo' } });
-    const ctx: AppContext = { api: { get, me } as unknown as ApiClient, navigate: vi.fn() };
-    page = livePage(root, ctx, { id: OP });
-    page.render();
-    await flush(10);
+    await openAsCoordinator();
     FakeES.made[0]!.onopen!();
     expect(root.querySelector('[data-conn]')?.getAttribute('data-conn')).toBe('closed');
     expect(text('[data-conn]')).toContain('終了した活動');
@@ -166,11 +162,7 @@ describe('live page', () => {
   it('marks households without a report past the first-report target as 遅延, with their count, when the target passes', async () => {
     vi.setSystemTime(new Date('2026-11-27T02:59:00Z'));
     late = 2;
-    const me = vi.fn().mockResolvedValue({ id: 'u', login: 'c', display_name: 'c', role: 'coordinator', district_ids: [], tenant: { id: 't', name: 't', municipality_code: '08216', time_zone: 'Asia/Tokyo' } });
-    const ctx: AppContext = { api: { get, me } as unknown as ApiClient, navigate: vi.fn() };
-    page = livePage(root, ctx, { id: OP });
-    page.render();
-    await flush(10);
+    await openAsCoordinator();
     expect(text('[data-counter="late"] .counter-value')).toBe('0件');
     expect(root.querySelector('[data-progress] tr[data-district="d1"] [data-late]')?.getAttribute('data-late')).toBe('0');
     // The target passes: no event says so, the page refetches the figures itself.
