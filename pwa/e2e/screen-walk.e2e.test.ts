@@ -92,6 +92,17 @@ function screens(ids: Ids): string[] {
   return list;
 }
 
+/** A role's everyday screens: each must open in full for it (its own content, no refusal). */
+const MUST_OPEN: Record<string, (ids: Ids) => string[]> = {
+  admin: (ids) => ['/staff', '/staff/users', '/staff/audit', '/staff/drills', '/staff/vc', `/console/op/${ids.op}`],
+  staff: (ids) => ['/staff', '/staff/registry', '/staff/operations', '/staff/drills', '/staff/vc', `/console/op/${ids.op}`],
+  coordinator: (ids) => ['/console', `/console/op/${ids.op}`, `/console/vc/${ids.centre}`, '/staff/watch', '/staff/drills'],
+  commissioner: (ids) => ['/', '/escalations', '/console', `/console/op/${ids.op}`, `/op/${ids.op}`],
+  watcher: (ids) => ['/', '/escalations', `/op/${ids.op}`],
+  vc_volunteer: () => ['/vc/me'],
+  vc_desk: (ids) => ['/staff/vc', `/staff/vc/${ids.centre}/board`, `/staff/vc/${ids.centre}/reception`],
+};
+
 interface Trouble {
   errors: string[];
 }
@@ -154,6 +165,9 @@ describe('every screen as every role', () => {
           for (const e of trouble.errors) problems.push(`${where}: ${e}`);
           const landed = new URL(page.url()).pathname;
           const refused = (await page.locator('[role="alert"]').count()) > 0;
+          if ((MUST_OPEN[cred.role]?.(ids) ?? []).includes(path) && (landed !== path || refused)) {
+            problems.push(`${where}: not open to ${cred.role} (${refused ? await page.locator('[role="alert"]').first().textContent() : 'redirected'})`);
+          }
           if (landed === path && !refused && !axeDone.has(path)) {
             axeDone.add(path);
             for (const v of await axeViolations(page)) problems.push(`${where}: axe ${v.id} (${v.help}) ${v.nodes.join(' | ')}`);

@@ -21,6 +21,8 @@ const STATUS_LABELS: Record<Run['status'], MessageKey> = {
 
 /** How often the list re-reads a running drill's clock (the server's clock is the truth). */
 const REFRESH_MS = 2000;
+/** Who may start and steer a run (the API's STAFF guard); coordinators follow and read reports. */
+const RUNNERS: ReadonlySet<string> = new Set(['admin', 'staff']);
 
 /**
  * `/staff/drills`: start a drill from a shipped scenario, drive its clock (pause, resume, speed,
@@ -34,6 +36,7 @@ export const drillsPage: PageFactory = (root, ctx) => {
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   let role = '';
+  const canRun = (): boolean => RUNNERS.has(role);
   const gate = staffGate(root, ctx, '/staff/drills', 'staff.drills.title', (user) => {
     role = user.role;
     void load();
@@ -41,8 +44,9 @@ export const drillsPage: PageFactory = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
+      // Coordinators follow the runs and read the reports; starting and steering are staff's.
       [scenarios, runs] = await Promise.all([
-        ctx.api.get<ScenarioSummary[]>('/api/drills/scenarios'),
+        canRun() ? ctx.api.get<ScenarioSummary[]>('/api/drills/scenarios') : Promise.resolve([]),
         ctx.api.get<Run[]>('/api/drills/runs'),
       ]);
       error = null;
@@ -105,13 +109,15 @@ export const drillsPage: PageFactory = (root, ctx) => {
     const speed = h('select', { 'aria-label': `${t('staff.drills.speed')} ${run.title}`, disabled: !live },
       ...SPEEDS.map((s) => h('option', { value: s, selected: s === run.speed }, t(SPEED_LABELS[s]))));
     speed.addEventListener('change', () => void act(run, 'speed', speed.value as Speed));
+    const report = appLink(ctx, `/staff/drills/${run.id}`, t('staff.drills.report'), { class: 'button secondary' });
+    if (!canRun()) return h('div', { class: 'row-actions' }, report);
     return h('div', { class: 'row-actions' },
       live && run.status === 'running' ? button('staff.drills.pause', () => void act(run, 'pause')) : null,
       live && run.status === 'paused' ? button('staff.drills.resume', () => void act(run, 'resume')) : null,
       live ? button('staff.drills.skip', () => void act(run, 'skip')) : null,
       live ? speed : null,
       live ? button('staff.drills.stop', () => void act(run, 'stop'), 'danger') : null,
-      appLink(ctx, `/staff/drills/${run.id}`, t('staff.drills.report'), { class: 'button secondary' }));
+      report);
   }
 
   function table(): HTMLElement {
@@ -135,7 +141,7 @@ export const drillsPage: PageFactory = (root, ctx) => {
       h('p', { class: 'drill-banner', role: 'note' }, t('staff.drills.lead')),
       error ? errorBox(error) : null,
       notice ? h('p', { role: 'status' }, notice) : null,
-      startForm(),
+      canRun() ? startForm() : null,
       h('p', {}, h('a', { href: '/api/drills/scenario-schema' }, t('staff.drills.schemaLink'))),
       h('button', { type: 'button', class: 'secondary', 'data-action': 'refresh' }, t('staff.drills.refresh')),
       table(),
