@@ -1,6 +1,6 @@
 import type { User } from '../api/types';
-import { rememberSignInTarget, STAFF_ROLES } from '../auth/landing';
-import { loadSession, mustChangePassword, PASSWORD_CHANGE_PATH } from '../auth/session';
+import { CONSOLE_ROLES, rememberSignInTarget, STAFF_ROLES, VC_DESK_ROLES } from '../auth/landing';
+import { loadSession, mustChangePassword, onSignOut, PASSWORD_CHANGE_PATH } from '../auth/session';
 import { t, type MessageKey } from '../i18n';
 import type { AppContext } from '../router';
 import { appLink, h } from '../ui/dom';
@@ -11,6 +11,8 @@ export { STAFF_ROLES };
 export interface NavItem {
   path: string;
   key: MessageKey;
+  /** Who may use the screen (default: STAFF_ROLES); the others are not shown the link. */
+  roles?: ReadonlySet<string>;
 }
 
 export const STAFF_NAV: NavItem[] = [
@@ -20,10 +22,21 @@ export const STAFF_NAV: NavItem[] = [
   { path: '/staff/registry', key: 'staff.reg.title' },
   { path: '/staff/watch', key: 'staff.watch.title' },
   { path: '/staff/drills', key: 'staff.nav.drills' },
-  { path: '/staff/vc', key: 'vc.title' },
-  { path: '/staff/audit', key: 'staff.audit.title' },
-  { path: '/staff/users', key: 'staff.users.title' },
+  { path: '/staff/vc', key: 'vc.title', roles: VC_DESK_ROLES },
+  { path: '/staff/audit', key: 'staff.audit.title', roles: new Set(['admin', 'staff']) },
+  { path: '/staff/users', key: 'staff.users.title', roles: new Set(['admin']) },
 ];
+
+/** The navigation a role is shown (all of it while the role is not known yet). */
+export function staffNavFor(role: string | null): NavItem[] {
+  return role === null ? STAFF_NAV : STAFF_NAV.filter((item) => (item.roles ?? STAFF_ROLES).has(role));
+}
+
+// The signed-in role as the last staff screen learnt it, for the navigation of the next frames.
+let navRole: string | null = null;
+onSignOut(async () => {
+  navRole = null;
+});
 
 /**
  * Signs-in check shared by every staff screen: resolves to the user, or sends a signed-out
@@ -37,6 +50,7 @@ export async function requireStaffUser(ctx: AppContext, roles: ReadonlySet<strin
     return null;
   }
   if (session.kind !== 'signed-in') throw new Error('offline');
+  navRole = session.user.role;
   if (mustChangePassword(session.user)) {
     ctx.navigate(PASSWORD_CHANGE_PATH, { replace: true });
     return null;
@@ -52,10 +66,10 @@ export function staffFrame(ctx: AppContext, current: string, titleKey: MessageKe
     h(
       'ul',
       {},
-      ...STAFF_NAV.map((item) =>
+      ...staffNavFor(navRole).map((item) =>
         h('li', {}, appLink(ctx, item.path, t(item.key), item.path === current ? { 'aria-current': 'page' } : {})),
       ),
-      h('li', {}, appLink(ctx, '/console', t('staff.nav.console'))),
+      navRole === null || CONSOLE_ROLES.has(navRole) ? h('li', {}, appLink(ctx, '/console', t('staff.nav.console'))) : null,
       h('li', {}, appLink(ctx, '/', t('staff.nav.field'))),
     ),
   );
