@@ -1,4 +1,5 @@
 import * as Plot from '@observablehq/plot';
+import { plot } from '../ui/plot';
 import { t } from '../i18n';
 import type { AppContext } from '../router';
 import { h } from '../ui/dom';
@@ -10,7 +11,7 @@ import { chartPoints, MAX_ADDED, planRows, planTime, type Plan, type PlanFigures
 function chart(rows: PlanRow[], withAdded: boolean): Element {
   const labels = { today: t('staff.plan.seriesToday'), added: t('staff.plan.seriesAdded') };
   const points = chartPoints(rows, labels, withAdded);
-  const chartEl = Plot.plot({
+  const chartEl = plot({
     width: 720,
     height: Math.max(120, 28 * points.length + 60),
     marginLeft: 140,

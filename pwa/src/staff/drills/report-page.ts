@@ -1,4 +1,5 @@
 import * as Plot from '@observablehq/plot';
+import { plot } from '../../ui/plot';
 import { t, type MessageKey } from '../../i18n';
 import type { Page, PageFactory } from '../../router';
 import { appLink, h } from '../../ui/dom';
@@ -30,7 +31,7 @@ const TYPE_LABELS: Record<TimelineItem['type'], MessageKey> = {
 
 /** The confirmation curves as SVG (Observable Plot), for the screen and for paper alike. */
 function curvesChart(rows: ReturnType<typeof curvePoints>): Element {
-  const chart = Plot.plot({
+  const chart = plot({
     width: 720,
     height: 320,
     marginLeft: 48,
