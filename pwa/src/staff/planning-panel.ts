@@ -11,7 +11,7 @@ import { chartPoints, MAX_ADDED, planRows, planTime, type Plan, type PlanFigures
 function chart(rows: PlanRow[], withAdded: boolean): Element {
   const labels = { today: t('staff.plan.seriesToday'), added: t('staff.plan.seriesAdded') };
   const points = chartPoints(rows, labels, withAdded);
-  const chartEl = plot({
+  return plot({
     width: 720,
     height: Math.max(120, 28 * points.length + 60),
     marginLeft: 140,
@@ -28,17 +28,7 @@ function chart(rows: PlanRow[], withAdded: boolean): Element {
       ),
       Plot.ruleX([0]),
     ],
-  });
-  // One image with one label (as the drill report's chart): Plot's inner labels would be read piecemeal.
-  const svgs = chartEl.tagName.toLowerCase() === 'svg' ? [chartEl] : [...chartEl.querySelectorAll('svg')];
-  const main = svgs.at(-1) ?? chartEl;
-  for (const el of chartEl.querySelectorAll('[aria-label], [aria-description]')) {
-    el.removeAttribute('aria-label');
-    el.removeAttribute('aria-description');
-  }
-  main.setAttribute('role', 'img');
-  main.setAttribute('aria-label', t('staff.plan.chartLabel'));
-  return chartEl;
+  }, t('staff.plan.chartLabel'));
 }
 
 function totalsLine(f: PlanFigures): string {

@@ -8,9 +8,12 @@ describe('charts under the Content-Security-Policy', () => {
     // With a legend Plot returns a <figure>: both its chart and its legend wrote a <style>.
     const raw = Plot.plot({ color: { legend: true }, marks: [Plot.line(rows, { x: 'x', y: 'y', stroke: 's' })] });
     expect(raw.querySelectorAll('style').length).toBeGreaterThanOrEqual(2);
-    const chart = plot({ color: { legend: true }, marks: [Plot.line(rows, { x: 'x', y: 'y', stroke: 's' })] });
+    const chart = plot({ color: { legend: true }, marks: [Plot.line(rows, { x: 'x', y: 'y', stroke: 's' })] }, '確認曲線');
     expect(chart.querySelectorAll('style')).toHaveLength(0);
     expect(chart.querySelector(`svg.${PLOT_CLASS}`)).not.toBeNull();
     expect(chart.querySelector(`.${PLOT_CLASS}-swatches`)).not.toBeNull();
+    // One image with one name: the chart itself, none of Plot's inner labels.
+    expect(chart.querySelector(`svg.${PLOT_CLASS}`)?.getAttribute('aria-label')).toBe('確認曲線');
+    expect(chart.querySelectorAll('[aria-label]')).toHaveLength(1);
   });
 });

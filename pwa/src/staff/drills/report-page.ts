@@ -31,7 +31,7 @@ const TYPE_LABELS: Record<TimelineItem['type'], MessageKey> = {
 
 /** The confirmation curves as SVG (Observable Plot), for the screen and for paper alike. */
 function curvesChart(rows: ReturnType<typeof curvePoints>): Element {
-  const chart = plot({
+  return plot({
     width: 720,
     height: 320,
     marginLeft: 48,
@@ -39,19 +39,7 @@ function curvesChart(rows: ReturnType<typeof curvePoints>): Element {
     y: { label: '%', domain: [0, 100], grid: true },
     color: { legend: true, type: 'categorical' },
     marks: [Plot.line(rows, { x: 'minute', y: 'percent', stroke: 'series', curve: 'step-after' }), Plot.ruleY([0])],
-  });
-  // With a legend Plot returns a <figure> (legend + chart); the chart is its last <svg>.
-  const svgs = chart.tagName.toLowerCase() === 'svg' ? [chart] : [...chart.querySelectorAll('svg')];
-  const main = svgs.at(-1) ?? chart;
-  // The chart is one image with one label: Plot's labels on its inner groups are not allowed on a
-  // role-less <g> (axe: aria-prohibited-attr) and would be read out piecemeal.
-  for (const el of chart.querySelectorAll('[aria-label], [aria-description]')) {
-    el.removeAttribute('aria-label');
-    el.removeAttribute('aria-description');
-  }
-  main.setAttribute('role', 'img');
-  main.setAttribute('aria-label', t('staff.report.curvesLabel'));
-  return chart;
+  }, t('staff.report.curvesLabel'));
 }
 
 function summary(r: Report): HTMLElement {
