@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date
 from typing import Any
 
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import text
 
 from server.accounts.provision import ensure_tenant, ensure_user
-from server.registry.models import Consent, District, Household, Person, Watcher, WatchLink
+from server.registry.models import District
 from tests.conftest import Account, as_tenant, tenant_code
-from tests.helpers.drills import wait_for
+from tests.helpers.drills import add_walks, wait_for
 
 AREAS = {  # name → (box, parent)
     "笠間地区": ((140.30, 36.36, 140.37, 36.40), None),
@@ -75,66 +74,17 @@ async def kasama_like_world(sessionmaker) -> tuple[uuid.UUID, dict[str, Account]
                             return ids[name]
                     raise AssertionError((lon, lat))
 
-                households: dict[tuple[int, int], uuid.UUID] = {}
-                for w, (home, spots) in enumerate(WALKS):
-                    pw = secrets.token_urlsafe(10)
-                    user, _ = await ensure_user(
-                        db, tenant, f"b-watcher{w}-{tag}", "watcher", f"見守り{w}", pw, all_districts=True
-                    )
-                    accounts[f"watcher{w}"] = Account(t, user.id, f"b-watcher{w}-{tag}", pw, "watcher")
-                    wid = uuid.uuid4()
-                    db.add(
-                        Watcher(
-                            tenant_id=t,
-                            id=wid,
-                            user_id=user.id,
-                            name=f"テスト 見守り{w}",
-                            home=f"SRID=4326;POINT({home[0]} {home[1]})",
-                            district_id=district_of(*home),
-                        )
-                    )
-                    for k, (lon, lat) in enumerate(spots):
-                        hid = households[(w, k)] = uuid.uuid4()
-                        db.add(
-                            Household(
-                                tenant_id=t,
-                                id=hid,
-                                address=f"茨城県笠間市テスト{w}-{k}",
-                                district_id=district_of(lon, lat),
-                                location=f"SRID=4326;POINT({lon} {lat})",
-                            )
-                        )
-                        await db.flush()
-                        pid = uuid.uuid4()
-                        db.add(
-                            Person(
-                                tenant_id=t,
-                                id=pid,
-                                household_id=hid,
-                                name=f"試験 {w}{k}",
-                                kana="シケン",
-                                birth_date=date(1940, 1, 1),
-                                sex="female",
-                                support_reasons=["elderly_alone"],
-                            )
-                        )
-                        await db.flush()
-                        if (w, k) != UNCONSENTED:
-                            for cls in ("commissioner", "council", "watcher"):
-                                db.add(
-                                    Consent(
-                                        tenant_id=t,
-                                        id=uuid.uuid4(),
-                                        person_id=pid,
-                                        household_id=hid,
-                                        recipient_class=cls,
-                                        dataset="roster",
-                                        consented_on=date(2026, 4, 1),
-                                        source="同意書",
-                                    )
-                                )
-                        db.add(WatchLink(tenant_id=t, id=uuid.uuid4(), household_id=hid, watcher_id=wid))
-                    await db.flush()
+                walkers, households = await add_walks(
+                    db,
+                    tenant,
+                    WALKS,
+                    login_prefix=f"b-watcher-{tag}-",
+                    address_prefix="茨城県笠間市テスト",
+                    district_of=district_of,
+                    hidden=(UNCONSENTED,),
+                    consent_classes=("commissioner", "council", "watcher"),
+                )
+                accounts.update(walkers)
     return t, accounts, {"districts": ids, "households": households}
 
 

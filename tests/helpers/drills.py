@@ -223,18 +223,103 @@ expectations:
 """
 
 
+async def add_walks(
+    db,
+    tenant,
+    walks: list[tuple[tuple[float, float], list[tuple[float, float]]]],
+    *,
+    login_prefix: str,
+    address_prefix: str,
+    district_of,
+    hidden=(),
+    consent_classes: tuple[str, ...] = ("watcher",),
+) -> tuple[dict[str, Any], dict[tuple[int, int], uuid.UUID]]:
+    """One watcher account per walk (home, households) in the caller's transaction: each household
+    with one person, linked to its watcher and consented for `consent_classes`, but for those in
+    `hidden` ((walk, household) pairs). `district_of(lon, lat)` places homes and households.
+    Returns the accounts (watcher0, watcher1, …) and the households by (walk, k)."""
+    import secrets
+    from datetime import date
+
+    from server.accounts.provision import ensure_user
+    from server.registry.models import Consent, Household, Person, Watcher, WatchLink
+    from tests.conftest import Account
+
+    t = tenant.id
+    accounts: dict[str, Any] = {}
+    households: dict[tuple[int, int], uuid.UUID] = {}
+    for w, (home, spots) in enumerate(walks):
+        pw = secrets.token_urlsafe(10)
+        login = f"{login_prefix}{w}"
+        user, _ = await ensure_user(db, tenant, login, "watcher", f"見守り{w}", pw, all_districts=True)
+        accounts[f"watcher{w}"] = Account(t, user.id, login, pw, "watcher")
+        wid = uuid.uuid4()
+        db.add(
+            Watcher(
+                tenant_id=t,
+                id=wid,
+                user_id=user.id,
+                name=f"テスト 見守り{w}",
+                home=f"SRID=4326;POINT({home[0]} {home[1]})",
+                district_id=district_of(*home),
+            )
+        )
+        for k, (lon, lat) in enumerate(spots):
+            hid = households[(w, k)] = uuid.uuid4()
+            db.add(
+                Household(
+                    tenant_id=t,
+                    id=hid,
+                    address=f"{address_prefix}{w}-{k}",
+                    district_id=district_of(lon, lat),
+                    location=f"SRID=4326;POINT({lon} {lat})",
+                )
+            )
+            await db.flush()
+            pid = uuid.uuid4()
+            db.add(
+                Person(
+                    tenant_id=t,
+                    id=pid,
+                    household_id=hid,
+                    name=f"試験 {w}{k}",
+                    kana="シケン",
+                    birth_date=date(1940, 1, 1),
+                    sex="female",
+                    support_reasons=["elderly_alone"],
+                )
+            )
+            await db.flush()
+            if (w, k) not in hidden:
+                for cls in consent_classes:
+                    db.add(
+                        Consent(
+                            tenant_id=t,
+                            id=uuid.uuid4(),
+                            person_id=pid,
+                            household_id=hid,
+                            recipient_class=cls,
+                            dataset="roster",
+                            consented_on=date(2026, 4, 1),
+                            source="同意書",
+                        )
+                    )
+            db.add(WatchLink(tenant_id=t, id=uuid.uuid4(), household_id=hid, watcher_id=wid))
+        await db.flush()
+    return accounts, households
+
+
 async def bot_world(sessionmaker, walks: list[tuple[tuple[float, float], list[tuple[float, float]]]], hidden=()):
     """A council with one district (まとめ地区, 140.20–140.30 × 36.35–36.40), a staff account, and one
     watcher account per walk (home, households): each household linked to its watcher and consented
     for watchers, but for those in `hidden` ((walk, household) pairs). Returns (tenant id, accounts, ids)
     with ids["households"][(walk, k)] and ids["district"]."""
     import secrets
-    from datetime import date
 
     from shapely.geometry import MultiPolygon, box
 
     from server.accounts.provision import ensure_tenant, ensure_user
-    from server.registry.models import Consent, District, Household, Person, Watcher, WatchLink
+    from server.registry.models import District
     from tests.conftest import Account, tenant_code
 
     tag = secrets.token_hex(3)
@@ -263,60 +348,14 @@ async def bot_world(sessionmaker, walks: list[tuple[tuple[float, float], list[tu
                     )
                 )
                 await db.flush()
-                for w, (home, spots) in enumerate(walks):
-                    login = f"m-watcher{w}-{tag}"
-                    user, _ = await ensure_user(db, tenant, login, "watcher", f"見守り{w}", pw, all_districts=True)
-                    accounts[f"watcher{w}"] = Account(t, user.id, login, pw, "watcher")
-                    wid = uuid.uuid4()
-                    db.add(
-                        Watcher(
-                            tenant_id=t,
-                            id=wid,
-                            user_id=user.id,
-                            name=f"テスト 見守り{w}",
-                            home=f"SRID=4326;POINT({home[0]} {home[1]})",
-                            district_id=ids["district"],
-                        )
-                    )
-                    for k, (lon, lat) in enumerate(spots):
-                        hid = ids["households"][(w, k)] = uuid.uuid4()
-                        db.add(
-                            Household(
-                                tenant_id=t,
-                                id=hid,
-                                address=f"茨城県笠間市まとめ{w}-{k}",
-                                district_id=ids["district"],
-                                location=f"SRID=4326;POINT({lon} {lat})",
-                            )
-                        )
-                        await db.flush()
-                        pid = uuid.uuid4()
-                        db.add(
-                            Person(
-                                tenant_id=t,
-                                id=pid,
-                                household_id=hid,
-                                name=f"試験 {w}{k}",
-                                kana="シケン",
-                                birth_date=date(1940, 1, 1),
-                                sex="female",
-                                support_reasons=["elderly_alone"],
-                            )
-                        )
-                        await db.flush()
-                        if (w, k) not in hidden:
-                            db.add(
-                                Consent(
-                                    tenant_id=t,
-                                    id=uuid.uuid4(),
-                                    person_id=pid,
-                                    household_id=hid,
-                                    recipient_class="watcher",
-                                    dataset="roster",
-                                    consented_on=date(2026, 4, 1),
-                                    source="同意書",
-                                )
-                            )
-                        db.add(WatchLink(tenant_id=t, id=uuid.uuid4(), household_id=hid, watcher_id=wid))
-                    await db.flush()
+                walkers, ids["households"] = await add_walks(
+                    db,
+                    tenant,
+                    walks,
+                    login_prefix=f"m-watcher-{tag}-",
+                    address_prefix="茨城県笠間市まとめ",
+                    district_of=lambda lon, lat: ids["district"],
+                    hidden=hidden,
+                )
+                accounts.update(walkers)
     return t, accounts, ids
