@@ -1,4 +1,5 @@
 import type { ApiClient } from '../api/client';
+import type { LineLayerSpecification } from 'maplibre-gl';
 
 /** `GET /api/map/config` (server/maps/config.py): the council's base map and our MVT layers. */
 export interface MapConfig {
@@ -58,4 +59,16 @@ function safeStorage(): Storage | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The district boundaries drawn over a map (areas heavier than branches): the console's live
+ * map and the VC needs map alike, over the `districts` vector source of `config`. */
+export function districtLinesLayer(config: MapConfig): LineLayerSpecification {
+  return {
+    id: 'districts-line',
+    type: 'line',
+    source: 'districts',
+    'source-layer': config.layers.districts.source_layer,
+    paint: { 'line-color': '#3d3d3d', 'line-width': ['match', ['get', 'level'], 'area', 2.5, 1] },
+  };
 }

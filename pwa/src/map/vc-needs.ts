@@ -1,5 +1,5 @@
 import type { ApiClient } from '../api/client';
-import { absoluteTiles, loadMapConfig } from './config';
+import { absoluteTiles, districtLinesLayer, loadMapConfig } from './config';
 import { mapLocale } from './locale';
 import { needMapAction, needsPaint, needsTileUrl } from './vc-needs-model';
 
@@ -46,13 +46,7 @@ export async function createNeedsMap(
   map.addSource('districts', { type: 'vector', tiles: [absoluteTiles(config.layers.districts.tiles)], minzoom: 8, maxzoom: 16 });
   map.addSource('needs', { type: 'vector', tiles: [needsUrl], minzoom: 8, maxzoom: 16, promoteId: 'id' });
   map.addSource('centre', { type: 'geojson', data: { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [centre.lon, centre.lat] } } });
-  map.addLayer({
-    id: 'districts-line',
-    type: 'line',
-    source: 'districts',
-    'source-layer': config.layers.districts.source_layer,
-    paint: { 'line-color': '#3d3d3d', 'line-width': ['match', ['get', 'level'], 'area', 2.5, 1] },
-  });
+  map.addLayer(districtLinesLayer(config));
   map.addLayer({
     id: 'centre',
     type: 'circle',

@@ -1,5 +1,5 @@
 import type { ApiClient } from '../../api/client';
-import { absoluteTiles, loadMapConfig, type MapConfig } from '../../map/config';
+import { absoluteTiles, districtLinesLayer, loadMapConfig, type MapConfig } from '../../map/config';
 import { districtFillPaint, householdPaint, LIVE_STATUS } from './status';
 import { mapLocale } from '../../map/locale';
 
@@ -157,13 +157,7 @@ function addLayers(map: MlMap, config: MapConfig, operationId: string): void {
     'source-layer': config.layers.districts.source_layer,
     paint: districtFillPaint() as never,
   });
-  map.addLayer({
-    id: 'districts-line',
-    type: 'line',
-    source: 'districts',
-    'source-layer': config.layers.districts.source_layer,
-    paint: { 'line-color': '#3d3d3d', 'line-width': ['match', ['get', 'level'], 'area', 2.5, 1] },
-  });
+  map.addLayer(districtLinesLayer(config));
   map.addLayer({
     id: 'pockets-fill',
     type: 'fill',
