@@ -10,12 +10,14 @@ import {
   type ApiSession,
   apiSession,
   axeViolations,
-  credentialFor,
   type Credential,
+  credentialFor,
+  DEMO_COUNCIL,
   type E2EEnv,
   newDesktopContext,
   signInUi,
   useBrowser,
+  VC_BASE,
 } from './support';
 
 const suite = useBrowser();
@@ -25,7 +27,6 @@ beforeAll(() => {
   env = suite.env;
 });
 
-const COUNCIL = '08216'; // the seeded council (seed/demo.py)
 const LOADING = '読み込んでいます…';
 const TILE_PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
@@ -57,7 +58,7 @@ async function findIds(staff: ApiSession): Promise<Ids> {
   const runs = await staff.get<Array<{ id: string }>>('/api/drills/runs');
   let centres = await staff.get<Array<{ operation_id: string; status: string }>>('/api/vc/centres/');
   if (!centres.some((c) => c.status === 'active')) {
-    await staff.post('/api/vc/centres/', { mode: 'drill', name: 'E2E 画面巡回の災害VC', lon: 140.25, lat: 36.375 });
+    await staff.post('/api/vc/centres/', { mode: 'drill', name: 'E2E 画面巡回の災害VC', ...VC_BASE });
     centres = await staff.get<Array<{ operation_id: string; status: string }>>('/api/vc/centres/');
   }
   const centre = centres.find((c) => c.status === 'active')!;
@@ -84,7 +85,7 @@ function screens(ids: Ids): string[] {
     '/staff/registry/watchers', '/staff/registry/shelters', '/staff/registry/hazard-zones',
     '/staff/watch', '/staff/drills', `/staff/print/district/${ids.district}`,
     '/staff/vc', ...DESK_STEPS.map((s) => `/staff/vc/${ids.centre}/${s}`), `/staff/vc/${ids.centre}/day/${ids.day}`,
-    `/vc/join/${COUNCIL}/${ids.centre}`, '/vc/me',
+    `/vc/join/${DEMO_COUNCIL}/${ids.centre}`, '/vc/me',
   ];
   if (ids.escalation) list.push(`/operations/${ids.op}/escalations/${ids.escalation}`);
   if (ids.run) list.push(`/staff/drills/${ids.run}`);

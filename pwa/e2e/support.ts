@@ -4,6 +4,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, expect } from 'vitest';
 import { landingPath } from '../src/auth/landing';
 
+/** The seeded council's municipality code (seed/demo.py): the public VC pages are addressed by it. */
+export const DEMO_COUNCIL = '08216';
+/** Where the e2e tests open their drill volunteer centres (inside the demo's Kasama). */
+export const VC_BASE = { lon: 140.25, lat: 36.375 };
+
 export interface Credential {
   login: string;
   password: string;

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  apiSession,
   type ApiSession,
+  apiSession,
   credentialFor,
+  DEMO_COUNCIL,
   type E2EEnv,
   expectAccessibleScreen,
   expectAxeClean,
@@ -21,8 +22,9 @@ import {
   signInUi,
   unlockWithPin,
   useBrowser,
-  waitForServiceWorker,
+  VC_BASE,
   WAIT_LIMIT_MS,
+  waitForServiceWorker,
 } from './support';
 
 const suite = useBrowser();
@@ -51,12 +53,10 @@ function outboxKinds(page: Page): Promise<string[]> {
 
 const WIDTH = 640;
 const HEIGHT = 480;
-const COUNCIL = '08216'; // the seeded council (seed/demo.py)
-const BASE = { lon: 140.25, lat: 36.375 };
 
 /** A drill centre (its figures never count) with some stock, as staff through the API. */
 async function openDrillCentre(staff: ApiSession, name: string): Promise<string> {
-  const centre = await staff.post<Centre>('/api/vc/centres/', { mode: 'drill', name, ...BASE });
+  const centre = await staff.post<Centre>('/api/vc/centres/', { mode: 'drill', name, ...VC_BASE });
   expect(centre.label).toBe('【訓練】');
   await staff.post(`/api/vc/centres/${centre.operation_id}/equipment`, { code: 'shovel', quantity: 10 });
   return centre.operation_id;
@@ -64,10 +64,10 @@ async function openDrillCentre(staff: ApiSession, name: string): Promise<string>
 
 /** A pre-registration through the public page (no account): the answer holds the token and its QR. */
 async function preRegister(op: string, name: string): Promise<Registration> {
-  const notice = (await (await fetch(`${env.baseUrl}/api/public/vc/${COUNCIL}/${op}/privacy-notice`)).json()) as { version: string };
+  const notice = (await (await fetch(`${env.baseUrl}/api/public/vc/${DEMO_COUNCIL}/${op}/privacy-notice`)).json()) as { version: string };
   // No account, but the same CSRF echo as any browser form.
   const csrf = (await fetch(`${env.baseUrl}/api/auth/csrf`)).headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('tonari_csrf='))!;
-  const res = await fetch(`${env.baseUrl}/api/public/vc/${COUNCIL}/${op}/registrations`, {
+  const res = await fetch(`${env.baseUrl}/api/public/vc/${DEMO_COUNCIL}/${op}/registrations`, {
     method: 'POST',
     headers: {
       'Content-Type': 'application/json', Accept: 'application/json', Cookie: csrf,
@@ -185,7 +185,7 @@ describe('volunteer centre', () => {
     const base = `/api/vc/centres/${op}`;
     const first = await staff.post<{ id: string }>(`${base}/needs`, {
       requester_name: 'E2E 田中 一郎', requester_kana: 'タナカ イチロウ', phone: '0296-70-9999', address: '笠間市E2E 2番地',
-      people_needed: 3, ...BASE, work_types: ['mud_out'],
+      people_needed: 3, ...VC_BASE, work_types: ['mud_out'],
     });
     const context = await newDesktopContext(browser, env.baseUrl);
     const page = await context.newPage();
@@ -200,8 +200,8 @@ describe('volunteer centre', () => {
     await form.getByLabel('ふりがな').fill('たなか いちろう');
     await form.getByLabel('電話番号').fill('０２９６ー７０ー９９９９');
     await form.getByLabel('住所').fill('笠間市E2E 2番地');
-    await form.getByLabel('緯度').fill(String(BASE.lat));
-    await form.getByLabel('経度').fill(String(BASE.lon + 0.0001));
+    await form.getByLabel('緯度').fill(String(VC_BASE.lat));
+    await form.getByLabel('経度').fill(String(VC_BASE.lon + 0.0001));
     await form.getByRole('button', { name: '重複を確認' }).click();
     const dupe = page.locator(`[data-dupes="1"] [data-dupe="${first.id}"]`);
     await dupe.waitFor();
@@ -219,7 +219,7 @@ describe('volunteer centre', () => {
     // A site survey from the board: the second need goes to マッチ待ち.
     const second = await staff.post<{ id: string }>(`${base}/needs`, {
       requester_name: 'E2E 鈴木 花', requester_kana: 'スズキ ハナ', phone: '0296-70-8888', address: '笠間市E2E 3番地',
-      people_needed: 2, lon: BASE.lon + 0.02, lat: BASE.lat, work_types: ['cleaning'],
+      people_needed: 2, lon: VC_BASE.lon + 0.02, lat: VC_BASE.lat, work_types: ['cleaning'],
     });
     await page.reload();
     const card = page.locator(`[data-column="received"] [data-need="${second.id}"]`);
@@ -303,7 +303,7 @@ describe('volunteer centre', () => {
     const leader = await volunteer({ name: 'E2E リーダー', user_id: me.id });
     const member = await volunteer({ name: 'E2E メンバー' });
     const need = await staff.post<{ id: string }>(`${base}/needs`, {
-      requester_name: 'E2E 依頼者', address: '笠間市E2E 1番地', people_needed: 2, ...BASE, work_types: ['mud_out'],
+      requester_name: 'E2E 依頼者', address: '笠間市E2E 1番地', people_needed: 2, ...VC_BASE, work_types: ['mud_out'],
     });
     await staff.post(`/api/vc/needs/${need.id}/state`, { state: 'waiting' });
     const team = await staff.post<{ id: string }>(`${base}/teams`, { name: 'E2E班', leader_id: leader.id, member_ids: [leader.id, member.id] });
@@ -369,7 +369,7 @@ describe('volunteer centre', () => {
     await volunteer({ name: 'E2E 日報 県外', prefecture: '13' });
     await volunteer({ name: 'E2E 日報 団体', prefecture: '08', kind: 'group', group_name: 'E2E 日報会', group_size: 8 });
     for (const work of [['mud_out', 'carry_out'], ['mud_out']]) {
-      await staff.post(`${base}/needs`, { requester_name: 'E2E 日報 依頼者', address: '笠間市E2E 2番地', people_needed: 2, ...BASE, work_types: work });
+      await staff.post(`${base}/needs`, { requester_name: 'E2E 日報 依頼者', address: '笠間市E2E 2番地', people_needed: 2, ...VC_BASE, work_types: work });
     }
     const stats = await staff.get<{ days: Array<{ vc_day: string; volunteers: number; out_of_prefecture: number; needs_received: number }> }>(`${base}/statistics`);
     const day = stats.days.at(-1)!;

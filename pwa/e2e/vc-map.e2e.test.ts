@@ -4,19 +4,28 @@
 // is open, MapLibre's feature-state for a live change.
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiSession, type ApiSession, credentialFor, type E2EEnv, expectAxeClean, newDesktopContext, shot, signInUi, useBrowser } from './support';
+import {
+  type ApiSession,
+  apiSession,
+  credentialFor,
+  type E2EEnv,
+  expectAxeClean,
+  newDesktopContext,
+  shot,
+  signInUi,
+  useBrowser,
+  VC_BASE,
+} from './support';
 
 const suite = useBrowser();
 let env: E2EEnv;
 let browser: Browser;
 beforeAll(() => ({ env, browser } = suite));
 
-const BASE = { lon: 140.25, lat: 36.375 };
-
 interface Need { id: string; lon: number; lat: number; location_approximate: boolean; state: string }
 
 async function drillCentre(staff: ApiSession, name: string): Promise<string> {
-  const centre = await staff.post<{ operation_id: string; label: string }>('/api/vc/centres/', { mode: 'drill', name, ...BASE });
+  const centre = await staff.post<{ operation_id: string; label: string }>('/api/vc/centres/', { mode: 'drill', name, ...VC_BASE });
   expect(centre.label).toBe('【訓練】');
   return centre.operation_id;
 }
@@ -47,8 +56,8 @@ describe('volunteer centre map', () => {
     suite.ready();
     const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
     const op = await drillCentre(staff, 'E2E 災害VC 地図');
-    const a = await need(staff, op, 1, BASE);
-    const b = await need(staff, op, 2, { lon: BASE.lon + 0.004, lat: BASE.lat });
+    const a = await need(staff, op, 1, VC_BASE);
+    const b = await need(staff, op, 2, { lon: VC_BASE.lon + 0.004, lat: VC_BASE.lat });
     const context = await newDesktopContext(browser, env.baseUrl);
     const page = await context.newPage();
     await signInUi(page, credentialFor(env, 'coordinator'));
@@ -74,7 +83,7 @@ describe('volunteer centre map', () => {
     }, a.id);
 
     // A need taken meanwhile: the map fetches its tiles again and shows it.
-    const c = await need(staff, op, 3, { lon: BASE.lon, lat: BASE.lat + 0.003 });
+    const c = await need(staff, op, 3, { lon: VC_BASE.lon, lat: VC_BASE.lat + 0.003 });
     await page.waitForFunction((id) => {
       const map = (document.querySelector('[data-needs-map]') as any).maplibre;
       return map.querySourceFeatures('needs', { sourceLayer: 'vc_needs' }).some((f: any) => f.properties.id === id);
@@ -88,7 +97,7 @@ describe('volunteer centre map', () => {
     suite.ready();
     const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
     const op = await drillCentre(staff, 'E2E 災害VC 受付地図');
-    const first = await need(staff, op, 4, BASE);
+    const first = await need(staff, op, 4, VC_BASE);
     const context = await newDesktopContext(browser, env.baseUrl);
     const page = await context.newPage();
     await signInUi(page, credentialFor(env, 'staff'));

@@ -8,12 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   apiSession,
   credentialFor,
+  DEMO_COUNCIL,
   type E2EEnv,
   expectAccessibleScreen,
   newDesktopContext,
   newPhoneContext,
   signInUi,
   useBrowser,
+  VC_BASE,
 } from './support';
 
 const suite = useBrowser();
@@ -21,15 +23,13 @@ let env: E2EEnv;
 let browser: Browser;
 beforeAll(() => ({ env, browser } = suite));
 
-const BASE = { lon: 140.25, lat: 36.375 };
-const COUNCIL = '08216'; // the seeded council (seed/demo.py)
 const STEPS = ['board', 'intake', 'reception', 'teams', 'matching', 'dispatch', 'stats'] as const;
 
 describe('volunteer centre screens', () => {
   it('the desk, the daily sheet and the public pages are axe-clean, 48 px, and reflow at 200 % text', async () => {
     suite.ready();
     const staff = await apiSession(env.baseUrl, credentialFor(env, 'staff'));
-    const centre = await staff.post<{ operation_id: string }>('/api/vc/centres/', { mode: 'drill', name: 'E2E 災害VC 画面', ...BASE });
+    const centre = await staff.post<{ operation_id: string }>('/api/vc/centres/', { mode: 'drill', name: 'E2E 災害VC 画面', ...VC_BASE });
     const op = centre.operation_id;
     const base = `/api/vc/centres/${op}`;
     await staff.post(`${base}/equipment`, { code: 'shovel', quantity: 10 });
@@ -42,9 +42,9 @@ describe('volunteer centre screens', () => {
     const member = await volunteer({ name: 'E2E 画面 メンバー' });
     await volunteer({ name: 'E2E 画面 待機' });
     const need = await staff.post<{ id: string }>(`${base}/needs`, {
-      requester_name: 'E2E 画面 依頼者', address: '笠間市E2E 3番地', people_needed: 2, ...BASE, work_types: ['mud_out'], equipment: ['shovel'],
+      requester_name: 'E2E 画面 依頼者', address: '笠間市E2E 3番地', people_needed: 2, ...VC_BASE, work_types: ['mud_out'], equipment: ['shovel'],
     });
-    await staff.post(`${base}/needs`, { requester_name: 'E2E 画面 依頼者二', address: '笠間市E2E 4番地', people_needed: 3, ...BASE, work_types: ['carry_out'] });
+    await staff.post(`${base}/needs`, { requester_name: 'E2E 画面 依頼者二', address: '笠間市E2E 4番地', people_needed: 3, ...VC_BASE, work_types: ['carry_out'] });
     await staff.post(`/api/vc/needs/${need.id}/state`, { state: 'waiting' });
     const team = await staff.post<{ id: string }>(`${base}/teams`, { name: 'E2E画面班', leader_id: leader.id, member_ids: [leader.id, member.id] });
     await staff.post(`${base}/dispatches`, { team_id: team.id, need_id: need.id, equipment: [{ code: 'shovel', quantity: 2 }] });
@@ -70,7 +70,7 @@ describe('volunteer centre screens', () => {
     // The public pre-registration page (no account) and its QR page.
     const visitor = await newPhoneContext(browser, env.baseUrl);
     const p3 = await visitor.newPage();
-    await p3.goto(`/vc/join/${COUNCIL}/${op}`);
+    await p3.goto(`/vc/join/${DEMO_COUNCIL}/${op}`);
     const join = p3.locator('form[data-join-form]');
     await join.waitFor();
     expect(await p3.locator('h1').textContent()).toBe('【訓練】E2E 災害VC 画面 ボランティア事前登録');
